@@ -1,0 +1,167 @@
+package dev.jimm.layers;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import java.util.SplittableRandom;
+
+/**
+ * A 2-D (or, with {@link #conv1d}, 1-D) convolution with PyTorch's {@code nn.Conv2d} parameters
+ * ({@code weight} [out, in/groups, kh, kw], optional {@code bias}).
+ */
+public class Conv2d extends Module {
+    private final int inChannels;
+    private final int outChannels;
+    private final long[] kernel;
+    private final long[] stride;
+    private final long[] padding;
+    private final long[] dilation;
+    private final int groups;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    /** Options of a convolution beyond its channel counts and kernel size. */
+    public record Options(int stride, int padding, int dilation, int groups, boolean bias) {
+        public static Options defaults() {
+            return new Options(1, 0, 1, 1, true);
+        }
+
+        public Options stride(int s) {
+            return new Options(s, padding, dilation, groups, bias);
+        }
+
+        public Options padding(int p) {
+            return new Options(stride, p, dilation, groups, bias);
+        }
+
+        public Options dilation(int d) {
+            return new Options(stride, padding, d, groups, bias);
+        }
+
+        public Options groups(int g) {
+            return new Options(stride, padding, dilation, g, bias);
+        }
+
+        public Options bias(boolean b) {
+            return new Options(stride, padding, dilation, groups, b);
+        }
+    }
+
+    /** A square-kernel 2-D convolution. */
+    public Conv2d(int inChannels, int outChannels, int kernelSize, Options o) {
+        this(inChannels, outChannels, new long[] {kernelSize, kernelSize}, o);
+    }
+
+    private Conv2d(int inChannels, int outChannels, long[] kernel, Options o) {
+        if (inChannels % o.groups() != 0 || outChannels % o.groups() != 0) {
+            throw new IllegalArgumentException(
+                    "Conv2d channels "
+                            + inChannels
+                            + "->"
+                            + outChannels
+                            + " are not divisible by groups "
+                            + o.groups());
+        }
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.kernel = kernel;
+        int n = kernel.length;
+        this.stride = fill(n, o.stride());
+        this.padding = fill(n, o.padding());
+        this.dilation = fill(n, o.dilation());
+        this.groups = o.groups();
+        long[] wShape = new long[n + 2];
+        wShape[0] = outChannels;
+        wShape[1] = inChannels / groups;
+        System.arraycopy(kernel, 0, wShape, 2, n);
+        this.weight = parameter("weight", wShape);
+        this.bias = o.bias() ? parameter("bias", outChannels) : null;
+    }
+
+    /** A 1-D convolution (PyTorch's nn.Conv1d), used by ECA attention. */
+    public static Conv2d conv1d(int inChannels, int outChannels, int kernelSize, Options o) {
+        return new Conv2d(inChannels, outChannels, new long[] {kernelSize}, o);
+    }
+
+    private static long[] fill(int n, long v) {
+        long[] a = new long[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    @Override
+    protected NDArray forwardImpl(NDArray x) {
+        return x.getNDArrayInternal()
+                .convolution(
+                        x,
+                        weight.getArray(),
+                        bias == null ? null : bias.getArray(),
+                        new Shape(stride),
+                        new Shape(padding),
+                        new Shape(dilation),
+                        groups)
+                .singletonOrThrow();
+    }
+
+    @Override
+    protected void resetParameters(SplittableRandom random) {
+        Init.torchDefault(weight.getArray(), bias == null ? null : bias.getArray(), random);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+
+    public int groups() {
+        return groups;
+    }
+
+    public long[] kernelSize() {
+        return kernel.clone();
+    }
+
+    public long[] stride() {
+        return stride.clone();
+    }
+
+    public long[] padding() {
+        return padding.clone();
+    }
+
+    public long[] dilation() {
+        return dilation.clone();
+    }
+
+    @Override
+    protected String extraRepr() {
+        StringBuilder sb = new StringBuilder(kernel.length == 1 ? "Conv1d(" : "Conv2d(");
+        sb.append(inChannels).append(", ").append(outChannels);
+        sb.append(", kernel_size=").append(shapeString(kernel));
+        sb.append(", stride=").append(shapeString(stride));
+        if (padding[0] != 0) {
+            sb.append(", padding=").append(shapeString(padding));
+        }
+        if (dilation[0] != 1) {
+            sb.append(", dilation=").append(shapeString(dilation));
+        }
+        if (groups != 1) {
+            sb.append(", groups=").append(groups);
+        }
+        if (bias == null) {
+            sb.append(", bias=False");
+        }
+        return sb.append(')').toString();
+    }
+}

@@ -1,0 +1,73 @@
+package dev.jimm.layers;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+
+/**
+ * timm's {@code SelectAdaptivePool2d}: global pooling of NCHW maps by type ("avg", "max",
+ * "avgmax", "catavgmax"), flattened to [N, C] (or [N, 2C] for catavgmax); the empty type passes
+ * the maps through unchanged.
+ */
+public class GlobalPool extends Module {
+    private final String poolType;
+    private final boolean flatten;
+
+    public GlobalPool(String poolType, boolean flatten) {
+        this.poolType = validate(poolType);
+        this.flatten = flatten;
+    }
+
+    /** Checks a pool type, failing with the accepted names. */
+    public static String validate(String poolType) {
+        String t = poolType == null ? "" : poolType;
+        return switch (t) {
+            case "", "avg", "max", "avgmax", "catavgmax" -> t;
+            default -> throw new IllegalArgumentException(
+                    "globalPool '"
+                            + poolType
+                            + "' is not one of avg, max, avgmax, catavgmax or '' (no pooling)");
+        };
+    }
+
+    /** The factor by which pooling multiplies the channel count (2 for catavgmax). */
+    public static int featureMultiplier(String poolType) {
+        return "catavgmax".equals(poolType) ? 2 : 1;
+    }
+
+    public String poolType() {
+        return poolType;
+    }
+
+    public boolean isIdentity() {
+        return poolType.isEmpty();
+    }
+
+    @Override
+    protected NDArray forwardImpl(NDArray x) {
+        if (poolType.isEmpty()) {
+            return x;
+        }
+        NDArray pooled =
+                switch (poolType) {
+                    case "avg" -> avg(x);
+                    case "max" -> max(x);
+                    case "avgmax" -> avg(x).add(max(x)).mul(0.5f);
+                    case "catavgmax" -> NDArrays.concat(new ai.djl.ndarray.NDList(avg(x), max(x)), 1);
+                    default -> throw new IllegalStateException(poolType);
+                };
+        return flatten ? pooled : pooled.reshape(pooled.getShape().get(0), -1, 1, 1);
+    }
+
+    private static NDArray avg(NDArray x) {
+        return x.getNDArrayInternal().globalAvgPool();
+    }
+
+    private static NDArray max(NDArray x) {
+        return x.getNDArrayInternal().globalMaxPool();
+    }
+
+    @Override
+    protected String extraRepr() {
+        return "SelectAdaptivePool2d(pool_type=" + poolType + ", flatten=" + flatten + ")";
+    }
+}

@@ -1,0 +1,65 @@
+package dev.jimm.layers;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/** Max or average pooling with PyTorch's arguments ({@code nn.MaxPool2d}, {@code nn.AvgPool2d}). */
+public class Pool2d extends Module {
+    private final boolean max;
+    private final int kernel;
+    private final int stride;
+    private final int padding;
+    private final boolean ceilMode;
+    private final boolean countIncludePad;
+
+    private Pool2d(
+            boolean max,
+            int kernel,
+            int stride,
+            int padding,
+            boolean ceilMode,
+            boolean countIncludePad) {
+        this.max = max;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.padding = padding;
+        this.ceilMode = ceilMode;
+        this.countIncludePad = countIncludePad;
+    }
+
+    public static Pool2d max(int kernel, int stride, int padding) {
+        return new Pool2d(true, kernel, stride, padding, false, true);
+    }
+
+    public static Pool2d max(int kernel, int stride, int padding, boolean ceilMode) {
+        return new Pool2d(true, kernel, stride, padding, ceilMode, true);
+    }
+
+    public static Pool2d avg(
+            int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
+        return new Pool2d(false, kernel, stride, padding, ceilMode, countIncludePad);
+    }
+
+    @Override
+    protected NDArray forwardImpl(NDArray x) {
+        Shape k = new Shape(kernel, kernel);
+        Shape s = new Shape(stride, stride);
+        Shape p = new Shape(padding, padding);
+        return max
+                ? x.getNDArrayInternal().maxPool(k, s, p, ceilMode)
+                : x.getNDArrayInternal().avgPool(k, s, p, ceilMode, countIncludePad);
+    }
+
+    @Override
+    protected String extraRepr() {
+        return (max ? "MaxPool2d" : "AvgPool2d")
+                + "(kernel_size="
+                + kernel
+                + ", stride="
+                + stride
+                + ", padding="
+                + padding
+                + (ceilMode ? ", ceil_mode=True" : "")
+                + ")";
+    }
+}

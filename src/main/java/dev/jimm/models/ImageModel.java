@@ -1,0 +1,144 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import dev.jimm.layers.Module;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An image classification model with timm's interface: a feature trunk ({@link #forwardFeatures}),
+ * a head ({@link #forwardHead}) that can be replaced ({@link #resetClassifier}), feature levels
+ * ({@link #featureInfo}, {@link #forwardIntermediates}).
+ *
+ * <p>Models made by {@link Models#createModel} own an {@link NDManager} holding their parameters;
+ * {@link #close()} frees it. They start in eval mode (unlike PyTorch, where modules start in train
+ * mode), so that a created model predicts correctly; training code calls {@code train(true)}.
+ */
+public abstract class ImageModel extends Module implements AutoCloseable {
+    private String name = getClass().getSimpleName();
+    private PretrainedCfg pretrainedCfg;
+    private NDManager ownedManager;
+    protected int numClasses;
+    protected String globalPool;
+    protected final int inChans;
+    protected final double dropRate;
+
+    protected ImageModel(ModelArgs args) {
+        this.numClasses = args.numClasses();
+        this.globalPool = dev.jimm.layers.GlobalPool.validate(args.globalPool());
+        this.inChans = args.inChans();
+        this.dropRate = args.dropRate();
+    }
+
+    /** The trunk: input images to the last feature maps (before pooling). */
+    public abstract NDArray forwardFeatures(NDArray x);
+
+    /**
+     * The head: pooling, dropout and classifier. With {@code preLogits} the pooled features come
+     * out, before the classifier.
+     */
+    public abstract NDArray forwardHead(NDArray x, boolean preLogits);
+
+    @Override
+    protected NDArray forwardImpl(NDArray x) {
+        return forwardHead(forwardFeatures(x), false);
+    }
+
+    /**
+     * Replaces the classifier with one of {@code numClasses} outputs (0: none, so the pooled
+     * features come out) and the pooling with {@code globalPool} ("" keeps the feature maps).
+     */
+    public abstract void resetClassifier(int numClasses, String globalPool);
+
+    /** Replaces the classifier, keeping the current pooling. */
+    public void resetClassifier(int numClasses) {
+        resetClassifier(numClasses, globalPool);
+    }
+
+    /** Channels of the features that enter the classifier (after pooling, before any multiplier). */
+    public abstract int numFeatures();
+
+    /** The feature levels, shallow to deep (what {@link #forwardIntermediates} can return). */
+    public abstract List<FeatureInfo> featureInfo();
+
+    /**
+     * The feature maps of the chosen levels (indices into {@link #featureInfo()}; negative ones
+     * count from the end), in the order of the levels.
+     */
+    public abstract NDList forwardIntermediates(NDArray x, int[] indices);
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    public String globalPool() {
+        return globalPool;
+    }
+
+    public int inChans() {
+        return inChans;
+    }
+
+    /** The registered name this model was created under. */
+    public String name() {
+        return name;
+    }
+
+    /** The config of its pretrained weights (or its defaults): input size, mean, std, crop. */
+    public PretrainedCfg pretrainedCfg() {
+        return pretrainedCfg;
+    }
+
+    void setIdentity(String name, PretrainedCfg cfg) {
+        this.name = name;
+        this.pretrainedCfg = cfg;
+    }
+
+    void setOwnedManager(NDManager manager) {
+        this.ownedManager = manager;
+    }
+
+    /** Resolves level indices against {@link #featureInfo()}, failing on an out-of-range one. */
+    protected int[] resolveIndices(int[] indices) {
+        int n = featureInfo().size();
+        int[] out = new int[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            int idx = indices[i] < 0 ? n + indices[i] : indices[i];
+            if (idx < 0 || idx >= n) {
+                throw new IllegalArgumentException(
+                        "feature index " + indices[i] + " is out of range for " + n + " levels");
+            }
+            out[i] = idx;
+        }
+        return out;
+    }
+
+    /** All level indices, 0..n-1. */
+    public int[] allFeatureIndices() {
+        int[] all = new int[featureInfo().size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        return all;
+    }
+
+    /** Selects the chosen levels from a list holding every level. */
+    protected static NDList select(List<NDArray> all, int[] resolved) {
+        List<NDArray> out = new ArrayList<>();
+        for (int i : resolved) {
+            out.add(all.get(i));
+        }
+        return new NDList(out);
+    }
+
+    /** Frees every array of the model. */
+    @Override
+    public void close() {
+        if (ownedManager != null) {
+            ownedManager.close();
+            ownedManager = null;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.jimm.JimmException;
+import dev.jimm.hub.Checkpoints;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Creating models by name, as timm's {@code create_model} and {@code list_models}.
+ *
+ * <pre>{@code
+ * try (ImageModel m = Models.createModel("resnet18d", ModelOptions.builder().numClasses(10).build())) {
+ *     NDArray logits = m.forward(images);
+ * }
+ * }</pre>
+ */
+public final class Models {
+    private Models() {}
+
+    /** A model with its default head, randomly initialized. */
+    public static ImageModel createModel(String name) {
+        return createModel(name, ModelOptions.defaults());
+    }
+
+    /** timm's {@code create_model(name, pretrained, num_classes, global_pool)}. */
+    public static ImageModel createModel(String name, boolean pretrained, int numClasses, String globalPool) {
+        return createModel(
+                name, ModelOptions.builder().pretrained(pretrained).numClasses(numClasses).globalPool(globalPool).build());
+    }
+
+    /** A model by name ({@code name} or {@code name.tag}) with the given options. */
+    public static ImageModel createModel(String name, ModelOptions options) {
+        return createModel(ModelRegistry.builtIn(), name, options);
+    }
+
+    /** As {@link #createModel(String, ModelOptions)}, from a given registry. */
+    public static ImageModel createModel(ModelRegistry registry, String name, ModelOptions options) {
+        if (options.featuresOnly()) {
+            throw new IllegalArgumentException("featuresOnly models come from createFeatureExtractor");
+        }
+        String base = ModelRegistry.baseName(name);
+        ModelEntry entry = registry.entry(base);
+        PretrainedCfg cfg = registry.config(name);
+        ModelArgs args = new ModelArgs(
+                options.numClasses() == null ? cfg.numClasses() : options.numClasses(),
+                options.inChans(),
+                options.globalPool() == null ? "avg" : options.globalPool(),
+                options.dropRate(),
+                options.dropPathRate());
+        ImageModel model;
+        try {
+            model = entry.factory().apply(args);
+        } catch (IllegalArgumentException e) {
+            throw new JimmException("cannot build " + base + ": " + e.getMessage(), e);
+        }
+        model.setIdentity(base, cfg);
+        NDManager manager = NDManager.newBaseManager();
+        model.setOwnedManager(manager);
+        model.materialize(manager);
+        model.initialize(new SplittableRandom(options.seed()));
+        model.eval();
+        if (options.pretrained()) {
+            try {
+                loadPretrained(model, registry, name, options);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+        return model;
+    }
+
+    private static void loadPretrained(ImageModel model, ModelRegistry registry, String name, ModelOptions options) {
+        if (options.pretrainedFile() == null) {
+            List<PretrainedCfg> tags = registry.pretrainedTags(ModelRegistry.baseName(name));
+            if (tags.isEmpty()) {
+                throw new JimmException("model " + model.name() + " has no pretrained weights");
+            }
+            throw new JimmException("downloading pretrained weights for " + model.pretrainedCfg().fullName()
+                    + " is not available in this build; download them and pass the file with pretrainedFile");
+        }
+        try (NDManager scratch = model.getManager().newSubManager()) {
+            Map<String, NDArray> sd = Checkpoints.load(options.pretrainedFile(), scratch);
+            PretrainedLoader.load(model, sd);
+        }
+    }
+
+    /** A features-only model returning the maps of {@code options.outIndices()} (all by default). */
+    public static FeatureExtractor createFeatureExtractor(String name, ModelOptions options) {
+        ModelOptions.Builder b = ModelOptions.builder()
+                .pretrained(options.pretrained() && options.pretrainedFile() == null)
+                .inChans(options.inChans())
+                .dropPathRate(options.dropPathRate())
+                .seed(options.seed());
+        if (options.pretrainedFile() != null) {
+            b.pretrainedFile(options.pretrainedFile());
+        }
+        ImageModel model = createModel(name, b.build());
+        return new FeatureExtractor(model, options.outIndices());
+    }
+
+    /** Registered names matching a wildcard pattern such as {@code resnet*}. */
+    public static List<String> listModels(String pattern) {
+        return ModelRegistry.builtIn().list(pattern);
+    }
+
+    /** Registered names with pretrained weights matching the pattern. */
+    public static List<String> listPretrained(String pattern) {
+        return ModelRegistry.builtIn().list(pattern, true);
+    }
+}

@@ -1,0 +1,710 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.BlurPool2d;
+import dev.jimm.layers.ClassifierHead;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.EfficientChannelAttention;
+import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.GroupNorm;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Pool2d;
+import dev.jimm.layers.Sequential;
+import dev.jimm.layers.SqueezeExcite;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+
+/**
+ * ResNet, ResNeXt, Wide ResNet, SE-/ECA-ResNet, ResNet-RS and their stem and downsample variants,
+ * as timm's {@code models/resnet.py} builds them (torchvision's ResNets are the same modules with
+ * the same state_dict keys, registered as {@code tv/…}).
+ */
+public final class ResNet extends ImageModel {
+
+    // ---- blocks ---------------------------------------------------------------------------------
+
+    /** Residual block kinds; the expansion multiplies the stage width to the block's output. */
+    public enum BlockType {
+        BASIC(1),
+        BOTTLENECK(4);
+
+        final int expansion;
+
+        BlockType(int expansion) {
+            this.expansion = expansion;
+        }
+    }
+
+    /** Channel attention inside the blocks. */
+    public enum Attention {
+        NONE,
+        SE,
+        ECA
+    }
+
+    /** Anti-aliasing for strided convs and the stem pool. */
+    public enum AntiAlias {
+        NONE,
+        AVG,
+        BLUR
+    }
+
+    /** Everything a block needs to know beyond its widths. */
+    private record BlockContext(
+            Config cfg, IntFunction<Module> norm, int cardinality, int baseWidth, int reduceFirst) {
+        Module attention(int channels) {
+            return switch (cfg.attention()) {
+                case NONE -> null;
+                case SE -> new SqueezeExcite(channels, cfg.seRatio(), 8);
+                case ECA -> new EfficientChannelAttention(channels);
+            };
+        }
+
+        Module antiAlias(int channels, int stride, boolean enable) {
+            if (!enable) {
+                return new Identity();
+            }
+            return switch (cfg.antiAlias()) {
+                case NONE -> new Identity();
+                case AVG -> Pool2d.avg(stride, stride, 0, false, true);
+                case BLUR -> new BlurPool2d(channels, stride);
+            };
+        }
+    }
+
+    /** The two-conv block of ResNet-18/34. */
+    static final class BasicBlock extends Module {
+        private final Module conv1;
+        private final Module bn1;
+        private final Module aa;
+        private final Module conv2;
+        private final Module bn2;
+        private final Module se;
+        private final Module downsample;
+        private final Module dropPath;
+
+        BasicBlock(
+                BlockContext ctx,
+                int inplanes,
+                int planes,
+                int stride,
+                Module downsample,
+                int dilation,
+                int firstDilation,
+                double dropPathRate) {
+            if (ctx.cardinality() != 1 || ctx.baseWidth() != 64) {
+                throw new IllegalArgumentException("BasicBlock supports only cardinality 1 and base width 64");
+            }
+            int firstPlanes = planes / ctx.reduceFirst();
+            int outplanes = planes * BlockType.BASIC.expansion;
+            boolean useAa = ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
+            conv1 =
+                    register(
+                            "conv1",
+                            new Conv2d(
+                                    inplanes,
+                                    firstPlanes,
+                                    3,
+                                    Conv2d.Options.defaults()
+                                            .stride(useAa ? 1 : stride)
+                                            .padding(firstDilation)
+                                            .dilation(firstDilation)
+                                            .bias(false)));
+            bn1 = register("bn1", ctx.norm().apply(firstPlanes));
+            register("drop_block", new Identity());
+            register("act1", Activation.relu());
+            aa = register("aa", ctx.antiAlias(firstPlanes, stride, useAa));
+            conv2 =
+                    register(
+                            "conv2",
+                            new Conv2d(
+                                    firstPlanes,
+                                    outplanes,
+                                    3,
+                                    Conv2d.Options.defaults().padding(dilation).dilation(dilation).bias(false)));
+            bn2 = register("bn2", ctx.norm().apply(outplanes));
+            Module attn = ctx.attention(outplanes);
+            se = attn == null ? null : register("se", attn);
+            register("act2", Activation.relu());
+            this.downsample = downsample == null ? null : register("downsample", downsample);
+            dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            x = relu(bn1.forward(conv1.forward(x)));
+            x = aa.forward(x);
+            x = bn2.forward(conv2.forward(x));
+            if (se != null) {
+                x = se.forward(x);
+            }
+            if (dropPath != null) {
+                x = dropPath.forward(x);
+            }
+            if (downsample != null) {
+                shortcut = downsample.forward(shortcut);
+            }
+            return relu(x.add(shortcut));
+        }
+
+        Module lastNorm() {
+            return bn2;
+        }
+    }
+
+    /** The 1x1-3x3-1x1 bottleneck block of ResNet-50 and deeper, with groups for ResNeXt. */
+    static final class Bottleneck extends Module {
+        private final Module conv1;
+        private final Module bn1;
+        private final Module conv2;
+        private final Module bn2;
+        private final Module aa;
+        private final Module conv3;
+        private final Module bn3;
+        private final Module se;
+        private final Module downsample;
+        private final Module dropPath;
+
+        Bottleneck(
+                BlockContext ctx,
+                int inplanes,
+                int planes,
+                int stride,
+                Module downsample,
+                int dilation,
+                int firstDilation,
+                double dropPathRate) {
+            int width = (int) Math.floor(planes * (ctx.baseWidth() / 64.0)) * ctx.cardinality();
+            int firstPlanes = width / ctx.reduceFirst();
+            int outplanes = planes * BlockType.BOTTLENECK.expansion;
+            boolean useAa = ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
+            conv1 = register("conv1", new Conv2d(inplanes, firstPlanes, 1, Conv2d.Options.defaults().bias(false)));
+            bn1 = register("bn1", ctx.norm().apply(firstPlanes));
+            register("act1", Activation.relu());
+            conv2 =
+                    register(
+                            "conv2",
+                            new Conv2d(
+                                    firstPlanes,
+                                    width,
+                                    3,
+                                    Conv2d.Options.defaults()
+                                            .stride(useAa ? 1 : stride)
+                                            .padding(firstDilation)
+                                            .dilation(firstDilation)
+                                            .groups(ctx.cardinality())
+                                            .bias(false)));
+            bn2 = register("bn2", ctx.norm().apply(width));
+            register("drop_block", new Identity());
+            register("act2", Activation.relu());
+            aa = register("aa", ctx.antiAlias(width, stride, useAa));
+            conv3 = register("conv3", new Conv2d(width, outplanes, 1, Conv2d.Options.defaults().bias(false)));
+            bn3 = register("bn3", ctx.norm().apply(outplanes));
+            Module attn = ctx.attention(outplanes);
+            se = attn == null ? null : register("se", attn);
+            register("act3", Activation.relu());
+            this.downsample = downsample == null ? null : register("downsample", downsample);
+            dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            x = relu(bn1.forward(conv1.forward(x)));
+            x = relu(bn2.forward(conv2.forward(x)));
+            x = aa.forward(x);
+            x = bn3.forward(conv3.forward(x));
+            if (se != null) {
+                x = se.forward(x);
+            }
+            if (dropPath != null) {
+                x = dropPath.forward(x);
+            }
+            if (downsample != null) {
+                shortcut = downsample.forward(shortcut);
+            }
+            return relu(x.add(shortcut));
+        }
+
+        Module lastNorm() {
+            return bn3;
+        }
+    }
+
+    private static NDArray relu(NDArray x) {
+        return Activation.apply(Activation.Kind.RELU, x);
+    }
+
+    private static Module downsampleConv(
+            BlockContext ctx, int in, int out, int kernel, int stride, int dilation, int firstDilation) {
+        int k = stride == 1 && dilation == 1 ? 1 : kernel;
+        int fd = k > 1 ? firstDilation : 1;
+        int p = dev.jimm.layers.Layers.padding(k, stride, fd);
+        return new Sequential(
+                new Conv2d(in, out, k, Conv2d.Options.defaults().stride(stride).padding(p).dilation(fd).bias(false)),
+                ctx.norm().apply(out));
+    }
+
+    private static Module downsampleAvg(BlockContext ctx, int in, int out, int stride, int dilation) {
+        int avgStride = dilation == 1 ? stride : 1;
+        Module pool;
+        if (stride == 1 && dilation == 1) {
+            pool = new Identity();
+        } else if (avgStride == 1) {
+            throw new UnsupportedOperationException("dilated avg-down (output_stride < 32) is not supported");
+        } else {
+            pool = Pool2d.avg(2, avgStride, 0, true, false);
+        }
+        return new Sequential(
+                pool, new Conv2d(in, out, 1, Conv2d.Options.defaults().bias(false)), ctx.norm().apply(out));
+    }
+
+    // ---- the model ------------------------------------------------------------------------------
+
+    /**
+     * A ResNet variant, as the keyword arguments of timm's ResNet.
+     *
+     * @param blocks block type per stage
+     * @param layers blocks per stage
+     * @param channels stage widths before expansion
+     * @param cardinality groups of the 3x3 conv (ResNeXt)
+     * @param baseWidth bottleneck width factor
+     * @param stemWidth stem channels (deep stems)
+     * @param stemType "", "deep" or "deep_tiered"
+     * @param replaceStemPool a strided conv instead of the stem max pool (ResNet-RS)
+     * @param blockReduceFirst width reduction of the first conv in blocks (SENet)
+     * @param downKernelSize kernel of the projection shortcut
+     * @param avgDown average-pool downsampling in the shortcut (the "d" variants)
+     * @param attention SE or ECA in blocks
+     * @param seRatio SE reduction ratio
+     * @param groupNorm GroupNorm(32) instead of BatchNorm
+     * @param antiAlias anti-aliased downsampling
+     */
+    public record Config(
+            List<BlockType> blocks,
+            List<Integer> layers,
+            List<Integer> channels,
+            int cardinality,
+            int baseWidth,
+            int stemWidth,
+            String stemType,
+            boolean replaceStemPool,
+            int blockReduceFirst,
+            int downKernelSize,
+            boolean avgDown,
+            Attention attention,
+            double seRatio,
+            boolean groupNorm,
+            AntiAlias antiAlias) {
+
+        /** A plain ResNet with one block type and the given depths. */
+        public static Config of(BlockType block, int... layers) {
+            List<Integer> l = new ArrayList<>();
+            for (int v : layers) {
+                l.add(v);
+            }
+            return new Config(
+                    List.of(block, block, block, block), l, List.of(64, 128, 256, 512), 1, 64, 64, "",
+                    false, 1, 1, false, Attention.NONE, 1.0 / 16, false, AntiAlias.NONE);
+        }
+
+        /** ResNeXt widths. */
+        public Config groups(int newCardinality, int newBaseWidth) {
+            return new Config(blocks, layers, channels, newCardinality, newBaseWidth, stemWidth, stemType,
+                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+        }
+
+        /** A deep ("deep") or tiered ("deep_tiered") 3x3 stem of the given width. */
+        public Config stem(String type, int width) {
+            return new Config(blocks, layers, channels, cardinality, baseWidth, width, type,
+                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+        }
+
+        /** Average-pool shortcut downsampling. */
+        public Config withAvgDown() {
+            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
+                    replaceStemPool, blockReduceFirst, downKernelSize, true, attention, seRatio, groupNorm, antiAlias);
+        }
+
+        /** The "d" variant: deep stem of width 32 and average-pool downsampling. */
+        public Config d() {
+            return stem("deep", 32).withAvgDown();
+        }
+
+        /** The "t" variant: tiered deep stem of width 32 and average-pool downsampling. */
+        public Config t() {
+            return stem("deep_tiered", 32).withAvgDown();
+        }
+
+        public Config attention(Attention a, double ratio) {
+            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
+                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, a, ratio, groupNorm, antiAlias);
+        }
+
+        public Config se() {
+            return attention(Attention.SE, 1.0 / 16);
+        }
+
+        public Config eca() {
+            return attention(Attention.ECA, 1.0 / 16);
+        }
+
+        public Config withStemPoolConv() {
+            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
+                    true, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+        }
+
+        public Config senetStyle() {
+            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
+                    replaceStemPool, 2, 3, avgDown, attention, seRatio, groupNorm, antiAlias);
+        }
+
+        public Config withGroupNorm() {
+            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
+                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, true, antiAlias);
+        }
+
+        public Config antiAlias(AntiAlias aa) {
+            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
+                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, aa);
+        }
+
+        public Config blocksAndChannels(List<BlockType> newBlocks, List<Integer> newChannels) {
+            return new Config(newBlocks, layers, newChannels, cardinality, baseWidth, stemWidth, stemType,
+                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+        }
+    }
+
+    private final Config cfg;
+    private final Module conv1;
+    private final Module bn1;
+    private final Module maxpool;
+    private final List<Module> stages = new ArrayList<>();
+    private final List<FeatureInfo> featureInfo = new ArrayList<>();
+    private final int numFeatures;
+    private GlobalPool pool;
+    private Module fc;
+
+    public ResNet(Config cfg, ModelArgs args) {
+        super(args);
+        this.cfg = cfg;
+        IntFunction<Module> norm = cfg.groupNorm() ? c -> new GroupNorm(32, c) : BatchNorm2d::new;
+        BlockContext ctx = new BlockContext(cfg, norm, cfg.cardinality(), cfg.baseWidth(), cfg.blockReduceFirst());
+
+        boolean deep = cfg.stemType().contains("deep");
+        int inplanes = deep ? cfg.stemWidth() * 2 : 64;
+        if (deep) {
+            int s0 = cfg.stemType().contains("tiered") ? 3 * (cfg.stemWidth() / 4) : cfg.stemWidth();
+            int s1 = cfg.stemWidth();
+            Conv2d.Options c3 = Conv2d.Options.defaults().padding(1).bias(false);
+            conv1 =
+                    register(
+                            "conv1",
+                            new Sequential(
+                                    new Conv2d(inChans, s0, 3, c3.stride(2)),
+                                    norm.apply(s0),
+                                    Activation.relu(),
+                                    new Conv2d(s0, s1, 3, c3),
+                                    norm.apply(s1),
+                                    Activation.relu(),
+                                    new Conv2d(s1, inplanes, 3, c3)));
+        } else {
+            conv1 =
+                    register(
+                            "conv1",
+                            new Conv2d(inChans, inplanes, 7, Conv2d.Options.defaults().stride(2).padding(3).bias(false)));
+        }
+        bn1 = register("bn1", norm.apply(inplanes));
+        register("act1", Activation.relu());
+        featureInfo.add(new FeatureInfo(inplanes, 2, "act1"));
+
+        if (cfg.replaceStemPool()) {
+            List<Module> parts = new ArrayList<>();
+            boolean aa = cfg.antiAlias() != AntiAlias.NONE;
+            parts.add(new Conv2d(inplanes, inplanes, 3, Conv2d.Options.defaults().stride(aa ? 1 : 2).padding(1).bias(false)));
+            if (aa) {
+                parts.add(ctx.antiAlias(inplanes, 2, true));
+            }
+            parts.add(norm.apply(inplanes));
+            parts.add(Activation.relu());
+            maxpool = register("maxpool", new Sequential(parts));
+        } else if (cfg.antiAlias() == AntiAlias.AVG) {
+            maxpool = register("maxpool", Pool2d.avg(2, 2, 0, false, true));
+        } else if (cfg.antiAlias() == AntiAlias.BLUR) {
+            maxpool = register("maxpool", new Sequential(Pool2d.max(3, 1, 1), new BlurPool2d(inplanes, 2)));
+        } else {
+            maxpool = register("maxpool", Pool2d.max(3, 2, 1));
+        }
+
+        int netNumBlocks = cfg.layers().stream().mapToInt(Integer::intValue).sum();
+        int netBlockIdx = 0;
+        int netStride = 4;
+        int dilation = 1;
+        int prevDilation = 1;
+        for (int s = 0; s < cfg.layers().size(); s++) {
+            BlockType type = cfg.blocks().get(s);
+            int planes = cfg.channels().get(s);
+            int stride = s == 0 ? 1 : 2;
+            netStride *= stride;
+            Module downsample = null;
+            int outplanes = planes * type.expansion;
+            if (stride != 1 || inplanes != outplanes) {
+                downsample =
+                        cfg.avgDown()
+                                ? downsampleAvg(ctx, inplanes, outplanes, stride, dilation)
+                                : downsampleConv(ctx, inplanes, outplanes, cfg.downKernelSize(), stride, dilation, prevDilation);
+            }
+            Sequential stage = new Sequential();
+            for (int b = 0; b < cfg.layers().get(s); b++) {
+                double dpr = args.dropPathRate() * netBlockIdx / Math.max(1, netNumBlocks - 1);
+                int st = b == 0 ? stride : 1;
+                Module ds = b == 0 ? downsample : null;
+                stage.add(
+                        type == BlockType.BASIC
+                                ? new BasicBlock(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr)
+                                : new Bottleneck(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr));
+                prevDilation = dilation;
+                inplanes = outplanes;
+                netBlockIdx++;
+            }
+            String stageName = "layer" + (s + 1);
+            stages.add(register(stageName, stage));
+            featureInfo.add(new FeatureInfo(inplanes, netStride, stageName));
+        }
+        numFeatures = inplanes;
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        fc = register("fc", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // timm: kaiming_normal_(fan_out) on convs, zero gamma on each block's last norm
+        for (Module m : namedModules().values()) {
+            if (m instanceof Conv2d c) {
+                Init.kaimingNormalFanOut(c.weight().getArray(), random);
+            }
+            Module last =
+                    m instanceof BasicBlock bb ? bb.lastNorm() : m instanceof Bottleneck bt ? bt.lastNorm() : null;
+            if (last != null) {
+                Init.constant(last.directParameters().get("weight").getArray(), 0f);
+            }
+        }
+    }
+
+    private NDArray stem(NDArray x) {
+        return relu(bn1.forward(conv1.forward(x)));
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = maxpool.forward(stem(x));
+        for (Module stage : stages) {
+            x = stage.forward(x);
+        }
+        return x;
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        x = pool.forward(x);
+        x = Dropout.apply(x, (float) dropRate, isTraining());
+        return preLogits ? x : fc.forward(x);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
+        numClasses = newNumClasses;
+        globalPool = GlobalPool.validate(newGlobalPool);
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        fc = register("fc", newFc);
+    }
+
+    @Override
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    @Override
+    public List<FeatureInfo> featureInfo() {
+        return List.copyOf(featureInfo);
+    }
+
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        int[] take = resolveIndices(indices);
+        int last = 0;
+        for (int i : take) {
+            last = Math.max(last, i);
+        }
+        List<NDArray> all = new ArrayList<>();
+        x = stem(x);
+        all.add(x);
+        x = maxpool.forward(x);
+        for (int s = 0; s < stages.size() && s < last; s++) {
+            x = stages.get(s).forward(x);
+            all.add(x);
+        }
+        return select(all, take);
+    }
+
+    // ---- configs and registrations ----------------------------------------------------------------
+
+    /** Registers every ResNet-family name of timm that this code builds, and torchvision's. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "resnet";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            BlockType basic = BlockType.BASIC;
+            BlockType bottle = BlockType.BOTTLENECK;
+            List<ModelEntry> m = new ArrayList<>();
+            Config r18 = Config.of(basic, 2, 2, 2, 2);
+            Config r34 = Config.of(basic, 3, 4, 6, 3);
+            Config r26 = Config.of(bottle, 2, 2, 2, 2);
+            Config r50 = Config.of(bottle, 3, 4, 6, 3);
+            Config r101 = Config.of(bottle, 3, 4, 23, 3);
+            Config r152 = Config.of(bottle, 3, 8, 36, 3);
+            Config r200 = Config.of(bottle, 3, 24, 36, 3);
+            Config r269 = Config.of(bottle, 3, 30, 48, 8);
+            Config rs = Config.of(bottle, 3, 4, 6, 3).d().withStemPoolConv().attention(Attention.SE, 0.25);
+
+            add(m, "resnet10t", Config.of(basic, 1, 1, 1, 1).t(), 176);
+            add(m, "resnet14t", Config.of(bottle, 1, 1, 1, 1).t(), 176);
+            add(m, "resnet18", r18);
+            add(m, "resnet18d", r18.d());
+            add(m, "resnet34", r34);
+            add(m, "resnet34d", r34.d());
+            add(m, "resnet26", r26);
+            add(m, "resnet26t", r26.t(), 256);
+            add(m, "resnet26d", r26.d());
+            add(m, "resnet50", r50);
+            add(m, "resnet50c", r50.stem("deep", 32));
+            add(m, "resnet50d", r50.d());
+            add(m, "resnet50s", r50.stem("deep", 64));
+            add(m, "resnet50t", r50.t());
+            add(m, "resnet101", r101);
+            add(m, "resnet101c", r101.stem("deep", 32));
+            add(m, "resnet101d", r101.d(), 256);
+            add(m, "resnet101s", r101.stem("deep", 64));
+            add(m, "resnet152", r152);
+            add(m, "resnet152c", r152.stem("deep", 32));
+            add(m, "resnet152d", r152.d(), 256);
+            add(m, "resnet152s", r152.stem("deep", 64));
+            add(m, "resnet200", r200);
+            add(m, "resnet200d", r200.d(), 256);
+            add(m, "wide_resnet50_2", r50.groups(1, 128));
+            add(m, "wide_resnet101_2", r101.groups(1, 128));
+            add(m, "resnet50_gn", r50.withGroupNorm());
+            add(m, "resnext50_32x4d", r50.groups(32, 4));
+            add(m, "resnext50d_32x4d", r50.groups(32, 4).d());
+            add(m, "resnext101_32x4d", r101.groups(32, 4));
+            add(m, "resnext101_32x8d", r101.groups(32, 8));
+            add(m, "resnext101_32x16d", r101.groups(32, 16));
+            add(m, "resnext101_32x32d", r101.groups(32, 32));
+            add(m, "resnext101_64x4d", r101.groups(64, 4));
+            add(m, "ecaresnet26t", r26.t().eca(), 256);
+            add(m, "ecaresnet50d", r50.d().eca());
+            add(m, "ecaresnet50t", r50.t().eca(), 256);
+            add(m, "ecaresnetlight", Config.of(bottle, 1, 1, 11, 3).stem("", 32).withAvgDown().eca());
+            add(m, "ecaresnet101d", r101.d().eca());
+            add(m, "ecaresnet200d", r200.d().eca(), 256);
+            add(m, "ecaresnet269d", r269.d().eca(), 320);
+            add(m, "ecaresnext26t_32x4d", r26.groups(32, 4).t().eca());
+            add(m, "ecaresnext50t_32x4d", r26.groups(32, 4).t().eca());
+            add(m, "seresnet18", r18.se());
+            add(m, "seresnet34", r34.se());
+            add(m, "seresnet50", r50.se());
+            add(m, "seresnet50t", r50.t().se());
+            add(m, "seresnet101", r101.se());
+            add(m, "seresnet152", r152.se());
+            add(m, "seresnet152d", r152.d().se(), 256);
+            add(m, "seresnet200d", r200.d().se(), 256);
+            add(m, "seresnet269d", r269.d().se(), 256);
+            add(m, "seresnext26d_32x4d", r26.groups(32, 4).d().se());
+            add(m, "seresnext26t_32x4d", r26.groups(32, 4).t().se());
+            add(m, "seresnext50_32x4d", r50.groups(32, 4).se());
+            add(m, "seresnext101_32x4d", r101.groups(32, 4).se());
+            add(m, "seresnext101_32x8d", r101.groups(32, 8).se());
+            add(m, "seresnext101d_32x8d", r101.groups(32, 8).d().se());
+            add(m, "seresnext101_64x4d", r101.groups(64, 4).se());
+            add(m, "senet154", r152.groups(64, 4).stem("deep", 64).senetStyle().se());
+            add(m, "resnetblur18", r18.antiAlias(AntiAlias.BLUR));
+            add(m, "resnetblur50", r50.antiAlias(AntiAlias.BLUR));
+            add(m, "resnetblur50d", r50.d().antiAlias(AntiAlias.BLUR));
+            add(m, "resnetblur101d", r101.d().antiAlias(AntiAlias.BLUR));
+            add(m, "resnetaa34d", r34.d().antiAlias(AntiAlias.AVG));
+            add(m, "resnetaa50", r50.antiAlias(AntiAlias.AVG));
+            add(m, "resnetaa50d", r50.d().antiAlias(AntiAlias.AVG));
+            add(m, "resnetaa101d", r101.d().antiAlias(AntiAlias.AVG));
+            add(m, "seresnetaa50d", r50.d().antiAlias(AntiAlias.AVG).se());
+            add(m, "seresnextaa101d_32x8d", r101.groups(32, 8).d().antiAlias(AntiAlias.AVG).se());
+            add(m, "seresnextaa201d_32x8d",
+                    Config.of(bottle, 3, 24, 36, 4).groups(32, 8).stem("deep", 64).withAvgDown().antiAlias(AntiAlias.AVG).se());
+            add(m, "resnetrs50", rs, 160);
+            add(m, "resnetrs101", withLayers(rs, 3, 4, 23, 3), 192);
+            add(m, "resnetrs152", withLayers(rs, 3, 8, 36, 3), 256);
+            add(m, "resnetrs200", withLayers(rs, 3, 24, 36, 3), 256);
+            add(m, "resnetrs270", withLayers(rs, 4, 29, 53, 4), 256);
+            add(m, "resnetrs350", withLayers(rs, 4, 36, 72, 4), 288);
+            add(m, "resnetrs420", withLayers(rs, 4, 44, 87, 4), 320);
+            add(m, "test_resnet",
+                    Config.of(basic, 1, 1, 1, 1).stem("deep", 16).withAvgDown()
+                            .blocksAndChannels(List.of(basic, basic, bottle, basic), List.of(32, 48, 48, 96)),
+                    160);
+
+            // torchvision's ResNets: the same modules and state_dict keys as timm's plain variants
+            addTorchvision(m, "tv/resnet18", r18);
+            addTorchvision(m, "tv/resnet34", r34);
+            addTorchvision(m, "tv/resnet50", r50);
+            addTorchvision(m, "tv/resnet101", r101);
+            addTorchvision(m, "tv/resnet152", r152);
+            addTorchvision(m, "tv/resnext50_32x4d", r50.groups(32, 4));
+            addTorchvision(m, "tv/resnext101_32x8d", r101.groups(32, 8));
+            addTorchvision(m, "tv/resnext101_64x4d", r101.groups(64, 4));
+            addTorchvision(m, "tv/wide_resnet50_2", r50.groups(1, 128));
+            addTorchvision(m, "tv/wide_resnet101_2", r101.groups(1, 128));
+            return m;
+        }
+
+        private static Config withLayers(Config c, int... layers) {
+            Config base = Config.of(BlockType.BOTTLENECK, layers);
+            return new Config(c.blocks(), base.layers(), c.channels(), c.cardinality(), c.baseWidth(),
+                    c.stemWidth(), c.stemType(), c.replaceStemPool(), c.blockReduceFirst(), c.downKernelSize(),
+                    c.avgDown(), c.attention(), c.seRatio(), c.groupNorm(), c.antiAlias());
+        }
+
+        private static void add(List<ModelEntry> m, String name, Config c) {
+            add(m, name, c, 224);
+        }
+
+        private static void add(List<ModelEntry> m, String name, Config c, int size) {
+            String firstConv = c.stemType().contains("deep") ? "conv1.0" : "conv1";
+            m.add(new ModelEntry(
+                    name, "resnet", args -> new ResNet(c, args), PretrainedCfg.untrained(name, size, firstConv, "fc")));
+        }
+
+        private static void addTorchvision(List<ModelEntry> m, String name, Config c) {
+            m.add(new ModelEntry(
+                    name, "torchvision", args -> new ResNet(c, args), PretrainedCfg.untrained(name, 224, "conv1", "fc")));
+        }
+    }
+}

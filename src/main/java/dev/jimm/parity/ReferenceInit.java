@@ -1,0 +1,88 @@
+package dev.jimm.parity;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.Module;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * The reference init and reference input of the parity fixtures: deterministic values from a
+ * SplitMix64 stream seeded by the FNV-1a hash of each state_dict key, so that jimm and the Python
+ * reference build identical weights without shipping them (see the fixtures' README).
+ */
+public final class ReferenceInit {
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    private static final double TWO_POW_MINUS_53 = 1.0 / (1L << 53);
+
+    private ReferenceInit() {}
+
+    /** 64-bit FNV-1a of the UTF-8 bytes of {@code s}. */
+    public static long fnv1a64(String s) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
+    /** u_k of the stream for {@code seed}: a double in [0, 1). */
+    public static double uniform(long seed, long k) {
+        long z = seed + (k + 1) * GOLDEN;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        return (z >>> 11) * TWO_POW_MINUS_53;
+    }
+
+    /** The reference values of a floating-point state_dict entry. */
+    public static float[] values(String key, long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        float[] out = new float[Math.toIntExact(n)];
+        long seed = fnv1a64(key);
+        double fanScale = shape.length >= 2 ? Math.sqrt(6.0 / (n / shape[0])) : 0;
+        for (int k = 0; k < out.length; k++) {
+            double u = uniform(seed, k);
+            double s = 2.0 * u - 1.0;
+            double v;
+            if (key.endsWith("running_mean")) {
+                v = 0.1 * s;
+            } else if (key.endsWith("running_var")) {
+                v = 0.75 + 0.5 * u;
+            } else if (shape.length >= 2) {
+                v = s * fanScale;
+            } else if (key.endsWith("weight")) {
+                v = 1 + 0.1 * s;
+            } else {
+                v = 0.02 * s;
+            }
+            out[k] = (float) v;
+        }
+        return out;
+    }
+
+    /** Sets every floating-point state_dict entry of {@code module} to its reference value. */
+    public static void apply(Module module) {
+        for (Map.Entry<String, NDArray> e : module.stateDict().entrySet()) {
+            NDArray a = e.getValue();
+            if (a.getDataType().isFloating()) {
+                a.set(FloatBuffer.wrap(values(e.getKey(), a.getShape().getShape())));
+            }
+        }
+    }
+
+    /** The reference input: 2 u_k - 1 for the seed, as float32 of the given shape. */
+    public static NDArray input(NDManager manager, Shape shape, long seed) {
+        float[] v = new float[Math.toIntExact(shape.size())];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = (float) (2.0 * uniform(seed, k) - 1.0);
+        }
+        return manager.create(v, shape);
+    }
+}

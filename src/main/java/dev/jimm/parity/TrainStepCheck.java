@@ -1,0 +1,118 @@
+package dev.jimm.parity;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.jimm.hub.SafetensorsFile;
+import dev.jimm.models.ImageModel;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The train-mode half of a grads/ fixture: one forward in train mode (batch statistics), mean
+ * cross-entropy against the fixture's targets, backward; then the logits, the loss, every
+ * parameter's gradient norm and the first BatchNorm's running mean are compared with the reference.
+ */
+final class TrainStepCheck {
+    /** Gradient norms accumulate more rounding than outputs; 1e-3 relative still catches a wrong op. */
+    static final double GRAD_TOLERANCE = 1e-3;
+
+    private TrainStepCheck() {}
+
+    static Map<String, Double> run(ImageModel model, ParityFixture fx, NDArray x, NDManager scratch, List<String> bad) {
+        Map<String, Double> errors = new LinkedHashMap<>();
+        JsonObject meta = fx.meta();
+        long[] targets = new long[meta.getAsJsonArray("train_target").size()];
+        for (int i = 0; i < targets.length; i++) {
+            targets[i] = meta.getAsJsonArray("train_target").get(i).getAsLong();
+        }
+        model.train(true);
+        Map<String, Parameter> params = model.namedParameters();
+        NDArray logits;
+        double loss;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            for (Parameter p : params.values()) {
+                p.getArray().setRequiresGradient(true);
+            }
+            logits = model.forward(x);
+            NDArray lossArray = crossEntropy(logits, scratch.create(targets), model.numClasses());
+            loss = lossArray.getFloat();
+            gc.backward(lossArray);
+        } finally {
+            model.train(false);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(fx.file())) {
+            double e = ParityRunner.relativeError(logits.toFloatArray(), f.floats("train_logits", scratch));
+            errors.put("train_logits", e);
+            if (!(e <= ParityRunner.TOLERANCE)) {
+                bad.add(String.format("train_logits relative error %.3g", e));
+            }
+        }
+        double refLoss = meta.get("train_loss").getAsDouble();
+        double lossErr = Math.abs(loss - refLoss) / Math.abs(refLoss);
+        errors.put("train_loss", lossErr);
+        if (!(lossErr <= ParityRunner.TOLERANCE)) {
+            bad.add(String.format("loss %.6f, expected %.6f", loss, refLoss));
+        }
+        double worstGrad = 0;
+        String worstKey = "";
+        for (Map.Entry<String, JsonElement> g : meta.getAsJsonObject("grad_norms").entrySet()) {
+            Parameter p = params.get(g.getKey());
+            if (p == null) {
+                bad.add("no parameter " + g.getKey() + " for its gradient norm");
+                continue;
+            }
+            double ref = g.getValue().getAsDouble();
+            NDArray grad = p.getArray().getGradient();
+            double norm = Math.sqrt(grad.toType(DataType.FLOAT64, false).square().sum().getDouble());
+            double err = Math.abs(norm - ref) / Math.max(Math.abs(ref), 1e-12);
+            if (ref < 1e-8 && norm < 1e-8) {
+                err = 0;
+            }
+            if (err > worstGrad || Double.isNaN(err)) {
+                worstGrad = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
+                worstKey = g.getKey();
+            }
+        }
+        errors.put("grad_norms", worstGrad);
+        if (!(worstGrad <= GRAD_TOLERANCE)) {
+            bad.add(String.format("gradient norm of %s off by %.3g relative", worstKey, worstGrad));
+        }
+        if (meta.has("running_mean_after")) {
+            JsonObject rm = meta.getAsJsonObject("running_mean_after");
+            NDArray ours = model.stateDict().get(rm.get("name").getAsString());
+            if (ours == null) {
+                bad.add("no buffer " + rm.get("name").getAsString());
+            } else {
+                float[] mine = ours.toFloatArray();
+                float[] ref = new float[rm.getAsJsonArray("values").size()];
+                for (int i = 0; i < ref.length; i++) {
+                    ref[i] = rm.getAsJsonArray("values").get(i).getAsFloat();
+                }
+                float[] head = java.util.Arrays.copyOf(mine, ref.length);
+                double e = ParityRunner.relativeError(head, ref);
+                errors.put("running_mean_after", e);
+                if (!(e <= ParityRunner.TOLERANCE)) {
+                    bad.add(String.format("running_mean after the step off by %.3g relative", e));
+                }
+            }
+        }
+        for (Parameter p : params.values()) {
+            p.getArray().setRequiresGradient(p.requiresGradient());
+        }
+        return errors;
+    }
+
+    /** Mean cross-entropy of logits [N, C] against class indices [N]. */
+    static NDArray crossEntropy(NDArray logits, NDArray targets, int numClasses) {
+        NDArray logp = logits.logSoftmax(1);
+        NDArray onehot = targets.oneHot(numClasses).toType(DataType.FLOAT32, false);
+        return logp.mul(onehot).sum(new int[] {1}).neg().mean();
+    }
+}
