@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 
 /**
@@ -45,7 +44,7 @@ public class BlurPool2d extends Module {
                 }
             }
         }
-        filt.array().set(FloatBuffer.wrap(v));
+        Module.assign(filt.array(), v);
     }
 
     private static double binomial(int n, int k) {

@@ -1,7 +1,6 @@
 package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
-import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 
 /** Weight initializers, as torch.nn.init defines them, filling arrays in place. */
@@ -26,7 +25,7 @@ public final class Init {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
         }
-        a.set(FloatBuffer.wrap(v));
+        Module.assign(a, v);
     }
 
     /** N(0, std) by Box-Muller. */
@@ -41,7 +40,7 @@ public final class Init {
                 v[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
             }
         }
-        a.set(FloatBuffer.wrap(v));
+        Module.assign(a, v);
     }
 
     /** N(0, std) truncated to [-2 std, 2 std] (timm's trunc_normal_ with its default bounds). */
@@ -54,14 +53,14 @@ public final class Init {
             } while (Math.abs(x) > 2);
             v[i] = (float) (x * std);
         }
-        a.set(FloatBuffer.wrap(v));
+        Module.assign(a, v);
     }
 
     /** Fills with a constant. */
     public static void constant(NDArray a, float value) {
         float[] v = new float[Math.toIntExact(a.size())];
         java.util.Arrays.fill(v, value);
-        a.set(FloatBuffer.wrap(v));
+        Module.assign(a, v);
     }
 
     /**

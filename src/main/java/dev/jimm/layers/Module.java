@@ -11,7 +11,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.ParameterList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -377,12 +376,20 @@ public abstract class Module extends AbstractBlock {
 
     /** Copies {@code src} into {@code dst} in place, converting the dtype. */
     public static void copyInto(NDArray dst, NDArray src) {
+        // an indexed put rather than NDArray.set(Buffer): libtorch's storage swap behind the
+        // latter prints a deprecation warning and replaces the tensor's storage
         NDArray converted =
                 src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false);
-        ByteBuffer data = converted.toByteBuffer();
-        dst.set(data);
+        dst.set(new ai.djl.ndarray.index.NDIndex("..."), converted);
         if (converted != src) {
             converted.close();
+        }
+    }
+
+    /** Writes float values (row-major) into {@code dst} in place. */
+    public static void assign(NDArray dst, float[] values) {
+        try (NDArray tmp = dst.getManager().create(values, dst.getShape())) {
+            copyInto(dst, tmp);
         }
     }
 

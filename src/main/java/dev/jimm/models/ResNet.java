@@ -85,9 +85,11 @@ public final class ResNet extends ImageModel {
     static final class BasicBlock extends Module {
         private final Module conv1;
         private final Module bn1;
+        private final Module act1;
         private final Module aa;
         private final Module conv2;
         private final Module bn2;
+        private final Module act2;
         private final Module se;
         private final Module downsample;
         private final Module dropPath;
@@ -121,7 +123,7 @@ public final class ResNet extends ImageModel {
                                             .bias(false)));
             bn1 = register("bn1", ctx.norm().apply(firstPlanes));
             register("drop_block", new Identity());
-            register("act1", Activation.relu());
+            act1 = register("act1", Activation.relu());
             aa = register("aa", ctx.antiAlias(firstPlanes, stride, useAa));
             conv2 =
                     register(
@@ -134,7 +136,7 @@ public final class ResNet extends ImageModel {
             bn2 = register("bn2", ctx.norm().apply(outplanes));
             Module attn = ctx.attention(outplanes);
             se = attn == null ? null : register("se", attn);
-            register("act2", Activation.relu());
+            act2 = register("act2", Activation.relu());
             this.downsample = downsample == null ? null : register("downsample", downsample);
             dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
         }
@@ -142,7 +144,7 @@ public final class ResNet extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray shortcut = x;
-            x = relu(bn1.forward(conv1.forward(x)));
+            x = act1.forward(bn1.forward(conv1.forward(x)));
             x = aa.forward(x);
             x = bn2.forward(conv2.forward(x));
             if (se != null) {
@@ -154,7 +156,7 @@ public final class ResNet extends ImageModel {
             if (downsample != null) {
                 shortcut = downsample.forward(shortcut);
             }
-            return relu(x.add(shortcut));
+            return act2.forward(x.add(shortcut));
         }
 
         Module lastNorm() {
@@ -166,11 +168,14 @@ public final class ResNet extends ImageModel {
     static final class Bottleneck extends Module {
         private final Module conv1;
         private final Module bn1;
+        private final Module act1;
         private final Module conv2;
         private final Module bn2;
+        private final Module act2;
         private final Module aa;
         private final Module conv3;
         private final Module bn3;
+        private final Module act3;
         private final Module se;
         private final Module downsample;
         private final Module dropPath;
@@ -190,7 +195,7 @@ public final class ResNet extends ImageModel {
             boolean useAa = ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
             conv1 = register("conv1", new Conv2d(inplanes, firstPlanes, 1, Conv2d.Options.defaults().bias(false)));
             bn1 = register("bn1", ctx.norm().apply(firstPlanes));
-            register("act1", Activation.relu());
+            act1 = register("act1", Activation.relu());
             conv2 =
                     register(
                             "conv2",
@@ -206,13 +211,13 @@ public final class ResNet extends ImageModel {
                                             .bias(false)));
             bn2 = register("bn2", ctx.norm().apply(width));
             register("drop_block", new Identity());
-            register("act2", Activation.relu());
+            act2 = register("act2", Activation.relu());
             aa = register("aa", ctx.antiAlias(width, stride, useAa));
             conv3 = register("conv3", new Conv2d(width, outplanes, 1, Conv2d.Options.defaults().bias(false)));
             bn3 = register("bn3", ctx.norm().apply(outplanes));
             Module attn = ctx.attention(outplanes);
             se = attn == null ? null : register("se", attn);
-            register("act3", Activation.relu());
+            act3 = register("act3", Activation.relu());
             this.downsample = downsample == null ? null : register("downsample", downsample);
             dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
         }
@@ -220,8 +225,8 @@ public final class ResNet extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray shortcut = x;
-            x = relu(bn1.forward(conv1.forward(x)));
-            x = relu(bn2.forward(conv2.forward(x)));
+            x = act1.forward(bn1.forward(conv1.forward(x)));
+            x = act2.forward(bn2.forward(conv2.forward(x)));
             x = aa.forward(x);
             x = bn3.forward(conv3.forward(x));
             if (se != null) {
@@ -233,16 +238,12 @@ public final class ResNet extends ImageModel {
             if (downsample != null) {
                 shortcut = downsample.forward(shortcut);
             }
-            return relu(x.add(shortcut));
+            return act3.forward(x.add(shortcut));
         }
 
         Module lastNorm() {
             return bn3;
         }
-    }
-
-    private static NDArray relu(NDArray x) {
-        return Activation.apply(Activation.Kind.RELU, x);
     }
 
     private static Module downsampleConv(
@@ -388,6 +389,7 @@ public final class ResNet extends ImageModel {
     private final Config cfg;
     private final Module conv1;
     private final Module bn1;
+    private final Module act1;
     private final Module maxpool;
     private final List<Module> stages = new ArrayList<>();
     private final List<FeatureInfo> featureInfo = new ArrayList<>();
@@ -425,7 +427,7 @@ public final class ResNet extends ImageModel {
                             new Conv2d(inChans, inplanes, 7, Conv2d.Options.defaults().stride(2).padding(3).bias(false)));
         }
         bn1 = register("bn1", norm.apply(inplanes));
-        register("act1", Activation.relu());
+        act1 = register("act1", Activation.relu());
         featureInfo.add(new FeatureInfo(inplanes, 2, "act1"));
 
         if (cfg.replaceStemPool()) {
@@ -507,7 +509,7 @@ public final class ResNet extends ImageModel {
     }
 
     private NDArray stem(NDArray x) {
-        return relu(bn1.forward(conv1.forward(x)));
+        return act1.forward(bn1.forward(conv1.forward(x)));
     }
 
     @Override

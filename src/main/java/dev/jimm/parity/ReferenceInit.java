@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Module;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -72,7 +71,7 @@ public final class ReferenceInit {
         for (Map.Entry<String, NDArray> e : module.stateDict().entrySet()) {
             NDArray a = e.getValue();
             if (a.getDataType().isFloating()) {
-                a.set(FloatBuffer.wrap(values(e.getKey(), a.getShape().getShape())));
+                Module.assign(a, values(e.getKey(), a.getShape().getShape()));
             }
         }
     }

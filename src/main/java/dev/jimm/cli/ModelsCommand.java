@@ -1,0 +1,60 @@
+package dev.jimm.cli;
+
+import dev.jimm.models.ModelEntry;
+import dev.jimm.models.ModelRegistry;
+import dev.jimm.models.PretrainedCfg;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code jimm models}: the registered names, one per line, or a table with {@code --long}. */
+@Command(
+        name = "models",
+        description = "List model names (timm's list_models). Example: jimm models 'resnet*' --pretrained",
+        mixinStandardHelpOptions = true)
+final class ModelsCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "PATTERN", description = "Wildcard pattern such as 'resnet*'.")
+    String pattern;
+
+    @Option(names = "--pretrained", description = "Only names with pretrained weights.")
+    boolean pretrained;
+
+    @Option(names = {"-l", "--long"}, description = "A table: family, default input size, pretrained tags.")
+    boolean longFormat;
+
+    @Option(names = "--counts", description = "Number of names per family.")
+    boolean counts;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        ModelRegistry registry = ModelRegistry.builtIn();
+        var out = spec.commandLine().getOut();
+        if (counts) {
+            registry.countsByFamily().entrySet().stream()
+                    .sorted(java.util.Map.Entry.comparingByKey())
+                    .forEach(e -> out.printf("%-22s %5d%n", e.getKey(), e.getValue()));
+            out.printf("%-22s %5d%n", "total", registry.size());
+            return 0;
+        }
+        List<String> names = registry.list(pattern, pretrained);
+        if (!longFormat) {
+            names.forEach(out::println);
+            return names.isEmpty() && pattern != null ? 1 : 0;
+        }
+        out.printf("%-36s %-14s %-12s %5s  %s%n", "name", "family", "input", "tags", "default tag");
+        for (String n : names) {
+            ModelEntry e = registry.entry(n);
+            PretrainedCfg cfg = registry.config(n);
+            List<PretrainedCfg> tags = registry.pretrainedTags(n);
+            out.printf("%-36s %-14s %-12s %5d  %s%n", n, e.family(),
+                    cfg.inputSize().get(1) + "x" + cfg.inputSize().get(2), tags.size(), tags.isEmpty() ? "-" : tags.get(0).tag());
+        }
+        return 0;
+    }
+}
