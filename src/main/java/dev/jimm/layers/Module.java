@@ -165,6 +165,8 @@ public abstract class Module extends AbstractBlock {
             Parameter p = e.getValue();
             if (!p.isInitialized()) {
                 NDArray a = manager.zeros(parameterShapes.get(e.getKey()), DataType.FLOAT32);
+                // parameters outlive any NDScope a layer happens to be built in
+                ai.djl.ndarray.NDScope.unregister(a);
                 p.setArray(a);
                 a.setRequiresGradient(p.requiresGradient());
             }
@@ -172,6 +174,7 @@ public abstract class Module extends AbstractBlock {
         for (Buffer b : buffers.values()) {
             if (b.array == null) {
                 b.array = manager.zeros(b.shape, b.dataType);
+                ai.djl.ndarray.NDScope.unregister(b.array);
             }
         }
         for (Module m : modules.values()) {

@@ -1,0 +1,75 @@
+package dev.jimm.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Adam with decoupled weight decay, as fastai's {@code Adam} (betas 0.9/0.99, eps 1e-5, wd 0.01 by
+ * default): {@code p ← p(1 − lr·wd)}, moving averages of the gradient and its square, and the
+ * bias-corrected step {@code lr/(1−β1ᵗ) · m / (√(v/(1−β2ᵗ)) + eps)}. The update runs in libtorch's
+ * fused kernel, one native call per parameter.
+ */
+public final class AdamW extends Optimizer {
+    private final double beta2;
+    private final double eps;
+    private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
+    private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
+    private final Map<String, Long> steps = new LinkedHashMap<>();
+
+    public AdamW(List<ParamGroup> groups, NDManager parent) {
+        this(groups, parent, 0.9, 0.99, 1e-5, 0.01, false);
+    }
+
+    public AdamW(List<ParamGroup> groups, NDManager parent, double beta1, double beta2, double eps, double wd, boolean decayNormAndBias) {
+        super(groups, parent, beta1, wd, decayNormAndBias);
+        this.beta2 = beta2;
+        this.eps = eps;
+    }
+
+    @Override
+    protected void update(String name, NDArray w, NDArray grad, Hyper h, double wd) {
+        NDArray m = expAvg.computeIfAbsent(name, k -> persistent(manager.zeros(w.getShape(), w.getDataType())));
+        NDArray v = expAvgSq.computeIfAbsent(name, k -> persistent(manager.zeros(w.getShape(), w.getDataType())));
+        long t = steps.merge(name, 1L, Long::sum);
+        double debias1 = 1 - Math.pow(h.mom, t);
+        double debias2 = 1 - Math.pow(beta2, t);
+        // the fused kernel computes w -= lrbc·m/(√v + eps'); with lrbc = lr·√debias2/debias1 and
+        // eps' = eps·√debias2 this is exactly fastai's lr/debias1 · m/(√(v/debias2) + eps)
+        float lrbc = (float) (h.lr * Math.sqrt(debias2) / debias1);
+        w.getNDArrayInternal().adamUpdate(
+                new NDList(w, grad, m, v), new NDList(w), (float) h.lr, lrbc, (float) wd, 1f, -1f,
+                (float) h.mom, (float) beta2, (float) (eps * Math.sqrt(debias2)), false, true);
+    }
+
+    /** Forgets the per-parameter step counts (bias correction restarts). */
+    void resetSteps() {
+        steps.clear();
+    }
+
+    @Override
+    protected Map<String, NDArray> state() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        expAvg.forEach((k, v) -> out.put(k + ".exp_avg", v));
+        expAvgSq.forEach((k, v) -> out.put(k + ".exp_avg_sq", v));
+        steps.forEach((k, v) -> out.put(k + ".step", manager.create(new long[] {v})));
+        return out;
+    }
+
+    @Override
+    protected NDArray createSlot(String key, NDArray like) {
+        if (key.endsWith(".step")) {
+            String p = key.substring(0, key.length() - ".step".length());
+            steps.put(p, like.toLongArray()[0]);
+            return manager.create(new long[] {0});
+        }
+        boolean sq = key.endsWith(".exp_avg_sq");
+        String p = key.substring(0, key.lastIndexOf(sq ? ".exp_avg_sq" : ".exp_avg"));
+        NDArray slot = manager.zeros(like.getShape(), like.getDataType());
+        (sq ? expAvgSq : expAvg).put(p, slot);
+        return slot;
+    }
+}

@@ -1,0 +1,19 @@
+package dev.jimm.train;
+
+import ai.djl.ndarray.NDManager;
+import java.util.Iterator;
+
+/**
+ * Where a learner's batches come from: a loader over a dataset. Each epoch's order is a function
+ * of the epoch number (and the source's seed), so a resumed run sees the same batches.
+ */
+public interface BatchSource {
+    /** Batches in one epoch. */
+    int numBatches();
+
+    /** Samples in one epoch (after drop_last). */
+    int numSamples();
+
+    /** The batches of {@code epoch}, each in its own child manager of {@code parent}. */
+    Iterator<Batch> batches(int epoch, NDManager parent);
+}

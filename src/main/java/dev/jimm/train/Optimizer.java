@@ -1,0 +1,186 @@
+package dev.jimm.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An optimizer over parameter groups with per-group hyper-parameters that schedules change between
+ * steps (fastai's {@code Optimizer}): learning rate, momentum and weight decay. Weight decay is
+ * decoupled (applied to the weights, not added to the gradient) and, by default, skipped for
+ * parameters of one dimension (norm weights and biases), as fastai's {@code wd_bn_bias=False}.
+ * State lives in the optimizer's own manager, freed by {@link #close()}.
+ */
+public abstract class Optimizer implements AutoCloseable {
+    /** Hyper-parameters of one group, mutable by schedules between steps. */
+    public static final class Hyper {
+        public double lr;
+        public double mom;
+        public double wd;
+
+        Hyper(double lr, double mom, double wd) {
+            this.lr = lr;
+            this.mom = mom;
+            this.wd = wd;
+        }
+    }
+
+    protected final List<ParamGroup> groups;
+    protected final List<Hyper> hypers = new ArrayList<>();
+    protected final NDManager manager;
+    protected final boolean decayNormAndBias;
+    protected long stepCount;
+
+    protected Optimizer(List<ParamGroup> groups, NDManager parent, double mom, double wd, boolean decayNormAndBias) {
+        this.groups = List.copyOf(groups);
+        this.manager = parent.newSubManager();
+        this.decayNormAndBias = decayNormAndBias;
+        for (int i = 0; i < groups.size(); i++) {
+            hypers.add(new Hyper(1e-3, mom, wd));
+        }
+    }
+
+    public List<ParamGroup> groups() {
+        return groups;
+    }
+
+    /** The hyper-parameters of group {@code i}. */
+    public Hyper hyper(int i) {
+        return hypers.get(i);
+    }
+
+    /** Sets every group's learning rate. */
+    public void setLrs(double[] lrs) {
+        if (lrs.length != hypers.size()) {
+            throw new IllegalArgumentException(lrs.length + " learning rates for " + hypers.size() + " parameter groups");
+        }
+        for (int i = 0; i < lrs.length; i++) {
+            hypers.get(i).lr = lrs[i];
+        }
+    }
+
+    /** Sets every group's momentum (Adam's beta1). */
+    public void setMom(double mom) {
+        hypers.forEach(h -> h.mom = mom);
+    }
+
+    /** Updates every trainable parameter that has a gradient, then zeroes the gradients. */
+    public final void step() {
+        stepCount++;
+        for (int g = 0; g < groups.size(); g++) {
+            Hyper h = hypers.get(g);
+            for (Map.Entry<String, Parameter> e : groups.get(g).params().entrySet()) {
+                Parameter p = e.getValue();
+                NDArray w = p.getArray();
+                if (!p.requiresGradient() || !w.hasGradient()) {
+                    continue;
+                }
+                try (NDArray grad = w.getGradient()) {
+                    double wd = decays(w) ? h.wd : 0;
+                    update(e.getKey(), w, grad, h, wd);
+                }
+            }
+        }
+    }
+
+    /** Whether weight decay applies to this parameter. */
+    protected boolean decays(NDArray w) {
+        return decayNormAndBias || w.getShape().dimension() > 1;
+    }
+
+    /** Updates one parameter in place from its gradient and zeroes the gradient. */
+    protected abstract void update(String name, NDArray weight, NDArray grad, Hyper h, double wd);
+
+    /** Zeroes every gradient (done by {@link #step()} too). */
+    public void zeroGrad() {
+        for (ParamGroup g : groups) {
+            for (Parameter p : g.params().values()) {
+                NDArray w = p.getArray();
+                if (w.hasGradient()) {
+                    try (NDArray grad = w.getGradient()) {
+                        grad.subi(grad);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Scales all gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm
+     * before clipping (PyTorch's clip_grad_norm_).
+     */
+    public double clipGradNorm(double maxNorm) {
+        List<NDArray> grads = new ArrayList<>();
+        double sq = 0;
+        for (ParamGroup g : groups) {
+            for (Parameter p : g.params().values()) {
+                NDArray w = p.getArray();
+                if (p.requiresGradient() && w.hasGradient()) {
+                    NDArray grad = w.getGradient();
+                    grads.add(grad);
+                    try (NDArray s = grad.square().sum()) {
+                        sq += s.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                    }
+                }
+            }
+        }
+        double norm = Math.sqrt(sq);
+        if (norm > maxNorm) {
+            float scale = (float) (maxNorm / (norm + 1e-6));
+            grads.forEach(gr -> gr.muli(scale));
+        }
+        grads.forEach(NDArray::close);
+        return norm;
+    }
+
+    /** Keeps a state array alive past the NDScope of the batch that created it. */
+    protected static NDArray persistent(NDArray a) {
+        ai.djl.ndarray.NDScope.unregister(a);
+        return a;
+    }
+
+    /** Steps taken so far. */
+    public long stepCount() {
+        return stepCount;
+    }
+
+    /** The state as named arrays (for checkpoints), keyed {@code <param>.<slot>}, plus the step. */
+    public Map<String, NDArray> stateDict() {
+        Map<String, NDArray> out = new LinkedHashMap<>(state());
+        out.put("__step__", manager.create(new long[] {stepCount}));
+        return out;
+    }
+
+    /** Restores the state written by {@link #stateDict()}. */
+    public void loadStateDict(Map<String, NDArray> sd) {
+        NDArray step = sd.get("__step__");
+        if (step != null) {
+            stepCount = step.toLongArray()[0];
+        }
+        Map<String, NDArray> own = state();
+        for (Map.Entry<String, NDArray> e : sd.entrySet()) {
+            if (!e.getKey().equals("__step__")) {
+                NDArray dst = own.get(e.getKey());
+                if (dst == null) {
+                    dst = persistent(createSlot(e.getKey(), e.getValue()));
+                }
+                dev.jimm.layers.Module.copyInto(dst, e.getValue());
+            }
+        }
+    }
+
+    /** The per-parameter state arrays by key. */
+    protected abstract Map<String, NDArray> state();
+
+    /** Creates an empty state slot for a key being restored. */
+    protected abstract NDArray createSlot(String key, NDArray like);
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

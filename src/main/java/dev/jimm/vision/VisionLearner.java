@@ -1,0 +1,142 @@
+package dev.jimm.vision;
+
+import ai.djl.nn.Parameter;
+import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.GroupNorm;
+import dev.jimm.layers.Module;
+import dev.jimm.models.FeatureInfo;
+import dev.jimm.models.ImageModel;
+import dev.jimm.models.ModelOptions;
+import dev.jimm.models.Models;
+import dev.jimm.train.DataLoaders;
+import dev.jimm.train.Learner;
+import dev.jimm.train.ParamGroup;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * fastai's vision_learner: a registered backbone cut at its pooling, a new head for the data's
+ * classes, and parameter groups (early body, late body, head) for freezing and discriminative
+ * learning rates. Pretrained weights come from a file, or from the body of a jimm export.
+ */
+public final class VisionLearner {
+    private VisionLearner() {}
+
+    /** How to build the model. */
+    public record Options(
+            String arch, Path weights, FastaiHead head, int inChans, long seed, double dropPathRate) {
+        public static Options of(String arch) {
+            return new Options(arch, null, FastaiHead.defaults(), 3, 0, 0);
+        }
+
+        /** Weights for the body: a checkpoint of the backbone, or a jimm export (its body is used). */
+        public Options weights(Path file) {
+            return new Options(arch, file, head, inChans, seed, dropPathRate);
+        }
+
+        public Options head(FastaiHead h) {
+            return new Options(arch, weights, h, inChans, seed, dropPathRate);
+        }
+
+        public Options inChans(int c) {
+            return new Options(arch, weights, head, c, seed, dropPathRate);
+        }
+
+        public Options seed(long s) {
+            return new Options(arch, weights, head, inChans, s, dropPathRate);
+        }
+
+        public Options dropPathRate(double r) {
+            return new Options(arch, weights, head, inChans, seed, r);
+        }
+    }
+
+    /** Builds the model: the body (pretrained if asked) and a freshly initialized head. */
+    public static VisionModel buildModel(Options o, int numClasses) {
+        ModelOptions.Builder mb = ModelOptions.builder().numClasses(0).globalPool("").inChans(o.inChans())
+                .seed(o.seed()).dropPathRate(o.dropPathRate());
+        ImageModel body;
+        if (o.weights() != null && Export.isExport(o.weights())) {
+            body = Models.createModel(o.arch(), mb.build());
+            Export.loadBodyInto(o.weights(), body);
+        } else {
+            if (o.weights() != null) {
+                mb.pretrainedFile(o.weights());
+            }
+            body = Models.createModel(o.arch(), mb.build());
+        }
+        Module head = o.head().build(body.numFeatures(), numClasses);
+        VisionModel model = new VisionModel(body, head);
+        model.materialize(body.getManager());
+        head.initialize(new SplittableRandom(o.seed() ^ 0x5DEECE66DL));
+        model.eval();
+        return model;
+    }
+
+    /**
+     * A learner over {@code dls} for the architecture in {@code o}; {@code configure} sets loss,
+     * metrics, optimizer, callbacks… on the builder (the parameter groups are set here).
+     */
+    public static Learner create(DataLoaders dls, Options o, Consumer<Learner.Builder> configure) {
+        VisionModel model = buildModel(o, dls.numClasses());
+        Learner.Builder b = Learner.builder(model, dls).seed(o.seed()).paramGroups(paramGroups(model), normParams(model));
+        configure.accept(b);
+        return b.build();
+    }
+
+    /**
+     * fastai's split for a backbone with a head: the body up to its middle feature level, the rest of
+     * the body, the head (for ResNets: stem to layer2, layer3–layer4, head).
+     */
+    public static List<ParamGroup> paramGroups(VisionModel model) {
+        List<FeatureInfo> fi = model.body().featureInfo();
+        String mid = fi.isEmpty() ? null : "0." + fi.get(fi.size() / 2).module();
+        Map<String, Parameter> early = new LinkedHashMap<>();
+        Map<String, Parameter> late = new LinkedHashMap<>();
+        Map<String, Parameter> head = new LinkedHashMap<>();
+        boolean pastMid = mid == null;
+        boolean inMid = false;
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            String k = e.getKey();
+            if (k.startsWith("1.")) {
+                head.put(k, e.getValue());
+                continue;
+            }
+            boolean matches = mid != null && (k.equals(mid) || k.startsWith(mid + "."));
+            if (inMid && !matches) {
+                pastMid = true;
+            }
+            inMid = matches;
+            (pastMid ? late : early).put(k, e.getValue());
+        }
+        List<ParamGroup> groups = new ArrayList<>();
+        if (!early.isEmpty()) {
+            groups.add(new ParamGroup("body_early", early));
+        }
+        if (!late.isEmpty()) {
+            groups.add(new ParamGroup("body_late", late));
+        }
+        groups.add(new ParamGroup("head", head));
+        return groups;
+    }
+
+    /** Names of the parameters of normalization layers (kept trainable when frozen). */
+    public static Set<String> normParams(Module model) {
+        Set<String> out = new HashSet<>();
+        for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
+            Module m = e.getValue();
+            if (m instanceof BatchNorm2d || m instanceof GroupNorm || m.getClass().getSimpleName().contains("Norm")) {
+                String prefix = e.getKey().isEmpty() ? "" : e.getKey() + ".";
+                m.directParameters().keySet().forEach(p -> out.add(prefix + p));
+            }
+        }
+        return out;
+    }
+}
