@@ -46,6 +46,7 @@ public class Learner implements AutoCloseable {
     private long trainIter;
     private long totalIters;
     private double lastLoss = Double.NaN;
+    private NDArray lastPrediction;
     private boolean training;
     private String stopReason;
     private FitPlan plan;
@@ -201,6 +202,7 @@ public class Learner implements AutoCloseable {
                 callbacks.forEach(c -> c.beforeBatch(this));
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray out = model.forward(b.x());
+                    lastPrediction = out;
                     NDArray loss = lossFn.compute(out, b.y());
                     lastLoss = loss.getFloat();
                     callbacks.forEach(c -> c.afterLoss(this));
@@ -223,6 +225,7 @@ public class Learner implements AutoCloseable {
                 n += b.size();
                 trainIter++;
                 callbacks.forEach(c -> c.afterBatch(this));
+                lastPrediction = null;
             }
         }
         training = false;
@@ -456,6 +459,11 @@ public class Learner implements AutoCloseable {
 
     public double lastLoss() {
         return lastLoss;
+    }
+
+    /** The model's output for the current training batch (valid inside batch callbacks only). */
+    public NDArray lastPrediction() {
+        return lastPrediction;
     }
 
     public boolean isTraining() {
