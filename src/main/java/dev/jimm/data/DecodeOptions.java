@@ -1,0 +1,57 @@
+package dev.jimm.data;
+
+/**
+ * How {@link ImageDecoder} decodes a file.
+ *
+ * @param maxPixels   refuse images whose header declares more pixels than this (decompression bombs)
+ * @param channels    3 for RGB output, 1 for gray (a model built with inChans = 1)
+ * @param applyExifOrientation rotate/flip JPEGs per their EXIF orientation tag so photos show upright
+ */
+public record DecodeOptions(long maxPixels, int channels, boolean applyExifOrientation) {
+    /** Pillow's Image.MAX_IMAGE_PIXELS: 1024 * 1024 * 1024 / 4 / 3. */
+    public static final long PILLOW_MAX_PIXELS = 89_478_485L;
+
+    public DecodeOptions {
+        if (maxPixels <= 0) {
+            throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
+        }
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+        }
+    }
+
+    /** RGB, Pillow's pixel limit, EXIF orientation applied. */
+    public static DecodeOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builder for {@link DecodeOptions}. */
+    public static final class Builder {
+        private long maxPixels = PILLOW_MAX_PIXELS;
+        private int channels = 3;
+        private boolean applyExifOrientation = true;
+
+        public Builder maxPixels(long v) {
+            maxPixels = v;
+            return this;
+        }
+
+        public Builder channels(int v) {
+            channels = v;
+            return this;
+        }
+
+        public Builder applyExifOrientation(boolean v) {
+            applyExifOrientation = v;
+            return this;
+        }
+
+        public DecodeOptions build() {
+            return new DecodeOptions(maxPixels, channels, applyExifOrientation);
+        }
+    }
+}
