@@ -2,7 +2,6 @@ package dev.jimm.data;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
-import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.color.ColorSpace;
@@ -26,7 +25,8 @@ import javax.imageio.stream.ImageInputStream;
  * <p>Policy: the pixel count is checked from the header before any pixel is decoded; EXIF orientation
  * of JPEGs is applied; alpha is composited on white (like flattening onto a white page, so
  * transparent regions do not turn black); 16-bit gray samples keep their high byte, unless the whole
- * image fits in 0..255 (then values are taken as-is, as Pillow shows them); gray stays gray
+ * image fits in 0..255 (then values are taken as-is, as Pillow shows them); embedded ICC profiles of RGB
+ * images are ignored, as in Pillow, so pixels are what torchvision-trained models saw; gray stays gray
  * unless RGB is asked for. Every failure is an {@link ImageDecodeException} naming the file. Thread
  * safe: each call uses its own reader.
  */
@@ -69,9 +69,18 @@ public final class ImageDecoder {
             int h = reader.getHeight(0);
             checkPixels(name, w, h);
             String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+            javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+            if (format.equals("jpeg")) {
+                // Reading into the raw type keeps the decoded RGB samples as stored; the default type
+                // converts embedded ICC profiles (e.g. Adobe RGB) to sRGB, which Pillow never does.
+                javax.imageio.ImageTypeSpecifier raw = reader.getRawImageType(0);
+                if (raw != null && raw.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_RGB) {
+                    param.setDestinationType(raw);
+                }
+            }
             BufferedImage bi;
             try {
-                bi = reader.read(0);
+                bi = reader.read(0, param);
             } catch (IndexOutOfBoundsException | IllegalStateException | NegativeArraySizeException e) {
                 throw new ImageDecodeException(name, "corrupt " + format + " data: " + e, e);
             }
@@ -228,13 +237,28 @@ public final class ImageDecoder {
             return channels == 3 ? img.toRgb() : img;
         }
         byte[] rgb = new byte[w * h * 3];
-        if (bi.getType() == BufferedImage.TYPE_3BYTE_BGR && r.getDataBuffer() instanceof DataBufferByte dbb
-                && r.getParent() == null && r.getSampleModelTranslateX() == 0 && r.getSampleModelTranslateY() == 0) {
-            byte[] src = dbb.getData();
-            for (int i = 0, n = w * h; i < n; i++) {
-                rgb[3 * i] = src[3 * i + 2];
-                rgb[3 * i + 1] = src[3 * i + 1];
-                rgb[3 * i + 2] = src[3 * i];
+        boolean rawRgb = cm instanceof java.awt.image.ComponentColorModel
+                && cm.getColorSpace().getType() == ColorSpace.TYPE_RGB
+                && (r.getNumBands() == 3 || (r.getNumBands() == 4 && cm.hasAlpha()));
+        if (rawRgb) {
+            // Samples as stored, ignoring any embedded ICC profile, as Pillow (and so torchvision) does:
+            // getRGB would convert to sRGB and shift colors away from what pretrained models saw.
+            int bands = r.getNumBands();
+            int bits = cm.getComponentSize(0);
+            int alphaBits = bands == 4 ? cm.getComponentSize(3) : 8;
+            int[] row = new int[w * bands];
+            for (int y = 0; y < h; y++) {
+                r.getPixels(0, y, w, 1, row);
+                for (int x = 0; x < w; x++) {
+                    int a = bands == 4 ? scaleTo8(row[x * bands + 3], alphaBits) : 255;
+                    for (int c = 0; c < 3; c++) {
+                        int v = scaleTo8(row[x * bands + c], bits);
+                        if (a != 255) {
+                            v = (v * a + 255 * (255 - a) + 127) / 255;
+                        }
+                        rgb[(y * w + x) * 3 + c] = (byte) v;
+                    }
+                }
             }
         } else {
             int[] argb = new int[w];
