@@ -23,8 +23,8 @@ import javax.imageio.stream.ImageInputStream;
  * 8-bit {@link DecodedImage}s through ImageIO and the TwelveMonkeys plugins.
  *
  * <p>Policy: the pixel count is checked from the header before any pixel is decoded; EXIF orientation
- * of JPEGs is applied; alpha is composited on white (like flattening onto a white page, so
- * transparent regions do not turn black); 16-bit gray samples keep their high byte, unless the whole
+ * of JPEGs is applied; alpha is composited on white by default (like flattening onto a white page, so
+ * transparent regions do not turn black) or dropped on request ({@link DecodeOptions.Alpha}); 16-bit gray samples keep their high byte, unless the whole
  * image fits in 0..255 (then values are taken as-is, as Pillow shows them); embedded ICC profiles of RGB
  * images are ignored, as in Pillow, so pixels are what torchvision-trained models saw; gray stays gray
  * unless RGB is asked for. Every failure is an {@link ImageDecodeException} naming the file. Thread
@@ -92,7 +92,7 @@ public final class ImageDecoder {
                     throw new ImageDecodeException(name, "truncated or corrupt " + format + " data: " + warn);
                 }
             }
-            DecodedImage img = toBytes(bi, format, options.channels());
+            DecodedImage img = toBytes(bi, format, options.channels(), options.alpha() == DecodeOptions.Alpha.DROP);
             if (options.applyExifOrientation() && format.equals("jpeg")) {
                 img = Orientation.apply(img, Orientation.exifOrientation(bytes));
             }
@@ -194,8 +194,8 @@ public final class ImageDecoder {
         return (source, warning) -> sink.add(warning);
     }
 
-    /** Converts any BufferedImage to 8-bit gray or RGB, compositing alpha on white. */
-    static DecodedImage toBytes(BufferedImage bi, String format, int channels) {
+    /** Converts any BufferedImage to 8-bit gray or RGB, compositing alpha on white unless dropped. */
+    static DecodedImage toBytes(BufferedImage bi, String format, int channels, boolean dropAlpha) {
         int w = bi.getWidth(), h = bi.getHeight();
         ColorModel cm = bi.getColorModel();
         Raster r = bi.getRaster();
@@ -204,7 +204,7 @@ public final class ImageDecoder {
             // Read gray samples directly: getRGB would push them through a linear-to-sRGB conversion.
             int bands = r.getNumBands();
             int bits = cm.getComponentSize(0);
-            boolean alpha = cm.hasAlpha() && bands > 1;
+            boolean alpha = cm.hasAlpha() && bands > 1 && !dropAlpha;
             int alphaBits = alpha ? cm.getComponentSize(bands - 1) : 0;
             byte[] g = new byte[w * h];
             int[] row = new int[w * bands];
@@ -250,7 +250,7 @@ public final class ImageDecoder {
             for (int y = 0; y < h; y++) {
                 r.getPixels(0, y, w, 1, row);
                 for (int x = 0; x < w; x++) {
-                    int a = bands == 4 ? scaleTo8(row[x * bands + 3], alphaBits) : 255;
+                    int a = bands == 4 && !dropAlpha ? scaleTo8(row[x * bands + 3], alphaBits) : 255;
                     for (int c = 0; c < 3; c++) {
                         int v = scaleTo8(row[x * bands + c], bits);
                         if (a != 255) {
@@ -266,7 +266,7 @@ public final class ImageDecoder {
                 bi.getRGB(0, y, w, 1, argb, 0, w);
                 for (int x = 0; x < w; x++) {
                     int p = argb[x];
-                    int a = p >>> 24, rr = (p >> 16) & 0xFF, gg = (p >> 8) & 0xFF, bb = p & 0xFF;
+                    int a = dropAlpha ? 255 : p >>> 24, rr = (p >> 16) & 0xFF, gg = (p >> 8) & 0xFF, bb = p & 0xFF;
                     if (a != 255) {
                         rr = (rr * a + 255 * (255 - a) + 127) / 255;
                         gg = (gg * a + 255 * (255 - a) + 127) / 255;
