@@ -1,0 +1,292 @@
+package dev.jimm.data;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.Transform;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Batches a dataset through a per-sample transform on a pool of threads.
+ *
+ * <p>Determinism: the epoch's order comes from (seed, epoch) and each sample's augmentation from
+ * its own generator seeded with (seed, epoch, dataset index), and batches are returned in order, so
+ * the batches are bit-identical whatever the thread count. Memory: at most {@code prefetch} batches
+ * are decoded ahead, in Java arrays; the NDArrays are created on the consuming thread in a child
+ * manager of {@code manager} that {@link Batch#close()} frees.
+ */
+public final class DataLoader implements Iterable<Batch> {
+    private final Config cfg;
+    private final AtomicInteger nextEpoch = new AtomicInteger();
+
+    /**
+     * Loader settings.
+     *
+     * @param dataset samples
+     * @param transform per-sample pipeline ending in a TensorImage
+     * @param manager parent of each batch's manager
+     * @param batchSize samples per batch
+     * @param shuffle reshuffle every epoch
+     * @param dropLast drop a final incomplete batch
+     * @param seed base seed of order and augmentation
+     * @param threads worker threads (0 = decode on the calling thread)
+     * @param prefetch batches prepared ahead (bounds memory)
+     * @param batchTransform Mixup/CutMix or null
+     */
+    public record Config(ImageDataset dataset, Transform<DecodedImage, TensorImage> transform, NDManager manager,
+                         int batchSize, boolean shuffle, boolean dropLast, long seed, int threads, int prefetch,
+                         BatchTransform batchTransform) {
+        public Config {
+            if (batchSize <= 0) {
+                throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+            }
+            if (threads < 0 || prefetch <= 0) {
+                throw new IllegalArgumentException("threads must be >= 0 and prefetch > 0, got " + threads + ", " + prefetch);
+            }
+            java.util.Objects.requireNonNull(dataset, "dataset");
+            java.util.Objects.requireNonNull(transform, "transform");
+            java.util.Objects.requireNonNull(manager, "manager");
+        }
+    }
+
+    public DataLoader(Config cfg) {
+        this.cfg = cfg;
+    }
+
+    public static Builder builder(ImageDataset ds, Transform<DecodedImage, TensorImage> transform, NDManager manager) {
+        return new Builder(ds, transform, manager);
+    }
+
+    public Config config() {
+        return cfg;
+    }
+
+    /** Number of batches per epoch. */
+    public int batchesPerEpoch() {
+        int n = cfg.dataset().size();
+        return cfg.dropLast() ? n / cfg.batchSize() : (n + cfg.batchSize() - 1) / cfg.batchSize();
+    }
+
+    /** Starts the next epoch (0, 1, 2, ... per call); use {@link #epoch(int)} to choose one. */
+    @Override
+    public EpochIterator iterator() {
+        return epoch(nextEpoch.getAndIncrement());
+    }
+
+    /** Iterates epoch {@code e}. Close the iterator if you stop early, to stop its threads. */
+    public EpochIterator epoch(int e) {
+        return new EpochIterator(e);
+    }
+
+    /** The sample order of epoch e. */
+    public int[] order(int e) {
+        int n = cfg.dataset().size();
+        if (!cfg.shuffle()) {
+            int[] p = new int[n];
+            for (int i = 0; i < n; i++) {
+                p[i] = i;
+            }
+            return p;
+        }
+        return Split.permutation(n, new SplittableRandom(Seeds.derive(cfg.seed(), e, -1)));
+    }
+
+    /** A prepared batch in Java memory. */
+    private record Prepared(float[] images, int n, int c, int h, int w, int[] labels, float[] targets, int[] indices) {}
+
+    private Prepared prepare(int epoch, int batchIdx, int[] indices) {
+        int n = indices.length;
+        float[] images = null;
+        int c = 0, h = 0, w = 0;
+        int[] labels = new int[n];
+        ImageDataset ds = cfg.dataset();
+        for (int i = 0; i < n; i++) {
+            int idx = indices[i];
+            TensorImage t;
+            try {
+                t = cfg.transform().apply(ds.image(idx), new SplittableRandom(Seeds.derive(cfg.seed(), epoch, idx)));
+            } catch (ImageDecodeException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new IllegalStateException(ds.describe(idx) + ": transform failed: " + e.getMessage(), e);
+            }
+            if (images == null) {
+                c = t.channels();
+                h = t.height();
+                w = t.width();
+                images = new float[n * c * h * w];
+            } else if (t.channels() != c || t.height() != h || t.width() != w) {
+                throw new IllegalStateException(ds.describe(idx) + ": transformed to " + t.channels() + "x" + t.height()
+                        + "x" + t.width() + " but the batch is " + c + "x" + h + "x" + w
+                        + "; add a Resize/CenterCrop so all samples share one size");
+            }
+            System.arraycopy(t.data(), 0, images, i * c * h * w, c * h * w);
+            labels[i] = ds.label(idx);
+        }
+        float[] targets = null;
+        if (cfg.batchTransform() != null) {
+            targets = cfg.batchTransform().apply(images, n, c, h, w, labels, ds.classes().size(),
+                    new SplittableRandom(Seeds.derive(cfg.seed(), epoch, -2 - (long) batchIdx)));
+        }
+        return new Prepared(images, n, c, h, w, labels, targets, indices);
+    }
+
+    /** Batches of one epoch, in order. */
+    public final class EpochIterator implements Iterator<Batch>, AutoCloseable {
+        private final int epoch;
+        private final int[] order;
+        private final int total;
+        private final ExecutorService pool;
+        private final ArrayDeque<Future<Prepared>> inFlight = new ArrayDeque<>();
+        private int submitted;
+        private int returned;
+
+        EpochIterator(int epoch) {
+            this.epoch = epoch;
+            this.order = order(epoch);
+            this.total = batchesPerEpoch();
+            if (cfg.threads() > 0) {
+                AtomicInteger k = new AtomicInteger();
+                pool = Executors.newFixedThreadPool(cfg.threads(), r -> {
+                    Thread t = new Thread(r, "jimm-loader-" + k.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+            } else {
+                pool = null;
+            }
+            fill();
+        }
+
+        private int[] indicesOf(int b) {
+            int from = b * cfg.batchSize();
+            int to = Math.min(order.length, from + cfg.batchSize());
+            return java.util.Arrays.copyOfRange(order, from, to);
+        }
+
+        private void fill() {
+            if (pool == null) {
+                return;
+            }
+            while (submitted < total && inFlight.size() < cfg.prefetch()) {
+                int b = submitted++;
+                int[] idx = indicesOf(b);
+                inFlight.add(pool.submit(() -> prepare(epoch, b, idx)));
+            }
+        }
+
+        public int epoch() {
+            return epoch;
+        }
+
+        @Override
+        public boolean hasNext() {
+            boolean more = returned < total;
+            if (!more) {
+                close();
+            }
+            return more;
+        }
+
+        @Override
+        public Batch next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            int b = returned++;
+            Prepared p;
+            if (pool == null) {
+                p = prepare(epoch, b, indicesOf(b));
+            } else {
+                Future<Prepared> f = inFlight.poll();
+                try {
+                    p = f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    close();
+                    throw new IllegalStateException("interrupted while loading batch " + b, e);
+                } catch (ExecutionException e) {
+                    close();
+                    Throwable c = e.getCause();
+                    if (c instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IllegalStateException("loading batch " + b + " failed", c);
+                }
+                fill();
+            }
+            NDManager m = cfg.manager().newSubManager();
+            try {
+                NDArray data = m.create(p.images(), new Shape(p.n(), p.c(), p.h(), p.w()));
+                long[] lab = new long[p.n()];
+                for (int i = 0; i < p.n(); i++) {
+                    lab[i] = p.labels()[i];
+                }
+                NDArray labels = m.create(lab);
+                NDArray targets = p.targets() == null ? null
+                        : m.create(p.targets(), new Shape(p.n(), p.targets().length / p.n()));
+                return new Batch(m, data, labels, targets, p.indices(), b);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+
+        /** Stops the worker threads; batches already returned stay valid. */
+        @Override
+        public void close() {
+            if (pool != null) {
+                for (Future<Prepared> f : inFlight) {
+                    f.cancel(true);
+                }
+                inFlight.clear();
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** Builder for {@link DataLoader}. */
+    public static final class Builder {
+        private final ImageDataset ds;
+        private final Transform<DecodedImage, TensorImage> transform;
+        private final NDManager manager;
+        private int batchSize = 32;
+        private boolean shuffle = true;
+        private boolean dropLast;
+        private long seed;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private int prefetch = -1;
+        private BatchTransform batchTransform;
+
+        Builder(ImageDataset ds, Transform<DecodedImage, TensorImage> transform, NDManager manager) {
+            this.ds = ds;
+            this.transform = transform;
+            this.manager = manager;
+        }
+
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder shuffle(boolean v) { shuffle = v; return this; }
+        public Builder dropLast(boolean v) { dropLast = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder threads(int v) { threads = v; return this; }
+        /** Batches prepared ahead; default 2 per thread. */
+        public Builder prefetch(int v) { prefetch = v; return this; }
+        public Builder batchTransform(BatchTransform v) { batchTransform = v; return this; }
+
+        public DataLoader build() {
+            int pf = prefetch > 0 ? prefetch : Math.max(2, 2 * threads);
+            return new DataLoader(new Config(ds, transform, manager, batchSize, shuffle, dropLast, seed, threads, pf,
+                    batchTransform));
+        }
+    }
+}

@@ -1,0 +1,295 @@
+package dev.jimm.data;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.awt.color.ColorSpace;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes PNG, JPEG (baseline, progressive, gray, CMYK), BMP, GIF (first frame), TIFF and WebP into
+ * 8-bit {@link DecodedImage}s through ImageIO and the TwelveMonkeys plugins.
+ *
+ * <p>Policy: the pixel count is checked from the header before any pixel is decoded; EXIF orientation
+ * of JPEGs is applied; alpha is composited on white by default (like flattening onto a white page, so
+ * transparent regions do not turn black) or dropped on request ({@link DecodeOptions.Alpha}); 16-bit gray samples keep their high byte, unless the whole
+ * image fits in 0..255 (then values are taken as-is, as Pillow shows them); embedded ICC profiles of RGB
+ * images are ignored, as in Pillow, so pixels are what torchvision-trained models saw; gray stays gray
+ * unless RGB is asked for. Every failure is an {@link ImageDecodeException} naming the file. Thread
+ * safe: each call uses its own reader.
+ */
+public final class ImageDecoder {
+    private final DecodeOptions options;
+
+    public ImageDecoder(DecodeOptions options) {
+        this.options = options;
+    }
+
+    public ImageDecoder() {
+        this(DecodeOptions.defaults());
+    }
+
+    public DecodeOptions options() {
+        return options;
+    }
+
+    /** Header facts of a file: size before EXIF orientation, and format. */
+    public record Header(int width, int height, String format) {}
+
+    /** Decodes a file with this decoder's options. */
+    public DecodedImage decode(Path file) {
+        byte[] bytes = readAll(file);
+        return decode(bytes, file);
+    }
+
+    /** Decodes in-memory bytes; {@code name} is used in error messages only. */
+    public DecodedImage decode(byte[] bytes, Path name) {
+        if (bytes.length == 0) {
+            throw new ImageDecodeException(name, "empty file (0 bytes)");
+        }
+        ImageReader reader = null;
+        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            reader = readerFor(in, bytes, name);
+            List<String> warnings = new ArrayList<>();
+            reader.addIIOReadWarningListener(warningCollector(warnings));
+            reader.setInput(in, true, true);
+            int w = reader.getWidth(0);
+            int h = reader.getHeight(0);
+            checkPixels(name, w, h);
+            String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+            javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+            if (format.equals("jpeg")) {
+                // Reading into the raw type keeps the decoded RGB samples as stored; the default type
+                // converts embedded ICC profiles (e.g. Adobe RGB) to sRGB, which Pillow never does.
+                javax.imageio.ImageTypeSpecifier raw = reader.getRawImageType(0);
+                if (raw != null && raw.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_RGB) {
+                    param.setDestinationType(raw);
+                }
+            }
+            BufferedImage bi;
+            try {
+                bi = reader.read(0, param);
+            } catch (IndexOutOfBoundsException | IllegalStateException | NegativeArraySizeException e) {
+                throw new ImageDecodeException(name, "corrupt " + format + " data: " + e, e);
+            }
+            for (String warn : warnings) {
+                // The JDK JPEG decoder pads a cut-off file with gray and only warns; Pillow refuses such
+                // files by default, and a half-gray picture silently poisons training, so we refuse too.
+                String lw = warn.toLowerCase(java.util.Locale.ROOT);
+                if (lw.contains("premature") || lw.contains("truncat") || lw.contains("corrupt")) {
+                    throw new ImageDecodeException(name, "truncated or corrupt " + format + " data: " + warn);
+                }
+            }
+            DecodedImage img = toBytes(bi, format, options.channels(), options.alpha() == DecodeOptions.Alpha.DROP);
+            if (options.applyExifOrientation() && format.equals("jpeg")) {
+                img = Orientation.apply(img, Orientation.exifOrientation(bytes));
+            }
+            return img;
+        } catch (ImageDecodeException e) {
+            throw e;
+        } catch (javax.imageio.IIOException e) {
+            throw new ImageDecodeException(name, reason(e), e);
+        } catch (IOException e) {
+            throw new ImageDecodeException(name, "read error: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new ImageDecodeException(name, "corrupt image data: " + e, e);
+        } finally {
+            if (reader != null) {
+                reader.dispose();
+            }
+        }
+    }
+
+    /** Reads only the header: width, height (as stored, before EXIF orientation) and format. */
+    public Header header(Path file) {
+        byte[] bytes = readAll(file);
+        if (bytes.length == 0) {
+            throw new ImageDecodeException(file, "empty file (0 bytes)");
+        }
+        ImageReader reader = null;
+        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            reader = readerFor(in, bytes, file);
+            reader.setInput(in, true, true);
+            return new Header(reader.getWidth(0), reader.getHeight(0),
+                    reader.getFormatName().toLowerCase(java.util.Locale.ROOT));
+        } catch (ImageDecodeException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new ImageDecodeException(file, "unreadable header: " + e.getMessage(), e);
+        } finally {
+            if (reader != null) {
+                reader.dispose();
+            }
+        }
+    }
+
+    private void checkPixels(Path name, int w, int h) {
+        long pixels = (long) w * h;
+        if (w <= 0 || h <= 0) {
+            throw new ImageDecodeException(name, "invalid image size " + w + "x" + h + " in header");
+        }
+        if (pixels > options.maxPixels()) {
+            throw new ImageDecodeException(name, "image is " + w + "x" + h + " = " + pixels
+                    + " pixels, more than the limit of " + options.maxPixels()
+                    + " (possible decompression bomb; raise DecodeOptions.maxPixels to allow it)");
+        }
+    }
+
+    private static byte[] readAll(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readAllBytes();
+        } catch (NoSuchFileException e) {
+            throw new ImageDecodeException(file, "no such file");
+        } catch (IOException e) {
+            throw new ImageDecodeException(file, "cannot read file: " + e.getMessage(), e);
+        }
+    }
+
+    private static ImageReader readerFor(ImageInputStream in, byte[] bytes, Path name) {
+        if (in == null) {
+            throw new ImageDecodeException(name, "cannot open an image stream");
+        }
+        Iterator<ImageReader> it = ImageIO.getImageReaders(in);
+        if (!it.hasNext()) {
+            throw new ImageDecodeException(name, "not a recognized image format (first bytes: "
+                    + firstBytes(bytes) + "); expected PNG, JPEG, BMP, GIF, TIFF or WebP");
+        }
+        return it.next();
+    }
+
+    private static String firstBytes(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(8, b.length); i++) {
+            sb.append(String.format("%02x", b[i] & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    private static String reason(javax.imageio.IIOException e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        Throwable c = e.getCause();
+        if (c != null && c.getMessage() != null && !m.contains(c.getMessage())) {
+            m += " (" + c.getMessage() + ")";
+        }
+        if (m.toLowerCase(java.util.Locale.ROOT).contains("eof")
+                || e.getCause() instanceof java.io.EOFException) {
+            return "truncated file: " + m;
+        }
+        return "corrupt image data: " + m;
+    }
+
+    private static IIOReadWarningListener warningCollector(List<String> sink) {
+        return (source, warning) -> sink.add(warning);
+    }
+
+    /** Converts any BufferedImage to 8-bit gray or RGB, compositing alpha on white unless dropped. */
+    static DecodedImage toBytes(BufferedImage bi, String format, int channels, boolean dropAlpha) {
+        int w = bi.getWidth(), h = bi.getHeight();
+        ColorModel cm = bi.getColorModel();
+        Raster r = bi.getRaster();
+        boolean gray = cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY && !(cm instanceof IndexColorModel);
+        if (gray) {
+            // Read gray samples directly: getRGB would push them through a linear-to-sRGB conversion.
+            int bands = r.getNumBands();
+            int bits = cm.getComponentSize(0);
+            boolean alpha = cm.hasAlpha() && bands > 1 && !dropAlpha;
+            int alphaBits = alpha ? cm.getComponentSize(bands - 1) : 0;
+            byte[] g = new byte[w * h];
+            int[] row = new int[w * bands];
+            if (bits > 8) {
+                // Many 16-bit files (e.g. scikit-image's) hold 0..255 values: Pillow shows those as-is,
+                // whereas true 16-bit data (max above 255) keeps its high byte.
+                int max = 0;
+                for (int y = 0; y < h; y++) {
+                    r.getPixels(0, y, w, 1, row);
+                    for (int x = 0; x < w; x++) {
+                        max = Math.max(max, row[x * bands]);
+                    }
+                }
+                if (max <= 255) {
+                    bits = 8;
+                }
+            }
+            for (int y = 0; y < h; y++) {
+                r.getPixels(0, y, w, 1, row);
+                for (int x = 0; x < w; x++) {
+                    int v = scaleTo8(row[x * bands], bits);
+                    if (alpha) {
+                        int a = scaleTo8(row[x * bands + bands - 1], alphaBits);
+                        v = (v * a + 255 * (255 - a) + 127) / 255;
+                    }
+                    g[y * w + x] = (byte) v;
+                }
+            }
+            DecodedImage img = new DecodedImage(w, h, 1, g, format);
+            return channels == 3 ? img.toRgb() : img;
+        }
+        byte[] rgb = new byte[w * h * 3];
+        boolean rawRgb = cm instanceof java.awt.image.ComponentColorModel
+                && cm.getColorSpace().getType() == ColorSpace.TYPE_RGB
+                && (r.getNumBands() == 3 || (r.getNumBands() == 4 && cm.hasAlpha()));
+        if (rawRgb) {
+            // Samples as stored, ignoring any embedded ICC profile, as Pillow (and so torchvision) does:
+            // getRGB would convert to sRGB and shift colors away from what pretrained models saw.
+            int bands = r.getNumBands();
+            int bits = cm.getComponentSize(0);
+            int alphaBits = bands == 4 ? cm.getComponentSize(3) : 8;
+            int[] row = new int[w * bands];
+            for (int y = 0; y < h; y++) {
+                r.getPixels(0, y, w, 1, row);
+                for (int x = 0; x < w; x++) {
+                    int a = bands == 4 && !dropAlpha ? scaleTo8(row[x * bands + 3], alphaBits) : 255;
+                    for (int c = 0; c < 3; c++) {
+                        int v = scaleTo8(row[x * bands + c], bits);
+                        if (a != 255) {
+                            v = (v * a + 255 * (255 - a) + 127) / 255;
+                        }
+                        rgb[(y * w + x) * 3 + c] = (byte) v;
+                    }
+                }
+            }
+        } else {
+            int[] argb = new int[w];
+            for (int y = 0; y < h; y++) {
+                bi.getRGB(0, y, w, 1, argb, 0, w);
+                for (int x = 0; x < w; x++) {
+                    int p = argb[x];
+                    int a = dropAlpha ? 255 : p >>> 24, rr = (p >> 16) & 0xFF, gg = (p >> 8) & 0xFF, bb = p & 0xFF;
+                    if (a != 255) {
+                        rr = (rr * a + 255 * (255 - a) + 127) / 255;
+                        gg = (gg * a + 255 * (255 - a) + 127) / 255;
+                        bb = (bb * a + 255 * (255 - a) + 127) / 255;
+                    }
+                    int o = (y * w + x) * 3;
+                    rgb[o] = (byte) rr;
+                    rgb[o + 1] = (byte) gg;
+                    rgb[o + 2] = (byte) bb;
+                }
+            }
+        }
+        DecodedImage img = new DecodedImage(w, h, 3, rgb, format);
+        return channels == 1 ? img.toGray() : img;
+    }
+
+    private static int scaleTo8(int v, int bits) {
+        if (bits == 8) {
+            return v;
+        }
+        if (bits > 8) {
+            return v >>> (bits - 8);
+        }
+        return v * 255 / ((1 << bits) - 1);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.jimm.transforms;
+
+import dev.jimm.data.DecodedImage;
+import java.util.Arrays;
+import java.util.function.UnaryOperator;
+
+/**
+ * Factories for the standard transforms, with torchvision's semantics. Pixel-domain steps work on
+ * 8-bit {@link DecodedImage}s (as torchvision does on PIL images); {@link #toTensor()} turns them into
+ * float CHW {@link TensorImage}s for the tensor-domain steps (normalize, random erasing).
+ */
+public final class Transforms {
+    private Transforms() {}
+
+    /** Resize so the shorter side is {@code size} (torchvision Resize(int)), Pillow resampling. */
+    public static Transform<DecodedImage, DecodedImage> resize(int size, Interpolation interp) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("resize size must be positive, got " + size);
+        }
+        return (img, rng) -> {
+            int[] wh = ImageOps.shorterSideSize(img.width(), img.height(), size, null);
+            if (wh[0] == img.width() && wh[1] == img.height()) {
+                return img;
+            }
+            return PillowResize.resize(img, wh[0], wh[1], interp);
+        };
+    }
+
+    /** Resize to exactly height x width (torchvision Resize((h, w))). */
+    public static Transform<DecodedImage, DecodedImage> resize(int height, int width, Interpolation interp) {
+        if (height <= 0 || width <= 0) {
+            throw new IllegalArgumentException("resize size must be positive, got " + height + "x" + width);
+        }
+        return (img, rng) -> PillowResize.resize(img, width, height, interp);
+    }
+
+    /** Center crop to height x width, zero-padding first when the image is smaller (torchvision CenterCrop). */
+    public static Transform<DecodedImage, DecodedImage> centerCrop(int height, int width) {
+        return (img, rng) -> {
+            int w = img.width(), h = img.height();
+            if (w == width && h == height) {
+                return img;
+            }
+            int padL = 0, padT = 0;
+            if (width > w || height > h) {
+                // torchvision pads (tw - w) // 2 left and (th - h) // 2 top, then crops the padded image.
+                padL = width > w ? (width - w) / 2 : 0;
+                padT = height > h ? (height - h) / 2 : 0;
+                int padR = width > w ? (width - w + 1) / 2 : 0;
+                int padB = height > h ? (height - h + 1) / 2 : 0;
+                w += padL + padR;
+                h += padT + padB;
+            }
+            // Python's round() rounds half to even; Math.rint does the same.
+            int top = (int) Math.rint((h - height) / 2.0);
+            int left = (int) Math.rint((w - width) / 2.0);
+            return ImageOps.crop(img, left - padL, top - padT, width, height);
+        };
+    }
+
+    /** Square center crop. */
+    public static Transform<DecodedImage, DecodedImage> centerCrop(int size) {
+        return centerCrop(size, size);
+    }
+
+    /** Converts to 1 or 3 channels (gray replicated to RGB; RGB to luma like Pillow's convert("L")). */
+    public static Transform<DecodedImage, DecodedImage> channels(int channels) {
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+        }
+        return (img, rng) -> channels == 3 ? img.toRgb() : img.toGray();
+    }
+
+    /** Flips left-right with probability p. */
+    public static Transform<DecodedImage, DecodedImage> horizontalFlip(double p) {
+        return (img, rng) -> rng.nextDouble() < p ? ImageOps.hflip(img) : img;
+    }
+
+    /** Flips top-bottom with probability p. */
+    public static Transform<DecodedImage, DecodedImage> verticalFlip(double p) {
+        return (img, rng) -> rng.nextDouble() < p ? ImageOps.vflip(img) : img;
+    }
+
+    /** 8-bit HWC to float CHW in [0, 1] (v / 255 in float32, as torchvision's ToTensor). */
+    public static Transform<DecodedImage, TensorImage> toTensor() {
+        return (img, rng) -> {
+            int c = img.channels(), n = img.width() * img.height();
+            byte[] px = img.pixels();
+            float[] out = new float[c * n];
+            for (int ch = 0; ch < c; ch++) {
+                for (int i = 0; i < n; i++) {
+                    out[ch * n + i] = (px[i * c + ch] & 0xFF) / 255f;
+                }
+            }
+            return new TensorImage(c, img.height(), img.width(), out);
+        };
+    }
+
+    /** (x - mean[c]) / std[c] per channel, in float32 like torchvision's Normalize. */
+    public static Transform<TensorImage, TensorImage> normalize(float[] mean, float[] std) {
+        float[] m = mean.clone(), s = std.clone();
+        if (m.length != s.length) {
+            throw new IllegalArgumentException("mean has " + m.length + " values but std has " + s.length);
+        }
+        for (float v : s) {
+            if (!(v > 0)) {
+                throw new IllegalArgumentException("std values must be positive, got " + Arrays.toString(s));
+            }
+        }
+        return (t, rng) -> {
+            if (t.channels() != m.length) {
+                throw new IllegalArgumentException("normalize has " + m.length + " channels, image has " + t.channels());
+            }
+            int n = t.height() * t.width();
+            float[] out = new float[t.data().length];
+            for (int c = 0; c < t.channels(); c++) {
+                for (int i = c * n; i < (c + 1) * n; i++) {
+                    out[i] = (t.data()[i] - m[c]) / s[c];
+                }
+            }
+            return new TensorImage(t.channels(), t.height(), t.width(), out);
+        };
+    }
+
+    /** A user function (torchvision Lambda); deterministic. */
+    public static <T> Transform<T, T> lambda(UnaryOperator<T> fn) {
+        return (x, rng) -> fn.apply(x);
+    }
+
+    /** The identity. */
+    public static <T> Transform<T, T> identity() {
+        return (x, rng) -> x;
+    }
+}
