@@ -20,6 +20,8 @@ import picocli.CommandLine.Option;
             InfoCommand.class,
             SummaryCommand.class,
             ParityCommand.class,
+            TrainCommand.class,
+            InspectImageCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

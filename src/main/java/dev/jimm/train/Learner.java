@@ -190,6 +190,7 @@ public class Learner implements AutoCloseable {
         long n = 0;
         double[] lrs = new double[lrSched.length];
         Iterator<Batch> it = dls.train().batches(epoch, manager);
+        try {
         while (it.hasNext() && stopReason == null) {
             double pos = (double) trainIter / totalIters;
             for (int g = 0; g < lrs.length; g++) {
@@ -228,6 +229,9 @@ public class Learner implements AutoCloseable {
                 lastPrediction = null;
             }
         }
+        } finally {
+            closeIterator(it);
+        }
         training = false;
         model.eval();
         return n == 0 ? Double.NaN : sum / n;
@@ -244,16 +248,20 @@ public class Learner implements AutoCloseable {
         double sum = 0;
         long n = 0;
         Iterator<Batch> it = dls.valid().batches(0, manager);
-        while (it.hasNext()) {
-            try (Batch b = it.next(); NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray out = model.forward(b.x());
-                sum += lossFn.compute(out, b.y()).getFloat() * b.size();
-                n += b.size();
-                for (Metric m : metrics) {
-                    m.accumulate(out, b.y());
+        try {
+            while (it.hasNext()) {
+                try (Batch b = it.next(); NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray out = model.forward(b.x());
+                    sum += lossFn.compute(out, b.y()).getFloat() * b.size();
+                    n += b.size();
+                    for (Metric m : metrics) {
+                        m.accumulate(out, b.y());
+                    }
                 }
             }
+        } finally {
+            closeIterator(it);
         }
         model.train(wasTraining);
         Map<String, Double> values = new LinkedHashMap<>();
@@ -265,11 +273,15 @@ public class Learner implements AutoCloseable {
     public void forEachValidBatch(BiFunction<NDArray, Batch, Void> fn) {
         model.eval();
         Iterator<Batch> it = dls.valid().batches(0, manager);
-        while (it.hasNext()) {
-            try (Batch b = it.next(); NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                fn.apply(model.forward(b.x()), b);
+        try {
+            while (it.hasNext()) {
+                try (Batch b = it.next(); NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    fn.apply(model.forward(b.x()), b);
+                }
             }
+        } finally {
+            closeIterator(it);
         }
     }
 
@@ -335,6 +347,7 @@ public class Learner implements AutoCloseable {
                 if (!batches.hasNext()) {
                     break;
                 }
+                try {
                 while (batches.hasNext() && it < numIt) {
                     double lr = startLr * Math.pow(endLr / startLr, (double) it / numIt);
                     double[] all = new double[groups.size()];
@@ -368,11 +381,24 @@ public class Learner implements AutoCloseable {
                         break outer;
                     }
                 }
+                } finally {
+                    closeIterator(batches);
+                }
             }
             model.loadStateDict(saved, true);
             model.eval();
             resetOptimizerState();
             return LrFinder.Result.of(lrs, losses, numIt);
+        }
+    }
+
+    private static void closeIterator(Iterator<Batch> it) {
+        if (it instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the batch iterator failed", e);
+            }
         }
     }
 

@@ -1,0 +1,42 @@
+package dev.jimm.layers;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * timm's {@code Mlp}: {@code fc1}, activation, dropout, optional norm, {@code fc2}, dropout; the
+ * feed-forward part of ViT, Swin and ConvNeXt blocks (keys {@code fc1.*}, {@code fc2.*}).
+ */
+public class Mlp extends Module {
+    private final Module fc1;
+    private final Activation.Kind act;
+    private final float drop;
+    private final Module norm;
+    private final Module fc2;
+
+    /**
+     * @param inFeatures input (and default output) width
+     * @param hiddenFeatures hidden width
+     * @param outFeatures output width
+     * @param act activation after fc1
+     * @param drop dropout after the activation and after fc2 (train mode only)
+     */
+    public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
+        this.fc1 = register("fc1", new Linear(inFeatures, hiddenFeatures));
+        this.act = act;
+        this.drop = drop;
+        this.norm = register("norm", new Identity());
+        this.fc2 = register("fc2", new Linear(hiddenFeatures, outFeatures));
+    }
+
+    public Mlp(int inFeatures, int hiddenFeatures, Activation.Kind act) {
+        this(inFeatures, hiddenFeatures, inFeatures, act, 0f);
+    }
+
+    @Override
+    protected NDArray forwardImpl(NDArray x) {
+        x = Activation.apply(act, fc1.forward(x));
+        x = Dropout.apply(x, drop, isTraining());
+        x = fc2.forward(norm.forward(x));
+        return Dropout.apply(x, drop, isTraining());
+    }
+}

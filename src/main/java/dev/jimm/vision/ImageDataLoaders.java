@@ -1,0 +1,107 @@
+package dev.jimm.vision;
+
+import ai.djl.ndarray.NDManager;
+import dev.jimm.data.DataLoader;
+import dev.jimm.data.DecodedImage;
+import dev.jimm.data.ImageDataset;
+import dev.jimm.train.Batch;
+import dev.jimm.train.BatchSource;
+import dev.jimm.train.DataLoaders;
+import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.Transform;
+import java.util.Iterator;
+
+/**
+ * fastai's ImageDataLoaders: a training loader (shuffled, drop_last, augmenting) and a validation
+ * loader (in order, eval transform) over image datasets, decoded on a pool of threads.
+ */
+public final class ImageDataLoaders {
+    private ImageDataLoaders() {}
+
+    /** Settings shared by both loaders. */
+    public record Settings(int batchSize, long seed, int threads, int prefetch) {
+        public Settings {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+            }
+        }
+
+        public static Settings of(int batchSize, long seed) {
+            return new Settings(batchSize, seed, Math.max(1, Runtime.getRuntime().availableProcessors()), 4);
+        }
+    }
+
+    /** Loaders over a train and a valid dataset with their transforms. */
+    public static DataLoaders of(ImageDataset train, ImageDataset valid,
+            Transform<DecodedImage, TensorImage> trainTf, Transform<DecodedImage, TensorImage> validTf,
+            Settings s, NDManager manager) {
+        if (train.size() < s.batchSize()) {
+            throw new IllegalArgumentException("batch size " + s.batchSize() + " is larger than the training set ("
+                    + train.size() + " images)");
+        }
+        if (train.classes().size() < 2) {
+            throw new IllegalArgumentException("the dataset has " + train.classes().size()
+                    + " class; classification needs at least 2 (one subfolder per class)");
+        }
+        DataLoader tl = DataLoader.builder(train, trainTf, manager).batchSize(s.batchSize()).shuffle(true).dropLast(true)
+                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).build();
+        DataLoader vl = DataLoader.builder(valid, validTf, manager).batchSize(s.batchSize()).shuffle(false).dropLast(false)
+                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).build();
+        return new DataLoaders(new LoaderSource(tl), new LoaderSource(vl), train.classes());
+    }
+
+    /** A {@link DataLoader} seen as the learner's batch source. */
+    public static final class LoaderSource implements BatchSource {
+        private final DataLoader loader;
+
+        public LoaderSource(DataLoader loader) {
+            this.loader = loader;
+        }
+
+        public DataLoader loader() {
+            return loader;
+        }
+
+        @Override
+        public int numBatches() {
+            return loader.batchesPerEpoch();
+        }
+
+        @Override
+        public int numSamples() {
+            int n = loader.config().dataset().size();
+            return loader.config().dropLast() ? n / loader.config().batchSize() * loader.config().batchSize() : n;
+        }
+
+        @Override
+        public Iterator<Batch> batches(int epoch, NDManager parent) {
+            DataLoader.EpochIterator it = loader.epoch(epoch);
+            return new ClosingIterator(it);
+        }
+    }
+
+    /** Maps the loader's batches and stops its threads when closed or exhausted. */
+    static final class ClosingIterator implements Iterator<Batch>, AutoCloseable {
+        private final DataLoader.EpochIterator it;
+
+        ClosingIterator(DataLoader.EpochIterator it) {
+            this.it = it;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return it.hasNext();
+        }
+
+        @Override
+        public Batch next() {
+            dev.jimm.data.Batch b = it.next();
+            return new Batch(b.data(), b.targets() != null ? b.targets() : b.labels(), b.manager());
+        }
+
+        @Override
+        public void close() {
+            it.close();
+        }
+    }
+}

@@ -1,0 +1,323 @@
+package dev.jimm.vision;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import dev.jimm.JimmException;
+import dev.jimm.data.CifarDataset;
+import dev.jimm.data.DatasetSources;
+import dev.jimm.data.DecodedImage;
+import dev.jimm.data.Downloads;
+import dev.jimm.data.ImageDataset;
+import dev.jimm.data.ImageDecoder;
+import dev.jimm.data.ImageFolderDataset;
+import dev.jimm.data.Split;
+import dev.jimm.models.ModelRegistry;
+import dev.jimm.models.PretrainedCfg;
+import dev.jimm.train.Callback;
+import dev.jimm.train.Callbacks;
+import dev.jimm.train.DataLoaders;
+import dev.jimm.train.Learner;
+import dev.jimm.train.LrFinder;
+import dev.jimm.train.Metric;
+import dev.jimm.transforms.Interpolation;
+import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.RandomCrop;
+import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.Transform;
+import dev.jimm.transforms.Transforms;
+import dev.jimm.transforms.Pipelines;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The training job behind {@code jimm train} and {@code jimm demo}: data by folder or dataset name,
+ * a vision learner, fine_tune (pretrained) or fit_one_cycle (from scratch), and a run folder with
+ * the config, logs, checkpoints and the exported model.
+ */
+public final class TrainRecipe {
+    /** Everything a training run is given. */
+    public record Config(
+            String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
+            int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
+            boolean linearHead) {
+        public Config {
+            if (epochs < 1) {
+                throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
+            }
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+            }
+            if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
+                throw new IllegalArgumentException("--lr must be a positive number or 'auto', got " + lr);
+            }
+            if (!(validPct > 0 && validPct < 1)) {
+                throw new IllegalArgumentException("--valid-pct must be in (0, 1), got " + validPct);
+            }
+            if (imgSize != null && imgSize < 8) {
+                throw new IllegalArgumentException("--img-size must be at least 8, got " + imgSize);
+            }
+            if (freezeEpochs < 0) {
+                throw new IllegalArgumentException("--freeze-epochs must be >= 0, got " + freezeEpochs);
+            }
+        }
+    }
+
+    /** What a run produced. */
+    public record Result(Path runDir, Map<String, Double> metrics, double validLoss, double seconds, Double lrUsed,
+            LrFinder.Result lrFind, Learner.Validation validation) {}
+
+    /** The prepared data: loaders, class names and the eval preprocessing to export. */
+    public record Data(DataLoaders loaders, Preprocessing preprocessing, int inChans, ImageDataset valid) {}
+
+    private TrainRecipe() {}
+
+    /** Fashion-MNIST's per-pixel mean and std on [0, 1]. */
+    static final float[] FMNIST_MEAN = {0.2860f};
+    static final float[] FMNIST_STD = {0.3530f};
+    static final float[] MNIST_MEAN = {0.1307f};
+    static final float[] MNIST_STD = {0.3081f};
+
+    /** Resolves the data argument to datasets and transforms. */
+    public static Data prepareData(Config c, NDManager manager) {
+        String d = c.data();
+        ImageDataset train;
+        ImageDataset valid;
+        PreprocessConfig pre;
+        Transform<DecodedImage, TensorImage> trainTf;
+        Transform<DecodedImage, TensorImage> validTf;
+        boolean small = true;
+        switch (d) {
+            case "fashion-mnist", "mnist", "fashion-mnist-sample" -> {
+                Path dir = datasetDir(c, d);
+                boolean fashion = !d.equals("mnist");
+                train = fashion ? DatasetSources.fashionMnist(dir, true, new Downloads()) : DatasetSources.mnist(dir, true, new Downloads());
+                valid = fashion ? DatasetSources.fashionMnist(dir, false, new Downloads()) : DatasetSources.mnist(dir, false, new Downloads());
+                int size = c.imgSize() == null ? 28 : c.imgSize();
+                pre = new PreprocessConfig(1, size, size, Interpolation.BILINEAR, 1.0,
+                        fashion ? FMNIST_MEAN : MNIST_MEAN, fashion ? FMNIST_STD : MNIST_STD);
+            }
+            case "cifar10", "cifar100" -> {
+                Path dir = datasetDir(c, d);
+                train = d.equals("cifar10") ? DatasetSources.cifar10(dir, true, new Downloads()) : DatasetSources.cifar100(dir, true, new Downloads());
+                valid = d.equals("cifar10") ? DatasetSources.cifar10(dir, false, new Downloads()) : DatasetSources.cifar100(dir, false, new Downloads());
+                int size = c.imgSize() == null ? 32 : c.imgSize();
+                pre = new PreprocessConfig(3, size, size, Interpolation.BILINEAR, 1.0,
+                        new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2470f, 0.2435f, 0.2616f});
+            }
+            default -> {
+                Path root = Path.of(d);
+                if (!Files.isDirectory(root)) {
+                    throw new JimmException("DATA '" + d + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
+                }
+                Split split = ImageFolderDataset.load(root, c.validPct(), c.seed(), new ImageDecoder());
+                train = split.train();
+                valid = split.valid();
+                PretrainedCfg cfg = ModelRegistry.builtIn().config(c.model());
+                int size = c.imgSize() == null ? cfg.inputSize().get(1) : c.imgSize();
+                float[] mean = floats(cfg.mean());
+                float[] std = floats(cfg.std());
+                pre = new PreprocessConfig(3, size, size, Interpolation.parse(cfg.interpolation()), cfg.cropPct(), mean, std);
+                small = false;
+            }
+        }
+        if (small) {
+            // small images: pad-and-crop and flips instead of RandomResizedCrop, no eval crop
+            Transform<DecodedImage, DecodedImage> px = Transforms.channels(pre.channels());
+            int nativeSize = d.startsWith("cifar") ? 32 : 28;
+            if (pre.height() != nativeSize) {
+                px = px.andThen(Transforms.resize(pre.height(), pre.width(), pre.interpolation()));
+            }
+            Transform<DecodedImage, DecodedImage> evalPx = px;
+            Transform<DecodedImage, DecodedImage> trainPx = px.andThen(new RandomCrop(pre.height(), pre.width(), pre.height() / 8))
+                    .andThen(Transforms.horizontalFlip(0.5));
+            trainTf = trainPx.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std()));
+            validTf = evalPx.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std()));
+        } else {
+            trainTf = Pipelines.createTransform(pre, true, PreprocessConfig.Augment.flipOnly());
+            validTf = Pipelines.createTransform(pre, false);
+        }
+        int threads = c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
+        DataLoaders dls = ImageDataLoaders.of(train, valid, trainTf, validTf,
+                new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4), manager);
+        List<Double> mean = new ArrayList<>();
+        List<Double> std = new ArrayList<>();
+        for (int i = 0; i < pre.channels(); i++) {
+            mean.add((double) pre.mean()[i]);
+            std.add((double) pre.std()[i]);
+        }
+        Preprocessing p = new Preprocessing(pre.channels(), pre.height(),
+                pre.interpolation().name().toLowerCase(Locale.ROOT), small ? 1.0 : pre.cropPct(), mean, std);
+        return new Data(dls, p, pre.channels(), valid);
+    }
+
+    private static float[] floats(List<Double> v) {
+        float[] f = new float[v.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = v.get(i).floatValue();
+        }
+        return f;
+    }
+
+    private static Path datasetDir(Config c, String name) {
+        if (name.equals("fashion-mnist-sample")) {
+            return samplesDir().resolve("fashion-mnist");
+        }
+        if (c.dataRoot() != null) {
+            Path p = c.dataRoot().resolve(name);
+            return Files.isDirectory(p) ? p : c.dataRoot();
+        }
+        return jimmHome().resolve("datasets").resolve(name);
+    }
+
+    /** The bundled samples: ./samples, or beside the jar's project folder. */
+    public static Path samplesDir() {
+        Path local = Path.of("samples");
+        if (Files.isDirectory(local)) {
+            return local;
+        }
+        try {
+            Path jar = Path.of(TrainRecipe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path p = jar.getParent().getParent().resolve("samples");
+            if (Files.isDirectory(p)) {
+                return p;
+            }
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // fall through to the error below
+        }
+        throw new JimmException("the bundled samples folder is not found (run from the jimm checkout)");
+    }
+
+    /** JIMM_HOME, or ~/.cache/jimm. */
+    public static Path jimmHome() {
+        String env = System.getenv("JIMM_HOME");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "jimm");
+    }
+
+    /** A run folder name: runs/20261124-031500-resnet18. */
+    public static Path defaultRunDir(String model) {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
+        return Path.of("runs", stamp + "-" + model.replace('/', '_'));
+    }
+
+    /** Builds the learner for a config and prepared data, with the run folder's callbacks. */
+    public static Learner learner(Config c, Data data, Path runDir, List<Callback> extra) {
+        VisionLearner.Options o = VisionLearner.Options.of(c.model()).inChans(data.inChans()).seed(c.seed())
+                .head(c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults());
+        if (c.weights() != null) {
+            o = o.weights(c.weights());
+        }
+        if (c.pretrained()) {
+            throw new JimmException("--pretrained downloads weights, which this build cannot do yet; pass --weights FILE");
+        }
+        return VisionLearner.create(data.loaders(), o, b -> {
+            int k = data.loaders().numClasses();
+            List<Metric> metrics = new ArrayList<>(List.of(Metric.accuracy(), Metric.errorRate()));
+            if (k > 5) {
+                metrics.add(Metric.topK(5));
+            }
+            metrics.add(Metric.f1(k));
+            b.metrics(metrics.toArray(Metric[]::new)).runDir(runDir)
+                    .callbacks(new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
+                            new Callbacks.JsonLogger(runDir.resolve("metrics.jsonl")),
+                            new Callbacks.SaveModel(runDir, "valid_loss", true));
+            extra.forEach(b::callbacks);
+        });
+    }
+
+    /** Runs a whole training job; progress goes to {@code extra} callbacks. */
+    public static Result run(Config c, List<Callback> extra) {
+        long t0 = System.nanoTime();
+        Path runDir = c.out() != null ? c.out() : defaultRunDir(c.model());
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Data data = prepareData(c, manager);
+            writeConfig(c, runDir, data);
+            try (Learner learner = learner(c, data, runDir, extra)) {
+                LrFinder.Result found = null;
+                double lr;
+                if (c.lr() == null) {
+                    found = learner.lrFind();
+                    lr = found.valley();
+                    if (!Double.isFinite(lr)) {
+                        throw new JimmException("lr_find found no usable learning rate (the training set may be too small); pass --lr");
+                    }
+                } else {
+                    lr = c.lr();
+                }
+                if (c.weights() != null) {
+                    learner.fineTune(c.epochs(), lr, c.freezeEpochs());
+                } else {
+                    learner.fitOneCycle(c.epochs(), lr);
+                }
+                if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
+                    throw new JimmException("training stopped: " + learner.stopReason());
+                }
+                Learner.Validation v = learner.validate();
+                Export.write(runDir.resolve("model.safetensors"), (VisionModel) learner.model(),
+                        new Export.Spec(c.model(), data.inChans(), c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
+                                data.loaders().classes(), data.preprocessing()));
+                return new Result(runDir, v.metrics(), v.loss(), (System.nanoTime() - t0) / 1e9, lr, found, v);
+            }
+        }
+    }
+
+    private static void writeConfig(Config c, Path runDir, Data data) {
+        JsonObject o = new JsonObject();
+        o.addProperty("data", c.data());
+        o.addProperty("data_root", c.dataRoot() == null ? null : c.dataRoot().toString());
+        o.addProperty("model", c.model());
+        o.addProperty("weights", c.weights() == null ? null : c.weights().toString());
+        o.addProperty("epochs", c.epochs());
+        o.addProperty("lr", c.lr() == null ? "auto" : Double.toString(c.lr()));
+        o.addProperty("freeze_epochs", c.freezeEpochs());
+        o.addProperty("batch_size", c.batchSize());
+        o.addProperty("img_size", data.preprocessing().size());
+        o.addProperty("valid_pct", c.validPct());
+        o.addProperty("seed", c.seed());
+        o.addProperty("head", c.linearHead() ? "linear" : "fastai");
+        o.addProperty("classes", String.join(",", data.loaders().classes()));
+        o.addProperty("train_images", data.loaders().train().numSamples());
+        o.addProperty("valid_images", data.valid().size());
+        o.addProperty("command", commandLine(c));
+        Callbacks.writeAtomically(runDir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(o));
+    }
+
+    /** The jimm command that repeats this run. */
+    public static String commandLine(Config c) {
+        StringBuilder sb = new StringBuilder("./jimm train ").append(c.data()).append(" --model ").append(c.model());
+        if (c.dataRoot() != null) {
+            sb.append(" --data-root ").append(c.dataRoot());
+        }
+        if (c.weights() != null) {
+            sb.append(" --weights ").append(c.weights()).append(" --freeze-epochs ").append(c.freezeEpochs());
+        }
+        sb.append(" --epochs ").append(c.epochs()).append(" --lr ").append(c.lr() == null ? "auto" : c.lr())
+                .append(" --batch-size ").append(c.batchSize());
+        if (c.imgSize() != null) {
+            sb.append(" --img-size ").append(c.imgSize());
+        }
+        sb.append(" --seed ").append(c.seed());
+        if (c.linearHead()) {
+            sb.append(" --head linear");
+        }
+        return sb.toString();
+    }
+
+    /** Final metrics as a JSON line. */
+    public static String resultJson(Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("run", r.runDir().toString());
+        m.put("valid_loss", r.validLoss());
+        m.putAll(r.metrics());
+        m.put("lr", r.lrUsed());
+        m.put("seconds", Math.round(r.seconds() * 10) / 10.0);
+        return new com.google.gson.Gson().toJson(m);
+    }
+}
