@@ -20,7 +20,11 @@ import picocli.CommandLine.Option;
             InfoCommand.class,
             SummaryCommand.class,
             ParityCommand.class,
+            DemoCommand.class,
             TrainCommand.class,
+            LrFindCommand.class,
+            EvalCommand.class,
+            PredictCommand.class,
             InspectImageCommand.class,
             CommandLine.HelpCommand.class
         })

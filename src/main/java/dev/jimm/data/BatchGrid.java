@@ -34,12 +34,35 @@ public final class BatchGrid {
     /** Same from plain arrays (NCHW floats and labels). */
     public static void write(float[] data, int n, int c, int h, int w, long[] labels, List<String> classes,
                              float[] mean, float[] std, int cols, Path png) {
-        int zoom = Math.max(1, (64 + Math.max(h, w) - 1) / Math.max(h, w));
+        List<String> captions = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int lab = (int) labels[i];
+            captions.add(lab >= 0 && lab < classes.size() ? classes.get(lab) : Integer.toString(lab));
+        }
+        writePng(render(data, n, c, h, w, captions, mean, std, cols), png);
+    }
+
+    /**
+     * Draws NCHW images as a grid, each with its caption below it ({@code \n} separates caption
+     * lines; fastai's top-losses grid uses two). Tiles smaller than 64 pixels are enlarged with
+     * nearest-neighbour, the way fastai shows MNIST.
+     */
+    public static BufferedImage render(float[] data, int n, int c, int h, int w, List<String> captions,
+                                       float[] mean, float[] std, int cols) {
+        if (captions.size() != n) {
+            throw new IllegalArgumentException("batch grid: " + n + " images but " + captions.size() + " captions");
+        }
+        int lines = 1;
+        for (String cap : captions) {
+            lines = Math.max(lines, cap.split("\n", -1).length);
+        }
+        int captionH = CAPTION * lines;
+        int zoom = Math.max(1, (96 + Math.max(h, w) - 1) / Math.max(h, w));
         int tw = w * zoom, th = h * zoom;
         cols = Math.max(1, Math.min(cols, n));
         int rows = (n + cols - 1) / cols;
-        int gap = 2;
-        BufferedImage out = new BufferedImage(cols * (tw + gap), rows * (th + CAPTION + gap), BufferedImage.TYPE_INT_RGB);
+        int gap = 4;
+        BufferedImage out = new BufferedImage(cols * (tw + gap), rows * (th + captionH + gap), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         try {
             g.setColor(Color.WHITE);
@@ -48,7 +71,7 @@ public final class BatchGrid {
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
             int plane = h * w;
             for (int i = 0; i < n; i++) {
-                int x0 = (i % cols) * (tw + gap), y0 = (i / cols) * (th + CAPTION + gap);
+                int x0 = (i % cols) * (tw + gap), y0 = (i / cols) * (th + captionH + gap);
                 for (int y = 0; y < th; y++) {
                     for (int x = 0; x < tw; x++) {
                         int p = (y / zoom) * w + x / zoom;
@@ -63,19 +86,45 @@ public final class BatchGrid {
                     }
                 }
                 g.setColor(Color.BLACK);
-                int lab = (int) labels[i];
-                String text = lab >= 0 && lab < classes.size() ? classes.get(lab) : Integer.toString(lab);
-                g.drawString(text, x0 + 1, y0 + th + CAPTION - 3);
+                String[] parts = captions.get(i).split("\n", -1);
+                for (int l = 0; l < parts.length; l++) {
+                    g.drawString(fit(g, parts[l], tw), x0 + 1, y0 + th + CAPTION * (l + 1) - 3);
+                }
             }
         } finally {
             g.dispose();
         }
+        return out;
+    }
+
+    private static String fit(Graphics2D g, String text, int width) {
+        if (g.getFontMetrics().stringWidth(text) <= width) {
+            return text;
+        }
+        String t = text;
+        while (t.length() > 1 && g.getFontMetrics().stringWidth(t + "…") > width) {
+            t = t.substring(0, t.length() - 1);
+        }
+        return t + "…";
+    }
+
+    /** Writes a PNG through a temporary file and a rename. */
+    public static void writePng(BufferedImage img, Path png) {
         try {
-            if (!ImageIO.write(out, "png", png.toFile())) {
-                throw new IOException("no PNG writer");
+            Path dir = png.toAbsolutePath().getParent();
+            java.nio.file.Files.createDirectories(dir);
+            Path tmp = java.nio.file.Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
+            try {
+                if (!ImageIO.write(img, "png", tmp.toFile())) {
+                    throw new IOException("no PNG writer");
+                }
+                java.nio.file.Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                java.nio.file.Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(png + ": cannot write batch grid: " + e.getMessage(), e);
+            throw new UncheckedIOException(png + ": cannot write image grid: " + e.getMessage(), e);
         }
     }
 }

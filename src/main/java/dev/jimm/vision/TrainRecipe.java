@@ -158,6 +158,41 @@ public final class TrainRecipe {
         return new Data(dls, p, pre.channels(), valid);
     }
 
+    /**
+     * The images to evaluate a trained model on: a named dataset's test split, or a folder's
+     * {@code valid/} (else {@code test/}) subfolder, or the folder itself with one subfolder per class.
+     */
+    public static ImageDataset evalDataset(String data, Path dataRoot, int channels) {
+        Config c = new Config(data, dataRoot, "resnet18", false, null, 1, 1e-3, 0, 1, null, 0.2, 0, null, 1, false);
+        switch (data) {
+            case "fashion-mnist", "fashion-mnist-sample" -> {
+                return DatasetSources.fashionMnist(datasetDir(c, data), false, new Downloads());
+            }
+            case "mnist" -> {
+                return DatasetSources.mnist(datasetDir(c, data), false, new Downloads());
+            }
+            case "cifar10" -> {
+                return DatasetSources.cifar10(datasetDir(c, data), false, new Downloads());
+            }
+            case "cifar100" -> {
+                return DatasetSources.cifar100(datasetDir(c, data), false, new Downloads());
+            }
+            default -> {
+                Path root = Path.of(data);
+                if (!Files.isDirectory(root)) {
+                    throw new JimmException("DATA '" + data + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
+                }
+                ImageDecoder decoder = new ImageDecoder(dev.jimm.data.DecodeOptions.builder().channels(channels).build());
+                for (String sub : List.of("valid", "test")) {
+                    if (Files.isDirectory(root.resolve(sub))) {
+                        return ImageFolderDataset.of(root.resolve(sub), decoder);
+                    }
+                }
+                return ImageFolderDataset.of(root, decoder);
+            }
+        }
+    }
+
     private static float[] floats(List<Double> v) {
         float[] f = new float[v.size()];
         for (int i = 0; i < f.length; i++) {
@@ -263,6 +298,12 @@ public final class TrainRecipe {
                 Export.write(runDir.resolve("model.safetensors"), (VisionModel) learner.model(),
                         new Export.Spec(c.model(), data.inChans(), c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
                                 data.loaders().classes(), data.preprocessing()));
+                Interpretation interp = Interpretation.of(learner, 16);
+                Map<String, Double> shown = new LinkedHashMap<>();
+                shown.put("valid_loss", v.loss());
+                shown.putAll(v.metrics());
+                RunReport.write(runDir, learner, data.preprocessing(), found, lr, interp, shown, commandLine(c),
+                        "jimm run: " + c.model() + " on " + c.data());
                 return new Result(runDir, v.metrics(), v.loss(), (System.nanoTime() - t0) / 1e9, lr, found, v);
             }
         }

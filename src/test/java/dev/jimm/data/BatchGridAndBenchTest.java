@@ -37,18 +37,18 @@ class BatchGridAndBenchTest {
                 Path png = tmp.resolve("grid.png");
                 BatchGrid.write(b, ds.classes(), new float[] {0.5f}, new float[] {0.5f}, 4, png);
                 BufferedImage g = ImageIO.read(png.toFile());
-                // 28 px tiles zoomed x3 to 84, 2 px gaps, 14 px captions: 4 x 86 by 2 x 100.
-                assertEquals(4 * 86, g.getWidth());
-                assertEquals(2 * 100, g.getHeight());
-                // Tile 5 (row 1, col 1), pixel (10, 20) of the image, shown at zoom 3, gray in all channels.
+                // 28 px tiles zoomed x4 to 112, 4 px gaps, 14 px captions: 4 x 116 by 2 x 130.
+                assertEquals(4 * 116, g.getWidth());
+                assertEquals(2 * 130, g.getHeight());
+                // Tile 5 (row 1, col 1), pixel (10, 20) of the image, shown at zoom 4, gray in all channels.
                 int v = ds.image(5).get(10, 20, 0);
-                int rgb = g.getRGB(86 + 10 * 3 + 1, 100 + 20 * 3 + 1);
+                int rgb = g.getRGB(116 + 10 * 4 + 1, 130 + 20 * 4 + 1);
                 assertEquals(v, rgb & 0xFF);
                 assertEquals(v, (rgb >> 16) & 0xFF);
                 // Some caption text was drawn below the first tile.
                 boolean dark = false;
-                for (int x = 0; x < 84; x++) {
-                    for (int y = 84; y < 98; y++) {
+                for (int x = 0; x < 112; x++) {
+                    for (int y = 112; y < 126; y++) {
                         dark |= (g.getRGB(x, y) & 0xFF) < 128;
                     }
                 }

@@ -1,0 +1,118 @@
+package dev.jimm.cli;
+
+import com.google.gson.Gson;
+import dev.jimm.JimmException;
+import dev.jimm.data.DecodedImage;
+import dev.jimm.data.ImageDataset;
+import dev.jimm.train.Charts;
+import dev.jimm.vision.ImageClassifier;
+import dev.jimm.vision.TrainRecipe;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code jimm eval RUN DATA}: a trained model's loss, accuracy and confusion matrix on a dataset. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate a trained model on a dataset's test split or an image folder (valid/ or test/ if present).",
+            "Example: jimm eval runs/demo fashion-mnist --data-root ../shared/datasets"})
+final class EvalCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "RUN_OR_MODEL", description = "A run folder or an export file.")
+    Path run;
+
+    @Parameters(index = "1", paramLabel = "DATA", description = "An image folder or a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample).")
+    String data;
+
+    @Option(names = "--data-root", paramLabel = "DIR", description = "Where named datasets are.")
+    Path dataRoot;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--confusion", paramLabel = "PNG", description = "Also write the confusion matrix picture here.")
+    Path confusionPng;
+
+    @Option(names = "--json", description = "One JSON line with the metrics.")
+    boolean json;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (ImageClassifier clf = ImageClassifier.load(run)) {
+            ImageDataset ds = TrainRecipe.evalDataset(data, dataRoot, clf.preprocessing().channels());
+            int[] map = classMap(ds.classes(), clf.classes());
+            int k = clf.classes().size();
+            long[][] confusion = new long[k][k];
+            double lossSum = 0;
+            long n = 0;
+            for (int start = 0; start < ds.size(); start += batchSize) {
+                int end = Math.min(ds.size(), start + batchSize);
+                List<DecodedImage> imgs = new ArrayList<>();
+                for (int i = start; i < end; i++) {
+                    imgs.add(ds.image(i));
+                }
+                float[][] probs = clf.probabilities(imgs);
+                for (int i = 0; i < probs.length; i++) {
+                    int actual = map[ds.label(start + i)];
+                    int pred = 0;
+                    for (int j = 1; j < k; j++) {
+                        if (probs[i][j] > probs[i][pred]) {
+                            pred = j;
+                        }
+                    }
+                    confusion[actual][pred]++;
+                    lossSum += -Math.log(Math.max(probs[i][actual], 1e-12));
+                    n++;
+                }
+            }
+            long correct = 0;
+            for (int i = 0; i < k; i++) {
+                correct += confusion[i][i];
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("images", n);
+            m.put("loss", lossSum / n);
+            m.put("accuracy", (double) correct / n);
+            m.put("error_rate", 1 - (double) correct / n);
+            if (confusionPng != null) {
+                Charts.writePng(Charts.confusionMatrix(confusion, clf.classes(),
+                        String.format(Locale.ROOT, "Confusion matrix (accuracy %.1f%%, %d images)", 100.0 * correct / n, n)), confusionPng);
+            }
+            if (json) {
+                out.println(new Gson().toJson(m));
+            } else {
+                out.printf(Locale.ROOT, "%d images  loss %.4f  accuracy %.4f  error_rate %.4f%n", n, lossSum / n,
+                        (double) correct / n, 1 - (double) correct / n);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Maps the dataset's label indices to the model's, by class name. */
+    static int[] classMap(List<String> dataClasses, List<String> modelClasses) {
+        int[] map = new int[dataClasses.size()];
+        for (int i = 0; i < map.length; i++) {
+            int j = modelClasses.indexOf(dataClasses.get(i));
+            if (j < 0) {
+                throw new JimmException("class '" + dataClasses.get(i) + "' of the data is not one the model knows " + modelClasses);
+            }
+            map[i] = j;
+        }
+        return map;
+    }
+}
