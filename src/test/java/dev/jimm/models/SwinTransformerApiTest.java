@@ -230,6 +230,27 @@ class SwinTransformerApiTest {
     }
 
     @Test
+    void gradientsReachTheBiasTableAndEveryLinear() {
+        SwinTransformer.Config small = new SwinTransformer.Config(
+                32, 4, 8, List.of(2, 2, 2, 2), List.of(1, 1, 2, 2), List.of(2, 2, 2, 2), 2.0, true);
+        try (NDManager s = NDManager.newBaseManager()) {
+            ImageModel m = new SwinTransformer(small, new ModelArgs(5, 3, "avg", 0, 0));
+            m.materialize(s);
+            m.initialize(new java.util.SplittableRandom(1));
+            ReferenceInit.apply(m);
+            m.train(true);
+            try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                gc.backward(m.forward(input(s, 2, 32)).square().mean());
+            }
+            for (String k : List.of("layers.0.blocks.1.attn.relative_position_bias_table", "layers.0.blocks.1.attn.qkv.weight",
+                    "layers.1.downsample.reduction.weight", "patch_embed.proj.weight", "head.fc.bias")) {
+                float g = m.namedParameters().get(k).getArray().getGradient().abs().sum().getFloat();
+                assertTrue(g > 0 && Float.isFinite(g), k + " gradient " + g);
+            }
+        }
+    }
+
+    @Test
     void everyTimmSwinNameIsRegisteredAndBuiltForItsDefaultInputSize() throws Exception {
         JsonObject fam;
         try (var r = new InputStreamReader(

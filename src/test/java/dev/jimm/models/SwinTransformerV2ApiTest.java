@@ -162,6 +162,30 @@ class SwinTransformerV2ApiTest {
     }
 
     @Test
+    void gradientsReachTemperatureBiasesAndThePositionMlp() {
+        // 64 / 4 = 16, 8, 4, 2: a window of 2 fits every stage (a window cut to 1 divides by zero, as in timm)
+        SwinTransformerV2.Config small = new SwinTransformerV2.Config(
+                64, 2, 8, List.of(2, 2, 2, 2), List.of(1, 1, 2, 2), List.of(0, 0, 0, 0));
+        try (NDManager s = NDManager.newBaseManager()) {
+            ImageModel m = new SwinTransformerV2(small, new ModelArgs(5, 3, "avg", 0, 0));
+            m.materialize(s);
+            m.initialize(new java.util.SplittableRandom(1));
+            ReferenceInit.apply(m); // timm's zeroed post-norms would block the attention gradients
+            m.train(true);
+            try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                gc.backward(m.forward(ReferenceInit.input(s, new Shape(2, 3, 64, 64), 0)).square().mean());
+            }
+            for (String k : List.of("layers.0.blocks.1.attn.logit_scale", "layers.0.blocks.1.attn.q_bias",
+                    "layers.0.blocks.1.attn.v_bias", "layers.0.blocks.1.attn.cpb_mlp.0.weight",
+                    "layers.0.blocks.1.attn.cpb_mlp.2.weight", "layers.2.downsample.norm.weight")) {
+                float g = m.namedParameters().get(k).getArray().getGradient().abs().sum().getFloat();
+                assertTrue(g > 0 && Float.isFinite(g), k + " gradient " + g);
+            }
+            assertFalse(m.namedParameters().containsKey("layers.0.blocks.1.attn.k_bias"), "k_bias is a fixed zero");
+        }
+    }
+
+    @Test
     void everyTimmSwinV2NameIsRegisteredAndBuiltForItsDefaultInputSize() throws Exception {
         JsonObject fam;
         try (var r = new InputStreamReader(
