@@ -337,7 +337,6 @@ public final class SwinTransformer extends ImageModel {
         private final Buffer index;
         private final Linear qkv;
         private final Linear proj;
-        private final float attnDrop;
 
         WindowAttention(Flavor flavor, int dim, int numHeads, int window, boolean qkvBias) {
             if (dim % numHeads != 0) {
@@ -346,7 +345,6 @@ public final class SwinTransformer extends ImageModel {
             this.numHeads = numHeads;
             this.window = window;
             this.scale = (float) Math.pow(dim / numHeads, -0.5);
-            this.attnDrop = 0f;
             table = parameter("relative_position_bias_table", (2L * window - 1) * (2L * window - 1), numHeads);
             // torchvision keeps the index in its state_dict (flat); timm rebuilds it (N x N)
             long n = (long) window * window;
@@ -370,15 +368,11 @@ public final class SwinTransformer extends ImageModel {
             Windows.fillLong(index.array(), Windows.relativePositionIndex(window, window));
         }
 
-        Parameter table() {
-            return table;
-        }
-
         NDArray forward(NDArray x, NDArray mask) {
             NDList qkvs = Windows.splitHeads(qkv.forward(x), numHeads);
             NDArray attn = qkvs.get(0).mul(scale).matMul(qkvs.get(1).transpose(0, 1, 3, 2));
             attn = attn.add(Windows.gatherBias(table.getArray(), index.array(), window * window));
-            return proj.forward(Windows.attend(attn, qkvs.get(2), mask, attnDrop, isTraining()));
+            return proj.forward(Windows.attend(attn, qkvs.get(2), mask, 0f, isTraining()));
         }
 
         @Override
@@ -433,10 +427,6 @@ public final class SwinTransformer extends ImageModel {
         protected NDArray forwardImpl(NDArray x) {
             x = x.add(dropPath1.forward(shiftedWindowAttention(norm1.forward(x))));
             return x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
-        }
-
-        LayerNorm norm(int i) {
-            return (LayerNorm) (i == 1 ? norm1 : norm2);
         }
     }
 
@@ -555,7 +545,7 @@ public final class SwinTransformer extends ImageModel {
         }
     }
 
-    /** The Linear layers of a model and its relative position tables, for the timm/tv init. */
+    /** timm's and torchvision's Linear init: N(0, .02) weights, zero biases. */
     static void truncNormalLinears(Module root, SplittableRandom random) {
         for (Module m : root.namedModules().values()) {
             if (m instanceof Linear l) {

@@ -36,7 +36,6 @@ public final class SwinTransformerV2 extends ImageModel {
 
     /** Window attention with cosine similarity, a learned temperature and a CPB-MLP position bias. */
     static final class WindowAttentionV2 extends Module {
-        private final Flavor flavor;
         private final int dim;
         private final int numHeads;
         private final int window;
@@ -55,7 +54,6 @@ public final class SwinTransformerV2 extends ImageModel {
             if (dim % numHeads != 0) {
                 throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
             }
-            this.flavor = flavor;
             this.dim = dim;
             this.numHeads = numHeads;
             this.window = window;
