@@ -1,0 +1,893 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.ClassifierHead;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.LayerNorm;
+import dev.jimm.layers.Linear;
+import dev.jimm.layers.Mlp;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Sequential;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Swin Transformer (v1), as timm's {@code models/swin_transformer.py} builds it: a patch
+ * embedding, four stages of (shifted) window attention blocks on NHWC maps with patch merging at
+ * the start of stages 1..3, a final LayerNorm and a pooled linear head. {@link Torchvision} is
+ * torchvision's {@code swin_t/s/b}: the same computation under torchvision's module names.
+ *
+ * <p>Like timm (its {@code strict_img_size}), a timm Swin is built for one input size: the
+ * window sizes and the shifted-window masks depend on it. {@link #forwardFeatures} returns NHWC
+ * maps, as timm's does; {@link #forwardIntermediates} returns NCHW maps.
+ */
+public final class SwinTransformer extends ImageModel {
+
+    // ---- window operations, shared with SwinTransformerV2 -------------------------------------------
+
+    /** The tensor plumbing of window attention on NHWC maps. */
+    static final class Windows {
+        private Windows() {}
+
+        /** torch.roll(x, shifts=(sh, sw), dims=(1, 2)). */
+        static NDArray roll(NDArray x, int sh, int sw) {
+            return rollAxis(rollAxis(x, 1, sh), 2, sw);
+        }
+
+        private static NDArray rollAxis(NDArray x, int axis, int shift) {
+            long n = x.getShape().get(axis);
+            int s = (int) Math.floorMod(shift, n);
+            if (s == 0) {
+                return x;
+            }
+            String head = ":,".repeat(axis);
+            NDArray tail = x.get(head + (n - s) + ":");
+            NDArray front = x.get(head + ":" + (n - s));
+            return tail.concat(front, axis);
+        }
+
+        /** Zero padding at the bottom and right of an NHWC map (F.pad(x, (0, 0, 0, pw, 0, ph))). */
+        static NDArray padBottomRight(NDArray x, int padH, int padW) {
+            Shape s = x.getShape();
+            if (padH > 0) {
+                x = x.concat(x.getManager().zeros(new Shape(s.get(0), padH, s.get(2), s.get(3)), x.getDataType()), 1);
+            }
+            if (padW > 0) {
+                Shape t = x.getShape();
+                x = x.concat(x.getManager().zeros(new Shape(t.get(0), t.get(1), padW, t.get(3)), x.getDataType()), 2);
+            }
+            return x;
+        }
+
+        /** [B, H, W, C] to [B * nW, wh * ww, C], windows in row-major order. */
+        static NDArray partition(NDArray x, int wh, int ww) {
+            Shape s = x.getShape();
+            long b = s.get(0);
+            long h = s.get(1);
+            long w = s.get(2);
+            long c = s.get(3);
+            return x.reshape(b, h / wh, wh, w / ww, ww, c).transpose(0, 1, 3, 2, 4, 5).reshape(-1, (long) wh * ww, c);
+        }
+
+        /** The inverse of {@link #partition}: [B * nW, wh * ww, C] to [B, H, W, C]. */
+        static NDArray reverse(NDArray windows, int wh, int ww, long h, long w) {
+            long c = windows.getShape().get(2);
+            return windows.reshape(-1, h / wh, w / ww, wh, ww, c).transpose(0, 1, 3, 2, 4, 5).reshape(-1, h, w, c);
+        }
+
+        /** Pairwise relative position index of a window (timm's get_relative_position_index), row-major N x N. */
+        static long[] relativePositionIndex(int wh, int ww) {
+            int n = wh * ww;
+            long[] out = new long[n * n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    int dh = i / ww - j / ww + wh - 1;
+                    int dw = i % ww - j % ww + ww - 1;
+                    out[i * n + j] = (long) dh * (2 * ww - 1) + dw;
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The shifted-window mask (0 within a region, -100 across regions) of an h x w map, h and w
+         * multiples of the window: [nW, N, N] row-major.
+         */
+        static float[] attentionMask(int h, int w, int wh, int ww, int sh, int sw) {
+            int[] img = new int[h * w];
+            int[] hb = {0, h - wh, h - sh, h};
+            int[] wb = {0, w - ww, w - sw, w};
+            int cnt = 0;
+            for (int a = 0; a < 3; a++) {
+                for (int b = 0; b < 3; b++) {
+                    for (int y = Math.max(0, hb[a]); y < hb[a + 1]; y++) {
+                        for (int x = Math.max(0, wb[b]); x < wb[b + 1]; x++) {
+                            img[y * w + x] = cnt;
+                        }
+                    }
+                    cnt++;
+                }
+            }
+            int nwh = h / wh;
+            int nww = w / ww;
+            int n = wh * ww;
+            float[] out = new float[nwh * nww * n * n];
+            int[] win = new int[n];
+            for (int wy = 0; wy < nwh; wy++) {
+                for (int wx = 0; wx < nww; wx++) {
+                    for (int t = 0; t < n; t++) {
+                        win[t] = img[(wy * wh + t / ww) * w + wx * ww + t % ww];
+                    }
+                    int base = (wy * nww + wx) * n * n;
+                    for (int i = 0; i < n; i++) {
+                        for (int j = 0; j < n; j++) {
+                            out[base + i * n + j] = win[i] == win[j] ? 0f : -100f;
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+
+        /** table[index] as [1, nH, N, N] from a [T, nH] table and an N x N (or N*N) index. */
+        static NDArray gatherBias(NDArray table, NDArray index, int n) {
+            NDArray rows = table.get(new NDIndex("{}", index.reshape(-1)));
+            return rows.reshape(n, n, -1).transpose(2, 0, 1).expandDims(0);
+        }
+
+        /** [B_, N, 3C] to q, k, v of [B_, nH, N, C / nH]. */
+        static NDList splitHeads(NDArray qkv, int numHeads) {
+            Shape s = qkv.getShape();
+            NDArray t = qkv.reshape(s.get(0), s.get(1), 3, numHeads, -1).transpose(2, 0, 3, 1, 4);
+            return new NDList(t.get(0), t.get(1), t.get(2));
+        }
+
+        /** Adds the shifted-window mask, softmax, dropout, weights v, merges heads: [B_, N, C]. */
+        static NDArray attend(NDArray attn, NDArray v, NDArray mask, float attnDrop, boolean training) {
+            Shape s = attn.getShape();
+            long bw = s.get(0);
+            long heads = s.get(1);
+            long n = s.get(2);
+            if (mask != null) {
+                long nw = mask.getShape().get(0);
+                attn = attn.reshape(bw / nw, nw, heads, n, n).add(mask.reshape(1, nw, 1, n, n)).reshape(bw, heads, n, n);
+            }
+            attn = Dropout.apply(attn.softmax(-1), attnDrop, training);
+            return attn.matMul(v).transpose(0, 2, 1, 3).reshape(bw, n, -1);
+        }
+
+        /** Merges 2x2 neighbours of an NHWC map into [B, H/2, W/2, 4C] (odd sizes zero-padded). */
+        static NDArray mergePatches(NDArray x) {
+            Shape s = x.getShape();
+            x = padBottomRight(x, (int) (s.get(1) % 2), (int) (s.get(2) % 2));
+            Shape p = x.getShape();
+            long b = p.get(0);
+            long h = p.get(1);
+            long w = p.get(2);
+            long c = p.get(3);
+            // timm's order (0,1,3,4,2,5) gives torchvision's x0, x1, x2, x3 = (0,0), (1,0), (0,1), (1,1)
+            return x.reshape(b, h / 2, 2, w / 2, 2, c).transpose(0, 1, 3, 4, 2, 5).reshape(b, h / 2, w / 2, 4 * c);
+        }
+
+        static NDArray toNchw(NDArray x) {
+            return x.transpose(0, 3, 1, 2);
+        }
+
+        static void fillLong(NDArray dst, long[] values) {
+            try (NDArray tmp = dst.getManager().create(values, dst.getShape())) {
+                Module.copyInto(dst, tmp);
+            }
+        }
+    }
+
+    /** Which library's conventions a block follows (names, shift rule, persistent buffers). */
+    enum Flavor {
+        TIMM,
+        TORCHVISION
+    }
+
+    /**
+     * Window and shift of a block. timm clips the window to a smaller feature map and then does not
+     * shift; torchvision keeps the window, pads the map to it, and does not shift when the window
+     * covers the padded map.
+     */
+    record WindowGeometry(int wh, int ww, int sh, int sw) {
+        static WindowGeometry of(Flavor flavor, int resH, int resW, int winH, int winW, int shiftH, int shiftW) {
+            if (flavor == Flavor.TIMM) {
+                return new WindowGeometry(
+                        Math.min(resH, winH), Math.min(resW, winW), resH <= winH ? 0 : shiftH, resW <= winW ? 0 : shiftW);
+            }
+            int ph = ceilTo(resH, winH);
+            int pw = ceilTo(resW, winW);
+            return new WindowGeometry(winH, winW, winH >= ph ? 0 : shiftH, winW >= pw ? 0 : shiftW);
+        }
+
+        boolean shifted() {
+            return sh > 0 || sw > 0;
+        }
+
+        int area() {
+            return wh * ww;
+        }
+    }
+
+    static int ceilTo(int v, int m) {
+        return (v + m - 1) / m * m;
+    }
+
+    /**
+     * The attention part of a Swin block, v1 and v2 alike: shift, pad, partition, attend, merge,
+     * unpad, shift back. Subclasses give the windowed attention and keep the mask.
+     */
+    abstract static class WindowedBlock extends Module {
+        final Flavor flavor;
+        final int resH;
+        final int resW;
+        final int winH;
+        final int winW;
+        final int shiftH;
+        final int shiftW;
+        final WindowGeometry geometry;
+        private Buffer attnMask;
+
+        WindowedBlock(Flavor flavor, int resH, int resW, int window, int shift) {
+            this.flavor = flavor;
+            this.resH = resH;
+            this.resW = resW;
+            this.winH = window;
+            this.winW = window;
+            this.shiftH = shift;
+            this.shiftW = shift;
+            this.geometry = WindowGeometry.of(flavor, resH, resW, window, window, shift, shift);
+        }
+
+        /** Declares the non-persistent {@code attn_mask} for the block's own resolution (after its children). */
+        final void declareMask() {
+            if (geometry.shifted()) {
+                int ph = ceilTo(resH, geometry.wh());
+                int pw = ceilTo(resW, geometry.ww());
+                long nw = (long) (ph / geometry.wh()) * (pw / geometry.ww());
+                attnMask = buffer("attn_mask", DataType.FLOAT32, false, nw, geometry.area(), geometry.area());
+            }
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            if (attnMask != null) {
+                int ph = ceilTo(resH, geometry.wh());
+                int pw = ceilTo(resW, geometry.ww());
+                Module.assign(
+                        attnMask.array(),
+                        Windows.attentionMask(ph, pw, geometry.wh(), geometry.ww(), geometry.sh(), geometry.sw()));
+            }
+        }
+
+        /** The windowed attention on [B * nW, N, C] with an optional [nW, N, N] mask. */
+        abstract NDArray windowAttention(NDArray windows, NDArray mask);
+
+        /** Shifted-window attention of an NHWC map, same shape out. */
+        final NDArray shiftedWindowAttention(NDArray x) {
+            Shape s = x.getShape();
+            int h = (int) s.get(1);
+            int w = (int) s.get(2);
+            long c = s.get(3);
+            WindowGeometry g = geometry;
+            boolean own = h == resH && w == resW;
+            if (!own) {
+                if (flavor == Flavor.TIMM) {
+                    throw new IllegalArgumentException(
+                            "block built for a " + resH + "x" + resW + " map got " + h + "x" + w);
+                }
+                g = WindowGeometry.of(flavor, h, w, winH, winW, shiftH, shiftW);
+            }
+            int ph = ceilTo(h, g.wh());
+            int pw = ceilTo(w, g.ww());
+            NDArray y;
+            if (flavor == Flavor.TIMM) {
+                y = g.shifted() ? Windows.roll(x, -g.sh(), -g.sw()) : x;
+                y = Windows.padBottomRight(y, ph - h, pw - w);
+            } else {
+                y = Windows.padBottomRight(x, ph - h, pw - w);
+                y = g.shifted() ? Windows.roll(y, -g.sh(), -g.sw()) : y;
+            }
+            NDArray mask = null;
+            if (g.shifted()) {
+                if (own && attnMask != null) {
+                    mask = attnMask.array();
+                } else {
+                    long nw = (long) (ph / g.wh()) * (pw / g.ww());
+                    mask = x.getManager().create(
+                            Windows.attentionMask(ph, pw, g.wh(), g.ww(), g.sh(), g.sw()),
+                            new Shape(nw, g.area(), g.area()));
+                }
+            }
+            NDArray windows = windowAttention(Windows.partition(y, g.wh(), g.ww()), mask);
+            y = Windows.reverse(windows.reshape(-1, g.area(), c), g.wh(), g.ww(), ph, pw);
+            if (flavor == Flavor.TIMM) {
+                if (ph != h || pw != w) {
+                    y = y.get(":, :" + h + ", :" + w + ", :");
+                }
+                return g.shifted() ? Windows.roll(y, g.sh(), g.sw()) : y;
+            }
+            y = g.shifted() ? Windows.roll(y, g.sh(), g.sw()) : y;
+            return ph != h || pw != w ? y.get(":, :" + h + ", :" + w + ", :") : y;
+        }
+    }
+
+    // ---- blocks ---------------------------------------------------------------------------------
+
+    /** Window multi-head self-attention with a learned relative position bias table. */
+    static final class WindowAttention extends Module {
+        private final int numHeads;
+        private final int window;
+        private final float scale;
+        private final Parameter table;
+        private final Buffer index;
+        private final Linear qkv;
+        private final Linear proj;
+
+        WindowAttention(Flavor flavor, int dim, int numHeads, int window, boolean qkvBias) {
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            this.numHeads = numHeads;
+            this.window = window;
+            this.scale = (float) Math.pow(dim / numHeads, -0.5);
+            table = parameter("relative_position_bias_table", (2L * window - 1) * (2L * window - 1), numHeads);
+            // torchvision keeps the index in its state_dict (flat); timm rebuilds it (N x N)
+            long n = (long) window * window;
+            index = flavor == Flavor.TORCHVISION
+                    ? buffer("relative_position_index", DataType.INT64, true, n * n)
+                    : buffer("relative_position_index", DataType.INT64, false, n, n);
+            qkv = register("qkv", new Linear(dim, dim * 3, qkvBias));
+            if (flavor == Flavor.TIMM) {
+                register("attn_drop", new Dropout(0f));
+            }
+            proj = register("proj", new Linear(dim, dim));
+            if (flavor == Flavor.TIMM) {
+                register("proj_drop", new Dropout(0f));
+            }
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            // timm's trunc_normal_(std=.02) cuts at +-2 absolute, i.e. never at this std
+            Init.normal(table.getArray(), 0.02, random);
+            Windows.fillLong(index.array(), Windows.relativePositionIndex(window, window));
+        }
+
+        NDArray forward(NDArray x, NDArray mask) {
+            NDList qkvs = Windows.splitHeads(qkv.forward(x), numHeads);
+            NDArray attn = qkvs.get(0).mul(scale).matMul(qkvs.get(1).transpose(0, 1, 3, 2));
+            attn = attn.add(Windows.gatherBias(table.getArray(), index.array(), window * window));
+            return proj.forward(Windows.attend(attn, qkvs.get(2), mask, 0f, isTraining()));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return forward(x, null);
+        }
+    }
+
+    /** torchvision's MLP: Linear, GELU, Dropout, Linear, Dropout (keys {@code 0.*}, {@code 3.*}). */
+    static Sequential torchvisionMlp(int dim, int hidden, float drop) {
+        return new Sequential(
+                new Linear(dim, hidden), new Activation(Activation.Kind.GELU), new Dropout(drop),
+                new Linear(hidden, dim), new Dropout(drop));
+    }
+
+    /** The pre-norm Swin block: x + attn(norm1(x)), then x + mlp(norm2(x)). */
+    static final class Block extends WindowedBlock {
+        private final Module norm1;
+        private final WindowAttention attn;
+        private final Module dropPath1;
+        private final Module norm2;
+        private final Module mlp;
+        private final Module dropPath2;
+
+        Block(Flavor flavor, int dim, int resH, int resW, int numHeads, int window, int shift, double mlpRatio,
+                boolean qkvBias, double dropPath) {
+            super(flavor, resH, resW, window, shift);
+            int hidden = (int) (dim * mlpRatio);
+            norm1 = register("norm1", new LayerNorm(dim));
+            // timm clips the window (and so the bias table) to a smaller map; torchvision does not
+            attn = register("attn", new WindowAttention(flavor, dim, numHeads, geometry.wh(), qkvBias));
+            if (flavor == Flavor.TIMM) {
+                dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                norm2 = register("norm2", new LayerNorm(dim));
+                mlp = register("mlp", new Mlp(dim, hidden, Activation.Kind.GELU));
+                dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+            } else {
+                dropPath1 = register("stochastic_depth", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath2 = dropPath1;
+                norm2 = register("norm2", new LayerNorm(dim));
+                mlp = register("mlp", torchvisionMlp(dim, hidden, 0f));
+            }
+            declareMask();
+        }
+
+        @Override
+        NDArray windowAttention(NDArray windows, NDArray mask) {
+            return attn.forward(windows, mask);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = x.add(dropPath1.forward(shiftedWindowAttention(norm1.forward(x))));
+            return x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
+        }
+    }
+
+    /**
+     * Patch merging: 2x2 neighbours concatenated, then LayerNorm(4C) and a linear reduction (v1), or
+     * the reduction and then LayerNorm(out) (v2's res-post-norm). {@code reductionFirst} is only the
+     * registration order (torchvision registers the reduction first in both versions).
+     */
+    static final class PatchMerging extends Module {
+        private final Module norm;
+        private final Module reduction;
+        private final boolean postNorm;
+
+        PatchMerging(int dim, int outDim, boolean postNorm, boolean reductionFirst) {
+            this.postNorm = postNorm;
+            int normDim = postNorm ? outDim : 4 * dim;
+            if (reductionFirst) {
+                reduction = register("reduction", new Linear(4 * dim, outDim, false));
+                norm = register("norm", new LayerNorm(normDim));
+            } else {
+                norm = register("norm", new LayerNorm(normDim));
+                reduction = register("reduction", new Linear(4 * dim, outDim, false));
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = Windows.mergePatches(x);
+            return postNorm ? norm.forward(reduction.forward(x)) : reduction.forward(norm.forward(x));
+        }
+    }
+
+    /** NCHW to NHWC (torchvision's {@code Permute([0, 2, 3, 1])}). */
+    static final class ToNhwc extends Module {
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return x.transpose(0, 2, 3, 1);
+        }
+    }
+
+    /** timm's PatchEmbed with NHWC output: a strided conv, then LayerNorm over channels. */
+    static final class PatchEmbed extends Module {
+        private final int imgSize;
+        private final Module proj;
+        private final Module norm;
+
+        PatchEmbed(int imgSize, int patchSize, int inChans, int embedDim) {
+            this.imgSize = imgSize;
+            proj = register("proj", new Conv2d(inChans, embedDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
+            norm = register("norm", new LayerNorm(embedDim));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            Shape s = x.getShape();
+            if (s.dimension() != 4 || s.get(2) != imgSize || s.get(3) != imgSize) {
+                throw new IllegalArgumentException(
+                        "input shape " + s + " does not match the model's fixed input size " + imgSize + "x" + imgSize
+                                + " (timm builds Swin's windows and masks for one size)");
+            }
+            return norm.forward(proj.forward(x).transpose(0, 2, 3, 1));
+        }
+    }
+
+    /** One timm stage: an optional PatchMerging, then the blocks. */
+    static final class Stage extends Module {
+        private final Module downsample;
+        private final Sequential blocks;
+
+        Stage(Module downsample, Sequential blocks) {
+            this.downsample = register("downsample", downsample);
+            this.blocks = register("blocks", blocks);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return blocks.forward(downsample.forward(x));
+        }
+    }
+
+    /**
+     * timm's ClassifierHead for NHWC features: global pool (over H and W), dropout, fc. With no
+     * pooling the NHWC maps pass through.
+     */
+    static final class Head extends Module {
+        private final int inFeatures;
+        private final float dropRate;
+        private GlobalPool pool;
+        private Module fc;
+
+        Head(int inFeatures, int numClasses, String poolType, double dropRate) {
+            this.inFeatures = inFeatures;
+            this.dropRate = (float) dropRate;
+            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
+            pool = register("global_pool", ClassifierHead.pool(poolType));
+            fc = register("fc", newFc);
+        }
+
+        void reset(int numClasses, String poolType) {
+            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
+            pool = register("global_pool", ClassifierHead.pool(poolType));
+            fc = register("fc", newFc);
+        }
+
+        NDArray forward(NDArray x, boolean preLogits) {
+            if (!pool.isIdentity()) {
+                x = pool.forward(Windows.toNchw(x));
+            }
+            x = Dropout.apply(x, dropRate, isTraining());
+            return preLogits ? x : fc.forward(x);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return forward(x, false);
+        }
+    }
+
+    /** timm's and torchvision's Linear init: N(0, .02) weights, zero biases. */
+    static void truncNormalLinears(Module root, SplittableRandom random) {
+        for (Module m : root.namedModules().values()) {
+            if (m instanceof Linear l) {
+                // timm's trunc_normal_(std=.02) cuts at +-2 absolute, i.e. never at this std
+                Init.normal(l.weight().getArray(), 0.02, random);
+                if (l.bias() != null) {
+                    Init.constant(l.bias().getArray(), 0f);
+                }
+            }
+        }
+    }
+
+    // ---- the model ------------------------------------------------------------------------------
+
+    /**
+     * A Swin variant, as the keyword arguments of timm's SwinTransformer.
+     *
+     * @param imgSize the fixed input size (timm's img_size, from the default pretrained config)
+     * @param patchSize patch embedding stride
+     * @param embedDim width of stage 0 (doubling per stage)
+     * @param depths blocks per stage
+     * @param numHeads attention heads per stage
+     * @param windowSizes window size per stage
+     * @param mlpRatio MLP hidden width over block width
+     * @param qkvBias bias in the qkv projection
+     */
+    public record Config(
+            int imgSize,
+            int patchSize,
+            int embedDim,
+            List<Integer> depths,
+            List<Integer> numHeads,
+            List<Integer> windowSizes,
+            double mlpRatio,
+            boolean qkvBias) {
+        public Config {
+            depths = List.copyOf(depths);
+            numHeads = List.copyOf(numHeads);
+            windowSizes = List.copyOf(windowSizes);
+            if (depths.size() != numHeads.size() || depths.size() != windowSizes.size()) {
+                throw new IllegalArgumentException(
+                        "depths " + depths + ", numHeads " + numHeads + " and windowSizes " + windowSizes
+                                + " must have one entry per stage");
+            }
+        }
+
+        /** Four stages with one window size. */
+        public static Config of(int imgSize, int window, int embedDim, List<Integer> depths, List<Integer> heads) {
+            return new Config(imgSize, 4, embedDim, depths, heads, List.of(window, window, window, window), 4.0, true);
+        }
+
+        public int numFeatures() {
+            return embedDim << (depths.size() - 1);
+        }
+    }
+
+    private final Config cfg;
+    private final PatchEmbed patchEmbed;
+    private final List<Stage> stages = new ArrayList<>();
+    private final Module norm;
+    private final Head head;
+    private final List<FeatureInfo> featureInfo = new ArrayList<>();
+    private final int numFeatures;
+
+    public SwinTransformer(Config cfg, ModelArgs args) {
+        super(args);
+        this.cfg = cfg;
+        int grid = cfg.imgSize() / cfg.patchSize();
+        patchEmbed = register("patch_embed", new PatchEmbed(cfg.imgSize(), cfg.patchSize(), inChans, cfg.embedDim()));
+        Sequential layers = new Sequential();
+        int total = cfg.depths().stream().mapToInt(Integer::intValue).sum();
+        int blockIdx = 0;
+        int inDim = cfg.embedDim();
+        int res = grid;
+        int reduction = cfg.patchSize();
+        for (int i = 0; i < cfg.depths().size(); i++) {
+            int outDim = cfg.embedDim() << i;
+            Module downsample = new Identity();
+            if (i > 0) {
+                downsample = new PatchMerging(inDim, outDim, false, false);
+                res /= 2;
+                reduction *= 2;
+            }
+            int window = cfg.windowSizes().get(i);
+            Sequential blocks = new Sequential();
+            for (int b = 0; b < cfg.depths().get(i); b++) {
+                double dpr = total > 1 ? args.dropPathRate() * blockIdx / (total - 1) : 0;
+                blocks.add(new Block(Flavor.TIMM, outDim, res, res, cfg.numHeads().get(i), window,
+                        b % 2 == 0 ? 0 : window / 2, cfg.mlpRatio(), cfg.qkvBias(), dpr));
+                blockIdx++;
+            }
+            Stage stage = new Stage(downsample, blocks);
+            layers.add(stage);
+            stages.add(stage);
+            featureInfo.add(new FeatureInfo(outDim, reduction, "layers." + i));
+            inDim = outDim;
+        }
+        register("layers", layers);
+        numFeatures = cfg.numFeatures();
+        norm = register("norm", new LayerNorm(numFeatures));
+        head = register("head", new Head(numFeatures, numClasses, globalPool, dropRate));
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // timm's init_weights_vit_timm: trunc_normal(.02) Linear weights, zero biases; convs and
+        // norms keep their defaults, the bias tables their own trunc_normal(.02)
+        truncNormalLinears(this, random);
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = patchEmbed.forward(x);
+        for (Stage s : stages) {
+            x = s.forward(x);
+        }
+        return norm.forward(x);
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        return head.forward(x, preLogits);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        String pool = GlobalPool.validate(newGlobalPool);
+        head.reset(newNumClasses, pool);
+        numClasses = newNumClasses;
+        globalPool = pool;
+    }
+
+    @Override
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    @Override
+    public List<FeatureInfo> featureInfo() {
+        return List.copyOf(featureInfo);
+    }
+
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        return intermediates(patchEmbed.forward(x), stages, resolveIndices(indices));
+    }
+
+    /** Runs the stages up to the deepest chosen one, returning the chosen outputs as NCHW. */
+    static NDList intermediates(NDArray x, List<? extends Module> stages, int[] take) {
+        int last = -1;
+        for (int i : take) {
+            last = Math.max(last, i);
+        }
+        List<NDArray> all = new ArrayList<>();
+        for (int s = 0; s <= last; s++) {
+            x = stages.get(s).forward(x);
+            all.add(Windows.toNchw(x));
+        }
+        return select(all, take);
+    }
+
+    // ---- torchvision ----------------------------------------------------------------------------
+
+    /**
+     * torchvision's {@code SwinTransformer} (v1 blocks): {@code features.0} the patch embedding
+     * (conv, permute, LayerNorm), {@code features.1,3,5,7} the stages, {@code features.2,4,6} the
+     * patch merging, then {@code norm} and {@code head}. Any input size works (maps are padded to
+     * the window), as in torchvision.
+     */
+    public static final class Torchvision extends ImageModel {
+        private final Config cfg;
+        private final Sequential features;
+        private final Module norm;
+        private GlobalPool pool;
+        private Module fc;
+        private final int numFeatures;
+        private final List<FeatureInfo> featureInfo = new ArrayList<>();
+
+        public Torchvision(Config cfg, ModelArgs args, boolean v2) {
+            super(args);
+            this.cfg = cfg;
+            features = new Sequential();
+            features.add(new Sequential(
+                    new Conv2d(inChans, cfg.embedDim(), cfg.patchSize(), Conv2d.Options.defaults().stride(cfg.patchSize())),
+                    new ToNhwc(),
+                    new LayerNorm(cfg.embedDim())));
+            int total = cfg.depths().stream().mapToInt(Integer::intValue).sum();
+            int blockIdx = 0;
+            int res = cfg.imgSize() / cfg.patchSize();
+            int reduction = cfg.patchSize();
+            for (int i = 0; i < cfg.depths().size(); i++) {
+                int dim = cfg.embedDim() << i;
+                int window = cfg.windowSizes().get(i);
+                Sequential stage = new Sequential();
+                for (int b = 0; b < cfg.depths().get(i); b++) {
+                    double sd = total > 1 ? args.dropPathRate() * blockIdx / (total - 1) : 0;
+                    int shift = b % 2 == 0 ? 0 : window / 2;
+                    stage.add(v2
+                            ? new SwinTransformerV2.Block(Flavor.TORCHVISION, dim, res, res, cfg.numHeads().get(i), window,
+                                    shift, cfg.mlpRatio(), cfg.qkvBias(), sd, 0)
+                            : new Block(Flavor.TORCHVISION, dim, res, res, cfg.numHeads().get(i), window, shift,
+                                    cfg.mlpRatio(), cfg.qkvBias(), sd));
+                    blockIdx++;
+                }
+                features.add(stage);
+                featureInfo.add(new FeatureInfo(dim, reduction, "features." + (features.size() - 1)));
+                if (i < cfg.depths().size() - 1) {
+                    features.add(new PatchMerging(dim, 2 * dim, v2, true));
+                    res = (res + 1) / 2;
+                    reduction *= 2;
+                }
+            }
+            register("features", features);
+            numFeatures = cfg.numFeatures();
+            norm = register("norm", new LayerNorm(numFeatures));
+            pool = register("avgpool", ClassifierHead.pool(globalPool));
+            fc = register("head", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+        }
+
+        public Config config() {
+            return cfg;
+        }
+
+        @Override
+        protected void initWeights(SplittableRandom random) {
+            // torchvision: trunc_normal(.02) on every Linear (the MLPs' xavier init is overwritten), zero biases
+            truncNormalLinears(this, random);
+            for (Module m : namedModules().values()) {
+                if (m instanceof SwinTransformerV2.WindowAttentionV2 a) {
+                    a.zeroKeyBias();
+                }
+            }
+        }
+
+        /** The patch embedding, stages and merging layers, then the final norm: NHWC maps. */
+        @Override
+        public NDArray forwardFeatures(NDArray x) {
+            return norm.forward(features.forward(x));
+        }
+
+        @Override
+        public NDArray forwardHead(NDArray x, boolean preLogits) {
+            if (!pool.isIdentity()) {
+                x = pool.forward(Windows.toNchw(x));
+            }
+            x = Dropout.apply(x, (float) dropRate, isTraining());
+            return preLogits ? x : fc.forward(x);
+        }
+
+        @Override
+        public void resetClassifier(int newNumClasses, String newGlobalPool) {
+            String p = GlobalPool.validate(newGlobalPool);
+            Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, p);
+            pool = register("avgpool", ClassifierHead.pool(p));
+            fc = register("head", newFc);
+            numClasses = newNumClasses;
+            globalPool = p;
+        }
+
+        @Override
+        public int numFeatures() {
+            return numFeatures;
+        }
+
+        @Override
+        public List<FeatureInfo> featureInfo() {
+            return List.copyOf(featureInfo);
+        }
+
+        @Override
+        public NDList forwardIntermediates(NDArray x, int[] indices) {
+            int[] take = resolveIndices(indices);
+            int last = -1;
+            for (int i : take) {
+                last = Math.max(last, i);
+            }
+            List<NDArray> all = new ArrayList<>();
+            // features: stem, stage, merge, stage, merge, ..., stage
+            for (int k = 0; k < features.size() && all.size() <= last; k++) {
+                x = features.get(k).forward(x);
+                if (k % 2 == 1) {
+                    all.add(Windows.toNchw(x));
+                }
+            }
+            return select(all, take);
+        }
+    }
+
+    // ---- configs and registrations ----------------------------------------------------------------
+
+    /** Registers timm's swin_transformer names and torchvision's swin_t/s/b. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "swin_transformer";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            List<Integer> d2262 = List.of(2, 2, 6, 2);
+            List<Integer> d22182 = List.of(2, 2, 18, 2);
+            List<Integer> h3 = List.of(3, 6, 12, 24);
+            List<Integer> h4 = List.of(4, 8, 16, 32);
+            List<Integer> h6 = List.of(6, 12, 24, 48);
+            List<ModelEntry> m = new ArrayList<>();
+            add(m, "swin_tiny_patch4_window7_224", Config.of(224, 7, 96, d2262, h3));
+            add(m, "swin_small_patch4_window7_224", Config.of(224, 7, 96, d22182, h3));
+            add(m, "swin_base_patch4_window7_224", Config.of(224, 7, 128, d22182, h4));
+            add(m, "swin_base_patch4_window12_384", Config.of(384, 12, 128, d22182, h4));
+            add(m, "swin_large_patch4_window7_224", Config.of(224, 7, 192, d22182, h6));
+            add(m, "swin_large_patch4_window12_384", Config.of(384, 12, 192, d22182, h6));
+            add(m, "swin_s3_tiny_224", new Config(224, 4, 96, d2262, h3, List.of(7, 7, 14, 7), 4.0, true));
+            add(m, "swin_s3_small_224", new Config(224, 4, 96, d22182, h3, List.of(14, 14, 14, 7), 4.0, true));
+            add(m, "swin_s3_base_224", new Config(224, 4, 96, List.of(2, 2, 30, 2), h3, List.of(7, 7, 14, 7), 4.0, true));
+
+            addTorchvision(m, "tv/swin_t", Config.of(224, 7, 96, d2262, h3));
+            addTorchvision(m, "tv/swin_s", Config.of(224, 7, 96, d22182, h3));
+            addTorchvision(m, "tv/swin_b", Config.of(224, 7, 128, d22182, h4));
+            return m;
+        }
+
+        private static void add(List<ModelEntry> m, String name, Config c) {
+            m.add(new ModelEntry(name, "swin_transformer", args -> new SwinTransformer(c, args),
+                    swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
+        }
+
+        private static void addTorchvision(List<ModelEntry> m, String name, Config c) {
+            m.add(new ModelEntry(name, "torchvision", args -> new Torchvision(c, args, false),
+                    swinCfg(name, c.imgSize(), "features.0.0", "head")));
+        }
+    }
+
+    /** Swin's default config: bicubic, crop 0.9, ImageNet statistics. */
+    static PretrainedCfg swinCfg(String name, int size, String firstConv, String classifier) {
+        PretrainedCfg u = PretrainedCfg.untrained(name, size, firstConv, classifier);
+        return new PretrainedCfg(u.architecture(), u.tag(), u.hfHubId(), u.url(), u.inputSize(), "bicubic", 0.9,
+                u.cropMode(), u.mean(), u.std(), u.numClasses(), u.firstConv(), u.classifier(), u.license(),
+                u.fileSha256());
+    }
+}

@@ -1,0 +1,404 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.LayerNorm;
+import dev.jimm.layers.Linear;
+import dev.jimm.layers.Mlp;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Sequential;
+import dev.jimm.models.SwinTransformer.Flavor;
+import dev.jimm.models.SwinTransformer.Windows;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Swin Transformer V2, as timm's {@code models/swin_transformer_v2.py} builds it: scaled cosine
+ * attention ({@code logit_scale}), a continuous relative position bias from a small MLP ({@code
+ * cpb_mlp}) over log-spaced coordinates, separate {@code q_bias}/{@code v_bias}, res-post-norm
+ * blocks and patch merging with the norm after the reduction. torchvision's {@code swin_v2_t/s/b}
+ * are registered as {@code tv/…} (built by {@link SwinTransformer.Torchvision} with these blocks).
+ */
+public final class SwinTransformerV2 extends ImageModel {
+
+    // ---- blocks ---------------------------------------------------------------------------------
+
+    /** Window attention with cosine similarity, a learned temperature and a CPB-MLP position bias. */
+    static final class WindowAttentionV2 extends Module {
+        private final int dim;
+        private final int numHeads;
+        private final int window;
+        private final int pretrainedWindow;
+        private final Parameter logitScale;
+        private final Parameter qBias;
+        private final Buffer kBias;
+        private final Parameter vBias;
+        private final Buffer coordsTable;
+        private final Buffer index;
+        private final Module cpbMlp;
+        private final Linear qkv;
+        private final Linear proj;
+
+        WindowAttentionV2(Flavor flavor, int dim, int numHeads, int window, boolean qkvBias, int pretrainedWindow) {
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            this.dim = dim;
+            this.numHeads = numHeads;
+            this.window = window;
+            this.pretrainedWindow = pretrainedWindow;
+            long t = 2L * window - 1;
+            long n = (long) window * window;
+            logitScale = parameter("logit_scale", numHeads, 1, 1);
+            Sequential mlp = new Sequential(
+                    new Linear(2, 512, true), new Activation(Activation.Kind.RELU), new Linear(512, numHeads, false));
+            if (flavor == Flavor.TIMM) {
+                cpbMlp = register("cpb_mlp", mlp);
+                qkv = register("qkv", new Linear(dim, dim * 3, false));
+                qBias = qkvBias ? parameter("q_bias", dim) : null;
+                kBias = qkvBias ? buffer("k_bias", DataType.FLOAT32, false, dim) : null;
+                vBias = qkvBias ? parameter("v_bias", dim) : null;
+                register("attn_drop", new Dropout(0f));
+                proj = register("proj", new Linear(dim, dim));
+                register("proj_drop", new Dropout(0f));
+                coordsTable = buffer("relative_coords_table", DataType.FLOAT32, false, 1, t, t, 2);
+                index = buffer("relative_position_index", DataType.INT64, false, n, n);
+            } else {
+                // torchvision: the k third of qkv.bias is zeroed in forward; both tables are persistent
+                qkv = register("qkv", new Linear(dim, dim * 3, qkvBias));
+                proj = register("proj", new Linear(dim, dim));
+                coordsTable = buffer("relative_coords_table", DataType.FLOAT32, true, 1, t, t, 2);
+                index = buffer("relative_position_index", DataType.INT64, true, n * n);
+                cpbMlp = register("cpb_mlp", mlp);
+                qBias = null;
+                kBias = null;
+                vBias = null;
+            }
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            Init.constant(logitScale.getArray(), (float) Math.log(10));
+            if (qBias != null) {
+                Init.constant(qBias.getArray(), 0f);
+                Init.constant(vBias.getArray(), 0f);
+                Init.constant(kBias.array(), 0f);
+            }
+            Module.assign(coordsTable.array(), coordsTable(window, pretrainedWindow));
+            Windows.fillLong(index.array(), Windows.relativePositionIndex(window, window));
+        }
+
+        /** torchvision zeroes the key part of qkv.bias at init. */
+        void zeroKeyBias() {
+            if (qkv.bias() != null) {
+                qkv.bias().getArray().set(new NDIndex(dim + ":" + 2 * dim), 0f);
+            }
+        }
+
+        /**
+         * The log-spaced relative coordinates [1, 2w-1, 2w-1, 2]: each of dy, dx divided by
+         * (pretrained or own window - 1), times 8, then sign(v) log2(|v| + 1) / 3.
+         */
+        static float[] coordsTable(int window, int pretrainedWindow) {
+            int t = 2 * window - 1;
+            float div = (pretrainedWindow > 0 ? pretrainedWindow : window) - 1;
+            float[] out = new float[t * t * 2];
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < t; j++) {
+                    out[(i * t + j) * 2] = logSpaced((i - (window - 1)) / div);
+                    out[(i * t + j) * 2 + 1] = logSpaced((j - (window - 1)) / div);
+                }
+            }
+            return out;
+        }
+
+        private static float logSpaced(float v) {
+            float s = v * 8f;
+            float mag = (float) (Math.log(Math.abs(s) + 1.0) / Math.log(2.0)) / 3f;
+            return Math.signum(s) * mag;
+        }
+
+        NDArray forward(NDArray x, NDArray mask) {
+            NDArray bias;
+            if (qBias != null) {
+                bias = qBias.getArray().concat(kBias.array()).concat(vBias.getArray());
+            } else if (qkv.bias() != null) {
+                NDArray b = qkv.bias().getArray();
+                bias = b.get(":" + dim).concat(x.getManager().zeros(new Shape(dim)))
+                        .concat(b.get(2 * dim + ":"));
+            } else {
+                bias = null;
+            }
+            NDArray w = qkv.weight().getArray();
+            NDArray qkvOut = x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
+            NDList qkvs = Windows.splitHeads(qkvOut, numHeads);
+            NDArray attn = l2normalize(qkvs.get(0)).matMul(l2normalize(qkvs.get(1)).transpose(0, 1, 3, 2));
+            attn = attn.mul(logitScale.getArray().minimum((float) Math.log(100.0)).exp());
+            NDArray table = cpbMlp.forward(coordsTable.array()).reshape(-1, numHeads);
+            NDArray rel = Windows.gatherBias(table, index.array(), window * window);
+            attn = attn.add(rel.getNDArrayInternal().sigmoid().mul(16f));
+            return proj.forward(Windows.attend(attn, qkvs.get(2), mask, 0f, isTraining()));
+        }
+
+        /** F.normalize(x, dim=-1): x / max(||x||, 1e-12). */
+        private static NDArray l2normalize(NDArray x) {
+            int last = x.getShape().dimension() - 1;
+            return x.div(x.square().sum(new int[] {last}, true).sqrt().maximum(1e-12f));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return forward(x, null);
+        }
+    }
+
+    /** The res-post-norm block: x + norm1(attn(x)), then x + norm2(mlp(x)). */
+    static final class Block extends SwinTransformer.WindowedBlock {
+        private final WindowAttentionV2 attn;
+        private final LayerNorm norm1;
+        private final Module dropPath1;
+        private final Module mlp;
+        private final LayerNorm norm2;
+        private final Module dropPath2;
+
+        Block(Flavor flavor, int dim, int resH, int resW, int numHeads, int window, int shift, double mlpRatio,
+                boolean qkvBias, double dropPath, int pretrainedWindow) {
+            super(flavor, resH, resW, window, shift);
+            int hidden = (int) (dim * mlpRatio);
+            if (flavor == Flavor.TIMM) {
+                attn = register("attn",
+                        new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
+                norm1 = register("norm1", new LayerNorm(dim));
+                dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                mlp = register("mlp", new Mlp(dim, hidden, Activation.Kind.GELU));
+                norm2 = register("norm2", new LayerNorm(dim));
+                dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+            } else {
+                norm1 = register("norm1", new LayerNorm(dim));
+                attn = register("attn",
+                        new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
+                dropPath1 = register("stochastic_depth", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath2 = dropPath1;
+                norm2 = register("norm2", new LayerNorm(dim));
+                mlp = register("mlp", SwinTransformer.torchvisionMlp(dim, hidden, 0f));
+            }
+            declareMask();
+        }
+
+        @Override
+        NDArray windowAttention(NDArray windows, NDArray mask) {
+            return attn.forward(windows, mask);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = x.add(dropPath1.forward(norm1.forward(shiftedWindowAttention(x))));
+            return x.add(dropPath2.forward(norm2.forward(mlp.forward(x))));
+        }
+
+        /** timm's _init_respostnorm: both norms start at zero, so each block starts as the identity. */
+        void zeroPostNorms() {
+            for (LayerNorm n : List.of(norm1, norm2)) {
+                Init.constant(n.directParameters().get("weight").getArray(), 0f);
+                Init.constant(n.directParameters().get("bias").getArray(), 0f);
+            }
+        }
+    }
+
+    // ---- the model ------------------------------------------------------------------------------
+
+    /**
+     * A Swin V2 variant, as the keyword arguments of timm's SwinTransformerV2.
+     *
+     * @param imgSize the fixed input size (timm's img_size, from the default pretrained config)
+     * @param window window size of every stage (clipped to smaller maps)
+     * @param embedDim width of stage 0 (doubling per stage)
+     * @param depths blocks per stage
+     * @param numHeads attention heads per stage
+     * @param pretrainedWindowSizes per stage, the window the CPB coordinates are normalized by (0: own)
+     */
+    public record Config(
+            int imgSize, int window, int embedDim, List<Integer> depths, List<Integer> numHeads,
+            List<Integer> pretrainedWindowSizes) {
+        public Config {
+            depths = List.copyOf(depths);
+            numHeads = List.copyOf(numHeads);
+            pretrainedWindowSizes = List.copyOf(pretrainedWindowSizes);
+            if (depths.size() != numHeads.size() || depths.size() != pretrainedWindowSizes.size()) {
+                throw new IllegalArgumentException(
+                        "depths " + depths + ", numHeads " + numHeads + " and pretrainedWindowSizes "
+                                + pretrainedWindowSizes + " must have one entry per stage");
+            }
+        }
+
+        public static Config of(int imgSize, int window, int embedDim, List<Integer> depths, List<Integer> heads) {
+            return new Config(imgSize, window, embedDim, depths, heads, List.of(0, 0, 0, 0));
+        }
+
+        public Config pretrainedWindows(Integer... sizes) {
+            return new Config(imgSize, window, embedDim, depths, numHeads, List.of(sizes));
+        }
+
+        public int numFeatures() {
+            return embedDim << (depths.size() - 1);
+        }
+    }
+
+    private static final int PATCH = 4;
+
+    private final Config cfg;
+    private final SwinTransformer.PatchEmbed patchEmbed;
+    private final List<SwinTransformer.Stage> stages = new ArrayList<>();
+    private final Module norm;
+    private final SwinTransformer.Head head;
+    private final List<FeatureInfo> featureInfo = new ArrayList<>();
+    private final int numFeatures;
+
+    public SwinTransformerV2(Config cfg, ModelArgs args) {
+        super(args);
+        this.cfg = cfg;
+        patchEmbed = register("patch_embed", new SwinTransformer.PatchEmbed(cfg.imgSize(), PATCH, inChans, cfg.embedDim()));
+        Sequential layers = new Sequential();
+        int total = cfg.depths().stream().mapToInt(Integer::intValue).sum();
+        int blockIdx = 0;
+        int inDim = cfg.embedDim();
+        int res = cfg.imgSize() / PATCH;
+        int reduction = PATCH;
+        for (int i = 0; i < cfg.depths().size(); i++) {
+            int outDim = cfg.embedDim() << i;
+            Module downsample = new Identity();
+            if (i > 0) {
+                downsample = new SwinTransformer.PatchMerging(inDim, outDim, true, true);
+                res /= 2;
+                reduction *= 2;
+            }
+            Sequential blocks = new Sequential();
+            for (int b = 0; b < cfg.depths().get(i); b++) {
+                double dpr = total > 1 ? args.dropPathRate() * blockIdx / (total - 1) : 0;
+                blocks.add(new Block(Flavor.TIMM, outDim, res, res, cfg.numHeads().get(i), cfg.window(),
+                        b % 2 == 0 ? 0 : cfg.window() / 2, 4.0, true, dpr, cfg.pretrainedWindowSizes().get(i)));
+                blockIdx++;
+            }
+            SwinTransformer.Stage stage = new SwinTransformer.Stage(downsample, blocks);
+            layers.add(stage);
+            stages.add(stage);
+            featureInfo.add(new FeatureInfo(outDim, reduction, "layers." + i));
+            inDim = outDim;
+        }
+        register("layers", layers);
+        numFeatures = cfg.numFeatures();
+        norm = register("norm", new LayerNorm(numFeatures));
+        head = register("head", new SwinTransformer.Head(numFeatures, numClasses, globalPool, dropRate));
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // timm: trunc_normal(.02) Linear weights, zero biases, then zeroed res-post-norms
+        SwinTransformer.truncNormalLinears(this, random);
+        for (Module m : namedModules().values()) {
+            if (m instanceof Block b) {
+                b.zeroPostNorms();
+            }
+        }
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = patchEmbed.forward(x);
+        for (SwinTransformer.Stage s : stages) {
+            x = s.forward(x);
+        }
+        return norm.forward(x);
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        return head.forward(x, preLogits);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        String pool = GlobalPool.validate(newGlobalPool);
+        head.reset(newNumClasses, pool);
+        numClasses = newNumClasses;
+        globalPool = pool;
+    }
+
+    @Override
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    @Override
+    public List<FeatureInfo> featureInfo() {
+        return List.copyOf(featureInfo);
+    }
+
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        return SwinTransformer.intermediates(patchEmbed.forward(x), stages, resolveIndices(indices));
+    }
+
+    // ---- configs and registrations ----------------------------------------------------------------
+
+    /** Registers timm's swin_transformer_v2 names and torchvision's swin_v2_t/s/b. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "swin_transformer_v2";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            List<Integer> d2262 = List.of(2, 2, 6, 2);
+            List<Integer> d22182 = List.of(2, 2, 18, 2);
+            List<Integer> h3 = List.of(3, 6, 12, 24);
+            List<Integer> h4 = List.of(4, 8, 16, 32);
+            List<Integer> h6 = List.of(6, 12, 24, 48);
+            List<ModelEntry> m = new ArrayList<>();
+            add(m, "swinv2_tiny_window16_256", Config.of(256, 16, 96, d2262, h3));
+            add(m, "swinv2_tiny_window8_256", Config.of(256, 8, 96, d2262, h3));
+            add(m, "swinv2_small_window16_256", Config.of(256, 16, 96, d22182, h3));
+            add(m, "swinv2_small_window8_256", Config.of(256, 8, 96, d22182, h3));
+            add(m, "swinv2_base_window16_256", Config.of(256, 16, 128, d22182, h4));
+            add(m, "swinv2_base_window8_256", Config.of(256, 8, 128, d22182, h4));
+            add(m, "swinv2_base_window12_192", Config.of(192, 12, 128, d22182, h4));
+            add(m, "swinv2_base_window12to16_192to256", Config.of(256, 16, 128, d22182, h4).pretrainedWindows(12, 12, 12, 6));
+            add(m, "swinv2_base_window12to24_192to384", Config.of(384, 24, 128, d22182, h4).pretrainedWindows(12, 12, 12, 6));
+            add(m, "swinv2_large_window12_192", Config.of(192, 12, 192, d22182, h6));
+            add(m, "swinv2_large_window12to16_192to256", Config.of(256, 16, 192, d22182, h6).pretrainedWindows(12, 12, 12, 6));
+            add(m, "swinv2_large_window12to24_192to384", Config.of(384, 24, 192, d22182, h6).pretrainedWindows(12, 12, 12, 6));
+
+            addTorchvision(m, "tv/swin_v2_t", SwinTransformer.Config.of(256, 8, 96, d2262, h3));
+            addTorchvision(m, "tv/swin_v2_s", SwinTransformer.Config.of(256, 8, 96, d22182, h3));
+            addTorchvision(m, "tv/swin_v2_b", SwinTransformer.Config.of(256, 8, 128, d22182, h4));
+            return m;
+        }
+
+        private static void add(List<ModelEntry> m, String name, Config c) {
+            m.add(new ModelEntry(name, "swin_transformer_v2", args -> new SwinTransformerV2(c, args),
+                    SwinTransformer.swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
+        }
+
+        private static void addTorchvision(List<ModelEntry> m, String name, SwinTransformer.Config c) {
+            m.add(new ModelEntry(name, "torchvision", args -> new SwinTransformer.Torchvision(c, args, true),
+                    SwinTransformer.swinCfg(name, c.imgSize(), "features.0.0", "head")));
+        }
+    }
+}
