@@ -49,10 +49,19 @@ public class Conv2d extends Module {
 
     /** A square-kernel 2-D convolution. */
     public Conv2d(int inChannels, int outChannels, int kernelSize, Options o) {
-        this(inChannels, outChannels, new long[] {kernelSize, kernelSize}, o);
+        this(inChannels, outChannels, new long[] {kernelSize, kernelSize}, null, o);
     }
 
-    private Conv2d(int inChannels, int outChannels, long[] kernel, Options o) {
+    /**
+     * A 2-D convolution with a {@code kernelH x kernelW} kernel and per-axis padding, as PyTorch's
+     * {@code nn.Conv2d(kernel_size=(kh, kw), padding=(ph, pw))} (Inception's 1x7 and 7x1 convs);
+     * {@code o.padding()} is ignored in favour of {@code padH}, {@code padW}.
+     */
+    public Conv2d(int inChannels, int outChannels, int kernelH, int kernelW, int padH, int padW, Options o) {
+        this(inChannels, outChannels, new long[] {kernelH, kernelW}, new long[] {padH, padW}, o);
+    }
+
+    private Conv2d(int inChannels, int outChannels, long[] kernel, long[] pad, Options o) {
         if (inChannels % o.groups() != 0 || outChannels % o.groups() != 0) {
             throw new IllegalArgumentException(
                     "Conv2d channels "
@@ -67,7 +76,7 @@ public class Conv2d extends Module {
         this.kernel = kernel;
         int n = kernel.length;
         this.stride = fill(n, o.stride());
-        this.padding = fill(n, o.padding());
+        this.padding = pad == null ? fill(n, o.padding()) : pad.clone();
         this.dilation = fill(n, o.dilation());
         this.groups = o.groups();
         long[] wShape = new long[n + 2];
@@ -80,7 +89,7 @@ public class Conv2d extends Module {
 
     /** A 1-D convolution (PyTorch's nn.Conv1d), used by ECA attention. */
     public static Conv2d conv1d(int inChannels, int outChannels, int kernelSize, Options o) {
-        return new Conv2d(inChannels, outChannels, new long[] {kernelSize}, o);
+        return new Conv2d(inChannels, outChannels, new long[] {kernelSize}, null, o);
     }
 
     private static long[] fill(int n, long v) {
@@ -150,7 +159,7 @@ public class Conv2d extends Module {
         sb.append(inChannels).append(", ").append(outChannels);
         sb.append(", kernel_size=").append(shapeString(kernel));
         sb.append(", stride=").append(shapeString(stride));
-        if (padding[0] != 0) {
+        if (java.util.Arrays.stream(padding).anyMatch(p -> p != 0)) {
             sb.append(", padding=").append(shapeString(padding));
         }
         if (dilation[0] != 1) {

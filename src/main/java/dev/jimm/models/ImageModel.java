@@ -69,6 +69,17 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      */
     public abstract NDList forwardIntermediates(NDArray x, int[] indices);
 
+    /**
+     * Called by {@link PretrainedLoader} before it loads a pretrained checkpoint: returns the
+     * checkpoint adapted to this model (timm's {@code checkpoint_filter_fn}, e.g. dropping the
+     * auxiliary-classifier keys a model without that head cannot hold), and may switch on what
+     * the weights expect (torchvision turns on {@code transform_input} when it loads weights).
+     * By default the checkpoint is returned unchanged.
+     */
+    protected java.util.Map<String, NDArray> prepareForPretrained(java.util.Map<String, NDArray> checkpoint) {
+        return checkpoint;
+    }
+
     public int numClasses() {
         return numClasses;
     }

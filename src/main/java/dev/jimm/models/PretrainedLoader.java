@@ -23,7 +23,7 @@ public final class PretrainedLoader {
     /** Loads {@code checkpoint} into {@code model}; everything but a resized head must match. */
     public static Report load(ImageModel model, Map<String, NDArray> checkpoint) {
         PretrainedCfg cfg = model.pretrainedCfg();
-        Map<String, NDArray> sd = new LinkedHashMap<>(checkpoint);
+        Map<String, NDArray> sd = new LinkedHashMap<>(model.prepareForPretrained(checkpoint));
         Map<String, NDArray> own = model.stateDict();
         List<String> leftAtInit = new ArrayList<>();
 

@@ -1,0 +1,445 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.BasicConv2d;
+import dev.jimm.layers.ClassifierHead;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.Linear;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Pool2d;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Inception v3, as timm's {@code models/inception_v3.py} and torchvision's {@code
+ * models/inception.py} build it (the same modules and state_dict keys: {@code
+ * Conv2d_1a_3x3.conv.weight}, {@code Mixed_5b.branch1x1.bn.running_mean}, …; BatchNorm eps
+ * 0.001).
+ *
+ * <p>Both are built without the auxiliary classifier ({@code AuxLogits}): timm's default, and what
+ * torchvision gives in eval mode, where the aux head never runs. Its keys in a pretrained
+ * checkpoint are dropped on loading. torchvision's {@code transform_input} (re-normalizing
+ * ImageNet-normalized input to the [-1, 1] range the ported weights expect) is off, as torchvision
+ * has it without weights, and is switched on when pretrained weights are loaded into the
+ * torchvision flavour, as torchvision does; {@link #setTransformInput} overrides it.
+ */
+public final class InceptionV3 extends ImageModel {
+
+    // ---- blocks ---------------------------------------------------------------------------------
+
+    private static BasicConv2d conv(int in, int out, int kernel) {
+        return new BasicConv2d(in, out, kernel, 1, 0);
+    }
+
+    private static BasicConv2d conv(int in, int out, int kernel, int stride, int padding) {
+        return new BasicConv2d(in, out, kernel, stride, padding);
+    }
+
+    /** A 1x7 (or 1x3) conv: padding only along the width. */
+    private static BasicConv2d convRow(int in, int out, int kernelW) {
+        return new BasicConv2d(in, out, 1, kernelW, 0, kernelW / 2);
+    }
+
+    /** A 7x1 (or 3x1) conv: padding only along the height. */
+    private static BasicConv2d convCol(int in, int out, int kernelH) {
+        return new BasicConv2d(in, out, kernelH, 1, kernelH / 2, 0);
+    }
+
+    private static NDArray cat(NDArray... parts) {
+        return NDArrays.concat(new NDList(parts), 1);
+    }
+
+    private static NDArray avgPool3(NDArray x) {
+        // F.avg_pool2d(x, 3, stride=1, padding=1): count_include_pad defaults to True
+        return x.getNDArrayInternal()
+                .avgPool(new Shape(3, 3), new Shape(1, 1),
+                        new Shape(1, 1), false, true);
+    }
+
+    private static NDArray maxPool3s2(NDArray x) {
+        return x.getNDArrayInternal()
+                .maxPool(new Shape(3, 3), new Shape(2, 2),
+                        new Shape(0, 0), false);
+    }
+
+    /** The 35x35 block: 1x1, 5x5, double 3x3 and pooled branches. */
+    static final class InceptionA extends Module {
+        private final Module branch1x1;
+        private final Module branch5x5_1;
+        private final Module branch5x5_2;
+        private final Module branch3x3dbl_1;
+        private final Module branch3x3dbl_2;
+        private final Module branch3x3dbl_3;
+        private final Module branchPool;
+        final int outChannels;
+
+        InceptionA(int in, int poolFeatures) {
+            branch1x1 = register("branch1x1", conv(in, 64, 1));
+            branch5x5_1 = register("branch5x5_1", conv(in, 48, 1));
+            branch5x5_2 = register("branch5x5_2", conv(48, 64, 5, 1, 2));
+            branch3x3dbl_1 = register("branch3x3dbl_1", conv(in, 64, 1));
+            branch3x3dbl_2 = register("branch3x3dbl_2", conv(64, 96, 3, 1, 1));
+            branch3x3dbl_3 = register("branch3x3dbl_3", conv(96, 96, 3, 1, 1));
+            branchPool = register("branch_pool", conv(in, poolFeatures, 1));
+            outChannels = 64 + 64 + 96 + poolFeatures;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray b1 = branch1x1.forward(x);
+            NDArray b5 = branch5x5_2.forward(branch5x5_1.forward(x));
+            NDArray b3 = branch3x3dbl_3.forward(branch3x3dbl_2.forward(branch3x3dbl_1.forward(x)));
+            NDArray bp = branchPool.forward(avgPool3(x));
+            return cat(b1, b5, b3, bp);
+        }
+    }
+
+    /** The 35x35 to 17x17 reduction. */
+    static final class InceptionB extends Module {
+        private final Module branch3x3;
+        private final Module branch3x3dbl_1;
+        private final Module branch3x3dbl_2;
+        private final Module branch3x3dbl_3;
+        final int outChannels;
+
+        InceptionB(int in) {
+            branch3x3 = register("branch3x3", conv(in, 384, 3, 2, 0));
+            branch3x3dbl_1 = register("branch3x3dbl_1", conv(in, 64, 1));
+            branch3x3dbl_2 = register("branch3x3dbl_2", conv(64, 96, 3, 1, 1));
+            branch3x3dbl_3 = register("branch3x3dbl_3", conv(96, 96, 3, 2, 0));
+            outChannels = 384 + 96 + in;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray b3 = branch3x3.forward(x);
+            NDArray bd = branch3x3dbl_3.forward(branch3x3dbl_2.forward(branch3x3dbl_1.forward(x)));
+            return cat(b3, bd, maxPool3s2(x));
+        }
+    }
+
+    /** The 17x17 block with factorized 7x7 convolutions. */
+    static final class InceptionC extends Module {
+        private final Module branch1x1;
+        private final Module branch7x7_1;
+        private final Module branch7x7_2;
+        private final Module branch7x7_3;
+        private final Module branch7x7dbl_1;
+        private final Module branch7x7dbl_2;
+        private final Module branch7x7dbl_3;
+        private final Module branch7x7dbl_4;
+        private final Module branch7x7dbl_5;
+        private final Module branchPool;
+        final int outChannels = 4 * 192;
+
+        InceptionC(int in, int c7) {
+            branch1x1 = register("branch1x1", conv(in, 192, 1));
+            branch7x7_1 = register("branch7x7_1", conv(in, c7, 1));
+            branch7x7_2 = register("branch7x7_2", convRow(c7, c7, 7));
+            branch7x7_3 = register("branch7x7_3", convCol(c7, 192, 7));
+            branch7x7dbl_1 = register("branch7x7dbl_1", conv(in, c7, 1));
+            branch7x7dbl_2 = register("branch7x7dbl_2", convCol(c7, c7, 7));
+            branch7x7dbl_3 = register("branch7x7dbl_3", convRow(c7, c7, 7));
+            branch7x7dbl_4 = register("branch7x7dbl_4", convCol(c7, c7, 7));
+            branch7x7dbl_5 = register("branch7x7dbl_5", convRow(c7, 192, 7));
+            branchPool = register("branch_pool", conv(in, 192, 1));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray b1 = branch1x1.forward(x);
+            NDArray b7 = branch7x7_3.forward(branch7x7_2.forward(branch7x7_1.forward(x)));
+            NDArray bd = branch7x7dbl_1.forward(x);
+            bd = branch7x7dbl_3.forward(branch7x7dbl_2.forward(bd));
+            bd = branch7x7dbl_5.forward(branch7x7dbl_4.forward(bd));
+            NDArray bp = branchPool.forward(avgPool3(x));
+            return cat(b1, b7, bd, bp);
+        }
+    }
+
+    /** The 17x17 to 8x8 reduction. */
+    static final class InceptionD extends Module {
+        private final Module branch3x3_1;
+        private final Module branch3x3_2;
+        private final Module branch7x7x3_1;
+        private final Module branch7x7x3_2;
+        private final Module branch7x7x3_3;
+        private final Module branch7x7x3_4;
+        final int outChannels;
+
+        InceptionD(int in) {
+            branch3x3_1 = register("branch3x3_1", conv(in, 192, 1));
+            branch3x3_2 = register("branch3x3_2", conv(192, 320, 3, 2, 0));
+            branch7x7x3_1 = register("branch7x7x3_1", conv(in, 192, 1));
+            branch7x7x3_2 = register("branch7x7x3_2", convRow(192, 192, 7));
+            branch7x7x3_3 = register("branch7x7x3_3", convCol(192, 192, 7));
+            branch7x7x3_4 = register("branch7x7x3_4", conv(192, 192, 3, 2, 0));
+            outChannels = 320 + 192 + in;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray b3 = branch3x3_2.forward(branch3x3_1.forward(x));
+            NDArray b7 = branch7x7x3_2.forward(branch7x7x3_1.forward(x));
+            b7 = branch7x7x3_4.forward(branch7x7x3_3.forward(b7));
+            return cat(b3, b7, maxPool3s2(x));
+        }
+    }
+
+    /** The 8x8 block with split 1x3 / 3x1 branches. */
+    static final class InceptionE extends Module {
+        private final Module branch1x1;
+        private final Module branch3x3_1;
+        private final Module branch3x3_2a;
+        private final Module branch3x3_2b;
+        private final Module branch3x3dbl_1;
+        private final Module branch3x3dbl_2;
+        private final Module branch3x3dbl_3a;
+        private final Module branch3x3dbl_3b;
+        private final Module branchPool;
+        final int outChannels = 320 + 768 + 768 + 192;
+
+        InceptionE(int in) {
+            branch1x1 = register("branch1x1", conv(in, 320, 1));
+            branch3x3_1 = register("branch3x3_1", conv(in, 384, 1));
+            branch3x3_2a = register("branch3x3_2a", convRow(384, 384, 3));
+            branch3x3_2b = register("branch3x3_2b", convCol(384, 384, 3));
+            branch3x3dbl_1 = register("branch3x3dbl_1", conv(in, 448, 1));
+            branch3x3dbl_2 = register("branch3x3dbl_2", conv(448, 384, 3, 1, 1));
+            branch3x3dbl_3a = register("branch3x3dbl_3a", convRow(384, 384, 3));
+            branch3x3dbl_3b = register("branch3x3dbl_3b", convCol(384, 384, 3));
+            branchPool = register("branch_pool", conv(in, 192, 1));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray b1 = branch1x1.forward(x);
+            NDArray b3 = branch3x3_1.forward(x);
+            b3 = cat(branch3x3_2a.forward(b3), branch3x3_2b.forward(b3));
+            NDArray bd = branch3x3dbl_2.forward(branch3x3dbl_1.forward(x));
+            bd = cat(branch3x3dbl_3a.forward(bd), branch3x3dbl_3b.forward(bd));
+            NDArray bp = branchPool.forward(avgPool3(x));
+            return cat(b1, b3, bd, bp);
+        }
+    }
+
+    // ---- the model ------------------------------------------------------------------------------
+
+    /**
+     * Which library's Inception v3 this is; the networks are the same.
+     *
+     * @param torchvision torchvision's flavour: its stem pools are named {@code maxpool1/2} (timm:
+     *     {@code Pool1/2}), and loading pretrained weights switches on {@code transform_input}
+     */
+    public record Config(boolean torchvision) {
+        /** timm's {@code inception_v3}. */
+        public static Config timm() {
+            return new Config(false);
+        }
+
+        /** torchvision's {@code inception_v3}. */
+        public static Config tv() {
+            return new Config(true);
+        }
+    }
+
+    private static final String AUX_PREFIX = "AuxLogits.";
+
+    private final Config cfg;
+    /** The trunk in forward order; {@code levelAt[i]} is the feature level module i ends, or -1. */
+    private final List<Module> trunk = new ArrayList<>();
+    private final List<Integer> levelAt = new ArrayList<>();
+    private final List<FeatureInfo> featureInfo = new ArrayList<>();
+    private final int numFeatures;
+    private boolean transformInput;
+    private GlobalPool pool;
+    private Module fc;
+
+    public InceptionV3(Config cfg, ModelArgs args) {
+        super(args);
+        this.cfg = cfg;
+        add("Conv2d_1a_3x3", conv(inChans, 32, 3, 2, 0), 0, 0);
+        add("Conv2d_2a_3x3", conv(32, 32, 3), 0, 0);
+        add("Conv2d_2b_3x3", conv(32, 64, 3, 1, 1), 64, 2);
+        add(cfg.torchvision() ? "maxpool1" : "Pool1", Pool2d.max(3, 2, 0), 0, 0);
+        add("Conv2d_3b_1x1", conv(64, 80, 1), 0, 0);
+        add("Conv2d_4a_3x3", conv(80, 192, 3), 192, 4);
+        add(cfg.torchvision() ? "maxpool2" : "Pool2", Pool2d.max(3, 2, 0), 0, 0);
+        InceptionA m5b = add("Mixed_5b", new InceptionA(192, 32), 0, 0);
+        InceptionA m5c = add("Mixed_5c", new InceptionA(m5b.outChannels, 64), 0, 0);
+        InceptionA m5d = add("Mixed_5d", new InceptionA(m5c.outChannels, 64), 288, 8);
+        InceptionB m6a = add("Mixed_6a", new InceptionB(m5d.outChannels), 0, 0);
+        add("Mixed_6b", new InceptionC(m6a.outChannels, 128), 0, 0);
+        add("Mixed_6c", new InceptionC(768, 160), 0, 0);
+        add("Mixed_6d", new InceptionC(768, 160), 0, 0);
+        add("Mixed_6e", new InceptionC(768, 192), 768, 16);
+        InceptionD m7a = add("Mixed_7a", new InceptionD(768), 0, 0);
+        InceptionE m7b = add("Mixed_7b", new InceptionE(m7a.outChannels), 0, 0);
+        InceptionE m7c = add("Mixed_7c", new InceptionE(m7b.outChannels), 2048, 32);
+        numFeatures = m7c.outChannels;
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        fc = register("fc", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+    }
+
+    /** Registers a trunk module; a non-zero {@code channels} makes its output a feature level. */
+    private <M extends Module> M add(String name, M module, int channels, int reduction) {
+        trunk.add(register(name, module));
+        if (channels > 0) {
+            levelAt.add(featureInfo.size());
+            featureInfo.add(new FeatureInfo(channels, reduction, name));
+        } else {
+            levelAt.add(-1);
+        }
+        return module;
+    }
+
+    /** The flavour this model was built as. */
+    public Config config() {
+        return cfg;
+    }
+
+    /** Whether ImageNet-normalized input is re-normalized to mean 0.5, std 0.5 first. */
+    public boolean transformInput() {
+        return transformInput;
+    }
+
+    /** Switches torchvision's {@code transform_input} on or off (needs 3 input channels). */
+    public void setTransformInput(boolean enable) {
+        if (enable && inChans != 3) {
+            throw new IllegalArgumentException("transform_input needs 3 input channels, the model has inChans " + inChans);
+        }
+        transformInput = enable;
+    }
+
+    @Override
+    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
+        // the ported torchvision checkpoints carry the aux head this model never builds
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        checkpoint.forEach((k, v) -> {
+            if (!k.startsWith(AUX_PREFIX)) {
+                out.put(k, v);
+            }
+        });
+        if (cfg.torchvision() && inChans == 3) {
+            transformInput = true;
+        }
+        return out;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // both libraries: trunc_normal_(std=0.1) with absolute bounds ±2, i.e. 20 std, which
+        // truncates nothing in practice; BatchNorm weight 1, bias 0 (its defaults); biases keep
+        // PyTorch's default init
+        for (Module m : namedModules().values()) {
+            if (m instanceof Conv2d c) {
+                Init.normal(c.weight().getArray(), 0.1, random);
+            } else if (m instanceof Linear l) {
+                Init.normal(l.weight().getArray(), 0.1, random);
+            }
+        }
+    }
+
+    /** torchvision's _transform_input: from ImageNet mean/std normalization to mean/std 0.5. */
+    static NDArray transformImageNetInput(NDArray x) {
+        NDArray s = x.getManager().create(new double[] {0.229 / 0.5, 0.224 / 0.5, 0.225 / 0.5})
+                .toType(x.getDataType(), false).reshape(1, 3, 1, 1);
+        NDArray b = x.getManager().create(new double[] {(0.485 - 0.5) / 0.5, (0.456 - 0.5) / 0.5, (0.406 - 0.5) / 0.5})
+                .toType(x.getDataType(), false).reshape(1, 3, 1, 1);
+        return x.mul(s).add(b);
+    }
+
+    private NDArray maybeTransform(NDArray x) {
+        return transformInput ? transformImageNetInput(x) : x;
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = maybeTransform(x);
+        for (Module m : trunk) {
+            x = m.forward(x);
+        }
+        return x;
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        x = pool.forward(x);
+        x = Dropout.apply(x, (float) dropRate, isTraining());
+        return preLogits ? x : fc.forward(x);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
+        numClasses = newNumClasses;
+        globalPool = GlobalPool.validate(newGlobalPool);
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        fc = register("fc", newFc);
+    }
+
+    @Override
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    @Override
+    public List<FeatureInfo> featureInfo() {
+        return List.copyOf(featureInfo);
+    }
+
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        int[] take = resolveIndices(indices);
+        int last = 0;
+        for (int i : take) {
+            last = Math.max(last, i);
+        }
+        List<NDArray> all = new ArrayList<>();
+        x = maybeTransform(x);
+        for (int i = 0; i < trunk.size() && all.size() <= last; i++) {
+            x = trunk.get(i).forward(x);
+            if (levelAt.get(i) >= 0) {
+                all.add(x);
+            }
+        }
+        return select(all, take);
+    }
+
+    // ---- registrations --------------------------------------------------------------------------
+
+    /** timm's {@code inception_v3} and torchvision's {@code tv/inception_v3}. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "inception_v3";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            List<ModelEntry> m = new ArrayList<>();
+            // the deprecated tf_/adv_/gluon_inception_v3 names are tags of inception_v3 in timm 1.0
+            m.add(new ModelEntry("inception_v3", "inception_v3", args -> new InceptionV3(Config.timm(), args),
+                    inceptionCfg("inception_v3")));
+            m.add(new ModelEntry("tv/inception_v3", "torchvision", args -> new InceptionV3(Config.tv(), args),
+                    PretrainedCfg.untrained("tv/inception_v3", 299, "Conv2d_1a_3x3.conv", "fc")));
+            return m;
+        }
+
+        /** timm's _cfg for Inception v3: 299 px, bicubic, Inception mean and std (0.5). */
+        private static PretrainedCfg inceptionCfg(String name) {
+            List<Double> half = List.of(0.5, 0.5, 0.5);
+            return new PretrainedCfg(name, "", "", "", List.of(3, 299, 299), "bicubic", 0.875, "center",
+                    half, half, 1000, "Conv2d_1a_3x3.conv", "fc", "apache-2.0", "");
+        }
+    }
+}
