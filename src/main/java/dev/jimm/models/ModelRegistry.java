@@ -123,16 +123,30 @@ public final class ModelRegistry {
         ModelEntry e = entry(name);
         List<PretrainedCfg> tags = pretrained.tags(name);
         if (tag.isEmpty()) {
-            return tags.isEmpty() ? e.fallbackCfg() : tags.get(0);
+            return tags.isEmpty() ? e.fallbackCfg() : withLayerNames(tags.get(0), e.fallbackCfg());
         }
         for (PretrainedCfg c : tags) {
             if (c.tag().equals(tag)) {
-                return c;
+                return withLayerNames(c, e.fallbackCfg());
             }
         }
         throw new ModelNotFoundException(
                 "model " + name + " has no pretrained tag '" + tag + "'; "
                         + (tags.isEmpty() ? "it has no pretrained weights" : "its tags are " + tagNames(tags)));
+    }
+
+    /**
+     * torchvision's weights table names no first conv or classifier: take the family's, so that a
+     * pretrained load can adapt the stem and skip a resized head.
+     */
+    private static PretrainedCfg withLayerNames(PretrainedCfg c, PretrainedCfg family) {
+        if (!c.firstConv().isEmpty() && !c.classifier().isEmpty()) {
+            return c;
+        }
+        return new PretrainedCfg(c.architecture(), c.tag(), c.hfHubId(), c.url(), c.inputSize(), c.interpolation(),
+                c.cropPct(), c.cropMode(), c.mean(), c.std(), c.numClasses(),
+                c.firstConv().isEmpty() ? family.firstConv() : c.firstConv(),
+                c.classifier().isEmpty() ? family.classifier() : c.classifier(), c.license(), c.fileSha256());
     }
 
     /** Comma-separated tags, for messages. */

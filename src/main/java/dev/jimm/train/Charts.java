@@ -274,6 +274,11 @@ public final class Charts {
             double pad = (hi - lo) * 0.05;
             return new double[] {lo - pad, hi + pad};
         }
+        if (!c.logX) {
+            // room for the dots of points at either end
+            double pad = (hi - lo) * 0.02;
+            return new double[] {lo - pad, hi + pad};
+        }
         return new double[] {lo, hi};
     }
 
