@@ -31,6 +31,11 @@ import java.util.SplittableRandom;
  * overlapping-stem {@code _ols} forms, RMS/simple-norm variants) and torchvision's ConvNeXts under
  * torchvision's module names ({@code features.1.0.block.0}, {@code layer_scale}, {@code classifier.2}),
  * registered as {@code tv/convnext_*}.
+ *
+ * <p>For torchvision's models, {@code dropPathRate} is torchvision's {@code stochastic_depth_prob}
+ * (the builders default it to 0.1 for tiny, 0.4 small, 0.5 base and large; here it defaults to 0 like
+ * every jimm model, so pass it to train as torchvision does), and {@code dropRate} adds a dropout before
+ * {@code classifier.2} that torchvision does not have. Their feature levels are the four stage outputs.
  */
 public final class ConvNeXt extends ImageModel {
 

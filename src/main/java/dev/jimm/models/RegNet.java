@@ -28,6 +28,10 @@ import java.util.TreeMap;
  * RegNet design-space parameters (w0, wa, wm, depth, group width), and torchvision's RegNets, the
  * same networks under torchvision's module names ({@code stem.0}, {@code trunk_output.block1.block1-0.f.a.0},
  * {@code fc}), registered as {@code tv/regnet_*}.
+ *
+ * <p>torchvision's RegNets have neither dropout nor stochastic depth; here {@code dropRate} acts before
+ * {@code fc} and {@code dropPathRate} on each block's residual branch, as in timm's, and both default
+ * to 0 (torchvision's behaviour). Their feature levels are timm's: the stem and the four stages.
  */
 public final class RegNet extends ImageModel {
 
