@@ -14,7 +14,7 @@ class RegNetParityTest {
         "tv__regnet_x_400mf", "tv__regnet_y_400mf"})
     void matchesReference(String fixture) {
         ParityRunner.Result r = new ParityRunner().run(TestFixtures.parity(fixture));
-        System.out.printf("%s %s worst %.3g in %.1fs %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
+        System.out.printf("%s %s worst %.3g in %.1fs %s %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.errors(), r.message());
         assertTrue(r.passed(), r.message());
     }
 }
