@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * timm's {@code Mlp}: {@code fc1}, activation, dropout, optional norm, {@code fc2}, dropout; the
- * feed-forward part of ViT, Swin and ConvNeXt blocks (keys {@code fc1.*}, {@code fc2.*}).
+ * feed-forward part of ViT, Swin and ConvNeXt blocks (keys {@code fc1.*}, {@code fc2.*}). {@link
+ * #conv} gives timm's {@code use_conv=True} form, 1x1 convolutions on NCHW maps.
  */
 public class Mlp extends Module {
     private final Module fc1;
@@ -21,11 +22,27 @@ public class Mlp extends Module {
      * @param drop dropout after the activation and after fc2 (train mode only)
      */
     public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
-        this.fc1 = register("fc1", new Linear(inFeatures, hiddenFeatures));
+        this(inFeatures, hiddenFeatures, outFeatures, act, drop, false);
+    }
+
+    private Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, boolean useConv) {
+        this.fc1 = register("fc1", useConv ? pointwise(inFeatures, hiddenFeatures) : new Linear(inFeatures, hiddenFeatures));
         this.act = act;
         this.drop = drop;
         this.norm = register("norm", new Identity());
-        this.fc2 = register("fc2", new Linear(hiddenFeatures, outFeatures));
+        this.fc2 = register("fc2", useConv ? pointwise(hiddenFeatures, outFeatures) : new Linear(hiddenFeatures, outFeatures));
+    }
+
+    /**
+     * timm's {@code Mlp(use_conv=True)}: {@code fc1} and {@code fc2} are 1x1 convolutions with bias
+     * (weights [out, in, 1, 1]) over NCHW maps, as in the small ConvNeXts' {@code conv_mlp}.
+     */
+    public static Mlp conv(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
+        return new Mlp(inFeatures, hiddenFeatures, outFeatures, act, drop, true);
+    }
+
+    static Conv2d pointwise(int in, int out) {
+        return new Conv2d(in, out, 1, Conv2d.Options.defaults());
     }
 
     public Mlp(int inFeatures, int hiddenFeatures, Activation.Kind act) {

@@ -1,0 +1,211 @@
+package dev.jimm.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.JimmException;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Module;
+import dev.jimm.parity.ReferenceInit;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The timm API on RegNets (timm and torchvision layouts), and the names they register. */
+class RegNetApiTest {
+    private static NDArray input(NDManager m, int size) {
+        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
+    }
+
+    private static long parameterCount(Module m) {
+        long n = 0;
+        for (Map.Entry<String, Shape> e : m.stateDictShapes().entrySet()) {
+            String k = e.getKey();
+            if (!k.endsWith("running_mean") && !k.endsWith("running_var") && !k.endsWith("num_batches_tracked")) {
+                n += e.getValue().size();
+            }
+        }
+        return n;
+    }
+
+    /** A model built outside the registry, owning its arrays like a created one. */
+    static <M extends ImageModel> M make(M m) {
+        NDManager mgr = NDManager.newBaseManager();
+        m.setOwnedManager(mgr);
+        m.materialize(mgr);
+        m.initialize(new java.util.SplittableRandom(0));
+        m.eval();
+        return m;
+    }
+
+    /** A small RegNet-V: pre-activation blocks, SiLU, average-pool shortcuts. */
+    private static RegNet smallPreact() {
+        RegNet.Config c = RegNet.Config.y(24, 36.44, 2.49, 8, 13).withAct(dev.jimm.layers.Activation.Kind.SILU)
+                .withPreact().withDownsample(RegNet.Downsample.AVG);
+        return make(new RegNet(c, ModelArgs.defaults()));
+    }
+
+    private static Module build(String name) {
+        return ModelRegistry.builtIn().entry(name).factory().apply(ModelArgs.defaults());
+    }
+
+    @Test
+    void registersEveryTimmRegNetName() {
+        List<String> timm = List.of("regnetv_040", "regnetv_064", "regnetx_002", "regnetx_004", "regnetx_004_tv",
+                "regnetx_006", "regnetx_008", "regnetx_016", "regnetx_032", "regnetx_040", "regnetx_064", "regnetx_080",
+                "regnetx_120", "regnetx_160", "regnetx_320", "regnety_002", "regnety_004", "regnety_006", "regnety_008",
+                "regnety_008_tv", "regnety_016", "regnety_032", "regnety_040", "regnety_040_sgn", "regnety_064",
+                "regnety_080", "regnety_080_tv", "regnety_120", "regnety_1280", "regnety_160", "regnety_2560",
+                "regnety_320", "regnety_640", "regnetz_005", "regnetz_040", "regnetz_040_h");
+        for (String n : timm) {
+            ModelEntry e = ModelRegistry.builtIn().entry(n);
+            assertEquals("regnet", e.family(), n);
+            // building the module tree checks the width rules (4 stages, widths divisible by groups)
+            RegNet m = (RegNet) build(n);
+            assertEquals(5, m.featureInfo().size(), n);
+        }
+        assertEquals(36, ModelRegistry.builtIn().countsByFamily().get("regnet"));
+    }
+
+    @Test
+    void torchvisionRegNetsHaveTorchvisionsParameterCounts() {
+        // num_params of torchvision 0.26's weights table: every width, group and SE size must agree
+        Map<String, Long> counts = Map.ofEntries(
+                Map.entry("regnet_x_400mf", 5495976L), Map.entry("regnet_x_800mf", 7259656L),
+                Map.entry("regnet_x_1_6gf", 9190136L), Map.entry("regnet_x_3_2gf", 15296552L),
+                Map.entry("regnet_x_8gf", 39572648L), Map.entry("regnet_x_16gf", 54278536L),
+                Map.entry("regnet_x_32gf", 107811560L), Map.entry("regnet_y_400mf", 4344144L),
+                Map.entry("regnet_y_800mf", 6432512L), Map.entry("regnet_y_1_6gf", 11202430L),
+                Map.entry("regnet_y_3_2gf", 19436338L), Map.entry("regnet_y_8gf", 39381472L),
+                Map.entry("regnet_y_16gf", 83590140L), Map.entry("regnet_y_32gf", 145046770L),
+                Map.entry("regnet_y_128gf", 644812894L));
+        counts.forEach((n, c) -> {
+            assertEquals("torchvision", ModelRegistry.builtIn().entry("tv/" + n).family());
+            assertEquals(c, parameterCount(build("tv/" + n)), n);
+        });
+    }
+
+    @Test
+    void variantKeysFollowTimm() {
+        Map<String, Shape> v = build("regnetv_064").stateDictShapes();
+        assertEquals(new Shape(32, 3, 3, 3), v.get("stem.weight"), "pre-activation stem is a bare conv");
+        assertTrue(v.containsKey("s1.b1.norm1.running_var"));
+        assertTrue(v.containsKey("s1.b1.downsample.1.weight"), "avg downsample: pool then conv");
+        assertFalse(v.containsKey("s1.b1.downsample.1.conv.weight"));
+        Map<String, Shape> z = build("regnetz_005").stateDictShapes();
+        // last stage: 16 * 2.51^3 = 253 -> 256 (quantized to 8), bottleneck 4 * 256 divisible by 4
+        assertEquals(new Shape(1024, 256, 1, 1), z.get("final_conv.conv.weight"));
+        assertEquals(new Shape(256, 1024, 1, 1), z.get("s4.b1.conv3.conv.weight"));
+        assertFalse(z.keySet().stream().anyMatch(k -> k.contains("downsample")), "RegNet-Z has no projection shortcuts");
+        Map<String, Shape> g = build("regnety_040_sgn").stateDictShapes();
+        assertFalse(g.containsKey("stem.bn.running_mean"), "GroupNorm has no running stats");
+        assertTrue(g.containsKey("stem.bn.weight"));
+    }
+
+    @Test
+    void headsPoolingAndReset() {
+        for (String name : new String[] {"regnetx_002", "tv/regnet_x_400mf"}) {
+            int width = name.startsWith("tv/") ? 400 : 368;
+            String fc = name.startsWith("tv/") ? "fc.weight" : "head.fc.weight";
+            try (ImageModel m = Models.createModel(name, ModelOptions.builder().numClasses(0).build());
+                    NDManager s = m.getManager().newSubManager()) {
+                NDArray x = input(s, 64);
+                assertEquals(new Shape(2, width), m.forward(x).getShape(), name);
+                assertEquals(width, m.numFeatures());
+                assertFalse(m.stateDict().containsKey(fc), name);
+                m.resetClassifier(0, "");
+                assertEquals(new Shape(2, width, 2, 2), m.forward(x).getShape(), name);
+                m.resetClassifier(7, "avg");
+                assertEquals(new Shape(7, width), m.stateDict().get(fc).getShape());
+                assertEquals(new Shape(2, 7), m.forward(x).getShape());
+                m.resetClassifier(3, "catavgmax");
+                assertEquals(new Shape(3, 2 * width), m.stateDict().get(fc).getShape());
+                NDArray feats = m.forwardFeatures(x);
+                assertEquals(new Shape(2, 2 * width), m.forwardHead(feats, true).getShape());
+                assertEquals(new Shape(2, 3), m.forwardHead(feats, false).getShape());
+                List<String> keys = List.copyOf(m.stateDict().keySet());
+                assertEquals(fc.replace("weight", "bias"), keys.get(keys.size() - 1));
+            }
+        }
+        assertThrows(JimmException.class,
+                () -> Models.createModel("regnetx_002", ModelOptions.builder().numClasses(10).globalPool("").build()));
+    }
+
+    @Test
+    void preLogitsAreTheAveragedFeatures() {
+        try (ImageModel m = Models.createModel("regnety_002"); NDManager s = m.getManager().newSubManager()) {
+            NDArray feats = m.forwardFeatures(input(s, 64));
+            assertEquals(new Shape(2, 368, 2, 2), feats.getShape());
+            NDArray mean = feats.sum(new int[] {2, 3}).div(4f);
+            assertTrue(m.forwardHead(feats, true).sub(mean).abs().max().getFloat() < 1e-5f);
+        }
+    }
+
+    @Test
+    void intermediatesMatchFeatureInfo() {
+        for (String name : new String[] {"regnety_002", "tv/regnet_y_400mf", "preact"}) {
+            try (FeatureExtractor fe = name.equals("preact")
+                            ? new FeatureExtractor(smallPreact(), null)
+                            : Models.createFeatureExtractor(name, ModelOptions.builder().build());
+                    NDManager s = fe.getManager().newSubManager()) {
+                NDList maps = fe.forwardFeatures(input(s, 64));
+                List<FeatureInfo> info = fe.featureInfo();
+                assertEquals(5, maps.size(), name);
+                for (int i = 0; i < maps.size(); i++) {
+                    FeatureInfo f = info.get(i);
+                    assertEquals(new Shape(2, f.numChs(), 64 / f.reduction(), 64 / f.reduction()), maps.get(i).getShape(),
+                            name + " level " + i);
+                }
+                assertEquals(List.of(2, 4, 8, 16, 32), info.stream().map(FeatureInfo::reduction).toList());
+            }
+        }
+        try (ImageModel m = Models.createModel("tv/regnet_x_400mf"); NDManager s = m.getManager().newSubManager()) {
+            assertEquals("trunk_output.block4", m.featureInfo().get(4).module());
+            NDList two = m.forwardIntermediates(input(s, 64), new int[] {1, -1});
+            assertEquals(new Shape(2, 32, 16, 16), two.get(0).getShape());
+            assertEquals(new Shape(2, 400, 2, 2), two.get(1).getShape());
+        }
+    }
+
+    @Test
+    void preactivationBlocksRunAndEndWithTheActivation() {
+        try (RegNet m = smallPreact(); NDManager s = m.getManager().newSubManager()) {
+            assertTrue(m.stateDict().containsKey("s2.b1.downsample.1.weight"));
+            NDArray f = m.forwardFeatures(input(s, 32));
+            assertEquals(new Shape(2, 368, 1, 1), f.getShape());
+            // final_conv is SiLU: x * sigmoid(x) >= -0.2785
+            assertTrue(f.min().getFloat() >= -0.28f);
+        }
+    }
+
+    @Test
+    void timmInitZeroesEachBlocksLastNormAndDropPathRisesOverBlocks() {
+        try (ImageModel m = Models.createModel("regnetx_002", ModelOptions.builder().dropPathRate(0.1).build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(0f, m.stateDict().get("s1.b1.conv3.bn.weight").abs().sum().getFloat());
+            assertEquals(1f, m.stateDict().get("s1.b1.conv2.bn.weight").min().getFloat());
+            float std = (float) Math.sqrt(m.stateDict().get("head.fc.weight").square().mean().getFloat());
+            assertEquals(0.01f, std, 0.001f, "timm inits the classifier with N(0, 0.01)");
+            List<Float> rates = new java.util.ArrayList<>();
+            m.namedModules().values().forEach(x -> {
+                if (x instanceof DropPath dp) {
+                    rates.add(dp.rate());
+                }
+            });
+            assertEquals(12, rates.size(), "13 blocks, the first at rate 0");
+            assertEquals(0.1f, rates.get(rates.size() - 1), 1e-6f);
+            assertInstanceOf(Identity.class, m.child("s1").child("b1").child("drop_path"));
+            NDArray x = input(s, 32);
+            m.train(true);
+            assertEquals(new Shape(2, 1000), m.forward(x).getShape());
+        }
+    }
+}
