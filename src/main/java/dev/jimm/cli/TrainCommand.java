@@ -20,7 +20,10 @@ import picocli.CommandLine.Spec;
             "Example: jimm train fashion-mnist --data-root ../shared/datasets --model resnet18 --epochs 5 --lr 2e-3"},
         mixinStandardHelpOptions = true)
 final class TrainCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "DATA", description = "An image folder (one subfolder per class, or train/ and valid/), or fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample.")
+    @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its last checkpoint (DATA and the other options come from its config.json).")
+    Path resume;
+
+    @Parameters(paramLabel = "DATA", arity = "0..1", description = "An image folder (one subfolder per class, or train/ and valid/), or fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample.")
     String data;
 
     @Option(names = "--data-root", paramLabel = "DIR", description = "Where named datasets are (default: $JIMM_HOME/datasets/NAME, downloaded if missing).")
@@ -76,15 +79,24 @@ final class TrainCommand implements Callable<Integer> {
         if (!head.equals("fastai") && !head.equals("linear")) {
             throw new IllegalArgumentException("--head must be fastai or linear, got '" + head + "'");
         }
-        Double lrValue = parseLr(lr);
-        TrainRecipe.Config c = new TrainRecipe.Config(data, dataRoot, model, pretrained, weights, epochs, lrValue,
-                freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"));
         var outStream = spec.commandLine().getOut();
         List<Callback> cbs = new ArrayList<>();
         if (!json) {
             cbs.add(Callbacks.Progress.console());
         }
-        TrainRecipe.Result r = TrainRecipe.run(c, cbs);
+        if (resume != null) {
+            return report(TrainRecipe.resume(resume, cbs), outStream);
+        }
+        if (data == null) {
+            throw new IllegalArgumentException("DATA is required (an image folder or a dataset name), unless --resume RUN is given");
+        }
+        Double lrValue = parseLr(lr);
+        TrainRecipe.Config c = new TrainRecipe.Config(data, dataRoot, model, pretrained, weights, epochs, lrValue,
+                freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"));
+        return report(TrainRecipe.run(c, cbs), outStream);
+    }
+
+    private int report(TrainRecipe.Result r, java.io.PrintWriter outStream) {
         if (json) {
             outStream.println(TrainRecipe.resultJson(r));
         } else {

@@ -57,6 +57,7 @@ public final class Charts {
         private int height = 400;
         private double yMin = Double.NaN;
         private double yMax = Double.NaN;
+        private boolean integerX;
 
         private LineChart(String title) {
             this.title = title;
@@ -75,6 +76,12 @@ public final class Charts {
         /** A logarithmic x axis (learning rates). */
         public LineChart logX() {
             this.logX = true;
+            return this;
+        }
+
+        /** Whole-number x values (epochs): ticks only at integers, half a step of room at each end. */
+        public LineChart integerX() {
+            this.integerX = true;
             return this;
         }
 
@@ -134,8 +141,11 @@ public final class Charts {
             if (!Double.isNaN(c.yMin)) {
                 yr = new double[] {c.yMin, c.yMax};
             }
-            Axis xa = c.logX ? Axis.log(xr[0], xr[1]) : Axis.linear(xr[0], xr[1], 6);
-            Axis ya = Axis.linear(yr[0], yr[1], 6);
+            if (c.integerX) {
+                xr = new double[] {Math.floor(xr[0] + 0.02 * (xr[1] - xr[0])) - 0.5, Math.ceil(xr[1] - 0.02 * (xr[1] - xr[0])) + 0.5};
+            }
+            Axis xa = c.logX ? Axis.log(xr[0], xr[1]) : Axis.linear(xr[0], xr[1], 6, c.integerX ? 1 : 0);
+            Axis ya = Axis.linear(yr[0], yr[1], 6, 0);
 
             drawTitle(g, c.title, c.width);
             // grid and ticks
@@ -297,11 +307,11 @@ public final class Charts {
             this.step = step;
         }
 
-        static Axis linear(double lo, double hi, int target) {
+        static Axis linear(double lo, double hi, int target, double minStep) {
             double raw = (hi - lo) / target;
             double mag = Math.pow(10, Math.floor(Math.log10(raw)));
             double norm = raw / mag;
-            double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+            double step = Math.max(minStep, (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag);
             Axis a = new Axis(lo, hi, false, step);
             for (double t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
                 a.ticks.add(Math.abs(t) < step * 1e-9 ? 0 : t);

@@ -98,7 +98,7 @@ public final class RunReport {
                 series.computeIfAbsent(e.getKey(), k -> new double[rows.size()])[i] = e.getValue();
             }
         }
-        Charts.LineChart c = Charts.line("Validation metrics").xLabel("epoch").yLabel("value").yRange(0, 1);
+        Charts.LineChart c = Charts.line("Validation metrics").xLabel("epoch").yLabel("value").yRange(0, 1).integerX();
         series.forEach((name, ys) -> c.series(name, ex, ys, true));
         c.writePng(png);
     }

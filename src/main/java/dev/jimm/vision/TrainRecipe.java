@@ -269,27 +269,55 @@ public final class TrainRecipe {
 
     /** Runs a whole training job; progress goes to {@code extra} callbacks. */
     public static Result run(Config c, List<Callback> extra) {
+        return run(c, extra, false);
+    }
+
+    /**
+     * Continues the run in {@code runDir} from its last checkpoint (written after every epoch) with
+     * the config it was started with, and finishes it exactly as the uninterrupted run would have.
+     */
+    public static Result resume(Path runDir, List<Callback> extra) {
+        Path cfgFile = runDir.resolve("config.json");
+        if (!Files.isRegularFile(cfgFile)) {
+            throw new JimmException("--resume " + runDir + ": no config.json there (not a jimm run folder)");
+        }
+        if (!Files.isRegularFile(runDir.resolve("checkpoint.safetensors"))) {
+            throw new JimmException("--resume " + runDir + ": no checkpoint.safetensors yet (the run stopped before its first epoch ended); start it again");
+        }
+        return run(readConfig(cfgFile, runDir), extra, true);
+    }
+
+    private static Result run(Config c, List<Callback> extra, boolean resume) {
         long t0 = System.nanoTime();
         Path runDir = c.out() != null ? c.out() : defaultRunDir(c.model());
         try (NDManager manager = NDManager.newBaseManager()) {
             Data data = prepareData(c, manager);
-            writeConfig(c, runDir, data);
+            if (!resume) {
+                writeConfig(c, runDir, data);
+            }
             try (Learner learner = learner(c, data, runDir, extra)) {
                 LrFinder.Result found = null;
                 double lr;
-                if (c.lr() == null) {
-                    found = learner.lrFind();
-                    lr = found.valley();
-                    if (!Double.isFinite(lr)) {
-                        throw new JimmException("lr_find found no usable learning rate (the training set may be too small); pass --lr");
+                if (resume) {
+                    found = readLrFind(runDir.resolve("lr_find.json"));
+                    learner.resume(runDir.resolve("checkpoint.safetensors"));
+                    lr = learner.plan() == null ? Double.NaN : learner.plan().lrMax()[learner.plan().lrMax().length - 1];
+                } else {
+                    if (c.lr() == null) {
+                        found = learner.lrFind();
+                        lr = found.valley();
+                        if (!Double.isFinite(lr)) {
+                            throw new JimmException("lr_find found no usable learning rate (the training set may be too small); pass --lr");
+                        }
+                        writeLrFind(found, runDir.resolve("lr_find.json"));
+                    } else {
+                        lr = c.lr();
                     }
-                } else {
-                    lr = c.lr();
-                }
-                if (c.weights() != null) {
-                    learner.fineTune(c.epochs(), lr, c.freezeEpochs());
-                } else {
-                    learner.fitOneCycle(c.epochs(), lr);
+                    if (c.weights() != null) {
+                        learner.fineTune(c.epochs(), lr, c.freezeEpochs());
+                    } else {
+                        learner.fitOneCycle(c.epochs(), lr);
+                    }
                 }
                 if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
                     throw new JimmException("training stopped: " + learner.stopReason());
@@ -309,6 +337,54 @@ public final class TrainRecipe {
         }
     }
 
+    private static void writeLrFind(LrFinder.Result r, Path file) {
+        JsonObject o = new JsonObject();
+        com.google.gson.Gson g = new com.google.gson.Gson();
+        o.add("lrs", g.toJsonTree(r.lrs()));
+        o.add("losses", g.toJsonTree(r.losses()));
+        o.addProperty("valley", r.valley());
+        o.addProperty("steep", r.steep());
+        o.addProperty("minimum", r.minimum());
+        Callbacks.writeAtomically(file, g.toJson(o));
+    }
+
+    private static LrFinder.Result readLrFind(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            JsonObject o = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            List<Double> lrs = new ArrayList<>();
+            List<Double> losses = new ArrayList<>();
+            o.getAsJsonArray("lrs").forEach(e -> lrs.add(e.getAsDouble()));
+            o.getAsJsonArray("losses").forEach(e -> losses.add(e.getAsDouble()));
+            return new LrFinder.Result(lrs, losses, o.get("valley").getAsDouble(), o.get("steep").getAsDouble(),
+                    o.get("minimum").getAsDouble());
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new JimmException(file + ": unreadable lr_find record: " + e.getMessage(), e);
+        }
+    }
+
+    /** The config a run was started with, from its config.json. */
+    static Config readConfig(Path file, Path runDir) {
+        try {
+            JsonObject o = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            String lr = o.get("lr").getAsString();
+            return new Config(o.get("data").getAsString(), optPath(o, "data_root"), o.get("model").getAsString(), false,
+                    optPath(o, "weights"), o.get("epochs").getAsInt(), lr.equals("auto") ? null : Double.parseDouble(lr),
+                    o.get("freeze_epochs").getAsInt(), o.get("batch_size").getAsInt(),
+                    o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull() ? o.get("img_size_arg").getAsInt() : null,
+                    o.get("valid_pct").getAsDouble(), o.get("seed").getAsLong(), runDir,
+                    o.has("threads") ? o.get("threads").getAsInt() : 0, o.get("head").getAsString().equals("linear"));
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new JimmException(file + ": not a readable run config: " + e.getMessage(), e);
+        }
+    }
+
+    private static Path optPath(JsonObject o, String key) {
+        return o.has(key) && !o.get(key).isJsonNull() ? Path.of(o.get(key).getAsString()) : null;
+    }
+
     private static void writeConfig(Config c, Path runDir, Data data) {
         JsonObject o = new JsonObject();
         o.addProperty("data", c.data());
@@ -320,6 +396,8 @@ public final class TrainRecipe {
         o.addProperty("freeze_epochs", c.freezeEpochs());
         o.addProperty("batch_size", c.batchSize());
         o.addProperty("img_size", data.preprocessing().size());
+        o.addProperty("img_size_arg", c.imgSize());
+        o.addProperty("threads", c.threads());
         o.addProperty("valid_pct", c.validPct());
         o.addProperty("seed", c.seed());
         o.addProperty("head", c.linearHead() ? "linear" : "fastai");
