@@ -12,7 +12,7 @@ class DenseNetParityTest {
         "timm__densenet121", "timm__densenet161", "timm__densenet169", "timm__densenet201", "tv__densenet121"})
     void matchesReference(String fixture) {
         ParityRunner.Result r = new ParityRunner().run(TestFixtures.parity(fixture));
-        System.out.printf("%s %s worst %.3g in %.1fs %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
+        System.out.printf("%s %s worst %.3e in %.1fs %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
         assertTrue(r.passed(), r.message());
     }
 }

@@ -13,7 +13,7 @@ class VggParityTest {
         "timm__vgg19_bn", "tv__vgg16", "tv__vgg16_bn"})
     void matchesReference(String fixture) {
         ParityRunner.Result r = new ParityRunner().run(TestFixtures.parity(fixture));
-        System.out.printf("%s %s worst %.3g in %.1fs %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
+        System.out.printf("%s %s worst %.3e in %.1fs %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
         assertTrue(r.passed(), r.message());
     }
 }
