@@ -11,9 +11,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
 import dev.jimm.JimmException;
+import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Pool2d;
+import dev.jimm.parity.ParityFixture;
 import dev.jimm.parity.ReferenceInit;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -115,6 +118,16 @@ class DenseNetApiTest {
         assertEquals(List.of("densenet121", "densenet161", "densenet169", "densenet201", "densenet264d", "densenetblur121d"),
                 Models.listModels("densenet*"));
         assertEquals(4, Models.listModels("tv/densenet*").size());
-        assertEquals("bicubic", ModelRegistry.builtIn().entry("densenet264d").fallbackCfg().interpolation());
+        ModelRegistry r = ModelRegistry.builtIn();
+        assertEquals("bicubic", r.entry("densenet264d").fallbackCfg().interpolation());
+        for (String n : List.of("densenet121", "densenet161", "densenet201")) {
+            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + n)).meta().getAsJsonObject("pretrained_cfg");
+            PretrainedCfg cfg = r.config(n);
+            assertEquals(ref.get("tag").getAsString(), cfg.tag(), n);
+            assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), n);
+            assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), n);
+            assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), n);
+        }
+        assertFalse(r.pretrainedTags("tv/densenet121").isEmpty());
     }
 }

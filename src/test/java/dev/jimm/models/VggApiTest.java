@@ -10,8 +10,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
 import dev.jimm.JimmException;
+import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
+import dev.jimm.parity.ParityFixture;
 import dev.jimm.parity.ReferenceInit;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -168,5 +171,15 @@ class VggApiTest {
         ModelRegistry r = ModelRegistry.builtIn();
         assertEquals("head.fc", r.entry("vgg16").fallbackCfg().classifier());
         assertEquals("classifier.6", r.entry("tv/vgg16").fallbackCfg().classifier());
+        for (String n : List.of("vgg11", "vgg16_bn", "vgg19")) {
+            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + n)).meta().getAsJsonObject("pretrained_cfg");
+            PretrainedCfg cfg = r.config(n);
+            assertEquals(ref.get("tag").getAsString(), cfg.tag(), n);
+            assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), n);
+            assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), n);
+            assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), n);
+            assertEquals(224, cfg.inputSize().get(1), n);
+        }
+        assertFalse(r.pretrainedTags("tv/vgg16_bn").isEmpty(), "torchvision's weights table covers tv/vgg16_bn");
     }
 }
