@@ -61,6 +61,7 @@ public final class AlexNet extends ImageModel {
 
     private final Sequential features;
     private final Classifier classifier;
+    private final Module avgpool;
     private final List<FeatureInfo> featureInfo = new ArrayList<>();
     private final int[] levelLayer = {1, 4, 11, 12};
 
@@ -89,7 +90,7 @@ public final class AlexNet extends ImageModel {
         featureInfo.add(new FeatureInfo(192, 8, "features.4"));
         featureInfo.add(new FeatureInfo(256, 16, "features.11"));
         featureInfo.add(new FeatureInfo(256, 32, "features.12"));
-        register("avgpool", new AdaptiveAvgPool2d(POOL));
+        avgpool = register("avgpool", new AdaptiveAvgPool2d(POOL));
         classifier = register("classifier", new Classifier(256 * POOL * POOL, numClasses, dropRate));
     }
 
@@ -113,7 +114,7 @@ public final class AlexNet extends ImageModel {
         if (globalPool.isEmpty()) {
             return x;
         }
-        x = AdaptiveAvgPool2d.apply(x, POOL, POOL);
+        x = avgpool.forward(x);
         return classifier.forward(x.reshape(x.getShape().get(0), -1), preLogits);
     }
 

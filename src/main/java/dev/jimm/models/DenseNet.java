@@ -157,6 +157,7 @@ public final class DenseNet extends ImageModel {
     /** The name in {@code features} after which each feature level is taken. */
     private final List<String> levelModule = new ArrayList<>();
     private final int numFeatures;
+    private final Module headDrop;
     private GlobalPool pool;
     private Module classifier;
 
@@ -217,7 +218,7 @@ public final class DenseNet extends ImageModel {
         levelModule.add("norm5");
         numFeatures = channels;
         pool = register("global_pool", ClassifierHead.pool(globalPool));
-        register("head_drop", new Dropout((float) dropRate));
+        headDrop = register("head_drop", new Dropout((float) dropRate));
         classifier = register("classifier", ClassifierHead.fc(numFeatures, numClasses, globalPool));
     }
 
@@ -245,7 +246,7 @@ public final class DenseNet extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = Dropout.apply(pool.forward(x), (float) dropRate, isTraining());
+        x = headDrop.forward(pool.forward(x));
         return preLogits ? x : classifier.forward(x);
     }
 

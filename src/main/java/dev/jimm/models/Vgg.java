@@ -73,14 +73,16 @@ public final class Vgg extends ImageModel {
     /** timm's ClassifierHead: global pool, dropout, linear. */
     static final class Head extends Module {
         private final int inFeatures;
-        private final double dropRate;
+        private final Module drop;
         private GlobalPool pool;
         private Module fc;
 
         Head(int inFeatures, int numClasses, String poolType, double dropRate) {
             this.inFeatures = inFeatures;
-            this.dropRate = dropRate;
-            reset(numClasses, poolType);
+            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
+            pool = register("global_pool", ClassifierHead.pool(poolType));
+            drop = register("drop", new Dropout((float) dropRate));
+            fc = register("fc", newFc);
         }
 
         void reset(int numClasses, String poolType) {
@@ -90,7 +92,7 @@ public final class Vgg extends ImageModel {
         }
 
         NDArray forward(NDArray x, boolean preLogits) {
-            x = Dropout.apply(pool.forward(x), (float) dropRate, isTraining());
+            x = drop.forward(pool.forward(x));
             return preLogits ? x : fc.forward(x);
         }
 
@@ -167,6 +169,7 @@ public final class Vgg extends ImageModel {
     private final ConvMlp preLogits;
     private final Head head;
     private final TvClassifier classifier;
+    private final Module avgpool;
 
     public Vgg(Config cfg, ModelArgs args) {
         super(args);
@@ -200,7 +203,7 @@ public final class Vgg extends ImageModel {
             requireTvPool(globalPool, numClasses);
             preLogits = null;
             head = null;
-            register("avgpool", new AdaptiveAvgPool2d(TV_POOL));
+            avgpool = register("avgpool", new AdaptiveAvgPool2d(TV_POOL));
             classifier =
                     register(
                             "classifier",
@@ -209,6 +212,7 @@ public final class Vgg extends ImageModel {
             preLogits = register("pre_logits", new ConvMlp(prev, HEAD_HIDDEN, 7, cfg.mlpRatio(), dropRate));
             head = register("head", new Head(HEAD_HIDDEN, numClasses, globalPool, dropRate));
             classifier = null;
+            avgpool = null;
         }
     }
 
@@ -262,7 +266,7 @@ public final class Vgg extends ImageModel {
             if (globalPool.isEmpty()) {
                 return x;
             }
-            x = AdaptiveAvgPool2d.apply(x, TV_POOL, TV_POOL);
+            x = avgpool.forward(x);
             x = x.reshape(x.getShape().get(0), -1);
             return classifier.forward(x, preLogitsOnly);
         }
