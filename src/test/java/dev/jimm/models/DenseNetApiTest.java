@@ -87,6 +87,25 @@ class DenseNetApiTest {
     }
 
     @Test
+    void blurVariantRunsWithADeepStemAndBlurredStemPool() {
+        try (ImageModel m = Models.createModel("densenetblur121d", ModelOptions.builder().numClasses(0).build());
+                NDManager s = m.getManager().newSubManager()) {
+            NDList maps = m.forwardIntermediates(input(s, 64), m.allFeatureIndices());
+            int[] chans = {64, 256, 512, 1024, 1024};
+            for (int i = 0; i < chans.length; i++) {
+                int side = 64 / m.featureInfo().get(i).reduction();
+                assertEquals(new Shape(2, chans[i], side, side), maps.get(i).getShape(), "level " + i);
+            }
+            // the blur pool's binomial filter averages: the pooled stem stays within its max-pooled input
+            NDArray stem = maps.get(0);
+            NDArray pooled = m.child("features").child("pool0").forward(stem);
+            assertEquals(new Shape(2, 64, 16, 16), pooled.getShape());
+            assertTrue(pooled.max().getFloat() <= stem.max().getFloat() + 1e-6f);
+            assertTrue(pooled.min().getFloat() >= 0f);
+        }
+    }
+
+    @Test
     void variantsHaveTimmsStemsAndWidths() {
         ImageModel blur = unbuilt("densenetblur121d");
         var shapes = blur.stateDictShapes();
