@@ -1,0 +1,336 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.BlurPool2d;
+import dev.jimm.layers.ClassifierHead;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.Linear;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Pool2d;
+import dev.jimm.layers.Sequential;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * DenseNet-BC as timm's {@code models/densenet.py} builds it (plain and deep 3x3 stems, blur-pool
+ * anti-aliasing), and torchvision's DenseNets ({@code tv/densenet…}), which have the same modules,
+ * state_dict keys and numbers: torchvision's final ReLU (applied in its forward) is timm's
+ * activation in {@code features.norm5}, so {@link #forwardFeatures} of both ends after that ReLU.
+ *
+ * <p>Old torchvision checkpoints spell the dense-layer keys {@code norm.1}; renaming them to
+ * {@code norm1} is the checkpoint loader's job, not the model's.
+ */
+public final class DenseNet extends ImageModel {
+
+    // ---- blocks ---------------------------------------------------------------------------------
+
+    /** timm's BatchNormAct2d with ReLU: a BatchNorm2d (same keys) followed by its activation. */
+    static final class BatchNormAct extends BatchNorm2d {
+        BatchNormAct(int channels) {
+            super(channels);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return Activation.apply(Activation.Kind.RELU, super.forwardImpl(x));
+        }
+    }
+
+    /** Children run in order under their own names (PyTorch's Sequential of an OrderedDict). */
+    static class NamedSequential extends Module {
+        NamedSequential() {}
+
+        <M extends Module> M add(String name, M module) {
+            return register(name, module);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            for (Module m : children().values()) {
+                x = m.forward(x);
+            }
+            return x;
+        }
+    }
+
+    /** The bottleneck layer: BN-ReLU-1x1 conv to bnSize*growth, BN-ReLU-3x3 conv to growth. */
+    static final class DenseLayer extends Module {
+        private final Module norm1;
+        private final Module conv1;
+        private final Module norm2;
+        private final Module conv2;
+        private final double dropRate;
+
+        DenseLayer(int in, int growthRate, int bnSize, double dropRate) {
+            Conv2d.Options noBias = Conv2d.Options.defaults().bias(false);
+            norm1 = register("norm1", new BatchNormAct(in));
+            conv1 = register("conv1", new Conv2d(in, bnSize * growthRate, 1, noBias));
+            norm2 = register("norm2", new BatchNormAct(bnSize * growthRate));
+            conv2 = register("conv2", new Conv2d(bnSize * growthRate, growthRate, 3, noBias.padding(1)));
+            this.dropRate = dropRate;
+        }
+
+        /** The new features from the concatenation of all earlier ones. */
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray y = conv2.forward(norm2.forward(conv1.forward(norm1.forward(x))));
+            return Dropout.apply(y, (float) dropRate, isTraining());
+        }
+    }
+
+    /** Dense layers, each fed the concatenation of the block input and all earlier layers' outputs. */
+    static final class DenseBlock extends Module {
+        DenseBlock(int numLayers, int in, int bnSize, int growthRate, double dropRate) {
+            for (int i = 0; i < numLayers; i++) {
+                register("denselayer" + (i + 1), new DenseLayer(in + i * growthRate, growthRate, bnSize, dropRate));
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            // growing the concatenation once per layer equals timm's cat of the whole list each time
+            NDArray all = x;
+            for (Module layer : children().values()) {
+                all = NDArrays.concat(new NDList(all, layer.forward(all)), 1);
+            }
+            return all;
+        }
+    }
+
+    /** BN-ReLU, 1x1 conv halving the channels, 2x2 average pool (or a blur pool). */
+    static final class Transition extends NamedSequential {
+        Transition(int in, int out, boolean blur) {
+            add("norm", new BatchNormAct(in));
+            add("conv", new Conv2d(in, out, 1, Conv2d.Options.defaults().bias(false)));
+            add("pool", blur ? new BlurPool2d(out, 2) : Pool2d.avg(2, 2, 0, false, true));
+        }
+    }
+
+    // ---- the model ------------------------------------------------------------------------------
+
+    /**
+     * A DenseNet variant, as the keyword arguments of timm's DenseNet.
+     *
+     * @param growthRate channels each dense layer adds (k)
+     * @param blockConfig dense layers per block
+     * @param bnSize bottleneck width factor (bnSize * k channels in the 1x1 conv)
+     * @param stemType "" (7x7 conv), "deep", "deep_tiered" or "deep_tiered_narrow" (three 3x3 convs)
+     * @param blurPool a blur pool (BlurPool2d) for the stem's downsampling
+     * @param blurStemOnly only the stem is anti-aliased; otherwise the transitions too
+     */
+    public record Config(
+            int growthRate, List<Integer> blockConfig, int bnSize, String stemType, boolean blurPool,
+            boolean blurStemOnly) {
+        public Config {
+            blockConfig = List.copyOf(blockConfig);
+        }
+
+        /** A plain-stem DenseNet of growth rate k and the given block depths. */
+        public static Config of(int growthRate, Integer... blocks) {
+            return new Config(growthRate, List.of(blocks), 4, "", false, true);
+        }
+
+        /** The same with another stem. */
+        public Config stem(String type) {
+            return new Config(growthRate, blockConfig, bnSize, type, blurPool, blurStemOnly);
+        }
+
+        /** The same with blur-pool anti-aliasing in the stem. */
+        public Config blur() {
+            return new Config(growthRate, blockConfig, bnSize, stemType, true, blurStemOnly);
+        }
+    }
+
+    private final Config cfg;
+    private final NamedSequential features;
+    private final List<FeatureInfo> featureInfo = new ArrayList<>();
+    /** The name in {@code features} after which each feature level is taken. */
+    private final List<String> levelModule = new ArrayList<>();
+    private final int numFeatures;
+    private final Module headDrop;
+    private GlobalPool pool;
+    private Module classifier;
+
+    public DenseNet(Config cfg, ModelArgs args) {
+        super(args);
+        this.cfg = cfg;
+        int k = cfg.growthRate();
+        int init = k * 2;
+        features = register("features", new NamedSequential());
+        boolean deep = cfg.stemType().contains("deep");
+        Conv2d.Options noBias = Conv2d.Options.defaults().bias(false);
+        if (deep) {
+            int s1 = k;
+            int s2 = k;
+            if (cfg.stemType().contains("tiered")) {
+                s1 = 3 * (k / 4);
+                s2 = cfg.stemType().contains("narrow") ? init : 6 * (k / 4);
+            }
+            features.add("conv0", new Conv2d(inChans, s1, 3, noBias.stride(2).padding(1)));
+            features.add("norm0", new BatchNormAct(s1));
+            features.add("conv1", new Conv2d(s1, s2, 3, noBias.padding(1)));
+            features.add("norm1", new BatchNormAct(s2));
+            features.add("conv2", new Conv2d(s2, init, 3, noBias.padding(1)));
+            features.add("norm2", new BatchNormAct(init));
+        } else {
+            features.add("conv0", new Conv2d(inChans, init, 7, noBias.stride(2).padding(3)));
+            features.add("norm0", new BatchNormAct(init));
+        }
+        String stemOut = deep ? "norm2" : "norm0";
+        featureInfo.add(new FeatureInfo(init, 2, "features." + stemOut));
+        levelModule.add(stemOut);
+        features.add(
+                "pool0",
+                cfg.blurPool()
+                        ? new Sequential(Pool2d.max(3, 1, 1), new BlurPool2d(init, 2))
+                        : Pool2d.max(3, 2, 1));
+
+        int stride = 4;
+        int channels = init;
+        int n = cfg.blockConfig().size();
+        for (int i = 0; i < n; i++) {
+            int layers = cfg.blockConfig().get(i);
+            String name = "denseblock" + (i + 1);
+            features.add(name, new DenseBlock(layers, channels, cfg.bnSize(), k, 0));
+            channels += layers * k;
+            if (i != n - 1) {
+                featureInfo.add(new FeatureInfo(channels, stride, "features." + name));
+                levelModule.add(name);
+                stride *= 2;
+                features.add(
+                        "transition" + (i + 1),
+                        new Transition(channels, channels / 2, cfg.blurPool() && !cfg.blurStemOnly()));
+                channels /= 2;
+            }
+        }
+        features.add("norm5", new BatchNormAct(channels));
+        featureInfo.add(new FeatureInfo(channels, stride, "features.norm5"));
+        levelModule.add("norm5");
+        numFeatures = channels;
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        headDrop = register("head_drop", new Dropout((float) dropRate));
+        classifier = register("classifier", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // torchvision's "official init": kaiming_normal_ (fan_in) convs, zero linear biases
+        for (Module m : namedModules().values()) {
+            if (m instanceof Conv2d c) {
+                Init.normal(c.weight().getArray(), Math.sqrt(2.0 / Init.fanIn(c.weight().getArray())), random);
+            } else if (m instanceof Linear l && l.bias() != null) {
+                Init.constant(l.bias().getArray(), 0f);
+            }
+        }
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        return features.forward(x);
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        x = headDrop.forward(pool.forward(x));
+        return preLogits ? x : classifier.forward(x);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
+        numClasses = newNumClasses;
+        globalPool = GlobalPool.validate(newGlobalPool);
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        classifier = register("classifier", newFc);
+    }
+
+    @Override
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    @Override
+    public List<FeatureInfo> featureInfo() {
+        return List.copyOf(featureInfo);
+    }
+
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        int[] take = resolveIndices(indices);
+        int lastLevel = 0;
+        for (int i : take) {
+            lastLevel = Math.max(lastLevel, i);
+        }
+        List<NDArray> all = new ArrayList<>();
+        for (Map.Entry<String, Module> e : features.children().entrySet()) {
+            x = e.getValue().forward(x);
+            if (e.getKey().equals(levelModule.get(all.size()))) {
+                all.add(x);
+                if (all.size() > lastLevel) {
+                    break;
+                }
+            }
+        }
+        return select(all, take);
+    }
+
+    // ---- configs and registrations ----------------------------------------------------------------
+
+    /** Registers timm's DenseNet names and torchvision's {@code tv/densenet…}. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "densenet";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            Map<String, Config> timm = new LinkedHashMap<>();
+            Config d121 = Config.of(32, 6, 12, 24, 16);
+            Config d161 = Config.of(48, 6, 12, 36, 24);
+            Config d169 = Config.of(32, 6, 12, 32, 32);
+            Config d201 = Config.of(32, 6, 12, 48, 32);
+            timm.put("densenet121", d121);
+            timm.put("densenetblur121d", d121.stem("deep").blur());
+            timm.put("densenet169", d169);
+            timm.put("densenet201", d201);
+            timm.put("densenet161", d161);
+            timm.put("densenet264d", Config.of(48, 6, 12, 64, 48).stem("deep"));
+            List<ModelEntry> m = new ArrayList<>();
+            timm.forEach((name, c) -> m.add(new ModelEntry(
+                    name, "densenet", args -> new DenseNet(c, args), timmCfg(name))));
+            Map<String, Config> tv = new LinkedHashMap<>();
+            tv.put("tv/densenet121", d121);
+            tv.put("tv/densenet161", d161);
+            tv.put("tv/densenet169", d169);
+            tv.put("tv/densenet201", d201);
+            tv.forEach((name, c) -> m.add(new ModelEntry(
+                    name, "torchvision", args -> new DenseNet(c, args),
+                    PretrainedCfg.untrained(name, 224, "features.conv0", "classifier"))));
+            return m;
+        }
+
+        private static PretrainedCfg timmCfg(String name) {
+            PretrainedCfg u = PretrainedCfg.untrained(name, 224, "features.conv0", "classifier");
+            // timm's DenseNet configs: bicubic, Apache-2.0
+            return new PretrainedCfg(u.architecture(), u.tag(), u.hfHubId(), u.url(), u.inputSize(), "bicubic",
+                    u.cropPct(), u.cropMode(), u.mean(), u.std(), u.numClasses(), u.firstConv(), u.classifier(),
+                    "apache-2.0", u.fileSha256());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.jimm.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.JimmException;
+import dev.jimm.layers.Identity;
+import dev.jimm.parity.ReferenceInit;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The timm API on torchvision's AlexNet. */
+class AlexNetApiTest {
+    private static double maxAbsDiff(NDArray a, NDArray b) {
+        return a.sub(b).abs().max().getFloat();
+    }
+
+    @Test
+    void headsPoolingResetAndLevels() {
+        try (ImageModel m = Models.createModel("tv/alexnet"); NDManager s = m.getManager().newSubManager()) {
+            NDArray x = ReferenceInit.input(s, new Shape(2, 3, 224, 224), 0);
+            NDArray f = m.forwardFeatures(x);
+            assertEquals(new Shape(2, 256, 6, 6), f.getShape());
+            assertEquals(256, m.numFeatures());
+            NDArray logits = m.forward(x);
+            assertEquals(new Shape(2, 1000), logits.getShape());
+            NDArray pre = m.forwardHead(f, true);
+            assertEquals(new Shape(2, 4096), pre.getShape());
+            assertTrue(pre.min().getFloat() >= 0f, "pre-logits come after classifier.5's ReLU");
+            NDArray w = m.stateDict().get("classifier.6.weight");
+            NDArray b = m.stateDict().get("classifier.6.bias");
+            assertTrue(maxAbsDiff(logits, pre.matMul(w.transpose()).add(b)) < 1e-4, "pre-logits feed classifier.6");
+
+            m.resetClassifier(0);
+            assertInstanceOf(Identity.class, m.child("classifier").child("6"));
+            assertFalse(m.stateDict().containsKey("classifier.6.weight"));
+            assertEquals(0.0, maxAbsDiff(pre, m.forward(x)), "numClasses 0 gives the pre-logits");
+            m.resetClassifier(0, "");
+            assertEquals(new Shape(2, 256, 6, 6), m.forward(x).getShape());
+            m.resetClassifier(10, "avg");
+            assertEquals(new Shape(10, 4096), m.stateDict().get("classifier.6.weight").getShape());
+            assertEquals(new Shape(2, 10), m.forward(x).getShape());
+            List<String> keys = List.copyOf(m.stateDict().keySet());
+            assertEquals("classifier.6.bias", keys.get(keys.size() - 1));
+            assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, "catavgmax"));
+            assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, ""));
+
+            List<FeatureInfo> fi = m.featureInfo();
+            assertEquals(List.of(
+                    new FeatureInfo(64, 4, "features.1"), new FeatureInfo(192, 8, "features.4"),
+                    new FeatureInfo(256, 16, "features.11"), new FeatureInfo(256, 32, "features.12")), fi);
+            NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
+            // unpadded 3x3 pools: 55, 27, 13, 6 rather than 224 / reduction
+            int[] sides = {55, 27, 13, 6};
+            for (int i = 0; i < fi.size(); i++) {
+                assertEquals(new Shape(2, fi.get(i).numChs(), sides[i], sides[i]), maps.get(i).getShape(), "level " + i);
+            }
+            assertEquals(0.0, maxAbsDiff(f, maps.get(3)));
+            // smaller inputs are pooled up to the 6x6 the classifier expects
+            assertEquals(new Shape(2, 10), m.forward(ReferenceInit.input(s, new Shape(2, 3, 96, 96), 1)).getShape());
+        }
+        assertThrows(JimmException.class,
+                () -> Models.createModel("tv/alexnet", ModelOptions.builder().globalPool("max").build()));
+    }
+}

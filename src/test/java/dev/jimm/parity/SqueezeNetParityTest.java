@@ -1,0 +1,18 @@
+package dev.jimm.parity;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jimm.TestFixtures;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SqueezeNetParityTest {
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "tv__squeezenet1_0", "tv__squeezenet1_1"})
+    void matchesReference(String fixture) {
+        ParityRunner.Result r = new ParityRunner().run(TestFixtures.parity(fixture));
+        System.out.printf("%s %s worst %.3e in %.1fs %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
+        assertTrue(r.passed(), r.message());
+    }
+}
