@@ -11,11 +11,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.jimm.JimmException;
 import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
 import dev.jimm.parity.ParityFixture;
 import dev.jimm.parity.ReferenceInit;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,6 +41,29 @@ class GhostNetApiTest {
             }
         }
         return n;
+    }
+
+    @Test
+    void everyTimmGhostNetNameIsRegisteredWithTimmsDefaultConfig() throws Exception {
+        JsonObject fam;
+        try (var r = new InputStreamReader(ModelRegistry.class.getResourceAsStream("timm_models_by_family.json"), StandardCharsets.UTF_8)) {
+            fam = JsonParser.parseReader(r).getAsJsonObject().getAsJsonObject("families");
+        }
+        ModelRegistry registry = ModelRegistry.builtIn();
+        List<String> names = new ArrayList<>();
+        fam.getAsJsonArray("ghostnet").forEach(e -> names.add(e.getAsString()));
+        assertEquals(10, names.size());
+        for (String n : names) {
+            assertTrue(registry.contains(n), n);
+            assertEquals("ghostnet", registry.entry(n).family(), n);
+        }
+        JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__ghostnet_100")).meta().getAsJsonObject("pretrained_cfg");
+        PretrainedCfg cfg = registry.config("ghostnet_100");
+        assertEquals(ref.get("tag").getAsString(), cfg.tag());
+        assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation());
+        assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv());
+        assertEquals(ref.get("classifier").getAsString(), cfg.classifier());
+        assertEquals(224, registry.config("ghostnetv3_050").inputSize().get(1));
     }
 
     @Test

@@ -71,6 +71,13 @@ class TvMobileNetApiTest {
         for (Map.Entry<String, Long> e : expected.entrySet()) {
             assertEquals(e.getValue(), paramCount(shapesOnly(e.getKey())), e.getKey());
         }
+        ModelRegistry registry = ModelRegistry.builtIn();
+        for (String n : expected.keySet()) {
+            ModelEntry entry = registry.entry(n);
+            assertEquals("torchvision", entry.family(), n);
+            // the fallback input size is the crop size of torchvision's weights for that name
+            assertEquals(registry.config(n).inputSize(), entry.fallbackCfg().inputSize(), n);
+        }
     }
 
     @Test
