@@ -19,6 +19,17 @@ public class ConvNormActivation extends Sequential {
      */
     public ConvNormActivation(
             int inChannels, int outChannels, int kernel, int stride, int groups, Module norm, Activation.Kind act) {
+        this(inChannels, outChannels, kernel, stride, groups, norm, act == null ? null : new Activation(act), true);
+    }
+
+    /** As the constructor, with the activation given as a module (null for none). */
+    public static ConvNormActivation withActivation(
+            int inChannels, int outChannels, int kernel, int stride, int groups, Module norm, Module act) {
+        return new ConvNormActivation(inChannels, outChannels, kernel, stride, groups, norm, act, true);
+    }
+
+    private ConvNormActivation(
+            int inChannels, int outChannels, int kernel, int stride, int groups, Module norm, Module act, boolean unused) {
         if (kernel < 1 || stride < 1 || groups < 1) {
             throw new IllegalArgumentException(
                     "kernel " + kernel + ", stride " + stride + " and groups " + groups + " must be positive");
@@ -31,7 +42,7 @@ public class ConvNormActivation extends Sequential {
                 Conv2d.Options.defaults().stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)));
         add(norm);
         if (act != null) {
-            add(new Activation(act));
+            add(act);
         }
     }
 

@@ -16,7 +16,6 @@ import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
-import dev.jimm.layers.SqueezeExcite;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -97,6 +96,65 @@ public final class TvMobileNet extends ImageModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
+    /**
+     * Activations computed in the order of torch's CPU kernels, so that rounding matches them:
+     * SiLU as {@code x / (1 + exp(-x))}, Hardswish as {@code x * relu6(x + 3) / 6}.
+     */
+    static final class TorchAct extends Module {
+        private final Activation.Kind kind;
+
+        TorchAct(Activation.Kind kind) {
+            this.kind = kind;
+        }
+
+        static NDArray apply(Activation.Kind kind, NDArray x) {
+            return switch (kind) {
+                case SILU -> x.div(x.neg().exp().add(1f));
+                case HARD_SWISH -> x.mul(x.add(3f).clip(0f, 6f)).div(6f);
+                default -> Activation.apply(kind, x);
+            };
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return apply(kind, x);
+        }
+
+        @Override
+        protected String extraRepr() {
+            return kind == Activation.Kind.SILU ? "SiLU()" : kind == Activation.Kind.HARD_SWISH ? "Hardswish()" : kind.name();
+        }
+    }
+
+    /** torchvision's Conv2dNormActivation with a torch-ordered activation (null for none). */
+    private static ConvNormActivation cna(int in, int out, int k, int stride, int groups, Module norm, Activation.Kind act) {
+        return ConvNormActivation.withActivation(in, out, k, stride, groups, norm, act == null ? null : new TorchAct(act));
+    }
+
+    /** torchvision's SqueezeExcitation: adaptive average pool, {@code fc1}, activation, {@code fc2}, gate. */
+    static final class SqueezeExcitation extends Module {
+        private final Module fc1;
+        private final Module fc2;
+        private final Activation.Kind act;
+        private final Activation.Kind gate;
+
+        SqueezeExcitation(int channels, int squeeze, Activation.Kind act, Activation.Kind gate) {
+            register("avgpool", new Identity());
+            fc1 = register("fc1", new Conv2d(channels, squeeze, 1, Conv2d.Options.defaults()));
+            fc2 = register("fc2", new Conv2d(squeeze, channels, 1, Conv2d.Options.defaults()));
+            this.act = act;
+            this.gate = gate;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            // adaptive_avg_pool2d(x, 1), torch's own kernel, kept 4-D
+            NDArray s = x.getNDArrayInternal().globalAvgPool().reshape(x.getShape().get(0), -1, 1, 1);
+            s = fc2.forward(TorchAct.apply(act, fc1.forward(s)));
+            return x.mul(TorchAct.apply(gate, s));
+        }
+    }
+
     private static BatchNorm2d bn(Config cfg, int c) {
         return new BatchNorm2d(c, cfg.bnEps(), cfg.bnMomentum());
     }
@@ -115,9 +173,9 @@ public final class TvMobileNet extends ImageModel {
             residual = stride == 1 && inp == oup;
             Sequential layers = new Sequential();
             if (expandRatio != 1) {
-                layers.add(new ConvNormActivation(inp, hidden, 1, 1, 1, bn(cfg, hidden), Activation.Kind.RELU6));
+                layers.add(cna(inp, hidden, 1, 1, 1, bn(cfg, hidden), Activation.Kind.RELU6));
             }
-            layers.add(new ConvNormActivation(hidden, hidden, 3, stride, hidden, bn(cfg, hidden), Activation.Kind.RELU6));
+            layers.add(cna(hidden, hidden, 3, stride, hidden, bn(cfg, hidden), Activation.Kind.RELU6));
             layers.add(new Conv2d(hidden, oup, 1, Conv2d.Options.defaults().bias(false)));
             layers.add(bn(cfg, oup));
             conv = register("conv", layers);
@@ -140,14 +198,14 @@ public final class TvMobileNet extends ImageModel {
             Activation.Kind act = hs ? Activation.Kind.HARD_SWISH : Activation.Kind.RELU;
             Sequential layers = new Sequential();
             if (expanded != in) {
-                layers.add(new ConvNormActivation(in, expanded, 1, 1, 1, bn(cfg, expanded), act));
+                layers.add(cna(in, expanded, 1, 1, 1, bn(cfg, expanded), act));
             }
-            layers.add(new ConvNormActivation(expanded, expanded, kernel, stride, expanded, bn(cfg, expanded), act));
+            layers.add(cna(expanded, expanded, kernel, stride, expanded, bn(cfg, expanded), act));
             if (se) {
-                layers.add(new SqueezeExcite(
+                layers.add(new SqueezeExcitation(
                         expanded, divisible8(expanded / 4), Activation.Kind.RELU, Activation.Kind.HARD_SIGMOID));
             }
-            layers.add(new ConvNormActivation(expanded, out, 1, 1, 1, bn(cfg, out), null));
+            layers.add(cna(expanded, out, 1, 1, 1, bn(cfg, out), null));
             block = register("block", layers);
         }
 
@@ -171,18 +229,18 @@ public final class TvMobileNet extends ImageModel {
             Sequential layers = new Sequential();
             if (fused) {
                 if (expanded != in) {
-                    layers.add(new ConvNormActivation(in, expanded, kernel, stride, 1, bn(cfg, expanded), silu));
-                    layers.add(new ConvNormActivation(expanded, out, 1, 1, 1, bn(cfg, out), null));
+                    layers.add(cna(in, expanded, kernel, stride, 1, bn(cfg, expanded), silu));
+                    layers.add(cna(expanded, out, 1, 1, 1, bn(cfg, out), null));
                 } else {
-                    layers.add(new ConvNormActivation(in, out, kernel, stride, 1, bn(cfg, out), silu));
+                    layers.add(cna(in, out, kernel, stride, 1, bn(cfg, out), silu));
                 }
             } else {
                 if (expanded != in) {
-                    layers.add(new ConvNormActivation(in, expanded, 1, 1, 1, bn(cfg, expanded), silu));
+                    layers.add(cna(in, expanded, 1, 1, 1, bn(cfg, expanded), silu));
                 }
-                layers.add(new ConvNormActivation(expanded, expanded, kernel, stride, expanded, bn(cfg, expanded), silu));
-                layers.add(new SqueezeExcite(expanded, Math.max(1, in / 4), silu, Activation.Kind.SIGMOID));
-                layers.add(new ConvNormActivation(expanded, out, 1, 1, 1, bn(cfg, out), null));
+                layers.add(cna(expanded, expanded, kernel, stride, expanded, bn(cfg, expanded), silu));
+                layers.add(new SqueezeExcitation(expanded, Math.max(1, in / 4), silu, Activation.Kind.SIGMOID));
+                layers.add(cna(expanded, out, 1, 1, 1, bn(cfg, out), null));
             }
             block = register("block", layers);
             // torchvision's StochasticDepth(p, "row"): per-sample drop, the kept rows scaled by 1/(1-p)
@@ -289,7 +347,7 @@ public final class TvMobileNet extends ImageModel {
         };
         int input = divisible8(32 * cfg.widthMult());
         int last = divisible8(1280 * Math.max(1.0, cfg.widthMult()));
-        t.add(new ConvNormActivation(inChans, input, 3, 2, 1, bn(cfg, input), Activation.Kind.RELU6), input, 2);
+        t.add(cna(inChans, input, 3, 2, 1, bn(cfg, input), Activation.Kind.RELU6), input, 2);
         for (int[] s : setting) {
             int out = divisible8(s[1] * cfg.widthMult());
             for (int i = 0; i < s[2]; i++) {
@@ -298,7 +356,7 @@ public final class TvMobileNet extends ImageModel {
                 input = out;
             }
         }
-        t.add(new ConvNormActivation(input, last, 1, 1, 1, bn(cfg, last), Activation.Kind.RELU6), last, 1);
+        t.add(cna(input, last, 1, 1, 1, bn(cfg, last), Activation.Kind.RELU6), last, 1);
         return t;
     }
 
@@ -323,7 +381,7 @@ public final class TvMobileNet extends ImageModel {
         int[][] setting = cfg.arch() == Arch.MOBILENET_V3_LARGE ? V3_LARGE : V3_SMALL;
         double w = cfg.widthMult();
         int first = divisible8(setting[0][0] * w);
-        t.add(new ConvNormActivation(inChans, first, 3, 2, 1, bn(cfg, first), Activation.Kind.HARD_SWISH), first, 2);
+        t.add(cna(inChans, first, 3, 2, 1, bn(cfg, first), Activation.Kind.HARD_SWISH), first, 2);
         for (int[] s : setting) {
             int in = divisible8(s[0] * w);
             int exp = divisible8(s[2] * w);
@@ -332,7 +390,7 @@ public final class TvMobileNet extends ImageModel {
         }
         int lastIn = t.outChannels;
         int lastOut = 6 * lastIn;
-        t.add(new ConvNormActivation(lastIn, lastOut, 1, 1, 1, bn(cfg, lastOut), Activation.Kind.HARD_SWISH), lastOut, 1);
+        t.add(cna(lastIn, lastOut, 1, 1, 1, bn(cfg, lastOut), Activation.Kind.HARD_SWISH), lastOut, 1);
         return t;
     }
 
@@ -375,7 +433,7 @@ public final class TvMobileNet extends ImageModel {
             total += layers[i];
         }
         int first = divisible8(stages[0][3] * w);
-        t.add(new ConvNormActivation(inChans, first, 3, 2, 1, bn(cfg, first), Activation.Kind.SILU), first, 2);
+        t.add(cna(inChans, first, 3, 2, 1, bn(cfg, first), Activation.Kind.SILU), first, 2);
         int blockId = 0;
         for (int s = 0; s < stages.length; s++) {
             int[] st = stages[s];
@@ -393,7 +451,7 @@ public final class TvMobileNet extends ImageModel {
         }
         int lastIn = t.outChannels;
         int lastOut = v1 ? 4 * lastIn : 1280;
-        t.add(new ConvNormActivation(lastIn, lastOut, 1, 1, 1, bn(cfg, lastOut), Activation.Kind.SILU), lastOut, 1);
+        t.add(cna(lastIn, lastOut, 1, 1, 1, bn(cfg, lastOut), Activation.Kind.SILU), lastOut, 1);
         return t;
     }
 
@@ -483,7 +541,7 @@ public final class TvMobileNet extends ImageModel {
         Module fc = classes > 0 ? new Linear(headHidden * (cfg.isV3() ? 1 : GlobalPool.featureMultiplier(poolType)), classes) : new Identity();
         Dropout drop = new Dropout((float) dropRate);
         if (cfg.isV3()) {
-            return new Classifier(List.of(new Linear(in, headHidden), new Activation(Activation.Kind.HARD_SWISH), drop), fc);
+            return new Classifier(List.of(new Linear(in, headHidden), new TorchAct(Activation.Kind.HARD_SWISH), drop), fc);
         }
         return new Classifier(List.of(drop), fc);
     }
