@@ -162,6 +162,10 @@ class GhostNetApiTest {
                 for (int i = 0; i < maps.size(); i++) {
                     assertEquals(new Shape(2, info.get(i).numChs(), sides[i], sides[i]), maps.get(i).getShape(), name + " level " + i);
                 }
+                NDArray feats = fe.model().forwardFeatures(input(s, 72));
+                // blocks.8 and the final ConvBnAct (blocks.9) run after the last level
+                assertEquals(new Shape(2, fe.model().numFeatures(), 3, 3), feats.getShape(), name);
+                assertFalse(feats.isNaN().any().getBoolean(), name);
             }
         }
         try (ImageModel m = Models.createModel("ghostnet_050"); NDManager s = m.getManager().newSubManager()) {
