@@ -228,10 +228,11 @@ public final class GhostNet extends ImageModel {
     /** GhostModuleV3's training form: three primary and three cheap conv branches plus scale/skip. */
     static final class GhostModuleV3 extends Module {
         private final List<Module> primary = new ArrayList<>();
-        private final boolean relu;
+        private final Module primaryActivation;
         private final Module cheapSkip;
         private final List<Module> cheap = new ArrayList<>();
         private final Module cheapScale;
+        private final Module cheapActivation;
         private final Module shortConv;
         private final int outChs;
 
@@ -241,7 +242,6 @@ public final class GhostNet extends ImageModel {
             int init = (out + 1) / 2;
             int fresh = init;
             outChs = out;
-            this.relu = relu;
             register("primary_conv", new Identity());
             register("cheap_operation", new Identity());
             Sequential p = register("primary_rpr_conv", new Sequential());
@@ -250,7 +250,7 @@ public final class GhostNet extends ImageModel {
                 p.add(c);
                 primary.add(c);
             }
-            register("primary_activation", act(relu));
+            primaryActivation = register("primary_activation", act(relu));
             cheapSkip = register("cheap_rpr_skip", new BatchNorm2d(init));
             Sequential c3 = register("cheap_rpr_conv", new Sequential());
             for (int i = 0; i < 3; i++) {
@@ -259,12 +259,8 @@ public final class GhostNet extends ImageModel {
                 cheap.add(c);
             }
             cheapScale = register("cheap_rpr_scale", new ConvBnAct(init, fresh, 1, 1, 0, init, false));
-            register("cheap_activation", act(relu));
+            cheapActivation = register("cheap_activation", act(relu));
             shortConv = shortcut ? register("short_conv", shortConv(in, out, k, 1)) : null;
-        }
-
-        private NDArray activate(NDArray x) {
-            return relu ? Activation.apply(Activation.Kind.RELU, x) : x;
         }
 
         @Override
@@ -273,12 +269,12 @@ public final class GhostNet extends ImageModel {
             for (Module c : primary) {
                 x1 = x1 == null ? c.forward(x) : x1.add(c.forward(x));
             }
-            x1 = activate(x1);
+            x1 = primaryActivation.forward(x1);
             NDArray x2 = cheapScale.forward(x1).add(cheapSkip.forward(x1));
             for (Module c : cheap) {
                 x2 = x2.add(c.forward(x1));
             }
-            x2 = activate(x2);
+            x2 = cheapActivation.forward(x2);
             NDArray out = NDArrays.concat(new NDList(x1, x2), 1);
             if (shortConv == null) {
                 // timm returns the whole concatenation in this mode
@@ -383,12 +379,14 @@ public final class GhostNet extends ImageModel {
     private final Config cfg;
     private final Module convStem;
     private final Module bn1;
+    private final Module act1;
     private final Sequential blocks;
     private final List<FeatureInfo> featureInfo = new ArrayList<>();
     private final List<Integer> levelStage = new ArrayList<>();
     private final int numFeatures;
     private GlobalPool pool;
     private final Module convHead;
+    private final Module act2;
     private Module classifier;
 
     public GhostNet(Config cfg, ModelArgs args) {
@@ -401,7 +399,7 @@ public final class GhostNet extends ImageModel {
         featureInfo.add(new FeatureInfo(stem, 2, "conv_stem"));
         levelStage.add(-1);
         bn1 = register("bn1", new BatchNorm2d(stem));
-        register("act1", Activation.relu());
+        act1 = register("act1", Activation.relu());
         int prev = stem;
         blocks = new Sequential();
         int layerIdx = 0;
@@ -437,7 +435,7 @@ public final class GhostNet extends ImageModel {
         numFeatures = out;
         pool = register("global_pool", new GlobalPool(globalPool, false));
         convHead = register("conv_head", new Conv2d(numFeatures, HEAD_HIDDEN, 1, Conv2d.Options.defaults()));
-        register("act2", Activation.relu());
+        act2 = register("act2", Activation.relu());
         classifier = register("classifier", ClassifierHead.fc(HEAD_HIDDEN, numClasses, globalPool.isEmpty() ? "" : "avg"));
     }
 
@@ -457,7 +455,7 @@ public final class GhostNet extends ImageModel {
     // timm leaves GhostNet at PyTorch's default init ("FIXME init"): the layers' own defaults stand
 
     private NDArray stem(NDArray x) {
-        return Activation.apply(Activation.Kind.RELU, bn1.forward(x));
+        return act1.forward(bn1.forward(x));
     }
 
     @Override
@@ -468,7 +466,7 @@ public final class GhostNet extends ImageModel {
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         x = pool.forward(x);
-        x = Activation.apply(Activation.Kind.RELU, convHead.forward(x));
+        x = act2.forward(convHead.forward(x));
         if (!pool.isIdentity()) {
             x = x.reshape(x.getShape().get(0), -1);
         }

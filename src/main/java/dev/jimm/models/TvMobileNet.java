@@ -660,7 +660,8 @@ public final class TvMobileNet extends ImageModel {
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
-            return "torchvision";
+            // the entries' family is "torchvision", shared with the other tv/ registrations
+            return "tv_mobilenet";
         }
 
         @Override
