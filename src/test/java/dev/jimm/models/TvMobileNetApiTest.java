@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
 import dev.jimm.TestFixtures;
+import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.parity.ParityFixture;
@@ -263,6 +264,43 @@ class TvMobileNetApiTest {
             double bound = Math.sqrt(3.0 / 1000);
             assertTrue(w.abs().max().getFloat() <= bound && w.abs().max().getFloat() > 0.99 * bound,
                     "MNASNet: kaiming_uniform_(fan_out, sigmoid)");
+        }
+    }
+
+    @Test
+    void batchNormConstantsAreTorchvisions() {
+        Map<String, Float> eps = new LinkedHashMap<>();
+        eps.put("tv/mobilenet_v2", 1e-5f);
+        eps.put("tv/mobilenet_v3_large", 1e-3f);
+        eps.put("tv/efficientnet_b4", 1e-5f);
+        eps.put("tv/efficientnet_b5", 1e-3f);
+        eps.put("tv/efficientnet_v2_s", 1e-3f);
+        eps.put("tv/mnasnet1_0", 1e-5f);
+        for (Map.Entry<String, Float> e : eps.entrySet()) {
+            ImageModel m = shapesOnly(e.getKey());
+            long norms = m.namedModules().values().stream().filter(x -> x instanceof BatchNorm2d).count();
+            assertTrue(norms > 10, e.getKey());
+            m.namedModules().forEach((n, x) -> {
+                if (x instanceof BatchNorm2d bn) {
+                    assertEquals(e.getValue(), bn.eps(), e.getKey() + " " + n);
+                }
+            });
+        }
+    }
+
+    @Test
+    void mnasNetUsesTensorFlowsBatchNormMomentum() {
+        try (ImageModel m = Models.createModel("tv/mnasnet0_5", ModelOptions.builder().numClasses(3).build());
+                NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 32);
+            m.train(true);
+            m.forward(x);
+            float[] after = m.stateDict().get("layers.1.running_mean").toFloatArray();
+            // momentum 1 - 0.9997 from a zero mean: 0.0003 x the batch mean of the stem conv's output
+            NDArray conv = m.child("layers").child("0").forward(x);
+            float batchMean = conv.get(":, 0").sum().getFloat() / (2 * 16 * 16);
+            assertEquals((float) (1 - 0.9997) * batchMean, after[0], 1e-7f);
+            assertTrue(Math.abs(after[0]) > 0f);
         }
     }
 
