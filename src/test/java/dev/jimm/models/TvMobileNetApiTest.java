@@ -1,0 +1,319 @@
+package dev.jimm.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.JimmException;
+import dev.jimm.TestFixtures;
+import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Identity;
+import dev.jimm.parity.ParityFixture;
+import dev.jimm.parity.ReferenceInit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** torchvision's mobile nets through the timm API: sizes, heads, feature levels, init. */
+class TvMobileNetApiTest {
+    private static NDArray input(NDManager m, int size) {
+        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
+    }
+
+    /** A model built but not materialized: shapes only, cheap even for EfficientNet-B7. */
+    private static ImageModel shapesOnly(String name) {
+        return ModelRegistry.builtIn().entry(name).factory().apply(ModelArgs.defaults());
+    }
+
+    private static long paramCount(ImageModel m) {
+        long n = 0;
+        for (Map.Entry<String, Shape> e : m.stateDictShapes().entrySet()) {
+            String k = e.getKey();
+            if (!k.endsWith("running_mean") && !k.endsWith("running_var") && !k.endsWith("num_batches_tracked")) {
+                n += e.getValue().size();
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void parameterCountsAreTorchvisionsForEveryName() {
+        // num_params of torchvision 0.26's weights table
+        Map<String, Long> expected = new LinkedHashMap<>();
+        expected.put("tv/mobilenet_v2", 3504872L);
+        expected.put("tv/mobilenet_v3_large", 5483032L);
+        expected.put("tv/mobilenet_v3_small", 2542856L);
+        expected.put("tv/efficientnet_b0", 5288548L);
+        expected.put("tv/efficientnet_b1", 7794184L);
+        expected.put("tv/efficientnet_b2", 9109994L);
+        expected.put("tv/efficientnet_b3", 12233232L);
+        expected.put("tv/efficientnet_b4", 19341616L);
+        expected.put("tv/efficientnet_b5", 30389784L);
+        expected.put("tv/efficientnet_b6", 43040704L);
+        expected.put("tv/efficientnet_b7", 66347960L);
+        expected.put("tv/efficientnet_v2_s", 21458488L);
+        expected.put("tv/efficientnet_v2_m", 54139356L);
+        expected.put("tv/efficientnet_v2_l", 118515272L);
+        expected.put("tv/mnasnet0_5", 2218512L);
+        expected.put("tv/mnasnet0_75", 3170208L);
+        expected.put("tv/mnasnet1_0", 4383312L);
+        expected.put("tv/mnasnet1_3", 6282256L);
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            assertEquals(e.getValue(), paramCount(shapesOnly(e.getKey())), e.getKey());
+        }
+        ModelRegistry registry = ModelRegistry.builtIn();
+        for (String n : expected.keySet()) {
+            ModelEntry entry = registry.entry(n);
+            assertEquals("torchvision", entry.family(), n);
+            // the fallback input size is the crop size of torchvision's weights for that name
+            assertEquals(registry.config(n).inputSize(), entry.fallbackCfg().inputSize(), n);
+        }
+    }
+
+    @Test
+    void efficientNetV2SKeysShapesAndOrderAreTheFixtures() {
+        // its logits are chaotic under the reference init (see TvMobileNetParityTest); the layout is not
+        ParityFixture fx = ParityFixture.read(TestFixtures.parity("tv__efficientnet_v2_s"));
+        Map<String, Shape> ours = shapesOnly("tv/efficientnet_v2_s").stateDictShapes();
+        assertEquals(new ArrayList<>(fx.stateDict().keySet()), new ArrayList<>(ours.keySet()));
+        for (Map.Entry<String, long[]> e : fx.stateDict().entrySet()) {
+            assertArrayEquals(e.getValue(), ours.get(e.getKey()).getShape(), e.getKey());
+        }
+    }
+
+    @Test
+    void mnasNetLayoutIsTorchvisionsVersion2() {
+        // torchvision's mnasnet.py (_version 2): the stem scales with alpha, 16 inverted residuals
+        // of 3 convs + 3 norms, a 1280-wide last conv; 314 state_dict entries
+        Map<String, Shape> a05 = shapesOnly("tv/mnasnet0_5").stateDictShapes();
+        assertEquals(314, a05.size());
+        assertEquals(new Shape(16, 3, 3, 3), a05.get("layers.0.weight"));
+        assertEquals(new Shape(16, 1, 3, 3), a05.get("layers.3.weight"));
+        assertEquals(new Shape(8, 16, 1, 1), a05.get("layers.6.weight"));
+        assertEquals(new Shape(24, 8, 1, 1), a05.get("layers.8.0.layers.0.weight"));
+        assertEquals(new Shape(24, 1, 3, 3), a05.get("layers.8.0.layers.3.weight"));
+        assertEquals(new Shape(16, 24, 1, 1), a05.get("layers.8.0.layers.6.weight"));
+        Map<String, Shape> a10 = shapesOnly("tv/mnasnet1_0").stateDictShapes();
+        assertEquals(new Shape(32, 3, 3, 3), a10.get("layers.0.weight"));
+        assertEquals(new Shape(576, 1, 5, 5), a10.get("layers.12.0.layers.3.weight"));
+        assertEquals(new Shape(1280, 320, 1, 1), a10.get("layers.14.weight"));
+        assertEquals(new Shape(1280), a10.get("layers.15.running_var"));
+        assertEquals(new Shape(1000, 1280), a10.get("classifier.1.weight"));
+        List<String> keys = new ArrayList<>(a10.keySet());
+        assertEquals("classifier.1.bias", keys.get(keys.size() - 1));
+    }
+
+    @Test
+    void numClassesZeroGivesPooledFeatures() {
+        String[][] cases = {{"tv/mobilenet_v2", "1280"}, {"tv/mobilenet_v3_small", "1024"}, {"tv/efficientnet_b0", "1280"},
+            {"tv/mnasnet0_5", "1280"}};
+        for (String[] c : cases) {
+            try (ImageModel m = Models.createModel(c[0], ModelOptions.builder().numClasses(0).build());
+                    NDManager s = m.getManager().newSubManager()) {
+                assertEquals(new Shape(2, Long.parseLong(c[1])), m.forward(input(s, 64)).getShape(), c[0]);
+                String last = c[0].contains("v3") ? "classifier.3.weight" : "classifier.1.weight";
+                assertFalse(m.stateDict().containsKey(last), c[0] + " has no final classifier when numClasses is 0");
+                assertEquals(c[0].contains("v3"), m.stateDict().containsKey("classifier.0.weight"), c[0]);
+            }
+        }
+    }
+
+    @Test
+    void emptyGlobalPoolGivesFeatureMaps() {
+        try (ImageModel m = Models.createModel("tv/mobilenet_v2", ModelOptions.builder().numClasses(0).globalPool("").build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 1280, 2, 2), m.forward(input(s, 64)).getShape());
+        }
+        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small", ModelOptions.builder().numClasses(0).globalPool("").build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 576, 2, 2), m.forward(input(s, 64)).getShape());
+        }
+        assertThrows(JimmException.class,
+                () -> Models.createModel("tv/mobilenet_v3_small", ModelOptions.builder().numClasses(10).globalPool("").build()));
+    }
+
+    @Test
+    void resetClassifierKeepsMobileNetV3sHiddenLayer() {
+        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small"); NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 64);
+            float[] hidden = m.stateDict().get("classifier.0.weight").toFloatArray();
+            m.resetClassifier(10);
+            assertEquals(new Shape(10, 1024), m.stateDict().get("classifier.3.weight").getShape());
+            assertArrayEquals(hidden, m.stateDict().get("classifier.0.weight").toFloatArray(), "the hidden Linear stays");
+            assertEquals(new Shape(2, 10), m.forward(x).getShape());
+            m.resetClassifier(0, "");
+            assertInstanceOf(Identity.class, m.child("classifier").child("3"));
+            assertEquals(new Shape(2, 576, 2, 2), m.forward(x).getShape());
+            m.resetClassifier(5, "catavgmax");
+            assertEquals(new Shape(1024, 1152), m.stateDict().get("classifier.0.weight").getShape());
+            assertEquals(new Shape(2, 5), m.forward(x).getShape());
+            List<String> keys = List.copyOf(m.stateDict().keySet());
+            assertEquals("classifier.3.bias", keys.get(keys.size() - 1));
+        }
+        try (ImageModel m = Models.createModel("tv/efficientnet_b0"); NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 64);
+            m.resetClassifier(0, "");
+            assertEquals(new Shape(2, 1280, 2, 2), m.forward(x).getShape());
+            m.resetClassifier(7, "catavgmax");
+            assertEquals(new Shape(7, 2560), m.stateDict().get("classifier.1.weight").getShape());
+            assertEquals(new Shape(2, 7), m.forward(x).getShape());
+        }
+    }
+
+    @Test
+    void preLogitsAreWhatTheLastLinearSees() {
+        try (ImageModel m = Models.createModel("tv/mobilenet_v2"); NDManager s = m.getManager().newSubManager()) {
+            NDArray feats = m.forwardFeatures(input(s, 64));
+            assertEquals(new Shape(2, 1280, 2, 2), feats.getShape());
+            NDArray pre = m.forwardHead(feats, true);
+            assertTrue(pre.sub(feats.sum(new int[] {2, 3}).div(4f)).abs().max().getFloat() < 1e-5f);
+        }
+        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small"); NDManager s = m.getManager().newSubManager()) {
+            NDArray feats = m.forwardFeatures(input(s, 64));
+            NDArray pre = m.forwardHead(feats, true);
+            assertEquals(new Shape(2, 1024), pre.getShape());
+            NDArray viaLast = m.child("classifier").child("3").forward(pre);
+            assertTrue(viaLast.sub(m.forwardHead(feats, false)).abs().max().getFloat() < 1e-6f);
+            assertEquals(1024, ((TvMobileNet) m).headHiddenSize());
+            assertEquals(576, m.numFeatures());
+        }
+    }
+
+    @Test
+    void featureLevelsAreTheLastModuleAtEachReduction() {
+        Map<String, List<FeatureInfo>> expected = new LinkedHashMap<>();
+        expected.put("tv/mobilenet_v2", List.of(new FeatureInfo(16, 2, "features.1"), new FeatureInfo(24, 4, "features.3"),
+                new FeatureInfo(32, 8, "features.6"), new FeatureInfo(96, 16, "features.13"),
+                new FeatureInfo(1280, 32, "features.18")));
+        expected.put("tv/mobilenet_v3_small", List.of(new FeatureInfo(16, 2, "features.0"), new FeatureInfo(16, 4, "features.1"),
+                new FeatureInfo(24, 8, "features.3"), new FeatureInfo(48, 16, "features.8"),
+                new FeatureInfo(576, 32, "features.12")));
+        expected.put("tv/efficientnet_b0", List.of(new FeatureInfo(16, 2, "features.1"), new FeatureInfo(24, 4, "features.2"),
+                new FeatureInfo(40, 8, "features.3"), new FeatureInfo(112, 16, "features.5"),
+                new FeatureInfo(1280, 32, "features.8")));
+        expected.put("tv/mnasnet0_5", List.of(new FeatureInfo(8, 2, "layers.7"), new FeatureInfo(16, 4, "layers.8"),
+                new FeatureInfo(24, 8, "layers.9"), new FeatureInfo(48, 16, "layers.11"),
+                new FeatureInfo(1280, 32, "layers.16")));
+        for (Map.Entry<String, List<FeatureInfo>> e : expected.entrySet()) {
+            try (FeatureExtractor fe = Models.createFeatureExtractor(e.getKey(), ModelOptions.builder().build());
+                    NDManager s = fe.getManager().newSubManager()) {
+                assertEquals(e.getValue(), fe.featureInfo(), e.getKey());
+                NDList maps = fe.forwardFeatures(input(s, 64));
+                assertEquals(5, maps.size());
+                for (int i = 0; i < 5; i++) {
+                    FeatureInfo fi = e.getValue().get(i);
+                    assertEquals(new Shape(2, fi.numChs(), 64 / fi.reduction(), 64 / fi.reduction()), maps.get(i).getShape(),
+                            e.getKey() + " level " + i);
+                }
+                if (!e.getKey().contains("mnasnet")) {
+                    // the deepest level is forwardFeatures' output
+                    NDArray x = input(s, 64);
+                    NDArray last = fe.model().forwardIntermediates(x, new int[] {-1}).get(0);
+                    assertTrue(last.sub(fe.model().forwardFeatures(x)).abs().max().getFloat() == 0f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void stochasticDepthRisesLinearlyOverEfficientNetBlocks() {
+        ImageModel m = ModelRegistry.builtIn().entry("tv/efficientnet_b0").factory()
+                .apply(new ModelArgs(1000, 3, "avg", 0.2, 0.2));
+        List<Float> rates = new ArrayList<>();
+        m.namedModules().values().forEach(mod -> {
+            if (mod instanceof DropPath dp) {
+                rates.add(dp.rate());
+            }
+        });
+        assertEquals(16, rates.size());
+        // torchvision: p * block_id / total_blocks, so the first is 0 and the last 15/16 p
+        assertEquals(0f, rates.get(0));
+        assertEquals(0.2f * 15 / 16, rates.get(15), 1e-7f);
+        assertEquals(0.2f * 7 / 16, rates.get(7), 1e-7f);
+    }
+
+    @Test
+    void torchvisionInitSchemes() {
+        try (ImageModel m = Models.createModel("tv/mobilenet_v2")) {
+            float[] w = m.stateDict().get("classifier.1.weight").toFloatArray();
+            assertEquals(0.01, std(w), 0.0005, "MobileNet: Linear N(0, 0.01)");
+            assertEquals(0f, m.stateDict().get("classifier.1.bias").abs().max().getFloat());
+            // kaiming_normal_(fan_out): std sqrt(2 / (1280 * 1 * 1)) for the last 1x1 conv
+            assertEquals(Math.sqrt(2.0 / 1280), std(m.stateDict().get("features.18.0.weight").toFloatArray()), 0.001);
+        }
+        try (ImageModel m = Models.createModel("tv/efficientnet_b0")) {
+            NDArray w = m.stateDict().get("classifier.1.weight");
+            double bound = 1 / Math.sqrt(1000);
+            assertTrue(w.abs().max().getFloat() <= bound && w.abs().max().getFloat() > 0.99 * bound,
+                    "EfficientNet: Linear U(-1/sqrt(out), 1/sqrt(out))");
+            assertEquals(0f, m.stateDict().get("features.1.0.block.1.fc1.bias").abs().max().getFloat(), "SE conv bias zero");
+        }
+        try (ImageModel m = Models.createModel("tv/mnasnet0_5")) {
+            NDArray w = m.stateDict().get("classifier.1.weight");
+            double bound = Math.sqrt(3.0 / 1000);
+            assertTrue(w.abs().max().getFloat() <= bound && w.abs().max().getFloat() > 0.99 * bound,
+                    "MNASNet: kaiming_uniform_(fan_out, sigmoid)");
+        }
+    }
+
+    @Test
+    void batchNormConstantsAreTorchvisions() {
+        Map<String, Float> eps = new LinkedHashMap<>();
+        eps.put("tv/mobilenet_v2", 1e-5f);
+        eps.put("tv/mobilenet_v3_large", 1e-3f);
+        eps.put("tv/efficientnet_b4", 1e-5f);
+        eps.put("tv/efficientnet_b5", 1e-3f);
+        eps.put("tv/efficientnet_v2_s", 1e-3f);
+        eps.put("tv/mnasnet1_0", 1e-5f);
+        for (Map.Entry<String, Float> e : eps.entrySet()) {
+            ImageModel m = shapesOnly(e.getKey());
+            long norms = m.namedModules().values().stream().filter(x -> x instanceof BatchNorm2d).count();
+            assertTrue(norms > 10, e.getKey());
+            m.namedModules().forEach((n, x) -> {
+                if (x instanceof BatchNorm2d bn) {
+                    assertEquals(e.getValue(), bn.eps(), e.getKey() + " " + n);
+                }
+            });
+        }
+    }
+
+    @Test
+    void mnasNetUsesTensorFlowsBatchNormMomentum() {
+        try (ImageModel m = Models.createModel("tv/mnasnet0_5", ModelOptions.builder().numClasses(3).build());
+                NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 32);
+            m.train(true);
+            m.forward(x);
+            float[] after = m.stateDict().get("layers.1.running_mean").toFloatArray();
+            // momentum 1 - 0.9997 from a zero mean: 0.0003 x the batch mean of the stem conv's output
+            NDArray conv = m.child("layers").child("0").forward(x);
+            float batchMean = conv.get(":, 0").sum().getFloat() / (2 * 16 * 16);
+            assertEquals((float) (1 - 0.9997) * batchMean, after[0], 1e-7f);
+            assertTrue(Math.abs(after[0]) > 0f);
+        }
+    }
+
+    private static double std(float[] v) {
+        double mean = Arrays.stream(toDouble(v)).average().orElse(0);
+        return Math.sqrt(Arrays.stream(toDouble(v)).map(d -> (d - mean) * (d - mean)).average().orElse(0));
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+}
