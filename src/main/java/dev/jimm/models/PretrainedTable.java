@@ -20,8 +20,10 @@ import java.util.regex.Pattern;
 
 /**
  * The pretrained weights that exist: timm's table of pretrained configs (1,737 tags of timm 1.0.29)
- * and torchvision's weights table, shipped as resources. Tags of a name are in the source's order;
- * the first is timm's default.
+ * and torchvision's weights table, shipped as resources. The default tag comes first: timm's for the
+ * names in {@code timm_default_tags.tsv} (timm's own default configs, read from the parity fixtures;
+ * the shared table does not say which tag timm picks), else the first in alphabetical order;
+ * torchvision's newest IMAGENET1K weights.
  */
 public final class PretrainedTable {
     private final Map<String, List<PretrainedCfg>> byArchitecture;
@@ -36,6 +38,18 @@ public final class PretrainedTable {
         for (JsonElement e : readArray("timm_pretrained_cfgs.json")) {
             PretrainedCfg cfg = fromTimm(e.getAsJsonObject());
             map.computeIfAbsent(cfg.architecture(), k -> new ArrayList<>()).add(cfg);
+        }
+        // the table lists tags alphabetically; put timm's default first where we know it
+        for (Map.Entry<String, String> d : readDefaultTags("timm_default_tags.tsv").entrySet()) {
+            List<PretrainedCfg> list = map.get(d.getKey());
+            if (list != null) {
+                for (int i = 0; i < list.size(); i++) {
+                    if (list.get(i).tag().equals(d.getValue())) {
+                        list.add(0, list.remove(i));
+                        break;
+                    }
+                }
+            }
         }
         Map<String, List<PretrainedCfg>> tv = new LinkedHashMap<>();
         for (JsonElement e : readArray("torchvision_weights.json")) {
@@ -64,6 +78,25 @@ public final class PretrainedTable {
     /** The pretrained configs of a name, default first; empty when it has none. */
     public List<PretrainedCfg> tags(String architecture) {
         return byArchitecture.getOrDefault(architecture, List.of());
+    }
+
+    /** architecture -> timm's default tag, from a tab-separated resource ({@code #} comments). */
+    private static Map<String, String> readDefaultTags(String resource) {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (InputStream in = PretrainedTable.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + resource + " is missing from the jar");
+            }
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String[] parts = line.strip().split("\t");
+                if (parts.length == 2 && !line.startsWith("#")) {
+                    out.put(parts[0], parts[1]);
+                }
+            }
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return out;
     }
 
     private static JsonArray readArray(String resource) {
