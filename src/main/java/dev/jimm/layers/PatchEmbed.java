@@ -29,8 +29,8 @@ public class PatchEmbed extends Module {
     public PatchEmbed(
             int imgSize, int patchSize, int inChans, int embedDim, boolean bias, Module norm, boolean flatten,
             boolean strictImgSize) {
-        if (imgSize % patchSize != 0) {
-            throw new IllegalArgumentException("imgSize " + imgSize + " is not a multiple of patchSize " + patchSize);
+        if (imgSize < patchSize) {
+            throw new IllegalArgumentException("imgSize " + imgSize + " is smaller than patchSize " + patchSize);
         }
         this.imgSize = imgSize;
         this.patchSize = patchSize;
@@ -54,7 +54,8 @@ public class PatchEmbed extends Module {
             throw new IllegalArgumentException(
                     "input size " + h + "x" + w + " does not match the model's " + imgSize + "x" + imgSize);
         }
-        if (h % patchSize != 0 || w % patchSize != 0) {
+        // as timm: a built-size input may leave a remainder (384 / 14), the strided conv drops it
+        if (!strictImgSize && (h % patchSize != 0 || w % patchSize != 0)) {
             throw new IllegalArgumentException(
                     "input size " + h + "x" + w + " is not divisible by the patch size " + patchSize);
         }

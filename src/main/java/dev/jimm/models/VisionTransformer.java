@@ -393,11 +393,8 @@ public class VisionTransformer extends ImageModel {
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        // as timm, a classifier without pooling is applied to every token
         String pool = validatePool(newGlobalPool, cfg.classToken());
-        if (newNumClasses > 0 && pool.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
-        }
         // as timm, fc_norm stays as built: changing the pooling does not move the final norm
         numClasses = newNumClasses;
         globalPool = pool;
@@ -543,10 +540,6 @@ public class VisionTransformer extends ImageModel {
         @Override
         public void resetClassifier(int newNumClasses, String newGlobalPool) {
             String pool = validatePool(newGlobalPool, true);
-            if (newNumClasses > 0 && pool.isEmpty()) {
-                throw new IllegalArgumentException(
-                        "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
-            }
             numClasses = newNumClasses;
             globalPool = pool;
             heads = register("heads", headsFor(newNumClasses));

@@ -1,0 +1,271 @@
+package dev.jimm.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.jimm.JimmException;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Identity;
+import dev.jimm.parity.ReferenceInit;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** The timm API on ViTs (timm's and torchvision's): heads, pooling, intermediates, registrations. */
+class VisionTransformerApiTest {
+    private static NDArray input(NDManager m, int size) {
+        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
+    }
+
+    private static float maxDiff(NDArray a, NDArray b) {
+        return a.sub(b).abs().max().getFloat();
+    }
+
+    @Test
+    void tokenPoolingIsTheDefaultAndPreLogitsAreTheClassToken() {
+        try (ImageModel m = Models.createModel("test_vit"); NDManager s = m.getManager().newSubManager()) {
+            assertEquals("token", m.globalPool());
+            NDArray feats = m.forwardFeatures(input(s, 160));
+            assertEquals(new Shape(2, 101, 64), feats.getShape(), "10x10 patches and the class token");
+            NDArray pre = m.forwardHead(feats, true);
+            assertTrue(maxDiff(pre, feats.get(":, 0")) == 0f);
+            assertEquals(new Shape(2, 1000), m.forwardHead(feats, false).getShape());
+            assertTrue(m.stateDict().containsKey("norm.weight"));
+            assertFalse(m.stateDict().containsKey("fc_norm.weight"), "token pooling keeps the norm before pooling");
+        }
+    }
+
+    @Test
+    void numClassesZeroGivesPooledFeatures() {
+        try (ImageModel m = Models.createModel("vit_tiny_patch16_224", ModelOptions.builder().numClasses(0).build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 192), m.forward(input(s, 224)).getShape());
+            assertEquals(192, m.numFeatures());
+            assertFalse(m.stateDict().containsKey("head.weight"));
+            assertInstanceOf(Identity.class, m.child("head"));
+        }
+    }
+
+    @Test
+    void emptyGlobalPoolGivesTheTokens() {
+        try (ImageModel m = Models.createModel("test_vit", ModelOptions.builder().numClasses(0).globalPool("").build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 101, 64), m.forward(input(s, 160)).getShape());
+        }
+        try (ImageModel m = Models.createModel("test_vit", ModelOptions.builder().numClasses(10).globalPool("").build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 101, 10), m.forward(input(s, 160)).getShape(), "timm: the head applies to every token");
+        }
+        assertThrows(JimmException.class,
+                () -> Models.createModel("test_vit", ModelOptions.builder().globalPool("catavgmax").build()));
+    }
+
+    @Test
+    void explicitAvgPoolingMovesTheFinalNormAfterPooling() {
+        try (ImageModel m = Models.createModel("test_vit", ModelOptions.builder().globalPool("avg").build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertTrue(m.stateDict().containsKey("fc_norm.weight"), "timm: fc_norm for avg pooling");
+            assertFalse(m.stateDict().containsKey("norm.weight"));
+            NDArray feats = m.forwardFeatures(input(s, 160));
+            NDArray pooled = feats.get(":, 1:").mean(new int[] {1});
+            NDArray expected = pooled.sub(pooled.mean(new int[] {1}, true))
+                    .div(pooled.sub(pooled.mean(new int[] {1}, true)).square().mean(new int[] {1}, true).add(1e-6f).sqrt());
+            // fc_norm starts as weight 1, bias 0: the pre-logits are the normalized mean of the patch tokens
+            assertTrue(maxDiff(m.forwardHead(feats, true), expected) < 1e-4f);
+        }
+    }
+
+    @Test
+    void resetClassifierSwitchesHeadAndPooling() {
+        try (ImageModel m = Models.createModel("test_vit"); NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 160);
+            m.resetClassifier(0, "");
+            assertEquals(new Shape(2, 101, 64), m.forward(x).getShape());
+            m.resetClassifier(10, "avg");
+            NDArray feats = m.forwardFeatures(x);
+            assertTrue(maxDiff(m.forwardHead(feats, true), feats.get(":, 1:").mean(new int[] {1})) < 1e-6f,
+                    "avg pools the patch tokens only; fc_norm stays as built (identity), as timm");
+            assertEquals(new Shape(2, 10), m.forward(x).getShape());
+            assertEquals(new Shape(10, 64), m.stateDict().get("head.weight").getShape());
+            List<String> keys = List.copyOf(m.stateDict().keySet());
+            assertEquals("head.bias", keys.get(keys.size() - 1));
+            m.resetClassifier(3, "max");
+            assertTrue(maxDiff(m.forwardHead(feats, true), feats.get(":, 1:").max(new int[] {1})) == 0f);
+            assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(3, "catavgmax"));
+        }
+        try (ImageModel gap = Models.createModel("test_vit2")) {
+            assertEquals("avg", gap.globalPool(), "the gap variants default to avg");
+            assertThrows(IllegalArgumentException.class, () -> gap.resetClassifier(0, "token"), "no class token");
+        }
+    }
+
+    @Test
+    void intermediatesAreNchwPatchMapsOfEachBlock() {
+        try (ImageModel m = Models.createModel("test_vit2"); NDManager s = m.getManager().newSubManager()) {
+            List<FeatureInfo> fi = m.featureInfo();
+            assertEquals(8, fi.size());
+            assertEquals(new FeatureInfo(64, 16, "blocks.7"), fi.get(7));
+            NDArray x = input(s, 160);
+            NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
+            assertEquals(8, maps.size());
+            for (NDArray a : maps) {
+                assertEquals(new Shape(2, 64, 10, 10), a.getShape(), "the register token is dropped");
+            }
+            // the last block's patch tokens, normalized by the final norm, are forwardFeatures' patch tokens
+            NDArray feats = m.forwardFeatures(x);
+            NDArray last = maps.get(7).reshape(2, 64, 100).transpose(0, 2, 1);
+            NDArray normed = m.child("norm").forward(last);
+            assertTrue(maxDiff(normed, feats.get(":, 1:")) < 1e-5f);
+            NDList two = m.forwardIntermediates(x, new int[] {1, -1});
+            assertTrue(maxDiff(two.get(1), maps.get(7)) == 0f);
+            assertThrows(IllegalArgumentException.class, () -> m.forwardIntermediates(x, new int[] {8}));
+        }
+        try (FeatureExtractor fe = Models.createFeatureExtractor("vit_tiny_patch16_224", ModelOptions.builder().featuresOnly(3, -1).build());
+                NDManager s = fe.getManager().newSubManager()) {
+            NDList maps = fe.forwardFeatures(input(s, 224));
+            assertEquals(2, maps.size());
+            assertEquals(new Shape(2, 192, 14, 14), maps.get(0).getShape());
+            assertEquals("blocks.11", fe.featureInfo().get(1).module());
+            assertFalse(fe.stateDict().containsKey("head.weight"));
+        }
+    }
+
+    @Test
+    void wrongInputSizeIsRefusedWithBothSizes() {
+        try (ImageModel m = Models.createModel("test_vit"); NDManager s = m.getManager().newSubManager()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(input(s, 224)));
+            assertTrue(e.getMessage().contains("224x224") && e.getMessage().contains("160x160"), e.getMessage());
+        }
+    }
+
+    @Test
+    void dropPathRisesLinearlyAndActsOnlyInTraining() {
+        try (ImageModel m = Models.createModel("test_vit", ModelOptions.builder().dropPathRate(0.1).dropRate(0.2).build());
+                NDManager s = m.getManager().newSubManager()) {
+            List<Float> rates = new ArrayList<>();
+            m.namedModules().forEach((n, mod) -> {
+                if (mod instanceof DropPath dp && n.endsWith("drop_path1")) {
+                    rates.add(dp.rate());
+                }
+            });
+            assertEquals(5, rates.size(), "block 0 has rate 0 and no DropPath");
+            assertEquals(0.02f, rates.get(0), 1e-6f);
+            assertEquals(0.1f, rates.get(4), 1e-6f);
+            NDArray x = input(s, 160);
+            float[] a = m.forward(x).toFloatArray();
+            assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(m.forward(x).toFloatArray()));
+            m.train(true);
+            float[] t = m.forward(x).toFloatArray();
+            m.eval();
+            assertFalse(java.util.Arrays.equals(a, t));
+        }
+    }
+
+    @Test
+    void variantsDeclareTimmsKeysAndShapes() {
+        ModelRegistry r = ModelRegistry.builtIn();
+        Map<String, Shape> reg = r.entry("vit_base_patch14_reg4_dinov2").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        List<String> keys = List.copyOf(reg.keySet());
+        assertEquals(List.of("cls_token", "reg_token", "pos_embed", "patch_embed.proj.weight"), keys.subList(0, 4));
+        assertEquals(new Shape(1, 37 * 37, 768), reg.get("pos_embed"), "no_embed_class: patches only, 518/14 = 37");
+        assertEquals(new Shape(768), reg.get("blocks.0.ls1.gamma"));
+        Map<String, Shape> clip = r.entry("vit_base_patch16_clip_224").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        assertTrue(clip.containsKey("norm_pre.weight"));
+        assertFalse(clip.containsKey("patch_embed.proj.bias"), "pre-norm models have no patch bias");
+        Map<String, Shape> miil = r.entry("vit_base_patch16_224_miil").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        assertFalse(miil.containsKey("blocks.0.attn.qkv.bias"));
+        Map<String, Shape> so = r.entry("vit_so400m_patch14_siglip_gap_384").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        assertEquals(new Shape(4304, 1152), so.get("blocks.0.mlp.fc1.weight"), "int(1152 * 3.7362)");
+        assertEquals(new Shape(1, 27 * 27, 1152), so.get("pos_embed"));
+        assertFalse(so.containsKey("fc_norm.weight") || so.containsKey("cls_token"));
+        Map<String, Shape> giant = r.entry("vit_giant_patch14_224").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        assertEquals(new Shape(6144, 1408), giant.get("blocks.39.mlp.fc1.weight"), "int(1408 * 48 / 11)");
+    }
+
+    @Test
+    void everyRegisteredVitBuildsAtItsDefaultConfigSize() throws Exception {
+        ModelRegistry r = ModelRegistry.builtIn();
+        JsonObject fam;
+        try (var rd = new InputStreamReader(ModelRegistry.class.getResourceAsStream("timm_models_by_family.json"), StandardCharsets.UTF_8)) {
+            fam = JsonParser.parseReader(rd).getAsJsonObject().getAsJsonObject("families");
+        }
+        Set<String> timm = new TreeSet<>();
+        fam.getAsJsonArray("vision_transformer").forEach(e -> timm.add(e.getAsString()));
+        int registered = 0;
+        for (String n : r.list("*")) {
+            ModelEntry e = r.entry(n);
+            if (!e.family().equals("vision_transformer")) {
+                continue;
+            }
+            registered++;
+            assertTrue(timm.contains(n), n + " is not a timm vision_transformer name");
+            VisionTransformer m = (VisionTransformer) e.factory().apply(ModelArgs.defaults());
+            // the position embeddings fix the input size: it must be the default pretrained config's
+            assertEquals(r.config(n).inputSize().get(1), m.config().imgSize(), n);
+            assertEquals(m.config().depth(), m.featureInfo().size(), n);
+        }
+        Set<String> skipped = new TreeSet<>(timm);
+        skipped.removeIf(r::contains);
+        // attention-pool ("map"), parallel, differential-attention, SwiGLU, RmsNorm, res-post-norm and
+        // scaled-norm variants are not built by this code
+        for (String n : skipped) {
+            assertTrue((n.contains("siglip") && !n.contains("siglip_gap")) || n.contains("_map_") || n.contains("xp_") || n.contains("18x2")
+                    || n.contains("dwee") || n.contains("dpwee") || n.contains("pwee") || n.contains("dlittle")
+                    || n.startsWith("aimv2") || n.startsWith("beit3") || n.contains("giant_patch14_dinov2")
+                    || n.contains("giant_patch14_reg") || n.contains("rpn") || n.equals("test_vit3")
+                    || n.equals("test_vit4"), "unexpectedly skipped: " + n);
+        }
+        assertEquals(timm.size(), registered + skipped.size());
+        assertEquals(109, registered, "registered vision_transformer names");
+    }
+
+    @Test
+    void torchvisionVitHasTorchvisionKeysAndTheTimmApi() {
+        Map<String, Shape> tv = ModelRegistry.builtIn().entry("tv/vit_b_32").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        List<String> keys = List.copyOf(tv.keySet());
+        assertEquals(List.of("class_token", "conv_proj.weight", "conv_proj.bias", "encoder.pos_embedding"), keys.subList(0, 4));
+        assertEquals(new Shape(1, 50, 768), tv.get("encoder.pos_embedding"));
+        assertEquals(new Shape(2304, 768), tv.get("encoder.layers.encoder_layer_11.self_attention.in_proj_weight"));
+        assertEquals(new Shape(768, 3072), tv.get("encoder.layers.encoder_layer_0.mlp.3.weight"));
+        assertEquals("heads.head.bias", keys.get(keys.size() - 1));
+        // the API on a small torchvision-layout ViT (64 px, patch 16, 2 layers), built by hand
+        try (NDManager mm = NDManager.newBaseManager()) {
+            VisionTransformer.Torchvision m = new VisionTransformer.Torchvision(64, 16, 2, 2, 32, 64, new ModelArgs(0, 3, "token", 0, 0));
+            m.materialize(mm);
+            m.initialize(new java.util.SplittableRandom(0));
+            m.eval();
+            assertFalse(m.stateDict().containsKey("heads.head.weight"));
+            NDArray x = input(mm, 64);
+            NDArray feats = m.forwardFeatures(x);
+            assertEquals(new Shape(2, 17, 32), feats.getShape());
+            assertTrue(maxDiff(m.forward(x), feats.get(":, 0")) == 0f);
+            NDList maps = m.forwardIntermediates(x, new int[] {0, -1});
+            assertEquals(new Shape(2, 32, 4, 4), maps.get(1).getShape());
+            assertEquals("encoder.layers.encoder_layer_1", m.featureInfo().get(1).module());
+            m.resetClassifier(4, "token");
+            assertEquals(new Shape(4, 32), m.stateDict().get("heads.head.weight").getShape());
+            assertEquals(new Shape(2, 4), m.forward(x).getShape());
+            assertThrows(IllegalArgumentException.class, () -> m.forward(input(mm, 224)));
+            VisionTransformer.Torchvision withHead = new VisionTransformer.Torchvision(64, 16, 1, 2, 32, 64, new ModelArgs(5, 3, "token", 0, 0));
+            withHead.materialize(mm);
+            withHead.initialize(new java.util.SplittableRandom(0));
+            assertEquals(0f, withHead.stateDict().get("heads.head.weight").abs().sum().getFloat(), "torchvision zero-inits its head");
+            assertEquals(0f, withHead.stateDict().get("class_token").abs().sum().getFloat());
+            assertTrue(withHead.stateDict().get("encoder.pos_embedding").abs().sum().getFloat() > 0);
+        }
+    }
+}
