@@ -31,6 +31,11 @@ class VisionTransformerApiTest {
         return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
     }
 
+    /** Declares a registered model (no arrays) with its own default pooling. */
+    private static ImageModel build(ModelEntry e) {
+        return e.factory().apply(new ModelArgs(1000, 3, e.defaultGlobalPool(), 0, 0));
+    }
+
     private static float maxDiff(NDArray a, NDArray b) {
         return a.sub(b).abs().max().getFloat();
     }
@@ -178,21 +183,21 @@ class VisionTransformerApiTest {
     @Test
     void variantsDeclareTimmsKeysAndShapes() {
         ModelRegistry r = ModelRegistry.builtIn();
-        Map<String, Shape> reg = r.entry("vit_base_patch14_reg4_dinov2").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> reg = build(r.entry("vit_base_patch14_reg4_dinov2")).stateDictShapes();
         List<String> keys = List.copyOf(reg.keySet());
         assertEquals(List.of("cls_token", "reg_token", "pos_embed", "patch_embed.proj.weight"), keys.subList(0, 4));
         assertEquals(new Shape(1, 37 * 37, 768), reg.get("pos_embed"), "no_embed_class: patches only, 518/14 = 37");
         assertEquals(new Shape(768), reg.get("blocks.0.ls1.gamma"));
-        Map<String, Shape> clip = r.entry("vit_base_patch16_clip_224").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> clip = build(r.entry("vit_base_patch16_clip_224")).stateDictShapes();
         assertTrue(clip.containsKey("norm_pre.weight"));
         assertFalse(clip.containsKey("patch_embed.proj.bias"), "pre-norm models have no patch bias");
-        Map<String, Shape> miil = r.entry("vit_base_patch16_224_miil").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> miil = build(r.entry("vit_base_patch16_224_miil")).stateDictShapes();
         assertFalse(miil.containsKey("blocks.0.attn.qkv.bias"));
-        Map<String, Shape> so = r.entry("vit_so400m_patch14_siglip_gap_384").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> so = build(r.entry("vit_so400m_patch14_siglip_gap_384")).stateDictShapes();
         assertEquals(new Shape(4304, 1152), so.get("blocks.0.mlp.fc1.weight"), "int(1152 * 3.7362)");
         assertEquals(new Shape(1, 27 * 27, 1152), so.get("pos_embed"));
         assertFalse(so.containsKey("fc_norm.weight") || so.containsKey("cls_token"));
-        Map<String, Shape> giant = r.entry("vit_giant_patch14_224").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> giant = build(r.entry("vit_giant_patch14_224")).stateDictShapes();
         assertEquals(new Shape(6144, 1408), giant.get("blocks.39.mlp.fc1.weight"), "int(1408 * 48 / 11)");
     }
 
@@ -213,7 +218,7 @@ class VisionTransformerApiTest {
             }
             registered++;
             assertTrue(timm.contains(n), n + " is not a timm vision_transformer name");
-            VisionTransformer m = (VisionTransformer) e.factory().apply(ModelArgs.defaults());
+            VisionTransformer m = (VisionTransformer) build(e);
             // the position embeddings fix the input size: it must be the default pretrained config's
             assertEquals(r.config(n).inputSize().get(1), m.config().imgSize(), n);
             assertEquals(m.config().depth(), m.featureInfo().size(), n);
@@ -235,7 +240,7 @@ class VisionTransformerApiTest {
 
     @Test
     void torchvisionVitHasTorchvisionKeysAndTheTimmApi() {
-        Map<String, Shape> tv = ModelRegistry.builtIn().entry("tv/vit_b_32").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> tv = build(ModelRegistry.builtIn().entry("tv/vit_b_32")).stateDictShapes();
         List<String> keys = List.copyOf(tv.keySet());
         assertEquals(List.of("class_token", "conv_proj.weight", "conv_proj.bias", "encoder.pos_embedding"), keys.subList(0, 4));
         assertEquals(new Shape(1, 50, 768), tv.get("encoder.pos_embedding"));
