@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
+import dev.jimm.layers.AttentionPoolLatent;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
@@ -126,6 +127,7 @@ public class VisionTransformer extends ImageModel {
      * @param act MLP activation
      * @param strictImgSize refuse inputs of other sizes (timm's dynamic_img_size=False); all
      *     registered variants run at their built size
+     * @param poolIncludePrefix pool over the prefix tokens too (timm's pool_include_prefix)
      */
     public record Config(
             int imgSize,
@@ -145,11 +147,12 @@ public class VisionTransformer extends ImageModel {
             String globalPool,
             float normEps,
             Act act,
-            boolean strictImgSize) {
+            boolean strictImgSize,
+            boolean poolIncludePrefix) {
 
         public Config {
-            if (!List.of("", "token", "avg", "avgmax", "max").contains(globalPool)) {
-                throw new IllegalArgumentException("globalPool '" + globalPool + "' is not token, avg, avgmax, max or ''");
+            if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(globalPool)) {
+                throw new IllegalArgumentException("globalPool '" + globalPool + "' is not token, avg, avgmax, max, map or ''");
             }
             if (!classToken && globalPool.equals("token")) {
                 throw new IllegalArgumentException("globalPool 'token' needs a class token");
@@ -159,65 +162,76 @@ public class VisionTransformer extends ImageModel {
         /** timm's defaults with the given size, patch and widths. */
         public static Config of(int imgSize, int patchSize, int embedDim, int depth, int numHeads) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, 4.0, true, 0, true, false, 0,
-                    false, true, null, "token", 1e-6f, Act.GELU, true);
+                    false, true, null, "token", 1e-6f, Act.GELU, true, false);
         }
 
         public Config imgSize(int v) {
             return new Config(v, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         public Config mlpRatio(double v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, v, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         public Config noQkvBias() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, false, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         public Config initValues(double v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, v, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         /** No class token and average pooling with the given fc_norm choice (timm's "gap" variants). */
         public Config gap(Boolean newFcNorm) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
-                    noEmbedClass, regTokens, preNorm, finalNorm, newFcNorm, "avg", normEps, act, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, finalNorm, newFcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         /** Average pooling, keeping the class token (EVA's fine-tuned heads). */
         public Config avgPool() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "avg", normEps, act, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         public Config withNoEmbedClass() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    true, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize);
+                    true, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         public Config regTokens(int v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, v, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize);
+                    noEmbedClass, v, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         /** OpenAI CLIP's tower: a norm before the blocks, LayerNorm eps 1e-5. */
         public Config clip() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, true, finalNorm, fcNorm, globalPool, 1e-5f, act, strictImgSize);
+                    noEmbedClass, regTokens, true, finalNorm, fcNorm, globalPool, 1e-5f, act, strictImgSize, poolIncludePrefix);
+        }
+
+        /** No class token and attention pooling ("map", SigLIP). */
+        public Config map() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "map", normEps, act, strictImgSize, poolIncludePrefix);
+        }
+
+        public Config includePrefixInPool() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, true);
         }
 
         public Config noFinalNorm() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, false, fcNorm, globalPool, normEps, act, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, false, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
         }
 
         public Config act(Act v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, v, strictImgSize);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, v, strictImgSize, poolIncludePrefix);
         }
 
         /** Tokens ahead of the patches: the class token and the registers. */
@@ -240,6 +254,7 @@ public class VisionTransformer extends ImageModel {
     private final Module normPre;
     protected final List<Module> blocks = new ArrayList<>();
     protected final Module norm;
+    protected Module attnPool;
     protected Module fcNorm;
     protected Module head;
     private final List<FeatureInfo> featureInfo = new ArrayList<>();
@@ -274,16 +289,25 @@ public class VisionTransformer extends ImageModel {
         }
         register("blocks", seq);
         norm = register("norm", cfg.finalNorm() && !useFcNorm ? new LayerNorm(dim, cfg.normEps()) : new Identity());
+        attnPool = register("attn_pool", globalPool.equals("map") ? newAttnPool() : new Identity());
         fcNorm = register("fc_norm", cfg.finalNorm() && useFcNorm ? new LayerNorm(dim, cfg.normEps()) : new Identity());
         register("head_drop", new Dropout((float) dropRate));
         head = register("head", numClasses > 0 ? new Linear(dim, numClasses) : new Identity());
     }
 
+    private AttentionPoolLatent newAttnPool() {
+        if (cfg.act() == Act.QUICK_GELU) {
+            throw new IllegalArgumentException("attention pooling ('map') with QuickGELU is not supported");
+        }
+        Activation.Kind kind = cfg.act() == Act.GELU ? Activation.Kind.GELU : Activation.Kind.GELU_TANH;
+        return new AttentionPoolLatent(cfg.embedDim(), cfg.numHeads(), cfg.mlpRatio(), new LayerNorm(cfg.embedDim(), cfg.normEps()), kind);
+    }
+
     private static String validatePool(String pool, boolean classToken) {
         String p = pool == null ? "token" : pool;
-        if (!List.of("", "token", "avg", "avgmax", "max").contains(p)) {
+        if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(p)) {
             throw new IllegalArgumentException(
-                    "globalPool '" + pool + "' is not one of token, avg, avgmax, max or '' (no pooling) for a ViT");
+                    "globalPool '" + pool + "' is not one of token, avg, avgmax, max, map or '' (no pooling) for a ViT");
         }
         if (p.equals("token") && !classToken) {
             throw new IllegalArgumentException("globalPool 'token' needs a class token; this ViT has none");
@@ -319,6 +343,9 @@ public class VisionTransformer extends ImageModel {
                     Init.constant(l.bias().getArray(), 0f);
                 }
             }
+        }
+        if (attnPool instanceof AttentionPoolLatent p) {
+            p.initLatent(random);
         }
     }
 
@@ -369,13 +396,16 @@ public class VisionTransformer extends ImageModel {
 
     /** timm's global_pool_nlc on tokens [B, N, C]. */
     protected NDArray pool(NDArray x) {
+        if (attnPool instanceof AttentionPoolLatent) {
+            return attnPool.forward(cfg.poolIncludePrefix() || numPrefixTokens == 0 ? x : x.get(":, " + numPrefixTokens + ":"));
+        }
         if (globalPool.isEmpty()) {
             return x;
         }
         if (globalPool.equals("token")) {
             return x.get(":, 0");
         }
-        NDArray patches = x.get(":, " + numPrefixTokens + ":");
+        NDArray patches = cfg.poolIncludePrefix() || numPrefixTokens == 0 ? x : x.get(":, " + numPrefixTokens + ":");
         return switch (globalPool) {
             case "avg" -> patches.mean(new int[] {1});
             case "max" -> patches.max(new int[] {1});
@@ -395,6 +425,12 @@ public class VisionTransformer extends ImageModel {
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         // as timm, a classifier without pooling is applied to every token
         String pool = validatePool(newGlobalPool, cfg.classToken());
+        if (pool.equals("map") && !(attnPool instanceof AttentionPoolLatent)) {
+            throw new IllegalArgumentException("globalPool 'map': attention pooling cannot be added to a built model");
+        }
+        if (!pool.equals("map") && attnPool instanceof AttentionPoolLatent) {
+            attnPool = register("attn_pool", new Identity());
+        }
         // as timm, fc_norm stays as built: changing the pooling does not move the final norm
         numClasses = newNumClasses;
         globalPool = pool;
@@ -827,7 +863,32 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_so400m_patch14_reg1_tipsv2",
                     Config.of(448, 14, 1152, 27, 16).mlpRatio(4304.0 / 1152).initValues(1.0).regTokens(1).withNoEmbedClass());
 
-            // SigLIP towers with average pooling (the attention-pool "map" ones are not built here)
+            // SigLIP towers with attention pooling ("map")
+            Config mb16 = b16.map();
+            Config ml16 = l16.map();
+            Config mso14 = Config.of(224, 14, 1152, 27, 16).mlpRatio(3.7362).map();
+            Config mso16 = mso14.imgSize(256).act(Act.GELU_TANH);
+            Config mgo16 = Config.of(256, 16, 1536, 40, 16).map().act(Act.GELU_TANH);
+            add(m, "vit_base_patch32_siglip_256", b32.map().act(Act.GELU_TANH).imgSize(256));
+            add(m, "vit_base_patch16_siglip_224", mb16);
+            add(m, "vit_base_patch16_siglip_256", mb16.imgSize(256));
+            add(m, "vit_base_patch16_siglip_384", mb16.imgSize(384));
+            add(m, "vit_base_patch16_siglip_512", mb16.imgSize(512));
+            add(m, "vit_large_patch16_siglip_256", ml16.imgSize(256));
+            add(m, "vit_large_patch16_siglip_384", ml16.imgSize(384));
+            add(m, "vit_large_patch16_siglip_512", ml16.act(Act.GELU_TANH).imgSize(512));
+            add(m, "vit_so400m_patch14_siglip_224", mso14);
+            add(m, "vit_so400m_patch14_siglip_378", mso14.imgSize(378));
+            add(m, "vit_so400m_patch14_siglip_384", mso14.imgSize(384));
+            add(m, "vit_so400m_patch16_siglip_256", mso16);
+            add(m, "vit_so400m_patch16_siglip_384", mso16.imgSize(384));
+            add(m, "vit_so400m_patch16_siglip_512", mso16.imgSize(512));
+            add(m, "vit_giantopt_patch16_siglip_256", mgo16);
+            add(m, "vit_giantopt_patch16_siglip_384", mgo16.imgSize(384));
+            add(m, "vit_so150m_patch16_reg4_map_256", Config.of(256, 16, 896, 18, 14).mlpRatio(2.572).map().regTokens(4));
+            add(m, "test_vit3", Config.of(160, 16, 96, 9, 3).mlpRatio(2).map().regTokens(1).includePrefixInPool().initValues(1e-5));
+
+            // SigLIP towers with average pooling
             Config sb32 = b32.gap(false).act(Act.GELU_TANH);
             Config sb16 = b16.gap(false);
             Config sl16 = l16.gap(false);

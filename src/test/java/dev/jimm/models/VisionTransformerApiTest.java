@@ -225,17 +225,48 @@ class VisionTransformerApiTest {
         }
         Set<String> skipped = new TreeSet<>(timm);
         skipped.removeIf(r::contains);
-        // attention-pool ("map"), parallel, differential-attention, SwiGLU, RmsNorm, res-post-norm and
-        // scaled-norm variants are not built by this code
+        // parallel, differential-attention, SwiGLU, RmsNorm, res-post-norm and scaled-norm variants
+        // are not built by this code
         for (String n : skipped) {
-            assertTrue((n.contains("siglip") && !n.contains("siglip_gap")) || n.contains("_map_") || n.contains("xp_") || n.contains("18x2")
+            assertTrue(n.contains("xp_") || n.contains("18x2")
                     || n.contains("dwee") || n.contains("dpwee") || n.contains("pwee") || n.contains("dlittle")
                     || n.startsWith("aimv2") || n.startsWith("beit3") || n.contains("giant_patch14_dinov2")
-                    || n.contains("giant_patch14_reg") || n.contains("rpn") || n.equals("test_vit3")
-                    || n.equals("test_vit4"), "unexpectedly skipped: " + n);
+                    || n.contains("giant_patch14_reg") || n.contains("rpn") || n.equals("test_vit4"),
+                    "unexpectedly skipped: " + n);
         }
         assertEquals(timm.size(), registered + skipped.size());
-        assertEquals(109, registered, "registered vision_transformer names");
+        assertEquals(127, registered, "registered vision_transformer names");
+    }
+
+    @Test
+    void attentionPoolingIsALatentQueryOverAllTokens() {
+        try (ImageModel m = Models.createModel("test_vit3"); NDManager s = m.getManager().newSubManager()) {
+            assertEquals("map", m.globalPool());
+            List<String> keys = List.copyOf(m.stateDict().keySet());
+            int norm = keys.indexOf("norm.weight");
+            assertEquals(List.of("attn_pool.latent", "attn_pool.q.weight", "attn_pool.q.bias", "attn_pool.kv.weight"),
+                    keys.subList(norm + 2, norm + 6), "attn_pool follows the final norm, latent first");
+            assertEquals(new Shape(192, 96), m.stateDict().get("attn_pool.mlp.fc1.weight").getShape(), "mlp_ratio 2");
+            assertEquals("head.bias", keys.get(keys.size() - 1));
+            NDArray feats = m.forwardFeatures(input(s, 160));
+            assertEquals(new Shape(2, 101, 96), feats.getShape(), "a register token, no class token");
+            NDArray pre = m.forwardHead(feats, true);
+            assertEquals(new Shape(2, 96), pre.getShape());
+            // attention pooling without position terms does not care about the order of the tokens
+            NDArray reversed = feats.flip(1);
+            assertTrue(maxDiff(m.forwardHead(reversed, true), pre) < 1e-5f);
+            // pool_include_prefix: the register token takes part
+            NDArray changed = ai.djl.ndarray.NDArrays.concat(new NDList(feats.get(":, 0:1").mul(3f), feats.get(":, 1:")), 1);
+            assertTrue(maxDiff(m.forwardHead(changed, true), pre) > 1e-4f);
+            m.resetClassifier(0, "avg");
+            assertFalse(m.stateDict().keySet().stream().anyMatch(k -> k.startsWith("attn_pool")), "timm drops the attention pool");
+            assertTrue(maxDiff(m.forwardHead(feats, true), feats.mean(new int[] {1})) < 1e-6f, "avg includes the prefix here");
+            assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(0, "map"));
+        }
+        Map<String, Shape> so = build(ModelRegistry.builtIn().entry("vit_so400m_patch14_siglip_384")).stateDictShapes();
+        assertEquals(new Shape(1, 1, 1152), so.get("attn_pool.latent"));
+        assertEquals(new Shape(2304, 1152), so.get("attn_pool.kv.weight"));
+        assertEquals(new Shape(4304, 1152), so.get("attn_pool.mlp.fc1.weight"));
     }
 
     @Test
