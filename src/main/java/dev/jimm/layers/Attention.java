@@ -13,6 +13,7 @@ public class Attention extends Module {
     private final float attnDrop;
     private final float projDrop;
     private final Linear qkv;
+    private final Module norm;
     private final Linear proj;
 
     /**
@@ -23,6 +24,14 @@ public class Attention extends Module {
      * @param projDrop dropout after the output projection (train mode only)
      */
     public Attention(int dim, int numHeads, boolean qkvBias, float attnDrop, float projDrop) {
+        this(dim, numHeads, qkvBias, true, null, attnDrop, projDrop);
+    }
+
+    /**
+     * As above, with a bias choice for the output projection and an optional norm between the
+     * attention and the projection (timm's {@code scale_norm}, BEiT-3).
+     */
+    public Attention(int dim, int numHeads, boolean qkvBias, boolean projBias, Module scaleNorm, float attnDrop, float projDrop) {
         if (numHeads < 1 || dim % numHeads != 0) {
             throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
         }
@@ -35,14 +44,14 @@ public class Attention extends Module {
         register("q_norm", new Identity());
         register("k_norm", new Identity());
         register("attn_drop", new Dropout(attnDrop));
-        register("norm", new Identity());
-        this.proj = register("proj", new Linear(dim, dim));
+        this.norm = register("norm", scaleNorm == null ? new Identity() : scaleNorm);
+        this.proj = register("proj", new Linear(dim, dim, projBias));
         register("proj_drop", new Dropout(projDrop));
     }
 
     @Override
     protected NDArray forwardImpl(NDArray x) {
-        NDArray out = selfAttention(qkv.forward(x), numHeads, attnDrop, isTraining());
+        NDArray out = norm.forward(selfAttention(qkv.forward(x), numHeads, attnDrop, isTraining()));
         return Dropout.apply(proj.forward(out), projDrop, isTraining());
     }
 

@@ -21,11 +21,19 @@ public class Mlp extends Module {
      * @param drop dropout after the activation and after fc2 (train mode only)
      */
     public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
-        this.fc1 = register("fc1", new Linear(inFeatures, hiddenFeatures));
+        this(inFeatures, hiddenFeatures, outFeatures, act, drop, null, true);
+    }
+
+    /**
+     * As above, with a norm on the hidden features (timm's {@code norm_layer}, null for none) and
+     * a bias choice for both linears.
+     */
+    public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, Module norm, boolean bias) {
+        this.fc1 = register("fc1", new Linear(inFeatures, hiddenFeatures, bias));
         this.act = act;
         this.drop = drop;
-        this.norm = register("norm", new Identity());
-        this.fc2 = register("fc2", new Linear(hiddenFeatures, outFeatures));
+        this.norm = register("norm", norm == null ? new Identity() : norm);
+        this.fc2 = register("fc2", new Linear(hiddenFeatures, outFeatures, bias));
     }
 
     public Mlp(int inFeatures, int hiddenFeatures, Activation.Kind act) {

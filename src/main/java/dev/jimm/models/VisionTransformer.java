@@ -19,6 +19,7 @@ import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.PatchEmbed;
+import dev.jimm.layers.RmsNorm;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +43,111 @@ public class VisionTransformer extends ImageModel {
         /** tanh-approximated GELU (SigLIP) */
         GELU_TANH,
         /** OpenAI CLIP's x·sigmoid(1.702x) */
-        QUICK_GELU
+        QUICK_GELU,
+        /** SiLU, the gate activation of the SwiGLU MLPs */
+        SILU;
+
+        Activation.Kind kind() {
+            return switch (this) {
+                case GELU -> Activation.Kind.GELU;
+                case GELU_TANH -> Activation.Kind.GELU_TANH;
+                case SILU -> Activation.Kind.SILU;
+                case QUICK_GELU -> throw new IllegalArgumentException("QuickGELU has no shared activation kind");
+            };
+        }
+    }
+
+    /** The norm layer of a variant. */
+    public enum Norm {
+        LAYER,
+        RMS
+    }
+
+    /** The MLP of a block. */
+    public enum MlpKind {
+        /** fc1, act, fc2 */
+        MLP,
+        /** timm's SwiGLU: separate fc1_g and fc1_x (AIMv2) */
+        SWIGLU,
+        /** timm's SwiGLUPacked: one fc1 whose first half is the SiLU gate (DINOv2 giant) */
+        SWIGLU_PACKED
+    }
+
+    /** The block structure. */
+    public enum BlockKind {
+        /** pre-norm residual blocks (timm's Block) */
+        PRE_NORM,
+        /** norm after attention / MLP inside the residual (timm's ResPostBlock) */
+        RES_POST,
+        /** two parallel attentions, then two parallel MLPs (timm's ParallelThingsBlock) */
+        PARALLEL2
+    }
+
+    /**
+     * The less common ViT options, kept apart so that the main config stays readable.
+     *
+     * @param norm LayerNorm or RmsNorm everywhere
+     * @param mlp the MLP kind
+     * @param projBias biases on the attention output projection and the MLP
+     * @param embedNorm a norm on the patch embeddings (AIMv2)
+     * @param scaleNorms norms inside attention (before proj) and the MLP (before fc2), BEiT-3
+     * @param block the block structure
+     */
+    public record Extras(Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block) {
+        public static final Extras DEFAULT = new Extras(Norm.LAYER, MlpKind.MLP, true, false, false, BlockKind.PRE_NORM);
+
+        public Extras norm(Norm v) {
+            return new Extras(v, mlp, projBias, embedNorm, scaleNorms, block);
+        }
+
+        public Extras mlp(MlpKind v) {
+            return new Extras(norm, v, projBias, embedNorm, scaleNorms, block);
+        }
+
+        public Extras noProjBias() {
+            return new Extras(norm, mlp, false, embedNorm, scaleNorms, block);
+        }
+
+        public Extras withEmbedNorm() {
+            return new Extras(norm, mlp, projBias, true, scaleNorms, block);
+        }
+
+        public Extras withScaleNorms() {
+            return new Extras(norm, mlp, projBias, embedNorm, true, block);
+        }
+
+        public Extras block(BlockKind v) {
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, v);
+        }
+    }
+
+    /** A norm layer of the variant over {@code dim} channels. */
+    static Module newNorm(Config c, int dim) {
+        return c.extras().norm() == Norm.RMS ? new RmsNorm(dim, c.normEps()) : new LayerNorm(dim, c.normEps());
+    }
+
+    static Module newAttention(Config c, float projDrop, float attnDrop) {
+        int dim = c.embedDim();
+        return new Attention(dim, c.numHeads(), c.qkvBias(), c.extras().projBias(),
+                c.extras().scaleNorms() ? newNorm(c, dim) : null, attnDrop, projDrop);
+    }
+
+    static Module newMlp(Config c, float projDrop) {
+        int dim = c.embedDim();
+        int hidden = (int) (dim * c.mlpRatio());
+        boolean bias = c.extras().projBias();
+        return switch (c.extras().mlp()) {
+            case SWIGLU -> new SwiGlu(dim, hidden, c.act().kind(), bias, projDrop);
+            case SWIGLU_PACKED -> new GluMlp(dim, hidden, c.act().kind(), bias, projDrop);
+            case MLP -> c.act() == Act.QUICK_GELU
+                    ? new QuickGeluMlp(dim, hidden, projDrop)
+                    : new Mlp(dim, hidden, dim, c.act().kind(), projDrop,
+                            c.extras().scaleNorms() ? newNorm(c, hidden) : null, bias);
+        };
+    }
+
+    static Module layerScale(Config c) {
+        return c.initValues() > 0 ? new LayerScale(c.embedDim(), (float) c.initValues()) : new Identity();
     }
 
     /** timm's {@code Block}: x + ls1(attn(norm1(x))), then x + ls2(mlp(norm2(x))). */
@@ -58,16 +163,13 @@ public class VisionTransformer extends ImageModel {
 
         Block(Config c, float dropPath, float projDrop, float attnDrop) {
             int dim = c.embedDim();
-            norm1 = register("norm1", new LayerNorm(dim, c.normEps()));
-            attn = register("attn", new Attention(dim, c.numHeads(), c.qkvBias(), attnDrop, projDrop));
-            ls1 = register("ls1", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
+            norm1 = register("norm1", newNorm(c, dim));
+            attn = register("attn", newAttention(c, projDrop, attnDrop));
+            ls1 = register("ls1", layerScale(c));
             dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
-            norm2 = register("norm2", new LayerNorm(dim, c.normEps()));
-            int hidden = (int) (dim * c.mlpRatio());
-            mlp = register("mlp", c.act() == Act.QUICK_GELU
-                    ? new QuickGeluMlp(dim, hidden, projDrop)
-                    : new Mlp(dim, hidden, dim, c.act() == Act.GELU ? Activation.Kind.GELU : Activation.Kind.GELU_TANH, projDrop));
-            ls2 = register("ls2", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
+            norm2 = register("norm2", newNorm(c, dim));
+            mlp = register("mlp", newMlp(c, projDrop));
+            ls2 = register("ls2", layerScale(c));
             dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath(dropPath) : new Identity());
         }
 
@@ -75,6 +177,168 @@ public class VisionTransformer extends ImageModel {
         protected NDArray forwardImpl(NDArray x) {
             x = x.add(dropPath1.forward(ls1.forward(attn.forward(norm1.forward(x)))));
             return x.add(dropPath2.forward(ls2.forward(mlp.forward(norm2.forward(x)))));
+        }
+    }
+
+    /** timm's {@code ResPostBlock}: x + norm1(attn(x)), then x + norm2(mlp(x)); norms start at init_values. */
+    static final class ResPostBlock extends Module {
+        private final Module attn;
+        private final Module norm1;
+        private final Module dropPath1;
+        private final Module mlp;
+        private final Module norm2;
+        private final Module dropPath2;
+        private final double initValues;
+
+        ResPostBlock(Config c, float dropPath, float projDrop, float attnDrop) {
+            int dim = c.embedDim();
+            initValues = c.initValues();
+            attn = register("attn", newAttention(c, projDrop, attnDrop));
+            norm1 = register("norm1", newNorm(c, dim));
+            dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+            mlp = register("mlp", newMlp(c, projDrop));
+            norm2 = register("norm2", newNorm(c, dim));
+            dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+        }
+
+        /** timm's ResPostBlock.init_weights: both norm weights set to init_values. */
+        void initNorms() {
+            if (initValues > 0) {
+                Init.constant(norm1.directParameters().get("weight").getArray(), (float) initValues);
+                Init.constant(norm2.directParameters().get("weight").getArray(), (float) initValues);
+            }
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            initNorms();
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = x.add(dropPath1.forward(norm1.forward(attn.forward(x))));
+            return x.add(dropPath2.forward(norm2.forward(mlp.forward(x))));
+        }
+    }
+
+    /** timm's {@code ParallelThingsBlock} with two branches: attns.N = (norm, attn, ls, drop_path), ffns.N = (norm, mlp, ls, drop_path). */
+    static final class ParallelBlock extends Module {
+        private final List<Module> attns = new ArrayList<>();
+        private final List<Module> ffns = new ArrayList<>();
+
+        ParallelBlock(Config c, int numParallel, float dropPath, float projDrop, float attnDrop) {
+            NamedLayers a = register("attns", new NamedLayers());
+            NamedLayers f = register("ffns", new NamedLayers());
+            for (int i = 0; i < numParallel; i++) {
+                NamedLayers branch = new NamedLayers();
+                branch.put("norm", newNorm(c, c.embedDim()));
+                branch.put("attn", newAttention(c, projDrop, attnDrop));
+                branch.put("ls", layerScale(c));
+                branch.put("drop_path", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+                a.put(Integer.toString(i), branch);
+                attns.add(branch);
+                NamedLayers ffn = new NamedLayers();
+                ffn.put("norm", newNorm(c, c.embedDim()));
+                ffn.put("mlp", newMlp(c, projDrop));
+                ffn.put("ls", layerScale(c));
+                ffn.put("drop_path", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+                f.put(Integer.toString(i), ffn);
+                ffns.add(ffn);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray sum = null;
+            for (Module m : attns) {
+                NDArray y = m.forward(x);
+                sum = sum == null ? y : sum.add(y);
+            }
+            x = x.add(sum);
+            sum = null;
+            for (Module m : ffns) {
+                NDArray y = m.forward(x);
+                sum = sum == null ? y : sum.add(y);
+            }
+            return x.add(sum);
+        }
+    }
+
+    /** timm's {@code SwiGLU}: fc2(act(fc1_g(x)) · fc1_x(x)). */
+    static final class SwiGlu extends Module {
+        private final Linear fc1g;
+        private final Linear fc1x;
+        private final Activation.Kind act;
+        private final Module norm;
+        private final Linear fc2;
+        private final float drop;
+
+        SwiGlu(int dim, int hidden, Activation.Kind act, boolean bias, float drop) {
+            this.act = act;
+            this.drop = drop;
+            fc1g = register("fc1_g", new Linear(dim, hidden, bias));
+            fc1x = register("fc1_x", new Linear(dim, hidden, bias));
+            norm = register("norm", new Identity());
+            fc2 = register("fc2", new Linear(hidden, dim, bias));
+        }
+
+        /** timm's SwiGLU.init_weights: the gate starts near zero weight, bias one. */
+        void initGate(SplittableRandom random) {
+            if (fc1g.bias() != null) {
+                Init.constant(fc1g.bias().getArray(), 1f);
+            }
+            Init.normal(fc1g.weight().getArray(), 1e-6, random);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray y = Activation.apply(act, fc1g.forward(x)).mul(fc1x.forward(x));
+            y = Dropout.apply(y, drop, isTraining());
+            return Dropout.apply(fc2.forward(norm.forward(y)), drop, isTraining());
+        }
+    }
+
+    /** timm's {@code GluMlp} with gate_last=False (SwiGLUPacked): act(first half of fc1) · second half. */
+    static final class GluMlp extends Module {
+        private final Linear fc1;
+        private final Activation.Kind act;
+        private final Module norm;
+        private final Linear fc2;
+        private final float drop;
+        private final int hidden;
+
+        GluMlp(int dim, int hidden, Activation.Kind act, boolean bias, float drop) {
+            if (hidden % 2 != 0) {
+                throw new IllegalArgumentException("GluMlp hidden width " + hidden + " is odd");
+            }
+            this.hidden = hidden;
+            this.act = act;
+            this.drop = drop;
+            fc1 = register("fc1", new Linear(dim, hidden, bias));
+            norm = register("norm", new Identity());
+            fc2 = register("fc2", new Linear(hidden / 2, dim, bias));
+        }
+
+        /** timm's GluMlp.init_weights: the second half of fc1 near zero, its bias one. */
+        void initGate(SplittableRandom random) {
+            int half = hidden / 2;
+            NDArray w = fc1.weight().getArray();
+            try (NDArray gate = w.getManager().zeros(new Shape(half, w.getShape().get(1)))) {
+                Init.normal(gate, 1e-6, random);
+                w.set(new ai.djl.ndarray.index.NDIndex(half + ":"), gate);
+            }
+            if (fc1.bias() != null) {
+                fc1.bias().getArray().set(new ai.djl.ndarray.index.NDIndex(half + ":"), 1f);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray h = fc1.forward(x);
+            NDList parts = h.split(2, h.getShape().dimension() - 1);
+            NDArray y = Activation.apply(act, parts.get(0)).mul(parts.get(1));
+            y = Dropout.apply(y, drop, isTraining());
+            return Dropout.apply(fc2.forward(norm.forward(y)), drop, isTraining());
         }
     }
 
@@ -128,6 +392,7 @@ public class VisionTransformer extends ImageModel {
      * @param strictImgSize refuse inputs of other sizes (timm's dynamic_img_size=False); all
      *     registered variants run at their built size
      * @param poolIncludePrefix pool over the prefix tokens too (timm's pool_include_prefix)
+     * @param extras norm, MLP and block kinds beyond the classic ViT
      */
     public record Config(
             int imgSize,
@@ -148,7 +413,8 @@ public class VisionTransformer extends ImageModel {
             float normEps,
             Act act,
             boolean strictImgSize,
-            boolean poolIncludePrefix) {
+            boolean poolIncludePrefix,
+            Extras extras) {
 
         public Config {
             if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(globalPool)) {
@@ -162,76 +428,89 @@ public class VisionTransformer extends ImageModel {
         /** timm's defaults with the given size, patch and widths. */
         public static Config of(int imgSize, int patchSize, int embedDim, int depth, int numHeads) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, 4.0, true, 0, true, false, 0,
-                    false, true, null, "token", 1e-6f, Act.GELU, true, false);
+                    false, true, null, "token", 1e-6f, Act.GELU, true, false, Extras.DEFAULT);
         }
 
         public Config imgSize(int v) {
             return new Config(v, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         public Config mlpRatio(double v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, v, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         public Config noQkvBias() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, false, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         public Config initValues(double v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, v, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         /** No class token and average pooling with the given fc_norm choice (timm's "gap" variants). */
         public Config gap(Boolean newFcNorm) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
-                    noEmbedClass, regTokens, preNorm, finalNorm, newFcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, newFcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         /** Average pooling, keeping the class token (EVA's fine-tuned heads). */
         public Config avgPool() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         public Config withNoEmbedClass() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    true, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
+                    true, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         public Config regTokens(int v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, v, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, v, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         /** OpenAI CLIP's tower: a norm before the blocks, LayerNorm eps 1e-5. */
         public Config clip() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, true, finalNorm, fcNorm, globalPool, 1e-5f, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, true, finalNorm, fcNorm, globalPool, 1e-5f, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         /** No class token and attention pooling ("map", SigLIP). */
         public Config map() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "map", normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "map", normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         public Config includePrefixInPool() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, true);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, true, extras);
+        }
+
+        public Config extras(Extras v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize,
+                    poolIncludePrefix, v);
+        }
+
+        /** Another LayerNorm / RmsNorm epsilon. */
+        public Config normEps(float v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, v, act, strictImgSize,
+                    poolIncludePrefix, extras);
         }
 
         public Config noFinalNorm() {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, false, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, false, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
         }
 
         public Config act(Act v) {
             return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, v, strictImgSize, poolIncludePrefix);
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, v, strictImgSize, poolIncludePrefix, extras);
         }
 
         /** Tokens ahead of the patches: the class token and the registers. */
@@ -268,7 +547,8 @@ public class VisionTransformer extends ImageModel {
         boolean useFcNorm = cfg.useFcNorm(globalPool);
 
         patchEmbed = register("patch_embed",
-                new PatchEmbed(cfg.imgSize(), cfg.patchSize(), inChans, dim, !cfg.preNorm(), null, true, cfg.strictImgSize()));
+                new PatchEmbed(cfg.imgSize(), cfg.patchSize(), inChans, dim, !cfg.preNorm(),
+                        cfg.extras().embedNorm() ? newNorm(cfg, dim) : null, true, cfg.strictImgSize()));
         clsToken = cfg.classToken() ? parameter("cls_token", 1, 1, dim) : null;
         regToken = cfg.regTokens() > 0 ? parameter("reg_token", 1, cfg.regTokens(), dim) : null;
         numPrefixTokens = cfg.numPrefixTokens();
@@ -276,21 +556,25 @@ public class VisionTransformer extends ImageModel {
         posEmbed = parameter("pos_embed", 1, embedLen, dim);
         register("pos_drop", new Dropout(0f));
         register("patch_drop", new Identity());
-        normPre = register("norm_pre", cfg.preNorm() ? new LayerNorm(dim, cfg.normEps()) : new Identity());
+        normPre = register("norm_pre", cfg.preNorm() ? newNorm(cfg, dim) : new Identity());
 
         Sequential seq = new Sequential();
         for (int i = 0; i < cfg.depth(); i++) {
             // torch.linspace(0, rate, depth), computed as PyTorch does in float32
             float dpr = cfg.depth() == 1 ? 0f : (float) (args.dropPathRate() * i / (cfg.depth() - 1));
-            Block b = new Block(cfg, dpr, 0f, 0f);
+            Module b = switch (cfg.extras().block()) {
+                case PRE_NORM -> new Block(cfg, dpr, 0f, 0f);
+                case RES_POST -> new ResPostBlock(cfg, dpr, 0f, 0f);
+                case PARALLEL2 -> new ParallelBlock(cfg, 2, dpr, 0f, 0f);
+            };
             seq.add(b);
             blocks.add(b);
             featureInfo.add(new FeatureInfo(dim, cfg.patchSize(), "blocks." + i));
         }
         register("blocks", seq);
-        norm = register("norm", cfg.finalNorm() && !useFcNorm ? new LayerNorm(dim, cfg.normEps()) : new Identity());
+        norm = register("norm", cfg.finalNorm() && !useFcNorm ? newNorm(cfg, dim) : new Identity());
         attnPool = register("attn_pool", globalPool.equals("map") ? newAttnPool() : new Identity());
-        fcNorm = register("fc_norm", cfg.finalNorm() && useFcNorm ? new LayerNorm(dim, cfg.normEps()) : new Identity());
+        fcNorm = register("fc_norm", cfg.finalNorm() && useFcNorm ? newNorm(cfg, dim) : new Identity());
         register("head_drop", new Dropout((float) dropRate));
         head = register("head", numClasses > 0 ? new Linear(dim, numClasses) : new Identity());
     }
@@ -299,8 +583,7 @@ public class VisionTransformer extends ImageModel {
         if (cfg.act() == Act.QUICK_GELU) {
             throw new IllegalArgumentException("attention pooling ('map') with QuickGELU is not supported");
         }
-        Activation.Kind kind = cfg.act() == Act.GELU ? Activation.Kind.GELU : Activation.Kind.GELU_TANH;
-        return new AttentionPoolLatent(cfg.embedDim(), cfg.numHeads(), cfg.mlpRatio(), new LayerNorm(cfg.embedDim(), cfg.normEps()), kind);
+        return new AttentionPoolLatent(cfg.embedDim(), cfg.numHeads(), cfg.mlpRatio(), newNorm(cfg, cfg.embedDim()), cfg.act().kind());
     }
 
     private static String validatePool(String pool, boolean classToken) {
@@ -342,6 +625,16 @@ public class VisionTransformer extends ImageModel {
                 if (l.bias() != null) {
                     Init.constant(l.bias().getArray(), 0f);
                 }
+            }
+        }
+        // then the modules with their own init_weights, as timm's named_apply reaches them
+        for (Module m : namedModules().values()) {
+            if (m instanceof SwiGlu g) {
+                g.initGate(random);
+            } else if (m instanceof GluMlp g) {
+                g.initGate(random);
+            } else if (m instanceof ResPostBlock r) {
+                r.initNorms();
             }
         }
         if (attnPool instanceof AttentionPoolLatent p) {
@@ -939,6 +1232,45 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_so150m2_patch16_reg1_gap_256", so150v2);
             add(m, "vit_so150m2_patch16_reg1_gap_384", so150v2.imgSize(384));
             add(m, "vit_so150m2_patch16_reg1_gap_448", so150v2.imgSize(448));
+
+            // ResPostBlock and two-branch parallel blocks
+            add(m, "vit_base_patch16_rpn_224", Config.of(224, 16, 768, 12, 12).noQkvBias().initValues(1e-5).gap(null)
+                    .extras(Extras.DEFAULT.block(BlockKind.RES_POST)));
+            add(m, "vit_small_patch16_18x2_224", Config.of(224, 16, 384, 18, 6).initValues(1e-5)
+                    .extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
+            add(m, "vit_base_patch16_18x2_224", Config.of(224, 16, 768, 18, 12).initValues(1e-5)
+                    .extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
+
+            // DINOv2 / TIPSv2 giants with SwiGLUPacked MLPs
+            Config giantGlu = Config.of(518, 14, 1536, 40, 24).initValues(1e-5).mlpRatio(2.66667 * 2).act(Act.SILU)
+                    .extras(Extras.DEFAULT.mlp(MlpKind.SWIGLU_PACKED));
+            add(m, "vit_giant_patch14_dinov2", giantGlu);
+            add(m, "vit_giant_patch14_reg4_dinov2", giantGlu.regTokens(4).withNoEmbedClass());
+            add(m, "vit_giant_patch14_reg1_tipsv2", giantGlu.initValues(1.0).regTokens(1).withNoEmbedClass().imgSize(448));
+
+            // AIMv2: RmsNorm (also on the patch embeddings), SwiGLU, no biases but the patch projection's
+            Extras aim = Extras.DEFAULT.norm(Norm.RMS).mlp(MlpKind.SWIGLU).noProjBias().withEmbedNorm();
+            Config aimL = Config.of(224, 14, 1024, 24, 8).mlpRatio(2.75).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            Config aimH = Config.of(224, 14, 1536, 24, 12).mlpRatio(2.6667).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            Config aim1b = Config.of(224, 14, 2048, 24, 16).mlpRatio(2.75).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            Config aim3b = Config.of(224, 14, 3072, 24, 24).mlpRatio(2.6667).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            for (int size : new int[] {224, 336, 448}) {
+                add(m, "aimv2_large_patch14_" + size, aimL.imgSize(size));
+                add(m, "aimv2_huge_patch14_" + size, aimH.imgSize(size));
+                add(m, "aimv2_1b_patch14_" + size, aim1b.imgSize(size));
+                add(m, "aimv2_3b_patch14_" + size, aim3b.imgSize(size));
+            }
+
+            // BEiT-3 towers remapped to ViT: norms inside attention and MLP, avg pool with fc_norm
+            Extras beit3 = Extras.DEFAULT.withScaleNorms();
+            add(m, "beit3_base_patch16_224", b16.avgPool().normEps(1e-5f).extras(beit3));
+            add(m, "beit3_large_patch16_224", l16.avgPool().normEps(1e-5f).extras(beit3));
+            Config beit3g = Config.of(224, 14, 1408, 40, 16).mlpRatio(4.3637).avgPool().normEps(1e-5f).extras(beit3);
+            add(m, "beit3_giant_patch14_224", beit3g);
+            add(m, "beit3_giant_patch14_336", beit3g.imgSize(336));
+
+            add(m, "test_vit4", Config.of(160, 16, 96, 9, 3).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5)
+                    .extras(Extras.DEFAULT.norm(Norm.RMS)));
 
             // timm builds these with dynamic_img_size; here they run at their default size only
             add(m, "vit_intern300m_patch14_448", Config.of(448, 14, 1024, 24, 16).initValues(0.1).noFinalNorm());

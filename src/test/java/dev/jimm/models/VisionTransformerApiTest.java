@@ -225,17 +225,13 @@ class VisionTransformerApiTest {
         }
         Set<String> skipped = new TreeSet<>(timm);
         skipped.removeIf(r::contains);
-        // parallel, differential-attention, SwiGLU, RmsNorm, res-post-norm and scaled-norm variants
-        // are not built by this code
+        // parallel-scaling (with differential attention or qk-norm) variants are not built by this code
         for (String n : skipped) {
-            assertTrue(n.contains("xp_") || n.contains("18x2")
-                    || n.contains("dwee") || n.contains("dpwee") || n.contains("pwee") || n.contains("dlittle")
-                    || n.startsWith("aimv2") || n.startsWith("beit3") || n.contains("giant_patch14_dinov2")
-                    || n.contains("giant_patch14_reg") || n.contains("rpn") || n.equals("test_vit4"),
+            assertTrue(n.contains("xp_") || n.contains("dwee") || n.contains("pwee") || n.contains("dlittle"),
                     "unexpectedly skipped: " + n);
         }
         assertEquals(timm.size(), registered + skipped.size());
-        assertEquals(127, registered, "registered vision_transformer names");
+        assertEquals(150, registered, "registered vision_transformer names");
     }
 
     @Test
@@ -267,6 +263,75 @@ class VisionTransformerApiTest {
         assertEquals(new Shape(1, 1, 1152), so.get("attn_pool.latent"));
         assertEquals(new Shape(2304, 1152), so.get("attn_pool.kv.weight"));
         assertEquals(new Shape(4304, 1152), so.get("attn_pool.mlp.fc1.weight"));
+    }
+
+    @Test
+    void lessCommonBlocksDeclareTimmsKeys() {
+        ModelRegistry r = ModelRegistry.builtIn();
+        Map<String, Shape> aim = build(r.entry("aimv2_large_patch14_224")).stateDictShapes();
+        assertEquals(new Shape(1024), aim.get("patch_embed.norm.weight"), "RmsNorm on the embeddings");
+        assertTrue(aim.containsKey("patch_embed.proj.bias"));
+        assertFalse(aim.containsKey("patch_embed.norm.bias") || aim.containsKey("blocks.0.attn.proj.bias")
+                || aim.containsKey("blocks.0.attn.qkv.bias") || aim.containsKey("blocks.0.mlp.fc2.bias"));
+        assertEquals(new Shape(2816, 1024), aim.get("blocks.0.mlp.fc1_g.weight"));
+        assertEquals(new Shape(1024, 2816), aim.get("blocks.0.mlp.fc2.weight"));
+        assertFalse(aim.containsKey("fc_norm.weight"));
+        Map<String, Shape> rpn = build(r.entry("vit_base_patch16_rpn_224")).stateDictShapes();
+        List<String> rpnKeys = List.copyOf(rpn.keySet());
+        assertEquals(List.of("blocks.0.attn.qkv.weight", "blocks.0.attn.proj.weight", "blocks.0.attn.proj.bias",
+                "blocks.0.norm1.weight"), rpnKeys.subList(3, 7), "ResPostBlock: attn before norm1, no qkv bias");
+        assertTrue(rpn.containsKey("fc_norm.weight") && !rpn.containsKey("norm.weight"));
+        Map<String, Shape> par = build(r.entry("vit_small_patch16_18x2_224")).stateDictShapes();
+        assertEquals(new Shape(1152, 384), par.get("blocks.17.attns.1.attn.qkv.weight"));
+        assertEquals(new Shape(384), par.get("blocks.0.ffns.0.ls.gamma"));
+        Map<String, Shape> glu = build(r.entry("vit_giant_patch14_reg4_dinov2")).stateDictShapes();
+        assertEquals(new Shape(8192, 1536), glu.get("blocks.0.mlp.fc1.weight"), "int(1536 * 5.33334)");
+        assertEquals(new Shape(1536, 4096), glu.get("blocks.0.mlp.fc2.weight"));
+        Map<String, Shape> beit = build(r.entry("beit3_base_patch16_224")).stateDictShapes();
+        assertEquals(new Shape(768), beit.get("blocks.0.attn.norm.weight"));
+        assertEquals(new Shape(3072), beit.get("blocks.0.mlp.norm.weight"));
+        assertTrue(beit.containsKey("cls_token") && beit.containsKey("fc_norm.weight"));
+        assertFalse(build(r.entry("test_vit4")).stateDictShapes().containsKey("norm.bias"), "RmsNorm has no bias");
+    }
+
+    @Test
+    void lessCommonBlocksRunAndInitAsTimm() {
+        VisionTransformer.Config small = VisionTransformer.Config.of(32, 16, 32, 2, 2).initValues(1e-5).gap(null);
+        VisionTransformer.Extras e = VisionTransformer.Extras.DEFAULT;
+        List<VisionTransformer.Config> cfgs = List.of(
+                small.extras(e.block(VisionTransformer.BlockKind.RES_POST)),
+                small.extras(e.block(VisionTransformer.BlockKind.PARALLEL2)),
+                small.act(VisionTransformer.Act.SILU).extras(e.mlp(VisionTransformer.MlpKind.SWIGLU_PACKED)),
+                small.act(VisionTransformer.Act.SILU).extras(e.norm(VisionTransformer.Norm.RMS).mlp(VisionTransformer.MlpKind.SWIGLU).noProjBias().withEmbedNorm()),
+                small.extras(e.withScaleNorms()));
+        try (NDManager mm = NDManager.newBaseManager()) {
+            NDArray x = ReferenceInit.input(mm, new Shape(2, 3, 32, 32), 0);
+            for (VisionTransformer.Config c : cfgs) {
+                VisionTransformer m = new VisionTransformer(c, new ModelArgs(5, 3, "avg", 0, 0));
+                m.materialize(mm);
+                m.initialize(new java.util.SplittableRandom(1));
+                m.eval();
+                NDArray y = m.forward(x);
+                assertEquals(new Shape(2, 5), y.getShape(), c.extras().toString());
+                assertTrue(y.isInfinite().logicalOr(y.isNaN()).sum().getLong() == 0, c.extras().toString());
+                Map<String, NDArray> sd = m.stateDict();
+                switch (c.extras().block()) {
+                    case RES_POST -> assertEquals(1e-5f, sd.get("blocks.1.norm2.weight").max().getFloat(), 1e-12f,
+                            "ResPostBlock norms start at init_values");
+                    default -> { }
+                }
+                if (c.extras().mlp() == VisionTransformer.MlpKind.SWIGLU_PACKED) {
+                    NDArray b = sd.get("blocks.0.mlp.fc1.bias");
+                    assertEquals(0f, b.get(":64").abs().sum().getFloat(), "the value half's bias starts at zero");
+                    assertEquals(64f, b.get("64:").sum().getFloat(), 1e-5f, "the gate half's bias starts at one");
+                    assertTrue(sd.get("blocks.0.mlp.fc1.weight").get("64:").abs().max().getFloat() < 1e-4f);
+                    assertTrue(sd.get("blocks.0.mlp.fc1.weight").get(":64").abs().max().getFloat() > 1e-3f);
+                }
+                if (c.extras().mlp() == VisionTransformer.MlpKind.SWIGLU) {
+                    assertTrue(sd.get("blocks.0.mlp.fc1_g.weight").abs().max().getFloat() < 1e-4f);
+                }
+            }
+        }
     }
 
     @Test
