@@ -80,7 +80,9 @@ public class VisionTransformer extends ImageModel {
         /** norm after attention / MLP inside the residual (timm's ResPostBlock) */
         RES_POST,
         /** two parallel attentions, then two parallel MLPs (timm's ParallelThingsBlock) */
-        PARALLEL2
+        PARALLEL2,
+        /** attention and MLP in parallel from one fused input projection (timm's ParallelScalingBlock) */
+        PARALLEL_SCALING
     }
 
     /**
@@ -92,32 +94,39 @@ public class VisionTransformer extends ImageModel {
      * @param embedNorm a norm on the patch embeddings (AIMv2)
      * @param scaleNorms norms inside attention (before proj) and the MLP (before fc2), BEiT-3
      * @param block the block structure
+     * @param qkNorm per-head norms on queries and keys
      */
-    public record Extras(Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block) {
-        public static final Extras DEFAULT = new Extras(Norm.LAYER, MlpKind.MLP, true, false, false, BlockKind.PRE_NORM);
+    public record Extras(
+            Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block, boolean qkNorm) {
+        public static final Extras DEFAULT = new Extras(Norm.LAYER, MlpKind.MLP, true, false, false, BlockKind.PRE_NORM, false);
+
+        /** Norms on each head's queries and keys (only in parallel-scaling blocks here). */
+        public Extras withQkNorm() {
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, true);
+        }
 
         public Extras norm(Norm v) {
-            return new Extras(v, mlp, projBias, embedNorm, scaleNorms, block);
+            return new Extras(v, mlp, projBias, embedNorm, scaleNorms, block, qkNorm);
         }
 
         public Extras mlp(MlpKind v) {
-            return new Extras(norm, v, projBias, embedNorm, scaleNorms, block);
+            return new Extras(norm, v, projBias, embedNorm, scaleNorms, block, qkNorm);
         }
 
         public Extras noProjBias() {
-            return new Extras(norm, mlp, false, embedNorm, scaleNorms, block);
+            return new Extras(norm, mlp, false, embedNorm, scaleNorms, block, qkNorm);
         }
 
         public Extras withEmbedNorm() {
-            return new Extras(norm, mlp, projBias, true, scaleNorms, block);
+            return new Extras(norm, mlp, projBias, true, scaleNorms, block, qkNorm);
         }
 
         public Extras withScaleNorms() {
-            return new Extras(norm, mlp, projBias, embedNorm, true, block);
+            return new Extras(norm, mlp, projBias, embedNorm, true, block, qkNorm);
         }
 
         public Extras block(BlockKind v) {
-            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, v);
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, v, qkNorm);
         }
     }
 
@@ -261,6 +270,81 @@ public class VisionTransformer extends ImageModel {
                 sum = sum == null ? y : sum.add(y);
             }
             return x.add(sum);
+        }
+    }
+
+    /**
+     * timm's {@code ParallelScalingBlock} (ViT-22B style): one {@code in_proj} gives the MLP hidden
+     * features and q, k, v; x + ls(attn_out_proj(attention) + mlp_out_proj(act(mlp))).
+     */
+    static final class ParallelScalingBlock extends Module {
+        private final Parameter mlpBias;
+        private final Module inNorm;
+        private final Linear inProj;
+        private final Module qNorm;
+        private final Module kNorm;
+        private final Activation.Kind act;
+        private final Linear attnOutProj;
+        private final Linear mlpOutProj;
+        private final Module ls;
+        private final Module dropPath;
+        private final int dim;
+        private final int hidden;
+        private final int numHeads;
+
+        ParallelScalingBlock(Config c, float dropPathRate, float projDrop, float attnDrop) {
+            if (c.extras().scaleNorms()) {
+                throw new IllegalArgumentException("ParallelScalingBlock does not support scale norms");
+            }
+            dim = c.embedDim();
+            numHeads = c.numHeads();
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            hidden = (int) (c.mlpRatio() * dim);
+            act = c.act().kind();
+            inNorm = register("in_norm", newNorm(c, dim));
+            inProj = register("in_proj", new Linear(dim, hidden + 3 * dim, c.qkvBias()));
+            // with qkv_bias the MLP's bias is part of in_proj's; otherwise it is a separate parameter
+            mlpBias = c.qkvBias() ? null : parameter("mlp_bias", hidden);
+            int headDim = dim / numHeads;
+            qNorm = register("q_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
+            kNorm = register("k_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
+            register("attn_drop", new Dropout(attnDrop));
+            register("mlp_drop", new Dropout(projDrop));
+            register("mlp_act", new Activation(act));
+            attnOutProj = register("attn_out_proj", new Linear(dim, dim, c.extras().projBias()));
+            mlpOutProj = register("mlp_out_proj", new Linear(hidden, dim, c.extras().projBias()));
+            // timm tests init_values against None here, not for truthiness
+            ls = register("ls", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
+            dropPath = register("drop_path", dropPathRate > 0 ? new DropPath(dropPathRate) : new Identity());
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            if (mlpBias != null) {
+                Init.constant(mlpBias.getArray(), 0f);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long b = x.getShape().get(0);
+            long n = x.getShape().get(1);
+            long d = dim / numHeads;
+            NDArray y = inProj.forward(inNorm.forward(x));
+            NDList parts = y.split(new long[] {hidden, hidden + dim, hidden + 2L * dim}, 2);
+            NDArray xMlp = parts.get(0);
+            if (mlpBias != null) {
+                xMlp = xMlp.add(mlpBias.getArray());
+            }
+            NDArray q = qNorm.forward(parts.get(1).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
+            NDArray k = kNorm.forward(parts.get(2).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
+            NDArray v = parts.get(3).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
+            NDArray xAttn = Attention.scaledDotProduct(q, k, v, 0f, isTraining()).transpose(0, 2, 1, 3).reshape(b, n, dim);
+            xMlp = Activation.apply(act, xMlp);
+            NDArray out = attnOutProj.forward(xAttn).add(mlpOutProj.forward(xMlp));
+            return x.add(dropPath.forward(ls.forward(out)));
         }
     }
 
@@ -566,6 +650,7 @@ public class VisionTransformer extends ImageModel {
                 case PRE_NORM -> new Block(cfg, dpr, 0f, 0f);
                 case RES_POST -> new ResPostBlock(cfg, dpr, 0f, 0f);
                 case PARALLEL2 -> new ParallelBlock(cfg, 2, dpr, 0f, 0f);
+                case PARALLEL_SCALING -> new ParallelScalingBlock(cfg, dpr, 0f, 0f);
             };
             seq.add(b);
             blocks.add(b);
@@ -1268,6 +1353,14 @@ public class VisionTransformer extends ImageModel {
             Config beit3g = Config.of(224, 14, 1408, 40, 16).mlpRatio(4.3637).avgPool().normEps(1e-5f).extras(beit3);
             add(m, "beit3_giant_patch14_224", beit3g);
             add(m, "beit3_giant_patch14_336", beit3g.imgSize(336));
+
+            // parallel-scaling blocks (the differential-attention ones are not built here)
+            Extras xp = Extras.DEFAULT.norm(Norm.RMS).block(BlockKind.PARALLEL_SCALING).withQkNorm();
+            add(m, "vit_base_patch16_xp_224", b16.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(m, "vit_large_patch14_xp_224", l14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(m, "vit_huge_patch14_xp_224", h14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(m, "vit_pwee_patch16_reg1_gap_256", Config.of(256, 16, 256, 16, 4).initValues(1e-5).mlpRatio(5)
+                    .gap(null).withNoEmbedClass().regTokens(1).extras(Extras.DEFAULT.block(BlockKind.PARALLEL_SCALING)));
 
             add(m, "test_vit4", Config.of(160, 16, 96, 9, 3).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5)
                     .extras(Extras.DEFAULT.norm(Norm.RMS)));

@@ -225,13 +225,13 @@ class VisionTransformerApiTest {
         }
         Set<String> skipped = new TreeSet<>(timm);
         skipped.removeIf(r::contains);
-        // parallel-scaling (with differential attention or qk-norm) variants are not built by this code
+        // the differential-attention variants are not built by this code
         for (String n : skipped) {
-            assertTrue(n.contains("xp_") || n.contains("dwee") || n.contains("pwee") || n.contains("dlittle"),
+            assertTrue(n.contains("dwee") || n.contains("dpwee") || n.contains("dlittle"),
                     "unexpectedly skipped: " + n);
         }
         assertEquals(timm.size(), registered + skipped.size());
-        assertEquals(150, registered, "registered vision_transformer names");
+        assertEquals(154, registered, "registered vision_transformer names");
     }
 
     @Test
@@ -292,6 +292,17 @@ class VisionTransformerApiTest {
         assertEquals(new Shape(3072), beit.get("blocks.0.mlp.norm.weight"));
         assertTrue(beit.containsKey("cls_token") && beit.containsKey("fc_norm.weight"));
         assertFalse(build(r.entry("test_vit4")).stateDictShapes().containsKey("norm.bias"), "RmsNorm has no bias");
+        Map<String, Shape> xp = build(r.entry("vit_base_patch16_xp_224")).stateDictShapes();
+        List<String> xpKeys = List.copyOf(xp.keySet());
+        assertEquals(List.of("blocks.0.mlp_bias", "blocks.0.in_norm.weight", "blocks.0.in_proj.weight", "blocks.0.q_norm.weight"),
+                xpKeys.subList(xpKeys.indexOf("blocks.0.mlp_bias"), xpKeys.indexOf("blocks.0.mlp_bias") + 4));
+        assertEquals(new Shape(3072 + 3 * 768, 768), xp.get("blocks.0.in_proj.weight"));
+        assertEquals(new Shape(64), xp.get("blocks.0.q_norm.weight"), "per-head RmsNorm");
+        assertEquals(new Shape(1, 196, 768), xp.get("pos_embed"));
+        assertTrue(xp.containsKey("norm_pre.weight") && !xp.containsKey("patch_embed.proj.bias"));
+        Map<String, Shape> pwee = build(r.entry("vit_pwee_patch16_reg1_gap_256")).stateDictShapes();
+        assertFalse(pwee.containsKey("blocks.0.mlp_bias"), "with qkv_bias the MLP bias is in in_proj");
+        assertEquals(new Shape(256), pwee.get("blocks.15.ls.gamma"));
     }
 
     @Test
@@ -303,7 +314,9 @@ class VisionTransformerApiTest {
                 small.extras(e.block(VisionTransformer.BlockKind.PARALLEL2)),
                 small.act(VisionTransformer.Act.SILU).extras(e.mlp(VisionTransformer.MlpKind.SWIGLU_PACKED)),
                 small.act(VisionTransformer.Act.SILU).extras(e.norm(VisionTransformer.Norm.RMS).mlp(VisionTransformer.MlpKind.SWIGLU).noProjBias().withEmbedNorm()),
-                small.extras(e.withScaleNorms()));
+                small.extras(e.withScaleNorms()),
+                small.noQkvBias().extras(e.norm(VisionTransformer.Norm.RMS).block(VisionTransformer.BlockKind.PARALLEL_SCALING).withQkNorm()),
+                small.extras(e.block(VisionTransformer.BlockKind.PARALLEL_SCALING)));
         try (NDManager mm = NDManager.newBaseManager()) {
             NDArray x = ReferenceInit.input(mm, new Shape(2, 3, 32, 32), 0);
             for (VisionTransformer.Config c : cfgs) {
