@@ -9,6 +9,7 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
 import dev.jimm.layers.AttentionPoolLatent;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.DiffAttention;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Identity;
@@ -95,38 +96,46 @@ public class VisionTransformer extends ImageModel {
      * @param scaleNorms norms inside attention (before proj) and the MLP (before fc2), BEiT-3
      * @param block the block structure
      * @param qkNorm per-head norms on queries and keys
+     * @param diffAttn differential attention in the blocks
      */
     public record Extras(
-            Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block, boolean qkNorm) {
-        public static final Extras DEFAULT = new Extras(Norm.LAYER, MlpKind.MLP, true, false, false, BlockKind.PRE_NORM, false);
+            Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block, boolean qkNorm,
+            boolean diffAttn) {
+        public static final Extras DEFAULT =
+                new Extras(Norm.LAYER, MlpKind.MLP, true, false, false, BlockKind.PRE_NORM, false, false);
+
+        /** Differential attention (timm's attn_layer='diff'). */
+        public Extras withDiffAttn() {
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, qkNorm, true);
+        }
 
         /** Norms on each head's queries and keys (only in parallel-scaling blocks here). */
         public Extras withQkNorm() {
-            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, true);
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, true, diffAttn);
         }
 
         public Extras norm(Norm v) {
-            return new Extras(v, mlp, projBias, embedNorm, scaleNorms, block, qkNorm);
+            return new Extras(v, mlp, projBias, embedNorm, scaleNorms, block, qkNorm, diffAttn);
         }
 
         public Extras mlp(MlpKind v) {
-            return new Extras(norm, v, projBias, embedNorm, scaleNorms, block, qkNorm);
+            return new Extras(norm, v, projBias, embedNorm, scaleNorms, block, qkNorm, diffAttn);
         }
 
         public Extras noProjBias() {
-            return new Extras(norm, mlp, false, embedNorm, scaleNorms, block, qkNorm);
+            return new Extras(norm, mlp, false, embedNorm, scaleNorms, block, qkNorm, diffAttn);
         }
 
         public Extras withEmbedNorm() {
-            return new Extras(norm, mlp, projBias, true, scaleNorms, block, qkNorm);
+            return new Extras(norm, mlp, projBias, true, scaleNorms, block, qkNorm, diffAttn);
         }
 
         public Extras withScaleNorms() {
-            return new Extras(norm, mlp, projBias, embedNorm, true, block, qkNorm);
+            return new Extras(norm, mlp, projBias, embedNorm, true, block, qkNorm, diffAttn);
         }
 
         public Extras block(BlockKind v) {
-            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, v, qkNorm);
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, v, qkNorm, diffAttn);
         }
     }
 
@@ -135,8 +144,12 @@ public class VisionTransformer extends ImageModel {
         return c.extras().norm() == Norm.RMS ? new RmsNorm(dim, c.normEps()) : new LayerNorm(dim, c.normEps());
     }
 
-    static Module newAttention(Config c, float projDrop, float attnDrop) {
+    static Module newAttention(Config c, int depth, float projDrop, float attnDrop) {
         int dim = c.embedDim();
+        if (c.extras().diffAttn()) {
+            return new DiffAttention(dim, c.numHeads(), c.qkvBias(), c.extras().projBias(),
+                    c.extras().scaleNorms() ? newNorm(c, dim) : null, depth);
+        }
         return new Attention(dim, c.numHeads(), c.qkvBias(), c.extras().projBias(),
                 c.extras().scaleNorms() ? newNorm(c, dim) : null, attnDrop, projDrop);
     }
@@ -170,10 +183,10 @@ public class VisionTransformer extends ImageModel {
         private final Module ls2;
         private final Module dropPath2;
 
-        Block(Config c, float dropPath, float projDrop, float attnDrop) {
+        Block(Config c, int depth, float dropPath, float projDrop, float attnDrop) {
             int dim = c.embedDim();
             norm1 = register("norm1", newNorm(c, dim));
-            attn = register("attn", newAttention(c, projDrop, attnDrop));
+            attn = register("attn", newAttention(c, depth, projDrop, attnDrop));
             ls1 = register("ls1", layerScale(c));
             dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
             norm2 = register("norm2", newNorm(c, dim));
@@ -199,10 +212,10 @@ public class VisionTransformer extends ImageModel {
         private final Module dropPath2;
         private final double initValues;
 
-        ResPostBlock(Config c, float dropPath, float projDrop, float attnDrop) {
+        ResPostBlock(Config c, int depth, float dropPath, float projDrop, float attnDrop) {
             int dim = c.embedDim();
             initValues = c.initValues();
-            attn = register("attn", newAttention(c, projDrop, attnDrop));
+            attn = register("attn", newAttention(c, depth, projDrop, attnDrop));
             norm1 = register("norm1", newNorm(c, dim));
             dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
             mlp = register("mlp", newMlp(c, projDrop));
@@ -235,13 +248,13 @@ public class VisionTransformer extends ImageModel {
         private final List<Module> attns = new ArrayList<>();
         private final List<Module> ffns = new ArrayList<>();
 
-        ParallelBlock(Config c, int numParallel, float dropPath, float projDrop, float attnDrop) {
+        ParallelBlock(Config c, int depth, int numParallel, float dropPath, float projDrop, float attnDrop) {
             NamedLayers a = register("attns", new NamedLayers());
             NamedLayers f = register("ffns", new NamedLayers());
             for (int i = 0; i < numParallel; i++) {
                 NamedLayers branch = new NamedLayers();
                 branch.put("norm", newNorm(c, c.embedDim()));
-                branch.put("attn", newAttention(c, projDrop, attnDrop));
+                branch.put("attn", newAttention(c, depth, projDrop, attnDrop));
                 branch.put("ls", layerScale(c));
                 branch.put("drop_path", dropPath > 0 ? new DropPath(dropPath) : new Identity());
                 a.put(Integer.toString(i), branch);
@@ -647,9 +660,9 @@ public class VisionTransformer extends ImageModel {
             // torch.linspace(0, rate, depth), computed as PyTorch does in float32
             float dpr = cfg.depth() == 1 ? 0f : (float) (args.dropPathRate() * i / (cfg.depth() - 1));
             Module b = switch (cfg.extras().block()) {
-                case PRE_NORM -> new Block(cfg, dpr, 0f, 0f);
-                case RES_POST -> new ResPostBlock(cfg, dpr, 0f, 0f);
-                case PARALLEL2 -> new ParallelBlock(cfg, 2, dpr, 0f, 0f);
+                case PRE_NORM -> new Block(cfg, i, dpr, 0f, 0f);
+                case RES_POST -> new ResPostBlock(cfg, i, dpr, 0f, 0f);
+                case PARALLEL2 -> new ParallelBlock(cfg, i, 2, dpr, 0f, 0f);
                 case PARALLEL_SCALING -> new ParallelScalingBlock(cfg, dpr, 0f, 0f);
             };
             seq.add(b);
@@ -1361,6 +1374,10 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_huge_patch14_xp_224", h14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
             add(m, "vit_pwee_patch16_reg1_gap_256", Config.of(256, 16, 256, 16, 4).initValues(1e-5).mlpRatio(5)
                     .gap(null).withNoEmbedClass().regTokens(1).extras(Extras.DEFAULT.block(BlockKind.PARALLEL_SCALING)));
+
+            Extras diff = Extras.DEFAULT.withDiffAttn();
+            add(m, "vit_dwee_patch16_reg1_gap_256", reg.mlpRatio(5).regTokens(1).extras(diff));
+            add(m, "vit_dlittle_patch16_reg1_gap_256", little.regTokens(1).extras(diff));
 
             add(m, "test_vit4", Config.of(160, 16, 96, 9, 3).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5)
                     .extras(Extras.DEFAULT.norm(Norm.RMS)));

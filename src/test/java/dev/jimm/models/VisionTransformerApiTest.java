@@ -225,13 +225,13 @@ class VisionTransformerApiTest {
         }
         Set<String> skipped = new TreeSet<>(timm);
         skipped.removeIf(r::contains);
-        // the differential-attention variants are not built by this code
+        // the parallel-scaling block with differential attention is not built by this code
         for (String n : skipped) {
-            assertTrue(n.contains("dwee") || n.contains("dpwee") || n.contains("dlittle"),
+            assertTrue(n.equals("vit_dpwee_patch16_reg1_gap_256"),
                     "unexpectedly skipped: " + n);
         }
         assertEquals(timm.size(), registered + skipped.size());
-        assertEquals(154, registered, "registered vision_transformer names");
+        assertEquals(156, registered, "registered vision_transformer names");
     }
 
     @Test
@@ -316,7 +316,8 @@ class VisionTransformerApiTest {
                 small.act(VisionTransformer.Act.SILU).extras(e.norm(VisionTransformer.Norm.RMS).mlp(VisionTransformer.MlpKind.SWIGLU).noProjBias().withEmbedNorm()),
                 small.extras(e.withScaleNorms()),
                 small.noQkvBias().extras(e.norm(VisionTransformer.Norm.RMS).block(VisionTransformer.BlockKind.PARALLEL_SCALING).withQkNorm()),
-                small.extras(e.block(VisionTransformer.BlockKind.PARALLEL_SCALING)));
+                small.extras(e.block(VisionTransformer.BlockKind.PARALLEL_SCALING)),
+                small.extras(e.withDiffAttn()));
         try (NDManager mm = NDManager.newBaseManager()) {
             NDArray x = ReferenceInit.input(mm, new Shape(2, 3, 32, 32), 0);
             for (VisionTransformer.Config c : cfgs) {
@@ -345,6 +346,59 @@ class VisionTransformerApiTest {
                 }
             }
         }
+    }
+
+    @Test
+    void differentialAttentionPairsHalfHeadsAgainstAPlainLoop() {
+        int heads = 2;
+        int n = 3;
+        int d = 2;
+        float lambda = 0.3f;
+        try (NDManager mm = NDManager.newBaseManager()) {
+            float[] qv = ReferenceInit.values("q", new long[] {1, 2 * heads, n, d});
+            float[] kv = ReferenceInit.values("k", new long[] {1, 2 * heads, n, d});
+            float[] vv = ReferenceInit.values("v", new long[] {1, heads, n, 2 * d});
+            NDArray out = dev.jimm.layers.DiffAttention.differential(
+                    mm.create(qv, new Shape(1, 2 * heads, n, d)), mm.create(kv, new Shape(1, 2 * heads, n, d)),
+                    mm.create(vv, new Shape(1, heads, n, 2 * d)), mm.create(lambda), d, heads);
+            assertEquals(new Shape(1, heads, n, 2 * d), out.getShape());
+            float[] got = out.toFloatArray();
+            double scale = 1 / Math.sqrt(d);
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < n; i++) {
+                    double[][] p = new double[2][n];
+                    for (int g = 0; g < 2; g++) {
+                        int qh = 2 * h + g;
+                        double sum = 0;
+                        for (int j = 0; j < n; j++) {
+                            double dot = 0;
+                            for (int t = 0; t < d; t++) {
+                                dot += qv[(qh * n + i) * d + t] * kv[(qh * n + j) * d + t];
+                            }
+                            p[g][j] = Math.exp(dot * scale);
+                            sum += p[g][j];
+                        }
+                        for (int j = 0; j < n; j++) {
+                            p[g][j] /= sum;
+                        }
+                    }
+                    for (int c = 0; c < 2 * d; c++) {
+                        double ref = 0;
+                        for (int j = 0; j < n; j++) {
+                            ref += (p[0][j] - lambda * p[1][j]) * vv[(h * n + j) * 2 * d + c];
+                        }
+                        assertEquals(ref, got[(h * n + i) * 2 * d + c], 1e-5, "head " + h + " token " + i);
+                    }
+                }
+            }
+        }
+        Map<String, Shape> dwee = build(ModelRegistry.builtIn().entry("vit_dwee_patch16_reg1_gap_256")).stateDictShapes();
+        List<String> keys = List.copyOf(dwee.keySet());
+        int at = keys.indexOf("blocks.3.attn.lambda_q1");
+        assertEquals(List.of("blocks.3.attn.lambda_q1", "blocks.3.attn.lambda_k1", "blocks.3.attn.lambda_q2",
+                "blocks.3.attn.lambda_k2", "blocks.3.attn.qkv.weight"), keys.subList(at, at + 5));
+        assertEquals(new Shape(32), dwee.get("blocks.3.attn.lambda_q1"), "head_dim = 256 / 4 / 2");
+        assertEquals(new Shape(64), dwee.get("blocks.3.attn.sub_norm.weight"));
     }
 
     @Test
