@@ -83,7 +83,9 @@ public class VisionTransformer extends ImageModel {
         /** two parallel attentions, then two parallel MLPs (timm's ParallelThingsBlock) */
         PARALLEL2,
         /** attention and MLP in parallel from one fused input projection (timm's ParallelScalingBlock) */
-        PARALLEL_SCALING
+        PARALLEL_SCALING,
+        /** the same with differential attention and one fused output projection (timm's DiffParallelScalingBlock) */
+        DIFF_PARALLEL_SCALING
     }
 
     /**
@@ -357,6 +359,95 @@ public class VisionTransformer extends ImageModel {
             NDArray xAttn = Attention.scaledDotProduct(q, k, v, 0f, isTraining()).transpose(0, 2, 1, 3).reshape(b, n, dim);
             xMlp = Activation.apply(act, xMlp);
             NDArray out = attnOutProj.forward(xAttn).add(mlpOutProj.forward(xMlp));
+            return x.add(dropPath.forward(ls.forward(out)));
+        }
+    }
+
+    /**
+     * timm's {@code DiffParallelScalingBlock}: a parallel-scaling block whose attention is
+     * differential ({@link DiffAttention}) and whose attention and MLP outputs share one
+     * {@code out_proj}.
+     */
+    static final class DiffParallelScalingBlock extends Module {
+        private final Parameter mlpBias;
+        private final Parameter lambdaQ1;
+        private final Parameter lambdaK1;
+        private final Parameter lambdaQ2;
+        private final Parameter lambdaK2;
+        private final Module inNorm;
+        private final Linear inProj;
+        private final Module subNorm;
+        private final Activation.Kind act;
+        private final Linear outProj;
+        private final Module ls;
+        private final Module dropPath;
+        private final int dim;
+        private final int hidden;
+        private final int numHeads;
+        private final int headDim;
+        private final double lambdaInit;
+
+        DiffParallelScalingBlock(Config c, int depth, float dropPathRate, float projDrop) {
+            if (c.extras().scaleNorms() || c.extras().qkNorm()) {
+                throw new IllegalArgumentException("DiffParallelScalingBlock supports neither scale norms nor qk-norm here");
+            }
+            dim = c.embedDim();
+            numHeads = c.numHeads();
+            if (dim % (2 * numHeads) != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by 2 * numHeads " + numHeads);
+            }
+            headDim = dim / numHeads / 2;
+            hidden = (int) (c.mlpRatio() * dim);
+            act = c.act().kind();
+            lambdaInit = 0.8 - 0.6 * Math.exp(-0.3 * depth);
+            inNorm = register("in_norm", newNorm(c, dim));
+            inProj = register("in_proj", new Linear(dim, hidden + 3 * dim, c.qkvBias()));
+            mlpBias = c.qkvBias() ? null : parameter("mlp_bias", hidden);
+            register("q_norm", new Identity());
+            register("k_norm", new Identity());
+            register("attn_drop", new Dropout(0f));
+            subNorm = register("sub_norm", new RmsNorm(2 * headDim, 1e-5f));
+            lambdaQ1 = parameter("lambda_q1", headDim);
+            lambdaK1 = parameter("lambda_k1", headDim);
+            lambdaQ2 = parameter("lambda_q2", headDim);
+            lambdaK2 = parameter("lambda_k2", headDim);
+            register("mlp_drop", new Dropout(projDrop));
+            register("mlp_act", new Activation(act));
+            outProj = register("out_proj", new Linear(dim + hidden, dim, c.extras().projBias()));
+            ls = register("ls", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
+            dropPath = register("drop_path", dropPathRate > 0 ? new DropPath(dropPathRate) : new Identity());
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            if (mlpBias != null) {
+                Init.constant(mlpBias.getArray(), 0f);
+            }
+            Init.normal(lambdaQ1.getArray(), 0.1, random);
+            Init.normal(lambdaK1.getArray(), 0.1, random);
+            Init.normal(lambdaQ2.getArray(), 0.1, random);
+            Init.normal(lambdaK2.getArray(), 0.1, random);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long b = x.getShape().get(0);
+            long n = x.getShape().get(1);
+            NDArray y = inProj.forward(inNorm.forward(x));
+            NDList parts = y.split(new long[] {hidden, hidden + dim, hidden + 2L * dim}, 2);
+            NDArray xMlp = parts.get(0);
+            if (mlpBias != null) {
+                xMlp = xMlp.add(mlpBias.getArray());
+            }
+            NDArray q = parts.get(1).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
+            NDArray k = parts.get(2).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
+            NDArray v = parts.get(3).reshape(b, n, numHeads, 2L * headDim).transpose(0, 2, 1, 3);
+            NDArray lambda = lambdaQ1.getArray().mul(lambdaK1.getArray()).sum().exp()
+                    .sub(lambdaQ2.getArray().mul(lambdaK2.getArray()).sum().exp()).add((float) lambdaInit);
+            NDArray xAttn = DiffAttention.differential(q, k, v, lambda, headDim, numHeads);
+            xAttn = subNorm.forward(xAttn).mul((float) (1 - lambdaInit)).transpose(0, 2, 1, 3).reshape(b, n, dim);
+            xMlp = Activation.apply(act, xMlp);
+            NDArray out = outProj.forward(NDArrays.concat(new NDList(xAttn, xMlp), 2));
             return x.add(dropPath.forward(ls.forward(out)));
         }
     }
@@ -664,6 +755,7 @@ public class VisionTransformer extends ImageModel {
                 case RES_POST -> new ResPostBlock(cfg, i, dpr, 0f, 0f);
                 case PARALLEL2 -> new ParallelBlock(cfg, i, 2, dpr, 0f, 0f);
                 case PARALLEL_SCALING -> new ParallelScalingBlock(cfg, dpr, 0f, 0f);
+                case DIFF_PARALLEL_SCALING -> new DiffParallelScalingBlock(cfg, i, dpr, 0f);
             };
             seq.add(b);
             blocks.add(b);
@@ -1378,6 +1470,8 @@ public class VisionTransformer extends ImageModel {
             Extras diff = Extras.DEFAULT.withDiffAttn();
             add(m, "vit_dwee_patch16_reg1_gap_256", reg.mlpRatio(5).regTokens(1).extras(diff));
             add(m, "vit_dlittle_patch16_reg1_gap_256", little.regTokens(1).extras(diff));
+            add(m, "vit_dpwee_patch16_reg1_gap_256", Config.of(256, 16, 256, 16, 4).initValues(1e-5).mlpRatio(5)
+                    .gap(null).withNoEmbedClass().regTokens(1).extras(Extras.DEFAULT.block(BlockKind.DIFF_PARALLEL_SCALING)));
 
             add(m, "test_vit4", Config.of(160, 16, 96, 9, 3).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5)
                     .extras(Extras.DEFAULT.norm(Norm.RMS)));

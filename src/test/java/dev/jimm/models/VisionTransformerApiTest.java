@@ -225,13 +225,9 @@ class VisionTransformerApiTest {
         }
         Set<String> skipped = new TreeSet<>(timm);
         skipped.removeIf(r::contains);
-        // the parallel-scaling block with differential attention is not built by this code
-        for (String n : skipped) {
-            assertTrue(n.equals("vit_dpwee_patch16_reg1_gap_256"),
-                    "unexpectedly skipped: " + n);
-        }
+        assertEquals(Set.of(), skipped, "every timm vision_transformer name is registered");
         assertEquals(timm.size(), registered + skipped.size());
-        assertEquals(156, registered, "registered vision_transformer names");
+        assertEquals(157, registered, "registered vision_transformer names");
     }
 
     @Test
@@ -317,7 +313,8 @@ class VisionTransformerApiTest {
                 small.extras(e.withScaleNorms()),
                 small.noQkvBias().extras(e.norm(VisionTransformer.Norm.RMS).block(VisionTransformer.BlockKind.PARALLEL_SCALING).withQkNorm()),
                 small.extras(e.block(VisionTransformer.BlockKind.PARALLEL_SCALING)),
-                small.extras(e.withDiffAttn()));
+                small.extras(e.withDiffAttn()),
+                small.extras(e.block(VisionTransformer.BlockKind.DIFF_PARALLEL_SCALING)));
         try (NDManager mm = NDManager.newBaseManager()) {
             NDArray x = ReferenceInit.input(mm, new Shape(2, 3, 32, 32), 0);
             for (VisionTransformer.Config c : cfgs) {
@@ -399,6 +396,12 @@ class VisionTransformerApiTest {
                 "blocks.3.attn.lambda_k2", "blocks.3.attn.qkv.weight"), keys.subList(at, at + 5));
         assertEquals(new Shape(32), dwee.get("blocks.3.attn.lambda_q1"), "head_dim = 256 / 4 / 2");
         assertEquals(new Shape(64), dwee.get("blocks.3.attn.sub_norm.weight"));
+        Map<String, Shape> dpwee = build(ModelRegistry.builtIn().entry("vit_dpwee_patch16_reg1_gap_256")).stateDictShapes();
+        List<String> pk = List.copyOf(dpwee.keySet());
+        int first = pk.indexOf("blocks.0.lambda_q1");
+        assertEquals(List.of("blocks.0.lambda_q1", "blocks.0.lambda_k1", "blocks.0.lambda_q2", "blocks.0.lambda_k2",
+                "blocks.0.in_norm.weight"), pk.subList(first, first + 5), "no mlp_bias with qkv_bias");
+        assertEquals(new Shape(256, 256 + 1280), dpwee.get("blocks.0.out_proj.weight"), "one fused output projection");
     }
 
     @Test
