@@ -1350,7 +1350,7 @@ public class VisionTransformer extends ImageModel {
             Config mb16 = b16.map();
             Config ml16 = l16.map();
             Config mso14 = Config.of(224, 14, 1152, 27, 16).mlpRatio(3.7362).map();
-            Config mso16 = mso14.imgSize(256).act(Act.GELU_TANH);
+            Config mso16 = Config.of(256, 16, 1152, 27, 16).mlpRatio(3.7362).map().act(Act.GELU_TANH);
             Config mgo16 = Config.of(256, 16, 1536, 40, 16).map().act(Act.GELU_TANH);
             add(m, "vit_base_patch32_siglip_256", b32.map().act(Act.GELU_TANH).imgSize(256));
             add(m, "vit_base_patch16_siglip_224", mb16);

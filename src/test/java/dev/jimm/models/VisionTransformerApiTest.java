@@ -259,6 +259,9 @@ class VisionTransformerApiTest {
         assertEquals(new Shape(1, 1, 1152), so.get("attn_pool.latent"));
         assertEquals(new Shape(2304, 1152), so.get("attn_pool.kv.weight"));
         assertEquals(new Shape(4304, 1152), so.get("attn_pool.mlp.fc1.weight"));
+        Map<String, Shape> so16 = build(ModelRegistry.builtIn().entry("vit_so400m_patch16_siglip_256")).stateDictShapes();
+        assertEquals(new Shape(1152, 3, 16, 16), so16.get("patch_embed.proj.weight"));
+        assertEquals(new Shape(1, 256, 1152), so16.get("pos_embed"));
     }
 
     @Test
