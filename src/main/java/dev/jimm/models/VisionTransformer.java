@@ -1010,7 +1010,7 @@ public class VisionTransformer extends ImageModel {
         @Override
         protected void initWeights(SplittableRandom random) {
             // torchvision's VisionTransformer.__init__ and its children's own inits
-            // trunc_normal_(std=sqrt(1/fan_in)) with absolute bounds ±2: at most 0.07 std, never truncating
+            // trunc_normal_(std=sqrt(1/fan_in)) keeps its absolute ±2 bounds, over 25 std away here: a plain normal
             long fanIn = Init.fanIn(convProj.weight().getArray());
             Init.normal(convProj.weight().getArray(), Math.sqrt(1.0 / fanIn), random);
             Init.constant(convProj.bias().getArray(), 0f);
