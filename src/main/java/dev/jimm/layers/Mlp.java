@@ -22,15 +22,24 @@ public class Mlp extends Module {
      * @param drop dropout after the activation and after fc2 (train mode only)
      */
     public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
-        this(inFeatures, hiddenFeatures, outFeatures, act, drop, false);
+        this(inFeatures, hiddenFeatures, outFeatures, act, drop, null, true);
     }
 
-    private Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, boolean useConv) {
-        this.fc1 = register("fc1", useConv ? pointwise(inFeatures, hiddenFeatures) : new Linear(inFeatures, hiddenFeatures));
+    /**
+     * As above, with a norm on the hidden features (timm's {@code norm_layer}, null for none) and
+     * a bias choice for both linears.
+     */
+    public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, Module norm, boolean bias) {
+        this(inFeatures, hiddenFeatures, outFeatures, act, drop, norm, bias, false);
+    }
+
+    private Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, Module norm,
+                boolean bias, boolean useConv) {
+        this.fc1 = register("fc1", useConv ? pointwise(inFeatures, hiddenFeatures) : new Linear(inFeatures, hiddenFeatures, bias));
         this.act = act;
         this.drop = drop;
-        this.norm = register("norm", new Identity());
-        this.fc2 = register("fc2", useConv ? pointwise(hiddenFeatures, outFeatures) : new Linear(hiddenFeatures, outFeatures));
+        this.norm = register("norm", norm == null ? new Identity() : norm);
+        this.fc2 = register("fc2", useConv ? pointwise(hiddenFeatures, outFeatures) : new Linear(hiddenFeatures, outFeatures, bias));
     }
 
     /**
@@ -38,7 +47,7 @@ public class Mlp extends Module {
      * (weights [out, in, 1, 1]) over NCHW maps, as in the small ConvNeXts' {@code conv_mlp}.
      */
     public static Mlp conv(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
-        return new Mlp(inFeatures, hiddenFeatures, outFeatures, act, drop, true);
+        return new Mlp(inFeatures, hiddenFeatures, outFeatures, act, drop, null, true, true);
     }
 
     static Conv2d pointwise(int in, int out) {

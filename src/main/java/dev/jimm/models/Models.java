@@ -47,7 +47,7 @@ public final class Models {
         ModelArgs args = new ModelArgs(
                 options.numClasses() == null ? cfg.numClasses() : options.numClasses(),
                 options.inChans(),
-                options.globalPool() == null ? "avg" : options.globalPool(),
+                options.globalPool() == null ? entry.defaultGlobalPool() : options.globalPool(),
                 options.dropRate(),
                 options.dropPathRate());
         ImageModel model;

@@ -1,0 +1,1503 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.Attention;
+import dev.jimm.layers.AttentionPoolLatent;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.DiffAttention;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.LayerNorm;
+import dev.jimm.layers.LayerScale;
+import dev.jimm.layers.Linear;
+import dev.jimm.layers.Mlp;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.PatchEmbed;
+import dev.jimm.layers.RmsNorm;
+import dev.jimm.layers.Sequential;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The Vision Transformer as timm's {@code models/vision_transformer.py} builds it: patch embedding,
+ * class and register tokens, learned position embeddings, pre-norm transformer blocks (with
+ * LayerScale where configured), and a token / average / max pooled head with {@code norm} or
+ * {@code fc_norm}. Torchvision's ViTs ({@code tv/vit_*}) are {@link Torchvision}, with
+ * torchvision's own state_dict keys.
+ */
+public class VisionTransformer extends ImageModel {
+
+    // ---- blocks ---------------------------------------------------------------------------------
+
+    /** The MLP activations of the registered variants. */
+    public enum Act {
+        /** exact (erf) GELU, PyTorch's nn.GELU() */
+        GELU,
+        /** tanh-approximated GELU (SigLIP) */
+        GELU_TANH,
+        /** OpenAI CLIP's x·sigmoid(1.702x) */
+        QUICK_GELU,
+        /** SiLU, the gate activation of the SwiGLU MLPs */
+        SILU;
+
+        Activation.Kind kind() {
+            return switch (this) {
+                case GELU -> Activation.Kind.GELU;
+                case GELU_TANH -> Activation.Kind.GELU_TANH;
+                case SILU -> Activation.Kind.SILU;
+                case QUICK_GELU -> throw new IllegalArgumentException("QuickGELU has no shared activation kind");
+            };
+        }
+    }
+
+    /** The norm layer of a variant. */
+    public enum Norm {
+        LAYER,
+        RMS
+    }
+
+    /** The MLP of a block. */
+    public enum MlpKind {
+        /** fc1, act, fc2 */
+        MLP,
+        /** timm's SwiGLU: separate fc1_g and fc1_x (AIMv2) */
+        SWIGLU,
+        /** timm's SwiGLUPacked: one fc1 whose first half is the SiLU gate (DINOv2 giant) */
+        SWIGLU_PACKED
+    }
+
+    /** The block structure. */
+    public enum BlockKind {
+        /** pre-norm residual blocks (timm's Block) */
+        PRE_NORM,
+        /** norm after attention / MLP inside the residual (timm's ResPostBlock) */
+        RES_POST,
+        /** two parallel attentions, then two parallel MLPs (timm's ParallelThingsBlock) */
+        PARALLEL2,
+        /** attention and MLP in parallel from one fused input projection (timm's ParallelScalingBlock) */
+        PARALLEL_SCALING,
+        /** the same with differential attention and one fused output projection (timm's DiffParallelScalingBlock) */
+        DIFF_PARALLEL_SCALING
+    }
+
+    /**
+     * The less common ViT options, kept apart so that the main config stays readable.
+     *
+     * @param norm LayerNorm or RmsNorm everywhere
+     * @param mlp the MLP kind
+     * @param projBias biases on the attention output projection and the MLP
+     * @param embedNorm a norm on the patch embeddings (AIMv2)
+     * @param scaleNorms norms inside attention (before proj) and the MLP (before fc2), BEiT-3
+     * @param block the block structure
+     * @param qkNorm per-head norms on queries and keys
+     * @param diffAttn differential attention in the blocks
+     */
+    public record Extras(
+            Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block, boolean qkNorm,
+            boolean diffAttn) {
+        public static final Extras DEFAULT =
+                new Extras(Norm.LAYER, MlpKind.MLP, true, false, false, BlockKind.PRE_NORM, false, false);
+
+        /** Differential attention (timm's attn_layer='diff'). */
+        public Extras withDiffAttn() {
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, qkNorm, true);
+        }
+
+        /** Norms on each head's queries and keys (only in parallel-scaling blocks here). */
+        public Extras withQkNorm() {
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, true, diffAttn);
+        }
+
+        public Extras norm(Norm v) {
+            return new Extras(v, mlp, projBias, embedNorm, scaleNorms, block, qkNorm, diffAttn);
+        }
+
+        public Extras mlp(MlpKind v) {
+            return new Extras(norm, v, projBias, embedNorm, scaleNorms, block, qkNorm, diffAttn);
+        }
+
+        public Extras noProjBias() {
+            return new Extras(norm, mlp, false, embedNorm, scaleNorms, block, qkNorm, diffAttn);
+        }
+
+        public Extras withEmbedNorm() {
+            return new Extras(norm, mlp, projBias, true, scaleNorms, block, qkNorm, diffAttn);
+        }
+
+        public Extras withScaleNorms() {
+            return new Extras(norm, mlp, projBias, embedNorm, true, block, qkNorm, diffAttn);
+        }
+
+        public Extras block(BlockKind v) {
+            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, v, qkNorm, diffAttn);
+        }
+    }
+
+    /** A norm layer of the variant over {@code dim} channels. */
+    static Module newNorm(Config c, int dim) {
+        return c.extras().norm() == Norm.RMS ? new RmsNorm(dim, c.normEps()) : new LayerNorm(dim, c.normEps());
+    }
+
+    static Module newAttention(Config c, int depth, float projDrop, float attnDrop) {
+        int dim = c.embedDim();
+        if (c.extras().diffAttn()) {
+            return new DiffAttention(dim, c.numHeads(), c.qkvBias(), c.extras().projBias(),
+                    c.extras().scaleNorms() ? newNorm(c, dim) : null, depth);
+        }
+        return new Attention(dim, c.numHeads(), c.qkvBias(), c.extras().projBias(),
+                c.extras().scaleNorms() ? newNorm(c, dim) : null, attnDrop, projDrop);
+    }
+
+    static Module newMlp(Config c, float projDrop) {
+        int dim = c.embedDim();
+        int hidden = (int) (dim * c.mlpRatio());
+        boolean bias = c.extras().projBias();
+        return switch (c.extras().mlp()) {
+            case SWIGLU -> new SwiGlu(dim, hidden, c.act().kind(), bias, projDrop);
+            case SWIGLU_PACKED -> new GluMlp(dim, hidden, c.act().kind(), bias, projDrop);
+            case MLP -> c.act() == Act.QUICK_GELU
+                    ? new QuickGeluMlp(dim, hidden, projDrop)
+                    : new Mlp(dim, hidden, dim, c.act().kind(), projDrop,
+                            c.extras().scaleNorms() ? newNorm(c, hidden) : null, bias);
+        };
+    }
+
+    static Module layerScale(Config c) {
+        return c.initValues() > 0 ? new LayerScale(c.embedDim(), (float) c.initValues()) : new Identity();
+    }
+
+    /** timm's {@code Block}: x + ls1(attn(norm1(x))), then x + ls2(mlp(norm2(x))). */
+    static final class Block extends Module {
+        private final Module norm1;
+        private final Module attn;
+        private final Module ls1;
+        private final Module dropPath1;
+        private final Module norm2;
+        private final Module mlp;
+        private final Module ls2;
+        private final Module dropPath2;
+
+        Block(Config c, int depth, float dropPath, float projDrop, float attnDrop) {
+            int dim = c.embedDim();
+            norm1 = register("norm1", newNorm(c, dim));
+            attn = register("attn", newAttention(c, depth, projDrop, attnDrop));
+            ls1 = register("ls1", layerScale(c));
+            dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+            norm2 = register("norm2", newNorm(c, dim));
+            mlp = register("mlp", newMlp(c, projDrop));
+            ls2 = register("ls2", layerScale(c));
+            dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = x.add(dropPath1.forward(ls1.forward(attn.forward(norm1.forward(x)))));
+            return x.add(dropPath2.forward(ls2.forward(mlp.forward(norm2.forward(x)))));
+        }
+    }
+
+    /** timm's {@code ResPostBlock}: x + norm1(attn(x)), then x + norm2(mlp(x)); norms start at init_values. */
+    static final class ResPostBlock extends Module {
+        private final Module attn;
+        private final Module norm1;
+        private final Module dropPath1;
+        private final Module mlp;
+        private final Module norm2;
+        private final Module dropPath2;
+        private final double initValues;
+
+        ResPostBlock(Config c, int depth, float dropPath, float projDrop, float attnDrop) {
+            int dim = c.embedDim();
+            initValues = c.initValues();
+            attn = register("attn", newAttention(c, depth, projDrop, attnDrop));
+            norm1 = register("norm1", newNorm(c, dim));
+            dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+            mlp = register("mlp", newMlp(c, projDrop));
+            norm2 = register("norm2", newNorm(c, dim));
+            dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+        }
+
+        /** timm's ResPostBlock.init_weights: both norm weights set to init_values. */
+        void initNorms() {
+            if (initValues > 0) {
+                Init.constant(norm1.directParameters().get("weight").getArray(), (float) initValues);
+                Init.constant(norm2.directParameters().get("weight").getArray(), (float) initValues);
+            }
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            initNorms();
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = x.add(dropPath1.forward(norm1.forward(attn.forward(x))));
+            return x.add(dropPath2.forward(norm2.forward(mlp.forward(x))));
+        }
+    }
+
+    /** timm's {@code ParallelThingsBlock} with two branches: attns.N = (norm, attn, ls, drop_path), ffns.N = (norm, mlp, ls, drop_path). */
+    static final class ParallelBlock extends Module {
+        private final List<Module> attns = new ArrayList<>();
+        private final List<Module> ffns = new ArrayList<>();
+
+        ParallelBlock(Config c, int depth, int numParallel, float dropPath, float projDrop, float attnDrop) {
+            NamedLayers a = register("attns", new NamedLayers());
+            NamedLayers f = register("ffns", new NamedLayers());
+            for (int i = 0; i < numParallel; i++) {
+                NamedLayers branch = new NamedLayers();
+                branch.put("norm", newNorm(c, c.embedDim()));
+                branch.put("attn", newAttention(c, depth, projDrop, attnDrop));
+                branch.put("ls", layerScale(c));
+                branch.put("drop_path", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+                a.put(Integer.toString(i), branch);
+                attns.add(branch);
+                NamedLayers ffn = new NamedLayers();
+                ffn.put("norm", newNorm(c, c.embedDim()));
+                ffn.put("mlp", newMlp(c, projDrop));
+                ffn.put("ls", layerScale(c));
+                ffn.put("drop_path", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+                f.put(Integer.toString(i), ffn);
+                ffns.add(ffn);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray sum = null;
+            for (Module m : attns) {
+                NDArray y = m.forward(x);
+                sum = sum == null ? y : sum.add(y);
+            }
+            x = x.add(sum);
+            sum = null;
+            for (Module m : ffns) {
+                NDArray y = m.forward(x);
+                sum = sum == null ? y : sum.add(y);
+            }
+            return x.add(sum);
+        }
+    }
+
+    /**
+     * timm's {@code ParallelScalingBlock} (ViT-22B style): one {@code in_proj} gives the MLP hidden
+     * features and q, k, v; x + ls(attn_out_proj(attention) + mlp_out_proj(act(mlp))).
+     */
+    static final class ParallelScalingBlock extends Module {
+        private final Parameter mlpBias;
+        private final Module inNorm;
+        private final Linear inProj;
+        private final Module qNorm;
+        private final Module kNorm;
+        private final Activation.Kind act;
+        private final Linear attnOutProj;
+        private final Linear mlpOutProj;
+        private final Module ls;
+        private final Module dropPath;
+        private final int dim;
+        private final int hidden;
+        private final int numHeads;
+
+        ParallelScalingBlock(Config c, float dropPathRate, float projDrop, float attnDrop) {
+            if (c.extras().scaleNorms()) {
+                throw new IllegalArgumentException("ParallelScalingBlock does not support scale norms");
+            }
+            dim = c.embedDim();
+            numHeads = c.numHeads();
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            hidden = (int) (c.mlpRatio() * dim);
+            act = c.act().kind();
+            inNorm = register("in_norm", newNorm(c, dim));
+            inProj = register("in_proj", new Linear(dim, hidden + 3 * dim, c.qkvBias()));
+            // with qkv_bias the MLP's bias is part of in_proj's; otherwise it is a separate parameter
+            mlpBias = c.qkvBias() ? null : parameter("mlp_bias", hidden);
+            int headDim = dim / numHeads;
+            qNorm = register("q_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
+            kNorm = register("k_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
+            register("attn_drop", new Dropout(attnDrop));
+            register("mlp_drop", new Dropout(projDrop));
+            register("mlp_act", new Activation(act));
+            attnOutProj = register("attn_out_proj", new Linear(dim, dim, c.extras().projBias()));
+            mlpOutProj = register("mlp_out_proj", new Linear(hidden, dim, c.extras().projBias()));
+            // timm tests init_values against None here, not for truthiness
+            ls = register("ls", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
+            dropPath = register("drop_path", dropPathRate > 0 ? new DropPath(dropPathRate) : new Identity());
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            if (mlpBias != null) {
+                Init.constant(mlpBias.getArray(), 0f);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long b = x.getShape().get(0);
+            long n = x.getShape().get(1);
+            long d = dim / numHeads;
+            NDArray y = inProj.forward(inNorm.forward(x));
+            NDList parts = y.split(new long[] {hidden, hidden + dim, hidden + 2L * dim}, 2);
+            NDArray xMlp = parts.get(0);
+            if (mlpBias != null) {
+                xMlp = xMlp.add(mlpBias.getArray());
+            }
+            NDArray q = qNorm.forward(parts.get(1).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
+            NDArray k = kNorm.forward(parts.get(2).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
+            NDArray v = parts.get(3).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
+            NDArray xAttn = Attention.scaledDotProduct(q, k, v, 0f, isTraining()).transpose(0, 2, 1, 3).reshape(b, n, dim);
+            xMlp = Activation.apply(act, xMlp);
+            NDArray out = attnOutProj.forward(xAttn).add(mlpOutProj.forward(xMlp));
+            return x.add(dropPath.forward(ls.forward(out)));
+        }
+    }
+
+    /**
+     * timm's {@code DiffParallelScalingBlock}: a parallel-scaling block whose attention is
+     * differential ({@link DiffAttention}) and whose attention and MLP outputs share one
+     * {@code out_proj}.
+     */
+    static final class DiffParallelScalingBlock extends Module {
+        private final Parameter mlpBias;
+        private final Parameter lambdaQ1;
+        private final Parameter lambdaK1;
+        private final Parameter lambdaQ2;
+        private final Parameter lambdaK2;
+        private final Module inNorm;
+        private final Linear inProj;
+        private final Module subNorm;
+        private final Activation.Kind act;
+        private final Linear outProj;
+        private final Module ls;
+        private final Module dropPath;
+        private final int dim;
+        private final int hidden;
+        private final int numHeads;
+        private final int headDim;
+        private final double lambdaInit;
+
+        DiffParallelScalingBlock(Config c, int depth, float dropPathRate, float projDrop) {
+            if (c.extras().scaleNorms() || c.extras().qkNorm()) {
+                throw new IllegalArgumentException("DiffParallelScalingBlock supports neither scale norms nor qk-norm here");
+            }
+            dim = c.embedDim();
+            numHeads = c.numHeads();
+            if (dim % (2 * numHeads) != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by 2 * numHeads " + numHeads);
+            }
+            headDim = dim / numHeads / 2;
+            hidden = (int) (c.mlpRatio() * dim);
+            act = c.act().kind();
+            lambdaInit = 0.8 - 0.6 * Math.exp(-0.3 * depth);
+            inNorm = register("in_norm", newNorm(c, dim));
+            inProj = register("in_proj", new Linear(dim, hidden + 3 * dim, c.qkvBias()));
+            mlpBias = c.qkvBias() ? null : parameter("mlp_bias", hidden);
+            register("q_norm", new Identity());
+            register("k_norm", new Identity());
+            register("attn_drop", new Dropout(0f));
+            subNorm = register("sub_norm", new RmsNorm(2 * headDim, 1e-5f));
+            lambdaQ1 = parameter("lambda_q1", headDim);
+            lambdaK1 = parameter("lambda_k1", headDim);
+            lambdaQ2 = parameter("lambda_q2", headDim);
+            lambdaK2 = parameter("lambda_k2", headDim);
+            register("mlp_drop", new Dropout(projDrop));
+            register("mlp_act", new Activation(act));
+            outProj = register("out_proj", new Linear(dim + hidden, dim, c.extras().projBias()));
+            ls = register("ls", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
+            dropPath = register("drop_path", dropPathRate > 0 ? new DropPath(dropPathRate) : new Identity());
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            if (mlpBias != null) {
+                Init.constant(mlpBias.getArray(), 0f);
+            }
+            Init.normal(lambdaQ1.getArray(), 0.1, random);
+            Init.normal(lambdaK1.getArray(), 0.1, random);
+            Init.normal(lambdaQ2.getArray(), 0.1, random);
+            Init.normal(lambdaK2.getArray(), 0.1, random);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long b = x.getShape().get(0);
+            long n = x.getShape().get(1);
+            NDArray y = inProj.forward(inNorm.forward(x));
+            NDList parts = y.split(new long[] {hidden, hidden + dim, hidden + 2L * dim}, 2);
+            NDArray xMlp = parts.get(0);
+            if (mlpBias != null) {
+                xMlp = xMlp.add(mlpBias.getArray());
+            }
+            NDArray q = parts.get(1).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
+            NDArray k = parts.get(2).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
+            NDArray v = parts.get(3).reshape(b, n, numHeads, 2L * headDim).transpose(0, 2, 1, 3);
+            NDArray lambda = lambdaQ1.getArray().mul(lambdaK1.getArray()).sum().exp()
+                    .sub(lambdaQ2.getArray().mul(lambdaK2.getArray()).sum().exp()).add((float) lambdaInit);
+            NDArray xAttn = DiffAttention.differential(q, k, v, lambda, headDim, numHeads);
+            xAttn = subNorm.forward(xAttn).mul((float) (1 - lambdaInit)).transpose(0, 2, 1, 3).reshape(b, n, dim);
+            xMlp = Activation.apply(act, xMlp);
+            NDArray out = outProj.forward(NDArrays.concat(new NDList(xAttn, xMlp), 2));
+            return x.add(dropPath.forward(ls.forward(out)));
+        }
+    }
+
+    /** timm's {@code SwiGLU}: fc2(act(fc1_g(x)) · fc1_x(x)). */
+    static final class SwiGlu extends Module {
+        private final Linear fc1g;
+        private final Linear fc1x;
+        private final Activation.Kind act;
+        private final Module norm;
+        private final Linear fc2;
+        private final float drop;
+
+        SwiGlu(int dim, int hidden, Activation.Kind act, boolean bias, float drop) {
+            this.act = act;
+            this.drop = drop;
+            fc1g = register("fc1_g", new Linear(dim, hidden, bias));
+            fc1x = register("fc1_x", new Linear(dim, hidden, bias));
+            norm = register("norm", new Identity());
+            fc2 = register("fc2", new Linear(hidden, dim, bias));
+        }
+
+        /** timm's SwiGLU.init_weights: the gate starts near zero weight, bias one. */
+        void initGate(SplittableRandom random) {
+            if (fc1g.bias() != null) {
+                Init.constant(fc1g.bias().getArray(), 1f);
+            }
+            Init.normal(fc1g.weight().getArray(), 1e-6, random);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray y = Activation.apply(act, fc1g.forward(x)).mul(fc1x.forward(x));
+            y = Dropout.apply(y, drop, isTraining());
+            return Dropout.apply(fc2.forward(norm.forward(y)), drop, isTraining());
+        }
+    }
+
+    /** timm's {@code GluMlp} with gate_last=False (SwiGLUPacked): act(first half of fc1) · second half. */
+    static final class GluMlp extends Module {
+        private final Linear fc1;
+        private final Activation.Kind act;
+        private final Module norm;
+        private final Linear fc2;
+        private final float drop;
+        private final int hidden;
+
+        GluMlp(int dim, int hidden, Activation.Kind act, boolean bias, float drop) {
+            if (hidden % 2 != 0) {
+                throw new IllegalArgumentException("GluMlp hidden width " + hidden + " is odd");
+            }
+            this.hidden = hidden;
+            this.act = act;
+            this.drop = drop;
+            fc1 = register("fc1", new Linear(dim, hidden, bias));
+            norm = register("norm", new Identity());
+            fc2 = register("fc2", new Linear(hidden / 2, dim, bias));
+        }
+
+        /** timm's GluMlp.init_weights: the second half of fc1 near zero, its bias one. */
+        void initGate(SplittableRandom random) {
+            int half = hidden / 2;
+            NDArray w = fc1.weight().getArray();
+            try (NDArray gate = w.getManager().zeros(new Shape(half, w.getShape().get(1)))) {
+                Init.normal(gate, 1e-6, random);
+                w.set(new ai.djl.ndarray.index.NDIndex(half + ":"), gate);
+            }
+            if (fc1.bias() != null) {
+                fc1.bias().getArray().set(new ai.djl.ndarray.index.NDIndex(half + ":"), 1f);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray h = fc1.forward(x);
+            NDList parts = h.split(2, h.getShape().dimension() - 1);
+            NDArray y = Activation.apply(act, parts.get(0)).mul(parts.get(1));
+            y = Dropout.apply(y, drop, isTraining());
+            return Dropout.apply(fc2.forward(norm.forward(y)), drop, isTraining());
+        }
+    }
+
+    /** timm's {@code Mlp} with OpenAI's QuickGELU, which the shared Mlp's activations do not cover. */
+    static final class QuickGeluMlp extends Module {
+        private final Module fc1;
+        private final Module norm;
+        private final Module fc2;
+        private final float drop;
+
+        QuickGeluMlp(int dim, int hidden, float drop) {
+            this.drop = drop;
+            fc1 = register("fc1", new Linear(dim, hidden));
+            norm = register("norm", new Identity());
+            fc2 = register("fc2", new Linear(hidden, dim));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = fc1.forward(x);
+            x = x.mul(x.mul(1.702f).getNDArrayInternal().sigmoid());
+            x = Dropout.apply(x, drop, isTraining());
+            x = fc2.forward(norm.forward(x));
+            return Dropout.apply(x, drop, isTraining());
+        }
+    }
+
+    // ---- the model ------------------------------------------------------------------------------
+
+    /**
+     * A ViT variant, as the keyword arguments of timm's VisionTransformer.
+     *
+     * @param imgSize the input size the position embeddings are built for
+     * @param patchSize patch side
+     * @param embedDim token width
+     * @param depth number of blocks
+     * @param numHeads attention heads
+     * @param mlpRatio MLP hidden width over the token width
+     * @param qkvBias bias on the qkv projections
+     * @param initValues LayerScale init (0: no LayerScale)
+     * @param classToken a class token in front of the patches
+     * @param noEmbedClass position embeddings for the patches only (DeiT III, FlexiViT, reg models)
+     * @param regTokens number of register tokens
+     * @param preNorm a norm after the embeddings (CLIP); the patch projection then has no bias
+     * @param finalNorm a norm after the blocks (as {@code norm} or, when pooling by average, {@code fc_norm})
+     * @param fcNorm the final norm after pooling instead of before; null for timm's default
+     *     (after pooling for avg/avgmax/max)
+     * @param globalPool the default pooling: "token", "avg", "avgmax", "max" or ""
+     * @param normEps LayerNorm epsilon (1e-6, CLIP's 1e-5)
+     * @param act MLP activation
+     * @param strictImgSize refuse inputs of other sizes (timm's dynamic_img_size=False); all
+     *     registered variants run at their built size
+     * @param poolIncludePrefix pool over the prefix tokens too (timm's pool_include_prefix)
+     * @param extras norm, MLP and block kinds beyond the classic ViT
+     */
+    public record Config(
+            int imgSize,
+            int patchSize,
+            int embedDim,
+            int depth,
+            int numHeads,
+            double mlpRatio,
+            boolean qkvBias,
+            double initValues,
+            boolean classToken,
+            boolean noEmbedClass,
+            int regTokens,
+            boolean preNorm,
+            boolean finalNorm,
+            Boolean fcNorm,
+            String globalPool,
+            float normEps,
+            Act act,
+            boolean strictImgSize,
+            boolean poolIncludePrefix,
+            Extras extras) {
+
+        public Config {
+            if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(globalPool)) {
+                throw new IllegalArgumentException("globalPool '" + globalPool + "' is not token, avg, avgmax, max, map or ''");
+            }
+            if (!classToken && globalPool.equals("token")) {
+                throw new IllegalArgumentException("globalPool 'token' needs a class token");
+            }
+        }
+
+        /** timm's defaults with the given size, patch and widths. */
+        public static Config of(int imgSize, int patchSize, int embedDim, int depth, int numHeads) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, 4.0, true, 0, true, false, 0,
+                    false, true, null, "token", 1e-6f, Act.GELU, true, false, Extras.DEFAULT);
+        }
+
+        public Config imgSize(int v) {
+            return new Config(v, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        public Config mlpRatio(double v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, v, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        public Config noQkvBias() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, false, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        public Config initValues(double v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, v, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        /** No class token and average pooling with the given fc_norm choice (timm's "gap" variants). */
+        public Config gap(Boolean newFcNorm) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
+                    noEmbedClass, regTokens, preNorm, finalNorm, newFcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        /** Average pooling, keeping the class token (EVA's fine-tuned heads). */
+        public Config avgPool() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        public Config withNoEmbedClass() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    true, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        public Config regTokens(int v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, v, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        /** OpenAI CLIP's tower: a norm before the blocks, LayerNorm eps 1e-5. */
+        public Config clip() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, true, finalNorm, fcNorm, globalPool, 1e-5f, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        /** No class token and attention pooling ("map", SigLIP). */
+        public Config map() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "map", normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        public Config includePrefixInPool() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, true, extras);
+        }
+
+        public Config extras(Extras v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize,
+                    poolIncludePrefix, v);
+        }
+
+        /** Another LayerNorm / RmsNorm epsilon. */
+        public Config normEps(float v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, v, act, strictImgSize,
+                    poolIncludePrefix, extras);
+        }
+
+        public Config noFinalNorm() {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, false, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        public Config act(Act v) {
+            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
+                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, v, strictImgSize, poolIncludePrefix, extras);
+        }
+
+        /** Tokens ahead of the patches: the class token and the registers. */
+        public int numPrefixTokens() {
+            return (classToken ? 1 : 0) + regTokens;
+        }
+
+        /** Whether the final norm sits after pooling, for a given pooling. */
+        boolean useFcNorm(String pool) {
+            return fcNorm == null ? List.of("avg", "avgmax", "max").contains(pool) : fcNorm;
+        }
+    }
+
+    protected final Config cfg;
+    protected final PatchEmbed patchEmbed;
+    protected final Parameter clsToken;
+    protected final Parameter regToken;
+    protected Parameter posEmbed;
+    protected int numPrefixTokens;
+    private final Module normPre;
+    protected final List<Module> blocks = new ArrayList<>();
+    protected final Module norm;
+    protected Module attnPool;
+    protected Module fcNorm;
+    protected Module head;
+    private final List<FeatureInfo> featureInfo = new ArrayList<>();
+
+    public VisionTransformer(Config cfg, ModelArgs args) {
+        // the shared ImageModel knows only CNN poolings; ViT's own are checked here
+        super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
+        this.cfg = cfg;
+        this.globalPool = validatePool(args.globalPool(), cfg.classToken());
+        int dim = cfg.embedDim();
+        boolean useFcNorm = cfg.useFcNorm(globalPool);
+
+        patchEmbed = register("patch_embed",
+                new PatchEmbed(cfg.imgSize(), cfg.patchSize(), inChans, dim, !cfg.preNorm(),
+                        cfg.extras().embedNorm() ? newNorm(cfg, dim) : null, true, cfg.strictImgSize()));
+        clsToken = cfg.classToken() ? parameter("cls_token", 1, 1, dim) : null;
+        regToken = cfg.regTokens() > 0 ? parameter("reg_token", 1, cfg.regTokens(), dim) : null;
+        numPrefixTokens = cfg.numPrefixTokens();
+        int embedLen = patchEmbed.numPatches() + (cfg.noEmbedClass() ? 0 : numPrefixTokens);
+        posEmbed = parameter("pos_embed", 1, embedLen, dim);
+        register("pos_drop", new Dropout(0f));
+        register("patch_drop", new Identity());
+        normPre = register("norm_pre", cfg.preNorm() ? newNorm(cfg, dim) : new Identity());
+
+        Sequential seq = new Sequential();
+        for (int i = 0; i < cfg.depth(); i++) {
+            // torch.linspace(0, rate, depth), computed as PyTorch does in float32
+            float dpr = cfg.depth() == 1 ? 0f : (float) (args.dropPathRate() * i / (cfg.depth() - 1));
+            Module b = switch (cfg.extras().block()) {
+                case PRE_NORM -> new Block(cfg, i, dpr, 0f, 0f);
+                case RES_POST -> new ResPostBlock(cfg, i, dpr, 0f, 0f);
+                case PARALLEL2 -> new ParallelBlock(cfg, i, 2, dpr, 0f, 0f);
+                case PARALLEL_SCALING -> new ParallelScalingBlock(cfg, dpr, 0f, 0f);
+                case DIFF_PARALLEL_SCALING -> new DiffParallelScalingBlock(cfg, i, dpr, 0f);
+            };
+            seq.add(b);
+            blocks.add(b);
+            featureInfo.add(new FeatureInfo(dim, cfg.patchSize(), "blocks." + i));
+        }
+        register("blocks", seq);
+        norm = register("norm", cfg.finalNorm() && !useFcNorm ? newNorm(cfg, dim) : new Identity());
+        attnPool = register("attn_pool", globalPool.equals("map") ? newAttnPool() : new Identity());
+        fcNorm = register("fc_norm", cfg.finalNorm() && useFcNorm ? newNorm(cfg, dim) : new Identity());
+        register("head_drop", new Dropout((float) dropRate));
+        head = register("head", numClasses > 0 ? new Linear(dim, numClasses) : new Identity());
+    }
+
+    private AttentionPoolLatent newAttnPool() {
+        if (cfg.act() == Act.QUICK_GELU) {
+            throw new IllegalArgumentException("attention pooling ('map') with QuickGELU is not supported");
+        }
+        return new AttentionPoolLatent(cfg.embedDim(), cfg.numHeads(), cfg.mlpRatio(), newNorm(cfg, cfg.embedDim()), cfg.act().kind());
+    }
+
+    private static String validatePool(String pool, boolean classToken) {
+        String p = pool == null ? "token" : pool;
+        if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(p)) {
+            throw new IllegalArgumentException(
+                    "globalPool '" + pool + "' is not one of token, avg, avgmax, max, map or '' (no pooling) for a ViT");
+        }
+        if (p.equals("token") && !classToken) {
+            throw new IllegalArgumentException("globalPool 'token' needs a class token; this ViT has none");
+        }
+        return p;
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    /** Tokens ahead of the patch tokens (class, distillation and register tokens). */
+    public int numPrefixTokens() {
+        return numPrefixTokens;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // timm's init_weights(mode=''): std 0.02 is far inside trunc_normal_'s absolute [-2, 2]
+        // bounds, so a plain normal draws the same distribution
+        Init.normal(posEmbed.getArray(), 0.02, random);
+        if (clsToken != null) {
+            Init.normal(clsToken.getArray(), 1e-6, random);
+        }
+        if (regToken != null) {
+            Init.normal(regToken.getArray(), 1e-6, random);
+        }
+        for (Module m : namedModules().values()) {
+            if (m instanceof Linear l) {
+                Init.normal(l.weight().getArray(), 0.02, random);
+                if (l.bias() != null) {
+                    Init.constant(l.bias().getArray(), 0f);
+                }
+            }
+        }
+        // then the modules with their own init_weights, as timm's named_apply reaches them
+        for (Module m : namedModules().values()) {
+            if (m instanceof SwiGlu g) {
+                g.initGate(random);
+            } else if (m instanceof GluMlp g) {
+                g.initGate(random);
+            } else if (m instanceof ResPostBlock r) {
+                r.initNorms();
+            }
+        }
+        if (attnPool instanceof AttentionPoolLatent p) {
+            p.initLatent(random);
+        }
+    }
+
+    /** Patch tokens with the class / register tokens and position embeddings (timm's _pos_embed). */
+    protected NDArray posEmbed(NDArray x) {
+        long b = x.getShape().get(0);
+        long c = x.getShape().get(2);
+        List<NDArray> prefix = new ArrayList<>();
+        if (clsToken != null) {
+            prefix.add(clsToken.getArray().broadcast(new Shape(b, 1, c)));
+        }
+        if (regToken != null) {
+            prefix.add(regToken.getArray().broadcast(new Shape(b, cfg.regTokens(), c)));
+        }
+        return addPositions(x, prefix);
+    }
+
+    /** Concatenates prefix tokens and adds positions, before or after the concat by noEmbedClass. */
+    protected final NDArray addPositions(NDArray x, List<NDArray> prefix) {
+        if (cfg.noEmbedClass()) {
+            x = x.add(posEmbed.getArray());
+            return prefix.isEmpty() ? x : concat(prefix, x);
+        }
+        if (!prefix.isEmpty()) {
+            x = concat(prefix, x);
+        }
+        return x.add(posEmbed.getArray());
+    }
+
+    private static NDArray concat(List<NDArray> prefix, NDArray x) {
+        NDList all = new NDList(prefix);
+        all.add(x);
+        return NDArrays.concat(all, 1);
+    }
+
+    private NDArray embed(NDArray x) {
+        return normPre.forward(posEmbed(patchEmbed.forward(x)));
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = embed(x);
+        for (Module b : blocks) {
+            x = b.forward(x);
+        }
+        return norm.forward(x);
+    }
+
+    /** timm's global_pool_nlc on tokens [B, N, C]. */
+    protected NDArray pool(NDArray x) {
+        if (attnPool instanceof AttentionPoolLatent) {
+            return attnPool.forward(cfg.poolIncludePrefix() || numPrefixTokens == 0 ? x : x.get(":, " + numPrefixTokens + ":"));
+        }
+        if (globalPool.isEmpty()) {
+            return x;
+        }
+        if (globalPool.equals("token")) {
+            return x.get(":, 0");
+        }
+        NDArray patches = cfg.poolIncludePrefix() || numPrefixTokens == 0 ? x : x.get(":, " + numPrefixTokens + ":");
+        return switch (globalPool) {
+            case "avg" -> patches.mean(new int[] {1});
+            case "max" -> patches.max(new int[] {1});
+            case "avgmax" -> patches.max(new int[] {1}).add(patches.mean(new int[] {1})).mul(0.5f);
+            default -> throw new IllegalStateException(globalPool);
+        };
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        x = fcNorm.forward(pool(x));
+        x = Dropout.apply(x, (float) dropRate, isTraining());
+        return preLogits ? x : head.forward(x);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        // as timm, a classifier without pooling is applied to every token
+        String pool = validatePool(newGlobalPool, cfg.classToken());
+        if (pool.equals("map") && !(attnPool instanceof AttentionPoolLatent)) {
+            throw new IllegalArgumentException("globalPool 'map': attention pooling cannot be added to a built model");
+        }
+        if (!pool.equals("map") && attnPool instanceof AttentionPoolLatent) {
+            attnPool = register("attn_pool", new Identity());
+        }
+        // as timm, fc_norm stays as built: changing the pooling does not move the final norm
+        numClasses = newNumClasses;
+        globalPool = pool;
+        head = register("head", newNumClasses > 0 ? new Linear(cfg.embedDim(), newNumClasses) : new Identity());
+    }
+
+    @Override
+    public int numFeatures() {
+        return cfg.embedDim();
+    }
+
+    @Override
+    public List<FeatureInfo> featureInfo() {
+        return List.copyOf(featureInfo);
+    }
+
+    /** Each chosen block's output as an NCHW map of the patch tokens (prefix tokens dropped), as timm. */
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        int[] take = resolveIndices(indices);
+        int last = 0;
+        for (int i : take) {
+            last = Math.max(last, i);
+        }
+        long b = x.getShape().get(0);
+        long h = x.getShape().get(2) / cfg.patchSize();
+        long w = x.getShape().get(3) / cfg.patchSize();
+        List<NDArray> all = new ArrayList<>();
+        x = embed(x);
+        for (int i = 0; i <= last; i++) {
+            x = blocks.get(i).forward(x);
+            all.add(toMap(x, b, h, w));
+        }
+        return select(all, take);
+    }
+
+    private NDArray toMap(NDArray tokens, long b, long h, long w) {
+        NDArray patches = numPrefixTokens > 0 ? tokens.get(":, " + numPrefixTokens + ":") : tokens;
+        return patches.reshape(b, h, w, -1).transpose(0, 3, 1, 2);
+    }
+
+    // ---- torchvision ----------------------------------------------------------------------------
+
+    /**
+     * torchvision's {@code VisionTransformer} ({@code tv/vit_b_16} …): the same computation as a
+     * timm ViT with torchvision's module names ({@code conv_proj}, {@code encoder.layers.encoder_layer_N},
+     * {@code nn.MultiheadAttention}'s packed {@code in_proj_weight}, {@code heads.head}).
+     */
+    public static final class Torchvision extends ImageModel {
+        private final int patchSize;
+        private final int imageSize;
+        private final int hiddenDim;
+        private final Parameter classToken;
+        private final Conv2d convProj;
+        private final Encoder encoder;
+        private NamedLayers heads;
+        private final List<FeatureInfo> featureInfo = new ArrayList<>();
+
+        /**
+         * @param imageSize input size (torchvision builds 224 without weights)
+         * @param patchSize patch side
+         * @param numLayers blocks
+         * @param numHeads attention heads
+         * @param hiddenDim token width
+         * @param mlpDim MLP hidden width
+         */
+        public Torchvision(int imageSize, int patchSize, int numLayers, int numHeads, int hiddenDim, int mlpDim, ModelArgs args) {
+            super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
+            this.globalPool = validatePool(args.globalPool(), true);
+            this.patchSize = patchSize;
+            this.imageSize = imageSize;
+            this.hiddenDim = hiddenDim;
+            if (imageSize % patchSize != 0) {
+                throw new IllegalArgumentException("imageSize " + imageSize + " is not a multiple of patchSize " + patchSize);
+            }
+            convProj = register("conv_proj",
+                    new Conv2d(inChans, hiddenDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
+            classToken = parameter("class_token", 1, 1, hiddenDim);
+            int seqLength = (imageSize / patchSize) * (imageSize / patchSize) + 1;
+            encoder = register("encoder", new Encoder(seqLength, numLayers, numHeads, hiddenDim, mlpDim, (float) args.dropRate()));
+            for (int i = 0; i < numLayers; i++) {
+                featureInfo.add(new FeatureInfo(hiddenDim, patchSize, "encoder.layers.encoder_layer_" + i));
+            }
+            heads = register("heads", headsFor(numClasses));
+        }
+
+        private NamedLayers headsFor(int n) {
+            // torchvision's heads is an nn.Sequential of an OrderedDict holding "head"
+            NamedLayers h = new NamedLayers();
+            h.put("head", n > 0 ? new Linear(hiddenDim, n) : new Identity());
+            return h;
+        }
+
+        @Override
+        protected void initWeights(SplittableRandom random) {
+            // torchvision's VisionTransformer.__init__ and its children's own inits
+            // trunc_normal_(std=sqrt(1/fan_in)) keeps its absolute ±2 bounds, over 25 std away here: a plain normal
+            long fanIn = Init.fanIn(convProj.weight().getArray());
+            Init.normal(convProj.weight().getArray(), Math.sqrt(1.0 / fanIn), random);
+            Init.constant(convProj.bias().getArray(), 0f);
+            Init.constant(classToken.getArray(), 0f);
+            encoder.init(random);
+            if (heads.child("head") instanceof Linear l) {
+                Init.constant(l.weight().getArray(), 0f);
+                Init.constant(l.bias().getArray(), 0f);
+            }
+        }
+
+        private NDArray tokens(NDArray x) {
+            long h = x.getShape().get(2);
+            long w = x.getShape().get(3);
+            if (h != imageSize || w != imageSize) {
+                throw new IllegalArgumentException(
+                        "input size " + h + "x" + w + " does not match the model's " + imageSize + "x" + imageSize);
+            }
+            NDArray t = convProj.forward(x);
+            long b = t.getShape().get(0);
+            t = t.reshape(b, hiddenDim, -1).transpose(0, 2, 1);
+            NDArray cls = classToken.getArray().broadcast(new Shape(b, 1, hiddenDim));
+            return NDArrays.concat(new NDList(cls, t), 1);
+        }
+
+        @Override
+        public NDArray forwardFeatures(NDArray x) {
+            return encoder.forward(tokens(x));
+        }
+
+        @Override
+        public NDArray forwardHead(NDArray x, boolean preLogits) {
+            if (globalPool.equals("token")) {
+                x = x.get(":, 0");
+            } else if (!globalPool.isEmpty()) {
+                NDArray p = x.get(":, 1:");
+                x = switch (globalPool) {
+                    case "avg" -> p.mean(new int[] {1});
+                    case "max" -> p.max(new int[] {1});
+                    default -> p.max(new int[] {1}).add(p.mean(new int[] {1})).mul(0.5f);
+                };
+            }
+            return preLogits ? x : heads.forward(x);
+        }
+
+        @Override
+        public void resetClassifier(int newNumClasses, String newGlobalPool) {
+            String pool = validatePool(newGlobalPool, true);
+            numClasses = newNumClasses;
+            globalPool = pool;
+            heads = register("heads", headsFor(newNumClasses));
+        }
+
+        @Override
+        public int numFeatures() {
+            return hiddenDim;
+        }
+
+        @Override
+        public List<FeatureInfo> featureInfo() {
+            return List.copyOf(featureInfo);
+        }
+
+        @Override
+        public NDList forwardIntermediates(NDArray x, int[] indices) {
+            int[] take = resolveIndices(indices);
+            int last = 0;
+            for (int i : take) {
+                last = Math.max(last, i);
+            }
+            long b = x.getShape().get(0);
+            long h = x.getShape().get(2) / patchSize;
+            long w = x.getShape().get(3) / patchSize;
+            List<NDArray> all = new ArrayList<>();
+            x = tokens(x).add(encoder.posEmbedding.getArray());
+            for (int i = 0; i <= last; i++) {
+                x = encoder.layers.get(i).forward(x);
+                all.add(x.get(":, 1:").reshape(b, h, w, -1).transpose(0, 3, 1, 2));
+            }
+            return select(all, take);
+        }
+
+        public int imageSize() {
+            return imageSize;
+        }
+    }
+
+    /** torchvision's {@code Encoder}: position embedding, the layers, a final LayerNorm. */
+    static final class Encoder extends Module {
+        final Parameter posEmbedding;
+        final List<EncoderBlock> layers = new ArrayList<>();
+        private final Module ln;
+        private final float dropout;
+
+        Encoder(int seqLength, int numLayers, int numHeads, int hiddenDim, int mlpDim, float dropout) {
+            this.dropout = dropout;
+            posEmbedding = parameter("pos_embedding", 1, seqLength, hiddenDim);
+            register("dropout", new Dropout(dropout));
+            Module seq = register("layers", new NamedLayers());
+            for (int i = 0; i < numLayers; i++) {
+                EncoderBlock b = new EncoderBlock(numHeads, hiddenDim, mlpDim, dropout);
+                ((NamedLayers) seq).put("encoder_layer_" + i, b);
+                layers.add(b);
+            }
+            ln = register("ln", new LayerNorm(hiddenDim, 1e-6f));
+        }
+
+        void init(SplittableRandom random) {
+            Init.normal(posEmbedding.getArray(), 0.02, random);
+            for (EncoderBlock b : layers) {
+                b.init(random);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = Dropout.apply(x.add(posEmbedding.getArray()), dropout, isTraining());
+            for (EncoderBlock b : layers) {
+                x = b.forward(x);
+            }
+            return ln.forward(x);
+        }
+    }
+
+    /** An nn.Sequential built from an OrderedDict: children under given names, run in order. */
+    static final class NamedLayers extends Module {
+        void put(String name, Module m) {
+            register(name, m);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            for (Module m : children().values()) {
+                x = m.forward(x);
+            }
+            return x;
+        }
+    }
+
+    /** torchvision's {@code EncoderBlock}: ln_1, self_attention, ln_2, mlp (Linear, GELU, Dropout, Linear, Dropout). */
+    static final class EncoderBlock extends Module {
+        private final Module ln1;
+        private final MultiheadAttention attn;
+        private final Module ln2;
+        private final Linear fc1;
+        private final Linear fc2;
+        private final float dropout;
+
+        EncoderBlock(int numHeads, int hiddenDim, int mlpDim, float dropout) {
+            this.dropout = dropout;
+            ln1 = register("ln_1", new LayerNorm(hiddenDim, 1e-6f));
+            attn = register("self_attention", new MultiheadAttention(hiddenDim, numHeads));
+            register("dropout", new Dropout(dropout));
+            ln2 = register("ln_2", new LayerNorm(hiddenDim, 1e-6f));
+            fc1 = new Linear(hiddenDim, mlpDim);
+            fc2 = new Linear(mlpDim, hiddenDim);
+            register("mlp", new Sequential(fc1, new Activation(Activation.Kind.GELU), new Dropout(dropout), fc2, new Dropout(dropout)));
+        }
+
+        void init(SplittableRandom random) {
+            // MLPBlock: xavier_uniform_ weights, normal(std=1e-6) biases
+            xavierUniform(fc1.weight().getArray(), random);
+            Init.normal(fc1.bias().getArray(), 1e-6, random);
+            xavierUniform(fc2.weight().getArray(), random);
+            Init.normal(fc2.bias().getArray(), 1e-6, random);
+            attn.init(random);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray input) {
+            NDArray x = Dropout.apply(attn.forward(ln1.forward(input)), dropout, isTraining()).add(input);
+            NDArray y = ln2.forward(x);
+            y = Activation.apply(Activation.Kind.GELU, fc1.forward(y));
+            y = Dropout.apply(y, dropout, isTraining());
+            y = Dropout.apply(fc2.forward(y), dropout, isTraining());
+            return x.add(y);
+        }
+    }
+
+    /** PyTorch's {@code nn.MultiheadAttention} (self-attention, batch first): packed in_proj, out_proj. */
+    static final class MultiheadAttention extends Module {
+        private final Parameter inProjWeight;
+        private final Parameter inProjBias;
+        private final Linear outProj;
+        private final int numHeads;
+
+        MultiheadAttention(int dim, int numHeads) {
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("hiddenDim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            this.numHeads = numHeads;
+            inProjWeight = parameter("in_proj_weight", 3L * dim, dim);
+            inProjBias = parameter("in_proj_bias", 3L * dim);
+            outProj = register("out_proj", new Linear(dim, dim));
+        }
+
+        void init(SplittableRandom random) {
+            // _reset_parameters: xavier_uniform_ in_proj, zero biases; out_proj keeps Linear's default weight
+            xavierUniform(inProjWeight.getArray(), random);
+            Init.constant(inProjBias.getArray(), 0f);
+            Init.constant(outProj.bias().getArray(), 0f);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray qkv = x.getNDArrayInternal().linear(x, inProjWeight.getArray(), inProjBias.getArray()).singletonOrThrow();
+            return outProj.forward(Attention.selfAttention(qkv, numHeads, 0f, false));
+        }
+    }
+
+    static void xavierUniform(NDArray w, SplittableRandom random) {
+        long[] s = w.getShape().getShape();
+        Init.uniform(w, Math.sqrt(6.0 / (s[0] + s[1])), random);
+    }
+
+    // ---- configs and registrations ----------------------------------------------------------------
+
+    /** timm's fallback config for ViTs without pretrained tags: bicubic, crop 0.9, mean/std 0.5. */
+    static PretrainedCfg vitCfg(String name, int size) {
+        List<Double> half = List.of(0.5, 0.5, 0.5);
+        return new PretrainedCfg(name, "", "", "", List.of(3, size, size), "bicubic", 0.9, "center",
+                half, half, 1000, "patch_embed.proj", "head", "", "");
+    }
+
+    /** Registers the timm vision_transformer names this code builds, and torchvision's ViTs. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "vision_transformer";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            List<ModelEntry> m = new ArrayList<>();
+            Config ti16 = Config.of(224, 16, 192, 12, 3);
+            Config s32 = Config.of(224, 32, 384, 12, 6);
+            Config s16 = Config.of(224, 16, 384, 12, 6);
+            Config s8 = Config.of(224, 8, 384, 12, 6);
+            Config b32 = Config.of(224, 32, 768, 12, 12);
+            Config b16 = Config.of(224, 16, 768, 12, 12);
+            Config b8 = Config.of(224, 8, 768, 12, 12);
+            Config l32 = Config.of(224, 32, 1024, 24, 16);
+            Config l16 = Config.of(224, 16, 1024, 24, 16);
+            Config l14 = Config.of(224, 14, 1024, 24, 16);
+            Config h14 = Config.of(224, 14, 1280, 32, 16);
+            Config g14 = Config.of(224, 14, 1408, 40, 16).mlpRatio(48.0 / 11);
+            Config gg14 = Config.of(224, 14, 1664, 48, 16).mlpRatio(64.0 / 13);
+
+            add(m, "vit_tiny_patch16_224", ti16);
+            add(m, "vit_tiny_patch16_384", ti16.imgSize(384));
+            add(m, "vit_small_patch32_224", s32);
+            add(m, "vit_small_patch32_384", s32.imgSize(384));
+            add(m, "vit_small_patch16_224", s16);
+            add(m, "vit_small_patch16_384", s16.imgSize(384));
+            add(m, "vit_small_patch8_224", s8);
+            add(m, "vit_base_patch32_224", b32);
+            add(m, "vit_base_patch32_384", b32.imgSize(384));
+            add(m, "vit_base_patch16_224", b16);
+            add(m, "vit_base_patch16_384", b16.imgSize(384));
+            add(m, "vit_base_patch8_224", b8);
+            add(m, "vit_large_patch32_224", l32);
+            add(m, "vit_large_patch32_384", l32.imgSize(384));
+            add(m, "vit_large_patch16_224", l16);
+            add(m, "vit_large_patch16_384", l16.imgSize(384));
+            add(m, "vit_large_patch14_224", l14);
+            add(m, "vit_huge_patch14_224", h14);
+            add(m, "vit_giant_patch14_224", g14);
+            add(m, "vit_gigantic_patch14_224", gg14);
+            add(m, "vit_base_patch16_224_miil", b16.noQkvBias());
+
+            // global average pooling, no class token
+            Config med16 = Config.of(224, 16, 512, 12, 8);
+            Config bet16 = Config.of(224, 16, 640, 12, 10);
+            Config medGap = med16.gap(false).noQkvBias().initValues(1e-6);
+            add(m, "vit_medium_patch16_gap_240", medGap.imgSize(240));
+            add(m, "vit_medium_patch16_gap_256", medGap.imgSize(256));
+            add(m, "vit_medium_patch16_gap_384", medGap.imgSize(384));
+            add(m, "vit_betwixt_patch16_gap_256", bet16.gap(false).noQkvBias().initValues(1e-6).imgSize(256));
+            add(m, "vit_base_patch16_gap_224", Config.of(224, 16, 768, 12, 16).gap(false));
+            add(m, "vit_huge_patch14_gap_224", h14.gap(false));
+            add(m, "vit_huge_patch16_gap_448", Config.of(448, 16, 1280, 32, 16).gap(false));
+            add(m, "vit_giant_patch16_gap_224", Config.of(224, 16, 1408, 40, 16).mlpRatio(48.0 / 11).gap(false));
+
+            // CLIP image towers: pre-norm, LayerNorm eps 1e-5 (patch 16 unless named)
+            add(m, "vit_xsmall_patch16_clip_224", Config.of(224, 16, 256, 10, 4).clip());
+            add(m, "vit_medium_patch32_clip_224", Config.of(224, 32, 512, 12, 8).clip());
+            add(m, "vit_medium_patch16_clip_224", med16.clip());
+            add(m, "vit_betwixt_patch32_clip_224", Config.of(224, 32, 640, 12, 10).clip());
+            add(m, "vit_base_patch32_clip_224", b32.clip());
+            add(m, "vit_base_patch32_clip_256", b32.clip().imgSize(256));
+            add(m, "vit_base_patch32_clip_384", b32.clip().imgSize(384));
+            add(m, "vit_base_patch32_clip_448", b32.clip().imgSize(448));
+            add(m, "vit_base_patch16_clip_224", b16.clip());
+            add(m, "vit_base_patch16_clip_384", b16.clip().imgSize(384));
+            add(m, "vit_base_patch16_plus_clip_240", Config.of(240, 16, 896, 12, 14).clip());
+            add(m, "vit_large_patch14_clip_224", l14.clip());
+            add(m, "vit_large_patch14_clip_336", l14.clip().imgSize(336));
+            add(m, "vit_huge_patch14_clip_224", h14.clip());
+            add(m, "vit_huge_patch14_clip_336", h14.clip().imgSize(336));
+            add(m, "vit_huge_patch14_clip_378", h14.clip().imgSize(378));
+            add(m, "vit_giant_patch14_clip_224", g14.clip());
+            add(m, "vit_gigantic_patch14_clip_224", gg14.clip());
+            add(m, "vit_gigantic_patch14_clip_378", gg14.clip().imgSize(378));
+            add(m, "vit_base_patch32_clip_quickgelu_224", b32.clip().act(Act.QUICK_GELU));
+            add(m, "vit_base_patch16_clip_quickgelu_224", b16.clip().act(Act.QUICK_GELU));
+            add(m, "vit_large_patch14_clip_quickgelu_224", l14.clip().act(Act.QUICK_GELU));
+            add(m, "vit_large_patch14_clip_quickgelu_336", l14.clip().act(Act.QUICK_GELU).imgSize(336));
+            add(m, "vit_huge_patch14_clip_quickgelu_224", h14.clip().act(Act.QUICK_GELU));
+            add(m, "vit_huge_patch14_clip_quickgelu_378", h14.clip().act(Act.QUICK_GELU).imgSize(378));
+            add(m, "vit_gigantic_patch14_clip_quickgelu_224", gg14.clip().act(Act.QUICK_GELU));
+
+            // LayerScale variants
+            add(m, "vit_base_patch32_plus_256", Config.of(256, 32, 896, 12, 14).initValues(1e-5));
+            add(m, "vit_base_patch16_plus_240", Config.of(240, 16, 896, 12, 14).initValues(1e-5));
+            add(m, "vit_small_patch16_36x1_224", Config.of(224, 16, 384, 36, 6).initValues(1e-5));
+
+            // EVA fine-tunes (avg pool with fc_norm), FlexiViT (patch-only position embeddings)
+            add(m, "eva_large_patch14_196", l14.avgPool().imgSize(196));
+            add(m, "eva_large_patch14_336", l14.avgPool().imgSize(336));
+            add(m, "flexivit_small", s16.withNoEmbedClass().imgSize(240));
+            add(m, "flexivit_base", b16.withNoEmbedClass().imgSize(240));
+            add(m, "flexivit_large", l16.withNoEmbedClass().imgSize(240));
+
+            // DINOv2 (518 px), with registers, and TIPSv2 (448 px)
+            add(m, "vit_small_patch14_dinov2", Config.of(518, 14, 384, 12, 6).initValues(1e-5));
+            add(m, "vit_base_patch14_dinov2", Config.of(518, 14, 768, 12, 12).initValues(1e-5));
+            add(m, "vit_large_patch14_dinov2", Config.of(518, 14, 1024, 24, 16).initValues(1e-5));
+            add(m, "vit_small_patch14_reg4_dinov2", Config.of(518, 14, 384, 12, 6).initValues(1e-5).regTokens(4).withNoEmbedClass());
+            add(m, "vit_base_patch14_reg4_dinov2", Config.of(518, 14, 768, 12, 12).initValues(1e-5).regTokens(4).withNoEmbedClass());
+            add(m, "vit_large_patch14_reg4_dinov2", Config.of(518, 14, 1024, 24, 16).initValues(1e-5).regTokens(4).withNoEmbedClass());
+            add(m, "vit_base_patch14_reg1_tipsv2", Config.of(448, 14, 768, 12, 12).initValues(1.0).regTokens(1).withNoEmbedClass());
+            add(m, "vit_large_patch14_reg1_tipsv2", Config.of(448, 14, 1024, 24, 16).initValues(1.0).regTokens(1).withNoEmbedClass());
+            add(m, "vit_so400m_patch14_reg1_tipsv2",
+                    Config.of(448, 14, 1152, 27, 16).mlpRatio(4304.0 / 1152).initValues(1.0).regTokens(1).withNoEmbedClass());
+
+            // SigLIP towers with attention pooling ("map")
+            Config mb16 = b16.map();
+            Config ml16 = l16.map();
+            Config mso14 = Config.of(224, 14, 1152, 27, 16).mlpRatio(3.7362).map();
+            Config mso16 = Config.of(256, 16, 1152, 27, 16).mlpRatio(3.7362).map().act(Act.GELU_TANH);
+            Config mgo16 = Config.of(256, 16, 1536, 40, 16).map().act(Act.GELU_TANH);
+            add(m, "vit_base_patch32_siglip_256", b32.map().act(Act.GELU_TANH).imgSize(256));
+            add(m, "vit_base_patch16_siglip_224", mb16);
+            add(m, "vit_base_patch16_siglip_256", mb16.imgSize(256));
+            add(m, "vit_base_patch16_siglip_384", mb16.imgSize(384));
+            add(m, "vit_base_patch16_siglip_512", mb16.imgSize(512));
+            add(m, "vit_large_patch16_siglip_256", ml16.imgSize(256));
+            add(m, "vit_large_patch16_siglip_384", ml16.imgSize(384));
+            add(m, "vit_large_patch16_siglip_512", ml16.act(Act.GELU_TANH).imgSize(512));
+            add(m, "vit_so400m_patch14_siglip_224", mso14);
+            add(m, "vit_so400m_patch14_siglip_378", mso14.imgSize(378));
+            add(m, "vit_so400m_patch14_siglip_384", mso14.imgSize(384));
+            add(m, "vit_so400m_patch16_siglip_256", mso16);
+            add(m, "vit_so400m_patch16_siglip_384", mso16.imgSize(384));
+            add(m, "vit_so400m_patch16_siglip_512", mso16.imgSize(512));
+            add(m, "vit_giantopt_patch16_siglip_256", mgo16);
+            add(m, "vit_giantopt_patch16_siglip_384", mgo16.imgSize(384));
+            add(m, "vit_so150m_patch16_reg4_map_256", Config.of(256, 16, 896, 18, 14).mlpRatio(2.572).map().regTokens(4));
+            add(m, "test_vit3", Config.of(160, 16, 96, 9, 3).mlpRatio(2).map().regTokens(1).includePrefixInPool().initValues(1e-5));
+
+            // SigLIP towers with average pooling
+            Config sb32 = b32.gap(false).act(Act.GELU_TANH);
+            Config sb16 = b16.gap(false);
+            Config sl16 = l16.gap(false);
+            Config so14 = Config.of(224, 14, 1152, 27, 16).mlpRatio(3.7362).gap(false);
+            Config so16 = Config.of(224, 16, 1152, 27, 16).mlpRatio(3.7362).gap(false).act(Act.GELU_TANH);
+            Config go16 = Config.of(224, 16, 1536, 40, 16).gap(false).act(Act.GELU_TANH);
+            add(m, "vit_base_patch32_siglip_gap_256", sb32.imgSize(256));
+            add(m, "vit_base_patch16_siglip_gap_224", sb16);
+            add(m, "vit_base_patch16_siglip_gap_256", sb16.imgSize(256));
+            add(m, "vit_base_patch16_siglip_gap_384", sb16.imgSize(384));
+            add(m, "vit_base_patch16_siglip_gap_512", sb16.imgSize(512));
+            add(m, "vit_large_patch16_siglip_gap_256", sl16.imgSize(256));
+            add(m, "vit_large_patch16_siglip_gap_384", sl16.imgSize(384));
+            add(m, "vit_large_patch16_siglip_gap_512", sl16.act(Act.GELU_TANH).imgSize(512));
+            add(m, "vit_so400m_patch14_siglip_gap_224", so14);
+            add(m, "vit_so400m_patch14_siglip_gap_378", so14.imgSize(378));
+            add(m, "vit_so400m_patch14_siglip_gap_384", so14.imgSize(384));
+            add(m, "vit_so400m_patch14_siglip_gap_448", so14.imgSize(448));
+            add(m, "vit_so400m_patch14_siglip_gap_896", so14.imgSize(896));
+            add(m, "vit_so400m_patch16_siglip_gap_256", so16.imgSize(256));
+            add(m, "vit_so400m_patch16_siglip_gap_384", so16.imgSize(384));
+            add(m, "vit_so400m_patch16_siglip_gap_512", so16.imgSize(512));
+            add(m, "vit_giantopt_patch16_siglip_gap_256", go16.imgSize(256));
+            add(m, "vit_giantopt_patch16_siglip_gap_384", go16.imgSize(384));
+
+            // register-token models with average pooling (patch 16, 256 px unless named)
+            Config reg = Config.of(256, 16, 256, 14, 4).initValues(1e-5).gap(null).withNoEmbedClass();
+            add(m, "vit_wee_patch16_reg1_gap_256", reg.mlpRatio(5).regTokens(1));
+            Config little = Config.of(256, 16, 320, 14, 5).initValues(1e-5).mlpRatio(5.6).gap(null).withNoEmbedClass();
+            add(m, "vit_little_patch16_reg1_gap_256", little.regTokens(1));
+            add(m, "vit_little_patch16_reg4_gap_256", little.regTokens(4));
+            Config medReg = Config.of(256, 16, 512, 12, 8).initValues(1e-5).gap(null).withNoEmbedClass();
+            add(m, "vit_medium_patch16_reg1_gap_256", medReg.regTokens(1));
+            add(m, "vit_medium_patch16_reg4_gap_256", medReg.regTokens(4));
+            Config medD = Config.of(256, 16, 512, 20, 8).initValues(1e-5).gap(null).withNoEmbedClass().regTokens(4);
+            add(m, "vit_mediumd_patch16_reg4_gap_256", medD);
+            add(m, "vit_mediumd_patch16_reg4_gap_384", medD.imgSize(384));
+            Config betReg = Config.of(256, 16, 640, 12, 10).initValues(1e-5).gap(null).withNoEmbedClass();
+            add(m, "vit_betwixt_patch16_reg1_gap_256", betReg.regTokens(1));
+            add(m, "vit_betwixt_patch16_reg4_gap_256", betReg.regTokens(4));
+            add(m, "vit_betwixt_patch16_reg4_gap_384", betReg.regTokens(4).imgSize(384));
+            add(m, "vit_base_patch16_reg4_gap_256", Config.of(256, 16, 768, 12, 12).gap(null).withNoEmbedClass().regTokens(4));
+            Config so150 = Config.of(256, 16, 896, 18, 14).mlpRatio(2.572).gap(false).regTokens(4);
+            add(m, "vit_so150m_patch16_reg4_gap_256", so150);
+            add(m, "vit_so150m_patch16_reg4_gap_384", so150.imgSize(384));
+            Config so150v2 = Config.of(256, 16, 832, 21, 13).mlpRatio(34.0 / 13).initValues(1e-5).noQkvBias()
+                    .gap(null).regTokens(1);
+            add(m, "vit_so150m2_patch16_reg1_gap_256", so150v2);
+            add(m, "vit_so150m2_patch16_reg1_gap_384", so150v2.imgSize(384));
+            add(m, "vit_so150m2_patch16_reg1_gap_448", so150v2.imgSize(448));
+
+            // ResPostBlock and two-branch parallel blocks
+            add(m, "vit_base_patch16_rpn_224", Config.of(224, 16, 768, 12, 12).noQkvBias().initValues(1e-5).gap(null)
+                    .extras(Extras.DEFAULT.block(BlockKind.RES_POST)));
+            add(m, "vit_small_patch16_18x2_224", Config.of(224, 16, 384, 18, 6).initValues(1e-5)
+                    .extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
+            add(m, "vit_base_patch16_18x2_224", Config.of(224, 16, 768, 18, 12).initValues(1e-5)
+                    .extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
+
+            // DINOv2 / TIPSv2 giants with SwiGLUPacked MLPs
+            Config giantGlu = Config.of(518, 14, 1536, 40, 24).initValues(1e-5).mlpRatio(2.66667 * 2).act(Act.SILU)
+                    .extras(Extras.DEFAULT.mlp(MlpKind.SWIGLU_PACKED));
+            add(m, "vit_giant_patch14_dinov2", giantGlu);
+            add(m, "vit_giant_patch14_reg4_dinov2", giantGlu.regTokens(4).withNoEmbedClass());
+            add(m, "vit_giant_patch14_reg1_tipsv2", giantGlu.initValues(1.0).regTokens(1).withNoEmbedClass().imgSize(448));
+
+            // AIMv2: RmsNorm (also on the patch embeddings), SwiGLU, no biases but the patch projection's
+            Extras aim = Extras.DEFAULT.norm(Norm.RMS).mlp(MlpKind.SWIGLU).noProjBias().withEmbedNorm();
+            Config aimL = Config.of(224, 14, 1024, 24, 8).mlpRatio(2.75).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            Config aimH = Config.of(224, 14, 1536, 24, 12).mlpRatio(2.6667).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            Config aim1b = Config.of(224, 14, 2048, 24, 16).mlpRatio(2.75).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            Config aim3b = Config.of(224, 14, 3072, 24, 24).mlpRatio(2.6667).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            for (int size : new int[] {224, 336, 448}) {
+                add(m, "aimv2_large_patch14_" + size, aimL.imgSize(size));
+                add(m, "aimv2_huge_patch14_" + size, aimH.imgSize(size));
+                add(m, "aimv2_1b_patch14_" + size, aim1b.imgSize(size));
+                add(m, "aimv2_3b_patch14_" + size, aim3b.imgSize(size));
+            }
+
+            // BEiT-3 towers remapped to ViT: norms inside attention and MLP, avg pool with fc_norm
+            Extras beit3 = Extras.DEFAULT.withScaleNorms();
+            add(m, "beit3_base_patch16_224", b16.avgPool().normEps(1e-5f).extras(beit3));
+            add(m, "beit3_large_patch16_224", l16.avgPool().normEps(1e-5f).extras(beit3));
+            Config beit3g = Config.of(224, 14, 1408, 40, 16).mlpRatio(4.3637).avgPool().normEps(1e-5f).extras(beit3);
+            add(m, "beit3_giant_patch14_224", beit3g);
+            add(m, "beit3_giant_patch14_336", beit3g.imgSize(336));
+
+            // parallel-scaling blocks (the differential-attention ones are not built here)
+            Extras xp = Extras.DEFAULT.norm(Norm.RMS).block(BlockKind.PARALLEL_SCALING).withQkNorm();
+            add(m, "vit_base_patch16_xp_224", b16.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(m, "vit_large_patch14_xp_224", l14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(m, "vit_huge_patch14_xp_224", h14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(m, "vit_pwee_patch16_reg1_gap_256", Config.of(256, 16, 256, 16, 4).initValues(1e-5).mlpRatio(5)
+                    .gap(null).withNoEmbedClass().regTokens(1).extras(Extras.DEFAULT.block(BlockKind.PARALLEL_SCALING)));
+
+            Extras diff = Extras.DEFAULT.withDiffAttn();
+            add(m, "vit_dwee_patch16_reg1_gap_256", reg.mlpRatio(5).regTokens(1).extras(diff));
+            add(m, "vit_dlittle_patch16_reg1_gap_256", little.regTokens(1).extras(diff));
+            add(m, "vit_dpwee_patch16_reg1_gap_256", Config.of(256, 16, 256, 16, 4).initValues(1e-5).mlpRatio(5)
+                    .gap(null).withNoEmbedClass().regTokens(1).extras(Extras.DEFAULT.block(BlockKind.DIFF_PARALLEL_SCALING)));
+
+            add(m, "test_vit4", Config.of(160, 16, 96, 9, 3).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5)
+                    .extras(Extras.DEFAULT.norm(Norm.RMS)));
+
+            // timm builds these with dynamic_img_size; here they run at their default size only
+            add(m, "vit_intern300m_patch14_448", Config.of(448, 14, 1024, 24, 16).initValues(0.1).noFinalNorm());
+            add(m, "test_vit", Config.of(160, 16, 64, 6, 2).mlpRatio(3));
+            add(m, "test_vit2", Config.of(160, 16, 64, 8, 2).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5));
+
+            addTorchvision(m, "tv/vit_b_16", 16, 12, 12, 768, 3072);
+            addTorchvision(m, "tv/vit_b_32", 32, 12, 12, 768, 3072);
+            addTorchvision(m, "tv/vit_l_16", 16, 24, 16, 1024, 4096);
+            addTorchvision(m, "tv/vit_l_32", 32, 24, 16, 1024, 4096);
+            addTorchvision(m, "tv/vit_h_14", 14, 32, 16, 1280, 5120);
+            return m;
+        }
+
+        private static void add(List<ModelEntry> m, String name, Config c) {
+            m.add(new ModelEntry(name, "vision_transformer", args -> new VisionTransformer(c, args),
+                    vitCfg(name, c.imgSize()), c.globalPool()));
+        }
+
+        private static void addTorchvision(List<ModelEntry> m, String name, int patch, int layers, int heads, int dim, int mlp) {
+            m.add(new ModelEntry(name, "torchvision",
+                    args -> new Torchvision(224, patch, layers, heads, dim, mlp, args),
+                    PretrainedCfg.untrained(name, 224, "conv_proj", "heads.head"), "token"));
+        }
+    }
+}
