@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
             ParityCommand.class,
             TrainCommand.class,
             InspectImageCommand.class,
+            InspectCheckpointCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
