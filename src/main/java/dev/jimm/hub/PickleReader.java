@@ -116,7 +116,7 @@ public final class PickleReader {
 
     private byte[] bytes(long n) throws IOException {
         if (n < 0 || n > limit - pos) {
-            throw error(pos, "a length of " + n + " bytes runs past the end of the data (" + (limit - pos) + " bytes left)");
+            throw error(pos, "the pickle is truncated or corrupt: a value of " + n + " bytes runs past the end of the data (" + (limit - pos) + " bytes left)");
         }
         if (n > Integer.MAX_VALUE - 16) {
             throw error(pos, "a value of " + n + " bytes is too large");

@@ -306,6 +306,11 @@ public final class TorchFile implements AutoCloseable {
         }
     }
 
+    /** Unpickles a zip-format data.pkl held in memory, with the same allow-list and checks (for tests and tools). */
+    static Object unpickle(byte[] pkl, String where) {
+        return new PickleReader(new java.io.ByteArrayInputStream(pkl), pkl.length, where, ALLOWED_GLOBALS, new Hooks(where, false)).read();
+    }
+
     private static TorchFile openZip(Path path) {
         ZipFile zip;
         try {
