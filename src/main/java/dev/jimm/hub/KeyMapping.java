@@ -37,6 +37,15 @@ public final class KeyMapping {
         return new Builder();
     }
 
+    /** A builder holding this mapping's rules, to add more. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.strip.addAll(strip);
+        b.prefixes.putAll(prefixes);
+        b.renames.putAll(renames);
+        return b;
+    }
+
     public boolean isIdentity() {
         return strip.isEmpty() && prefixes.isEmpty() && renames.isEmpty();
     }
