@@ -180,6 +180,12 @@ public final class Downloads {
                 }
                 try {
                     transfer(url, ch, part, progress);
+                } catch (DownloadException e) {
+                    if (ch.size() == 0) {
+                        lock.release();
+                        Files.deleteIfExists(part); // nothing to resume from
+                    }
+                    throw e;
                 } finally {
                     progress.finish();
                 }

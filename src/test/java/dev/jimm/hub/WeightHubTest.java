@@ -142,7 +142,7 @@ class WeightHubTest {
     }
 
     @Test
-    void fallsBackToPytorchModelBinAndNames404s() {
+    void fallsBackToPytorchModelBinAndNames404s() throws Exception {
         files.put("/timm/b.t/resolve/main/pytorch_model.bin", payload(1000, 2));
         WeightHub.Fetched f = hub(false).fetch(hfCfg("timm/b.t"));
         assertEquals("pytorch_model.bin", f.file().getFileName().toString());
@@ -154,6 +154,7 @@ class WeightHubTest {
         assertEquals(404, d.status());
         assertTrue(d.getMessage().startsWith(base() + "/nothing/here.bin: HTTP 404"), d.getMessage());
         assertFalse(Files.exists(home.resolve("x.bin")));
+        assertEquals(0, partFiles(), "a 404 leaves no partial file");
     }
 
     /**
