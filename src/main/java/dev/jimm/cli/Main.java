@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
             EvalCommand.class,
             PredictCommand.class,
             InspectImageCommand.class,
+            InspectCheckpointCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

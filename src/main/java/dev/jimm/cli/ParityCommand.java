@@ -1,5 +1,6 @@
 package dev.jimm.cli;
 
+import dev.jimm.parity.ParityFixture;
 import dev.jimm.parity.ParityRunner;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,9 +38,23 @@ final class ParityCommand implements Callable<Integer> {
         List<Path> files = new ArrayList<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
+                List<Path> found = new ArrayList<>();
                 try (Stream<Path> s = Files.list(p)) {
-                    s.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().forEach(files::add);
+                    s.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().forEach(found::add);
                 }
+                // checkpoints that a fixture names in meta.weights sit beside it: they are not fixtures
+                java.util.Set<Path> weights = new java.util.HashSet<>();
+                for (Path f : found) {
+                    try {
+                        Path w = ParityFixture.read(f).weights();
+                        if (w != null) {
+                            weights.add(w.toAbsolutePath().normalize());
+                        }
+                    } catch (RuntimeException notAFixture) {
+                        // reported when the file is run
+                    }
+                }
+                found.stream().filter(f -> !weights.contains(f.toAbsolutePath().normalize())).forEach(files::add);
             } else if (Files.isRegularFile(p)) {
                 files.add(p);
             } else {

@@ -26,6 +26,7 @@ import java.util.Locale;
  */
 public final class Downloads {
     private final HttpClient client;
+    private final Duration stallTimeout;
 
     /**
      * An expected digest.
@@ -40,6 +41,19 @@ public final class Downloads {
 
         public static Checksum sha256(String hex) {
             return new Checksum("SHA-256", hex);
+        }
+
+        /**
+         * A SHA-256 given only by its first hex digits, as torchvision's file names carry it
+         * ({@code resnet18-f37072fd.pth}); torch.hub checks it the same way.
+         */
+        public static Checksum sha256Prefix(String hexPrefix) {
+            return new Checksum("SHA-256", hexPrefix);
+        }
+
+        /** Whether a full hex digest matches: equal, or starting with a shorter expected prefix. */
+        public boolean matches(String gotHex) {
+            return gotHex.toLowerCase(Locale.ROOT).startsWith(hex.toLowerCase(Locale.ROOT)) && !hex.isEmpty();
         }
 
         MessageDigest newDigest() {
@@ -57,7 +71,16 @@ public final class Downloads {
     }
 
     public Downloads(HttpClient client) {
+        this(client, Duration.ofSeconds(60));
+    }
+
+    /**
+     * Downloads with {@code client}; a {@link #fetchResumable} transfer that receives nothing for
+     * {@code stallTimeout} is treated as a broken connection (and resumed).
+     */
+    public Downloads(HttpClient client, Duration stallTimeout) {
         this.client = client;
+        this.stallTimeout = stallTimeout;
     }
 
     /** Hex digest of a file. */
@@ -77,7 +100,7 @@ public final class Downloads {
         Path target = cacheDir.resolve(fileName);
         try {
             if (Files.isRegularFile(target)
-                    && digest(target, expected.algorithm()).equalsIgnoreCase(expected.hex())) {
+                    && expected.matches(digest(target, expected.algorithm()))) {
                 return target;
             }
             Files.createDirectories(cacheDir);
@@ -96,7 +119,7 @@ public final class Downloads {
                     }
                 }
                 String got = HexFormat.of().formatHex(md.digest());
-                if (!got.equalsIgnoreCase(expected.hex())) {
+                if (!expected.matches(got)) {
                     throw new IOException(expected.algorithm() + " mismatch: expected "
                             + expected.hex().toLowerCase(Locale.ROOT) + ", got " + got);
                 }
@@ -115,5 +138,176 @@ public final class Downloads {
         } catch (IOException e) {
             throw new UncheckedIOException(url + ": download to " + target + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Progress of a download: bytes so far and the total, -1 when unknown. */
+    public interface Progress {
+        /** Called as bytes arrive (and once at the start, with what a resumed file already holds). */
+        void update(long done, long total);
+
+        /** Called once when the transfer ends, successfully or not. */
+        default void finish() {}
+
+        /** A listener that ignores everything. */
+        static Progress none() {
+            return (done, total) -> {};
+        }
+    }
+
+    /** Attempts of one {@link #fetchResumable} call; each after the first resumes where the last stopped. */
+    static final int ATTEMPTS = 3;
+
+    /**
+     * Downloads {@code url} to {@code target} so that a broken connection loses nothing: bytes go to
+     * {@code target.part}, which stays when the transfer breaks; the next attempt (in this call, up to
+     * {@value #ATTEMPTS} times, or in a later one) asks only for the rest with an HTTP Range request.
+     * The finished file is checked against {@code expected} (null: no check), and then renamed onto
+     * {@code target} atomically; on a mismatch the partial file is deleted. Errors are {@link
+     * DownloadException}s naming the URL.
+     */
+    public Path fetchResumable(URI url, Path target, Checksum expected, Progress progress) {
+        Path part = target.resolveSibling(target.getFileName() + ".part");
+        try {
+            Path parent = target.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(part,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.channels.FileLock lock = ch.tryLock();
+                if (lock == null) {
+                    throw new DownloadException(url, 0, false, "another download into " + part + " is running");
+                }
+                try {
+                    transfer(url, ch, part, progress);
+                } catch (DownloadException e) {
+                    if (ch.size() == 0) {
+                        lock.release();
+                        Files.deleteIfExists(part); // nothing to resume from
+                    }
+                    throw e;
+                } finally {
+                    progress.finish();
+                }
+            }
+            if (expected != null) {
+                String got = digest(part, expected.algorithm());
+                if (!expected.matches(got)) {
+                    Files.deleteIfExists(part);
+                    throw new DownloadException(url, 0, false, expected.algorithm() + " mismatch for " + target.getFileName()
+                            + ": expected " + expected.hex().toLowerCase(Locale.ROOT) + (expected.hex().length() < 64 ? "…" : "")
+                            + ", got " + got + "; the download was deleted");
+                }
+            }
+            try {
+                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return target;
+        } catch (IOException e) {
+            throw new DownloadException(url, 0, false, "cannot write " + part + ": " + e.getMessage());
+        }
+    }
+
+    private void transfer(URI url, java.nio.channels.FileChannel ch, Path part, Progress progress) throws IOException {
+        IOException last = null;
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            long have = ch.size();
+            HttpRequest.Builder rb = HttpRequest.newBuilder(url).GET().timeout(Duration.ofMinutes(5));
+            if (have > 0) {
+                rb.header("Range", "bytes=" + have + "-");
+            }
+            HttpResponse<InputStream> resp;
+            try {
+                resp = client.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+            } catch (java.net.ConnectException | java.net.UnknownHostException | java.net.http.HttpConnectTimeoutException
+                    | java.nio.channels.UnresolvedAddressException e) {
+                throw new DownloadException(url, 0, true, "cannot reach the host: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DownloadException(url, 0, false, "download interrupted");
+            } catch (IOException e) {
+                if (e.getCause() instanceof java.net.ConnectException || e.getCause() instanceof java.nio.channels.UnresolvedAddressException) {
+                    throw new DownloadException(url, 0, true, "cannot reach the host: " + e.getCause());
+                }
+                last = e;
+                continue;
+            }
+            try (InputStream body = resp.body()) {
+                int status = resp.statusCode();
+                long length = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
+                if (status == 416 && have > 0) {
+                    // what we hold is not a prefix the server knows: start over
+                    ch.truncate(0);
+                    continue;
+                }
+                if (status == 206) {
+                    String range = resp.headers().firstValue("Content-Range").orElse("");
+                    if (!range.startsWith("bytes " + have + "-")) {
+                        ch.truncate(0);
+                        continue;
+                    }
+                } else if (status == 200) {
+                    ch.truncate(0);
+                    have = 0;
+                } else {
+                    throw new DownloadException(url, status, false, "HTTP " + status);
+                }
+                long total = length < 0 ? -1 : have + length;
+                progress.update(have, total);
+                byte[] buf = new byte[1 << 16];
+                long done = have;
+                // a stalled body never ends by itself: a watchdog closes it, which ends the read
+                java.util.concurrent.atomic.AtomicLong lastData = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+                java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread watchdog = new Thread(() -> {
+                    try {
+                        while (!Thread.currentThread().isInterrupted()) {
+                            Thread.sleep(Math.max(10, stallTimeout.toMillis() / 4));
+                            if (System.nanoTime() - lastData.get() > stallTimeout.toNanos()) {
+                                stalled.set(true);
+                                body.close();
+                                return;
+                            }
+                        }
+                    } catch (InterruptedException | IOException ignored) {
+                        // the transfer ended
+                    }
+                }, "jimm-download-watchdog");
+                watchdog.setDaemon(true);
+                watchdog.start();
+                try {
+                    int n;
+                    while ((n = body.read(buf)) > 0) {
+                        lastData.set(System.nanoTime());
+                        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf, 0, n);
+                        while (bb.hasRemaining()) {
+                            done += ch.write(bb, done);
+                        }
+                        progress.update(done, total);
+                    }
+                } catch (IOException e) {
+                    last = stalled.get() ? new IOException("no data for " + stallTimeout.toSeconds() + " s") : e;
+                    ch.force(false); // keep what arrived; the next attempt resumes from it
+                    continue;
+                } finally {
+                    watchdog.interrupt();
+                }
+                if (stalled.get()) {
+                    last = new IOException("no data for " + stallTimeout.toSeconds() + " s");
+                    ch.force(false);
+                    continue;
+                }
+                if (total >= 0 && done != total) {
+                    last = new IOException("connection closed after " + done + " of " + total + " bytes");
+                    continue;
+                }
+                ch.force(false);
+                return;
+            }
+        }
+        throw new DownloadException(url, 0, false, "the transfer broke " + ATTEMPTS + " times (" + (last == null ? "" : last.getMessage())
+                + "); " + ch.size() + " bytes are kept in " + part + " and the next attempt resumes from there");
     }
 }

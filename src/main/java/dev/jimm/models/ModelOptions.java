@@ -1,7 +1,10 @@
 package dev.jimm.models;
 
+import dev.jimm.hub.KeyMapping;
+import dev.jimm.hub.WeightHub;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * Options of {@link Models#createModel(String, ModelOptions)}, as timm's create_model arguments.
@@ -18,6 +21,8 @@ public final class ModelOptions {
     private final boolean featuresOnly;
     private final int[] outIndices;
     private final long seed;
+    private final KeyMapping keyMapping;
+    private final WeightHub hub;
 
     private ModelOptions(Builder b) {
         pretrained = b.pretrained;
@@ -30,6 +35,8 @@ public final class ModelOptions {
         featuresOnly = b.featuresOnly;
         outIndices = b.outIndices;
         seed = b.seed;
+        keyMapping = b.keyMapping.build();
+        hub = b.hub;
     }
 
     public static Builder builder() {
@@ -84,6 +91,16 @@ public final class ModelOptions {
         return seed;
     }
 
+    /** How checkpoint keys are renamed before loading (identity by default). */
+    public KeyMapping keyMapping() {
+        return keyMapping;
+    }
+
+    /** The hub for {@code pretrained(true)}, or null for {@link WeightHub#fromEnvironment()}. */
+    public WeightHub hub() {
+        return hub;
+    }
+
     /** Builder of {@link ModelOptions}. */
     public static final class Builder {
         private boolean pretrained;
@@ -96,8 +113,40 @@ public final class ModelOptions {
         private boolean featuresOnly;
         private int[] outIndices;
         private long seed;
+        private KeyMapping.Builder keyMapping = KeyMapping.builder();
+        private WeightHub hub;
 
         private Builder() {}
+
+        /** Strip {@code prefix} from checkpoint keys that have it ({@code "backbone."}), before loading. */
+        public Builder stripPrefix(String prefix) {
+            keyMapping.stripPrefix(prefix);
+            return this;
+        }
+
+        /** Replace the checkpoint key prefix {@code from} by {@code to} before loading. */
+        public Builder renamePrefix(String from, String to) {
+            keyMapping.renamePrefix(from, to);
+            return this;
+        }
+
+        /** Rename checkpoint keys exactly ({@code old → new}) before loading. */
+        public Builder renameKeys(Map<String, String> renames) {
+            keyMapping.renameAll(renames);
+            return this;
+        }
+
+        /** Rename checkpoint keys with {@code mapping} (replacing the rules given so far). */
+        public Builder keyMapping(KeyMapping mapping) {
+            keyMapping = mapping.toBuilder();
+            return this;
+        }
+
+        /** Where {@code pretrained(true)} finds weights (cache folder, offline mode, endpoints). */
+        public Builder hub(WeightHub value) {
+            hub = value;
+            return this;
+        }
 
         /** Load the default (or tagged, {@code name.tag}) pretrained weights. */
         public Builder pretrained(boolean value) {

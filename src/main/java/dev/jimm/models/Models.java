@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.jimm.JimmException;
 import dev.jimm.hub.Checkpoints;
+import dev.jimm.hub.KeyMapping;
+import dev.jimm.hub.WeightHub;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -74,17 +77,31 @@ public final class Models {
     }
 
     private static void loadPretrained(ImageModel model, ModelRegistry registry, String name, ModelOptions options) {
-        if (options.pretrainedFile() == null) {
-            List<PretrainedCfg> tags = registry.pretrainedTags(ModelRegistry.baseName(name));
+        Path file = options.pretrainedFile();
+        String base = ModelRegistry.baseName(name);
+        if (file == null) {
+            List<PretrainedCfg> tags = registry.pretrainedTags(base);
             if (tags.isEmpty()) {
-                throw new JimmException("model " + model.name() + " has no pretrained weights");
+                String stem = base.replaceAll("[0-9_].*$", "");
+                List<String> like = registry.list((stem.isEmpty() ? base : stem) + "*", true);
+                throw new JimmException("model " + base + " has no pretrained weights"
+                        + (like.isEmpty() ? "" : "; names like it that have some: "
+                                + String.join(", ", like.subList(0, Math.min(8, like.size()))) + (like.size() > 8 ? ", …" : ""))
+                        + "; or pass a local checkpoint with pretrainedFile");
             }
-            throw new JimmException("downloading pretrained weights for " + model.pretrainedCfg().fullName()
-                    + " is not available in this build; download them and pass the file with pretrainedFile");
+            WeightHub hub = options.hub() != null ? options.hub() : WeightHub.fromEnvironment();
+            file = hub.fetch(model.pretrainedCfg()).file();
         }
         try (NDManager scratch = model.getManager().newSubManager()) {
-            Map<String, NDArray> sd = Checkpoints.load(options.pretrainedFile(), scratch);
-            PretrainedLoader.load(model, sd);
+            Map<String, NDArray> sd = Checkpoints.load(file, scratch, options.keyMapping());
+            if (base.contains("densenet")) {
+                sd = KeyMapping.torchvisionDenseNet(sd);
+            }
+            PretrainedLoader.Report r = PretrainedLoader.load(model, sd);
+            if (!r.keptAtInit().isEmpty()) {
+                org.slf4j.LoggerFactory.getLogger(Models.class).info("{}: the checkpoint's {} differ in size; left at init: {}",
+                        model.name(), r.keptAtInit().size() == 1 ? "key" : "keys", String.join(", ", r.keptAtInit()));
+            }
         }
     }
 
@@ -98,6 +115,8 @@ public final class Models {
         if (options.pretrainedFile() != null) {
             b.pretrainedFile(options.pretrainedFile());
         }
+        b.hub(options.hub());
+        b.keyMapping(options.keyMapping());
         ImageModel model = createModel(name, b.build());
         return new FeatureExtractor(model, options.outIndices());
     }

@@ -89,6 +89,13 @@ public record PretrainedCfg(
                 license, fileSha256);
     }
 
+    /** The same config with weights in another Hugging Face hub repository. */
+    public PretrainedCfg withHub(String newHfHubId) {
+        return new PretrainedCfg(
+                architecture, tag, newHfHubId, url, inputSize, interpolation, cropPct, cropMode,
+                mean, std, numClasses, firstConv, classifier, license, fileSha256);
+    }
+
     /** The same config with other head and first-layer names. */
     public PretrainedCfg withLayers(String newFirstConv, String newClassifier) {
         return new PretrainedCfg(

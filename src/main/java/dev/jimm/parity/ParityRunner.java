@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
 import dev.jimm.hub.Checkpoints;
 import dev.jimm.hub.SafetensorsFile;
+import dev.jimm.layers.Module;
 import dev.jimm.models.FeatureInfo;
 import dev.jimm.models.ImageModel;
 import dev.jimm.models.ModelOptions;
@@ -78,7 +79,15 @@ public final class ParityRunner {
             }
             try (NDManager scratch = model.getManager().newSubManager()) {
                 if (fx.weights() != null) {
-                    model.loadStateDict(Checkpoints.load(fx.weights(), scratch), true);
+                    Map<String, NDArray> sd = Checkpoints.load(fx.weights(), scratch);
+                    if (name.contains("densenet")) {
+                        sd = dev.jimm.hub.KeyMapping.torchvisionDenseNet(sd);
+                    }
+                    Module.LoadResult lr = model.loadStateDict(sd, true);
+                    if (!lr.isClean()) {
+                        return new Result(file, name, false, Double.NaN, errors, "weights " + fx.weights().getFileName()
+                                + " do not fit: missing " + lr.missingKeys() + ", unexpected " + lr.unexpectedKeys(), secs(t0));
+                    }
                 } else {
                     ReferenceInit.apply(model);
                 }
