@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A training run killed with SIGKILL in its second epoch and resumed ends exactly like one never stopped. */
 class KillAndResumeTest {
     private static List<String> trainArgs(Path out) {
-        return List.of("train", "fashion-mnist-sample", "--model", "resnet10t", "--epochs", "3", "--lr", "1e-2",
+        return List.of("train", "fashion-mnist-sample", "--model", "resnet10t", "--epochs", "2", "--lr", "1e-2",
                 "--batch-size", "64", "--seed", "5", "--threads", "2", "--head", "linear", "--out", out.toString(), "--json");
     }
 
@@ -47,7 +47,7 @@ class KillAndResumeTest {
         }
         assertFalse(Files.exists(killed.resolve("model.safetensors")), "the child finished before it was killed");
         long epochsBefore = Files.readAllLines(killed.resolve("metrics.csv")).size() - 1;
-        assertTrue(epochsBefore >= 1 && epochsBefore < 3, "killed after " + epochsBefore + " epochs");
+        assertTrue(epochsBefore == 1, "killed after " + epochsBefore + " epochs");
 
         CliTest.Run resumed = CliTest.run("train", "--resume", killed.toString(), "--json");
         assertEquals(0, resumed.status(), resumed.err());
