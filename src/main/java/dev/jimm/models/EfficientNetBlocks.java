@@ -1,0 +1,269 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.Conv2dSame;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Layers;
+import dev.jimm.layers.Module;
+
+/**
+ * The blocks of timm's {@code _efficientnet_blocks.py} that EfficientNet, MobileNet-V2/V3, MnasNet,
+ * LCNet and their relatives are assembled from: {@link ConvBnAct}, {@link DepthwiseSeparableConv},
+ * {@link InvertedResidual} (MBConv), {@link EdgeResidual} (FusedMBConv) and their {@link
+ * SqueezeExcite}. Module names and order are timm's, so are the state_dict keys.
+ */
+public final class EfficientNetBlocks {
+    private EfficientNetBlocks() {}
+
+    /** Whatever a block needs from the model: padding, norm, activation defaults, SE layer. */
+    record BlockContext(
+            boolean padSame, EfficientNetBuilder.NormSpec norm, EfficientNetBuilder.SeSpec se) {
+        Conv2d conv(int in, int out, int kernel, int stride, int groups) {
+            return Conv2dSame.create(in, out, kernel, stride, 1, groups, false, padSame);
+        }
+
+        Module norm(int channels, Activation.Kind act) {
+            return norm.create(channels, act);
+        }
+    }
+
+    /** timm's num_groups: 0 (or none) means a dense conv, 1 a depthwise one. */
+    static int numGroups(int groupSize, int channels) {
+        if (groupSize <= 0) {
+            return 1;
+        }
+        if (channels % groupSize != 0) {
+            throw new IllegalArgumentException(
+                    "group size " + groupSize + " does not divide the " + channels + " channels");
+        }
+        return channels / groupSize;
+    }
+
+    /**
+     * Squeeze-and-excitation of the EfficientNet family ({@code conv_reduce}, {@code conv_expand}):
+     * reduced width {@code rdRound(inChs * rdRatio)}, the block's activation unless forced, and a
+     * sigmoid or hard-sigmoid gate.
+     */
+    public static final class SqueezeExcite extends Module {
+        private final Conv2d convReduce;
+        private final Activation.Kind act;
+        private final Conv2d convExpand;
+        private final Activation.Kind gate;
+
+        SqueezeExcite(int inChs, double rdRatio, Activation.Kind blockAct, EfficientNetBuilder.SeSpec spec) {
+            int rd = spec.reducedChannels(inChs * rdRatio);
+            act = spec.forceAct() != null ? spec.forceAct() : blockAct;
+            gate = spec.gate();
+            convReduce = register("conv_reduce", new Conv2d(inChs, rd, 1, Conv2d.Options.defaults()));
+            convExpand = register("conv_expand", new Conv2d(rd, inChs, 1, Conv2d.Options.defaults()));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray s = Layers.spatialMean(x, true);
+            s = convExpand.forward(Activation.apply(act, convReduce.forward(s)));
+            return x.mul(Activation.apply(gate, s));
+        }
+
+        @Override
+        protected String extraRepr() {
+            return "SqueezeExcite";
+        }
+    }
+
+    /** Base of the blocks: the skip connection with drop path, and the output width. */
+    abstract static class Block extends Module {
+        final int outChs;
+        boolean hasSkip;
+        Module dropPath;
+
+        Block(int outChs) {
+            this.outChs = outChs;
+        }
+
+        NDArray residual(NDArray x, NDArray shortcut) {
+            if (!hasSkip) {
+                return x;
+            }
+            if (dropPath != null) {
+                x = dropPath.forward(x);
+            }
+            return x.add(shortcut);
+        }
+
+        void registerDropPath(double rate) {
+            // timm puts an Identity here at rate 0; neither has state
+            dropPath = rate > 0 ? register("drop_path", new DropPath((float) rate)) : null;
+        }
+    }
+
+    /** Conv, norm and activation with an optional skip ({@code cn} in arch strings). */
+    static final class ConvBnAct extends Block {
+        private final Module conv;
+        private final Module bn1;
+
+        ConvBnAct(BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act, double dpr) {
+            super(outChs);
+            int groups = numGroups(a.groupSizeOr(0), inChs);
+            hasSkip = a.skip() && a.stride() == 1 && inChs == outChs;
+            conv = register("conv", ctx.conv(inChs, outChs, a.kernel(), a.stride(), groups));
+            bn1 = register("bn1", ctx.norm(outChs, act));
+            register("aa", new Identity());
+            registerDropPath(dpr);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return residual(bn1.forward(conv.forward(x)), x);
+        }
+    }
+
+    /** Depthwise conv, SE, pointwise conv ({@code ds}, and {@code dsa} with an activation after pw). */
+    static final class DepthwiseSeparableConv extends Block {
+        private final Module convS2d;
+        private final Module bnS2d;
+        private final Module convDw;
+        private final Module bn1;
+        private final Module se;
+        private final Module convPw;
+        private final Module bn2;
+
+        DepthwiseSeparableConv(
+                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
+                double seRatio, int s2d, double dpr) {
+            super(outChs);
+            hasSkip = a.stride() == 1 && inChs == outChs && !a.noskip();
+            int dwKernel = a.kernel();
+            boolean dwSame = ctx.padSame();
+            if (s2d == 1) {
+                int sdChs = inChs * 4;
+                convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
+                bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
+                dwKernel = (dwKernel + 1) / 2;
+                dwSame = dwKernel == 2 || ctx.padSame();
+                inChs = sdChs;
+            } else {
+                convS2d = null;
+                bnS2d = null;
+            }
+            int groups = numGroups(a.groupSizeOr(1), inChs);
+            convDw = register("conv_dw", Conv2dSame.create(inChs, inChs, dwKernel, a.stride(), 1, groups, false, dwSame));
+            bn1 = register("bn1", ctx.norm(inChs, act));
+            register("aa", new Identity());
+            se = register("se", seRatio > 0 && ctx.se() != null
+                    ? new SqueezeExcite(inChs, seRatio, act, ctx.se()) : new Identity());
+            convPw = register("conv_pw", ctx.conv(inChs, outChs, a.pwKernel(), 1, 1));
+            bn2 = register("bn2", ctx.norm(outChs, a.pwAct() ? act : Activation.Kind.IDENTITY));
+            registerDropPath(dpr);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            if (convS2d != null) {
+                x = bnS2d.forward(convS2d.forward(x));
+            }
+            x = bn1.forward(convDw.forward(x));
+            x = se.forward(x);
+            x = bn2.forward(convPw.forward(x));
+            return residual(x, shortcut);
+        }
+    }
+
+    /** Inverted residual (MBConv, {@code ir}): pw expansion, depthwise conv, SE, pw linear projection. */
+    static final class InvertedResidual extends Block {
+        private final Module convS2d;
+        private final Module bnS2d;
+        private final Module convPw;
+        private final Module bn1;
+        private final Module convDw;
+        private final Module bn2;
+        private final Module se;
+        private final Module convPwl;
+        private final Module bn3;
+
+        InvertedResidual(
+                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
+                double seRatio, int s2d, double dpr) {
+            super(outChs);
+            hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
+            int dwKernel = a.kernel();
+            boolean dwSame = ctx.padSame();
+            if (s2d == 1) {
+                int sdChs = inChs * 4;
+                convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
+                bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
+                dwKernel = (dwKernel + 1) / 2;
+                dwSame = dwKernel == 2 || ctx.padSame();
+                inChs = sdChs;
+            } else {
+                convS2d = null;
+                bnS2d = null;
+            }
+            int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
+            int groups = numGroups(a.groupSizeOr(1), midChs);
+            convPw = register("conv_pw", ctx.conv(inChs, midChs, a.expKernel(), 1, 1));
+            bn1 = register("bn1", ctx.norm(midChs, act));
+            convDw = register("conv_dw", Conv2dSame.create(midChs, midChs, dwKernel, a.stride(), 1, groups, false, dwSame));
+            bn2 = register("bn2", ctx.norm(midChs, act));
+            register("aa", new Identity());
+            se = register("se", seRatio > 0 && ctx.se() != null
+                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+            convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
+            bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
+            registerDropPath(dpr);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            if (convS2d != null) {
+                x = bnS2d.forward(convS2d.forward(x));
+            }
+            x = bn1.forward(convPw.forward(x));
+            x = bn2.forward(convDw.forward(x));
+            x = se.forward(x);
+            x = bn3.forward(convPwl.forward(x));
+            return residual(x, shortcut);
+        }
+    }
+
+    /** Edge residual (FusedMBConv, {@code er}): a full expansion conv, SE, pw linear projection. */
+    static final class EdgeResidual extends Block {
+        private final Module convExp;
+        private final Module bn1;
+        private final Module se;
+        private final Module convPwl;
+        private final Module bn2;
+
+        EdgeResidual(
+                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, int forceInChs,
+                Activation.Kind act, double seRatio, double dpr) {
+            super(outChs);
+            int midChs = Layers.makeDivisible((forceInChs > 0 ? forceInChs : inChs) * a.expRatio(), 8);
+            // timm sizes the groups from the expansion conv's output channels
+            int groups = numGroups(a.groupSizeOr(0), midChs);
+            hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
+            convExp = register("conv_exp", ctx.conv(inChs, midChs, a.kernel(), a.stride(), groups));
+            bn1 = register("bn1", ctx.norm(midChs, act));
+            register("aa", new Identity());
+            se = register("se", seRatio > 0 && ctx.se() != null
+                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+            convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
+            bn2 = register("bn2", ctx.norm(outChs, Activation.Kind.IDENTITY));
+            registerDropPath(dpr);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            x = bn1.forward(convExp.forward(x));
+            x = se.forward(x);
+            x = bn2.forward(convPwl.forward(x));
+            return residual(x, shortcut);
+        }
+    }
+}
