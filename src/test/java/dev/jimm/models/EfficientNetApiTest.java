@@ -1,0 +1,212 @@
+package dev.jimm.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.JimmException;
+import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.Conv2dSame;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Module;
+import dev.jimm.parity.ReferenceInit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** The timm API on efficientnet.py models: heads, pooling, feature levels, init, registrations. */
+class EfficientNetApiTest {
+    private static NDArray input(NDManager m, int size) {
+        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
+    }
+
+    private static ModelOptions classes(int n) {
+        return ModelOptions.builder().numClasses(n).build();
+    }
+
+    @Test
+    void numClassesZeroGivesPooledHeadFeatures() {
+        try (ImageModel m = Models.createModel("mobilenetv2_050", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            assertEquals(1280, m.numFeatures(), "mobilenetv2_050 keeps a 1280-wide head (max(1280, round(640)))");
+            assertEquals(new Shape(2, 1280), m.forward(input(s, 64)).getShape());
+            assertFalse(m.stateDict().containsKey("classifier.weight"));
+        }
+        try (ImageModel m = Models.createModel("mobilenetv2_140", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            assertEquals(1792, m.numFeatures(), "a 1.4 width multiplier widens the head");
+            assertEquals(new Shape(2, 1792), m.forward(input(s, 64)).getShape());
+        }
+    }
+
+    @Test
+    void emptyGlobalPoolGivesHeadFeatureMaps() {
+        try (ImageModel m = Models.createModel("mobilenetv2_050", ModelOptions.builder().numClasses(0).globalPool("").build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 1280, 3, 3), m.forward(input(s, 96)).getShape());
+        }
+        assertThrows(JimmException.class,
+                () -> Models.createModel("mobilenetv2_050", ModelOptions.builder().numClasses(5).globalPool("").build()));
+    }
+
+    @Test
+    void resetClassifierSwitchesHeads() {
+        try (ImageModel m = Models.createModel("mobilenetv2_050", classes(1000)); NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 64);
+            assertEquals(new Shape(2, 1000), m.forward(x).getShape());
+            m.resetClassifier(0, "");
+            assertInstanceOf(Identity.class, m.child("classifier"));
+            assertEquals(new Shape(2, 1280, 2, 2), m.forward(x).getShape());
+            m.resetClassifier(7, "catavgmax");
+            assertEquals(new Shape(7, 2560), m.stateDict().get("classifier.weight").getShape());
+            assertEquals(new Shape(2, 7), m.forward(x).getShape());
+            m.resetClassifier(3);
+            assertEquals(new Shape(3, 2560), m.stateDict().get("classifier.weight").getShape(), "keeps catavgmax");
+            List<String> keys = List.copyOf(m.stateDict().keySet());
+            assertEquals("classifier.bias", keys.get(keys.size() - 1));
+        }
+    }
+
+    @Test
+    void preLogitsAreThePooledHead() {
+        try (ImageModel m = Models.createModel("mnasnet_100", classes(10)); NDManager s = m.getManager().newSubManager()) {
+            NDArray feats = m.forwardFeatures(input(s, 64));
+            assertEquals(new Shape(2, 1280, 2, 2), feats.getShape());
+            NDArray pre = m.forwardHead(feats, true);
+            assertTrue(pre.sub(feats.sum(new int[] {2, 3}).div(4f)).abs().max().getFloat() < 1e-5f);
+            assertEquals(new Shape(2, 10), m.forwardHead(feats, false).getShape());
+        }
+    }
+
+    @Test
+    void forwardIntermediatesFollowFeatureInfo() {
+        try (ImageModel m = Models.createModel("efficientnet_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            List<FeatureInfo> fi = m.featureInfo();
+            assertEquals(List.of("blocks.0", "blocks.1", "blocks.2", "blocks.4", "blocks.6"),
+                    fi.stream().map(FeatureInfo::module).toList());
+            NDList all = m.forwardIntermediates(input(s, 96), m.allFeatureIndices());
+            assertEquals(fi.size(), all.size());
+            for (int i = 0; i < fi.size(); i++) {
+                int r = fi.get(i).reduction();
+                assertEquals(new Shape(2, fi.get(i).numChs(), 96 / r, 96 / r), all.get(i).getShape(), "level " + i);
+            }
+            NDList two = m.forwardIntermediates(input(s, 96), new int[] {1, -1});
+            assertEquals(new Shape(2, 24, 24, 24), two.get(0).getShape());
+            assertEquals(new Shape(2, 320, 3, 3), two.get(1).getShape());
+            assertThrows(IllegalArgumentException.class, () -> m.forwardIntermediates(input(s, 32), new int[] {5}));
+        }
+    }
+
+    @Test
+    void featureExtractorReturnsEveryLevel() {
+        try (FeatureExtractor fe = Models.createFeatureExtractor("mobilenetv2_100", ModelOptions.builder().build());
+                NDManager s = fe.getManager().newSubManager()) {
+            NDList maps = fe.forwardFeatures(input(s, 64));
+            int[] chs = {16, 24, 32, 96, 320};
+            int[] red = {2, 4, 8, 16, 32};
+            for (int i = 0; i < chs.length; i++) {
+                assertEquals(new Shape(2, chs[i], 64 / red[i], 64 / red[i]), maps.get(i).getShape());
+            }
+            assertFalse(fe.stateDict().containsKey("classifier.weight"));
+        }
+    }
+
+    @Test
+    void tensorflowSamePaddingHandlesOddSizes() {
+        try (ImageModel m = Models.createModel("tf_efficientnet_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            assertInstanceOf(Conv2dSame.class, m.child("conv_stem"), "a strided conv with TF padding pads in forward");
+            assertEquals(1e-3f, ((BatchNorm2d) m.child("bn1")).eps(), 0f);
+            NDList levels = m.forwardIntermediates(input(s, 65), m.allFeatureIndices());
+            // TF "same": every stride-2 layer gives ceil(n / 2)
+            int[] sizes = {33, 17, 9, 5, 3};
+            for (int i = 0; i < sizes.length; i++) {
+                assertEquals(sizes[i], levels.get(i).getShape().get(2), "level " + i);
+            }
+        }
+        try (ImageModel m = Models.createModel("efficientnet_b0", classes(0))) {
+            assertFalse(m.child("conv_stem") instanceof Conv2dSame);
+            assertEquals(1e-5f, ((BatchNorm2d) m.child("bn1")).eps(), 0f);
+        }
+    }
+
+    @Test
+    void dropPathRisesLinearlyOverBlocks() {
+        try (ImageModel m = Models.createModel("efficientnet_b0", ModelOptions.builder().dropPathRate(0.2).dropRate(0.2).build())) {
+            Map<String, Module> mods = m.namedModules();
+            List<Float> rates = new ArrayList<>();
+            mods.values().forEach(x -> {
+                if (x instanceof DropPath dp) {
+                    rates.add(dp.rate());
+                }
+            });
+            // 16 blocks, rate * idx / 16; block 0 (rate 0) has none, only blocks with a skip use it
+            assertTrue(mods.containsKey("blocks.6.0.drop_path"));
+            assertEquals(0.2f * 15 / 16, ((DropPath) mods.get("blocks.6.0.drop_path")).rate(), 1e-6f);
+            assertEquals(0.2f * 1 / 16, ((DropPath) mods.get("blocks.1.0.drop_path")).rate(), 1e-6f);
+            assertEquals(15, rates.size());
+        }
+    }
+
+    @Test
+    void initWeightsFollowEfficientnetInitWeights() {
+        try (ImageModel m = Models.createModel("efficientnet_b0", ModelOptions.builder().seed(3).build())) {
+            Map<String, Module> mods = m.namedModules();
+            Conv2d pw = (Conv2d) mods.get("blocks.5.0.conv_pw");
+            float[] w = pw.weight().getArray().toFloatArray();
+            double sq = 0;
+            for (float v : w) {
+                sq += v * v;
+            }
+            double fanOut = pw.outChannels();
+            assertEquals(Math.sqrt(2 / fanOut), Math.sqrt(sq / w.length), 0.05 * Math.sqrt(2 / fanOut));
+            Conv2d dw = (Conv2d) mods.get("blocks.5.0.conv_dw");
+            float[] d = dw.weight().getArray().toFloatArray();
+            sq = 0;
+            for (float v : d) {
+                sq += v * v;
+            }
+            // depthwise: fan_out = k*k*out/groups = 25
+            assertEquals(Math.sqrt(2 / 25.0), Math.sqrt(sq / d.length), 0.05 * Math.sqrt(2 / 25.0));
+            assertEquals(0f, ((Conv2d) mods.get("blocks.1.0.se.conv_reduce")).bias().getArray().abs().max().getFloat());
+            float[] fc = m.stateDict().get("classifier.weight").toFloatArray();
+            float max = 0;
+            for (float v : fc) {
+                max = Math.max(max, Math.abs(v));
+            }
+            assertTrue(max <= 1 / Math.sqrt(1000) && max > 0.9 / Math.sqrt(1000), "U(+-1/sqrt(1000)), max " + max);
+            assertEquals(0f, m.stateDict().get("classifier.bias").abs().max().getFloat());
+            assertEquals(1f, m.stateDict().get("blocks.3.1.bn2.weight").min().getFloat());
+        }
+    }
+
+    @Test
+    void everyRegisteredNameBuildsWithTimmKeys() {
+        ModelRegistry reg = ModelRegistry.builtIn();
+        Set<String> names = new TreeSet<>(reg.list("*"));
+        names.removeIf(n -> !reg.entry(n).family().equals("efficientnet"));
+        assertEquals(94, names.size(), "efficientnet.py names built here: " + names);
+        for (String skipped : List.of("mixnet_s", "tf_mixnet_l", "efficientnet_cc_b0_4e", "efficientnet_b1_pruned",
+                "gc_efficientnetv2_rw_t", "test_efficientnet_ln", "test_efficientnet_evos", "efficientnet_blur_b0")) {
+            assertFalse(names.contains(skipped), skipped + " needs a block type this code lacks");
+        }
+        for (String n : names) {
+            ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
+            List<String> keys = List.copyOf(m.stateDictShapes().keySet());
+            assertEquals("conv_stem.weight", keys.get(0), n);
+            assertEquals("classifier.bias", keys.get(keys.size() - 1), n);
+            assertFalse(m.featureInfo().isEmpty(), n);
+            // timm's builder does not count the space-to-depth stem of the X/H variants in reductions
+            int reduction = n.startsWith("efficientnet_x_") || n.startsWith("efficientnet_h_") ? 16 : 32;
+            assertEquals(reduction, m.featureInfo().get(m.featureInfo().size() - 1).reduction(), n);
+        }
+    }
+}

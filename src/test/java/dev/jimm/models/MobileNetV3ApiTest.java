@@ -1,0 +1,133 @@
+package dev.jimm.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Module;
+import dev.jimm.parity.ReferenceInit;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** The timm API on mobilenetv3.py models, whose head pools before its conv. */
+class MobileNetV3ApiTest {
+    private static NDArray input(NDManager m, int size) {
+        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
+    }
+
+    private static ModelOptions classes(int n) {
+        return ModelOptions.builder().numClasses(n).build();
+    }
+
+    @Test
+    void numClassesZeroGivesTheHeadConvFeatures() {
+        try (ImageModel m = Models.createModel("mobilenetv3_small_100", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            assertEquals(576, m.numFeatures(), "timm's num_features: the trunk's width");
+            assertEquals(1024, ((MobileNetV3) m).headHiddenSize());
+            NDArray x = input(s, 64);
+            assertEquals(new Shape(2, 576, 2, 2), m.forwardFeatures(x).getShape());
+            assertEquals(new Shape(2, 1024), m.forward(x).getShape());
+            assertFalse(m.stateDict().containsKey("classifier.weight"));
+            assertTrue(m.stateDict().containsKey("conv_head.bias"), "MobileNet-V3's head conv has a bias");
+        }
+    }
+
+    @Test
+    void preLogitsComeAfterConvHeadAndActivation() {
+        try (ImageModel m = Models.createModel("mobilenetv3_large_100", classes(10)); NDManager s = m.getManager().newSubManager()) {
+            NDArray feats = m.forwardFeatures(input(s, 64));
+            NDArray pooled = feats.sum(new int[] {2, 3}, true).div(4f);
+            NDArray expected = Activation.apply(Activation.Kind.HARD_SWISH, ((Module) m.child("conv_head")).forward(pooled))
+                    .reshape(2, 1280);
+            NDArray pre = m.forwardHead(feats, true);
+            assertEquals(new Shape(2, 1280), pre.getShape());
+            assertTrue(pre.sub(expected).abs().max().getFloat() < 1e-5f);
+            assertEquals(new Shape(2, 10), m.forwardHead(feats, false).getShape());
+        }
+    }
+
+    @Test
+    void emptyGlobalPoolRunsTheHeadConvOnTheMaps() {
+        try (ImageModel m = Models.createModel("mobilenetv3_small_050", ModelOptions.builder().numClasses(0).globalPool("").build());
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 1024, 3, 3), m.forward(input(s, 96)).getShape());
+        }
+    }
+
+    @Test
+    void resetClassifierKeepsTheHeadConv() {
+        try (ImageModel m = Models.createModel("mobilenetv3_small_050", classes(1000)); NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 64);
+            m.resetClassifier(5);
+            assertEquals(new Shape(2, 5), m.forward(x).getShape());
+            assertEquals(new Shape(5, 1024), m.stateDict().get("classifier.weight").getShape());
+            m.resetClassifier(0, "");
+            assertInstanceOf(Identity.class, m.child("classifier"));
+            assertEquals(new Shape(2, 1024, 2, 2), m.forward(x).getShape());
+            m.resetClassifier(0, "max");
+            assertEquals(new Shape(2, 1024), m.forward(x).getShape());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(0, "catavgmax"));
+            assertTrue(e.getMessage().contains("conv_head"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(3, ""));
+        }
+    }
+
+    @Test
+    void forwardIntermediatesIncludeTheStemWhenTheFirstBlockStrides() {
+        try (ImageModel m = Models.createModel("mobilenetv3_small_100", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            List<FeatureInfo> fi = m.featureInfo();
+            assertEquals(List.of("bn1", "blocks.0", "blocks.1", "blocks.3", "blocks.5"), fi.stream().map(FeatureInfo::module).toList());
+            NDList all = m.forwardIntermediates(input(s, 96), m.allFeatureIndices());
+            for (int i = 0; i < fi.size(); i++) {
+                int r = fi.get(i).reduction();
+                assertEquals(new Shape(2, fi.get(i).numChs(), 96 / r, 96 / r), all.get(i).getShape(), "level " + i);
+            }
+            NDList stem = m.forwardIntermediates(input(s, 96), new int[] {0});
+            assertEquals(new Shape(2, 16, 48, 48), stem.get(0).getShape());
+        }
+        try (FeatureExtractor fe = Models.createFeatureExtractor("lcnet_050", ModelOptions.builder().featuresOnly(-1).build());
+                NDManager s = fe.getManager().newSubManager()) {
+            assertEquals(new Shape(2, 256, 2, 2), fe.forwardFeatures(input(s, 64)).get(0).getShape());
+        }
+    }
+
+    @Test
+    void tensorflowPortsUseSamePaddingAndTfEps() {
+        try (ImageModel m = Models.createModel("tf_mobilenetv3_small_minimal_100", classes(3));
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(1e-3f, ((dev.jimm.layers.BatchNorm2d) m.child("bn1")).eps(), 0f);
+            assertInstanceOf(dev.jimm.layers.Conv2dSame.class, m.child("conv_stem"));
+            assertEquals(new Shape(2, 576, 3, 3), m.forwardFeatures(input(s, 65)).getShape());
+            assertEquals(new Shape(2, 3), m.forward(input(s, 65)).getShape());
+        }
+    }
+
+    @Test
+    void everyRegisteredNameBuildsWithTimmKeys() {
+        ModelRegistry reg = ModelRegistry.builtIn();
+        Set<String> names = new TreeSet<>(reg.list("*"));
+        names.removeIf(n -> !reg.entry(n).family().equals("mobilenetv3"));
+        assertEquals(21, names.size(), "mobilenetv3.py names built here (all but MobileNet-V4): " + names);
+        for (String n : names) {
+            ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
+            List<String> keys = List.copyOf(m.stateDictShapes().keySet());
+            assertEquals("conv_stem.weight", keys.get(0), n);
+            assertEquals("classifier.bias", keys.get(keys.size() - 1), n);
+            assertEquals(32, m.featureInfo().get(m.featureInfo().size() - 1).reduction(), n);
+        }
+        // head_bias=False variants
+        for (String n : List.of("mobilenetv3_rw", "fbnetv3_b")) {
+            assertFalse(reg.entry(n).factory().apply(ModelArgs.defaults()).stateDictShapes().containsKey("conv_head.bias"), n);
+        }
+    }
+}
