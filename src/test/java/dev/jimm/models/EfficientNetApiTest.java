@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import com.google.gson.JsonObject;
+import dev.jimm.TestFixtures;
+import dev.jimm.parity.ParityFixture;
 import org.junit.jupiter.api.Test;
 
 /** The timm API on efficientnet.py models: heads, pooling, feature levels, init, registrations. */
@@ -207,6 +210,25 @@ class EfficientNetApiTest {
             // timm's builder does not count the space-to-depth stem of the X/H variants in reductions
             int reduction = n.startsWith("efficientnet_x_") || n.startsWith("efficientnet_h_") ? 16 : 32;
             assertEquals(reduction, m.featureInfo().get(m.featureInfo().size() - 1).reduction(), n);
+        }
+    }
+
+    @Test
+    void defaultConfigIsTimmsDefaultPretrainedConfig() {
+        ModelRegistry reg = ModelRegistry.builtIn();
+        // efficientnet_b0, tf_efficientnet_b0 and tf_efficientnetv2_s are left out: the shared tag table
+        // lists tags alphabetically, so its first tag is not timm's default for them
+        for (String name : List.of("mobilenetv2_050", "mnasnet_100", "semnasnet_100", "efficientnet_b3",
+                "efficientnet_lite0", "efficientnetv2_rw_t")) {
+            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + name)).meta().getAsJsonObject("pretrained_cfg");
+            PretrainedCfg cfg = reg.config(name);
+            assertEquals(ref.get("tag").getAsString(), cfg.tag(), name);
+            assertEquals(ref.get("input_size").getAsJsonArray().get(1).getAsInt(), cfg.inputSize().get(1), name);
+            assertEquals(ref.get("crop_pct").getAsDouble(), cfg.cropPct(), 1e-9, name);
+            assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), name);
+            assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), name);
+            assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), name);
+            assertEquals(ref.get("num_classes").getAsInt(), cfg.numClasses(), name);
         }
     }
 }
