@@ -332,6 +332,29 @@ public final class EfficientNet extends ImageModel {
         return base(a, r.apply(1280), 32, r, SILU);
     }
 
+    /** timm's _gen_mixnet_s. */
+    static Config mixnetS(double width) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"),
+                s("ir_r1_k3_a1.1_p1.1_s2_e6_c24", "ir_r1_k3_a1.1_p1.1_s1_e3_c24"),
+                s("ir_r1_k3.5.7_s2_e6_c40_se0.5_nsw", "ir_r3_k3.5_a1.1_p1.1_s1_e6_c40_se0.5_nsw"),
+                s("ir_r1_k3.5.7_p1.1_s2_e6_c80_se0.25_nsw", "ir_r2_k3.5_p1.1_s1_e6_c80_se0.25_nsw"),
+                s("ir_r1_k3.5.7_a1.1_p1.1_s1_e6_c120_se0.5_nsw", "ir_r2_k3.5.7.9_a1.1_p1.1_s1_e3_c120_se0.5_nsw"),
+                s("ir_r1_k3.5.7.9.11_s2_e6_c200_se0.5_nsw", "ir_r2_k3.5.7.9_p1.1_s1_e6_c200_se0.5_nsw"));
+        return base(a, 1536, 16, RoundChs.of(width), RELU);
+    }
+
+    /** timm's _gen_mixnet_m (also mixnet_l/xl/xxl by width and depth). */
+    static Config mixnetM(double width, double depth) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c24"),
+                s("ir_r1_k3.5.7_a1.1_p1.1_s2_e6_c32", "ir_r1_k3_a1.1_p1.1_s1_e3_c32"),
+                s("ir_r1_k3.5.7.9_s2_e6_c40_se0.5_nsw", "ir_r3_k3.5_a1.1_p1.1_s1_e6_c40_se0.5_nsw"),
+                s("ir_r1_k3.5.7_s2_e6_c80_se0.25_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e6_c80_se0.25_nsw"),
+                s("ir_r1_k3_s1_e6_c120_se0.5_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e3_c120_se0.5_nsw"),
+                s("ir_r1_k3.5.7.9_s2_e6_c200_se0.5_nsw", "ir_r3_k3.5.7.9_p1.1_s1_e6_c200_se0.5_nsw"))
+                .depth(depth).withRoundDepth();
+        return base(a, 1536, 24, RoundChs.of(width), RELU);
+    }
+
     static Config tinynet(double width, double depth) {
         ArchDef a = arch(EFFNET_STAGES).depth(depth).withRoundDepth();
         int head = Math.max(1280, RoundChs.of(width).apply(1280));
@@ -474,6 +497,14 @@ public final class EfficientNet extends ImageModel {
             add(m, "efficientnet_x_b3", efficientnetX(1.2, 1.4, 1), 288);
             add(m, "efficientnet_x_b5", efficientnetX(1.6, 2.2, 1), 448);
             add(m, "efficientnet_h_b5", efficientnetX(1.92, 2.2, 2), 448);
+            add(m, "mixnet_s", mixnetS(1.0), 224);
+            add(m, "mixnet_m", mixnetM(1.0, 1.0), 224);
+            add(m, "mixnet_l", mixnetM(1.3, 1.0), 224);
+            add(m, "mixnet_xl", mixnetM(1.6, 1.2), 224);
+            add(m, "mixnet_xxl", mixnetM(2.4, 1.3), 224);
+            add(m, "tf_mixnet_s", mixnetS(1.0).tf(), 224);
+            add(m, "tf_mixnet_m", mixnetM(1.0, 1.0).tf(), 224);
+            add(m, "tf_mixnet_l", mixnetM(1.3, 1.0).tf(), 224);
             add(m, "tinynet_a", tinynet(1.0, 1.2), 192);
             add(m, "tinynet_b", tinynet(0.75, 1.1), 188);
             add(m, "tinynet_c", tinynet(0.54, 0.85), 184);

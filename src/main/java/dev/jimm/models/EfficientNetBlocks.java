@@ -7,7 +7,9 @@ import dev.jimm.layers.Conv2dSame;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Layers;
+import dev.jimm.layers.MixedConv2d;
 import dev.jimm.layers.Module;
+import java.util.List;
 
 /**
  * The blocks of timm's {@code _efficientnet_blocks.py} that EfficientNet, MobileNet-V2/V3, MnasNet,
@@ -21,8 +23,20 @@ public final class EfficientNetBlocks {
     /** Whatever a block needs from the model: padding, norm, activation defaults, SE layer. */
     record BlockContext(
             boolean padSame, EfficientNetBuilder.NormSpec norm, EfficientNetBuilder.SeSpec se) {
-        Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-            return Conv2dSame.create(in, out, kernel, stride, 1, groups, false, padSame);
+        /** timm's create_conv2d: a mixed conv for several kernel sizes, else a plain or "same" conv. */
+        Module conv(int in, int out, List<Integer> kernel, int stride, int groups) {
+            if (kernel.size() == 1) {
+                return Conv2dSame.create(in, out, kernel.get(0), stride, 1, groups, false, padSame);
+            }
+            if (groups != 1 && groups != in) {
+                throw new IllegalArgumentException("a mixed conv " + kernel + " is depthwise or dense, not " + groups + " groups");
+            }
+            return new MixedConv2d(in, out, kernel, stride, groups == in && groups > 1, padSame);
+        }
+
+        /** As {@link #conv(int, int, List, int, int)} with the padding chosen by the caller. */
+        Module conv(int in, int out, List<Integer> kernel, int stride, int groups, boolean same) {
+            return new BlockContext(same, norm, se).conv(in, out, kernel, stride, groups);
         }
 
         Module norm(int channels, Activation.Kind act) {
@@ -136,21 +150,24 @@ public final class EfficientNetBlocks {
                 double seRatio, int s2d, double dpr) {
             super(outChs);
             hasSkip = a.stride() == 1 && inChs == outChs && !a.noskip();
-            int dwKernel = a.kernel();
+            List<Integer> dwKernel = a.kernel();
             boolean dwSame = ctx.padSame();
             if (s2d == 1) {
                 int sdChs = inChs * 4;
                 convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
                 bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
-                dwKernel = (dwKernel + 1) / 2;
-                dwSame = dwKernel == 2 || ctx.padSame();
+                if (dwKernel.size() != 1) {
+                    throw new IllegalArgumentException("space-to-depth blocks take one kernel size, not " + dwKernel);
+                }
+                dwKernel = List.of((dwKernel.get(0) + 1) / 2);
+                dwSame = dwKernel.get(0) == 2 || ctx.padSame();
                 inChs = sdChs;
             } else {
                 convS2d = null;
                 bnS2d = null;
             }
             int groups = numGroups(a.groupSizeOr(1), inChs);
-            convDw = register("conv_dw", Conv2dSame.create(inChs, inChs, dwKernel, a.stride(), 1, groups, false, dwSame));
+            convDw = register("conv_dw", ctx.conv(inChs, inChs, dwKernel, a.stride(), groups, dwSame));
             bn1 = register("bn1", ctx.norm(inChs, act));
             register("aa", new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
@@ -190,14 +207,17 @@ public final class EfficientNetBlocks {
                 double seRatio, int s2d, double dpr) {
             super(outChs);
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
-            int dwKernel = a.kernel();
+            List<Integer> dwKernel = a.kernel();
             boolean dwSame = ctx.padSame();
             if (s2d == 1) {
                 int sdChs = inChs * 4;
                 convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
                 bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
-                dwKernel = (dwKernel + 1) / 2;
-                dwSame = dwKernel == 2 || ctx.padSame();
+                if (dwKernel.size() != 1) {
+                    throw new IllegalArgumentException("space-to-depth blocks take one kernel size, not " + dwKernel);
+                }
+                dwKernel = List.of((dwKernel.get(0) + 1) / 2);
+                dwSame = dwKernel.get(0) == 2 || ctx.padSame();
                 inChs = sdChs;
             } else {
                 convS2d = null;
@@ -207,7 +227,7 @@ public final class EfficientNetBlocks {
             int groups = numGroups(a.groupSizeOr(1), midChs);
             convPw = register("conv_pw", ctx.conv(inChs, midChs, a.expKernel(), 1, 1));
             bn1 = register("bn1", ctx.norm(midChs, act));
-            convDw = register("conv_dw", Conv2dSame.create(midChs, midChs, dwKernel, a.stride(), 1, groups, false, dwSame));
+            convDw = register("conv_dw", ctx.conv(midChs, midChs, dwKernel, a.stride(), groups, dwSame));
             bn2 = register("bn2", ctx.norm(midChs, act));
             register("aa", new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null

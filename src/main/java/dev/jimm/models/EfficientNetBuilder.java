@@ -97,9 +97,10 @@ public final class EfficientNetBuilder {
      * @param outChs output channels before width scaling
      * @param stride 1 or 2
      * @param act the block's activation, or null for the model default
-     * @param kernel the depthwise kernel (ds, ir), the expansion kernel (er) or the conv kernel (cn)
-     * @param expKernel kernel of ir's pointwise expansion
-     * @param pwKernel kernel of the pointwise projection
+     * @param kernel the depthwise kernel (ds, ir), the expansion kernel (er) or the conv kernel (cn);
+     *     several sizes make a MixNet mixed conv
+     * @param expKernel kernel(s) of ir's pointwise expansion
+     * @param pwKernel kernel(s) of the pointwise projection
      * @param expRatio expansion ratio (ir, er)
      * @param seRatio squeeze-excite ratio, 0 for none
      * @param noskip no residual connection
@@ -110,9 +111,16 @@ public final class EfficientNetBuilder {
      * @param groupSize the group size of the spatial conv, or null for the block's default
      */
     public record BlockArgs(
-            BlockType type, int outChs, int stride, Activation.Kind act, int kernel, int expKernel, int pwKernel,
+            BlockType type, int outChs, int stride, Activation.Kind act, List<Integer> kernel, List<Integer> expKernel,
+            List<Integer> pwKernel,
             double expRatio, double seRatio, boolean noskip, boolean skip, boolean pwAct, boolean s2d,
             int forceInChs, Integer groupSize) {
+
+        public BlockArgs {
+            kernel = List.copyOf(kernel);
+            expKernel = List.copyOf(expKernel);
+            pwKernel = List.copyOf(pwKernel);
+        }
 
         int groupSizeOr(int dflt) {
             return groupSize == null ? dflt : groupSize;
@@ -134,12 +142,13 @@ public final class EfficientNetBuilder {
         }
     }
 
-    private static int kernelOf(String block, String key, String v) {
-        if (v.contains(".")) {
-            throw new UnsupportedOperationException(
-                    "block '" + block + "': mixed kernel sizes " + key + v + " (MixedConv2d) are not supported");
+    /** timm's _parse_ksize: "3" is one kernel, "3.5.7" a list for a mixed conv. */
+    private static List<Integer> kernelOf(String v) {
+        List<Integer> k = new ArrayList<>();
+        for (String p : v.split("\\.")) {
+            k.add(Integer.parseInt(p));
         }
-        return Integer.parseInt(v);
+        return k;
     }
 
     private static String required(String block, Map<String, String> o, String key) {
@@ -198,21 +207,23 @@ public final class EfficientNetBuilder {
         int repeats = Integer.parseInt(required(block, o, "r"));
         int outChs = Integer.parseInt(required(block, o, "c"));
         int stride = Integer.parseInt(required(block, o, "s"));
-        int expKernel = o.containsKey("a") ? kernelOf(block, "a", o.get("a")) : 1;
-        int pwKernel = o.containsKey("p") ? kernelOf(block, "p", o.get("p")) : 1;
+        List<Integer> one = List.of(1);
+        List<Integer> expKernel = o.containsKey("a") ? kernelOf(o.get("a")) : one;
+        List<Integer> pwKernel = o.containsKey("p") ? kernelOf(o.get("p")) : one;
         double se = o.containsKey("se") ? Double.parseDouble(o.get("se")) : 0;
         boolean s2d = o.containsKey("d") && Integer.parseInt(o.get("d")) > 0;
         Integer gs = o.containsKey("gs") ? Integer.valueOf(o.get("gs")) : null;
-        int k = kernelOf(block, "k", required(block, o, "k"));
+        List<Integer> k = kernelOf(required(block, o, "k"));
         BlockArgs a = switch (type) {
             case IR -> new BlockArgs(type, outChs, stride, act, k, expKernel, pwKernel,
                     Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, s2d, 0, gs);
-            case DS, DSA -> new BlockArgs(type, outChs, stride, act, k, 1, pwKernel, 1.0, se,
+            case DS, DSA -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel, 1.0, se,
                     type == BlockType.DSA || Boolean.FALSE.equals(skip), false, type == BlockType.DSA, s2d, 0, gs);
-            case ER -> new BlockArgs(type, outChs, stride, act, k, 1, pwKernel,
+            case ER -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel,
                     Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false,
                     o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0, gs);
-            case CN -> new BlockArgs(type, outChs, stride, act, k, 1, 1, 1.0, 0, false, Boolean.TRUE.equals(skip),
+            case CN -> new BlockArgs(type, outChs, stride, act, List.of(Integer.parseInt(required(block, o, "k"))), one, one,
+                    1.0, 0, false, Boolean.TRUE.equals(skip),
                     false, false, 0, gs);
         };
         return Map.entry(a, repeats);

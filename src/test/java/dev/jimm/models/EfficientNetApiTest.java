@@ -196,8 +196,8 @@ class EfficientNetApiTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         Set<String> names = new TreeSet<>(reg.list("*"));
         names.removeIf(n -> !reg.entry(n).family().equals("efficientnet"));
-        assertEquals(94, names.size(), "efficientnet.py names built here: " + names);
-        for (String skipped : List.of("mixnet_s", "tf_mixnet_l", "efficientnet_cc_b0_4e", "efficientnet_b1_pruned",
+        assertEquals(102, names.size(), "efficientnet.py names built here: " + names);
+        for (String skipped : List.of("efficientnet_cc_b0_4e", "efficientnet_b1_pruned",
                 "gc_efficientnetv2_rw_t", "test_efficientnet_ln", "test_efficientnet_evos", "efficientnet_blur_b0")) {
             assertFalse(names.contains(skipped), skipped + " needs a block type this code lacks");
         }
@@ -230,5 +230,31 @@ class EfficientNetApiTest {
             assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), name);
             assertEquals(ref.get("num_classes").getAsInt(), cfg.numClasses(), name);
         }
+    }
+
+    @Test
+    void mixNetSplitsChannelsOverKernelSizes() {
+        try (ImageModel m = Models.createModel("mixnet_s", classes(10)); NDManager s = m.getManager().newSubManager()) {
+            Map<String, ai.djl.ndarray.types.Shape> sd = m.stateDictShapes();
+            // stage 2 block 0: ir_r1_k3.5.7_s2_e6 from 24 channels: 144 mid channels in 3 groups of 48
+            assertEquals(new Shape(48, 1, 3, 3), sd.get("blocks.2.0.conv_dw.0.weight"));
+            assertEquals(new Shape(48, 1, 5, 5), sd.get("blocks.2.0.conv_dw.1.weight"));
+            assertEquals(new Shape(48, 1, 7, 7), sd.get("blocks.2.0.conv_dw.2.weight"));
+            // a1.1: the 24 -> 72 expansion as two dense 1x1 convs of half the channels each
+            assertEquals(new Shape(36, 12, 1, 1), sd.get("blocks.1.1.conv_pw.0.weight"));
+            assertEquals(new Shape(36, 12, 1, 1), sd.get("blocks.1.1.conv_pw.1.weight"));
+            assertEquals(new Shape(2, 10), m.forward(input(s, 64)).getShape());
+            assertEquals(new Shape(2, 1536, 2, 2), m.forwardFeatures(input(s, 64)).getShape());
+        }
+    }
+
+    @Test
+    void parameterCountsAreTimms() {
+        // timm's published parameter counts, in millions
+        Map<String, Double> counts = Map.of("efficientnet_b3", 12.23, "mixnet_s", 4.13, "mixnet_xl", 11.90,
+                "tf_efficientnetv2_m", 54.14, "efficientnetv2_rw_s", 23.94, "tinynet_e", 2.04, "mobilenetv1_100", 4.23,
+                "efficientnet_b8", 87.41, "mobilenet_edgetpu_v2_m", 8.46, "tf_efficientnet_el", 10.59);
+        ModelRegistry reg = ModelRegistry.builtIn();
+        counts.forEach((n, c) -> assertEquals(c, reg.entry(n).factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005, n));
     }
 }
