@@ -286,4 +286,87 @@ public final class EfficientNetBlocks {
             return residual(x, shortcut);
         }
     }
+
+    /** timm's ConvNormAct: {@code conv} then {@code bn} (a norm with or without its activation). */
+    static final class ConvNormAct extends Module {
+        private final Module conv;
+        private final Module bn;
+
+        ConvNormAct(BlockContext ctx, int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
+            conv = register("conv", ctx.conv(in, out, List.of(kernel), stride, groups));
+            bn = register("bn", ctx.norm(out, act));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return bn.forward(conv.forward(x));
+        }
+    }
+
+    /**
+     * MobileNet-V4's universal inverted residual ({@code uir}): optional depthwise conv before the
+     * expansion ({@code dw_start}), pw expansion, optional middle depthwise conv, SE, pw projection,
+     * optional depthwise conv after it ({@code dw_end}). Its kinds: ExtraDW, IR, ConvNeXt-like, FFN.
+     */
+    static final class UniversalInvertedResidual extends Block {
+        private final Module dwStart;
+        private final Module pwExp;
+        private final Module dwMid;
+        private final Module se;
+        private final Module pwProj;
+        private final Module dwEnd;
+
+        UniversalInvertedResidual(
+                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
+                double seRatio, double dpr) {
+            super(outChs);
+            int start = single(a.expKernel());
+            int mid = single(a.kernel());
+            int end = single(a.pwKernel());
+            int stride = a.stride();
+            hasSkip = inChs == outChs && stride == 1 && !a.noskip();
+            if (stride > 1 && start == 0 && mid == 0 && end == 0) {
+                throw new IllegalArgumentException("a strided uir block needs a depthwise kernel");
+            }
+            int gs = a.groupSizeOr(1);
+            Activation.Kind none = Activation.Kind.IDENTITY;
+            dwStart = register("dw_start", start > 0
+                    ? new ConvNormAct(ctx, inChs, inChs, start, mid > 0 ? 1 : stride, numGroups(gs, inChs), none)
+                    : new Identity());
+            int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
+            pwExp = register("pw_exp", new ConvNormAct(ctx, inChs, midChs, 1, 1, 1, act));
+            dwMid = register("dw_mid", mid > 0
+                    ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act)
+                    : new Identity());
+            se = register("se", seRatio > 0 && ctx.se() != null
+                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+            pwProj = register("pw_proj", new ConvNormAct(ctx, midChs, outChs, 1, 1, 1, none));
+            dwEnd = register("dw_end", end > 0
+                    ? new ConvNormAct(ctx, outChs, outChs, end, start == 0 && mid == 0 ? stride : 1,
+                            numGroups(gs, outChs), none)
+                    : new Identity());
+            // MobileNet-V4 conv models have no layer scale (layer_scale_init_value None)
+            register("layer_scale", new Identity());
+            registerDropPath(dpr);
+        }
+
+        private static int single(List<Integer> k) {
+            if (k.size() != 1) {
+                throw new IllegalArgumentException("uir blocks take one kernel size per conv, not " + k);
+            }
+            return k.get(0);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            x = dwStart.forward(x);
+            x = pwExp.forward(x);
+            x = dwMid.forward(x);
+            x = se.forward(x);
+            x = pwProj.forward(x);
+            x = dwEnd.forward(x);
+            return residual(x, shortcut);
+        }
+    }
 }

@@ -87,7 +87,7 @@ public final class EfficientNetBuilder {
 
     /** The block kinds of arch strings. */
     public enum BlockType {
-        CN, DS, DSA, IR, ER
+        CN, DS, DSA, IR, ER, UIR
     }
 
     /**
@@ -97,10 +97,10 @@ public final class EfficientNetBuilder {
      * @param outChs output channels before width scaling
      * @param stride 1 or 2
      * @param act the block's activation, or null for the model default
-     * @param kernel the depthwise kernel (ds, ir), the expansion kernel (er) or the conv kernel (cn);
-     *     several sizes make a MixNet mixed conv
-     * @param expKernel kernel(s) of ir's pointwise expansion
-     * @param pwKernel kernel(s) of the pointwise projection
+     * @param kernel the depthwise kernel (ds, ir), the expansion kernel (er), the conv kernel (cn) or
+     *     the middle depthwise kernel (uir, 0 for none); several sizes make a MixNet mixed conv
+     * @param expKernel kernel(s) of ir's pointwise expansion; uir's starting depthwise kernel (0: none)
+     * @param pwKernel kernel(s) of the pointwise projection; uir's ending depthwise kernel (0: none)
      * @param expRatio expansion ratio (ir, er)
      * @param seRatio squeeze-excite ratio, 0 for none
      * @param noskip no residual connection
@@ -168,6 +168,7 @@ public final class EfficientNetBuilder {
             case "dsa" -> BlockType.DSA;
             case "ir" -> BlockType.IR;
             case "er" -> BlockType.ER;
+            case "uir" -> BlockType.UIR;
             default -> throw new UnsupportedOperationException(
                     "block '" + block + "': block type '" + ops[0] + "' is not supported");
         };
@@ -222,6 +223,9 @@ public final class EfficientNetBuilder {
             case ER -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel,
                     Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false,
                     o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0, gs);
+            case UIR -> new BlockArgs(type, outChs, stride, act, k,
+                    o.containsKey("a") ? kernelOf(o.get("a")) : List.of(0), o.containsKey("p") ? kernelOf(o.get("p")) : List.of(0),
+                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false, 0, gs);
             case CN -> new BlockArgs(type, outChs, stride, act, List.of(Integer.parseInt(required(block, o, "k"))), one, one,
                     1.0, 0, false, Boolean.TRUE.equals(skip),
                     false, false, 0, gs);
@@ -428,7 +432,7 @@ public final class EfficientNetBuilder {
             se = a.seRatio();
             if (!st.seFromExp()) {
                 // ds blocks have no expansion ratio: timm's ba.get('exp_ratio', 1.0)
-                boolean hasExp = a.type() == BlockType.IR || a.type() == BlockType.ER;
+                boolean hasExp = a.type() == BlockType.IR || a.type() == BlockType.ER || a.type() == BlockType.UIR;
                 se /= hasExp ? a.expRatio() : 1.0;
             }
             if (s2d == 1) {
@@ -440,6 +444,7 @@ public final class EfficientNetBuilder {
             case DS, DSA -> new EfficientNetBlocks.DepthwiseSeparableConv(ctx, a, inChs, outChs, act, se, s2d, dpr);
             case ER -> new EfficientNetBlocks.EdgeResidual(ctx, a, inChs, outChs, forceIn, act, se, dpr);
             case CN -> new EfficientNetBlocks.ConvBnAct(ctx, a, inChs, outChs, act, dpr);
+            case UIR -> new EfficientNetBlocks.UniversalInvertedResidual(ctx, a, inChs, outChs, act, se, dpr);
         };
     }
 

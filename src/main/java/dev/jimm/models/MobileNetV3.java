@@ -41,15 +41,17 @@ public final class MobileNetV3 extends ImageModel {
      * @param seFromExp SE ratios relative to the expanded width
      * @param padSame TensorFlow "same" padding
      * @param headBias a bias on the head conv
+     * @param headNorm a norm with the activation after the head conv, instead of the activation
+     *     alone (MobileNet-V4; the head conv then has no bias)
      */
     public record Config(
             ArchDef arch, int headHiddenSize, int stemSize, boolean fixStem, RoundChs roundChs, Activation.Kind act,
-            NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias) {
+            NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias, boolean headNorm) {
 
         /** The TensorFlow port: "same" padding and BN eps 1e-3. */
         public Config tf() {
             return new Config(arch, headHiddenSize, stemSize, fixStem, roundChs, act, NormSpec.BN_TF, se, seFromExp,
-                    true, headBias);
+                    true, headBias, headNorm);
         }
     }
 
@@ -62,6 +64,8 @@ public final class MobileNetV3 extends ImageModel {
     private final Module convStem;
     private final Module bn1;
     private final Module convHead;
+    private final Module normHead;
+    private final Activation.Kind headAct;
     private GlobalPool pool;
     private Module classifier;
 
@@ -86,9 +90,15 @@ public final class MobileNetV3 extends ImageModel {
         // the head conv is sized for the pooling chosen at construction (catavgmax doubles it)
         pooledMultiplier = GlobalPool.featureMultiplier(globalPool);
         convHead = register("conv_head", Conv2dSame.create(numFeatures * pooledMultiplier, cfg.headHiddenSize(), 1, 1, 1,
-                1, cfg.headBias(), cfg.padSame()));
-        register("norm_head", new Identity());
-        register("act2", new Activation(cfg.act()));
+                1, cfg.headBias() && !cfg.headNorm(), cfg.padSame()));
+        if (cfg.headNorm()) {
+            normHead = register("norm_head", cfg.norm().create(cfg.headHiddenSize(), cfg.act()));
+            headAct = Activation.Kind.IDENTITY;
+        } else {
+            normHead = register("norm_head", new Identity());
+            headAct = cfg.act();
+        }
+        register("act2", new Activation(headAct));
         classifier = register("classifier", head(numClasses));
     }
 
@@ -123,7 +133,7 @@ public final class MobileNetV3 extends ImageModel {
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         x = pool.forward(x);
-        x = Activation.apply(cfg.act(), convHead.forward(x));
+        x = Activation.apply(headAct, normHead.forward(convHead.forward(x)));
         if (!globalPool.isEmpty()) {
             x = x.reshape(x.getShape().get(0), -1);
         }
@@ -226,7 +236,7 @@ public final class MobileNetV3 extends ImageModel {
         Activation.Kind act = minimal ? Activation.Kind.RELU : Activation.Kind.HARD_SWISH;
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, RoundChs.of(1.0));
         return new Config(a.depth(depth), head, 16, width < 0.75, RoundChs.of(width), act, NormSpec.BN, se, true,
-                false, true);
+                false, true, false);
     }
 
     static Config mobilenetV3Rw(double width) {
@@ -237,7 +247,7 @@ public final class MobileNetV3 extends ImageModel {
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, null);
         // timm registers mobilenetv3_rw with BN eps 1e-3
         return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH,
-                NormSpec.BN_TF, se, true, false, false);
+                NormSpec.BN_TF, se, true, false, false, false);
     }
 
     static Config fbnetV3(String variant, double width) {
@@ -276,7 +286,8 @@ public final class MobileNetV3 extends ImageModel {
         }
         RoundChs r = new RoundChs(width, 8, 0.95);
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, r);
-        return new Config(a, 1984, stem, false, r, Activation.Kind.HARD_SWISH, NormSpec.BN, se, false, false, false);
+        return new Config(a, 1984, stem, false, r, Activation.Kind.HARD_SWISH, NormSpec.BN, se, false, false, false,
+                false);
     }
 
     static Config lcnet(double width) {
@@ -284,10 +295,50 @@ public final class MobileNetV3 extends ImageModel {
                 s("dsa_r1_k3_s2_c256", "dsa_r1_k5_s1_c256"), s("dsa_r4_k5_s1_c256"), s("dsa_r2_k5_s2_c512_se0.25"));
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, null);
         return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH, NormSpec.BN, se, true,
-                false, true);
+                false, true, false);
     }
 
-    /** Registers every name of timm's mobilenetv3.py that these blocks build (not MobileNet-V4). */
+    /** timm's _gen_mobilenet_v4 for the conv-only variants (the hybrids need attention blocks). */
+    static Config mobilenetV4(String variant, double width) {
+        ArchDef a;
+        int stem;
+        if (variant.contains("small")) {
+            stem = 32;
+            a = arch(s("cn_r1_k3_s2_e1_c32", "cn_r1_k1_s1_e1_c32"), s("cn_r1_k3_s2_e1_c96", "cn_r1_k1_s1_e1_c64"),
+                    s("uir_r1_a5_k5_s2_e3_c96", "uir_r4_a0_k3_s1_e2_c96", "uir_r1_a3_k0_s1_e4_c96"),
+                    s("uir_r1_a3_k3_s2_e6_c128", "uir_r1_a5_k5_s1_e4_c128", "uir_r1_a0_k5_s1_e4_c128",
+                            "uir_r1_a0_k5_s1_e3_c128", "uir_r2_a0_k3_s1_e4_c128"),
+                    s("cn_r1_k1_s1_c960"));
+        } else if (variant.contains("medium")) {
+            stem = 32;
+            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c80", "uir_r1_a3_k3_s1_e2_c80"),
+                    s("uir_r1_a3_k5_s2_e6_c160", "uir_r2_a3_k3_s1_e4_c160", "uir_r1_a3_k5_s1_e4_c160",
+                            "uir_r1_a3_k3_s1_e4_c160", "uir_r1_a3_k0_s1_e4_c160", "uir_r1_a0_k0_s1_e2_c160",
+                            "uir_r1_a3_k0_s1_e4_c160"),
+                    s("uir_r1_a5_k5_s2_e6_c256", "uir_r1_a5_k5_s1_e4_c256", "uir_r2_a3_k5_s1_e4_c256",
+                            "uir_r1_a0_k0_s1_e4_c256", "uir_r1_a3_k0_s1_e4_c256", "uir_r1_a3_k5_s1_e2_c256",
+                            "uir_r1_a5_k5_s1_e4_c256", "uir_r2_a0_k0_s1_e4_c256", "uir_r1_a5_k0_s1_e2_c256"),
+                    s("cn_r1_k1_s1_c960"));
+        } else if (variant.contains("large")) {
+            stem = 24;
+            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c96", "uir_r1_a3_k3_s1_e4_c96"),
+                    s("uir_r1_a3_k5_s2_e4_c192", "uir_r3_a3_k3_s1_e4_c192", "uir_r1_a3_k5_s1_e4_c192",
+                            "uir_r5_a5_k3_s1_e4_c192", "uir_r1_a3_k0_s1_e4_c192"),
+                    s("uir_r4_a5_k5_s2_e4_c512", "uir_r1_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512",
+                            "uir_r2_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512", "uir_r1_a5_k5_s1_e4_c512",
+                            "uir_r3_a5_k0_s1_e4_c512"),
+                    s("cn_r1_k1_s1_c960"));
+        } else {
+            throw new IllegalArgumentException("unknown MobileNet-V4 variant " + variant);
+        }
+        return new Config(a, 1280, stem, width < 1.0, RoundChs.of(width), Activation.Kind.RELU, NormSpec.BN,
+                SeSpec.EFFICIENTNET, true, false, false, true);
+    }
+
+    /**
+     * Registers every name of timm's mobilenetv3.py that these blocks build: all but the
+     * MobileNet-V4 hybrids (attention blocks) and the anti-aliased MobileNet-V4 variants.
+     */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -318,6 +369,11 @@ public final class MobileNetV3 extends ImageModel {
             add(m, "lcnet_075", lcnet(0.75), 224);
             add(m, "lcnet_100", lcnet(1.0), 224);
             add(m, "lcnet_150", lcnet(1.5), 224);
+            add(m, "mobilenetv4_conv_small_035", mobilenetV4("small", 0.35), 224);
+            add(m, "mobilenetv4_conv_small_050", mobilenetV4("small", 0.5), 224);
+            add(m, "mobilenetv4_conv_small", mobilenetV4("small", 1.0), 224);
+            add(m, "mobilenetv4_conv_medium", mobilenetV4("medium", 1.0), 256);
+            add(m, "mobilenetv4_conv_large", mobilenetV4("large", 1.0), 384);
             return m;
         }
 

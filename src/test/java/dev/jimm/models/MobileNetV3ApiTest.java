@@ -15,6 +15,7 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import com.google.gson.JsonObject;
@@ -120,7 +121,7 @@ class MobileNetV3ApiTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         Set<String> names = new TreeSet<>(reg.list("*"));
         names.removeIf(n -> !reg.entry(n).family().equals("mobilenetv3"));
-        assertEquals(21, names.size(), "mobilenetv3.py names built here (all but MobileNet-V4): " + names);
+        assertEquals(26, names.size(), "mobilenetv3.py names built here (all but 7 MobileNet-V4): " + names);
         for (String n : names) {
             ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
             List<String> keys = List.copyOf(m.stateDictShapes().keySet());
@@ -149,6 +150,30 @@ class MobileNetV3ApiTest {
             assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), name);
             assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), name);
             assertEquals(ref.get("num_classes").getAsInt(), cfg.numClasses(), name);
+        }
+    }
+
+    @Test
+    void mobileNetV4NormsItsHeadAndHasTimmsParameterCounts() {
+        // timm's published parameter counts, in millions
+        Map<String, Double> counts = Map.of("mobilenetv4_conv_small", 3.77, "mobilenetv4_conv_medium", 9.72,
+                "mobilenetv4_conv_large", 32.59, "mobilenetv3_large_100", 5.48, "lcnet_050", 1.88, "fbnetv3_g", 16.62);
+        ModelRegistry reg = ModelRegistry.builtIn();
+        counts.forEach((n, c) -> assertEquals(c, reg.entry(n).factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005, n));
+        try (ImageModel m = Models.createModel("mobilenetv4_conv_small", classes(4)); NDManager s = m.getManager().newSubManager()) {
+            Map<String, Shape> sd = m.stateDictShapes();
+            assertFalse(sd.containsKey("conv_head.bias"), "MobileNet-V4's head conv has no bias");
+            assertEquals(new Shape(1280), sd.get("norm_head.running_var"));
+            // uir_r1_a5_k5_s2_e3_c96: a strided-free 5x5 depthwise start, the stride in the middle one
+            assertEquals(new Shape(64, 1, 5, 5), sd.get("blocks.2.0.dw_start.conv.weight"));
+            assertEquals(new Shape(192, 1, 5, 5), sd.get("blocks.2.0.dw_mid.conv.weight"));
+            assertFalse(sd.containsKey("blocks.2.1.dw_start.conv.weight"), "a0: no starting depthwise conv");
+            assertEquals(List.of("bn1", "blocks.0", "blocks.1", "blocks.2", "blocks.4"),
+                    m.featureInfo().stream().map(FeatureInfo::module).toList());
+            NDArray x = input(s, 64);
+            assertEquals(new Shape(2, 960, 2, 2), m.forwardFeatures(x).getShape());
+            assertEquals(new Shape(2, 1280), m.forwardHead(m.forwardFeatures(x), true).getShape());
+            assertEquals(new Shape(2, 4), m.forward(x).getShape());
         }
     }
 }
