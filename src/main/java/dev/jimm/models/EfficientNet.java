@@ -39,25 +39,31 @@ public final class EfficientNet extends ImageModel {
      * @param norm the norm layer
      * @param se the squeeze-excite flavour
      * @param padSame TensorFlow "same" padding
+     * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
      */
     public record Config(
             ArchDef arch, int numFeatures, int stemSize, int stemKernel, boolean fixStem, RoundChs roundChs,
-            Activation.Kind act, NormSpec norm, SeSpec se, boolean padSame) {
+            Activation.Kind act, NormSpec norm, SeSpec se, boolean padSame, String aa) {
 
         /** The TensorFlow port of this variant: "same" padding and BN eps 1e-3. */
         public Config tf() {
             return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
-                    new NormSpec(norm.groupNormSize(), EfficientNetBuilder.BN_EPS_TF), se, true);
+                    new NormSpec(norm.groupNormSize(), EfficientNetBuilder.BN_EPS_TF), se, true, aa);
         }
 
         /** The same variant with BN eps 1e-3 (weights trained with TensorFlow's default). */
         public Config tfEps() {
             return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
-                    new NormSpec(norm.groupNormSize(), EfficientNetBuilder.BN_EPS_TF), se, padSame);
+                    new NormSpec(norm.groupNormSize(), EfficientNetBuilder.BN_EPS_TF), se, padSame, aa);
+        }
+
+        /** The same variant with anti-aliased downsampling in its blocks. */
+        public Config withAa(String layer) {
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, layer);
         }
 
         public Config norm(NormSpec n) {
-            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, n, se, padSame);
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, n, se, padSame, aa);
         }
     }
 
@@ -81,7 +87,7 @@ public final class EfficientNet extends ImageModel {
         bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
         EfficientNetBuilder.Built built = EfficientNetBuilder.build(
                 new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(), false,
-                        args.dropPathRate()),
+                        args.dropPathRate(), cfg.aa()),
                 stem, cfg.arch().decode());
         Sequential blocks = register("blocks", new Sequential(built.stages()));
         for (int i = 0; i < blocks.size(); i++) {
@@ -188,7 +194,7 @@ public final class EfficientNet extends ImageModel {
     }
 
     private static Config base(ArchDef a, int numFeatures, int stem, RoundChs r, Activation.Kind act) {
-        return new Config(a, numFeatures, stem, 3, false, r, act, NormSpec.BN, SeSpec.EFFICIENTNET, false);
+        return new Config(a, numFeatures, stem, 3, false, r, act, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
     }
 
     /** timm's _gen_mnasnet_a1 (semnasnet). */
@@ -228,7 +234,7 @@ public final class EfficientNet extends ImageModel {
                 s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(fixStemHead);
         RoundChs r = RoundChs.of(width);
         int head = fixStemHead ? 1280 : Math.max(1280, r.apply(1280));
-        return new Config(a, head, 32, 3, fixStemHead, r, RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false);
+        return new Config(a, head, 32, 3, fixStemHead, r, RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
     }
 
     static Config fbnetc(double width) {
@@ -271,7 +277,7 @@ public final class EfficientNet extends ImageModel {
         ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"), s("ir_r2_k3_s2_e6_c24"), s("ir_r2_k5_s2_e6_c40"),
                 s("ir_r3_k3_s2_e6_c80"), s("ir_r3_k5_s1_e6_c112"), s("ir_r4_k5_s2_e6_c192"),
                 s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(true);
-        return new Config(a, 1280, 32, 3, true, RoundChs.of(width), RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false);
+        return new Config(a, 1280, 32, 3, true, RoundChs.of(width), RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
     }
 
     static Config efficientnetV2Base(double width, double depth) {
@@ -358,7 +364,7 @@ public final class EfficientNet extends ImageModel {
     static Config tinynet(double width, double depth) {
         ArchDef a = arch(EFFNET_STAGES).depth(depth).withRoundDepth();
         int head = Math.max(1280, RoundChs.of(width).apply(1280));
-        return new Config(a, head, 32, 3, true, RoundChs.of(width), SILU, NormSpec.BN, SeSpec.EFFICIENTNET, false);
+        return new Config(a, head, 32, 3, true, RoundChs.of(width), SILU, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
     }
 
     static Config mobilenetEdgeTpu(String variant) {
@@ -400,7 +406,7 @@ public final class EfficientNet extends ImageModel {
                 s("ir_r1_k3_s2_e8_c" + c[5], "ir_r3_k3_s1_e4_c" + c[5]),
                 s("ir_r1_k3_s1_e8_c" + c[6]));
         return new Config(a, numFeatures, stem, stemKernel, false, RoundChs.of(1.0), RELU, NormSpec.BN,
-                SeSpec.EFFICIENTNET, false);
+                SeSpec.EFFICIENTNET, false, "");
     }
 
     static Config testEfficientnet() {
@@ -456,6 +462,7 @@ public final class EfficientNet extends ImageModel {
             add(m, "efficientnet_b0_g16_evos", efficientnet(1.0, 1.0, 16, 16), 224);
             add(m, "efficientnet_b3_gn", efficientnet(1.2, 1.4, 16, null).norm(NormSpec.groupNorm(16)), 288);
             add(m, "efficientnet_b3_g8_gn", efficientnet(1.2, 1.4, 16, 8).norm(NormSpec.groupNorm(16)), 288);
+            add(m, "efficientnet_blur_b0", efficientnet(1.0, 1.0, 8, null).withAa("blurpc"), 224);
             add(m, "efficientnet_es", efficientnetEdge(1.0, 1.0), 224);
             add(m, "efficientnet_es_pruned", efficientnetEdge(1.0, 1.0), 224);
             add(m, "efficientnet_em", efficientnetEdge(1.0, 1.1), 240);

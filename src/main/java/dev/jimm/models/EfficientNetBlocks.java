@@ -1,7 +1,10 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
+import dev.jimm.layers.BlurPool2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Conv2dSame;
 import dev.jimm.layers.DropPath;
@@ -9,6 +12,8 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.MixedConv2d;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.Pool2d;
+import java.util.SplittableRandom;
 import java.util.List;
 
 /**
@@ -20,9 +25,28 @@ import java.util.List;
 public final class EfficientNetBlocks {
     private EfficientNetBlocks() {}
 
-    /** Whatever a block needs from the model: padding, norm, activation defaults, SE layer. */
+    /** Whatever a block needs from the model: padding, norm, SE layer, anti-aliasing. */
     record BlockContext(
-            boolean padSame, EfficientNetBuilder.NormSpec norm, EfficientNetBuilder.SeSpec se) {
+            boolean padSame, EfficientNetBuilder.NormSpec norm, EfficientNetBuilder.SeSpec se, String aa) {
+        boolean useAa(int stride) {
+            return !aa.isEmpty() && stride > 1;
+        }
+
+        /** timm's create_aa: the downsampling that replaces a strided conv's stride. */
+        Module antiAlias(int channels, int stride) {
+            return switch (aa) {
+                case "avg" -> Pool2d.avg(stride, stride, 0, false, true);
+                case "blur" -> new BlurPool2d(channels, stride);
+                case "blurpc" -> new ConstantPadBlurPool(channels, stride);
+                default -> throw new IllegalArgumentException("unknown anti-aliasing layer '" + aa + "'");
+            };
+        }
+
+        /** The aa module of a block: the anti-aliasing when it strides, else timm's Identity. */
+        Module aaOrIdentity(int channels, int stride) {
+            return useAa(stride) ? antiAlias(channels, stride) : new Identity();
+        }
+
         /** timm's create_conv2d: a mixed conv for several kernel sizes, else a plain or "same" conv. */
         Module conv(int in, int out, List<Integer> kernel, int stride, int groups) {
             if (kernel.size() == 1) {
@@ -36,7 +60,7 @@ public final class EfficientNetBlocks {
 
         /** As {@link #conv(int, int, List, int, int)} with the padding chosen by the caller. */
         Module conv(int in, int out, List<Integer> kernel, int stride, int groups, boolean same) {
-            return new BlockContext(same, norm, se).conv(in, out, kernel, stride, groups);
+            return new BlockContext(same, norm, se, aa).conv(in, out, kernel, stride, groups);
         }
 
         Module norm(int channels, Activation.Kind act) {
@@ -118,20 +142,21 @@ public final class EfficientNetBlocks {
     static final class ConvBnAct extends Block {
         private final Module conv;
         private final Module bn1;
+        private final Module aa;
 
         ConvBnAct(BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act, double dpr) {
             super(outChs);
             int groups = numGroups(a.groupSizeOr(0), inChs);
             hasSkip = a.skip() && a.stride() == 1 && inChs == outChs;
-            conv = register("conv", ctx.conv(inChs, outChs, a.kernel(), a.stride(), groups));
+            conv = register("conv", ctx.conv(inChs, outChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
             bn1 = register("bn1", ctx.norm(outChs, act));
-            register("aa", new Identity());
+            aa = register("aa", ctx.aaOrIdentity(outChs, a.stride()));
             registerDropPath(dpr);
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            return residual(bn1.forward(conv.forward(x)), x);
+            return residual(aa.forward(bn1.forward(conv.forward(x))), x);
         }
     }
 
@@ -141,6 +166,7 @@ public final class EfficientNetBlocks {
         private final Module bnS2d;
         private final Module convDw;
         private final Module bn1;
+        private final Module aa;
         private final Module se;
         private final Module convPw;
         private final Module bn2;
@@ -167,9 +193,10 @@ public final class EfficientNetBlocks {
                 bnS2d = null;
             }
             int groups = numGroups(a.groupSizeOr(1), inChs);
-            convDw = register("conv_dw", ctx.conv(inChs, inChs, dwKernel, a.stride(), groups, dwSame));
+            boolean useAa = s2d != 1 && ctx.useAa(a.stride());
+            convDw = register("conv_dw", ctx.conv(inChs, inChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
             bn1 = register("bn1", ctx.norm(inChs, act));
-            register("aa", new Identity());
+            aa = register("aa", useAa ? ctx.antiAlias(inChs, a.stride()) : new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
                     ? new SqueezeExcite(inChs, seRatio, act, ctx.se()) : new Identity());
             convPw = register("conv_pw", ctx.conv(inChs, outChs, a.pwKernel(), 1, 1));
@@ -183,7 +210,7 @@ public final class EfficientNetBlocks {
             if (convS2d != null) {
                 x = bnS2d.forward(convS2d.forward(x));
             }
-            x = bn1.forward(convDw.forward(x));
+            x = aa.forward(bn1.forward(convDw.forward(x)));
             x = se.forward(x);
             x = bn2.forward(convPw.forward(x));
             return residual(x, shortcut);
@@ -198,6 +225,7 @@ public final class EfficientNetBlocks {
         private final Module bn1;
         private final Module convDw;
         private final Module bn2;
+        private final Module aa;
         private final Module se;
         private final Module convPwl;
         private final Module bn3;
@@ -227,9 +255,10 @@ public final class EfficientNetBlocks {
             int groups = numGroups(a.groupSizeOr(1), midChs);
             convPw = register("conv_pw", ctx.conv(inChs, midChs, a.expKernel(), 1, 1));
             bn1 = register("bn1", ctx.norm(midChs, act));
-            convDw = register("conv_dw", ctx.conv(midChs, midChs, dwKernel, a.stride(), groups, dwSame));
+            boolean useAa = s2d != 1 && ctx.useAa(a.stride());
+            convDw = register("conv_dw", ctx.conv(midChs, midChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
             bn2 = register("bn2", ctx.norm(midChs, act));
-            register("aa", new Identity());
+            aa = register("aa", useAa ? ctx.antiAlias(midChs, a.stride()) : new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
                     ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
             convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
@@ -244,7 +273,7 @@ public final class EfficientNetBlocks {
                 x = bnS2d.forward(convS2d.forward(x));
             }
             x = bn1.forward(convPw.forward(x));
-            x = bn2.forward(convDw.forward(x));
+            x = aa.forward(bn2.forward(convDw.forward(x)));
             x = se.forward(x);
             x = bn3.forward(convPwl.forward(x));
             return residual(x, shortcut);
@@ -255,6 +284,7 @@ public final class EfficientNetBlocks {
     static final class EdgeResidual extends Block {
         private final Module convExp;
         private final Module bn1;
+        private final Module aa;
         private final Module se;
         private final Module convPwl;
         private final Module bn2;
@@ -267,9 +297,9 @@ public final class EfficientNetBlocks {
             // timm sizes the groups from the expansion conv's output channels
             int groups = numGroups(a.groupSizeOr(0), midChs);
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
-            convExp = register("conv_exp", ctx.conv(inChs, midChs, a.kernel(), a.stride(), groups));
+            convExp = register("conv_exp", ctx.conv(inChs, midChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
             bn1 = register("bn1", ctx.norm(midChs, act));
-            register("aa", new Identity());
+            aa = register("aa", ctx.aaOrIdentity(midChs, a.stride()));
             se = register("se", seRatio > 0 && ctx.se() != null
                     ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
             convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
@@ -280,7 +310,7 @@ public final class EfficientNetBlocks {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray shortcut = x;
-            x = bn1.forward(convExp.forward(x));
+            x = aa.forward(bn1.forward(convExp.forward(x)));
             x = se.forward(x);
             x = bn2.forward(convPwl.forward(x));
             return residual(x, shortcut);
@@ -291,15 +321,20 @@ public final class EfficientNetBlocks {
     static final class ConvNormAct extends Module {
         private final Module conv;
         private final Module bn;
+        private final Module aa;
 
-        ConvNormAct(BlockContext ctx, int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
-            conv = register("conv", ctx.conv(in, out, List.of(kernel), stride, groups));
+        ConvNormAct(BlockContext ctx, int in, int out, int kernel, int stride, int groups, Activation.Kind act, boolean allowAa) {
+            boolean useAa = allowAa && ctx.useAa(stride);
+            conv = register("conv", ctx.conv(in, out, List.of(kernel), useAa ? 1 : stride, groups));
             bn = register("bn", ctx.norm(out, act));
+            // timm registers no aa at all when it is off
+            aa = useAa ? register("aa", ctx.antiAlias(out, stride)) : null;
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
+            x = bn.forward(conv.forward(x));
+            return aa == null ? x : aa.forward(x);
         }
     }
 
@@ -331,19 +366,19 @@ public final class EfficientNetBlocks {
             int gs = a.groupSizeOr(1);
             Activation.Kind none = Activation.Kind.IDENTITY;
             dwStart = register("dw_start", start > 0
-                    ? new ConvNormAct(ctx, inChs, inChs, start, mid > 0 ? 1 : stride, numGroups(gs, inChs), none)
+                    ? new ConvNormAct(ctx, inChs, inChs, start, mid > 0 ? 1 : stride, numGroups(gs, inChs), none, true)
                     : new Identity());
             int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
-            pwExp = register("pw_exp", new ConvNormAct(ctx, inChs, midChs, 1, 1, 1, act));
+            pwExp = register("pw_exp", new ConvNormAct(ctx, inChs, midChs, 1, 1, 1, act, false));
             dwMid = register("dw_mid", mid > 0
-                    ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act)
+                    ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act, true)
                     : new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
                     ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
-            pwProj = register("pw_proj", new ConvNormAct(ctx, midChs, outChs, 1, 1, 1, none));
+            pwProj = register("pw_proj", new ConvNormAct(ctx, midChs, outChs, 1, 1, 1, none, false));
             dwEnd = register("dw_end", end > 0
                     ? new ConvNormAct(ctx, outChs, outChs, end, start == 0 && mid == 0 ? stride : 1,
-                            numGroups(gs, outChs), none)
+                            numGroups(gs, outChs), none, false)
                     : new Identity());
             // MobileNet-V4 conv models have no layer scale (layer_scale_init_value None)
             register("layer_scale", new Identity());
@@ -367,6 +402,46 @@ public final class EfficientNetBlocks {
             x = pwProj.forward(x);
             x = dwEnd.forward(x);
             return residual(x, shortcut);
+        }
+    }
+
+    /**
+     * timm's BlurPool2d with {@code pad_mode='constant'} ("blurpc"): zero padding, then a depthwise
+     * 3x3 binomial blur with stride. Its filter is a non-persistent buffer, as in timm.
+     */
+    static final class ConstantPadBlurPool extends Module {
+        private final int channels;
+        private final int stride;
+        private final Buffer filt;
+
+        ConstantPadBlurPool(int channels, int stride) {
+            this.channels = channels;
+            this.stride = stride;
+            filt = buffer("filt", DataType.FLOAT32, false, channels, 1, 3, 3);
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            float[] k = {1, 2, 1, 2, 4, 2, 1, 2, 1};
+            float[] v = new float[channels * 9];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = k[i % 9] / 16f;
+            }
+            Module.assign(filt.array(), v);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            int pad = Layers.padding(3, stride, 1);
+            return x.getNDArrayInternal()
+                    .convolution(x, filt.array(), null, new Shape(stride, stride), new Shape(pad, pad), new Shape(1, 1),
+                            channels)
+                    .singletonOrThrow();
+        }
+
+        @Override
+        protected String extraRepr() {
+            return "BlurPool2d(channels=" + channels + ", stride=" + stride + ", pad_mode=constant)";
         }
     }
 }

@@ -342,10 +342,11 @@ public final class EfficientNetBuilder {
      * @param se the squeeze-excite flavour, or null for none
      * @param seFromExp SE ratios relative to the expanded width (MobileNet-V3) rather than the block input
      * @param dropPathRate the stochastic depth rate at the last block
+     * @param aa anti-aliasing of strided blocks ("", "avg", "blur", "blurpc")
      */
     record Settings(
             RoundChs roundChs, boolean padSame, Activation.Kind act, NormSpec norm, SeSpec se, boolean seFromExp,
-            double dropPathRate) {}
+            double dropPathRate, String aa) {}
 
     /**
      * The stages built, their feature levels, and the width of the last block.
@@ -359,7 +360,7 @@ public final class EfficientNetBuilder {
 
     /** timm's EfficientNetBuilder.__call__ at output stride 32. */
     static Built build(Settings st, int inChs, List<List<BlockArgs>> arch) {
-        EfficientNetBlocks.BlockContext ctx = new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se());
+        EfficientNetBlocks.BlockContext ctx = new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se(), st.aa());
         int total = arch.stream().mapToInt(List::size).sum();
         int blockIdx = 0;
         int currentStride = 2;

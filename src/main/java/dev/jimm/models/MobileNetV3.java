@@ -43,15 +43,22 @@ public final class MobileNetV3 extends ImageModel {
      * @param headBias a bias on the head conv
      * @param headNorm a norm with the activation after the head conv, instead of the activation
      *     alone (MobileNet-V4; the head conv then has no bias)
+     * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
      */
     public record Config(
             ArchDef arch, int headHiddenSize, int stemSize, boolean fixStem, RoundChs roundChs, Activation.Kind act,
-            NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias, boolean headNorm) {
+            NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias, boolean headNorm, String aa) {
+
+        /** The same variant with anti-aliased downsampling in its blocks. */
+        public Config withAa(String layer) {
+            return new Config(arch, headHiddenSize, stemSize, fixStem, roundChs, act, norm, se, seFromExp, padSame,
+                    headBias, headNorm, layer);
+        }
 
         /** The TensorFlow port: "same" padding and BN eps 1e-3. */
         public Config tf() {
             return new Config(arch, headHiddenSize, stemSize, fixStem, roundChs, act, NormSpec.BN_TF, se, seFromExp,
-                    true, headBias, headNorm);
+                    true, headBias, headNorm, aa);
         }
     }
 
@@ -77,7 +84,7 @@ public final class MobileNetV3 extends ImageModel {
         bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
         EfficientNetBuilder.Built built = EfficientNetBuilder.build(
                 new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(),
-                        cfg.seFromExp(), args.dropPathRate()),
+                        cfg.seFromExp(), args.dropPathRate(), cfg.aa()),
                 stem, cfg.arch().decode());
         Sequential blocks = register("blocks", new Sequential(built.stages()));
         for (int i = 0; i < blocks.size(); i++) {
@@ -236,7 +243,7 @@ public final class MobileNetV3 extends ImageModel {
         Activation.Kind act = minimal ? Activation.Kind.RELU : Activation.Kind.HARD_SWISH;
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, RoundChs.of(1.0));
         return new Config(a.depth(depth), head, 16, width < 0.75, RoundChs.of(width), act, NormSpec.BN, se, true,
-                false, true, false);
+                false, true, false, "");
     }
 
     static Config mobilenetV3Rw(double width) {
@@ -247,7 +254,7 @@ public final class MobileNetV3 extends ImageModel {
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, null);
         // timm registers mobilenetv3_rw with BN eps 1e-3
         return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH,
-                NormSpec.BN_TF, se, true, false, false, false);
+                NormSpec.BN_TF, se, true, false, false, false, "");
     }
 
     static Config fbnetV3(String variant, double width) {
@@ -287,7 +294,7 @@ public final class MobileNetV3 extends ImageModel {
         RoundChs r = new RoundChs(width, 8, 0.95);
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, r);
         return new Config(a, 1984, stem, false, r, Activation.Kind.HARD_SWISH, NormSpec.BN, se, false, false, false,
-                false);
+                false, "");
     }
 
     static Config lcnet(double width) {
@@ -295,7 +302,7 @@ public final class MobileNetV3 extends ImageModel {
                 s("dsa_r1_k3_s2_c256", "dsa_r1_k5_s1_c256"), s("dsa_r4_k5_s1_c256"), s("dsa_r2_k5_s2_c512_se0.25"));
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, null);
         return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH, NormSpec.BN, se, true,
-                false, true, false);
+                false, true, false, "");
     }
 
     /** timm's _gen_mobilenet_v4 for the conv-only variants (the hybrids need attention blocks). */
@@ -332,12 +339,12 @@ public final class MobileNetV3 extends ImageModel {
             throw new IllegalArgumentException("unknown MobileNet-V4 variant " + variant);
         }
         return new Config(a, 1280, stem, width < 1.0, RoundChs.of(width), Activation.Kind.RELU, NormSpec.BN,
-                SeSpec.EFFICIENTNET, true, false, false, true);
+                SeSpec.EFFICIENTNET, true, false, false, true, "");
     }
 
     /**
      * Registers every name of timm's mobilenetv3.py that these blocks build: all but the
-     * MobileNet-V4 hybrids (attention blocks) and the anti-aliased MobileNet-V4 variants.
+     * MobileNet-V4 hybrids, whose attention blocks this code lacks.
      */
     public static final class Family implements ModelFamily {
         @Override
@@ -374,6 +381,9 @@ public final class MobileNetV3 extends ImageModel {
             add(m, "mobilenetv4_conv_small", mobilenetV4("small", 1.0), 224);
             add(m, "mobilenetv4_conv_medium", mobilenetV4("medium", 1.0), 256);
             add(m, "mobilenetv4_conv_large", mobilenetV4("large", 1.0), 384);
+            add(m, "mobilenetv4_conv_aa_medium", mobilenetV4("medium", 1.0).withAa("avg"), 256);
+            add(m, "mobilenetv4_conv_blur_medium", mobilenetV4("medium", 1.0).withAa("blurpc"), 224);
+            add(m, "mobilenetv4_conv_aa_large", mobilenetV4("large", 1.0).withAa("avg"), 448);
             return m;
         }
 

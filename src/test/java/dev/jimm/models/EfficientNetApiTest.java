@@ -196,9 +196,9 @@ class EfficientNetApiTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         Set<String> names = new TreeSet<>(reg.list("*"));
         names.removeIf(n -> !reg.entry(n).family().equals("efficientnet"));
-        assertEquals(102, names.size(), "efficientnet.py names built here: " + names);
+        assertEquals(103, names.size(), "efficientnet.py names built here: " + names);
         for (String skipped : List.of("efficientnet_cc_b0_4e", "efficientnet_b1_pruned",
-                "gc_efficientnetv2_rw_t", "test_efficientnet_ln", "test_efficientnet_evos", "efficientnet_blur_b0")) {
+                "gc_efficientnetv2_rw_t", "test_efficientnet_ln", "test_efficientnet_evos")) {
             assertFalse(names.contains(skipped), skipped + " needs a block type this code lacks");
         }
         for (String n : names) {
@@ -256,5 +256,26 @@ class EfficientNetApiTest {
                 "efficientnet_b8", 87.41, "mobilenet_edgetpu_v2_m", 8.46, "tf_efficientnet_el", 10.59);
         ModelRegistry reg = ModelRegistry.builtIn();
         counts.forEach((n, c) -> assertEquals(c, reg.entry(n).factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005, n));
+    }
+
+    @Test
+    void blurVariantMovesTheStrideIntoAConstantPadBlur() {
+        ModelRegistry reg = ModelRegistry.builtIn();
+        ImageModel plain = reg.entry("efficientnet_b0").factory().apply(ModelArgs.defaults());
+        ImageModel blur = reg.entry("efficientnet_blur_b0").factory().apply(ModelArgs.defaults());
+        assertEquals(plain.stateDictShapes(), blur.stateDictShapes(), "the blur filter is not in the state_dict");
+        try (ImageModel m = Models.createModel("efficientnet_blur_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            Map<String, Module> mods = m.namedModules();
+            assertEquals(1, ((Conv2d) mods.get("blocks.1.0.conv_dw")).stride()[0], "the strided dw conv runs at stride 1");
+            Module aa = mods.get("blocks.1.0.aa");
+            NDArray ones = s.ones(new Shape(1, 96, 4, 4));
+            // zero padding: a corner sees 4 of the 16 filter weights' mass, 9/16
+            NDArray out = aa.forward(ones);
+            assertEquals(new Shape(1, 96, 2, 2), out.getShape());
+            assertEquals(9f / 16, out.getFloat(0, 0, 0, 0), 1e-6f);
+            assertEquals(1f, out.getFloat(0, 0, 1, 1), 1e-6f);
+            NDList levels = m.forwardIntermediates(input(s, 64), m.allFeatureIndices());
+            assertEquals(new Shape(2, 320, 2, 2), levels.get(4).getShape());
+        }
     }
 }

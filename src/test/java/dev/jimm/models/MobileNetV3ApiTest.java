@@ -121,7 +121,7 @@ class MobileNetV3ApiTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         Set<String> names = new TreeSet<>(reg.list("*"));
         names.removeIf(n -> !reg.entry(n).family().equals("mobilenetv3"));
-        assertEquals(26, names.size(), "mobilenetv3.py names built here (all but 7 MobileNet-V4): " + names);
+        assertEquals(29, names.size(), "mobilenetv3.py names built here (all but the 4 MobileNet-V4 hybrids): " + names);
         for (String n : names) {
             ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
             List<String> keys = List.copyOf(m.stateDictShapes().keySet());
@@ -174,6 +174,26 @@ class MobileNetV3ApiTest {
             assertEquals(new Shape(2, 960, 2, 2), m.forwardFeatures(x).getShape());
             assertEquals(new Shape(2, 1280), m.forwardHead(m.forwardFeatures(x), true).getShape());
             assertEquals(new Shape(2, 4), m.forward(x).getShape());
+        }
+    }
+
+    @Test
+    void antiAliasedMobileNetV4PoolsInsteadOfStriding() {
+        ModelRegistry reg = ModelRegistry.builtIn();
+        ImageModel plain = reg.entry("mobilenetv4_conv_medium").factory().apply(ModelArgs.defaults());
+        ImageModel aa = reg.entry("mobilenetv4_conv_aa_medium").factory().apply(ModelArgs.defaults());
+        assertEquals(plain.stateDictShapes(), aa.stateDictShapes());
+        Map<String, Module> mods = aa.namedModules();
+        assertInstanceOf(dev.jimm.layers.Pool2d.class, mods.get("blocks.0.0.aa"), "er block: avg pool after bn1");
+        assertInstanceOf(dev.jimm.layers.Pool2d.class, mods.get("blocks.1.0.dw_mid.aa"), "uir: in the strided dw conv");
+        assertFalse(mods.containsKey("blocks.1.0.dw_start.aa"), "the start dw conv does not stride when a middle one exists");
+        assertFalse(mods.containsKey("blocks.1.1.dw_mid.aa"));
+        try (ImageModel m = Models.createModel("mobilenetv4_conv_blur_medium", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            NDList levels = m.forwardIntermediates(input(s, 64), m.allFeatureIndices());
+            for (int i = 0; i < levels.size(); i++) {
+                int r = m.featureInfo().get(i).reduction();
+                assertEquals(new Shape(2, m.featureInfo().get(i).numChs(), 64 / r, 64 / r), levels.get(i).getShape());
+            }
         }
     }
 }
