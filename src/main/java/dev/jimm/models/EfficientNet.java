@@ -273,6 +273,15 @@ public final class EfficientNet extends ImageModel {
         return base(a, r.apply(1280), 32, r, RELU);
     }
 
+    /** timm's _gen_efficientnet_condconv. */
+    static Config efficientnetCondConv(double width, double depth, int expertsMultiplier) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_se0.25"), s("ir_r2_k3_s2_e6_c24_se0.25"), s("ir_r2_k5_s2_e6_c40_se0.25"),
+                s("ir_r3_k3_s2_e6_c80_se0.25"), s("ir_r3_k5_s1_e6_c112_se0.25_cc4"), s("ir_r4_k5_s2_e6_c192_se0.25_cc4"),
+                s("ir_r1_k3_s1_e6_c320_se0.25_cc4")).depth(depth).experts(expertsMultiplier);
+        RoundChs r = RoundChs.of(width);
+        return base(a, r.apply(1280), 32, r, SILU);
+    }
+
     static Config efficientnetLite(double width, double depth) {
         ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"), s("ir_r2_k3_s2_e6_c24"), s("ir_r2_k5_s2_e6_c40"),
                 s("ir_r3_k3_s2_e6_c80"), s("ir_r3_k5_s1_e6_c112"), s("ir_r4_k5_s2_e6_c192"),
@@ -468,6 +477,12 @@ public final class EfficientNet extends ImageModel {
             add(m, "efficientnet_em", efficientnetEdge(1.0, 1.1), 240);
             add(m, "efficientnet_el", efficientnetEdge(1.2, 1.4), 300);
             add(m, "efficientnet_el_pruned", efficientnetEdge(1.2, 1.4), 300);
+            add(m, "efficientnet_cc_b0_4e", efficientnetCondConv(1.0, 1.0, 1), 224);
+            add(m, "efficientnet_cc_b0_8e", efficientnetCondConv(1.0, 1.0, 2), 224);
+            add(m, "efficientnet_cc_b1_8e", efficientnetCondConv(1.0, 1.1, 2), 240);
+            add(m, "tf_efficientnet_cc_b0_4e", efficientnetCondConv(1.0, 1.0, 1).tf(), 224);
+            add(m, "tf_efficientnet_cc_b0_8e", efficientnetCondConv(1.0, 1.0, 2).tf(), 224);
+            add(m, "tf_efficientnet_cc_b1_8e", efficientnetCondConv(1.0, 1.1, 2).tf(), 240);
             double[][] lite = {{1.0, 1.0}, {1.0, 1.1}, {1.1, 1.2}, {1.2, 1.4}, {1.4, 1.8}};
             int[] liteSizes = {224, 240, 260, 300, 380};
             for (int i = 0; i < lite.length; i++) {

@@ -444,4 +444,129 @@ public final class EfficientNetBlocks {
             return "BlurPool2d(channels=" + channels + ", stride=" + stride + ", pad_mode=constant)";
         }
     }
+
+    /**
+     * timm's CondConv2d: {@code num_experts} kernels ({@code weight} [experts, out*in/groups*k*k]),
+     * mixed per sample by routing weights and applied as one grouped conv over the batch.
+     */
+    static final class CondConv2d extends Module {
+        private final int in;
+        private final int out;
+        private final int kernel;
+        private final int stride;
+        private final int groups;
+        private final int experts;
+        private final boolean dynamicPad;
+        private final int pad;
+        private final ai.djl.nn.Parameter weight;
+
+        CondConv2d(int in, int out, int kernel, int stride, int groups, int experts, boolean padSame) {
+            if (in % groups != 0 || out % groups != 0) {
+                throw new IllegalArgumentException("CondConv2d channels " + in + "->" + out + " are not divisible by groups " + groups);
+            }
+            this.in = in;
+            this.out = out;
+            this.kernel = kernel;
+            this.stride = stride;
+            this.groups = groups;
+            this.experts = experts;
+            boolean staticPad = stride == 1 && (kernel - 1) % 2 == 0;
+            dynamicPad = padSame && !staticPad;
+            pad = dynamicPad ? 0 : padSame ? (kernel - 1) / 2 : Layers.padding(kernel, stride, 1);
+            weight = parameter("weight", experts, (long) out * (in / groups) * kernel * kernel);
+        }
+
+        /** _init_weight_goog: each expert N(0, sqrt(2 / fan_out)), fan_out = k*k*out/groups. */
+        void initExperts(SplittableRandom random) {
+            long fanOut = (long) kernel * kernel * out / groups;
+            dev.jimm.layers.Init.normal(weight.getArray(), Math.sqrt(2.0 / fanOut), random);
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            // kaiming_uniform_(a=sqrt(5)) per expert: U(+-1/sqrt(fan_in))
+            dev.jimm.layers.Init.uniform(weight.getArray(), 1.0 / Math.sqrt((double) (in / groups) * kernel * kernel), random);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            throw new UnsupportedOperationException("CondConv2d needs routing weights: use forward(x, routing)");
+        }
+
+        NDArray forward(NDArray x, NDArray routing) {
+            long b = x.getShape().get(0);
+            long h = x.getShape().get(2);
+            long w = x.getShape().get(3);
+            NDArray kernels = routing.matMul(weight.getArray()).reshape(b * out, in / groups, kernel, kernel);
+            NDArray flat = x.reshape(1, b * in, h, w);
+            if (dynamicPad) {
+                long ph = samePad(h);
+                long pw = samePad(w);
+                flat = flat.pad(new Shape(pw / 2, pw - pw / 2, ph / 2, ph - ph / 2), 0);
+            }
+            NDArray y = flat.getNDArrayInternal()
+                    .convolution(flat, kernels, null, new Shape(stride, stride), new Shape(pad, pad), new Shape(1, 1),
+                            (int) (groups * b))
+                    .singletonOrThrow();
+            return y.reshape(b, out, y.getShape().get(2), y.getShape().get(3));
+        }
+
+        private long samePad(long size) {
+            long o = (size + stride - 1) / stride;
+            return Math.max((o - 1) * stride + kernel - size, 0);
+        }
+
+        @Override
+        protected String extraRepr() {
+            return "CondConv2d(" + in + ", " + out + ", kernel_size=" + kernel + ", stride=" + stride + ", experts=" + experts + ")";
+        }
+    }
+
+    /** timm's CondConvResidual: an inverted residual whose three convs are CondConv2d, routed per sample. */
+    static final class CondConvResidual extends Block {
+        private final CondConv2d convPw;
+        private final Module bn1;
+        private final CondConv2d convDw;
+        private final Module bn2;
+        private final Module se;
+        private final CondConv2d convPwl;
+        private final Module bn3;
+        private final Module routingFn;
+
+        CondConvResidual(
+                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
+                double seRatio, double dpr) {
+            super(outChs);
+            if (a.kernel().size() != 1 || a.expKernel().size() != 1 || a.pwKernel().size() != 1) {
+                throw new IllegalArgumentException("CondConv blocks take one kernel size per conv");
+            }
+            hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
+            int e = a.numExperts();
+            int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
+            int groups = numGroups(a.groupSizeOr(1), midChs);
+            convPw = register("conv_pw", new CondConv2d(inChs, midChs, a.expKernel().get(0), 1, 1, e, ctx.padSame()));
+            bn1 = register("bn1", ctx.norm(midChs, act));
+            convDw = register("conv_dw",
+                    new CondConv2d(midChs, midChs, a.kernel().get(0), a.stride(), groups, e, ctx.padSame()));
+            bn2 = register("bn2", ctx.norm(midChs, act));
+            register("aa", new Identity());
+            se = register("se", seRatio > 0 && ctx.se() != null
+                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+            convPwl = register("conv_pwl", new CondConv2d(midChs, outChs, a.pwKernel().get(0), 1, 1, e, ctx.padSame()));
+            bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
+            registerDropPath(dpr);
+            routingFn = register("routing_fn", new dev.jimm.layers.Linear(inChs, e));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            NDArray routing = Activation.apply(Activation.Kind.SIGMOID, routingFn.forward(Layers.spatialMean(x, false)));
+            x = bn1.forward(convPw.forward(x, routing));
+            x = bn2.forward(convDw.forward(x, routing));
+            x = se.forward(x);
+            x = bn3.forward(convPwl.forward(x, routing));
+            return residual(x, shortcut);
+        }
+    }
 }

@@ -109,12 +109,13 @@ public final class EfficientNetBuilder {
      * @param s2d space-to-depth at this block
      * @param forceInChs channels that size er's expansion instead of its input (0: none)
      * @param groupSize the group size of the spatial conv, or null for the block's default
+     * @param numExperts CondConv experts of an ir block (0: a plain inverted residual)
      */
     public record BlockArgs(
             BlockType type, int outChs, int stride, Activation.Kind act, List<Integer> kernel, List<Integer> expKernel,
             List<Integer> pwKernel,
             double expRatio, double seRatio, boolean noskip, boolean skip, boolean pwAct, boolean s2d,
-            int forceInChs, Integer groupSize) {
+            int forceInChs, Integer groupSize, int numExperts) {
 
         public BlockArgs {
             kernel = List.copyOf(kernel);
@@ -128,17 +129,22 @@ public final class EfficientNetBuilder {
 
         BlockArgs withStride(int s) {
             return new BlockArgs(type, outChs, s, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip, skip,
-                    pwAct, s2d, forceInChs, groupSize);
+                    pwAct, s2d, forceInChs, groupSize, numExperts);
         }
 
         BlockArgs withExpRatio(double e) {
             return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, e, seRatio, noskip, skip,
-                    pwAct, s2d, forceInChs, groupSize);
+                    pwAct, s2d, forceInChs, groupSize, numExperts);
+        }
+
+        BlockArgs withExperts(int e) {
+            return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip,
+                    skip, pwAct, s2d, forceInChs, groupSize, e);
         }
 
         BlockArgs withGroupSize(Integer g) {
             return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip,
-                    skip, pwAct, s2d, forceInChs, g);
+                    skip, pwAct, s2d, forceInChs, g, numExperts);
         }
     }
 
@@ -202,9 +208,7 @@ public final class EfficientNetBuilder {
                 }
             }
         }
-        if (o.containsKey("cc")) {
-            throw new UnsupportedOperationException("block '" + block + "': CondConv experts are not supported");
-        }
+        int experts = o.containsKey("cc") ? Integer.parseInt(o.get("cc")) : 0;
         int repeats = Integer.parseInt(required(block, o, "r"));
         int outChs = Integer.parseInt(required(block, o, "c"));
         int stride = Integer.parseInt(required(block, o, "s"));
@@ -217,18 +221,18 @@ public final class EfficientNetBuilder {
         List<Integer> k = kernelOf(required(block, o, "k"));
         BlockArgs a = switch (type) {
             case IR -> new BlockArgs(type, outChs, stride, act, k, expKernel, pwKernel,
-                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, s2d, 0, gs);
+                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, s2d, 0, gs, experts);
             case DS, DSA -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel, 1.0, se,
-                    type == BlockType.DSA || Boolean.FALSE.equals(skip), false, type == BlockType.DSA, s2d, 0, gs);
+                    type == BlockType.DSA || Boolean.FALSE.equals(skip), false, type == BlockType.DSA, s2d, 0, gs, 0);
             case ER -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel,
                     Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false,
-                    o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0, gs);
+                    o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0, gs, 0);
             case UIR -> new BlockArgs(type, outChs, stride, act, k,
                     o.containsKey("a") ? kernelOf(o.get("a")) : List.of(0), o.containsKey("p") ? kernelOf(o.get("p")) : List.of(0),
-                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false, 0, gs);
+                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false, 0, gs, 0);
             case CN -> new BlockArgs(type, outChs, stride, act, List.of(Integer.parseInt(required(block, o, "k"))), one, one,
                     1.0, 0, false, Boolean.TRUE.equals(skip),
-                    false, false, 0, gs);
+                    false, false, 0, gs, 0);
         };
         return Map.entry(a, repeats);
     }
@@ -241,10 +245,11 @@ public final class EfficientNetBuilder {
      * @param roundDepth "round" depth truncation (else timm's default "ceil")
      * @param fixFirstLast keep the first and last stage depths unscaled
      * @param groupSize a group size for blocks that set none, or null
+     * @param expertsMultiplier multiplies the CondConv experts of {@code cc} blocks
      */
     public record ArchDef(
             List<List<String>> stages, List<Double> depthMultiplier, boolean roundDepth, boolean fixFirstLast,
-            Integer groupSize) {
+            Integer groupSize, int expertsMultiplier) {
         public ArchDef {
             List<List<String>> copy = new ArrayList<>();
             stages.forEach(s -> copy.add(List.copyOf(s)));
@@ -257,7 +262,7 @@ public final class EfficientNetBuilder {
         }
 
         public static ArchDef of(List<List<String>> stages) {
-            return new ArchDef(stages, List.of(1.0), false, false, null);
+            return new ArchDef(stages, List.of(1.0), false, false, null, 1);
         }
 
         public ArchDef depth(double... multipliers) {
@@ -265,19 +270,23 @@ public final class EfficientNetBuilder {
             for (double v : multipliers) {
                 m.add(v);
             }
-            return new ArchDef(stages, m, roundDepth, fixFirstLast, groupSize);
+            return new ArchDef(stages, m, roundDepth, fixFirstLast, groupSize, expertsMultiplier);
         }
 
         public ArchDef withRoundDepth() {
-            return new ArchDef(stages, depthMultiplier, true, fixFirstLast, groupSize);
+            return new ArchDef(stages, depthMultiplier, true, fixFirstLast, groupSize, expertsMultiplier);
         }
 
         public ArchDef fixFirstLast(boolean fix) {
-            return new ArchDef(stages, depthMultiplier, roundDepth, fix, groupSize);
+            return new ArchDef(stages, depthMultiplier, roundDepth, fix, groupSize, expertsMultiplier);
+        }
+
+        public ArchDef experts(int multiplier) {
+            return new ArchDef(stages, depthMultiplier, roundDepth, fixFirstLast, groupSize, multiplier);
         }
 
         public ArchDef groupSize(Integer g) {
-            return new ArchDef(stages, depthMultiplier, roundDepth, fixFirstLast, g);
+            return new ArchDef(stages, depthMultiplier, roundDepth, fixFirstLast, g, expertsMultiplier);
         }
 
         double multiplier(int stage) {
@@ -293,6 +302,9 @@ public final class EfficientNetBuilder {
                 for (String b : stages.get(s)) {
                     Map.Entry<BlockArgs, Integer> e = decodeBlock(b);
                     BlockArgs a = e.getKey();
+                    if (a.numExperts() > 0 && expertsMultiplier > 1) {
+                        a = a.withExperts(a.numExperts() * expertsMultiplier);
+                    }
                     if (groupSize != null && a.groupSize() == null) {
                         a = a.withGroupSize(groupSize);
                     }
@@ -441,7 +453,9 @@ public final class EfficientNetBuilder {
             }
         }
         return switch (a.type()) {
-            case IR -> new EfficientNetBlocks.InvertedResidual(ctx, a, inChs, outChs, act, se, s2d, dpr);
+            case IR -> a.numExperts() > 0
+                    ? new EfficientNetBlocks.CondConvResidual(ctx, a, inChs, outChs, act, se, dpr)
+                    : new EfficientNetBlocks.InvertedResidual(ctx, a, inChs, outChs, act, se, s2d, dpr);
             case DS, DSA -> new EfficientNetBlocks.DepthwiseSeparableConv(ctx, a, inChs, outChs, act, se, s2d, dpr);
             case ER -> new EfficientNetBlocks.EdgeResidual(ctx, a, inChs, outChs, forceIn, act, se, dpr);
             case CN -> new EfficientNetBlocks.ConvBnAct(ctx, a, inChs, outChs, act, dpr);
@@ -453,12 +467,15 @@ public final class EfficientNetBuilder {
 
     /**
      * timm's efficientnet_init_weights (_init_weight_goog): convs N(0, sqrt(2 / fan_out)) with
-     * fan_out = k*k*out/groups and zero bias, BatchNorm ones and zeros, linear layers
-     * U(+-1/sqrt(out_features)) with zero bias.
+     * fan_out = k*k*out/groups and zero bias (per expert for CondConv), BatchNorm ones and zeros, linear
+     * layers U(+-1/sqrt(out_features)) (U(+-1/sqrt(in + out)) for CondConv routing) with zero bias.
      */
     static void initWeights(Module root, SplittableRandom random) {
-        for (Module m : root.namedModules().values()) {
-            if (m instanceof Conv2d c) {
+        for (Map.Entry<String, Module> e : root.namedModules().entrySet()) {
+            Module m = e.getValue();
+            if (m instanceof EfficientNetBlocks.CondConv2d cc) {
+                cc.initExperts(random);
+            } else if (m instanceof Conv2d c) {
                 long[] k = c.kernelSize();
                 long fanOut = 1;
                 for (long v : k) {
@@ -473,7 +490,9 @@ public final class EfficientNetBuilder {
                 Init.constant(bn.weight().getArray(), 1f);
                 Init.constant(bn.bias().getArray(), 0f);
             } else if (m instanceof Linear l) {
-                double range = 1.0 / Math.sqrt(l.outFeatures());
+                // fan_in counts only for CondConv's routing layer
+                int fanIn = e.getKey().contains("routing_fn") ? l.inFeatures() : 0;
+                double range = 1.0 / Math.sqrt(fanIn + l.outFeatures());
                 Init.uniform(l.weight().getArray(), range, random);
                 if (l.bias() != null) {
                     Init.constant(l.bias().getArray(), 0f);

@@ -135,6 +135,10 @@ class EfficientNetApiTest {
                 assertEquals(sizes[i], levels.get(i).getShape().get(2), "level " + i);
             }
         }
+        try (ImageModel m = Models.createModel("tf_efficientnet_cc_b0_4e", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            // the strided CondConv depthwise conv of stage 5 pads "same" in forward too
+            assertEquals(new Shape(2, 1280, 3, 3), m.forwardFeatures(input(s, 65)).getShape());
+        }
         try (ImageModel m = Models.createModel("efficientnet_b0", classes(0))) {
             assertFalse(m.child("conv_stem") instanceof Conv2dSame);
             assertEquals(1e-5f, ((BatchNorm2d) m.child("bn1")).eps(), 0f);
@@ -196,8 +200,8 @@ class EfficientNetApiTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         Set<String> names = new TreeSet<>(reg.list("*"));
         names.removeIf(n -> !reg.entry(n).family().equals("efficientnet"));
-        assertEquals(103, names.size(), "efficientnet.py names built here: " + names);
-        for (String skipped : List.of("efficientnet_cc_b0_4e", "efficientnet_b1_pruned",
+        assertEquals(109, names.size(), "efficientnet.py names built here: " + names);
+        for (String skipped : List.of("efficientnet_b1_pruned",
                 "gc_efficientnetv2_rw_t", "test_efficientnet_ln", "test_efficientnet_evos")) {
             assertFalse(names.contains(skipped), skipped + " needs a block type this code lacks");
         }
@@ -256,6 +260,7 @@ class EfficientNetApiTest {
                 "efficientnet_b8", 87.41, "mobilenet_edgetpu_v2_m", 8.46, "tf_efficientnet_el", 10.59);
         ModelRegistry reg = ModelRegistry.builtIn();
         counts.forEach((n, c) -> assertEquals(c, reg.entry(n).factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005, n));
+        assertEquals(24.01, reg.entry("efficientnet_cc_b0_8e").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
     }
 
     @Test
@@ -276,6 +281,31 @@ class EfficientNetApiTest {
             assertEquals(1f, out.getFloat(0, 0, 1, 1), 1e-6f);
             NDList levels = m.forwardIntermediates(input(s, 64), m.allFeatureIndices());
             assertEquals(new Shape(2, 320, 2, 2), levels.get(4).getShape());
+        }
+    }
+
+    @Test
+    void condConvMixesExpertKernelsPerSample() {
+        try (ImageModel m = Models.createModel("efficientnet_cc_b0_4e", classes(0)); NDManager s = m.getManager().newSubManager()) {
+            Map<String, Shape> sd = m.stateDictShapes();
+            // ir_..._c112_se0.25_cc4 from 80 channels: 480 mid, 4 experts of 480*80 weights
+            assertEquals(new Shape(4, 480 * 80), sd.get("blocks.4.0.conv_pw.weight"));
+            assertEquals(new Shape(4, 480 * 5 * 5), sd.get("blocks.4.0.conv_dw.weight"));
+            assertEquals(new Shape(4, 80), sd.get("blocks.4.0.routing_fn.weight"));
+            Module block = m.namedModules().get("blocks.4.0");
+            EfficientNetBlocks.CondConv2d pw = (EfficientNetBlocks.CondConv2d) m.namedModules().get("blocks.4.0.conv_pw");
+            NDArray x = ReferenceInit.input(s, new Shape(2, 80, 6, 6), 5);
+            NDArray both = block.forward(x);
+            for (int i = 0; i < 2; i++) {
+                NDArray one = block.forward(x.get(i + ":" + (i + 1)));
+                assertTrue(both.get(i + ":" + (i + 1)).sub(one).abs().max().getFloat() < 1e-4f, "sample " + i);
+            }
+            // sample 1 through conv_pw equals a plain 1x1 conv with its routed mix of expert kernels
+            NDArray r = s.create(new float[] {0.1f, 0.7f, 0.3f, 0.9f, 0.5f, 0.2f, 0.8f, 0.4f}, new Shape(2, 4));
+            NDArray mixed = r.get("1:2").matMul(pw.directParameters().get("weight").getArray()).reshape(480, 80, 1, 1);
+            NDArray plain = x.get("1:2").getNDArrayInternal().convolution(x.get("1:2"), mixed, null, new Shape(1, 1),
+                    new Shape(0, 0), new Shape(1, 1), 1).singletonOrThrow();
+            assertTrue(pw.forward(x, r).get("1:2").sub(plain).abs().max().getFloat() < 1e-4f);
         }
     }
 }
