@@ -48,18 +48,22 @@ public final class EfficientNet extends ImageModel {
         /** The TensorFlow port of this variant: "same" padding and BN eps 1e-3. */
         public Config tf() {
             return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
-                    new NormSpec(norm.groupNormSize(), EfficientNetBuilder.BN_EPS_TF), se, true, aa);
+                    norm.withEps(EfficientNetBuilder.BN_EPS_TF), se, true, aa);
         }
 
         /** The same variant with BN eps 1e-3 (weights trained with TensorFlow's default). */
         public Config tfEps() {
             return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
-                    new NormSpec(norm.groupNormSize(), EfficientNetBuilder.BN_EPS_TF), se, padSame, aa);
+                    norm.withEps(EfficientNetBuilder.BN_EPS_TF), se, padSame, aa);
         }
 
         /** The same variant with anti-aliased downsampling in its blocks. */
         public Config withAa(String layer) {
             return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, layer);
+        }
+
+        public Config se(SeSpec s) {
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, s, padSame, aa);
         }
 
         public Config norm(NormSpec n) {
@@ -489,6 +493,8 @@ public final class EfficientNet extends ImageModel {
                 add(m, "efficientnet_lite" + i, efficientnetLite(lite[i][0], lite[i][1]), liteSizes[i]);
             }
             add(m, "efficientnetv2_rw_t", efficientnetV2S(0.8, ArchDefDepth.of(0.9), false), 224);
+            add(m, "gc_efficientnetv2_rw_t",
+                    efficientnetV2S(0.8, ArchDefDepth.of(0.9), false).se(SeSpec.GLOBAL_CONTEXT), 224);
             add(m, "efficientnetv2_rw_s", efficientnetV2S(1.0, ArchDefDepth.of(1.0), true), 288);
             add(m, "efficientnetv2_rw_m",
                     efficientnetV2S(1.2, ArchDefDepth.of(1.2, 1.2, 1.2, 1.2, 1.6, 1.6), true), 320);
@@ -539,6 +545,8 @@ public final class EfficientNet extends ImageModel {
             }
             add(m, "test_efficientnet", testEfficientnet(), 160);
             add(m, "test_efficientnet_gn", testEfficientnet().norm(NormSpec.groupNorm(8)), 160);
+            add(m, "test_efficientnet_ln", testEfficientnet().norm(NormSpec.LN), 160);
+            add(m, "test_efficientnet_evos", testEfficientnet().norm(NormSpec.evoNormS0(8)), 160);
             return m;
         }
 

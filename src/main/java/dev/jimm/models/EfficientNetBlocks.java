@@ -198,7 +198,7 @@ public final class EfficientNetBlocks {
             bn1 = register("bn1", ctx.norm(inChs, act));
             aa = register("aa", useAa ? ctx.antiAlias(inChs, a.stride()) : new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
-                    ? new SqueezeExcite(inChs, seRatio, act, ctx.se()) : new Identity());
+                    ? attention(inChs, seRatio, act, ctx.se()) : new Identity());
             convPw = register("conv_pw", ctx.conv(inChs, outChs, a.pwKernel(), 1, 1));
             bn2 = register("bn2", ctx.norm(outChs, a.pwAct() ? act : Activation.Kind.IDENTITY));
             registerDropPath(dpr);
@@ -260,7 +260,7 @@ public final class EfficientNetBlocks {
             bn2 = register("bn2", ctx.norm(midChs, act));
             aa = register("aa", useAa ? ctx.antiAlias(midChs, a.stride()) : new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
-                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
             convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
             bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
             registerDropPath(dpr);
@@ -301,7 +301,7 @@ public final class EfficientNetBlocks {
             bn1 = register("bn1", ctx.norm(midChs, act));
             aa = register("aa", ctx.aaOrIdentity(midChs, a.stride()));
             se = register("se", seRatio > 0 && ctx.se() != null
-                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
             convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
             bn2 = register("bn2", ctx.norm(outChs, Activation.Kind.IDENTITY));
             registerDropPath(dpr);
@@ -374,7 +374,7 @@ public final class EfficientNetBlocks {
                     ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act, true)
                     : new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
-                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
             pwProj = register("pw_proj", new ConvNormAct(ctx, midChs, outChs, 1, 1, 1, none, false));
             dwEnd = register("dw_end", end > 0
                     ? new ConvNormAct(ctx, outChs, outChs, end, start == 0 && mid == 0 ? stride : 1,
@@ -551,7 +551,7 @@ public final class EfficientNetBlocks {
             bn2 = register("bn2", ctx.norm(midChs, act));
             register("aa", new Identity());
             se = register("se", seRatio > 0 && ctx.se() != null
-                    ? new SqueezeExcite(midChs, seRatio, act, ctx.se()) : new Identity());
+                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
             convPwl = register("conv_pwl", new CondConv2d(midChs, outChs, a.pwKernel().get(0), 1, 1, e, ctx.padSame()));
             bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
             registerDropPath(dpr);
@@ -567,6 +567,61 @@ public final class EfficientNetBlocks {
             x = se.forward(x);
             x = bn3.forward(convPwl.forward(x, routing));
             return residual(x, shortcut);
+        }
+    }
+
+    /** The block's attention: squeeze-excite, or GlobalContext where the model asks for it. */
+    static Module attention(int channels, double rdRatio, Activation.Kind blockAct, EfficientNetBuilder.SeSpec spec) {
+        return spec.globalContext()
+                ? new GlobalContext(channels, rdRatio, blockAct)
+                : new SqueezeExcite(channels, rdRatio, blockAct, spec);
+    }
+
+    /**
+     * timm's GlobalContext with its defaults (attention pooling, scale fusion only): a softmax over
+     * positions of a 1x1 conv pools the context, a conv MLP with LayerNorm2d maps it, and its
+     * sigmoid scales the input.
+     */
+    static final class GlobalContext extends Module {
+        private final Conv2d convAttn;
+        private final ConvMlp mlp;
+        private final Activation.Kind act;
+
+        GlobalContext(int channels, double rdRatio, Activation.Kind act) {
+            int rd = Layers.makeDivisible(channels * rdRatio, 1, 0.0);
+            this.act = act;
+            convAttn = register("conv_attn", new Conv2d(channels, 1, 1, Conv2d.Options.defaults()));
+            mlp = register("mlp_scale", new ConvMlp(channels, rd));
+            register("gate", new Activation(Activation.Kind.SIGMOID));
+        }
+
+        /** timm's ConvMlp as GlobalContext uses it: fc1, LayerNorm2d (eps 1e-6), activation, fc2. */
+        static final class ConvMlp extends Module {
+            final Conv2d fc1;
+            final Module norm;
+            final Conv2d fc2;
+
+            ConvMlp(int channels, int hidden) {
+                fc1 = register("fc1", new Conv2d(channels, hidden, 1, Conv2d.Options.defaults()));
+                norm = register("norm", dev.jimm.layers.LayerNorm.channelsFirst(hidden, 1e-6f));
+                fc2 = register("fc2", new Conv2d(hidden, channels, 1, Conv2d.Options.defaults()));
+            }
+
+            @Override
+            protected NDArray forwardImpl(NDArray x) {
+                throw new UnsupportedOperationException("mlp_scale runs inside GlobalContext with its activation");
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long b = x.getShape().get(0);
+            long c = x.getShape().get(1);
+            long hw = x.getShape().get(2) * x.getShape().get(3);
+            NDArray attn = convAttn.forward(x).reshape(b, hw, 1).softmax(1);
+            NDArray context = x.reshape(b, c, hw).matMul(attn).reshape(b, c, 1, 1);
+            NDArray s = mlp.fc2.forward(Activation.apply(act, mlp.norm.forward(mlp.fc1.forward(context))));
+            return x.mul(Activation.apply(Activation.Kind.SIGMOID, s));
         }
     }
 }

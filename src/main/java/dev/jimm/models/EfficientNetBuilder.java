@@ -4,7 +4,9 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.EvoNorm2dS0;
 import dev.jimm.layers.GroupNormAct;
+import dev.jimm.layers.LayerNormAct2d;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
@@ -52,9 +54,16 @@ public final class EfficientNetBuilder {
      * @param gate sigmoid (EfficientNet) or hard sigmoid (MobileNet-V3)
      * @param forceAct an activation used instead of the block's, or null
      * @param rdRound how reduced channels are rounded; null for Python's round()
+     * @param globalContext a GlobalContext block instead of squeeze-excite
      */
-    public record SeSpec(Activation.Kind gate, Activation.Kind forceAct, RoundChs rdRound) {
+    public record SeSpec(Activation.Kind gate, Activation.Kind forceAct, RoundChs rdRound, boolean globalContext) {
         public static final SeSpec EFFICIENTNET = new SeSpec(Activation.Kind.SIGMOID, null, null);
+        /** timm's GlobalContext attention in the SE's place (se_layer='gc'). */
+        public static final SeSpec GLOBAL_CONTEXT = new SeSpec(Activation.Kind.SIGMOID, null, null, true);
+
+        public SeSpec(Activation.Kind gate, Activation.Kind forceAct, RoundChs rdRound) {
+            this(gate, forceAct, rdRound, false);
+        }
 
         int reducedChannels(double v) {
             // Python's round() rounds half to even, as rint does
@@ -62,24 +71,43 @@ public final class EfficientNetBuilder {
         }
     }
 
+    /** The norm layers the EfficientNet family is built with. */
+    public enum NormKind {
+        BATCH, GROUP, LAYER, EVONORM_S0
+    }
+
     /**
-     * The norm layer of a model: BatchNorm with an eps, or GroupNorm with a group size.
+     * The norm layer of a model, which also applies the block's activation where asked to.
      *
-     * @param groupNormSize 0 for BatchNorm, else the channels per GroupNorm group
+     * @param kind BatchNorm, GroupNorm, LayerNorm over channels, or EvoNorm-S0
+     * @param groupSize channels per group (GroupNorm, EvoNorm)
      * @param eps the norm's eps
      */
-    public record NormSpec(int groupNormSize, float eps) {
-        public static final NormSpec BN = new NormSpec(0, 1e-5f);
-        public static final NormSpec BN_TF = new NormSpec(0, BN_EPS_TF);
+    public record NormSpec(NormKind kind, int groupSize, float eps) {
+        public static final NormSpec BN = new NormSpec(NormKind.BATCH, 0, 1e-5f);
+        public static final NormSpec BN_TF = new NormSpec(NormKind.BATCH, 0, BN_EPS_TF);
+        public static final NormSpec LN = new NormSpec(NormKind.LAYER, 0, 1e-5f);
 
         public static NormSpec groupNorm(int groupSize) {
-            return new NormSpec(groupSize, 1e-5f);
+            return new NormSpec(NormKind.GROUP, groupSize, 1e-5f);
+        }
+
+        public static NormSpec evoNormS0(int groupSize) {
+            return new NormSpec(NormKind.EVONORM_S0, groupSize, 1e-5f);
+        }
+
+        public NormSpec withEps(float e) {
+            return new NormSpec(kind, groupSize, e);
         }
 
         Module create(int channels, Activation.Kind act) {
-            return groupNormSize > 0
-                    ? GroupNormAct.withGroupSize(groupNormSize, channels, eps, act)
-                    : new BatchNormAct2d(channels, eps, act);
+            return switch (kind) {
+                case BATCH -> new BatchNormAct2d(channels, eps, act);
+                case GROUP -> GroupNormAct.withGroupSize(groupSize, channels, eps, act);
+                case LAYER -> new LayerNormAct2d(channels, eps, act);
+                // EvoNorm's activation is its own sigmoid gate; the block's only decides whether there is one
+                case EVONORM_S0 -> new EvoNorm2dS0(channels, groupSize, act != Activation.Kind.IDENTITY, eps);
+            };
         }
     }
 

@@ -200,10 +200,9 @@ class EfficientNetApiTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         Set<String> names = new TreeSet<>(reg.list("*"));
         names.removeIf(n -> !reg.entry(n).family().equals("efficientnet"));
-        assertEquals(109, names.size(), "efficientnet.py names built here: " + names);
-        for (String skipped : List.of("efficientnet_b1_pruned",
-                "gc_efficientnetv2_rw_t", "test_efficientnet_ln", "test_efficientnet_evos")) {
-            assertFalse(names.contains(skipped), skipped + " needs a block type this code lacks");
+        assertEquals(112, names.size(), "efficientnet.py names built here: " + names);
+        for (String skipped : List.of("efficientnet_b1_pruned", "efficientnet_b2_pruned", "efficientnet_b3_pruned")) {
+            assertFalse(names.contains(skipped), skipped + " needs timm's pruned-channel definition files");
         }
         for (String n : names) {
             ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
@@ -306,6 +305,50 @@ class EfficientNetApiTest {
             NDArray plain = x.get("1:2").getNDArrayInternal().convolution(x.get("1:2"), mixed, null, new Shape(1, 1),
                     new Shape(0, 0), new Shape(1, 1), 1).singletonOrThrow();
             assertTrue(pw.forward(x, r).get("1:2").sub(plain).abs().max().getFloat() < 1e-4f);
+        }
+    }
+
+    @Test
+    void normAndAttentionVariantsBuildAndRun() {
+        for (String n : List.of("test_efficientnet_ln", "test_efficientnet_evos", "test_efficientnet_gn", "gc_efficientnetv2_rw_t")) {
+            try (ImageModel m = Models.createModel(n, classes(3)); NDManager s = m.getManager().newSubManager()) {
+                NDArray y = m.forward(input(s, 64));
+                assertEquals(new Shape(2, 3), y.getShape(), n);
+                assertFalse(Float.isNaN(y.sum().getFloat()), n);
+            }
+        }
+        ModelRegistry reg = ModelRegistry.builtIn();
+        Map<String, Shape> evos = reg.entry("test_efficientnet_evos").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        assertTrue(evos.containsKey("bn1.v"), "EvoNorm-S0 with its activation has v");
+        assertFalse(evos.containsKey("blocks.3.0.bn3.v"), "and none where the block applies no activation");
+        assertFalse(evos.containsKey("bn1.running_mean"));
+        Map<String, Shape> gc = reg.entry("gc_efficientnetv2_rw_t").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        // ir_r6_k3_s2_e4_c128_se0.25 at width 0.8 from 48 channels: 192 mid, rd = 192 * 0.25 / 4 = 12
+        assertEquals(new Shape(1, 192, 1, 1), gc.get("blocks.3.0.se.conv_attn.weight"));
+        assertEquals(new Shape(12, 192, 1, 1), gc.get("blocks.3.0.se.mlp_scale.fc1.weight"));
+        assertEquals(new Shape(12), gc.get("blocks.3.0.se.mlp_scale.norm.weight"));
+        assertEquals(13.68, reg.entry("gc_efficientnetv2_rw_t").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
+    }
+
+    @Test
+    void evoNormS0DividesByTheGroupStd() {
+        try (NDManager s = NDManager.newBaseManager()) {
+            dev.jimm.layers.EvoNorm2dS0 e = new dev.jimm.layers.EvoNorm2dS0(4, 2, true, 1e-5f);
+            e.materialize(s);
+            e.initialize(new java.util.SplittableRandom(0));
+            NDArray x = ReferenceInit.input(s, new Shape(1, 4, 2, 2), 3);
+            float[] v = x.toFloatArray();
+            // group 0 = channels 0, 1 (8 values); v = 1: x * sigmoid(x) / std
+            double mean = 0;
+            for (int i = 0; i < 8; i++) {
+                mean += v[i] / 8.0;
+            }
+            double var = 0;
+            for (int i = 0; i < 8; i++) {
+                var += (v[i] - mean) * (v[i] - mean) / 8.0;
+            }
+            double expected = v[5] / (1 + Math.exp(-v[5])) / Math.sqrt(var + 1e-5);
+            assertEquals(expected, e.forward(x).toFloatArray()[5], 1e-5);
         }
     }
 }
