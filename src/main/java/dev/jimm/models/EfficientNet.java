@@ -91,7 +91,7 @@ public final class EfficientNet extends ImageModel {
         bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
         EfficientNetBuilder.Built built = EfficientNetBuilder.build(
                 new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(), false,
-                        args.dropPathRate(), cfg.aa()),
+                        args.dropPathRate(), cfg.aa(), null),
                 stem, cfg.arch().decode());
         Sequential blocks = register("blocks", new Sequential(built.stages()));
         for (int i = 0; i < blocks.size(); i++) {

@@ -27,7 +27,8 @@ public final class EfficientNetBlocks {
 
     /** Whatever a block needs from the model: padding, norm, SE layer, anti-aliasing. */
     record BlockContext(
-            boolean padSame, EfficientNetBuilder.NormSpec norm, EfficientNetBuilder.SeSpec se, String aa) {
+            boolean padSame, EfficientNetBuilder.NormSpec norm, EfficientNetBuilder.SeSpec se, String aa,
+            Double layerScale) {
         boolean useAa(int stride) {
             return !aa.isEmpty() && stride > 1;
         }
@@ -60,7 +61,7 @@ public final class EfficientNetBlocks {
 
         /** As {@link #conv(int, int, List, int, int)} with the padding chosen by the caller. */
         Module conv(int in, int out, List<Integer> kernel, int stride, int groups, boolean same) {
-            return new BlockContext(same, norm, se, aa).conv(in, out, kernel, stride, groups);
+            return new BlockContext(same, norm, se, aa, layerScale).conv(in, out, kernel, stride, groups);
         }
 
         Module norm(int channels, Activation.Kind act) {
@@ -350,6 +351,7 @@ public final class EfficientNetBlocks {
         private final Module se;
         private final Module pwProj;
         private final Module dwEnd;
+        private final Module layerScale;
 
         UniversalInvertedResidual(
                 BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
@@ -380,8 +382,8 @@ public final class EfficientNetBlocks {
                     ? new ConvNormAct(ctx, outChs, outChs, end, start == 0 && mid == 0 ? stride : 1,
                             numGroups(gs, outChs), none, false)
                     : new Identity());
-            // MobileNet-V4 conv models have no layer scale (layer_scale_init_value None)
-            register("layer_scale", new Identity());
+            layerScale = register("layer_scale", ctx.layerScale() == null
+                    ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
             registerDropPath(dpr);
         }
 
@@ -401,6 +403,7 @@ public final class EfficientNetBlocks {
             x = se.forward(x);
             x = pwProj.forward(x);
             x = dwEnd.forward(x);
+            x = layerScale.forward(x);
             return residual(x, shortcut);
         }
     }
@@ -622,6 +625,136 @@ public final class EfficientNetBlocks {
             NDArray context = x.reshape(b, c, hw).matMul(attn).reshape(b, c, 1, 1);
             NDArray s = mlp.fc2.forward(Activation.apply(act, mlp.norm.forward(mlp.fc1.forward(context))));
             return x.mul(Activation.apply(Activation.Kind.SIGMOID, s));
+        }
+    }
+
+    /** timm's LayerScale2d: a learned per-channel scale {@code gamma}, starting at a small constant. */
+    static final class LayerScale2d extends Module {
+        private final double init;
+        private final ai.djl.nn.Parameter gamma;
+
+        LayerScale2d(int channels, double init) {
+            this.init = init;
+            gamma = parameter("gamma", channels);
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            dev.jimm.layers.Init.constant(gamma.getArray(), (float) init);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return x.mul(gamma.getArray().reshape(1, -1, 1, 1));
+        }
+    }
+
+    /** A Sequential whose children are named, as timm's nn.Sequential built with add_module. */
+    static final class Named extends Module {
+        Named add(String name, Module m) {
+            register(name, m);
+            return this;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            for (Module m : children().values()) {
+                x = m.forward(x);
+            }
+            return x;
+        }
+    }
+
+    /**
+     * timm's MultiQueryAttention2d without query striding: per-head queries, one shared key and value
+     * (optionally downsampled by a strided depthwise conv and norm), all as 1x1 convs.
+     */
+    static final class MultiQueryAttention2d extends Module {
+        private final int numHeads;
+        private final int keyDim;
+        private final Module query;
+        private final Module key;
+        private final Module value;
+        private final Module output;
+        private final List<Conv2d> xavier = new java.util.ArrayList<>();
+
+        MultiQueryAttention2d(BlockContext ctx, int dim, int dimOut, EfficientNetBuilder.AttnArgs a, int dwKernel) {
+            numHeads = a.numHeads();
+            keyDim = a.keyDim();
+            query = register("query", new Named().add("proj", conv(ctx, dim, numHeads * keyDim, 1, 1, 1)));
+            key = register("key", kv(ctx, dim, keyDim, a.kvStride(), dwKernel));
+            value = register("value", kv(ctx, dim, keyDim, a.kvStride(), dwKernel));
+            output = register("output", new Named().add("proj", conv(ctx, keyDim * numHeads, dimOut, 1, 1, 1)));
+        }
+
+        private Conv2d conv(BlockContext ctx, int in, int out, int k, int stride, int groups) {
+            Conv2d c = Conv2dSame.create(in, out, k, stride, 1, groups, false, ctx.padSame());
+            xavier.add(c);
+            return c;
+        }
+
+        private Named kv(BlockContext ctx, int dim, int outDim, int stride, int dwKernel) {
+            Named n = new Named();
+            if (stride > 1) {
+                n.add("down_conv", conv(ctx, dim, dim, dwKernel, stride, dim));
+                // a plain norm (no activation), as the builder's norm_layer
+                n.add("norm", ctx.norm(dim, Activation.Kind.IDENTITY));
+            }
+            return n.add("proj", conv(ctx, dim, outDim, 1, 1, 1));
+        }
+
+        /** timm's MultiQueryAttention2d.init_weights: xavier_uniform_ on every conv. */
+        void xavierInit(SplittableRandom random) {
+            for (Conv2d c : xavier) {
+                long[] k = c.kernelSize();
+                long rf = k[0] * k[1];
+                double fanIn = (double) c.inChannels() / c.groups() * rf;
+                double fanOut = (double) c.outChannels() * rf;
+                dev.jimm.layers.Init.uniform(c.weight().getArray(), Math.sqrt(6.0 / (fanIn + fanOut)), random);
+            }
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long b = x.getShape().get(0);
+            long h = x.getShape().get(2);
+            long w = x.getShape().get(3);
+            NDArray q = query.forward(x).reshape(b, numHeads, keyDim, h * w).transpose(0, 1, 3, 2);
+            NDArray k = key.forward(x);
+            k = k.reshape(b, 1, keyDim, -1);
+            NDArray v = value.forward(x);
+            v = v.reshape(b, 1, keyDim, -1).transpose(0, 1, 3, 2);
+            NDArray attn = q.mul((float) Math.pow(keyDim, -0.5)).matMul(k).softmax(-1);
+            NDArray o = attn.matMul(v); // [b, heads, hw, vd]
+            o = o.transpose(0, 2, 1, 3).reshape(b, h, w, (long) numHeads * keyDim).transpose(0, 3, 1, 2);
+            return output.forward(o);
+        }
+    }
+
+    /** MobileNet-V4's attention block ({@code mqa}): norm, multi-query attention, layer scale, skip. */
+    static final class MobileAttention extends Block {
+        private final Module norm;
+        private final MultiQueryAttention2d attn;
+        private final Module layerScale;
+
+        MobileAttention(BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, double dpr) {
+            super(outChs);
+            if (a.stride() != 1) {
+                throw new IllegalArgumentException("mqa blocks with a query stride are not supported");
+            }
+            hasSkip = inChs == outChs && !a.noskip();
+            norm = register("norm", ctx.norm(inChs, Activation.Kind.IDENTITY));
+            attn = register("attn", new MultiQueryAttention2d(ctx, inChs, outChs, a.attn(), a.kernel().get(0)));
+            layerScale = register("layer_scale", ctx.layerScale() == null
+                    ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
+            registerDropPath(dpr);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray shortcut = x;
+            x = layerScale.forward(attn.forward(norm.forward(x)));
+            return residual(x, shortcut);
         }
     }
 }

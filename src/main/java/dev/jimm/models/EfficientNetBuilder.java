@@ -115,8 +115,17 @@ public final class EfficientNetBuilder {
 
     /** The block kinds of arch strings. */
     public enum BlockType {
-        CN, DS, DSA, IR, ER, UIR
+        CN, DS, DSA, IR, ER, UIR, MQA
     }
+
+    /**
+     * The attention options of an {@code mqa} block.
+     *
+     * @param numHeads query heads
+     * @param keyDim key (and value) width of each head
+     * @param kvStride the stride of the keys' and values' depthwise downsampling
+     */
+    public record AttnArgs(int numHeads, int keyDim, int kvStride) {}
 
     /**
      * One decoded block definition.
@@ -138,12 +147,13 @@ public final class EfficientNetBuilder {
      * @param forceInChs channels that size er's expansion instead of its input (0: none)
      * @param groupSize the group size of the spatial conv, or null for the block's default
      * @param numExperts CondConv experts of an ir block (0: a plain inverted residual)
+     * @param attn the attention of an mqa block, else null
      */
     public record BlockArgs(
             BlockType type, int outChs, int stride, Activation.Kind act, List<Integer> kernel, List<Integer> expKernel,
             List<Integer> pwKernel,
             double expRatio, double seRatio, boolean noskip, boolean skip, boolean pwAct, boolean s2d,
-            int forceInChs, Integer groupSize, int numExperts) {
+            int forceInChs, Integer groupSize, int numExperts, AttnArgs attn) {
 
         public BlockArgs {
             kernel = List.copyOf(kernel);
@@ -157,22 +167,22 @@ public final class EfficientNetBuilder {
 
         BlockArgs withStride(int s) {
             return new BlockArgs(type, outChs, s, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip, skip,
-                    pwAct, s2d, forceInChs, groupSize, numExperts);
+                    pwAct, s2d, forceInChs, groupSize, numExperts, attn);
         }
 
         BlockArgs withExpRatio(double e) {
             return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, e, seRatio, noskip, skip,
-                    pwAct, s2d, forceInChs, groupSize, numExperts);
+                    pwAct, s2d, forceInChs, groupSize, numExperts, attn);
         }
 
         BlockArgs withExperts(int e) {
             return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip,
-                    skip, pwAct, s2d, forceInChs, groupSize, e);
+                    skip, pwAct, s2d, forceInChs, groupSize, e, attn);
         }
 
         BlockArgs withGroupSize(Integer g) {
             return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip,
-                    skip, pwAct, s2d, forceInChs, g, numExperts);
+                    skip, pwAct, s2d, forceInChs, g, numExperts, attn);
         }
     }
 
@@ -203,6 +213,7 @@ public final class EfficientNetBuilder {
             case "ir" -> BlockType.IR;
             case "er" -> BlockType.ER;
             case "uir" -> BlockType.UIR;
+            case "mqa" -> BlockType.MQA;
             default -> throw new UnsupportedOperationException(
                     "block '" + block + "': block type '" + ops[0] + "' is not supported");
         };
@@ -249,18 +260,21 @@ public final class EfficientNetBuilder {
         List<Integer> k = kernelOf(required(block, o, "k"));
         BlockArgs a = switch (type) {
             case IR -> new BlockArgs(type, outChs, stride, act, k, expKernel, pwKernel,
-                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, s2d, 0, gs, experts);
+                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, s2d, 0, gs, experts, null);
             case DS, DSA -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel, 1.0, se,
-                    type == BlockType.DSA || Boolean.FALSE.equals(skip), false, type == BlockType.DSA, s2d, 0, gs, 0);
+                    type == BlockType.DSA || Boolean.FALSE.equals(skip), false, type == BlockType.DSA, s2d, 0, gs, 0, null);
             case ER -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel,
                     Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false,
-                    o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0, gs, 0);
+                    o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0, gs, 0, null);
             case UIR -> new BlockArgs(type, outChs, stride, act, k,
                     o.containsKey("a") ? kernelOf(o.get("a")) : List.of(0), o.containsKey("p") ? kernelOf(o.get("p")) : List.of(0),
-                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false, 0, gs, 0);
+                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false, 0, gs, 0, null);
+            case MQA -> new BlockArgs(type, outChs, stride, act, k, one, one, 1.0, 0, Boolean.FALSE.equals(skip), false,
+                    false, false, 0, gs, 0, new AttnArgs(Integer.parseInt(required(block, o, "h")),
+                            Integer.parseInt(required(block, o, "d")), o.containsKey("v") ? Integer.parseInt(o.get("v")) : 1));
             case CN -> new BlockArgs(type, outChs, stride, act, List.of(Integer.parseInt(required(block, o, "k"))), one, one,
                     1.0, 0, false, Boolean.TRUE.equals(skip),
-                    false, false, 0, gs, 0);
+                    false, false, 0, gs, 0, null);
         };
         return Map.entry(a, repeats);
     }
@@ -383,10 +397,11 @@ public final class EfficientNetBuilder {
      * @param seFromExp SE ratios relative to the expanded width (MobileNet-V3) rather than the block input
      * @param dropPathRate the stochastic depth rate at the last block
      * @param aa anti-aliasing of strided blocks ("", "avg", "blur", "blurpc")
+     * @param layerScale the LayerScale2d init of uir and mqa blocks, or null for none
      */
     record Settings(
             RoundChs roundChs, boolean padSame, Activation.Kind act, NormSpec norm, SeSpec se, boolean seFromExp,
-            double dropPathRate, String aa) {}
+            double dropPathRate, String aa, Double layerScale) {}
 
     /**
      * The stages built, their feature levels, and the width of the last block.
@@ -400,7 +415,7 @@ public final class EfficientNetBuilder {
 
     /** timm's EfficientNetBuilder.__call__ at output stride 32. */
     static Built build(Settings st, int inChs, List<List<BlockArgs>> arch) {
-        EfficientNetBlocks.BlockContext ctx = new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se(), st.aa());
+        EfficientNetBlocks.BlockContext ctx = new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se(), st.aa(), st.layerScale());
         int total = arch.stream().mapToInt(List::size).sum();
         int blockIdx = 0;
         int currentStride = 2;
@@ -488,6 +503,7 @@ public final class EfficientNetBuilder {
             case ER -> new EfficientNetBlocks.EdgeResidual(ctx, a, inChs, outChs, forceIn, act, se, dpr);
             case CN -> new EfficientNetBlocks.ConvBnAct(ctx, a, inChs, outChs, act, dpr);
             case UIR -> new EfficientNetBlocks.UniversalInvertedResidual(ctx, a, inChs, outChs, act, se, dpr);
+            case MQA -> new EfficientNetBlocks.MobileAttention(ctx, a, inChs, outChs, dpr);
         };
     }
 
@@ -525,6 +541,12 @@ public final class EfficientNetBuilder {
                 if (l.bias() != null) {
                     Init.constant(l.bias().getArray(), 0f);
                 }
+            }
+        }
+        // then each module's own init_weights, as timm calls them after the generic pass
+        for (Module m : root.namedModules().values()) {
+            if (m instanceof EfficientNetBlocks.MultiQueryAttention2d a) {
+                a.xavierInit(random);
             }
         }
     }

@@ -44,21 +44,23 @@ public final class MobileNetV3 extends ImageModel {
      * @param headNorm a norm with the activation after the head conv, instead of the activation
      *     alone (MobileNet-V4; the head conv then has no bias)
      * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
+     * @param layerScale LayerScale2d init in uir/mqa blocks (MobileNet-V4 hybrids), or null
      */
     public record Config(
             ArchDef arch, int headHiddenSize, int stemSize, boolean fixStem, RoundChs roundChs, Activation.Kind act,
-            NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias, boolean headNorm, String aa) {
+            NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias, boolean headNorm, String aa,
+            Double layerScale) {
 
         /** The same variant with anti-aliased downsampling in its blocks. */
         public Config withAa(String layer) {
             return new Config(arch, headHiddenSize, stemSize, fixStem, roundChs, act, norm, se, seFromExp, padSame,
-                    headBias, headNorm, layer);
+                    headBias, headNorm, layer, layerScale);
         }
 
         /** The TensorFlow port: "same" padding and BN eps 1e-3. */
         public Config tf() {
             return new Config(arch, headHiddenSize, stemSize, fixStem, roundChs, act, NormSpec.BN_TF, se, seFromExp,
-                    true, headBias, headNorm, aa);
+                    true, headBias, headNorm, aa, layerScale);
         }
     }
 
@@ -84,7 +86,7 @@ public final class MobileNetV3 extends ImageModel {
         bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
         EfficientNetBuilder.Built built = EfficientNetBuilder.build(
                 new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(),
-                        cfg.seFromExp(), args.dropPathRate(), cfg.aa()),
+                        cfg.seFromExp(), args.dropPathRate(), cfg.aa(), cfg.layerScale()),
                 stem, cfg.arch().decode());
         Sequential blocks = register("blocks", new Sequential(built.stages()));
         for (int i = 0; i < blocks.size(); i++) {
@@ -243,7 +245,7 @@ public final class MobileNetV3 extends ImageModel {
         Activation.Kind act = minimal ? Activation.Kind.RELU : Activation.Kind.HARD_SWISH;
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, RoundChs.of(1.0));
         return new Config(a.depth(depth), head, 16, width < 0.75, RoundChs.of(width), act, NormSpec.BN, se, true,
-                false, true, false, "");
+                false, true, false, "", null);
     }
 
     static Config mobilenetV3Rw(double width) {
@@ -254,7 +256,7 @@ public final class MobileNetV3 extends ImageModel {
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, null);
         // timm registers mobilenetv3_rw with BN eps 1e-3
         return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH,
-                NormSpec.BN_TF, se, true, false, false, false, "");
+                NormSpec.BN_TF, se, true, false, false, false, "", null);
     }
 
     static Config fbnetV3(String variant, double width) {
@@ -294,7 +296,7 @@ public final class MobileNetV3 extends ImageModel {
         RoundChs r = new RoundChs(width, 8, 0.95);
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, r);
         return new Config(a, 1984, stem, false, r, Activation.Kind.HARD_SWISH, NormSpec.BN, se, false, false, false,
-                false, "");
+                false, "", null);
     }
 
     static Config lcnet(double width) {
@@ -302,7 +304,7 @@ public final class MobileNetV3 extends ImageModel {
                 s("dsa_r1_k3_s2_c256", "dsa_r1_k5_s1_c256"), s("dsa_r4_k5_s1_c256"), s("dsa_r2_k5_s2_c512_se0.25"));
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, null);
         return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH, NormSpec.BN, se, true,
-                false, true, false, "");
+                false, true, false, "", null);
     }
 
     /** timm's _gen_mobilenet_v4 for the conv-only variants (the hybrids need attention blocks). */
@@ -339,13 +341,50 @@ public final class MobileNetV3 extends ImageModel {
             throw new IllegalArgumentException("unknown MobileNet-V4 variant " + variant);
         }
         return new Config(a, 1280, stem, width < 1.0, RoundChs.of(width), Activation.Kind.RELU, NormSpec.BN,
-                SeSpec.EFFICIENTNET, true, false, false, true, "");
+                SeSpec.EFFICIENTNET, true, false, false, true, "", null);
     }
 
-    /**
-     * Registers every name of timm's mobilenetv3.py that these blocks build: all but the
-     * MobileNet-V4 hybrids, whose attention blocks this code lacks.
-     */
+    /** timm's _gen_mobilenet_v4 for the hybrids: uir blocks with multi-query attention, layer scale 1e-5. */
+    static Config mobilenetV4Hybrid(String variant, double width) {
+        ArchDef a;
+        int stem;
+        Activation.Kind act;
+        if (variant.contains("medium")) {
+            stem = 32;
+            act = Activation.Kind.RELU;
+            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c80", "uir_r1_a3_k3_s1_e2_c80"),
+                    s("uir_r1_a3_k5_s2_e6_c160", "uir_r1_a0_k0_s1_e2_c160", "uir_r1_a3_k3_s1_e4_c160",
+                            "uir_r1_a3_k5_s1_e4_c160", "mqa_r1_k3_h4_s1_v2_d64_c160", "uir_r1_a3_k3_s1_e4_c160",
+                            "mqa_r1_k3_h4_s1_v2_d64_c160", "uir_r1_a3_k0_s1_e4_c160", "mqa_r1_k3_h4_s1_v2_d64_c160",
+                            "uir_r1_a3_k3_s1_e4_c160", "mqa_r1_k3_h4_s1_v2_d64_c160", "uir_r1_a3_k0_s1_e4_c160"),
+                    s("uir_r1_a5_k5_s2_e6_c256", "uir_r1_a5_k5_s1_e4_c256", "uir_r2_a3_k5_s1_e4_c256",
+                            "uir_r1_a0_k0_s1_e2_c256", "uir_r1_a3_k5_s1_e2_c256", "uir_r1_a0_k0_s1_e2_c256",
+                            "uir_r1_a0_k0_s1_e4_c256", "mqa_r1_k3_h4_s1_d64_c256", "uir_r1_a3_k0_s1_e4_c256",
+                            "mqa_r1_k3_h4_s1_d64_c256", "uir_r1_a5_k5_s1_e4_c256", "mqa_r1_k3_h4_s1_d64_c256",
+                            "uir_r1_a5_k0_s1_e4_c256", "mqa_r1_k3_h4_s1_d64_c256", "uir_r1_a5_k0_s1_e4_c256"),
+                    s("cn_r1_k1_s1_c960"));
+        } else if (variant.contains("large")) {
+            stem = 24;
+            act = Activation.Kind.GELU;
+            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c96", "uir_r1_a3_k3_s1_e4_c96"),
+                    s("uir_r1_a3_k5_s2_e4_c192", "uir_r3_a3_k3_s1_e4_c192", "uir_r1_a3_k5_s1_e4_c192",
+                            "uir_r2_a5_k3_s1_e4_c192", "mqa_r1_k3_h8_s1_v2_d48_c192", "uir_r1_a5_k3_s1_e4_c192",
+                            "mqa_r1_k3_h8_s1_v2_d48_c192", "uir_r1_a5_k3_s1_e4_c192", "mqa_r1_k3_h8_s1_v2_d48_c192",
+                            "uir_r1_a5_k3_s1_e4_c192", "mqa_r1_k3_h8_s1_v2_d48_c192", "uir_r1_a3_k0_s1_e4_c192"),
+                    s("uir_r4_a5_k5_s2_e4_c512", "uir_r1_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512",
+                            "uir_r2_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512", "uir_r1_a5_k5_s1_e4_c512",
+                            "mqa_r1_k3_h8_s1_d64_c512", "uir_r1_a5_k0_s1_e4_c512", "mqa_r1_k3_h8_s1_d64_c512",
+                            "uir_r1_a5_k0_s1_e4_c512", "mqa_r1_k3_h8_s1_d64_c512", "uir_r1_a5_k0_s1_e4_c512",
+                            "mqa_r1_k3_h8_s1_d64_c512", "uir_r1_a5_k0_s1_e4_c512"),
+                    s("cn_r1_k1_s1_c960"));
+        } else {
+            throw new IllegalArgumentException("unknown MobileNet-V4 hybrid variant " + variant);
+        }
+        return new Config(a, 1280, stem, width < 1.0, RoundChs.of(width), act, NormSpec.BN, SeSpec.EFFICIENTNET, true,
+                false, false, true, "", 1e-5);
+    }
+
+    /** Registers every name of timm's mobilenetv3.py. */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -383,6 +422,10 @@ public final class MobileNetV3 extends ImageModel {
             add(m, "mobilenetv4_conv_large", mobilenetV4("large", 1.0), 384);
             add(m, "mobilenetv4_conv_aa_medium", mobilenetV4("medium", 1.0).withAa("avg"), 256);
             add(m, "mobilenetv4_conv_blur_medium", mobilenetV4("medium", 1.0).withAa("blurpc"), 224);
+            add(m, "mobilenetv4_hybrid_medium", mobilenetV4Hybrid("medium", 1.0), 256);
+            add(m, "mobilenetv4_hybrid_large", mobilenetV4Hybrid("large", 1.0), 384);
+            add(m, "mobilenetv4_hybrid_medium_075", mobilenetV4Hybrid("medium", 0.75), 224);
+            add(m, "mobilenetv4_hybrid_large_075", mobilenetV4Hybrid("large", 0.75), 256);
             add(m, "mobilenetv4_conv_aa_large", mobilenetV4("large", 1.0).withAa("avg"), 448);
             return m;
         }

@@ -121,7 +121,7 @@ class MobileNetV3ApiTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         Set<String> names = new TreeSet<>(reg.list("*"));
         names.removeIf(n -> !reg.entry(n).family().equals("mobilenetv3"));
-        assertEquals(29, names.size(), "mobilenetv3.py names built here (all but the 4 MobileNet-V4 hybrids): " + names);
+        assertEquals(33, names.size(), "every mobilenetv3.py name: " + names);
         for (String n : names) {
             ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
             List<String> keys = List.copyOf(m.stateDictShapes().keySet());
@@ -194,6 +194,34 @@ class MobileNetV3ApiTest {
                 int r = m.featureInfo().get(i).reduction();
                 assertEquals(new Shape(2, m.featureInfo().get(i).numChs(), 64 / r, 64 / r), levels.get(i).getShape());
             }
+        }
+    }
+
+    @Test
+    void mobileNetV4HybridsAttendWithOneSharedKeyAndValue() {
+        ModelRegistry reg = ModelRegistry.builtIn();
+        assertEquals(11.07, reg.entry("mobilenetv4_hybrid_medium").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
+        assertEquals(37.76, reg.entry("mobilenetv4_hybrid_large").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
+        try (ImageModel m = Models.createModel("mobilenetv4_hybrid_medium", classes(5)); NDManager s = m.getManager().newSubManager()) {
+            Map<String, Shape> sd = m.stateDictShapes();
+            // mqa_r1_k3_h4_s1_v2_d64_c160: 4 query heads of 64, one key and value of 64 after a stride-2 dw conv
+            assertEquals(new Shape(256, 160, 1, 1), sd.get("blocks.2.4.attn.query.proj.weight"));
+            assertEquals(new Shape(160, 1, 3, 3), sd.get("blocks.2.4.attn.key.down_conv.weight"));
+            assertEquals(new Shape(64, 160, 1, 1), sd.get("blocks.2.4.attn.value.proj.weight"));
+            assertEquals(new Shape(160, 256, 1, 1), sd.get("blocks.2.4.attn.output.proj.weight"));
+            assertEquals(new Shape(160), sd.get("blocks.2.4.layer_scale.gamma"));
+            assertEquals(new Shape(160), sd.get("blocks.2.3.layer_scale.gamma"), "uir blocks of hybrids scale too");
+            assertEquals(1e-5f, m.stateDict().get("blocks.2.4.layer_scale.gamma").max().getFloat(), 1e-9f);
+            assertEquals(new Shape(2, 5), m.forward(input(s, 64)).getShape());
+
+            // one position: the softmax is 1, so every head returns the value and the output is proj([v, v, v, v])
+            Map<String, Module> mods = m.namedModules();
+            Module attn = mods.get("blocks.2.4.attn");
+            NDArray x = ReferenceInit.input(s, new Shape(1, 160, 1, 1), 9);
+            NDArray v = mods.get("blocks.2.4.attn.value").forward(x);
+            NDArray expected = mods.get("blocks.2.4.attn.output").forward(
+                    ai.djl.ndarray.NDArrays.concat(new NDList(v, v, v, v), 1));
+            assertTrue(attn.forward(x).sub(expected).abs().max().getFloat() < 1e-4f);
         }
     }
 }
