@@ -1,0 +1,558 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.ClassifierHead;
+import dev.jimm.layers.Conv2dSame;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Sequential;
+import dev.jimm.models.EfficientNetBuilder.ArchDef;
+import dev.jimm.models.EfficientNetBuilder.NormSpec;
+import dev.jimm.models.EfficientNetBuilder.RoundChs;
+import dev.jimm.models.EfficientNetBuilder.SeSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * timm's {@code models/efficientnet.py}: EfficientNet B0-B8/L2, EfficientNet-Lite, -EdgeTPU, -X,
+ * EfficientNetV2, MobileNet-V1/V2, MnasNet, FBNet-C, SPNASNet, TinyNet, MobileNet-EdgeTPU and their
+ * TensorFlow ports ({@code tf_*}, "same" padding and BN eps 1e-3): a stem conv, stages of blocks
+ * from arch strings, a 1x1 head conv with norm and activation, pooling and a linear classifier.
+ */
+public final class EfficientNet extends ImageModel {
+
+    /**
+     * An EfficientNet-style variant, as the keyword arguments timm's generators pass.
+     *
+     * @param arch the block strings and depth scaling
+     * @param numFeatures channels of the head conv (0: no head conv)
+     * @param stemSize stem channels before width rounding
+     * @param stemKernel stem kernel size
+     * @param fixStem keep the stem width unscaled
+     * @param roundChs width scaling
+     * @param act the default activation
+     * @param norm the norm layer
+     * @param se the squeeze-excite flavour
+     * @param padSame TensorFlow "same" padding
+     * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
+     */
+    public record Config(
+            ArchDef arch, int numFeatures, int stemSize, int stemKernel, boolean fixStem, RoundChs roundChs,
+            Activation.Kind act, NormSpec norm, SeSpec se, boolean padSame, String aa) {
+
+        /** The TensorFlow port of this variant: "same" padding and BN eps 1e-3. */
+        public Config tf() {
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
+                    norm.withEps(EfficientNetBuilder.BN_EPS_TF), se, true, aa);
+        }
+
+        /** The same variant with BN eps 1e-3 (weights trained with TensorFlow's default). */
+        public Config tfEps() {
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
+                    norm.withEps(EfficientNetBuilder.BN_EPS_TF), se, padSame, aa);
+        }
+
+        /** The same variant with anti-aliased downsampling in its blocks. */
+        public Config withAa(String layer) {
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, layer);
+        }
+
+        public Config se(SeSpec s) {
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, s, padSame, aa);
+        }
+
+        public Config norm(NormSpec n) {
+            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, n, se, padSame, aa);
+        }
+    }
+
+    private final Config cfg;
+    private final List<Sequential> stages = new ArrayList<>();
+    private final List<FeatureInfo> featureInfo;
+    private final List<Integer> stageEnds;
+    private final int numFeatures;
+    private final Module convStem;
+    private final Module bn1;
+    private final Module convHead;
+    private final Module bn2;
+    private GlobalPool pool;
+    private Module classifier;
+
+    public EfficientNet(Config cfg, ModelArgs args) {
+        super(args);
+        this.cfg = cfg;
+        int stem = cfg.fixStem() ? cfg.stemSize() : cfg.roundChs().apply(cfg.stemSize());
+        convStem = register("conv_stem", Conv2dSame.create(inChans, stem, cfg.stemKernel(), 2, 1, 1, false, cfg.padSame()));
+        bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
+        EfficientNetBuilder.Built built = EfficientNetBuilder.build(
+                new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(), false,
+                        args.dropPathRate(), cfg.aa(), null),
+                stem, cfg.arch().decode());
+        Sequential blocks = register("blocks", new Sequential(built.stages()));
+        for (int i = 0; i < blocks.size(); i++) {
+            stages.add((Sequential) blocks.get(i));
+        }
+        featureInfo = List.copyOf(built.features());
+        stageEnds = List.copyOf(built.stageEnds());
+        if (cfg.numFeatures() > 0) {
+            convHead = register("conv_head",
+                    Conv2dSame.create(built.outChs(), cfg.numFeatures(), 1, 1, 1, 1, false, cfg.padSame()));
+            bn2 = register("bn2", cfg.norm().create(cfg.numFeatures(), cfg.act()));
+            numFeatures = cfg.numFeatures();
+        } else {
+            convHead = register("conv_head", new Identity());
+            bn2 = register("bn2", new Identity());
+            numFeatures = built.outChs();
+        }
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        classifier = register("classifier", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        EfficientNetBuilder.initWeights(this, random);
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = bn1.forward(convStem.forward(x));
+        for (Sequential s : stages) {
+            x = s.forward(x);
+        }
+        return bn2.forward(convHead.forward(x));
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        x = pool.forward(x);
+        x = Dropout.apply(x, (float) dropRate, isTraining());
+        return preLogits ? x : classifier.forward(x);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        Module fc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
+        numClasses = newNumClasses;
+        globalPool = GlobalPool.validate(newGlobalPool);
+        pool = register("global_pool", ClassifierHead.pool(globalPool));
+        classifier = register("classifier", fc);
+    }
+
+    @Override
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    @Override
+    public List<FeatureInfo> featureInfo() {
+        return featureInfo;
+    }
+
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        int[] take = resolveIndices(indices);
+        int last = 0;
+        for (int i : take) {
+            last = Math.max(last, stageEnds.get(i));
+        }
+        List<NDArray> all = new ArrayList<>();
+        x = bn1.forward(convStem.forward(x));
+        all.add(x);
+        for (int s = 0; s < last; s++) {
+            x = stages.get(s).forward(x);
+            all.add(x);
+        }
+        List<NDArray> levels = new ArrayList<>();
+        for (int end : stageEnds) {
+            levels.add(end < all.size() ? all.get(end) : null);
+        }
+        return select(levels, take);
+    }
+
+    // ---- configs and registrations ----------------------------------------------------------------
+
+    private static final Activation.Kind RELU = Activation.Kind.RELU;
+    private static final Activation.Kind RELU6 = Activation.Kind.RELU6;
+    private static final Activation.Kind SILU = Activation.Kind.SILU;
+
+    private static ArchDef arch(String[]... stages) {
+        List<List<String>> l = new ArrayList<>();
+        for (String[] s : stages) {
+            l.add(List.of(s));
+        }
+        return ArchDef.of(l);
+    }
+
+    private static String[] s(String... blocks) {
+        return blocks;
+    }
+
+    private static Config base(ArchDef a, int numFeatures, int stem, RoundChs r, Activation.Kind act) {
+        return new Config(a, numFeatures, stem, 3, false, r, act, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+    }
+
+    /** timm's _gen_mnasnet_a1 (semnasnet). */
+    static Config mnasnetA1(double width) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_noskip"), s("ir_r2_k3_s2_e6_c24"), s("ir_r3_k5_s2_e3_c40_se0.25"),
+                s("ir_r4_k3_s2_e6_c80"), s("ir_r2_k3_s1_e6_c112_se0.25"), s("ir_r3_k5_s2_e6_c160_se0.25"),
+                s("ir_r1_k3_s1_e6_c320"));
+        return base(a, 1280, 32, RoundChs.of(width), RELU);
+    }
+
+    /** timm's _gen_mnasnet_b1 (mnasnet). */
+    static Config mnasnetB1(double width) {
+        ArchDef a = arch(s("ds_r1_k3_s1_c16_noskip"), s("ir_r3_k3_s2_e3_c24"), s("ir_r3_k5_s2_e3_c40"),
+                s("ir_r3_k5_s2_e6_c80"), s("ir_r2_k3_s1_e6_c96"), s("ir_r4_k5_s2_e6_c192"),
+                s("ir_r1_k3_s1_e6_c320_noskip"));
+        return base(a, 1280, 32, RoundChs.of(width), RELU);
+    }
+
+    static Config mnasnetSmall(double width) {
+        ArchDef a = arch(s("ds_r1_k3_s1_c8"), s("ir_r1_k3_s2_e3_c16"), s("ir_r2_k3_s2_e6_c16"),
+                s("ir_r4_k5_s2_e6_c32_se0.25"), s("ir_r3_k3_s1_e6_c32_se0.25"), s("ir_r3_k5_s2_e6_c88_se0.25"),
+                s("ir_r1_k3_s1_e6_c144"));
+        return base(a, 1280, 8, RoundChs.of(width), RELU);
+    }
+
+    static Config mobilenetV1(double width, boolean headConv) {
+        ArchDef a = arch(s("dsa_r1_k3_s1_c64"), s("dsa_r2_k3_s2_c128"), s("dsa_r2_k3_s2_c256"),
+                s("dsa_r6_k3_s2_c512"), s("dsa_r2_k3_s2_c1024"));
+        RoundChs r = RoundChs.of(width);
+        int head = headConv ? Math.max(1024, r.apply(1024)) : 0;
+        return base(a, head, 32, r, RELU6);
+    }
+
+    static Config mobilenetV2(double width, double depth, boolean fixStemHead) {
+        ArchDef a = arch(s("ds_r1_k3_s1_c16"), s("ir_r2_k3_s2_e6_c24"), s("ir_r3_k3_s2_e6_c32"),
+                s("ir_r4_k3_s2_e6_c64"), s("ir_r3_k3_s1_e6_c96"), s("ir_r3_k3_s2_e6_c160"),
+                s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(fixStemHead);
+        RoundChs r = RoundChs.of(width);
+        int head = fixStemHead ? 1280 : Math.max(1280, r.apply(1280));
+        return new Config(a, head, 32, 3, fixStemHead, r, RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+    }
+
+    static Config fbnetc(double width) {
+        ArchDef a = arch(s("ir_r1_k3_s1_e1_c16"), s("ir_r1_k3_s2_e6_c24", "ir_r2_k3_s1_e1_c24"),
+                s("ir_r1_k5_s2_e6_c32", "ir_r1_k5_s1_e3_c32", "ir_r1_k5_s1_e6_c32", "ir_r1_k3_s1_e6_c32"),
+                s("ir_r1_k5_s2_e6_c64", "ir_r1_k5_s1_e3_c64", "ir_r2_k5_s1_e6_c64"),
+                s("ir_r3_k5_s1_e6_c112", "ir_r1_k5_s1_e3_c112"), s("ir_r4_k5_s2_e6_c184"), s("ir_r1_k3_s1_e6_c352"));
+        return base(a, 1984, 16, RoundChs.of(width), RELU);
+    }
+
+    static Config spnasnet(double width) {
+        ArchDef a = arch(s("ds_r1_k3_s1_c16_noskip"), s("ir_r3_k3_s2_e3_c24"),
+                s("ir_r1_k5_s2_e6_c40", "ir_r3_k3_s1_e3_c40"), s("ir_r1_k5_s2_e6_c80", "ir_r3_k3_s1_e3_c80"),
+                s("ir_r1_k5_s1_e6_c96", "ir_r3_k5_s1_e3_c96"), s("ir_r4_k5_s2_e6_c192"),
+                s("ir_r1_k3_s1_e6_c320_noskip"));
+        return base(a, 1280, 32, RoundChs.of(width), RELU);
+    }
+
+    private static final String[][] EFFNET_STAGES = {
+        {"ds_r1_k3_s1_e1_c16_se0.25"}, {"ir_r2_k3_s2_e6_c24_se0.25"}, {"ir_r2_k5_s2_e6_c40_se0.25"},
+        {"ir_r3_k3_s2_e6_c80_se0.25"}, {"ir_r3_k5_s1_e6_c112_se0.25"}, {"ir_r4_k5_s2_e6_c192_se0.25"},
+        {"ir_r1_k3_s1_e6_c320_se0.25"},
+    };
+
+    /** timm's _gen_efficientnet. */
+    static Config efficientnet(double width, double depth, int divisor, Integer groupSize) {
+        ArchDef a = arch(EFFNET_STAGES).depth(depth).groupSize(groupSize);
+        RoundChs r = new RoundChs(width, divisor, 0.9);
+        return base(a, r.apply(1280), 32, r, SILU);
+    }
+
+    static Config efficientnetEdge(double width, double depth) {
+        ArchDef a = arch(s("er_r1_k3_s1_e4_c24_fc24_noskip"), s("er_r2_k3_s2_e8_c32"), s("er_r4_k3_s2_e8_c48"),
+                s("ir_r5_k5_s2_e8_c96"), s("ir_r4_k5_s1_e8_c144"), s("ir_r2_k5_s2_e8_c192")).depth(depth);
+        RoundChs r = RoundChs.of(width);
+        return base(a, r.apply(1280), 32, r, RELU);
+    }
+
+    /** timm's _gen_efficientnet_condconv. */
+    static Config efficientnetCondConv(double width, double depth, int expertsMultiplier) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_se0.25"), s("ir_r2_k3_s2_e6_c24_se0.25"), s("ir_r2_k5_s2_e6_c40_se0.25"),
+                s("ir_r3_k3_s2_e6_c80_se0.25"), s("ir_r3_k5_s1_e6_c112_se0.25_cc4"), s("ir_r4_k5_s2_e6_c192_se0.25_cc4"),
+                s("ir_r1_k3_s1_e6_c320_se0.25_cc4")).depth(depth).experts(expertsMultiplier);
+        RoundChs r = RoundChs.of(width);
+        return base(a, r.apply(1280), 32, r, SILU);
+    }
+
+    static Config efficientnetLite(double width, double depth) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"), s("ir_r2_k3_s2_e6_c24"), s("ir_r2_k5_s2_e6_c40"),
+                s("ir_r3_k3_s2_e6_c80"), s("ir_r3_k5_s1_e6_c112"), s("ir_r4_k5_s2_e6_c192"),
+                s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(true);
+        return new Config(a, 1280, 32, 3, true, RoundChs.of(width), RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+    }
+
+    static Config efficientnetV2Base(double width, double depth) {
+        ArchDef a = arch(s("cn_r1_k3_s1_e1_c16_skip"), s("er_r2_k3_s2_e4_c32"), s("er_r2_k3_s2_e4_c48"),
+                s("ir_r3_k3_s2_e4_c96_se0.25"), s("ir_r5_k3_s1_e6_c112_se0.25"), s("ir_r8_k3_s2_e6_c192_se0.25"))
+                .depth(depth);
+        RoundChs r = new RoundChs(width, 8, 0.0);
+        return base(a, r.apply(1280), 32, r, SILU);
+    }
+
+    static Config efficientnetV2S(double width, ArchDefDepth depth, boolean rw) {
+        String[] first = rw ? s("er_r2_k3_s1_e1_c24") : s("cn_r2_k3_s1_e1_c24_skip");
+        String[] lastStage = rw ? s("ir_r15_k3_s2_e6_c272_se0.25") : s("ir_r15_k3_s2_e6_c256_se0.25");
+        ArchDef a = depth.apply(arch(first, s("er_r4_k3_s2_e4_c48"), s("er_r4_k3_s2_e4_c64"),
+                s("ir_r6_k3_s2_e4_c128_se0.25"), s("ir_r9_k3_s1_e6_c160_se0.25"), lastStage));
+        RoundChs r = RoundChs.of(width);
+        return base(a, r.apply(rw ? 1792 : 1280), 24, r, SILU);
+    }
+
+    /** A depth multiplier (or one per stage) applied to an arch. */
+    @FunctionalInterface
+    interface ArchDefDepth {
+        ArchDef apply(ArchDef a);
+
+        static ArchDefDepth of(double... m) {
+            return a -> a.depth(m);
+        }
+    }
+
+    static Config efficientnetV2M() {
+        ArchDef a = arch(s("cn_r3_k3_s1_e1_c24_skip"), s("er_r5_k3_s2_e4_c48"), s("er_r5_k3_s2_e4_c80"),
+                s("ir_r7_k3_s2_e4_c160_se0.25"), s("ir_r14_k3_s1_e6_c176_se0.25"), s("ir_r18_k3_s2_e6_c304_se0.25"),
+                s("ir_r5_k3_s1_e6_c512_se0.25"));
+        return base(a, 1280, 24, RoundChs.of(1.0), SILU);
+    }
+
+    static Config efficientnetV2L() {
+        ArchDef a = arch(s("cn_r4_k3_s1_e1_c32_skip"), s("er_r7_k3_s2_e4_c64"), s("er_r7_k3_s2_e4_c96"),
+                s("ir_r10_k3_s2_e4_c192_se0.25"), s("ir_r19_k3_s1_e6_c224_se0.25"), s("ir_r25_k3_s2_e6_c384_se0.25"),
+                s("ir_r7_k3_s1_e6_c640_se0.25"));
+        return base(a, 1280, 32, RoundChs.of(1.0), SILU);
+    }
+
+    static Config efficientnetV2XL() {
+        ArchDef a = arch(s("cn_r4_k3_s1_e1_c32_skip"), s("er_r8_k3_s2_e4_c64"), s("er_r8_k3_s2_e4_c96"),
+                s("ir_r16_k3_s2_e4_c192_se0.25"), s("ir_r24_k3_s1_e6_c256_se0.25"), s("ir_r32_k3_s2_e6_c512_se0.25"),
+                s("ir_r8_k3_s1_e6_c640_se0.25"));
+        return base(a, 1280, 32, RoundChs.of(1.0), SILU);
+    }
+
+    static Config efficientnetX(double width, double depth, int version) {
+        String e1 = version == 1 ? "6" : "4";
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_se0.25_d1"), s("er_r2_k3_s2_e" + e1 + "_c24_se0.25_nre"),
+                s("er_r2_k5_s2_e" + e1 + "_c40_se0.25_nre"), s("ir_r3_k3_s2_e" + e1 + "_c80_se0.25"),
+                s("ir_r3_k5_s1_e6_c112_se0.25"), s("ir_r4_k5_s2_e6_c192_se0.25"), s("ir_r1_k3_s1_e6_c320_se0.25"))
+                .depth(depth);
+        RoundChs r = RoundChs.of(width);
+        return base(a, r.apply(1280), 32, r, SILU);
+    }
+
+    /** timm's _gen_mixnet_s. */
+    static Config mixnetS(double width) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"),
+                s("ir_r1_k3_a1.1_p1.1_s2_e6_c24", "ir_r1_k3_a1.1_p1.1_s1_e3_c24"),
+                s("ir_r1_k3.5.7_s2_e6_c40_se0.5_nsw", "ir_r3_k3.5_a1.1_p1.1_s1_e6_c40_se0.5_nsw"),
+                s("ir_r1_k3.5.7_p1.1_s2_e6_c80_se0.25_nsw", "ir_r2_k3.5_p1.1_s1_e6_c80_se0.25_nsw"),
+                s("ir_r1_k3.5.7_a1.1_p1.1_s1_e6_c120_se0.5_nsw", "ir_r2_k3.5.7.9_a1.1_p1.1_s1_e3_c120_se0.5_nsw"),
+                s("ir_r1_k3.5.7.9.11_s2_e6_c200_se0.5_nsw", "ir_r2_k3.5.7.9_p1.1_s1_e6_c200_se0.5_nsw"));
+        return base(a, 1536, 16, RoundChs.of(width), RELU);
+    }
+
+    /** timm's _gen_mixnet_m (also mixnet_l/xl/xxl by width and depth). */
+    static Config mixnetM(double width, double depth) {
+        ArchDef a = arch(s("ds_r1_k3_s1_e1_c24"),
+                s("ir_r1_k3.5.7_a1.1_p1.1_s2_e6_c32", "ir_r1_k3_a1.1_p1.1_s1_e3_c32"),
+                s("ir_r1_k3.5.7.9_s2_e6_c40_se0.5_nsw", "ir_r3_k3.5_a1.1_p1.1_s1_e6_c40_se0.5_nsw"),
+                s("ir_r1_k3.5.7_s2_e6_c80_se0.25_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e6_c80_se0.25_nsw"),
+                s("ir_r1_k3_s1_e6_c120_se0.5_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e3_c120_se0.5_nsw"),
+                s("ir_r1_k3.5.7.9_s2_e6_c200_se0.5_nsw", "ir_r3_k3.5.7.9_p1.1_s1_e6_c200_se0.5_nsw"))
+                .depth(depth).withRoundDepth();
+        return base(a, 1536, 24, RoundChs.of(width), RELU);
+    }
+
+    static Config tinynet(double width, double depth) {
+        ArchDef a = arch(EFFNET_STAGES).depth(depth).withRoundDepth();
+        int head = Math.max(1280, RoundChs.of(width).apply(1280));
+        return new Config(a, head, 32, 3, true, RoundChs.of(width), SILU, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+    }
+
+    static Config mobilenetEdgeTpu(String variant) {
+        if (!variant.contains("edgetpu_v2")) {
+            ArchDef a = arch(s("cn_r1_k1_s1_c16"), s("er_r1_k3_s2_e8_c32", "er_r3_k3_s1_e4_c32"),
+                    s("er_r1_k3_s2_e8_c48", "er_r3_k3_s1_e4_c48"), s("ir_r1_k3_s2_e8_c96", "ir_r3_k3_s1_e4_c96"),
+                    s("ir_r1_k3_s1_e8_c96_noskip", "ir_r3_k3_s1_e4_c96"), s("ir_r1_k5_s2_e8_c160", "ir_r3_k5_s1_e4_c160"),
+                    s("ir_r1_k3_s1_e8_c192"));
+            return base(a, 1280, 32, RoundChs.of(1.0), RELU);
+        }
+        int stem = 64;
+        int stemKernel = 5;
+        int gs = 64;
+        int numFeatures = 1280;
+        int[] c;
+        if (variant.contains("edgetpu_v2_xs")) {
+            stem = 32;
+            stemKernel = 3;
+            c = new int[] {16, 32, 48, 96, 144, 160, 192};
+        } else if (variant.contains("edgetpu_v2_s")) {
+            c = new int[] {24, 48, 64, 128, 160, 192, 256};
+        } else if (variant.contains("edgetpu_v2_m")) {
+            c = new int[] {32, 64, 80, 160, 192, 240, 320};
+            numFeatures = 1344;
+        } else if (variant.contains("edgetpu_v2_l")) {
+            stemKernel = 7;
+            gs = 128;
+            c = new int[] {32, 64, 96, 192, 240, 256, 384};
+            numFeatures = 1408;
+        } else {
+            throw new IllegalArgumentException("unknown MobileNet-EdgeTPU v2 variant " + variant);
+        }
+        ArchDef a = arch(s("cn_r1_k1_s1_c" + c[0]),
+                s("er_r1_k3_s2_e8_c" + c[1], "er_r1_k3_s1_e4_gs" + gs + "_c" + c[1]),
+                s("er_r1_k3_s2_e8_c" + c[2], "er_r1_k3_s1_e4_gs" + gs + "_c" + c[2], "er_r1_k3_s1_e4_c" + c[2],
+                        "er_r1_k3_s1_e4_gs" + gs + "_c" + c[2]),
+                s("er_r1_k3_s2_e8_c" + c[3], "ir_r3_k3_s1_e4_c" + c[3]),
+                s("ir_r1_k3_s1_e8_c" + c[4], "ir_r3_k3_s1_e4_c" + c[4]),
+                s("ir_r1_k3_s2_e8_c" + c[5], "ir_r3_k3_s1_e4_c" + c[5]),
+                s("ir_r1_k3_s1_e8_c" + c[6]));
+        return new Config(a, numFeatures, stem, stemKernel, false, RoundChs.of(1.0), RELU, NormSpec.BN,
+                SeSpec.EFFICIENTNET, false, "");
+    }
+
+    static Config testEfficientnet() {
+        ArchDef a = arch(s("cn_r1_k3_s1_e1_c16_skip"), s("er_r1_k3_s2_e4_c24"), s("er_r1_k3_s2_e4_c32"),
+                s("ir_r1_k3_s2_e4_c48_se0.25"), s("ir_r1_k3_s2_e4_c64_se0.25"));
+        RoundChs r = new RoundChs(1.0, 8, 0.0);
+        return base(a, r.apply(256), 24, r, SILU);
+    }
+
+    /** Registers every name of timm's efficientnet.py that these blocks build. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "efficientnet";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            List<ModelEntry> m = new ArrayList<>();
+            add(m, "mnasnet_050", mnasnetB1(0.5), 224);
+            add(m, "mnasnet_075", mnasnetB1(0.75), 224);
+            add(m, "mnasnet_100", mnasnetB1(1.0), 224);
+            add(m, "mnasnet_140", mnasnetB1(1.4), 224);
+            add(m, "semnasnet_050", mnasnetA1(0.5), 224);
+            add(m, "semnasnet_075", mnasnetA1(0.75), 224);
+            add(m, "semnasnet_100", mnasnetA1(1.0), 224);
+            add(m, "semnasnet_140", mnasnetA1(1.4), 224);
+            add(m, "mnasnet_small", mnasnetSmall(1.0), 224);
+            add(m, "mobilenetv1_100", mobilenetV1(1.0, false), 224);
+            add(m, "mobilenetv1_100h", mobilenetV1(1.0, true), 224);
+            add(m, "mobilenetv1_125", mobilenetV1(1.25, false), 224);
+            add(m, "mobilenetv2_035", mobilenetV2(0.35, 1.0, false), 224);
+            add(m, "mobilenetv2_050", mobilenetV2(0.5, 1.0, false), 224);
+            add(m, "mobilenetv2_075", mobilenetV2(0.75, 1.0, false), 224);
+            add(m, "mobilenetv2_100", mobilenetV2(1.0, 1.0, false), 224);
+            add(m, "mobilenetv2_140", mobilenetV2(1.4, 1.0, false), 224);
+            add(m, "mobilenetv2_110d", mobilenetV2(1.1, 1.2, true), 224);
+            add(m, "mobilenetv2_120d", mobilenetV2(1.2, 1.4, true), 224);
+            // timm builds fbnetc_100 with BN eps 1e-3 only when loading its pretrained weights
+            add(m, "fbnetc_100", fbnetc(1.0), 224);
+            add(m, "spnasnet_100", spnasnet(1.0), 224);
+
+            double[][] b = {{1.0, 1.0}, {1.0, 1.1}, {1.1, 1.2}, {1.2, 1.4}, {1.4, 1.8}, {1.6, 2.2}, {1.8, 2.6},
+                {2.0, 3.1}, {2.2, 3.6}};
+            int[] sizes = {224, 240, 256, 288, 320, 448, 528, 600, 672};
+            int[] tfSizes = {224, 240, 260, 300, 380, 456, 528, 600, 672};
+            for (int i = 0; i < b.length; i++) {
+                add(m, "efficientnet_b" + i, efficientnet(b[i][0], b[i][1], 8, null), sizes[i]);
+            }
+            add(m, "efficientnet_l2", efficientnet(4.3, 5.3, 8, null), 800);
+            add(m, "efficientnet_b0_gn", efficientnet(1.0, 1.0, 8, null).norm(NormSpec.groupNorm(8)), 224);
+            add(m, "efficientnet_b0_g8_gn", efficientnet(1.0, 1.0, 8, 8).norm(NormSpec.groupNorm(8)), 224);
+            add(m, "efficientnet_b0_g16_evos", efficientnet(1.0, 1.0, 16, 16), 224);
+            add(m, "efficientnet_b3_gn", efficientnet(1.2, 1.4, 16, null).norm(NormSpec.groupNorm(16)), 288);
+            add(m, "efficientnet_b3_g8_gn", efficientnet(1.2, 1.4, 16, 8).norm(NormSpec.groupNorm(16)), 288);
+            add(m, "efficientnet_blur_b0", efficientnet(1.0, 1.0, 8, null).withAa("blurpc"), 224);
+            add(m, "efficientnet_es", efficientnetEdge(1.0, 1.0), 224);
+            add(m, "efficientnet_es_pruned", efficientnetEdge(1.0, 1.0), 224);
+            add(m, "efficientnet_em", efficientnetEdge(1.0, 1.1), 240);
+            add(m, "efficientnet_el", efficientnetEdge(1.2, 1.4), 300);
+            add(m, "efficientnet_el_pruned", efficientnetEdge(1.2, 1.4), 300);
+            add(m, "efficientnet_cc_b0_4e", efficientnetCondConv(1.0, 1.0, 1), 224);
+            add(m, "efficientnet_cc_b0_8e", efficientnetCondConv(1.0, 1.0, 2), 224);
+            add(m, "efficientnet_cc_b1_8e", efficientnetCondConv(1.0, 1.1, 2), 240);
+            add(m, "tf_efficientnet_cc_b0_4e", efficientnetCondConv(1.0, 1.0, 1).tf(), 224);
+            add(m, "tf_efficientnet_cc_b0_8e", efficientnetCondConv(1.0, 1.0, 2).tf(), 224);
+            add(m, "tf_efficientnet_cc_b1_8e", efficientnetCondConv(1.0, 1.1, 2).tf(), 240);
+            double[][] lite = {{1.0, 1.0}, {1.0, 1.1}, {1.1, 1.2}, {1.2, 1.4}, {1.4, 1.8}};
+            int[] liteSizes = {224, 240, 260, 300, 380};
+            for (int i = 0; i < lite.length; i++) {
+                add(m, "efficientnet_lite" + i, efficientnetLite(lite[i][0], lite[i][1]), liteSizes[i]);
+            }
+            add(m, "efficientnetv2_rw_t", efficientnetV2S(0.8, ArchDefDepth.of(0.9), false), 224);
+            add(m, "gc_efficientnetv2_rw_t",
+                    efficientnetV2S(0.8, ArchDefDepth.of(0.9), false).se(SeSpec.GLOBAL_CONTEXT), 224);
+            add(m, "efficientnetv2_rw_s", efficientnetV2S(1.0, ArchDefDepth.of(1.0), true), 288);
+            add(m, "efficientnetv2_rw_m",
+                    efficientnetV2S(1.2, ArchDefDepth.of(1.2, 1.2, 1.2, 1.2, 1.6, 1.6), true), 320);
+            add(m, "efficientnetv2_s", efficientnetV2S(1.0, ArchDefDepth.of(1.0), false), 288);
+            add(m, "efficientnetv2_m", efficientnetV2M(), 320);
+            add(m, "efficientnetv2_l", efficientnetV2L(), 384);
+            add(m, "efficientnetv2_xl", efficientnetV2XL(), 384);
+
+            for (int i = 0; i < b.length; i++) {
+                add(m, "tf_efficientnet_b" + i, efficientnet(b[i][0], b[i][1], 8, null).tf(), tfSizes[i]);
+            }
+            add(m, "tf_efficientnet_l2", efficientnet(4.3, 5.3, 8, null).tf(), 475);
+            add(m, "tf_efficientnet_es", efficientnetEdge(1.0, 1.0).tf(), 224);
+            add(m, "tf_efficientnet_em", efficientnetEdge(1.0, 1.1).tf(), 240);
+            add(m, "tf_efficientnet_el", efficientnetEdge(1.2, 1.4).tf(), 300);
+            for (int i = 0; i < lite.length; i++) {
+                add(m, "tf_efficientnet_lite" + i, efficientnetLite(lite[i][0], lite[i][1]).tf(), liteSizes[i]);
+            }
+            add(m, "tf_efficientnetv2_s", efficientnetV2S(1.0, ArchDefDepth.of(1.0), false).tf(), 300);
+            add(m, "tf_efficientnetv2_m", efficientnetV2M().tf(), 384);
+            add(m, "tf_efficientnetv2_l", efficientnetV2L().tf(), 384);
+            add(m, "tf_efficientnetv2_xl", efficientnetV2XL().tf(), 384);
+            add(m, "tf_efficientnetv2_b0", efficientnetV2Base(1.0, 1.0).tf(), 192);
+            add(m, "tf_efficientnetv2_b1", efficientnetV2Base(1.0, 1.1).tf(), 192);
+            add(m, "tf_efficientnetv2_b2", efficientnetV2Base(1.1, 1.2).tf(), 208);
+            add(m, "tf_efficientnetv2_b3", efficientnetV2Base(1.2, 1.4).tf(), 240);
+
+            add(m, "efficientnet_x_b3", efficientnetX(1.2, 1.4, 1), 288);
+            add(m, "efficientnet_x_b5", efficientnetX(1.6, 2.2, 1), 448);
+            add(m, "efficientnet_h_b5", efficientnetX(1.92, 2.2, 2), 448);
+            add(m, "mixnet_s", mixnetS(1.0), 224);
+            add(m, "mixnet_m", mixnetM(1.0, 1.0), 224);
+            add(m, "mixnet_l", mixnetM(1.3, 1.0), 224);
+            add(m, "mixnet_xl", mixnetM(1.6, 1.2), 224);
+            add(m, "mixnet_xxl", mixnetM(2.4, 1.3), 224);
+            add(m, "tf_mixnet_s", mixnetS(1.0).tf(), 224);
+            add(m, "tf_mixnet_m", mixnetM(1.0, 1.0).tf(), 224);
+            add(m, "tf_mixnet_l", mixnetM(1.3, 1.0).tf(), 224);
+            add(m, "tinynet_a", tinynet(1.0, 1.2), 192);
+            add(m, "tinynet_b", tinynet(0.75, 1.1), 188);
+            add(m, "tinynet_c", tinynet(0.54, 0.85), 184);
+            add(m, "tinynet_d", tinynet(0.54, 0.695), 152);
+            add(m, "tinynet_e", tinynet(0.51, 0.6), 106);
+            add(m, "mobilenet_edgetpu_100", mobilenetEdgeTpu("mobilenet_edgetpu_100"), 224);
+            for (String v : new String[] {"xs", "s", "m", "l"}) {
+                String name = "mobilenet_edgetpu_v2_" + v;
+                add(m, name, mobilenetEdgeTpu(name), 224);
+            }
+            add(m, "test_efficientnet", testEfficientnet(), 160);
+            add(m, "test_efficientnet_gn", testEfficientnet().norm(NormSpec.groupNorm(8)), 160);
+            add(m, "test_efficientnet_ln", testEfficientnet().norm(NormSpec.LN), 160);
+            add(m, "test_efficientnet_evos", testEfficientnet().norm(NormSpec.evoNormS0(8)), 160);
+            return m;
+        }
+
+        private static void add(List<ModelEntry> m, String name, Config c, int size) {
+            m.add(new ModelEntry(name, "efficientnet", args -> new EfficientNet(c, args),
+                    PretrainedCfg.untrained(name, size, "conv_stem", "classifier")));
+        }
+    }
+}
