@@ -310,7 +310,8 @@ class EfficientNetApiTest {
 
     @Test
     void normAndAttentionVariantsBuildAndRun() {
-        for (String n : List.of("test_efficientnet_ln", "test_efficientnet_evos", "test_efficientnet_gn", "gc_efficientnetv2_rw_t")) {
+        for (String n : List.of("test_efficientnet_ln", "test_efficientnet_evos", "test_efficientnet_gn", "gc_efficientnetv2_rw_t",
+                "efficientnet_x_b3", "mobilenet_edgetpu_v2_s")) {
             try (ImageModel m = Models.createModel(n, classes(3)); NDManager s = m.getManager().newSubManager()) {
                 NDArray y = m.forward(input(s, 64));
                 assertEquals(new Shape(2, 3), y.getShape(), n);
@@ -322,6 +323,10 @@ class EfficientNetApiTest {
         assertTrue(evos.containsKey("bn1.v"), "EvoNorm-S0 with its activation has v");
         assertFalse(evos.containsKey("blocks.3.0.bn3.v"), "and none where the block applies no activation");
         assertFalse(evos.containsKey("bn1.running_mean"));
+        Map<String, Shape> x = reg.entry("efficientnet_x_b3").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        // space-to-depth stem block: a 2x2 stride-2 conv to 4x the channels, then a (3 + 1) / 2 = 2 depthwise kernel
+        assertEquals(new Shape(160, 40, 2, 2), x.get("blocks.0.0.conv_s2d.weight"));
+        assertEquals(new Shape(160, 1, 2, 2), x.get("blocks.0.0.conv_dw.weight"));
         Map<String, Shape> gc = reg.entry("gc_efficientnetv2_rw_t").factory().apply(ModelArgs.defaults()).stateDictShapes();
         // ir_r6_k3_s2_e4_c128_se0.25 at width 0.8 from 48 channels: 192 mid, rd = 192 * 0.25 / 4 = 12
         assertEquals(new Shape(1, 192, 1, 1), gc.get("blocks.3.0.se.conv_attn.weight"));

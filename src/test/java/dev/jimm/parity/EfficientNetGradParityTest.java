@@ -71,6 +71,10 @@ class EfficientNetGradParityTest {
             Map<String, Parameter> params = model.namedParameters();
             model.train(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                // as TrainStepCheck: (re)attach fresh gradients inside the collector
+                for (Parameter p : params.values()) {
+                    p.getArray().setRequiresGradient(true);
+                }
                 NDArray loss = TrainStepCheck.crossEntropy(model.forward(x), s.create(targets), model.numClasses());
                 gc.backward(loss);
             } finally {
