@@ -41,7 +41,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}); with --weights, the unfrozen epochs.")
     int epochs;
 
-    @Option(names = "--lr", paramLabel = "X|auto", defaultValue = "2e-3", description = "Peak learning rate, or auto for lr_find's valley (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "X|auto", defaultValue = "2e-3", description = "Peak learning rate, or an lr_find suggestion: auto (= valley), valley, minimum (the loss minimum / 10) or steep (default: ${DEFAULT-VALUE}).")
     String lr;
 
     @Option(names = "--freeze-epochs", paramLabel = "N", defaultValue = "1", description = "Epochs with the body frozen when fine-tuning (default: ${DEFAULT-VALUE}).")
@@ -91,8 +91,9 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("DATA is required (an image folder or a dataset name), unless --resume RUN is given");
         }
         Double lrValue = parseLr(lr);
+        String suggestion = lrValue != null || lr.equalsIgnoreCase("auto") ? "valley" : lr.toLowerCase(java.util.Locale.ROOT);
         TrainRecipe.Config c = new TrainRecipe.Config(data, dataRoot, model, pretrained, weights, epochs, lrValue,
-                freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"));
+                freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"), suggestion);
         return report(TrainRecipe.run(c, cbs), outStream);
     }
 
@@ -111,17 +112,17 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     static Double parseLr(String text) {
-        if (text.equalsIgnoreCase("auto")) {
+        if (java.util.List.of("auto", "valley", "minimum", "steep").contains(text.toLowerCase(java.util.Locale.ROOT))) {
             return null;
         }
         try {
             double v = Double.parseDouble(text);
             if (!(v > 0) || Double.isInfinite(v)) {
-                throw new IllegalArgumentException("--lr must be a positive number or 'auto', got '" + text + "'");
+                throw new IllegalArgumentException("--lr must be a positive number or auto, valley, minimum or steep, got '" + text + "'");
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--lr must be a positive number or 'auto', got '" + text + "'");
+            throw new IllegalArgumentException("--lr must be a positive number or auto, valley, minimum or steep, got '" + text + "'");
         }
     }
 }

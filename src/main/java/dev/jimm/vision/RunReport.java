@@ -120,6 +120,7 @@ public final class RunReport {
                 .logX().yRange(lo - (hi - lo) * 0.05, hi).series("", x, y, false);
         c.marker(String.format(Locale.ROOT, "valley %.2e", r.valley()), r.valley(), lossAt(r, r.valley()));
         c.marker(String.format(Locale.ROOT, "steep %.2e", r.steep()), r.steep(), lossAt(r, r.steep()));
+        c.marker(String.format(Locale.ROOT, "minimum/10 %.2e", r.minimum()), r.minimum(), lossAt(r, r.minimum()));
         c.writePng(png);
     }
 
@@ -177,7 +178,7 @@ public final class RunReport {
                 .append("h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\n")
                 .append("table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:.25em .8em;border-bottom:1px solid #eee;text-align:right}\n")
                 .append("th:first-child,td:first-child{text-align:left}code,pre{background:#f5f5f5;padding:.2em .4em;border-radius:4px}\n")
-                .append("pre{padding:.8em;overflow-x:auto}figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}\n")
+                .append("pre{padding:.8em;overflow-x:auto}figure{margin:1em 0}img{width:100%;max-width:640px;border:1px solid #eee}\n")
                 .append(".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:1em}\n")
                 .append(".big{font-size:1.3em}.warn{background:#fee;border:1px solid #c33;padding:.5em}\n</style></head><body>\n");
         sb.append("<h1>").append(esc(title)).append("</h1>\n");
@@ -207,8 +208,8 @@ public final class RunReport {
                 .append(figure("metrics.png", "Validation metrics per epoch")).append("</div>\n");
         sb.append("<h2>Learning rate</h2>\n");
         if (lrFind != null) {
-            sb.append(String.format(Locale.ROOT, "<p>lr_find suggested valley %.2e and steep %.2e; training used %.2e.</p>%n",
-                    lrFind.valley(), lrFind.steep(), lrUsed));
+            sb.append(String.format(Locale.ROOT, "<p>lr_find suggested valley %.2e, steep %.2e and minimum/10 %.2e; training used %.2e.</p>%n",
+                    lrFind.valley(), lrFind.steep(), lrFind.minimum(), lrUsed));
             sb.append(figure("lr_find.png", "Smoothed loss against the learning rate (log scale)"));
         } else {
             sb.append(String.format(Locale.ROOT, "<p>A fixed learning rate of %.2e was given, so lr_find did not run "

@@ -47,8 +47,19 @@ public final class TrainRecipe {
     public record Config(
             String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
             int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
-            boolean linearHead) {
+            boolean linearHead, String lrSuggestion) {
+        /** With lr_find's valley when {@code lr} is null (fastai's default suggestion). */
+        public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
+                      int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
+                      boolean linearHead) {
+            this(data, dataRoot, model, pretrained, weights, epochs, lr, freezeEpochs, batchSize, imgSize, validPct, seed,
+                    out, threads, linearHead, "valley");
+        }
+
         public Config {
+            if (!List.of("valley", "minimum", "steep").contains(lrSuggestion)) {
+                throw new IllegalArgumentException("the lr_find suggestion must be valley, minimum or steep, got '" + lrSuggestion + "'");
+            }
             if (epochs < 1) {
                 throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
             }
@@ -305,7 +316,11 @@ public final class TrainRecipe {
                 } else {
                     if (c.lr() == null) {
                         found = learner.lrFind();
-                        lr = found.valley();
+                        lr = switch (c.lrSuggestion()) {
+                            case "minimum" -> found.minimum();
+                            case "steep" -> found.steep();
+                            default -> found.valley();
+                        };
                         if (!Double.isFinite(lr)) {
                             throw new JimmException("lr_find found no usable learning rate (the training set may be too small); pass --lr");
                         }
@@ -375,7 +390,8 @@ public final class TrainRecipe {
                     o.get("freeze_epochs").getAsInt(), o.get("batch_size").getAsInt(),
                     o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull() ? o.get("img_size_arg").getAsInt() : null,
                     o.get("valid_pct").getAsDouble(), o.get("seed").getAsLong(), runDir,
-                    o.has("threads") ? o.get("threads").getAsInt() : 0, o.get("head").getAsString().equals("linear"));
+                    o.has("threads") ? o.get("threads").getAsInt() : 0, o.get("head").getAsString().equals("linear"),
+                    o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley");
         } catch (java.io.IOException | RuntimeException e) {
             throw new JimmException(file + ": not a readable run config: " + e.getMessage(), e);
         }
@@ -393,6 +409,7 @@ public final class TrainRecipe {
         o.addProperty("weights", c.weights() == null ? null : c.weights().toString());
         o.addProperty("epochs", c.epochs());
         o.addProperty("lr", c.lr() == null ? "auto" : Double.toString(c.lr()));
+        o.addProperty("lr_suggestion", c.lrSuggestion());
         o.addProperty("freeze_epochs", c.freezeEpochs());
         o.addProperty("batch_size", c.batchSize());
         o.addProperty("img_size", data.preprocessing().size());
@@ -417,7 +434,8 @@ public final class TrainRecipe {
         if (c.weights() != null) {
             sb.append(" --weights ").append(c.weights()).append(" --freeze-epochs ").append(c.freezeEpochs());
         }
-        sb.append(" --epochs ").append(c.epochs()).append(" --lr ").append(c.lr() == null ? "auto" : c.lr())
+        sb.append(" --epochs ").append(c.epochs()).append(" --lr ")
+                .append(c.lr() != null ? c.lr().toString() : c.lrSuggestion().equals("valley") ? "auto" : c.lrSuggestion())
                 .append(" --batch-size ").append(c.batchSize());
         if (c.imgSize() != null) {
             sb.append(" --img-size ").append(c.imgSize());
