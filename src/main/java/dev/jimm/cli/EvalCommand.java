@@ -59,7 +59,16 @@ final class EvalCommand implements Callable<Integer> {
             long[][] confusion = new long[k][k];
             double lossSum = 0;
             long n = 0;
+            // a live count on a terminal only, so piped and --json output stays parseable
+            boolean live = !json && System.console() != null;
+            long t0 = System.nanoTime();
             for (int start = 0; start < ds.size(); start += batchSize) {
+                if (live && start > 0) {
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    System.err.printf(Locale.ROOT, "\reval %d/%d images  %.0f img/s  eta %.0f s ", start, ds.size(),
+                            start / sec, (ds.size() - start) / (start / sec));
+                    System.err.flush();
+                }
                 int end = Math.min(ds.size(), start + batchSize);
                 List<DecodedImage> imgs = new ArrayList<>();
                 for (int i = start; i < end; i++) {
@@ -78,6 +87,10 @@ final class EvalCommand implements Callable<Integer> {
                     lossSum += -Math.log(Math.max(probs[i][actual], 1e-12));
                     n++;
                 }
+            }
+            if (live) {
+                System.err.print("\r\033[K");
+                System.err.flush();
             }
             long correct = 0;
             for (int i = 0; i < k; i++) {

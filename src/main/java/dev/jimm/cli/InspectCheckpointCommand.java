@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
  * is read (except single-element entries of a training checkpoint, shown with their value).
  */
 @Command(name = "inspect-checkpoint", mixinStandardHelpOptions = true,
-        description = "List a checkpoint's format, keys with shapes and dtypes, and parameter count (safetensors, sharded"
-                + " safetensors index or folder, torch.save zip/legacy, training checkpoint dicts).")
+        description = {"List a checkpoint's format, keys with shapes and dtypes, and parameter count (safetensors, sharded"
+                + " safetensors index or folder, torch.save zip/legacy, training checkpoint dicts).",
+            "Example: jimm inspect-checkpoint resnet50.pth"})
 final class InspectCheckpointCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "checkpoint file, *.index.json, or folder of shards")
     Path file;

@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code jimm inspect-image FILE...}: one line per file with its decoded size, channels and format. */
 @Command(name = "inspect-image", mixinStandardHelpOptions = true,
-        description = "Decode images and print width, height, channels and format (after EXIF orientation),"
-                + " or the reason a file cannot be decoded. Exit status 1 if any file failed.")
+        description = {"Decode images and print width, height, channels and format (after EXIF orientation),"
+                + " or the reason a file cannot be decoded. Exit status 1 if any file failed.",
+            "Example: jimm inspect-image ../shared/images/odd/*"})
 public final class InspectImageCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "image files")
     List<Path> files;

@@ -129,6 +129,10 @@ public final class TrainRecipe {
                     throw new JimmException("DATA '" + d + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
                 }
                 Split split = ImageFolderDataset.load(root, c.validPct(), c.seed(), new ImageDecoder());
+                if (split.train().classes().size() < 2) {
+                    throw new JimmException("DATA folder " + root + " has " + split.train().classes().size()
+                            + " class folder(s) " + split.train().classes() + "; a classifier needs at least two (one subfolder per class)");
+                }
                 train = split.train();
                 valid = split.valid();
                 PretrainedCfg cfg = ModelRegistry.builtIn().config(c.model());
