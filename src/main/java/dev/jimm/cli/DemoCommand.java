@@ -9,7 +9,6 @@ import dev.jimm.vision.ImageClassifier;
 import dev.jimm.vision.TrainRecipe;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -95,11 +94,6 @@ final class DemoCommand implements Callable<Integer> {
                 int v = img.get(x, y, 0);
                 b.getRaster().setSample(x, y, 0, v);
             }
-        }
-        try {
-            Files.createDirectories(file.getParent());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(file.getParent() + ": cannot create: " + e.getMessage(), e);
         }
         BatchGrid.writePng(b, file);
     }

@@ -65,8 +65,12 @@ final class LrFindCommand implements Callable<Integer> {
                 Path png = out.resolve("lr_find.png");
                 RunReport.writeLrFind(r, png);
                 if (json) {
-                    o.printf(Locale.ROOT, "{\"valley\":%s,\"steep\":%s,\"minimum\":%s,\"plot\":\"%s\"}%n", num(r.valley()),
-                            num(r.steep()), num(r.minimum()), png.toString().replace("\\", "\\\\").replace("\"", "\\\""));
+                    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("valley", num(r.valley()));
+                    m.put("steep", num(r.steep()));
+                    m.put("minimum", num(r.minimum()));
+                    m.put("plot", png.toString());
+                    o.println(new com.google.gson.GsonBuilder().serializeNulls().create().toJson(m));
                 } else {
                     o.printf(Locale.ROOT, "valley %.2e  steep %.2e  minimum/10 %.2e%nplot: %s%n", r.valley(), r.steep(), r.minimum(), png);
                 }
@@ -76,7 +80,7 @@ final class LrFindCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String num(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
+    private static Double num(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 }

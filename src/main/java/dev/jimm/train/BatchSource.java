@@ -16,4 +16,18 @@ public interface BatchSource {
 
     /** The batches of {@code epoch}, each in its own child manager of {@code parent}. */
     Iterator<Batch> batches(int epoch, NDManager parent);
+
+    /**
+     * Closes an iterator from {@link #batches} if it holds resources (a loader's worker threads and
+     * prefetched batches), so that leaving an epoch early frees them.
+     */
+    static void close(Iterator<Batch> it) {
+        if (it instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the batch iterator failed", e);
+            }
+        }
+    }
 }

@@ -230,7 +230,7 @@ public class Learner implements AutoCloseable {
             }
         }
         } finally {
-            closeIterator(it);
+            BatchSource.close(it);
         }
         training = false;
         model.eval();
@@ -261,7 +261,7 @@ public class Learner implements AutoCloseable {
                 }
             }
         } finally {
-            closeIterator(it);
+            BatchSource.close(it);
         }
         model.train(wasTraining);
         Map<String, Double> values = new LinkedHashMap<>();
@@ -281,7 +281,7 @@ public class Learner implements AutoCloseable {
                 }
             }
         } finally {
-            closeIterator(it);
+            BatchSource.close(it);
         }
     }
 
@@ -382,23 +382,13 @@ public class Learner implements AutoCloseable {
                     }
                 }
                 } finally {
-                    closeIterator(batches);
+                    BatchSource.close(batches);
                 }
             }
             model.loadStateDict(saved, true);
             model.eval();
             resetOptimizerState();
             return LrFinder.Result.of(lrs, losses, numIt);
-        }
-    }
-
-    private static void closeIterator(Iterator<Batch> it) {
-        if (it instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("closing the batch iterator failed", e);
-            }
         }
     }
 

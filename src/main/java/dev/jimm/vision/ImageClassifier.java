@@ -7,9 +7,7 @@ import dev.jimm.JimmException;
 import dev.jimm.data.DecodeOptions;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecoder;
-import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.Pipelines;
-import dev.jimm.transforms.PreprocessConfig;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
 import java.nio.file.Files;
@@ -37,13 +35,8 @@ public final class ImageClassifier implements AutoCloseable {
         this.model = model;
         this.classes = spec.classes();
         this.preprocessing = spec.preprocessing();
-        Preprocessing p = spec.preprocessing();
-        float[] mean = Interpretation.floats(p.mean());
-        float[] std = Interpretation.floats(p.std());
-        PreprocessConfig cfg = new PreprocessConfig(p.channels(), p.size(), p.size(), Interpolation.parse(p.interpolation()),
-                p.cropPct(), mean, std);
-        this.transform = Pipelines.createTransform(cfg, false);
-        this.decoder = new ImageDecoder(DecodeOptions.builder().channels(p.channels()).build());
+        this.transform = Pipelines.createTransform(preprocessing.toConfig(), false);
+        this.decoder = new ImageDecoder(DecodeOptions.builder().channels(preprocessing.channels()).build());
         model.eval();
     }
 

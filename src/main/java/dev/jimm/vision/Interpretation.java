@@ -145,14 +145,6 @@ public final class Interpretation {
                     + String.format(Locale.ROOT, "%.2f / %.2f", it.loss(), it.probability()));
         }
         BatchGrid.writePng(BatchGrid.render(data, topLosses.size(), channels, height, width, captions,
-                floats(pre.mean()), floats(pre.std()), cols), png);
-    }
-
-    static float[] floats(List<Double> v) {
-        float[] f = new float[v.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = v.get(i).floatValue();
-        }
-        return f;
+                pre.meanArray(), pre.stdArray(), cols), png);
     }
 }

@@ -1,6 +1,8 @@
 package dev.jimm.vision;
 
 import dev.jimm.models.PretrainedCfg;
+import dev.jimm.transforms.Interpolation;
+import dev.jimm.transforms.PreprocessConfig;
 import java.util.List;
 
 /**
@@ -21,6 +23,29 @@ public record Preprocessing(int channels, int size, String interpolation, double
         if (mean.size() != channels || std.size() != channels) {
             throw new IllegalArgumentException("mean and std need " + channels + " values each, got " + mean + " and " + std);
         }
+    }
+
+    /** The per-channel mean as floats (for Normalize and for undoing it in pictures). */
+    public float[] meanArray() {
+        return floats(mean);
+    }
+
+    /** The per-channel std as floats. */
+    public float[] stdArray() {
+        return floats(std);
+    }
+
+    /** As the transforms' config, from which timm's eval pipeline is built. */
+    public PreprocessConfig toConfig() {
+        return new PreprocessConfig(channels, size, size, Interpolation.parse(interpolation), cropPct, meanArray(), stdArray());
+    }
+
+    static float[] floats(List<Double> v) {
+        float[] f = new float[v.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = v.get(i).floatValue();
+        }
+        return f;
     }
 
     /** The eval preprocessing of a model's pretrained config. */

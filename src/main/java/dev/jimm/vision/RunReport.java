@@ -155,16 +155,10 @@ public final class RunReport {
                         captions.add(learner.dls().classes().get((int) labels[i]));
                     }
                     BatchGrid.writePng(BatchGrid.render(data, n, (int) s[1], (int) s[2], (int) s[3], captions,
-                            Interpretation.floats(pre.mean()), Interpretation.floats(pre.std()), 8), png);
+                            pre.meanArray(), pre.stdArray(), 8), png);
                 }
             } finally {
-                if (it instanceof AutoCloseable c) {
-                    try {
-                        c.close();
-                    } catch (Exception e) {
-                        throw new IllegalStateException("closing the batch iterator failed", e);
-                    }
-                }
+                dev.jimm.train.BatchSource.close(it);
             }
         }
     }

@@ -107,18 +107,16 @@ public final class TrainRecipe {
         boolean small = true;
         switch (d) {
             case "fashion-mnist", "mnist", "fashion-mnist-sample" -> {
-                Path dir = datasetDir(c, d);
                 boolean fashion = !d.equals("mnist");
-                train = fashion ? DatasetSources.fashionMnist(dir, true, new Downloads()) : DatasetSources.mnist(dir, true, new Downloads());
-                valid = fashion ? DatasetSources.fashionMnist(dir, false, new Downloads()) : DatasetSources.mnist(dir, false, new Downloads());
+                train = namedDataset(d, c.dataRoot(), true);
+                valid = namedDataset(d, c.dataRoot(), false);
                 int size = c.imgSize() == null ? 28 : c.imgSize();
                 pre = new PreprocessConfig(1, size, size, Interpolation.BILINEAR, 1.0,
                         fashion ? FMNIST_MEAN : MNIST_MEAN, fashion ? FMNIST_STD : MNIST_STD);
             }
             case "cifar10", "cifar100" -> {
-                Path dir = datasetDir(c, d);
-                train = d.equals("cifar10") ? DatasetSources.cifar10(dir, true, new Downloads()) : DatasetSources.cifar100(dir, true, new Downloads());
-                valid = d.equals("cifar10") ? DatasetSources.cifar10(dir, false, new Downloads()) : DatasetSources.cifar100(dir, false, new Downloads());
+                train = namedDataset(d, c.dataRoot(), true);
+                valid = namedDataset(d, c.dataRoot(), false);
                 int size = c.imgSize() == null ? 32 : c.imgSize();
                 pre = new PreprocessConfig(3, size, size, Interpolation.BILINEAR, 1.0,
                         new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2470f, 0.2435f, 0.2616f});
@@ -137,8 +135,8 @@ public final class TrainRecipe {
                 valid = split.valid();
                 PretrainedCfg cfg = ModelRegistry.builtIn().config(c.model());
                 int size = c.imgSize() == null ? cfg.inputSize().get(1) : c.imgSize();
-                float[] mean = floats(cfg.mean());
-                float[] std = floats(cfg.std());
+                float[] mean = Preprocessing.floats(cfg.mean());
+                float[] std = Preprocessing.floats(cfg.std());
                 pre = new PreprocessConfig(3, size, size, Interpolation.parse(cfg.interpolation()), cfg.cropPct(), mean, std);
                 small = false;
             }
@@ -178,19 +176,9 @@ public final class TrainRecipe {
      * {@code valid/} (else {@code test/}) subfolder, or the folder itself with one subfolder per class.
      */
     public static ImageDataset evalDataset(String data, Path dataRoot, int channels) {
-        Config c = new Config(data, dataRoot, "resnet18", false, null, 1, 1e-3, 0, 1, null, 0.2, 0, null, 1, false);
         switch (data) {
-            case "fashion-mnist", "fashion-mnist-sample" -> {
-                return DatasetSources.fashionMnist(datasetDir(c, data), false, new Downloads());
-            }
-            case "mnist" -> {
-                return DatasetSources.mnist(datasetDir(c, data), false, new Downloads());
-            }
-            case "cifar10" -> {
-                return DatasetSources.cifar10(datasetDir(c, data), false, new Downloads());
-            }
-            case "cifar100" -> {
-                return DatasetSources.cifar100(datasetDir(c, data), false, new Downloads());
+            case "fashion-mnist", "fashion-mnist-sample", "mnist", "cifar10", "cifar100" -> {
+                return namedDataset(data, dataRoot, false);
             }
             default -> {
                 Path root = Path.of(data);
@@ -208,21 +196,25 @@ public final class TrainRecipe {
         }
     }
 
-    private static float[] floats(List<Double> v) {
-        float[] f = new float[v.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = v.get(i).floatValue();
-        }
-        return f;
+    /** A named dataset's training or test split, from its folder (downloaded there if missing). */
+    private static ImageDataset namedDataset(String name, Path dataRoot, boolean train) {
+        Path dir = datasetDir(dataRoot, name);
+        return switch (name) {
+            case "fashion-mnist", "fashion-mnist-sample" -> DatasetSources.fashionMnist(dir, train, new Downloads());
+            case "mnist" -> DatasetSources.mnist(dir, train, new Downloads());
+            case "cifar10" -> DatasetSources.cifar10(dir, train, new Downloads());
+            case "cifar100" -> DatasetSources.cifar100(dir, train, new Downloads());
+            default -> throw new IllegalArgumentException("no dataset named '" + name + "'");
+        };
     }
 
-    private static Path datasetDir(Config c, String name) {
+    private static Path datasetDir(Path dataRoot, String name) {
         if (name.equals("fashion-mnist-sample")) {
             return samplesDir().resolve("fashion-mnist");
         }
-        if (c.dataRoot() != null) {
-            Path p = c.dataRoot().resolve(name);
-            return Files.isDirectory(p) ? p : c.dataRoot();
+        if (dataRoot != null) {
+            Path p = dataRoot.resolve(name);
+            return Files.isDirectory(p) ? p : dataRoot;
         }
         return jimmHome().resolve("datasets").resolve(name);
     }
