@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""The jimm Fashion-MNIST recipe written in plain PyTorch, for a side-by-side comparison.
+
+The recipe (README, "Fashion-MNIST from scratch"):
+  jimm train fashion-mnist --model resnet10t --epochs E --batch-size 128 --lr minimum
+
+is rebuilt here with the same parts:
+- timm's resnet10t (deep tiered stem 24-32-64, BasicBlocks [1, 1, 1, 1], avg-pool shortcuts), one input
+  channel, without its classifier, and fastai's head on top (concat pool, BatchNorm1d, dropout 0.25 and
+  0.5, 512 hidden, kaiming-normal linear layers); the parameter count is printed to compare with jimm's;
+- training images padded by 3 and randomly cropped back to 28, flipped with p = 0.5, normalised with
+  the Fashion-MNIST mean 0.2860 and std 0.3530; batches of 128, shuffled, the last partial batch dropped;
+- fastai's fit_one_cycle: lr cosine from lr/25 up to lr over the first 25% of the steps, then down to
+  lr/1e5; Adam's beta1 0.95 -> 0.85 -> 0.95; AdamW with fastai's betas (0.9, 0.99), eps 1e-5 and
+  decoupled weight decay 0.01, none on BatchNorm weights and biases;
+- the loss on the test set and its accuracy after every epoch (jimm validates on the test split too).
+
+The peak lr is an argument: scripts/fashion-mnist-recipe.sh passes the one jimm's lr_find chose, so
+both runs train with the same schedule. Prints one line per epoch and a final JSON line.
+
+Usage: /usr/bin/python3 scripts/fashion_mnist_pytorch.py DATA_DIR [--epochs 8] [--lr 3e-3]
+       [--batch-size 128] [--threads 2] [--workers 2] [--seed 42]
+Needs Debian's python3-torch (1.13); torchvision is not used.
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MEAN, STD = 0.2860, 0.3530
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return torch.frombuffer(bytearray(data[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
+
+
+def load_split(root, train):
+    prefix = "train" if train else "t10k"
+    def find(kind):
+        for name in (f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz",
+                     f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"):
+            if os.path.exists(os.path.join(root, name)):
+                return os.path.join(root, name)
+        raise SystemExit(f"no {prefix} {kind} idx file in {root}")
+    return read_idx(find("images")), read_idx(find("labels")).long()
+
+
+class FashionMnist(torch.utils.data.Dataset):
+    """uint8 images; training samples get pad-3 random crops and horizontal flips."""
+
+    def __init__(self, images, labels, train, seed):
+        self.images, self.labels, self.train, self.seed = images, labels, train, seed
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        x = self.images[i].float().div_(255).unsqueeze(0)
+        if self.train:
+            x = F.pad(x, (3, 3, 3, 3))
+            top, left = torch.randint(0, 7, (2,)).tolist()
+            x = x[:, top:top + 28, left:left + 28]
+            if torch.rand(()) < 0.5:
+                x = x.flip(2)
+        return (x - MEAN) / STD, self.labels[i]
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, c, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.downsample = None
+        if stride != 1 or cin != c:
+            pool = nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False) if stride > 1 else nn.Identity()
+            self.downsample = nn.Sequential(pool, nn.Conv2d(cin, c, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        shortcut = x if self.downsample is None else self.downsample(x)
+        x = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        x = self.bn2(self.conv2(x))
+        return F.relu(x + shortcut, inplace=True)
+
+
+def resnet10t_body(in_chans=1):
+    """timm's resnet10t without its pooling and classifier."""
+    stem = nn.Sequential(
+        nn.Conv2d(in_chans, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU(inplace=True),
+        nn.Conv2d(24, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
+        nn.Conv2d(32, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, 2, 1))
+    body = nn.Sequential(stem, BasicBlock(64, 64, 1), BasicBlock(64, 128, 2), BasicBlock(128, 256, 2),
+                         BasicBlock(256, 512, 2))
+    for m in body.modules():  # timm's ResNet init
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    for m in body.modules():  # zero_init_last
+        if isinstance(m, BasicBlock):
+            nn.init.zeros_(m.bn2.weight)
+    return body
+
+
+class ConcatPool(nn.Module):
+    def forward(self, x):
+        return torch.cat([F.adaptive_avg_pool2d(x, 1), F.adaptive_max_pool2d(x, 1)], 1).flatten(1)
+
+
+def fastai_head(nf, n_out):
+    head = nn.Sequential(ConcatPool(), nn.BatchNorm1d(2 * nf), nn.Dropout(0.25), nn.Linear(2 * nf, 512, bias=False),
+                         nn.ReLU(inplace=True), nn.BatchNorm1d(512), nn.Dropout(0.5), nn.Linear(512, n_out, bias=False))
+    for m in head.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.kaiming_normal_(m.weight)
+    return head
+
+
+def sched_cos(start, end, pos):
+    return start + (1 + math.cos(math.pi * (1 - pos))) * (end - start) / 2
+
+
+def one_cycle(pos, lr, div=25.0, div_final=1e5, pct=0.25):
+    if pos < pct:
+        return sched_cos(lr / div, lr, pos / pct), sched_cos(0.95, 0.85, pos / pct)
+    p = (pos - pct) / (1 - pct)
+    return sched_cos(lr, lr / div_final, p), sched_cos(0.85, 0.95, p)
+
+
+def evaluate(model, loader):
+    model.eval()
+    loss, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in loader:
+            out = model(x)
+            loss += F.cross_entropy(out, y, reduction="sum").item()
+            correct += (out.argmax(1) == y).sum().item()
+            n += len(y)
+    return loss / n, correct / n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data")
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--seed", type=int, default=42)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+
+    t_start = time.time()
+    xtr, ytr = load_split(a.data, True)
+    xte, yte = load_split(a.data, False)
+    train = torch.utils.data.DataLoader(FashionMnist(xtr, ytr, True, a.seed), batch_size=a.batch_size, shuffle=True,
+                                        drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
+    test = torch.utils.data.DataLoader(FashionMnist(xte, yte, False, a.seed), batch_size=a.batch_size * 2,
+                                       num_workers=a.workers, persistent_workers=a.workers > 0)
+    model = nn.Sequential(resnet10t_body(1), fastai_head(512, 10))
+    n_params = sum(p.numel() for p in model.parameters())
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.99), eps=1e-5)
+    total = a.epochs * len(train)
+    print(f"pytorch {torch.__version__}: resnet10t + fastai head, {n_params:,} parameters, {a.threads} threads, "
+          f"{a.workers} loader workers, {a.epochs} epochs of {len(train)} batches, lr {a.lr:g}", flush=True)
+    print("epoch  train_loss  valid_loss  accuracy  time", flush=True)
+    step, epoch_times, acc = 0, [], 0.0
+    t_train = time.time()
+    for epoch in range(a.epochs):
+        t0 = time.time()
+        model.train()
+        run_loss = 0.0
+        for x, y in train:
+            lr, mom = one_cycle(step / total, a.lr)
+            for g in opt.param_groups:
+                g["lr"], g["betas"] = lr, (mom, 0.99)
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            run_loss += loss.item()
+            step += 1
+        vloss, acc = evaluate(model, test)
+        epoch_times.append(time.time() - t0)
+        print(f"{epoch:<6d} {run_loss / len(train):<11.6f} {vloss:<11.6f} {acc:<9.4f} {epoch_times[-1]:.1f}s", flush=True)
+    train_seconds = time.time() - t_train
+    print(json.dumps({"framework": "pytorch " + torch.__version__, "parameters": n_params, "epochs": a.epochs,
+                      "lr": a.lr, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "seconds_per_epoch": round(train_seconds / a.epochs, 1),
+                      "total_seconds": round(time.time() - t_start, 1)}))
+
+
+if __name__ == "__main__":
+    main()
