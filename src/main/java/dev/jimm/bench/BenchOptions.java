@@ -6,7 +6,7 @@ import java.util.Set;
 /**
  * What {@code jimm bench} measures.
  *
- * @param models model names
+ * @param models model names (none: only the recipe, if asked)
  * @param batchSize batch of the training and throughput rows
  * @param imgSize square input size
  * @param threads intra-op threads of libtorch (and of PyTorch in the comparison)
@@ -28,9 +28,6 @@ public record BenchOptions(List<String> models, int batchSize, int imgSize, int 
     public BenchOptions {
         models = List.copyOf(models);
         modes = Set.copyOf(modes);
-        if (models.isEmpty()) {
-            throw new IllegalArgumentException("--models needs at least one model name");
-        }
         check("--batch-size", batchSize, 1);
         check("--img-size", imgSize, 8);
         check("--threads", threads, 1);

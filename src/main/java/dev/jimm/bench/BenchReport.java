@@ -19,6 +19,9 @@ public final class BenchReport {
     /** One model's figures: jimm's, and PyTorch's when compared (else null). */
     public record Entry(ModelBench.Result jimm, PytorchReference.Result pytorch) {}
 
+    /** The Fashion-MNIST recipe's epoch times: jimm's, and PyTorch's when compared (else null). */
+    public record RecipeEntry(int batch, RecipeBench.Result jimm, RecipeBench.Result pytorch) {}
+
     /**
      * One line of the table.
      *
@@ -33,11 +36,18 @@ public final class BenchReport {
     private final BenchOptions options;
     private final SystemInfo.CpuPeak peak;
     private final List<Entry> entries;
+    private final RecipeEntry recipe;
 
     public BenchReport(BenchOptions options, SystemInfo.CpuPeak peak, List<Entry> entries) {
+        this(options, peak, entries, null);
+    }
+
+    /** With the recipe's row at the end ({@code recipe} may be null). */
+    public BenchReport(BenchOptions options, SystemInfo.CpuPeak peak, List<Entry> entries, RecipeEntry recipe) {
         this.options = options;
         this.peak = peak;
         this.entries = List.copyOf(entries);
+        this.recipe = recipe;
     }
 
     /** The rows, in the order printed. */
@@ -64,6 +74,11 @@ public final class BenchReport {
                 rows.add(new Row(j.model(), "latency", 1, j.latencyMs(), pt, pt / j.latencyMs(), flopsPerImage / j.latencyMs() / 1e6));
             }
         }
+        if (recipe != null) {
+            double j = recipe.jimm().medianSeconds();
+            double pt = recipe.pytorch() == null ? Double.NaN : recipe.pytorch().medianSeconds();
+            rows.add(new Row("fashion-mnist recipe", "epoch", recipe.batch(), j, pt, pt / j, Double.NaN));
+        }
         return rows;
     }
 
@@ -81,15 +96,17 @@ public final class BenchReport {
         sb.append(String.format(Locale.ROOT, "%-24s %-8s %5s %10s %10s %8s %9s %8s %6s%n",
                 "model", "measure", "batch", "jimm", "PyTorch", "ratio", "vs bare", "GFLOP/s", "%peak"));
         for (Row r : rows()) {
-            String unit = r.measure().equals("latency") ? " ms" : " /s";
+            String unit = r.measure().equals("latency") ? " ms" : r.measure().equals("epoch") ? " s" : " /s";
             String vsBare = "";
             if (r.measure().equals("train")) {
                 ModelBench.Result j = find(r.model()).jimm();
                 vsBare = Double.isNaN(j.bareImgS()) ? "" : fmt("%+.1f%%", 100 * (j.bareImgS() / j.trainImgS() - 1));
             }
-            sb.append(String.format(Locale.ROOT, "%-24s %-8s %5d %10s %10s %8s %9s %8.1f %5.1f%%%n", r.model(), r.measure(), r.batch(),
+            sb.append(String.format(Locale.ROOT, "%-24s %-8s %5d %10s %10s %8s %9s %8s %6s%n", r.model(), r.measure(), r.batch(),
                     fmt("%.2f", r.jimm()) + unit, Double.isNaN(r.pytorch()) ? "-" : fmt("%.2f", r.pytorch()) + unit,
-                    Double.isNaN(r.ratio()) ? "-" : fmt("%.3f", r.ratio()), vsBare, r.gflops(), 100 * r.gflops() / peak.gflops()));
+                    Double.isNaN(r.ratio()) ? "-" : fmt("%.3f", r.ratio()), vsBare,
+                    Double.isNaN(r.gflops()) ? "-" : fmt("%.1f", r.gflops()),
+                    Double.isNaN(r.gflops()) ? "-" : fmt("%.1f%%", 100 * r.gflops() / peak.gflops())));
         }
         sb.append(String.format(Locale.ROOT, "%n%-24s %10s %10s %12s %12s %s%n", "model", "params", "GMACs", "jimm RSS MB", "native MB", "PyTorch RSS MB"));
         for (Entry e : entries) {
@@ -99,10 +116,16 @@ public final class BenchReport {
                     e.pytorch() == null ? "-" : fmt("%.0f", e.pytorch().peakRssBytes() / 1048576.0),
                     e.pytorch() != null && e.pytorch().params() != j.params() ? "  (PyTorch model has " + e.pytorch().params() + " parameters)" : ""));
         }
+        if (recipe != null) {
+            sb.append(String.format(Locale.ROOT, "%-24s %10d %10s %12s %12s %s%n", "recipe " + RecipeBench.MODEL, recipe.jimm().params(), "-",
+                    "epochs (s)", RecipeBench.describe(recipe.jimm().epochSeconds()),
+                    recipe.pytorch() == null ? "" : "PyTorch " + RecipeBench.describe(recipe.pytorch().epochSeconds())
+                            + (recipe.pytorch().params() != recipe.jimm().params() ? " (" + recipe.pytorch().params() + " parameters)" : "")));
+        }
         sb.append("\ntrain = Learner.fit on one pre-made batch (forward, cross-entropy, backward, fused AdamW step);"
                 + " bare = the same jimm model in a minimal DJL loop (GradientCollector, DJL's softmax cross-entropy and Adam);"
                 + " vs bare = how much longer jimm's step takes than the bare loop's.\n");
-        sb.append("ratio = jimm/PyTorch throughput (latency: PyTorch ms / jimm ms). GFLOP/s = 2 x MACs per image x images/s"
+        sb.append("ratio = jimm/PyTorch throughput (latency, epoch: PyTorch time / jimm time). GFLOP/s = 2 x MACs per image x images/s"
                 + " (x3 for training).\n");
         sb.append("peak: ").append(peak.derivation()).append('\n');
         sb.append("RSS = peak resident memory (VmHWM, reset per model); native = that minus the committed JVM heap.\n");
@@ -148,20 +171,33 @@ public final class BenchReport {
             models.add(m);
         }
         root.add("models", models);
+        if (recipe != null) {
+            JsonObject rc = new JsonObject();
+            rc.addProperty("model", RecipeBench.MODEL);
+            rc.addProperty("params", recipe.jimm().params());
+            rc.add("epoch_seconds", new com.google.gson.Gson().toJsonTree(recipe.jimm().epochSeconds()));
+            if (recipe.pytorch() != null) {
+                rc.addProperty("pytorch_params", recipe.pytorch().params());
+                rc.add("pytorch_epoch_seconds", new com.google.gson.Gson().toJsonTree(recipe.pytorch().epochSeconds()));
+            }
+            root.add("recipe", rc);
+        }
         JsonArray rows = new JsonArray();
         for (Row r : rows()) {
             JsonObject o = new JsonObject();
             o.addProperty("model", r.model());
             o.addProperty("measure", r.measure());
-            o.addProperty("unit", r.measure().equals("latency") ? "ms" : "img/s");
+            o.addProperty("unit", r.measure().equals("latency") ? "ms" : r.measure().equals("epoch") ? "s" : "img/s");
             o.addProperty("batch", r.batch());
             o.addProperty("jimm", r.jimm());
             if (!Double.isNaN(r.pytorch())) {
                 o.addProperty("pytorch", r.pytorch());
                 o.addProperty("ratio", r.ratio());
             }
-            o.addProperty("gflops", r.gflops());
-            o.addProperty("pct_peak", 100 * r.gflops() / peak.gflops());
+            if (!Double.isNaN(r.gflops())) {
+                o.addProperty("gflops", r.gflops());
+                o.addProperty("pct_peak", 100 * r.gflops() / peak.gflops());
+            }
             rows.add(o);
         }
         root.add("rows", rows);

@@ -7,6 +7,7 @@ import dev.jimm.bench.BenchOptions;
 import dev.jimm.bench.BenchReport;
 import dev.jimm.bench.ModelBench;
 import dev.jimm.bench.PytorchReference;
+import dev.jimm.bench.RecipeBench;
 import dev.jimm.bench.SystemInfo;
 import dev.jimm.data.LoaderBench;
 import dev.jimm.models.ModelRegistry;
@@ -40,7 +41,7 @@ import picocli.CommandLine.Spec;
             "         jimm bench data DIR --compare torchvision"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--models", paramLabel = "A,B", split = ",",
-            description = "Models (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
+            description = "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
     List<String> models;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Batch of the throughput rows (default: ${DEFAULT-VALUE}).")
@@ -76,6 +77,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--pytorch-script", paramLabel = "FILE", description = "The comparison script (default: scripts/bench_pytorch.py).")
     Path script;
 
+    @Option(names = "--recipe", description = "Add the Fashion-MNIST recipe's epoch time (resnet10t, batch 64, on the bundled sample).")
+    boolean recipe;
+
+    @Option(names = "--recipe-epochs", paramLabel = "N", defaultValue = "3", description = "Recipe epochs; the first warms up (default: ${DEFAULT-VALUE}).")
+    int recipeEpochs;
+
     @Option(names = "--json", description = "Print JSON instead of the table (the min ratio line goes to stderr).")
     boolean json;
 
@@ -87,7 +94,10 @@ final class BenchCommand implements Callable<Integer> {
         if (compare != null && !compare.equals("pytorch")) {
             throw new IllegalArgumentException("--compare '" + compare + "': only 'pytorch' is known here (for the loader: jimm bench data DIR --compare torchvision)");
         }
-        List<String> names = models == null ? BenchOptions.DEFAULT_MODELS : models;
+        List<String> names = models == null ? BenchOptions.DEFAULT_MODELS : models.equals(List.of("none")) ? List.of() : models;
+        if (names.isEmpty() && !recipe) {
+            throw new IllegalArgumentException("--models none measures nothing without --recipe");
+        }
         for (String n : names) {
             ModelRegistry.builtIn().config(n);
         }
@@ -99,9 +109,20 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BenchOptions o = options();
+        if (recipeEpochs < 1) {
+            throw new IllegalArgumentException("--recipe-epochs must be at least 1, got " + recipeEpochs);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        setThreads(o.threads());
+        int threadsBefore = setThreads(o.threads());
+        try {
+            return run(o, out, err);
+        } finally {
+            JniUtils.setNumThreads(threadsBefore);
+        }
+    }
+
+    private int run(BenchOptions o, PrintWriter out, PrintWriter err) {
         Path pyScript = script != null ? script : PytorchReference.defaultScript();
         List<BenchReport.Entry> entries = new ArrayList<>();
         for (String name : o.models()) {
@@ -122,7 +143,20 @@ final class BenchCommand implements Callable<Integer> {
             }
             entries.add(new BenchReport.Entry(j, p));
         }
-        BenchReport report = new BenchReport(o, SystemInfo.cpuPeak().withCores(o.threads()), entries);
+        BenchReport.RecipeEntry recipeEntry = null;
+        if (recipe) {
+            err.println("jimm bench: fashion-mnist recipe (jimm)");
+            err.flush();
+            RecipeBench.Result j = RecipeBench.runJimm(recipeEpochs, o.threads(), 64);
+            RecipeBench.Result p = null;
+            if (compare != null) {
+                err.println("jimm bench: fashion-mnist recipe (PyTorch)");
+                err.flush();
+                p = RecipeBench.runPytorch(python, pyScript, recipeEpochs, o.threads(), 64);
+            }
+            recipeEntry = new BenchReport.RecipeEntry(64, j, p);
+        }
+        BenchReport report = new BenchReport(o, SystemInfo.cpuPeak().withCores(o.threads()), entries, recipeEntry);
         if (json) {
             out.println(report.json());
             if (compare != null) {
@@ -135,10 +169,12 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    static void setThreads(int n) {
-        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(n));
+    /** Sets libtorch's intra-op threads; returns the previous count, to restore. */
+    static int setThreads(int n) {
         Engine.getEngine("PyTorch");
+        int before = JniUtils.getNumThreads();
         JniUtils.setNumThreads(n);
+        return before;
     }
 
     /** {@code jimm bench data DIR}: the training data pipeline, optionally against torchvision's DataLoader. */
