@@ -81,16 +81,31 @@ def bench_train(model, x, y, warmup, iters):
                             lr=1e-3, betas=(0.9, 0.99), eps=1e-5)
     model.train()
     t0 = 0.0
+    phases = [0.0, 0.0, 0.0, 0.0]  # forward+loss, backward, step, other (zero_grad, loop)
+    last = None
     for i in range(warmup + iters):
+        now = time.perf_counter()
         if i == warmup:
-            t0 = time.perf_counter()
+            t0 = now
+        if i > warmup:
+            phases[3] += now - last
         opt.zero_grad(set_to_none=True)
+        a = time.perf_counter()
         loss = F.cross_entropy(model(x), y)
         loss.item()
+        b = time.perf_counter()
         loss.backward()
+        c = time.perf_counter()
         opt.step()
+        last = time.perf_counter()
+        if i >= warmup:
+            phases[0] += b - a
+            phases[1] += c - b
+            phases[2] += last - c
+            phases[3] += a - now
     secs = time.perf_counter() - t0
-    return iters * x.shape[0] / secs
+    phases[3] += time.perf_counter() - last
+    return iters * x.shape[0] / secs, [1000 * p / iters for p in phases]
 
 
 def bench_infer(model, x, warmup, iters):
@@ -140,7 +155,7 @@ def main():
     y = torch.randint(0, a.num_classes, (a.batch_size,))
     modes = a.modes.split(",")
     if "train" in modes:
-        out["train_img_s"] = bench_train(model, x, y, a.warmup, a.iters)
+        out["train_img_s"], out["train_phases_ms"] = bench_train(model, x, y, a.warmup, a.iters)
     if "infer" in modes:
         out["infer_img_s"] = bench_infer(model, x, a.warmup, a.iters)
     if "latency" in modes:

@@ -122,6 +122,28 @@ public final class BenchReport {
                     recipe.pytorch() == null ? "" : "PyTorch " + RecipeBench.describe(recipe.pytorch().epochSeconds())
                             + (recipe.pytorch().params() != recipe.jimm().params() ? " (" + recipe.pytorch().params() + " parameters)" : "")));
         }
+        boolean header = false;
+        for (Entry e : entries) {
+            ModelBench.Result j = e.jimm();
+            List<String[]> lines = new ArrayList<>();
+            if (j.trainPhases() != null) {
+                lines.add(new String[] {"jimm", phaseLine(j.trainPhases())});
+            }
+            if (j.barePhases() != null) {
+                lines.add(new String[] {"bare", phaseLine(j.barePhases())});
+            }
+            if (e.pytorch() != null && e.pytorch().trainPhases() != null) {
+                lines.add(new String[] {"PyTorch", phaseLine(e.pytorch().trainPhases())});
+            }
+            for (String[] l : lines) {
+                if (!header) {
+                    sb.append(String.format(Locale.ROOT, "%n%-24s %-8s %10s %10s %10s %10s %10s%n", "training step profile", "loop",
+                            "fwd+loss", "backward", "optimizer", "other", "total ms"));
+                    header = true;
+                }
+                sb.append(String.format(Locale.ROOT, "%-24s %-8s %s%n", j.model(), l[0], l[1]));
+            }
+        }
         sb.append("\ntrain = Learner.fit on one pre-made batch (forward, cross-entropy, backward, fused AdamW step);"
                 + " bare = the same jimm model in a minimal DJL loop (GradientCollector, DJL's softmax cross-entropy and Adam);"
                 + " vs bare = how much longer jimm's step takes than the bare loop's.\n");
@@ -163,10 +185,19 @@ public final class BenchReport {
             m.addProperty("forward_gmacs", j.forwardMacs() / 1e9);
             m.addProperty("peak_rss_mb", j.peakRssBytes() / 1048576.0);
             m.addProperty("native_mb", j.nativeBytes() / 1048576.0);
+            if (j.trainPhases() != null) {
+                m.add("train_profile", phaseJson(j.trainPhases()));
+            }
+            if (j.barePhases() != null) {
+                m.add("bare_profile", phaseJson(j.barePhases()));
+            }
             if (e.pytorch() != null) {
                 m.addProperty("pytorch_params", e.pytorch().params());
                 m.addProperty("pytorch_peak_rss_mb", e.pytorch().peakRssBytes() / 1048576.0);
                 m.addProperty("pytorch_version", e.pytorch().version());
+                if (e.pytorch().trainPhases() != null) {
+                    m.add("pytorch_train_profile", phaseJson(e.pytorch().trainPhases()));
+                }
             }
             models.add(m);
         }
@@ -206,6 +237,19 @@ public final class BenchReport {
             root.addProperty("min_ratio", min);
         }
         return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(root);
+    }
+
+    private static String phaseLine(ModelBench.Phases p) {
+        return String.format(Locale.ROOT, "%10.1f %10.1f %10.1f %10.1f %10.1f", p.forward(), p.backward(), p.step(), p.other(), p.total());
+    }
+
+    private static JsonObject phaseJson(ModelBench.Phases p) {
+        JsonObject o = new JsonObject();
+        o.addProperty("forward_loss_ms", p.forward());
+        o.addProperty("backward_ms", p.backward());
+        o.addProperty("optimizer_ms", p.step());
+        o.addProperty("other_ms", p.other());
+        return o;
     }
 
     private Entry find(String model) {

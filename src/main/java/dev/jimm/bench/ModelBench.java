@@ -51,9 +51,75 @@ public final class ModelBench {
      * @param latencyMs median batch-1 latency
      * @param peakRssBytes peak resident memory while this model ran (VmHWM)
      * @param nativeBytes that peak minus the committed JVM heap: libtorch's tensors and the JVM's own native memory
+     * @param trainPhases mean ms per timed Learner step in forward+loss, backward, step and other (empty when not measured)
+     * @param barePhases the same for the bare loop
      */
     public record Result(String model, long params, long forwardMacs, double trainImgS, double bareImgS,
-            double inferImgS, double latencyMs, long peakRssBytes, long nativeBytes) {}
+            double inferImgS, double latencyMs, long peakRssBytes, long nativeBytes, Phases trainPhases, Phases barePhases) {
+        /** Without the per-phase profile. */
+        public Result(String model, long params, long forwardMacs, double trainImgS, double bareImgS,
+                double inferImgS, double latencyMs, long peakRssBytes, long nativeBytes) {
+            this(model, params, forwardMacs, trainImgS, bareImgS, inferImgS, latencyMs, peakRssBytes, nativeBytes, null, null);
+        }
+    }
+
+    /**
+     * Where a training step's time goes, mean ms per timed step.
+     *
+     * @param forward forward pass and loss, up to the loss value on the host
+     * @param backward autograd's backward
+     * @param step the optimizer over every parameter
+     * @param other the rest: callbacks, the per-step scope's release, the next batch
+     */
+    public record Phases(double forward, double backward, double step, double other) {
+        public double total() {
+            return forward + backward + step + other;
+        }
+    }
+
+    /** Accumulates phase times of timed steps. */
+    private static final class PhaseTimer {
+        private final int warmup;
+        private int k = -1;
+        private long start;
+        private long mark;
+        private long lastEnd;
+        private final long[] sums = new long[4];
+        private int steps;
+
+        PhaseTimer(int warmup) {
+            this.warmup = warmup;
+        }
+
+        void begin(long now) {
+            if (k >= warmup) {
+                sums[3] += now - lastEnd;
+            }
+            k++;
+            start = now;
+            mark = now;
+        }
+
+        void phase(int i, long now) {
+            if (k >= warmup) {
+                sums[i] += now - mark;
+            }
+            mark = now;
+        }
+
+        void end(long now) {
+            if (k >= warmup) {
+                sums[3] += now - mark;
+                steps++;
+            }
+            lastEnd = now;
+        }
+
+        Phases phases() {
+            double n = Math.max(1, steps) * 1e6;
+            return new Phases(sums[0] / n, sums[1] / n, sums[2] / n, sums[3] / n);
+        }
+    }
 
     /** Measures {@code name} as {@code o} asks; libtorch's thread count must be set by the caller. */
     public static Result run(String name, BenchOptions o) {
@@ -72,8 +138,8 @@ public final class ModelBench {
             }
             NDArray x = data.create(xs, new Shape(o.batchSize(), model.inChans(), o.imgSize(), o.imgSize()));
             NDArray y = data.create(ys);
-            double train = Double.NaN;
-            double bare = Double.NaN;
+            Train train = new Train(Double.NaN, null);
+            Train bare = new Train(Double.NaN, null);
             double infer = Double.NaN;
             double latency = Double.NaN;
             if (o.modes().contains("train")) {
@@ -91,26 +157,56 @@ public final class ModelBench {
                 }
             }
             long peak = SystemInfo.peakRssBytes();
-            return new Result(name, model.numParameters(), macs, train, bare, infer, latency, peak,
-                    Math.max(0, peak - SystemInfo.heapCommittedBytes()));
+            return new Result(name, model.numParameters(), macs, train.imgS(), bare.imgS(), infer, latency, peak,
+                    Math.max(0, peak - SystemInfo.heapCommittedBytes()), train.phases(), bare.phases());
         }
     }
 
+    /** Images/s and the per-phase profile of a training loop. */
+    record Train(double imgS, Phases phases) {}
+
     /** Training images/s through {@link Learner#fit} on {@code x, y} repeated warmup + iters times. */
-    static double learnerTrain(ImageModel model, NDArray x, NDArray y, int warmup, int iters, int numClasses) {
+    static Train learnerTrain(ImageModel model, NDArray x, NDArray y, int warmup, int iters, int numClasses) {
         int steps = warmup + iters;
         long[] marks = new long[steps + 1];
+        PhaseTimer pt = new PhaseTimer(warmup);
         Callback timer = new Callback() {
             private int k;
 
             @Override
             public void beforeBatch(Learner l) {
-                marks[k++] = System.nanoTime();
+                long now = System.nanoTime();
+                marks[k++] = now;
+                pt.begin(now);
+            }
+
+            @Override
+            public void afterLoss(Learner l) {
+                pt.phase(0, System.nanoTime());
+            }
+
+            @Override
+            public void afterBackward(Learner l) {
+                pt.phase(1, System.nanoTime());
+            }
+
+            @Override
+            public void afterStep(Learner l) {
+                pt.phase(2, System.nanoTime());
             }
 
             @Override
             public void afterEpoch(Learner l) {
-                marks[steps] = System.nanoTime();
+                long now = System.nanoTime();
+                marks[steps] = now;
+                pt.end(now);
+            }
+
+            @Override
+            public void afterBatch(Learner l) {
+                if (k < steps) {
+                    pt.end(System.nanoTime());
+                }
             }
         };
         List<String> classes = new ArrayList<>();
@@ -122,50 +218,59 @@ public final class ModelBench {
             learner.fit(1, 1e-3);
         }
         model.eval();
-        return iters * x.getShape().get(0) / ((marks[steps] - marks[warmup]) / 1e9);
+        return new Train(iters * x.getShape().get(0) / ((marks[steps] - marks[warmup]) / 1e9), pt.phases());
     }
 
     /** Training images/s of a minimal DJL loop over the same model (see the class comment). */
-    static double bareTrain(ImageModel model, NDArray x, NDArray y, int warmup, int iters) {
+    static Train bareTrain(ImageModel model, NDArray x, NDArray y, int warmup, int iters) {
         ai.djl.training.optimizer.Optimizer adam = ai.djl.training.optimizer.Optimizer.adam()
                 .optLearningRateTracker(Tracker.fixed(1e-3f)).optBeta2(0.99f).optEpsilon(1e-5f).optWeightDecays(0.01f).build();
         ai.djl.training.loss.Loss loss = ai.djl.training.loss.Loss.softmaxCrossEntropyLoss();
         List<Parameter> params = new ArrayList<>(model.namedParameters().values());
         model.train(true);
         NDList labels = new NDList(y);
+        int first = Math.max(warmup, 1);
+        PhaseTimer pt = new PhaseTimer(first);
         long t0 = 0;
         try {
             // the first step creates Adam's state arrays, which must outlive a step's scope
-            bareStep(model, x, labels, loss, adam, params);
-            int first = Math.max(warmup, 1);
+            pt.begin(System.nanoTime());
+            bareStep(model, x, labels, loss, adam, params, pt);
+            pt.end(System.nanoTime());
             for (int i = 1; i < first + iters; i++) {
+                long now = System.nanoTime();
                 if (i == first) {
-                    t0 = System.nanoTime();
+                    t0 = now;
                 }
+                pt.begin(now);
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
-                    bareStep(model, x, labels, loss, adam, params);
+                    bareStep(model, x, labels, loss, adam, params, pt);
                 }
+                pt.end(System.nanoTime());
             }
         } finally {
             model.eval();
         }
-        return iters * x.getShape().get(0) / ((System.nanoTime() - t0) / 1e9);
+        return new Train(iters * x.getShape().get(0) / ((System.nanoTime() - t0) / 1e9), pt.phases());
     }
 
     private static void bareStep(ImageModel model, NDArray x, NDList labels, ai.djl.training.loss.Loss loss,
-            ai.djl.training.optimizer.Optimizer adam, List<Parameter> params) {
+            ai.djl.training.optimizer.Optimizer adam, List<Parameter> params, PhaseTimer pt) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray l = loss.evaluate(labels, new NDList(model.forward(x)));
             l.getFloat();
+            pt.phase(0, System.nanoTime());
             gc.backward(l);
         }
+        pt.phase(1, System.nanoTime());
         for (Parameter p : params) {
             NDArray w = p.getArray();
             try (NDArray g = w.getGradient()) {
                 adam.update(p.getId(), w, g);
             }
         }
+        pt.phase(2, System.nanoTime());
     }
 
     /** Eval-mode images/s with autograd off. */

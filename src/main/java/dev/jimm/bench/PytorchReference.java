@@ -22,9 +22,10 @@ public final class PytorchReference {
      *
      * @param params parameter count of the PyTorch model
      * @param version torch and torchvision versions
+     * @param trainPhases mean ms per training step in forward+loss, backward, step, other (null when not measured)
      */
     public record Result(String model, long params, double trainImgS, double inferImgS, double latencyMs,
-            long peakRssBytes, String version) {}
+            long peakRssBytes, String version, ModelBench.Phases trainPhases) {}
 
     /** The script: ./scripts/bench_pytorch.py, else beside the jar's project folder. */
     public static Path defaultScript() {
@@ -105,7 +106,15 @@ public final class PytorchReference {
         }
         return new Result(model, j.get("params").getAsLong(), num(j, "train_img_s"), num(j, "infer_img_s"),
                 num(j, "latency_ms"), (long) (num(j, "peak_rss_mb") * 1024 * 1024),
-                "torch " + j.get("torch").getAsString() + ", torchvision " + j.get("torchvision").getAsString());
+                "torch " + j.get("torch").getAsString() + ", torchvision " + j.get("torchvision").getAsString(), phases(j));
+    }
+
+    private static ModelBench.Phases phases(JsonObject j) {
+        if (!j.has("train_phases_ms")) {
+            return null;
+        }
+        var a = j.getAsJsonArray("train_phases_ms");
+        return new ModelBench.Phases(a.get(0).getAsDouble(), a.get(1).getAsDouble(), a.get(2).getAsDouble(), a.get(3).getAsDouble());
     }
 
     private static double num(JsonObject j, String key) {

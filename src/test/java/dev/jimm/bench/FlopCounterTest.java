@@ -23,7 +23,7 @@ class FlopCounterTest {
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            NDArray y = conv.forward(x).mean(new int[] {2, 3});
+            NDArray y = conv.forward(x).mean(new int[] {3}).mean(new int[] {2});
             return fc.forward(y);
         }
     }
@@ -57,12 +57,17 @@ class FlopCounterTest {
 
     @Test
     void resnetsMatchTimmsPublishedGmacs() {
-        // timm's results tables: resnet18 1.82 GMACs, resnet50 4.11 GMACs at 224
+        // torchvision's model tables (conv and linear MACs, labelled GFLOPS): resnet18 1.81, resnet50 4.09;
+        // timm's tables (1.82, 4.11) count the norms and activations too, within 1% of these
         try (ImageModel r18 = Models.createModel("resnet18")) {
-            assertEquals(1.82, FlopCounter.forwardMacs(r18, new Shape(1, 3, 224, 224)) / 1e9, 0.01);
+            double g = FlopCounter.forwardMacs(r18, new Shape(1, 3, 224, 224)) / 1e9;
+            assertEquals(1.81, g, 0.006);
+            assertEquals(1.82, g, 0.01 * 1.82);
         }
         try (ImageModel r50 = Models.createModel("resnet50")) {
-            assertEquals(4.11, FlopCounter.forwardMacs(r50, new Shape(1, 3, 224, 224)) / 1e9, 0.02);
+            double g = FlopCounter.forwardMacs(r50, new Shape(1, 3, 224, 224)) / 1e9;
+            assertEquals(4.09, g, 0.006);
+            assertEquals(4.11, g, 0.01 * 4.11);
         }
     }
 }

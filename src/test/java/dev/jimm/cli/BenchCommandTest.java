@@ -45,7 +45,8 @@ class BenchCommandTest {
         List<String> measures = List.of("train", "bare", "infer", "latency");
         JsonObject model = j.getAsJsonArray("models").get(0).getAsJsonObject();
         double gmacs = model.get("forward_gmacs").getAsDouble();
-        assertTrue(gmacs > 0 && gmacs < 0.01, "resnet10t at 32x32 is a few MMACs: " + gmacs);
+        // resnet10t is ~1.1 GMACs at 224 (timm's table lists 1.1 at its 176 test size); at 32x32 about 1/49 of that
+        assertTrue(gmacs > 0.015 && gmacs < 0.03, "resnet10t at 32x32: " + gmacs);
         for (int i = 0; i < 4; i++) {
             JsonObject row = rows.get(i).getAsJsonObject();
             assertEquals(measures.get(i), row.get("measure").getAsString());
