@@ -125,16 +125,35 @@ final class BenchCommand implements Callable<Integer> {
     private int run(BenchOptions o, PrintWriter out, PrintWriter err) {
         Path pyScript = script != null ? script : PytorchReference.defaultScript();
         List<BenchReport.Entry> entries = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         for (String name : o.models()) {
             // jimm then PyTorch per model, so both see the same machine state
             err.println("jimm bench: " + name + " (jimm)");
             err.flush();
-            ModelBench.Result j = ModelBench.run(name, o);
+            ModelBench.Result j;
+            try {
+                j = ModelBench.run(name, o);
+            } catch (RuntimeException e) {
+                // one model that cannot run at these settings should not lose the others' figures
+                failures.add(name + ": " + Main.oneLine(e));
+                err.println("jimm bench: " + name + " failed: " + Main.oneLine(e));
+                continue;
+            }
             PytorchReference.Result p = null;
             if (compare != null) {
                 err.println("jimm bench: " + name + " (PyTorch)");
                 err.flush();
-                p = PytorchReference.run(python, pyScript, name, o);
+                try {
+                    p = PytorchReference.run(python, pyScript, name, o);
+                } catch (JimmException e) {
+                    if (!Files.isRegularFile(pyScript)) {
+                        throw e;
+                    }
+                    failures.add(name + " in PyTorch: " + Main.oneLine(e));
+                    err.println("jimm bench: " + name + " failed in PyTorch: " + Main.oneLine(e));
+                    entries.add(new BenchReport.Entry(j, null));
+                    continue;
+                }
                 if (p == null) {
                     err.println("jimm bench: " + name + " has no PyTorch equivalent in " + pyScript + "; its rows have no ratio");
                 } else if (p.params() != j.params()) {
@@ -166,6 +185,10 @@ final class BenchCommand implements Callable<Integer> {
             out.print(report.table());
         }
         out.flush();
+        if (!failures.isEmpty()) {
+            err.println("jimm bench: not measured: " + String.join("; ", failures));
+            return 1;
+        }
         return 0;
     }
 
