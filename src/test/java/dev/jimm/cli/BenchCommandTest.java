@@ -32,6 +32,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void aModelThatCannotRunIsNamedAndTheExitStatusIs1() {
+        // a ViT's position embeddings are built for 224: at 112 the model refuses the input
+        CliTest.Run r = CliTest.run("bench", "--models", "vit_small_patch16_224", "--img-size", "112", "--mode", "latency",
+                "--warmup", "0", "--latency-iters", "1", "--batch-size", "1");
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("jimm bench: not measured: vit_small_patch16_224: "), r.err());
+        assertTrue(r.err().contains("112"), r.err());
+    }
+
+    @Test
     void tinyRunPrintsJsonWithEveryMeasureAndLeavesTheThreadCount() {
         Engine.getEngine("PyTorch");
         int threads = JniUtils.getNumThreads();
