@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
             PredictCommand.class,
             InspectImageCommand.class,
             InspectCheckpointCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
