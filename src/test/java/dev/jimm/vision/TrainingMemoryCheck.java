@@ -16,8 +16,13 @@ import java.util.Locale;
  *
  * <pre>
  * mvn -o -q test-compile
- * java -cp target/test-classes:target/classes:target/lib/* dev.jimm.vision.TrainingMemoryCheck 10 512
+ * java -Xms768m -Xmx768m -XX:+AlwaysPreTouch -cp "target/test-classes:target/classes:target/lib/*" \
+ *     dev.jimm.vision.TrainingMemoryCheck 10 256
  * </pre>
+ *
+ * <p>Fix the heap ({@code -Xms} = {@code -Xmx}, pre-touched): otherwise the JVM growing its heap
+ * shows as RSS growth that is not a leak (455 to 589 MB over 5 epochs with a growable heap, flat
+ * with a fixed one, at a constant 192 live arrays).
  */
 public final class TrainingMemoryCheck {
     private TrainingMemoryCheck() {}
