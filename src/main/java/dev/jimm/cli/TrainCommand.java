@@ -2,6 +2,7 @@ package dev.jimm.cli;
 
 import dev.jimm.train.Callback;
 import dev.jimm.train.Callbacks;
+import dev.jimm.train.MemoryMonitor;
 import dev.jimm.vision.TrainRecipe;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,6 +72,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics.")
     boolean json;
 
+    @Option(names = "--memory-log", description = "After each epoch, print the live native arrays and the resident memory to stderr (a leak check).")
+    boolean memoryLog;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -83,6 +87,9 @@ final class TrainCommand implements Callable<Integer> {
         List<Callback> cbs = new ArrayList<>();
         if (!json) {
             cbs.add(Callbacks.Progress.console());
+        }
+        if (memoryLog) {
+            cbs.add(new MemoryMonitor(spec.commandLine().getErr()));
         }
         if (resume != null) {
             return report(TrainRecipe.resume(resume, cbs), outStream);

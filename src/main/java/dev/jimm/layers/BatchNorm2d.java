@@ -18,6 +18,7 @@ public class BatchNorm2d extends Module {
     private final Buffer runningMean;
     private final Buffer runningVar;
     private final Buffer numBatchesTracked;
+    private boolean folded;
 
     public BatchNorm2d(int numFeatures) {
         this(numFeatures, 1e-5f, 0.1f);
@@ -36,6 +37,9 @@ public class BatchNorm2d extends Module {
 
     @Override
     protected NDArray forwardImpl(NDArray x) {
+        if (folded) {
+            return x;
+        }
         boolean train = isTraining();
         NDArray y =
                 x.getNDArrayInternal()
@@ -57,8 +61,44 @@ public class BatchNorm2d extends Module {
         return y;
     }
 
+    /**
+     * Moves this norm's eval-mode map into {@code conv}, the convolution whose output it normalizes,
+     * and turns it into the identity (a subclass's activation still runs): afterwards it has no
+     * parameters or buffers and cannot be trained.
+     */
+    public void foldInto(Conv2d conv) {
+        if (folded) {
+            throw new IllegalStateException(extraRepr() + " is already folded");
+        }
+        if (conv.outChannels() != numFeatures) {
+            throw new IllegalArgumentException("cannot fold " + extraRepr() + " into " + conv.extraRepr()
+                    + ": " + numFeatures + " features, " + conv.outChannels() + " conv outputs");
+        }
+        float[] gamma = weight.getArray().toFloatArray();
+        float[] beta = bias.getArray().toFloatArray();
+        float[] mean = runningMean.array().toFloatArray();
+        float[] var = runningVar.array().toFloatArray();
+        double[] scale = new double[numFeatures];
+        double[] shift = new double[numFeatures];
+        for (int c = 0; c < numFeatures; c++) {
+            scale[c] = gamma[c] / Math.sqrt((double) var[c] + eps);
+            shift[c] = beta[c] - mean[c] * scale[c];
+        }
+        conv.foldAffine(scale, shift);
+        dropOwnState();
+        folded = true;
+    }
+
+    /** Whether {@link #foldInto} has moved this norm into a convolution. */
+    public boolean isFolded() {
+        return folded;
+    }
+
     @Override
     protected void resetParameters(SplittableRandom random) {
+        if (folded) {
+            return;
+        }
         Init.constant(weight.getArray(), 1f);
         Init.constant(bias.getArray(), 0f);
         Init.constant(runningMean.array(), 0f);

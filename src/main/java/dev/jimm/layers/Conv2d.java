@@ -18,7 +18,7 @@ public class Conv2d extends Module {
     private final long[] dilation;
     private final int groups;
     private final Parameter weight;
-    private final Parameter bias;
+    private Parameter bias;
 
     /** Options of a convolution beyond its channel counts and kernel size. */
     public record Options(int stride, int padding, int dilation, int groups, boolean bias) {
@@ -115,6 +115,36 @@ public class Conv2d extends Module {
     @Override
     protected void resetParameters(SplittableRandom random) {
         Init.torchDefault(weight.getArray(), bias == null ? null : bias.getArray(), random);
+    }
+
+    /**
+     * Folds a per-output-channel affine map {@code y * scale + shift} that follows this convolution
+     * into its weight and bias (adding a bias if it had none), in place: {@code w' = w * scale},
+     * {@code b' = b * scale + shift}, computed in double precision.
+     */
+    public void foldAffine(double[] scale, double[] shift) {
+        if (scale.length != outChannels || shift.length != outChannels) {
+            throw new IllegalArgumentException("folding into " + extraRepr() + ": " + scale.length + " scales and "
+                    + shift.length + " shifts, expected " + outChannels);
+        }
+        NDArray w = weight.getArray();
+        float[] wv = w.toFloatArray();
+        int per = wv.length / outChannels;
+        for (int o = 0; o < outChannels; o++) {
+            for (int i = o * per; i < (o + 1) * per; i++) {
+                wv[i] = (float) (wv[i] * scale[o]);
+            }
+        }
+        assign(w, wv);
+        float[] b = bias == null ? new float[outChannels] : bias.getArray().toFloatArray();
+        for (int o = 0; o < outChannels; o++) {
+            b[o] = (float) (b[o] * scale[o] + shift[o]);
+        }
+        if (bias == null) {
+            bias = addParameter("bias", getManager().create(b));
+        } else {
+            assign(bias.getArray(), b);
+        }
     }
 
     public Parameter weight() {

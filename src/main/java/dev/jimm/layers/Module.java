@@ -412,6 +412,44 @@ public abstract class Module extends AbstractBlock {
         return out;
     }
 
+    /**
+     * Adds a parameter that already has its value to a materialized module, after the ones it
+     * declared (folding gives a bias-free convolution a bias this way). The module takes {@code
+     * value} over; it does not require a gradient.
+     */
+    protected final Parameter addParameter(String name, NDArray value) {
+        if (manager == null) {
+            throw new IllegalStateException("parameter '" + name + "' added before the model was materialized");
+        }
+        if (parameters.containsKey(name)) {
+            throw new IllegalArgumentException("parameter '" + name + "' already exists in " + extraRepr());
+        }
+        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.OTHER).optRequiresGrad(false).build();
+        ai.djl.ndarray.NDScope.unregister(value);
+        value.attach(manager);
+        p.setArray(value);
+        parameters.put(name, p);
+        parameterShapes.put(name, value.getShape());
+        return p;
+    }
+
+    /**
+     * Frees and forgets this module's own parameters and buffers (not its children's), so that
+     * they leave the state_dict: what folding does to a BatchNorm whose affine map moved into the
+     * convolution before it.
+     */
+    protected final void dropOwnState() {
+        parameters.values().forEach(Parameter::close);
+        parameters.clear();
+        parameterShapes.clear();
+        for (Buffer b : buffers.values()) {
+            if (b.array != null) {
+                b.array.close();
+            }
+        }
+        buffers.clear();
+    }
+
     /** Frees the native arrays of this module and its children. */
     protected void closeArrays() {
         visitModules(

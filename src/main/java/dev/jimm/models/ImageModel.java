@@ -144,6 +144,14 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         return new NDList(out);
     }
 
+    /**
+     * A copy of this model for prediction only: BatchNorm folded into the convolutions, eval mode,
+     * no gradients (see {@link InferenceModel}). This model is not changed; close the copy too.
+     */
+    public InferenceModel optimizeForInference() {
+        return InferenceModel.of(this);
+    }
+
     /** Frees every array of the model. */
     @Override
     public void close() {

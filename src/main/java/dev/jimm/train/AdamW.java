@@ -55,17 +55,21 @@ public final class AdamW extends Optimizer {
         Map<String, NDArray> out = new LinkedHashMap<>();
         expAvg.forEach((k, v) -> out.put(k + ".exp_avg", v));
         expAvgSq.forEach((k, v) -> out.put(k + ".exp_avg_sq", v));
-        steps.forEach((k, v) -> out.put(k + ".step", manager.create(new long[] {v})));
         return out;
     }
 
     @Override
+    protected Map<String, Long> stepCounts() {
+        return new LinkedHashMap<>(steps);
+    }
+
+    @Override
+    protected void restoreStepCount(String param, long step) {
+        steps.put(param, step);
+    }
+
+    @Override
     protected NDArray createSlot(String key, NDArray like) {
-        if (key.endsWith(".step")) {
-            String p = key.substring(0, key.length() - ".step".length());
-            steps.put(p, like.toLongArray()[0]);
-            return manager.create(new long[] {0});
-        }
         boolean sq = key.endsWith(".exp_avg_sq");
         String p = key.substring(0, key.lastIndexOf(sq ? ".exp_avg_sq" : ".exp_avg"));
         NDArray slot = manager.zeros(like.getShape(), like.getDataType());

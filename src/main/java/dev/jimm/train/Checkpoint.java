@@ -32,30 +32,33 @@ final class Checkpoint {
     static void save(Learner l, Path file) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         l.model().stateDict().forEach((k, v) -> tensors.put("model." + k, v));
-        Map<String, NDArray> opt = l.optimizer().stateDict();
-        opt.forEach((k, v) -> tensors.put("opt." + k, v));
-        JsonObject meta = new JsonObject();
-        meta.addProperty("version", 1);
-        Gson gson = new Gson();
-        meta.add("plan", gson.toJsonTree(l.plan()));
-        meta.addProperty("epochs_done", l.epoch() + 1);
-        meta.addProperty("seed", l.seed());
-        if (l.fineTuneState() != null) {
-            meta.add("fine_tune", l.fineTuneState());
-        }
-        JsonArray frozen = new JsonArray();
-        l.model().namedParameters().forEach((k, p) -> {
-            if (!p.requiresGradient()) {
-                frozen.add(k);
+        // the step counts become arrays only for the write
+        try (NDManager scratch = l.model().getManager().newSubManager()) {
+            Map<String, NDArray> opt = l.optimizer().stateDict(scratch);
+            opt.forEach((k, v) -> tensors.put("opt." + k, v));
+            JsonObject meta = new JsonObject();
+            meta.addProperty("version", 1);
+            Gson gson = new Gson();
+            meta.add("plan", gson.toJsonTree(l.plan()));
+            meta.addProperty("epochs_done", l.epoch() + 1);
+            meta.addProperty("seed", l.seed());
+            if (l.fineTuneState() != null) {
+                meta.add("fine_tune", l.fineTuneState());
             }
-        });
-        meta.add("frozen", frozen);
-        JsonArray history = new JsonArray();
-        for (Recorder.EpochRow r : l.recorder().epochs()) {
-            history.add(JsonParser.parseString(Callbacks.epochJson(r)));
+            JsonArray frozen = new JsonArray();
+            l.model().namedParameters().forEach((k, p) -> {
+                if (!p.requiresGradient()) {
+                    frozen.add(k);
+                }
+            });
+            meta.add("frozen", frozen);
+            JsonArray history = new JsonArray();
+            for (Recorder.EpochRow r : l.recorder().epochs()) {
+                history.add(JsonParser.parseString(Callbacks.epochJson(r)));
+            }
+            meta.add("history", history);
+            SafetensorsWriter.write(file, tensors, Map.of(META_KEY, meta.toString()));
         }
-        meta.add("history", history);
-        SafetensorsWriter.write(file, tensors, Map.of(META_KEY, meta.toString()));
     }
 
     static State load(Learner l, Path file) {

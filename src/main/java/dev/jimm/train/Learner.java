@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.jimm.JimmException;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NoGrad;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -250,7 +251,7 @@ public class Learner implements AutoCloseable {
         Iterator<Batch> it = dls.valid().batches(0, manager);
         try {
             while (it.hasNext()) {
-                try (Batch b = it.next(); NDScope scope = new NDScope()) {
+                try (Batch b = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
                     scope.suppressNotUsedWarning();
                     NDArray out = model.forward(b.x());
                     sum += lossFn.compute(out, b.y()).getFloat() * b.size();
@@ -275,7 +276,7 @@ public class Learner implements AutoCloseable {
         Iterator<Batch> it = dls.valid().batches(0, manager);
         try {
             while (it.hasNext()) {
-                try (Batch b = it.next(); NDScope scope = new NDScope()) {
+                try (Batch b = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
                     scope.suppressNotUsedWarning();
                     fn.apply(model.forward(b.x()), b);
                 }

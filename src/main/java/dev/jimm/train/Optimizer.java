@@ -148,14 +148,19 @@ public abstract class Optimizer implements AutoCloseable {
         return stepCount;
     }
 
-    /** The state as named arrays (for checkpoints), keyed {@code <param>.<slot>}, plus the step. */
-    public Map<String, NDArray> stateDict() {
+    /**
+     * The state as named arrays (for checkpoints), keyed {@code <param>.<slot>}, plus the step
+     * counts ({@code <param>.step}, {@code __step__}) as new arrays in {@code scratch}: the slots
+     * are the live arrays, so nothing here outlives {@code scratch} or grows the optimizer's manager.
+     */
+    public Map<String, NDArray> stateDict(NDManager scratch) {
         Map<String, NDArray> out = new LinkedHashMap<>(state());
-        out.put("__step__", manager.create(new long[] {stepCount}));
+        stepCounts().forEach((k, v) -> out.put(k + ".step", scratch.create(new long[] {v})));
+        out.put("__step__", scratch.create(new long[] {stepCount}));
         return out;
     }
 
-    /** Restores the state written by {@link #stateDict()}. */
+    /** Restores the state written by {@link #stateDict}. */
     public void loadStateDict(Map<String, NDArray> sd) {
         NDArray step = sd.get("__step__");
         if (step != null) {
@@ -163,18 +168,32 @@ public abstract class Optimizer implements AutoCloseable {
         }
         Map<String, NDArray> own = state();
         for (Map.Entry<String, NDArray> e : sd.entrySet()) {
-            if (!e.getKey().equals("__step__")) {
-                NDArray dst = own.get(e.getKey());
-                if (dst == null) {
-                    dst = persistent(createSlot(e.getKey(), e.getValue()));
-                }
-                dev.jimm.layers.Module.copyInto(dst, e.getValue());
+            String key = e.getKey();
+            if (key.equals("__step__")) {
+                continue;
             }
+            if (key.endsWith(".step")) {
+                restoreStepCount(key.substring(0, key.length() - ".step".length()), e.getValue().toLongArray()[0]);
+                continue;
+            }
+            NDArray dst = own.get(key);
+            if (dst == null) {
+                dst = persistent(createSlot(key, e.getValue()));
+            }
+            dev.jimm.layers.Module.copyInto(dst, e.getValue());
         }
     }
 
-    /** The per-parameter state arrays by key. */
+    /** The per-parameter state arrays by key (the live ones; step counts are not arrays). */
     protected abstract Map<String, NDArray> state();
+
+    /** Per-parameter step counts by parameter name, for optimizers that keep them (Adam). */
+    protected Map<String, Long> stepCounts() {
+        return Map.of();
+    }
+
+    /** Restores one parameter's step count from a checkpoint. */
+    protected void restoreStepCount(String param, long step) {}
 
     /** Creates an empty state slot for a key being restored. */
     protected abstract NDArray createSlot(String key, NDArray like);

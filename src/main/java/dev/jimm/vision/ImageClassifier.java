@@ -7,6 +7,7 @@ import dev.jimm.JimmException;
 import dev.jimm.data.DecodeOptions;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecoder;
+import dev.jimm.models.InferenceModel;
 import dev.jimm.transforms.Pipelines;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
@@ -18,7 +19,8 @@ import java.util.List;
 /**
  * A trained classifier loaded from a jimm export (fastai's {@code load_learner} + {@code predict}):
  * decodes an image, applies the export's eval preprocessing, and returns the top classes with their
- * probabilities. Safe to use from several threads at once: each call runs in its own native
+ * probabilities. The loaded model is optimized for inference in place ({@link InferenceModel}:
+ * BatchNorm folded, no autograd). Safe to use from several threads at once: each call runs in its own native
  * memory scope and the model is only read.
  */
 public final class ImageClassifier implements AutoCloseable {
@@ -26,6 +28,7 @@ public final class ImageClassifier implements AutoCloseable {
     public record ClassScore(String label, int index, double probability) {}
 
     private final VisionModel model;
+    private final InferenceModel inference;
     private final List<String> classes;
     private final Preprocessing preprocessing;
     private final Transform<DecodedImage, TensorImage> transform;
@@ -37,7 +40,9 @@ public final class ImageClassifier implements AutoCloseable {
         this.preprocessing = spec.preprocessing();
         this.transform = Pipelines.createTransform(preprocessing.toConfig(), false);
         this.decoder = new ImageDecoder(DecodeOptions.builder().channels(preprocessing.channels()).build());
-        model.eval();
+        // the model is ours and only predicts: fold its BatchNorms and drop gradient bookkeeping
+        this.inference = InferenceModel.inPlace(model,
+                new Shape(1, preprocessing.channels(), preprocessing.size(), preprocessing.size()));
     }
 
     /**
@@ -90,7 +95,7 @@ public final class ImageClassifier implements AutoCloseable {
                 System.arraycopy(t.data(), 0, data, i * c * s * s, c * s * s);
             }
             NDArray x = scope.create(data, new Shape(images.size(), c, s, s));
-            NDArray probs = model.forward(x).softmax(1);
+            NDArray probs = inference.forward(x).softmax(1);
             float[] flat = probs.toFloatArray();
             int k = classes.size();
             float[][] out = new float[images.size()][k];
