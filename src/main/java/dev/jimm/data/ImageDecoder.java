@@ -319,6 +319,22 @@ public final class ImageDecoder {
         boolean alpha = r.getNumBands() == 4 && cm.hasAlpha() && !dropAlpha;
         int o3 = r.getNumBands() == 4 ? off[3] : 0;
         int w = r.getWidth(), h = r.getHeight();
+        if (!alpha && ps == 3 && base == 0 && ss == w * 3) {
+            // The common case (JPEG's 3-byte BGR or PNG's RGB, packed rows) as one flat loop.
+            int n = w * h * 3;
+            if (o0 == 2 && o1 == 1 && o2 == 0) {
+                for (int p = 0; p < n; p += 3) {
+                    rgb[p] = src[p + 2];
+                    rgb[p + 1] = src[p + 1];
+                    rgb[p + 2] = src[p];
+                }
+                return;
+            }
+            if (o0 == 0 && o1 == 1 && o2 == 2) {
+                System.arraycopy(src, 0, rgb, 0, n);
+                return;
+            }
+        }
         int o = 0;
         for (int y = 0; y < h; y++) {
             int p = base + y * ss;
