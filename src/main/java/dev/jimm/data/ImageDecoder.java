@@ -1,8 +1,11 @@
 package dev.jimm.data;
 
 import java.awt.image.BufferedImage;
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 import java.awt.image.ColorModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
+import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
 import java.awt.color.ColorSpace;
 import java.io.IOException;
@@ -60,7 +63,9 @@ public final class ImageDecoder {
             throw new ImageDecodeException(name, "empty file (0 bytes)");
         }
         ImageReader reader = null;
-        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+        // Reads straight from the array: ImageIO.createImageInputStream on an InputStream may buffer
+        // through a temporary file and copies the bytes again.
+        try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
             reader = readerFor(in, bytes, name);
             List<String> warnings = new ArrayList<>();
             reader.addIIOReadWarningListener(warningCollector(warnings));
@@ -119,7 +124,7 @@ public final class ImageDecoder {
             throw new ImageDecodeException(file, "empty file (0 bytes)");
         }
         ImageReader reader = null;
-        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+        try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
             reader = readerFor(in, bytes, file);
             reader.setInput(in, true, true);
             return new Header(reader.getWidth(0), reader.getHeight(0),
@@ -240,7 +245,9 @@ public final class ImageDecoder {
         boolean rawRgb = cm instanceof java.awt.image.ComponentColorModel
                 && cm.getColorSpace().getType() == ColorSpace.TYPE_RGB
                 && (r.getNumBands() == 3 || (r.getNumBands() == 4 && cm.hasAlpha()));
-        if (rawRgb) {
+        if (rawRgb && interleavedBytes(r, cm)) {
+            copyInterleaved(r, cm, rgb, dropAlpha);
+        } else if (rawRgb) {
             // Samples as stored, ignoring any embedded ICC profile, as Pillow (and so torchvision) does:
             // getRGB would convert to sRGB and shift colors away from what pretrained models saw.
             int bands = r.getNumBands();
@@ -281,6 +288,71 @@ public final class ImageDecoder {
         }
         DecodedImage img = new DecodedImage(w, h, 3, rgb, format);
         return channels == 1 ? img.toGray() : img;
+    }
+
+    /** True when the raster is one byte array of 8-bit interleaved samples (the usual JPEG/PNG/BMP case). */
+    private static boolean interleavedBytes(Raster r, ColorModel cm) {
+        if (!(r.getDataBuffer() instanceof DataBufferByte db) || db.getNumBanks() != 1
+                || !(r.getSampleModel() instanceof PixelInterleavedSampleModel sm)
+                || r.getSampleModelTranslateX() != 0 || r.getSampleModelTranslateY() != 0) {
+            return false;
+        }
+        for (int i = 0; i < cm.getNumComponents(); i++) {
+            if (cm.getComponentSize(i) != 8) {
+                return false;
+            }
+        }
+        return sm.getNumBands() == r.getNumBands() && sm.getPixelStride() >= sm.getNumBands();
+    }
+
+    /**
+     * The fast path of {@link #toBytes}: reads the bytes in place instead of one int per sample
+     * through Raster.getPixels, with the same result (samples as stored, alpha on white or dropped).
+     */
+    private static void copyInterleaved(Raster r, ColorModel cm, byte[] rgb, boolean dropAlpha) {
+        PixelInterleavedSampleModel sm = (PixelInterleavedSampleModel) r.getSampleModel();
+        DataBufferByte db = (DataBufferByte) r.getDataBuffer();
+        byte[] src = db.getData();
+        int[] off = sm.getBandOffsets();
+        int base = db.getOffset(), ps = sm.getPixelStride(), ss = sm.getScanlineStride();
+        int o0 = off[0], o1 = off[1], o2 = off[2];
+        boolean alpha = r.getNumBands() == 4 && cm.hasAlpha() && !dropAlpha;
+        int o3 = r.getNumBands() == 4 ? off[3] : 0;
+        int w = r.getWidth(), h = r.getHeight();
+        if (!alpha && ps == 3 && base == 0 && ss == w * 3) {
+            // The common case (JPEG's 3-byte BGR or PNG's RGB, packed rows) as one flat loop.
+            int n = w * h * 3;
+            if (o0 == 2 && o1 == 1 && o2 == 0) {
+                for (int p = 0; p < n; p += 3) {
+                    rgb[p] = src[p + 2];
+                    rgb[p + 1] = src[p + 1];
+                    rgb[p + 2] = src[p];
+                }
+                return;
+            }
+            if (o0 == 0 && o1 == 1 && o2 == 2) {
+                System.arraycopy(src, 0, rgb, 0, n);
+                return;
+            }
+        }
+        int o = 0;
+        for (int y = 0; y < h; y++) {
+            int p = base + y * ss;
+            for (int x = 0; x < w; x++, p += ps, o += 3) {
+                if (alpha) {
+                    int a = src[p + o3] & 0xFF;
+                    if (a != 255) {
+                        rgb[o] = (byte) (((src[p + o0] & 0xFF) * a + 255 * (255 - a) + 127) / 255);
+                        rgb[o + 1] = (byte) (((src[p + o1] & 0xFF) * a + 255 * (255 - a) + 127) / 255);
+                        rgb[o + 2] = (byte) (((src[p + o2] & 0xFF) * a + 255 * (255 - a) + 127) / 255);
+                        continue;
+                    }
+                }
+                rgb[o] = src[p + o0];
+                rgb[o + 1] = src[p + o1];
+                rgb[o + 2] = src[p + o2];
+            }
+        }
     }
 
     private static int scaleTo8(int v, int bits) {

@@ -21,22 +21,57 @@ public final class ColorOps {
         return img.with(img.width(), img.height(), img.channels(), out);
     }
 
-    /** ImageEnhance.Brightness: blend with black. */
+    /** Pillow's blend of one value, in float with truncation and clipping. */
+    private static int blend1(int degenerate, int v, float a) {
+        float d = degenerate;
+        float t = d + a * (v - d);
+        return t <= 0f ? 0 : t >= 255f ? 255 : (int) t;
+    }
+
+    /** Applies a 256-entry table to every sample. */
+    private static DecodedImage lut(DecodedImage img, byte[] table) {
+        byte[] src = img.pixels(), out = new byte[src.length];
+        for (int i = 0; i < src.length; i++) {
+            out[i] = table[src[i] & 0xFF];
+        }
+        return img.with(img.width(), img.height(), img.channels(), out);
+    }
+
+    /** ImageEnhance.Brightness: blend with black (a table, as the result depends on the value only). */
     public static DecodedImage brightness(DecodedImage img, double factor) {
-        return blend(img, new byte[img.pixels().length], factor);
+        byte[] table = new byte[256];
+        float a = (float) factor;
+        for (int v = 0; v < 256; v++) {
+            table[v] = (byte) blend1(0, v, a);
+        }
+        return lut(img, table);
     }
 
     /** ImageEnhance.Contrast: blend with the rounded mean of the luma image. */
     public static DecodedImage contrast(DecodedImage img, double factor) {
-        byte[] gray = img.toGray().pixels();
+        byte[] px = img.pixels();
         long sum = 0;
-        for (byte b : gray) {
-            sum += b & 0xFF;
+        if (img.channels() == 1) {
+            for (byte b : px) {
+                sum += b & 0xFF;
+            }
+        } else {
+            for (int i = 0; i < px.length; i += 3) {
+                sum += luma(px[i] & 0xFF, px[i + 1] & 0xFF, px[i + 2] & 0xFF);
+            }
         }
-        byte mean = (byte) (int) (sum / (double) gray.length + 0.5);
-        byte[] deg = new byte[img.pixels().length];
-        java.util.Arrays.fill(deg, mean);
-        return blend(img, deg, factor);
+        int mean = (int) (sum / (double) (img.width() * img.height()) + 0.5);
+        byte[] table = new byte[256];
+        float a = (float) factor;
+        for (int v = 0; v < 256; v++) {
+            table[v] = (byte) blend1(mean, v, a);
+        }
+        return lut(img, table);
+    }
+
+    /** Pillow's convert("L") of one pixel. */
+    private static int luma(int r, int g, int b) {
+        return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
     }
 
     /** ImageEnhance.Color: blend with the luma image (a no-op on gray images). */
@@ -44,7 +79,16 @@ public final class ColorOps {
         if (img.channels() == 1) {
             return img;
         }
-        return blend(img, img.toGray().toRgb().pixels(), factor);
+        byte[] src = img.pixels(), out = new byte[src.length];
+        float a = (float) factor;
+        for (int i = 0; i < src.length; i += 3) {
+            int r = src[i] & 0xFF, g = src[i + 1] & 0xFF, b = src[i + 2] & 0xFF;
+            int l = luma(r, g, b);
+            out[i] = (byte) blend1(l, r, a);
+            out[i + 1] = (byte) blend1(l, g, a);
+            out[i + 2] = (byte) blend1(l, b, a);
+        }
+        return img.with(img.width(), img.height(), 3, out);
     }
 
     /** ImageEnhance.Sharpness: blend with the 3x3 SMOOTH-filtered image (borders unchanged). */

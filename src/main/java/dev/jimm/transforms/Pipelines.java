@@ -43,8 +43,7 @@ public final class Pipelines {
             }
             px = px.andThen(Transforms.centerCrop(cfg.height(), cfg.width()));
         }
-        Transform<DecodedImage, TensorImage> t = px.andThen(Transforms.toTensor())
-                .andThen(Transforms.normalize(cfg.mean(), cfg.std()));
+        Transform<DecodedImage, TensorImage> t = px.andThen(Transforms.toNormalizedTensor(cfg.mean(), cfg.std()));
         if (training && aug.reProb() > 0) {
             t = t.andThen(Augmentations.randomErasing(aug.reProb(), new double[] {0.02, 1.0 / 3},
                     new double[] {0.3, 3.3}, Float.NaN));

@@ -122,6 +122,36 @@ public final class Transforms {
         };
     }
 
+    /**
+     * ToTensor then Normalize in one pass, bit for bit the two steps' result: each channel's 256
+     * possible outputs are computed once with the same float32 operations.
+     */
+    public static Transform<DecodedImage, TensorImage> toNormalizedTensor(float[] mean, float[] std) {
+        normalize(mean, std); // the same argument checks
+        int nc = mean.length;
+        float[][] table = new float[nc][256];
+        for (int c = 0; c < nc; c++) {
+            for (int v = 0; v < 256; v++) {
+                table[c][v] = (v / 255f - mean[c]) / std[c];
+            }
+        }
+        return (img, rng) -> {
+            int c = img.channels(), n = img.width() * img.height();
+            if (c != nc) {
+                throw new IllegalArgumentException("normalize has " + nc + " channels, image has " + c);
+            }
+            byte[] px = img.pixels();
+            float[] out = new float[c * n];
+            for (int ch = 0; ch < c; ch++) {
+                float[] t = table[ch];
+                for (int i = 0, o = ch * n, p = ch; i < n; i++, p += c) {
+                    out[o + i] = t[px[p] & 0xFF];
+                }
+            }
+            return new TensorImage(c, img.height(), img.width(), out);
+        };
+    }
+
     /** A user function (torchvision Lambda); deterministic. */
     public static <T> Transform<T, T> lambda(UnaryOperator<T> fn) {
         return (x, rng) -> fn.apply(x);

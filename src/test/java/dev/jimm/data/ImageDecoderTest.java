@@ -42,6 +42,13 @@ class ImageDecoderTest {
                 ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> decoder.decode(f), n);
                 assertTrue(e.getMessage().contains(n), e.getMessage());
                 assertEquals(f, e.file());
+                String reason = switch (n) {
+                    case "bomb_100000x100000.png" -> "limit";
+                    case "empty.jpg" -> "empty file";
+                    case "not_an_image.jpg" -> "not a recognized image format";
+                    default -> "truncated";
+                };
+                assertTrue(e.getMessage().contains(reason), n + ": " + e.getMessage());
             } else {
                 DecodedImage img = decoder.decode(f);
                 assertEquals(3, img.channels(), n);
@@ -134,6 +141,64 @@ class ImageDecoderTest {
         DecodedImage wide = decoder.decode(odd("wide_4000x60.jpg"));
         assertEquals(4000, wide.width());
         assertEquals(60, wide.height());
+    }
+
+    private static Path format(String name) {
+        return TestFiles.resource("images/formats/" + name);
+    }
+
+    /** Pillow's composite of value v with alpha a on white, as our decoder does it. */
+    private static int onWhite(int v, int a) {
+        return (v * a + 255 * (255 - a) + 127) / 255;
+    }
+
+    @Test
+    void losslessTiffWebpAnd16BitPngGiveTheExactPixels() {
+        // 96x72 crops of chelsea written by Pillow (see images/formats/README.md); all lossless.
+        DecodedImage bmp = decoder.decode(format("chelsea_crop.bmp"));
+        assertEquals(96, bmp.width());
+        assertEquals(72, bmp.height());
+        DecodedImage tif = decoder.decode(format("chelsea_crop_rgb_lzw.tif"));
+        assertEquals("tiff", tif.format());
+        assertArrayEquals(bmp.pixels(), tif.pixels(), "8-bit RGB LZW TIFF");
+        DecodedImage webp = decoder.decode(format("chelsea_crop_lossless.webp"));
+        assertEquals("webp", webp.format());
+        assertArrayEquals(bmp.pixels(), webp.pixels(), "lossless WebP");
+        // Each 16-bit sample is v * 256 + noise: the high byte, as Pillow shows it, is the 8-bit value.
+        DecodedImage png16 = decoder.decode(format("chelsea_crop_rgb16.png"));
+        assertArrayEquals(bmp.pixels(), png16.pixels(), "16-bit RGB PNG");
+    }
+
+    @Test
+    void alphaOfWebpAndGrayAlphaPngIsCompositedOnWhiteOrDropped() {
+        DecodedImage bmp = decoder.decode(format("chelsea_crop.bmp"));
+        ImageDecoder drop = new ImageDecoder(DecodeOptions.builder().alpha(DecodeOptions.Alpha.DROP).build());
+        // Alpha is a vertical gradient: 1 in the top row, 254 in the bottom row (read with Pillow).
+        int w = bmp.width(), last = bmp.height() - 1;
+        DecodedImage webpDropped = drop.decode(format("chelsea_crop_rgba.webp"));
+        assertArrayEquals(bmp.pixels(), webpDropped.pixels(), "RGB under the alpha kept as stored");
+        DecodedImage webpWhite = decoder.decode(format("chelsea_crop_rgba.webp"));
+        for (int x = 0; x < w; x++) {
+            for (int c = 0; c < 3; c++) {
+                assertEquals(onWhite(bmp.get(x, 0, c), 1), webpWhite.get(x, 0, c), "top row x " + x);
+                assertEquals(onWhite(bmp.get(x, last, c), 254), webpWhite.get(x, last, c), "bottom row x " + x);
+            }
+        }
+        DecodedImage gray = bmp.toGray();
+        ImageDecoder oneChannel = new ImageDecoder(DecodeOptions.builder().channels(1).build());
+        ImageDecoder oneChannelDrop = new ImageDecoder(DecodeOptions.builder().channels(1)
+                .alpha(DecodeOptions.Alpha.DROP).build());
+        DecodedImage laDropped = oneChannelDrop.decode(format("chelsea_crop_la.png"));
+        assertEquals(1, laDropped.channels());
+        assertArrayEquals(gray.pixels(), laDropped.pixels(), "LA PNG gray samples are Pillow's convert('L')");
+        DecodedImage laWhite = oneChannel.decode(format("chelsea_crop_la.png"));
+        for (int x = 0; x < w; x++) {
+            assertEquals(onWhite(gray.get(x, 0, 0), 1), laWhite.get(x, 0, 0), "top row x " + x);
+            assertEquals(onWhite(gray.get(x, last, 0), 254), laWhite.get(x, last, 0), "bottom row x " + x);
+        }
+        DecodedImage laRgb = decoder.decode(format("chelsea_crop_la.png"));
+        assertEquals(3, laRgb.channels(), "gray becomes RGB by default");
+        assertEquals(laWhite.get(5, 5, 0), laRgb.get(5, 5, 2));
     }
 
     @Test

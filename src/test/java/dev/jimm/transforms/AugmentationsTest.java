@@ -30,6 +30,40 @@ class AugmentationsTest {
         assertArrayEquals(new int[] {0, (1000 - 133) / 2, 100, 133}, f);
     }
 
+    private static int[] unsigned(DecodedImage img) {
+        int[] v = new int[img.pixels().length];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = img.pixels()[i] & 0xFF;
+        }
+        return v;
+    }
+
+    @Test
+    void colorJitterOpsMatchPillowImageEnhance() {
+        // Expected values printed by Pillow 9.4: ImageEnhance.X(im).enhance(f) on this 3x2 RGB image
+        // and on its convert("L").
+        int[] in = {0, 0, 0, 255, 255, 255, 200, 30, 90, 17, 140, 250, 128, 128, 127, 61, 222, 5};
+        byte[] px = new byte[in.length];
+        for (int i = 0; i < in.length; i++) {
+            px[i] = (byte) in[i];
+        }
+        DecodedImage rgb = new DecodedImage(3, 2, 3, px, "test");
+        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 255, 41, 123, 23, 191, 255, 175, 175, 173, 83, 255, 6},
+                unsigned(ColorOps.brightness(rgb, 1.37)));
+        assertArrayEquals(new int[] {47, 47, 47, 203, 203, 203, 169, 66, 102, 58, 133, 200, 126, 126, 125, 85, 183, 51},
+                unsigned(ColorOps.contrast(rgb, 0.61)));
+        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 255, 0, 63, 0, 153, 255, 132, 132, 130, 11, 255, 0},
+                unsigned(ColorOps.contrast(rgb, 1.8)));
+        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 255, 0, 91, 0, 161, 255, 128, 128, 126, 0, 255, 0},
+                unsigned(ColorOps.saturation(rgb, 1.9)));
+        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 121, 70, 88, 86, 123, 156, 128, 128, 127, 122, 170, 105},
+                unsigned(ColorOps.saturation(rgb, 0.3)));
+        DecodedImage g = rgb.toGray();
+        assertArrayEquals(new int[] {0, 255, 88, 116, 128, 149}, unsigned(g));
+        assertArrayEquals(new int[] {0, 255, 60, 110, 132, 169}, unsigned(ColorOps.contrast(g, 1.8)));
+        assertArrayEquals(new int[] {0, 114, 39, 52, 57, 67}, unsigned(ColorOps.brightness(g, 0.45)));
+    }
+
     @Test
     void histogramOpsFollowPillow() {
         DecodedImage g = gray(4, 1, 10, 20, 30, 40);
