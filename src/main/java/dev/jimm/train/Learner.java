@@ -339,6 +339,8 @@ public class Learner implements AutoCloseable {
             Recorder local = new Recorder();
             double best = Double.POSITIVE_INFINITY;
             model.train(true);
+            // the sweep's dropout draws from the engine's generator: seed it, else the sweep depends on what ran before
+            Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L - 1));
             int it = 0;
             int ep = 0;
             outer:
