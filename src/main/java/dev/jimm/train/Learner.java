@@ -396,7 +396,8 @@ public class Learner implements AutoCloseable {
 
     private void resetOptimizerState() {
         Map<String, NDArray> state = opt.state();
-        state.values().forEach(a -> a.muli(0));
+        // set, not multiplied by 0: a diverging sweep can leave inf in Adam's second moment, and inf * 0 is NaN
+        state.values().forEach(a -> a.set(new ai.djl.ndarray.index.NDIndex("..."), 0));
         opt.stepCount = 0;
         if (opt instanceof AdamW a) {
             a.resetSteps();

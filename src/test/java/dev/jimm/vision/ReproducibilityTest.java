@@ -52,6 +52,28 @@ class ReproducibilityTest {
         }
     }
 
+    /** A digest of a run's lr_find curve, losses, metrics and weights (to compare runs in separate processes). */
+    static String digest(Outcome o) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        md.update((o.lrFindLosses() + "|" + o.lr() + "|" + o.trainLosses() + "|" + o.validLoss() + "|" + o.metrics())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (Map.Entry<String, float[]> e : o.weights().entrySet()) {
+            md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * e.getValue().length);
+            b.asFloatBuffer().put(e.getValue());
+            md.update(b.array());
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Prints one run's digest and summary: run it in two processes and compare. */
+    public static void main(String[] args) throws Exception {
+        Outcome o = once(args.length > 0 ? Long.parseLong(args[0]) : 11);
+        System.out.println("lr " + o.lr() + " valid_loss " + o.validLoss() + " " + o.metrics());
+        System.out.println("lr_find " + o.lrFindLosses());
+        System.out.println("digest " + digest(o));
+    }
+
     @Test
     void twoRunsWithOneSeedAreIdentical() {
         Outcome a = once(11);
