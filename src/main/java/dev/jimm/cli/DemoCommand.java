@@ -23,9 +23,10 @@ import picocli.CommandLine.Spec;
  * learning rate, then evaluates, exports, classifies a few held-out image files and writes the
  * run report.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, subcommands = DemoTransferCommand.class,
         description = {"Train a small model on the bundled Fashion-MNIST sample, evaluate, export, predict, and write a report.",
-            "Takes a minute or two on two CPU cores. Example: jimm demo --out runs/demo"})
+            "Takes a minute or two on two CPU cores. Example: jimm demo --out runs/demo",
+            "jimm demo transfer: fine-tuning a body trained on other classes against training from scratch."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME", defaultValue = "resnet10t", description = "Architecture (default: ${DEFAULT-VALUE}).")
     String model;

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 /** {@code jimm train}: trains a classifier on an image folder or a named dataset. */
 @Command(
         name = "train",
-        description = {"Train an image classifier (fastai's fine_tune with --weights, else fit_one_cycle).",
+        description = {"Train an image classifier (fastai's fine_tune with --pretrained or --weights, else fit_one_cycle).",
             "Example: jimm train fashion-mnist --data-root ../shared/datasets --model resnet18 --epochs 5 --lr 2e-3"},
         mixinStandardHelpOptions = true)
 final class TrainCommand implements Callable<Integer> {
@@ -33,13 +33,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "NAME", defaultValue = "resnet18", description = "Architecture (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--pretrained", description = "Start from the architecture's pretrained weights (hub download).")
+    @Option(names = "--pretrained", description = "Start from the architecture's pretrained weights (the hub's default tag, cached in $JIMM_HOME/hub; JIMM_OFFLINE=1: cache only) with a new head and its preprocessing.")
     boolean pretrained;
 
     @Option(names = "--weights", paramLabel = "FILE", description = "Start from these weights (a checkpoint of the architecture, or a jimm export: its body).")
     Path weights;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}); with --weights, the unfrozen epochs.")
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}); with --pretrained or --weights, the unfrozen epochs.")
     int epochs;
 
     @Option(names = "--lr", paramLabel = "X|auto", defaultValue = "2e-3", description = "Peak learning rate, or an lr_find suggestion: auto (= valley), valley, minimum (the loss minimum / 10) or steep (default: ${DEFAULT-VALUE}).")

@@ -340,6 +340,8 @@ public class Learner implements AutoCloseable {
             Recorder local = new Recorder();
             double best = Double.POSITIVE_INFINITY;
             model.train(true);
+            // the sweep's dropout draws from the engine's generator: seed it, else the sweep depends on what ran before
+            Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L - 1));
             int it = 0;
             int ep = 0;
             outer:
@@ -395,7 +397,8 @@ public class Learner implements AutoCloseable {
 
     private void resetOptimizerState() {
         Map<String, NDArray> state = opt.state();
-        state.values().forEach(a -> a.muli(0));
+        // set, not multiplied by 0: a diverging sweep can leave inf in Adam's second moment, and inf * 0 is NaN
+        state.values().forEach(a -> a.set(new ai.djl.ndarray.index.NDIndex("..."), 0));
         opt.stepCount = 0;
         if (opt instanceof AdamW a) {
             a.resetSteps();

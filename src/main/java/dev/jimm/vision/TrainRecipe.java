@@ -133,26 +133,19 @@ public final class TrainRecipe {
                 }
                 train = split.train();
                 valid = split.valid();
-                PretrainedCfg cfg = ModelRegistry.builtIn().config(c.model());
-                int size = c.imgSize() == null ? cfg.inputSize().get(1) : c.imgSize();
-                float[] mean = Preprocessing.floats(cfg.mean());
-                float[] std = Preprocessing.floats(cfg.std());
-                pre = new PreprocessConfig(3, size, size, Interpolation.parse(cfg.interpolation()), cfg.cropPct(), mean, std);
+                pre = pretrainedPreprocessing(c);
                 small = false;
             }
         }
+        if (c.pretrained()) {
+            // pretrained weights expect the preprocessing they were trained with: RGB, their mean/std, size, crop
+            pre = pretrainedPreprocessing(c);
+            small = false;
+        }
         if (small) {
-            // small images: pad-and-crop and flips instead of RandomResizedCrop, no eval crop
-            Transform<DecodedImage, DecodedImage> px = Transforms.channels(pre.channels());
-            int nativeSize = d.startsWith("cifar") ? 32 : 28;
-            if (pre.height() != nativeSize) {
-                px = px.andThen(Transforms.resize(pre.height(), pre.width(), pre.interpolation()));
-            }
-            Transform<DecodedImage, DecodedImage> evalPx = px;
-            Transform<DecodedImage, DecodedImage> trainPx = px.andThen(new RandomCrop(pre.height(), pre.width(), pre.height() / 8))
-                    .andThen(Transforms.horizontalFlip(0.5));
-            trainTf = trainPx.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std()));
-            validTf = evalPx.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std()));
+            SmallTransforms st = smallTransforms(pre, d.startsWith("cifar") ? 32 : 28);
+            trainTf = st.train();
+            validTf = st.valid();
         } else {
             trainTf = Pipelines.createTransform(pre, true, PreprocessConfig.Augment.flipOnly());
             validTf = Pipelines.createTransform(pre, false);
@@ -169,6 +162,30 @@ public final class TrainRecipe {
         Preprocessing p = new Preprocessing(pre.channels(), pre.height(),
                 pre.interpolation().name().toLowerCase(Locale.ROOT), small ? 1.0 : pre.cropPct(), mean, std);
         return new Data(dls, p, pre.channels(), valid);
+    }
+
+    /** RGB at the model's default (pretrained) config: its size unless --img-size, interpolation, crop, mean and std. */
+    private static PreprocessConfig pretrainedPreprocessing(Config c) {
+        PretrainedCfg cfg = ModelRegistry.builtIn().config(c.model());
+        int size = c.imgSize() == null ? cfg.inputSize().get(1) : c.imgSize();
+        return new PreprocessConfig(3, size, size, Interpolation.parse(cfg.interpolation()), cfg.cropPct(),
+                Preprocessing.floats(cfg.mean()), Preprocessing.floats(cfg.std()));
+    }
+
+    /** The train (augmenting) and eval transforms of a small-image dataset. */
+    record SmallTransforms(Transform<DecodedImage, TensorImage> train, Transform<DecodedImage, TensorImage> valid) {}
+
+    /** Small images: pad-and-crop and flips instead of RandomResizedCrop, no eval crop. */
+    static SmallTransforms smallTransforms(PreprocessConfig pre, int nativeSize) {
+        Transform<DecodedImage, DecodedImage> px = Transforms.channels(pre.channels());
+        if (pre.height() != nativeSize) {
+            px = px.andThen(Transforms.resize(pre.height(), pre.width(), pre.interpolation()));
+        }
+        Transform<DecodedImage, DecodedImage> trainPx = px.andThen(new RandomCrop(pre.height(), pre.width(), pre.height() / 8))
+                .andThen(Transforms.horizontalFlip(0.5));
+        return new SmallTransforms(
+                trainPx.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std())),
+                px.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std())));
     }
 
     /**
@@ -197,7 +214,7 @@ public final class TrainRecipe {
     }
 
     /** A named dataset's training or test split, from its folder (downloaded there if missing). */
-    private static ImageDataset namedDataset(String name, Path dataRoot, boolean train) {
+    static ImageDataset namedDataset(String name, Path dataRoot, boolean train) {
         Path dir = datasetDir(dataRoot, name);
         return switch (name) {
             case "fashion-mnist", "fashion-mnist-sample" -> DatasetSources.fashionMnist(dir, train, new Downloads());
@@ -257,7 +274,7 @@ public final class TrainRecipe {
             o = o.weights(c.weights());
         }
         if (c.pretrained()) {
-            throw new JimmException("--pretrained downloads weights, which this build cannot do yet; pass --weights FILE");
+            o = o.pretrained(true);
         }
         return VisionLearner.create(data.loaders(), o, b -> {
             int k = data.loaders().numClasses();
@@ -324,7 +341,7 @@ public final class TrainRecipe {
                     } else {
                         lr = c.lr();
                     }
-                    if (c.weights() != null) {
+                    if (c.weights() != null || c.pretrained()) {
                         learner.fineTune(c.epochs(), lr, c.freezeEpochs());
                     } else {
                         learner.fitOneCycle(c.epochs(), lr);
@@ -381,7 +398,8 @@ public final class TrainRecipe {
         try {
             JsonObject o = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
             String lr = o.get("lr").getAsString();
-            return new Config(o.get("data").getAsString(), optPath(o, "data_root"), o.get("model").getAsString(), false,
+            return new Config(o.get("data").getAsString(), optPath(o, "data_root"), o.get("model").getAsString(),
+                    o.has("pretrained") && o.get("pretrained").getAsBoolean(),
                     optPath(o, "weights"), o.get("epochs").getAsInt(), lr.equals("auto") ? null : Double.parseDouble(lr),
                     o.get("freeze_epochs").getAsInt(), o.get("batch_size").getAsInt(),
                     o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull() ? o.get("img_size_arg").getAsInt() : null,
@@ -402,6 +420,7 @@ public final class TrainRecipe {
         o.addProperty("data", c.data());
         o.addProperty("data_root", c.dataRoot() == null ? null : c.dataRoot().toString());
         o.addProperty("model", c.model());
+        o.addProperty("pretrained", c.pretrained());
         o.addProperty("weights", c.weights() == null ? null : c.weights().toString());
         o.addProperty("epochs", c.epochs());
         o.addProperty("lr", c.lr() == null ? "auto" : Double.toString(c.lr()));
@@ -426,6 +445,9 @@ public final class TrainRecipe {
         StringBuilder sb = new StringBuilder("./jimm train ").append(c.data()).append(" --model ").append(c.model());
         if (c.dataRoot() != null) {
             sb.append(" --data-root ").append(c.dataRoot());
+        }
+        if (c.pretrained()) {
+            sb.append(" --pretrained --freeze-epochs ").append(c.freezeEpochs());
         }
         if (c.weights() != null) {
             sb.append(" --weights ").append(c.weights()).append(" --freeze-epochs ").append(c.freezeEpochs());

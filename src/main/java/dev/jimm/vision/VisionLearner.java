@@ -1,6 +1,7 @@
 package dev.jimm.vision;
 
 import ai.djl.nn.Parameter;
+import dev.jimm.hub.WeightHub;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.GroupNorm;
 import dev.jimm.layers.Module;
@@ -24,37 +25,64 @@ import java.util.function.Consumer;
 /**
  * fastai's vision_learner: a registered backbone cut at its pooling, a new head for the data's
  * classes, and parameter groups (early body, late body, head) for freezing and discriminative
- * learning rates. Pretrained weights come from a file, or from the body of a jimm export.
+ * learning rates. Pretrained weights come from the hub, a file, or the body of a jimm export.
  */
 public final class VisionLearner {
     private VisionLearner() {}
 
-    /** How to build the model. */
+    /**
+     * How to build the model.
+     *
+     * @param weights a checkpoint of the backbone, or a jimm export (its body), or null
+     * @param pretrained whether the body comes from the hub's default (or {@code arch.tag}) weights
+     * @param hub where those are fetched and cached (null: {@link WeightHub#fromEnvironment()})
+     */
     public record Options(
-            String arch, Path weights, FastaiHead head, int inChans, long seed, double dropPathRate) {
+            String arch, Path weights, FastaiHead head, int inChans, long seed, double dropPathRate, boolean pretrained,
+            WeightHub hub) {
+        public Options {
+            if (pretrained && weights != null) {
+                throw new IllegalArgumentException("--pretrained and --weights both name the starting weights; give one");
+            }
+        }
+
         public static Options of(String arch) {
-            return new Options(arch, null, FastaiHead.defaults(), 3, 0, 0);
+            return new Options(arch, null, FastaiHead.defaults(), 3, 0, 0, false, null);
         }
 
         /** Weights for the body: a checkpoint of the backbone, or a jimm export (its body is used). */
         public Options weights(Path file) {
-            return new Options(arch, file, head, inChans, seed, dropPathRate);
+            return new Options(arch, file, head, inChans, seed, dropPathRate, pretrained, hub);
+        }
+
+        /** The body from the hub's pretrained weights of {@code arch} (the head is new). */
+        public Options pretrained(boolean value) {
+            return new Options(arch, weights, head, inChans, seed, dropPathRate, value, hub);
+        }
+
+        public Options hub(WeightHub value) {
+            return new Options(arch, weights, head, inChans, seed, dropPathRate, pretrained, value);
         }
 
         public Options head(FastaiHead h) {
-            return new Options(arch, weights, h, inChans, seed, dropPathRate);
+            return new Options(arch, weights, h, inChans, seed, dropPathRate, pretrained, hub);
         }
 
         public Options inChans(int c) {
-            return new Options(arch, weights, head, c, seed, dropPathRate);
+            return new Options(arch, weights, head, c, seed, dropPathRate, pretrained, hub);
         }
 
         public Options seed(long s) {
-            return new Options(arch, weights, head, inChans, s, dropPathRate);
+            return new Options(arch, weights, head, inChans, s, dropPathRate, pretrained, hub);
         }
 
         public Options dropPathRate(double r) {
-            return new Options(arch, weights, head, inChans, seed, r);
+            return new Options(arch, weights, head, inChans, seed, r, pretrained, hub);
+        }
+
+        /** Whether the body starts from trained weights (then fastai trains with fine_tune). */
+        public boolean startsTrained() {
+            return pretrained || weights != null;
         }
     }
 
@@ -69,6 +97,8 @@ public final class VisionLearner {
         } else {
             if (o.weights() != null) {
                 mb.pretrainedFile(o.weights());
+            } else if (o.pretrained()) {
+                mb.pretrained(true).hub(o.hub());
             }
             body = Models.createModel(o.arch(), mb.build());
         }
