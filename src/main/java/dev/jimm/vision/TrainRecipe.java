@@ -356,7 +356,7 @@ public final class TrainRecipe {
         o.addProperty("valley", r.valley());
         o.addProperty("steep", r.steep());
         o.addProperty("minimum", r.minimum());
-        Callbacks.writeAtomically(file, g.toJson(o));
+        dev.jimm.AtomicFiles.writeString(file, g.toJson(o));
     }
 
     private static LrFinder.Result readLrFind(Path file) {
@@ -418,7 +418,7 @@ public final class TrainRecipe {
         o.addProperty("train_images", data.loaders().train().numSamples());
         o.addProperty("valid_images", data.valid().size());
         o.addProperty("command", commandLine(c));
-        Callbacks.writeAtomically(runDir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        dev.jimm.AtomicFiles.writeString(runDir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 
     /** The jimm command that repeats this run. */
