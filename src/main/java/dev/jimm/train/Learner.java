@@ -49,6 +49,8 @@ public class Learner implements AutoCloseable {
     private NDArray lastPrediction;
     private boolean training;
     private String stopReason;
+    private boolean diverged;
+    private boolean epochFinished;
     private FitPlan plan;
     private com.google.gson.JsonObject fineTune;
 
@@ -147,6 +149,7 @@ public class Learner implements AutoCloseable {
         this.plan = p;
         this.nEpoch = p.epochs();
         this.stopReason = null;
+        this.diverged = false;
         int nb = dls.train().numBatches();
         if (nb == 0) {
             throw new JimmException("the training set has fewer samples than one batch");
@@ -171,7 +174,9 @@ public class Learner implements AutoCloseable {
                 // dropout and augmentation randomness is a function of (seed, epoch): resumable
                 Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + epoch));
                 double trainLoss = trainEpoch(lrSched, momSched);
-                if (stopReason != null && Double.isNaN(trainLoss)) {
+                if (stopReason != null && !epochFinished) {
+                    // a stop inside the epoch (a NaN loss, a callback): the epoch is not recorded and no
+                    // afterEpoch runs, so no checkpoint claims it and the last one stays the last good epoch
                     break;
                 }
                 Validation v = validate();
@@ -189,6 +194,8 @@ public class Learner implements AutoCloseable {
         double sum = 0;
         long n = 0;
         double[] lrs = new double[lrSched.length];
+        int done = 0;
+        epochFinished = false;
         Iterator<Batch> it = dls.train().batches(epoch, manager);
         try {
         while (it.hasNext() && stopReason == null) {
@@ -208,6 +215,9 @@ public class Learner implements AutoCloseable {
                     lastLoss = loss.getFloat();
                     callbacks.forEach(c -> c.afterLoss(this));
                     if (!Double.isFinite(lastLoss)) {
+                        diverged = true;
+                        requestStop(String.format(java.util.Locale.ROOT, "loss is %s at epoch %d, batch %d; stopped",
+                                lastLoss, epoch + 1, trainIter % dls.train().numBatches() + 1));
                         opt.zeroGrad();
                         break;
                     }
@@ -225,6 +235,7 @@ public class Learner implements AutoCloseable {
                 sum += lastLoss * b.size();
                 n += b.size();
                 trainIter++;
+                done++;
                 callbacks.forEach(c -> c.afterBatch(this));
                 lastPrediction = null;
             }
@@ -232,6 +243,7 @@ public class Learner implements AutoCloseable {
         } finally {
             BatchSource.close(it);
         }
+        epochFinished = done == dls.train().numBatches();
         training = false;
         model.eval();
         return n == 0 ? Double.NaN : sum / n;
@@ -496,6 +508,11 @@ public class Learner implements AutoCloseable {
 
     public FitPlan plan() {
         return plan;
+    }
+
+    /** True when the last fit stopped on a NaN or infinite loss. */
+    public boolean diverged() {
+        return diverged;
     }
 
     /** Stops the fit after the current batch; the reason is kept in {@link #stopReason()}. */

@@ -330,6 +330,14 @@ public final class TrainRecipe {
                         learner.fitOneCycle(c.epochs(), lr);
                     }
                 }
+                if (learner.diverged()) {
+                    // export, report and charts would all be of the broken weights: write none of them
+                    int good = learner.recorder().epochs().size();
+                    throw new dev.jimm.train.TrainingDivergedException("training stopped: " + learner.stopReason() + "; "
+                            + (good == 0 ? "no epoch completed, so there is no checkpoint"
+                                    : runDir.resolve("checkpoint.safetensors") + " keeps epoch " + good
+                                    + ", the last good one (continue with: jimm train --resume " + runDir + ")"));
+                }
                 if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
                     throw new JimmException("training stopped: " + learner.stopReason());
                 }
