@@ -132,7 +132,6 @@ public final class DataLoader implements Iterable<Batch> {
         float[] images = null;
         int c = 0, h = 0, w = 0;
         int[] labels = new int[indices.length];
-        ImageDecodeException firstBad = null;
         for (int idx : indices) {
             DecodedImage img;
             try {
@@ -141,7 +140,6 @@ public final class DataLoader implements Iterable<Batch> {
                 if (cfg.badImages() == BadImagePolicy.ERROR) {
                     throw e;
                 }
-                firstBad = firstBad == null ? e : firstBad;
                 if (skipped.putIfAbsent(ds.describe(idx), e.getMessage()) == null) {
                     cfg.warnings().accept("warning: skipping unreadable image " + e.getMessage() + " ("
                             + skipped.size() + " skipped so far)");
@@ -171,8 +169,7 @@ public final class DataLoader implements Iterable<Batch> {
             kept[n++] = idx;
         }
         if (n == 0) {
-            throw new ImageDecodeException(firstBad.file(), "every image of batch " + batchIdx
-                    + " is unreadable; the first: " + firstBad.getMessage(), firstBad);
+            return new Prepared(null, 0, 0, 0, 0, new int[0], null, new int[0]);
         }
         if (n < indices.length) {
             // skipped images shrink this batch; the rest keep their own seeds, so nothing else changes
@@ -197,6 +194,8 @@ public final class DataLoader implements Iterable<Batch> {
         private final ArrayDeque<Future<Prepared>> inFlight = new ArrayDeque<>();
         private int submitted;
         private int returned;
+        private Prepared pending;
+        private int pendingIndex;
 
         EpochIterator(int epoch) {
             this.epoch = epoch;
@@ -238,11 +237,43 @@ public final class DataLoader implements Iterable<Batch> {
 
         @Override
         public boolean hasNext() {
-            boolean more = returned < total;
-            if (!more) {
-                close();
+            // a batch whose images were all left out (SKIP) is passed over, so look one batch ahead
+            while (pending == null && returned < total) {
+                Prepared p = take(returned++);
+                if (p.n() > 0) {
+                    pending = p;
+                    pendingIndex = returned - 1;
+                }
             }
-            return more;
+            if (pending == null) {
+                close();
+                return false;
+            }
+            return true;
+        }
+
+        private Prepared take(int b) {
+            if (pool == null) {
+                return prepare(epoch, b, indicesOf(b));
+            }
+            Future<Prepared> f = inFlight.poll();
+            Prepared p;
+            try {
+                p = f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new IllegalStateException("interrupted while loading batch " + b, e);
+            } catch (ExecutionException e) {
+                close();
+                Throwable c = e.getCause();
+                if (c instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException("loading batch " + b + " failed: " + c, c);
+            }
+            fill();
+            return p;
         }
 
         @Override
@@ -250,28 +281,9 @@ public final class DataLoader implements Iterable<Batch> {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            int b = returned++;
-            Prepared p;
-            if (pool == null) {
-                p = prepare(epoch, b, indicesOf(b));
-            } else {
-                Future<Prepared> f = inFlight.poll();
-                try {
-                    p = f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    close();
-                    throw new IllegalStateException("interrupted while loading batch " + b, e);
-                } catch (ExecutionException e) {
-                    close();
-                    Throwable c = e.getCause();
-                    if (c instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IllegalStateException("loading batch " + b + " failed", c);
-                }
-                fill();
-            }
+            Prepared p = pending;
+            int b = pendingIndex;
+            pending = null;
             NDManager m = cfg.manager().newSubManager();
             try {
                 NDArray data = m.create(p.images(), new Shape(p.n(), p.c(), p.h(), p.w()));
