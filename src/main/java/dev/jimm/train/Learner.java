@@ -50,6 +50,7 @@ public class Learner implements AutoCloseable {
     private boolean training;
     private String stopReason;
     private boolean diverged;
+    private final boolean closeModel;
     private boolean epochFinished;
     private FitPlan plan;
     private com.google.gson.JsonObject fineTune;
@@ -70,6 +71,7 @@ public class Learner implements AutoCloseable {
         this.seed = b.seed;
         this.clipGradNorm = b.clipGradNorm;
         this.runDir = b.runDir;
+        this.closeModel = b.closeModel;
         this.callbacks.add(new Callbacks.TerminateOnNaN());
         this.callbacks.addAll(b.callbacks);
     }
@@ -539,10 +541,18 @@ public class Learner implements AutoCloseable {
     public void close() {
         opt.close();
         manager.close();
+        if (closeModel && model instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the learner's model failed: " + e.getMessage(), e);
+            }
+        }
     }
 
     /** Builds a {@link Learner}. */
     public static final class Builder {
+        private boolean closeModel;
         private final Module model;
         private final DataLoaders dls;
         private Loss loss = Loss.crossEntropy();
@@ -611,6 +621,12 @@ public class Learner implements AutoCloseable {
         }
 
         /** Folder for checkpoints and logs. */
+        /** The learner closes the model with itself (for a model it was built with and nobody else holds). */
+        public Builder closeModel(boolean value) {
+            closeModel = value;
+            return this;
+        }
+
         public Builder runDir(Path value) {
             runDir = value;
             return this;

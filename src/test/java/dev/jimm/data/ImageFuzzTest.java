@@ -106,7 +106,7 @@ class ImageFuzzTest {
 
     @Test
     void mutatedImagesDecodeOrFailTypedWithinBoundedTimeAndMemory() throws Exception {
-        int trials = Integer.getInteger("jimm.fuzz.images", 600);
+        int trials = Integer.getInteger("jimm.fuzz.images", 500);
         Map<String, byte[]> seeds = seeds();
         List<String> names = new ArrayList<>(seeds.keySet());
         ImageDecoder dec = new ImageDecoder(DecodeOptions.builder().maxPixels(MAX_PIXELS).build());
