@@ -34,6 +34,8 @@ public final class AtomicSaveChild {
                         t.put("layer" + i + ".weight", s.full(new Shape(elements / 4), (float) v));
                     }
                     t.put("step", s.create(new long[] {v}));
+                    System.out.println("saving " + v);
+                    System.out.flush();
                     SafetensorsWriter.write(file, t, Map.of("version", Integer.toString(v)));
                 }
                 System.out.println("saved " + v);

@@ -42,9 +42,13 @@ class KillDuringSaveTest {
                     "-Dai.djl.offline=true", AtomicSaveChild.class.getName(), file.toString(), Long.toString(ELEMENTS));
             Process child = new ProcessBuilder(cmd).redirectError(dir.resolve("child" + k + ".err").toFile()).start();
             AtomicInteger lastSaved = new AtomicInteger(-1);
+            AtomicInteger lastSaving = new AtomicInteger(-1);
             Thread reader = new Thread(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                     for (String line; (line = r.readLine()) != null; ) {
+                        if (line.startsWith("saving ")) {
+                            lastSaving.set(Integer.parseInt(line.substring(7)));
+                        }
                         if (line.startsWith("saved ")) {
                             lastSaved.set(Integer.parseInt(line.substring(6)));
                         }
@@ -60,7 +64,12 @@ class KillDuringSaveTest {
                     Thread.sleep(10);
                 }
                 assertTrue(lastSaved.get() >= 0, "child saved nothing: " + Files.readString(dir.resolve("child" + k + ".err")));
-                Thread.sleep(1 + rnd.nextInt(400)); // a random moment in the save loop
+                // the next save has begun: kill at a random moment inside it (32 MB plus fsync takes longer)
+                int target = lastSaved.get() + 1;
+                while (lastSaving.get() < target && child.isAlive() && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                Thread.sleep(rnd.nextInt(15));
             } finally {
                 child.destroyForcibly(); // SIGKILL
                 child.waitFor();
