@@ -2,7 +2,9 @@ package dev.jimm.cli;
 
 import com.google.gson.Gson;
 import dev.jimm.JimmException;
+import dev.jimm.data.BadImagePolicy;
 import dev.jimm.data.DecodedImage;
+import dev.jimm.data.ImageDecodeException;
 import dev.jimm.data.ImageDataset;
 import dev.jimm.train.Charts;
 import dev.jimm.vision.ImageClassifier;
@@ -40,6 +42,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--confusion", paramLabel = "PNG", description = "Also write the confusion matrix picture here.")
     Path confusionPng;
 
+    @Option(names = "--skip-bad-images", description = "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
+    boolean skipBadImages;
+
     @Option(names = "--json", description = "One JSON line with the metrics.")
     boolean json;
 
@@ -53,7 +58,9 @@ final class EvalCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (ImageClassifier clf = ImageClassifier.load(run)) {
-            ImageDataset ds = TrainRecipe.evalDataset(data, dataRoot, clf.preprocessing().channels());
+            ImageDataset ds = TrainRecipe.evalDataset(data, dataRoot, clf.preprocessing().channels(),
+                    skipBadImages ? BadImagePolicy.SKIP : BadImagePolicy.ERROR);
+            int skipped = 0;
             int[] map = classMap(ds.classes(), clf.classes());
             int k = clf.classes().size();
             long[][] confusion = new long[k][k];
@@ -71,12 +78,25 @@ final class EvalCommand implements Callable<Integer> {
                 }
                 int end = Math.min(ds.size(), start + batchSize);
                 List<DecodedImage> imgs = new ArrayList<>();
+                List<Integer> labels = new ArrayList<>();
                 for (int i = start; i < end; i++) {
-                    imgs.add(ds.image(i));
+                    try {
+                        imgs.add(ds.image(i));
+                        labels.add(ds.label(i));
+                    } catch (ImageDecodeException e) {
+                        if (!skipBadImages) {
+                            throw e;
+                        }
+                        skipped++;
+                        System.err.println("jimm: warning: skipping unreadable image " + e.getMessage() + " (" + skipped + " skipped so far)");
+                    }
+                }
+                if (imgs.isEmpty()) {
+                    continue;
                 }
                 float[][] probs = clf.probabilities(imgs);
                 for (int i = 0; i < probs.length; i++) {
-                    int actual = map[ds.label(start + i)];
+                    int actual = map[labels.get(i)];
                     int pred = 0;
                     for (int j = 1; j < k; j++) {
                         if (probs[i][j] > probs[i][pred]) {
@@ -97,7 +117,13 @@ final class EvalCommand implements Callable<Integer> {
                 correct += confusion[i][i];
             }
             Map<String, Object> m = new LinkedHashMap<>();
+            if (n == 0) {
+                throw new JimmException(data + ": no image could be decoded (" + skipped + " skipped)");
+            }
             m.put("images", n);
+            if (skipBadImages) {
+                m.put("skipped", skipped);
+            }
             m.put("loss", lossSum / n);
             m.put("accuracy", (double) correct / n);
             m.put("error_rate", 1 - (double) correct / n);

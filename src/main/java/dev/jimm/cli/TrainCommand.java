@@ -69,6 +69,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--head", paramLabel = "fastai|linear", defaultValue = "fastai", description = "New head: fastai's (concat pool, BN, dropout, 512 hidden) or one linear layer.")
     String head;
 
+    @Option(names = "--skip-bad-images", description = "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
+    boolean skipBadImages;
+
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics.")
     boolean json;
 
@@ -100,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
         Double lrValue = parseLr(lr);
         String suggestion = lrValue != null || lr.equalsIgnoreCase("auto") ? "valley" : lr.toLowerCase(java.util.Locale.ROOT);
         TrainRecipe.Config c = new TrainRecipe.Config(data, dataRoot, model, pretrained, weights, epochs, lrValue,
-                freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"), suggestion);
+                freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"), suggestion,
+                skipBadImages);
         return report(TrainRecipe.run(c, cbs), outStream);
     }
 

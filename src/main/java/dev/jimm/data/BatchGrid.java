@@ -108,21 +108,14 @@ public final class BatchGrid {
         return t + "…";
     }
 
-    /** Writes a PNG through a temporary file and a rename. */
+    /** Writes a PNG atomically (see {@link dev.jimm.AtomicFiles}). */
     public static void writePng(BufferedImage img, Path png) {
         try {
-            Path dir = png.toAbsolutePath().getParent();
-            java.nio.file.Files.createDirectories(dir);
-            Path tmp = java.nio.file.Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
-            try {
-                if (!ImageIO.write(img, "png", tmp.toFile())) {
+            dev.jimm.AtomicFiles.writeStream(png, out -> {
+                if (!ImageIO.write(img, "png", out)) {
                     throw new IOException("no PNG writer");
                 }
-                java.nio.file.Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                java.nio.file.Files.deleteIfExists(tmp);
-            }
+            });
         } catch (IOException e) {
             throw new UncheckedIOException(png + ": cannot write image grid: " + e.getMessage(), e);
         }

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DataLoader implements Iterable<Batch> {
     private final Config cfg;
     private final AtomicInteger nextEpoch = new AtomicInteger();
+    private final java.util.concurrent.ConcurrentSkipListMap<String, String> skipped = new java.util.concurrent.ConcurrentSkipListMap<>();
 
     /**
      * Loader settings.
@@ -42,10 +43,20 @@ public final class DataLoader implements Iterable<Batch> {
      * @param threads worker threads (0 = decode on the calling thread)
      * @param prefetch batches prepared ahead (bounds memory)
      * @param batchTransform Mixup/CutMix or null
+     * @param badImages an image that fails to decode is an error (naming the file) or left out of its batch
+     * @param warnings where a left-out image is reported, once per file
      */
     public record Config(ImageDataset dataset, Transform<DecodedImage, TensorImage> transform, NDManager manager,
                          int batchSize, boolean shuffle, boolean dropLast, long seed, int threads, int prefetch,
-                         BatchTransform batchTransform) {
+                         BatchTransform batchTransform, BadImagePolicy badImages, java.util.function.Consumer<String> warnings) {
+        /** Bad images are errors. */
+        public Config(ImageDataset dataset, Transform<DecodedImage, TensorImage> transform, NDManager manager,
+                      int batchSize, boolean shuffle, boolean dropLast, long seed, int threads, int prefetch,
+                      BatchTransform batchTransform) {
+            this(dataset, transform, manager, batchSize, shuffle, dropLast, seed, threads, prefetch, batchTransform,
+                    BadImagePolicy.ERROR, System.err::println);
+        }
+
         public Config {
             if (batchSize <= 0) {
                 throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
@@ -56,6 +67,8 @@ public final class DataLoader implements Iterable<Batch> {
             java.util.Objects.requireNonNull(dataset, "dataset");
             java.util.Objects.requireNonNull(transform, "transform");
             java.util.Objects.requireNonNull(manager, "manager");
+            java.util.Objects.requireNonNull(badImages, "badImages");
+            java.util.Objects.requireNonNull(warnings, "warnings");
         }
     }
 
@@ -69,6 +82,14 @@ public final class DataLoader implements Iterable<Batch> {
 
     public Config config() {
         return cfg;
+    }
+
+    /**
+     * The images left out so far under {@link BadImagePolicy#SKIP}: description (the file) to reason,
+     * sorted. A bad file stays bad, so every epoch leaves out the same ones.
+     */
+    public java.util.SortedMap<String, String> skippedImages() {
+        return java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(skipped));
     }
 
     /** Number of batches per epoch. */
@@ -105,16 +126,29 @@ public final class DataLoader implements Iterable<Batch> {
     private record Prepared(float[] images, int n, int c, int h, int w, int[] labels, float[] targets, int[] indices) {}
 
     private Prepared prepare(int epoch, int batchIdx, int[] indices) {
-        int n = indices.length;
+        ImageDataset ds = cfg.dataset();
+        int[] kept = new int[indices.length];
+        int n = 0;
         float[] images = null;
         int c = 0, h = 0, w = 0;
-        int[] labels = new int[n];
-        ImageDataset ds = cfg.dataset();
-        for (int i = 0; i < n; i++) {
-            int idx = indices[i];
+        int[] labels = new int[indices.length];
+        for (int idx : indices) {
+            DecodedImage img;
+            try {
+                img = ds.image(idx);
+            } catch (ImageDecodeException e) {
+                if (cfg.badImages() == BadImagePolicy.ERROR) {
+                    throw e;
+                }
+                if (skipped.putIfAbsent(ds.describe(idx), e.getMessage()) == null) {
+                    cfg.warnings().accept("warning: skipping unreadable image " + e.getMessage() + " ("
+                            + skipped.size() + " skipped so far)");
+                }
+                continue;
+            }
             TensorImage t;
             try {
-                t = cfg.transform().apply(ds.image(idx), new SplittableRandom(Seeds.derive(cfg.seed(), epoch, idx)));
+                t = cfg.transform().apply(img, new SplittableRandom(Seeds.derive(cfg.seed(), epoch, idx)));
             } catch (ImageDecodeException e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -124,14 +158,24 @@ public final class DataLoader implements Iterable<Batch> {
                 c = t.channels();
                 h = t.height();
                 w = t.width();
-                images = new float[n * c * h * w];
+                images = new float[indices.length * c * h * w];
             } else if (t.channels() != c || t.height() != h || t.width() != w) {
                 throw new IllegalStateException(ds.describe(idx) + ": transformed to " + t.channels() + "x" + t.height()
                         + "x" + t.width() + " but the batch is " + c + "x" + h + "x" + w
                         + "; add a Resize/CenterCrop so all samples share one size");
             }
-            System.arraycopy(t.data(), 0, images, i * c * h * w, c * h * w);
-            labels[i] = ds.label(idx);
+            System.arraycopy(t.data(), 0, images, n * c * h * w, c * h * w);
+            labels[n] = ds.label(idx);
+            kept[n++] = idx;
+        }
+        if (n == 0) {
+            return new Prepared(null, 0, 0, 0, 0, new int[0], null, new int[0]);
+        }
+        if (n < indices.length) {
+            // skipped images shrink this batch; the rest keep their own seeds, so nothing else changes
+            images = java.util.Arrays.copyOf(images, n * c * h * w);
+            labels = java.util.Arrays.copyOf(labels, n);
+            indices = java.util.Arrays.copyOf(kept, n);
         }
         float[] targets = null;
         if (cfg.batchTransform() != null) {
@@ -150,6 +194,8 @@ public final class DataLoader implements Iterable<Batch> {
         private final ArrayDeque<Future<Prepared>> inFlight = new ArrayDeque<>();
         private int submitted;
         private int returned;
+        private Prepared pending;
+        private int pendingIndex;
 
         EpochIterator(int epoch) {
             this.epoch = epoch;
@@ -191,11 +237,43 @@ public final class DataLoader implements Iterable<Batch> {
 
         @Override
         public boolean hasNext() {
-            boolean more = returned < total;
-            if (!more) {
-                close();
+            // a batch whose images were all left out (SKIP) is passed over, so look one batch ahead
+            while (pending == null && returned < total) {
+                Prepared p = take(returned++);
+                if (p.n() > 0) {
+                    pending = p;
+                    pendingIndex = returned - 1;
+                }
             }
-            return more;
+            if (pending == null) {
+                close();
+                return false;
+            }
+            return true;
+        }
+
+        private Prepared take(int b) {
+            if (pool == null) {
+                return prepare(epoch, b, indicesOf(b));
+            }
+            Future<Prepared> f = inFlight.poll();
+            Prepared p;
+            try {
+                p = f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                close();
+                throw new IllegalStateException("interrupted while loading batch " + b, e);
+            } catch (ExecutionException e) {
+                close();
+                Throwable c = e.getCause();
+                if (c instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException("loading batch " + b + " failed: " + c, c);
+            }
+            fill();
+            return p;
         }
 
         @Override
@@ -203,28 +281,9 @@ public final class DataLoader implements Iterable<Batch> {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            int b = returned++;
-            Prepared p;
-            if (pool == null) {
-                p = prepare(epoch, b, indicesOf(b));
-            } else {
-                Future<Prepared> f = inFlight.poll();
-                try {
-                    p = f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    close();
-                    throw new IllegalStateException("interrupted while loading batch " + b, e);
-                } catch (ExecutionException e) {
-                    close();
-                    Throwable c = e.getCause();
-                    if (c instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IllegalStateException("loading batch " + b + " failed", c);
-                }
-                fill();
-            }
+            Prepared p = pending;
+            int b = pendingIndex;
+            pending = null;
             NDManager m = cfg.manager().newSubManager();
             try {
                 NDArray data = m.create(p.images(), new Shape(p.n(), p.c(), p.h(), p.w()));
@@ -267,6 +326,8 @@ public final class DataLoader implements Iterable<Batch> {
         private int threads = Runtime.getRuntime().availableProcessors();
         private int prefetch = -1;
         private BatchTransform batchTransform;
+        private BadImagePolicy badImages = BadImagePolicy.ERROR;
+        private java.util.function.Consumer<String> warnings = System.err::println;
 
         Builder(ImageDataset ds, Transform<DecodedImage, TensorImage> transform, NDManager manager) {
             this.ds = ds;
@@ -282,11 +343,15 @@ public final class DataLoader implements Iterable<Batch> {
         /** Batches prepared ahead; default 2 per thread. */
         public Builder prefetch(int v) { prefetch = v; return this; }
         public Builder batchTransform(BatchTransform v) { batchTransform = v; return this; }
+        /** What an image that fails to decode does (default: error). */
+        public Builder badImages(BadImagePolicy v) { badImages = v; return this; }
+        /** Where left-out images are reported (default: stderr). */
+        public Builder warnings(java.util.function.Consumer<String> v) { warnings = v; return this; }
 
         public DataLoader build() {
             int pf = prefetch > 0 ? prefetch : Math.max(2, 2 * threads);
             return new DataLoader(new Config(ds, transform, manager, batchSize, shuffle, dropLast, seed, threads, pf,
-                    batchTransform));
+                    batchTransform, badImages, warnings));
         }
     }
 }

@@ -103,37 +103,30 @@ public final class Downloads {
                     && expected.matches(digest(target, expected.algorithm()))) {
                 return target;
             }
-            Files.createDirectories(cacheDir);
-            Path tmp = Files.createTempFile(cacheDir, fileName + ".", ".part");
-            try {
+            // the body runs inside AtomicFiles: a failed or mismatched download never replaces the target
+            dev.jimm.AtomicFiles.writeStream(target, out -> {
                 MessageDigest md = expected.newDigest();
-                HttpResponse<InputStream> resp = client.send(HttpRequest.newBuilder(url).GET().build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> resp;
+                try {
+                    resp = client.send(HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("download interrupted");
+                }
                 try (InputStream body = resp.body()) {
                     if (resp.statusCode() != 200) {
                         throw new IOException("HTTP " + resp.statusCode());
                     }
-                    try (InputStream in = new DigestInputStream(body, md);
-                         OutputStream out = Files.newOutputStream(tmp)) {
-                        in.transferTo(out);
-                    }
+                    new DigestInputStream(body, md).transferTo(out);
                 }
                 String got = HexFormat.of().formatHex(md.digest());
                 if (!expected.matches(got)) {
                     throw new IOException(expected.algorithm() + " mismatch: expected "
                             + expected.hex().toLowerCase(Locale.ROOT) + ", got " + got);
                 }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-                return target;
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            });
+            return target;
+        } catch (java.io.InterruptedIOException e) {
             throw new IllegalStateException(url + ": download interrupted", e);
         } catch (IOException e) {
             throw new UncheckedIOException(url + ": download to " + target + " failed: " + e.getMessage(), e);
@@ -180,6 +173,7 @@ public final class Downloads {
                 }
                 try {
                     transfer(url, ch, part, progress);
+                    ch.force(true); // the rename below must not publish bytes still in the page cache
                 } catch (DownloadException e) {
                     if (ch.size() == 0) {
                         lock.release();

@@ -66,15 +66,19 @@ public record IdxFile(int[] dims, byte[] data) {
 
     /** Writes this as an idx file, gzipped when the name ends with ".gz". */
     public void write(Path file) throws IOException {
-        try (OutputStream os = Files.newOutputStream(file);
-             OutputStream o = file.toString().endsWith(".gz") ? new GZIPOutputStream(os, 1 << 16) : os;
-             java.io.DataOutputStream d = new java.io.DataOutputStream(new java.io.BufferedOutputStream(o))) {
+        dev.jimm.AtomicFiles.writeStream(file, os -> {
+            GZIPOutputStream gz = file.toString().endsWith(".gz") ? new GZIPOutputStream(os, 1 << 16) : null;
+            java.io.DataOutputStream d = new java.io.DataOutputStream(gz != null ? gz : os);
             d.writeInt(0x0800 | dims.length);
             for (int v : dims) {
                 d.writeInt(v);
             }
             d.write(data);
-        }
+            d.flush();
+            if (gz != null) {
+                gz.finish();
+            }
+        });
     }
 
     /** Number of items (first dimension). */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -22,48 +23,131 @@ public final class ImageFolderDataset implements ImageDataset {
     private final List<Path> files;
     private final int[] labels;
     private final ImageDecoder decoder;
+    private final Scan scan;
 
-    private ImageFolderDataset(List<String> classes, List<Path> files, int[] labels, ImageDecoder decoder) {
+    /**
+     * What the scan left out: files that are not images (by extension, or hidden), entries named like
+     * images that are not readable files (skipped under {@link BadImagePolicy#SKIP} only), and class
+     * folders without images (dropped under SKIP only).
+     */
+    public record Scan(List<Path> nonImageFiles, List<Path> unreadable, List<String> emptyClasses) {
+        public Scan {
+            nonImageFiles = List.copyOf(nonImageFiles);
+            unreadable = List.copyOf(unreadable);
+            emptyClasses = List.copyOf(emptyClasses);
+        }
+
+        /** True when nothing was left out. */
+        public boolean clean() {
+            return nonImageFiles.isEmpty() && unreadable.isEmpty() && emptyClasses.isEmpty();
+        }
+
+        /** One line for a warning. */
+        public String summary(Path root) {
+            List<String> parts = new ArrayList<>();
+            if (!nonImageFiles.isEmpty()) {
+                parts.add(nonImageFiles.size() + " non-image file(s) skipped (e.g. " + nonImageFiles.get(0).getFileName() + ")");
+            }
+            if (!unreadable.isEmpty()) {
+                parts.add(unreadable.size() + " unreadable entr" + (unreadable.size() == 1 ? "y" : "ies") + " skipped (e.g. " + unreadable.get(0) + ")");
+            }
+            if (!emptyClasses.isEmpty()) {
+                parts.add("empty class folder(s) " + emptyClasses + " dropped");
+            }
+            return root + ": " + String.join(", ", parts);
+        }
+    }
+
+    private ImageFolderDataset(List<String> classes, List<Path> files, int[] labels, ImageDecoder decoder, Scan scan) {
         this.classes = List.copyOf(classes);
         this.files = List.copyOf(files);
         this.labels = labels;
         this.decoder = decoder;
+        this.scan = scan;
     }
 
-    /** Scans {@code root}: each subfolder is a class. */
+    /** Scans {@code root}: each subfolder is a class; bad entries are errors, warnings go to stderr. */
     public static ImageFolderDataset of(Path root, ImageDecoder decoder) {
-        return of(root, null, decoder);
+        return of(root, null, decoder, BadImagePolicy.ERROR, System.err::println);
+    }
+
+    /**
+     * Scans {@code root} with a policy for empty class folders and unreadable entries; a one-line
+     * summary of what was left out goes to {@code warn}.
+     */
+    public static ImageFolderDataset of(Path root, ImageDecoder decoder, BadImagePolicy policy, Consumer<String> warn) {
+        return of(root, null, decoder, policy, warn);
     }
 
     /** Scans {@code root} using the given class list (so train and valid share label indices). */
     static ImageFolderDataset of(Path root, List<String> classNames, ImageDecoder decoder) {
+        return of(root, classNames, decoder, BadImagePolicy.ERROR, System.err::println);
+    }
+
+    static ImageFolderDataset of(Path root, List<String> classNames, ImageDecoder decoder, BadImagePolicy policy,
+            Consumer<String> warn) {
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException(root + ": not a directory; expected one subfolder per class");
         }
-        List<String> classes = classNames != null ? classNames : subfolders(root);
-        if (classes.isEmpty()) {
+        List<String> found = classNames != null ? classNames : subfolders(root);
+        if (found.isEmpty()) {
             throw new IllegalArgumentException(root + ": no class subfolders found; expected root/CLASS/image files");
         }
+        List<String> classes = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
-        for (int c = 0; c < classes.size(); c++) {
-            Path dir = root.resolve(classes.get(c));
-            if (!Files.isDirectory(dir)) {
+        List<Path> nonImage = new ArrayList<>();
+        List<Path> unreadable = new ArrayList<>();
+        List<String> empty = new ArrayList<>();
+        for (String name : found) {
+            Path dir = root.resolve(name);
+            List<Path> mine = new ArrayList<>();
+            if (Files.isDirectory(dir)) {
+                try (Stream<Path> s = Files.walk(dir)) {
+                    for (Path p : s.filter(p -> !Files.isDirectory(p)).sorted().toList()) {
+                        if (!isImage(p)) {
+                            nonImage.add(p);
+                        } else if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+                            if (policy == BadImagePolicy.ERROR) {
+                                throw new IllegalArgumentException(p + ": named like an image but not a readable file"
+                                        + (Files.isSymbolicLink(p) ? " (a dangling link)" : "") + "; remove it or skip bad images");
+                            }
+                            unreadable.add(p);
+                        } else {
+                            mine.add(p);
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(dir + ": cannot list files", e);
+                } catch (UncheckedIOException e) {
+                    throw new UncheckedIOException(dir + ": cannot list files: " + e.getCause().getMessage(), e.getCause());
+                }
+            }
+            if (mine.isEmpty() && classNames == null) {
+                // a class the model could never learn: torchvision refuses it too (allow_empty=False)
+                if (policy == BadImagePolicy.ERROR) {
+                    throw new IllegalArgumentException(dir + ": class folder has no image files (" + EXTENSIONS
+                            + "); remove it or skip bad images");
+                }
+                empty.add(name);
                 continue;
             }
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.filter(Files::isRegularFile).filter(ImageFolderDataset::isImage).sorted().toList()) {
-                    files.add(p);
-                    labels.add(c);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(dir + ": cannot list files", e);
+            int label = classNames != null ? classNames.indexOf(name) : classes.size();
+            classes.add(name);
+            for (Path p : mine) {
+                files.add(p);
+                labels.add(label);
             }
         }
         if (files.isEmpty()) {
             throw new IllegalArgumentException(root + ": no image files (" + EXTENSIONS + ") in class subfolders");
         }
-        return new ImageFolderDataset(classes, files, labels.stream().mapToInt(Integer::intValue).toArray(), decoder);
+        Scan scan = new Scan(nonImage, unreadable, empty);
+        if (!scan.clean()) {
+            warn.accept("warning: " + scan.summary(root));
+        }
+        return new ImageFolderDataset(classNames != null ? classNames : classes, files,
+                labels.stream().mapToInt(Integer::intValue).toArray(), decoder, scan);
     }
 
     /**
@@ -71,13 +155,24 @@ public final class ImageFolderDataset implements ImageDataset {
      * splits the class folders under {@code root} with a seeded random {@code validPct}.
      */
     public static Split load(Path root, double validPct, long seed, ImageDecoder decoder) {
+        return load(root, validPct, seed, decoder, BadImagePolicy.ERROR, System.err::println);
+    }
+
+    /** {@link #load(Path, double, long, ImageDecoder)} with a bad-image policy and a warning sink. */
+    public static Split load(Path root, double validPct, long seed, ImageDecoder decoder, BadImagePolicy policy,
+            Consumer<String> warn) {
         Path train = root.resolve("train");
         Path valid = Files.isDirectory(root.resolve("valid")) ? root.resolve("valid") : root.resolve("val");
         if (Files.isDirectory(train) && Files.isDirectory(valid)) {
-            ImageFolderDataset tr = of(train, decoder);
-            return new Split(tr, of(valid, tr.classes(), decoder));
+            ImageFolderDataset tr = of(train, null, decoder, policy, warn);
+            return new Split(tr, of(valid, tr.classes(), decoder, policy, warn));
         }
-        return Split.random(of(root, decoder), validPct, seed);
+        return Split.random(of(root, null, decoder, policy, warn), validPct, seed);
+    }
+
+    /** What the scan left out. */
+    public Scan scan() {
+        return scan;
     }
 
     private static List<String> subfolders(Path root) {
@@ -89,8 +184,12 @@ public final class ImageFolderDataset implements ImageDataset {
         }
     }
 
+    /** True for a name with an image extension that is not hidden ({@code .DS_Store}, {@code ._x.jpg} are not images). */
     static boolean isImage(Path p) {
         String n = p.getFileName().toString();
+        if (n.startsWith(".")) {
+            return false;
+        }
         int dot = n.lastIndexOf('.');
         return dot > 0 && EXTENSIONS.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
     }

@@ -44,9 +44,8 @@ public final class TarGz {
                         throw new IOException(archive + ": entry " + name + " escapes the target folder");
                     }
                     Files.createDirectories(out.getParent());
-                    try (OutputStream os = Files.newOutputStream(out)) {
-                        copy(in, os, size);
-                    }
+                    // atomic per entry: an extraction killed half-way leaves no torn file behind
+                    dev.jimm.AtomicFiles.writeStream(out, os -> copy(in, os, size));
                     in.skipNBytes(padded - size);
                     count++;
                 } else {

@@ -9,14 +9,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
- * Writes a state dict as a safetensors file, atomically: a temporary file beside the target is
- * written, flushed to disk and renamed over it, so a crash leaves the previous file intact.
+ * Writes a state dict as a safetensors file, atomically through {@link dev.jimm.AtomicFiles}, so a
+ * crash or kill during the save leaves the previous file intact.
  */
 public final class SafetensorsWriter {
     private SafetensorsWriter() {}
@@ -50,15 +48,8 @@ public final class SafetensorsWriter {
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         // pad the header with spaces so tensor data starts 8-byte aligned, as the reference writer does
         int padded = (json.length + 7) / 8 * 8;
-        Path tmp = path.resolveSibling(path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
-            Path parent = path.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            try (var ch = java.nio.channels.FileChannel.open(tmp,
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
-                    java.nio.file.StandardOpenOption.WRITE)) {
+            dev.jimm.AtomicFiles.write(path, ch -> {
                 ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(padded);
                 head.put(json);
@@ -70,15 +61,8 @@ public final class SafetensorsWriter {
                 for (NDArray a : tensors.values()) {
                     writeAll(ch, a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
                 }
-                ch.force(true);
-            }
-            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            });
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the write error below is what matters
-            }
             throw new CheckpointException(path + ": cannot write: " + e.getMessage(), e);
         }
     }

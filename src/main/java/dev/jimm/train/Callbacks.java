@@ -1,12 +1,8 @@
 package dev.jimm.train;
 
 import dev.jimm.JimmException;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 
@@ -113,7 +109,10 @@ public final class Callbacks {
         }
     }
 
-    /** Writes the epoch table to a CSV file, rewritten atomically after every epoch. */
+    /**
+     * Writes the epoch table to a CSV file, rewritten whole and atomically after every epoch (never
+     * appended), so a kill leaves the file of the last completed epoch and no torn last line.
+     */
     public static final class CsvLogger implements Callback {
         private final Path file;
 
@@ -136,11 +135,11 @@ public final class Callbacks {
                 r.metrics().values().forEach(v -> sb.append(',').append(v));
                 sb.append(',').append(String.format(Locale.ROOT, "%.2f", r.seconds())).append('\n');
             }
-            writeAtomically(file, sb.toString());
+            dev.jimm.AtomicFiles.writeString(file, sb.toString());
         }
     }
 
-    /** Writes one JSON object per epoch (JSON lines), rewritten atomically after every epoch. */
+    /** Writes one JSON object per epoch (JSON lines), rewritten whole and atomically after every epoch, like {@link CsvLogger}. */
     public static final class JsonLogger implements Callback {
         private final Path file;
 
@@ -154,7 +153,7 @@ public final class Callbacks {
             for (Recorder.EpochRow r : l.recorder().epochs()) {
                 sb.append(epochJson(r)).append('\n');
             }
-            writeAtomically(file, sb.toString());
+            dev.jimm.AtomicFiles.writeString(file, sb.toString());
         }
     }
 
@@ -266,24 +265,5 @@ public final class Callbacks {
             }
         }
         return false;
-    }
-
-    /** Writes text to a temp file beside {@code file}, forces it to disk and renames it over. */
-    public static void writeAtomically(Path file, String text) {
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                var buf = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new JimmException(file + ": cannot write: " + e.getMessage(), e);
-        }
     }
 }

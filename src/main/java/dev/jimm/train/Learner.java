@@ -50,6 +50,9 @@ public class Learner implements AutoCloseable {
     private NDArray lastPrediction;
     private boolean training;
     private String stopReason;
+    private boolean diverged;
+    private final boolean closeModel;
+    private boolean epochFinished;
     private FitPlan plan;
     private com.google.gson.JsonObject fineTune;
 
@@ -69,6 +72,7 @@ public class Learner implements AutoCloseable {
         this.seed = b.seed;
         this.clipGradNorm = b.clipGradNorm;
         this.runDir = b.runDir;
+        this.closeModel = b.closeModel;
         this.callbacks.add(new Callbacks.TerminateOnNaN());
         this.callbacks.addAll(b.callbacks);
     }
@@ -148,6 +152,7 @@ public class Learner implements AutoCloseable {
         this.plan = p;
         this.nEpoch = p.epochs();
         this.stopReason = null;
+        this.diverged = false;
         int nb = dls.train().numBatches();
         if (nb == 0) {
             throw new JimmException("the training set has fewer samples than one batch");
@@ -172,7 +177,9 @@ public class Learner implements AutoCloseable {
                 // dropout and augmentation randomness is a function of (seed, epoch): resumable
                 Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + epoch));
                 double trainLoss = trainEpoch(lrSched, momSched);
-                if (stopReason != null && Double.isNaN(trainLoss)) {
+                if (stopReason != null && !epochFinished) {
+                    // a stop inside the epoch (a NaN loss, a callback): the epoch is not recorded and no
+                    // afterEpoch runs, so no checkpoint claims it and the last one stays the last good epoch
                     break;
                 }
                 Validation v = validate();
@@ -190,6 +197,8 @@ public class Learner implements AutoCloseable {
         double sum = 0;
         long n = 0;
         double[] lrs = new double[lrSched.length];
+        int done = 0;
+        epochFinished = false;
         Iterator<Batch> it = dls.train().batches(epoch, manager);
         try {
         while (it.hasNext() && stopReason == null) {
@@ -209,6 +218,9 @@ public class Learner implements AutoCloseable {
                     lastLoss = loss.getFloat();
                     callbacks.forEach(c -> c.afterLoss(this));
                     if (!Double.isFinite(lastLoss)) {
+                        diverged = true;
+                        requestStop(String.format(java.util.Locale.ROOT, "loss is %s at epoch %d, batch %d; stopped",
+                                lastLoss, epoch + 1, trainIter % dls.train().numBatches() + 1));
                         opt.zeroGrad();
                         break;
                     }
@@ -226,6 +238,7 @@ public class Learner implements AutoCloseable {
                 sum += lastLoss * b.size();
                 n += b.size();
                 trainIter++;
+                done++;
                 callbacks.forEach(c -> c.afterBatch(this));
                 lastPrediction = null;
             }
@@ -233,6 +246,7 @@ public class Learner implements AutoCloseable {
         } finally {
             BatchSource.close(it);
         }
+        epochFinished = done == dls.train().numBatches();
         training = false;
         model.eval();
         return n == 0 ? Double.NaN : sum / n;
@@ -502,6 +516,11 @@ public class Learner implements AutoCloseable {
         return plan;
     }
 
+    /** True when the last fit stopped on a NaN or infinite loss. */
+    public boolean diverged() {
+        return diverged;
+    }
+
     /** Stops the fit after the current batch; the reason is kept in {@link #stopReason()}. */
     public void requestStop(String reason) {
         if (stopReason == null) {
@@ -526,10 +545,18 @@ public class Learner implements AutoCloseable {
     public void close() {
         opt.close();
         manager.close();
+        if (closeModel && model instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the learner's model failed: " + e.getMessage(), e);
+            }
+        }
     }
 
     /** Builds a {@link Learner}. */
     public static final class Builder {
+        private boolean closeModel;
         private final Module model;
         private final DataLoaders dls;
         private Loss loss = Loss.crossEntropy();
@@ -598,6 +625,12 @@ public class Learner implements AutoCloseable {
         }
 
         /** Folder for checkpoints and logs. */
+        /** The learner closes the model with itself (for a model it was built with and nobody else holds). */
+        public Builder closeModel(boolean value) {
+            closeModel = value;
+            return this;
+        }
+
         public Builder runDir(Path value) {
             runDir = value;
             return this;

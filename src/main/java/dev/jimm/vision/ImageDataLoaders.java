@@ -18,8 +18,13 @@ import java.util.Iterator;
 public final class ImageDataLoaders {
     private ImageDataLoaders() {}
 
-    /** Settings shared by both loaders. */
-    public record Settings(int batchSize, long seed, int threads, int prefetch) {
+    /** Settings shared by both loaders; {@code badImages} says what an image that fails to decode does. */
+    public record Settings(int batchSize, long seed, int threads, int prefetch, dev.jimm.data.BadImagePolicy badImages) {
+        /** Bad images are errors. */
+        public Settings(int batchSize, long seed, int threads, int prefetch) {
+            this(batchSize, seed, threads, prefetch, dev.jimm.data.BadImagePolicy.ERROR);
+        }
+
         public Settings {
             if (batchSize < 1) {
                 throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
@@ -44,9 +49,9 @@ public final class ImageDataLoaders {
                     + " class; classification needs at least 2 (one subfolder per class)");
         }
         DataLoader tl = DataLoader.builder(train, trainTf, manager).batchSize(s.batchSize()).shuffle(true).dropLast(true)
-                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).build();
+                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).badImages(s.badImages()).build();
         DataLoader vl = DataLoader.builder(valid, validTf, manager).batchSize(s.batchSize()).shuffle(false).dropLast(false)
-                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).build();
+                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).badImages(s.badImages()).build();
         return new DataLoaders(new LoaderSource(tl), new LoaderSource(vl), train.classes());
     }
 

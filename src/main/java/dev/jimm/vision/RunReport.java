@@ -43,7 +43,7 @@ public final class RunReport {
         interp.writeConfusionMatrix(runDir.resolve("confusion_matrix.png"));
         interp.writeTopLosses(runDir.resolve("top_losses.png"), pre, 4);
         writeShowBatch(learner, pre, runDir.resolve("show_batch.png"), 16);
-        Callbacks.writeAtomically(runDir.resolve("index.html"),
+        dev.jimm.AtomicFiles.writeString(runDir.resolve("index.html"),
                 html(title, rec, lrFind, lrUsed, interp, finalMetrics, command));
     }
 

@@ -47,7 +47,15 @@ public final class TrainRecipe {
     public record Config(
             String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
             int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
-            boolean linearHead, String lrSuggestion) {
+            boolean linearHead, String lrSuggestion, boolean skipBadImages) {
+        /** Bad images are errors. */
+        public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
+                      int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
+                      boolean linearHead, String lrSuggestion) {
+            this(data, dataRoot, model, pretrained, weights, epochs, lr, freezeEpochs, batchSize, imgSize, validPct, seed,
+                    out, threads, linearHead, lrSuggestion, false);
+        }
+
         /** With lr_find's valley when {@code lr} is null (fastai's default suggestion). */
         public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
                       int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
@@ -90,6 +98,10 @@ public final class TrainRecipe {
 
     private TrainRecipe() {}
 
+    static dev.jimm.data.BadImagePolicy badImages(boolean skip) {
+        return skip ? dev.jimm.data.BadImagePolicy.SKIP : dev.jimm.data.BadImagePolicy.ERROR;
+    }
+
     /** Fashion-MNIST's per-pixel mean and std on [0, 1]. */
     static final float[] FMNIST_MEAN = {0.2860f};
     static final float[] FMNIST_STD = {0.3530f};
@@ -126,7 +138,8 @@ public final class TrainRecipe {
                 if (!Files.isDirectory(root)) {
                     throw new JimmException("DATA '" + d + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
                 }
-                Split split = ImageFolderDataset.load(root, c.validPct(), c.seed(), new ImageDecoder());
+                Split split = ImageFolderDataset.load(root, c.validPct(), c.seed(), new ImageDecoder(), badImages(c.skipBadImages()),
+                        System.err::println);
                 if (split.train().classes().size() < 2) {
                     throw new JimmException("DATA folder " + root + " has " + split.train().classes().size()
                             + " class folder(s) " + split.train().classes() + "; a classifier needs at least two (one subfolder per class)");
@@ -152,7 +165,7 @@ public final class TrainRecipe {
         }
         int threads = c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
         DataLoaders dls = ImageDataLoaders.of(train, valid, trainTf, validTf,
-                new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4), manager);
+                new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4, badImages(c.skipBadImages())), manager);
         List<Double> mean = new ArrayList<>();
         List<Double> std = new ArrayList<>();
         for (int i = 0; i < pre.channels(); i++) {
@@ -193,6 +206,11 @@ public final class TrainRecipe {
      * {@code valid/} (else {@code test/}) subfolder, or the folder itself with one subfolder per class.
      */
     public static ImageDataset evalDataset(String data, Path dataRoot, int channels) {
+        return evalDataset(data, dataRoot, channels, dev.jimm.data.BadImagePolicy.ERROR);
+    }
+
+    /** {@link #evalDataset(String, Path, int)} with a policy for empty class folders and unreadable entries. */
+    public static ImageDataset evalDataset(String data, Path dataRoot, int channels, dev.jimm.data.BadImagePolicy policy) {
         switch (data) {
             case "fashion-mnist", "fashion-mnist-sample", "mnist", "cifar10", "cifar100" -> {
                 return namedDataset(data, dataRoot, false);
@@ -205,10 +223,10 @@ public final class TrainRecipe {
                 ImageDecoder decoder = new ImageDecoder(dev.jimm.data.DecodeOptions.builder().channels(channels).build());
                 for (String sub : List.of("valid", "test")) {
                     if (Files.isDirectory(root.resolve(sub))) {
-                        return ImageFolderDataset.of(root.resolve(sub), decoder);
+                        return ImageFolderDataset.of(root.resolve(sub), decoder, policy, System.err::println);
                     }
                 }
-                return ImageFolderDataset.of(root, decoder);
+                return ImageFolderDataset.of(root, decoder, policy, System.err::println);
             }
         }
     }
@@ -347,6 +365,14 @@ public final class TrainRecipe {
                         learner.fitOneCycle(c.epochs(), lr);
                     }
                 }
+                if (learner.diverged()) {
+                    // export, report and charts would all be of the broken weights: write none of them
+                    int good = learner.recorder().epochs().size();
+                    throw new dev.jimm.train.TrainingDivergedException("training stopped: " + learner.stopReason() + "; "
+                            + (good == 0 ? "no epoch completed, so there is no checkpoint"
+                                    : runDir.resolve("checkpoint.safetensors") + " keeps epoch " + good
+                                    + ", the last good one (continue with: jimm train --resume " + runDir + ")"));
+                }
                 if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
                     throw new JimmException("training stopped: " + learner.stopReason());
                 }
@@ -373,7 +399,7 @@ public final class TrainRecipe {
         o.addProperty("valley", r.valley());
         o.addProperty("steep", r.steep());
         o.addProperty("minimum", r.minimum());
-        Callbacks.writeAtomically(file, g.toJson(o));
+        dev.jimm.AtomicFiles.writeString(file, g.toJson(o));
     }
 
     private static LrFinder.Result readLrFind(Path file) {
@@ -405,7 +431,8 @@ public final class TrainRecipe {
                     o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull() ? o.get("img_size_arg").getAsInt() : null,
                     o.get("valid_pct").getAsDouble(), o.get("seed").getAsLong(), runDir,
                     o.has("threads") ? o.get("threads").getAsInt() : 0, o.get("head").getAsString().equals("linear"),
-                    o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley");
+                    o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley",
+                    o.has("skip_bad_images") && o.get("skip_bad_images").getAsBoolean());
         } catch (java.io.IOException | RuntimeException e) {
             throw new JimmException(file + ": not a readable run config: " + e.getMessage(), e);
         }
@@ -433,11 +460,12 @@ public final class TrainRecipe {
         o.addProperty("valid_pct", c.validPct());
         o.addProperty("seed", c.seed());
         o.addProperty("head", c.linearHead() ? "linear" : "fastai");
+        o.addProperty("skip_bad_images", c.skipBadImages());
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
         o.addProperty("valid_images", data.valid().size());
         o.addProperty("command", commandLine(c));
-        Callbacks.writeAtomically(runDir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        dev.jimm.AtomicFiles.writeString(runDir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 
     /** The jimm command that repeats this run. */
@@ -461,6 +489,9 @@ public final class TrainRecipe {
         sb.append(" --seed ").append(c.seed());
         if (c.linearHead()) {
             sb.append(" --head linear");
+        }
+        if (c.skipBadImages()) {
+            sb.append(" --skip-bad-images");
         }
         return sb.toString();
     }

@@ -116,7 +116,9 @@ public final class VisionLearner {
      */
     public static Learner create(DataLoaders dls, Options o, Consumer<Learner.Builder> configure) {
         VisionModel model = buildModel(o, dls.numClasses());
-        Learner.Builder b = Learner.builder(model, dls).seed(o.seed()).paramGroups(paramGroups(model), normParams(model));
+        // the model is built here and reachable only through the learner, so closing the learner frees it
+        Learner.Builder b = Learner.builder(model, dls).seed(o.seed()).paramGroups(paramGroups(model), normParams(model))
+                .closeModel(true);
         configure.accept(b);
         return b.build();
     }

@@ -54,7 +54,7 @@ class DownloadsAndCifarTest {
 
     static long partFiles(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.toString().endsWith(".part")).count();
+            return s.filter(p -> p.toString().endsWith(".part") || dev.jimm.AtomicFiles.isTemp(p)).count();
         }
     }
 

@@ -179,7 +179,8 @@ class HostileCheckpointTest {
         assertInstanceOf(Map.class, TorchFile.unpickle(pkl, "orig"));
         Random r = new Random(1);
         int refused = 0;
-        for (int trial = 0; trial < 2000; trial++) {
+        int trials = Integer.getInteger("jimm.fuzz.pickles", 2000);
+        for (int trial = 0; trial < trials; trial++) {
             byte[] m = pkl.clone();
             int edits = 1 + r.nextInt(4);
             for (int e = 0; e < edits; e++) {
@@ -196,7 +197,7 @@ class HostileCheckpointTest {
                 assertFalse(expected.getMessage().contains("\n"));
             }
         }
-        assertTrue(refused > 100, "most mutations break the pickle: " + refused);
+        assertTrue(refused > trials / 20, "most mutations break the pickle: " + refused);
     }
 
     @Test

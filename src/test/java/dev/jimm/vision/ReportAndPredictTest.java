@@ -155,16 +155,33 @@ class ReportAndPredictTest {
                 }
                 assertEquals(argmax(expected, i * 3, 3), clf.predict(images.get(i), 1).get(0).index(), "image " + i);
             }
+            // one image at a time too, as a server answering single requests would
+            float[][] single = new float[12][];
+            for (int i = 0; i < 12; i++) {
+                single[i] = clf.probabilities(List.of(images.get(i)))[0];
+            }
             ExecutorService pool = Executors.newFixedThreadPool(8);
             try {
-                List<Future<float[][]>> futures = new ArrayList<>();
+                java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+                List<Future<float[][][]>> futures = new ArrayList<>();
                 for (int t = 0; t < 8; t++) {
-                    futures.add(pool.submit(() -> clf.probabilities(images)));
+                    futures.add(pool.submit(() -> {
+                        start.await(); // all eight threads in the model at once
+                        float[][] one = new float[12][];
+                        for (int i = 0; i < 12; i++) {
+                            one[i] = clf.probabilities(List.of(images.get(i)))[0];
+                        }
+                        return new float[][][] {clf.probabilities(images), one, clf.probabilities(images)};
+                    }));
                 }
-                for (Future<float[][]> f : futures) {
-                    float[][] got = f.get();
+                start.countDown();
+                for (Future<float[][][]> f : futures) {
+                    float[][][] got = f.get(5, java.util.concurrent.TimeUnit.MINUTES);
                     for (int i = 0; i < 12; i++) {
-                        assertArrayEquals(seq[i], got[i], 1e-6f);
+                        // exactly the sequential results: concurrency may not change a single bit
+                        assertArrayEquals(seq[i], got[0][i], 0f);
+                        assertArrayEquals(single[i], got[1][i], 0f);
+                        assertArrayEquals(seq[i], got[2][i], 0f);
                     }
                 }
             } finally {
