@@ -11,7 +11,7 @@ import dev.jimm.data.ImageDataset;
 import dev.jimm.train.Batch;
 import dev.jimm.train.BatchSource;
 import dev.jimm.train.Callback;
-import dev.jimm.train.Callbacks;
+import dev.jimm.AtomicFiles;
 import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
@@ -216,7 +216,7 @@ public final class TransferExperiment {
             j.add(s.name(), e);
         }
         j.addProperty("command", commandLine(c));
-        Callbacks.writeAtomically(o.runDir().resolve("result.json"), new GsonBuilder().setPrettyPrinting().create().toJson(j));
+        AtomicFiles.writeString(o.runDir().resolve("result.json"), new GsonBuilder().setPrettyPrinting().create().toJson(j));
         List<String> md = new ArrayList<>();
         md.add("# Transfer between disjoint label sets (Fashion-MNIST)");
         md.add("");
@@ -234,7 +234,7 @@ public final class TransferExperiment {
                 c.epochs() + c.freezeEpochs(), o.scratch().lr(), 100 * o.scratch().accuracy(), o.scratch().seconds()));
         md.add("");
         md.add("Repeat: `" + commandLine(c) + "`");
-        Callbacks.writeAtomically(o.runDir().resolve("result.md"), String.join("\n", md) + "\n");
+        AtomicFiles.writeString(o.runDir().resolve("result.md"), String.join("\n", md) + "\n");
     }
 
     /** The command that repeats the experiment. */
