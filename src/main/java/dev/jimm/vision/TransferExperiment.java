@@ -130,7 +130,7 @@ public final class TransferExperiment {
             try (Learner f = VisionLearner.create(dlsB, base.weights(backboneFile),
                     b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
                 f.freeze();   // as fastai's vision_learner: lr_find sees the frozen body
-                double lr = lrFromFinder(f, "valley", log, "transfer");
+                double lr = lrFromFinder(f, "minimum", log, "transfer");
                 f.fineTune(c.epochs(), lr, c.freezeEpochs());
                 transfer = new Score("transfer", accuracy(f, scoreB.valid()), lr, (System.nanoTime() - t0) / 1e9);
             }
@@ -228,7 +228,7 @@ public final class TransferExperiment {
         md.add("");
         md.add("| model | training | lr | accuracy | seconds |");
         md.add("| --- | --- | --- | --- | --- |");
-        md.add(String.format(Locale.ROOT, "| transfer | exported body + new head, fine_tune(%d, freeze_epochs=%d) | %.2e (lr_find valley) | %.2f%% | %.0f |",
+        md.add(String.format(Locale.ROOT, "| transfer | exported body + new head, fine_tune(%d, freeze_epochs=%d) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
                 c.epochs(), c.freezeEpochs(), o.transfer().lr(), 100 * o.transfer().accuracy(), o.transfer().seconds()));
         md.add(String.format(Locale.ROOT, "| scratch | random init, fit_one_cycle(%d) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
                 c.epochs() + c.freezeEpochs(), o.scratch().lr(), 100 * o.scratch().accuracy(), o.scratch().seconds()));
