@@ -67,24 +67,10 @@ public final class PytorchReference {
                 "--threads", String.valueOf(o.threads()), "--iters", String.valueOf(o.iters()),
                 "--warmup", String.valueOf(o.warmup()), "--latency-iters", String.valueOf(o.latencyIters()),
                 "--num-classes", String.valueOf(o.numClasses()), "--modes", modes.isEmpty() ? "none" : String.join(",", modes));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("OMP_NUM_THREADS", String.valueOf(o.threads()));
-        String out;
-        String err;
-        int status;
-        try {
-            Process p = pb.start();
-            p.getOutputStream().close();
-            // stderr is small (warnings); read it after stdout, which holds one line
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            status = p.waitFor();
-        } catch (IOException e) {
-            throw new JimmException("cannot run " + python + " (" + e.getMessage() + "); pass --python PATH", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JimmException("interrupted while running " + String.join(" ", cmd), e);
-        }
+        ScriptRun run = ScriptRun.of(cmd, o.threads(), python);
+        String out = run.stdout();
+        String err = run.stderr();
+        int status = run.status();
         if (status == NO_EQUIVALENT) {
             return null;
         }
@@ -119,5 +105,26 @@ public final class PytorchReference {
 
     private static double num(JsonObject j, String key) {
         return j.has(key) ? j.get(key).getAsDouble() : Double.NaN;
+    }
+
+    /** A Python script's output: stdout, stderr and exit status, run with OMP_NUM_THREADS = threads. */
+    record ScriptRun(String stdout, String stderr, int status) {
+        static ScriptRun of(List<String> cmd, int threads, Path python) {
+            try {
+                ProcessBuilder pb = new ProcessBuilder(cmd);
+                pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
+                Process p = pb.start();
+                p.getOutputStream().close();
+                // stderr is small (warnings); read it after stdout, which holds the result
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                return new ScriptRun(out, err, p.waitFor());
+            } catch (IOException e) {
+                throw new JimmException("cannot run " + python + " (" + e.getMessage() + "); pass --python PATH", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new JimmException("interrupted while running " + String.join(" ", cmd), e);
+            }
+        }
     }
 }

@@ -81,23 +81,10 @@ public final class RecipeBench {
         Path samples = TrainRecipe.samplesDir().resolve("fashion-mnist");
         List<String> cmd = List.of(python.toString(), script.toString(), "--samples", samples.toString(), "--epochs",
                 String.valueOf(epochs), "--threads", String.valueOf(threads), "--batch-size", String.valueOf(batchSize));
-        String out;
-        String err;
-        int status;
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
-            Process p = pb.start();
-            p.getOutputStream().close();
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            status = p.waitFor();
-        } catch (IOException e) {
-            throw new JimmException("cannot run " + python + " (" + e.getMessage() + "); pass --python PATH", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JimmException("interrupted while running " + String.join(" ", cmd), e);
-        }
+        PytorchReference.ScriptRun run = PytorchReference.ScriptRun.of(cmd, threads, python);
+        String out = run.stdout();
+        String err = run.stderr();
+        int status = run.status();
         String line = out.strip().lines().reduce((a, b) -> b).orElse("");
         if (status != 0 || !line.startsWith("{")) {
             String last = err.strip().lines().reduce((a, b) -> b).orElse("no output");
