@@ -654,10 +654,7 @@ public final class ConvNeXt extends ImageModel {
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, i);
-        }
+        int last = deepest(take);
         List<NDArray> all = new ArrayList<>();
         if (torchvision) {
             x = features.get(0).forward(x);

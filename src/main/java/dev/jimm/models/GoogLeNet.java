@@ -194,10 +194,7 @@ public final class GoogLeNet extends ImageModel {
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, i);
-        }
+        int last = deepest(take);
         List<NDArray> all = new ArrayList<>();
         x = maybeTransform(x);
         for (int i = 0; i < trunk.size() && all.size() <= last; i++) {

@@ -135,6 +135,15 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         return all;
     }
 
+    /** The deepest of the resolved level indices (0 when none), where a forward pass may stop. */
+    protected static int deepest(int[] resolved) {
+        int last = 0;
+        for (int i : resolved) {
+            last = Math.max(last, i);
+        }
+        return last;
+    }
+
     /** Selects the chosen levels from a list holding every level. */
     protected static NDList select(List<NDArray> all, int[] resolved) {
         List<NDArray> out = new ArrayList<>();

@@ -602,10 +602,7 @@ public final class RegNet extends ImageModel {
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, i);
-        }
+        int last = deepest(take);
         List<NDArray> all = new ArrayList<>();
         x = stem.forward(x);
         all.add(x);

@@ -550,10 +550,7 @@ public final class ResNet extends ImageModel {
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, i);
-        }
+        int last = deepest(take);
         List<NDArray> all = new ArrayList<>();
         x = stem(x);
         all.add(x);

@@ -203,10 +203,7 @@ public final class ShuffleNetV2 extends ImageModel {
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, i);
-        }
+        int last = deepest(take);
         List<NDArray> all = new ArrayList<>();
         x = conv1.forward(x);
         all.add(x);

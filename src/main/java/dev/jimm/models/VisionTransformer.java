@@ -934,10 +934,7 @@ public class VisionTransformer extends ImageModel {
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, i);
-        }
+        int last = deepest(take);
         long b = x.getShape().get(0);
         long h = x.getShape().get(2) / cfg.patchSize();
         long w = x.getShape().get(3) / cfg.patchSize();
@@ -1077,10 +1074,7 @@ public class VisionTransformer extends ImageModel {
         @Override
         public NDList forwardIntermediates(NDArray x, int[] indices) {
             int[] take = resolveIndices(indices);
-            int last = 0;
-            for (int i : take) {
-                last = Math.max(last, i);
-            }
+            int last = deepest(take);
             long b = x.getShape().get(0);
             long h = x.getShape().get(2) / patchSize;
             long w = x.getShape().get(3) / patchSize;
