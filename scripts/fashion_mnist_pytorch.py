@@ -143,13 +143,16 @@ def one_cycle(pos, lr, div=25.0, div_final=1e5, pct=0.25):
     return sched_cos(lr, lr / div_final, p), sched_cos(0.85, 0.95, p)
 
 
-def evaluate(model, loader):
+def evaluate(model, loader, label_smoothing=0.0, tta=False):
+    """Mean loss and accuracy; with tta, each image scores as the mean probability of it and its mirror."""
     model.eval()
     loss, correct, n = 0.0, 0, 0
     with torch.no_grad():
         for x, y in loader:
             out = model(x)
-            loss += F.cross_entropy(out, y, reduction="sum").item()
+            if tta:
+                out = ((out.softmax(1) + model(x.flip(3)).softmax(1)) / 2).clamp_min(1e-30).log()
+            loss += F.cross_entropy(out, y, reduction="sum", label_smoothing=label_smoothing).item()
             correct += (out.argmax(1) == y).sum().item()
             n += len(y)
     return loss / n, correct / n
@@ -164,6 +167,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--tta", action="store_true", help="score the final model with flip test-time augmentation")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -195,18 +200,21 @@ def main():
             lr, mom = one_cycle(step / total, a.lr)
             for g in opt.param_groups:
                 g["lr"], g["betas"] = lr, (mom, 0.99)
-            loss = F.cross_entropy(model(x), y)
+            loss = F.cross_entropy(model(x), y, label_smoothing=a.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             run_loss += loss.item()
             step += 1
-        vloss, acc = evaluate(model, test)
+        vloss, acc = evaluate(model, test, a.label_smoothing)
         epoch_times.append(time.time() - t0)
         print(f"{epoch:<6d} {run_loss / len(train):<11.6f} {vloss:<11.6f} {acc:<9.4f} {epoch_times[-1]:.1f}s", flush=True)
+    if a.tta:
+        vloss, acc = evaluate(model, test, a.label_smoothing, tta=True)
+        print(f"flip TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

@@ -11,6 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.tracker.Tracker;
 import dev.jimm.models.ImageModel;
+import dev.jimm.models.InferenceModel;
 import dev.jimm.models.ModelOptions;
 import dev.jimm.models.Models;
 import dev.jimm.train.Batch;
@@ -34,7 +35,8 @@ import java.util.Random;
  *   <li>bare: the same model driven by a minimal DJL loop — a GradientCollector, DJL's
  *       SoftmaxCrossEntropyLoss and DJL's own Adam optimizer, one NDScope per step — which is what
  *       jimm's Learner, loss and optimizer add on top of DJL;
- *   <li>infer: eval mode, grad off, the batch; latency: the same at batch 1, median over calls.
+ *   <li>infer: the BatchNorm-folded copy that predict and export run ({@link ImageModel#optimizeForInference}),
+ *       grad off, the batch; latency: the same at batch 1, median over calls.
  * </ul>
  */
 public final class ModelBench {
@@ -148,12 +150,17 @@ public final class ModelBench {
             if (o.modes().contains("bare")) {
                 bare = bareTrain(model, x, y, o.warmup(), o.iters());
             }
-            if (o.modes().contains("infer")) {
-                infer = inferThroughput(model, x, o.warmup(), o.iters());
-            }
-            if (o.modes().contains("latency")) {
-                try (NDArray x1 = x.get("0:1")) {
-                    latency = latencyMs(model, x1, o.warmup(), o.latencyIters());
+            if (o.modes().contains("infer") || o.modes().contains("latency")) {
+                // what predict and export run: a BatchNorm-folded copy
+                try (InferenceModel fast = model.optimizeForInference()) {
+                    if (o.modes().contains("infer")) {
+                        infer = inferThroughput(fast, x, o.warmup(), o.iters());
+                    }
+                    if (o.modes().contains("latency")) {
+                        try (NDArray x1 = x.get("0:1")) {
+                            latency = latencyMs(fast, x1, o.warmup(), o.latencyIters());
+                        }
+                    }
                 }
             }
             long peak = SystemInfo.peakRssBytes();
@@ -273,47 +280,33 @@ public final class ModelBench {
         pt.phase(2, System.nanoTime());
     }
 
-    /** Eval-mode images/s with autograd off. */
-    static double inferThroughput(ImageModel model, NDArray x, int warmup, int iters) {
-        model.eval();
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < warmup + iters; i++) {
-                if (i == warmup) {
-                    t0 = System.nanoTime();
-                }
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    model.forward(x);
-                }
+    /** Images/s of the inference model (eval mode, autograd off) on the batch. */
+    static double inferThroughput(InferenceModel model, NDArray x, int warmup, int iters) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < warmup + iters; i++) {
+            if (i == warmup) {
+                t0 = System.nanoTime();
             }
-            return iters * x.getShape().get(0) / ((System.nanoTime() - t0) / 1e9);
-        } finally {
-            JniUtils.setGradMode(grad);
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                model.forward(x);
+            }
         }
+        return iters * x.getShape().get(0) / ((System.nanoTime() - t0) / 1e9);
     }
 
-    /** Median ms of a batch-1 eval forward, autograd off. */
-    static double latencyMs(ImageModel model, NDArray x1, int warmup, int iters) {
-        model.eval();
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
+    /** Median ms of a batch-1 forward of the inference model. */
+    static double latencyMs(InferenceModel model, NDArray x1, int warmup, int iters) {
         double[] ms = new double[iters];
-        try {
-            for (int i = 0; i < warmup + iters; i++) {
-                long t0 = System.nanoTime();
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    model.forward(x1);
-                }
-                if (i >= warmup) {
-                    ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
-                }
+        for (int i = 0; i < warmup + iters; i++) {
+            long t0 = System.nanoTime();
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                model.forward(x1);
             }
-        } finally {
-            JniUtils.setGradMode(grad);
+            if (i >= warmup) {
+                ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
+            }
         }
         Arrays.sort(ms);
         return iters % 2 == 1 ? ms[iters / 2] : (ms[iters / 2 - 1] + ms[iters / 2]) / 2;

@@ -49,6 +49,9 @@ final class DemoTransferCommand implements Callable<Integer> {
     @Option(names = "--freeze-epochs", paramLabel = "N", defaultValue = "1", description = "fine_tune epochs with the body frozen (default: ${DEFAULT-VALUE}).")
     int freezeEpochs;
 
+    @Option(names = "--lr-mult", paramLabel = "X", defaultValue = "100", description = "fine_tune's lr_mult: the body's lowest learning rate is the head's divided by X (default: ${DEFAULT-VALUE}, fastai's).")
+    double lrMult;
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Loader threads (default: one per core).")
     int threads;
 
@@ -62,7 +65,7 @@ final class DemoTransferCommand implements Callable<Integer> {
         }
         PrintWriter o = spec.commandLine().getOut();
         TransferExperiment.Config c = new TransferExperiment.Config(dataRoot, model, seed, out, backboneImages, backboneEpochs,
-                perClass, epochs, freezeEpochs, 64, 32, threads);
+                perClass, epochs, freezeEpochs, 64, 32, threads, lrMult);
         TransferExperiment.Outcome r = TransferExperiment.run(c, o, List.of(Callbacks.Progress.console()));
         o.printf(Locale.ROOT, "on all %,d test images of classes 5-9, after %d training images:%n", r.testImages(), r.trainImages());
         o.printf(Locale.ROOT, "  transfer (fine_tune of the exported body)  %.2f%%  lr %.2e  %.0f s%n",

@@ -45,6 +45,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-images", description = "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
     boolean skipBadImages;
 
+    @Option(names = "--tta", description = "Test-time augmentation: score each image by the mean of the probabilities of it and its mirror image.")
+    boolean tta;
+
     @Option(names = "--json", description = "One JSON line with the metrics.")
     boolean json;
 
@@ -94,7 +97,7 @@ final class EvalCommand implements Callable<Integer> {
                 if (imgs.isEmpty()) {
                     continue;
                 }
-                float[][] probs = clf.probabilities(imgs);
+                float[][] probs = clf.probabilities(imgs, tta);
                 for (int i = 0; i < probs.length; i++) {
                     int actual = map[labels.get(i)];
                     int pred = 0;

@@ -1,6 +1,7 @@
 package dev.jimm.cli;
 
 import dev.jimm.JimmException;
+import dev.jimm.NativeTuning;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,6 +32,10 @@ import picocli.CommandLine.Option;
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
+    /** The subcommands that run libtorch (the others should not pay for loading it). */
+    private static final java.util.Set<String> COMPUTE_COMMANDS =
+            java.util.Set.of("train", "lr-find", "eval", "predict", "bench", "demo", "parity", "summary");
+
     /** Exit status for a bad argument or an unknown name. */
     public static final int EXIT_USAGE = 2;
 
@@ -47,6 +52,10 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        if (args.length > 0 && COMPUTE_COMMANDS.contains(args[0])) {
+            // before the first libtorch operation, so that its worker threads inherit the setting
+            NativeTuning.apply();
+        }
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -72,6 +72,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-images", description = "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
     boolean skipBadImages;
 
+    @Option(names = "--label-smoothing", paramLabel = "EPS", defaultValue = "0", description = "Label smoothing of the cross-entropy, as PyTorch's label_smoothing (default: ${DEFAULT-VALUE}).")
+    double labelSmoothing;
+
+    @Option(names = "--tta", description = "Score the final model with test-time augmentation: the mean of the probabilities of each image and its mirror image.")
+    boolean tta;
+
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics.")
     boolean json;
 
@@ -104,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
         String suggestion = lrValue != null || lr.equalsIgnoreCase("auto") ? "valley" : lr.toLowerCase(java.util.Locale.ROOT);
         TrainRecipe.Config c = new TrainRecipe.Config(data, dataRoot, model, pretrained, weights, epochs, lrValue,
                 freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"), suggestion,
-                skipBadImages);
+                skipBadImages, labelSmoothing, tta);
         return report(TrainRecipe.run(c, cbs), outStream);
     }
 

@@ -7,8 +7,10 @@ package dev.jimm.data;
  * @param channels    3 for RGB output, 1 for gray (a model built with inChans = 1)
  * @param applyExifOrientation rotate/flip JPEGs per their EXIF orientation tag so photos show upright
  * @param alpha what happens to transparency
+ * @param libjpegTurbo decode well-formed JPEGs with libjpeg-turbo ({@link TurboJpeg}) when it is
+ *     loaded; false sends every file through ImageIO (same pixels, slower)
  */
-public record DecodeOptions(long maxPixels, int channels, boolean applyExifOrientation, Alpha alpha) {
+public record DecodeOptions(long maxPixels, int channels, boolean applyExifOrientation, Alpha alpha, boolean libjpegTurbo) {
     /** Treatment of an alpha channel. */
     public enum Alpha {
         /** Composite on a white background: transparent areas turn white (the default). */
@@ -45,6 +47,7 @@ public record DecodeOptions(long maxPixels, int channels, boolean applyExifOrien
         private int channels = 3;
         private boolean applyExifOrientation = true;
         private Alpha alpha = Alpha.COMPOSITE_WHITE;
+        private boolean libjpegTurbo = true;
 
         public Builder maxPixels(long v) {
             maxPixels = v;
@@ -66,8 +69,13 @@ public record DecodeOptions(long maxPixels, int channels, boolean applyExifOrien
             return this;
         }
 
+        public Builder libjpegTurbo(boolean v) {
+            libjpegTurbo = v;
+            return this;
+        }
+
         public DecodeOptions build() {
-            return new DecodeOptions(maxPixels, channels, applyExifOrientation, alpha);
+            return new DecodeOptions(maxPixels, channels, applyExifOrientation, alpha, libjpegTurbo);
         }
     }
 }

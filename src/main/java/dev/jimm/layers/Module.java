@@ -381,11 +381,14 @@ public abstract class Module extends AbstractBlock {
     public static void copyInto(NDArray dst, NDArray src) {
         // an indexed put rather than NDArray.set(Buffer): libtorch's storage swap behind the
         // latter prints a deprecation warning and replaces the tensor's storage
-        NDArray converted =
-                src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false);
-        dst.set(new ai.djl.ndarray.index.NDIndex("..."), converted);
-        if (converted != src) {
-            converted.close();
+        // without autograd: grad mode is per thread and on by default in a thread DJL did not start
+        try (NoGrad g = NoGrad.enter()) {
+            NDArray converted =
+                    src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false);
+            dst.set(new ai.djl.ndarray.index.NDIndex("..."), converted);
+            if (converted != src) {
+                converted.close();
+            }
         }
     }
 

@@ -112,12 +112,26 @@ public class Learner implements AutoCloseable {
     /**
      * fastai's fine_tune: train the head with the body frozen for {@code freezeEpochs} (one cycle,
      * pct_start 0.99), then unfreeze and train everything for {@code epochs} with discriminative
-     * rates slice(baseLr/2/lrMult, baseLr/2), pct_start 0.3, div 5.
+     * rates slice(baseLr/200, baseLr/2) (fastai's lr_mult 100), pct_start 0.3, div 5.
      */
     public void fineTune(int epochs, double baseLr, int freezeEpochs) {
+        fineTune(epochs, baseLr, freezeEpochs, 100);
+    }
+
+    /**
+     * As {@link #fineTune(int, double, int)} with fastai's {@code lr_mult}: the unfrozen phase spreads
+     * its learning rates from {@code baseLr / 2 / lrMult} (the stem) to {@code baseLr / 2} (the head).
+     * A smaller multiplier lets the body move further from its pretrained weights, which helps when
+     * the new classes look unlike the ones it was trained on.
+     */
+    public void fineTune(int epochs, double baseLr, int freezeEpochs, double lrMult) {
+        if (!(lrMult >= 1)) {
+            throw new IllegalArgumentException("lr_mult must be at least 1, got " + lrMult);
+        }
         fineTune = new com.google.gson.JsonObject();
         fineTune.addProperty("epochs", epochs);
         fineTune.addProperty("base_lr", baseLr);
+        fineTune.addProperty("lr_mult", lrMult);
         fineTune.addProperty("freeze_epochs", freezeEpochs);
         try {
             if (freezeEpochs > 0) {
@@ -126,18 +140,18 @@ public class Learner implements AutoCloseable {
                 fitOneCycle(freezeEpochs, Lrs.slice(baseLr), 25, 1e5, 0.99);
             }
             if (stopReason == null) {
-                fineTuneUnfrozen(epochs, baseLr);
+                fineTuneUnfrozen(epochs, baseLr, lrMult);
             }
         } finally {
             fineTune = null;
         }
     }
 
-    private void fineTuneUnfrozen(int epochs, double baseLr) {
+    private void fineTuneUnfrozen(int epochs, double baseLr, double lrMult) {
         fineTune.addProperty("phase", 1);
         double lr = baseLr / 2;
         unfreeze();
-        fitOneCycle(epochs, Lrs.slice(lr / 100, lr), 5, 1e5, 0.3);
+        fitOneCycle(epochs, Lrs.slice(lr / lrMult, lr), 5, 1e5, 0.3);
     }
 
     /** The fine-tune in progress (for checkpoints), or null. */
@@ -257,6 +271,15 @@ public class Learner implements AutoCloseable {
 
     /** Runs the validation set in eval mode: mean loss and every metric. */
     public Validation validate() {
+        return validate(false);
+    }
+
+    /**
+     * As {@link #validate()}; with {@code flipTta} every image is scored by the mean of the
+     * probabilities of it and its mirror image (left-right), timm's and fastai's cheapest
+     * test-time augmentation. The loss is then the cross-entropy of those mean probabilities.
+     */
+    public Validation validate(boolean flipTta) {
         boolean wasTraining = model.isTraining();
         model.eval();
         metrics.forEach(Metric::reset);
@@ -268,6 +291,11 @@ public class Learner implements AutoCloseable {
                 try (Batch b = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
                     scope.suppressNotUsedWarning();
                     NDArray out = model.forward(b.x());
+                    if (flipTta) {
+                        // log of the mean probability: log_softmax of it is itself, so loss and metrics take it as logits
+                        NDArray p = out.softmax(1).add(model.forward(b.x().flip(3)).softmax(1)).div(2f);
+                        out = p.maximum(1e-30f).log();
+                    }
                     sum += lossFn.compute(out, b.y()).getFloat() * b.size();
                     n += b.size();
                     for (Metric m : metrics) {
@@ -435,7 +463,8 @@ public class Learner implements AutoCloseable {
                 runFit(s.plan(), s.epochsDone());
             }
             if (fineTune != null && fineTune.get("phase").getAsInt() == 0 && stopReason == null) {
-                fineTuneUnfrozen(fineTune.get("epochs").getAsInt(), fineTune.get("base_lr").getAsDouble());
+                fineTuneUnfrozen(fineTune.get("epochs").getAsInt(), fineTune.get("base_lr").getAsDouble(),
+                        fineTune.has("lr_mult") ? fineTune.get("lr_mult").getAsDouble() : 100);
             }
         } finally {
             fineTune = null;

@@ -83,6 +83,14 @@ public final class ImageClassifier implements AutoCloseable {
 
     /** Class probabilities [N, classes] of a batch of decoded images, as float arrays. */
     public float[][] probabilities(List<DecodedImage> images) {
+        return probabilities(images, false);
+    }
+
+    /**
+     * As {@link #probabilities(List)}; with {@code flipTta} each row is the mean of the probabilities
+     * of the image and of its mirror image (left-right), as {@code Learner.validate(true)} scores.
+     */
+    public float[][] probabilities(List<DecodedImage> images, boolean flipTta) {
         if (images.isEmpty()) {
             return new float[0][];
         }
@@ -96,6 +104,9 @@ public final class ImageClassifier implements AutoCloseable {
             }
             NDArray x = scope.create(data, new Shape(images.size(), c, s, s));
             NDArray probs = inference.forward(x).softmax(1);
+            if (flipTta) {
+                probs = probs.add(inference.forward(x.flip(3)).softmax(1)).div(2f);
+            }
             float[] flat = probs.toFloatArray();
             int k = classes.size();
             float[][] out = new float[images.size()][k];

@@ -18,6 +18,7 @@ import dev.jimm.train.Callback;
 import dev.jimm.train.Callbacks;
 import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
+import dev.jimm.train.Loss;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
 import dev.jimm.transforms.Interpolation;
@@ -47,7 +48,15 @@ public final class TrainRecipe {
     public record Config(
             String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
             int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
-            boolean linearHead, String lrSuggestion, boolean skipBadImages) {
+            boolean linearHead, String lrSuggestion, boolean skipBadImages, double labelSmoothing, boolean tta) {
+        /** Plain cross-entropy, no test-time augmentation. */
+        public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
+                      int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
+                      boolean linearHead, String lrSuggestion, boolean skipBadImages) {
+            this(data, dataRoot, model, pretrained, weights, epochs, lr, freezeEpochs, batchSize, imgSize, validPct, seed,
+                    out, threads, linearHead, lrSuggestion, skipBadImages, 0, false);
+        }
+
         /** Bad images are errors. */
         public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
                       int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
@@ -85,6 +94,9 @@ public final class TrainRecipe {
             }
             if (freezeEpochs < 0) {
                 throw new IllegalArgumentException("--freeze-epochs must be >= 0, got " + freezeEpochs);
+            }
+            if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+                throw new IllegalArgumentException("--label-smoothing must be in [0, 1), got " + labelSmoothing);
             }
         }
     }
@@ -301,7 +313,7 @@ public final class TrainRecipe {
                 metrics.add(Metric.topK(5));
             }
             metrics.add(Metric.f1(k));
-            b.metrics(metrics.toArray(Metric[]::new)).runDir(runDir)
+            b.metrics(metrics.toArray(Metric[]::new)).runDir(runDir).loss(Loss.crossEntropy(c.labelSmoothing()))
                     .callbacks(new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
                             new Callbacks.JsonLogger(runDir.resolve("metrics.jsonl")),
                             new Callbacks.SaveModel(runDir, "valid_loss", true));
@@ -376,7 +388,7 @@ public final class TrainRecipe {
                 if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
                     throw new JimmException("training stopped: " + learner.stopReason());
                 }
-                Learner.Validation v = learner.validate();
+                Learner.Validation v = learner.validate(c.tta());
                 Export.write(runDir.resolve("model.safetensors"), (VisionModel) learner.model(),
                         new Export.Spec(c.model(), data.inChans(), c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
                                 data.loaders().classes(), data.preprocessing()));
@@ -432,7 +444,9 @@ public final class TrainRecipe {
                     o.get("valid_pct").getAsDouble(), o.get("seed").getAsLong(), runDir,
                     o.has("threads") ? o.get("threads").getAsInt() : 0, o.get("head").getAsString().equals("linear"),
                     o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley",
-                    o.has("skip_bad_images") && o.get("skip_bad_images").getAsBoolean());
+                    o.has("skip_bad_images") && o.get("skip_bad_images").getAsBoolean(),
+                    o.has("label_smoothing") ? o.get("label_smoothing").getAsDouble() : 0,
+                    o.has("tta") && o.get("tta").getAsBoolean());
         } catch (java.io.IOException | RuntimeException e) {
             throw new JimmException(file + ": not a readable run config: " + e.getMessage(), e);
         }
@@ -461,6 +475,8 @@ public final class TrainRecipe {
         o.addProperty("seed", c.seed());
         o.addProperty("head", c.linearHead() ? "linear" : "fastai");
         o.addProperty("skip_bad_images", c.skipBadImages());
+        o.addProperty("label_smoothing", c.labelSmoothing());
+        o.addProperty("tta", c.tta());
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
         o.addProperty("valid_images", data.valid().size());
@@ -492,6 +508,12 @@ public final class TrainRecipe {
         }
         if (c.skipBadImages()) {
             sb.append(" --skip-bad-images");
+        }
+        if (c.labelSmoothing() > 0) {
+            sb.append(" --label-smoothing ").append(c.labelSmoothing());
+        }
+        if (c.tta()) {
+            sb.append(" --tta");
         }
         return sb.toString();
     }

@@ -44,9 +44,10 @@ public final class TransferExperiment {
      * @param batchSize batch size of the backbone
      * @param smallBatchSize batch size on the few images of classes 5–9
      * @param threads loader threads (0: one per core)
+     * @param lrMult fine_tune's lr_mult: the body's lowest rate is the head's divided by this
      */
     public record Config(Path dataRoot, String model, long seed, Path out, int backboneImages, int backboneEpochs,
-            int perClass, int epochs, int freezeEpochs, int batchSize, int smallBatchSize, int threads) {
+            int perClass, int epochs, int freezeEpochs, int batchSize, int smallBatchSize, int threads, double lrMult) {
         public Config {
             if (backboneEpochs < 1 || epochs < 1 || freezeEpochs < 0) {
                 throw new IllegalArgumentException("--backbone-epochs and --epochs must be at least 1 and --freeze-epochs at least 0, got "
@@ -59,7 +60,7 @@ public final class TransferExperiment {
 
         /** The setup: all 30,000 images for 3 epochs, 50 per class, fine_tune(15, freeze 1). */
         public static Config defaults(Path dataRoot, String model, long seed, Path out) {
-            return new Config(dataRoot, model, seed, out, -1, 3, 50, 15, 1, 64, 32, 0);
+            return new Config(dataRoot, model, seed, out, -1, 3, 50, 15, 1, 64, 32, 0, 100);
         }
     }
 
@@ -122,8 +123,8 @@ public final class TransferExperiment {
                     new ImageDataLoaders.Settings(c.smallBatchSize(), c.seed(), threads, 4), manager);
 
             // (c) the exported body with a new head, fastai's fine_tune
-            log.printf(Locale.ROOT, "(c) transfer: the exported body, a new head for classes 5-9 %s, fine_tune(%d, freeze_epochs=%d) on %d images (%d a class)%n",
-                    trainB.classes(), c.epochs(), c.freezeEpochs(), trainB.size(), c.perClass());
+            log.printf(Locale.ROOT, "(c) transfer: the exported body, a new head for classes 5-9 %s, fine_tune(%d, freeze_epochs=%d, lr_mult=%s) on %d images (%d a class)%n",
+                    trainB.classes(), c.epochs(), c.freezeEpochs(), fmt(c.lrMult()), trainB.size(), c.perClass());
             log.flush();
             t0 = System.nanoTime();
             Score transfer;
@@ -131,7 +132,7 @@ public final class TransferExperiment {
                     b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
                 f.freeze();   // as fastai's vision_learner: lr_find sees the frozen body
                 double lr = lrFromFinder(f, "minimum", log, "transfer");
-                f.fineTune(c.epochs(), lr, c.freezeEpochs());
+                f.fineTune(c.epochs(), lr, c.freezeEpochs(), c.lrMult());
                 transfer = new Score("transfer", accuracy(f, scoreB.valid()), lr, (System.nanoTime() - t0) / 1e9);
             }
             log.printf(Locale.ROOT, "transfer: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
@@ -155,6 +156,10 @@ public final class TransferExperiment {
             write(o, c);
             return o;
         }
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     private static double lrFromFinder(Learner l, String rule, PrintWriter log, String what) {
@@ -208,6 +213,7 @@ public final class TransferExperiment {
         j.addProperty("test_images_classes_5_9", o.testImages());
         j.addProperty("fine_tune_epochs", c.epochs());
         j.addProperty("freeze_epochs", c.freezeEpochs());
+        j.addProperty("lr_mult", c.lrMult());
         for (Score s : List.of(o.transfer(), o.scratch())) {
             JsonObject e = new JsonObject();
             e.addProperty("accuracy", s.accuracy());
@@ -228,8 +234,8 @@ public final class TransferExperiment {
         md.add("");
         md.add("| model | training | lr | accuracy | seconds |");
         md.add("| --- | --- | --- | --- | --- |");
-        md.add(String.format(Locale.ROOT, "| transfer | exported body + new head, fine_tune(%d, freeze_epochs=%d) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
-                c.epochs(), c.freezeEpochs(), o.transfer().lr(), 100 * o.transfer().accuracy(), o.transfer().seconds()));
+        md.add(String.format(Locale.ROOT, "| transfer | exported body + new head, fine_tune(%d, freeze_epochs=%d, lr_mult=%s) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
+                c.epochs(), c.freezeEpochs(), fmt(c.lrMult()), o.transfer().lr(), 100 * o.transfer().accuracy(), o.transfer().seconds()));
         md.add(String.format(Locale.ROOT, "| scratch | random init, fit_one_cycle(%d) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
                 c.epochs() + c.freezeEpochs(), o.scratch().lr(), 100 * o.scratch().accuracy(), o.scratch().seconds()));
         md.add("");
