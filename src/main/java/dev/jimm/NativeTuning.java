@@ -11,9 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Two process settings that make libtorch's CPU kernels faster for training loops, applied by the
- * {@code jimm} command at start and available to programs that use the library ({@link #apply()},
- * first thing in {@code main}, before any model is built). {@code JIMM_NATIVE_TUNING=off} turns both off.
+ * Two process settings that make libtorch's CPU kernels faster for training loops. {@link #apply()}
+ * (the {@code jimm} command calls it at start; a program using the library calls it first thing in
+ * {@code main}, before any model is built) flushes denormals; keeping freed memory costs resident
+ * memory and is applied only with {@code JIMM_NATIVE_TUNING=all}. {@code JIMM_NATIVE_TUNING=off}
+ * turns both off.
  *
  * <ul>
  *   <li><b>Keep freed memory</b> (glibc {@code mallopt}): glibc serves every block above its mmap
@@ -66,12 +68,26 @@ public final class NativeTuning {
         }
     }
 
-    /** Applies both settings (the allocator once per process, denormal flushing on this thread). */
+    /**
+     * Flushes denormals on this thread and, with {@code JIMM_NATIVE_TUNING=all}, keeps freed memory
+     * (measured: resnet18 training at batch 32 peaked at 3.6 GB resident with it, 2.2 GB without,
+     * for a gain within this machine's run-to-run noise of about 5%).
+     */
     public static Applied apply() {
-        if ("off".equalsIgnoreCase(System.getenv("JIMM_NATIVE_TUNING"))) {
+        String mode = System.getenv("JIMM_NATIVE_TUNING");
+        if ("off".equalsIgnoreCase(mode)) {
             return new Applied(false, false);
         }
-        return new Applied(Allocator.APPLIED, flushDenormalsOnThisThread());
+        boolean keep = "all".equalsIgnoreCase(mode) && keepFreedMemory();
+        return new Applied(keep, flushDenormalsOnThisThread());
+    }
+
+    /**
+     * Keeps freed native memory for reuse, process-wide (glibc: no mmap for large blocks, no
+     * trimming); true when applied. Resident memory then stays at the largest the process has used.
+     */
+    public static boolean keepFreedMemory() {
+        return Allocator.APPLIED;
     }
 
     /**

@@ -41,11 +41,12 @@ class NativeTuningTest {
     }
 
     @Test
-    void bothSettingsApplyOnThisLinuxGlibcMachine() throws Exception {
+    void applyFlushesDenormalsAndTheAllocatorSettingWorksOnThisGlibcMachine() throws Exception {
         AtomicReference<NativeTuning.Applied> applied = new AtomicReference<>();
         Thread t = new Thread(() -> applied.set(NativeTuning.apply())); // apply() flushes on its thread only
         t.start();
         t.join();
-        assertEquals(new NativeTuning.Applied(true, true), applied.get());
+        assertTrue(applied.get().flushDenormals());
+        assertTrue(NativeTuning.keepFreedMemory(), "mallopt accepted M_MMAP_MAX and M_TRIM_THRESHOLD");
     }
 }

@@ -49,7 +49,7 @@ final class DemoTransferCommand implements Callable<Integer> {
     @Option(names = "--freeze-epochs", paramLabel = "N", defaultValue = "1", description = "fine_tune epochs with the body frozen (default: ${DEFAULT-VALUE}).")
     int freezeEpochs;
 
-    @Option(names = "--lr-mult", paramLabel = "X", defaultValue = "100", description = "fine_tune's lr_mult: the body's lowest learning rate is the head's divided by X (default: ${DEFAULT-VALUE}, fastai's).")
+    @Option(names = "--lr-mult", paramLabel = "X", defaultValue = "1", description = "fine_tune's lr_mult: the body's lowest learning rate is the head's divided by X (default: ${DEFAULT-VALUE}, one rate for all: the body was trained on this dataset, not on ImageNet; fastai's default is 100).")
     double lrMult;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Loader threads (default: one per core).")

@@ -58,9 +58,15 @@ public final class TransferExperiment {
             }
         }
 
-        /** The setup: all 30,000 images for 3 epochs, 50 per class, fine_tune(15, freeze 1). */
+        /**
+         * The issue's setup: all 30,000 images for 3 epochs, 50 per class, fine_tune(15, freeze 1) with
+         * one learning rate for body and head (lr_mult 1). fastai's lr_mult 100 suits an ImageNet body,
+         * whose early layers should barely move; this body learned five other Fashion-MNIST classes and
+         * must move further: seed 42 scored 83.6% / 89.2% / 92.3% with lr_mult 100 / 10 / 1, against
+         * 90.2% from scratch.
+         */
         public static Config defaults(Path dataRoot, String model, long seed, Path out) {
-            return new Config(dataRoot, model, seed, out, -1, 3, 50, 15, 1, 64, 32, 0, 100);
+            return new Config(dataRoot, model, seed, out, -1, 3, 50, 15, 1, 64, 32, 0, 1);
         }
     }
 

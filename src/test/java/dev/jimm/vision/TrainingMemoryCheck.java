@@ -28,7 +28,7 @@ public final class TrainingMemoryCheck {
     private TrainingMemoryCheck() {}
 
     public static void main(String[] args) throws Exception {
-        // as the jimm command runs: freed native memory kept for reuse, denormals flushed
+        // as the jimm command runs (with JIMM_NATIVE_TUNING=all, freed native memory is kept too)
         System.out.println("native tuning: " + dev.jimm.NativeTuning.apply());
         int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int nTrain = args.length > 1 ? Integer.parseInt(args[1]) : 512;

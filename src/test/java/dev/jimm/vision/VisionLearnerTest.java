@@ -72,6 +72,21 @@ class VisionLearnerTest {
     }
 
     @Test
+    void fineTuneSpreadsItsRatesOverTheGroupsByLrMult() {
+        for (double mult : new double[] {100, 10, 1}) {
+            try (Learner l = VisionLearner.create(tinyData(3), VisionLearner.Options.of("resnet18"), b -> { })) {
+                l.fineTune(1, 1e-2, 0, mult);
+                double[] lrs = l.plan().lrMax();
+                // fastai: base_lr / 2 for the head, spread geometrically down to (base_lr / 2) / lr_mult
+                assertEquals(3, lrs.length);
+                assertEquals(5e-3, lrs[2], 1e-12);
+                assertEquals(5e-3 / mult, lrs[0], 1e-12);
+                assertEquals(Math.sqrt(lrs[0] * lrs[2]), lrs[1], 1e-12);
+            }
+        }
+    }
+
+    @Test
     void freezeLeavesExactlyTheHeadAndNormsTrainable() {
         try (Learner l = VisionLearner.create(tinyData(3), VisionLearner.Options.of("resnet18"), b -> { })) {
             Map<String, Parameter> params = l.model().namedParameters();
