@@ -3,6 +3,7 @@ package dev.jimm.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,8 @@ import java.util.Map;
  * Adam with decoupled weight decay, as fastai's {@code Adam} (betas 0.9/0.99, eps 1e-5, wd 0.01 by
  * default): {@code p ← p(1 − lr·wd)}, moving averages of the gradient and its square, and the
  * bias-corrected step {@code lr/(1−β1ᵗ) · m / (√(v/(1−β2ᵗ)) + eps)}. The update runs in libtorch's
- * fused kernel, one native call per parameter.
+ * fused multi-tensor kernel ({@link FusedAdamW}), one native call per group and weight decay; where
+ * libtorch lacks it, in DJL's per-parameter Adam kernel.
  */
 public final class AdamW extends Optimizer {
     private final double beta2;
@@ -19,21 +21,73 @@ public final class AdamW extends Optimizer {
     private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
     private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
     private final Map<String, Long> steps = new LinkedHashMap<>();
+    /** The fused kernel reads each parameter's step count from a float scalar; mirrors {@link #steps}. */
+    private final Map<String, NDArray> stepTensors = new LinkedHashMap<>();
+    private final FusedAdamW fused;
 
     public AdamW(List<ParamGroup> groups, NDManager parent) {
         this(groups, parent, 0.9, 0.99, 1e-5, 0.01, false);
     }
 
     public AdamW(List<ParamGroup> groups, NDManager parent, double beta1, double beta2, double eps, double wd, boolean decayNormAndBias) {
+        this(groups, parent, beta1, beta2, eps, wd, decayNormAndBias, true);
+    }
+
+    /** As above; {@code fusedKernel} false keeps to the per-parameter kernel even where the fused one exists. */
+    public AdamW(List<ParamGroup> groups, NDManager parent, double beta1, double beta2, double eps, double wd,
+            boolean decayNormAndBias, boolean fusedKernel) {
         super(groups, parent, beta1, wd, decayNormAndBias);
         this.beta2 = beta2;
         this.eps = eps;
+        this.fused = fusedKernel ? FusedAdamW.load(manager).orElse(null) : null;
+    }
+
+    /** Whether updates run in libtorch's fused multi-tensor kernel. */
+    public boolean isFused() {
+        return fused != null;
+    }
+
+    @Override
+    protected void updateGroup(List<PendingUpdate> params, Hyper h) {
+        if (fused == null) {
+            super.updateGroup(params, h);
+            return;
+        }
+        // the kernel takes one weight decay per call: decayed weights, then norms and biases
+        Map<Double, List<PendingUpdate>> byDecay = new LinkedHashMap<>();
+        params.forEach(u -> byDecay.computeIfAbsent(u.wd(), k -> new ArrayList<>()).add(u));
+        for (Map.Entry<Double, List<PendingUpdate>> e : byDecay.entrySet()) {
+            List<PendingUpdate> us = e.getValue();
+            List<NDArray> w = new ArrayList<>(us.size());
+            List<NDArray> g = new ArrayList<>(us.size());
+            List<NDArray> m = new ArrayList<>(us.size());
+            List<NDArray> v = new ArrayList<>(us.size());
+            List<NDArray> t = new ArrayList<>(us.size());
+            for (PendingUpdate u : us) {
+                w.add(u.weight());
+                g.add(u.grad());
+                m.add(expAvg(u.name(), u.weight()));
+                v.add(expAvgSq(u.name(), u.weight()));
+                t.add(stepTensors.computeIfAbsent(u.name(),
+                        k -> persistent(manager.create((float) steps.getOrDefault(k, 0L).longValue()))));
+            }
+            fused.step(w, g, m, v, t, h.lr, h.mom, beta2, e.getKey(), eps);
+            us.forEach(u -> steps.merge(u.name(), 1L, Long::sum));
+        }
+    }
+
+    private NDArray expAvg(String name, NDArray w) {
+        return expAvg.computeIfAbsent(name, k -> persistent(manager.zeros(w.getShape(), w.getDataType())));
+    }
+
+    private NDArray expAvgSq(String name, NDArray w) {
+        return expAvgSq.computeIfAbsent(name, k -> persistent(manager.zeros(w.getShape(), w.getDataType())));
     }
 
     @Override
     protected void update(String name, NDArray w, NDArray grad, Hyper h, double wd) {
-        NDArray m = expAvg.computeIfAbsent(name, k -> persistent(manager.zeros(w.getShape(), w.getDataType())));
-        NDArray v = expAvgSq.computeIfAbsent(name, k -> persistent(manager.zeros(w.getShape(), w.getDataType())));
+        NDArray m = expAvg(name, w);
+        NDArray v = expAvgSq(name, w);
         long t = steps.merge(name, 1L, Long::sum);
         double debias1 = 1 - Math.pow(h.mom, t);
         double debias2 = 1 - Math.pow(beta2, t);
@@ -48,6 +102,12 @@ public final class AdamW extends Optimizer {
     /** Forgets the per-parameter step counts (bias correction restarts). */
     void resetSteps() {
         steps.clear();
+        dropStepTensors();
+    }
+
+    private void dropStepTensors() {
+        stepTensors.values().forEach(NDArray::close);
+        stepTensors.clear();
     }
 
     @Override
@@ -66,6 +126,10 @@ public final class AdamW extends Optimizer {
     @Override
     protected void restoreStepCount(String param, long step) {
         steps.put(param, step);
+        NDArray stale = stepTensors.remove(param);
+        if (stale != null) {
+            stale.close();
+        }
     }
 
     @Override
@@ -75,5 +139,13 @@ public final class AdamW extends Optimizer {
         NDArray slot = manager.zeros(like.getShape(), like.getDataType());
         (sq ? expAvgSq : expAvg).put(p, slot);
         return slot;
+    }
+
+    @Override
+    public void close() {
+        if (fused != null) {
+            fused.close();
+        }
+        super.close();
     }
 }

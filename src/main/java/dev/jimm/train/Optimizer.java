@@ -73,17 +73,32 @@ public abstract class Optimizer implements AutoCloseable {
         stepCount++;
         for (int g = 0; g < groups.size(); g++) {
             Hyper h = hypers.get(g);
-            for (Map.Entry<String, Parameter> e : groups.get(g).params().entrySet()) {
-                Parameter p = e.getValue();
-                NDArray w = p.getArray();
-                if (!p.requiresGradient() || !w.hasGradient()) {
-                    continue;
+            List<PendingUpdate> pending = new ArrayList<>();
+            try {
+                for (Map.Entry<String, Parameter> e : groups.get(g).params().entrySet()) {
+                    Parameter p = e.getValue();
+                    NDArray w = p.getArray();
+                    if (p.requiresGradient() && w.hasGradient()) {
+                        pending.add(new PendingUpdate(e.getKey(), w, w.getGradient(), decays(w) ? h.wd : 0));
+                    }
                 }
-                try (NDArray grad = w.getGradient()) {
-                    double wd = decays(w) ? h.wd : 0;
-                    update(e.getKey(), w, grad, h, wd);
-                }
+                updateGroup(pending, h);
+            } finally {
+                pending.forEach(u -> u.grad().close());
             }
+        }
+    }
+
+    /** One parameter of a group about to be updated: its weight, gradient and weight decay. */
+    protected record PendingUpdate(String name, NDArray weight, NDArray grad, double wd) {}
+
+    /**
+     * Updates the trainable parameters of one group that have a gradient; by default one
+     * {@link #update} per parameter. Optimizers with a multi-tensor kernel override it.
+     */
+    protected void updateGroup(List<PendingUpdate> params, Hyper h) {
+        for (PendingUpdate u : params) {
+            update(u.name(), u.weight(), u.grad(), h, u.wd());
         }
     }
 

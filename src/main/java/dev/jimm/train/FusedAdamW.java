@@ -1,0 +1,155 @@
+package dev.jimm.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.jimm.layers.NoGrad;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * libtorch's fused CPU AdamW kernel ({@code aten::_fused_adamw_}, what {@code torch.optim.AdamW(fused=True)}
+ * runs): one vectorized pass over weight, gradient and both moments per parameter list, where the
+ * composed update reads and writes each array a dozen times. On resnet10t at batch 128 it took the
+ * optimizer from 46 ms to 14 ms of a 230 ms step.
+ *
+ * <p>DJL's JNI has no binding for the operator, but libtorch compiles TorchScript source when it
+ * loads a module, so this class writes a TorchScript archive holding a one-method module that calls
+ * it, and loads that from memory. The method first adds one to every step-count tensor, then runs
+ * the kernel, which reads its bias corrections from them.
+ */
+final class FusedAdamW implements AutoCloseable {
+    /** The module's source, in the form {@code torch.jit.save} writes under {@code code/}. */
+    private static final String SOURCE = String.join("\n",
+            "class FusedAdamW(Module):",
+            "  __parameters__ = []",
+            "  __buffers__ = []",
+            "  training : bool",
+            "  def forward(self: __torch__.FusedAdamW,",
+            "    params: List[Tensor],",
+            "    grads: List[Tensor],",
+            "    exp_avgs: List[Tensor],",
+            "    exp_avg_sqs: List[Tensor],",
+            "    steps: List[Tensor],",
+            "    lr: float,",
+            "    beta1: float,",
+            "    beta2: float,",
+            "    weight_decay: float,",
+            "    eps: float) -> NoneType:",
+            "    torch._foreach_add_(steps, 1.)",
+            "    _0 = torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps,"
+                    + " lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False, maximize=False)",
+            "    torch._foreach_zero_(grads)",
+            "    return None",
+            "");
+
+    private final PtSymbolBlock module;
+
+    private FusedAdamW(PtSymbolBlock module) {
+        this.module = module;
+    }
+
+    /**
+     * The kernel, loaded into {@code manager}; empty when the engine is not PyTorch, when libtorch
+     * lacks the operator (before 2.4), or with {@code -Djimm.fusedAdamW=false}.
+     */
+    static Optional<FusedAdamW> load(NDManager manager) {
+        if (!Boolean.parseBoolean(System.getProperty("jimm.fusedAdamW", "true"))
+                || !"PyTorch".equals(Engine.getInstance().getEngineName())
+                || !(manager instanceof PtNDManager pt)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new FusedAdamW(JniUtils.loadModule(pt, new ByteArrayInputStream(archive()), false, false)));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * One AdamW step over parallel lists (PyTorch's formula, which is fastai's: {@code p ← p(1 − lr·wd)},
+     * {@code m ← β1·m + (1−β1)·g}, {@code v ← β2·v + (1−β2)·g²},
+     * {@code p ← p − lr/(1−β1ᵗ) · m/(√v/√(1−β2ᵗ) + eps)}); each {@code steps} tensor is a float scalar
+     * holding the steps its parameter has taken, and is incremented first; the gradients are zeroed after.
+     */
+    void step(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvgs, List<NDArray> expAvgSqs,
+            List<NDArray> steps, double lr, double beta1, double beta2, double weightDecay, double eps) {
+        List<IValue> args = new ArrayList<>(10);
+        try (NoGrad g = NoGrad.enter()) {
+            args.add(list(params));
+            args.add(list(grads));
+            args.add(list(expAvgs));
+            args.add(list(expAvgSqs));
+            args.add(list(steps));
+            args.add(IValue.from(lr));
+            args.add(IValue.from(beta1));
+            args.add(IValue.from(beta2));
+            args.add(IValue.from(weightDecay));
+            args.add(IValue.from(eps));
+            module.forward(args.toArray(IValue[]::new)).close();
+        } finally {
+            args.forEach(IValue::close);
+        }
+    }
+
+    private static IValue list(List<NDArray> arrays) {
+        PtNDArray[] pt = new PtNDArray[arrays.size()];
+        for (int i = 0; i < pt.length; i++) {
+            pt[i] = (PtNDArray) arrays.get(i);
+        }
+        return IValue.listFrom(pt);
+    }
+
+    /** The TorchScript archive: the pickled module object, its code, no constants, format version 3. */
+    static byte[] archive() {
+        ByteArrayOutputStream pickle = new ByteArrayOutputStream();
+        // protocol 2: GLOBAL __torch__.FusedAdamW, NEWOBJ with no arguments, BUILD {'training': True}
+        pickle.writeBytes(new byte[] {(byte) 0x80, 2});
+        pickle.writeBytes("c__torch__\nFusedAdamW\n".getBytes(StandardCharsets.US_ASCII));
+        pickle.writeBytes(new byte[] {')', (byte) 0x81, '}', 'X', 8, 0, 0, 0});
+        pickle.writeBytes("training".getBytes(StandardCharsets.US_ASCII));
+        pickle.writeBytes(new byte[] {(byte) 0x88, 's', 'b', '.'});
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(out)) {
+            stored(zip, "fused_adamw/data.pkl", pickle.toByteArray());
+            stored(zip, "fused_adamw/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
+            stored(zip, "fused_adamw/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
+            stored(zip, "fused_adamw/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    // uncompressed, as torch.jit.save writes its records
+    private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    @Override
+    public void close() {
+        module.close();
+    }
+}
