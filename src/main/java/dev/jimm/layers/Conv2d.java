@@ -19,6 +19,7 @@ public class Conv2d extends Module {
     private final int groups;
     private final Parameter weight;
     private Parameter bias;
+    private boolean channelsLast = MemoryFormat.byDefault();
 
     /** Options of a convolution beyond its channel counts and kernel size. */
     public record Options(int stride, int padding, int dilation, int groups, boolean bias) {
@@ -98,11 +99,18 @@ public class Conv2d extends Module {
         return a;
     }
 
+    // whether a 2-D input is put in channels-last order first (Module#setChannelsLast); only the
+    // first convolution of a network copies, later ones receive channels-last arrays
+    void useChannelsLast(boolean on) {
+        channelsLast = on;
+    }
+
     @Override
     protected NDArray forwardImpl(NDArray x) {
-        return x.getNDArrayInternal()
+        NDArray in = channelsLast ? MemoryFormat.channelsLast(x) : x;
+        return in.getNDArrayInternal()
                 .convolution(
-                        x,
+                        in,
                         weight.getArray(),
                         bias == null ? null : bias.getArray(),
                         new Shape(stride),

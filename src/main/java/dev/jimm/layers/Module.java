@@ -216,6 +216,19 @@ public abstract class Module extends AbstractBlock {
         return this;
     }
 
+    /**
+     * Runs every convolution of this module and its children in channels-last order (the default)
+     * or in the ordinary layout; results agree to float rounding ({@link MemoryFormat}).
+     */
+    public Module setChannelsLast(boolean on) {
+        for (Module m : namedModules().values()) {
+            if (m instanceof Conv2d c) {
+                c.useChannelsLast(on);
+            }
+        }
+        return this;
+    }
+
     /** Switches to eval mode: BatchNorm uses running statistics, dropout is off. */
     public Module eval() {
         return train(false);

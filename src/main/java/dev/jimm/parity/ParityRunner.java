@@ -22,7 +22,8 @@ import java.util.Map;
 
 /**
  * Checks a model against a parity fixture: same state_dict keys and shapes, same feature levels,
- * and every output within the fixtures' tolerance (max |ours - ref| ≤ 1e-4 · max |ref|).
+ * and every output within the fixtures' tolerance (max |ours - ref| ≤ 1e-4 · max |ref|), run in
+ * the default memory layout as the fixtures were.
  */
 public final class ParityRunner {
     /** The tolerance of the fixtures' README, relative to the largest reference magnitude. */
@@ -91,6 +92,10 @@ public final class ParityRunner {
                 } else {
                     ReferenceInit.apply(model);
                 }
+                // the fixtures were made in PyTorch's default layout; channels-last sums in another
+                // order, and deep nets under the reference init amplify that rounding (regnety_016:
+                // 2.9e-3 relative at the logits, level by level from 1e-7), past the 1e-4 bound
+                model.setChannelsLast(false);
                 model.eval();
                 long[] in = fx.inputSize();
                 NDArray x = ReferenceInit.input(scratch, new Shape(2, in[0], in[1], in[2]), fx.inputSeed());

@@ -20,13 +20,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
-/** The train-mode fixtures through the Learner's own forward, loss and backward. */
+/**
+ * The train-mode fixtures through the Learner's own forward, loss and backward, in PyTorch's default
+ * layout (the one the fixtures were made in) and channels-last (jimm's default).
+ *
+ * <p>The gradient norms of the shallow BatchNorm layers are ill-conditioned in float32: their sums
+ * cancel. scripts/channels_last_conditioning.py measured it in PyTorch 1.13 itself (torchvision
+ * resnet18, batch 2, 224 px): against float64, float32 gradient norms are off by up to 9.3e-4
+ * relative in the default layout and 2.6e-3 channels-last. The default layout repeats PyTorch's
+ * rounding and is held to 1e-3; channels-last, a different summation order, to 5e-3.
+ */
 class GradFixtureLearnerTest {
     @ParameterizedTest
-    @ValueSource(strings = {"timm__resnet18", "tv__resnet18"})
-    void learnerStepMatchesReference(String name) {
+    @CsvSource({"timm__resnet18, false", "tv__resnet18, false", "timm__resnet18, true", "tv__resnet18, true"})
+    void learnerStepMatchesReference(String name, boolean channelsLast) {
         ParityFixture fx = ParityFixture.read(TestFixtures.grads(name));
         JsonObject meta = fx.meta();
         long[] in = fx.inputSize();
@@ -48,6 +57,7 @@ class GradFixtureLearnerTest {
         String rmName = meta.getAsJsonObject("running_mean_after").get("name").getAsString();
         try (ImageModel model = Models.createModel(fx.jimmName(), ModelOptions.builder().numClasses(fx.numClasses()).build())) {
             ReferenceInit.apply(model);
+            model.setChannelsLast(channelsLast);
             try (Learner l = Learner.builder(model, dls).optimizer((g, m) -> new Sgd(g, m, 0, false, 0)).callbacks(new Callback() {
                 @Override
                 public void afterBackward(Learner learner) {
@@ -73,7 +83,7 @@ class GradFixtureLearnerTest {
         for (Map.Entry<String, JsonElement> e : meta.getAsJsonObject("grad_norms").entrySet()) {
             double ref = e.getValue().getAsDouble();
             double ours = norms.get(e.getKey());
-            assertEquals(ref, ours, 1e-3 * Math.max(ref, 1e-6), e.getKey());
+            assertEquals(ref, ours, (channelsLast ? 5e-3 : 1e-3) * Math.max(ref, 1e-6), e.getKey());
             checked++;
         }
         assertEquals(norms.size(), checked, "a reference norm for every parameter");
