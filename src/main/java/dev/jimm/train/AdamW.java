@@ -21,8 +21,6 @@ public final class AdamW extends Optimizer {
     private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
     private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
     private final Map<String, Long> steps = new LinkedHashMap<>();
-    /** The fused kernel reads each parameter's step count from a float scalar; mirrors {@link #steps}. */
-    private final Map<String, NDArray> stepTensors = new LinkedHashMap<>();
     private final FusedAdamW fused;
 
     public AdamW(List<ParamGroup> groups, NDManager parent) {
@@ -63,16 +61,17 @@ public final class AdamW extends Optimizer {
             List<NDArray> m = new ArrayList<>(us.size());
             List<NDArray> v = new ArrayList<>(us.size());
             List<NDArray> t = new ArrayList<>(us.size());
-            for (PendingUpdate u : us) {
-                w.add(u.weight());
-                g.add(u.grad());
-                m.add(expAvg(u.name(), u.weight()));
-                v.add(expAvgSq(u.name(), u.weight()));
-                t.add(stepTensors.computeIfAbsent(u.name(),
-                        k -> persistent(manager.create((float) steps.getOrDefault(k, 0L).longValue()))));
+            // the kernel reads each parameter's step (after this one) from a float scalar
+            try (NDManager counts = manager.newSubManager()) {
+                for (PendingUpdate u : us) {
+                    w.add(u.weight());
+                    g.add(u.grad());
+                    m.add(expAvg(u.name(), u.weight()));
+                    v.add(expAvgSq(u.name(), u.weight()));
+                    t.add(counts.create((float) steps.merge(u.name(), 1L, Long::sum).longValue()));
+                }
+                fused.step(w, g, m, v, t, h.lr, h.mom, beta2, e.getKey(), eps);
             }
-            fused.step(w, g, m, v, t, h.lr, h.mom, beta2, e.getKey(), eps);
-            us.forEach(u -> steps.merge(u.name(), 1L, Long::sum));
         }
     }
 
@@ -102,12 +101,6 @@ public final class AdamW extends Optimizer {
     /** Forgets the per-parameter step counts (bias correction restarts). */
     void resetSteps() {
         steps.clear();
-        dropStepTensors();
-    }
-
-    private void dropStepTensors() {
-        stepTensors.values().forEach(NDArray::close);
-        stepTensors.clear();
     }
 
     @Override
@@ -126,10 +119,6 @@ public final class AdamW extends Optimizer {
     @Override
     protected void restoreStepCount(String param, long step) {
         steps.put(param, step);
-        NDArray stale = stepTensors.remove(param);
-        if (stale != null) {
-            stale.close();
-        }
     }
 
     @Override
