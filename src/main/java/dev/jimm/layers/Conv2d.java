@@ -1,6 +1,7 @@
 package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
@@ -108,6 +109,9 @@ public class Conv2d extends Module {
     @Override
     protected NDArray forwardImpl(NDArray x) {
         NDArray in = channelsLast ? MemoryFormat.channelsLast(x) : x;
+        if (seesWholeInput(in.getShape())) {
+            return asMatrixProduct(in);
+        }
         return in.getNDArrayInternal()
                 .convolution(
                         in,
@@ -118,6 +122,56 @@ public class Conv2d extends Module {
                         new Shape(dilation),
                         groups)
                 .singletonOrThrow();
+    }
+
+    /**
+     * Whether this is a 2-D convolution with a kernel larger than 1x1 and one output pixel whose
+     * kernel window covers the whole input, such as the last stage of a ResNet on 28- or 32-pixel
+     * images (3x3 kernels on 2x2 and 1x1 maps). Such a convolution is a fully connected layer over
+     * the input's pixels. (A 1x1 kernel on a 1x1 map, as in squeeze-excitation, is one already, and
+     * oneDNN runs it as such.)
+     */
+    boolean seesWholeInput(Shape inputShape) {
+        if (kernel.length != 2 || kernel[0] * kernel[1] == 1 || groups != 1 || dilation[0] != 1 || dilation[1] != 1
+                || inputShape.dimension() != 4) {
+            return false;
+        }
+        long h = inputShape.get(2);
+        long w = inputShape.get(3);
+        return padding[0] + h <= kernel[0]
+                && padding[1] + w <= kernel[1]
+                && (h + 2 * padding[0] - kernel[0]) / stride[0] == 0
+                && (w + 2 * padding[1] - kernel[1]) / stride[1] == 0;
+    }
+
+    // The window's kernel taps over the input as one matrix product: exact (the taps outside it only
+    // ever meet padding, and their gradient is zero, as in the convolution), and on this project's
+    // machine it took resnet10t's 28-pixel training step from 168-187 ms to 139-149 ms, because
+    // oneDNN's backward-weights kernel spends 12 ms per step on a 3x3, 512-channel conv of 1x1 maps.
+    private NDArray asMatrixProduct(NDArray in) {
+        Shape s = in.getShape();
+        long n = s.get(0);
+        long h = s.get(2);
+        long w = s.get(3);
+        NDArray taps = weight.getArray();
+        if (h != kernel[0] || w != kernel[1]) {
+            taps = taps.get(new NDIndex(":, :, {}:{}, {}:{}", padding[0], padding[0] + h, padding[1], padding[1] + w));
+        }
+        // flatten pixels and channels in the input's memory order, so that only the weight is copied
+        NDArray rows;
+        NDArray cols;
+        if (channelsLast && h * w > 1) {
+            rows = in.transpose(0, 2, 3, 1).reshape(n, -1);
+            cols = taps.transpose(0, 2, 3, 1).reshape(outChannels, -1);
+        } else {
+            rows = in.reshape(n, -1);
+            cols = taps.reshape(outChannels, -1);
+        }
+        NDArray y = rows.dot(cols.transpose());
+        if (bias != null) {
+            y = y.add(bias.getArray());
+        }
+        return y.reshape(n, outChannels, 1, 1);
     }
 
     @Override
