@@ -23,8 +23,8 @@ import org.opencv.imgcodecs.Imgcodecs;
  * libjpeg-turbo pads a cut-off file and only warns, which OpenCV does not report, so truncated and
  * odd files keep going through the ImageIO path that refuses them with a reason.
  *
- * <p>The native library (65 MB) is unpacked once into {@code $JIMM_HOME/native} (default
- * {@code ~/.cache/jimm/native}), or a temporary folder when that is not writable. When it cannot be
+ * <p>The native library (65 MB) is unpacked once into the {@code native} folder of
+ * {@link dev.jimm.JimmHome} (default {@code ~/.cache/jimm/native}), or a temporary folder when that is not writable. When it cannot be
  * loaded, or with {@code -Djimm.jpeg=imageio}, {@link #available()} is false and ImageIO decodes
  * every JPEG.
  */
@@ -66,9 +66,7 @@ public final class TurboJpeg {
         }
 
         private static Path unpacked() throws IOException {
-            String home = System.getenv("JIMM_HOME");
-            Path base = home != null && !home.isBlank() ? Path.of(home)
-                    : Path.of(System.getProperty("user.home"), ".cache", "jimm");
+            Path base = dev.jimm.JimmHome.fromEnvironment();
             try {
                 return unpackInto(base.resolve("native").resolve("opencv-" + VERSION));
             } catch (IOException e) {

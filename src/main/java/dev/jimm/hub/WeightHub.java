@@ -1,6 +1,7 @@
 package dev.jimm.hub;
 
 import dev.jimm.JimmException;
+import dev.jimm.JimmHome;
 import dev.jimm.data.DownloadException;
 import dev.jimm.data.Downloads;
 import dev.jimm.models.PretrainedCfg;
@@ -58,14 +59,7 @@ public final class WeightHub {
 
         /** Settings from the given property and environment lookups (for tests and embedding). */
         public static Settings from(Function<String, String> properties, Function<String, String> env) {
-            String home = first(properties.apply("jimm.home"), env.apply("JIMM_HOME"));
-            Path h;
-            if (home != null) {
-                h = Path.of(home);
-            } else {
-                String xdg = env.apply("XDG_CACHE_HOME");
-                h = xdg != null && !xdg.isBlank() ? Path.of(xdg, "jimm") : Path.of(System.getProperty("user.home"), ".cache", "jimm");
-            }
+            Path h = JimmHome.from(properties, env);
             String off = first(properties.apply("jimm.offline"), env.apply("JIMM_OFFLINE"));
             boolean offline = off != null && (off.equals("1") || off.equalsIgnoreCase("true") || off.equalsIgnoreCase("yes"));
             String hf = first(properties.apply("jimm.hf.endpoint"), first(env.apply("JIMM_HF_ENDPOINT"), env.apply("HF_ENDPOINT")));

@@ -263,7 +263,7 @@ public final class TrainRecipe {
             Path p = dataRoot.resolve(name);
             return Files.isDirectory(p) ? p : dataRoot;
         }
-        return jimmHome().resolve("datasets").resolve(name);
+        return dev.jimm.JimmHome.fromEnvironment().resolve("datasets").resolve(name);
     }
 
     /** The bundled samples: ./samples, or beside the jar's project folder. */
@@ -284,11 +284,6 @@ public final class TrainRecipe {
         throw new JimmException("the bundled samples folder is not found (run from the jimm checkout)");
     }
 
-    /** JIMM_HOME, or ~/.cache/jimm. */
-    public static Path jimmHome() {
-        String env = System.getenv("JIMM_HOME");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "jimm");
-    }
 
     /** A run folder name: runs/20261124-031500-resnet18. */
     public static Path defaultRunDir(String model) {
