@@ -226,6 +226,10 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python for --compare (default: ${DEFAULT-VALUE}).")
         Path python;
 
+        @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+                description = "With --compare: alternate jimm and torchvision N times and end with the median ratio (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -237,18 +241,36 @@ final class BenchCommand implements Callable<Integer> {
             if (compare != null && !compare.equals("torchvision")) {
                 throw new IllegalArgumentException("--compare '" + compare + "': only 'torchvision' is known for the data benchmark");
             }
-            if (imgSize < 8 || batchSize < 1 || epochs < 1 || (threads != null && threads < 1)) {
-                throw new IllegalArgumentException("--img-size must be >= 8, --batch-size, --epochs and --threads >= 1");
+            if (imgSize < 8 || batchSize < 1 || epochs < 1 || rounds < 1 || (threads != null && threads < 1)) {
+                throw new IllegalArgumentException("--img-size must be >= 8, --batch-size, --epochs, --rounds and --threads >= 1");
+            }
+            if (rounds > 1 && compare == null) {
+                throw new IllegalArgumentException("--rounds " + rounds + " needs --compare torchvision");
             }
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
             PrintWriter out = spec.commandLine().getOut();
-            LoaderBench.Result r = LoaderBench.run(new LoaderBench.Options(dir, imgSize, batchSize, n, epochs));
-            out.printf(Locale.ROOT, "jimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
-                    r.images(), r.seconds(), r.imagesPerSecond(), n, batchSize, imgSize);
-            out.flush();
-            if (compare != null) {
-                double tv = torchvision(n);
-                out.printf(Locale.ROOT, "torchvision loader: %.1f images/s%nratio %.3f%n", tv, r.imagesPerSecond() / tv);
+            // alternating the two loaders spreads this machine's drift over both instead of
+            // letting a slow phase land on one side
+            double[] ratios = new double[rounds];
+            for (int round = 0; round < rounds; round++) {
+                String tag = rounds > 1 ? "round " + (round + 1) + ": " : "";
+                LoaderBench.Result r = LoaderBench.run(new LoaderBench.Options(dir, imgSize, batchSize, n, epochs));
+                out.printf(Locale.ROOT, "%sjimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
+                        tag, r.images(), r.seconds(), r.imagesPerSecond(), n, batchSize, imgSize);
+                out.flush();
+                if (compare != null) {
+                    double tv = torchvision(n);
+                    ratios[round] = r.imagesPerSecond() / tv;
+                    out.printf(Locale.ROOT, "%storchvision loader: %.1f images/s%n%sratio %.3f%n", tag, tv, tag, ratios[round]);
+                    out.flush();
+                }
+            }
+            if (rounds > 1) {
+                double[] sorted = ratios.clone();
+                java.util.Arrays.sort(sorted);
+                double median = rounds % 2 == 1 ? sorted[rounds / 2] : (sorted[rounds / 2 - 1] + sorted[rounds / 2]) / 2;
+                out.printf(Locale.ROOT, "median ratio %.3f over %d rounds (min %.3f, max %.3f)%n", median, rounds, sorted[0],
+                        sorted[rounds - 1]);
             }
             out.flush();
             return 0;

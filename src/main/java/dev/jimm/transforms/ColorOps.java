@@ -81,15 +81,37 @@ public final class ColorOps {
         }
         byte[] src = img.pixels(), out = new byte[src.length];
         float a = (float) factor;
-        for (int i = 0; i < src.length; i += 3) {
-            int r = src[i] & 0xFF, g = src[i + 1] & 0xFF, b = src[i + 2] & 0xFF;
-            int l = luma(r, g, b);
-            out[i] = (byte) blend1(l, r, a);
-            out[i + 1] = (byte) blend1(l, g, a);
-            out[i + 2] = (byte) blend1(l, b, a);
+        if (src.length / 3 < SATURATION_TABLE_MIN_PIXELS) {
+            for (int i = 0; i < src.length; i += 3) {
+                int r = src[i] & 0xFF, g = src[i + 1] & 0xFF, b = src[i + 2] & 0xFF;
+                int l = luma(r, g, b);
+                out[i] = (byte) blend1(l, r, a);
+                out[i + 1] = (byte) blend1(l, g, a);
+                out[i + 2] = (byte) blend1(l, b, a);
+            }
+        } else {
+            // the blend depends on (luma, value) only: one table of all 65,536 pairs, then three
+            // lookups a pixel (same float arithmetic, so the same bytes)
+            byte[] table = new byte[256 * 256];
+            for (int l = 0; l < 256; l++) {
+                int row = l << 8;
+                for (int v = 0; v < 256; v++) {
+                    table[row | v] = (byte) blend1(l, v, a);
+                }
+            }
+            for (int i = 0; i < src.length; i += 3) {
+                int r = src[i] & 0xFF, g = src[i + 1] & 0xFF, b = src[i + 2] & 0xFF;
+                int row = luma(r, g, b) << 8;
+                out[i] = table[row | r];
+                out[i + 1] = table[row | g];
+                out[i + 2] = table[row | b];
+            }
         }
         return img.with(img.width(), img.height(), 3, out);
     }
+
+    // below this many pixels, building the table costs more than blending each sample
+    static final int SATURATION_TABLE_MIN_PIXELS = 12_000;
 
     /** ImageEnhance.Sharpness: blend with the 3x3 SMOOTH-filtered image (borders unchanged). */
     public static DecodedImage sharpness(DecodedImage img, double factor) {

@@ -28,6 +28,7 @@ class BenchCommandTest {
         expectUsageError("unknown model 'nosuchnet'", "bench", "--models", "resnet18,nosuchnet");
         expectUsageError("--compare 'tensorflow'", "bench", "--compare", "tensorflow");
         expectUsageError("/no/such/dir is not a folder", "bench", "data", "/no/such/dir");
+        expectUsageError("--rounds 3 needs --compare torchvision", "bench", "data", ".", "--rounds", "3");
         expectUsageError("--iters", "bench", "--iters", "many");
     }
 

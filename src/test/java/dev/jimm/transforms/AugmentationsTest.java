@@ -65,6 +65,38 @@ class AugmentationsTest {
     }
 
     @Test
+    void saturationOnALargeImageMatchesPillowToo() {
+        // saturation is per pixel, so the 3x2 image above tiled 40x60 times (above the size where
+        // ColorOps switches to its table) must give Pillow's values in every tile
+        int[] in = {0, 0, 0, 255, 255, 255, 200, 30, 90, 17, 140, 250, 128, 128, 127, 61, 222, 5};
+        int[] at19 = {0, 0, 0, 255, 255, 255, 255, 0, 91, 0, 161, 255, 128, 128, 126, 0, 255, 0};
+        int[] at03 = {0, 0, 0, 255, 255, 255, 121, 70, 88, 86, 123, 156, 128, 128, 127, 122, 170, 105};
+        int w = 3 * 40, h = 2 * 60;
+        assertTrue(w * h >= ColorOps.SATURATION_TABLE_MIN_PIXELS);
+        byte[] px = new byte[w * h * 3];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                for (int c = 0; c < 3; c++) {
+                    px[(y * w + x) * 3 + c] = (byte) in[((y % 2) * 3 + x % 3) * 3 + c];
+                }
+            }
+        }
+        DecodedImage big = new DecodedImage(w, h, 3, px, "test");
+        for (double factor : new double[] {1.9, 0.3}) {
+            int[] expected = factor == 1.9 ? at19 : at03;
+            int[] got = unsigned(ColorOps.saturation(big, factor));
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    for (int c = 0; c < 3; c++) {
+                        assertEquals(expected[((y % 2) * 3 + x % 3) * 3 + c], got[(y * w + x) * 3 + c],
+                                "factor " + factor + " at " + x + "," + y + " channel " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void histogramOpsFollowPillow() {
         DecodedImage g = gray(4, 1, 10, 20, 30, 40);
         // autocontrast stretches [10, 40] to [0, 255]
