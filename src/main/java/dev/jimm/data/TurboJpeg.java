@@ -1,5 +1,6 @@
 package dev.jimm.data;
 
+import dev.jimm.JimmHome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -24,7 +25,7 @@ import org.opencv.imgcodecs.Imgcodecs;
  * odd files keep going through the ImageIO path that refuses them with a reason.
  *
  * <p>The native library (65 MB) is unpacked once into the {@code native} folder of
- * {@link dev.jimm.JimmHome} (default {@code ~/.cache/jimm/native}), or a temporary folder when that is not writable. When it cannot be
+ * {@link JimmHome} (default {@code ~/.cache/jimm/native}), or a temporary folder when that is not writable. When it cannot be
  * loaded, or with {@code -Djimm.jpeg=imageio}, {@link #available()} is false and ImageIO decodes
  * every JPEG.
  */
@@ -66,7 +67,7 @@ public final class TurboJpeg {
         }
 
         private static Path unpacked() throws IOException {
-            Path base = dev.jimm.JimmHome.fromEnvironment();
+            Path base = JimmHome.fromEnvironment();
             try {
                 return unpackInto(base.resolve("native").resolve("opencv-" + VERSION));
             } catch (IOException e) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import dev.jimm.JimmException;
+import dev.jimm.JimmHome;
 import dev.jimm.data.CifarDataset;
 import dev.jimm.data.DatasetSources;
 import dev.jimm.data.DecodedImage;
@@ -263,7 +264,7 @@ public final class TrainRecipe {
             Path p = dataRoot.resolve(name);
             return Files.isDirectory(p) ? p : dataRoot;
         }
-        return dev.jimm.JimmHome.fromEnvironment().resolve("datasets").resolve(name);
+        return JimmHome.fromEnvironment().resolve("datasets").resolve(name);
     }
 
     /** The bundled samples: ./samples, or beside the jar's project folder. */
@@ -283,7 +284,6 @@ public final class TrainRecipe {
         }
         throw new JimmException("the bundled samples folder is not found (run from the jimm checkout)");
     }
-
 
     /** A run folder name: runs/20261124-031500-resnet18. */
     public static Path defaultRunDir(String model) {
