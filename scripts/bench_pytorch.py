@@ -30,7 +30,11 @@ import statistics
 import sys
 import time
 
-import torch
+import torch_blas
+
+torch_blas.configure(sys.argv)
+
+import torch  # noqa: E402 (after the BLAS settings, which libopenblas reads when torch loads it)
 import torch.nn.functional as F
 import torchvision
 
@@ -161,6 +165,7 @@ def main():
     if "latency" in modes:
         out["latency_ms"] = bench_latency(model, x[:1].clone(), a.warmup, a.latency_iters)
     out["peak_rss_mb"] = peak_rss_mb()
+    out["blas"] = torch_blas.describe()
     print(json.dumps(out))
     sys.stdout.flush()
 

@@ -23,11 +23,16 @@ import gzip
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 
 import numpy as np
-import torch
+import torch_blas
+
+torch_blas.configure(sys.argv)
+
+import torch  # noqa: E402 (after the BLAS settings, which libopenblas reads when torch loads it)
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image

@@ -28,9 +28,14 @@ import json
 import math
 import os
 import struct
+import sys
 import time
 
-import torch
+import torch_blas
+
+torch_blas.configure(sys.argv)
+
+import torch  # noqa: E402 (after the BLAS settings, which libopenblas reads when torch loads it)
 import torch.nn as nn
 import torch.nn.functional as F
 

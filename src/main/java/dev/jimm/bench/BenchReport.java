@@ -151,6 +151,8 @@ public final class BenchReport {
                 + " (x3 for training).\n");
         sb.append("peak: ").append(peak.derivation()).append('\n');
         sb.append("RSS = peak resident memory (VmHWM, reset per model); native = that minus the committed JVM heap.\n");
+        entries.stream().filter(e -> e.pytorch() != null).map(e -> e.pytorch().version()).distinct()
+                .forEach(v -> sb.append("PyTorch: ").append(v).append('\n'));
         double min = minRatio();
         if (!Double.isNaN(min)) {
             sb.append(fmt("min ratio %.3f", min)).append('\n');

@@ -92,7 +92,8 @@ public final class PytorchReference {
         }
         return new Result(model, j.get("params").getAsLong(), num(j, "train_img_s"), num(j, "infer_img_s"),
                 num(j, "latency_ms"), (long) (num(j, "peak_rss_mb") * 1024 * 1024),
-                "torch " + j.get("torch").getAsString() + ", torchvision " + j.get("torchvision").getAsString(), phases(j));
+                "torch " + j.get("torch").getAsString() + ", torchvision " + j.get("torchvision").getAsString()
+                        + (j.has("blas") ? ", " + j.get("blas").getAsString() : ""), phases(j));
     }
 
     private static ModelBench.Phases phases(JsonObject j) {

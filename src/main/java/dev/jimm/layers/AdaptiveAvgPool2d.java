@@ -44,7 +44,7 @@ public class AdaptiveAvgPool2d extends Module {
             return x;
         }
         if (outH == 1 && outW == 1) {
-            return x.getNDArrayInternal().globalAvgPool().reshape(s.get(0), s.get(1), 1, 1);
+            return Layers.spatialMean(x, true); // keeps a channels-last gradient (GlobalPool)
         }
         if (h % outH == 0 && w % outW == 0) {
             // equal bins: a plain average pool is the same cells

@@ -1,7 +1,12 @@
 package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.ndarray.types.Shape;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 
 /**
  * PyTorch's {@code channels_last} memory format for image batches: an {@code [N, C, H, W]} array
@@ -37,5 +42,38 @@ public final class MemoryFormat {
         // torch.channels_last) gives, including stride 1 on a single channel, which is what marks
         // a one-channel batch as channels-last rather than ambiguous
         return x.transpose(0, 2, 3, 1).reshape(-1).reshape(s.get(0), s.get(2), s.get(3), s.get(1)).transpose(0, 3, 1, 2);
+    }
+
+    /**
+     * Whether {@code x} lies in memory in the ordinary row-major order of its shape; true for arrays
+     * of other engines, and when libtorch cannot be asked.
+     */
+    public static boolean isContiguous(NDArray x) {
+        if (!(x instanceof PtNDArray p) || Contiguity.CHECK == null) {
+            return true;
+        }
+        try {
+            return (boolean) Contiguity.CHECK.invokeExact(p.getHandle().longValue());
+        } catch (Throwable e) {
+            throw new IllegalStateException("libtorch's is_contiguous failed for an array of shape " + x.getShape(), e);
+        }
+    }
+
+    /** libtorch's {@code is_contiguous}, which DJL binds but does not make public. */
+    private static final class Contiguity {
+        static final MethodHandle CHECK = find();
+
+        private static MethodHandle find() {
+            try {
+                Class<?> lib = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+                Field instance = lib.getDeclaredField("LIB");
+                instance.setAccessible(true);
+                Method m = lib.getDeclaredMethod("torchIsContiguous", long.class);
+                m.setAccessible(true);
+                return MethodHandles.lookup().unreflect(m).bindTo(instance.get(null));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
     }
 }

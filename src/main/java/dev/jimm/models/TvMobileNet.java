@@ -149,7 +149,7 @@ public final class TvMobileNet extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             // adaptive_avg_pool2d(x, 1), torch's own kernel, kept 4-D
-            NDArray s = x.getNDArrayInternal().globalAvgPool().reshape(x.getShape().get(0), -1, 1, 1);
+            NDArray s = Layers.spatialMean(x, true);
             s = fc2.forward(TorchAct.apply(act, fc1.forward(s)));
             return x.mul(TorchAct.apply(gate, s));
         }
