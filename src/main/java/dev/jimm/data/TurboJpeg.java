@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
 import org.opencv.imgcodecs.Imgcodecs;
+import org.opencv.imgproc.Imgproc;
 
 /**
  * JPEG decoding with libjpeg-turbo (the decoder Pillow, and so torchvision, uses), through the
@@ -135,15 +136,12 @@ public final class TurboJpeg {
             if (m.empty() || m.cols() != h.width() || m.rows() != h.height() || m.channels() != ch) {
                 return null;
             }
+            if (!gray) {
+                // OpenCV decodes to BGR; its vectorized swap takes 0.02 ms where a Java loop took 0.25
+                Imgproc.cvtColor(m, m, Imgproc.COLOR_BGR2RGB);
+            }
             byte[] px = new byte[h.width() * h.height() * ch];
             m.get(0, 0, px);
-            if (!gray) {
-                for (int p = 0; p < px.length; p += 3) {
-                    byte b = px[p];
-                    px[p] = px[p + 2];
-                    px[p + 2] = b;
-                }
-            }
             return new DecodedImage(h.width(), h.height(), ch, px, "jpeg");
         } finally {
             m.release();

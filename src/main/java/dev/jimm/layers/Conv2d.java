@@ -18,7 +18,7 @@ public class Conv2d extends Module {
     private final long[] padding;
     private final long[] dilation;
     private final int groups;
-    private final Parameter weight;
+    private Parameter weight;
     private Parameter bias;
     private boolean channelsLast = MemoryFormat.byDefault();
 
@@ -207,6 +207,24 @@ public class Conv2d extends Module {
         } else {
             assign(bias.getArray(), b);
         }
+    }
+
+    /**
+     * Stores the weight in channels-last order when this convolution runs channels-last, for a model
+     * that only predicts. libtorch otherwise copies the weight into the input's order on every
+     * call: at batch 1 those copies are most of the work (resnet18 at 224 px: 56 ms a forward with
+     * them, 32 ms without). Values, shape and state_dict are unchanged; the new weight takes no
+     * gradient.
+     */
+    public void storeWeightChannelsLast() {
+        if (!channelsLast || weight.getArray().getShape().dimension() != 4 || !MemoryFormat.isContiguous(weight.getArray())) {
+            return;
+        }
+        NDArray packed;
+        try (NoGrad g = NoGrad.enter()) {
+            packed = MemoryFormat.channelsLast(weight.getArray());
+        }
+        weight = replaceParameter("weight", packed);
     }
 
     public Parameter weight() {

@@ -450,6 +450,29 @@ public abstract class Module extends AbstractBlock {
     }
 
     /**
+     * Gives the parameter {@code name} a new array of the same shape (the module takes {@code value}
+     * over and frees the old one), keeping its place in the state_dict; the new parameter does not
+     * require a gradient.
+     */
+    protected final Parameter replaceParameter(String name, NDArray value) {
+        Parameter old = parameters.get(name);
+        if (old == null) {
+            throw new IllegalArgumentException("no parameter '" + name + "' in " + extraRepr());
+        }
+        if (!old.getArray().getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("parameter '" + name + "' has shape " + old.getArray().getShape()
+                    + ", the replacement " + value.getShape());
+        }
+        Parameter p = Parameter.builder().setName(name).setType(old.getType()).optRequiresGrad(false).build();
+        ai.djl.ndarray.NDScope.unregister(value);
+        value.attach(manager);
+        p.setArray(value);
+        parameters.put(name, p);
+        old.close();
+        return p;
+    }
+
+    /**
      * Frees and forgets this module's own parameters and buffers (not its children's), so that
      * they leave the state_dict: what folding does to a BatchNorm whose affine map moved into the
      * convolution before it.

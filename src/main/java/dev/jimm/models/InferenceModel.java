@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
 import dev.jimm.layers.BatchNormFolding;
+import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
 import java.util.List;
@@ -32,6 +33,11 @@ public final class InferenceModel implements AutoCloseable {
         this.model = model;
         this.folded = List.copyOf(BatchNormFolding.fold(model, sampleShape));
         model.setRequiresGrad(false);
+        for (Module m : model.namedModules().values()) {
+            if (m instanceof Conv2d c) {
+                c.storeWeightChannelsLast();
+            }
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BatchNormFolding;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.MemoryFormat;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
 import java.util.List;
@@ -82,6 +83,28 @@ class InferenceModelTest {
                 assertEquals(norms, normKeys(m.stateDict()), name + " original keeps its norms");
                 assertArrayEquals(weightBefore, m.stateDict().values().iterator().next().toFloatArray(), name);
                 assertArrayEquals(reference, m.forward(x).toFloatArray(), name + " original unchanged");
+            }
+        }
+    }
+
+    @Test
+    void foldedWeightsAreStoredChannelsLastAndReadBackInTheirOwnOrder() {
+        try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().numClasses(10).build())) {
+            randomizeNorms(m, 11);
+            var sd = m.stateDict();
+            float[] w = sd.get("conv1.weight").toFloatArray();
+            float[] gamma = sd.get("bn1.weight").toFloatArray();
+            float[] var = sd.get("bn1.running_var").toFloatArray();
+            try (InferenceModel fast = InferenceModel.of(m, new Shape(1, 3, 64, 64))) {
+                NDArray packed = fast.model().namedParameters().get("conv1.weight").getArray();
+                assertFalse(MemoryFormat.isContiguous(packed), "the 7x7 stem weight is stored channels-last");
+                float[] got = fast.model().stateDict().get("conv1.weight").toFloatArray();
+                int per = w.length / gamma.length;
+                for (int i = 0; i < w.length; i++) {
+                    int o = i / per;
+                    double expected = w[i] * gamma[o] / Math.sqrt(var[o] + 1e-5);
+                    assertEquals(expected, got[i], 1e-6 * Math.max(1, Math.abs(expected)), "conv1.weight element " + i);
+                }
             }
         }
     }
