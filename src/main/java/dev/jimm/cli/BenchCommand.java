@@ -8,6 +8,7 @@ import dev.jimm.bench.BenchReport;
 import dev.jimm.bench.ModelBench;
 import dev.jimm.bench.PytorchReference;
 import dev.jimm.bench.RecipeBench;
+import dev.jimm.bench.Rounds;
 import dev.jimm.bench.SystemInfo;
 import dev.jimm.data.LoaderBench;
 import dev.jimm.models.ModelRegistry;
@@ -86,6 +87,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of the table (the min ratio line goes to stderr).")
     boolean json;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "Run each model's jimm and PyTorch sides N times, alternating, and report the medians (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -112,6 +117,9 @@ final class BenchCommand implements Callable<Integer> {
         if (recipeEpochs < 1) {
             throw new IllegalArgumentException("--recipe-epochs must be at least 1, got " + recipeEpochs);
         }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int threadsBefore = setThreads(o.threads());
@@ -127,38 +135,22 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchReport.Entry> entries = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         for (String name : o.models()) {
-            // jimm then PyTorch per model, so both see the same machine state
-            err.println("jimm bench: " + name + " (jimm)");
-            err.flush();
-            ModelBench.Result j;
-            try {
-                j = ModelBench.run(name, o);
-            } catch (RuntimeException e) {
-                // one model that cannot run at these settings should not lose the others' figures
-                failures.add(name + ": " + Main.oneLine(e));
-                err.println("jimm bench: " + name + " failed: " + Main.oneLine(e));
+            // jimm then PyTorch per model, so both see the same machine state; with --rounds the
+            // pair repeats, so that a slow phase of the machine cannot land on one side only
+            List<ModelBench.Result> js = new ArrayList<>();
+            List<PytorchReference.Result> ps = new ArrayList<>();
+            boolean measured = true;
+            for (int round = 1; round <= rounds && measured; round++) {
+                String tag = rounds > 1 ? " round " + round + "/" + rounds : "";
+                measured = runRound(name, tag, o, pyScript, js, ps, failures, err);
+            }
+            if (js.isEmpty()) {
                 continue;
             }
-            PytorchReference.Result p = null;
-            if (compare != null) {
-                err.println("jimm bench: " + name + " (PyTorch)");
-                err.flush();
-                try {
-                    p = PytorchReference.run(python, pyScript, name, o);
-                } catch (JimmException e) {
-                    if (!Files.isRegularFile(pyScript)) {
-                        throw e;
-                    }
-                    failures.add(name + " in PyTorch: " + Main.oneLine(e));
-                    err.println("jimm bench: " + name + " failed in PyTorch: " + Main.oneLine(e));
-                    entries.add(new BenchReport.Entry(j, null));
-                    continue;
-                }
-                if (p == null) {
-                    err.println("jimm bench: " + name + " has no PyTorch equivalent in " + pyScript + "; its rows have no ratio");
-                } else if (p.params() != j.params()) {
-                    err.println("jimm bench: warning: " + name + " has " + j.params() + " parameters in jimm, " + p.params() + " in PyTorch");
-                }
+            ModelBench.Result j = Rounds.medianOf(js);
+            PytorchReference.Result p = ps.isEmpty() ? null : Rounds.medianOfPytorch(ps);
+            if (p != null && p.params() != j.params()) {
+                err.println("jimm bench: warning: " + name + " has " + j.params() + " parameters in jimm, " + p.params() + " in PyTorch");
             }
             entries.add(new BenchReport.Entry(j, p));
         }
@@ -182,6 +174,9 @@ final class BenchCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "min ratio %.3f%n", report.minRatio());
             }
         } else {
+            if (rounds > 1) {
+                out.println("each figure: the median of " + rounds + " rounds, jimm and PyTorch alternating");
+            }
             out.print(report.table());
         }
         out.flush();
@@ -190,6 +185,51 @@ final class BenchCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * One round of a model: jimm, then PyTorch with --compare; adds what was measured and returns
+     * whether another round makes sense (false when a side failed or has no PyTorch equivalent).
+     */
+    private boolean runRound(String name, String tag, BenchOptions o, Path pyScript, List<ModelBench.Result> js,
+            List<PytorchReference.Result> ps, List<String> failures, PrintWriter err) {
+        err.println("jimm bench: " + name + " (jimm)" + tag);
+        err.flush();
+        try {
+            js.add(ModelBench.run(name, o));
+        } catch (RuntimeException e) {
+            // one model that cannot run at these settings should not lose the others' figures
+            failures.add(name + ": " + Main.oneLine(e));
+            err.println("jimm bench: " + name + " failed: " + Main.oneLine(e));
+            return false;
+        }
+        if (compare == null) {
+            return true;
+        }
+        err.println("jimm bench: " + name + " (PyTorch)" + tag);
+        err.flush();
+        PytorchReference.Result p;
+        try {
+            p = PytorchReference.run(python, pyScript, name, o);
+        } catch (JimmException e) {
+            if (!Files.isRegularFile(pyScript)) {
+                throw e;
+            }
+            failures.add(name + " in PyTorch: " + Main.oneLine(e));
+            err.println("jimm bench: " + name + " failed in PyTorch: " + Main.oneLine(e));
+            return false;
+        }
+        if (p == null) {
+            err.println("jimm bench: " + name + " has no PyTorch equivalent in " + pyScript + "; its rows have no ratio");
+            return false;
+        }
+        ps.add(p);
+        if (!tag.isEmpty()) {
+            ModelBench.Result j = js.get(js.size() - 1);
+            err.printf(Locale.ROOT, "jimm bench: %s%s: train ratio %.3f, infer %.3f, latency %.3f%n", name, tag,
+                    j.trainImgS() / p.trainImgS(), j.inferImgS() / p.inferImgS(), p.latencyMs() / j.latencyMs());
+        }
+        return true;
     }
 
     /** Sets libtorch's intra-op threads; returns the previous count, to restore. */
@@ -268,9 +308,8 @@ final class BenchCommand implements Callable<Integer> {
             if (rounds > 1) {
                 double[] sorted = ratios.clone();
                 java.util.Arrays.sort(sorted);
-                double median = rounds % 2 == 1 ? sorted[rounds / 2] : (sorted[rounds / 2 - 1] + sorted[rounds / 2]) / 2;
-                out.printf(Locale.ROOT, "median ratio %.3f over %d rounds (min %.3f, max %.3f)%n", median, rounds, sorted[0],
-                        sorted[rounds - 1]);
+                out.printf(Locale.ROOT, "median ratio %.3f over %d rounds (min %.3f, max %.3f)%n", Rounds.median(ratios),
+                        rounds, sorted[0], sorted[rounds - 1]);
             }
             out.flush();
             return 0;

@@ -217,12 +217,13 @@ public class Conv2d extends Module {
      * gradient.
      */
     public void storeWeightChannelsLast() {
-        if (!channelsLast || weight.getArray().getShape().dimension() != 4 || !MemoryFormat.isContiguous(weight.getArray())) {
+        NDArray w = weight.getArray();
+        if (!channelsLast || w.getShape().dimension() != 4 || !MemoryFormat.isContiguous(w)) {
             return;
         }
         NDArray packed;
         try (NoGrad g = NoGrad.enter()) {
-            packed = MemoryFormat.channelsLast(weight.getArray());
+            packed = MemoryFormat.channelsLast(w);
         }
         weight = replaceParameter("weight", packed);
     }

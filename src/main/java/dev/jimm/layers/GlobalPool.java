@@ -60,9 +60,9 @@ public class GlobalPool extends Module {
     }
 
     // Both poolings are written so that their gradient keeps the maps' memory order. libtorch's
-    // adaptive pooling hands back an ordinary-layout gradient for a channels-last input, and every
-    // elementwise backward kernel after it then runs on mixed layouts: resnet50's batch-norm,
-    // ReLU and add backwards took 2-3x PyTorch's time that way.
+    // adaptive pooling hands back an ordinary-layout gradient for a channels-last input, and the
+    // elementwise backward kernels after it then run on mixed layouts (batch norm, ReLU and a
+    // residual add on 32x256x56x56: 466-490 ms a step that way, 267 ms this way).
     private static NDArray avg(NDArray x) {
         return Layers.spatialMean(x, false);
     }

@@ -29,6 +29,7 @@ class BenchCommandTest {
         expectUsageError("--compare 'tensorflow'", "bench", "--compare", "tensorflow");
         expectUsageError("/no/such/dir is not a folder", "bench", "data", "/no/such/dir");
         expectUsageError("--rounds 3 needs --compare torchvision", "bench", "data", ".", "--rounds", "3");
+        expectUsageError("--rounds must be at least 1, got 0", "bench", "--models", "resnet18", "--rounds", "0");
         expectUsageError("--iters", "bench", "--iters", "many");
     }
 
