@@ -226,8 +226,15 @@ final class BenchCommand implements Callable<Integer> {
         ps.add(p);
         if (!tag.isEmpty()) {
             ModelBench.Result j = js.get(js.size() - 1);
-            err.printf(Locale.ROOT, "jimm bench: %s%s: train ratio %.3f, infer %.3f, latency %.3f%n", name, tag,
-                    j.trainImgS() / p.trainImgS(), j.inferImgS() / p.inferImgS(), p.latencyMs() / j.latencyMs());
+            List<String> ratios = new ArrayList<>();
+            double[][] pairs = {{j.trainImgS(), p.trainImgS()}, {j.inferImgS(), p.inferImgS()}, {p.latencyMs(), j.latencyMs()}};
+            String[] labels = {"train", "infer", "latency"};
+            for (int i = 0; i < pairs.length; i++) {
+                if (!Double.isNaN(pairs[i][0] / pairs[i][1])) {
+                    ratios.add(String.format(Locale.ROOT, "%s %.3f", labels[i], pairs[i][0] / pairs[i][1]));
+                }
+            }
+            err.println("jimm bench: " + name + tag + " ratios: " + String.join(", ", ratios));
         }
         return true;
     }
