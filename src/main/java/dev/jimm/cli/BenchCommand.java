@@ -225,13 +225,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         ps.add(p);
         if (!tag.isEmpty()) {
-            ModelBench.Result j = js.get(js.size() - 1);
+            // the table's own rows for this round, so the ratios are computed as the table does
             List<String> ratios = new ArrayList<>();
-            double[][] pairs = {{j.trainImgS(), p.trainImgS()}, {j.inferImgS(), p.inferImgS()}, {p.latencyMs(), j.latencyMs()}};
-            String[] labels = {"train", "infer", "latency"};
-            for (int i = 0; i < pairs.length; i++) {
-                if (!Double.isNaN(pairs[i][0] / pairs[i][1])) {
-                    ratios.add(String.format(Locale.ROOT, "%s %.3f", labels[i], pairs[i][0] / pairs[i][1]));
+            for (BenchReport.Row r : new BenchReport(o, null, List.of(new BenchReport.Entry(js.get(js.size() - 1), p))).rows()) {
+                if (!Double.isNaN(r.ratio())) {
+                    ratios.add(String.format(Locale.ROOT, "%s %.3f", r.measure(), r.ratio()));
                 }
             }
             err.println("jimm bench: " + name + tag + " ratios: " + String.join(", ", ratios));

@@ -137,7 +137,8 @@ public final class TurboJpeg {
                 return null;
             }
             if (!gray) {
-                // OpenCV decodes to BGR; its vectorized swap takes 0.02 ms where a Java loop took 0.25
+                // OpenCV decodes to BGR; its vectorized swap and the copy out take 0.07-0.11 ms for
+                // a 500x375 image, the copy and a Java swap loop 0.23-0.30
                 Imgproc.cvtColor(m, m, Imgproc.COLOR_BGR2RGB);
             }
             byte[] px = new byte[h.width() * h.height() * ch];

@@ -440,11 +440,7 @@ public abstract class Module extends AbstractBlock {
         if (parameters.containsKey(name)) {
             throw new IllegalArgumentException("parameter '" + name + "' already exists in " + extraRepr());
         }
-        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.OTHER).optRequiresGrad(false).build();
-        ai.djl.ndarray.NDScope.unregister(value);
-        value.attach(manager);
-        p.setArray(value);
-        parameters.put(name, p);
+        Parameter p = adopt(name, Parameter.Type.OTHER, value);
         parameterShapes.put(name, value.getShape());
         return p;
     }
@@ -463,12 +459,18 @@ public abstract class Module extends AbstractBlock {
             throw new IllegalArgumentException("parameter '" + name + "' has shape " + old.getArray().getShape()
                     + ", the replacement " + value.getShape());
         }
-        Parameter p = Parameter.builder().setName(name).setType(old.getType()).optRequiresGrad(false).build();
+        Parameter p = adopt(name, old.getType(), value);
+        old.close();
+        return p;
+    }
+
+    // a gradient-free parameter holding value, which this module's manager takes over from any scope
+    private Parameter adopt(String name, Parameter.Type type, NDArray value) {
+        Parameter p = Parameter.builder().setName(name).setType(type).optRequiresGrad(false).build();
         ai.djl.ndarray.NDScope.unregister(value);
         value.attach(manager);
         p.setArray(value);
         parameters.put(name, p);
-        old.close();
         return p;
     }
 
