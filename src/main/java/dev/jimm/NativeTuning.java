@@ -24,7 +24,9 @@ import java.nio.file.Path;
  *       224 pixels). With mmap off and trimming raised, the next batch reuses the blocks of the
  *       previous one. Resident memory stays at the loop's peak and flat across epochs
  *       ({@code TrainingMemoryTest}). PyTorch users get this with
- *       {@code MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=...}.
+ *       {@code MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=...}. It does not reach the per-thread heaps
+ *       that glibc gives Java threads, which fault most; the allocator {@link NativeAllocator}
+ *       describes does.
  *   <li><b>Flush denormals</b> ({@code at::globalContext().setFlushDenormal(true)}, PyTorch's
  *       {@code torch.set_flush_denormal(True)}): floats below 1.2e-38 become 0. Adam's second-moment
  *       estimates and late-training gradients fill up with such values, and every multiply or square

@@ -37,6 +37,7 @@ public final class BenchReport {
     private final SystemInfo.CpuPeak peak;
     private final List<Entry> entries;
     private final RecipeEntry recipe;
+    private final String allocator = dev.jimm.NativeAllocator.describe();
 
     public BenchReport(BenchOptions options, SystemInfo.CpuPeak peak, List<Entry> entries) {
         this(options, peak, entries, null);
@@ -100,7 +101,7 @@ public final class BenchReport {
             String vsBare = "";
             if (r.measure().equals("train")) {
                 ModelBench.Result j = find(r.model()).jimm();
-                vsBare = Double.isNaN(j.bareImgS()) ? "" : fmt("%+.1f%%", 100 * (j.bareImgS() / j.trainImgS() - 1));
+                vsBare = vsBare(j);
             }
             sb.append(String.format(Locale.ROOT, "%-24s %-8s %5d %10s %10s %8s %9s %8s %6s%n", r.model(), r.measure(), r.batch(),
                     fmt("%.2f", r.jimm()) + unit, Double.isNaN(r.pytorch()) ? "-" : fmt("%.2f", r.pytorch()) + unit,
@@ -151,6 +152,7 @@ public final class BenchReport {
                 + " (x3 for training).\n");
         sb.append("peak: ").append(peak.derivation()).append('\n');
         sb.append("RSS = peak resident memory (VmHWM, reset per model); native = that minus the committed JVM heap.\n");
+        sb.append("jimm: malloc = ").append(allocator).append('\n');
         entries.stream().filter(e -> e.pytorch() != null).map(e -> e.pytorch().version()).distinct()
                 .forEach(v -> sb.append("PyTorch: ").append(v).append('\n'));
         double min = minRatio();
@@ -158,6 +160,14 @@ public final class BenchReport {
             sb.append(fmt("min ratio %.3f", min)).append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * How much longer jimm's training step took than the bare loop's, as "+4.2%", or "" when
+     * either was not measured.
+     */
+    public static String vsBare(ModelBench.Result j) {
+        return Double.isNaN(j.bareImgS()) || Double.isNaN(j.trainImgS()) ? "" : fmt("%+.1f%%", 100 * (j.bareImgS() / j.trainImgS() - 1));
     }
 
     /** The same figures as JSON. */
@@ -169,6 +179,7 @@ public final class BenchReport {
         machine.addProperty("ghz", peak.ghz());
         machine.addProperty("peak_gflops", peak.gflops());
         machine.addProperty("peak_derivation", peak.derivation());
+        machine.addProperty("jimm_malloc", allocator);
         root.add("machine", machine);
         JsonObject cfg = new JsonObject();
         cfg.addProperty("batch_size", options.batchSize());

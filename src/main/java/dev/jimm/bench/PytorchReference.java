@@ -3,6 +3,7 @@ package dev.jimm.bench;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.jimm.JimmException;
+import dev.jimm.NativeAllocator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -114,6 +115,7 @@ public final class PytorchReference {
             try {
                 ProcessBuilder pb = new ProcessBuilder(cmd);
                 pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
+                NativeAllocator.removeLauncherPreload(pb.environment());
                 Process p = pb.start();
                 p.getOutputStream().close();
                 // stderr is small (warnings); read it after stdout, which holds the result

@@ -3,6 +3,7 @@ package dev.jimm.cli;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.jimm.JimmException;
+import dev.jimm.NativeAllocator;
 import dev.jimm.bench.BenchOptions;
 import dev.jimm.bench.BenchReport;
 import dev.jimm.bench.ModelBench;
@@ -204,6 +205,7 @@ final class BenchCommand implements Callable<Integer> {
             return false;
         }
         if (compare == null) {
+            roundSummary(name, tag, js.get(js.size() - 1), new ArrayList<>(), err);
             return true;
         }
         err.println("jimm bench: " + name + " (PyTorch)" + tag);
@@ -232,9 +234,23 @@ final class BenchCommand implements Callable<Integer> {
                     ratios.add(String.format(Locale.ROOT, "%s %.3f", r.measure(), r.ratio()));
                 }
             }
-            err.println("jimm bench: " + name + tag + " ratios: " + String.join(", ", ratios));
+            roundSummary(name, tag, js.get(js.size() - 1), ratios, err);
         }
         return true;
+    }
+
+    // one round's ratios and the Learner's cost over the bare loop, on stderr; the table gives the medians
+    private static void roundSummary(String name, String tag, ModelBench.Result j, List<String> ratios, PrintWriter err) {
+        if (tag.isEmpty()) {
+            return;
+        }
+        String vsBare = BenchReport.vsBare(j);
+        if (!vsBare.isEmpty()) {
+            ratios.add("vs bare " + vsBare);
+        }
+        if (!ratios.isEmpty()) {
+            err.println("jimm bench: " + name + tag + " ratios: " + String.join(", ", ratios));
+        }
     }
 
     /** Sets libtorch's intra-op threads; returns the previous count, to restore. */
@@ -325,7 +341,9 @@ final class BenchCommand implements Callable<Integer> {
             List<String> cmd = List.of(python.toString(), script.toString(), dir.toString(), String.valueOf(imgSize),
                     String.valueOf(batchSize), String.valueOf(workers), String.valueOf(epochs));
             try {
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+                NativeAllocator.removeLauncherPreload(pb.environment());
+                Process p = pb.start();
                 p.getOutputStream().close();
                 String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 int status = p.waitFor();
