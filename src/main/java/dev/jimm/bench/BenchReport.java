@@ -3,6 +3,7 @@ package dev.jimm.bench;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.jimm.NativeAllocator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,7 +38,7 @@ public final class BenchReport {
     private final SystemInfo.CpuPeak peak;
     private final List<Entry> entries;
     private final RecipeEntry recipe;
-    private final String allocator = dev.jimm.NativeAllocator.describe();
+    private final String allocator = NativeAllocator.describe();
 
     public BenchReport(BenchOptions options, SystemInfo.CpuPeak peak, List<Entry> entries) {
         this(options, peak, entries, null);
