@@ -38,7 +38,6 @@ public final class BenchReport {
     private final SystemInfo.CpuPeak peak;
     private final List<Entry> entries;
     private final RecipeEntry recipe;
-    private final String allocator = NativeAllocator.describe();
 
     public BenchReport(BenchOptions options, SystemInfo.CpuPeak peak, List<Entry> entries) {
         this(options, peak, entries, null);
@@ -153,7 +152,7 @@ public final class BenchReport {
                 + " (x3 for training).\n");
         sb.append("peak: ").append(peak.derivation()).append('\n');
         sb.append("RSS = peak resident memory (VmHWM, reset per model); native = that minus the committed JVM heap.\n");
-        sb.append("jimm: malloc = ").append(allocator).append('\n');
+        sb.append("jimm: malloc = ").append(NativeAllocator.describe()).append('\n');
         entries.stream().filter(e -> e.pytorch() != null).map(e -> e.pytorch().version()).distinct()
                 .forEach(v -> sb.append("PyTorch: ").append(v).append('\n'));
         double min = minRatio();
@@ -180,7 +179,7 @@ public final class BenchReport {
         machine.addProperty("ghz", peak.ghz());
         machine.addProperty("peak_gflops", peak.gflops());
         machine.addProperty("peak_derivation", peak.derivation());
-        machine.addProperty("jimm_malloc", allocator);
+        machine.addProperty("jimm_malloc", NativeAllocator.describe());
         root.add("machine", machine);
         JsonObject cfg = new JsonObject();
         cfg.addProperty("batch_size", options.batchSize());

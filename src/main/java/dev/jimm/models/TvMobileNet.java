@@ -148,7 +148,7 @@ public final class TvMobileNet extends ImageModel {
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            // adaptive_avg_pool2d(x, 1), torch's own kernel, kept 4-D
+            // adaptive_avg_pool2d(x, 1) as a mean over H and W, kept 4-D: its gradient keeps the maps' layout
             NDArray s = Layers.spatialMean(x, true);
             s = fc2.forward(TorchAct.apply(act, fc1.forward(s)));
             return x.mul(TorchAct.apply(gate, s));
