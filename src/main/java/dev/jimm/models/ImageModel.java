@@ -24,8 +24,11 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     protected String globalPool;
     protected final int inChans;
     protected final double dropRate;
+    /** timm's zero_init_last, for the families whose init has it. */
+    protected final boolean zeroInitLast;
 
     protected ImageModel(ModelArgs args) {
+        this.zeroInitLast = args.zeroInitLast();
         this.numClasses = args.numClasses();
         this.globalPool = dev.jimm.layers.GlobalPool.validate(args.globalPool());
         this.inChans = args.inChans();

@@ -18,6 +18,7 @@ public final class ModelOptions {
     private final int inChans;
     private final double dropRate;
     private final double dropPathRate;
+    private final boolean zeroInitLast;
     private final boolean featuresOnly;
     private final int[] outIndices;
     private final long seed;
@@ -32,6 +33,7 @@ public final class ModelOptions {
         inChans = b.inChans;
         dropRate = b.dropRate;
         dropPathRate = b.dropPathRate;
+        zeroInitLast = b.zeroInitLast;
         featuresOnly = b.featuresOnly;
         outIndices = b.outIndices;
         seed = b.seed;
@@ -77,6 +79,11 @@ public final class ModelOptions {
         return dropPathRate;
     }
 
+    /** timm's zero_init_last (default on): residual blocks start as the identity. */
+    public boolean zeroInitLast() {
+        return zeroInitLast;
+    }
+
     public boolean featuresOnly() {
         return featuresOnly;
     }
@@ -110,6 +117,7 @@ public final class ModelOptions {
         private int inChans = 3;
         private double dropRate;
         private double dropPathRate;
+        private boolean zeroInitLast = true;
         private boolean featuresOnly;
         private int[] outIndices;
         private long seed;
@@ -184,6 +192,15 @@ public final class ModelOptions {
 
         public Builder dropPathRate(double value) {
             dropPathRate = value;
+            return this;
+        }
+
+        /**
+         * timm's {@code zero_init_last} (default true): the last norm of each residual block starts at zero.
+         * Off, blocks start as torchvision's do (ResNet, RegNet).
+         */
+        public Builder zeroInitLast(boolean value) {
+            zeroInitLast = value;
             return this;
         }
 

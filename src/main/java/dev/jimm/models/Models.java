@@ -52,7 +52,8 @@ public final class Models {
                 options.inChans(),
                 options.globalPool() == null ? entry.defaultGlobalPool() : options.globalPool(),
                 options.dropRate(),
-                options.dropPathRate());
+                options.dropPathRate(),
+                options.zeroInitLast());
         ImageModel model;
         try {
             model = entry.factory().apply(args);

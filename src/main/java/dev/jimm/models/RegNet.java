@@ -546,7 +546,7 @@ public final class RegNet extends ImageModel {
                 if (l.bias() != null) {
                     Init.constant(l.bias().getArray(), 0f);
                 }
-            } else if (m instanceof Bottleneck b && cfg.numFeatures() == 0 && !cfg.linearOut()) {
+            } else if (m instanceof Bottleneck b && cfg.numFeatures() == 0 && !cfg.linearOut() && zeroInitLast) {
                 // zero_init_last, which timm turns off only for the RegNet-Z definitions
                 Init.constant(b.lastNorm().directParameters().get("weight").getArray(), 0f);
             }

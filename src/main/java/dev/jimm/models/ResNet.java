@@ -495,14 +495,14 @@ public final class ResNet extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        // timm: kaiming_normal_(fan_out) on convs, zero gamma on each block's last norm
+        // timm: kaiming_normal_(fan_out) on convs, zero gamma on each block's last norm (zero_init_last)
         for (Module m : namedModules().values()) {
             if (m instanceof Conv2d c) {
                 Init.kaimingNormalFanOut(c.weight().getArray(), random);
             }
             Module last =
                     m instanceof BasicBlock bb ? bb.lastNorm() : m instanceof Bottleneck bt ? bt.lastNorm() : null;
-            if (last != null) {
+            if (last != null && zeroInitLast) {
                 Init.constant(last.directParameters().get("weight").getArray(), 0f);
             }
         }
