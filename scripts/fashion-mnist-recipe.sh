@@ -24,7 +24,7 @@ cd "$here"
 ./jimm --version >/dev/null   # builds the CLI first, so the build is not timed
 start=$(date +%s.%N)
 ./jimm train fashion-mnist --data-root "$data" --model resnet10t --epochs "$epochs" --batch-size 128 \
-  --lr "$lr_arg" --label-smoothing 0.1 --tta --out "$out" | tee "$out.jimm.log"
+  --lr "$lr_arg" --label-smoothing 0.1 --tta flip --out "$out" | tee "$out.jimm.log"
 jimm_seconds=$(echo "$(date +%s.%N) - $start" | bc)
 # the lr lr_find chose, the last epoch's accuracy and the summed epoch times, from the run folder
 read -r lr jimm_acc jimm_epochs_s < <(python3 - "$out" "$lr_arg" <<'PY'

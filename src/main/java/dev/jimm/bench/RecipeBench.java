@@ -54,8 +54,8 @@ public final class RecipeBench {
             throw new UncheckedIOException("cannot create a temporary run folder", e);
         }
         try {
-            TrainRecipe.Config c = new TrainRecipe.Config("fashion-mnist-sample", null, MODEL, false, null, epochs, 1e-3,
-                    0, batchSize, null, 0.2, 42, runDir, threads, false, "minimum");
+            TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample").model(MODEL).epochs(epochs).lr(1e-3)
+                    .freezeEpochs(0).batchSize(batchSize).seed(42).out(runDir).threads(threads).build();
             try (NDManager manager = NDManager.newBaseManager()) {
                 TrainRecipe.Data data = TrainRecipe.prepareData(c, manager);
                 try (Learner learner = TrainRecipe.learner(c, data, runDir, List.of())) {

@@ -40,21 +40,29 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics, as jimm train --json.")
+    boolean json;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
-        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter stdout = spec.commandLine().getOut();
+        // --json: the same steps with nothing on stdout but the final JSON line
+        PrintWriter o = json ? new PrintWriter(java.io.Writer.nullWriter()) : stdout;
         Path runDir = out != null ? out : TrainRecipe.defaultRunDir("demo");
         o.println("jimm demo: " + model + " from scratch on the bundled Fashion-MNIST sample (2,000 train, 500 test images)");
         o.println("lr_find picks the learning rate (its loss minimum / 10), then fit_one_cycle for " + epochs + " epochs.");
         o.flush();
         // from scratch, fastai's valley is cautious; the classic rule (the loss minimum / 10) trains this in time
-        TrainRecipe.Config c = new TrainRecipe.Config("fashion-mnist-sample", null, model, false, null, epochs, null,
-                0, 64, null, 0.2, seed, runDir, 0, false, "minimum");
-        List<Callback> cbs = List.of(Callbacks.Progress.console());
-        TrainRecipe.Result r = TrainRecipe.run(c, cbs);
+        TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample").model(model).epochs(epochs)
+                .lrSuggestion("minimum").freezeEpochs(0).seed(seed).out(runDir).build();
+        List<Callback> cbs = json ? List.of() : List.of(Callbacks.Progress.console());
+        TrainRecipe.Result r = TrainRecipe.run(c, cbs, line -> {
+            o.println(line);
+            o.flush();
+        });
         o.printf(Locale.ROOT, "%nlr_find: valley %.2e, steep %.2e, minimum/10 %.2e -> trained at %.2e%n",
                 r.lrFind().valley(), r.lrFind().steep(), r.lrFind().minimum(), r.lrUsed());
         o.printf(Locale.ROOT, "held-out accuracy %.1f%% (valid_loss %.4f) in %.0f s%n",
@@ -85,6 +93,10 @@ final class DemoCommand implements Callable<Integer> {
         o.println("report:     " + runDir.resolve("index.html"));
         o.println("next:       ./jimm predict " + runDir + " " + examples.resolve("test-000.png"));
         o.flush();
+        if (json) {
+            stdout.println(TrainRecipe.resultJson(r));
+            stdout.flush();
+        }
         return 0;
     }
 

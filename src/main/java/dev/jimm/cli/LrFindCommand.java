@@ -53,8 +53,8 @@ final class LrFindCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        TrainRecipe.Config c = new TrainRecipe.Config(data, dataRoot, model, false, weights, 1, 1e-3, 1, batchSize, imgSize,
-                0.2, seed, out, 0, false);
+        TrainRecipe.Config c = TrainRecipe.Config.builder(data).dataRoot(dataRoot).model(model).weights(weights)
+                .batchSize(batchSize).imgSize(imgSize).seed(seed).out(out).build();
         try (NDManager manager = NDManager.newBaseManager()) {
             TrainRecipe.Data d = TrainRecipe.prepareData(c, manager);
             try (Learner learner = TrainRecipe.learner(c, d, out, List.of())) {

@@ -3,6 +3,9 @@ package dev.jimm.cli;
 import dev.jimm.train.Callback;
 import dev.jimm.train.Callbacks;
 import dev.jimm.train.MemoryMonitor;
+import dev.jimm.train.Tta;
+import dev.jimm.transforms.AugPolicy;
+import dev.jimm.transforms.ResizeMethod;
 import dev.jimm.vision.TrainRecipe;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "train",
         description = {"Train an image classifier (fastai's fine_tune with --pretrained or --weights, else fit_one_cycle).",
-            "Example: jimm train fashion-mnist --data-root ../shared/datasets --model resnet18 --epochs 5 --lr 2e-3"},
+            "The data pipeline (augmentation, flips, resize, size, normalisation) is chosen by the data's regime and printed first; --aug and friends override it.",
+            "Example: jimm train ../shared/datasets/font-letters --model resnet18 --epochs 5 --img-size 32"},
         mixinStandardHelpOptions = true)
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its last checkpoint (DATA and the other options come from its config.json).")
@@ -42,7 +46,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}); with --pretrained or --weights, the unfrozen epochs.")
     int epochs;
 
-    @Option(names = "--lr", paramLabel = "X|auto", defaultValue = "2e-3", description = "Peak learning rate, or an lr_find suggestion: auto (= valley), valley, minimum (the loss minimum / 10) or steep (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "X|default|auto", defaultValue = "default", description = "Peak learning rate; default: fastai's (1e-3 for fit_one_cycle from scratch, 2e-3 for fine_tune); or an lr_find suggestion: auto (= valley), valley, minimum (the loss minimum / 10) or steep.")
     String lr;
 
     @Option(names = "--freeze-epochs", paramLabel = "N", defaultValue = "1", description = "Epochs with the body frozen when fine-tuning (default: ${DEFAULT-VALUE}).")
@@ -75,8 +79,36 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--label-smoothing", paramLabel = "EPS", defaultValue = "0", description = "Label smoothing of the cross-entropy, as PyTorch's label_smoothing (default: ${DEFAULT-VALUE}).")
     double labelSmoothing;
 
-    @Option(names = "--tta", description = "Score the final model with test-time augmentation: the mean of the probabilities of each image and its mirror image.")
-    boolean tta;
+    @Option(names = "--tta", paramLabel = "aug|flip", arity = "0..1", fallbackValue = "aug", defaultValue = "none",
+            description = "Score the final model with test-time augmentation: aug (the default of a bare --tta) is fastai's Learner.tta "
+                    + "(4 passes through the training transforms, blended 3:1 with the plain pass); flip is the mean of each image and its mirror image (needs training with flips).")
+    String tta;
+
+    @Option(names = "--aug", paramLabel = "POLICY", defaultValue = "auto", description = "Training augmentation: auto (by the data's regime, printed at the start), none, fastai "
+            + "(fastai's aug_transforms), timm (RandomResizedCrop, flip, colour jitter or --auto-augment, --reprob, --mixup) or small (pad-and-crop).")
+    String aug;
+
+    @Option(names = "--flip", negatable = true, description = "Flip training images left-right (default: by regime: on for colour images, off for gray ones; never with --aug none).")
+    Boolean flip;
+
+    @Option(names = "--resize", paramLabel = "squish|crop|pad", description = "How images are brought to the training size, as fastai's Resize (default: crop, the centre in validation; squish for named datasets).")
+    String resize;
+
+    @Option(names = "--normalize", negatable = true, description = "From scratch, normalise with the mean and std of the training images (default: on; from weights, the weights' own).")
+    Boolean normalize;
+
+    @Option(names = "--auto-augment", paramLabel = "none|ta|ra", defaultValue = "none", description = "With --aug timm: TrivialAugmentWide (ta) or RandAugment n2 m9 (ra) instead of colour jitter.")
+    String autoAugment;
+
+    @Option(names = "--reprob", paramLabel = "P", defaultValue = "0", description = "With --aug timm: RandomErasing probability.")
+    double reProb;
+
+    @Option(names = "--zero-init-last", description = "From scratch, start each residual block's last norm at zero, as timm's ResNet and RegNet do "
+            + "(default: off, as torchvision's ResNet that fastai trains; on the public folders timm's start cost 1-2 points in 5 epochs).")
+    boolean zeroInitLast;
+
+    @Option(names = "--mixup", description = "Mixup/CutMix on training batches with timm's defaults (mixup 0.8, cutmix 1.0, switch 0.5).")
+    boolean mixup;
 
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics.")
     boolean json;
@@ -100,18 +132,32 @@ final class TrainCommand implements Callable<Integer> {
         if (memoryLog) {
             cbs.add(new MemoryMonitor(spec.commandLine().getErr()));
         }
+        java.util.function.Consumer<String> log = json ? line -> { } : line -> {
+            outStream.println(line);
+            outStream.flush();
+        };
         if (resume != null) {
-            return report(TrainRecipe.resume(resume, cbs), outStream);
+            return report(TrainRecipe.resume(resume, cbs, log), outStream);
         }
         if (data == null) {
             throw new IllegalArgumentException("DATA is required (an image folder or a dataset name), unless --resume RUN is given");
         }
+        TrainRecipe.Config.Builder b = TrainRecipe.Config.builder(data).dataRoot(dataRoot).model(model).pretrained(pretrained)
+                .weights(weights).epochs(epochs).freezeEpochs(freezeEpochs).batchSize(batchSize).imgSize(imgSize)
+                .validPct(validPct).seed(seed).out(out).threads(threads).linearHead(head.equals("linear"))
+                .skipBadImages(skipBadImages).labelSmoothing(labelSmoothing).tta(Tta.parse(tta))
+                .aug(aug.equalsIgnoreCase("auto") ? null : AugPolicy.parse(aug)).flip(flip)
+                .resize(resize == null ? null : ResizeMethod.parse(resize)).normalize(normalize)
+                .autoAugment(autoAugment.toLowerCase(Locale.ROOT)).reProb(reProb).mixup(mixup)
+                .zeroInitLast(zeroInitLast);
         Double lrValue = parseLr(lr);
-        String suggestion = lrValue != null || lr.equalsIgnoreCase("auto") ? "valley" : lr.toLowerCase(java.util.Locale.ROOT);
-        TrainRecipe.Config c = new TrainRecipe.Config(data, dataRoot, model, pretrained, weights, epochs, lrValue,
-                freezeEpochs, batchSize, imgSize, validPct, seed, out, threads, head.equals("linear"), suggestion,
-                skipBadImages, labelSmoothing, tta);
-        return report(TrainRecipe.run(c, cbs), outStream);
+        if (lrValue != null) {
+            b.lr(lrValue);
+        } else {
+            String l = lr.toLowerCase(Locale.ROOT);
+            b.lrSuggestion(l.equals("auto") ? "valley" : l);
+        }
+        return report(TrainRecipe.run(b.build(), cbs, log), outStream);
     }
 
     private int report(TrainRecipe.Result r, java.io.PrintWriter outStream) {
@@ -129,17 +175,17 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     static Double parseLr(String text) {
-        if (java.util.List.of("auto", "valley", "minimum", "steep").contains(text.toLowerCase(java.util.Locale.ROOT))) {
+        if (java.util.List.of("default", "auto", "valley", "minimum", "steep").contains(text.toLowerCase(java.util.Locale.ROOT))) {
             return null;
         }
         try {
             double v = Double.parseDouble(text);
             if (!(v > 0) || Double.isInfinite(v)) {
-                throw new IllegalArgumentException("--lr must be a positive number or auto, valley, minimum or steep, got '" + text + "'");
+                throw new IllegalArgumentException("--lr must be a positive number or default, auto, valley, minimum or steep, got '" + text + "'");
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--lr must be a positive number or auto, valley, minimum or steep, got '" + text + "'");
+            throw new IllegalArgumentException("--lr must be a positive number or default, auto, valley, minimum or steep, got '" + text + "'");
         }
     }
 }

@@ -30,7 +30,7 @@ public record Split(ImageDataset train, ImageDataset valid) {
     }
 
     /** Fisher-Yates permutation of 0..n-1. */
-    static int[] permutation(int n, SplittableRandom rng) {
+    public static int[] permutation(int n, SplittableRandom rng) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
             p[i] = i;

@@ -90,7 +90,8 @@ public final class Callbacks {
                 table.println(h.append(" time"));
                 headerDone = true;
             }
-            StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-6d %-11.6f %-11.6f", r.epoch(), r.trainLoss(), r.validLoss()));
+            StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-6d %-11.6f %-11.6f", r.epoch(), r.shownTrainLoss(),
+                    r.validLoss()));
             r.metrics().values().forEach(v -> s.append(String.format(Locale.ROOT, " %-11.6f", v)));
             table.println(s.append(' ').append(clock(r.seconds())));
             table.flush();
@@ -126,12 +127,13 @@ public final class Callbacks {
             boolean first = true;
             for (Recorder.EpochRow r : l.recorder().epochs()) {
                 if (first) {
-                    sb.append("epoch,train_loss,valid_loss");
+                    sb.append("epoch,train_loss,train_loss_smooth,valid_loss");
                     r.metrics().keySet().forEach(k -> sb.append(',').append(k));
                     sb.append(",time\n");
                     first = false;
                 }
-                sb.append(r.epoch()).append(',').append(r.trainLoss()).append(',').append(r.validLoss());
+                sb.append(r.epoch()).append(',').append(r.trainLoss()).append(',').append(num(r.smoothLoss()).replace("null", ""))
+                        .append(',').append(r.validLoss());
                 r.metrics().values().forEach(v -> sb.append(',').append(v));
                 sb.append(',').append(String.format(Locale.ROOT, "%.2f", r.seconds())).append('\n');
             }
@@ -161,6 +163,7 @@ public final class Callbacks {
     public static String epochJson(Recorder.EpochRow r) {
         StringBuilder sb = new StringBuilder("{\"epoch\":").append(r.epoch())
                 .append(",\"train_loss\":").append(num(r.trainLoss()))
+                .append(",\"train_loss_smooth\":").append(num(r.smoothLoss()))
                 .append(",\"valid_loss\":").append(num(r.validLoss()));
         for (Map.Entry<String, Double> e : r.metrics().entrySet()) {
             sb.append(",\"").append(e.getKey()).append("\":").append(num(e.getValue()));

@@ -23,11 +23,14 @@ import java.util.Map;
  */
 final class Checkpoint {
     static final String META_KEY = "jimm.checkpoint";
+    /** The fields of a history row that are not metrics. */
+    private static final java.util.Set<String> HISTORY_FIELDS =
+            java.util.Set.of("epoch", "train_loss", "train_loss_smooth", "valid_loss", "seconds");
 
     private Checkpoint() {}
 
     /** What a checkpoint says about where training was. */
-    record State(Learner.FitPlan plan, int epochsDone, JsonObject fineTune) {}
+    record State(Learner.FitPlan plan, int epochsDone, JsonObject fineTune, double[] smoothing) {}
 
     static void save(Learner l, Path file) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
@@ -42,6 +45,7 @@ final class Checkpoint {
             meta.add("plan", gson.toJsonTree(l.plan()));
             meta.addProperty("epochs_done", l.epoch() + 1);
             meta.addProperty("seed", l.seed());
+            meta.add("smoothing", gson.toJsonTree(l.recorder().smoothingState()));
             if (l.fineTuneState() != null) {
                 meta.add("fine_tune", l.fineTuneState());
             }
@@ -91,16 +95,18 @@ final class Checkpoint {
                 Map<String, Double> metrics = new LinkedHashMap<>();
                 o.entrySet().forEach(m -> {
                     String k = m.getKey();
-                    if (!k.equals("epoch") && !k.equals("train_loss") && !k.equals("valid_loss") && !k.equals("seconds")) {
+                    if (!HISTORY_FIELDS.contains(k)) {
                         metrics.put(k, m.getValue().isJsonNull() ? Double.NaN : m.getValue().getAsDouble());
                     }
                 });
-                rows.add(new Recorder.EpochRow(o.get("epoch").getAsInt(), num(o, "train_loss"), num(o, "valid_loss"), metrics, num(o, "seconds")));
+                rows.add(new Recorder.EpochRow(o.get("epoch").getAsInt(), num(o, "train_loss"), num(o, "valid_loss"), metrics,
+                        num(o, "seconds"), num(o, "train_loss_smooth")));
             });
             l.recorder().restoreEpochs(rows);
             Learner.FitPlan plan = new Gson().fromJson(meta.get("plan"), Learner.FitPlan.class);
+            double[] smoothing = meta.has("smoothing") ? new Gson().fromJson(meta.get("smoothing"), double[].class) : null;
             return new State(plan, meta.get("epochs_done").getAsInt(),
-                    meta.has("fine_tune") ? meta.getAsJsonObject("fine_tune") : null);
+                    meta.has("fine_tune") ? meta.getAsJsonObject("fine_tune") : null, smoothing);
         }
     }
 

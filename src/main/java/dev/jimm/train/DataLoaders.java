@@ -9,10 +9,17 @@ import java.util.List;
  * @param train shuffled training batches
  * @param valid validation batches in a fixed order
  * @param classes class names in label order
+ * @param validAugmented the validation images through the training transforms, in the validation order
+ *                       (fastai's TTA draws its augmented passes from it), or null
  */
-public record DataLoaders(BatchSource train, BatchSource valid, List<String> classes) {
+public record DataLoaders(BatchSource train, BatchSource valid, List<String> classes, BatchSource validAugmented) {
     public DataLoaders {
         classes = List.copyOf(classes);
+    }
+
+    /** Without augmented validation batches (no fastai TTA). */
+    public DataLoaders(BatchSource train, BatchSource valid, List<String> classes) {
+        this(train, valid, classes, null);
     }
 
     public int numClasses() {

@@ -182,7 +182,10 @@ public class Learner implements AutoCloseable {
         DoubleUnaryOperator momSched = p.kind().equals("one_cycle")
                 ? Schedules.oneCycleMom(p.pctStart(), p.moms())
                 : Schedules.constant(p.moms()[0]);
-        recorder.resetSmoothing();
+        if (startEpoch == 0) {
+            // fastai restarts the smoothed loss with every fit; a resumed fit continues the saved one
+            recorder.resetSmoothing();
+        }
         callbacks.forEach(c -> c.beforeFit(this));
         try {
             for (epoch = startEpoch; epoch < nEpoch && stopReason == null; epoch++) {
@@ -197,7 +200,8 @@ public class Learner implements AutoCloseable {
                     break;
                 }
                 Validation v = validate();
-                recorder.recordEpoch(new Recorder.EpochRow(epoch, trainLoss, v.loss(), v.metrics(), (System.nanoTime() - t0) / 1e9));
+                recorder.recordEpoch(new Recorder.EpochRow(epoch, trainLoss, v.loss(), v.metrics(), (System.nanoTime() - t0) / 1e9,
+                        recorder.smoothLoss()));
                 callbacks.forEach(c -> c.afterEpoch(this));
             }
         } finally {
@@ -280,6 +284,71 @@ public class Learner implements AutoCloseable {
      * test-time augmentation. The loss is then the cross-entropy of those mean probabilities.
      */
     public Validation validate(boolean flipTta) {
+        return score((x, batchIndex) -> {
+            NDArray out = model.forward(x);
+            if (!flipTta) {
+                return out;
+            }
+            // log of the mean probability: log_softmax of it is itself, so loss and metrics take it as logits
+            return out.softmax(1).add(model.forward(x.flip(3)).softmax(1)).div(2f).maximum(1e-30f).log();
+        });
+    }
+
+    /**
+     * fastai's {@code Learner.tta(n, beta)}: every validation image is scored by the mean probabilities of
+     * {@code n} passes through the training transforms, blended with the plain pass as
+     * {@code lerp(aug, plain, beta)} = (1 - beta) aug + beta plain. The loss is the cross-entropy of those
+     * probabilities. Each pass draws its own augmentation, a function of the loader's seed and the pass.
+     *
+     * @throws IllegalStateException when the loaders have no augmented validation batches
+     */
+    public Validation tta(int n, double beta) {
+        BatchSource augmented = dls.validAugmented();
+        if (augmented == null) {
+            throw new IllegalStateException("TTA needs the validation images through the training transforms: "
+                    + "build the DataLoaders with validAugmented (ImageDataLoaders.of does)");
+        }
+        if (n < 1 || !(beta >= 0 && beta <= 1)) {
+            throw new IllegalArgumentException("tta needs n >= 1 and beta in [0, 1], got n " + n + ", beta " + beta);
+        }
+        boolean wasTraining = model.isTraining();
+        model.eval();
+        List<float[]> sums = new ArrayList<>();
+        for (int pass = 0; pass < n; pass++) {
+            Iterator<Batch> it = augmented.batches(TTA_EPOCH_BASE + pass, manager);
+            try {
+                for (int b = 0; it.hasNext(); b++) {
+                    try (Batch batch = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
+                        scope.suppressNotUsedWarning();
+                        float[] p = model.forward(batch.x()).softmax(1).toFloatArray();
+                        if (pass == 0) {
+                            sums.add(p);
+                        } else {
+                            float[] acc = sums.get(b);
+                            for (int i = 0; i < p.length; i++) {
+                                acc[i] += p[i];
+                            }
+                        }
+                    }
+                }
+            } finally {
+                BatchSource.close(it);
+            }
+        }
+        model.train(wasTraining);
+        float aw = (float) ((1 - beta) / n);
+        return score((x, batchIndex) -> {
+            NDArray plain = model.forward(x).softmax(1);
+            NDArray aug = plain.getManager().create(sums.get(batchIndex), plain.getShape());
+            return aug.mul(aw).add(plain.mul((float) beta)).maximum(1e-30f).log();
+        });
+    }
+
+    /** The epoch numbers of TTA passes: far from any training epoch, so their draws differ from training's. */
+    private static final int TTA_EPOCH_BASE = 1 << 20;
+
+    /** Runs the validation set in eval mode, no grad: the mean loss and every metric of {@code outputs}. */
+    private Validation score(BiFunction<NDArray, Integer, NDArray> outputs) {
         boolean wasTraining = model.isTraining();
         model.eval();
         metrics.forEach(Metric::reset);
@@ -287,19 +356,14 @@ public class Learner implements AutoCloseable {
         long n = 0;
         Iterator<Batch> it = dls.valid().batches(0, manager);
         try {
-            while (it.hasNext()) {
-                try (Batch b = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
+            for (int b = 0; it.hasNext(); b++) {
+                try (Batch batch = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
                     scope.suppressNotUsedWarning();
-                    NDArray out = model.forward(b.x());
-                    if (flipTta) {
-                        // log of the mean probability: log_softmax of it is itself, so loss and metrics take it as logits
-                        NDArray p = out.softmax(1).add(model.forward(b.x().flip(3)).softmax(1)).div(2f);
-                        out = p.maximum(1e-30f).log();
-                    }
-                    sum += lossFn.compute(out, b.y()).getFloat() * b.size();
-                    n += b.size();
+                    NDArray out = outputs.apply(batch.x(), b);
+                    sum += lossFn.compute(out, batch.y()).getFloat() * batch.size();
+                    n += batch.size();
                     for (Metric m : metrics) {
-                        m.accumulate(out, b.y());
+                        m.accumulate(out, batch.y());
                     }
                 }
             }
@@ -458,6 +522,12 @@ public class Learner implements AutoCloseable {
     public void resume(Path file) {
         Checkpoint.State s = Checkpoint.load(this, file);
         fineTune = s.fineTune();
+        // a checkpoint of a finished fit resumes to nothing, but its plan still says how it was trained
+        plan = s.plan();
+        recorder.resetSmoothing();
+        if (s.smoothing() != null) {
+            recorder.restoreSmoothing(s.smoothing());
+        }
         try {
             if (s.epochsDone() < s.plan().epochs()) {
                 runFit(s.plan(), s.epochsDone());

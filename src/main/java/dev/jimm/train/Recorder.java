@@ -12,10 +12,27 @@ import java.util.Map;
  * debiased exponential moving average with β = 0.98.
  */
 public final class Recorder {
-    /** One epoch of a fit. */
-    public record EpochRow(int epoch, double trainLoss, double validLoss, Map<String, Double> metrics, double seconds) {
+    /**
+     * One epoch of a fit.
+     *
+     * @param trainLoss the mean training loss over the epoch's batches
+     * @param smoothLoss the smoothed training loss after the epoch's last batch: the value fastai's table
+     *                   shows as train_loss (NaN when not recorded)
+     */
+    public record EpochRow(int epoch, double trainLoss, double validLoss, Map<String, Double> metrics, double seconds,
+                           double smoothLoss) {
         public EpochRow {
             metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+        }
+
+        /** A row without a smoothed loss. */
+        public EpochRow(int epoch, double trainLoss, double validLoss, Map<String, Double> metrics, double seconds) {
+            this(epoch, trainLoss, validLoss, metrics, seconds, Double.NaN);
+        }
+
+        /** The training loss as fastai's table shows it: the smoothed one where recorded, else the mean. */
+        public double shownTrainLoss() {
+            return Double.isFinite(smoothLoss) ? smoothLoss : trainLoss;
         }
     }
 
@@ -33,6 +50,17 @@ public final class Recorder {
     public void resetSmoothing() {
         avg = 0;
         count = 0;
+    }
+
+    /** The smoothing state (the running average and the batch count), which a checkpoint keeps. */
+    public double[] smoothingState() {
+        return new double[] {avg, count};
+    }
+
+    /** Continues the smoothing from a saved {@link #smoothingState()}. */
+    public void restoreSmoothing(double[] state) {
+        avg = state[0];
+        count = (int) state[1];
     }
 
     /** Records a training batch; returns the smoothed loss. */

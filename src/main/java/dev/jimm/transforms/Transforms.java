@@ -34,6 +34,15 @@ public final class Transforms {
         return (img, rng) -> PillowResize.resize(img, width, height, interp);
     }
 
+    /**
+     * fastai's Resize item transform to height x width: squish, or crop/reflect-pad to the aspect ratio
+     * (centred, or at a random position when training) and resize with Pillow's bilinear filter.
+     */
+    public static Transform<DecodedImage, DecodedImage> fastaiResize(int height, int width, ResizeMethod method,
+                                                                    boolean training) {
+        return new FastaiResize(height, width, method, training);
+    }
+
     /** Center crop to height x width, zero-padding first when the image is smaller (torchvision CenterCrop). */
     public static Transform<DecodedImage, DecodedImage> centerCrop(int height, int width) {
         return (img, rng) -> {

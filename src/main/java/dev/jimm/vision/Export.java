@@ -24,10 +24,21 @@ public final class Export {
 
     private Export() {}
 
-    /** What an export describes besides its weights. */
-    public record Spec(String arch, int inChans, FastaiHead head, List<String> classes, Preprocessing preprocessing) {
+    /**
+     * What an export describes besides its weights.
+     *
+     * @param augmentation the training augmentation policy (null in exports older than the policies)
+     * @param flips whether training flipped images (null when unknown): flip TTA needs it
+     */
+    public record Spec(String arch, int inChans, FastaiHead head, List<String> classes, Preprocessing preprocessing,
+                       String augmentation, Boolean flips) {
         public Spec {
             classes = List.copyOf(classes);
+        }
+
+        /** Without a record of the training augmentation. */
+        public Spec(String arch, int inChans, FastaiHead head, List<String> classes, Preprocessing preprocessing) {
+            this(arch, inChans, head, classes, preprocessing, null, null);
         }
     }
 

@@ -8,7 +8,6 @@ import dev.jimm.data.DecodeOptions;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecoder;
 import dev.jimm.models.InferenceModel;
-import dev.jimm.transforms.Pipelines;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
 import java.nio.file.Files;
@@ -33,12 +32,14 @@ public final class ImageClassifier implements AutoCloseable {
     private final Preprocessing preprocessing;
     private final Transform<DecodedImage, TensorImage> transform;
     private final ImageDecoder decoder;
+    private final Export.Spec spec;
 
     private ImageClassifier(VisionModel model, Export.Spec spec) {
         this.model = model;
+        this.spec = spec;
         this.classes = spec.classes();
         this.preprocessing = spec.preprocessing();
-        this.transform = Pipelines.createTransform(preprocessing.toConfig(), false);
+        this.transform = preprocessing.evalTransform();
         this.decoder = new ImageDecoder(DecodeOptions.builder().channels(preprocessing.channels()).build());
         // the model is ours and only predicts: fold its BatchNorms and drop gradient bookkeeping
         this.inference = InferenceModel.inPlace(model,
@@ -89,8 +90,14 @@ public final class ImageClassifier implements AutoCloseable {
     /**
      * As {@link #probabilities(List)}; with {@code flipTta} each row is the mean of the probabilities
      * of the image and of its mirror image (left-right), as {@code Learner.validate(true)} scores.
+     *
+     * @throws IllegalArgumentException for flip TTA on a model whose export says it was trained without flips
      */
     public float[][] probabilities(List<DecodedImage> images, boolean flipTta) {
+        if (flipTta && Boolean.FALSE.equals(spec.flips())) {
+            throw new IllegalArgumentException("flip TTA: this model was trained without flips (augmentation '"
+                    + spec.augmentation() + "'), so mirror images are not what it learned; score it without TTA");
+        }
         if (images.isEmpty()) {
             return new float[0][];
         }

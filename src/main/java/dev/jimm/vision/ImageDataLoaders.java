@@ -40,6 +40,17 @@ public final class ImageDataLoaders {
     public static DataLoaders of(ImageDataset train, ImageDataset valid,
             Transform<DecodedImage, TensorImage> trainTf, Transform<DecodedImage, TensorImage> validTf,
             Settings s, NDManager manager) {
+        return of(train, valid, trainTf, validTf, null, s, manager);
+    }
+
+    /**
+     * As {@link #of(ImageDataset, ImageDataset, Transform, Transform, Settings, NDManager)}, with a batch
+     * transform (Mixup/CutMix, or null) on training batches. The loaders also carry the validation images
+     * through the training transform, in order, for fastai's TTA.
+     */
+    public static DataLoaders of(ImageDataset train, ImageDataset valid,
+            Transform<DecodedImage, TensorImage> trainTf, Transform<DecodedImage, TensorImage> validTf,
+            dev.jimm.data.BatchTransform trainBatchTf, Settings s, NDManager manager) {
         if (train.size() < s.batchSize()) {
             throw new IllegalArgumentException("batch size " + s.batchSize() + " is larger than the training set ("
                     + train.size() + " images)");
@@ -49,10 +60,15 @@ public final class ImageDataLoaders {
                     + " class; classification needs at least 2 (one subfolder per class)");
         }
         DataLoader tl = DataLoader.builder(train, trainTf, manager).batchSize(s.batchSize()).shuffle(true).dropLast(true)
+                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).badImages(s.badImages())
+                .batchTransform(trainBatchTf).build();
+        return new DataLoaders(new LoaderSource(tl), new LoaderSource(inOrder(valid, validTf, s, manager)), train.classes(),
+                new LoaderSource(inOrder(valid, trainTf, s, manager)));
+    }
+
+    private static DataLoader inOrder(ImageDataset ds, Transform<DecodedImage, TensorImage> tf, Settings s, NDManager manager) {
+        return DataLoader.builder(ds, tf, manager).batchSize(s.batchSize()).shuffle(false).dropLast(false)
                 .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).badImages(s.badImages()).build();
-        DataLoader vl = DataLoader.builder(valid, validTf, manager).batchSize(s.batchSize()).shuffle(false).dropLast(false)
-                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).badImages(s.badImages()).build();
-        return new DataLoaders(new LoaderSource(tl), new LoaderSource(vl), train.classes());
     }
 
     /** A {@link DataLoader} seen as the learner's batch source. */

@@ -34,6 +34,13 @@ public final class RunReport {
      */
     public static void write(Path runDir, Learner learner, Preprocessing pre, LrFinder.Result lrFind, double lrUsed,
                              Interpretation interp, Map<String, Double> finalMetrics, String command, String title) {
+        write(runDir, learner, pre, lrFind, lrUsed, interp, finalMetrics, command, title, "");
+    }
+
+    /** As the other {@code write}, with a description of the data pipeline shown under the command. */
+    public static void write(Path runDir, Learner learner, Preprocessing pre, LrFinder.Result lrFind, double lrUsed,
+                             Interpretation interp, Map<String, Double> finalMetrics, String command, String title,
+                             String dataDescription) {
         Recorder rec = learner.recorder();
         writeLossChart(rec, learner.dls().train().numBatches(), runDir.resolve("loss.png"));
         writeMetricsChart(rec, runDir.resolve("metrics.png"));
@@ -44,7 +51,7 @@ public final class RunReport {
         interp.writeTopLosses(runDir.resolve("top_losses.png"), pre, 4);
         writeShowBatch(learner, pre, runDir.resolve("show_batch.png"), 16);
         dev.jimm.AtomicFiles.writeString(runDir.resolve("index.html"),
-                html(title, rec, lrFind, lrUsed, interp, finalMetrics, command));
+                html(title, rec, lrFind, lrUsed, interp, finalMetrics, command, dataDescription));
     }
 
     /** Training loss per batch (raw, faint, and smoothed) and validation loss at each epoch's end. */
@@ -164,7 +171,7 @@ public final class RunReport {
     }
 
     static String html(String title, Recorder rec, LrFinder.Result lrFind, double lrUsed, Interpretation interp,
-                       Map<String, Double> metrics, String command) {
+                       Map<String, Double> metrics, String command, String dataDescription) {
         StringBuilder sb = new StringBuilder();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>")
                 .append(esc(title)).append("</title>\n<style>\n")
@@ -181,6 +188,10 @@ public final class RunReport {
         metrics.forEach((k, v) -> parts.add(esc(k) + " <b>" + fmt(v) + "</b>"));
         sb.append(String.join(" &middot; ", parts)).append("</p>\n");
         sb.append("<p>Repeat this run:</p>\n<pre>").append(esc(command)).append("</pre>\n");
+        if (!dataDescription.isEmpty()) {
+            sb.append("<p>The data pipeline, chosen by the data's regime unless the command chose:</p>\n<pre>")
+                    .append(esc(dataDescription)).append("</pre>\n");
+        }
 
         sb.append("<h2>Epochs</h2>\n<table><tr><th>epoch</th><th>train_loss</th><th>valid_loss</th>");
         List<Recorder.EpochRow> rows = rec.epochs();
@@ -190,7 +201,7 @@ public final class RunReport {
         sb.append("<th>time</th></tr>\n");
         for (int i = 0; i < rows.size(); i++) {
             Recorder.EpochRow r = rows.get(i);
-            sb.append("<tr><td>").append(i).append("</td><td>").append(fmt(r.trainLoss())).append("</td><td>")
+            sb.append("<tr><td>").append(i).append("</td><td>").append(fmt(r.shownTrainLoss())).append("</td><td>")
                     .append(fmt(r.validLoss())).append("</td>");
             r.metrics().values().forEach(v -> sb.append("<td>").append(fmt(v)).append("</td>"));
             sb.append("<td>").append(String.format(Locale.ROOT, "%.1f s", r.seconds())).append("</td></tr>\n");

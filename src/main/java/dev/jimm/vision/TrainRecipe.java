@@ -22,13 +22,10 @@ import dev.jimm.train.Learner;
 import dev.jimm.train.Loss;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
-import dev.jimm.transforms.Interpolation;
+import dev.jimm.train.Tta;
+import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.PreprocessConfig;
-import dev.jimm.transforms.RandomCrop;
-import dev.jimm.transforms.TensorImage;
-import dev.jimm.transforms.Transform;
-import dev.jimm.transforms.Transforms;
-import dev.jimm.transforms.Pipelines;
+import dev.jimm.transforms.ResizeMethod;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -45,38 +42,35 @@ import java.util.Map;
  * the config, logs, checkpoints and the exported model.
  */
 public final class TrainRecipe {
-    /** Everything a training run is given. */
+    /**
+     * Everything a training run is given; build one with {@link #builder(String)}.
+     *
+     * @param lr the peak learning rate, or null for {@code lrSuggestion}
+     * @param lrSuggestion with no {@code lr}: {@code default} (fastai's: 1e-3 for fit_one_cycle, 2e-3 for
+     *                     fine_tune) or an lr_find suggestion ({@code valley}, {@code minimum}, {@code steep})
+     * @param imgSize the training size, or null for the data's regime
+     * @param aug the augmentation policy, or null for the data's regime
+     * @param flip flips on or off, or null for the data's regime
+     * @param resize the item resize, or null for the data's regime
+     * @param normalize whether to normalise with the data's own statistics from scratch (null: yes)
+     * @param autoAugment the timm policy's automatic augmentation: {@code none}, {@code ta} (TrivialAugmentWide)
+     *                    or {@code ra} (RandAugment, 2 ops at magnitude 9)
+     * @param reProb the timm policy's RandomErasing probability
+     * @param mixup Mixup/CutMix with timm's defaults
+     * @param zeroInitLast timm's zero_init_last for a body trained from scratch (off by default: blocks start as
+     *                     in torchvision's ResNet, which fastai's vision_learner trains)
+     */
     public record Config(
             String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
-            int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
-            boolean linearHead, String lrSuggestion, boolean skipBadImages, double labelSmoothing, boolean tta) {
-        /** Plain cross-entropy, no test-time augmentation. */
-        public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
-                      int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
-                      boolean linearHead, String lrSuggestion, boolean skipBadImages) {
-            this(data, dataRoot, model, pretrained, weights, epochs, lr, freezeEpochs, batchSize, imgSize, validPct, seed,
-                    out, threads, linearHead, lrSuggestion, skipBadImages, 0, false);
-        }
-
-        /** Bad images are errors. */
-        public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
-                      int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
-                      boolean linearHead, String lrSuggestion) {
-            this(data, dataRoot, model, pretrained, weights, epochs, lr, freezeEpochs, batchSize, imgSize, validPct, seed,
-                    out, threads, linearHead, lrSuggestion, false);
-        }
-
-        /** With lr_find's valley when {@code lr} is null (fastai's default suggestion). */
-        public Config(String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
-                      int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out, int threads,
-                      boolean linearHead) {
-            this(data, dataRoot, model, pretrained, weights, epochs, lr, freezeEpochs, batchSize, imgSize, validPct, seed,
-                    out, threads, linearHead, "valley");
-        }
+            String lrSuggestion, int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out,
+            int threads, boolean linearHead, boolean skipBadImages, double labelSmoothing, Tta tta, AugPolicy aug,
+            Boolean flip, ResizeMethod resize, Boolean normalize, String autoAugment, double reProb, boolean mixup,
+            boolean zeroInitLast) {
 
         public Config {
-            if (!List.of("valley", "minimum", "steep").contains(lrSuggestion)) {
-                throw new IllegalArgumentException("the lr_find suggestion must be valley, minimum or steep, got '" + lrSuggestion + "'");
+            if (!List.of("default", "valley", "minimum", "steep").contains(lrSuggestion)) {
+                throw new IllegalArgumentException("the lr suggestion must be default, valley, minimum or steep, got '"
+                        + lrSuggestion + "'");
             }
             if (epochs < 1) {
                 throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
@@ -99,6 +93,135 @@ public final class TrainRecipe {
             if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
                 throw new IllegalArgumentException("--label-smoothing must be in [0, 1), got " + labelSmoothing);
             }
+            if (!List.of("none", "ta", "ra").contains(autoAugment)) {
+                throw new IllegalArgumentException("--auto-augment must be none, ta or ra, got '" + autoAugment + "'");
+            }
+            if (!(reProb >= 0 && reProb <= 1)) {
+                throw new IllegalArgumentException("--reprob must be in [0, 1], got " + reProb);
+            }
+            if (aug != AugPolicy.TIMM && (!autoAugment.equals("none") || reProb > 0)) {
+                throw new IllegalArgumentException("--auto-augment and --reprob belong to --aug timm, got --aug "
+                        + (aug == null ? "auto" : aug.cliName()));
+            }
+            java.util.Objects.requireNonNull(tta, "tta");
+        }
+
+        /** Whether training starts from weights (fastai's fine_tune) rather than from scratch. */
+        public boolean fromWeights() {
+            return pretrained || weights != null;
+        }
+
+        /** The peak learning rate of {@code --lr default}: fastai's for the fit this config runs. */
+        public double defaultLr() {
+            return fromWeights() ? 2e-3 : 1e-3;
+        }
+
+        /** What the user asked of the data pipeline. */
+        public DataPipeline.Request pipelineRequest() {
+            PreprocessConfig.Augment t = PreprocessConfig.Augment.timmDefaults();
+            t = new PreprocessConfig.Augment(t.hflip(), autoAugment.equals("none") ? t.colorJitter() : 0,
+                    autoAugment.equals("ra") ? 2 : 0, 9, autoAugment.equals("ta"), reProb);
+            return new DataPipeline.Request(aug, flip, resize, imgSize, normalize, t, mixup);
+        }
+
+        /** A builder with {@code jimm train}'s defaults for {@code data} (a folder or a dataset name). */
+        public static Builder builder(String data) {
+            return new Builder(data);
+        }
+
+        /** Builds a {@link Config}; every setter names one field, and {@link #build()} validates. */
+        public static final class Builder {
+            private final String data;
+            private Path dataRoot;
+            private String model = "resnet18";
+            private boolean pretrained;
+            private Path weights;
+            private int epochs = 5;
+            private Double lr;
+            private String lrSuggestion = "default";
+            private int freezeEpochs = 1;
+            private int batchSize = 64;
+            private Integer imgSize;
+            private double validPct = 0.2;
+            private long seed = 42;
+            private Path out;
+            private int threads;
+            private boolean linearHead;
+            private boolean skipBadImages;
+            private double labelSmoothing;
+            private Tta tta = Tta.NONE;
+            private AugPolicy aug;
+            private Boolean flip;
+            private ResizeMethod resize;
+            private Boolean normalize;
+            private String autoAugment = "none";
+            private double reProb;
+            private boolean mixup;
+            private boolean zeroInitLast;
+
+            private Builder(String data) {
+                this.data = java.util.Objects.requireNonNull(data, "data");
+            }
+
+            /** Where named datasets are. */
+            public Builder dataRoot(Path v) { dataRoot = v; return this; }
+            /** The architecture (default resnet18). */
+            public Builder model(String v) { model = v; return this; }
+            /** Start from the architecture's pretrained weights. */
+            public Builder pretrained(boolean v) { pretrained = v; return this; }
+            /** Start from the weights in this file. */
+            public Builder weights(Path v) { weights = v; return this; }
+            /** Epochs (default 5; fine-tuning: the unfrozen ones). */
+            public Builder epochs(int v) { epochs = v; return this; }
+            /** A fixed peak learning rate. */
+            public Builder lr(double v) { lr = v; return this; }
+            /** No fixed rate: {@code default} or an lr_find suggestion. */
+            public Builder lrSuggestion(String v) { lr = null; lrSuggestion = v; return this; }
+            /** Frozen epochs when fine-tuning (default 1). */
+            public Builder freezeEpochs(int v) { freezeEpochs = v; return this; }
+            /** Batch size (default 64). */
+            public Builder batchSize(int v) { batchSize = v; return this; }
+            /** Training size (default: by regime). */
+            public Builder imgSize(Integer v) { imgSize = v; return this; }
+            /** Validation fraction of a folder without valid/ (default 0.2). */
+            public Builder validPct(double v) { validPct = v; return this; }
+            /** Seed of the split, order, init and augmentation (default 42). */
+            public Builder seed(long v) { seed = v; return this; }
+            /** Run folder (default runs/TIME-MODEL). */
+            public Builder out(Path v) { out = v; return this; }
+            /** Loader threads (0: one per core). */
+            public Builder threads(int v) { threads = v; return this; }
+            /** One linear layer as the new head instead of fastai's. */
+            public Builder linearHead(boolean v) { linearHead = v; return this; }
+            /** Leave out images that fail to decode, with a warning. */
+            public Builder skipBadImages(boolean v) { skipBadImages = v; return this; }
+            /** Label smoothing of the cross-entropy. */
+            public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
+            /** Test-time augmentation of the final score. */
+            public Builder tta(Tta v) { tta = v; return this; }
+            /** The augmentation policy (null: by regime). */
+            public Builder aug(AugPolicy v) { aug = v; return this; }
+            /** Flips on or off (null: by regime). */
+            public Builder flip(Boolean v) { flip = v; return this; }
+            /** The item resize (null: by regime). */
+            public Builder resize(ResizeMethod v) { resize = v; return this; }
+            /** Normalise with the data's statistics from scratch (null: yes). */
+            public Builder normalize(Boolean v) { normalize = v; return this; }
+            /** The timm policy's automatic augmentation: none, ta or ra. */
+            public Builder autoAugment(String v) { autoAugment = v; return this; }
+            /** The timm policy's RandomErasing probability. */
+            public Builder reProb(double v) { reProb = v; return this; }
+            /** Mixup/CutMix with timm's defaults. */
+            public Builder mixup(boolean v) { mixup = v; return this; }
+            /** timm's zero_init_last from scratch (default off). */
+            public Builder zeroInitLast(boolean v) { zeroInitLast = v; return this; }
+
+            /** The validated config. */
+            public Config build() {
+                return new Config(data, dataRoot, model, pretrained, weights, epochs, lr, lrSuggestion, freezeEpochs,
+                        batchSize, imgSize, validPct, seed, out, threads, linearHead, skipBadImages, labelSmoothing, tta,
+                        aug, flip, resize, normalize, autoAugment, reProb, mixup, zeroInitLast);
+            }
         }
     }
 
@@ -106,8 +229,18 @@ public final class TrainRecipe {
     public record Result(Path runDir, Map<String, Double> metrics, double validLoss, double seconds, Double lrUsed,
             LrFinder.Result lrFind, Learner.Validation validation) {}
 
-    /** The prepared data: loaders, class names and the eval preprocessing to export. */
-    public record Data(DataLoaders loaders, Preprocessing preprocessing, int inChans, ImageDataset valid) {}
+    /** The prepared data: loaders, class names and the pipeline that feeds them. */
+    public record Data(DataLoaders loaders, DataPipeline pipeline, ImageDataset valid) {
+        /** The eval preprocessing to export. */
+        public Preprocessing preprocessing() {
+            return pipeline.preprocessing();
+        }
+
+        /** The model's input channels. */
+        public int inChans() {
+            return pipeline.channels();
+        }
+    }
 
     private TrainRecipe() {}
 
@@ -120,31 +253,25 @@ public final class TrainRecipe {
     static final float[] FMNIST_STD = {0.3530f};
     static final float[] MNIST_MEAN = {0.1307f};
     static final float[] MNIST_STD = {0.3081f};
+    static final float[] CIFAR_MEAN = {0.4914f, 0.4822f, 0.4465f};
+    static final float[] CIFAR_STD = {0.2470f, 0.2435f, 0.2616f};
 
-    /** Resolves the data argument to datasets and transforms. */
+    /** Resolves the data argument to datasets, the data pipeline (by regime unless chosen) and loaders. */
     public static Data prepareData(Config c, NDManager manager) {
         String d = c.data();
         ImageDataset train;
         ImageDataset valid;
-        PreprocessConfig pre;
-        Transform<DecodedImage, TensorImage> trainTf;
-        Transform<DecodedImage, TensorImage> validTf;
-        boolean small = true;
+        DataPipeline.Request req = c.pipelineRequest();
+        PretrainedCfg weightsCfg = c.fromWeights() ? ModelRegistry.builtIn().config(c.model()) : null;
+        DataPipeline pipeline;
         switch (d) {
-            case "fashion-mnist", "mnist", "fashion-mnist-sample" -> {
-                boolean fashion = !d.equals("mnist");
+            case "fashion-mnist", "mnist", "fashion-mnist-sample", "cifar10", "cifar100" -> {
                 train = namedDataset(d, c.dataRoot(), true);
                 valid = namedDataset(d, c.dataRoot(), false);
-                int size = c.imgSize() == null ? 28 : c.imgSize();
-                pre = new PreprocessConfig(1, size, size, Interpolation.BILINEAR, 1.0,
-                        fashion ? FMNIST_MEAN : MNIST_MEAN, fashion ? FMNIST_STD : MNIST_STD);
-            }
-            case "cifar10", "cifar100" -> {
-                train = namedDataset(d, c.dataRoot(), true);
-                valid = namedDataset(d, c.dataRoot(), false);
-                int size = c.imgSize() == null ? 32 : c.imgSize();
-                pre = new PreprocessConfig(3, size, size, Interpolation.BILINEAR, 1.0,
-                        new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2470f, 0.2435f, 0.2616f});
+                pipeline = weightsCfg != null ? DataPipeline.choose(req, train, c.seed(), weightsCfg)
+                        : d.startsWith("cifar") ? DataPipeline.named(req, d, 3, 32, CIFAR_MEAN, CIFAR_STD, true)
+                        : d.equals("mnist") ? DataPipeline.named(req, d, 1, 28, MNIST_MEAN, MNIST_STD, false)
+                        : DataPipeline.named(req, d, 1, 28, FMNIST_MEAN, FMNIST_STD, true);
             }
             default -> {
                 Path root = Path.of(d);
@@ -159,59 +286,28 @@ public final class TrainRecipe {
                 }
                 train = split.train();
                 valid = split.valid();
-                pre = pretrainedPreprocessing(c);
-                small = false;
+                pipeline = DataPipeline.choose(req, train, c.seed(), weightsCfg);
             }
         }
-        if (c.pretrained()) {
-            // pretrained weights expect the preprocessing they were trained with: RGB, their mean/std, size, crop
-            pre = pretrainedPreprocessing(c);
-            small = false;
-        }
-        if (small) {
-            SmallTransforms st = smallTransforms(pre, d.startsWith("cifar") ? 32 : 28);
-            trainTf = st.train();
-            validTf = st.valid();
-        } else {
-            trainTf = Pipelines.createTransform(pre, true, PreprocessConfig.Augment.flipOnly());
-            validTf = Pipelines.createTransform(pre, false);
-        }
+        checkTta(c.tta(), pipeline);
         int threads = c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
-        DataLoaders dls = ImageDataLoaders.of(train, valid, trainTf, validTf,
+        DataLoaders dls = ImageDataLoaders.of(train, valid, pipeline.trainTransform(), pipeline.validTransform(),
+                pipeline.batchTransform(),
                 new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4, badImages(c.skipBadImages())), manager);
-        List<Double> mean = new ArrayList<>();
-        List<Double> std = new ArrayList<>();
-        for (int i = 0; i < pre.channels(); i++) {
-            mean.add((double) pre.mean()[i]);
-            std.add((double) pre.std()[i]);
-        }
-        Preprocessing p = new Preprocessing(pre.channels(), pre.height(),
-                pre.interpolation().name().toLowerCase(Locale.ROOT), small ? 1.0 : pre.cropPct(), mean, std);
-        return new Data(dls, p, pre.channels(), valid);
+        return new Data(dls, pipeline, valid);
     }
 
-    /** RGB at the model's default (pretrained) config: its size unless --img-size, interpolation, crop, mean and std. */
-    private static PreprocessConfig pretrainedPreprocessing(Config c) {
-        PretrainedCfg cfg = ModelRegistry.builtIn().config(c.model());
-        int size = c.imgSize() == null ? cfg.inputSize().get(1) : c.imgSize();
-        return new PreprocessConfig(3, size, size, Interpolation.parse(cfg.interpolation()), cfg.cropPct(),
-                Preprocessing.floats(cfg.mean()), Preprocessing.floats(cfg.std()));
-    }
-
-    /** The train (augmenting) and eval transforms of a small-image dataset. */
-    record SmallTransforms(Transform<DecodedImage, TensorImage> train, Transform<DecodedImage, TensorImage> valid) {}
-
-    /** Small images: pad-and-crop and flips instead of RandomResizedCrop, no eval crop. */
-    static SmallTransforms smallTransforms(PreprocessConfig pre, int nativeSize) {
-        Transform<DecodedImage, DecodedImage> px = Transforms.channels(pre.channels());
-        if (pre.height() != nativeSize) {
-            px = px.andThen(Transforms.resize(pre.height(), pre.width(), pre.interpolation()));
+    /** Refuses test-time augmentation that training did not use. */
+    static void checkTta(Tta tta, DataPipeline p) {
+        if (tta == Tta.FLIP && !p.flip()) {
+            throw new JimmException("--tta flip: training used no flips (augmentation " + p.aug().cliName()
+                    + "), so the model never saw mirror images; train with --flip"
+                    + (p.aug() == AugPolicy.NONE ? "" : ", or use --tta aug"));
         }
-        Transform<DecodedImage, DecodedImage> trainPx = px.andThen(new RandomCrop(pre.height(), pre.width(), pre.height() / 8))
-                .andThen(Transforms.horizontalFlip(0.5));
-        return new SmallTransforms(
-                trainPx.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std())),
-                px.andThen(Transforms.toTensor()).andThen(Transforms.normalize(pre.mean(), pre.std())));
+        if (tta == Tta.AUG && p.aug() == AugPolicy.NONE && !p.flip()) {
+            throw new JimmException("--tta aug: training used no augmentation (--aug none), so augmented passes would "
+                    + "equal the plain one; choose an --aug policy or leave out --tta");
+        }
     }
 
     /**
@@ -294,6 +390,7 @@ public final class TrainRecipe {
     /** Builds the learner for a config and prepared data, with the run folder's callbacks. */
     public static Learner learner(Config c, Data data, Path runDir, List<Callback> extra) {
         VisionLearner.Options o = VisionLearner.Options.of(c.model()).inChans(data.inChans()).seed(c.seed())
+                .zeroInitLast(c.zeroInitLast())
                 .head(c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults());
         if (c.weights() != null) {
             o = o.weights(c.weights());
@@ -318,7 +415,12 @@ public final class TrainRecipe {
 
     /** Runs a whole training job; progress goes to {@code extra} callbacks. */
     public static Result run(Config c, List<Callback> extra) {
-        return run(c, extra, false);
+        return run(c, extra, line -> { });
+    }
+
+    /** As {@link #run(Config, List)}, saying what the data pipeline is (and why) to {@code log} first. */
+    public static Result run(Config c, List<Callback> extra, java.util.function.Consumer<String> log) {
+        return run(c, extra, false, log);
     }
 
     /**
@@ -326,6 +428,11 @@ public final class TrainRecipe {
      * the config it was started with, and finishes it exactly as the uninterrupted run would have.
      */
     public static Result resume(Path runDir, List<Callback> extra) {
+        return resume(runDir, extra, line -> { });
+    }
+
+    /** As {@link #resume(Path, List)}, saying what the data pipeline is to {@code log} first. */
+    public static Result resume(Path runDir, List<Callback> extra, java.util.function.Consumer<String> log) {
         Path cfgFile = runDir.resolve("config.json");
         if (!Files.isRegularFile(cfgFile)) {
             throw new JimmException("--resume " + runDir + ": no config.json there (not a jimm run folder)");
@@ -333,14 +440,15 @@ public final class TrainRecipe {
         if (!Files.isRegularFile(runDir.resolve("checkpoint.safetensors"))) {
             throw new JimmException("--resume " + runDir + ": no checkpoint.safetensors yet (the run stopped before its first epoch ended); start it again");
         }
-        return run(readConfig(cfgFile, runDir), extra, true);
+        return run(readConfig(cfgFile, runDir), extra, true, log);
     }
 
-    private static Result run(Config c, List<Callback> extra, boolean resume) {
+    private static Result run(Config c, List<Callback> extra, boolean resume, java.util.function.Consumer<String> log) {
         long t0 = System.nanoTime();
         Path runDir = c.out() != null ? c.out() : defaultRunDir(c.model());
         try (NDManager manager = NDManager.newBaseManager()) {
             Data data = prepareData(c, manager);
+            log.accept(data.pipeline().describe());
             if (!resume) {
                 writeConfig(c, runDir, data);
             }
@@ -352,7 +460,9 @@ public final class TrainRecipe {
                     learner.resume(runDir.resolve("checkpoint.safetensors"));
                     lr = learner.plan() == null ? Double.NaN : learner.plan().lrMax()[learner.plan().lrMax().length - 1];
                 } else {
-                    if (c.lr() == null) {
+                    if (c.lr() == null && c.lrSuggestion().equals("default")) {
+                        lr = c.defaultLr();
+                    } else if (c.lr() == null) {
                         found = learner.lrFind();
                         lr = switch (c.lrSuggestion()) {
                             case "minimum" -> found.minimum();
@@ -383,16 +493,21 @@ public final class TrainRecipe {
                 if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
                     throw new JimmException("training stopped: " + learner.stopReason());
                 }
-                Learner.Validation v = learner.validate(c.tta());
+                Learner.Validation v = switch (c.tta()) {
+                    case NONE -> learner.validate();
+                    case FLIP -> learner.validate(true);
+                    case AUG -> learner.tta(Tta.FASTAI_PASSES, Tta.FASTAI_BETA);
+                };
                 Export.write(runDir.resolve("model.safetensors"), (VisionModel) learner.model(),
                         new Export.Spec(c.model(), data.inChans(), c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
-                                data.loaders().classes(), data.preprocessing()));
+                                data.loaders().classes(), data.preprocessing(), data.pipeline().aug().cliName(),
+                                data.pipeline().flip()));
                 Interpretation interp = Interpretation.of(learner, 16);
                 Map<String, Double> shown = new LinkedHashMap<>();
                 shown.put("valid_loss", v.loss());
                 shown.putAll(v.metrics());
                 RunReport.write(runDir, learner, data.preprocessing(), found, lr, interp, shown, commandLine(c),
-                        "jimm run: " + c.model() + " on " + c.data());
+                        "jimm run: " + c.model() + " on " + c.data(), data.pipeline().describe());
                 return new Result(runDir, v.metrics(), v.loss(), (System.nanoTime() - t0) / 1e9, lr, found, v);
             }
         }
@@ -430,21 +545,57 @@ public final class TrainRecipe {
     static Config readConfig(Path file, Path runDir) {
         try {
             JsonObject o = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            Config.Builder b = Config.builder(o.get("data").getAsString()).dataRoot(optPath(o, "data_root"))
+                    .model(o.get("model").getAsString()).pretrained(o.has("pretrained") && o.get("pretrained").getAsBoolean())
+                    .weights(optPath(o, "weights")).epochs(o.get("epochs").getAsInt())
+                    .freezeEpochs(o.get("freeze_epochs").getAsInt()).batchSize(o.get("batch_size").getAsInt())
+                    .imgSize(o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull() ? o.get("img_size_arg").getAsInt() : null)
+                    .validPct(o.get("valid_pct").getAsDouble()).seed(o.get("seed").getAsLong()).out(runDir)
+                    .threads(o.has("threads") ? o.get("threads").getAsInt() : 0)
+                    .linearHead(o.get("head").getAsString().equals("linear"))
+                    .skipBadImages(o.has("skip_bad_images") && o.get("skip_bad_images").getAsBoolean())
+                    .labelSmoothing(o.has("label_smoothing") ? o.get("label_smoothing").getAsDouble() : 0)
+                    .tta(readTta(o.get("tta")))
+                    .aug(optString(o, "aug_arg") == null ? null : AugPolicy.parse(optString(o, "aug_arg")))
+                    .flip(optBoolean(o, "flip_arg"))
+                    .resize(optString(o, "resize_arg") == null ? null : ResizeMethod.parse(optString(o, "resize_arg")))
+                    .normalize(optBoolean(o, "normalize_arg"))
+                    .autoAugment(o.has("auto_augment") ? o.get("auto_augment").getAsString() : "none")
+                    .reProb(o.has("reprob") ? o.get("reprob").getAsDouble() : 0)
+                    .mixup(o.has("mixup_arg") && o.get("mixup_arg").getAsBoolean())
+                    // runs from before the option started blocks as timm does
+                    .zeroInitLast(!o.has("zero_init_last") || o.get("zero_init_last").getAsBoolean());
             String lr = o.get("lr").getAsString();
-            return new Config(o.get("data").getAsString(), optPath(o, "data_root"), o.get("model").getAsString(),
-                    o.has("pretrained") && o.get("pretrained").getAsBoolean(),
-                    optPath(o, "weights"), o.get("epochs").getAsInt(), lr.equals("auto") ? null : Double.parseDouble(lr),
-                    o.get("freeze_epochs").getAsInt(), o.get("batch_size").getAsInt(),
-                    o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull() ? o.get("img_size_arg").getAsInt() : null,
-                    o.get("valid_pct").getAsDouble(), o.get("seed").getAsLong(), runDir,
-                    o.has("threads") ? o.get("threads").getAsInt() : 0, o.get("head").getAsString().equals("linear"),
-                    o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley",
-                    o.has("skip_bad_images") && o.get("skip_bad_images").getAsBoolean(),
-                    o.has("label_smoothing") ? o.get("label_smoothing").getAsDouble() : 0,
-                    o.has("tta") && o.get("tta").getAsBoolean());
+            // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
+            String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
+            if (lr.equals("auto") || lr.equals("default")) {
+                b.lrSuggestion(suggestion);
+            } else {
+                b.lr(Double.parseDouble(lr));
+            }
+            return b.build();
         } catch (java.io.IOException | RuntimeException e) {
             throw new JimmException(file + ": not a readable run config: " + e.getMessage(), e);
         }
+    }
+
+    private static Tta readTta(com.google.gson.JsonElement e) {
+        if (e == null || e.isJsonNull()) {
+            return Tta.NONE;
+        }
+        // config.json files from before the TTA modes held a boolean: true was flip TTA
+        if (e.getAsJsonPrimitive().isBoolean()) {
+            return e.getAsBoolean() ? Tta.FLIP : Tta.NONE;
+        }
+        return Tta.parse(e.getAsString());
+    }
+
+    private static String optString(JsonObject o, String key) {
+        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsString() : null;
+    }
+
+    private static Boolean optBoolean(JsonObject o, String key) {
+        return o.has(key) && !o.get(key).isJsonNull() ? o.get(key).getAsBoolean() : null;
     }
 
     private static Path optPath(JsonObject o, String key) {
@@ -459,11 +610,11 @@ public final class TrainRecipe {
         o.addProperty("pretrained", c.pretrained());
         o.addProperty("weights", c.weights() == null ? null : c.weights().toString());
         o.addProperty("epochs", c.epochs());
-        o.addProperty("lr", c.lr() == null ? "auto" : Double.toString(c.lr()));
+        o.addProperty("lr", c.lr() == null ? (c.lrSuggestion().equals("default") ? "default" : "auto") : Double.toString(c.lr()));
         o.addProperty("lr_suggestion", c.lrSuggestion());
         o.addProperty("freeze_epochs", c.freezeEpochs());
         o.addProperty("batch_size", c.batchSize());
-        o.addProperty("img_size", data.preprocessing().size());
+        o.addProperty("img_size", data.pipeline().size());
         o.addProperty("img_size_arg", c.imgSize());
         o.addProperty("threads", c.threads());
         o.addProperty("valid_pct", c.validPct());
@@ -471,7 +622,17 @@ public final class TrainRecipe {
         o.addProperty("head", c.linearHead() ? "linear" : "fastai");
         o.addProperty("skip_bad_images", c.skipBadImages());
         o.addProperty("label_smoothing", c.labelSmoothing());
-        o.addProperty("tta", c.tta());
+        o.addProperty("tta", c.tta().cliName());
+        // what was asked (null: by regime), so that --resume chooses the same; then what was chosen
+        o.addProperty("aug_arg", c.aug() == null ? null : c.aug().cliName());
+        o.addProperty("flip_arg", c.flip());
+        o.addProperty("resize_arg", c.resize() == null ? null : c.resize().cliName());
+        o.addProperty("normalize_arg", c.normalize());
+        o.addProperty("auto_augment", c.autoAugment());
+        o.addProperty("reprob", c.reProb());
+        o.addProperty("mixup_arg", c.mixup());
+        o.addProperty("zero_init_last", c.zeroInitLast());
+        o.add("data_pipeline", new com.google.gson.Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
         o.addProperty("valid_images", data.valid().size());
@@ -494,6 +655,30 @@ public final class TrainRecipe {
         sb.append(" --epochs ").append(c.epochs()).append(" --lr ")
                 .append(c.lr() != null ? c.lr().toString() : c.lrSuggestion().equals("valley") ? "auto" : c.lrSuggestion())
                 .append(" --batch-size ").append(c.batchSize());
+        if (c.aug() != null) {
+            sb.append(" --aug ").append(c.aug().cliName());
+        }
+        if (c.flip() != null) {
+            sb.append(c.flip() ? " --flip" : " --no-flip");
+        }
+        if (c.resize() != null) {
+            sb.append(" --resize ").append(c.resize().cliName());
+        }
+        if (c.normalize() != null) {
+            sb.append(c.normalize() ? " --normalize" : " --no-normalize");
+        }
+        if (!c.autoAugment().equals("none")) {
+            sb.append(" --auto-augment ").append(c.autoAugment());
+        }
+        if (c.reProb() > 0) {
+            sb.append(" --reprob ").append(c.reProb());
+        }
+        if (c.mixup()) {
+            sb.append(" --mixup");
+        }
+        if (c.zeroInitLast()) {
+            sb.append(" --zero-init-last");
+        }
         if (c.imgSize() != null) {
             sb.append(" --img-size ").append(c.imgSize());
         }
@@ -507,8 +692,8 @@ public final class TrainRecipe {
         if (c.labelSmoothing() > 0) {
             sb.append(" --label-smoothing ").append(c.labelSmoothing());
         }
-        if (c.tta()) {
-            sb.append(" --tta");
+        if (c.tta() != Tta.NONE) {
+            sb.append(" --tta ").append(c.tta().cliName());
         }
         return sb.toString();
     }

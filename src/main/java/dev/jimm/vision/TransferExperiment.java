@@ -16,8 +16,6 @@ import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
-import dev.jimm.transforms.Interpolation;
-import dev.jimm.transforms.PreprocessConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,10 +85,10 @@ public final class TransferExperiment {
         Path runDir = c.out() != null ? c.out() : TrainRecipe.defaultRunDir("transfer");
         ImageDataset train = TrainRecipe.namedDataset("fashion-mnist", c.dataRoot(), true);
         ImageDataset test = TrainRecipe.namedDataset("fashion-mnist", c.dataRoot(), false);
-        PreprocessConfig pre = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0,
-                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD);
-        TrainRecipe.SmallTransforms tf = TrainRecipe.smallTransforms(pre, 28);
-        Preprocessing prep = new Preprocessing(1, 28, "bilinear", 1.0, List.of((double) pre.mean()[0]), List.of((double) pre.std()[0]));
+        // the pipeline jimm train gives Fashion-MNIST: pad-and-crop and flips, its own statistics
+        DataPipeline pipeline = DataPipeline.named(DataPipeline.Request.auto(), "fashion-mnist", 1, 28,
+                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD, true);
+        Preprocessing prep = pipeline.preprocessing();
         int threads = c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
 
         ClassSubset trainA = ClassSubset.of(train, c.backboneImages() < 0 ? -1 : c.backboneImages() / FIRST.length, c.seed(), FIRST);
@@ -108,7 +106,7 @@ public final class TransferExperiment {
                     c.model(), trainA.size(), trainA.classes(), c.backboneEpochs());
             log.flush();
             long t0 = System.nanoTime();
-            DataLoaders dlsA = ImageDataLoaders.of(trainA, testA, tf.train(), tf.valid(),
+            DataLoaders dlsA = ImageDataLoaders.of(trainA, testA, pipeline.trainTransform(), pipeline.validTransform(),
                     new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4), manager);
             double backboneAcc;
             VisionLearner.Options base = VisionLearner.Options.of(c.model()).inChans(1).seed(c.seed());
@@ -123,9 +121,9 @@ public final class TransferExperiment {
             log.printf(Locale.ROOT, "backbone: %.2f%% on the %,d test images of classes 0-4 (%.0f s); exported to %s%n%n",
                     100 * backboneAcc, testA.size(), backboneSeconds, backboneFile);
 
-            DataLoaders dlsB = ImageDataLoaders.of(trainB, watchB, tf.train(), tf.valid(),
+            DataLoaders dlsB = ImageDataLoaders.of(trainB, watchB, pipeline.trainTransform(), pipeline.validTransform(),
                     new ImageDataLoaders.Settings(c.smallBatchSize(), c.seed(), threads, 4), manager);
-            DataLoaders scoreB = ImageDataLoaders.of(trainB, testB, tf.train(), tf.valid(),
+            DataLoaders scoreB = ImageDataLoaders.of(trainB, testB, pipeline.trainTransform(), pipeline.validTransform(),
                     new ImageDataLoaders.Settings(c.smallBatchSize(), c.seed(), threads, 4), manager);
 
             // (c) the exported body with a new head, fastai's fine_tune

@@ -39,7 +39,7 @@ public final class VisionLearner {
      */
     public record Options(
             String arch, Path weights, FastaiHead head, int inChans, long seed, double dropPathRate, boolean pretrained,
-            WeightHub hub) {
+            WeightHub hub, boolean zeroInitLast) {
         public Options {
             if (pretrained && weights != null) {
                 throw new IllegalArgumentException("--pretrained and --weights both name the starting weights; give one");
@@ -47,37 +47,42 @@ public final class VisionLearner {
         }
 
         public static Options of(String arch) {
-            return new Options(arch, null, FastaiHead.defaults(), 3, 0, 0, false, null);
+            return new Options(arch, null, FastaiHead.defaults(), 3, 0, 0, false, null, true);
         }
 
         /** Weights for the body: a checkpoint of the backbone, or a jimm export (its body is used). */
         public Options weights(Path file) {
-            return new Options(arch, file, head, inChans, seed, dropPathRate, pretrained, hub);
+            return new Options(arch, file, head, inChans, seed, dropPathRate, pretrained, hub, zeroInitLast);
         }
 
         /** The body from the hub's pretrained weights of {@code arch} (the head is new). */
         public Options pretrained(boolean value) {
-            return new Options(arch, weights, head, inChans, seed, dropPathRate, value, hub);
+            return new Options(arch, weights, head, inChans, seed, dropPathRate, value, hub, zeroInitLast);
         }
 
         public Options hub(WeightHub value) {
-            return new Options(arch, weights, head, inChans, seed, dropPathRate, pretrained, value);
+            return new Options(arch, weights, head, inChans, seed, dropPathRate, pretrained, value, zeroInitLast);
         }
 
         public Options head(FastaiHead h) {
-            return new Options(arch, weights, h, inChans, seed, dropPathRate, pretrained, hub);
+            return new Options(arch, weights, h, inChans, seed, dropPathRate, pretrained, hub, zeroInitLast);
         }
 
         public Options inChans(int c) {
-            return new Options(arch, weights, head, c, seed, dropPathRate, pretrained, hub);
+            return new Options(arch, weights, head, c, seed, dropPathRate, pretrained, hub, zeroInitLast);
         }
 
         public Options seed(long s) {
-            return new Options(arch, weights, head, inChans, s, dropPathRate, pretrained, hub);
+            return new Options(arch, weights, head, inChans, s, dropPathRate, pretrained, hub, zeroInitLast);
         }
 
         public Options dropPathRate(double r) {
-            return new Options(arch, weights, head, inChans, seed, r, pretrained, hub);
+            return new Options(arch, weights, head, inChans, seed, r, pretrained, hub, zeroInitLast);
+        }
+
+        /** timm's zero_init_last for a body trained from scratch (ResNet, RegNet); off starts blocks as torchvision's. */
+        public Options zeroInitLast(boolean value) {
+            return new Options(arch, weights, head, inChans, seed, dropPathRate, pretrained, hub, value);
         }
 
         /** Whether the body starts from trained weights (then fastai trains with fine_tune). */
@@ -89,7 +94,7 @@ public final class VisionLearner {
     /** Builds the model: the body (pretrained if asked) and a freshly initialized head. */
     public static VisionModel buildModel(Options o, int numClasses) {
         ModelOptions.Builder mb = ModelOptions.builder().numClasses(0).globalPool("").inChans(o.inChans())
-                .seed(o.seed()).dropPathRate(o.dropPathRate());
+                .seed(o.seed()).dropPathRate(o.dropPathRate()).zeroInitLast(o.zeroInitLast());
         ImageModel body;
         if (o.weights() != null && Export.isExport(o.weights())) {
             body = Models.createModel(o.arch(), mb.build());

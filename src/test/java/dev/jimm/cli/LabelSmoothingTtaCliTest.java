@@ -29,8 +29,8 @@ class LabelSmoothingTtaCliTest {
         assertEquals(0, r.status(), r.err());
         JsonObject cfg = JsonParser.parseString(Files.readString(run.resolve("config.json"))).getAsJsonObject();
         assertEquals(0.1, cfg.get("label_smoothing").getAsDouble(), 0.0);
-        assertTrue(cfg.get("tta").getAsBoolean());
-        assertTrue(cfg.get("command").getAsString().endsWith("--label-smoothing 0.1 --tta"), cfg.get("command").getAsString());
+        assertEquals("aug", cfg.get("tta").getAsString(), "a bare --tta is fastai's");
+        assertTrue(cfg.get("command").getAsString().endsWith("--label-smoothing 0.1 --tta aug"), cfg.get("command").getAsString());
 
         CliTest.Run plain = CliTest.run("eval", run.toString(), root.toString(), "--json");
         CliTest.Run tta = CliTest.run("eval", run.toString(), root.toString(), "--tta", "--json");

@@ -2,11 +2,13 @@ package dev.jimm.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,6 +111,7 @@ class LearnerTest {
             assertEquals(4, resumed.size());
             for (int i = 0; i < 4; i++) {
                 assertEquals(full.get(i).trainLoss(), resumed.get(i).trainLoss(), 0.0, "epoch " + i);
+                assertEquals(full.get(i).smoothLoss(), resumed.get(i).smoothLoss(), 0.0, "epoch " + i);
                 assertEquals(full.get(i).validLoss(), resumed.get(i).validLoss(), 0.0, "epoch " + i);
             }
         }
@@ -122,11 +125,44 @@ class LearnerTest {
             l.fit(2, 1e-2);
         }
         List<String> csv = Files.readAllLines(dir.resolve("metrics.csv"));
-        assertEquals("epoch,train_loss,valid_loss,accuracy,time", csv.get(0));
+        assertEquals("epoch,train_loss,train_loss_smooth,valid_loss,accuracy,time", csv.get(0));
         assertEquals(3, csv.size());
         List<String> json = Files.readAllLines(dir.resolve("metrics.jsonl"));
         assertEquals(2, json.size());
         assertTrue(json.get(1).startsWith("{\"epoch\":1,"), json.get(1));
+    }
+
+    @Test
+    void theEpochTableShowsFastaisSmoothedLossAndTheCsvKeepsTheMean(@TempDir Path dir) throws Exception {
+        List<Double> batchLosses = new ArrayList<>();
+        Callback collect = new Callback() {
+            @Override
+            public void afterBatch(Learner l) {
+                batchLosses.add(l.lastLoss());
+            }
+        };
+        List<Recorder.EpochRow> rows;
+        try (Learner l = Learner.builder(new TinyNet(4, 6), Blobs.loaders(4, 6))
+                .callbacks(collect, new Callbacks.CsvLogger(dir.resolve("metrics.csv"))).build()) {
+            l.fit(2, 1e-2);
+            rows = l.recorder().epochs();
+        }
+        // fastai's AvgSmoothLoss: a debiased EMA with beta 0.98 over every batch of the fit
+        double avg = 0;
+        for (int i = 0; i < batchLosses.size(); i++) {
+            avg = 0.98 * avg + 0.02 * batchLosses.get(i);
+        }
+        double expectedSmooth = avg / (1 - Math.pow(0.98, batchLosses.size()));
+        int perEpoch = batchLosses.size() / 2;
+        double mean = batchLosses.subList(perEpoch, batchLosses.size()).stream().mapToDouble(Double::doubleValue).average()
+                .orElseThrow();
+        assertEquals(mean, rows.get(1).trainLoss(), 1e-6);
+        assertEquals(expectedSmooth, rows.get(1).smoothLoss(), 1e-9);
+        assertEquals(expectedSmooth, rows.get(1).shownTrainLoss(), 1e-9);
+        assertNotEquals(rows.get(1).trainLoss(), rows.get(1).smoothLoss(), 1e-9);
+        String[] last = Files.readAllLines(dir.resolve("metrics.csv")).get(2).split(",");
+        assertEquals(rows.get(1).trainLoss(), Double.parseDouble(last[1]), 0.0);
+        assertEquals(rows.get(1).smoothLoss(), Double.parseDouble(last[2]), 0.0);
     }
 
     @Test

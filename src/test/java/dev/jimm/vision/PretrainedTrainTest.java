@@ -123,8 +123,9 @@ class PretrainedTrainTest {
         System.setProperty("jimm.home", home.toString());
         System.setProperty("jimm.offline", "true");
         try {
-            TrainRecipe.Config c = new TrainRecipe.Config(data.toString(), null, ARCH, true, null, 1, 1e-3, 1, 4, 32, 0.25, 1,
-                    tmp.resolve("run"), 1, true);
+            TrainRecipe.Config c = TrainRecipe.Config.builder(data.toString()).model(ARCH).pretrained(true).epochs(1).lr(1e-3)
+                    .freezeEpochs(1).batchSize(4).imgSize(32).validPct(0.25).seed(1).out(tmp.resolve("run")).threads(1)
+                    .linearHead(true).build();
             TrainRecipe.Result r = TrainRecipe.run(c, List.of(check));
             assertEquals(1, seenAtStart.size(), "the body was checked before the first fit");
             assertTrue(r.metrics().get("accuracy") >= 0);
@@ -133,7 +134,8 @@ class PretrainedTrainTest {
             String cfg = Files.readString(r.runDir().resolve("config.json"));
             assertTrue(cfg.contains("\"pretrained\": true"), cfg);
             assertTrue(cfg.contains("--pretrained --freeze-epochs 1"), cfg);
-            // the export carries the pretrained config's preprocessing, not the small-image defaults
+            // the export carries the pretrained config's statistics, not the folder's; its resize is the one
+            // training validated with (fastai's centre crop, so no crop_pct shrink)
             Export.Spec spec = Export.readSpec(r.runDir().resolve("model.safetensors"));
             PretrainedCfg pcfg = ModelRegistry.builtIn().config(ARCH);
             for (int i = 0; i < 3; i++) {
@@ -141,7 +143,8 @@ class PretrainedTrainTest {
                 assertEquals(pcfg.std().get(i), spec.preprocessing().std().get(i), 1e-6, "std " + i);
             }
             assertEquals(32, spec.preprocessing().size());
-            assertEquals(pcfg.cropPct(), spec.preprocessing().cropPct(), 1e-9);
+            assertEquals(1.0, spec.preprocessing().cropPct(), 1e-9);
+            assertEquals("crop", spec.preprocessing().resize());
             assertEquals(3, spec.inChans());
             // training moved the weights away from the file's
             try (VisionModel m = Export.load(r.runDir().resolve("model.safetensors"));

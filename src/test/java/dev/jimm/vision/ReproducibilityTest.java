@@ -12,8 +12,6 @@ import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
-import dev.jimm.transforms.Interpolation;
-import dev.jimm.transforms.PreprocessConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,12 +31,11 @@ class ReproducibilityTest {
         ImageDataset train = TrainRecipe.namedDataset("fashion-mnist-sample", null, true);
         ImageDataset test = TrainRecipe.namedDataset("fashion-mnist-sample", null, false);
         int[] all = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-        PreprocessConfig pre = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0,
-                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD);
-        TrainRecipe.SmallTransforms tf = TrainRecipe.smallTransforms(pre, 28);
+        DataPipeline tf = DataPipeline.named(DataPipeline.Request.auto(), "fashion-mnist", 1, 28,
+                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD, true);
         try (NDManager manager = NDManager.newBaseManager()) {
             DataLoaders dls = ImageDataLoaders.of(ClassSubset.of(train, 30, seed, all), ClassSubset.of(test, 10, seed, all),
-                    tf.train(), tf.valid(), new ImageDataLoaders.Settings(16, seed, 2, 4), manager);
+                    tf.trainTransform(), tf.validTransform(), new ImageDataLoaders.Settings(16, seed, 2, 4), manager);
             try (Learner l = VisionLearner.create(dls, VisionLearner.Options.of("resnet10t").inChans(1).seed(seed),
                     b -> b.metrics(Metric.accuracy(), Metric.f1(10)))) {
                 LrFinder.Result found = l.lrFind(1e-5, 1, 24);

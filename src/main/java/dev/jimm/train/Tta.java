@@ -1,0 +1,38 @@
+package dev.jimm.train;
+
+import java.util.Locale;
+
+/**
+ * Test-time augmentation at the final evaluation.
+ *
+ * <ul>
+ *   <li>{@link #NONE}: one plain pass.</li>
+ *   <li>{@link #FLIP}: the mean of the probabilities of each image and its mirror image (timm's cheapest TTA);
+ *       only for models trained with flips.</li>
+ *   <li>{@link #AUG}: fastai's {@code Learner.tta()}: the mean probabilities of {@code n} passes through the
+ *       training transforms, blended with the plain pass as {@code lerp(aug, plain, beta)}.</li>
+ * </ul>
+ */
+public enum Tta {
+    NONE, FLIP, AUG;
+
+    /** fastai's default number of augmented passes. */
+    public static final int FASTAI_PASSES = 4;
+    /** fastai's default weight of the plain pass. */
+    public static final double FASTAI_BETA = 0.25;
+
+    /** The mode named {@code text}: none, flip or aug (case-insensitive). */
+    public static Tta parse(String text) {
+        for (Tta t : values()) {
+            if (t.cliName().equalsIgnoreCase(text.trim())) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("--tta must be flip or aug (or none), got '" + text + "'");
+    }
+
+    /** The name on the command line and in config.json. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

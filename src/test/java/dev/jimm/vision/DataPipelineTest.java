@@ -1,0 +1,185 @@
+package dev.jimm.vision;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jimm.JimmException;
+import dev.jimm.data.DecodedImage;
+import dev.jimm.data.ImageDataset;
+import dev.jimm.models.PretrainedCfg;
+import dev.jimm.train.Tta;
+import dev.jimm.transforms.AugPolicy;
+import dev.jimm.transforms.ResizeMethod;
+import dev.jimm.transforms.TensorImage;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** The data pipeline chosen by regime, the user's overrides on top, and the transforms it builds. */
+class DataPipelineTest {
+    /** n images of w x h, gray (R = G = B) or colour, with seeded random pixels. */
+    static ImageDataset images(int n, int w, int h, boolean gray) {
+        return new ImageDataset() {
+            @Override
+            public int size() {
+                return n;
+            }
+
+            @Override
+            public int label(int index) {
+                return index % 2;
+            }
+
+            @Override
+            public List<String> classes() {
+                return List.of("a", "b");
+            }
+
+            @Override
+            public DecodedImage image(int index) {
+                SplittableRandom r = new SplittableRandom(index);
+                byte[] px = new byte[w * h * 3];
+                for (int i = 0; i < w * h; i++) {
+                    int v = r.nextInt(256);
+                    px[3 * i] = (byte) v;
+                    px[3 * i + 1] = (byte) (gray ? v : r.nextInt(256));
+                    px[3 * i + 2] = (byte) (gray ? v : r.nextInt(256));
+                }
+                return new DecodedImage(w, h, 3, px, "png");
+            }
+        };
+    }
+
+    static final PretrainedCfg WEIGHTS = PretrainedCfg.untrained("resnet18", 224, "conv1", "fc");
+
+    @Test
+    void smallGrayImagesFromScratchGetRgbNoFlipsTheirOwnStatisticsAndAMultipleOf32() {
+        ImageDataset ds = images(40, 28, 28, true);
+        DataPipeline p = DataPipeline.choose(DataPipeline.Request.auto(), ds, 1, null);
+        assertEquals(DataPipeline.SMALL_GRAY_POLICY, p.aug());
+        assertFalse(p.flip(), "gray glyph-like images are not mirrored by default");
+        assertEquals(3, p.channels(), "gray replicated to RGB, as fastai's PILImage does");
+        assertEquals(32, p.size());
+        assertEquals(ResizeMethod.CROP, p.resize());
+        assertTrue(p.regime().contains("small-gray"), p.regime());
+        // the normalisation is the mean and std of the training images as the model sees them (resized to 32)
+        double sum = 0;
+        double sq = 0;
+        long n = 0;
+        for (int i = 0; i < ds.size(); i++) {
+            TensorImage t = dev.jimm.transforms.Transforms.channels(3)
+                    .andThen(dev.jimm.transforms.Transforms.fastaiResize(32, 32, ResizeMethod.CROP, false))
+                    .andThen(dev.jimm.transforms.Transforms.toTensor()).apply(ds.image(i));
+            for (float v : t.data()) {
+                sum += v;
+                sq += v * v;
+                n++;
+            }
+        }
+        double mean = sum / n;
+        for (int c = 0; c < 3; c++) {
+            assertEquals(mean, p.mean()[c], 1e-5);
+            assertEquals(Math.sqrt(sq / n - mean * mean), p.std()[c], 1e-5);
+        }
+        // a validation image is normalised by them
+        TensorImage v = p.validTransform().apply(ds.image(0));
+        assertEquals(32, v.height());
+        assertEquals(3, v.channels());
+    }
+
+    @Test
+    void colourPhotosGetFastaisAugmentationWithFlipsAtTheirSizeRoundedUp() {
+        DataPipeline p = DataPipeline.choose(DataPipeline.Request.auto(), images(10, 150, 100, false), 1, null);
+        assertEquals(AugPolicy.FASTAI, p.aug());
+        assertTrue(p.flip());
+        assertEquals(3, p.channels());
+        assertEquals(128, p.size(), "the median shorter side 100 rounded up to a multiple of 32");
+        assertTrue(p.regime().contains("photo"), p.regime());
+        // large gray images (scans, X-rays) are photos too, but not flipped
+        DataPipeline scans = DataPipeline.choose(DataPipeline.Request.auto(), images(10, 300, 300, true), 1, null);
+        assertEquals(AugPolicy.FASTAI, scans.aug());
+        assertFalse(scans.flip());
+        assertEquals(224, scans.size(), "capped at 224");
+    }
+
+    @Test
+    void fromWeightsTheWeightsOwnSizeAndStatisticsOnRgb() {
+        DataPipeline p = DataPipeline.choose(DataPipeline.Request.auto(), images(10, 28, 28, true), 1, WEIGHTS);
+        assertEquals(3, p.channels(), "pretrained weights take RGB");
+        assertEquals(224, p.size());
+        assertArrayEquals(new float[] {0.485f, 0.456f, 0.406f}, p.mean());
+        assertArrayEquals(new float[] {0.229f, 0.224f, 0.225f}, p.std());
+        assertFalse(p.flip());
+        assertTrue(p.regime().startsWith("from weights"), p.regime());
+    }
+
+    @Test
+    void theUsersChoicesWinOverTheRegime() {
+        ImageDataset gray = images(10, 28, 28, true);
+        DataPipeline p = DataPipeline.choose(new DataPipeline.Request(AugPolicy.FASTAI, true, ResizeMethod.PAD, 48, false,
+                null, false), gray, 1, null);
+        assertEquals(AugPolicy.FASTAI, p.aug());
+        assertTrue(p.flip());
+        assertEquals(ResizeMethod.PAD, p.resize());
+        assertEquals(48, p.size());
+        assertArrayEquals(new float[] {0f, 0f, 0f}, p.mean(), "--no-normalize");
+        assertArrayEquals(new float[] {1f, 1f, 1f}, p.std());
+        // the timm policy uses timm's resize and crop_pct, and no policy but "none" stays without flips by default
+        DataPipeline timm = DataPipeline.choose(new DataPipeline.Request(AugPolicy.TIMM, null, null, null, null, null,
+                false), images(10, 150, 100, false), 1, null);
+        assertNull(timm.resize());
+        assertEquals(0.875, timm.cropPct(), 0.0);
+        assertNull(timm.preprocessing().resize());
+        DataPipeline none = DataPipeline.choose(new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null,
+                false), images(10, 150, 100, false), 1, null);
+        assertFalse(none.flip(), "--aug none means no augmentation at all");
+    }
+
+    @Test
+    void namedDatasetsFlipOnlyWhereTheirClassesAreMirrorSymmetric() {
+        DataPipeline fashion = DataPipeline.named(DataPipeline.Request.auto(), "fashion-mnist", 1, 28,
+                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD, true);
+        DataPipeline mnist = DataPipeline.named(DataPipeline.Request.auto(), "mnist", 1, 28,
+                TrainRecipe.MNIST_MEAN, TrainRecipe.MNIST_STD, false);
+        assertEquals(AugPolicy.SMALL, fashion.aug());
+        assertTrue(fashion.flip());
+        assertFalse(mnist.flip(), "a mirrored 2 is not a 2");
+        assertEquals(28, mnist.size());
+    }
+
+    @Test
+    void theTrainTransformAugmentsAndTheValidOneIsTheExportsEvalTransform() {
+        ImageDataset ds = images(10, 150, 100, false);
+        DataPipeline p = DataPipeline.choose(DataPipeline.Request.auto(), ds, 1, null);
+        DecodedImage img = ds.image(3);
+        TensorImage valid = p.validTransform().apply(img);
+        assertArrayEquals(valid.data(), p.preprocessing().evalTransform().apply(img).data());
+        int differ = 0;
+        for (int s = 0; s < 8; s++) {
+            TensorImage t = p.trainTransform().apply(img, new SplittableRandom(s));
+            assertEquals(valid.height(), t.height());
+            if (!java.util.Arrays.equals(valid.data(), t.data())) {
+                differ++;
+            }
+        }
+        assertTrue(differ >= 6, "fastai's augmentation changes most draws, changed " + differ + " of 8");
+    }
+
+    @Test
+    void ttaThatTrainingDidNotUseIsRefused() {
+        DataPipeline gray = DataPipeline.choose(DataPipeline.Request.auto(), images(10, 28, 28, true), 1, null);
+        JimmException flip = assertThrows(JimmException.class, () -> TrainRecipe.checkTta(Tta.FLIP, gray));
+        assertTrue(flip.getMessage().contains("training used no flips"), flip.getMessage());
+        if (gray.aug() == AugPolicy.NONE) {
+            JimmException aug = assertThrows(JimmException.class, () -> TrainRecipe.checkTta(Tta.AUG, gray));
+            assertTrue(aug.getMessage().contains("no augmentation"), aug.getMessage());
+        }
+        DataPipeline photos = DataPipeline.choose(DataPipeline.Request.auto(), images(10, 150, 100, false), 1, null);
+        TrainRecipe.checkTta(Tta.FLIP, photos);
+        TrainRecipe.checkTta(Tta.AUG, photos);
+    }
+}
