@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.jimm.hub.CheckpointException;
 import dev.jimm.hub.SafetensorsFile;
+import dev.jimm.layers.Module;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,6 +41,19 @@ public record ParityFixture(
         Path weights,
         List<String> outputs,
         JsonObject meta) {
+
+    /**
+     * The gain g of the reference init ({@code meta.init_gain}, 1 where absent): the fixture's
+     * tensors of 2 or more dimensions were built as g · s_k · sqrt(6 / fan_in).
+     */
+    public double initGain() {
+        return meta.has("init_gain") ? meta.get("init_gain").getAsDouble() : 1.0;
+    }
+
+    /** Sets every floating-point state_dict entry of {@code module} to this fixture's reference init. */
+    public void applyReferenceInit(Module module) {
+        ReferenceInit.apply(module, initGain());
+    }
 
     /** Whether the fixture holds a train-mode step (grads/ fixtures). */
     public boolean hasTrainStep() {

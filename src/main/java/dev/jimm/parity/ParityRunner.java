@@ -90,7 +90,7 @@ public final class ParityRunner {
                                 + " do not fit: missing " + lr.missingKeys() + ", unexpected " + lr.unexpectedKeys(), secs(t0));
                     }
                 } else {
-                    ReferenceInit.apply(model);
+                    fx.applyReferenceInit(model);
                 }
                 // the fixtures were made in PyTorch's default layout; channels-last sums in another
                 // order, and deep nets under the reference init amplify that rounding (regnety_016:
@@ -134,7 +134,7 @@ public final class ParityRunner {
                 if (fx.hasTrainStep() && bad.isEmpty()) {
                     // reference init again: the eval pass leaves it as it was, but be explicit
                     if (fx.weights() == null) {
-                        ReferenceInit.apply(model);
+                        fx.applyReferenceInit(model);
                     }
                     Map<String, Double> train = TrainStepCheck.run(model, fx, x, scratch, bad);
                     errors.putAll(train);

@@ -37,8 +37,16 @@ public final class ReferenceInit {
         return (z >>> 11) * TWO_POW_MINUS_53;
     }
 
-    /** The reference values of a floating-point state_dict entry. */
+    /** The reference values of a floating-point state_dict entry, with gain 1. */
     public static float[] values(String key, long[] shape) {
+        return values(key, shape, 1.0);
+    }
+
+    /**
+     * The reference values of a floating-point state_dict entry; {@code gain} ({@code meta.init_gain}
+     * of a fixture) scales only the rule for tensors of 2 or more dimensions.
+     */
+    public static float[] values(String key, long[] shape, double gain) {
         long n = 1;
         for (long d : shape) {
             n *= d;
@@ -55,7 +63,7 @@ public final class ReferenceInit {
             } else if (key.endsWith("running_var")) {
                 v = 0.75 + 0.5 * u;
             } else if (shape.length >= 2) {
-                v = s * fanScale;
+                v = gain * s * fanScale; // in the generator's order, for any gain
             } else if (key.endsWith("weight")) {
                 v = 1 + 0.1 * s;
             } else {
@@ -66,12 +74,17 @@ public final class ReferenceInit {
         return out;
     }
 
-    /** Sets every floating-point state_dict entry of {@code module} to its reference value. */
+    /** Sets every floating-point state_dict entry of {@code module} to its reference value, gain 1. */
     public static void apply(Module module) {
+        apply(module, 1.0);
+    }
+
+    /** Sets every floating-point state_dict entry of {@code module} to its reference value for {@code gain}. */
+    public static void apply(Module module, double gain) {
         for (Map.Entry<String, NDArray> e : module.stateDict().entrySet()) {
             NDArray a = e.getValue();
             if (a.getDataType().isFloating()) {
-                Module.assign(a, values(e.getKey(), a.getShape().getShape()));
+                Module.assign(a, values(e.getKey(), a.getShape().getShape(), gain));
             }
         }
     }

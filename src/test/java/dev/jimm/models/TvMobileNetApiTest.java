@@ -83,7 +83,7 @@ class TvMobileNetApiTest {
 
     @Test
     void efficientNetV2SKeysShapesAndOrderAreTheFixtures() {
-        // its logits are chaotic under the reference init (see TvMobileNetParityTest); the layout is not
+        // its outputs are checked in TvMobileNetParityTest; this checks the layout without running it
         ParityFixture fx = ParityFixture.read(TestFixtures.parity("tv__efficientnet_v2_s"));
         Map<String, Shape> ours = shapesOnly("tv/efficientnet_v2_s").stateDictShapes();
         assertEquals(new ArrayList<>(fx.stateDict().keySet()), new ArrayList<>(ours.keySet()));

@@ -61,7 +61,7 @@ class EfficientNetGradParityTest {
         }
         try (ImageModel model = Models.createModel(fx.jimmName(), ModelOptions.builder().numClasses(fx.numClasses()).build());
                 NDManager s = model.getManager().newSubManager()) {
-            ReferenceInit.apply(model);
+            fx.applyReferenceInit(model);
             long[] in = fx.inputSize();
             NDArray x = ReferenceInit.input(s, new Shape(2, in[0], in[1], in[2]), fx.inputSeed());
             long[] targets = new long[meta.getAsJsonArray("train_target").size()];

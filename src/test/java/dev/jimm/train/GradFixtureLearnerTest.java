@@ -56,7 +56,7 @@ class GradFixtureLearnerTest {
         float[][] runningMean = new float[1][];
         String rmName = meta.getAsJsonObject("running_mean_after").get("name").getAsString();
         try (ImageModel model = Models.createModel(fx.jimmName(), ModelOptions.builder().numClasses(fx.numClasses()).build())) {
-            ReferenceInit.apply(model);
+            fx.applyReferenceInit(model);
             model.setChannelsLast(channelsLast);
             try (Learner l = Learner.builder(model, dls).optimizer((g, m) -> new Sgd(g, m, 0, false, 0)).callbacks(new Callback() {
                 @Override
