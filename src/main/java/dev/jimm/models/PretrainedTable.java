@@ -20,9 +20,9 @@ import java.util.regex.Pattern;
 
 /**
  * The pretrained weights that exist: timm's table of pretrained configs (1,737 tags of timm 1.0.29)
- * and torchvision's weights table, shipped as resources. The default tag comes first: timm's for the
- * names in {@code timm_default_tags.tsv} (timm's own default configs, read from the parity fixtures;
- * the shared table does not say which tag timm picks), else the first in alphabetical order;
+ * and torchvision's weights table, shipped as resources. The default tag comes first: timm's own default
+ * per architecture ({@code timm_default_tags.json}, all 1,302 names of timm 1.0.29, the tag
+ * {@code timm.create_model(name, pretrained=True)} loads), else the first in alphabetical order;
  * torchvision's newest IMAGENET1K weights.
  */
 public final class PretrainedTable {
@@ -39,8 +39,8 @@ public final class PretrainedTable {
             PretrainedCfg cfg = fromTimm(e.getAsJsonObject());
             map.computeIfAbsent(cfg.architecture(), k -> new ArrayList<>()).add(cfg);
         }
-        // the table lists tags alphabetically; put timm's default first where we know it
-        for (Map.Entry<String, String> d : readDefaultTags("timm_default_tags.tsv").entrySet()) {
+        // the table lists tags alphabetically; put timm's default first
+        for (Map.Entry<String, String> d : readDefaultTags("timm_default_tags.json").entrySet()) {
             List<PretrainedCfg> list = map.get(d.getKey());
             if (list != null) {
                 for (int i = 0; i < list.size(); i++) {
@@ -80,32 +80,26 @@ public final class PretrainedTable {
         return byArchitecture.getOrDefault(architecture, List.of());
     }
 
-    /** architecture -> timm's default tag, from a tab-separated resource ({@code #} comments). */
+    /** architecture -> timm's default tag, from a JSON object resource. */
     private static Map<String, String> readDefaultTags(String resource) {
         Map<String, String> out = new LinkedHashMap<>();
-        try (InputStream in = PretrainedTable.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException("resource " + resource + " is missing from the jar");
-            }
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                String[] parts = line.strip().split("\t");
-                if (parts.length == 2 && !line.startsWith("#")) {
-                    out.put(parts[0], parts[1]);
-                }
-            }
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
+        for (Map.Entry<String, JsonElement> e : read(resource).getAsJsonObject().entrySet()) {
+            out.put(e.getKey(), e.getValue().getAsString());
         }
         return out;
     }
 
     private static JsonArray readArray(String resource) {
+        return read(resource).getAsJsonArray();
+    }
+
+    private static JsonElement read(String resource) {
         try (InputStream in = PretrainedTable.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("resource " + resource + " is missing from the jar");
             }
             try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-                return JsonParser.parseReader(r).getAsJsonArray();
+                return JsonParser.parseReader(r);
             }
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
