@@ -132,7 +132,7 @@ public final class Callbacks {
                     sb.append(",time\n");
                     first = false;
                 }
-                sb.append(r.epoch()).append(',').append(r.trainLoss()).append(',').append(num(r.smoothLoss()).replace("null", ""))
+                sb.append(r.epoch()).append(',').append(r.trainLoss()).append(',').append(Double.isFinite(r.smoothLoss()) ? Double.toString(r.smoothLoss()) : "")
                         .append(',').append(r.validLoss());
                 r.metrics().values().forEach(v -> sb.append(',').append(v));
                 sb.append(',').append(String.format(Locale.ROOT, "%.2f", r.seconds())).append('\n');

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.DoubleUnaryOperator;
+import java.util.function.ObjIntConsumer;
 
 /**
  * Trains a model the fastai way: {@link #fit}, {@link #fitOneCycle}, {@link #fineTune} with
@@ -315,25 +316,18 @@ public class Learner implements AutoCloseable {
         model.eval();
         List<float[]> sums = new ArrayList<>();
         for (int pass = 0; pass < n; pass++) {
-            Iterator<Batch> it = augmented.batches(TTA_EPOCH_BASE + pass, manager);
-            try {
-                for (int b = 0; it.hasNext(); b++) {
-                    try (Batch batch = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
-                        scope.suppressNotUsedWarning();
-                        float[] p = model.forward(batch.x()).softmax(1).toFloatArray();
-                        if (pass == 0) {
-                            sums.add(p);
-                        } else {
-                            float[] acc = sums.get(b);
-                            for (int i = 0; i < p.length; i++) {
-                                acc[i] += p[i];
-                            }
-                        }
+            boolean first = pass == 0;
+            eachBatch(augmented, TTA_EPOCH_BASE + pass, (batch, b) -> {
+                float[] p = model.forward(batch.x()).softmax(1).toFloatArray();
+                if (first) {
+                    sums.add(p);
+                } else {
+                    float[] acc = sums.get(b);
+                    for (int i = 0; i < p.length; i++) {
+                        acc[i] += p[i];
                     }
                 }
-            } finally {
-                BatchSource.close(it);
-            }
+            });
         }
         model.train(wasTraining);
         float aw = (float) ((1 - beta) / n);
@@ -352,44 +346,43 @@ public class Learner implements AutoCloseable {
         boolean wasTraining = model.isTraining();
         model.eval();
         metrics.forEach(Metric::reset);
-        double sum = 0;
-        long n = 0;
-        Iterator<Batch> it = dls.valid().batches(0, manager);
+        double[] sumAndCount = new double[2];
+        eachBatch(dls.valid(), 0, (batch, b) -> {
+            NDArray out = outputs.apply(batch.x(), b);
+            sumAndCount[0] += lossFn.compute(out, batch.y()).getFloat() * batch.size();
+            sumAndCount[1] += batch.size();
+            for (Metric m : metrics) {
+                m.accumulate(out, batch.y());
+            }
+        });
+        model.train(wasTraining);
+        Map<String, Double> values = new LinkedHashMap<>();
+        metrics.forEach(m -> values.put(m.name(), m.value()));
+        return new Validation(sumAndCount[1] == 0 ? Double.NaN : sumAndCount[0] / sumAndCount[1], values);
+    }
+
+    /**
+     * Runs {@code fn} on each batch of {@code source}'s epoch {@code epoch} with its index, each in its own
+     * native memory scope and without gradients; the loader is closed however the loop ends.
+     */
+    private void eachBatch(BatchSource source, int epoch, ObjIntConsumer<Batch> fn) {
+        Iterator<Batch> it = source.batches(epoch, manager);
         try {
             for (int b = 0; it.hasNext(); b++) {
                 try (Batch batch = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
                     scope.suppressNotUsedWarning();
-                    NDArray out = outputs.apply(batch.x(), b);
-                    sum += lossFn.compute(out, batch.y()).getFloat() * batch.size();
-                    n += batch.size();
-                    for (Metric m : metrics) {
-                        m.accumulate(out, batch.y());
-                    }
+                    fn.accept(batch, b);
                 }
             }
         } finally {
             BatchSource.close(it);
         }
-        model.train(wasTraining);
-        Map<String, Double> values = new LinkedHashMap<>();
-        metrics.forEach(m -> values.put(m.name(), m.value()));
-        return new Validation(n == 0 ? Double.NaN : sum / n, values);
     }
 
     /** Runs {@code fn} on the model's outputs for every validation batch (eval mode, no grad). */
     public void forEachValidBatch(BiFunction<NDArray, Batch, Void> fn) {
         model.eval();
-        Iterator<Batch> it = dls.valid().batches(0, manager);
-        try {
-            while (it.hasNext()) {
-                try (Batch b = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
-                    scope.suppressNotUsedWarning();
-                    fn.apply(model.forward(b.x()), b);
-                }
-            }
-        } finally {
-            BatchSource.close(it);
-        }
+        eachBatch(dls.valid(), 0, (b, i) -> fn.apply(model.forward(b.x()), b));
     }
 
     // ---- freezing -----------------------------------------------------------------------------

@@ -59,16 +59,20 @@ public final class ImageDataLoaders {
             throw new IllegalArgumentException("the dataset has " + train.classes().size()
                     + " class; classification needs at least 2 (one subfolder per class)");
         }
-        DataLoader tl = DataLoader.builder(train, trainTf, manager).batchSize(s.batchSize()).shuffle(true).dropLast(true)
-                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).badImages(s.badImages())
-                .batchTransform(trainBatchTf).build();
+        DataLoader tl = loader(train, trainTf, s, manager).shuffle(true).dropLast(true).batchTransform(trainBatchTf).build();
         return new DataLoaders(new LoaderSource(tl), new LoaderSource(inOrder(valid, validTf, s, manager)), train.classes(),
                 new LoaderSource(inOrder(valid, trainTf, s, manager)));
     }
 
     private static DataLoader inOrder(ImageDataset ds, Transform<DecodedImage, TensorImage> tf, Settings s, NDManager manager) {
-        return DataLoader.builder(ds, tf, manager).batchSize(s.batchSize()).shuffle(false).dropLast(false)
-                .seed(s.seed()).threads(s.threads()).prefetch(s.prefetch()).badImages(s.badImages()).build();
+        return loader(ds, tf, s, manager).shuffle(false).dropLast(false).build();
+    }
+
+    /** A loader builder with the settings both loaders share. */
+    private static DataLoader.Builder loader(ImageDataset ds, Transform<DecodedImage, TensorImage> tf, Settings s,
+                                             NDManager manager) {
+        return DataLoader.builder(ds, tf, manager).batchSize(s.batchSize()).seed(s.seed()).threads(s.threads())
+                .prefetch(s.prefetch()).badImages(s.badImages());
     }
 
     /** A {@link DataLoader} seen as the learner's batch source. */
