@@ -1,6 +1,6 @@
 // Makes samples/fashion-mnist: a class-balanced subset of the real Fashion-MNIST.
 // Usage (after `mvn -o compile`):
-//   java -cp target/classes scripts/MakeFashionMnistSample.java SRC_DIR samples/fashion-mnist 200 50
+//   java -cp jimm-core/target/classes scripts/MakeFashionMnistSample.java SRC_DIR samples/fashion-mnist 200 50
 // takes the FIRST n images of each class, in file order, from train and t10k.
 import dev.jimm.data.IdxFile;
 import java.nio.file.Path;

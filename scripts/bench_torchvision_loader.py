@@ -9,7 +9,7 @@ The first epoch warms up (file cache, worker start-up) and is not timed, as in L
 Usage: python3 scripts/bench_torchvision_loader.py DIR [size=224] [batch=32] [workers=cores] [epochs=3]
 Needs torch + torchvision (Debian: apt-get install python3-torch python3-torchvision). Run manually;
 no test runs it. Compare with:
-  java -cp target/classes:$(cat cp.txt) dev.jimm.data.LoaderBench DIR 224 32 <cores> 3
+  java -cp jimm-cli/target/classes:$(cat cp.txt) dev.jimm.bench.LoaderBench DIR 224 32 <cores> 3
 """
 import os
 import sys

@@ -14,7 +14,7 @@ crop_pad) in plain torch, without fastai, and evaluates them on fixed inputs bui
 
 Made with Debian's python3-torch 1.13, torchvision 0.14 and Pillow 9.4:
     /usr/bin/python3 scripts/fastai_aug_reference.py
-writes src/test/resources/transforms/fastai_aug_reference.json and fastai_resize_reference.json.
+writes jimm-core/src/test/resources/transforms/fastai_aug_reference.json and fastai_resize_reference.json.
 """
 import json
 import math

@@ -1,0 +1,364 @@
+package dev.jimm.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.jimm.JimmException;
+import dev.jimm.NativeAllocator;
+import dev.jimm.bench.BenchOptions;
+import dev.jimm.bench.BenchReport;
+import dev.jimm.bench.LoaderBench;
+import dev.jimm.bench.ModelBench;
+import dev.jimm.bench.PytorchReference;
+import dev.jimm.bench.RecipeBench;
+import dev.jimm.bench.Rounds;
+import dev.jimm.bench.SystemInfo;
+import dev.jimm.models.ModelRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jimm bench}: training and inference throughput, batch-1 latency, GFLOP/s and memory of
+ * chosen models, optionally side by side with PyTorch ({@code --compare pytorch}, which runs
+ * scripts/bench_pytorch.py per model in the same invocation and ends with {@code min ratio R}).
+ * {@code jimm bench data DIR} measures the training data pipeline.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchCommand.Data.class,
+        description = {"Measure training/inference throughput, latency, GFLOP/s and memory; optionally against PyTorch.",
+            "Example: jimm bench --models resnet18,resnet50 --batch-size 32 --compare pytorch",
+            "         jimm bench data DIR --compare torchvision"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--models", paramLabel = "A,B", split = ",",
+            description = "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
+    List<String> models;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Batch of the throughput rows (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--img-size", paramLabel = "S", defaultValue = "224", description = "Input size (default: ${DEFAULT-VALUE}).")
+    int imgSize;
+
+    @Option(names = "--threads", paramLabel = "N", description = "libtorch/PyTorch threads (default: one per core).")
+    Integer threads;
+
+    @Option(names = "--iters", paramLabel = "N", defaultValue = "5", description = "Timed steps per throughput row (default: ${DEFAULT-VALUE}).")
+    int iters;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--latency-iters", paramLabel = "N", defaultValue = "20", description = "Batch-1 calls for the median latency (default: ${DEFAULT-VALUE}).")
+    int latencyIters;
+
+    @Option(names = "--mode", paramLabel = "M,N", split = ",", description = "Any of train, bare, infer, latency (default: all).")
+    List<String> modes;
+
+    @Option(names = "--num-classes", paramLabel = "N", defaultValue = "1000", description = "Classifier outputs (default: ${DEFAULT-VALUE}).")
+    int numClasses;
+
+    @Option(names = "--compare", paramLabel = "WHAT", description = "pytorch: run scripts/bench_pytorch.py per model and print the ratios.")
+    String compare;
+
+    @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python for --compare (default: ${DEFAULT-VALUE}).")
+    Path python;
+
+    @Option(names = "--pytorch-script", paramLabel = "FILE", description = "The comparison script (default: scripts/bench_pytorch.py).")
+    Path script;
+
+    @Option(names = "--recipe", description = "Add the Fashion-MNIST recipe's epoch time (resnet10t, batch 64, on the bundled sample).")
+    boolean recipe;
+
+    @Option(names = "--recipe-epochs", paramLabel = "N", defaultValue = "3", description = "Recipe epochs; the first warms up (default: ${DEFAULT-VALUE}).")
+    int recipeEpochs;
+
+    @Option(names = "--json", description = "Print JSON instead of the table (the min ratio line goes to stderr).")
+    boolean json;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "Run each model's jimm and PyTorch sides N times, alternating, and report the medians (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** The options as parsed, checked; the model names must exist. */
+    BenchOptions options() {
+        if (compare != null && !compare.equals("pytorch")) {
+            throw new IllegalArgumentException("--compare '" + compare + "': only 'pytorch' is known here (for the loader: jimm bench data DIR --compare torchvision)");
+        }
+        List<String> names = models == null ? BenchOptions.DEFAULT_MODELS : models.equals(List.of("none")) ? List.of() : models;
+        if (names.isEmpty() && !recipe) {
+            throw new IllegalArgumentException("--models none measures nothing without --recipe");
+        }
+        for (String n : names) {
+            ModelRegistry.builtIn().config(n);
+        }
+        Set<String> m = new LinkedHashSet<>(modes == null ? BenchOptions.MODES : modes);
+        return new BenchOptions(names, batchSize, imgSize, threads == null ? Runtime.getRuntime().availableProcessors() : threads,
+                iters, warmup, latencyIters, m, numClasses);
+    }
+
+    @Override
+    public Integer call() {
+        BenchOptions o = options();
+        if (recipeEpochs < 1) {
+            throw new IllegalArgumentException("--recipe-epochs must be at least 1, got " + recipeEpochs);
+        }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int threadsBefore = setThreads(o.threads());
+        try {
+            return run(o, out, err);
+        } finally {
+            JniUtils.setNumThreads(threadsBefore);
+        }
+    }
+
+    private int run(BenchOptions o, PrintWriter out, PrintWriter err) {
+        Path pyScript = script != null ? script : PytorchReference.defaultScript();
+        List<BenchReport.Entry> entries = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        for (String name : o.models()) {
+            // jimm then PyTorch per model, so both see the same machine state; with --rounds the
+            // pair repeats, so that a slow phase of the machine cannot land on one side only
+            List<ModelBench.Result> js = new ArrayList<>();
+            List<PytorchReference.Result> ps = new ArrayList<>();
+            boolean measured = true;
+            for (int round = 1; round <= rounds && measured; round++) {
+                String tag = rounds > 1 ? " round " + round + "/" + rounds : "";
+                measured = runRound(name, tag, o, pyScript, js, ps, failures, err);
+            }
+            if (js.isEmpty()) {
+                continue;
+            }
+            ModelBench.Result j = Rounds.medianOf(js);
+            PytorchReference.Result p = ps.isEmpty() ? null : Rounds.medianOfPytorch(ps);
+            if (p != null && p.params() != j.params()) {
+                err.println("jimm bench: warning: " + name + " has " + j.params() + " parameters in jimm, " + p.params() + " in PyTorch");
+            }
+            entries.add(new BenchReport.Entry(j, p));
+        }
+        BenchReport.RecipeEntry recipeEntry = null;
+        if (recipe) {
+            err.println("jimm bench: fashion-mnist recipe (jimm)");
+            err.flush();
+            RecipeBench.Result j = RecipeBench.runJimm(recipeEpochs, o.threads(), 64);
+            RecipeBench.Result p = null;
+            if (compare != null) {
+                err.println("jimm bench: fashion-mnist recipe (PyTorch)");
+                err.flush();
+                p = RecipeBench.runPytorch(python, pyScript, recipeEpochs, o.threads(), 64);
+            }
+            recipeEntry = new BenchReport.RecipeEntry(64, j, p);
+        }
+        BenchReport report = new BenchReport(o, SystemInfo.cpuPeak().withCores(o.threads()), entries, recipeEntry);
+        if (json) {
+            out.println(report.json());
+            if (compare != null) {
+                err.printf(Locale.ROOT, "min ratio %.3f%n", report.minRatio());
+            }
+        } else {
+            if (rounds > 1) {
+                out.println("each figure: the median of " + rounds + " rounds, jimm and PyTorch alternating");
+            }
+            out.print(report.table());
+        }
+        out.flush();
+        if (!failures.isEmpty()) {
+            err.println("jimm bench: not measured: " + String.join("; ", failures));
+            return 1;
+        }
+        return 0;
+    }
+
+    /**
+     * One round of a model: jimm, then PyTorch with --compare; adds what was measured and returns
+     * whether another round makes sense (false when a side failed or has no PyTorch equivalent).
+     */
+    private boolean runRound(String name, String tag, BenchOptions o, Path pyScript, List<ModelBench.Result> js,
+            List<PytorchReference.Result> ps, List<String> failures, PrintWriter err) {
+        err.println("jimm bench: " + name + " (jimm)" + tag);
+        err.flush();
+        try {
+            js.add(ModelBench.run(name, o));
+        } catch (RuntimeException e) {
+            // one model that cannot run at these settings should not lose the others' figures
+            failures.add(name + ": " + Main.oneLine(e));
+            err.println("jimm bench: " + name + " failed: " + Main.oneLine(e));
+            return false;
+        }
+        if (compare == null) {
+            roundSummary(name, tag, js.get(js.size() - 1), new ArrayList<>(), err);
+            return true;
+        }
+        err.println("jimm bench: " + name + " (PyTorch)" + tag);
+        err.flush();
+        PytorchReference.Result p;
+        try {
+            p = PytorchReference.run(python, pyScript, name, o);
+        } catch (JimmException e) {
+            if (!Files.isRegularFile(pyScript)) {
+                throw e;
+            }
+            failures.add(name + " in PyTorch: " + Main.oneLine(e));
+            err.println("jimm bench: " + name + " failed in PyTorch: " + Main.oneLine(e));
+            return false;
+        }
+        if (p == null) {
+            err.println("jimm bench: " + name + " has no PyTorch equivalent in " + pyScript + "; its rows have no ratio");
+            return false;
+        }
+        ps.add(p);
+        if (!tag.isEmpty()) {
+            // the table's own rows for this round, so the ratios are computed as the table does
+            List<String> ratios = new ArrayList<>();
+            for (BenchReport.Row r : new BenchReport(o, null, List.of(new BenchReport.Entry(js.get(js.size() - 1), p))).rows()) {
+                if (!Double.isNaN(r.ratio())) {
+                    ratios.add(String.format(Locale.ROOT, "%s %.3f", r.measure(), r.ratio()));
+                }
+            }
+            roundSummary(name, tag, js.get(js.size() - 1), ratios, err);
+        }
+        return true;
+    }
+
+    // one round's ratios and the Learner's cost over the bare loop, on stderr; the table gives the medians
+    private static void roundSummary(String name, String tag, ModelBench.Result j, List<String> ratios, PrintWriter err) {
+        if (tag.isEmpty()) {
+            return;
+        }
+        String vsBare = BenchReport.vsBare(j);
+        if (!vsBare.isEmpty()) {
+            ratios.add("vs bare " + vsBare);
+        }
+        if (!ratios.isEmpty()) {
+            err.println("jimm bench: " + name + tag + " ratios: " + String.join(", ", ratios));
+        }
+    }
+
+    /** Sets libtorch's intra-op threads; returns the previous count, to restore. */
+    static int setThreads(int n) {
+        Engine.getEngine("PyTorch");
+        int before = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(n);
+        return before;
+    }
+
+    /** {@code jimm bench data DIR}: the training data pipeline, optionally against torchvision's DataLoader. */
+    @Command(name = "data", mixinStandardHelpOptions = true,
+            description = {"Images/s of the training data pipeline over an image folder (one subfolder per class).",
+                "Example: jimm bench data ~/data/imagenette/train --threads 2 --compare torchvision"})
+    static final class Data implements Callable<Integer> {
+        @Parameters(paramLabel = "DIR", description = "Image folder.")
+        Path dir;
+
+        @Option(names = "--img-size", paramLabel = "S", defaultValue = "224", description = "Crop size (default: ${DEFAULT-VALUE}).")
+        int imgSize;
+
+        @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(names = "--threads", paramLabel = "N", description = "Loader threads / torchvision workers (default: one per core).")
+        Integer threads;
+
+        @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Passes; the first warms up (default: ${DEFAULT-VALUE}).")
+        int epochs;
+
+        @Option(names = "--compare", paramLabel = "WHAT", description = "torchvision: run scripts/bench_torchvision_loader.py and print the ratio.")
+        String compare;
+
+        @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python for --compare (default: ${DEFAULT-VALUE}).")
+        Path python;
+
+        @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+                description = "With --compare: alternate jimm and torchvision N times and end with the median ratio (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalArgumentException("DIR " + dir + " is not a folder");
+            }
+            if (compare != null && !compare.equals("torchvision")) {
+                throw new IllegalArgumentException("--compare '" + compare + "': only 'torchvision' is known for the data benchmark");
+            }
+            if (imgSize < 8 || batchSize < 1 || epochs < 1 || rounds < 1 || (threads != null && threads < 1)) {
+                throw new IllegalArgumentException("--img-size must be >= 8, --batch-size, --epochs, --rounds and --threads >= 1");
+            }
+            if (rounds > 1 && compare == null) {
+                throw new IllegalArgumentException("--rounds " + rounds + " needs --compare torchvision");
+            }
+            int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+            PrintWriter out = spec.commandLine().getOut();
+            // alternating the two loaders spreads this machine's drift over both instead of
+            // letting a slow phase land on one side
+            double[] ratios = new double[rounds];
+            for (int round = 0; round < rounds; round++) {
+                String tag = rounds > 1 ? "round " + (round + 1) + ": " : "";
+                LoaderBench.Result r = LoaderBench.run(new LoaderBench.Options(dir, imgSize, batchSize, n, epochs));
+                out.printf(Locale.ROOT, "%sjimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
+                        tag, r.images(), r.seconds(), r.imagesPerSecond(), n, batchSize, imgSize);
+                out.flush();
+                if (compare != null) {
+                    double tv = torchvision(n);
+                    ratios[round] = r.imagesPerSecond() / tv;
+                    out.printf(Locale.ROOT, "%storchvision loader: %.1f images/s%n%sratio %.3f%n", tag, tv, tag, ratios[round]);
+                    out.flush();
+                }
+            }
+            if (rounds > 1) {
+                double[] sorted = ratios.clone();
+                java.util.Arrays.sort(sorted);
+                out.printf(Locale.ROOT, "median ratio %.3f over %d rounds (min %.3f, max %.3f)%n", Rounds.median(ratios),
+                        rounds, sorted[0], sorted[rounds - 1]);
+            }
+            out.flush();
+            return 0;
+        }
+
+        private double torchvision(int workers) {
+            Path script = PytorchReference.defaultScript().resolveSibling("bench_torchvision_loader.py");
+            List<String> cmd = List.of(python.toString(), script.toString(), dir.toString(), String.valueOf(imgSize),
+                    String.valueOf(batchSize), String.valueOf(workers), String.valueOf(epochs));
+            try {
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+                NativeAllocator.removeLauncherPreload(pb.environment());
+                Process p = pb.start();
+                p.getOutputStream().close();
+                String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                int status = p.waitFor();
+                Matcher m = Pattern.compile("= ([0-9.]+) images/s").matcher(text);
+                if (status != 0 || !m.find()) {
+                    String last = text.strip().lines().reduce((a, b) -> b).orElse("no output");
+                    throw new JimmException(String.join(" ", cmd) + " failed (status " + status + "): " + last);
+                }
+                return Double.parseDouble(m.group(1));
+            } catch (IOException e) {
+                throw new JimmException("cannot run " + python + " (" + e.getMessage() + ")", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new JimmException("interrupted while running " + String.join(" ", cmd), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.jimm.data;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.jimm.vision.TrainRecipe;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.transforms.Interpolation;
+import dev.jimm.transforms.MixupCutmix;
+import dev.jimm.transforms.Pipelines;
+import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.Transform;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DataLoaderTest {
+    static final ImageDataset SAMPLE = new Subset(IdxDataset.fashionMnist(TrainRecipe.samplesDir().resolve("fashion-mnist"), false),
+            java.util.stream.IntStream.range(0, 150).toArray());
+
+    static Transform<DecodedImage, TensorImage> train() {
+        PreprocessConfig cfg = new PreprocessConfig(1, 24, 24, Interpolation.BILINEAR, 1.0,
+                new float[] {0.286f}, new float[] {0.353f});
+        return Pipelines.createTransform(cfg, true, new PreprocessConfig.Augment(0.5, 0.4, 0, 9, false, 0.25));
+    }
+
+    private static List<float[]> run(NDManager root, int threads, int epoch, List<long[]> labelsOut) {
+        DataLoader loader = DataLoader.builder(SAMPLE, train(), root).batchSize(32).seed(11).threads(threads)
+                .prefetch(3).dropLast(true).batchTransform(MixupCutmix.timmDefaults()).build();
+        List<float[]> out = new ArrayList<>();
+        try (DataLoader.EpochIterator it = loader.epoch(epoch)) {
+            while (it.hasNext()) {
+                try (Batch b = it.next()) {
+                    assertEquals(new Shape(32, 1, 24, 24), b.data().getShape());
+                    assertEquals(DataType.FLOAT32, b.data().getDataType());
+                    assertEquals(new Shape(32, 10), b.targets().getShape());
+                    long[] lab = b.labels().toLongArray();
+                    int[] idx = b.indices();
+                    for (int i = 0; i < idx.length; i++) {
+                        assertEquals(SAMPLE.label(idx[i]), lab[i]);
+                    }
+                    labelsOut.add(lab);
+                    float[] d = b.data().toFloatArray();
+                    float[] t = b.targets().toFloatArray();
+                    float[] all = java.util.Arrays.copyOf(d, d.length + t.length);
+                    System.arraycopy(t, 0, all, d.length, t.length);
+                    out.add(all);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void batchesAreBitIdenticalAcrossThreadCounts() {
+        try (NDManager root = NDManager.newBaseManager()) {
+            List<long[]> l1 = new ArrayList<>(), l4 = new ArrayList<>(), l0 = new ArrayList<>(), le = new ArrayList<>();
+            List<float[]> one = run(root, 1, 0, l1);
+            List<float[]> four = run(root, 4, 0, l4);
+            List<float[]> inline = run(root, 0, 0, l0);
+            assertEquals(150 / 32, one.size(), "drop_last");
+            for (int b = 0; b < one.size(); b++) {
+                assertArrayEquals(one.get(b), four.get(b), "batch " + b);
+                assertArrayEquals(one.get(b), inline.get(b), "batch " + b);
+                assertArrayEquals(l1.get(b), l4.get(b));
+            }
+            List<float[]> nextEpoch = run(root, 4, 1, le);
+            assertFalse(java.util.Arrays.equals(one.get(0), nextEpoch.get(0)), "each epoch reshuffles and re-augments");
+        }
+    }
+
+    @Test
+    void evalLoaderCoversEverySampleOnceInOrder() {
+        PreprocessConfig cfg = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0,
+                new float[] {0f}, new float[] {1f});
+        try (NDManager root = NDManager.newBaseManager()) {
+            DataLoader loader = DataLoader.builder(SAMPLE, Pipelines.createTransform(cfg, false), root)
+                    .batchSize(64).shuffle(false).threads(2).build();
+            assertEquals(3, loader.batchesPerEpoch());
+            int seen = 0;
+            for (Batch b : loader) {
+                try (b) {
+                    float[] d = b.data().toFloatArray();
+                    for (int i = 0; i < b.size(); i++) {
+                        DecodedImage img = SAMPLE.image(seen + i);
+                        // Eval at the native size is ToTensor + Normalize(0, 1): exact pixels / 255.
+                        assertEquals((img.pixels()[100] & 0xFF) / 255f, d[i * 784 + 100], 0f);
+                    }
+                    seen += b.size();
+                }
+            }
+            assertEquals(150, seen);
+        }
+    }
+
+    @Test
+    void closingABatchFreesItsArrays() {
+        PreprocessConfig cfg = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0,
+                new float[] {0f}, new float[] {1f});
+        try (NDManager root = NDManager.newBaseManager()) {
+            DataLoader loader = DataLoader.builder(SAMPLE, Pipelines.createTransform(cfg, false), root)
+                    .batchSize(50).threads(1).build();
+            try (DataLoader.EpochIterator it = loader.iterator()) {
+                Batch b = it.next();
+                assertFalse(b.data().isReleased());
+                b.close();
+                assertTrue(b.data().isReleased());
+                assertFalse(b.manager().isOpen());
+            }
+        }
+    }
+}
