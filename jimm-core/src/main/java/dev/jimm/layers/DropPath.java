@@ -18,6 +18,31 @@ public class DropPath extends Module {
         return rate;
     }
 
+    /** A drop path of {@code rate}, or an identity when the rate is 0 (timm's {@code DropPath if dpr > 0 else Identity}). */
+    public static Module orIdentity(double rate) {
+        return rate > 0 ? new DropPath((float) rate) : new Identity();
+    }
+
+    /**
+     * timm's stochastic-depth schedule: {@code torch.linspace(0, rate, sum(depths)).split(depths)}, the
+     * rate rising linearly from 0 at the first block to {@code rate} at the last, split by stage.
+     */
+    public static double[][] schedule(double rate, java.util.List<Integer> depths) {
+        int total = 0;
+        for (int d : depths) {
+            total += d;
+        }
+        double[][] out = new double[depths.size()][];
+        int index = 0;
+        for (int s = 0; s < out.length; s++) {
+            out[s] = new double[depths.get(s)];
+            for (int i = 0; i < out[s].length; i++, index++) {
+                out[s][i] = total > 1 ? rate * index / (total - 1) : 0;
+            }
+        }
+        return out;
+    }
+
     @Override
     protected NDArray forwardImpl(NDArray x) {
         if (!isTraining() || rate == 0f) {

@@ -3,6 +3,9 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import dev.jimm.layers.ClassifierHead;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Module;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,11 +29,16 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     protected final double dropRate;
     /** timm's zero_init_last, for the families whose init has it. */
     protected final boolean zeroInitLast;
+    private final List<FeatureInfo> featureInfo = new ArrayList<>();
+    private int numFeatures;
+    private String fcName;
+    private GlobalPool headPool;
+    private Module headFc;
 
     protected ImageModel(ModelArgs args) {
         this.zeroInitLast = args.zeroInitLast();
         this.numClasses = args.numClasses();
-        this.globalPool = dev.jimm.layers.GlobalPool.validate(args.globalPool());
+        this.globalPool = GlobalPool.validate(args.globalPool());
         this.inChans = args.inChans();
         this.dropRate = args.dropRate();
     }
@@ -40,9 +48,51 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     /**
      * The head: pooling, dropout and classifier. With {@code preLogits} the pooled features come
-     * out, before the classifier.
+     * out, before the classifier. This is timm's {@code ClassifierHead} registered by
+     * {@link #registerClassifierHead}; families with another head override it.
      */
-    public abstract NDArray forwardHead(NDArray x, boolean preLogits);
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        requireClassifierHead();
+        x = headPool.forward(x);
+        x = Dropout.apply(x, (float) dropRate, isTraining());
+        return preLogits ? x : headFc.forward(x);
+    }
+
+    /**
+     * Registers timm's classifier head on this model: {@code global_pool} (pooling and flatten) and
+     * the classifier under {@code fcName} ({@code fc}, {@code classifier}, ...), a linear layer of
+     * {@code numFeatures} inputs or an identity for 0 classes. Call it where the family registers
+     * its head, so that the state_dict keeps timm's order.
+     */
+    protected final void registerClassifierHead(String fcName, int numFeatures) {
+        this.fcName = fcName;
+        this.numFeatures = numFeatures;
+        headPool = register("global_pool", ClassifierHead.pool(globalPool));
+        headFc = register(fcName, ClassifierHead.fc(numFeatures, numClasses, globalPool));
+    }
+
+    /** The classifier registered by {@link #registerClassifierHead}. */
+    protected final Module classifier() {
+        requireClassifierHead();
+        return headFc;
+    }
+
+    private void requireClassifierHead() {
+        if (headFc == null) {
+            throw new IllegalStateException(getClass().getSimpleName()
+                    + " has no classifier head: it must call registerClassifierHead or override the head methods");
+        }
+    }
+
+    /** Sets the width {@link #numFeatures()} reports, for families whose head is their own. */
+    protected final void setNumFeatures(int numFeatures) {
+        this.numFeatures = numFeatures;
+    }
+
+    /** Adds a feature level (shallowest first): its channels, stride from the input and module name. */
+    protected final void addFeatureInfo(int channels, int reduction, String module) {
+        featureInfo.add(new FeatureInfo(channels, reduction, module));
+    }
 
     @Override
     protected NDArray forwardImpl(NDArray x) {
@@ -53,7 +103,15 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      * Replaces the classifier with one of {@code numClasses} outputs (0: none, so the pooled
      * features come out) and the pooling with {@code globalPool} ("" keeps the feature maps).
      */
-    public abstract void resetClassifier(int numClasses, String globalPool);
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        requireClassifierHead();
+        // built first, so that a refused combination leaves the model as it was
+        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
+        numClasses = newNumClasses;
+        globalPool = GlobalPool.validate(newGlobalPool);
+        headPool = register("global_pool", ClassifierHead.pool(globalPool));
+        headFc = register(fcName, newFc);
+    }
 
     /** Replaces the classifier, keeping the current pooling. */
     public void resetClassifier(int numClasses) {
@@ -61,10 +119,14 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     }
 
     /** Channels of the features that enter the classifier (after pooling, before any multiplier). */
-    public abstract int numFeatures();
+    public int numFeatures() {
+        return numFeatures;
+    }
 
     /** The feature levels, shallow to deep (what {@link #forwardIntermediates} can return). */
-    public abstract List<FeatureInfo> featureInfo();
+    public List<FeatureInfo> featureInfo() {
+        return List.copyOf(featureInfo);
+    }
 
     /**
      * The feature maps of the chosen levels (indices into {@link #featureInfo()}; negative ones

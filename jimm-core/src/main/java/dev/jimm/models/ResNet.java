@@ -392,10 +392,6 @@ public final class ResNet extends ImageModel {
     private final Module act1;
     private final Module maxpool;
     private final List<Module> stages = new ArrayList<>();
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int numFeatures;
-    private GlobalPool pool;
-    private Module fc;
 
     public ResNet(Config cfg, ModelArgs args) {
         super(args);
@@ -428,7 +424,7 @@ public final class ResNet extends ImageModel {
         }
         bn1 = register("bn1", norm.apply(inplanes));
         act1 = register("act1", Activation.relu());
-        featureInfo.add(new FeatureInfo(inplanes, 2, "act1"));
+        addFeatureInfo(inplanes, 2, "act1");
 
         if (cfg.replaceStemPool()) {
             List<Module> parts = new ArrayList<>();
@@ -481,11 +477,9 @@ public final class ResNet extends ImageModel {
             }
             String stageName = "layer" + (s + 1);
             stages.add(register(stageName, stage));
-            featureInfo.add(new FeatureInfo(inplanes, netStride, stageName));
+            addFeatureInfo(inplanes, netStride, stageName);
         }
-        numFeatures = inplanes;
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+        registerClassifierHead("fc", inplanes);
     }
 
     /** The variant this model was built from. */
@@ -519,32 +513,6 @@ public final class ResNet extends ImageModel {
             x = stage.forward(x);
         }
         return x;
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : fc.forward(x);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", newFc);
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
     }
 
     @Override
