@@ -38,6 +38,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision import transforms
 
+from fashion_mnist_pytorch import BasicBlock  # noqa: E402 (timm's avg_down BasicBlock)
+
 
 def read_idx(path):
     with gzip.open(path, "rb") as f:
@@ -56,27 +58,6 @@ class Idx(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return self.tf(Image.fromarray(self.images[i], mode="L")), int(self.labels[i])
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            # timm's avg_down: AvgPool2d then a 1x1 conv
-            self.downsample = nn.Sequential(
-                nn.AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False) if stride > 1 else nn.Identity(),
-                nn.Conv2d(cin, cout, 1, 1, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        s = x if self.downsample is None else self.downsample(x)
-        y = F.relu(self.bn1(self.conv1(x)), inplace=True)
-        y = self.bn2(self.conv2(y))
-        return F.relu(y + s, inplace=True)
 
 
 class ResNet10t(nn.Module):

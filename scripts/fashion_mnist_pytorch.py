@@ -163,6 +163,31 @@ def evaluate(model, loader, label_smoothing=0.0, tta=False):
     return loss / n, correct / n
 
 
+def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0):
+    """fastai's fit_one_cycle with Adam(W): prints fastai's table; returns (valid_loss, accuracy, epoch_seconds)."""
+    total = epochs * len(train)
+    print("epoch  train_loss  valid_loss  accuracy  time", flush=True)
+    step, epoch_times, vloss, acc = 0, [], float("nan"), 0.0
+    for epoch in range(epochs):
+        t0 = time.time()
+        model.train()
+        run_loss = 0.0
+        for x, y in train:
+            lr, mom = one_cycle(step / total, lr_max)
+            for g in opt.param_groups:
+                g["lr"], g["betas"] = lr, (mom, 0.99)
+            loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            run_loss += loss.item()
+            step += 1
+        vloss, acc = evaluate(model, valid, label_smoothing)
+        epoch_times.append(time.time() - t0)
+        print(f"{epoch:<6d} {run_loss / len(train):<11.6f} {vloss:<11.6f} {acc:<9.4f} {epoch_times[-1]:.1f}s", flush=True)
+    return vloss, acc, epoch_times
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data")
@@ -191,29 +216,10 @@ def main():
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.99), eps=1e-5)
-    total = a.epochs * len(train)
     print(f"pytorch {torch.__version__}: resnet10t + fastai head, {n_params:,} parameters, {a.threads} threads, "
           f"{a.workers} loader workers, {a.epochs} epochs of {len(train)} batches, lr {a.lr:g}", flush=True)
-    print("epoch  train_loss  valid_loss  accuracy  time", flush=True)
-    step, epoch_times, acc = 0, [], 0.0
     t_train = time.time()
-    for epoch in range(a.epochs):
-        t0 = time.time()
-        model.train()
-        run_loss = 0.0
-        for x, y in train:
-            lr, mom = one_cycle(step / total, a.lr)
-            for g in opt.param_groups:
-                g["lr"], g["betas"] = lr, (mom, 0.99)
-            loss = F.cross_entropy(model(x), y, label_smoothing=a.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            run_loss += loss.item()
-            step += 1
-        vloss, acc = evaluate(model, test, a.label_smoothing)
-        epoch_times.append(time.time() - t0)
-        print(f"{epoch:<6d} {run_loss / len(train):<11.6f} {vloss:<11.6f} {acc:<9.4f} {epoch_times[-1]:.1f}s", flush=True)
+    vloss, acc, epoch_times = fit_one_cycle(model, opt, train, test, a.epochs, a.lr, a.label_smoothing)
     if a.tta:
         vloss, acc = evaluate(model, test, a.label_smoothing, tta=True)
         print(f"flip TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)

@@ -59,7 +59,7 @@ import torchvision  # noqa: E402
 from PIL import Image  # noqa: E402
 
 # fastai's one-cycle schedule and the plain evaluation, as the Fashion-MNIST reference has them
-from fashion_mnist_pytorch import evaluate, one_cycle  # noqa: E402
+from fashion_mnist_pytorch import fit_one_cycle  # noqa: E402
 
 # fastai's image_extensions
 IMAGE_EXTENSIONS = {k for k, v in mimetypes.types_map.items() if v.startswith("image/")}
@@ -244,25 +244,8 @@ def main():
           f"{n_params:,} parameters; {a.folder}: {len(classes)} classes, {len(train_idx)} train / {len(valid_idx)} valid "
           f"images at {a.size}px; {a.epochs} epochs of {len(train_dl)} batches, lr {a.lr:g}, seed {a.seed}, "
           f"{a.threads} threads, {a.workers} loader workers{', flips' if a.flip else ''}", flush=True)
-    print("epoch  train_loss  valid_loss  accuracy  time", flush=True)
-    step, vloss, acc = 0, float("nan"), 0.0
     t_train = time.time()
-    for epoch in range(a.epochs):
-        t0 = time.time()
-        model.train()
-        run_loss = 0.0
-        for x, y in train_dl:
-            lr, mom = one_cycle(step / total, a.lr)
-            for g in opt.param_groups:
-                g["lr"], g["betas"] = lr, (mom, 0.99)
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            run_loss += loss.item()
-            step += 1
-        vloss, acc = evaluate(model, valid_dl)
-        print(f"{epoch:<6d} {run_loss / len(train_dl):<11.6f} {vloss:<11.6f} {acc:<9.4f} {time.time() - t0:.1f}s", flush=True)
+    vloss, acc, _ = fit_one_cycle(model, opt, train_dl, valid_dl, a.epochs, a.lr)
     t_end = time.time()
     if a.json:
         print(json.dumps({"folder": os.path.basename(os.path.normpath(a.folder)), "seed": a.seed, "accuracy": acc,
