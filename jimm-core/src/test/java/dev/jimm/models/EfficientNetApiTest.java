@@ -91,17 +91,11 @@ class EfficientNetApiTest {
     }
 
     @Test
-    void forwardIntermediatesFollowFeatureInfo() {
+    void forwardIntermediatesSelectTimmsLevels() {
+        // that every level's map fits featureInfo is ModelContractTest's (on test_efficientnet)
         try (ImageModel m = Models.createModel("efficientnet_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
-            List<FeatureInfo> fi = m.featureInfo();
             assertEquals(List.of("blocks.0", "blocks.1", "blocks.2", "blocks.4", "blocks.6"),
-                    fi.stream().map(FeatureInfo::module).toList());
-            NDList all = m.forwardIntermediates(input(s, 96), m.allFeatureIndices());
-            assertEquals(fi.size(), all.size());
-            for (int i = 0; i < fi.size(); i++) {
-                int r = fi.get(i).reduction();
-                assertEquals(new Shape(2, fi.get(i).numChs(), 96 / r, 96 / r), all.get(i).getShape(), "level " + i);
-            }
+                    m.featureInfo().stream().map(FeatureInfo::module).toList());
             NDList two = m.forwardIntermediates(input(s, 96), new int[] {1, -1});
             assertEquals(new Shape(2, 24, 24, 24), two.get(0).getShape());
             assertEquals(new Shape(2, 320, 3, 3), two.get(1).getShape());
