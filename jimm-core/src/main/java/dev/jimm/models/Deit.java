@@ -3,9 +3,7 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +34,7 @@ public final class Deit extends VisionTransformer {
         int embedLen = patchEmbed.numPatches() + (cfg.noEmbedClass() ? 0 : numPrefixTokens);
         posEmbed = parameter("pos_embed", 1, embedLen, cfg.embedDim());
         distToken = parameter("dist_token", 1, 1, cfg.embedDim());
-        headDist = register("head_dist", numClasses > 0 ? new Linear(cfg.embedDim(), numClasses) : new Identity());
+        headDist = register("head_dist", newHead(numClasses));
     }
 
     @Override
@@ -74,8 +72,8 @@ public final class Deit extends VisionTransformer {
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         numClasses = newNumClasses;
-        head = register("head", newNumClasses > 0 ? new Linear(cfg.embedDim(), newNumClasses) : new Identity());
-        headDist = register("head_dist", newNumClasses > 0 ? new Linear(cfg.embedDim(), newNumClasses) : new Identity());
+        head = register("head", newHead(newNumClasses));
+        headDist = register("head_dist", newHead(newNumClasses));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

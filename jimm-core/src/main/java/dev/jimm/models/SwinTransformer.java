@@ -7,12 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
-import dev.jimm.layers.ClassifierHead;
-import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
@@ -26,14 +22,14 @@ import java.util.SplittableRandom;
 /**
  * Swin Transformer (v1), as timm's {@code models/swin_transformer.py} builds it: a patch
  * embedding, four stages of (shifted) window attention blocks on NHWC maps with patch merging at
- * the start of stages 1..3, a final LayerNorm and a pooled linear head. {@link Torchvision} is
+ * the start of stages 1..3, a final LayerNorm and a pooled linear head. {@link TvSwinTransformer} is
  * torchvision's {@code swin_t/s/b}: the same computation under torchvision's module names.
  *
  * <p>Like timm (its {@code strict_img_size}), a timm Swin is built for one input size: the
  * window sizes and the shifted-window masks depend on it. {@link #forwardFeatures} returns NHWC
  * maps, as timm's does; {@link #forwardIntermediates} returns NCHW maps.
  */
-public final class SwinTransformer extends ImageModel {
+public final class SwinTransformer extends SwinBase {
 
     // ---- window operations, shared with SwinTransformerV2 -------------------------------------------
 
@@ -405,12 +401,12 @@ public final class SwinTransformer extends ImageModel {
             // timm clips the window (and so the bias table) to a smaller map; torchvision does not
             attn = register("attn", new WindowAttention(flavor, dim, numHeads, geometry.wh(), qkvBias));
             if (flavor == Flavor.TIMM) {
-                dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
                 norm2 = register("norm2", new LayerNorm(dim));
                 mlp = register("mlp", new Mlp(dim, hidden, Activation.Kind.GELU));
-                dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
             } else {
-                dropPath1 = register("stochastic_depth", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath1 = register("stochastic_depth", DropPath.orIdentity(dropPath));
                 dropPath2 = dropPath1;
                 norm2 = register("norm2", new LayerNorm(dim));
                 mlp = register("mlp", torchvisionMlp(dim, hidden, 0f));
@@ -467,97 +463,6 @@ public final class SwinTransformer extends ImageModel {
         }
     }
 
-    /** timm's PatchEmbed with NHWC output: a strided conv, then LayerNorm over channels. */
-    static final class PatchEmbed extends Module {
-        private final int imgSize;
-        private final Module proj;
-        private final Module norm;
-
-        PatchEmbed(int imgSize, int patchSize, int inChans, int embedDim) {
-            this.imgSize = imgSize;
-            proj = register("proj", new Conv2d(inChans, embedDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
-            norm = register("norm", new LayerNorm(embedDim));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            Shape s = x.getShape();
-            if (s.dimension() != 4 || s.get(2) != imgSize || s.get(3) != imgSize) {
-                throw new IllegalArgumentException(
-                        "input shape " + s + " does not match the model's fixed input size " + imgSize + "x" + imgSize
-                                + " (timm builds Swin's windows and masks for one size)");
-            }
-            return norm.forward(proj.forward(x).transpose(0, 2, 3, 1));
-        }
-    }
-
-    /** One timm stage: an optional PatchMerging, then the blocks. */
-    static final class Stage extends Module {
-        private final Module downsample;
-        private final Sequential blocks;
-
-        Stage(Module downsample, Sequential blocks) {
-            this.downsample = register("downsample", downsample);
-            this.blocks = register("blocks", blocks);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return blocks.forward(downsample.forward(x));
-        }
-    }
-
-    /**
-     * timm's ClassifierHead for NHWC features: global pool (over H and W), dropout, fc. With no
-     * pooling the NHWC maps pass through.
-     */
-    static final class Head extends Module {
-        private final int inFeatures;
-        private final float dropRate;
-        private GlobalPool pool;
-        private Module fc;
-
-        Head(int inFeatures, int numClasses, String poolType, double dropRate) {
-            this.inFeatures = inFeatures;
-            this.dropRate = (float) dropRate;
-            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
-            pool = register("global_pool", ClassifierHead.pool(poolType));
-            fc = register("fc", newFc);
-        }
-
-        void reset(int numClasses, String poolType) {
-            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
-            pool = register("global_pool", ClassifierHead.pool(poolType));
-            fc = register("fc", newFc);
-        }
-
-        NDArray forward(NDArray x, boolean preLogits) {
-            if (!pool.isIdentity()) {
-                x = pool.forward(Windows.toNchw(x));
-            }
-            x = Dropout.apply(x, dropRate, isTraining());
-            return preLogits ? x : fc.forward(x);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, false);
-        }
-    }
-
-    /** timm's and torchvision's Linear init: N(0, .02) weights, zero biases. */
-    static void truncNormalLinears(Module root, SplittableRandom random) {
-        for (Module m : root.namedModules().values()) {
-            if (m instanceof Linear l) {
-                // timm's trunc_normal_(std=.02) cuts at +-2 absolute, i.e. never at this std
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
-        }
-    }
-
     // ---- the model ------------------------------------------------------------------------------
 
     /**
@@ -582,6 +487,13 @@ public final class SwinTransformer extends ImageModel {
             double mlpRatio,
             boolean qkvBias) {
         public Config {
+            if (depths == null || numHeads == null || windowSizes == null) {
+                throw new IllegalArgumentException("a Swin config needs depths, numHeads and windowSizes");
+            }
+            if (imgSize <= 0 || patchSize <= 0 || embedDim <= 0) {
+                throw new IllegalArgumentException("imgSize " + imgSize + ", patchSize " + patchSize + " and embedDim "
+                        + embedDim + " must be positive");
+            }
             depths = List.copyOf(depths);
             numHeads = List.copyOf(numHeads);
             windowSizes = List.copyOf(windowSizes);
@@ -592,9 +504,14 @@ public final class SwinTransformer extends ImageModel {
             }
         }
 
-        /** Four stages with one window size. */
+        /** Four stages with one window size, patch 4, MLP ratio 4 and qkv biases. */
         public static Config of(int imgSize, int window, int embedDim, List<Integer> depths, List<Integer> heads) {
             return new Config(imgSize, 4, embedDim, depths, heads, List.of(window, window, window, window), 4.0, true);
+        }
+
+        /** The same config with other window sizes, one per stage (the only field variants change). */
+        public Config windowSizes(Integer... sizes) {
+            return new Config(imgSize, patchSize, embedDim, depths, numHeads, List.of(sizes), mlpRatio, qkvBias);
         }
 
         public int numFeatures() {
@@ -603,50 +520,16 @@ public final class SwinTransformer extends ImageModel {
     }
 
     private final Config cfg;
-    private final PatchEmbed patchEmbed;
-    private final List<Stage> stages = new ArrayList<>();
-    private final Module norm;
-    private final Head head;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int numFeatures;
 
     public SwinTransformer(Config cfg, ModelArgs args) {
-        super(args);
+        super(args, cfg.imgSize(), cfg.patchSize(), cfg.embedDim(), cfg.depths(),
+                (inDim, outDim) -> new PatchMerging(inDim, outDim, false, false),
+                (stage, index, dim, res, dpr) -> {
+                    int window = cfg.windowSizes().get(stage);
+                    return new Block(Flavor.TIMM, dim, res, res, cfg.numHeads().get(stage), window,
+                            index % 2 == 0 ? 0 : window / 2, cfg.mlpRatio(), cfg.qkvBias(), dpr);
+                });
         this.cfg = cfg;
-        int grid = cfg.imgSize() / cfg.patchSize();
-        patchEmbed = register("patch_embed", new PatchEmbed(cfg.imgSize(), cfg.patchSize(), inChans, cfg.embedDim()));
-        Sequential layers = new Sequential();
-        int total = cfg.depths().stream().mapToInt(Integer::intValue).sum();
-        int blockIdx = 0;
-        int inDim = cfg.embedDim();
-        int res = grid;
-        int reduction = cfg.patchSize();
-        for (int i = 0; i < cfg.depths().size(); i++) {
-            int outDim = cfg.embedDim() << i;
-            Module downsample = new Identity();
-            if (i > 0) {
-                downsample = new PatchMerging(inDim, outDim, false, false);
-                res /= 2;
-                reduction *= 2;
-            }
-            int window = cfg.windowSizes().get(i);
-            Sequential blocks = new Sequential();
-            for (int b = 0; b < cfg.depths().get(i); b++) {
-                double dpr = total > 1 ? args.dropPathRate() * blockIdx / (total - 1) : 0;
-                blocks.add(new Block(Flavor.TIMM, outDim, res, res, cfg.numHeads().get(i), window,
-                        b % 2 == 0 ? 0 : window / 2, cfg.mlpRatio(), cfg.qkvBias(), dpr));
-                blockIdx++;
-            }
-            Stage stage = new Stage(downsample, blocks);
-            layers.add(stage);
-            stages.add(stage);
-            featureInfo.add(new FeatureInfo(outDim, reduction, "layers." + i));
-            inDim = outDim;
-        }
-        register("layers", layers);
-        numFeatures = cfg.numFeatures();
-        norm = register("norm", new LayerNorm(numFeatures));
-        head = register("head", new Head(numFeatures, numClasses, globalPool, dropRate));
     }
 
     /** The variant this model was built from. */
@@ -654,194 +537,9 @@ public final class SwinTransformer extends ImageModel {
         return cfg;
     }
 
-    @Override
-    protected void initWeights(SplittableRandom random) {
-        // timm's init_weights_vit_timm: trunc_normal(.02) Linear weights, zero biases; convs and
-        // norms keep their defaults, the bias tables their own trunc_normal(.02)
-        truncNormalLinears(this, random);
-    }
-
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        x = patchEmbed.forward(x);
-        for (Stage s : stages) {
-            x = s.forward(x);
-        }
-        return norm.forward(x);
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = GlobalPool.validate(newGlobalPool);
-        head.reset(newNumClasses, pool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return intermediates(patchEmbed.forward(x), stages, resolveIndices(indices));
-    }
-
-    /** Runs the stages up to the deepest chosen one, returning the chosen outputs as NCHW. */
-    static NDList intermediates(NDArray x, List<? extends Module> stages, int[] take) {
-        int last = -1;
-        for (int i : take) {
-            last = Math.max(last, i);
-        }
-        List<NDArray> all = new ArrayList<>();
-        for (int s = 0; s <= last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(Windows.toNchw(x));
-        }
-        return select(all, take);
-    }
-
-    // ---- torchvision ----------------------------------------------------------------------------
-
-    /**
-     * torchvision's {@code SwinTransformer} (v1 blocks): {@code features.0} the patch embedding
-     * (conv, permute, LayerNorm), {@code features.1,3,5,7} the stages, {@code features.2,4,6} the
-     * patch merging, then {@code norm} and {@code head}. Any input size works (maps are padded to
-     * the window), as in torchvision.
-     */
-    public static final class Torchvision extends ImageModel {
-        private final Config cfg;
-        private final Sequential features;
-        private final Module norm;
-        private GlobalPool pool;
-        private Module fc;
-        private final int numFeatures;
-        private final List<FeatureInfo> featureInfo = new ArrayList<>();
-
-        public Torchvision(Config cfg, ModelArgs args, boolean v2) {
-            super(args);
-            this.cfg = cfg;
-            features = new Sequential();
-            features.add(new Sequential(
-                    new Conv2d(inChans, cfg.embedDim(), cfg.patchSize(), Conv2d.Options.defaults().stride(cfg.patchSize())),
-                    new ToNhwc(),
-                    new LayerNorm(cfg.embedDim())));
-            int total = cfg.depths().stream().mapToInt(Integer::intValue).sum();
-            int blockIdx = 0;
-            int res = cfg.imgSize() / cfg.patchSize();
-            int reduction = cfg.patchSize();
-            for (int i = 0; i < cfg.depths().size(); i++) {
-                int dim = cfg.embedDim() << i;
-                int window = cfg.windowSizes().get(i);
-                Sequential stage = new Sequential();
-                for (int b = 0; b < cfg.depths().get(i); b++) {
-                    double sd = total > 1 ? args.dropPathRate() * blockIdx / (total - 1) : 0;
-                    int shift = b % 2 == 0 ? 0 : window / 2;
-                    stage.add(v2
-                            ? new SwinTransformerV2.Block(Flavor.TORCHVISION, dim, res, res, cfg.numHeads().get(i), window,
-                                    shift, cfg.mlpRatio(), cfg.qkvBias(), sd, 0)
-                            : new Block(Flavor.TORCHVISION, dim, res, res, cfg.numHeads().get(i), window, shift,
-                                    cfg.mlpRatio(), cfg.qkvBias(), sd));
-                    blockIdx++;
-                }
-                features.add(stage);
-                featureInfo.add(new FeatureInfo(dim, reduction, "features." + (features.size() - 1)));
-                if (i < cfg.depths().size() - 1) {
-                    features.add(new PatchMerging(dim, 2 * dim, v2, true));
-                    res = (res + 1) / 2;
-                    reduction *= 2;
-                }
-            }
-            register("features", features);
-            numFeatures = cfg.numFeatures();
-            norm = register("norm", new LayerNorm(numFeatures));
-            pool = register("avgpool", ClassifierHead.pool(globalPool));
-            fc = register("head", ClassifierHead.fc(numFeatures, numClasses, globalPool));
-        }
-
-        public Config config() {
-            return cfg;
-        }
-
-        @Override
-        protected void initWeights(SplittableRandom random) {
-            // torchvision: trunc_normal(.02) on every Linear (the MLPs' xavier init is overwritten), zero biases
-            truncNormalLinears(this, random);
-            for (Module m : namedModules().values()) {
-                if (m instanceof SwinTransformerV2.WindowAttentionV2 a) {
-                    a.zeroKeyBias();
-                }
-            }
-        }
-
-        /** The patch embedding, stages and merging layers, then the final norm: NHWC maps. */
-        @Override
-        public NDArray forwardFeatures(NDArray x) {
-            return norm.forward(features.forward(x));
-        }
-
-        @Override
-        public NDArray forwardHead(NDArray x, boolean preLogits) {
-            if (!pool.isIdentity()) {
-                x = pool.forward(Windows.toNchw(x));
-            }
-            x = Dropout.apply(x, (float) dropRate, isTraining());
-            return preLogits ? x : fc.forward(x);
-        }
-
-        @Override
-        public void resetClassifier(int newNumClasses, String newGlobalPool) {
-            String p = GlobalPool.validate(newGlobalPool);
-            Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, p);
-            pool = register("avgpool", ClassifierHead.pool(p));
-            fc = register("head", newFc);
-            numClasses = newNumClasses;
-            globalPool = p;
-        }
-
-        @Override
-        public int numFeatures() {
-            return numFeatures;
-        }
-
-        @Override
-        public List<FeatureInfo> featureInfo() {
-            return List.copyOf(featureInfo);
-        }
-
-        @Override
-        public NDList forwardIntermediates(NDArray x, int[] indices) {
-            int[] take = resolveIndices(indices);
-            int last = -1;
-            for (int i : take) {
-                last = Math.max(last, i);
-            }
-            List<NDArray> all = new ArrayList<>();
-            // features: stem, stage, merge, stage, merge, ..., stage
-            for (int k = 0; k < features.size() && all.size() <= last; k++) {
-                x = features.get(k).forward(x);
-                if (k % 2 == 1) {
-                    all.add(Windows.toNchw(x));
-                }
-            }
-            return select(all, take);
-        }
-    }
-
     // ---- configs and registrations ----------------------------------------------------------------
 
-    /** Registers timm's swin_transformer names and torchvision's swin_t/s/b. */
+    /** Registers timm's swin_transformer names (torchvision's: {@link TvSwinTransformer}). */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -850,36 +548,22 @@ public final class SwinTransformer extends ImageModel {
 
         @Override
         public List<ModelEntry> models() {
-            List<Integer> d2262 = List.of(2, 2, 6, 2);
-            List<Integer> d22182 = List.of(2, 2, 18, 2);
-            List<Integer> h3 = List.of(3, 6, 12, 24);
-            List<Integer> h4 = List.of(4, 8, 16, 32);
-            List<Integer> h6 = List.of(6, 12, 24, 48);
             List<ModelEntry> m = new ArrayList<>();
-            add(m, "swin_tiny_patch4_window7_224", Config.of(224, 7, 96, d2262, h3));
-            add(m, "swin_small_patch4_window7_224", Config.of(224, 7, 96, d22182, h3));
-            add(m, "swin_base_patch4_window7_224", Config.of(224, 7, 128, d22182, h4));
-            add(m, "swin_base_patch4_window12_384", Config.of(384, 12, 128, d22182, h4));
-            add(m, "swin_large_patch4_window7_224", Config.of(224, 7, 192, d22182, h6));
-            add(m, "swin_large_patch4_window12_384", Config.of(384, 12, 192, d22182, h6));
-            add(m, "swin_s3_tiny_224", new Config(224, 4, 96, d2262, h3, List.of(7, 7, 14, 7), 4.0, true));
-            add(m, "swin_s3_small_224", new Config(224, 4, 96, d22182, h3, List.of(14, 14, 14, 7), 4.0, true));
-            add(m, "swin_s3_base_224", new Config(224, 4, 96, List.of(2, 2, 30, 2), h3, List.of(7, 7, 14, 7), 4.0, true));
-
-            addTorchvision(m, "tv/swin_t", Config.of(224, 7, 96, d2262, h3));
-            addTorchvision(m, "tv/swin_s", Config.of(224, 7, 96, d22182, h3));
-            addTorchvision(m, "tv/swin_b", Config.of(224, 7, 128, d22182, h4));
+            add(m, "swin_tiny_patch4_window7_224", Config.of(224, 7, 96, DEPTHS_T, HEADS_T));
+            add(m, "swin_small_patch4_window7_224", Config.of(224, 7, 96, DEPTHS_S, HEADS_T));
+            add(m, "swin_base_patch4_window7_224", Config.of(224, 7, 128, DEPTHS_S, HEADS_B));
+            add(m, "swin_base_patch4_window12_384", Config.of(384, 12, 128, DEPTHS_S, HEADS_B));
+            add(m, "swin_large_patch4_window7_224", Config.of(224, 7, 192, DEPTHS_S, HEADS_L));
+            add(m, "swin_large_patch4_window12_384", Config.of(384, 12, 192, DEPTHS_S, HEADS_L));
+            add(m, "swin_s3_tiny_224", Config.of(224, 7, 96, DEPTHS_T, HEADS_T).windowSizes(7, 7, 14, 7));
+            add(m, "swin_s3_small_224", Config.of(224, 7, 96, DEPTHS_S, HEADS_T).windowSizes(14, 14, 14, 7));
+            add(m, "swin_s3_base_224", Config.of(224, 7, 96, List.of(2, 2, 30, 2), HEADS_T).windowSizes(7, 7, 14, 7));
             return m;
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
             m.add(new ModelEntry(name, "swin_transformer", args -> new SwinTransformer(c, args),
                     swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
-        }
-
-        private static void addTorchvision(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "torchvision", args -> new Torchvision(c, args, false),
-                    swinCfg(name, c.imgSize(), "features.0.0", "head")));
         }
     }
 

@@ -9,8 +9,6 @@ import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
@@ -28,9 +26,9 @@ import java.util.SplittableRandom;
  * attention ({@code logit_scale}), a continuous relative position bias from a small MLP ({@code
  * cpb_mlp}) over log-spaced coordinates, separate {@code q_bias}/{@code v_bias}, res-post-norm
  * blocks and patch merging with the norm after the reduction. torchvision's {@code swin_v2_t/s/b}
- * are registered as {@code tv/…} (built by {@link SwinTransformer.Torchvision} with these blocks).
+ * are registered as {@code tv/…} (built by {@link TvSwinTransformer} with these blocks).
  */
-public final class SwinTransformerV2 extends ImageModel {
+public final class SwinTransformerV2 extends SwinBase {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
@@ -180,15 +178,15 @@ public final class SwinTransformerV2 extends ImageModel {
                 attn = register("attn",
                         new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
                 norm1 = register("norm1", new LayerNorm(dim));
-                dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
                 mlp = register("mlp", new Mlp(dim, hidden, Activation.Kind.GELU));
                 norm2 = register("norm2", new LayerNorm(dim));
-                dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
             } else {
                 norm1 = register("norm1", new LayerNorm(dim));
                 attn = register("attn",
                         new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
-                dropPath1 = register("stochastic_depth", dropPath > 0 ? new DropPath((float) dropPath) : new Identity());
+                dropPath1 = register("stochastic_depth", DropPath.orIdentity(dropPath));
                 dropPath2 = dropPath1;
                 norm2 = register("norm2", new LayerNorm(dim));
                 mlp = register("mlp", SwinTransformer.torchvisionMlp(dim, hidden, 0f));
@@ -232,6 +230,13 @@ public final class SwinTransformerV2 extends ImageModel {
             int imgSize, int window, int embedDim, List<Integer> depths, List<Integer> numHeads,
             List<Integer> pretrainedWindowSizes) {
         public Config {
+            if (depths == null || numHeads == null || pretrainedWindowSizes == null) {
+                throw new IllegalArgumentException("a Swin V2 config needs depths, numHeads and pretrainedWindowSizes");
+            }
+            if (imgSize <= 0 || window <= 0 || embedDim <= 0) {
+                throw new IllegalArgumentException("imgSize " + imgSize + ", window " + window + " and embedDim "
+                        + embedDim + " must be positive");
+            }
             depths = List.copyOf(depths);
             numHeads = List.copyOf(numHeads);
             pretrainedWindowSizes = List.copyOf(pretrainedWindowSizes);
@@ -242,10 +247,12 @@ public final class SwinTransformerV2 extends ImageModel {
             }
         }
 
+        /** Four stages with windows normalized by their own size. */
         public static Config of(int imgSize, int window, int embedDim, List<Integer> depths, List<Integer> heads) {
             return new Config(imgSize, window, embedDim, depths, heads, List.of(0, 0, 0, 0));
         }
 
+        /** The same config with the windows the position-bias coordinates are normalized by, per stage. */
         public Config pretrainedWindows(Integer... sizes) {
             return new Config(imgSize, window, embedDim, depths, numHeads, List.of(sizes));
         }
@@ -258,48 +265,14 @@ public final class SwinTransformerV2 extends ImageModel {
     private static final int PATCH = 4;
 
     private final Config cfg;
-    private final SwinTransformer.PatchEmbed patchEmbed;
-    private final List<SwinTransformer.Stage> stages = new ArrayList<>();
-    private final Module norm;
-    private final SwinTransformer.Head head;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int numFeatures;
 
     public SwinTransformerV2(Config cfg, ModelArgs args) {
-        super(args);
+        super(args, cfg.imgSize(), PATCH, cfg.embedDim(), cfg.depths(),
+                (inDim, outDim) -> new SwinTransformer.PatchMerging(inDim, outDim, true, true),
+                (stage, index, dim, res, dpr) -> new Block(Flavor.TIMM, dim, res, res, cfg.numHeads().get(stage),
+                        cfg.window(), index % 2 == 0 ? 0 : cfg.window() / 2, 4.0, true, dpr,
+                        cfg.pretrainedWindowSizes().get(stage)));
         this.cfg = cfg;
-        patchEmbed = register("patch_embed", new SwinTransformer.PatchEmbed(cfg.imgSize(), PATCH, inChans, cfg.embedDim()));
-        Sequential layers = new Sequential();
-        int total = cfg.depths().stream().mapToInt(Integer::intValue).sum();
-        int blockIdx = 0;
-        int inDim = cfg.embedDim();
-        int res = cfg.imgSize() / PATCH;
-        int reduction = PATCH;
-        for (int i = 0; i < cfg.depths().size(); i++) {
-            int outDim = cfg.embedDim() << i;
-            Module downsample = new Identity();
-            if (i > 0) {
-                downsample = new SwinTransformer.PatchMerging(inDim, outDim, true, true);
-                res /= 2;
-                reduction *= 2;
-            }
-            Sequential blocks = new Sequential();
-            for (int b = 0; b < cfg.depths().get(i); b++) {
-                double dpr = total > 1 ? args.dropPathRate() * blockIdx / (total - 1) : 0;
-                blocks.add(new Block(Flavor.TIMM, outDim, res, res, cfg.numHeads().get(i), cfg.window(),
-                        b % 2 == 0 ? 0 : cfg.window() / 2, 4.0, true, dpr, cfg.pretrainedWindowSizes().get(i)));
-                blockIdx++;
-            }
-            SwinTransformer.Stage stage = new SwinTransformer.Stage(downsample, blocks);
-            layers.add(stage);
-            stages.add(stage);
-            featureInfo.add(new FeatureInfo(outDim, reduction, "layers." + i));
-            inDim = outDim;
-        }
-        register("layers", layers);
-        numFeatures = cfg.numFeatures();
-        norm = register("norm", new LayerNorm(numFeatures));
-        head = register("head", new SwinTransformer.Head(numFeatures, numClasses, globalPool, dropRate));
     }
 
     /** The variant this model was built from. */
@@ -310,7 +283,7 @@ public final class SwinTransformerV2 extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm: trunc_normal(.02) Linear weights, zero biases, then zeroed res-post-norms
-        SwinTransformer.truncNormalLinears(this, random);
+        super.initWeights(random);
         for (Module m : namedModules().values()) {
             if (m instanceof Block b) {
                 b.zeroPostNorms();
@@ -318,46 +291,9 @@ public final class SwinTransformerV2 extends ImageModel {
         }
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        x = patchEmbed.forward(x);
-        for (SwinTransformer.Stage s : stages) {
-            x = s.forward(x);
-        }
-        return norm.forward(x);
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = GlobalPool.validate(newGlobalPool);
-        head.reset(newNumClasses, pool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return SwinTransformer.intermediates(patchEmbed.forward(x), stages, resolveIndices(indices));
-    }
-
     // ---- configs and registrations ----------------------------------------------------------------
 
-    /** Registers timm's swin_transformer_v2 names and torchvision's swin_v2_t/s/b. */
+    /** Registers timm's swin_transformer_v2 names (torchvision's: {@link TvSwinTransformer}). */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -366,39 +302,25 @@ public final class SwinTransformerV2 extends ImageModel {
 
         @Override
         public List<ModelEntry> models() {
-            List<Integer> d2262 = List.of(2, 2, 6, 2);
-            List<Integer> d22182 = List.of(2, 2, 18, 2);
-            List<Integer> h3 = List.of(3, 6, 12, 24);
-            List<Integer> h4 = List.of(4, 8, 16, 32);
-            List<Integer> h6 = List.of(6, 12, 24, 48);
             List<ModelEntry> m = new ArrayList<>();
-            add(m, "swinv2_tiny_window16_256", Config.of(256, 16, 96, d2262, h3));
-            add(m, "swinv2_tiny_window8_256", Config.of(256, 8, 96, d2262, h3));
-            add(m, "swinv2_small_window16_256", Config.of(256, 16, 96, d22182, h3));
-            add(m, "swinv2_small_window8_256", Config.of(256, 8, 96, d22182, h3));
-            add(m, "swinv2_base_window16_256", Config.of(256, 16, 128, d22182, h4));
-            add(m, "swinv2_base_window8_256", Config.of(256, 8, 128, d22182, h4));
-            add(m, "swinv2_base_window12_192", Config.of(192, 12, 128, d22182, h4));
-            add(m, "swinv2_base_window12to16_192to256", Config.of(256, 16, 128, d22182, h4).pretrainedWindows(12, 12, 12, 6));
-            add(m, "swinv2_base_window12to24_192to384", Config.of(384, 24, 128, d22182, h4).pretrainedWindows(12, 12, 12, 6));
-            add(m, "swinv2_large_window12_192", Config.of(192, 12, 192, d22182, h6));
-            add(m, "swinv2_large_window12to16_192to256", Config.of(256, 16, 192, d22182, h6).pretrainedWindows(12, 12, 12, 6));
-            add(m, "swinv2_large_window12to24_192to384", Config.of(384, 24, 192, d22182, h6).pretrainedWindows(12, 12, 12, 6));
-
-            addTorchvision(m, "tv/swin_v2_t", SwinTransformer.Config.of(256, 8, 96, d2262, h3));
-            addTorchvision(m, "tv/swin_v2_s", SwinTransformer.Config.of(256, 8, 96, d22182, h3));
-            addTorchvision(m, "tv/swin_v2_b", SwinTransformer.Config.of(256, 8, 128, d22182, h4));
+            add(m, "swinv2_tiny_window16_256", Config.of(256, 16, 96, DEPTHS_T, HEADS_T));
+            add(m, "swinv2_tiny_window8_256", Config.of(256, 8, 96, DEPTHS_T, HEADS_T));
+            add(m, "swinv2_small_window16_256", Config.of(256, 16, 96, DEPTHS_S, HEADS_T));
+            add(m, "swinv2_small_window8_256", Config.of(256, 8, 96, DEPTHS_S, HEADS_T));
+            add(m, "swinv2_base_window16_256", Config.of(256, 16, 128, DEPTHS_S, HEADS_B));
+            add(m, "swinv2_base_window8_256", Config.of(256, 8, 128, DEPTHS_S, HEADS_B));
+            add(m, "swinv2_base_window12_192", Config.of(192, 12, 128, DEPTHS_S, HEADS_B));
+            add(m, "swinv2_base_window12to16_192to256", Config.of(256, 16, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
+            add(m, "swinv2_base_window12to24_192to384", Config.of(384, 24, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
+            add(m, "swinv2_large_window12_192", Config.of(192, 12, 192, DEPTHS_S, HEADS_L));
+            add(m, "swinv2_large_window12to16_192to256", Config.of(256, 16, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
+            add(m, "swinv2_large_window12to24_192to384", Config.of(384, 24, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
             return m;
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
             m.add(new ModelEntry(name, "swin_transformer_v2", args -> new SwinTransformerV2(c, args),
                     SwinTransformer.swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
-        }
-
-        private static void addTorchvision(List<ModelEntry> m, String name, SwinTransformer.Config c) {
-            m.add(new ModelEntry(name, "torchvision", args -> new SwinTransformer.Torchvision(c, args, true),
-                    SwinTransformer.swinCfg(name, c.imgSize(), "features.0.0", "head")));
         }
     }
 }

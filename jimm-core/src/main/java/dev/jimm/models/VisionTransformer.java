@@ -8,7 +8,6 @@ import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
 import dev.jimm.layers.AttentionPoolLatent;
-import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DiffAttention;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
@@ -30,7 +29,7 @@ import java.util.SplittableRandom;
  * The Vision Transformer as timm's {@code models/vision_transformer.py} builds it: patch embedding,
  * class and register tokens, learned position embeddings, pre-norm transformer blocks (with
  * LayerScale where configured), and a token / average / max pooled head with {@code norm} or
- * {@code fc_norm}. Torchvision's ViTs ({@code tv/vit_*}) are {@link Torchvision}, with
+ * {@code fc_norm}. Torchvision's ViTs ({@code tv/vit_*}) are {@link TvVisionTransformer}, with
  * torchvision's own state_dict keys.
  */
 public class VisionTransformer extends ImageModel {
@@ -103,41 +102,114 @@ public class VisionTransformer extends ImageModel {
     public record Extras(
             Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block, boolean qkNorm,
             boolean diffAttn) {
-        public static final Extras DEFAULT =
-                new Extras(Norm.LAYER, MlpKind.MLP, true, false, false, BlockKind.PRE_NORM, false, false);
+        public static final Extras DEFAULT = new Builder().build();
+
+        /** A builder starting from this value. */
+        public Builder toBuilder() {
+            return new Builder(this);
+        }
 
         /** Differential attention (timm's attn_layer='diff'). */
         public Extras withDiffAttn() {
-            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, qkNorm, true);
+            return toBuilder().diffAttn(true).build();
         }
 
         /** Norms on each head's queries and keys (only in parallel-scaling blocks here). */
         public Extras withQkNorm() {
-            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, true, diffAttn);
+            return toBuilder().qkNorm(true).build();
         }
 
         public Extras norm(Norm v) {
-            return new Extras(v, mlp, projBias, embedNorm, scaleNorms, block, qkNorm, diffAttn);
+            return toBuilder().norm(v).build();
         }
 
         public Extras mlp(MlpKind v) {
-            return new Extras(norm, v, projBias, embedNorm, scaleNorms, block, qkNorm, diffAttn);
+            return toBuilder().mlp(v).build();
         }
 
         public Extras noProjBias() {
-            return new Extras(norm, mlp, false, embedNorm, scaleNorms, block, qkNorm, diffAttn);
+            return toBuilder().projBias(false).build();
         }
 
         public Extras withEmbedNorm() {
-            return new Extras(norm, mlp, projBias, true, scaleNorms, block, qkNorm, diffAttn);
+            return toBuilder().embedNorm(true).build();
         }
 
         public Extras withScaleNorms() {
-            return new Extras(norm, mlp, projBias, embedNorm, true, block, qkNorm, diffAttn);
+            return toBuilder().scaleNorms(true).build();
         }
 
         public Extras block(BlockKind v) {
-            return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, v, qkNorm, diffAttn);
+            return toBuilder().block(v).build();
+        }
+
+        /** Sets {@link Extras} fields by name, from the classic ViT's values. */
+        public static final class Builder {
+            private Norm norm = Norm.LAYER;
+            private MlpKind mlp = MlpKind.MLP;
+            private boolean projBias = true;
+            private boolean embedNorm = false;
+            private boolean scaleNorms = false;
+            private BlockKind block = BlockKind.PRE_NORM;
+            private boolean qkNorm = false;
+            private boolean diffAttn = false;
+
+            private Builder() {}
+
+            private Builder(Extras e) {
+                norm = e.norm;
+                mlp = e.mlp;
+                projBias = e.projBias;
+                embedNorm = e.embedNorm;
+                scaleNorms = e.scaleNorms;
+                block = e.block;
+                qkNorm = e.qkNorm;
+                diffAttn = e.diffAttn;
+            }
+
+            public Builder norm(Norm v) {
+                norm = v;
+                return this;
+            }
+
+            public Builder mlp(MlpKind v) {
+                mlp = v;
+                return this;
+            }
+
+            public Builder projBias(boolean v) {
+                projBias = v;
+                return this;
+            }
+
+            public Builder embedNorm(boolean v) {
+                embedNorm = v;
+                return this;
+            }
+
+            public Builder scaleNorms(boolean v) {
+                scaleNorms = v;
+                return this;
+            }
+
+            public Builder block(BlockKind v) {
+                block = v;
+                return this;
+            }
+
+            public Builder qkNorm(boolean v) {
+                qkNorm = v;
+                return this;
+            }
+
+            public Builder diffAttn(boolean v) {
+                diffAttn = v;
+                return this;
+            }
+
+            public Extras build() {
+                return new Extras(norm, mlp, projBias, embedNorm, scaleNorms, block, qkNorm, diffAttn);
+            }
         }
     }
 
@@ -170,6 +242,7 @@ public class VisionTransformer extends ImageModel {
         };
     }
 
+    /** LayerScale for a positive init_values, else an identity (no registered variant has init_values 0). */
     static Module layerScale(Config c) {
         return c.initValues() > 0 ? new LayerScale(c.embedDim(), (float) c.initValues()) : new Identity();
     }
@@ -190,11 +263,11 @@ public class VisionTransformer extends ImageModel {
             norm1 = register("norm1", newNorm(c, dim));
             attn = register("attn", newAttention(c, depth, projDrop, attnDrop));
             ls1 = register("ls1", layerScale(c));
-            dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+            dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
             norm2 = register("norm2", newNorm(c, dim));
             mlp = register("mlp", newMlp(c, projDrop));
             ls2 = register("ls2", layerScale(c));
-            dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+            dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
         }
 
         @Override
@@ -219,10 +292,10 @@ public class VisionTransformer extends ImageModel {
             initValues = c.initValues();
             attn = register("attn", newAttention(c, depth, projDrop, attnDrop));
             norm1 = register("norm1", newNorm(c, dim));
-            dropPath1 = register("drop_path1", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+            dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
             mlp = register("mlp", newMlp(c, projDrop));
             norm2 = register("norm2", newNorm(c, dim));
-            dropPath2 = register("drop_path2", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+            dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
         }
 
         /** timm's ResPostBlock.init_weights: both norm weights set to init_values. */
@@ -258,14 +331,14 @@ public class VisionTransformer extends ImageModel {
                 branch.put("norm", newNorm(c, c.embedDim()));
                 branch.put("attn", newAttention(c, depth, projDrop, attnDrop));
                 branch.put("ls", layerScale(c));
-                branch.put("drop_path", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+                branch.put("drop_path", DropPath.orIdentity(dropPath));
                 a.put(Integer.toString(i), branch);
                 attns.add(branch);
                 NamedLayers ffn = new NamedLayers();
                 ffn.put("norm", newNorm(c, c.embedDim()));
                 ffn.put("mlp", newMlp(c, projDrop));
                 ffn.put("ls", layerScale(c));
-                ffn.put("drop_path", dropPath > 0 ? new DropPath(dropPath) : new Identity());
+                ffn.put("drop_path", DropPath.orIdentity(dropPath));
                 f.put(Integer.toString(i), ffn);
                 ffns.add(ffn);
             }
@@ -330,9 +403,8 @@ public class VisionTransformer extends ImageModel {
             register("mlp_act", new Activation(act));
             attnOutProj = register("attn_out_proj", new Linear(dim, dim, c.extras().projBias()));
             mlpOutProj = register("mlp_out_proj", new Linear(hidden, dim, c.extras().projBias()));
-            // timm tests init_values against None here, not for truthiness
-            ls = register("ls", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
-            dropPath = register("drop_path", dropPathRate > 0 ? new DropPath(dropPathRate) : new Identity());
+            ls = register("ls", layerScale(c));
+            dropPath = register("drop_path", DropPath.orIdentity(dropPathRate));
         }
 
         @Override
@@ -414,8 +486,8 @@ public class VisionTransformer extends ImageModel {
             register("mlp_drop", new Dropout(projDrop));
             register("mlp_act", new Activation(act));
             outProj = register("out_proj", new Linear(dim + hidden, dim, c.extras().projBias()));
-            ls = register("ls", c.initValues() > 0 ? new LayerScale(dim, (float) c.initValues()) : new Identity());
-            dropPath = register("drop_path", dropPathRate > 0 ? new DropPath(dropPathRate) : new Identity());
+            ls = register("ls", layerScale(c));
+            dropPath = register("drop_path", DropPath.orIdentity(dropPathRate));
         }
 
         @Override
@@ -605,6 +677,13 @@ public class VisionTransformer extends ImageModel {
             Extras extras) {
 
         public Config {
+            if (imgSize <= 0 || patchSize <= 0 || embedDim <= 0 || depth <= 0 || numHeads <= 0) {
+                throw new IllegalArgumentException("imgSize " + imgSize + ", patchSize " + patchSize + ", embedDim "
+                        + embedDim + ", depth " + depth + " and numHeads " + numHeads + " must be positive");
+            }
+            if (act == null || extras == null) {
+                throw new IllegalArgumentException("a ViT config needs an activation and extras (Extras.DEFAULT)");
+            }
             if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(globalPool)) {
                 throw new IllegalArgumentException("globalPool '" + globalPool + "' is not token, avg, avgmax, max, map or ''");
             }
@@ -615,90 +694,239 @@ public class VisionTransformer extends ImageModel {
 
         /** timm's defaults with the given size, patch and widths. */
         public static Config of(int imgSize, int patchSize, int embedDim, int depth, int numHeads) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, 4.0, true, 0, true, false, 0,
-                    false, true, null, "token", 1e-6f, Act.GELU, true, false, Extras.DEFAULT);
+            return builder().imgSize(imgSize).patchSize(patchSize).embedDim(embedDim).depth(depth).numHeads(numHeads)
+                    .build();
+        }
+
+        /** A builder starting from timm's defaults (set at least the size, patch and widths). */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder starting from this config's values. */
+        public Builder toBuilder() {
+            return new Builder(this);
         }
 
         public Config imgSize(int v) {
-            return new Config(v, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().imgSize(v).build();
         }
 
         public Config mlpRatio(double v) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, v, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().mlpRatio(v).build();
         }
 
         public Config noQkvBias() {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, false, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().qkvBias(false).build();
         }
 
         public Config initValues(double v) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, v, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().initValues(v).build();
         }
 
         /** No class token and average pooling with the given fc_norm choice (timm's "gap" variants). */
         public Config gap(Boolean newFcNorm) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
-                    noEmbedClass, regTokens, preNorm, finalNorm, newFcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().classToken(false).fcNorm(newFcNorm).globalPool("avg").build();
         }
 
         /** Average pooling, keeping the class token (EVA's fine-tuned heads). */
         public Config avgPool() {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "avg", normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().globalPool("avg").build();
         }
 
         public Config withNoEmbedClass() {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    true, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().noEmbedClass(true).build();
         }
 
         public Config regTokens(int v) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, v, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().regTokens(v).build();
         }
 
         /** OpenAI CLIP's tower: a norm before the blocks, LayerNorm eps 1e-5. */
         public Config clip() {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, true, finalNorm, fcNorm, globalPool, 1e-5f, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().preNorm(true).normEps(1e-5f).build();
         }
 
         /** No class token and attention pooling ("map", SigLIP). */
         public Config map() {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, false,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, "map", normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().classToken(false).globalPool("map").build();
         }
 
         public Config includePrefixInPool() {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize, true, extras);
+            return toBuilder().poolIncludePrefix(true).build();
         }
 
         public Config extras(Extras v) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act, strictImgSize,
-                    poolIncludePrefix, v);
+            return toBuilder().extras(v).build();
         }
 
         /** Another LayerNorm / RmsNorm epsilon. */
         public Config normEps(float v) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, v, act, strictImgSize,
-                    poolIncludePrefix, extras);
+            return toBuilder().normEps(v).build();
         }
 
         public Config noFinalNorm() {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, false, fcNorm, globalPool, normEps, act, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().finalNorm(false).build();
         }
 
         public Config act(Act v) {
-            return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues, classToken,
-                    noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, v, strictImgSize, poolIncludePrefix, extras);
+            return toBuilder().act(v).build();
+        }
+
+        /** Sets a {@link Config}'s fields by name; {@link #build} checks them. */
+        public static final class Builder {
+            private int imgSize;
+            private int patchSize;
+            private int embedDim;
+            private int depth;
+            private int numHeads;
+            private double mlpRatio = 4.0;
+            private boolean qkvBias = true;
+            private double initValues = 0;
+            private boolean classToken = true;
+            private boolean noEmbedClass = false;
+            private int regTokens = 0;
+            private boolean preNorm = false;
+            private boolean finalNorm = true;
+            private Boolean fcNorm = null;
+            private String globalPool = "token";
+            private float normEps = 1e-6f;
+            private Act act = Act.GELU;
+            private boolean strictImgSize = true;
+            private boolean poolIncludePrefix = false;
+            private Extras extras = Extras.DEFAULT;
+
+            private Builder() {}
+
+            private Builder(Config c) {
+                imgSize = c.imgSize;
+                patchSize = c.patchSize;
+                embedDim = c.embedDim;
+                depth = c.depth;
+                numHeads = c.numHeads;
+                mlpRatio = c.mlpRatio;
+                qkvBias = c.qkvBias;
+                initValues = c.initValues;
+                classToken = c.classToken;
+                noEmbedClass = c.noEmbedClass;
+                regTokens = c.regTokens;
+                preNorm = c.preNorm;
+                finalNorm = c.finalNorm;
+                fcNorm = c.fcNorm;
+                globalPool = c.globalPool;
+                normEps = c.normEps;
+                act = c.act;
+                strictImgSize = c.strictImgSize;
+                poolIncludePrefix = c.poolIncludePrefix;
+                extras = c.extras;
+            }
+
+            public Builder imgSize(int v) {
+                imgSize = v;
+                return this;
+            }
+
+            public Builder patchSize(int v) {
+                patchSize = v;
+                return this;
+            }
+
+            public Builder embedDim(int v) {
+                embedDim = v;
+                return this;
+            }
+
+            public Builder depth(int v) {
+                depth = v;
+                return this;
+            }
+
+            public Builder numHeads(int v) {
+                numHeads = v;
+                return this;
+            }
+
+            public Builder mlpRatio(double v) {
+                mlpRatio = v;
+                return this;
+            }
+
+            public Builder qkvBias(boolean v) {
+                qkvBias = v;
+                return this;
+            }
+
+            public Builder initValues(double v) {
+                initValues = v;
+                return this;
+            }
+
+            public Builder classToken(boolean v) {
+                classToken = v;
+                return this;
+            }
+
+            public Builder noEmbedClass(boolean v) {
+                noEmbedClass = v;
+                return this;
+            }
+
+            public Builder regTokens(int v) {
+                regTokens = v;
+                return this;
+            }
+
+            public Builder preNorm(boolean v) {
+                preNorm = v;
+                return this;
+            }
+
+            public Builder finalNorm(boolean v) {
+                finalNorm = v;
+                return this;
+            }
+
+            public Builder fcNorm(Boolean v) {
+                fcNorm = v;
+                return this;
+            }
+
+            public Builder globalPool(String v) {
+                globalPool = v;
+                return this;
+            }
+
+            public Builder normEps(float v) {
+                normEps = v;
+                return this;
+            }
+
+            public Builder act(Act v) {
+                act = v;
+                return this;
+            }
+
+            public Builder strictImgSize(boolean v) {
+                strictImgSize = v;
+                return this;
+            }
+
+            public Builder poolIncludePrefix(boolean v) {
+                poolIncludePrefix = v;
+                return this;
+            }
+
+            public Builder extras(Extras v) {
+                extras = v;
+                return this;
+            }
+
+            /** The config, checked as the record's constructor checks it. */
+            public Config build() {
+                return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues,
+                        classToken, noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act,
+                        strictImgSize, poolIncludePrefix, extras);
+            }
         }
 
         /** Tokens ahead of the patches: the class token and the registers. */
@@ -724,7 +952,6 @@ public class VisionTransformer extends ImageModel {
     protected Module attnPool;
     protected Module fcNorm;
     protected Module head;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
 
     public VisionTransformer(Config cfg, ModelArgs args) {
         // the shared ImageModel knows only CNN poolings; ViT's own are checked here
@@ -747,9 +974,10 @@ public class VisionTransformer extends ImageModel {
         normPre = register("norm_pre", cfg.preNorm() ? newNorm(cfg, dim) : new Identity());
 
         Sequential seq = new Sequential();
+        double[] rates = DropPath.schedule(args.dropPathRate(), List.of(cfg.depth()))[0];
         for (int i = 0; i < cfg.depth(); i++) {
-            // torch.linspace(0, rate, depth), computed as PyTorch does in float32
-            float dpr = cfg.depth() == 1 ? 0f : (float) (args.dropPathRate() * i / (cfg.depth() - 1));
+            // torch.linspace(0, rate, depth), rounded to float32 as PyTorch holds it
+            float dpr = (float) rates[i];
             Module b = switch (cfg.extras().block()) {
                 case PRE_NORM -> new Block(cfg, i, dpr, 0f, 0f);
                 case RES_POST -> new ResPostBlock(cfg, i, dpr, 0f, 0f);
@@ -759,14 +987,20 @@ public class VisionTransformer extends ImageModel {
             };
             seq.add(b);
             blocks.add(b);
-            featureInfo.add(new FeatureInfo(dim, cfg.patchSize(), "blocks." + i));
+            addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
         }
         register("blocks", seq);
+        setNumFeatures(dim);
         norm = register("norm", cfg.finalNorm() && !useFcNorm ? newNorm(cfg, dim) : new Identity());
         attnPool = register("attn_pool", globalPool.equals("map") ? newAttnPool() : new Identity());
         fcNorm = register("fc_norm", cfg.finalNorm() && useFcNorm ? newNorm(cfg, dim) : new Identity());
         register("head_drop", new Dropout((float) dropRate));
-        head = register("head", numClasses > 0 ? new Linear(dim, numClasses) : new Identity());
+        head = register("head", newHead(numClasses));
+    }
+
+    /** A classifier of {@code n} outputs on the token width, or an identity for none. */
+    protected final Module newHead(int n) {
+        return n > 0 ? new Linear(cfg.embedDim(), n) : new Identity();
     }
 
     private AttentionPoolLatent newAttnPool() {
@@ -776,7 +1010,7 @@ public class VisionTransformer extends ImageModel {
         return new AttentionPoolLatent(cfg.embedDim(), cfg.numHeads(), cfg.mlpRatio(), newNorm(cfg, cfg.embedDim()), cfg.act().kind());
     }
 
-    private static String validatePool(String pool, boolean classToken) {
+    static String validatePool(String pool, boolean classToken) {
         String p = pool == null ? "token" : pool;
         if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(p)) {
             throw new IllegalArgumentException(
@@ -879,21 +1113,30 @@ public class VisionTransformer extends ImageModel {
 
     /** timm's global_pool_nlc on tokens [B, N, C]. */
     protected NDArray pool(NDArray x) {
+        int skip = cfg.poolIncludePrefix() ? 0 : numPrefixTokens;
         if (attnPool instanceof AttentionPoolLatent) {
-            return attnPool.forward(cfg.poolIncludePrefix() || numPrefixTokens == 0 ? x : x.get(":, " + numPrefixTokens + ":"));
+            return attnPool.forward(skip == 0 ? x : x.get(":, " + skip + ":"));
         }
-        if (globalPool.isEmpty()) {
+        return poolTokens(x, globalPool, skip);
+    }
+
+    /**
+     * timm's global_pool_nlc without attention pooling: the first token ("token"), or the average /
+     * max / their mean over the tokens after the first {@code skip}; "" keeps every token.
+     */
+    static NDArray poolTokens(NDArray x, String pool, int skip) {
+        if (pool.isEmpty()) {
             return x;
         }
-        if (globalPool.equals("token")) {
+        if (pool.equals("token")) {
             return x.get(":, 0");
         }
-        NDArray patches = cfg.poolIncludePrefix() || numPrefixTokens == 0 ? x : x.get(":, " + numPrefixTokens + ":");
-        return switch (globalPool) {
+        NDArray patches = skip == 0 ? x : x.get(":, " + skip + ":");
+        return switch (pool) {
             case "avg" -> patches.mean(new int[] {1});
             case "max" -> patches.max(new int[] {1});
             case "avgmax" -> patches.max(new int[] {1}).add(patches.mean(new int[] {1})).mul(0.5f);
-            default -> throw new IllegalStateException(globalPool);
+            default -> throw new IllegalStateException("globalPool '" + pool + "' is not a token pooling");
         };
     }
 
@@ -917,17 +1160,7 @@ public class VisionTransformer extends ImageModel {
         // as timm, fc_norm stays as built: changing the pooling does not move the final norm
         numClasses = newNumClasses;
         globalPool = pool;
-        head = register("head", newNumClasses > 0 ? new Linear(cfg.embedDim(), newNumClasses) : new Identity());
-    }
-
-    @Override
-    public int numFeatures() {
-        return cfg.embedDim();
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
+        head = register("head", newHead(newNumClasses));
     }
 
     /** Each chosen block's output as an NCHW map of the patch tokens (prefix tokens dropped), as timm. */
@@ -942,191 +1175,15 @@ public class VisionTransformer extends ImageModel {
         x = embed(x);
         for (int i = 0; i <= last; i++) {
             x = blocks.get(i).forward(x);
-            all.add(toMap(x, b, h, w));
+            all.add(tokensToMap(x, numPrefixTokens, b, h, w));
         }
         return select(all, take);
     }
 
-    private NDArray toMap(NDArray tokens, long b, long h, long w) {
-        NDArray patches = numPrefixTokens > 0 ? tokens.get(":, " + numPrefixTokens + ":") : tokens;
+    /** Patch tokens [B, prefix + h * w, C] (prefix tokens dropped) as an NCHW map. */
+    static NDArray tokensToMap(NDArray tokens, int prefix, long b, long h, long w) {
+        NDArray patches = prefix > 0 ? tokens.get(":, " + prefix + ":") : tokens;
         return patches.reshape(b, h, w, -1).transpose(0, 3, 1, 2);
-    }
-
-    // ---- torchvision ----------------------------------------------------------------------------
-
-    /**
-     * torchvision's {@code VisionTransformer} ({@code tv/vit_b_16} …): the same computation as a
-     * timm ViT with torchvision's module names ({@code conv_proj}, {@code encoder.layers.encoder_layer_N},
-     * {@code nn.MultiheadAttention}'s packed {@code in_proj_weight}, {@code heads.head}).
-     */
-    public static final class Torchvision extends ImageModel {
-        private final int patchSize;
-        private final int imageSize;
-        private final int hiddenDim;
-        private final Parameter classToken;
-        private final Conv2d convProj;
-        private final Encoder encoder;
-        private NamedLayers heads;
-        private final List<FeatureInfo> featureInfo = new ArrayList<>();
-
-        /**
-         * @param imageSize input size (torchvision builds 224 without weights)
-         * @param patchSize patch side
-         * @param numLayers blocks
-         * @param numHeads attention heads
-         * @param hiddenDim token width
-         * @param mlpDim MLP hidden width
-         */
-        public Torchvision(int imageSize, int patchSize, int numLayers, int numHeads, int hiddenDim, int mlpDim, ModelArgs args) {
-            super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
-            this.globalPool = validatePool(args.globalPool(), true);
-            this.patchSize = patchSize;
-            this.imageSize = imageSize;
-            this.hiddenDim = hiddenDim;
-            if (imageSize % patchSize != 0) {
-                throw new IllegalArgumentException("imageSize " + imageSize + " is not a multiple of patchSize " + patchSize);
-            }
-            convProj = register("conv_proj",
-                    new Conv2d(inChans, hiddenDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
-            classToken = parameter("class_token", 1, 1, hiddenDim);
-            int seqLength = (imageSize / patchSize) * (imageSize / patchSize) + 1;
-            encoder = register("encoder", new Encoder(seqLength, numLayers, numHeads, hiddenDim, mlpDim, (float) args.dropRate()));
-            for (int i = 0; i < numLayers; i++) {
-                featureInfo.add(new FeatureInfo(hiddenDim, patchSize, "encoder.layers.encoder_layer_" + i));
-            }
-            heads = register("heads", headsFor(numClasses));
-        }
-
-        private NamedLayers headsFor(int n) {
-            // torchvision's heads is an nn.Sequential of an OrderedDict holding "head"
-            NamedLayers h = new NamedLayers();
-            h.put("head", n > 0 ? new Linear(hiddenDim, n) : new Identity());
-            return h;
-        }
-
-        @Override
-        protected void initWeights(SplittableRandom random) {
-            // torchvision's VisionTransformer.__init__ and its children's own inits
-            // trunc_normal_(std=sqrt(1/fan_in)) keeps its absolute ±2 bounds, over 25 std away here: a plain normal
-            long fanIn = Init.fanIn(convProj.weight().getArray());
-            Init.normal(convProj.weight().getArray(), Math.sqrt(1.0 / fanIn), random);
-            Init.constant(convProj.bias().getArray(), 0f);
-            Init.constant(classToken.getArray(), 0f);
-            encoder.init(random);
-            if (heads.child("head") instanceof Linear l) {
-                Init.constant(l.weight().getArray(), 0f);
-                Init.constant(l.bias().getArray(), 0f);
-            }
-        }
-
-        private NDArray tokens(NDArray x) {
-            long h = x.getShape().get(2);
-            long w = x.getShape().get(3);
-            if (h != imageSize || w != imageSize) {
-                throw new IllegalArgumentException(
-                        "input size " + h + "x" + w + " does not match the model's " + imageSize + "x" + imageSize);
-            }
-            NDArray t = convProj.forward(x);
-            long b = t.getShape().get(0);
-            t = t.reshape(b, hiddenDim, -1).transpose(0, 2, 1);
-            NDArray cls = classToken.getArray().broadcast(new Shape(b, 1, hiddenDim));
-            return NDArrays.concat(new NDList(cls, t), 1);
-        }
-
-        @Override
-        public NDArray forwardFeatures(NDArray x) {
-            return encoder.forward(tokens(x));
-        }
-
-        @Override
-        public NDArray forwardHead(NDArray x, boolean preLogits) {
-            if (globalPool.equals("token")) {
-                x = x.get(":, 0");
-            } else if (!globalPool.isEmpty()) {
-                NDArray p = x.get(":, 1:");
-                x = switch (globalPool) {
-                    case "avg" -> p.mean(new int[] {1});
-                    case "max" -> p.max(new int[] {1});
-                    default -> p.max(new int[] {1}).add(p.mean(new int[] {1})).mul(0.5f);
-                };
-            }
-            return preLogits ? x : heads.forward(x);
-        }
-
-        @Override
-        public void resetClassifier(int newNumClasses, String newGlobalPool) {
-            String pool = validatePool(newGlobalPool, true);
-            numClasses = newNumClasses;
-            globalPool = pool;
-            heads = register("heads", headsFor(newNumClasses));
-        }
-
-        @Override
-        public int numFeatures() {
-            return hiddenDim;
-        }
-
-        @Override
-        public List<FeatureInfo> featureInfo() {
-            return List.copyOf(featureInfo);
-        }
-
-        @Override
-        public NDList forwardIntermediates(NDArray x, int[] indices) {
-            int[] take = resolveIndices(indices);
-            int last = deepest(take);
-            long b = x.getShape().get(0);
-            long h = x.getShape().get(2) / patchSize;
-            long w = x.getShape().get(3) / patchSize;
-            List<NDArray> all = new ArrayList<>();
-            x = tokens(x).add(encoder.posEmbedding.getArray());
-            for (int i = 0; i <= last; i++) {
-                x = encoder.layers.get(i).forward(x);
-                all.add(x.get(":, 1:").reshape(b, h, w, -1).transpose(0, 3, 1, 2));
-            }
-            return select(all, take);
-        }
-
-        public int imageSize() {
-            return imageSize;
-        }
-    }
-
-    /** torchvision's {@code Encoder}: position embedding, the layers, a final LayerNorm. */
-    static final class Encoder extends Module {
-        final Parameter posEmbedding;
-        final List<EncoderBlock> layers = new ArrayList<>();
-        private final Module ln;
-        private final float dropout;
-
-        Encoder(int seqLength, int numLayers, int numHeads, int hiddenDim, int mlpDim, float dropout) {
-            this.dropout = dropout;
-            posEmbedding = parameter("pos_embedding", 1, seqLength, hiddenDim);
-            register("dropout", new Dropout(dropout));
-            Module seq = register("layers", new NamedLayers());
-            for (int i = 0; i < numLayers; i++) {
-                EncoderBlock b = new EncoderBlock(numHeads, hiddenDim, mlpDim, dropout);
-                ((NamedLayers) seq).put("encoder_layer_" + i, b);
-                layers.add(b);
-            }
-            ln = register("ln", new LayerNorm(hiddenDim, 1e-6f));
-        }
-
-        void init(SplittableRandom random) {
-            Init.normal(posEmbedding.getArray(), 0.02, random);
-            for (EncoderBlock b : layers) {
-                b.init(random);
-            }
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            x = Dropout.apply(x.add(posEmbedding.getArray()), dropout, isTraining());
-            for (EncoderBlock b : layers) {
-                x = b.forward(x);
-            }
-            return ln.forward(x);
-        }
     }
 
     /** An nn.Sequential built from an OrderedDict: children under given names, run in order. */
@@ -1144,82 +1201,6 @@ public class VisionTransformer extends ImageModel {
         }
     }
 
-    /** torchvision's {@code EncoderBlock}: ln_1, self_attention, ln_2, mlp (Linear, GELU, Dropout, Linear, Dropout). */
-    static final class EncoderBlock extends Module {
-        private final Module ln1;
-        private final MultiheadAttention attn;
-        private final Module ln2;
-        private final Linear fc1;
-        private final Linear fc2;
-        private final float dropout;
-
-        EncoderBlock(int numHeads, int hiddenDim, int mlpDim, float dropout) {
-            this.dropout = dropout;
-            ln1 = register("ln_1", new LayerNorm(hiddenDim, 1e-6f));
-            attn = register("self_attention", new MultiheadAttention(hiddenDim, numHeads));
-            register("dropout", new Dropout(dropout));
-            ln2 = register("ln_2", new LayerNorm(hiddenDim, 1e-6f));
-            fc1 = new Linear(hiddenDim, mlpDim);
-            fc2 = new Linear(mlpDim, hiddenDim);
-            register("mlp", new Sequential(fc1, new Activation(Activation.Kind.GELU), new Dropout(dropout), fc2, new Dropout(dropout)));
-        }
-
-        void init(SplittableRandom random) {
-            // MLPBlock: xavier_uniform_ weights, normal(std=1e-6) biases
-            xavierUniform(fc1.weight().getArray(), random);
-            Init.normal(fc1.bias().getArray(), 1e-6, random);
-            xavierUniform(fc2.weight().getArray(), random);
-            Init.normal(fc2.bias().getArray(), 1e-6, random);
-            attn.init(random);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray input) {
-            NDArray x = Dropout.apply(attn.forward(ln1.forward(input)), dropout, isTraining()).add(input);
-            NDArray y = ln2.forward(x);
-            y = Activation.apply(Activation.Kind.GELU, fc1.forward(y));
-            y = Dropout.apply(y, dropout, isTraining());
-            y = Dropout.apply(fc2.forward(y), dropout, isTraining());
-            return x.add(y);
-        }
-    }
-
-    /** PyTorch's {@code nn.MultiheadAttention} (self-attention, batch first): packed in_proj, out_proj. */
-    static final class MultiheadAttention extends Module {
-        private final Parameter inProjWeight;
-        private final Parameter inProjBias;
-        private final Linear outProj;
-        private final int numHeads;
-
-        MultiheadAttention(int dim, int numHeads) {
-            if (dim % numHeads != 0) {
-                throw new IllegalArgumentException("hiddenDim " + dim + " is not divisible by numHeads " + numHeads);
-            }
-            this.numHeads = numHeads;
-            inProjWeight = parameter("in_proj_weight", 3L * dim, dim);
-            inProjBias = parameter("in_proj_bias", 3L * dim);
-            outProj = register("out_proj", new Linear(dim, dim));
-        }
-
-        void init(SplittableRandom random) {
-            // _reset_parameters: xavier_uniform_ in_proj, zero biases; out_proj keeps Linear's default weight
-            xavierUniform(inProjWeight.getArray(), random);
-            Init.constant(inProjBias.getArray(), 0f);
-            Init.constant(outProj.bias().getArray(), 0f);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray qkv = x.getNDArrayInternal().linear(x, inProjWeight.getArray(), inProjBias.getArray()).singletonOrThrow();
-            return outProj.forward(Attention.selfAttention(qkv, numHeads, 0f, false));
-        }
-    }
-
-    static void xavierUniform(NDArray w, SplittableRandom random) {
-        long[] s = w.getShape().getShape();
-        Init.uniform(w, Math.sqrt(6.0 / (s[0] + s[1])), random);
-    }
-
     // ---- configs and registrations ----------------------------------------------------------------
 
     /** timm's fallback config for ViTs without pretrained tags: bicubic, crop 0.9, mean/std 0.5. */
@@ -1229,7 +1210,7 @@ public class VisionTransformer extends ImageModel {
                 half, half, 1000, "patch_embed.proj", "head", "", "");
     }
 
-    /** Registers the timm vision_transformer names this code builds, and torchvision's ViTs. */
+    /** Registers the timm vision_transformer names this code builds (torchvision's: {@link TvVisionTransformer}). */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -1475,23 +1456,12 @@ public class VisionTransformer extends ImageModel {
             add(m, "test_vit", Config.of(160, 16, 64, 6, 2).mlpRatio(3));
             add(m, "test_vit2", Config.of(160, 16, 64, 8, 2).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5));
 
-            addTorchvision(m, "tv/vit_b_16", 16, 12, 12, 768, 3072);
-            addTorchvision(m, "tv/vit_b_32", 32, 12, 12, 768, 3072);
-            addTorchvision(m, "tv/vit_l_16", 16, 24, 16, 1024, 4096);
-            addTorchvision(m, "tv/vit_l_32", 32, 24, 16, 1024, 4096);
-            addTorchvision(m, "tv/vit_h_14", 14, 32, 16, 1280, 5120);
             return m;
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
             m.add(new ModelEntry(name, "vision_transformer", args -> new VisionTransformer(c, args),
                     vitCfg(name, c.imgSize()), c.globalPool()));
-        }
-
-        private static void addTorchvision(List<ModelEntry> m, String name, int patch, int layers, int heads, int dim, int mlp) {
-            m.add(new ModelEntry(name, "torchvision",
-                    args -> new Torchvision(224, patch, layers, heads, dim, mlp, args),
-                    PretrainedCfg.untrained(name, 224, "conv_proj", "heads.head"), "token"));
         }
     }
 }

@@ -215,7 +215,7 @@ class SwinTransformerApiTest {
         SwinTransformer.Config small = new SwinTransformer.Config(
                 32, 4, 8, List.of(2, 2, 2, 2), List.of(1, 1, 2, 2), List.of(2, 2, 2, 2), 2.0, true);
         try (NDManager s = NDManager.newBaseManager()) {
-            ImageModel m = new SwinTransformer.Torchvision(small, new ModelArgs(5, 3, "avg", 0, 0.5), false);
+            ImageModel m = new TvSwinTransformer(small, new ModelArgs(5, 3, "avg", 0, 0.5), false);
             m.materialize(s);
             m.initialize(new java.util.SplittableRandom(1));
             m.eval();

@@ -418,7 +418,7 @@ class VisionTransformerApiTest {
         assertEquals("heads.head.bias", keys.get(keys.size() - 1));
         // the API on a small torchvision-layout ViT (64 px, patch 16, 2 layers), built by hand
         try (NDManager mm = NDManager.newBaseManager()) {
-            VisionTransformer.Torchvision m = new VisionTransformer.Torchvision(64, 16, 2, 2, 32, 64, new ModelArgs(0, 3, "token", 0, 0));
+            TvVisionTransformer m = new TvVisionTransformer(64, 16, 2, 2, 32, 64, new ModelArgs(0, 3, "token", 0, 0));
             m.materialize(mm);
             m.initialize(new java.util.SplittableRandom(0));
             m.eval();
@@ -434,7 +434,7 @@ class VisionTransformerApiTest {
             assertEquals(new Shape(4, 32), m.stateDict().get("heads.head.weight").getShape());
             assertEquals(new Shape(2, 4), m.forward(x).getShape());
             assertThrows(IllegalArgumentException.class, () -> m.forward(input(mm, 224)));
-            VisionTransformer.Torchvision withHead = new VisionTransformer.Torchvision(64, 16, 1, 2, 32, 64, new ModelArgs(5, 3, "token", 0, 0));
+            TvVisionTransformer withHead = new TvVisionTransformer(64, 16, 1, 2, 32, 64, new ModelArgs(5, 3, "token", 0, 0));
             withHead.materialize(mm);
             withHead.initialize(new java.util.SplittableRandom(0));
             assertEquals(0f, withHead.stateDict().get("heads.head.weight").abs().sum().getFloat(), "torchvision zero-inits its head");

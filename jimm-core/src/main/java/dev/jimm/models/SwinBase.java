@@ -1,0 +1,224 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.ClassifierHead;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.LayerNorm;
+import dev.jimm.layers.Linear;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Sequential;
+import dev.jimm.models.SwinTransformer.Windows;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The trunk and head timm's Swin v1 and v2 share: {@code patch_embed} (NHWC out), stages
+ * {@code layers.N} of a {@code downsample} (identity in stage 0, patch merging after) and
+ * {@code blocks}, the final {@code norm} and {@code head} ({@code global_pool}, {@code fc}) on
+ * NHWC maps. The versions give their blocks and merging; drop-path rates follow timm's schedule.
+ */
+abstract class SwinBase extends ImageModel {
+
+    /** Makes block {@code index} of stage {@code stage}: its width, map side and drop-path rate. */
+    @FunctionalInterface
+    interface BlockMaker {
+        Module make(int stage, int index, int dim, int res, double dropPath);
+    }
+
+    /** Makes the patch merging at the start of stages 1.. (from {@code inDim} to {@code outDim}). */
+    @FunctionalInterface
+    interface MergeMaker {
+        Module make(int inDim, int outDim);
+    }
+
+    // the stage depths (tiny, small and up) and heads (tiny and small, base, large) of the registered variants
+    static final List<Integer> DEPTHS_T = List.of(2, 2, 6, 2);
+    static final List<Integer> DEPTHS_S = List.of(2, 2, 18, 2);
+    static final List<Integer> HEADS_T = List.of(3, 6, 12, 24);
+    static final List<Integer> HEADS_B = List.of(4, 8, 16, 32);
+    static final List<Integer> HEADS_L = List.of(6, 12, 24, 48);
+
+    private final PatchEmbed patchEmbed;
+    private final List<Stage> stages = new ArrayList<>();
+    private final Module norm;
+    private final Head head;
+
+    SwinBase(ModelArgs args, int imgSize, int patchSize, int embedDim, List<Integer> depths, MergeMaker merge,
+            BlockMaker block) {
+        super(args);
+        patchEmbed = register("patch_embed", new PatchEmbed(imgSize, patchSize, inChans, embedDim));
+        Sequential layers = new Sequential();
+        double[][] dpr = DropPath.schedule(args.dropPathRate(), depths);
+        int inDim = embedDim;
+        int res = imgSize / patchSize;
+        int reduction = patchSize;
+        for (int i = 0; i < depths.size(); i++) {
+            int outDim = embedDim << i;
+            Module downsample = new Identity();
+            if (i > 0) {
+                downsample = merge.make(inDim, outDim);
+                res /= 2;
+                reduction *= 2;
+            }
+            Sequential blocks = new Sequential();
+            for (int b = 0; b < depths.get(i); b++) {
+                blocks.add(block.make(i, b, outDim, res, dpr[i][b]));
+            }
+            Stage stage = new Stage(downsample, blocks);
+            layers.add(stage);
+            stages.add(stage);
+            addFeatureInfo(outDim, reduction, "layers." + i);
+            inDim = outDim;
+        }
+        register("layers", layers);
+        int numFeatures = embedDim << (depths.size() - 1);
+        setNumFeatures(numFeatures);
+        norm = register("norm", new LayerNorm(numFeatures));
+        head = register("head", new Head(numFeatures, numClasses, globalPool, dropRate));
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // timm's init_weights_vit_timm: trunc_normal(.02) Linear weights, zero biases; convs and
+        // norms keep their defaults, the bias tables their own trunc_normal(.02)
+        truncNormalLinears(this, random);
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = patchEmbed.forward(x);
+        for (Stage s : stages) {
+            x = s.forward(x);
+        }
+        return norm.forward(x);
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        return head.forward(x, preLogits);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        String pool = GlobalPool.validate(newGlobalPool);
+        head.reset(newNumClasses, pool);
+        numClasses = newNumClasses;
+        globalPool = pool;
+    }
+
+    /** Runs the stages up to the deepest chosen one, returning the chosen outputs as NCHW. */
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        int[] take = resolveIndices(indices);
+        x = patchEmbed.forward(x);
+        List<NDArray> all = new ArrayList<>();
+        for (int s = 0; s < stages.size() && all.size() <= deepest(take); s++) {
+            x = stages.get(s).forward(x);
+            all.add(Windows.toNchw(x));
+        }
+        return select(all, take);
+    }
+
+    /** timm's and torchvision's Linear init: N(0, .02) weights, zero biases. */
+    static void truncNormalLinears(Module root, SplittableRandom random) {
+        for (Module m : root.namedModules().values()) {
+            if (m instanceof Linear l) {
+                // timm's trunc_normal_(std=.02) cuts at +-2 absolute, i.e. never at this std
+                Init.normal(l.weight().getArray(), 0.02, random);
+                if (l.bias() != null) {
+                    Init.constant(l.bias().getArray(), 0f);
+                }
+            }
+        }
+    }
+
+    /** timm's PatchEmbed with NHWC output: a strided conv, then LayerNorm over channels. */
+    static final class PatchEmbed extends Module {
+        private final int imgSize;
+        private final Module proj;
+        private final Module norm;
+
+        PatchEmbed(int imgSize, int patchSize, int inChans, int embedDim) {
+            this.imgSize = imgSize;
+            proj = register("proj", new Conv2d(inChans, embedDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
+            norm = register("norm", new LayerNorm(embedDim));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            Shape s = x.getShape();
+            if (s.dimension() != 4 || s.get(2) != imgSize || s.get(3) != imgSize) {
+                throw new IllegalArgumentException(
+                        "input shape " + s + " does not match the model's fixed input size " + imgSize + "x" + imgSize
+                                + " (timm builds Swin's windows and masks for one size)");
+            }
+            return norm.forward(proj.forward(x).transpose(0, 2, 3, 1));
+        }
+    }
+
+    /** One timm stage: an optional PatchMerging, then the blocks. */
+    static final class Stage extends Module {
+        private final Module downsample;
+        private final Sequential blocks;
+
+        Stage(Module downsample, Sequential blocks) {
+            this.downsample = register("downsample", downsample);
+            this.blocks = register("blocks", blocks);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return blocks.forward(downsample.forward(x));
+        }
+    }
+
+    /**
+     * timm's ClassifierHead for NHWC features: global pool (over H and W), dropout, fc. With no
+     * pooling the NHWC maps pass through.
+     */
+    static final class Head extends Module {
+        private final int inFeatures;
+        private final float dropRate;
+        private GlobalPool pool;
+        private Module fc;
+
+        Head(int inFeatures, int numClasses, String poolType, double dropRate) {
+            this.inFeatures = inFeatures;
+            this.dropRate = (float) dropRate;
+            reset(numClasses, poolType);
+        }
+
+        void reset(int numClasses, String poolType) {
+            // built first, so that a refused combination leaves the head as it was
+            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
+            pool = register("global_pool", ClassifierHead.pool(poolType));
+            fc = register("fc", newFc);
+        }
+
+        NDArray forward(NDArray x, boolean preLogits) {
+            return apply(pool, fc, dropRate, isTraining(), x, preLogits);
+        }
+
+        /** Pools NHWC maps (over H and W; none keeps the maps), dropout, then the classifier unless {@code preLogits}. */
+        static NDArray apply(GlobalPool pool, Module fc, double dropRate, boolean training, NDArray x, boolean preLogits) {
+            if (!pool.isIdentity()) {
+                x = pool.forward(Windows.toNchw(x));
+            }
+            x = Dropout.apply(x, (float) dropRate, training);
+            return preLogits ? x : fc.forward(x);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return forward(x, false);
+        }
+    }
+}
