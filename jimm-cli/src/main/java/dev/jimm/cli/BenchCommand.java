@@ -23,13 +23,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code jimm bench}: training and inference throughput, batch-1 latency, GFLOP/s and memory of
@@ -41,7 +39,7 @@ import picocli.CommandLine.Spec;
         description = {"Measure training/inference throughput, latency, GFLOP/s and memory; optionally against PyTorch.",
             "Example: jimm bench --models resnet18,resnet50 --batch-size 32 --compare pytorch",
             "         jimm bench data DIR --compare torchvision"})
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand extends JimmCommand {
     @Option(names = "--models", paramLabel = "A,B", split = ",",
             description = "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
     List<String> models;
@@ -92,9 +90,6 @@ final class BenchCommand implements Callable<Integer> {
             description = "Run each model's jimm and PyTorch sides N times, alternating, and report the medians (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     /** The options as parsed, checked; the model names must exist. */
     BenchOptions options() {
         if (compare != null && !compare.equals("pytorch")) {
@@ -115,14 +110,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BenchOptions o = options();
-        if (recipeEpochs < 1) {
-            throw new IllegalArgumentException("--recipe-epochs must be at least 1, got " + recipeEpochs);
-        }
-        if (rounds < 1) {
-            throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        requireAtLeast("--recipe-epochs", recipeEpochs, 1);
+        requireAtLeast("--rounds", rounds, 1);
+        PrintWriter out = out();
+        PrintWriter err = err();
         int threadsBefore = setThreads(o.threads());
         try {
             return run(o, out, err);
@@ -265,7 +256,7 @@ final class BenchCommand implements Callable<Integer> {
     @Command(name = "data", mixinStandardHelpOptions = true,
             description = {"Images/s of the training data pipeline over an image folder (one subfolder per class).",
                 "Example: jimm bench data ~/data/imagenette/train --threads 2 --compare torchvision"})
-    static final class Data implements Callable<Integer> {
+    static final class Data extends JimmCommand {
         @Parameters(paramLabel = "DIR", description = "Image folder.")
         Path dir;
 
@@ -291,9 +282,6 @@ final class BenchCommand implements Callable<Integer> {
                 description = "With --compare: alternate jimm and torchvision N times and end with the median ratio (default: ${DEFAULT-VALUE}).")
         int rounds;
 
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
         @Override
         public Integer call() {
             if (!Files.isDirectory(dir)) {
@@ -309,7 +297,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--rounds " + rounds + " needs --compare torchvision");
             }
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter out = out();
             // alternating the two loaders spreads this machine's drift over both instead of
             // letting a slow phase land on one side
             double[] ratios = new double[rounds];

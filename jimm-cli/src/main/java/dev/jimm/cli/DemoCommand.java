@@ -12,10 +12,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code jimm demo}: the first ten minutes. Trains a ResNet-10t from scratch on the bundled
@@ -27,7 +25,7 @@ import picocli.CommandLine.Spec;
         description = {"Train a small model on the bundled Fashion-MNIST sample, evaluate, export, predict, and write a report.",
             "Takes a minute or two on two CPU cores. Example: jimm demo --out runs/demo",
             "jimm demo transfer: fine-tuning a body trained on other classes against training from scratch."})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand extends JimmCommand {
     @Option(names = "--model", paramLabel = "NAME", defaultValue = "resnet10t", description = "Architecture (default: ${DEFAULT-VALUE}).")
     String model;
 
@@ -43,12 +41,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics, as jimm train --json.")
     boolean json;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stdout = out();
         // --json: the same steps with nothing on stdout but the final JSON line
         PrintWriter o = json ? new PrintWriter(java.io.Writer.nullWriter()) : stdout;
         Path runDir = out != null ? out : TrainRecipe.defaultRunDir("demo");

@@ -6,10 +6,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code jimm demo transfer}: does a body trained on Fashion-MNIST classes 0–4 help on classes 5–9
@@ -21,7 +19,7 @@ import picocli.CommandLine.Spec;
             "trained from scratch on those images; both scored on all 5,000 test images of classes 5-9.",
             "About ten minutes on two CPU cores.",
             "Example: jimm demo transfer --data-root ../shared/datasets/fashion-mnist"})
-final class DemoTransferCommand implements Callable<Integer> {
+final class DemoTransferCommand extends JimmCommand {
     @Option(names = "--data-root", paramLabel = "DIR", description = "Folder with Fashion-MNIST's idx files (default: $JIMM_HOME/datasets/fashion-mnist, downloaded if missing).")
     Path dataRoot;
 
@@ -55,15 +53,12 @@ final class DemoTransferCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Loader threads (default: one per core).")
     int threads;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
         if (backboneImages == 0 || backboneImages < -1) {
             throw new IllegalArgumentException("--backbone-images must be positive (or -1 for all), got " + backboneImages);
         }
-        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter o = out();
         TransferExperiment.Config c = new TransferExperiment.Config(dataRoot, model, seed, out, backboneImages, backboneEpochs,
                 perClass, epochs, freezeEpochs, 64, 32, threads, lrMult);
         TransferExperiment.Outcome r = TransferExperiment.run(c, o, List.of(Callbacks.Progress.console()));

@@ -2,7 +2,6 @@ package dev.jimm.cli;
 
 import com.google.gson.Gson;
 import dev.jimm.JimmException;
-import dev.jimm.data.BadImagePolicy;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecodeException;
 import dev.jimm.data.ImageDataset;
@@ -16,17 +15,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm eval RUN DATA}: a trained model's loss, accuracy and confusion matrix on a dataset. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate a trained model on a dataset's test split or an image folder (valid/ or test/ if present).",
             "Example: jimm eval runs/demo fashion-mnist --data-root ../shared/datasets"})
-final class EvalCommand implements Callable<Integer> {
+final class EvalCommand extends JimmCommand {
     @Parameters(index = "0", paramLabel = "RUN_OR_MODEL", description = "A run folder or an export file.")
     Path run;
 
@@ -42,8 +40,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--confusion", paramLabel = "PNG", description = "Also write the confusion matrix picture here.")
     Path confusionPng;
 
-    @Option(names = "--skip-bad-images", description = "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
-    boolean skipBadImages;
+    @Mixin
+    BadImageOption badImages;
 
     @Option(names = "--tta", description = "Test-time augmentation: score each image by the mean of the probabilities of it and its mirror image.")
     boolean tta;
@@ -51,18 +49,13 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON line with the metrics.")
     boolean json;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
-        }
-        PrintWriter out = spec.commandLine().getOut();
+        requireAtLeast("--batch-size", batchSize, 1);
+        PrintWriter out = out();
         try (ImageClassifier clf = ImageClassifier.load(run)) {
             ImageDataset ds = TrainRecipe.evalDataset(data, dataRoot, clf.preprocessing().channels(),
-                    skipBadImages ? BadImagePolicy.SKIP : BadImagePolicy.ERROR);
+                    badImages.policy());
             int skipped = 0;
             int[] map = classMap(ds.classes(), clf.classes());
             int k = clf.classes().size();
@@ -87,7 +80,7 @@ final class EvalCommand implements Callable<Integer> {
                         imgs.add(ds.image(i));
                         labels.add(ds.label(i));
                     } catch (ImageDecodeException e) {
-                        if (!skipBadImages) {
+                        if (!badImages.skip) {
                             throw e;
                         }
                         skipped++;
@@ -124,7 +117,7 @@ final class EvalCommand implements Callable<Integer> {
                 throw new JimmException(data + ": no image could be decoded (" + skipped + " skipped)");
             }
             m.put("images", n);
-            if (skipBadImages) {
+            if (badImages.skip) {
                 m.put("skipped", skipped);
             }
             m.put("loss", lossSum / n);

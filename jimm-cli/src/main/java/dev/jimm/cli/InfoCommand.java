@@ -7,27 +7,22 @@ import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.Models;
 import dev.jimm.models.PretrainedCfg;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm info NAME}: parameters, preprocessing, feature levels and pretrained tags. */
 @Command(
         name = "info",
         description = "Describe a model: parameters, input, feature levels, pretrained tags. Example: jimm info resnet50",
         mixinStandardHelpOptions = true)
-final class InfoCommand implements Callable<Integer> {
+final class InfoCommand extends JimmCommand {
     @Parameters(paramLabel = "NAME", description = "Model name, optionally with a tag (resnet50.a1_in1k).")
     String name;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         ModelRegistry registry = ModelRegistry.builtIn();
-        var out = spec.commandLine().getOut();
+        var out = out();
         ModelEntry entry = registry.entry(ModelRegistry.baseName(name));
         PretrainedCfg cfg = registry.config(name);
         try (ImageModel model = Models.createModel(ModelRegistry.baseName(name))) {

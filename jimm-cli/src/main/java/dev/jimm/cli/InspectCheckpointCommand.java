@@ -6,12 +6,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code jimm inspect-checkpoint FILE}: the format, every state dict key with shape and dtype, the
@@ -22,19 +19,16 @@ import picocli.CommandLine.Spec;
         description = {"List a checkpoint's format, keys with shapes and dtypes, and parameter count (safetensors, sharded"
                 + " safetensors index or folder, torch.save zip/legacy, training checkpoint dicts).",
             "Example: jimm inspect-checkpoint resnet50.pth"})
-final class InspectCheckpointCommand implements Callable<Integer> {
+final class InspectCheckpointCommand extends JimmCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "checkpoint file, *.index.json, or folder of shards")
     Path file;
 
     @Option(names = "--key", description = "entry of a training checkpoint that holds the state dict (default: state_dict, model, …)")
     String key = "";
 
-    @Spec
-    CommandSpec spec;
-
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         try (CheckpointFile f = CheckpointFile.open(file, key)) {
             out.println("file: " + file);
             out.println("format: " + f.format().label());

@@ -7,19 +7,16 @@ import dev.jimm.data.ImageDecoder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm inspect-image FILE...}: one line per file with its decoded size, channels and format. */
 @Command(name = "inspect-image", mixinStandardHelpOptions = true,
         description = {"Decode images and print width, height, channels and format (after EXIF orientation),"
                 + " or the reason a file cannot be decoded. Exit status 1 if any file failed.",
             "Example: jimm inspect-image ../shared/images/odd/*"})
-public final class InspectImageCommand implements Callable<Integer> {
+public final class InspectImageCommand extends JimmCommand {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "image files")
     List<Path> files;
 
@@ -29,12 +26,9 @@ public final class InspectImageCommand implements Callable<Integer> {
     @Option(names = "--gray", description = "decode to one channel")
     boolean gray;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
     public Integer call() {
-        PrintWriter out = spec != null ? spec.commandLine().getOut() : new PrintWriter(System.out, true);
+        PrintWriter out = out();
         ImageDecoder decoder = new ImageDecoder(DecodeOptions.builder()
                 .maxPixels(maxPixels).channels(gray ? 1 : 3).build());
         int failed = 0;
@@ -45,7 +39,7 @@ public final class InspectImageCommand implements Callable<Integer> {
                         img.channels() == 1 ? "" : "s", img.format());
             } catch (ImageDecodeException e) {
                 failed++;
-                out.printf("%s\tERROR\t%s%n", f, e.getMessage());
+                out.printf("%s\tERROR\t%s%n", f, Main.oneLine(e));
             }
         }
         out.flush();

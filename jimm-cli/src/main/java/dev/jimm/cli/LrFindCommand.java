@@ -9,52 +9,36 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm lr-find DATA}: fastai's learning-rate range test, with its plot and suggestions. */
 @Command(name = "lr-find", mixinStandardHelpOptions = true,
         description = {"Sweep the learning rate exponentially (1e-7 to 10, 100 batches), plot the smoothed loss, suggest valley and steep.",
             "Example: jimm lr-find fashion-mnist-sample --model resnet18 --out /tmp/lrf"})
-final class LrFindCommand implements Callable<Integer> {
+final class LrFindCommand extends JimmCommand {
     @Parameters(paramLabel = "DATA", description = "An image folder or a dataset name (as for train).")
     String data;
-
-    @Option(names = "--data-root", paramLabel = "DIR", description = "Where named datasets are.")
-    Path dataRoot;
-
-    @Option(names = "--model", paramLabel = "NAME", defaultValue = "resnet18", description = "Architecture (default: ${DEFAULT-VALUE}).")
-    String model;
 
     @Option(names = "--weights", paramLabel = "FILE", description = "Start from these weights, body frozen as fine_tune's first phase.")
     Path weights;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--img-size", paramLabel = "N", description = "Input size (default: the dataset's or the model's).")
-    Integer imgSize;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/lr-find", description = "Where lr_find.png goes (default: ${DEFAULT-VALUE}).")
     Path out;
+
+    @Mixin
+    RecipeOptions recipe;
 
     @Option(names = "--json", description = "One JSON line with the suggestions.")
     boolean json;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        PrintWriter o = spec.commandLine().getOut();
-        TrainRecipe.Config c = TrainRecipe.Config.builder(data).dataRoot(dataRoot).model(model).weights(weights)
-                .batchSize(batchSize).imgSize(imgSize).seed(seed).out(out).build();
+        PrintWriter o = out();
+        TrainRecipe.Config c = TrainRecipe.Config.builder(data).dataRoot(recipe.dataRoot).model(recipe.model).weights(weights)
+                .batchSize(recipe.batchSize).imgSize(recipe.imgSize).seed(recipe.seed).out(out).build();
         try (NDManager manager = NDManager.newBaseManager()) {
             TrainRecipe.Data d = TrainRecipe.prepareData(c, manager);
             try (Learner learner = TrainRecipe.learner(c, d, out, List.of())) {

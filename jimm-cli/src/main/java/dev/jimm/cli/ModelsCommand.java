@@ -4,18 +4,16 @@ import dev.jimm.models.ModelEntry;
 import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.PretrainedCfg;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm models}: the registered names, one per line, or a table with {@code --long}. */
 @Command(
         name = "models",
         description = "List model names (timm's list_models). Example: jimm models 'resnet*' --pretrained",
         mixinStandardHelpOptions = true)
-final class ModelsCommand implements Callable<Integer> {
+final class ModelsCommand extends JimmCommand {
     @Parameters(arity = "0..1", paramLabel = "PATTERN", description = "Wildcard pattern such as 'resnet*'.")
     String pattern;
 
@@ -28,13 +26,10 @@ final class ModelsCommand implements Callable<Integer> {
     @Option(names = "--counts", description = "Number of names per family.")
     boolean counts;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
         ModelRegistry registry = ModelRegistry.builtIn();
-        var out = spec.commandLine().getOut();
+        var out = out();
         if (counts) {
             registry.countsByFamily().entrySet().stream()
                     .sorted(java.util.Map.Entry.comparingByKey())

@@ -8,12 +8,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code jimm parity}: checks models against Python reference fixtures, a line per fixture with
@@ -23,15 +21,12 @@ import picocli.CommandLine.Spec;
         name = "parity",
         description = "Check models against reference fixtures (timm/torchvision outputs). Example: jimm parity ../shared/fixtures/parity",
         mixinStandardHelpOptions = true)
-final class ParityCommand implements Callable<Integer> {
+final class ParityCommand extends JimmCommand {
     @Parameters(arity = "1..*", paramLabel = "FILE_OR_DIR", description = "Fixture files or folders of *.safetensors fixtures.")
     List<Path> paths;
 
     @Option(names = "--json", description = "One JSON object per fixture instead of text.")
     boolean json;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
@@ -64,7 +59,7 @@ final class ParityCommand implements Callable<Integer> {
         if (files.isEmpty()) {
             throw new IllegalArgumentException("no *.safetensors fixtures in " + paths);
         }
-        var out = spec.commandLine().getOut();
+        var out = out();
         ParityRunner runner = new ParityRunner();
         int passed = 0;
         int failed = 0;

@@ -11,17 +11,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm predict RUN_OR_MODEL IMAGE...}: the top classes of each image. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Classify images with a trained model (a run folder or an exported model file).",
             "Example: jimm predict runs/demo samples/fashion-mnist-images/*.png --top-k 3"})
-final class PredictCommand implements Callable<Integer> {
+final class PredictCommand extends JimmCommand {
     @Parameters(index = "0", paramLabel = "RUN_OR_MODEL", description = "A run folder (its model.safetensors) or an export file.")
     Path model;
 
@@ -34,15 +32,10 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON line per image: {file, top: [{label, probability}]} or {file, error}.")
     boolean json;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        if (topK < 1) {
-            throw new IllegalArgumentException("--top-k must be at least 1, got " + topK);
-        }
-        PrintWriter out = spec.commandLine().getOut();
+        requireAtLeast("--top-k", topK, 1);
+        PrintWriter out = out();
         int failed = 0;
         Gson gson = new Gson();
         try (ImageClassifier clf = ImageClassifier.load(model)) {

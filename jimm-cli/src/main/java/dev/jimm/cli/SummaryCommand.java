@@ -7,18 +7,16 @@ import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.ModelSummary;
 import dev.jimm.models.Models;
 import dev.jimm.models.PretrainedCfg;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm summary NAME}: a torchinfo-style table of layers, shapes and parameters. */
 @Command(
         name = "summary",
         description = "Layer-by-layer summary of a model. Example: jimm summary resnet50 --input 1,3,224,224",
         mixinStandardHelpOptions = true)
-final class SummaryCommand implements Callable<Integer> {
+final class SummaryCommand extends JimmCommand {
     @Parameters(paramLabel = "NAME", description = "Model name.")
     String name;
 
@@ -31,9 +29,6 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--depth", paramLabel = "D", defaultValue = "3", description = "Deepest level of modules shown (default: ${DEFAULT-VALUE}).")
     int depth;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
         PretrainedCfg cfg = ModelRegistry.builtIn().config(name);
@@ -45,7 +40,7 @@ final class SummaryCommand implements Callable<Integer> {
             b.numClasses(numClasses);
         }
         try (ImageModel model = Models.createModel(name, b.build())) {
-            spec.commandLine().getOut().print(ModelSummary.of(model, shape).format(depth));
+            out().print(ModelSummary.of(model, shape).format(depth));
         }
         return 0;
     }

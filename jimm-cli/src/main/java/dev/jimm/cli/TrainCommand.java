@@ -7,15 +7,16 @@ import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.ResizeMethod;
 import dev.jimm.vision.TrainRecipe;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code jimm train}: trains a classifier on an image folder or a named dataset. */
 @Command(
@@ -24,18 +25,12 @@ import picocli.CommandLine.Spec;
             "The data pipeline (augmentation, flips, resize, size, normalisation) is chosen by the data's regime and printed first; --aug and friends override it.",
             "Example: jimm train ../shared/datasets/font-letters --model resnet18 --epochs 5 --img-size 32"},
         mixinStandardHelpOptions = true)
-final class TrainCommand implements Callable<Integer> {
+final class TrainCommand extends JimmCommand {
     @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its last checkpoint (DATA and the other options come from its config.json).")
     Path resume;
 
     @Parameters(paramLabel = "DATA", arity = "0..1", description = "An image folder (one subfolder per class, or train/ and valid/), or fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample.")
     String data;
-
-    @Option(names = "--data-root", paramLabel = "DIR", description = "Where named datasets are (default: $JIMM_HOME/datasets/NAME, downloaded if missing).")
-    Path dataRoot;
-
-    @Option(names = "--model", paramLabel = "NAME", defaultValue = "resnet18", description = "Architecture (default: ${DEFAULT-VALUE}).")
-    String model;
 
     @Option(names = "--pretrained", description = "Start from the architecture's pretrained weights (the hub's default tag, cached in $JIMM_HOME/hub; JIMM_OFFLINE=1: cache only) with a new head and its preprocessing.")
     boolean pretrained;
@@ -52,17 +47,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--freeze-epochs", paramLabel = "N", defaultValue = "1", description = "Epochs with the body frozen when fine-tuning (default: ${DEFAULT-VALUE}).")
     int freezeEpochs;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--img-size", paramLabel = "N", description = "Input size (default: the dataset's or the model's).")
-    Integer imgSize;
-
     @Option(names = "--valid-pct", paramLabel = "P", defaultValue = "0.2", description = "Validation fraction of a folder without valid/ (default: ${DEFAULT-VALUE}).")
     double validPct;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of the split, order, init and augmentation (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<time>-<model>).")
     Path out;
@@ -72,9 +58,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--head", paramLabel = "fastai|linear", defaultValue = "fastai", description = "New head: fastai's (concat pool, BN, dropout, 512 hidden) or one linear layer.")
     String head;
-
-    @Option(names = "--skip-bad-images", description = "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
-    boolean skipBadImages;
 
     @Option(names = "--label-smoothing", paramLabel = "EPS", defaultValue = "0", description = "Label smoothing of the cross-entropy, as PyTorch's label_smoothing (default: ${DEFAULT-VALUE}).")
     double labelSmoothing;
@@ -110,29 +93,32 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mixup", description = "Mixup/CutMix on training batches with timm's defaults (mixup 0.8, cutmix 1.0, switch 0.5).")
     boolean mixup;
 
+    @Mixin
+    RecipeOptions recipe;
+
+    @Mixin
+    BadImageOption badImages;
+
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics.")
     boolean json;
 
     @Option(names = "--memory-log", description = "After each epoch, print the live native arrays and the resident memory to stderr (a leak check).")
     boolean memoryLog;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
         if (!head.equals("fastai") && !head.equals("linear")) {
             throw new IllegalArgumentException("--head must be fastai or linear, got '" + head + "'");
         }
-        var outStream = spec.commandLine().getOut();
+        var outStream = out();
         List<Callback> cbs = new ArrayList<>();
         if (!json) {
             cbs.add(Callbacks.Progress.console());
         }
         if (memoryLog) {
-            cbs.add(new MemoryMonitor(spec.commandLine().getErr()));
+            cbs.add(new MemoryMonitor(err()));
         }
-        java.util.function.Consumer<String> log = json ? line -> { } : line -> {
+        Consumer<String> log = json ? line -> { } : line -> {
             outStream.println(line);
             outStream.flush();
         };
@@ -142,10 +128,11 @@ final class TrainCommand implements Callable<Integer> {
         if (data == null) {
             throw new IllegalArgumentException("DATA is required (an image folder or a dataset name), unless --resume RUN is given");
         }
-        TrainRecipe.Config.Builder b = TrainRecipe.Config.builder(data).dataRoot(dataRoot).model(model).pretrained(pretrained)
-                .weights(weights).epochs(epochs).freezeEpochs(freezeEpochs).batchSize(batchSize).imgSize(imgSize)
-                .validPct(validPct).seed(seed).out(out).threads(threads).linearHead(head.equals("linear"))
-                .skipBadImages(skipBadImages).labelSmoothing(labelSmoothing).tta(Tta.parse(tta))
+        TrainRecipe.Config.Builder b = TrainRecipe.Config.builder(data).dataRoot(recipe.dataRoot).model(recipe.model)
+                .pretrained(pretrained).weights(weights).epochs(epochs).freezeEpochs(freezeEpochs)
+                .batchSize(recipe.batchSize).imgSize(recipe.imgSize)
+                .validPct(validPct).seed(recipe.seed).out(out).threads(threads).linearHead(head.equals("linear"))
+                .skipBadImages(badImages.skip).labelSmoothing(labelSmoothing).tta(Tta.parse(tta))
                 .aug(aug.equalsIgnoreCase("auto") ? null : AugPolicy.parse(aug)).flip(flip)
                 .resize(resize == null ? null : ResizeMethod.parse(resize)).normalize(normalize)
                 .autoAugment(autoAugment.toLowerCase(Locale.ROOT)).reProb(reProb).mixup(mixup)
@@ -160,7 +147,7 @@ final class TrainCommand implements Callable<Integer> {
         return report(TrainRecipe.run(b.build(), cbs, log), outStream);
     }
 
-    private int report(TrainRecipe.Result r, java.io.PrintWriter outStream) {
+    private int report(TrainRecipe.Result r, PrintWriter outStream) {
         if (json) {
             outStream.println(TrainRecipe.resultJson(r));
         } else {
@@ -175,17 +162,18 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     static Double parseLr(String text) {
-        if (java.util.List.of("default", "auto", "valley", "minimum", "steep").contains(text.toLowerCase(java.util.Locale.ROOT))) {
+        if (List.of("default", "auto", "valley", "minimum", "steep").contains(text.toLowerCase(Locale.ROOT))) {
             return null;
         }
+        double v;
         try {
-            double v = Double.parseDouble(text);
-            if (!(v > 0) || Double.isInfinite(v)) {
-                throw new IllegalArgumentException("--lr must be a positive number or default, auto, valley, minimum or steep, got '" + text + "'");
-            }
-            return v;
+            v = Double.parseDouble(text);
         } catch (NumberFormatException e) {
+            v = Double.NaN;
+        }
+        if (!(v > 0) || Double.isInfinite(v)) {
             throw new IllegalArgumentException("--lr must be a positive number or default, auto, valley, minimum or steep, got '" + text + "'");
         }
+        return v;
     }
 }
