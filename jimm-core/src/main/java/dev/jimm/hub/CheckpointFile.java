@@ -109,7 +109,7 @@ public final class CheckpointFile implements AutoCloseable {
             n = in.readNBytes(head, 0, head.length);
             size = Files.size(path);
         } catch (IOException e) {
-            throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);
+            throw CheckpointIo.cannotRead(path, e);
         }
         if (n == 0) {
             throw new CheckpointException(path + ": file is empty, expected a checkpoint");
@@ -150,7 +150,7 @@ public final class CheckpointFile implements AutoCloseable {
             }
             o = e.getAsJsonObject().getAsJsonObject("weight_map");
         } catch (IOException e) {
-            throw new CheckpointException(index + ": cannot read: " + e.getMessage(), e);
+            throw CheckpointIo.cannotRead(index, e);
         } catch (JsonParseException | IllegalStateException e) {
             throw new CheckpointException(index + ": not valid JSON: " + e.getMessage());
         }

@@ -322,7 +322,7 @@ public final class PickleReader {
             throw new CheckpointException(where + ": pickle starting at byte " + start + " is truncated: the data ends at byte " + pos
                     + " before its STOP opcode", e);
         } catch (IOException e) {
-            throw new CheckpointException(where + ": cannot read: " + e.getMessage(), e);
+            throw CheckpointIo.cannotRead(where, e);
         }
     }
 

@@ -50,23 +50,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Opens and validates a file; throws {@link CheckpointException} naming the file and fault. */
     public static SafetensorsFile open(Path path) {
-        FileChannel ch = null;
-        try {
-            ch = FileChannel.open(path, StandardOpenOption.READ);
-            SafetensorsFile f = parse(path, ch);
-            ch = null;
-            return f;
-        } catch (IOException e) {
-            throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);
-        } finally {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // the open failed already; that error is the one to report
-                }
-            }
-        }
+        return CheckpointIo.openAndParse(path, () -> FileChannel.open(path, StandardOpenOption.READ), ch -> parse(path, ch));
     }
 
     private static SafetensorsFile parse(Path path, FileChannel ch) throws IOException {

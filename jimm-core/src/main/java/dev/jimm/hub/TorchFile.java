@@ -153,7 +153,7 @@ public final class TorchFile implements AutoCloseable {
         try (InputStream in = Files.newInputStream(path)) {
             n = in.readNBytes(head, 0, 4);
         } catch (IOException e) {
-            throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);
+            throw CheckpointIo.cannotRead(path, e);
         }
         if (n >= 4 && head[0] == 'P' && head[1] == 'K') {
             return openZip(path);
@@ -312,168 +312,146 @@ public final class TorchFile implements AutoCloseable {
     }
 
     private static TorchFile openZip(Path path) {
-        ZipFile zip;
+        return CheckpointIo.openAndParse(path, () -> openZipFile(path), zip -> parseZip(path, zip));
+    }
+
+    private static ZipFile openZipFile(Path path) throws IOException {
         try {
-            zip = new ZipFile(path.toFile());
+            return new ZipFile(path.toFile());
         } catch (ZipException e) {
             throw new CheckpointException(path + ": not a valid torch.save zip archive: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);
-        }
-        try {
-            String prefix = null;
-            Enumeration<? extends ZipEntry> en = zip.entries();
-            while (en.hasMoreElements()) {
-                String name = en.nextElement().getName();
-                int slash = name.indexOf('/');
-                if (slash > 0 && name.substring(slash).equals("/data.pkl")) {
-                    if (prefix != null) {
-                        throw new CheckpointException(path + ": zip archive holds more than one data.pkl");
-                    }
-                    prefix = name.substring(0, slash + 1);
-                }
-            }
-            if (prefix == null) {
-                throw new CheckpointException(path + ": zip archive without NAME/data.pkl: not a torch.save file");
-            }
-            ByteOrder order = ByteOrder.LITTLE_ENDIAN;
-            ZipEntry bo = zip.getEntry(prefix + "byteorder");
-            if (bo != null) {
-                String s;
-                try (InputStream in = zip.getInputStream(bo)) {
-                    s = new String(in.readNBytes(16), StandardCharsets.US_ASCII).trim();
-                }
-                if (s.equals("big")) {
-                    order = ByteOrder.BIG_ENDIAN;
-                } else if (!s.equals("little")) {
-                    throw new CheckpointException(path + ": " + prefix + "byteorder is '" + s + "', expected little or big");
-                }
-            }
-            ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
-            if (pkl.getSize() > MAX_PICKLE_BYTES) {
-                throw new CheckpointException(path + ": " + pkl.getName() + " of " + pkl.getSize() + " bytes exceeds " + MAX_PICKLE_BYTES);
-            }
-            String where = path + " (" + pkl.getName() + ")";
-            Hooks hooks = new Hooks(where, false);
-            Object root;
-            try (InputStream in = new BufferedInputStream(zip.getInputStream(pkl))) {
-                long limit = pkl.getSize() >= 0 ? pkl.getSize() : MAX_PICKLE_BYTES;
-                root = new PickleReader(in, limit, where, ALLOWED_GLOBALS, hooks).read();
-            }
-            for (StorageRef s : hooks.storages.values()) {
-                ZipEntry e = zip.getEntry(prefix + "data/" + s.key());
-                if (e == null) {
-                    throw new CheckpointException(path + ": storage '" + s.key() + "' is missing: no entry " + prefix + "data/" + s.key());
-                }
-                long need = s.numel() * s.dtype().size();
-                if (e.getSize() >= 0 && e.getSize() != need) {
-                    throw new CheckpointException(path + ": storage entry " + e.getName() + " holds " + e.getSize() + " bytes but "
-                            + s.numel() + " elements of " + s.dtype() + " need " + need);
-                }
-            }
-            TorchFile f = new TorchFile(path, Layout.ZIP, root, order, zip, prefix, null, Map.of());
-            zip = null;
-            return f;
-        } catch (IOException e) {
-            throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);
-        } finally {
-            if (zip != null) {
-                try {
-                    zip.close();
-                } catch (IOException ignored) {
-                    // reporting the first error
-                }
-            }
         }
     }
 
-    private static TorchFile openLegacy(Path path) {
-        FileChannel ch = null;
-        try {
-            ch = FileChannel.open(path, StandardOpenOption.READ);
-            long size = ch.size();
-            String where = path.toString();
-            Hooks hooks = new Hooks(where, true);
-            long dataStart;
-            Object root;
-            List<String> keys = new ArrayList<>();
-            try (InputStream raw = Files.newInputStream(path); InputStream in = new BufferedInputStream(raw)) {
-                PickleReader r = new PickleReader(in, size, where, ALLOWED_GLOBALS, hooks);
-                Object magic = r.read();
-                if (!(magic instanceof java.math.BigInteger b && b.equals(LEGACY_MAGIC))) {
-                    throw new CheckpointException(path + ": not a torch.save file: the first pickle is "
-                            + PickleReader.describe(magic, 1) + ", not the legacy magic number");
+    private static TorchFile parseZip(Path path, ZipFile zip) throws IOException {
+        String prefix = null;
+        Enumeration<? extends ZipEntry> en = zip.entries();
+        while (en.hasMoreElements()) {
+            String name = en.nextElement().getName();
+            int slash = name.indexOf('/');
+            if (slash > 0 && name.substring(slash).equals("/data.pkl")) {
+                if (prefix != null) {
+                    throw new CheckpointException(path + ": zip archive holds more than one data.pkl");
                 }
-                Object proto = r.read();
-                if (!Long.valueOf(LEGACY_PROTOCOL).equals(proto)) {
-                    throw new CheckpointException(path + ": legacy protocol version " + PickleReader.describe(proto, 1)
-                            + ", expected " + LEGACY_PROTOCOL);
-                }
-                Object sysInfo = r.read();
-                if (sysInfo instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("little_endian"))) {
-                    throw new CheckpointException(path + ": written on a big-endian machine, which is not supported");
-                }
-                root = r.read();
-                Object keyList = r.read();
-                if (!(keyList instanceof List<?> l)) {
-                    throw new CheckpointException(path + ": the storage key list is a " + PickleReader.typeName(keyList));
-                }
-                for (Object k : l) {
-                    if (!(k instanceof String s)) {
-                        throw new CheckpointException(path + ": storage key " + PickleReader.describe(k, 0) + " is not a string");
-                    }
-                    keys.add(s);
-                }
-                dataStart = r.position();
-            }
-            Map<String, Long> offsets = new HashMap<>();
-            long p = dataStart;
-            ByteBuffer nb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            for (String k : keys) {
-                StorageRef s = hooks.storages.get(k);
-                if (s == null) {
-                    throw new CheckpointException(path + ": storage '" + k + "' is listed but no tensor uses it");
-                }
-                if (p + 8 > size) {
-                    throw new CheckpointException(path + ": truncated: storage '" + k + "' starts at byte " + p + " of " + size);
-                }
-                nb.clear();
-                while (nb.hasRemaining()) {
-                    if (ch.read(nb, p + nb.position()) < 0) {
-                        throw new CheckpointException(path + ": truncated at byte " + p);
-                    }
-                }
-                long numel = nb.getLong(0);
-                if (numel != s.numel()) {
-                    throw new CheckpointException(path + ": storage '" + k + "' holds " + numel + " elements, the pickle says " + s.numel());
-                }
-                long bytes = numel * s.dtype().size();
-                if (p + 8 + bytes > size) {
-                    throw new CheckpointException(path + ": truncated: storage '" + k + "' needs bytes " + (p + 8) + " to " + (p + 8 + bytes)
-                            + " but the file has " + size);
-                }
-                offsets.put(k, p + 8);
-                p += 8 + bytes;
-            }
-            for (String k : hooks.storages.keySet()) {
-                if (!offsets.containsKey(k)) {
-                    throw new CheckpointException(path + ": storage '" + k + "' is used by a tensor but missing from the storage list");
-                }
-            }
-            TorchFile f = new TorchFile(path, Layout.LEGACY, root, ByteOrder.LITTLE_ENDIAN, null, null, ch, offsets);
-            ch = null;
-            return f;
-        } catch (IOException e) {
-            throw new CheckpointException(path + ": cannot read: " + e.getMessage(), e);
-        } finally {
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // reporting the first error
-                }
+                prefix = name.substring(0, slash + 1);
             }
         }
+        if (prefix == null) {
+            throw new CheckpointException(path + ": zip archive without NAME/data.pkl: not a torch.save file");
+        }
+        ByteOrder order = ByteOrder.LITTLE_ENDIAN;
+        ZipEntry bo = zip.getEntry(prefix + "byteorder");
+        if (bo != null) {
+            String s;
+            try (InputStream in = zip.getInputStream(bo)) {
+                s = new String(in.readNBytes(16), StandardCharsets.US_ASCII).trim();
+            }
+            if (s.equals("big")) {
+                order = ByteOrder.BIG_ENDIAN;
+            } else if (!s.equals("little")) {
+                throw new CheckpointException(path + ": " + prefix + "byteorder is '" + s + "', expected little or big");
+            }
+        }
+        ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
+        if (pkl.getSize() > MAX_PICKLE_BYTES) {
+            throw new CheckpointException(path + ": " + pkl.getName() + " of " + pkl.getSize() + " bytes exceeds " + MAX_PICKLE_BYTES);
+        }
+        String where = path + " (" + pkl.getName() + ")";
+        Hooks hooks = new Hooks(where, false);
+        Object root;
+        try (InputStream in = new BufferedInputStream(zip.getInputStream(pkl))) {
+            long limit = pkl.getSize() >= 0 ? pkl.getSize() : MAX_PICKLE_BYTES;
+            root = new PickleReader(in, limit, where, ALLOWED_GLOBALS, hooks).read();
+        }
+        for (StorageRef s : hooks.storages.values()) {
+            ZipEntry e = zip.getEntry(prefix + "data/" + s.key());
+            if (e == null) {
+                throw new CheckpointException(path + ": storage '" + s.key() + "' is missing: no entry " + prefix + "data/" + s.key());
+            }
+            long need = s.numel() * s.dtype().size();
+            if (e.getSize() >= 0 && e.getSize() != need) {
+                throw new CheckpointException(path + ": storage entry " + e.getName() + " holds " + e.getSize() + " bytes but "
+                        + s.numel() + " elements of " + s.dtype() + " need " + need);
+            }
+        }
+        return new TorchFile(path, Layout.ZIP, root, order, zip, prefix, null, Map.of());
+    }
+
+    private static TorchFile openLegacy(Path path) {
+        return CheckpointIo.openAndParse(path, () -> FileChannel.open(path, StandardOpenOption.READ), ch -> parseLegacy(path, ch));
+    }
+
+    private static TorchFile parseLegacy(Path path, FileChannel ch) throws IOException {
+        long size = ch.size();
+        String where = path.toString();
+        Hooks hooks = new Hooks(where, true);
+        long dataStart;
+        Object root;
+        List<String> keys = new ArrayList<>();
+        try (InputStream raw = Files.newInputStream(path); InputStream in = new BufferedInputStream(raw)) {
+            PickleReader r = new PickleReader(in, size, where, ALLOWED_GLOBALS, hooks);
+            Object magic = r.read();
+            if (!(magic instanceof java.math.BigInteger b && b.equals(LEGACY_MAGIC))) {
+                throw new CheckpointException(path + ": not a torch.save file: the first pickle is "
+                        + PickleReader.describe(magic, 1) + ", not the legacy magic number");
+            }
+            Object proto = r.read();
+            if (!Long.valueOf(LEGACY_PROTOCOL).equals(proto)) {
+                throw new CheckpointException(path + ": legacy protocol version " + PickleReader.describe(proto, 1)
+                        + ", expected " + LEGACY_PROTOCOL);
+            }
+            Object sysInfo = r.read();
+            if (sysInfo instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("little_endian"))) {
+                throw new CheckpointException(path + ": written on a big-endian machine, which is not supported");
+            }
+            root = r.read();
+            Object keyList = r.read();
+            if (!(keyList instanceof List<?> l)) {
+                throw new CheckpointException(path + ": the storage key list is a " + PickleReader.typeName(keyList));
+            }
+            for (Object k : l) {
+                if (!(k instanceof String s)) {
+                    throw new CheckpointException(path + ": storage key " + PickleReader.describe(k, 0) + " is not a string");
+                }
+                keys.add(s);
+            }
+            dataStart = r.position();
+        }
+        Map<String, Long> offsets = new HashMap<>();
+        long p = dataStart;
+        ByteBuffer nb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        for (String k : keys) {
+            StorageRef s = hooks.storages.get(k);
+            if (s == null) {
+                throw new CheckpointException(path + ": storage '" + k + "' is listed but no tensor uses it");
+            }
+            if (p + 8 > size) {
+                throw new CheckpointException(path + ": truncated: storage '" + k + "' starts at byte " + p + " of " + size);
+            }
+            nb.clear();
+            while (nb.hasRemaining()) {
+                if (ch.read(nb, p + nb.position()) < 0) {
+                    throw new CheckpointException(path + ": truncated at byte " + p);
+                }
+            }
+            long numel = nb.getLong(0);
+            if (numel != s.numel()) {
+                throw new CheckpointException(path + ": storage '" + k + "' holds " + numel + " elements, the pickle says " + s.numel());
+            }
+            long bytes = numel * s.dtype().size();
+            if (p + 8 + bytes > size) {
+                throw new CheckpointException(path + ": truncated: storage '" + k + "' needs bytes " + (p + 8) + " to " + (p + 8 + bytes)
+                        + " but the file has " + size);
+            }
+            offsets.put(k, p + 8);
+            p += 8 + bytes;
+        }
+        for (String k : hooks.storages.keySet()) {
+            if (!offsets.containsKey(k)) {
+                throw new CheckpointException(path + ": storage '" + k + "' is used by a tensor but missing from the storage list");
+            }
+        }
+        return new TorchFile(path, Layout.LEGACY, root, ByteOrder.LITTLE_ENDIAN, null, null, ch, offsets);
     }
 
     private ByteBuffer storageData(StorageRef s) {

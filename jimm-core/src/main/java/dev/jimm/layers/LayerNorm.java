@@ -17,7 +17,8 @@ public class LayerNorm extends Module {
     private final Parameter weight;
     private final Parameter bias;
 
-    private LayerNorm(int dim, float eps, boolean channelsFirst, boolean affine) {
+    /** The general form, for subclasses that add to the norm (timm's {@code LayerNormAct2d}). */
+    protected LayerNorm(int dim, float eps, boolean channelsFirst, boolean affine) {
         this.dim = dim;
         this.eps = eps;
         this.channelsFirst = channelsFirst;
@@ -73,6 +74,11 @@ public class LayerNorm extends Module {
 
     @Override
     protected String extraRepr() {
-        return (channelsFirst ? "LayerNorm2d((" : "LayerNorm((") + dim + ",), eps=" + eps + ")";
+        return repr(channelsFirst ? "LayerNorm2d" : "LayerNorm", "");
+    }
+
+    /** PyTorch's repr of a layer norm: {@code NAME((dim,), eps=E...)}, with {@code more} before the parenthesis. */
+    protected final String repr(String name, String more) {
+        return name + "((" + dim + ",), eps=" + eps + more + ")";
     }
 }

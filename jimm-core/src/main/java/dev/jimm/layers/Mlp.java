@@ -30,15 +30,20 @@ public class Mlp extends Module {
      * a bias choice for both linears.
      */
     public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, Module norm, boolean bias) {
-        this(inFeatures, hiddenFeatures, outFeatures, act, drop, norm, bias, false);
+        this(inFeatures, hiddenFeatures, outFeatures, act, drop, "norm", norm, bias, false);
     }
 
-    private Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, Module norm,
-                boolean bias, boolean useConv) {
+    /**
+     * The general form: the hidden norm is registered under {@code normName} (timm's
+     * GlobalResponseNormMlp calls it {@code grn}), and {@code useConv} makes both projections 1x1
+     * convolutions.
+     */
+    protected Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, String normName,
+                Module norm, boolean bias, boolean useConv) {
         this.fc1 = register("fc1", useConv ? pointwise(inFeatures, hiddenFeatures) : new Linear(inFeatures, hiddenFeatures, bias));
         this.act = act;
         this.drop = drop;
-        this.norm = register("norm", norm == null ? new Identity() : norm);
+        this.norm = register(normName, norm == null ? new Identity() : norm);
         this.fc2 = register("fc2", useConv ? pointwise(hiddenFeatures, outFeatures) : new Linear(hiddenFeatures, outFeatures, bias));
     }
 
@@ -47,7 +52,7 @@ public class Mlp extends Module {
      * (weights [out, in, 1, 1]) over NCHW maps, as in the small ConvNeXts' {@code conv_mlp}.
      */
     public static Mlp conv(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
-        return new Mlp(inFeatures, hiddenFeatures, outFeatures, act, drop, null, true, true);
+        return new Mlp(inFeatures, hiddenFeatures, outFeatures, act, drop, "norm", null, true, true);
     }
 
     static Conv2d pointwise(int in, int out) {

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * A neural-network module in the PyTorch sense, and a DJL {@link ai.djl.nn.Block}.
@@ -289,35 +290,38 @@ public abstract class Module extends AbstractBlock {
      */
     public LinkedHashMap<String, NDArray> stateDict() {
         LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
-        visitModules(
-                "",
-                (prefix, m) -> {
-                    m.parameters.forEach((n, p) -> out.put(join(prefix, n), p.getArray()));
-                    m.buffers.forEach(
-                            (n, b) -> {
-                                if (b.persistent) {
-                                    out.put(join(prefix, n), b.array());
-                                }
-                            });
-                });
+        visitState((key, shape, array) -> out.put(key, array.get()));
         return out;
     }
 
     /** The declared shape of every state_dict entry (works before materialization). */
     public LinkedHashMap<String, Shape> stateDictShapes() {
         LinkedHashMap<String, Shape> out = new LinkedHashMap<>();
+        visitState((key, shape, array) -> out.put(key, shape));
+        return out;
+    }
+
+    /** Receives a state_dict entry: its dotted key, declared shape and (on demand) live array. */
+    @FunctionalInterface
+    private interface StateVisitor {
+        void visit(String key, Shape shape, Supplier<NDArray> array);
+    }
+
+    // the one definition of the state_dict's order: parameters then persistent buffers of each
+    // module, parents before children (the array is only fetched on demand: before
+    // materialization there is none)
+    private void visitState(StateVisitor visitor) {
         visitModules(
                 "",
                 (prefix, m) -> {
-                    m.parameterShapes.forEach((n, s) -> out.put(join(prefix, n), s));
+                    m.parameters.forEach((n, p) -> visitor.visit(join(prefix, n), m.parameterShapes.get(n), p::getArray));
                     m.buffers.forEach(
                             (n, b) -> {
                                 if (b.persistent) {
-                                    out.put(join(prefix, n), b.shape);
+                                    visitor.visit(join(prefix, n), b.shape, b::array);
                                 }
                             });
                 });
-        return out;
     }
 
     /** What a non-strict load left out: keys the module has but the source lacked, and the reverse. */
@@ -364,19 +368,9 @@ public abstract class Module extends AbstractBlock {
         if (!mismatched.isEmpty()) {
             err.append("size mismatch for ").append(String.join("; ", mismatched));
         }
-        if (strict && !missing.isEmpty()) {
-            err.append(err.length() > 0 ? ". " : "")
-                    .append("missing keys ")
-                    .append(missing.size())
-                    .append(": ")
-                    .append(String.join(", ", missing));
-        }
-        if (strict && !unexpected.isEmpty()) {
-            err.append(err.length() > 0 ? ". " : "")
-                    .append("unexpected keys ")
-                    .append(unexpected.size())
-                    .append(": ")
-                    .append(String.join(", ", unexpected));
+        if (strict) {
+            appendKeys(err, "missing keys ", missing);
+            appendKeys(err, "unexpected keys ", unexpected);
         }
         if (err.length() > 0) {
             throw new StateDictException("cannot load state dict: " + err);
@@ -388,6 +382,13 @@ public abstract class Module extends AbstractBlock {
             }
         }
         return new LoadResult(missing, unexpected);
+    }
+
+    // one clause of a load error: "missing keys 2: a, b", after a ". " if others came before
+    private static void appendKeys(StringBuilder err, String what, List<String> keys) {
+        if (!keys.isEmpty()) {
+            err.append(err.length() > 0 ? ". " : "").append(what).append(keys.size()).append(": ").append(String.join(", ", keys));
+        }
     }
 
     /** Copies {@code src} into {@code dst} in place, converting the dtype. */
