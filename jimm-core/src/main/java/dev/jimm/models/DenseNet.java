@@ -3,13 +3,12 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import dev.jimm.hub.KeyMapping;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BlurPool2d;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
@@ -27,8 +26,8 @@ import java.util.SplittableRandom;
  * state_dict keys and numbers: torchvision's final ReLU (applied in its forward) is timm's
  * activation in {@code features.norm5}, so {@link #forwardFeatures} of both ends after that ReLU.
  *
- * <p>Old torchvision checkpoints spell the dense-layer keys {@code norm.1}; renaming them to
- * {@code norm1} is the checkpoint loader's job, not the model's.
+ * <p>Old torchvision checkpoints spell the dense-layer keys {@code norm.1}; loading pretrained
+ * weights renames them to {@code norm1}, as timm's {@code checkpoint_filter_fn}.
  */
 public final class DenseNet extends ImageModel {
 
@@ -153,13 +152,8 @@ public final class DenseNet extends ImageModel {
 
     private final Config cfg;
     private final NamedSequential features;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    /** The name in {@code features} after which each feature level is taken. */
-    private final List<String> levelModule = new ArrayList<>();
-    private final int numFeatures;
-    private final Module headDrop;
-    private GlobalPool pool;
-    private Module classifier;
+    /** The index in {@code features} of the module each feature level ends at. */
+    private final List<Integer> levelModules = new ArrayList<>();
 
     public DenseNet(Config cfg, ModelArgs args) {
         super(args);
@@ -186,9 +180,7 @@ public final class DenseNet extends ImageModel {
             features.add("conv0", new Conv2d(inChans, init, 7, noBias.stride(2).padding(3)));
             features.add("norm0", new BatchNormAct(init));
         }
-        String stemOut = deep ? "norm2" : "norm0";
-        featureInfo.add(new FeatureInfo(init, 2, "features." + stemOut));
-        levelModule.add(stemOut);
+        addLevel(init, 2);
         features.add(
                 "pool0",
                 cfg.blurPool()
@@ -204,8 +196,7 @@ public final class DenseNet extends ImageModel {
             features.add(name, new DenseBlock(layers, channels, cfg.bnSize(), k, 0));
             channels += layers * k;
             if (i != n - 1) {
-                featureInfo.add(new FeatureInfo(channels, stride, "features." + name));
-                levelModule.add(name);
+                addLevel(channels, stride);
                 stride *= 2;
                 features.add(
                         "transition" + (i + 1),
@@ -214,12 +205,16 @@ public final class DenseNet extends ImageModel {
             }
         }
         features.add("norm5", new BatchNormAct(channels));
-        featureInfo.add(new FeatureInfo(channels, stride, "features.norm5"));
-        levelModule.add("norm5");
-        numFeatures = channels;
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        headDrop = register("head_drop", new Dropout((float) dropRate));
-        classifier = register("classifier", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+        addLevel(channels, stride);
+        // timm's global_pool, head_drop (no state: the shared head's dropout) and classifier
+        registerClassifierHead("classifier", channels);
+    }
+
+    /** Makes the output of the module last added to {@code features} a feature level. */
+    private void addLevel(int channels, int reduction) {
+        List<String> names = List.copyOf(features.children().keySet());
+        levelModules.add(names.size() - 1);
+        addFeatureInfo(channels, reduction, "features." + names.get(names.size() - 1));
     }
 
     /** The variant this model was built from. */
@@ -245,48 +240,15 @@ public final class DenseNet extends ImageModel {
     }
 
     @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = headDrop.forward(pool.forward(x));
-        return preLogits ? x : classifier.forward(x);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        classifier = register("classifier", newFc);
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
+    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
+        // timm's checkpoint_filter_fn: torchvision's old "norm.1" keys are "norm1"
+        return KeyMapping.torchvisionDenseNet(checkpoint);
     }
 
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int lastLevel = 0;
-        for (int i : take) {
-            lastLevel = Math.max(lastLevel, i);
-        }
-        List<NDArray> all = new ArrayList<>();
-        for (Map.Entry<String, Module> e : features.children().entrySet()) {
-            x = e.getValue().forward(x);
-            if (e.getKey().equals(levelModule.get(all.size()))) {
-                all.add(x);
-                if (all.size() > lastLevel) {
-                    break;
-                }
-            }
-        }
-        return select(all, take);
+        return Vgg.forwardLevels(
+                List.copyOf(features.children().values()), levelModules, x, resolveIndices(indices));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
@@ -319,9 +281,8 @@ public final class DenseNet extends ImageModel {
             tv.put("tv/densenet161", d161);
             tv.put("tv/densenet169", d169);
             tv.put("tv/densenet201", d201);
-            tv.forEach((name, c) -> m.add(new ModelEntry(
-                    name, "torchvision", args -> new DenseNet(c, args),
-                    PretrainedCfg.untrained(name, 224, "features.conv0", "classifier"))));
+            tv.forEach((name, c) -> m.add(ModelEntry.untrained(
+                    name, "torchvision", args -> new DenseNet(c, args), 224, "features.conv0", "classifier")));
             return m;
         }
 

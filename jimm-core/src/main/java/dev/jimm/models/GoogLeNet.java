@@ -4,20 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.jimm.layers.BasicConv2d;
-import dev.jimm.layers.ClassifierHead;
-import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Init;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * GoogLeNet (Inception v1) as torchvision's {@code models/googlenet.py} builds it, registered as
@@ -36,7 +26,7 @@ import java.util.SplittableRandom;
  * of each stride, before the pool that halves it): {@code conv1} (/2), {@code conv3} (/4), {@code
  * inception3b} (/8), {@code inception4e} (/16), {@code inception5b} (/32).
  */
-public final class GoogLeNet extends ImageModel {
+public final class GoogLeNet extends InceptionNet {
 
     /** The Inception module: 1x1, 1x1-3x3, 1x1-3x3 (torchvision's "5x5") and pool-1x1 branches. */
     static final class Inception extends Module {
@@ -65,19 +55,9 @@ public final class GoogLeNet extends ImageModel {
         }
     }
 
-    private static final List<String> AUX_PREFIXES = List.of("aux1.", "aux2.");
-
-    /** The trunk in forward order; {@code levelAt[i]} is the feature level module i ends, or -1. */
-    private final List<Module> trunk = new ArrayList<>();
-    private final List<Integer> levelAt = new ArrayList<>();
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int numFeatures;
-    private boolean transformInput;
-    private GlobalPool pool;
-    private Module fc;
-
     public GoogLeNet(ModelArgs args) {
-        super(args);
+        // torchvision's _initialize_weights: trunc_normal_(std=0.01, a=-2, b=2)
+        super(args, 0.01, List.of("aux1.", "aux2."));
         add("conv1", new BasicConv2d(inChans, 64, 7, 2, 3), 64, 2);
         add("maxpool1", Pool2d.max(3, 2, 0, true), 0, 0);
         add("conv2", new BasicConv2d(64, 64, 1, 1, 0), 0, 0);
@@ -94,116 +74,13 @@ public final class GoogLeNet extends ImageModel {
         add("maxpool4", Pool2d.max(2, 2, 0, true), 0, 0);
         Inception i5a = add("inception5a", new Inception(i4e.outChannels, 256, 160, 320, 32, 128, 128), 0, 0);
         Inception i5b = add("inception5b", new Inception(i5a.outChannels, 384, 192, 384, 48, 128, 128), 1024, 32);
-        numFeatures = i5b.outChannels;
         // torchvision's avgpool/dropout/fc: pooling and dropout hold no state, so the timm names serve
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", ClassifierHead.fc(numFeatures, numClasses, globalPool));
-    }
-
-    private <M extends Module> M add(String name, M module, int channels, int reduction) {
-        trunk.add(register(name, module));
-        if (channels > 0) {
-            levelAt.add(featureInfo.size());
-            featureInfo.add(new FeatureInfo(channels, reduction, name));
-        } else {
-            levelAt.add(-1);
-        }
-        return module;
-    }
-
-    /** Whether ImageNet-normalized input is re-normalized to mean 0.5, std 0.5 first. */
-    public boolean transformInput() {
-        return transformInput;
-    }
-
-    /** Switches torchvision's {@code transform_input} on or off (needs 3 input channels). */
-    public void setTransformInput(boolean enable) {
-        if (enable && inChans != 3) {
-            throw new IllegalArgumentException("transform_input needs 3 input channels, the model has inChans " + inChans);
-        }
-        transformInput = enable;
+        registerClassifierHead("fc", i5b.outChannels);
     }
 
     @Override
-    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
-        // torchvision's checkpoint holds the aux heads (loaded, then deleted, by torchvision)
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        checkpoint.forEach((k, v) -> {
-            if (AUX_PREFIXES.stream().noneMatch(k::startsWith)) {
-                out.put(k, v);
-            }
-        });
-        if (inChans == 3) {
-            transformInput = true;
-        }
-        return out;
-    }
-
-    @Override
-    protected void initWeights(SplittableRandom random) {
-        // torchvision's _initialize_weights: trunc_normal_(std=0.01, a=-2, b=2), bounds 200 std
-        // away, so a plain normal; BatchNorm 1/0 (its defaults); biases keep PyTorch's default
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.normal(c.weight().getArray(), 0.01, random);
-            } else if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.01, random);
-            }
-        }
-    }
-
-    private NDArray maybeTransform(NDArray x) {
-        return transformInput ? InceptionV3.transformImageNetInput(x) : x;
-    }
-
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        x = maybeTransform(x);
-        for (Module m : trunk) {
-            x = m.forward(x);
-        }
-        return x;
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : fc.forward(x);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", newFc);
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        x = maybeTransform(x);
-        for (int i = 0; i < trunk.size() && all.size() <= last; i++) {
-            x = trunk.get(i).forward(x);
-            if (levelAt.get(i) >= 0) {
-                all.add(x);
-            }
-        }
-        return select(all, take);
+    boolean transformsPretrainedInput() {
+        return true;
     }
 
     /** torchvision's {@code tv/googlenet}. */
@@ -215,8 +92,7 @@ public final class GoogLeNet extends ImageModel {
 
         @Override
         public List<ModelEntry> models() {
-            return List.of(new ModelEntry("tv/googlenet", "torchvision", GoogLeNet::new,
-                    PretrainedCfg.untrained("tv/googlenet", 224, "conv1.conv", "fc")));
+            return List.of(ModelEntry.untrained("tv/googlenet", "torchvision", GoogLeNet::new, 224, "conv1.conv", "fc"));
         }
     }
 }

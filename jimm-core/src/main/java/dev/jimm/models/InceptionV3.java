@@ -5,19 +5,10 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.BasicConv2d;
-import dev.jimm.layers.ClassifierHead;
-import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Init;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * Inception v3, as timm's {@code models/inception_v3.py} and torchvision's {@code
@@ -32,7 +23,7 @@ import java.util.SplittableRandom;
  * has it without weights, and is switched on when pretrained weights are loaded into the
  * torchvision flavour, as torchvision does; {@link #setTransformInput} overrides it.
  */
-public final class InceptionV3 extends ImageModel {
+public final class InceptionV3 extends InceptionNet {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
@@ -238,7 +229,8 @@ public final class InceptionV3 extends ImageModel {
      * Which library's Inception v3 this is; the networks are the same.
      *
      * @param torchvision torchvision's flavour: its stem pools are named {@code maxpool1/2} (timm:
-     *     {@code Pool1/2}), and loading pretrained weights switches on {@code transform_input}
+     *     {@code Pool1/2}; they hold no state, so the state_dicts are the same), and loading
+     *     pretrained weights switches on {@code transform_input}
      */
     public record Config(boolean torchvision) {
         /** timm's {@code inception_v3}. */
@@ -252,20 +244,11 @@ public final class InceptionV3 extends ImageModel {
         }
     }
 
-    private static final String AUX_PREFIX = "AuxLogits.";
-
     private final Config cfg;
-    /** The trunk in forward order; {@code levelAt[i]} is the feature level module i ends, or -1. */
-    private final List<Module> trunk = new ArrayList<>();
-    private final List<Integer> levelAt = new ArrayList<>();
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int numFeatures;
-    private boolean transformInput;
-    private GlobalPool pool;
-    private Module fc;
 
     public InceptionV3(Config cfg, ModelArgs args) {
-        super(args);
+        // both libraries init with std 0.1
+        super(args, 0.1, List.of("AuxLogits."));
         this.cfg = cfg;
         add("Conv2d_1a_3x3", conv(inChans, 32, 3, 2, 0), 0, 0);
         add("Conv2d_2a_3x3", conv(32, 32, 3), 0, 0);
@@ -285,21 +268,7 @@ public final class InceptionV3 extends ImageModel {
         InceptionD m7a = add("Mixed_7a", new InceptionD(768), 0, 0);
         InceptionE m7b = add("Mixed_7b", new InceptionE(m7a.outChannels), 0, 0);
         InceptionE m7c = add("Mixed_7c", new InceptionE(m7b.outChannels), 2048, 32);
-        numFeatures = m7c.outChannels;
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", ClassifierHead.fc(numFeatures, numClasses, globalPool));
-    }
-
-    /** Registers a trunk module; a non-zero {@code channels} makes its output a feature level. */
-    private <M extends Module> M add(String name, M module, int channels, int reduction) {
-        trunk.add(register(name, module));
-        if (channels > 0) {
-            levelAt.add(featureInfo.size());
-            featureInfo.add(new FeatureInfo(channels, reduction, name));
-        } else {
-            levelAt.add(-1);
-        }
-        return module;
+        registerClassifierHead("fc", m7c.outChannels);
     }
 
     /** The flavour this model was built as. */
@@ -307,109 +276,9 @@ public final class InceptionV3 extends ImageModel {
         return cfg;
     }
 
-    /** Whether ImageNet-normalized input is re-normalized to mean 0.5, std 0.5 first. */
-    public boolean transformInput() {
-        return transformInput;
-    }
-
-    /** Switches torchvision's {@code transform_input} on or off (needs 3 input channels). */
-    public void setTransformInput(boolean enable) {
-        if (enable && inChans != 3) {
-            throw new IllegalArgumentException("transform_input needs 3 input channels, the model has inChans " + inChans);
-        }
-        transformInput = enable;
-    }
-
     @Override
-    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
-        // the ported torchvision checkpoints carry the aux head this model never builds
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        checkpoint.forEach((k, v) -> {
-            if (!k.startsWith(AUX_PREFIX)) {
-                out.put(k, v);
-            }
-        });
-        if (cfg.torchvision() && inChans == 3) {
-            transformInput = true;
-        }
-        return out;
-    }
-
-    @Override
-    protected void initWeights(SplittableRandom random) {
-        // both libraries: trunc_normal_(std=0.1) with absolute bounds ±2, i.e. 20 std, which
-        // truncates nothing in practice; BatchNorm weight 1, bias 0 (its defaults); biases keep
-        // PyTorch's default init
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.normal(c.weight().getArray(), 0.1, random);
-            } else if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.1, random);
-            }
-        }
-    }
-
-    /** torchvision's _transform_input: from ImageNet mean/std normalization to mean/std 0.5. */
-    static NDArray transformImageNetInput(NDArray x) {
-        NDArray s = x.getManager().create(new double[] {0.229 / 0.5, 0.224 / 0.5, 0.225 / 0.5})
-                .toType(x.getDataType(), false).reshape(1, 3, 1, 1);
-        NDArray b = x.getManager().create(new double[] {(0.485 - 0.5) / 0.5, (0.456 - 0.5) / 0.5, (0.406 - 0.5) / 0.5})
-                .toType(x.getDataType(), false).reshape(1, 3, 1, 1);
-        return x.mul(s).add(b);
-    }
-
-    private NDArray maybeTransform(NDArray x) {
-        return transformInput ? transformImageNetInput(x) : x;
-    }
-
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        x = maybeTransform(x);
-        for (Module m : trunk) {
-            x = m.forward(x);
-        }
-        return x;
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : fc.forward(x);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", newFc);
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        x = maybeTransform(x);
-        for (int i = 0; i < trunk.size() && all.size() <= last; i++) {
-            x = trunk.get(i).forward(x);
-            if (levelAt.get(i) >= 0) {
-                all.add(x);
-            }
-        }
-        return select(all, take);
+    boolean transformsPretrainedInput() {
+        return cfg.torchvision();
     }
 
     // ---- registrations --------------------------------------------------------------------------
@@ -427,8 +296,8 @@ public final class InceptionV3 extends ImageModel {
             // the deprecated tf_/adv_/gluon_inception_v3 names are tags of inception_v3 in timm 1.0
             m.add(new ModelEntry("inception_v3", "inception_v3", args -> new InceptionV3(Config.timm(), args),
                     inceptionCfg("inception_v3")));
-            m.add(new ModelEntry("tv/inception_v3", "torchvision", args -> new InceptionV3(Config.tv(), args),
-                    PretrainedCfg.untrained("tv/inception_v3", 299, "Conv2d_1a_3x3.conv", "fc")));
+            m.add(ModelEntry.untrained("tv/inception_v3", "torchvision", args -> new InceptionV3(Config.tv(), args),
+                    299, "Conv2d_1a_3x3.conv", "fc"));
             return m;
         }
 

@@ -20,4 +20,13 @@ public record ModelEntry(
     public ModelEntry(String name, String family, Function<ModelArgs, ImageModel> factory, PretrainedCfg fallbackCfg) {
         this(name, family, factory, fallbackCfg, "avg");
     }
+
+    /**
+     * An entry of weights-free defaults ({@link PretrainedCfg#untrained}): ImageNet mean, std and
+     * classes at {@code inputSize}, with the first conv and classifier names the loader adapts.
+     */
+    public static ModelEntry untrained(String name, String family, Function<ModelArgs, ImageModel> factory,
+            int inputSize, String firstConv, String classifier) {
+        return new ModelEntry(name, family, factory, PretrainedCfg.untrained(name, inputSize, firstConv, classifier));
+    }
 }

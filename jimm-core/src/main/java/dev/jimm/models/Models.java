@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.jimm.JimmException;
 import dev.jimm.hub.Checkpoints;
-import dev.jimm.hub.KeyMapping;
 import dev.jimm.hub.WeightHub;
 import java.nio.file.Path;
 import java.util.List;
@@ -95,9 +94,6 @@ public final class Models {
         }
         try (NDManager scratch = model.getManager().newSubManager()) {
             Map<String, NDArray> sd = Checkpoints.load(file, scratch, options.keyMapping());
-            if (base.contains("densenet")) {
-                sd = KeyMapping.torchvisionDenseNet(sd);
-            }
             PretrainedLoader.Report r = PretrainedLoader.load(model, sd);
             if (!r.keptAtInit().isEmpty()) {
                 org.slf4j.LoggerFactory.getLogger(Models.class).info("{}: the checkpoint's {} differ in size; left at init: {}",

@@ -19,6 +19,7 @@ import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntFunction;
@@ -310,31 +311,32 @@ public final class ResNet extends ImageModel {
 
         /** A plain ResNet with one block type and the given depths. */
         public static Config of(BlockType block, int... layers) {
-            List<Integer> l = new ArrayList<>();
-            for (int v : layers) {
-                l.add(v);
-            }
-            return new Config(
-                    List.of(block, block, block, block), l, List.of(64, 128, 256, 512), 1, 64, 64, "",
-                    false, 1, 1, false, Attention.NONE, 1.0 / 16, false, AntiAlias.NONE);
+            return builder().blocks(List.of(block, block, block, block)).layers(layers).build();
+        }
+
+        /** A builder holding timm's defaults; blocks and layers must be set. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this variant, to change some of its fields. */
+        public Builder toBuilder() {
+            return new Builder(this);
         }
 
         /** ResNeXt widths. */
         public Config groups(int newCardinality, int newBaseWidth) {
-            return new Config(blocks, layers, channels, newCardinality, newBaseWidth, stemWidth, stemType,
-                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+            return toBuilder().cardinality(newCardinality).baseWidth(newBaseWidth).build();
         }
 
         /** A deep ("deep") or tiered ("deep_tiered") 3x3 stem of the given width. */
         public Config stem(String type, int width) {
-            return new Config(blocks, layers, channels, cardinality, baseWidth, width, type,
-                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+            return toBuilder().stemType(type).stemWidth(width).build();
         }
 
         /** Average-pool shortcut downsampling. */
         public Config withAvgDown() {
-            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
-                    replaceStemPool, blockReduceFirst, downKernelSize, true, attention, seRatio, groupNorm, antiAlias);
+            return toBuilder().avgDown(true).build();
         }
 
         /** The "d" variant: deep stem of width 32 and average-pool downsampling. */
@@ -347,9 +349,9 @@ public final class ResNet extends ImageModel {
             return stem("deep_tiered", 32).withAvgDown();
         }
 
+        /** Channel attention in the blocks, with the SE reduction ratio. */
         public Config attention(Attention a, double ratio) {
-            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
-                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, a, ratio, groupNorm, antiAlias);
+            return toBuilder().attention(a).seRatio(ratio).build();
         }
 
         public Config se() {
@@ -360,29 +362,154 @@ public final class ResNet extends ImageModel {
             return attention(Attention.ECA, 1.0 / 16);
         }
 
+        /** A strided conv instead of the stem max pool (ResNet-RS). */
         public Config withStemPoolConv() {
-            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
-                    true, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+            return toBuilder().replaceStemPool(true).build();
         }
 
+        /** SENet's blocks: the first conv halves the width, 3x3 projection shortcuts. */
         public Config senetStyle() {
-            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
-                    replaceStemPool, 2, 3, avgDown, attention, seRatio, groupNorm, antiAlias);
+            return toBuilder().blockReduceFirst(2).downKernelSize(3).build();
         }
 
         public Config withGroupNorm() {
-            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
-                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, true, antiAlias);
+            return toBuilder().groupNorm(true).build();
         }
 
         public Config antiAlias(AntiAlias aa) {
-            return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
-                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, aa);
+            return toBuilder().antiAlias(aa).build();
+        }
+
+        /** The same with other blocks per stage (ResNet-RS depths). */
+        public Config withLayers(int... newLayers) {
+            return toBuilder().layers(newLayers).build();
         }
 
         public Config blocksAndChannels(List<BlockType> newBlocks, List<Integer> newChannels) {
-            return new Config(newBlocks, layers, newChannels, cardinality, baseWidth, stemWidth, stemType,
-                    replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm, antiAlias);
+            return toBuilder().blocks(newBlocks).channels(newChannels).build();
+        }
+
+        /** Builder of {@link Config}, starting from timm's ResNet defaults. */
+        public static final class Builder {
+            private List<BlockType> blocks;
+            private List<Integer> layers;
+            private List<Integer> channels = List.of(64, 128, 256, 512);
+            private int cardinality = 1;
+            private int baseWidth = 64;
+            private int stemWidth = 64;
+            private String stemType = "";
+            private boolean replaceStemPool;
+            private int blockReduceFirst = 1;
+            private int downKernelSize = 1;
+            private boolean avgDown;
+            private Attention attention = Attention.NONE;
+            private double seRatio = 1.0 / 16;
+            private boolean groupNorm;
+            private AntiAlias antiAlias = AntiAlias.NONE;
+
+            private Builder() {}
+
+            private Builder(Config c) {
+                blocks = c.blocks;
+                layers = c.layers;
+                channels = c.channels;
+                cardinality = c.cardinality;
+                baseWidth = c.baseWidth;
+                stemWidth = c.stemWidth;
+                stemType = c.stemType;
+                replaceStemPool = c.replaceStemPool;
+                blockReduceFirst = c.blockReduceFirst;
+                downKernelSize = c.downKernelSize;
+                avgDown = c.avgDown;
+                attention = c.attention;
+                seRatio = c.seRatio;
+                groupNorm = c.groupNorm;
+                antiAlias = c.antiAlias;
+            }
+
+            public Builder blocks(List<BlockType> v) {
+                blocks = List.copyOf(v);
+                return this;
+            }
+
+            public Builder layers(int... v) {
+                layers = Arrays.stream(v).boxed().toList();
+                return this;
+            }
+
+            public Builder channels(List<Integer> v) {
+                channels = List.copyOf(v);
+                return this;
+            }
+
+            public Builder cardinality(int v) {
+                cardinality = v;
+                return this;
+            }
+
+            public Builder baseWidth(int v) {
+                baseWidth = v;
+                return this;
+            }
+
+            public Builder stemWidth(int v) {
+                stemWidth = v;
+                return this;
+            }
+
+            public Builder stemType(String v) {
+                stemType = v;
+                return this;
+            }
+
+            public Builder replaceStemPool(boolean v) {
+                replaceStemPool = v;
+                return this;
+            }
+
+            public Builder blockReduceFirst(int v) {
+                blockReduceFirst = v;
+                return this;
+            }
+
+            public Builder downKernelSize(int v) {
+                downKernelSize = v;
+                return this;
+            }
+
+            public Builder avgDown(boolean v) {
+                avgDown = v;
+                return this;
+            }
+
+            public Builder attention(Attention v) {
+                attention = v;
+                return this;
+            }
+
+            public Builder seRatio(double v) {
+                seRatio = v;
+                return this;
+            }
+
+            public Builder groupNorm(boolean v) {
+                groupNorm = v;
+                return this;
+            }
+
+            public Builder antiAlias(AntiAlias v) {
+                antiAlias = v;
+                return this;
+            }
+
+            public Config build() {
+                if (blocks == null || layers == null) {
+                    throw new IllegalStateException("ResNet.Config needs blocks and layers, got " + blocks + " and " + layers);
+                }
+                return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
+                        replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm,
+                        antiAlias);
+            }
         }
     }
 
@@ -444,8 +571,7 @@ public final class ResNet extends ImageModel {
             maxpool = register("maxpool", Pool2d.max(3, 2, 1));
         }
 
-        int netNumBlocks = cfg.layers().stream().mapToInt(Integer::intValue).sum();
-        int netBlockIdx = 0;
+        double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.layers());
         int netStride = 4;
         int dilation = 1;
         int prevDilation = 1;
@@ -464,16 +590,14 @@ public final class ResNet extends ImageModel {
             }
             Sequential stage = new Sequential();
             for (int b = 0; b < cfg.layers().get(s); b++) {
-                double dpr = args.dropPathRate() * netBlockIdx / Math.max(1, netNumBlocks - 1);
                 int st = b == 0 ? stride : 1;
                 Module ds = b == 0 ? downsample : null;
                 stage.add(
                         type == BlockType.BASIC
-                                ? new BasicBlock(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr)
-                                : new Bottleneck(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr));
+                                ? new BasicBlock(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr[s][b])
+                                : new Bottleneck(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr[s][b]));
                 prevDilation = dilation;
                 inplanes = outplanes;
-                netBlockIdx++;
             }
             String stageName = "layer" + (s + 1);
             stages.add(register(stageName, stage));
@@ -627,12 +751,12 @@ public final class ResNet extends ImageModel {
             add(m, "seresnextaa201d_32x8d",
                     Config.of(bottle, 3, 24, 36, 4).groups(32, 8).stem("deep", 64).withAvgDown().antiAlias(AntiAlias.AVG).se());
             add(m, "resnetrs50", rs, 160);
-            add(m, "resnetrs101", withLayers(rs, 3, 4, 23, 3), 192);
-            add(m, "resnetrs152", withLayers(rs, 3, 8, 36, 3), 256);
-            add(m, "resnetrs200", withLayers(rs, 3, 24, 36, 3), 256);
-            add(m, "resnetrs270", withLayers(rs, 4, 29, 53, 4), 256);
-            add(m, "resnetrs350", withLayers(rs, 4, 36, 72, 4), 288);
-            add(m, "resnetrs420", withLayers(rs, 4, 44, 87, 4), 320);
+            add(m, "resnetrs101", rs.withLayers(3, 4, 23, 3), 192);
+            add(m, "resnetrs152", rs.withLayers(3, 8, 36, 3), 256);
+            add(m, "resnetrs200", rs.withLayers(3, 24, 36, 3), 256);
+            add(m, "resnetrs270", rs.withLayers(4, 29, 53, 4), 256);
+            add(m, "resnetrs350", rs.withLayers(4, 36, 72, 4), 288);
+            add(m, "resnetrs420", rs.withLayers(4, 44, 87, 4), 320);
             add(m, "test_resnet",
                     Config.of(basic, 1, 1, 1, 1).stem("deep", 16).withAvgDown()
                             .blocksAndChannels(List.of(basic, basic, bottle, basic), List.of(32, 48, 48, 96)),
@@ -652,26 +776,17 @@ public final class ResNet extends ImageModel {
             return m;
         }
 
-        private static Config withLayers(Config c, int... layers) {
-            Config base = Config.of(BlockType.BOTTLENECK, layers);
-            return new Config(c.blocks(), base.layers(), c.channels(), c.cardinality(), c.baseWidth(),
-                    c.stemWidth(), c.stemType(), c.replaceStemPool(), c.blockReduceFirst(), c.downKernelSize(),
-                    c.avgDown(), c.attention(), c.seRatio(), c.groupNorm(), c.antiAlias());
-        }
-
         private static void add(List<ModelEntry> m, String name, Config c) {
             add(m, name, c, 224);
         }
 
         private static void add(List<ModelEntry> m, String name, Config c, int size) {
             String firstConv = c.stemType().contains("deep") ? "conv1.0" : "conv1";
-            m.add(new ModelEntry(
-                    name, "resnet", args -> new ResNet(c, args), PretrainedCfg.untrained(name, size, firstConv, "fc")));
+            m.add(ModelEntry.untrained(name, "resnet", args -> new ResNet(c, args), size, firstConv, "fc"));
         }
 
         private static void addTorchvision(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(
-                    name, "torchvision", args -> new ResNet(c, args), PretrainedCfg.untrained(name, 224, "conv1", "fc")));
+            m.add(ModelEntry.untrained(name, "torchvision", args -> new ResNet(c, args), 224, "conv1", "fc"));
         }
     }
 }

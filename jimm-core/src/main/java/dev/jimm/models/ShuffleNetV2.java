@@ -6,10 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
@@ -121,10 +118,6 @@ public final class ShuffleNetV2 extends ImageModel {
     private final Module maxpool;
     private final List<Module> stages = new ArrayList<>();
     private final Module conv5;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int numFeatures;
-    private GlobalPool pool;
-    private Module fc;
 
     public ShuffleNetV2(Config cfg, ModelArgs args) {
         super(args);
@@ -135,9 +128,9 @@ public final class ShuffleNetV2 extends ImageModel {
                 new Conv2d(inChans, in, 3, Conv2d.Options.defaults().stride(2).padding(1).bias(false)),
                 new BatchNorm2d(in),
                 Activation.relu()));
-        featureInfo.add(new FeatureInfo(in, 2, "conv1"));
+        addFeatureInfo(in, 2, "conv1");
         maxpool = register("maxpool", Pool2d.max(3, 2, 1));
-        featureInfo.add(new FeatureInfo(in, 4, "maxpool"));
+        addFeatureInfo(in, 4, "maxpool");
         int reduction = 4;
         for (int s = 0; s < 3; s++) {
             int out = ch.get(s + 1);
@@ -148,16 +141,15 @@ public final class ShuffleNetV2 extends ImageModel {
             String name = "stage" + (s + 2);
             stages.add(register(name, stage));
             reduction *= 2;
-            featureInfo.add(new FeatureInfo(out, reduction, name));
+            addFeatureInfo(out, reduction, name);
             in = out;
         }
-        numFeatures = ch.get(4);
+        int numFeatures = ch.get(4);
         conv5 = register("conv5", new Sequential(
                 new Conv2d(in, numFeatures, 1, Conv2d.Options.defaults().bias(false)),
                 new BatchNorm2d(numFeatures),
                 Activation.relu()));
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+        registerClassifierHead("fc", numFeatures);
     }
 
     /** The width this model was built with. */
@@ -172,32 +164,6 @@ public final class ShuffleNetV2 extends ImageModel {
             x = stage.forward(x);
         }
         return conv5.forward(x);
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : fc.forward(x);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        fc = register("fc", newFc);
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
     }
 
     @Override
@@ -235,8 +201,7 @@ public final class ShuffleNetV2 extends ImageModel {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "torchvision", args -> new ShuffleNetV2(c, args),
-                    PretrainedCfg.untrained(name, 224, "conv1.0", "fc")));
+            m.add(ModelEntry.untrained(name, "torchvision", args -> new ShuffleNetV2(c, args), 224, "conv1.0", "fc"));
         }
     }
 }

@@ -13,7 +13,6 @@ import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -82,8 +81,7 @@ public final class SqueezeNet extends ImageModel {
 
     private final Version version;
     private final Sequential features;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int[] levelLayer;
+    private final List<Integer> levelLayers;
     private Classifier classifier;
 
     public SqueezeNet(Version version, ModelArgs args) {
@@ -106,10 +104,10 @@ public final class SqueezeNet extends ImageModel {
                     new Fire(384, 64, 256, 256),
                     Pool2d.max(3, 2, 0, true),
                     new Fire(512, 64, 256, 256)));
-            levelLayer = new int[] {1, 5, 10, 12};
-            featureInfo.add(new FeatureInfo(96, 2, "features.1"));
-            featureInfo.add(new FeatureInfo(256, 4, "features.5"));
-            featureInfo.add(new FeatureInfo(512, 8, "features.10"));
+            levelLayers = List.of(1, 5, 10, 12);
+            addFeatureInfo(96, 2, "features.1");
+            addFeatureInfo(256, 4, "features.5");
+            addFeatureInfo(512, 8, "features.10");
         } else {
             features = register("features", new Sequential(
                     new Conv2d(inChans, 64, 3, o.stride(2)),
@@ -125,12 +123,13 @@ public final class SqueezeNet extends ImageModel {
                     new Fire(384, 48, 192, 192),
                     new Fire(384, 64, 256, 256),
                     new Fire(512, 64, 256, 256)));
-            levelLayer = new int[] {1, 4, 7, 12};
-            featureInfo.add(new FeatureInfo(64, 2, "features.1"));
-            featureInfo.add(new FeatureInfo(128, 4, "features.4"));
-            featureInfo.add(new FeatureInfo(256, 8, "features.7"));
+            levelLayers = List.of(1, 4, 7, 12);
+            addFeatureInfo(64, 2, "features.1");
+            addFeatureInfo(128, 4, "features.4");
+            addFeatureInfo(256, 8, "features.7");
         }
-        featureInfo.add(new FeatureInfo(NUM_FEATURES, 16, "features.12"));
+        addFeatureInfo(NUM_FEATURES, 16, "features.12");
+        setNumFeatures(NUM_FEATURES);
         classifier = register("classifier", new Classifier(NUM_FEATURES, numClasses, globalPool, dropRate));
     }
 
@@ -187,32 +186,8 @@ public final class SqueezeNet extends ImageModel {
     }
 
     @Override
-    public int numFeatures() {
-        return NUM_FEATURES;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
-    @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int lastLevel = 0;
-        for (int i : take) {
-            lastLevel = Math.max(lastLevel, i);
-        }
-        List<NDArray> all = new ArrayList<>();
-        int level = 0;
-        for (int i = 0; i <= levelLayer[lastLevel]; i++) {
-            x = features.get(i).forward(x);
-            if (i == levelLayer[level]) {
-                all.add(x);
-                level++;
-            }
-        }
-        return select(all, take);
+        return Vgg.forwardLevels(List.copyOf(features.children().values()), levelLayers, x, resolveIndices(indices));
     }
 
     /** Registers {@code tv/squeezenet1_0} and {@code tv/squeezenet1_1}. */
@@ -225,10 +200,10 @@ public final class SqueezeNet extends ImageModel {
         @Override
         public List<ModelEntry> models() {
             return List.of(
-                    new ModelEntry("tv/squeezenet1_0", "torchvision", args -> new SqueezeNet(Version.V1_0, args),
-                            PretrainedCfg.untrained("tv/squeezenet1_0", 224, "features.0", "classifier.1")),
-                    new ModelEntry("tv/squeezenet1_1", "torchvision", args -> new SqueezeNet(Version.V1_1, args),
-                            PretrainedCfg.untrained("tv/squeezenet1_1", 224, "features.0", "classifier.1")));
+                    ModelEntry.untrained("tv/squeezenet1_0", "torchvision", args -> new SqueezeNet(Version.V1_0, args),
+                            224, "features.0", "classifier.1"),
+                    ModelEntry.untrained("tv/squeezenet1_1", "torchvision", args -> new SqueezeNet(Version.V1_1, args),
+                            224, "features.0", "classifier.1"));
         }
     }
 }

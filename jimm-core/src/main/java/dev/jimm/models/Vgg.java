@@ -9,7 +9,6 @@ import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
@@ -20,17 +19,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * VGG as timm's {@code models/vgg.py} builds it (a conv trunk, timm's {@code ConvMlp} pre-logits
- * head of two convs, then a pooled linear classifier), and as torchvision builds it (the same trunk,
- * an adaptive 7x7 average pool and a three-layer linear classifier, registered as {@code tv/…}).
+ * VGG as timm's {@code models/vgg.py} builds it: a conv trunk, timm's {@code ConvMlp} pre-logits
+ * head of two convs, then a pooled linear classifier. torchvision's VGG ({@link TvVgg}, registered
+ * here as {@code tv/…}) has the same trunk.
  *
- * <p>Both have the same feature levels: the activation before each max pool (reductions 1 to 16)
- * and the last max pool (reduction 32), timm's six {@code features_only} levels.
- *
- * <p>torchvision's head takes the 7x7-pooled maps, not a global pool: its {@code globalPool} is
- * "avg" (that head) or "" (no head: {@link #forwardHead} returns the maps, which needs numClasses 0).
- * Its pre-logits are the 4096 features entering {@code classifier.6}, and numClasses 0 makes
- * {@code classifier.6} an identity. Its dropout is {@code dropRate} (torchvision's own default is 0.5).
+ * <p>Feature levels: the activation before each max pool (reductions 1 to 16) and the last max
+ * pool (reduction 32), timm's six {@code features_only} levels.
  */
 public final class Vgg extends ImageModel {
 
@@ -102,35 +96,6 @@ public final class Vgg extends ImageModel {
         }
     }
 
-    /** torchvision's classifier: Linear-ReLU-Dropout twice, then the last Linear at index 6. */
-    static final class TvClassifier extends Sequential {
-        TvClassifier(int in, int hidden, int numClasses, double dropRate) {
-            add(new Linear(in, hidden));
-            add(Activation.relu());
-            add(new Dropout((float) dropRate));
-            add(new Linear(hidden, hidden));
-            add(Activation.relu());
-            add(new Dropout((float) dropRate));
-            add(last(hidden, numClasses));
-        }
-
-        static Module last(int hidden, int numClasses) {
-            return numClasses > 0 ? new Linear(hidden, numClasses) : new Identity();
-        }
-
-        void resetLast(int hidden, int numClasses) {
-            register("6", last(hidden, numClasses));
-        }
-
-        NDArray forward(NDArray x, boolean preLogits) {
-            int n = preLogits ? size() - 1 : size();
-            for (int i = 0; i < n; i++) {
-                x = get(i).forward(x);
-            }
-            return x;
-        }
-    }
-
     // ---- the model ------------------------------------------------------------------------------
 
     /**
@@ -139,50 +104,34 @@ public final class Vgg extends ImageModel {
      * @param layers conv widths in order, {@link #M} for a 2x2 max pool
      * @param batchNorm BatchNorm after each conv (the {@code _bn} variants)
      * @param mlpRatio width ratio of timm's ConvMlp hidden layer
-     * @param torchvision torchvision's head (avgpool + classifier) instead of timm's
      */
-    public record Config(List<Integer> layers, boolean batchNorm, double mlpRatio, boolean torchvision) {
+    public record Config(List<Integer> layers, boolean batchNorm, double mlpRatio) {
         public Config {
             layers = List.copyOf(layers);
         }
 
         /** A timm VGG of the given layers. */
         public static Config of(boolean batchNorm, Integer... layers) {
-            return new Config(List.of(layers), batchNorm, 1.0, false);
-        }
-
-        /** The same trunk with torchvision's head. */
-        public Config withTorchvisionHead() {
-            return new Config(layers, batchNorm, mlpRatio, true);
+            return new Config(List.of(layers), batchNorm, 1.0);
         }
     }
 
-    private static final int HEAD_HIDDEN = 4096;
-    private static final int TV_POOL = 7;
+    /** Receives a feature level: the index of the trunk layer it ends at, its channels and reduction. */
+    interface LevelSink {
+        void add(int layer, int channels, int reduction);
+    }
 
-    private final Config cfg;
-    private final Sequential features;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    /** Index in {@code features} after which each feature level is taken. */
-    private final int[] levelLayer;
-    private final int numFeatures;
-    private final ConvMlp preLogits;
-    private final Head head;
-    private final TvClassifier classifier;
-    private final Module avgpool;
-
-    public Vgg(Config cfg, ModelArgs args) {
-        super(args);
-        this.cfg = cfg;
-        features = register("features", new Sequential());
-        List<Integer> levels = new ArrayList<>();
+    /**
+     * The VGG trunk of timm and torchvision: 3x3 convs (with BatchNorm), ReLU, and 2x2 max pools.
+     * Its levels are the activation before each max pool and the last max pool.
+     */
+    static Sequential features(Config cfg, int inChans, LevelSink levels) {
+        Sequential features = new Sequential();
         int prev = inChans;
         int stride = 1;
         for (int v : cfg.layers()) {
-            int last = features.size() - 1;
             if (v == M) {
-                featureInfo.add(new FeatureInfo(prev, stride, "features." + last));
-                levels.add(last);
+                levels.add(features.size() - 1, prev, stride);
                 features.add(Pool2d.max(2, 2, 0));
                 stride *= 2;
             } else {
@@ -194,53 +143,29 @@ public final class Vgg extends ImageModel {
                 prev = v;
             }
         }
-        featureInfo.add(new FeatureInfo(prev, stride, "features." + (features.size() - 1)));
-        levels.add(features.size() - 1);
-        levelLayer = levels.stream().mapToInt(Integer::intValue).toArray();
-        numFeatures = prev;
+        levels.add(features.size() - 1, prev, stride);
+        return features;
+    }
 
-        if (cfg.torchvision()) {
-            requireTvPool(globalPool, numClasses);
-            preLogits = null;
-            head = null;
-            avgpool = register("avgpool", new AdaptiveAvgPool2d(TV_POOL));
-            classifier =
-                    register(
-                            "classifier",
-                            new TvClassifier(prev * TV_POOL * TV_POOL, HEAD_HIDDEN, numClasses, dropRate));
-        } else {
-            preLogits = register("pre_logits", new ConvMlp(prev, HEAD_HIDDEN, 7, cfg.mlpRatio(), dropRate));
-            head = register("head", new Head(HEAD_HIDDEN, numClasses, globalPool, dropRate));
-            classifier = null;
-            avgpool = null;
+    /**
+     * Runs {@code modules} in order up to the deepest level in {@code take} and returns the chosen
+     * levels; {@code levelModules} holds, ascending, the index of the module each level ends at.
+     */
+    static NDList forwardLevels(List<Module> modules, List<Integer> levelModules, NDArray x, int[] take) {
+        int last = levelModules.get(deepest(take));
+        List<NDArray> all = new ArrayList<>();
+        for (int i = 0; i <= last; i++) {
+            x = modules.get(i).forward(x);
+            if (i == levelModules.get(all.size())) {
+                all.add(x);
+            }
         }
+        return select(all, take);
     }
 
-    private static void requireTvPool(String pool, int classes) {
-        if (!pool.equals("avg") && !pool.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "globalPool '" + pool + "': torchvision's VGG head pools to 7x7 by average; use 'avg' or '' (no head)");
-        }
-        if (pool.isEmpty() && classes > 0) {
-            throw new IllegalArgumentException(
-                    "globalPool '' (no head) needs numClasses 0, got " + classes);
-        }
-    }
-
-    /** The variant this model was built from. */
-    public Config config() {
-        return cfg;
-    }
-
-    /** Width of the pre-logits features (timm's head_hidden_size). */
-    public int headHiddenSize() {
-        return HEAD_HIDDEN;
-    }
-
-    @Override
-    protected void initWeights(SplittableRandom random) {
-        // timm and torchvision: kaiming_normal_(fan_out) convs, N(0, 0.01) linears, zero biases
-        for (Module m : namedModules().values()) {
+    /** timm's and torchvision's init: kaiming_normal_(fan_out) convs, N(0, 0.01) linears, zero biases. */
+    static void initVgg(Module model, SplittableRandom random) {
+        for (Module m : model.namedModules().values()) {
             if (m instanceof Conv2d c) {
                 Init.kaimingNormalFanOut(c.weight().getArray(), random);
                 if (c.bias() != null) {
@@ -255,6 +180,42 @@ public final class Vgg extends ImageModel {
         }
     }
 
+    private static final int HEAD_HIDDEN = 4096;
+
+    private final Config cfg;
+    private final Sequential features;
+    private final List<Integer> levelLayers = new ArrayList<>();
+    private final ConvMlp preLogits;
+    private final Head head;
+
+    public Vgg(Config cfg, ModelArgs args) {
+        super(args);
+        this.cfg = cfg;
+        features = register("features", features(cfg, inChans, (layer, channels, reduction) -> {
+            levelLayers.add(layer);
+            addFeatureInfo(channels, reduction, "features." + layer);
+        }));
+        int channels = featureInfo().get(levelLayers.size() - 1).numChs();
+        setNumFeatures(channels);
+        preLogits = register("pre_logits", new ConvMlp(channels, HEAD_HIDDEN, 7, cfg.mlpRatio(), dropRate));
+        head = register("head", new Head(HEAD_HIDDEN, numClasses, globalPool, dropRate));
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    /** Width of the pre-logits features (timm's head_hidden_size). */
+    public int headHiddenSize() {
+        return HEAD_HIDDEN;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        initVgg(this, random);
+    }
+
     @Override
     public NDArray forwardFeatures(NDArray x) {
         return features.forward(x);
@@ -262,57 +223,20 @@ public final class Vgg extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogitsOnly) {
-        if (cfg.torchvision()) {
-            if (globalPool.isEmpty()) {
-                return x;
-            }
-            x = avgpool.forward(x);
-            x = x.reshape(x.getShape().get(0), -1);
-            return classifier.forward(x, preLogitsOnly);
-        }
         return head.forward(preLogits.forward(x), preLogitsOnly);
     }
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         String pool = GlobalPool.validate(newGlobalPool);
-        if (cfg.torchvision()) {
-            requireTvPool(pool, newNumClasses);
-            classifier.resetLast(HEAD_HIDDEN, newNumClasses);
-        } else {
-            head.reset(newNumClasses, pool);
-        }
+        head.reset(newNumClasses, pool);
         numClasses = newNumClasses;
         globalPool = pool;
     }
 
     @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
-    @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int lastLevel = 0;
-        for (int i : take) {
-            lastLevel = Math.max(lastLevel, i);
-        }
-        List<NDArray> all = new ArrayList<>();
-        int level = 0;
-        for (int i = 0; i <= levelLayer[lastLevel]; i++) {
-            x = features.get(i).forward(x);
-            if (i == levelLayer[level]) {
-                all.add(x);
-                level++;
-            }
-        }
-        return select(all, take);
+        return forwardLevels(List.copyOf(features.children().values()), levelLayers, x, resolveIndices(indices));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
@@ -340,17 +264,16 @@ public final class Vgg extends ImageModel {
             for (int i = 0; i < names.length; i++) {
                 for (boolean bn : new boolean[] {false, true}) {
                     String name = names[i] + (bn ? "_bn" : "");
-                    Config c = new Config(layers.get(i), bn, 1.0, false);
-                    m.add(new ModelEntry(name, "vgg", args -> new Vgg(c, args),
-                            PretrainedCfg.untrained(name, 224, "features.0", "head.fc")));
+                    Config c = new Config(layers.get(i), bn, 1.0);
+                    m.add(ModelEntry.untrained(name, "vgg", args -> new Vgg(c, args), 224, "features.0", "head.fc"));
                 }
             }
             for (int i = 0; i < names.length; i++) {
                 for (boolean bn : new boolean[] {false, true}) {
                     String name = "tv/" + names[i] + (bn ? "_bn" : "");
-                    Config c = new Config(layers.get(i), bn, 1.0, true);
-                    m.add(new ModelEntry(name, "torchvision", args -> new Vgg(c, args),
-                            PretrainedCfg.untrained(name, 224, "features.0", "classifier.6")));
+                    Config c = new Config(layers.get(i), bn, 1.0);
+                    m.add(ModelEntry.untrained(name, "torchvision", args -> new TvVgg(c, args),
+                            224, "features.0", "classifier.6"));
                 }
             }
             return m;

@@ -7,12 +7,13 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
 import dev.jimm.hub.Checkpoints;
 import dev.jimm.hub.SafetensorsFile;
-import dev.jimm.layers.Module;
+import dev.jimm.layers.StateDictException;
 import dev.jimm.models.FeatureInfo;
 import dev.jimm.models.ImageModel;
 import dev.jimm.models.ModelOptions;
 import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.Models;
+import dev.jimm.models.PretrainedLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -80,14 +81,12 @@ public final class ParityRunner {
             }
             try (NDManager scratch = model.getManager().newSubManager()) {
                 if (fx.weights() != null) {
-                    Map<String, NDArray> sd = Checkpoints.load(fx.weights(), scratch);
-                    if (name.contains("densenet")) {
-                        sd = dev.jimm.hub.KeyMapping.torchvisionDenseNet(sd);
-                    }
-                    Module.LoadResult lr = model.loadStateDict(sd, true);
-                    if (!lr.isClean()) {
+                    // as pretrained weights load: through the family's checkpoint filter
+                    try {
+                        PretrainedLoader.load(model, Checkpoints.load(fx.weights(), scratch));
+                    } catch (StateDictException e) {
                         return new Result(file, name, false, Double.NaN, errors, "weights " + fx.weights().getFileName()
-                                + " do not fit: missing " + lr.missingKeys() + ", unexpected " + lr.unexpectedKeys(), secs(t0));
+                                + " do not fit: " + e.getMessage(), secs(t0));
                     }
                 } else {
                     fx.applyReferenceInit(model);
