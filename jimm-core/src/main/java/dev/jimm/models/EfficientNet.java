@@ -1,22 +1,16 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2dSame;
-import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
-import dev.jimm.layers.Sequential;
 import dev.jimm.models.EfficientNetBuilder.ArchDef;
 import dev.jimm.models.EfficientNetBuilder.NormSpec;
 import dev.jimm.models.EfficientNetBuilder.RoundChs;
 import dev.jimm.models.EfficientNetBuilder.SeSpec;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * timm's {@code models/efficientnet.py}: EfficientNet B0-B8/L2, EfficientNet-Lite, -EdgeTPU, -X,
@@ -24,10 +18,11 @@ import java.util.SplittableRandom;
  * TensorFlow ports ({@code tf_*}, "same" padding and BN eps 1e-3): a stem conv, stages of blocks
  * from arch strings, a 1x1 head conv with norm and activation, pooling and a linear classifier.
  */
-public final class EfficientNet extends ImageModel {
+public final class EfficientNet extends EfficientNetBase {
 
     /**
-     * An EfficientNet-style variant, as the keyword arguments timm's generators pass.
+     * An EfficientNet-style variant, as the keyword arguments timm's generators pass. Made with
+     * {@link #builder()}; {@link #toBuilder()} derives variants by field name.
      *
      * @param arch the block strings and depth scaling
      * @param numFeatures channels of the head conv (0: no head conv)
@@ -43,74 +38,93 @@ public final class EfficientNet extends ImageModel {
      */
     public record Config(
             ArchDef arch, int numFeatures, int stemSize, int stemKernel, boolean fixStem, RoundChs roundChs,
-            Activation.Kind act, NormSpec norm, SeSpec se, boolean padSame, String aa) {
+            Activation.Kind act, NormSpec norm, SeSpec se, boolean padSame, String aa) implements TrunkConfig {
+
+        /** A builder with timm's defaults: stem 32 and kernel 3, BatchNorm, EfficientNet's SE, no head conv. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this variant's fields, to derive another one. */
+        public Builder toBuilder() {
+            return new Builder(this);
+        }
 
         /** The TensorFlow port of this variant: "same" padding and BN eps 1e-3. */
         public Config tf() {
-            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
-                    norm.withEps(EfficientNetBuilder.BN_EPS_TF), se, true, aa);
+            return toBuilder().tf().build();
         }
 
         /** The same variant with BN eps 1e-3 (weights trained with TensorFlow's default). */
         public Config tfEps() {
-            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act,
-                    norm.withEps(EfficientNetBuilder.BN_EPS_TF), se, padSame, aa);
+            return toBuilder().norm(norm.withEps(EfficientNetBuilder.BN_EPS_TF)).build();
         }
 
         /** The same variant with anti-aliased downsampling in its blocks. */
         public Config withAa(String layer) {
-            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, layer);
+            return toBuilder().aa(layer).build();
         }
 
+        /** The same variant with another squeeze-excite flavour. */
         public Config se(SeSpec s) {
-            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, s, padSame, aa);
+            return toBuilder().se(s).build();
         }
 
+        /** The same variant with another norm layer. */
         public Config norm(NormSpec n) {
-            return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, n, se, padSame, aa);
+            return toBuilder().norm(n).build();
+        }
+
+        /** Builds a {@link Config} by field name; {@link #build()} checks it. */
+        public static final class Builder extends TrunkBuilder<Builder> {
+            private int numFeatures;
+
+            private Builder() {}
+
+            private Builder(Config c) {
+                super(c);
+                numFeatures = c.numFeatures();
+            }
+
+            @Override
+            Builder self() {
+                return this;
+            }
+
+            /** Channels of the head conv (0: no head conv). */
+            public Builder numFeatures(int value) {
+                numFeatures = value;
+                return this;
+            }
+
+            /** The config, failing on a missing or invalid field. */
+            public Config build() {
+                validate("EfficientNet");
+                if (numFeatures < 0) {
+                    throw new IllegalArgumentException("EfficientNet config: numFeatures " + numFeatures + " < 0");
+                }
+                return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame,
+                        aa);
+            }
         }
     }
 
     private final Config cfg;
-    private final List<Sequential> stages = new ArrayList<>();
-    private final List<FeatureInfo> featureInfo;
-    private final List<Integer> stageEnds;
-    private final int numFeatures;
-    private final Module convStem;
-    private final Module bn1;
     private final Module convHead;
     private final Module bn2;
-    private GlobalPool pool;
-    private Module classifier;
 
     public EfficientNet(Config cfg, ModelArgs args) {
-        super(args);
+        super(args, cfg, false, null);
         this.cfg = cfg;
-        int stem = cfg.fixStem() ? cfg.stemSize() : cfg.roundChs().apply(cfg.stemSize());
-        convStem = register("conv_stem", Conv2dSame.create(inChans, stem, cfg.stemKernel(), 2, 1, 1, false, cfg.padSame()));
-        bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
-        EfficientNetBuilder.Built built = EfficientNetBuilder.build(
-                new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(), false,
-                        args.dropPathRate(), cfg.aa(), null),
-                stem, cfg.arch().decode());
-        Sequential blocks = register("blocks", new Sequential(built.stages()));
-        for (int i = 0; i < blocks.size(); i++) {
-            stages.add((Sequential) blocks.get(i));
-        }
-        featureInfo = List.copyOf(built.features());
-        stageEnds = List.copyOf(built.stageEnds());
         if (cfg.numFeatures() > 0) {
             convHead = register("conv_head",
-                    Conv2dSame.create(built.outChs(), cfg.numFeatures(), 1, 1, 1, 1, false, cfg.padSame()));
+                    Conv2dSame.create(trunkChs, cfg.numFeatures(), 1, 1, 1, 1, false, cfg.padSame()));
             bn2 = register("bn2", cfg.norm().create(cfg.numFeatures(), cfg.act()));
-            numFeatures = cfg.numFeatures();
         } else {
             convHead = register("conv_head", new Identity());
             bn2 = register("bn2", new Identity());
-            numFeatures = built.outChs();
         }
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        classifier = register("classifier", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+        registerClassifierHead("classifier", cfg.numFeatures() > 0 ? cfg.numFeatures() : trunkChs);
     }
 
     /** The variant this model was built from. */
@@ -119,64 +133,8 @@ public final class EfficientNet extends ImageModel {
     }
 
     @Override
-    protected void initWeights(SplittableRandom random) {
-        EfficientNetBuilder.initWeights(this, random);
-    }
-
-    @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = bn1.forward(convStem.forward(x));
-        for (Sequential s : stages) {
-            x = s.forward(x);
-        }
-        return bn2.forward(convHead.forward(x));
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : classifier.forward(x);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        Module fc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
-        pool = register("global_pool", ClassifierHead.pool(globalPool));
-        classifier = register("classifier", fc);
-    }
-
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return featureInfo;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, stageEnds.get(i));
-        }
-        List<NDArray> all = new ArrayList<>();
-        x = bn1.forward(convStem.forward(x));
-        all.add(x);
-        for (int s = 0; s < last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(x);
-        }
-        List<NDArray> levels = new ArrayList<>();
-        for (int end : stageEnds) {
-            levels.add(end < all.size() ? all.get(end) : null);
-        }
-        return select(levels, take);
+        return bn2.forward(convHead.forward(forwardTrunk(x)));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
@@ -185,20 +143,8 @@ public final class EfficientNet extends ImageModel {
     private static final Activation.Kind RELU6 = Activation.Kind.RELU6;
     private static final Activation.Kind SILU = Activation.Kind.SILU;
 
-    private static ArchDef arch(String[]... stages) {
-        List<List<String>> l = new ArrayList<>();
-        for (String[] s : stages) {
-            l.add(List.of(s));
-        }
-        return ArchDef.of(l);
-    }
-
-    private static String[] s(String... blocks) {
-        return blocks;
-    }
-
     private static Config base(ArchDef a, int numFeatures, int stem, RoundChs r, Activation.Kind act) {
-        return new Config(a, numFeatures, stem, 3, false, r, act, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+        return Config.builder().arch(a).numFeatures(numFeatures).stemSize(stem).roundChs(r).act(act).build();
     }
 
     /** timm's _gen_mnasnet_a1 (semnasnet). */
@@ -238,7 +184,7 @@ public final class EfficientNet extends ImageModel {
                 s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(fixStemHead);
         RoundChs r = RoundChs.of(width);
         int head = fixStemHead ? 1280 : Math.max(1280, r.apply(1280));
-        return new Config(a, head, 32, 3, fixStemHead, r, RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+        return base(a, head, 32, r, RELU6).toBuilder().fixStem(fixStemHead).build();
     }
 
     static Config fbnetc(double width) {
@@ -290,7 +236,7 @@ public final class EfficientNet extends ImageModel {
         ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"), s("ir_r2_k3_s2_e6_c24"), s("ir_r2_k5_s2_e6_c40"),
                 s("ir_r3_k3_s2_e6_c80"), s("ir_r3_k5_s1_e6_c112"), s("ir_r4_k5_s2_e6_c192"),
                 s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(true);
-        return new Config(a, 1280, 32, 3, true, RoundChs.of(width), RELU6, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+        return base(a, 1280, 32, RoundChs.of(width), RELU6).toBuilder().fixStem(true).build();
     }
 
     static Config efficientnetV2Base(double width, double depth) {
@@ -377,7 +323,7 @@ public final class EfficientNet extends ImageModel {
     static Config tinynet(double width, double depth) {
         ArchDef a = arch(EFFNET_STAGES).depth(depth).withRoundDepth();
         int head = Math.max(1280, RoundChs.of(width).apply(1280));
-        return new Config(a, head, 32, 3, true, RoundChs.of(width), SILU, NormSpec.BN, SeSpec.EFFICIENTNET, false, "");
+        return base(a, head, 32, RoundChs.of(width), SILU).toBuilder().fixStem(true).build();
     }
 
     static Config mobilenetEdgeTpu(String variant) {
@@ -418,8 +364,7 @@ public final class EfficientNet extends ImageModel {
                 s("ir_r1_k3_s1_e8_c" + c[4], "ir_r3_k3_s1_e4_c" + c[4]),
                 s("ir_r1_k3_s2_e8_c" + c[5], "ir_r3_k3_s1_e4_c" + c[5]),
                 s("ir_r1_k3_s1_e8_c" + c[6]));
-        return new Config(a, numFeatures, stem, stemKernel, false, RoundChs.of(1.0), RELU, NormSpec.BN,
-                SeSpec.EFFICIENTNET, false, "");
+        return base(a, numFeatures, stem, RoundChs.of(1.0), RELU).toBuilder().stemKernel(stemKernel).build();
     }
 
     static Config testEfficientnet() {

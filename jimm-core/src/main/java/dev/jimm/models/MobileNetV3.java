@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Conv2dSame;
 import dev.jimm.layers.Dropout;
@@ -9,14 +8,12 @@ import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
-import dev.jimm.layers.Sequential;
 import dev.jimm.models.EfficientNetBuilder.ArchDef;
 import dev.jimm.models.EfficientNetBuilder.NormSpec;
 import dev.jimm.models.EfficientNetBuilder.RoundChs;
 import dev.jimm.models.EfficientNetBuilder.SeSpec;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * timm's {@code models/mobilenetv3.py} for MobileNet-V3 (and its TF ports), MobileNetV3-RW, FBNet-V3
@@ -25,14 +22,16 @@ import java.util.SplittableRandom;
  * {@link #numFeatures()} is the trunk's width (timm's {@code num_features}); the pre-logits have
  * {@link #headHiddenSize()} channels.
  */
-public final class MobileNetV3 extends ImageModel {
+public final class MobileNetV3 extends EfficientNetBase {
 
     /**
-     * A MobileNet-V3-style variant, as timm's generators configure it.
+     * A MobileNet-V3-style variant, as timm's generators configure it. Made with {@link #builder()};
+     * {@link #toBuilder()} derives variants by field name.
      *
      * @param arch the block strings and depth scaling
      * @param headHiddenSize channels of the head conv after pooling
      * @param stemSize stem channels before width rounding
+     * @param stemKernel stem kernel size
      * @param fixStem keep the stem width unscaled
      * @param roundChs width scaling
      * @param act the default activation
@@ -47,31 +46,104 @@ public final class MobileNetV3 extends ImageModel {
      * @param layerScale LayerScale2d init in uir/mqa blocks (MobileNet-V4 hybrids), or null
      */
     public record Config(
-            ArchDef arch, int headHiddenSize, int stemSize, boolean fixStem, RoundChs roundChs, Activation.Kind act,
-            NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias, boolean headNorm, String aa,
-            Double layerScale) {
+            ArchDef arch, int headHiddenSize, int stemSize, int stemKernel, boolean fixStem, RoundChs roundChs,
+            Activation.Kind act, NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias,
+            boolean headNorm, String aa, Double layerScale) implements TrunkConfig {
+
+        /**
+         * A builder with timm's defaults: stem 16 and kernel 3, BatchNorm, SE ratios of the expanded
+         * width, head conv of 1280 with a bias.
+         */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this variant's fields, to derive another one. */
+        public Builder toBuilder() {
+            return new Builder(this);
+        }
 
         /** The same variant with anti-aliased downsampling in its blocks. */
         public Config withAa(String layer) {
-            return new Config(arch, headHiddenSize, stemSize, fixStem, roundChs, act, norm, se, seFromExp, padSame,
-                    headBias, headNorm, layer, layerScale);
+            return toBuilder().aa(layer).build();
         }
 
         /** The TensorFlow port: "same" padding and BN eps 1e-3. */
         public Config tf() {
-            return new Config(arch, headHiddenSize, stemSize, fixStem, roundChs, act, NormSpec.BN_TF, se, seFromExp,
-                    true, headBias, headNorm, aa, layerScale);
+            return toBuilder().tf().build();
+        }
+
+        /** Builds a {@link Config} by field name; {@link #build()} checks it. */
+        public static final class Builder extends TrunkBuilder<Builder> {
+            private int headHiddenSize = 1280;
+            private boolean seFromExp = true;
+            private boolean headBias = true;
+            private boolean headNorm;
+            private Double layerScale;
+
+            private Builder() {
+                stemSize = 16;
+            }
+
+            private Builder(Config c) {
+                super(c);
+                headHiddenSize = c.headHiddenSize();
+                seFromExp = c.seFromExp();
+                headBias = c.headBias();
+                headNorm = c.headNorm();
+                layerScale = c.layerScale();
+            }
+
+            @Override
+            Builder self() {
+                return this;
+            }
+
+            /** Channels of the head conv after pooling (default 1280). */
+            public Builder headHiddenSize(int value) {
+                headHiddenSize = value;
+                return this;
+            }
+
+            /** SE ratios relative to the expanded width (default) rather than the block input. */
+            public Builder seFromExp(boolean value) {
+                seFromExp = value;
+                return this;
+            }
+
+            /** A bias on the head conv (default). */
+            public Builder headBias(boolean value) {
+                headBias = value;
+                return this;
+            }
+
+            /** A norm with the activation after the head conv (MobileNet-V4). */
+            public Builder headNorm(boolean value) {
+                headNorm = value;
+                return this;
+            }
+
+            /** LayerScale2d init in uir/mqa blocks, or null for none. */
+            public Builder layerScale(Double value) {
+                layerScale = value;
+                return this;
+            }
+
+            /** The config, failing on a missing or invalid field. */
+            public Config build() {
+                validate("MobileNetV3");
+                if (headHiddenSize <= 0) {
+                    throw new IllegalArgumentException("MobileNetV3 config: headHiddenSize " + headHiddenSize
+                            + " must be positive");
+                }
+                return new Config(arch, headHiddenSize, stemSize, stemKernel, fixStem, roundChs, act, norm, se,
+                        seFromExp, padSame, headBias, headNorm, aa, layerScale);
+            }
         }
     }
 
     private final Config cfg;
-    private final List<Sequential> stages = new ArrayList<>();
-    private final List<FeatureInfo> featureInfo;
-    private final List<Integer> stageEnds;
-    private final int numFeatures;
     private final int pooledMultiplier;
-    private final Module convStem;
-    private final Module bn1;
     private final Module convHead;
     private final Module normHead;
     private final Activation.Kind headAct;
@@ -79,26 +151,13 @@ public final class MobileNetV3 extends ImageModel {
     private Module classifier;
 
     public MobileNetV3(Config cfg, ModelArgs args) {
-        super(args);
+        super(args, cfg, cfg.seFromExp(), cfg.layerScale());
         this.cfg = cfg;
-        int stem = cfg.fixStem() ? cfg.stemSize() : cfg.roundChs().apply(cfg.stemSize());
-        convStem = register("conv_stem", Conv2dSame.create(inChans, stem, 3, 2, 1, 1, false, cfg.padSame()));
-        bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
-        EfficientNetBuilder.Built built = EfficientNetBuilder.build(
-                new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(),
-                        cfg.seFromExp(), args.dropPathRate(), cfg.aa(), cfg.layerScale()),
-                stem, cfg.arch().decode());
-        Sequential blocks = register("blocks", new Sequential(built.stages()));
-        for (int i = 0; i < blocks.size(); i++) {
-            stages.add((Sequential) blocks.get(i));
-        }
-        featureInfo = List.copyOf(built.features());
-        stageEnds = List.copyOf(built.stageEnds());
-        numFeatures = built.outChs();
+        setNumFeatures(trunkChs);
         pool = register("global_pool", new GlobalPool(globalPool, false));
         // the head conv is sized for the pooling chosen at construction (catavgmax doubles it)
         pooledMultiplier = GlobalPool.featureMultiplier(globalPool);
-        convHead = register("conv_head", Conv2dSame.create(numFeatures * pooledMultiplier, cfg.headHiddenSize(), 1, 1, 1,
+        convHead = register("conv_head", Conv2dSame.create(trunkChs * pooledMultiplier, cfg.headHiddenSize(), 1, 1, 1,
                 1, cfg.headBias() && !cfg.headNorm(), cfg.padSame()));
         if (cfg.headNorm()) {
             normHead = register("norm_head", cfg.norm().create(cfg.headHiddenSize(), cfg.act()));
@@ -126,17 +185,8 @@ public final class MobileNetV3 extends ImageModel {
     }
 
     @Override
-    protected void initWeights(SplittableRandom random) {
-        EfficientNetBuilder.initWeights(this, random);
-    }
-
-    @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = bn1.forward(convStem.forward(x));
-        for (Sequential s : stages) {
-            x = s.forward(x);
-        }
-        return x;
+        return forwardTrunk(x);
     }
 
     @Override
@@ -159,7 +209,7 @@ public final class MobileNetV3 extends ImageModel {
         String p = GlobalPool.validate(newGlobalPool);
         if (!p.isEmpty() && GlobalPool.featureMultiplier(p) != pooledMultiplier) {
             throw new IllegalArgumentException("globalPool '" + newGlobalPool + "' changes the pooled width that "
-                    + "conv_head was built for (" + numFeatures * pooledMultiplier + " channels)");
+                    + "conv_head was built for (" + trunkChs * pooledMultiplier + " channels)");
         }
         if (p.isEmpty() && newNumClasses > 0) {
             throw new IllegalArgumentException(
@@ -172,50 +222,7 @@ public final class MobileNetV3 extends ImageModel {
         classifier = register("classifier", fc);
     }
 
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return featureInfo;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, stageEnds.get(i));
-        }
-        List<NDArray> all = new ArrayList<>();
-        x = bn1.forward(convStem.forward(x));
-        all.add(x);
-        for (int s = 0; s < last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(x);
-        }
-        List<NDArray> levels = new ArrayList<>();
-        for (int end : stageEnds) {
-            levels.add(end < all.size() ? all.get(end) : null);
-        }
-        return select(levels, take);
-    }
-
     // ---- configs and registrations ----------------------------------------------------------------
-
-    private static ArchDef arch(String[]... stages) {
-        List<List<String>> l = new ArrayList<>();
-        for (String[] s : stages) {
-            l.add(List.of(s));
-        }
-        return ArchDef.of(l);
-    }
-
-    private static String[] s(String... blocks) {
-        return blocks;
-    }
 
     /** timm's _gen_mobilenet_v3 ("small"/"large", optionally "minimal"). */
     static Config mobilenetV3(String variant, double width, double depth) {
@@ -244,8 +251,8 @@ public final class MobileNetV3 extends ImageModel {
         }
         Activation.Kind act = minimal ? Activation.Kind.RELU : Activation.Kind.HARD_SWISH;
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, RoundChs.of(1.0));
-        return new Config(a.depth(depth), head, 16, width < 0.75, RoundChs.of(width), act, NormSpec.BN, se, true,
-                false, true, false, "", null);
+        return Config.builder().arch(a.depth(depth)).headHiddenSize(head).fixStem(width < 0.75)
+                .roundChs(RoundChs.of(width)).act(act).se(se).build();
     }
 
     static Config mobilenetV3Rw(double width) {
@@ -255,8 +262,8 @@ public final class MobileNetV3 extends ImageModel {
                 s("ir_r2_k3_s1_e6_c112_se0.25"), s("ir_r3_k5_s2_e6_c160_se0.25"), s("cn_r1_k1_s1_c960"));
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, null);
         // timm registers mobilenetv3_rw with BN eps 1e-3
-        return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH,
-                NormSpec.BN_TF, se, true, false, false, false, "", null);
+        return Config.builder().arch(a).roundChs(RoundChs.of(width)).act(Activation.Kind.HARD_SWISH)
+                .norm(NormSpec.BN_TF).se(se).headBias(false).build();
     }
 
     static Config fbnetV3(String variant, double width) {
@@ -295,16 +302,22 @@ public final class MobileNetV3 extends ImageModel {
         }
         RoundChs r = new RoundChs(width, 8, 0.95);
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, r);
-        return new Config(a, 1984, stem, false, r, Activation.Kind.HARD_SWISH, NormSpec.BN, se, false, false, false,
-                false, "", null);
+        return Config.builder().arch(a).headHiddenSize(1984).stemSize(stem).roundChs(r)
+                .act(Activation.Kind.HARD_SWISH).se(se).seFromExp(false).headBias(false).build();
     }
 
     static Config lcnet(double width) {
         ArchDef a = arch(s("dsa_r1_k3_s1_c32"), s("dsa_r2_k3_s2_c64"), s("dsa_r2_k3_s2_c128"),
                 s("dsa_r1_k3_s2_c256", "dsa_r1_k5_s1_c256"), s("dsa_r4_k5_s1_c256"), s("dsa_r2_k5_s2_c512_se0.25"));
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, null);
-        return new Config(a, 1280, 16, false, RoundChs.of(width), Activation.Kind.HARD_SWISH, NormSpec.BN, se, true,
-                false, true, false, "", null);
+        return Config.builder().arch(a).roundChs(RoundChs.of(width)).act(Activation.Kind.HARD_SWISH).se(se)
+                .build();
+    }
+
+    /** What the conv and hybrid MobileNet-V4s share: a normed head conv without bias. */
+    private static Config.Builder mobilenetV4Config(ArchDef a, int stem, double width, Activation.Kind act) {
+        return Config.builder().arch(a).stemSize(stem).fixStem(width < 1.0).roundChs(RoundChs.of(width)).act(act)
+                .headBias(false).headNorm(true);
     }
 
     /** timm's _gen_mobilenet_v4 for the conv-only variants (the hybrids need attention blocks). */
@@ -340,8 +353,7 @@ public final class MobileNetV3 extends ImageModel {
         } else {
             throw new IllegalArgumentException("unknown MobileNet-V4 variant " + variant);
         }
-        return new Config(a, 1280, stem, width < 1.0, RoundChs.of(width), Activation.Kind.RELU, NormSpec.BN,
-                SeSpec.EFFICIENTNET, true, false, false, true, "", null);
+        return mobilenetV4Config(a, stem, width, Activation.Kind.RELU).build();
     }
 
     /** timm's _gen_mobilenet_v4 for the hybrids: uir blocks with multi-query attention, layer scale 1e-5. */
@@ -380,8 +392,7 @@ public final class MobileNetV3 extends ImageModel {
         } else {
             throw new IllegalArgumentException("unknown MobileNet-V4 hybrid variant " + variant);
         }
-        return new Config(a, 1280, stem, width < 1.0, RoundChs.of(width), act, NormSpec.BN, SeSpec.EFFICIENTNET, true,
-                false, false, true, "", 1e-5);
+        return mobilenetV4Config(a, stem, width, act).layerScale(1e-5).build();
     }
 
     /** Registers every name of timm's mobilenetv3.py. */
