@@ -28,14 +28,8 @@ import java.util.SplittableRandom;
 /**
  * ConvNeXt and ConvNeXt-V2 (Global Response Norm in the MLP, no layer scale), as timm's {@code
  * models/convnext.py} builds them, including timm's small conv-MLP variants (atto to nano, their
- * overlapping-stem {@code _ols} forms, RMS/simple-norm variants) and torchvision's ConvNeXts under
- * torchvision's module names ({@code features.1.0.block.0}, {@code layer_scale}, {@code classifier.2}),
- * registered as {@code tv/convnext_*}.
- *
- * <p>For torchvision's models, {@code dropPathRate} is torchvision's {@code stochastic_depth_prob}
- * (the builders default it to 0.1 for tiny, 0.4 small, 0.5 base and large; here it defaults to 0 like
- * every jimm model, so pass it to train as torchvision does), and {@code dropRate} adds a dropout before
- * {@code classifier.2} that torchvision does not have. Their feature levels are the four stage outputs.
+ * overlapping-stem {@code _ols} forms, RMS/simple-norm variants). Its family also registers torchvision's
+ * ConvNeXts ({@link TvConvNeXt}) as {@code tv/convnext_*}.
  */
 public final class ConvNeXt extends ImageModel {
 
@@ -106,34 +100,38 @@ public final class ConvNeXt extends ImageModel {
 
         /** timm's defaults with these depths and widths: patch stem, layer scale 1e-6, LayerNorm, GELU. */
         public static Config of(List<Integer> depths, List<Integer> dims) {
-            return new Config(depths, dims, List.of(7, 7, 7, 7), 1e-6, "patch", 4, 1.0, false, 0,
-                    false, true, false, Activation.Kind.GELU, Norm.LAYERNORM, 1e-6f);
+            return builder().depths(depths).dims(dims).build();
+        }
+
+        /** A builder with timm's defaults (depths and dims required). */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this variant's fields, to derive another one. */
+        public Builder toBuilder() {
+            return new Builder(this);
         }
 
         /** 1x1-conv MLPs with channels-first norms (timm's small models). */
         public Config withConvMlp() {
-            return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
-                    headNormFirst, headHiddenSize, true, convBias, useGrn, act, norm, normEps);
+            return toBuilder().convMlp(true).build();
         }
 
         public Config stem(String type) {
-            return new Config(depths, dims, kernelSizes, lsInitValue, type, patchSize, headInitScale,
-                    headNormFirst, headHiddenSize, convMlp, convBias, useGrn, act, norm, normEps);
+            return toBuilder().stemType(type).build();
         }
 
         public Config norm(Norm newNorm) {
-            return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
-                    headNormFirst, headHiddenSize, convMlp, convBias, useGrn, act, newNorm, normEps);
+            return toBuilder().norm(newNorm).build();
         }
 
         public Config eps(float eps) {
-            return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
-                    headNormFirst, headHiddenSize, convMlp, convBias, useGrn, act, norm, eps);
+            return toBuilder().normEps(eps).build();
         }
 
         public Config act(Activation.Kind newAct) {
-            return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
-                    headNormFirst, headHiddenSize, convMlp, convBias, useGrn, newAct, norm, normEps);
+            return toBuilder().act(newAct).build();
         }
 
         public Config kernels(int... k) {
@@ -141,25 +139,21 @@ public final class ConvNeXt extends ImageModel {
             for (int v : k) {
                 ks.add(v);
             }
-            return new Config(depths, dims, ks, lsInitValue, stemType, patchSize, headInitScale,
-                    headNormFirst, headHiddenSize, convMlp, convBias, useGrn, act, norm, normEps);
+            return toBuilder().kernelSizes(ks).build();
         }
 
         /** Norm before the pooling, as most other nets (timm's {@code head_norm_first}). */
         public Config withHeadNormFirst() {
-            return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
-                    true, headHiddenSize, convMlp, convBias, useGrn, act, norm, normEps);
+            return toBuilder().headNormFirst(true).build();
         }
 
         public Config headHidden(int size) {
-            return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
-                    headNormFirst, size, convMlp, convBias, useGrn, act, norm, normEps);
+            return toBuilder().headHiddenSize(size).build();
         }
 
         /** ConvNeXt-V2: GRN in the MLP and no layer scale. */
         public Config v2() {
-            return new Config(depths, dims, kernelSizes, null, stemType, patchSize, headInitScale,
-                    headNormFirst, headHiddenSize, convMlp, convBias, true, act, norm, normEps);
+            return toBuilder().lsInitValue(null).useGrn(true).build();
         }
 
         /** A channels-first (NCHW) norm. */
@@ -169,6 +163,144 @@ public final class ConvNeXt extends ImageModel {
                 case RMSNORM -> new RmsNorm2d(channels, normEps);
                 case SIMPLENORM -> new SimpleNorm2d(channels, normEps);
             };
+        }
+
+        /** Builds a {@link Config} by field name; {@link #build()} checks it. */
+        public static final class Builder {
+            private List<Integer> depths;
+            private List<Integer> dims;
+            private List<Integer> kernelSizes = List.of(7, 7, 7, 7);
+            private Double lsInitValue = 1e-6;
+            private String stemType = "patch";
+            private int patchSize = 4;
+            private double headInitScale = 1.0;
+            private boolean headNormFirst;
+            private int headHiddenSize;
+            private boolean convMlp;
+            private boolean convBias = true;
+            private boolean useGrn;
+            private Activation.Kind act = Activation.Kind.GELU;
+            private Norm norm = Norm.LAYERNORM;
+            private float normEps = 1e-6f;
+
+            private Builder() {}
+
+            private Builder(Config c) {
+                depths = c.depths();
+                dims = c.dims();
+                kernelSizes = c.kernelSizes();
+                lsInitValue = c.lsInitValue();
+                stemType = c.stemType();
+                patchSize = c.patchSize();
+                headInitScale = c.headInitScale();
+                headNormFirst = c.headNormFirst();
+                headHiddenSize = c.headHiddenSize();
+                convMlp = c.convMlp();
+                convBias = c.convBias();
+                useGrn = c.useGrn();
+                act = c.act();
+                norm = c.norm();
+                normEps = c.normEps();
+            }
+
+            /** Blocks per stage (4 stages, required). */
+            public Builder depths(List<Integer> value) {
+                depths = value;
+                return this;
+            }
+
+            /** Channels per stage (4 stages, required). */
+            public Builder dims(List<Integer> value) {
+                dims = value;
+                return this;
+            }
+
+            /** Depthwise kernel per stage (default 7). */
+            public Builder kernelSizes(List<Integer> value) {
+                kernelSizes = value;
+                return this;
+            }
+
+            /** Layer-scale init value, or null for no layer scale (default 1e-6). */
+            public Builder lsInitValue(Double value) {
+                lsInitValue = value;
+                return this;
+            }
+
+            /** "patch" (default), "overlap", "overlap_tiered" or "overlap_act". */
+            public Builder stemType(String value) {
+                stemType = value;
+                return this;
+            }
+
+            /** Kernel and stride of the patch stem (default 4). */
+            public Builder patchSize(int value) {
+                patchSize = value;
+                return this;
+            }
+
+            /** Factor on the head's linear weights at init (default 1). */
+            public Builder headInitScale(double value) {
+                headInitScale = value;
+                return this;
+            }
+
+            /** Norm before pooling and a plain classifier head. */
+            public Builder headNormFirst(boolean value) {
+                headNormFirst = value;
+                return this;
+            }
+
+            /** Width of a pre-logits linear + GELU in the head (0: none, the default). */
+            public Builder headHiddenSize(int value) {
+                headHiddenSize = value;
+                return this;
+            }
+
+            /** 1x1 convs and a channels-first norm in the blocks instead of NHWC linear layers. */
+            public Builder convMlp(boolean value) {
+                convMlp = value;
+                return this;
+            }
+
+            /** Bias in convolutions (default). */
+            public Builder convBias(boolean value) {
+                convBias = value;
+                return this;
+            }
+
+            /** ConvNeXt-V2 Global Response Norm in the MLP. */
+            public Builder useGrn(boolean value) {
+                useGrn = value;
+                return this;
+            }
+
+            /** The MLP activation (default GELU). */
+            public Builder act(Activation.Kind value) {
+                act = value;
+                return this;
+            }
+
+            /** The norm kind (default LayerNorm). */
+            public Builder norm(Norm value) {
+                norm = value;
+                return this;
+            }
+
+            /** The norm epsilon (default 1e-6). */
+            public Builder normEps(float value) {
+                normEps = value;
+                return this;
+            }
+
+            /** The config, failing on a missing or inconsistent field. */
+            public Config build() {
+                if (depths == null || dims == null) {
+                    throw new IllegalArgumentException("ConvNeXt config: depths and dims are required");
+                }
+                return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
+                        headNormFirst, headHiddenSize, convMlp, convBias, useGrn, act, norm, normEps);
+            }
         }
     }
 
@@ -200,7 +332,7 @@ public final class ConvNeXt extends ImageModel {
             }
             gamma = lsInitValue == null ? null : parameter("gamma", dim);
             register("shortcut", new Identity());
-            dropPath = register("drop_path", dpr > 0 ? new DropPath((float) dpr) : new Identity());
+            dropPath = register("drop_path", DropPath.orIdentity(dpr));
         }
 
         @Override
@@ -250,82 +382,6 @@ public final class ConvNeXt extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             return blocks.forward(downsample.forward(x));
-        }
-    }
-
-    /** torchvision's CNBlock: {@code layer_scale} [dim, 1, 1] and {@code block} (conv, permute, LN, linear, GELU, linear, permute). */
-    static final class TvBlock extends Module {
-        private final Parameter layerScale;
-        private final Module block;
-        private final Module dropPath;
-
-        TvBlock(int dim, double dpr) {
-            layerScale = parameter("layer_scale", dim, 1, 1);
-            block = register("block", new Sequential(
-                    new Conv2d(dim, dim, 7, Conv2d.Options.defaults().padding(3).groups(dim)),
-                    new Permute(0, 2, 3, 1),
-                    new LayerNorm(dim, 1e-6f),
-                    new Linear(dim, 4 * dim),
-                    new Activation(Activation.Kind.GELU),
-                    new Linear(4 * dim, dim),
-                    new Permute(0, 3, 1, 2)));
-            // torchvision's StochasticDepth(p, "row") is timm's DropPath
-            dropPath = register("stochastic_depth", dpr > 0 ? new DropPath((float) dpr) : new Identity());
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(layerScale.getArray(), 1e-6f);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return dropPath.forward(block.forward(x).mul(layerScale.getArray())).add(x);
-        }
-    }
-
-    /** torchvision's classifier: {@code 0} LayerNorm2d, {@code 1} flatten, {@code 2} the linear layer. */
-    static final class TvClassifier extends Module {
-        private final Module norm;
-        private Module fc;
-
-        TvClassifier(int channels, Module fc) {
-            norm = register("0", LayerNorm.channelsFirst(channels, 1e-6f));
-            register("1", new Identity());
-            this.fc = register("2", fc);
-        }
-
-        void setFc(Module newFc) {
-            fc = register("2", newFc);
-        }
-
-        /** Norm, flatten when pooled, and the classifier unless only the pre-logits are wanted. */
-        NDArray forward(NDArray x, boolean pooled, boolean preLogits, float dropRate) {
-            x = norm.forward(x);
-            if (pooled) {
-                x = x.reshape(x.getShape().get(0), -1);
-            }
-            x = Dropout.apply(x, dropRate, isTraining());
-            return preLogits ? x : fc.forward(x);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, true, false, 0f);
-        }
-    }
-
-    /** torchvision's Permute module, an axis reordering with no parameters. */
-    static final class Permute extends Module {
-        private final int[] axes;
-
-        Permute(int... axes) {
-            this.axes = axes.clone();
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return x.transpose(axes);
         }
     }
 
@@ -450,79 +506,16 @@ public final class ConvNeXt extends ImageModel {
     // ---- the model ------------------------------------------------------------------------------
 
     private final Config cfg;
-    private final boolean torchvision;
     private final Module stem;
     private final List<Module> stages = new ArrayList<>();
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
     private final Module normPre;
-    private final int numFeatures;
     private final Head head;
-    // torchvision layout
-    private final Sequential features;
-    private GlobalPool tvPool;
-    private final TvClassifier tvClassifier;
 
     public ConvNeXt(Config cfg, ModelArgs args) {
-        this(cfg, false, args);
-    }
-
-    /**
-     * @param cfg the variant
-     * @param torchvision torchvision's module names and head ({@code features}, {@code classifier}); only the
-     *     plain ConvNeXt configs (patch stem, LayerNorm, layer scale, linear MLP) exist there
-     * @param args the model arguments
-     */
-    public ConvNeXt(Config cfg, boolean torchvision, ModelArgs args) {
         super(args);
         this.cfg = cfg;
-        this.torchvision = torchvision;
         List<Integer> dims = cfg.dims();
-        int total = cfg.depths().stream().mapToInt(Integer::intValue).sum();
-        double[][] dpr = new double[4][];
-        int idx = 0;
-        for (int s = 0; s < 4; s++) {
-            dpr[s] = new double[cfg.depths().get(s)];
-            for (int i = 0; i < dpr[s].length; i++) {
-                dpr[s][i] = total > 1 ? args.dropPathRate() * idx / (total - 1) : 0;
-                idx++;
-            }
-        }
-        if (torchvision) {
-            if (cfg.convMlp() || cfg.useGrn() || !cfg.stemType().equals("patch") || cfg.norm() != Norm.LAYERNORM
-                    || cfg.headNormFirst() || cfg.headHiddenSize() > 0) {
-                throw new IllegalArgumentException("torchvision's ConvNeXt layout builds only plain ConvNeXt configs, not " + cfg);
-            }
-            features = register("features", new Sequential());
-            stem = new Sequential(
-                    new Conv2d(inChans, dims.get(0), 4, Conv2d.Options.defaults().stride(4)),
-                    LayerNorm.channelsFirst(dims.get(0), 1e-6f));
-            features.add(stem);
-            int reduction = 4;
-            for (int s = 0; s < 4; s++) {
-                if (s > 0) {
-                    features.add(new Sequential(
-                            LayerNorm.channelsFirst(dims.get(s - 1), 1e-6f),
-                            new Conv2d(dims.get(s - 1), dims.get(s), 2, Conv2d.Options.defaults().stride(2))));
-                    reduction *= 2;
-                }
-                Sequential blocks = new Sequential();
-                for (int i = 0; i < cfg.depths().get(s); i++) {
-                    blocks.add(new TvBlock(dims.get(s), dpr[s][i]));
-                }
-                features.add(blocks);
-                featureInfo.add(new FeatureInfo(dims.get(s), reduction, "features." + (features.size() - 1)));
-            }
-            numFeatures = dims.get(3);
-            normPre = new Identity();
-            head = null;
-            String p = checkTvPool(globalPool);
-            tvPool = register("avgpool", new GlobalPool(p, false));
-            tvClassifier = register("classifier", new TvClassifier(numFeatures, tvClassifierFc(numClasses, p)));
-            return;
-        }
-        features = null;
-        tvClassifier = null;
-
+        double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.depths());
         int stemStride;
         if (cfg.stemType().equals("patch")) {
             stem = register("stem", new Sequential(
@@ -552,27 +545,11 @@ public final class ConvNeXt extends ImageModel {
             stageSeq.add(stage);
             stages.add(stage);
             prev = dims.get(s);
-            featureInfo.add(new FeatureInfo(prev, curStride, "stages." + s));
+            addFeatureInfo(prev, curStride, "stages." + s);
         }
-        numFeatures = prev;
-        normPre = register("norm_pre", cfg.headNormFirst() ? cfg.norm2d(numFeatures) : new Identity());
-        head = register("head", new Head(cfg, numFeatures, numClasses, globalPool, dropRate));
-    }
-
-    private static String checkTvPool(String poolType) {
-        String p = GlobalPool.validate(poolType);
-        if (p.equals("catavgmax")) {
-            throw new IllegalArgumentException("globalPool catavgmax doubles the channels, which the ConvNeXt classifier's norm cannot take");
-        }
-        return p;
-    }
-
-    private Module tvClassifierFc(int classes, String pool) {
-        if (classes > 0 && pool.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "globalPool '' (no pooling) needs numClasses 0; torchvision's classifier needs pooled features");
-        }
-        return classes > 0 ? new Linear(numFeatures, classes) : new Identity();
+        setNumFeatures(prev);
+        normPre = register("norm_pre", cfg.headNormFirst() ? cfg.norm2d(prev) : new Identity());
+        head = register("head", new Head(cfg, prev, numClasses, globalPool, dropRate));
     }
 
     /** The variant this model was built from. */
@@ -582,8 +559,16 @@ public final class ConvNeXt extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        // timm and torchvision: trunc_normal_(std=.02) with bounds ±2 (absolute, so ±100 std: a plain normal)
-        for (var e : namedModules().entrySet()) {
+        initTruncNormal(this, random, cfg.headInitScale());
+    }
+
+    /**
+     * timm's and torchvision's init: trunc_normal_(std=.02) with bounds ±2 (absolute, so ±100 std: a
+     * plain normal) for conv and linear weights, zero biases, and timm's {@code head_init_scale} on the
+     * linear layers under {@code head.}.
+     */
+    static void initTruncNormal(Module root, SplittableRandom random, double headInitScale) {
+        for (var e : root.namedModules().entrySet()) {
             Module m = e.getValue();
             if (m instanceof Conv2d c) {
                 Init.normal(c.weight().getArray(), 0.02, random);
@@ -593,9 +578,9 @@ public final class ConvNeXt extends ImageModel {
             } else if (m instanceof Linear l) {
                 Init.normal(l.weight().getArray(), 0.02, random);
                 Init.constant(l.bias().getArray(), 0f);
-                if (!torchvision && cfg.headInitScale() != 1.0 && e.getKey().startsWith("head.")) {
+                if (headInitScale != 1.0 && e.getKey().startsWith("head.")) {
                     NDArray w = l.weight().getArray();
-                    Module.copyInto(w, w.mul((float) cfg.headInitScale()));
+                    Module.copyInto(w, w.mul((float) headInitScale));
                 }
             }
         }
@@ -603,9 +588,6 @@ public final class ConvNeXt extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        if (torchvision) {
-            return features.forward(x);
-        }
         x = stem.forward(x);
         for (Module s : stages) {
             x = s.forward(x);
@@ -615,69 +597,33 @@ public final class ConvNeXt extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        if (head != null) {
-            return head.forward(x, preLogits);
-        }
-        return tvClassifier.forward(tvPool.forward(x), !tvPool.isIdentity(), preLogits, (float) dropRate);
+        return head.forward(x, preLogits);
     }
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        if (head != null) {
-            head.reset(newNumClasses, newGlobalPool);
-            globalPool = GlobalPool.validate(newGlobalPool);
-        } else {
-            String p = checkTvPool(newGlobalPool);
-            Module newFc = tvClassifierFc(newNumClasses, p);
-            tvPool = register("avgpool", new GlobalPool(p, false));
-            // the classifier keeps its norm; only index 2 changes
-            tvClassifier.setFc(newFc);
-            globalPool = p;
-        }
+        head.reset(newNumClasses, newGlobalPool);
+        globalPool = GlobalPool.validate(newGlobalPool);
         numClasses = newNumClasses;
     }
 
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    /**
-     * The four stage outputs (strides 4, 8, 16, 32), timm's feature_info; for the torchvision layout
-     * the same levels are {@code features.1}, {@code features.3}, {@code features.5} and {@code features.7}.
-     */
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
+    /** The four stage outputs (strides 4, 8, 16, 32), timm's feature_info. */
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         int[] take = resolveIndices(indices);
         int last = deepest(take);
         List<NDArray> all = new ArrayList<>();
-        if (torchvision) {
-            x = features.get(0).forward(x);
-            for (int s = 0; s <= last; s++) {
-                if (s > 0) {
-                    x = features.get(2 * s).forward(x);
-                }
-                x = features.get(2 * s + 1).forward(x);
-                all.add(x);
-            }
-        } else {
-            x = stem.forward(x);
-            for (int s = 0; s <= last; s++) {
-                x = stages.get(s).forward(x);
-                all.add(x);
-            }
+        x = stem.forward(x);
+        for (int s = 0; s <= last; s++) {
+            x = stages.get(s).forward(x);
+            all.add(x);
         }
         return select(all, take);
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
 
-    /** Registers every ConvNeXt name of timm's convnext.py, and torchvision's ConvNeXts under {@code tv/}. */
+    /** Registers every ConvNeXt name of timm's convnext.py, and torchvision's ConvNeXts ({@link TvConvNeXt}) under {@code tv/}. */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -751,7 +697,7 @@ public final class ConvNeXt extends ImageModel {
         }
 
         private static void addTv(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "torchvision", args -> new ConvNeXt(c, true, args),
+            m.add(new ModelEntry(name, "torchvision", args -> new TvConvNeXt(c, args),
                     PretrainedCfg.untrained(name, 224, "features.0.0", "classifier.2")));
         }
     }

@@ -24,9 +24,9 @@ class ConvNeXtApiTest {
     }
 
     /** torchvision's layout at a small size (the registered ones are 28M+ parameters). */
-    private static ConvNeXt smallTv() {
+    private static TvConvNeXt smallTv() {
         ConvNeXt.Config c = ConvNeXt.Config.of(List.of(1, 1, 2, 1), List.of(16, 24, 32, 40));
-        return RegNetApiTest.make(new ConvNeXt(c, true, ModelArgs.defaults()));
+        return RegNetApiTest.make(new TvConvNeXt(c, ModelArgs.defaults()));
     }
 
     private static Module build(String name) {
