@@ -118,6 +118,8 @@ public final class EfficientNetBlocks {
         final int outChs;
         boolean hasSkip;
         Module dropPath;
+        private Module convS2d;
+        private Module bnS2d;
 
         Block(int outChs) {
             this.outChs = outChs;
@@ -137,7 +139,34 @@ public final class EfficientNetBlocks {
             // timm puts an Identity here at rate 0; neither has state
             dropPath = rate > 0 ? register("drop_path", new DropPath((float) rate)) : null;
         }
+
+        /**
+         * The depthwise conv's input after timm's space-to-depth entry ({@code s2d == 1}: registers
+         * {@code conv_s2d} and {@code bn_s2d}, 4x the channels, the kernel halved), or as it is.
+         */
+        DwInput spaceToDepth(BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, Activation.Kind act, int s2d) {
+            List<Integer> dwKernel = a.kernel();
+            if (s2d != 1) {
+                return new DwInput(inChs, dwKernel, ctx.padSame());
+            }
+            int sdChs = inChs * 4;
+            convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
+            bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
+            if (dwKernel.size() != 1) {
+                throw new IllegalArgumentException("space-to-depth blocks take one kernel size, not " + dwKernel);
+            }
+            int k = (dwKernel.get(0) + 1) / 2;
+            return new DwInput(sdChs, List.of(k), k == 2 || ctx.padSame());
+        }
+
+        /** The space-to-depth conv and norm, where the block has them. */
+        NDArray forwardSpaceToDepth(NDArray x) {
+            return convS2d == null ? x : bnS2d.forward(convS2d.forward(x));
+        }
     }
+
+    /** The depthwise conv's input channels, kernel sizes and whether it pads "same". */
+    record DwInput(int chs, List<Integer> kernel, boolean same) {}
 
     /** Conv, norm and activation with an optional skip ({@code cn} in arch strings). */
     static final class ConvBnAct extends Block {
@@ -163,8 +192,6 @@ public final class EfficientNetBlocks {
 
     /** Depthwise conv, SE, pointwise conv ({@code ds}, and {@code dsa} with an activation after pw). */
     static final class DepthwiseSeparableConv extends Block {
-        private final Module convS2d;
-        private final Module bnS2d;
         private final Module convDw;
         private final Module bn1;
         private final Module aa;
@@ -177,22 +204,10 @@ public final class EfficientNetBlocks {
                 double seRatio, int s2d, double dpr) {
             super(outChs);
             hasSkip = a.stride() == 1 && inChs == outChs && !a.noskip();
-            List<Integer> dwKernel = a.kernel();
-            boolean dwSame = ctx.padSame();
-            if (s2d == 1) {
-                int sdChs = inChs * 4;
-                convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
-                bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
-                if (dwKernel.size() != 1) {
-                    throw new IllegalArgumentException("space-to-depth blocks take one kernel size, not " + dwKernel);
-                }
-                dwKernel = List.of((dwKernel.get(0) + 1) / 2);
-                dwSame = dwKernel.get(0) == 2 || ctx.padSame();
-                inChs = sdChs;
-            } else {
-                convS2d = null;
-                bnS2d = null;
-            }
+            DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
+            List<Integer> dwKernel = dw.kernel();
+            boolean dwSame = dw.same();
+            inChs = dw.chs();
             int groups = numGroups(a.groupSizeOr(1), inChs);
             boolean useAa = s2d != 1 && ctx.useAa(a.stride());
             convDw = register("conv_dw", ctx.conv(inChs, inChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
@@ -208,9 +223,7 @@ public final class EfficientNetBlocks {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray shortcut = x;
-            if (convS2d != null) {
-                x = bnS2d.forward(convS2d.forward(x));
-            }
+            x = forwardSpaceToDepth(x);
             x = aa.forward(bn1.forward(convDw.forward(x)));
             x = se.forward(x);
             x = bn2.forward(convPw.forward(x));
@@ -220,8 +233,6 @@ public final class EfficientNetBlocks {
 
     /** Inverted residual (MBConv, {@code ir}): pw expansion, depthwise conv, SE, pw linear projection. */
     static final class InvertedResidual extends Block {
-        private final Module convS2d;
-        private final Module bnS2d;
         private final Module convPw;
         private final Module bn1;
         private final Module convDw;
@@ -236,22 +247,10 @@ public final class EfficientNetBlocks {
                 double seRatio, int s2d, double dpr) {
             super(outChs);
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
-            List<Integer> dwKernel = a.kernel();
-            boolean dwSame = ctx.padSame();
-            if (s2d == 1) {
-                int sdChs = inChs * 4;
-                convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
-                bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
-                if (dwKernel.size() != 1) {
-                    throw new IllegalArgumentException("space-to-depth blocks take one kernel size, not " + dwKernel);
-                }
-                dwKernel = List.of((dwKernel.get(0) + 1) / 2);
-                dwSame = dwKernel.get(0) == 2 || ctx.padSame();
-                inChs = sdChs;
-            } else {
-                convS2d = null;
-                bnS2d = null;
-            }
+            DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
+            List<Integer> dwKernel = dw.kernel();
+            boolean dwSame = dw.same();
+            inChs = dw.chs();
             int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
             int groups = numGroups(a.groupSizeOr(1), midChs);
             convPw = register("conv_pw", ctx.conv(inChs, midChs, a.expKernel(), 1, 1));
@@ -270,9 +269,7 @@ public final class EfficientNetBlocks {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray shortcut = x;
-            if (convS2d != null) {
-                x = bnS2d.forward(convS2d.forward(x));
-            }
+            x = forwardSpaceToDepth(x);
             x = bn1.forward(convPw.forward(x));
             x = aa.forward(bn2.forward(convDw.forward(x)));
             x = se.forward(x);

@@ -381,9 +381,7 @@ public final class GhostNet extends ImageModel {
     private final Module bn1;
     private final Module act1;
     private final Sequential blocks;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
     private final List<Integer> levelStage = new ArrayList<>();
-    private final int numFeatures;
     private GlobalPool pool;
     private final Module convHead;
     private final Module act2;
@@ -396,7 +394,7 @@ public final class GhostNet extends ImageModel {
         double w = cfg.width();
         int stem = Layers.makeDivisible(16 * w, 4);
         convStem = register("conv_stem", conv(inChans, stem, 3, 2, 1, 1));
-        featureInfo.add(new FeatureInfo(stem, 2, "conv_stem"));
+        addFeatureInfo(stem, 2, "conv_stem");
         levelStage.add(-1);
         bn1 = register("bn1", new BatchNorm2d(stem));
         act1 = register("act1", Activation.relu());
@@ -424,7 +422,7 @@ public final class GhostNet extends ImageModel {
             }
             if (stride > 1) {
                 netStride *= 2;
-                featureInfo.add(new FeatureInfo(prev, netStride, "blocks." + s));
+                addFeatureInfo(prev, netStride, "blocks." + s);
                 levelStage.add(s);
             }
             blocks.add(stage);
@@ -432,9 +430,9 @@ public final class GhostNet extends ImageModel {
         int out = Layers.makeDivisible(lastExp * w, 4);
         blocks.add(new Sequential(new ConvBnAct(prev, out, 1, 1, 0, 1, true)));
         register("blocks", blocks);
-        numFeatures = out;
+        setNumFeatures(out);
         pool = register("global_pool", new GlobalPool(globalPool, false));
-        convHead = register("conv_head", new Conv2d(numFeatures, HEAD_HIDDEN, 1, Conv2d.Options.defaults()));
+        convHead = register("conv_head", new Conv2d(out, HEAD_HIDDEN, 1, Conv2d.Options.defaults()));
         act2 = register("act2", Activation.relu());
         classifier = register("classifier", ClassifierHead.fc(HEAD_HIDDEN, numClasses, globalPool.isEmpty() ? "" : "avg"));
     }
@@ -485,20 +483,9 @@ public final class GhostNet extends ImageModel {
         classifier = register("classifier", fc);
     }
 
-    /** The trunk's output channels (what the pool sees); the pre-logits are {@link #headHiddenSize()} wide. */
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    /** Width of conv_head's output, the pre-logits. */
+    /** Width of conv_head's output, the pre-logits ({@link #numFeatures()} is the trunk's, what the pool sees). */
     public int headHiddenSize() {
         return HEAD_HIDDEN;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
     }
 
     @Override
@@ -521,7 +508,7 @@ public final class GhostNet extends ImageModel {
                 level++;
             }
         }
-        while (all.size() < featureInfo.size()) {
+        while (all.size() < levelStage.size()) {
             all.add(null);
         }
         return select(all, take);

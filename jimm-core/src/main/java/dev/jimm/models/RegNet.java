@@ -25,13 +25,8 @@ import java.util.TreeMap;
 
 /**
  * RegNet X, Y, V (pre-activation) and Z, as timm's {@code models/regnet.py} builds them from the
- * RegNet design-space parameters (w0, wa, wm, depth, group width), and torchvision's RegNets, the
- * same networks under torchvision's module names ({@code stem.0}, {@code trunk_output.block1.block1-0.f.a.0},
- * {@code fc}), registered as {@code tv/regnet_*}.
- *
- * <p>torchvision's RegNets have neither dropout nor stochastic depth; here {@code dropRate} acts before
- * {@code fc} and {@code dropPathRate} on each block's residual branch, as in timm's, and both default
- * to 0 (torchvision's behaviour). Their feature levels are timm's: the stem and the four stages.
+ * RegNet design-space parameters (w0, wa, wm, depth, group width). Its family also registers
+ * torchvision's RegNets ({@link TvRegNet}) as {@code tv/regnet_*}.
  */
 public final class RegNet extends ImageModel {
 
@@ -45,16 +40,9 @@ public final class RegNet extends ImageModel {
         NONE
     }
 
-    /** Which module names the network has. */
-    public enum Layout {
-        /** timm's: {@code stem.conv}, {@code s1.b1.conv1.conv}, {@code head.fc} */
-        TIMM,
-        /** torchvision's: {@code stem.0}, {@code trunk_output.block1.block1-0.f.a.0}, {@code fc} */
-        TORCHVISION
-    }
-
     /**
-     * A RegNet variant, timm's {@code RegNetCfg}.
+     * A RegNet variant, timm's {@code RegNetCfg}. Made by {@link #x}, {@link #y} or {@link #builder()};
+     * {@link #toBuilder()} derives variants by field name.
      *
      * @param depth blocks in the whole network
      * @param w0 initial width
@@ -91,8 +79,7 @@ public final class RegNet extends ImageModel {
 
         /** A RegNet-X: no SE, bottleneck ratio 1, BatchNorm and ReLU. */
         public static Config x(int w0, double wa, double wm, int groupSize, int depth) {
-            return new Config(depth, w0, wa, wm, groupSize, 1.0, 0.0, 0.0, 32, Downsample.CONV1X1,
-                    false, false, 0, Activation.Kind.RELU, 0);
+            return builder().w0(w0).wa(wa).wm(wm).groupSize(groupSize).depth(depth).build();
         }
 
         /** A RegNet-Y: a RegNet-X with SE of ratio 0.25 of the block's input width. */
@@ -100,42 +87,186 @@ public final class RegNet extends ImageModel {
             return x(w0, wa, wm, groupSize, depth).withSe(0.25);
         }
 
+        /** A builder with timm's defaults (RegNet-X); the design-space parameters are required. */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /** A builder holding this variant's fields, to derive another one. */
+        public Builder toBuilder() {
+            return new Builder(this);
+        }
+
         public Config withSe(double ratio) {
-            return new Config(depth, w0, wa, wm, groupSize, bottleRatio, ratio, groupMinRatio, stemWidth,
-                    downsample, linearOut, preact, numFeatures, act, groupNormSize);
+            return toBuilder().seRatio(ratio).build();
         }
 
         /** torchvision's rounding of bottleneck widths to the group width (timm's {@code *_tv}). */
         public Config tvRounding() {
-            return new Config(depth, w0, wa, wm, groupSize, bottleRatio, seRatio, 0.9, stemWidth,
-                    downsample, linearOut, preact, numFeatures, act, groupNormSize);
+            return toBuilder().groupMinRatio(0.9).build();
         }
 
         public Config withAct(Activation.Kind newAct) {
-            return new Config(depth, w0, wa, wm, groupSize, bottleRatio, seRatio, groupMinRatio, stemWidth,
-                    downsample, linearOut, preact, numFeatures, newAct, groupNormSize);
+            return toBuilder().act(newAct).build();
         }
 
         public Config withGroupNorm(int channelsPerGroup) {
-            return new Config(depth, w0, wa, wm, groupSize, bottleRatio, seRatio, groupMinRatio, stemWidth,
-                    downsample, linearOut, preact, numFeatures, act, channelsPerGroup);
+            return toBuilder().groupNormSize(channelsPerGroup).build();
         }
 
         /** Pre-activation blocks (RegNet-V). */
         public Config withPreact() {
-            return new Config(depth, w0, wa, wm, groupSize, bottleRatio, seRatio, groupMinRatio, stemWidth,
-                    downsample, linearOut, true, numFeatures, act, groupNormSize);
+            return toBuilder().preact(true).build();
         }
 
         public Config withDownsample(Downsample d) {
-            return new Config(depth, w0, wa, wm, groupSize, bottleRatio, seRatio, groupMinRatio, stemWidth,
-                    d, linearOut, preact, numFeatures, act, groupNormSize);
+            return toBuilder().downsample(d).build();
         }
 
         /** The RegNet-Z head and blocks: bottleneck expansion, linear output, optional final conv. */
         public Config z(double newBottleRatio, int newNumFeatures) {
-            return new Config(depth, w0, wa, wm, groupSize, newBottleRatio, seRatio, groupMinRatio, stemWidth,
-                    Downsample.NONE, true, preact, newNumFeatures, act, groupNormSize);
+            return toBuilder().bottleRatio(newBottleRatio).downsample(Downsample.NONE).linearOut(true)
+                    .numFeatures(newNumFeatures).build();
+        }
+
+        /** Builds a {@link Config} by field name; {@link #build()} checks it. */
+        public static final class Builder {
+            private int depth;
+            private int w0;
+            private double wa;
+            private double wm;
+            private int groupSize;
+            private double bottleRatio = 1.0;
+            private double seRatio;
+            private double groupMinRatio;
+            private int stemWidth = 32;
+            private Downsample downsample = Downsample.CONV1X1;
+            private boolean linearOut;
+            private boolean preact;
+            private int numFeatures;
+            private Activation.Kind act = Activation.Kind.RELU;
+            private int groupNormSize;
+
+            private Builder() {}
+
+            private Builder(Config c) {
+                depth = c.depth();
+                w0 = c.w0();
+                wa = c.wa();
+                wm = c.wm();
+                groupSize = c.groupSize();
+                bottleRatio = c.bottleRatio();
+                seRatio = c.seRatio();
+                groupMinRatio = c.groupMinRatio();
+                stemWidth = c.stemWidth();
+                downsample = c.downsample();
+                linearOut = c.linearOut();
+                preact = c.preact();
+                numFeatures = c.numFeatures();
+                act = c.act();
+                groupNormSize = c.groupNormSize();
+            }
+
+            /** Blocks in the whole network (required). */
+            public Builder depth(int value) {
+                depth = value;
+                return this;
+            }
+
+            /** Initial width (required, a multiple of 8). */
+            public Builder w0(int value) {
+                w0 = value;
+                return this;
+            }
+
+            /** Width slope (required). */
+            public Builder wa(double value) {
+                wa = value;
+                return this;
+            }
+
+            /** Width multiplier, above 1 (required). */
+            public Builder wm(double value) {
+                wm = value;
+                return this;
+            }
+
+            /** Channels per group of the 3x3 conv (required). */
+            public Builder groupSize(int value) {
+                groupSize = value;
+                return this;
+            }
+
+            /** Bottleneck width ratio (default 1). */
+            public Builder bottleRatio(double value) {
+                bottleRatio = value;
+                return this;
+            }
+
+            /** SE reduction relative to the block's input width (default 0: no SE). */
+            public Builder seRatio(double value) {
+                seRatio = value;
+                return this;
+            }
+
+            /** torchvision's width rounding when non-zero (default 0). */
+            public Builder groupMinRatio(double value) {
+                groupMinRatio = value;
+                return this;
+            }
+
+            /** Stem channels (default 32). */
+            public Builder stemWidth(int value) {
+                stemWidth = value;
+                return this;
+            }
+
+            /** Shortcut kind for shape-changing blocks (default a strided 1x1 conv). */
+            public Builder downsample(Downsample value) {
+                downsample = value;
+                return this;
+            }
+
+            /** No activation after the residual sum. */
+            public Builder linearOut(boolean value) {
+                linearOut = value;
+                return this;
+            }
+
+            /** Pre-activation blocks (RegNet-V). */
+            public Builder preact(boolean value) {
+                preact = value;
+                return this;
+            }
+
+            /** Width of a final 1x1 conv before the head (default 0: none). */
+            public Builder numFeatures(int value) {
+                numFeatures = value;
+                return this;
+            }
+
+            /** The activation (default ReLU). */
+            public Builder act(Activation.Kind value) {
+                act = value;
+                return this;
+            }
+
+            /** Channels per group of GroupNorm instead of BatchNorm (default 0: BatchNorm). */
+            public Builder groupNormSize(int value) {
+                groupNormSize = value;
+                return this;
+            }
+
+            /** The config, failing on missing or invalid design-space parameters. */
+            public Config build() {
+                if (depth <= 0 || groupSize <= 0 || wa < 0 || w0 <= 0 || wm <= 1 || w0 % 8 != 0) {
+                    throw new IllegalArgumentException("invalid RegNet parameters depth=" + depth + " groupSize="
+                            + groupSize + " w0=" + w0 + " wa=" + wa + " wm=" + wm
+                            + " (needed: depth, groupSize, w0 > 0, w0 a multiple of 8, wa >= 0, wm > 1)");
+                }
+                return new Config(depth, w0, wa, wm, groupSize, bottleRatio, seRatio, groupMinRatio, stemWidth,
+                        downsample, linearOut, preact, numFeatures, act, groupNormSize);
+            }
         }
     }
 
@@ -169,9 +300,8 @@ public final class RegNet extends ImageModel {
         }
         List<Integer> widths = new ArrayList<>(counts.keySet());
         List<Integer> depths = new ArrayList<>(counts.values());
-        int total = depths.stream().mapToInt(Integer::intValue).sum();
+        double[][] dprs = DropPath.schedule(dropPathRate, depths);
         List<StageArgs> out = new ArrayList<>();
-        int blockIdx = 0;
         for (int s = 0; s < 4; s++) {
             double b = cfg.bottleRatio();
             int wBot = (int) (widths.get(s) * b);
@@ -179,12 +309,7 @@ public final class RegNet extends ImageModel {
             wBot = cfg.groupMinRatio() != 0
                     ? Layers.makeDivisible(wBot, g, cfg.groupMinRatio())
                     : (int) (Math.rint((double) wBot / g) * g);
-            double[] dpr = new double[depths.get(s)];
-            for (int i = 0; i < dpr.length; i++) {
-                dpr[i] = total > 1 ? dropPathRate * blockIdx / (total - 1) : 0;
-                blockIdx++;
-            }
-            out.add(new StageArgs((int) (wBot / b), 2, depths.get(s), b, g, dpr));
+            out.add(new StageArgs((int) (wBot / b), 2, depths.get(s), b, g, dprs[s]));
         }
         return out;
     }
@@ -267,7 +392,7 @@ public final class RegNet extends ImageModel {
             register("act3", new Activation(act3));
             Module sc = shortcut(cfg, in, out, stride, false);
             downsample = sc == null ? null : register("downsample", sc);
-            dropPath = register("drop_path", dpr > 0 ? new DropPath((float) dpr) : new Identity());
+            dropPath = register("drop_path", DropPath.orIdentity(dpr));
         }
 
         Module lastNorm() {
@@ -312,7 +437,7 @@ public final class RegNet extends ImageModel {
             conv3 = register("conv3", conv(b, out, 1, 1, 1));
             Module sc = shortcut(cfg, in, out, stride, true);
             downsample = sc == null ? null : register("downsample", sc);
-            dropPath = register("drop_path", dpr > 0 ? new DropPath((float) dpr) : new Identity());
+            dropPath = register("drop_path", DropPath.orIdentity(dpr));
         }
 
         @Override
@@ -328,64 +453,7 @@ public final class RegNet extends ImageModel {
         }
     }
 
-    /** torchvision's ResBottleneckBlock: optional {@code proj}, the transform {@code f} (a, b, se, c), ReLU. */
-    static final class TvBlock extends Module {
-        private final Module proj;
-        private final Module f;
-        private final Module dropPath;
-
-        TvBlock(Config cfg, int in, int out, int stride, double bottleRatio, int groupWidth, double dpr) {
-            proj = in != out || stride != 1 ? register("proj", tvConvBn(in, out, 1, stride, 1, false)) : null;
-            int wb = (int) Math.rint(out * bottleRatio);
-            int g = wb / groupWidth;
-            Module t = new TvTransform(cfg, in, out, wb, g, stride);
-            f = register("f", t);
-            register("activation", Activation.relu());
-            // torchvision's RegNet has no stochastic depth; jimm's dropPathRate adds it on the residual branch
-            dropPath = register("drop_path", dpr > 0 ? new DropPath((float) dpr) : new Identity());
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray fx = dropPath.forward(f.forward(x));
-            NDArray sc = proj == null ? x : proj.forward(x);
-            return sc.add(fx).getNDArrayInternal().relu();
-        }
-    }
-
-    /** torchvision's BottleneckTransform, a Sequential with named children a, b, se, c. */
-    static final class TvTransform extends Module {
-        TvTransform(Config cfg, int in, int out, int wb, int groups, int stride) {
-            register("a", tvConvBn(in, wb, 1, 1, 1, true));
-            register("b", tvConvBn(wb, wb, 3, stride, groups, true));
-            if (cfg.seRatio() != 0) {
-                int se = (int) Math.rint(cfg.seRatio() * in);
-                register("se", new SqueezeExcite(wb, se, Activation.Kind.RELU, Activation.Kind.SIGMOID));
-            }
-            register("c", tvConvBn(wb, out, 1, 1, 1, false));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            for (Module m : children().values()) {
-                x = m.forward(x);
-            }
-            return x;
-        }
-    }
-
-    /** torchvision's Conv2dNormActivation: Sequential(conv, BatchNorm, [ReLU]). */
-    private static Sequential tvConvBn(int in, int out, int k, int stride, int groups, boolean relu) {
-        Sequential s = new Sequential(
-                new Conv2d(in, out, k, Conv2d.Options.defaults().stride(stride).padding((k - 1) / 2).groups(groups).bias(false)),
-                new BatchNorm2d(out));
-        if (relu) {
-            s.add(Activation.relu());
-        }
-        return s;
-    }
-
-    /** A stage whose children are named by a function of their index ({@code b1}, {@code block1-0}). */
+    /** A Sequential with named children: a stage ({@code b1}, {@code block1-0}) or torchvision's transform. */
     static final class Stage extends Module {
         Stage add(String name, Module block) {
             register(name, block);
@@ -434,44 +502,24 @@ public final class RegNet extends ImageModel {
     // ---- the model ------------------------------------------------------------------------------
 
     private final Config cfg;
-    private final Layout layout;
     private final Module stem;
     private final List<Module> stages = new ArrayList<>();
     private final Module finalConv;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
-    private final int numFeatures;
-    // TIMM layout
     private final Head head;
-    // TORCHVISION layout
-    private GlobalPool tvPool;
-    private Module tvFc;
 
     public RegNet(Config cfg, ModelArgs args) {
-        this(cfg, Layout.TIMM, args);
-    }
-
-    public RegNet(Config cfg, Layout layout, ModelArgs args) {
         super(args);
         this.cfg = cfg;
-        this.layout = layout;
-        boolean tv = layout == Layout.TORCHVISION;
-        if (tv && (cfg.preact() || cfg.groupNormSize() > 0 || cfg.act() != Activation.Kind.RELU
-                || cfg.downsample() != Downsample.CONV1X1 || cfg.numFeatures() > 0 || cfg.linearOut())) {
-            throw new IllegalArgumentException("torchvision's RegNet layout builds only plain RegNet-X/Y configs, not " + cfg);
-        }
         int sw = cfg.stemWidth();
-        if (tv) {
-            stem = register("stem", tvConvBn(inChans, sw, 3, 2, 1, true));
-        } else if (cfg.preact()) {
+        if (cfg.preact()) {
             stem = register("stem", conv(inChans, sw, 3, 2, 1));
         } else {
             stem = register("stem", new ConvNormAct(cfg, inChans, sw, 3, 2, 1, true));
         }
-        featureInfo.add(new FeatureInfo(sw, 2, "stem"));
+        addFeatureInfo(sw, 2, "stem");
 
         int prev = sw;
         int stride = 2;
-        Stage trunkNamed = tv ? new Stage() : null;
         List<StageArgs> sa = stageArgs(cfg, args.dropPathRate());
         for (int s = 0; s < sa.size(); s++) {
             StageArgs a = sa.get(s);
@@ -480,43 +528,25 @@ public final class RegNet extends ImageModel {
                 int in = i == 0 ? prev : a.outChs();
                 int st = i == 0 ? a.stride() : 1;
                 double dpr = a.dropPath()[i];
-                if (tv) {
-                    stage.add("block" + (s + 1) + "-" + i, new TvBlock(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr));
-                } else if (cfg.preact()) {
-                    stage.add("b" + (i + 1), new PreBottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr));
-                } else {
-                    stage.add("b" + (i + 1), new Bottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr));
-                }
+                stage.add("b" + (i + 1), cfg.preact()
+                        ? new PreBottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr)
+                        : new Bottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr));
             }
             prev = a.outChs();
             stride *= a.stride();
-            if (tv) {
-                trunkNamed.add("block" + (s + 1), stage);
-                featureInfo.add(new FeatureInfo(prev, stride, "trunk_output.block" + (s + 1)));
-            } else {
-                register("s" + (s + 1), stage);
-                featureInfo.add(new FeatureInfo(prev, stride, "s" + (s + 1)));
-            }
+            register("s" + (s + 1), stage);
+            addFeatureInfo(prev, stride, "s" + (s + 1));
             stages.add(stage);
         }
-        if (tv) {
-            register("trunk_output", trunkNamed);
-            finalConv = new Identity();
-            numFeatures = prev;
-            head = null;
-            tvPool = register("avgpool", ClassifierHead.pool(globalPool));
-            tvFc = register("fc", ClassifierHead.fc(numFeatures, numClasses, globalPool));
+        if (cfg.numFeatures() > 0) {
+            finalConv = register("final_conv", new ConvNormAct(cfg, prev, cfg.numFeatures(), 1, 1, 1, true));
+            prev = cfg.numFeatures();
         } else {
-            if (cfg.numFeatures() > 0) {
-                finalConv = register("final_conv", new ConvNormAct(cfg, prev, cfg.numFeatures(), 1, 1, 1, true));
-                numFeatures = cfg.numFeatures();
-            } else {
-                boolean finalAct = cfg.linearOut() || cfg.preact();
-                finalConv = register("final_conv", finalAct ? new Activation(cfg.act()) : new Identity());
-                numFeatures = prev;
-            }
-            head = register("head", new Head(numFeatures, numClasses, globalPool, dropRate));
+            boolean finalAct = cfg.linearOut() || cfg.preact();
+            finalConv = register("final_conv", finalAct ? new Activation(cfg.act()) : new Identity());
         }
+        setNumFeatures(prev);
+        head = register("head", new Head(prev, numClasses, globalPool, dropRate));
     }
 
     /** The variant this model was built from. */
@@ -524,21 +554,31 @@ public final class RegNet extends ImageModel {
         return cfg;
     }
 
-    /** Whose module names the model has. */
-    public Layout layout() {
-        return layout;
-    }
-
     @Override
     protected void initWeights(SplittableRandom random) {
-        boolean tv = layout == Layout.TORCHVISION;
-        for (Module m : namedModules().values()) {
+        initConvLinear(this, random, true);
+        if (cfg.numFeatures() == 0 && !cfg.linearOut() && zeroInitLast) {
+            // zero_init_last, which timm turns off only for the RegNet-Z definitions
+            for (Module m : namedModules().values()) {
+                if (m instanceof Bottleneck b) {
+                    Init.constant(b.lastNorm().directParameters().get("weight").getArray(), 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * timm's and torchvision's RegNet init: convs normal with std sqrt(2 / fan_out), linear layers
+     * normal 0.01 and zero biases. timm divides the fan-out by the groups and zeroes conv biases;
+     * torchvision does neither.
+     */
+    static void initConvLinear(Module root, SplittableRandom random, boolean timm) {
+        for (Module m : root.namedModules().values()) {
             if (m instanceof Conv2d c) {
                 long[] k = c.kernelSize();
-                // timm divides the fan-out by the groups; torchvision does not
-                long fanOut = k[0] * k[1] * c.outChannels() / (tv ? 1 : c.groups());
+                long fanOut = k[0] * k[1] * c.outChannels() / (timm ? c.groups() : 1);
                 Init.normal(c.weight().getArray(), Math.sqrt(2.0 / fanOut), random);
-                if (c.bias() != null && !tv) {
+                if (c.bias() != null && timm) {
                     Init.constant(c.bias().getArray(), 0f);
                 }
             } else if (m instanceof Linear l) {
@@ -546,9 +586,6 @@ public final class RegNet extends ImageModel {
                 if (l.bias() != null) {
                     Init.constant(l.bias().getArray(), 0f);
                 }
-            } else if (m instanceof Bottleneck b && cfg.numFeatures() == 0 && !cfg.linearOut() && zeroInitLast) {
-                // zero_init_last, which timm turns off only for the RegNet-Z definitions
-                Init.constant(b.lastNorm().directParameters().get("weight").getArray(), 0f);
             }
         }
     }
@@ -564,44 +601,25 @@ public final class RegNet extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        if (head != null) {
-            return head.forward(x, preLogits);
-        }
-        x = Dropout.apply(tvPool.forward(x), (float) dropRate, isTraining());
-        return preLogits ? x : tvFc.forward(x);
+        return head.forward(x, preLogits);
     }
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         String pool = GlobalPool.validate(newGlobalPool);
-        if (head != null) {
-            head.reset(newNumClasses, pool);
-        } else {
-            Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, pool);
-            tvPool = register("avgpool", ClassifierHead.pool(pool));
-            tvFc = register("fc", newFc);
-        }
+        head.reset(newNumClasses, pool);
         numClasses = newNumClasses;
         globalPool = pool;
     }
 
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
-    /**
-     * The stem (stride 2) and the four stages (strides 4 to 32), as timm's feature_info; the
-     * torchvision layout has the same levels under its names ({@code stem}, {@code trunk_output.blockN}).
-     */
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
-    }
-
+    /** The stem (stride 2) and the four stages (strides 4 to 32), as timm's feature_info. */
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
+        return intermediates(stem, stages, x, resolveIndices(indices));
+    }
+
+    /** The stem's and the stages' outputs up to the deepest level taken, then those taken. */
+    static NDList intermediates(Module stem, List<Module> stages, NDArray x, int[] take) {
         int last = deepest(take);
         List<NDArray> all = new ArrayList<>();
         x = stem.forward(x);
@@ -615,7 +633,7 @@ public final class RegNet extends ImageModel {
 
     // ---- configs and registrations ----------------------------------------------------------------
 
-    /** Registers every RegNet name of timm's regnet.py, and torchvision's RegNets under {@code tv/}. */
+    /** Registers every RegNet name of timm's regnet.py, and torchvision's RegNets ({@link TvRegNet}) under {@code tv/}. */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -702,7 +720,7 @@ public final class RegNet extends ImageModel {
 
         private static void addTv(List<ModelEntry> m, String name, Config c) {
             Config tv = c.tvRounding();
-            m.add(new ModelEntry(name, "torchvision", args -> new RegNet(tv, Layout.TORCHVISION, args),
+            m.add(new ModelEntry(name, "torchvision", args -> new TvRegNet(tv, args),
                     PretrainedCfg.untrained(name, 224, "stem.0", "fc")));
         }
     }

@@ -499,9 +499,7 @@ public final class TvMobileNet extends ImageModel {
 
     private final Config cfg;
     private final Sequential trunk;
-    private final List<FeatureInfo> featureInfo = new ArrayList<>();
     private final List<Integer> levelIndex = new ArrayList<>();
-    private final int numFeatures;
     private final int headHidden;
     private int poolMultiplier;
     private GlobalPool pool;
@@ -520,12 +518,13 @@ public final class TvMobileNet extends ImageModel {
         for (int i = 0; i < t.channels.size(); i++) {
             boolean lastAtReduction = i == t.channels.size() - 1 || !t.reductions.get(i + 1).equals(t.reductions.get(i));
             if (lastAtReduction) {
-                featureInfo.add(new FeatureInfo(t.channels.get(i), t.reductions.get(i), cfg.trunkName() + "." + i));
+                addFeatureInfo(t.channels.get(i), t.reductions.get(i), cfg.trunkName() + "." + i);
                 levelIndex.add(i);
             }
         }
-        numFeatures = t.outChannels;
-        headHidden = cfg.isV3() ? (cfg.arch() == Arch.MOBILENET_V3_LARGE ? 1280 : 1024) : numFeatures;
+        // numFeatures is the trunk's output, before MobileNetV3's hidden head layer
+        setNumFeatures(t.outChannels);
+        headHidden = cfg.isV3() ? (cfg.arch() == Arch.MOBILENET_V3_LARGE ? 1280 : 1024) : t.outChannels;
         // torchvision's AdaptiveAvgPool2d (no state); registered for the V2/MNASNet functional pool too
         pool = register("avgpool", ClassifierHead.pool(globalPool));
         poolMultiplier = GlobalPool.featureMultiplier(globalPool);
@@ -537,7 +536,7 @@ public final class TvMobileNet extends ImageModel {
             throw new IllegalArgumentException(
                     "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
         }
-        int in = numFeatures * GlobalPool.featureMultiplier(poolType);
+        int in = numFeatures() * GlobalPool.featureMultiplier(poolType);
         Module fc = classes > 0 ? new Linear(headHidden * (cfg.isV3() ? 1 : GlobalPool.featureMultiplier(poolType)), classes) : new Identity();
         Dropout drop = new Dropout((float) dropRate);
         if (cfg.isV3()) {
@@ -616,20 +615,9 @@ public final class TvMobileNet extends ImageModel {
         pool = register("avgpool", ClassifierHead.pool(poolType));
     }
 
-    /** Channels of the trunk's output (before MobileNetV3's hidden head layer). */
-    @Override
-    public int numFeatures() {
-        return numFeatures;
-    }
-
     /** Width of the pre-logits: MobileNetV3's hidden head Linear, else {@link #numFeatures()}. */
     public int headHiddenSize() {
         return headHidden;
-    }
-
-    @Override
-    public List<FeatureInfo> featureInfo() {
-        return List.copyOf(featureInfo);
     }
 
     @Override
