@@ -43,6 +43,11 @@ public final class EfficientNetBlocks {
             };
         }
 
+        /** The se module of a block: its attention at a ratio above 0 (when the model has one), else an Identity. */
+        Module seOrIdentity(int channels, double ratio, Activation.Kind blockAct) {
+            return ratio > 0 && se != null ? attention(channels, ratio, blockAct, se) : new Identity();
+        }
+
         /** The aa module of a block: the anti-aliasing when it strides, else timm's Identity. */
         Module aaOrIdentity(int channels, int stride) {
             return useAa(stride) ? antiAlias(channels, stride) : new Identity();
@@ -213,8 +218,7 @@ public final class EfficientNetBlocks {
             convDw = register("conv_dw", ctx.conv(inChs, inChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
             bn1 = register("bn1", ctx.norm(inChs, act));
             aa = register("aa", useAa ? ctx.antiAlias(inChs, a.stride()) : new Identity());
-            se = register("se", seRatio > 0 && ctx.se() != null
-                    ? attention(inChs, seRatio, act, ctx.se()) : new Identity());
+            se = register("se", ctx.seOrIdentity(inChs, seRatio, act));
             convPw = register("conv_pw", ctx.conv(inChs, outChs, a.pwKernel(), 1, 1));
             bn2 = register("bn2", ctx.norm(outChs, a.pwAct() ? act : Activation.Kind.IDENTITY));
             registerDropPath(dpr);
@@ -259,8 +263,7 @@ public final class EfficientNetBlocks {
             convDw = register("conv_dw", ctx.conv(midChs, midChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
             bn2 = register("bn2", ctx.norm(midChs, act));
             aa = register("aa", useAa ? ctx.antiAlias(midChs, a.stride()) : new Identity());
-            se = register("se", seRatio > 0 && ctx.se() != null
-                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
+            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
             convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
             bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
             registerDropPath(dpr);
@@ -298,8 +301,7 @@ public final class EfficientNetBlocks {
             convExp = register("conv_exp", ctx.conv(inChs, midChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
             bn1 = register("bn1", ctx.norm(midChs, act));
             aa = register("aa", ctx.aaOrIdentity(midChs, a.stride()));
-            se = register("se", seRatio > 0 && ctx.se() != null
-                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
+            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
             convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
             bn2 = register("bn2", ctx.norm(outChs, Activation.Kind.IDENTITY));
             registerDropPath(dpr);
@@ -372,8 +374,7 @@ public final class EfficientNetBlocks {
             dwMid = register("dw_mid", mid > 0
                     ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act, true)
                     : new Identity());
-            se = register("se", seRatio > 0 && ctx.se() != null
-                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
+            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
             pwProj = register("pw_proj", new ConvNormAct(ctx, midChs, outChs, 1, 1, 1, none, false));
             dwEnd = register("dw_end", end > 0
                     ? new ConvNormAct(ctx, outChs, outChs, end, start == 0 && mid == 0 ? stride : 1,
@@ -550,8 +551,7 @@ public final class EfficientNetBlocks {
                     new CondConv2d(midChs, midChs, a.kernel().get(0), a.stride(), groups, e, ctx.padSame()));
             bn2 = register("bn2", ctx.norm(midChs, act));
             register("aa", new Identity());
-            se = register("se", seRatio > 0 && ctx.se() != null
-                    ? attention(midChs, seRatio, act, ctx.se()) : new Identity());
+            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
             convPwl = register("conv_pwl", new CondConv2d(midChs, outChs, a.pwKernel().get(0), 1, 1, e, ctx.padSame()));
             bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
             registerDropPath(dpr);

@@ -166,23 +166,50 @@ public final class EfficientNetBuilder {
         }
 
         BlockArgs withStride(int s) {
-            return new BlockArgs(type, outChs, s, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip, skip,
-                    pwAct, s2d, forceInChs, groupSize, numExperts, attn);
+            Copy c = new Copy(this);
+            c.stride = s;
+            return c.build();
         }
 
         BlockArgs withExpRatio(double e) {
-            return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, e, seRatio, noskip, skip,
-                    pwAct, s2d, forceInChs, groupSize, numExperts, attn);
+            Copy c = new Copy(this);
+            c.expRatio = e;
+            return c.build();
         }
 
         BlockArgs withExperts(int e) {
-            return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip,
-                    skip, pwAct, s2d, forceInChs, groupSize, e, attn);
+            Copy c = new Copy(this);
+            c.numExperts = e;
+            return c.build();
         }
 
         BlockArgs withGroupSize(Integer g) {
-            return new BlockArgs(type, outChs, stride, act, kernel, expKernel, pwKernel, expRatio, seRatio, noskip,
-                    skip, pwAct, s2d, forceInChs, g, numExperts, attn);
+            Copy c = new Copy(this);
+            c.groupSize = g;
+            return c.build();
+        }
+
+        /** A mutable copy of the fields the {@code with} methods change, so that each sets one by name. */
+        private static final class Copy {
+            private final BlockArgs a;
+            private int stride;
+            private double expRatio;
+            private Integer groupSize;
+            private int numExperts;
+
+            Copy(BlockArgs a) {
+                this.a = a;
+                stride = a.stride();
+                expRatio = a.expRatio();
+                groupSize = a.groupSize();
+                numExperts = a.numExperts();
+            }
+
+            BlockArgs build() {
+                return new BlockArgs(a.type(), a.outChs(), stride, a.act(), a.kernel(), a.expKernel(), a.pwKernel(),
+                        expRatio, a.seRatio(), a.noskip(), a.skip(), a.pwAct(), a.s2d(), a.forceInChs(), groupSize,
+                        numExperts, a.attn());
+            }
         }
     }
 
@@ -312,23 +339,56 @@ public final class EfficientNetBuilder {
             for (double v : multipliers) {
                 m.add(v);
             }
-            return new ArchDef(stages, m, roundDepth, fixFirstLast, groupSize, expertsMultiplier);
+            Copy c = new Copy(this);
+            c.depthMultiplier = m;
+            return c.build();
         }
 
         public ArchDef withRoundDepth() {
-            return new ArchDef(stages, depthMultiplier, true, fixFirstLast, groupSize, expertsMultiplier);
+            Copy c = new Copy(this);
+            c.roundDepth = true;
+            return c.build();
         }
 
         public ArchDef fixFirstLast(boolean fix) {
-            return new ArchDef(stages, depthMultiplier, roundDepth, fix, groupSize, expertsMultiplier);
+            Copy c = new Copy(this);
+            c.fixFirstLast = fix;
+            return c.build();
         }
 
         public ArchDef experts(int multiplier) {
-            return new ArchDef(stages, depthMultiplier, roundDepth, fixFirstLast, groupSize, multiplier);
+            Copy c = new Copy(this);
+            c.expertsMultiplier = multiplier;
+            return c.build();
         }
 
         public ArchDef groupSize(Integer g) {
-            return new ArchDef(stages, depthMultiplier, roundDepth, fixFirstLast, g, expertsMultiplier);
+            Copy c = new Copy(this);
+            c.groupSize = g;
+            return c.build();
+        }
+
+        /** A mutable copy, so that each {@code with} method changes one field by name. */
+        private static final class Copy {
+            private final List<List<String>> stages;
+            private List<Double> depthMultiplier;
+            private boolean roundDepth;
+            private boolean fixFirstLast;
+            private Integer groupSize;
+            private int expertsMultiplier;
+
+            Copy(ArchDef a) {
+                stages = a.stages();
+                depthMultiplier = a.depthMultiplier();
+                roundDepth = a.roundDepth();
+                fixFirstLast = a.fixFirstLast();
+                groupSize = a.groupSize();
+                expertsMultiplier = a.expertsMultiplier();
+            }
+
+            ArchDef build() {
+                return new ArchDef(stages, depthMultiplier, roundDepth, fixFirstLast, groupSize, expertsMultiplier);
+            }
         }
 
         double multiplier(int stage) {
