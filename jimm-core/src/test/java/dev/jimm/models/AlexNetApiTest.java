@@ -1,5 +1,6 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -18,10 +19,6 @@ import org.junit.jupiter.api.Test;
 
 /** The timm API on torchvision's AlexNet. */
 class AlexNetApiTest {
-    private static double maxAbsDiff(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
-    }
-
     @Test
     void headsPoolingResetAndLevels() {
         try (ImageModel m = Models.createModel("tv/alexnet"); NDManager s = m.getManager().newSubManager()) {

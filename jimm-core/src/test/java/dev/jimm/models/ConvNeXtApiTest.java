@@ -1,5 +1,8 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.paramCount;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,8 +13,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
-import dev.jimm.layers.Module;
-import dev.jimm.parity.ReferenceInit;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -19,38 +20,18 @@ import org.junit.jupiter.api.Test;
 
 /** The timm API on ConvNeXts (timm and torchvision layouts), and the names they register. */
 class ConvNeXtApiTest {
-    private static NDArray input(NDManager m, int size) {
-        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
-    }
-
     /** torchvision's layout at a small size (the registered ones are 28M+ parameters). */
     private static TvConvNeXt smallTv() {
         ConvNeXt.Config c = ConvNeXt.Config.of(List.of(1, 1, 2, 1), List.of(16, 24, 32, 40));
         return RegNetApiTest.make(new TvConvNeXt(c, ModelArgs.defaults()));
     }
 
-    private static Module build(String name) {
-        return ModelRegistry.builtIn().entry(name).factory().apply(ModelArgs.defaults());
-    }
-
-    private static long parameterCount(Module m) {
-        return m.stateDictShapes().values().stream().mapToLong(Shape::size).sum();
-    }
-
     @Test
-    void registersEveryTimmConvNeXtName() {
-        List<String> timm = List.of("convnext_atto", "convnext_atto_ols", "convnext_atto_rms", "convnext_base",
-                "convnext_femto", "convnext_femto_ols", "convnext_large", "convnext_large_mlp", "convnext_nano",
-                "convnext_nano_ols", "convnext_pico", "convnext_pico_ols", "convnext_small", "convnext_tiny",
-                "convnext_tiny_hnf", "convnext_xlarge", "convnext_xxlarge", "convnext_zepto_rms",
-                "convnext_zepto_rms_ols", "convnextv2_atto", "convnextv2_base", "convnextv2_femto", "convnextv2_huge",
-                "convnextv2_large", "convnextv2_nano", "convnextv2_pico", "convnextv2_small", "convnextv2_tiny",
-                "test_convnext", "test_convnext2", "test_convnext3");
-        for (String n : timm) {
-            assertEquals("convnext", ModelRegistry.builtIn().entry(n).family(), n);
-            assertEquals(4, ((ConvNeXt) build(n)).featureInfo().size(), n);
+    void everyConvNeXtBuildsWithFourStages() {
+        // that these are timm's 31 convnext names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
+        for (String n : ModelTesting.registeredNames("convnext")) {
+            assertEquals(4, ((ConvNeXt) unbuilt(n)).featureInfo().size(), n);
         }
-        assertEquals(31, ModelRegistry.builtIn().countsByFamily().get("convnext"));
         assertEquals(160, ModelRegistry.builtIn().entry("test_convnext").fallbackCfg().inputSize().get(1));
     }
 
@@ -60,25 +41,25 @@ class ConvNeXtApiTest {
         Map<String, Long> counts = Map.of(
                 "tv/convnext_tiny", 28589128L, "tv/convnext_small", 50223688L, "tv/convnext_base", 88591464L,
                 "tv/convnext_large", 197767336L, "convnext_atto", 3695520L, "convnextv2_atto", 3708400L);
-        counts.forEach((n, c) -> assertEquals(c, parameterCount(build(n)), n));
+        counts.forEach((n, c) -> assertEquals(c, paramCount(unbuilt(n)), n));
     }
 
     @Test
     void variantKeysFollowTimm() {
-        Map<String, Shape> ols = build("convnext_atto_ols").stateDictShapes();
+        Map<String, Shape> ols = unbuilt("convnext_atto_ols").stateDictShapes();
         assertEquals(new Shape(24, 3, 3, 3), ols.get("stem.0.weight"), "tiered stem: make_divisible(40 / 2) = 24");
         assertEquals(new Shape(40, 24, 3, 3), ols.get("stem.1.weight"));
         assertEquals(new Shape(40), ols.get("stem.2.weight"));
-        Map<String, Shape> act = build("convnext_zepto_rms_ols").stateDictShapes();
+        Map<String, Shape> act = unbuilt("convnext_zepto_rms_ols").stateDictShapes();
         assertEquals(new Shape(32, 32, 3, 3), act.get("stem.2.weight"), "the activation takes index 1");
         assertFalse(act.containsKey("stem.3.bias"), "SimpleNorm2d has no bias");
-        Map<String, Shape> hnf = build("convnext_tiny_hnf").stateDictShapes();
+        Map<String, Shape> hnf = unbuilt("convnext_tiny_hnf").stateDictShapes();
         assertTrue(hnf.containsKey("norm_pre.weight"));
         assertFalse(hnf.containsKey("head.norm.weight"));
         assertEquals(new Shape(384, 96, 1, 1), hnf.get("stages.0.blocks.0.mlp.fc1.weight"));
-        Map<String, Shape> mlp = build("convnext_large_mlp").stateDictShapes();
+        Map<String, Shape> mlp = unbuilt("convnext_large_mlp").stateDictShapes();
         assertEquals(new Shape(1536, 1536), mlp.get("head.pre_logits.fc.weight"));
-        Map<String, Shape> tiny = build("convnextv2_tiny").stateDictShapes();
+        Map<String, Shape> tiny = unbuilt("convnextv2_tiny").stateDictShapes();
         assertEquals(new Shape(384, 96), tiny.get("stages.0.blocks.0.mlp.fc1.weight"));
         assertEquals(new Shape(384), tiny.get("stages.0.blocks.0.mlp.grn.weight"));
         assertFalse(tiny.containsKey("stages.0.blocks.0.gamma"));

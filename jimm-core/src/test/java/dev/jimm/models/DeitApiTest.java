@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -10,12 +12,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonParser;
 import dev.jimm.JimmException;
 import dev.jimm.layers.Module;
-import dev.jimm.parity.ReferenceInit;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,16 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The timm API on DeiTs, distilled ones in particular (two tokens, two heads). */
 class DeitApiTest {
     private static NDArray input(NDManager m) {
-        return ReferenceInit.input(m, new Shape(2, 3, 224, 224), 0);
-    }
-
-    /** Declares a registered model (no arrays) with its own default pooling. */
-    private static ImageModel build(ModelEntry e) {
-        return e.factory().apply(new ModelArgs(1000, 3, e.defaultGlobalPool(), 0, 0));
-    }
-
-    private static float maxDiff(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
+        return ModelTesting.input(m, 224);
     }
 
     @Test
@@ -45,11 +34,11 @@ class DeitApiTest {
             assertEquals(new Shape(2, 198, 192), feats.getShape(), "196 patches, class and distillation tokens");
             NDArray cls = feats.get(":, 0");
             NDArray dist = feats.get(":, 1");
-            assertTrue(maxDiff(m.forwardHead(feats, true), cls.add(dist).div(2f)) < 1e-6f);
+            assertTrue(maxAbsDiff(m.forwardHead(feats, true), cls.add(dist).div(2f)) < 1e-6f);
             NDArray head = ((Module) m.child("head")).forward(cls);
             NDArray headDist = ((Module) m.child("head_dist")).forward(dist);
-            assertTrue(maxDiff(head, headDist) > 1e-3f, "the two heads differ, so the average is a real check");
-            assertTrue(maxDiff(m.forwardHead(feats, false), head.add(headDist).div(2f)) < 1e-6f);
+            assertTrue(maxAbsDiff(head, headDist) > 1e-3f, "the two heads differ, so the average is a real check");
+            assertTrue(maxAbsDiff(m.forwardHead(feats, false), head.add(headDist).div(2f)) < 1e-6f);
             assertEquals(new Shape(2, 7), m.forward(input(s)).getShape());
         }
     }
@@ -88,31 +77,21 @@ class DeitApiTest {
 
     @Test
     void deit3HasPatchOnlyPositionsAndLayerScale() {
-        ModelRegistry r = ModelRegistry.builtIn();
-        Map<String, Shape> sd = build(r.entry("deit3_small_patch16_384")).stateDictShapes();
+        Map<String, Shape> sd = unbuilt("deit3_small_patch16_384").stateDictShapes();
         assertEquals(new Shape(1, 576, 384), sd.get("pos_embed"), "24x24 patches, no class-token position");
         assertEquals(new Shape(384), sd.get("blocks.11.ls2.gamma"));
-        Map<String, Shape> dist = build(r.entry("deit_base_distilled_patch16_384")).stateDictShapes();
+        Map<String, Shape> dist = unbuilt("deit_base_distilled_patch16_384").stateDictShapes();
         assertEquals(new Shape(1, 578, 768), dist.get("pos_embed"));
     }
 
     @Test
-    void everyTimmDeitNameIsRegisteredAtItsDefaultSize() throws Exception {
-        ModelRegistry r = ModelRegistry.builtIn();
-        List<String> names = new ArrayList<>();
-        try (var rd = new InputStreamReader(ModelRegistry.class.getResourceAsStream("timm_models_by_family.json"), StandardCharsets.UTF_8)) {
-            JsonParser.parseReader(rd).getAsJsonObject().getAsJsonObject("families").getAsJsonArray("deit")
-                    .forEach(e -> names.add(e.getAsString()));
-        }
-        assertEquals(16, names.size());
-        for (String n : names) {
-            assertTrue(r.contains(n), n);
-            assertEquals("deit", r.entry(n).family(), n);
-            VisionTransformer m = (VisionTransformer) build(r.entry(n));
-            assertEquals(r.config(n).inputSize().get(1), m.config().imgSize(), n);
+    void everyDeitIsBuiltAtItsDefaultSizeAndDistilledOnesWithTwoTokens() {
+        // that these are timm's 16 deit names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
+        for (String n : ModelTesting.registeredNames("deit")) {
+            VisionTransformer m = (VisionTransformer) unbuilt(n);
+            assertEquals(ModelRegistry.builtIn().config(n).inputSize().get(1), m.config().imgSize(), n);
             assertEquals(n.contains("distilled"), m instanceof Deit, n);
             assertEquals(n.contains("distilled") ? 2 : 1, m.numPrefixTokens(), n);
         }
-        assertEquals(16, r.countsByFamily().get("deit"));
     }
 }

@@ -1,5 +1,8 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -11,30 +14,14 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonObject;
 import dev.jimm.JimmException;
-import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Pool2d;
-import dev.jimm.parity.ParityFixture;
-import dev.jimm.parity.ReferenceInit;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The timm API on DenseNets, on densenet121 at 64x64; the other variants built without weights. */
 class DenseNetApiTest {
-    private static NDArray input(NDManager m, int size) {
-        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
-    }
-
-    private static double maxAbsDiff(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
-    }
-
-    private static ImageModel unbuilt(String name) {
-        return ModelRegistry.builtIn().entry(name).factory().apply(ModelArgs.defaults());
-    }
-
     @Test
     void headsPoolingResetAndLevels() {
         try (ImageModel m = Models.createModel("densenet121", ModelOptions.builder().numClasses(0).build());
@@ -139,14 +126,7 @@ class DenseNetApiTest {
         assertEquals(4, Models.listModels("tv/densenet*").size());
         ModelRegistry r = ModelRegistry.builtIn();
         assertEquals("bicubic", r.entry("densenet264d").fallbackCfg().interpolation());
-        for (String n : List.of("densenet121", "densenet161", "densenet201")) {
-            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + n)).meta().getAsJsonObject("pretrained_cfg");
-            PretrainedCfg cfg = r.config(n);
-            assertEquals(ref.get("tag").getAsString(), cfg.tag(), n);
-            assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), n);
-            assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), n);
-            assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), n);
-        }
+        // the default pretrained configs of the timm names: RegistryTest, for every timm fixture
         assertFalse(r.pretrainedTags("tv/densenet121").isEmpty());
     }
 }

@@ -1,5 +1,8 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.dropPathRates;
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -18,22 +21,12 @@ import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import com.google.gson.JsonObject;
-import dev.jimm.TestFixtures;
-import dev.jimm.parity.ParityFixture;
 import org.junit.jupiter.api.Test;
 
 /** The timm API on efficientnet.py models: heads, pooling, feature levels, init, registrations. */
 class EfficientNetApiTest {
-    private static NDArray input(NDManager m, int size) {
-        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
-    }
-
     private static ModelOptions classes(int n) {
         return ModelOptions.builder().numClasses(n).build();
     }
@@ -143,12 +136,7 @@ class EfficientNetApiTest {
     void dropPathRisesLinearlyOverBlocks() {
         try (ImageModel m = Models.createModel("efficientnet_b0", ModelOptions.builder().dropPathRate(0.2).dropRate(0.2).build())) {
             Map<String, Module> mods = m.namedModules();
-            List<Float> rates = new ArrayList<>();
-            mods.values().forEach(x -> {
-                if (x instanceof DropPath dp) {
-                    rates.add(dp.rate());
-                }
-            });
+            List<Float> rates = dropPathRates(m);
             // 16 blocks, rate * idx / 16; block 0 (rate 0) has none, only blocks with a skip use it
             assertTrue(mods.containsKey("blocks.6.0.drop_path"));
             assertEquals(0.2f * 15 / 16, ((DropPath) mods.get("blocks.6.0.drop_path")).rate(), 1e-6f);
@@ -191,15 +179,10 @@ class EfficientNetApiTest {
 
     @Test
     void everyRegisteredNameBuildsWithTimmKeys() {
-        ModelRegistry reg = ModelRegistry.builtIn();
-        Set<String> names = new TreeSet<>(reg.list("*"));
-        names.removeIf(n -> !reg.entry(n).family().equals("efficientnet"));
-        assertEquals(112, names.size(), "efficientnet.py names built here: " + names);
-        for (String skipped : List.of("efficientnet_b1_pruned", "efficientnet_b2_pruned", "efficientnet_b3_pruned")) {
-            assertFalse(names.contains(skipped), skipped + " needs timm's pruned-channel definition files");
-        }
-        for (String n : names) {
-            ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
+        // that these are timm's efficientnet.py names but the 3 pruned ones, and their default
+        // pretrained configs: RegistryTest
+        for (String n : ModelTesting.registeredNames("efficientnet")) {
+            ImageModel m = unbuilt(n);
             List<String> keys = List.copyOf(m.stateDictShapes().keySet());
             assertEquals("conv_stem.weight", keys.get(0), n);
             assertEquals("classifier.bias", keys.get(keys.size() - 1), n);
@@ -207,25 +190,6 @@ class EfficientNetApiTest {
             // timm's builder does not count the space-to-depth stem of the X/H variants in reductions
             int reduction = n.startsWith("efficientnet_x_") || n.startsWith("efficientnet_h_") ? 16 : 32;
             assertEquals(reduction, m.featureInfo().get(m.featureInfo().size() - 1).reduction(), n);
-        }
-    }
-
-    @Test
-    void defaultConfigIsTimmsDefaultPretrainedConfig() {
-        ModelRegistry reg = ModelRegistry.builtIn();
-        // efficientnet_b0, tf_efficientnet_b0 and tf_efficientnetv2_s are left out: the shared tag table
-        // lists tags alphabetically, so its first tag is not timm's default for them
-        for (String name : List.of("mobilenetv2_050", "mnasnet_100", "semnasnet_100", "efficientnet_b3",
-                "efficientnet_lite0", "efficientnetv2_rw_t")) {
-            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + name)).meta().getAsJsonObject("pretrained_cfg");
-            PretrainedCfg cfg = reg.config(name);
-            assertEquals(ref.get("tag").getAsString(), cfg.tag(), name);
-            assertEquals(ref.get("input_size").getAsJsonArray().get(1).getAsInt(), cfg.inputSize().get(1), name);
-            assertEquals(ref.get("crop_pct").getAsDouble(), cfg.cropPct(), 1e-9, name);
-            assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), name);
-            assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), name);
-            assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), name);
-            assertEquals(ref.get("num_classes").getAsInt(), cfg.numClasses(), name);
         }
     }
 
@@ -251,16 +215,14 @@ class EfficientNetApiTest {
         Map<String, Double> counts = Map.of("efficientnet_b3", 12.23, "mixnet_s", 4.13, "mixnet_xl", 11.90,
                 "tf_efficientnetv2_m", 54.14, "efficientnetv2_rw_s", 23.94, "tinynet_e", 2.04, "mobilenetv1_100", 4.23,
                 "efficientnet_b8", 87.41, "mobilenet_edgetpu_v2_m", 8.46, "tf_efficientnet_el", 10.59);
-        ModelRegistry reg = ModelRegistry.builtIn();
-        counts.forEach((n, c) -> assertEquals(c, reg.entry(n).factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005, n));
-        assertEquals(24.01, reg.entry("efficientnet_cc_b0_8e").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
+        counts.forEach((n, c) -> assertEquals(c, unbuilt(n).numParameters() / 1e6, 0.005, n));
+        assertEquals(24.01, unbuilt("efficientnet_cc_b0_8e").numParameters() / 1e6, 0.005);
     }
 
     @Test
     void blurVariantMovesTheStrideIntoAConstantPadBlur() {
-        ModelRegistry reg = ModelRegistry.builtIn();
-        ImageModel plain = reg.entry("efficientnet_b0").factory().apply(ModelArgs.defaults());
-        ImageModel blur = reg.entry("efficientnet_blur_b0").factory().apply(ModelArgs.defaults());
+        ImageModel plain = unbuilt("efficientnet_b0");
+        ImageModel blur = unbuilt("efficientnet_blur_b0");
         assertEquals(plain.stateDictShapes(), blur.stateDictShapes(), "the blur filter is not in the state_dict");
         try (ImageModel m = Models.createModel("efficientnet_blur_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
             Map<String, Module> mods = m.namedModules();
@@ -312,21 +274,20 @@ class EfficientNetApiTest {
                 assertFalse(Float.isNaN(y.sum().getFloat()), n);
             }
         }
-        ModelRegistry reg = ModelRegistry.builtIn();
-        Map<String, Shape> evos = reg.entry("test_efficientnet_evos").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> evos = unbuilt("test_efficientnet_evos").stateDictShapes();
         assertTrue(evos.containsKey("bn1.v"), "EvoNorm-S0 with its activation has v");
         assertFalse(evos.containsKey("blocks.3.0.bn3.v"), "and none where the block applies no activation");
         assertFalse(evos.containsKey("bn1.running_mean"));
-        Map<String, Shape> x = reg.entry("efficientnet_x_b3").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> x = unbuilt("efficientnet_x_b3").stateDictShapes();
         // space-to-depth stem block: a 2x2 stride-2 conv to 4x the channels, then a (3 + 1) / 2 = 2 depthwise kernel
         assertEquals(new Shape(160, 40, 2, 2), x.get("blocks.0.0.conv_s2d.weight"));
         assertEquals(new Shape(160, 1, 2, 2), x.get("blocks.0.0.conv_dw.weight"));
-        Map<String, Shape> gc = reg.entry("gc_efficientnetv2_rw_t").factory().apply(ModelArgs.defaults()).stateDictShapes();
+        Map<String, Shape> gc = unbuilt("gc_efficientnetv2_rw_t").stateDictShapes();
         // ir_r6_k3_s2_e4_c128_se0.25 at width 0.8 from 48 channels: 192 mid, rd = 192 * 0.25 / 4 = 12
         assertEquals(new Shape(1, 192, 1, 1), gc.get("blocks.3.0.se.conv_attn.weight"));
         assertEquals(new Shape(12, 192, 1, 1), gc.get("blocks.3.0.se.mlp_scale.fc1.weight"));
         assertEquals(new Shape(12), gc.get("blocks.3.0.se.mlp_scale.norm.weight"));
-        assertEquals(13.68, reg.entry("gc_efficientnetv2_rw_t").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
+        assertEquals(13.68, unbuilt("gc_efficientnetv2_rw_t").numParameters() / 1e6, 0.005);
     }
 
     @Test

@@ -1,7 +1,8 @@
 package dev.jimm.models;
 
-import static dev.jimm.models.InceptionV3ApiTest.input;
-import static dev.jimm.models.InceptionV3ApiTest.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.paramCount;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -35,19 +36,6 @@ class GoogLeNetApiTest {
     @AfterAll
     void close() {
         model.close();
-    }
-
-    /** Parameters (not buffers) of a model, counted from its declared shapes. */
-    static long paramCount(String name) {
-        ImageModel m = ModelRegistry.builtIn().entry(name).factory().apply(ModelArgs.defaults());
-        long n = 0;
-        for (Map.Entry<String, Shape> e : m.stateDictShapes().entrySet()) {
-            String k = e.getKey();
-            if (!k.endsWith("running_mean") && !k.endsWith("running_var") && !k.endsWith("num_batches_tracked")) {
-                n += e.getValue().size();
-            }
-        }
-        return n;
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -13,12 +15,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
 import dev.jimm.parity.ParityFixture;
-import dev.jimm.parity.ReferenceInit;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,14 +43,6 @@ class InceptionV3ApiTest {
         timm.close();
     }
 
-    static NDArray input(NDManager m, int n, int c, int size) {
-        return ReferenceInit.input(m, new Shape(n, c, size, size), 0);
-    }
-
-    static double maxAbsDiff(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
-    }
-
     @Test
     void defaultsAre299PixelsWithoutAuxHead() {
         assertEquals(List.of(3, 299, 299), timm.pretrainedCfg().inputSize());
@@ -69,26 +57,9 @@ class InceptionV3ApiTest {
     }
 
     @Test
-    void everyTimmNameOfTheFamilyIsRegisteredWithItsTags() throws Exception {
-        JsonObject fam;
-        try (var r = new InputStreamReader(
-                ModelRegistry.class.getResourceAsStream("timm_models_by_family.json"), StandardCharsets.UTF_8)) {
-            fam = JsonParser.parseReader(r).getAsJsonObject().getAsJsonObject("families");
-        }
-        List<String> names = new ArrayList<>();
-        fam.getAsJsonArray("inception_v3").forEach(e -> names.add(e.getAsString()));
-        assertEquals(List.of("inception_v3"), names, "timm 1.0 has one name; tf_/adv_/gluon_ are its tags");
+    void timmsTagsAreRegistered() {
+        // the default pretrained config and timm's one name: RegistryTest (every timm fixture, every family)
         ModelRegistry registry = ModelRegistry.builtIn();
-        assertTrue(registry.contains("inception_v3"));
-
-        JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__inception_v3")).meta().getAsJsonObject("pretrained_cfg");
-        // the table lists tags alphabetically, so its default is gluon_in1k, not timm's tv_in1k: check that tag by name
-        PretrainedCfg cfg = registry.config("inception_v3." + ref.get("tag").getAsString());
-        assertEquals(ref.get("input_size").getAsJsonArray().get(1).getAsInt(), cfg.inputSize().get(1));
-        assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation());
-        assertEquals(ref.get("mean").getAsJsonArray().get(0).getAsDouble(), cfg.mean().get(0), 1e-9);
-        assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv());
-        assertEquals(ref.get("classifier").getAsString(), cfg.classifier());
         List<String> tags = registry.pretrainedTags("inception_v3").stream().map(PretrainedCfg::tag).toList();
         assertTrue(tags.containsAll(List.of("tv_in1k", "tf_in1k", "tf_adv_in1k", "gluon_in1k")), tags.toString());
         assertEquals(0.485, registry.config("inception_v3.gluon_in1k").mean().get(0), 1e-9, "gluon weights use ImageNet stats");

@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -16,19 +18,10 @@ import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import com.google.gson.JsonObject;
-import dev.jimm.TestFixtures;
-import dev.jimm.parity.ParityFixture;
 import org.junit.jupiter.api.Test;
 
 /** The timm API on mobilenetv3.py models, whose head pools before its conv. */
 class MobileNetV3ApiTest {
-    private static NDArray input(NDManager m, int size) {
-        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
-    }
-
     private static ModelOptions classes(int n) {
         return ModelOptions.builder().numClasses(n).build();
     }
@@ -118,12 +111,9 @@ class MobileNetV3ApiTest {
 
     @Test
     void everyRegisteredNameBuildsWithTimmKeys() {
-        ModelRegistry reg = ModelRegistry.builtIn();
-        Set<String> names = new TreeSet<>(reg.list("*"));
-        names.removeIf(n -> !reg.entry(n).family().equals("mobilenetv3"));
-        assertEquals(33, names.size(), "every mobilenetv3.py name: " + names);
-        for (String n : names) {
-            ImageModel m = reg.entry(n).factory().apply(ModelArgs.defaults());
+        // that these are timm's 33 mobilenetv3.py names, and their default pretrained configs: RegistryTest
+        for (String n : ModelTesting.registeredNames("mobilenetv3")) {
+            ImageModel m = unbuilt(n);
             List<String> keys = List.copyOf(m.stateDictShapes().keySet());
             assertEquals("conv_stem.weight", keys.get(0), n);
             assertEquals("classifier.bias", keys.get(keys.size() - 1), n);
@@ -131,25 +121,7 @@ class MobileNetV3ApiTest {
         }
         // head_bias=False variants
         for (String n : List.of("mobilenetv3_rw", "fbnetv3_b")) {
-            assertFalse(reg.entry(n).factory().apply(ModelArgs.defaults()).stateDictShapes().containsKey("conv_head.bias"), n);
-        }
-    }
-
-    @Test
-    void defaultConfigIsTimmsDefaultPretrainedConfig() {
-        ModelRegistry reg = ModelRegistry.builtIn();
-        // mobilenetv3_large_100 is left out: the shared tag table lists tags alphabetically, so its
-        // first tag (miil_in21k) is not timm's default (ra_in1k)
-        for (String name : List.of("mobilenetv3_small_050", "mobilenetv3_small_100")) {
-            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + name)).meta().getAsJsonObject("pretrained_cfg");
-            PretrainedCfg cfg = reg.config(name);
-            assertEquals(ref.get("tag").getAsString(), cfg.tag(), name);
-            assertEquals(ref.get("input_size").getAsJsonArray().get(1).getAsInt(), cfg.inputSize().get(1), name);
-            assertEquals(ref.get("crop_pct").getAsDouble(), cfg.cropPct(), 1e-9, name);
-            assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), name);
-            assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), name);
-            assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), name);
-            assertEquals(ref.get("num_classes").getAsInt(), cfg.numClasses(), name);
+            assertFalse(unbuilt(n).stateDictShapes().containsKey("conv_head.bias"), n);
         }
     }
 
@@ -158,8 +130,7 @@ class MobileNetV3ApiTest {
         // timm's published parameter counts, in millions
         Map<String, Double> counts = Map.of("mobilenetv4_conv_small", 3.77, "mobilenetv4_conv_medium", 9.72,
                 "mobilenetv4_conv_large", 32.59, "mobilenetv3_large_100", 5.48, "lcnet_050", 1.88, "fbnetv3_g", 16.62);
-        ModelRegistry reg = ModelRegistry.builtIn();
-        counts.forEach((n, c) -> assertEquals(c, reg.entry(n).factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005, n));
+        counts.forEach((n, c) -> assertEquals(c, unbuilt(n).numParameters() / 1e6, 0.005, n));
         try (ImageModel m = Models.createModel("mobilenetv4_conv_small", classes(4)); NDManager s = m.getManager().newSubManager()) {
             Map<String, Shape> sd = m.stateDictShapes();
             assertFalse(sd.containsKey("conv_head.bias"), "MobileNet-V4's head conv has no bias");
@@ -179,9 +150,8 @@ class MobileNetV3ApiTest {
 
     @Test
     void antiAliasedMobileNetV4PoolsInsteadOfStriding() {
-        ModelRegistry reg = ModelRegistry.builtIn();
-        ImageModel plain = reg.entry("mobilenetv4_conv_medium").factory().apply(ModelArgs.defaults());
-        ImageModel aa = reg.entry("mobilenetv4_conv_aa_medium").factory().apply(ModelArgs.defaults());
+        ImageModel plain = unbuilt("mobilenetv4_conv_medium");
+        ImageModel aa = unbuilt("mobilenetv4_conv_aa_medium");
         assertEquals(plain.stateDictShapes(), aa.stateDictShapes());
         Map<String, Module> mods = aa.namedModules();
         assertInstanceOf(dev.jimm.layers.Pool2d.class, mods.get("blocks.0.0.aa"), "er block: avg pool after bn1");
@@ -199,9 +169,8 @@ class MobileNetV3ApiTest {
 
     @Test
     void mobileNetV4HybridsAttendWithOneSharedKeyAndValue() {
-        ModelRegistry reg = ModelRegistry.builtIn();
-        assertEquals(11.07, reg.entry("mobilenetv4_hybrid_medium").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
-        assertEquals(37.76, reg.entry("mobilenetv4_hybrid_large").factory().apply(ModelArgs.defaults()).numParameters() / 1e6, 0.005);
+        assertEquals(11.07, unbuilt("mobilenetv4_hybrid_medium").numParameters() / 1e6, 0.005);
+        assertEquals(37.76, unbuilt("mobilenetv4_hybrid_large").numParameters() / 1e6, 0.005);
         try (ImageModel m = Models.createModel("mobilenetv4_hybrid_medium", classes(5)); NDManager s = m.getManager().newSubManager()) {
             Map<String, Shape> sd = m.stateDictShapes();
             // mqa_r1_k3_h4_s1_v2_d64_c160: 4 query heads of 64, one key and value of 64 after a stride-2 dw conv

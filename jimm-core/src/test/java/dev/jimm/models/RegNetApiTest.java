@@ -1,5 +1,9 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.dropPathRates;
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.paramCount;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -11,31 +15,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
-import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Module;
-import dev.jimm.parity.ReferenceInit;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The timm API on RegNets (timm and torchvision layouts), and the names they register. */
 class RegNetApiTest {
-    private static NDArray input(NDManager m, int size) {
-        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
-    }
-
-    private static long parameterCount(Module m) {
-        long n = 0;
-        for (Map.Entry<String, Shape> e : m.stateDictShapes().entrySet()) {
-            String k = e.getKey();
-            if (!k.endsWith("running_mean") && !k.endsWith("running_var") && !k.endsWith("num_batches_tracked")) {
-                n += e.getValue().size();
-            }
-        }
-        return n;
-    }
-
     /** A model built outside the registry, owning its arrays like a created one. */
     static <M extends ImageModel> M make(M m) {
         NDManager mgr = NDManager.newBaseManager();
@@ -53,26 +39,13 @@ class RegNetApiTest {
         return make(new RegNet(c, ModelArgs.defaults()));
     }
 
-    private static Module build(String name) {
-        return ModelRegistry.builtIn().entry(name).factory().apply(ModelArgs.defaults());
-    }
-
     @Test
-    void registersEveryTimmRegNetName() {
-        List<String> timm = List.of("regnetv_040", "regnetv_064", "regnetx_002", "regnetx_004", "regnetx_004_tv",
-                "regnetx_006", "regnetx_008", "regnetx_016", "regnetx_032", "regnetx_040", "regnetx_064", "regnetx_080",
-                "regnetx_120", "regnetx_160", "regnetx_320", "regnety_002", "regnety_004", "regnety_006", "regnety_008",
-                "regnety_008_tv", "regnety_016", "regnety_032", "regnety_040", "regnety_040_sgn", "regnety_064",
-                "regnety_080", "regnety_080_tv", "regnety_120", "regnety_1280", "regnety_160", "regnety_2560",
-                "regnety_320", "regnety_640", "regnetz_005", "regnetz_040", "regnetz_040_h");
-        for (String n : timm) {
-            ModelEntry e = ModelRegistry.builtIn().entry(n);
-            assertEquals("regnet", e.family(), n);
+    void everyRegNetBuildsWithFiveLevels() {
+        // that these are timm's 36 regnet names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
+        for (String n : ModelTesting.registeredNames("regnet")) {
             // building the module tree checks the width rules (4 stages, widths divisible by groups)
-            RegNet m = (RegNet) build(n);
-            assertEquals(5, m.featureInfo().size(), n);
+            assertEquals(5, ((RegNet) unbuilt(n)).featureInfo().size(), n);
         }
-        assertEquals(36, ModelRegistry.builtIn().countsByFamily().get("regnet"));
     }
 
     @Test
@@ -89,23 +62,23 @@ class RegNetApiTest {
                 Map.entry("regnet_y_128gf", 644812894L));
         counts.forEach((n, c) -> {
             assertEquals("torchvision", ModelRegistry.builtIn().entry("tv/" + n).family());
-            assertEquals(c, parameterCount(build("tv/" + n)), n);
+            assertEquals(c, paramCount(unbuilt("tv/" + n)), n);
         });
     }
 
     @Test
     void variantKeysFollowTimm() {
-        Map<String, Shape> v = build("regnetv_064").stateDictShapes();
+        Map<String, Shape> v = unbuilt("regnetv_064").stateDictShapes();
         assertEquals(new Shape(32, 3, 3, 3), v.get("stem.weight"), "pre-activation stem is a bare conv");
         assertTrue(v.containsKey("s1.b1.norm1.running_var"));
         assertTrue(v.containsKey("s1.b1.downsample.1.weight"), "avg downsample: pool then conv");
         assertFalse(v.containsKey("s1.b1.downsample.1.conv.weight"));
-        Map<String, Shape> z = build("regnetz_005").stateDictShapes();
+        Map<String, Shape> z = unbuilt("regnetz_005").stateDictShapes();
         // last stage: 16 * 2.51^3 = 253 -> 256 (quantized to 8), bottleneck 4 * 256 divisible by 4
         assertEquals(new Shape(1024, 256, 1, 1), z.get("final_conv.conv.weight"));
         assertEquals(new Shape(256, 1024, 1, 1), z.get("s4.b1.conv3.conv.weight"));
         assertFalse(z.keySet().stream().anyMatch(k -> k.contains("downsample")), "RegNet-Z has no projection shortcuts");
-        Map<String, Shape> g = build("regnety_040_sgn").stateDictShapes();
+        Map<String, Shape> g = unbuilt("regnety_040_sgn").stateDictShapes();
         assertFalse(g.containsKey("stem.bn.running_mean"), "GroupNorm has no running stats");
         assertTrue(g.containsKey("stem.bn.weight"));
     }
@@ -194,12 +167,7 @@ class RegNetApiTest {
             assertEquals(1f, m.stateDict().get("s1.b1.conv2.bn.weight").min().getFloat());
             float std = (float) Math.sqrt(m.stateDict().get("head.fc.weight").square().mean().getFloat());
             assertEquals(0.01f, std, 0.001f, "timm inits the classifier with N(0, 0.01)");
-            List<Float> rates = new java.util.ArrayList<>();
-            m.namedModules().values().forEach(x -> {
-                if (x instanceof DropPath dp) {
-                    rates.add(dp.rate());
-                }
-            });
+            List<Float> rates = dropPathRates(m);
             assertEquals(12, rates.size(), "13 blocks, the first at rate 0");
             assertEquals(0.1f, rates.get(rates.size() - 1), 1e-6f);
             assertInstanceOf(Identity.class, m.child("s1").child("b1").child("drop_path"));

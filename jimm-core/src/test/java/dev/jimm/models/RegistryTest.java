@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.jimm.TestFixtures;
 import dev.jimm.parity.ParityFixture;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class RegistryTest {
@@ -30,29 +33,48 @@ class RegistryTest {
         assertTrue(registry.list("test_resnet", true).isEmpty() || !registry.pretrainedTags("test_resnet").isEmpty());
     }
 
+    /**
+     * The timm families jimm covers, with how many of timm's names each registers: all of them, but
+     * for {@link #NOT_BUILT}.
+     */
+    private static final Map<String, Integer> TIMM_FAMILY_SIZES = Map.ofEntries(
+            Map.entry("convnext", 31), Map.entry("deit", 16), Map.entry("densenet", 6), Map.entry("efficientnet", 112),
+            Map.entry("ghostnet", 10), Map.entry("inception_v3", 1), Map.entry("mobilenetv3", 33),
+            Map.entry("regnet", 36), Map.entry("resnet", 79), Map.entry("swin_transformer", 9),
+            Map.entry("swin_transformer_v2", 12), Map.entry("vgg", 8), Map.entry("vision_transformer", 157));
+
+    /** timm names of covered families that jimm leaves out: their channels come from timm's pruning definition files. */
+    private static final Set<String> NOT_BUILT = Set.of("efficientnet_b1_pruned", "efficientnet_b2_pruned",
+            "efficientnet_b3_pruned", "ecaresnet50d_pruned", "ecaresnet101d_pruned");
+
     @Test
-    void everyTimmResnetNameTheCodeBuildsIsRegistered() throws Exception {
-        JsonObject fam;
-        try (var r = new InputStreamReader(ModelRegistry.class.getResourceAsStream("timm_models_by_family.json"), StandardCharsets.UTF_8)) {
-            fam = JsonParser.parseReader(r).getAsJsonObject().getAsJsonObject("families");
-        }
-        List<String> missing = new ArrayList<>();
-        fam.getAsJsonArray("resnet").forEach(e -> {
-            String n = e.getAsString();
-            if (!registry.contains(n) && !n.endsWith("_pruned")) {
-                missing.add(n);
+    void everyFamilyRegistersTimmsNamesOfThatFamily() {
+        Map<String, Integer> counts = new TreeMap<>(registry.countsByFamily());
+        // torchvision's names (tv/...) are not timm's
+        counts.remove("torchvision");
+        assertEquals(new TreeMap<>(TIMM_FAMILY_SIZES), counts, "registered names of each timm family");
+        for (String family : counts.keySet()) {
+            List<String> timm = ModelTesting.timmNames(family);
+            assertFalse(timm.isEmpty(), family + " is not a family of " + ModelTesting.TIMM_FAMILIES);
+            for (String n : timm) {
+                if (!NOT_BUILT.contains(n)) {
+                    assertTrue(registry.contains(n), "timm's " + family + " name " + n + " is not registered");
+                    assertEquals(family, registry.entry(n).family(), n);
+                }
             }
-        });
-        assertTrue(missing.isEmpty(), "not registered: " + missing);
+            for (String n : ModelTesting.registeredNames(family)) {
+                assertTrue(timm.contains(n), n + " is registered under " + family + " but is not a timm " + family + " name");
+            }
+        }
+        NOT_BUILT.forEach(n -> assertFalse(registry.contains(n), n));
     }
 
     @Test
     void everyRegisteredResnetConstructs() {
         // construction declares every layer and shape without allocating: a cheap check of all configs
         for (String n : registry.list("*")) {
-            ModelEntry e = registry.entry(n);
-            if (e.family().equals("resnet") || n.startsWith("tv/res") || n.startsWith("tv/wide")) {
-                ImageModel m = e.factory().apply(ModelArgs.defaults());
+            if (registry.entry(n).family().equals("resnet") || n.startsWith("tv/res") || n.startsWith("tv/wide")) {
+                ImageModel m = ModelTesting.unbuilt(n);
                 assertTrue(m.numParameters() > 100_000, n);
                 assertEquals(5, m.featureInfo().size(), n);
             }
@@ -61,12 +83,12 @@ class RegistryTest {
 
     @Test
     void defaultConfigIsTimmsDefaultPretrainedConfig() {
-        List<String> names = new java.util.ArrayList<>();
-        try (var files = java.nio.file.Files.list(TestFixtures.root().resolve("parity"))) {
+        List<String> names = new ArrayList<>();
+        try (var files = Files.list(TestFixtures.root().resolve("parity"))) {
             files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("timm__") && f.endsWith(".safetensors"))
                     .sorted().forEach(f -> names.add(f.substring(6, f.length() - 12)));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         assertTrue(names.size() >= 60, "timm fixtures found: " + names.size());
         for (String name : names) {
@@ -81,6 +103,7 @@ class RegistryTest {
             // distilled DeiTs name two heads; the config keeps the first
             assertEquals(cls.isJsonArray() ? cls.getAsJsonArray().get(0).getAsString() : cls.getAsString(), cfg.classifier(), name);
             assertEquals(ref.get("mean").getAsJsonArray().get(0).getAsDouble(), cfg.mean().get(0), 1e-9, name);
+            assertEquals(ref.get("num_classes").getAsInt(), cfg.numClasses(), name);
         }
     }
 

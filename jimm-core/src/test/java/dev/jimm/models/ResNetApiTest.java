@@ -1,5 +1,8 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertRandomOnlyInTraining;
+import static dev.jimm.models.ModelTesting.dropPathRates;
+import static dev.jimm.models.ModelTesting.input;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +25,6 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.StateDictException;
 import dev.jimm.parity.ParityFixture;
-import dev.jimm.parity.ReferenceInit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,16 +32,12 @@ import org.junit.jupiter.api.Test;
 
 /** The timm API on ResNets: heads, pooling, features, loading, modes, DJL integration. */
 class ResNetApiTest {
-    private static NDArray input(NDManager m, int c, int size) {
-        return ReferenceInit.input(m, new Shape(2, c, size, size), 0);
-    }
-
     @Test
     void numClassesZeroGivesPooledFeatures() {
         for (String[] c : new String[][] {{"resnet18", "512"}, {"resnet50", "2048"}}) {
             try (ImageModel m = Models.createModel(c[0], ModelOptions.builder().numClasses(0).build());
                     NDManager s = m.getManager().newSubManager()) {
-                assertEquals(new Shape(2, Long.parseLong(c[1])), m.forward(input(s, 3, 224)).getShape(), c[0]);
+                assertEquals(new Shape(2, Long.parseLong(c[1])), m.forward(input(s, 224)).getShape(), c[0]);
                 assertEquals(Integer.parseInt(c[1]), m.numFeatures());
                 assertFalse(m.stateDict().containsKey("fc.weight"), "no classifier keys when numClasses is 0");
             }
@@ -50,7 +48,7 @@ class ResNetApiTest {
     void emptyGlobalPoolGivesFeatureMaps() {
         try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(2, 512, 7, 7), m.forward(input(s, 3, 224)).getShape());
+            assertEquals(new Shape(2, 512, 7, 7), m.forward(input(s, 224)).getShape());
         }
     }
 
@@ -63,7 +61,7 @@ class ResNetApiTest {
     @Test
     void resetClassifierSwitchesHeadsOnABuiltModel() {
         try (ImageModel m = Models.createModel("resnet18"); NDManager s = m.getManager().newSubManager()) {
-            NDArray x = input(s, 3, 224);
+            NDArray x = input(s, 224);
             assertEquals(new Shape(2, 1000), m.forward(x).getShape());
             m.resetClassifier(0, "");
             assertEquals(new Shape(2, 512, 7, 7), m.forward(x).getShape());
@@ -84,7 +82,7 @@ class ResNetApiTest {
     @Test
     void preLogitsAreThePooledFeatures() {
         try (ImageModel m = Models.createModel("resnet18"); NDManager s = m.getManager().newSubManager()) {
-            NDArray feats = m.forwardFeatures(input(s, 3, 224));
+            NDArray feats = m.forwardFeatures(input(s, 224));
             NDArray pre = m.forwardHead(feats, true);
             NDArray mean = feats.sum(new int[] {2, 3}).div(49f);
             assertTrue(pre.sub(mean).abs().max().getFloat() < 1e-4f);
@@ -99,7 +97,7 @@ class ResNetApiTest {
             ParityFixture fx = ParityFixture.read(TestFixtures.parity("timm__" + name));
             try (FeatureExtractor fe = Models.createFeatureExtractor(name, ModelOptions.builder().build());
                     NDManager s = fe.getManager().newSubManager()) {
-                NDList maps = fe.forwardFeatures(input(s, 3, 224));
+                NDList maps = fe.forwardFeatures(input(s, 224));
                 assertEquals(fx.featureInfo().size(), maps.size());
                 for (int i = 0; i < maps.size(); i++) {
                     Object[] ref = fx.featureInfo().get(i);
@@ -114,7 +112,7 @@ class ResNetApiTest {
         }
         try (FeatureExtractor fe = Models.createFeatureExtractor("resnet50", ModelOptions.builder().featuresOnly(1, 3, -1).build());
                 NDManager s = fe.getManager().newSubManager()) {
-            NDList maps = fe.forwardFeatures(input(s, 3, 128));
+            NDList maps = fe.forwardFeatures(input(s, 128));
             assertEquals(3, maps.size());
             assertEquals(new Shape(2, 256, 32, 32), maps.get(0).getShape());
             assertEquals(new Shape(2, 1024, 8, 8), maps.get(1).getShape());
@@ -150,7 +148,7 @@ class ResNetApiTest {
     @Test
     void trainModeUpdatesBatchNormStatisticsAndEvalDoesNot() {
         try (ImageModel m = Models.createModel("resnet18"); NDManager s = m.getManager().newSubManager()) {
-            NDArray x = input(s, 3, 64);
+            NDArray x = input(s, 64);
             float[] before = m.stateDict().get("bn1.running_mean").toFloatArray();
             m.forward(x);
             assertArrayEquals(before, m.stateDict().get("bn1.running_mean").toFloatArray(), "eval keeps running stats");
@@ -170,22 +168,11 @@ class ResNetApiTest {
     void dropRateAndDropPathActOnlyInTraining() {
         try (ImageModel m = Models.createModel("resnet50", ModelOptions.builder().dropRate(0.5).dropPathRate(0.2).build());
                 NDManager s = m.getManager().newSubManager()) {
-            List<Float> rates = new java.util.ArrayList<>();
-            m.namedModules().values().forEach(mod -> {
-                if (mod instanceof DropPath dp) {
-                    rates.add(dp.rate());
-                }
-            });
+            List<Float> rates = dropPathRates(m);
             assertEquals(15, rates.size(), "block 0 has rate 0 and no DropPath; the other 15 have one");
             assertEquals(0.2f, rates.get(rates.size() - 1), 1e-6f, "the last block gets the full rate");
             assertEquals(0.2f / 15, rates.get(0), 1e-6f, "rates rise linearly from the second block");
-            NDArray x = input(s, 3, 64);
-            float[] a = m.forward(x).toFloatArray();
-            assertArrayEquals(a, m.forward(x).toFloatArray(), "eval is deterministic");
-            m.train(true);
-            float[] t = m.forward(x).toFloatArray();
-            m.eval();
-            assertFalse(java.util.Arrays.equals(a, t));
+            assertRandomOnlyInTraining(m, input(s, 64));
         }
     }
 
@@ -194,7 +181,7 @@ class ResNetApiTest {
         try (ImageModel m = Models.createModel("resnet18d", ModelOptions.builder().inChans(1).numClasses(5).build());
                 NDManager s = m.getManager().newSubManager()) {
             assertEquals(new Shape(32, 1, 3, 3), m.stateDict().get("conv1.0.weight").getShape());
-            assertEquals(new Shape(2, 5), m.forward(input(s, 1, 64)).getShape());
+            assertEquals(new Shape(2, 5), m.forward(input(s, 2, 1, 64)).getShape());
         }
     }
 
@@ -205,7 +192,7 @@ class ResNetApiTest {
             m.namedParameters().get("conv1.weight").freeze(true);
             m.train(true);
             try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-                NDArray loss = m.forward(input(s, 3, 64)).square().mean();
+                NDArray loss = m.forward(input(s, 64)).square().mean();
                 gc.backward(loss);
             }
             assertFalse(m.namedParameters().get("conv1.weight").getArray().hasGradient());
@@ -219,7 +206,7 @@ class ResNetApiTest {
                 NDManager s = m.getManager().newSubManager();
                 Model djl = Model.newInstance("resnet18")) {
             djl.setBlock(m);
-            NDArray x = input(s, 3, 64);
+            NDArray x = input(s, 64);
             float[] direct = m.forward(x).toFloatArray();
             try (Predictor<NDList, NDList> p = djl.newPredictor(new NoopTranslator())) {
                 float[] viaDjl = p.predict(new NDList(x)).singletonOrThrow().toFloatArray();

@@ -1,8 +1,9 @@
 package dev.jimm.models;
 
-import static dev.jimm.models.GoogLeNetApiTest.paramCount;
-import static dev.jimm.models.InceptionV3ApiTest.input;
-import static dev.jimm.models.InceptionV3ApiTest.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.paramCount;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,7 +28,7 @@ class ShuffleNetV2ApiTest {
         assertEquals(2278604, paramCount("tv/shufflenet_v2_x1_0"));
         assertEquals(3503624, paramCount("tv/shufflenet_v2_x1_5"));
         assertEquals(7393996, paramCount("tv/shufflenet_v2_x2_0"));
-        ImageModel x2 = ModelRegistry.builtIn().entry("tv/shufflenet_v2_x2_0").factory().apply(ModelArgs.defaults());
+        ImageModel x2 = unbuilt("tv/shufflenet_v2_x2_0");
         assertEquals(2048, x2.numFeatures());
         assertEquals(new Shape(244, 1, 3, 3), x2.stateDictShapes().get("stage3.0.branch1.0.weight"), "depthwise on the input");
         assertEquals(new Shape(122, 122, 1, 1), x2.stateDictShapes().get("stage2.1.branch2.0.weight"));

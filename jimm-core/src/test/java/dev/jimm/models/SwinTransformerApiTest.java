@@ -1,5 +1,10 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertRandomOnlyInTraining;
+import static dev.jimm.models.ModelTesting.dropPathRates;
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,16 +16,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.jimm.JimmException;
-import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -47,20 +47,12 @@ class SwinTransformerApiTest {
         tv.close();
     }
 
-    private static NDArray input(NDManager m, int batch, int size) {
-        return ReferenceInit.input(m, new Shape(batch, 3, size, size), 0);
-    }
-
-    private static float maxAbsDiff(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
-    }
-
     @Test
     void headsPoolingAndIntermediatesOfTimmSwin() {
         ImageModel m = tiny;
         try (NDManager s = m.getManager().newSubManager()) {
             m.resetClassifier(0, "avg");
-            NDArray x = input(s, 1, 224);
+            NDArray x = input(s, 1, 3, 224);
             assertEquals(768, m.numFeatures());
             assertFalse(m.stateDict().containsKey("head.fc.weight"), "no classifier keys when numClasses is 0");
             NDArray pooled = m.forward(x);
@@ -105,7 +97,7 @@ class SwinTransformerApiTest {
     void timmSwinIsBuiltForOneInputSize() {
         try (NDManager s = tiny.getManager().newSubManager()) {
             ImageModel m = tiny;
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(input(s, 1, 192)));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(input(s, 1, 3, 192)));
             assertTrue(e.getMessage().contains("224x224") && e.getMessage().contains("192"), e.getMessage());
         }
         assertThrows(JimmException.class,
@@ -180,7 +172,7 @@ class SwinTransformerApiTest {
             m.featureInfo().forEach(f -> modules.add(f.module()));
             assertEquals(List.of("features.1", "features.3", "features.5", "features.7"), modules);
             // 72 -> 18, 9, 5 (9 padded to 10 before merging), 3: windows pad every map
-            NDArray x = input(s, 2, 72);
+            NDArray x = input(s, 72);
             NDList levels = m.forwardIntermediates(x, m.allFeatureIndices());
             int[] sizes = {18, 9, 5, 3};
             for (int i = 0; i < 4; i++) {
@@ -200,12 +192,7 @@ class SwinTransformerApiTest {
     void dropPathRisesLinearlyAndActsOnlyInTraining() {
         // construction alone declares the layers: no arrays needed to read the rates
         ImageModel built = ModelRegistry.builtIn().entry(TINY).factory().apply(new ModelArgs(1000, 3, "avg", 0, 0.2));
-        List<Float> rates = new ArrayList<>();
-        built.namedModules().values().forEach(mod -> {
-            if (mod instanceof DropPath dp) {
-                rates.add(dp.rate());
-            }
-        });
+        List<Float> rates = dropPathRates(built);
         // 12 blocks, two DropPaths each, none in block 0 (rate 0)
         assertEquals(22, rates.size());
         assertEquals(0.2f / 11, rates.get(0), 1e-6f);
@@ -218,14 +205,7 @@ class SwinTransformerApiTest {
             ImageModel m = new TvSwinTransformer(small, new ModelArgs(5, 3, "avg", 0, 0.5), false);
             m.materialize(s);
             m.initialize(new java.util.SplittableRandom(1));
-            m.eval();
-            NDArray x = input(s, 2, 32);
-            float[] a = m.forward(x).toFloatArray();
-            assertArrayEquals(a, m.forward(x).toFloatArray(), "eval is deterministic");
-            m.train(true);
-            float[] t = m.forward(x).toFloatArray();
-            m.eval();
-            assertFalse(java.util.Arrays.equals(a, t));
+            assertRandomOnlyInTraining(m, input(s, 32));
         }
     }
 
@@ -240,7 +220,7 @@ class SwinTransformerApiTest {
             ReferenceInit.apply(m);
             m.train(true);
             try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-                gc.backward(m.forward(input(s, 2, 32)).square().mean());
+                gc.backward(m.forward(input(s, 32)).square().mean());
             }
             for (String k : List.of("layers.0.blocks.1.attn.relative_position_bias_table", "layers.0.blocks.1.attn.qkv.weight",
                     "layers.1.downsample.reduction.weight", "patch_embed.proj.weight", "head.fc.bias")) {
@@ -251,26 +231,16 @@ class SwinTransformerApiTest {
     }
 
     @Test
-    void everyTimmSwinNameIsRegisteredAndBuiltForItsDefaultInputSize() throws Exception {
-        JsonObject fam;
-        try (var r = new InputStreamReader(
-                ModelRegistry.class.getResourceAsStream("timm_models_by_family.json"), StandardCharsets.UTF_8)) {
-            fam = JsonParser.parseReader(r).getAsJsonObject().getAsJsonObject("families");
-        }
-        ModelRegistry registry = ModelRegistry.builtIn();
-        List<String> names = new ArrayList<>();
-        fam.getAsJsonArray("swin_transformer").forEach(e -> names.add(e.getAsString()));
-        assertEquals(9, names.size());
-        for (String n : names) {
-            assertTrue(registry.contains(n), n);
-            assertEquals("swin_transformer", registry.entry(n).family());
-            SwinTransformer m = (SwinTransformer) registry.entry(n).factory().apply(ModelArgs.defaults());
-            assertEquals(registry.config(n).inputSize().get(1), m.config().imgSize(), n);
-            assertEquals(4, m.featureInfo().size());
+    void everySwinIsBuiltForItsDefaultInputSize() {
+        // that these are timm's 9 swin_transformer names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
+        for (String n : ModelTesting.registeredNames("swin_transformer")) {
+            SwinTransformer m = (SwinTransformer) unbuilt(n);
+            assertEquals(ModelRegistry.builtIn().config(n).inputSize().get(1), m.config().imgSize(), n);
+            assertEquals(4, m.featureInfo().size(), n);
         }
         // param counts of torchvision's weights table
-        assertEquals(28288354L, registry.entry("tv/swin_t").factory().apply(ModelArgs.defaults()).numParameters());
-        assertEquals(49606258L, registry.entry("tv/swin_s").factory().apply(ModelArgs.defaults()).numParameters());
-        assertEquals(87768224L, registry.entry("tv/swin_b").factory().apply(ModelArgs.defaults()).numParameters());
+        assertEquals(28288354L, unbuilt("tv/swin_t").numParameters());
+        assertEquals(49606258L, unbuilt("tv/swin_s").numParameters());
+        assertEquals(87768224L, unbuilt("tv/swin_b").numParameters());
     }
 }

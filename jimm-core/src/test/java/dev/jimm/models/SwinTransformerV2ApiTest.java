@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,13 +10,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,10 +40,6 @@ class SwinTransformerV2ApiTest {
     @AfterAll
     static void closeModel() {
         tiny.close();
-    }
-
-    private static float maxAbsDiff(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
     }
 
     @Test
@@ -186,31 +180,21 @@ class SwinTransformerV2ApiTest {
     }
 
     @Test
-    void everyTimmSwinV2NameIsRegisteredAndBuiltForItsDefaultInputSize() throws Exception {
-        JsonObject fam;
-        try (var r = new InputStreamReader(
-                ModelRegistry.class.getResourceAsStream("timm_models_by_family.json"), StandardCharsets.UTF_8)) {
-            fam = JsonParser.parseReader(r).getAsJsonObject().getAsJsonObject("families");
-        }
-        ModelRegistry registry = ModelRegistry.builtIn();
-        List<String> names = new ArrayList<>();
-        fam.getAsJsonArray("swin_transformer_v2").forEach(e -> names.add(e.getAsString()));
-        assertEquals(12, names.size());
-        for (String n : names) {
-            assertTrue(registry.contains(n), n);
-            assertEquals("swin_transformer_v2", registry.entry(n).family());
-            SwinTransformerV2 m = (SwinTransformerV2) registry.entry(n).factory().apply(ModelArgs.defaults());
-            assertEquals(registry.config(n).inputSize().get(1), m.config().imgSize(), n);
+    void everySwinV2IsBuiltForItsDefaultInputSize() {
+        // that these are timm's 12 swin_transformer_v2 names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
+        for (String n : ModelTesting.registeredNames("swin_transformer_v2")) {
+            SwinTransformerV2 m = (SwinTransformerV2) unbuilt(n);
+            assertEquals(ModelRegistry.builtIn().config(n).inputSize().get(1), m.config().imgSize(), n);
         }
         // a 16 window on the last 8x8 map is cut to 8 (so is its bias MLP's table): no shift there
-        SwinTransformerV2 w16 = (SwinTransformerV2) registry.entry("swinv2_tiny_window16_256").factory().apply(ModelArgs.defaults());
+        SwinTransformerV2 w16 = (SwinTransformerV2) unbuilt("swinv2_tiny_window16_256");
         assertEquals(0, w16.namedModules().get("layers.3.blocks.1").directBuffers().size());
         assertEquals(1, w16.namedModules().get("layers.1.blocks.1").directBuffers().size(), "32x32 map, window 16: shifted");
         assertEquals(new Shape(1, 15, 15, 2),
                 w16.namedModules().get("layers.3.blocks.0.attn").directBuffers().get("relative_coords_table").shape());
         // param counts of torchvision's weights table
-        assertEquals(28351570L, registry.entry("tv/swin_v2_t").factory().apply(ModelArgs.defaults()).numParameters());
-        assertEquals(49737442L, registry.entry("tv/swin_v2_s").factory().apply(ModelArgs.defaults()).numParameters());
-        assertEquals(87930848L, registry.entry("tv/swin_v2_b").factory().apply(ModelArgs.defaults()).numParameters());
+        assertEquals(28351570L, unbuilt("tv/swin_v2_t").numParameters());
+        assertEquals(49737442L, unbuilt("tv/swin_v2_s").numParameters());
+        assertEquals(87930848L, unbuilt("tv/swin_v2_b").numParameters());
     }
 }

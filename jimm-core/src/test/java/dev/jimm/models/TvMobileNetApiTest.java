@@ -1,5 +1,9 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.dropPathRates;
+import static dev.jimm.models.ModelTesting.input;
+import static dev.jimm.models.ModelTesting.paramCount;
+import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,10 +18,8 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
 import dev.jimm.TestFixtures;
 import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.parity.ParityFixture;
-import dev.jimm.parity.ReferenceInit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -27,26 +29,6 @@ import org.junit.jupiter.api.Test;
 
 /** torchvision's mobile nets through the timm API: sizes, heads, feature levels, init. */
 class TvMobileNetApiTest {
-    private static NDArray input(NDManager m, int size) {
-        return ReferenceInit.input(m, new Shape(2, 3, size, size), 0);
-    }
-
-    /** A model built but not materialized: shapes only, cheap even for EfficientNet-B7. */
-    private static ImageModel shapesOnly(String name) {
-        return ModelRegistry.builtIn().entry(name).factory().apply(ModelArgs.defaults());
-    }
-
-    private static long paramCount(ImageModel m) {
-        long n = 0;
-        for (Map.Entry<String, Shape> e : m.stateDictShapes().entrySet()) {
-            String k = e.getKey();
-            if (!k.endsWith("running_mean") && !k.endsWith("running_var") && !k.endsWith("num_batches_tracked")) {
-                n += e.getValue().size();
-            }
-        }
-        return n;
-    }
-
     @Test
     void parameterCountsAreTorchvisionsForEveryName() {
         // num_params of torchvision 0.26's weights table
@@ -70,7 +52,7 @@ class TvMobileNetApiTest {
         expected.put("tv/mnasnet1_0", 4383312L);
         expected.put("tv/mnasnet1_3", 6282256L);
         for (Map.Entry<String, Long> e : expected.entrySet()) {
-            assertEquals(e.getValue(), paramCount(shapesOnly(e.getKey())), e.getKey());
+            assertEquals(e.getValue(), paramCount(e.getKey()), e.getKey());
         }
         ModelRegistry registry = ModelRegistry.builtIn();
         for (String n : expected.keySet()) {
@@ -85,7 +67,7 @@ class TvMobileNetApiTest {
     void efficientNetV2SKeysShapesAndOrderAreTheFixtures() {
         // its outputs are checked in TvMobileNetParityTest; this checks the layout without running it
         ParityFixture fx = ParityFixture.read(TestFixtures.parity("tv__efficientnet_v2_s"));
-        Map<String, Shape> ours = shapesOnly("tv/efficientnet_v2_s").stateDictShapes();
+        Map<String, Shape> ours = unbuilt("tv/efficientnet_v2_s").stateDictShapes();
         assertEquals(new ArrayList<>(fx.stateDict().keySet()), new ArrayList<>(ours.keySet()));
         for (Map.Entry<String, long[]> e : fx.stateDict().entrySet()) {
             assertArrayEquals(e.getValue(), ours.get(e.getKey()).getShape(), e.getKey());
@@ -96,7 +78,7 @@ class TvMobileNetApiTest {
     void mnasNetLayoutIsTorchvisionsVersion2() {
         // torchvision's mnasnet.py (_version 2): the stem scales with alpha, 16 inverted residuals
         // of 3 convs + 3 norms, a 1280-wide last conv; 314 state_dict entries
-        Map<String, Shape> a05 = shapesOnly("tv/mnasnet0_5").stateDictShapes();
+        Map<String, Shape> a05 = unbuilt("tv/mnasnet0_5").stateDictShapes();
         assertEquals(314, a05.size());
         assertEquals(new Shape(16, 3, 3, 3), a05.get("layers.0.weight"));
         assertEquals(new Shape(16, 1, 3, 3), a05.get("layers.3.weight"));
@@ -104,7 +86,7 @@ class TvMobileNetApiTest {
         assertEquals(new Shape(24, 8, 1, 1), a05.get("layers.8.0.layers.0.weight"));
         assertEquals(new Shape(24, 1, 3, 3), a05.get("layers.8.0.layers.3.weight"));
         assertEquals(new Shape(16, 24, 1, 1), a05.get("layers.8.0.layers.6.weight"));
-        Map<String, Shape> a10 = shapesOnly("tv/mnasnet1_0").stateDictShapes();
+        Map<String, Shape> a10 = unbuilt("tv/mnasnet1_0").stateDictShapes();
         assertEquals(new Shape(32, 3, 3, 3), a10.get("layers.0.weight"));
         assertEquals(new Shape(576, 1, 5, 5), a10.get("layers.12.0.layers.3.weight"));
         assertEquals(new Shape(1280, 320, 1, 1), a10.get("layers.14.weight"));
@@ -230,12 +212,7 @@ class TvMobileNetApiTest {
     void stochasticDepthRisesLinearlyOverEfficientNetBlocks() {
         ImageModel m = ModelRegistry.builtIn().entry("tv/efficientnet_b0").factory()
                 .apply(new ModelArgs(1000, 3, "avg", 0.2, 0.2));
-        List<Float> rates = new ArrayList<>();
-        m.namedModules().values().forEach(mod -> {
-            if (mod instanceof DropPath dp) {
-                rates.add(dp.rate());
-            }
-        });
+        List<Float> rates = dropPathRates(m);
         assertEquals(16, rates.size());
         // torchvision: p * block_id / total_blocks, so the first is 0 and the last 15/16 p
         assertEquals(0f, rates.get(0));
@@ -277,7 +254,7 @@ class TvMobileNetApiTest {
         eps.put("tv/efficientnet_v2_s", 1e-3f);
         eps.put("tv/mnasnet1_0", 1e-5f);
         for (Map.Entry<String, Float> e : eps.entrySet()) {
-            ImageModel m = shapesOnly(e.getKey());
+            ImageModel m = unbuilt(e.getKey());
             long norms = m.namedModules().values().stream().filter(x -> x instanceof BatchNorm2d).count();
             assertTrue(norms > 10, e.getKey());
             m.namedModules().forEach((n, x) -> {

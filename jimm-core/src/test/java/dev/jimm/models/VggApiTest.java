@@ -1,5 +1,6 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -10,11 +11,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonObject;
 import dev.jimm.JimmException;
-import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
-import dev.jimm.parity.ParityFixture;
 import dev.jimm.parity.ReferenceInit;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,10 +48,6 @@ class VggApiTest {
 
     private NDArray input(int size) {
         return ReferenceInit.input(scratch, new Shape(2, 3, size, size), 0);
-    }
-
-    private static double maxAbsDiff(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
     }
 
     @Test
@@ -171,15 +165,7 @@ class VggApiTest {
         ModelRegistry r = ModelRegistry.builtIn();
         assertEquals("head.fc", r.entry("vgg16").fallbackCfg().classifier());
         assertEquals("classifier.6", r.entry("tv/vgg16").fallbackCfg().classifier());
-        for (String n : List.of("vgg11", "vgg16_bn", "vgg19")) {
-            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + n)).meta().getAsJsonObject("pretrained_cfg");
-            PretrainedCfg cfg = r.config(n);
-            assertEquals(ref.get("tag").getAsString(), cfg.tag(), n);
-            assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), n);
-            assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), n);
-            assertEquals(ref.get("classifier").getAsString(), cfg.classifier(), n);
-            assertEquals(224, cfg.inputSize().get(1), n);
-        }
+        // the default pretrained configs of the timm names: RegistryTest, for every timm fixture
         assertFalse(r.pretrainedTags("tv/vgg16_bn").isEmpty(), "torchvision's weights table covers tv/vgg16_bn");
     }
 }

@@ -1,0 +1,132 @@
+package dev.jimm.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Module;
+import dev.jimm.parity.ReferenceInit;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** What the model tests share: test inputs, comparisons, parameter counts, unbuilt models, timm's name lists. */
+final class ModelTesting {
+    /** The list of timm's model names by family that the registry follows (a resource of the models package). */
+    static final String TIMM_FAMILIES = "timm_models_by_family.json";
+
+    private ModelTesting() {}
+
+    /** A batch of 2 RGB images of {@code size} x {@code size}, the same values on every call. */
+    static NDArray input(NDManager m, int size) {
+        return input(m, 2, 3, size);
+    }
+
+    /** A batch of {@code n} images of {@code c} channels and {@code size} x {@code size}, the same on every call. */
+    static NDArray input(NDManager m, int n, int c, int size) {
+        return ReferenceInit.input(m, new Shape(n, c, size, size), 0);
+    }
+
+    static float maxAbsDiff(NDArray a, NDArray b) {
+        return a.sub(b).abs().max().getFloat();
+    }
+
+    /**
+     * A registered model declared with its entry's default pooling but never materialized: its layers
+     * and shapes without arrays, so even the largest names are cheap.
+     */
+    static ImageModel unbuilt(String name) {
+        ModelEntry e = ModelRegistry.builtIn().entry(name);
+        return e.factory().apply(new ModelArgs(1000, 3, e.defaultGlobalPool(), 0, 0));
+    }
+
+    /** The parameters of a registered model as timm and torchvision count them. */
+    static long paramCount(String name) {
+        return paramCount(unbuilt(name));
+    }
+
+    /**
+     * The parameters of a model as timm and torchvision count them: every state_dict entry but the
+     * batch norm statistics (their published counts include the few other buffers).
+     */
+    static long paramCount(Module m) {
+        long n = 0;
+        for (Map.Entry<String, Shape> e : m.stateDictShapes().entrySet()) {
+            String k = e.getKey();
+            if (!k.endsWith("running_mean") && !k.endsWith("running_var") && !k.endsWith("num_batches_tracked")) {
+                n += e.getValue().size();
+            }
+        }
+        return n;
+    }
+
+    /** The rates of a model's DropPath modules, in module order. */
+    static List<Float> dropPathRates(Module m) {
+        return dropPathRates(m, "");
+    }
+
+    /** The rates of the DropPath modules whose names end with {@code nameSuffix}, in module order. */
+    static List<Float> dropPathRates(Module m, String nameSuffix) {
+        List<Float> rates = new ArrayList<>();
+        m.namedModules().forEach((name, mod) -> {
+            if (mod instanceof DropPath dp && name.endsWith(nameSuffix)) {
+                rates.add(dp.rate());
+            }
+        });
+        return rates;
+    }
+
+    /**
+     * Checks that dropout and drop path act only in training: two eval passes on {@code x} agree and
+     * a training pass differs. Leaves {@code m} in eval mode.
+     */
+    static void assertRandomOnlyInTraining(ImageModel m, NDArray x) {
+        m.eval();
+        float[] eval = m.forward(x).toFloatArray();
+        assertArrayEquals(eval, m.forward(x).toFloatArray(), "eval is deterministic");
+        m.train(true);
+        float[] train = m.forward(x).toFloatArray();
+        m.eval();
+        assertFalse(Arrays.equals(eval, train), "a training pass drops something");
+    }
+
+    /** timm's model names by family, from {@link #TIMM_FAMILIES}. */
+    static JsonObject timmFamilies() {
+        try (InputStream in = ModelRegistry.class.getResourceAsStream(TIMM_FAMILIES)) {
+            if (in == null) {
+                throw new IllegalStateException(TIMM_FAMILIES + " is not a resource of " + ModelRegistry.class.getPackageName());
+            }
+            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject()
+                    .getAsJsonObject("families");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + TIMM_FAMILIES, e);
+        }
+    }
+
+    /** timm's names of one family (empty for a family timm does not have, such as torchvision). */
+    static List<String> timmNames(String family) {
+        JsonObject families = timmFamilies();
+        List<String> names = new ArrayList<>();
+        if (families.has(family)) {
+            families.getAsJsonArray(family).forEach(e -> names.add(e.getAsString()));
+        }
+        return names;
+    }
+
+    /** The registered names of one family, sorted. */
+    static List<String> registeredNames(String family) {
+        ModelRegistry r = ModelRegistry.builtIn();
+        return r.list("*").stream().filter(n -> r.entry(n).family().equals(family)).sorted().toList();
+    }
+}
