@@ -72,12 +72,17 @@ class DataLoaderTest {
         }
     }
 
-    @Test
-    void evalLoaderCoversEverySampleOnceInOrder() {
+    /** Eval at the samples' native 28x28 with Normalize(0, 1): ToTensor alone, exact pixels / 255. */
+    private static Transform<DecodedImage, TensorImage> nativeSizeEval() {
         PreprocessConfig cfg = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0,
                 new float[] {0f}, new float[] {1f});
+        return Pipelines.createTransform(cfg, false);
+    }
+
+    @Test
+    void evalLoaderCoversEverySampleOnceInOrder() {
         try (NDManager root = NDManager.newBaseManager()) {
-            DataLoader loader = DataLoader.builder(SAMPLE, Pipelines.createTransform(cfg, false), root)
+            DataLoader loader = DataLoader.builder(SAMPLE, nativeSizeEval(), root)
                     .batchSize(64).shuffle(false).threads(2).build();
             assertEquals(3, loader.batchesPerEpoch());
             int seen = 0;
@@ -98,10 +103,8 @@ class DataLoaderTest {
 
     @Test
     void closingABatchFreesItsArrays() {
-        PreprocessConfig cfg = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0,
-                new float[] {0f}, new float[] {1f});
         try (NDManager root = NDManager.newBaseManager()) {
-            DataLoader loader = DataLoader.builder(SAMPLE, Pipelines.createTransform(cfg, false), root)
+            DataLoader loader = DataLoader.builder(SAMPLE, nativeSizeEval(), root)
                     .batchSize(50).threads(1).build();
             try (DataLoader.EpochIterator it = loader.iterator()) {
                 Batch b = it.next();

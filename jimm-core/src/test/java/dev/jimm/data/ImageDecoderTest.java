@@ -59,9 +59,7 @@ class ImageDecoderTest {
 
     @Test
     void chelseaVariantsAgreeWithTheLosslessBmp() {
-        DecodedImage bmp = decoder.decode(odd("chelsea.bmp"));
-        assertEquals(451, bmp.width());
-        assertEquals(300, bmp.height());
+        DecodedImage bmp = decodeSized(odd("chelsea.bmp"), 451, 300);
         assertEquals("bmp", bmp.format());
         // Lossy encodings of the same photo: a few levels apart on average, never a wrong layout.
         assertTrue(meanAbs(bmp, decoder.decode(odd("chelsea_progressive.jpg"))) < 6);
@@ -77,9 +75,7 @@ class ImageDecoderTest {
     @Test
     void exifOrientationMakesThePhotoUpright() {
         DecodedImage bmp = decoder.decode(odd("chelsea.bmp"));
-        DecodedImage rotated = decoder.decode(odd("chelsea_exif_orientation6.jpg"));
-        assertEquals(451, rotated.width());
-        assertEquals(300, rotated.height());
+        DecodedImage rotated = decodeSized(odd("chelsea_exif_orientation6.jpg"), 451, 300);
         assertTrue(meanAbs(bmp, rotated) < 6, "orientation 6 applied");
         DecodedImage raw = new ImageDecoder(DecodeOptions.builder().applyExifOrientation(false).build())
                 .decode(odd("chelsea_exif_orientation6.jpg"));
@@ -118,15 +114,10 @@ class ImageDecoderTest {
 
     @Test
     void smallAndOddFormats() {
-        DecodedImage one = decoder.decode(odd("one_pixel.png"));
-        assertEquals(1, one.width());
-        assertEquals(1, one.height());
+        decodeSized(odd("one_pixel.png"), 1, 1);
         DecodedImage pal = decoder.decode(odd("palette_color.png"));
         assertEquals(10, pal.width());
-        DecodedImage gif = decoder.decode(odd("no_time_for_that_tiny.gif"));
-        assertEquals(14, gif.width());
-        assertEquals(25, gif.height());
-        assertEquals("gif", gif.format());
+        assertEquals("gif", decodeSized(odd("no_time_for_that_tiny.gif"), 14, 25).format());
         DecodedImage tif = new ImageDecoder(DecodeOptions.builder().channels(1).build())
                 .decode(odd("chessboard_GRAY_U16.tif"));
         assertEquals(200, tif.width());
@@ -138,9 +129,15 @@ class ImageDecoderTest {
             max = Math.max(max, b & 0xFF);
         }
         assertTrue(max - min > 200, "min " + min + " max " + max);
-        DecodedImage wide = decoder.decode(odd("wide_4000x60.jpg"));
-        assertEquals(4000, wide.width());
-        assertEquals(60, wide.height());
+        decodeSized(odd("wide_4000x60.jpg"), 4000, 60);
+    }
+
+    /** Decodes {@code file} with the default decoder and checks its size. */
+    private DecodedImage decodeSized(Path file, int width, int height) {
+        DecodedImage img = decoder.decode(file);
+        assertEquals(width, img.width(), file + " width");
+        assertEquals(height, img.height(), file + " height");
+        return img;
     }
 
     private static Path format(String name) {
@@ -155,9 +152,7 @@ class ImageDecoderTest {
     @Test
     void losslessTiffWebpAnd16BitPngGiveTheExactPixels() {
         // 96x72 crops of chelsea written by Pillow (see images/formats/README.md); all lossless.
-        DecodedImage bmp = decoder.decode(format("chelsea_crop.bmp"));
-        assertEquals(96, bmp.width());
-        assertEquals(72, bmp.height());
+        DecodedImage bmp = decodeSized(format("chelsea_crop.bmp"), 96, 72);
         DecodedImage tif = decoder.decode(format("chelsea_crop_rgb_lzw.tif"));
         assertEquals("tiff", tif.format());
         assertArrayEquals(bmp.pixels(), tif.pixels(), "8-bit RGB LZW TIFF");

@@ -84,11 +84,7 @@ class LearnerTest {
 
     @Test
     void resumeFromACheckpointEndsExactlyLikeAnUninterruptedRun(@TempDir Path dir) throws Exception {
-        List<Recorder.EpochRow> full;
-        try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9).build()) {
-            l.fitOneCycle(4, 1e-2);
-            full = l.recorder().epochs();
-        }
+        List<Recorder.EpochRow> full = oneCycleRun(4);
         Path ckpt = dir.resolve("checkpoint.safetensors");
         try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9)
                 .callbacks(new Callbacks.SaveModel(dir, "valid_loss", true), new Callback() {
@@ -104,12 +100,25 @@ class LearnerTest {
         }
         assertTrue(Files.exists(ckpt));
         assertTrue(Files.exists(dir.resolve("best.safetensors")));
+        assertResumesTo(full, ckpt);
+    }
+
+    /** The epochs of a one-cycle run at lr 1e-2 of TinyNet on the blobs, seed 9: what a stopped run resumes to. */
+    static List<Recorder.EpochRow> oneCycleRun(int epochs) {
+        try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9).build()) {
+            l.fitOneCycle(epochs, 1e-2);
+            return l.recorder().epochs();
+        }
+    }
+
+    /** Resumes a stopped {@link #oneCycleRun} from {@code ckpt} and checks that it ends with {@code full}'s losses. */
+    static void assertResumesTo(List<Recorder.EpochRow> full, Path ckpt) {
         // a new process would build everything afresh: a new model with another init
         try (Learner l = Learner.builder(new TinyNet(4, 123), Blobs.loaders(4, 9)).seed(9).build()) {
             l.resume(ckpt);
             List<Recorder.EpochRow> resumed = l.recorder().epochs();
-            assertEquals(4, resumed.size());
-            for (int i = 0; i < 4; i++) {
+            assertEquals(full.size(), resumed.size());
+            for (int i = 0; i < full.size(); i++) {
                 assertEquals(full.get(i).trainLoss(), resumed.get(i).trainLoss(), 0.0, "epoch " + i);
                 assertEquals(full.get(i).smoothLoss(), resumed.get(i).smoothLoss(), 0.0, "epoch " + i);
                 assertEquals(full.get(i).validLoss(), resumed.get(i).validLoss(), 0.0, "epoch " + i);

@@ -21,11 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class NanStopTest {
     @Test
     void nanMidEpochKeepsTheLastGoodCheckpointAndResumes(@TempDir Path dir) throws Exception {
-        List<Recorder.EpochRow> full;
-        try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9).build()) {
-            l.fitOneCycle(3, 1e-2);
-            full = l.recorder().epochs();
-        }
+        List<Recorder.EpochRow> full = LearnerTest.oneCycleRun(3);
         Path ckpt = dir.resolve("checkpoint.safetensors");
         float[][] afterEpoch1 = new float[1][];
         try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9)
@@ -56,15 +52,7 @@ class NanStopTest {
                     .get("epochs_done").getAsInt());
         }
         assertEquals(2, Files.readAllLines(dir.resolve("metrics.csv")).size(), "header and epoch 1 only");
-        try (Learner l = Learner.builder(new TinyNet(4, 123), Blobs.loaders(4, 9)).seed(9).build()) {
-            l.resume(ckpt);
-            List<Recorder.EpochRow> resumed = l.recorder().epochs();
-            assertEquals(3, resumed.size());
-            for (int i = 0; i < 3; i++) {
-                assertEquals(full.get(i).trainLoss(), resumed.get(i).trainLoss(), 0.0, "epoch " + i);
-                assertEquals(full.get(i).validLoss(), resumed.get(i).validLoss(), 0.0, "epoch " + i);
-            }
-        }
+        LearnerTest.assertResumesTo(full, ckpt);
     }
 
     @Test
