@@ -98,8 +98,9 @@ public final class AdamW extends Optimizer {
                 (float) h.mom, (float) beta2, (float) (eps * Math.sqrt(debias2)), false, true);
     }
 
-    /** Forgets the per-parameter step counts (bias correction restarts). */
-    void resetSteps() {
+    /** Bias correction restarts. */
+    @Override
+    protected void resetStepCounts() {
         steps.clear();
     }
 

@@ -6,20 +6,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 
-/** The built-in callbacks: progress, logs, early stopping, checkpoints, NaN guard. */
+/** The built-in callbacks: progress, logs, early stopping, checkpoints (the NaN guard is the learner's own). */
 public final class Callbacks {
     private Callbacks() {}
-
-    /** Stops the fit when the loss is NaN or infinite; the last checkpoint written stays as it was. */
-    public static final class TerminateOnNaN implements Callback {
-        @Override
-        public void afterLoss(Learner l) {
-            if (!Double.isFinite(l.lastLoss())) {
-                l.requestStop(String.format(Locale.ROOT, "loss is %s at epoch %d, batch %d; stopped (lower the learning rate?)",
-                        l.lastLoss(), l.epoch() + 1, l.trainIter() % Math.max(1, l.dls().train().numBatches()) + 1));
-            }
-        }
-    }
 
     /**
      * A progress bar with ETA and the smoothed loss (on a terminal), and a table row per epoch:

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import com.google.gson.JsonObject;
+import com.google.gson.annotations.SerializedName;
 import dev.jimm.JimmException;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
@@ -14,11 +16,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
-import java.util.function.DoubleUnaryOperator;
-import java.util.function.ObjIntConsumer;
 
 /**
  * Trains a model the fastai way: {@link #fit}, {@link #fitOneCycle}, {@link #fineTune} with
@@ -49,16 +51,27 @@ public class Learner implements AutoCloseable {
     private long totalIters;
     private double lastLoss = Double.NaN;
     private NDArray lastPrediction;
+    private Batch batch;
     private boolean training;
     private String stopReason;
     private boolean diverged;
     private final boolean closeModel;
-    private boolean epochFinished;
     private FitPlan plan;
-    private com.google.gson.JsonObject fineTune;
+    private JsonObject fineTune;
+
+    /** How a fit schedules its learning rate and momentum (the name is the one its checkpoint stores). */
+    public enum FitKind {
+        /** fastai's fit: constant rates and momentum. */
+        @SerializedName("fit") FIT,
+        /** fastai's fit_one_cycle: cosine warm-up and annealing of the rate, momentum down and back up. */
+        @SerializedName("one_cycle") ONE_CYCLE,
+        /** fastai's fit_flat_cos: constant rates, then cosine annealing; constant momentum. */
+        @SerializedName("flat_cos") FLAT_COS
+    }
 
     /** The schedule of a fit, kept so that a checkpoint can resume it exactly. */
-    public record FitPlan(String kind, int epochs, double[] lrMax, double div, double divFinal, double pctStart, double[] moms) {}
+    public record FitPlan(FitKind kind, int epochs, double[] lrMax, double div, double divFinal, double pctStart,
+            double[] moms) {}
 
     Learner(Builder b) {
         this.model = b.model;
@@ -74,7 +87,6 @@ public class Learner implements AutoCloseable {
         this.clipGradNorm = b.clipGradNorm;
         this.runDir = b.runDir;
         this.closeModel = b.closeModel;
-        this.callbacks.add(new Callbacks.TerminateOnNaN());
         this.callbacks.addAll(b.callbacks);
     }
 
@@ -87,8 +99,7 @@ public class Learner implements AutoCloseable {
 
     /** Trains at a constant learning rate per group (fastai's fit). */
     public void fit(int epochs, Lrs lr) {
-        double[] lrs = lr.forGroups(groups.size());
-        runFit(new FitPlan("fit", epochs, lrs, 1, 1, 0, new double[] {opt.hyper(0).mom, opt.hyper(0).mom, opt.hyper(0).mom}), 0);
+        runFit(new FitPlan(FitKind.FIT, epochs, lr.forGroups(groups.size()), 1, 1, 0, currentMoms()), 0);
     }
 
     public void fit(int epochs, double lr) {
@@ -106,8 +117,25 @@ public class Learner implements AutoCloseable {
 
     /** One-cycle training: cosine warm-up of the lr from lrMax/div, annealing to lrMax/divFinal. */
     public void fitOneCycle(int epochs, Lrs lrMax, double div, double divFinal, double pctStart) {
-        runFit(new FitPlan("one_cycle", epochs, lrMax.forGroups(groups.size()), div, divFinal, pctStart,
+        runFit(new FitPlan(FitKind.ONE_CYCLE, epochs, lrMax.forGroups(groups.size()), div, divFinal, pctStart,
                 new double[] {0.95, 0.85, 0.95}), 0);
+    }
+
+    /** fastai's fit_flat_cos with its defaults: the rate stays flat for 75% of training, then anneals to lr/1e5. */
+    public void fitFlatCos(int epochs, Lrs lr) {
+        fitFlatCos(epochs, lr, 1e5, 0.75);
+    }
+
+    /** fastai's fit_flat_cos: constant rates for {@code pctStart} of training, then cosine annealing to lr/divFinal. */
+    public void fitFlatCos(int epochs, Lrs lr, double divFinal, double pctStart) {
+        runFit(new FitPlan(FitKind.FLAT_COS, epochs, lr.forGroups(groups.size()), 1, divFinal, pctStart,
+                currentMoms()), 0);
+    }
+
+    /** The optimizer's momentum now, as a plan's three momentums (a schedule that keeps it). */
+    private double[] currentMoms() {
+        double mom = opt.hyper(0).mom;
+        return new double[] {mom, mom, mom};
     }
 
     /**
@@ -129,7 +157,7 @@ public class Learner implements AutoCloseable {
         if (!(lrMult >= 1)) {
             throw new IllegalArgumentException("lr_mult must be at least 1, got " + lrMult);
         }
-        fineTune = new com.google.gson.JsonObject();
+        fineTune = new JsonObject();
         fineTune.addProperty("epochs", epochs);
         fineTune.addProperty("base_lr", baseLr);
         fineTune.addProperty("lr_mult", lrMult);
@@ -156,119 +184,199 @@ public class Learner implements AutoCloseable {
     }
 
     /** The fine-tune in progress (for checkpoints), or null. */
-    com.google.gson.JsonObject fineTuneState() {
+    JsonObject fineTuneState() {
         return fineTune;
     }
 
+    /** Runs (or, from {@code startEpoch}, resumes) a planned fit: its schedule, its records, the user's callbacks. */
     private void runFit(FitPlan p, int startEpoch) {
         if (p.epochs() < 1) {
             throw new IllegalArgumentException("epochs must be at least 1, got " + p.epochs());
         }
         this.plan = p;
-        this.nEpoch = p.epochs();
-        this.stopReason = null;
-        this.diverged = false;
-        int nb = dls.train().numBatches();
-        if (nb == 0) {
-            throw new JimmException("the training set has fewer samples than one batch");
-        }
-        this.totalIters = (long) nb * nEpoch;
-        this.trainIter = (long) nb * startEpoch;
-        DoubleUnaryOperator[] lrSched = new DoubleUnaryOperator[p.lrMax().length];
-        for (int g = 0; g < lrSched.length; g++) {
-            lrSched[g] = p.kind().equals("one_cycle")
-                    ? Schedules.oneCycleLr(p.lrMax()[g], p.div(), p.divFinal(), p.pctStart())
-                    : Schedules.constant(p.lrMax()[g]);
-        }
-        DoubleUnaryOperator momSched = p.kind().equals("one_cycle")
-                ? Schedules.oneCycleMom(p.pctStart(), p.moms())
-                : Schedules.constant(p.moms()[0]);
         if (startEpoch == 0) {
             // fastai restarts the smoothed loss with every fit; a resumed fit continues the saved one
             recorder.resetSmoothing();
         }
-        callbacks.forEach(c -> c.beforeFit(this));
+        List<Callback> cbs = new ArrayList<>(List.of(ParamScheduler.of(p), new FitRecorder()));
+        cbs.addAll(callbacks);
+        fitLoop(startEpoch, p.epochs(), cbs);
+    }
+
+    /**
+     * fastai's fit: epochs of training batches, each ended by the callbacks' afterEpoch, until the epochs are done
+     * or a stop is requested. An epoch stopped inside is not ended: no afterEpoch runs for it (so no checkpoint or
+     * log claims it). The callbacks are the whole fit's: a plan's schedule and records, or {@link LrFinder}'s sweep.
+     */
+    private void fitLoop(int startEpoch, int epochs, List<Callback> cbs) {
+        int nb = dls.train().numBatches();
+        if (nb == 0) {
+            throw new JimmException("the training set has fewer samples than one batch");
+        }
+        this.nEpoch = epochs;
+        this.stopReason = null;
+        this.diverged = false;
+        this.totalIters = (long) nb * nEpoch;
+        this.trainIter = (long) nb * startEpoch;
+        event(cbs, Callback::beforeFit);
         try {
             for (epoch = startEpoch; epoch < nEpoch && stopReason == null; epoch++) {
-                long t0 = System.nanoTime();
-                callbacks.forEach(c -> c.beforeEpoch(this));
-                // dropout and augmentation randomness is a function of (seed, epoch): resumable
-                Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + epoch));
-                double trainLoss = trainEpoch(lrSched, momSched);
-                if (stopReason != null && !epochFinished) {
-                    // a stop inside the epoch (a NaN loss, a callback): the epoch is not recorded and no
-                    // afterEpoch runs, so no checkpoint claims it and the last one stays the last good epoch
+                event(cbs, Callback::beforeEpoch);
+                boolean finished = trainEpoch(cbs);
+                if (stopReason != null && !finished) {
                     break;
                 }
-                Validation v = validate();
-                recorder.recordEpoch(new Recorder.EpochRow(epoch, trainLoss, v.loss(), v.metrics(), (System.nanoTime() - t0) / 1e9,
-                        recorder.smoothLoss()));
-                callbacks.forEach(c -> c.afterEpoch(this));
+                event(cbs, Callback::afterEpoch);
             }
         } finally {
-            callbacks.forEach(c -> c.afterFit(this));
+            event(cbs, Callback::afterFit);
         }
     }
 
-    private double trainEpoch(DoubleUnaryOperator[] lrSched, DoubleUnaryOperator momSched) {
+    /** Trains one epoch's batches; true when all of them were done. */
+    private boolean trainEpoch(List<Callback> cbs) {
         model.train(true);
         training = true;
-        double sum = 0;
-        long n = 0;
-        double[] lrs = new double[lrSched.length];
-        int done = 0;
-        epochFinished = false;
-        Iterator<Batch> it = dls.train().batches(epoch, manager);
-        try {
-        while (it.hasNext() && stopReason == null) {
-            double pos = (double) trainIter / totalIters;
-            for (int g = 0; g < lrs.length; g++) {
-                lrs[g] = lrSched[g].applyAsDouble(pos);
-            }
-            opt.setLrs(lrs);
-            opt.setMom(momSched.applyAsDouble(pos));
-            try (Batch b = it.next(); NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                callbacks.forEach(c -> c.beforeBatch(this));
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray out = model.forward(b.x());
-                    lastPrediction = out;
-                    NDArray loss = lossFn.compute(out, b.y());
-                    lastLoss = loss.getFloat();
-                    callbacks.forEach(c -> c.afterLoss(this));
-                    if (!Double.isFinite(lastLoss)) {
-                        diverged = true;
-                        requestStop(String.format(java.util.Locale.ROOT, "loss is %s at epoch %d, batch %d; stopped",
-                                lastLoss, epoch + 1, trainIter % dls.train().numBatches() + 1));
-                        opt.zeroGrad();
-                        break;
-                    }
-                    callbacks.forEach(c -> c.beforeBackward(this));
-                    gc.backward(loss);
-                }
-                callbacks.forEach(c -> c.afterBackward(this));
-                if (clipGradNorm > 0) {
-                    opt.clipGradNorm(clipGradNorm);
-                }
-                callbacks.forEach(c -> c.beforeStep(this));
-                opt.step();
-                callbacks.forEach(c -> c.afterStep(this));
-                recorder.recordBatch(lrs[lrs.length - 1], opt.hyper(0).mom, lastLoss);
-                sum += lastLoss * b.size();
-                n += b.size();
-                trainIter++;
-                done++;
-                callbacks.forEach(c -> c.afterBatch(this));
-                lastPrediction = null;
-            }
+        int done = allBatches(dls.train(), epoch, new Step(cbs, (x, i) -> model.forward(x), true, null));
+        training = false;
+        model.eval();
+        return done == dls.train().numBatches();
+    }
+
+    /** What {@link #oneBatch} does after the forward pass when it evaluates: the batch, its index, outputs, loss. */
+    @FunctionalInterface
+    private interface EvalSink {
+        void accept(Batch batch, int index, NDArray outputs, NDArray loss);
+    }
+
+    /**
+     * How {@link #oneBatch} treats a batch: the callbacks of its events, the forward pass (of the inputs and the
+     * batch's index), whether the loss is wanted, and for an evaluation (no gradients, no step) where the outputs go;
+     * a null sink means training.
+     */
+    private record Step(List<Callback> callbacks, BiFunction<NDArray, Integer, NDArray> forward, boolean withLoss,
+            EvalSink sink) {
+        static Step eval(BiFunction<NDArray, Integer, NDArray> forward, boolean withLoss, EvalSink sink) {
+            return new Step(List.of(), forward, withLoss, sink);
         }
+
+        boolean train() {
+            return sink == null;
+        }
+    }
+
+    /**
+     * Runs every batch of {@code source}'s epoch {@code ep} through {@link #oneBatch}, each in its own native memory
+     * scope; training stops at a requested stop, evaluation runs every batch. The loader is closed however the loop
+     * ends. Returns the batches done.
+     */
+    private int allBatches(BatchSource source, int ep, Step step) {
+        Iterator<Batch> it = source.batches(ep, manager);
+        int done = 0;
+        try {
+            for (int index = 0; it.hasNext() && !(step.train() && stopReason != null); index++) {
+                try (Batch b = it.next(); NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    if (oneBatch(b, index, step)) {
+                        done++;
+                    }
+                }
+            }
         } finally {
             BatchSource.close(it);
         }
-        epochFinished = done == dls.train().numBatches();
-        training = false;
-        model.eval();
-        return n == 0 ? Double.NaN : sum / n;
+        return done;
+    }
+
+    /**
+     * fastai's one batch: the forward pass and the loss; then for an evaluation the sink, without gradients; for
+     * training backward, gradient clipping and the optimizer's step, with the callbacks' events around each. A NaN or
+     * infinite training loss is the one divergence guard: it stops the fit and cancels the batch before backward, so
+     * no broken gradient reaches the weights. Returns false for a cancelled batch.
+     */
+    private boolean oneBatch(Batch b, int index, Step step) {
+        List<Callback> cbs = step.callbacks();
+        if (step.train()) {
+            batch = b;
+        }
+        event(cbs, Callback::beforeBatch);
+        try (GradientCollector gc = step.train() ? Engine.getInstance().newGradientCollector() : null;
+                NoGrad noGrad = step.train() ? null : NoGrad.enter()) {
+            NDArray out = step.forward().apply(b.x(), index);
+            NDArray loss = step.withLoss() ? lossFn.compute(out, b.y()) : null;
+            if (!step.train()) {
+                step.sink().accept(b, index, out, loss);
+                return true;
+            }
+            lastPrediction = out;
+            lastLoss = loss.getFloat();
+            boolean finite = Double.isFinite(lastLoss);
+            if (!finite) {
+                diverged = true;
+                requestStop(String.format(Locale.ROOT, "loss is %s at epoch %d, batch %d; stopped (lower the learning rate?)",
+                        lastLoss, epoch + 1, trainIter % dls.train().numBatches() + 1));
+            }
+            event(cbs, Callback::afterLoss);
+            if (!finite) {
+                opt.zeroGrad();
+                batch = null;
+                lastPrediction = null;
+                return false;
+            }
+            event(cbs, Callback::beforeBackward);
+            gc.backward(loss);
+        }
+        event(cbs, Callback::afterBackward);
+        if (clipGradNorm > 0) {
+            opt.clipGradNorm(clipGradNorm);
+        }
+        event(cbs, Callback::beforeStep);
+        opt.step();
+        event(cbs, Callback::afterStep);
+        trainIter++;
+        event(cbs, Callback::afterBatch);
+        batch = null;
+        lastPrediction = null;
+        return true;
+    }
+
+    private void event(List<Callback> cbs, BiConsumer<Callback, Learner> e) {
+        for (Callback c : cbs) {
+            e.accept(c, this);
+        }
+    }
+
+    /**
+     * A planned fit's own work, first among its callbacks (fastai's Recorder): seeds each epoch's randomness, records
+     * every training batch, and at an epoch's end validates and records the epoch's row for the callbacks after it.
+     */
+    private final class FitRecorder implements Callback {
+        private long start;
+        private double sum;
+        private long count;
+
+        @Override
+        public void beforeEpoch(Learner l) {
+            start = System.nanoTime();
+            sum = 0;
+            count = 0;
+            // dropout and augmentation randomness is a function of (seed, epoch): resumable
+            Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + epoch));
+        }
+
+        @Override
+        public void afterBatch(Learner l) {
+            recorder.recordBatch(opt.hyper(groups.size() - 1).lr, opt.hyper(0).mom, lastLoss);
+            sum += lastLoss * batch.size();
+            count += batch.size();
+        }
+
+        @Override
+        public void afterEpoch(Learner l) {
+            Validation v = validate();
+            recorder.recordEpoch(new Recorder.EpochRow(epoch, count == 0 ? Double.NaN : sum / count, v.loss(),
+                    v.metrics(), (System.nanoTime() - start) / 1e9, recorder.smoothLoss()));
+        }
     }
 
     /** Validation loss and metric values. */
@@ -317,17 +425,18 @@ public class Learner implements AutoCloseable {
         List<float[]> sums = new ArrayList<>();
         for (int pass = 0; pass < n; pass++) {
             boolean first = pass == 0;
-            eachBatch(augmented, TTA_EPOCH_BASE + pass, (batch, b) -> {
-                float[] p = model.forward(batch.x()).softmax(1).toFloatArray();
-                if (first) {
-                    sums.add(p);
-                } else {
-                    float[] acc = sums.get(b);
-                    for (int i = 0; i < p.length; i++) {
-                        acc[i] += p[i];
-                    }
-                }
-            });
+            allBatches(augmented, TTA_EPOCH_BASE + pass, Step.eval((x, i) -> model.forward(x).softmax(1), false,
+                    (batch, b, probs, loss) -> {
+                        float[] p = probs.toFloatArray();
+                        if (first) {
+                            sums.add(p);
+                        } else {
+                            float[] acc = sums.get(b);
+                            for (int i = 0; i < p.length; i++) {
+                                acc[i] += p[i];
+                            }
+                        }
+                    }));
         }
         model.train(wasTraining);
         float aw = (float) ((1 - beta) / n);
@@ -347,42 +456,23 @@ public class Learner implements AutoCloseable {
         model.eval();
         metrics.forEach(Metric::reset);
         double[] sumAndCount = new double[2];
-        eachBatch(dls.valid(), 0, (batch, b) -> {
-            NDArray out = outputs.apply(batch.x(), b);
-            sumAndCount[0] += lossFn.compute(out, batch.y()).getFloat() * batch.size();
+        allBatches(dls.valid(), 0, Step.eval(outputs, true, (batch, b, out, loss) -> {
+            sumAndCount[0] += loss.getFloat() * batch.size();
             sumAndCount[1] += batch.size();
             for (Metric m : metrics) {
                 m.accumulate(out, batch.y());
             }
-        });
+        }));
         model.train(wasTraining);
         Map<String, Double> values = new LinkedHashMap<>();
         metrics.forEach(m -> values.put(m.name(), m.value()));
         return new Validation(sumAndCount[1] == 0 ? Double.NaN : sumAndCount[0] / sumAndCount[1], values);
     }
 
-    /**
-     * Runs {@code fn} on each batch of {@code source}'s epoch {@code epoch} with its index, each in its own
-     * native memory scope and without gradients; the loader is closed however the loop ends.
-     */
-    private void eachBatch(BatchSource source, int epoch, ObjIntConsumer<Batch> fn) {
-        Iterator<Batch> it = source.batches(epoch, manager);
-        try {
-            for (int b = 0; it.hasNext(); b++) {
-                try (Batch batch = it.next(); NDScope scope = new NDScope(); NoGrad g = NoGrad.enter()) {
-                    scope.suppressNotUsedWarning();
-                    fn.accept(batch, b);
-                }
-            }
-        } finally {
-            BatchSource.close(it);
-        }
-    }
-
     /** Runs {@code fn} on the model's outputs for every validation batch (eval mode, no grad). */
     public void forEachValidBatch(BiFunction<NDArray, Batch, Void> fn) {
         model.eval();
-        eachBatch(dls.valid(), 0, (b, i) -> fn.apply(model.forward(b.x()), b));
+        allBatches(dls.valid(), 0, Step.eval((x, i) -> model.forward(x), false, (b, i, out, loss) -> fn.apply(out, b)));
     }
 
     // ---- freezing -----------------------------------------------------------------------------
@@ -422,86 +512,26 @@ public class Learner implements AutoCloseable {
     }
 
     /**
-     * Trains for up to {@code numIt} batches with an exponentially growing learning rate, recording
-     * the smoothed loss; stops when it exceeds 4× the best. The model and optimizer are restored
-     * afterwards.
+     * fastai's lr_find: a fit of up to {@code numIt} batches whose learning rate grows exponentially from
+     * {@code startLr} to {@code endLr} (an {@link LrFinder} callback, without the learner's own callbacks), recording
+     * the smoothed loss; it stops when that exceeds 4× the best. The model and optimizer are restored afterwards, and
+     * so are {@link #stopReason()} and {@link #diverged()} of the last real fit.
      */
     public LrFinder.Result lrFind(double startLr, double endLr, int numIt) {
-        Map<String, NDArray> saved = new LinkedHashMap<>();
-        try (NDManager snapshot = manager.newSubManager()) {
-            model.stateDict().forEach((k, v) -> {
-                NDArray copy = v.duplicate();
-                copy.attach(snapshot);
-                saved.put(k, copy);
-            });
-            List<Double> lrs = new ArrayList<>();
-            List<Double> losses = new ArrayList<>();
-            Recorder local = new Recorder();
-            double best = Double.POSITIVE_INFINITY;
-            model.train(true);
-            // the sweep's dropout draws from the engine's generator: seed it, else the sweep depends on what ran before
-            Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L - 1));
-            int it = 0;
-            int ep = 0;
-            outer:
-            while (it < numIt) {
-                Iterator<Batch> batches = dls.train().batches(ep++, manager);
-                if (!batches.hasNext()) {
-                    break;
-                }
-                try {
-                while (batches.hasNext() && it < numIt) {
-                    double lr = startLr * Math.pow(endLr / startLr, (double) it / numIt);
-                    double[] all = new double[groups.size()];
-                    java.util.Arrays.fill(all, lr);
-                    opt.setLrs(all);
-                    double loss;
-                    try (Batch b = batches.next(); NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray l = lossFn.compute(model.forward(b.x()), b.y());
-                            loss = l.getFloat();
-                            if (Double.isFinite(loss)) {
-                                gc.backward(l);
-                            }
-                        }
-                        if (Double.isFinite(loss)) {
-                            opt.step();
-                        } else {
-                            opt.zeroGrad();
-                        }
-                    }
-                    it++;
-                    if (!Double.isFinite(loss)) {
-                        break outer;
-                    }
-                    double smooth = local.recordBatch(lr, 0, loss);
-                    lrs.add(lr);
-                    losses.add(smooth);
-                    best = Math.min(best, smooth);
-                    if (smooth > 4 * best) {
-                        break outer;
-                    }
-                }
-                } finally {
-                    BatchSource.close(batches);
-                }
-            }
-            model.loadStateDict(saved, true);
-            model.eval();
-            resetOptimizerState();
-            return LrFinder.Result.of(lrs, losses, numIt);
+        int nb = dls.train().numBatches();
+        if (nb == 0) {
+            return LrFinder.Result.of(List.of(), List.of(), numIt);
         }
-    }
-
-    private void resetOptimizerState() {
-        Map<String, NDArray> state = opt.state();
-        // set, not multiplied by 0: a diverging sweep can leave inf in Adam's second moment, and inf * 0 is NaN
-        state.values().forEach(a -> a.set(new ai.djl.ndarray.index.NDIndex("..."), 0));
-        opt.stepCount = 0;
-        if (opt instanceof AdamW a) {
-            a.resetSteps();
+        LrFinder finder = new LrFinder(groups.size(), startLr, endLr, numIt);
+        String lastStop = stopReason;
+        boolean lastDiverged = diverged;
+        try {
+            fitLoop(0, numIt / nb + 1, List.of(finder));
+        } finally {
+            stopReason = lastStop;
+            diverged = lastDiverged;
         }
+        return finder.result();
     }
 
     // ---- checkpoints --------------------------------------------------------------------------
@@ -590,6 +620,11 @@ public class Learner implements AutoCloseable {
     /** The model's output for the current training batch (valid inside batch callbacks only). */
     public NDArray lastPrediction() {
         return lastPrediction;
+    }
+
+    /** The current training batch (valid inside batch callbacks only). */
+    public Batch batch() {
+        return batch;
     }
 
     public boolean isTraining() {

@@ -2,6 +2,7 @@ package dev.jimm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -157,6 +158,19 @@ public abstract class Optimizer implements AutoCloseable {
         ai.djl.ndarray.NDScope.unregister(a);
         return a;
     }
+
+    /**
+     * Forgets every step taken: zero state and step counts, as a new optimizer (after {@link LrFinder}'s sweep).
+     */
+    void resetState() {
+        // set, not multiplied by 0: a diverging sweep can leave inf in Adam's second moment, and inf * 0 is NaN
+        state().values().forEach(a -> a.set(new NDIndex("..."), 0));
+        stepCount = 0;
+        resetStepCounts();
+    }
+
+    /** Forgets the per-parameter step counts, for optimizers that keep them. */
+    protected void resetStepCounts() {}
 
     /** Steps taken so far. */
     public long stepCount() {

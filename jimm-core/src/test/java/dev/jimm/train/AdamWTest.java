@@ -216,9 +216,8 @@ class AdamWTest {
     void resetStepsRestartsTheBiasCorrection() {
         try (Problem pb = new Problem(); AdamW opt = new AdamW(pb.groups(), pb.manager)) {
             pb.step(opt, 0);
-            // what the learner does after lr_find: moments zeroed, step counts forgotten, weights back
-            opt.state().values().forEach(a -> a.set(new ai.djl.ndarray.index.NDIndex("..."), 0));
-            opt.resetSteps();
+            // what lr_find does at its end: moments zeroed, step counts forgotten, weights back
+            opt.resetState();
             pb.params.forEach((k, p) -> p.getArray().set(toFloats(pb.start.get(k))));
             pb.step(opt, 0);
             assertClose(reference(pb, 1), pb.weights(), "first step after the reset");
