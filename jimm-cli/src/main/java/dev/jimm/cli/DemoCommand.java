@@ -6,6 +6,7 @@ import dev.jimm.data.ImageDataset;
 import dev.jimm.train.Callback;
 import dev.jimm.train.Callbacks;
 import dev.jimm.vision.ImageClassifier;
+import dev.jimm.vision.LrSuggestion;
 import dev.jimm.vision.TrainRecipe;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
@@ -52,7 +53,7 @@ final class DemoCommand extends JimmCommand {
         o.flush();
         // from scratch, fastai's valley is cautious; the classic rule (the loss minimum / 10) trains this in time
         TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample").model(model).epochs(epochs)
-                .lrSuggestion("minimum").freezeEpochs(0).seed(seed).out(runDir).build();
+                .lrSuggestion(LrSuggestion.MINIMUM).freezeEpochs(0).seed(seed).out(runDir).build();
         List<Callback> cbs = json ? List.of() : List.of(Callbacks.Progress.console());
         TrainRecipe.Result r = TrainRecipe.run(c, cbs, line -> {
             o.println(line);

@@ -59,8 +59,9 @@ final class DemoTransferCommand extends JimmCommand {
             throw new IllegalArgumentException("--backbone-images must be positive (or -1 for all), got " + backboneImages);
         }
         PrintWriter o = out();
-        TransferExperiment.Config c = new TransferExperiment.Config(dataRoot, model, seed, out, backboneImages, backboneEpochs,
-                perClass, epochs, freezeEpochs, 64, 32, threads, lrMult);
+        TransferExperiment.Config c = TransferExperiment.Config.builder(dataRoot, model, seed, out)
+                .backboneImages(backboneImages).backboneEpochs(backboneEpochs).perClass(perClass).epochs(epochs)
+                .freezeEpochs(freezeEpochs).threads(threads).lrMult(lrMult).build();
         TransferExperiment.Outcome r = TransferExperiment.run(c, o, List.of(Callbacks.Progress.console()));
         o.printf(Locale.ROOT, "on all %,d test images of classes 5-9, after %d training images:%n", r.testImages(), r.trainImages());
         o.printf(Locale.ROOT, "  transfer (fine_tune of the exported body)  %.2f%%  lr %.2e  %.0f s%n",

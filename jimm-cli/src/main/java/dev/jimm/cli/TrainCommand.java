@@ -6,6 +6,8 @@ import dev.jimm.train.MemoryMonitor;
 import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.ResizeMethod;
+import dev.jimm.vision.AutoAugment;
+import dev.jimm.vision.LrSuggestion;
 import dev.jimm.vision.TrainRecipe;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -135,14 +137,13 @@ final class TrainCommand extends JimmCommand {
                 .skipBadImages(badImages.skip).labelSmoothing(labelSmoothing).tta(Tta.parse(tta))
                 .aug(aug.equalsIgnoreCase("auto") ? null : AugPolicy.parse(aug)).flip(flip)
                 .resize(resize == null ? null : ResizeMethod.parse(resize)).normalize(normalize)
-                .autoAugment(autoAugment.toLowerCase(Locale.ROOT)).reProb(reProb).mixup(mixup)
+                .autoAugment(AutoAugment.parse(autoAugment)).reProb(reProb).mixup(mixup)
                 .zeroInitLast(zeroInitLast);
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
             b.lr(lrValue);
         } else {
-            String l = lr.toLowerCase(Locale.ROOT);
-            b.lrSuggestion(l.equals("auto") ? "valley" : l);
+            b.lrSuggestion(LrSuggestion.parse(lr));
         }
         return report(TrainRecipe.run(b.build(), cbs, log), outStream);
     }
@@ -162,7 +163,7 @@ final class TrainCommand extends JimmCommand {
     }
 
     static Double parseLr(String text) {
-        if (List.of("default", "auto", "valley", "minimum", "steep").contains(text.toLowerCase(Locale.ROOT))) {
+        if (LrSuggestion.isName(text)) {
             return null;
         }
         double v;

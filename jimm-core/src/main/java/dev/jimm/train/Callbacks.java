@@ -1,10 +1,15 @@
 package dev.jimm.train;
 
+import dev.jimm.AtomicFiles;
 import dev.jimm.JimmException;
+import dev.jimm.hub.SafetensorsWriter;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /** The built-in callbacks: progress, logs, early stopping, checkpoints (the NaN guard is the learner's own). */
 public final class Callbacks {
@@ -72,7 +77,7 @@ public final class Callbacks {
                 bar.print("\r" + " ".repeat(100) + "\r");
                 bar.flush();
             }
-            Recorder.EpochRow r = l.recorder().epochs().get(l.recorder().epochs().size() - 1);
+            Recorder.EpochRow r = l.recorder().lastEpoch();
             if (!headerDone) {
                 StringBuilder h = new StringBuilder(String.format(Locale.ROOT, "%-6s %-11s %-11s", "epoch", "train_loss", "valid_loss"));
                 r.metrics().keySet().forEach(k -> h.append(String.format(Locale.ROOT, " %-11s", k)));
@@ -100,52 +105,56 @@ public final class Callbacks {
     }
 
     /**
-     * Writes the epoch table to a CSV file, rewritten whole and atomically after every epoch (never
-     * appended), so a kill leaves the file of the last completed epoch and no torn last line.
+     * Writes the epoch history to a file, rewritten whole and atomically after every epoch (never appended), so a
+     * kill leaves the file of the last completed epoch and no torn last line.
      */
-    public static final class CsvLogger implements Callback {
+    private abstract static class HistoryFile implements Callback {
         private final Path file;
+        private final Function<List<Recorder.EpochRow>, String> render;
 
-        public CsvLogger(Path file) {
+        HistoryFile(Path file, Function<List<Recorder.EpochRow>, String> render) {
             this.file = file;
+            this.render = render;
         }
 
         @Override
         public void afterEpoch(Learner l) {
-            StringBuilder sb = new StringBuilder();
-            boolean first = true;
-            for (Recorder.EpochRow r : l.recorder().epochs()) {
-                if (first) {
-                    sb.append("epoch,train_loss,train_loss_smooth,valid_loss");
-                    r.metrics().keySet().forEach(k -> sb.append(',').append(k));
-                    sb.append(",time\n");
-                    first = false;
-                }
-                sb.append(r.epoch()).append(',').append(r.trainLoss()).append(',').append(Double.isFinite(r.smoothLoss()) ? Double.toString(r.smoothLoss()) : "")
-                        .append(',').append(r.validLoss());
-                r.metrics().values().forEach(v -> sb.append(',').append(v));
-                sb.append(',').append(String.format(Locale.ROOT, "%.2f", r.seconds())).append('\n');
-            }
-            dev.jimm.AtomicFiles.writeString(file, sb.toString());
+            AtomicFiles.writeString(file, render.apply(l.recorder().epochs()));
         }
     }
 
-    /** Writes one JSON object per epoch (JSON lines), rewritten whole and atomically after every epoch, like {@link CsvLogger}. */
-    public static final class JsonLogger implements Callback {
-        private final Path file;
+    /** Writes the epoch table to a CSV file (a header, then a row per epoch), as {@link HistoryFile} says. */
+    public static final class CsvLogger extends HistoryFile {
+        public CsvLogger(Path file) {
+            super(file, Callbacks::csv);
+        }
+    }
 
+    /** Writes one JSON object per epoch (JSON lines), as {@link HistoryFile} says. */
+    public static final class JsonLogger extends HistoryFile {
         public JsonLogger(Path file) {
-            this.file = file;
+            super(file, rows -> rows.stream().map(r -> epochJson(r) + "\n").collect(Collectors.joining()));
         }
+    }
 
-        @Override
-        public void afterEpoch(Learner l) {
-            StringBuilder sb = new StringBuilder();
-            for (Recorder.EpochRow r : l.recorder().epochs()) {
-                sb.append(epochJson(r)).append('\n');
+    /** The epoch table as CSV: a header from the first row's metrics, then a line per epoch. */
+    static String csv(List<Recorder.EpochRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        boolean first = true;
+        for (Recorder.EpochRow r : rows) {
+            if (first) {
+                sb.append("epoch,train_loss,train_loss_smooth,valid_loss");
+                r.metrics().keySet().forEach(k -> sb.append(',').append(k));
+                sb.append(",time\n");
+                first = false;
             }
-            dev.jimm.AtomicFiles.writeString(file, sb.toString());
+            sb.append(r.epoch()).append(',').append(r.trainLoss()).append(',')
+                    .append(Double.isFinite(r.smoothLoss()) ? Double.toString(r.smoothLoss()) : "")
+                    .append(',').append(r.validLoss());
+            r.metrics().values().forEach(v -> sb.append(',').append(v));
+            sb.append(',').append(String.format(Locale.ROOT, "%.2f", r.seconds())).append('\n');
         }
+        return sb.toString();
     }
 
     /** One epoch row as a JSON object. */
@@ -189,7 +198,7 @@ public final class Callbacks {
 
         @Override
         public void afterEpoch(Learner l) {
-            Recorder.EpochRow r = l.recorder().epochs().get(l.recorder().epochs().size() - 1);
+            Recorder.EpochRow r = l.recorder().lastEpoch();
             boolean higher = higherIsBetter(l, monitor);
             double v = value(r, monitor);
             if (Double.isNaN(best) || (higher ? v > best + minDelta : v < best - minDelta)) {
@@ -219,7 +228,7 @@ public final class Callbacks {
 
         @Override
         public void afterEpoch(Learner l) {
-            Recorder.EpochRow r = l.recorder().epochs().get(l.recorder().epochs().size() - 1);
+            Recorder.EpochRow r = l.recorder().lastEpoch();
             if (!Double.isFinite(r.trainLoss())) {
                 return;
             }
@@ -230,7 +239,7 @@ public final class Callbacks {
             boolean higher = higherIsBetter(l, monitor);
             if (Double.isNaN(best) || (higher ? v > best : v < best)) {
                 best = v;
-                dev.jimm.hub.SafetensorsWriter.write(dir.resolve("best.safetensors"), l.model().stateDict(),
+                SafetensorsWriter.write(dir.resolve("best.safetensors"), l.model().stateDict(),
                         Map.of("epoch", Integer.toString(r.epoch()), "monitor", monitor, "value", Double.toString(v)));
             }
         }

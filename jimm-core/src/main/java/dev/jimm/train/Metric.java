@@ -41,14 +41,14 @@ public interface Metric {
 
     /** Macro-averaged precision, recall or F1 over {@code numClasses} classes. */
     static Metric precision(int numClasses) {
-        return new Metrics.Macro("precision", numClasses);
+        return new Metrics.Macro("precision", numClasses, Metrics.ConfusionMatrix::macroPrecision);
     }
 
     static Metric recall(int numClasses) {
-        return new Metrics.Macro("recall", numClasses);
+        return new Metrics.Macro("recall", numClasses, Metrics.ConfusionMatrix::macroRecall);
     }
 
     static Metric f1(int numClasses) {
-        return new Metrics.Macro("f1", numClasses);
+        return new Metrics.Macro("f1", numClasses, Metrics.ConfusionMatrix::macroF1);
     }
 }

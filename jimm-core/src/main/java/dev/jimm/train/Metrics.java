@@ -2,6 +2,8 @@ package dev.jimm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import java.util.Arrays;
+import java.util.function.ToDoubleFunction;
 
 /** The built-in metrics (see {@link Metric}'s factories) and the confusion matrix. */
 public final class Metrics {
@@ -57,68 +59,63 @@ public final class Metrics {
         }
     }
 
-    /** 1 − accuracy. */
-    static final class ErrorRate implements Metric {
-        private final Accuracy acc = new Accuracy(1);
+    /** A metric computed from what another metric accumulates: reset and accumulate are the other's. */
+    private abstract static class Derived implements Metric {
+        private final String name;
+        private final boolean higherIsBetter;
+        protected final Metric base;
+
+        Derived(String name, boolean higherIsBetter, Metric base) {
+            this.name = name;
+            this.higherIsBetter = higherIsBetter;
+            this.base = base;
+        }
 
         @Override
         public String name() {
-            return "error_rate";
+            return name;
         }
 
         @Override
         public void reset() {
-            acc.reset();
+            base.reset();
         }
 
         @Override
         public void accumulate(NDArray logits, NDArray targets) {
-            acc.accumulate(logits, targets);
-        }
-
-        @Override
-        public double value() {
-            return 1 - acc.value();
+            base.accumulate(logits, targets);
         }
 
         @Override
         public boolean higherIsBetter() {
-            return false;
+            return higherIsBetter;
         }
     }
 
-    /** Macro precision, recall or F1 from a confusion matrix. */
-    static final class Macro implements Metric {
-        private final String kind;
-        private final ConfusionMatrix cm;
-
-        Macro(String kind, int numClasses) {
-            this.kind = kind;
-            this.cm = new ConfusionMatrix(numClasses);
-        }
-
-        @Override
-        public String name() {
-            return kind + "_macro";
-        }
-
-        @Override
-        public void reset() {
-            cm.reset();
-        }
-
-        @Override
-        public void accumulate(NDArray logits, NDArray targets) {
-            cm.accumulate(logits, targets);
+    /** 1 − accuracy. */
+    static final class ErrorRate extends Derived {
+        ErrorRate() {
+            super("error_rate", false, new Accuracy(1));
         }
 
         @Override
         public double value() {
-            return switch (kind) {
-                case "precision" -> cm.macroPrecision();
-                case "recall" -> cm.macroRecall();
-                default -> cm.macroF1();
-            };
+            return 1 - base.value();
+        }
+    }
+
+    /** Macro precision, recall or F1 from a confusion matrix. */
+    static final class Macro extends Derived {
+        private final ToDoubleFunction<ConfusionMatrix> value;
+
+        Macro(String name, int numClasses, ToDoubleFunction<ConfusionMatrix> value) {
+            super(name + "_macro", true, new ConfusionMatrix(numClasses));
+            this.value = value;
+        }
+
+        @Override
+        public double value() {
+            return value.applyAsDouble((ConfusionMatrix) base);
         }
     }
 
@@ -138,7 +135,7 @@ public final class Metrics {
         @Override
         public void reset() {
             for (long[] row : counts) {
-                java.util.Arrays.fill(row, 0);
+                Arrays.fill(row, 0);
             }
         }
 

@@ -99,6 +99,11 @@ public final class Recorder {
         return Collections.unmodifiableList(epochs);
     }
 
+    /** The last epoch's row (the one {@link Callback#afterEpoch} is called for). */
+    public EpochRow lastEpoch() {
+        return epochs.get(epochs.size() - 1);
+    }
+
     /** The smoothed loss of the last batch (NaN before any). */
     public double smoothLoss() {
         return smoothLosses.isEmpty() ? Double.NaN : smoothLosses.get(smoothLosses.size() - 1);

@@ -1,7 +1,5 @@
 package dev.jimm.train;
 
-import java.util.Locale;
-
 /**
  * Test-time augmentation at the final evaluation.
  *
@@ -23,16 +21,11 @@ public enum Tta {
 
     /** The mode named {@code text}: none, flip or aug (case-insensitive). */
     public static Tta parse(String text) {
-        for (Tta t : values()) {
-            if (t.cliName().equalsIgnoreCase(text.trim())) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("--tta must be flip or aug (or none), got '" + text + "'");
+        return CliNames.parse(values(), text, "--tta");
     }
 
     /** The name on the command line and in config.json. */
     public String cliName() {
-        return name().toLowerCase(Locale.ROOT);
+        return CliNames.of(this);
     }
 }

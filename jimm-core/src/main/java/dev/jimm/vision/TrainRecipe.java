@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The training job behind {@code jimm train} and {@code jimm demo}: data by folder or dataset name,
@@ -46,15 +47,13 @@ public final class TrainRecipe {
      * Everything a training run is given; build one with {@link #builder(String)}.
      *
      * @param lr the peak learning rate, or null for {@code lrSuggestion}
-     * @param lrSuggestion with no {@code lr}: {@code default} (fastai's: 1e-3 for fit_one_cycle, 2e-3 for
-     *                     fine_tune) or an lr_find suggestion ({@code valley}, {@code minimum}, {@code steep})
+     * @param lrSuggestion with no {@code lr}: fastai's default rate or an lr_find suggestion
      * @param imgSize the training size, or null for the data's regime
      * @param aug the augmentation policy, or null for the data's regime
      * @param flip flips on or off, or null for the data's regime
      * @param resize the item resize, or null for the data's regime
      * @param normalize whether to normalise with the data's own statistics from scratch (null: yes)
-     * @param autoAugment the timm policy's automatic augmentation: {@code none}, {@code ta} (TrivialAugmentWide)
-     *                    or {@code ra} (RandAugment, 2 ops at magnitude 9)
+     * @param autoAugment the timm policy's automatic augmentation
      * @param reProb the timm policy's RandomErasing probability
      * @param mixup Mixup/CutMix with timm's defaults
      * @param zeroInitLast timm's zero_init_last for a body trained from scratch (off by default: blocks start as
@@ -62,16 +61,14 @@ public final class TrainRecipe {
      */
     public record Config(
             String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
-            String lrSuggestion, int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out,
+            LrSuggestion lrSuggestion, int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out,
             int threads, boolean linearHead, boolean skipBadImages, double labelSmoothing, Tta tta, AugPolicy aug,
-            Boolean flip, ResizeMethod resize, Boolean normalize, String autoAugment, double reProb, boolean mixup,
+            Boolean flip, ResizeMethod resize, Boolean normalize, AutoAugment autoAugment, double reProb, boolean mixup,
             boolean zeroInitLast) {
 
         public Config {
-            if (!List.of("default", "valley", "minimum", "steep").contains(lrSuggestion)) {
-                throw new IllegalArgumentException("the lr suggestion must be default, valley, minimum or steep, got '"
-                        + lrSuggestion + "'");
-            }
+            Objects.requireNonNull(lrSuggestion, "lrSuggestion");
+            Objects.requireNonNull(autoAugment, "autoAugment");
             if (epochs < 1) {
                 throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
             }
@@ -93,17 +90,14 @@ public final class TrainRecipe {
             if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
                 throw new IllegalArgumentException("--label-smoothing must be in [0, 1), got " + labelSmoothing);
             }
-            if (!List.of("none", "ta", "ra").contains(autoAugment)) {
-                throw new IllegalArgumentException("--auto-augment must be none, ta or ra, got '" + autoAugment + "'");
-            }
             if (!(reProb >= 0 && reProb <= 1)) {
                 throw new IllegalArgumentException("--reprob must be in [0, 1], got " + reProb);
             }
-            if (aug != AugPolicy.TIMM && (!autoAugment.equals("none") || reProb > 0)) {
+            if (aug != AugPolicy.TIMM && (autoAugment != AutoAugment.NONE || reProb > 0)) {
                 throw new IllegalArgumentException("--auto-augment and --reprob belong to --aug timm, got --aug "
                         + (aug == null ? "auto" : aug.cliName()));
             }
-            java.util.Objects.requireNonNull(tta, "tta");
+            Objects.requireNonNull(tta, "tta");
         }
 
         /** Whether training starts from weights (fastai's fine_tune) rather than from scratch. */
@@ -119,8 +113,8 @@ public final class TrainRecipe {
         /** What the user asked of the data pipeline. */
         public DataPipeline.Request pipelineRequest() {
             PreprocessConfig.Augment t = PreprocessConfig.Augment.timmDefaults();
-            t = new PreprocessConfig.Augment(t.hflip(), autoAugment.equals("none") ? t.colorJitter() : 0,
-                    autoAugment.equals("ra") ? 2 : 0, 9, autoAugment.equals("ta"), reProb);
+            t = new PreprocessConfig.Augment(t.hflip(), autoAugment == AutoAugment.NONE ? t.colorJitter() : 0,
+                    autoAugment == AutoAugment.RA ? 2 : 0, 9, autoAugment == AutoAugment.TA, reProb);
             return new DataPipeline.Request(aug, flip, resize, imgSize, normalize, t, mixup);
         }
 
@@ -138,7 +132,7 @@ public final class TrainRecipe {
             private Path weights;
             private int epochs = 5;
             private Double lr;
-            private String lrSuggestion = "default";
+            private LrSuggestion lrSuggestion = LrSuggestion.DEFAULT;
             private int freezeEpochs = 1;
             private int batchSize = 64;
             private Integer imgSize;
@@ -154,13 +148,13 @@ public final class TrainRecipe {
             private Boolean flip;
             private ResizeMethod resize;
             private Boolean normalize;
-            private String autoAugment = "none";
+            private AutoAugment autoAugment = AutoAugment.NONE;
             private double reProb;
             private boolean mixup;
             private boolean zeroInitLast;
 
             private Builder(String data) {
-                this.data = java.util.Objects.requireNonNull(data, "data");
+                this.data = Objects.requireNonNull(data, "data");
             }
 
             /** Where named datasets are. */
@@ -176,7 +170,7 @@ public final class TrainRecipe {
             /** A fixed peak learning rate. */
             public Builder lr(double v) { lr = v; return this; }
             /** No fixed rate: {@code default} or an lr_find suggestion. */
-            public Builder lrSuggestion(String v) { lr = null; lrSuggestion = v; return this; }
+            public Builder lrSuggestion(LrSuggestion v) { lr = null; lrSuggestion = v; return this; }
             /** Frozen epochs when fine-tuning (default 1). */
             public Builder freezeEpochs(int v) { freezeEpochs = v; return this; }
             /** Batch size (default 64). */
@@ -207,8 +201,8 @@ public final class TrainRecipe {
             public Builder resize(ResizeMethod v) { resize = v; return this; }
             /** Normalise with the data's statistics from scratch (null: yes). */
             public Builder normalize(Boolean v) { normalize = v; return this; }
-            /** The timm policy's automatic augmentation: none, ta or ra. */
-            public Builder autoAugment(String v) { autoAugment = v; return this; }
+            /** The timm policy's automatic augmentation (default none). */
+            public Builder autoAugment(AutoAugment v) { autoAugment = v; return this; }
             /** The timm policy's RandomErasing probability. */
             public Builder reProb(double v) { reProb = v; return this; }
             /** Mixup/CutMix with timm's defaults. */
@@ -455,15 +449,11 @@ public final class TrainRecipe {
                     learner.resume(runDir.resolve("checkpoint.safetensors"));
                     lr = learner.plan() == null ? Double.NaN : learner.plan().lrMax()[learner.plan().lrMax().length - 1];
                 } else {
-                    if (c.lr() == null && c.lrSuggestion().equals("default")) {
+                    if (c.lr() == null && !c.lrSuggestion().needsLrFind()) {
                         lr = c.defaultLr();
                     } else if (c.lr() == null) {
                         found = learner.lrFind();
-                        lr = switch (c.lrSuggestion()) {
-                            case "minimum" -> found.minimum();
-                            case "steep" -> found.steep();
-                            default -> found.valley();
-                        };
+                        lr = c.lrSuggestion().pick(found);
                         if (!Double.isFinite(lr)) {
                             throw new JimmException("lr_find found no usable learning rate (the training set may be too small); pass --lr");
                         }
@@ -555,7 +545,8 @@ public final class TrainRecipe {
                     .flip(optBoolean(o, "flip_arg"))
                     .resize(optString(o, "resize_arg") == null ? null : ResizeMethod.parse(optString(o, "resize_arg")))
                     .normalize(optBoolean(o, "normalize_arg"))
-                    .autoAugment(o.has("auto_augment") ? o.get("auto_augment").getAsString() : "none")
+                    .autoAugment(o.has("auto_augment") ? AutoAugment.parse(o.get("auto_augment").getAsString())
+                            : AutoAugment.NONE)
                     .reProb(o.has("reprob") ? o.get("reprob").getAsDouble() : 0)
                     .mixup(o.has("mixup_arg") && o.get("mixup_arg").getAsBoolean())
                     // runs from before the option started blocks as timm does
@@ -564,7 +555,7 @@ public final class TrainRecipe {
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
             if (lr.equals("auto") || lr.equals("default")) {
-                b.lrSuggestion(suggestion);
+                b.lrSuggestion(LrSuggestion.parse(suggestion));
             } else {
                 b.lr(Double.parseDouble(lr));
             }
@@ -605,8 +596,8 @@ public final class TrainRecipe {
         o.addProperty("pretrained", c.pretrained());
         o.addProperty("weights", c.weights() == null ? null : c.weights().toString());
         o.addProperty("epochs", c.epochs());
-        o.addProperty("lr", c.lr() == null ? (c.lrSuggestion().equals("default") ? "default" : "auto") : Double.toString(c.lr()));
-        o.addProperty("lr_suggestion", c.lrSuggestion());
+        o.addProperty("lr", c.lr() == null ? (c.lrSuggestion().needsLrFind() ? "auto" : "default") : Double.toString(c.lr()));
+        o.addProperty("lr_suggestion", c.lrSuggestion().cliName());
         o.addProperty("freeze_epochs", c.freezeEpochs());
         o.addProperty("batch_size", c.batchSize());
         o.addProperty("img_size", data.pipeline().size());
@@ -623,7 +614,7 @@ public final class TrainRecipe {
         o.addProperty("flip_arg", c.flip());
         o.addProperty("resize_arg", c.resize() == null ? null : c.resize().cliName());
         o.addProperty("normalize_arg", c.normalize());
-        o.addProperty("auto_augment", c.autoAugment());
+        o.addProperty("auto_augment", c.autoAugment().cliName());
         o.addProperty("reprob", c.reProb());
         o.addProperty("mixup_arg", c.mixup());
         o.addProperty("zero_init_last", c.zeroInitLast());
@@ -648,7 +639,8 @@ public final class TrainRecipe {
             sb.append(" --weights ").append(c.weights()).append(" --freeze-epochs ").append(c.freezeEpochs());
         }
         sb.append(" --epochs ").append(c.epochs()).append(" --lr ")
-                .append(c.lr() != null ? c.lr().toString() : c.lrSuggestion().equals("valley") ? "auto" : c.lrSuggestion())
+                .append(c.lr() != null ? c.lr().toString()
+                        : c.lrSuggestion() == LrSuggestion.VALLEY ? "auto" : c.lrSuggestion().cliName())
                 .append(" --batch-size ").append(c.batchSize());
         if (c.aug() != null) {
             sb.append(" --aug ").append(c.aug().cliName());
@@ -662,8 +654,8 @@ public final class TrainRecipe {
         if (c.normalize() != null) {
             sb.append(c.normalize() ? " --normalize" : " --no-normalize");
         }
-        if (!c.autoAugment().equals("none")) {
-            sb.append(" --auto-augment ").append(c.autoAugment());
+        if (c.autoAugment() != AutoAugment.NONE) {
+            sb.append(" --auto-augment ").append(c.autoAugment().cliName());
         }
         if (c.reProb() > 0) {
             sb.append(" --reprob ").append(c.reProb());

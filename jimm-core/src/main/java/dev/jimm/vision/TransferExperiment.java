@@ -64,7 +64,61 @@ public final class TransferExperiment {
          * 90.2% from scratch.
          */
         public static Config defaults(Path dataRoot, String model, long seed, Path out) {
-            return new Config(dataRoot, model, seed, out, -1, 3, 50, 15, 1, 64, 32, 0, 1);
+            return builder(dataRoot, model, seed, out).build();
+        }
+
+        /** A builder with the setup ({@link #defaults}); every setter names one field. */
+        public static Builder builder(Path dataRoot, String model, long seed, Path out) {
+            return new Builder(dataRoot, model, seed, out);
+        }
+
+        /** Builds a {@link Config}; {@link #build()} validates. */
+        public static final class Builder {
+            private final Path dataRoot;
+            private final String model;
+            private final long seed;
+            private final Path out;
+            private int backboneImages = -1;
+            private int backboneEpochs = 3;
+            private int perClass = 50;
+            private int epochs = 15;
+            private int freezeEpochs = 1;
+            private int batchSize = 64;
+            private int smallBatchSize = 32;
+            private int threads;
+            private double lrMult = 1;
+
+            private Builder(Path dataRoot, String model, long seed, Path out) {
+                this.dataRoot = dataRoot;
+                this.model = model;
+                this.seed = seed;
+                this.out = out;
+            }
+
+            /** Training images of classes 0–4 for the backbone (negative: all). */
+            public Builder backboneImages(int v) { backboneImages = v; return this; }
+            /** fit_one_cycle epochs of the backbone. */
+            public Builder backboneEpochs(int v) { backboneEpochs = v; return this; }
+            /** Training images per class of classes 5–9. */
+            public Builder perClass(int v) { perClass = v; return this; }
+            /** Unfrozen fine-tune epochs. */
+            public Builder epochs(int v) { epochs = v; return this; }
+            /** Fine-tune epochs with the body frozen. */
+            public Builder freezeEpochs(int v) { freezeEpochs = v; return this; }
+            /** Batch size of the backbone. */
+            public Builder batchSize(int v) { batchSize = v; return this; }
+            /** Batch size on the few images of classes 5–9. */
+            public Builder smallBatchSize(int v) { smallBatchSize = v; return this; }
+            /** Loader threads (0: one per core). */
+            public Builder threads(int v) { threads = v; return this; }
+            /** fine_tune's lr_mult. */
+            public Builder lrMult(double v) { lrMult = v; return this; }
+
+            /** The validated config. */
+            public Config build() {
+                return new Config(dataRoot, model, seed, out, backboneImages, backboneEpochs, perClass, epochs,
+                        freezeEpochs, batchSize, smallBatchSize, threads, lrMult);
+            }
         }
     }
 

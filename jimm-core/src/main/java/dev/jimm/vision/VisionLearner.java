@@ -52,37 +52,70 @@ public final class VisionLearner {
 
         /** Weights for the body: a checkpoint of the backbone, or a jimm export (its body is used). */
         public Options weights(Path file) {
-            return new Options(arch, file, head, inChans, seed, dropPathRate, pretrained, hub, zeroInitLast);
+            return with(b -> b.weights = file);
         }
 
         /** The body from the hub's pretrained weights of {@code arch} (the head is new). */
         public Options pretrained(boolean value) {
-            return new Options(arch, weights, head, inChans, seed, dropPathRate, value, hub, zeroInitLast);
+            return with(b -> b.pretrained = value);
         }
 
         public Options hub(WeightHub value) {
-            return new Options(arch, weights, head, inChans, seed, dropPathRate, pretrained, value, zeroInitLast);
+            return with(b -> b.hub = value);
         }
 
         public Options head(FastaiHead h) {
-            return new Options(arch, weights, h, inChans, seed, dropPathRate, pretrained, hub, zeroInitLast);
+            return with(b -> b.head = h);
         }
 
         public Options inChans(int c) {
-            return new Options(arch, weights, head, c, seed, dropPathRate, pretrained, hub, zeroInitLast);
+            return with(b -> b.inChans = c);
         }
 
         public Options seed(long s) {
-            return new Options(arch, weights, head, inChans, s, dropPathRate, pretrained, hub, zeroInitLast);
+            return with(b -> b.seed = s);
         }
 
         public Options dropPathRate(double r) {
-            return new Options(arch, weights, head, inChans, seed, r, pretrained, hub, zeroInitLast);
+            return with(b -> b.dropPathRate = r);
         }
 
         /** timm's zero_init_last for a body trained from scratch (ResNet, RegNet); off starts blocks as torchvision's. */
         public Options zeroInitLast(boolean value) {
-            return new Options(arch, weights, head, inChans, seed, dropPathRate, pretrained, hub, value);
+            return with(b -> b.zeroInitLast = value);
+        }
+
+        /** These options with one field changed: the record's fields as mutable copies, set by {@code change}. */
+        private Options with(Consumer<Fields> change) {
+            Fields f = new Fields(this);
+            change.accept(f);
+            return new Options(f.arch, f.weights, f.head, f.inChans, f.seed, f.dropPathRate, f.pretrained, f.hub,
+                    f.zeroInitLast);
+        }
+
+        /** The fields of an {@link Options}, mutable. */
+        private static final class Fields {
+            String arch;
+            Path weights;
+            FastaiHead head;
+            int inChans;
+            long seed;
+            double dropPathRate;
+            boolean pretrained;
+            WeightHub hub;
+            boolean zeroInitLast;
+
+            Fields(Options o) {
+                arch = o.arch;
+                weights = o.weights;
+                head = o.head;
+                inChans = o.inChans;
+                seed = o.seed;
+                dropPathRate = o.dropPathRate;
+                pretrained = o.pretrained;
+                hub = o.hub;
+                zeroInitLast = o.zeroInitLast;
+            }
         }
 
         /** Whether the body starts from trained weights (then fastai trains with fine_tune). */
