@@ -27,7 +27,10 @@ import java.util.function.BiFunction;
  * frozen and unfrozen parameter groups and discriminative learning rates, {@link #lrFind},
  * {@link #validate}; callbacks for progress, logs, early stopping and checkpoints; exact resume.
  *
- * <p>Every batch runs in its own {@link NDScope}, so nothing a forward pass allocates outlives it.
+ * <p>One loop does it all, as fastai's: every fit, {@link #lrFind} included, runs epochs of one batch step (forward,
+ * loss, backward, step) with callbacks around each event; the schedule is a {@link ParamScheduler} and lr_find an
+ * {@link LrFinder} among them. Validation and prediction run the same step without gradients. Every batch runs in its
+ * own {@link NDScope}, so nothing a forward pass allocates outlives it.
  */
 public class Learner implements AutoCloseable {
     private final Module model;
@@ -751,13 +754,13 @@ public class Learner implements AutoCloseable {
             return this;
         }
 
-        /** Folder for checkpoints and logs. */
         /** The learner closes the model with itself (for a model it was built with and nobody else holds). */
         public Builder closeModel(boolean value) {
             closeModel = value;
             return this;
         }
 
+        /** Folder for checkpoints and logs. */
         public Builder runDir(Path value) {
             runDir = value;
             return this;

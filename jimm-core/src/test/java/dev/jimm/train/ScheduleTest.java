@@ -63,4 +63,22 @@ class ScheduleTest {
             }
         }
     }
+
+    @Test
+    void flatCosKeepsTheRateThenAnneals() {
+        DataLoaders dls = Blobs.loaders(3, 1);
+        try (Learner l = Learner.builder(new TinyNet(3, 1), dls).build()) {
+            l.fitFlatCos(2, Lrs.of(1e-2));
+            List<Double> lrs = l.recorder().lrs();
+            int total = dls.train().numBatches() * 2;
+            assertEquals(total, lrs.size());
+            for (int i = 0; i < total; i++) {
+                double pos = (double) i / total;
+                double expected = pos < 0.75 ? 1e-2 : Schedules.cos(1e-2, 1e-7).applyAsDouble((pos - 0.75) / 0.25);
+                assertEquals(expected, lrs.get(i), 1e-12, "batch " + i);
+                assertEquals(l.recorder().moms().get(0), l.recorder().moms().get(i), 0.0, "momentum stays");
+            }
+            assertEquals(Learner.FitKind.FLAT_COS, l.plan().kind());
+        }
+    }
 }
