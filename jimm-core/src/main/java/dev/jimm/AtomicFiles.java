@@ -16,15 +16,14 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The one way jimm writes a file a user keeps (checkpoints, exports, run-folder logs, charts, the
- * download cache): the bytes go to a hidden temporary file in the same folder, which is flushed and
- * forced to disk, then renamed over the target with an atomic move. A crash or {@code kill -9} at any
- * moment therefore leaves either the previous complete file or the new complete file, never a torn one.
+ * The one way jimm writes a file a user keeps (checkpoints, exports, run-folder logs, charts, the download cache): the
+ * bytes go to a hidden temporary file in the same folder, which is flushed and forced to disk, then renamed over the
+ * target with an atomic move. A crash or {@code kill -9} at any moment therefore leaves either the previous complete
+ * file or the new complete file, never a torn one.
  *
- * <p>Temporary files are named {@code .NAME.PID.RANDOM.jimm-tmp}: they never end in the target's
- * extension, so no reader mistakes one for the file, and a later write of the same target removes the
- * ones whose writing process is no longer alive (a kill leaves them behind). On a failure the
- * temporary file is removed and the target is untouched.
+ * <p>Temporary files are named {@code .NAME.PID.RANDOM.jimm-tmp}: they never end in the target's extension, so no
+ * reader mistakes one for the file, and a later write of the same target removes the ones whose writing process is no
+ * longer alive (a kill leaves them behind). On a failure the temporary file is removed and the target is untouched.
  */
 public final class AtomicFiles {
     /** Suffix of every temporary file this class creates. */
@@ -51,7 +50,9 @@ public final class AtomicFiles {
         Files.createDirectories(dir);
         String name = abs.getFileName().toString();
         removeStaleTemps(dir, name);
-        Path tmp = dir.resolve(tempPrefix(name) + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + TEMP_SUFFIX);
+        Path tmp = dir.resolve(tempPrefix(name)
+                + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36)
+                + TEMP_SUFFIX);
         boolean done = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -77,11 +78,20 @@ public final class AtomicFiles {
     public static void writeStream(Path file, StreamBody body) throws IOException {
         write(file, ch -> {
             OutputStream raw = Channels.newOutputStream(ch);
-            BufferedOutputStream out = new BufferedOutputStream(new OutputStream() {
-                // keep the body from closing the channel before it is forced
-                @Override public void write(int b) throws IOException { raw.write(b); }
-                @Override public void write(byte[] b, int off, int len) throws IOException { raw.write(b, off, len); }
-            }, 1 << 16);
+            BufferedOutputStream out = new BufferedOutputStream(
+                    new OutputStream() {
+                        // keep the body from closing the channel before it is forced
+                        @Override
+                        public void write(int b) throws IOException {
+                            raw.write(b);
+                        }
+
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            raw.write(b, off, len);
+                        }
+                    },
+                    1 << 16);
             body.write(out);
             out.flush();
         });
@@ -132,7 +142,8 @@ public final class AtomicFiles {
                 } catch (NumberFormatException e) {
                     continue; // not ours after all
                 }
-                boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+                boolean alive =
+                        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
                 if (!alive) {
                     Files.deleteIfExists(p);
                 }

@@ -7,8 +7,8 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * jimm's cache folder, for hub weights, datasets and unpacked native libraries: the {@code jimm.home}
- * system property, else {@code JIMM_HOME}, else {@code $XDG_CACHE_HOME/jimm}, else {@code ~/.cache/jimm}.
+ * jimm's cache folder, for hub weights, datasets and unpacked native libraries: the {@code jimm.home} system property,
+ * else {@code JIMM_HOME}, else {@code $XDG_CACHE_HOME/jimm}, else {@code ~/.cache/jimm}.
  */
 public final class JimmHome {
     private JimmHome() {}
@@ -26,13 +26,15 @@ public final class JimmHome {
             }
         }
         String xdg = env.apply("XDG_CACHE_HOME");
-        return xdg != null && !xdg.isBlank() ? Path.of(xdg, "jimm") : Path.of(System.getProperty("user.home"), ".cache", "jimm");
+        return xdg != null && !xdg.isBlank()
+                ? Path.of(xdg, "jimm")
+                : Path.of(System.getProperty("user.home"), ".cache", "jimm");
     }
 
     /**
-     * A file or folder of the jimm checkout (such as {@code samples} or {@code scripts/bench_pytorch.py}):
-     * relative to the working folder, else in the nearest folder above the jar or classes folder that
-     * {@code anchor} was loaded from. Empty when neither has it.
+     * A file or folder of the jimm checkout (such as {@code samples} or {@code scripts/bench_pytorch.py}): relative to
+     * the working folder, else in the nearest folder above the jar or classes folder that {@code anchor} was loaded
+     * from. Empty when neither has it.
      */
     public static Optional<Path> checkoutPath(Class<?> anchor, String relative) {
         Path local = Path.of(relative);
@@ -40,7 +42,8 @@ public final class JimmHome {
             return Optional.of(local);
         }
         try {
-            Path p = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path p = Path.of(
+                    anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
             for (int up = 0; up < 5 && p != null; up++, p = p.getParent()) {
                 if (Files.exists(p.resolve(relative))) {
                     return Optional.of(p.resolve(relative));

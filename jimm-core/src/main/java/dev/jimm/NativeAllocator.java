@@ -9,17 +9,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Which {@code malloc} serves this process's native memory, libtorch's tensors included, and how
- * reference processes are started without the one the {@code jimm} launcher preloads.
+ * Which {@code malloc} serves this process's native memory, libtorch's tensors included, and how reference processes
+ * are started without the one the {@code jimm} launcher preloads.
  *
- * <p>The launcher preloads gperftools' tcmalloc when it is installed, because the allocator decides
- * how fast libtorch's memory-bound kernels run. glibc's malloc gives large blocks back to the
- * kernel and faults them in again on the next batch; tcmalloc hands back the block just freed.
- * ResNet-50 training at batch 32 on two cores: 4.10 images/s with glibc's malloc, 5.82 with
- * tcmalloc, and 7.96 million page faults against 1.47 million over five steps and the JVM's start
- * ({@code docs/performance.md}, "The allocator"). A program that embeds jimm gets the same by
- * starting its JVM with {@code LD_PRELOAD=libtcmalloc_minimal.so.4}; {@link #describe()} tells
- * whether it did.
+ * <p>The launcher preloads gperftools' tcmalloc when it is installed, because the allocator decides how fast libtorch's
+ * memory-bound kernels run. glibc's malloc gives large blocks back to the kernel and faults them in again on the next
+ * batch; tcmalloc hands back the block just freed. ResNet-50 training at batch 32 on two cores: 4.10 images/s with
+ * glibc's malloc, 5.82 with tcmalloc, and 7.96 million page faults against 1.47 million over five steps and the JVM's
+ * start ({@code docs/performance.md}, "The allocator"). A program that embeds jimm gets the same by starting its JVM
+ * with {@code LD_PRELOAD=libtcmalloc_minimal.so.4}; {@link #describe()} tells whether it did.
  */
 public final class NativeAllocator {
     /** The variable in which the launcher names the allocator library it added to {@code LD_PRELOAD}. */
@@ -32,8 +30,8 @@ public final class NativeAllocator {
     private NativeAllocator() {}
 
     /**
-     * This process's allocator, such as {@code "tcmalloc (/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4,
-     * preloaded by ./jimm)"} or {@code "glibc malloc"}.
+     * This process's allocator, such as {@code "tcmalloc (/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4, preloaded
+     * by ./jimm)"} or {@code "glibc malloc"}.
      */
     public static String describe() {
         List<String> maps;
@@ -46,8 +44,8 @@ public final class NativeAllocator {
     }
 
     /**
-     * The allocator named by the mapped libraries of {@code mapsLines} (the lines of a
-     * {@code /proc/PID/maps}); {@code launcherPreload} is the launcher's {@link #LAUNCHER_PRELOAD}, or null.
+     * The allocator named by the mapped libraries of {@code mapsLines} (the lines of a {@code /proc/PID/maps});
+     * {@code launcherPreload} is the launcher's {@link #LAUNCHER_PRELOAD}, or null.
      */
     static String describe(List<String> mapsLines, String launcherPreload) {
         for (String line : mapsLines) {
@@ -82,9 +80,9 @@ public final class NativeAllocator {
     }
 
     /**
-     * Takes the library the launcher preloaded out of {@code env}'s {@code LD_PRELOAD} (a child
-     * process's environment), so that a reference run such as PyTorch's gets its default allocator;
-     * entries the user put there stay. Returns the library removed, if any.
+     * Takes the library the launcher preloaded out of {@code env}'s {@code LD_PRELOAD} (a child process's environment),
+     * so that a reference run such as PyTorch's gets its default allocator; entries the user put there stay. Returns
+     * the library removed, if any.
      */
     public static Optional<String> removeLauncherPreload(Map<String, String> env) {
         String lib = env.remove(LAUNCHER_PRELOAD);

@@ -1,6 +1,7 @@
 package dev.jimm;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.LibUtils;
 import com.sun.jna.Function;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
@@ -11,29 +12,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Two process settings that make libtorch's CPU kernels faster for training loops. {@link #apply()}
- * (the {@code jimm} command calls it at start; a program using the library calls it first thing in
- * {@code main}, before any model is built) flushes denormals; keeping freed memory costs resident
- * memory and is applied only with {@code JIMM_NATIVE_TUNING=all}. {@code JIMM_NATIVE_TUNING=off}
- * turns both off.
+ * Two process settings that make libtorch's CPU kernels faster for training loops. {@link #apply()} (the {@code jimm}
+ * command calls it at start; a program using the library calls it first thing in {@code main}, before any model is
+ * built) flushes denormals; keeping freed memory costs resident memory and is applied only with
+ * {@code JIMM_NATIVE_TUNING=all}. {@code JIMM_NATIVE_TUNING=off} turns both off.
  *
  * <ul>
- *   <li><b>Keep freed memory</b> (glibc {@code mallopt}): glibc serves every block above its mmap
- *       threshold (at most 32 MB) with a fresh {@code mmap} and returns it on free, so each batch
- *       zero-fills and page-faults its activations again (25–100 MB each for a ResNet at batch 32 and
- *       224 pixels). With mmap off and trimming raised, the next batch reuses the blocks of the
- *       previous one. Resident memory stays at the loop's peak and flat across epochs
- *       ({@code TrainingMemoryTest}). PyTorch users get this with
- *       {@code MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=...}. It does not reach the per-thread heaps
- *       that glibc gives Java threads, which fault most; the allocator {@link NativeAllocator}
- *       describes does.
+ *   <li><b>Keep freed memory</b> (glibc {@code mallopt}): glibc serves every block above its mmap threshold (at most 32
+ *       MB) with a fresh {@code mmap} and returns it on free, so each batch zero-fills and page-faults its activations
+ *       again (25–100 MB each for a ResNet at batch 32 and 224 pixels). With mmap off and trimming raised, the next
+ *       batch reuses the blocks of the previous one. Resident memory stays at the loop's peak and flat across epochs
+ *       ({@code TrainingMemoryTest}). PyTorch users get this with {@code MALLOC_MMAP_MAX_=0
+ *       MALLOC_TRIM_THRESHOLD_=...}. It does not reach the per-thread heaps that glibc gives Java threads, which fault
+ *       most; the allocator {@link NativeAllocator} describes does.
  *   <li><b>Flush denormals</b> ({@code at::globalContext().setFlushDenormal(true)}, PyTorch's
- *       {@code torch.set_flush_denormal(True)}): floats below 1.2e-38 become 0. Adam's second-moment
- *       estimates and late-training gradients fill up with such values, and every multiply or square
- *       root that touches one takes a microcode assist: on this project's machine an AdamW step over
- *       denormal state took 106 ms instead of 21 ms. The setting is per thread and OpenMP's worker
- *       threads copy it from the thread that starts them, so it must happen before libtorch's first
- *       parallel operation on that thread; {@link #apply()} does it on the calling thread.
+ *       {@code torch.set_flush_denormal(True)}): floats below 1.2e-38 become 0. Adam's second-moment estimates and
+ *       late-training gradients fill up with such values, and every multiply or square root that touches one takes a
+ *       microcode assist: on this project's machine an AdamW step over denormal state took 106 ms instead of 21 ms. The
+ *       setting is per thread and OpenMP's worker threads copy it from the thread that starts them, so it must happen
+ *       before libtorch's first parallel operation on that thread; {@link #apply()} does it on the calling thread.
  * </ul>
  *
  * Off Linux/glibc, or when a symbol is missing, the setting concerned is skipped.
@@ -71,9 +68,9 @@ public final class NativeTuning {
     }
 
     /**
-     * Flushes denormals on this thread and, with {@code JIMM_NATIVE_TUNING=all}, keeps freed memory
-     * (measured: resnet18 training at batch 32 peaked at 3.6 GB resident with it, 2.2 GB without,
-     * for a gain within this machine's run-to-run noise of about 5%).
+     * Flushes denormals on this thread and, with {@code JIMM_NATIVE_TUNING=all}, keeps freed memory (measured: resnet18
+     * training at batch 32 peaked at 3.6 GB resident with it, 2.2 GB without, for a gain within this machine's
+     * run-to-run noise of about 5%).
      */
     public static Applied apply() {
         String mode = System.getenv("JIMM_NATIVE_TUNING");
@@ -85,21 +82,21 @@ public final class NativeTuning {
     }
 
     /**
-     * Keeps freed native memory for reuse, process-wide (glibc: no mmap for large blocks, no
-     * trimming); true when applied. Resident memory then stays at the largest the process has used.
+     * Keeps freed native memory for reuse, process-wide (glibc: no mmap for large blocks, no trimming); true when
+     * applied. Resident memory then stays at the largest the process has used.
      */
     public static boolean keepFreedMemory() {
         return Allocator.APPLIED;
     }
 
     /**
-     * Makes libtorch flush denormal floats to zero on the calling thread (and on the OpenMP threads
-     * it starts from now on); false when that is not possible here.
+     * Makes libtorch flush denormal floats to zero on the calling thread (and on the OpenMP threads it starts from now
+     * on); false when that is not possible here.
      */
     public static boolean flushDenormalsOnThisThread() {
         try {
             Engine.getEngine("PyTorch");
-            Path lib = Path.of(ai.djl.pytorch.jni.LibUtils.getLibtorchPath());
+            Path lib = Path.of(LibUtils.getLibtorchPath());
             if (Files.isDirectory(lib)) {
                 lib = lib.resolve("libtorch_cpu.so");
             }
@@ -108,7 +105,8 @@ public final class NativeTuning {
             }
             NativeLibrary torch = NativeLibrary.getInstance(lib.toString());
             Function global = torch.getFunction("_ZN2at13globalContextEv"); // at::globalContext()
-            Function flush = torch.getFunction("_ZN2at7Context16setFlushDenormalEb"); // at::Context::setFlushDenormal(bool)
+            Function flush =
+                    torch.getFunction("_ZN2at7Context16setFlushDenormalEb"); // at::Context::setFlushDenormal(bool)
             Pointer ctx = global.invokePointer(new Object[0]);
             return (flush.invokeInt(new Object[] {ctx, (byte) 1}) & 0xFF) != 0;
         } catch (UnsatisfiedLinkError | RuntimeException e) {

@@ -33,10 +33,12 @@ class AtomicFilesTest {
     void aFailingWriteKeepsThePreviousFileAndRemovesItsTemporary(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("metrics.csv");
         AtomicFiles.writeString(f, "epoch,train_loss\n0,1.5\n");
-        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeStream(f, out -> {
-            out.write("epoch,train_loss\n0,1.5\n1,".getBytes());
-            throw new IOException("disk full (simulated)");
-        }));
+        IOException e = assertThrows(
+                IOException.class,
+                () -> AtomicFiles.writeStream(f, out -> {
+                    out.write("epoch,train_loss\n0,1.5\n1,".getBytes());
+                    throw new IOException("disk full (simulated)");
+                }));
         assertEquals("disk full (simulated)", e.getMessage());
         assertEquals("epoch,train_loss\n0,1.5\n", Files.readString(f));
         assertEquals(List.of(), temps(dir));
@@ -53,10 +55,14 @@ class AtomicFilesTest {
     void temporariesOfDeadWritersAreRemovedOnTheNextWriteButNotThoseOfLiveOnes(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("checkpoint.safetensors");
         // a pid far above pid_max is never alive
-        Path dead = Files.write(dir.resolve(".checkpoint.safetensors.99999999.abc" + AtomicFiles.TEMP_SUFFIX), new byte[100]);
-        Path live = Files.write(dir.resolve(".checkpoint.safetensors." + ProcessHandle.current().pid() + ".xyz"
-                + AtomicFiles.TEMP_SUFFIX), new byte[100]);
-        Path other = Files.write(dir.resolve(".best.safetensors.99999999.abc" + AtomicFiles.TEMP_SUFFIX), new byte[100]);
+        Path dead = Files.write(
+                dir.resolve(".checkpoint.safetensors.99999999.abc" + AtomicFiles.TEMP_SUFFIX), new byte[100]);
+        Path live = Files.write(
+                dir.resolve(
+                        ".checkpoint.safetensors." + ProcessHandle.current().pid() + ".xyz" + AtomicFiles.TEMP_SUFFIX),
+                new byte[100]);
+        Path other =
+                Files.write(dir.resolve(".best.safetensors.99999999.abc" + AtomicFiles.TEMP_SUFFIX), new byte[100]);
         assertTrue(AtomicFiles.isTemp(dead) && !AtomicFiles.isTemp(f));
         AtomicFiles.writeString(f, "x");
         assertFalse(Files.exists(dead), "left by a killed writer");

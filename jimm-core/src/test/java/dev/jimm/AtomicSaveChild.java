@@ -11,8 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Child JVM of {@link KillDuringSaveTest}: saves version N, N+1, ... of a large checkpoint to the
- * same file, forever, printing "saved N" after each. Every element of version N equals N.
+ * Child JVM of {@link KillDuringSaveTest}: saves version N, N+1, ... of a large checkpoint to the same file, forever,
+ * printing "saved N" after each. Every element of version N equals N.
  */
 public final class AtomicSaveChild {
     private AtomicSaveChild() {}
@@ -27,7 +27,7 @@ public final class AtomicSaveChild {
             }
         }
         try (NDManager m = NDManager.newBaseManager()) {
-            for (;; v++) {
+            for (; ; v++) {
                 try (NDManager s = m.newSubManager()) {
                     Map<String, NDArray> t = new LinkedHashMap<>();
                     for (int i = 0; i < 4; i++) {

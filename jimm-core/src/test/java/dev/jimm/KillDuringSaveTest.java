@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import dev.jimm.hub.SafetensorsFile;
 import dev.jimm.hub.SafetensorsWriter;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A child JVM saves a 32 MB checkpoint over and over; SIGKILL at random moments. After every kill the
- * file loads and is one complete version (every element equal to its version number), never a mix
- * or a torn file, and the dead writer's temporary is ignored by readers and removed by the next save.
+ * A child JVM saves a 32 MB checkpoint over and over; SIGKILL at random moments. After every kill the file loads and is
+ * one complete version (every element equal to its version number), never a mix or a torn file, and the dead writer's
+ * temporary is ignored by readers and removed by the next save.
  */
 class KillDuringSaveTest {
     private static final long ELEMENTS = 8L << 20; // 32 MB of float32
@@ -37,14 +38,24 @@ class KillDuringSaveTest {
         int killedMidWrite = 0;
         int lastSeen = -1;
         for (int k = 0; k < kills; k++) {
-            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-XX:TieredStopAtLevel=1", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    "-Dai.djl.offline=true", AtomicSaveChild.class.getName(), file.toString(), Long.toString(ELEMENTS));
-            Process child = new ProcessBuilder(cmd).redirectError(dir.resolve("child" + k + ".err").toFile()).start();
+            List<String> cmd = List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-XX:TieredStopAtLevel=1",
+                    "-Xmx256m",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    "-Dai.djl.offline=true",
+                    AtomicSaveChild.class.getName(),
+                    file.toString(),
+                    Long.toString(ELEMENTS));
+            Process child = new ProcessBuilder(cmd)
+                    .redirectError(dir.resolve("child" + k + ".err").toFile())
+                    .start();
             AtomicInteger lastSaved = new AtomicInteger(-1);
             AtomicInteger lastSaving = new AtomicInteger(-1);
             Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                try (BufferedReader r =
+                        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                     for (String line; (line = r.readLine()) != null; ) {
                         if (line.startsWith("saving ")) {
                             lastSaving.set(Integer.parseInt(line.substring(7)));
@@ -53,7 +64,7 @@ class KillDuringSaveTest {
                             lastSaved.set(Integer.parseInt(line.substring(6)));
                         }
                     }
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     // the child was killed
                 }
             });
@@ -63,7 +74,9 @@ class KillDuringSaveTest {
                 while (lastSaved.get() < 0 && child.isAlive() && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }
-                assertTrue(lastSaved.get() >= 0, "child saved nothing: " + Files.readString(dir.resolve("child" + k + ".err")));
+                assertTrue(
+                        lastSaved.get() >= 0,
+                        "child saved nothing: " + Files.readString(dir.resolve("child" + k + ".err")));
                 // the next save has begun: kill at a random moment inside it (32 MB plus fsync takes longer)
                 int target = lastSaved.get() + 1;
                 while (lastSaving.get() < target && child.isAlive() && System.nanoTime() < deadline) {
@@ -80,7 +93,10 @@ class KillDuringSaveTest {
                 killedMidWrite++;
             }
             try (Stream<Path> s = Files.list(dir)) {
-                assertEquals(List.of(file), s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).toList(),
+                assertEquals(
+                        List.of(file),
+                        s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                                .toList(),
                         "only the checkpoint itself looks like a checkpoint");
             }
             int v = checkComplete(file);
@@ -101,7 +117,8 @@ class KillDuringSaveTest {
 
     /** Loads the file and checks every element equals its version; returns the version. */
     private static int checkComplete(Path file) {
-        try (SafetensorsFile f = SafetensorsFile.open(file); NDManager m = NDManager.newBaseManager()) {
+        try (SafetensorsFile f = SafetensorsFile.open(file);
+                NDManager m = NDManager.newBaseManager()) {
             int v = Integer.parseInt(f.metadata().get("version"));
             assertEquals(v, f.load("step", m).toLongArray()[0]);
             List<String> keys = new ArrayList<>(f.keys());

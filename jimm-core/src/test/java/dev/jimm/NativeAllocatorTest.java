@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +21,7 @@ class NativeAllocatorTest {
     private static final String TC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
 
     private static List<String> maps(String... libs) {
-        List<String> lines = new java.util.ArrayList<>(List.of(
+        List<String> lines = new ArrayList<>(List.of(
                 "55d4c0a00000-55d4c0a01000 r--p 00000000 fe:01 1234  /usr/lib/jvm/java-17-openjdk-amd64/bin/java",
                 "7f00c0000000-7f00c0021000 rw-p 00000000 00:00 0 ",
                 "7ffd6b1e2000-7ffd6b203000 rw-p 00000000 00:00 0                          [stack]"));
@@ -34,10 +34,17 @@ class NativeAllocatorTest {
     @Test
     void namesTheAllocatorLibraryMappedIntoTheProcess() {
         assertEquals("glibc malloc", NativeAllocator.describe(maps("/usr/lib/x86_64-linux-gnu/libc.so.6"), null));
-        assertEquals("tcmalloc (" + TC + ".5.10, preloaded by ./jimm)",
-                NativeAllocator.describe(maps("/usr/lib/x86_64-linux-gnu/libc.so.6", TC + ".5.10"), "/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"));
-        assertEquals("tcmalloc (" + TC + ")", NativeAllocator.describe(maps(TC), null), "preloaded by the user, not the launcher");
-        assertEquals("jemalloc (/usr/lib/x86_64-linux-gnu/libjemalloc.so.2)",
+        assertEquals(
+                "tcmalloc (" + TC + ".5.10, preloaded by ./jimm)",
+                NativeAllocator.describe(
+                        maps("/usr/lib/x86_64-linux-gnu/libc.so.6", TC + ".5.10"),
+                        "/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"));
+        assertEquals(
+                "tcmalloc (" + TC + ")",
+                NativeAllocator.describe(maps(TC), null),
+                "preloaded by the user, not the launcher");
+        assertEquals(
+                "jemalloc (/usr/lib/x86_64-linux-gnu/libjemalloc.so.2)",
                 NativeAllocator.describe(maps("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"), TC));
     }
 
@@ -55,8 +62,8 @@ class NativeAllocatorTest {
 
     @Test
     void referenceRunsLoseOnlyTheLaunchersPreload() {
-        Map<String, String> env = new HashMap<>(Map.of("LD_PRELOAD", TC + ":/opt/user/libfoo.so",
-                NativeAllocator.LAUNCHER_PRELOAD, TC, "PATH", "/usr/bin"));
+        Map<String, String> env = new HashMap<>(Map.of(
+                "LD_PRELOAD", TC + ":/opt/user/libfoo.so", NativeAllocator.LAUNCHER_PRELOAD, TC, "PATH", "/usr/bin"));
         assertEquals(Optional.of(TC), NativeAllocator.removeLauncherPreload(env));
         assertEquals("/opt/user/libfoo.so", env.get("LD_PRELOAD"));
         assertFalse(env.containsKey(NativeAllocator.LAUNCHER_PRELOAD));
@@ -89,7 +96,9 @@ class NativeAllocatorTest {
         // the user's own preload must be a real library: bash itself starts with it
         String libc = Files.readAllLines(Path.of("/proc/self/maps")).stream()
                 .filter(l -> l.contains("/libc.so") || l.contains("/libc-"))
-                .map(l -> l.substring(l.indexOf('/')).strip()).findFirst().orElseThrow();
+                .map(l -> l.substring(l.indexOf('/')).strip())
+                .findFirst()
+                .orElseThrow();
         String[] given = launcher(Map.of("JIMM_MALLOC", lib.toString(), "LD_PRELOAD", libc));
         assertEquals("0", given[0], given[1]);
         assertTrue(given[1].startsWith("LD_PRELOAD=" + lib + ":" + libc + " java "), given[1]);
@@ -100,7 +109,9 @@ class NativeAllocatorTest {
 
         String[] missing = launcher(Map.of("JIMM_MALLOC", dir.resolve("nope.so").toString()));
         assertEquals("2", missing[0]);
-        assertEquals("jimm: JIMM_MALLOC=" + dir.resolve("nope.so") + ": no such file (expected auto, system or the path of a malloc library)",
+        assertEquals(
+                "jimm: JIMM_MALLOC=" + dir.resolve("nope.so")
+                        + ": no such file (expected auto, system or the path of a malloc library)",
                 missing[1]);
     }
 }

@@ -16,8 +16,16 @@ import java.util.Set;
  * @param modes any of train, bare, infer, latency
  * @param numClasses classifier outputs
  */
-public record BenchOptions(List<String> models, int batchSize, int imgSize, int threads, int iters, int warmup,
-        int latencyIters, Set<String> modes, int numClasses) {
+public record BenchOptions(
+        List<String> models,
+        int batchSize,
+        int imgSize,
+        int threads,
+        int iters,
+        int warmup,
+        int latencyIters,
+        Set<String> modes,
+        int numClasses) {
     /** Every mode, in the order rows are printed. */
     public static final List<String> MODES = List.of("train", "bare", "infer", "latency");
 

@@ -1,5 +1,6 @@
 package dev.jimm.bench;
 
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -9,12 +10,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The table (and JSON) of a benchmark run: per model, rows for Learner training, the bare DJL loop,
- * inference throughput and batch-1 latency, with PyTorch's figure and the ratio where compared, the
- * achieved GFLOP/s against the CPU's peak, and the peak memory.
+ * The table (and JSON) of a benchmark run: per model, rows for Learner training, the bare DJL loop, inference
+ * throughput and batch-1 latency, with PyTorch's figure and the ratio where compared, the achieved GFLOP/s against the
+ * CPU's peak, and the peak memory.
  *
- * <p>The ratio is jimm/PyTorch throughput; for latency it is PyTorch's ms over jimm's (so above 1
- * is jimm faster everywhere). {@link #minRatio()} is the smallest of them.
+ * <p>The ratio is jimm/PyTorch throughput; for latency it is PyTorch's ms over jimm's (so above 1 is jimm faster
+ * everywhere). {@link #minRatio()} is the smallest of them.
  */
 public final class BenchReport {
     /** One model's figures: jimm's, and PyTorch's when compared (else null). */
@@ -32,7 +33,8 @@ public final class BenchReport {
      * @param ratio jimm/PyTorch as a throughput ratio, NaN when not compared
      * @param gflops achieved GFLOP/s (training counts 3 × the forward)
      */
-    public record Row(String model, String measure, int batch, double jimm, double pytorch, double ratio, double gflops) {}
+    public record Row(
+            String model, String measure, int batch, double jimm, double pytorch, double ratio, double gflops) {}
 
     private final BenchOptions options;
     private final SystemInfo.CpuPeak peak;
@@ -61,18 +63,46 @@ public final class BenchReport {
             int b = options.batchSize();
             if (!Double.isNaN(j.trainImgS())) {
                 double pt = p == null ? Double.NaN : p.trainImgS();
-                rows.add(new Row(j.model(), "train", b, j.trainImgS(), pt, j.trainImgS() / pt, 3 * flopsPerImage * j.trainImgS() / 1e9));
+                rows.add(new Row(
+                        j.model(),
+                        "train",
+                        b,
+                        j.trainImgS(),
+                        pt,
+                        j.trainImgS() / pt,
+                        3 * flopsPerImage * j.trainImgS() / 1e9));
             }
             if (!Double.isNaN(j.bareImgS())) {
-                rows.add(new Row(j.model(), "bare", b, j.bareImgS(), Double.NaN, Double.NaN, 3 * flopsPerImage * j.bareImgS() / 1e9));
+                rows.add(new Row(
+                        j.model(),
+                        "bare",
+                        b,
+                        j.bareImgS(),
+                        Double.NaN,
+                        Double.NaN,
+                        3 * flopsPerImage * j.bareImgS() / 1e9));
             }
             if (!Double.isNaN(j.inferImgS())) {
                 double pt = p == null ? Double.NaN : p.inferImgS();
-                rows.add(new Row(j.model(), "infer", b, j.inferImgS(), pt, j.inferImgS() / pt, flopsPerImage * j.inferImgS() / 1e9));
+                rows.add(new Row(
+                        j.model(),
+                        "infer",
+                        b,
+                        j.inferImgS(),
+                        pt,
+                        j.inferImgS() / pt,
+                        flopsPerImage * j.inferImgS() / 1e9));
             }
             if (!Double.isNaN(j.latencyMs())) {
                 double pt = p == null ? Double.NaN : p.latencyMs();
-                rows.add(new Row(j.model(), "latency", 1, j.latencyMs(), pt, pt / j.latencyMs(), flopsPerImage / j.latencyMs() / 1e6));
+                rows.add(new Row(
+                        j.model(),
+                        "latency",
+                        1,
+                        j.latencyMs(),
+                        pt,
+                        pt / j.latencyMs(),
+                        flopsPerImage / j.latencyMs() / 1e6));
             }
         }
         if (recipe != null) {
@@ -85,17 +115,38 @@ public final class BenchReport {
 
     /** The smallest jimm/PyTorch ratio, NaN when nothing was compared. */
     public double minRatio() {
-        return rows().stream().mapToDouble(Row::ratio).filter(r -> !Double.isNaN(r)).min().orElse(Double.NaN);
+        return rows().stream()
+                .mapToDouble(Row::ratio)
+                .filter(r -> !Double.isNaN(r))
+                .min()
+                .orElse(Double.NaN);
     }
 
     /** The printed table, with a footer on what the columns mean. */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "jimm bench: batch %d, %dx%d, %d threads, %d warm-up + %d timed steps, latency median of %d%n",
-                options.batchSize(), options.imgSize(), options.imgSize(), options.threads(), options.warmup(), options.iters(),
+        sb.append(String.format(
+                Locale.ROOT,
+                "jimm bench: batch %d, %dx%d, %d threads, %d warm-up + %d timed steps, latency median of %d%n",
+                options.batchSize(),
+                options.imgSize(),
+                options.imgSize(),
+                options.threads(),
+                options.warmup(),
+                options.iters(),
                 options.latencyIters()));
-        sb.append(String.format(Locale.ROOT, "%-24s %-8s %5s %10s %10s %8s %9s %8s %6s%n",
-                "model", "measure", "batch", "jimm", "PyTorch", "ratio", "vs bare", "GFLOP/s", "%peak"));
+        sb.append(String.format(
+                Locale.ROOT,
+                "%-24s %-8s %5s %10s %10s %8s %9s %8s %6s%n",
+                "model",
+                "measure",
+                "batch",
+                "jimm",
+                "PyTorch",
+                "ratio",
+                "vs bare",
+                "GFLOP/s",
+                "%peak"));
         for (Row r : rows()) {
             String unit = r.measure().equals("latency") ? " ms" : r.measure().equals("epoch") ? " s" : " /s";
             String vsBare = "";
@@ -103,25 +154,59 @@ public final class BenchReport {
                 ModelBench.Result j = find(r.model()).jimm();
                 vsBare = vsBare(j);
             }
-            sb.append(String.format(Locale.ROOT, "%-24s %-8s %5d %10s %10s %8s %9s %8s %6s%n", r.model(), r.measure(), r.batch(),
-                    fmt("%.2f", r.jimm()) + unit, Double.isNaN(r.pytorch()) ? "-" : fmt("%.2f", r.pytorch()) + unit,
-                    Double.isNaN(r.ratio()) ? "-" : fmt("%.3f", r.ratio()), vsBare,
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-24s %-8s %5d %10s %10s %8s %9s %8s %6s%n",
+                    r.model(),
+                    r.measure(),
+                    r.batch(),
+                    fmt("%.2f", r.jimm()) + unit,
+                    Double.isNaN(r.pytorch()) ? "-" : fmt("%.2f", r.pytorch()) + unit,
+                    Double.isNaN(r.ratio()) ? "-" : fmt("%.3f", r.ratio()),
+                    vsBare,
                     Double.isNaN(r.gflops()) ? "-" : fmt("%.1f", r.gflops()),
                     Double.isNaN(r.gflops()) ? "-" : fmt("%.1f%%", 100 * r.gflops() / peak.gflops())));
         }
-        sb.append(String.format(Locale.ROOT, "%n%-24s %10s %10s %12s %12s %s%n", "model", "params", "GMACs", "jimm RSS MB", "native MB", "PyTorch RSS MB"));
+        sb.append(String.format(
+                Locale.ROOT,
+                "%n%-24s %10s %10s %12s %12s %s%n",
+                "model",
+                "params",
+                "GMACs",
+                "jimm RSS MB",
+                "native MB",
+                "PyTorch RSS MB"));
         for (Entry e : entries) {
             ModelBench.Result j = e.jimm();
-            sb.append(String.format(Locale.ROOT, "%-24s %10d %10.3f %12.0f %12.0f %s%s%n", j.model(), j.params(), j.forwardMacs() / 1e9,
-                    j.peakRssBytes() / 1048576.0, j.nativeBytes() / 1048576.0,
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-24s %10d %10.3f %12.0f %12.0f %s%s%n",
+                    j.model(),
+                    j.params(),
+                    j.forwardMacs() / 1e9,
+                    j.peakRssBytes() / 1048576.0,
+                    j.nativeBytes() / 1048576.0,
                     e.pytorch() == null ? "-" : fmt("%.0f", e.pytorch().peakRssBytes() / 1048576.0),
-                    e.pytorch() != null && e.pytorch().params() != j.params() ? "  (PyTorch model has " + e.pytorch().params() + " parameters)" : ""));
+                    e.pytorch() != null && e.pytorch().params() != j.params()
+                            ? "  (PyTorch model has " + e.pytorch().params() + " parameters)"
+                            : ""));
         }
         if (recipe != null) {
-            sb.append(String.format(Locale.ROOT, "%-24s %10d %10s %12s %12s %s%n", "recipe " + RecipeBench.MODEL, recipe.jimm().params(), "-",
-                    "epochs (s)", RecipeBench.describe(recipe.jimm().epochSeconds()),
-                    recipe.pytorch() == null ? "" : "PyTorch " + RecipeBench.describe(recipe.pytorch().epochSeconds())
-                            + (recipe.pytorch().params() != recipe.jimm().params() ? " (" + recipe.pytorch().params() + " parameters)" : "")));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-24s %10d %10s %12s %12s %s%n",
+                    "recipe " + RecipeBench.MODEL,
+                    recipe.jimm().params(),
+                    "-",
+                    "epochs (s)",
+                    RecipeBench.describe(recipe.jimm().epochSeconds()),
+                    recipe.pytorch() == null
+                            ? ""
+                            : "PyTorch " + RecipeBench.describe(recipe.pytorch().epochSeconds())
+                                    + (recipe.pytorch().params()
+                                                    != recipe.jimm().params()
+                                            ? " (" + recipe.pytorch().params() + " parameters)"
+                                            : "")));
         }
         boolean header = false;
         for (Entry e : entries) {
@@ -138,8 +223,16 @@ public final class BenchReport {
             }
             for (String[] l : lines) {
                 if (!header) {
-                    sb.append(String.format(Locale.ROOT, "%n%-24s %-8s %10s %10s %10s %10s %10s%n", "training step profile", "loop",
-                            "fwd+loss", "backward", "optimizer", "other", "total ms"));
+                    sb.append(String.format(
+                            Locale.ROOT,
+                            "%n%-24s %-8s %10s %10s %10s %10s %10s%n",
+                            "training step profile",
+                            "loop",
+                            "fwd+loss",
+                            "backward",
+                            "optimizer",
+                            "other",
+                            "total ms"));
                     header = true;
                 }
                 sb.append(String.format(Locale.ROOT, "%-24s %-8s %s%n", j.model(), l[0], l[1]));
@@ -148,12 +241,16 @@ public final class BenchReport {
         sb.append("\ntrain = Learner.fit on one pre-made batch (forward, cross-entropy, backward, fused AdamW step);"
                 + " bare = the same jimm model in a minimal DJL loop (GradientCollector, DJL's softmax cross-entropy and Adam);"
                 + " vs bare = how much longer jimm's step takes than the bare loop's.\n");
-        sb.append("ratio = jimm/PyTorch throughput (latency, epoch: PyTorch time / jimm time). GFLOP/s = 2 x MACs per image x images/s"
-                + " (x3 for training).\n");
+        sb.append(
+                "ratio = jimm/PyTorch throughput (latency, epoch: PyTorch time / jimm time). GFLOP/s = 2 x MACs per image x images/s"
+                        + " (x3 for training).\n");
         sb.append("peak: ").append(peak.derivation()).append('\n');
         sb.append("RSS = peak resident memory (VmHWM, reset per model); native = that minus the committed JVM heap.\n");
         sb.append("jimm: malloc = ").append(NativeAllocator.describe()).append('\n');
-        entries.stream().filter(e -> e.pytorch() != null).map(e -> e.pytorch().version()).distinct()
+        entries.stream()
+                .filter(e -> e.pytorch() != null)
+                .map(e -> e.pytorch().version())
+                .distinct()
                 .forEach(v -> sb.append("PyTorch: ").append(v).append('\n'));
         double min = minRatio();
         if (!Double.isNaN(min)) {
@@ -163,11 +260,12 @@ public final class BenchReport {
     }
 
     /**
-     * How much longer jimm's training step took than the bare loop's, as "+4.2%", or "" when
-     * either was not measured.
+     * How much longer jimm's training step took than the bare loop's, as "+4.2%", or "" when either was not measured.
      */
     public static String vsBare(ModelBench.Result j) {
-        return Double.isNaN(j.bareImgS()) || Double.isNaN(j.trainImgS()) ? "" : fmt("%+.1f%%", 100 * (j.bareImgS() / j.trainImgS() - 1));
+        return Double.isNaN(j.bareImgS()) || Double.isNaN(j.trainImgS())
+                ? ""
+                : fmt("%+.1f%%", 100 * (j.bareImgS() / j.trainImgS() - 1));
     }
 
     /** The same figures as JSON. */
@@ -219,10 +317,12 @@ public final class BenchReport {
             JsonObject rc = new JsonObject();
             rc.addProperty("model", RecipeBench.MODEL);
             rc.addProperty("params", recipe.jimm().params());
-            rc.add("epoch_seconds", new com.google.gson.Gson().toJsonTree(recipe.jimm().epochSeconds()));
+            rc.add("epoch_seconds", new Gson().toJsonTree(recipe.jimm().epochSeconds()));
             if (recipe.pytorch() != null) {
                 rc.addProperty("pytorch_params", recipe.pytorch().params());
-                rc.add("pytorch_epoch_seconds", new com.google.gson.Gson().toJsonTree(recipe.pytorch().epochSeconds()));
+                rc.add(
+                        "pytorch_epoch_seconds",
+                        new Gson().toJsonTree(recipe.pytorch().epochSeconds()));
             }
             root.add("recipe", rc);
         }
@@ -231,7 +331,8 @@ public final class BenchReport {
             JsonObject o = new JsonObject();
             o.addProperty("model", r.model());
             o.addProperty("measure", r.measure());
-            o.addProperty("unit", r.measure().equals("latency") ? "ms" : r.measure().equals("epoch") ? "s" : "img/s");
+            o.addProperty(
+                    "unit", r.measure().equals("latency") ? "ms" : r.measure().equals("epoch") ? "s" : "img/s");
             o.addProperty("batch", r.batch());
             o.addProperty("jimm", r.jimm());
             if (!Double.isNaN(r.pytorch())) {
@@ -249,11 +350,22 @@ public final class BenchReport {
         if (!Double.isNaN(min)) {
             root.addProperty("min_ratio", min);
         }
-        return new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create().toJson(root);
+        return new GsonBuilder()
+                .setPrettyPrinting()
+                .serializeSpecialFloatingPointValues()
+                .create()
+                .toJson(root);
     }
 
     private static String phaseLine(ModelBench.Phases p) {
-        return String.format(Locale.ROOT, "%10.1f %10.1f %10.1f %10.1f %10.1f", p.forward(), p.backward(), p.step(), p.other(), p.total());
+        return String.format(
+                Locale.ROOT,
+                "%10.1f %10.1f %10.1f %10.1f %10.1f",
+                p.forward(),
+                p.backward(),
+                p.step(),
+                p.other(),
+                p.total());
     }
 
     private static JsonObject phaseJson(ModelBench.Phases p) {
@@ -266,7 +378,10 @@ public final class BenchReport {
     }
 
     private Entry find(String model) {
-        return entries.stream().filter(e -> e.jimm().model().equals(model)).findFirst().orElseThrow();
+        return entries.stream()
+                .filter(e -> e.jimm().model().equals(model))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static String fmt(String f, double v) {

@@ -12,11 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Counts a model's forward multiply-accumulates from the shapes seen in one forward pass: every
- * {@link Conv2d} (output elements × input channels per group × kernel area), every {@link Linear}
- * (output elements × input features) and the two matrix products of every {@link Attention}
- * (q·kᵀ and attn·v, 2·B·N²·C). Norms, activations and pooling are left out, as in torchvision's
- * tables (resnet50 4.09, resnet18 1.81 GMACs at 224; timm's 4.11 and 1.82 count them too), so
+ * Counts a model's forward multiply-accumulates from the shapes seen in one forward pass: every {@link Conv2d} (output
+ * elements × input channels per group × kernel area), every {@link Linear} (output elements × input features) and the
+ * two matrix products of every {@link Attention} (q·kᵀ and attn·v, 2·B·N²·C). Norms, activations and pooling are left
+ * out, as in torchvision's tables (resnet50 4.09, resnet18 1.81 GMACs at 224; timm's 4.11 and 1.82 count them too), so
  * FLOPs = 2 × MACs and a training step ≈ 3 × forward.
  */
 public final class FlopCounter {
@@ -31,10 +30,14 @@ public final class FlopCounter {
         try {
             for (Module m : model.namedModules().values()) {
                 if (m instanceof Conv2d c) {
-                    handles.add(m.addForwardHook((mod, in, out) -> total[0] += out.getShape().size()
-                            * (c.inChannels() / c.groups()) * c.kernelSize()[0] * c.kernelSize()[1]));
+                    handles.add(m.addForwardHook(
+                            (mod, in, out) -> total[0] += out.getShape().size()
+                                    * (c.inChannels() / c.groups())
+                                    * c.kernelSize()[0]
+                                    * c.kernelSize()[1]));
                 } else if (m instanceof Linear l) {
-                    handles.add(m.addForwardHook((mod, in, out) -> total[0] += out.getShape().size() * l.inFeatures()));
+                    handles.add(m.addForwardHook(
+                            (mod, in, out) -> total[0] += out.getShape().size() * l.inFeatures()));
                 } else if (m instanceof Attention) {
                     handles.add(m.addForwardHook((mod, in, out) -> {
                         Shape s = in.getShape();

@@ -12,9 +12,9 @@ import dev.jimm.transforms.PreprocessConfig;
 import java.nio.file.Path;
 
 /**
- * Throughput of the full train pipeline (decode, RandomResizedCrop, flip, ColorJitter, ToTensor,
- * Normalize, batch to NDArray) over an image folder; the Java side of {@code jimm bench data DIR}.
- * Compare with scripts/bench_torchvision_loader.py on the same folder.
+ * Throughput of the full train pipeline (decode, RandomResizedCrop, flip, ColorJitter, ToTensor, Normalize, batch to
+ * NDArray) over an image folder; the Java side of {@code jimm bench data DIR}. Compare with
+ * scripts/bench_torchvision_loader.py on the same folder.
  */
 public final class LoaderBench {
     private LoaderBench() {}
@@ -47,7 +47,10 @@ public final class LoaderBench {
         PreprocessConfig cfg = PreprocessConfig.imagenet(o.size(), Interpolation.BILINEAR, 0.875);
         try (NDManager root = NDManager.newBaseManager()) {
             DataLoader loader = DataLoader.builder(ds, Pipelines.createTransform(cfg, true), root)
-                    .batchSize(o.batchSize()).threads(o.threads()).seed(0).build();
+                    .batchSize(o.batchSize())
+                    .threads(o.threads())
+                    .seed(0)
+                    .build();
             long images = 0;
             long t0 = 0;
             for (int e = 0; e < o.epochs(); e++) {
@@ -71,12 +74,17 @@ public final class LoaderBench {
             System.err.println("usage: LoaderBench DIR [size=224] [batch=32] [threads=cores] [epochs=3]");
             System.exit(2);
         }
-        Options o = new Options(Path.of(args[0]), args.length > 1 ? Integer.parseInt(args[1]) : 224,
+        Options o = new Options(
+                Path.of(args[0]),
+                args.length > 1 ? Integer.parseInt(args[1]) : 224,
                 args.length > 2 ? Integer.parseInt(args[2]) : 32,
-                args.length > 3 ? Integer.parseInt(args[3]) : Runtime.getRuntime().availableProcessors(),
+                args.length > 3
+                        ? Integer.parseInt(args[3])
+                        : Runtime.getRuntime().availableProcessors(),
                 args.length > 4 ? Integer.parseInt(args[4]) : 3);
         Result r = run(o);
-        System.out.printf("jimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
+        System.out.printf(
+                "jimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
                 r.images(), r.seconds(), r.imagesPerSecond(), o.threads(), o.batchSize(), o.size());
     }
 }

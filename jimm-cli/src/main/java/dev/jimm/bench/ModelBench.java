@@ -7,8 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.jimm.models.ImageModel;
 import dev.jimm.models.InferenceModel;
@@ -27,16 +28,17 @@ import java.util.NoSuchElementException;
 import java.util.Random;
 
 /**
- * The jimm side of {@code jimm bench} for one model, on one pre-made random batch (so that no
- * loader time is in the figures):
+ * The jimm side of {@code jimm bench} for one model, on one pre-made random batch (so that no loader time is in the
+ * figures):
+ *
  * <ul>
- *   <li>train: {@link Learner#fit} over that batch repeated, i.e. the Learner's own step (forward,
- *       cross-entropy, backward, the fused AdamW step, callbacks, per-batch NDScope);
- *   <li>bare: the same model driven by a minimal DJL loop — a GradientCollector, DJL's
- *       SoftmaxCrossEntropyLoss and DJL's own Adam optimizer, one NDScope per step — which is what
- *       jimm's Learner, loss and optimizer add on top of DJL;
- *   <li>infer: the BatchNorm-folded copy that predict and export run ({@link ImageModel#optimizeForInference}),
- *       grad off, the batch; latency: the same at batch 1, median over calls.
+ *   <li>train: {@link Learner#fit} over that batch repeated, i.e. the Learner's own step (forward, cross-entropy,
+ *       backward, the fused AdamW step, callbacks, per-batch NDScope);
+ *   <li>bare: the same model driven by a minimal DJL loop — a GradientCollector, DJL's SoftmaxCrossEntropyLoss and
+ *       DJL's own Adam optimizer, one NDScope per step — which is what jimm's Learner, loss and optimizer add on top of
+ *       DJL;
+ *   <li>infer: the BatchNorm-folded copy that predict and export run ({@link ImageModel#optimizeForInference}), grad
+ *       off, the batch; latency: the same at batch 1, median over calls.
  * </ul>
  */
 public final class ModelBench {
@@ -53,15 +55,45 @@ public final class ModelBench {
      * @param latencyMs median batch-1 latency
      * @param peakRssBytes peak resident memory while this model ran (VmHWM)
      * @param nativeBytes that peak minus the committed JVM heap: libtorch's tensors and the JVM's own native memory
-     * @param trainPhases mean ms per timed Learner step in forward+loss, backward, step and other (empty when not measured)
+     * @param trainPhases mean ms per timed Learner step in forward+loss, backward, step and other (empty when not
+     *     measured)
      * @param barePhases the same for the bare loop
      */
-    public record Result(String model, long params, long forwardMacs, double trainImgS, double bareImgS,
-            double inferImgS, double latencyMs, long peakRssBytes, long nativeBytes, Phases trainPhases, Phases barePhases) {
+    public record Result(
+            String model,
+            long params,
+            long forwardMacs,
+            double trainImgS,
+            double bareImgS,
+            double inferImgS,
+            double latencyMs,
+            long peakRssBytes,
+            long nativeBytes,
+            Phases trainPhases,
+            Phases barePhases) {
         /** Without the per-phase profile. */
-        public Result(String model, long params, long forwardMacs, double trainImgS, double bareImgS,
-                double inferImgS, double latencyMs, long peakRssBytes, long nativeBytes) {
-            this(model, params, forwardMacs, trainImgS, bareImgS, inferImgS, latencyMs, peakRssBytes, nativeBytes, null, null);
+        public Result(
+                String model,
+                long params,
+                long forwardMacs,
+                double trainImgS,
+                double bareImgS,
+                double inferImgS,
+                double latencyMs,
+                long peakRssBytes,
+                long nativeBytes) {
+            this(
+                    model,
+                    params,
+                    forwardMacs,
+                    trainImgS,
+                    bareImgS,
+                    inferImgS,
+                    latencyMs,
+                    peakRssBytes,
+                    nativeBytes,
+                    null,
+                    null);
         }
     }
 
@@ -126,7 +158,8 @@ public final class ModelBench {
     /** Measures {@code name} as {@code o} asks; libtorch's thread count must be set by the caller. */
     public static Result run(String name, BenchOptions o) {
         SystemInfo.resetPeakRss();
-        try (ImageModel model = Models.createModel(name, ModelOptions.builder().numClasses(o.numClasses()).build());
+        try (ImageModel model = Models.createModel(
+                        name, ModelOptions.builder().numClasses(o.numClasses()).build());
                 NDManager data = model.getManager().newSubManager()) {
             long macs = FlopCounter.forwardMacs(model, new Shape(1, model.inChans(), o.imgSize(), o.imgSize()));
             Random r = new Random(0);
@@ -164,8 +197,18 @@ public final class ModelBench {
                 }
             }
             long peak = SystemInfo.peakRssBytes();
-            return new Result(name, model.numParameters(), macs, train.imgS(), bare.imgS(), infer, latency, peak,
-                    Math.max(0, peak - SystemInfo.heapCommittedBytes()), train.phases(), bare.phases());
+            return new Result(
+                    name,
+                    model.numParameters(),
+                    macs,
+                    train.imgS(),
+                    bare.imgS(),
+                    infer,
+                    latency,
+                    peak,
+                    Math.max(0, peak - SystemInfo.heapCommittedBytes()),
+                    train.phases(),
+                    bare.phases());
         }
     }
 
@@ -230,9 +273,13 @@ public final class ModelBench {
 
     /** Training images/s of a minimal DJL loop over the same model (see the class comment). */
     static Train bareTrain(ImageModel model, NDArray x, NDArray y, int warmup, int iters) {
-        ai.djl.training.optimizer.Optimizer adam = ai.djl.training.optimizer.Optimizer.adam()
-                .optLearningRateTracker(Tracker.fixed(1e-3f)).optBeta2(0.99f).optEpsilon(1e-5f).optWeightDecays(0.01f).build();
-        ai.djl.training.loss.Loss loss = ai.djl.training.loss.Loss.softmaxCrossEntropyLoss();
+        Optimizer adam = Optimizer.adam()
+                .optLearningRateTracker(Tracker.fixed(1e-3f))
+                .optBeta2(0.99f)
+                .optEpsilon(1e-5f)
+                .optWeightDecays(0.01f)
+                .build();
+        Loss loss = Loss.softmaxCrossEntropyLoss();
         List<Parameter> params = new ArrayList<>(model.namedParameters().values());
         model.train(true);
         NDList labels = new NDList(y);
@@ -268,14 +315,19 @@ public final class ModelBench {
         return new Train(iters * x.getShape().get(0) / ((System.nanoTime() - t0) / 1e9), pt.phases());
     }
 
-    private static void bareStep(ImageModel model, NDArray x, NDList labels, ai.djl.training.loss.Loss loss,
-            ai.djl.training.optimizer.Optimizer adam, List<Parameter> params, PhaseTimer pt) {
+    private static void bareStep(
+            ImageModel model,
+            NDArray x,
+            NDList labels,
+            Loss loss,
+            Optimizer adam,
+            List<Parameter> params,
+            PhaseTimer pt) {
         bareForwardBackward(model, x, labels, loss, pt);
         bareUpdate(adam, params, pt);
     }
 
-    private static void bareForwardBackward(ImageModel model, NDArray x, NDList labels, ai.djl.training.loss.Loss loss,
-            PhaseTimer pt) {
+    private static void bareForwardBackward(ImageModel model, NDArray x, NDList labels, Loss loss, PhaseTimer pt) {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray l = loss.evaluate(labels, new NDList(model.forward(x)));
             l.getFloat();
@@ -285,7 +337,7 @@ public final class ModelBench {
         pt.phase(1, System.nanoTime());
     }
 
-    private static void bareUpdate(ai.djl.training.optimizer.Optimizer adam, List<Parameter> params, PhaseTimer pt) {
+    private static void bareUpdate(Optimizer adam, List<Parameter> params, PhaseTimer pt) {
         for (Parameter p : params) {
             NDArray w = p.getArray();
             try (NDArray g = w.getGradient()) {

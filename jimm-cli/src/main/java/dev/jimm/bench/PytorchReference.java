@@ -1,9 +1,9 @@
 package dev.jimm.bench;
 
-import dev.jimm.JimmHome;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.jimm.JimmException;
+import dev.jimm.JimmHome;
 import dev.jimm.NativeAllocator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs {@code scripts/bench_pytorch.py} for one model with the same batch, size, threads and step
- * counts, in a child process of the running benchmark, and reads the JSON line it prints.
+ * Runs {@code scripts/bench_pytorch.py} for one model with the same batch, size, threads and step counts, in a child
+ * process of the running benchmark, and reads the JSON line it prints.
  */
 public final class PytorchReference {
     private PytorchReference() {}
@@ -26,8 +26,15 @@ public final class PytorchReference {
      * @param version torch and torchvision versions
      * @param trainPhases mean ms per training step in forward+loss, backward, step, other (null when not measured)
      */
-    public record Result(String model, long params, double trainImgS, double inferImgS, double latencyMs,
-            long peakRssBytes, String version, ModelBench.Phases trainPhases) {}
+    public record Result(
+            String model,
+            long params,
+            double trainImgS,
+            double inferImgS,
+            double latencyMs,
+            long peakRssBytes,
+            String version,
+            ModelBench.Phases trainPhases) {}
 
     /** The script: ./scripts/bench_pytorch.py, else the checkout's beside the jar. */
     public static Path defaultScript() {
@@ -39,12 +46,13 @@ public final class PytorchReference {
     static final int NO_EQUIVALENT = 3;
 
     /**
-     * Runs the script for {@code model}; null when the script has no PyTorch equivalent of it. A
-     * failure names the command and the script's last error line.
+     * Runs the script for {@code model}; null when the script has no PyTorch equivalent of it. A failure names the
+     * command and the script's last error line.
      */
     public static Result run(Path python, Path script, String model, BenchOptions o) {
         if (!Files.isRegularFile(script)) {
-            throw new JimmException("the PyTorch benchmark script " + script + " is not there (run from the jimm checkout or pass --pytorch-script)");
+            throw new JimmException("the PyTorch benchmark script " + script
+                    + " is not there (run from the jimm checkout or pass --pytorch-script)");
         }
         List<String> modes = new ArrayList<>();
         for (String m : List.of("train", "infer", "latency")) {
@@ -52,11 +60,27 @@ public final class PytorchReference {
                 modes.add(m);
             }
         }
-        List<String> cmd = List.of(python.toString(), script.toString(), "--model", model,
-                "--batch-size", String.valueOf(o.batchSize()), "--img-size", String.valueOf(o.imgSize()),
-                "--threads", String.valueOf(o.threads()), "--iters", String.valueOf(o.iters()),
-                "--warmup", String.valueOf(o.warmup()), "--latency-iters", String.valueOf(o.latencyIters()),
-                "--num-classes", String.valueOf(o.numClasses()), "--modes", modes.isEmpty() ? "none" : String.join(",", modes));
+        List<String> cmd = List.of(
+                python.toString(),
+                script.toString(),
+                "--model",
+                model,
+                "--batch-size",
+                String.valueOf(o.batchSize()),
+                "--img-size",
+                String.valueOf(o.imgSize()),
+                "--threads",
+                String.valueOf(o.threads()),
+                "--iters",
+                String.valueOf(o.iters()),
+                "--warmup",
+                String.valueOf(o.warmup()),
+                "--latency-iters",
+                String.valueOf(o.latencyIters()),
+                "--num-classes",
+                String.valueOf(o.numClasses()),
+                "--modes",
+                modes.isEmpty() ? "none" : String.join(",", modes));
         ScriptRun run = ScriptRun.of(cmd, o.threads(), python);
         String out = run.stdout();
         String err = run.stderr();
@@ -65,7 +89,9 @@ public final class PytorchReference {
             return null;
         }
         if (status != 0) {
-            String last = err.strip().isEmpty() ? "no output" : err.strip().lines().reduce((a, b) -> b).orElse("");
+            String last = err.strip().isEmpty()
+                    ? "no output"
+                    : err.strip().lines().reduce((a, b) -> b).orElse("");
             throw new JimmException(String.join(" ", cmd) + " exited with status " + status + ": " + last);
         }
         return parse(model, out);
@@ -80,10 +106,17 @@ public final class PytorchReference {
         } catch (RuntimeException e) {
             throw new JimmException("bench_pytorch.py for " + model + " printed no JSON object: '" + line + "'", e);
         }
-        return new Result(model, j.get("params").getAsLong(), num(j, "train_img_s"), num(j, "infer_img_s"),
-                num(j, "latency_ms"), (long) (num(j, "peak_rss_mb") * 1024 * 1024),
-                "torch " + j.get("torch").getAsString() + ", torchvision " + j.get("torchvision").getAsString()
-                        + (j.has("blas") ? ", " + j.get("blas").getAsString() : ""), phases(j));
+        return new Result(
+                model,
+                j.get("params").getAsLong(),
+                num(j, "train_img_s"),
+                num(j, "infer_img_s"),
+                num(j, "latency_ms"),
+                (long) (num(j, "peak_rss_mb") * 1024 * 1024),
+                "torch " + j.get("torch").getAsString() + ", torchvision "
+                        + j.get("torchvision").getAsString()
+                        + (j.has("blas") ? ", " + j.get("blas").getAsString() : ""),
+                phases(j));
     }
 
     private static ModelBench.Phases phases(JsonObject j) {
@@ -91,7 +124,11 @@ public final class PytorchReference {
             return null;
         }
         var a = j.getAsJsonArray("train_phases_ms");
-        return new ModelBench.Phases(a.get(0).getAsDouble(), a.get(1).getAsDouble(), a.get(2).getAsDouble(), a.get(3).getAsDouble());
+        return new ModelBench.Phases(
+                a.get(0).getAsDouble(),
+                a.get(1).getAsDouble(),
+                a.get(2).getAsDouble(),
+                a.get(3).getAsDouble());
     }
 
     private static double num(JsonObject j, String key) {

@@ -9,7 +9,6 @@ import dev.jimm.train.Recorder;
 import dev.jimm.vision.TrainRecipe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,10 +18,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The Fashion-MNIST recipe's epoch time: the demo's job ({@code jimm train fashion-mnist-sample
- * --model resnet10t}, batch 64, fit_one_cycle at lr 1e-3 instead of lr_find's pick) through
- * {@link TrainRecipe}, loader, augmentation, validation, logs and best-model saving included; and
- * the same job in PyTorch through {@code scripts/bench_pytorch_recipe.py}. The first epoch warms up.
+ * The Fashion-MNIST recipe's epoch time: the demo's job ({@code jimm train fashion-mnist-sample --model resnet10t},
+ * batch 64, fit_one_cycle at lr 1e-3 instead of lr_find's pick) through {@link TrainRecipe}, loader, augmentation,
+ * validation, logs and best-model saving included; and the same job in PyTorch through
+ * {@code scripts/bench_pytorch_recipe.py}. The first epoch warms up.
  */
 public final class RecipeBench {
     private RecipeBench() {}
@@ -54,8 +53,16 @@ public final class RecipeBench {
             throw new UncheckedIOException("cannot create a temporary run folder", e);
         }
         try {
-            TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample").model(MODEL).epochs(epochs).lr(1e-3)
-                    .freezeEpochs(0).batchSize(batchSize).seed(42).out(runDir).threads(threads).build();
+            TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample")
+                    .model(MODEL)
+                    .epochs(epochs)
+                    .lr(1e-3)
+                    .freezeEpochs(0)
+                    .batchSize(batchSize)
+                    .seed(42)
+                    .out(runDir)
+                    .threads(threads)
+                    .build();
             try (NDManager manager = NDManager.newBaseManager()) {
                 TrainRecipe.Data data = TrainRecipe.prepareData(c, manager);
                 try (Learner learner = TrainRecipe.learner(c, data, runDir, List.of())) {
@@ -76,11 +83,21 @@ public final class RecipeBench {
     public static Result runPytorch(Path python, Path pytorchScript, int epochs, int threads, int batchSize) {
         Path script = pytorchScript.resolveSibling("bench_pytorch_recipe.py");
         if (!Files.isRegularFile(script)) {
-            throw new JimmException("the PyTorch recipe script " + script + " is not there (run from the jimm checkout)");
+            throw new JimmException(
+                    "the PyTorch recipe script " + script + " is not there (run from the jimm checkout)");
         }
         Path samples = TrainRecipe.samplesDir().resolve("fashion-mnist");
-        List<String> cmd = List.of(python.toString(), script.toString(), "--samples", samples.toString(), "--epochs",
-                String.valueOf(epochs), "--threads", String.valueOf(threads), "--batch-size", String.valueOf(batchSize));
+        List<String> cmd = List.of(
+                python.toString(),
+                script.toString(),
+                "--samples",
+                samples.toString(),
+                "--epochs",
+                String.valueOf(epochs),
+                "--threads",
+                String.valueOf(threads),
+                "--batch-size",
+                String.valueOf(batchSize));
         PytorchReference.ScriptRun run = PytorchReference.ScriptRun.of(cmd, threads, python);
         String out = run.stdout();
         String err = run.stderr();
@@ -107,6 +124,7 @@ public final class RecipeBench {
     }
 
     static String describe(List<Double> secs) {
-        return Arrays.toString(secs.stream().mapToDouble(d -> Math.round(d * 100) / 100.0).toArray());
+        return Arrays.toString(
+                secs.stream().mapToDouble(d -> Math.round(d * 100) / 100.0).toArray());
     }
 }

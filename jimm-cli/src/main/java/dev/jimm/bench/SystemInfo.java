@@ -7,16 +7,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What the benchmark reads about this machine and process: resident memory from
- * {@code /proc/self/status} (VmRSS, and the peak VmHWM, which writing 5 to
- * {@code /proc/self/clear_refs} resets), JVM heap use, and the CPU's fp32 peak.
+ * What the benchmark reads about this machine and process: resident memory from {@code /proc/self/status} (VmRSS, and
+ * the peak VmHWM, which writing 5 to {@code /proc/self/clear_refs} resets), JVM heap use, and the CPU's fp32 peak.
  */
 public final class SystemInfo {
     private SystemInfo() {}
 
     /**
-     * The fp32 peak of this CPU: cores × GHz × FMA units per core × 16 fp32 lanes (AVX-512) × 2
-     * (an FMA is a multiply and an add).
+     * The fp32 peak of this CPU: cores × GHz × FMA units per core × 16 fp32 lanes (AVX-512) × 2 (an FMA is a multiply
+     * and an add).
      *
      * @param cpu the model name from /proc/cpuinfo
      * @param cores online cores
@@ -36,8 +35,16 @@ public final class SystemInfo {
 
         /** How the peak is derived, for the table's footer. */
         public String derivation() {
-            return String.format(Locale.ROOT, "%s: %d cores x %.2f GHz (cpuinfo, nominal; AVX-512 may run slower) x %d FMA units"
-                    + " x %d fp32 lanes x 2 = %.1f GFLOP/s", cpu, cores, ghz, fmaUnits, lanes, gflops());
+            return String.format(
+                    Locale.ROOT,
+                    "%s: %d cores x %.2f GHz (cpuinfo, nominal; AVX-512 may run slower) x %d FMA units"
+                            + " x %d fp32 lanes x 2 = %.1f GFLOP/s",
+                    cpu,
+                    cores,
+                    ghz,
+                    fmaUnits,
+                    lanes,
+                    gflops());
         }
     }
 
@@ -51,7 +58,8 @@ public final class SystemInfo {
                 if (line.startsWith("model name") && name.equals("unknown CPU")) {
                     name = line.substring(line.indexOf(':') + 1).trim();
                 } else if (line.startsWith("cpu MHz") && mhz == 0) {
-                    mhz = Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+                    mhz = Double.parseDouble(
+                            line.substring(line.indexOf(':') + 1).trim());
                 } else if (line.startsWith("flags") && line.contains(" avx512f")) {
                     avx512 = true;
                 }

@@ -5,7 +5,10 @@ import picocli.CommandLine.Option;
 
 /** {@code --skip-bad-images}, a picocli mixin of the commands that read an image folder. */
 final class BadImageOption {
-    @Option(names = "--skip-bad-images", description = "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
+    @Option(
+            names = "--skip-bad-images",
+            description =
+                    "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
     boolean skip;
 
     /** What to do with an image that does not decode. */

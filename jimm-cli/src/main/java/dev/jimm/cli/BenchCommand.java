@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -30,72 +31,130 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code jimm bench}: training and inference throughput, batch-1 latency, GFLOP/s and memory of
- * chosen models, optionally side by side with PyTorch ({@code --compare pytorch}, which runs
- * scripts/bench_pytorch.py per model in the same invocation and ends with {@code min ratio R}).
- * {@code jimm bench data DIR} measures the training data pipeline.
+ * {@code jimm bench}: training and inference throughput, batch-1 latency, GFLOP/s and memory of chosen models,
+ * optionally side by side with PyTorch ({@code --compare pytorch}, which runs scripts/bench_pytorch.py per model in the
+ * same invocation and ends with {@code min ratio R}). {@code jimm bench data DIR} measures the training data pipeline.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchCommand.Data.class,
-        description = {"Measure training/inference throughput, latency, GFLOP/s and memory; optionally against PyTorch.",
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        subcommands = BenchCommand.Data.class,
+        description = {
+            "Measure training/inference throughput, latency, GFLOP/s and memory; optionally against PyTorch.",
             "Example: jimm bench --models resnet18,resnet50 --batch-size 32 --compare pytorch",
-            "         jimm bench data DIR --compare torchvision"})
+            "         jimm bench data DIR --compare torchvision"
+        })
 final class BenchCommand extends JimmCommand {
-    @Option(names = "--models", paramLabel = "A,B", split = ",",
-            description = "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
+    @Option(
+            names = "--models",
+            paramLabel = "A,B",
+            split = ",",
+            description =
+                    "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
     List<String> models;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Batch of the throughput rows (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            paramLabel = "N",
+            defaultValue = "32",
+            description = "Batch of the throughput rows (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--img-size", paramLabel = "S", defaultValue = "224", description = "Input size (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--img-size",
+            paramLabel = "S",
+            defaultValue = "224",
+            description = "Input size (default: ${DEFAULT-VALUE}).")
     int imgSize;
 
     @Option(names = "--threads", paramLabel = "N", description = "libtorch/PyTorch threads (default: one per core).")
     Integer threads;
 
-    @Option(names = "--iters", paramLabel = "N", defaultValue = "5", description = "Timed steps per throughput row (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--iters",
+            paramLabel = "N",
+            defaultValue = "5",
+            description = "Timed steps per throughput row (default: ${DEFAULT-VALUE}).")
     int iters;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--warmup",
+            paramLabel = "N",
+            defaultValue = "2",
+            description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--latency-iters", paramLabel = "N", defaultValue = "20", description = "Batch-1 calls for the median latency (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--latency-iters",
+            paramLabel = "N",
+            defaultValue = "20",
+            description = "Batch-1 calls for the median latency (default: ${DEFAULT-VALUE}).")
     int latencyIters;
 
-    @Option(names = "--mode", paramLabel = "M,N", split = ",", description = "Any of train, bare, infer, latency (default: all).")
+    @Option(
+            names = "--mode",
+            paramLabel = "M,N",
+            split = ",",
+            description = "Any of train, bare, infer, latency (default: all).")
     List<String> modes;
 
-    @Option(names = "--num-classes", paramLabel = "N", defaultValue = "1000", description = "Classifier outputs (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--num-classes",
+            paramLabel = "N",
+            defaultValue = "1000",
+            description = "Classifier outputs (default: ${DEFAULT-VALUE}).")
     int numClasses;
 
-    @Option(names = "--compare", paramLabel = "WHAT", description = "pytorch: run scripts/bench_pytorch.py per model and print the ratios.")
+    @Option(
+            names = "--compare",
+            paramLabel = "WHAT",
+            description = "pytorch: run scripts/bench_pytorch.py per model and print the ratios.")
     String compare;
 
-    @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python for --compare (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--python",
+            paramLabel = "PATH",
+            defaultValue = "/usr/bin/python3",
+            description = "Python for --compare (default: ${DEFAULT-VALUE}).")
     Path python;
 
-    @Option(names = "--pytorch-script", paramLabel = "FILE", description = "The comparison script (default: scripts/bench_pytorch.py).")
+    @Option(
+            names = "--pytorch-script",
+            paramLabel = "FILE",
+            description = "The comparison script (default: scripts/bench_pytorch.py).")
     Path script;
 
-    @Option(names = "--recipe", description = "Add the Fashion-MNIST recipe's epoch time (resnet10t, batch 64, on the bundled sample).")
+    @Option(
+            names = "--recipe",
+            description = "Add the Fashion-MNIST recipe's epoch time (resnet10t, batch 64, on the bundled sample).")
     boolean recipe;
 
-    @Option(names = "--recipe-epochs", paramLabel = "N", defaultValue = "3", description = "Recipe epochs; the first warms up (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--recipe-epochs",
+            paramLabel = "N",
+            defaultValue = "3",
+            description = "Recipe epochs; the first warms up (default: ${DEFAULT-VALUE}).")
     int recipeEpochs;
 
     @Option(names = "--json", description = "Print JSON instead of the table (the min ratio line goes to stderr).")
     boolean json;
 
-    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
-            description = "Run each model's jimm and PyTorch sides N times, alternating, and report the medians (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rounds",
+            paramLabel = "N",
+            defaultValue = "1",
+            description =
+                    "Run each model's jimm and PyTorch sides N times, alternating, and report the medians (default: ${DEFAULT-VALUE}).")
     int rounds;
 
     /** The options as parsed, checked; the model names must exist. */
     BenchOptions options() {
         if (compare != null && !compare.equals("pytorch")) {
-            throw new IllegalArgumentException("--compare '" + compare + "': only 'pytorch' is known here (for the loader: jimm bench data DIR --compare torchvision)");
+            throw new IllegalArgumentException("--compare '" + compare
+                    + "': only 'pytorch' is known here (for the loader: jimm bench data DIR --compare torchvision)");
         }
-        List<String> names = models == null ? BenchOptions.DEFAULT_MODELS : models.equals(List.of("none")) ? List.of() : models;
+        List<String> names =
+                models == null ? BenchOptions.DEFAULT_MODELS : models.equals(List.of("none")) ? List.of() : models;
         if (names.isEmpty() && !recipe) {
             throw new IllegalArgumentException("--models none measures nothing without --recipe");
         }
@@ -103,8 +162,16 @@ final class BenchCommand extends JimmCommand {
             ModelRegistry.builtIn().config(n);
         }
         Set<String> m = new LinkedHashSet<>(modes == null ? BenchOptions.MODES : modes);
-        return new BenchOptions(names, batchSize, imgSize, threads == null ? Runtime.getRuntime().availableProcessors() : threads,
-                iters, warmup, latencyIters, m, numClasses);
+        return new BenchOptions(
+                names,
+                batchSize,
+                imgSize,
+                threads == null ? Runtime.getRuntime().availableProcessors() : threads,
+                iters,
+                warmup,
+                latencyIters,
+                m,
+                numClasses);
     }
 
     @Override
@@ -142,7 +209,8 @@ final class BenchCommand extends JimmCommand {
             ModelBench.Result j = Rounds.medianOf(js);
             PytorchReference.Result p = ps.isEmpty() ? null : Rounds.medianOfPytorch(ps);
             if (p != null && p.params() != j.params()) {
-                err.println("jimm bench: warning: " + name + " has " + j.params() + " parameters in jimm, " + p.params() + " in PyTorch");
+                err.println("jimm bench: warning: " + name + " has " + j.params() + " parameters in jimm, " + p.params()
+                        + " in PyTorch");
             }
             entries.add(new BenchReport.Entry(j, p));
         }
@@ -180,11 +248,18 @@ final class BenchCommand extends JimmCommand {
     }
 
     /**
-     * One round of a model: jimm, then PyTorch with --compare; adds what was measured and returns
-     * whether another round makes sense (false when a side failed or has no PyTorch equivalent).
+     * One round of a model: jimm, then PyTorch with --compare; adds what was measured and returns whether another round
+     * makes sense (false when a side failed or has no PyTorch equivalent).
      */
-    private boolean runRound(String name, String tag, BenchOptions o, Path pyScript, List<ModelBench.Result> js,
-            List<PytorchReference.Result> ps, List<String> failures, PrintWriter err) {
+    private boolean runRound(
+            String name,
+            String tag,
+            BenchOptions o,
+            Path pyScript,
+            List<ModelBench.Result> js,
+            List<PytorchReference.Result> ps,
+            List<String> failures,
+            PrintWriter err) {
         err.println("jimm bench: " + name + " (jimm)" + tag);
         err.flush();
         try {
@@ -213,14 +288,16 @@ final class BenchCommand extends JimmCommand {
             return false;
         }
         if (p == null) {
-            err.println("jimm bench: " + name + " has no PyTorch equivalent in " + pyScript + "; its rows have no ratio");
+            err.println(
+                    "jimm bench: " + name + " has no PyTorch equivalent in " + pyScript + "; its rows have no ratio");
             return false;
         }
         ps.add(p);
         if (!tag.isEmpty()) {
             // the table's own rows for this round, so the ratios are computed as the table does
             List<String> ratios = new ArrayList<>();
-            for (BenchReport.Row r : new BenchReport(o, null, List.of(new BenchReport.Entry(js.get(js.size() - 1), p))).rows()) {
+            for (BenchReport.Row r :
+                    new BenchReport(o, null, List.of(new BenchReport.Entry(js.get(js.size() - 1), p))).rows()) {
                 if (!Double.isNaN(r.ratio())) {
                     ratios.add(String.format(Locale.ROOT, "%s %.3f", r.measure(), r.ratio()));
                 }
@@ -231,7 +308,8 @@ final class BenchCommand extends JimmCommand {
     }
 
     // one round's ratios and the Learner's cost over the bare loop, on stderr; the table gives the medians
-    private static void roundSummary(String name, String tag, ModelBench.Result j, List<String> ratios, PrintWriter err) {
+    private static void roundSummary(
+            String name, String tag, ModelBench.Result j, List<String> ratios, PrintWriter err) {
         if (tag.isEmpty()) {
             return;
         }
@@ -253,33 +331,63 @@ final class BenchCommand extends JimmCommand {
     }
 
     /** {@code jimm bench data DIR}: the training data pipeline, optionally against torchvision's DataLoader. */
-    @Command(name = "data", mixinStandardHelpOptions = true,
-            description = {"Images/s of the training data pipeline over an image folder (one subfolder per class).",
-                "Example: jimm bench data ~/data/imagenette/train --threads 2 --compare torchvision"})
+    @Command(
+            name = "data",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Images/s of the training data pipeline over an image folder (one subfolder per class).",
+                "Example: jimm bench data ~/data/imagenette/train --threads 2 --compare torchvision"
+            })
     static final class Data extends JimmCommand {
         @Parameters(paramLabel = "DIR", description = "Image folder.")
         Path dir;
 
-        @Option(names = "--img-size", paramLabel = "S", defaultValue = "224", description = "Crop size (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--img-size",
+                paramLabel = "S",
+                defaultValue = "224",
+                description = "Crop size (default: ${DEFAULT-VALUE}).")
         int imgSize;
 
-        @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--batch-size",
+                paramLabel = "N",
+                defaultValue = "32",
+                description = "Batch size (default: ${DEFAULT-VALUE}).")
         int batchSize;
 
-        @Option(names = "--threads", paramLabel = "N", description = "Loader threads / torchvision workers (default: one per core).")
+        @Option(
+                names = "--threads",
+                paramLabel = "N",
+                description = "Loader threads / torchvision workers (default: one per core).")
         Integer threads;
 
-        @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Passes; the first warms up (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--epochs",
+                paramLabel = "N",
+                defaultValue = "3",
+                description = "Passes; the first warms up (default: ${DEFAULT-VALUE}).")
         int epochs;
 
-        @Option(names = "--compare", paramLabel = "WHAT", description = "torchvision: run scripts/bench_torchvision_loader.py and print the ratio.")
+        @Option(
+                names = "--compare",
+                paramLabel = "WHAT",
+                description = "torchvision: run scripts/bench_torchvision_loader.py and print the ratio.")
         String compare;
 
-        @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python for --compare (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--python",
+                paramLabel = "PATH",
+                defaultValue = "/usr/bin/python3",
+                description = "Python for --compare (default: ${DEFAULT-VALUE}).")
         Path python;
 
-        @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
-                description = "With --compare: alternate jimm and torchvision N times and end with the median ratio (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--rounds",
+                paramLabel = "N",
+                defaultValue = "1",
+                description =
+                        "With --compare: alternate jimm and torchvision N times and end with the median ratio (default: ${DEFAULT-VALUE}).")
         int rounds;
 
         @Override
@@ -288,10 +396,12 @@ final class BenchCommand extends JimmCommand {
                 throw new IllegalArgumentException("DIR " + dir + " is not a folder");
             }
             if (compare != null && !compare.equals("torchvision")) {
-                throw new IllegalArgumentException("--compare '" + compare + "': only 'torchvision' is known for the data benchmark");
+                throw new IllegalArgumentException(
+                        "--compare '" + compare + "': only 'torchvision' is known for the data benchmark");
             }
             if (imgSize < 8 || batchSize < 1 || epochs < 1 || rounds < 1 || (threads != null && threads < 1)) {
-                throw new IllegalArgumentException("--img-size must be >= 8, --batch-size, --epochs, --rounds and --threads >= 1");
+                throw new IllegalArgumentException(
+                        "--img-size must be >= 8, --batch-size, --epochs, --rounds and --threads >= 1");
             }
             if (rounds > 1 && compare == null) {
                 throw new IllegalArgumentException("--rounds " + rounds + " needs --compare torchvision");
@@ -304,21 +414,40 @@ final class BenchCommand extends JimmCommand {
             for (int round = 0; round < rounds; round++) {
                 String tag = rounds > 1 ? "round " + (round + 1) + ": " : "";
                 LoaderBench.Result r = LoaderBench.run(new LoaderBench.Options(dir, imgSize, batchSize, n, epochs));
-                out.printf(Locale.ROOT, "%sjimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
-                        tag, r.images(), r.seconds(), r.imagesPerSecond(), n, batchSize, imgSize);
+                out.printf(
+                        Locale.ROOT,
+                        "%sjimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
+                        tag,
+                        r.images(),
+                        r.seconds(),
+                        r.imagesPerSecond(),
+                        n,
+                        batchSize,
+                        imgSize);
                 out.flush();
                 if (compare != null) {
                     double tv = torchvision(n);
                     ratios[round] = r.imagesPerSecond() / tv;
-                    out.printf(Locale.ROOT, "%storchvision loader: %.1f images/s%n%sratio %.3f%n", tag, tv, tag, ratios[round]);
+                    out.printf(
+                            Locale.ROOT,
+                            "%storchvision loader: %.1f images/s%n%sratio %.3f%n",
+                            tag,
+                            tv,
+                            tag,
+                            ratios[round]);
                     out.flush();
                 }
             }
             if (rounds > 1) {
                 double[] sorted = ratios.clone();
-                java.util.Arrays.sort(sorted);
-                out.printf(Locale.ROOT, "median ratio %.3f over %d rounds (min %.3f, max %.3f)%n", Rounds.median(ratios),
-                        rounds, sorted[0], sorted[rounds - 1]);
+                Arrays.sort(sorted);
+                out.printf(
+                        Locale.ROOT,
+                        "median ratio %.3f over %d rounds (min %.3f, max %.3f)%n",
+                        Rounds.median(ratios),
+                        rounds,
+                        sorted[0],
+                        sorted[rounds - 1]);
             }
             out.flush();
             return 0;
@@ -326,8 +455,14 @@ final class BenchCommand extends JimmCommand {
 
         private double torchvision(int workers) {
             Path script = PytorchReference.defaultScript().resolveSibling("bench_torchvision_loader.py");
-            List<String> cmd = List.of(python.toString(), script.toString(), dir.toString(), String.valueOf(imgSize),
-                    String.valueOf(batchSize), String.valueOf(workers), String.valueOf(epochs));
+            List<String> cmd = List.of(
+                    python.toString(),
+                    script.toString(),
+                    dir.toString(),
+                    String.valueOf(imgSize),
+                    String.valueOf(batchSize),
+                    String.valueOf(workers),
+                    String.valueOf(epochs));
             try {
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
                 NativeAllocator.removeLauncherPreload(pb.environment());

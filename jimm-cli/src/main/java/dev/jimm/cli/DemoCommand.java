@@ -10,6 +10,7 @@ import dev.jimm.vision.LrSuggestion;
 import dev.jimm.vision.TrainRecipe;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -17,20 +18,32 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code jimm demo}: the first ten minutes. Trains a ResNet-10t from scratch on the bundled
- * Fashion-MNIST sample (2,000 training and 500 held-out test images), with lr_find choosing the
- * learning rate, then evaluates, exports, classifies a few held-out image files and writes the
- * run report.
+ * {@code jimm demo}: the first ten minutes. Trains a ResNet-10t from scratch on the bundled Fashion-MNIST sample (2,000
+ * training and 500 held-out test images), with lr_find choosing the learning rate, then evaluates, exports, classifies
+ * a few held-out image files and writes the run report.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true, subcommands = DemoTransferCommand.class,
-        description = {"Train a small model on the bundled Fashion-MNIST sample, evaluate, export, predict, and write a report.",
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        subcommands = DemoTransferCommand.class,
+        description = {
+            "Train a small model on the bundled Fashion-MNIST sample, evaluate, export, predict, and write a report.",
             "Takes a minute or two on two CPU cores. Example: jimm demo --out runs/demo",
-            "jimm demo transfer: fine-tuning a body trained on other classes against training from scratch."})
+            "jimm demo transfer: fine-tuning a body trained on other classes against training from scratch."
+        })
 final class DemoCommand extends JimmCommand {
-    @Option(names = "--model", paramLabel = "NAME", defaultValue = "resnet10t", description = "Architecture (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--model",
+            paramLabel = "NAME",
+            defaultValue = "resnet10t",
+            description = "Architecture (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "20", description = "Epochs of fit_one_cycle (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--epochs",
+            paramLabel = "N",
+            defaultValue = "20",
+            description = "Epochs of fit_one_cycle (default: ${DEFAULT-VALUE}).")
     int epochs;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<time>-demo).")
@@ -46,23 +59,40 @@ final class DemoCommand extends JimmCommand {
     public Integer call() {
         PrintWriter stdout = out();
         // --json: the same steps with nothing on stdout but the final JSON line
-        PrintWriter o = json ? new PrintWriter(java.io.Writer.nullWriter()) : stdout;
+        PrintWriter o = json ? new PrintWriter(Writer.nullWriter()) : stdout;
         Path runDir = out != null ? out : TrainRecipe.defaultRunDir("demo");
-        o.println("jimm demo: " + model + " from scratch on the bundled Fashion-MNIST sample (2,000 train, 500 test images)");
-        o.println("lr_find picks the learning rate (its loss minimum / 10), then fit_one_cycle for " + epochs + " epochs.");
+        o.println("jimm demo: " + model
+                + " from scratch on the bundled Fashion-MNIST sample (2,000 train, 500 test images)");
+        o.println("lr_find picks the learning rate (its loss minimum / 10), then fit_one_cycle for " + epochs
+                + " epochs.");
         o.flush();
         // from scratch, fastai's valley is cautious; the classic rule (the loss minimum / 10) trains this in time
-        TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample").model(model).epochs(epochs)
-                .lrSuggestion(LrSuggestion.MINIMUM).freezeEpochs(0).seed(seed).out(runDir).build();
+        TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample")
+                .model(model)
+                .epochs(epochs)
+                .lrSuggestion(LrSuggestion.MINIMUM)
+                .freezeEpochs(0)
+                .seed(seed)
+                .out(runDir)
+                .build();
         List<Callback> cbs = json ? List.of() : List.of(Callbacks.Progress.console());
         TrainRecipe.Result r = TrainRecipe.run(c, cbs, line -> {
             o.println(line);
             o.flush();
         });
-        o.printf(Locale.ROOT, "%nlr_find: valley %.2e, steep %.2e, minimum/10 %.2e -> trained at %.2e%n",
-                r.lrFind().valley(), r.lrFind().steep(), r.lrFind().minimum(), r.lrUsed());
-        o.printf(Locale.ROOT, "held-out accuracy %.1f%% (valid_loss %.4f) in %.0f s%n",
-                100 * r.metrics().getOrDefault("accuracy", Double.NaN), r.validLoss(), r.seconds());
+        o.printf(
+                Locale.ROOT,
+                "%nlr_find: valley %.2e, steep %.2e, minimum/10 %.2e -> trained at %.2e%n",
+                r.lrFind().valley(),
+                r.lrFind().steep(),
+                r.lrFind().minimum(),
+                r.lrUsed());
+        o.printf(
+                Locale.ROOT,
+                "held-out accuracy %.1f%% (valid_loss %.4f) in %.0f s%n",
+                100 * r.metrics().getOrDefault("accuracy", Double.NaN),
+                r.validLoss(),
+                r.seconds());
 
         // classify a few held-out images from files, the way a user would
         ImageDataset test = TrainRecipe.evalDataset("fashion-mnist-sample", null, 1);
@@ -79,8 +109,14 @@ final class DemoCommand extends JimmCommand {
                 ImageClassifier.ClassScore top = clf.predict(file, 1).get(0);
                 boolean ok = top.label().equals(truth);
                 right += ok ? 1 : 0;
-                o.printf(Locale.ROOT, "  %-14s predicted %-12s %5.1f%%   actual %-12s %s%n", file.getFileName(), top.label(),
-                        100 * top.probability(), truth, ok ? "ok" : "WRONG");
+                o.printf(
+                        Locale.ROOT,
+                        "  %-14s predicted %-12s %5.1f%%   actual %-12s %s%n",
+                        file.getFileName(),
+                        top.label(),
+                        100 * top.probability(),
+                        truth,
+                        ok ? "ok" : "WRONG");
                 shown++;
             }
             o.printf(Locale.ROOT, "  %d of %d right%n", right, shown);

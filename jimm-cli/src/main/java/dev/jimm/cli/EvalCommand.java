@@ -3,8 +3,8 @@ package dev.jimm.cli;
 import com.google.gson.Gson;
 import dev.jimm.JimmException;
 import dev.jimm.data.DecodedImage;
-import dev.jimm.data.ImageDecodeException;
 import dev.jimm.data.ImageDataset;
+import dev.jimm.data.ImageDecodeException;
 import dev.jimm.train.Charts;
 import dev.jimm.vision.ImageClassifier;
 import dev.jimm.vision.TrainRecipe;
@@ -21,20 +21,32 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code jimm eval RUN DATA}: a trained model's loss, accuracy and confusion matrix on a dataset. */
-@Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Evaluate a trained model on a dataset's test split or an image folder (valid/ or test/ if present).",
-            "Example: jimm eval runs/demo fashion-mnist --data-root ../shared/datasets"})
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Evaluate a trained model on a dataset's test split or an image folder (valid/ or test/ if present).",
+            "Example: jimm eval runs/demo fashion-mnist --data-root ../shared/datasets"
+        })
 final class EvalCommand extends JimmCommand {
     @Parameters(index = "0", paramLabel = "RUN_OR_MODEL", description = "A run folder or an export file.")
     Path run;
 
-    @Parameters(index = "1", paramLabel = "DATA", description = "An image folder or a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample).")
+    @Parameters(
+            index = "1",
+            paramLabel = "DATA",
+            description =
+                    "An image folder or a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample).")
     String data;
 
     @Option(names = "--data-root", paramLabel = "DIR", description = "Where named datasets are.")
     Path dataRoot;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "128", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            paramLabel = "N",
+            defaultValue = "128",
+            description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--confusion", paramLabel = "PNG", description = "Also write the confusion matrix picture here.")
@@ -43,7 +55,10 @@ final class EvalCommand extends JimmCommand {
     @Mixin
     BadImageOption badImages;
 
-    @Option(names = "--tta", description = "Test-time augmentation: score each image by the mean of the probabilities of it and its mirror image.")
+    @Option(
+            names = "--tta",
+            description =
+                    "Test-time augmentation: score each image by the mean of the probabilities of it and its mirror image.")
     boolean tta;
 
     @Option(names = "--json", description = "One JSON line with the metrics.")
@@ -54,8 +69,8 @@ final class EvalCommand extends JimmCommand {
         requireAtLeast("--batch-size", batchSize, 1);
         PrintWriter out = out();
         try (ImageClassifier clf = ImageClassifier.load(run)) {
-            ImageDataset ds = TrainRecipe.evalDataset(data, dataRoot, clf.preprocessing().channels(),
-                    badImages.policy());
+            ImageDataset ds =
+                    TrainRecipe.evalDataset(data, dataRoot, clf.preprocessing().channels(), badImages.policy());
             int skipped = 0;
             int[] map = classMap(ds.classes(), clf.classes());
             int k = clf.classes().size();
@@ -68,8 +83,13 @@ final class EvalCommand extends JimmCommand {
             for (int start = 0; start < ds.size(); start += batchSize) {
                 if (live && start > 0) {
                     double sec = (System.nanoTime() - t0) / 1e9;
-                    System.err.printf(Locale.ROOT, "\reval %d/%d images  %.0f img/s  eta %.0f s ", start, ds.size(),
-                            start / sec, (ds.size() - start) / (start / sec));
+                    System.err.printf(
+                            Locale.ROOT,
+                            "\reval %d/%d images  %.0f img/s  eta %.0f s ",
+                            start,
+                            ds.size(),
+                            start / sec,
+                            (ds.size() - start) / (start / sec));
                     System.err.flush();
                 }
                 int end = Math.min(ds.size(), start + batchSize);
@@ -84,7 +104,8 @@ final class EvalCommand extends JimmCommand {
                             throw e;
                         }
                         skipped++;
-                        System.err.println("jimm: warning: skipping unreadable image " + e.getMessage() + " (" + skipped + " skipped so far)");
+                        System.err.println("jimm: warning: skipping unreadable image " + e.getMessage() + " (" + skipped
+                                + " skipped so far)");
                     }
                 }
                 if (imgs.isEmpty()) {
@@ -124,14 +145,27 @@ final class EvalCommand extends JimmCommand {
             m.put("accuracy", (double) correct / n);
             m.put("error_rate", 1 - (double) correct / n);
             if (confusionPng != null) {
-                Charts.writePng(Charts.confusionMatrix(confusion, clf.classes(),
-                        String.format(Locale.ROOT, "Confusion matrix (accuracy %.1f%%, %d images)", 100.0 * correct / n, n)), confusionPng);
+                Charts.writePng(
+                        Charts.confusionMatrix(
+                                confusion,
+                                clf.classes(),
+                                String.format(
+                                        Locale.ROOT,
+                                        "Confusion matrix (accuracy %.1f%%, %d images)",
+                                        100.0 * correct / n,
+                                        n)),
+                        confusionPng);
             }
             if (json) {
                 out.println(new Gson().toJson(m));
             } else {
-                out.printf(Locale.ROOT, "%d images  loss %.4f  accuracy %.4f  error_rate %.4f%n", n, lossSum / n,
-                        (double) correct / n, 1 - (double) correct / n);
+                out.printf(
+                        Locale.ROOT,
+                        "%d images  loss %.4f  accuracy %.4f  error_rate %.4f%n",
+                        n,
+                        lossSum / n,
+                        (double) correct / n,
+                        1 - (double) correct / n);
             }
         }
         out.flush();
@@ -144,7 +178,8 @@ final class EvalCommand extends JimmCommand {
         for (int i = 0; i < map.length; i++) {
             int j = modelClasses.indexOf(dataClasses.get(i));
             if (j < 0) {
-                throw new JimmException("class '" + dataClasses.get(i) + "' of the data is not one the model knows " + modelClasses);
+                throw new JimmException(
+                        "class '" + dataClasses.get(i) + "' of the data is not one the model knows " + modelClasses);
             }
             map[i] = j;
         }

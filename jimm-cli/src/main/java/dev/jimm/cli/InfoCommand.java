@@ -13,7 +13,8 @@ import picocli.CommandLine.Parameters;
 /** {@code jimm info NAME}: parameters, preprocessing, feature levels and pretrained tags. */
 @Command(
         name = "info",
-        description = "Describe a model: parameters, input, feature levels, pretrained tags. Example: jimm info resnet50",
+        description =
+                "Describe a model: parameters, input, feature levels, pretrained tags. Example: jimm info resnet50",
         mixinStandardHelpOptions = true)
 final class InfoCommand extends JimmCommand {
     @Parameters(paramLabel = "NAME", description = "Model name, optionally with a tag (resnet50.a1_in1k).")
@@ -45,7 +46,12 @@ final class InfoCommand extends JimmCommand {
         out.println("pretrained tags (" + tags.size() + (tags.isEmpty() ? ")" : ", default first):"));
         for (PretrainedCfg t : tags) {
             String source = !t.hfHubId().isEmpty() ? "hf-hub:" + t.hfHubId() : t.url();
-            out.printf(Locale.ROOT, "  %-28s %-10s %s%n", t.tag(), t.inputSize().get(1) + "x" + t.inputSize().get(2), source);
+            out.printf(
+                    Locale.ROOT,
+                    "  %-28s %-10s %s%n",
+                    t.tag(),
+                    t.inputSize().get(1) + "x" + t.inputSize().get(2),
+                    source);
         }
         return 0;
     }

@@ -11,19 +11,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code jimm inspect-checkpoint FILE}: the format, every state dict key with shape and dtype, the
- * total parameter count and, for a training checkpoint, its other top-level entries. No tensor data
- * is read (except single-element entries of a training checkpoint, shown with their value).
+ * {@code jimm inspect-checkpoint FILE}: the format, every state dict key with shape and dtype, the total parameter
+ * count and, for a training checkpoint, its other top-level entries. No tensor data is read (except single-element
+ * entries of a training checkpoint, shown with their value).
  */
-@Command(name = "inspect-checkpoint", mixinStandardHelpOptions = true,
-        description = {"List a checkpoint's format, keys with shapes and dtypes, and parameter count (safetensors, sharded"
-                + " safetensors index or folder, torch.save zip/legacy, training checkpoint dicts).",
-            "Example: jimm inspect-checkpoint resnet50.pth"})
+@Command(
+        name = "inspect-checkpoint",
+        mixinStandardHelpOptions = true,
+        description = {
+            "List a checkpoint's format, keys with shapes and dtypes, and parameter count (safetensors, sharded"
+                    + " safetensors index or folder, torch.save zip/legacy, training checkpoint dicts).",
+            "Example: jimm inspect-checkpoint resnet50.pth"
+        })
 final class InspectCheckpointCommand extends JimmCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "checkpoint file, *.index.json, or folder of shards")
     Path file;
 
-    @Option(names = "--key", description = "entry of a training checkpoint that holds the state dict (default: state_dict, model, …)")
+    @Option(
+            names = "--key",
+            description = "entry of a training checkpoint that holds the state dict (default: state_dict, model, …)")
     String key = "";
 
     @Override
@@ -47,12 +53,24 @@ final class InspectCheckpointCommand extends JimmCommand {
             for (CheckpointFile.TensorInfo t : f.tensors().values()) {
                 long n = t.shape().size();
                 elements += n;
-                if (t.dtype().isFloating() && !t.key().endsWith("running_mean") && !t.key().endsWith("running_var")) {
+                if (t.dtype().isFloating()
+                        && !t.key().endsWith("running_mean")
+                        && !t.key().endsWith("running_var")) {
                     params += n;
                 }
-                out.printf(Locale.ROOT, "  %-" + width + "s  %-20s %s%n", t.key(), Arrays.toString(t.shape().getShape()), t.dtype());
+                out.printf(
+                        Locale.ROOT,
+                        "  %-" + width + "s  %-20s %s%n",
+                        t.key(),
+                        Arrays.toString(t.shape().getShape()),
+                        t.dtype());
             }
-            out.printf(Locale.ROOT, "%d tensors, %,d parameters (%,d elements in all)%n", f.tensors().size(), params, elements);
+            out.printf(
+                    Locale.ROOT,
+                    "%d tensors, %,d parameters (%,d elements in all)%n",
+                    f.tensors().size(),
+                    params,
+                    elements);
             if (!f.otherEntries().isEmpty()) {
                 out.println("other entries:");
                 for (Map.Entry<String, String> e : f.otherEntries().entrySet()) {

@@ -6,9 +6,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * What every subcommand shares: the streams of the command line that runs it (tests give their own,
- * so commands never print to {@link System#out} directly), and the check of a numeric option. A
- * command's result is its exit status; errors are thrown and printed as one line by {@link Main}.
+ * What every subcommand shares: the streams of the command line that runs it (tests give their own, so commands never
+ * print to {@link System#out} directly), and the check of a numeric option. A command's result is its exit status;
+ * errors are thrown and printed as one line by {@link Main}.
  */
 abstract class JimmCommand implements Callable<Integer> {
     @Spec

@@ -3,13 +3,15 @@ package dev.jimm.cli;
 import dev.jimm.JimmException;
 import dev.jimm.NativeTuning;
 import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code jimm} command line. Each subcommand is a class of this package; errors print one line
- * (the stack trace only with {@code --debug}) and exit non-zero: 2 for a bad argument, 1 otherwise.
+ * The {@code jimm} command line. Each subcommand is a class of this package; errors print one line (the stack trace
+ * only with {@code --debug}) and exit non-zero: 2 for a bad argument, 1 otherwise.
  */
 @Command(
         name = "jimm",
@@ -33,8 +35,8 @@ import picocli.CommandLine.Option;
         })
 public final class Main implements Runnable {
     /** The subcommands that run libtorch (the others should not pay for loading it). */
-    private static final java.util.Set<String> COMPUTE_COMMANDS =
-            java.util.Set.of("train", "lr-find", "eval", "predict", "bench", "demo", "parity", "summary");
+    private static final Set<String> COMPUTE_COMMANDS =
+            Set.of("train", "lr-find", "eval", "predict", "bench", "demo", "parity", "summary");
 
     /** Exit status for a bad argument or an unknown name. */
     public static final int EXIT_USAGE = 2;
@@ -61,7 +63,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams; returns the exit status (used by tests too). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        boolean debug = java.util.Arrays.asList(args).contains("--debug");
+        boolean debug = Arrays.asList(args).contains("--debug");
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);

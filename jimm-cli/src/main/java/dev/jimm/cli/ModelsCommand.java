@@ -4,6 +4,7 @@ import dev.jimm.models.ModelEntry;
 import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.PretrainedCfg;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,7 +21,9 @@ final class ModelsCommand extends JimmCommand {
     @Option(names = "--pretrained", description = "Only names with pretrained weights.")
     boolean pretrained;
 
-    @Option(names = {"-l", "--long"}, description = "A table: family, default input size, pretrained tags.")
+    @Option(
+            names = {"-l", "--long"},
+            description = "A table: family, default input size, pretrained tags.")
     boolean longFormat;
 
     @Option(names = "--counts", description = "Number of names per family.")
@@ -32,7 +35,7 @@ final class ModelsCommand extends JimmCommand {
         var out = out();
         if (counts) {
             registry.countsByFamily().entrySet().stream()
-                    .sorted(java.util.Map.Entry.comparingByKey())
+                    .sorted(Map.Entry.comparingByKey())
                     .forEach(e -> out.printf("%-22s %5d%n", e.getKey(), e.getValue()));
             out.printf("%-22s %5d%n", "total", registry.size());
             return 0;
@@ -47,8 +50,13 @@ final class ModelsCommand extends JimmCommand {
             ModelEntry e = registry.entry(n);
             PretrainedCfg cfg = registry.config(n);
             List<PretrainedCfg> tags = registry.pretrainedTags(n);
-            out.printf("%-36s %-14s %-12s %5d  %s%n", n, e.family(),
-                    cfg.inputSize().get(1) + "x" + cfg.inputSize().get(2), tags.size(), tags.isEmpty() ? "-" : tags.get(0).tag());
+            out.printf(
+                    "%-36s %-14s %-12s %5d  %s%n",
+                    n,
+                    e.family(),
+                    cfg.inputSize().get(1) + "x" + cfg.inputSize().get(2),
+                    tags.size(),
+                    tags.isEmpty() ? "-" : tags.get(0).tag());
         }
         return 0;
     }

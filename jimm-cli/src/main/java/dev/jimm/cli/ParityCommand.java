@@ -6,23 +6,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code jimm parity}: checks models against Python reference fixtures, a line per fixture with
- * the worst relative error, then {@code N passed, M failed}.
+ * {@code jimm parity}: checks models against Python reference fixtures, a line per fixture with the worst relative
+ * error, then {@code N passed, M failed}.
  */
 @Command(
         name = "parity",
-        description = "Check models against reference fixtures (timm/torchvision outputs). Example: jimm parity ../shared/fixtures/parity",
+        description =
+                "Check models against reference fixtures (timm/torchvision outputs). Example: jimm parity ../shared/fixtures/parity",
         mixinStandardHelpOptions = true)
 final class ParityCommand extends JimmCommand {
-    @Parameters(arity = "1..*", paramLabel = "FILE_OR_DIR", description = "Fixture files or folders of *.safetensors fixtures.")
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "FILE_OR_DIR",
+            description = "Fixture files or folders of *.safetensors fixtures.")
     List<Path> paths;
 
     @Option(names = "--json", description = "One JSON object per fixture instead of text.")
@@ -35,10 +41,12 @@ final class ParityCommand extends JimmCommand {
             if (Files.isDirectory(p)) {
                 List<Path> found = new ArrayList<>();
                 try (Stream<Path> s = Files.list(p)) {
-                    s.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().forEach(found::add);
+                    s.filter(f -> f.getFileName().toString().endsWith(".safetensors"))
+                            .sorted()
+                            .forEach(found::add);
                 }
                 // checkpoints that a fixture names in meta.weights sit beside it: they are not fixtures
-                java.util.Set<Path> weights = new java.util.HashSet<>();
+                Set<Path> weights = new HashSet<>();
                 for (Path f : found) {
                     try {
                         Path w = ParityFixture.read(f).weights();
@@ -49,7 +57,9 @@ final class ParityCommand extends JimmCommand {
                         // reported when the file is run
                     }
                 }
-                found.stream().filter(f -> !weights.contains(f.toAbsolutePath().normalize())).forEach(files::add);
+                found.stream()
+                        .filter(f -> !weights.contains(f.toAbsolutePath().normalize()))
+                        .forEach(files::add);
             } else if (Files.isRegularFile(p)) {
                 files.add(p);
             } else {
@@ -71,14 +81,29 @@ final class ParityCommand extends JimmCommand {
                 failed++;
             }
             if (json) {
-                out.printf(Locale.ROOT, "{\"fixture\":\"%s\",\"model\":\"%s\",\"passed\":%b,\"worst\":%s,\"seconds\":%.2f,\"message\":\"%s\"}%n",
-                        esc(f.getFileName().toString()), esc(r.model()), r.passed(),
-                        Double.isFinite(r.worstRelativeError()) ? String.format(Locale.ROOT, "%.3e", r.worstRelativeError()) : "null",
-                        r.seconds(), esc(r.message()));
+                out.printf(
+                        Locale.ROOT,
+                        "{\"fixture\":\"%s\",\"model\":\"%s\",\"passed\":%b,\"worst\":%s,\"seconds\":%.2f,\"message\":\"%s\"}%n",
+                        esc(f.getFileName().toString()),
+                        esc(r.model()),
+                        r.passed(),
+                        Double.isFinite(r.worstRelativeError())
+                                ? String.format(Locale.ROOT, "%.3e", r.worstRelativeError())
+                                : "null",
+                        r.seconds(),
+                        esc(r.message()));
             } else {
-                String err = Double.isNaN(r.worstRelativeError()) ? "        -" : String.format(Locale.ROOT, "%9.2e", r.worstRelativeError());
-                out.printf(Locale.ROOT, "%-4s %-44s %-34s worst %s  %5.1fs%s%n",
-                        r.passed() ? "ok" : "FAIL", f.getFileName(), r.model(), err, r.seconds(),
+                String err = Double.isNaN(r.worstRelativeError())
+                        ? "        -"
+                        : String.format(Locale.ROOT, "%9.2e", r.worstRelativeError());
+                out.printf(
+                        Locale.ROOT,
+                        "%-4s %-44s %-34s worst %s  %5.1fs%s%n",
+                        r.passed() ? "ok" : "FAIL",
+                        f.getFileName(),
+                        r.model(),
+                        err,
+                        r.seconds(),
                         r.passed() ? "" : "  " + r.message());
             }
             out.flush();

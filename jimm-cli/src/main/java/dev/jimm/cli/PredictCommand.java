@@ -16,20 +16,33 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code jimm predict RUN_OR_MODEL IMAGE...}: the top classes of each image. */
-@Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Classify images with a trained model (a run folder or an exported model file).",
-            "Example: jimm predict runs/demo samples/fashion-mnist-images/*.png --top-k 3"})
+@Command(
+        name = "predict",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Classify images with a trained model (a run folder or an exported model file).",
+            "Example: jimm predict runs/demo samples/fashion-mnist-images/*.png --top-k 3"
+        })
 final class PredictCommand extends JimmCommand {
-    @Parameters(index = "0", paramLabel = "RUN_OR_MODEL", description = "A run folder (its model.safetensors) or an export file.")
+    @Parameters(
+            index = "0",
+            paramLabel = "RUN_OR_MODEL",
+            description = "A run folder (its model.safetensors) or an export file.")
     Path model;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "IMAGE", description = "Image files.")
     List<Path> images;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "3", description = "Classes to show per image (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--top-k",
+            paramLabel = "K",
+            defaultValue = "3",
+            description = "Classes to show per image (default: ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--json", description = "One JSON line per image: {file, top: [{label, probability}]} or {file, error}.")
+    @Option(
+            names = "--json",
+            description = "One JSON line per image: {file, top: [{label, probability}]} or {file, error}.")
     boolean json;
 
     @Override

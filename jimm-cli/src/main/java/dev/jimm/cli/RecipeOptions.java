@@ -4,23 +4,38 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * The options that {@code train} and {@code lr-find} share, as a picocli mixin: where named datasets
- * are, the architecture, the batch and input size, and the seed. Both build the same training
- * recipe from them, so they mean the same in both.
+ * The options that {@code train} and {@code lr-find} share, as a picocli mixin: where named datasets are, the
+ * architecture, the batch and input size, and the seed. Both build the same training recipe from them, so they mean the
+ * same in both.
  */
 final class RecipeOptions {
-    @Option(names = "--data-root", paramLabel = "DIR", description = "Where named datasets are (default: $JIMM_HOME/datasets/NAME, downloaded if missing).")
+    @Option(
+            names = "--data-root",
+            paramLabel = "DIR",
+            description = "Where named datasets are (default: $JIMM_HOME/datasets/NAME, downloaded if missing).")
     Path dataRoot;
 
-    @Option(names = "--model", paramLabel = "NAME", defaultValue = "resnet18", description = "Architecture (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--model",
+            paramLabel = "NAME",
+            defaultValue = "resnet18",
+            description = "Architecture (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            paramLabel = "N",
+            defaultValue = "64",
+            description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--img-size", paramLabel = "N", description = "Input size (default: the dataset's or the model's).")
     Integer imgSize;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of the split, order, init and augmentation (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            paramLabel = "S",
+            defaultValue = "42",
+            description = "Seed of the split, order, init and augmentation (default: ${DEFAULT-VALUE}).")
     long seed;
 }

@@ -20,20 +20,31 @@ final class SummaryCommand extends JimmCommand {
     @Parameters(paramLabel = "NAME", description = "Model name.")
     String name;
 
-    @Option(names = "--input", paramLabel = "N,C,H,W", description = "Input shape (default: 1 and the model's input size).")
+    @Option(
+            names = "--input",
+            paramLabel = "N,C,H,W",
+            description = "Input shape (default: 1 and the model's input size).")
     String input;
 
     @Option(names = "--num-classes", paramLabel = "N", description = "Classifier outputs (default: the model's).")
     Integer numClasses;
 
-    @Option(names = "--depth", paramLabel = "D", defaultValue = "3", description = "Deepest level of modules shown (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--depth",
+            paramLabel = "D",
+            defaultValue = "3",
+            description = "Deepest level of modules shown (default: ${DEFAULT-VALUE}).")
     int depth;
 
     @Override
     public Integer call() {
         PretrainedCfg cfg = ModelRegistry.builtIn().config(name);
         Shape shape = input == null
-                ? new Shape(1, cfg.inputSize().get(0), cfg.inputSize().get(1), cfg.inputSize().get(2))
+                ? new Shape(
+                        1,
+                        cfg.inputSize().get(0),
+                        cfg.inputSize().get(1),
+                        cfg.inputSize().get(2))
                 : parseShape(input);
         ModelOptions.Builder b = ModelOptions.builder().inChans((int) shape.get(1));
         if (numClasses != null) {

@@ -23,76 +23,159 @@ import picocli.CommandLine.Parameters;
 /** {@code jimm train}: trains a classifier on an image folder or a named dataset. */
 @Command(
         name = "train",
-        description = {"Train an image classifier (fastai's fine_tune with --pretrained or --weights, else fit_one_cycle).",
+        description = {
+            "Train an image classifier (fastai's fine_tune with --pretrained or --weights, else fit_one_cycle).",
             "The data pipeline (augmentation, flips, resize, size, normalisation) is chosen by the data's regime and printed first; --aug and friends override it.",
-            "Example: jimm train ../shared/datasets/font-letters --model resnet18 --epochs 5 --img-size 32"},
+            "Example: jimm train ../shared/datasets/font-letters --model resnet18 --epochs 5 --img-size 32"
+        },
         mixinStandardHelpOptions = true)
 final class TrainCommand extends JimmCommand {
-    @Option(names = "--resume", paramLabel = "RUN", description = "Continue the run in this folder from its last checkpoint (DATA and the other options come from its config.json).")
+    @Option(
+            names = "--resume",
+            paramLabel = "RUN",
+            description =
+                    "Continue the run in this folder from its last checkpoint (DATA and the other options come from its config.json).")
     Path resume;
 
-    @Parameters(paramLabel = "DATA", arity = "0..1", description = "An image folder (one subfolder per class, or train/ and valid/), or fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample.")
+    @Parameters(
+            paramLabel = "DATA",
+            arity = "0..1",
+            description =
+                    "An image folder (one subfolder per class, or train/ and valid/), or fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample.")
     String data;
 
-    @Option(names = "--pretrained", description = "Start from the architecture's pretrained weights (the hub's default tag, cached in $JIMM_HOME/hub; JIMM_OFFLINE=1: cache only) with a new head and its preprocessing.")
+    @Option(
+            names = "--pretrained",
+            description =
+                    "Start from the architecture's pretrained weights (the hub's default tag, cached in $JIMM_HOME/hub; JIMM_OFFLINE=1: cache only) with a new head and its preprocessing.")
     boolean pretrained;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Start from these weights (a checkpoint of the architecture, or a jimm export: its body).")
+    @Option(
+            names = "--weights",
+            paramLabel = "FILE",
+            description = "Start from these weights (a checkpoint of the architecture, or a jimm export: its body).")
     Path weights;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}); with --pretrained or --weights, the unfrozen epochs.")
+    @Option(
+            names = "--epochs",
+            paramLabel = "N",
+            defaultValue = "5",
+            description = "Epochs (default: ${DEFAULT-VALUE}); with --pretrained or --weights, the unfrozen epochs.")
     int epochs;
 
-    @Option(names = "--lr", paramLabel = "X|default|auto", defaultValue = "default", description = "Peak learning rate; default: fastai's (1e-3 for fit_one_cycle from scratch, 2e-3 for fine_tune); or an lr_find suggestion: auto (= valley), valley, minimum (the loss minimum / 10) or steep.")
+    @Option(
+            names = "--lr",
+            paramLabel = "X|default|auto",
+            defaultValue = "default",
+            description =
+                    "Peak learning rate; default: fastai's (1e-3 for fit_one_cycle from scratch, 2e-3 for fine_tune); or an lr_find suggestion: auto (= valley), valley, minimum (the loss minimum / 10) or steep.")
     String lr;
 
-    @Option(names = "--freeze-epochs", paramLabel = "N", defaultValue = "1", description = "Epochs with the body frozen when fine-tuning (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--freeze-epochs",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = "Epochs with the body frozen when fine-tuning (default: ${DEFAULT-VALUE}).")
     int freezeEpochs;
 
-    @Option(names = "--valid-pct", paramLabel = "P", defaultValue = "0.2", description = "Validation fraction of a folder without valid/ (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--valid-pct",
+            paramLabel = "P",
+            defaultValue = "0.2",
+            description = "Validation fraction of a folder without valid/ (default: ${DEFAULT-VALUE}).")
     double validPct;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<time>-<model>).")
     Path out;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Loader threads (default: one per core).")
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "Loader threads (default: one per core).")
     int threads;
 
-    @Option(names = "--head", paramLabel = "fastai|linear", defaultValue = "fastai", description = "New head: fastai's (concat pool, BN, dropout, 512 hidden) or one linear layer.")
+    @Option(
+            names = "--head",
+            paramLabel = "fastai|linear",
+            defaultValue = "fastai",
+            description = "New head: fastai's (concat pool, BN, dropout, 512 hidden) or one linear layer.")
     String head;
 
-    @Option(names = "--label-smoothing", paramLabel = "EPS", defaultValue = "0", description = "Label smoothing of the cross-entropy, as PyTorch's label_smoothing (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--label-smoothing",
+            paramLabel = "EPS",
+            defaultValue = "0",
+            description =
+                    "Label smoothing of the cross-entropy, as PyTorch's label_smoothing (default: ${DEFAULT-VALUE}).")
     double labelSmoothing;
 
-    @Option(names = "--tta", paramLabel = "aug|flip", arity = "0..1", fallbackValue = "aug", defaultValue = "none",
-            description = "Score the final model with test-time augmentation: aug (the default of a bare --tta) is fastai's Learner.tta "
-                    + "(4 passes through the training transforms, blended 3:1 with the plain pass); flip is the mean of each image and its mirror image (needs training with flips).")
+    @Option(
+            names = "--tta",
+            paramLabel = "aug|flip",
+            arity = "0..1",
+            fallbackValue = "aug",
+            defaultValue = "none",
+            description =
+                    "Score the final model with test-time augmentation: aug (the default of a bare --tta) is fastai's Learner.tta "
+                            + "(4 passes through the training transforms, blended 3:1 with the plain pass); flip is the mean of each image and its mirror image (needs training with flips).")
     String tta;
 
-    @Option(names = "--aug", paramLabel = "POLICY", defaultValue = "auto", description = "Training augmentation: auto (by the data's regime, printed at the start), none, fastai "
-            + "(fastai's aug_transforms), timm (RandomResizedCrop, flip, colour jitter or --auto-augment, --reprob, --mixup) or small (pad-and-crop).")
+    @Option(
+            names = "--aug",
+            paramLabel = "POLICY",
+            defaultValue = "auto",
+            description =
+                    "Training augmentation: auto (by the data's regime, printed at the start), none, fastai "
+                            + "(fastai's aug_transforms), timm (RandomResizedCrop, flip, colour jitter or --auto-augment, --reprob, --mixup) or small (pad-and-crop).")
     String aug;
 
-    @Option(names = "--flip", negatable = true, description = "Flip training images left-right (default: by regime: on for colour images, off for gray ones; never with --aug none).")
+    @Option(
+            names = "--flip",
+            negatable = true,
+            description =
+                    "Flip training images left-right (default: by regime: on for colour images, off for gray ones; never with --aug none).")
     Boolean flip;
 
-    @Option(names = "--resize", paramLabel = "squish|crop|pad", description = "How images are brought to the training size, as fastai's Resize (default: crop, the centre in validation; squish for named datasets).")
+    @Option(
+            names = "--resize",
+            paramLabel = "squish|crop|pad",
+            description =
+                    "How images are brought to the training size, as fastai's Resize (default: crop, the centre in validation; squish for named datasets).")
     String resize;
 
-    @Option(names = "--normalize", negatable = true, description = "From scratch, normalise with the mean and std of the training images (default: on; from weights, the weights' own).")
+    @Option(
+            names = "--normalize",
+            negatable = true,
+            description =
+                    "From scratch, normalise with the mean and std of the training images (default: on; from weights, the weights' own).")
     Boolean normalize;
 
-    @Option(names = "--auto-augment", paramLabel = "none|ta|ra", defaultValue = "none", description = "With --aug timm: TrivialAugmentWide (ta) or RandAugment n2 m9 (ra) instead of colour jitter.")
+    @Option(
+            names = "--auto-augment",
+            paramLabel = "none|ta|ra",
+            defaultValue = "none",
+            description =
+                    "With --aug timm: TrivialAugmentWide (ta) or RandAugment n2 m9 (ra) instead of colour jitter.")
     String autoAugment;
 
-    @Option(names = "--reprob", paramLabel = "P", defaultValue = "0", description = "With --aug timm: RandomErasing probability.")
+    @Option(
+            names = "--reprob",
+            paramLabel = "P",
+            defaultValue = "0",
+            description = "With --aug timm: RandomErasing probability.")
     double reProb;
 
-    @Option(names = "--zero-init-last", description = "From scratch, start each residual block's last norm at zero, as timm's ResNet and RegNet do "
-            + "(default: off, as torchvision's ResNet that fastai trains; on the public folders timm's start cost 1-2 points in 5 epochs).")
+    @Option(
+            names = "--zero-init-last",
+            description =
+                    "From scratch, start each residual block's last norm at zero, as timm's ResNet and RegNet do "
+                            + "(default: off, as torchvision's ResNet that fastai trains; on the public folders timm's start cost 1-2 points in 5 epochs).")
     boolean zeroInitLast;
 
-    @Option(names = "--mixup", description = "Mixup/CutMix on training batches with timm's defaults (mixup 0.8, cutmix 1.0, switch 0.5).")
+    @Option(
+            names = "--mixup",
+            description = "Mixup/CutMix on training batches with timm's defaults (mixup 0.8, cutmix 1.0, switch 0.5).")
     boolean mixup;
 
     @Mixin
@@ -104,7 +187,10 @@ final class TrainCommand extends JimmCommand {
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics.")
     boolean json;
 
-    @Option(names = "--memory-log", description = "After each epoch, print the live native arrays and the resident memory to stderr (a leak check).")
+    @Option(
+            names = "--memory-log",
+            description =
+                    "After each epoch, print the live native arrays and the resident memory to stderr (a leak check).")
     boolean memoryLog;
 
     @Override
@@ -120,24 +206,43 @@ final class TrainCommand extends JimmCommand {
         if (memoryLog) {
             cbs.add(new MemoryMonitor(err()));
         }
-        Consumer<String> log = json ? line -> { } : line -> {
-            outStream.println(line);
-            outStream.flush();
-        };
+        Consumer<String> log = json
+                ? line -> {}
+                : line -> {
+                    outStream.println(line);
+                    outStream.flush();
+                };
         if (resume != null) {
             return report(TrainRecipe.resume(resume, cbs, log), outStream);
         }
         if (data == null) {
-            throw new IllegalArgumentException("DATA is required (an image folder or a dataset name), unless --resume RUN is given");
+            throw new IllegalArgumentException(
+                    "DATA is required (an image folder or a dataset name), unless --resume RUN is given");
         }
-        TrainRecipe.Config.Builder b = TrainRecipe.Config.builder(data).dataRoot(recipe.dataRoot).model(recipe.model)
-                .pretrained(pretrained).weights(weights).epochs(epochs).freezeEpochs(freezeEpochs)
-                .batchSize(recipe.batchSize).imgSize(recipe.imgSize)
-                .validPct(validPct).seed(recipe.seed).out(out).threads(threads).linearHead(head.equals("linear"))
-                .skipBadImages(badImages.skip).labelSmoothing(labelSmoothing).tta(Tta.parse(tta))
-                .aug(aug.equalsIgnoreCase("auto") ? null : AugPolicy.parse(aug)).flip(flip)
-                .resize(resize == null ? null : ResizeMethod.parse(resize)).normalize(normalize)
-                .autoAugment(AutoAugment.parse(autoAugment)).reProb(reProb).mixup(mixup)
+        TrainRecipe.Config.Builder b = TrainRecipe.Config.builder(data)
+                .dataRoot(recipe.dataRoot)
+                .model(recipe.model)
+                .pretrained(pretrained)
+                .weights(weights)
+                .epochs(epochs)
+                .freezeEpochs(freezeEpochs)
+                .batchSize(recipe.batchSize)
+                .imgSize(recipe.imgSize)
+                .validPct(validPct)
+                .seed(recipe.seed)
+                .out(out)
+                .threads(threads)
+                .linearHead(head.equals("linear"))
+                .skipBadImages(badImages.skip)
+                .labelSmoothing(labelSmoothing)
+                .tta(Tta.parse(tta))
+                .aug(aug.equalsIgnoreCase("auto") ? null : AugPolicy.parse(aug))
+                .flip(flip)
+                .resize(resize == null ? null : ResizeMethod.parse(resize))
+                .normalize(normalize)
+                .autoAugment(AutoAugment.parse(autoAugment))
+                .reProb(reProb)
+                .mixup(mixup)
                 .zeroInitLast(zeroInitLast);
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
@@ -152,10 +257,19 @@ final class TrainCommand extends JimmCommand {
         if (json) {
             outStream.println(TrainRecipe.resultJson(r));
         } else {
-            outStream.printf(Locale.ROOT, "valid_loss %.4f  accuracy %.4f  (%.0f s)%n", r.validLoss(),
-                    r.metrics().getOrDefault("accuracy", Double.NaN), r.seconds());
+            outStream.printf(
+                    Locale.ROOT,
+                    "valid_loss %.4f  accuracy %.4f  (%.0f s)%n",
+                    r.validLoss(),
+                    r.metrics().getOrDefault("accuracy", Double.NaN),
+                    r.seconds());
             if (r.lrFind() != null) {
-                outStream.printf(Locale.ROOT, "lr_find: valley %.2e, steep %.2e (used %.2e)%n", r.lrFind().valley(), r.lrFind().steep(), r.lrUsed());
+                outStream.printf(
+                        Locale.ROOT,
+                        "lr_find: valley %.2e, steep %.2e (used %.2e)%n",
+                        r.lrFind().valley(),
+                        r.lrFind().steep(),
+                        r.lrUsed());
             }
             outStream.println("run folder: " + r.runDir());
         }
@@ -173,7 +287,8 @@ final class TrainCommand extends JimmCommand {
             v = Double.NaN;
         }
         if (!(v > 0) || Double.isInfinite(v)) {
-            throw new IllegalArgumentException("--lr must be a positive number or default, auto, valley, minimum or steep, got '" + text + "'");
+            throw new IllegalArgumentException(
+                    "--lr must be a positive number or default, auto, valley, minimum or steep, got '" + text + "'");
         }
         return v;
     }

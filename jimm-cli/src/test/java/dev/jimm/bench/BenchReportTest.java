@@ -14,15 +14,15 @@ import org.junit.jupiter.api.Test;
 
 /** Ratios, the min ratio line, the JSON shape and the PyTorch script's output parsing. */
 class BenchReportTest {
-    private static final BenchOptions OPTS = new BenchOptions(List.of("a", "b"), 32, 224, 2, 5, 2, 20,
-            Set.of("train", "bare", "infer", "latency"), 1000);
+    private static final BenchOptions OPTS = new BenchOptions(
+            List.of("a", "b"), 32, 224, 2, 5, 2, 20, Set.of("train", "bare", "infer", "latency"), 1000);
     private static final SystemInfo.CpuPeak PEAK = new SystemInfo.CpuPeak("test CPU", 2, 2.0, 2, 16);
 
     private static BenchReport report() {
         // model a: 1 GMAC, train 10 img/s (bare 10.4), infer 40 img/s, latency 20 ms; PyTorch 8, 50 img/s, 25 ms
         ModelBench.Result a = new ModelBench.Result("a", 100, 1_000_000_000L, 10, 10.4, 40, 20, 1L << 30, 1L << 29);
-        PytorchReference.Result pa = new PytorchReference.Result("a", 100, 8, 50, 25, 1L << 30, "torch x",
-                new ModelBench.Phases(40, 80, 2, 3));
+        PytorchReference.Result pa = new PytorchReference.Result(
+                "a", 100, 8, 50, 25, 1L << 30, "torch x", new ModelBench.Phases(40, 80, 2, 3));
         ModelBench.Result b = new ModelBench.Result("b", 7, 500_000_000L, 4, Double.NaN, Double.NaN, Double.NaN, 0, 0);
         return new BenchReport(OPTS, PEAK, List.of(new BenchReport.Entry(a, pa), new BenchReport.Entry(b, null)));
     }
@@ -37,7 +37,8 @@ class BenchReportTest {
     @Test
     void ratiosAreThroughputRatiosAndLatencyIsInverted() {
         List<BenchReport.Row> rows = report().rows();
-        assertEquals(List.of("a/train", "a/bare", "a/infer", "a/latency", "b/train"),
+        assertEquals(
+                List.of("a/train", "a/bare", "a/infer", "a/latency", "b/train"),
                 rows.stream().map(r -> r.model() + "/" + r.measure()).toList());
         assertEquals(10.0 / 8, rows.get(0).ratio(), 1e-12);
         assertEquals(40.0 / 50, rows.get(2).ratio(), 1e-12);
@@ -67,7 +68,14 @@ class BenchReportTest {
         assertEquals(256.0, j.getAsJsonObject("machine").get("peak_gflops").getAsDouble(), 1e-9);
         assertEquals(32, j.getAsJsonObject("config").get("batch_size").getAsInt());
         assertEquals(2, j.getAsJsonArray("models").size());
-        assertEquals(1.0, j.getAsJsonArray("models").get(0).getAsJsonObject().get("forward_gmacs").getAsDouble(), 1e-12);
+        assertEquals(
+                1.0,
+                j.getAsJsonArray("models")
+                        .get(0)
+                        .getAsJsonObject()
+                        .get("forward_gmacs")
+                        .getAsDouble(),
+                1e-12);
         assertEquals(5, j.getAsJsonArray("rows").size());
         JsonObject lat = j.getAsJsonArray("rows").get(3).getAsJsonObject();
         assertEquals("ms", lat.get("unit").getAsString());
@@ -79,7 +87,9 @@ class BenchReportTest {
     @Test
     void recipeRowComparesMedianEpochTimesAfterTheFirst() {
         // jimm epochs 9, 4, 6, 5 s: median of 4, 6, 5 = 5; PyTorch 8, 6, 6 s: median 6 -> ratio 6 / 5
-        BenchReport.RecipeEntry rc = new BenchReport.RecipeEntry(64, new RecipeBench.Result(10, List.of(9.0, 4.0, 6.0, 5.0)),
+        BenchReport.RecipeEntry rc = new BenchReport.RecipeEntry(
+                64,
+                new RecipeBench.Result(10, List.of(9.0, 4.0, 6.0, 5.0)),
                 new RecipeBench.Result(10, List.of(8.0, 6.0, 6.0)));
         BenchReport r = new BenchReport(OPTS, PEAK, List.of(), rc);
         BenchReport.Row row = r.rows().get(0);
@@ -92,18 +102,31 @@ class BenchReportTest {
 
     @Test
     void profileSectionShowsEachLoopsPhases() {
-        ModelBench.Result a = new ModelBench.Result("a", 100, 1_000_000_000L, 10, 10.4, 40, 20, 1L << 30, 1L << 29,
-                new ModelBench.Phases(50, 100, 5, 2), new ModelBench.Phases(49, 99, 4, 1));
+        ModelBench.Result a = new ModelBench.Result(
+                "a",
+                100,
+                1_000_000_000L,
+                10,
+                10.4,
+                40,
+                20,
+                1L << 30,
+                1L << 29,
+                new ModelBench.Phases(50, 100, 5, 2),
+                new ModelBench.Phases(49, 99, 4, 1));
         String t = new BenchReport(OPTS, PEAK, List.of(new BenchReport.Entry(a, null))).table();
-        assertTrue(t.lines().anyMatch(l -> l.matches("a\\s+jimm\\s+50\\.0\\s+100\\.0\\s+5\\.0\\s+2\\.0\\s+157\\.0")), t);
+        assertTrue(
+                t.lines().anyMatch(l -> l.matches("a\\s+jimm\\s+50\\.0\\s+100\\.0\\s+5\\.0\\s+2\\.0\\s+157\\.0")), t);
         assertTrue(t.lines().anyMatch(l -> l.matches("a\\s+bare\\s+49\\.0\\s+99\\.0\\s+4\\.0\\s+1\\.0\\s+153\\.0")), t);
     }
 
     @Test
     void pytorchOutputIsParsedFromItsLastLine() {
-        PytorchReference.Result r = PytorchReference.parse("resnet18", "a warning\n{\"model\": \"resnet18\", \"params\": 11689512,"
-                + " \"torch\": \"1.13.0\", \"torchvision\": \"0.14.1\", \"train_img_s\": 9.5, \"latency_ms\": 31.0, \"peak_rss_mb\": 512.0,"
-                + " \"train_phases_ms\": [10.0, 20.0, 3.0, 0.5]}\n");
+        PytorchReference.Result r = PytorchReference.parse(
+                "resnet18",
+                "a warning\n{\"model\": \"resnet18\", \"params\": 11689512,"
+                        + " \"torch\": \"1.13.0\", \"torchvision\": \"0.14.1\", \"train_img_s\": 9.5, \"latency_ms\": 31.0, \"peak_rss_mb\": 512.0,"
+                        + " \"train_phases_ms\": [10.0, 20.0, 3.0, 0.5]}\n");
         assertEquals(11689512, r.params());
         assertEquals(9.5, r.trainImgS());
         assertTrue(Double.isNaN(r.inferImgS()));
@@ -116,10 +139,12 @@ class BenchReportTest {
 
     @Test
     void optionsNameTheBadArgument() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new BenchOptions(List.of("a"), 0, 224, 2, 5, 2, 20, Set.of("train"), 1000));
         assertEquals("--batch-size must be at least 1, got 0", e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new BenchOptions(List.of("a"), 1, 224, 2, 5, 2, 20, Set.of("fly"), 1000));
         assertEquals("--mode 'fly' is not one of train, bare, infer, latency", e.getMessage());
     }

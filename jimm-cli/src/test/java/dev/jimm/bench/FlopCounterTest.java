@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class FlopCounterTest {
     /** conv 3→8 3×3 on 10×10 (padding 1), then a Linear 8→5 on the pooled features, then attention. */
     static final class Tiny extends Module {
-        private final Conv2d conv = register("conv", new Conv2d(3, 8, 3, Conv2d.Options.defaults().padding(1)));
+        private final Conv2d conv =
+                register("conv", new Conv2d(3, 8, 3, Conv2d.Options.defaults().padding(1)));
         private final Linear fc = register("fc", new Linear(8, 5));
 
         @Override

@@ -15,7 +15,8 @@ class LoaderBenchTest {
         String[][] layout = {{"a", "camera.png"}, {"a", "chelsea.png"}, {"b", "coffee.png"}, {"b", "rocket.jpg"}};
         for (String[] l : layout) {
             Files.createDirectories(tmp.resolve(l[0]));
-            Files.copy(TestFiles.resource("images/real/" + l[1]), tmp.resolve(l[0]).resolve(l[1]));
+            Files.copy(
+                    TestFiles.resource("images/real/" + l[1]), tmp.resolve(l[0]).resolve(l[1]));
         }
         LoaderBench.Result r = LoaderBench.run(new LoaderBench.Options(tmp, 32, 2, 2, 2));
         assertEquals(4, r.images());

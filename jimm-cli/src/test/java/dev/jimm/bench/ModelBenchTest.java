@@ -18,7 +18,8 @@ class ModelBenchTest {
 
     @Test
     void theBareLoopFreesEveryStepsArrays() {
-        try (ImageModel model = Models.createModel("resnet10t", ModelOptions.builder().numClasses(10).build());
+        try (ImageModel model = Models.createModel(
+                        "resnet10t", ModelOptions.builder().numClasses(10).build());
                 NDManager data = model.getManager().newSubManager()) {
             NDArray x = data.randomNormal(new Shape(2, 3, 32, 32));
             NDArray y = data.randomInteger(0, 10, new Shape(2), DataType.INT64);

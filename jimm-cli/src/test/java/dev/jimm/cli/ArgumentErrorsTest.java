@@ -22,14 +22,27 @@ class ArgumentErrorsTest {
 
     @Test
     void trainArgumentsAreCheckedBeforeAnyWork(@TempDir Path tmp) throws Exception {
-        expectUsageError("unknown model 'nosuchnet'", "train", "fashion-mnist-sample", "--model", "nosuchnet", "--out", tmp.resolve("a").toString());
+        expectUsageError(
+                "unknown model 'nosuchnet'",
+                "train",
+                "fashion-mnist-sample",
+                "--model",
+                "nosuchnet",
+                "--out",
+                tmp.resolve("a").toString());
         expectUsageError("'/no/such/folder' is neither a folder nor a dataset name", "train", "/no/such/folder");
         expectUsageError("--lr must be a positive number", "train", "fashion-mnist-sample", "--lr", "-1");
-        expectUsageError("--batch-size must be at least 1, got 0", "train", "fashion-mnist-sample", "--batch-size", "0");
+        expectUsageError(
+                "--batch-size must be at least 1, got 0", "train", "fashion-mnist-sample", "--batch-size", "0");
         Path one = tmp.resolve("oneclass");
         Files.createDirectories(one.resolve("cats"));
         Files.copy(TestFiles.resource("images/real/chelsea.png"), one.resolve("cats/a.png"));
-        expectUsageError("a classifier needs at least two", "train", one.toString(), "--out", tmp.resolve("b").toString());
+        expectUsageError(
+                "a classifier needs at least two",
+                "train",
+                one.toString(),
+                "--out",
+                tmp.resolve("b").toString());
     }
 
     @Test

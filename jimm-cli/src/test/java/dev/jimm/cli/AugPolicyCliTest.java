@@ -35,10 +35,28 @@ class AugPolicyCliTest {
     void theChosenPolicyIsRecordedAndResumeRebuildsIt(@TempDir Path tmp) throws Exception {
         Path data = bars(tmp.resolve("bars"));
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.run("train", data.toString(), "--model", "resnet10t", "--epochs", "2", "--batch-size", "4",
-                "--valid-pct", "0.25", "--aug", "fastai", "--no-flip", "--resize", "pad", "--out", run.toString(), "--json");
+        CliTest.Run r = CliTest.run(
+                "train",
+                data.toString(),
+                "--model",
+                "resnet10t",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "4",
+                "--valid-pct",
+                "0.25",
+                "--aug",
+                "fastai",
+                "--no-flip",
+                "--resize",
+                "pad",
+                "--out",
+                run.toString(),
+                "--json");
         assertEquals(0, r.status(), r.err());
-        JsonObject cfg = JsonParser.parseString(Files.readString(run.resolve("config.json"))).getAsJsonObject();
+        JsonObject cfg = JsonParser.parseString(Files.readString(run.resolve("config.json")))
+                .getAsJsonObject();
         assertEquals("fastai", cfg.get("aug_arg").getAsString());
         assertFalse(cfg.get("flip_arg").getAsBoolean());
         assertEquals("pad", cfg.get("resize_arg").getAsString());
@@ -52,7 +70,8 @@ class AugPolicyCliTest {
         assertEquals("default", cfg.get("lr").getAsString());
         assertFalse(cfg.get("zero_init_last").getAsBoolean(), "blocks start as torchvision's by default");
         String command = cfg.get("command").getAsString();
-        assertTrue(command.contains("--lr default") && command.contains("--aug fastai --no-flip --resize pad"), command);
+        assertTrue(
+                command.contains("--lr default") && command.contains("--aug fastai --no-flip --resize pad"), command);
         JsonObject first = JsonParser.parseString(r.out().strip()).getAsJsonObject();
         assertEquals(1e-3, first.get("lr").getAsDouble(), 0.0, "fastai's fit_one_cycle default from scratch");
 
@@ -60,27 +79,56 @@ class AugPolicyCliTest {
         CliTest.Run resumed = CliTest.run("train", "--resume", run.toString(), "--json");
         assertEquals(0, resumed.status(), resumed.err());
         JsonObject again = JsonParser.parseString(resumed.out().strip()).getAsJsonObject();
-        assertEquals(first.get("valid_loss").getAsDouble(), again.get("valid_loss").getAsDouble(), 0.0);
+        assertEquals(
+                first.get("valid_loss").getAsDouble(), again.get("valid_loss").getAsDouble(), 0.0);
 
         // without --json the pipeline is printed before training starts
-        CliTest.Run loud = CliTest.run("train", data.toString(), "--model", "resnet10t", "--epochs", "1", "--batch-size",
-                "4", "--valid-pct", "0.25", "--out", tmp.resolve("run2").toString());
+        CliTest.Run loud = CliTest.run(
+                "train",
+                data.toString(),
+                "--model",
+                "resnet10t",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "4",
+                "--valid-pct",
+                "0.25",
+                "--out",
+                tmp.resolve("run2").toString());
         assertEquals(0, loud.status(), loud.err());
         assertTrue(loud.out().startsWith("data: from scratch; gray images of 12x12 px"), loud.out());
         assertTrue(loud.out().contains("flips off"), loud.out());
 
-        CliTest.Run badTta = CliTest.run("train", data.toString(), "--model", "resnet10t", "--epochs", "1", "--tta", "flip",
-                "--out", tmp.resolve("run3").toString());
+        CliTest.Run badTta = CliTest.run(
+                "train",
+                data.toString(),
+                "--model",
+                "resnet10t",
+                "--epochs",
+                "1",
+                "--tta",
+                "flip",
+                "--out",
+                tmp.resolve("run3").toString());
         assertEquals(2, badTta.status(), badTta.err());
         assertTrue(badTta.err().contains("--tta flip: training used no flips"), badTta.err());
-        CliTest.Run badAug = CliTest.run("train", data.toString(), "--aug", "cutout", "--out", tmp.resolve("run4").toString());
+        CliTest.Run badAug = CliTest.run(
+                "train",
+                data.toString(),
+                "--aug",
+                "cutout",
+                "--out",
+                tmp.resolve("run4").toString());
         assertEquals(2, badAug.status(), badAug.err());
-        assertTrue(badAug.err().contains("--aug must be auto, none, fastai, timm or small, got 'cutout'"), badAug.err());
+        assertTrue(
+                badAug.err().contains("--aug must be auto, none, fastai, timm or small, got 'cutout'"), badAug.err());
     }
 
     @Test
     void demoJsonEndsWithTheTrainJsonObject(@TempDir Path tmp) {
-        CliTest.Run r = CliTest.run("demo", "--epochs", "1", "--json", "--out", tmp.resolve("demo").toString());
+        CliTest.Run r = CliTest.run(
+                "demo", "--epochs", "1", "--json", "--out", tmp.resolve("demo").toString());
         assertEquals(0, r.status(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(1, lines.length, "only the JSON line on stdout: " + r.out());

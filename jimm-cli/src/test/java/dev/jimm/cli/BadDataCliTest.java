@@ -1,10 +1,10 @@
 package dev.jimm.cli;
 
-import dev.jimm.data.TestFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jimm.data.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,7 +20,8 @@ class BadDataCliTest {
         for (String c : new String[] {"a", "b"}) {
             Files.createDirectories(root.resolve(c));
             for (int i = 0; i < 4; i++) {
-                Files.copy(odd(c.equals("a") ? "one_pixel.png" : "palette_color.png"), root.resolve(c + "/" + i + ".png"));
+                Files.copy(
+                        odd(c.equals("a") ? "one_pixel.png" : "palette_color.png"), root.resolve(c + "/" + i + ".png"));
             }
         }
         return root;
@@ -30,10 +31,25 @@ class BadDataCliTest {
     void anEmptyClassFolderIsRefusedUpFront(@TempDir Path tmp) throws Exception {
         Path root = folder(tmp.resolve("data"));
         Files.createDirectories(root.resolve("c"));
-        CliTest.Run r = CliTest.run("train", root.toString(), "--model", "resnet10t", "--epochs", "1", "--lr", "1e-3",
-                "--batch-size", "2", "--img-size", "16", "--out", tmp.resolve("run").toString());
+        CliTest.Run r = CliTest.run(
+                "train",
+                root.toString(),
+                "--model",
+                "resnet10t",
+                "--epochs",
+                "1",
+                "--lr",
+                "1e-3",
+                "--batch-size",
+                "2",
+                "--img-size",
+                "16",
+                "--out",
+                tmp.resolve("run").toString());
         assertEquals(2, r.status(), r.err());
-        assertEquals("jimm: " + root.resolve("c") + ": class folder has no image files", r.err().strip().split(" \\(")[0]);
+        assertEquals(
+                "jimm: " + root.resolve("c") + ": class folder has no image files",
+                r.err().strip().split(" \\(")[0]);
         assertFalse(r.err().contains("\tat "), r.err());
     }
 
@@ -41,8 +57,25 @@ class BadDataCliTest {
     void aTruncatedImageStopsTrainingWithOneLineNamingIt(@TempDir Path tmp) throws Exception {
         Path root = folder(tmp.resolve("data"));
         Path bad = Files.copy(odd("truncated_skimage.jpg"), root.resolve("a/broken.jpg"));
-        CliTest.Run r = CliTest.run("train", root.toString(), "--model", "resnet10t", "--epochs", "1", "--lr", "1e-3",
-                "--batch-size", "4", "--valid-pct", "0.2", "--img-size", "16", "--threads", "2", "--out", tmp.resolve("run").toString());
+        CliTest.Run r = CliTest.run(
+                "train",
+                root.toString(),
+                "--model",
+                "resnet10t",
+                "--epochs",
+                "1",
+                "--lr",
+                "1e-3",
+                "--batch-size",
+                "4",
+                "--valid-pct",
+                "0.2",
+                "--img-size",
+                "16",
+                "--threads",
+                "2",
+                "--out",
+                tmp.resolve("run").toString());
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().startsWith("jimm: " + bad + ": "), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

@@ -17,7 +17,11 @@ class BenchCommandTest {
         CliTest.Run r = CliTest.run(args);
         assertEquals(2, r.status(), String.join(" ", args) + ": " + r.err());
         String err = r.err().strip();
-        assertTrue(err.startsWith("jimm: ") && err.contains(fragment) && err.lines().count() <= 2, err);
+        assertTrue(
+                err.startsWith("jimm: ")
+                        && err.contains(fragment)
+                        && err.lines().count() <= 2,
+                err);
     }
 
     @Test
@@ -36,8 +40,20 @@ class BenchCommandTest {
     @Test
     void aModelThatCannotRunIsNamedAndTheExitStatusIs1() {
         // a ViT's position embeddings are built for 224: at 112 the model refuses the input
-        CliTest.Run r = CliTest.run("bench", "--models", "vit_small_patch16_224", "--img-size", "112", "--mode", "latency",
-                "--warmup", "0", "--latency-iters", "1", "--batch-size", "1");
+        CliTest.Run r = CliTest.run(
+                "bench",
+                "--models",
+                "vit_small_patch16_224",
+                "--img-size",
+                "112",
+                "--mode",
+                "latency",
+                "--warmup",
+                "0",
+                "--latency-iters",
+                "1",
+                "--batch-size",
+                "1");
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().contains("jimm bench: not measured: vit_small_patch16_224: "), r.err());
         assertTrue(r.err().contains("112"), r.err());
@@ -47,8 +63,25 @@ class BenchCommandTest {
     void tinyRunPrintsJsonWithEveryMeasureAndLeavesTheThreadCount() {
         Engine.getEngine("PyTorch");
         int threads = JniUtils.getNumThreads();
-        CliTest.Run r = CliTest.run("bench", "--models", "resnet10t", "--batch-size", "2", "--img-size", "32", "--iters", "1",
-                "--warmup", "1", "--latency-iters", "3", "--threads", "1", "--num-classes", "10", "--json");
+        CliTest.Run r = CliTest.run(
+                "bench",
+                "--models",
+                "resnet10t",
+                "--batch-size",
+                "2",
+                "--img-size",
+                "32",
+                "--iters",
+                "1",
+                "--warmup",
+                "1",
+                "--latency-iters",
+                "3",
+                "--threads",
+                "1",
+                "--num-classes",
+                "10",
+                "--json");
         assertEquals(0, r.status(), r.err());
         assertEquals(threads, JniUtils.getNumThreads());
         JsonObject j = JsonParser.parseString(r.out()).getAsJsonObject();

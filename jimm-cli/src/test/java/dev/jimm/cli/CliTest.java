@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.jimm.TestFixtures;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -45,9 +46,9 @@ class CliTest {
         Path f = dir.resolve("timm__resnet18.safetensors");
         Files.copy(TestFixtures.parity("timm__resnet18"), f);
         byte[] bytes = Files.readAllBytes(f);
-        String s = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1)
+        String s = new String(bytes, StandardCharsets.ISO_8859_1)
                 .replace("\\\"model\\\": \\\"resnet18\\\"", "\\\"model\\\": \\\"resnet1x\\\"");
-        Files.write(f, s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        Files.write(f, s.getBytes(StandardCharsets.ISO_8859_1));
         Run r = run("parity", f.toString());
         assertEquals(1, r.status());
         assertTrue(r.out().contains("model resnet1x is not registered"), r.out());

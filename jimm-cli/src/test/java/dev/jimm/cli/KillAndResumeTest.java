@@ -17,8 +17,26 @@ import org.junit.jupiter.api.io.TempDir;
 /** A training run killed with SIGKILL in its second epoch and resumed ends exactly like one never stopped. */
 class KillAndResumeTest {
     private static List<String> trainArgs(Path out) {
-        return List.of("train", "fashion-mnist-sample", "--model", "resnet10t", "--epochs", "2", "--lr", "1e-2",
-                "--batch-size", "64", "--seed", "5", "--threads", "2", "--head", "linear", "--out", out.toString(), "--json");
+        return List.of(
+                "train",
+                "fashion-mnist-sample",
+                "--model",
+                "resnet10t",
+                "--epochs",
+                "2",
+                "--lr",
+                "1e-2",
+                "--batch-size",
+                "64",
+                "--seed",
+                "5",
+                "--threads",
+                "2",
+                "--head",
+                "linear",
+                "--out",
+                out.toString(),
+                "--json");
     }
 
     @Test
@@ -28,21 +46,28 @@ class KillAndResumeTest {
         assertEquals(0, ref.status(), ref.err());
 
         Path killed = tmp.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true", "dev.jimm.cli.Main"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dai.djl.offline=true",
+                "dev.jimm.cli.Main"));
         cmd.addAll(trainArgs(killed));
-        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("child.log").toFile()).start();
+        Process child = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("child.log").toFile())
+                .start();
         try {
             Path ckpt = killed.resolve("checkpoint.safetensors");
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (!Files.exists(ckpt) && child.isAlive() && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            assertTrue(Files.exists(ckpt), "the child wrote no checkpoint: " + Files.readString(tmp.resolve("child.log")));
+            assertTrue(
+                    Files.exists(ckpt), "the child wrote no checkpoint: " + Files.readString(tmp.resolve("child.log")));
             Thread.sleep(300);
         } finally {
-            child.destroyForcibly();   // SIGKILL: no shutdown hooks, no flushing
+            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no flushing
             child.waitFor();
         }
         assertFalse(Files.exists(killed.resolve("model.safetensors")), "the child finished before it was killed");

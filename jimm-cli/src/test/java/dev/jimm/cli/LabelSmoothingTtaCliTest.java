@@ -1,11 +1,11 @@
 package dev.jimm.cli;
 
-import dev.jimm.data.TestFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.jimm.data.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,29 +19,64 @@ class LabelSmoothingTtaCliTest {
         for (String c : new String[] {"a", "b"}) {
             Files.createDirectories(root.resolve(c));
             for (int i = 0; i < 4; i++) {
-                Files.copy(TestFiles.resource("images/odd/" + (c.equals("a") ? "chelsea.bmp" : "palette_color.png")),
+                Files.copy(
+                        TestFiles.resource("images/odd/" + (c.equals("a") ? "chelsea.bmp" : "palette_color.png")),
                         root.resolve(c + "/" + i + (c.equals("a") ? ".bmp" : ".png")));
             }
         }
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.run("train", root.toString(), "--model", "resnet10t", "--epochs", "1", "--lr", "1e-3",
-                "--batch-size", "2", "--valid-pct", "0.25", "--img-size", "16", "--label-smoothing", "0.1", "--tta",
-                "--out", run.toString(), "--json");
+        CliTest.Run r = CliTest.run(
+                "train",
+                root.toString(),
+                "--model",
+                "resnet10t",
+                "--epochs",
+                "1",
+                "--lr",
+                "1e-3",
+                "--batch-size",
+                "2",
+                "--valid-pct",
+                "0.25",
+                "--img-size",
+                "16",
+                "--label-smoothing",
+                "0.1",
+                "--tta",
+                "--out",
+                run.toString(),
+                "--json");
         assertEquals(0, r.status(), r.err());
-        JsonObject cfg = JsonParser.parseString(Files.readString(run.resolve("config.json"))).getAsJsonObject();
+        JsonObject cfg = JsonParser.parseString(Files.readString(run.resolve("config.json")))
+                .getAsJsonObject();
         assertEquals(0.1, cfg.get("label_smoothing").getAsDouble(), 0.0);
         assertEquals("aug", cfg.get("tta").getAsString(), "a bare --tta is fastai's");
-        assertTrue(cfg.get("command").getAsString().endsWith("--label-smoothing 0.1 --tta aug"), cfg.get("command").getAsString());
+        assertTrue(
+                cfg.get("command").getAsString().endsWith("--label-smoothing 0.1 --tta aug"),
+                cfg.get("command").getAsString());
 
         CliTest.Run plain = CliTest.run("eval", run.toString(), root.toString(), "--json");
         CliTest.Run tta = CliTest.run("eval", run.toString(), root.toString(), "--tta", "--json");
         assertEquals(0, plain.status(), plain.err());
         assertEquals(0, tta.status(), tta.err());
-        double plainLoss = JsonParser.parseString(plain.out().strip()).getAsJsonObject().get("loss").getAsDouble();
-        double ttaLoss = JsonParser.parseString(tta.out().strip()).getAsJsonObject().get("loss").getAsDouble();
-        assertTrue(Math.abs(plainLoss - ttaLoss) > 1e-6, "mirror images change the loss: " + plainLoss + " vs " + ttaLoss);
+        double plainLoss = JsonParser.parseString(plain.out().strip())
+                .getAsJsonObject()
+                .get("loss")
+                .getAsDouble();
+        double ttaLoss = JsonParser.parseString(tta.out().strip())
+                .getAsJsonObject()
+                .get("loss")
+                .getAsDouble();
+        assertTrue(
+                Math.abs(plainLoss - ttaLoss) > 1e-6, "mirror images change the loss: " + plainLoss + " vs " + ttaLoss);
 
-        CliTest.Run bad = CliTest.run("train", root.toString(), "--label-smoothing", "1.5", "--out", tmp.resolve("x").toString());
+        CliTest.Run bad = CliTest.run(
+                "train",
+                root.toString(),
+                "--label-smoothing",
+                "1.5",
+                "--out",
+                tmp.resolve("x").toString());
         assertEquals(2, bad.status(), bad.err());
         assertTrue(bad.err().contains("--label-smoothing must be in [0, 1), got 1.5"), bad.err());
     }

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import ai.djl.ndarray.NDManager;
 import dev.jimm.cli.Main;
+import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -30,18 +32,24 @@ class HostileCheckpointTest {
     static Cli inspect(Path file) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int status = Main.execute(new String[] {"inspect-checkpoint", file.toString()}, new PrintWriter(out), new PrintWriter(err));
+        int status = Main.execute(
+                new String[] {"inspect-checkpoint", file.toString()}, new PrintWriter(out), new PrintWriter(err));
         return new Cli(status, out.toString(), err.toString());
     }
 
     /** The API throws CheckpointException whose message contains {@code expected}; the CLI prints it as one line. */
     static void assertRefused(Path file, String expected) {
-        CheckpointException e = assertThrows(CheckpointException.class, () -> {
-            try (NDManager m = NDManager.newBaseManager()) {
-                Checkpoints.load(file, m);
-            }
-        }, file.toString());
-        assertTrue(e.getMessage().contains(expected), "message '" + e.getMessage() + "' should contain '" + expected + "'");
+        CheckpointException e = assertThrows(
+                CheckpointException.class,
+                () -> {
+                    try (NDManager m = NDManager.newBaseManager()) {
+                        Checkpoints.load(file, m);
+                    }
+                },
+                file.toString());
+        assertTrue(
+                e.getMessage().contains(expected),
+                "message '" + e.getMessage() + "' should contain '" + expected + "'");
         assertTrue(e.getMessage().contains(file.toString()), "message names the file: " + e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         Cli r = inspect(file);
@@ -52,7 +60,15 @@ class HostileCheckpointTest {
     }
 
     byte[] systemCall(String module, String name, Path marker) {
-        return new Pickles().proto(2).global(module, name).mark().str("touch " + marker).tuple().reduce().stop().bytes();
+        return new Pickles()
+                .proto(2)
+                .global(module, name)
+                .mark()
+                .str("touch " + marker)
+                .tuple()
+                .reduce()
+                .stop()
+                .bytes();
     }
 
     @Test
@@ -63,14 +79,34 @@ class HostileCheckpointTest {
         Path os = Pickles.torchZip(dir.resolve("os.pth"), systemCall("os", "system", marker), Map.of());
         assertRefused(os, "'os system'");
         // builtins.eval via STACK_GLOBAL (protocol 4), as a modern pickle would write it
-        byte[] eval = new Pickles().proto(4).op(0x8c).op(8).raw("builtins".getBytes(StandardCharsets.US_ASCII))
-                .op(0x8c).op(4).raw("eval".getBytes(StandardCharsets.US_ASCII)).op(0x93)
-                .mark().str("__import__('os').system('touch " + marker + "')").tuple().reduce().stop().bytes();
+        byte[] eval = new Pickles()
+                .proto(4)
+                .op(0x8c)
+                .op(8)
+                .raw("builtins".getBytes(StandardCharsets.US_ASCII))
+                .op(0x8c)
+                .op(4)
+                .raw("eval".getBytes(StandardCharsets.US_ASCII))
+                .op(0x93)
+                .mark()
+                .str("__import__('os').system('touch " + marker + "')")
+                .tuple()
+                .reduce()
+                .stop()
+                .bytes();
         assertRefused(Pickles.torchZip(dir.resolve("eval.pth"), eval, Map.of()), "'builtins eval'");
         // the legacy layout: magic number, protocol, sys_info, then the hostile object pickle
         byte[] legacy = concat(
-                new Pickles().proto(2).op(0x8a).op(10).raw(new java.math.BigInteger("1950a86a20f9469cfc6c", 16).toByteArray().length == 10
-                        ? reverse(new java.math.BigInteger("1950a86a20f9469cfc6c", 16).toByteArray()) : new byte[0]).stop().bytes(),
+                new Pickles()
+                        .proto(2)
+                        .op(0x8a)
+                        .op(10)
+                        .raw(
+                                new BigInteger("1950a86a20f9469cfc6c", 16).toByteArray().length == 10
+                                        ? reverse(new BigInteger("1950a86a20f9469cfc6c", 16).toByteArray())
+                                        : new byte[0])
+                        .stop()
+                        .bytes(),
                 new Pickles().proto(2).integer(1001).stop().bytes(),
                 new Pickles().proto(2).emptyDict().stop().bytes(),
                 systemCall("posix", "system", marker));
@@ -78,8 +114,16 @@ class HostileCheckpointTest {
         Files.write(lf, legacy);
         assertRefused(lf, "refused pickle global 'posix system'");
         // a whole model object (torch.save(model)) is refused the same way, naming the class
-        byte[] model = new Pickles().proto(2).global("torchvision.models.squeezenet", "SqueezeNet").emptyTuple().op(0x81).stop().bytes();
-        assertRefused(Pickles.torchZip(dir.resolve("model.pth"), model, Map.of()), "'torchvision.models.squeezenet SqueezeNet'");
+        byte[] model = new Pickles()
+                .proto(2)
+                .global("torchvision.models.squeezenet", "SqueezeNet")
+                .emptyTuple()
+                .op(0x81)
+                .stop()
+                .bytes();
+        assertRefused(
+                Pickles.torchZip(dir.resolve("model.pth"), model, Map.of()),
+                "'torchvision.models.squeezenet SqueezeNet'");
         assertFalse(Files.exists(marker), "nothing was executed");
     }
 
@@ -92,7 +136,7 @@ class HostileCheckpointTest {
     }
 
     static byte[] concat(byte[]... parts) {
-        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
         for (byte[] p : parts) {
             o.writeBytes(p);
         }
@@ -173,8 +217,10 @@ class HostileCheckpointTest {
     @Test
     void mutatedPicklesNeverEscapeTheTypedError() throws Exception {
         byte[] pkl;
-        try (ZipFile z = new ZipFile(TorchCheckpointTest.weights("squeezenet1_1.checkpoint.pth").toFile())) {
-            pkl = z.getInputStream(z.getEntry("squeezenet1_1.checkpoint/data.pkl")).readAllBytes();
+        try (ZipFile z = new ZipFile(
+                TorchCheckpointTest.weights("squeezenet1_1.checkpoint.pth").toFile())) {
+            pkl = z.getInputStream(z.getEntry("squeezenet1_1.checkpoint/data.pkl"))
+                    .readAllBytes();
         }
         assertInstanceOf(Map.class, TorchFile.unpickle(pkl, "orig"));
         Random r = new Random(1);
@@ -203,17 +249,43 @@ class HostileCheckpointTest {
     @Test
     void picklesWithImpossibleLengthsOrIndicesAreRefused() {
         List<byte[]> bad = List.of(
-                new Pickles().proto(2).op('X').raw(Pickles.le(0xfffffff0L, 4)).stop().bytes(), // a 4 GB string
+                new Pickles()
+                        .proto(2)
+                        .op('X')
+                        .raw(Pickles.le(0xfffffff0L, 4))
+                        .stop()
+                        .bytes(), // a 4 GB string
                 new Pickles().proto(2).op('j').raw(Pickles.le(5, 4)).stop().bytes(), // memo never stored
-                new Pickles().proto(2).op(0x8b).raw(Pickles.le(1 << 30, 4)).stop().bytes(), // a 1 GB integer
+                new Pickles()
+                        .proto(2)
+                        .op(0x8b)
+                        .raw(Pickles.le(1 << 30, 4))
+                        .stop()
+                        .bytes(), // a 1 GB integer
                 new Pickles().proto(2).op('s').stop().bytes(), // stack underflow
                 new Pickles().proto(2).mark().mark().stop().bytes(),
                 new Pickles().proto(9).none().stop().bytes(),
-                new Pickles().proto(2).op('i').raw("os\nsystem\n".getBytes(StandardCharsets.US_ASCII)).stop().bytes(),
-                new Pickles().proto(2).global("torch._utils", "_rebuild_tensor_v2").mark().str("x").tuple().reduce().stop().bytes(),
+                new Pickles()
+                        .proto(2)
+                        .op('i')
+                        .raw("os\nsystem\n".getBytes(StandardCharsets.US_ASCII))
+                        .stop()
+                        .bytes(),
+                new Pickles()
+                        .proto(2)
+                        .global("torch._utils", "_rebuild_tensor_v2")
+                        .mark()
+                        .str("x")
+                        .tuple()
+                        .reduce()
+                        .stop()
+                        .bytes(),
                 new Pickles().proto(2).none().op('Q').stop().bytes());
         for (byte[] b : bad) {
-            assertThrows(CheckpointException.class, () -> TorchFile.unpickle(b, "bad"), Arrays.toString(Arrays.copyOf(b, 12)));
+            assertThrows(
+                    CheckpointException.class,
+                    () -> TorchFile.unpickle(b, "bad"),
+                    Arrays.toString(Arrays.copyOf(b, 12)));
         }
     }
 
@@ -221,16 +293,46 @@ class HostileCheckpointTest {
     void tensorsOutsideTheirStorageOrWithMissingStorageAreRefused() throws Exception {
         Map<String, byte[]> st = new LinkedHashMap<>();
         st.put("0", Pickles.floats(1, 2, 3, 4));
-        byte[] over = new Pickles().proto(2).emptyDict().str("w")
-                .tensor("FloatStorage", "0", 4, 2, new long[] {2, 2}, new long[] {2, 1}).op('s').stop().bytes();
-        assertRefused(Pickles.torchZip(dir.resolve("over.pth"), over, st), "reaches element 5 of storage '0', which has 4");
-        byte[] missing = new Pickles().proto(2).emptyDict().str("w")
-                .tensor("FloatStorage", "9", 4, 0, new long[] {4}, new long[] {1}).op('s').stop().bytes();
+        byte[] over = new Pickles()
+                .proto(2)
+                .emptyDict()
+                .str("w")
+                .tensor("FloatStorage", "0", 4, 2, new long[] {2, 2}, new long[] {2, 1})
+                .op('s')
+                .stop()
+                .bytes();
+        assertRefused(
+                Pickles.torchZip(dir.resolve("over.pth"), over, st), "reaches element 5 of storage '0', which has 4");
+        byte[] missing = new Pickles()
+                .proto(2)
+                .emptyDict()
+                .str("w")
+                .tensor("FloatStorage", "9", 4, 0, new long[] {4}, new long[] {1})
+                .op('s')
+                .stop()
+                .bytes();
         assertRefused(Pickles.torchZip(dir.resolve("missing.pth"), missing, st), "storage '9' is missing");
-        byte[] wrongSize = new Pickles().proto(2).emptyDict().str("w")
-                .tensor("DoubleStorage", "0", 4, 0, new long[] {4}, new long[] {1}).op('s').stop().bytes();
-        assertRefused(Pickles.torchZip(dir.resolve("size.pth"), wrongSize, st), "holds 16 bytes but 4 elements of F64 need 32");
-        byte[] notTensors = new Pickles().proto(2).emptyDict().str("epoch").integer(3).op('s').stop().bytes();
-        assertRefused(Pickles.torchZip(dir.resolve("none.pth"), notTensors, st), "no state dict found: top-level entries are epoch (int)");
+        byte[] wrongSize = new Pickles()
+                .proto(2)
+                .emptyDict()
+                .str("w")
+                .tensor("DoubleStorage", "0", 4, 0, new long[] {4}, new long[] {1})
+                .op('s')
+                .stop()
+                .bytes();
+        assertRefused(
+                Pickles.torchZip(dir.resolve("size.pth"), wrongSize, st),
+                "holds 16 bytes but 4 elements of F64 need 32");
+        byte[] notTensors = new Pickles()
+                .proto(2)
+                .emptyDict()
+                .str("epoch")
+                .integer(3)
+                .op('s')
+                .stop()
+                .bytes();
+        assertRefused(
+                Pickles.torchZip(dir.resolve("none.pth"), notTensors, st),
+                "no state dict found: top-level entries are epoch (int)");
     }
 }

@@ -28,7 +28,8 @@ class ParityWeightsTest {
         byte[] all = Files.readAllBytes(src);
         ByteBuffer bb = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         int n = (int) bb.getLong(0);
-        JsonObject header = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject header = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8))
+                .getAsJsonObject();
         JsonObject md = header.getAsJsonObject("__metadata__");
         JsonObject meta = JsonParser.parseString(md.get("meta").getAsString()).getAsJsonObject();
         meta.addProperty("weights", weights);
@@ -55,26 +56,36 @@ class ParityWeightsTest {
     @Test
     void fixturesWithWeightsBesideThemLoadThem(@TempDir Path dir) throws Exception {
         // the reference init written as a checkpoint: the fixture's outputs must come out of it
-        try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().seed(5).build())) {
+        try (ImageModel m =
+                Models.createModel("resnet18", ModelOptions.builder().seed(5).build())) {
             ReferenceInit.apply(m);
             SafetensorsWriter.write(dir.resolve("resnet18_ref.safetensors"), m.stateDict(), Map.of("format", "pt"));
         }
-        Path fx = withWeights(TestFixtures.parity("timm__resnet18"), dir.resolve("timm__resnet18.safetensors"), "resnet18_ref.safetensors");
-        assertEquals(dir.resolve("resnet18_ref.safetensors"), ParityFixture.read(fx).weights());
+        Path fx = withWeights(
+                TestFixtures.parity("timm__resnet18"),
+                dir.resolve("timm__resnet18.safetensors"),
+                "resnet18_ref.safetensors");
+        assertEquals(
+                dir.resolve("resnet18_ref.safetensors"), ParityFixture.read(fx).weights());
         ParityRunner.Result r = new ParityRunner().run(fx);
         assertTrue(r.passed(), r.message());
         String[] cli = run("parity", dir.toString());
         assertEquals("0", cli[0], cli[1] + cli[2]);
-        assertTrue(cli[1].trim().endsWith("1 passed, 0 failed"), "the weights file is not taken for a fixture: " + cli[1]);
+        assertTrue(
+                cli[1].trim().endsWith("1 passed, 0 failed"), "the weights file is not taken for a fixture: " + cli[1]);
 
         // other weights give other outputs: the runner really uses the file
-        try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().seed(6).build())) {
+        try (ImageModel m =
+                Models.createModel("resnet18", ModelOptions.builder().seed(6).build())) {
             SafetensorsWriter.write(dir.resolve("resnet18_ref.safetensors"), m.stateDict(), Map.of("format", "pt"));
         }
         assertFalse(new ParityRunner().run(fx).passed());
         Files.delete(dir.resolve("resnet18_ref.safetensors"));
         ParityRunner.Result missing = new ParityRunner().run(fx);
         assertFalse(missing.passed());
-        assertTrue(missing.message().contains("resnet18_ref.safetensors") && missing.message().contains("no such file"), missing.message());
+        assertTrue(
+                missing.message().contains("resnet18_ref.safetensors")
+                        && missing.message().contains("no such file"),
+                missing.message());
     }
 }

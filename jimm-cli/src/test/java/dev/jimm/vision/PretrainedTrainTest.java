@@ -34,9 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code --pretrained}: the body comes from the hub's cache (here a file we put there, in the layout
- * {@link WeightHub} uses), the head is new, training is fine_tune; offline without the file, one line
- * naming the URL and the cache path.
+ * {@code --pretrained}: the body comes from the hub's cache (here a file we put there, in the layout {@link WeightHub}
+ * uses), the head is new, training is fine_tune; offline without the file, one line naming the URL and the cache path.
  */
 class PretrainedTrainTest {
     static final String ARCH = "resnet10t";
@@ -44,29 +43,40 @@ class PretrainedTrainTest {
     /** Puts a freshly created model's state dict (seed 7, 1000 classes) where the hub caches the default tag. */
     static Path fakeCache(Path home) throws Exception {
         PretrainedCfg cfg = ModelRegistry.builtIn().config(ARCH);
-        WeightHub hub = new WeightHub(WeightHub.Settings.from(k -> null, k -> null).withHome(home).withOffline(true).withProgress(null));
+        WeightHub hub = new WeightHub(WeightHub.Settings.from(k -> null, k -> null)
+                .withHome(home)
+                .withOffline(true)
+                .withProgress(null));
         Path file = hub.sources(cfg).get(0).cacheFile();
         Files.createDirectories(file.getParent());
-        try (ImageModel m = Models.createModel(ARCH, ModelOptions.builder().seed(7).build())) {
+        try (ImageModel m =
+                Models.createModel(ARCH, ModelOptions.builder().seed(7).build())) {
             SafetensorsWriter.write(file, m.stateDict(), Map.of());
         }
         return file;
     }
 
     static void assertBodyIs(Path cacheFile, Map<String, NDArray> model) {
-        try (SafetensorsFile f = SafetensorsFile.open(cacheFile); NDManager m = NDManager.newBaseManager()) {
+        try (SafetensorsFile f = SafetensorsFile.open(cacheFile);
+                NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> sd = f.loadAll(m);
             int n = 0;
             for (Map.Entry<String, NDArray> e : model.entrySet()) {
                 if (e.getKey().startsWith("0.")) {
                     NDArray want = sd.get(e.getKey().substring(2));
                     assertTrue(want != null, e.getKey() + " is not in the cached file");
-                    assertArrayEquals(want.toType(DataType.FLOAT32, false).toFloatArray(),
-                            e.getValue().toType(DataType.FLOAT32, false).toFloatArray(), 0f, e.getKey());
+                    assertArrayEquals(
+                            want.toType(DataType.FLOAT32, false).toFloatArray(),
+                            e.getValue().toType(DataType.FLOAT32, false).toFloatArray(),
+                            0f,
+                            e.getKey());
                     n++;
                 }
             }
-            assertEquals(sd.keySet().stream().filter(k -> !k.startsWith("fc.")).count(), n, "every body key of the file loaded");
+            assertEquals(
+                    sd.keySet().stream().filter(k -> !k.startsWith("fc.")).count(),
+                    n,
+                    "every body key of the file loaded");
         }
     }
 
@@ -89,15 +99,21 @@ class PretrainedTrainTest {
     @Test
     void bodyComesFromTheHubCacheAndTheHeadIsNew(@TempDir Path home) throws Exception {
         Path file = fakeCache(home);
-        WeightHub hub = new WeightHub(WeightHub.Settings.from(k -> null, k -> null).withHome(home).withOffline(true).withProgress(null));
+        WeightHub hub = new WeightHub(WeightHub.Settings.from(k -> null, k -> null)
+                .withHome(home)
+                .withOffline(true)
+                .withProgress(null));
         VisionLearner.Options o = VisionLearner.Options.of(ARCH).seed(3);
         try (VisionModel pre = VisionLearner.buildModel(o.pretrained(true).hub(hub), 4);
                 VisionModel scratch = VisionLearner.buildModel(o, 4)) {
             assertBodyIs(file, pre.stateDict());
             // a seed-3 body is not the file's seed-7 one: the comparison above can fail
-            assertFalse(Arrays.equals(pre.stateDict().get("0.conv1.0.weight").toFloatArray(),
+            assertFalse(Arrays.equals(
+                    pre.stateDict().get("0.conv1.0.weight").toFloatArray(),
                     scratch.stateDict().get("0.conv1.0.weight").toFloatArray()));
-            assertArrayEquals(scratch.stateDict().get("1.8.weight").toFloatArray(), pre.stateDict().get("1.8.weight").toFloatArray(),
+            assertArrayEquals(
+                    scratch.stateDict().get("1.8.weight").toFloatArray(),
+                    pre.stateDict().get("1.8.weight").toFloatArray(),
                     "the head is the fresh init for 4 classes");
         }
     }
@@ -123,14 +139,26 @@ class PretrainedTrainTest {
         System.setProperty("jimm.home", home.toString());
         System.setProperty("jimm.offline", "true");
         try {
-            TrainRecipe.Config c = TrainRecipe.Config.builder(data.toString()).model(ARCH).pretrained(true).epochs(1).lr(1e-3)
-                    .freezeEpochs(1).batchSize(4).imgSize(32).validPct(0.25).seed(1).out(tmp.resolve("run")).threads(1)
-                    .linearHead(true).build();
+            TrainRecipe.Config c = TrainRecipe.Config.builder(data.toString())
+                    .model(ARCH)
+                    .pretrained(true)
+                    .epochs(1)
+                    .lr(1e-3)
+                    .freezeEpochs(1)
+                    .batchSize(4)
+                    .imgSize(32)
+                    .validPct(0.25)
+                    .seed(1)
+                    .out(tmp.resolve("run"))
+                    .threads(1)
+                    .linearHead(true)
+                    .build();
             TrainRecipe.Result r = TrainRecipe.run(c, List.of(check));
             assertEquals(1, seenAtStart.size(), "the body was checked before the first fit");
             assertTrue(r.metrics().get("accuracy") >= 0);
             // fine_tune: one frozen epoch, then one unfrozen
-            assertEquals(3, Files.readAllLines(r.runDir().resolve("metrics.csv")).size(), "header + 2 epochs");
+            assertEquals(
+                    3, Files.readAllLines(r.runDir().resolve("metrics.csv")).size(), "header + 2 epochs");
             String cfg = Files.readString(r.runDir().resolve("config.json"));
             assertTrue(cfg.contains("\"pretrained\": true"), cfg);
             assertTrue(cfg.contains("--pretrained --freeze-epochs 1"), cfg);
@@ -148,9 +176,12 @@ class PretrainedTrainTest {
             assertEquals(3, spec.inChans());
             // training moved the weights away from the file's
             try (VisionModel m = Export.load(r.runDir().resolve("model.safetensors"));
-                    SafetensorsFile f = SafetensorsFile.open(cacheFile); NDManager nm = NDManager.newBaseManager()) {
-                assertNotEquals(Arrays.toString(f.load("layer4.0.conv1.weight", nm).toFloatArray()),
-                        Arrays.toString(m.stateDict().get("0.layer4.0.conv1.weight").toFloatArray()));
+                    SafetensorsFile f = SafetensorsFile.open(cacheFile);
+                    NDManager nm = NDManager.newBaseManager()) {
+                assertNotEquals(
+                        Arrays.toString(f.load("layer4.0.conv1.weight", nm).toFloatArray()),
+                        Arrays.toString(
+                                m.stateDict().get("0.layer4.0.conv1.weight").toFloatArray()));
             }
         } finally {
             restore("jimm.home", oldHome);
@@ -172,8 +203,24 @@ class PretrainedTrainTest {
         try {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
-            int status = Main.execute(new String[] {"train", data.toString(), "--pretrained", "--model", ARCH, "--epochs", "1",
-                "--img-size", "32", "--batch-size", "4", "--out", tmp.resolve("run").toString()}, new PrintWriter(out), new PrintWriter(err));
+            int status = Main.execute(
+                    new String[] {
+                        "train",
+                        data.toString(),
+                        "--pretrained",
+                        "--model",
+                        ARCH,
+                        "--epochs",
+                        "1",
+                        "--img-size",
+                        "32",
+                        "--batch-size",
+                        "4",
+                        "--out",
+                        tmp.resolve("run").toString()
+                    },
+                    new PrintWriter(out),
+                    new PrintWriter(err));
             assertNotEquals(0, status);
             String e = err.toString().strip();
             assertEquals(1, e.lines().count(), e);

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * One batch: images as float32 NCHW and labels, living in their own NDManager (a child of the loader's
- * parent manager). Close it when done so its native memory is freed at once.
+ * One batch: images as float32 NCHW and labels, living in their own NDManager (a child of the loader's parent manager).
+ * Close it when done so its native memory is freed at once.
  *
  * @param manager the batch's own manager, which owns every array below
  * @param data images, float32 [N, C, H, W]

@@ -1,5 +1,6 @@
 package dev.jimm.data;
 
+import dev.jimm.AtomicFiles;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -8,6 +9,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
 
@@ -18,9 +20,9 @@ public final class BatchGrid {
     private BatchGrid() {}
 
     /**
-     * Writes {@code batch} as a grid with {@code cols} columns. {@code mean}/{@code std} undo the
-     * normalization (pass zeros and ones for unnormalized data); tiles smaller than 64 pixels are
-     * enlarged with nearest-neighbour so captions fit.
+     * Writes {@code batch} as a grid with {@code cols} columns. {@code mean}/{@code std} undo the normalization (pass
+     * zeros and ones for unnormalized data); tiles smaller than 64 pixels are enlarged with nearest-neighbour so
+     * captions fit.
      */
     public static void write(Batch batch, List<String> classes, float[] mean, float[] std, int cols, Path png) {
         long[] shape = batch.data().getShape().getShape();
@@ -32,9 +34,19 @@ public final class BatchGrid {
     }
 
     /** Same from plain arrays (NCHW floats and labels). */
-    public static void write(float[] data, int n, int c, int h, int w, long[] labels, List<String> classes,
-                             float[] mean, float[] std, int cols, Path png) {
-        List<String> captions = new java.util.ArrayList<>();
+    public static void write(
+            float[] data,
+            int n,
+            int c,
+            int h,
+            int w,
+            long[] labels,
+            List<String> classes,
+            float[] mean,
+            float[] std,
+            int cols,
+            Path png) {
+        List<String> captions = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int lab = (int) labels[i];
             captions.add(lab >= 0 && lab < classes.size() ? classes.get(lab) : Integer.toString(lab));
@@ -43,12 +55,12 @@ public final class BatchGrid {
     }
 
     /**
-     * Draws NCHW images as a grid, each with its caption below it ({@code \n} separates caption
-     * lines; fastai's top-losses grid uses two). Tiles smaller than 64 pixels are enlarged with
-     * nearest-neighbour, the way fastai shows MNIST.
+     * Draws NCHW images as a grid, each with its caption below it ({@code \n} separates caption lines; fastai's
+     * top-losses grid uses two). Tiles smaller than 64 pixels are enlarged with nearest-neighbour, the way fastai shows
+     * MNIST.
      */
-    public static BufferedImage render(float[] data, int n, int c, int h, int w, List<String> captions,
-                                       float[] mean, float[] std, int cols) {
+    public static BufferedImage render(
+            float[] data, int n, int c, int h, int w, List<String> captions, float[] mean, float[] std, int cols) {
         if (captions.size() != n) {
             throw new IllegalArgumentException("batch grid: " + n + " images but " + captions.size() + " captions");
         }
@@ -62,7 +74,8 @@ public final class BatchGrid {
         cols = Math.max(1, Math.min(cols, n));
         int rows = (n + cols - 1) / cols;
         int gap = 4;
-        BufferedImage out = new BufferedImage(cols * (tw + gap), rows * (th + captionH + gap), BufferedImage.TYPE_INT_RGB);
+        BufferedImage out =
+                new BufferedImage(cols * (tw + gap), rows * (th + captionH + gap), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         try {
             g.setColor(Color.WHITE);
@@ -111,7 +124,7 @@ public final class BatchGrid {
     /** Writes a PNG atomically (see {@link dev.jimm.AtomicFiles}). */
     public static void writePng(BufferedImage img, Path png) {
         try {
-            dev.jimm.AtomicFiles.writeStream(png, out -> {
+            AtomicFiles.writeStream(png, out -> {
                 if (!ImageIO.write(img, "png", out)) {
                     throw new IOException("no PNG writer");
                 }

@@ -3,19 +3,21 @@ package dev.jimm.data;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * CIFAR-10 and CIFAR-100, binary version. Each record is 1 label byte (CIFAR-100: coarse then fine)
- * followed by 3072 bytes: the 1024 red, then green, then blue values of a 32x32 image, row-major.
+ * CIFAR-10 and CIFAR-100, binary version. Each record is 1 label byte (CIFAR-100: coarse then fine) followed by 3072
+ * bytes: the 1024 red, then green, then blue values of a 32x32 image, row-major.
  */
 public final class CifarDataset implements ImageDataset {
     /** CIFAR-10 class names (batches.meta.txt). */
-    public static final List<String> CIFAR10_CLASSES = List.of("airplane", "automobile", "bird", "cat", "deer",
-            "dog", "frog", "horse", "ship", "truck");
+    public static final List<String> CIFAR10_CLASSES =
+            List.of("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
+
     private static final int PIXELS = 32 * 32;
 
     private final byte[] images;
@@ -31,8 +33,8 @@ public final class CifarDataset implements ImageDataset {
     }
 
     /**
-     * CIFAR-10 from {@code dir} (the extracted {@code cifar-10-batches-bin} folder or its parent):
-     * data_batch_1..5.bin for train, test_batch.bin for test.
+     * CIFAR-10 from {@code dir} (the extracted {@code cifar-10-batches-bin} folder or its parent): data_batch_1..5.bin
+     * for train, test_batch.bin for test.
      */
     public static CifarDataset cifar10(Path dir, boolean train) {
         Path d = Files.isDirectory(dir.resolve("cifar-10-batches-bin")) ? dir.resolve("cifar-10-batches-bin") : dir;
@@ -49,8 +51,8 @@ public final class CifarDataset implements ImageDataset {
     }
 
     /**
-     * CIFAR-100 from {@code dir} (the extracted {@code cifar-100-binary} folder or its parent):
-     * train.bin / test.bin; fine (100) labels, or coarse (20) labels when {@code coarse}.
+     * CIFAR-100 from {@code dir} (the extracted {@code cifar-100-binary} folder or its parent): train.bin / test.bin;
+     * fine (100) labels, or coarse (20) labels when {@code coarse}.
      */
     public static CifarDataset cifar100(Path dir, boolean train, boolean coarse) {
         Path d = Files.isDirectory(dir.resolve("cifar-100-binary")) ? dir.resolve("cifar-100-binary") : dir;
@@ -68,9 +70,13 @@ public final class CifarDataset implements ImageDataset {
             return fallback;
         }
         try {
-            List<String> names = Files.readAllLines(p).stream().map(String::trim).filter(s -> !s.isEmpty()).toList();
+            List<String> names = Files.readAllLines(p).stream()
+                    .map(String::trim)
+                    .filter(s -> !s.isEmpty())
+                    .toList();
             if (names.size() != fallback.size()) {
-                throw new IllegalArgumentException(p + ": " + names.size() + " class names, expected " + fallback.size());
+                throw new IllegalArgumentException(
+                        p + ": " + names.size() + " class names, expected " + fallback.size());
             }
             return names;
         } catch (IOException e) {
@@ -86,14 +92,14 @@ public final class CifarDataset implements ImageDataset {
             byte[] b;
             try {
                 b = Files.readAllBytes(f);
-            } catch (java.nio.file.NoSuchFileException e) {
+            } catch (NoSuchFileException e) {
                 throw new IllegalArgumentException(f + ": missing CIFAR binary file", e);
             } catch (IOException e) {
                 throw new UncheckedIOException(f + ": cannot read", e);
             }
             if (b.length == 0 || b.length % rec != 0) {
-                throw new IllegalArgumentException(f + ": " + b.length + " bytes is not a whole number of "
-                        + rec + "-byte CIFAR records (truncated or wrong CIFAR version?)");
+                throw new IllegalArgumentException(f + ": " + b.length + " bytes is not a whole number of " + rec
+                        + "-byte CIFAR records (truncated or wrong CIFAR version?)");
             }
             parts.add(b);
             total += b.length / rec;
@@ -116,9 +122,20 @@ public final class CifarDataset implements ImageDataset {
         return new CifarDataset(images, labels, classes, files.get(0).toString());
     }
 
-    @Override public int size() { return labels.length; }
-    @Override public int label(int index) { return labels[index]; }
-    @Override public List<String> classes() { return classes; }
+    @Override
+    public int size() {
+        return labels.length;
+    }
+
+    @Override
+    public int label(int index) {
+        return labels[index];
+    }
+
+    @Override
+    public List<String> classes() {
+        return classes;
+    }
 
     @Override
     public DecodedImage image(int index) {
@@ -133,7 +150,10 @@ public final class CifarDataset implements ImageDataset {
         return new DecodedImage(32, 32, 3, px, "cifar");
     }
 
-    @Override public String describe(int index) { return source + "#" + index; }
+    @Override
+    public String describe(int index) {
+        return source + "#" + index;
+    }
 
     @Override
     public String toString() {

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The samples of some classes of another dataset, relabelled 0..k-1 in the order the classes are
- * given (for transfer between disjoint label sets: train on classes 0–4, fine-tune on 5–9).
- * Optionally at most {@code perClass} samples of each class, chosen by a seed.
+ * The samples of some classes of another dataset, relabelled 0..k-1 in the order the classes are given (for transfer
+ * between disjoint label sets: train on classes 0–4, fine-tune on 5–9). Optionally at most {@code perClass} samples of
+ * each class, chosen by a seed.
  */
 public final class ClassSubset implements ImageDataset {
     private final ImageDataset base;
@@ -29,8 +29,8 @@ public final class ClassSubset implements ImageDataset {
     }
 
     /**
-     * At most {@code perClass} samples of each class in {@code keep} (all when negative), drawn
-     * without replacement with {@code seed} and kept in the base order.
+     * At most {@code perClass} samples of each class in {@code keep} (all when negative), drawn without replacement
+     * with {@code seed} and kept in the base order.
      */
     public static ClassSubset of(ImageDataset base, int perClass, long seed, int... keep) {
         if (keep.length == 0) {
@@ -42,7 +42,8 @@ public final class ClassSubset implements ImageDataset {
         for (int k = 0; k < keep.length; k++) {
             int c = keep[k];
             if (c < 0 || c >= newLabel.length) {
-                throw new IllegalArgumentException("class " + c + " is outside [0, " + newLabel.length + ") of the dataset's classes");
+                throw new IllegalArgumentException(
+                        "class " + c + " is outside [0, " + newLabel.length + ") of the dataset's classes");
             }
             if (newLabel[c] >= 0) {
                 throw new IllegalArgumentException("class " + c + " is given twice");
@@ -99,9 +100,28 @@ public final class ClassSubset implements ImageDataset {
         return indices.clone();
     }
 
-    @Override public int size() { return indices.length; }
-    @Override public int label(int index) { return labels[index]; }
-    @Override public List<String> classes() { return classes; }
-    @Override public DecodedImage image(int index) { return base.image(indices[index]); }
-    @Override public String describe(int index) { return base.describe(indices[index]); }
+    @Override
+    public int size() {
+        return indices.length;
+    }
+
+    @Override
+    public int label(int index) {
+        return labels[index];
+    }
+
+    @Override
+    public List<String> classes() {
+        return classes;
+    }
+
+    @Override
+    public DecodedImage image(int index) {
+        return base.image(indices[index]);
+    }
+
+    @Override
+    public String describe(int index) {
+        return base.describe(indices[index]);
+    }
 }

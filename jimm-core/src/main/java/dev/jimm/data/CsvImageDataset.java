@@ -6,12 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeSet;
 
 /**
- * Images listed in a CSV with a header row: a file-name column (relative to an image folder) and a
- * label column; an optional boolean valid column (fastai's {@code is_valid}) splits train from valid.
- * Classes are the sorted distinct labels.
+ * Images listed in a CSV with a header row: a file-name column (relative to an image folder) and a label column; an
+ * optional boolean valid column (fastai's {@code is_valid}) splits train from valid. Classes are the sorted distinct
+ * labels.
  */
 public final class CsvImageDataset implements ImageDataset {
     private final List<Path> files;
@@ -27,14 +28,15 @@ public final class CsvImageDataset implements ImageDataset {
     }
 
     /** All rows of the CSV as one dataset. */
-    public static CsvImageDataset of(Path csv, Path imageDir, String fileColumn, String labelColumn, ImageDecoder decoder) {
+    public static CsvImageDataset of(
+            Path csv, Path imageDir, String fileColumn, String labelColumn, ImageDecoder decoder) {
         Parsed p = parse(csv, fileColumn, labelColumn, null);
         return p.build(imageDir, decoder, null);
     }
 
     /** Train and valid from a boolean column (true/1/yes = valid). */
-    public static Split split(Path csv, Path imageDir, String fileColumn, String labelColumn, String validColumn,
-                              ImageDecoder decoder) {
+    public static Split split(
+            Path csv, Path imageDir, String fileColumn, String labelColumn, String validColumn, ImageDecoder decoder) {
         Parsed p = parse(csv, fileColumn, labelColumn, validColumn);
         return new Split(p.build(imageDir, decoder, false), p.build(imageDir, decoder, true));
     }
@@ -49,7 +51,8 @@ public final class CsvImageDataset implements ImageDataset {
                     lab.add(classes.indexOf(labels.get(i)));
                 }
             }
-            return new CsvImageDataset(List.copyOf(files), lab.stream().mapToInt(Integer::intValue).toArray(), classes, decoder);
+            return new CsvImageDataset(
+                    List.copyOf(files), lab.stream().mapToInt(Integer::intValue).toArray(), classes, decoder);
         }
     }
 
@@ -61,8 +64,8 @@ public final class CsvImageDataset implements ImageDataset {
             throw new UncheckedIOException(csv + ": cannot read CSV", e);
         }
         if (lines.isEmpty()) {
-            throw new IllegalArgumentException(csv + ": empty CSV; expected a header row with columns "
-                    + fileColumn + " and " + labelColumn);
+            throw new IllegalArgumentException(
+                    csv + ": empty CSV; expected a header row with columns " + fileColumn + " and " + labelColumn);
         }
         List<String> header = splitRow(lines.get(0));
         int fi = header.indexOf(fileColumn), li = header.indexOf(labelColumn);
@@ -80,13 +83,13 @@ public final class CsvImageDataset implements ImageDataset {
             List<String> row = splitRow(lines.get(r));
             int need = Math.max(fi, Math.max(li, vi));
             if (row.size() <= need) {
-                throw new IllegalArgumentException(csv + ": line " + (r + 1) + " has " + row.size()
-                        + " fields, expected at least " + (need + 1));
+                throw new IllegalArgumentException(
+                        csv + ": line " + (r + 1) + " has " + row.size() + " fields, expected at least " + (need + 1));
             }
             names.add(row.get(fi));
             labels.add(row.get(li));
             if (vi >= 0) {
-                String v = row.get(vi).trim().toLowerCase(java.util.Locale.ROOT);
+                String v = row.get(vi).trim().toLowerCase(Locale.ROOT);
                 valid.add(v.equals("true") || v.equals("1") || v.equals("yes"));
             }
         }
@@ -122,9 +125,28 @@ public final class CsvImageDataset implements ImageDataset {
         return out;
     }
 
-    @Override public int size() { return files.size(); }
-    @Override public int label(int index) { return labels[index]; }
-    @Override public List<String> classes() { return classes; }
-    @Override public DecodedImage image(int index) { return decoder.decode(files.get(index)); }
-    @Override public String describe(int index) { return files.get(index).toString(); }
+    @Override
+    public int size() {
+        return files.size();
+    }
+
+    @Override
+    public int label(int index) {
+        return labels[index];
+    }
+
+    @Override
+    public List<String> classes() {
+        return classes;
+    }
+
+    @Override
+    public DecodedImage image(int index) {
+        return decoder.decode(files.get(index));
+    }
+
+    @Override
+    public String describe(int index) {
+        return files.get(index).toString();
+    }
 }

@@ -2,33 +2,38 @@ package dev.jimm.data;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
 import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.SortedMap;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Batches a dataset through a per-sample transform on a pool of threads.
  *
- * <p>Determinism: the epoch's order comes from (seed, epoch) and each sample's augmentation from
- * its own generator seeded with (seed, epoch, dataset index), and batches are returned in order, so
- * the batches are bit-identical whatever the thread count. Memory: at most {@code prefetch} batches
- * are decoded ahead, in Java arrays; the NDArrays are created on the consuming thread in a child
- * manager of {@code manager} that {@link Batch#close()} frees.
+ * <p>Determinism: the epoch's order comes from (seed, epoch) and each sample's augmentation from its own generator
+ * seeded with (seed, epoch, dataset index), and batches are returned in order, so the batches are bit-identical
+ * whatever the thread count. Memory: at most {@code prefetch} batches are decoded ahead, in Java arrays; the NDArrays
+ * are created on the consuming thread in a child manager of {@code manager} that {@link Batch#close()} frees.
  */
 public final class DataLoader implements Iterable<Batch> {
     private final Config cfg;
     private final AtomicInteger nextEpoch = new AtomicInteger();
-    private final java.util.concurrent.ConcurrentSkipListMap<String, String> skipped = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<String, String> skipped = new ConcurrentSkipListMap<>();
 
     /**
      * Loader settings.
@@ -46,15 +51,44 @@ public final class DataLoader implements Iterable<Batch> {
      * @param badImages an image that fails to decode is an error (naming the file) or left out of its batch
      * @param warnings where a left-out image is reported, once per file
      */
-    public record Config(ImageDataset dataset, Transform<DecodedImage, TensorImage> transform, NDManager manager,
-                         int batchSize, boolean shuffle, boolean dropLast, long seed, int threads, int prefetch,
-                         BatchTransform batchTransform, BadImagePolicy badImages, java.util.function.Consumer<String> warnings) {
+    public record Config(
+            ImageDataset dataset,
+            Transform<DecodedImage, TensorImage> transform,
+            NDManager manager,
+            int batchSize,
+            boolean shuffle,
+            boolean dropLast,
+            long seed,
+            int threads,
+            int prefetch,
+            BatchTransform batchTransform,
+            BadImagePolicy badImages,
+            Consumer<String> warnings) {
         /** Bad images are errors. */
-        public Config(ImageDataset dataset, Transform<DecodedImage, TensorImage> transform, NDManager manager,
-                      int batchSize, boolean shuffle, boolean dropLast, long seed, int threads, int prefetch,
-                      BatchTransform batchTransform) {
-            this(dataset, transform, manager, batchSize, shuffle, dropLast, seed, threads, prefetch, batchTransform,
-                    BadImagePolicy.ERROR, System.err::println);
+        public Config(
+                ImageDataset dataset,
+                Transform<DecodedImage, TensorImage> transform,
+                NDManager manager,
+                int batchSize,
+                boolean shuffle,
+                boolean dropLast,
+                long seed,
+                int threads,
+                int prefetch,
+                BatchTransform batchTransform) {
+            this(
+                    dataset,
+                    transform,
+                    manager,
+                    batchSize,
+                    shuffle,
+                    dropLast,
+                    seed,
+                    threads,
+                    prefetch,
+                    batchTransform,
+                    BadImagePolicy.ERROR,
+                    System.err::println);
         }
 
         public Config {
@@ -62,13 +96,14 @@ public final class DataLoader implements Iterable<Batch> {
                 throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
             }
             if (threads < 0 || prefetch <= 0) {
-                throw new IllegalArgumentException("threads must be >= 0 and prefetch > 0, got " + threads + ", " + prefetch);
+                throw new IllegalArgumentException(
+                        "threads must be >= 0 and prefetch > 0, got " + threads + ", " + prefetch);
             }
-            java.util.Objects.requireNonNull(dataset, "dataset");
-            java.util.Objects.requireNonNull(transform, "transform");
-            java.util.Objects.requireNonNull(manager, "manager");
-            java.util.Objects.requireNonNull(badImages, "badImages");
-            java.util.Objects.requireNonNull(warnings, "warnings");
+            Objects.requireNonNull(dataset, "dataset");
+            Objects.requireNonNull(transform, "transform");
+            Objects.requireNonNull(manager, "manager");
+            Objects.requireNonNull(badImages, "badImages");
+            Objects.requireNonNull(warnings, "warnings");
         }
     }
 
@@ -85,11 +120,11 @@ public final class DataLoader implements Iterable<Batch> {
     }
 
     /**
-     * The images left out so far under {@link BadImagePolicy#SKIP}: description (the file) to reason,
-     * sorted. A bad file stays bad, so every epoch leaves out the same ones.
+     * The images left out so far under {@link BadImagePolicy#SKIP}: description (the file) to reason, sorted. A bad
+     * file stays bad, so every epoch leaves out the same ones.
      */
-    public java.util.SortedMap<String, String> skippedImages() {
-        return java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(skipped));
+    public SortedMap<String, String> skippedImages() {
+        return Collections.unmodifiableSortedMap(new TreeMap<>(skipped));
     }
 
     /** Number of batches per epoch. */
@@ -141,8 +176,9 @@ public final class DataLoader implements Iterable<Batch> {
                     throw e;
                 }
                 if (skipped.putIfAbsent(ds.describe(idx), e.getMessage()) == null) {
-                    cfg.warnings().accept("warning: skipping unreadable image " + e.getMessage() + " ("
-                            + skipped.size() + " skipped so far)");
+                    cfg.warnings()
+                            .accept("warning: skipping unreadable image " + e.getMessage() + " (" + skipped.size()
+                                    + " skipped so far)");
                 }
                 continue;
             }
@@ -173,14 +209,22 @@ public final class DataLoader implements Iterable<Batch> {
         }
         if (n < indices.length) {
             // skipped images shrink this batch; the rest keep their own seeds, so nothing else changes
-            images = java.util.Arrays.copyOf(images, n * c * h * w);
-            labels = java.util.Arrays.copyOf(labels, n);
-            indices = java.util.Arrays.copyOf(kept, n);
+            images = Arrays.copyOf(images, n * c * h * w);
+            labels = Arrays.copyOf(labels, n);
+            indices = Arrays.copyOf(kept, n);
         }
         float[] targets = null;
         if (cfg.batchTransform() != null) {
-            targets = cfg.batchTransform().apply(images, n, c, h, w, labels, ds.classes().size(),
-                    new SplittableRandom(Seeds.derive(cfg.seed(), epoch, -2 - (long) batchIdx)));
+            targets = cfg.batchTransform()
+                    .apply(
+                            images,
+                            n,
+                            c,
+                            h,
+                            w,
+                            labels,
+                            ds.classes().size(),
+                            new SplittableRandom(Seeds.derive(cfg.seed(), epoch, -2 - (long) batchIdx)));
         }
         return new Prepared(images, n, c, h, w, labels, targets, indices);
     }
@@ -217,7 +261,7 @@ public final class DataLoader implements Iterable<Batch> {
         private int[] indicesOf(int b) {
             int from = b * cfg.batchSize();
             int to = Math.min(order.length, from + cfg.batchSize());
-            return java.util.Arrays.copyOfRange(order, from, to);
+            return Arrays.copyOfRange(order, from, to);
         }
 
         private void fill() {
@@ -292,7 +336,8 @@ public final class DataLoader implements Iterable<Batch> {
                     lab[i] = p.labels()[i];
                 }
                 NDArray labels = m.create(lab);
-                NDArray targets = p.targets() == null ? null
+                NDArray targets = p.targets() == null
+                        ? null
                         : m.create(p.targets(), new Shape(p.n(), p.targets().length / p.n()));
                 return new Batch(m, data, labels, targets, p.indices(), b);
             } catch (RuntimeException e) {
@@ -327,7 +372,7 @@ public final class DataLoader implements Iterable<Batch> {
         private int prefetch = -1;
         private BatchTransform batchTransform;
         private BadImagePolicy badImages = BadImagePolicy.ERROR;
-        private java.util.function.Consumer<String> warnings = System.err::println;
+        private Consumer<String> warnings = System.err::println;
 
         Builder(ImageDataset ds, Transform<DecodedImage, TensorImage> transform, NDManager manager) {
             this.ds = ds;
@@ -335,23 +380,66 @@ public final class DataLoader implements Iterable<Batch> {
             this.manager = manager;
         }
 
-        public Builder batchSize(int v) { batchSize = v; return this; }
-        public Builder shuffle(boolean v) { shuffle = v; return this; }
-        public Builder dropLast(boolean v) { dropLast = v; return this; }
-        public Builder seed(long v) { seed = v; return this; }
-        public Builder threads(int v) { threads = v; return this; }
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder shuffle(boolean v) {
+            shuffle = v;
+            return this;
+        }
+
+        public Builder dropLast(boolean v) {
+            dropLast = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder threads(int v) {
+            threads = v;
+            return this;
+        }
         /** Batches prepared ahead; default 2 per thread. */
-        public Builder prefetch(int v) { prefetch = v; return this; }
-        public Builder batchTransform(BatchTransform v) { batchTransform = v; return this; }
+        public Builder prefetch(int v) {
+            prefetch = v;
+            return this;
+        }
+
+        public Builder batchTransform(BatchTransform v) {
+            batchTransform = v;
+            return this;
+        }
         /** What an image that fails to decode does (default: error). */
-        public Builder badImages(BadImagePolicy v) { badImages = v; return this; }
+        public Builder badImages(BadImagePolicy v) {
+            badImages = v;
+            return this;
+        }
         /** Where left-out images are reported (default: stderr). */
-        public Builder warnings(java.util.function.Consumer<String> v) { warnings = v; return this; }
+        public Builder warnings(Consumer<String> v) {
+            warnings = v;
+            return this;
+        }
 
         public DataLoader build() {
             int pf = prefetch > 0 ? prefetch : Math.max(2, 2 * threads);
-            return new DataLoader(new Config(ds, transform, manager, batchSize, shuffle, dropLast, seed, threads, pf,
-                    batchTransform, badImages, warnings));
+            return new DataLoader(new Config(
+                    ds,
+                    transform,
+                    manager,
+                    batchSize,
+                    shuffle,
+                    dropLast,
+                    seed,
+                    threads,
+                    pf,
+                    batchTransform,
+                    badImages,
+                    warnings));
         }
     }
 }

@@ -7,9 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Where the standard datasets are published, with their official checksums, and helpers that use a
- * local copy when present or download into a cache dir otherwise. A local path is always accepted:
- * pass the folder holding the files (e.g. Debian's dataset-fashion-mnist or /work/shared/datasets).
+ * Where the standard datasets are published, with their official checksums, and helpers that use a local copy when
+ * present or download into a cache dir otherwise. A local path is always accepted: pass the folder holding the files
+ * (e.g. Debian's dataset-fashion-mnist or /work/shared/datasets).
  */
 public final class DatasetSources {
     private DatasetSources() {}
@@ -47,11 +47,11 @@ public final class DatasetSources {
     };
 
     /** CIFAR-10 binary archive (the dataset page's MD5). */
-    public static final Remote CIFAR10 = r("https://www.cs.toronto.edu/~kriz/", "cifar-10-binary.tar.gz",
-            "c32a1d4ab5d03f1284b67883e8d87530");
+    public static final Remote CIFAR10 =
+            r("https://www.cs.toronto.edu/~kriz/", "cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530");
     /** CIFAR-100 binary archive (the dataset page's MD5). */
-    public static final Remote CIFAR100 = r("https://www.cs.toronto.edu/~kriz/", "cifar-100-binary.tar.gz",
-            "03b5dce01913d631647c71ecec9e9cb8");
+    public static final Remote CIFAR100 =
+            r("https://www.cs.toronto.edu/~kriz/", "cifar-100-binary.tar.gz", "03b5dce01913d631647c71ecec9e9cb8");
 
     /** Downloads (or finds cached) every file of {@code files} into {@code cacheDir}. */
     public static Path ensure(Downloads downloads, Path cacheDir, Remote... files) {
@@ -84,7 +84,8 @@ public final class DatasetSources {
 
     /** CIFAR-10 from {@code dir}, else from {@code source} (e.g. a mirror with the same archive). */
     public static CifarDataset cifar10(Path dir, boolean train, Downloads downloads, Remote source) {
-        if (!Files.isDirectory(dir.resolve("cifar-10-batches-bin")) && !Files.isRegularFile(dir.resolve("test_batch.bin"))) {
+        if (!Files.isDirectory(dir.resolve("cifar-10-batches-bin"))
+                && !Files.isRegularFile(dir.resolve("test_batch.bin"))) {
             extract(downloads, dir, source);
         }
         return CifarDataset.cifar10(dir, train);
@@ -109,7 +110,9 @@ public final class DatasetSources {
 
     private static boolean hasIdx(Path dir, boolean train) {
         String p = train ? "train" : "t10k";
-        return (Files.isRegularFile(dir.resolve(p + "-images-idx3-ubyte.gz")) || Files.isRegularFile(dir.resolve(p + "-images-idx3-ubyte")))
-                && (Files.isRegularFile(dir.resolve(p + "-labels-idx1-ubyte.gz")) || Files.isRegularFile(dir.resolve(p + "-labels-idx1-ubyte")));
+        return (Files.isRegularFile(dir.resolve(p + "-images-idx3-ubyte.gz"))
+                        || Files.isRegularFile(dir.resolve(p + "-images-idx3-ubyte")))
+                && (Files.isRegularFile(dir.resolve(p + "-labels-idx1-ubyte.gz"))
+                        || Files.isRegularFile(dir.resolve(p + "-labels-idx1-ubyte")));
     }
 }

@@ -1,16 +1,19 @@
 package dev.jimm.data;
 
+import java.util.Objects;
+
 /**
  * How {@link ImageDecoder} decodes a file.
  *
- * @param maxPixels   refuse images whose header declares more pixels than this (decompression bombs)
- * @param channels    3 for RGB output, 1 for gray (a model built with inChans = 1)
+ * @param maxPixels refuse images whose header declares more pixels than this (decompression bombs)
+ * @param channels 3 for RGB output, 1 for gray (a model built with inChans = 1)
  * @param applyExifOrientation rotate/flip JPEGs per their EXIF orientation tag so photos show upright
  * @param alpha what happens to transparency
- * @param libjpegTurbo decode well-formed JPEGs with libjpeg-turbo ({@link TurboJpeg}) when it is
- *     loaded; false sends every file through ImageIO (same pixels, slower)
+ * @param libjpegTurbo decode well-formed JPEGs with libjpeg-turbo ({@link TurboJpeg}) when it is loaded; false sends
+ *     every file through ImageIO (same pixels, slower)
  */
-public record DecodeOptions(long maxPixels, int channels, boolean applyExifOrientation, Alpha alpha, boolean libjpegTurbo) {
+public record DecodeOptions(
+        long maxPixels, int channels, boolean applyExifOrientation, Alpha alpha, boolean libjpegTurbo) {
     /** Treatment of an alpha channel. */
     public enum Alpha {
         /** Composite on a white background: transparent areas turn white (the default). */
@@ -29,7 +32,7 @@ public record DecodeOptions(long maxPixels, int channels, boolean applyExifOrien
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
         }
-        java.util.Objects.requireNonNull(alpha, "alpha");
+        Objects.requireNonNull(alpha, "alpha");
     }
 
     /** RGB, Pillow's pixel limit, EXIF orientation applied. */

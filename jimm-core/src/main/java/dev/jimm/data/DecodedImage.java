@@ -3,7 +3,7 @@ package dev.jimm.data;
 /**
  * An 8-bit image in interleaved HWC layout (channels = 1 or 3), as decoded and oriented.
  *
- * @param width  pixels per row
+ * @param width pixels per row
  * @param height rows
  * @param channels 1 (gray) or 3 (RGB)
  * @param pixels row-major, channel-interleaved bytes (unsigned)
@@ -18,8 +18,8 @@ public record DecodedImage(int width, int height, int channels, byte[] pixels, S
             throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
         }
         if (pixels.length != (long) width * height * channels) {
-            throw new IllegalArgumentException("pixel buffer has " + pixels.length + " bytes, expected "
-                    + (long) width * height * channels);
+            throw new IllegalArgumentException(
+                    "pixel buffer has " + pixels.length + " bytes, expected " + (long) width * height * channels);
         }
     }
 

@@ -1,28 +1,40 @@
 package dev.jimm.data;
 
+import dev.jimm.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Downloads into a cache directory with a checksum: the body streams to a temporary file in the same
- * directory while it is hashed, and only a verified file is renamed into place (atomically where the
- * file system allows), so an interrupted or corrupted download never looks like a cached file.
+ * Downloads into a cache directory with a checksum: the body streams to a temporary file in the same directory while it
+ * is hashed, and only a verified file is renamed into place (atomically where the file system allows), so an
+ * interrupted or corrupted download never looks like a cached file.
  */
 public final class Downloads {
     private final HttpClient client;
@@ -66,8 +78,10 @@ public final class Downloads {
     }
 
     public Downloads() {
-        this(HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(30)).build());
+        this(HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(30))
+                .build());
     }
 
     public Downloads(HttpClient client) {
@@ -75,8 +89,8 @@ public final class Downloads {
     }
 
     /**
-     * Downloads with {@code client}; a {@link #fetchResumable} transfer that receives nothing for
-     * {@code stallTimeout} is treated as a broken connection (and resumed).
+     * Downloads with {@code client}; a {@link #fetchResumable} transfer that receives nothing for {@code stallTimeout}
+     * is treated as a broken connection (and resumed).
      */
     public Downloads(HttpClient client, Duration stallTimeout) {
         this.client = client;
@@ -93,25 +107,25 @@ public final class Downloads {
     }
 
     /**
-     * Returns {@code cacheDir/fileName}, downloading it from {@code url} unless a file with the right
-     * checksum is already there. Throws with the URL and reason when the download or check fails.
+     * Returns {@code cacheDir/fileName}, downloading it from {@code url} unless a file with the right checksum is
+     * already there. Throws with the URL and reason when the download or check fails.
      */
     public Path fetch(URI url, Path cacheDir, String fileName, Checksum expected) {
         Path target = cacheDir.resolve(fileName);
         try {
-            if (Files.isRegularFile(target)
-                    && expected.matches(digest(target, expected.algorithm()))) {
+            if (Files.isRegularFile(target) && expected.matches(digest(target, expected.algorithm()))) {
                 return target;
             }
             // the body runs inside AtomicFiles: a failed or mismatched download never replaces the target
-            dev.jimm.AtomicFiles.writeStream(target, out -> {
+            AtomicFiles.writeStream(target, out -> {
                 MessageDigest md = expected.newDigest();
                 HttpResponse<InputStream> resp;
                 try {
-                    resp = client.send(HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                    resp = client.send(
+                            HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException("download interrupted");
+                    throw new InterruptedIOException("download interrupted");
                 }
                 try (InputStream body = resp.body()) {
                     if (resp.statusCode() != 200) {
@@ -126,7 +140,7 @@ public final class Downloads {
                 }
             });
             return target;
-        } catch (java.io.InterruptedIOException e) {
+        } catch (InterruptedIOException e) {
             throw new IllegalStateException(url + ": download interrupted", e);
         } catch (IOException e) {
             throw new UncheckedIOException(url + ": download to " + target + " failed: " + e.getMessage(), e);
@@ -153,10 +167,9 @@ public final class Downloads {
     /**
      * Downloads {@code url} to {@code target} so that a broken connection loses nothing: bytes go to
      * {@code target.part}, which stays when the transfer breaks; the next attempt (in this call, up to
-     * {@value #ATTEMPTS} times, or in a later one) asks only for the rest with an HTTP Range request.
-     * The finished file is checked against {@code expected} (null: no check), and then renamed onto
-     * {@code target} atomically; on a mismatch the partial file is deleted. Errors are {@link
-     * DownloadException}s naming the URL.
+     * {@value #ATTEMPTS} times, or in a later one) asks only for the rest with an HTTP Range request. The finished file
+     * is checked against {@code expected} (null: no check), and then renamed onto {@code target} atomically; on a
+     * mismatch the partial file is deleted. Errors are {@link DownloadException}s naming the URL.
      */
     public Path fetchResumable(URI url, Path target, Checksum expected, Progress progress) {
         Path part = target.resolveSibling(target.getFileName() + ".part");
@@ -165,9 +178,8 @@ public final class Downloads {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(part,
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
-                java.nio.channels.FileLock lock = ch.tryLock();
+            try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                FileLock lock = ch.tryLock();
                 if (lock == null) {
                     throw new DownloadException(url, 0, false, "another download into " + part + " is running");
                 }
@@ -188,9 +200,14 @@ public final class Downloads {
                 String got = digest(part, expected.algorithm());
                 if (!expected.matches(got)) {
                     Files.deleteIfExists(part);
-                    throw new DownloadException(url, 0, false, expected.algorithm() + " mismatch for " + target.getFileName()
-                            + ": expected " + expected.hex().toLowerCase(Locale.ROOT) + (expected.hex().length() < 64 ? "…" : "")
-                            + ", got " + got + "; the download was deleted");
+                    throw new DownloadException(
+                            url,
+                            0,
+                            false,
+                            expected.algorithm() + " mismatch for " + target.getFileName()
+                                    + ": expected " + expected.hex().toLowerCase(Locale.ROOT)
+                                    + (expected.hex().length() < 64 ? "…" : "")
+                                    + ", got " + got + "; the download was deleted");
                 }
             }
             try {
@@ -204,7 +221,7 @@ public final class Downloads {
         }
     }
 
-    private void transfer(URI url, java.nio.channels.FileChannel ch, Path part, Progress progress) throws IOException {
+    private void transfer(URI url, FileChannel ch, Path part, Progress progress) throws IOException {
         IOException last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             long have = ch.size();
@@ -215,14 +232,16 @@ public final class Downloads {
             HttpResponse<InputStream> resp;
             try {
                 resp = client.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
-            } catch (java.net.ConnectException | java.net.UnknownHostException | java.net.http.HttpConnectTimeoutException
-                    | java.nio.channels.UnresolvedAddressException e) {
+            } catch (ConnectException
+                    | UnknownHostException
+                    | HttpConnectTimeoutException
+                    | UnresolvedAddressException e) {
                 throw new DownloadException(url, 0, true, "cannot reach the host: " + e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new DownloadException(url, 0, false, "download interrupted");
             } catch (IOException e) {
-                if (e.getCause() instanceof java.net.ConnectException || e.getCause() instanceof java.nio.channels.UnresolvedAddressException) {
+                if (e.getCause() instanceof ConnectException || e.getCause() instanceof UnresolvedAddressException) {
                     throw new DownloadException(url, 0, true, "cannot reach the host: " + e.getCause());
                 }
                 last = e;
@@ -253,29 +272,31 @@ public final class Downloads {
                 byte[] buf = new byte[1 << 16];
                 long done = have;
                 // a stalled body never ends by itself: a watchdog closes it, which ends the read
-                java.util.concurrent.atomic.AtomicLong lastData = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
-                java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
-                Thread watchdog = new Thread(() -> {
-                    try {
-                        while (!Thread.currentThread().isInterrupted()) {
-                            Thread.sleep(Math.max(10, stallTimeout.toMillis() / 4));
-                            if (System.nanoTime() - lastData.get() > stallTimeout.toNanos()) {
-                                stalled.set(true);
-                                body.close();
-                                return;
+                AtomicLong lastData = new AtomicLong(System.nanoTime());
+                AtomicBoolean stalled = new AtomicBoolean();
+                Thread watchdog = new Thread(
+                        () -> {
+                            try {
+                                while (!Thread.currentThread().isInterrupted()) {
+                                    Thread.sleep(Math.max(10, stallTimeout.toMillis() / 4));
+                                    if (System.nanoTime() - lastData.get() > stallTimeout.toNanos()) {
+                                        stalled.set(true);
+                                        body.close();
+                                        return;
+                                    }
+                                }
+                            } catch (InterruptedException | IOException ignored) {
+                                // the transfer ended
                             }
-                        }
-                    } catch (InterruptedException | IOException ignored) {
-                        // the transfer ended
-                    }
-                }, "jimm-download-watchdog");
+                        },
+                        "jimm-download-watchdog");
                 watchdog.setDaemon(true);
                 watchdog.start();
                 try {
                     int n;
                     while ((n = body.read(buf)) > 0) {
                         lastData.set(System.nanoTime());
-                        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf, 0, n);
+                        ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                         while (bb.hasRemaining()) {
                             done += ch.write(bb, done);
                         }
@@ -301,7 +322,11 @@ public final class Downloads {
                 return;
             }
         }
-        throw new DownloadException(url, 0, false, "the transfer broke " + ATTEMPTS + " times (" + (last == null ? "" : last.getMessage())
-                + "); " + ch.size() + " bytes are kept in " + part + " and the next attempt resumes from there");
+        throw new DownloadException(
+                url,
+                0,
+                false,
+                "the transfer broke " + ATTEMPTS + " times (" + (last == null ? "" : last.getMessage()) + "); "
+                        + ch.size() + " bytes are kept in " + part + " and the next attempt resumes from there");
     }
 }

@@ -7,8 +7,8 @@ import java.util.List;
 /** MNIST-style datasets stored as an images idx (N x H x W) and a labels idx (N): MNIST, Fashion-MNIST. */
 public final class IdxDataset implements ImageDataset {
     /** Fashion-MNIST class names in label order. */
-    public static final List<String> FASHION_MNIST_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover",
-            "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+    public static final List<String> FASHION_MNIST_CLASSES = List.of(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
     /** MNIST class names in label order. */
     public static final List<String> MNIST_CLASSES = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
 
@@ -21,15 +21,17 @@ public final class IdxDataset implements ImageDataset {
 
     public IdxDataset(IdxFile images, IdxFile labels, List<String> classes, String source) {
         if (images.dims().length != 3) {
-            throw new IllegalArgumentException(source + ": images idx must have 3 dimensions, got "
-                    + images.dims().length);
+            throw new IllegalArgumentException(
+                    source + ": images idx must have 3 dimensions, got " + images.dims().length);
         }
         if (labels.dims().length != 1 || labels.count() != images.count()) {
-            throw new IllegalArgumentException(source + ": labels idx has " + labels + ", expected [" + images.count() + "]");
+            throw new IllegalArgumentException(
+                    source + ": labels idx has " + labels + ", expected [" + images.count() + "]");
         }
         for (byte b : labels.data()) {
             if ((b & 0xFF) >= classes.size()) {
-                throw new IllegalArgumentException(source + ": label " + (b & 0xFF) + " outside " + classes.size() + " classes");
+                throw new IllegalArgumentException(
+                        source + ": label " + (b & 0xFF) + " outside " + classes.size() + " classes");
             }
         }
         this.images = images;
@@ -58,7 +60,8 @@ public final class IdxDataset implements ImageDataset {
     }
 
     private static Path find(Path dir, String base) {
-        for (String name : new String[] {base + ".gz", base, base.replace("-idx", ".idx") + ".gz", base.replace("-idx", ".idx")}) {
+        for (String name :
+                new String[] {base + ".gz", base, base.replace("-idx", ".idx") + ".gz", base.replace("-idx", ".idx")}) {
             Path p = dir.resolve(name);
             if (Files.isRegularFile(p)) {
                 return p;
@@ -67,12 +70,28 @@ public final class IdxDataset implements ImageDataset {
         throw new IllegalArgumentException(dir + ": missing " + base + "[.gz]");
     }
 
-    public int height() { return h; }
-    public int width() { return w; }
+    public int height() {
+        return h;
+    }
 
-    @Override public int size() { return images.count(); }
-    @Override public int label(int index) { return labels[index] & 0xFF; }
-    @Override public List<String> classes() { return classes; }
+    public int width() {
+        return w;
+    }
+
+    @Override
+    public int size() {
+        return images.count();
+    }
+
+    @Override
+    public int label(int index) {
+        return labels[index] & 0xFF;
+    }
+
+    @Override
+    public List<String> classes() {
+        return classes;
+    }
 
     @Override
     public DecodedImage image(int index) {
@@ -82,5 +101,8 @@ public final class IdxDataset implements ImageDataset {
         return new DecodedImage(w, h, 1, px, "idx");
     }
 
-    @Override public String describe(int index) { return source + "#" + index; }
+    @Override
+    public String describe(int index) {
+        return source + "#" + index;
+    }
 }

@@ -1,11 +1,12 @@
 package dev.jimm.data;
 
+import dev.jimm.AtomicFiles;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -13,8 +14,8 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * An IDX file of unsigned bytes (the MNIST format: magic 0x00000803 for images N x H x W, 0x00000801
- * for labels N), gzipped or not (detected from the content, not the name).
+ * An IDX file of unsigned bytes (the MNIST format: magic 0x00000803 for images N x H x W, 0x00000801 for labels N),
+ * gzipped or not (detected from the content, not the name).
  *
  * @param dims the dimensions, e.g. [60000, 28, 28]
  * @param data the bytes, row-major
@@ -30,8 +31,8 @@ public record IdxFile(int[] dims, byte[] data) {
             DataInputStream din = new DataInputStream(in);
             int magic = din.readInt();
             if ((magic >>> 16) != 0) {
-                throw new IllegalArgumentException(file + ": not an idx file (magic 0x" + Integer.toHexString(magic)
-                        + "); expected 0x0000080N");
+                throw new IllegalArgumentException(
+                        file + ": not an idx file (magic 0x" + Integer.toHexString(magic) + "); expected 0x0000080N");
             }
             int type = (magic >>> 8) & 0xFF;
             int nd = magic & 0xFF;
@@ -58,7 +59,8 @@ public record IdxFile(int[] dims, byte[] data) {
             din.readFully(data);
             return new IdxFile(dims, data);
         } catch (EOFException e) {
-            throw new IllegalArgumentException(file + ": idx file is truncated (fewer bytes than its header declares)", e);
+            throw new IllegalArgumentException(
+                    file + ": idx file is truncated (fewer bytes than its header declares)", e);
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read idx file: " + e.getMessage(), e);
         }
@@ -66,9 +68,9 @@ public record IdxFile(int[] dims, byte[] data) {
 
     /** Writes this as an idx file, gzipped when the name ends with ".gz". */
     public void write(Path file) throws IOException {
-        dev.jimm.AtomicFiles.writeStream(file, os -> {
+        AtomicFiles.writeStream(file, os -> {
             GZIPOutputStream gz = file.toString().endsWith(".gz") ? new GZIPOutputStream(os, 1 << 16) : null;
-            java.io.DataOutputStream d = new java.io.DataOutputStream(gz != null ? gz : os);
+            DataOutputStream d = new DataOutputStream(gz != null ? gz : os);
             d.writeInt(0x0800 | dims.length);
             for (int v : dims) {
                 d.writeInt(v);

@@ -3,8 +3,8 @@ package dev.jimm.data;
 import java.util.List;
 
 /**
- * A labelled image dataset whose images are decoded lazily, one index at a time. Implementations are
- * safe to read from several threads at once.
+ * A labelled image dataset whose images are decoded lazily, one index at a time. Implementations are safe to read from
+ * several threads at once.
  */
 public interface ImageDataset {
     /** Number of samples. */

@@ -1,13 +1,15 @@
 package dev.jimm.data;
 
-import java.awt.image.BufferedImage;
 import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
-import java.awt.color.ColorSpace;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -16,23 +18,26 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
+import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Decodes PNG, JPEG (baseline, progressive, gray, CMYK), BMP, GIF (first frame), TIFF and WebP into
- * 8-bit {@link DecodedImage}s through ImageIO and the TwelveMonkeys plugins; well-formed 8-bit gray
- * and color JPEGs go through libjpeg-turbo ({@link TurboJpeg}) instead, with the same pixels, faster.
+ * Decodes PNG, JPEG (baseline, progressive, gray, CMYK), BMP, GIF (first frame), TIFF and WebP into 8-bit
+ * {@link DecodedImage}s through ImageIO and the TwelveMonkeys plugins; well-formed 8-bit gray and color JPEGs go
+ * through libjpeg-turbo ({@link TurboJpeg}) instead, with the same pixels, faster.
  *
- * <p>Policy: the pixel count is checked from the header before any pixel is decoded; EXIF orientation
- * of JPEGs is applied; alpha is composited on white by default (like flattening onto a white page, so
- * transparent regions do not turn black) or dropped on request ({@link DecodeOptions.Alpha}); 16-bit gray samples keep their high byte, unless the whole
- * image fits in 0..255 (then values are taken as-is, as Pillow shows them); embedded ICC profiles of RGB
- * images are ignored, as in Pillow, so pixels are what torchvision-trained models saw; gray stays gray
- * unless RGB is asked for. Every failure is an {@link ImageDecodeException} naming the file. Thread
- * safe: each call uses its own reader.
+ * <p>Policy: the pixel count is checked from the header before any pixel is decoded; EXIF orientation of JPEGs is
+ * applied; alpha is composited on white by default (like flattening onto a white page, so transparent regions do not
+ * turn black) or dropped on request ({@link DecodeOptions.Alpha}); 16-bit gray samples keep their high byte, unless the
+ * whole image fits in 0..255 (then values are taken as-is, as Pillow shows them); embedded ICC profiles of RGB images
+ * are ignored, as in Pillow, so pixels are what torchvision-trained models saw; gray stays gray unless RGB is asked
+ * for. Every failure is an {@link ImageDecodeException} naming the file. Thread safe: each call uses its own reader.
  */
 public final class ImageDecoder {
     private final DecodeOptions options;
@@ -71,7 +76,9 @@ public final class ImageDecoder {
                 if (img.channels() != options.channels()) {
                     img = options.channels() == 1 ? img.toGray() : img.toRgb();
                 }
-                return options.applyExifOrientation() ? Orientation.apply(img, Orientation.exifOrientation(bytes)) : img;
+                return options.applyExifOrientation()
+                        ? Orientation.apply(img, Orientation.exifOrientation(bytes))
+                        : img;
             }
             // refused by libjpeg-turbo: ImageIO below gives the reason
         }
@@ -86,12 +93,12 @@ public final class ImageDecoder {
             int w = reader.getWidth(0);
             int h = reader.getHeight(0);
             checkPixels(name, w, h);
-            String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
-            javax.imageio.ImageReadParam param = reader.getDefaultReadParam();
+            String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            ImageReadParam param = reader.getDefaultReadParam();
             if (format.equals("jpeg")) {
                 // Reading into the raw type keeps the decoded RGB samples as stored; the default type
                 // converts embedded ICC profiles (e.g. Adobe RGB) to sRGB, which Pillow never does.
-                javax.imageio.ImageTypeSpecifier raw = reader.getRawImageType(0);
+                ImageTypeSpecifier raw = reader.getRawImageType(0);
                 if (raw != null && raw.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_RGB) {
                     param.setDestinationType(raw);
                 }
@@ -105,7 +112,7 @@ public final class ImageDecoder {
             for (String warn : warnings) {
                 // The JDK JPEG decoder pads a cut-off file with gray and only warns; Pillow refuses such
                 // files by default, and a half-gray picture silently poisons training, so we refuse too.
-                String lw = warn.toLowerCase(java.util.Locale.ROOT);
+                String lw = warn.toLowerCase(Locale.ROOT);
                 if (lw.contains("premature") || lw.contains("truncat") || lw.contains("corrupt")) {
                     throw new ImageDecodeException(name, "truncated or corrupt " + format + " data: " + warn);
                 }
@@ -117,7 +124,7 @@ public final class ImageDecoder {
             return img;
         } catch (ImageDecodeException e) {
             throw e;
-        } catch (javax.imageio.IIOException e) {
+        } catch (IIOException e) {
             throw new ImageDecodeException(name, reason(e), e);
         } catch (IOException e) {
             throw new ImageDecodeException(name, "read error: " + e.getMessage(), e);
@@ -140,8 +147,10 @@ public final class ImageDecoder {
         try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
             reader = readerFor(in, bytes, file);
             reader.setInput(in, true, true);
-            return new Header(reader.getWidth(0), reader.getHeight(0),
-                    reader.getFormatName().toLowerCase(java.util.Locale.ROOT));
+            return new Header(
+                    reader.getWidth(0),
+                    reader.getHeight(0),
+                    reader.getFormatName().toLowerCase(Locale.ROOT));
         } catch (ImageDecodeException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
@@ -159,9 +168,11 @@ public final class ImageDecoder {
             throw new ImageDecodeException(name, "invalid image size " + w + "x" + h + " in header");
         }
         if (pixels > options.maxPixels()) {
-            throw new ImageDecodeException(name, "image is " + w + "x" + h + " = " + pixels
-                    + " pixels, more than the limit of " + options.maxPixels()
-                    + " (possible decompression bomb; raise DecodeOptions.maxPixels to allow it)");
+            throw new ImageDecodeException(
+                    name,
+                    "image is " + w + "x" + h + " = " + pixels
+                            + " pixels, more than the limit of " + options.maxPixels()
+                            + " (possible decompression bomb; raise DecodeOptions.maxPixels to allow it)");
         }
     }
 
@@ -181,8 +192,10 @@ public final class ImageDecoder {
         }
         Iterator<ImageReader> it = ImageIO.getImageReaders(in);
         if (!it.hasNext()) {
-            throw new ImageDecodeException(name, "not a recognized image format (first bytes: "
-                    + firstBytes(bytes) + "); expected PNG, JPEG, BMP, GIF, TIFF or WebP");
+            throw new ImageDecodeException(
+                    name,
+                    "not a recognized image format (first bytes: " + firstBytes(bytes)
+                            + "); expected PNG, JPEG, BMP, GIF, TIFF or WebP");
         }
         return it.next();
     }
@@ -195,14 +208,13 @@ public final class ImageDecoder {
         return sb.toString();
     }
 
-    private static String reason(javax.imageio.IIOException e) {
+    private static String reason(IIOException e) {
         String m = e.getMessage() == null ? e.toString() : e.getMessage();
         Throwable c = e.getCause();
         if (c != null && c.getMessage() != null && !m.contains(c.getMessage())) {
             m += " (" + c.getMessage() + ")";
         }
-        if (m.toLowerCase(java.util.Locale.ROOT).contains("eof")
-                || e.getCause() instanceof java.io.EOFException) {
+        if (m.toLowerCase(Locale.ROOT).contains("eof") || e.getCause() instanceof EOFException) {
             return "truncated file: " + m;
         }
         return "corrupt image data: " + m;
@@ -255,7 +267,7 @@ public final class ImageDecoder {
             return channels == 3 ? img.toRgb() : img;
         }
         byte[] rgb = new byte[w * h * 3];
-        boolean rawRgb = cm instanceof java.awt.image.ComponentColorModel
+        boolean rawRgb = cm instanceof ComponentColorModel
                 && cm.getColorSpace().getType() == ColorSpace.TYPE_RGB
                 && (r.getNumBands() == 3 || (r.getNumBands() == 4 && cm.hasAlpha()));
         if (rawRgb && interleavedBytes(r, cm)) {
@@ -305,9 +317,11 @@ public final class ImageDecoder {
 
     /** True when the raster is one byte array of 8-bit interleaved samples (the usual JPEG/PNG/BMP case). */
     private static boolean interleavedBytes(Raster r, ColorModel cm) {
-        if (!(r.getDataBuffer() instanceof DataBufferByte db) || db.getNumBanks() != 1
+        if (!(r.getDataBuffer() instanceof DataBufferByte db)
+                || db.getNumBanks() != 1
                 || !(r.getSampleModel() instanceof PixelInterleavedSampleModel sm)
-                || r.getSampleModelTranslateX() != 0 || r.getSampleModelTranslateY() != 0) {
+                || r.getSampleModelTranslateX() != 0
+                || r.getSampleModelTranslateY() != 0) {
             return false;
         }
         for (int i = 0; i < cm.getNumComponents(); i++) {
@@ -319,8 +333,8 @@ public final class ImageDecoder {
     }
 
     /**
-     * The fast path of {@link #toBytes}: reads the bytes in place instead of one int per sample
-     * through Raster.getPixels, with the same result (samples as stored, alpha on white or dropped).
+     * The fast path of {@link #toBytes}: reads the bytes in place instead of one int per sample through
+     * Raster.getPixels, with the same result (samples as stored, alpha on white or dropped).
      */
     private static void copyInterleaved(Raster r, ColorModel cm, byte[] rgb, boolean dropAlpha) {
         PixelInterleavedSampleModel sm = (PixelInterleavedSampleModel) r.getSampleModel();

@@ -12,8 +12,8 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Images in one subfolder per class ({@code root/CLASS/*.jpg}), like torchvision's ImageFolder: classes
- * sorted by name, files sorted by path, nested folders inside a class included.
+ * Images in one subfolder per class ({@code root/CLASS/*.jpg}), like torchvision's ImageFolder: classes sorted by name,
+ * files sorted by path, nested folders inside a class included.
  */
 public final class ImageFolderDataset implements ImageDataset {
     /** File extensions taken as images (lower case). */
@@ -26,9 +26,9 @@ public final class ImageFolderDataset implements ImageDataset {
     private final Scan scan;
 
     /**
-     * What the scan left out: files that are not images (by extension, or hidden), entries named like
-     * images that are not readable files (skipped under {@link BadImagePolicy#SKIP} only), and class
-     * folders without images (dropped under SKIP only).
+     * What the scan left out: files that are not images (by extension, or hidden), entries named like images that are
+     * not readable files (skipped under {@link BadImagePolicy#SKIP} only), and class folders without images (dropped
+     * under SKIP only).
      */
     public record Scan(List<Path> nonImageFiles, List<Path> unreadable, List<String> emptyClasses) {
         public Scan {
@@ -46,10 +46,12 @@ public final class ImageFolderDataset implements ImageDataset {
         public String summary(Path root) {
             List<String> parts = new ArrayList<>();
             if (!nonImageFiles.isEmpty()) {
-                parts.add(nonImageFiles.size() + " non-image file(s) skipped (e.g. " + nonImageFiles.get(0).getFileName() + ")");
+                parts.add(nonImageFiles.size() + " non-image file(s) skipped (e.g. "
+                        + nonImageFiles.get(0).getFileName() + ")");
             }
             if (!unreadable.isEmpty()) {
-                parts.add(unreadable.size() + " unreadable entr" + (unreadable.size() == 1 ? "y" : "ies") + " skipped (e.g. " + unreadable.get(0) + ")");
+                parts.add(unreadable.size() + " unreadable entr" + (unreadable.size() == 1 ? "y" : "ies")
+                        + " skipped (e.g. " + unreadable.get(0) + ")");
             }
             if (!emptyClasses.isEmpty()) {
                 parts.add("empty class folder(s) " + emptyClasses + " dropped");
@@ -72,8 +74,8 @@ public final class ImageFolderDataset implements ImageDataset {
     }
 
     /**
-     * Scans {@code root} with a policy for empty class folders and unreadable entries; a one-line
-     * summary of what was left out goes to {@code warn}.
+     * Scans {@code root} with a policy for empty class folders and unreadable entries; a one-line summary of what was
+     * left out goes to {@code warn}.
      */
     public static ImageFolderDataset of(Path root, ImageDecoder decoder, BadImagePolicy policy, Consumer<String> warn) {
         return of(root, null, decoder, policy, warn);
@@ -84,8 +86,8 @@ public final class ImageFolderDataset implements ImageDataset {
         return of(root, classNames, decoder, BadImagePolicy.ERROR, System.err::println);
     }
 
-    static ImageFolderDataset of(Path root, List<String> classNames, ImageDecoder decoder, BadImagePolicy policy,
-            Consumer<String> warn) {
+    static ImageFolderDataset of(
+            Path root, List<String> classNames, ImageDecoder decoder, BadImagePolicy policy, Consumer<String> warn) {
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException(root + ": not a directory; expected one subfolder per class");
         }
@@ -110,7 +112,8 @@ public final class ImageFolderDataset implements ImageDataset {
                         } else if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
                             if (policy == BadImagePolicy.ERROR) {
                                 throw new IllegalArgumentException(p + ": named like an image but not a readable file"
-                                        + (Files.isSymbolicLink(p) ? " (a dangling link)" : "") + "; remove it or skip bad images");
+                                        + (Files.isSymbolicLink(p) ? " (a dangling link)" : "")
+                                        + "; remove it or skip bad images");
                             }
                             unreadable.add(p);
                         } else {
@@ -120,7 +123,8 @@ public final class ImageFolderDataset implements ImageDataset {
                 } catch (IOException e) {
                     throw new UncheckedIOException(dir + ": cannot list files", e);
                 } catch (UncheckedIOException e) {
-                    throw new UncheckedIOException(dir + ": cannot list files: " + e.getCause().getMessage(), e.getCause());
+                    throw new UncheckedIOException(
+                            dir + ": cannot list files: " + e.getCause().getMessage(), e.getCause());
                 }
             }
             if (mine.isEmpty() && classNames == null) {
@@ -146,21 +150,25 @@ public final class ImageFolderDataset implements ImageDataset {
         if (!scan.clean()) {
             warn.accept("warning: " + scan.summary(root));
         }
-        return new ImageFolderDataset(classNames != null ? classNames : classes, files,
-                labels.stream().mapToInt(Integer::intValue).toArray(), decoder, scan);
+        return new ImageFolderDataset(
+                classNames != null ? classNames : classes,
+                files,
+                labels.stream().mapToInt(Integer::intValue).toArray(),
+                decoder,
+                scan);
     }
 
     /**
-     * Loads a folder that has {@code train/} and {@code valid/} (or {@code val/}) subfolders, or else
-     * splits the class folders under {@code root} with a seeded random {@code validPct}.
+     * Loads a folder that has {@code train/} and {@code valid/} (or {@code val/}) subfolders, or else splits the class
+     * folders under {@code root} with a seeded random {@code validPct}.
      */
     public static Split load(Path root, double validPct, long seed, ImageDecoder decoder) {
         return load(root, validPct, seed, decoder, BadImagePolicy.ERROR, System.err::println);
     }
 
     /** {@link #load(Path, double, long, ImageDecoder)} with a bad-image policy and a warning sink. */
-    public static Split load(Path root, double validPct, long seed, ImageDecoder decoder, BadImagePolicy policy,
-            Consumer<String> warn) {
+    public static Split load(
+            Path root, double validPct, long seed, ImageDecoder decoder, BadImagePolicy policy, Consumer<String> warn) {
         Path train = root.resolve("train");
         Path valid = Files.isDirectory(root.resolve("valid")) ? root.resolve("valid") : root.resolve("val");
         if (Files.isDirectory(train) && Files.isDirectory(valid)) {
@@ -177,14 +185,19 @@ public final class ImageFolderDataset implements ImageDataset {
 
     private static List<String> subfolders(Path root) {
         try (Stream<Path> s = Files.list(root)) {
-            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith(".")).sorted().toList();
+            return s.filter(Files::isDirectory)
+                    .map(p -> p.getFileName().toString())
+                    .filter(n -> !n.startsWith("."))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(root + ": cannot list class folders", e);
         }
     }
 
-    /** True for a name with an image extension that is not hidden ({@code .DS_Store}, {@code ._x.jpg} are not images). */
+    /**
+     * True for a name with an image extension that is not hidden ({@code .DS_Store}, {@code ._x.jpg} are not images).
+     */
     static boolean isImage(Path p) {
         String n = p.getFileName().toString();
         if (n.startsWith(".")) {
@@ -199,9 +212,28 @@ public final class ImageFolderDataset implements ImageDataset {
         return files.get(index);
     }
 
-    @Override public int size() { return files.size(); }
-    @Override public int label(int index) { return labels[index]; }
-    @Override public List<String> classes() { return classes; }
-    @Override public DecodedImage image(int index) { return decoder.decode(files.get(index)); }
-    @Override public String describe(int index) { return files.get(index).toString(); }
+    @Override
+    public int size() {
+        return files.size();
+    }
+
+    @Override
+    public int label(int index) {
+        return labels[index];
+    }
+
+    @Override
+    public List<String> classes() {
+        return classes;
+    }
+
+    @Override
+    public DecodedImage image(int index) {
+        return decoder.decode(files.get(index));
+    }
+
+    @Override
+    public String describe(int index) {
+        return files.get(index).toString();
+    }
 }

@@ -24,8 +24,13 @@ final class Orientation {
             }
             int len = ((b[i + 2] & 0xFF) << 8) | (b[i + 3] & 0xFF);
             int start = i + 4;
-            if (marker == 0xE1 && len >= 8 && start + 6 <= b.length
-                    && b[start] == 'E' && b[start + 1] == 'x' && b[start + 2] == 'i' && b[start + 3] == 'f') {
+            if (marker == 0xE1
+                    && len >= 8
+                    && start + 6 <= b.length
+                    && b[start] == 'E'
+                    && b[start + 1] == 'x'
+                    && b[start + 2] == 'i'
+                    && b[start + 3] == 'f') {
                 int o = tiffOrientation(b, start + 6, Math.min(b.length, i + 2 + len));
                 if (o != 0) {
                     return o;
@@ -65,7 +70,8 @@ final class Orientation {
     }
 
     private static long u32(byte[] b, int i, boolean le) {
-        long v = le ? (b[i] & 0xFFL) | (b[i + 1] & 0xFFL) << 8 | (b[i + 2] & 0xFFL) << 16 | (b[i + 3] & 0xFFL) << 24
+        long v = le
+                ? (b[i] & 0xFFL) | (b[i + 1] & 0xFFL) << 8 | (b[i + 2] & 0xFFL) << 16 | (b[i + 3] & 0xFFL) << 24
                 : (b[i] & 0xFFL) << 24 | (b[i + 1] & 0xFFL) << 16 | (b[i + 2] & 0xFFL) << 8 | (b[i + 3] & 0xFFL);
         return v;
     }
@@ -84,13 +90,34 @@ final class Orientation {
             for (int x = 0; x < ow; x++) {
                 int sx, sy;
                 switch (o) {
-                    case 2 -> { sx = w - 1 - x; sy = y; }            // mirror horizontal
-                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }    // rotate 180
-                    case 4 -> { sx = x; sy = h - 1 - y; }            // mirror vertical
-                    case 5 -> { sx = y; sy = x; }                    // transpose
-                    case 6 -> { sx = y; sy = h - 1 - x; }            // rotate 90 CW to display
-                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }    // transverse
-                    default -> { sx = w - 1 - y; sy = x; }           // 8: rotate 90 CCW to display
+                    case 2 -> {
+                        sx = w - 1 - x;
+                        sy = y;
+                    } // mirror horizontal
+                    case 3 -> {
+                        sx = w - 1 - x;
+                        sy = h - 1 - y;
+                    } // rotate 180
+                    case 4 -> {
+                        sx = x;
+                        sy = h - 1 - y;
+                    } // mirror vertical
+                    case 5 -> {
+                        sx = y;
+                        sy = x;
+                    } // transpose
+                    case 6 -> {
+                        sx = y;
+                        sy = h - 1 - x;
+                    } // rotate 90 CW to display
+                    case 7 -> {
+                        sx = w - 1 - y;
+                        sy = h - 1 - x;
+                    } // transverse
+                    default -> {
+                        sx = w - 1 - y;
+                        sy = x;
+                    } // 8: rotate 90 CCW to display
                 }
                 System.arraycopy(src, (sy * w + sx) * c, dst, (y * ow + x) * c, c);
             }

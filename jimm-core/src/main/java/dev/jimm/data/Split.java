@@ -1,5 +1,6 @@
 package dev.jimm.data;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -10,8 +11,8 @@ import java.util.SplittableRandom;
  */
 public record Split(ImageDataset train, ImageDataset valid) {
     /**
-     * A seeded random split: a fraction {@code validPct} of the samples (rounded down) goes to valid.
-     * The same seed and dataset size always give the same split, on any machine.
+     * A seeded random split: a fraction {@code validPct} of the samples (rounded down) goes to valid. The same seed and
+     * dataset size always give the same split, on any machine.
      */
     public static Split random(ImageDataset ds, double validPct, long seed) {
         if (!(validPct >= 0 && validPct < 1)) {
@@ -24,8 +25,8 @@ public record Split(ImageDataset train, ImageDataset valid) {
         int[] train = new int[n - nValid];
         System.arraycopy(perm, 0, valid, 0, nValid);
         System.arraycopy(perm, nValid, train, 0, n - nValid);
-        java.util.Arrays.sort(valid);
-        java.util.Arrays.sort(train);
+        Arrays.sort(valid);
+        Arrays.sort(train);
         return new Split(new Subset(ds, train), new Subset(ds, valid));
     }
 

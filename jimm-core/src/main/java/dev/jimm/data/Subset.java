@@ -22,9 +22,28 @@ public final class Subset implements ImageDataset {
         return indices.clone();
     }
 
-    @Override public int size() { return indices.length; }
-    @Override public int label(int index) { return base.label(indices[index]); }
-    @Override public List<String> classes() { return base.classes(); }
-    @Override public DecodedImage image(int index) { return base.image(indices[index]); }
-    @Override public String describe(int index) { return base.describe(indices[index]); }
+    @Override
+    public int size() {
+        return indices.length;
+    }
+
+    @Override
+    public int label(int index) {
+        return base.label(indices[index]);
+    }
+
+    @Override
+    public List<String> classes() {
+        return base.classes();
+    }
+
+    @Override
+    public DecodedImage image(int index) {
+        return base.image(indices[index]);
+    }
+
+    @Override
+    public String describe(int index) {
+        return base.describe(indices[index]);
+    }
 }

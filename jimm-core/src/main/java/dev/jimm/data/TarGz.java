@@ -1,6 +1,8 @@
 package dev.jimm.data;
 
+import dev.jimm.AtomicFiles;
 import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,7 +32,11 @@ public final class TarGz {
                 if (!prefix.isEmpty() && header[257] == 'u') {
                     name = prefix + "/" + name;
                 }
-                long size = Long.parseLong(str(header, 124, 12).trim().isEmpty() ? "0" : str(header, 124, 12).trim(), 8);
+                long size = Long.parseLong(
+                        str(header, 124, 12).trim().isEmpty()
+                                ? "0"
+                                : str(header, 124, 12).trim(),
+                        8);
                 byte type = header[156];
                 long padded = (size + 511) / 512 * 512;
                 if (type == 'L') {
@@ -45,7 +51,7 @@ public final class TarGz {
                     }
                     Files.createDirectories(out.getParent());
                     // atomic per entry: an extraction killed half-way leaves no torn file behind
-                    dev.jimm.AtomicFiles.writeStream(out, os -> copy(in, os, size));
+                    AtomicFiles.writeStream(out, os -> copy(in, os, size));
                     in.skipNBytes(padded - size);
                     count++;
                 } else {
@@ -61,7 +67,7 @@ public final class TarGz {
         while (n > 0) {
             int r = in.read(buf, 0, (int) Math.min(buf.length, n));
             if (r < 0) {
-                throw new java.io.EOFException("tar entry truncated");
+                throw new EOFException("tar entry truncated");
             }
             out.write(buf, 0, r);
             n -= r;

@@ -1,34 +1,36 @@
 package dev.jimm.data;
 
+import dev.jimm.AtomicFiles;
 import dev.jimm.JimmHome;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URL;
+import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
 import org.opencv.imgcodecs.Imgcodecs;
 import org.opencv.imgproc.Imgproc;
 
 /**
- * JPEG decoding with libjpeg-turbo (the decoder Pillow, and so torchvision, uses), through the
- * OpenCV build that DJL's image extension also relies on ({@code org.openpnp:opencv}, one
- * self-contained native library with libjpeg-turbo 2.1 built in).
+ * JPEG decoding with libjpeg-turbo (the decoder Pillow, and so torchvision, uses), through the OpenCV build that DJL's
+ * image extension also relies on ({@code org.openpnp:opencv}, one self-contained native library with libjpeg-turbo 2.1
+ * built in).
  *
- * <p>Why: the JDK's own JPEG reader is libjpeg 6b without SIMD and took 2.9 ms for a 500x375 photo
- * against Pillow's 1.6 ms, which kept jimm's loader below torchvision's. Both run the same
- * algorithms (islow IDCT, fancy upsampling), so the pixels are identical ({@code TurboJpegTest}
- * compares the two on every bundled JPEG).
+ * <p>Why: the JDK's own JPEG reader is libjpeg 6b without SIMD and took 2.9 ms for a 500x375 photo against Pillow's 1.6
+ * ms, which kept jimm's loader below torchvision's. Both run the same algorithms (islow IDCT, fancy upsampling), so the
+ * pixels are identical ({@code TurboJpegTest} compares the two on every bundled JPEG).
  *
- * <p>Only well-formed files come here: {@link ImageDecoder} sends a JPEG to this path when its
- * header parses, it has 1 or 3 components (not CMYK/YCCK) and it ends with the end-of-image marker.
- * libjpeg-turbo pads a cut-off file and only warns, which OpenCV does not report, so truncated and
- * odd files keep going through the ImageIO path that refuses them with a reason.
+ * <p>Only well-formed files come here: {@link ImageDecoder} sends a JPEG to this path when its header parses, it has 1
+ * or 3 components (not CMYK/YCCK) and it ends with the end-of-image marker. libjpeg-turbo pads a cut-off file and only
+ * warns, which OpenCV does not report, so truncated and odd files keep going through the ImageIO path that refuses them
+ * with a reason.
  *
- * <p>The native library (65 MB) is unpacked once into the {@code native} folder of
- * {@link JimmHome} (default {@code ~/.cache/jimm/native}), or a temporary folder when that is not writable. When it cannot be
- * loaded, or with {@code -Djimm.jpeg=imageio}, {@link #available()} is false and ImageIO decodes
- * every JPEG.
+ * <p>The native library (65 MB) is unpacked once into the {@code native} folder of {@link JimmHome} (default
+ * {@code ~/.cache/jimm/native}), or a temporary folder when that is not writable. When it cannot be loaded, or with
+ * {@code -Djimm.jpeg=imageio}, {@link #available()} is false and ImageIO decodes every JPEG.
  */
 public final class TurboJpeg {
     private static final String VERSION = "4.9.0-0";
@@ -54,7 +56,7 @@ public final class TurboJpeg {
             if ("imageio".equalsIgnoreCase(System.getProperty("jimm.jpeg", ""))) {
                 return "-Djimm.jpeg=imageio";
             }
-            String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+            String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             String arch = System.getProperty("os.arch", "");
             if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
                 return "no bundled libjpeg-turbo for " + os + "/" + arch;
@@ -88,14 +90,14 @@ public final class TurboJpeg {
                 }
                 Files.createDirectories(dir);
                 // atomic, so a second process starting at the same time never loads a half-written file
-                dev.jimm.AtomicFiles.writeStream(lib, out -> in.transferTo(out));
+                AtomicFiles.writeStream(lib, out -> in.transferTo(out));
                 return lib;
             }
         }
 
         private static long resourceSize() throws IOException {
-            java.net.URL url = TurboJpeg.class.getResource(RESOURCE);
-            java.net.URLConnection c = url.openConnection();
+            URL url = TurboJpeg.class.getResource(RESOURCE);
+            URLConnection c = url.openConnection();
             long n = c.getContentLengthLong();
             if (n < 0) {
                 throw new IOException("unknown size of " + RESOURCE);
@@ -105,12 +107,15 @@ public final class TurboJpeg {
     }
 
     /**
-     * Whether {@code bytes} is a JPEG this path decodes exactly: a parsable header with 1 (gray) or
-     * 3 (YCbCr/RGB) components, 8-bit samples, and the end-of-image marker at the end.
+     * Whether {@code bytes} is a JPEG this path decodes exactly: a parsable header with 1 (gray) or 3 (YCbCr/RGB)
+     * components, 8-bit samples, and the end-of-image marker at the end.
      */
     static boolean accepts(JpegHeader h, byte[] bytes) {
-        return h != null && (h.components() == 1 || h.components() == 3) && h.precision() == 8
-                && !h.adobeTransformYcck() && endsWithEoi(bytes);
+        return h != null
+                && (h.components() == 1 || h.components() == 3)
+                && h.precision() == 8
+                && !h.adobeTransformYcck()
+                && endsWithEoi(bytes);
     }
 
     private static boolean endsWithEoi(byte[] b) {
@@ -123,14 +128,15 @@ public final class TurboJpeg {
     }
 
     /**
-     * Decodes to 8-bit samples as stored (no EXIF rotation, no ICC conversion): 1 channel for a gray
-     * JPEG, else RGB; null when libjpeg-turbo refuses the data.
+     * Decodes to 8-bit samples as stored (no EXIF rotation, no ICC conversion): 1 channel for a gray JPEG, else RGB;
+     * null when libjpeg-turbo refuses the data.
      */
     static DecodedImage decode(byte[] bytes, JpegHeader h) {
         boolean gray = h.components() == 1;
         MatOfByte buf = new MatOfByte(bytes);
-        Mat m = Imgcodecs.imdecode(buf, (gray ? Imgcodecs.IMREAD_GRAYSCALE : Imgcodecs.IMREAD_COLOR)
-                | Imgcodecs.IMREAD_IGNORE_ORIENTATION);
+        Mat m = Imgcodecs.imdecode(
+                buf,
+                (gray ? Imgcodecs.IMREAD_GRAYSCALE : Imgcodecs.IMREAD_COLOR) | Imgcodecs.IMREAD_IGNORE_ORIENTATION);
         try {
             int ch = gray ? 1 : 3;
             if (m.empty() || m.cols() != h.width() || m.rows() != h.height() || m.channels() != ch) {
@@ -172,8 +178,13 @@ public final class TurboJpeg {
                 if (len < 2 || p + 2 + len > b.length) {
                     return null;
                 }
-                if (marker == 0xEE && len >= 14 && b[p + 4] == 'A' && b[p + 5] == 'd' && b[p + 6] == 'o'
-                        && b[p + 7] == 'b' && b[p + 8] == 'e') {
+                if (marker == 0xEE
+                        && len >= 14
+                        && b[p + 4] == 'A'
+                        && b[p + 5] == 'd'
+                        && b[p + 6] == 'o'
+                        && b[p + 7] == 'b'
+                        && b[p + 8] == 'e') {
                     ycck = (b[p + 15] & 0xFF) == 2;
                 }
                 boolean sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;

@@ -2,6 +2,7 @@ package dev.jimm.hub;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -9,10 +10,13 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,15 +24,23 @@ import java.util.Map;
 import java.util.function.BiFunction;
 
 /**
- * An opened checkpoint of any supported format, seen as a state dict: safetensors (one file, or
- * shards with {@code model.safetensors.index.json}), and torch.save zip and legacy files, including
- * training checkpoints whose state dict sits under {@code state_dict}, {@code model}, … with a
- * {@code module.} prefix. Entries are listed without reading their data; {@link #load} reads one.
+ * An opened checkpoint of any supported format, seen as a state dict: safetensors (one file, or shards with
+ * {@code model.safetensors.index.json}), and torch.save zip and legacy files, including training checkpoints whose
+ * state dict sits under {@code state_dict}, {@code model}, … with a {@code module.} prefix. Entries are listed without
+ * reading their data; {@link #load} reads one.
  */
 public final class CheckpointFile implements AutoCloseable {
     /** Keys under which training checkpoints keep the state dict, in the order they are tried. */
     public static final List<String> STATE_DICT_KEYS = List.of(
-            "state_dict", "model_state_dict", "model", "net", "network", "state_dict_ema", "model_ema", "ema", "params");
+            "state_dict",
+            "model_state_dict",
+            "model",
+            "net",
+            "network",
+            "state_dict_ema",
+            "model_ema",
+            "ema",
+            "params");
     /** Prefixes removed when every key has them (DataParallel, torch.compile, wrappers). */
     public static final List<String> WRAPPER_PREFIXES = List.of("module.", "_orig_mod.", "model.");
 
@@ -62,9 +74,15 @@ public final class CheckpointFile implements AutoCloseable {
     private final Map<String, String> otherEntries;
     private final List<AutoCloseable> resources;
 
-    private CheckpointFile(Path path, Format format, Map<String, TensorInfo> tensors,
-            Map<String, BiFunction<String, NDManager, NDArray>> loaders, String stateDictKey, String strippedPrefix,
-            Map<String, String> otherEntries, List<AutoCloseable> resources) {
+    private CheckpointFile(
+            Path path,
+            Format format,
+            Map<String, TensorInfo> tensors,
+            Map<String, BiFunction<String, NDManager, NDArray>> loaders,
+            String stateDictKey,
+            String strippedPrefix,
+            Map<String, String> otherEntries,
+            List<AutoCloseable> resources) {
         this.path = path;
         this.format = format;
         this.tensors = Collections.unmodifiableMap(tensors);
@@ -81,8 +99,8 @@ public final class CheckpointFile implements AutoCloseable {
     }
 
     /**
-     * Opens a checkpoint; for a training checkpoint dict, {@code stateDictKey} picks the entry to use
-     * ("" tries {@link #STATE_DICT_KEYS} in order).
+     * Opens a checkpoint; for a training checkpoint dict, {@code stateDictKey} picks the entry to use ("" tries
+     * {@link #STATE_DICT_KEYS} in order).
      */
     public static CheckpointFile open(Path path, String stateDictKey) {
         if (!Files.exists(path)) {
@@ -97,7 +115,8 @@ public final class CheckpointFile implements AutoCloseable {
             if (Files.isRegularFile(single)) {
                 return openSafetensors(single);
             }
-            throw new CheckpointException(path + ": is a directory without model.safetensors.index.json or model.safetensors");
+            throw new CheckpointException(
+                    path + ": is a directory without model.safetensors.index.json or model.safetensors");
         }
         if (path.getFileName().toString().endsWith(".index.json")) {
             return openSharded(path);
@@ -121,13 +140,16 @@ public final class CheckpointFile implements AutoCloseable {
             return openSafetensors(path);
         }
         if (n >= 8) {
-            long headerLen = java.nio.ByteBuffer.wrap(head, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            long headerLen =
+                    ByteBuffer.wrap(head, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
             if (headerLen > size - 8 || headerLen < 0) {
-                throw new CheckpointException(path + ": unrecognized checkpoint format: not a torch.save file, and as safetensors its header length "
+                throw new CheckpointException(path
+                        + ": unrecognized checkpoint format: not a torch.save file, and as safetensors its header length "
                         + Long.toUnsignedString(headerLen) + " does not fit in the file of " + size + " bytes");
             }
         }
-        throw new CheckpointException(path + ": unrecognized checkpoint format (expected safetensors, a torch.save zip or legacy file)");
+        throw new CheckpointException(
+                path + ": unrecognized checkpoint format (expected safetensors, a torch.save zip or legacy file)");
     }
 
     private static CheckpointFile openSafetensors(Path path) {
@@ -145,8 +167,11 @@ public final class CheckpointFile implements AutoCloseable {
         JsonObject o;
         try {
             JsonElement e = JsonParser.parseString(Files.readString(index, StandardCharsets.UTF_8));
-            if (!e.isJsonObject() || !e.getAsJsonObject().has("weight_map") || !e.getAsJsonObject().get("weight_map").isJsonObject()) {
-                throw new CheckpointException(index + ": not a safetensors index: expected an object with a weight_map object");
+            if (!e.isJsonObject()
+                    || !e.getAsJsonObject().has("weight_map")
+                    || !e.getAsJsonObject().get("weight_map").isJsonObject()) {
+                throw new CheckpointException(
+                        index + ": not a safetensors index: expected an object with a weight_map object");
             }
             o = e.getAsJsonObject().getAsJsonObject("weight_map");
         } catch (IOException e) {
@@ -166,7 +191,11 @@ public final class CheckpointFile implements AutoCloseable {
                     throw new CheckpointException(index + ": weight_map entry '" + key + "' is not a file name");
                 }
                 String file = e.getValue().getAsString();
-                if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.equals("..") || file.equals(".")) {
+                if (file.isEmpty()
+                        || file.contains("/")
+                        || file.contains("\\")
+                        || file.equals("..")
+                        || file.equals(".")) {
                     throw new CheckpointException(index + ": weight_map entry '" + key + "' names '" + file
                             + "', expected a file name beside the index");
                 }
@@ -174,7 +203,8 @@ public final class CheckpointFile implements AutoCloseable {
                 if (shard == null) {
                     Path p = dir.resolve(file);
                     if (!Files.isRegularFile(p)) {
-                        throw new CheckpointException(index + ": shard '" + file + "' of entry '" + key + "' does not exist at " + p);
+                        throw new CheckpointException(
+                                index + ": shard '" + file + "' of entry '" + key + "' does not exist at " + p);
                     }
                     shard = SafetensorsFile.open(p);
                     shards.put(file, shard);
@@ -190,7 +220,8 @@ public final class CheckpointFile implements AutoCloseable {
             for (SafetensorsFile s : shards.values()) {
                 for (String k : s.keys()) {
                     if (!infos.containsKey(k)) {
-                        throw new CheckpointException(index + ": shard " + s.path().getFileName() + " holds '" + k + "', which the weight_map does not list");
+                        throw new CheckpointException(index + ": shard "
+                                + s.path().getFileName() + " holds '" + k + "', which the weight_map does not list");
                     }
                 }
             }
@@ -212,7 +243,8 @@ public final class CheckpointFile implements AutoCloseable {
             String usedKey = "";
             Map<?, ?> sd;
             if (!(root instanceof Map<?, ?> top)) {
-                throw new CheckpointException(path + ": holds a " + PickleReader.typeName(root) + ", expected a state dict (a dict of tensors)");
+                throw new CheckpointException(path + ": holds a " + PickleReader.typeName(root)
+                        + ", expected a state dict (a dict of tensors)");
             }
             if (wantedKey.isEmpty() && isStateDict(top)) {
                 sd = top;
@@ -280,9 +312,10 @@ public final class CheckpointFile implements AutoCloseable {
 
     private static String summarize(TorchFile tf, Object v) {
         if (v instanceof TorchFile.TensorRef t) {
-            String s = "tensor " + t.dtype() + " " + java.util.Arrays.toString(t.size());
+            String s = "tensor " + t.dtype() + " " + Arrays.toString(t.size());
             if (t.numel() == 1) {
-                try (NDManager m = NDManager.newBaseManager(); NDArray a = tf.load(t, m)) {
+                try (NDManager m = NDManager.newBaseManager();
+                        NDArray a = tf.load(t, m)) {
                     if (t.dtype() == TensorDType.F64) {
                         s += " = " + a.toDoubleArray()[0];
                     } else if (t.dtype().isFloating()) {
@@ -290,7 +323,7 @@ public final class CheckpointFile implements AutoCloseable {
                     } else if (t.dtype() == TensorDType.BOOL) {
                         s += " = " + (a.toBooleanArray()[0] ? "True" : "False");
                     } else {
-                        s += " = " + a.toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray()[0];
+                        s += " = " + a.toType(DataType.INT64, false).toLongArray()[0];
                     }
                 }
             }
@@ -343,8 +376,13 @@ public final class CheckpointFile implements AutoCloseable {
     }
 
     /** Strips wrapper prefixes that every key has, then builds the view. */
-    private static CheckpointFile cleaned(Path path, Format format, Map<String, TensorInfo> infos,
-            Map<String, BiFunction<String, NDManager, NDArray>> loaders, String stateDictKey, Map<String, String> others,
+    private static CheckpointFile cleaned(
+            Path path,
+            Format format,
+            Map<String, TensorInfo> infos,
+            Map<String, BiFunction<String, NDManager, NDArray>> loaders,
+            String stateDictKey,
+            Map<String, String> others,
             List<AutoCloseable> resources) {
         StringBuilder stripped = new StringBuilder();
         boolean again = true;
@@ -358,7 +396,10 @@ public final class CheckpointFile implements AutoCloseable {
                         String nk = e.getKey().substring(p.length());
                         BiFunction<String, NDManager, NDArray> old = loaders.get(e.getKey());
                         String ok = e.getKey();
-                        ni.put(nk, new TensorInfo(nk, e.getValue().dtype(), e.getValue().shape()));
+                        ni.put(
+                                nk,
+                                new TensorInfo(
+                                        nk, e.getValue().dtype(), e.getValue().shape()));
                         nl.put(nk, (k, m) -> old.apply(ok, m));
                     }
                     infos = ni;
@@ -369,7 +410,8 @@ public final class CheckpointFile implements AutoCloseable {
                 }
             }
         }
-        return new CheckpointFile(path, format, infos, loaders, stateDictKey, stripped.toString(), others, new ArrayList<>(resources));
+        return new CheckpointFile(
+                path, format, infos, loaders, stateDictKey, stripped.toString(), others, new ArrayList<>(resources));
     }
 
     public Path path() {

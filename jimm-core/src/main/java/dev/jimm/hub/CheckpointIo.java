@@ -5,9 +5,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * How the checkpoint readers open a file they keep open: the parsed reader owns the open resource
- * when parsing succeeds; on any failure the resource is closed, and an I/O error becomes one
- * {@link CheckpointException} naming the file.
+ * How the checkpoint readers open a file they keep open: the parsed reader owns the open resource when parsing
+ * succeeds; on any failure the resource is closed, and an I/O error becomes one {@link CheckpointException} naming the
+ * file.
  */
 final class CheckpointIo {
     private CheckpointIo() {}

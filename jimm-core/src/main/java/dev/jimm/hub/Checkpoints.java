@@ -10,10 +10,9 @@ public final class Checkpoints {
     private Checkpoints() {}
 
     /**
-     * The state dict of a checkpoint, arrays created in {@code manager}: safetensors (F16/BF16 as
-     * float32; a folder or {@code *.index.json} of shards), torch.save zip or legacy files, and
-     * training checkpoints (the state dict under {@code state_dict}, {@code model}, …, wrapper
-     * prefixes such as {@code module.} removed).
+     * The state dict of a checkpoint, arrays created in {@code manager}: safetensors (F16/BF16 as float32; a folder or
+     * {@code *.index.json} of shards), torch.save zip or legacy files, and training checkpoints (the state dict under
+     * {@code state_dict}, {@code model}, …, wrapper prefixes such as {@code module.} removed).
      */
     public static Map<String, NDArray> load(Path path, NDManager manager) {
         try (CheckpointFile f = CheckpointFile.open(path)) {

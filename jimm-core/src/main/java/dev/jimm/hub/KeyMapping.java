@@ -8,15 +8,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Renames state dict keys before loading: prefixes to strip, prefixes to replace and exact
- * renames, applied in that order; and the fixed mappings older checkpoints need (torchvision's
- * DenseNet keys). Immutable; build with {@link #builder()}.
+ * Renames state dict keys before loading: prefixes to strip, prefixes to replace and exact renames, applied in that
+ * order; and the fixed mappings older checkpoints need (torchvision's DenseNet keys). Immutable; build with
+ * {@link #builder()}.
  */
 public final class KeyMapping {
     private static final KeyMapping NONE = new KeyMapping(List.of(), Map.of(), Map.of());
-    /** torchvision's densenet._load_state_dict pattern: {@code denselayer1.norm.1.weight} → {@code denselayer1.norm1.weight}. */
-    private static final Pattern DENSENET =
-            Pattern.compile("^(.*denselayer\\d+\\.(?:norm|relu|conv))\\.((?:[12])\\.(?:weight|bias|running_mean|running_var))$");
+    /**
+     * torchvision's densenet._load_state_dict pattern: {@code denselayer1.norm.1.weight} →
+     * {@code denselayer1.norm1.weight}.
+     */
+    private static final Pattern DENSENET = Pattern.compile(
+            "^(.*denselayer\\d+\\.(?:norm|relu|conv))\\.((?:[12])\\.(?:weight|bias|running_mean|running_var))$");
 
     private final List<String> strip;
     private final Map<String, String> prefixes;
@@ -68,8 +71,8 @@ public final class KeyMapping {
     }
 
     /**
-     * Applies the mapping to a state dict, keeping its order; two keys mapped to one name is an error
-     * naming both ({@code where} names the checkpoint).
+     * Applies the mapping to a state dict, keeping its order; two keys mapped to one name is an error naming both
+     * ({@code where} names the checkpoint).
      */
     public <T> Map<String, T> apply(Map<String, T> sd, String where) {
         if (isIdentity()) {
@@ -81,7 +84,8 @@ public final class KeyMapping {
             String nk = map(e.getKey());
             String prev = from.put(nk, e.getKey());
             if (prev != null) {
-                throw new CheckpointException(where + ": key mapping sends both '" + prev + "' and '" + e.getKey() + "' to '" + nk + "'");
+                throw new CheckpointException(
+                        where + ": key mapping sends both '" + prev + "' and '" + e.getKey() + "' to '" + nk + "'");
             }
             out.put(nk, e.getValue());
         }
@@ -89,9 +93,9 @@ public final class KeyMapping {
     }
 
     /**
-     * torchvision's DenseNet key fix for checkpoints saved before its layers were renamed: {@code
-     * features.denseblock1.denselayer1.norm.1.weight} becomes {@code ...denselayer1.norm1.weight}
-     * (timm's densenet applies the same rule to torchvision weights). Other keys are unchanged.
+     * torchvision's DenseNet key fix for checkpoints saved before its layers were renamed:
+     * {@code features.denseblock1.denselayer1.norm.1.weight} becomes {@code ...denselayer1.norm1.weight} (timm's
+     * densenet applies the same rule to torchvision weights). Other keys are unchanged.
      */
     public static <T> Map<String, T> torchvisionDenseNet(Map<String, T> sd) {
         Map<String, T> out = new LinkedHashMap<>();
@@ -137,7 +141,9 @@ public final class KeyMapping {
         /** Replaces the prefix {@code from} by {@code to} ({@code "fc."} → {@code "head.fc."}). */
         public Builder renamePrefix(String from, String to) {
             if (from == null || from.isEmpty() || to == null) {
-                throw new IllegalArgumentException("renamePrefix needs a non-empty 'from' prefix and a 'to' prefix, got '" + from + "', '" + to + "'");
+                throw new IllegalArgumentException(
+                        "renamePrefix needs a non-empty 'from' prefix and a 'to' prefix, got '" + from + "', '" + to
+                                + "'");
             }
             prefixes.put(from, to);
             return this;

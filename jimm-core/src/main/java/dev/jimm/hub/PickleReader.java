@@ -10,6 +10,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -19,16 +20,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A restricted unpickler for {@code torch.save} files. It interprets the data-only opcodes that
- * Python's pickle writes (protocols 2 to 5) and resolves a global only if it is on an allow-list
- * that the caller gives; any other global ({@code posix system}, {@code builtins eval}, a model
- * class…) is refused with a {@link CheckpointException} naming it, at the GLOBAL opcode, before
- * any call is made. Calls ({@code REDUCE}, {@code NEWOBJ}) go to the caller's {@link Hooks}, which
- * build Java values; nothing from the pickle is ever executed.
+ * A restricted unpickler for {@code torch.save} files. It interprets the data-only opcodes that Python's pickle writes
+ * (protocols 2 to 5) and resolves a global only if it is on an allow-list that the caller gives; any other global
+ * ({@code posix system}, {@code builtins eval}, a model class…) is refused with a {@link CheckpointException} naming
+ * it, at the GLOBAL opcode, before any call is made. Calls ({@code REDUCE}, {@code NEWOBJ}) go to the caller's
+ * {@link Hooks}, which build Java values; nothing from the pickle is ever executed.
  *
- * <p>Python values become: {@code None} → null, bool → Boolean, int → Long (or BigInteger when it
- * does not fit), float → Double, str → String, bytes → byte[], list → ArrayList, tuple → {@link
- * Tuple}, dict → LinkedHashMap, set → LinkedHashSet, an allowed global → {@link Global}.
+ * <p>Python values become: {@code None} → null, bool → Boolean, int → Long (or BigInteger when it does not fit), float
+ * → Double, str → String, bytes → byte[], list → ArrayList, tuple → {@link Tuple}, dict → LinkedHashMap, set →
+ * LinkedHashSet, an allowed global → {@link Global}.
  */
 public final class PickleReader {
     /** Largest integer (LONG1/LONG4) accepted, in bytes. */
@@ -82,8 +82,8 @@ public final class PickleReader {
     private final long limit;
 
     /**
-     * A reader of {@code in}, at most {@code limit} bytes; {@code where} names the file in errors and
-     * {@code allowed} holds the globals ({@code "module.name"}) that may appear.
+     * A reader of {@code in}, at most {@code limit} bytes; {@code where} names the file in errors and {@code allowed}
+     * holds the globals ({@code "module.name"}) that may appear.
      */
     public PickleReader(InputStream in, long limit, String where, Set<String> allowed, Hooks hooks) {
         this.in = in;
@@ -116,7 +116,10 @@ public final class PickleReader {
 
     private byte[] bytes(long n) throws IOException {
         if (n < 0 || n > limit - pos) {
-            throw error(pos, "the pickle is truncated or corrupt: a value of " + n + " bytes runs past the end of the data (" + (limit - pos) + " bytes left)");
+            throw error(
+                    pos,
+                    "the pickle is truncated or corrupt: a value of " + n + " bytes runs past the end of the data ("
+                            + (limit - pos) + " bytes left)");
         }
         if (n > Integer.MAX_VALUE - 16) {
             throw error(pos, "a value of " + n + " bytes is too large");
@@ -154,7 +157,8 @@ public final class PickleReader {
 
     private String utf8(byte[] b) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(b))
@@ -198,13 +202,13 @@ public final class PickleReader {
                     case 0x86 -> {
                         Object b = pop(stack, marks, at);
                         Object a = pop(stack, marks, at);
-                        stack.add(new Tuple(java.util.Arrays.asList(a, b)));
+                        stack.add(new Tuple(Arrays.asList(a, b)));
                     }
                     case 0x87 -> {
                         Object c = pop(stack, marks, at);
                         Object b = pop(stack, marks, at);
                         Object a = pop(stack, marks, at);
-                        stack.add(new Tuple(java.util.Arrays.asList(a, b, c)));
+                        stack.add(new Tuple(Arrays.asList(a, b, c)));
                     }
                     case ']' -> stack.add(new ArrayList<>());
                     case 'l' -> stack.add(new ArrayList<>(popMark(stack, marks, at)));
@@ -266,7 +270,10 @@ public final class PickleReader {
                         }
                         stack.add(longValue(bytes(n), at));
                     }
-                    case 'G' -> stack.add(ByteBuffer.wrap(bytes(8)).order(ByteOrder.BIG_ENDIAN).getDouble());
+                    case 'G' ->
+                        stack.add(ByteBuffer.wrap(bytes(8))
+                                .order(ByteOrder.BIG_ENDIAN)
+                                .getDouble());
                     case 'X' -> stack.add(utf8(bytes(le(4) & 0xffffffffL)));
                     case 0x8c -> stack.add(utf8(bytes(u8())));
                     case 0x8d -> stack.add(utf8(bytes(le(8))));
@@ -289,7 +296,10 @@ public final class PickleReader {
                         Object name = pop(stack, marks, at);
                         Object module = pop(stack, marks, at);
                         if (!(module instanceof String m) || !(name instanceof String n)) {
-                            throw error(at, "STACK_GLOBAL needs two strings, got " + typeName(module) + " and " + typeName(name));
+                            throw error(
+                                    at,
+                                    "STACK_GLOBAL needs two strings, got " + typeName(module) + " and "
+                                            + typeName(name));
                         }
                         stack.add(global(m, n, at));
                     }
@@ -314,13 +324,20 @@ public final class PickleReader {
                     case '0' -> pop(stack, marks, at);
                     case '1' -> popMark(stack, marks, at);
                     case '2' -> stack.add(peek(stack, marks, at));
-                    default -> throw error(at, String.format("unsupported pickle opcode 0x%02x", op)
-                            + (op == 'i' || op == 'o' || op == 0x92 ? " (object construction is not allowed)" : ""));
+                    default ->
+                        throw error(
+                                at,
+                                String.format("unsupported pickle opcode 0x%02x", op)
+                                        + (op == 'i' || op == 'o' || op == 0x92
+                                                ? " (object construction is not allowed)"
+                                                : ""));
                 }
             }
         } catch (EOFException e) {
-            throw new CheckpointException(where + ": pickle starting at byte " + start + " is truncated: the data ends at byte " + pos
-                    + " before its STOP opcode", e);
+            throw new CheckpointException(
+                    where + ": pickle starting at byte " + start + " is truncated: the data ends at byte " + pos
+                            + " before its STOP opcode",
+                    e);
         } catch (IOException e) {
             throw CheckpointIo.cannotRead(where, e);
         }
@@ -329,9 +346,10 @@ public final class PickleReader {
     private Object global(String module, String name, long at) {
         String q = module + "." + name;
         if (!allowed.contains(q)) {
-            throw new CheckpointException(where + ": refused pickle global '" + module + " " + name + "' (" + q + ") at byte " + at
-                    + ": only the globals a tensor checkpoint needs are allowed (collections.OrderedDict, torch._utils._rebuild_tensor_v2, "
-                    + "torch.*Storage, …); nothing was executed");
+            throw new CheckpointException(
+                    where + ": refused pickle global '" + module + " " + name + "' (" + q + ") at byte " + at
+                            + ": only the globals a tensor checkpoint needs are allowed (collections.OrderedDict, torch._utils._rebuild_tensor_v2, "
+                            + "torch.*Storage, …); nothing was executed");
         }
         return new Global(module, name);
     }
@@ -341,7 +359,8 @@ public final class PickleReader {
             throw error(at, "a call of a " + typeName(fn) + ", expected an allowed global");
         }
         if (!(args instanceof Tuple t)) {
-            throw error(at, "a call of " + g.qualifiedName() + " with " + typeName(args) + " arguments, expected a tuple");
+            throw error(
+                    at, "a call of " + g.qualifiedName() + " with " + typeName(args) + " arguments, expected a tuple");
         }
         try {
             return hooks.call(g, t);
@@ -381,13 +400,22 @@ public final class PickleReader {
 
     /** Dict keys must be hashable and cheap to hash: scalars, or tuples of scalars. */
     private Object key(Object k, long at) {
-        if (k == null || k instanceof String || k instanceof Long || k instanceof Boolean || k instanceof Double
-                || k instanceof BigInteger || k instanceof Global) {
+        if (k == null
+                || k instanceof String
+                || k instanceof Long
+                || k instanceof Boolean
+                || k instanceof Double
+                || k instanceof BigInteger
+                || k instanceof Global) {
             return k;
         }
         if (k instanceof Tuple t) {
             for (Object o : t.items()) {
-                if (!(o == null || o instanceof String || o instanceof Long || o instanceof Boolean || o instanceof Double)) {
+                if (!(o == null
+                        || o instanceof String
+                        || o instanceof Long
+                        || o instanceof Boolean
+                        || o instanceof Double)) {
                     throw error(at, "a dict key tuple holding a " + typeName(o));
                 }
             }
@@ -494,14 +522,17 @@ public final class PickleReader {
             return;
         }
         if (o instanceof String s) {
-            sb.append('\'').append(s.length() > 60 ? s.substring(0, 57) + "..." : s).append('\'');
+            sb.append('\'')
+                    .append(s.length() > 60 ? s.substring(0, 57) + "..." : s)
+                    .append('\'');
         } else if (o == null || o instanceof Long || o instanceof Double || o instanceof BigInteger) {
             sb.append(o == null ? "None" : o);
         } else if (o instanceof Boolean b) {
             sb.append(b ? "True" : "False");
         } else if (o instanceof byte[] b) {
             sb.append("bytes[").append(b.length).append(']');
-        } else if (depth <= 0 && (o instanceof Tuple || o instanceof List<?> || o instanceof Map<?, ?> || o instanceof Set<?>)) {
+        } else if (depth <= 0
+                && (o instanceof Tuple || o instanceof List<?> || o instanceof Map<?, ?> || o instanceof Set<?>)) {
             sb.append(typeName(o)).append(" of ").append(size(o));
         } else if (o instanceof Tuple t) {
             items(t.items(), depth, sb, "(", ")");

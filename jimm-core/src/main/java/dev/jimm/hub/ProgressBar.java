@@ -5,8 +5,8 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A one-line progress bar for downloads, redrawn in place with a carriage return (at most every
- * 200 ms), ending with a newline: {@code resnet18.a1_in1k  42% [========>           ] 19.6/46.8 MB}.
+ * A one-line progress bar for downloads, redrawn in place with a carriage return (at most every 200 ms), ending with a
+ * newline: {@code resnet18.a1_in1k 42% [========> ] 19.6/46.8 MB}.
  */
 public final class ProgressBar implements Downloads.Progress {
     private static final int WIDTH = 30;

@@ -2,6 +2,7 @@ package dev.jimm.hub;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -14,6 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,10 +23,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A safetensors file, validated and memory-mapped: an 8-byte little-endian header length, a JSON
- * header, then raw little-endian tensor data. The header is checked before anything is trusted
- * (length within the file, known dtypes, offsets inside the data section, sizes equal to shape ×
- * dtype size), and tensors are read from the mapping on demand.
+ * A safetensors file, validated and memory-mapped: an 8-byte little-endian header length, a JSON header, then raw
+ * little-endian tensor data. The header is checked before anything is trusted (length within the file, known dtypes,
+ * offsets inside the data section, sizes equal to shape × dtype size), and tensors are read from the mapping on demand.
  */
 public final class SafetensorsFile implements AutoCloseable {
     /** Headers larger than this are refused (the format's own reference reader uses 100 MB). */
@@ -50,13 +51,15 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Opens and validates a file; throws {@link CheckpointException} naming the file and fault. */
     public static SafetensorsFile open(Path path) {
-        return CheckpointIo.openAndParse(path, () -> FileChannel.open(path, StandardOpenOption.READ), ch -> parse(path, ch));
+        return CheckpointIo.openAndParse(
+                path, () -> FileChannel.open(path, StandardOpenOption.READ), ch -> parse(path, ch));
     }
 
     private static SafetensorsFile parse(Path path, FileChannel ch) throws IOException {
         long size = ch.size();
         if (size < 8) {
-            throw new CheckpointException(path + ": not a safetensors file: " + size + " bytes, less than the 8-byte header length");
+            throw new CheckpointException(
+                    path + ": not a safetensors file: " + size + " bytes, less than the 8-byte header length");
         }
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, lenBuf, 0);
@@ -66,7 +69,8 @@ public final class SafetensorsFile implements AutoCloseable {
                     + " does not fit in the file of " + size + " bytes");
         }
         if (headerLen > MAX_HEADER_BYTES) {
-            throw new CheckpointException(path + ": safetensors header of " + headerLen + " bytes exceeds the limit of " + MAX_HEADER_BYTES);
+            throw new CheckpointException(
+                    path + ": safetensors header of " + headerLen + " bytes exceeds the limit of " + MAX_HEADER_BYTES);
         }
         ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
         readFully(ch, hb, 8);
@@ -79,7 +83,8 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             header = parsed.getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
-            throw new CheckpointException(path + ": safetensors header is not valid JSON: " + firstLine(e.getMessage()));
+            throw new CheckpointException(
+                    path + ": safetensors header is not valid JSON: " + firstLine(e.getMessage()));
         }
         long dataStart = 8 + headerLen;
         long dataSize = size - dataStart;
@@ -89,14 +94,21 @@ public final class SafetensorsFile implements AutoCloseable {
             String key = e.getKey();
             if (key.equals("__metadata__")) {
                 if (e.getValue().isJsonObject()) {
-                    e.getValue().getAsJsonObject().entrySet().forEach(m -> metadata.put(m.getKey(),
-                            m.getValue().isJsonPrimitive() ? m.getValue().getAsString() : m.getValue().toString()));
+                    e.getValue()
+                            .getAsJsonObject()
+                            .entrySet()
+                            .forEach(m -> metadata.put(
+                                    m.getKey(),
+                                    m.getValue().isJsonPrimitive()
+                                            ? m.getValue().getAsString()
+                                            : m.getValue().toString()));
                 }
                 continue;
             }
             entries.put(key, parseEntry(path, key, e.getValue(), dataSize));
         }
-        return new SafetensorsFile(path, ch, dataStart, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(metadata));
+        return new SafetensorsFile(
+                path, ch, dataStart, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(metadata));
     }
 
     private static Entry parseEntry(Path path, String key, JsonElement v, long dataSize) {
@@ -108,8 +120,13 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonElement dt = o.get("dtype");
         JsonElement sh = o.get("shape");
         JsonElement off = o.get("data_offsets");
-        if (dt == null || sh == null || off == null || !sh.isJsonArray() || !off.isJsonArray()
-                || off.getAsJsonArray().size() != 2 || !dt.isJsonPrimitive()) {
+        if (dt == null
+                || sh == null
+                || off == null
+                || !sh.isJsonArray()
+                || !off.isJsonArray()
+                || off.getAsJsonArray().size() != 2
+                || !dt.isJsonPrimitive()) {
             throw new CheckpointException(where + " lacks dtype, shape or a 2-element data_offsets");
         }
         TensorDType dtype = TensorDType.fromSafetensors(dt.getAsString());
@@ -136,13 +153,16 @@ public final class SafetensorsFile implements AutoCloseable {
             long expected = Math.multiplyExact(numel, dtype.size());
             if (end - begin != expected) {
                 throw new CheckpointException(where + " holds " + (end - begin) + " bytes but shape "
-                        + java.util.Arrays.toString(shape) + " of " + dtype + " needs " + expected);
+                        + Arrays.toString(shape) + " of " + dtype + " needs " + expected);
             }
             if (numel > Integer.MAX_VALUE) {
                 throw new CheckpointException(where + " has " + numel + " elements, more than one array can hold");
             }
             return new Entry(key, dtype, new Shape(shape), begin, end);
-        } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException | ArithmeticException e) {
+        } catch (NumberFormatException
+                | UnsupportedOperationException
+                | IllegalStateException
+                | ArithmeticException e) {
             throw new CheckpointException(where + " has a malformed shape or offsets");
         }
     }
@@ -221,7 +241,7 @@ public final class SafetensorsFile implements AutoCloseable {
     /** An entry's values as floats (any floating dtype). */
     public float[] floats(String key, NDManager manager) {
         try (NDArray a = load(key, manager)) {
-            return a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            return a.toType(DataType.FLOAT32, false).toFloatArray();
         }
     }
 

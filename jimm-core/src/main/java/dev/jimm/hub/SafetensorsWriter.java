@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.jimm.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,8 +14,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Writes a state dict as a safetensors file, atomically through {@link dev.jimm.AtomicFiles}, so a
- * crash or kill during the save leaves the previous file intact.
+ * Writes a state dict as a safetensors file, atomically through {@link dev.jimm.AtomicFiles}, so a crash or kill during
+ * the save leaves the previous file intact.
  */
 public final class SafetensorsWriter {
     private SafetensorsWriter() {}
@@ -49,7 +50,7 @@ public final class SafetensorsWriter {
         // pad the header with spaces so tensor data starts 8-byte aligned, as the reference writer does
         int padded = (json.length + 7) / 8 * 8;
         try {
-            dev.jimm.AtomicFiles.write(path, ch -> {
+            AtomicFiles.write(path, ch -> {
                 ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(padded);
                 head.put(json);
@@ -84,7 +85,8 @@ public final class SafetensorsWriter {
             case INT8 -> "I8";
             case UINT8 -> "U8";
             case BOOLEAN -> "BOOL";
-            default -> throw new CheckpointException("entry '" + key + "' has dtype " + t + ", which safetensors cannot hold");
+            default ->
+                throw new CheckpointException("entry '" + key + "' has dtype " + t + ", which safetensors cannot hold");
         };
     }
 }

@@ -12,8 +12,8 @@ public final class Tensors {
     private Tensors() {}
 
     /**
-     * Creates an array from {@code data} (little-endian, {@code dtype}, row-major) in {@code
-     * manager}: half-precision types widen to float32, I16 to int32; the data is copied.
+     * Creates an array from {@code data} (little-endian, {@code dtype}, row-major) in {@code manager}: half-precision
+     * types widen to float32, I16 to int32; the data is copied.
      */
     public static NDArray toNDArray(NDManager manager, ByteBuffer data, TensorDType dtype, Shape shape) {
         ByteBuffer src = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);

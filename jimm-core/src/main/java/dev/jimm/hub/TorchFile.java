@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -17,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,16 +28,15 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
- * A {@code torch.save} file, read without Python: the zip format of PyTorch 1.6+ ({@code
- * NAME/data.pkl} with storages in {@code NAME/data/KEY}, a {@code byteorder} record) and the legacy
- * format (a magic number, protocol version and system-info pickles, the object pickle, the pickled
- * list of storage keys, then each storage as an int64 element count and raw data). The object
- * pickle is read with {@link PickleReader} under an allow-list of the globals real tensor
+ * A {@code torch.save} file, read without Python: the zip format of PyTorch 1.6+ ({@code NAME/data.pkl} with storages
+ * in {@code NAME/data/KEY}, a {@code byteorder} record) and the legacy format (a magic number, protocol version and
+ * system-info pickles, the object pickle, the pickled list of storage keys, then each storage as an int64 element count
+ * and raw data). The object pickle is read with {@link PickleReader} under an allow-list of the globals real tensor
  * checkpoints use; tensors come out as {@link TensorRef}s whose data is read on demand.
  */
 public final class TorchFile implements AutoCloseable {
     /** Magic number of the legacy format (torch/serialization.py MAGIC_NUMBER). */
-    static final java.math.BigInteger LEGACY_MAGIC = new java.math.BigInteger("1950a86a20f9469cfc6c", 16);
+    static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
     /** Legacy protocol version (torch/serialization.py PROTOCOL_VERSION). */
     static final long LEGACY_PROTOCOL = 1001;
     /** Largest data.pkl accepted: real ones are kilobytes to a few megabytes. */
@@ -76,8 +78,8 @@ public final class TorchFile implements AutoCloseable {
     public record StorageRef(String key, TensorDType dtype, long numel, long viewOffset) {}
 
     /**
-     * A tensor of the checkpoint: a strided view of a storage ({@code as_strided} semantics, offsets
-     * and strides in elements).
+     * A tensor of the checkpoint: a strided view of a storage ({@code as_strided} semantics, offsets and strides in
+     * elements).
      */
     public record TensorRef(StorageRef storage, long offset, long[] size, long[] stride) {
         public Shape shape() {
@@ -98,8 +100,11 @@ public final class TorchFile implements AutoCloseable {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof TensorRef t && t.storage.equals(storage) && t.offset == offset
-                    && Arrays.equals(t.size, size) && Arrays.equals(t.stride, stride);
+            return o instanceof TensorRef t
+                    && t.storage.equals(storage)
+                    && t.offset == offset
+                    && Arrays.equals(t.size, size)
+                    && Arrays.equals(t.stride, stride);
         }
 
         @Override
@@ -114,7 +119,10 @@ public final class TorchFile implements AutoCloseable {
     }
 
     /** Which of the two layouts the file has. */
-    public enum Layout { ZIP, LEGACY }
+    public enum Layout {
+        ZIP,
+        LEGACY
+    }
 
     private final Path path;
     private final Layout layout;
@@ -127,8 +135,15 @@ public final class TorchFile implements AutoCloseable {
     private String cachedKey;
     private ByteBuffer cachedData;
 
-    private TorchFile(Path path, Layout layout, Object root, ByteOrder order, ZipFile zip, String prefix,
-            FileChannel channel, Map<String, Long> legacyOffsets) {
+    private TorchFile(
+            Path path,
+            Layout layout,
+            Object root,
+            ByteOrder order,
+            ZipFile zip,
+            String prefix,
+            FileChannel channel,
+            Map<String, Long> legacyOffsets) {
         this.path = path;
         this.layout = layout;
         this.root = root;
@@ -190,10 +205,12 @@ public final class TorchFile implements AutoCloseable {
                 throw new CheckpointException(where + ": persistent id " + PickleReader.describe(pid, 2)
                         + " is not a storage reference ('storage', type, key, location, numel)");
             }
-            if (!(t.get(1) instanceof PickleReader.Global g) || !g.module().equals("torch")
+            if (!(t.get(1) instanceof PickleReader.Global g)
+                    || !g.module().equals("torch")
                     || !STORAGE_TYPES.containsKey(g.name())) {
                 throw new CheckpointException(where + ": storage type " + PickleReader.describe(t.get(1), 1)
-                        + " is not supported; expected one of torch." + String.join(", torch.", STORAGE_TYPES.keySet()));
+                        + " is not supported; expected one of torch."
+                        + String.join(", torch.", STORAGE_TYPES.keySet()));
             }
             if (!(t.get(2) instanceof String key) || !(t.get(4) instanceof Long numel) || numel < 0) {
                 throw new CheckpointException(where + ": malformed storage reference " + PickleReader.describe(pid, 2));
@@ -208,11 +225,15 @@ public final class TorchFile implements AutoCloseable {
                         + "] and as " + root.dtype() + "[" + root.numel() + "]");
             }
             // legacy view_metadata: (view_key, offset, view_size) into the root storage
-            if (legacy && t.size() >= 6 && t.get(5) instanceof PickleReader.Tuple view && view.size() == 3
-                    && view.get(1) instanceof Long off && view.get(2) instanceof Long size) {
+            if (legacy
+                    && t.size() >= 6
+                    && t.get(5) instanceof PickleReader.Tuple view
+                    && view.size() == 3
+                    && view.get(1) instanceof Long off
+                    && view.get(2) instanceof Long size) {
                 if (off < 0 || size < 0 || off + size > numel) {
-                    throw new CheckpointException(where + ": storage view [" + off + ", " + (off + size) + ") of '" + key
-                            + "' lies outside its " + numel + " elements");
+                    throw new CheckpointException(where + ": storage view [" + off + ", " + (off + size) + ") of '"
+                            + key + "' lies outside its " + numel + " elements");
                 }
                 return new StorageRef(key, dtype, size, off);
             }
@@ -223,14 +244,15 @@ public final class TorchFile implements AutoCloseable {
         public Object call(PickleReader.Global fn, PickleReader.Tuple args) {
             switch (fn.qualifiedName()) {
                 case "collections.OrderedDict" -> {
-                    Map<Object, Object> m = new java.util.LinkedHashMap<>();
+                    Map<Object, Object> m = new LinkedHashMap<>();
                     if (args.size() == 1 && args.get(0) instanceof List<?> pairs) {
                         for (Object p : pairs) {
                             PickleReader.Tuple kv = (PickleReader.Tuple) p;
                             m.put(kv.get(0), kv.get(1));
                         }
                     } else if (args.size() != 0) {
-                        throw new CheckpointException(where + ": OrderedDict called with " + PickleReader.describe(args, 2));
+                        throw new CheckpointException(
+                                where + ": OrderedDict called with " + PickleReader.describe(args, 2));
                     }
                     return m;
                 }
@@ -239,7 +261,8 @@ public final class TorchFile implements AutoCloseable {
                 }
                 case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state" -> {
                     if (!(args.get(0) instanceof TensorRef data)) {
-                        throw new CheckpointException(where + ": parameter data is a " + PickleReader.typeName(args.get(0)) + ", expected a tensor");
+                        throw new CheckpointException(where + ": parameter data is a "
+                                + PickleReader.typeName(args.get(0)) + ", expected a tensor");
                     }
                     return data;
                 }
@@ -247,14 +270,18 @@ public final class TorchFile implements AutoCloseable {
                     return args.size() == 0 ? new PickleReader.Tuple(List.of()) : args.get(0);
                 }
                 case "torch.device" -> {
-                    return args.size() == 2 && args.get(1) != null ? args.get(0) + ":" + args.get(1) : String.valueOf(args.get(0));
+                    return args.size() == 2 && args.get(1) != null
+                            ? args.get(0) + ":" + args.get(1)
+                            : String.valueOf(args.get(0));
                 }
                 default -> throw new CheckpointException(where + ": " + fn.qualifiedName() + " cannot be called");
             }
         }
 
         private TensorRef tensor(PickleReader.Tuple args) {
-            if (args.size() < 4 || !(args.get(0) instanceof StorageRef storage) || !(args.get(1) instanceof Long offset)) {
+            if (args.size() < 4
+                    || !(args.get(0) instanceof StorageRef storage)
+                    || !(args.get(1) instanceof Long offset)) {
                 throw new CheckpointException(where + ": _rebuild_tensor_v2 arguments " + PickleReader.describe(args, 1)
                         + " are not (storage, offset, size, stride, …)");
             }
@@ -282,23 +309,27 @@ public final class TorchFile implements AutoCloseable {
             }
             if (offset < 0 || (numel > 0 && last >= storage.numel())) {
                 throw new CheckpointException(where + ": tensor of size " + Arrays.toString(size) + ", stride "
-                        + Arrays.toString(stride) + " at offset " + offset + " reaches element " + last + " of storage '"
+                        + Arrays.toString(stride) + " at offset " + offset + " reaches element " + last
+                        + " of storage '"
                         + storage.key() + "', which has " + storage.numel());
             }
             if (numel > Integer.MAX_VALUE) {
-                throw new CheckpointException(where + ": tensor of size " + Arrays.toString(size) + " has more elements than one array can hold");
+                throw new CheckpointException(where + ": tensor of size " + Arrays.toString(size)
+                        + " has more elements than one array can hold");
             }
             return new TensorRef(storage, offset, size, stride);
         }
 
         private long[] longs(Object o, String what) {
             if (!(o instanceof PickleReader.Tuple t)) {
-                throw new CheckpointException(where + ": tensor " + what + " is a " + PickleReader.typeName(o) + ", expected a tuple");
+                throw new CheckpointException(
+                        where + ": tensor " + what + " is a " + PickleReader.typeName(o) + ", expected a tuple");
             }
             long[] out = new long[t.size()];
             for (int i = 0; i < out.length; i++) {
                 if (!(t.get(i) instanceof Long v)) {
-                    throw new CheckpointException(where + ": tensor " + what + " holds a " + PickleReader.typeName(t.get(i)));
+                    throw new CheckpointException(
+                            where + ": tensor " + what + " holds a " + PickleReader.typeName(t.get(i)));
                 }
                 out[i] = v;
             }
@@ -308,7 +339,9 @@ public final class TorchFile implements AutoCloseable {
 
     /** Unpickles a zip-format data.pkl held in memory, with the same allow-list and checks (for tests and tools). */
     static Object unpickle(byte[] pkl, String where) {
-        return new PickleReader(new java.io.ByteArrayInputStream(pkl), pkl.length, where, ALLOWED_GLOBALS, new Hooks(where, false)).read();
+        return new PickleReader(
+                        new ByteArrayInputStream(pkl), pkl.length, where, ALLOWED_GLOBALS, new Hooks(where, false))
+                .read();
     }
 
     private static TorchFile openZip(Path path) {
@@ -349,12 +382,14 @@ public final class TorchFile implements AutoCloseable {
             if (s.equals("big")) {
                 order = ByteOrder.BIG_ENDIAN;
             } else if (!s.equals("little")) {
-                throw new CheckpointException(path + ": " + prefix + "byteorder is '" + s + "', expected little or big");
+                throw new CheckpointException(
+                        path + ": " + prefix + "byteorder is '" + s + "', expected little or big");
             }
         }
         ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
         if (pkl.getSize() > MAX_PICKLE_BYTES) {
-            throw new CheckpointException(path + ": " + pkl.getName() + " of " + pkl.getSize() + " bytes exceeds " + MAX_PICKLE_BYTES);
+            throw new CheckpointException(
+                    path + ": " + pkl.getName() + " of " + pkl.getSize() + " bytes exceeds " + MAX_PICKLE_BYTES);
         }
         String where = path + " (" + pkl.getName() + ")";
         Hooks hooks = new Hooks(where, false);
@@ -366,19 +401,21 @@ public final class TorchFile implements AutoCloseable {
         for (StorageRef s : hooks.storages.values()) {
             ZipEntry e = zip.getEntry(prefix + "data/" + s.key());
             if (e == null) {
-                throw new CheckpointException(path + ": storage '" + s.key() + "' is missing: no entry " + prefix + "data/" + s.key());
+                throw new CheckpointException(
+                        path + ": storage '" + s.key() + "' is missing: no entry " + prefix + "data/" + s.key());
             }
             long need = s.numel() * s.dtype().size();
             if (e.getSize() >= 0 && e.getSize() != need) {
-                throw new CheckpointException(path + ": storage entry " + e.getName() + " holds " + e.getSize() + " bytes but "
-                        + s.numel() + " elements of " + s.dtype() + " need " + need);
+                throw new CheckpointException(path + ": storage entry " + e.getName() + " holds " + e.getSize()
+                        + " bytes but " + s.numel() + " elements of " + s.dtype() + " need " + need);
             }
         }
         return new TorchFile(path, Layout.ZIP, root, order, zip, prefix, null, Map.of());
     }
 
     private static TorchFile openLegacy(Path path) {
-        return CheckpointIo.openAndParse(path, () -> FileChannel.open(path, StandardOpenOption.READ), ch -> parseLegacy(path, ch));
+        return CheckpointIo.openAndParse(
+                path, () -> FileChannel.open(path, StandardOpenOption.READ), ch -> parseLegacy(path, ch));
     }
 
     private static TorchFile parseLegacy(Path path, FileChannel ch) throws IOException {
@@ -388,10 +425,11 @@ public final class TorchFile implements AutoCloseable {
         long dataStart;
         Object root;
         List<String> keys = new ArrayList<>();
-        try (InputStream raw = Files.newInputStream(path); InputStream in = new BufferedInputStream(raw)) {
+        try (InputStream raw = Files.newInputStream(path);
+                InputStream in = new BufferedInputStream(raw)) {
             PickleReader r = new PickleReader(in, size, where, ALLOWED_GLOBALS, hooks);
             Object magic = r.read();
-            if (!(magic instanceof java.math.BigInteger b && b.equals(LEGACY_MAGIC))) {
+            if (!(magic instanceof BigInteger b && b.equals(LEGACY_MAGIC))) {
                 throw new CheckpointException(path + ": not a torch.save file: the first pickle is "
                         + PickleReader.describe(magic, 1) + ", not the legacy magic number");
             }
@@ -411,7 +449,8 @@ public final class TorchFile implements AutoCloseable {
             }
             for (Object k : l) {
                 if (!(k instanceof String s)) {
-                    throw new CheckpointException(path + ": storage key " + PickleReader.describe(k, 0) + " is not a string");
+                    throw new CheckpointException(
+                            path + ": storage key " + PickleReader.describe(k, 0) + " is not a string");
                 }
                 keys.add(s);
             }
@@ -426,7 +465,8 @@ public final class TorchFile implements AutoCloseable {
                 throw new CheckpointException(path + ": storage '" + k + "' is listed but no tensor uses it");
             }
             if (p + 8 > size) {
-                throw new CheckpointException(path + ": truncated: storage '" + k + "' starts at byte " + p + " of " + size);
+                throw new CheckpointException(
+                        path + ": truncated: storage '" + k + "' starts at byte " + p + " of " + size);
             }
             nb.clear();
             while (nb.hasRemaining()) {
@@ -436,19 +476,21 @@ public final class TorchFile implements AutoCloseable {
             }
             long numel = nb.getLong(0);
             if (numel != s.numel()) {
-                throw new CheckpointException(path + ": storage '" + k + "' holds " + numel + " elements, the pickle says " + s.numel());
+                throw new CheckpointException(
+                        path + ": storage '" + k + "' holds " + numel + " elements, the pickle says " + s.numel());
             }
             long bytes = numel * s.dtype().size();
             if (p + 8 + bytes > size) {
-                throw new CheckpointException(path + ": truncated: storage '" + k + "' needs bytes " + (p + 8) + " to " + (p + 8 + bytes)
-                        + " but the file has " + size);
+                throw new CheckpointException(path + ": truncated: storage '" + k + "' needs bytes " + (p + 8) + " to "
+                        + (p + 8 + bytes) + " but the file has " + size);
             }
             offsets.put(k, p + 8);
             p += 8 + bytes;
         }
         for (String k : hooks.storages.keySet()) {
             if (!offsets.containsKey(k)) {
-                throw new CheckpointException(path + ": storage '" + k + "' is used by a tensor but missing from the storage list");
+                throw new CheckpointException(
+                        path + ": storage '" + k + "' is used by a tensor but missing from the storage list");
             }
         }
         return new TorchFile(path, Layout.LEGACY, root, ByteOrder.LITTLE_ENDIAN, null, null, ch, offsets);
@@ -468,14 +510,16 @@ public final class TorchFile implements AutoCloseable {
                 ZipEntry e = zip.getEntry(prefix + "data/" + s.key());
                 long need = rootBytes(s);
                 if (need > Integer.MAX_VALUE - 16) {
-                    throw new CheckpointException(path + ": storage '" + s.key() + "' of " + need + " bytes is larger than 2 GB");
+                    throw new CheckpointException(
+                            path + ": storage '" + s.key() + "' of " + need + " bytes is larger than 2 GB");
                 }
                 byte[] b;
                 try (InputStream in = zip.getInputStream(e)) {
                     b = in.readNBytes((int) need);
                 }
                 if (b.length != need) {
-                    throw new CheckpointException(path + ": storage entry " + e.getName() + " is truncated: " + b.length + " of " + need + " bytes");
+                    throw new CheckpointException(path + ": storage entry " + e.getName() + " is truncated: " + b.length
+                            + " of " + need + " bytes");
                 }
                 data = ByteBuffer.wrap(b);
             }
@@ -488,7 +532,8 @@ public final class TorchFile implements AutoCloseable {
     }
 
     private long rootBytes(StorageRef s) {
-        // a legacy view's numel is the view's; the file holds the root storage, whose data starts at the recorded offset
+        // a legacy view's numel is the view's; the file holds the root storage, whose data starts at the recorded
+        // offset
         return (s.viewOffset() + s.numel()) * s.dtype().size();
     }
 

@@ -18,19 +18,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where pretrained weights come from and where they are kept. A pretrained config names a Hugging
- * Face hub repository ({@code {endpoint}/{hf_hub_id}/resolve/main/model.safetensors}, else {@code
- * pytorch_model.bin}, as timm loads them) or a direct URL (torchvision's, whose file name carries
- * the first hex digits of the file's SHA-256, checked as torch.hub does). Files are cached under
- * {@code JIMM_HOME} (default {@code ~/.cache/jimm}); downloads resume, show a progress bar on
- * stderr, and are renamed into the cache only once complete and verified. Offline ({@code
- * JIMM_OFFLINE=1}, or when the host cannot be reached), only the cache is used, and a missing file
- * is an error giving the URL to fetch and the exact path to put it at.
+ * Where pretrained weights come from and where they are kept. A pretrained config names a Hugging Face hub repository
+ * ({@code {endpoint}/{hf_hub_id}/resolve/main/model.safetensors}, else {@code pytorch_model.bin}, as timm loads them)
+ * or a direct URL (torchvision's, whose file name carries the first hex digits of the file's SHA-256, checked as
+ * torch.hub does). Files are cached under {@code JIMM_HOME} (default {@code ~/.cache/jimm}); downloads resume, show a
+ * progress bar on stderr, and are renamed into the cache only once complete and verified. Offline
+ * ({@code JIMM_OFFLINE=1}, or when the host cannot be reached), only the cache is used, and a missing file is an error
+ * giving the URL to fetch and the exact path to put it at.
  *
- * <p>Settings come from system properties, else environment variables: {@code jimm.home} / {@code
- * JIMM_HOME}, {@code jimm.offline} / {@code JIMM_OFFLINE}, {@code jimm.hf.endpoint} / {@code
- * JIMM_HF_ENDPOINT} (or {@code HF_ENDPOINT}), {@code jimm.torchvision.base} / {@code
- * JIMM_TORCHVISION_BASE} (replacing {@code https://download.pytorch.org}).
+ * <p>Settings come from system properties, else environment variables: {@code jimm.home} / {@code JIMM_HOME},
+ * {@code jimm.offline} / {@code JIMM_OFFLINE}, {@code jimm.hf.endpoint} / {@code JIMM_HF_ENDPOINT} (or
+ * {@code HF_ENDPOINT}), {@code jimm.torchvision.base} / {@code JIMM_TORCHVISION_BASE} (replacing
+ * {@code https://download.pytorch.org}).
  */
 public final class WeightHub {
     private static final Logger LOG = LoggerFactory.getLogger(WeightHub.class);
@@ -40,6 +39,7 @@ public final class WeightHub {
     public static final String TORCHVISION_BASE = "https://download.pytorch.org";
     /** Files tried in a hub repository, in timm's order. */
     public static final List<String> HF_FILES = List.of("model.safetensors", "pytorch_model.bin");
+
     private static final Pattern SAFE_SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@+-]*");
 
     /**
@@ -51,7 +51,8 @@ public final class WeightHub {
      * @param torchvisionBase replaces {@code https://download.pytorch.org} in torchvision's URLs
      * @param progress where the progress bar goes, or null for none
      */
-    public record Settings(Path home, boolean offline, String hfEndpoint, String torchvisionBase, PrintStream progress) {
+    public record Settings(
+            Path home, boolean offline, String hfEndpoint, String torchvisionBase, PrintStream progress) {
         /** Settings from system properties and environment variables (see the class comment). */
         public static Settings fromEnvironment() {
             return from(System::getProperty, System::getenv);
@@ -61,10 +62,14 @@ public final class WeightHub {
         public static Settings from(Function<String, String> properties, Function<String, String> env) {
             Path h = JimmHome.from(properties, env);
             String off = first(properties.apply("jimm.offline"), env.apply("JIMM_OFFLINE"));
-            boolean offline = off != null && (off.equals("1") || off.equalsIgnoreCase("true") || off.equalsIgnoreCase("yes"));
-            String hf = first(properties.apply("jimm.hf.endpoint"), first(env.apply("JIMM_HF_ENDPOINT"), env.apply("HF_ENDPOINT")));
+            boolean offline =
+                    off != null && (off.equals("1") || off.equalsIgnoreCase("true") || off.equalsIgnoreCase("yes"));
+            String hf = first(
+                    properties.apply("jimm.hf.endpoint"),
+                    first(env.apply("JIMM_HF_ENDPOINT"), env.apply("HF_ENDPOINT")));
             String tv = first(properties.apply("jimm.torchvision.base"), env.apply("JIMM_TORCHVISION_BASE"));
-            return new Settings(h, offline, hf == null ? HF_ENDPOINT : hf, tv == null ? TORCHVISION_BASE : tv, System.err);
+            return new Settings(
+                    h, offline, hf == null ? HF_ENDPOINT : hf, tv == null ? TORCHVISION_BASE : tv, System.err);
         }
 
         private static String first(String a, String b) {
@@ -142,7 +147,8 @@ public final class WeightHub {
             Path dir = cacheDir().resolve("huggingface");
             for (String seg : id.split("/")) {
                 if (!SAFE_SEGMENT.matcher(seg).matches() || seg.contains("..")) {
-                    throw new JimmException("pretrained config " + cfg.fullName() + " has a hub id '" + cfg.hfHubId() + "' that is not a repository name");
+                    throw new JimmException("pretrained config " + cfg.fullName() + " has a hub id '" + cfg.hfHubId()
+                            + "' that is not a repository name");
                 }
                 dir = dir.resolve(seg);
             }
@@ -167,13 +173,17 @@ public final class WeightHub {
                 name = name.substring(0, q);
             }
             if (!SAFE_SEGMENT.matcher(name).matches()) {
-                throw new JimmException("pretrained config " + cfg.fullName() + " has a URL without a usable file name: " + cfg.url());
+                throw new JimmException(
+                        "pretrained config " + cfg.fullName() + " has a URL without a usable file name: " + cfg.url());
             }
             Downloads.Checksum sum = null;
             if (!cfg.fileSha256().isEmpty()) {
                 sum = Downloads.Checksum.sha256Prefix(cfg.fileSha256());
             }
-            out.add(new Source(URI.create(url), cacheDir().resolve(tv ? "torchvision" : "url").resolve(name), sum));
+            out.add(new Source(
+                    URI.create(url),
+                    cacheDir().resolve(tv ? "torchvision" : "url").resolve(name),
+                    sum));
         }
         return out;
     }
@@ -193,13 +203,14 @@ public final class WeightHub {
     }
 
     /**
-     * The weights file of a config: from the cache (one log line says so), else downloaded. Offline,
-     * or when the host cannot be reached, a missing file is an error giving the URL and the path.
+     * The weights file of a config: from the cache (one log line says so), else downloaded. Offline, or when the host
+     * cannot be reached, a missing file is an error giving the URL and the path.
      */
     public Fetched fetch(PretrainedCfg cfg) {
         List<Source> sources = sources(cfg);
         if (sources.isEmpty()) {
-            throw new JimmException("pretrained config " + cfg.fullName() + " names no hub repository or URL to download from");
+            throw new JimmException(
+                    "pretrained config " + cfg.fullName() + " names no hub repository or URL to download from");
         }
         Fetched hit = cached(cfg);
         if (hit != null) {
@@ -211,7 +222,8 @@ public final class WeightHub {
         }
         List<String> notFound = new ArrayList<>();
         for (Source s : sources) {
-            Downloads.Progress p = settings.progress() == null ? Downloads.Progress.none()
+            Downloads.Progress p = settings.progress() == null
+                    ? Downloads.Progress.none()
                     : new ProgressBar(settings.progress(), cfg.fullName());
             try {
                 Path f = downloads.fetchResumable(s.url(), s.cacheFile(), s.checksum(), p);
@@ -228,7 +240,8 @@ public final class WeightHub {
                 throw e;
             }
         }
-        throw new JimmException("no weights for " + cfg.fullName() + ": HTTP 404 for " + String.join(" and ", notFound));
+        throw new JimmException(
+                "no weights for " + cfg.fullName() + ": HTTP 404 for " + String.join(" and ", notFound));
     }
 
     private static JimmException offline(PretrainedCfg cfg, Source s, String why) {
@@ -239,8 +252,12 @@ public final class WeightHub {
     /** A readable summary of the settings, for messages. */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "WeightHub[home=%s, offline=%b, hf=%s, torchvision=%s]", settings.home(), settings.offline(),
-                settings.hfEndpoint(), settings.torchvisionBase());
+        return String.format(
+                Locale.ROOT,
+                "WeightHub[home=%s, offline=%b, hf=%s, torchvision=%s]",
+                settings.home(),
+                settings.offline(),
+                settings.hfEndpoint(),
+                settings.torchvisionBase());
     }
-
 }

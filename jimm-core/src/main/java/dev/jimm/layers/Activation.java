@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import java.util.Locale;
 
 /**
- * A parameterless activation as a module, so that it takes its index in a {@link Sequential} as
- * PyTorch's does. {@link #apply} gives the function alone.
+ * A parameterless activation as a module, so that it takes its index in a {@link Sequential} as PyTorch's does.
+ * {@link #apply} gives the function alone.
  */
 public class Activation extends Module {
     /** The activation functions timm and torchvision use. */

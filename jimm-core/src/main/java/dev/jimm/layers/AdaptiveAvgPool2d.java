@@ -6,9 +6,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * PyTorch's {@code nn.AdaptiveAvgPool2d}: NCHW maps averaged to a fixed output size, output cell
- * {@code i} covering input rows {@code [floor(i H / oh), ceil((i + 1) H / oh))} (and the same for
- * columns), so that it also enlarges an input smaller than the output by repeating cells.
+ * PyTorch's {@code nn.AdaptiveAvgPool2d}: NCHW maps averaged to a fixed output size, output cell {@code i} covering
+ * input rows {@code [floor(i H / oh), ceil((i + 1) H / oh))} (and the same for columns), so that it also enlarges an
+ * input smaller than the output by repeating cells.
  */
 public class AdaptiveAvgPool2d extends Module {
     private final int outH;
@@ -16,7 +16,8 @@ public class AdaptiveAvgPool2d extends Module {
 
     public AdaptiveAvgPool2d(int outH, int outW) {
         if (outH < 1 || outW < 1) {
-            throw new IllegalArgumentException("AdaptiveAvgPool2d output size " + outH + "x" + outW + " must be positive");
+            throw new IllegalArgumentException(
+                    "AdaptiveAvgPool2d output size " + outH + "x" + outW + " must be positive");
         }
         this.outH = outH;
         this.outW = outW;

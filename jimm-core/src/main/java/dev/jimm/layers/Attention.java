@@ -3,8 +3,8 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * timm's multi-head self-attention ({@code timm.layers.Attention}): a fused {@code qkv} projection,
- * scaled dot-product attention per head, and an output {@code proj}; on tokens [B, N, C].
+ * timm's multi-head self-attention ({@code timm.layers.Attention}): a fused {@code qkv} projection, scaled dot-product
+ * attention per head, and an output {@code proj}; on tokens [B, N, C].
  */
 public class Attention extends Module {
     private final int dim;
@@ -28,10 +28,17 @@ public class Attention extends Module {
     }
 
     /**
-     * As above, with a bias choice for the output projection and an optional norm between the
-     * attention and the projection (timm's {@code scale_norm}, BEiT-3).
+     * As above, with a bias choice for the output projection and an optional norm between the attention and the
+     * projection (timm's {@code scale_norm}, BEiT-3).
      */
-    public Attention(int dim, int numHeads, boolean qkvBias, boolean projBias, Module scaleNorm, float attnDrop, float projDrop) {
+    public Attention(
+            int dim,
+            int numHeads,
+            boolean qkvBias,
+            boolean projBias,
+            Module scaleNorm,
+            float attnDrop,
+            float projDrop) {
         if (numHeads < 1 || dim % numHeads != 0) {
             throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
         }
@@ -56,8 +63,8 @@ public class Attention extends Module {
     }
 
     /**
-     * Multi-head attention from packed projections [B, N, 3·C] (q, then k, then v, each split
-     * into heads as PyTorch's reshape(B, N, 3, H, D) does) to the merged heads [B, N, C].
+     * Multi-head attention from packed projections [B, N, 3·C] (q, then k, then v, each split into heads as PyTorch's
+     * reshape(B, N, 3, H, D) does) to the merged heads [B, N, C].
      */
     public static NDArray selfAttention(NDArray packedQkv, int numHeads, float attnDrop, boolean training) {
         long[] s = packedQkv.getShape().getShape();
@@ -69,7 +76,9 @@ public class Attention extends Module {
         NDArray q = qkv.get(0);
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
-        return scaledDotProduct(q, k, v, attnDrop, training).transpose(0, 2, 1, 3).reshape(b, n, c);
+        return scaledDotProduct(q, k, v, attnDrop, training)
+                .transpose(0, 2, 1, 3)
+                .reshape(b, n, c);
     }
 
     /** softmax(q·kᵀ/√d)·v on [B, H, N, D] heads (PyTorch's scaled_dot_product_attention). */

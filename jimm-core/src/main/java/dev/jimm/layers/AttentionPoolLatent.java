@@ -6,9 +6,9 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * timm's {@code AttentionPoolLatent} (multi-head attention pooling, "map"): a learned latent query
- * attends over the tokens, then a projection and a residual MLP; one latent, pooled by taking it.
- * Keys {@code latent}, {@code q}, {@code kv}, {@code proj}, {@code norm}, {@code mlp.fc1/fc2}.
+ * timm's {@code AttentionPoolLatent} (multi-head attention pooling, "map"): a learned latent query attends over the
+ * tokens, then a projection and a residual MLP; one latent, pooled by taking it. Keys {@code latent}, {@code q},
+ * {@code kv}, {@code proj}, {@code norm}, {@code mlp.fc1/fc2}.
  */
 public class AttentionPoolLatent extends Module {
     private final int dim;
@@ -61,10 +61,12 @@ public class AttentionPoolLatent extends Module {
         long n = x.getShape().get(1);
         long d = dim / numHeads;
         NDArray query = q.forward(latent.getArray().broadcast(new Shape(b, 1, dim)))
-                .reshape(b, 1, numHeads, d).transpose(0, 2, 1, 3);
+                .reshape(b, 1, numHeads, d)
+                .transpose(0, 2, 1, 3);
         NDArray keyValue = kv.forward(x).reshape(b, n, 2, numHeads, d).transpose(2, 0, 3, 1, 4);
         NDArray out = Attention.scaledDotProduct(query, keyValue.get(0), keyValue.get(1), 0f, false)
-                .transpose(0, 2, 1, 3).reshape(b, 1, dim);
+                .transpose(0, 2, 1, 3)
+                .reshape(b, 1, dim);
         out = proj.forward(out);
         out = out.add(mlp.forward(norm.forward(out)));
         return out.get(":, 0");

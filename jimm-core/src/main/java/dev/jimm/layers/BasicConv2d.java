@@ -3,9 +3,9 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * torchvision's {@code BasicConv2d} of GoogLeNet and Inception v3 (timm's {@code ConvNormAct} as
- * its Inception v3 uses it): a bias-free convolution {@code conv}, a BatchNorm {@code bn} and a
- * ReLU. The state_dict keys are {@code conv.weight} and {@code bn.*}.
+ * torchvision's {@code BasicConv2d} of GoogLeNet and Inception v3 (timm's {@code ConvNormAct} as its Inception v3 uses
+ * it): a bias-free convolution {@code conv}, a BatchNorm {@code bn} and a ReLU. The state_dict keys are
+ * {@code conv.weight} and {@code bn.*}.
  */
 public class BasicConv2d extends Module {
     /** The BatchNorm eps both torchvision and timm use in these networks (TensorFlow's default). */
@@ -16,12 +16,30 @@ public class BasicConv2d extends Module {
 
     /** A square {@code kernel} convolution with the given stride and padding. */
     public BasicConv2d(int in, int out, int kernel, int stride, int padding) {
-        this(new Conv2d(in, out, kernel, Conv2d.Options.defaults().stride(stride).padding(padding).bias(false)), out);
+        this(
+                new Conv2d(
+                        in,
+                        out,
+                        kernel,
+                        Conv2d.Options.defaults()
+                                .stride(stride)
+                                .padding(padding)
+                                .bias(false)),
+                out);
     }
 
     /** A {@code kernelH x kernelW} convolution, stride 1, with per-axis padding. */
     public BasicConv2d(int in, int out, int kernelH, int kernelW, int padH, int padW) {
-        this(new Conv2d(in, out, kernelH, kernelW, padH, padW, Conv2d.Options.defaults().bias(false)), out);
+        this(
+                new Conv2d(
+                        in,
+                        out,
+                        kernelH,
+                        kernelW,
+                        padH,
+                        padW,
+                        Conv2d.Options.defaults().bias(false)),
+                out);
     }
 
     private BasicConv2d(Conv2d conv, int out) {

@@ -6,8 +6,8 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * Batch normalization over channels (axis 1), PyTorch's {@code nn.BatchNorm2d}/{@code 1d}: batch
- * statistics and a running-stat update with momentum 0.1 in train mode, running stats in eval.
+ * Batch normalization over channels (axis 1), PyTorch's {@code nn.BatchNorm2d}/{@code 1d}: batch statistics and a
+ * running-stat update with momentum 0.1 in train mode, running stats in eval.
  */
 public class BatchNorm2d extends Module {
     private final int numFeatures;
@@ -41,20 +41,19 @@ public class BatchNorm2d extends Module {
             return x;
         }
         boolean train = isTraining();
-        NDArray y =
-                x.getNDArrayInternal()
-                        .batchNorm(
-                                x,
-                                runningMean.array(),
-                                runningVar.array(),
-                                weight.getArray(),
-                                bias.getArray(),
-                                1,
-                                // DJL passes (1 - momentum) to libtorch
-                                1f - momentum,
-                                eps,
-                                train)
-                        .singletonOrThrow();
+        NDArray y = x.getNDArrayInternal()
+                .batchNorm(
+                        x,
+                        runningMean.array(),
+                        runningVar.array(),
+                        weight.getArray(),
+                        bias.getArray(),
+                        1,
+                        // DJL passes (1 - momentum) to libtorch
+                        1f - momentum,
+                        eps,
+                        train)
+                .singletonOrThrow();
         if (train) {
             numBatchesTracked.array().addi(1);
         }
@@ -62,17 +61,17 @@ public class BatchNorm2d extends Module {
     }
 
     /**
-     * Moves this norm's eval-mode map into {@code conv}, the convolution whose output it normalizes,
-     * and turns it into the identity (a subclass's activation still runs): afterwards it has no
-     * parameters or buffers and cannot be trained.
+     * Moves this norm's eval-mode map into {@code conv}, the convolution whose output it normalizes, and turns it into
+     * the identity (a subclass's activation still runs): afterwards it has no parameters or buffers and cannot be
+     * trained.
      */
     public void foldInto(Conv2d conv) {
         if (folded) {
             throw new IllegalStateException(extraRepr() + " is already folded");
         }
         if (conv.outChannels() != numFeatures) {
-            throw new IllegalArgumentException("cannot fold " + extraRepr() + " into " + conv.extraRepr()
-                    + ": " + numFeatures + " features, " + conv.outChannels() + " conv outputs");
+            throw new IllegalArgumentException("cannot fold " + extraRepr() + " into " + conv.extraRepr() + ": "
+                    + numFeatures + " features, " + conv.outChannels() + " conv outputs");
         }
         float[] gamma = weight.getArray().toFloatArray();
         float[] beta = bias.getArray().toFloatArray();

@@ -3,8 +3,8 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * timm's {@code BatchNormAct2d}: batch norm followed by an activation in one module, so that the
- * state_dict keys stay those of the norm ({@code bn1.weight}, not {@code bn1.bn.weight}).
+ * timm's {@code BatchNormAct2d}: batch norm followed by an activation in one module, so that the state_dict keys stay
+ * those of the norm ({@code bn1.weight}, not {@code bn1.bn.weight}).
  */
 public class BatchNormAct2d extends BatchNorm2d {
     private final Activation.Kind act;

@@ -9,18 +9,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Folds every eval-mode BatchNorm that directly follows a convolution into that convolution
- * ({@code w' = w * gamma / sqrt(var + eps)}, {@code b' = beta + (b - mean) * gamma / sqrt(var + eps)}),
- * for any module tree: one forward pass on a sample input, watched by forward hooks, finds the
- * pairs, so ResNet's {@code conv1}/{@code bn1}, timm's ConvBnAct and BatchNormAct2d (the norm goes,
- * the activation stays), torchvision's Conv2dNormActivation and Inception's BasicConv2d are all
- * covered without per-family code.
+ * Folds every eval-mode BatchNorm that directly follows a convolution into that convolution ({@code w' = w * gamma /
+ * sqrt(var + eps)}, {@code b' = beta + (b - mean) * gamma / sqrt(var + eps)}), for any module tree: one forward pass on
+ * a sample input, watched by forward hooks, finds the pairs, so ResNet's {@code conv1}/{@code bn1}, timm's ConvBnAct
+ * and BatchNormAct2d (the norm goes, the activation stays), torchvision's Conv2dNormActivation and Inception's
+ * BasicConv2d are all covered without per-family code.
  *
- * <p>A pair is folded only when the norm's input is the very array the convolution returned, each
- * runs once per forward, and no other module reads the convolution's output. Code that reads it
- * outside any module (a residual sum of a pre-norm value) is caught by comparing the outputs before
- * and after on the sample: a mismatch is an error. The model is changed in place; {@code
- * dev.jimm.models.InferenceModel} works on a copy.
+ * <p>A pair is folded only when the norm's input is the very array the convolution returned, each runs once per
+ * forward, and no other module reads the convolution's output. Code that reads it outside any module (a residual sum of
+ * a pre-norm value) is caught by comparing the outputs before and after on the sample: a mismatch is an error. The
+ * model is changed in place; {@code dev.jimm.models.InferenceModel} works on a copy.
  */
 public final class BatchNormFolding {
     /** Largest output difference, relative to the largest output, accepted after folding. */
@@ -32,8 +30,8 @@ public final class BatchNormFolding {
     public record Pair(String conv, String norm) {}
 
     /**
-     * Puts {@code model} in eval mode and folds its conv/BatchNorm pairs, found by running it on
-     * zeros-and-noise of {@code sampleShape} (e.g. [1, 3, 224, 224]).
+     * Puts {@code model} in eval mode and folds its conv/BatchNorm pairs, found by running it on zeros-and-noise of
+     * {@code sampleShape} (e.g. [1, 3, 224, 224]).
      *
      * @return the pairs folded, in forward order
      * @throws IllegalStateException when the folded model no longer computes what it did
@@ -49,7 +47,8 @@ public final class BatchNormFolding {
         Map<BatchNorm2d, Conv2d> candidate = new IdentityHashMap<>();
         List<AutoCloseable> hooks = new ArrayList<>();
         float[] before;
-        try (NDManager scratch = model.getManager().newSubManager(); NoGrad g = NoGrad.enter()) {
+        try (NDManager scratch = model.getManager().newSubManager();
+                NoGrad g = NoGrad.enter()) {
             for (Module m : names.keySet()) {
                 if (m instanceof Conv2d conv) {
                     hooks.add(m.addForwardHook((mod, in, out) -> {
@@ -84,7 +83,9 @@ public final class BatchNormFolding {
             List<Pair> folded = new ArrayList<>();
             for (BatchNorm2d bn : normOrder) {
                 Conv2d conv = candidate.get(bn);
-                if (calls.get(bn) == 1 && calls.get(conv) == 1 && !readers.containsKey(conv)
+                if (calls.get(bn) == 1
+                        && calls.get(conv) == 1
+                        && !readers.containsKey(conv)
                         && conv.outChannels() == bn.numFeatures()) {
                     bn.foldInto(conv);
                     folded.add(new Pair(names.get(conv), names.get(bn)));
@@ -98,7 +99,8 @@ public final class BatchNormFolding {
                 maxDiff = Math.max(maxDiff, Math.abs(before[i] - after[i]));
             }
             if (!(maxDiff <= TOLERANCE * Math.max(maxAbs, 1e-6))) {
-                throw new IllegalStateException("folding " + folded.size() + " BatchNorms into their convolutions changed the "
+                throw new IllegalStateException("folding " + folded.size()
+                        + " BatchNorms into their convolutions changed the "
                         + "output of " + model.extraRepr() + " on a " + sampleShape + " sample by up to " + maxDiff
                         + " (outputs up to " + maxAbs + "): some convolution output is read besides its norm");
             }

@@ -1,14 +1,15 @@
 package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.SplittableRandom;
 
 /**
- * timm's {@code BlurPool2d}: reflect padding, then a depthwise binomial blur with stride, for
- * anti-aliased downsampling. Its filter is a non-persistent buffer, as in timm.
+ * timm's {@code BlurPool2d}: reflect padding, then a depthwise binomial blur with stride, for anti-aliased
+ * downsampling. Its filter is a non-persistent buffer, as in timm.
  */
 public class BlurPool2d extends Module {
     private final int channels;
@@ -78,7 +79,7 @@ public class BlurPool2d extends Module {
         String prefix = ":, ".repeat(axis);
         NDArray left = x.get(prefix + "1:" + (pad + 1)).flip(axis);
         NDArray right = x.get(prefix + (n - pad - 1) + ":" + (n - 1)).flip(axis);
-        return ai.djl.ndarray.NDArrays.concat(new NDList(left, x, right), axis);
+        return NDArrays.concat(new NDList(left, x, right), axis);
     }
 
     @Override

@@ -6,9 +6,9 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * The part timm's {@code RmsNorm2d} and {@code SimpleNorm2d} share: each position of an NCHW map is
- * divided by {@code sqrt(statistic over its channels + eps)}, then scaled by a per-channel
- * {@code weight} (no bias). Subclasses give the statistic.
+ * The part timm's {@code RmsNorm2d} and {@code SimpleNorm2d} share: each position of an NCHW map is divided by
+ * {@code sqrt(statistic over its channels + eps)}, then scaled by a per-channel {@code weight} (no bias). Subclasses
+ * give the statistic.
  */
 abstract class ChannelScaleNorm2d extends Module {
     private final String name;

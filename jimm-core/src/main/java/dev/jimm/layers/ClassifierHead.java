@@ -1,8 +1,8 @@
 package dev.jimm.layers;
 
 /**
- * timm's create_classifier: a global pool and a linear classifier (or an identity for 0 classes).
- * Models register the two parts under their own names ({@code global_pool}, {@code fc}).
+ * timm's create_classifier: a global pool and a linear classifier (or an identity for 0 classes). Models register the
+ * two parts under their own names ({@code global_pool}, {@code fc}).
  */
 public final class ClassifierHead {
     private ClassifierHead() {}

@@ -4,11 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A 2-D (or, with {@link #conv1d}, 1-D) convolution with PyTorch's {@code nn.Conv2d} parameters
- * ({@code weight} [out, in/groups, kh, kw], optional {@code bias}).
+ * A 2-D (or, with {@link #conv1d}, 1-D) convolution with PyTorch's {@code nn.Conv2d} parameters ({@code weight} [out,
+ * in/groups, kh, kw], optional {@code bias}).
  */
 public class Conv2d extends Module {
     private final int inChannels;
@@ -56,8 +57,8 @@ public class Conv2d extends Module {
 
     /**
      * A 2-D convolution with a {@code kernelH x kernelW} kernel and per-axis padding, as PyTorch's
-     * {@code nn.Conv2d(kernel_size=(kh, kw), padding=(ph, pw))} (Inception's 1x7 and 7x1 convs);
-     * {@code o.padding()} is ignored in favour of {@code padH}, {@code padW}.
+     * {@code nn.Conv2d(kernel_size=(kh, kw), padding=(ph, pw))} (Inception's 1x7 and 7x1 convs); {@code o.padding()} is
+     * ignored in favour of {@code padH}, {@code padW}.
      */
     public Conv2d(int inChannels, int outChannels, int kernelH, int kernelW, int padH, int padW, Options o) {
         this(inChannels, outChannels, new long[] {kernelH, kernelW}, new long[] {padH, padW}, o);
@@ -65,13 +66,12 @@ public class Conv2d extends Module {
 
     private Conv2d(int inChannels, int outChannels, long[] kernel, long[] pad, Options o) {
         if (inChannels % o.groups() != 0 || outChannels % o.groups() != 0) {
-            throw new IllegalArgumentException(
-                    "Conv2d channels "
-                            + inChannels
-                            + "->"
-                            + outChannels
-                            + " are not divisible by groups "
-                            + o.groups());
+            throw new IllegalArgumentException("Conv2d channels "
+                    + inChannels
+                    + "->"
+                    + outChannels
+                    + " are not divisible by groups "
+                    + o.groups());
         }
         this.inChannels = inChannels;
         this.outChannels = outChannels;
@@ -96,7 +96,7 @@ public class Conv2d extends Module {
 
     private static long[] fill(int n, long v) {
         long[] a = new long[n];
-        java.util.Arrays.fill(a, v);
+        Arrays.fill(a, v);
         return a;
     }
 
@@ -125,14 +125,17 @@ public class Conv2d extends Module {
     }
 
     /**
-     * Whether this is a 2-D convolution with a kernel larger than 1x1 and one output pixel whose
-     * kernel window covers the whole input, such as the last stage of a ResNet on 28- or 32-pixel
-     * images (3x3 kernels on 2x2 and 1x1 maps). Such a convolution is a fully connected layer over
-     * the input's pixels. (A 1x1 kernel on a 1x1 map, as in squeeze-excitation, is one already, and
-     * oneDNN runs it as such.)
+     * Whether this is a 2-D convolution with a kernel larger than 1x1 and one output pixel whose kernel window covers
+     * the whole input, such as the last stage of a ResNet on 28- or 32-pixel images (3x3 kernels on 2x2 and 1x1 maps).
+     * Such a convolution is a fully connected layer over the input's pixels. (A 1x1 kernel on a 1x1 map, as in
+     * squeeze-excitation, is one already, and oneDNN runs it as such.)
      */
     boolean seesWholeInput(Shape inputShape) {
-        if (kernel.length != 2 || kernel[0] * kernel[1] == 1 || groups != 1 || dilation[0] != 1 || dilation[1] != 1
+        if (kernel.length != 2
+                || kernel[0] * kernel[1] == 1
+                || groups != 1
+                || dilation[0] != 1
+                || dilation[1] != 1
                 || inputShape.dimension() != 4) {
             return false;
         }
@@ -180,9 +183,9 @@ public class Conv2d extends Module {
     }
 
     /**
-     * Folds a per-output-channel affine map {@code y * scale + shift} that follows this convolution
-     * into its weight and bias (adding a bias if it had none), in place: {@code w' = w * scale},
-     * {@code b' = b * scale + shift}, computed in double precision.
+     * Folds a per-output-channel affine map {@code y * scale + shift} that follows this convolution into its weight and
+     * bias (adding a bias if it had none), in place: {@code w' = w * scale}, {@code b' = b * scale + shift}, computed
+     * in double precision.
      */
     public void foldAffine(double[] scale, double[] shift) {
         if (scale.length != outChannels || shift.length != outChannels) {
@@ -210,11 +213,10 @@ public class Conv2d extends Module {
     }
 
     /**
-     * Stores the weight in channels-last order when this convolution runs channels-last, for a model
-     * that only predicts. libtorch otherwise copies the weight into the input's order on every
-     * call: at batch 1 those copies are most of the work (resnet18 at 224 px: 56 ms a forward with
-     * them, 32 ms without). Values, shape and state_dict are unchanged; the new weight takes no
-     * gradient.
+     * Stores the weight in channels-last order when this convolution runs channels-last, for a model that only
+     * predicts. libtorch otherwise copies the weight into the input's order on every call: at batch 1 those copies are
+     * most of the work (resnet18 at 224 px: 56 ms a forward with them, 32 ms without). Values, shape and state_dict are
+     * unchanged; the new weight takes no gradient.
      */
     public void storeWeightChannelsLast() {
         NDArray w = weight.getArray();
@@ -270,7 +272,7 @@ public class Conv2d extends Module {
         sb.append(inChannels).append(", ").append(outChannels);
         sb.append(", kernel_size=").append(shapeString(kernel));
         sb.append(", stride=").append(shapeString(stride));
-        if (java.util.Arrays.stream(padding).anyMatch(p -> p != 0)) {
+        if (Arrays.stream(padding).anyMatch(p -> p != 0)) {
             sb.append(", padding=").append(shapeString(padding));
         }
         if (dilation[0] != 1) {

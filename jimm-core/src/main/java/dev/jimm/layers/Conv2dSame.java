@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * TensorFlow "SAME" padding (timm's {@code Conv2dSame}): the padding depends on the input size and
- * may be one pixel larger at the bottom/right, so it is applied in forward. The parameters are
- * those of {@link Conv2d}, so TF-ported checkpoints load under the same keys.
+ * TensorFlow "SAME" padding (timm's {@code Conv2dSame}): the padding depends on the input size and may be one pixel
+ * larger at the bottom/right, so it is applied in forward. The parameters are those of {@link Conv2d}, so TF-ported
+ * checkpoints load under the same keys.
  */
 public class Conv2dSame extends Conv2d {
     public Conv2dSame(int inChannels, int outChannels, int kernelSize, Options o) {
@@ -14,12 +14,16 @@ public class Conv2dSame extends Conv2d {
     }
 
     /**
-     * timm's create_conv2d_pad: symmetric padding unless {@code same} is asked for and cannot be
-     * static (a stride above 1 or an even effective kernel), in which case a {@link Conv2dSame}.
+     * timm's create_conv2d_pad: symmetric padding unless {@code same} is asked for and cannot be static (a stride above
+     * 1 or an even effective kernel), in which case a {@link Conv2dSame}.
      */
     public static Conv2d create(
             int in, int out, int kernel, int stride, int dilation, int groups, boolean bias, boolean same) {
-        Options o = Options.defaults().stride(stride).dilation(dilation).groups(groups).bias(bias);
+        Options o = Options.defaults()
+                .stride(stride)
+                .dilation(dilation)
+                .groups(groups)
+                .bias(bias);
         boolean staticPad = stride == 1 && (dilation * (kernel - 1)) % 2 == 0;
         if (same && !staticPad) {
             return new Conv2dSame(in, out, kernel, o);

@@ -1,9 +1,9 @@
 package dev.jimm.layers;
 
 /**
- * torchvision's {@code Conv2dNormActivation}: a bias-free convolution ({@code 0}) with "same"
- * padding {@code (k - 1) / 2 * dilation}, a norm ({@code 1}) and an optional activation
- * ({@code 2}), as a {@link Sequential} so that its keys are torchvision's.
+ * torchvision's {@code Conv2dNormActivation}: a bias-free convolution ({@code 0}) with "same" padding {@code (k - 1) /
+ * 2 * dilation}, a norm ({@code 1}) and an optional activation ({@code 2}), as a {@link Sequential} so that its keys
+ * are torchvision's.
  */
 public class ConvNormActivation extends Sequential {
     private final int outChannels;
@@ -29,7 +29,14 @@ public class ConvNormActivation extends Sequential {
     }
 
     private ConvNormActivation(
-            int inChannels, int outChannels, int kernel, int stride, int groups, Module norm, Module act, boolean unused) {
+            int inChannels,
+            int outChannels,
+            int kernel,
+            int stride,
+            int groups,
+            Module norm,
+            Module act,
+            boolean unused) {
         if (kernel < 1 || stride < 1 || groups < 1) {
             throw new IllegalArgumentException(
                     "kernel " + kernel + ", stride " + stride + " and groups " + groups + " must be positive");
@@ -39,7 +46,11 @@ public class ConvNormActivation extends Sequential {
                 inChannels,
                 outChannels,
                 kernel,
-                Conv2d.Options.defaults().stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)));
+                Conv2d.Options.defaults()
+                        .stride(stride)
+                        .padding((kernel - 1) / 2)
+                        .groups(groups)
+                        .bias(false)));
         add(norm);
         if (act != null) {
             add(act);

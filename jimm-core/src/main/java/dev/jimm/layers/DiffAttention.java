@@ -5,10 +5,10 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * timm's {@code DiffAttention} (Differential Transformer): queries and keys split into two groups
- * of half-width heads; the attention is softmax(q1·k1ᵀ) − λ·softmax(q2·k2ᵀ) over full-width values,
- * then a per-head RmsNorm ({@code sub_norm}) scaled by 1 − λ_init. λ comes from the learned
- * {@code lambda_q1/k1/q2/k2} vectors and the block depth.
+ * timm's {@code DiffAttention} (Differential Transformer): queries and keys split into two groups of half-width heads;
+ * the attention is softmax(q1·k1ᵀ) − λ·softmax(q2·k2ᵀ) over full-width values, then a per-head RmsNorm
+ * ({@code sub_norm}) scaled by 1 − λ_init. λ comes from the learned {@code lambda_q1/k1/q2/k2} vectors and the block
+ * depth.
  */
 public class DiffAttention extends Module {
     private final int dim;
@@ -78,9 +78,15 @@ public class DiffAttention extends Module {
         long b = x.getShape().get(0);
         long n = x.getShape().get(1);
         NDArray packed = qkv.forward(x);
-        NDArray q = packed.get(":, :, 0:" + dim).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
-        NDArray k = packed.get(":, :, " + dim + ":" + 2 * dim).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
-        NDArray v = packed.get(":, :, " + 2 * dim + ":").reshape(b, n, numHeads, 2L * headDim).transpose(0, 2, 1, 3);
+        NDArray q = packed.get(":, :, 0:" + dim)
+                .reshape(b, n, 2L * numHeads, headDim)
+                .transpose(0, 2, 1, 3);
+        NDArray k = packed.get(":, :, " + dim + ":" + 2 * dim)
+                .reshape(b, n, 2L * numHeads, headDim)
+                .transpose(0, 2, 1, 3);
+        NDArray v = packed.get(":, :, " + 2 * dim + ":")
+                .reshape(b, n, numHeads, 2L * headDim)
+                .transpose(0, 2, 1, 3);
         return proj.forward(norm.forward(merge(differential(q, k, v, lambda(), headDim, numHeads), b, n)));
     }
 
@@ -96,7 +102,10 @@ public class DiffAttention extends Module {
 
     /** sub_norm, the (1 − λ_init) scale and the heads merged to [B, N, C]. */
     private NDArray merge(NDArray heads, long b, long n) {
-        return subNorm.forward(heads).mul((float) (1 - lambdaInit)).transpose(0, 2, 1, 3).reshape(b, n, dim);
+        return subNorm.forward(heads)
+                .mul((float) (1 - lambdaInit))
+                .transpose(0, 2, 1, 3)
+                .reshape(b, n, dim);
     }
 
     @Override

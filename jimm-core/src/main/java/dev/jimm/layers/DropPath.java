@@ -2,10 +2,12 @@ package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * Stochastic depth: in train mode drops a residual branch for whole samples with probability
- * {@code rate} and scales the kept ones by 1/(1-rate), as timm's {@code DropPath}.
+ * Stochastic depth: in train mode drops a residual branch for whole samples with probability {@code rate} and scales
+ * the kept ones by 1/(1-rate), as timm's {@code DropPath}.
  */
 public class DropPath extends Module {
     private final float rate;
@@ -18,16 +20,19 @@ public class DropPath extends Module {
         return rate;
     }
 
-    /** A drop path of {@code rate}, or an identity when the rate is 0 (timm's {@code DropPath if dpr > 0 else Identity}). */
+    /**
+     * A drop path of {@code rate}, or an identity when the rate is 0 (timm's {@code DropPath if dpr > 0 else
+     * Identity}).
+     */
     public static Module orIdentity(double rate) {
         return rate > 0 ? new DropPath((float) rate) : new Identity();
     }
 
     /**
-     * timm's stochastic-depth schedule: {@code torch.linspace(0, rate, sum(depths)).split(depths)}, the
-     * rate rising linearly from 0 at the first block to {@code rate} at the last, split by stage.
+     * timm's stochastic-depth schedule: {@code torch.linspace(0, rate, sum(depths)).split(depths)}, the rate rising
+     * linearly from 0 at the first block to {@code rate} at the last, split by stage.
      */
-    public static double[][] schedule(double rate, java.util.List<Integer> depths) {
+    public static double[][] schedule(double rate, List<Integer> depths) {
         int total = 0;
         for (int d : depths) {
             total += d;
@@ -50,7 +55,7 @@ public class DropPath extends Module {
         }
         float keep = 1f - rate;
         long[] shape = new long[x.getShape().dimension()];
-        java.util.Arrays.fill(shape, 1);
+        Arrays.fill(shape, 1);
         shape[0] = x.getShape().get(0);
         NDArray mask =
                 x.getManager().randomUniform(0f, 1f, new Shape(shape)).lt(keep).toType(x.getDataType(), false);

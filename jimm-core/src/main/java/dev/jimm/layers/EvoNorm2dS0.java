@@ -6,8 +6,8 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * timm's {@code EvoNorm2dS0}: {@code x * sigmoid(v * x) / group_std(x)} (the activation is built
- * in and dropped with {@code applyAct} false, together with {@code v}), then a per-channel affine.
+ * timm's {@code EvoNorm2dS0}: {@code x * sigmoid(v * x) / group_std(x)} (the activation is built in and dropped with
+ * {@code applyAct} false, together with {@code v}), then a per-channel affine.
  */
 public class EvoNorm2dS0 extends Module {
     private final int channels;
@@ -38,9 +38,11 @@ public class EvoNorm2dS0 extends Module {
         if (v != null) {
             NDArray g = x.reshape(s.get(0), groups, -1);
             NDArray mean = g.mean(new int[] {2}, true);
-            NDArray std = g.sub(mean).square().mean(new int[] {2}, true).add(eps).sqrt();
+            NDArray std =
+                    g.sub(mean).square().mean(new int[] {2}, true).add(eps).sqrt();
             NDArray stdMap = g.zerosLike().add(std).reshape(s);
-            x = x.mul(x.mul(v.getArray().reshape(c)).getNDArrayInternal().sigmoid()).div(stdMap);
+            x = x.mul(x.mul(v.getArray().reshape(c)).getNDArrayInternal().sigmoid())
+                    .div(stdMap);
         }
         return x.mul(weight.getArray().reshape(c)).add(bias.getArray().reshape(c));
     }

@@ -2,12 +2,12 @@ package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * timm's {@code SelectAdaptivePool2d}: global pooling of NCHW maps by type ("avg", "max",
- * "avgmax", "catavgmax"), flattened to [N, C] (or [N, 2C] for catavgmax); the empty type passes
- * the maps through unchanged.
+ * timm's {@code SelectAdaptivePool2d}: global pooling of NCHW maps by type ("avg", "max", "avgmax", "catavgmax"),
+ * flattened to [N, C] (or [N, 2C] for catavgmax); the empty type passes the maps through unchanged.
  */
 public class GlobalPool extends Module {
     private final String poolType;
@@ -23,10 +23,9 @@ public class GlobalPool extends Module {
         String t = poolType == null ? "" : poolType;
         return switch (t) {
             case "", "avg", "max", "avgmax", "catavgmax" -> t;
-            default -> throw new IllegalArgumentException(
-                    "globalPool '"
-                            + poolType
-                            + "' is not one of avg, max, avgmax, catavgmax or '' (no pooling)");
+            default ->
+                throw new IllegalArgumentException(
+                        "globalPool '" + poolType + "' is not one of avg, max, avgmax, catavgmax or '' (no pooling)");
         };
     }
 
@@ -48,14 +47,13 @@ public class GlobalPool extends Module {
         if (poolType.isEmpty()) {
             return x;
         }
-        NDArray pooled =
-                switch (poolType) {
-                    case "avg" -> avg(x);
-                    case "max" -> max(x);
-                    case "avgmax" -> avg(x).add(max(x)).mul(0.5f);
-                    case "catavgmax" -> NDArrays.concat(new ai.djl.ndarray.NDList(avg(x), max(x)), 1);
-                    default -> throw new IllegalStateException(poolType);
-                };
+        NDArray pooled = switch (poolType) {
+            case "avg" -> avg(x);
+            case "max" -> max(x);
+            case "avgmax" -> avg(x).add(max(x)).mul(0.5f);
+            case "catavgmax" -> NDArrays.concat(new NDList(avg(x), max(x)), 1);
+            default -> throw new IllegalStateException(poolType);
+        };
         return flatten ? pooled : pooled.reshape(pooled.getShape().get(0), -1, 1, 1);
     }
 

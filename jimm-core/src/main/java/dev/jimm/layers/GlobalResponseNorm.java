@@ -6,10 +6,10 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * ConvNeXt-V2's Global Response Normalization, timm's {@code GlobalResponseNorm}: each channel's
- * spatial L2 norm, divided by the mean of those norms over the channels, scales the input through
- * a learnt {@code weight} and {@code bias} (both start at zero, so the layer starts as an identity).
- * Works on NHWC ({@code channelsLast}) or NCHW maps.
+ * ConvNeXt-V2's Global Response Normalization, timm's {@code GlobalResponseNorm}: each channel's spatial L2 norm,
+ * divided by the mean of those norms over the channels, scales the input through a learnt {@code weight} and
+ * {@code bias} (both start at zero, so the layer starts as an identity). Works on NHWC ({@code channelsLast}) or NCHW
+ * maps.
  */
 public class GlobalResponseNorm extends Module {
     private final int dim;

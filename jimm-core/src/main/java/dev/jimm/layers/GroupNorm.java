@@ -3,6 +3,7 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /** Group normalization, PyTorch's {@code nn.GroupNorm(numGroups, numChannels)}. */
@@ -19,8 +20,7 @@ public class GroupNorm extends Module {
 
     public GroupNorm(int numGroups, int numChannels, float eps) {
         if (numChannels % numGroups != 0) {
-            throw new IllegalArgumentException(
-                    "GroupNorm: " + numChannels + " channels not divisible by " + numGroups);
+            throw new IllegalArgumentException("GroupNorm: " + numChannels + " channels not divisible by " + numGroups);
         }
         this.numGroups = numGroups;
         this.numChannels = numChannels;
@@ -38,7 +38,7 @@ public class GroupNorm extends Module {
         NDArray var = centered.square().mean(new int[] {2}, true);
         NDArray normed = centered.div(var.add(eps).sqrt()).reshape(shape);
         long[] bshape = new long[shape.dimension()];
-        java.util.Arrays.fill(bshape, 1);
+        Arrays.fill(bshape, 1);
         bshape[1] = numChannels;
         Shape bs = new Shape(bshape);
         return normed.mul(weight.getArray().reshape(bs)).add(bias.getArray().reshape(bs));

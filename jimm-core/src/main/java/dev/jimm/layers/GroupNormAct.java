@@ -3,8 +3,8 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * timm's {@code GroupNormAct}: group norm then an activation, keeping the norm's own state_dict
- * keys. timm sizes the groups either by count or, as EfficientNet's GN variants do, by group size.
+ * timm's {@code GroupNormAct}: group norm then an activation, keeping the norm's own state_dict keys. timm sizes the
+ * groups either by count or, as EfficientNet's GN variants do, by group size.
  */
 public class GroupNormAct extends GroupNorm {
     private final Activation.Kind act;

@@ -1,6 +1,7 @@
 package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /** Weight initializers, as torch.nn.init defines them, filling arrays in place. */
@@ -59,13 +60,13 @@ public final class Init {
     /** Fills with a constant. */
     public static void constant(NDArray a, float value) {
         float[] v = new float[Math.toIntExact(a.size())];
-        java.util.Arrays.fill(v, value);
+        Arrays.fill(v, value);
         Module.assign(a, v);
     }
 
     /**
-     * PyTorch's default for Conv and Linear weights, kaiming_uniform_(a=sqrt(5)): U(-b, b) with b =
-     * 1/sqrt(fan_in); their biases take the same bound.
+     * PyTorch's default for Conv and Linear weights, kaiming_uniform_(a=sqrt(5)): U(-b, b) with b = 1/sqrt(fan_in);
+     * their biases take the same bound.
      */
     public static void torchDefault(NDArray weight, NDArray bias, SplittableRandom random) {
         double bound = 1.0 / Math.sqrt(fanIn(weight));

@@ -6,9 +6,9 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * Layer normalization over the last dimension, PyTorch's {@code nn.LayerNorm(dim)}; with {@link
- * #channelsFirst} it normalizes the channel dimension of an NCHW map instead, timm's {@code
- * LayerNorm2d} (the same {@code weight} and {@code bias} keys).
+ * Layer normalization over the last dimension, PyTorch's {@code nn.LayerNorm(dim)}; with {@link #channelsFirst} it
+ * normalizes the channel dimension of an NCHW map instead, timm's {@code LayerNorm2d} (the same {@code weight} and
+ * {@code bias} keys).
  */
 public class LayerNorm extends Module {
     private final int dim;
@@ -57,7 +57,9 @@ public class LayerNorm extends Module {
     private NDArray normalizeLast(NDArray x) {
         NDArray gamma = weight == null ? x.getManager().ones(new Shape(dim)) : weight.getArray();
         NDArray beta = bias == null ? x.getManager().zeros(new Shape(dim)) : bias.getArray();
-        return x.getNDArrayInternal().layerNorm(x, new Shape(dim), gamma, beta, eps).singletonOrThrow();
+        return x.getNDArrayInternal()
+                .layerNorm(x, new Shape(dim), gamma, beta, eps)
+                .singletonOrThrow();
     }
 
     @Override

@@ -3,8 +3,8 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * timm's {@code LayerNormAct2d}: layer norm over the channels of NCHW maps (timm's
- * {@code LayerNorm2d}), then an activation, with the norm's own keys ({@code weight}, {@code bias}).
+ * timm's {@code LayerNormAct2d}: layer norm over the channels of NCHW maps (timm's {@code LayerNorm2d}), then an
+ * activation, with the norm's own keys ({@code weight}, {@code bias}).
  */
 public class LayerNormAct2d extends LayerNorm {
     private final Activation.Kind act;

@@ -5,8 +5,8 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * timm's {@code LayerScale}: a learned per-channel scale ({@code gamma}) on channels-last tokens,
- * initialized to a small constant so that residual branches start near zero (CaiT, DeiT III).
+ * timm's {@code LayerScale}: a learned per-channel scale ({@code gamma}) on channels-last tokens, initialized to a
+ * small constant so that residual branches start near zero (CaiT, DeiT III).
  */
 public class LayerScale extends Module {
     private final int dim;

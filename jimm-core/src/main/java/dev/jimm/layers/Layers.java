@@ -1,5 +1,7 @@
 package dev.jimm.layers;
 
+import ai.djl.ndarray.NDArray;
+
 /** Small helpers shared by model definitions. */
 public final class Layers {
     private Layers() {}
@@ -19,7 +21,7 @@ public final class Layers {
     }
 
     /** Mean over the spatial axes (2, 3) of NCHW, kept as [N, C, 1, 1] or flattened to [N, C]. */
-    public static ai.djl.ndarray.NDArray spatialMean(ai.djl.ndarray.NDArray x, boolean keepDims) {
+    public static NDArray spatialMean(NDArray x, boolean keepDims) {
         // libtorch's mean takes one axis through DJL; a sum over both axes divided is the same
         long hw = x.getShape().get(2) * x.getShape().get(3);
         return x.sum(new int[] {2, 3}, keepDims).div(hw);

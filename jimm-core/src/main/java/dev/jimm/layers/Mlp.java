@@ -3,9 +3,9 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * timm's {@code Mlp}: {@code fc1}, activation, dropout, optional norm, {@code fc2}, dropout; the
- * feed-forward part of ViT, Swin and ConvNeXt blocks (keys {@code fc1.*}, {@code fc2.*}). {@link
- * #conv} gives timm's {@code use_conv=True} form, 1x1 convolutions on NCHW maps.
+ * timm's {@code Mlp}: {@code fc1}, activation, dropout, optional norm, {@code fc2}, dropout; the feed-forward part of
+ * ViT, Swin and ConvNeXt blocks (keys {@code fc1.*}, {@code fc2.*}). {@link #conv} gives timm's {@code use_conv=True}
+ * form, 1x1 convolutions on NCHW maps.
  */
 public class Mlp extends Module {
     private final Module fc1;
@@ -26,30 +26,47 @@ public class Mlp extends Module {
     }
 
     /**
-     * As above, with a norm on the hidden features (timm's {@code norm_layer}, null for none) and
-     * a bias choice for both linears.
+     * As above, with a norm on the hidden features (timm's {@code norm_layer}, null for none) and a bias choice for
+     * both linears.
      */
-    public Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, Module norm, boolean bias) {
+    public Mlp(
+            int inFeatures,
+            int hiddenFeatures,
+            int outFeatures,
+            Activation.Kind act,
+            float drop,
+            Module norm,
+            boolean bias) {
         this(inFeatures, hiddenFeatures, outFeatures, act, drop, "norm", norm, bias, false);
     }
 
     /**
-     * The general form: the hidden norm is registered under {@code normName} (timm's
-     * GlobalResponseNormMlp calls it {@code grn}), and {@code useConv} makes both projections 1x1
-     * convolutions.
+     * The general form: the hidden norm is registered under {@code normName} (timm's GlobalResponseNormMlp calls it
+     * {@code grn}), and {@code useConv} makes both projections 1x1 convolutions.
      */
-    protected Mlp(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop, String normName,
-                Module norm, boolean bias, boolean useConv) {
-        this.fc1 = register("fc1", useConv ? pointwise(inFeatures, hiddenFeatures) : new Linear(inFeatures, hiddenFeatures, bias));
+    protected Mlp(
+            int inFeatures,
+            int hiddenFeatures,
+            int outFeatures,
+            Activation.Kind act,
+            float drop,
+            String normName,
+            Module norm,
+            boolean bias,
+            boolean useConv) {
+        this.fc1 = register(
+                "fc1", useConv ? pointwise(inFeatures, hiddenFeatures) : new Linear(inFeatures, hiddenFeatures, bias));
         this.act = act;
         this.drop = drop;
         this.norm = register(normName, norm == null ? new Identity() : norm);
-        this.fc2 = register("fc2", useConv ? pointwise(hiddenFeatures, outFeatures) : new Linear(hiddenFeatures, outFeatures, bias));
+        this.fc2 = register(
+                "fc2",
+                useConv ? pointwise(hiddenFeatures, outFeatures) : new Linear(hiddenFeatures, outFeatures, bias));
     }
 
     /**
-     * timm's {@code Mlp(use_conv=True)}: {@code fc1} and {@code fc2} are 1x1 convolutions with bias
-     * (weights [out, in, 1, 1]) over NCHW maps, as in the small ConvNeXts' {@code conv_mlp}.
+     * timm's {@code Mlp(use_conv=True)}: {@code fc1} and {@code fc2} are 1x1 convolutions with bias (weights [out, in,
+     * 1, 1]) over NCHW maps, as in the small ConvNeXts' {@code conv_mlp}.
      */
     public static Mlp conv(int inFeatures, int hiddenFeatures, int outFeatures, Activation.Kind act, float drop) {
         return new Mlp(inFeatures, hiddenFeatures, outFeatures, act, drop, "norm", null, true, true);

@@ -3,6 +3,8 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -25,14 +27,14 @@ import java.util.function.Supplier;
 /**
  * A neural-network module in the PyTorch sense, and a DJL {@link ai.djl.nn.Block}.
  *
- * <p>A module declares named parameters, buffers and child modules in its constructor; their dotted
- * names ({@code layer1.0.conv1.weight}) and their order are exactly PyTorch's, so a PyTorch
- * state_dict loads unchanged. Arrays are allocated when the root module is {@link #materialize
- * materialized} in an {@link NDManager}, which then owns every parameter and buffer.
+ * <p>A module declares named parameters, buffers and child modules in its constructor; their dotted names
+ * ({@code layer1.0.conv1.weight}) and their order are exactly PyTorch's, so a PyTorch state_dict loads unchanged.
+ * Arrays are allocated when the root module is {@link #materialize materialized} in an {@link NDManager}, which then
+ * owns every parameter and buffer.
  *
- * <p>Like PyTorch, a module has a train/eval mode of its own ({@link #train}, {@link #eval}); a DJL
- * {@code forward} call runs in that mode whatever its {@code training} flag says, so that a model
- * never switches BatchNorm statistics behind the user's back.
+ * <p>Like PyTorch, a module has a train/eval mode of its own ({@link #train}, {@link #eval}); a DJL {@code forward}
+ * call runs in that mode whatever its {@code training} flag says, so that a model never switches BatchNorm statistics
+ * behind the user's back.
  */
 public abstract class Module extends AbstractBlock {
     private final LinkedHashMap<String, Module> modules = new LinkedHashMap<>();
@@ -111,8 +113,8 @@ public abstract class Module extends AbstractBlock {
     // ---- declaration -------------------------------------------------------------------------
 
     /**
-     * Registers (or replaces, keeping its place in the order) a child module. A replacement in a
-     * materialized model is materialized in the same manager and initialized; the old one is closed.
+     * Registers (or replaces, keeping its place in the order) a child module. A replacement in a materialized model is
+     * materialized in the same manager and initialized; the old one is closed.
      */
     protected final <M extends Module> M register(String name, M module) {
         Objects.requireNonNull(module, name);
@@ -130,12 +132,11 @@ public abstract class Module extends AbstractBlock {
 
     /** Declares a float32 parameter of the given shape, allocated at materialization. */
     protected final Parameter parameter(String name, long... shape) {
-        Parameter p =
-                Parameter.builder()
-                        .setName(name)
-                        .setType(Parameter.Type.OTHER)
-                        .optRequiresGrad(true)
-                        .build();
+        Parameter p = Parameter.builder()
+                .setName(name)
+                .setType(Parameter.Type.OTHER)
+                .optRequiresGrad(true)
+                .build();
         parameters.put(name, p);
         parameterShapes.put(name, new Shape(shape));
         return p;
@@ -156,9 +157,8 @@ public abstract class Module extends AbstractBlock {
     // ---- materialization and init --------------------------------------------------------------
 
     /**
-     * Allocates every parameter and buffer of this module and its children in {@code manager}
-     * (zeros), after which the module can run. Call {@link #initialize(SplittableRandom)} or load a
-     * state dict to give them values.
+     * Allocates every parameter and buffer of this module and its children in {@code manager} (zeros), after which the
+     * module can run. Call {@link #initialize(SplittableRandom)} or load a state dict to give them values.
      */
     public void materialize(NDManager manager) {
         this.manager = manager;
@@ -167,7 +167,7 @@ public abstract class Module extends AbstractBlock {
             if (!p.isInitialized()) {
                 NDArray a = manager.zeros(parameterShapes.get(e.getKey()), DataType.FLOAT32);
                 // parameters outlive any NDScope a layer happens to be built in
-                ai.djl.ndarray.NDScope.unregister(a);
+                NDScope.unregister(a);
                 p.setArray(a);
                 a.setRequiresGradient(p.requiresGradient());
             }
@@ -175,7 +175,7 @@ public abstract class Module extends AbstractBlock {
         for (Buffer b : buffers.values()) {
             if (b.array == null) {
                 b.array = manager.zeros(b.shape, b.dataType);
-                ai.djl.ndarray.NDScope.unregister(b.array);
+                NDScope.unregister(b.array);
             }
         }
         for (Module m : modules.values()) {
@@ -189,8 +189,8 @@ public abstract class Module extends AbstractBlock {
     }
 
     /**
-     * Gives parameters and buffers their initial values, children first, then {@link
-     * #resetParameters} of this module. Models override {@link #initWeights} for their own scheme.
+     * Gives parameters and buffers their initial values, children first, then {@link #resetParameters} of this module.
+     * Models override {@link #initWeights} for their own scheme.
      */
     public final void initialize(SplittableRandom random) {
         for (Module m : modules.values()) {
@@ -218,8 +218,8 @@ public abstract class Module extends AbstractBlock {
     }
 
     /**
-     * Runs every convolution of this module and its children in channels-last order (the default)
-     * or in the ordinary layout; results agree to float rounding ({@link MemoryFormat}).
+     * Runs every convolution of this module and its children in channels-last order (the default) or in the ordinary
+     * layout; results agree to float rounding ({@link MemoryFormat}).
      */
     public Module setChannelsLast(boolean on) {
         for (Module m : namedModules().values()) {
@@ -278,15 +278,13 @@ public abstract class Module extends AbstractBlock {
     /** Every parameter with its dotted name, in PyTorch's order. */
     public LinkedHashMap<String, Parameter> namedParameters() {
         LinkedHashMap<String, Parameter> out = new LinkedHashMap<>();
-        visitModules(
-                "",
-                (prefix, m) -> m.parameters.forEach((n, p) -> out.put(join(prefix, n), p)));
+        visitModules("", (prefix, m) -> m.parameters.forEach((n, p) -> out.put(join(prefix, n), p)));
         return out;
     }
 
     /**
-     * The state_dict: parameters then persistent buffers of each module, parents before children,
-     * exactly PyTorch's keys and order. The arrays are the live ones, not copies.
+     * The state_dict: parameters then persistent buffers of each module, parents before children, exactly PyTorch's
+     * keys and order. The arrays are the live ones, not copies.
      */
     public LinkedHashMap<String, NDArray> stateDict() {
         LinkedHashMap<String, NDArray> out = new LinkedHashMap<>();
@@ -311,17 +309,14 @@ public abstract class Module extends AbstractBlock {
     // module, parents before children (the array is only fetched on demand: before
     // materialization there is none)
     private void visitState(StateVisitor visitor) {
-        visitModules(
-                "",
-                (prefix, m) -> {
-                    m.parameters.forEach((n, p) -> visitor.visit(join(prefix, n), m.parameterShapes.get(n), p::getArray));
-                    m.buffers.forEach(
-                            (n, b) -> {
-                                if (b.persistent) {
-                                    visitor.visit(join(prefix, n), b.shape, b::array);
-                                }
-                            });
-                });
+        visitModules("", (prefix, m) -> {
+            m.parameters.forEach((n, p) -> visitor.visit(join(prefix, n), m.parameterShapes.get(n), p::getArray));
+            m.buffers.forEach((n, b) -> {
+                if (b.persistent) {
+                    visitor.visit(join(prefix, n), b.shape, b::array);
+                }
+            });
+        });
     }
 
     /** What a non-strict load left out: keys the module has but the source lacked, and the reverse. */
@@ -337,9 +332,9 @@ public abstract class Module extends AbstractBlock {
     }
 
     /**
-     * Copies values from {@code source} into this module's arrays. A shape mismatch is always an
-     * error naming the key and both shapes; when {@code strict}, so are missing and unexpected keys
-     * (all of them are named). Values are converted to each entry's dtype.
+     * Copies values from {@code source} into this module's arrays. A shape mismatch is always an error naming the key
+     * and both shapes; when {@code strict}, so are missing and unexpected keys (all of them are named). Values are
+     * converted to each entry's dtype.
      */
     public LoadResult loadStateDict(Map<String, NDArray> source, boolean strict) {
         LinkedHashMap<String, NDArray> own = stateDict();
@@ -351,12 +346,11 @@ public abstract class Module extends AbstractBlock {
             if (src == null) {
                 missing.add(e.getKey());
             } else if (!src.getShape().equals(e.getValue().getShape())) {
-                mismatched.add(
-                        e.getKey()
-                                + ": checkpoint "
-                                + src.getShape()
-                                + ", model "
-                                + e.getValue().getShape());
+                mismatched.add(e.getKey()
+                        + ": checkpoint "
+                        + src.getShape()
+                        + ", model "
+                        + e.getValue().getShape());
             }
         }
         for (String k : source.keySet()) {
@@ -387,7 +381,11 @@ public abstract class Module extends AbstractBlock {
     // one clause of a load error: "missing keys 2: a, b", after a ". " if others came before
     private static void appendKeys(StringBuilder err, String what, List<String> keys) {
         if (!keys.isEmpty()) {
-            err.append(err.length() > 0 ? ". " : "").append(what).append(keys.size()).append(": ").append(String.join(", ", keys));
+            err.append(err.length() > 0 ? ". " : "")
+                    .append(what)
+                    .append(keys.size())
+                    .append(": ")
+                    .append(String.join(", ", keys));
         }
     }
 
@@ -397,9 +395,8 @@ public abstract class Module extends AbstractBlock {
         // latter prints a deprecation warning and replaces the tensor's storage
         // without autograd: grad mode is per thread and on by default in a thread DJL did not start
         try (NoGrad g = NoGrad.enter()) {
-            NDArray converted =
-                    src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false);
-            dst.set(new ai.djl.ndarray.index.NDIndex("..."), converted);
+            NDArray converted = src.getDataType() == dst.getDataType() ? src : src.toType(dst.getDataType(), false);
+            dst.set(new NDIndex("..."), converted);
             if (converted != src) {
                 converted.close();
             }
@@ -430,9 +427,8 @@ public abstract class Module extends AbstractBlock {
     }
 
     /**
-     * Adds a parameter that already has its value to a materialized module, after the ones it
-     * declared (folding gives a bias-free convolution a bias this way). The module takes {@code
-     * value} over; it does not require a gradient.
+     * Adds a parameter that already has its value to a materialized module, after the ones it declared (folding gives a
+     * bias-free convolution a bias this way). The module takes {@code value} over; it does not require a gradient.
      */
     protected final Parameter addParameter(String name, NDArray value) {
         if (manager == null) {
@@ -447,9 +443,8 @@ public abstract class Module extends AbstractBlock {
     }
 
     /**
-     * Gives the parameter {@code name} a new array of the same shape (the module takes {@code value}
-     * over and frees the old one), keeping its place in the state_dict; the new parameter does not
-     * require a gradient.
+     * Gives the parameter {@code name} a new array of the same shape (the module takes {@code value} over and frees the
+     * old one), keeping its place in the state_dict; the new parameter does not require a gradient.
      */
     protected final Parameter replaceParameter(String name, NDArray value) {
         Parameter old = parameters.get(name);
@@ -457,8 +452,8 @@ public abstract class Module extends AbstractBlock {
             throw new IllegalArgumentException("no parameter '" + name + "' in " + extraRepr());
         }
         if (!old.getArray().getShape().equals(value.getShape())) {
-            throw new IllegalArgumentException("parameter '" + name + "' has shape " + old.getArray().getShape()
-                    + ", the replacement " + value.getShape());
+            throw new IllegalArgumentException("parameter '" + name + "' has shape "
+                    + old.getArray().getShape() + ", the replacement " + value.getShape());
         }
         Parameter p = adopt(name, old.getType(), value);
         old.close();
@@ -467,8 +462,12 @@ public abstract class Module extends AbstractBlock {
 
     // a gradient-free parameter holding value, which this module's manager takes over from any scope
     private Parameter adopt(String name, Parameter.Type type, NDArray value) {
-        Parameter p = Parameter.builder().setName(name).setType(type).optRequiresGrad(false).build();
-        ai.djl.ndarray.NDScope.unregister(value);
+        Parameter p = Parameter.builder()
+                .setName(name)
+                .setType(type)
+                .optRequiresGrad(false)
+                .build();
+        NDScope.unregister(value);
         value.attach(manager);
         p.setArray(value);
         parameters.put(name, p);
@@ -476,9 +475,8 @@ public abstract class Module extends AbstractBlock {
     }
 
     /**
-     * Frees and forgets this module's own parameters and buffers (not its children's), so that
-     * they leave the state_dict: what folding does to a BatchNorm whose affine map moved into the
-     * convolution before it.
+     * Frees and forgets this module's own parameters and buffers (not its children's), so that they leave the
+     * state_dict: what folding does to a BatchNorm whose affine map moved into the convolution before it.
      */
     protected final void dropOwnState() {
         parameters.values().forEach(Parameter::close);
@@ -494,18 +492,14 @@ public abstract class Module extends AbstractBlock {
 
     /** Frees the native arrays of this module and its children. */
     protected void closeArrays() {
-        visitModules(
-                "",
-                (prefix, m) -> {
-                    m.parameters.values().forEach(Parameter::close);
-                    m.buffers.values()
-                            .forEach(
-                                    b -> {
-                                        if (b.array != null) {
-                                            b.array.close();
-                                        }
-                                    });
-                });
+        visitModules("", (prefix, m) -> {
+            m.parameters.values().forEach(Parameter::close);
+            m.buffers.values().forEach(b -> {
+                if (b.array != null) {
+                    b.array.close();
+                }
+            });
+        });
     }
 
     static String join(String prefix, String name) {
@@ -516,10 +510,7 @@ public abstract class Module extends AbstractBlock {
 
     @Override
     protected NDList forwardInternal(
-            ParameterStore parameterStore,
-            NDList inputs,
-            boolean training,
-            PairList<String, Object> params) {
+            ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(forward(inputs.singletonOrThrow()));
     }
 

@@ -4,10 +4,9 @@ import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * PyTorch's {@code torch.no_grad()} for the current thread: while open, operations record no
- * autograd graph even on arrays that require a gradient. libtorch's grad mode is per thread and on
- * by default in every thread but the one that loaded the engine, so inference on a worker thread
- * would otherwise build (and keep alive) a graph it never uses.
+ * PyTorch's {@code torch.no_grad()} for the current thread: while open, operations record no autograd graph even on
+ * arrays that require a gradient. libtorch's grad mode is per thread and on by default in every thread but the one that
+ * loaded the engine, so inference on a worker thread would otherwise build (and keep alive) a graph it never uses.
  *
  * <pre>{@code
  * try (NoGrad g = NoGrad.enter()) {

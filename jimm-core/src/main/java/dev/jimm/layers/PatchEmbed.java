@@ -3,9 +3,9 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * timm's {@code PatchEmbed}: a {@code proj} convolution with kernel and stride equal to the patch
- * size, flattened to tokens [B, H/p * W/p, C] (or kept NCHW with {@code flatten} false). The input
- * size is checked as timm's {@code strict_img_size} does, since position embeddings depend on it.
+ * timm's {@code PatchEmbed}: a {@code proj} convolution with kernel and stride equal to the patch size, flattened to
+ * tokens [B, H/p * W/p, C] (or kept NCHW with {@code flatten} false). The input size is checked as timm's
+ * {@code strict_img_size} does, since position embeddings depend on it.
  */
 public class PatchEmbed extends Module {
     private final int imgSize;
@@ -27,7 +27,13 @@ public class PatchEmbed extends Module {
      * @param strictImgSize refuse inputs of another size than {@code imgSize}
      */
     public PatchEmbed(
-            int imgSize, int patchSize, int inChans, int embedDim, boolean bias, Module norm, boolean flatten,
+            int imgSize,
+            int patchSize,
+            int inChans,
+            int embedDim,
+            boolean bias,
+            Module norm,
+            boolean flatten,
             boolean strictImgSize) {
         if (imgSize < patchSize) {
             throw new IllegalArgumentException("imgSize " + imgSize + " is smaller than patchSize " + patchSize);
@@ -37,7 +43,13 @@ public class PatchEmbed extends Module {
         this.embedDim = embedDim;
         this.flatten = flatten;
         this.strictImgSize = strictImgSize;
-        this.proj = register("proj", new Conv2d(inChans, embedDim, patchSize, Conv2d.Options.defaults().stride(patchSize).bias(bias)));
+        this.proj = register(
+                "proj",
+                new Conv2d(
+                        inChans,
+                        embedDim,
+                        patchSize,
+                        Conv2d.Options.defaults().stride(patchSize).bias(bias)));
         this.norm = register("norm", norm == null ? new Identity() : norm);
     }
 

@@ -12,13 +12,7 @@ public class Pool2d extends Module {
     private final boolean ceilMode;
     private final boolean countIncludePad;
 
-    private Pool2d(
-            boolean max,
-            int kernel,
-            int stride,
-            int padding,
-            boolean ceilMode,
-            boolean countIncludePad) {
+    private Pool2d(boolean max, int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
         this.max = max;
         this.kernel = kernel;
         this.stride = stride;
@@ -35,8 +29,7 @@ public class Pool2d extends Module {
         return new Pool2d(true, kernel, stride, padding, ceilMode, true);
     }
 
-    public static Pool2d avg(
-            int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
+    public static Pool2d avg(int kernel, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
         return new Pool2d(false, kernel, stride, padding, ceilMode, countIncludePad);
     }
 

@@ -4,9 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
-/**
- * timm's {@code RmsNorm} over the last dimension: x / sqrt(mean(x²) + eps), times {@code weight}.
- */
+/** timm's {@code RmsNorm} over the last dimension: x / sqrt(mean(x²) + eps), times {@code weight}. */
 public class RmsNorm extends Module {
     private final int dim;
     private final float eps;

@@ -3,8 +3,8 @@ package dev.jimm.layers;
 import ai.djl.ndarray.NDArray;
 
 /**
- * timm's {@code SEModule}: global average, 1x1 conv reduce ({@code fc1}), activation, 1x1 conv
- * expand ({@code fc2}), gate, rescale. Reduced channels follow timm's make_divisible.
+ * timm's {@code SEModule}: global average, 1x1 conv reduce ({@code fc1}), activation, 1x1 conv expand ({@code fc2}),
+ * gate, rescale. Reduced channels follow timm's make_divisible.
  */
 public class SqueezeExcite extends Module {
     private final Module fc1;
@@ -19,7 +19,11 @@ public class SqueezeExcite extends Module {
     }
 
     public SqueezeExcite(int channels, double rdRatio, int rdDivisor) {
-        this(channels, Layers.makeDivisible(channels * rdRatio, rdDivisor, 0.0), Activation.Kind.RELU, Activation.Kind.SIGMOID);
+        this(
+                channels,
+                Layers.makeDivisible(channels * rdRatio, rdDivisor, 0.0),
+                Activation.Kind.RELU,
+                Activation.Kind.SIGMOID);
     }
 
     public SqueezeExcite(int channels, int rdChannels, Activation.Kind act, Activation.Kind gate) {

@@ -9,15 +9,15 @@ import dev.jimm.layers.Sequential;
 import java.util.List;
 
 /**
- * torchvision's AlexNet ({@code tv/alexnet}, the "one weird trick" variant): five convs, an
- * adaptive 6x6 average pool and a three-layer linear classifier, with torchvision's keys
- * ({@code features.N}, {@code classifier.1/4/6}) and PyTorch's default init (torchvision sets none).
+ * torchvision's AlexNet ({@code tv/alexnet}, the "one weird trick" variant): five convs, an adaptive 6x6 average pool
+ * and a three-layer linear classifier, with torchvision's keys ({@code features.N}, {@code classifier.1/4/6}) and
+ * PyTorch's default init (torchvision sets none).
  *
- * <p>Feature levels: the activation before each max pool (reductions 4, 8, 16) and the last max
- * pool (32), as for VGG. The head takes the 6x6-pooled maps, not a global pool, so
- * {@code globalPool} is "avg" (that head) or "" (no head, numClasses 0: {@link #forwardHead} returns
- * the maps). Pre-logits are the 4096 features entering {@code classifier.6}; numClasses 0 makes
- * {@code classifier.6} an identity. The dropout rate is {@code dropRate} (torchvision's default is 0.5).
+ * <p>Feature levels: the activation before each max pool (reductions 4, 8, 16) and the last max pool (32), as for VGG.
+ * The head takes the 6x6-pooled maps, not a global pool, so {@code globalPool} is "avg" (that head) or "" (no head,
+ * numClasses 0: {@link #forwardHead} returns the maps). Pre-logits are the 4096 features entering {@code classifier.6};
+ * numClasses 0 makes {@code classifier.6} an identity. The dropout rate is {@code dropRate} (torchvision's default is
+ * 0.5).
  */
 public final class AlexNet extends TvClassifierNet {
     private static final int POOL = 6;
@@ -44,7 +44,8 @@ public final class AlexNet extends TvClassifierNet {
         addLevel(11, 256, 16);
         addLevel(12, 256, 32);
         // Dropout-Linear-ReLU twice (VGG has Linear-ReLU-Dropout)
-        registerHead(256,
+        registerHead(
+                256,
                 new Dropout((float) dropRate),
                 new Linear(256 * POOL * POOL, HIDDEN),
                 Activation.relu(),
@@ -62,7 +63,8 @@ public final class AlexNet extends TvClassifierNet {
 
         @Override
         public List<ModelEntry> models() {
-            return List.of(ModelEntry.untrained("tv/alexnet", "torchvision", AlexNet::new, 224, "features.0", "classifier.6"));
+            return List.of(
+                    ModelEntry.untrained("tv/alexnet", "torchvision", AlexNet::new, 224, "features.0", "classifier.6"));
         }
     }
 }

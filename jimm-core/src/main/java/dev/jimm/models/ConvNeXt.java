@@ -26,10 +26,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * ConvNeXt and ConvNeXt-V2 (Global Response Norm in the MLP, no layer scale), as timm's {@code
- * models/convnext.py} builds them, including timm's small conv-MLP variants (atto to nano, their
- * overlapping-stem {@code _ols} forms, RMS/simple-norm variants). Its family also registers torchvision's
- * ConvNeXts ({@link TvConvNeXt}) as {@code tv/convnext_*}.
+ * ConvNeXt and ConvNeXt-V2 (Global Response Norm in the MLP, no layer scale), as timm's {@code models/convnext.py}
+ * builds them, including timm's small conv-MLP variants (atto to nano, their overlapping-stem {@code _ols} forms,
+ * RMS/simple-norm variants). Its family also registers torchvision's ConvNeXts ({@link TvConvNeXt}) as
+ * {@code tv/convnext_*}.
  */
 public final class ConvNeXt extends ImageModel {
 
@@ -84,17 +84,20 @@ public final class ConvNeXt extends ImageModel {
             dims = List.copyOf(dims);
             kernelSizes = List.copyOf(kernelSizes);
             if (depths.size() != 4 || dims.size() != 4 || kernelSizes.size() != 4) {
-                throw new IllegalArgumentException(
-                        "ConvNeXt needs 4 stages: depths " + depths + ", dims " + dims + ", kernelSizes " + kernelSizes);
+                throw new IllegalArgumentException("ConvNeXt needs 4 stages: depths " + depths + ", dims " + dims
+                        + ", kernelSizes " + kernelSizes);
             }
             if (!List.of("patch", "overlap", "overlap_tiered", "overlap_act").contains(stemType)) {
-                throw new IllegalArgumentException("stemType '" + stemType + "' is not patch, overlap, overlap_tiered or overlap_act");
+                throw new IllegalArgumentException(
+                        "stemType '" + stemType + "' is not patch, overlap, overlap_tiered or overlap_act");
             }
             if (headNormFirst && headHiddenSize > 0) {
-                throw new IllegalArgumentException("headNormFirst cannot have a headHiddenSize (" + headHiddenSize + ")");
+                throw new IllegalArgumentException(
+                        "headNormFirst cannot have a headHiddenSize (" + headHiddenSize + ")");
             }
             if (!convMlp && norm != Norm.LAYERNORM) {
-                throw new IllegalArgumentException("norm " + norm + " needs convMlp (only LayerNorm has a channels-last form here)");
+                throw new IllegalArgumentException(
+                        "norm " + norm + " needs convMlp (only LayerNorm has a channels-last form here)");
             }
         }
 
@@ -298,8 +301,22 @@ public final class ConvNeXt extends ImageModel {
                 if (depths == null || dims == null) {
                     throw new IllegalArgumentException("ConvNeXt config: depths and dims are required");
                 }
-                return new Config(depths, dims, kernelSizes, lsInitValue, stemType, patchSize, headInitScale,
-                        headNormFirst, headHiddenSize, convMlp, convBias, useGrn, act, norm, normEps);
+                return new Config(
+                        depths,
+                        dims,
+                        kernelSizes,
+                        lsInitValue,
+                        stemType,
+                        patchSize,
+                        headInitScale,
+                        headNormFirst,
+                        headHiddenSize,
+                        convMlp,
+                        convBias,
+                        useGrn,
+                        act,
+                        norm,
+                        normEps);
             }
         }
     }
@@ -321,14 +338,24 @@ public final class ConvNeXt extends ImageModel {
             this.dim = dim;
             this.convMlp = cfg.convMlp();
             this.lsInitValue = cfg.lsInitValue();
-            convDw = register("conv_dw", new Conv2d(dim, dim, kernel,
-                    Conv2d.Options.defaults().padding(Layers.padding(kernel, 1, 1)).groups(dim).bias(cfg.convBias())));
+            convDw = register(
+                    "conv_dw",
+                    new Conv2d(
+                            dim,
+                            dim,
+                            kernel,
+                            Conv2d.Options.defaults()
+                                    .padding(Layers.padding(kernel, 1, 1))
+                                    .groups(dim)
+                                    .bias(cfg.convBias())));
             norm = register("norm", cfg.convMlp() ? cfg.norm2d(dim) : new LayerNorm(dim, cfg.normEps()));
             int hidden = 4 * dim;
             if (cfg.useGrn()) {
                 mlp = register("mlp", new GlobalResponseNormMlp(dim, hidden, cfg.act(), 0f, cfg.convMlp()));
             } else {
-                mlp = register("mlp", cfg.convMlp() ? Mlp.conv(dim, hidden, dim, cfg.act(), 0f) : new Mlp(dim, hidden, cfg.act()));
+                mlp = register(
+                        "mlp",
+                        cfg.convMlp() ? Mlp.conv(dim, hidden, dim, cfg.act(), 0f) : new Mlp(dim, hidden, cfg.act()));
             }
             gamma = lsInitValue == null ? null : parameter("gamma", dim);
             register("shortcut", new Identity());
@@ -366,9 +393,15 @@ public final class ConvNeXt extends ImageModel {
         Stage(Config cfg, int in, int out, int kernel, int stride, int depth, double[] dpr) {
             if (in != out || stride > 1) {
                 int k = stride > 1 ? 2 : 1;
-                downsample = register("downsample", new Sequential(
-                        cfg.norm2d(in),
-                        new Conv2d(in, out, k, Conv2d.Options.defaults().stride(stride).bias(cfg.convBias()))));
+                downsample = register(
+                        "downsample",
+                        new Sequential(
+                                cfg.norm2d(in),
+                                new Conv2d(
+                                        in,
+                                        out,
+                                        k,
+                                        Conv2d.Options.defaults().stride(stride).bias(cfg.convBias()))));
             } else {
                 downsample = register("downsample", new Identity());
             }
@@ -406,8 +439,8 @@ public final class ConvNeXt extends ImageModel {
 
     /**
      * timm's NormMlpClassifierHead (pool, norm, flatten, optional pre-logits, dropout, fc) and, for
-     * {@code head_norm_first}, its ClassifierHead (pool, dropout, fc). Without pooling the classifier
-     * is a 1x1 conv on the maps, as timm makes it.
+     * {@code head_norm_first}, its ClassifierHead (pool, dropout, fc). Without pooling the classifier is a 1x1 conv on
+     * the maps, as timm makes it.
      */
     static final class Head extends Module {
         private final boolean normMlp;
@@ -429,8 +462,11 @@ public final class ConvNeXt extends ImageModel {
             if (normMlp) {
                 norm = register("norm", cfg.norm2d(inFeatures));
                 register("flatten", new Identity());
-                preLogits = register("pre_logits",
-                        hiddenSize > 0 ? new PreLogits(projection(inFeatures, hiddenSize, p.isEmpty())) : new Identity());
+                preLogits = register(
+                        "pre_logits",
+                        hiddenSize > 0
+                                ? new PreLogits(projection(inFeatures, hiddenSize, p.isEmpty()))
+                                : new Identity());
                 register("drop", new Identity());
                 fc = register("fc", classifier(numClasses, p));
             } else {
@@ -444,7 +480,8 @@ public final class ConvNeXt extends ImageModel {
             String p = GlobalPool.validate(poolType);
             if (normMlp && p.equals("catavgmax")) {
                 throw new IllegalArgumentException(
-                        "globalPool catavgmax doubles the channels, which the ConvNeXt head's norm of " + inFeatures + " cannot take");
+                        "globalPool catavgmax doubles the channels, which the ConvNeXt head's norm of " + inFeatures
+                                + " cannot take");
             }
             return p;
         }
@@ -518,10 +555,17 @@ public final class ConvNeXt extends ImageModel {
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.depths());
         int stemStride;
         if (cfg.stemType().equals("patch")) {
-            stem = register("stem", new Sequential(
-                    new Conv2d(inChans, dims.get(0), cfg.patchSize(),
-                            Conv2d.Options.defaults().stride(cfg.patchSize()).bias(cfg.convBias())),
-                    cfg.norm2d(dims.get(0))));
+            stem = register(
+                    "stem",
+                    new Sequential(
+                            new Conv2d(
+                                    inChans,
+                                    dims.get(0),
+                                    cfg.patchSize(),
+                                    Conv2d.Options.defaults()
+                                            .stride(cfg.patchSize())
+                                            .bias(cfg.convBias())),
+                            cfg.norm2d(dims.get(0))));
             stemStride = cfg.patchSize();
         } else {
             int mid = cfg.stemType().contains("tiered") ? Layers.makeDivisible(dims.get(0) / 2, 8) : dims.get(0);
@@ -541,7 +585,14 @@ public final class ConvNeXt extends ImageModel {
         for (int s = 0; s < 4; s++) {
             int stride = curStride == 2 || s > 0 ? 2 : 1;
             curStride *= stride;
-            Stage stage = new Stage(cfg, prev, dims.get(s), cfg.kernelSizes().get(s), stride, cfg.depths().get(s), dpr[s]);
+            Stage stage = new Stage(
+                    cfg,
+                    prev,
+                    dims.get(s),
+                    cfg.kernelSizes().get(s),
+                    stride,
+                    cfg.depths().get(s),
+                    dpr[s]);
             stageSeq.add(stage);
             stages.add(stage);
             prev = dims.get(s);
@@ -563,9 +614,9 @@ public final class ConvNeXt extends ImageModel {
     }
 
     /**
-     * timm's and torchvision's init: trunc_normal_(std=.02) with bounds ±2 (absolute, so ±100 std: a
-     * plain normal) for conv and linear weights, zero biases, and timm's {@code head_init_scale} on the
-     * linear layers under {@code head.}.
+     * timm's and torchvision's init: trunc_normal_(std=.02) with bounds ±2 (absolute, so ±100 std: a plain normal) for
+     * conv and linear weights, zero biases, and timm's {@code head_init_scale} on the linear layers under
+     * {@code head.}.
      */
     static void initTruncNormal(Module root, SplittableRandom random, double headInitScale) {
         for (var e : root.namedModules().entrySet()) {
@@ -623,7 +674,10 @@ public final class ConvNeXt extends ImageModel {
 
     // ---- configs and registrations ----------------------------------------------------------------
 
-    /** Registers every ConvNeXt name of timm's convnext.py, and torchvision's ConvNeXts ({@link TvConvNeXt}) under {@code tv/}. */
+    /**
+     * Registers every ConvNeXt name of timm's convnext.py, and torchvision's ConvNeXts ({@link TvConvNeXt}) under
+     * {@code tv/}.
+     */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -633,19 +687,27 @@ public final class ConvNeXt extends ImageModel {
         @Override
         public List<ModelEntry> models() {
             List<ModelEntry> m = new ArrayList<>();
-            Config zepto = Config.of(List.of(2, 2, 4, 2), List.of(32, 64, 128, 256)).withConvMlp().norm(Norm.SIMPLENORM);
-            Config atto = Config.of(List.of(2, 2, 6, 2), List.of(40, 80, 160, 320)).withConvMlp();
-            Config femto = Config.of(List.of(2, 2, 6, 2), List.of(48, 96, 192, 384)).withConvMlp();
-            Config pico = Config.of(List.of(2, 2, 6, 2), List.of(64, 128, 256, 512)).withConvMlp();
-            Config nano = Config.of(List.of(2, 2, 8, 2), List.of(80, 160, 320, 640)).withConvMlp();
+            Config zepto = Config.of(List.of(2, 2, 4, 2), List.of(32, 64, 128, 256))
+                    .withConvMlp()
+                    .norm(Norm.SIMPLENORM);
+            Config atto =
+                    Config.of(List.of(2, 2, 6, 2), List.of(40, 80, 160, 320)).withConvMlp();
+            Config femto =
+                    Config.of(List.of(2, 2, 6, 2), List.of(48, 96, 192, 384)).withConvMlp();
+            Config pico =
+                    Config.of(List.of(2, 2, 6, 2), List.of(64, 128, 256, 512)).withConvMlp();
+            Config nano =
+                    Config.of(List.of(2, 2, 8, 2), List.of(80, 160, 320, 640)).withConvMlp();
             Config tiny = Config.of(List.of(3, 3, 9, 3), List.of(96, 192, 384, 768));
             Config small = Config.of(List.of(3, 3, 27, 3), List.of(96, 192, 384, 768));
             Config base = Config.of(List.of(3, 3, 27, 3), List.of(128, 256, 512, 1024));
             Config large = Config.of(List.of(3, 3, 27, 3), List.of(192, 384, 768, 1536));
             Config xlarge = Config.of(List.of(3, 3, 27, 3), List.of(256, 512, 1024, 2048));
-            Config xxlarge = Config.of(List.of(3, 4, 30, 3), List.of(384, 768, 1536, 3072)).eps(1e-5f);
+            Config xxlarge = Config.of(List.of(3, 4, 30, 3), List.of(384, 768, 1536, 3072))
+                    .eps(1e-5f);
             Config huge = Config.of(List.of(3, 3, 27, 3), List.of(352, 704, 1408, 2816));
-            Config test2 = Config.of(List.of(1, 1, 1, 1), List.of(32, 64, 96, 128)).eps(1e-5f);
+            Config test2 =
+                    Config.of(List.of(1, 1, 1, 1), List.of(32, 64, 96, 128)).eps(1e-5f);
 
             add(m, "convnext_zepto_rms", zepto);
             add(m, "convnext_zepto_rms_ols", zepto.stem("overlap_act"));
@@ -675,8 +737,13 @@ public final class ConvNeXt extends ImageModel {
             add(m, "convnextv2_base", base.v2());
             add(m, "convnextv2_large", large.v2());
             add(m, "convnextv2_huge", huge.v2());
-            add(m, "test_convnext",
-                    Config.of(List.of(1, 2, 4, 2), List.of(24, 32, 48, 64)).eps(1e-5f).act(Activation.Kind.GELU_TANH), 160);
+            add(
+                    m,
+                    "test_convnext",
+                    Config.of(List.of(1, 2, 4, 2), List.of(24, 32, 48, 64))
+                            .eps(1e-5f)
+                            .act(Activation.Kind.GELU_TANH),
+                    160);
             add(m, "test_convnext2", test2.act(Activation.Kind.GELU_TANH), 160);
             add(m, "test_convnext3", test2.kernels(7, 5, 5, 3).act(Activation.Kind.SILU), 160);
 
@@ -692,12 +759,18 @@ public final class ConvNeXt extends ImageModel {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c, int size) {
-            m.add(new ModelEntry(name, "convnext", args -> new ConvNeXt(c, args),
+            m.add(new ModelEntry(
+                    name,
+                    "convnext",
+                    args -> new ConvNeXt(c, args),
                     PretrainedCfg.untrained(name, size, "stem.0", "head.fc")));
         }
 
         private static void addTv(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "torchvision", args -> new TvConvNeXt(c, args),
+            m.add(new ModelEntry(
+                    name,
+                    "torchvision",
+                    args -> new TvConvNeXt(c, args),
                     PretrainedCfg.untrained(name, 224, "features.0.0", "classifier.2")));
         }
     }

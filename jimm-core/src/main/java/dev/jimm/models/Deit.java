@@ -10,10 +10,9 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * DeiT and DeiT III as timm's {@code models/deit.py} builds them. The distilled DeiTs add a
- * distillation token ({@code dist_token}) after the class token and a second classifier
- * ({@code head_dist}); in eval (and in plain training) their output is the average of the two heads.
- * The other DeiTs are plain {@link VisionTransformer}s.
+ * DeiT and DeiT III as timm's {@code models/deit.py} builds them. The distilled DeiTs add a distillation token
+ * ({@code dist_token}) after the class token and a second classifier ({@code head_dist}); in eval (and in plain
+ * training) their output is the average of the two heads. The other DeiTs are plain {@link VisionTransformer}s.
  */
 public final class Deit extends VisionTransformer {
     private final Parameter distToken;
@@ -23,8 +22,8 @@ public final class Deit extends VisionTransformer {
     public Deit(Config cfg, ModelArgs args) {
         super(cfg, args);
         if (!globalPool.equals("token")) {
-            throw new IllegalArgumentException(
-                    "globalPool '" + globalPool + "': a distilled DeiT pools its class and distillation tokens only ('token')");
+            throw new IllegalArgumentException("globalPool '" + globalPool
+                    + "': a distilled DeiT pools its class and distillation tokens only ('token')");
         }
         if (!cfg.classToken() || cfg.regTokens() != 0) {
             throw new IllegalArgumentException("a distilled DeiT needs a class token and no register tokens");
@@ -66,8 +65,8 @@ public final class Deit extends VisionTransformer {
     }
 
     /**
-     * Replaces both classifiers. As timm's, the pooling stays 'token' whatever {@code globalPool}
-     * says, so a features-only wrapper (which asks for '') still works.
+     * Replaces both classifiers. As timm's, the pooling stays 'token' whatever {@code globalPool} says, so a
+     * features-only wrapper (which asks for '') still works.
      */
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
@@ -102,24 +101,51 @@ public final class Deit extends VisionTransformer {
 
             // DeiT III: patch-only position embeddings and LayerScale 1e-6
             plain(m, "deit3_small_patch16_224", s.withNoEmbedClass().initValues(1e-6));
-            plain(m, "deit3_small_patch16_384", s.withNoEmbedClass().initValues(1e-6).imgSize(384));
-            plain(m, "deit3_medium_patch16_224", Config.of(224, 16, 512, 12, 8).withNoEmbedClass().initValues(1e-6));
+            plain(
+                    m,
+                    "deit3_small_patch16_384",
+                    s.withNoEmbedClass().initValues(1e-6).imgSize(384));
+            plain(
+                    m,
+                    "deit3_medium_patch16_224",
+                    Config.of(224, 16, 512, 12, 8).withNoEmbedClass().initValues(1e-6));
             plain(m, "deit3_base_patch16_224", b.withNoEmbedClass().initValues(1e-6));
-            plain(m, "deit3_base_patch16_384", b.withNoEmbedClass().initValues(1e-6).imgSize(384));
+            plain(
+                    m,
+                    "deit3_base_patch16_384",
+                    b.withNoEmbedClass().initValues(1e-6).imgSize(384));
             Config l = Config.of(224, 16, 1024, 24, 16).withNoEmbedClass().initValues(1e-6);
             plain(m, "deit3_large_patch16_224", l);
             plain(m, "deit3_large_patch16_384", l.imgSize(384));
-            plain(m, "deit3_huge_patch14_224", Config.of(224, 14, 1280, 32, 16).withNoEmbedClass().initValues(1e-6));
+            plain(
+                    m,
+                    "deit3_huge_patch14_224",
+                    Config.of(224, 14, 1280, 32, 16).withNoEmbedClass().initValues(1e-6));
             return m;
         }
 
         private static PretrainedCfg deitCfg(String name, int size) {
-            return new PretrainedCfg(name, "", "", "", List.of(3, size, size), "bicubic", 0.9, "center",
-                    PretrainedCfg.IMAGENET_MEAN, PretrainedCfg.IMAGENET_STD, 1000, "patch_embed.proj", "head", "", "");
+            return new PretrainedCfg(
+                    name,
+                    "",
+                    "",
+                    "",
+                    List.of(3, size, size),
+                    "bicubic",
+                    0.9,
+                    "center",
+                    PretrainedCfg.IMAGENET_MEAN,
+                    PretrainedCfg.IMAGENET_STD,
+                    1000,
+                    "patch_embed.proj",
+                    "head",
+                    "",
+                    "");
         }
 
         private static void plain(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "deit", args -> new VisionTransformer(c, args), deitCfg(name, c.imgSize()), "token"));
+            m.add(new ModelEntry(
+                    name, "deit", args -> new VisionTransformer(c, args), deitCfg(name, c.imgSize()), "token"));
         }
 
         private static void distilled(List<ModelEntry> m, String name, Config c) {

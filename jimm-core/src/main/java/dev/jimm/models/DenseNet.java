@@ -21,13 +21,13 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * DenseNet-BC as timm's {@code models/densenet.py} builds it (plain and deep 3x3 stems, blur-pool
- * anti-aliasing), and torchvision's DenseNets ({@code tv/densenet…}), which have the same modules,
- * state_dict keys and numbers: torchvision's final ReLU (applied in its forward) is timm's
- * activation in {@code features.norm5}, so {@link #forwardFeatures} of both ends after that ReLU.
+ * DenseNet-BC as timm's {@code models/densenet.py} builds it (plain and deep 3x3 stems, blur-pool anti-aliasing), and
+ * torchvision's DenseNets ({@code tv/densenet…}), which have the same modules, state_dict keys and numbers:
+ * torchvision's final ReLU (applied in its forward) is timm's activation in {@code features.norm5}, so
+ * {@link #forwardFeatures} of both ends after that ReLU.
  *
- * <p>Old torchvision checkpoints spell the dense-layer keys {@code norm.1}; loading pretrained
- * weights renames them to {@code norm1}, as timm's {@code checkpoint_filter_fn}.
+ * <p>Old torchvision checkpoints spell the dense-layer keys {@code norm.1}; loading pretrained weights renames them to
+ * {@code norm1}, as timm's {@code checkpoint_filter_fn}.
  */
 public final class DenseNet extends ImageModel {
 
@@ -128,7 +128,11 @@ public final class DenseNet extends ImageModel {
      * @param blurStemOnly only the stem is anti-aliased; otherwise the transitions too
      */
     public record Config(
-            int growthRate, List<Integer> blockConfig, int bnSize, String stemType, boolean blurPool,
+            int growthRate,
+            List<Integer> blockConfig,
+            int bnSize,
+            String stemType,
+            boolean blurPool,
             boolean blurStemOnly) {
         public Config {
             blockConfig = List.copyOf(blockConfig);
@@ -183,9 +187,7 @@ public final class DenseNet extends ImageModel {
         addLevel(init, 2);
         features.add(
                 "pool0",
-                cfg.blurPool()
-                        ? new Sequential(Pool2d.max(3, 1, 1), new BlurPool2d(init, 2))
-                        : Pool2d.max(3, 2, 1));
+                cfg.blurPool() ? new Sequential(Pool2d.max(3, 1, 1), new BlurPool2d(init, 2)) : Pool2d.max(3, 2, 1));
 
         int stride = 4;
         int channels = init;
@@ -227,7 +229,10 @@ public final class DenseNet extends ImageModel {
         // torchvision's "official init": kaiming_normal_ (fan_in) convs, zero linear biases
         for (Module m : namedModules().values()) {
             if (m instanceof Conv2d c) {
-                Init.normal(c.weight().getArray(), Math.sqrt(2.0 / Init.fanIn(c.weight().getArray())), random);
+                Init.normal(
+                        c.weight().getArray(),
+                        Math.sqrt(2.0 / Init.fanIn(c.weight().getArray())),
+                        random);
             } else if (m instanceof Linear l && l.bias() != null) {
                 Init.constant(l.bias().getArray(), 0f);
             }
@@ -247,8 +252,7 @@ public final class DenseNet extends ImageModel {
 
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return Vgg.forwardLevels(
-                List.copyOf(features.children().values()), levelModules, x, resolveIndices(indices));
+        return Vgg.forwardLevels(List.copyOf(features.children().values()), levelModules, x, resolveIndices(indices));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
@@ -274,8 +278,8 @@ public final class DenseNet extends ImageModel {
             timm.put("densenet161", d161);
             timm.put("densenet264d", Config.of(48, 6, 12, 64, 48).stem("deep"));
             List<ModelEntry> m = new ArrayList<>();
-            timm.forEach((name, c) -> m.add(new ModelEntry(
-                    name, "densenet", args -> new DenseNet(c, args), timmCfg(name))));
+            timm.forEach(
+                    (name, c) -> m.add(new ModelEntry(name, "densenet", args -> new DenseNet(c, args), timmCfg(name))));
             Map<String, Config> tv = new LinkedHashMap<>();
             tv.put("tv/densenet121", d121);
             tv.put("tv/densenet161", d161);
@@ -289,9 +293,22 @@ public final class DenseNet extends ImageModel {
         private static PretrainedCfg timmCfg(String name) {
             PretrainedCfg u = PretrainedCfg.untrained(name, 224, "features.conv0", "classifier");
             // timm's DenseNet configs: bicubic, Apache-2.0
-            return new PretrainedCfg(u.architecture(), u.tag(), u.hfHubId(), u.url(), u.inputSize(), "bicubic",
-                    u.cropPct(), u.cropMode(), u.mean(), u.std(), u.numClasses(), u.firstConv(), u.classifier(),
-                    "apache-2.0", u.fileSha256());
+            return new PretrainedCfg(
+                    u.architecture(),
+                    u.tag(),
+                    u.hfHubId(),
+                    u.url(),
+                    u.inputSize(),
+                    "bicubic",
+                    u.cropPct(),
+                    u.cropMode(),
+                    u.mean(),
+                    u.std(),
+                    u.numClasses(),
+                    u.firstConv(),
+                    u.classifier(),
+                    "apache-2.0",
+                    u.fileSha256());
         }
     }
 }

@@ -13,16 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * timm's {@code models/efficientnet.py}: EfficientNet B0-B8/L2, EfficientNet-Lite, -EdgeTPU, -X,
- * EfficientNetV2, MobileNet-V1/V2, MnasNet, FBNet-C, SPNASNet, TinyNet, MobileNet-EdgeTPU and their
- * TensorFlow ports ({@code tf_*}, "same" padding and BN eps 1e-3): a stem conv, stages of blocks
- * from arch strings, a 1x1 head conv with norm and activation, pooling and a linear classifier.
+ * timm's {@code models/efficientnet.py}: EfficientNet B0-B8/L2, EfficientNet-Lite, -EdgeTPU, -X, EfficientNetV2,
+ * MobileNet-V1/V2, MnasNet, FBNet-C, SPNASNet, TinyNet, MobileNet-EdgeTPU and their TensorFlow ports ({@code tf_*},
+ * "same" padding and BN eps 1e-3): a stem conv, stages of blocks from arch strings, a 1x1 head conv with norm and
+ * activation, pooling and a linear classifier.
  */
 public final class EfficientNet extends EfficientNetBase {
 
     /**
-     * An EfficientNet-style variant, as the keyword arguments timm's generators pass. Made with
-     * {@link #builder()}; {@link #toBuilder()} derives variants by field name.
+     * An EfficientNet-style variant, as the keyword arguments timm's generators pass. Made with {@link #builder()};
+     * {@link #toBuilder()} derives variants by field name.
      *
      * @param arch the block strings and depth scaling
      * @param numFeatures channels of the head conv (0: no head conv)
@@ -37,8 +37,18 @@ public final class EfficientNet extends EfficientNetBase {
      * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
      */
     public record Config(
-            ArchDef arch, int numFeatures, int stemSize, int stemKernel, boolean fixStem, RoundChs roundChs,
-            Activation.Kind act, NormSpec norm, SeSpec se, boolean padSame, String aa) implements TrunkConfig {
+            ArchDef arch,
+            int numFeatures,
+            int stemSize,
+            int stemKernel,
+            boolean fixStem,
+            RoundChs roundChs,
+            Activation.Kind act,
+            NormSpec norm,
+            SeSpec se,
+            boolean padSame,
+            String aa)
+            implements TrunkConfig {
 
         /** A builder with timm's defaults: stem 32 and kernel 3, BatchNorm, EfficientNet's SE, no head conv. */
         public static Builder builder() {
@@ -103,8 +113,8 @@ public final class EfficientNet extends EfficientNetBase {
                 if (numFeatures < 0) {
                     throw new IllegalArgumentException("EfficientNet config: numFeatures " + numFeatures + " < 0");
                 }
-                return new Config(arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame,
-                        aa);
+                return new Config(
+                        arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, aa);
             }
         }
     }
@@ -117,8 +127,8 @@ public final class EfficientNet extends EfficientNetBase {
         super(args, cfg, false, null);
         this.cfg = cfg;
         if (cfg.numFeatures() > 0) {
-            convHead = register("conv_head",
-                    Conv2dSame.create(trunkChs, cfg.numFeatures(), 1, 1, 1, 1, false, cfg.padSame()));
+            convHead = register(
+                    "conv_head", Conv2dSame.create(trunkChs, cfg.numFeatures(), 1, 1, 1, 1, false, cfg.padSame()));
             bn2 = register("bn2", cfg.norm().create(cfg.numFeatures(), cfg.act()));
         } else {
             convHead = register("conv_head", new Identity());
@@ -144,61 +154,101 @@ public final class EfficientNet extends EfficientNetBase {
     private static final Activation.Kind SILU = Activation.Kind.SILU;
 
     private static Config base(ArchDef a, int numFeatures, int stem, RoundChs r, Activation.Kind act) {
-        return Config.builder().arch(a).numFeatures(numFeatures).stemSize(stem).roundChs(r).act(act).build();
+        return Config.builder()
+                .arch(a)
+                .numFeatures(numFeatures)
+                .stemSize(stem)
+                .roundChs(r)
+                .act(act)
+                .build();
     }
 
     /** timm's _gen_mnasnet_a1 (semnasnet). */
     static Config mnasnetA1(double width) {
-        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_noskip"), s("ir_r2_k3_s2_e6_c24"), s("ir_r3_k5_s2_e3_c40_se0.25"),
-                s("ir_r4_k3_s2_e6_c80"), s("ir_r2_k3_s1_e6_c112_se0.25"), s("ir_r3_k5_s2_e6_c160_se0.25"),
+        ArchDef a = arch(
+                s("ds_r1_k3_s1_e1_c16_noskip"),
+                s("ir_r2_k3_s2_e6_c24"),
+                s("ir_r3_k5_s2_e3_c40_se0.25"),
+                s("ir_r4_k3_s2_e6_c80"),
+                s("ir_r2_k3_s1_e6_c112_se0.25"),
+                s("ir_r3_k5_s2_e6_c160_se0.25"),
                 s("ir_r1_k3_s1_e6_c320"));
         return base(a, 1280, 32, RoundChs.of(width), RELU);
     }
 
     /** timm's _gen_mnasnet_b1 (mnasnet). */
     static Config mnasnetB1(double width) {
-        ArchDef a = arch(s("ds_r1_k3_s1_c16_noskip"), s("ir_r3_k3_s2_e3_c24"), s("ir_r3_k5_s2_e3_c40"),
-                s("ir_r3_k5_s2_e6_c80"), s("ir_r2_k3_s1_e6_c96"), s("ir_r4_k5_s2_e6_c192"),
+        ArchDef a = arch(
+                s("ds_r1_k3_s1_c16_noskip"),
+                s("ir_r3_k3_s2_e3_c24"),
+                s("ir_r3_k5_s2_e3_c40"),
+                s("ir_r3_k5_s2_e6_c80"),
+                s("ir_r2_k3_s1_e6_c96"),
+                s("ir_r4_k5_s2_e6_c192"),
                 s("ir_r1_k3_s1_e6_c320_noskip"));
         return base(a, 1280, 32, RoundChs.of(width), RELU);
     }
 
     static Config mnasnetSmall(double width) {
-        ArchDef a = arch(s("ds_r1_k3_s1_c8"), s("ir_r1_k3_s2_e3_c16"), s("ir_r2_k3_s2_e6_c16"),
-                s("ir_r4_k5_s2_e6_c32_se0.25"), s("ir_r3_k3_s1_e6_c32_se0.25"), s("ir_r3_k5_s2_e6_c88_se0.25"),
+        ArchDef a = arch(
+                s("ds_r1_k3_s1_c8"),
+                s("ir_r1_k3_s2_e3_c16"),
+                s("ir_r2_k3_s2_e6_c16"),
+                s("ir_r4_k5_s2_e6_c32_se0.25"),
+                s("ir_r3_k3_s1_e6_c32_se0.25"),
+                s("ir_r3_k5_s2_e6_c88_se0.25"),
                 s("ir_r1_k3_s1_e6_c144"));
         return base(a, 1280, 8, RoundChs.of(width), RELU);
     }
 
     static Config mobilenetV1(double width, boolean headConv) {
-        ArchDef a = arch(s("dsa_r1_k3_s1_c64"), s("dsa_r2_k3_s2_c128"), s("dsa_r2_k3_s2_c256"),
-                s("dsa_r6_k3_s2_c512"), s("dsa_r2_k3_s2_c1024"));
+        ArchDef a = arch(
+                s("dsa_r1_k3_s1_c64"),
+                s("dsa_r2_k3_s2_c128"),
+                s("dsa_r2_k3_s2_c256"),
+                s("dsa_r6_k3_s2_c512"),
+                s("dsa_r2_k3_s2_c1024"));
         RoundChs r = RoundChs.of(width);
         int head = headConv ? Math.max(1024, r.apply(1024)) : 0;
         return base(a, head, 32, r, RELU6);
     }
 
     static Config mobilenetV2(double width, double depth, boolean fixStemHead) {
-        ArchDef a = arch(s("ds_r1_k3_s1_c16"), s("ir_r2_k3_s2_e6_c24"), s("ir_r3_k3_s2_e6_c32"),
-                s("ir_r4_k3_s2_e6_c64"), s("ir_r3_k3_s1_e6_c96"), s("ir_r3_k3_s2_e6_c160"),
-                s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(fixStemHead);
+        ArchDef a = arch(
+                        s("ds_r1_k3_s1_c16"),
+                        s("ir_r2_k3_s2_e6_c24"),
+                        s("ir_r3_k3_s2_e6_c32"),
+                        s("ir_r4_k3_s2_e6_c64"),
+                        s("ir_r3_k3_s1_e6_c96"),
+                        s("ir_r3_k3_s2_e6_c160"),
+                        s("ir_r1_k3_s1_e6_c320"))
+                .depth(depth)
+                .fixFirstLast(fixStemHead);
         RoundChs r = RoundChs.of(width);
         int head = fixStemHead ? 1280 : Math.max(1280, r.apply(1280));
         return base(a, head, 32, r, RELU6).toBuilder().fixStem(fixStemHead).build();
     }
 
     static Config fbnetc(double width) {
-        ArchDef a = arch(s("ir_r1_k3_s1_e1_c16"), s("ir_r1_k3_s2_e6_c24", "ir_r2_k3_s1_e1_c24"),
+        ArchDef a = arch(
+                s("ir_r1_k3_s1_e1_c16"),
+                s("ir_r1_k3_s2_e6_c24", "ir_r2_k3_s1_e1_c24"),
                 s("ir_r1_k5_s2_e6_c32", "ir_r1_k5_s1_e3_c32", "ir_r1_k5_s1_e6_c32", "ir_r1_k3_s1_e6_c32"),
                 s("ir_r1_k5_s2_e6_c64", "ir_r1_k5_s1_e3_c64", "ir_r2_k5_s1_e6_c64"),
-                s("ir_r3_k5_s1_e6_c112", "ir_r1_k5_s1_e3_c112"), s("ir_r4_k5_s2_e6_c184"), s("ir_r1_k3_s1_e6_c352"));
+                s("ir_r3_k5_s1_e6_c112", "ir_r1_k5_s1_e3_c112"),
+                s("ir_r4_k5_s2_e6_c184"),
+                s("ir_r1_k3_s1_e6_c352"));
         return base(a, 1984, 16, RoundChs.of(width), RELU);
     }
 
     static Config spnasnet(double width) {
-        ArchDef a = arch(s("ds_r1_k3_s1_c16_noskip"), s("ir_r3_k3_s2_e3_c24"),
-                s("ir_r1_k5_s2_e6_c40", "ir_r3_k3_s1_e3_c40"), s("ir_r1_k5_s2_e6_c80", "ir_r3_k3_s1_e3_c80"),
-                s("ir_r1_k5_s1_e6_c96", "ir_r3_k5_s1_e3_c96"), s("ir_r4_k5_s2_e6_c192"),
+        ArchDef a = arch(
+                s("ds_r1_k3_s1_c16_noskip"),
+                s("ir_r3_k3_s2_e3_c24"),
+                s("ir_r1_k5_s2_e6_c40", "ir_r3_k3_s1_e3_c40"),
+                s("ir_r1_k5_s2_e6_c80", "ir_r3_k3_s1_e3_c80"),
+                s("ir_r1_k5_s1_e6_c96", "ir_r3_k5_s1_e3_c96"),
+                s("ir_r4_k5_s2_e6_c192"),
                 s("ir_r1_k3_s1_e6_c320_noskip"));
         return base(a, 1280, 32, RoundChs.of(width), RELU);
     }
@@ -217,31 +267,58 @@ public final class EfficientNet extends EfficientNetBase {
     }
 
     static Config efficientnetEdge(double width, double depth) {
-        ArchDef a = arch(s("er_r1_k3_s1_e4_c24_fc24_noskip"), s("er_r2_k3_s2_e8_c32"), s("er_r4_k3_s2_e8_c48"),
-                s("ir_r5_k5_s2_e8_c96"), s("ir_r4_k5_s1_e8_c144"), s("ir_r2_k5_s2_e8_c192")).depth(depth);
+        ArchDef a = arch(
+                        s("er_r1_k3_s1_e4_c24_fc24_noskip"),
+                        s("er_r2_k3_s2_e8_c32"),
+                        s("er_r4_k3_s2_e8_c48"),
+                        s("ir_r5_k5_s2_e8_c96"),
+                        s("ir_r4_k5_s1_e8_c144"),
+                        s("ir_r2_k5_s2_e8_c192"))
+                .depth(depth);
         RoundChs r = RoundChs.of(width);
         return base(a, r.apply(1280), 32, r, RELU);
     }
 
     /** timm's _gen_efficientnet_condconv. */
     static Config efficientnetCondConv(double width, double depth, int expertsMultiplier) {
-        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_se0.25"), s("ir_r2_k3_s2_e6_c24_se0.25"), s("ir_r2_k5_s2_e6_c40_se0.25"),
-                s("ir_r3_k3_s2_e6_c80_se0.25"), s("ir_r3_k5_s1_e6_c112_se0.25_cc4"), s("ir_r4_k5_s2_e6_c192_se0.25_cc4"),
-                s("ir_r1_k3_s1_e6_c320_se0.25_cc4")).depth(depth).experts(expertsMultiplier);
+        ArchDef a = arch(
+                        s("ds_r1_k3_s1_e1_c16_se0.25"),
+                        s("ir_r2_k3_s2_e6_c24_se0.25"),
+                        s("ir_r2_k5_s2_e6_c40_se0.25"),
+                        s("ir_r3_k3_s2_e6_c80_se0.25"),
+                        s("ir_r3_k5_s1_e6_c112_se0.25_cc4"),
+                        s("ir_r4_k5_s2_e6_c192_se0.25_cc4"),
+                        s("ir_r1_k3_s1_e6_c320_se0.25_cc4"))
+                .depth(depth)
+                .experts(expertsMultiplier);
         RoundChs r = RoundChs.of(width);
         return base(a, r.apply(1280), 32, r, SILU);
     }
 
     static Config efficientnetLite(double width, double depth) {
-        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"), s("ir_r2_k3_s2_e6_c24"), s("ir_r2_k5_s2_e6_c40"),
-                s("ir_r3_k3_s2_e6_c80"), s("ir_r3_k5_s1_e6_c112"), s("ir_r4_k5_s2_e6_c192"),
-                s("ir_r1_k3_s1_e6_c320")).depth(depth).fixFirstLast(true);
-        return base(a, 1280, 32, RoundChs.of(width), RELU6).toBuilder().fixStem(true).build();
+        ArchDef a = arch(
+                        s("ds_r1_k3_s1_e1_c16"),
+                        s("ir_r2_k3_s2_e6_c24"),
+                        s("ir_r2_k5_s2_e6_c40"),
+                        s("ir_r3_k3_s2_e6_c80"),
+                        s("ir_r3_k5_s1_e6_c112"),
+                        s("ir_r4_k5_s2_e6_c192"),
+                        s("ir_r1_k3_s1_e6_c320"))
+                .depth(depth)
+                .fixFirstLast(true);
+        return base(a, 1280, 32, RoundChs.of(width), RELU6).toBuilder()
+                .fixStem(true)
+                .build();
     }
 
     static Config efficientnetV2Base(double width, double depth) {
-        ArchDef a = arch(s("cn_r1_k3_s1_e1_c16_skip"), s("er_r2_k3_s2_e4_c32"), s("er_r2_k3_s2_e4_c48"),
-                s("ir_r3_k3_s2_e4_c96_se0.25"), s("ir_r5_k3_s1_e6_c112_se0.25"), s("ir_r8_k3_s2_e6_c192_se0.25"))
+        ArchDef a = arch(
+                        s("cn_r1_k3_s1_e1_c16_skip"),
+                        s("er_r2_k3_s2_e4_c32"),
+                        s("er_r2_k3_s2_e4_c48"),
+                        s("ir_r3_k3_s2_e4_c96_se0.25"),
+                        s("ir_r5_k3_s1_e6_c112_se0.25"),
+                        s("ir_r8_k3_s2_e6_c192_se0.25"))
                 .depth(depth);
         RoundChs r = new RoundChs(width, 8, 0.0);
         return base(a, r.apply(1280), 32, r, SILU);
@@ -250,8 +327,13 @@ public final class EfficientNet extends EfficientNetBase {
     static Config efficientnetV2S(double width, ArchDefDepth depth, boolean rw) {
         String[] first = rw ? s("er_r2_k3_s1_e1_c24") : s("cn_r2_k3_s1_e1_c24_skip");
         String[] lastStage = rw ? s("ir_r15_k3_s2_e6_c272_se0.25") : s("ir_r15_k3_s2_e6_c256_se0.25");
-        ArchDef a = depth.apply(arch(first, s("er_r4_k3_s2_e4_c48"), s("er_r4_k3_s2_e4_c64"),
-                s("ir_r6_k3_s2_e4_c128_se0.25"), s("ir_r9_k3_s1_e6_c160_se0.25"), lastStage));
+        ArchDef a = depth.apply(arch(
+                first,
+                s("er_r4_k3_s2_e4_c48"),
+                s("er_r4_k3_s2_e4_c64"),
+                s("ir_r6_k3_s2_e4_c128_se0.25"),
+                s("ir_r9_k3_s1_e6_c160_se0.25"),
+                lastStage));
         RoundChs r = RoundChs.of(width);
         return base(a, r.apply(rw ? 1792 : 1280), 24, r, SILU);
     }
@@ -267,31 +349,51 @@ public final class EfficientNet extends EfficientNetBase {
     }
 
     static Config efficientnetV2M() {
-        ArchDef a = arch(s("cn_r3_k3_s1_e1_c24_skip"), s("er_r5_k3_s2_e4_c48"), s("er_r5_k3_s2_e4_c80"),
-                s("ir_r7_k3_s2_e4_c160_se0.25"), s("ir_r14_k3_s1_e6_c176_se0.25"), s("ir_r18_k3_s2_e6_c304_se0.25"),
+        ArchDef a = arch(
+                s("cn_r3_k3_s1_e1_c24_skip"),
+                s("er_r5_k3_s2_e4_c48"),
+                s("er_r5_k3_s2_e4_c80"),
+                s("ir_r7_k3_s2_e4_c160_se0.25"),
+                s("ir_r14_k3_s1_e6_c176_se0.25"),
+                s("ir_r18_k3_s2_e6_c304_se0.25"),
                 s("ir_r5_k3_s1_e6_c512_se0.25"));
         return base(a, 1280, 24, RoundChs.of(1.0), SILU);
     }
 
     static Config efficientnetV2L() {
-        ArchDef a = arch(s("cn_r4_k3_s1_e1_c32_skip"), s("er_r7_k3_s2_e4_c64"), s("er_r7_k3_s2_e4_c96"),
-                s("ir_r10_k3_s2_e4_c192_se0.25"), s("ir_r19_k3_s1_e6_c224_se0.25"), s("ir_r25_k3_s2_e6_c384_se0.25"),
+        ArchDef a = arch(
+                s("cn_r4_k3_s1_e1_c32_skip"),
+                s("er_r7_k3_s2_e4_c64"),
+                s("er_r7_k3_s2_e4_c96"),
+                s("ir_r10_k3_s2_e4_c192_se0.25"),
+                s("ir_r19_k3_s1_e6_c224_se0.25"),
+                s("ir_r25_k3_s2_e6_c384_se0.25"),
                 s("ir_r7_k3_s1_e6_c640_se0.25"));
         return base(a, 1280, 32, RoundChs.of(1.0), SILU);
     }
 
     static Config efficientnetV2XL() {
-        ArchDef a = arch(s("cn_r4_k3_s1_e1_c32_skip"), s("er_r8_k3_s2_e4_c64"), s("er_r8_k3_s2_e4_c96"),
-                s("ir_r16_k3_s2_e4_c192_se0.25"), s("ir_r24_k3_s1_e6_c256_se0.25"), s("ir_r32_k3_s2_e6_c512_se0.25"),
+        ArchDef a = arch(
+                s("cn_r4_k3_s1_e1_c32_skip"),
+                s("er_r8_k3_s2_e4_c64"),
+                s("er_r8_k3_s2_e4_c96"),
+                s("ir_r16_k3_s2_e4_c192_se0.25"),
+                s("ir_r24_k3_s1_e6_c256_se0.25"),
+                s("ir_r32_k3_s2_e6_c512_se0.25"),
                 s("ir_r8_k3_s1_e6_c640_se0.25"));
         return base(a, 1280, 32, RoundChs.of(1.0), SILU);
     }
 
     static Config efficientnetX(double width, double depth, int version) {
         String e1 = version == 1 ? "6" : "4";
-        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_se0.25_d1"), s("er_r2_k3_s2_e" + e1 + "_c24_se0.25_nre"),
-                s("er_r2_k5_s2_e" + e1 + "_c40_se0.25_nre"), s("ir_r3_k3_s2_e" + e1 + "_c80_se0.25"),
-                s("ir_r3_k5_s1_e6_c112_se0.25"), s("ir_r4_k5_s2_e6_c192_se0.25"), s("ir_r1_k3_s1_e6_c320_se0.25"))
+        ArchDef a = arch(
+                        s("ds_r1_k3_s1_e1_c16_se0.25_d1"),
+                        s("er_r2_k3_s2_e" + e1 + "_c24_se0.25_nre"),
+                        s("er_r2_k5_s2_e" + e1 + "_c40_se0.25_nre"),
+                        s("ir_r3_k3_s2_e" + e1 + "_c80_se0.25"),
+                        s("ir_r3_k5_s1_e6_c112_se0.25"),
+                        s("ir_r4_k5_s2_e6_c192_se0.25"),
+                        s("ir_r1_k3_s1_e6_c320_se0.25"))
                 .depth(depth);
         RoundChs r = RoundChs.of(width);
         return base(a, r.apply(1280), 32, r, SILU);
@@ -299,7 +401,8 @@ public final class EfficientNet extends EfficientNetBase {
 
     /** timm's _gen_mixnet_s. */
     static Config mixnetS(double width) {
-        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16"),
+        ArchDef a = arch(
+                s("ds_r1_k3_s1_e1_c16"),
                 s("ir_r1_k3_a1.1_p1.1_s2_e6_c24", "ir_r1_k3_a1.1_p1.1_s1_e3_c24"),
                 s("ir_r1_k3.5.7_s2_e6_c40_se0.5_nsw", "ir_r3_k3.5_a1.1_p1.1_s1_e6_c40_se0.5_nsw"),
                 s("ir_r1_k3.5.7_p1.1_s2_e6_c80_se0.25_nsw", "ir_r2_k3.5_p1.1_s1_e6_c80_se0.25_nsw"),
@@ -310,27 +413,35 @@ public final class EfficientNet extends EfficientNetBase {
 
     /** timm's _gen_mixnet_m (also mixnet_l/xl/xxl by width and depth). */
     static Config mixnetM(double width, double depth) {
-        ArchDef a = arch(s("ds_r1_k3_s1_e1_c24"),
-                s("ir_r1_k3.5.7_a1.1_p1.1_s2_e6_c32", "ir_r1_k3_a1.1_p1.1_s1_e3_c32"),
-                s("ir_r1_k3.5.7.9_s2_e6_c40_se0.5_nsw", "ir_r3_k3.5_a1.1_p1.1_s1_e6_c40_se0.5_nsw"),
-                s("ir_r1_k3.5.7_s2_e6_c80_se0.25_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e6_c80_se0.25_nsw"),
-                s("ir_r1_k3_s1_e6_c120_se0.5_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e3_c120_se0.5_nsw"),
-                s("ir_r1_k3.5.7.9_s2_e6_c200_se0.5_nsw", "ir_r3_k3.5.7.9_p1.1_s1_e6_c200_se0.5_nsw"))
-                .depth(depth).withRoundDepth();
+        ArchDef a = arch(
+                        s("ds_r1_k3_s1_e1_c24"),
+                        s("ir_r1_k3.5.7_a1.1_p1.1_s2_e6_c32", "ir_r1_k3_a1.1_p1.1_s1_e3_c32"),
+                        s("ir_r1_k3.5.7.9_s2_e6_c40_se0.5_nsw", "ir_r3_k3.5_a1.1_p1.1_s1_e6_c40_se0.5_nsw"),
+                        s("ir_r1_k3.5.7_s2_e6_c80_se0.25_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e6_c80_se0.25_nsw"),
+                        s("ir_r1_k3_s1_e6_c120_se0.5_nsw", "ir_r3_k3.5.7.9_a1.1_p1.1_s1_e3_c120_se0.5_nsw"),
+                        s("ir_r1_k3.5.7.9_s2_e6_c200_se0.5_nsw", "ir_r3_k3.5.7.9_p1.1_s1_e6_c200_se0.5_nsw"))
+                .depth(depth)
+                .withRoundDepth();
         return base(a, 1536, 24, RoundChs.of(width), RELU);
     }
 
     static Config tinynet(double width, double depth) {
         ArchDef a = arch(EFFNET_STAGES).depth(depth).withRoundDepth();
         int head = Math.max(1280, RoundChs.of(width).apply(1280));
-        return base(a, head, 32, RoundChs.of(width), SILU).toBuilder().fixStem(true).build();
+        return base(a, head, 32, RoundChs.of(width), SILU).toBuilder()
+                .fixStem(true)
+                .build();
     }
 
     static Config mobilenetEdgeTpu(String variant) {
         if (!variant.contains("edgetpu_v2")) {
-            ArchDef a = arch(s("cn_r1_k1_s1_c16"), s("er_r1_k3_s2_e8_c32", "er_r3_k3_s1_e4_c32"),
-                    s("er_r1_k3_s2_e8_c48", "er_r3_k3_s1_e4_c48"), s("ir_r1_k3_s2_e8_c96", "ir_r3_k3_s1_e4_c96"),
-                    s("ir_r1_k3_s1_e8_c96_noskip", "ir_r3_k3_s1_e4_c96"), s("ir_r1_k5_s2_e8_c160", "ir_r3_k5_s1_e4_c160"),
+            ArchDef a = arch(
+                    s("cn_r1_k1_s1_c16"),
+                    s("er_r1_k3_s2_e8_c32", "er_r3_k3_s1_e4_c32"),
+                    s("er_r1_k3_s2_e8_c48", "er_r3_k3_s1_e4_c48"),
+                    s("ir_r1_k3_s2_e8_c96", "ir_r3_k3_s1_e4_c96"),
+                    s("ir_r1_k3_s1_e8_c96_noskip", "ir_r3_k3_s1_e4_c96"),
+                    s("ir_r1_k5_s2_e8_c160", "ir_r3_k5_s1_e4_c160"),
                     s("ir_r1_k3_s1_e8_c192"));
             return base(a, 1280, 32, RoundChs.of(1.0), RELU);
         }
@@ -356,20 +467,30 @@ public final class EfficientNet extends EfficientNetBase {
         } else {
             throw new IllegalArgumentException("unknown MobileNet-EdgeTPU v2 variant " + variant);
         }
-        ArchDef a = arch(s("cn_r1_k1_s1_c" + c[0]),
+        ArchDef a = arch(
+                s("cn_r1_k1_s1_c" + c[0]),
                 s("er_r1_k3_s2_e8_c" + c[1], "er_r1_k3_s1_e4_gs" + gs + "_c" + c[1]),
-                s("er_r1_k3_s2_e8_c" + c[2], "er_r1_k3_s1_e4_gs" + gs + "_c" + c[2], "er_r1_k3_s1_e4_c" + c[2],
+                s(
+                        "er_r1_k3_s2_e8_c" + c[2],
+                        "er_r1_k3_s1_e4_gs" + gs + "_c" + c[2],
+                        "er_r1_k3_s1_e4_c" + c[2],
                         "er_r1_k3_s1_e4_gs" + gs + "_c" + c[2]),
                 s("er_r1_k3_s2_e8_c" + c[3], "ir_r3_k3_s1_e4_c" + c[3]),
                 s("ir_r1_k3_s1_e8_c" + c[4], "ir_r3_k3_s1_e4_c" + c[4]),
                 s("ir_r1_k3_s2_e8_c" + c[5], "ir_r3_k3_s1_e4_c" + c[5]),
                 s("ir_r1_k3_s1_e8_c" + c[6]));
-        return base(a, numFeatures, stem, RoundChs.of(1.0), RELU).toBuilder().stemKernel(stemKernel).build();
+        return base(a, numFeatures, stem, RoundChs.of(1.0), RELU).toBuilder()
+                .stemKernel(stemKernel)
+                .build();
     }
 
     static Config testEfficientnet() {
-        ArchDef a = arch(s("cn_r1_k3_s1_e1_c16_skip"), s("er_r1_k3_s2_e4_c24"), s("er_r1_k3_s2_e4_c32"),
-                s("ir_r1_k3_s2_e4_c48_se0.25"), s("ir_r1_k3_s2_e4_c64_se0.25"));
+        ArchDef a = arch(
+                s("cn_r1_k3_s1_e1_c16_skip"),
+                s("er_r1_k3_s2_e4_c24"),
+                s("er_r1_k3_s2_e4_c32"),
+                s("ir_r1_k3_s2_e4_c48_se0.25"),
+                s("ir_r1_k3_s2_e4_c64_se0.25"));
         RoundChs r = new RoundChs(1.0, 8, 0.0);
         return base(a, r.apply(256), 24, r, SILU);
     }
@@ -407,8 +528,17 @@ public final class EfficientNet extends EfficientNetBase {
             add(m, "fbnetc_100", fbnetc(1.0), 224);
             add(m, "spnasnet_100", spnasnet(1.0), 224);
 
-            double[][] b = {{1.0, 1.0}, {1.0, 1.1}, {1.1, 1.2}, {1.2, 1.4}, {1.4, 1.8}, {1.6, 2.2}, {1.8, 2.6},
-                {2.0, 3.1}, {2.2, 3.6}};
+            double[][] b = {
+                {1.0, 1.0},
+                {1.0, 1.1},
+                {1.1, 1.2},
+                {1.2, 1.4},
+                {1.4, 1.8},
+                {1.6, 2.2},
+                {1.8, 2.6},
+                {2.0, 3.1},
+                {2.2, 3.6}
+            };
             int[] sizes = {224, 240, 256, 288, 320, 448, 528, 600, 672};
             int[] tfSizes = {224, 240, 260, 300, 380, 456, 528, 600, 672};
             for (int i = 0; i < b.length; i++) {
@@ -438,27 +568,45 @@ public final class EfficientNet extends EfficientNetBase {
                 add(m, "efficientnet_lite" + i, efficientnetLite(lite[i][0], lite[i][1]), liteSizes[i]);
             }
             add(m, "efficientnetv2_rw_t", efficientnetV2S(0.8, ArchDefDepth.of(0.9), false), 224);
-            add(m, "gc_efficientnetv2_rw_t",
-                    efficientnetV2S(0.8, ArchDefDepth.of(0.9), false).se(SeSpec.GLOBAL_CONTEXT), 224);
+            add(
+                    m,
+                    "gc_efficientnetv2_rw_t",
+                    efficientnetV2S(0.8, ArchDefDepth.of(0.9), false).se(SeSpec.GLOBAL_CONTEXT),
+                    224);
             add(m, "efficientnetv2_rw_s", efficientnetV2S(1.0, ArchDefDepth.of(1.0), true), 288);
-            add(m, "efficientnetv2_rw_m",
-                    efficientnetV2S(1.2, ArchDefDepth.of(1.2, 1.2, 1.2, 1.2, 1.6, 1.6), true), 320);
+            add(
+                    m,
+                    "efficientnetv2_rw_m",
+                    efficientnetV2S(1.2, ArchDefDepth.of(1.2, 1.2, 1.2, 1.2, 1.6, 1.6), true),
+                    320);
             add(m, "efficientnetv2_s", efficientnetV2S(1.0, ArchDefDepth.of(1.0), false), 288);
             add(m, "efficientnetv2_m", efficientnetV2M(), 320);
             add(m, "efficientnetv2_l", efficientnetV2L(), 384);
             add(m, "efficientnetv2_xl", efficientnetV2XL(), 384);
 
             for (int i = 0; i < b.length; i++) {
-                add(m, "tf_efficientnet_b" + i, efficientnet(b[i][0], b[i][1], 8, null).tf(), tfSizes[i]);
+                add(
+                        m,
+                        "tf_efficientnet_b" + i,
+                        efficientnet(b[i][0], b[i][1], 8, null).tf(),
+                        tfSizes[i]);
             }
             add(m, "tf_efficientnet_l2", efficientnet(4.3, 5.3, 8, null).tf(), 475);
             add(m, "tf_efficientnet_es", efficientnetEdge(1.0, 1.0).tf(), 224);
             add(m, "tf_efficientnet_em", efficientnetEdge(1.0, 1.1).tf(), 240);
             add(m, "tf_efficientnet_el", efficientnetEdge(1.2, 1.4).tf(), 300);
             for (int i = 0; i < lite.length; i++) {
-                add(m, "tf_efficientnet_lite" + i, efficientnetLite(lite[i][0], lite[i][1]).tf(), liteSizes[i]);
+                add(
+                        m,
+                        "tf_efficientnet_lite" + i,
+                        efficientnetLite(lite[i][0], lite[i][1]).tf(),
+                        liteSizes[i]);
             }
-            add(m, "tf_efficientnetv2_s", efficientnetV2S(1.0, ArchDefDepth.of(1.0), false).tf(), 300);
+            add(
+                    m,
+                    "tf_efficientnetv2_s",
+                    efficientnetV2S(1.0, ArchDefDepth.of(1.0), false).tf(),
+                    300);
             add(m, "tf_efficientnetv2_m", efficientnetV2M().tf(), 384);
             add(m, "tf_efficientnetv2_l", efficientnetV2L().tf(), 384);
             add(m, "tf_efficientnetv2_xl", efficientnetV2XL().tf(), 384);
@@ -496,7 +644,10 @@ public final class EfficientNet extends EfficientNetBase {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c, int size) {
-            m.add(new ModelEntry(name, "efficientnet", args -> new EfficientNet(c, args),
+            m.add(new ModelEntry(
+                    name,
+                    "efficientnet",
+                    args -> new EfficientNet(c, args),
                     PretrainedCfg.untrained(name, size, "conv_stem", "classifier")));
         }
     }

@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
 
 /**
  * The trunk {@link EfficientNet} and {@link MobileNetV3} share, as timm's two classes do: {@code conv_stem},
- * {@code bn1} and the {@code blocks} built from arch strings by {@link EfficientNetBuilder}, their feature
- * levels and intermediates, and timm's {@code _init_weight_goog}. Subclasses register their head after it.
+ * {@code bn1} and the {@code blocks} built from arch strings by {@link EfficientNetBuilder}, their feature levels and
+ * intermediates, and timm's {@code _init_weight_goog}. Subclasses register their head after it.
  */
 public abstract class EfficientNetBase extends ImageModel {
     private final Module convStem;
@@ -39,13 +39,22 @@ public abstract class EfficientNetBase extends ImageModel {
     protected EfficientNetBase(ModelArgs args, TrunkConfig cfg, boolean seFromExp, Double layerScale) {
         super(args);
         int stem = cfg.fixStem() ? cfg.stemSize() : cfg.roundChs().apply(cfg.stemSize());
-        convStem = register("conv_stem",
-                Conv2dSame.create(inChans, stem, cfg.stemKernel(), 2, 1, 1, false, cfg.padSame()));
+        convStem = register(
+                "conv_stem", Conv2dSame.create(inChans, stem, cfg.stemKernel(), 2, 1, 1, false, cfg.padSame()));
         bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
         EfficientNetBuilder.Built built = EfficientNetBuilder.build(
-                new EfficientNetBuilder.Settings(cfg.roundChs(), cfg.padSame(), cfg.act(), cfg.norm(), cfg.se(),
-                        seFromExp, args.dropPathRate(), cfg.aa(), layerScale),
-                stem, cfg.arch().decode());
+                new EfficientNetBuilder.Settings(
+                        cfg.roundChs(),
+                        cfg.padSame(),
+                        cfg.act(),
+                        cfg.norm(),
+                        cfg.se(),
+                        seFromExp,
+                        args.dropPathRate(),
+                        cfg.aa(),
+                        layerScale),
+                stem,
+                cfg.arch().decode());
         Sequential blocks = register("blocks", new Sequential(built.stages()));
         for (int i = 0; i < blocks.size(); i++) {
             stages.add((Sequential) blocks.get(i));
@@ -128,8 +137,8 @@ public abstract class EfficientNetBase extends ImageModel {
     }
 
     /**
-     * The trunk fields of both families' config builders, set by name. {@link #tf()} is timm's
-     * {@code tf_} variant: TensorFlow "same" padding and BN eps 1e-3.
+     * The trunk fields of both families' config builders, set by name. {@link #tf()} is timm's {@code tf_} variant:
+     * TensorFlow "same" padding and BN eps 1e-3.
      *
      * @param <B> the concrete builder
      */
@@ -232,13 +241,18 @@ public abstract class EfficientNetBase extends ImageModel {
 
         /** Fails, naming the field, on a missing or invalid trunk setting. */
         void validate(String family) {
-            String bad = arch == null ? "arch is required"
-                    : act == null ? "act is required"
-                    : roundChs == null || norm == null || se == null ? "roundChs, norm and se must not be null"
-                    : stemSize <= 0 || stemKernel <= 0 ? "stemSize " + stemSize + " and stemKernel " + stemKernel
-                            + " must be positive"
-                    : !AA_LAYERS.contains(aa) ? "aa '" + aa + "' is not '', avg, blur or blurpc"
-                    : null;
+            String bad = arch == null
+                    ? "arch is required"
+                    : act == null
+                            ? "act is required"
+                            : roundChs == null || norm == null || se == null
+                                    ? "roundChs, norm and se must not be null"
+                                    : stemSize <= 0 || stemKernel <= 0
+                                            ? "stemSize " + stemSize + " and stemKernel " + stemKernel
+                                                    + " must be positive"
+                                            : !AA_LAYERS.contains(aa)
+                                                    ? "aa '" + aa + "' is not '', avg, blur or blurpc"
+                                                    : null;
             if (bad != null) {
                 throw new IllegalArgumentException(family + " config: " + bad);
             }

@@ -3,31 +3,39 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BlurPool2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Conv2dSame;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Layers;
+import dev.jimm.layers.Linear;
 import dev.jimm.layers.MixedConv2d;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
-import java.util.SplittableRandom;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
- * The blocks of timm's {@code _efficientnet_blocks.py} that EfficientNet, MobileNet-V2/V3, MnasNet,
- * LCNet and their relatives are assembled from: {@link ConvBnAct}, {@link DepthwiseSeparableConv},
- * {@link InvertedResidual} (MBConv), {@link EdgeResidual} (FusedMBConv) and their {@link
- * SqueezeExcite}. Module names and order are timm's, so are the state_dict keys.
+ * The blocks of timm's {@code _efficientnet_blocks.py} that EfficientNet, MobileNet-V2/V3, MnasNet, LCNet and their
+ * relatives are assembled from: {@link ConvBnAct}, {@link DepthwiseSeparableConv}, {@link InvertedResidual} (MBConv),
+ * {@link EdgeResidual} (FusedMBConv) and their {@link SqueezeExcite}. Module names and order are timm's, so are the
+ * state_dict keys.
  */
 public final class EfficientNetBlocks {
     private EfficientNetBlocks() {}
 
     /** Whatever a block needs from the model: padding, norm, SE layer, anti-aliasing. */
     record BlockContext(
-            boolean padSame, EfficientNetBuilder.NormSpec norm, EfficientNetBuilder.SeSpec se, String aa,
+            boolean padSame,
+            EfficientNetBuilder.NormSpec norm,
+            EfficientNetBuilder.SeSpec se,
+            String aa,
             Double layerScale) {
         boolean useAa(int stride) {
             return !aa.isEmpty() && stride > 1;
@@ -59,7 +67,8 @@ public final class EfficientNetBlocks {
                 return Conv2dSame.create(in, out, kernel.get(0), stride, 1, groups, false, padSame);
             }
             if (groups != 1 && groups != in) {
-                throw new IllegalArgumentException("a mixed conv " + kernel + " is depthwise or dense, not " + groups + " groups");
+                throw new IllegalArgumentException(
+                        "a mixed conv " + kernel + " is depthwise or dense, not " + groups + " groups");
             }
             return new MixedConv2d(in, out, kernel, stride, groups == in && groups > 1, padSame);
         }
@@ -87,9 +96,8 @@ public final class EfficientNetBlocks {
     }
 
     /**
-     * Squeeze-and-excitation of the EfficientNet family ({@code conv_reduce}, {@code conv_expand}):
-     * reduced width {@code rdRound(inChs * rdRatio)}, the block's activation unless forced, and a
-     * sigmoid or hard-sigmoid gate.
+     * Squeeze-and-excitation of the EfficientNet family ({@code conv_reduce}, {@code conv_expand}): reduced width
+     * {@code rdRound(inChs * rdRatio)}, the block's activation unless forced, and a sigmoid or hard-sigmoid gate.
      */
     public static final class SqueezeExcite extends Module {
         private final Conv2d convReduce;
@@ -146,10 +154,11 @@ public final class EfficientNetBlocks {
         }
 
         /**
-         * The depthwise conv's input after timm's space-to-depth entry ({@code s2d == 1}: registers
-         * {@code conv_s2d} and {@code bn_s2d}, 4x the channels, the kernel halved), or as it is.
+         * The depthwise conv's input after timm's space-to-depth entry ({@code s2d == 1}: registers {@code conv_s2d}
+         * and {@code bn_s2d}, 4x the channels, the kernel halved), or as it is.
          */
-        DwInput spaceToDepth(BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, Activation.Kind act, int s2d) {
+        DwInput spaceToDepth(
+                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, Activation.Kind act, int s2d) {
             List<Integer> dwKernel = a.kernel();
             if (s2d != 1) {
                 return new DwInput(inChs, dwKernel, ctx.padSame());
@@ -179,11 +188,18 @@ public final class EfficientNetBlocks {
         private final Module bn1;
         private final Module aa;
 
-        ConvBnAct(BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act, double dpr) {
+        ConvBnAct(
+                BlockContext ctx,
+                EfficientNetBuilder.BlockArgs a,
+                int inChs,
+                int outChs,
+                Activation.Kind act,
+                double dpr) {
             super(outChs);
             int groups = numGroups(a.groupSizeOr(0), inChs);
             hasSkip = a.skip() && a.stride() == 1 && inChs == outChs;
-            conv = register("conv", ctx.conv(inChs, outChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
+            conv = register(
+                    "conv", ctx.conv(inChs, outChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
             bn1 = register("bn1", ctx.norm(outChs, act));
             aa = register("aa", ctx.aaOrIdentity(outChs, a.stride()));
             registerDropPath(dpr);
@@ -205,8 +221,14 @@ public final class EfficientNetBlocks {
         private final Module bn2;
 
         DepthwiseSeparableConv(
-                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
-                double seRatio, int s2d, double dpr) {
+                BlockContext ctx,
+                EfficientNetBuilder.BlockArgs a,
+                int inChs,
+                int outChs,
+                Activation.Kind act,
+                double seRatio,
+                int s2d,
+                double dpr) {
             super(outChs);
             hasSkip = a.stride() == 1 && inChs == outChs && !a.noskip();
             DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
@@ -247,8 +269,14 @@ public final class EfficientNetBlocks {
         private final Module bn3;
 
         InvertedResidual(
-                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
-                double seRatio, int s2d, double dpr) {
+                BlockContext ctx,
+                EfficientNetBuilder.BlockArgs a,
+                int inChs,
+                int outChs,
+                Activation.Kind act,
+                double seRatio,
+                int s2d,
+                double dpr) {
             super(outChs);
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
             DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
@@ -291,14 +319,21 @@ public final class EfficientNetBlocks {
         private final Module bn2;
 
         EdgeResidual(
-                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, int forceInChs,
-                Activation.Kind act, double seRatio, double dpr) {
+                BlockContext ctx,
+                EfficientNetBuilder.BlockArgs a,
+                int inChs,
+                int outChs,
+                int forceInChs,
+                Activation.Kind act,
+                double seRatio,
+                double dpr) {
             super(outChs);
             int midChs = Layers.makeDivisible((forceInChs > 0 ? forceInChs : inChs) * a.expRatio(), 8);
             // timm sizes the groups from the expansion conv's output channels
             int groups = numGroups(a.groupSizeOr(0), midChs);
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
-            convExp = register("conv_exp", ctx.conv(inChs, midChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
+            convExp = register(
+                    "conv_exp", ctx.conv(inChs, midChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
             bn1 = register("bn1", ctx.norm(midChs, act));
             aa = register("aa", ctx.aaOrIdentity(midChs, a.stride()));
             se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
@@ -323,7 +358,15 @@ public final class EfficientNetBlocks {
         private final Module bn;
         private final Module aa;
 
-        ConvNormAct(BlockContext ctx, int in, int out, int kernel, int stride, int groups, Activation.Kind act, boolean allowAa) {
+        ConvNormAct(
+                BlockContext ctx,
+                int in,
+                int out,
+                int kernel,
+                int stride,
+                int groups,
+                Activation.Kind act,
+                boolean allowAa) {
             boolean useAa = allowAa && ctx.useAa(stride);
             conv = register("conv", ctx.conv(in, out, List.of(kernel), useAa ? 1 : stride, groups));
             bn = register("bn", ctx.norm(out, act));
@@ -339,9 +382,9 @@ public final class EfficientNetBlocks {
     }
 
     /**
-     * MobileNet-V4's universal inverted residual ({@code uir}): optional depthwise conv before the
-     * expansion ({@code dw_start}), pw expansion, optional middle depthwise conv, SE, pw projection,
-     * optional depthwise conv after it ({@code dw_end}). Its kinds: ExtraDW, IR, ConvNeXt-like, FFN.
+     * MobileNet-V4's universal inverted residual ({@code uir}): optional depthwise conv before the expansion
+     * ({@code dw_start}), pw expansion, optional middle depthwise conv, SE, pw projection, optional depthwise conv
+     * after it ({@code dw_end}). Its kinds: ExtraDW, IR, ConvNeXt-like, FFN.
      */
     static final class UniversalInvertedResidual extends Block {
         private final Module dwStart;
@@ -353,8 +396,13 @@ public final class EfficientNetBlocks {
         private final Module layerScale;
 
         UniversalInvertedResidual(
-                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
-                double seRatio, double dpr) {
+                BlockContext ctx,
+                EfficientNetBuilder.BlockArgs a,
+                int inChs,
+                int outChs,
+                Activation.Kind act,
+                double seRatio,
+                double dpr) {
             super(outChs);
             int start = single(a.expKernel());
             int mid = single(a.kernel());
@@ -366,22 +414,37 @@ public final class EfficientNetBlocks {
             }
             int gs = a.groupSizeOr(1);
             Activation.Kind none = Activation.Kind.IDENTITY;
-            dwStart = register("dw_start", start > 0
-                    ? new ConvNormAct(ctx, inChs, inChs, start, mid > 0 ? 1 : stride, numGroups(gs, inChs), none, true)
-                    : new Identity());
+            dwStart = register(
+                    "dw_start",
+                    start > 0
+                            ? new ConvNormAct(
+                                    ctx, inChs, inChs, start, mid > 0 ? 1 : stride, numGroups(gs, inChs), none, true)
+                            : new Identity());
             int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
             pwExp = register("pw_exp", new ConvNormAct(ctx, inChs, midChs, 1, 1, 1, act, false));
-            dwMid = register("dw_mid", mid > 0
-                    ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act, true)
-                    : new Identity());
+            dwMid = register(
+                    "dw_mid",
+                    mid > 0
+                            ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act, true)
+                            : new Identity());
             se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
             pwProj = register("pw_proj", new ConvNormAct(ctx, midChs, outChs, 1, 1, 1, none, false));
-            dwEnd = register("dw_end", end > 0
-                    ? new ConvNormAct(ctx, outChs, outChs, end, start == 0 && mid == 0 ? stride : 1,
-                            numGroups(gs, outChs), none, false)
-                    : new Identity());
-            layerScale = register("layer_scale", ctx.layerScale() == null
-                    ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
+            dwEnd = register(
+                    "dw_end",
+                    end > 0
+                            ? new ConvNormAct(
+                                    ctx,
+                                    outChs,
+                                    outChs,
+                                    end,
+                                    start == 0 && mid == 0 ? stride : 1,
+                                    numGroups(gs, outChs),
+                                    none,
+                                    false)
+                            : new Identity());
+            layerScale = register(
+                    "layer_scale",
+                    ctx.layerScale() == null ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
             registerDropPath(dpr);
         }
 
@@ -407,8 +470,8 @@ public final class EfficientNetBlocks {
     }
 
     /**
-     * timm's BlurPool2d with {@code pad_mode='constant'} ("blurpc"): zero padding, then a depthwise
-     * 3x3 binomial blur with stride. Its filter is a non-persistent buffer, as in timm.
+     * timm's BlurPool2d with {@code pad_mode='constant'} ("blurpc"): zero padding, then a depthwise 3x3 binomial blur
+     * with stride. Its filter is a non-persistent buffer, as in timm.
      */
     static final class ConstantPadBlurPool extends Module {
         private final int channels;
@@ -435,7 +498,13 @@ public final class EfficientNetBlocks {
         protected NDArray forwardImpl(NDArray x) {
             int pad = Layers.padding(3, stride, 1);
             return x.getNDArrayInternal()
-                    .convolution(x, filt.array(), null, new Shape(stride, stride), new Shape(pad, pad), new Shape(1, 1),
+                    .convolution(
+                            x,
+                            filt.array(),
+                            null,
+                            new Shape(stride, stride),
+                            new Shape(pad, pad),
+                            new Shape(1, 1),
                             channels)
                     .singletonOrThrow();
         }
@@ -447,8 +516,8 @@ public final class EfficientNetBlocks {
     }
 
     /**
-     * timm's CondConv2d: {@code num_experts} kernels ({@code weight} [experts, out*in/groups*k*k]),
-     * mixed per sample by routing weights and applied as one grouped conv over the batch.
+     * timm's CondConv2d: {@code num_experts} kernels ({@code weight} [experts, out*in/groups*k*k]), mixed per sample by
+     * routing weights and applied as one grouped conv over the batch.
      */
     static final class CondConv2d extends Module {
         private final int in;
@@ -459,11 +528,12 @@ public final class EfficientNetBlocks {
         private final int experts;
         private final boolean dynamicPad;
         private final int pad;
-        private final ai.djl.nn.Parameter weight;
+        private final Parameter weight;
 
         CondConv2d(int in, int out, int kernel, int stride, int groups, int experts, boolean padSame) {
             if (in % groups != 0 || out % groups != 0) {
-                throw new IllegalArgumentException("CondConv2d channels " + in + "->" + out + " are not divisible by groups " + groups);
+                throw new IllegalArgumentException(
+                        "CondConv2d channels " + in + "->" + out + " are not divisible by groups " + groups);
             }
             this.in = in;
             this.out = out;
@@ -480,13 +550,13 @@ public final class EfficientNetBlocks {
         /** _init_weight_goog: each expert N(0, sqrt(2 / fan_out)), fan_out = k*k*out/groups. */
         void initExperts(SplittableRandom random) {
             long fanOut = (long) kernel * kernel * out / groups;
-            dev.jimm.layers.Init.normal(weight.getArray(), Math.sqrt(2.0 / fanOut), random);
+            Init.normal(weight.getArray(), Math.sqrt(2.0 / fanOut), random);
         }
 
         @Override
         protected void resetParameters(SplittableRandom random) {
             // kaiming_uniform_(a=sqrt(5)) per expert: U(+-1/sqrt(fan_in))
-            dev.jimm.layers.Init.uniform(weight.getArray(), 1.0 / Math.sqrt((double) (in / groups) * kernel * kernel), random);
+            Init.uniform(weight.getArray(), 1.0 / Math.sqrt((double) (in / groups) * kernel * kernel), random);
         }
 
         @Override
@@ -506,8 +576,9 @@ public final class EfficientNetBlocks {
                 flat = flat.pad(new Shape(pw / 2, pw - pw / 2, ph / 2, ph - ph / 2), 0);
             }
             NDArray y = flat.getNDArrayInternal()
-                    .convolution(flat, kernels, null, new Shape(stride, stride), new Shape(pad, pad), new Shape(1, 1),
-                            (int) (groups * b))
+                    .convolution(
+                            flat, kernels, null, new Shape(stride, stride), new Shape(pad, pad), new Shape(1, 1), (int)
+                                    (groups * b))
                     .singletonOrThrow();
             return y.reshape(b, out, y.getShape().get(2), y.getShape().get(3));
         }
@@ -519,7 +590,8 @@ public final class EfficientNetBlocks {
 
         @Override
         protected String extraRepr() {
-            return "CondConv2d(" + in + ", " + out + ", kernel_size=" + kernel + ", stride=" + stride + ", experts=" + experts + ")";
+            return "CondConv2d(" + in + ", " + out + ", kernel_size=" + kernel + ", stride=" + stride + ", experts="
+                    + experts + ")";
         }
     }
 
@@ -535,33 +607,43 @@ public final class EfficientNetBlocks {
         private final Module routingFn;
 
         CondConvResidual(
-                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, Activation.Kind act,
-                double seRatio, double dpr) {
+                BlockContext ctx,
+                EfficientNetBuilder.BlockArgs a,
+                int inChs,
+                int outChs,
+                Activation.Kind act,
+                double seRatio,
+                double dpr) {
             super(outChs);
-            if (a.kernel().size() != 1 || a.expKernel().size() != 1 || a.pwKernel().size() != 1) {
+            if (a.kernel().size() != 1
+                    || a.expKernel().size() != 1
+                    || a.pwKernel().size() != 1) {
                 throw new IllegalArgumentException("CondConv blocks take one kernel size per conv");
             }
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
             int e = a.numExperts();
             int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
             int groups = numGroups(a.groupSizeOr(1), midChs);
-            convPw = register("conv_pw", new CondConv2d(inChs, midChs, a.expKernel().get(0), 1, 1, e, ctx.padSame()));
+            convPw = register(
+                    "conv_pw", new CondConv2d(inChs, midChs, a.expKernel().get(0), 1, 1, e, ctx.padSame()));
             bn1 = register("bn1", ctx.norm(midChs, act));
-            convDw = register("conv_dw",
-                    new CondConv2d(midChs, midChs, a.kernel().get(0), a.stride(), groups, e, ctx.padSame()));
+            convDw = register(
+                    "conv_dw", new CondConv2d(midChs, midChs, a.kernel().get(0), a.stride(), groups, e, ctx.padSame()));
             bn2 = register("bn2", ctx.norm(midChs, act));
             register("aa", new Identity());
             se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
-            convPwl = register("conv_pwl", new CondConv2d(midChs, outChs, a.pwKernel().get(0), 1, 1, e, ctx.padSame()));
+            convPwl = register(
+                    "conv_pwl", new CondConv2d(midChs, outChs, a.pwKernel().get(0), 1, 1, e, ctx.padSame()));
             bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
             registerDropPath(dpr);
-            routingFn = register("routing_fn", new dev.jimm.layers.Linear(inChs, e));
+            routingFn = register("routing_fn", new Linear(inChs, e));
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray shortcut = x;
-            NDArray routing = Activation.apply(Activation.Kind.SIGMOID, routingFn.forward(Layers.spatialMean(x, false)));
+            NDArray routing =
+                    Activation.apply(Activation.Kind.SIGMOID, routingFn.forward(Layers.spatialMean(x, false)));
             x = bn1.forward(convPw.forward(x, routing));
             x = bn2.forward(convDw.forward(x, routing));
             x = se.forward(x);
@@ -578,9 +660,8 @@ public final class EfficientNetBlocks {
     }
 
     /**
-     * timm's GlobalContext with its defaults (attention pooling, scale fusion only): a softmax over
-     * positions of a 1x1 conv pools the context, a conv MLP with LayerNorm2d maps it, and its
-     * sigmoid scales the input.
+     * timm's GlobalContext with its defaults (attention pooling, scale fusion only): a softmax over positions of a 1x1
+     * conv pools the context, a conv MLP with LayerNorm2d maps it, and its sigmoid scales the input.
      */
     static final class GlobalContext extends Module {
         private final Conv2d convAttn;
@@ -603,7 +684,7 @@ public final class EfficientNetBlocks {
 
             ConvMlp(int channels, int hidden) {
                 fc1 = register("fc1", new Conv2d(channels, hidden, 1, Conv2d.Options.defaults()));
-                norm = register("norm", dev.jimm.layers.LayerNorm.channelsFirst(hidden, 1e-6f));
+                norm = register("norm", LayerNorm.channelsFirst(hidden, 1e-6f));
                 fc2 = register("fc2", new Conv2d(hidden, channels, 1, Conv2d.Options.defaults()));
             }
 
@@ -628,7 +709,7 @@ public final class EfficientNetBlocks {
     /** timm's LayerScale2d: a learned per-channel scale {@code gamma}, starting at a small constant. */
     static final class LayerScale2d extends Module {
         private final double init;
-        private final ai.djl.nn.Parameter gamma;
+        private final Parameter gamma;
 
         LayerScale2d(int channels, double init) {
             this.init = init;
@@ -637,7 +718,7 @@ public final class EfficientNetBlocks {
 
         @Override
         protected void resetParameters(SplittableRandom random) {
-            dev.jimm.layers.Init.constant(gamma.getArray(), (float) init);
+            Init.constant(gamma.getArray(), (float) init);
         }
 
         @Override
@@ -663,8 +744,8 @@ public final class EfficientNetBlocks {
     }
 
     /**
-     * timm's MultiQueryAttention2d without query striding: per-head queries, one shared key and value
-     * (optionally downsampled by a strided depthwise conv and norm), all as 1x1 convs.
+     * timm's MultiQueryAttention2d without query striding: per-head queries, one shared key and value (optionally
+     * downsampled by a strided depthwise conv and norm), all as 1x1 convs.
      */
     static final class MultiQueryAttention2d extends Module {
         private final int numHeads;
@@ -673,7 +754,7 @@ public final class EfficientNetBlocks {
         private final Module key;
         private final Module value;
         private final Module output;
-        private final List<Conv2d> xavier = new java.util.ArrayList<>();
+        private final List<Conv2d> xavier = new ArrayList<>();
 
         MultiQueryAttention2d(BlockContext ctx, int dim, int dimOut, EfficientNetBuilder.AttnArgs a, int dwKernel) {
             numHeads = a.numHeads();
@@ -707,7 +788,7 @@ public final class EfficientNetBlocks {
                 long rf = k[0] * k[1];
                 double fanIn = (double) c.inChannels() / c.groups() * rf;
                 double fanOut = (double) c.outChannels() * rf;
-                dev.jimm.layers.Init.uniform(c.weight().getArray(), Math.sqrt(6.0 / (fanIn + fanOut)), random);
+                Init.uniform(c.weight().getArray(), Math.sqrt(6.0 / (fanIn + fanOut)), random);
             }
         }
 
@@ -723,7 +804,9 @@ public final class EfficientNetBlocks {
             v = v.reshape(b, 1, keyDim, -1).transpose(0, 1, 3, 2);
             NDArray attn = q.mul((float) Math.pow(keyDim, -0.5)).matMul(k).softmax(-1);
             NDArray o = attn.matMul(v); // [b, heads, hw, vd]
-            o = o.transpose(0, 2, 1, 3).reshape(b, h, w, (long) numHeads * keyDim).transpose(0, 3, 1, 2);
+            o = o.transpose(0, 2, 1, 3)
+                    .reshape(b, h, w, (long) numHeads * keyDim)
+                    .transpose(0, 3, 1, 2);
             return output.forward(o);
         }
     }
@@ -741,9 +824,13 @@ public final class EfficientNetBlocks {
             }
             hasSkip = inChs == outChs && !a.noskip();
             norm = register("norm", ctx.norm(inChs, Activation.Kind.IDENTITY));
-            attn = register("attn", new MultiQueryAttention2d(ctx, inChs, outChs, a.attn(), a.kernel().get(0)));
-            layerScale = register("layer_scale", ctx.layerScale() == null
-                    ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
+            attn = register(
+                    "attn",
+                    new MultiQueryAttention2d(
+                            ctx, inChs, outChs, a.attn(), a.kernel().get(0)));
+            layerScale = register(
+                    "layer_scale",
+                    ctx.layerScale() == null ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
             registerDropPath(dpr);
         }
 

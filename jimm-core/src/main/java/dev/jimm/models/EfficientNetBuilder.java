@@ -6,8 +6,8 @@ import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.EvoNorm2dS0;
 import dev.jimm.layers.GroupNormAct;
-import dev.jimm.layers.LayerNormAct2d;
 import dev.jimm.layers.Init;
+import dev.jimm.layers.LayerNormAct2d;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
@@ -19,9 +19,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * timm's {@code _efficientnet_builder.py}: decodes arch-definition strings such as
- * {@code ir_r2_k3_s2_e6_c24_se0.25}, scales depth and width, and assembles the stages of blocks
- * with their feature levels; also timm's {@code efficientnet_init_weights}.
+ * timm's {@code _efficientnet_builder.py}: decodes arch-definition strings such as {@code ir_r2_k3_s2_e6_c24_se0.25},
+ * scales depth and width, and assembles the stages of blocks with their feature levels; also timm's
+ * {@code efficientnet_init_weights}.
  */
 public final class EfficientNetBuilder {
     private EfficientNetBuilder() {}
@@ -32,8 +32,8 @@ public final class EfficientNetBuilder {
     // ---- channel rounding, SE and norm choices --------------------------------------------------
 
     /**
-     * timm's {@code round_channels} with bound arguments: {@code make_divisible(ch * multiplier,
-     * divisor, round_limit)}.
+     * timm's {@code round_channels} with bound arguments: {@code make_divisible(ch * multiplier, divisor,
+     * round_limit)}.
      */
     public record RoundChs(double multiplier, int divisor, double roundLimit) {
         public static RoundChs of(double multiplier) {
@@ -73,7 +73,10 @@ public final class EfficientNetBuilder {
 
     /** The norm layers the EfficientNet family is built with. */
     public enum NormKind {
-        BATCH, GROUP, LAYER, EVONORM_S0
+        BATCH,
+        GROUP,
+        LAYER,
+        EVONORM_S0
     }
 
     /**
@@ -115,7 +118,13 @@ public final class EfficientNetBuilder {
 
     /** The block kinds of arch strings. */
     public enum BlockType {
-        CN, DS, DSA, IR, ER, UIR, MQA
+        CN,
+        DS,
+        DSA,
+        IR,
+        ER,
+        UIR,
+        MQA
     }
 
     /**
@@ -134,8 +143,8 @@ public final class EfficientNetBuilder {
      * @param outChs output channels before width scaling
      * @param stride 1 or 2
      * @param act the block's activation, or null for the model default
-     * @param kernel the depthwise kernel (ds, ir), the expansion kernel (er), the conv kernel (cn) or
-     *     the middle depthwise kernel (uir, 0 for none); several sizes make a MixNet mixed conv
+     * @param kernel the depthwise kernel (ds, ir), the expansion kernel (er), the conv kernel (cn) or the middle
+     *     depthwise kernel (uir, 0 for none); several sizes make a MixNet mixed conv
      * @param expKernel kernel(s) of ir's pointwise expansion; uir's starting depthwise kernel (0: none)
      * @param pwKernel kernel(s) of the pointwise projection; uir's ending depthwise kernel (0: none)
      * @param expRatio expansion ratio (ir, er)
@@ -150,10 +159,23 @@ public final class EfficientNetBuilder {
      * @param attn the attention of an mqa block, else null
      */
     public record BlockArgs(
-            BlockType type, int outChs, int stride, Activation.Kind act, List<Integer> kernel, List<Integer> expKernel,
+            BlockType type,
+            int outChs,
+            int stride,
+            Activation.Kind act,
+            List<Integer> kernel,
+            List<Integer> expKernel,
             List<Integer> pwKernel,
-            double expRatio, double seRatio, boolean noskip, boolean skip, boolean pwAct, boolean s2d,
-            int forceInChs, Integer groupSize, int numExperts, AttnArgs attn) {
+            double expRatio,
+            double seRatio,
+            boolean noskip,
+            boolean skip,
+            boolean pwAct,
+            boolean s2d,
+            int forceInChs,
+            Integer groupSize,
+            int numExperts,
+            AttnArgs attn) {
 
         public BlockArgs {
             kernel = List.copyOf(kernel);
@@ -206,9 +228,24 @@ public final class EfficientNetBuilder {
             }
 
             BlockArgs build() {
-                return new BlockArgs(a.type(), a.outChs(), stride, a.act(), a.kernel(), a.expKernel(), a.pwKernel(),
-                        expRatio, a.seRatio(), a.noskip(), a.skip(), a.pwAct(), a.s2d(), a.forceInChs(), groupSize,
-                        numExperts, a.attn());
+                return new BlockArgs(
+                        a.type(),
+                        a.outChs(),
+                        stride,
+                        a.act(),
+                        a.kernel(),
+                        a.expKernel(),
+                        a.pwKernel(),
+                        expRatio,
+                        a.seRatio(),
+                        a.noskip(),
+                        a.skip(),
+                        a.pwAct(),
+                        a.s2d(),
+                        a.forceInChs(),
+                        groupSize,
+                        numExperts,
+                        a.attn());
             }
         }
     }
@@ -241,8 +278,9 @@ public final class EfficientNetBuilder {
             case "er" -> BlockType.ER;
             case "uir" -> BlockType.UIR;
             case "mqa" -> BlockType.MQA;
-            default -> throw new UnsupportedOperationException(
-                    "block '" + block + "': block type '" + ops[0] + "' is not supported");
+            default ->
+                throw new UnsupportedOperationException(
+                        "block '" + block + "': block type '" + ops[0] + "' is not supported");
         };
         Map<String, String> o = new HashMap<>();
         Boolean skip = null;
@@ -286,22 +324,123 @@ public final class EfficientNetBuilder {
         Integer gs = o.containsKey("gs") ? Integer.valueOf(o.get("gs")) : null;
         List<Integer> k = kernelOf(required(block, o, "k"));
         BlockArgs a = switch (type) {
-            case IR -> new BlockArgs(type, outChs, stride, act, k, expKernel, pwKernel,
-                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, s2d, 0, gs, experts, null);
-            case DS, DSA -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel, 1.0, se,
-                    type == BlockType.DSA || Boolean.FALSE.equals(skip), false, type == BlockType.DSA, s2d, 0, gs, 0, null);
-            case ER -> new BlockArgs(type, outChs, stride, act, k, one, pwKernel,
-                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false,
-                    o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0, gs, 0, null);
-            case UIR -> new BlockArgs(type, outChs, stride, act, k,
-                    o.containsKey("a") ? kernelOf(o.get("a")) : List.of(0), o.containsKey("p") ? kernelOf(o.get("p")) : List.of(0),
-                    Double.parseDouble(required(block, o, "e")), se, Boolean.FALSE.equals(skip), false, false, false, 0, gs, 0, null);
-            case MQA -> new BlockArgs(type, outChs, stride, act, k, one, one, 1.0, 0, Boolean.FALSE.equals(skip), false,
-                    false, false, 0, gs, 0, new AttnArgs(Integer.parseInt(required(block, o, "h")),
-                            Integer.parseInt(required(block, o, "d")), o.containsKey("v") ? Integer.parseInt(o.get("v")) : 1));
-            case CN -> new BlockArgs(type, outChs, stride, act, List.of(Integer.parseInt(required(block, o, "k"))), one, one,
-                    1.0, 0, false, Boolean.TRUE.equals(skip),
-                    false, false, 0, gs, 0, null);
+            case IR ->
+                new BlockArgs(
+                        type,
+                        outChs,
+                        stride,
+                        act,
+                        k,
+                        expKernel,
+                        pwKernel,
+                        Double.parseDouble(required(block, o, "e")),
+                        se,
+                        Boolean.FALSE.equals(skip),
+                        false,
+                        false,
+                        s2d,
+                        0,
+                        gs,
+                        experts,
+                        null);
+            case DS, DSA ->
+                new BlockArgs(
+                        type,
+                        outChs,
+                        stride,
+                        act,
+                        k,
+                        one,
+                        pwKernel,
+                        1.0,
+                        se,
+                        type == BlockType.DSA || Boolean.FALSE.equals(skip),
+                        false,
+                        type == BlockType.DSA,
+                        s2d,
+                        0,
+                        gs,
+                        0,
+                        null);
+            case ER ->
+                new BlockArgs(
+                        type,
+                        outChs,
+                        stride,
+                        act,
+                        k,
+                        one,
+                        pwKernel,
+                        Double.parseDouble(required(block, o, "e")),
+                        se,
+                        Boolean.FALSE.equals(skip),
+                        false,
+                        false,
+                        false,
+                        o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0,
+                        gs,
+                        0,
+                        null);
+            case UIR ->
+                new BlockArgs(
+                        type,
+                        outChs,
+                        stride,
+                        act,
+                        k,
+                        o.containsKey("a") ? kernelOf(o.get("a")) : List.of(0),
+                        o.containsKey("p") ? kernelOf(o.get("p")) : List.of(0),
+                        Double.parseDouble(required(block, o, "e")),
+                        se,
+                        Boolean.FALSE.equals(skip),
+                        false,
+                        false,
+                        false,
+                        0,
+                        gs,
+                        0,
+                        null);
+            case MQA ->
+                new BlockArgs(
+                        type,
+                        outChs,
+                        stride,
+                        act,
+                        k,
+                        one,
+                        one,
+                        1.0,
+                        0,
+                        Boolean.FALSE.equals(skip),
+                        false,
+                        false,
+                        false,
+                        0,
+                        gs,
+                        0,
+                        new AttnArgs(
+                                Integer.parseInt(required(block, o, "h")),
+                                Integer.parseInt(required(block, o, "d")),
+                                o.containsKey("v") ? Integer.parseInt(o.get("v")) : 1));
+            case CN ->
+                new BlockArgs(
+                        type,
+                        outChs,
+                        stride,
+                        act,
+                        List.of(Integer.parseInt(required(block, o, "k"))),
+                        one,
+                        one,
+                        1.0,
+                        0,
+                        false,
+                        Boolean.TRUE.equals(skip),
+                        false,
+                        false,
+                        0,
+                        gs,
+                        0,
+                        null);
         };
         return Map.entry(a, repeats);
     }
@@ -317,16 +456,20 @@ public final class EfficientNetBuilder {
      * @param expertsMultiplier multiplies the CondConv experts of {@code cc} blocks
      */
     public record ArchDef(
-            List<List<String>> stages, List<Double> depthMultiplier, boolean roundDepth, boolean fixFirstLast,
-            Integer groupSize, int expertsMultiplier) {
+            List<List<String>> stages,
+            List<Double> depthMultiplier,
+            boolean roundDepth,
+            boolean fixFirstLast,
+            Integer groupSize,
+            int expertsMultiplier) {
         public ArchDef {
             List<List<String>> copy = new ArrayList<>();
             stages.forEach(s -> copy.add(List.copyOf(s)));
             stages = List.copyOf(copy);
             depthMultiplier = List.copyOf(depthMultiplier);
             if (depthMultiplier.size() != 1 && depthMultiplier.size() != stages.size()) {
-                throw new IllegalArgumentException("depthMultiplier has " + depthMultiplier.size()
-                        + " values for " + stages.size() + " stages");
+                throw new IllegalArgumentException(
+                        "depthMultiplier has " + depthMultiplier.size() + " values for " + stages.size() + " stages");
             }
         }
 
@@ -423,9 +566,8 @@ public final class EfficientNetBuilder {
     private static List<BlockArgs> scaleStageDepth(
             List<BlockArgs> args, List<Integer> repeats, double multiplier, boolean round) {
         int numRepeat = repeats.stream().mapToInt(Integer::intValue).sum();
-        int scaled = round
-                ? (int) Math.max(1, Math.rint(numRepeat * multiplier))
-                : (int) Math.ceil(numRepeat * multiplier);
+        int scaled =
+                round ? (int) Math.max(1, Math.rint(numRepeat * multiplier)) : (int) Math.ceil(numRepeat * multiplier);
         // distributed in reverse, so the first block def of a stage is the least likely to grow
         int[] rs = new int[repeats.size()];
         for (int i = repeats.size() - 1; i >= 0; i--) {
@@ -460,8 +602,15 @@ public final class EfficientNetBuilder {
      * @param layerScale the LayerScale2d init of uir and mqa blocks, or null for none
      */
     record Settings(
-            RoundChs roundChs, boolean padSame, Activation.Kind act, NormSpec norm, SeSpec se, boolean seFromExp,
-            double dropPathRate, String aa, Double layerScale) {}
+            RoundChs roundChs,
+            boolean padSame,
+            Activation.Kind act,
+            NormSpec norm,
+            SeSpec se,
+            boolean seFromExp,
+            double dropPathRate,
+            String aa,
+            Double layerScale) {}
 
     /**
      * The stages built, their feature levels, and the width of the last block.
@@ -475,7 +624,8 @@ public final class EfficientNetBuilder {
 
     /** timm's EfficientNetBuilder.__call__ at output stride 32. */
     static Built build(Settings st, int inChs, List<List<BlockArgs>> arch) {
-        EfficientNetBlocks.BlockContext ctx = new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se(), st.aa(), st.layerScale());
+        EfficientNetBlocks.BlockContext ctx =
+                new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se(), st.aa(), st.layerScale());
         int total = arch.stream().mapToInt(List::size).sum();
         int blockIdx = 0;
         int currentStride = 2;
@@ -515,7 +665,8 @@ public final class EfficientNetBuilder {
                     }
                 }
                 boolean lastBlock = b + 1 == stack.size();
-                boolean extract = lastBlock && (s + 1 >= arch.size() || arch.get(s + 1).get(0).stride() > 1);
+                boolean extract = lastBlock
+                        && (s + 1 >= arch.size() || arch.get(s + 1).get(0).stride() > 1);
                 currentStride *= a.stride();
                 double dpr = st.dropPathRate() * blockIdx / total;
                 EfficientNetBlocks.Block block = makeBlock(st, ctx, a, inChs, s2d, dpr);
@@ -556,9 +707,10 @@ public final class EfficientNetBuilder {
             }
         }
         return switch (a.type()) {
-            case IR -> a.numExperts() > 0
-                    ? new EfficientNetBlocks.CondConvResidual(ctx, a, inChs, outChs, act, se, dpr)
-                    : new EfficientNetBlocks.InvertedResidual(ctx, a, inChs, outChs, act, se, s2d, dpr);
+            case IR ->
+                a.numExperts() > 0
+                        ? new EfficientNetBlocks.CondConvResidual(ctx, a, inChs, outChs, act, se, dpr)
+                        : new EfficientNetBlocks.InvertedResidual(ctx, a, inChs, outChs, act, se, s2d, dpr);
             case DS, DSA -> new EfficientNetBlocks.DepthwiseSeparableConv(ctx, a, inChs, outChs, act, se, s2d, dpr);
             case ER -> new EfficientNetBlocks.EdgeResidual(ctx, a, inChs, outChs, forceIn, act, se, dpr);
             case CN -> new EfficientNetBlocks.ConvBnAct(ctx, a, inChs, outChs, act, dpr);
@@ -570,9 +722,9 @@ public final class EfficientNetBuilder {
     // ---- init -----------------------------------------------------------------------------------
 
     /**
-     * timm's efficientnet_init_weights (_init_weight_goog): convs N(0, sqrt(2 / fan_out)) with
-     * fan_out = k*k*out/groups and zero bias (per expert for CondConv), BatchNorm ones and zeros, linear
-     * layers U(+-1/sqrt(out_features)) (U(+-1/sqrt(in + out)) for CondConv routing) with zero bias.
+     * timm's efficientnet_init_weights (_init_weight_goog): convs N(0, sqrt(2 / fan_out)) with fan_out = k*k*out/groups
+     * and zero bias (per expert for CondConv), BatchNorm ones and zeros, linear layers U(+-1/sqrt(out_features))
+     * (U(+-1/sqrt(in + out)) for CondConv routing) with zero bias.
      */
     static void initWeights(Module root, SplittableRandom random) {
         for (Map.Entry<String, Module> e : root.namedModules().entrySet()) {

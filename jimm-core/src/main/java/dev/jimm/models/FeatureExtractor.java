@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model cut to its trunk that returns the feature maps of chosen levels (timm's
- * {@code features_only=True}). Its state_dict keys are the model's, without the classifier.
+ * A model cut to its trunk that returns the feature maps of chosen levels (timm's {@code features_only=True}). Its
+ * state_dict keys are the model's, without the classifier.
  */
 public final class FeatureExtractor extends Module implements AutoCloseable {
     private final ImageModel model;

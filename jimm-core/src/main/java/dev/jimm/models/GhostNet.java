@@ -15,7 +15,6 @@ import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
@@ -24,11 +23,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * GhostNet (V1), GhostNetV2 and GhostNetV3 as timm's {@code models/ghostnet.py} builds them: ghost
- * modules (a primary conv plus a cheap depthwise conv, concatenated), ghost bottlenecks with an
- * optional squeeze-excite gated by hard-sigmoid, and an efficient head (global pool, then a 1x1
- * {@code conv_head} with bias, ReLU, classifier). V2 adds the DFC attention branch
- * ({@code short_conv}) to the first ghost module of every block after the second; V3 uses the
+ * GhostNet (V1), GhostNetV2 and GhostNetV3 as timm's {@code models/ghostnet.py} builds them: ghost modules (a primary
+ * conv plus a cheap depthwise conv, concatenated), ghost bottlenecks with an optional squeeze-excite gated by
+ * hard-sigmoid, and an efficient head (global pool, then a 1x1 {@code conv_head} with bias, ReLU, classifier). V2 adds
+ * the DFC attention branch ({@code short_conv}) to the first ghost module of every block after the second; V3 uses the
  * re-parameterizable multi-branch training form (not the fused deploy form).
  */
 public final class GhostNet extends ImageModel {
@@ -88,7 +86,8 @@ public final class GhostNet extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             return x.getNDArrayInternal()
-                    .convolution(x, weight.getArray(), null, new Shape(1, 1), new Shape(padding), new Shape(1, 1), groups)
+                    .convolution(
+                            x, weight.getArray(), null, new Shape(1, 1), new Shape(padding), new Shape(1, 1), groups)
                     .singletonOrThrow();
         }
 
@@ -104,7 +103,15 @@ public final class GhostNet extends ImageModel {
     }
 
     private static Conv2d conv(int in, int out, int k, int stride, int pad, int groups) {
-        return new Conv2d(in, out, k, Conv2d.Options.defaults().stride(stride).padding(pad).groups(groups).bias(false));
+        return new Conv2d(
+                in,
+                out,
+                k,
+                Conv2d.Options.defaults()
+                        .stride(stride)
+                        .padding(pad)
+                        .groups(groups)
+                        .bias(false));
     }
 
     private static Module act(boolean relu) {
@@ -150,8 +157,8 @@ public final class GhostNet extends ImageModel {
     }
 
     /**
-     * PyTorch's nearest interpolation of NCHW maps to {@code (outH, outW)}: source index
-     * floor(dst * in / out), done as two one-hot matrix products so that it stays on the engine.
+     * PyTorch's nearest interpolation of NCHW maps to {@code (outH, outW)}: source index floor(dst * in / out), done as
+     * two one-hot matrix products so that it stays on the engine.
      */
     static NDArray nearest(NDArray x, long outH, long outW) {
         long h = x.getShape().get(2);
@@ -190,7 +197,10 @@ public final class GhostNet extends ImageModel {
     /** The attention gate: sigmoid of the pooled branch, upsampled (nearest) to the module's output. */
     private static NDArray attend(NDArray out, Module shortConv, NDArray x) {
         NDArray res = shortConv.forward(Pool2d.avg(2, 2, 0, false, true).forward(x));
-        NDArray gate = nearest(Activation.apply(Activation.Kind.SIGMOID, res), out.getShape().get(2), out.getShape().get(3));
+        NDArray gate = nearest(
+                Activation.apply(Activation.Kind.SIGMOID, res),
+                out.getShape().get(2),
+                out.getShape().get(3));
         return out.mul(gate);
     }
 
@@ -207,8 +217,10 @@ public final class GhostNet extends ImageModel {
             outChs = out;
             int init = (out + 1) / 2;
             int fresh = init;
-            primaryConv = register("primary_conv", new Sequential(conv(in, init, k, 1, k / 2, 1), new BatchNorm2d(init), act(relu)));
-            cheapOperation = register("cheap_operation",
+            primaryConv = register(
+                    "primary_conv", new Sequential(conv(in, init, k, 1, k / 2, 1), new BatchNorm2d(init), act(relu)));
+            cheapOperation = register(
+                    "cheap_operation",
                     new Sequential(conv(init, fresh, dw, 1, dw / 2, init), new BatchNorm2d(fresh), act(relu)));
             shortConv = attn ? register("short_conv", shortConv(in, out, k, 1)) : null;
         }
@@ -414,9 +426,11 @@ public final class GhostNet extends ImageModel {
                 int mid = Layers.makeDivisible(row[1] * w, 4);
                 double se = row[3] / 100.0;
                 boolean special = layerIdx > 1;
-                stage.add(cfg.version() == Version.V3
-                        ? new GhostBottleneckV3(prev, mid, out, k, stride, se, special)
-                        : new GhostBottleneck(prev, mid, out, k, stride, se, cfg.version() == Version.V2 && special));
+                stage.add(
+                        cfg.version() == Version.V3
+                                ? new GhostBottleneckV3(prev, mid, out, k, stride, se, special)
+                                : new GhostBottleneck(
+                                        prev, mid, out, k, stride, se, cfg.version() == Version.V2 && special));
                 prev = out;
                 layerIdx++;
             }
@@ -434,7 +448,8 @@ public final class GhostNet extends ImageModel {
         pool = register("global_pool", new GlobalPool(globalPool, false));
         convHead = register("conv_head", new Conv2d(out, HEAD_HIDDEN, 1, Conv2d.Options.defaults()));
         act2 = register("act2", Activation.relu());
-        classifier = register("classifier", ClassifierHead.fc(HEAD_HIDDEN, numClasses, globalPool.isEmpty() ? "" : "avg"));
+        classifier =
+                register("classifier", ClassifierHead.fc(HEAD_HIDDEN, numClasses, globalPool.isEmpty() ? "" : "avg"));
     }
 
     private static void checkPool(String poolType) {
@@ -542,7 +557,9 @@ public final class GhostNet extends ImageModel {
         private static void add(List<ModelEntry> m, String name, Version v, double width) {
             Config c = new Config(v, width);
             m.add(new ModelEntry(
-                    name, "ghostnet", args -> new GhostNet(c, args),
+                    name,
+                    "ghostnet",
+                    args -> new GhostNet(c, args),
                     PretrainedCfg.untrained(name, 224, "conv_stem", "classifier")));
         }
     }

@@ -10,21 +10,19 @@ import dev.jimm.layers.Sequential;
 import java.util.List;
 
 /**
- * GoogLeNet (Inception v1) as torchvision's {@code models/googlenet.py} builds it, registered as
- * {@code tv/googlenet} with torchvision's state_dict keys ({@code conv1.conv.weight}, {@code
- * inception3a.branch2.1.bn.weight}, …; BatchNorm eps 0.001).
+ * GoogLeNet (Inception v1) as torchvision's {@code models/googlenet.py} builds it, registered as {@code tv/googlenet}
+ * with torchvision's state_dict keys ({@code conv1.conv.weight}, {@code inception3a.branch2.1.bn.weight}, …; BatchNorm
+ * eps 0.001).
  *
- * <p>Built without the two auxiliary classifiers ({@code aux1}, {@code aux2}): they only run in
- * training, and torchvision drops them from its pretrained model; their keys in a checkpoint are
- * dropped on loading. {@code transform_input} is off, as torchvision has it without weights, and
- * switched on when pretrained weights are loaded, as torchvision does; {@link #setTransformInput}
- * overrides it.
+ * <p>Built without the two auxiliary classifiers ({@code aux1}, {@code aux2}): they only run in training, and
+ * torchvision drops them from its pretrained model; their keys in a checkpoint are dropped on loading.
+ * {@code transform_input} is off, as torchvision has it without weights, and switched on when pretrained weights are
+ * loaded, as torchvision does; {@link #setTransformInput} overrides it.
  *
- * <p>The timm API on top: {@link #forwardFeatures} is the trunk up to {@code inception5b}
- * ([N, 1024, 7, 7] at 224 px), the head is global pooling, dropout ({@code dropRate}; torchvision
- * trains with 0.2) and {@code fc}. Feature levels, as timm picks them for Inception v3 (the last map
- * of each stride, before the pool that halves it): {@code conv1} (/2), {@code conv3} (/4), {@code
- * inception3b} (/8), {@code inception4e} (/16), {@code inception5b} (/32).
+ * <p>The timm API on top: {@link #forwardFeatures} is the trunk up to {@code inception5b} ([N, 1024, 7, 7] at 224 px),
+ * the head is global pooling, dropout ({@code dropRate}; torchvision trains with 0.2) and {@code fc}. Feature levels,
+ * as timm picks them for Inception v3 (the last map of each stride, before the pool that halves it): {@code conv1}
+ * (/2), {@code conv3} (/4), {@code inception3b} (/8), {@code inception4e} (/16), {@code inception5b} (/32).
  */
 public final class GoogLeNet extends InceptionNet {
 
@@ -38,13 +36,15 @@ public final class GoogLeNet extends InceptionNet {
 
         Inception(int in, int ch1x1, int ch3x3red, int ch3x3, int ch5x5red, int ch5x5, int poolProj) {
             branch1 = register("branch1", new BasicConv2d(in, ch1x1, 1, 1, 0));
-            branch2 = register("branch2", new Sequential(
-                    new BasicConv2d(in, ch3x3red, 1, 1, 0), new BasicConv2d(ch3x3red, ch3x3, 3, 1, 1)));
+            branch2 = register(
+                    "branch2",
+                    new Sequential(new BasicConv2d(in, ch3x3red, 1, 1, 0), new BasicConv2d(ch3x3red, ch3x3, 3, 1, 1)));
             // a 3x3 where the paper has 5x5: torchvision's known deviation (vision#906), kept for its weights
-            branch3 = register("branch3", new Sequential(
-                    new BasicConv2d(in, ch5x5red, 1, 1, 0), new BasicConv2d(ch5x5red, ch5x5, 3, 1, 1)));
-            branch4 = register("branch4", new Sequential(
-                    Pool2d.max(3, 1, 1, true), new BasicConv2d(in, poolProj, 1, 1, 0)));
+            branch3 = register(
+                    "branch3",
+                    new Sequential(new BasicConv2d(in, ch5x5red, 1, 1, 0), new BasicConv2d(ch5x5red, ch5x5, 3, 1, 1)));
+            branch4 = register(
+                    "branch4", new Sequential(Pool2d.max(3, 1, 1, true), new BasicConv2d(in, poolProj, 1, 1, 0)));
             outChannels = ch1x1 + ch3x3 + ch5x5 + poolProj;
         }
 
@@ -92,7 +92,8 @@ public final class GoogLeNet extends InceptionNet {
 
         @Override
         public List<ModelEntry> models() {
-            return List.of(ModelEntry.untrained("tv/googlenet", "torchvision", GoogLeNet::new, 224, "conv1.conv", "fc"));
+            return List.of(
+                    ModelEntry.untrained("tv/googlenet", "torchvision", GoogLeNet::new, 224, "conv1.conv", "fc"));
         }
     }
 }

@@ -9,15 +9,16 @@ import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Module;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * An image classification model with timm's interface: a feature trunk ({@link #forwardFeatures}),
- * a head ({@link #forwardHead}) that can be replaced ({@link #resetClassifier}), feature levels
- * ({@link #featureInfo}, {@link #forwardIntermediates}).
+ * An image classification model with timm's interface: a feature trunk ({@link #forwardFeatures}), a head
+ * ({@link #forwardHead}) that can be replaced ({@link #resetClassifier}), feature levels ({@link #featureInfo},
+ * {@link #forwardIntermediates}).
  *
- * <p>Models made by {@link Models#createModel} own an {@link NDManager} holding their parameters;
- * {@link #close()} frees it. They start in eval mode (unlike PyTorch, where modules start in train
- * mode), so that a created model predicts correctly; training code calls {@code train(true)}.
+ * <p>Models made by {@link Models#createModel} own an {@link NDManager} holding their parameters; {@link #close()}
+ * frees it. They start in eval mode (unlike PyTorch, where modules start in train mode), so that a created model
+ * predicts correctly; training code calls {@code train(true)}.
  */
 public abstract class ImageModel extends Module implements AutoCloseable {
     private String name = getClass().getSimpleName();
@@ -29,6 +30,7 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     protected final double dropRate;
     /** timm's zero_init_last, for the families whose init has it. */
     protected final boolean zeroInitLast;
+
     private final List<FeatureInfo> featureInfo = new ArrayList<>();
     private int numFeatures;
     private String fcName;
@@ -47,9 +49,9 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     public abstract NDArray forwardFeatures(NDArray x);
 
     /**
-     * The head: pooling, dropout and classifier. With {@code preLogits} the pooled features come
-     * out, before the classifier. This is timm's {@code ClassifierHead} registered by
-     * {@link #registerClassifierHead}; families with another head override it.
+     * The head: pooling, dropout and classifier. With {@code preLogits} the pooled features come out, before the
+     * classifier. This is timm's {@code ClassifierHead} registered by {@link #registerClassifierHead}; families with
+     * another head override it.
      */
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         requireClassifierHead();
@@ -59,10 +61,9 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     }
 
     /**
-     * Registers timm's classifier head on this model: {@code global_pool} (pooling and flatten) and
-     * the classifier under {@code fcName} ({@code fc}, {@code classifier}, ...), a linear layer of
-     * {@code numFeatures} inputs or an identity for 0 classes. Call it where the family registers
-     * its head, so that the state_dict keeps timm's order.
+     * Registers timm's classifier head on this model: {@code global_pool} (pooling and flatten) and the classifier
+     * under {@code fcName} ({@code fc}, {@code classifier}, ...), a linear layer of {@code numFeatures} inputs or an
+     * identity for 0 classes. Call it where the family registers its head, so that the state_dict keeps timm's order.
      */
     protected final void registerClassifierHead(String fcName, int numFeatures) {
         this.fcName = fcName;
@@ -100,8 +101,8 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     }
 
     /**
-     * Replaces the classifier with one of {@code numClasses} outputs (0: none, so the pooled
-     * features come out) and the pooling with {@code globalPool} ("" keeps the feature maps).
+     * Replaces the classifier with one of {@code numClasses} outputs (0: none, so the pooled features come out) and the
+     * pooling with {@code globalPool} ("" keeps the feature maps).
      */
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         requireClassifierHead();
@@ -129,19 +130,18 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     }
 
     /**
-     * The feature maps of the chosen levels (indices into {@link #featureInfo()}; negative ones
-     * count from the end), in the order of the levels.
+     * The feature maps of the chosen levels (indices into {@link #featureInfo()}; negative ones count from the end), in
+     * the order of the levels.
      */
     public abstract NDList forwardIntermediates(NDArray x, int[] indices);
 
     /**
-     * Called by {@link PretrainedLoader} before it loads a pretrained checkpoint: returns the
-     * checkpoint adapted to this model (timm's {@code checkpoint_filter_fn}, e.g. dropping the
-     * auxiliary-classifier keys a model without that head cannot hold), and may switch on what
-     * the weights expect (torchvision turns on {@code transform_input} when it loads weights).
-     * By default the checkpoint is returned unchanged.
+     * Called by {@link PretrainedLoader} before it loads a pretrained checkpoint: returns the checkpoint adapted to
+     * this model (timm's {@code checkpoint_filter_fn}, e.g. dropping the auxiliary-classifier keys a model without that
+     * head cannot hold), and may switch on what the weights expect (torchvision turns on {@code transform_input} when
+     * it loads weights). By default the checkpoint is returned unchanged.
      */
-    protected java.util.Map<String, NDArray> prepareForPretrained(java.util.Map<String, NDArray> checkpoint) {
+    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
         return checkpoint;
     }
 
@@ -219,8 +219,8 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     }
 
     /**
-     * A copy of this model for prediction only: BatchNorm folded into the convolutions, eval mode,
-     * no gradients (see {@link InferenceModel}). This model is not changed; close the copy too.
+     * A copy of this model for prediction only: BatchNorm folded into the convolutions, eval mode, no gradients (see
+     * {@link InferenceModel}). This model is not changed; close the copy too.
      */
     public InferenceModel optimizeForInference() {
         return InferenceModel.of(this);

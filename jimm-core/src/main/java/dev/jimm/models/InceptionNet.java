@@ -13,15 +13,16 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * What torchvision's Inception networks (GoogLeNet, Inception v3) share: a trunk of named
- * modules run in order, some of whose outputs are the feature levels; timm's classifier head
- * ({@code global_pool}, dropout, {@code fc}); {@code transform_input}; and checkpoints whose
- * auxiliary-classifier keys are dropped, since these models are built without the aux heads.
+ * What torchvision's Inception networks (GoogLeNet, Inception v3) share: a trunk of named modules run in order, some of
+ * whose outputs are the feature levels; timm's classifier head ({@code global_pool}, dropout, {@code fc});
+ * {@code transform_input}; and checkpoints whose auxiliary-classifier keys are dropped, since these models are built
+ * without the aux heads.
  */
 public abstract class InceptionNet extends ImageModel {
     private final List<Module> trunk = new ArrayList<>();
     /** Index in {@code trunk} of the module each feature level ends at. */
     private final List<Integer> levelModules = new ArrayList<>();
+
     private final double initStd;
     private final List<String> auxPrefixes;
     private boolean transformInput;
@@ -97,10 +98,14 @@ public abstract class InceptionNet extends ImageModel {
 
     /** torchvision's _transform_input: from ImageNet mean/std normalization to mean/std 0.5. */
     private static NDArray transformImageNetInput(NDArray x) {
-        NDArray s = x.getManager().create(new double[] {0.229 / 0.5, 0.224 / 0.5, 0.225 / 0.5})
-                .toType(x.getDataType(), false).reshape(1, 3, 1, 1);
-        NDArray b = x.getManager().create(new double[] {(0.485 - 0.5) / 0.5, (0.456 - 0.5) / 0.5, (0.406 - 0.5) / 0.5})
-                .toType(x.getDataType(), false).reshape(1, 3, 1, 1);
+        NDArray s = x.getManager()
+                .create(new double[] {0.229 / 0.5, 0.224 / 0.5, 0.225 / 0.5})
+                .toType(x.getDataType(), false)
+                .reshape(1, 3, 1, 1);
+        NDArray b = x.getManager()
+                .create(new double[] {(0.485 - 0.5) / 0.5, (0.456 - 0.5) / 0.5, (0.406 - 0.5) / 0.5})
+                .toType(x.getDataType(), false)
+                .reshape(1, 3, 1, 1);
         return x.mul(s).add(b);
     }
 

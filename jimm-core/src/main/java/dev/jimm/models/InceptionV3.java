@@ -11,16 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Inception v3, as timm's {@code models/inception_v3.py} and torchvision's {@code
- * models/inception.py} build it (the same modules and state_dict keys: {@code
- * Conv2d_1a_3x3.conv.weight}, {@code Mixed_5b.branch1x1.bn.running_mean}, …; BatchNorm eps
- * 0.001).
+ * Inception v3, as timm's {@code models/inception_v3.py} and torchvision's {@code models/inception.py} build it (the
+ * same modules and state_dict keys: {@code Conv2d_1a_3x3.conv.weight}, {@code Mixed_5b.branch1x1.bn.running_mean}, …;
+ * BatchNorm eps 0.001).
  *
- * <p>Both are built without the auxiliary classifier ({@code AuxLogits}): timm's default, and what
- * torchvision gives in eval mode, where the aux head never runs. Its keys in a pretrained
- * checkpoint are dropped on loading. torchvision's {@code transform_input} (re-normalizing
- * ImageNet-normalized input to the [-1, 1] range the ported weights expect) is off, as torchvision
- * has it without weights, and is switched on when pretrained weights are loaded into the
+ * <p>Both are built without the auxiliary classifier ({@code AuxLogits}): timm's default, and what torchvision gives in
+ * eval mode, where the aux head never runs. Its keys in a pretrained checkpoint are dropped on loading. torchvision's
+ * {@code transform_input} (re-normalizing ImageNet-normalized input to the [-1, 1] range the ported weights expect) is
+ * off, as torchvision has it without weights, and is switched on when pretrained weights are loaded into the
  * torchvision flavour, as torchvision does; {@link #setTransformInput} overrides it.
  */
 public final class InceptionV3 extends InceptionNet {
@@ -51,15 +49,11 @@ public final class InceptionV3 extends InceptionNet {
 
     private static NDArray avgPool3(NDArray x) {
         // F.avg_pool2d(x, 3, stride=1, padding=1): count_include_pad defaults to True
-        return x.getNDArrayInternal()
-                .avgPool(new Shape(3, 3), new Shape(1, 1),
-                        new Shape(1, 1), false, true);
+        return x.getNDArrayInternal().avgPool(new Shape(3, 3), new Shape(1, 1), new Shape(1, 1), false, true);
     }
 
     private static NDArray maxPool3s2(NDArray x) {
-        return x.getNDArrayInternal()
-                .maxPool(new Shape(3, 3), new Shape(2, 2),
-                        new Shape(0, 0), false);
+        return x.getNDArrayInternal().maxPool(new Shape(3, 3), new Shape(2, 2), new Shape(0, 0), false);
     }
 
     /** The 35x35 block: 1x1, 5x5, double 3x3 and pooled branches. */
@@ -228,9 +222,9 @@ public final class InceptionV3 extends InceptionNet {
     /**
      * Which library's Inception v3 this is; the networks are the same.
      *
-     * @param torchvision torchvision's flavour: its stem pools are named {@code maxpool1/2} (timm:
-     *     {@code Pool1/2}; they hold no state, so the state_dicts are the same), and loading
-     *     pretrained weights switches on {@code transform_input}
+     * @param torchvision torchvision's flavour: its stem pools are named {@code maxpool1/2} (timm: {@code Pool1/2};
+     *     they hold no state, so the state_dicts are the same), and loading pretrained weights switches on
+     *     {@code transform_input}
      */
     public record Config(boolean torchvision) {
         /** timm's {@code inception_v3}. */
@@ -294,18 +288,40 @@ public final class InceptionV3 extends InceptionNet {
         public List<ModelEntry> models() {
             List<ModelEntry> m = new ArrayList<>();
             // the deprecated tf_/adv_/gluon_inception_v3 names are tags of inception_v3 in timm 1.0
-            m.add(new ModelEntry("inception_v3", "inception_v3", args -> new InceptionV3(Config.timm(), args),
+            m.add(new ModelEntry(
+                    "inception_v3",
+                    "inception_v3",
+                    args -> new InceptionV3(Config.timm(), args),
                     inceptionCfg("inception_v3")));
-            m.add(ModelEntry.untrained("tv/inception_v3", "torchvision", args -> new InceptionV3(Config.tv(), args),
-                    299, "Conv2d_1a_3x3.conv", "fc"));
+            m.add(ModelEntry.untrained(
+                    "tv/inception_v3",
+                    "torchvision",
+                    args -> new InceptionV3(Config.tv(), args),
+                    299,
+                    "Conv2d_1a_3x3.conv",
+                    "fc"));
             return m;
         }
 
         /** timm's _cfg for Inception v3: 299 px, bicubic, Inception mean and std (0.5). */
         private static PretrainedCfg inceptionCfg(String name) {
             List<Double> half = List.of(0.5, 0.5, 0.5);
-            return new PretrainedCfg(name, "", "", "", List.of(3, 299, 299), "bicubic", 0.875, "center",
-                    half, half, 1000, "Conv2d_1a_3x3.conv", "fc", "apache-2.0", "");
+            return new PretrainedCfg(
+                    name,
+                    "",
+                    "",
+                    "",
+                    List.of(3, 299, 299),
+                    "bicubic",
+                    0.875,
+                    "center",
+                    half,
+                    half,
+                    1000,
+                    "Conv2d_1a_3x3.conv",
+                    "fc",
+                    "apache-2.0",
+                    "");
         }
     }
 }

@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * A model prepared for prediction only: eval mode, BatchNorm folded into the convolution before it
- * ({@link BatchNormFolding}), no parameter requiring a gradient, and {@link #forward} run with grad
- * mode off on the calling thread, so no autograd graph is built or kept.
+ * ({@link BatchNormFolding}), no parameter requiring a gradient, and {@link #forward} run with grad mode off on the
+ * calling thread, so no autograd graph is built or kept.
  *
  * <pre>{@code
  * try (ImageModel m = Models.createModel("resnet50", true, 1000, "avg");
@@ -21,9 +21,9 @@ import java.util.List;
  * }
  * }</pre>
  *
- * <p>{@link #of} works on a copy and leaves its source trainable; {@link #inPlace} changes the
- * model it is given (for a model loaded only to predict). A folded model has no BatchNorm keys in
- * its state_dict and cannot be trained or saved as a checkpoint of its architecture.
+ * <p>{@link #of} works on a copy and leaves its source trainable; {@link #inPlace} changes the model it is given (for a
+ * model loaded only to predict). A folded model has no BatchNorm keys in its state_dict and cannot be trained or saved
+ * as a checkpoint of its architecture.
  */
 public final class InferenceModel implements AutoCloseable {
     private final Module model;
@@ -41,8 +41,8 @@ public final class InferenceModel implements AutoCloseable {
     }
 
     /**
-     * An optimized copy of {@code source} (rebuilt by its registered name with its classes, pooling
-     * and input channels, then given its weights); {@code source} is not changed.
+     * An optimized copy of {@code source} (rebuilt by its registered name with its classes, pooling and input channels,
+     * then given its weights); {@code source} is not changed.
      *
      * @throws JimmException when the model's name is not in the built-in registry
      */
@@ -54,11 +54,18 @@ public final class InferenceModel implements AutoCloseable {
     public static InferenceModel of(ImageModel source, Shape sampleShape) {
         ImageModel copy;
         try {
-            copy = Models.createModel(source.name(), ModelOptions.builder().numClasses(source.numClasses())
-                    .globalPool(source.globalPool()).inChans(source.inChans()).build());
+            copy = Models.createModel(
+                    source.name(),
+                    ModelOptions.builder()
+                            .numClasses(source.numClasses())
+                            .globalPool(source.globalPool())
+                            .inChans(source.inChans())
+                            .build());
         } catch (ModelNotFoundException e) {
-            throw new JimmException("cannot copy " + source.name() + " for inference: " + e.getMessage()
-                    + " (InferenceModel.inPlace optimizes a model without copying it)", e);
+            throw new JimmException(
+                    "cannot copy " + source.name() + " for inference: " + e.getMessage()
+                            + " (InferenceModel.inPlace optimizes a model without copying it)",
+                    e);
         }
         try {
             copy.loadStateDict(source.stateDict(), true);
@@ -70,8 +77,8 @@ public final class InferenceModel implements AutoCloseable {
     }
 
     /**
-     * Optimizes {@code model} itself, tracing it on a random input of {@code sampleShape}
-     * (e.g. [1, 3, 224, 224]); {@link #close} then closes the model if it is {@link AutoCloseable}.
+     * Optimizes {@code model} itself, tracing it on a random input of {@code sampleShape} (e.g. [1, 3, 224, 224]);
+     * {@link #close} then closes the model if it is {@link AutoCloseable}.
      */
     public static InferenceModel inPlace(Module model, Shape sampleShape) {
         return new InferenceModel(model, sampleShape);
@@ -83,7 +90,8 @@ public final class InferenceModel implements AutoCloseable {
         if (cfg == null || cfg.inputSize().size() != 3) {
             return new Shape(1, model.inChans(), 224, 224);
         }
-        return new Shape(1, model.inChans(), cfg.inputSize().get(1), cfg.inputSize().get(2));
+        return new Shape(
+                1, model.inChans(), cfg.inputSize().get(1), cfg.inputSize().get(2));
     }
 
     /** The model's output for {@code x}, computed without autograd; the result lives in x's manager. */

@@ -16,11 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * timm's {@code models/mobilenetv3.py} for MobileNet-V3 (and its TF ports), MobileNetV3-RW, FBNet-V3
- * and LCNet: the EfficientNet trunk with MobileNet-V3's "efficient head", where global pooling
- * comes before a 1x1 {@code conv_head} and its activation, then {@code flatten} and the classifier.
- * {@link #numFeatures()} is the trunk's width (timm's {@code num_features}); the pre-logits have
- * {@link #headHiddenSize()} channels.
+ * timm's {@code models/mobilenetv3.py} for MobileNet-V3 (and its TF ports), MobileNetV3-RW, FBNet-V3 and LCNet: the
+ * EfficientNet trunk with MobileNet-V3's "efficient head", where global pooling comes before a 1x1 {@code conv_head}
+ * and its activation, then {@code flatten} and the classifier. {@link #numFeatures()} is the trunk's width (timm's
+ * {@code num_features}); the pre-logits have {@link #headHiddenSize()} channels.
  */
 public final class MobileNetV3 extends EfficientNetBase {
 
@@ -40,19 +39,32 @@ public final class MobileNetV3 extends EfficientNetBase {
      * @param seFromExp SE ratios relative to the expanded width
      * @param padSame TensorFlow "same" padding
      * @param headBias a bias on the head conv
-     * @param headNorm a norm with the activation after the head conv, instead of the activation
-     *     alone (MobileNet-V4; the head conv then has no bias)
+     * @param headNorm a norm with the activation after the head conv, instead of the activation alone (MobileNet-V4;
+     *     the head conv then has no bias)
      * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
      * @param layerScale LayerScale2d init in uir/mqa blocks (MobileNet-V4 hybrids), or null
      */
     public record Config(
-            ArchDef arch, int headHiddenSize, int stemSize, int stemKernel, boolean fixStem, RoundChs roundChs,
-            Activation.Kind act, NormSpec norm, SeSpec se, boolean seFromExp, boolean padSame, boolean headBias,
-            boolean headNorm, String aa, Double layerScale) implements TrunkConfig {
+            ArchDef arch,
+            int headHiddenSize,
+            int stemSize,
+            int stemKernel,
+            boolean fixStem,
+            RoundChs roundChs,
+            Activation.Kind act,
+            NormSpec norm,
+            SeSpec se,
+            boolean seFromExp,
+            boolean padSame,
+            boolean headBias,
+            boolean headNorm,
+            String aa,
+            Double layerScale)
+            implements TrunkConfig {
 
         /**
-         * A builder with timm's defaults: stem 16 and kernel 3, BatchNorm, SE ratios of the expanded
-         * width, head conv of 1280 with a bias.
+         * A builder with timm's defaults: stem 16 and kernel 3, BatchNorm, SE ratios of the expanded width, head conv
+         * of 1280 with a bias.
          */
         public static Builder builder() {
             return new Builder();
@@ -133,11 +145,25 @@ public final class MobileNetV3 extends EfficientNetBase {
             public Config build() {
                 validate("MobileNetV3");
                 if (headHiddenSize <= 0) {
-                    throw new IllegalArgumentException("MobileNetV3 config: headHiddenSize " + headHiddenSize
-                            + " must be positive");
+                    throw new IllegalArgumentException(
+                            "MobileNetV3 config: headHiddenSize " + headHiddenSize + " must be positive");
                 }
-                return new Config(arch, headHiddenSize, stemSize, stemKernel, fixStem, roundChs, act, norm, se,
-                        seFromExp, padSame, headBias, headNorm, aa, layerScale);
+                return new Config(
+                        arch,
+                        headHiddenSize,
+                        stemSize,
+                        stemKernel,
+                        fixStem,
+                        roundChs,
+                        act,
+                        norm,
+                        se,
+                        seFromExp,
+                        padSame,
+                        headBias,
+                        headNorm,
+                        aa,
+                        layerScale);
             }
         }
     }
@@ -157,8 +183,17 @@ public final class MobileNetV3 extends EfficientNetBase {
         pool = register("global_pool", new GlobalPool(globalPool, false));
         // the head conv is sized for the pooling chosen at construction (catavgmax doubles it)
         pooledMultiplier = GlobalPool.featureMultiplier(globalPool);
-        convHead = register("conv_head", Conv2dSame.create(trunkChs * pooledMultiplier, cfg.headHiddenSize(), 1, 1, 1,
-                1, cfg.headBias() && !cfg.headNorm(), cfg.padSame()));
+        convHead = register(
+                "conv_head",
+                Conv2dSame.create(
+                        trunkChs * pooledMultiplier,
+                        cfg.headHiddenSize(),
+                        1,
+                        1,
+                        1,
+                        1,
+                        cfg.headBias() && !cfg.headNorm(),
+                        cfg.padSame()));
         if (cfg.headNorm()) {
             normHead = register("norm_head", cfg.norm().create(cfg.headHiddenSize(), cfg.act()));
             headAct = Activation.Kind.IDENTITY;
@@ -201,8 +236,8 @@ public final class MobileNetV3 extends EfficientNetBase {
     }
 
     /**
-     * Replaces the classifier (an identity for 0 classes) and the pooling. As in timm the head conv
-     * stays, so the pooling must keep the channel multiplier it was built with.
+     * Replaces the classifier (an identity for 0 classes) and the pooling. As in timm the head conv stays, so the
+     * pooling must keep the channel multiplier it was built with.
      */
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
@@ -232,38 +267,71 @@ public final class MobileNetV3 extends EfficientNetBase {
         if (variant.contains("small")) {
             head = 1024;
             a = minimal
-                    ? arch(s("ds_r1_k3_s2_e1_c16"), s("ir_r1_k3_s2_e4.5_c24", "ir_r1_k3_s1_e3.67_c24"),
-                            s("ir_r1_k3_s2_e4_c40", "ir_r2_k3_s1_e6_c40"), s("ir_r2_k3_s1_e3_c48"),
-                            s("ir_r3_k3_s2_e6_c96"), s("cn_r1_k1_s1_c576"))
-                    : arch(s("ds_r1_k3_s2_e1_c16_se0.25_nre"), s("ir_r1_k3_s2_e4.5_c24_nre", "ir_r1_k3_s1_e3.67_c24_nre"),
-                            s("ir_r1_k5_s2_e4_c40_se0.25", "ir_r2_k5_s1_e6_c40_se0.25"), s("ir_r2_k5_s1_e3_c48_se0.25"),
-                            s("ir_r3_k5_s2_e6_c96_se0.25"), s("cn_r1_k1_s1_c576"));
+                    ? arch(
+                            s("ds_r1_k3_s2_e1_c16"),
+                            s("ir_r1_k3_s2_e4.5_c24", "ir_r1_k3_s1_e3.67_c24"),
+                            s("ir_r1_k3_s2_e4_c40", "ir_r2_k3_s1_e6_c40"),
+                            s("ir_r2_k3_s1_e3_c48"),
+                            s("ir_r3_k3_s2_e6_c96"),
+                            s("cn_r1_k1_s1_c576"))
+                    : arch(
+                            s("ds_r1_k3_s2_e1_c16_se0.25_nre"),
+                            s("ir_r1_k3_s2_e4.5_c24_nre", "ir_r1_k3_s1_e3.67_c24_nre"),
+                            s("ir_r1_k5_s2_e4_c40_se0.25", "ir_r2_k5_s1_e6_c40_se0.25"),
+                            s("ir_r2_k5_s1_e3_c48_se0.25"),
+                            s("ir_r3_k5_s2_e6_c96_se0.25"),
+                            s("cn_r1_k1_s1_c576"));
         } else {
             head = 1280;
             a = minimal
-                    ? arch(s("ds_r1_k3_s1_e1_c16"), s("ir_r1_k3_s2_e4_c24", "ir_r1_k3_s1_e3_c24"), s("ir_r3_k3_s2_e3_c40"),
+                    ? arch(
+                            s("ds_r1_k3_s1_e1_c16"),
+                            s("ir_r1_k3_s2_e4_c24", "ir_r1_k3_s1_e3_c24"),
+                            s("ir_r3_k3_s2_e3_c40"),
                             s("ir_r1_k3_s2_e6_c80", "ir_r1_k3_s1_e2.5_c80", "ir_r2_k3_s1_e2.3_c80"),
-                            s("ir_r2_k3_s1_e6_c112"), s("ir_r3_k3_s2_e6_c160"), s("cn_r1_k1_s1_c960"))
-                    : arch(s("ds_r1_k3_s1_e1_c16_nre"), s("ir_r1_k3_s2_e4_c24_nre", "ir_r1_k3_s1_e3_c24_nre"),
+                            s("ir_r2_k3_s1_e6_c112"),
+                            s("ir_r3_k3_s2_e6_c160"),
+                            s("cn_r1_k1_s1_c960"))
+                    : arch(
+                            s("ds_r1_k3_s1_e1_c16_nre"),
+                            s("ir_r1_k3_s2_e4_c24_nre", "ir_r1_k3_s1_e3_c24_nre"),
                             s("ir_r3_k5_s2_e3_c40_se0.25_nre"),
                             s("ir_r1_k3_s2_e6_c80", "ir_r1_k3_s1_e2.5_c80", "ir_r2_k3_s1_e2.3_c80"),
-                            s("ir_r2_k3_s1_e6_c112_se0.25"), s("ir_r3_k5_s2_e6_c160_se0.25"), s("cn_r1_k1_s1_c960"));
+                            s("ir_r2_k3_s1_e6_c112_se0.25"),
+                            s("ir_r3_k5_s2_e6_c160_se0.25"),
+                            s("cn_r1_k1_s1_c960"));
         }
         Activation.Kind act = minimal ? Activation.Kind.RELU : Activation.Kind.HARD_SWISH;
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, RoundChs.of(1.0));
-        return Config.builder().arch(a.depth(depth)).headHiddenSize(head).fixStem(width < 0.75)
-                .roundChs(RoundChs.of(width)).act(act).se(se).build();
+        return Config.builder()
+                .arch(a.depth(depth))
+                .headHiddenSize(head)
+                .fixStem(width < 0.75)
+                .roundChs(RoundChs.of(width))
+                .act(act)
+                .se(se)
+                .build();
     }
 
     static Config mobilenetV3Rw(double width) {
-        ArchDef a = arch(s("ds_r1_k3_s1_e1_c16_nre_noskip"), s("ir_r1_k3_s2_e4_c24_nre", "ir_r1_k3_s1_e3_c24_nre"),
+        ArchDef a = arch(
+                s("ds_r1_k3_s1_e1_c16_nre_noskip"),
+                s("ir_r1_k3_s2_e4_c24_nre", "ir_r1_k3_s1_e3_c24_nre"),
                 s("ir_r3_k5_s2_e3_c40_se0.25_nre"),
                 s("ir_r1_k3_s2_e6_c80", "ir_r1_k3_s1_e2.5_c80", "ir_r2_k3_s1_e2.3_c80"),
-                s("ir_r2_k3_s1_e6_c112_se0.25"), s("ir_r3_k5_s2_e6_c160_se0.25"), s("cn_r1_k1_s1_c960"));
+                s("ir_r2_k3_s1_e6_c112_se0.25"),
+                s("ir_r3_k5_s2_e6_c160_se0.25"),
+                s("cn_r1_k1_s1_c960"));
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, null);
         // timm registers mobilenetv3_rw with BN eps 1e-3
-        return Config.builder().arch(a).roundChs(RoundChs.of(width)).act(Activation.Kind.HARD_SWISH)
-                .norm(NormSpec.BN_TF).se(se).headBias(false).build();
+        return Config.builder()
+                .arch(a)
+                .roundChs(RoundChs.of(width))
+                .act(Activation.Kind.HARD_SWISH)
+                .norm(NormSpec.BN_TF)
+                .se(se)
+                .headBias(false)
+                .build();
     }
 
     static Config fbnetV3(String variant, double width) {
@@ -273,7 +341,9 @@ public final class MobileNetV3 extends EfficientNetBase {
         switch (vl) {
             case "a", "b" -> {
                 stem = 16;
-                a = arch(s("ds_r2_k3_s1_e1_c16"), s("ir_r1_k5_s2_e4_c24", "ir_r3_k5_s1_e2_c24"),
+                a = arch(
+                        s("ds_r2_k3_s1_e1_c16"),
+                        s("ir_r1_k5_s2_e4_c24", "ir_r3_k5_s1_e2_c24"),
                         s("ir_r1_k5_s2_e5_c40_se0.25", "ir_r4_k5_s1_e3_c40_se0.25"),
                         s("ir_r1_k5_s2_e5_c72", "ir_r4_k3_s1_e3_c72"),
                         s("ir_r1_k3_s1_e5_c120_se0.25", "ir_r5_k5_s1_e3_c120_se0.25"),
@@ -282,7 +352,9 @@ public final class MobileNetV3 extends EfficientNetBase {
             }
             case "d" -> {
                 stem = 24;
-                a = arch(s("ds_r2_k3_s1_e1_c16"), s("ir_r1_k3_s2_e5_c24", "ir_r5_k3_s1_e2_c24"),
+                a = arch(
+                        s("ds_r2_k3_s1_e1_c16"),
+                        s("ir_r1_k3_s2_e5_c24", "ir_r5_k3_s1_e2_c24"),
                         s("ir_r1_k5_s2_e4_c40_se0.25", "ir_r4_k3_s1_e3_c40_se0.25"),
                         s("ir_r1_k3_s2_e5_c72", "ir_r4_k3_s1_e3_c72"),
                         s("ir_r1_k3_s1_e5_c128_se0.25", "ir_r6_k5_s1_e3_c128_se0.25"),
@@ -291,7 +363,9 @@ public final class MobileNetV3 extends EfficientNetBase {
             }
             case "g" -> {
                 stem = 32;
-                a = arch(s("ds_r3_k3_s1_e1_c24"), s("ir_r1_k5_s2_e4_c40", "ir_r4_k5_s1_e2_c40"),
+                a = arch(
+                        s("ds_r3_k3_s1_e1_c24"),
+                        s("ir_r1_k5_s2_e4_c40", "ir_r4_k5_s1_e2_c40"),
                         s("ir_r1_k5_s2_e4_c56_se0.25", "ir_r4_k5_s1_e3_c56_se0.25"),
                         s("ir_r1_k5_s2_e5_c104", "ir_r4_k3_s1_e3_c104"),
                         s("ir_r1_k3_s1_e5_c160_se0.25", "ir_r8_k5_s1_e3_c160_se0.25"),
@@ -302,22 +376,45 @@ public final class MobileNetV3 extends EfficientNetBase {
         }
         RoundChs r = new RoundChs(width, 8, 0.95);
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, null, r);
-        return Config.builder().arch(a).headHiddenSize(1984).stemSize(stem).roundChs(r)
-                .act(Activation.Kind.HARD_SWISH).se(se).seFromExp(false).headBias(false).build();
+        return Config.builder()
+                .arch(a)
+                .headHiddenSize(1984)
+                .stemSize(stem)
+                .roundChs(r)
+                .act(Activation.Kind.HARD_SWISH)
+                .se(se)
+                .seFromExp(false)
+                .headBias(false)
+                .build();
     }
 
     static Config lcnet(double width) {
-        ArchDef a = arch(s("dsa_r1_k3_s1_c32"), s("dsa_r2_k3_s2_c64"), s("dsa_r2_k3_s2_c128"),
-                s("dsa_r1_k3_s2_c256", "dsa_r1_k5_s1_c256"), s("dsa_r4_k5_s1_c256"), s("dsa_r2_k5_s2_c512_se0.25"));
+        ArchDef a = arch(
+                s("dsa_r1_k3_s1_c32"),
+                s("dsa_r2_k3_s2_c64"),
+                s("dsa_r2_k3_s2_c128"),
+                s("dsa_r1_k3_s2_c256", "dsa_r1_k5_s1_c256"),
+                s("dsa_r4_k5_s1_c256"),
+                s("dsa_r2_k5_s2_c512_se0.25"));
         SeSpec se = new SeSpec(Activation.Kind.HARD_SIGMOID, Activation.Kind.RELU, null);
-        return Config.builder().arch(a).roundChs(RoundChs.of(width)).act(Activation.Kind.HARD_SWISH).se(se)
+        return Config.builder()
+                .arch(a)
+                .roundChs(RoundChs.of(width))
+                .act(Activation.Kind.HARD_SWISH)
+                .se(se)
                 .build();
     }
 
     /** What the conv and hybrid MobileNet-V4s share: a normed head conv without bias. */
     private static Config.Builder mobilenetV4Config(ArchDef a, int stem, double width, Activation.Kind act) {
-        return Config.builder().arch(a).stemSize(stem).fixStem(width < 1.0).roundChs(RoundChs.of(width)).act(act)
-                .headBias(false).headNorm(true);
+        return Config.builder()
+                .arch(a)
+                .stemSize(stem)
+                .fixStem(width < 1.0)
+                .roundChs(RoundChs.of(width))
+                .act(act)
+                .headBias(false)
+                .headNorm(true);
     }
 
     /** timm's _gen_mobilenet_v4 for the conv-only variants (the hybrids need attention blocks). */
@@ -326,28 +423,59 @@ public final class MobileNetV3 extends EfficientNetBase {
         int stem;
         if (variant.contains("small")) {
             stem = 32;
-            a = arch(s("cn_r1_k3_s2_e1_c32", "cn_r1_k1_s1_e1_c32"), s("cn_r1_k3_s2_e1_c96", "cn_r1_k1_s1_e1_c64"),
+            a = arch(
+                    s("cn_r1_k3_s2_e1_c32", "cn_r1_k1_s1_e1_c32"),
+                    s("cn_r1_k3_s2_e1_c96", "cn_r1_k1_s1_e1_c64"),
                     s("uir_r1_a5_k5_s2_e3_c96", "uir_r4_a0_k3_s1_e2_c96", "uir_r1_a3_k0_s1_e4_c96"),
-                    s("uir_r1_a3_k3_s2_e6_c128", "uir_r1_a5_k5_s1_e4_c128", "uir_r1_a0_k5_s1_e4_c128",
-                            "uir_r1_a0_k5_s1_e3_c128", "uir_r2_a0_k3_s1_e4_c128"),
+                    s(
+                            "uir_r1_a3_k3_s2_e6_c128",
+                            "uir_r1_a5_k5_s1_e4_c128",
+                            "uir_r1_a0_k5_s1_e4_c128",
+                            "uir_r1_a0_k5_s1_e3_c128",
+                            "uir_r2_a0_k3_s1_e4_c128"),
                     s("cn_r1_k1_s1_c960"));
         } else if (variant.contains("medium")) {
             stem = 32;
-            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c80", "uir_r1_a3_k3_s1_e2_c80"),
-                    s("uir_r1_a3_k5_s2_e6_c160", "uir_r2_a3_k3_s1_e4_c160", "uir_r1_a3_k5_s1_e4_c160",
-                            "uir_r1_a3_k3_s1_e4_c160", "uir_r1_a3_k0_s1_e4_c160", "uir_r1_a0_k0_s1_e2_c160",
+            a = arch(
+                    s("er_r1_k3_s2_e4_c48"),
+                    s("uir_r1_a3_k5_s2_e4_c80", "uir_r1_a3_k3_s1_e2_c80"),
+                    s(
+                            "uir_r1_a3_k5_s2_e6_c160",
+                            "uir_r2_a3_k3_s1_e4_c160",
+                            "uir_r1_a3_k5_s1_e4_c160",
+                            "uir_r1_a3_k3_s1_e4_c160",
+                            "uir_r1_a3_k0_s1_e4_c160",
+                            "uir_r1_a0_k0_s1_e2_c160",
                             "uir_r1_a3_k0_s1_e4_c160"),
-                    s("uir_r1_a5_k5_s2_e6_c256", "uir_r1_a5_k5_s1_e4_c256", "uir_r2_a3_k5_s1_e4_c256",
-                            "uir_r1_a0_k0_s1_e4_c256", "uir_r1_a3_k0_s1_e4_c256", "uir_r1_a3_k5_s1_e2_c256",
-                            "uir_r1_a5_k5_s1_e4_c256", "uir_r2_a0_k0_s1_e4_c256", "uir_r1_a5_k0_s1_e2_c256"),
+                    s(
+                            "uir_r1_a5_k5_s2_e6_c256",
+                            "uir_r1_a5_k5_s1_e4_c256",
+                            "uir_r2_a3_k5_s1_e4_c256",
+                            "uir_r1_a0_k0_s1_e4_c256",
+                            "uir_r1_a3_k0_s1_e4_c256",
+                            "uir_r1_a3_k5_s1_e2_c256",
+                            "uir_r1_a5_k5_s1_e4_c256",
+                            "uir_r2_a0_k0_s1_e4_c256",
+                            "uir_r1_a5_k0_s1_e2_c256"),
                     s("cn_r1_k1_s1_c960"));
         } else if (variant.contains("large")) {
             stem = 24;
-            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c96", "uir_r1_a3_k3_s1_e4_c96"),
-                    s("uir_r1_a3_k5_s2_e4_c192", "uir_r3_a3_k3_s1_e4_c192", "uir_r1_a3_k5_s1_e4_c192",
-                            "uir_r5_a5_k3_s1_e4_c192", "uir_r1_a3_k0_s1_e4_c192"),
-                    s("uir_r4_a5_k5_s2_e4_c512", "uir_r1_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512",
-                            "uir_r2_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512", "uir_r1_a5_k5_s1_e4_c512",
+            a = arch(
+                    s("er_r1_k3_s2_e4_c48"),
+                    s("uir_r1_a3_k5_s2_e4_c96", "uir_r1_a3_k3_s1_e4_c96"),
+                    s(
+                            "uir_r1_a3_k5_s2_e4_c192",
+                            "uir_r3_a3_k3_s1_e4_c192",
+                            "uir_r1_a3_k5_s1_e4_c192",
+                            "uir_r5_a5_k3_s1_e4_c192",
+                            "uir_r1_a3_k0_s1_e4_c192"),
+                    s(
+                            "uir_r4_a5_k5_s2_e4_c512",
+                            "uir_r1_a5_k0_s1_e4_c512",
+                            "uir_r1_a5_k3_s1_e4_c512",
+                            "uir_r2_a5_k0_s1_e4_c512",
+                            "uir_r1_a5_k3_s1_e4_c512",
+                            "uir_r1_a5_k5_s1_e4_c512",
                             "uir_r3_a5_k0_s1_e4_c512"),
                     s("cn_r1_k1_s1_c960"));
         } else {
@@ -364,30 +492,73 @@ public final class MobileNetV3 extends EfficientNetBase {
         if (variant.contains("medium")) {
             stem = 32;
             act = Activation.Kind.RELU;
-            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c80", "uir_r1_a3_k3_s1_e2_c80"),
-                    s("uir_r1_a3_k5_s2_e6_c160", "uir_r1_a0_k0_s1_e2_c160", "uir_r1_a3_k3_s1_e4_c160",
-                            "uir_r1_a3_k5_s1_e4_c160", "mqa_r1_k3_h4_s1_v2_d64_c160", "uir_r1_a3_k3_s1_e4_c160",
-                            "mqa_r1_k3_h4_s1_v2_d64_c160", "uir_r1_a3_k0_s1_e4_c160", "mqa_r1_k3_h4_s1_v2_d64_c160",
-                            "uir_r1_a3_k3_s1_e4_c160", "mqa_r1_k3_h4_s1_v2_d64_c160", "uir_r1_a3_k0_s1_e4_c160"),
-                    s("uir_r1_a5_k5_s2_e6_c256", "uir_r1_a5_k5_s1_e4_c256", "uir_r2_a3_k5_s1_e4_c256",
-                            "uir_r1_a0_k0_s1_e2_c256", "uir_r1_a3_k5_s1_e2_c256", "uir_r1_a0_k0_s1_e2_c256",
-                            "uir_r1_a0_k0_s1_e4_c256", "mqa_r1_k3_h4_s1_d64_c256", "uir_r1_a3_k0_s1_e4_c256",
-                            "mqa_r1_k3_h4_s1_d64_c256", "uir_r1_a5_k5_s1_e4_c256", "mqa_r1_k3_h4_s1_d64_c256",
-                            "uir_r1_a5_k0_s1_e4_c256", "mqa_r1_k3_h4_s1_d64_c256", "uir_r1_a5_k0_s1_e4_c256"),
+            a = arch(
+                    s("er_r1_k3_s2_e4_c48"),
+                    s("uir_r1_a3_k5_s2_e4_c80", "uir_r1_a3_k3_s1_e2_c80"),
+                    s(
+                            "uir_r1_a3_k5_s2_e6_c160",
+                            "uir_r1_a0_k0_s1_e2_c160",
+                            "uir_r1_a3_k3_s1_e4_c160",
+                            "uir_r1_a3_k5_s1_e4_c160",
+                            "mqa_r1_k3_h4_s1_v2_d64_c160",
+                            "uir_r1_a3_k3_s1_e4_c160",
+                            "mqa_r1_k3_h4_s1_v2_d64_c160",
+                            "uir_r1_a3_k0_s1_e4_c160",
+                            "mqa_r1_k3_h4_s1_v2_d64_c160",
+                            "uir_r1_a3_k3_s1_e4_c160",
+                            "mqa_r1_k3_h4_s1_v2_d64_c160",
+                            "uir_r1_a3_k0_s1_e4_c160"),
+                    s(
+                            "uir_r1_a5_k5_s2_e6_c256",
+                            "uir_r1_a5_k5_s1_e4_c256",
+                            "uir_r2_a3_k5_s1_e4_c256",
+                            "uir_r1_a0_k0_s1_e2_c256",
+                            "uir_r1_a3_k5_s1_e2_c256",
+                            "uir_r1_a0_k0_s1_e2_c256",
+                            "uir_r1_a0_k0_s1_e4_c256",
+                            "mqa_r1_k3_h4_s1_d64_c256",
+                            "uir_r1_a3_k0_s1_e4_c256",
+                            "mqa_r1_k3_h4_s1_d64_c256",
+                            "uir_r1_a5_k5_s1_e4_c256",
+                            "mqa_r1_k3_h4_s1_d64_c256",
+                            "uir_r1_a5_k0_s1_e4_c256",
+                            "mqa_r1_k3_h4_s1_d64_c256",
+                            "uir_r1_a5_k0_s1_e4_c256"),
                     s("cn_r1_k1_s1_c960"));
         } else if (variant.contains("large")) {
             stem = 24;
             act = Activation.Kind.GELU;
-            a = arch(s("er_r1_k3_s2_e4_c48"), s("uir_r1_a3_k5_s2_e4_c96", "uir_r1_a3_k3_s1_e4_c96"),
-                    s("uir_r1_a3_k5_s2_e4_c192", "uir_r3_a3_k3_s1_e4_c192", "uir_r1_a3_k5_s1_e4_c192",
-                            "uir_r2_a5_k3_s1_e4_c192", "mqa_r1_k3_h8_s1_v2_d48_c192", "uir_r1_a5_k3_s1_e4_c192",
-                            "mqa_r1_k3_h8_s1_v2_d48_c192", "uir_r1_a5_k3_s1_e4_c192", "mqa_r1_k3_h8_s1_v2_d48_c192",
-                            "uir_r1_a5_k3_s1_e4_c192", "mqa_r1_k3_h8_s1_v2_d48_c192", "uir_r1_a3_k0_s1_e4_c192"),
-                    s("uir_r4_a5_k5_s2_e4_c512", "uir_r1_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512",
-                            "uir_r2_a5_k0_s1_e4_c512", "uir_r1_a5_k3_s1_e4_c512", "uir_r1_a5_k5_s1_e4_c512",
-                            "mqa_r1_k3_h8_s1_d64_c512", "uir_r1_a5_k0_s1_e4_c512", "mqa_r1_k3_h8_s1_d64_c512",
-                            "uir_r1_a5_k0_s1_e4_c512", "mqa_r1_k3_h8_s1_d64_c512", "uir_r1_a5_k0_s1_e4_c512",
-                            "mqa_r1_k3_h8_s1_d64_c512", "uir_r1_a5_k0_s1_e4_c512"),
+            a = arch(
+                    s("er_r1_k3_s2_e4_c48"),
+                    s("uir_r1_a3_k5_s2_e4_c96", "uir_r1_a3_k3_s1_e4_c96"),
+                    s(
+                            "uir_r1_a3_k5_s2_e4_c192",
+                            "uir_r3_a3_k3_s1_e4_c192",
+                            "uir_r1_a3_k5_s1_e4_c192",
+                            "uir_r2_a5_k3_s1_e4_c192",
+                            "mqa_r1_k3_h8_s1_v2_d48_c192",
+                            "uir_r1_a5_k3_s1_e4_c192",
+                            "mqa_r1_k3_h8_s1_v2_d48_c192",
+                            "uir_r1_a5_k3_s1_e4_c192",
+                            "mqa_r1_k3_h8_s1_v2_d48_c192",
+                            "uir_r1_a5_k3_s1_e4_c192",
+                            "mqa_r1_k3_h8_s1_v2_d48_c192",
+                            "uir_r1_a3_k0_s1_e4_c192"),
+                    s(
+                            "uir_r4_a5_k5_s2_e4_c512",
+                            "uir_r1_a5_k0_s1_e4_c512",
+                            "uir_r1_a5_k3_s1_e4_c512",
+                            "uir_r2_a5_k0_s1_e4_c512",
+                            "uir_r1_a5_k3_s1_e4_c512",
+                            "uir_r1_a5_k5_s1_e4_c512",
+                            "mqa_r1_k3_h8_s1_d64_c512",
+                            "uir_r1_a5_k0_s1_e4_c512",
+                            "mqa_r1_k3_h8_s1_d64_c512",
+                            "uir_r1_a5_k0_s1_e4_c512",
+                            "mqa_r1_k3_h8_s1_d64_c512",
+                            "uir_r1_a5_k0_s1_e4_c512",
+                            "mqa_r1_k3_h8_s1_d64_c512",
+                            "uir_r1_a5_k0_s1_e4_c512"),
                     s("cn_r1_k1_s1_c960"));
         } else {
             throw new IllegalArgumentException("unknown MobileNet-V4 hybrid variant " + variant);
@@ -414,10 +585,18 @@ public final class MobileNetV3 extends EfficientNetBase {
             add(m, "mobilenetv3_rw", mobilenetV3Rw(1.0), 224);
             add(m, "tf_mobilenetv3_large_075", mobilenetV3("large", 0.75, 1.0).tf(), 224);
             add(m, "tf_mobilenetv3_large_100", mobilenetV3("large", 1.0, 1.0).tf(), 224);
-            add(m, "tf_mobilenetv3_large_minimal_100", mobilenetV3("large_minimal", 1.0, 1.0).tf(), 224);
+            add(
+                    m,
+                    "tf_mobilenetv3_large_minimal_100",
+                    mobilenetV3("large_minimal", 1.0, 1.0).tf(),
+                    224);
             add(m, "tf_mobilenetv3_small_075", mobilenetV3("small", 0.75, 1.0).tf(), 224);
             add(m, "tf_mobilenetv3_small_100", mobilenetV3("small", 1.0, 1.0).tf(), 224);
-            add(m, "tf_mobilenetv3_small_minimal_100", mobilenetV3("small_minimal", 1.0, 1.0).tf(), 224);
+            add(
+                    m,
+                    "tf_mobilenetv3_small_minimal_100",
+                    mobilenetV3("small_minimal", 1.0, 1.0).tf(),
+                    224);
             add(m, "fbnetv3_b", fbnetV3("fbnetv3_b", 1.0), 224);
             add(m, "fbnetv3_d", fbnetV3("fbnetv3_d", 1.0), 224);
             add(m, "fbnetv3_g", fbnetV3("fbnetv3_g", 1.0), 240);
@@ -442,7 +621,10 @@ public final class MobileNetV3 extends EfficientNetBase {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c, int size) {
-            m.add(new ModelEntry(name, "mobilenetv3", args -> new MobileNetV3(c, args),
+            m.add(new ModelEntry(
+                    name,
+                    "mobilenetv3",
+                    args -> new MobileNetV3(c, args),
                     PretrainedCfg.untrained(name, size, "conv_stem", "classifier")));
         }
     }

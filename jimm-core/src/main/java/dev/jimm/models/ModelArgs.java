@@ -8,8 +8,8 @@ package dev.jimm.models;
  * @param globalPool "avg", "max", "avgmax", "catavgmax", or "" for no pooling
  * @param dropRate dropout before the classifier
  * @param dropPathRate stochastic depth rate, spread linearly over the blocks
- * @param zeroInitLast timm's zero_init_last: residual blocks start with their last norm's weight at zero,
- *                     so each block begins as the identity (families without it ignore it)
+ * @param zeroInitLast timm's zero_init_last: residual blocks start with their last norm's weight at zero, so each block
+ *     begins as the identity (families without it ignore it)
  */
 public record ModelArgs(
         int numClasses, int inChans, String globalPool, double dropRate, double dropPathRate, boolean zeroInitLast) {

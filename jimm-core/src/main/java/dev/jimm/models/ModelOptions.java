@@ -7,8 +7,8 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Options of {@link Models#createModel(String, ModelOptions)}, as timm's create_model arguments.
- * Unset values keep the model's defaults. Immutable; build with {@link #builder()}.
+ * Options of {@link Models#createModel(String, ModelOptions)}, as timm's create_model arguments. Unset values keep the
+ * model's defaults. Immutable; build with {@link #builder()}.
  */
 public final class ModelOptions {
     private final boolean pretrained;
@@ -196,8 +196,8 @@ public final class ModelOptions {
         }
 
         /**
-         * timm's {@code zero_init_last} (default true): the last norm of each residual block starts at zero.
-         * Off, blocks start as torchvision's do (ResNet, RegNet).
+         * timm's {@code zero_init_last} (default true): the last norm of each residual block starts at zero. Off,
+         * blocks start as torchvision's do (ResNet, RegNet).
          */
         public Builder zeroInitLast(boolean value) {
             zeroInitLast = value;

@@ -11,8 +11,8 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * Every model name jimm can build, with its family, default config and pretrained tags. The
- * registry is immutable once built; {@link #builtIn()} holds the families found on the class path.
+ * Every model name jimm can build, with its family, default config and pretrained tags. The registry is immutable once
+ * built; {@link #builtIn()} holds the families found on the class path.
  */
 public final class ModelRegistry {
     private final Map<String, ModelEntry> entries;
@@ -88,7 +88,8 @@ public final class ModelRegistry {
         Pattern p = pattern == null || pattern.isEmpty() ? null : wildcard(pattern);
         List<String> out = new ArrayList<>();
         for (String n : entries.keySet()) {
-            if ((p == null || p.matcher(n).matches()) && (!pretrainedOnly || !pretrained.tags(n).isEmpty())) {
+            if ((p == null || p.matcher(n).matches())
+                    && (!pretrainedOnly || !pretrained.tags(n).isEmpty())) {
                 out.add(n);
             }
         }
@@ -114,8 +115,8 @@ public final class ModelRegistry {
     }
 
     /**
-     * The config for {@code name} or {@code name.tag}: the named tag's, else the default tag's,
-     * else the family's defaults. An unknown tag is an error listing the tags that exist.
+     * The config for {@code name} or {@code name.tag}: the named tag's, else the default tag's, else the family's
+     * defaults. An unknown tag is an error listing the tags that exist.
      */
     public PretrainedCfg config(String nameWithTag) {
         String name = baseName(nameWithTag);
@@ -130,23 +131,34 @@ public final class ModelRegistry {
                 return withLayerNames(c, e.fallbackCfg());
             }
         }
-        throw new ModelNotFoundException(
-                "model " + name + " has no pretrained tag '" + tag + "'; "
-                        + (tags.isEmpty() ? "it has no pretrained weights" : "its tags are " + tagNames(tags)));
+        throw new ModelNotFoundException("model " + name + " has no pretrained tag '" + tag + "'; "
+                + (tags.isEmpty() ? "it has no pretrained weights" : "its tags are " + tagNames(tags)));
     }
 
     /**
-     * torchvision's weights table names no first conv or classifier: take the family's, so that a
-     * pretrained load can adapt the stem and skip a resized head.
+     * torchvision's weights table names no first conv or classifier: take the family's, so that a pretrained load can
+     * adapt the stem and skip a resized head.
      */
     private static PretrainedCfg withLayerNames(PretrainedCfg c, PretrainedCfg family) {
         if (!c.firstConv().isEmpty() && !c.classifier().isEmpty()) {
             return c;
         }
-        return new PretrainedCfg(c.architecture(), c.tag(), c.hfHubId(), c.url(), c.inputSize(), c.interpolation(),
-                c.cropPct(), c.cropMode(), c.mean(), c.std(), c.numClasses(),
+        return new PretrainedCfg(
+                c.architecture(),
+                c.tag(),
+                c.hfHubId(),
+                c.url(),
+                c.inputSize(),
+                c.interpolation(),
+                c.cropPct(),
+                c.cropMode(),
+                c.mean(),
+                c.std(),
+                c.numClasses(),
                 c.firstConv().isEmpty() ? family.firstConv() : c.firstConv(),
-                c.classifier().isEmpty() ? family.classifier() : c.classifier(), c.license(), c.fileSha256());
+                c.classifier().isEmpty() ? family.classifier() : c.classifier(),
+                c.license(),
+                c.fileSha256());
     }
 
     /** Comma-separated tags, for messages. */

@@ -8,14 +8,17 @@ import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * A per-layer summary like torchinfo's: each module's output shape and parameter count in the
- * order they run, then totals (parameters, trainable, mult-adds, input/forward/params sizes).
+ * A per-layer summary like torchinfo's: each module's output shape and parameter count in the order they run, then
+ * totals (parameters, trainable, mult-adds, input/forward/params sizes).
  */
 public final class ModelSummary {
     /**
@@ -29,7 +32,8 @@ public final class ModelSummary {
      * @param trainable whether all of them require gradients
      * @param leaf whether it has no children
      */
-    public record Row(String name, String type, int depth, Shape outputShape, long params, boolean trainable, boolean leaf) {}
+    public record Row(
+            String name, String type, int depth, Shape outputShape, long params, boolean trainable, boolean leaf) {}
 
     private final String modelName;
     private final Shape inputShape;
@@ -40,8 +44,15 @@ public final class ModelSummary {
     private final long multAdds;
     private final long leafOutputElements;
 
-    private ModelSummary(String modelName, Shape inputShape, Shape outputShape, List<Row> rows,
-            long totalParams, long trainableParams, long multAdds, long leafOutputElements) {
+    private ModelSummary(
+            String modelName,
+            Shape inputShape,
+            Shape outputShape,
+            List<Row> rows,
+            long totalParams,
+            long trainableParams,
+            long multAdds,
+            long leafOutputElements) {
         this.modelName = modelName;
         this.inputShape = inputShape;
         this.outputShape = outputShape;
@@ -104,7 +115,7 @@ public final class ModelSummary {
             idx.add(k);
         }
         idx.sort((a, b) -> Integer.compare(startOrder.get(finished.get(a)), startOrder.get(finished.get(b))));
-        java.util.Set<Module> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Module> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int k : idx) {
             Module m = finished.get(k);
             if (!seen.add(m)) {
@@ -118,7 +129,14 @@ public final class ModelSummary {
                 trainable &= p.requiresGradient();
             }
             int depth = name.split("\\.").length;
-            rows.add(new Row(name, typeName(m), depth, finishedShapes.get(k), params, trainable, m.children().isEmpty()));
+            rows.add(new Row(
+                    name,
+                    typeName(m),
+                    depth,
+                    finishedShapes.get(k),
+                    params,
+                    trainable,
+                    m.children().isEmpty()));
         }
         long total = 0;
         long trainable = 0;
@@ -186,16 +204,20 @@ public final class ModelSummary {
         int nameWidth = 40;
         for (Row r : rows) {
             if (r.depth() <= maxDepth) {
-                nameWidth = Math.max(nameWidth, 2 * (r.depth() - 1) + r.type().length() + r.name().length() + 3);
+                nameWidth = Math.max(
+                        nameWidth,
+                        2 * (r.depth() - 1) + r.type().length() + r.name().length() + 3);
             }
         }
         nameWidth = Math.min(nameWidth, 70);
         String line = "=".repeat(nameWidth + 44);
         StringBuilder sb = new StringBuilder();
         sb.append(line).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-" + nameWidth + "s %-28s %14s%n", "Layer (type (name))", "Output Shape", "Param #"));
+        sb.append(String.format(
+                Locale.ROOT, "%-" + nameWidth + "s %-28s %14s%n", "Layer (type (name))", "Output Shape", "Param #"));
         sb.append(line).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-" + nameWidth + "s %-28s %14s%n", modelName, shapeText(outputShape), "--"));
+        sb.append(String.format(
+                Locale.ROOT, "%-" + nameWidth + "s %-28s %14s%n", modelName, shapeText(outputShape), "--"));
         for (Row r : rows) {
             if (r.depth() > maxDepth) {
                 continue;
@@ -205,7 +227,8 @@ public final class ModelSummary {
                 label = label.substring(0, nameWidth - 1) + "…";
             }
             String params = r.params() == 0 ? "--" : String.format(Locale.ROOT, "%,d", r.params());
-            sb.append(String.format(Locale.ROOT, "%-" + nameWidth + "s %-28s %14s%n", label, shapeText(r.outputShape()), params));
+            sb.append(String.format(
+                    Locale.ROOT, "%-" + nameWidth + "s %-28s %14s%n", label, shapeText(r.outputShape()), params));
         }
         sb.append(line).append('\n');
         sb.append(String.format(Locale.ROOT, "Total params: %,d%n", totalParams));
@@ -216,13 +239,15 @@ public final class ModelSummary {
         sb.append(String.format(Locale.ROOT, "Input size (MB): %.2f%n", inputMegabytes()));
         sb.append(String.format(Locale.ROOT, "Forward/backward pass size (MB): %.2f%n", forwardBackwardMegabytes()));
         sb.append(String.format(Locale.ROOT, "Params size (MB): %.2f%n", paramsMegabytes()));
-        sb.append(String.format(Locale.ROOT, "Estimated Total Size (MB): %.2f%n",
+        sb.append(String.format(
+                Locale.ROOT,
+                "Estimated Total Size (MB): %.2f%n",
                 inputMegabytes() + forwardBackwardMegabytes() + paramsMegabytes()));
         sb.append(line).append('\n');
         return sb.toString();
     }
 
     private static String shapeText(Shape s) {
-        return java.util.Arrays.toString(s.getShape());
+        return Arrays.toString(s.getShape());
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.slf4j.LoggerFactory;
 
 /**
  * Creating models by name, as timm's {@code create_model} and {@code list_models}.
@@ -30,7 +31,12 @@ public final class Models {
     /** timm's {@code create_model(name, pretrained, num_classes, global_pool)}. */
     public static ImageModel createModel(String name, boolean pretrained, int numClasses, String globalPool) {
         return createModel(
-                name, ModelOptions.builder().pretrained(pretrained).numClasses(numClasses).globalPool(globalPool).build());
+                name,
+                ModelOptions.builder()
+                        .pretrained(pretrained)
+                        .numClasses(numClasses)
+                        .globalPool(globalPool)
+                        .build());
     }
 
     /** A model by name ({@code name} or {@code name.tag}) with the given options. */
@@ -85,8 +91,11 @@ public final class Models {
                 String stem = base.replaceAll("[0-9_].*$", "");
                 List<String> like = registry.list((stem.isEmpty() ? base : stem) + "*", true);
                 throw new JimmException("model " + base + " has no pretrained weights"
-                        + (like.isEmpty() ? "" : "; names like it that have some: "
-                                + String.join(", ", like.subList(0, Math.min(8, like.size()))) + (like.size() > 8 ? ", …" : ""))
+                        + (like.isEmpty()
+                                ? ""
+                                : "; names like it that have some: "
+                                        + String.join(", ", like.subList(0, Math.min(8, like.size())))
+                                        + (like.size() > 8 ? ", …" : ""))
                         + "; or pass a local checkpoint with pretrainedFile");
             }
             WeightHub hub = options.hub() != null ? options.hub() : WeightHub.fromEnvironment();
@@ -96,8 +105,12 @@ public final class Models {
             Map<String, NDArray> sd = Checkpoints.load(file, scratch, options.keyMapping());
             PretrainedLoader.Report r = PretrainedLoader.load(model, sd);
             if (!r.keptAtInit().isEmpty()) {
-                org.slf4j.LoggerFactory.getLogger(Models.class).info("{}: the checkpoint's {} differ in size; left at init: {}",
-                        model.name(), r.keptAtInit().size() == 1 ? "key" : "keys", String.join(", ", r.keptAtInit()));
+                LoggerFactory.getLogger(Models.class)
+                        .info(
+                                "{}: the checkpoint's {} differ in size; left at init: {}",
+                                model.name(),
+                                r.keptAtInit().size() == 1 ? "key" : "keys",
+                                String.join(", ", r.keptAtInit()));
             }
         }
     }

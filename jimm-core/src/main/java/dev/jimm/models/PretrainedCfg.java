@@ -3,8 +3,8 @@ package dev.jimm.models;
 import java.util.List;
 
 /**
- * A model's pretrained configuration as timm defines it (torchvision's weights are described the
- * same way): where the weights are, and how inputs must be prepared for them.
+ * A model's pretrained configuration as timm defines it (torchvision's weights are described the same way): where the
+ * weights are, and how inputs must be prepared for them.
  *
  * @param architecture the model name
  * @param tag the weight tag ({@code a1_in1k}); empty for a name without pretrained weights
@@ -54,8 +54,7 @@ public record PretrainedCfg(
     }
 
     /** A config for a model with no pretrained weights: ImageNet statistics at the given size. */
-    public static PretrainedCfg untrained(
-            String architecture, int size, String firstConv, String classifier) {
+    public static PretrainedCfg untrained(String architecture, int size, String firstConv, String classifier) {
         return new PretrainedCfg(
                 architecture,
                 "",
@@ -77,29 +76,80 @@ public record PretrainedCfg(
     /** The same config under another architecture name and tag. */
     public PretrainedCfg withName(String newArchitecture, String newTag) {
         return new PretrainedCfg(
-                newArchitecture, newTag, hfHubId, url, inputSize, interpolation, cropPct, cropMode,
-                mean, std, numClasses, firstConv, classifier, license, fileSha256);
+                newArchitecture,
+                newTag,
+                hfHubId,
+                url,
+                inputSize,
+                interpolation,
+                cropPct,
+                cropMode,
+                mean,
+                std,
+                numClasses,
+                firstConv,
+                classifier,
+                license,
+                fileSha256);
     }
 
     /** The same config with another default input size (a square image). */
     public PretrainedCfg withInputSize(int size) {
         return new PretrainedCfg(
-                architecture, tag, hfHubId, url, List.of(inputSize.get(0), size, size),
-                interpolation, cropPct, cropMode, mean, std, numClasses, firstConv, classifier,
-                license, fileSha256);
+                architecture,
+                tag,
+                hfHubId,
+                url,
+                List.of(inputSize.get(0), size, size),
+                interpolation,
+                cropPct,
+                cropMode,
+                mean,
+                std,
+                numClasses,
+                firstConv,
+                classifier,
+                license,
+                fileSha256);
     }
 
     /** The same config with weights in another Hugging Face hub repository. */
     public PretrainedCfg withHub(String newHfHubId) {
         return new PretrainedCfg(
-                architecture, tag, newHfHubId, url, inputSize, interpolation, cropPct, cropMode,
-                mean, std, numClasses, firstConv, classifier, license, fileSha256);
+                architecture,
+                tag,
+                newHfHubId,
+                url,
+                inputSize,
+                interpolation,
+                cropPct,
+                cropMode,
+                mean,
+                std,
+                numClasses,
+                firstConv,
+                classifier,
+                license,
+                fileSha256);
     }
 
     /** The same config with other head and first-layer names. */
     public PretrainedCfg withLayers(String newFirstConv, String newClassifier) {
         return new PretrainedCfg(
-                architecture, tag, hfHubId, url, inputSize, interpolation, cropPct, cropMode,
-                mean, std, numClasses, newFirstConv, newClassifier, license, fileSha256);
+                architecture,
+                tag,
+                hfHubId,
+                url,
+                inputSize,
+                interpolation,
+                cropPct,
+                cropMode,
+                mean,
+                std,
+                numClasses,
+                newFirstConv,
+                newClassifier,
+                license,
+                fileSha256);
     }
 }

@@ -10,9 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Loads a pretrained state dict into a freshly built model the way timm's load_pretrained does: a
- * classifier of another size is left at its init, and a first convolution for another channel count
- * is adapted from the RGB weights.
+ * Loads a pretrained state dict into a freshly built model the way timm's load_pretrained does: a classifier of another
+ * size is left at its init, and a first convolution for another channel count is adapted from the RGB weights.
  */
 public final class PretrainedLoader {
     private PretrainedLoader() {}
@@ -71,8 +70,7 @@ public final class PretrainedLoader {
     }
 
     /**
-     * timm's adapt_input_conv: for 1 channel, sum the RGB filters; for more than 3, repeat them and
-     * scale by 3/inChans.
+     * timm's adapt_input_conv: for 1 channel, sum the RGB filters; for more than 3, repeat them and scale by 3/inChans.
      */
     public static NDArray adaptInputConv(NDArray weight, int inChans) {
         Shape s = weight.getShape();

@@ -14,16 +14,16 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The pretrained weights that exist: timm's table of pretrained configs (1,737 tags of timm 1.0.29)
- * and torchvision's weights table, shipped as resources. The default tag comes first: timm's own default
- * per architecture ({@code timm_default_tags.json}, all 1,302 names of timm 1.0.29, the tag
- * {@code timm.create_model(name, pretrained=True)} loads), else the first in alphabetical order;
- * torchvision's newest IMAGENET1K weights.
+ * The pretrained weights that exist: timm's table of pretrained configs (1,737 tags of timm 1.0.29) and torchvision's
+ * weights table, shipped as resources. The default tag comes first: timm's own default per architecture
+ * ({@code timm_default_tags.json}, all 1,302 names of timm 1.0.29, the tag {@code timm.create_model(name,
+ * pretrained=True)} loads), else the first in alphabetical order; torchvision's newest IMAGENET1K weights.
  */
 public final class PretrainedTable {
     private final Map<String, List<PretrainedCfg>> byArchitecture;
@@ -40,7 +40,8 @@ public final class PretrainedTable {
             map.computeIfAbsent(cfg.architecture(), k -> new ArrayList<>()).add(cfg);
         }
         // the table lists tags alphabetically; put timm's default first
-        for (Map.Entry<String, String> d : readDefaultTags("timm_default_tags.json").entrySet()) {
+        for (Map.Entry<String, String> d :
+                readDefaultTags("timm_default_tags.json").entrySet()) {
             List<PretrainedCfg> list = map.get(d.getKey());
             if (list != null) {
                 for (int i = 0; i < list.size(); i++) {
@@ -60,7 +61,8 @@ public final class PretrainedTable {
         for (List<PretrainedCfg> list : tv.values()) {
             PretrainedCfg best = null;
             for (PretrainedCfg c : list) {
-                if (c.tag().startsWith("IMAGENET1K_V") && (best == null || c.tag().compareTo(best.tag()) > 0)) {
+                if (c.tag().startsWith("IMAGENET1K_V")
+                        && (best == null || c.tag().compareTo(best.tag()) > 0)) {
                     best = c;
                 }
             }
@@ -149,7 +151,9 @@ public final class PretrainedTable {
                 str(o, "crop_mode").isEmpty() ? "center" : str(o, "crop_mode"),
                 doubles(o.get("mean")),
                 doubles(o.get("std")),
-                o.get("num_classes") == null || o.get("num_classes").isJsonNull() ? 1000 : o.get("num_classes").getAsInt(),
+                o.get("num_classes") == null || o.get("num_classes").isJsonNull()
+                        ? 1000
+                        : o.get("num_classes").getAsInt(),
                 fc,
                 cls,
                 str(o, "license"),
@@ -177,7 +181,7 @@ public final class PretrainedTable {
                 "",
                 url,
                 List.of(3, crop, crop),
-                group(INTERP, t, "BILINEAR").toLowerCase(java.util.Locale.ROOT),
+                group(INTERP, t, "BILINEAR").toLowerCase(Locale.ROOT),
                 (double) crop / resize,
                 "center",
                 parseList(group(MEAN, t, "0.485, 0.456, 0.406")),

@@ -24,9 +24,9 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * RegNet X, Y, V (pre-activation) and Z, as timm's {@code models/regnet.py} builds them from the
- * RegNet design-space parameters (w0, wa, wm, depth, group width). Its family also registers
- * torchvision's RegNets ({@link TvRegNet}) as {@code tv/regnet_*}.
+ * RegNet X, Y, V (pre-activation) and Z, as timm's {@code models/regnet.py} builds them from the RegNet design-space
+ * parameters (w0, wa, wm, depth, group width). Its family also registers torchvision's RegNets ({@link TvRegNet}) as
+ * {@code tv/regnet_*}.
  */
 public final class RegNet extends ImageModel {
 
@@ -79,7 +79,13 @@ public final class RegNet extends ImageModel {
 
         /** A RegNet-X: no SE, bottleneck ratio 1, BatchNorm and ReLU. */
         public static Config x(int w0, double wa, double wm, int groupSize, int depth) {
-            return builder().w0(w0).wa(wa).wm(wm).groupSize(groupSize).depth(depth).build();
+            return builder()
+                    .w0(w0)
+                    .wa(wa)
+                    .wm(wm)
+                    .groupSize(groupSize)
+                    .depth(depth)
+                    .build();
         }
 
         /** A RegNet-Y: a RegNet-X with SE of ratio 0.25 of the block's input width. */
@@ -125,8 +131,12 @@ public final class RegNet extends ImageModel {
 
         /** The RegNet-Z head and blocks: bottleneck expansion, linear output, optional final conv. */
         public Config z(double newBottleRatio, int newNumFeatures) {
-            return toBuilder().bottleRatio(newBottleRatio).downsample(Downsample.NONE).linearOut(true)
-                    .numFeatures(newNumFeatures).build();
+            return toBuilder()
+                    .bottleRatio(newBottleRatio)
+                    .downsample(Downsample.NONE)
+                    .linearOut(true)
+                    .numFeatures(newNumFeatures)
+                    .build();
         }
 
         /** Builds a {@link Config} by field name; {@link #build()} checks it. */
@@ -264,8 +274,22 @@ public final class RegNet extends ImageModel {
                             + groupSize + " w0=" + w0 + " wa=" + wa + " wm=" + wm
                             + " (needed: depth, groupSize, w0 > 0, w0 a multiple of 8, wa >= 0, wm > 1)");
                 }
-                return new Config(depth, w0, wa, wm, groupSize, bottleRatio, seRatio, groupMinRatio, stemWidth,
-                        downsample, linearOut, preact, numFeatures, act, groupNormSize);
+                return new Config(
+                        depth,
+                        w0,
+                        wa,
+                        wm,
+                        groupSize,
+                        bottleRatio,
+                        seRatio,
+                        groupMinRatio,
+                        stemWidth,
+                        downsample,
+                        linearOut,
+                        preact,
+                        numFeatures,
+                        act,
+                        groupNormSize);
             }
         }
     }
@@ -274,13 +298,14 @@ public final class RegNet extends ImageModel {
     record StageArgs(int outChs, int stride, int depth, double bottleRatio, int groupSize, double[] dropPath) {}
 
     /**
-     * timm's generate_regnet and adjust_widths_groups_comp: per-block widths from the linear
-     * parameterization, quantized in log space, grouped into stages, then made divisible by the
-     * group width. Torch computes the widths in float32, so this does too.
+     * timm's generate_regnet and adjust_widths_groups_comp: per-block widths from the linear parameterization,
+     * quantized in log space, grouped into stages, then made divisible by the group width. Torch computes the widths in
+     * float32, so this does too.
      */
     static List<StageArgs> stageArgs(Config cfg, double dropPathRate) {
         if (cfg.wa() < 0 || cfg.w0() <= 0 || cfg.wm() <= 1 || cfg.w0() % 8 != 0) {
-            throw new IllegalArgumentException("invalid RegNet parameters w0=" + cfg.w0() + " wa=" + cfg.wa() + " wm=" + cfg.wm());
+            throw new IllegalArgumentException(
+                    "invalid RegNet parameters w0=" + cfg.w0() + " wa=" + cfg.wa() + " wm=" + cfg.wm());
         }
         final int quant = 8;
         float w0 = cfg.w0();
@@ -296,7 +321,8 @@ public final class RegNet extends ImageModel {
             counts.merge(width, 1, Integer::sum);
         }
         if (counts.size() != 4) {
-            throw new IllegalArgumentException("RegNet parameters give " + counts.size() + " stages, not 4: widths " + counts);
+            throw new IllegalArgumentException(
+                    "RegNet parameters give " + counts.size() + " stages, not 4: widths " + counts);
         }
         List<Integer> widths = new ArrayList<>(counts.keySet());
         List<Integer> depths = new ArrayList<>(counts.values());
@@ -324,8 +350,15 @@ public final class RegNet extends ImageModel {
     }
 
     private static Conv2d conv(int in, int out, int k, int stride, int groups) {
-        return new Conv2d(in, out, k,
-                Conv2d.Options.defaults().stride(stride).padding(Layers.padding(k, stride, 1)).groups(groups).bias(false));
+        return new Conv2d(
+                in,
+                out,
+                k,
+                Conv2d.Options.defaults()
+                        .stride(stride)
+                        .padding(Layers.padding(k, stride, 1))
+                        .groups(groups)
+                        .bias(false));
     }
 
     /** timm's ConvNormAct: {@code conv}, {@code bn} (the norm, with its activation applied after). */
@@ -357,9 +390,10 @@ public final class RegNet extends ImageModel {
         return switch (cfg.downsample()) {
             case NONE -> null;
             case CONV1X1 -> preact ? conv(in, out, 1, stride, 1) : new ConvNormAct(cfg, in, out, 1, stride, 1, false);
-            case AVG -> new Sequential(
-                    stride > 1 ? Pool2d.avg(2, stride, 0, true, false) : new Identity(),
-                    preact ? conv(in, out, 1, 1, 1) : new ConvNormAct(cfg, in, out, 1, 1, 1, false));
+            case AVG ->
+                new Sequential(
+                        stride > 1 ? Pool2d.avg(2, stride, 0, true, false) : new Identity(),
+                        preact ? conv(in, out, 1, 1, 1) : new ConvNormAct(cfg, in, out, 1, 1, 1, false));
         };
     }
 
@@ -528,9 +562,11 @@ public final class RegNet extends ImageModel {
                 int in = i == 0 ? prev : a.outChs();
                 int st = i == 0 ? a.stride() : 1;
                 double dpr = a.dropPath()[i];
-                stage.add("b" + (i + 1), cfg.preact()
-                        ? new PreBottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr)
-                        : new Bottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr));
+                stage.add(
+                        "b" + (i + 1),
+                        cfg.preact()
+                                ? new PreBottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr)
+                                : new Bottleneck(cfg, in, a.outChs(), st, a.bottleRatio(), a.groupSize(), dpr));
             }
             prev = a.outChs();
             stride *= a.stride();
@@ -568,9 +604,8 @@ public final class RegNet extends ImageModel {
     }
 
     /**
-     * timm's and torchvision's RegNet init: convs normal with std sqrt(2 / fan_out), linear layers
-     * normal 0.01 and zero biases. timm divides the fan-out by the groups and zeroes conv biases;
-     * torchvision does neither.
+     * timm's and torchvision's RegNet init: convs normal with std sqrt(2 / fan_out), linear layers normal 0.01 and zero
+     * biases. timm divides the fan-out by the groups and zeroes conv biases; torchvision does neither.
      */
     static void initConvLinear(Module root, SplittableRandom random, boolean timm) {
         for (Module m : root.namedModules().values()) {
@@ -633,7 +668,9 @@ public final class RegNet extends ImageModel {
 
     // ---- configs and registrations ----------------------------------------------------------------
 
-    /** Registers every RegNet name of timm's regnet.py, and torchvision's RegNets ({@link TvRegNet}) under {@code tv/}. */
+    /**
+     * Registers every RegNet name of timm's regnet.py, and torchvision's RegNets ({@link TvRegNet}) under {@code tv/}.
+     */
     public static final class Family implements ModelFamily {
         @Override
         public String name() {
@@ -681,10 +718,32 @@ public final class RegNet extends ImageModel {
             add(m, "regnety_2560", Config.y(640, 230.83, 2.53, 373, 27), 384);
             add(m, "regnety_040_sgn", silu.withGroupNorm(16));
             add(m, "regnetv_040", silu.withPreact(), 224, "stem");
-            add(m, "regnetv_064", y064.withAct(Activation.Kind.SILU).withPreact().withDownsample(Downsample.AVG), 224, "stem");
-            add(m, "regnetz_005", Config.y(16, 10.7, 2.51, 4, 21).withAct(Activation.Kind.SILU).z(4.0, 1024));
-            add(m, "regnetz_040", Config.y(48, 14.5, 2.226, 8, 28).withAct(Activation.Kind.SILU).z(4.0, 0), 256);
-            add(m, "regnetz_040_h", Config.y(48, 14.5, 2.226, 8, 28).withAct(Activation.Kind.SILU).z(4.0, 1536), 256);
+            add(
+                    m,
+                    "regnetv_064",
+                    y064.withAct(Activation.Kind.SILU).withPreact().withDownsample(Downsample.AVG),
+                    224,
+                    "stem");
+            add(
+                    m,
+                    "regnetz_005",
+                    Config.y(16, 10.7, 2.51, 4, 21)
+                            .withAct(Activation.Kind.SILU)
+                            .z(4.0, 1024));
+            add(
+                    m,
+                    "regnetz_040",
+                    Config.y(48, 14.5, 2.226, 8, 28)
+                            .withAct(Activation.Kind.SILU)
+                            .z(4.0, 0),
+                    256);
+            add(
+                    m,
+                    "regnetz_040_h",
+                    Config.y(48, 14.5, 2.226, 8, 28)
+                            .withAct(Activation.Kind.SILU)
+                            .z(4.0, 1536),
+                    256);
 
             // torchvision's RegNets: its own width rounding and module names
             addTv(m, "tv/regnet_x_400mf", x004);
@@ -714,13 +773,19 @@ public final class RegNet extends ImageModel {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c, int size, String firstConv) {
-            m.add(new ModelEntry(name, "regnet", args -> new RegNet(c, args),
+            m.add(new ModelEntry(
+                    name,
+                    "regnet",
+                    args -> new RegNet(c, args),
                     PretrainedCfg.untrained(name, size, firstConv, "head.fc")));
         }
 
         private static void addTv(List<ModelEntry> m, String name, Config c) {
             Config tv = c.tvRounding();
-            m.add(new ModelEntry(name, "torchvision", args -> new TvRegNet(tv, args),
+            m.add(new ModelEntry(
+                    name,
+                    "torchvision",
+                    args -> new TvRegNet(tv, args),
                     PretrainedCfg.untrained(name, 224, "stem.0", "fc")));
         }
     }

@@ -5,15 +5,13 @@ import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BlurPool2d;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Dropout;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.EfficientChannelAttention;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.GroupNorm;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
+import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
@@ -25,9 +23,9 @@ import java.util.SplittableRandom;
 import java.util.function.IntFunction;
 
 /**
- * ResNet, ResNeXt, Wide ResNet, SE-/ECA-ResNet, ResNet-RS and their stem and downsample variants,
- * as timm's {@code models/resnet.py} builds them (torchvision's ResNets are the same modules with
- * the same state_dict keys, registered as {@code tv/…}).
+ * ResNet, ResNeXt, Wide ResNet, SE-/ECA-ResNet, ResNet-RS and their stem and downsample variants, as timm's
+ * {@code models/resnet.py} builds them (torchvision's ResNets are the same modules with the same state_dict keys,
+ * registered as {@code tv/…}).
  */
 public final class ResNet extends ImageModel {
 
@@ -60,8 +58,7 @@ public final class ResNet extends ImageModel {
     }
 
     /** Everything a block needs to know beyond its widths. */
-    private record BlockContext(
-            Config cfg, IntFunction<Module> norm, int cardinality, int baseWidth, int reduceFirst) {
+    private record BlockContext(Config cfg, IntFunction<Module> norm, int cardinality, int baseWidth, int reduceFirst) {
         Module attention(int channels) {
             return switch (cfg.attention()) {
                 case NONE -> null;
@@ -110,30 +107,31 @@ public final class ResNet extends ImageModel {
             int firstPlanes = planes / ctx.reduceFirst();
             int outplanes = planes * BlockType.BASIC.expansion;
             boolean useAa = ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
-            conv1 =
-                    register(
-                            "conv1",
-                            new Conv2d(
-                                    inplanes,
-                                    firstPlanes,
-                                    3,
-                                    Conv2d.Options.defaults()
-                                            .stride(useAa ? 1 : stride)
-                                            .padding(firstDilation)
-                                            .dilation(firstDilation)
-                                            .bias(false)));
+            conv1 = register(
+                    "conv1",
+                    new Conv2d(
+                            inplanes,
+                            firstPlanes,
+                            3,
+                            Conv2d.Options.defaults()
+                                    .stride(useAa ? 1 : stride)
+                                    .padding(firstDilation)
+                                    .dilation(firstDilation)
+                                    .bias(false)));
             bn1 = register("bn1", ctx.norm().apply(firstPlanes));
             register("drop_block", new Identity());
             act1 = register("act1", Activation.relu());
             aa = register("aa", ctx.antiAlias(firstPlanes, stride, useAa));
-            conv2 =
-                    register(
-                            "conv2",
-                            new Conv2d(
-                                    firstPlanes,
-                                    outplanes,
-                                    3,
-                                    Conv2d.Options.defaults().padding(dilation).dilation(dilation).bias(false)));
+            conv2 = register(
+                    "conv2",
+                    new Conv2d(
+                            firstPlanes,
+                            outplanes,
+                            3,
+                            Conv2d.Options.defaults()
+                                    .padding(dilation)
+                                    .dilation(dilation)
+                                    .bias(false)));
             bn2 = register("bn2", ctx.norm().apply(outplanes));
             Module attn = ctx.attention(outplanes);
             se = attn == null ? null : register("se", attn);
@@ -194,27 +192,31 @@ public final class ResNet extends ImageModel {
             int firstPlanes = width / ctx.reduceFirst();
             int outplanes = planes * BlockType.BOTTLENECK.expansion;
             boolean useAa = ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
-            conv1 = register("conv1", new Conv2d(inplanes, firstPlanes, 1, Conv2d.Options.defaults().bias(false)));
+            conv1 = register(
+                    "conv1",
+                    new Conv2d(
+                            inplanes, firstPlanes, 1, Conv2d.Options.defaults().bias(false)));
             bn1 = register("bn1", ctx.norm().apply(firstPlanes));
             act1 = register("act1", Activation.relu());
-            conv2 =
-                    register(
-                            "conv2",
-                            new Conv2d(
-                                    firstPlanes,
-                                    width,
-                                    3,
-                                    Conv2d.Options.defaults()
-                                            .stride(useAa ? 1 : stride)
-                                            .padding(firstDilation)
-                                            .dilation(firstDilation)
-                                            .groups(ctx.cardinality())
-                                            .bias(false)));
+            conv2 = register(
+                    "conv2",
+                    new Conv2d(
+                            firstPlanes,
+                            width,
+                            3,
+                            Conv2d.Options.defaults()
+                                    .stride(useAa ? 1 : stride)
+                                    .padding(firstDilation)
+                                    .dilation(firstDilation)
+                                    .groups(ctx.cardinality())
+                                    .bias(false)));
             bn2 = register("bn2", ctx.norm().apply(width));
             register("drop_block", new Identity());
             act2 = register("act2", Activation.relu());
             aa = register("aa", ctx.antiAlias(width, stride, useAa));
-            conv3 = register("conv3", new Conv2d(width, outplanes, 1, Conv2d.Options.defaults().bias(false)));
+            conv3 = register(
+                    "conv3",
+                    new Conv2d(width, outplanes, 1, Conv2d.Options.defaults().bias(false)));
             bn3 = register("bn3", ctx.norm().apply(outplanes));
             Module attn = ctx.attention(outplanes);
             se = attn == null ? null : register("se", attn);
@@ -251,9 +253,17 @@ public final class ResNet extends ImageModel {
             BlockContext ctx, int in, int out, int kernel, int stride, int dilation, int firstDilation) {
         int k = stride == 1 && dilation == 1 ? 1 : kernel;
         int fd = k > 1 ? firstDilation : 1;
-        int p = dev.jimm.layers.Layers.padding(k, stride, fd);
+        int p = Layers.padding(k, stride, fd);
         return new Sequential(
-                new Conv2d(in, out, k, Conv2d.Options.defaults().stride(stride).padding(p).dilation(fd).bias(false)),
+                new Conv2d(
+                        in,
+                        out,
+                        k,
+                        Conv2d.Options.defaults()
+                                .stride(stride)
+                                .padding(p)
+                                .dilation(fd)
+                                .bias(false)),
                 ctx.norm().apply(out));
     }
 
@@ -268,7 +278,9 @@ public final class ResNet extends ImageModel {
             pool = Pool2d.avg(2, avgStride, 0, true, false);
         }
         return new Sequential(
-                pool, new Conv2d(in, out, 1, Conv2d.Options.defaults().bias(false)), ctx.norm().apply(out));
+                pool,
+                new Conv2d(in, out, 1, Conv2d.Options.defaults().bias(false)),
+                ctx.norm().apply(out));
     }
 
     // ---- the model ------------------------------------------------------------------------------
@@ -311,7 +323,10 @@ public final class ResNet extends ImageModel {
 
         /** A plain ResNet with one block type and the given depths. */
         public static Config of(BlockType block, int... layers) {
-            return builder().blocks(List.of(block, block, block, block)).layers(layers).build();
+            return builder()
+                    .blocks(List.of(block, block, block, block))
+                    .layers(layers)
+                    .build();
         }
 
         /** A builder holding timm's defaults; blocks and layers must be set. */
@@ -326,7 +341,10 @@ public final class ResNet extends ImageModel {
 
         /** ResNeXt widths. */
         public Config groups(int newCardinality, int newBaseWidth) {
-            return toBuilder().cardinality(newCardinality).baseWidth(newBaseWidth).build();
+            return toBuilder()
+                    .cardinality(newCardinality)
+                    .baseWidth(newBaseWidth)
+                    .build();
         }
 
         /** A deep ("deep") or tiered ("deep_tiered") 3x3 stem of the given width. */
@@ -504,10 +522,24 @@ public final class ResNet extends ImageModel {
 
             public Config build() {
                 if (blocks == null || layers == null) {
-                    throw new IllegalStateException("ResNet.Config needs blocks and layers, got " + blocks + " and " + layers);
+                    throw new IllegalStateException(
+                            "ResNet.Config needs blocks and layers, got " + blocks + " and " + layers);
                 }
-                return new Config(blocks, layers, channels, cardinality, baseWidth, stemWidth, stemType,
-                        replaceStemPool, blockReduceFirst, downKernelSize, avgDown, attention, seRatio, groupNorm,
+                return new Config(
+                        blocks,
+                        layers,
+                        channels,
+                        cardinality,
+                        baseWidth,
+                        stemWidth,
+                        stemType,
+                        replaceStemPool,
+                        blockReduceFirst,
+                        downKernelSize,
+                        avgDown,
+                        attention,
+                        seRatio,
+                        groupNorm,
                         antiAlias);
             }
         }
@@ -532,22 +564,24 @@ public final class ResNet extends ImageModel {
             int s0 = cfg.stemType().contains("tiered") ? 3 * (cfg.stemWidth() / 4) : cfg.stemWidth();
             int s1 = cfg.stemWidth();
             Conv2d.Options c3 = Conv2d.Options.defaults().padding(1).bias(false);
-            conv1 =
-                    register(
-                            "conv1",
-                            new Sequential(
-                                    new Conv2d(inChans, s0, 3, c3.stride(2)),
-                                    norm.apply(s0),
-                                    Activation.relu(),
-                                    new Conv2d(s0, s1, 3, c3),
-                                    norm.apply(s1),
-                                    Activation.relu(),
-                                    new Conv2d(s1, inplanes, 3, c3)));
+            conv1 = register(
+                    "conv1",
+                    new Sequential(
+                            new Conv2d(inChans, s0, 3, c3.stride(2)),
+                            norm.apply(s0),
+                            Activation.relu(),
+                            new Conv2d(s0, s1, 3, c3),
+                            norm.apply(s1),
+                            Activation.relu(),
+                            new Conv2d(s1, inplanes, 3, c3)));
         } else {
-            conv1 =
-                    register(
-                            "conv1",
-                            new Conv2d(inChans, inplanes, 7, Conv2d.Options.defaults().stride(2).padding(3).bias(false)));
+            conv1 = register(
+                    "conv1",
+                    new Conv2d(
+                            inChans,
+                            inplanes,
+                            7,
+                            Conv2d.Options.defaults().stride(2).padding(3).bias(false)));
         }
         bn1 = register("bn1", norm.apply(inplanes));
         act1 = register("act1", Activation.relu());
@@ -556,7 +590,11 @@ public final class ResNet extends ImageModel {
         if (cfg.replaceStemPool()) {
             List<Module> parts = new ArrayList<>();
             boolean aa = cfg.antiAlias() != AntiAlias.NONE;
-            parts.add(new Conv2d(inplanes, inplanes, 3, Conv2d.Options.defaults().stride(aa ? 1 : 2).padding(1).bias(false)));
+            parts.add(new Conv2d(
+                    inplanes,
+                    inplanes,
+                    3,
+                    Conv2d.Options.defaults().stride(aa ? 1 : 2).padding(1).bias(false)));
             if (aa) {
                 parts.add(ctx.antiAlias(inplanes, 2, true));
             }
@@ -583,10 +621,10 @@ public final class ResNet extends ImageModel {
             Module downsample = null;
             int outplanes = planes * type.expansion;
             if (stride != 1 || inplanes != outplanes) {
-                downsample =
-                        cfg.avgDown()
-                                ? downsampleAvg(ctx, inplanes, outplanes, stride, dilation)
-                                : downsampleConv(ctx, inplanes, outplanes, cfg.downKernelSize(), stride, dilation, prevDilation);
+                downsample = cfg.avgDown()
+                        ? downsampleAvg(ctx, inplanes, outplanes, stride, dilation)
+                        : downsampleConv(
+                                ctx, inplanes, outplanes, cfg.downKernelSize(), stride, dilation, prevDilation);
             }
             Sequential stage = new Sequential();
             for (int b = 0; b < cfg.layers().get(s); b++) {
@@ -715,7 +753,10 @@ public final class ResNet extends ImageModel {
             add(m, "ecaresnet26t", r26.t().eca(), 256);
             add(m, "ecaresnet50d", r50.d().eca());
             add(m, "ecaresnet50t", r50.t().eca(), 256);
-            add(m, "ecaresnetlight", Config.of(bottle, 1, 1, 11, 3).stem("", 32).withAvgDown().eca());
+            add(
+                    m,
+                    "ecaresnetlight",
+                    Config.of(bottle, 1, 1, 11, 3).stem("", 32).withAvgDown().eca());
             add(m, "ecaresnet101d", r101.d().eca());
             add(m, "ecaresnet200d", r200.d().eca(), 256);
             add(m, "ecaresnet269d", r269.d().eca(), 320);
@@ -747,9 +788,19 @@ public final class ResNet extends ImageModel {
             add(m, "resnetaa50d", r50.d().antiAlias(AntiAlias.AVG));
             add(m, "resnetaa101d", r101.d().antiAlias(AntiAlias.AVG));
             add(m, "seresnetaa50d", r50.d().antiAlias(AntiAlias.AVG).se());
-            add(m, "seresnextaa101d_32x8d", r101.groups(32, 8).d().antiAlias(AntiAlias.AVG).se());
-            add(m, "seresnextaa201d_32x8d",
-                    Config.of(bottle, 3, 24, 36, 4).groups(32, 8).stem("deep", 64).withAvgDown().antiAlias(AntiAlias.AVG).se());
+            add(
+                    m,
+                    "seresnextaa101d_32x8d",
+                    r101.groups(32, 8).d().antiAlias(AntiAlias.AVG).se());
+            add(
+                    m,
+                    "seresnextaa201d_32x8d",
+                    Config.of(bottle, 3, 24, 36, 4)
+                            .groups(32, 8)
+                            .stem("deep", 64)
+                            .withAvgDown()
+                            .antiAlias(AntiAlias.AVG)
+                            .se());
             add(m, "resnetrs50", rs, 160);
             add(m, "resnetrs101", rs.withLayers(3, 4, 23, 3), 192);
             add(m, "resnetrs152", rs.withLayers(3, 8, 36, 3), 256);
@@ -757,8 +808,12 @@ public final class ResNet extends ImageModel {
             add(m, "resnetrs270", rs.withLayers(4, 29, 53, 4), 256);
             add(m, "resnetrs350", rs.withLayers(4, 36, 72, 4), 288);
             add(m, "resnetrs420", rs.withLayers(4, 44, 87, 4), 320);
-            add(m, "test_resnet",
-                    Config.of(basic, 1, 1, 1, 1).stem("deep", 16).withAvgDown()
+            add(
+                    m,
+                    "test_resnet",
+                    Config.of(basic, 1, 1, 1, 1)
+                            .stem("deep", 16)
+                            .withAvgDown()
                             .blocksAndChannels(List.of(basic, basic, bottle, basic), List.of(32, 48, 48, 96)),
                     160);
 

@@ -14,16 +14,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * ShuffleNet v2 as torchvision's {@code models/shufflenetv2.py} builds it, registered as {@code
- * tv/shufflenet_v2_x0_5}, {@code x1_0}, {@code x1_5}, {@code x2_0} with torchvision's state_dict
- * keys ({@code conv1.0.weight}, {@code stage2.0.branch1.0.weight}, {@code conv5.1.running_var},
- * {@code fc.weight}) and its init (PyTorch's layer defaults).
+ * ShuffleNet v2 as torchvision's {@code models/shufflenetv2.py} builds it, registered as {@code tv/shufflenet_v2_x0_5},
+ * {@code x1_0}, {@code x1_5}, {@code x2_0} with torchvision's state_dict keys ({@code conv1.0.weight},
+ * {@code stage2.0.branch1.0.weight}, {@code conv5.1.running_var}, {@code fc.weight}) and its init (PyTorch's layer
+ * defaults).
  *
- * <p>The timm API on top: {@link #forwardFeatures} ends with {@code conv5}; the head is global
- * pooling (torchvision's {@code mean([2, 3])} is "avg"), dropout ({@code dropRate}, none in
- * torchvision) and {@code fc}. Feature levels, one per stride: {@code conv1} (/2), {@code maxpool}
- * (/4, the stem has no stage at that stride), {@code stage2} (/8), {@code stage3} (/16), {@code
- * stage4} (/32); {@code conv5}, like timm's {@code conv_head} in EfficientNets, is not a level.
+ * <p>The timm API on top: {@link #forwardFeatures} ends with {@code conv5}; the head is global pooling (torchvision's
+ * {@code mean([2, 3])} is "avg"), dropout ({@code dropRate}, none in torchvision) and {@code fc}. Feature levels, one
+ * per stride: {@code conv1} (/2), {@code maxpool} (/4, the stem has no stage at that stride), {@code stage2} (/8),
+ * {@code stage3} (/16), {@code stage4} (/32); {@code conv5}, like timm's {@code conv_head} in EfficientNets, is not a
+ * level.
  */
 public final class ShuffleNetV2 extends ImageModel {
 
@@ -55,30 +55,41 @@ public final class ShuffleNetV2 extends ImageModel {
             this.stride = stride;
             Conv2d.Options pw = Conv2d.Options.defaults().bias(false);
             if (stride > 1) {
-                branch1 = register("branch1", new Sequential(
-                        depthwise(inp, stride),
-                        new BatchNorm2d(inp),
-                        new Conv2d(inp, branchFeatures, 1, pw),
-                        new BatchNorm2d(branchFeatures),
-                        Activation.relu()));
+                branch1 = register(
+                        "branch1",
+                        new Sequential(
+                                depthwise(inp, stride),
+                                new BatchNorm2d(inp),
+                                new Conv2d(inp, branchFeatures, 1, pw),
+                                new BatchNorm2d(branchFeatures),
+                                Activation.relu()));
             } else {
                 // an empty nn.Sequential in torchvision: no keys, never run
                 branch1 = register("branch1", new Sequential());
             }
-            branch2 = register("branch2", new Sequential(
-                    new Conv2d(stride > 1 ? inp : branchFeatures, branchFeatures, 1, pw),
-                    new BatchNorm2d(branchFeatures),
-                    Activation.relu(),
-                    depthwise(branchFeatures, stride),
-                    new BatchNorm2d(branchFeatures),
-                    new Conv2d(branchFeatures, branchFeatures, 1, pw),
-                    new BatchNorm2d(branchFeatures),
-                    Activation.relu()));
+            branch2 = register(
+                    "branch2",
+                    new Sequential(
+                            new Conv2d(stride > 1 ? inp : branchFeatures, branchFeatures, 1, pw),
+                            new BatchNorm2d(branchFeatures),
+                            Activation.relu(),
+                            depthwise(branchFeatures, stride),
+                            new BatchNorm2d(branchFeatures),
+                            new Conv2d(branchFeatures, branchFeatures, 1, pw),
+                            new BatchNorm2d(branchFeatures),
+                            Activation.relu()));
         }
 
         private static Conv2d depthwise(int channels, int stride) {
-            return new Conv2d(channels, channels, 3,
-                    Conv2d.Options.defaults().stride(stride).padding(1).groups(channels).bias(false));
+            return new Conv2d(
+                    channels,
+                    channels,
+                    3,
+                    Conv2d.Options.defaults()
+                            .stride(stride)
+                            .padding(1)
+                            .groups(channels)
+                            .bias(false));
         }
 
         @Override
@@ -108,7 +119,8 @@ public final class ShuffleNetV2 extends ImageModel {
                 throw new IllegalArgumentException("stagesRepeats " + stagesRepeats + " must hold 3 positive ints");
             }
             if (stagesOutChannels.size() != 5) {
-                throw new IllegalArgumentException("stagesOutChannels " + stagesOutChannels + " must hold 5 positive ints");
+                throw new IllegalArgumentException(
+                        "stagesOutChannels " + stagesOutChannels + " must hold 5 positive ints");
             }
         }
     }
@@ -124,10 +136,16 @@ public final class ShuffleNetV2 extends ImageModel {
         this.cfg = cfg;
         List<Integer> ch = cfg.stagesOutChannels();
         int in = ch.get(0);
-        conv1 = register("conv1", new Sequential(
-                new Conv2d(inChans, in, 3, Conv2d.Options.defaults().stride(2).padding(1).bias(false)),
-                new BatchNorm2d(in),
-                Activation.relu()));
+        conv1 = register(
+                "conv1",
+                new Sequential(
+                        new Conv2d(
+                                inChans,
+                                in,
+                                3,
+                                Conv2d.Options.defaults().stride(2).padding(1).bias(false)),
+                        new BatchNorm2d(in),
+                        Activation.relu()));
         addFeatureInfo(in, 2, "conv1");
         maxpool = register("maxpool", Pool2d.max(3, 2, 1));
         addFeatureInfo(in, 4, "maxpool");
@@ -145,10 +163,12 @@ public final class ShuffleNetV2 extends ImageModel {
             in = out;
         }
         int numFeatures = ch.get(4);
-        conv5 = register("conv5", new Sequential(
-                new Conv2d(in, numFeatures, 1, Conv2d.Options.defaults().bias(false)),
-                new BatchNorm2d(numFeatures),
-                Activation.relu()));
+        conv5 = register(
+                "conv5",
+                new Sequential(
+                        new Conv2d(in, numFeatures, 1, Conv2d.Options.defaults().bias(false)),
+                        new BatchNorm2d(numFeatures),
+                        Activation.relu()));
         registerClassifierHead("fc", numFeatures);
     }
 

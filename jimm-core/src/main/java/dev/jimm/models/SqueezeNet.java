@@ -17,15 +17,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's SqueezeNet 1.0 and 1.1 ({@code tv/squeezenet1_0}, {@code tv/squeezenet1_1}): Fire
- * modules between ceil-mode max pools and a 1x1-conv classifier ({@code classifier.1}) that is
- * followed by ReLU and the global pool, with torchvision's keys and init.
+ * torchvision's SqueezeNet 1.0 and 1.1 ({@code tv/squeezenet1_0}, {@code tv/squeezenet1_1}): Fire modules between
+ * ceil-mode max pools and a 1x1-conv classifier ({@code classifier.1}) that is followed by ReLU and the global pool,
+ * with torchvision's keys and init.
  *
- * <p>Feature levels: the output before each max pool and the last Fire (reductions 2 to 16).
- * Because torchvision pools after its classifier conv, {@code globalPool} chooses that final pool:
- * "" with a classifier gives per-class maps, "" without one the feature maps; "catavgmax" only
- * without a classifier. Pre-logits ({@link #forwardHead} with true) are the pooled trunk features
- * [N, 512], which the logits do not pass through. The dropout rate is {@code dropRate}
+ * <p>Feature levels: the output before each max pool and the last Fire (reductions 2 to 16). Because torchvision pools
+ * after its classifier conv, {@code globalPool} chooses that final pool: "" with a classifier gives per-class maps, ""
+ * without one the feature maps; "catavgmax" only without a classifier. Pre-logits ({@link #forwardHead} with true) are
+ * the pooled trunk features [N, 512], which the logits do not pass through. The dropout rate is {@code dropRate}
  * (torchvision's default is 0.5).
  */
 public final class SqueezeNet extends ImageModel {
@@ -53,7 +52,8 @@ public final class SqueezeNet extends ImageModel {
         protected NDArray forwardImpl(NDArray x) {
             x = squeezeAct.forward(squeeze.forward(x));
             return NDArrays.concat(
-                    new NDList(expand1x1Act.forward(expand1x1.forward(x)), expand3x3Act.forward(expand3x3.forward(x))), 1);
+                    new NDList(expand1x1Act.forward(expand1x1.forward(x)), expand3x3Act.forward(expand3x3.forward(x))),
+                    1);
         }
     }
 
@@ -90,39 +90,43 @@ public final class SqueezeNet extends ImageModel {
         requireHead(globalPool, numClasses);
         Conv2d.Options o = Conv2d.Options.defaults();
         if (version == Version.V1_0) {
-            features = register("features", new Sequential(
-                    new Conv2d(inChans, 96, 7, o.stride(2)),
-                    Activation.relu(),
-                    Pool2d.max(3, 2, 0, true),
-                    new Fire(96, 16, 64, 64),
-                    new Fire(128, 16, 64, 64),
-                    new Fire(128, 32, 128, 128),
-                    Pool2d.max(3, 2, 0, true),
-                    new Fire(256, 32, 128, 128),
-                    new Fire(256, 48, 192, 192),
-                    new Fire(384, 48, 192, 192),
-                    new Fire(384, 64, 256, 256),
-                    Pool2d.max(3, 2, 0, true),
-                    new Fire(512, 64, 256, 256)));
+            features = register(
+                    "features",
+                    new Sequential(
+                            new Conv2d(inChans, 96, 7, o.stride(2)),
+                            Activation.relu(),
+                            Pool2d.max(3, 2, 0, true),
+                            new Fire(96, 16, 64, 64),
+                            new Fire(128, 16, 64, 64),
+                            new Fire(128, 32, 128, 128),
+                            Pool2d.max(3, 2, 0, true),
+                            new Fire(256, 32, 128, 128),
+                            new Fire(256, 48, 192, 192),
+                            new Fire(384, 48, 192, 192),
+                            new Fire(384, 64, 256, 256),
+                            Pool2d.max(3, 2, 0, true),
+                            new Fire(512, 64, 256, 256)));
             levelLayers = List.of(1, 5, 10, 12);
             addFeatureInfo(96, 2, "features.1");
             addFeatureInfo(256, 4, "features.5");
             addFeatureInfo(512, 8, "features.10");
         } else {
-            features = register("features", new Sequential(
-                    new Conv2d(inChans, 64, 3, o.stride(2)),
-                    Activation.relu(),
-                    Pool2d.max(3, 2, 0, true),
-                    new Fire(64, 16, 64, 64),
-                    new Fire(128, 16, 64, 64),
-                    Pool2d.max(3, 2, 0, true),
-                    new Fire(128, 32, 128, 128),
-                    new Fire(256, 32, 128, 128),
-                    Pool2d.max(3, 2, 0, true),
-                    new Fire(256, 48, 192, 192),
-                    new Fire(384, 48, 192, 192),
-                    new Fire(384, 64, 256, 256),
-                    new Fire(512, 64, 256, 256)));
+            features = register(
+                    "features",
+                    new Sequential(
+                            new Conv2d(inChans, 64, 3, o.stride(2)),
+                            Activation.relu(),
+                            Pool2d.max(3, 2, 0, true),
+                            new Fire(64, 16, 64, 64),
+                            new Fire(128, 16, 64, 64),
+                            Pool2d.max(3, 2, 0, true),
+                            new Fire(128, 32, 128, 128),
+                            new Fire(256, 32, 128, 128),
+                            Pool2d.max(3, 2, 0, true),
+                            new Fire(256, 48, 192, 192),
+                            new Fire(384, 48, 192, 192),
+                            new Fire(384, 64, 256, 256),
+                            new Fire(512, 64, 256, 256)));
             levelLayers = List.of(1, 4, 7, 12);
             addFeatureInfo(64, 2, "features.1");
             addFeatureInfo(128, 4, "features.4");
@@ -135,9 +139,8 @@ public final class SqueezeNet extends ImageModel {
 
     private static void requireHead(String pool, int classes) {
         if (classes > 0 && GlobalPool.featureMultiplier(pool) != 1) {
-            throw new IllegalArgumentException(
-                    "globalPool '" + pool + "' would pool the class maps into " + 2 * classes
-                            + " outputs; SqueezeNet's pool follows its classifier conv, so use it only with numClasses 0");
+            throw new IllegalArgumentException("globalPool '" + pool + "' would pool the class maps into " + 2 * classes
+                    + " outputs; SqueezeNet's pool follows its classifier conv, so use it only with numClasses 0");
         }
     }
 
@@ -200,10 +203,20 @@ public final class SqueezeNet extends ImageModel {
         @Override
         public List<ModelEntry> models() {
             return List.of(
-                    ModelEntry.untrained("tv/squeezenet1_0", "torchvision", args -> new SqueezeNet(Version.V1_0, args),
-                            224, "features.0", "classifier.1"),
-                    ModelEntry.untrained("tv/squeezenet1_1", "torchvision", args -> new SqueezeNet(Version.V1_1, args),
-                            224, "features.0", "classifier.1"));
+                    ModelEntry.untrained(
+                            "tv/squeezenet1_0",
+                            "torchvision",
+                            args -> new SqueezeNet(Version.V1_0, args),
+                            224,
+                            "features.0",
+                            "classifier.1"),
+                    ModelEntry.untrained(
+                            "tv/squeezenet1_1",
+                            "torchvision",
+                            args -> new SqueezeNet(Version.V1_1, args),
+                            224,
+                            "features.0",
+                            "classifier.1"));
         }
     }
 }

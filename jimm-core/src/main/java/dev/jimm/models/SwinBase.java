@@ -20,10 +20,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The trunk and head timm's Swin v1 and v2 share: {@code patch_embed} (NHWC out), stages
- * {@code layers.N} of a {@code downsample} (identity in stage 0, patch merging after) and
- * {@code blocks}, the final {@code norm} and {@code head} ({@code global_pool}, {@code fc}) on
- * NHWC maps. The versions give their blocks and merging; drop-path rates follow timm's schedule.
+ * The trunk and head timm's Swin v1 and v2 share: {@code patch_embed} (NHWC out), stages {@code layers.N} of a
+ * {@code downsample} (identity in stage 0, patch merging after) and {@code blocks}, the final {@code norm} and
+ * {@code head} ({@code global_pool}, {@code fc}) on NHWC maps. The versions give their blocks and merging; drop-path
+ * rates follow timm's schedule.
  */
 abstract class SwinBase extends ImageModel {
 
@@ -51,7 +51,13 @@ abstract class SwinBase extends ImageModel {
     private final Module norm;
     private final Head head;
 
-    SwinBase(ModelArgs args, int imgSize, int patchSize, int embedDim, List<Integer> depths, MergeMaker merge,
+    SwinBase(
+            ModelArgs args,
+            int imgSize,
+            int patchSize,
+            int embedDim,
+            List<Integer> depths,
+            MergeMaker merge,
             BlockMaker block) {
         super(args);
         patchEmbed = register("patch_embed", new PatchEmbed(imgSize, patchSize, inChans, embedDim));
@@ -148,7 +154,13 @@ abstract class SwinBase extends ImageModel {
 
         PatchEmbed(int imgSize, int patchSize, int inChans, int embedDim) {
             this.imgSize = imgSize;
-            proj = register("proj", new Conv2d(inChans, embedDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
+            proj = register(
+                    "proj",
+                    new Conv2d(
+                            inChans,
+                            embedDim,
+                            patchSize,
+                            Conv2d.Options.defaults().stride(patchSize)));
             norm = register("norm", new LayerNorm(embedDim));
         }
 
@@ -156,9 +168,8 @@ abstract class SwinBase extends ImageModel {
         protected NDArray forwardImpl(NDArray x) {
             Shape s = x.getShape();
             if (s.dimension() != 4 || s.get(2) != imgSize || s.get(3) != imgSize) {
-                throw new IllegalArgumentException(
-                        "input shape " + s + " does not match the model's fixed input size " + imgSize + "x" + imgSize
-                                + " (timm builds Swin's windows and masks for one size)");
+                throw new IllegalArgumentException("input shape " + s + " does not match the model's fixed input size "
+                        + imgSize + "x" + imgSize + " (timm builds Swin's windows and masks for one size)");
             }
             return norm.forward(proj.forward(x).transpose(0, 2, 3, 1));
         }
@@ -181,8 +192,8 @@ abstract class SwinBase extends ImageModel {
     }
 
     /**
-     * timm's ClassifierHead for NHWC features: global pool (over H and W), dropout, fc. With no
-     * pooling the NHWC maps pass through.
+     * timm's ClassifierHead for NHWC features: global pool (over H and W), dropout, fc. With no pooling the NHWC maps
+     * pass through.
      */
     static final class Head extends Module {
         private final int inFeatures;
@@ -207,8 +218,11 @@ abstract class SwinBase extends ImageModel {
             return apply(pool, fc, dropRate, isTraining(), x, preLogits);
         }
 
-        /** Pools NHWC maps (over H and W; none keeps the maps), dropout, then the classifier unless {@code preLogits}. */
-        static NDArray apply(GlobalPool pool, Module fc, double dropRate, boolean training, NDArray x, boolean preLogits) {
+        /**
+         * Pools NHWC maps (over H and W; none keeps the maps), dropout, then the classifier unless {@code preLogits}.
+         */
+        static NDArray apply(
+                GlobalPool pool, Module fc, double dropRate, boolean training, NDArray x, boolean preLogits) {
             if (!pool.isIdentity()) {
                 x = pool.forward(Windows.toNchw(x));
             }

@@ -20,14 +20,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Swin Transformer (v1), as timm's {@code models/swin_transformer.py} builds it: a patch
- * embedding, four stages of (shifted) window attention blocks on NHWC maps with patch merging at
- * the start of stages 1..3, a final LayerNorm and a pooled linear head. {@link TvSwinTransformer} is
- * torchvision's {@code swin_t/s/b}: the same computation under torchvision's module names.
+ * Swin Transformer (v1), as timm's {@code models/swin_transformer.py} builds it: a patch embedding, four stages of
+ * (shifted) window attention blocks on NHWC maps with patch merging at the start of stages 1..3, a final LayerNorm and
+ * a pooled linear head. {@link TvSwinTransformer} is torchvision's {@code swin_t/s/b}: the same computation under
+ * torchvision's module names.
  *
- * <p>Like timm (its {@code strict_img_size}), a timm Swin is built for one input size: the
- * window sizes and the shifted-window masks depend on it. {@link #forwardFeatures} returns NHWC
- * maps, as timm's does; {@link #forwardIntermediates} returns NCHW maps.
+ * <p>Like timm (its {@code strict_img_size}), a timm Swin is built for one input size: the window sizes and the
+ * shifted-window masks depend on it. {@link #forwardFeatures} returns NHWC maps, as timm's does;
+ * {@link #forwardIntermediates} returns NCHW maps.
  */
 public final class SwinTransformer extends SwinBase {
 
@@ -74,13 +74,17 @@ public final class SwinTransformer extends SwinBase {
             long h = s.get(1);
             long w = s.get(2);
             long c = s.get(3);
-            return x.reshape(b, h / wh, wh, w / ww, ww, c).transpose(0, 1, 3, 2, 4, 5).reshape(-1, (long) wh * ww, c);
+            return x.reshape(b, h / wh, wh, w / ww, ww, c)
+                    .transpose(0, 1, 3, 2, 4, 5)
+                    .reshape(-1, (long) wh * ww, c);
         }
 
         /** The inverse of {@link #partition}: [B * nW, wh * ww, C] to [B, H, W, C]. */
         static NDArray reverse(NDArray windows, int wh, int ww, long h, long w) {
             long c = windows.getShape().get(2);
-            return windows.reshape(-1, h / wh, w / ww, wh, ww, c).transpose(0, 1, 3, 2, 4, 5).reshape(-1, h, w, c);
+            return windows.reshape(-1, h / wh, w / ww, wh, ww, c)
+                    .transpose(0, 1, 3, 2, 4, 5)
+                    .reshape(-1, h, w, c);
         }
 
         /** Pairwise relative position index of a window (timm's get_relative_position_index), row-major N x N. */
@@ -98,8 +102,8 @@ public final class SwinTransformer extends SwinBase {
         }
 
         /**
-         * The shifted-window mask (0 within a region, -100 across regions) of an h x w map, h and w
-         * multiples of the window: [nW, N, N] row-major.
+         * The shifted-window mask (0 within a region, -100 across regions) of an h x w map, h and w multiples of the
+         * window: [nW, N, N] row-major.
          */
         static float[] attentionMask(int h, int w, int wh, int ww, int sh, int sw) {
             int[] img = new int[h * w];
@@ -158,7 +162,9 @@ public final class SwinTransformer extends SwinBase {
             long n = s.get(2);
             if (mask != null) {
                 long nw = mask.getShape().get(0);
-                attn = attn.reshape(bw / nw, nw, heads, n, n).add(mask.reshape(1, nw, 1, n, n)).reshape(bw, heads, n, n);
+                attn = attn.reshape(bw / nw, nw, heads, n, n)
+                        .add(mask.reshape(1, nw, 1, n, n))
+                        .reshape(bw, heads, n, n);
             }
             attn = Dropout.apply(attn.softmax(-1), attnDrop, training);
             return attn.matMul(v).transpose(0, 2, 1, 3).reshape(bw, n, -1);
@@ -174,7 +180,9 @@ public final class SwinTransformer extends SwinBase {
             long w = p.get(2);
             long c = p.get(3);
             // timm's order (0,1,3,4,2,5) gives torchvision's x0, x1, x2, x3 = (0,0), (1,0), (0,1), (1,1)
-            return x.reshape(b, h / 2, 2, w / 2, 2, c).transpose(0, 1, 3, 4, 2, 5).reshape(b, h / 2, w / 2, 4 * c);
+            return x.reshape(b, h / 2, 2, w / 2, 2, c)
+                    .transpose(0, 1, 3, 4, 2, 5)
+                    .reshape(b, h / 2, w / 2, 4 * c);
         }
 
         static NDArray toNchw(NDArray x) {
@@ -195,15 +203,17 @@ public final class SwinTransformer extends SwinBase {
     }
 
     /**
-     * Window and shift of a block. timm clips the window to a smaller feature map and then does not
-     * shift; torchvision keeps the window, pads the map to it, and does not shift when the window
-     * covers the padded map.
+     * Window and shift of a block. timm clips the window to a smaller feature map and then does not shift; torchvision
+     * keeps the window, pads the map to it, and does not shift when the window covers the padded map.
      */
     record WindowGeometry(int wh, int ww, int sh, int sw) {
         static WindowGeometry of(Flavor flavor, int resH, int resW, int winH, int winW, int shiftH, int shiftW) {
             if (flavor == Flavor.TIMM) {
                 return new WindowGeometry(
-                        Math.min(resH, winH), Math.min(resW, winW), resH <= winH ? 0 : shiftH, resW <= winW ? 0 : shiftW);
+                        Math.min(resH, winH),
+                        Math.min(resW, winW),
+                        resH <= winH ? 0 : shiftH,
+                        resW <= winW ? 0 : shiftW);
             }
             int ph = ceilTo(resH, winH);
             int pw = ceilTo(resW, winW);
@@ -224,8 +234,8 @@ public final class SwinTransformer extends SwinBase {
     }
 
     /**
-     * The attention part of a Swin block, v1 and v2 alike: shift, pad, partition, attend, merge,
-     * unpad, shift back. Subclasses give the windowed attention and keep the mask.
+     * The attention part of a Swin block, v1 and v2 alike: shift, pad, partition, attend, merge, unpad, shift back.
+     * Subclasses give the windowed attention and keep the mask.
      */
     abstract static class WindowedBlock extends Module {
         final Flavor flavor;
@@ -304,9 +314,10 @@ public final class SwinTransformer extends SwinBase {
                     mask = attnMask.array();
                 } else {
                     long nw = (long) (ph / g.wh()) * (pw / g.ww());
-                    mask = x.getManager().create(
-                            Windows.attentionMask(ph, pw, g.wh(), g.ww(), g.sh(), g.sw()),
-                            new Shape(nw, g.area(), g.area()));
+                    mask = x.getManager()
+                            .create(
+                                    Windows.attentionMask(ph, pw, g.wh(), g.ww(), g.sh(), g.sw()),
+                                    new Shape(nw, g.area(), g.area()));
                 }
             }
             NDArray windows = windowAttention(Windows.partition(y, g.wh(), g.ww()), mask);
@@ -380,8 +391,11 @@ public final class SwinTransformer extends SwinBase {
     /** torchvision's MLP: Linear, GELU, Dropout, Linear, Dropout (keys {@code 0.*}, {@code 3.*}). */
     static Sequential torchvisionMlp(int dim, int hidden, float drop) {
         return new Sequential(
-                new Linear(dim, hidden), new Activation(Activation.Kind.GELU), new Dropout(drop),
-                new Linear(hidden, dim), new Dropout(drop));
+                new Linear(dim, hidden),
+                new Activation(Activation.Kind.GELU),
+                new Dropout(drop),
+                new Linear(hidden, dim),
+                new Dropout(drop));
     }
 
     /** The pre-norm Swin block: x + attn(norm1(x)), then x + mlp(norm2(x)). */
@@ -393,8 +407,17 @@ public final class SwinTransformer extends SwinBase {
         private final Module mlp;
         private final Module dropPath2;
 
-        Block(Flavor flavor, int dim, int resH, int resW, int numHeads, int window, int shift, double mlpRatio,
-                boolean qkvBias, double dropPath) {
+        Block(
+                Flavor flavor,
+                int dim,
+                int resH,
+                int resW,
+                int numHeads,
+                int window,
+                int shift,
+                double mlpRatio,
+                boolean qkvBias,
+                double dropPath) {
             super(flavor, resH, resW, window, shift);
             int hidden = (int) (dim * mlpRatio);
             norm1 = register("norm1", new LayerNorm(dim));
@@ -427,9 +450,9 @@ public final class SwinTransformer extends SwinBase {
     }
 
     /**
-     * Patch merging: 2x2 neighbours concatenated, then LayerNorm(4C) and a linear reduction (v1), or
-     * the reduction and then LayerNorm(out) (v2's res-post-norm). {@code reductionFirst} is only the
-     * registration order (torchvision registers the reduction first in both versions).
+     * Patch merging: 2x2 neighbours concatenated, then LayerNorm(4C) and a linear reduction (v1), or the reduction and
+     * then LayerNorm(out) (v2's res-post-norm). {@code reductionFirst} is only the registration order (torchvision
+     * registers the reduction first in both versions).
      */
     static final class PatchMerging extends Module {
         private final Module norm;
@@ -498,9 +521,8 @@ public final class SwinTransformer extends SwinBase {
             numHeads = List.copyOf(numHeads);
             windowSizes = List.copyOf(windowSizes);
             if (depths.size() != numHeads.size() || depths.size() != windowSizes.size()) {
-                throw new IllegalArgumentException(
-                        "depths " + depths + ", numHeads " + numHeads + " and windowSizes " + windowSizes
-                                + " must have one entry per stage");
+                throw new IllegalArgumentException("depths " + depths + ", numHeads " + numHeads + " and windowSizes "
+                        + windowSizes + " must have one entry per stage");
             }
         }
 
@@ -522,12 +544,26 @@ public final class SwinTransformer extends SwinBase {
     private final Config cfg;
 
     public SwinTransformer(Config cfg, ModelArgs args) {
-        super(args, cfg.imgSize(), cfg.patchSize(), cfg.embedDim(), cfg.depths(),
+        super(
+                args,
+                cfg.imgSize(),
+                cfg.patchSize(),
+                cfg.embedDim(),
+                cfg.depths(),
                 (inDim, outDim) -> new PatchMerging(inDim, outDim, false, false),
                 (stage, index, dim, res, dpr) -> {
                     int window = cfg.windowSizes().get(stage);
-                    return new Block(Flavor.TIMM, dim, res, res, cfg.numHeads().get(stage), window,
-                            index % 2 == 0 ? 0 : window / 2, cfg.mlpRatio(), cfg.qkvBias(), dpr);
+                    return new Block(
+                            Flavor.TIMM,
+                            dim,
+                            res,
+                            res,
+                            cfg.numHeads().get(stage),
+                            window,
+                            index % 2 == 0 ? 0 : window / 2,
+                            cfg.mlpRatio(),
+                            cfg.qkvBias(),
+                            dpr);
                 });
         this.cfg = cfg;
     }
@@ -557,12 +593,18 @@ public final class SwinTransformer extends SwinBase {
             add(m, "swin_large_patch4_window12_384", Config.of(384, 12, 192, DEPTHS_S, HEADS_L));
             add(m, "swin_s3_tiny_224", Config.of(224, 7, 96, DEPTHS_T, HEADS_T).windowSizes(7, 7, 14, 7));
             add(m, "swin_s3_small_224", Config.of(224, 7, 96, DEPTHS_S, HEADS_T).windowSizes(14, 14, 14, 7));
-            add(m, "swin_s3_base_224", Config.of(224, 7, 96, List.of(2, 2, 30, 2), HEADS_T).windowSizes(7, 7, 14, 7));
+            add(
+                    m,
+                    "swin_s3_base_224",
+                    Config.of(224, 7, 96, List.of(2, 2, 30, 2), HEADS_T).windowSizes(7, 7, 14, 7));
             return m;
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "swin_transformer", args -> new SwinTransformer(c, args),
+            m.add(new ModelEntry(
+                    name,
+                    "swin_transformer",
+                    args -> new SwinTransformer(c, args),
                     swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
         }
     }
@@ -570,8 +612,21 @@ public final class SwinTransformer extends SwinBase {
     /** Swin's default config: bicubic, crop 0.9, ImageNet statistics. */
     static PretrainedCfg swinCfg(String name, int size, String firstConv, String classifier) {
         PretrainedCfg u = PretrainedCfg.untrained(name, size, firstConv, classifier);
-        return new PretrainedCfg(u.architecture(), u.tag(), u.hfHubId(), u.url(), u.inputSize(), "bicubic", 0.9,
-                u.cropMode(), u.mean(), u.std(), u.numClasses(), u.firstConv(), u.classifier(), u.license(),
+        return new PretrainedCfg(
+                u.architecture(),
+                u.tag(),
+                u.hfHubId(),
+                u.url(),
+                u.inputSize(),
+                "bicubic",
+                0.9,
+                u.cropMode(),
+                u.mean(),
+                u.std(),
+                u.numClasses(),
+                u.firstConv(),
+                u.classifier(),
+                u.license(),
                 u.fileSha256());
     }
 }

@@ -3,8 +3,8 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.DropPath;
@@ -22,11 +22,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Swin Transformer V2, as timm's {@code models/swin_transformer_v2.py} builds it: scaled cosine
- * attention ({@code logit_scale}), a continuous relative position bias from a small MLP ({@code
- * cpb_mlp}) over log-spaced coordinates, separate {@code q_bias}/{@code v_bias}, res-post-norm
- * blocks and patch merging with the norm after the reduction. torchvision's {@code swin_v2_t/s/b}
- * are registered as {@code tv/…} (built by {@link TvSwinTransformer} with these blocks).
+ * Swin Transformer V2, as timm's {@code models/swin_transformer_v2.py} builds it: scaled cosine attention
+ * ({@code logit_scale}), a continuous relative position bias from a small MLP ({@code cpb_mlp}) over log-spaced
+ * coordinates, separate {@code q_bias}/{@code v_bias}, res-post-norm blocks and patch merging with the norm after the
+ * reduction. torchvision's {@code swin_v2_t/s/b} are registered as {@code tv/…} (built by {@link TvSwinTransformer}
+ * with these blocks).
  */
 public final class SwinTransformerV2 extends SwinBase {
 
@@ -105,8 +105,8 @@ public final class SwinTransformerV2 extends SwinBase {
         }
 
         /**
-         * The log-spaced relative coordinates [1, 2w-1, 2w-1, 2]: each of dy, dx divided by
-         * (pretrained or own window - 1), times 8, then sign(v) log2(|v| + 1) / 3.
+         * The log-spaced relative coordinates [1, 2w-1, 2w-1, 2]: each of dy, dx divided by (pretrained or own window -
+         * 1), times 8, then sign(v) log2(|v| + 1) / 3.
          */
         static float[] coordsTable(int window, int pretrainedWindow) {
             int t = 2 * window - 1;
@@ -133,7 +133,8 @@ public final class SwinTransformerV2 extends SwinBase {
                 bias = qBias.getArray().concat(kBias.array()).concat(vBias.getArray());
             } else if (qkv.bias() != null) {
                 NDArray b = qkv.bias().getArray();
-                bias = b.get(":" + dim).concat(x.getManager().zeros(new Shape(dim)))
+                bias = b.get(":" + dim)
+                        .concat(x.getManager().zeros(new Shape(dim)))
                         .concat(b.get(2 * dim + ":"));
             } else {
                 bias = null;
@@ -141,8 +142,10 @@ public final class SwinTransformerV2 extends SwinBase {
             NDArray w = qkv.weight().getArray();
             NDArray qkvOut = x.getNDArrayInternal().linear(x, w, bias).singletonOrThrow();
             NDList qkvs = Windows.splitHeads(qkvOut, numHeads);
-            NDArray attn = l2normalize(qkvs.get(0)).matMul(l2normalize(qkvs.get(1)).transpose(0, 1, 3, 2));
-            attn = attn.mul(logitScale.getArray().minimum((float) Math.log(100.0)).exp());
+            NDArray attn =
+                    l2normalize(qkvs.get(0)).matMul(l2normalize(qkvs.get(1)).transpose(0, 1, 3, 2));
+            attn = attn.mul(
+                    logitScale.getArray().minimum((float) Math.log(100.0)).exp());
             NDArray table = cpbMlp.forward(coordsTable.array()).reshape(-1, numHeads);
             NDArray rel = Windows.gatherBias(table, index.array(), window * window);
             attn = attn.add(rel.getNDArrayInternal().sigmoid().mul(16f));
@@ -170,13 +173,23 @@ public final class SwinTransformerV2 extends SwinBase {
         private final LayerNorm norm2;
         private final Module dropPath2;
 
-        Block(Flavor flavor, int dim, int resH, int resW, int numHeads, int window, int shift, double mlpRatio,
-                boolean qkvBias, double dropPath, int pretrainedWindow) {
+        Block(
+                Flavor flavor,
+                int dim,
+                int resH,
+                int resW,
+                int numHeads,
+                int window,
+                int shift,
+                double mlpRatio,
+                boolean qkvBias,
+                double dropPath,
+                int pretrainedWindow) {
             super(flavor, resH, resW, window, shift);
             int hidden = (int) (dim * mlpRatio);
             if (flavor == Flavor.TIMM) {
-                attn = register("attn",
-                        new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
+                attn = register(
+                        "attn", new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
                 norm1 = register("norm1", new LayerNorm(dim));
                 dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
                 mlp = register("mlp", new Mlp(dim, hidden, Activation.Kind.GELU));
@@ -184,8 +197,8 @@ public final class SwinTransformerV2 extends SwinBase {
                 dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
             } else {
                 norm1 = register("norm1", new LayerNorm(dim));
-                attn = register("attn",
-                        new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
+                attn = register(
+                        "attn", new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
                 dropPath1 = register("stochastic_depth", DropPath.orIdentity(dropPath));
                 dropPath2 = dropPath1;
                 norm2 = register("norm2", new LayerNorm(dim));
@@ -227,7 +240,11 @@ public final class SwinTransformerV2 extends SwinBase {
      * @param pretrainedWindowSizes per stage, the window the CPB coordinates are normalized by (0: own)
      */
     public record Config(
-            int imgSize, int window, int embedDim, List<Integer> depths, List<Integer> numHeads,
+            int imgSize,
+            int window,
+            int embedDim,
+            List<Integer> depths,
+            List<Integer> numHeads,
             List<Integer> pretrainedWindowSizes) {
         public Config {
             if (depths == null || numHeads == null || pretrainedWindowSizes == null) {
@@ -241,9 +258,8 @@ public final class SwinTransformerV2 extends SwinBase {
             numHeads = List.copyOf(numHeads);
             pretrainedWindowSizes = List.copyOf(pretrainedWindowSizes);
             if (depths.size() != numHeads.size() || depths.size() != pretrainedWindowSizes.size()) {
-                throw new IllegalArgumentException(
-                        "depths " + depths + ", numHeads " + numHeads + " and pretrainedWindowSizes "
-                                + pretrainedWindowSizes + " must have one entry per stage");
+                throw new IllegalArgumentException("depths " + depths + ", numHeads " + numHeads
+                        + " and pretrainedWindowSizes " + pretrainedWindowSizes + " must have one entry per stage");
             }
         }
 
@@ -267,10 +283,24 @@ public final class SwinTransformerV2 extends SwinBase {
     private final Config cfg;
 
     public SwinTransformerV2(Config cfg, ModelArgs args) {
-        super(args, cfg.imgSize(), PATCH, cfg.embedDim(), cfg.depths(),
+        super(
+                args,
+                cfg.imgSize(),
+                PATCH,
+                cfg.embedDim(),
+                cfg.depths(),
                 (inDim, outDim) -> new SwinTransformer.PatchMerging(inDim, outDim, true, true),
-                (stage, index, dim, res, dpr) -> new Block(Flavor.TIMM, dim, res, res, cfg.numHeads().get(stage),
-                        cfg.window(), index % 2 == 0 ? 0 : cfg.window() / 2, 4.0, true, dpr,
+                (stage, index, dim, res, dpr) -> new Block(
+                        Flavor.TIMM,
+                        dim,
+                        res,
+                        res,
+                        cfg.numHeads().get(stage),
+                        cfg.window(),
+                        index % 2 == 0 ? 0 : cfg.window() / 2,
+                        4.0,
+                        true,
+                        dpr,
                         cfg.pretrainedWindowSizes().get(stage)));
         this.cfg = cfg;
     }
@@ -310,16 +340,31 @@ public final class SwinTransformerV2 extends SwinBase {
             add(m, "swinv2_base_window16_256", Config.of(256, 16, 128, DEPTHS_S, HEADS_B));
             add(m, "swinv2_base_window8_256", Config.of(256, 8, 128, DEPTHS_S, HEADS_B));
             add(m, "swinv2_base_window12_192", Config.of(192, 12, 128, DEPTHS_S, HEADS_B));
-            add(m, "swinv2_base_window12to16_192to256", Config.of(256, 16, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
-            add(m, "swinv2_base_window12to24_192to384", Config.of(384, 24, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
+            add(
+                    m,
+                    "swinv2_base_window12to16_192to256",
+                    Config.of(256, 16, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
+            add(
+                    m,
+                    "swinv2_base_window12to24_192to384",
+                    Config.of(384, 24, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
             add(m, "swinv2_large_window12_192", Config.of(192, 12, 192, DEPTHS_S, HEADS_L));
-            add(m, "swinv2_large_window12to16_192to256", Config.of(256, 16, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
-            add(m, "swinv2_large_window12to24_192to384", Config.of(384, 24, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
+            add(
+                    m,
+                    "swinv2_large_window12to16_192to256",
+                    Config.of(256, 16, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
+            add(
+                    m,
+                    "swinv2_large_window12to24_192to384",
+                    Config.of(384, 24, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
             return m;
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "swin_transformer_v2", args -> new SwinTransformerV2(c, args),
+            m.add(new ModelEntry(
+                    name,
+                    "swin_transformer_v2",
+                    args -> new SwinTransformerV2(c, args),
                     SwinTransformer.swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
         }
     }

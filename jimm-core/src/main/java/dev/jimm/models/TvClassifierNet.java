@@ -12,15 +12,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * torchvision's AlexNet and VGG layout: a {@code features} trunk, {@code avgpool} (an adaptive
- * average pool to a fixed PxP grid, not a global pool) and a {@code classifier} Sequential of two
- * hidden layers whose last Linear is {@code classifier.6}.
+ * torchvision's AlexNet and VGG layout: a {@code features} trunk, {@code avgpool} (an adaptive average pool to a fixed
+ * PxP grid, not a global pool) and a {@code classifier} Sequential of two hidden layers whose last Linear is
+ * {@code classifier.6}.
  *
- * <p>Feature levels are outputs of chosen {@code features} layers. Because the head flattens the
- * PxP maps, {@code globalPool} is "avg" (that head) or "" (no head: {@link #forwardHead} returns the
- * maps, which needs numClasses 0). Pre-logits are the 4096 features entering {@code classifier.6};
- * numClasses 0 makes {@code classifier.6} an identity. The dropout rate is {@code dropRate}
- * (torchvision's own default is 0.5).
+ * <p>Feature levels are outputs of chosen {@code features} layers. Because the head flattens the PxP maps,
+ * {@code globalPool} is "avg" (that head) or "" (no head: {@link #forwardHead} returns the maps, which needs numClasses
+ * 0). Pre-logits are the 4096 features entering {@code classifier.6}; numClasses 0 makes {@code classifier.6} an
+ * identity. The dropout rate is {@code dropRate} (torchvision's own default is 0.5).
  */
 public abstract class TvClassifierNet extends ImageModel {
     /** Width of the classifier's hidden layers. */
@@ -68,8 +67,8 @@ public abstract class TvClassifierNet extends ImageModel {
     }
 
     /**
-     * Registers {@code avgpool} and {@code classifier}: the six hidden-layer modules given, then
-     * the last Linear from {@link #HIDDEN} features to the classes.
+     * Registers {@code avgpool} and {@code classifier}: the six hidden-layer modules given, then the last Linear from
+     * {@link #HIDDEN} features to the classes.
      */
     final void registerHead(int channels, Module... hidden) {
         setNumFeatures(channels);

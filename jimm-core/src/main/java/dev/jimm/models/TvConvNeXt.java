@@ -23,15 +23,18 @@ import java.util.SplittableRandom;
  * {@code layer_scale}, {@code classifier.2}), registered as {@code tv/convnext_*}. Only the plain
  * {@link ConvNeXt.Config}s (patch stem, LayerNorm, layer scale, linear MLP) exist there.
  *
- * <p>{@code dropPathRate} is torchvision's {@code stochastic_depth_prob} (the builders default it to 0.1
- * for tiny, 0.4 small, 0.5 base and large; here it defaults to 0 like every jimm model, so pass it to
- * train as torchvision does), and {@code dropRate} adds a dropout before {@code classifier.2} that
- * torchvision does not have. The feature levels are the four stage outputs, {@code features.1},
- * {@code features.3}, {@code features.5} and {@code features.7} (strides 4 to 32).
+ * <p>{@code dropPathRate} is torchvision's {@code stochastic_depth_prob} (the builders default it to 0.1 for tiny, 0.4
+ * small, 0.5 base and large; here it defaults to 0 like every jimm model, so pass it to train as torchvision does), and
+ * {@code dropRate} adds a dropout before {@code classifier.2} that torchvision does not have. The feature levels are
+ * the four stage outputs, {@code features.1}, {@code features.3}, {@code features.5} and {@code features.7} (strides 4
+ * to 32).
  */
 public final class TvConvNeXt extends ImageModel {
 
-    /** torchvision's CNBlock: {@code layer_scale} [dim, 1, 1] and {@code block} (conv, permute, LN, linear, GELU, linear, permute). */
+    /**
+     * torchvision's CNBlock: {@code layer_scale} [dim, 1, 1] and {@code block} (conv, permute, LN, linear, GELU,
+     * linear, permute).
+     */
     static final class TvBlock extends Module {
         private final Parameter layerScale;
         private final Module block;
@@ -39,14 +42,20 @@ public final class TvConvNeXt extends ImageModel {
 
         TvBlock(int dim, double dpr) {
             layerScale = parameter("layer_scale", dim, 1, 1);
-            block = register("block", new Sequential(
-                    new Conv2d(dim, dim, 7, Conv2d.Options.defaults().padding(3).groups(dim)),
-                    new Permute(0, 2, 3, 1),
-                    new LayerNorm(dim, 1e-6f),
-                    new Linear(dim, 4 * dim),
-                    new Activation(Activation.Kind.GELU),
-                    new Linear(4 * dim, dim),
-                    new Permute(0, 3, 1, 2)));
+            block = register(
+                    "block",
+                    new Sequential(
+                            new Conv2d(
+                                    dim,
+                                    dim,
+                                    7,
+                                    Conv2d.Options.defaults().padding(3).groups(dim)),
+                            new Permute(0, 2, 3, 1),
+                            new LayerNorm(dim, 1e-6f),
+                            new Linear(dim, 4 * dim),
+                            new Activation(Activation.Kind.GELU),
+                            new Linear(4 * dim, dim),
+                            new Permute(0, 3, 1, 2)));
             // torchvision's StochasticDepth(p, "row") is timm's DropPath
             dropPath = register("stochastic_depth", DropPath.orIdentity(dpr));
         }
@@ -119,9 +128,14 @@ public final class TvConvNeXt extends ImageModel {
     public TvConvNeXt(ConvNeXt.Config cfg, ModelArgs args) {
         super(args);
         this.cfg = cfg;
-        if (cfg.convMlp() || cfg.useGrn() || !cfg.stemType().equals("patch") || cfg.norm() != ConvNeXt.Norm.LAYERNORM
-                || cfg.headNormFirst() || cfg.headHiddenSize() > 0) {
-            throw new IllegalArgumentException("torchvision's ConvNeXt layout builds only plain ConvNeXt configs, not " + cfg);
+        if (cfg.convMlp()
+                || cfg.useGrn()
+                || !cfg.stemType().equals("patch")
+                || cfg.norm() != ConvNeXt.Norm.LAYERNORM
+                || cfg.headNormFirst()
+                || cfg.headHiddenSize() > 0) {
+            throw new IllegalArgumentException(
+                    "torchvision's ConvNeXt layout builds only plain ConvNeXt configs, not " + cfg);
         }
         List<Integer> dims = cfg.dims();
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.depths());
@@ -134,7 +148,11 @@ public final class TvConvNeXt extends ImageModel {
             if (s > 0) {
                 features.add(new Sequential(
                         LayerNorm.channelsFirst(dims.get(s - 1), 1e-6f),
-                        new Conv2d(dims.get(s - 1), dims.get(s), 2, Conv2d.Options.defaults().stride(2))));
+                        new Conv2d(
+                                dims.get(s - 1),
+                                dims.get(s),
+                                2,
+                                Conv2d.Options.defaults().stride(2))));
                 reduction *= 2;
             }
             Sequential blocks = new Sequential();
@@ -153,7 +171,8 @@ public final class TvConvNeXt extends ImageModel {
     private static String checkPool(String poolType) {
         String p = GlobalPool.validate(poolType);
         if (p.equals("catavgmax")) {
-            throw new IllegalArgumentException("globalPool catavgmax doubles the channels, which the ConvNeXt classifier's norm cannot take");
+            throw new IllegalArgumentException(
+                    "globalPool catavgmax doubles the channels, which the ConvNeXt classifier's norm cannot take");
         }
         return p;
     }

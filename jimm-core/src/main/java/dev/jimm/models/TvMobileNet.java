@@ -21,24 +21,23 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's mobile networks with torchvision's own state_dict keys: MobileNetV2
- * ({@code mobilenetv2.py}), MobileNetV3 small/large ({@code mobilenetv3.py}), EfficientNet B0–B7
- * and V2 S/M/L ({@code efficientnet.py}) and MNASNet ({@code mnasnet.py}).
+ * torchvision's mobile networks with torchvision's own state_dict keys: MobileNetV2 ({@code mobilenetv2.py}),
+ * MobileNetV3 small/large ({@code mobilenetv3.py}), EfficientNet B0–B7 and V2 S/M/L ({@code efficientnet.py}) and
+ * MNASNet ({@code mnasnet.py}).
  *
- * <p>All are a trunk ({@code features}, or {@code layers} for MNASNet) followed by a global average
- * pool and a {@code classifier} Sequential. {@link #forwardFeatures} is the trunk's output;
- * {@link #forwardHead} with {@code preLogits} is everything before the last Linear. Pooling and the
- * classifier follow timm's API ({@code numClasses} 0 puts an identity at the classifier's place,
- * {@code globalPool ""} keeps the maps). MobileNetV3's hidden head Linear ({@code classifier.0})
- * needs pooled features, so with {@code globalPool ""} the head returns the maps untouched.
+ * <p>All are a trunk ({@code features}, or {@code layers} for MNASNet) followed by a global average pool and a
+ * {@code classifier} Sequential. {@link #forwardFeatures} is the trunk's output; {@link #forwardHead} with
+ * {@code preLogits} is everything before the last Linear. Pooling and the classifier follow timm's API
+ * ({@code numClasses} 0 puts an identity at the classifier's place, {@code globalPool ""} keeps the maps).
+ * MobileNetV3's hidden head Linear ({@code classifier.0}) needs pooled features, so with {@code globalPool ""} the head
+ * returns the maps untouched.
  *
- * <p>Feature levels ({@link #featureInfo}): the last trunk module at each reduction (2, 4, 8, 16,
- * 32), so the deepest level is the trunk's output (its final 1x1 conv), as torchvision's own
- * detection backbones cut these nets before each strided block.
+ * <p>Feature levels ({@link #featureInfo}): the last trunk module at each reduction (2, 4, 8, 16, 32), so the deepest
+ * level is the trunk's output (its final 1x1 conv), as torchvision's own detection backbones cut these nets before each
+ * strided block.
  *
- * <p>Dropout before the classifier and stochastic depth (EfficientNet) come from {@link
- * ModelArgs} as for timm models, default 0; torchvision's training defaults are in {@link
- * Config#tvDropout()} and 0.2 stochastic depth.
+ * <p>Dropout before the classifier and stochastic depth (EfficientNet) come from {@link ModelArgs} as for timm models,
+ * default 0; torchvision's training defaults are in {@link Config#tvDropout()} and 0.2 stochastic depth.
  */
 public final class TvMobileNet extends ImageModel {
 
@@ -64,7 +63,8 @@ public final class TvMobileNet extends ImageModel {
      * @param bnMomentum BatchNorm momentum (PyTorch convention)
      * @param tvDropout torchvision's default classifier dropout, for reference
      */
-    public record Config(Arch arch, double widthMult, double depthMult, float bnEps, float bnMomentum, double tvDropout) {
+    public record Config(
+            Arch arch, double widthMult, double depthMult, float bnEps, float bnMomentum, double tvDropout) {
         public Config {
             if (widthMult <= 0 || depthMult <= 0) {
                 throw new IllegalArgumentException(
@@ -97,8 +97,8 @@ public final class TvMobileNet extends ImageModel {
     // ---- blocks ---------------------------------------------------------------------------------
 
     /**
-     * Activations computed in the order of torch's CPU kernels, so that rounding matches them:
-     * SiLU as {@code x / (1 + exp(-x))}, Hardswish as {@code x * relu6(x + 3) / 6}.
+     * Activations computed in the order of torch's CPU kernels, so that rounding matches them: SiLU as {@code x / (1 +
+     * exp(-x))}, Hardswish as {@code x * relu6(x + 3) / 6}.
      */
     static final class TorchAct extends Module {
         private final Activation.Kind kind;
@@ -122,13 +122,17 @@ public final class TvMobileNet extends ImageModel {
 
         @Override
         protected String extraRepr() {
-            return kind == Activation.Kind.SILU ? "SiLU()" : kind == Activation.Kind.HARD_SWISH ? "Hardswish()" : kind.name();
+            return kind == Activation.Kind.SILU
+                    ? "SiLU()"
+                    : kind == Activation.Kind.HARD_SWISH ? "Hardswish()" : kind.name();
         }
     }
 
     /** torchvision's Conv2dNormActivation with a torch-ordered activation (null for none). */
-    private static ConvNormActivation cna(int in, int out, int k, int stride, int groups, Module norm, Activation.Kind act) {
-        return ConvNormActivation.withActivation(in, out, k, stride, groups, norm, act == null ? null : new TorchAct(act));
+    private static ConvNormActivation cna(
+            int in, int out, int k, int stride, int groups, Module norm, Activation.Kind act) {
+        return ConvNormActivation.withActivation(
+                in, out, k, stride, groups, norm, act == null ? null : new TorchAct(act));
     }
 
     /** torchvision's SqueezeExcitation: adaptive average pool, {@code fc1}, activation, {@code fc2}, gate. */
@@ -263,15 +267,21 @@ public final class TvMobileNet extends ImageModel {
             int mid = in * expansion;
             residual = in == out && stride == 1;
             Conv2d.Options noBias = Conv2d.Options.defaults().bias(false);
-            layers = register("layers", new Sequential(
-                    new Conv2d(in, mid, 1, noBias),
-                    bn(cfg, mid),
-                    Activation.relu(),
-                    new Conv2d(mid, mid, kernel, noBias.padding(kernel / 2).stride(stride).groups(mid)),
-                    bn(cfg, mid),
-                    Activation.relu(),
-                    new Conv2d(mid, out, 1, noBias),
-                    bn(cfg, out)));
+            layers = register(
+                    "layers",
+                    new Sequential(
+                            new Conv2d(in, mid, 1, noBias),
+                            bn(cfg, mid),
+                            Activation.relu(),
+                            new Conv2d(
+                                    mid,
+                                    mid,
+                                    kernel,
+                                    noBias.padding(kernel / 2).stride(stride).groups(mid)),
+                            bn(cfg, mid),
+                            Activation.relu(),
+                            new Conv2d(mid, out, 1, noBias),
+                            bn(cfg, out)));
         }
 
         @Override
@@ -282,8 +292,8 @@ public final class TvMobileNet extends ImageModel {
     }
 
     /**
-     * The classifier Sequential: {@code Dropout, Linear} or, for MobileNetV3, {@code Linear,
-     * Hardswish, Dropout, Linear}. The last one is replaceable.
+     * The classifier Sequential: {@code Dropout, Linear} or, for MobileNetV3, {@code Linear, Hardswish, Dropout,
+     * Linear}. The last one is replaceable.
      */
     static final class Classifier extends Module {
         private final List<Module> body = new ArrayList<>();
@@ -397,24 +407,33 @@ public final class TvMobileNet extends ImageModel {
     /** Rows of torchvision's stage table: expand, kernel, stride, in, out, layers, fused. */
     private static int[][] efficientNetStages(Arch arch) {
         return switch (arch) {
-            case EFFICIENTNET_B -> new int[][] {
-                {1, 3, 1, 32, 16, 1, 0}, {6, 3, 2, 16, 24, 2, 0}, {6, 5, 2, 24, 40, 2, 0}, {6, 3, 2, 40, 80, 3, 0},
-                {6, 5, 1, 80, 112, 3, 0}, {6, 5, 2, 112, 192, 4, 0}, {6, 3, 1, 192, 320, 1, 0},
-            };
-            case EFFICIENTNET_V2_S -> new int[][] {
-                {1, 3, 1, 24, 24, 2, 1}, {4, 3, 2, 24, 48, 4, 1}, {4, 3, 2, 48, 64, 4, 1},
-                {4, 3, 2, 64, 128, 6, 0}, {6, 3, 1, 128, 160, 9, 0}, {6, 3, 2, 160, 256, 15, 0},
-            };
-            case EFFICIENTNET_V2_M -> new int[][] {
-                {1, 3, 1, 24, 24, 3, 1}, {4, 3, 2, 24, 48, 5, 1}, {4, 3, 2, 48, 80, 5, 1},
-                {4, 3, 2, 80, 160, 7, 0}, {6, 3, 1, 160, 176, 14, 0}, {6, 3, 2, 176, 304, 18, 0},
-                {6, 3, 1, 304, 512, 5, 0},
-            };
-            case EFFICIENTNET_V2_L -> new int[][] {
-                {1, 3, 1, 32, 32, 4, 1}, {4, 3, 2, 32, 64, 7, 1}, {4, 3, 2, 64, 96, 7, 1},
-                {4, 3, 2, 96, 192, 10, 0}, {6, 3, 1, 192, 224, 19, 0}, {6, 3, 2, 224, 384, 25, 0},
-                {6, 3, 1, 384, 640, 7, 0},
-            };
+            case EFFICIENTNET_B ->
+                new int[][] {
+                    {1, 3, 1, 32, 16, 1, 0},
+                    {6, 3, 2, 16, 24, 2, 0},
+                    {6, 5, 2, 24, 40, 2, 0},
+                    {6, 3, 2, 40, 80, 3, 0},
+                    {6, 5, 1, 80, 112, 3, 0},
+                    {6, 5, 2, 112, 192, 4, 0},
+                    {6, 3, 1, 192, 320, 1, 0},
+                };
+            case EFFICIENTNET_V2_S ->
+                new int[][] {
+                    {1, 3, 1, 24, 24, 2, 1}, {4, 3, 2, 24, 48, 4, 1}, {4, 3, 2, 48, 64, 4, 1},
+                    {4, 3, 2, 64, 128, 6, 0}, {6, 3, 1, 128, 160, 9, 0}, {6, 3, 2, 160, 256, 15, 0},
+                };
+            case EFFICIENTNET_V2_M ->
+                new int[][] {
+                    {1, 3, 1, 24, 24, 3, 1}, {4, 3, 2, 24, 48, 5, 1}, {4, 3, 2, 48, 80, 5, 1},
+                    {4, 3, 2, 80, 160, 7, 0}, {6, 3, 1, 160, 176, 14, 0}, {6, 3, 2, 176, 304, 18, 0},
+                    {6, 3, 1, 304, 512, 5, 0},
+                };
+            case EFFICIENTNET_V2_L ->
+                new int[][] {
+                    {1, 3, 1, 32, 32, 4, 1}, {4, 3, 2, 32, 64, 7, 1}, {4, 3, 2, 64, 96, 7, 1},
+                    {4, 3, 2, 96, 192, 10, 0}, {6, 3, 1, 192, 224, 19, 0}, {6, 3, 2, 224, 384, 25, 0},
+                    {6, 3, 1, 384, 640, 7, 0},
+                };
             default -> throw new IllegalArgumentException("arch " + arch + " is not an EfficientNet");
         };
     }
@@ -477,8 +496,14 @@ public final class TvMobileNet extends ImageModel {
         t.add(new Conv2d(depths[0], depths[1], 1, noBias), depths[1], 1);
         t.add(bn(cfg, depths[1]), depths[1], 1);
         // in, out (as depth indices), kernel, stride, expansion, repeats
-        int[][] stacks = {{1, 2, 3, 2, 3, 3}, {2, 3, 5, 2, 3, 3}, {3, 4, 5, 2, 6, 3}, {4, 5, 3, 1, 6, 2},
-            {5, 6, 5, 2, 6, 4}, {6, 7, 3, 1, 6, 1}};
+        int[][] stacks = {
+            {1, 2, 3, 2, 3, 3},
+            {2, 3, 5, 2, 3, 3},
+            {3, 4, 5, 2, 6, 3},
+            {4, 5, 3, 1, 6, 2},
+            {5, 6, 5, 2, 6, 4},
+            {6, 7, 3, 1, 6, 1}
+        };
         for (int[] s : stacks) {
             int in = depths[s[0]];
             int out = depths[s[1]];
@@ -516,7 +541,8 @@ public final class TvMobileNet extends ImageModel {
         };
         trunk = register(cfg.trunkName(), t.seq);
         for (int i = 0; i < t.channels.size(); i++) {
-            boolean lastAtReduction = i == t.channels.size() - 1 || !t.reductions.get(i + 1).equals(t.reductions.get(i));
+            boolean lastAtReduction =
+                    i == t.channels.size() - 1 || !t.reductions.get(i + 1).equals(t.reductions.get(i));
             if (lastAtReduction) {
                 addFeatureInfo(t.channels.get(i), t.reductions.get(i), cfg.trunkName() + "." + i);
                 levelIndex.add(i);
@@ -537,10 +563,13 @@ public final class TvMobileNet extends ImageModel {
                     "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
         }
         int in = numFeatures() * GlobalPool.featureMultiplier(poolType);
-        Module fc = classes > 0 ? new Linear(headHidden * (cfg.isV3() ? 1 : GlobalPool.featureMultiplier(poolType)), classes) : new Identity();
+        Module fc = classes > 0
+                ? new Linear(headHidden * (cfg.isV3() ? 1 : GlobalPool.featureMultiplier(poolType)), classes)
+                : new Identity();
         Dropout drop = new Dropout((float) dropRate);
         if (cfg.isV3()) {
-            return new Classifier(List.of(new Linear(in, headHidden), new TorchAct(Activation.Kind.HARD_SWISH), drop), fc);
+            return new Classifier(
+                    List.of(new Linear(in, headHidden), new TorchAct(Activation.Kind.HARD_SWISH), drop), fc);
         }
         return new Classifier(List.of(drop), fc);
     }
@@ -665,8 +694,16 @@ public final class TvMobileNet extends ImageModel {
             };
             for (int i = 0; i < b.length; i++) {
                 boolean tfBn = i >= 5;
-                add(m, "tv/efficientnet_b" + i,
-                        new Config(Arch.EFFICIENTNET_B, b[i][0], b[i][1], tfBn ? 1e-3f : 1e-5f, tfBn ? 0.01f : 0.1f, b[i][2]),
+                add(
+                        m,
+                        "tv/efficientnet_b" + i,
+                        new Config(
+                                Arch.EFFICIENTNET_B,
+                                b[i][0],
+                                b[i][1],
+                                tfBn ? 1e-3f : 1e-5f,
+                                tfBn ? 0.01f : 0.1f,
+                                b[i][2]),
                         (int) b[i][3]);
             }
             add(m, "tv/efficientnet_v2_s", new Config(Arch.EFFICIENTNET_V2_S, 1.0, 1.0, 1e-3f, 0.1f, 0.2), 384);
@@ -683,7 +720,9 @@ public final class TvMobileNet extends ImageModel {
 
         private static void add(List<ModelEntry> m, String name, Config c, int size) {
             m.add(new ModelEntry(
-                    name, "torchvision", args -> new TvMobileNet(c, args),
+                    name,
+                    "torchvision",
+                    args -> new TvMobileNet(c, args),
                     PretrainedCfg.untrained(name, size, c.firstConvName(), c.classifierName())));
         }
     }

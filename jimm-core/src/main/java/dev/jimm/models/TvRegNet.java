@@ -17,14 +17,13 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's RegNets ({@code regnet.py}): the networks of {@link RegNet}'s X and Y configs with
- * torchvision's width rounding, under torchvision's module names ({@code stem.0},
- * {@code trunk_output.block1.block1-0.f.a.0}, {@code fc}), registered as {@code tv/regnet_*}.
+ * torchvision's RegNets ({@code regnet.py}): the networks of {@link RegNet}'s X and Y configs with torchvision's width
+ * rounding, under torchvision's module names ({@code stem.0}, {@code trunk_output.block1.block1-0.f.a.0}, {@code fc}),
+ * registered as {@code tv/regnet_*}.
  *
- * <p>torchvision's RegNets have neither dropout nor stochastic depth; here {@code dropRate} acts before
- * {@code fc} and {@code dropPathRate} on each block's residual branch, as in timm's, and both default
- * to 0 (torchvision's behaviour). The feature levels are timm's: the stem and the four stages
- * ({@code stem}, {@code trunk_output.blockN}).
+ * <p>torchvision's RegNets have neither dropout nor stochastic depth; here {@code dropRate} acts before {@code fc} and
+ * {@code dropPathRate} on each block's residual branch, as in timm's, and both default to 0 (torchvision's behaviour).
+ * The feature levels are timm's: the stem and the four stages ({@code stem}, {@code trunk_output.blockN}).
  */
 public final class TvRegNet extends ImageModel {
 
@@ -63,7 +62,15 @@ public final class TvRegNet extends ImageModel {
     /** torchvision's Conv2dNormActivation: Sequential(conv, BatchNorm, [ReLU]). */
     private static Sequential convBn(int in, int out, int k, int stride, int groups, boolean relu) {
         Sequential s = new Sequential(
-                new Conv2d(in, out, k, Conv2d.Options.defaults().stride(stride).padding((k - 1) / 2).groups(groups).bias(false)),
+                new Conv2d(
+                        in,
+                        out,
+                        k,
+                        Conv2d.Options.defaults()
+                                .stride(stride)
+                                .padding((k - 1) / 2)
+                                .groups(groups)
+                                .bias(false)),
                 new BatchNorm2d(out));
         if (relu) {
             s.add(Activation.relu());
@@ -84,9 +91,14 @@ public final class TvRegNet extends ImageModel {
     public TvRegNet(RegNet.Config cfg, ModelArgs args) {
         super(args);
         this.cfg = cfg;
-        if (cfg.preact() || cfg.groupNormSize() > 0 || cfg.act() != Activation.Kind.RELU
-                || cfg.downsample() != RegNet.Downsample.CONV1X1 || cfg.numFeatures() > 0 || cfg.linearOut()) {
-            throw new IllegalArgumentException("torchvision's RegNet layout builds only plain RegNet-X/Y configs, not " + cfg);
+        if (cfg.preact()
+                || cfg.groupNormSize() > 0
+                || cfg.act() != Activation.Kind.RELU
+                || cfg.downsample() != RegNet.Downsample.CONV1X1
+                || cfg.numFeatures() > 0
+                || cfg.linearOut()) {
+            throw new IllegalArgumentException(
+                    "torchvision's RegNet layout builds only plain RegNet-X/Y configs, not " + cfg);
         }
         int prev = cfg.stemWidth();
         stem = register("stem", convBn(inChans, prev, 3, 2, 1, true));
@@ -98,8 +110,16 @@ public final class TvRegNet extends ImageModel {
             RegNet.StageArgs a = sa.get(s);
             RegNet.Stage stage = new RegNet.Stage();
             for (int i = 0; i < a.depth(); i++) {
-                stage.add("block" + (s + 1) + "-" + i, new TvBlock(cfg, i == 0 ? prev : a.outChs(), a.outChs(),
-                        i == 0 ? a.stride() : 1, a.bottleRatio(), a.groupSize(), a.dropPath()[i]));
+                stage.add(
+                        "block" + (s + 1) + "-" + i,
+                        new TvBlock(
+                                cfg,
+                                i == 0 ? prev : a.outChs(),
+                                a.outChs(),
+                                i == 0 ? a.stride() : 1,
+                                a.bottleRatio(),
+                                a.groupSize(),
+                                a.dropPath()[i]));
             }
             prev = a.outChs();
             stride *= a.stride();

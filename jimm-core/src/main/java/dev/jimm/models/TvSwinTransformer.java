@@ -22,11 +22,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's {@code SwinTransformer}, with v1 blocks ({@code swin_t/s/b}) or v2 blocks
- * ({@code swin_v2_t/s/b}): {@code features.0} the patch embedding (conv, permute, LayerNorm),
- * {@code features.1,3,5,7} the stages, {@code features.2,4,6} the patch merging, then {@code norm}
- * and {@code head}. The blocks are {@link SwinTransformer}'s and {@link SwinTransformerV2}'s in
- * their torchvision flavor. Any input size works (maps are padded to the window), as in torchvision.
+ * torchvision's {@code SwinTransformer}, with v1 blocks ({@code swin_t/s/b}) or v2 blocks ({@code swin_v2_t/s/b}):
+ * {@code features.0} the patch embedding (conv, permute, LayerNorm), {@code features.1,3,5,7} the stages,
+ * {@code features.2,4,6} the patch merging, then {@code norm} and {@code head}. The blocks are
+ * {@link SwinTransformer}'s and {@link SwinTransformerV2}'s in their torchvision flavor. Any input size works (maps are
+ * padded to the window), as in torchvision.
  */
 public final class TvSwinTransformer extends ImageModel {
     private final Config cfg;
@@ -41,7 +41,11 @@ public final class TvSwinTransformer extends ImageModel {
         this.cfg = cfg;
         features = new Sequential();
         features.add(new Sequential(
-                new Conv2d(inChans, cfg.embedDim(), cfg.patchSize(), Conv2d.Options.defaults().stride(cfg.patchSize())),
+                new Conv2d(
+                        inChans,
+                        cfg.embedDim(),
+                        cfg.patchSize(),
+                        Conv2d.Options.defaults().stride(cfg.patchSize())),
                 new SwinTransformer.ToNhwc(),
                 new LayerNorm(cfg.embedDim())));
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.depths());
@@ -54,11 +58,31 @@ public final class TvSwinTransformer extends ImageModel {
             Sequential stage = new Sequential();
             for (int b = 0; b < cfg.depths().get(i); b++) {
                 int shift = b % 2 == 0 ? 0 : window / 2;
-                stage.add(v2
-                        ? new SwinTransformerV2.Block(Flavor.TORCHVISION, dim, res, res, heads, window, shift,
-                                cfg.mlpRatio(), cfg.qkvBias(), dpr[i][b], 0)
-                        : new SwinTransformer.Block(Flavor.TORCHVISION, dim, res, res, heads, window, shift,
-                                cfg.mlpRatio(), cfg.qkvBias(), dpr[i][b]));
+                stage.add(
+                        v2
+                                ? new SwinTransformerV2.Block(
+                                        Flavor.TORCHVISION,
+                                        dim,
+                                        res,
+                                        res,
+                                        heads,
+                                        window,
+                                        shift,
+                                        cfg.mlpRatio(),
+                                        cfg.qkvBias(),
+                                        dpr[i][b],
+                                        0)
+                                : new SwinTransformer.Block(
+                                        Flavor.TORCHVISION,
+                                        dim,
+                                        res,
+                                        res,
+                                        heads,
+                                        window,
+                                        shift,
+                                        cfg.mlpRatio(),
+                                        cfg.qkvBias(),
+                                        dpr[i][b]));
             }
             features.add(stage);
             addFeatureInfo(dim, reduction, "features." + (features.size() - 1));
@@ -149,7 +173,10 @@ public final class TvSwinTransformer extends ImageModel {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c, boolean v2) {
-            m.add(new ModelEntry(name, "torchvision", args -> new TvSwinTransformer(c, args, v2),
+            m.add(new ModelEntry(
+                    name,
+                    "torchvision",
+                    args -> new TvSwinTransformer(c, args, v2),
                     SwinTransformer.swinCfg(name, c.imgSize(), "features.0.0", "head")));
         }
     }

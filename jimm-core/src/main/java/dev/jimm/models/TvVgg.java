@@ -6,9 +6,9 @@ import dev.jimm.layers.Linear;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's VGG ({@code tv/vgg11} … {@code tv/vgg19_bn}, registered by {@link Vgg.Family}): timm's
- * VGG trunk ({@code features.N}, the same feature levels) with torchvision's head, an adaptive 7x7
- * average pool and Linear-ReLU-Dropout twice, then {@code classifier.6} (see {@link TvClassifierNet}).
+ * torchvision's VGG ({@code tv/vgg11} … {@code tv/vgg19_bn}, registered by {@link Vgg.Family}): timm's VGG trunk
+ * ({@code features.N}, the same feature levels) with torchvision's head, an adaptive 7x7 average pool and
+ * Linear-ReLU-Dropout twice, then {@code classifier.6} (see {@link TvClassifierNet}).
  */
 public final class TvVgg extends TvClassifierNet {
     private static final int POOL = 7;
@@ -20,7 +20,8 @@ public final class TvVgg extends TvClassifierNet {
         this.cfg = cfg;
         registerFeatures(Vgg.features(cfg, inChans, this::addLevel));
         int channels = featureInfo().get(featureInfo().size() - 1).numChs();
-        registerHead(channels,
+        registerHead(
+                channels,
                 new Linear(channels * POOL * POOL, HIDDEN),
                 Activation.relu(),
                 new Dropout((float) dropRate),

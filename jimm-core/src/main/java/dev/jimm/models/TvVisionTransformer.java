@@ -21,8 +21,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's {@code VisionTransformer} ({@code tv/vit_b_16} …): the same computation as a
- * timm ViT with torchvision's module names ({@code conv_proj}, {@code encoder.layers.encoder_layer_N},
+ * torchvision's {@code VisionTransformer} ({@code tv/vit_b_16} …): the same computation as a timm ViT with
+ * torchvision's module names ({@code conv_proj}, {@code encoder.layers.encoder_layer_N},
  * {@code nn.MultiheadAttention}'s packed {@code in_proj_weight}, {@code heads.head}).
  */
 public final class TvVisionTransformer extends ImageModel {
@@ -50,14 +50,17 @@ public final class TvVisionTransformer extends ImageModel {
         this.imageSize = imageSize;
         this.hiddenDim = hiddenDim;
         if (imageSize % patchSize != 0) {
-            throw new IllegalArgumentException("imageSize " + imageSize + " is not a multiple of patchSize " + patchSize);
+            throw new IllegalArgumentException(
+                    "imageSize " + imageSize + " is not a multiple of patchSize " + patchSize);
         }
-        convProj = register("conv_proj",
-                new Conv2d(inChans, hiddenDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
+        convProj = register(
+                "conv_proj",
+                new Conv2d(
+                        inChans, hiddenDim, patchSize, Conv2d.Options.defaults().stride(patchSize)));
         classToken = parameter("class_token", 1, 1, hiddenDim);
         int seqLength = (imageSize / patchSize) * (imageSize / patchSize) + 1;
-        encoder = register("encoder",
-                new Encoder(seqLength, numLayers, numHeads, hiddenDim, mlpDim, (float) args.dropRate()));
+        encoder = register(
+                "encoder", new Encoder(seqLength, numLayers, numHeads, hiddenDim, mlpDim, (float) args.dropRate()));
         for (int i = 0; i < numLayers; i++) {
             addFeatureInfo(hiddenDim, patchSize, "encoder.layers.encoder_layer_" + i);
         }
@@ -203,8 +206,14 @@ public final class TvVisionTransformer extends ImageModel {
             ln2 = register("ln_2", new LayerNorm(hiddenDim, 1e-6f));
             fc1 = new Linear(hiddenDim, mlpDim);
             fc2 = new Linear(mlpDim, hiddenDim);
-            register("mlp", new Sequential(
-                    fc1, new Activation(Activation.Kind.GELU), new Dropout(dropout), fc2, new Dropout(dropout)));
+            register(
+                    "mlp",
+                    new Sequential(
+                            fc1,
+                            new Activation(Activation.Kind.GELU),
+                            new Dropout(dropout),
+                            fc2,
+                            new Dropout(dropout)));
         }
 
         void init(SplittableRandom random) {
@@ -218,7 +227,8 @@ public final class TvVisionTransformer extends ImageModel {
 
         @Override
         protected NDArray forwardImpl(NDArray input) {
-            NDArray x = Dropout.apply(attn.forward(ln1.forward(input)), dropout, isTraining()).add(input);
+            NDArray x = Dropout.apply(attn.forward(ln1.forward(input)), dropout, isTraining())
+                    .add(input);
             NDArray y = ln2.forward(x);
             y = Activation.apply(Activation.Kind.GELU, fc1.forward(y));
             y = Dropout.apply(y, dropout, isTraining());
@@ -254,7 +264,8 @@ public final class TvVisionTransformer extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray qkv = x.getNDArrayInternal()
-                    .linear(x, inProjWeight.getArray(), inProjBias.getArray()).singletonOrThrow();
+                    .linear(x, inProjWeight.getArray(), inProjBias.getArray())
+                    .singletonOrThrow();
             return outProj.forward(Attention.selfAttention(qkv, numHeads, 0f, false));
         }
     }
@@ -286,9 +297,12 @@ public final class TvVisionTransformer extends ImageModel {
         }
 
         private static void add(List<ModelEntry> m, String name, int patch, int layers, int heads, int dim, int mlp) {
-            m.add(new ModelEntry(name, "torchvision",
+            m.add(new ModelEntry(
+                    name,
+                    "torchvision",
                     args -> new TvVisionTransformer(224, patch, layers, heads, dim, mlp, args),
-                    PretrainedCfg.untrained(name, 224, "conv_proj", "heads.head"), "token"));
+                    PretrainedCfg.untrained(name, 224, "conv_proj", "heads.head"),
+                    "token"));
         }
     }
 }

@@ -19,12 +19,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * VGG as timm's {@code models/vgg.py} builds it: a conv trunk, timm's {@code ConvMlp} pre-logits
- * head of two convs, then a pooled linear classifier. torchvision's VGG ({@link TvVgg}, registered
- * here as {@code tv/…}) has the same trunk.
+ * VGG as timm's {@code models/vgg.py} builds it: a conv trunk, timm's {@code ConvMlp} pre-logits head of two convs,
+ * then a pooled linear classifier. torchvision's VGG ({@link TvVgg}, registered here as {@code tv/…}) has the same
+ * trunk.
  *
- * <p>Feature levels: the activation before each max pool (reductions 1 to 16) and the last max
- * pool (reduction 32), timm's six {@code features_only} levels.
+ * <p>Feature levels: the activation before each max pool (reductions 1 to 16) and the last max pool (reduction 32),
+ * timm's six {@code features_only} levels.
  */
 public final class Vgg extends ImageModel {
 
@@ -122,8 +122,8 @@ public final class Vgg extends ImageModel {
     }
 
     /**
-     * The VGG trunk of timm and torchvision: 3x3 convs (with BatchNorm), ReLU, and 2x2 max pools.
-     * Its levels are the activation before each max pool and the last max pool.
+     * The VGG trunk of timm and torchvision: 3x3 convs (with BatchNorm), ReLU, and 2x2 max pools. Its levels are the
+     * activation before each max pool and the last max pool.
      */
     static Sequential features(Config cfg, int inChans, LevelSink levels) {
         Sequential features = new Sequential();
@@ -148,8 +148,8 @@ public final class Vgg extends ImageModel {
     }
 
     /**
-     * Runs {@code modules} in order up to the deepest level in {@code take} and returns the chosen
-     * levels; {@code levelModules} holds, ascending, the index of the module each level ends at.
+     * Runs {@code modules} in order up to the deepest level in {@code take} and returns the chosen levels;
+     * {@code levelModules} holds, ascending, the index of the module each level ends at.
      */
     static NDList forwardLevels(List<Module> modules, List<Integer> levelModules, NDArray x, int[] take) {
         int last = levelModules.get(deepest(take));
@@ -249,8 +249,7 @@ public final class Vgg extends ImageModel {
         }
 
         static final List<Integer> VGG11 = List.of(64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M);
-        static final List<Integer> VGG13 =
-                List.of(64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M);
+        static final List<Integer> VGG13 = List.of(64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M);
         static final List<Integer> VGG16 =
                 List.of(64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M);
         static final List<Integer> VGG19 =
@@ -272,8 +271,8 @@ public final class Vgg extends ImageModel {
                 for (boolean bn : new boolean[] {false, true}) {
                     String name = "tv/" + names[i] + (bn ? "_bn" : "");
                     Config c = new Config(layers.get(i), bn, 1.0);
-                    m.add(ModelEntry.untrained(name, "torchvision", args -> new TvVgg(c, args),
-                            224, "features.0", "classifier.6"));
+                    m.add(ModelEntry.untrained(
+                            name, "torchvision", args -> new TvVgg(c, args), 224, "features.0", "classifier.6"));
                 }
             }
             return m;

@@ -3,6 +3,7 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
@@ -26,11 +27,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The Vision Transformer as timm's {@code models/vision_transformer.py} builds it: patch embedding,
- * class and register tokens, learned position embeddings, pre-norm transformer blocks (with
- * LayerScale where configured), and a token / average / max pooled head with {@code norm} or
- * {@code fc_norm}. Torchvision's ViTs ({@code tv/vit_*}) are {@link TvVisionTransformer}, with
- * torchvision's own state_dict keys.
+ * The Vision Transformer as timm's {@code models/vision_transformer.py} builds it: patch embedding, class and register
+ * tokens, learned position embeddings, pre-norm transformer blocks (with LayerScale where configured), and a token /
+ * average / max pooled head with {@code norm} or {@code fc_norm}. Torchvision's ViTs ({@code tv/vit_*}) are
+ * {@link TvVisionTransformer}, with torchvision's own state_dict keys.
  */
 public class VisionTransformer extends ImageModel {
 
@@ -100,7 +100,13 @@ public class VisionTransformer extends ImageModel {
      * @param diffAttn differential attention in the blocks
      */
     public record Extras(
-            Norm norm, MlpKind mlp, boolean projBias, boolean embedNorm, boolean scaleNorms, BlockKind block, boolean qkNorm,
+            Norm norm,
+            MlpKind mlp,
+            boolean projBias,
+            boolean embedNorm,
+            boolean scaleNorms,
+            BlockKind block,
+            boolean qkNorm,
             boolean diffAttn) {
         public static final Extras DEFAULT = new Builder().build();
 
@@ -221,11 +227,22 @@ public class VisionTransformer extends ImageModel {
     static Module newAttention(Config c, int depth, float projDrop, float attnDrop) {
         int dim = c.embedDim();
         if (c.extras().diffAttn()) {
-            return new DiffAttention(dim, c.numHeads(), c.qkvBias(), c.extras().projBias(),
-                    c.extras().scaleNorms() ? newNorm(c, dim) : null, depth);
+            return new DiffAttention(
+                    dim,
+                    c.numHeads(),
+                    c.qkvBias(),
+                    c.extras().projBias(),
+                    c.extras().scaleNorms() ? newNorm(c, dim) : null,
+                    depth);
         }
-        return new Attention(dim, c.numHeads(), c.qkvBias(), c.extras().projBias(),
-                c.extras().scaleNorms() ? newNorm(c, dim) : null, attnDrop, projDrop);
+        return new Attention(
+                dim,
+                c.numHeads(),
+                c.qkvBias(),
+                c.extras().projBias(),
+                c.extras().scaleNorms() ? newNorm(c, dim) : null,
+                attnDrop,
+                projDrop);
     }
 
     static Module newMlp(Config c, float projDrop) {
@@ -235,10 +252,17 @@ public class VisionTransformer extends ImageModel {
         return switch (c.extras().mlp()) {
             case SWIGLU -> new SwiGlu(dim, hidden, c.act().kind(), bias, projDrop);
             case SWIGLU_PACKED -> new GluMlp(dim, hidden, c.act().kind(), bias, projDrop);
-            case MLP -> c.act() == Act.QUICK_GELU
-                    ? new QuickGeluMlp(dim, hidden, projDrop)
-                    : new Mlp(dim, hidden, dim, c.act().kind(), projDrop,
-                            c.extras().scaleNorms() ? newNorm(c, hidden) : null, bias);
+            case MLP ->
+                c.act() == Act.QUICK_GELU
+                        ? new QuickGeluMlp(dim, hidden, projDrop)
+                        : new Mlp(
+                                dim,
+                                hidden,
+                                dim,
+                                c.act().kind(),
+                                projDrop,
+                                c.extras().scaleNorms() ? newNorm(c, hidden) : null,
+                                bias);
         };
     }
 
@@ -318,7 +342,10 @@ public class VisionTransformer extends ImageModel {
         }
     }
 
-    /** timm's {@code ParallelThingsBlock} with two branches: attns.N = (norm, attn, ls, drop_path), ffns.N = (norm, mlp, ls, drop_path). */
+    /**
+     * timm's {@code ParallelThingsBlock} with two branches: attns.N = (norm, attn, ls, drop_path), ffns.N = (norm, mlp,
+     * ls, drop_path).
+     */
     static final class ParallelBlock extends Module {
         private final List<Module> attns = new ArrayList<>();
         private final List<Module> ffns = new ArrayList<>();
@@ -362,8 +389,8 @@ public class VisionTransformer extends ImageModel {
     }
 
     /**
-     * timm's {@code ParallelScalingBlock} (ViT-22B style): one {@code in_proj} gives the MLP hidden
-     * features and q, k, v; x + ls(attn_out_proj(attention) + mlp_out_proj(act(mlp))).
+     * timm's {@code ParallelScalingBlock} (ViT-22B style): one {@code in_proj} gives the MLP hidden features and q, k,
+     * v; x + ls(attn_out_proj(attention) + mlp_out_proj(act(mlp))).
      */
     static final class ParallelScalingBlock extends Module {
         private final Parameter mlpBias;
@@ -401,8 +428,10 @@ public class VisionTransformer extends ImageModel {
             register("attn_drop", new Dropout(attnDrop));
             register("mlp_drop", new Dropout(projDrop));
             register("mlp_act", new Activation(act));
-            attnOutProj = register("attn_out_proj", new Linear(dim, dim, c.extras().projBias()));
-            mlpOutProj = register("mlp_out_proj", new Linear(hidden, dim, c.extras().projBias()));
+            attnOutProj =
+                    register("attn_out_proj", new Linear(dim, dim, c.extras().projBias()));
+            mlpOutProj =
+                    register("mlp_out_proj", new Linear(hidden, dim, c.extras().projBias()));
             ls = register("ls", layerScale(c));
             dropPath = register("drop_path", DropPath.orIdentity(dropPathRate));
         }
@@ -428,7 +457,9 @@ public class VisionTransformer extends ImageModel {
             NDArray q = qNorm.forward(parts.get(1).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
             NDArray k = kNorm.forward(parts.get(2).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
             NDArray v = parts.get(3).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
-            NDArray xAttn = Attention.scaledDotProduct(q, k, v, 0f, isTraining()).transpose(0, 2, 1, 3).reshape(b, n, dim);
+            NDArray xAttn = Attention.scaledDotProduct(q, k, v, 0f, isTraining())
+                    .transpose(0, 2, 1, 3)
+                    .reshape(b, n, dim);
             xMlp = Activation.apply(act, xMlp);
             NDArray out = attnOutProj.forward(xAttn).add(mlpOutProj.forward(xMlp));
             return x.add(dropPath.forward(ls.forward(out)));
@@ -436,9 +467,8 @@ public class VisionTransformer extends ImageModel {
     }
 
     /**
-     * timm's {@code DiffParallelScalingBlock}: a parallel-scaling block whose attention is
-     * differential ({@link DiffAttention}) and whose attention and MLP outputs share one
-     * {@code out_proj}.
+     * timm's {@code DiffParallelScalingBlock}: a parallel-scaling block whose attention is differential
+     * ({@link DiffAttention}) and whose attention and MLP outputs share one {@code out_proj}.
      */
     static final class DiffParallelScalingBlock extends Module {
         private final Parameter mlpBias;
@@ -461,7 +491,8 @@ public class VisionTransformer extends ImageModel {
 
         DiffParallelScalingBlock(Config c, int depth, float dropPathRate, float projDrop) {
             if (c.extras().scaleNorms() || c.extras().qkNorm()) {
-                throw new IllegalArgumentException("DiffParallelScalingBlock supports neither scale norms nor qk-norm here");
+                throw new IllegalArgumentException(
+                        "DiffParallelScalingBlock supports neither scale norms nor qk-norm here");
             }
             dim = c.embedDim();
             numHeads = c.numHeads();
@@ -485,7 +516,8 @@ public class VisionTransformer extends ImageModel {
             lambdaK2 = parameter("lambda_k2", headDim);
             register("mlp_drop", new Dropout(projDrop));
             register("mlp_act", new Activation(act));
-            outProj = register("out_proj", new Linear(dim + hidden, dim, c.extras().projBias()));
+            outProj = register(
+                    "out_proj", new Linear(dim + hidden, dim, c.extras().projBias()));
             ls = register("ls", layerScale(c));
             dropPath = register("drop_path", DropPath.orIdentity(dropPathRate));
         }
@@ -514,10 +546,17 @@ public class VisionTransformer extends ImageModel {
             NDArray q = parts.get(1).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
             NDArray k = parts.get(2).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
             NDArray v = parts.get(3).reshape(b, n, numHeads, 2L * headDim).transpose(0, 2, 1, 3);
-            NDArray lambda = lambdaQ1.getArray().mul(lambdaK1.getArray()).sum().exp()
-                    .sub(lambdaQ2.getArray().mul(lambdaK2.getArray()).sum().exp()).add((float) lambdaInit);
+            NDArray lambda = lambdaQ1.getArray()
+                    .mul(lambdaK1.getArray())
+                    .sum()
+                    .exp()
+                    .sub(lambdaQ2.getArray().mul(lambdaK2.getArray()).sum().exp())
+                    .add((float) lambdaInit);
             NDArray xAttn = DiffAttention.differential(q, k, v, lambda, headDim, numHeads);
-            xAttn = subNorm.forward(xAttn).mul((float) (1 - lambdaInit)).transpose(0, 2, 1, 3).reshape(b, n, dim);
+            xAttn = subNorm.forward(xAttn)
+                    .mul((float) (1 - lambdaInit))
+                    .transpose(0, 2, 1, 3)
+                    .reshape(b, n, dim);
             xMlp = Activation.apply(act, xMlp);
             NDArray out = outProj.forward(NDArrays.concat(new NDList(xAttn, xMlp), 2));
             return x.add(dropPath.forward(ls.forward(out)));
@@ -583,12 +622,13 @@ public class VisionTransformer extends ImageModel {
         void initGate(SplittableRandom random) {
             int half = hidden / 2;
             NDArray w = fc1.weight().getArray();
-            try (NDArray gate = w.getManager().zeros(new Shape(half, w.getShape().get(1)))) {
+            try (NDArray gate =
+                    w.getManager().zeros(new Shape(half, w.getShape().get(1)))) {
                 Init.normal(gate, 1e-6, random);
-                w.set(new ai.djl.ndarray.index.NDIndex(half + ":"), gate);
+                w.set(new NDIndex(half + ":"), gate);
             }
             if (fc1.bias() != null) {
-                fc1.bias().getArray().set(new ai.djl.ndarray.index.NDIndex(half + ":"), 1f);
+                fc1.bias().getArray().set(new NDIndex(half + ":"), 1f);
             }
         }
 
@@ -644,13 +684,13 @@ public class VisionTransformer extends ImageModel {
      * @param regTokens number of register tokens
      * @param preNorm a norm after the embeddings (CLIP); the patch projection then has no bias
      * @param finalNorm a norm after the blocks (as {@code norm} or, when pooling by average, {@code fc_norm})
-     * @param fcNorm the final norm after pooling instead of before; null for timm's default
-     *     (after pooling for avg/avgmax/max)
+     * @param fcNorm the final norm after pooling instead of before; null for timm's default (after pooling for
+     *     avg/avgmax/max)
      * @param globalPool the default pooling: "token", "avg", "avgmax", "max" or ""
      * @param normEps LayerNorm epsilon (1e-6, CLIP's 1e-5)
      * @param act MLP activation
-     * @param strictImgSize refuse inputs of other sizes (timm's dynamic_img_size=False); all
-     *     registered variants run at their built size
+     * @param strictImgSize refuse inputs of other sizes (timm's dynamic_img_size=False); all registered variants run at
+     *     their built size
      * @param poolIncludePrefix pool over the prefix tokens too (timm's pool_include_prefix)
      * @param extras norm, MLP and block kinds beyond the classic ViT
      */
@@ -685,7 +725,8 @@ public class VisionTransformer extends ImageModel {
                 throw new IllegalArgumentException("a ViT config needs an activation and extras (Extras.DEFAULT)");
             }
             if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(globalPool)) {
-                throw new IllegalArgumentException("globalPool '" + globalPool + "' is not token, avg, avgmax, max, map or ''");
+                throw new IllegalArgumentException(
+                        "globalPool '" + globalPool + "' is not token, avg, avgmax, max, map or ''");
             }
             if (!classToken && globalPool.equals("token")) {
                 throw new IllegalArgumentException("globalPool 'token' needs a class token");
@@ -694,7 +735,12 @@ public class VisionTransformer extends ImageModel {
 
         /** timm's defaults with the given size, patch and widths. */
         public static Config of(int imgSize, int patchSize, int embedDim, int depth, int numHeads) {
-            return builder().imgSize(imgSize).patchSize(patchSize).embedDim(embedDim).depth(depth).numHeads(numHeads)
+            return builder()
+                    .imgSize(imgSize)
+                    .patchSize(patchSize)
+                    .embedDim(embedDim)
+                    .depth(depth)
+                    .numHeads(numHeads)
                     .build();
         }
 
@@ -726,7 +772,11 @@ public class VisionTransformer extends ImageModel {
 
         /** No class token and average pooling with the given fc_norm choice (timm's "gap" variants). */
         public Config gap(Boolean newFcNorm) {
-            return toBuilder().classToken(false).fcNorm(newFcNorm).globalPool("avg").build();
+            return toBuilder()
+                    .classToken(false)
+                    .fcNorm(newFcNorm)
+                    .globalPool("avg")
+                    .build();
         }
 
         /** Average pooling, keeping the class token (EVA's fine-tuned heads). */
@@ -923,9 +973,27 @@ public class VisionTransformer extends ImageModel {
 
             /** The config, checked as the record's constructor checks it. */
             public Config build() {
-                return new Config(imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias, initValues,
-                        classToken, noEmbedClass, regTokens, preNorm, finalNorm, fcNorm, globalPool, normEps, act,
-                        strictImgSize, poolIncludePrefix, extras);
+                return new Config(
+                        imgSize,
+                        patchSize,
+                        embedDim,
+                        depth,
+                        numHeads,
+                        mlpRatio,
+                        qkvBias,
+                        initValues,
+                        classToken,
+                        noEmbedClass,
+                        regTokens,
+                        preNorm,
+                        finalNorm,
+                        fcNorm,
+                        globalPool,
+                        normEps,
+                        act,
+                        strictImgSize,
+                        poolIncludePrefix,
+                        extras);
             }
         }
 
@@ -961,9 +1029,17 @@ public class VisionTransformer extends ImageModel {
         int dim = cfg.embedDim();
         boolean useFcNorm = cfg.useFcNorm(globalPool);
 
-        patchEmbed = register("patch_embed",
-                new PatchEmbed(cfg.imgSize(), cfg.patchSize(), inChans, dim, !cfg.preNorm(),
-                        cfg.extras().embedNorm() ? newNorm(cfg, dim) : null, true, cfg.strictImgSize()));
+        patchEmbed = register(
+                "patch_embed",
+                new PatchEmbed(
+                        cfg.imgSize(),
+                        cfg.patchSize(),
+                        inChans,
+                        dim,
+                        !cfg.preNorm(),
+                        cfg.extras().embedNorm() ? newNorm(cfg, dim) : null,
+                        true,
+                        cfg.strictImgSize()));
         clsToken = cfg.classToken() ? parameter("cls_token", 1, 1, dim) : null;
         regToken = cfg.regTokens() > 0 ? parameter("reg_token", 1, cfg.regTokens(), dim) : null;
         numPrefixTokens = cfg.numPrefixTokens();
@@ -1007,14 +1083,19 @@ public class VisionTransformer extends ImageModel {
         if (cfg.act() == Act.QUICK_GELU) {
             throw new IllegalArgumentException("attention pooling ('map') with QuickGELU is not supported");
         }
-        return new AttentionPoolLatent(cfg.embedDim(), cfg.numHeads(), cfg.mlpRatio(), newNorm(cfg, cfg.embedDim()), cfg.act().kind());
+        return new AttentionPoolLatent(
+                cfg.embedDim(),
+                cfg.numHeads(),
+                cfg.mlpRatio(),
+                newNorm(cfg, cfg.embedDim()),
+                cfg.act().kind());
     }
 
     static String validatePool(String pool, boolean classToken) {
         String p = pool == null ? "token" : pool;
         if (!List.of("", "token", "avg", "avgmax", "max", "map").contains(p)) {
-            throw new IllegalArgumentException(
-                    "globalPool '" + pool + "' is not one of token, avg, avgmax, max, map or '' (no pooling) for a ViT");
+            throw new IllegalArgumentException("globalPool '" + pool
+                    + "' is not one of token, avg, avgmax, max, map or '' (no pooling) for a ViT");
         }
         if (p.equals("token") && !classToken) {
             throw new IllegalArgumentException("globalPool 'token' needs a class token; this ViT has none");
@@ -1121,8 +1202,8 @@ public class VisionTransformer extends ImageModel {
     }
 
     /**
-     * timm's global_pool_nlc without attention pooling: the first token ("token"), or the average /
-     * max / their mean over the tokens after the first {@code skip}; "" keeps every token.
+     * timm's global_pool_nlc without attention pooling: the first token ("token"), or the average / max / their mean
+     * over the tokens after the first {@code skip}; "" keeps every token.
      */
     static NDArray poolTokens(NDArray x, String pool, int skip) {
         if (pool.isEmpty()) {
@@ -1135,7 +1216,8 @@ public class VisionTransformer extends ImageModel {
         return switch (pool) {
             case "avg" -> patches.mean(new int[] {1});
             case "max" -> patches.max(new int[] {1});
-            case "avgmax" -> patches.max(new int[] {1}).add(patches.mean(new int[] {1})).mul(0.5f);
+            case "avgmax" ->
+                patches.max(new int[] {1}).add(patches.mean(new int[] {1})).mul(0.5f);
             default -> throw new IllegalStateException("globalPool '" + pool + "' is not a token pooling");
         };
     }
@@ -1206,8 +1288,22 @@ public class VisionTransformer extends ImageModel {
     /** timm's fallback config for ViTs without pretrained tags: bicubic, crop 0.9, mean/std 0.5. */
     static PretrainedCfg vitCfg(String name, int size) {
         List<Double> half = List.of(0.5, 0.5, 0.5);
-        return new PretrainedCfg(name, "", "", "", List.of(3, size, size), "bicubic", 0.9, "center",
-                half, half, 1000, "patch_embed.proj", "head", "", "");
+        return new PretrainedCfg(
+                name,
+                "",
+                "",
+                "",
+                List.of(3, size, size),
+                "bicubic",
+                0.9,
+                "center",
+                half,
+                half,
+                1000,
+                "patch_embed.proj",
+                "head",
+                "",
+                "");
     }
 
     /** Registers the timm vision_transformer names this code builds (torchvision's: {@link TvVisionTransformer}). */
@@ -1263,24 +1359,36 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_medium_patch16_gap_240", medGap.imgSize(240));
             add(m, "vit_medium_patch16_gap_256", medGap.imgSize(256));
             add(m, "vit_medium_patch16_gap_384", medGap.imgSize(384));
-            add(m, "vit_betwixt_patch16_gap_256", bet16.gap(false).noQkvBias().initValues(1e-6).imgSize(256));
+            add(
+                    m,
+                    "vit_betwixt_patch16_gap_256",
+                    bet16.gap(false).noQkvBias().initValues(1e-6).imgSize(256));
             add(m, "vit_base_patch16_gap_224", Config.of(224, 16, 768, 12, 16).gap(false));
             add(m, "vit_huge_patch14_gap_224", h14.gap(false));
             add(m, "vit_huge_patch16_gap_448", Config.of(448, 16, 1280, 32, 16).gap(false));
-            add(m, "vit_giant_patch16_gap_224", Config.of(224, 16, 1408, 40, 16).mlpRatio(48.0 / 11).gap(false));
+            add(
+                    m,
+                    "vit_giant_patch16_gap_224",
+                    Config.of(224, 16, 1408, 40, 16).mlpRatio(48.0 / 11).gap(false));
 
             // CLIP image towers: pre-norm, LayerNorm eps 1e-5 (patch 16 unless named)
             add(m, "vit_xsmall_patch16_clip_224", Config.of(224, 16, 256, 10, 4).clip());
             add(m, "vit_medium_patch32_clip_224", Config.of(224, 32, 512, 12, 8).clip());
             add(m, "vit_medium_patch16_clip_224", med16.clip());
-            add(m, "vit_betwixt_patch32_clip_224", Config.of(224, 32, 640, 12, 10).clip());
+            add(
+                    m,
+                    "vit_betwixt_patch32_clip_224",
+                    Config.of(224, 32, 640, 12, 10).clip());
             add(m, "vit_base_patch32_clip_224", b32.clip());
             add(m, "vit_base_patch32_clip_256", b32.clip().imgSize(256));
             add(m, "vit_base_patch32_clip_384", b32.clip().imgSize(384));
             add(m, "vit_base_patch32_clip_448", b32.clip().imgSize(448));
             add(m, "vit_base_patch16_clip_224", b16.clip());
             add(m, "vit_base_patch16_clip_384", b16.clip().imgSize(384));
-            add(m, "vit_base_patch16_plus_clip_240", Config.of(240, 16, 896, 12, 14).clip());
+            add(
+                    m,
+                    "vit_base_patch16_plus_clip_240",
+                    Config.of(240, 16, 896, 12, 14).clip());
             add(m, "vit_large_patch14_clip_224", l14.clip());
             add(m, "vit_large_patch14_clip_336", l14.clip().imgSize(336));
             add(m, "vit_huge_patch14_clip_224", h14.clip());
@@ -1292,9 +1400,15 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_base_patch32_clip_quickgelu_224", b32.clip().act(Act.QUICK_GELU));
             add(m, "vit_base_patch16_clip_quickgelu_224", b16.clip().act(Act.QUICK_GELU));
             add(m, "vit_large_patch14_clip_quickgelu_224", l14.clip().act(Act.QUICK_GELU));
-            add(m, "vit_large_patch14_clip_quickgelu_336", l14.clip().act(Act.QUICK_GELU).imgSize(336));
+            add(
+                    m,
+                    "vit_large_patch14_clip_quickgelu_336",
+                    l14.clip().act(Act.QUICK_GELU).imgSize(336));
             add(m, "vit_huge_patch14_clip_quickgelu_224", h14.clip().act(Act.QUICK_GELU));
-            add(m, "vit_huge_patch14_clip_quickgelu_378", h14.clip().act(Act.QUICK_GELU).imgSize(378));
+            add(
+                    m,
+                    "vit_huge_patch14_clip_quickgelu_378",
+                    h14.clip().act(Act.QUICK_GELU).imgSize(378));
             add(m, "vit_gigantic_patch14_clip_quickgelu_224", gg14.clip().act(Act.QUICK_GELU));
 
             // LayerScale variants
@@ -1313,19 +1427,50 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_small_patch14_dinov2", Config.of(518, 14, 384, 12, 6).initValues(1e-5));
             add(m, "vit_base_patch14_dinov2", Config.of(518, 14, 768, 12, 12).initValues(1e-5));
             add(m, "vit_large_patch14_dinov2", Config.of(518, 14, 1024, 24, 16).initValues(1e-5));
-            add(m, "vit_small_patch14_reg4_dinov2", Config.of(518, 14, 384, 12, 6).initValues(1e-5).regTokens(4).withNoEmbedClass());
-            add(m, "vit_base_patch14_reg4_dinov2", Config.of(518, 14, 768, 12, 12).initValues(1e-5).regTokens(4).withNoEmbedClass());
-            add(m, "vit_large_patch14_reg4_dinov2", Config.of(518, 14, 1024, 24, 16).initValues(1e-5).regTokens(4).withNoEmbedClass());
-            add(m, "vit_base_patch14_reg1_tipsv2", Config.of(448, 14, 768, 12, 12).initValues(1.0).regTokens(1).withNoEmbedClass());
-            add(m, "vit_large_patch14_reg1_tipsv2", Config.of(448, 14, 1024, 24, 16).initValues(1.0).regTokens(1).withNoEmbedClass());
-            add(m, "vit_so400m_patch14_reg1_tipsv2",
-                    Config.of(448, 14, 1152, 27, 16).mlpRatio(4304.0 / 1152).initValues(1.0).regTokens(1).withNoEmbedClass());
+            add(
+                    m,
+                    "vit_small_patch14_reg4_dinov2",
+                    Config.of(518, 14, 384, 12, 6).initValues(1e-5).regTokens(4).withNoEmbedClass());
+            add(
+                    m,
+                    "vit_base_patch14_reg4_dinov2",
+                    Config.of(518, 14, 768, 12, 12)
+                            .initValues(1e-5)
+                            .regTokens(4)
+                            .withNoEmbedClass());
+            add(
+                    m,
+                    "vit_large_patch14_reg4_dinov2",
+                    Config.of(518, 14, 1024, 24, 16)
+                            .initValues(1e-5)
+                            .regTokens(4)
+                            .withNoEmbedClass());
+            add(
+                    m,
+                    "vit_base_patch14_reg1_tipsv2",
+                    Config.of(448, 14, 768, 12, 12).initValues(1.0).regTokens(1).withNoEmbedClass());
+            add(
+                    m,
+                    "vit_large_patch14_reg1_tipsv2",
+                    Config.of(448, 14, 1024, 24, 16)
+                            .initValues(1.0)
+                            .regTokens(1)
+                            .withNoEmbedClass());
+            add(
+                    m,
+                    "vit_so400m_patch14_reg1_tipsv2",
+                    Config.of(448, 14, 1152, 27, 16)
+                            .mlpRatio(4304.0 / 1152)
+                            .initValues(1.0)
+                            .regTokens(1)
+                            .withNoEmbedClass());
 
             // SigLIP towers with attention pooling ("map")
             Config mb16 = b16.map();
             Config ml16 = l16.map();
             Config mso14 = Config.of(224, 14, 1152, 27, 16).mlpRatio(3.7362).map();
-            Config mso16 = Config.of(256, 16, 1152, 27, 16).mlpRatio(3.7362).map().act(Act.GELU_TANH);
+            Config mso16 =
+                    Config.of(256, 16, 1152, 27, 16).mlpRatio(3.7362).map().act(Act.GELU_TANH);
             Config mgo16 = Config.of(256, 16, 1536, 40, 16).map().act(Act.GELU_TANH);
             add(m, "vit_base_patch32_siglip_256", b32.map().act(Act.GELU_TANH).imgSize(256));
             add(m, "vit_base_patch16_siglip_224", mb16);
@@ -1343,15 +1488,27 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_so400m_patch16_siglip_512", mso16.imgSize(512));
             add(m, "vit_giantopt_patch16_siglip_256", mgo16);
             add(m, "vit_giantopt_patch16_siglip_384", mgo16.imgSize(384));
-            add(m, "vit_so150m_patch16_reg4_map_256", Config.of(256, 16, 896, 18, 14).mlpRatio(2.572).map().regTokens(4));
-            add(m, "test_vit3", Config.of(160, 16, 96, 9, 3).mlpRatio(2).map().regTokens(1).includePrefixInPool().initValues(1e-5));
+            add(
+                    m,
+                    "vit_so150m_patch16_reg4_map_256",
+                    Config.of(256, 16, 896, 18, 14).mlpRatio(2.572).map().regTokens(4));
+            add(
+                    m,
+                    "test_vit3",
+                    Config.of(160, 16, 96, 9, 3)
+                            .mlpRatio(2)
+                            .map()
+                            .regTokens(1)
+                            .includePrefixInPool()
+                            .initValues(1e-5));
 
             // SigLIP towers with average pooling
             Config sb32 = b32.gap(false).act(Act.GELU_TANH);
             Config sb16 = b16.gap(false);
             Config sl16 = l16.gap(false);
             Config so14 = Config.of(224, 14, 1152, 27, 16).mlpRatio(3.7362).gap(false);
-            Config so16 = Config.of(224, 16, 1152, 27, 16).mlpRatio(3.7362).gap(false).act(Act.GELU_TANH);
+            Config so16 =
+                    Config.of(224, 16, 1152, 27, 16).mlpRatio(3.7362).gap(false).act(Act.GELU_TANH);
             Config go16 = Config.of(224, 16, 1536, 40, 16).gap(false).act(Act.GELU_TANH);
             add(m, "vit_base_patch32_siglip_gap_256", sb32.imgSize(256));
             add(m, "vit_base_patch16_siglip_gap_224", sb16);
@@ -1373,52 +1530,115 @@ public class VisionTransformer extends ImageModel {
             add(m, "vit_giantopt_patch16_siglip_gap_384", go16.imgSize(384));
 
             // register-token models with average pooling (patch 16, 256 px unless named)
-            Config reg = Config.of(256, 16, 256, 14, 4).initValues(1e-5).gap(null).withNoEmbedClass();
+            Config reg =
+                    Config.of(256, 16, 256, 14, 4).initValues(1e-5).gap(null).withNoEmbedClass();
             add(m, "vit_wee_patch16_reg1_gap_256", reg.mlpRatio(5).regTokens(1));
-            Config little = Config.of(256, 16, 320, 14, 5).initValues(1e-5).mlpRatio(5.6).gap(null).withNoEmbedClass();
+            Config little = Config.of(256, 16, 320, 14, 5)
+                    .initValues(1e-5)
+                    .mlpRatio(5.6)
+                    .gap(null)
+                    .withNoEmbedClass();
             add(m, "vit_little_patch16_reg1_gap_256", little.regTokens(1));
             add(m, "vit_little_patch16_reg4_gap_256", little.regTokens(4));
-            Config medReg = Config.of(256, 16, 512, 12, 8).initValues(1e-5).gap(null).withNoEmbedClass();
+            Config medReg =
+                    Config.of(256, 16, 512, 12, 8).initValues(1e-5).gap(null).withNoEmbedClass();
             add(m, "vit_medium_patch16_reg1_gap_256", medReg.regTokens(1));
             add(m, "vit_medium_patch16_reg4_gap_256", medReg.regTokens(4));
-            Config medD = Config.of(256, 16, 512, 20, 8).initValues(1e-5).gap(null).withNoEmbedClass().regTokens(4);
+            Config medD = Config.of(256, 16, 512, 20, 8)
+                    .initValues(1e-5)
+                    .gap(null)
+                    .withNoEmbedClass()
+                    .regTokens(4);
             add(m, "vit_mediumd_patch16_reg4_gap_256", medD);
             add(m, "vit_mediumd_patch16_reg4_gap_384", medD.imgSize(384));
-            Config betReg = Config.of(256, 16, 640, 12, 10).initValues(1e-5).gap(null).withNoEmbedClass();
+            Config betReg =
+                    Config.of(256, 16, 640, 12, 10).initValues(1e-5).gap(null).withNoEmbedClass();
             add(m, "vit_betwixt_patch16_reg1_gap_256", betReg.regTokens(1));
             add(m, "vit_betwixt_patch16_reg4_gap_256", betReg.regTokens(4));
             add(m, "vit_betwixt_patch16_reg4_gap_384", betReg.regTokens(4).imgSize(384));
-            add(m, "vit_base_patch16_reg4_gap_256", Config.of(256, 16, 768, 12, 12).gap(null).withNoEmbedClass().regTokens(4));
-            Config so150 = Config.of(256, 16, 896, 18, 14).mlpRatio(2.572).gap(false).regTokens(4);
+            add(
+                    m,
+                    "vit_base_patch16_reg4_gap_256",
+                    Config.of(256, 16, 768, 12, 12).gap(null).withNoEmbedClass().regTokens(4));
+            Config so150 =
+                    Config.of(256, 16, 896, 18, 14).mlpRatio(2.572).gap(false).regTokens(4);
             add(m, "vit_so150m_patch16_reg4_gap_256", so150);
             add(m, "vit_so150m_patch16_reg4_gap_384", so150.imgSize(384));
-            Config so150v2 = Config.of(256, 16, 832, 21, 13).mlpRatio(34.0 / 13).initValues(1e-5).noQkvBias()
-                    .gap(null).regTokens(1);
+            Config so150v2 = Config.of(256, 16, 832, 21, 13)
+                    .mlpRatio(34.0 / 13)
+                    .initValues(1e-5)
+                    .noQkvBias()
+                    .gap(null)
+                    .regTokens(1);
             add(m, "vit_so150m2_patch16_reg1_gap_256", so150v2);
             add(m, "vit_so150m2_patch16_reg1_gap_384", so150v2.imgSize(384));
             add(m, "vit_so150m2_patch16_reg1_gap_448", so150v2.imgSize(448));
 
             // ResPostBlock and two-branch parallel blocks
-            add(m, "vit_base_patch16_rpn_224", Config.of(224, 16, 768, 12, 12).noQkvBias().initValues(1e-5).gap(null)
-                    .extras(Extras.DEFAULT.block(BlockKind.RES_POST)));
-            add(m, "vit_small_patch16_18x2_224", Config.of(224, 16, 384, 18, 6).initValues(1e-5)
-                    .extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
-            add(m, "vit_base_patch16_18x2_224", Config.of(224, 16, 768, 18, 12).initValues(1e-5)
-                    .extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
+            add(
+                    m,
+                    "vit_base_patch16_rpn_224",
+                    Config.of(224, 16, 768, 12, 12)
+                            .noQkvBias()
+                            .initValues(1e-5)
+                            .gap(null)
+                            .extras(Extras.DEFAULT.block(BlockKind.RES_POST)));
+            add(
+                    m,
+                    "vit_small_patch16_18x2_224",
+                    Config.of(224, 16, 384, 18, 6).initValues(1e-5).extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
+            add(
+                    m,
+                    "vit_base_patch16_18x2_224",
+                    Config.of(224, 16, 768, 18, 12).initValues(1e-5).extras(Extras.DEFAULT.block(BlockKind.PARALLEL2)));
 
             // DINOv2 / TIPSv2 giants with SwiGLUPacked MLPs
-            Config giantGlu = Config.of(518, 14, 1536, 40, 24).initValues(1e-5).mlpRatio(2.66667 * 2).act(Act.SILU)
+            Config giantGlu = Config.of(518, 14, 1536, 40, 24)
+                    .initValues(1e-5)
+                    .mlpRatio(2.66667 * 2)
+                    .act(Act.SILU)
                     .extras(Extras.DEFAULT.mlp(MlpKind.SWIGLU_PACKED));
             add(m, "vit_giant_patch14_dinov2", giantGlu);
             add(m, "vit_giant_patch14_reg4_dinov2", giantGlu.regTokens(4).withNoEmbedClass());
-            add(m, "vit_giant_patch14_reg1_tipsv2", giantGlu.initValues(1.0).regTokens(1).withNoEmbedClass().imgSize(448));
+            add(
+                    m,
+                    "vit_giant_patch14_reg1_tipsv2",
+                    giantGlu.initValues(1.0).regTokens(1).withNoEmbedClass().imgSize(448));
 
             // AIMv2: RmsNorm (also on the patch embeddings), SwiGLU, no biases but the patch projection's
-            Extras aim = Extras.DEFAULT.norm(Norm.RMS).mlp(MlpKind.SWIGLU).noProjBias().withEmbedNorm();
-            Config aimL = Config.of(224, 14, 1024, 24, 8).mlpRatio(2.75).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
-            Config aimH = Config.of(224, 14, 1536, 24, 12).mlpRatio(2.6667).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
-            Config aim1b = Config.of(224, 14, 2048, 24, 16).mlpRatio(2.75).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
-            Config aim3b = Config.of(224, 14, 3072, 24, 24).mlpRatio(2.6667).gap(false).noQkvBias().act(Act.SILU).normEps(1e-5f).extras(aim);
+            Extras aim = Extras.DEFAULT
+                    .norm(Norm.RMS)
+                    .mlp(MlpKind.SWIGLU)
+                    .noProjBias()
+                    .withEmbedNorm();
+            Config aimL = Config.of(224, 14, 1024, 24, 8)
+                    .mlpRatio(2.75)
+                    .gap(false)
+                    .noQkvBias()
+                    .act(Act.SILU)
+                    .normEps(1e-5f)
+                    .extras(aim);
+            Config aimH = Config.of(224, 14, 1536, 24, 12)
+                    .mlpRatio(2.6667)
+                    .gap(false)
+                    .noQkvBias()
+                    .act(Act.SILU)
+                    .normEps(1e-5f)
+                    .extras(aim);
+            Config aim1b = Config.of(224, 14, 2048, 24, 16)
+                    .mlpRatio(2.75)
+                    .gap(false)
+                    .noQkvBias()
+                    .act(Act.SILU)
+                    .normEps(1e-5f)
+                    .extras(aim);
+            Config aim3b = Config.of(224, 14, 3072, 24, 24)
+                    .mlpRatio(2.6667)
+                    .gap(false)
+                    .noQkvBias()
+                    .act(Act.SILU)
+                    .normEps(1e-5f)
+                    .extras(aim);
             for (int size : new int[] {224, 336, 448}) {
                 add(m, "aimv2_large_patch14_" + size, aimL.imgSize(size));
                 add(m, "aimv2_huge_patch14_" + size, aimH.imgSize(size));
@@ -1430,38 +1650,91 @@ public class VisionTransformer extends ImageModel {
             Extras beit3 = Extras.DEFAULT.withScaleNorms();
             add(m, "beit3_base_patch16_224", b16.avgPool().normEps(1e-5f).extras(beit3));
             add(m, "beit3_large_patch16_224", l16.avgPool().normEps(1e-5f).extras(beit3));
-            Config beit3g = Config.of(224, 14, 1408, 40, 16).mlpRatio(4.3637).avgPool().normEps(1e-5f).extras(beit3);
+            Config beit3g = Config.of(224, 14, 1408, 40, 16)
+                    .mlpRatio(4.3637)
+                    .avgPool()
+                    .normEps(1e-5f)
+                    .extras(beit3);
             add(m, "beit3_giant_patch14_224", beit3g);
             add(m, "beit3_giant_patch14_336", beit3g.imgSize(336));
 
             // parallel-scaling blocks (the differential-attention ones are not built here)
-            Extras xp = Extras.DEFAULT.norm(Norm.RMS).block(BlockKind.PARALLEL_SCALING).withQkNorm();
-            add(m, "vit_base_patch16_xp_224", b16.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
-            add(m, "vit_large_patch14_xp_224", l14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
-            add(m, "vit_huge_patch14_xp_224", h14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
-            add(m, "vit_pwee_patch16_reg1_gap_256", Config.of(256, 16, 256, 16, 4).initValues(1e-5).mlpRatio(5)
-                    .gap(null).withNoEmbedClass().regTokens(1).extras(Extras.DEFAULT.block(BlockKind.PARALLEL_SCALING)));
+            Extras xp = Extras.DEFAULT
+                    .norm(Norm.RMS)
+                    .block(BlockKind.PARALLEL_SCALING)
+                    .withQkNorm();
+            add(
+                    m,
+                    "vit_base_patch16_xp_224",
+                    b16.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(
+                    m,
+                    "vit_large_patch14_xp_224",
+                    l14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(
+                    m,
+                    "vit_huge_patch14_xp_224",
+                    h14.clip().normEps(1e-6f).withNoEmbedClass().noQkvBias().extras(xp));
+            add(
+                    m,
+                    "vit_pwee_patch16_reg1_gap_256",
+                    Config.of(256, 16, 256, 16, 4)
+                            .initValues(1e-5)
+                            .mlpRatio(5)
+                            .gap(null)
+                            .withNoEmbedClass()
+                            .regTokens(1)
+                            .extras(Extras.DEFAULT.block(BlockKind.PARALLEL_SCALING)));
 
             Extras diff = Extras.DEFAULT.withDiffAttn();
             add(m, "vit_dwee_patch16_reg1_gap_256", reg.mlpRatio(5).regTokens(1).extras(diff));
             add(m, "vit_dlittle_patch16_reg1_gap_256", little.regTokens(1).extras(diff));
-            add(m, "vit_dpwee_patch16_reg1_gap_256", Config.of(256, 16, 256, 16, 4).initValues(1e-5).mlpRatio(5)
-                    .gap(null).withNoEmbedClass().regTokens(1).extras(Extras.DEFAULT.block(BlockKind.DIFF_PARALLEL_SCALING)));
+            add(
+                    m,
+                    "vit_dpwee_patch16_reg1_gap_256",
+                    Config.of(256, 16, 256, 16, 4)
+                            .initValues(1e-5)
+                            .mlpRatio(5)
+                            .gap(null)
+                            .withNoEmbedClass()
+                            .regTokens(1)
+                            .extras(Extras.DEFAULT.block(BlockKind.DIFF_PARALLEL_SCALING)));
 
-            add(m, "test_vit4", Config.of(160, 16, 96, 9, 3).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5)
-                    .extras(Extras.DEFAULT.norm(Norm.RMS)));
+            add(
+                    m,
+                    "test_vit4",
+                    Config.of(160, 16, 96, 9, 3)
+                            .mlpRatio(3)
+                            .gap(null)
+                            .regTokens(1)
+                            .initValues(1e-5)
+                            .extras(Extras.DEFAULT.norm(Norm.RMS)));
 
             // timm builds these with dynamic_img_size; here they run at their default size only
-            add(m, "vit_intern300m_patch14_448", Config.of(448, 14, 1024, 24, 16).initValues(0.1).noFinalNorm());
+            add(
+                    m,
+                    "vit_intern300m_patch14_448",
+                    Config.of(448, 14, 1024, 24, 16).initValues(0.1).noFinalNorm());
             add(m, "test_vit", Config.of(160, 16, 64, 6, 2).mlpRatio(3));
-            add(m, "test_vit2", Config.of(160, 16, 64, 8, 2).mlpRatio(3).gap(null).regTokens(1).initValues(1e-5));
+            add(
+                    m,
+                    "test_vit2",
+                    Config.of(160, 16, 64, 8, 2)
+                            .mlpRatio(3)
+                            .gap(null)
+                            .regTokens(1)
+                            .initValues(1e-5));
 
             return m;
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "vision_transformer", args -> new VisionTransformer(c, args),
-                    vitCfg(name, c.imgSize()), c.globalPool()));
+            m.add(new ModelEntry(
+                    name,
+                    "vision_transformer",
+                    args -> new VisionTransformer(c, args),
+                    vitCfg(name, c.imgSize()),
+                    c.globalPool()));
         }
     }
 }

@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A parity fixture: the outputs of a timm or torchvision model under the reference init, and its
- * metadata (model, classes, input, the expected state_dict keys and shapes, feature levels).
+ * A parity fixture: the outputs of a timm or torchvision model under the reference init, and its metadata (model,
+ * classes, input, the expected state_dict keys and shapes, feature levels).
  *
  * @param file the fixture file
  * @param kind "timm" or "tv"
@@ -26,8 +26,8 @@ import java.util.Map;
  * @param featureInfo expected feature levels as (channels, reduction, module), or empty
  * @param weights a checkpoint beside the fixture to load instead of the reference init, or null
  * @param outputs names of the expected output tensors in the file
- * @param meta the whole metadata object (train-mode fixtures keep their targets, loss, gradient
- *     norms and running statistics there)
+ * @param meta the whole metadata object (train-mode fixtures keep their targets, loss, gradient norms and running
+ *     statistics there)
  */
 public record ParityFixture(
         Path file,
@@ -43,8 +43,8 @@ public record ParityFixture(
         JsonObject meta) {
 
     /**
-     * The gain g of the reference init ({@code meta.init_gain}, 1 where absent): the fixture's
-     * tensors of 2 or more dimensions were built as g · s_k · sqrt(6 / fan_in).
+     * The gain g of the reference init ({@code meta.init_gain}, 1 where absent): the fixture's tensors of 2 or more
+     * dimensions were built as g · s_k · sqrt(6 / fan_in).
      */
     public double initGain() {
         return meta.has("init_gain") ? meta.get("init_gain").getAsDouble() : 1.0;
@@ -87,11 +87,17 @@ public record ParityFixture(
             if (meta.has("feature_info")) {
                 for (JsonElement e : meta.getAsJsonArray("feature_info")) {
                     JsonObject o = e.getAsJsonObject();
-                    fi.add(new Object[] {o.get("num_chs").getAsInt(), o.get("reduction").getAsInt(), o.get("module").getAsString()});
+                    fi.add(new Object[] {
+                        o.get("num_chs").getAsInt(),
+                        o.get("reduction").getAsInt(),
+                        o.get("module").getAsString()
+                    });
                 }
             }
             var in = meta.getAsJsonArray("input_size");
-            long[] inputSize = {in.get(0).getAsLong(), in.get(1).getAsLong(), in.get(2).getAsLong()};
+            long[] inputSize = {
+                in.get(0).getAsLong(), in.get(1).getAsLong(), in.get(2).getAsLong()
+            };
             Path weights = meta.has("weights") && !meta.get("weights").isJsonNull()
                     ? file.resolveSibling(meta.get("weights").getAsString())
                     : null;

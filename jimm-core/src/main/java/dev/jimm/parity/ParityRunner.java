@@ -22,9 +22,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Checks a model against a parity fixture: same state_dict keys and shapes, same feature levels,
- * and every output within the fixtures' tolerance (max |ours - ref| ≤ 1e-4 · max |ref|), run in
- * the default memory layout as the fixtures were.
+ * Checks a model against a parity fixture: same state_dict keys and shapes, same feature levels, and every output
+ * within the fixtures' tolerance (max |ours - ref| ≤ 1e-4 · max |ref|), run in the default memory layout as the
+ * fixtures were.
  */
 public final class ParityRunner {
     /** The tolerance of the fixtures' README, relative to the largest reference magnitude. */
@@ -52,8 +52,13 @@ public final class ParityRunner {
      * @param seconds wall time
      */
     public record Result(
-            Path fixture, String model, boolean passed, double worstRelativeError,
-            Map<String, Double> errors, String message, double seconds) {}
+            Path fixture,
+            String model,
+            boolean passed,
+            double worstRelativeError,
+            Map<String, Double> errors,
+            String message,
+            double seconds) {}
 
     /** Runs one fixture; failures are reported in the result, not thrown. */
     public Result run(Path file) {
@@ -67,10 +72,14 @@ public final class ParityRunner {
         }
         name = fx.jimmName();
         if (!registry.contains(name)) {
-            return new Result(file, name, false, Double.NaN, Map.of(), "model " + name + " is not registered", secs(t0));
+            return new Result(
+                    file, name, false, Double.NaN, Map.of(), "model " + name + " is not registered", secs(t0));
         }
         Map<String, Double> errors = new LinkedHashMap<>();
-        try (ImageModel model = Models.createModel(registry, name, ModelOptions.builder().numClasses(fx.numClasses()).build())) {
+        try (ImageModel model = Models.createModel(
+                registry,
+                name,
+                ModelOptions.builder().numClasses(fx.numClasses()).build())) {
             String keyProblem = compareKeys(model, fx);
             if (keyProblem != null) {
                 return new Result(file, name, false, Double.NaN, errors, keyProblem, secs(t0));
@@ -85,8 +94,14 @@ public final class ParityRunner {
                     try {
                         PretrainedLoader.load(model, Checkpoints.load(fx.weights(), scratch));
                     } catch (StateDictException e) {
-                        return new Result(file, name, false, Double.NaN, errors, "weights " + fx.weights().getFileName()
-                                + " do not fit: " + e.getMessage(), secs(t0));
+                        return new Result(
+                                file,
+                                name,
+                                false,
+                                Double.NaN,
+                                errors,
+                                "weights " + fx.weights().getFileName() + " do not fit: " + e.getMessage(),
+                                secs(t0));
                     }
                 } else {
                     fx.applyReferenceInit(model);
@@ -122,7 +137,8 @@ public final class ParityRunner {
                             worst = Double.POSITIVE_INFINITY;
                             continue;
                         }
-                        double err = relativeError(mine.toType(DataType.FLOAT32, false).toFloatArray(), ref);
+                        double err = relativeError(
+                                mine.toType(DataType.FLOAT32, false).toFloatArray(), ref);
                         errors.put(key, err);
                         worst = Math.max(worst, Double.isNaN(err) ? Double.POSITIVE_INFINITY : err);
                         if (!(err <= TOLERANCE)) {
@@ -142,7 +158,8 @@ public final class ParityRunner {
                     }
                 }
                 if (errors.isEmpty()) {
-                    return new Result(file, name, false, Double.NaN, errors, "fixture has no outputs jimm produces", secs(t0));
+                    return new Result(
+                            file, name, false, Double.NaN, errors, "fixture has no outputs jimm produces", secs(t0));
                 }
                 return new Result(file, name, bad.isEmpty(), worst, errors, String.join("; ", bad), secs(t0));
             }
@@ -185,20 +202,33 @@ public final class ParityRunner {
             }
         }
         if (missing.isEmpty() && extra.isEmpty() && shapes.isEmpty()) {
-            if (!new ArrayList<>(ours.keySet()).equals(new ArrayList<>(fx.stateDict().keySet()))) {
+            if (!new ArrayList<>(ours.keySet())
+                    .equals(new ArrayList<>(fx.stateDict().keySet()))) {
                 return "state_dict keys are the reference's but in another order";
             }
             return null;
         }
         StringBuilder sb = new StringBuilder("state_dict differs:");
         if (!missing.isEmpty()) {
-            sb.append(" missing ").append(missing.size()).append(" (").append(head(missing)).append(')');
+            sb.append(" missing ")
+                    .append(missing.size())
+                    .append(" (")
+                    .append(head(missing))
+                    .append(')');
         }
         if (!extra.isEmpty()) {
-            sb.append(" unexpected ").append(extra.size()).append(" (").append(head(extra)).append(')');
+            sb.append(" unexpected ")
+                    .append(extra.size())
+                    .append(" (")
+                    .append(head(extra))
+                    .append(')');
         }
         if (!shapes.isEmpty()) {
-            sb.append(" shape ").append(shapes.size()).append(" (").append(head(shapes)).append(')');
+            sb.append(" shape ")
+                    .append(shapes.size())
+                    .append(" (")
+                    .append(head(shapes))
+                    .append(')');
         }
         return sb.toString();
     }

@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * The reference init and reference input of the parity fixtures: deterministic values from a
- * SplitMix64 stream seeded by the FNV-1a hash of each state_dict key, so that jimm and the Python
- * reference build identical weights without shipping them (see the fixtures' README).
+ * The reference init and reference input of the parity fixtures: deterministic values from a SplitMix64 stream seeded
+ * by the FNV-1a hash of each state_dict key, so that jimm and the Python reference build identical weights without
+ * shipping them (see the fixtures' README).
  */
 public final class ReferenceInit {
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
@@ -43,8 +43,8 @@ public final class ReferenceInit {
     }
 
     /**
-     * The reference values of a floating-point state_dict entry; {@code gain} ({@code meta.init_gain}
-     * of a fixture) scales only the rule for tensors of 2 or more dimensions.
+     * The reference values of a floating-point state_dict entry; {@code gain} ({@code meta.init_gain} of a fixture)
+     * scales only the rule for tensors of 2 or more dimensions.
      */
     public static float[] values(String key, long[] shape, double gain) {
         long n = 1;

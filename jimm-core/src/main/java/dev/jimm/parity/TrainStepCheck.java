@@ -10,19 +10,20 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.jimm.hub.SafetensorsFile;
 import dev.jimm.models.ImageModel;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The train-mode half of a grads/ fixture: one forward in train mode (batch statistics), mean
- * cross-entropy against the fixture's targets, backward; then the logits, the loss, every
- * parameter's gradient norm and the first BatchNorm's running mean are compared with the reference.
+ * The train-mode half of a grads/ fixture: one forward in train mode (batch statistics), mean cross-entropy against the
+ * fixture's targets, backward; then the logits, the loss, every parameter's gradient norm and the first BatchNorm's
+ * running mean are compared with the reference.
  */
 final class TrainStepCheck {
     /**
-     * Gradient norms accumulate more rounding than outputs; 1e-3 relative still catches a wrong op.
-     * Differences below 1e-4 of the largest reference norm pass, as the fixtures' rule for outputs.
+     * Gradient norms accumulate more rounding than outputs; 1e-3 relative still catches a wrong op. Differences below
+     * 1e-4 of the largest reference norm pass, as the fixtures' rule for outputs.
      */
     static final double GRAD_TOLERANCE = 1e-3;
 
@@ -66,14 +67,16 @@ final class TrainStepCheck {
         double worstGrad = 0;
         String worstKey = "";
         double maxRef = 0;
-        for (Map.Entry<String, JsonElement> g : meta.getAsJsonObject("grad_norms").entrySet()) {
+        for (Map.Entry<String, JsonElement> g :
+                meta.getAsJsonObject("grad_norms").entrySet()) {
             maxRef = Math.max(maxRef, Math.abs(g.getValue().getAsDouble()));
         }
         // the fixtures' agreement rule (max |ours - ref| <= 1e-4 * max |ref|) over the vector of norms
         // is the floor: a gradient that is zero in exact arithmetic (a bias feeding a train-mode
         // BatchNorm) has a rounding-noise norm that no relative comparison can match
         double scaleFloor = maxRef * ParityRunner.TOLERANCE / GRAD_TOLERANCE;
-        for (Map.Entry<String, JsonElement> g : meta.getAsJsonObject("grad_norms").entrySet()) {
+        for (Map.Entry<String, JsonElement> g :
+                meta.getAsJsonObject("grad_norms").entrySet()) {
             Parameter p = params.get(g.getKey());
             if (p == null) {
                 bad.add("no parameter " + g.getKey() + " for its gradient norm");
@@ -81,7 +84,8 @@ final class TrainStepCheck {
             }
             double ref = g.getValue().getAsDouble();
             NDArray grad = p.getArray().getGradient();
-            double norm = Math.sqrt(grad.toType(DataType.FLOAT64, false).square().sum().getDouble());
+            double norm = Math.sqrt(
+                    grad.toType(DataType.FLOAT64, false).square().sum().getDouble());
             double diff = Math.abs(norm - ref);
             // err <= GRAD_TOLERANCE: within 1e-3 of ref, or within 1e-4 of the largest norm
             double err = diff / Math.max(Math.max(Math.abs(ref), scaleFloor), 1e-12);
@@ -105,7 +109,7 @@ final class TrainStepCheck {
                 for (int i = 0; i < ref.length; i++) {
                     ref[i] = rm.getAsJsonArray("values").get(i).getAsFloat();
                 }
-                float[] head = java.util.Arrays.copyOf(mine, ref.length);
+                float[] head = Arrays.copyOf(mine, ref.length);
                 double e = ParityRunner.relativeError(head, ref);
                 errors.put("running_mean_after", e);
                 if (!(e <= ParityRunner.TOLERANCE)) {

@@ -9,11 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Adam with decoupled weight decay, as fastai's {@code Adam} (betas 0.9/0.99, eps 1e-5, wd 0.01 by
- * default): {@code p ← p(1 − lr·wd)}, moving averages of the gradient and its square, and the
- * bias-corrected step {@code lr/(1−β1ᵗ) · m / (√(v/(1−β2ᵗ)) + eps)}. The update runs in libtorch's
- * fused multi-tensor kernel ({@link FusedAdamW}), one native call per group and weight decay; where
- * libtorch lacks it, in DJL's per-parameter Adam kernel.
+ * Adam with decoupled weight decay, as fastai's {@code Adam} (betas 0.9/0.99, eps 1e-5, wd 0.01 by default): {@code p ←
+ * p(1 − lr·wd)}, moving averages of the gradient and its square, and the bias-corrected step {@code lr/(1−β1ᵗ) · m /
+ * (√(v/(1−β2ᵗ)) + eps)}. The update runs in libtorch's fused multi-tensor kernel ({@link FusedAdamW}), one native call
+ * per group and weight decay; where libtorch lacks it, in DJL's per-parameter Adam kernel.
  */
 public final class AdamW extends Optimizer {
     private final double beta2;
@@ -27,13 +26,27 @@ public final class AdamW extends Optimizer {
         this(groups, parent, 0.9, 0.99, 1e-5, 0.01, false);
     }
 
-    public AdamW(List<ParamGroup> groups, NDManager parent, double beta1, double beta2, double eps, double wd, boolean decayNormAndBias) {
+    public AdamW(
+            List<ParamGroup> groups,
+            NDManager parent,
+            double beta1,
+            double beta2,
+            double eps,
+            double wd,
+            boolean decayNormAndBias) {
         this(groups, parent, beta1, beta2, eps, wd, decayNormAndBias, true);
     }
 
     /** As above; {@code fusedKernel} false keeps to the per-parameter kernel even where the fused one exists. */
-    public AdamW(List<ParamGroup> groups, NDManager parent, double beta1, double beta2, double eps, double wd,
-            boolean decayNormAndBias, boolean fusedKernel) {
+    public AdamW(
+            List<ParamGroup> groups,
+            NDManager parent,
+            double beta1,
+            double beta2,
+            double eps,
+            double wd,
+            boolean decayNormAndBias,
+            boolean fusedKernel) {
         super(groups, parent, beta1, wd, decayNormAndBias);
         this.beta2 = beta2;
         this.eps = eps;
@@ -53,7 +66,8 @@ public final class AdamW extends Optimizer {
         }
         // the kernel takes one weight decay per call: decayed weights, then norms and biases
         Map<Double, List<PendingUpdate>> byDecay = new LinkedHashMap<>();
-        params.forEach(u -> byDecay.computeIfAbsent(u.wd(), k -> new ArrayList<>()).add(u));
+        params.forEach(
+                u -> byDecay.computeIfAbsent(u.wd(), k -> new ArrayList<>()).add(u));
         for (Map.Entry<Double, List<PendingUpdate>> e : byDecay.entrySet()) {
             List<PendingUpdate> us = e.getValue();
             List<NDArray> w = new ArrayList<>(us.size());
@@ -68,7 +82,8 @@ public final class AdamW extends Optimizer {
                     g.add(u.grad());
                     m.add(expAvg(u.name(), u.weight()));
                     v.add(expAvgSq(u.name(), u.weight()));
-                    t.add(counts.create((float) steps.merge(u.name(), 1L, Long::sum).longValue()));
+                    t.add(counts.create(
+                            (float) steps.merge(u.name(), 1L, Long::sum).longValue()));
                 }
                 fused.step(w, g, m, v, t, h.lr, h.mom, beta2, e.getKey(), eps);
             }
@@ -93,9 +108,20 @@ public final class AdamW extends Optimizer {
         // the fused kernel computes w -= lrbc·m/(√v + eps'); with lrbc = lr·√debias2/debias1 and
         // eps' = eps·√debias2 this is exactly fastai's lr/debias1 · m/(√(v/debias2) + eps)
         float lrbc = (float) (h.lr * Math.sqrt(debias2) / debias1);
-        w.getNDArrayInternal().adamUpdate(
-                new NDList(w, grad, m, v), new NDList(w), (float) h.lr, lrbc, (float) wd, 1f, -1f,
-                (float) h.mom, (float) beta2, (float) (eps * Math.sqrt(debias2)), false, true);
+        w.getNDArrayInternal()
+                .adamUpdate(
+                        new NDList(w, grad, m, v),
+                        new NDList(w),
+                        (float) h.lr,
+                        lrbc,
+                        (float) wd,
+                        1f,
+                        -1f,
+                        (float) h.mom,
+                        (float) beta2,
+                        (float) (eps * Math.sqrt(debias2)),
+                        false,
+                        true);
     }
 
     /** Bias correction restarts. */

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDManager;
 import java.util.Iterator;
 
 /**
- * Where a learner's batches come from: a loader over a dataset. Each epoch's order is a function
- * of the epoch number (and the source's seed), so a resumed run sees the same batches.
+ * Where a learner's batches come from: a loader over a dataset. Each epoch's order is a function of the epoch number
+ * (and the source's seed), so a resumed run sees the same batches.
  */
 public interface BatchSource {
     /** Batches in one epoch. */
@@ -18,8 +18,8 @@ public interface BatchSource {
     Iterator<Batch> batches(int epoch, NDManager parent);
 
     /**
-     * Closes an iterator from {@link #batches} if it holds resources (a loader's worker threads and
-     * prefetched batches), so that leaving an epoch early frees them.
+     * Closes an iterator from {@link #batches} if it holds resources (a loader's worker threads and prefetched
+     * batches), so that leaving an epoch early frees them.
      */
     static void close(Iterator<Batch> it) {
         if (it instanceof AutoCloseable c) {

@@ -1,9 +1,9 @@
 package dev.jimm.train;
 
 /**
- * Hooks into a {@link Learner}'s training loop, as fastai's callbacks: every method does nothing by
- * default. A callback reads the learner's state ({@link Learner#epoch()}, {@link Learner#lastLoss()},
- * …) and may ask it to stop with {@link Learner#requestStop(String)}.
+ * Hooks into a {@link Learner}'s training loop, as fastai's callbacks: every method does nothing by default. A callback
+ * reads the learner's state ({@link Learner#epoch()}, {@link Learner#lastLoss()}, …) and may ask it to stop with
+ * {@link Learner#requestStop(String)}.
  */
 public interface Callback {
     default void beforeFit(Learner learner) {}

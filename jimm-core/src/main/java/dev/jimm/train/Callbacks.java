@@ -16,8 +16,8 @@ public final class Callbacks {
     private Callbacks() {}
 
     /**
-     * A progress bar with ETA and the smoothed loss (on a terminal), and a table row per epoch:
-     * epoch, train_loss, valid_loss, metrics, time.
+     * A progress bar with ETA and the smoothed loss (on a terminal), and a table row per epoch: epoch, train_loss,
+     * valid_loss, metrics, time.
      */
     public static final class Progress implements Callback {
         private final PrintStream table;
@@ -65,9 +65,18 @@ public final class Callbacks {
             double eta = done == 0 ? 0 : elapsed / done * (nb - done);
             int width = 30;
             int filled = (int) (width * done / Math.max(1, nb));
-            bar.printf(Locale.ROOT, "\repoch %d/%d [%s%s] %d/%d  loss %.4f  %s<%s ",
-                    l.epoch() + 1, l.nEpoch(), "█".repeat(filled), "·".repeat(width - filled), done, nb,
-                    l.recorder().smoothLoss(), clock(elapsed), clock(eta));
+            bar.printf(
+                    Locale.ROOT,
+                    "\repoch %d/%d [%s%s] %d/%d  loss %.4f  %s<%s ",
+                    l.epoch() + 1,
+                    l.nEpoch(),
+                    "█".repeat(filled),
+                    "·".repeat(width - filled),
+                    done,
+                    nb,
+                    l.recorder().smoothLoss(),
+                    clock(elapsed),
+                    clock(eta));
             bar.flush();
         }
 
@@ -79,13 +88,14 @@ public final class Callbacks {
             }
             Recorder.EpochRow r = l.recorder().lastEpoch();
             if (!headerDone) {
-                StringBuilder h = new StringBuilder(String.format(Locale.ROOT, "%-6s %-11s %-11s", "epoch", "train_loss", "valid_loss"));
+                StringBuilder h = new StringBuilder(
+                        String.format(Locale.ROOT, "%-6s %-11s %-11s", "epoch", "train_loss", "valid_loss"));
                 r.metrics().keySet().forEach(k -> h.append(String.format(Locale.ROOT, " %-11s", k)));
                 table.println(h.append(" time"));
                 headerDone = true;
             }
-            StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-6d %-11.6f %-11.6f", r.epoch(), r.shownTrainLoss(),
-                    r.validLoss()));
+            StringBuilder s = new StringBuilder(
+                    String.format(Locale.ROOT, "%-6d %-11.6f %-11.6f", r.epoch(), r.shownTrainLoss(), r.validLoss()));
             r.metrics().values().forEach(v -> s.append(String.format(Locale.ROOT, " %-11.6f", v)));
             table.println(s.append(' ').append(clock(r.seconds())));
             table.flush();
@@ -105,8 +115,8 @@ public final class Callbacks {
     }
 
     /**
-     * Writes the epoch history to a file, rewritten whole and atomically after every epoch (never appended), so a
-     * kill leaves the file of the last completed epoch and no torn last line.
+     * Writes the epoch history to a file, rewritten whole and atomically after every epoch (never appended), so a kill
+     * leaves the file of the last completed epoch and no torn last line.
      */
     private abstract static class HistoryFile implements Callback {
         private final Path file;
@@ -148,25 +158,38 @@ public final class Callbacks {
                 sb.append(",time\n");
                 first = false;
             }
-            sb.append(r.epoch()).append(',').append(r.trainLoss()).append(',')
+            sb.append(r.epoch())
+                    .append(',')
+                    .append(r.trainLoss())
+                    .append(',')
                     .append(Double.isFinite(r.smoothLoss()) ? Double.toString(r.smoothLoss()) : "")
-                    .append(',').append(r.validLoss());
+                    .append(',')
+                    .append(r.validLoss());
             r.metrics().values().forEach(v -> sb.append(',').append(v));
-            sb.append(',').append(String.format(Locale.ROOT, "%.2f", r.seconds())).append('\n');
+            sb.append(',')
+                    .append(String.format(Locale.ROOT, "%.2f", r.seconds()))
+                    .append('\n');
         }
         return sb.toString();
     }
 
     /** One epoch row as a JSON object. */
     public static String epochJson(Recorder.EpochRow r) {
-        StringBuilder sb = new StringBuilder("{\"epoch\":").append(r.epoch())
-                .append(",\"train_loss\":").append(num(r.trainLoss()))
-                .append(",\"train_loss_smooth\":").append(num(r.smoothLoss()))
-                .append(",\"valid_loss\":").append(num(r.validLoss()));
+        StringBuilder sb = new StringBuilder("{\"epoch\":")
+                .append(r.epoch())
+                .append(",\"train_loss\":")
+                .append(num(r.trainLoss()))
+                .append(",\"train_loss_smooth\":")
+                .append(num(r.smoothLoss()))
+                .append(",\"valid_loss\":")
+                .append(num(r.validLoss()));
         for (Map.Entry<String, Double> e : r.metrics().entrySet()) {
             sb.append(",\"").append(e.getKey()).append("\":").append(num(e.getValue()));
         }
-        return sb.append(",\"seconds\":").append(String.format(Locale.ROOT, "%.3f", r.seconds())).append('}').toString();
+        return sb.append(",\"seconds\":")
+                .append(String.format(Locale.ROOT, "%.3f", r.seconds()))
+                .append('}')
+                .toString();
     }
 
     static String num(double v) {
@@ -174,8 +197,8 @@ public final class Callbacks {
     }
 
     /**
-     * Stops when the monitored value ("valid_loss", "train_loss" or a metric name) has not improved
-     * by {@code minDelta} for {@code patience} epochs.
+     * Stops when the monitored value ("valid_loss", "train_loss" or a metric name) has not improved by {@code minDelta}
+     * for {@code patience} epochs.
      */
     public static final class EarlyStopping implements Callback {
         private final String monitor;
@@ -205,14 +228,15 @@ public final class Callbacks {
                 best = v;
                 wait = 0;
             } else if (++wait >= patience) {
-                l.requestStop(String.format(Locale.ROOT, "no improvement in %s for %d epochs (best %.6f)", monitor, patience, best));
+                l.requestStop(String.format(
+                        Locale.ROOT, "no improvement in %s for %d epochs (best %.6f)", monitor, patience, best));
             }
         }
     }
 
     /**
-     * Saves a full checkpoint ({@code checkpoint.safetensors}) after every epoch, and the model's
-     * weights of the best epoch by {@code monitor} ({@code best.safetensors}), in the run folder.
+     * Saves a full checkpoint ({@code checkpoint.safetensors}) after every epoch, and the model's weights of the best
+     * epoch by {@code monitor} ({@code best.safetensors}), in the run folder.
      */
     public static final class SaveModel implements Callback {
         private final Path dir;
@@ -239,7 +263,9 @@ public final class Callbacks {
             boolean higher = higherIsBetter(l, monitor);
             if (Double.isNaN(best) || (higher ? v > best : v < best)) {
                 best = v;
-                SafetensorsWriter.write(dir.resolve("best.safetensors"), l.model().stateDict(),
+                SafetensorsWriter.write(
+                        dir.resolve("best.safetensors"),
+                        l.model().stateDict(),
                         Map.of("epoch", Integer.toString(r.epoch()), "monitor", monitor, "value", Double.toString(v)));
             }
         }
@@ -252,7 +278,8 @@ public final class Callbacks {
             default -> {
                 Double v = r.metrics().get(monitor);
                 if (v == null) {
-                    throw new JimmException("monitor '" + monitor + "' is neither valid_loss, train_loss nor a metric (" + r.metrics().keySet() + ")");
+                    throw new JimmException("monitor '" + monitor + "' is neither valid_loss, train_loss nor a metric ("
+                            + r.metrics().keySet() + ")");
                 }
                 yield v;
             }

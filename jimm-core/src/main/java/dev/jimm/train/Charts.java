@@ -1,5 +1,6 @@
 package dev.jimm.train;
 
+import dev.jimm.data.BatchGrid;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -15,10 +16,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * PNG charts of a training run: line charts (losses, metrics, lr_find with its suggestions) and
- * heatmaps (the confusion matrix), drawn with Java2D so that no plotting stack is needed. The look
- * follows matplotlib's defaults that fastai users know: white background, light grid, tab10
- * colours, a legend inside the axes.
+ * PNG charts of a training run: line charts (losses, metrics, lr_find with its suggestions) and heatmaps (the confusion
+ * matrix), drawn with Java2D so that no plotting stack is needed. The look follows matplotlib's defaults that fastai
+ * users know: white background, light grid, tab10 colours, a legend inside the axes.
  */
 public final class Charts {
     /** matplotlib's tab10 palette. */
@@ -35,7 +35,8 @@ public final class Charts {
     public record Series(String name, double[] xs, double[] ys, Color color, boolean dots) {
         public Series {
             if (xs.length != ys.length) {
-                throw new IllegalArgumentException("series '" + name + "': " + xs.length + " x values but " + ys.length + " y values");
+                throw new IllegalArgumentException(
+                        "series '" + name + "': " + xs.length + " x values but " + ys.length + " y values");
             }
             xs = xs.clone();
             ys = ys.clone();
@@ -142,7 +143,9 @@ public final class Charts {
                 yr = new double[] {c.yMin, c.yMax};
             }
             if (c.integerX) {
-                xr = new double[] {Math.floor(xr[0] + 0.02 * (xr[1] - xr[0])) - 0.5, Math.ceil(xr[1] - 0.02 * (xr[1] - xr[0])) + 0.5};
+                xr = new double[] {
+                    Math.floor(xr[0] + 0.02 * (xr[1] - xr[0])) - 0.5, Math.ceil(xr[1] - 0.02 * (xr[1] - xr[0])) + 0.5
+                };
             }
             Axis xa = c.logX ? Axis.log(xr[0], xr[1]) : Axis.linear(xr[0], xr[1], 6, c.integerX ? 1 : 0);
             Axis ya = Axis.linear(yr[0], yr[1], 6, 0);
@@ -212,7 +215,8 @@ public final class Charts {
                 int x = left + (int) Math.round(xa.frac(m.x()) * pw);
                 int y = top + ph - (int) Math.round(ya.frac(m.y()) * ph);
                 g.setColor(m.color());
-                g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
+                g.setStroke(new BasicStroke(
+                        1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
                 g.drawLine(x, top, x, top + ph);
                 g.fillOval(x - 5, y - 5, 11, 11);
             }
@@ -349,13 +353,14 @@ public final class Charts {
     // ---- heatmaps ---------------------------------------------------------------------------------
 
     /**
-     * A confusion matrix as fastai's plot_confusion_matrix draws it: actual classes down, predicted
-     * across, cells shaded by their share of the row, with counts written in.
+     * A confusion matrix as fastai's plot_confusion_matrix draws it: actual classes down, predicted across, cells
+     * shaded by their share of the row, with counts written in.
      */
     public static BufferedImage confusionMatrix(long[][] counts, List<String> classes, String title) {
         int k = counts.length;
         if (classes.size() != k) {
-            throw new IllegalArgumentException("confusion matrix has " + k + " classes but " + classes.size() + " names were given");
+            throw new IllegalArgumentException(
+                    "confusion matrix has " + k + " classes but " + classes.size() + " names were given");
         }
         BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
         Graphics2D pg = probe.createGraphics();
@@ -386,7 +391,10 @@ public final class Charts {
                     if (k <= 30) {
                         String s = Long.toString(counts[i][j]);
                         g.setColor(share > 0.5 ? Color.WHITE : Color.BLACK);
-                        g.drawString(s, left + j * cell + (cell - fm.stringWidth(s)) / 2, top + i * cell + (cell + fm.getAscent()) / 2 - 2);
+                        g.drawString(
+                                s,
+                                left + j * cell + (cell - fm.stringWidth(s)) / 2,
+                                top + i * cell + (cell + fm.getAscent()) / 2 - 2);
                     }
                 }
             }
@@ -456,6 +464,6 @@ public final class Charts {
 
     /** Writes an image as PNG through a temporary file and a rename, so a reader never sees half a file. */
     public static void writePng(BufferedImage img, Path file) {
-        dev.jimm.data.BatchGrid.writePng(img, file);
+        BatchGrid.writePng(img, file);
     }
 }

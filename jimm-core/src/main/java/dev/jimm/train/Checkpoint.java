@@ -15,17 +15,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * A training checkpoint: one safetensors file holding the model ({@code model.*}), the optimizer
- * state ({@code opt.*}) and, in its metadata, the fit's schedule, the epochs done, the seed, which
- * parameters were frozen and the epoch history. Written atomically.
+ * A training checkpoint: one safetensors file holding the model ({@code model.*}), the optimizer state ({@code opt.*})
+ * and, in its metadata, the fit's schedule, the epochs done, the seed, which parameters were frozen and the epoch
+ * history. Written atomically.
  */
 final class Checkpoint {
     static final String META_KEY = "jimm.checkpoint";
     /** The fields of a history row that are not metrics. */
-    private static final java.util.Set<String> HISTORY_FIELDS =
-            java.util.Set.of("epoch", "train_loss", "train_loss_smooth", "valid_loss", "seconds");
+    private static final Set<String> HISTORY_FIELDS =
+            Set.of("epoch", "train_loss", "train_loss_smooth", "valid_loss", "seconds");
 
     private Checkpoint() {}
 
@@ -96,17 +97,30 @@ final class Checkpoint {
                 o.entrySet().forEach(m -> {
                     String k = m.getKey();
                     if (!HISTORY_FIELDS.contains(k)) {
-                        metrics.put(k, m.getValue().isJsonNull() ? Double.NaN : m.getValue().getAsDouble());
+                        metrics.put(
+                                k,
+                                m.getValue().isJsonNull()
+                                        ? Double.NaN
+                                        : m.getValue().getAsDouble());
                     }
                 });
-                rows.add(new Recorder.EpochRow(o.get("epoch").getAsInt(), num(o, "train_loss"), num(o, "valid_loss"), metrics,
-                        num(o, "seconds"), num(o, "train_loss_smooth")));
+                rows.add(new Recorder.EpochRow(
+                        o.get("epoch").getAsInt(),
+                        num(o, "train_loss"),
+                        num(o, "valid_loss"),
+                        metrics,
+                        num(o, "seconds"),
+                        num(o, "train_loss_smooth")));
             });
             l.recorder().restoreEpochs(rows);
             Learner.FitPlan plan = new Gson().fromJson(meta.get("plan"), Learner.FitPlan.class);
-            double[] smoothing = meta.has("smoothing") ? new Gson().fromJson(meta.get("smoothing"), double[].class) : null;
-            return new State(plan, meta.get("epochs_done").getAsInt(),
-                    meta.has("fine_tune") ? meta.getAsJsonObject("fine_tune") : null, smoothing);
+            double[] smoothing =
+                    meta.has("smoothing") ? new Gson().fromJson(meta.get("smoothing"), double[].class) : null;
+            return new State(
+                    plan,
+                    meta.get("epochs_done").getAsInt(),
+                    meta.has("fine_tune") ? meta.getAsJsonObject("fine_tune") : null,
+                    smoothing);
         }
     }
 

@@ -22,19 +22,20 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * libtorch's fused CPU AdamW kernel ({@code aten::_fused_adamw_}, what {@code torch.optim.AdamW(fused=True)}
- * runs): one vectorized pass over weight, gradient and both moments per parameter list, where the
- * composed update reads and writes each array a dozen times. On resnet10t at 28 px and batch 128 it
- * took the optimizer from 38–46 ms to 8.5–9.4 ms of a ~200 ms step.
+ * libtorch's fused CPU AdamW kernel ({@code aten::_fused_adamw_}, what {@code torch.optim.AdamW(fused=True)} runs): one
+ * vectorized pass over weight, gradient and both moments per parameter list, where the composed update reads and writes
+ * each array a dozen times. On resnet10t at 28 px and batch 128 it took the optimizer from 38–46 ms to 8.5–9.4 ms of a
+ * ~200 ms step.
  *
- * <p>DJL's JNI has no binding for the operator, but libtorch compiles TorchScript source when it
- * loads a module, so this class writes a TorchScript archive holding a one-method module that calls
- * it, and loads that from memory. The method runs the kernel, which reads its bias corrections
- * from the step-count tensors, and zeroes the gradients, as DJL's per-parameter kernel does.
+ * <p>DJL's JNI has no binding for the operator, but libtorch compiles TorchScript source when it loads a module, so
+ * this class writes a TorchScript archive holding a one-method module that calls it, and loads that from memory. The
+ * method runs the kernel, which reads its bias corrections from the step-count tensors, and zeroes the gradients, as
+ * DJL's per-parameter kernel does.
  */
 final class FusedAdamW implements AutoCloseable {
     /** The module's source, in the form {@code torch.jit.save} writes under {@code code/}. */
-    private static final String SOURCE = String.join("\n",
+    private static final String SOURCE = String.join(
+            "\n",
             "class FusedAdamW(Module):",
             "  __parameters__ = []",
             "  __buffers__ = []",
@@ -63,8 +64,8 @@ final class FusedAdamW implements AutoCloseable {
     }
 
     /**
-     * The kernel, loaded into {@code manager}; empty when the engine is not PyTorch, when libtorch
-     * lacks the operator (before 2.4), or with {@code -Djimm.fusedAdamW=false}.
+     * The kernel, loaded into {@code manager}; empty when the engine is not PyTorch, when libtorch lacks the operator
+     * (before 2.4), or with {@code -Djimm.fusedAdamW=false}.
      */
     static Optional<FusedAdamW> load(NDManager manager) {
         if (!Boolean.parseBoolean(System.getProperty("jimm.fusedAdamW", "true"))
@@ -73,20 +74,30 @@ final class FusedAdamW implements AutoCloseable {
             return Optional.empty();
         }
         try {
-            return Optional.of(new FusedAdamW(JniUtils.loadModule(pt, new ByteArrayInputStream(archive()), false, false)));
+            return Optional.of(
+                    new FusedAdamW(JniUtils.loadModule(pt, new ByteArrayInputStream(archive()), false, false)));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
     }
 
     /**
-     * One AdamW step over parallel lists (PyTorch's formula, which is fastai's: {@code p ← p(1 − lr·wd)},
-     * {@code m ← β1·m + (1−β1)·g}, {@code v ← β2·v + (1−β2)·g²},
-     * {@code p ← p − lr/(1−β1ᵗ) · m/(√v/√(1−β2ᵗ) + eps)}); each {@code steps} tensor is a float scalar
-     * holding the number of this step for its parameter (1 for its first); the gradients are zeroed after.
+     * One AdamW step over parallel lists (PyTorch's formula, which is fastai's: {@code p ← p(1 − lr·wd)}, {@code m ←
+     * β1·m + (1−β1)·g}, {@code v ← β2·v + (1−β2)·g²}, {@code p ← p − lr/(1−β1ᵗ) · m/(√v/√(1−β2ᵗ) + eps)}); each
+     * {@code steps} tensor is a float scalar holding the number of this step for its parameter (1 for its first); the
+     * gradients are zeroed after.
      */
-    void step(List<NDArray> params, List<NDArray> grads, List<NDArray> expAvgs, List<NDArray> expAvgSqs,
-            List<NDArray> steps, double lr, double beta1, double beta2, double weightDecay, double eps) {
+    void step(
+            List<NDArray> params,
+            List<NDArray> grads,
+            List<NDArray> expAvgs,
+            List<NDArray> expAvgSqs,
+            List<NDArray> steps,
+            double lr,
+            double beta1,
+            double beta2,
+            double weightDecay,
+            double eps) {
         List<IValue> args = new ArrayList<>(10);
         try (NoGrad g = NoGrad.enter()) {
             args.add(list(params));

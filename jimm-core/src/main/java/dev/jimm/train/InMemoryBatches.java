@@ -2,13 +2,14 @@ package dev.jimm.train;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 
 /**
- * Batches over samples already in memory as float32 (PyTorch's TensorDataset with a DataLoader):
- * shuffled per epoch from (seed, epoch) when asked, with or without the last partial batch.
+ * Batches over samples already in memory as float32 (PyTorch's TensorDataset with a DataLoader): shuffled per epoch
+ * from (seed, epoch) when asked, with or without the last partial batch.
  */
 public final class InMemoryBatches implements BatchSource {
     private final float[] data;
@@ -24,13 +25,20 @@ public final class InMemoryBatches implements BatchSource {
      * @param data samples in row-major order, {@code labels.length} of shape {@code sampleShape}
      * @param labels class index per sample
      */
-    public InMemoryBatches(float[] data, long[] labels, long[] sampleShape, int batchSize, boolean shuffle, boolean dropLast, long seed) {
+    public InMemoryBatches(
+            float[] data,
+            long[] labels,
+            long[] sampleShape,
+            int batchSize,
+            boolean shuffle,
+            boolean dropLast,
+            long seed) {
         long per = 1;
         for (long d : sampleShape) {
             per *= d;
         }
         if (per * labels.length != data.length) {
-            throw new IllegalArgumentException(labels.length + " samples of shape " + java.util.Arrays.toString(sampleShape)
+            throw new IllegalArgumentException(labels.length + " samples of shape " + Arrays.toString(sampleShape)
                     + " need " + per * labels.length + " values, got " + data.length);
         }
         if (batchSize < 1) {

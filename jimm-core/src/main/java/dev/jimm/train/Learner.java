@@ -23,9 +23,9 @@ import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 
 /**
- * Trains a model the fastai way: {@link #fit}, {@link #fitOneCycle}, {@link #fineTune} with
- * frozen and unfrozen parameter groups and discriminative learning rates, {@link #lrFind},
- * {@link #validate}; callbacks for progress, logs, early stopping and checkpoints; exact resume.
+ * Trains a model the fastai way: {@link #fit}, {@link #fitOneCycle}, {@link #fineTune} with frozen and unfrozen
+ * parameter groups and discriminative learning rates, {@link #lrFind}, {@link #validate}; callbacks for progress, logs,
+ * early stopping and checkpoints; exact resume.
  *
  * <p>One loop does it all, as fastai's: every fit, {@link #lrFind} included, runs epochs of one batch step (forward,
  * loss, backward, step) with callbacks around each event; the schedule is a {@link ParamScheduler} and lr_find an
@@ -65,23 +65,27 @@ public class Learner implements AutoCloseable {
     /** How a fit schedules its learning rate and momentum (the name is the one its checkpoint stores). */
     public enum FitKind {
         /** fastai's fit: constant rates and momentum. */
-        @SerializedName("fit") FIT,
+        @SerializedName("fit")
+        FIT,
         /** fastai's fit_one_cycle: cosine warm-up and annealing of the rate, momentum down and back up. */
-        @SerializedName("one_cycle") ONE_CYCLE,
+        @SerializedName("one_cycle")
+        ONE_CYCLE,
         /** fastai's fit_flat_cos: constant rates, then cosine annealing; constant momentum. */
-        @SerializedName("flat_cos") FLAT_COS
+        @SerializedName("flat_cos")
+        FLAT_COS
     }
 
     /** The schedule of a fit, kept so that a checkpoint can resume it exactly. */
-    public record FitPlan(FitKind kind, int epochs, double[] lrMax, double div, double divFinal, double pctStart,
-            double[] moms) {}
+    public record FitPlan(
+            FitKind kind, int epochs, double[] lrMax, double div, double divFinal, double pctStart, double[] moms) {}
 
     Learner(Builder b) {
         this.model = b.model;
         this.dls = b.dls;
         this.lossFn = b.loss;
         this.metrics = List.copyOf(b.metrics);
-        this.groups = b.groups == null ? List.of(new ParamGroup("all", model.namedParameters())) : List.copyOf(b.groups);
+        this.groups =
+                b.groups == null ? List.of(new ParamGroup("all", model.namedParameters())) : List.copyOf(b.groups);
         this.normParams = b.normParams == null ? Set.of() : Set.copyOf(b.normParams);
         this.manager = model.getManager().newSubManager();
         this.opt = b.optimizer.apply(groups, manager);
@@ -120,8 +124,16 @@ public class Learner implements AutoCloseable {
 
     /** One-cycle training: cosine warm-up of the lr from lrMax/div, annealing to lrMax/divFinal. */
     public void fitOneCycle(int epochs, Lrs lrMax, double div, double divFinal, double pctStart) {
-        runFit(new FitPlan(FitKind.ONE_CYCLE, epochs, lrMax.forGroups(groups.size()), div, divFinal, pctStart,
-                new double[] {0.95, 0.85, 0.95}), 0);
+        runFit(
+                new FitPlan(
+                        FitKind.ONE_CYCLE,
+                        epochs,
+                        lrMax.forGroups(groups.size()),
+                        div,
+                        divFinal,
+                        pctStart,
+                        new double[] {0.95, 0.85, 0.95}),
+                0);
     }
 
     /** fastai's fit_flat_cos with its defaults: the rate stays flat for 75% of training, then anneals to lr/1e5. */
@@ -131,8 +143,10 @@ public class Learner implements AutoCloseable {
 
     /** fastai's fit_flat_cos: constant rates for {@code pctStart} of training, then cosine annealing to lr/divFinal. */
     public void fitFlatCos(int epochs, Lrs lr, double divFinal, double pctStart) {
-        runFit(new FitPlan(FitKind.FLAT_COS, epochs, lr.forGroups(groups.size()), 1, divFinal, pctStart,
-                currentMoms()), 0);
+        runFit(
+                new FitPlan(
+                        FitKind.FLAT_COS, epochs, lr.forGroups(groups.size()), 1, divFinal, pctStart, currentMoms()),
+                0);
     }
 
     /** The optimizer's momentum now, as a plan's three momentums (a schedule that keeps it). */
@@ -142,19 +156,19 @@ public class Learner implements AutoCloseable {
     }
 
     /**
-     * fastai's fine_tune: train the head with the body frozen for {@code freezeEpochs} (one cycle,
-     * pct_start 0.99), then unfreeze and train everything for {@code epochs} with discriminative
-     * rates slice(baseLr/200, baseLr/2) (fastai's lr_mult 100), pct_start 0.3, div 5.
+     * fastai's fine_tune: train the head with the body frozen for {@code freezeEpochs} (one cycle, pct_start 0.99),
+     * then unfreeze and train everything for {@code epochs} with discriminative rates slice(baseLr/200, baseLr/2)
+     * (fastai's lr_mult 100), pct_start 0.3, div 5.
      */
     public void fineTune(int epochs, double baseLr, int freezeEpochs) {
         fineTune(epochs, baseLr, freezeEpochs, 100);
     }
 
     /**
-     * As {@link #fineTune(int, double, int)} with fastai's {@code lr_mult}: the unfrozen phase spreads
-     * its learning rates from {@code baseLr / 2 / lrMult} (the stem) to {@code baseLr / 2} (the head).
-     * A smaller multiplier lets the body move further from its pretrained weights, which helps when
-     * the new classes look unlike the ones it was trained on.
+     * As {@link #fineTune(int, double, int)} with fastai's {@code lr_mult}: the unfrozen phase spreads its learning
+     * rates from {@code baseLr / 2 / lrMult} (the stem) to {@code baseLr / 2} (the head). A smaller multiplier lets the
+     * body move further from its pretrained weights, which helps when the new classes look unlike the ones it was
+     * trained on.
      */
     public void fineTune(int epochs, double baseLr, int freezeEpochs, double lrMult) {
         if (!(lrMult >= 1)) {
@@ -207,9 +221,9 @@ public class Learner implements AutoCloseable {
     }
 
     /**
-     * fastai's fit: epochs of training batches, each ended by the callbacks' afterEpoch, until the epochs are done
-     * or a stop is requested. An epoch stopped inside is not ended: no afterEpoch runs for it (so no checkpoint or
-     * log claims it). The callbacks are the whole fit's: a plan's schedule and records, or {@link LrFinder}'s sweep.
+     * fastai's fit: epochs of training batches, each ended by the callbacks' afterEpoch, until the epochs are done or a
+     * stop is requested. An epoch stopped inside is not ended: no afterEpoch runs for it (so no checkpoint or log
+     * claims it). The callbacks are the whole fit's: a plan's schedule and records, or {@link LrFinder}'s sweep.
      */
     private void fitLoop(int startEpoch, int epochs, List<Callback> cbs) {
         int nb = dls.train().numBatches();
@@ -254,11 +268,11 @@ public class Learner implements AutoCloseable {
 
     /**
      * How {@link #oneBatch} treats a batch: the callbacks of its events, the forward pass (of the inputs and the
-     * batch's index), whether the loss is wanted, and for an evaluation (no gradients, no step) where the outputs go;
-     * a null sink means training.
+     * batch's index), whether the loss is wanted, and for an evaluation (no gradients, no step) where the outputs go; a
+     * null sink means training.
      */
-    private record Step(List<Callback> callbacks, BiFunction<NDArray, Integer, NDArray> forward, boolean withLoss,
-            EvalSink sink) {
+    private record Step(
+            List<Callback> callbacks, BiFunction<NDArray, Integer, NDArray> forward, boolean withLoss, EvalSink sink) {
         static Step eval(BiFunction<NDArray, Integer, NDArray> forward, boolean withLoss, EvalSink sink) {
             return new Step(List.of(), forward, withLoss, sink);
         }
@@ -278,7 +292,8 @@ public class Learner implements AutoCloseable {
         int done = 0;
         try {
             for (int index = 0; it.hasNext() && !(step.train() && stopReason != null); index++) {
-                try (Batch b = it.next(); NDScope scope = new NDScope()) {
+                try (Batch b = it.next();
+                        NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
                     if (oneBatch(b, index, step)) {
                         done++;
@@ -294,8 +309,8 @@ public class Learner implements AutoCloseable {
     /**
      * fastai's one batch: the forward pass and the loss; then for an evaluation the sink, without gradients; for
      * training backward, gradient clipping and the optimizer's step, with the callbacks' events around each. A NaN or
-     * infinite training loss is the one divergence guard: it stops the fit and cancels the batch before backward, so
-     * no broken gradient reaches the weights. Returns false for a cancelled batch.
+     * infinite training loss is the one divergence guard: it stops the fit and cancels the batch before backward, so no
+     * broken gradient reaches the weights. Returns false for a cancelled batch.
      */
     private boolean oneBatch(Batch b, int index, Step step) {
         List<Callback> cbs = step.callbacks();
@@ -316,8 +331,12 @@ public class Learner implements AutoCloseable {
             boolean finite = Double.isFinite(lastLoss);
             if (!finite) {
                 diverged = true;
-                requestStop(String.format(Locale.ROOT, "loss is %s at epoch %d, batch %d; stopped (lower the learning rate?)",
-                        lastLoss, epoch + 1, trainIter % dls.train().numBatches() + 1));
+                requestStop(String.format(
+                        Locale.ROOT,
+                        "loss is %s at epoch %d, batch %d; stopped (lower the learning rate?)",
+                        lastLoss,
+                        epoch + 1,
+                        trainIter % dls.train().numBatches() + 1));
             }
             event(cbs, Callback::afterLoss);
             if (!finite) {
@@ -377,8 +396,13 @@ public class Learner implements AutoCloseable {
         @Override
         public void afterEpoch(Learner l) {
             Validation v = validate();
-            recorder.recordEpoch(new Recorder.EpochRow(epoch, count == 0 ? Double.NaN : sum / count, v.loss(),
-                    v.metrics(), (System.nanoTime() - start) / 1e9, recorder.smoothLoss()));
+            recorder.recordEpoch(new Recorder.EpochRow(
+                    epoch,
+                    count == 0 ? Double.NaN : sum / count,
+                    v.loss(),
+                    v.metrics(),
+                    (System.nanoTime() - start) / 1e9,
+                    recorder.smoothLoss()));
         }
     }
 
@@ -391,9 +415,9 @@ public class Learner implements AutoCloseable {
     }
 
     /**
-     * As {@link #validate()}; with {@code flipTta} every image is scored by the mean of the
-     * probabilities of it and its mirror image (left-right), timm's and fastai's cheapest
-     * test-time augmentation. The loss is then the cross-entropy of those mean probabilities.
+     * As {@link #validate()}; with {@code flipTta} every image is scored by the mean of the probabilities of it and its
+     * mirror image (left-right), timm's and fastai's cheapest test-time augmentation. The loss is then the
+     * cross-entropy of those mean probabilities.
      */
     public Validation validate(boolean flipTta) {
         return score((x, batchIndex) -> {
@@ -402,15 +426,19 @@ public class Learner implements AutoCloseable {
                 return out;
             }
             // log of the mean probability: log_softmax of it is itself, so loss and metrics take it as logits
-            return out.softmax(1).add(model.forward(x.flip(3)).softmax(1)).div(2f).maximum(1e-30f).log();
+            return out.softmax(1)
+                    .add(model.forward(x.flip(3)).softmax(1))
+                    .div(2f)
+                    .maximum(1e-30f)
+                    .log();
         });
     }
 
     /**
-     * fastai's {@code Learner.tta(n, beta)}: every validation image is scored by the mean probabilities of
-     * {@code n} passes through the training transforms, blended with the plain pass as
-     * {@code lerp(aug, plain, beta)} = (1 - beta) aug + beta plain. The loss is the cross-entropy of those
-     * probabilities. Each pass draws its own augmentation, a function of the loader's seed and the pass.
+     * fastai's {@code Learner.tta(n, beta)}: every validation image is scored by the mean probabilities of {@code n}
+     * passes through the training transforms, blended with the plain pass as {@code lerp(aug, plain, beta)} = (1 -
+     * beta) aug + beta plain. The loss is the cross-entropy of those probabilities. Each pass draws its own
+     * augmentation, a function of the loader's seed and the pass.
      *
      * @throws IllegalStateException when the loaders have no augmented validation batches
      */
@@ -428,8 +456,10 @@ public class Learner implements AutoCloseable {
         List<float[]> sums = new ArrayList<>();
         for (int pass = 0; pass < n; pass++) {
             boolean first = pass == 0;
-            allBatches(augmented, TTA_EPOCH_BASE + pass, Step.eval((x, i) -> model.forward(x).softmax(1), false,
-                    (batch, b, probs, loss) -> {
+            allBatches(
+                    augmented,
+                    TTA_EPOCH_BASE + pass,
+                    Step.eval((x, i) -> model.forward(x).softmax(1), false, (batch, b, probs, loss) -> {
                         float[] p = probs.toFloatArray();
                         if (first) {
                             sums.add(p);
@@ -491,8 +521,8 @@ public class Learner implements AutoCloseable {
     }
 
     /**
-     * Freezes the groups before index {@code n} (negative counts from the end) and unfreezes the
-     * rest; parameters of normalization layers stay trainable (fastai's train_bn).
+     * Freezes the groups before index {@code n} (negative counts from the end) and unfreezes the rest; parameters of
+     * normalization layers stay trainable (fastai's train_bn).
      */
     public void freezeTo(int n) {
         int k = n < 0 ? groups.size() + n : n;
@@ -559,7 +589,9 @@ public class Learner implements AutoCloseable {
                 runFit(s.plan(), s.epochsDone());
             }
             if (fineTune != null && fineTune.get("phase").getAsInt() == 0 && stopReason == null) {
-                fineTuneUnfrozen(fineTune.get("epochs").getAsInt(), fineTune.get("base_lr").getAsDouble(),
+                fineTuneUnfrozen(
+                        fineTune.get("epochs").getAsInt(),
+                        fineTune.get("base_lr").getAsDouble(),
                         fineTune.has("lr_mult") ? fineTune.get("lr_mult").getAsDouble() : 100);
             }
         } finally {

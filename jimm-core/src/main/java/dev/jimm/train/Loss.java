@@ -15,8 +15,8 @@ public interface Loss {
     }
 
     /**
-     * Cross-entropy with label smoothing ε: (1 − ε)·NLL + ε·mean over classes of −log p, as
-     * PyTorch's {@code label_smoothing}. Soft targets [N, C] (Mixup/CutMix) are accepted too.
+     * Cross-entropy with label smoothing ε: (1 − ε)·NLL + ε·mean over classes of −log p, as PyTorch's
+     * {@code label_smoothing}. Soft targets [N, C] (Mixup/CutMix) are accepted too.
      */
     static Loss crossEntropy(double labelSmoothing) {
         if (labelSmoothing < 0 || labelSmoothing >= 1) {
@@ -27,19 +27,24 @@ public interface Loss {
                 return softTargetCrossEntropy().compute(logits, targets);
             }
             NDArray logp = logits.logSoftmax(1);
-            NDArray onehot = targets.toType(DataType.INT64, false).oneHot((int) logits.getShape().get(1)).toType(logp.getDataType(), false);
+            NDArray onehot = targets.toType(DataType.INT64, false)
+                    .oneHot((int) logits.getShape().get(1))
+                    .toType(logp.getDataType(), false);
             NDArray nll = logp.mul(onehot).sum(new int[] {1}).neg();
             if (labelSmoothing == 0) {
                 return nll.mean();
             }
             NDArray smooth = logp.mean(new int[] {1}).neg();
-            return nll.mul((float) (1 - labelSmoothing)).add(smooth.mul((float) labelSmoothing)).mean();
+            return nll.mul((float) (1 - labelSmoothing))
+                    .add(smooth.mul((float) labelSmoothing))
+                    .mean();
         };
     }
 
     /** Cross-entropy against probability targets [N, C] (timm's SoftTargetCrossEntropy). */
     static Loss softTargetCrossEntropy() {
-        return (logits, targets) -> logits.logSoftmax(1).mul(targets).sum(new int[] {1}).neg().mean();
+        return (logits, targets) ->
+                logits.logSoftmax(1).mul(targets).sum(new int[] {1}).neg().mean();
     }
 
     /** Binary cross-entropy with logits for multi-label targets [N, C] in {0, 1}. */

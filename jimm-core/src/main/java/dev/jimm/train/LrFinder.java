@@ -11,9 +11,9 @@ import java.util.Map;
 
 /**
  * fastai's {@code LRFinder}, the callback behind {@link Learner#lrFind}: a {@link ParamScheduler} that grows the
- * learning rate exponentially from {@code startLr} to {@code endLr} over {@code numIt} batches of a fit, records
- * the smoothed loss, and stops the fit after {@code numIt} batches or when the loss exceeds 4× its best. The model
- * and the optimizer's state are restored when the fit ends. {@link #result()} has the sweep and fastai's suggestions.
+ * learning rate exponentially from {@code startLr} to {@code endLr} over {@code numIt} batches of a fit, records the
+ * smoothed loss, and stops the fit after {@code numIt} batches or when the loss exceeds 4× its best. The model and the
+ * optimizer's state are restored when the fit ends. {@link #result()} has the sweep and fastai's suggestions.
  */
 public final class LrFinder extends ParamScheduler {
     private final int numIt;
@@ -77,8 +77,8 @@ public final class LrFinder extends ParamScheduler {
     }
 
     /**
-     * The learning rates tried, the smoothed losses, and suggested rates: valley (fastai's default),
-     * steep (steepest descent), minimum (the loss minimum divided by 10).
+     * The learning rates tried, the smoothed losses, and suggested rates: valley (fastai's default), steep (steepest
+     * descent), minimum (the loss minimum divided by 10).
      */
     public record Result(List<Double> lrs, List<Double> losses, double valley, double steep, double minimum) {
         public Result {

@@ -3,9 +3,9 @@ package dev.jimm.train;
 import java.util.Arrays;
 
 /**
- * Learning rates per parameter group, as fastai reads an lr argument: one value for every group,
- * or a range {@code slice(lo, hi)} spread geometrically from the first group to the last, or
- * {@code slice(hi)}: hi for the last group and hi/10 for the others.
+ * Learning rates per parameter group, as fastai reads an lr argument: one value for every group, or a range
+ * {@code slice(lo, hi)} spread geometrically from the first group to the last, or {@code slice(hi)}: hi for the last
+ * group and hi/10 for the others.
  */
 public final class Lrs {
     private final double lo;
@@ -15,7 +15,8 @@ public final class Lrs {
 
     private Lrs(double lo, double hi, boolean range, boolean sliceHiOnly) {
         if (!(hi > 0) || !(lo > 0) || Double.isInfinite(hi)) {
-            throw new IllegalArgumentException("learning rate must be positive and finite, got " + (range ? lo + ".." + hi : Double.toString(hi)));
+            throw new IllegalArgumentException(
+                    "learning rate must be positive and finite, got " + (range ? lo + ".." + hi : Double.toString(hi)));
         }
         this.lo = lo;
         this.hi = hi;

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A callback that records, after each epoch, how many native arrays are alive and the process's
- * resident memory, so that a leak shows as a count or RSS that keeps growing ({@code jimm train
- * --memory-log}, and the leak test). {@link #liveArrays} and {@link #rssKb} work on their own too.
+ * A callback that records, after each epoch, how many native arrays are alive and the process's resident memory, so
+ * that a leak shows as a count or RSS that keeps growing ({@code jimm train --memory-log}, and the leak test).
+ * {@link #liveArrays} and {@link #rssKb} work on their own too.
  */
 public final class MemoryMonitor implements Callback {
     /** The figures after one epoch. */
@@ -32,8 +32,8 @@ public final class MemoryMonitor implements Callback {
     }
 
     /**
-     * The native arrays alive in every manager of the engine (the system manager's tree): what a
-     * leak of per-batch arrays into a long-lived manager makes grow.
+     * The native arrays alive in every manager of the engine (the system manager's tree): what a leak of per-batch
+     * arrays into a long-lived manager makes grow.
      */
     public static int liveArrays() {
         try (NDManager probe = NDManager.newBaseManager()) {
@@ -62,11 +62,19 @@ public final class MemoryMonitor implements Callback {
         if (out != null) {
             String growth = "";
             if (rows.size() > 2 && rows.get(1).rssKb() > 0) {
-                growth = String.format(Locale.ROOT, " (%+.1f%% since epoch %d)",
-                        100.0 * (r.rssKb() - rows.get(1).rssKb()) / rows.get(1).rssKb(), rows.get(1).epoch() + 1);
+                growth = String.format(
+                        Locale.ROOT,
+                        " (%+.1f%% since epoch %d)",
+                        100.0 * (r.rssKb() - rows.get(1).rssKb()) / rows.get(1).rssKb(),
+                        rows.get(1).epoch() + 1);
             }
-            out.printf(Locale.ROOT, "memory after epoch %d: %d live arrays, RSS %.1f MB%s%n", r.epoch() + 1,
-                    r.liveArrays(), r.rssKb() / 1024.0, growth);
+            out.printf(
+                    Locale.ROOT,
+                    "memory after epoch %d: %d live arrays, RSS %.1f MB%s%n",
+                    r.epoch() + 1,
+                    r.liveArrays(),
+                    r.rssKb() / 1024.0,
+                    growth);
             out.flush();
         }
     }

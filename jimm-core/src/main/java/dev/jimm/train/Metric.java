@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * A validation metric accumulated over batches (fastai's AccumMetric): reset, accumulate each
- * batch's predictions and targets, then read the value.
+ * A validation metric accumulated over batches (fastai's AccumMetric): reset, accumulate each batch's predictions and
+ * targets, then read the value.
  */
 public interface Metric {
     String name();

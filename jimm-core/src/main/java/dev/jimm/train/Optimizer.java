@@ -2,19 +2,21 @@ package dev.jimm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import dev.jimm.layers.Module;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * An optimizer over parameter groups with per-group hyper-parameters that schedules change between
- * steps (fastai's {@code Optimizer}): learning rate, momentum and weight decay. Weight decay is
- * decoupled (applied to the weights, not added to the gradient) and, by default, skipped for
- * parameters of one dimension (norm weights and biases), as fastai's {@code wd_bn_bias=False}.
- * State lives in the optimizer's own manager, freed by {@link #close()}.
+ * An optimizer over parameter groups with per-group hyper-parameters that schedules change between steps (fastai's
+ * {@code Optimizer}): learning rate, momentum and weight decay. Weight decay is decoupled (applied to the weights, not
+ * added to the gradient) and, by default, skipped for parameters of one dimension (norm weights and biases), as
+ * fastai's {@code wd_bn_bias=False}. State lives in the optimizer's own manager, freed by {@link #close()}.
  */
 public abstract class Optimizer implements AutoCloseable {
     /** Hyper-parameters of one group, mutable by schedules between steps. */
@@ -57,7 +59,8 @@ public abstract class Optimizer implements AutoCloseable {
     /** Sets every group's learning rate. */
     public void setLrs(double[] lrs) {
         if (lrs.length != hypers.size()) {
-            throw new IllegalArgumentException(lrs.length + " learning rates for " + hypers.size() + " parameter groups");
+            throw new IllegalArgumentException(
+                    lrs.length + " learning rates for " + hypers.size() + " parameter groups");
         }
         for (int i = 0; i < lrs.length; i++) {
             hypers.get(i).lr = lrs[i];
@@ -94,8 +97,8 @@ public abstract class Optimizer implements AutoCloseable {
     protected record PendingUpdate(String name, NDArray weight, NDArray grad, double wd) {}
 
     /**
-     * Updates the trainable parameters of one group that have a gradient; by default one
-     * {@link #update} per parameter. Optimizers with a multi-tensor kernel override it.
+     * Updates the trainable parameters of one group that have a gradient; by default one {@link #update} per parameter.
+     * Optimizers with a multi-tensor kernel override it.
      */
     protected void updateGroup(List<PendingUpdate> params, Hyper h) {
         for (PendingUpdate u : params) {
@@ -126,8 +129,8 @@ public abstract class Optimizer implements AutoCloseable {
     }
 
     /**
-     * Scales all gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm
-     * before clipping (PyTorch's clip_grad_norm_).
+     * Scales all gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm before clipping
+     * (PyTorch's clip_grad_norm_).
      */
     public double clipGradNorm(double maxNorm) {
         List<NDArray> grads = new ArrayList<>();
@@ -139,7 +142,7 @@ public abstract class Optimizer implements AutoCloseable {
                     NDArray grad = w.getGradient();
                     grads.add(grad);
                     try (NDArray s = grad.square().sum()) {
-                        sq += s.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                        sq += s.toType(DataType.FLOAT64, false).getDouble();
                     }
                 }
             }
@@ -155,13 +158,11 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** Keeps a state array alive past the NDScope of the batch that created it. */
     protected static NDArray persistent(NDArray a) {
-        ai.djl.ndarray.NDScope.unregister(a);
+        NDScope.unregister(a);
         return a;
     }
 
-    /**
-     * Forgets every step taken: zero state and step counts, as a new optimizer (after {@link LrFinder}'s sweep).
-     */
+    /** Forgets every step taken: zero state and step counts, as a new optimizer (after {@link LrFinder}'s sweep). */
     void resetState() {
         // set, not multiplied by 0: a diverging sweep can leave inf in Adam's second moment, and inf * 0 is NaN
         state().values().forEach(a -> a.set(new NDIndex("..."), 0));
@@ -178,9 +179,9 @@ public abstract class Optimizer implements AutoCloseable {
     }
 
     /**
-     * The state as named arrays (for checkpoints), keyed {@code <param>.<slot>}, plus the step
-     * counts ({@code <param>.step}, {@code __step__}) as new arrays in {@code scratch}: the slots
-     * are the live arrays, so nothing here outlives {@code scratch} or grows the optimizer's manager.
+     * The state as named arrays (for checkpoints), keyed {@code <param>.<slot>}, plus the step counts
+     * ({@code <param>.step}, {@code __step__}) as new arrays in {@code scratch}: the slots are the live arrays, so
+     * nothing here outlives {@code scratch} or grows the optimizer's manager.
      */
     public Map<String, NDArray> stateDict(NDManager scratch) {
         Map<String, NDArray> out = new LinkedHashMap<>(state());
@@ -202,14 +203,16 @@ public abstract class Optimizer implements AutoCloseable {
                 continue;
             }
             if (key.endsWith(".step")) {
-                restoreStepCount(key.substring(0, key.length() - ".step".length()), e.getValue().toLongArray()[0]);
+                restoreStepCount(
+                        key.substring(0, key.length() - ".step".length()),
+                        e.getValue().toLongArray()[0]);
                 continue;
             }
             NDArray dst = own.get(key);
             if (dst == null) {
                 dst = persistent(createSlot(key, e.getValue()));
             }
-            dev.jimm.layers.Module.copyInto(dst, e.getValue());
+            Module.copyInto(dst, e.getValue());
         }
     }
 

@@ -6,8 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A group of parameters that share hyper-parameters (a stage of the body, or the head), as in
- * fastai's parameter groups; freezing works a group at a time.
+ * A group of parameters that share hyper-parameters (a stage of the body, or the head), as in fastai's parameter
+ * groups; freezing works a group at a time.
  */
 public final class ParamGroup {
     private final String name;

@@ -4,10 +4,10 @@ import java.util.Arrays;
 import java.util.function.DoubleUnaryOperator;
 
 /**
- * fastai's {@code ParamScheduler}: before every training batch, sets each parameter group's learning rate and
- * (when scheduled) the momentum from schedules of the training position in [0, 1]. The schedules of
- * {@link Learner#fit}, {@link Learner#fitOneCycle}, {@link Learner#fitFlatCos} and {@link Learner#fineTune}
- * come from their {@link Learner.FitPlan}; {@link LrFinder} sweeps its rate with one.
+ * fastai's {@code ParamScheduler}: before every training batch, sets each parameter group's learning rate and (when
+ * scheduled) the momentum from schedules of the training position in [0, 1]. The schedules of {@link Learner#fit},
+ * {@link Learner#fitOneCycle}, {@link Learner#fitFlatCos} and {@link Learner#fineTune} come from their
+ * {@link Learner.FitPlan}; {@link LrFinder} sweeps its rate with one.
  */
 public class ParamScheduler implements Callback {
     private final DoubleUnaryOperator[] lrs;

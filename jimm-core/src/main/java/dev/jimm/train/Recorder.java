@@ -7,20 +7,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What training did: per batch the learning rate, momentum, loss and smoothed loss; per epoch the
- * train loss, valid loss, metrics and time (fastai's Recorder). The smoothed loss is fastai's
- * debiased exponential moving average with β = 0.98.
+ * What training did: per batch the learning rate, momentum, loss and smoothed loss; per epoch the train loss, valid
+ * loss, metrics and time (fastai's Recorder). The smoothed loss is fastai's debiased exponential moving average with β
+ * = 0.98.
  */
 public final class Recorder {
     /**
      * One epoch of a fit.
      *
      * @param trainLoss the mean training loss over the epoch's batches
-     * @param smoothLoss the smoothed training loss after the epoch's last batch: the value fastai's table
-     *                   shows as train_loss (NaN when not recorded)
+     * @param smoothLoss the smoothed training loss after the epoch's last batch: the value fastai's table shows as
+     *     train_loss (NaN when not recorded)
      */
-    public record EpochRow(int epoch, double trainLoss, double validLoss, Map<String, Double> metrics, double seconds,
-                           double smoothLoss) {
+    public record EpochRow(
+            int epoch,
+            double trainLoss,
+            double validLoss,
+            Map<String, Double> metrics,
+            double seconds,
+            double smoothLoss) {
         public EpochRow {
             metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
         }

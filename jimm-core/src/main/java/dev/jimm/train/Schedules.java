@@ -30,8 +30,8 @@ public final class Schedules {
     }
 
     /**
-     * Runs each schedule over its share of the training, each seeing its own position in [0, 1]
-     * (fastai's combine_scheds).
+     * Runs each schedule over its share of the training, each seeing its own position in [0, 1] (fastai's
+     * combine_scheds).
      */
     public static DoubleUnaryOperator combine(double[] pcts, DoubleUnaryOperator[] scheds) {
         if (pcts.length != scheds.length) {
@@ -61,8 +61,8 @@ public final class Schedules {
     }
 
     /**
-     * fastai's one-cycle learning rate for a peak {@code lrMax}: warm up from lrMax/div over
-     * pctStart, anneal to lrMax/divFinal.
+     * fastai's one-cycle learning rate for a peak {@code lrMax}: warm up from lrMax/div over pctStart, anneal to
+     * lrMax/divFinal.
      */
     public static DoubleUnaryOperator oneCycleLr(double lrMax, double div, double divFinal, double pctStart) {
         return combinedCos(pctStart, lrMax / div, lrMax, lrMax / divFinal);

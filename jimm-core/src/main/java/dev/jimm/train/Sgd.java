@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * SGD with momentum (PyTorch's form: {@code buf ← μ·buf + g}, {@code p ← p − lr·buf}), optional
- * Nesterov ({@code p ← p − lr·(g + μ·buf)}) and decoupled weight decay.
+ * SGD with momentum (PyTorch's form: {@code buf ← μ·buf + g}, {@code p ← p − lr·buf}), optional Nesterov ({@code p ← p
+ * − lr·(g + μ·buf)}) and decoupled weight decay.
  */
 public final class Sgd extends Optimizer {
     private final boolean nesterov;
@@ -38,7 +38,8 @@ public final class Sgd extends Optimizer {
                 buf.muli((float) h.mom).addi(grad);
             }
             if (nesterov) {
-                try (NDArray d = buf.mul((float) h.mom); NDArray step = d.addi(grad).muli((float) h.lr)) {
+                try (NDArray d = buf.mul((float) h.mom);
+                        NDArray step = d.addi(grad).muli((float) h.lr)) {
                     w.subi(step);
                 }
             } else {

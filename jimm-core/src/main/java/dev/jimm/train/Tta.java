@@ -4,15 +4,17 @@ package dev.jimm.train;
  * Test-time augmentation at the final evaluation.
  *
  * <ul>
- *   <li>{@link #NONE}: one plain pass.</li>
- *   <li>{@link #FLIP}: the mean of the probabilities of each image and its mirror image (timm's cheapest TTA);
- *       only for models trained with flips.</li>
- *   <li>{@link #AUG}: fastai's {@code Learner.tta()}: the mean probabilities of {@code n} passes through the
- *       training transforms, blended with the plain pass as {@code lerp(aug, plain, beta)}.</li>
+ *   <li>{@link #NONE}: one plain pass.
+ *   <li>{@link #FLIP}: the mean of the probabilities of each image and its mirror image (timm's cheapest TTA); only for
+ *       models trained with flips.
+ *   <li>{@link #AUG}: fastai's {@code Learner.tta()}: the mean probabilities of {@code n} passes through the training
+ *       transforms, blended with the plain pass as {@code lerp(aug, plain, beta)}.
  * </ul>
  */
 public enum Tta {
-    NONE, FLIP, AUG;
+    NONE,
+    FLIP,
+    AUG;
 
     /** fastai's default number of augmented passes. */
     public static final int FASTAI_PASSES = 4;

@@ -7,18 +7,20 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>{@link #NONE}: the item resize only, as fastai's {@code ImageDataLoaders.from_folder(item_tfms=Resize(n))}
- *       without batch transforms.</li>
- *   <li>{@link #FASTAI}: fastai's {@code aug_transforms()}: flip, rotate up to 10°, zoom 1-1.1, perspective warp
- *       0.2, brightness and contrast 0.2, each geometric op with p 0.75 and lighting with p 0.75
- *       ({@link FastaiAugment}).</li>
+ *       without batch transforms.
+ *   <li>{@link #FASTAI}: fastai's {@code aug_transforms()}: flip, rotate up to 10°, zoom 1-1.1, perspective warp 0.2,
+ *       brightness and contrast 0.2, each geometric op with p 0.75 and lighting with p 0.75 ({@link FastaiAugment}).
  *   <li>{@link #TIMM}: timm's ImageNet train transform: RandomResizedCrop(0.08-1), flip, colour jitter 0.4 or
- *       RandAugment/TrivialAugment, optional RandomErasing and Mixup/CutMix; evaluated with timm's crop_pct.</li>
- *   <li>{@link #SMALL}: pad-and-crop (a shift of up to 1/8 of the size) for images at or near their native size,
- *       the classic CIFAR/MNIST augmentation.</li>
+ *       RandAugment/TrivialAugment, optional RandomErasing and Mixup/CutMix; evaluated with timm's crop_pct.
+ *   <li>{@link #SMALL}: pad-and-crop (a shift of up to 1/8 of the size) for images at or near their native size, the
+ *       classic CIFAR/MNIST augmentation.
  * </ul>
  */
 public enum AugPolicy {
-    NONE, FASTAI, TIMM, SMALL;
+    NONE,
+    FASTAI,
+    TIMM,
+    SMALL;
 
     /** The policy named {@code text} (case-insensitive). */
     public static AugPolicy parse(String text) {

@@ -4,9 +4,9 @@ import dev.jimm.data.DecodedImage;
 import java.util.SplittableRandom;
 
 /**
- * Random augmentations with torchvision's parameter sampling: RandomResizedCrop, ColorJitter,
- * RandAugment, TrivialAugmentWide and RandomErasing. All randomness comes from the per-sample
- * generator passed to {@link Transform#apply}.
+ * Random augmentations with torchvision's parameter sampling: RandomResizedCrop, ColorJitter, RandAugment,
+ * TrivialAugmentWide and RandomErasing. All randomness comes from the per-sample generator passed to
+ * {@link Transform#apply}.
  */
 public final class Augmentations {
     private Augmentations() {}
@@ -21,7 +21,8 @@ public final class Augmentations {
     }
 
     /** torchvision RandomResizedCrop.get_params: returns {top, left, height, width}. */
-    public static int[] randomResizedCropBox(int width, int height, double[] scale, double[] ratio, SplittableRandom rng) {
+    public static int[] randomResizedCropBox(
+            int width, int height, double[] scale, double[] ratio, SplittableRandom rng) {
         double area = (double) height * width;
         double logR0 = Math.log(ratio[0]), logR1 = Math.log(ratio[1]);
         for (int attempt = 0; attempt < 10; attempt++) {
@@ -51,8 +52,8 @@ public final class Augmentations {
     }
 
     /** Crops a random area/aspect box and resizes it to height x width (torchvision RandomResizedCrop). */
-    public static Transform<DecodedImage, DecodedImage> randomResizedCrop(int height, int width, double[] scale,
-                                                                         double[] ratio, Interpolation interp) {
+    public static Transform<DecodedImage, DecodedImage> randomResizedCrop(
+            int height, int width, double[] scale, double[] ratio, Interpolation interp) {
         double[] s = scale.clone(), r = ratio.clone();
         if (s[0] > s[1] || r[0] > r[1] || s[0] <= 0 || r[0] <= 0) {
             throw new IllegalArgumentException("scale and ratio must be increasing positive ranges");
@@ -70,11 +71,11 @@ public final class Augmentations {
     }
 
     /**
-     * torchvision ColorJitter: factors uniform in [max(0, 1 - b), 1 + b] etc., hue in [-h, h], applied
-     * in a random order.
+     * torchvision ColorJitter: factors uniform in [max(0, 1 - b), 1 + b] etc., hue in [-h, h], applied in a random
+     * order.
      */
-    public static Transform<DecodedImage, DecodedImage> colorJitter(double brightness, double contrast,
-                                                                   double saturation, double hue) {
+    public static Transform<DecodedImage, DecodedImage> colorJitter(
+            double brightness, double contrast, double saturation, double hue) {
         if (hue < 0 || hue > 0.5 || brightness < 0 || contrast < 0 || saturation < 0) {
             throw new IllegalArgumentException("color jitter amounts must be >= 0 and hue <= 0.5");
         }
@@ -104,8 +105,22 @@ public final class Augmentations {
     }
 
     /** The 14 operations shared by RandAugment and TrivialAugmentWide. */
-    enum Op { IDENTITY, SHEAR_X, SHEAR_Y, TRANSLATE_X, TRANSLATE_Y, ROTATE, BRIGHTNESS, COLOR, CONTRAST,
-        SHARPNESS, POSTERIZE, SOLARIZE, AUTOCONTRAST, EQUALIZE }
+    enum Op {
+        IDENTITY,
+        SHEAR_X,
+        SHEAR_Y,
+        TRANSLATE_X,
+        TRANSLATE_Y,
+        ROTATE,
+        BRIGHTNESS,
+        COLOR,
+        CONTRAST,
+        SHARPNESS,
+        POSTERIZE,
+        SOLARIZE,
+        AUTOCONTRAST,
+        EQUALIZE
+    }
 
     static DecodedImage applyOp(DecodedImage img, Op op, double mag) {
         return switch (op) {
@@ -186,11 +201,12 @@ public final class Augmentations {
     }
 
     /**
-     * torchvision RandomErasing on a tensor: with probability p, a random box of area fraction in
-     * {@code scale} and aspect in {@code ratio} is set to {@code value} (or to standard normal noise when
-     * value is NaN, timm's "pixel" mode).
+     * torchvision RandomErasing on a tensor: with probability p, a random box of area fraction in {@code scale} and
+     * aspect in {@code ratio} is set to {@code value} (or to standard normal noise when value is NaN, timm's "pixel"
+     * mode).
      */
-    public static Transform<TensorImage, TensorImage> randomErasing(double p, double[] scale, double[] ratio, float value) {
+    public static Transform<TensorImage, TensorImage> randomErasing(
+            double p, double[] scale, double[] ratio, float value) {
         double[] s = scale.clone(), r = ratio.clone();
         return (t, rng) -> {
             if (rng.nextDouble() >= p) {

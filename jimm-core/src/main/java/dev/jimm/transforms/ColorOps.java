@@ -3,8 +3,8 @@ package dev.jimm.transforms;
 import dev.jimm.data.DecodedImage;
 
 /**
- * Pillow-style color and histogram operations on 8-bit images (PIL.ImageEnhance / ImageOps semantics),
- * used by ColorJitter, RandAugment and TrivialAugmentWide.
+ * Pillow-style color and histogram operations on 8-bit images (PIL.ImageEnhance / ImageOps semantics), used by
+ * ColorJitter, RandAugment and TrivialAugmentWide.
  */
 public final class ColorOps {
     private ColorOps() {}
@@ -167,12 +167,36 @@ public final class ColorOps {
             double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
             double rr, gg, bb;
             switch (sector) {
-                case 0 -> { rr = v; gg = t; bb = p; }
-                case 1 -> { rr = q; gg = v; bb = p; }
-                case 2 -> { rr = p; gg = v; bb = t; }
-                case 3 -> { rr = p; gg = q; bb = v; }
-                case 4 -> { rr = t; gg = p; bb = v; }
-                default -> { rr = v; gg = p; bb = q; }
+                case 0 -> {
+                    rr = v;
+                    gg = t;
+                    bb = p;
+                }
+                case 1 -> {
+                    rr = q;
+                    gg = v;
+                    bb = p;
+                }
+                case 2 -> {
+                    rr = p;
+                    gg = v;
+                    bb = t;
+                }
+                case 3 -> {
+                    rr = p;
+                    gg = q;
+                    bb = v;
+                }
+                case 4 -> {
+                    rr = t;
+                    gg = p;
+                    bb = v;
+                }
+                default -> {
+                    rr = v;
+                    gg = p;
+                    bb = q;
+                }
             }
             out[i] = (byte) Math.round(rr * 255);
             out[i + 1] = (byte) Math.round(gg * 255);
@@ -275,8 +299,8 @@ public final class ColorOps {
     }
 
     /**
-     * Inverse-mapped affine warp with nearest sampling and zero fill: output (x, y) reads input
-     * (a*x + b*y + c, d*x + e*y + f), pixel centers at +0.5 as in PIL's Image.transform.
+     * Inverse-mapped affine warp with nearest sampling and zero fill: output (x, y) reads input (a*x + b*y + c, d*x +
+     * e*y + f), pixel centers at +0.5 as in PIL's Image.transform.
      */
     public static DecodedImage affine(DecodedImage img, double a, double b, double c, double d, double e, double f) {
         int w = img.width(), h = img.height(), ch = img.channels();

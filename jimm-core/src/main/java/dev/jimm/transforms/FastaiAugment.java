@@ -3,16 +3,15 @@ package dev.jimm.transforms;
 import java.util.SplittableRandom;
 
 /**
- * fastai's {@code aug_transforms} (flip, rotate, zoom, perspective warp, brightness, contrast) on one
- * float CHW image in [0, 1], with fastai's formulas (fastai/vision/augment.py): one affine matrix and the
- * warp are composed into a single sampling grid, read with PyTorch's {@code grid_sample} (bilinear,
- * reflection padding, align_corners=True), then brightness and contrast act on the logits.
+ * fastai's {@code aug_transforms} (flip, rotate, zoom, perspective warp, brightness, contrast) on one float CHW image
+ * in [0, 1], with fastai's formulas (fastai/vision/augment.py): one affine matrix and the warp are composed into a
+ * single sampling grid, read with PyTorch's {@code grid_sample} (bilinear, reflection padding, align_corners=True),
+ * then brightness and contrast act on the logits.
  *
- * <p>fastai runs these as batch transforms, drawing each image's parameters with torch's generator; here
- * every sample draws its own from the per-sample {@link SplittableRandom}. Two deliberate differences:
- * a draw with no geometric change skips the resampling, and a draw with no lighting change skips the
- * logit/sigmoid round trip, so an identity draw returns the input untouched (fastai would change it by
- * float rounding).
+ * <p>fastai runs these as batch transforms, drawing each image's parameters with torch's generator; here every sample
+ * draws its own from the per-sample {@link SplittableRandom}. Two deliberate differences: a draw with no geometric
+ * change skips the resampling, and a draw with no lighting change skips the logit/sigmoid round trip, so an identity
+ * draw returns the input untouched (fastai would change it by float rounding).
  */
 public final class FastaiAugment implements Transform<TensorImage, TensorImage> {
     /** fastai's logit clamp, so 0 and 1 map to finite logits. */
@@ -30,18 +29,28 @@ public final class FastaiAugment implements Transform<TensorImage, TensorImage> 
      * @param doFlip flip left-right with probability 0.5
      * @param maxRotate largest rotation in degrees (0 = none)
      * @param minZoom smallest zoom factor
-     * @param maxZoom largest zoom factor (zoom is off when minZoom >= 1 and maxZoom <= 1)
+     * @param maxZoom largest zoom factor (zoom is off when minZoom >= 1 and maxZoom &lt;= 1)
      * @param maxLighting brightness and contrast magnitude in [0, 1) (0 = none)
      * @param maxWarp perspective warp magnitude in [0, 1) (0 = none)
      * @param pAffine probability of each of rotate, zoom, warp x and warp y
      * @param pLighting probability of each of brightness and contrast
      */
-    public record Options(boolean doFlip, double maxRotate, double minZoom, double maxZoom, double maxLighting,
-                          double maxWarp, double pAffine, double pLighting) {
+    public record Options(
+            boolean doFlip,
+            double maxRotate,
+            double minZoom,
+            double maxZoom,
+            double maxLighting,
+            double maxWarp,
+            double pAffine,
+            double pLighting) {
         public Options {
             check(Double.isFinite(maxRotate) && maxRotate >= 0, "maxRotate", "finite and >= 0", maxRotate);
             check(Double.isFinite(minZoom) && minZoom > 0, "minZoom", "finite and > 0", minZoom);
-            check(Double.isFinite(maxZoom) && maxZoom >= minZoom, "maxZoom", "finite and >= minZoom " + minZoom,
+            check(
+                    Double.isFinite(maxZoom) && maxZoom >= minZoom,
+                    "maxZoom",
+                    "finite and >= minZoom " + minZoom,
                     maxZoom);
             // log(1 - maxLighting) must exist for the contrast range
             check(maxLighting >= 0 && maxLighting < 1, "maxLighting", "in [0, 1)", maxLighting);
@@ -79,8 +88,16 @@ public final class FastaiAugment implements Transform<TensorImage, TensorImage> 
      * @param brightness fastai's brightness "change" in (0, 1), added as a logit (0.5 = none)
      * @param contrast logit multiplier (1 = none)
      */
-    public record Params(boolean flip, double rotateDeg, double zoom, double colPct, double rowPct,
-                         double warpX, double warpY, double brightness, double contrast) {
+    public record Params(
+            boolean flip,
+            double rotateDeg,
+            double zoom,
+            double colPct,
+            double rowPct,
+            double warpX,
+            double warpY,
+            double brightness,
+            double contrast) {
         public Params {
             check(Double.isFinite(rotateDeg), "rotateDeg", "finite", rotateDeg);
             check(Double.isFinite(zoom) && zoom > 0, "zoom", "finite and > 0", zoom);
@@ -133,8 +150,8 @@ public final class FastaiAugment implements Transform<TensorImage, TensorImage> 
     }
 
     /**
-     * fastai's _draw_mask for one item: the drawn value with probability p, else the neutral value.
-     * The value is drawn either way so every draw consumes the same numbers from the generator.
+     * fastai's _draw_mask for one item: the drawn value with probability p, else the neutral value. The value is drawn
+     * either way so every draw consumes the same numbers from the generator.
      */
     private static double masked(SplittableRandom rng, double p, double lo, double hi, double neutral) {
         double v = lo + (hi - lo) * rng.nextDouble();
@@ -202,13 +219,14 @@ public final class FastaiAugment implements Transform<TensorImage, TensorImage> 
     }
 
     /**
-     * fastai's find_coeffs(orig_pts, targ_pts) for _WarpCoord: the 8 perspective coefficients, by
-     * Gaussian elimination with partial pivoting (torch.linalg.solve's LU does the same).
+     * fastai's find_coeffs(orig_pts, targ_pts) for _WarpCoord: the 8 perspective coefficients, by Gaussian elimination
+     * with partial pivoting (torch.linalg.solve's LU does the same).
      */
     static double[] warpCoefficients(double warpX, double warpY) {
         double[][] p1 = {{-1, -1}, {-1, 1}, {1, -1}, {1, 1}};
-        double[][] p2 = {{-1 - warpY, -1 - warpX}, {-1 + warpY, 1 + warpX}, {1 + warpY, -1 + warpX},
-            {1 - warpY, 1 - warpX}};
+        double[][] p2 = {
+            {-1 - warpY, -1 - warpX}, {-1 + warpY, 1 + warpX}, {1 + warpY, -1 + warpX}, {1 - warpY, 1 - warpX}
+        };
         double[][] a = new double[8][9];
         for (int i = 0; i < 4; i++) {
             double x1 = p1[i][0], y1 = p1[i][1], x2 = p2[i][0], y2 = p2[i][1];
@@ -247,8 +265,8 @@ public final class FastaiAugment implements Transform<TensorImage, TensorImage> 
     }
 
     /**
-     * PyTorch's reflect_coordinates(x, 0, 2 * (size - 1)) then clip_coordinates: the reflection padding
-     * of grid_sample with align_corners=True, in pixel units.
+     * PyTorch's reflect_coordinates(x, 0, 2 * (size - 1)) then clip_coordinates: the reflection padding of grid_sample
+     * with align_corners=True, in pixel units.
      */
     static double reflectClip(double x, int size) {
         double span = size - 1;
@@ -329,9 +347,9 @@ public final class FastaiAugment implements Transform<TensorImage, TensorImage> 
     }
 
     /**
-     * sigmoid(contrast * (logit(x) + logit(brightness))), fastai's Brightness then Contrast, rewritten as
-     * 1 / (1 + e^(-contrast * logit(brightness)) * ((1 - x) / x)^contrast): one pow per value instead of a
-     * log and an exp, and none when the contrast is 1.
+     * sigmoid(contrast * (logit(x) + logit(brightness))), fastai's Brightness then Contrast, rewritten as 1 / (1 +
+     * e^(-contrast * logit(brightness)) * ((1 - x) / x)^contrast): one pow per value instead of a log and an exp, and
+     * none when the contrast is 1.
      */
     private static TensorImage lighting(TensorImage in, Params p, boolean inPlace) {
         float[] src = in.data();

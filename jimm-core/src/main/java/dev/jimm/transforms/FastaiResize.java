@@ -4,10 +4,10 @@ import dev.jimm.data.DecodedImage;
 import java.util.SplittableRandom;
 
 /**
- * fastai's {@code Resize} item transform (fastai/vision/augment.py) on 8-bit images, with its default
- * reflection padding and Pillow bilinear resampling. CROP and PAD first cut or pad the image to the target
- * aspect ratio at a position chosen by two fractions (the centre in validation, uniform draws in
- * training), exactly as fastai's {@code crop_pad} does on PIL images, then resize; SQUISH only resizes.
+ * fastai's {@code Resize} item transform (fastai/vision/augment.py) on 8-bit images, with its default reflection
+ * padding and Pillow bilinear resampling. CROP and PAD first cut or pad the image to the target aspect ratio at a
+ * position chosen by two fractions (the centre in validation, uniform draws in training), exactly as fastai's
+ * {@code crop_pad} does on PIL images, then resize; SQUISH only resizes.
  *
  * @param height target height
  * @param width target width
@@ -36,8 +36,8 @@ public record FastaiResize(int height, int width, ResizeMethod method, boolean t
     }
 
     /**
-     * Resizes with the crop/pad box placed at the given fractions of the free space (fastai's
-     * {@code pcts}; ignored by SQUISH).
+     * Resizes with the crop/pad box placed at the given fractions of the free space (fastai's {@code pcts}; ignored by
+     * SQUISH).
      */
     public DecodedImage apply(DecodedImage img, double pctX, double pctY) {
         if (!(pctX >= 0 && pctX <= 1 && pctY >= 0 && pctY <= 1)) {
@@ -61,10 +61,9 @@ public record FastaiResize(int height, int width, ResizeMethod method, boolean t
     }
 
     /**
-     * fastai's {@code _do_crop_pad} for PIL images with reflection padding: if either top-left coordinate
-     * is non-negative, crop the box from max(tl, 0) to min(max(tl, 0) + size, image size); then, if either
-     * is negative, pad by max(-tl, 0) before and max(size - image size - that, 0) after, both measured on the
-     * original size.
+     * fastai's {@code _do_crop_pad} for PIL images with reflection padding: if either top-left coordinate is
+     * non-negative, crop the box from max(tl, 0) to min(max(tl, 0) + size, image size); then, if either is negative,
+     * pad by max(-tl, 0) before and max(size - image size - that, 0) after, both measured on the original size.
      */
     public static DecodedImage cropPad(DecodedImage img, int cpW, int cpH, int tlX, int tlY) {
         if (cpW <= 0 || cpH <= 0) {
@@ -92,14 +91,14 @@ public record FastaiResize(int height, int width, ResizeMethod method, boolean t
     }
 
     /**
-     * Pads with torchvision's {@code F.pad(padding_mode="reflect")} on a PIL image (numpy's "reflect"):
-     * mirrored about the edge pixel without repeating it, again and again when the pad is wider than the
-     * image; a side of one pixel is repeated (numpy's rule for a singleton axis).
+     * Pads with torchvision's {@code F.pad(padding_mode="reflect")} on a PIL image (numpy's "reflect"): mirrored about
+     * the edge pixel without repeating it, again and again when the pad is wider than the image; a side of one pixel is
+     * repeated (numpy's rule for a singleton axis).
      */
     public static DecodedImage padReflect(DecodedImage img, int left, int top, int right, int bottom) {
         if (left < 0 || top < 0 || right < 0 || bottom < 0) {
-            throw new IllegalArgumentException("pads must be >= 0, got left " + left + " top " + top
-                    + " right " + right + " bottom " + bottom);
+            throw new IllegalArgumentException(
+                    "pads must be >= 0, got left " + left + " top " + top + " right " + right + " bottom " + bottom);
         }
         if ((left | top | right | bottom) == 0) {
             return img;

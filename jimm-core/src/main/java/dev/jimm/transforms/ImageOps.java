@@ -7,8 +7,8 @@ public final class ImageOps {
     private ImageOps() {}
 
     /**
-     * Crops the box (left, top, width, height); parts outside the image are filled with 0, like
-     * Pillow's crop (which torchvision's CenterCrop relies on after padding).
+     * Crops the box (left, top, width, height); parts outside the image are filled with 0, like Pillow's crop (which
+     * torchvision's CenterCrop relies on after padding).
      */
     public static DecodedImage crop(DecodedImage in, int left, int top, int w, int h) {
         int c = in.channels(), iw = in.width(), ih = in.height();

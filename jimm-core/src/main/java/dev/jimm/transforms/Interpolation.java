@@ -45,7 +45,8 @@ public enum Interpolation {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("interpolation '" + s + "' not supported; expected bilinear, bicubic or nearest");
+            throw new IllegalArgumentException(
+                    "interpolation '" + s + "' not supported; expected bilinear, bicubic or nearest");
         }
     }
 }

@@ -4,9 +4,9 @@ import dev.jimm.data.BatchTransform;
 import java.util.SplittableRandom;
 
 /**
- * timm-style batch Mixup and CutMix: each batch is mixed with its own reverse (sample i with n-1-i);
- * targets become lam * onehot(y) + (1 - lam) * onehot(y_reversed), with optional label smoothing. When
- * both alphas are positive, CutMix is chosen with probability {@code switchProb}.
+ * timm-style batch Mixup and CutMix: each batch is mixed with its own reverse (sample i with n-1-i); targets become lam
+ * * onehot(y) + (1 - lam) * onehot(y_reversed), with optional label smoothing. When both alphas are positive, CutMix is
+ * chosen with probability {@code switchProb}.
  *
  * @param mixupAlpha Beta(alpha, alpha) for Mixup; 0 disables
  * @param cutmixAlpha Beta(alpha, alpha) for CutMix; 0 disables
@@ -14,8 +14,8 @@ import java.util.SplittableRandom;
  * @param switchProb probability of CutMix over Mixup when both are enabled
  * @param labelSmoothing smoothing of the one-hot targets
  */
-public record MixupCutmix(double mixupAlpha, double cutmixAlpha, double prob, double switchProb,
-                          double labelSmoothing) implements BatchTransform {
+public record MixupCutmix(double mixupAlpha, double cutmixAlpha, double prob, double switchProb, double labelSmoothing)
+        implements BatchTransform {
     public MixupCutmix {
         if (mixupAlpha < 0 || cutmixAlpha < 0 || mixupAlpha + cutmixAlpha == 0) {
             throw new IllegalArgumentException("set mixupAlpha and/or cutmixAlpha > 0");
@@ -28,7 +28,8 @@ public record MixupCutmix(double mixupAlpha, double cutmixAlpha, double prob, do
     }
 
     @Override
-    public float[] apply(float[] images, int n, int c, int h, int w, int[] labels, int numClasses, SplittableRandom rng) {
+    public float[] apply(
+            float[] images, int n, int c, int h, int w, int[] labels, int numClasses, SplittableRandom rng) {
         double lam = 1.0;
         if (rng.nextDouble() < prob) {
             boolean cut = cutmixAlpha > 0 && (mixupAlpha == 0 || rng.nextDouble() < switchProb);
@@ -47,7 +48,12 @@ public record MixupCutmix(double mixupAlpha, double cutmixAlpha, double prob, do
                     int j = n - 1 - i;
                     for (int k = 0; k < c; k++) {
                         for (int y = y0; y < y1; y++) {
-                            System.arraycopy(orig, j * img + k * plane + y * w + x0, images, i * img + k * plane + y * w + x0, x1 - x0);
+                            System.arraycopy(
+                                    orig,
+                                    j * img + k * plane + y * w + x0,
+                                    images,
+                                    i * img + k * plane + y * w + x0,
+                                    x1 - x0);
                         }
                     }
                 }
@@ -81,7 +87,7 @@ public record MixupCutmix(double mixupAlpha, double cutmixAlpha, double prob, do
         return x + y == 0 ? 0.5 : x / (x + y);
     }
 
-    /** Marsaglia-Tsang Gamma(a, 1), with the a < 1 boost. */
+    /** Marsaglia-Tsang Gamma(a, 1), with the a &lt; 1 boost. */
     static double gamma(double a, SplittableRandom rng) {
         if (a < 1) {
             return gamma(a + 1, rng) * Math.pow(rng.nextDouble(), 1 / a);

@@ -1,11 +1,12 @@
 package dev.jimm.transforms;
 
 import dev.jimm.data.DecodedImage;
+import java.util.Arrays;
 
 /**
- * Pillow's resampling (libImaging/Resample.c) on 8-bit images: a separable convolution, horizontal
- * pass then vertical pass, with the filter stretched by the scale when downscaling (antialias), weights
- * in 22-bit fixed point and Pillow's rounding and clipping, so results match PIL.Image.resize.
+ * Pillow's resampling (libImaging/Resample.c) on 8-bit images: a separable convolution, horizontal pass then vertical
+ * pass, with the filter stretched by the scale when downscaling (antialias), weights in 22-bit fixed point and Pillow's
+ * rounding and clipping, so results match PIL.Image.resize.
  */
 public final class PillowResize {
     private static final int PRECISION_BITS = 32 - 8 - 2;
@@ -43,8 +44,8 @@ public final class PillowResize {
             }
             for (int x = 0; x < ksize; x++) {
                 double v = x < xmax ? (ww != 0.0 ? k[x] / ww : k[x]) : 0.0;
-                kk[xx * ksize + x] = v < 0 ? (int) (-0.5 + v * (1 << PRECISION_BITS))
-                        : (int) (0.5 + v * (1 << PRECISION_BITS));
+                kk[xx * ksize + x] =
+                        v < 0 ? (int) (-0.5 + v * (1 << PRECISION_BITS)) : (int) (0.5 + v * (1 << PRECISION_BITS));
             }
             bounds[2 * xx] = xmin;
             bounds[2 * xx + 1] = xmax;
@@ -137,7 +138,7 @@ public final class PillowResize {
                 int ymin = vb[2 * y], yn = vb[2 * y + 1], kOff = y * ks;
                 // Row by row over the taps: the same int32 sums as Pillow's per-pixel loop, in an
                 // order the JIT can vectorize.
-                java.util.Arrays.fill(acc, HALF);
+                Arrays.fill(acc, HALF);
                 for (int t = 0; t < yn; t++) {
                     int k = vk[kOff + t];
                     int row = (ymin + t) * stride;

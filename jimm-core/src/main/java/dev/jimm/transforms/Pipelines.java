@@ -12,17 +12,21 @@ public final class Pipelines {
     }
 
     /**
-     * Eval: Resize(floor(size / cropPct)) on the shorter side (or both sides when H != W), CenterCrop,
-     * ToTensor, Normalize. Train: RandomResizedCrop(size, (0.08, 1), (3/4, 4/3)), horizontal flip, then
-     * TrivialAugmentWide, RandAugment or ColorJitter (in that order of preference), ToTensor,
-     * Normalize, optional RandomErasing. Images are first converted to the model's channel count.
+     * Eval: Resize(floor(size / cropPct)) on the shorter side (or both sides when H != W), CenterCrop, ToTensor,
+     * Normalize. Train: RandomResizedCrop(size, (0.08, 1), (3/4, 4/3)), horizontal flip, then TrivialAugmentWide,
+     * RandAugment or ColorJitter (in that order of preference), ToTensor, Normalize, optional RandomErasing. Images are
+     * first converted to the model's channel count.
      */
-    public static Transform<DecodedImage, TensorImage> createTransform(PreprocessConfig cfg, boolean training,
-                                                                      PreprocessConfig.Augment aug) {
+    public static Transform<DecodedImage, TensorImage> createTransform(
+            PreprocessConfig cfg, boolean training, PreprocessConfig.Augment aug) {
         Transform<DecodedImage, DecodedImage> px = Transforms.channels(cfg.channels());
         if (training) {
-            px = px.andThen(Augmentations.randomResizedCrop(cfg.height(), cfg.width(), new double[] {0.08, 1.0},
-                    new double[] {3.0 / 4, 4.0 / 3}, cfg.interpolation()));
+            px = px.andThen(Augmentations.randomResizedCrop(
+                    cfg.height(),
+                    cfg.width(),
+                    new double[] {0.08, 1.0},
+                    new double[] {3.0 / 4, 4.0 / 3},
+                    cfg.interpolation()));
             if (aug.hflip() > 0) {
                 px = px.andThen(Transforms.horizontalFlip(aug.hflip()));
             }
@@ -38,15 +42,17 @@ public final class Pipelines {
             if (cfg.height() == cfg.width()) {
                 px = px.andThen(Transforms.resize((int) Math.floor(cfg.height() / cfg.cropPct()), cfg.interpolation()));
             } else {
-                px = px.andThen(Transforms.resize((int) Math.floor(cfg.height() / cfg.cropPct()),
-                        (int) Math.floor(cfg.width() / cfg.cropPct()), cfg.interpolation()));
+                px = px.andThen(Transforms.resize(
+                        (int) Math.floor(cfg.height() / cfg.cropPct()),
+                        (int) Math.floor(cfg.width() / cfg.cropPct()),
+                        cfg.interpolation()));
             }
             px = px.andThen(Transforms.centerCrop(cfg.height(), cfg.width()));
         }
         Transform<DecodedImage, TensorImage> t = px.andThen(Transforms.toNormalizedTensor(cfg.mean(), cfg.std()));
         if (training && aug.reProb() > 0) {
-            t = t.andThen(Augmentations.randomErasing(aug.reProb(), new double[] {0.02, 1.0 / 3},
-                    new double[] {0.3, 3.3}, Float.NaN));
+            t = t.andThen(Augmentations.randomErasing(
+                    aug.reProb(), new double[] {0.02, 1.0 / 3}, new double[] {0.3, 3.3}, Float.NaN));
         }
         return t;
     }

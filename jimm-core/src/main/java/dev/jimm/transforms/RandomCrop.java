@@ -4,8 +4,8 @@ import dev.jimm.data.DecodedImage;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's {@code RandomCrop(size, padding)}: pad every side with zeros, then cut a random
- * window of the given size (the usual augmentation for small images such as MNIST and CIFAR).
+ * torchvision's {@code RandomCrop(size, padding)}: pad every side with zeros, then cut a random window of the given
+ * size (the usual augmentation for small images such as MNIST and CIFAR).
  */
 public final class RandomCrop implements Transform<DecodedImage, DecodedImage> {
     private final int height;
@@ -14,8 +14,8 @@ public final class RandomCrop implements Transform<DecodedImage, DecodedImage> {
 
     public RandomCrop(int height, int width, int padding) {
         if (height <= 0 || width <= 0 || padding < 0) {
-            throw new IllegalArgumentException("RandomCrop needs a positive size and padding >= 0, got "
-                    + height + "x" + width + " padding " + padding);
+            throw new IllegalArgumentException("RandomCrop needs a positive size and padding >= 0, got " + height + "x"
+                    + width + " padding " + padding);
         }
         this.height = height;
         this.width = width;
@@ -27,8 +27,8 @@ public final class RandomCrop implements Transform<DecodedImage, DecodedImage> {
         int pw = in.width() + 2 * padding;
         int ph = in.height() + 2 * padding;
         if (pw < width || ph < height) {
-            throw new IllegalArgumentException("RandomCrop " + height + "x" + width + " is larger than the padded image "
-                    + ph + "x" + pw);
+            throw new IllegalArgumentException(
+                    "RandomCrop " + height + "x" + width + " is larger than the padded image " + ph + "x" + pw);
         }
         int x0 = rng.nextInt(pw - width + 1) - padding;
         int y0 = rng.nextInt(ph - height + 1) - padding;

@@ -11,8 +11,8 @@ package dev.jimm.transforms;
 public record TensorImage(int channels, int height, int width, float[] data) {
     public TensorImage {
         if ((long) channels * height * width != data.length) {
-            throw new IllegalArgumentException("data has " + data.length + " floats, expected "
-                    + channels + "x" + height + "x" + width);
+            throw new IllegalArgumentException(
+                    "data has " + data.length + " floats, expected " + channels + "x" + height + "x" + width);
         }
     }
 

@@ -3,9 +3,9 @@ package dev.jimm.transforms;
 import java.util.SplittableRandom;
 
 /**
- * One step of a preprocessing pipeline. Random steps draw only from the given per-sample generator,
- * so a seeded sample gets the same augmentation on any thread; deterministic steps ignore it.
- * Implementations are immutable and thread safe.
+ * One step of a preprocessing pipeline. Random steps draw only from the given per-sample generator, so a seeded sample
+ * gets the same augmentation on any thread; deterministic steps ignore it. Implementations are immutable and thread
+ * safe.
  *
  * @param <I> input type (usually {@link dev.jimm.data.DecodedImage} or {@link TensorImage})
  * @param <O> output type

@@ -5,9 +5,9 @@ import java.util.Arrays;
 import java.util.function.UnaryOperator;
 
 /**
- * Factories for the standard transforms, with torchvision's semantics. Pixel-domain steps work on
- * 8-bit {@link DecodedImage}s (as torchvision does on PIL images); {@link #toTensor()} turns them into
- * float CHW {@link TensorImage}s for the tensor-domain steps (normalize, random erasing).
+ * Factories for the standard transforms, with torchvision's semantics. Pixel-domain steps work on 8-bit
+ * {@link DecodedImage}s (as torchvision does on PIL images); {@link #toTensor()} turns them into float CHW
+ * {@link TensorImage}s for the tensor-domain steps (normalize, random erasing).
  */
 public final class Transforms {
     private Transforms() {}
@@ -35,11 +35,11 @@ public final class Transforms {
     }
 
     /**
-     * fastai's Resize item transform to height x width: squish, or crop/reflect-pad to the aspect ratio
-     * (centred, or at a random position when training) and resize with Pillow's bilinear filter.
+     * fastai's Resize item transform to height x width: squish, or crop/reflect-pad to the aspect ratio (centred, or at
+     * a random position when training) and resize with Pillow's bilinear filter.
      */
-    public static Transform<DecodedImage, DecodedImage> fastaiResize(int height, int width, ResizeMethod method,
-                                                                    boolean training) {
+    public static Transform<DecodedImage, DecodedImage> fastaiResize(
+            int height, int width, ResizeMethod method, boolean training) {
         return new FastaiResize(height, width, method, training);
     }
 
@@ -118,7 +118,8 @@ public final class Transforms {
         }
         return (t, rng) -> {
             if (t.channels() != m.length) {
-                throw new IllegalArgumentException("normalize has " + m.length + " channels, image has " + t.channels());
+                throw new IllegalArgumentException(
+                        "normalize has " + m.length + " channels, image has " + t.channels());
             }
             int n = t.height() * t.width();
             float[] out = new float[t.data().length];
@@ -132,8 +133,8 @@ public final class Transforms {
     }
 
     /**
-     * ToTensor then Normalize in one pass, bit for bit the two steps' result: each channel's 256
-     * possible outputs are computed once with the same float32 operations.
+     * ToTensor then Normalize in one pass, bit for bit the two steps' result: each channel's 256 possible outputs are
+     * computed once with the same float32 operations.
      */
     public static Transform<DecodedImage, TensorImage> toNormalizedTensor(float[] mean, float[] std) {
         normalize(mean, std); // the same argument checks

@@ -3,6 +3,7 @@ package dev.jimm.vision;
 import dev.jimm.data.BatchTransform;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDataset;
+import dev.jimm.data.Split;
 import dev.jimm.models.PretrainedCfg;
 import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.FastaiAugment;
@@ -24,26 +25,27 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * How a training run turns images into tensors: the augmentation policy, flips, the item resize, the
- * channels, the size and the normalisation. {@link #choose} picks them by the data's regime, the way a
- * careful fastai user would, unless the user chose; {@link #describe()} says what was chosen and why.
+ * How a training run turns images into tensors: the augmentation policy, flips, the item resize, the channels, the size
+ * and the normalisation. {@link #choose} picks them by the data's regime, the way a careful fastai user would, unless
+ * the user chose; {@link #describe()} says what was chosen and why.
  *
  * <p>The regimes, from a survey of up to {@value #SURVEY_IMAGES} training images:
+ *
  * <ul>
- *   <li><b>small gray images</b> (all sampled images gray, median shorter side at most
- *       {@value #SMALL_NATIVE} px: letters, digits, symbols, icons): trained from scratch at the native size
- *       rounded up to a multiple of 32 (at least 32), {@link #SMALL_GRAY_POLICY}, no flips.</li>
- *   <li><b>photos</b> (colour, or larger images): fastai's {@code aug_transforms}, with flips for colour
- *       images.</li>
- *   <li><b>from weights</b>: RGB at the weights' input size with the weights' mean and std; the augmentation
- *       of the image kind as above.</li>
+ *   <li><b>small gray images</b> (all sampled images gray, median shorter side at most {@value #SMALL_NATIVE} px:
+ *       letters, digits, symbols, icons): trained from scratch at the native size rounded up to a multiple of 32 (at
+ *       least 32), {@link #SMALL_GRAY_POLICY}, no flips.
+ *   <li><b>photos</b> (colour, or larger images): fastai's {@code aug_transforms}, with flips for colour images.
+ *   <li><b>from weights</b>: RGB at the weights' input size with the weights' mean and std; the augmentation of the
+ *       image kind as above.
  * </ul>
- * Images are RGB (gray replicated), as fastai's {@code PILImage} makes them: on one channel the first
- * convolution has a third of the weights, and Adam's steps then move it a third as fast (the plain-PyTorch
- * reference lost 1-1.5 points on Fashion-MNIST folders that way). Flips are on by default only for colour images: a mirrored photo of a dog is a dog, but gray folders
- * are mostly glyphs, documents and scans, where a mirror image is another symbol (b and d) or another
- * side of a body. From scratch the images are normalised with their own mean and std (computed on the
- * survey, saved with the export); from weights with the weights' own.
+ *
+ * Images are RGB (gray replicated), as fastai's {@code PILImage} makes them: on one channel the first convolution has a
+ * third of the weights, and Adam's steps then move it a third as fast (the plain-PyTorch reference lost 1-1.5 points on
+ * Fashion-MNIST folders that way). Flips are on by default only for colour images: a mirrored photo of a dog is a dog,
+ * but gray folders are mostly glyphs, documents and scans, where a mirror image is another symbol (b and d) or another
+ * side of a body. From scratch the images are normalised with their own mean and std (computed on the survey, saved
+ * with the export); from weights with the weights' own.
  *
  * @param aug the augmentation policy
  * @param flip whether training flips images left-right
@@ -58,9 +60,19 @@ import java.util.SplittableRandom;
  * @param mixup Mixup/CutMix with timm's defaults on training batches
  * @param regime the regime's description, for the run's log, config.json and report
  */
-public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int channels, int size,
-                           Interpolation interpolation, double cropPct, float[] mean, float[] std,
-                           PreprocessConfig.Augment timm, boolean mixup, String regime) {
+public record DataPipeline(
+        AugPolicy aug,
+        boolean flip,
+        ResizeMethod resize,
+        int channels,
+        int size,
+        Interpolation interpolation,
+        double cropPct,
+        float[] mean,
+        float[] std,
+        PreprocessConfig.Augment timm,
+        boolean mixup,
+        String regime) {
     /** How many training images the regime survey and the normalisation statistics read. */
     public static final int SURVEY_IMAGES = 512;
     /** The largest median shorter side (px) of the small-image regime. */
@@ -76,8 +88,8 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
             throw new IllegalArgumentException("the training size must be at least 8 px, got " + size);
         }
         if (mean.length != channels || std.length != channels) {
-            throw new IllegalArgumentException("mean and std need " + channels + " values, got " + mean.length
-                    + " and " + std.length);
+            throw new IllegalArgumentException(
+                    "mean and std need " + channels + " values, got " + mean.length + " and " + std.length);
         }
         if (aug == AugPolicy.TIMM ? resize != null : resize == null) {
             throw new IllegalArgumentException("the timm policy uses timm's resize and the others a fastai resize, got "
@@ -87,8 +99,15 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
         std = std.clone();
     }
 
-    @Override public float[] mean() { return mean.clone(); }
-    @Override public float[] std() { return std.clone(); }
+    @Override
+    public float[] mean() {
+        return mean.clone();
+    }
+
+    @Override
+    public float[] std() {
+        return std.clone();
+    }
 
     /**
      * What the user asked for; each null field is chosen by the regime.
@@ -101,8 +120,14 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
      * @param timm timm's options, used by the timm policy (null: colour jitter 0.4, as timm's defaults)
      * @param mixup Mixup/CutMix on training batches
      */
-    public record Request(AugPolicy aug, Boolean flip, ResizeMethod resize, Integer size, Boolean normalize,
-                          PreprocessConfig.Augment timm, boolean mixup) {
+    public record Request(
+            AugPolicy aug,
+            Boolean flip,
+            ResizeMethod resize,
+            Integer size,
+            Boolean normalize,
+            PreprocessConfig.Augment timm,
+            boolean mixup) {
         /** Everything by regime. */
         public static Request auto() {
             return new Request(null, null, null, null, null, null, false);
@@ -155,22 +180,29 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
     }
 
     /**
-     * The pipeline for an image folder: by regime, then the user's choices on top. {@code weights} is the
-     * pretrained config when training starts from weights (its size, mean and std), else null.
+     * The pipeline for an image folder: by regime, then the user's choices on top. {@code weights} is the pretrained
+     * config when training starts from weights (its size, mean and std), else null.
      */
     public static DataPipeline choose(Request req, ImageDataset train, long seed, PretrainedCfg weights) {
         Survey s = Survey.of(train, SURVEY_IMAGES, seed);
         boolean fromWeights = weights != null;
         boolean smallGray = s.gray() && s.nativeSize() <= SMALL_NATIVE;
         int channels = 3;
-        int size = req.size() != null ? req.size()
+        int size = req.size() != null
+                ? req.size()
                 : fromWeights ? weights.inputSize().get(1) : defaultSize(s.nativeSize());
         AugPolicy aug = req.aug() != null ? req.aug() : smallGray ? SMALL_GRAY_POLICY : AugPolicy.FASTAI;
         boolean flip = flipFor(aug, req.flip(), !s.gray());
         ResizeMethod resize = aug == AugPolicy.TIMM ? null : req.resize() != null ? req.resize() : ResizeMethod.CROP;
-        String kind = String.format(Locale.ROOT, "%s images of %dx%d px (median of %d)", s.gray() ? "gray" : "colour",
-                s.medianWidth(), s.medianHeight(), s.sampled());
-        String regime = (fromWeights ? "from weights; " : "from scratch; ") + kind
+        String kind = String.format(
+                Locale.ROOT,
+                "%s images of %dx%d px (median of %d)",
+                s.gray() ? "gray" : "colour",
+                s.medianWidth(),
+                s.medianHeight(),
+                s.sampled());
+        String regime = (fromWeights ? "from weights; " : "from scratch; ")
+                + kind
                 + (smallGray && !fromWeights ? ": the small-gray regime" : ": the photo regime");
         Interpolation interp = fromWeights ? Interpolation.parse(weights.interpolation()) : Interpolation.BICUBIC;
         double cropPct = aug != AugPolicy.TIMM ? 1.0 : fromWeights ? weights.cropPct() : 0.875;
@@ -184,8 +216,19 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
             std = new float[channels];
             Arrays.fill(std, 1f);
         }
-        DataPipeline p = new DataPipeline(aug, flip, resize, channels, size, interp, cropPct, mean, std,
-                timmOptions(req, flip), req.mixup(), regime);
+        DataPipeline p = new DataPipeline(
+                aug,
+                flip,
+                resize,
+                channels,
+                size,
+                interp,
+                cropPct,
+                mean,
+                std,
+                timmOptions(req, flip),
+                req.mixup(),
+                regime);
         if (!fromWeights && !Boolean.FALSE.equals(req.normalize())) {
             float[][] stats = p.statistics(train, SURVEY_IMAGES, seed);
             p = p.withNormalization(stats[0], stats[1]);
@@ -197,8 +240,8 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
      * The pipeline of a named dataset (Fashion-MNIST, MNIST, CIFAR): its known statistics and native size,
      * pad-and-crop, and flips where the classes are mirror-symmetric ({@code flipSafe}).
      */
-    public static DataPipeline named(Request req, String name, int channels, int nativeSize, float[] mean, float[] std,
-                                     boolean flipSafe) {
+    public static DataPipeline named(
+            Request req, String name, int channels, int nativeSize, float[] mean, float[] std, boolean flipSafe) {
         AugPolicy aug = req.aug() != null ? req.aug() : AugPolicy.SMALL;
         boolean flip = flipFor(aug, req.flip(), flipSafe);
         ResizeMethod resize = aug == AugPolicy.TIMM ? null : req.resize() != null ? req.resize() : ResizeMethod.SQUISH;
@@ -206,10 +249,20 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
         boolean normalize = !Boolean.FALSE.equals(req.normalize());
         float[] ones = new float[channels];
         Arrays.fill(ones, 1f);
-        return new DataPipeline(aug, flip, resize, channels, size, Interpolation.BILINEAR,
-                aug == AugPolicy.TIMM ? 0.875 : 1.0, normalize ? mean : new float[channels], normalize ? std : ones,
-                timmOptions(req, flip), req.mixup(),
-                "named dataset " + name + " (" + nativeSize + "x" + nativeSize + (channels == 1 ? " gray" : " colour") + ")");
+        return new DataPipeline(
+                aug,
+                flip,
+                resize,
+                channels,
+                size,
+                Interpolation.BILINEAR,
+                aug == AugPolicy.TIMM ? 0.875 : 1.0,
+                normalize ? mean : new float[channels],
+                normalize ? std : ones,
+                timmOptions(req, flip),
+                req.mixup(),
+                "named dataset " + name + " (" + nativeSize + "x" + nativeSize + (channels == 1 ? " gray" : " colour")
+                        + ")");
     }
 
     private static boolean flipFor(AugPolicy aug, Boolean asked, boolean safe) {
@@ -221,8 +274,13 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
 
     private static PreprocessConfig.Augment timmOptions(Request req, boolean flip) {
         PreprocessConfig.Augment t = req.timm() != null ? req.timm() : PreprocessConfig.Augment.timmDefaults();
-        return new PreprocessConfig.Augment(flip ? 0.5 : 0, t.colorJitter(), t.randAugmentOps(), t.randAugmentMagnitude(),
-                t.trivialAugment(), t.reProb());
+        return new PreprocessConfig.Augment(
+                flip ? 0.5 : 0,
+                t.colorJitter(),
+                t.randAugmentOps(),
+                t.randAugmentMagnitude(),
+                t.trivialAugment(),
+                t.reProb());
     }
 
     /** The native size rounded up to a multiple of 32 (ResNet-style bodies downsample 32 times), 32 to 224. */
@@ -232,8 +290,8 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
 
     /** This pipeline normalising with {@code newMean} and {@code newStd}. */
     public DataPipeline withNormalization(float[] newMean, float[] newStd) {
-        return new DataPipeline(aug, flip, resize, channels, size, interpolation, cropPct, newMean, newStd, timm, mixup,
-                regime);
+        return new DataPipeline(
+                aug, flip, resize, channels, size, interpolation, cropPct, newMean, newStd, timm, mixup, regime);
     }
 
     /** The transform of training images. */
@@ -241,8 +299,8 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
         if (aug == AugPolicy.TIMM) {
             return Pipelines.createTransform(preprocessConfig(), true, timm);
         }
-        Transform<DecodedImage, DecodedImage> px = Transforms.channels(channels)
-                .andThen(Transforms.fastaiResize(size, size, resize, true));
+        Transform<DecodedImage, DecodedImage> px =
+                Transforms.channels(channels).andThen(Transforms.fastaiResize(size, size, resize, true));
         if (aug == AugPolicy.SMALL) {
             px = px.andThen(new RandomCrop(size, size, size / 8));
         }
@@ -285,13 +343,15 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
     }
 
     /**
-     * The per-channel mean and std of up to {@code max} training images (a seeded choice) after the eval
-     * resize, on [0, 1]: the statistics of the images the model will see.
+     * The per-channel mean and std of up to {@code max} training images (a seeded choice) after the eval resize, on [0,
+     * 1]: the statistics of the images the model will see.
      */
     public float[][] statistics(ImageDataset ds, int max, long seed) {
         Transform<DecodedImage, TensorImage> t = Transforms.channels(channels)
-                .andThen(resize == null ? Transforms.resize(size, size, interpolation)
-                        : Transforms.fastaiResize(size, size, resize, false))
+                .andThen(
+                        resize == null
+                                ? Transforms.resize(size, size, interpolation)
+                                : Transforms.fastaiResize(size, size, resize, false))
                 .andThen(Transforms.toTensor());
         double[] sum = new double[channels];
         double[] sq = new double[channels];
@@ -326,7 +386,7 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
             Arrays.setAll(all, i -> i);
             return all;
         }
-        int[] perm = dev.jimm.data.Split.permutation(n, new SplittableRandom(seed ^ 0x5EEDL));
+        int[] perm = Split.permutation(n, new SplittableRandom(seed ^ 0x5EEDL));
         int[] pick = Arrays.copyOf(perm, max);
         Arrays.sort(pick);
         return pick;
@@ -334,12 +394,19 @@ public record DataPipeline(AugPolicy aug, boolean flip, ResizeMethod resize, int
 
     /** One line per choice, for the run's log and report. */
     public String describe() {
-        String normalisation = isIdentityNormalization() ? "none"
-                : String.format(Locale.ROOT, "mean %s std %s", fmt(mean), fmt(std));
-        return String.format(Locale.ROOT, "data: %s%naugmentation: %s, flips %s; resize %s to %d px, %d channel%s; "
-                        + "normalisation %s%s",
-                regime, aug.cliName(), flip ? "on" : "off", resize == null ? "timm (crop_pct " + cropPct + ")"
-                        : resize.cliName(), size, channels, channels == 1 ? "" : "s", normalisation,
+        String normalisation =
+                isIdentityNormalization() ? "none" : String.format(Locale.ROOT, "mean %s std %s", fmt(mean), fmt(std));
+        return String.format(
+                Locale.ROOT,
+                "data: %s%naugmentation: %s, flips %s; resize %s to %d px, %d channel%s; " + "normalisation %s%s",
+                regime,
+                aug.cliName(),
+                flip ? "on" : "off",
+                resize == null ? "timm (crop_pct " + cropPct + ")" : resize.cliName(),
+                size,
+                channels,
+                channels == 1 ? "" : "s",
+                normalisation,
                 mixup ? "; Mixup/CutMix" : "");
     }
 

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A trained model packaged for prediction: one safetensors file with the weights and, in its
- * metadata, the architecture, head, class names and eval preprocessing, written atomically.
+ * A trained model packaged for prediction: one safetensors file with the weights and, in its metadata, the
+ * architecture, head, class names and eval preprocessing, written atomically.
  */
 public final class Export {
     static final String META_KEY = "jimm.export";
@@ -30,8 +30,14 @@ public final class Export {
      * @param augmentation the training augmentation policy (null in exports older than the policies)
      * @param flips whether training flipped images (null when unknown): flip TTA needs it
      */
-    public record Spec(String arch, int inChans, FastaiHead head, List<String> classes, Preprocessing preprocessing,
-                       String augmentation, Boolean flips) {
+    public record Spec(
+            String arch,
+            int inChans,
+            FastaiHead head,
+            List<String> classes,
+            Preprocessing preprocessing,
+            String augmentation,
+            Boolean flips) {
         public Spec {
             classes = List.copyOf(classes);
         }
@@ -74,8 +80,10 @@ public final class Export {
     public static VisionModel load(Path file) {
         Spec spec = readSpec(file);
         VisionModel model = VisionLearner.buildModel(
-                VisionLearner.Options.of(spec.arch()).head(spec.head()).inChans(spec.inChans()), spec.classes().size());
-        try (SafetensorsFile f = SafetensorsFile.open(file); NDManager scratch = model.getManager().newSubManager()) {
+                VisionLearner.Options.of(spec.arch()).head(spec.head()).inChans(spec.inChans()),
+                spec.classes().size());
+        try (SafetensorsFile f = SafetensorsFile.open(file);
+                NDManager scratch = model.getManager().newSubManager()) {
             model.loadStateDict(f.loadAll(scratch), true);
         } catch (RuntimeException e) {
             model.close();
@@ -86,7 +94,8 @@ public final class Export {
 
     /** Loads the body weights of an export (keys {@code 0.*}) into a backbone built without a head. */
     static void loadBodyInto(Path file, ImageModel body) {
-        try (SafetensorsFile f = SafetensorsFile.open(file); NDManager scratch = body.getManager().newSubManager()) {
+        try (SafetensorsFile f = SafetensorsFile.open(file);
+                NDManager scratch = body.getManager().newSubManager()) {
             Map<String, NDArray> sd = new LinkedHashMap<>();
             for (String k : f.keys()) {
                 if (k.startsWith("0.")) {
@@ -100,7 +109,8 @@ public final class Export {
     /** The parsed metadata object (for tools that show it). */
     public static JsonObject metadata(Path file) {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            return JsonParser.parseString(f.metadata().getOrDefault(META_KEY, "{}")).getAsJsonObject();
+            return JsonParser.parseString(f.metadata().getOrDefault(META_KEY, "{}"))
+                    .getAsJsonObject();
         }
     }
 }

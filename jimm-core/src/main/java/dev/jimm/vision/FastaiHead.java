@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * fastai's create_head: concat pooling (average and max), flatten, then for each hidden size a
- * BatchNorm1d, Dropout and bias-free Linear (with ReLU between), ending in the class count. With no
- * hidden sizes and pooling "avg" it is a plain linear classifier.
+ * fastai's create_head: concat pooling (average and max), flatten, then for each hidden size a BatchNorm1d, Dropout and
+ * bias-free Linear (with ReLU between), ending in the class count. With no hidden sizes and pooling "avg" it is a plain
+ * linear classifier.
  *
  * @param linFtrs hidden sizes (fastai's default [512]); empty for a single linear layer
  * @param ps dropout of the last layer; the earlier ones get ps/2 (fastai's rule)

@@ -16,11 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A trained classifier loaded from a jimm export (fastai's {@code load_learner} + {@code predict}):
- * decodes an image, applies the export's eval preprocessing, and returns the top classes with their
- * probabilities. The loaded model is optimized for inference in place ({@link InferenceModel}:
- * BatchNorm folded, no autograd). Safe to use from several threads at once: each call runs in its own native
- * memory scope and the model is only read.
+ * A trained classifier loaded from a jimm export (fastai's {@code load_learner} + {@code predict}): decodes an image,
+ * applies the export's eval preprocessing, and returns the top classes with their probabilities. The loaded model is
+ * optimized for inference in place ({@link InferenceModel}: BatchNorm folded, no autograd). Safe to use from several
+ * threads at once: each call runs in its own native memory scope and the model is only read.
  */
 public final class ImageClassifier implements AutoCloseable {
     /** One class and its probability. */
@@ -40,10 +39,11 @@ public final class ImageClassifier implements AutoCloseable {
         this.classes = spec.classes();
         this.preprocessing = spec.preprocessing();
         this.transform = preprocessing.evalTransform();
-        this.decoder = new ImageDecoder(DecodeOptions.builder().channels(preprocessing.channels()).build());
+        this.decoder = new ImageDecoder(
+                DecodeOptions.builder().channels(preprocessing.channels()).build());
         // the model is ours and only predicts: fold its BatchNorms and drop gradient bookkeeping
-        this.inference = InferenceModel.inPlace(model,
-                new Shape(1, preprocessing.channels(), preprocessing.size(), preprocessing.size()));
+        this.inference = InferenceModel.inPlace(
+                model, new Shape(1, preprocessing.channels(), preprocessing.size(), preprocessing.size()));
     }
 
     /**
@@ -54,7 +54,8 @@ public final class ImageClassifier implements AutoCloseable {
     public static ImageClassifier load(Path exportOrRunDir) {
         Path file = Files.isDirectory(exportOrRunDir) ? exportOrRunDir.resolve("model.safetensors") : exportOrRunDir;
         if (!Files.isRegularFile(file)) {
-            throw new JimmException(exportOrRunDir + ": no exported model there (expected a run folder with model.safetensors, or an export file)");
+            throw new JimmException(exportOrRunDir
+                    + ": no exported model there (expected a run folder with model.safetensors, or an export file)");
         }
         if (!Export.isExport(file)) {
             throw new JimmException(file + ": not a jimm export (a model written by jimm train or Export.write)");
@@ -88,8 +89,8 @@ public final class ImageClassifier implements AutoCloseable {
     }
 
     /**
-     * As {@link #probabilities(List)}; with {@code flipTta} each row is the mean of the probabilities
-     * of the image and of its mirror image (left-right), as {@code Learner.validate(true)} scores.
+     * As {@link #probabilities(List)}; with {@code flipTta} each row is the mean of the probabilities of the image and
+     * of its mirror image (left-right), as {@code Learner.validate(true)} scores.
      *
      * @throws IllegalArgumentException for flip TTA on a model whose export says it was trained without flips
      */
@@ -142,7 +143,8 @@ public final class ImageClassifier implements AutoCloseable {
             all.add(new ClassScore(classes.get(i), i, p[i]));
         }
         // stable on ties: the lower class index first, as torch.topk on CPU returns them
-        all.sort((a, b) -> a.probability() != b.probability() ? Double.compare(b.probability(), a.probability())
+        all.sort((a, b) -> a.probability() != b.probability()
+                ? Double.compare(b.probability(), a.probability())
                 : Integer.compare(a.index(), b.index()));
         return List.copyOf(all.subList(0, k));
     }

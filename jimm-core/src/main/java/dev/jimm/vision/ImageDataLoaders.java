@@ -1,6 +1,8 @@
 package dev.jimm.vision;
 
 import ai.djl.ndarray.NDManager;
+import dev.jimm.data.BadImagePolicy;
+import dev.jimm.data.BatchTransform;
 import dev.jimm.data.DataLoader;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDataset;
@@ -12,17 +14,17 @@ import dev.jimm.transforms.Transform;
 import java.util.Iterator;
 
 /**
- * fastai's ImageDataLoaders: a training loader (shuffled, drop_last, augmenting) and a validation
- * loader (in order, eval transform) over image datasets, decoded on a pool of threads.
+ * fastai's ImageDataLoaders: a training loader (shuffled, drop_last, augmenting) and a validation loader (in order,
+ * eval transform) over image datasets, decoded on a pool of threads.
  */
 public final class ImageDataLoaders {
     private ImageDataLoaders() {}
 
     /** Settings shared by both loaders; {@code badImages} says what an image that fails to decode does. */
-    public record Settings(int batchSize, long seed, int threads, int prefetch, dev.jimm.data.BadImagePolicy badImages) {
+    public record Settings(int batchSize, long seed, int threads, int prefetch, BadImagePolicy badImages) {
         /** Bad images are errors. */
         public Settings(int batchSize, long seed, int threads, int prefetch) {
-            this(batchSize, seed, threads, prefetch, dev.jimm.data.BadImagePolicy.ERROR);
+            this(batchSize, seed, threads, prefetch, BadImagePolicy.ERROR);
         }
 
         public Settings {
@@ -32,47 +34,69 @@ public final class ImageDataLoaders {
         }
 
         public static Settings of(int batchSize, long seed) {
-            return new Settings(batchSize, seed, Math.max(1, Runtime.getRuntime().availableProcessors()), 4);
+            return new Settings(
+                    batchSize, seed, Math.max(1, Runtime.getRuntime().availableProcessors()), 4);
         }
     }
 
     /** Loaders over a train and a valid dataset with their transforms. */
-    public static DataLoaders of(ImageDataset train, ImageDataset valid,
-            Transform<DecodedImage, TensorImage> trainTf, Transform<DecodedImage, TensorImage> validTf,
-            Settings s, NDManager manager) {
+    public static DataLoaders of(
+            ImageDataset train,
+            ImageDataset valid,
+            Transform<DecodedImage, TensorImage> trainTf,
+            Transform<DecodedImage, TensorImage> validTf,
+            Settings s,
+            NDManager manager) {
         return of(train, valid, trainTf, validTf, null, s, manager);
     }
 
     /**
-     * As {@link #of(ImageDataset, ImageDataset, Transform, Transform, Settings, NDManager)}, with a batch
-     * transform (Mixup/CutMix, or null) on training batches. The loaders also carry the validation images
-     * through the training transform, in order, for fastai's TTA.
+     * As {@link #of(ImageDataset, ImageDataset, Transform, Transform, Settings, NDManager)}, with a batch transform
+     * (Mixup/CutMix, or null) on training batches. The loaders also carry the validation images through the training
+     * transform, in order, for fastai's TTA.
      */
-    public static DataLoaders of(ImageDataset train, ImageDataset valid,
-            Transform<DecodedImage, TensorImage> trainTf, Transform<DecodedImage, TensorImage> validTf,
-            dev.jimm.data.BatchTransform trainBatchTf, Settings s, NDManager manager) {
+    public static DataLoaders of(
+            ImageDataset train,
+            ImageDataset valid,
+            Transform<DecodedImage, TensorImage> trainTf,
+            Transform<DecodedImage, TensorImage> validTf,
+            BatchTransform trainBatchTf,
+            Settings s,
+            NDManager manager) {
         if (train.size() < s.batchSize()) {
-            throw new IllegalArgumentException("batch size " + s.batchSize() + " is larger than the training set ("
-                    + train.size() + " images)");
+            throw new IllegalArgumentException(
+                    "batch size " + s.batchSize() + " is larger than the training set (" + train.size() + " images)");
         }
         if (train.classes().size() < 2) {
-            throw new IllegalArgumentException("the dataset has " + train.classes().size()
-                    + " class; classification needs at least 2 (one subfolder per class)");
+            throw new IllegalArgumentException("the dataset has "
+                    + train.classes().size() + " class; classification needs at least 2 (one subfolder per class)");
         }
-        DataLoader tl = loader(train, trainTf, s, manager).shuffle(true).dropLast(true).batchTransform(trainBatchTf).build();
-        return new DataLoaders(new LoaderSource(tl), new LoaderSource(inOrder(valid, validTf, s, manager)), train.classes(),
+        DataLoader tl = loader(train, trainTf, s, manager)
+                .shuffle(true)
+                .dropLast(true)
+                .batchTransform(trainBatchTf)
+                .build();
+        return new DataLoaders(
+                new LoaderSource(tl),
+                new LoaderSource(inOrder(valid, validTf, s, manager)),
+                train.classes(),
                 new LoaderSource(inOrder(valid, trainTf, s, manager)));
     }
 
-    private static DataLoader inOrder(ImageDataset ds, Transform<DecodedImage, TensorImage> tf, Settings s, NDManager manager) {
+    private static DataLoader inOrder(
+            ImageDataset ds, Transform<DecodedImage, TensorImage> tf, Settings s, NDManager manager) {
         return loader(ds, tf, s, manager).shuffle(false).dropLast(false).build();
     }
 
     /** A loader builder with the settings both loaders share. */
-    private static DataLoader.Builder loader(ImageDataset ds, Transform<DecodedImage, TensorImage> tf, Settings s,
-                                             NDManager manager) {
-        return DataLoader.builder(ds, tf, manager).batchSize(s.batchSize()).seed(s.seed()).threads(s.threads())
-                .prefetch(s.prefetch()).badImages(s.badImages());
+    private static DataLoader.Builder loader(
+            ImageDataset ds, Transform<DecodedImage, TensorImage> tf, Settings s, NDManager manager) {
+        return DataLoader.builder(ds, tf, manager)
+                .batchSize(s.batchSize())
+                .seed(s.seed())
+                .threads(s.threads())
+                .prefetch(s.prefetch())
+                .badImages(s.badImages());
     }
 
     /** A {@link DataLoader} seen as the learner's batch source. */
@@ -95,7 +119,9 @@ public final class ImageDataLoaders {
         @Override
         public int numSamples() {
             int n = loader.config().dataset().size();
-            return loader.config().dropLast() ? n / loader.config().batchSize() * loader.config().batchSize() : n;
+            return loader.config().dropLast()
+                    ? n / loader.config().batchSize() * loader.config().batchSize()
+                    : n;
         }
 
         @Override
@@ -120,7 +146,7 @@ public final class ImageDataLoaders {
 
         @Override
         public Batch next() {
-            dev.jimm.data.Batch b = it.next();
+            var b = it.next();
             return new Batch(b.data(), b.targets() != null ? b.targets() : b.labels(), b.manager());
         }
 

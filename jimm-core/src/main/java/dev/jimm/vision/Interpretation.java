@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.PriorityQueue;
 
 /**
- * fastai's ClassificationInterpretation: the validation set's per-image losses, predictions and
- * confusion matrix, with the pictures fastai draws from them (plot_confusion_matrix,
- * plot_top_losses). Only the images of the {@code keep} highest losses are held in memory.
+ * fastai's ClassificationInterpretation: the validation set's per-image losses, predictions and confusion matrix, with
+ * the pictures fastai draws from them (plot_confusion_matrix, plot_top_losses). Only the images of the {@code keep}
+ * highest losses are held in memory.
  */
 public final class Interpretation {
     /** One validation image with what the model made of it; {@code pixels} is its normalized CHW input. */
@@ -29,7 +29,8 @@ public final class Interpretation {
     private final int width;
     private final long count;
 
-    private Interpretation(List<String> classes, long[][] confusion, List<Item> topLosses, int c, int h, int w, long count) {
+    private Interpretation(
+            List<String> classes, long[][] confusion, List<Item> topLosses, int c, int h, int w, long count) {
         this.classes = List.copyOf(classes);
         this.confusion = confusion;
         this.topLosses = List.copyOf(topLosses);
@@ -126,7 +127,8 @@ public final class Interpretation {
 
     /** Writes the confusion matrix picture. */
     public void writeConfusionMatrix(Path png) {
-        String title = String.format(Locale.ROOT, "Confusion matrix (accuracy %.1f%%, %d images)", 100 * accuracy(), count);
+        String title =
+                String.format(Locale.ROOT, "Confusion matrix (accuracy %.1f%%, %d images)", 100 * accuracy(), count);
         Charts.writePng(Charts.confusionMatrix(confusion, classes, title), png);
     }
 
@@ -144,7 +146,17 @@ public final class Interpretation {
             captions.add(classes.get(it.predicted()) + " / " + classes.get(it.actual()) + "\n"
                     + String.format(Locale.ROOT, "%.2f / %.2f", it.loss(), it.probability()));
         }
-        BatchGrid.writePng(BatchGrid.render(data, topLosses.size(), channels, height, width, captions,
-                pre.meanArray(), pre.stdArray(), cols), png);
+        BatchGrid.writePng(
+                BatchGrid.render(
+                        data,
+                        topLosses.size(),
+                        channels,
+                        height,
+                        width,
+                        captions,
+                        pre.meanArray(),
+                        pre.stdArray(),
+                        cols),
+                png);
     }
 }

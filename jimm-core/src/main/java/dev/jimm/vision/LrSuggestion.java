@@ -4,8 +4,8 @@ import dev.jimm.train.CliNames;
 import dev.jimm.train.LrFinder;
 
 /**
- * Where a run's peak learning rate comes from when none is given: fastai's default for the fit, or one of
- * lr_find's suggestions. On the command line {@code auto} means {@link #VALLEY}.
+ * Where a run's peak learning rate comes from when none is given: fastai's default for the fit, or one of lr_find's
+ * suggestions. On the command line {@code auto} means {@link #VALLEY}.
  */
 public enum LrSuggestion {
     /** fastai's default: 1e-3 for fit_one_cycle from scratch, 2e-3 for fine_tune. */

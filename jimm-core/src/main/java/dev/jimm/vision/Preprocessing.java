@@ -12,9 +12,9 @@ import dev.jimm.transforms.Transforms;
 import java.util.List;
 
 /**
- * How images are prepared for a trained model at evaluation: either timm's (resize the shorter side to
- * size/cropPct, center-crop to size) or, when {@code resize} names one, fastai's item resize at its
- * validation setting (squish, centre crop or pad to size); then scale to [0, 1] and normalize per channel.
+ * How images are prepared for a trained model at evaluation: either timm's (resize the shorter side to size/cropPct,
+ * center-crop to size) or, when {@code resize} names one, fastai's item resize at its validation setting (squish,
+ * centre crop or pad to size); then scale to [0, 1] and normalize per channel.
  *
  * @param channels 1 (grayscale) or 3 (RGB)
  * @param size square input size
@@ -24,13 +24,20 @@ import java.util.List;
  * @param std per-channel std
  * @param resize fastai's resize method ({@code squish}, {@code crop}, {@code pad}) or null for timm's
  */
-public record Preprocessing(int channels, int size, String interpolation, double cropPct, List<Double> mean, List<Double> std,
-                            String resize) {
+public record Preprocessing(
+        int channels,
+        int size,
+        String interpolation,
+        double cropPct,
+        List<Double> mean,
+        List<Double> std,
+        String resize) {
     public Preprocessing {
         mean = List.copyOf(mean);
         std = List.copyOf(std);
         if (mean.size() != channels || std.size() != channels) {
-            throw new IllegalArgumentException("mean and std need " + channels + " values each, got " + mean + " and " + std);
+            throw new IllegalArgumentException(
+                    "mean and std need " + channels + " values each, got " + mean + " and " + std);
         }
         if (resize != null) {
             ResizeMethod.parse(resize);
@@ -38,7 +45,8 @@ public record Preprocessing(int channels, int size, String interpolation, double
     }
 
     /** timm's eval preprocessing (resize the shorter side, centre crop). */
-    public Preprocessing(int channels, int size, String interpolation, double cropPct, List<Double> mean, List<Double> std) {
+    public Preprocessing(
+            int channels, int size, String interpolation, double cropPct, List<Double> mean, List<Double> std) {
         this(channels, size, interpolation, cropPct, mean, std, null);
     }
 
@@ -64,7 +72,8 @@ public record Preprocessing(int channels, int size, String interpolation, double
 
     /** As the transforms' config, from which timm's eval pipeline is built. */
     public PreprocessConfig toConfig() {
-        return new PreprocessConfig(channels, size, size, Interpolation.parse(interpolation), cropPct, meanArray(), stdArray());
+        return new PreprocessConfig(
+                channels, size, size, Interpolation.parse(interpolation), cropPct, meanArray(), stdArray());
     }
 
     static float[] floats(List<Double> v) {

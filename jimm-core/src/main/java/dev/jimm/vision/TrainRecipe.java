@@ -1,13 +1,17 @@
 package dev.jimm.vision;
 
 import ai.djl.ndarray.NDManager;
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.jimm.AtomicFiles;
 import dev.jimm.JimmException;
 import dev.jimm.JimmHome;
-import dev.jimm.data.CifarDataset;
+import dev.jimm.data.BadImagePolicy;
 import dev.jimm.data.DatasetSources;
-import dev.jimm.data.DecodedImage;
+import dev.jimm.data.DecodeOptions;
 import dev.jimm.data.Downloads;
 import dev.jimm.data.ImageDataset;
 import dev.jimm.data.ImageDecoder;
@@ -22,10 +26,12 @@ import dev.jimm.train.Learner;
 import dev.jimm.train.Loss;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
+import dev.jimm.train.TrainingDivergedException;
 import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.PreprocessConfig;
 import dev.jimm.transforms.ResizeMethod;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -36,11 +42,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
- * The training job behind {@code jimm train} and {@code jimm demo}: data by folder or dataset name,
- * a vision learner, fine_tune (pretrained) or fit_one_cycle (from scratch), and a run folder with
- * the config, logs, checkpoints and the exported model.
+ * The training job behind {@code jimm train} and {@code jimm demo}: data by folder or dataset name, a vision learner,
+ * fine_tune (pretrained) or fit_one_cycle (from scratch), and a run folder with the config, logs, checkpoints and the
+ * exported model.
  */
 public final class TrainRecipe {
     /**
@@ -56,14 +63,36 @@ public final class TrainRecipe {
      * @param autoAugment the timm policy's automatic augmentation
      * @param reProb the timm policy's RandomErasing probability
      * @param mixup Mixup/CutMix with timm's defaults
-     * @param zeroInitLast timm's zero_init_last for a body trained from scratch (off by default: blocks start as
-     *                     in torchvision's ResNet, which fastai's vision_learner trains)
+     * @param zeroInitLast timm's zero_init_last for a body trained from scratch (off by default: blocks start as in
+     *     torchvision's ResNet, which fastai's vision_learner trains)
      */
     public record Config(
-            String data, Path dataRoot, String model, boolean pretrained, Path weights, int epochs, Double lr,
-            LrSuggestion lrSuggestion, int freezeEpochs, int batchSize, Integer imgSize, double validPct, long seed, Path out,
-            int threads, boolean linearHead, boolean skipBadImages, double labelSmoothing, Tta tta, AugPolicy aug,
-            Boolean flip, ResizeMethod resize, Boolean normalize, AutoAugment autoAugment, double reProb, boolean mixup,
+            String data,
+            Path dataRoot,
+            String model,
+            boolean pretrained,
+            Path weights,
+            int epochs,
+            Double lr,
+            LrSuggestion lrSuggestion,
+            int freezeEpochs,
+            int batchSize,
+            Integer imgSize,
+            double validPct,
+            long seed,
+            Path out,
+            int threads,
+            boolean linearHead,
+            boolean skipBadImages,
+            double labelSmoothing,
+            Tta tta,
+            AugPolicy aug,
+            Boolean flip,
+            ResizeMethod resize,
+            Boolean normalize,
+            AutoAugment autoAugment,
+            double reProb,
+            boolean mixup,
             boolean zeroInitLast) {
 
         public Config {
@@ -113,8 +142,13 @@ public final class TrainRecipe {
         /** What the user asked of the data pipeline. */
         public DataPipeline.Request pipelineRequest() {
             PreprocessConfig.Augment t = PreprocessConfig.Augment.timmDefaults();
-            t = new PreprocessConfig.Augment(t.hflip(), autoAugment == AutoAugment.NONE ? t.colorJitter() : 0,
-                    autoAugment == AutoAugment.RA ? 2 : 0, 9, autoAugment == AutoAugment.TA, reProb);
+            t = new PreprocessConfig.Augment(
+                    t.hflip(),
+                    autoAugment == AutoAugment.NONE ? t.colorJitter() : 0,
+                    autoAugment == AutoAugment.RA ? 2 : 0,
+                    9,
+                    autoAugment == AutoAugment.TA,
+                    reProb);
             return new DataPipeline.Request(aug, flip, resize, imgSize, normalize, t, mixup);
         }
 
@@ -158,70 +192,180 @@ public final class TrainRecipe {
             }
 
             /** Where named datasets are. */
-            public Builder dataRoot(Path v) { dataRoot = v; return this; }
+            public Builder dataRoot(Path v) {
+                dataRoot = v;
+                return this;
+            }
             /** The architecture (default resnet18). */
-            public Builder model(String v) { model = v; return this; }
+            public Builder model(String v) {
+                model = v;
+                return this;
+            }
             /** Start from the architecture's pretrained weights. */
-            public Builder pretrained(boolean v) { pretrained = v; return this; }
+            public Builder pretrained(boolean v) {
+                pretrained = v;
+                return this;
+            }
             /** Start from the weights in this file. */
-            public Builder weights(Path v) { weights = v; return this; }
+            public Builder weights(Path v) {
+                weights = v;
+                return this;
+            }
             /** Epochs (default 5; fine-tuning: the unfrozen ones). */
-            public Builder epochs(int v) { epochs = v; return this; }
+            public Builder epochs(int v) {
+                epochs = v;
+                return this;
+            }
             /** A fixed peak learning rate. */
-            public Builder lr(double v) { lr = v; return this; }
+            public Builder lr(double v) {
+                lr = v;
+                return this;
+            }
             /** No fixed rate: {@code default} or an lr_find suggestion. */
-            public Builder lrSuggestion(LrSuggestion v) { lr = null; lrSuggestion = v; return this; }
+            public Builder lrSuggestion(LrSuggestion v) {
+                lr = null;
+                lrSuggestion = v;
+                return this;
+            }
             /** Frozen epochs when fine-tuning (default 1). */
-            public Builder freezeEpochs(int v) { freezeEpochs = v; return this; }
+            public Builder freezeEpochs(int v) {
+                freezeEpochs = v;
+                return this;
+            }
             /** Batch size (default 64). */
-            public Builder batchSize(int v) { batchSize = v; return this; }
+            public Builder batchSize(int v) {
+                batchSize = v;
+                return this;
+            }
             /** Training size (default: by regime). */
-            public Builder imgSize(Integer v) { imgSize = v; return this; }
+            public Builder imgSize(Integer v) {
+                imgSize = v;
+                return this;
+            }
             /** Validation fraction of a folder without valid/ (default 0.2). */
-            public Builder validPct(double v) { validPct = v; return this; }
+            public Builder validPct(double v) {
+                validPct = v;
+                return this;
+            }
             /** Seed of the split, order, init and augmentation (default 42). */
-            public Builder seed(long v) { seed = v; return this; }
+            public Builder seed(long v) {
+                seed = v;
+                return this;
+            }
             /** Run folder (default runs/TIME-MODEL). */
-            public Builder out(Path v) { out = v; return this; }
+            public Builder out(Path v) {
+                out = v;
+                return this;
+            }
             /** Loader threads (0: one per core). */
-            public Builder threads(int v) { threads = v; return this; }
+            public Builder threads(int v) {
+                threads = v;
+                return this;
+            }
             /** One linear layer as the new head instead of fastai's. */
-            public Builder linearHead(boolean v) { linearHead = v; return this; }
+            public Builder linearHead(boolean v) {
+                linearHead = v;
+                return this;
+            }
             /** Leave out images that fail to decode, with a warning. */
-            public Builder skipBadImages(boolean v) { skipBadImages = v; return this; }
+            public Builder skipBadImages(boolean v) {
+                skipBadImages = v;
+                return this;
+            }
             /** Label smoothing of the cross-entropy. */
-            public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
+            public Builder labelSmoothing(double v) {
+                labelSmoothing = v;
+                return this;
+            }
             /** Test-time augmentation of the final score. */
-            public Builder tta(Tta v) { tta = v; return this; }
+            public Builder tta(Tta v) {
+                tta = v;
+                return this;
+            }
             /** The augmentation policy (null: by regime). */
-            public Builder aug(AugPolicy v) { aug = v; return this; }
+            public Builder aug(AugPolicy v) {
+                aug = v;
+                return this;
+            }
             /** Flips on or off (null: by regime). */
-            public Builder flip(Boolean v) { flip = v; return this; }
+            public Builder flip(Boolean v) {
+                flip = v;
+                return this;
+            }
             /** The item resize (null: by regime). */
-            public Builder resize(ResizeMethod v) { resize = v; return this; }
+            public Builder resize(ResizeMethod v) {
+                resize = v;
+                return this;
+            }
             /** Normalise with the data's statistics from scratch (null: yes). */
-            public Builder normalize(Boolean v) { normalize = v; return this; }
+            public Builder normalize(Boolean v) {
+                normalize = v;
+                return this;
+            }
             /** The timm policy's automatic augmentation (default none). */
-            public Builder autoAugment(AutoAugment v) { autoAugment = v; return this; }
+            public Builder autoAugment(AutoAugment v) {
+                autoAugment = v;
+                return this;
+            }
             /** The timm policy's RandomErasing probability. */
-            public Builder reProb(double v) { reProb = v; return this; }
+            public Builder reProb(double v) {
+                reProb = v;
+                return this;
+            }
             /** Mixup/CutMix with timm's defaults. */
-            public Builder mixup(boolean v) { mixup = v; return this; }
+            public Builder mixup(boolean v) {
+                mixup = v;
+                return this;
+            }
             /** timm's zero_init_last from scratch (default off). */
-            public Builder zeroInitLast(boolean v) { zeroInitLast = v; return this; }
+            public Builder zeroInitLast(boolean v) {
+                zeroInitLast = v;
+                return this;
+            }
 
             /** The validated config. */
             public Config build() {
-                return new Config(data, dataRoot, model, pretrained, weights, epochs, lr, lrSuggestion, freezeEpochs,
-                        batchSize, imgSize, validPct, seed, out, threads, linearHead, skipBadImages, labelSmoothing, tta,
-                        aug, flip, resize, normalize, autoAugment, reProb, mixup, zeroInitLast);
+                return new Config(
+                        data,
+                        dataRoot,
+                        model,
+                        pretrained,
+                        weights,
+                        epochs,
+                        lr,
+                        lrSuggestion,
+                        freezeEpochs,
+                        batchSize,
+                        imgSize,
+                        validPct,
+                        seed,
+                        out,
+                        threads,
+                        linearHead,
+                        skipBadImages,
+                        labelSmoothing,
+                        tta,
+                        aug,
+                        flip,
+                        resize,
+                        normalize,
+                        autoAugment,
+                        reProb,
+                        mixup,
+                        zeroInitLast);
             }
         }
     }
 
     /** What a run produced. */
-    public record Result(Path runDir, Map<String, Double> metrics, double validLoss, double seconds, Double lrUsed,
-            LrFinder.Result lrFind, Learner.Validation validation) {}
+    public record Result(
+            Path runDir,
+            Map<String, Double> metrics,
+            double validLoss,
+            double seconds,
+            Double lrUsed,
+            LrFinder.Result lrFind,
+            Learner.Validation validation) {}
 
     /** The prepared data: loaders, class names and the pipeline that feeds them. */
     public record Data(DataLoaders loaders, DataPipeline pipeline, ImageDataset valid) {
@@ -238,12 +382,13 @@ public final class TrainRecipe {
 
     private TrainRecipe() {}
 
-    static dev.jimm.data.BadImagePolicy badImages(boolean skip) {
-        return skip ? dev.jimm.data.BadImagePolicy.SKIP : dev.jimm.data.BadImagePolicy.ERROR;
+    static BadImagePolicy badImages(boolean skip) {
+        return skip ? BadImagePolicy.SKIP : BadImagePolicy.ERROR;
     }
 
     /** Fashion-MNIST's per-pixel mean and std on [0, 1]. */
     static final float[] FMNIST_MEAN = {0.2860f};
+
     static final float[] FMNIST_STD = {0.3530f};
     static final float[] MNIST_MEAN = {0.1307f};
     static final float[] MNIST_STD = {0.3081f};
@@ -262,21 +407,32 @@ public final class TrainRecipe {
             case "fashion-mnist", "mnist", "fashion-mnist-sample", "cifar10", "cifar100" -> {
                 train = namedDataset(d, c.dataRoot(), true);
                 valid = namedDataset(d, c.dataRoot(), false);
-                pipeline = weightsCfg != null ? DataPipeline.choose(req, train, c.seed(), weightsCfg)
-                        : d.startsWith("cifar") ? DataPipeline.named(req, d, 3, 32, CIFAR_MEAN, CIFAR_STD, true)
-                        : d.equals("mnist") ? DataPipeline.named(req, d, 1, 28, MNIST_MEAN, MNIST_STD, false)
-                        : DataPipeline.named(req, d, 1, 28, FMNIST_MEAN, FMNIST_STD, true);
+                pipeline = weightsCfg != null
+                        ? DataPipeline.choose(req, train, c.seed(), weightsCfg)
+                        : d.startsWith("cifar")
+                                ? DataPipeline.named(req, d, 3, 32, CIFAR_MEAN, CIFAR_STD, true)
+                                : d.equals("mnist")
+                                        ? DataPipeline.named(req, d, 1, 28, MNIST_MEAN, MNIST_STD, false)
+                                        : DataPipeline.named(req, d, 1, 28, FMNIST_MEAN, FMNIST_STD, true);
             }
             default -> {
                 Path root = Path.of(d);
                 if (!Files.isDirectory(root)) {
-                    throw new JimmException("DATA '" + d + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
+                    throw new JimmException(
+                            "DATA '" + d
+                                    + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
                 }
-                Split split = ImageFolderDataset.load(root, c.validPct(), c.seed(), new ImageDecoder(), badImages(c.skipBadImages()),
+                Split split = ImageFolderDataset.load(
+                        root,
+                        c.validPct(),
+                        c.seed(),
+                        new ImageDecoder(),
+                        badImages(c.skipBadImages()),
                         System.err::println);
                 if (split.train().classes().size() < 2) {
-                    throw new JimmException("DATA folder " + root + " has " + split.train().classes().size()
-                            + " class folder(s) " + split.train().classes() + "; a classifier needs at least two (one subfolder per class)");
+                    throw new JimmException("DATA folder " + root + " has "
+                            + split.train().classes().size() + " class folder(s) "
+                            + split.train().classes() + "; a classifier needs at least two (one subfolder per class)");
                 }
                 train = split.train();
                 valid = split.valid();
@@ -284,17 +440,24 @@ public final class TrainRecipe {
             }
         }
         checkTta(c.tta(), pipeline);
-        int threads = c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
-        DataLoaders dls = ImageDataLoaders.of(train, valid, pipeline.trainTransform(), pipeline.validTransform(),
+        int threads =
+                c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
+        DataLoaders dls = ImageDataLoaders.of(
+                train,
+                valid,
+                pipeline.trainTransform(),
+                pipeline.validTransform(),
                 pipeline.batchTransform(),
-                new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4, badImages(c.skipBadImages())), manager);
+                new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4, badImages(c.skipBadImages())),
+                manager);
         return new Data(dls, pipeline, valid);
     }
 
     /** Refuses test-time augmentation that training did not use. */
     static void checkTta(Tta tta, DataPipeline p) {
         if (tta == Tta.FLIP && !p.flip()) {
-            throw new JimmException("--tta flip: training used no flips (augmentation " + p.aug().cliName()
+            throw new JimmException("--tta flip: training used no flips (augmentation "
+                    + p.aug().cliName()
                     + "), so the model never saw mirror images; train with --flip"
                     + (p.aug() == AugPolicy.NONE ? "" : ", or use --tta aug"));
         }
@@ -305,15 +468,15 @@ public final class TrainRecipe {
     }
 
     /**
-     * The images to evaluate a trained model on: a named dataset's test split, or a folder's
-     * {@code valid/} (else {@code test/}) subfolder, or the folder itself with one subfolder per class.
+     * The images to evaluate a trained model on: a named dataset's test split, or a folder's {@code valid/} (else
+     * {@code test/}) subfolder, or the folder itself with one subfolder per class.
      */
     public static ImageDataset evalDataset(String data, Path dataRoot, int channels) {
-        return evalDataset(data, dataRoot, channels, dev.jimm.data.BadImagePolicy.ERROR);
+        return evalDataset(data, dataRoot, channels, BadImagePolicy.ERROR);
     }
 
     /** {@link #evalDataset(String, Path, int)} with a policy for empty class folders and unreadable entries. */
-    public static ImageDataset evalDataset(String data, Path dataRoot, int channels, dev.jimm.data.BadImagePolicy policy) {
+    public static ImageDataset evalDataset(String data, Path dataRoot, int channels, BadImagePolicy policy) {
         switch (data) {
             case "fashion-mnist", "fashion-mnist-sample", "mnist", "cifar10", "cifar100" -> {
                 return namedDataset(data, dataRoot, false);
@@ -321,9 +484,12 @@ public final class TrainRecipe {
             default -> {
                 Path root = Path.of(data);
                 if (!Files.isDirectory(root)) {
-                    throw new JimmException("DATA '" + data + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
+                    throw new JimmException(
+                            "DATA '" + data
+                                    + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
                 }
-                ImageDecoder decoder = new ImageDecoder(dev.jimm.data.DecodeOptions.builder().channels(channels).build());
+                ImageDecoder decoder = new ImageDecoder(
+                        DecodeOptions.builder().channels(channels).build());
                 for (String sub : List.of("valid", "test")) {
                     if (Files.isDirectory(root.resolve(sub))) {
                         return ImageFolderDataset.of(root.resolve(sub), decoder, policy, System.err::println);
@@ -358,16 +524,17 @@ public final class TrainRecipe {
     }
 
     /**
-     * The bundled samples: {@code -Djimm.samples}, ./samples, or the nearest {@code samples} folder above
-     * the jar or classes folder this class was loaded from (the checkout's, in a source build).
+     * The bundled samples: {@code -Djimm.samples}, ./samples, or the nearest {@code samples} folder above the jar or
+     * classes folder this class was loaded from (the checkout's, in a source build).
      */
     public static Path samplesDir() {
         String configured = System.getProperty("jimm.samples");
         if (configured != null) {
             return Path.of(configured);
         }
-        return JimmHome.checkoutPath(TrainRecipe.class, "samples").orElseThrow(() -> new JimmException(
-                "the bundled samples folder is not found (run from the jimm checkout or set -Djimm.samples)"));
+        return JimmHome.checkoutPath(TrainRecipe.class, "samples")
+                .orElseThrow(() -> new JimmException(
+                        "the bundled samples folder is not found (run from the jimm checkout or set -Djimm.samples)"));
     }
 
     /** A run folder name: runs/20261124-031500-resnet18. */
@@ -378,7 +545,9 @@ public final class TrainRecipe {
 
     /** Builds the learner for a config and prepared data, with the run folder's callbacks. */
     public static Learner learner(Config c, Data data, Path runDir, List<Callback> extra) {
-        VisionLearner.Options o = VisionLearner.Options.of(c.model()).inChans(data.inChans()).seed(c.seed())
+        VisionLearner.Options o = VisionLearner.Options.of(c.model())
+                .inChans(data.inChans())
+                .seed(c.seed())
                 .zeroInitLast(c.zeroInitLast())
                 .head(c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults());
         if (c.weights() != null) {
@@ -394,8 +563,11 @@ public final class TrainRecipe {
                 metrics.add(Metric.topK(5));
             }
             metrics.add(Metric.f1(k));
-            b.metrics(metrics.toArray(Metric[]::new)).runDir(runDir).loss(Loss.crossEntropy(c.labelSmoothing()))
-                    .callbacks(new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
+            b.metrics(metrics.toArray(Metric[]::new))
+                    .runDir(runDir)
+                    .loss(Loss.crossEntropy(c.labelSmoothing()))
+                    .callbacks(
+                            new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
                             new Callbacks.JsonLogger(runDir.resolve("metrics.jsonl")),
                             new Callbacks.SaveModel(runDir, "valid_loss", true));
             extra.forEach(b::callbacks);
@@ -404,35 +576,36 @@ public final class TrainRecipe {
 
     /** Runs a whole training job; progress goes to {@code extra} callbacks. */
     public static Result run(Config c, List<Callback> extra) {
-        return run(c, extra, line -> { });
+        return run(c, extra, line -> {});
     }
 
     /** As {@link #run(Config, List)}, saying what the data pipeline is (and why) to {@code log} first. */
-    public static Result run(Config c, List<Callback> extra, java.util.function.Consumer<String> log) {
+    public static Result run(Config c, List<Callback> extra, Consumer<String> log) {
         return run(c, extra, false, log);
     }
 
     /**
-     * Continues the run in {@code runDir} from its last checkpoint (written after every epoch) with
-     * the config it was started with, and finishes it exactly as the uninterrupted run would have.
+     * Continues the run in {@code runDir} from its last checkpoint (written after every epoch) with the config it was
+     * started with, and finishes it exactly as the uninterrupted run would have.
      */
     public static Result resume(Path runDir, List<Callback> extra) {
-        return resume(runDir, extra, line -> { });
+        return resume(runDir, extra, line -> {});
     }
 
     /** As {@link #resume(Path, List)}, saying what the data pipeline is to {@code log} first. */
-    public static Result resume(Path runDir, List<Callback> extra, java.util.function.Consumer<String> log) {
+    public static Result resume(Path runDir, List<Callback> extra, Consumer<String> log) {
         Path cfgFile = runDir.resolve("config.json");
         if (!Files.isRegularFile(cfgFile)) {
             throw new JimmException("--resume " + runDir + ": no config.json there (not a jimm run folder)");
         }
         if (!Files.isRegularFile(runDir.resolve("checkpoint.safetensors"))) {
-            throw new JimmException("--resume " + runDir + ": no checkpoint.safetensors yet (the run stopped before its first epoch ended); start it again");
+            throw new JimmException("--resume " + runDir
+                    + ": no checkpoint.safetensors yet (the run stopped before its first epoch ended); start it again");
         }
         return run(readConfig(cfgFile, runDir), extra, true, log);
     }
 
-    private static Result run(Config c, List<Callback> extra, boolean resume, java.util.function.Consumer<String> log) {
+    private static Result run(Config c, List<Callback> extra, boolean resume, Consumer<String> log) {
         long t0 = System.nanoTime();
         Path runDir = c.out() != null ? c.out() : defaultRunDir(c.model());
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -447,7 +620,9 @@ public final class TrainRecipe {
                 if (resume) {
                     found = readLrFind(runDir.resolve("lr_find.json"));
                     learner.resume(runDir.resolve("checkpoint.safetensors"));
-                    lr = learner.plan() == null ? Double.NaN : learner.plan().lrMax()[learner.plan().lrMax().length - 1];
+                    lr = learner.plan() == null
+                            ? Double.NaN
+                            : learner.plan().lrMax()[learner.plan().lrMax().length - 1];
                 } else {
                     if (c.lr() == null && !c.lrSuggestion().needsLrFind()) {
                         lr = c.defaultLr();
@@ -455,7 +630,8 @@ public final class TrainRecipe {
                         found = learner.lrFind();
                         lr = c.lrSuggestion().pick(found);
                         if (!Double.isFinite(lr)) {
-                            throw new JimmException("lr_find found no usable learning rate (the training set may be too small); pass --lr");
+                            throw new JimmException(
+                                    "lr_find found no usable learning rate (the training set may be too small); pass --lr");
                         }
                         writeLrFind(found, runDir.resolve("lr_find.json"));
                     } else {
@@ -470,10 +646,12 @@ public final class TrainRecipe {
                 if (learner.diverged()) {
                     // export, report and charts would all be of the broken weights: write none of them
                     int good = learner.recorder().epochs().size();
-                    throw new dev.jimm.train.TrainingDivergedException("training stopped: " + learner.stopReason() + "; "
-                            + (good == 0 ? "no epoch completed, so there is no checkpoint"
+                    throw new TrainingDivergedException("training stopped: " + learner.stopReason() + "; "
+                            + (good == 0
+                                    ? "no epoch completed, so there is no checkpoint"
                                     : runDir.resolve("checkpoint.safetensors") + " keeps epoch " + good
-                                    + ", the last good one (continue with: jimm train --resume " + runDir + ")"));
+                                            + ", the last good one (continue with: jimm train --resume " + runDir
+                                            + ")"));
                 }
                 if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
                     throw new JimmException("training stopped: " + learner.stopReason());
@@ -483,16 +661,32 @@ public final class TrainRecipe {
                     case FLIP -> learner.validate(true);
                     case AUG -> learner.tta(Tta.FASTAI_PASSES, Tta.FASTAI_BETA);
                 };
-                Export.write(runDir.resolve("model.safetensors"), (VisionModel) learner.model(),
-                        new Export.Spec(c.model(), data.inChans(), c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
-                                data.loaders().classes(), data.preprocessing(), data.pipeline().aug().cliName(),
+                Export.write(
+                        runDir.resolve("model.safetensors"),
+                        (VisionModel) learner.model(),
+                        new Export.Spec(
+                                c.model(),
+                                data.inChans(),
+                                c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
+                                data.loaders().classes(),
+                                data.preprocessing(),
+                                data.pipeline().aug().cliName(),
                                 data.pipeline().flip()));
                 Interpretation interp = Interpretation.of(learner, 16);
                 Map<String, Double> shown = new LinkedHashMap<>();
                 shown.put("valid_loss", v.loss());
                 shown.putAll(v.metrics());
-                RunReport.write(runDir, learner, data.preprocessing(), found, lr, interp, shown, commandLine(c),
-                        "jimm run: " + c.model() + " on " + c.data(), data.pipeline().describe());
+                RunReport.write(
+                        runDir,
+                        learner,
+                        data.preprocessing(),
+                        found,
+                        lr,
+                        interp,
+                        shown,
+                        commandLine(c),
+                        "jimm run: " + c.model() + " on " + c.data(),
+                        data.pipeline().describe());
                 return new Result(runDir, v.metrics(), v.loss(), (System.nanoTime() - t0) / 1e9, lr, found, v);
             }
         }
@@ -500,13 +694,13 @@ public final class TrainRecipe {
 
     private static void writeLrFind(LrFinder.Result r, Path file) {
         JsonObject o = new JsonObject();
-        com.google.gson.Gson g = new com.google.gson.Gson();
+        Gson g = new Gson();
         o.add("lrs", g.toJsonTree(r.lrs()));
         o.add("losses", g.toJsonTree(r.losses()));
         o.addProperty("valley", r.valley());
         o.addProperty("steep", r.steep());
         o.addProperty("minimum", r.minimum());
-        dev.jimm.AtomicFiles.writeString(file, g.toJson(o));
+        AtomicFiles.writeString(file, g.toJson(o));
     }
 
     private static LrFinder.Result readLrFind(Path file) {
@@ -514,14 +708,18 @@ public final class TrainRecipe {
             return null;
         }
         try {
-            JsonObject o = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
             List<Double> lrs = new ArrayList<>();
             List<Double> losses = new ArrayList<>();
             o.getAsJsonArray("lrs").forEach(e -> lrs.add(e.getAsDouble()));
             o.getAsJsonArray("losses").forEach(e -> losses.add(e.getAsDouble()));
-            return new LrFinder.Result(lrs, losses, o.get("valley").getAsDouble(), o.get("steep").getAsDouble(),
+            return new LrFinder.Result(
+                    lrs,
+                    losses,
+                    o.get("valley").getAsDouble(),
+                    o.get("steep").getAsDouble(),
                     o.get("minimum").getAsDouble());
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new JimmException(file + ": unreadable lr_find record: " + e.getMessage(), e);
         }
     }
@@ -529,28 +727,42 @@ public final class TrainRecipe {
     /** The config a run was started with, from its config.json. */
     static Config readConfig(Path file, Path runDir) {
         try {
-            JsonObject o = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-            Config.Builder b = Config.builder(o.get("data").getAsString()).dataRoot(optPath(o, "data_root"))
-                    .model(o.get("model").getAsString()).pretrained(o.has("pretrained") && o.get("pretrained").getAsBoolean())
-                    .weights(optPath(o, "weights")).epochs(o.get("epochs").getAsInt())
-                    .freezeEpochs(o.get("freeze_epochs").getAsInt()).batchSize(o.get("batch_size").getAsInt())
-                    .imgSize(o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull() ? o.get("img_size_arg").getAsInt() : null)
-                    .validPct(o.get("valid_pct").getAsDouble()).seed(o.get("seed").getAsLong()).out(runDir)
+            JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            Config.Builder b = Config.builder(o.get("data").getAsString())
+                    .dataRoot(optPath(o, "data_root"))
+                    .model(o.get("model").getAsString())
+                    .pretrained(o.has("pretrained") && o.get("pretrained").getAsBoolean())
+                    .weights(optPath(o, "weights"))
+                    .epochs(o.get("epochs").getAsInt())
+                    .freezeEpochs(o.get("freeze_epochs").getAsInt())
+                    .batchSize(o.get("batch_size").getAsInt())
+                    .imgSize(
+                            o.has("img_size_arg") && !o.get("img_size_arg").isJsonNull()
+                                    ? o.get("img_size_arg").getAsInt()
+                                    : null)
+                    .validPct(o.get("valid_pct").getAsDouble())
+                    .seed(o.get("seed").getAsLong())
+                    .out(runDir)
                     .threads(o.has("threads") ? o.get("threads").getAsInt() : 0)
                     .linearHead(o.get("head").getAsString().equals("linear"))
-                    .skipBadImages(o.has("skip_bad_images") && o.get("skip_bad_images").getAsBoolean())
-                    .labelSmoothing(o.has("label_smoothing") ? o.get("label_smoothing").getAsDouble() : 0)
+                    .skipBadImages(
+                            o.has("skip_bad_images") && o.get("skip_bad_images").getAsBoolean())
+                    .labelSmoothing(
+                            o.has("label_smoothing") ? o.get("label_smoothing").getAsDouble() : 0)
                     .tta(readTta(o.get("tta")))
                     .aug(optString(o, "aug_arg") == null ? null : AugPolicy.parse(optString(o, "aug_arg")))
                     .flip(optBoolean(o, "flip_arg"))
                     .resize(optString(o, "resize_arg") == null ? null : ResizeMethod.parse(optString(o, "resize_arg")))
                     .normalize(optBoolean(o, "normalize_arg"))
-                    .autoAugment(o.has("auto_augment") ? AutoAugment.parse(o.get("auto_augment").getAsString())
-                            : AutoAugment.NONE)
+                    .autoAugment(
+                            o.has("auto_augment")
+                                    ? AutoAugment.parse(o.get("auto_augment").getAsString())
+                                    : AutoAugment.NONE)
                     .reProb(o.has("reprob") ? o.get("reprob").getAsDouble() : 0)
                     .mixup(o.has("mixup_arg") && o.get("mixup_arg").getAsBoolean())
                     // runs from before the option started blocks as timm does
-                    .zeroInitLast(!o.has("zero_init_last") || o.get("zero_init_last").getAsBoolean());
+                    .zeroInitLast(
+                            !o.has("zero_init_last") || o.get("zero_init_last").getAsBoolean());
             String lr = o.get("lr").getAsString();
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
@@ -560,12 +772,12 @@ public final class TrainRecipe {
                 b.lr(Double.parseDouble(lr));
             }
             return b.build();
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new JimmException(file + ": not a readable run config: " + e.getMessage(), e);
         }
     }
 
-    private static Tta readTta(com.google.gson.JsonElement e) {
+    private static Tta readTta(JsonElement e) {
         if (e == null || e.isJsonNull()) {
             return Tta.NONE;
         }
@@ -596,7 +808,8 @@ public final class TrainRecipe {
         o.addProperty("pretrained", c.pretrained());
         o.addProperty("weights", c.weights() == null ? null : c.weights().toString());
         o.addProperty("epochs", c.epochs());
-        o.addProperty("lr", c.lr() == null ? (c.lrSuggestion().needsLrFind() ? "auto" : "default") : Double.toString(c.lr()));
+        o.addProperty(
+                "lr", c.lr() == null ? (c.lrSuggestion().needsLrFind() ? "auto" : "default") : Double.toString(c.lr()));
         o.addProperty("lr_suggestion", c.lrSuggestion().cliName());
         o.addProperty("freeze_epochs", c.freezeEpochs());
         o.addProperty("batch_size", c.batchSize());
@@ -618,17 +831,22 @@ public final class TrainRecipe {
         o.addProperty("reprob", c.reProb());
         o.addProperty("mixup_arg", c.mixup());
         o.addProperty("zero_init_last", c.zeroInitLast());
-        o.add("data_pipeline", new com.google.gson.Gson().toJsonTree(data.pipeline().toJson()));
+        o.add("data_pipeline", new Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
         o.addProperty("valid_images", data.valid().size());
         o.addProperty("command", commandLine(c));
-        dev.jimm.AtomicFiles.writeString(runDir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(o));
+        AtomicFiles.writeString(
+                runDir.resolve("config.json"),
+                new GsonBuilder().setPrettyPrinting().create().toJson(o));
     }
 
     /** The jimm command that repeats this run. */
     public static String commandLine(Config c) {
-        StringBuilder sb = new StringBuilder("./jimm train ").append(c.data()).append(" --model ").append(c.model());
+        StringBuilder sb = new StringBuilder("./jimm train ")
+                .append(c.data())
+                .append(" --model ")
+                .append(c.model());
         if (c.dataRoot() != null) {
             sb.append(" --data-root ").append(c.dataRoot());
         }
@@ -636,12 +854,22 @@ public final class TrainRecipe {
             sb.append(" --pretrained --freeze-epochs ").append(c.freezeEpochs());
         }
         if (c.weights() != null) {
-            sb.append(" --weights ").append(c.weights()).append(" --freeze-epochs ").append(c.freezeEpochs());
+            sb.append(" --weights ")
+                    .append(c.weights())
+                    .append(" --freeze-epochs ")
+                    .append(c.freezeEpochs());
         }
-        sb.append(" --epochs ").append(c.epochs()).append(" --lr ")
-                .append(c.lr() != null ? c.lr().toString()
-                        : c.lrSuggestion() == LrSuggestion.VALLEY ? "auto" : c.lrSuggestion().cliName())
-                .append(" --batch-size ").append(c.batchSize());
+        sb.append(" --epochs ")
+                .append(c.epochs())
+                .append(" --lr ")
+                .append(
+                        c.lr() != null
+                                ? c.lr().toString()
+                                : c.lrSuggestion() == LrSuggestion.VALLEY
+                                        ? "auto"
+                                        : c.lrSuggestion().cliName())
+                .append(" --batch-size ")
+                .append(c.batchSize());
         if (c.aug() != null) {
             sb.append(" --aug ").append(c.aug().cliName());
         }
@@ -693,6 +921,6 @@ public final class TrainRecipe {
         m.putAll(r.metrics());
         m.put("lr", r.lrUsed());
         m.put("seconds", Math.round(r.seconds() * 10) / 10.0);
-        return new com.google.gson.Gson().toJson(m);
+        return new Gson().toJson(m);
     }
 }

@@ -5,13 +5,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.jimm.AtomicFiles;
 import dev.jimm.JimmException;
 import dev.jimm.data.ClassSubset;
 import dev.jimm.data.ImageDataset;
 import dev.jimm.train.Batch;
 import dev.jimm.train.BatchSource;
 import dev.jimm.train.Callback;
-import dev.jimm.AtomicFiles;
 import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
@@ -19,15 +19,16 @@ import dev.jimm.train.Metric;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Transfer between disjoint label sets on Fashion-MNIST: a backbone trained on classes 0–4 and
- * exported, then loaded as the body of a new learner and fine-tuned ({@link Learner#fineTune}) on a
- * few images per class of classes 5–9, against the same architecture trained from scratch on those
- * images (lr_find for each), both scored on every test image of classes 5–9.
+ * Transfer between disjoint label sets on Fashion-MNIST: a backbone trained on classes 0–4 and exported, then loaded as
+ * the body of a new learner and fine-tuned ({@link Learner#fineTune}) on a few images per class of classes 5–9, against
+ * the same architecture trained from scratch on those images (lr_find for each), both scored on every test image of
+ * classes 5–9.
  */
 public final class TransferExperiment {
     /**
@@ -44,24 +45,37 @@ public final class TransferExperiment {
      * @param threads loader threads (0: one per core)
      * @param lrMult fine_tune's lr_mult: the body's lowest rate is the head's divided by this
      */
-    public record Config(Path dataRoot, String model, long seed, Path out, int backboneImages, int backboneEpochs,
-            int perClass, int epochs, int freezeEpochs, int batchSize, int smallBatchSize, int threads, double lrMult) {
+    public record Config(
+            Path dataRoot,
+            String model,
+            long seed,
+            Path out,
+            int backboneImages,
+            int backboneEpochs,
+            int perClass,
+            int epochs,
+            int freezeEpochs,
+            int batchSize,
+            int smallBatchSize,
+            int threads,
+            double lrMult) {
         public Config {
             if (backboneEpochs < 1 || epochs < 1 || freezeEpochs < 0) {
-                throw new IllegalArgumentException("--backbone-epochs and --epochs must be at least 1 and --freeze-epochs at least 0, got "
-                        + backboneEpochs + ", " + epochs + ", " + freezeEpochs);
+                throw new IllegalArgumentException(
+                        "--backbone-epochs and --epochs must be at least 1 and --freeze-epochs at least 0, got "
+                                + backboneEpochs + ", " + epochs + ", " + freezeEpochs);
             }
             if (perClass < 1 || perClass * 5 < smallBatchSize) {
-                throw new IllegalArgumentException("--per-class " + perClass + " must give at least one batch of " + smallBatchSize);
+                throw new IllegalArgumentException(
+                        "--per-class " + perClass + " must give at least one batch of " + smallBatchSize);
             }
         }
 
         /**
-         * The issue's setup: all 30,000 images for 3 epochs, 50 per class, fine_tune(15, freeze 1) with
-         * one learning rate for body and head (lr_mult 1). fastai's lr_mult 100 suits an ImageNet body,
-         * whose early layers should barely move; this body learned five other Fashion-MNIST classes and
-         * must move further: seed 42 scored 83.6% / 89.2% / 92.3% with lr_mult 100 / 10 / 1, against
-         * 90.2% from scratch.
+         * The issue's setup: all 30,000 images for 3 epochs, 50 per class, fine_tune(15, freeze 1) with one learning
+         * rate for body and head (lr_mult 1). fastai's lr_mult 100 suits an ImageNet body, whose early layers should
+         * barely move; this body learned five other Fashion-MNIST classes and must move further: seed 42 scored 83.6% /
+         * 89.2% / 92.3% with lr_mult 100 / 10 / 1, against 90.2% from scratch.
          */
         public static Config defaults(Path dataRoot, String model, long seed, Path out) {
             return builder(dataRoot, model, seed, out).build();
@@ -96,28 +110,67 @@ public final class TransferExperiment {
             }
 
             /** Training images of classes 0–4 for the backbone (negative: all). */
-            public Builder backboneImages(int v) { backboneImages = v; return this; }
+            public Builder backboneImages(int v) {
+                backboneImages = v;
+                return this;
+            }
             /** fit_one_cycle epochs of the backbone. */
-            public Builder backboneEpochs(int v) { backboneEpochs = v; return this; }
+            public Builder backboneEpochs(int v) {
+                backboneEpochs = v;
+                return this;
+            }
             /** Training images per class of classes 5–9. */
-            public Builder perClass(int v) { perClass = v; return this; }
+            public Builder perClass(int v) {
+                perClass = v;
+                return this;
+            }
             /** Unfrozen fine-tune epochs. */
-            public Builder epochs(int v) { epochs = v; return this; }
+            public Builder epochs(int v) {
+                epochs = v;
+                return this;
+            }
             /** Fine-tune epochs with the body frozen. */
-            public Builder freezeEpochs(int v) { freezeEpochs = v; return this; }
+            public Builder freezeEpochs(int v) {
+                freezeEpochs = v;
+                return this;
+            }
             /** Batch size of the backbone. */
-            public Builder batchSize(int v) { batchSize = v; return this; }
+            public Builder batchSize(int v) {
+                batchSize = v;
+                return this;
+            }
             /** Batch size on the few images of classes 5–9. */
-            public Builder smallBatchSize(int v) { smallBatchSize = v; return this; }
+            public Builder smallBatchSize(int v) {
+                smallBatchSize = v;
+                return this;
+            }
             /** Loader threads (0: one per core). */
-            public Builder threads(int v) { threads = v; return this; }
+            public Builder threads(int v) {
+                threads = v;
+                return this;
+            }
             /** fine_tune's lr_mult. */
-            public Builder lrMult(double v) { lrMult = v; return this; }
+            public Builder lrMult(double v) {
+                lrMult = v;
+                return this;
+            }
 
             /** The validated config. */
             public Config build() {
-                return new Config(dataRoot, model, seed, out, backboneImages, backboneEpochs, perClass, epochs,
-                        freezeEpochs, batchSize, smallBatchSize, threads, lrMult);
+                return new Config(
+                        dataRoot,
+                        model,
+                        seed,
+                        out,
+                        backboneImages,
+                        backboneEpochs,
+                        perClass,
+                        epochs,
+                        freezeEpochs,
+                        batchSize,
+                        smallBatchSize,
+                        threads,
+                        lrMult);
             }
         }
     }
@@ -126,8 +179,15 @@ public final class TransferExperiment {
     public record Score(String name, double accuracy, double lr, double seconds) {}
 
     /** What the experiment measured. */
-    public record Outcome(Path runDir, double backboneAccuracy, double backboneSeconds, int backboneTrainImages,
-            Score transfer, Score scratch, int trainImages, int testImages) {}
+    public record Outcome(
+            Path runDir,
+            double backboneAccuracy,
+            double backboneSeconds,
+            int backboneTrainImages,
+            Score transfer,
+            Score scratch,
+            int trainImages,
+            int testImages) {}
 
     private TransferExperiment() {}
 
@@ -140,77 +200,145 @@ public final class TransferExperiment {
         ImageDataset train = TrainRecipe.namedDataset("fashion-mnist", c.dataRoot(), true);
         ImageDataset test = TrainRecipe.namedDataset("fashion-mnist", c.dataRoot(), false);
         // the pipeline jimm train gives Fashion-MNIST: pad-and-crop and flips, its own statistics
-        DataPipeline pipeline = DataPipeline.named(DataPipeline.Request.auto(), "fashion-mnist", 1, 28,
-                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD, true);
+        DataPipeline pipeline = DataPipeline.named(
+                DataPipeline.Request.auto(),
+                "fashion-mnist",
+                1,
+                28,
+                TrainRecipe.FMNIST_MEAN,
+                TrainRecipe.FMNIST_STD,
+                true);
         Preprocessing prep = pipeline.preprocessing();
-        int threads = c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
+        int threads =
+                c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
 
-        ClassSubset trainA = ClassSubset.of(train, c.backboneImages() < 0 ? -1 : c.backboneImages() / FIRST.length, c.seed(), FIRST);
+        ClassSubset trainA =
+                ClassSubset.of(train, c.backboneImages() < 0 ? -1 : c.backboneImages() / FIRST.length, c.seed(), FIRST);
         ClassSubset testA = ClassSubset.of(test, FIRST);
         ClassSubset trainB = ClassSubset.of(train, c.perClass(), c.seed(), SECOND);
         ClassSubset testB = ClassSubset.of(test, SECOND);
         // per-epoch rows watch 100 test images a class; the score is on all of them, and nothing selects on it
-        int watch = Math.min(100, java.util.Arrays.stream(testB.countsPerClass()).min().orElse(0));
+        int watch = Math.min(100, Arrays.stream(testB.countsPerClass()).min().orElse(0));
         ClassSubset watchB = ClassSubset.of(testB, watch, c.seed(), FIRST);
         Path backboneFile = runDir.resolve("backbone").resolve("model.safetensors");
 
         try (NDManager manager = NDManager.newBaseManager()) {
             // (a) the backbone on classes 0-4
-            log.printf(Locale.ROOT, "(a) backbone: %s from scratch on %,d training images of classes 0-4 %s, %d epochs%n",
-                    c.model(), trainA.size(), trainA.classes(), c.backboneEpochs());
+            log.printf(
+                    Locale.ROOT,
+                    "(a) backbone: %s from scratch on %,d training images of classes 0-4 %s, %d epochs%n",
+                    c.model(),
+                    trainA.size(),
+                    trainA.classes(),
+                    c.backboneEpochs());
             log.flush();
             long t0 = System.nanoTime();
-            DataLoaders dlsA = ImageDataLoaders.of(trainA, testA, pipeline.trainTransform(), pipeline.validTransform(),
-                    new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4), manager);
+            DataLoaders dlsA = ImageDataLoaders.of(
+                    trainA,
+                    testA,
+                    pipeline.trainTransform(),
+                    pipeline.validTransform(),
+                    new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4),
+                    manager);
             double backboneAcc;
-            VisionLearner.Options base = VisionLearner.Options.of(c.model()).inChans(1).seed(c.seed());
-            try (Learner a = VisionLearner.create(dlsA, base, b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
+            VisionLearner.Options base =
+                    VisionLearner.Options.of(c.model()).inChans(1).seed(c.seed());
+            try (Learner a = VisionLearner.create(
+                    dlsA, base, b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
                 double lr = lrFromFinder(a, "minimum", log, "backbone");
                 a.fitOneCycle(c.backboneEpochs(), lr);
                 backboneAcc = a.validate().metrics().get("accuracy");
-                Export.write(backboneFile, (VisionModel) a.model(),
+                Export.write(
+                        backboneFile,
+                        (VisionModel) a.model(),
                         new Export.Spec(c.model(), 1, FastaiHead.defaults(), trainA.classes(), prep));
             }
             double backboneSeconds = (System.nanoTime() - t0) / 1e9;
-            log.printf(Locale.ROOT, "backbone: %.2f%% on the %,d test images of classes 0-4 (%.0f s); exported to %s%n%n",
-                    100 * backboneAcc, testA.size(), backboneSeconds, backboneFile);
+            log.printf(
+                    Locale.ROOT,
+                    "backbone: %.2f%% on the %,d test images of classes 0-4 (%.0f s); exported to %s%n%n",
+                    100 * backboneAcc,
+                    testA.size(),
+                    backboneSeconds,
+                    backboneFile);
 
-            DataLoaders dlsB = ImageDataLoaders.of(trainB, watchB, pipeline.trainTransform(), pipeline.validTransform(),
-                    new ImageDataLoaders.Settings(c.smallBatchSize(), c.seed(), threads, 4), manager);
-            DataLoaders scoreB = ImageDataLoaders.of(trainB, testB, pipeline.trainTransform(), pipeline.validTransform(),
-                    new ImageDataLoaders.Settings(c.smallBatchSize(), c.seed(), threads, 4), manager);
+            DataLoaders dlsB = ImageDataLoaders.of(
+                    trainB,
+                    watchB,
+                    pipeline.trainTransform(),
+                    pipeline.validTransform(),
+                    new ImageDataLoaders.Settings(c.smallBatchSize(), c.seed(), threads, 4),
+                    manager);
+            DataLoaders scoreB = ImageDataLoaders.of(
+                    trainB,
+                    testB,
+                    pipeline.trainTransform(),
+                    pipeline.validTransform(),
+                    new ImageDataLoaders.Settings(c.smallBatchSize(), c.seed(), threads, 4),
+                    manager);
 
             // (c) the exported body with a new head, fastai's fine_tune
-            log.printf(Locale.ROOT, "(c) transfer: the exported body, a new head for classes 5-9 %s, fine_tune(%d, freeze_epochs=%d, lr_mult=%s) on %d images (%d a class)%n",
-                    trainB.classes(), c.epochs(), c.freezeEpochs(), fmt(c.lrMult()), trainB.size(), c.perClass());
+            log.printf(
+                    Locale.ROOT,
+                    "(c) transfer: the exported body, a new head for classes 5-9 %s, fine_tune(%d, freeze_epochs=%d, lr_mult=%s) on %d images (%d a class)%n",
+                    trainB.classes(),
+                    c.epochs(),
+                    c.freezeEpochs(),
+                    fmt(c.lrMult()),
+                    trainB.size(),
+                    c.perClass());
             log.flush();
             t0 = System.nanoTime();
             Score transfer;
-            try (Learner f = VisionLearner.create(dlsB, base.weights(backboneFile),
+            try (Learner f = VisionLearner.create(
+                    dlsB,
+                    base.weights(backboneFile),
                     b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
-                f.freeze();   // as fastai's vision_learner: lr_find sees the frozen body
+                f.freeze(); // as fastai's vision_learner: lr_find sees the frozen body
                 double lr = lrFromFinder(f, "minimum", log, "transfer");
                 f.fineTune(c.epochs(), lr, c.freezeEpochs(), c.lrMult());
                 transfer = new Score("transfer", accuracy(f, scoreB.valid()), lr, (System.nanoTime() - t0) / 1e9);
             }
-            log.printf(Locale.ROOT, "transfer: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
-                    100 * transfer.accuracy(), testB.size(), transfer.seconds());
+            log.printf(
+                    Locale.ROOT,
+                    "transfer: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
+                    100 * transfer.accuracy(),
+                    testB.size(),
+                    transfer.seconds());
 
             // (d) the same architecture from scratch, as many epochs in all
             int total = c.epochs() + c.freezeEpochs();
-            log.printf(Locale.ROOT, "(d) scratch: %s from random init, fit_one_cycle(%d) on the same %d images%n", c.model(), total, trainB.size());
+            log.printf(
+                    Locale.ROOT,
+                    "(d) scratch: %s from random init, fit_one_cycle(%d) on the same %d images%n",
+                    c.model(),
+                    total,
+                    trainB.size());
             log.flush();
             t0 = System.nanoTime();
             Score scratch;
-            try (Learner s = VisionLearner.create(dlsB, base, b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
+            try (Learner s = VisionLearner.create(
+                    dlsB, base, b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
                 double lr = lrFromFinder(s, "minimum", log, "scratch");
                 s.fitOneCycle(total, lr);
                 scratch = new Score("scratch", accuracy(s, scoreB.valid()), lr, (System.nanoTime() - t0) / 1e9);
             }
-            log.printf(Locale.ROOT, "scratch: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
-                    100 * scratch.accuracy(), testB.size(), scratch.seconds());
+            log.printf(
+                    Locale.ROOT,
+                    "scratch: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
+                    100 * scratch.accuracy(),
+                    testB.size(),
+                    scratch.seconds());
 
-            Outcome o = new Outcome(runDir, backboneAcc, backboneSeconds, trainA.size(), transfer, scratch, trainB.size(), testB.size());
+            Outcome o = new Outcome(
+                    runDir,
+                    backboneAcc,
+                    backboneSeconds,
+                    trainA.size(),
+                    transfer,
+                    scratch,
+                    trainB.size(),
+                    testB.size());
             write(o, c);
             return o;
         }
@@ -230,8 +358,15 @@ public final class TransferExperiment {
         if (!Double.isFinite(lr)) {
             throw new JimmException(what + ": lr_find found no usable learning rate");
         }
-        log.printf(Locale.ROOT, "%s lr_find: valley %.2e, steep %.2e, minimum/10 %.2e -> %s %.2e%n", what, r.valley(), r.steep(),
-                r.minimum(), rule, lr);
+        log.printf(
+                Locale.ROOT,
+                "%s lr_find: valley %.2e, steep %.2e, minimum/10 %.2e -> %s %.2e%n",
+                what,
+                r.valley(),
+                r.steep(),
+                r.minimum(),
+                rule,
+                lr);
         log.flush();
         return lr;
     }
@@ -245,10 +380,13 @@ public final class TransferExperiment {
             Iterator<Batch> it = source.batches(0, m);
             try {
                 while (it.hasNext()) {
-                    try (Batch b = it.next(); NDScope scope = new NDScope()) {
+                    try (Batch b = it.next();
+                            NDScope scope = new NDScope()) {
                         scope.suppressNotUsedWarning();
                         NDArray pred = l.model().forward(b.x()).argMax(1);
-                        right += pred.eq(b.y().toType(pred.getDataType(), false)).sum().getLong();
+                        right += pred.eq(b.y().toType(pred.getDataType(), false))
+                                .sum()
+                                .getLong();
                         n += b.size();
                     }
                 }
@@ -280,22 +418,46 @@ public final class TransferExperiment {
             j.add(s.name(), e);
         }
         j.addProperty("command", commandLine(c));
-        AtomicFiles.writeString(o.runDir().resolve("result.json"), new GsonBuilder().setPrettyPrinting().create().toJson(j));
+        AtomicFiles.writeString(
+                o.runDir().resolve("result.json"),
+                new GsonBuilder().setPrettyPrinting().create().toJson(j));
         List<String> md = new ArrayList<>();
         md.add("# Transfer between disjoint label sets (Fashion-MNIST)");
         md.add("");
-        md.add(String.format(Locale.ROOT, "Backbone: %s trained from scratch on %,d images of classes 0-4 for %d epochs: %.2f%% on their 5,000 test images (%.0f s).",
-                c.model(), o.backboneTrainImages(), c.backboneEpochs(), 100 * o.backboneAccuracy(), o.backboneSeconds()));
+        md.add(String.format(
+                Locale.ROOT,
+                "Backbone: %s trained from scratch on %,d images of classes 0-4 for %d epochs: %.2f%% on their 5,000 test images (%.0f s).",
+                c.model(),
+                o.backboneTrainImages(),
+                c.backboneEpochs(),
+                100 * o.backboneAccuracy(),
+                o.backboneSeconds()));
         md.add("");
-        md.add(String.format(Locale.ROOT, "Then %d training images of classes 5-9 (%d a class), scored on all %,d test images of classes 5-9:",
-                o.trainImages(), c.perClass(), o.testImages()));
+        md.add(String.format(
+                Locale.ROOT,
+                "Then %d training images of classes 5-9 (%d a class), scored on all %,d test images of classes 5-9:",
+                o.trainImages(),
+                c.perClass(),
+                o.testImages()));
         md.add("");
         md.add("| model | training | lr | accuracy | seconds |");
         md.add("| --- | --- | --- | --- | --- |");
-        md.add(String.format(Locale.ROOT, "| transfer | exported body + new head, fine_tune(%d, freeze_epochs=%d, lr_mult=%s) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
-                c.epochs(), c.freezeEpochs(), fmt(c.lrMult()), o.transfer().lr(), 100 * o.transfer().accuracy(), o.transfer().seconds()));
-        md.add(String.format(Locale.ROOT, "| scratch | random init, fit_one_cycle(%d) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
-                c.epochs() + c.freezeEpochs(), o.scratch().lr(), 100 * o.scratch().accuracy(), o.scratch().seconds()));
+        md.add(String.format(
+                Locale.ROOT,
+                "| transfer | exported body + new head, fine_tune(%d, freeze_epochs=%d, lr_mult=%s) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
+                c.epochs(),
+                c.freezeEpochs(),
+                fmt(c.lrMult()),
+                o.transfer().lr(),
+                100 * o.transfer().accuracy(),
+                o.transfer().seconds()));
+        md.add(String.format(
+                Locale.ROOT,
+                "| scratch | random init, fit_one_cycle(%d) | %.2e (lr_find minimum/10) | %.2f%% | %.0f |",
+                c.epochs() + c.freezeEpochs(),
+                o.scratch().lr(),
+                100 * o.scratch().accuracy(),
+                o.scratch().seconds()));
         md.add("");
         md.add("Repeat: `" + commandLine(c) + "`");
         AtomicFiles.writeString(o.runDir().resolve("result.md"), String.join("\n", md) + "\n");
@@ -303,13 +465,23 @@ public final class TransferExperiment {
 
     /** The command that repeats the experiment. */
     static String commandLine(Config c) {
-        StringBuilder sb = new StringBuilder("./jimm demo transfer --model ").append(c.model()).append(" --seed ").append(c.seed());
+        StringBuilder sb = new StringBuilder("./jimm demo transfer --model ")
+                .append(c.model())
+                .append(" --seed ")
+                .append(c.seed());
         if (c.dataRoot() != null) {
             sb.append(" --data-root ").append(c.dataRoot());
         }
-        sb.append(" --backbone-images ").append(c.backboneImages()).append(" --backbone-epochs ").append(c.backboneEpochs())
-                .append(" --per-class ").append(c.perClass()).append(" --epochs ").append(c.epochs())
-                .append(" --freeze-epochs ").append(c.freezeEpochs());
+        sb.append(" --backbone-images ")
+                .append(c.backboneImages())
+                .append(" --backbone-epochs ")
+                .append(c.backboneEpochs())
+                .append(" --per-class ")
+                .append(c.perClass())
+                .append(" --epochs ")
+                .append(c.epochs())
+                .append(" --freeze-epochs ")
+                .append(c.freezeEpochs());
         return sb.toString();
     }
 }

@@ -23,9 +23,9 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * fastai's vision_learner: a registered backbone cut at its pooling, a new head for the data's
- * classes, and parameter groups (early body, late body, head) for freezing and discriminative
- * learning rates. Pretrained weights come from the hub, a file, or the body of a jimm export.
+ * fastai's vision_learner: a registered backbone cut at its pooling, a new head for the data's classes, and parameter
+ * groups (early body, late body, head) for freezing and discriminative learning rates. Pretrained weights come from the
+ * hub, a file, or the body of a jimm export.
  */
 public final class VisionLearner {
     private VisionLearner() {}
@@ -38,11 +38,19 @@ public final class VisionLearner {
      * @param hub where those are fetched and cached (null: {@link WeightHub#fromEnvironment()})
      */
     public record Options(
-            String arch, Path weights, FastaiHead head, int inChans, long seed, double dropPathRate, boolean pretrained,
-            WeightHub hub, boolean zeroInitLast) {
+            String arch,
+            Path weights,
+            FastaiHead head,
+            int inChans,
+            long seed,
+            double dropPathRate,
+            boolean pretrained,
+            WeightHub hub,
+            boolean zeroInitLast) {
         public Options {
             if (pretrained && weights != null) {
-                throw new IllegalArgumentException("--pretrained and --weights both name the starting weights; give one");
+                throw new IllegalArgumentException(
+                        "--pretrained and --weights both name the starting weights; give one");
             }
         }
 
@@ -80,7 +88,9 @@ public final class VisionLearner {
             return with(b -> b.dropPathRate = r);
         }
 
-        /** timm's zero_init_last for a body trained from scratch (ResNet, RegNet); off starts blocks as torchvision's. */
+        /**
+         * timm's zero_init_last for a body trained from scratch (ResNet, RegNet); off starts blocks as torchvision's.
+         */
         public Options zeroInitLast(boolean value) {
             return with(b -> b.zeroInitLast = value);
         }
@@ -89,8 +99,8 @@ public final class VisionLearner {
         private Options with(Consumer<Fields> change) {
             Fields f = new Fields(this);
             change.accept(f);
-            return new Options(f.arch, f.weights, f.head, f.inChans, f.seed, f.dropPathRate, f.pretrained, f.hub,
-                    f.zeroInitLast);
+            return new Options(
+                    f.arch, f.weights, f.head, f.inChans, f.seed, f.dropPathRate, f.pretrained, f.hub, f.zeroInitLast);
         }
 
         /** The fields of an {@link Options}, mutable. */
@@ -126,8 +136,13 @@ public final class VisionLearner {
 
     /** Builds the model: the body (pretrained if asked) and a freshly initialized head. */
     public static VisionModel buildModel(Options o, int numClasses) {
-        ModelOptions.Builder mb = ModelOptions.builder().numClasses(0).globalPool("").inChans(o.inChans())
-                .seed(o.seed()).dropPathRate(o.dropPathRate()).zeroInitLast(o.zeroInitLast());
+        ModelOptions.Builder mb = ModelOptions.builder()
+                .numClasses(0)
+                .globalPool("")
+                .inChans(o.inChans())
+                .seed(o.seed())
+                .dropPathRate(o.dropPathRate())
+                .zeroInitLast(o.zeroInitLast());
         ImageModel body;
         if (o.weights() != null && Export.isExport(o.weights())) {
             body = Models.createModel(o.arch(), mb.build());
@@ -149,21 +164,23 @@ public final class VisionLearner {
     }
 
     /**
-     * A learner over {@code dls} for the architecture in {@code o}; {@code configure} sets loss,
-     * metrics, optimizer, callbacks… on the builder (the parameter groups are set here).
+     * A learner over {@code dls} for the architecture in {@code o}; {@code configure} sets loss, metrics, optimizer,
+     * callbacks… on the builder (the parameter groups are set here).
      */
     public static Learner create(DataLoaders dls, Options o, Consumer<Learner.Builder> configure) {
         VisionModel model = buildModel(o, dls.numClasses());
         // the model is built here and reachable only through the learner, so closing the learner frees it
-        Learner.Builder b = Learner.builder(model, dls).seed(o.seed()).paramGroups(paramGroups(model), normParams(model))
+        Learner.Builder b = Learner.builder(model, dls)
+                .seed(o.seed())
+                .paramGroups(paramGroups(model), normParams(model))
                 .closeModel(true);
         configure.accept(b);
         return b.build();
     }
 
     /**
-     * fastai's split for a backbone with a head: the body up to its middle feature level, the rest of
-     * the body, the head (for ResNets: stem to layer2, layer3–layer4, head).
+     * fastai's split for a backbone with a head: the body up to its middle feature level, the rest of the body, the
+     * head (for ResNets: stem to layer2, layer3–layer4, head).
      */
     public static List<ParamGroup> paramGroups(VisionModel model) {
         List<FeatureInfo> fi = model.body().featureInfo();
@@ -202,7 +219,9 @@ public final class VisionLearner {
         Set<String> out = new HashSet<>();
         for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
             Module m = e.getValue();
-            if (m instanceof BatchNorm2d || m instanceof GroupNorm || m.getClass().getSimpleName().contains("Norm")) {
+            if (m instanceof BatchNorm2d
+                    || m instanceof GroupNorm
+                    || m.getClass().getSimpleName().contains("Norm")) {
                 String prefix = e.getKey().isEmpty() ? "" : e.getKey() + ".";
                 m.directParameters().keySet().forEach(p -> out.add(prefix + p));
             }

@@ -5,9 +5,8 @@ import dev.jimm.layers.Module;
 import dev.jimm.models.ImageModel;
 
 /**
- * A backbone cut at its pooling (child {@code 0}) followed by a new head (child {@code 1}), as
- * fastai's vision_learner builds it: state_dict keys are {@code 0.layer1.0.conv1.weight} … and
- * {@code 1.8.weight}.
+ * A backbone cut at its pooling (child {@code 0}) followed by a new head (child {@code 1}), as fastai's vision_learner
+ * builds it: state_dict keys are {@code 0.layer1.0.conv1.weight} … and {@code 1.8.weight}.
  */
 public final class VisionModel extends Module implements AutoCloseable {
     private final ImageModel body;

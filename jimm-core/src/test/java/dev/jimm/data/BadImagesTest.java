@@ -22,11 +22,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Each kind of bad dataset input has a defined behaviour under both {@link BadImagePolicy}s. */
 class BadImagesTest {
-    private static final List<String> GOOD = List.of("chelsea.bmp", "chelsea.webp", "chelsea_cmyk.jpg",
-            "chelsea_exif_orientation6.jpg", "chelsea_gray.jpg", "chelsea_progressive.jpg", "chelsea_rgba.png",
-            "chessboard_GRAY_U16.tif", "no_time_for_that_tiny.gif", "one_pixel.png", "palette_color.png", "wide_4000x60.jpg");
-    private static final List<String> BAD = List.of("bomb_100000x100000.png", "empty.jpg", "not_an_image.jpg",
-            "truncated_half.jpg", "truncated_skimage.jpg");
+    private static final List<String> GOOD = List.of(
+            "chelsea.bmp",
+            "chelsea.webp",
+            "chelsea_cmyk.jpg",
+            "chelsea_exif_orientation6.jpg",
+            "chelsea_gray.jpg",
+            "chelsea_progressive.jpg",
+            "chelsea_rgba.png",
+            "chessboard_GRAY_U16.tif",
+            "no_time_for_that_tiny.gif",
+            "one_pixel.png",
+            "palette_color.png",
+            "wide_4000x60.jpg");
+    private static final List<String> BAD = List.of(
+            "bomb_100000x100000.png", "empty.jpg", "not_an_image.jpg", "truncated_half.jpg", "truncated_skimage.jpg");
 
     private static Path copyOdd(String name, Path to) throws Exception {
         Files.createDirectories(to.getParent());
@@ -59,8 +69,9 @@ class BadImagesTest {
         copyOdd("palette_color.png", root.resolve("c/1.png"));
         Files.createDirectories(root.resolve("b"));
         Files.writeString(root.resolve("b/readme.txt"), "only text");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.ERROR, w -> { }));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.ERROR, w -> {}));
         assertTrue(e.getMessage().startsWith(root.resolve("b") + ": class folder has no image files"), e.getMessage());
         List<String> warn = new ArrayList<>();
         ImageFolderDataset ds = ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.SKIP, warn::add);
@@ -76,10 +87,13 @@ class BadImagesTest {
         copyOdd("palette_color.png", root.resolve("b/1.png"));
         Path link = Files.createSymbolicLink(root.resolve("a/gone.jpg"), root.resolve("nowhere.jpg"));
         copyOdd("one_pixel.png", root.resolve("b/album.jpg/2.png"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.ERROR, w -> { }));
-        assertTrue(e.getMessage().startsWith(link + ": named like an image but not a readable file (a dangling link)"), e.getMessage());
-        ImageFolderDataset ds = ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.SKIP, w -> { });
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.ERROR, w -> {}));
+        assertTrue(
+                e.getMessage().startsWith(link + ": named like an image but not a readable file (a dangling link)"),
+                e.getMessage());
+        ImageFolderDataset ds = ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.SKIP, w -> {});
         assertEquals(List.of(link), ds.scan().unreadable());
         assertEquals(3, ds.size(), "a/1.png, b/1.png and b/album.jpg/2.png");
         assertEquals(root.resolve("b/album.jpg/2.png"), ds.file(2));
@@ -98,25 +112,39 @@ class BadImagesTest {
     }
 
     private static DataLoader loader(ImageDataset ds, int channels, NDManager m, BadImagePolicy p, List<String> warn) {
-        PreprocessConfig pre = new PreprocessConfig(channels, 32, 32, Interpolation.BILINEAR, 0.875,
-                channels == 3 ? PreprocessConfig.IMAGENET_MEAN : new float[] {0.5f}, channels == 3 ? PreprocessConfig.IMAGENET_STD : new float[] {0.25f});
+        PreprocessConfig pre = new PreprocessConfig(
+                channels,
+                32,
+                32,
+                Interpolation.BILINEAR,
+                0.875,
+                channels == 3 ? PreprocessConfig.IMAGENET_MEAN : new float[] {0.5f},
+                channels == 3 ? PreprocessConfig.IMAGENET_STD : new float[] {0.25f});
         return DataLoader.builder(ds, Pipelines.createTransform(pre, true, PreprocessConfig.Augment.flipOnly()), m)
-                .batchSize(4).shuffle(true).seed(3).threads(2).badImages(p).warnings(warn::add).build();
+                .batchSize(4)
+                .shuffle(true)
+                .seed(3)
+                .threads(2)
+                .badImages(p)
+                .warnings(warn::add)
+                .build();
     }
 
     @Test
     void undecodableImagesFailTheLoaderWithTheFileNamedOrAreLeftOut(@TempDir Path tmp) throws Exception {
         Path root = mixedFolder(tmp);
-        ImageFolderDataset ds = ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.ERROR, w -> { });
+        ImageFolderDataset ds = ImageFolderDataset.of(root, new ImageDecoder(), BadImagePolicy.ERROR, w -> {});
         Files.delete(root.resolve("bad/vanished.png")); // gone between the scan and its first use
         try (NDManager m = NDManager.newBaseManager()) {
             // ERROR: a worker thread's failure reaches the caller as the typed exception naming the file
             DataLoader strict = loader(ds, 3, m, BadImagePolicy.ERROR, new ArrayList<>());
-            ImageDecodeException e = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> assertThrows(ImageDecodeException.class, () -> {
-                for (Batch b : strict) {
-                    b.close();
-                }
-            }));
+            ImageDecodeException e = assertTimeoutPreemptively(
+                    Duration.ofSeconds(60),
+                    () -> assertThrows(ImageDecodeException.class, () -> {
+                        for (Batch b : strict) {
+                            b.close();
+                        }
+                    }));
             assertTrue(e.file().startsWith(root.resolve("bad")), e.getMessage());
             assertTrue(e.getMessage().startsWith(e.file() + ": "), e.getMessage());
 
@@ -131,7 +159,9 @@ class BadImagesTest {
                             assertEquals(b.size(), b.data().getShape().get(0));
                             for (int i : b.indices()) {
                                 assertTrue(seen.add(i));
-                                assertTrue(ds.file(i).startsWith(root.resolve("good")), ds.file(i).toString());
+                                assertTrue(
+                                        ds.file(i).startsWith(root.resolve("good")),
+                                        ds.file(i).toString());
                             }
                         }
                     }
@@ -156,13 +186,21 @@ class BadImagesTest {
         copyOdd("chessboard_GRAY_U16.tif", root.resolve("b/2.tif"));
         try (NDManager m = NDManager.newBaseManager()) {
             for (int ch : new int[] {3, 1}) {
-                ImageFolderDataset ds = ImageFolderDataset.of(root,
-                        new ImageDecoder(DecodeOptions.builder().channels(ch).build()), BadImagePolicy.ERROR, w -> { });
+                ImageFolderDataset ds = ImageFolderDataset.of(
+                        root,
+                        new ImageDecoder(DecodeOptions.builder().channels(ch).build()),
+                        BadImagePolicy.ERROR,
+                        w -> {});
                 int n = 0;
                 for (Batch b : loader(ds, ch, m, BadImagePolicy.ERROR, new ArrayList<>())) {
                     try (b) {
-                        assertEquals(List.of((long) b.size(), (long) ch, 32L, 32L), List.of(b.data().getShape().get(0),
-                                b.data().getShape().get(1), b.data().getShape().get(2), b.data().getShape().get(3)));
+                        assertEquals(
+                                List.of((long) b.size(), (long) ch, 32L, 32L),
+                                List.of(
+                                        b.data().getShape().get(0),
+                                        b.data().getShape().get(1),
+                                        b.data().getShape().get(2),
+                                        b.data().getShape().get(3)));
                         float[] px = b.data().toFloatArray();
                         for (float v : px) {
                             assertTrue(Float.isFinite(v) && Math.abs(v) < 10, "normalized pixel " + v);

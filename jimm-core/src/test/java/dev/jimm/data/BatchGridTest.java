@@ -2,11 +2,11 @@ package dev.jimm.data;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.jimm.vision.TrainRecipe;
 import ai.djl.ndarray.NDManager;
 import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.Pipelines;
 import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.vision.TrainRecipe;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,9 @@ class BatchGridTest {
         String[][] layout = {{"a", "camera.png"}, {"a", "chelsea.png"}, {"b", "coffee.png"}, {"b", "rocket.jpg"}};
         for (String[] l : layout) {
             Files.createDirectories(root.resolve(l[0]));
-            Files.copy(TestFiles.resource("images/real/" + l[1]), root.resolve(l[0]).resolve(l[1]));
+            Files.copy(
+                    TestFiles.resource("images/real/" + l[1]),
+                    root.resolve(l[0]).resolve(l[1]));
         }
         return root;
     }
@@ -30,11 +32,16 @@ class BatchGridTest {
     @Test
     void showBatchWritesCaptionedGrid(@TempDir Path tmp) throws Exception {
         IdxDataset ds = IdxDataset.fashionMnist(TrainRecipe.samplesDir().resolve("fashion-mnist"), false);
-        PreprocessConfig cfg = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0, new float[] {0.5f}, new float[] {0.5f});
+        PreprocessConfig cfg =
+                new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0, new float[] {0.5f}, new float[] {0.5f});
         try (NDManager root = NDManager.newBaseManager()) {
             DataLoader loader = DataLoader.builder(ds, Pipelines.createTransform(cfg, false), root)
-                    .batchSize(8).shuffle(false).threads(1).build();
-            try (DataLoader.EpochIterator it = loader.iterator(); Batch b = it.next()) {
+                    .batchSize(8)
+                    .shuffle(false)
+                    .threads(1)
+                    .build();
+            try (DataLoader.EpochIterator it = loader.iterator();
+                    Batch b = it.next()) {
                 Path png = tmp.resolve("grid.png");
                 BatchGrid.write(b, ds.classes(), new float[] {0.5f}, new float[] {0.5f}, 4, png);
                 BufferedImage g = ImageIO.read(png.toFile());
@@ -66,9 +73,15 @@ class BatchGridTest {
         List<List<float[]>> runs = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             for (int threads : new int[] {1, 3}) {
-                DataLoader loader = DataLoader.builder(ds, Pipelines.createTransform(cfg, true,
-                                new PreprocessConfig.Augment(0.5, 0, 2, 9, false, 0.25)), root)
-                        .batchSize(2).seed(3).threads(threads).build();
+                DataLoader loader = DataLoader.builder(
+                                ds,
+                                Pipelines.createTransform(
+                                        cfg, true, new PreprocessConfig.Augment(0.5, 0, 2, 9, false, 0.25)),
+                                root)
+                        .batchSize(2)
+                        .seed(3)
+                        .threads(threads)
+                        .build();
                 List<float[]> out = new ArrayList<>();
                 for (Batch b : loader) {
                     try (b) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** Class subsets for transfer: which samples, relabelled how, drawn how. */
@@ -15,10 +16,25 @@ class ClassSubsetTest {
     /** 10 classes; sample i has class (i * 7) % 10 and a 1x1 image whose pixel is i, so picks can be traced. */
     static ImageDataset tenClasses(int n) {
         return new ImageDataset() {
-            @Override public int size() { return n; }
-            @Override public int label(int i) { return (i * 7) % 10; }
-            @Override public List<String> classes() { return List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"); }
-            @Override public DecodedImage image(int i) { return new DecodedImage(1, 1, 1, new byte[] {(byte) i}, "raw"); }
+            @Override
+            public int size() {
+                return n;
+            }
+
+            @Override
+            public int label(int i) {
+                return (i * 7) % 10;
+            }
+
+            @Override
+            public List<String> classes() {
+                return List.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
+            }
+
+            @Override
+            public DecodedImage image(int i) {
+                return new DecodedImage(1, 1, 1, new byte[] {(byte) i}, "raw");
+            }
         };
     }
 
@@ -60,14 +76,18 @@ class ClassSubsetTest {
         int[] fives = Arrays.stream(a.indices()).filter(i -> base.label(i) == 5).toArray();
         assertArrayEquals(fives, only5.indices());
         // not just the first members of each class
-        int[] firstFives = java.util.stream.IntStream.range(0, 1000).filter(i -> base.label(i) == 5).limit(7).toArray();
+        int[] firstFives = IntStream.range(0, 1000)
+                .filter(i -> base.label(i) == 5)
+                .limit(7)
+                .toArray();
         assertFalse(Arrays.equals(firstFives, fives));
     }
 
     @Test
     void badRequestsNameTheClass() {
         ImageDataset base = tenClasses(50);
-        IllegalArgumentException few = assertThrows(IllegalArgumentException.class, () -> ClassSubset.of(base, 6, 1L, 3));
+        IllegalArgumentException few =
+                assertThrows(IllegalArgumentException.class, () -> ClassSubset.of(base, 6, 1L, 3));
         assertTrue(few.getMessage().contains("class 3 (c3) has 5 samples, fewer than the 6"), few.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ClassSubset.of(base, 10));
         assertThrows(IllegalArgumentException.class, () -> ClassSubset.of(base, 1, 1));

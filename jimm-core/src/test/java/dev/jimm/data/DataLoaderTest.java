@@ -2,7 +2,6 @@ package dev.jimm.data;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.jimm.vision.TrainRecipe;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -12,24 +11,33 @@ import dev.jimm.transforms.Pipelines;
 import dev.jimm.transforms.PreprocessConfig;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
-import java.nio.file.Path;
+import dev.jimm.vision.TrainRecipe;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class DataLoaderTest {
-    static final ImageDataset SAMPLE = new Subset(IdxDataset.fashionMnist(TrainRecipe.samplesDir().resolve("fashion-mnist"), false),
-            java.util.stream.IntStream.range(0, 150).toArray());
+    static final ImageDataset SAMPLE = new Subset(
+            IdxDataset.fashionMnist(TrainRecipe.samplesDir().resolve("fashion-mnist"), false),
+            IntStream.range(0, 150).toArray());
 
     static Transform<DecodedImage, TensorImage> train() {
-        PreprocessConfig cfg = new PreprocessConfig(1, 24, 24, Interpolation.BILINEAR, 1.0,
-                new float[] {0.286f}, new float[] {0.353f});
+        PreprocessConfig cfg = new PreprocessConfig(
+                1, 24, 24, Interpolation.BILINEAR, 1.0, new float[] {0.286f}, new float[] {0.353f});
         return Pipelines.createTransform(cfg, true, new PreprocessConfig.Augment(0.5, 0.4, 0, 9, false, 0.25));
     }
 
     private static List<float[]> run(NDManager root, int threads, int epoch, List<long[]> labelsOut) {
-        DataLoader loader = DataLoader.builder(SAMPLE, train(), root).batchSize(32).seed(11).threads(threads)
-                .prefetch(3).dropLast(true).batchTransform(MixupCutmix.timmDefaults()).build();
+        DataLoader loader = DataLoader.builder(SAMPLE, train(), root)
+                .batchSize(32)
+                .seed(11)
+                .threads(threads)
+                .prefetch(3)
+                .dropLast(true)
+                .batchTransform(MixupCutmix.timmDefaults())
+                .build();
         List<float[]> out = new ArrayList<>();
         try (DataLoader.EpochIterator it = loader.epoch(epoch)) {
             while (it.hasNext()) {
@@ -45,7 +53,7 @@ class DataLoaderTest {
                     labelsOut.add(lab);
                     float[] d = b.data().toFloatArray();
                     float[] t = b.targets().toFloatArray();
-                    float[] all = java.util.Arrays.copyOf(d, d.length + t.length);
+                    float[] all = Arrays.copyOf(d, d.length + t.length);
                     System.arraycopy(t, 0, all, d.length, t.length);
                     out.add(all);
                 }
@@ -68,14 +76,14 @@ class DataLoaderTest {
                 assertArrayEquals(l1.get(b), l4.get(b));
             }
             List<float[]> nextEpoch = run(root, 4, 1, le);
-            assertFalse(java.util.Arrays.equals(one.get(0), nextEpoch.get(0)), "each epoch reshuffles and re-augments");
+            assertFalse(Arrays.equals(one.get(0), nextEpoch.get(0)), "each epoch reshuffles and re-augments");
         }
     }
 
     /** Eval at the samples' native 28x28 with Normalize(0, 1): ToTensor alone, exact pixels / 255. */
     private static Transform<DecodedImage, TensorImage> nativeSizeEval() {
-        PreprocessConfig cfg = new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0,
-                new float[] {0f}, new float[] {1f});
+        PreprocessConfig cfg =
+                new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0, new float[] {0f}, new float[] {1f});
         return Pipelines.createTransform(cfg, false);
     }
 
@@ -83,7 +91,10 @@ class DataLoaderTest {
     void evalLoaderCoversEverySampleOnceInOrder() {
         try (NDManager root = NDManager.newBaseManager()) {
             DataLoader loader = DataLoader.builder(SAMPLE, nativeSizeEval(), root)
-                    .batchSize(64).shuffle(false).threads(2).build();
+                    .batchSize(64)
+                    .shuffle(false)
+                    .threads(2)
+                    .build();
             assertEquals(3, loader.batchesPerEpoch());
             int seen = 0;
             for (Batch b : loader) {
@@ -105,7 +116,9 @@ class DataLoaderTest {
     void closingABatchFreesItsArrays() {
         try (NDManager root = NDManager.newBaseManager()) {
             DataLoader loader = DataLoader.builder(SAMPLE, nativeSizeEval(), root)
-                    .batchSize(50).threads(1).build();
+                    .batchSize(50)
+                    .threads(1)
+                    .build();
             try (DataLoader.EpochIterator it = loader.iterator()) {
                 Batch b = it.next();
                 assertFalse(b.data().isReleased());

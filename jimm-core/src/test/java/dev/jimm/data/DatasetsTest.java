@@ -127,8 +127,12 @@ class DatasetsTest {
             }
         }
         assertEquals(40, seen.size());
-        assertEquals(40, a.train().countsPerClass()[0] + a.valid().countsPerClass()[0]
-                + a.train().countsPerClass()[1] + a.valid().countsPerClass()[1]);
+        assertEquals(
+                40,
+                a.train().countsPerClass()[0]
+                        + a.valid().countsPerClass()[0]
+                        + a.train().countsPerClass()[1]
+                        + a.valid().countsPerClass()[1]);
         DecodedImage img = a.train().image(0);
         assertEquals(4, img.width());
     }

@@ -3,6 +3,7 @@ package dev.jimm.data;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.jimm.AtomicFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -54,7 +55,8 @@ class DownloadsAndCifarTest {
 
     static long partFiles(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.toString().endsWith(".part") || dev.jimm.AtomicFiles.isTemp(p)).count();
+            return s.filter(p -> p.toString().endsWith(".part") || AtomicFiles.isTemp(p))
+                    .count();
         }
     }
 
@@ -66,13 +68,19 @@ class DownloadsAndCifarTest {
         d.fetch(url("/cifar-10-binary.tar.gz"), cache, "c.tar.gz", Downloads.Checksum.md5(TINY_MD5.toUpperCase()));
         assertEquals(1, hits.get(), "a verified cached file is not downloaded again");
 
-        UncheckedIOException bad = assertThrows(UncheckedIOException.class, () -> d.fetch(url("/cifar-10-binary.tar.gz"),
-                cache, "other.tar.gz", Downloads.Checksum.sha256("00".repeat(32))));
+        UncheckedIOException bad = assertThrows(
+                UncheckedIOException.class,
+                () -> d.fetch(
+                        url("/cifar-10-binary.tar.gz"),
+                        cache,
+                        "other.tar.gz",
+                        Downloads.Checksum.sha256("00".repeat(32))));
         assertTrue(bad.getMessage().contains("SHA-256 mismatch"), bad.getMessage());
         assertFalse(Files.exists(cache.resolve("other.tar.gz")), "a corrupt download is never renamed into place");
         assertEquals(0, partFiles(cache));
 
-        UncheckedIOException nf = assertThrows(UncheckedIOException.class,
+        UncheckedIOException nf = assertThrows(
+                UncheckedIOException.class,
                 () -> d.fetch(url("/missing"), cache, "m.bin", Downloads.Checksum.md5(TINY_MD5)));
         assertTrue(nf.getMessage().contains("HTTP 404") && nf.getMessage().contains("/missing"), nf.getMessage());
         assertEquals(0, partFiles(cache));
@@ -85,8 +93,8 @@ class DownloadsAndCifarTest {
 
     @Test
     void cifar10DownloadExtractAndRead(@TempDir Path dir) {
-        DatasetSources.Remote mirror = new DatasetSources.Remote(url("/cifar-10-binary.tar.gz"),
-                "cifar-10-binary.tar.gz", Downloads.Checksum.md5(TINY_MD5));
+        DatasetSources.Remote mirror = new DatasetSources.Remote(
+                url("/cifar-10-binary.tar.gz"), "cifar-10-binary.tar.gz", Downloads.Checksum.md5(TINY_MD5));
         CifarDataset train = DatasetSources.cifar10(dir, true, new Downloads(), mirror);
         assertEquals(10, train.size());
         assertEquals(CifarDataset.CIFAR10_CLASSES, train.classes());
@@ -125,7 +133,8 @@ class DownloadsAndCifarTest {
         assertEquals(201, fine.image(1).get(1, 1, 1));
         assertEquals(0, fine.image(1).get(1, 1, 0));
         Files.write(dir.resolve("test.bin"), new byte[3074 + 100]);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CifarDataset.cifar100(dir, false, false));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> CifarDataset.cifar100(dir, false, false));
         assertTrue(e.getMessage().contains("test.bin") && e.getMessage().contains("3074"), e.getMessage());
     }
 }

@@ -34,8 +34,12 @@ class ImageDecoderTest {
             files = s.sorted().toList();
         }
         assertEquals(17, files.size());
-        List<String> expectedFailures = List.of("bomb_100000x100000.png", "empty.jpg", "not_an_image.jpg",
-                "truncated_half.jpg", "truncated_skimage.jpg");
+        List<String> expectedFailures = List.of(
+                "bomb_100000x100000.png",
+                "empty.jpg",
+                "not_an_image.jpg",
+                "truncated_half.jpg",
+                "truncated_skimage.jpg");
         for (Path f : files) {
             String n = f.getFileName().toString();
             if (expectedFailures.contains(n)) {
@@ -64,10 +68,11 @@ class ImageDecoderTest {
         // Lossy encodings of the same photo: a few levels apart on average, never a wrong layout.
         assertTrue(meanAbs(bmp, decoder.decode(odd("chelsea_progressive.jpg"))) < 6);
         assertTrue(meanAbs(bmp, decoder.decode(odd("chelsea.webp"))) < 8);
-        assertTrue(meanAbs(bmp, decoder.decode(odd("chelsea_cmyk.jpg"))) < 12,
+        assertTrue(
+                meanAbs(bmp, decoder.decode(odd("chelsea_cmyk.jpg"))) < 12,
                 "CMYK JPEG must be converted to RGB with correct colors");
-        DecodedImage gray = new ImageDecoder(DecodeOptions.builder().channels(1).build())
-                .decode(odd("chelsea_gray.jpg"));
+        DecodedImage gray =
+                new ImageDecoder(DecodeOptions.builder().channels(1).build()).decode(odd("chelsea_gray.jpg"));
         assertEquals(1, gray.channels());
         assertTrue(meanAbs(bmp.toGray(), gray) < 6);
     }
@@ -77,7 +82,8 @@ class ImageDecoderTest {
         DecodedImage bmp = decoder.decode(odd("chelsea.bmp"));
         DecodedImage rotated = decodeSized(odd("chelsea_exif_orientation6.jpg"), 451, 300);
         assertTrue(meanAbs(bmp, rotated) < 6, "orientation 6 applied");
-        DecodedImage raw = new ImageDecoder(DecodeOptions.builder().applyExifOrientation(false).build())
+        DecodedImage raw = new ImageDecoder(
+                        DecodeOptions.builder().applyExifOrientation(false).build())
                 .decode(odd("chelsea_exif_orientation6.jpg"));
         assertEquals(300, raw.width());
         assertEquals(451, raw.height());
@@ -88,7 +94,8 @@ class ImageDecoderTest {
         // chelsea_rgba.png is chelsea.bmp's colors with alpha 128 everywhere.
         DecodedImage bmp = decoder.decode(odd("chelsea.bmp"));
         DecodedImage white = decoder.decode(odd("chelsea_rgba.png"));
-        DecodedImage dropped = new ImageDecoder(DecodeOptions.builder().alpha(DecodeOptions.Alpha.DROP).build())
+        DecodedImage dropped = new ImageDecoder(
+                        DecodeOptions.builder().alpha(DecodeOptions.Alpha.DROP).build())
                 .decode(odd("chelsea_rgba.png"));
         assertEquals(0.0, meanAbs(bmp, dropped), "dropping alpha keeps the stored colors");
         for (int i = 0; i < bmp.pixels().length; i++) {
@@ -101,14 +108,19 @@ class ImageDecoderTest {
     @Test
     void bombIsRefusedFromTheHeaderAndLimitIsConfigurable() {
         long t0 = System.nanoTime();
-        ImageDecodeException e = assertThrows(ImageDecodeException.class,
-                () -> decoder.decode(odd("bomb_100000x100000.png")));
+        ImageDecodeException e =
+                assertThrows(ImageDecodeException.class, () -> decoder.decode(odd("bomb_100000x100000.png")));
         assertTrue(e.getMessage().contains("100000x100000"), e.getMessage());
         assertTrue(e.getMessage().contains("limit"), e.getMessage());
         assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "refused at once");
         Path pal = odd("palette_color.png"); // 10x10
-        assertEquals(10, new ImageDecoder(DecodeOptions.builder().maxPixels(100).build()).decode(pal).width());
-        ImageDecoder tiny = new ImageDecoder(DecodeOptions.builder().maxPixels(99).build());
+        assertEquals(
+                10,
+                new ImageDecoder(DecodeOptions.builder().maxPixels(100).build())
+                        .decode(pal)
+                        .width());
+        ImageDecoder tiny =
+                new ImageDecoder(DecodeOptions.builder().maxPixels(99).build());
         assertThrows(ImageDecodeException.class, () -> tiny.decode(pal));
     }
 
@@ -117,9 +129,10 @@ class ImageDecoderTest {
         decodeSized(odd("one_pixel.png"), 1, 1);
         DecodedImage pal = decoder.decode(odd("palette_color.png"));
         assertEquals(10, pal.width());
-        assertEquals("gif", decodeSized(odd("no_time_for_that_tiny.gif"), 14, 25).format());
-        DecodedImage tif = new ImageDecoder(DecodeOptions.builder().channels(1).build())
-                .decode(odd("chessboard_GRAY_U16.tif"));
+        assertEquals(
+                "gif", decodeSized(odd("no_time_for_that_tiny.gif"), 14, 25).format());
+        DecodedImage tif =
+                new ImageDecoder(DecodeOptions.builder().channels(1).build()).decode(odd("chessboard_GRAY_U16.tif"));
         assertEquals(200, tif.width());
         assertEquals(1, tif.channels());
         // A chessboard: both dark and bright squares must survive the 16 -> 8 bit conversion.
@@ -167,7 +180,8 @@ class ImageDecoderTest {
     @Test
     void alphaOfWebpAndGrayAlphaPngIsCompositedOnWhiteOrDropped() {
         DecodedImage bmp = decoder.decode(format("chelsea_crop.bmp"));
-        ImageDecoder drop = new ImageDecoder(DecodeOptions.builder().alpha(DecodeOptions.Alpha.DROP).build());
+        ImageDecoder drop = new ImageDecoder(
+                DecodeOptions.builder().alpha(DecodeOptions.Alpha.DROP).build());
         // Alpha is a vertical gradient: 1 in the top row, 254 in the bottom row (read with Pillow).
         int w = bmp.width(), last = bmp.height() - 1;
         DecodedImage webpDropped = drop.decode(format("chelsea_crop_rgba.webp"));
@@ -180,9 +194,12 @@ class ImageDecoderTest {
             }
         }
         DecodedImage gray = bmp.toGray();
-        ImageDecoder oneChannel = new ImageDecoder(DecodeOptions.builder().channels(1).build());
-        ImageDecoder oneChannelDrop = new ImageDecoder(DecodeOptions.builder().channels(1)
-                .alpha(DecodeOptions.Alpha.DROP).build());
+        ImageDecoder oneChannel =
+                new ImageDecoder(DecodeOptions.builder().channels(1).build());
+        ImageDecoder oneChannelDrop = new ImageDecoder(DecodeOptions.builder()
+                .channels(1)
+                .alpha(DecodeOptions.Alpha.DROP)
+                .build());
         DecodedImage laDropped = oneChannelDrop.decode(format("chelsea_crop_la.png"));
         assertEquals(1, laDropped.channels());
         assertArrayEquals(gray.pixels(), laDropped.pixels(), "LA PNG gray samples are Pillow's convert('L')");

@@ -21,9 +21,9 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mutated image files (bit flips, random bytes, truncations, inserted and duplicated chunks, header
- * fields set to extreme values) each end in a correct decode or an {@link ImageDecodeException}, within
- * 2 s of CPU and the pixel limit. Fixed seed; {@code -Djimm.fuzz.images=N} (the fuzz profile) runs more.
+ * Mutated image files (bit flips, random bytes, truncations, inserted and duplicated chunks, header fields set to
+ * extreme values) each end in a correct decode or an {@link ImageDecodeException}, within 2 s of CPU and the pixel
+ * limit. Fixed seed; {@code -Djimm.fuzz.images=N} (the fuzz profile) runs more.
  */
 class ImageFuzzTest {
     private static final long MAX_PIXELS = 1 << 20;
@@ -109,7 +109,8 @@ class ImageFuzzTest {
         int trials = Integer.getInteger("jimm.fuzz.images", 500);
         Map<String, byte[]> seeds = seeds();
         List<String> names = new ArrayList<>(seeds.keySet());
-        ImageDecoder dec = new ImageDecoder(DecodeOptions.builder().maxPixels(MAX_PIXELS).build());
+        ImageDecoder dec =
+                new ImageDecoder(DecodeOptions.builder().maxPixels(MAX_PIXELS).build());
         for (String n : names) {
             DecodedImage img = dec.decode(seeds.get(n), Path.of(n));
             assertEquals(3, img.channels(), n);
@@ -139,7 +140,10 @@ class ImageFuzzTest {
                 assertTrue(cpu < CPU_LIMIT_NANOS, name + " took " + cpu / 1e6 + " ms of CPU");
             }
         });
-        System.out.println("ImageFuzzTest: " + trials + " mutations, " + outcome[0] + " decoded, " + outcome[1] + " ImageDecodeException");
-        assertTrue(outcome[1] > trials / 10 && outcome[0] > trials / 20, "both outcomes occur: " + Arrays.toString(outcome));
+        System.out.println("ImageFuzzTest: " + trials + " mutations, " + outcome[0] + " decoded, " + outcome[1]
+                + " ImageDecodeException");
+        assertTrue(
+                outcome[1] > trials / 10 && outcome[0] > trials / 20,
+                "both outcomes occur: " + Arrays.toString(outcome));
     }
 }

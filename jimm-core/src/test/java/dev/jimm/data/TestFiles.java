@@ -20,7 +20,8 @@ public final class TestFiles {
         try {
             var url = TestFiles.class.getResource("/data");
             if (url == null) {
-                throw new IllegalStateException("missing test resources (data/ on the test classpath or -Djimm.testData)");
+                throw new IllegalStateException(
+                        "missing test resources (data/ on the test classpath or -Djimm.testData)");
             }
             return Path.of(url.toURI()).getParent();
         } catch (URISyntaxException e) {

@@ -20,10 +20,12 @@ import org.junit.jupiter.api.Test;
 /** libjpeg-turbo and the JDK's ImageIO reader must give the same pixels; odd files keep ImageIO's errors. */
 class TurboJpegTest {
     private static final ImageDecoder TURBO = new ImageDecoder();
-    private static final ImageDecoder IMAGEIO = new ImageDecoder(DecodeOptions.builder().libjpegTurbo(false).build());
-    private static final ImageDecoder TURBO_GRAY = new ImageDecoder(DecodeOptions.builder().channels(1).build());
-    private static final ImageDecoder IMAGEIO_GRAY =
-            new ImageDecoder(DecodeOptions.builder().channels(1).libjpegTurbo(false).build());
+    private static final ImageDecoder IMAGEIO =
+            new ImageDecoder(DecodeOptions.builder().libjpegTurbo(false).build());
+    private static final ImageDecoder TURBO_GRAY =
+            new ImageDecoder(DecodeOptions.builder().channels(1).build());
+    private static final ImageDecoder IMAGEIO_GRAY = new ImageDecoder(
+            DecodeOptions.builder().channels(1).libjpegTurbo(false).build());
 
     @Test
     void theNativeDecoderLoadsOnThisPlatform() {
@@ -32,8 +34,13 @@ class TurboJpegTest {
 
     @Test
     void bundledJpegsDecodeToTheSamePixelsAsImageIo() throws IOException {
-        List<String> files = List.of("real/rocket.jpg", "odd/chelsea_progressive.jpg", "odd/chelsea_gray.jpg",
-                "odd/chelsea_exif_orientation6.jpg", "odd/wide_4000x60.jpg", "odd/chelsea_cmyk.jpg");
+        List<String> files = List.of(
+                "real/rocket.jpg",
+                "odd/chelsea_progressive.jpg",
+                "odd/chelsea_gray.jpg",
+                "odd/chelsea_exif_orientation6.jpg",
+                "odd/wide_4000x60.jpg",
+                "odd/chelsea_cmyk.jpg");
         int fast = 0;
         for (String f : files) {
             Path p = TestFiles.resource("images/" + f);
@@ -53,7 +60,9 @@ class TurboJpegTest {
         // the EXIF rotation is applied on the fast path too: the stored picture has its sides swapped
         Path exif = TestFiles.resource("images/odd/chelsea_exif_orientation6.jpg");
         DecodedImage rotated = TURBO.decode(exif);
-        DecodedImage stored = new ImageDecoder(DecodeOptions.builder().applyExifOrientation(false).build()).decode(exif);
+        DecodedImage stored = new ImageDecoder(
+                        DecodeOptions.builder().applyExifOrientation(false).build())
+                .decode(exif);
         assertEquals(stored.width(), rotated.height());
         assertEquals(stored.height(), rotated.width());
     }
@@ -64,7 +73,8 @@ class TurboJpegTest {
         for (int k = 0; k < 12; k++) {
             int w = 17 + r.nextInt(300), h = 9 + r.nextInt(200);
             boolean gray = k % 4 == 3;
-            BufferedImage bi = new BufferedImage(w, h, gray ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
+            BufferedImage bi =
+                    new BufferedImage(w, h, gray ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
             // smooth gradients plus noise: both the DC and the AC paths of the IDCT matter
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
@@ -101,8 +111,11 @@ class TurboJpegTest {
     void thePixelLimitIsCheckedFromTheHeaderFirst() throws IOException {
         byte[] ok = Files.readAllBytes(TestFiles.resource("images/real/rocket.jpg"));
         TurboJpeg.JpegHeader h = TurboJpeg.JpegHeader.parse(ok);
-        ImageDecoder small = new ImageDecoder(DecodeOptions.builder().maxPixels((long) h.width() * h.height() - 1).build());
-        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> small.decode(ok, Path.of("rocket.jpg")));
+        ImageDecoder small = new ImageDecoder(DecodeOptions.builder()
+                .maxPixels((long) h.width() * h.height() - 1)
+                .build());
+        ImageDecodeException e =
+                assertThrows(ImageDecodeException.class, () -> small.decode(ok, Path.of("rocket.jpg")));
         assertTrue(e.getMessage().contains("limit"), e.getMessage());
     }
 
@@ -111,7 +124,8 @@ class TurboJpegTest {
         assertNull(TurboJpeg.JpegHeader.parse(new byte[0]));
         assertNull(TurboJpeg.JpegHeader.parse(new byte[] {(byte) 0x89, 'P', 'N', 'G'}));
         // SOI then a marker whose length runs past the end
-        assertNull(TurboJpeg.JpegHeader.parse(new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xE0, 0x7F, 0x00}));
+        assertNull(TurboJpeg.JpegHeader.parse(
+                new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xE0, 0x7F, 0x00}));
         // SOI, then a lossless (SOF3) frame: left to ImageIO
         byte[] sof3 = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xC3, 0, 11, 8, 0, 16, 0, 16, 1, 1, 0x11, 0};
         assertNull(TurboJpeg.JpegHeader.parse(sof3));

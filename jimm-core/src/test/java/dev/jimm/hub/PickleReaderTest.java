@@ -6,6 +6,7 @@ import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,9 +33,25 @@ class PickleReaderTest {
     void valuesOfProtocol2() {
         // {'a': [1, -2, 70000, 3.5, True, False, None], 'b': (b'xy', 'é'), 'big': 2**70, (1, 'k'): {}}
         Pickles p = new Pickles().proto(2).emptyDict().op('q').op(0).mark();
-        p.str("a").op(']').mark().integer(1).op('J').raw(Pickles.le(-2, 4)).integer(70000).op('G')
-                .raw(ByteBuffer.allocate(8).putDouble(3.5).array()).op(0x88).op(0x89).none().op('e');
-        p.str("b").op('C').op(2).raw("xy".getBytes(StandardCharsets.US_ASCII)).str("é").op(0x86);
+        p.str("a")
+                .op(']')
+                .mark()
+                .integer(1)
+                .op('J')
+                .raw(Pickles.le(-2, 4))
+                .integer(70000)
+                .op('G')
+                .raw(ByteBuffer.allocate(8).putDouble(3.5).array())
+                .op(0x88)
+                .op(0x89)
+                .none()
+                .op('e');
+        p.str("b")
+                .op('C')
+                .op(2)
+                .raw("xy".getBytes(StandardCharsets.US_ASCII))
+                .str("é")
+                .op(0x86);
         byte[] big = BigInteger.TWO.pow(70).toByteArray();
         byte[] le = new byte[big.length];
         for (int i = 0; i < big.length; i++) {
@@ -64,20 +81,23 @@ class PickleReaderTest {
         PickleReader.Tuple t = (PickleReader.Tuple) read(p.bytes(), Set.of("collections.OrderedDict"));
         assertSame(t.get(0), t.get(1));
         assertEquals("collections.OrderedDict[]", t.get(2));
-        assertEquals("pid:(storage, 0)".replace("(storage, 0)", new PickleReader.Tuple(List.of("storage", "0")).toString()), t.get(3));
+        assertEquals(
+                "pid:(storage, 0)".replace("(storage, 0)", new PickleReader.Tuple(List.of("storage", "0")).toString()),
+                t.get(3));
     }
 
     @Test
     void aGlobalOffTheListIsRefusedNamingIt() {
         byte[] b = new Pickles().proto(2).global("subprocess", "Popen").stop().bytes();
-        CheckpointException e = assertThrows(CheckpointException.class, () -> read(b, Set.of("collections.OrderedDict")));
+        CheckpointException e =
+                assertThrows(CheckpointException.class, () -> read(b, Set.of("collections.OrderedDict")));
         assertTrue(e.getMessage().startsWith("test.pkl: refused pickle global 'subprocess Popen'"), e.getMessage());
         assertTrue(e.getMessage().contains("at byte 2"), e.getMessage());
     }
 
     @Test
     void describeIsBounded() {
-        List<Object> l = new java.util.ArrayList<>();
+        List<Object> l = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
             l.add(List.of("x".repeat(100)));
         }

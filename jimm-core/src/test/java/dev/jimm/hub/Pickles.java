@@ -96,7 +96,13 @@ final class Pickles {
     /** _rebuild_tensor_v2(('storage', torch.TYPE, key, 'cpu', numel), offset, size, stride, False, OrderedDict()). */
     Pickles tensor(String storageType, String key, long numel, long offset, long[] size, long[] stride) {
         global("torch._utils", "_rebuild_tensor_v2").mark();
-        mark().str("storage").global("torch", storageType).str(key).str("cpu").integer(numel).tuple().op('Q');
+        mark().str("storage")
+                .global("torch", storageType)
+                .str(key)
+                .str("cpu")
+                .integer(numel)
+                .tuple()
+                .op('Q');
         integer(offset).ints(size).ints(stride).newFalse();
         global("collections", "OrderedDict").emptyTuple().reduce();
         return tuple().reduce();
@@ -125,7 +131,8 @@ final class Pickles {
     /** A torch.save zip: NAME/data.pkl, NAME/byteorder, NAME/data/KEY for each storage. */
     static Path torchZip(Path file, byte[] pkl, Map<String, byte[]> storages) throws IOException {
         String name = "archive/";
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream z = new ZipOutputStream(os)) {
+        try (OutputStream os = Files.newOutputStream(file);
+                ZipOutputStream z = new ZipOutputStream(os)) {
             z.putNextEntry(new ZipEntry(name + "data.pkl"));
             z.write(pkl);
             z.closeEntry();

@@ -16,10 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * End to end: every real checkpoint of fixtures/weights loaded into its model with {@code
- * pretrainedFile}, run on the reference input, compared with {@code expected_outputs.safetensors}
- * at the fixtures' tolerance. Needs the timm MobileNetV3 and torchvision SqueezeNet families (ported
- * on other branches): until they are merged, these fail with "unknown model".
+ * End to end: every real checkpoint of fixtures/weights loaded into its model with {@code pretrainedFile}, run on the
+ * reference input, compared with {@code expected_outputs.safetensors} at the fixtures' tolerance. Needs the timm
+ * MobileNetV3 and torchvision SqueezeNet families (ported on other branches): until they are merged, these fail with
+ * "unknown model".
  */
 class RealCheckpointsTest {
     @ParameterizedTest(name = "{0} -> {1}")
@@ -37,18 +37,21 @@ class RealCheckpointsTest {
         Path weights = TorchCheckpointTest.weights(file);
         float[] expected;
         try (NDManager m = NDManager.newBaseManager();
-             SafetensorsFile f = SafetensorsFile.open(TorchCheckpointTest.weights("expected_outputs.safetensors"))) {
+                SafetensorsFile f = SafetensorsFile.open(TorchCheckpointTest.weights("expected_outputs.safetensors"))) {
             expected = f.floats(expectedKey, m);
             assertEquals(new Shape(2, 1000), f.entry(expectedKey).shape());
         }
-        try (ImageModel net = Models.createModel(model, ModelOptions.builder().pretrainedFile(weights).build());
-             NDManager scratch = net.getManager().newSubManager()) {
+        try (ImageModel net = Models.createModel(
+                        model, ModelOptions.builder().pretrainedFile(weights).build());
+                NDManager scratch = net.getManager().newSubManager()) {
             net.eval();
             NDArray x = ReferenceInit.input(scratch, new Shape(2, 3, 224, 224), 0);
             NDArray y = net.forward(x);
             assertEquals(new Shape(2, 1000), y.getShape());
-            double err = ParityRunner.relativeError(y.toType(DataType.FLOAT32, false).toFloatArray(), expected);
-            assertTrue(err <= ParityRunner.TOLERANCE, file + ": relative error " + err + " > " + ParityRunner.TOLERANCE);
+            double err =
+                    ParityRunner.relativeError(y.toType(DataType.FLOAT32, false).toFloatArray(), expected);
+            assertTrue(
+                    err <= ParityRunner.TOLERANCE, file + ": relative error " + err + " > " + ParityRunner.TOLERANCE);
         }
     }
 }

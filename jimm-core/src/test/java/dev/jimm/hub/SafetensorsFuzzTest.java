@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mutated safetensors files (header bytes changed, length prefix changed, truncated, extended) each
- * load completely or give a {@link CheckpointException}. Fixed seed; {@code -Djimm.fuzz.safetensors=N}.
+ * Mutated safetensors files (header bytes changed, length prefix changed, truncated, extended) each load completely or
+ * give a {@link CheckpointException}. Fixed seed; {@code -Djimm.fuzz.safetensors=N}.
  */
 class SafetensorsFuzzTest {
     @Test
@@ -42,7 +42,8 @@ class SafetensorsFuzzTest {
                 switch (r.nextInt(4)) {
                     case 0 -> { // JSON header characters
                         for (int e = 1 + r.nextInt(3); e > 0; e--) {
-                            b[8 + r.nextInt(headerEnd - 8)] = (byte) (r.nextBoolean() ? r.nextInt(128) : "0123456789[]{},\":-".charAt(r.nextInt(18)));
+                            b[8 + r.nextInt(headerEnd - 8)] = (byte)
+                                    (r.nextBoolean() ? r.nextInt(128) : "0123456789[]{},\":-".charAt(r.nextInt(18)));
                         }
                     }
                     case 1 -> b[r.nextInt(8)] = (byte) r.nextInt(256); // the length prefix
@@ -50,13 +51,16 @@ class SafetensorsFuzzTest {
                     default -> b = Arrays.copyOf(b, b.length + 1 + r.nextInt(64)); // trailing bytes
                 }
                 Files.write(f, b);
-                try (SafetensorsFile sf = SafetensorsFile.open(f); NDManager s = m.newSubManager()) {
+                try (SafetensorsFile sf = SafetensorsFile.open(f);
+                        NDManager s = m.newSubManager()) {
                     for (String k : sf.keys()) {
                         sf.load(k, s);
                     }
                     outcome[0]++;
                 } catch (CheckpointException expected) {
-                    assertTrue(expected.getMessage().contains(f.toString()) || expected.getMessage().contains("m.safetensors"),
+                    assertTrue(
+                            expected.getMessage().contains(f.toString())
+                                    || expected.getMessage().contains("m.safetensors"),
                             expected.getMessage());
                     outcome[1]++;
                 } catch (Throwable e) {
@@ -64,7 +68,8 @@ class SafetensorsFuzzTest {
                 }
             }
         }
-        System.out.println("SafetensorsFuzzTest: " + trials + " mutations, " + outcome[0] + " loaded, " + outcome[1] + " CheckpointException");
+        System.out.println("SafetensorsFuzzTest: " + trials + " mutations, " + outcome[0] + " loaded, " + outcome[1]
+                + " CheckpointException");
         assertEquals(trials, outcome[0] + outcome[1]);
         assertTrue(outcome[1] > trials / 4, "most mutations are refused: " + Arrays.toString(outcome));
     }

@@ -15,14 +15,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The torch.save readers checked against the expected outputs now, without waiting for the
- * SqueezeNet model port: torchvision's squeezenet1_1 forward written out with DJL ops in the test,
- * fed the state dict each reader returns. (RealCheckpointsTest does the same through the models.)
+ * The torch.save readers checked against the expected outputs now, without waiting for the SqueezeNet model port:
+ * torchvision's squeezenet1_1 forward written out with DJL ops in the test, fed the state dict each reader returns.
+ * (RealCheckpointsTest does the same through the models.)
  */
 class SqueezeNetOutputsTest {
     static NDArray conv(NDArray x, Map<String, NDArray> sd, String name, int stride, int pad) {
-        NDList y = Conv2d.conv2d(x, sd.get(name + ".weight"), sd.get(name + ".bias"), new Shape(stride, stride),
-                new Shape(pad, pad), new Shape(1, 1), 1);
+        NDList y = Conv2d.conv2d(
+                x,
+                sd.get(name + ".weight"),
+                sd.get(name + ".bias"),
+                new Shape(stride, stride),
+                new Shape(pad, pad),
+                new Shape(1, 1),
+                1);
         return y.singletonOrThrow();
     }
 
@@ -60,7 +66,8 @@ class SqueezeNetOutputsTest {
     })
     void torchSaveFilesGiveTheExpectedOutputs(String file, String expectedKey) {
         try (NDManager m = NDManager.newBaseManager();
-             SafetensorsFile exp = SafetensorsFile.open(TorchCheckpointTest.weights("expected_outputs.safetensors"))) {
+                SafetensorsFile exp =
+                        SafetensorsFile.open(TorchCheckpointTest.weights("expected_outputs.safetensors"))) {
             float[] expected = exp.floats(expectedKey, m);
             Map<String, NDArray> sd = Checkpoints.load(TorchCheckpointTest.weights(file), m);
             NDArray y = squeezenet11(ReferenceInit.input(m, new Shape(2, 3, 224, 224), 0), sd);

@@ -15,9 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +32,8 @@ class TorchCheckpointTest {
 
     static Map<String, float[]> floats(Path file) {
         Map<String, float[]> out = new LinkedHashMap<>();
-        try (NDManager m = NDManager.newBaseManager(); CheckpointFile f = CheckpointFile.open(file)) {
+        try (NDManager m = NDManager.newBaseManager();
+                CheckpointFile f = CheckpointFile.open(file)) {
             for (String k : f.tensors().keySet()) {
                 try (NDArray a = f.load(k, m)) {
                     out.put(k, a.toType(DataType.FLOAT32, false).toFloatArray());
@@ -55,7 +58,8 @@ class TorchCheckpointTest {
 
     @Test
     void zipAndLegacyGiveTheSameStateDictAsTheParityFixtureDescribes() {
-        Map<String, long[]> ref = ParityFixture.read(TestFixtures.parity("tv__squeezenet1_1")).stateDict();
+        Map<String, long[]> ref =
+                ParityFixture.read(TestFixtures.parity("tv__squeezenet1_1")).stateDict();
         Path zip = weights("squeezenet1_1.pth");
         Path legacy = weights("squeezenet1_1.legacy.pth");
         Path ckpt = weights("squeezenet1_1.checkpoint.pth");
@@ -67,7 +71,8 @@ class TorchCheckpointTest {
         for (String k : a.keySet()) {
             assertArrayEquals(a.get(k), b.get(k), "zip vs legacy " + k);
         }
-        try (CheckpointFile f = CheckpointFile.open(zip); CheckpointFile g = CheckpointFile.open(legacy)) {
+        try (CheckpointFile f = CheckpointFile.open(zip);
+                CheckpointFile g = CheckpointFile.open(legacy)) {
             assertEquals(CheckpointFile.Format.TORCH_ZIP, f.format());
             assertEquals(CheckpointFile.Format.TORCH_LEGACY, g.format());
             assertEquals("", f.stateDictKey());
@@ -110,13 +115,16 @@ class TorchCheckpointTest {
         try (CheckpointFile f = CheckpointFile.open(ckpt)) {
             assertEquals("state_dict", f.stateDictKey());
             assertEquals("module.", f.strippedPrefix());
-            assertEquals(List.of("epoch", "arch", "best_acc1", "optimizer"), new ArrayList<>(f.otherEntries().keySet()));
+            assertEquals(
+                    List.of("epoch", "arch", "best_acc1", "optimizer"),
+                    new ArrayList<>(f.otherEntries().keySet()));
             assertEquals("int 5", f.otherEntries().get("epoch"));
             assertEquals("str 'squeezenet1_1'", f.otherEntries().get("arch"));
             assertEquals("tensor F32 [] = 58.1", f.otherEntries().get("best_acc1"));
         }
         // SGD(lr=0.1, momentum=0.9), first step: buf = grad, p -= 0.1 * buf. Parameters in state_dict order.
-        try (TorchFile tf = TorchFile.open(ckpt); NDManager m = NDManager.newBaseManager()) {
+        try (TorchFile tf = TorchFile.open(ckpt);
+                NDManager m = NDManager.newBaseManager()) {
             Map<?, ?> root = (Map<?, ?>) tf.root();
             Map<?, ?> state = (Map<?, ?>) ((Map<?, ?>) root.get("optimizer")).get("state");
             List<?> groups = (List<?>) ((Map<?, ?>) root.get("optimizer")).get("param_groups");
@@ -125,7 +133,8 @@ class TorchCheckpointTest {
             int i = 0;
             double worst = 0;
             for (String k : before.keySet()) {
-                TorchFile.TensorRef buf = (TorchFile.TensorRef) ((Map<?, ?>) state.get((long) i++)).get("momentum_buffer");
+                TorchFile.TensorRef buf =
+                        (TorchFile.TensorRef) ((Map<?, ?>) state.get((long) i++)).get("momentum_buffer");
                 float[] g = tf.load(buf, m).toFloatArray();
                 float[] b = before.get(k);
                 float[] a = after.get(k);
@@ -136,7 +145,8 @@ class TorchCheckpointTest {
             assertEquals(52, i);
             assertTrue(worst < 1e-6, "max deviation from p - lr*buf: " + worst);
         }
-        assertFalse(java.util.Arrays.equals(before.get("classifier.1.bias"), after.get("classifier.1.bias")),
+        assertFalse(
+                Arrays.equals(before.get("classifier.1.bias"), after.get("classifier.1.bias")),
                 "the checkpoint was saved after a step");
     }
 
@@ -148,9 +158,10 @@ class TorchCheckpointTest {
         Map<String, float[]> viaIndex = floats(weights("mobilenetv3_small_050.sharded/model.safetensors.index.json"));
         Map<String, float[]> bf16 = floats(weights("mobilenetv3_small_050.bf16.safetensors"));
         // safetensors headers list entries in their own order (by dtype and name), not the state dict's
-        assertEquals(new java.util.TreeSet<>(f32.keySet()), new java.util.TreeSet<>(sharded.keySet()));
-        assertEquals(new java.util.TreeSet<>(f32.keySet()), new java.util.TreeSet<>(bf16.keySet()));
-        Map<String, long[]> ref = ParityFixture.read(TestFixtures.parity("timm__mobilenetv3_small_050")).stateDict();
+        assertEquals(new TreeSet<>(f32.keySet()), new TreeSet<>(sharded.keySet()));
+        assertEquals(new TreeSet<>(f32.keySet()), new TreeSet<>(bf16.keySet()));
+        Map<String, long[]> ref = ParityFixture.read(TestFixtures.parity("timm__mobilenetv3_small_050"))
+                .stateDict();
         Map<String, long[]> got = shapes(single);
         assertEquals(ref.size(), got.size(), "number of entries");
         ref.forEach((k, sh) -> assertArrayEquals(sh, got.get(k), "shape of " + k));
@@ -169,18 +180,21 @@ class TorchCheckpointTest {
             }
         }
         try (CheckpointFile f = CheckpointFile.open(weights("mobilenetv3_small_050.bf16.safetensors"));
-             CheckpointFile s = CheckpointFile.open(weights("mobilenetv3_small_050.sharded"))) {
+                CheckpointFile s = CheckpointFile.open(weights("mobilenetv3_small_050.sharded"))) {
             assertEquals(TensorDType.BF16, f.tensors().get("conv_stem.weight").dtype());
-            assertEquals(TensorDType.I64, f.tensors().get("bn1.num_batches_tracked").dtype());
+            assertEquals(
+                    TensorDType.I64, f.tensors().get("bn1.num_batches_tracked").dtype());
             assertEquals(CheckpointFile.Format.SAFETENSORS_SHARDED, s.format());
         }
         // known values, read from the raw bytes independently of SafetensorsFile
         byte[] all = Files.readAllBytes(single);
         ByteBuffer bb = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         int n = (int) bb.getLong(0);
-        JsonObject h = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8)).getAsJsonObject();
+        JsonObject h = JsonParser.parseString(new String(all, 8, n, StandardCharsets.UTF_8))
+                .getAsJsonObject();
         for (String k : List.of("conv_stem.weight", "classifier.bias", "blocks.5.0.bn1.running_var")) {
-            long begin = h.getAsJsonObject(k).getAsJsonArray("data_offsets").get(0).getAsLong();
+            long begin =
+                    h.getAsJsonObject(k).getAsJsonArray("data_offsets").get(0).getAsLong();
             for (int i = 0; i < 3; i++) {
                 assertEquals(bb.getFloat((int) (8 + n + begin + 4L * i)), f32.get(k)[i], k + "[" + i + "]");
             }
@@ -202,7 +216,12 @@ class TorchCheckpointTest {
         for (int i = 0; i < 12; i++) {
             base[i] = i;
         }
-        Pickles p = new Pickles().proto(2).global("collections", "OrderedDict").emptyTuple().reduce().mark();
+        Pickles p = new Pickles()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .emptyTuple()
+                .reduce()
+                .mark();
         p.str("a").tensor("FloatStorage", "0", 12, 0, new long[] {3, 2}, new long[] {1, 3});
         p.str("b").tensor("FloatStorage", "0", 12, 5, new long[] {2, 2}, new long[] {4, 1});
         p.str("c").tensor("FloatStorage", "0", 12, 9, new long[] {2, 3}, new long[] {0, 1});
@@ -218,13 +237,31 @@ class TorchCheckpointTest {
         st.put("0", Pickles.floats(base));
         st.put("1", new byte[] {0x00, 0x3c, 0x00, (byte) 0xc0}); // 1.0, -2.0 in binary16
         st.put("2", new byte[] {0x00, 0x00, (byte) 0xc0, 0x3f}); // bf16: 0, 1.5
-        st.put("3", ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(Math.PI).array());
-        st.put("4", ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-3).putLong(1L << 40).array());
-        st.put("5", ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(7).putInt(-8).array());
+        st.put(
+                "3",
+                ByteBuffer.allocate(8)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putDouble(Math.PI)
+                        .array());
+        st.put(
+                "4",
+                ByteBuffer.allocate(16)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(-3)
+                        .putLong(1L << 40)
+                        .array());
+        st.put(
+                "5",
+                ByteBuffer.allocate(8)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putInt(7)
+                        .putInt(-8)
+                        .array());
         st.put("6", new byte[] {0, (byte) 200, (byte) 255});
         st.put("7", new byte[] {1, 0});
         Path file = Pickles.torchZip(dir.resolve("views.pth"), p.bytes(), st);
-        try (NDManager m = NDManager.newBaseManager(); CheckpointFile f = CheckpointFile.open(file)) {
+        try (NDManager m = NDManager.newBaseManager();
+                CheckpointFile f = CheckpointFile.open(file)) {
             assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, f.load("a", m).toFloatArray());
             assertArrayEquals(new long[] {3, 2}, f.load("a", m).getShape().getShape());
             assertArrayEquals(new float[] {5, 6, 9, 10}, f.load("b", m).toFloatArray());
@@ -254,19 +291,31 @@ class TorchCheckpointTest {
         sd.put("features.norm5.weight", 4);
         sd.put("classifier.weight", 5);
         Map<String, Integer> fixed = KeyMapping.torchvisionDenseNet(sd);
-        assertEquals(List.of("features.denseblock1.denselayer1.norm1.weight", "features.denseblock1.denselayer1.conv2.weight",
-                "features.denseblock4.denselayer16.norm2.running_var", "features.norm5.weight", "classifier.weight"),
+        assertEquals(
+                List.of(
+                        "features.denseblock1.denselayer1.norm1.weight",
+                        "features.denseblock1.denselayer1.conv2.weight",
+                        "features.denseblock4.denselayer16.norm2.running_var",
+                        "features.norm5.weight",
+                        "classifier.weight"),
                 new ArrayList<>(fixed.keySet()));
-        KeyMapping km = KeyMapping.builder().stripPrefix("backbone.").renamePrefix("fc.", "head.fc.").rename("cls", "head.cls").build();
+        KeyMapping km = KeyMapping.builder()
+                .stripPrefix("backbone.")
+                .renamePrefix("fc.", "head.fc.")
+                .rename("cls", "head.cls")
+                .build();
         Map<String, Integer> in = new LinkedHashMap<>();
         in.put("backbone.conv1.weight", 1);
         in.put("fc.weight", 2);
         in.put("backbone.cls", 3);
-        assertEquals(List.of("conv1.weight", "head.fc.weight", "head.cls"), new ArrayList<>(km.apply(in, "x").keySet()));
+        assertEquals(
+                List.of("conv1.weight", "head.fc.weight", "head.cls"),
+                new ArrayList<>(km.apply(in, "x").keySet()));
         Map<String, Integer> clash = new LinkedHashMap<>();
         clash.put("backbone.a", 1);
         clash.put("a", 2);
-        CheckpointException e = assertThrows(CheckpointException.class,
+        CheckpointException e = assertThrows(
+                CheckpointException.class,
                 () -> KeyMapping.builder().stripPrefix("backbone.").build().apply(clash, "ck.pth"));
         assertTrue(e.getMessage().contains("'backbone.a' and 'a'"), e.getMessage());
     }

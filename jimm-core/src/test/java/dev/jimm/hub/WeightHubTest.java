@@ -2,6 +2,8 @@ package dev.jimm.hub;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.jimm.JimmException;
@@ -13,15 +15,26 @@ import dev.jimm.models.ModelOptions;
 import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.Models;
 import dev.jimm.models.PretrainedCfg;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +42,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +58,7 @@ class WeightHubTest {
     final List<String> ranges = new CopyOnWriteArrayList<>();
     /** Paths whose next full (non-Range) response is cut after half the body. */
     final Map<String, Boolean> cutOnce = new ConcurrentHashMap<>();
+
     final ByteArrayOutputStream progress = new ByteArrayOutputStream();
 
     @BeforeEach
@@ -103,7 +118,8 @@ class WeightHubTest {
     }
 
     static PretrainedCfg hfCfg(String repo) {
-        return PretrainedCfg.untrained("test_arch", 224, "", "").withName("test_arch", "t")
+        return PretrainedCfg.untrained("test_arch", 224, "", "")
+                .withName("test_arch", "t")
                 .withHub(repo);
     }
 
@@ -132,10 +148,12 @@ class WeightHubTest {
         assertFalse(f.fromCache());
         assertEquals(home.resolve("hub/huggingface/timm/a.t/model.safetensors"), f.file());
         assertArrayEquals(data, Files.readAllBytes(f.file()));
-        assertTrue(progress.toString(StandardCharsets.UTF_8).contains("100%"), progress.toString(StandardCharsets.UTF_8));
+        assertTrue(
+                progress.toString(StandardCharsets.UTF_8).contains("100%"), progress.toString(StandardCharsets.UTF_8));
         WeightHub.Fetched again = hub.fetch(cfg);
         assertTrue(again.fromCache());
-        assertEquals(1, hits.get("/timm/a.t/resolve/main/model.safetensors").get(), "a cached file is not requested again");
+        assertEquals(
+                1, hits.get("/timm/a.t/resolve/main/model.safetensors").get(), "a cached file is not requested again");
         // offline, the cached file is still used
         assertTrue(hub(true).fetch(cfg).fromCache());
         assertEquals(0, partFiles());
@@ -147,10 +165,19 @@ class WeightHubTest {
         WeightHub.Fetched f = hub(false).fetch(hfCfg("timm/b.t"));
         assertEquals("pytorch_model.bin", f.file().getFileName().toString());
         JimmException e = assertThrows(JimmException.class, () -> hub(false).fetch(hfCfg("timm/missing.t")));
-        assertTrue(e.getMessage().contains(base() + "/timm/missing.t/resolve/main/model.safetensors")
-                && e.getMessage().contains("pytorch_model.bin") && e.getMessage().contains("404"), e.getMessage());
-        DownloadException d = assertThrows(DownloadException.class,
-                () -> new Downloads().fetchResumable(java.net.URI.create(base() + "/nothing/here.bin"), home.resolve("x.bin"), null, Downloads.Progress.none()));
+        assertTrue(
+                e.getMessage().contains(base() + "/timm/missing.t/resolve/main/model.safetensors")
+                        && e.getMessage().contains("pytorch_model.bin")
+                        && e.getMessage().contains("404"),
+                e.getMessage());
+        DownloadException d = assertThrows(
+                DownloadException.class,
+                () -> new Downloads()
+                        .fetchResumable(
+                                URI.create(base() + "/nothing/here.bin"),
+                                home.resolve("x.bin"),
+                                null,
+                                Downloads.Progress.none()));
         assertEquals(404, d.status());
         assertTrue(d.getMessage().startsWith(base() + "/nothing/here.bin: HTTP 404"), d.getMessage());
         assertFalse(Files.exists(home.resolve("x.bin")));
@@ -158,34 +185,36 @@ class WeightHubTest {
     }
 
     /**
-     * A bare HTTP/1.1 server on 127.0.0.1 that sends the first full response only half-way and then
-     * closes the socket (a real cut, which com.sun.net.httpserver cannot do), and honours Range.
+     * A bare HTTP/1.1 server on 127.0.0.1 that sends the first full response only half-way and then closes the socket
+     * (a real cut, which com.sun.net.httpserver cannot do), and honours Range.
      */
     static final class CuttingServer implements AutoCloseable {
-        final java.net.ServerSocket socket;
+        final ServerSocket socket;
         final List<String> requests = new CopyOnWriteArrayList<>();
         final Thread thread;
 
         CuttingServer(byte[] data) throws IOException {
-            socket = new java.net.ServerSocket(0, 5, java.net.InetAddress.getByName("127.0.0.1"));
+            socket = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"));
             thread = new Thread(() -> {
                 boolean cut = true;
                 while (!socket.isClosed()) {
-                    try (java.net.Socket s = socket.accept()) {
-                        java.io.BufferedReader in = new java.io.BufferedReader(
-                                new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+                    try (Socket s = socket.accept()) {
+                        BufferedReader in = new BufferedReader(
+                                new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
                         String line;
                         String range = null;
                         while ((line = in.readLine()) != null && !line.isEmpty()) {
-                            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("range:")) {
+                            if (line.toLowerCase(Locale.ROOT).startsWith("range:")) {
                                 range = line.substring(6).trim();
                             }
                         }
                         requests.add(String.valueOf(range));
                         OutputStream os = s.getOutputStream();
                         int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
-                        String head = (range == null ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes "
-                                + from + "-" + (data.length - 1) + "/" + data.length + "\r\n")
+                        String head = (range == null
+                                        ? "HTTP/1.1 200 OK\r\n"
+                                        : "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + from + "-"
+                                                + (data.length - 1) + "/" + data.length + "\r\n")
                                 + "Content-Length: " + (data.length - from) + "\r\nConnection: close\r\n\r\n";
                         os.write(head.getBytes(StandardCharsets.ISO_8859_1));
                         int end = cut && range == null ? data.length / 2 : data.length;
@@ -234,8 +263,9 @@ class WeightHubTest {
         String path = "/timm/s.t/resolve/main/model.safetensors";
         files.put(path, data);
         cutOnce.put(path, true); // com.sun.net.httpserver keeps the connection open: the body just stops
-        WeightHub hub = new WeightHub(new WeightHub.Settings(home, false, base(), base(), null),
-                new Downloads(java.net.http.HttpClient.newHttpClient(), java.time.Duration.ofMillis(800)));
+        WeightHub hub = new WeightHub(
+                new WeightHub.Settings(home, false, base(), base(), null),
+                new Downloads(HttpClient.newHttpClient(), Duration.ofMillis(800)));
         WeightHub.Fetched f = hub.fetch(hfCfg("timm/s.t"));
         assertArrayEquals(data, Files.readAllBytes(f.file()));
         assertEquals(2, hits.get(path).get(), ranges.toString());
@@ -249,7 +279,7 @@ class WeightHubTest {
         files.put(path, data);
         Path target = home.resolve("hub/huggingface/timm/d.t/model.safetensors");
         Files.createDirectories(target.getParent());
-        Files.write(target.resolveSibling("model.safetensors.part"), java.util.Arrays.copyOf(data, 12_345));
+        Files.write(target.resolveSibling("model.safetensors.part"), Arrays.copyOf(data, 12_345));
         hub(false).fetch(hfCfg("timm/d.t"));
         assertArrayEquals(data, Files.readAllBytes(target));
         assertEquals(List.of(path + " bytes=12345-"), ranges);
@@ -264,15 +294,20 @@ class WeightHubTest {
         WeightHub hub = hub(false);
         WeightHub.Fetched ok = hub.fetch(tvCfg("good-" + sha.substring(0, 8) + ".pth", sha.substring(0, 8)));
         assertEquals(home.resolve("hub/torchvision/good-" + sha.substring(0, 8) + ".pth"), ok.file());
-        DownloadException e = assertThrows(DownloadException.class, () -> hub.fetch(tvCfg("bad-00000000.pth", "00000000")));
-        assertTrue(e.getMessage().contains("SHA-256 mismatch") && e.getMessage().contains("/models/bad-00000000.pth"), e.getMessage());
+        DownloadException e =
+                assertThrows(DownloadException.class, () -> hub.fetch(tvCfg("bad-00000000.pth", "00000000")));
+        assertTrue(
+                e.getMessage().contains("SHA-256 mismatch") && e.getMessage().contains("/models/bad-00000000.pth"),
+                e.getMessage());
         assertFalse(Files.exists(home.resolve("hub/torchvision/bad-00000000.pth")));
         assertEquals(0, partFiles());
         // torchvision's real table: tv/resnet18's URL carries f37072fd, which our bytes do not match
         files.put("/models/resnet18-f37072fd.pth", data);
         PretrainedCfg tv = ModelRegistry.builtIn().config("tv/resnet18");
         assertEquals("f37072fd", tv.fileSha256());
-        assertEquals(java.net.URI.create(base() + "/models/resnet18-f37072fd.pth"), hub.sources(tv).get(0).url());
+        assertEquals(
+                URI.create(base() + "/models/resnet18-f37072fd.pth"),
+                hub.sources(tv).get(0).url());
         assertThrows(DownloadException.class, () -> hub.fetch(tv));
         assertFalse(Files.exists(hub.sources(tv).get(0).cacheFile()));
         assertEquals(0, partFiles());
@@ -285,9 +320,22 @@ class WeightHubTest {
     }
 
     static PretrainedCfg tvCfg(String file, String hashPrefix) {
-        return new PretrainedCfg("tv/test", "IMAGENET1K_V1", "", WeightHub.TORCHVISION_BASE + "/models/" + file,
-                List.of(3, 224, 224), "bilinear", 0.875, "center", PretrainedCfg.IMAGENET_MEAN, PretrainedCfg.IMAGENET_STD,
-                1000, "", "", "bsd-3-clause", hashPrefix);
+        return new PretrainedCfg(
+                "tv/test",
+                "IMAGENET1K_V1",
+                "",
+                WeightHub.TORCHVISION_BASE + "/models/" + file,
+                List.of(3, 224, 224),
+                "bilinear",
+                0.875,
+                "center",
+                PretrainedCfg.IMAGENET_MEAN,
+                PretrainedCfg.IMAGENET_STD,
+                1000,
+                "",
+                "",
+                "bsd-3-clause",
+                hashPrefix);
     }
 
     @Test
@@ -295,15 +343,23 @@ class WeightHubTest {
         PretrainedCfg cfg = hfCfg("timm/e.t");
         JimmException off = assertThrows(JimmException.class, () -> hub(true).fetch(cfg));
         Path where = home.resolve("hub/huggingface/timm/e.t/model.safetensors").toAbsolutePath();
-        assertTrue(off.getMessage().contains("offline") && off.getMessage().contains(base() + "/timm/e.t/resolve/main/model.safetensors")
-                && off.getMessage().contains(where.toString()), off.getMessage());
+        assertTrue(
+                off.getMessage().contains("offline")
+                        && off.getMessage().contains(base() + "/timm/e.t/resolve/main/model.safetensors")
+                        && off.getMessage().contains(where.toString()),
+                off.getMessage());
         assertTrue(hits.isEmpty(), "offline: no request");
         WeightHub down = new WeightHub(new WeightHub.Settings(home, false, "http://127.0.0.1:1", base(), null));
         JimmException unreachable = assertThrows(JimmException.class, () -> down.fetch(cfg));
-        assertTrue(unreachable.getMessage().contains("cannot reach 127.0.0.1")
-                && unreachable.getMessage().contains("http://127.0.0.1:1/timm/e.t/resolve/main/model.safetensors")
-                && unreachable.getMessage().contains(where.toString()), unreachable.getMessage());
-        WeightHub.Settings env = WeightHub.Settings.from(k -> null, Map.of("JIMM_HOME", "/x/y", "JIMM_OFFLINE", "1")::get);
+        assertTrue(
+                unreachable.getMessage().contains("cannot reach 127.0.0.1")
+                        && unreachable
+                                .getMessage()
+                                .contains("http://127.0.0.1:1/timm/e.t/resolve/main/model.safetensors")
+                        && unreachable.getMessage().contains(where.toString()),
+                unreachable.getMessage());
+        WeightHub.Settings env =
+                WeightHub.Settings.from(k -> null, Map.of("JIMM_HOME", "/x/y", "JIMM_OFFLINE", "1")::get);
         assertEquals(Path.of("/x/y"), env.home());
         assertTrue(env.offline());
         assertEquals(WeightHub.HF_ENDPOINT, env.hfEndpoint());
@@ -315,19 +371,34 @@ class WeightHubTest {
     @Test
     void createModelWithPretrainedTrueLoadsTheDefaultTagFromTheHub() throws Exception {
         Path file = home.resolve("src.safetensors");
-        try (ImageModel src = Models.createModel("resnet18", ModelOptions.builder().seed(11).build())) {
+        try (ImageModel src =
+                Models.createModel("resnet18", ModelOptions.builder().seed(11).build())) {
             SafetensorsWriter.write(file, src.stateDict(), Map.of("format", "pt"));
         }
         PretrainedCfg dflt = ModelRegistry.builtIn().config("resnet18");
         String path = "/" + dflt.hfHubId() + "/resolve/main/model.safetensors";
         files.put(path, Files.readAllBytes(file));
         WeightHub hub = hub(false);
-        try (ImageModel ref = Models.createModel("resnet18", ModelOptions.builder().seed(11).build());
-             ImageModel m = Models.createModel("resnet18", ModelOptions.builder().pretrained(true).hub(hub).build());
-             ImageModel ten = Models.createModel("resnet18", ModelOptions.builder().pretrained(true).numClasses(10).hub(hub).build())) {
-            assertArrayEquals(ref.stateDict().get("conv1.weight").toFloatArray(), m.stateDict().get("conv1.weight").toFloatArray());
-            assertArrayEquals(ref.stateDict().get("fc.weight").toFloatArray(), m.stateDict().get("fc.weight").toFloatArray());
-            assertArrayEquals(ref.stateDict().get("layer4.1.bn2.running_var").toFloatArray(),
+        try (ImageModel ref = Models.createModel(
+                        "resnet18", ModelOptions.builder().seed(11).build());
+                ImageModel m = Models.createModel(
+                        "resnet18",
+                        ModelOptions.builder().pretrained(true).hub(hub).build());
+                ImageModel ten = Models.createModel(
+                        "resnet18",
+                        ModelOptions.builder()
+                                .pretrained(true)
+                                .numClasses(10)
+                                .hub(hub)
+                                .build())) {
+            assertArrayEquals(
+                    ref.stateDict().get("conv1.weight").toFloatArray(),
+                    m.stateDict().get("conv1.weight").toFloatArray());
+            assertArrayEquals(
+                    ref.stateDict().get("fc.weight").toFloatArray(),
+                    m.stateDict().get("fc.weight").toFloatArray());
+            assertArrayEquals(
+                    ref.stateDict().get("layer4.1.bn2.running_var").toFloatArray(),
                     ten.stateDict().get("layer4.1.bn2.running_var").toFloatArray());
             assertEquals(10, ten.stateDict().get("fc.weight").getShape().get(0));
         }
@@ -335,33 +406,53 @@ class WeightHubTest {
         // a tag picks another repository
         PretrainedCfg a2 = ModelRegistry.builtIn().config("resnet18.a2_in1k");
         assertEquals("timm/resnet18.a2_in1k", a2.hfHubId());
-        ModelNotFoundException bad = assertThrows(ModelNotFoundException.class,
-                () -> Models.createModel("resnet18.nope", ModelOptions.builder().pretrained(true).hub(hub).build()));
+        ModelNotFoundException bad = assertThrows(
+                ModelNotFoundException.class,
+                () -> Models.createModel(
+                        "resnet18.nope",
+                        ModelOptions.builder().pretrained(true).hub(hub).build()));
         assertTrue(bad.getMessage().contains("a1_in1k") && bad.getMessage().contains("tv_in1k"), bad.getMessage());
         // the user's prefix option: a checkpoint saved from a wrapper
         Path wrapped = home.resolve("wrapped.safetensors");
-        try (ai.djl.ndarray.NDManager mgr = ai.djl.ndarray.NDManager.newBaseManager()) {
-            Map<String, ai.djl.ndarray.NDArray> sd = Checkpoints.load(file, mgr);
-            Map<String, ai.djl.ndarray.NDArray> prefixed = new java.util.LinkedHashMap<>();
+        try (NDManager mgr = NDManager.newBaseManager()) {
+            Map<String, NDArray> sd = Checkpoints.load(file, mgr);
+            Map<String, NDArray> prefixed = new LinkedHashMap<>();
             sd.forEach((k, v) -> prefixed.put("backbone." + k, v));
             SafetensorsWriter.write(wrapped, prefixed, Map.of());
         }
-        JimmException unstripped = assertThrows(JimmException.class,
-                () -> Models.createModel("resnet18", ModelOptions.builder().pretrainedFile(wrapped).build()));
+        JimmException unstripped = assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "resnet18",
+                        ModelOptions.builder().pretrainedFile(wrapped).build()));
         assertTrue(unstripped.getMessage().contains("backbone.conv1.weight"), unstripped.getMessage());
-        try (ImageModel ref = Models.createModel("resnet18", ModelOptions.builder().seed(11).build());
-             ImageModel m = Models.createModel("resnet18", ModelOptions.builder().pretrainedFile(wrapped).stripPrefix("backbone.").build())) {
-            assertArrayEquals(ref.stateDict().get("layer1.0.conv1.weight").toFloatArray(), m.stateDict().get("layer1.0.conv1.weight").toFloatArray());
+        try (ImageModel ref = Models.createModel(
+                        "resnet18", ModelOptions.builder().seed(11).build());
+                ImageModel m = Models.createModel(
+                        "resnet18",
+                        ModelOptions.builder()
+                                .pretrainedFile(wrapped)
+                                .stripPrefix("backbone.")
+                                .build())) {
+            assertArrayEquals(
+                    ref.stateDict().get("layer1.0.conv1.weight").toFloatArray(),
+                    m.stateDict().get("layer1.0.conv1.weight").toFloatArray());
         }
     }
 
     @Test
     void aNameWithoutPretrainedWeightsListsNamesThatHaveSome() {
         ModelRegistry reg = ModelRegistry.builtIn();
-        String without = reg.list("*").stream().filter(n -> reg.pretrainedTags(n).isEmpty()).findFirst().orElse(null);
-        org.junit.jupiter.api.Assumptions.assumeTrue(without != null, "every registered name has weights");
-        JimmException e = assertThrows(JimmException.class,
-                () -> Models.createModel(without, ModelOptions.builder().pretrained(true).hub(hub(true)).build()));
+        String without = reg.list("*").stream()
+                .filter(n -> reg.pretrainedTags(n).isEmpty())
+                .findFirst()
+                .orElse(null);
+        Assumptions.assumeTrue(without != null, "every registered name has weights");
+        JimmException e = assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        without,
+                        ModelOptions.builder().pretrained(true).hub(hub(true)).build()));
         assertTrue(e.getMessage().contains(without + " has no pretrained weights"), e.getMessage());
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 
@@ -14,8 +15,10 @@ class AdaptiveAvgPool2dTest {
     @Test
     void unequalBinsOverlapAsPyTorchDoes() {
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray x = m.arange(2 * 3 * 5 * 7).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
-                    .reshape(2, 3, 5, 7).sin();
+            NDArray x = m.arange(2 * 3 * 5 * 7)
+                    .toType(DataType.FLOAT32, false)
+                    .reshape(2, 3, 5, 7)
+                    .sin();
             NDArray y = AdaptiveAvgPool2d.apply(x, 3, 4);
             assertEquals(new Shape(2, 3, 3, 4), y.getShape());
             // rows 5 -> 3: [0,2) [1,4) [3,5); columns 7 -> 4: [0,2) [1,4) [3,6) [5,7)
@@ -23,7 +26,8 @@ class AdaptiveAvgPool2dTest {
             int[][] cols = {{0, 2}, {1, 4}, {3, 6}, {5, 7}};
             for (int i = 0; i < 3; i++) {
                 for (int j = 0; j < 4; j++) {
-                    NDArray cell = x.get(new NDIndex(":, :, {}:{}, {}:{}", rows[i][0], rows[i][1], cols[j][0], cols[j][1]));
+                    NDArray cell =
+                            x.get(new NDIndex(":, :, {}:{}, {}:{}", rows[i][0], rows[i][1], cols[j][0], cols[j][1]));
                     NDArray expected = cell.mean(new int[] {3}).mean(new int[] {2});
                     NDArray actual = y.get(new NDIndex(":, :, {}, {}", i, j));
                     assertEquals(0f, expected.sub(actual).abs().max().getFloat(), 1e-6f, "cell " + i + "," + j);

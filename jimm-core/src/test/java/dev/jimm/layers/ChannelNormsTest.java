@@ -23,8 +23,10 @@ class ChannelNormsTest {
             Module.copyInto(n.directParameters().get("weight").getArray(), mgr.create(new float[] {1f, 2f, 1f}));
             NDArray x = mgr.create(new float[] {1f, 2f, 6f}, new Shape(1, 3, 1, 1));
             double rms = Math.sqrt((1 + 4 + 36) / 3.0);
-            assertArrayEquals(new float[] {(float) (1 / rms), (float) (4 / rms), (float) (6 / rms)},
-                    n.forward(x).toFloatArray(), 1e-5f);
+            assertArrayEquals(
+                    new float[] {(float) (1 / rms), (float) (4 / rms), (float) (6 / rms)},
+                    n.forward(x).toFloatArray(),
+                    1e-5f);
         }
     }
 
@@ -34,8 +36,10 @@ class ChannelNormsTest {
             SimpleNorm2d n = ready(new SimpleNorm2d(3, 1e-6f), mgr);
             NDArray x = mgr.create(new float[] {1f, 2f, 6f}, new Shape(1, 3, 1, 1));
             double std = Math.sqrt((4 + 1 + 9) / 2.0); // mean 3, unbiased variance 7
-            assertArrayEquals(new float[] {(float) (1 / std), (float) (2 / std), (float) (6 / std)},
-                    n.forward(x).toFloatArray(), 1e-5f);
+            assertArrayEquals(
+                    new float[] {(float) (1 / std), (float) (2 / std), (float) (6 / std)},
+                    n.forward(x).toFloatArray(),
+                    1e-5f);
         }
     }
 

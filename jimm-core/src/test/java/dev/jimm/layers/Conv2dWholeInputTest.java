@@ -15,8 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A convolution whose one output pixel sees its whole input runs as a matrix product; its output and
- * the gradients of input, weight and bias must equal libtorch's convolution of the same arrays.
+ * A convolution whose one output pixel sees its whole input runs as a matrix product; its output and the gradients of
+ * input, weight and bias must equal libtorch's convolution of the same arrays.
  */
 class Conv2dWholeInputTest {
 
@@ -31,10 +31,11 @@ class Conv2dWholeInputTest {
         "5, 6, 3, 2, 1, 1, 2, false, true",
         "5, 6, 3, 2, 1, 1, 2, true, false",
     })
-    void matchesLibtorchConvolutionAndItsGradients(int in, int out, int k, int s, int p, int h, int w, boolean bias,
-            boolean channelsLast) {
+    void matchesLibtorchConvolutionAndItsGradients(
+            int in, int out, int k, int s, int p, int h, int w, boolean bias, boolean channelsLast) {
         try (NDManager mgr = NDManager.newBaseManager()) {
-            Conv2d conv = new Conv2d(in, out, k, Conv2d.Options.defaults().stride(s).padding(p).bias(bias));
+            Conv2d conv = new Conv2d(
+                    in, out, k, Conv2d.Options.defaults().stride(s).padding(p).bias(bias));
             conv.materialize(mgr);
             conv.initialize(new SplittableRandom(7));
             conv.useChannelsLast(channelsLast);

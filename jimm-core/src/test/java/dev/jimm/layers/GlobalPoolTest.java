@@ -13,16 +13,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Global pooling in both memory layouts: the pooled values and the input gradient must be the
- * per-channel mean (gradient upstream / (H*W) everywhere) and max (gradient upstream at the one
- * largest pixel, zero elsewhere), computed here from the raw floats.
+ * Global pooling in both memory layouts: the pooled values and the input gradient must be the per-channel mean
+ * (gradient upstream / (H*W) everywhere) and max (gradient upstream at the one largest pixel, zero elsewhere), computed
+ * here from the raw floats.
  */
 class GlobalPoolTest {
     private static final int N = 2, C = 5, H = 3, W = 4;
 
     @ParameterizedTest(name = "{0}, channels-last {1}")
-    @CsvSource({"avg, false", "avg, true", "max, false", "max, true", "catavgmax, false", "catavgmax, true",
-        "avgmax, true"})
+    @CsvSource({
+        "avg, false",
+        "avg, true",
+        "max, false",
+        "max, true",
+        "catavgmax, false",
+        "catavgmax, true",
+        "avgmax, true"
+    })
     void poolsAndBackpropagatesPerChannel(String type, boolean channelsLast) {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray leaf = m.randomNormal(new Shape(N, C, H, W));
@@ -57,8 +64,14 @@ class GlobalPoolTest {
                     int cols = cat ? 2 * C : C;
                     float uAvg = 0, uMax = 0, expected;
                     switch (type) {
-                        case "avg" -> { expected = mean; uAvg = u[n * cols + c]; }
-                        case "max" -> { expected = max; uMax = u[n * cols + c]; }
+                        case "avg" -> {
+                            expected = mean;
+                            uAvg = u[n * cols + c];
+                        }
+                        case "max" -> {
+                            expected = max;
+                            uMax = u[n * cols + c];
+                        }
                         case "avgmax" -> {
                             expected = 0.5f * (mean + max);
                             uAvg = 0.5f * u[n * cols + c];

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class AlexNetApiTest {
     @Test
     void headsPoolingResetAndLevels() {
-        try (ImageModel m = Models.createModel("tv/alexnet"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/alexnet");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = ReferenceInit.input(s, new Shape(2, 3, 224, 224), 0);
             NDArray f = m.forwardFeatures(x);
             assertEquals(new Shape(2, 256, 6, 6), f.getShape());
@@ -42,7 +43,9 @@ class AlexNetApiTest {
             m.resetClassifier(0, "");
             assertEquals(new Shape(2, 256, 6, 6), m.forward(x).getShape());
             m.resetClassifier(10, "avg");
-            assertEquals(new Shape(10, 4096), m.stateDict().get("classifier.6.weight").getShape());
+            assertEquals(
+                    new Shape(10, 4096),
+                    m.stateDict().get("classifier.6.weight").getShape());
             assertEquals(new Shape(2, 10), m.forward(x).getShape());
             List<String> keys = List.copyOf(m.stateDict().keySet());
             assertEquals("classifier.6.bias", keys.get(keys.size() - 1));
@@ -50,20 +53,30 @@ class AlexNetApiTest {
             assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, ""));
 
             List<FeatureInfo> fi = m.featureInfo();
-            assertEquals(List.of(
-                    new FeatureInfo(64, 4, "features.1"), new FeatureInfo(192, 8, "features.4"),
-                    new FeatureInfo(256, 16, "features.11"), new FeatureInfo(256, 32, "features.12")), fi);
+            assertEquals(
+                    List.of(
+                            new FeatureInfo(64, 4, "features.1"), new FeatureInfo(192, 8, "features.4"),
+                            new FeatureInfo(256, 16, "features.11"), new FeatureInfo(256, 32, "features.12")),
+                    fi);
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             // unpadded 3x3 pools: 55, 27, 13, 6 rather than 224 / reduction
             int[] sides = {55, 27, 13, 6};
             for (int i = 0; i < fi.size(); i++) {
-                assertEquals(new Shape(2, fi.get(i).numChs(), sides[i], sides[i]), maps.get(i).getShape(), "level " + i);
+                assertEquals(
+                        new Shape(2, fi.get(i).numChs(), sides[i], sides[i]),
+                        maps.get(i).getShape(),
+                        "level " + i);
             }
             assertEquals(0.0, maxAbsDiff(f, maps.get(3)));
             // smaller inputs are pooled up to the 6x6 the classifier expects
-            assertEquals(new Shape(2, 10), m.forward(ReferenceInit.input(s, new Shape(2, 3, 96, 96), 1)).getShape());
+            assertEquals(
+                    new Shape(2, 10),
+                    m.forward(ReferenceInit.input(s, new Shape(2, 3, 96, 96), 1))
+                            .getShape());
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("tv/alexnet", ModelOptions.builder().globalPool("max").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "tv/alexnet", ModelOptions.builder().globalPool("max").build()));
     }
 }

@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -32,15 +33,31 @@ class ConvNeXtApiTest {
         for (String n : ModelTesting.registeredNames("convnext")) {
             assertEquals(4, ((ConvNeXt) unbuilt(n)).featureInfo().size(), n);
         }
-        assertEquals(160, ModelRegistry.builtIn().entry("test_convnext").fallbackCfg().inputSize().get(1));
+        assertEquals(
+                160,
+                ModelRegistry.builtIn()
+                        .entry("test_convnext")
+                        .fallbackCfg()
+                        .inputSize()
+                        .get(1));
     }
 
     @Test
     void parameterCountsMatchTheReferences() {
         // torchvision 0.26's num_params, and timm's param_count of the parity fixtures
         Map<String, Long> counts = Map.of(
-                "tv/convnext_tiny", 28589128L, "tv/convnext_small", 50223688L, "tv/convnext_base", 88591464L,
-                "tv/convnext_large", 197767336L, "convnext_atto", 3695520L, "convnextv2_atto", 3708400L);
+                "tv/convnext_tiny",
+                28589128L,
+                "tv/convnext_small",
+                50223688L,
+                "tv/convnext_base",
+                88591464L,
+                "tv/convnext_large",
+                197767336L,
+                "convnext_atto",
+                3695520L,
+                "convnextv2_atto",
+                3708400L);
         counts.forEach((n, c) -> assertEquals(c, paramCount(unbuilt(n)), n));
     }
 
@@ -67,7 +84,8 @@ class ConvNeXtApiTest {
 
     @Test
     void headsPoolingAndReset() {
-        try (ImageModel m = Models.createModel("convnext_atto", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel m = Models.createModel(
+                        "convnext_atto", ModelOptions.builder().numClasses(0).build());
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             assertEquals(new Shape(2, 320), m.forward(x).getShape());
@@ -77,7 +95,10 @@ class ConvNeXtApiTest {
             m.resetClassifier(0, "");
             assertEquals(new Shape(2, 320, 2, 2), m.forward(x).getShape());
             m.resetClassifier(5, "");
-            assertEquals(new Shape(5, 320, 1, 1), m.stateDict().get("head.fc.weight").getShape(), "timm's 1x1 conv classifier on maps");
+            assertEquals(
+                    new Shape(5, 320, 1, 1),
+                    m.stateDict().get("head.fc.weight").getShape(),
+                    "timm's 1x1 conv classifier on maps");
             assertEquals(new Shape(2, 5, 2, 2), m.forward(x).getShape());
             m.resetClassifier(10, "avg");
             assertEquals(new Shape(10, 320), m.stateDict().get("head.fc.weight").getShape());
@@ -87,7 +108,8 @@ class ConvNeXtApiTest {
             assertEquals(new Shape(2, 320), m.forwardHead(feats, true).getShape());
             assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, "catavgmax"));
         }
-        try (ImageModel m = smallTv(); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = smallTv();
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             assertEquals(new Shape(2, 1000), m.forward(x).getShape());
             m.resetClassifier(0, "avg");
@@ -97,17 +119,22 @@ class ConvNeXtApiTest {
             m.resetClassifier(0, "");
             assertEquals(new Shape(2, 40, 2, 2), m.forward(x).getShape());
             m.resetClassifier(4, "avg");
-            assertEquals(new Shape(4, 40), m.stateDict().get("classifier.2.weight").getShape());
+            assertEquals(
+                    new Shape(4, 40), m.stateDict().get("classifier.2.weight").getShape());
             List<String> keys = List.copyOf(m.stateDict().keySet());
             assertEquals("classifier.2.bias", keys.get(keys.size() - 1));
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("tv/convnext_tiny", ModelOptions.builder().numClasses(3).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "tv/convnext_tiny",
+                        ModelOptions.builder().numClasses(3).globalPool("").build()));
     }
 
     @Test
     void preLogitsAreTheNormalizedAverage() {
-        try (ImageModel m = Models.createModel("convnext_atto"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("convnext_atto");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray feats = m.forwardFeatures(input(s, 64));
             NDArray pre = m.forwardHead(feats, true);
             // the head LayerNorm starts as weight 1, bias 0: per sample the pooled features have mean 0, variance 1
@@ -120,7 +147,8 @@ class ConvNeXtApiTest {
 
     @Test
     void aHiddenSizeHeadKeepsItsWeightsWhenPoolingIsSwitchedOff() {
-        ConvNeXt.Config cfg = ConvNeXt.Config.of(List.of(1, 1, 1, 1), List.of(8, 16, 24, 32)).headHidden(12);
+        ConvNeXt.Config cfg =
+                ConvNeXt.Config.of(List.of(1, 1, 1, 1), List.of(8, 16, 24, 32)).headHidden(12);
         try (NDManager mgr = NDManager.newBaseManager()) {
             ConvNeXt m = new ConvNeXt(cfg, new ModelArgs(3, 3, "avg", 0, 0));
             m.materialize(mgr);
@@ -130,8 +158,11 @@ class ConvNeXtApiTest {
             float[] before = m.stateDict().get("head.pre_logits.fc.weight").toFloatArray();
             NDArray pooledOut = m.forward(x);
             m.resetClassifier(3, "");
-            assertEquals(new Shape(12, 32, 1, 1), m.stateDict().get("head.pre_logits.fc.weight").getShape());
-            assertTrue(java.util.Arrays.equals(before, m.stateDict().get("head.pre_logits.fc.weight").toFloatArray()));
+            assertEquals(
+                    new Shape(12, 32, 1, 1),
+                    m.stateDict().get("head.pre_logits.fc.weight").getShape());
+            assertTrue(Arrays.equals(
+                    before, m.stateDict().get("head.pre_logits.fc.weight").toFloatArray()));
             assertEquals(new Shape(2, 3, 2, 2), m.forward(x).getShape());
             assertEquals(new Shape(2, 3), pooledOut.getShape());
         }
@@ -142,21 +173,28 @@ class ConvNeXtApiTest {
         for (String name : new String[] {"convnext_atto", "convnextv2_atto", "tv"}) {
             try (FeatureExtractor fe = name.equals("tv")
                             ? new FeatureExtractor(smallTv(), null)
-                            : Models.createFeatureExtractor(name, ModelOptions.builder().build());
+                            : Models.createFeatureExtractor(
+                                    name, ModelOptions.builder().build());
                     NDManager s = fe.getManager().newSubManager()) {
                 NDList maps = fe.forwardFeatures(input(s, 64));
                 List<FeatureInfo> info = fe.featureInfo();
                 assertEquals(4, maps.size(), name);
                 for (int i = 0; i < 4; i++) {
                     FeatureInfo f = info.get(i);
-                    assertEquals(new Shape(2, f.numChs(), 64 / f.reduction(), 64 / f.reduction()), maps.get(i).getShape(),
+                    assertEquals(
+                            new Shape(2, f.numChs(), 64 / f.reduction(), 64 / f.reduction()),
+                            maps.get(i).getShape(),
                             name + " level " + i);
                 }
-                assertEquals(List.of(4, 8, 16, 32), info.stream().map(FeatureInfo::reduction).toList());
+                assertEquals(
+                        List.of(4, 8, 16, 32),
+                        info.stream().map(FeatureInfo::reduction).toList());
             }
         }
-        try (ImageModel m = smallTv(); NDManager s = m.getManager().newSubManager()) {
-            assertEquals(List.of("features.1", "features.3", "features.5", "features.7"),
+        try (ImageModel m = smallTv();
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(
+                    List.of("features.1", "features.3", "features.5", "features.7"),
                     m.featureInfo().stream().map(FeatureInfo::module).toList());
             NDArray x = input(s, 64);
             NDList last = m.forwardIntermediates(x, new int[] {-1});
@@ -167,17 +205,33 @@ class ConvNeXtApiTest {
 
     @Test
     void layerScaleAndTimmInit() {
-        try (ImageModel m = Models.createModel("convnext_atto", ModelOptions.builder().dropPathRate(0.2).build())) {
-            assertEquals(1e-6f, m.stateDict().get("stages.0.blocks.0.gamma").max().getFloat(), 1e-12f);
-            assertEquals(0f, m.stateDict().get("stages.0.blocks.0.conv_dw.bias").abs().sum().getFloat());
-            float std = (float) Math.sqrt(m.stateDict().get("head.fc.weight").square().mean().getFloat());
+        try (ImageModel m = Models.createModel(
+                "convnext_atto", ModelOptions.builder().dropPathRate(0.2).build())) {
+            assertEquals(
+                    1e-6f, m.stateDict().get("stages.0.blocks.0.gamma").max().getFloat(), 1e-12f);
+            assertEquals(
+                    0f,
+                    m.stateDict()
+                            .get("stages.0.blocks.0.conv_dw.bias")
+                            .abs()
+                            .sum()
+                            .getFloat());
+            float std = (float) Math.sqrt(
+                    m.stateDict().get("head.fc.weight").square().mean().getFloat());
             assertEquals(0.02f, std, 0.002f);
             NDArray x = input(m.getManager(), 32);
             m.train(true);
             assertEquals(new Shape(2, 1000), m.forward(x).getShape());
         }
         try (ImageModel m = Models.createModel("convnextv2_atto")) {
-            assertEquals(0f, m.stateDict().get("stages.0.blocks.0.mlp.grn.weight").abs().sum().getFloat(), "GRN starts as identity");
+            assertEquals(
+                    0f,
+                    m.stateDict()
+                            .get("stages.0.blocks.0.mlp.grn.weight")
+                            .abs()
+                            .sum()
+                            .getFloat(),
+                    "GRN starts as identity");
         }
     }
 }

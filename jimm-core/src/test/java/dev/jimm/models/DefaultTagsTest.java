@@ -12,9 +12,13 @@ class DefaultTagsTest {
     void theDefaultIsTimmsWhereTheAlphabetWouldPickAnother() {
         ModelRegistry r = ModelRegistry.builtIn();
         // timm 1.0's defaults; but for resnet50, the pretrained table lists another tag of each name first
-        String[][] cases = {{"convnext_base", "fb_in22k_ft_in1k"}, {"convnextv2_femto", "fcmae_ft_in1k"},
-            {"convnext_nano", "in12k_ft_in1k"}, {"convnext_large_mlp", "clip_laion2b_soup_ft_in12k_in1k_320"},
-            {"resnet50", "a1_in1k"}};
+        String[][] cases = {
+            {"convnext_base", "fb_in22k_ft_in1k"},
+            {"convnextv2_femto", "fcmae_ft_in1k"},
+            {"convnext_nano", "in12k_ft_in1k"},
+            {"convnext_large_mlp", "clip_laion2b_soup_ft_in12k_in1k_320"},
+            {"resnet50", "a1_in1k"}
+        };
         for (String[] c : cases) {
             List<PretrainedCfg> tags = r.pretrainedTags(c[0]);
             assertEquals(c[1], tags.get(0).tag(), c[0]);

@@ -27,7 +27,9 @@ class DeitApiTest {
 
     @Test
     void distilledLogitsAverageTheTwoHeadsAndPreLogitsTheTwoTokens() {
-        try (ImageModel m = Models.createModel("deit_tiny_distilled_patch16_224", ModelOptions.builder().numClasses(7).build());
+        try (ImageModel m = Models.createModel(
+                        "deit_tiny_distilled_patch16_224",
+                        ModelOptions.builder().numClasses(7).build());
                 NDManager s = m.getManager().newSubManager()) {
             assertInstanceOf(Deit.class, m);
             NDArray feats = m.forwardFeatures(input(s));
@@ -38,16 +40,20 @@ class DeitApiTest {
             NDArray head = ((Module) m.child("head")).forward(cls);
             NDArray headDist = ((Module) m.child("head_dist")).forward(dist);
             assertTrue(maxAbsDiff(head, headDist) > 1e-3f, "the two heads differ, so the average is a real check");
-            assertTrue(maxAbsDiff(m.forwardHead(feats, false), head.add(headDist).div(2f)) < 1e-6f);
+            assertTrue(
+                    maxAbsDiff(m.forwardHead(feats, false), head.add(headDist).div(2f)) < 1e-6f);
             assertEquals(new Shape(2, 7), m.forward(input(s)).getShape());
         }
     }
 
     @Test
     void numClassesZeroAndResetClassifierCoverBothHeads() {
-        try (ImageModel m = Models.createModel("deit_tiny_distilled_patch16_224", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel m = Models.createModel(
+                        "deit_tiny_distilled_patch16_224",
+                        ModelOptions.builder().numClasses(0).build());
                 NDManager s = m.getManager().newSubManager()) {
-            assertFalse(m.stateDict().containsKey("head.weight") || m.stateDict().containsKey("head_dist.weight"));
+            assertFalse(
+                    m.stateDict().containsKey("head.weight") || m.stateDict().containsKey("head_dist.weight"));
             NDArray x = input(s);
             assertEquals(new Shape(2, 192), m.forward(x).getShape());
             m.resetClassifier(5);
@@ -55,17 +61,24 @@ class DeitApiTest {
             assertEquals(new Shape(5, 192), sd.get("head.weight").getShape());
             assertEquals(new Shape(5, 192), sd.get("head_dist.weight").getShape());
             List<String> keys = new ArrayList<>(sd.keySet());
-            assertEquals(List.of("head.weight", "head.bias", "head_dist.weight", "head_dist.bias"), keys.subList(keys.size() - 4, keys.size()));
+            assertEquals(
+                    List.of("head.weight", "head.bias", "head_dist.weight", "head_dist.bias"),
+                    keys.subList(keys.size() - 4, keys.size()));
             assertEquals(List.of("cls_token", "pos_embed", "dist_token"), keys.subList(0, 3));
             assertEquals(new Shape(2, 5), m.forward(x).getShape());
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("deit_tiny_distilled_patch16_224", ModelOptions.builder().globalPool("avg").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "deit_tiny_distilled_patch16_224",
+                        ModelOptions.builder().globalPool("avg").build()));
     }
 
     @Test
     void intermediatesDropBothPrefixTokens() {
-        try (FeatureExtractor fe = Models.createFeatureExtractor("deit_tiny_distilled_patch16_224", ModelOptions.builder().featuresOnly(0, -1).build());
+        try (FeatureExtractor fe = Models.createFeatureExtractor(
+                        "deit_tiny_distilled_patch16_224",
+                        ModelOptions.builder().featuresOnly(0, -1).build());
                 NDManager s = fe.getManager().newSubManager()) {
             NDList maps = fe.forwardFeatures(input(s));
             assertEquals(2, maps.size());
@@ -89,7 +102,10 @@ class DeitApiTest {
         // that these are timm's 16 deit names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
         for (String n : ModelTesting.registeredNames("deit")) {
             VisionTransformer m = (VisionTransformer) unbuilt(n);
-            assertEquals(ModelRegistry.builtIn().config(n).inputSize().get(1), m.config().imgSize(), n);
+            assertEquals(
+                    ModelRegistry.builtIn().config(n).inputSize().get(1),
+                    m.config().imgSize(),
+                    n);
             assertEquals(n.contains("distilled"), m instanceof Deit, n);
             assertEquals(n.contains("distilled") ? 2 : 1, m.numPrefixTokens(), n);
         }

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 class DenseNetApiTest {
     @Test
     void headsPoolingResetAndLevels() {
-        try (ImageModel m = Models.createModel("densenet121", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel m = Models.createModel(
+                        "densenet121", ModelOptions.builder().numClasses(0).build());
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             assertEquals(1024, m.numFeatures());
@@ -40,7 +41,8 @@ class DenseNetApiTest {
             m.resetClassifier(0, "catavgmax");
             assertEquals(new Shape(2, 2048), m.forward(x).getShape());
             m.resetClassifier(10, "avg");
-            assertEquals(new Shape(10, 1024), m.stateDict().get("classifier.weight").getShape());
+            assertEquals(
+                    new Shape(10, 1024), m.stateDict().get("classifier.weight").getShape());
             List<String> keys = List.copyOf(m.stateDict().keySet());
             assertEquals("classifier.bias", keys.get(keys.size() - 1));
             NDArray pre = m.forwardHead(f, true);
@@ -52,14 +54,21 @@ class DenseNetApiTest {
             assertTrue(maxAbsDiff(logits, pre.matMul(w.transpose()).add(b)) < 1e-4, "pre-logits feed the classifier");
 
             List<FeatureInfo> fi = m.featureInfo();
-            assertEquals(List.of(
-                    new FeatureInfo(64, 2, "features.norm0"), new FeatureInfo(256, 4, "features.denseblock1"),
-                    new FeatureInfo(512, 8, "features.denseblock2"), new FeatureInfo(1024, 16, "features.denseblock3"),
-                    new FeatureInfo(1024, 32, "features.norm5")), fi);
+            assertEquals(
+                    List.of(
+                            new FeatureInfo(64, 2, "features.norm0"),
+                            new FeatureInfo(256, 4, "features.denseblock1"),
+                            new FeatureInfo(512, 8, "features.denseblock2"),
+                            new FeatureInfo(1024, 16, "features.denseblock3"),
+                            new FeatureInfo(1024, 32, "features.norm5")),
+                    fi);
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             for (int i = 0; i < fi.size(); i++) {
                 int side = 64 / fi.get(i).reduction();
-                assertEquals(new Shape(2, fi.get(i).numChs(), side, side), maps.get(i).getShape(), "level " + i);
+                assertEquals(
+                        new Shape(2, fi.get(i).numChs(), side, side),
+                        maps.get(i).getShape(),
+                        "level " + i);
             }
             assertEquals(0.0, maxAbsDiff(f, maps.get(4)), "the last level is forward_features");
             // a dense block passes its input through as its first channels
@@ -69,13 +78,17 @@ class DenseNetApiTest {
             assertEquals(1, one.size());
             assertEquals(new Shape(2, 512, 8, 8), one.get(0).getShape());
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("densenet121", ModelOptions.builder().numClasses(10).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "densenet121",
+                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
     void blurVariantRunsWithADeepStemAndBlurredStemPool() {
-        try (ImageModel m = Models.createModel("densenetblur121d", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel m = Models.createModel(
+                        "densenetblur121d", ModelOptions.builder().numClasses(0).build());
                 NDManager s = m.getManager().newSubManager()) {
             NDList maps = m.forwardIntermediates(input(s, 64), m.allFeatureIndices());
             int[] chans = {64, 256, 512, 1024, 1024};
@@ -104,13 +117,16 @@ class DenseNetApiTest {
 
         ImageModel d264 = unbuilt("densenet264d");
         assertEquals(4032, d264.numFeatures());
-        assertEquals(List.of(96, 384, 768, 3456, 4032), d264.featureInfo().stream().map(FeatureInfo::numChs).toList());
+        assertEquals(
+                List.of(96, 384, 768, 3456, 4032),
+                d264.featureInfo().stream().map(FeatureInfo::numChs).toList());
         assertEquals(new Shape(48, 3, 3, 3), d264.stateDictShapes().get("features.conv0.weight"));
         assertTrue(d264.stateDictShapes().containsKey("features.denseblock3.denselayer64.conv2.weight"));
 
         ImageModel d161 = unbuilt("densenet161");
         assertEquals(new Shape(96, 3, 7, 7), d161.stateDictShapes().get("features.conv0.weight"));
-        assertEquals(new Shape(192, 96, 1, 1), d161.stateDictShapes().get("features.denseblock1.denselayer1.conv1.weight"));
+        assertEquals(
+                new Shape(192, 96, 1, 1), d161.stateDictShapes().get("features.denseblock1.denselayer1.conv1.weight"));
     }
 
     @Test
@@ -118,10 +134,14 @@ class DenseNetApiTest {
         for (String n : new String[] {"densenet121", "densenet161", "densenet169", "densenet201"}) {
             ImageModel timm = unbuilt(n);
             ImageModel tv = unbuilt("tv/" + n);
-            assertEquals(List.copyOf(timm.stateDictShapes().entrySet()), List.copyOf(tv.stateDictShapes().entrySet()), n);
+            assertEquals(
+                    List.copyOf(timm.stateDictShapes().entrySet()),
+                    List.copyOf(tv.stateDictShapes().entrySet()),
+                    n);
             assertEquals(timm.featureInfo(), tv.featureInfo(), n);
         }
-        assertEquals(List.of("densenet121", "densenet161", "densenet169", "densenet201", "densenet264d", "densenetblur121d"),
+        assertEquals(
+                List.of("densenet121", "densenet161", "densenet169", "densenet201", "densenet264d", "densenetblur121d"),
                 Models.listModels("densenet*"));
         assertEquals(4, Models.listModels("tv/densenet*").size());
         ModelRegistry r = ModelRegistry.builtIn();

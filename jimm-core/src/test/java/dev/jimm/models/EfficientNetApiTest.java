@@ -18,11 +18,13 @@ import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Conv2dSame;
 import dev.jimm.layers.DropPath;
+import dev.jimm.layers.EvoNorm2dS0;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The timm API on efficientnet.py models: heads, pooling, feature levels, init, registrations. */
@@ -33,12 +35,14 @@ class EfficientNetApiTest {
 
     @Test
     void numClassesZeroGivesPooledHeadFeatures() {
-        try (ImageModel m = Models.createModel("mobilenetv2_050", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv2_050", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             assertEquals(1280, m.numFeatures(), "mobilenetv2_050 keeps a 1280-wide head (max(1280, round(640)))");
             assertEquals(new Shape(2, 1280), m.forward(input(s, 64)).getShape());
             assertFalse(m.stateDict().containsKey("classifier.weight"));
         }
-        try (ImageModel m = Models.createModel("mobilenetv2_140", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv2_140", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             assertEquals(1792, m.numFeatures(), "a 1.4 width multiplier widens the head");
             assertEquals(new Shape(2, 1792), m.forward(input(s, 64)).getShape());
         }
@@ -46,27 +50,35 @@ class EfficientNetApiTest {
 
     @Test
     void emptyGlobalPoolGivesHeadFeatureMaps() {
-        try (ImageModel m = Models.createModel("mobilenetv2_050", ModelOptions.builder().numClasses(0).globalPool("").build());
+        try (ImageModel m = Models.createModel(
+                        "mobilenetv2_050",
+                        ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
             assertEquals(new Shape(2, 1280, 3, 3), m.forward(input(s, 96)).getShape());
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("mobilenetv2_050", ModelOptions.builder().numClasses(5).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "mobilenetv2_050",
+                        ModelOptions.builder().numClasses(5).globalPool("").build()));
     }
 
     @Test
     void resetClassifierSwitchesHeads() {
-        try (ImageModel m = Models.createModel("mobilenetv2_050", classes(1000)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv2_050", classes(1000));
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             assertEquals(new Shape(2, 1000), m.forward(x).getShape());
             m.resetClassifier(0, "");
             assertInstanceOf(Identity.class, m.child("classifier"));
             assertEquals(new Shape(2, 1280, 2, 2), m.forward(x).getShape());
             m.resetClassifier(7, "catavgmax");
-            assertEquals(new Shape(7, 2560), m.stateDict().get("classifier.weight").getShape());
+            assertEquals(
+                    new Shape(7, 2560), m.stateDict().get("classifier.weight").getShape());
             assertEquals(new Shape(2, 7), m.forward(x).getShape());
             m.resetClassifier(3);
-            assertEquals(new Shape(3, 2560), m.stateDict().get("classifier.weight").getShape(), "keeps catavgmax");
+            assertEquals(
+                    new Shape(3, 2560), m.stateDict().get("classifier.weight").getShape(), "keeps catavgmax");
             List<String> keys = List.copyOf(m.stateDict().keySet());
             assertEquals("classifier.bias", keys.get(keys.size() - 1));
         }
@@ -74,7 +86,8 @@ class EfficientNetApiTest {
 
     @Test
     void preLogitsAreThePooledHead() {
-        try (ImageModel m = Models.createModel("mnasnet_100", classes(10)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mnasnet_100", classes(10));
+                NDManager s = m.getManager().newSubManager()) {
             NDArray feats = m.forwardFeatures(input(s, 64));
             assertEquals(new Shape(2, 1280, 2, 2), feats.getShape());
             NDArray pre = m.forwardHead(feats, true);
@@ -86,8 +99,10 @@ class EfficientNetApiTest {
     @Test
     void forwardIntermediatesSelectTimmsLevels() {
         // that every level's map fits featureInfo is ModelContractTest's (on test_efficientnet)
-        try (ImageModel m = Models.createModel("efficientnet_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
-            assertEquals(List.of("blocks.0", "blocks.1", "blocks.2", "blocks.4", "blocks.6"),
+        try (ImageModel m = Models.createModel("efficientnet_b0", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
+            assertEquals(
+                    List.of("blocks.0", "blocks.1", "blocks.2", "blocks.4", "blocks.6"),
                     m.featureInfo().stream().map(FeatureInfo::module).toList());
             NDList two = m.forwardIntermediates(input(s, 96), new int[] {1, -1});
             assertEquals(new Shape(2, 24, 24, 24), two.get(0).getShape());
@@ -98,13 +113,16 @@ class EfficientNetApiTest {
 
     @Test
     void featureExtractorReturnsEveryLevel() {
-        try (FeatureExtractor fe = Models.createFeatureExtractor("mobilenetv2_100", ModelOptions.builder().build());
+        try (FeatureExtractor fe = Models.createFeatureExtractor(
+                        "mobilenetv2_100", ModelOptions.builder().build());
                 NDManager s = fe.getManager().newSubManager()) {
             NDList maps = fe.forwardFeatures(input(s, 64));
             int[] chs = {16, 24, 32, 96, 320};
             int[] red = {2, 4, 8, 16, 32};
             for (int i = 0; i < chs.length; i++) {
-                assertEquals(new Shape(2, chs[i], 64 / red[i], 64 / red[i]), maps.get(i).getShape());
+                assertEquals(
+                        new Shape(2, chs[i], 64 / red[i], 64 / red[i]),
+                        maps.get(i).getShape());
             }
             assertFalse(fe.stateDict().containsKey("classifier.weight"));
         }
@@ -112,7 +130,8 @@ class EfficientNetApiTest {
 
     @Test
     void tensorflowSamePaddingHandlesOddSizes() {
-        try (ImageModel m = Models.createModel("tf_efficientnet_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tf_efficientnet_b0", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             assertInstanceOf(Conv2dSame.class, m.child("conv_stem"), "a strided conv with TF padding pads in forward");
             assertEquals(1e-3f, ((BatchNorm2d) m.child("bn1")).eps(), 0f);
             NDList levels = m.forwardIntermediates(input(s, 65), m.allFeatureIndices());
@@ -122,9 +141,11 @@ class EfficientNetApiTest {
                 assertEquals(sizes[i], levels.get(i).getShape().get(2), "level " + i);
             }
         }
-        try (ImageModel m = Models.createModel("tf_efficientnet_cc_b0_4e", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tf_efficientnet_cc_b0_4e", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             // the strided CondConv depthwise conv of stage 5 pads "same" in forward too
-            assertEquals(new Shape(2, 1280, 3, 3), m.forwardFeatures(input(s, 65)).getShape());
+            assertEquals(
+                    new Shape(2, 1280, 3, 3), m.forwardFeatures(input(s, 65)).getShape());
         }
         try (ImageModel m = Models.createModel("efficientnet_b0", classes(0))) {
             assertFalse(m.child("conv_stem") instanceof Conv2dSame);
@@ -134,7 +155,9 @@ class EfficientNetApiTest {
 
     @Test
     void dropPathRisesLinearlyOverBlocks() {
-        try (ImageModel m = Models.createModel("efficientnet_b0", ModelOptions.builder().dropPathRate(0.2).dropRate(0.2).build())) {
+        try (ImageModel m = Models.createModel(
+                "efficientnet_b0",
+                ModelOptions.builder().dropPathRate(0.2).dropRate(0.2).build())) {
             Map<String, Module> mods = m.namedModules();
             List<Float> rates = dropPathRates(m);
             // 16 blocks, rate * idx / 16; block 0 (rate 0) has none, only blocks with a skip use it
@@ -147,7 +170,8 @@ class EfficientNetApiTest {
 
     @Test
     void initWeightsFollowEfficientnetInitWeights() {
-        try (ImageModel m = Models.createModel("efficientnet_b0", ModelOptions.builder().seed(3).build())) {
+        try (ImageModel m = Models.createModel(
+                "efficientnet_b0", ModelOptions.builder().seed(3).build())) {
             Map<String, Module> mods = m.namedModules();
             Conv2d pw = (Conv2d) mods.get("blocks.5.0.conv_pw");
             float[] w = pw.weight().getArray().toFloatArray();
@@ -165,7 +189,14 @@ class EfficientNetApiTest {
             }
             // depthwise: fan_out = k*k*out/groups = 25
             assertEquals(Math.sqrt(2 / 25.0), Math.sqrt(sq / d.length), 0.05 * Math.sqrt(2 / 25.0));
-            assertEquals(0f, ((Conv2d) mods.get("blocks.1.0.se.conv_reduce")).bias().getArray().abs().max().getFloat());
+            assertEquals(
+                    0f,
+                    ((Conv2d) mods.get("blocks.1.0.se.conv_reduce"))
+                            .bias()
+                            .getArray()
+                            .abs()
+                            .max()
+                            .getFloat());
             float[] fc = m.stateDict().get("classifier.weight").toFloatArray();
             float max = 0;
             for (float v : fc) {
@@ -189,14 +220,16 @@ class EfficientNetApiTest {
             assertFalse(m.featureInfo().isEmpty(), n);
             // timm's builder does not count the space-to-depth stem of the X/H variants in reductions
             int reduction = n.startsWith("efficientnet_x_") || n.startsWith("efficientnet_h_") ? 16 : 32;
-            assertEquals(reduction, m.featureInfo().get(m.featureInfo().size() - 1).reduction(), n);
+            assertEquals(
+                    reduction, m.featureInfo().get(m.featureInfo().size() - 1).reduction(), n);
         }
     }
 
     @Test
     void mixNetSplitsChannelsOverKernelSizes() {
-        try (ImageModel m = Models.createModel("mixnet_s", classes(10)); NDManager s = m.getManager().newSubManager()) {
-            Map<String, ai.djl.ndarray.types.Shape> sd = m.stateDictShapes();
+        try (ImageModel m = Models.createModel("mixnet_s", classes(10));
+                NDManager s = m.getManager().newSubManager()) {
+            Map<String, Shape> sd = m.stateDictShapes();
             // stage 2 block 0: ir_r1_k3.5.7_s2_e6 from 24 channels: 144 mid channels in 3 groups of 48
             assertEquals(new Shape(48, 1, 3, 3), sd.get("blocks.2.0.conv_dw.0.weight"));
             assertEquals(new Shape(48, 1, 5, 5), sd.get("blocks.2.0.conv_dw.1.weight"));
@@ -205,16 +238,35 @@ class EfficientNetApiTest {
             assertEquals(new Shape(36, 12, 1, 1), sd.get("blocks.1.1.conv_pw.0.weight"));
             assertEquals(new Shape(36, 12, 1, 1), sd.get("blocks.1.1.conv_pw.1.weight"));
             assertEquals(new Shape(2, 10), m.forward(input(s, 64)).getShape());
-            assertEquals(new Shape(2, 1536, 2, 2), m.forwardFeatures(input(s, 64)).getShape());
+            assertEquals(
+                    new Shape(2, 1536, 2, 2), m.forwardFeatures(input(s, 64)).getShape());
         }
     }
 
     @Test
     void parameterCountsAreTimms() {
         // timm's published parameter counts, in millions
-        Map<String, Double> counts = Map.of("efficientnet_b3", 12.23, "mixnet_s", 4.13, "mixnet_xl", 11.90,
-                "tf_efficientnetv2_m", 54.14, "efficientnetv2_rw_s", 23.94, "tinynet_e", 2.04, "mobilenetv1_100", 4.23,
-                "efficientnet_b8", 87.41, "mobilenet_edgetpu_v2_m", 8.46, "tf_efficientnet_el", 10.59);
+        Map<String, Double> counts = Map.of(
+                "efficientnet_b3",
+                12.23,
+                "mixnet_s",
+                4.13,
+                "mixnet_xl",
+                11.90,
+                "tf_efficientnetv2_m",
+                54.14,
+                "efficientnetv2_rw_s",
+                23.94,
+                "tinynet_e",
+                2.04,
+                "mobilenetv1_100",
+                4.23,
+                "efficientnet_b8",
+                87.41,
+                "mobilenet_edgetpu_v2_m",
+                8.46,
+                "tf_efficientnet_el",
+                10.59);
         counts.forEach((n, c) -> assertEquals(c, unbuilt(n).numParameters() / 1e6, 0.005, n));
         assertEquals(24.01, unbuilt("efficientnet_cc_b0_8e").numParameters() / 1e6, 0.005);
     }
@@ -224,9 +276,11 @@ class EfficientNetApiTest {
         ImageModel plain = unbuilt("efficientnet_b0");
         ImageModel blur = unbuilt("efficientnet_blur_b0");
         assertEquals(plain.stateDictShapes(), blur.stateDictShapes(), "the blur filter is not in the state_dict");
-        try (ImageModel m = Models.createModel("efficientnet_blur_b0", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("efficientnet_blur_b0", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             Map<String, Module> mods = m.namedModules();
-            assertEquals(1, ((Conv2d) mods.get("blocks.1.0.conv_dw")).stride()[0], "the strided dw conv runs at stride 1");
+            assertEquals(
+                    1, ((Conv2d) mods.get("blocks.1.0.conv_dw")).stride()[0], "the strided dw conv runs at stride 1");
             Module aa = mods.get("blocks.1.0.aa");
             NDArray ones = s.ones(new Shape(1, 96, 4, 4));
             // zero padding: a corner sees 4 of the 16 filter weights' mass, 9/16
@@ -241,14 +295,16 @@ class EfficientNetApiTest {
 
     @Test
     void condConvMixesExpertKernelsPerSample() {
-        try (ImageModel m = Models.createModel("efficientnet_cc_b0_4e", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("efficientnet_cc_b0_4e", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             Map<String, Shape> sd = m.stateDictShapes();
             // ir_..._c112_se0.25_cc4 from 80 channels: 480 mid, 4 experts of 480*80 weights
             assertEquals(new Shape(4, 480 * 80), sd.get("blocks.4.0.conv_pw.weight"));
             assertEquals(new Shape(4, 480 * 5 * 5), sd.get("blocks.4.0.conv_dw.weight"));
             assertEquals(new Shape(4, 80), sd.get("blocks.4.0.routing_fn.weight"));
             Module block = m.namedModules().get("blocks.4.0");
-            EfficientNetBlocks.CondConv2d pw = (EfficientNetBlocks.CondConv2d) m.namedModules().get("blocks.4.0.conv_pw");
+            EfficientNetBlocks.CondConv2d pw =
+                    (EfficientNetBlocks.CondConv2d) m.namedModules().get("blocks.4.0.conv_pw");
             NDArray x = ReferenceInit.input(s, new Shape(2, 80, 6, 6), 5);
             NDArray both = block.forward(x);
             for (int i = 0; i < 2; i++) {
@@ -257,18 +313,28 @@ class EfficientNetApiTest {
             }
             // sample 1 through conv_pw equals a plain 1x1 conv with its routed mix of expert kernels
             NDArray r = s.create(new float[] {0.1f, 0.7f, 0.3f, 0.9f, 0.5f, 0.2f, 0.8f, 0.4f}, new Shape(2, 4));
-            NDArray mixed = r.get("1:2").matMul(pw.directParameters().get("weight").getArray()).reshape(480, 80, 1, 1);
-            NDArray plain = x.get("1:2").getNDArrayInternal().convolution(x.get("1:2"), mixed, null, new Shape(1, 1),
-                    new Shape(0, 0), new Shape(1, 1), 1).singletonOrThrow();
+            NDArray mixed = r.get("1:2")
+                    .matMul(pw.directParameters().get("weight").getArray())
+                    .reshape(480, 80, 1, 1);
+            NDArray plain = x.get("1:2")
+                    .getNDArrayInternal()
+                    .convolution(x.get("1:2"), mixed, null, new Shape(1, 1), new Shape(0, 0), new Shape(1, 1), 1)
+                    .singletonOrThrow();
             assertTrue(pw.forward(x, r).get("1:2").sub(plain).abs().max().getFloat() < 1e-4f);
         }
     }
 
     @Test
     void normAndAttentionVariantsBuildAndRun() {
-        for (String n : List.of("test_efficientnet_ln", "test_efficientnet_evos", "test_efficientnet_gn", "gc_efficientnetv2_rw_t",
-                "efficientnet_x_b3", "mobilenet_edgetpu_v2_s")) {
-            try (ImageModel m = Models.createModel(n, classes(3)); NDManager s = m.getManager().newSubManager()) {
+        for (String n : List.of(
+                "test_efficientnet_ln",
+                "test_efficientnet_evos",
+                "test_efficientnet_gn",
+                "gc_efficientnetv2_rw_t",
+                "efficientnet_x_b3",
+                "mobilenet_edgetpu_v2_s")) {
+            try (ImageModel m = Models.createModel(n, classes(3));
+                    NDManager s = m.getManager().newSubManager()) {
                 NDArray y = m.forward(input(s, 64));
                 assertEquals(new Shape(2, 3), y.getShape(), n);
                 assertFalse(Float.isNaN(y.sum().getFloat()), n);
@@ -293,9 +359,9 @@ class EfficientNetApiTest {
     @Test
     void evoNormS0DividesByTheGroupStd() {
         try (NDManager s = NDManager.newBaseManager()) {
-            dev.jimm.layers.EvoNorm2dS0 e = new dev.jimm.layers.EvoNorm2dS0(4, 2, true, 1e-5f);
+            EvoNorm2dS0 e = new EvoNorm2dS0(4, 2, true, 1e-5f);
             e.materialize(s);
-            e.initialize(new java.util.SplittableRandom(0));
+            e.initialize(new SplittableRandom(0));
             NDArray x = ReferenceInit.input(s, new Shape(1, 4, 2, 2), 3);
             float[] v = x.toFloatArray();
             // group 0 = channels 0, 1 (8 values); v = 1: x * sigmoid(x) / std

@@ -27,7 +27,9 @@ class GhostNetApiTest {
     @Test
     void v3sDefaultInputSizeIsTimms() {
         // the other fields of the default pretrained configs: RegistryTest's check of every timm fixture
-        assertEquals(224, ModelRegistry.builtIn().config("ghostnetv3_050").inputSize().get(1));
+        assertEquals(
+                224,
+                ModelRegistry.builtIn().config("ghostnetv3_050").inputSize().get(1));
     }
 
     @Test
@@ -63,27 +65,34 @@ class GhostNetApiTest {
 
     @Test
     void numClassesZeroGivesPreLogitsAndEmptyPoolGivesConvHeadMaps() {
-        try (ImageModel m = Models.createModel("ghostnet_050", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel m = Models.createModel(
+                        "ghostnet_050", ModelOptions.builder().numClasses(0).build());
                 NDManager s = m.getManager().newSubManager()) {
             assertEquals(new Shape(2, 1280), m.forward(input(s, 64)).getShape());
             assertEquals(480, m.numFeatures());
             assertFalse(m.stateDict().containsKey("classifier.weight"));
             assertTrue(m.stateDict().containsKey("conv_head.weight"), "timm keeps conv_head without a classifier");
         }
-        try (ImageModel m = Models.createModel("ghostnet_050", ModelOptions.builder().numClasses(0).globalPool("").build());
+        try (ImageModel m = Models.createModel(
+                        "ghostnet_050",
+                        ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
             // as timm: conv_head (1x1) and its ReLU run on the unpooled maps
             NDArray y = m.forward(input(s, 64));
             assertEquals(new Shape(2, 1280, 2, 2), y.getShape());
             assertTrue(y.min().getFloat() >= 0f);
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("ghostnet_050", ModelOptions.builder().globalPool("catavgmax").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "ghostnet_050",
+                        ModelOptions.builder().globalPool("catavgmax").build()));
     }
 
     @Test
     void resetClassifierAndPreLogits() {
-        try (ImageModel m = Models.createModel("ghostnet_050"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("ghostnet_050");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             NDArray feats = m.forwardFeatures(x);
             assertEquals(new Shape(2, 480, 2, 2), feats.getShape());
@@ -92,7 +101,8 @@ class GhostNetApiTest {
             assertTrue(logits.sub(m.forward(x)).abs().max().getFloat() < 1e-6f);
             float[] head = m.stateDict().get("conv_head.weight").toFloatArray();
             m.resetClassifier(10, "max");
-            assertEquals(new Shape(10, 1280), m.stateDict().get("classifier.weight").getShape());
+            assertEquals(
+                    new Shape(10, 1280), m.stateDict().get("classifier.weight").getShape());
             assertArrayEquals(head, m.stateDict().get("conv_head.weight").toFloatArray(), "conv_head stays");
             assertEquals(new Shape(2, 10), m.forward(x).getShape());
             m.resetClassifier(0, "");
@@ -108,7 +118,8 @@ class GhostNetApiTest {
     void featureLevelsMatchTimmAndTheirShapes() {
         ParityFixture fx = ParityFixture.read(TestFixtures.parity("timm__ghostnet_100"));
         for (String name : new String[] {"ghostnet_100", "ghostnetv2_100", "ghostnetv3_050"}) {
-            try (FeatureExtractor fe = Models.createFeatureExtractor(name, ModelOptions.builder().build());
+            try (FeatureExtractor fe = Models.createFeatureExtractor(
+                            name, ModelOptions.builder().build());
                     NDManager s = fe.getManager().newSubManager()) {
                 List<FeatureInfo> info = fe.featureInfo();
                 assertEquals(fx.featureInfo().size(), info.size());
@@ -124,7 +135,10 @@ class GhostNetApiTest {
                 NDList maps = fe.forwardFeatures(input(s, 72));
                 long[] sides = {36, 18, 9, 5, 3};
                 for (int i = 0; i < maps.size(); i++) {
-                    assertEquals(new Shape(2, info.get(i).numChs(), sides[i], sides[i]), maps.get(i).getShape(), name + " level " + i);
+                    assertEquals(
+                            new Shape(2, info.get(i).numChs(), sides[i], sides[i]),
+                            maps.get(i).getShape(),
+                            name + " level " + i);
                 }
                 NDArray feats = fe.model().forwardFeatures(input(s, 72));
                 // blocks.8 and the final ConvBnAct (blocks.9) run after the last level
@@ -132,11 +146,15 @@ class GhostNetApiTest {
                 assertFalse(feats.isNaN().any().getBoolean(), name);
             }
         }
-        try (ImageModel m = Models.createModel("ghostnet_050"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("ghostnet_050");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             NDList first = m.forwardIntermediates(x, new int[] {0});
             NDArray stem = m.child("conv_stem").forward(x);
-            assertEquals(0f, first.get(0).sub(stem).abs().max().getFloat(), "timm's level 0 is conv_stem's output, before bn1");
+            assertEquals(
+                    0f,
+                    first.get(0).sub(stem).abs().max().getFloat(),
+                    "timm's level 0 is conv_stem's output, before bn1");
         }
     }
 
@@ -152,7 +170,8 @@ class GhostNetApiTest {
                     assertEquals(src[r] * 3 + src[c], y[r * 7 + c], "pixel " + r + "," + c);
                 }
             }
-            float[] doubled = GhostNet.nearest(m.arange(4f).reshape(1, 1, 2, 2), 4, 5).toFloatArray();
+            float[] doubled =
+                    GhostNet.nearest(m.arange(4f).reshape(1, 1, 2, 2), 4, 5).toFloatArray();
             // rows floor(d / 2), columns floor(d * 0.4)
             assertArrayEquals(new float[] {0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 2, 2, 2, 3, 3}, doubled);
         }

@@ -30,7 +30,8 @@ class GoogLeNetApiTest {
 
     @BeforeAll
     void build() {
-        model = Models.createModel("tv/googlenet", ModelOptions.builder().seed(3).build());
+        model = Models.createModel(
+                "tv/googlenet", ModelOptions.builder().seed(3).build());
     }
 
     @AfterAll
@@ -42,11 +43,14 @@ class GoogLeNetApiTest {
     void sizeKeysAndDefaultsAreTorchvisions() {
         assertEquals(6624904, paramCount("tv/googlenet"), "torchvision's published num_params");
         assertEquals(List.of(3, 224, 224), model.pretrainedCfg().inputSize());
-        assertEquals("torchvision", ModelRegistry.builtIn().entry("tv/googlenet").family());
+        assertEquals(
+                "torchvision", ModelRegistry.builtIn().entry("tv/googlenet").family());
         assertFalse(model.stateDict().keySet().stream().anyMatch(k -> k.startsWith("aux")), "no aux heads");
         assertEquals(1024, model.numFeatures());
         assertFalse(((GoogLeNet) model).transformInput());
-        assertEquals(new Shape(128, 48, 3, 3), model.stateDictShapes().get("inception5b.branch3.1.conv.weight"),
+        assertEquals(
+                new Shape(128, 48, 3, 3),
+                model.stateDictShapes().get("inception5b.branch3.1.conv.weight"),
                 "torchvision's 3x3 in the '5x5' branch");
     }
 
@@ -54,7 +58,11 @@ class GoogLeNetApiTest {
     void initIsTorchvisions() {
         NDArray w = model.stateDict().get("inception5b.branch2.1.conv.weight");
         assertEquals(0.01f, (float) Math.sqrt(w.square().mean().getFloat()), 0.0002f, "trunc_normal_(std=0.01)");
-        assertEquals(0.01f, (float) Math.sqrt(model.stateDict().get("fc.weight").square().mean().getFloat()), 0.0002f);
+        assertEquals(
+                0.01f,
+                (float) Math.sqrt(
+                        model.stateDict().get("fc.weight").square().mean().getFloat()),
+                0.0002f);
         assertEquals(1f, model.stateDict().get("conv1.bn.weight").min().getFloat());
     }
 
@@ -73,7 +81,8 @@ class GoogLeNetApiTest {
     @Test
     void intermediatesFollowFeatureInfo() {
         List<FeatureInfo> fi = model.featureInfo();
-        assertEquals(List.of("conv1", "conv3", "inception3b", "inception4e", "inception5b"),
+        assertEquals(
+                List.of("conv1", "conv3", "inception3b", "inception4e", "inception5b"),
                 fi.stream().map(FeatureInfo::module).toList());
         try (NDManager s = model.getManager().newSubManager()) {
             NDArray x = input(s, 1, 3, 224);
@@ -92,7 +101,8 @@ class GoogLeNetApiTest {
 
     @Test
     void numClassesZeroAndResetClassifierSwitchHeads() {
-        try (ImageModel m = Models.createModel("tv/googlenet", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel m = Models.createModel(
+                        "tv/googlenet", ModelOptions.builder().numClasses(0).build());
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 1, 3, 64);
             assertEquals(new Shape(1, 1024), m.forward(x).getShape());
@@ -111,7 +121,8 @@ class GoogLeNetApiTest {
 
     @Test
     void pretrainedLoadingDropsAuxHeadsAndTurnsOnTransformInput() {
-        try (ImageModel m = Models.createModel("tv/googlenet", ModelOptions.builder().seed(11).build());
+        try (ImageModel m = Models.createModel(
+                        "tv/googlenet", ModelOptions.builder().seed(11).build());
                 NDManager s = model.getManager().newSubManager()) {
             Map<String, NDArray> sd = new LinkedHashMap<>(model.stateDict());
             sd.put("aux1.conv.conv.weight", s.zeros(new Shape(128, 512, 1, 1)));
@@ -121,8 +132,10 @@ class GoogLeNetApiTest {
             NDArray x = input(s, 1, 3, 64);
             NDArray mean = s.create(new float[] {0.485f, 0.456f, 0.406f}).reshape(1, 3, 1, 1);
             NDArray std = s.create(new float[] {0.229f, 0.224f, 0.225f}).reshape(1, 3, 1, 1);
-            NDArray expected = model.forward(x.mul(std).div(0.5f).add(mean.sub(0.5f).div(0.5f)));
-            assertTrue(maxAbsDiff(m.forward(x), expected) < 1e-4 * expected.abs().max().getFloat());
+            NDArray expected =
+                    model.forward(x.mul(std).div(0.5f).add(mean.sub(0.5f).div(0.5f)));
+            assertTrue(maxAbsDiff(m.forward(x), expected)
+                    < 1e-4 * expected.abs().max().getFloat());
             ((GoogLeNet) m).setTransformInput(false);
             assertEquals(0, maxAbsDiff(m.forward(x), model.forward(x)));
         }
@@ -130,9 +143,13 @@ class GoogLeNetApiTest {
 
     @Test
     void inChansBuildsTheFirstConv() {
-        try (ImageModel m = Models.createModel("tv/googlenet", ModelOptions.builder().inChans(1).numClasses(5).build());
+        try (ImageModel m = Models.createModel(
+                        "tv/googlenet",
+                        ModelOptions.builder().inChans(1).numClasses(5).build());
                 NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(64, 1, 7, 7), m.stateDict().get("conv1.conv.weight").getShape());
+            assertEquals(
+                    new Shape(64, 1, 7, 7),
+                    m.stateDict().get("conv1.conv.weight").getShape());
             assertEquals(new Shape(2, 5), m.forward(input(s, 2, 1, 32)).getShape());
             assertThrows(IllegalArgumentException.class, () -> ((GoogLeNet) m).setTransformInput(true));
         }

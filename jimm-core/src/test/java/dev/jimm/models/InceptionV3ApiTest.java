@@ -24,9 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The timm API on Inception v3 (timm's and torchvision's): heads, pooling, levels, init and
- * pretrained loading. Inputs are small (107 px) where the sizes are not the point: the model is
- * slow on a shared CPU.
+ * The timm API on Inception v3 (timm's and torchvision's): heads, pooling, levels, init and pretrained loading. Inputs
+ * are small (107 px) where the sizes are not the point: the model is slow on a shared CPU.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class InceptionV3ApiTest {
@@ -52,17 +51,26 @@ class InceptionV3ApiTest {
         assertEquals(new Shape(128, 128, 1, 7), timm.stateDictShapes().get("Mixed_6b.branch7x7_2.conv.weight"));
         assertEquals(new Shape(192, 128, 7, 1), timm.stateDictShapes().get("Mixed_6b.branch7x7_3.conv.weight"));
         assertEquals(2048, timm.numFeatures());
-        assertEquals("torchvision", ModelRegistry.builtIn().entry("tv/inception_v3").family());
-        assertEquals(List.of(3, 299, 299), ModelRegistry.builtIn().config("tv/inception_v3").inputSize());
+        assertEquals(
+                "torchvision", ModelRegistry.builtIn().entry("tv/inception_v3").family());
+        assertEquals(
+                List.of(3, 299, 299),
+                ModelRegistry.builtIn().config("tv/inception_v3").inputSize());
     }
 
     @Test
     void timmsTagsAreRegistered() {
         // the default pretrained config and timm's one name: RegistryTest (every timm fixture, every family)
         ModelRegistry registry = ModelRegistry.builtIn();
-        List<String> tags = registry.pretrainedTags("inception_v3").stream().map(PretrainedCfg::tag).toList();
+        List<String> tags = registry.pretrainedTags("inception_v3").stream()
+                .map(PretrainedCfg::tag)
+                .toList();
         assertTrue(tags.containsAll(List.of("tv_in1k", "tf_in1k", "tf_adv_in1k", "gluon_in1k")), tags.toString());
-        assertEquals(0.485, registry.config("inception_v3.gluon_in1k").mean().get(0), 1e-9, "gluon weights use ImageNet stats");
+        assertEquals(
+                0.485,
+                registry.config("inception_v3.gluon_in1k").mean().get(0),
+                1e-9,
+                "gluon weights use ImageNet stats");
     }
 
     @Test
@@ -70,7 +78,11 @@ class InceptionV3ApiTest {
         NDArray w = timm.stateDict().get("Mixed_7c.branch3x3dbl_2.conv.weight");
         assertEquals(0.1f, (float) Math.sqrt(w.square().mean().getFloat()), 0.002f, "trunc_normal_(std=0.1)");
         assertEquals(0f, w.mean().getFloat(), 0.001f);
-        assertEquals(0.1f, (float) Math.sqrt(timm.stateDict().get("fc.weight").square().mean().getFloat()), 0.002f);
+        assertEquals(
+                0.1f,
+                (float) Math.sqrt(
+                        timm.stateDict().get("fc.weight").square().mean().getFloat()),
+                0.002f);
         NDArray g = timm.stateDict().get("Mixed_7c.branch_pool.bn.weight");
         assertEquals(1f, g.min().getFloat());
         assertEquals(1f, g.max().getFloat());
@@ -103,14 +115,18 @@ class InceptionV3ApiTest {
     @Test
     void featuresOnlyLevelsMatchTimmFeatureInfo() {
         ParityFixture fx = ParityFixture.read(TestFixtures.parity("timm__inception_v3"));
-        try (FeatureExtractor fe = Models.createFeatureExtractor("tv/inception_v3", ModelOptions.builder().build());
+        try (FeatureExtractor fe = Models.createFeatureExtractor(
+                        "tv/inception_v3", ModelOptions.builder().build());
                 NDManager s = fe.getManager().newSubManager()) {
             NDList maps = fe.forwardFeatures(input(s, 1, 3, 299));
             int[] sizes = {147, 71, 35, 17, 8};
             assertEquals(fx.featureInfo().size(), maps.size());
             for (int i = 0; i < maps.size(); i++) {
                 Object[] ref = fx.featureInfo().get(i);
-                assertEquals(new Shape(1, (Integer) ref[0], sizes[i], sizes[i]), maps.get(i).getShape(), "level " + i);
+                assertEquals(
+                        new Shape(1, (Integer) ref[0], sizes[i], sizes[i]),
+                        maps.get(i).getShape(),
+                        "level " + i);
                 assertEquals(ref[1], fe.featureInfo().get(i).reduction());
                 assertEquals(ref[2], fe.featureInfo().get(i).module());
             }
@@ -120,7 +136,8 @@ class InceptionV3ApiTest {
 
     @Test
     void numClassesZeroAndResetClassifierSwitchHeads() {
-        try (ImageModel m = Models.createModel("tv/inception_v3", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel m = Models.createModel(
+                        "tv/inception_v3", ModelOptions.builder().numClasses(0).build());
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 1, 3, 75);
             assertEquals(new Shape(1, 2048), m.forward(x).getShape());
@@ -141,7 +158,8 @@ class InceptionV3ApiTest {
 
     @Test
     void pretrainedLoadingDropsAuxKeysAndTorchvisionTurnsOnTransformInput() {
-        try (ImageModel tv = Models.createModel("tv/inception_v3", ModelOptions.builder().seed(9).build());
+        try (ImageModel tv = Models.createModel(
+                        "tv/inception_v3", ModelOptions.builder().seed(9).build());
                 NDManager s = timm.getManager().newSubManager()) {
             // a checkpoint as torchvision (and timm's tv_in1k) ship it: with the aux head's keys
             Map<String, NDArray> sd = new LinkedHashMap<>(timm.stateDict());
@@ -158,17 +176,23 @@ class InceptionV3ApiTest {
             NDArray std = s.create(new float[] {0.229f, 0.224f, 0.225f}).reshape(1, 3, 1, 1);
             NDArray xt = x.mul(std).div(0.5f).add(mean.sub(0.5f).div(0.5f));
             NDArray expected = timm.forward(xt);
-            assertTrue(maxAbsDiff(tv.forward(x), expected) < 1e-4 * expected.abs().max().getFloat());
+            assertTrue(maxAbsDiff(tv.forward(x), expected)
+                    < 1e-4 * expected.abs().max().getFloat());
             ((InceptionV3) tv).setTransformInput(false);
-            assertEquals(0, maxAbsDiff(tv.forward(x), timm.forward(x)), "the same network and weights in both flavours");
+            assertEquals(
+                    0, maxAbsDiff(tv.forward(x), timm.forward(x)), "the same network and weights in both flavours");
         }
     }
 
     @Test
     void inChansAndTransformInputNeedThreeChannels() {
-        try (ImageModel m = Models.createModel("inception_v3", ModelOptions.builder().inChans(1).numClasses(4).build());
+        try (ImageModel m = Models.createModel(
+                        "inception_v3",
+                        ModelOptions.builder().inChans(1).numClasses(4).build());
                 NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(32, 1, 3, 3), m.stateDict().get("Conv2d_1a_3x3.conv.weight").getShape());
+            assertEquals(
+                    new Shape(32, 1, 3, 3),
+                    m.stateDict().get("Conv2d_1a_3x3.conv.weight").getShape());
             assertEquals(new Shape(2, 4), m.forward(input(s, 2, 1, 75)).getShape());
             IllegalArgumentException e =
                     assertThrows(IllegalArgumentException.class, () -> ((InceptionV3) m).setTransformInput(true));

@@ -48,16 +48,26 @@ class InferenceModelTest {
     }
 
     private static long normKeys(Map<String, ?> stateDict) {
-        return stateDict.keySet().stream().filter(k -> k.endsWith("running_mean")).count();
+        return stateDict.keySet().stream()
+                .filter(k -> k.endsWith("running_mean"))
+                .count();
     }
 
     @Test
     void foldedModelsComputeWhatTheOriginalsDo() {
         // every norm of these families follows a convolution, so all of them fold
-        String[] names = {"resnet18", "efficientnet_b0", "mobilenetv3_large_100", "regnetx_002", "tv/resnet18",
-                "tv/googlenet", "ghostnet_100"};
+        String[] names = {
+            "resnet18",
+            "efficientnet_b0",
+            "mobilenetv3_large_100",
+            "regnetx_002",
+            "tv/resnet18",
+            "tv/googlenet",
+            "ghostnet_100"
+        };
         for (String name : names) {
-            try (ImageModel m = Models.createModel(name, ModelOptions.builder().numClasses(10).build());
+            try (ImageModel m = Models.createModel(
+                            name, ModelOptions.builder().numClasses(10).build());
                     NDManager scope = NDManager.newBaseManager()) {
                 randomizeNorms(m, name.hashCode());
                 long norms = normKeys(m.stateDict());
@@ -77,11 +87,13 @@ class InferenceModelTest {
                     assertEquals(norms, fast.foldedPairs().size(), name + " folds every norm");
                     assertEquals(0, normKeys(fast.model().stateDict()), name + " keeps no BatchNorm state");
                     assertTrue(fast.model().numParameters() < m.numParameters(), name + " has fewer parameters");
-                    assertFalse(fast.model().namedParameters().values().stream().anyMatch(p -> p.requiresGradient()),
+                    assertFalse(
+                            fast.model().namedParameters().values().stream().anyMatch(p -> p.requiresGradient()),
                             name + " requires no gradient");
                 }
                 assertEquals(norms, normKeys(m.stateDict()), name + " original keeps its norms");
-                assertArrayEquals(weightBefore, m.stateDict().values().iterator().next().toFloatArray(), name);
+                assertArrayEquals(
+                        weightBefore, m.stateDict().values().iterator().next().toFloatArray(), name);
                 assertArrayEquals(reference, m.forward(x).toFloatArray(), name + " original unchanged");
             }
         }
@@ -89,14 +101,16 @@ class InferenceModelTest {
 
     @Test
     void foldedWeightsAreStoredChannelsLastAndReadBackInTheirOwnOrder() {
-        try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().numClasses(10).build())) {
+        try (ImageModel m = Models.createModel(
+                "resnet18", ModelOptions.builder().numClasses(10).build())) {
             randomizeNorms(m, 11);
             var sd = m.stateDict();
             float[] w = sd.get("conv1.weight").toFloatArray();
             float[] gamma = sd.get("bn1.weight").toFloatArray();
             float[] var = sd.get("bn1.running_var").toFloatArray();
             try (InferenceModel fast = InferenceModel.of(m, new Shape(1, 3, 64, 64))) {
-                NDArray packed = fast.model().namedParameters().get("conv1.weight").getArray();
+                NDArray packed =
+                        fast.model().namedParameters().get("conv1.weight").getArray();
                 assertFalse(MemoryFormat.isContiguous(packed), "the 7x7 stem weight is stored channels-last");
                 float[] got = fast.model().stateDict().get("conv1.weight").toFloatArray();
                 int per = w.length / gamma.length;
@@ -111,7 +125,8 @@ class InferenceModelTest {
 
     @Test
     void densenetFoldsOnlyTheNormsAfterAConvolution() {
-        try (ImageModel m = Models.createModel("densenet121", ModelOptions.builder().numClasses(10).build());
+        try (ImageModel m = Models.createModel(
+                        "densenet121", ModelOptions.builder().numClasses(10).build());
                 NDManager scope = NDManager.newBaseManager()) {
             randomizeNorms(m, 5);
             NDArray x = scope.randomNormal(new Shape(1, 3, 64, 64));
@@ -123,16 +138,19 @@ class InferenceModelTest {
                 }
                 // stem conv0/norm0 and each layer's conv1/norm2 fold; norm1 and transitions' norms
                 // follow a concatenation or a pooling
-                assertTrue(fast.foldedPairs().contains(new BatchNormFolding.Pair("features.conv0", "features.norm0")),
+                assertTrue(
+                        fast.foldedPairs().contains(new BatchNormFolding.Pair("features.conv0", "features.norm0")),
                         fast.foldedPairs().toString());
-                assertEquals(1 + 58, fast.foldedPairs().size(), fast.foldedPairs().toString());
+                assertEquals(
+                        1 + 58, fast.foldedPairs().size(), fast.foldedPairs().toString());
             }
         }
     }
 
     /** A conv whose output a norm and a residual sum both read: folding would change the sum. */
     static final class ReadTwice extends Module {
-        final Conv2d conv = register("conv", new Conv2d(3, 4, 3, Conv2d.Options.defaults().padding(1)));
+        final Conv2d conv =
+                register("conv", new Conv2d(3, 4, 3, Conv2d.Options.defaults().padding(1)));
         final BatchNorm2d bn = register("bn", new BatchNorm2d(4));
         final Activation act = register("act", Activation.relu());
         final boolean viaModule;
@@ -162,15 +180,16 @@ class InferenceModelTest {
             inCode.materialize(manager);
             inCode.initialize(new SplittableRandom(1));
             randomizeNorms(inCode, 1);
-            IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> BatchNormFolding.fold(inCode, new Shape(1, 3, 8, 8)));
+            IllegalStateException e = assertThrows(
+                    IllegalStateException.class, () -> BatchNormFolding.fold(inCode, new Shape(1, 3, 8, 8)));
             assertTrue(e.getMessage().contains("read besides its norm"), e.getMessage());
         }
     }
 
     @Test
     void inferenceRecordsNoGraphOnAThreadWithGradModeOn() throws Exception {
-        try (ImageModel m = Models.createModel("resnet10t", ModelOptions.builder().numClasses(3).build());
+        try (ImageModel m = Models.createModel(
+                        "resnet10t", ModelOptions.builder().numClasses(3).build());
                 InferenceModel fast = InferenceModel.inPlace(m, new Shape(1, 3, 32, 32))) {
             AtomicReference<boolean[]> seen = new AtomicReference<>();
             Thread t = new Thread(() -> {
@@ -181,8 +200,9 @@ class InferenceModelTest {
                         inside = NoGrad.isGradEnabled();
                     }
                     NDArray y = fast.forward(scope.randomNormal(new Shape(1, 3, 32, 32)));
-                    seen.set(new boolean[] {defaultOn, inside, NoGrad.isGradEnabled(),
-                        JniUtils.requiresGrad((PtNDArray) y)});
+                    seen.set(new boolean[] {
+                        defaultOn, inside, NoGrad.isGradEnabled(), JniUtils.requiresGrad((PtNDArray) y)
+                    });
                 }
             });
             t.start();

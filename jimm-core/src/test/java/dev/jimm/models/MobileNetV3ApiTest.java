@@ -9,12 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
+import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.Conv2dSame;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.Pool2d;
 import dev.jimm.parity.ReferenceInit;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +32,8 @@ class MobileNetV3ApiTest {
 
     @Test
     void numClassesZeroGivesTheHeadConvFeatures() {
-        try (ImageModel m = Models.createModel("mobilenetv3_small_100", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv3_small_100", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             assertEquals(576, m.numFeatures(), "timm's num_features: the trunk's width");
             assertEquals(1024, ((MobileNetV3) m).headHiddenSize());
             NDArray x = input(s, 64);
@@ -41,10 +46,12 @@ class MobileNetV3ApiTest {
 
     @Test
     void preLogitsComeAfterConvHeadAndActivation() {
-        try (ImageModel m = Models.createModel("mobilenetv3_large_100", classes(10)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv3_large_100", classes(10));
+                NDManager s = m.getManager().newSubManager()) {
             NDArray feats = m.forwardFeatures(input(s, 64));
             NDArray pooled = feats.sum(new int[] {2, 3}, true).div(4f);
-            NDArray expected = Activation.apply(Activation.Kind.HARD_SWISH, ((Module) m.child("conv_head")).forward(pooled))
+            NDArray expected = Activation.apply(
+                            Activation.Kind.HARD_SWISH, ((Module) m.child("conv_head")).forward(pooled))
                     .reshape(2, 1280);
             NDArray pre = m.forwardHead(feats, true);
             assertEquals(new Shape(2, 1280), pre.getShape());
@@ -55,7 +62,9 @@ class MobileNetV3ApiTest {
 
     @Test
     void emptyGlobalPoolRunsTheHeadConvOnTheMaps() {
-        try (ImageModel m = Models.createModel("mobilenetv3_small_050", ModelOptions.builder().numClasses(0).globalPool("").build());
+        try (ImageModel m = Models.createModel(
+                        "mobilenetv3_small_050",
+                        ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
             assertEquals(new Shape(2, 1024, 3, 3), m.forward(input(s, 96)).getShape());
         }
@@ -63,17 +72,20 @@ class MobileNetV3ApiTest {
 
     @Test
     void resetClassifierKeepsTheHeadConv() {
-        try (ImageModel m = Models.createModel("mobilenetv3_small_050", classes(1000)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv3_small_050", classes(1000));
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             m.resetClassifier(5);
             assertEquals(new Shape(2, 5), m.forward(x).getShape());
-            assertEquals(new Shape(5, 1024), m.stateDict().get("classifier.weight").getShape());
+            assertEquals(
+                    new Shape(5, 1024), m.stateDict().get("classifier.weight").getShape());
             m.resetClassifier(0, "");
             assertInstanceOf(Identity.class, m.child("classifier"));
             assertEquals(new Shape(2, 1024, 2, 2), m.forward(x).getShape());
             m.resetClassifier(0, "max");
             assertEquals(new Shape(2, 1024), m.forward(x).getShape());
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(0, "catavgmax"));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(0, "catavgmax"));
             assertTrue(e.getMessage().contains("conv_head"), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(3, ""));
         }
@@ -81,20 +93,29 @@ class MobileNetV3ApiTest {
 
     @Test
     void forwardIntermediatesIncludeTheStemWhenTheFirstBlockStrides() {
-        try (ImageModel m = Models.createModel("mobilenetv3_small_100", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv3_small_100", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             List<FeatureInfo> fi = m.featureInfo();
-            assertEquals(List.of("bn1", "blocks.0", "blocks.1", "blocks.3", "blocks.5"), fi.stream().map(FeatureInfo::module).toList());
+            assertEquals(
+                    List.of("bn1", "blocks.0", "blocks.1", "blocks.3", "blocks.5"),
+                    fi.stream().map(FeatureInfo::module).toList());
             NDList all = m.forwardIntermediates(input(s, 96), m.allFeatureIndices());
             for (int i = 0; i < fi.size(); i++) {
                 int r = fi.get(i).reduction();
-                assertEquals(new Shape(2, fi.get(i).numChs(), 96 / r, 96 / r), all.get(i).getShape(), "level " + i);
+                assertEquals(
+                        new Shape(2, fi.get(i).numChs(), 96 / r, 96 / r),
+                        all.get(i).getShape(),
+                        "level " + i);
             }
             NDList stem = m.forwardIntermediates(input(s, 96), new int[] {0});
             assertEquals(new Shape(2, 16, 48, 48), stem.get(0).getShape());
         }
-        try (FeatureExtractor fe = Models.createFeatureExtractor("lcnet_050", ModelOptions.builder().featuresOnly(-1).build());
+        try (FeatureExtractor fe = Models.createFeatureExtractor(
+                        "lcnet_050", ModelOptions.builder().featuresOnly(-1).build());
                 NDManager s = fe.getManager().newSubManager()) {
-            assertEquals(new Shape(2, 256, 2, 2), fe.forwardFeatures(input(s, 64)).get(0).getShape());
+            assertEquals(
+                    new Shape(2, 256, 2, 2),
+                    fe.forwardFeatures(input(s, 64)).get(0).getShape());
         }
     }
 
@@ -102,9 +123,10 @@ class MobileNetV3ApiTest {
     void tensorflowPortsUseSamePaddingAndTfEps() {
         try (ImageModel m = Models.createModel("tf_mobilenetv3_small_minimal_100", classes(3));
                 NDManager s = m.getManager().newSubManager()) {
-            assertEquals(1e-3f, ((dev.jimm.layers.BatchNorm2d) m.child("bn1")).eps(), 0f);
-            assertInstanceOf(dev.jimm.layers.Conv2dSame.class, m.child("conv_stem"));
-            assertEquals(new Shape(2, 576, 3, 3), m.forwardFeatures(input(s, 65)).getShape());
+            assertEquals(1e-3f, ((BatchNorm2d) m.child("bn1")).eps(), 0f);
+            assertInstanceOf(Conv2dSame.class, m.child("conv_stem"));
+            assertEquals(
+                    new Shape(2, 576, 3, 3), m.forwardFeatures(input(s, 65)).getShape());
             assertEquals(new Shape(2, 3), m.forward(input(s, 65)).getShape());
         }
     }
@@ -128,10 +150,22 @@ class MobileNetV3ApiTest {
     @Test
     void mobileNetV4NormsItsHeadAndHasTimmsParameterCounts() {
         // timm's published parameter counts, in millions
-        Map<String, Double> counts = Map.of("mobilenetv4_conv_small", 3.77, "mobilenetv4_conv_medium", 9.72,
-                "mobilenetv4_conv_large", 32.59, "mobilenetv3_large_100", 5.48, "lcnet_050", 1.88, "fbnetv3_g", 16.62);
+        Map<String, Double> counts = Map.of(
+                "mobilenetv4_conv_small",
+                3.77,
+                "mobilenetv4_conv_medium",
+                9.72,
+                "mobilenetv4_conv_large",
+                32.59,
+                "mobilenetv3_large_100",
+                5.48,
+                "lcnet_050",
+                1.88,
+                "fbnetv3_g",
+                16.62);
         counts.forEach((n, c) -> assertEquals(c, unbuilt(n).numParameters() / 1e6, 0.005, n));
-        try (ImageModel m = Models.createModel("mobilenetv4_conv_small", classes(4)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv4_conv_small", classes(4));
+                NDManager s = m.getManager().newSubManager()) {
             Map<String, Shape> sd = m.stateDictShapes();
             assertFalse(sd.containsKey("conv_head.bias"), "MobileNet-V4's head conv has no bias");
             assertEquals(new Shape(1280), sd.get("norm_head.running_var"));
@@ -139,11 +173,14 @@ class MobileNetV3ApiTest {
             assertEquals(new Shape(64, 1, 5, 5), sd.get("blocks.2.0.dw_start.conv.weight"));
             assertEquals(new Shape(192, 1, 5, 5), sd.get("blocks.2.0.dw_mid.conv.weight"));
             assertFalse(sd.containsKey("blocks.2.1.dw_start.conv.weight"), "a0: no starting depthwise conv");
-            assertEquals(List.of("bn1", "blocks.0", "blocks.1", "blocks.2", "blocks.4"),
+            assertEquals(
+                    List.of("bn1", "blocks.0", "blocks.1", "blocks.2", "blocks.4"),
                     m.featureInfo().stream().map(FeatureInfo::module).toList());
             NDArray x = input(s, 64);
             assertEquals(new Shape(2, 960, 2, 2), m.forwardFeatures(x).getShape());
-            assertEquals(new Shape(2, 1280), m.forwardHead(m.forwardFeatures(x), true).getShape());
+            assertEquals(
+                    new Shape(2, 1280),
+                    m.forwardHead(m.forwardFeatures(x), true).getShape());
             assertEquals(new Shape(2, 4), m.forward(x).getShape());
         }
     }
@@ -154,15 +191,20 @@ class MobileNetV3ApiTest {
         ImageModel aa = unbuilt("mobilenetv4_conv_aa_medium");
         assertEquals(plain.stateDictShapes(), aa.stateDictShapes());
         Map<String, Module> mods = aa.namedModules();
-        assertInstanceOf(dev.jimm.layers.Pool2d.class, mods.get("blocks.0.0.aa"), "er block: avg pool after bn1");
-        assertInstanceOf(dev.jimm.layers.Pool2d.class, mods.get("blocks.1.0.dw_mid.aa"), "uir: in the strided dw conv");
-        assertFalse(mods.containsKey("blocks.1.0.dw_start.aa"), "the start dw conv does not stride when a middle one exists");
+        assertInstanceOf(Pool2d.class, mods.get("blocks.0.0.aa"), "er block: avg pool after bn1");
+        assertInstanceOf(Pool2d.class, mods.get("blocks.1.0.dw_mid.aa"), "uir: in the strided dw conv");
+        assertFalse(
+                mods.containsKey("blocks.1.0.dw_start.aa"),
+                "the start dw conv does not stride when a middle one exists");
         assertFalse(mods.containsKey("blocks.1.1.dw_mid.aa"));
-        try (ImageModel m = Models.createModel("mobilenetv4_conv_blur_medium", classes(0)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv4_conv_blur_medium", classes(0));
+                NDManager s = m.getManager().newSubManager()) {
             NDList levels = m.forwardIntermediates(input(s, 64), m.allFeatureIndices());
             for (int i = 0; i < levels.size(); i++) {
                 int r = m.featureInfo().get(i).reduction();
-                assertEquals(new Shape(2, m.featureInfo().get(i).numChs(), 64 / r, 64 / r), levels.get(i).getShape());
+                assertEquals(
+                        new Shape(2, m.featureInfo().get(i).numChs(), 64 / r, 64 / r),
+                        levels.get(i).getShape());
             }
         }
     }
@@ -171,7 +213,8 @@ class MobileNetV3ApiTest {
     void mobileNetV4HybridsAttendWithOneSharedKeyAndValue() {
         assertEquals(11.07, unbuilt("mobilenetv4_hybrid_medium").numParameters() / 1e6, 0.005);
         assertEquals(37.76, unbuilt("mobilenetv4_hybrid_large").numParameters() / 1e6, 0.005);
-        try (ImageModel m = Models.createModel("mobilenetv4_hybrid_medium", classes(5)); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("mobilenetv4_hybrid_medium", classes(5));
+                NDManager s = m.getManager().newSubManager()) {
             Map<String, Shape> sd = m.stateDictShapes();
             // mqa_r1_k3_h4_s1_v2_d64_c160: 4 query heads of 64, one key and value of 64 after a stride-2 dw conv
             assertEquals(new Shape(256, 160, 1, 1), sd.get("blocks.2.4.attn.query.proj.weight"));
@@ -180,7 +223,10 @@ class MobileNetV3ApiTest {
             assertEquals(new Shape(160, 256, 1, 1), sd.get("blocks.2.4.attn.output.proj.weight"));
             assertEquals(new Shape(160), sd.get("blocks.2.4.layer_scale.gamma"));
             assertEquals(new Shape(160), sd.get("blocks.2.3.layer_scale.gamma"), "uir blocks of hybrids scale too");
-            assertEquals(1e-5f, m.stateDict().get("blocks.2.4.layer_scale.gamma").max().getFloat(), 1e-9f);
+            assertEquals(
+                    1e-5f,
+                    m.stateDict().get("blocks.2.4.layer_scale.gamma").max().getFloat(),
+                    1e-9f);
             assertEquals(new Shape(2, 5), m.forward(input(s, 64)).getShape());
 
             // one position: the softmax is 1, so every head returns the value and the output is proj([v, v, v, v])
@@ -188,8 +234,7 @@ class MobileNetV3ApiTest {
             Module attn = mods.get("blocks.2.4.attn");
             NDArray x = ReferenceInit.input(s, new Shape(1, 160, 1, 1), 9);
             NDArray v = mods.get("blocks.2.4.attn.value").forward(x);
-            NDArray expected = mods.get("blocks.2.4.attn.output").forward(
-                    ai.djl.ndarray.NDArrays.concat(new NDList(v, v, v, v), 1));
+            NDArray expected = mods.get("blocks.2.4.attn.output").forward(NDArrays.concat(new NDList(v, v, v, v), 1));
             assertTrue(attn.forward(x).sub(expected).abs().max().getFloat() < 1e-4f);
         }
     }

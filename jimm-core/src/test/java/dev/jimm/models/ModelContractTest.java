@@ -24,46 +24,46 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The API every registered model keeps, checked on the smallest name of each family and on
- * every tiny {@code test_*} name (as timm's {@code tests/test_models.py}): classification output,
- * {@code resetClassifier(0)}, {@code forwardIntermediates} against {@code featureInfo()}, the
- * features-only extractor, and a state_dict save and load that reproduces the outputs. Family
- * tests ({@code *ApiTest}) keep what is particular to one family.
+ * The API every registered model keeps, checked on the smallest name of each family and on every tiny {@code test_*}
+ * name (as timm's {@code tests/test_models.py}): classification output, {@code resetClassifier(0)},
+ * {@code forwardIntermediates} against {@code featureInfo()}, the features-only extractor, and a state_dict save and
+ * load that reproduces the outputs. Family tests ({@code *ApiTest}) keep what is particular to one family.
  */
 class ModelContractTest {
     /** Classes of the contract's classifier: not the table's 1000, so that a head that ignores it shows. */
     private static final int NUM_CLASSES = 5;
+
     private static final int BATCH = 1;
     /**
-     * Models that take any input size run at their configured size scaled by this (224 becomes 64,
-     * Inception's 299 becomes 88, above timm's min_input_size 75), as timm's test shrinks inputs.
+     * Models that take any input size run at their configured size scaled by this (224 becomes 64, Inception's 299
+     * becomes 88, above timm's min_input_size 75), as timm's test shrinks inputs.
      */
     private static final double SCALE = 64.0 / 224;
     /**
-     * The largest model the contract builds: each is built three times (model, reloaded copy,
-     * features-only), and the heavier families' smallest names (VGG's 133M) would take most of the
-     * test's time budget; their family tests build them once.
+     * The largest model the contract builds: each is built three times (model, reloaded copy, features-only), and the
+     * heavier families' smallest names (VGG's 133M) would take most of the test's time budget; their family tests build
+     * them once.
      */
     private static final long MAX_PARAMS = 30_000_000L;
 
     /**
-     * Names left out of the contract, with why. A model that breaks the contract goes here (with
-     * the bug) until its family is fixed, so that the test keeps guarding every other model.
+     * Names left out of the contract, with why. A model that breaks the contract goes here (with the bug) until its
+     * family is fixed, so that the test keeps guarding every other model.
      */
     static final Map<String, String> EXCLUDED = Map.of();
 
     /**
-     * Names whose pooled output after {@code resetClassifier(0)} is wider than {@code numFeatures()}:
-     * timm's {@code head_hidden_size} (a conv or MLP between pooling and the classifier), which
-     * {@link ImageModel} does not expose, so the contract only checks that it is 2-D and finite.
+     * Names whose pooled output after {@code resetClassifier(0)} is wider than {@code numFeatures()}: timm's
+     * {@code head_hidden_size} (a conv or MLP between pooling and the classifier), which {@link ImageModel} does not
+     * expose, so the contract only checks that it is 2-D and finite.
      */
     static final Map<String, String> HEAD_HIDDEN_SIZE = Map.of(
             "ghostnet_050", "conv_head widens the pooled 480 features to 1280",
             "mobilenetv3_small_050", "conv_head widens the pooled 288 features to 1024");
 
     /**
-     * The smallest name (fewest parameters) of each registry family, then every {@code test_*}
-     * name; names above {@link #MAX_PARAMS} or in {@link #EXCLUDED} are left out.
+     * The smallest name (fewest parameters) of each registry family, then every {@code test_*} name; names above
+     * {@link #MAX_PARAMS} or in {@link #EXCLUDED} are left out.
      */
     static Stream<String> contractModels() {
         ModelRegistry registry = ModelRegistry.builtIn();
@@ -86,7 +86,9 @@ class ModelContractTest {
         }
         List<String> out = new ArrayList<>(smallest.values());
         tiny.stream().filter(n -> !out.contains(n)).forEach(out::add);
-        return out.stream().filter(n -> !EXCLUDED.containsKey(n) && sizes.get(n) <= MAX_PARAMS).sorted();
+        return out.stream()
+                .filter(n -> !EXCLUDED.containsKey(n) && sizes.get(n) <= MAX_PARAMS)
+                .sorted();
     }
 
     private static ModelArgs defaultArgs(ModelEntry e) {
@@ -95,19 +97,21 @@ class ModelContractTest {
 
     @Test
     void theListsNameRegisteredModels() {
-        assertTrue(contractModels().count() >= 20, "the contract covers " + contractModels().toList());
+        assertTrue(
+                contractModels().count() >= 20,
+                "the contract covers " + contractModels().toList());
         Stream.concat(EXCLUDED.keySet().stream(), HEAD_HIDDEN_SIZE.keySet().stream())
                 .forEach(n -> assertTrue(ModelRegistry.builtIn().contains(n), n + " is not registered"));
     }
 
     /**
-     * The side of the test images: the configured one for models whose position embeddings or
-     * attention windows fix it (timm's fixed_input_size), else the configured one scaled by
-     * {@link #SCALE}.
+     * The side of the test images: the configured one for models whose position embeddings or attention windows fix it
+     * (timm's fixed_input_size), else the configured one scaled by {@link #SCALE}.
      */
     private static int inputSize(ImageModel m) {
-        boolean fixed = m.stateDictShapes().keySet().stream().anyMatch(
-                k -> k.contains("pos_emb") || k.contains("relative_position") || k.startsWith("patch_embed."));
+        boolean fixed = m.stateDictShapes().keySet().stream()
+                .anyMatch(
+                        k -> k.contains("pos_emb") || k.contains("relative_position") || k.startsWith("patch_embed."));
         int configured = m.pretrainedCfg().inputSize().get(1);
         return fixed ? configured : Math.max(64, 8 * (int) Math.ceil(configured * SCALE / 8));
     }
@@ -133,13 +137,20 @@ class ModelContractTest {
 
             Path file = dir.resolve("model.safetensors");
             SafetensorsWriter.write(file, m.stateDict(), Map.of());
-            ModelOptions reload = ModelOptions.builder().numClasses(NUM_CLASSES).seed(2).pretrained(true)
-                    .pretrainedFile(file).build();
+            ModelOptions reload = ModelOptions.builder()
+                    .numClasses(NUM_CLASSES)
+                    .seed(2)
+                    .pretrained(true)
+                    .pretrainedFile(file)
+                    .build();
             try (ImageModel copy = Models.createModel(name, reload)) {
-                assertEquals(List.copyOf(m.stateDict().keySet()), List.copyOf(copy.stateDict().keySet()), name + " keys");
+                assertEquals(
+                        List.copyOf(m.stateDict().keySet()),
+                        List.copyOf(copy.stateDict().keySet()),
+                        name + " keys");
                 // also checks that forward is forwardHead(forwardFeatures)
-                assertArrayEquals(logits.toFloatArray(), copy.forward(x).toFloatArray(),
-                        name + ": the reloaded model's logits");
+                assertArrayEquals(
+                        logits.toFloatArray(), copy.forward(x).toFloatArray(), name + ": the reloaded model's logits");
             }
 
             checkIntermediates(name, m, x, size);
@@ -166,7 +177,8 @@ class ModelContractTest {
     }
 
     private static void checkFeatureExtractor(String name) {
-        try (FeatureExtractor fe = Models.createFeatureExtractor(name, ModelOptions.builder().seed(1).build());
+        try (FeatureExtractor fe = Models.createFeatureExtractor(
+                        name, ModelOptions.builder().seed(1).build());
                 NDManager s = fe.getManager().newSubManager()) {
             int size = inputSize(fe.model());
             NDList maps = fe.forwardFeatures(ReferenceInit.input(s, new Shape(BATCH, 3, size, size), 0));
@@ -180,9 +192,9 @@ class ModelContractTest {
     }
 
     /**
-     * A feature map is NCHW with the level's channels and a side of about input / reduction: at most
-     * one more (timm's test's bound, for the padding of odd sizes) and at least half, so that a level
-     * a whole stride off fails while unpadded convolutions (Inception's stem) may lose a few pixels.
+     * A feature map is NCHW with the level's channels and a side of about input / reduction: at most one more (timm's
+     * test's bound, for the padding of odd sizes) and at least half, so that a level a whole stride off fails while
+     * unpadded convolutions (Inception's stem) may lose a few pixels.
      */
     private static void checkMap(String what, NDArray map, FeatureInfo level, int size) {
         Shape shape = map.getShape();
@@ -191,7 +203,8 @@ class ModelContractTest {
         double expected = (double) size / level.reduction();
         for (int axis = 2; axis < 4; axis++) {
             long side = shape.get(axis);
-            assertTrue(side >= Math.floor(expected / 2) && side <= Math.ceil(expected) + 1,
+            assertTrue(
+                    side >= Math.floor(expected / 2) && side <= Math.ceil(expected) + 1,
                     what + ": side " + side + " of " + shape + " for input " + size + " and " + level);
         }
         assertFinite(what, map);

@@ -43,8 +43,8 @@ final class ModelTesting {
     }
 
     /**
-     * A registered model declared with its entry's default pooling but never materialized: its layers
-     * and shapes without arrays, so even the largest names are cheap.
+     * A registered model declared with its entry's default pooling but never materialized: its layers and shapes
+     * without arrays, so even the largest names are cheap.
      */
     static ImageModel unbuilt(String name) {
         ModelEntry e = ModelRegistry.builtIn().entry(name);
@@ -57,8 +57,8 @@ final class ModelTesting {
     }
 
     /**
-     * The parameters of a model as timm and torchvision count them: every state_dict entry but the
-     * batch norm statistics (their published counts include the few other buffers).
+     * The parameters of a model as timm and torchvision count them: every state_dict entry but the batch norm
+     * statistics (their published counts include the few other buffers).
      */
     static long paramCount(Module m) {
         long n = 0;
@@ -88,8 +88,8 @@ final class ModelTesting {
     }
 
     /**
-     * Checks that dropout and drop path act only in training: two eval passes on {@code x} agree and
-     * a training pass differs. Leaves {@code m} in eval mode.
+     * Checks that dropout and drop path act only in training: two eval passes on {@code x} agree and a training pass
+     * differs. Leaves {@code m} in eval mode.
      */
     static void assertRandomOnlyInTraining(ImageModel m, NDArray x) {
         m.eval();
@@ -105,9 +105,11 @@ final class ModelTesting {
     static JsonObject timmFamilies() {
         try (InputStream in = ModelRegistry.class.getResourceAsStream(TIMM_FAMILIES)) {
             if (in == null) {
-                throw new IllegalStateException(TIMM_FAMILIES + " is not a resource of " + ModelRegistry.class.getPackageName());
+                throw new IllegalStateException(
+                        TIMM_FAMILIES + " is not a resource of " + ModelRegistry.class.getPackageName());
             }
-            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject()
+            return JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
+                    .getAsJsonObject()
                     .getAsJsonObject("families");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + TIMM_FAMILIES, e);
@@ -127,6 +129,9 @@ final class ModelTesting {
     /** The registered names of one family, sorted. */
     static List<String> registeredNames(String family) {
         ModelRegistry r = ModelRegistry.builtIn();
-        return r.list("*").stream().filter(n -> r.entry(n).family().equals(family)).sorted().toList();
+        return r.list("*").stream()
+                .filter(n -> r.entry(n).family().equals(family))
+                .sorted()
+                .toList();
     }
 }

@@ -15,9 +15,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
+import dev.jimm.layers.Activation;
 import dev.jimm.layers.Identity;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The timm API on RegNets (timm and torchvision layouts), and the names they register. */
@@ -27,15 +29,17 @@ class RegNetApiTest {
         NDManager mgr = NDManager.newBaseManager();
         m.setOwnedManager(mgr);
         m.materialize(mgr);
-        m.initialize(new java.util.SplittableRandom(0));
+        m.initialize(new SplittableRandom(0));
         m.eval();
         return m;
     }
 
     /** A small RegNet-V: pre-activation blocks, SiLU, average-pool shortcuts. */
     private static RegNet smallPreact() {
-        RegNet.Config c = RegNet.Config.y(24, 36.44, 2.49, 8, 13).withAct(dev.jimm.layers.Activation.Kind.SILU)
-                .withPreact().withDownsample(RegNet.Downsample.AVG);
+        RegNet.Config c = RegNet.Config.y(24, 36.44, 2.49, 8, 13)
+                .withAct(Activation.Kind.SILU)
+                .withPreact()
+                .withDownsample(RegNet.Downsample.AVG);
         return make(new RegNet(c, ModelArgs.defaults()));
     }
 
@@ -52,13 +56,20 @@ class RegNetApiTest {
     void torchvisionRegNetsHaveTorchvisionsParameterCounts() {
         // num_params of torchvision 0.26's weights table: every width, group and SE size must agree
         Map<String, Long> counts = Map.ofEntries(
-                Map.entry("regnet_x_400mf", 5495976L), Map.entry("regnet_x_800mf", 7259656L),
-                Map.entry("regnet_x_1_6gf", 9190136L), Map.entry("regnet_x_3_2gf", 15296552L),
-                Map.entry("regnet_x_8gf", 39572648L), Map.entry("regnet_x_16gf", 54278536L),
-                Map.entry("regnet_x_32gf", 107811560L), Map.entry("regnet_y_400mf", 4344144L),
-                Map.entry("regnet_y_800mf", 6432512L), Map.entry("regnet_y_1_6gf", 11202430L),
-                Map.entry("regnet_y_3_2gf", 19436338L), Map.entry("regnet_y_8gf", 39381472L),
-                Map.entry("regnet_y_16gf", 83590140L), Map.entry("regnet_y_32gf", 145046770L),
+                Map.entry("regnet_x_400mf", 5495976L),
+                Map.entry("regnet_x_800mf", 7259656L),
+                Map.entry("regnet_x_1_6gf", 9190136L),
+                Map.entry("regnet_x_3_2gf", 15296552L),
+                Map.entry("regnet_x_8gf", 39572648L),
+                Map.entry("regnet_x_16gf", 54278536L),
+                Map.entry("regnet_x_32gf", 107811560L),
+                Map.entry("regnet_y_400mf", 4344144L),
+                Map.entry("regnet_y_800mf", 6432512L),
+                Map.entry("regnet_y_1_6gf", 11202430L),
+                Map.entry("regnet_y_3_2gf", 19436338L),
+                Map.entry("regnet_y_8gf", 39381472L),
+                Map.entry("regnet_y_16gf", 83590140L),
+                Map.entry("regnet_y_32gf", 145046770L),
                 Map.entry("regnet_y_128gf", 644812894L));
         counts.forEach((n, c) -> {
             assertEquals("torchvision", ModelRegistry.builtIn().entry("tv/" + n).family());
@@ -77,7 +88,8 @@ class RegNetApiTest {
         // last stage: 16 * 2.51^3 = 253 -> 256 (quantized to 8), bottleneck 4 * 256 divisible by 4
         assertEquals(new Shape(1024, 256, 1, 1), z.get("final_conv.conv.weight"));
         assertEquals(new Shape(256, 1024, 1, 1), z.get("s4.b1.conv3.conv.weight"));
-        assertFalse(z.keySet().stream().anyMatch(k -> k.contains("downsample")), "RegNet-Z has no projection shortcuts");
+        assertFalse(
+                z.keySet().stream().anyMatch(k -> k.contains("downsample")), "RegNet-Z has no projection shortcuts");
         Map<String, Shape> g = unbuilt("regnety_040_sgn").stateDictShapes();
         assertFalse(g.containsKey("stem.bn.running_mean"), "GroupNorm has no running stats");
         assertTrue(g.containsKey("stem.bn.weight"));
@@ -88,7 +100,8 @@ class RegNetApiTest {
         for (String name : new String[] {"regnetx_002", "tv/regnet_x_400mf"}) {
             int width = name.startsWith("tv/") ? 400 : 368;
             String fc = name.startsWith("tv/") ? "fc.weight" : "head.fc.weight";
-            try (ImageModel m = Models.createModel(name, ModelOptions.builder().numClasses(0).build());
+            try (ImageModel m = Models.createModel(
+                            name, ModelOptions.builder().numClasses(0).build());
                     NDManager s = m.getManager().newSubManager()) {
                 NDArray x = input(s, 64);
                 assertEquals(new Shape(2, width), m.forward(x).getShape(), name);
@@ -108,13 +121,17 @@ class RegNetApiTest {
                 assertEquals(fc.replace("weight", "bias"), keys.get(keys.size() - 1));
             }
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("regnetx_002", ModelOptions.builder().numClasses(10).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "regnetx_002",
+                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
     void preLogitsAreTheAveragedFeatures() {
-        try (ImageModel m = Models.createModel("regnety_002"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("regnety_002");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray feats = m.forwardFeatures(input(s, 64));
             assertEquals(new Shape(2, 368, 2, 2), feats.getShape());
             NDArray mean = feats.sum(new int[] {2, 3}).div(4f);
@@ -127,20 +144,26 @@ class RegNetApiTest {
         for (String name : new String[] {"regnety_002", "tv/regnet_y_400mf", "preact"}) {
             try (FeatureExtractor fe = name.equals("preact")
                             ? new FeatureExtractor(smallPreact(), null)
-                            : Models.createFeatureExtractor(name, ModelOptions.builder().build());
+                            : Models.createFeatureExtractor(
+                                    name, ModelOptions.builder().build());
                     NDManager s = fe.getManager().newSubManager()) {
                 NDList maps = fe.forwardFeatures(input(s, 64));
                 List<FeatureInfo> info = fe.featureInfo();
                 assertEquals(5, maps.size(), name);
                 for (int i = 0; i < maps.size(); i++) {
                     FeatureInfo f = info.get(i);
-                    assertEquals(new Shape(2, f.numChs(), 64 / f.reduction(), 64 / f.reduction()), maps.get(i).getShape(),
+                    assertEquals(
+                            new Shape(2, f.numChs(), 64 / f.reduction(), 64 / f.reduction()),
+                            maps.get(i).getShape(),
                             name + " level " + i);
                 }
-                assertEquals(List.of(2, 4, 8, 16, 32), info.stream().map(FeatureInfo::reduction).toList());
+                assertEquals(
+                        List.of(2, 4, 8, 16, 32),
+                        info.stream().map(FeatureInfo::reduction).toList());
             }
         }
-        try (ImageModel m = Models.createModel("tv/regnet_x_400mf"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/regnet_x_400mf");
+                NDManager s = m.getManager().newSubManager()) {
             assertEquals("trunk_output.block4", m.featureInfo().get(4).module());
             NDList two = m.forwardIntermediates(input(s, 64), new int[] {1, -1});
             assertEquals(new Shape(2, 32, 16, 16), two.get(0).getShape());
@@ -150,7 +173,8 @@ class RegNetApiTest {
 
     @Test
     void preactivationBlocksRunAndEndWithTheActivation() {
-        try (RegNet m = smallPreact(); NDManager s = m.getManager().newSubManager()) {
+        try (RegNet m = smallPreact();
+                NDManager s = m.getManager().newSubManager()) {
             assertTrue(m.stateDict().containsKey("s2.b1.downsample.1.weight"));
             NDArray f = m.forwardFeatures(input(s, 32));
             assertEquals(new Shape(2, 368, 1, 1), f.getShape());
@@ -161,11 +185,14 @@ class RegNetApiTest {
 
     @Test
     void timmInitZeroesEachBlocksLastNormAndDropPathRisesOverBlocks() {
-        try (ImageModel m = Models.createModel("regnetx_002", ModelOptions.builder().dropPathRate(0.1).build());
+        try (ImageModel m = Models.createModel(
+                        "regnetx_002", ModelOptions.builder().dropPathRate(0.1).build());
                 NDManager s = m.getManager().newSubManager()) {
-            assertEquals(0f, m.stateDict().get("s1.b1.conv3.bn.weight").abs().sum().getFloat());
+            assertEquals(
+                    0f, m.stateDict().get("s1.b1.conv3.bn.weight").abs().sum().getFloat());
             assertEquals(1f, m.stateDict().get("s1.b1.conv2.bn.weight").min().getFloat());
-            float std = (float) Math.sqrt(m.stateDict().get("head.fc.weight").square().mean().getFloat());
+            float std = (float) Math.sqrt(
+                    m.stateDict().get("head.fc.weight").square().mean().getFloat());
             assertEquals(0.01f, std, 0.001f, "timm inits the classifier with N(0, 0.01)");
             List<Float> rates = dropPathRates(m);
             assertEquals(12, rates.size(), "13 blocks, the first at rate 0");

@@ -30,22 +30,38 @@ class RegistryTest {
         assertTrue(se.contains("seresnet50") && se.contains("seresnetaa50d"), se.toString());
         assertEquals(List.of("resnet18"), registry.list("resnet18"));
         assertTrue(registry.list("tv/*").contains("tv/resnet50"));
-        assertTrue(registry.list("test_resnet", true).isEmpty() || !registry.pretrainedTags("test_resnet").isEmpty());
+        assertTrue(registry.list("test_resnet", true).isEmpty()
+                || !registry.pretrainedTags("test_resnet").isEmpty());
     }
 
     /**
-     * The timm families jimm covers, with how many of timm's names each registers: all of them, but
-     * for {@link #NOT_BUILT}.
+     * The timm families jimm covers, with how many of timm's names each registers: all of them, but for
+     * {@link #NOT_BUILT}.
      */
     private static final Map<String, Integer> TIMM_FAMILY_SIZES = Map.ofEntries(
-            Map.entry("convnext", 31), Map.entry("deit", 16), Map.entry("densenet", 6), Map.entry("efficientnet", 112),
-            Map.entry("ghostnet", 10), Map.entry("inception_v3", 1), Map.entry("mobilenetv3", 33),
-            Map.entry("regnet", 36), Map.entry("resnet", 79), Map.entry("swin_transformer", 9),
-            Map.entry("swin_transformer_v2", 12), Map.entry("vgg", 8), Map.entry("vision_transformer", 157));
+            Map.entry("convnext", 31),
+            Map.entry("deit", 16),
+            Map.entry("densenet", 6),
+            Map.entry("efficientnet", 112),
+            Map.entry("ghostnet", 10),
+            Map.entry("inception_v3", 1),
+            Map.entry("mobilenetv3", 33),
+            Map.entry("regnet", 36),
+            Map.entry("resnet", 79),
+            Map.entry("swin_transformer", 9),
+            Map.entry("swin_transformer_v2", 12),
+            Map.entry("vgg", 8),
+            Map.entry("vision_transformer", 157));
 
-    /** timm names of covered families that jimm leaves out: their channels come from timm's pruning definition files. */
-    private static final Set<String> NOT_BUILT = Set.of("efficientnet_b1_pruned", "efficientnet_b2_pruned",
-            "efficientnet_b3_pruned", "ecaresnet50d_pruned", "ecaresnet101d_pruned");
+    /**
+     * timm names of covered families that jimm leaves out: their channels come from timm's pruning definition files.
+     */
+    private static final Set<String> NOT_BUILT = Set.of(
+            "efficientnet_b1_pruned",
+            "efficientnet_b2_pruned",
+            "efficientnet_b3_pruned",
+            "ecaresnet50d_pruned",
+            "ecaresnet101d_pruned");
 
     @Test
     void everyFamilyRegistersTimmsNamesOfThatFamily() {
@@ -63,7 +79,9 @@ class RegistryTest {
                 }
             }
             for (String n : ModelTesting.registeredNames(family)) {
-                assertTrue(timm.contains(n), n + " is registered under " + family + " but is not a timm " + family + " name");
+                assertTrue(
+                        timm.contains(n),
+                        n + " is registered under " + family + " but is not a timm " + family + " name");
             }
         }
         NOT_BUILT.forEach(n -> assertFalse(registry.contains(n), n));
@@ -85,24 +103,38 @@ class RegistryTest {
     void defaultConfigIsTimmsDefaultPretrainedConfig() {
         List<String> names = new ArrayList<>();
         try (var files = Files.list(TestFixtures.root().resolve("parity"))) {
-            files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("timm__") && f.endsWith(".safetensors"))
-                    .sorted().forEach(f -> names.add(f.substring(6, f.length() - 12)));
+            files.map(f -> f.getFileName().toString())
+                    .filter(f -> f.startsWith("timm__") && f.endsWith(".safetensors"))
+                    .sorted()
+                    .forEach(f -> names.add(f.substring(6, f.length() - 12)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         assertTrue(names.size() >= 60, "timm fixtures found: " + names.size());
         for (String name : names) {
-            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + name)).meta().getAsJsonObject("pretrained_cfg");
+            JsonObject ref = ParityFixture.read(TestFixtures.parity("timm__" + name))
+                    .meta()
+                    .getAsJsonObject("pretrained_cfg");
             PretrainedCfg cfg = registry.config(name);
             assertEquals(ref.get("tag").getAsString(), cfg.tag(), name);
-            assertEquals(ref.get("input_size").getAsJsonArray().get(1).getAsInt(), cfg.inputSize().get(1), name);
+            assertEquals(
+                    ref.get("input_size").getAsJsonArray().get(1).getAsInt(),
+                    cfg.inputSize().get(1),
+                    name);
             assertEquals(ref.get("crop_pct").getAsDouble(), cfg.cropPct(), 1e-9, name);
             assertEquals(ref.get("interpolation").getAsString(), cfg.interpolation(), name);
             assertEquals(ref.get("first_conv").getAsString(), cfg.firstConv(), name);
             var cls = ref.get("classifier");
             // distilled DeiTs name two heads; the config keeps the first
-            assertEquals(cls.isJsonArray() ? cls.getAsJsonArray().get(0).getAsString() : cls.getAsString(), cfg.classifier(), name);
-            assertEquals(ref.get("mean").getAsJsonArray().get(0).getAsDouble(), cfg.mean().get(0), 1e-9, name);
+            assertEquals(
+                    cls.isJsonArray() ? cls.getAsJsonArray().get(0).getAsString() : cls.getAsString(),
+                    cfg.classifier(),
+                    name);
+            assertEquals(
+                    ref.get("mean").getAsJsonArray().get(0).getAsDouble(),
+                    cfg.mean().get(0),
+                    1e-9,
+                    name);
             assertEquals(ref.get("num_classes").getAsInt(), cfg.numClasses(), name);
         }
     }

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -20,7 +21,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoopTranslator;
 import dev.jimm.JimmException;
 import dev.jimm.TestFixtures;
-import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.StateDictException;
@@ -35,9 +35,13 @@ class ResNetApiTest {
     @Test
     void numClassesZeroGivesPooledFeatures() {
         for (String[] c : new String[][] {{"resnet18", "512"}, {"resnet50", "2048"}}) {
-            try (ImageModel m = Models.createModel(c[0], ModelOptions.builder().numClasses(0).build());
+            try (ImageModel m = Models.createModel(
+                            c[0], ModelOptions.builder().numClasses(0).build());
                     NDManager s = m.getManager().newSubManager()) {
-                assertEquals(new Shape(2, Long.parseLong(c[1])), m.forward(input(s, 224)).getShape(), c[0]);
+                assertEquals(
+                        new Shape(2, Long.parseLong(c[1])),
+                        m.forward(input(s, 224)).getShape(),
+                        c[0]);
                 assertEquals(Integer.parseInt(c[1]), m.numFeatures());
                 assertFalse(m.stateDict().containsKey("fc.weight"), "no classifier keys when numClasses is 0");
             }
@@ -46,7 +50,9 @@ class ResNetApiTest {
 
     @Test
     void emptyGlobalPoolGivesFeatureMaps() {
-        try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().numClasses(0).globalPool("").build());
+        try (ImageModel m = Models.createModel(
+                        "resnet18",
+                        ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
             assertEquals(new Shape(2, 512, 7, 7), m.forward(input(s, 224)).getShape());
         }
@@ -54,13 +60,17 @@ class ResNetApiTest {
 
     @Test
     void classifierWithoutPoolingIsRefused() {
-        assertThrows(JimmException.class,
-                () -> Models.createModel("resnet18", ModelOptions.builder().numClasses(10).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "resnet18",
+                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
     void resetClassifierSwitchesHeadsOnABuiltModel() {
-        try (ImageModel m = Models.createModel("resnet18"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("resnet18");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 224);
             assertEquals(new Shape(2, 1000), m.forward(x).getShape());
             m.resetClassifier(0, "");
@@ -81,7 +91,8 @@ class ResNetApiTest {
 
     @Test
     void preLogitsAreThePooledFeatures() {
-        try (ImageModel m = Models.createModel("resnet18"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("resnet18");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray feats = m.forwardFeatures(input(s, 224));
             NDArray pre = m.forwardHead(feats, true);
             NDArray mean = feats.sum(new int[] {2, 3}).div(49f);
@@ -95,14 +106,17 @@ class ResNetApiTest {
     void featuresOnlyLevelsMatchTimmFeatureInfo() {
         for (String name : new String[] {"resnet18", "resnet50d"}) {
             ParityFixture fx = ParityFixture.read(TestFixtures.parity("timm__" + name));
-            try (FeatureExtractor fe = Models.createFeatureExtractor(name, ModelOptions.builder().build());
+            try (FeatureExtractor fe = Models.createFeatureExtractor(
+                            name, ModelOptions.builder().build());
                     NDManager s = fe.getManager().newSubManager()) {
                 NDList maps = fe.forwardFeatures(input(s, 224));
                 assertEquals(fx.featureInfo().size(), maps.size());
                 for (int i = 0; i < maps.size(); i++) {
                     Object[] ref = fx.featureInfo().get(i);
                     int reduction = (Integer) ref[1];
-                    assertEquals(new Shape(2, (Integer) ref[0], 224 / reduction, 224 / reduction), maps.get(i).getShape(),
+                    assertEquals(
+                            new Shape(2, (Integer) ref[0], 224 / reduction, 224 / reduction),
+                            maps.get(i).getShape(),
                             name + " level " + i);
                     assertEquals(ref[2], fe.featureInfo().get(i).module());
                 }
@@ -110,7 +124,9 @@ class ResNetApiTest {
                 assertTrue(fe.stateDict().containsKey("layer4.1.bn2.running_var"));
             }
         }
-        try (FeatureExtractor fe = Models.createFeatureExtractor("resnet50", ModelOptions.builder().featuresOnly(1, 3, -1).build());
+        try (FeatureExtractor fe = Models.createFeatureExtractor(
+                        "resnet50",
+                        ModelOptions.builder().featuresOnly(1, 3, -1).build());
                 NDManager s = fe.getManager().newSubManager()) {
             NDList maps = fe.forwardFeatures(input(s, 128));
             assertEquals(3, maps.size());
@@ -122,7 +138,8 @@ class ResNetApiTest {
 
     @Test
     void strictLoadingNamesEveryBadKeyAndBothShapes() {
-        try (ImageModel src = Models.createModel("resnet18", ModelOptions.builder().seed(7).build());
+        try (ImageModel src = Models.createModel(
+                        "resnet18", ModelOptions.builder().seed(7).build());
                 ImageModel dst = Models.createModel("resnet18");
                 NDManager s = dst.getManager().newSubManager()) {
             Map<String, NDArray> sd = new LinkedHashMap<>(src.stateDict());
@@ -141,13 +158,16 @@ class ResNetApiTest {
             Module.LoadResult r = dst.loadStateDict(partial, false);
             assertEquals(List.of("layer1.0.bn1.running_mean"), r.missingKeys());
             assertEquals(List.of("head.extra"), r.unexpectedKeys());
-            assertArrayEquals(src.stateDict().get("conv1.weight").toFloatArray(), dst.stateDict().get("conv1.weight").toFloatArray());
+            assertArrayEquals(
+                    src.stateDict().get("conv1.weight").toFloatArray(),
+                    dst.stateDict().get("conv1.weight").toFloatArray());
         }
     }
 
     @Test
     void trainModeUpdatesBatchNormStatisticsAndEvalDoesNot() {
-        try (ImageModel m = Models.createModel("resnet18"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("resnet18");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             float[] before = m.stateDict().get("bn1.running_mean").toFloatArray();
             m.forward(x);
@@ -159,14 +179,19 @@ class ResNetApiTest {
             assertEquals(1L, m.stateDict().get("bn1.num_batches_tracked").getLong());
             // momentum 0.1 from a zero mean: the new running mean is 0.1 x the batch mean of conv1's output
             NDArray conv = ((Module) m.child("conv1")).forward(x);
-            float batchMean = conv.get(":, 0").sum().getFloat() / (conv.getShape().get(0) * conv.getShape().get(2) * conv.getShape().get(3));
+            float batchMean = conv.get(":, 0").sum().getFloat()
+                    / (conv.getShape().get(0)
+                            * conv.getShape().get(2)
+                            * conv.getShape().get(3));
             assertEquals(0.1f * batchMean, after[0], 1e-5f);
         }
     }
 
     @Test
     void dropRateAndDropPathActOnlyInTraining() {
-        try (ImageModel m = Models.createModel("resnet50", ModelOptions.builder().dropRate(0.5).dropPathRate(0.2).build());
+        try (ImageModel m = Models.createModel(
+                        "resnet50",
+                        ModelOptions.builder().dropRate(0.5).dropPathRate(0.2).build());
                 NDManager s = m.getManager().newSubManager()) {
             List<Float> rates = dropPathRates(m);
             assertEquals(15, rates.size(), "block 0 has rate 0 and no DropPath; the other 15 have one");
@@ -178,31 +203,43 @@ class ResNetApiTest {
 
     @Test
     void inChansBuildsTheFirstConvForThatManyChannels() {
-        try (ImageModel m = Models.createModel("resnet18d", ModelOptions.builder().inChans(1).numClasses(5).build());
+        try (ImageModel m = Models.createModel(
+                        "resnet18d",
+                        ModelOptions.builder().inChans(1).numClasses(5).build());
                 NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(32, 1, 3, 3), m.stateDict().get("conv1.0.weight").getShape());
+            assertEquals(
+                    new Shape(32, 1, 3, 3), m.stateDict().get("conv1.0.weight").getShape());
             assertEquals(new Shape(2, 5), m.forward(input(s, 2, 1, 64)).getShape());
         }
     }
 
     @Test
     void frozenParametersGetNoGradient() {
-        try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().numClasses(4).build());
+        try (ImageModel m = Models.createModel(
+                        "resnet18", ModelOptions.builder().numClasses(4).build());
                 NDManager s = m.getManager().newSubManager()) {
             m.namedParameters().get("conv1.weight").freeze(true);
             m.train(true);
-            try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+            try (var gc = Engine.getInstance().newGradientCollector()) {
                 NDArray loss = m.forward(input(s, 64)).square().mean();
                 gc.backward(loss);
             }
             assertFalse(m.namedParameters().get("conv1.weight").getArray().hasGradient());
-            assertTrue(m.namedParameters().get("fc.weight").getArray().getGradient().abs().sum().getFloat() > 0);
+            assertTrue(m.namedParameters()
+                            .get("fc.weight")
+                            .getArray()
+                            .getGradient()
+                            .abs()
+                            .sum()
+                            .getFloat()
+                    > 0);
         }
     }
 
     @Test
     void worksAsADjlBlockWithAPredictor() throws Exception {
-        try (ImageModel m = Models.createModel("resnet18", ModelOptions.builder().numClasses(3).build());
+        try (ImageModel m = Models.createModel(
+                        "resnet18", ModelOptions.builder().numClasses(3).build());
                 NDManager s = m.getManager().newSubManager();
                 Model djl = Model.newInstance("resnet18")) {
             djl.setBlock(m);

@@ -16,6 +16,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Identity;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +31,10 @@ class ShuffleNetV2ApiTest {
         assertEquals(7393996, paramCount("tv/shufflenet_v2_x2_0"));
         ImageModel x2 = unbuilt("tv/shufflenet_v2_x2_0");
         assertEquals(2048, x2.numFeatures());
-        assertEquals(new Shape(244, 1, 3, 3), x2.stateDictShapes().get("stage3.0.branch1.0.weight"), "depthwise on the input");
+        assertEquals(
+                new Shape(244, 1, 3, 3),
+                x2.stateDictShapes().get("stage3.0.branch1.0.weight"),
+                "depthwise on the input");
         assertEquals(new Shape(122, 122, 1, 1), x2.stateDictShapes().get("stage2.1.branch2.0.weight"));
         assertFalse(x2.stateDictShapes().containsKey("stage2.1.branch1.0.weight"), "stride-1 units have no branch1");
     }
@@ -39,7 +43,9 @@ class ShuffleNetV2ApiTest {
     void channelShuffleInterleavesTheTwoHalves() {
         try (NDManager s = NDManager.newBaseManager()) {
             NDArray x = s.arange(0f, 6f).reshape(1, 6, 1, 1);
-            assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, ShuffleNetV2.channelShuffle(x, 2).toFloatArray());
+            assertArrayEquals(
+                    new float[] {0, 3, 1, 4, 2, 5},
+                    ShuffleNetV2.channelShuffle(x, 2).toFloatArray());
         }
     }
 
@@ -52,12 +58,17 @@ class ShuffleNetV2ApiTest {
 
     @Test
     void levelsHeadsAndReset() {
-        try (ImageModel m = Models.createModel("tv/shufflenet_v2_x1_0"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/shufflenet_v2_x1_0");
+                NDManager s = m.getManager().newSubManager()) {
             assertEquals(List.of(3, 224, 224), m.pretrainedCfg().inputSize());
-            assertEquals("torchvision", ModelRegistry.builtIn().entry("tv/shufflenet_v2_x1_0").family());
+            assertEquals(
+                    "torchvision",
+                    ModelRegistry.builtIn().entry("tv/shufflenet_v2_x1_0").family());
             NDArray x = input(s, 1, 3, 224);
             List<FeatureInfo> fi = m.featureInfo();
-            assertEquals(List.of("conv1", "maxpool", "stage2", "stage3", "stage4"), fi.stream().map(FeatureInfo::module).toList());
+            assertEquals(
+                    List.of("conv1", "maxpool", "stage2", "stage3", "stage4"),
+                    fi.stream().map(FeatureInfo::module).toList());
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             int[] channels = {24, 24, 116, 232, 464};
             for (int i = 0; i < maps.size(); i++) {
@@ -65,11 +76,16 @@ class ShuffleNetV2ApiTest {
                 assertEquals(new Shape(1, channels[i], side, side), maps.get(i).getShape(), "level " + i);
                 assertEquals(channels[i], fi.get(i).numChs());
             }
-            assertEquals(new Shape(1, 232, 14, 14), m.forwardIntermediates(x, new int[] {3}).singletonOrThrow().getShape());
+            assertEquals(
+                    new Shape(1, 232, 14, 14),
+                    m.forwardIntermediates(x, new int[] {3}).singletonOrThrow().getShape());
 
             NDArray feats = m.forwardFeatures(x);
             assertEquals(new Shape(1, 1024, 7, 7), feats.getShape());
-            assertTrue(maxAbsDiff(m.forwardHead(feats, true), feats.sum(new int[] {2, 3}).div(49f)) < 1e-5);
+            assertTrue(maxAbsDiff(
+                            m.forwardHead(feats, true),
+                            feats.sum(new int[] {2, 3}).div(49f))
+                    < 1e-5);
             assertEquals(new Shape(1, 1000), m.forwardHead(feats, false).getShape());
 
             m.resetClassifier(0, "");
@@ -85,9 +101,12 @@ class ShuffleNetV2ApiTest {
 
     @Test
     void numClassesZeroInChansAndTrainMode() {
-        try (ImageModel m = Models.createModel("tv/shufflenet_v2_x0_5", ModelOptions.builder().numClasses(0).inChans(1).build());
+        try (ImageModel m = Models.createModel(
+                        "tv/shufflenet_v2_x0_5",
+                        ModelOptions.builder().numClasses(0).inChans(1).build());
                 NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(24, 1, 3, 3), m.stateDict().get("conv1.0.weight").getShape());
+            assertEquals(
+                    new Shape(24, 1, 3, 3), m.stateDict().get("conv1.0.weight").getShape());
             assertFalse(m.stateDict().containsKey("fc.weight"));
             NDArray x = input(s, 2, 1, 64);
             assertEquals(new Shape(2, 1024), m.forward(x).getShape());
@@ -95,8 +114,11 @@ class ShuffleNetV2ApiTest {
             m.train(true);
             m.forward(x);
             m.eval();
-            assertEquals(1L, m.stateDict().get("stage4.3.branch2.1.num_batches_tracked").getLong());
-            assertFalse(java.util.Arrays.equals(before, m.stateDict().get("conv5.1.running_mean").toFloatArray()));
+            assertEquals(
+                    1L,
+                    m.stateDict().get("stage4.3.branch2.1.num_batches_tracked").getLong());
+            assertFalse(Arrays.equals(
+                    before, m.stateDict().get("conv5.1.running_mean").toFloatArray()));
         }
     }
 }

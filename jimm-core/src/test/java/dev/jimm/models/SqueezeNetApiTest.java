@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class SqueezeNetApiTest {
     @Test
     void headsPoolingResetAndLevels() {
-        try (ImageModel m = Models.createModel("tv/squeezenet1_1"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/squeezenet1_1");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = ReferenceInit.input(s, new Shape(2, 3, 224, 224), 0);
             NDArray f = m.forwardFeatures(x);
             assertEquals(new Shape(2, 512, 13, 13), f.getShape());
@@ -41,43 +42,65 @@ class SqueezeNetApiTest {
             m.resetClassifier(0, "catavgmax");
             assertEquals(new Shape(2, 1024), m.forward(x).getShape());
             m.resetClassifier(10, "");
-            assertEquals(new Shape(2, 10, 13, 13), m.forward(x).getShape(), "a conv classifier without pooling gives class maps");
+            assertEquals(
+                    new Shape(2, 10, 13, 13),
+                    m.forward(x).getShape(),
+                    "a conv classifier without pooling gives class maps");
             m.resetClassifier(10, "max");
-            assertEquals(new Shape(10, 512, 1, 1), m.stateDict().get("classifier.1.weight").getShape());
+            assertEquals(
+                    new Shape(10, 512, 1, 1),
+                    m.stateDict().get("classifier.1.weight").getShape());
             NDArray maxLogits = m.forward(x);
             assertEquals(new Shape(2, 10), maxLogits.getShape());
             m.resetClassifier(10, "");
             NDArray maps = m.forward(x);
-            assertEquals(0.0, maxAbsDiff(maxLogits, maps.max(new int[] {3}).max(new int[] {2})), 1e-6,
+            assertEquals(
+                    0.0,
+                    maxAbsDiff(maxLogits, maps.max(new int[] {3}).max(new int[] {2})),
+                    1e-6,
                     "'max' is the maximum of the class maps");
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, "catavgmax"));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, "catavgmax"));
             assertTrue(e.getMessage().contains("catavgmax"), e.getMessage());
 
             List<FeatureInfo> fi = m.featureInfo();
-            assertEquals(List.of(
-                    new FeatureInfo(64, 2, "features.1"), new FeatureInfo(128, 4, "features.4"),
-                    new FeatureInfo(256, 8, "features.7"), new FeatureInfo(512, 16, "features.12")), fi);
+            assertEquals(
+                    List.of(
+                            new FeatureInfo(64, 2, "features.1"), new FeatureInfo(128, 4, "features.4"),
+                            new FeatureInfo(256, 8, "features.7"), new FeatureInfo(512, 16, "features.12")),
+                    fi);
             NDList levels = m.forwardIntermediates(x, m.allFeatureIndices());
             // unpadded stride-2 conv, then ceil-mode 3x3 pools: 111, 55, 27, 13
             int[] sides = {111, 55, 27, 13};
             for (int i = 0; i < fi.size(); i++) {
-                assertEquals(new Shape(2, fi.get(i).numChs(), sides[i], sides[i]), levels.get(i).getShape(), "level " + i);
+                assertEquals(
+                        new Shape(2, fi.get(i).numChs(), sides[i], sides[i]),
+                        levels.get(i).getShape(),
+                        "level " + i);
             }
             assertEquals(0.0, maxAbsDiff(f, levels.get(3)));
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("tv/squeezenet1_0", ModelOptions.builder().globalPool("catavgmax").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "tv/squeezenet1_0",
+                        ModelOptions.builder().globalPool("catavgmax").build()));
     }
 
     @Test
     void version10LevelsAndTorchvisionInit() {
-        try (ImageModel m = Models.createModel("tv/squeezenet1_0", ModelOptions.builder().seed(5).build());
+        try (ImageModel m = Models.createModel(
+                        "tv/squeezenet1_0", ModelOptions.builder().seed(5).build());
                 NDManager s = m.getManager().newSubManager()) {
-            NDList levels = m.forwardIntermediates(ReferenceInit.input(s, new Shape(1, 3, 224, 224), 0), new int[] {0, 1, 2, 3});
+            NDList levels = m.forwardIntermediates(
+                    ReferenceInit.input(s, new Shape(1, 3, 224, 224), 0), new int[] {0, 1, 2, 3});
             int[] chans = {96, 256, 512, 512};
             int[] sides = {109, 54, 27, 13};
             for (int i = 0; i < 4; i++) {
-                assertEquals(new Shape(1, chans[i], sides[i], sides[i]), levels.get(i).getShape(), "level " + i);
+                assertEquals(
+                        new Shape(1, chans[i], sides[i], sides[i]),
+                        levels.get(i).getShape(),
+                        "level " + i);
             }
             // the final conv is N(0, 0.01); the others kaiming_uniform_, U(-sqrt(6/fan_in), +); biases 0
             NDArray fin = m.stateDict().get("classifier.1.weight");
@@ -87,7 +110,9 @@ class SqueezeNetApiTest {
             double bound = Math.sqrt(6.0 / (3 * 7 * 7));
             assertTrue(first.abs().max().getFloat() <= bound);
             assertTrue(first.abs().max().getFloat() > 0.95 * bound);
-            assertEquals(0f, m.stateDict().get("features.3.expand3x3.bias").abs().max().getFloat());
+            assertEquals(
+                    0f,
+                    m.stateDict().get("features.3.expand3x3.bias").abs().max().getFloat());
             assertEquals(0f, m.stateDict().get("classifier.1.bias").abs().max().getFloat());
         }
     }

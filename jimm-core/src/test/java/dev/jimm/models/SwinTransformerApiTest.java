@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -23,6 +24,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +40,8 @@ class SwinTransformerApiTest {
     static void createModels() {
         tiny = Models.createModel(TINY, ModelOptions.builder().numClasses(0).build());
         ReferenceInit.apply(tiny);
-        tv = Models.createModel("tv/swin_t", ModelOptions.builder().numClasses(0).build());
+        tv = Models.createModel(
+                "tv/swin_t", ModelOptions.builder().numClasses(0).build());
     }
 
     @AfterAll
@@ -65,7 +68,9 @@ class SwinTransformerApiTest {
             for (int i = 0; i < 4; i++) {
                 FeatureInfo f = info.get(i);
                 assertEquals("layers." + i, f.module());
-                assertEquals(new Shape(1, f.numChs(), 224 / f.reduction(), 224 / f.reduction()), levels.get(i).getShape());
+                assertEquals(
+                        new Shape(1, f.numChs(), 224 / f.reduction(), 224 / f.reduction()),
+                        levels.get(i).getShape());
             }
             NDArray last = levels.get(3).transpose(0, 2, 3, 1);
             NDArray feats = ((LayerNorm) m.child("norm")).forward(last);
@@ -73,7 +78,9 @@ class SwinTransformerApiTest {
             // the pooled output is the spatial mean of the normed last level
             assertTrue(maxAbsDiff(feats.mean(new int[] {1}).mean(new int[] {1}), pooled) < 1e-5f);
             assertEquals(2, m.forwardIntermediates(x, new int[] {1, -1}).size());
-            assertEquals(new Shape(1, 384, 14, 14), m.forwardIntermediates(x, new int[] {-2}).get(0).getShape());
+            assertEquals(
+                    new Shape(1, 384, 14, 14),
+                    m.forwardIntermediates(x, new int[] {-2}).get(0).getShape());
 
             // heads, on the same features
             m.resetClassifier(0, "");
@@ -97,20 +104,26 @@ class SwinTransformerApiTest {
     void timmSwinIsBuiltForOneInputSize() {
         try (NDManager s = tiny.getManager().newSubManager()) {
             ImageModel m = tiny;
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.forward(input(s, 1, 3, 192)));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> m.forward(input(s, 1, 3, 192)));
             assertTrue(e.getMessage().contains("224x224") && e.getMessage().contains("192"), e.getMessage());
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel(TINY, ModelOptions.builder().numClasses(10).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        TINY,
+                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
     void positionIndexAndShiftMaskAreBuffersOutsideTimmsStateDict() {
         {
             ImageModel m = tiny;
-            assertTrue(m.stateDict().keySet().stream().noneMatch(k -> k.contains("relative_position_index") || k.contains("attn_mask")));
+            assertTrue(m.stateDict().keySet().stream()
+                    .noneMatch(k -> k.contains("relative_position_index") || k.contains("attn_mask")));
             Module attn = m.namedModules().get("layers.0.blocks.0.attn");
-            long[] index = attn.directBuffers().get("relative_position_index").array().toLongArray();
+            long[] index =
+                    attn.directBuffers().get("relative_position_index").array().toLongArray();
             assertEquals(49 * 49, index.length);
             // (dh + 6) * 13 + (dw + 6): 84 on the diagonal, 0 for (0, 48), 168 for (48, 0)
             assertEquals(84, index[0]);
@@ -121,7 +134,12 @@ class SwinTransformerApiTest {
             assertEquals(71, index[7], "a key one row down: dh one lower");
 
             assertTrue(m.namedModules().get("layers.0.blocks.0").directBuffers().isEmpty(), "block 0 is not shifted");
-            float[] mask = m.namedModules().get("layers.0.blocks.1").directBuffers().get("attn_mask").array().toFloatArray();
+            float[] mask = m.namedModules()
+                    .get("layers.0.blocks.1")
+                    .directBuffers()
+                    .get("attn_mask")
+                    .array()
+                    .toFloatArray();
             assertEquals(64 * 49 * 49, mask.length, "56x56 map: 8x8 windows of 7x7");
             for (int i = 0; i < 49 * 49; i++) {
                 assertEquals(0f, mask[i], "the top-left window lies in one region");
@@ -134,7 +152,8 @@ class SwinTransformerApiTest {
             // the bottom-right window holds four regions of 4x4, 4x3, 3x4, 3x3 tokens
             int same = 16 * 16 + 12 * 12 + 12 * 12 + 9 * 9;
             assertEquals(49 * 49 - same, crossing);
-            assertFalse(m.namedModules().get("layers.3.blocks.1").directBuffers().containsKey("attn_mask"),
+            assertFalse(
+                    m.namedModules().get("layers.3.blocks.1").directBuffers().containsKey("attn_mask"),
                     "a 7x7 map is one window: no shift in the last stage");
         }
     }
@@ -147,17 +166,22 @@ class SwinTransformerApiTest {
             // torch.roll: out[(i + shift) % n] = x[i]
             assertEquals(x.get("0, 1, 0, 0").getFloat(), r.get("0, 0, 2, 0").getFloat());
             assertEquals(x.get("1, 0, 4, 2").getFloat(), r.get("1, 3, 1, 2").getFloat());
-            assertArrayEquals(x.toFloatArray(), SwinTransformer.Windows.roll(r, 1, -2).toFloatArray());
+            assertArrayEquals(
+                    x.toFloatArray(), SwinTransformer.Windows.roll(r, 1, -2).toFloatArray());
             NDArray y = s.arange(0f, 1 * 4 * 6 * 2).reshape(1, 4, 6, 2);
             NDArray w = SwinTransformer.Windows.partition(y, 2, 3);
             assertEquals(new Shape(4, 6, 2), w.getShape());
             assertEquals(y.get("0, 2, 3, 1").getFloat(), w.get("3, 0, 1").getFloat(), "window 3 starts at (2, 3)");
-            assertArrayEquals(y.toFloatArray(), SwinTransformer.Windows.reverse(w, 2, 3, 4, 6).toFloatArray());
+            assertArrayEquals(
+                    y.toFloatArray(),
+                    SwinTransformer.Windows.reverse(w, 2, 3, 4, 6).toFloatArray());
             NDArray merged = SwinTransformer.Windows.mergePatches(y);
             assertEquals(new Shape(1, 2, 3, 8), merged.getShape());
             // torchvision's order x0, x1, x2, x3 = (0,0), (1,0), (0,1), (1,1)
-            assertArrayEquals(y.get("0, 1, 0").toFloatArray(), merged.get("0, 0, 0, 2:4").toFloatArray());
-            assertArrayEquals(y.get("0, 0, 1").toFloatArray(), merged.get("0, 0, 0, 4:6").toFloatArray());
+            assertArrayEquals(
+                    y.get("0, 1, 0").toFloatArray(), merged.get("0, 0, 0, 2:4").toFloatArray());
+            assertArrayEquals(
+                    y.get("0, 0, 1").toFloatArray(), merged.get("0, 0, 0, 4:6").toFloatArray());
         }
     }
 
@@ -166,8 +190,16 @@ class SwinTransformerApiTest {
         ImageModel m = tv;
         try (NDManager s = m.getManager().newSubManager()) {
             m.resetClassifier(0, "avg");
-            assertEquals(new Shape(2401), m.stateDict().get("features.1.0.attn.relative_position_index").getShape());
-            assertEquals(168, m.stateDict().get("features.7.1.attn.relative_position_index").toLongArray()[48 * 49]);
+            assertEquals(
+                    new Shape(2401),
+                    m.stateDict()
+                            .get("features.1.0.attn.relative_position_index")
+                            .getShape());
+            assertEquals(
+                    168,
+                    m.stateDict()
+                            .get("features.7.1.attn.relative_position_index")
+                            .toLongArray()[48 * 49]);
             List<String> modules = new ArrayList<>();
             m.featureInfo().forEach(f -> modules.add(f.module()));
             assertEquals(List.of("features.1", "features.3", "features.5", "features.7"), modules);
@@ -176,7 +208,8 @@ class SwinTransformerApiTest {
             NDList levels = m.forwardIntermediates(x, m.allFeatureIndices());
             int[] sizes = {18, 9, 5, 3};
             for (int i = 0; i < 4; i++) {
-                assertEquals(new Shape(2, 96 << i, sizes[i], sizes[i]), levels.get(i).getShape());
+                assertEquals(
+                        new Shape(2, 96 << i, sizes[i], sizes[i]), levels.get(i).getShape());
             }
             NDArray pooled = m.forward(x);
             assertEquals(new Shape(2, 768), pooled.getShape());
@@ -204,7 +237,7 @@ class SwinTransformerApiTest {
         try (NDManager s = NDManager.newBaseManager()) {
             ImageModel m = new TvSwinTransformer(small, new ModelArgs(5, 3, "avg", 0, 0.5), false);
             m.materialize(s);
-            m.initialize(new java.util.SplittableRandom(1));
+            m.initialize(new SplittableRandom(1));
             assertRandomOnlyInTraining(m, input(s, 32));
         }
     }
@@ -216,15 +249,25 @@ class SwinTransformerApiTest {
         try (NDManager s = NDManager.newBaseManager()) {
             ImageModel m = new SwinTransformer(small, new ModelArgs(5, 3, "avg", 0, 0));
             m.materialize(s);
-            m.initialize(new java.util.SplittableRandom(1));
+            m.initialize(new SplittableRandom(1));
             ReferenceInit.apply(m);
             m.train(true);
-            try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+            try (var gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(m.forward(input(s, 32)).square().mean());
             }
-            for (String k : List.of("layers.0.blocks.1.attn.relative_position_bias_table", "layers.0.blocks.1.attn.qkv.weight",
-                    "layers.1.downsample.reduction.weight", "patch_embed.proj.weight", "head.fc.bias")) {
-                float g = m.namedParameters().get(k).getArray().getGradient().abs().sum().getFloat();
+            for (String k : List.of(
+                    "layers.0.blocks.1.attn.relative_position_bias_table",
+                    "layers.0.blocks.1.attn.qkv.weight",
+                    "layers.1.downsample.reduction.weight",
+                    "patch_embed.proj.weight",
+                    "head.fc.bias")) {
+                float g = m.namedParameters()
+                        .get(k)
+                        .getArray()
+                        .getGradient()
+                        .abs()
+                        .sum()
+                        .getFloat();
                 assertTrue(g > 0 && Float.isFinite(g), k + " gradient " + g);
             }
         }
@@ -235,7 +278,10 @@ class SwinTransformerApiTest {
         // that these are timm's 9 swin_transformer names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
         for (String n : ModelTesting.registeredNames("swin_transformer")) {
             SwinTransformer m = (SwinTransformer) unbuilt(n);
-            assertEquals(ModelRegistry.builtIn().config(n).inputSize().get(1), m.config().imgSize(), n);
+            assertEquals(
+                    ModelRegistry.builtIn().config(n).inputSize().get(1),
+                    m.config().imgSize(),
+                    n);
             assertEquals(4, m.featureInfo().size(), n);
         }
         // param counts of torchvision's weights table

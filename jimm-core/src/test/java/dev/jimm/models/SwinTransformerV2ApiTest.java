@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -46,7 +48,8 @@ class SwinTransformerV2ApiTest {
     @Order(1) // before the other tests overwrite the shared model's weights
     void timmInitZeroesThePostNormsAndSetsTheTemperature() {
         Map<String, NDArray> sd = tiny.stateDict();
-        for (String k : List.of("layers.0.blocks.0.norm1.weight", "layers.2.blocks.5.norm2.weight", "layers.3.blocks.1.norm1.bias")) {
+        for (String k : List.of(
+                "layers.0.blocks.0.norm1.weight", "layers.2.blocks.5.norm2.weight", "layers.3.blocks.1.norm1.bias")) {
             assertEquals(0f, sd.get(k).abs().max().getFloat(), k + ": res-post-norm starts at zero");
         }
         assertEquals(1f, sd.get("norm.weight").min().getFloat(), "the final norm keeps weight 1");
@@ -55,9 +58,11 @@ class SwinTransformerV2ApiTest {
         assertEquals(new Shape(6, 1, 1), scale.getShape());
         assertEquals((float) Math.log(10), scale.max().getFloat(), 1e-6f);
         assertEquals(0f, sd.get("layers.1.blocks.0.attn.q_bias").abs().max().getFloat());
-        float std = (float) Math.sqrt(sd.get("layers.2.blocks.0.mlp.fc1.weight").square().mean().getFloat());
+        float std = (float) Math.sqrt(
+                sd.get("layers.2.blocks.0.mlp.fc1.weight").square().mean().getFloat());
         assertEquals(0.02f, std, 0.001f, "Linear weights ~ N(0, .02)");
-        assertTrue(sd.keySet().stream().noneMatch(k -> k.contains("k_bias") || k.contains("relative_")),
+        assertTrue(
+                sd.keySet().stream().noneMatch(k -> k.contains("k_bias") || k.contains("relative_")),
                 "k_bias and the position tables are non-persistent in timm");
     }
 
@@ -88,7 +93,9 @@ class SwinTransformerV2ApiTest {
             for (int i = 0; i < 4; i++) {
                 FeatureInfo f = m.featureInfo().get(i);
                 assertEquals("layers." + i, f.module());
-                assertEquals(new Shape(1, f.numChs(), 256 / f.reduction(), 256 / f.reduction()), levels.get(i).getShape());
+                assertEquals(
+                        new Shape(1, f.numChs(), 256 / f.reduction(), 256 / f.reduction()),
+                        levels.get(i).getShape());
             }
             NDArray feats = ((LayerNorm) m.child("norm")).forward(levels.get(3).transpose(0, 2, 3, 1));
             assertEquals(new Shape(1, 8, 8, 768), feats.getShape());
@@ -108,7 +115,8 @@ class SwinTransformerV2ApiTest {
     @Test
     void torchvisionSwinV2MatchesTimmsUnderTheSameWeights() {
         // torchvision's V2 is the same network: q/v biases live in qkv.bias (k zero), other names differ
-        try (ImageModel v = Models.createModel("tv/swin_v2_t", ModelOptions.builder().numClasses(0).build());
+        try (ImageModel v = Models.createModel(
+                        "tv/swin_v2_t", ModelOptions.builder().numClasses(0).build());
                 NDManager s = tiny.getManager().newSubManager()) {
             ReferenceInit.apply(tiny);
             tiny.resetClassifier(0, "avg");
@@ -116,8 +124,11 @@ class SwinTransformerV2ApiTest {
             Map<String, NDArray> mapped = new LinkedHashMap<>();
             Pattern stage = Pattern.compile("^layers\\.(\\d+)\\.(downsample|blocks\\.(\\d+))\\.(.*)$");
             for (Map.Entry<String, NDArray> e : src.entrySet()) {
-                String n = e.getKey().replace("patch_embed.proj", "features.0.0").replace("patch_embed.norm", "features.0.2")
-                        .replace("mlp.fc1", "mlp.0").replace("mlp.fc2", "mlp.3");
+                String n = e.getKey()
+                        .replace("patch_embed.proj", "features.0.0")
+                        .replace("patch_embed.norm", "features.0.2")
+                        .replace("mlp.fc1", "mlp.0")
+                        .replace("mlp.fc2", "mlp.3");
                 Matcher m = stage.matcher(n);
                 if (m.matches()) {
                     int i = Integer.parseInt(m.group(1));
@@ -128,7 +139,9 @@ class SwinTransformerV2ApiTest {
                 if (n.endsWith("attn.q_bias")) {
                     NDArray q = e.getValue();
                     NDArray vb = src.get(e.getKey().replace("q_bias", "v_bias"));
-                    mapped.put(n.replace("q_bias", "qkv.bias"), q.concat(s.zeros(q.getShape())).concat(vb));
+                    mapped.put(
+                            n.replace("q_bias", "qkv.bias"),
+                            q.concat(s.zeros(q.getShape())).concat(vb));
                 } else if (!n.endsWith("attn.v_bias")) {
                     mapped.put(n, e.getValue());
                 }
@@ -141,7 +154,10 @@ class SwinTransformerV2ApiTest {
                     mapped.put(k, own.get(k));
                 }
             }
-            assertTrue(onlyTv.stream().allMatch(k -> k.contains("relative_coords_table") || k.contains("relative_position_index")),
+            assertTrue(
+                    onlyTv.stream()
+                            .allMatch(
+                                    k -> k.contains("relative_coords_table") || k.contains("relative_position_index")),
                     "only torchvision's persistent tables are extra: " + onlyTv);
             assertEquals(2 * 12, onlyTv.size());
             NDArray x = ReferenceInit.input(s, new Shape(1, 3, 256, 256), 0);
@@ -158,21 +174,33 @@ class SwinTransformerV2ApiTest {
     @Test
     void gradientsReachTemperatureBiasesAndThePositionMlp() {
         // 64 / 4 = 16, 8, 4, 2: a window of 2 fits every stage (a window cut to 1 divides by zero, as in timm)
-        SwinTransformerV2.Config small = new SwinTransformerV2.Config(
-                64, 2, 8, List.of(2, 2, 2, 2), List.of(1, 1, 2, 2), List.of(0, 0, 0, 0));
+        SwinTransformerV2.Config small =
+                new SwinTransformerV2.Config(64, 2, 8, List.of(2, 2, 2, 2), List.of(1, 1, 2, 2), List.of(0, 0, 0, 0));
         try (NDManager s = NDManager.newBaseManager()) {
             ImageModel m = new SwinTransformerV2(small, new ModelArgs(5, 3, "avg", 0, 0));
             m.materialize(s);
-            m.initialize(new java.util.SplittableRandom(1));
+            m.initialize(new SplittableRandom(1));
             ReferenceInit.apply(m); // timm's zeroed post-norms would block the attention gradients
             m.train(true);
-            try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-                gc.backward(m.forward(ReferenceInit.input(s, new Shape(2, 3, 64, 64), 0)).square().mean());
+            try (var gc = Engine.getInstance().newGradientCollector()) {
+                gc.backward(m.forward(ReferenceInit.input(s, new Shape(2, 3, 64, 64), 0))
+                        .square()
+                        .mean());
             }
-            for (String k : List.of("layers.0.blocks.1.attn.logit_scale", "layers.0.blocks.1.attn.q_bias",
-                    "layers.0.blocks.1.attn.v_bias", "layers.0.blocks.1.attn.cpb_mlp.0.weight",
-                    "layers.0.blocks.1.attn.cpb_mlp.2.weight", "layers.2.downsample.norm.weight")) {
-                float g = m.namedParameters().get(k).getArray().getGradient().abs().sum().getFloat();
+            for (String k : List.of(
+                    "layers.0.blocks.1.attn.logit_scale",
+                    "layers.0.blocks.1.attn.q_bias",
+                    "layers.0.blocks.1.attn.v_bias",
+                    "layers.0.blocks.1.attn.cpb_mlp.0.weight",
+                    "layers.0.blocks.1.attn.cpb_mlp.2.weight",
+                    "layers.2.downsample.norm.weight")) {
+                float g = m.namedParameters()
+                        .get(k)
+                        .getArray()
+                        .getGradient()
+                        .abs()
+                        .sum()
+                        .getFloat();
                 assertTrue(g > 0 && Float.isFinite(g), k + " gradient " + g);
             }
             assertFalse(m.namedParameters().containsKey("layers.0.blocks.1.attn.k_bias"), "k_bias is a fixed zero");
@@ -184,14 +212,24 @@ class SwinTransformerV2ApiTest {
         // that these are timm's 12 swin_transformer_v2 names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
         for (String n : ModelTesting.registeredNames("swin_transformer_v2")) {
             SwinTransformerV2 m = (SwinTransformerV2) unbuilt(n);
-            assertEquals(ModelRegistry.builtIn().config(n).inputSize().get(1), m.config().imgSize(), n);
+            assertEquals(
+                    ModelRegistry.builtIn().config(n).inputSize().get(1),
+                    m.config().imgSize(),
+                    n);
         }
         // a 16 window on the last 8x8 map is cut to 8 (so is its bias MLP's table): no shift there
         SwinTransformerV2 w16 = (SwinTransformerV2) unbuilt("swinv2_tiny_window16_256");
-        assertEquals(0, w16.namedModules().get("layers.3.blocks.1").directBuffers().size());
-        assertEquals(1, w16.namedModules().get("layers.1.blocks.1").directBuffers().size(), "32x32 map, window 16: shifted");
-        assertEquals(new Shape(1, 15, 15, 2),
-                w16.namedModules().get("layers.3.blocks.0.attn").directBuffers().get("relative_coords_table").shape());
+        assertEquals(
+                0, w16.namedModules().get("layers.3.blocks.1").directBuffers().size());
+        assertEquals(
+                1, w16.namedModules().get("layers.1.blocks.1").directBuffers().size(), "32x32 map, window 16: shifted");
+        assertEquals(
+                new Shape(1, 15, 15, 2),
+                w16.namedModules()
+                        .get("layers.3.blocks.0.attn")
+                        .directBuffers()
+                        .get("relative_coords_table")
+                        .shape());
         // param counts of torchvision's weights table
         assertEquals(28351570L, unbuilt("tv/swin_v2_t").numParameters());
         assertEquals(49737442L, unbuilt("tv/swin_v2_s").numParameters());

@@ -98,12 +98,20 @@ class TvMobileNetApiTest {
 
     @Test
     void numClassesZeroGivesPooledFeatures() {
-        String[][] cases = {{"tv/mobilenet_v2", "1280"}, {"tv/mobilenet_v3_small", "1024"}, {"tv/efficientnet_b0", "1280"},
-            {"tv/mnasnet0_5", "1280"}};
+        String[][] cases = {
+            {"tv/mobilenet_v2", "1280"},
+            {"tv/mobilenet_v3_small", "1024"},
+            {"tv/efficientnet_b0", "1280"},
+            {"tv/mnasnet0_5", "1280"}
+        };
         for (String[] c : cases) {
-            try (ImageModel m = Models.createModel(c[0], ModelOptions.builder().numClasses(0).build());
+            try (ImageModel m = Models.createModel(
+                            c[0], ModelOptions.builder().numClasses(0).build());
                     NDManager s = m.getManager().newSubManager()) {
-                assertEquals(new Shape(2, Long.parseLong(c[1])), m.forward(input(s, 64)).getShape(), c[0]);
+                assertEquals(
+                        new Shape(2, Long.parseLong(c[1])),
+                        m.forward(input(s, 64)).getShape(),
+                        c[0]);
                 String last = c[0].contains("v3") ? "classifier.3.weight" : "classifier.1.weight";
                 assertFalse(m.stateDict().containsKey(last), c[0] + " has no final classifier when numClasses is 0");
                 assertEquals(c[0].contains("v3"), m.stateDict().containsKey("classifier.0.weight"), c[0]);
@@ -113,55 +121,72 @@ class TvMobileNetApiTest {
 
     @Test
     void emptyGlobalPoolGivesFeatureMaps() {
-        try (ImageModel m = Models.createModel("tv/mobilenet_v2", ModelOptions.builder().numClasses(0).globalPool("").build());
+        try (ImageModel m = Models.createModel(
+                        "tv/mobilenet_v2",
+                        ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
             assertEquals(new Shape(2, 1280, 2, 2), m.forward(input(s, 64)).getShape());
         }
-        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small", ModelOptions.builder().numClasses(0).globalPool("").build());
+        try (ImageModel m = Models.createModel(
+                        "tv/mobilenet_v3_small",
+                        ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
             assertEquals(new Shape(2, 576, 2, 2), m.forward(input(s, 64)).getShape());
         }
-        assertThrows(JimmException.class,
-                () -> Models.createModel("tv/mobilenet_v3_small", ModelOptions.builder().numClasses(10).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "tv/mobilenet_v3_small",
+                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
     void resetClassifierKeepsMobileNetV3sHiddenLayer() {
-        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             float[] hidden = m.stateDict().get("classifier.0.weight").toFloatArray();
             m.resetClassifier(10);
-            assertEquals(new Shape(10, 1024), m.stateDict().get("classifier.3.weight").getShape());
-            assertArrayEquals(hidden, m.stateDict().get("classifier.0.weight").toFloatArray(), "the hidden Linear stays");
+            assertEquals(
+                    new Shape(10, 1024),
+                    m.stateDict().get("classifier.3.weight").getShape());
+            assertArrayEquals(
+                    hidden, m.stateDict().get("classifier.0.weight").toFloatArray(), "the hidden Linear stays");
             assertEquals(new Shape(2, 10), m.forward(x).getShape());
             m.resetClassifier(0, "");
             assertInstanceOf(Identity.class, m.child("classifier").child("3"));
             assertEquals(new Shape(2, 576, 2, 2), m.forward(x).getShape());
             m.resetClassifier(5, "catavgmax");
-            assertEquals(new Shape(1024, 1152), m.stateDict().get("classifier.0.weight").getShape());
+            assertEquals(
+                    new Shape(1024, 1152),
+                    m.stateDict().get("classifier.0.weight").getShape());
             assertEquals(new Shape(2, 5), m.forward(x).getShape());
             List<String> keys = List.copyOf(m.stateDict().keySet());
             assertEquals("classifier.3.bias", keys.get(keys.size() - 1));
         }
-        try (ImageModel m = Models.createModel("tv/efficientnet_b0"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/efficientnet_b0");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 64);
             m.resetClassifier(0, "");
             assertEquals(new Shape(2, 1280, 2, 2), m.forward(x).getShape());
             m.resetClassifier(7, "catavgmax");
-            assertEquals(new Shape(7, 2560), m.stateDict().get("classifier.1.weight").getShape());
+            assertEquals(
+                    new Shape(7, 2560), m.stateDict().get("classifier.1.weight").getShape());
             assertEquals(new Shape(2, 7), m.forward(x).getShape());
         }
     }
 
     @Test
     void preLogitsAreWhatTheLastLinearSees() {
-        try (ImageModel m = Models.createModel("tv/mobilenet_v2"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/mobilenet_v2");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray feats = m.forwardFeatures(input(s, 64));
             assertEquals(new Shape(2, 1280, 2, 2), feats.getShape());
             NDArray pre = m.forwardHead(feats, true);
             assertTrue(pre.sub(feats.sum(new int[] {2, 3}).div(4f)).abs().max().getFloat() < 1e-5f);
         }
-        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small"); NDManager s = m.getManager().newSubManager()) {
+        try (ImageModel m = Models.createModel("tv/mobilenet_v3_small");
+                NDManager s = m.getManager().newSubManager()) {
             NDArray feats = m.forwardFeatures(input(s, 64));
             NDArray pre = m.forwardHead(feats, true);
             assertEquals(new Shape(2, 1024), pre.getShape());
@@ -175,34 +200,59 @@ class TvMobileNetApiTest {
     @Test
     void featureLevelsAreTheLastModuleAtEachReduction() {
         Map<String, List<FeatureInfo>> expected = new LinkedHashMap<>();
-        expected.put("tv/mobilenet_v2", List.of(new FeatureInfo(16, 2, "features.1"), new FeatureInfo(24, 4, "features.3"),
-                new FeatureInfo(32, 8, "features.6"), new FeatureInfo(96, 16, "features.13"),
-                new FeatureInfo(1280, 32, "features.18")));
-        expected.put("tv/mobilenet_v3_small", List.of(new FeatureInfo(16, 2, "features.0"), new FeatureInfo(16, 4, "features.1"),
-                new FeatureInfo(24, 8, "features.3"), new FeatureInfo(48, 16, "features.8"),
-                new FeatureInfo(576, 32, "features.12")));
-        expected.put("tv/efficientnet_b0", List.of(new FeatureInfo(16, 2, "features.1"), new FeatureInfo(24, 4, "features.2"),
-                new FeatureInfo(40, 8, "features.3"), new FeatureInfo(112, 16, "features.5"),
-                new FeatureInfo(1280, 32, "features.8")));
-        expected.put("tv/mnasnet0_5", List.of(new FeatureInfo(8, 2, "layers.7"), new FeatureInfo(16, 4, "layers.8"),
-                new FeatureInfo(24, 8, "layers.9"), new FeatureInfo(48, 16, "layers.11"),
-                new FeatureInfo(1280, 32, "layers.16")));
+        expected.put(
+                "tv/mobilenet_v2",
+                List.of(
+                        new FeatureInfo(16, 2, "features.1"),
+                        new FeatureInfo(24, 4, "features.3"),
+                        new FeatureInfo(32, 8, "features.6"),
+                        new FeatureInfo(96, 16, "features.13"),
+                        new FeatureInfo(1280, 32, "features.18")));
+        expected.put(
+                "tv/mobilenet_v3_small",
+                List.of(
+                        new FeatureInfo(16, 2, "features.0"),
+                        new FeatureInfo(16, 4, "features.1"),
+                        new FeatureInfo(24, 8, "features.3"),
+                        new FeatureInfo(48, 16, "features.8"),
+                        new FeatureInfo(576, 32, "features.12")));
+        expected.put(
+                "tv/efficientnet_b0",
+                List.of(
+                        new FeatureInfo(16, 2, "features.1"),
+                        new FeatureInfo(24, 4, "features.2"),
+                        new FeatureInfo(40, 8, "features.3"),
+                        new FeatureInfo(112, 16, "features.5"),
+                        new FeatureInfo(1280, 32, "features.8")));
+        expected.put(
+                "tv/mnasnet0_5",
+                List.of(
+                        new FeatureInfo(8, 2, "layers.7"),
+                        new FeatureInfo(16, 4, "layers.8"),
+                        new FeatureInfo(24, 8, "layers.9"),
+                        new FeatureInfo(48, 16, "layers.11"),
+                        new FeatureInfo(1280, 32, "layers.16")));
         for (Map.Entry<String, List<FeatureInfo>> e : expected.entrySet()) {
-            try (FeatureExtractor fe = Models.createFeatureExtractor(e.getKey(), ModelOptions.builder().build());
+            try (FeatureExtractor fe = Models.createFeatureExtractor(
+                            e.getKey(), ModelOptions.builder().build());
                     NDManager s = fe.getManager().newSubManager()) {
                 assertEquals(e.getValue(), fe.featureInfo(), e.getKey());
                 NDList maps = fe.forwardFeatures(input(s, 64));
                 assertEquals(5, maps.size());
                 for (int i = 0; i < 5; i++) {
                     FeatureInfo fi = e.getValue().get(i);
-                    assertEquals(new Shape(2, fi.numChs(), 64 / fi.reduction(), 64 / fi.reduction()), maps.get(i).getShape(),
+                    assertEquals(
+                            new Shape(2, fi.numChs(), 64 / fi.reduction(), 64 / fi.reduction()),
+                            maps.get(i).getShape(),
                             e.getKey() + " level " + i);
                 }
                 if (!e.getKey().contains("mnasnet")) {
                     // the deepest level is forwardFeatures' output
                     NDArray x = input(s, 64);
-                    NDArray last = fe.model().forwardIntermediates(x, new int[] {-1}).get(0);
-                    assertTrue(last.sub(fe.model().forwardFeatures(x)).abs().max().getFloat() == 0f);
+                    NDArray last =
+                            fe.model().forwardIntermediates(x, new int[] {-1}).get(0);
+                    assertTrue(
+                            last.sub(fe.model().forwardFeatures(x)).abs().max().getFloat() == 0f);
                 }
             }
         }
@@ -210,7 +260,9 @@ class TvMobileNetApiTest {
 
     @Test
     void stochasticDepthRisesLinearlyOverEfficientNetBlocks() {
-        ImageModel m = ModelRegistry.builtIn().entry("tv/efficientnet_b0").factory()
+        ImageModel m = ModelRegistry.builtIn()
+                .entry("tv/efficientnet_b0")
+                .factory()
                 .apply(new ModelArgs(1000, 3, "avg", 0.2, 0.2));
         List<Float> rates = dropPathRates(m);
         assertEquals(16, rates.size());
@@ -227,19 +279,31 @@ class TvMobileNetApiTest {
             assertEquals(0.01, std(w), 0.0005, "MobileNet: Linear N(0, 0.01)");
             assertEquals(0f, m.stateDict().get("classifier.1.bias").abs().max().getFloat());
             // kaiming_normal_(fan_out): std sqrt(2 / (1280 * 1 * 1)) for the last 1x1 conv
-            assertEquals(Math.sqrt(2.0 / 1280), std(m.stateDict().get("features.18.0.weight").toFloatArray()), 0.001);
+            assertEquals(
+                    Math.sqrt(2.0 / 1280),
+                    std(m.stateDict().get("features.18.0.weight").toFloatArray()),
+                    0.001);
         }
         try (ImageModel m = Models.createModel("tv/efficientnet_b0")) {
             NDArray w = m.stateDict().get("classifier.1.weight");
             double bound = 1 / Math.sqrt(1000);
-            assertTrue(w.abs().max().getFloat() <= bound && w.abs().max().getFloat() > 0.99 * bound,
+            assertTrue(
+                    w.abs().max().getFloat() <= bound && w.abs().max().getFloat() > 0.99 * bound,
                     "EfficientNet: Linear U(-1/sqrt(out), 1/sqrt(out))");
-            assertEquals(0f, m.stateDict().get("features.1.0.block.1.fc1.bias").abs().max().getFloat(), "SE conv bias zero");
+            assertEquals(
+                    0f,
+                    m.stateDict()
+                            .get("features.1.0.block.1.fc1.bias")
+                            .abs()
+                            .max()
+                            .getFloat(),
+                    "SE conv bias zero");
         }
         try (ImageModel m = Models.createModel("tv/mnasnet0_5")) {
             NDArray w = m.stateDict().get("classifier.1.weight");
             double bound = Math.sqrt(3.0 / 1000);
-            assertTrue(w.abs().max().getFloat() <= bound && w.abs().max().getFloat() > 0.99 * bound,
+            assertTrue(
+                    w.abs().max().getFloat() <= bound && w.abs().max().getFloat() > 0.99 * bound,
                     "MNASNet: kaiming_uniform_(fan_out, sigmoid)");
         }
     }
@@ -255,7 +319,9 @@ class TvMobileNetApiTest {
         eps.put("tv/mnasnet1_0", 1e-5f);
         for (Map.Entry<String, Float> e : eps.entrySet()) {
             ImageModel m = unbuilt(e.getKey());
-            long norms = m.namedModules().values().stream().filter(x -> x instanceof BatchNorm2d).count();
+            long norms = m.namedModules().values().stream()
+                    .filter(x -> x instanceof BatchNorm2d)
+                    .count();
             assertTrue(norms > 10, e.getKey());
             m.namedModules().forEach((n, x) -> {
                 if (x instanceof BatchNorm2d bn) {
@@ -267,7 +333,8 @@ class TvMobileNetApiTest {
 
     @Test
     void mnasNetUsesTensorFlowsBatchNormMomentum() {
-        try (ImageModel m = Models.createModel("tv/mnasnet0_5", ModelOptions.builder().numClasses(3).build());
+        try (ImageModel m = Models.createModel(
+                        "tv/mnasnet0_5", ModelOptions.builder().numClasses(3).build());
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 32);
             m.train(true);
@@ -283,7 +350,10 @@ class TvMobileNetApiTest {
 
     private static double std(float[] v) {
         double mean = Arrays.stream(toDouble(v)).average().orElse(0);
-        return Math.sqrt(Arrays.stream(toDouble(v)).map(d -> (d - mean) * (d - mean)).average().orElse(0));
+        return Math.sqrt(Arrays.stream(toDouble(v))
+                .map(d -> (d - mean) * (d - mean))
+                .average()
+                .orElse(0));
     }
 
     private static double[] toDouble(float[] v) {

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The timm API on VGG, timm's head and torchvision's, on one vgg11 of each at 64x64 (building a
- * 133M-parameter model is the slow part, so the tests share them and reset the heads they change).
+ * The timm API on VGG, timm's head and torchvision's, on one vgg11 of each at 64x64 (building a 133M-parameter model is
+ * the slow part, so the tests share them and reset the heads they change).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VggApiTest {
@@ -57,7 +57,8 @@ class VggApiTest {
         // timm's _filter_fn: classifier.0/3/6 become pre_logits.fc1/fc2 and head.fc, reshaped to convs
         Map<String, NDArray> sd = new LinkedHashMap<>();
         tv.stateDict().forEach((k, v) -> {
-            String key = k.replace("classifier.0", "pre_logits.fc1").replace("classifier.3", "pre_logits.fc2")
+            String key = k.replace("classifier.0", "pre_logits.fc1")
+                    .replace("classifier.3", "pre_logits.fc2")
                     .replace("classifier.6", "head.fc");
             if (k.equals("classifier.0.weight")) {
                 v = v.reshape(-1, 512, 7, 7);
@@ -75,8 +76,10 @@ class VggApiTest {
         double scale = a.abs().max().getFloat();
         assertTrue(scale > 0);
         assertTrue(maxAbsDiff(a, b) <= 1e-4 * scale, "max diff " + maxAbsDiff(a, b) + " of " + scale);
-        assertTrue(maxAbsDiff(tv.forwardHead(tv.forwardFeatures(x), true), timm.forwardHead(timm.forwardFeatures(x), true))
-                <= 1e-4 * scale, "the same pre-logits");
+        assertTrue(
+                maxAbsDiff(tv.forwardHead(tv.forwardFeatures(x), true), timm.forwardHead(timm.forwardFeatures(x), true))
+                        <= 1e-4 * scale,
+                "the same pre-logits");
     }
 
     @Test
@@ -109,23 +112,29 @@ class VggApiTest {
         NDArray b = timm.stateDict().get("head.fc.bias");
         assertTrue(maxAbsDiff(logits, pre.matMul(w.transpose()).add(b)) < 1e-4, "pre-logits feed head.fc");
         assertThrows(IllegalArgumentException.class, () -> timm.resetClassifier(10, ""));
-        assertThrows(JimmException.class,
-                () -> Models.createModel("vgg11", ModelOptions.builder().numClasses(10).globalPool("").build()));
+        assertThrows(
+                JimmException.class,
+                () -> Models.createModel(
+                        "vgg11",
+                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
     void intermediatesMatchFeatureInfo() {
         List<FeatureInfo> fi = timm.featureInfo();
-        assertEquals(List.of(
-                new FeatureInfo(64, 1, "features.1"), new FeatureInfo(128, 2, "features.4"),
-                new FeatureInfo(256, 4, "features.9"), new FeatureInfo(512, 8, "features.14"),
-                new FeatureInfo(512, 16, "features.19"), new FeatureInfo(512, 32, "features.20")), fi);
+        assertEquals(
+                List.of(
+                        new FeatureInfo(64, 1, "features.1"), new FeatureInfo(128, 2, "features.4"),
+                        new FeatureInfo(256, 4, "features.9"), new FeatureInfo(512, 8, "features.14"),
+                        new FeatureInfo(512, 16, "features.19"), new FeatureInfo(512, 32, "features.20")),
+                fi);
         assertEquals(fi, tv.featureInfo(), "torchvision's trunk has the same levels");
         NDArray x = input(64);
         NDList maps = timm.forwardIntermediates(x, timm.allFeatureIndices());
         for (int i = 0; i < fi.size(); i++) {
             int side = 64 / fi.get(i).reduction();
-            assertEquals(new Shape(2, fi.get(i).numChs(), side, side), maps.get(i).getShape(), "level " + i);
+            assertEquals(
+                    new Shape(2, fi.get(i).numChs(), side, side), maps.get(i).getShape(), "level " + i);
         }
         assertEquals(0.0, maxAbsDiff(timm.forwardFeatures(x), maps.get(5)), "the last level is forward_features");
         NDList two = tv.forwardIntermediates(x, new int[] {1, -2});
@@ -146,7 +155,8 @@ class VggApiTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tv.resetClassifier(7));
         assertTrue(e.getMessage().contains("globalPool ''"), e.getMessage());
         tv.resetClassifier(10, "avg");
-        assertEquals(new Shape(10, 4096), tv.stateDict().get("classifier.6.weight").getShape());
+        assertEquals(
+                new Shape(10, 4096), tv.stateDict().get("classifier.6.weight").getShape());
         NDArray pre = tv.forwardHead(tv.forwardFeatures(x), true);
         assertEquals(new Shape(2, 4096), pre.getShape());
         NDArray logits = tv.forward(x);
@@ -159,7 +169,8 @@ class VggApiTest {
 
     @Test
     void registersEveryTimmNameAndTorchvisionsWithTheirKeys() {
-        assertEquals(List.of("vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"),
+        assertEquals(
+                List.of("vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"),
                 Models.listModels("vgg*"));
         assertEquals(8, Models.listModels("tv/vgg*").size());
         ModelRegistry r = ModelRegistry.builtIn();

@@ -16,10 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every parity fixture in the test resources, as timm's and torchvision's outputs decide: state_dict
- * keys, order and shapes, eval-mode logits, pre-logits and feature maps under the reference init; and
- * the train-mode fixtures (one step's logits, loss and every gradient norm). {@code -Djimm.parity=GLOB}
- * picks fixtures by file name, e.g. {@code -Djimm.parity='timm__resnet*'}.
+ * Every parity fixture in the test resources, as timm's and torchvision's outputs decide: state_dict keys, order and
+ * shapes, eval-mode logits, pre-logits and feature maps under the reference init; and the train-mode fixtures (one
+ * step's logits, loss and every gradient norm). {@code -Djimm.parity=GLOB} picks fixtures by file name, e.g.
+ * {@code -Djimm.parity='timm__resnet*'}.
  */
 class FixtureParityTest {
     /** How many eval-mode fixtures the copy in the test resources holds (../shared/fixtures/parity). */
@@ -54,8 +54,10 @@ class FixtureParityTest {
     void theCopyHoldsEveryFixture() throws IOException {
         if (System.getProperty("jimm.parity") == null) {
             long n = parityFixtures().count();
-            assertTrue(n >= PARITY_FIXTURES, "the test resources hold " + n + " parity fixtures, expected "
-                    + PARITY_FIXTURES + " (copy ../shared/fixtures/parity)");
+            assertTrue(
+                    n >= PARITY_FIXTURES,
+                    "the test resources hold " + n + " parity fixtures, expected " + PARITY_FIXTURES
+                            + " (copy ../shared/fixtures/parity)");
         }
     }
 
@@ -63,8 +65,9 @@ class FixtureParityTest {
     @MethodSource("parityFixtures")
     void matchesReference(String fixture) {
         ParityRunner.Result r = new ParityRunner().run(TestFixtures.parity(fixture));
-        System.out.printf("%s %s worst %.3g in %.1fs %s%n", fixture, r.passed(), r.worstRelativeError(), r.seconds(),
-                r.message());
+        System.out.printf(
+                "%s %s worst %.3g in %.1fs %s%n",
+                fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
         assertTrue(r.passed(), r.message());
     }
 

@@ -53,7 +53,8 @@ class ReferenceInitTest {
         }
         // 1-dim entries and running statistics do not see the gain
         for (String key : new String[] {"bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", "fc.bias"}) {
-            assertArrayEquals(ReferenceInit.values(key, new long[] {8}), ReferenceInit.values(key, new long[] {8}, 0.5), key);
+            assertArrayEquals(
+                    ReferenceInit.values(key, new long[] {8}), ReferenceInit.values(key, new long[] {8}, 0.5), key);
         }
         double s0 = 2 * ReferenceInit.uniform(ReferenceInit.fnv1a64("bn1.weight"), 0) - 1;
         assertEquals((float) (1 + 0.1 * s0), ReferenceInit.values("bn1.weight", new long[] {8}, 0.5)[0], 0);
@@ -61,14 +62,25 @@ class ReferenceInitTest {
 
     @Test
     void fixturesGiveTheirInitGain() {
-        assertEquals(0.5, ParityFixture.read(TestFixtures.parity("timm__efficientnetv2_rw_t")).initGain(), 0);
-        assertEquals(0.5, ParityFixture.read(TestFixtures.parity("tv__efficientnet_v2_s")).initGain(), 0);
-        assertEquals(1.0, ParityFixture.read(TestFixtures.parity("timm__efficientnet_b0")).initGain(), 0); // absent
+        assertEquals(
+                0.5,
+                ParityFixture.read(TestFixtures.parity("timm__efficientnetv2_rw_t"))
+                        .initGain(),
+                0);
+        assertEquals(
+                0.5,
+                ParityFixture.read(TestFixtures.parity("tv__efficientnet_v2_s")).initGain(),
+                0);
+        assertEquals(
+                1.0,
+                ParityFixture.read(TestFixtures.parity("timm__efficientnet_b0")).initGain(),
+                0); // absent
     }
 
     /** A conv and its BatchNorm. */
     static final class ConvBn extends Module {
-        final Conv2d conv = register("conv", new Conv2d(3, 4, 3, Conv2d.Options.defaults().padding(1)));
+        final Conv2d conv =
+                register("conv", new Conv2d(3, 4, 3, Conv2d.Options.defaults().padding(1)));
         final BatchNorm2d bn = register("bn", new BatchNorm2d(4));
 
         @Override

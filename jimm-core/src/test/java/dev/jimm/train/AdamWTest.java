@@ -19,11 +19,10 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * AdamW against fastai's Adam written out in doubles ({@code p ← p(1 − lr·wd)}, averaged gradient
- * and square with dampening, {@code p ← p − lr/debias1 · m/(√(v/debias2) + eps)}), through the fused
- * multi-tensor kernel and through the per-parameter fallback: two groups with their own learning
- * rates, weight decay on matrices only, momentum changing between steps, gradients that depend on
- * the weights.
+ * AdamW against fastai's Adam written out in doubles ({@code p ← p(1 − lr·wd)}, averaged gradient and square with
+ * dampening, {@code p ← p − lr/debias1 · m/(√(v/debias2) + eps)}), through the fused multi-tensor kernel and through
+ * the per-parameter fallback: two groups with their own learning rates, weight decay on matrices only, momentum
+ * changing between steps, gradients that depend on the weights.
  */
 class AdamWTest {
     private static final double BETA2 = 0.99;
@@ -65,7 +64,10 @@ class AdamWTest {
             for (int i = 0; i < w.length; i++) {
                 w[i] = r.nextGaussian();
             }
-            Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).build();
+            Parameter p = Parameter.builder()
+                    .setName(name)
+                    .setType(Parameter.Type.WEIGHT)
+                    .build();
             NDArray a = manager.create(toFloats(w), shape);
             a.setRequiresGradient(true);
             p.setArray(a);
@@ -164,7 +166,8 @@ class AdamWTest {
             assertEquals(fused, opt.isFused(), "libtorch 2.7 has the fused CPU kernel");
             for (int t = 0; t < MOMS.length; t++) {
                 pb.step(opt, t);
-                assertClose(reference(pb, t + 1), pb.weights(), (fused ? "fused" : "per-parameter") + " step " + (t + 1));
+                assertClose(
+                        reference(pb, t + 1), pb.weights(), (fused ? "fused" : "per-parameter") + " step " + (t + 1));
             }
         }
     }
@@ -182,13 +185,15 @@ class AdamWTest {
     @Test
     void stateRestoredIntoANewOptimizerContinuesExactly() {
         Map<String, float[]> straight;
-        try (Problem pb = new Problem(); AdamW opt = new AdamW(pb.groups(), pb.manager)) {
+        try (Problem pb = new Problem();
+                AdamW opt = new AdamW(pb.groups(), pb.manager)) {
             for (int t = 0; t < MOMS.length; t++) {
                 pb.step(opt, t);
             }
             straight = pb.weights();
         }
-        try (Problem pb = new Problem(); NDManager saved = NDManager.newBaseManager()) {
+        try (Problem pb = new Problem();
+                NDManager saved = NDManager.newBaseManager()) {
             Map<String, NDArray> state = new LinkedHashMap<>();
             try (AdamW first = new AdamW(pb.groups(), pb.manager)) {
                 for (int t = 0; t < 3; t++) {
@@ -214,14 +219,16 @@ class AdamWTest {
 
     @Test
     void resetStepsRestartsTheBiasCorrection() {
-        try (Problem pb = new Problem(); AdamW opt = new AdamW(pb.groups(), pb.manager)) {
+        try (Problem pb = new Problem();
+                AdamW opt = new AdamW(pb.groups(), pb.manager)) {
             pb.step(opt, 0);
             // what lr_find does at its end: moments zeroed, step counts forgotten, weights back
             opt.resetState();
             pb.params.forEach((k, p) -> p.getArray().set(toFloats(pb.start.get(k))));
             pb.step(opt, 0);
             assertClose(reference(pb, 1), pb.weights(), "first step after the reset");
-            assertFalse(opt.stepCounts().values().stream().anyMatch(n -> n != 1L), "every parameter has taken one step");
+            assertFalse(
+                    opt.stepCounts().values().stream().anyMatch(n -> n != 1L), "every parameter has taken one step");
             assertTrue(opt.isFused());
         }
     }

@@ -1,5 +1,7 @@
 package dev.jimm.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** Synthetic data for learner tests: Gaussian blobs, one per class, as tiny 1x4x4 "images". */
@@ -34,7 +36,7 @@ final class Blobs {
     static DataLoaders loaders(int classes, long seed) {
         Blobs train = new Blobs(512, classes, 0.6, seed);
         Blobs valid = new Blobs(128, classes, 0.6, seed + 1);
-        java.util.List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (int i = 0; i < classes; i++) {
             names.add("c" + i);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.jimm.layers.NoGrad;
 import java.util.Iterator;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,9 @@ class FlipTtaTest {
     @Test
     void flipTtaIsTheMeanProbabilityOfAnImageAndItsMirror() {
         DataLoaders dls = Blobs.loaders(4, 21);
-        try (Learner l = Learner.builder(new TinyNet(4, 21), dls).metrics(Metric.accuracy()).build();
+        try (Learner l = Learner.builder(new TinyNet(4, 21), dls)
+                        .metrics(Metric.accuracy())
+                        .build();
                 NDManager m = NDManager.newBaseManager()) {
             l.fitOneCycle(1, 3e-3);
             Learner.Validation plain = l.validate();
@@ -26,10 +29,15 @@ class FlipTtaTest {
             long n = 0;
             Iterator<Batch> it = dls.valid().batches(0, m);
             while (it.hasNext()) {
-                try (Batch b = it.next(); NoGrad g = NoGrad.enter()) {
-                    NDArray p = l.model().forward(b.x()).softmax(1).add(l.model().forward(b.x().flip(3)).softmax(1)).div(2f);
+                try (Batch b = it.next();
+                        NoGrad g = NoGrad.enter()) {
+                    NDArray p = l.model()
+                            .forward(b.x())
+                            .softmax(1)
+                            .add(l.model().forward(b.x().flip(3)).softmax(1))
+                            .div(2f);
                     float[] probs = p.toFloatArray();
-                    long[] y = b.y().toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+                    long[] y = b.y().toType(DataType.INT64, false).toLongArray();
                     int k = (int) p.getShape().get(1);
                     for (int i = 0; i < y.length; i++) {
                         int best = 0;
@@ -47,7 +55,8 @@ class FlipTtaTest {
             assertEquals(128, n);
             assertEquals(loss / n, tta.loss(), 1e-5);
             assertEquals((double) right / n, tta.metrics().get("accuracy"), 1e-12);
-            assertTrue(Math.abs(tta.loss() - plain.loss()) > 1e-4,
+            assertTrue(
+                    Math.abs(tta.loss() - plain.loss()) > 1e-4,
                     "the mirror images change the score: plain " + plain.loss() + ", tta " + tta.loss());
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonElement;
@@ -16,6 +17,7 @@ import dev.jimm.models.Models;
 import dev.jimm.parity.ParityFixture;
 import dev.jimm.parity.ParityRunner;
 import dev.jimm.parity.ReferenceInit;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,14 +25,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The train-mode fixtures through the Learner's own forward, loss and backward, in PyTorch's default
- * layout (the one the fixtures were made in) and channels-last (jimm's default).
+ * The train-mode fixtures through the Learner's own forward, loss and backward, in PyTorch's default layout (the one
+ * the fixtures were made in) and channels-last (jimm's default).
  *
- * <p>The gradient norms of the shallow BatchNorm layers are ill-conditioned in float32: their sums
- * cancel. scripts/channels_last_conditioning.py measured it in PyTorch 1.13 itself (torchvision
- * resnet18, batch 2, 224 px): against float64, float32 gradient norms are off by up to 9.3e-4
- * relative in the default layout and 2.6e-3 channels-last. The default layout repeats PyTorch's
- * rounding and is held to 1e-3; channels-last, a different summation order, to 5e-3.
+ * <p>The gradient norms of the shallow BatchNorm layers are ill-conditioned in float32: their sums cancel.
+ * scripts/channels_last_conditioning.py measured it in PyTorch 1.13 itself (torchvision resnet18, batch 2, 224 px):
+ * against float64, float32 gradient norms are off by up to 9.3e-4 relative in the default layout and 2.6e-3
+ * channels-last. The default layout repeats PyTorch's rounding and is held to 1e-3; channels-last, a different
+ * summation order, to 5e-3.
  */
 class GradFixtureLearnerTest {
     @ParameterizedTest
@@ -41,53 +43,72 @@ class GradFixtureLearnerTest {
         long[] in = fx.inputSize();
         int n = 2;
         float[] x;
-        try (var m = ai.djl.ndarray.NDManager.newBaseManager()) {
-            x = ReferenceInit.input(m, new Shape(n, in[0], in[1], in[2]), fx.inputSeed()).toFloatArray();
+        try (var m = NDManager.newBaseManager()) {
+            x = ReferenceInit.input(m, new Shape(n, in[0], in[1], in[2]), fx.inputSeed())
+                    .toFloatArray();
         }
         long[] y = new long[n];
         for (int i = 0; i < n; i++) {
             y[i] = meta.getAsJsonArray("train_target").get(i).getAsLong();
         }
         BatchSource one = new InMemoryBatches(x, y, in, n, false, false, 0);
-        DataLoaders dls = new DataLoaders(one, one, java.util.Collections.nCopies(fx.numClasses(), "c"));
+        DataLoaders dls = new DataLoaders(one, one, Collections.nCopies(fx.numClasses(), "c"));
         Map<String, Double> norms = new LinkedHashMap<>();
         double[] loss = new double[1];
         float[][] logits = new float[1][];
         float[][] runningMean = new float[1][];
         String rmName = meta.getAsJsonObject("running_mean_after").get("name").getAsString();
-        try (ImageModel model = Models.createModel(fx.jimmName(), ModelOptions.builder().numClasses(fx.numClasses()).build())) {
+        try (ImageModel model = Models.createModel(
+                fx.jimmName(),
+                ModelOptions.builder().numClasses(fx.numClasses()).build())) {
             fx.applyReferenceInit(model);
             model.setChannelsLast(channelsLast);
-            try (Learner l = Learner.builder(model, dls).optimizer((g, m) -> new Sgd(g, m, 0, false, 0)).callbacks(new Callback() {
-                @Override
-                public void afterBackward(Learner learner) {
-                    loss[0] = learner.lastLoss();
-                    logits[0] = learner.lastPrediction().toFloatArray();
-                    runningMean[0] = learner.model().stateDict().get(rmName).toFloatArray();
-                    learner.model().namedParameters().forEach((k, p) -> {
-                        try (NDArray g = p.getArray().getGradient()) {
-                            norms.put(k, Math.sqrt(g.toType(DataType.FLOAT64, false).square().sum().getDouble()));
+            try (Learner l = Learner.builder(model, dls)
+                    .optimizer((g, m) -> new Sgd(g, m, 0, false, 0))
+                    .callbacks(new Callback() {
+                        @Override
+                        public void afterBackward(Learner learner) {
+                            loss[0] = learner.lastLoss();
+                            logits[0] = learner.lastPrediction().toFloatArray();
+                            runningMean[0] =
+                                    learner.model().stateDict().get(rmName).toFloatArray();
+                            learner.model().namedParameters().forEach((k, p) -> {
+                                try (NDArray g = p.getArray().getGradient()) {
+                                    norms.put(
+                                            k,
+                                            Math.sqrt(g.toType(DataType.FLOAT64, false)
+                                                    .square()
+                                                    .sum()
+                                                    .getDouble()));
+                                }
+                            });
                         }
-                    });
-                }
-            }).build()) {
+                    })
+                    .build()) {
                 l.fit(1, 1e-3);
             }
         }
-        assertEquals(meta.get("train_loss").getAsDouble(), loss[0], 1e-4 * meta.get("train_loss").getAsDouble());
-        try (SafetensorsFile f = SafetensorsFile.open(fx.file()); var m = ai.djl.ndarray.NDManager.newBaseManager()) {
+        assertEquals(
+                meta.get("train_loss").getAsDouble(),
+                loss[0],
+                1e-4 * meta.get("train_loss").getAsDouble());
+        try (SafetensorsFile f = SafetensorsFile.open(fx.file());
+                var m = NDManager.newBaseManager()) {
             double err = ParityRunner.relativeError(logits[0], f.floats("train_logits", m));
             assertTrue(err <= 1e-4, "train logits relative error " + err);
         }
         int checked = 0;
-        for (Map.Entry<String, JsonElement> e : meta.getAsJsonObject("grad_norms").entrySet()) {
+        for (Map.Entry<String, JsonElement> e :
+                meta.getAsJsonObject("grad_norms").entrySet()) {
             double ref = e.getValue().getAsDouble();
             double ours = norms.get(e.getKey());
             assertEquals(ref, ours, (channelsLast ? 5e-3 : 1e-3) * Math.max(ref, 1e-6), e.getKey());
             checked++;
         }
         assertEquals(norms.size(), checked, "a reference norm for every parameter");
-        List<JsonElement> rm = meta.getAsJsonObject("running_mean_after").getAsJsonArray("values").asList();
+        List<JsonElement> rm = meta.getAsJsonObject("running_mean_after")
+                .getAsJsonArray("values")
+                .asList();
         for (int i = 0; i < rm.size(); i++) {
             assertEquals(rm.get(i).getAsDouble(), runningMean[0][i], 1e-6, "running_mean[" + i + "]");
         }

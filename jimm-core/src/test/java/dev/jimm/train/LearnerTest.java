@@ -16,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 class LearnerTest {
     @Test
     void fitOneCycleLearnsSeparableData() {
-        try (Learner l = Learner.builder(new TinyNet(4, 2), Blobs.loaders(4, 2)).metrics(Metric.accuracy(), Metric.errorRate()).build()) {
+        try (Learner l = Learner.builder(new TinyNet(4, 2), Blobs.loaders(4, 2))
+                .metrics(Metric.accuracy(), Metric.errorRate())
+                .build()) {
             double before = l.validate().metrics().get("accuracy");
             l.fitOneCycle(3, 1e-2);
             Learner.Validation v = l.validate();
@@ -38,7 +40,9 @@ class LearnerTest {
     }
 
     private static double[] run(long seed) {
-        try (Learner l = Learner.builder(new TinyNet(4, seed), Blobs.loaders(4, seed)).seed(seed).build()) {
+        try (Learner l = Learner.builder(new TinyNet(4, seed), Blobs.loaders(4, seed))
+                .seed(seed)
+                .build()) {
             l.fitOneCycle(2, 1e-2);
             Recorder.EpochRow last = l.recorder().epochs().get(1);
             return new double[] {last.trainLoss(), last.validLoss()};
@@ -55,11 +59,15 @@ class LearnerTest {
             // for Adam on this small standardized problem rates from 1e-3 to 1e-1 train well
             assertTrue(r.valley() >= 1e-3 && r.valley() <= 1e-1, "valley " + r.valley());
             assertTrue(r.steep() >= 1e-4 && r.steep() <= 1e-1, "steep " + r.steep());
-            assertArrayEquals(w0, l.model().stateDict().get("fc1.weight").toFloatArray(), "lr_find restores the weights");
+            assertArrayEquals(
+                    w0, l.model().stateDict().get("fc1.weight").toFloatArray(), "lr_find restores the weights");
             assertArrayEquals(rm0, l.model().stateDict().get("bn.running_mean").toFloatArray(), "and the buffers");
             l.fitOneCycle(2, r.valley());
             double acc = l.validate().metrics().get("accuracy");
-            assertTrue(acc > 0.9, "two epochs at the suggested rate: accuracy " + acc + ", valley " + r.valley() + ", steep " + r.steep());
+            assertTrue(
+                    acc > 0.9,
+                    "two epochs at the suggested rate: accuracy " + acc + ", valley " + r.valley() + ", steep "
+                            + r.steep());
         }
     }
 
@@ -75,9 +83,11 @@ class LearnerTest {
     @Test
     void earlyStoppingEndsAPlateau() {
         try (Learner l = Learner.builder(new TinyNet(4, 5), Blobs.loaders(4, 5))
-                .callbacks(new Callbacks.EarlyStopping("valid_loss", 10.0, 2)).build()) {
+                .callbacks(new Callbacks.EarlyStopping("valid_loss", 10.0, 2))
+                .build()) {
             l.fit(6, 1e-3);
-            assertEquals(3, l.recorder().epochs().size(), "the first epoch sets the best; two without a gain of 10 stop it");
+            assertEquals(
+                    3, l.recorder().epochs().size(), "the first epoch sets the best; two without a gain of 10 stop it");
             assertTrue(l.stopReason().contains("valid_loss"));
         }
     }
@@ -86,7 +96,8 @@ class LearnerTest {
     void resumeFromACheckpointEndsExactlyLikeAnUninterruptedRun(@TempDir Path dir) throws Exception {
         List<Recorder.EpochRow> full = oneCycleRun(4);
         Path ckpt = dir.resolve("checkpoint.safetensors");
-        try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9)
+        try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9))
+                .seed(9)
                 .callbacks(new Callbacks.SaveModel(dir, "valid_loss", true), new Callback() {
                     @Override
                     public void afterEpoch(Learner learner) {
@@ -94,7 +105,8 @@ class LearnerTest {
                             learner.requestStop("simulated crash");
                         }
                     }
-                }).build()) {
+                })
+                .build()) {
             l.fitOneCycle(4, 1e-2);
             assertEquals(2, l.recorder().epochs().size());
         }
@@ -105,7 +117,8 @@ class LearnerTest {
 
     /** The epochs of a one-cycle run at lr 1e-2 of TinyNet on the blobs, seed 9: what a stopped run resumes to. */
     static List<Recorder.EpochRow> oneCycleRun(int epochs) {
-        try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9).build()) {
+        try (Learner l =
+                Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9)).seed(9).build()) {
             l.fitOneCycle(epochs, 1e-2);
             return l.recorder().epochs();
         }
@@ -114,7 +127,9 @@ class LearnerTest {
     /** Resumes a stopped {@link #oneCycleRun} from {@code ckpt} and checks that it ends with {@code full}'s losses. */
     static void assertResumesTo(List<Recorder.EpochRow> full, Path ckpt) {
         // a new process would build everything afresh: a new model with another init
-        try (Learner l = Learner.builder(new TinyNet(4, 123), Blobs.loaders(4, 9)).seed(9).build()) {
+        try (Learner l = Learner.builder(new TinyNet(4, 123), Blobs.loaders(4, 9))
+                .seed(9)
+                .build()) {
             l.resume(ckpt);
             List<Recorder.EpochRow> resumed = l.recorder().epochs();
             assertEquals(full.size(), resumed.size());
@@ -129,7 +144,9 @@ class LearnerTest {
     @Test
     void csvAndJsonLogsHaveARowPerEpoch(@TempDir Path dir) throws Exception {
         try (Learner l = Learner.builder(new TinyNet(4, 6), Blobs.loaders(4, 6))
-                .callbacks(new Callbacks.CsvLogger(dir.resolve("metrics.csv")), new Callbacks.JsonLogger(dir.resolve("metrics.jsonl")))
+                .callbacks(
+                        new Callbacks.CsvLogger(dir.resolve("metrics.csv")),
+                        new Callbacks.JsonLogger(dir.resolve("metrics.jsonl")))
                 .build()) {
             l.fit(2, 1e-2);
         }
@@ -152,7 +169,8 @@ class LearnerTest {
         };
         List<Recorder.EpochRow> rows;
         try (Learner l = Learner.builder(new TinyNet(4, 6), Blobs.loaders(4, 6))
-                .callbacks(collect, new Callbacks.CsvLogger(dir.resolve("metrics.csv"))).build()) {
+                .callbacks(collect, new Callbacks.CsvLogger(dir.resolve("metrics.csv")))
+                .build()) {
             l.fit(2, 1e-2);
             rows = l.recorder().epochs();
         }
@@ -163,7 +181,9 @@ class LearnerTest {
         }
         double expectedSmooth = avg / (1 - Math.pow(0.98, batchLosses.size()));
         int perEpoch = batchLosses.size() / 2;
-        double mean = batchLosses.subList(perEpoch, batchLosses.size()).stream().mapToDouble(Double::doubleValue).average()
+        double mean = batchLosses.subList(perEpoch, batchLosses.size()).stream()
+                .mapToDouble(Double::doubleValue)
+                .average()
                 .orElseThrow();
         assertEquals(mean, rows.get(1).trainLoss(), 1e-6);
         assertEquals(expectedSmooth, rows.get(1).smoothLoss(), 1e-9);
@@ -177,7 +197,9 @@ class LearnerTest {
     @Test
     void sgdWithNesterovAndGradientClippingTrain() {
         try (Learner l = Learner.builder(new TinyNet(4, 11), Blobs.loaders(4, 11))
-                .optimizer((g, m) -> new Sgd(g, m, 0.9, true, 1e-4)).clipGradNorm(1.0).build()) {
+                .optimizer((g, m) -> new Sgd(g, m, 0.9, true, 1e-4))
+                .clipGradNorm(1.0)
+                .build()) {
             l.fitOneCycle(3, 0.1);
             assertTrue(l.validate().metrics().get("accuracy") > 0.9);
         }

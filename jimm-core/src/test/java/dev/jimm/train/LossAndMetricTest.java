@@ -25,7 +25,10 @@ class LossAndMetricTest {
             assertEquals(expected, Loss.crossEntropy(0.1).compute(logits, y).getFloat(), 1e-5);
             NDArray soft = m.create(new float[] {0.5f, 0.5f, 0f, 0f, 0f, 1f}, new Shape(2, 3));
             double softExpected = (0.5 * (lse0 - 2) + 0.5 * lse0 + (lse1 - 3)) / 2;
-            assertEquals(softExpected, Loss.softTargetCrossEntropy().compute(logits, soft).getFloat(), 1e-5);
+            assertEquals(
+                    softExpected,
+                    Loss.softTargetCrossEntropy().compute(logits, soft).getFloat(),
+                    1e-5);
         }
     }
 
@@ -34,7 +37,11 @@ class LossAndMetricTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.create(new float[] {0f, 2f, -30f, 40f}, new Shape(2, 2));
             NDArray t = m.create(new float[] {1f, 0f, 0f, 1f}, new Shape(2, 2));
-            double e = (Math.log(2) + (2 + Math.log(1 + Math.exp(-2))) + Math.log(1 + Math.exp(-30)) + Math.log(1 + Math.exp(-40))) / 4;
+            double e = (Math.log(2)
+                            + (2 + Math.log(1 + Math.exp(-2)))
+                            + Math.log(1 + Math.exp(-30))
+                            + Math.log(1 + Math.exp(-40)))
+                    / 4;
             assertEquals(e, Loss.bceWithLogits().compute(x, t).getFloat(), 1e-6);
         }
     }
@@ -43,11 +50,14 @@ class LossAndMetricTest {
     void metricsOnAKnownConfusion() {
         try (NDManager m = NDManager.newBaseManager()) {
             // predictions 0,1,1,2 for targets 0,1,2,2: accuracy 3/4
-            NDArray logits = m.create(new float[] {
-                5, 1, 0,
-                0, 5, 1,
-                0, 5, 4,
-                0, 1, 5}, new Shape(4, 3));
+            NDArray logits = m.create(
+                    new float[] {
+                        5, 1, 0,
+                        0, 5, 1,
+                        0, 5, 4,
+                        0, 1, 5
+                    },
+                    new Shape(4, 3));
             NDArray y = m.create(new long[] {0, 1, 2, 2});
             Metric acc = Metric.accuracy();
             Metric top2 = Metric.topK(2);

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /** fastai's Learner.tta: n augmented passes averaged, then lerp(aug, plain, beta), scored as probabilities. */
 class TtaTest {
-    /** The validation blobs, shifted by an amount set by the pass (a stand-in for an augmentation); records the passes. */
+    /**
+     * The validation blobs, shifted by an amount set by the pass (a stand-in for an augmentation); records the passes.
+     */
     static final class ShiftedValid implements BatchSource {
         final Blobs valid;
         final List<Integer> epochs = new ArrayList<>();
@@ -56,8 +58,8 @@ class TtaTest {
         Blobs train = new Blobs(512, 4, 1.2, 5);
         Blobs valid = new Blobs(128, 4, 1.2, 6);
         ShiftedValid aug = new ShiftedValid(valid);
-        DataLoaders dls = new DataLoaders(train.batches(32, true, 5), valid.batches(64, false, 0),
-                List.of("a", "b", "c", "d"), aug);
+        DataLoaders dls = new DataLoaders(
+                train.batches(32, true, 5), valid.batches(64, false, 0), List.of("a", "b", "c", "d"), aug);
         try (Learner l = Learner.builder(new TinyNet(4, 5), dls).build()) {
             l.fit(1, 1e-2);
             int n = 3;
@@ -70,12 +72,23 @@ class TtaTest {
             int rows = valid.y.length;
             double[][] mean = new double[rows][4];
             double[][] plain = new double[rows][4];
-            try (NDManager m = NDManager.newBaseManager(); NoGrad g = NoGrad.enter()) {
+            try (NDManager m = NDManager.newBaseManager();
+                    NoGrad g = NoGrad.enter()) {
                 l.model().eval();
                 for (int e : aug.epochs) {
-                    add(mean, l.model().forward(m.create(aug.shifted(e), new Shape(rows, 1, 4, 4))).softmax(1), 1.0 / n);
+                    add(
+                            mean,
+                            l.model()
+                                    .forward(m.create(aug.shifted(e), new Shape(rows, 1, 4, 4)))
+                                    .softmax(1),
+                            1.0 / n);
                 }
-                add(plain, l.model().forward(m.create(valid.x, new Shape(rows, 1, 4, 4))).softmax(1), 1.0);
+                add(
+                        plain,
+                        l.model()
+                                .forward(m.create(valid.x, new Shape(rows, 1, 4, 4)))
+                                .softmax(1),
+                        1.0);
             }
             double loss = 0;
             int right = 0;

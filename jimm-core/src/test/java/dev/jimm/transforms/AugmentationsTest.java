@@ -3,6 +3,7 @@ package dev.jimm.transforms;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.jimm.data.DecodedImage;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +27,8 @@ class AugmentationsTest {
             assertTrue(frac > 0.06 && frac <= 1.0, "area " + frac);
         }
         // A 10:1 strip never fits the ratio: torchvision falls back to the widest allowed center crop.
-        int[] f = Augmentations.randomResizedCropBox(1000, 100, new double[] {0.99, 1.0}, ratio, new SplittableRandom(2));
+        int[] f =
+                Augmentations.randomResizedCropBox(1000, 100, new double[] {0.99, 1.0}, ratio, new SplittableRandom(2));
         assertArrayEquals(new int[] {0, (1000 - 133) / 2, 100, 133}, f);
     }
 
@@ -48,15 +50,20 @@ class AugmentationsTest {
             px[i] = (byte) in[i];
         }
         DecodedImage rgb = new DecodedImage(3, 2, 3, px, "test");
-        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 255, 41, 123, 23, 191, 255, 175, 175, 173, 83, 255, 6},
+        assertArrayEquals(
+                new int[] {0, 0, 0, 255, 255, 255, 255, 41, 123, 23, 191, 255, 175, 175, 173, 83, 255, 6},
                 unsigned(ColorOps.brightness(rgb, 1.37)));
-        assertArrayEquals(new int[] {47, 47, 47, 203, 203, 203, 169, 66, 102, 58, 133, 200, 126, 126, 125, 85, 183, 51},
+        assertArrayEquals(
+                new int[] {47, 47, 47, 203, 203, 203, 169, 66, 102, 58, 133, 200, 126, 126, 125, 85, 183, 51},
                 unsigned(ColorOps.contrast(rgb, 0.61)));
-        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 255, 0, 63, 0, 153, 255, 132, 132, 130, 11, 255, 0},
+        assertArrayEquals(
+                new int[] {0, 0, 0, 255, 255, 255, 255, 0, 63, 0, 153, 255, 132, 132, 130, 11, 255, 0},
                 unsigned(ColorOps.contrast(rgb, 1.8)));
-        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 255, 0, 91, 0, 161, 255, 128, 128, 126, 0, 255, 0},
+        assertArrayEquals(
+                new int[] {0, 0, 0, 255, 255, 255, 255, 0, 91, 0, 161, 255, 128, 128, 126, 0, 255, 0},
                 unsigned(ColorOps.saturation(rgb, 1.9)));
-        assertArrayEquals(new int[] {0, 0, 0, 255, 255, 255, 121, 70, 88, 86, 123, 156, 128, 128, 127, 122, 170, 105},
+        assertArrayEquals(
+                new int[] {0, 0, 0, 255, 255, 255, 121, 70, 88, 86, 123, 156, 128, 128, 127, 122, 170, 105},
                 unsigned(ColorOps.saturation(rgb, 0.3)));
         DecodedImage g = rgb.toGray();
         assertArrayEquals(new int[] {0, 255, 88, 116, 128, 149}, unsigned(g));
@@ -88,7 +95,9 @@ class AugmentationsTest {
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
                     for (int c = 0; c < 3; c++) {
-                        assertEquals(expected[((y % 2) * 3 + x % 3) * 3 + c], got[(y * w + x) * 3 + c],
+                        assertEquals(
+                                expected[((y % 2) * 3 + x % 3) * 3 + c],
+                                got[(y * w + x) * 3 + c],
                                 "factor " + factor + " at " + x + "," + y + " channel " + c);
                     }
                 }
@@ -146,7 +155,7 @@ class AugmentationsTest {
     @Test
     void randomErasingErasesABoxOrNothing() {
         TensorImage t = new TensorImage(1, 20, 20, new float[400]);
-        java.util.Arrays.fill(t.data(), 1f);
+        Arrays.fill(t.data(), 1f);
         int erasedImages = 0;
         for (int s = 0; s < 50; s++) {
             TensorImage e = Augmentations.randomErasing(0.5).apply(t, new SplittableRandom(s));
@@ -169,7 +178,7 @@ class AugmentationsTest {
             float[] x = new float[n * c * h * w];
             int[] labels = {0, 1, 2, 3};
             for (int i = 0; i < n; i++) {
-                java.util.Arrays.fill(x, i * 64, (i + 1) * 64, i == 0 ? 1f : 0f);
+                Arrays.fill(x, i * 64, (i + 1) * 64, i == 0 ? 1f : 0f);
             }
             float[] t = m.apply(x, n, c, h, w, labels, 5, new SplittableRandom(9));
             for (int i = 0; i < n; i++) {

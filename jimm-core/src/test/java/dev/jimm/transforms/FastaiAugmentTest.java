@@ -20,7 +20,8 @@ class FastaiAugmentTest {
     static JsonObject json(String resource) throws IOException {
         try (InputStream in = FastaiAugmentTest.class.getResourceAsStream(resource)) {
             assertNotNull(in, "missing test resource " + resource);
-            return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+            return JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+                    .getAsJsonObject();
         }
     }
 
@@ -33,9 +34,16 @@ class FastaiAugmentTest {
     }
 
     static Params params(JsonObject p) {
-        return new Params(p.get("flip").getAsBoolean(), p.get("rotateDeg").getAsDouble(), p.get("zoom").getAsDouble(),
-                p.get("colPct").getAsDouble(), p.get("rowPct").getAsDouble(), p.get("warpX").getAsDouble(),
-                p.get("warpY").getAsDouble(), p.get("brightness").getAsDouble(), p.get("contrast").getAsDouble());
+        return new Params(
+                p.get("flip").getAsBoolean(),
+                p.get("rotateDeg").getAsDouble(),
+                p.get("zoom").getAsDouble(),
+                p.get("colPct").getAsDouble(),
+                p.get("rowPct").getAsDouble(),
+                p.get("warpX").getAsDouble(),
+                p.get("warpY").getAsDouble(),
+                p.get("brightness").getAsDouble(),
+                p.get("contrast").getAsDouble());
     }
 
     /** 3x12x16 values in (0, 1) without symmetry. */
@@ -57,7 +65,10 @@ class FastaiAugmentTest {
             JsonObject cs = e.getAsJsonObject();
             JsonObject in = inputs.getAsJsonObject(cs.get("input").getAsString());
             JsonArray shape = in.getAsJsonArray("shape");
-            TensorImage img = new TensorImage(shape.get(0).getAsInt(), shape.get(1).getAsInt(), shape.get(2).getAsInt(),
+            TensorImage img = new TensorImage(
+                    shape.get(0).getAsInt(),
+                    shape.get(1).getAsInt(),
+                    shape.get(2).getAsInt(),
                     floats(in.getAsJsonArray("data")));
             float[] want = floats(cs.getAsJsonArray("expected"));
             TensorImage got = FastaiAugment.apply(img, params(cs.getAsJsonObject("params")));
@@ -147,8 +158,18 @@ class FastaiAugmentTest {
         for (int k = 0; k < 2000; k++) {
             Params p = FastaiAugment.draw(flipOnly, rng);
             flips += p.flip() ? 1 : 0;
-            assertEquals(Params.identity(), new Params(false, p.rotateDeg(), p.zoom(), p.colPct(), p.rowPct(),
-                    p.warpX(), p.warpY(), p.brightness(), p.contrast()));
+            assertEquals(
+                    Params.identity(),
+                    new Params(
+                            false,
+                            p.rotateDeg(),
+                            p.zoom(),
+                            p.colPct(),
+                            p.rowPct(),
+                            p.warpX(),
+                            p.warpY(),
+                            p.brightness(),
+                            p.contrast()));
         }
         assertTrue(flips > 900 && flips < 1100, "flips " + flips);
     }

@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.jimm.data.DecodedImage;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -42,17 +43,26 @@ class FastaiResizeTest {
         for (JsonElement e : ref.getAsJsonArray("cases")) {
             JsonObject cs = e.getAsJsonObject();
             String name = cs.get("name").getAsString();
-            DecodedImage img = new DecodedImage(cs.get("width").getAsInt(), cs.get("height").getAsInt(),
-                    cs.get("channels").getAsInt(), bytes(cs.getAsJsonArray("pixels")), "test");
-            FastaiResize r = new FastaiResize(cs.get("targetHeight").getAsInt(), cs.get("targetWidth").getAsInt(),
-                    ResizeMethod.parse(cs.get("method").getAsString()), cs.get("training").getAsBoolean());
+            DecodedImage img = new DecodedImage(
+                    cs.get("width").getAsInt(),
+                    cs.get("height").getAsInt(),
+                    cs.get("channels").getAsInt(),
+                    bytes(cs.getAsJsonArray("pixels")),
+                    "test");
+            FastaiResize r = new FastaiResize(
+                    cs.get("targetHeight").getAsInt(),
+                    cs.get("targetWidth").getAsInt(),
+                    ResizeMethod.parse(cs.get("method").getAsString()),
+                    cs.get("training").getAsBoolean());
             JsonArray pcts = cs.getAsJsonArray("pcts");
-            DecodedImage got = r.apply(img, pcts.get(0).getAsDouble(), pcts.get(1).getAsDouble());
+            DecodedImage got =
+                    r.apply(img, pcts.get(0).getAsDouble(), pcts.get(1).getAsDouble());
             assertEquals(r.width(), got.width(), name);
             assertEquals(r.height(), got.height(), name);
             assertArrayEquals(bytes(cs.getAsJsonArray("expected")), got.pixels(), name);
             if (!r.training()) {
-                assertArrayEquals(got.pixels(), r.apply(img, new SplittableRandom(n)).pixels(), name);
+                assertArrayEquals(
+                        got.pixels(), r.apply(img, new SplittableRandom(n)).pixels(), name);
             }
             n++;
         }
@@ -90,16 +100,20 @@ class FastaiResizeTest {
         assertArrayEquals(new int[][] {r0, r1, r0, r1}, rows(pad.apply(positions(4, 2), 0.5, 1.0)));
         // pct 0: tl y = 0, so fastai crops (a no-op) and never pads: the 4x2 image is stretched
         DecodedImage stretched = pad.apply(positions(4, 2), 0.5, 0.0);
-        assertArrayEquals(PillowResize.resize(positions(4, 2), 4, 4, Interpolation.BILINEAR).pixels(),
+        assertArrayEquals(
+                PillowResize.resize(positions(4, 2), 4, 4, Interpolation.BILINEAR)
+                        .pixels(),
                 stretched.pixels());
         // 2x4 to 4x4: columns this time
         assertArrayEquals(new int[] {1, 0, 1, 0}, rows(pad.apply(positions(2, 4)))[0]);
         assertArrayEquals(new int[] {31, 30, 31, 30}, rows(pad.apply(positions(2, 4)))[3]);
         // pads wider than the image keep mirroring (numpy's "reflect"); a 1-pixel side is repeated
         DecodedImage strip = new DecodedImage(3, 1, 1, new byte[] {10, 20, 30}, "test");
-        assertArrayEquals(new int[] {10, 20, 30, 20, 10, 20, 30, 20, 10, 20, 30, 20},
+        assertArrayEquals(
+                new int[] {10, 20, 30, 20, 10, 20, 30, 20, 10, 20, 30, 20},
                 rows(FastaiResize.padReflect(strip, 4, 0, 5, 0))[0]);
-        assertArrayEquals(new int[][] {{10, 20, 30}, {10, 20, 30}, {10, 20, 30}},
+        assertArrayEquals(
+                new int[][] {{10, 20, 30}, {10, 20, 30}, {10, 20, 30}},
                 rows(FastaiResize.padReflect(strip, 0, 1, 0, 1)));
     }
 
@@ -107,7 +121,8 @@ class FastaiResizeTest {
     void squishResizesTheWholeImage() {
         DecodedImage img = positions(9, 5);
         FastaiResize squish = new FastaiResize(7, 4, ResizeMethod.SQUISH, true);
-        assertArrayEquals(PillowResize.resize(img, 4, 7, Interpolation.BILINEAR).pixels(),
+        assertArrayEquals(
+                PillowResize.resize(img, 4, 7, Interpolation.BILINEAR).pixels(),
                 squish.apply(img, new SplittableRandom(1)).pixels());
         assertSame(img, new FastaiResize(5, 9, ResizeMethod.SQUISH, true).apply(img, new SplittableRandom(1)));
     }
@@ -121,10 +136,11 @@ class FastaiResizeTest {
             FastaiResize train = new FastaiResize(6, 6, m, true);
             Set<String> seen = new HashSet<>();
             for (int s = 0; s < 20; s++) {
-                assertArrayEquals(centre, valid.apply(img, new SplittableRandom(s)).pixels(), m.cliName());
+                assertArrayEquals(
+                        centre, valid.apply(img, new SplittableRandom(s)).pixels(), m.cliName());
                 byte[] a = train.apply(img, new SplittableRandom(s)).pixels();
                 assertArrayEquals(a, train.apply(img, new SplittableRandom(s)).pixels(), "same seed, same box");
-                seen.add(java.util.Arrays.toString(a));
+                seen.add(Arrays.toString(a));
             }
             assertTrue(seen.size() > 3, m.cliName() + " gave " + seen.size() + " distinct training outputs");
         }
@@ -143,7 +159,8 @@ class FastaiResizeTest {
                 for (int[] t : targets) {
                     for (ResizeMethod m : ResizeMethod.values()) {
                         for (boolean training : new boolean[] {false, true}) {
-                            DecodedImage out = Transforms.fastaiResize(t[0], t[1], m, training).apply(img, rng);
+                            DecodedImage out = Transforms.fastaiResize(t[0], t[1], m, training)
+                                    .apply(img, rng);
                             String what = s[0] + "x" + s[1] + " -> " + m + " " + t[0] + "x" + t[1];
                             assertEquals(t[1], out.width(), what);
                             assertEquals(t[0], out.height(), what);

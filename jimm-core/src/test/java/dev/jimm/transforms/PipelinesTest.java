@@ -17,10 +17,12 @@ class PipelinesTest {
 
     @Test
     void evalTransformFromConfigMatchesTorchvisionFixture() throws Exception {
-        Map<String, byte[]> ref = TransformFixturesTest.readU8(
-                TestFiles.resource("fixtures/transforms_u8/chelsea.png.safetensors"));
+        Map<String, byte[]> ref =
+                TransformFixturesTest.readU8(TestFiles.resource("fixtures/transforms_u8/chelsea.png.safetensors"));
         // timm's crop_pct 0.875 at 224 resizes to floor(224 / 0.875) = 256: the fixture's pipelines.
-        Object[][] cases = {{Interpolation.BILINEAR, "tv_resnet_eval"}, {Interpolation.BICUBIC, "timm_bicubic_crop0.875"}};
+        Object[][] cases = {
+            {Interpolation.BILINEAR, "tv_resnet_eval"}, {Interpolation.BICUBIC, "timm_bicubic_crop0.875"}
+        };
         for (Object[] cs : cases) {
             PreprocessConfig cfg = PreprocessConfig.imagenet(224, (Interpolation) cs[0], 0.875);
             TensorImage t = Pipelines.createTransform(cfg, false).apply(chelsea());
@@ -43,9 +45,10 @@ class PipelinesTest {
         PreprocessConfig cfg = PreprocessConfig.imagenet(64, Interpolation.BICUBIC, 0.875);
         DecodedImage img = chelsea();
         for (PreprocessConfig.Augment aug : new PreprocessConfig.Augment[] {
-                PreprocessConfig.Augment.timmDefaults(),
-                new PreprocessConfig.Augment(0.5, 0, 2, 9, false, 0.25),
-                new PreprocessConfig.Augment(0.5, 0, 0, 9, true, 0)}) {
+            PreprocessConfig.Augment.timmDefaults(),
+            new PreprocessConfig.Augment(0.5, 0, 2, 9, false, 0.25),
+            new PreprocessConfig.Augment(0.5, 0, 0, 9, true, 0)
+        }) {
             Transform<DecodedImage, TensorImage> t = Pipelines.createTransform(cfg, true, aug);
             TensorImage a = t.apply(img, new SplittableRandom(5));
             TensorImage b = t.apply(img, new SplittableRandom(5));
@@ -60,8 +63,8 @@ class PipelinesTest {
 
     @Test
     void grayModelGetsOneChannel() {
-        PreprocessConfig cfg = new PreprocessConfig(1, 32, 32, Interpolation.BILINEAR, 1.0,
-                new float[] {0.5f}, new float[] {0.5f});
+        PreprocessConfig cfg =
+                new PreprocessConfig(1, 32, 32, Interpolation.BILINEAR, 1.0, new float[] {0.5f}, new float[] {0.5f});
         TensorImage t = Pipelines.createTransform(cfg, false).apply(chelsea());
         assertEquals(1, t.channels());
         assertEquals(32 * 32, t.data().length);

@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Parity with torchvision 0.14 + Pillow 9.4 on the shared reference images. The fixtures are the
- * shared float32 files re-encoded losslessly as uint8 (scripts/fixtures_to_u8.py): the values were
- * k/255 before ImageNet normalization, so 8-bit levels compare exactly what ToTensor would.
+ * Parity with torchvision 0.14 + Pillow 9.4 on the shared reference images. The fixtures are the shared float32 files
+ * re-encoded losslessly as uint8 (scripts/fixtures_to_u8.py): the values were k/255 before ImageNet normalization, so
+ * 8-bit levels compare exactly what ToTensor would.
  */
 class TransformFixturesTest {
     static final String[] IMAGES = {"camera.png", "chelsea.png", "coffee.png", "rocket.jpg"};
@@ -32,7 +32,8 @@ class TransformFixturesTest {
         }
         String header = new String(all, 8, (int) n, StandardCharsets.UTF_8);
         Map<String, byte[]> out = new LinkedHashMap<>();
-        Matcher m = Pattern.compile("\"([^\"]+)\": \\{\"dtype\": \"U8\", \"shape\": \\[[^]]*\\], \"data_offsets\": \\[(\\d+), (\\d+)\\]\\}")
+        Matcher m = Pattern.compile(
+                        "\"([^\"]+)\": \\{\"dtype\": \"U8\", \"shape\": \\[[^]]*\\], \"data_offsets\": \\[(\\d+), (\\d+)\\]\\}")
                 .matcher(header);
         while (m.find()) {
             int a = Integer.parseInt(m.group(2)), b = Integer.parseInt(m.group(3));
@@ -70,10 +71,10 @@ class TransformFixturesTest {
 
     @Test
     void evalPipelinesMatchTorchvisionPillow() throws IOException {
-        Transform<DecodedImage, DecodedImage> tvEval = Transforms.resize(256, Interpolation.BILINEAR)
-                .andThen(Transforms.centerCrop(224));
-        Transform<DecodedImage, DecodedImage> timmBicubic = Transforms.resize(256, Interpolation.BICUBIC)
-                .andThen(Transforms.centerCrop(224));
+        Transform<DecodedImage, DecodedImage> tvEval =
+                Transforms.resize(256, Interpolation.BILINEAR).andThen(Transforms.centerCrop(224));
+        Transform<DecodedImage, DecodedImage> timmBicubic =
+                Transforms.resize(256, Interpolation.BICUBIC).andThen(Transforms.centerCrop(224));
         Transform<DecodedImage, DecodedImage> tiny = Transforms.resize(32, 32, Interpolation.BILINEAR);
         Map<String, Transform<DecodedImage, DecodedImage>> pipelines = new LinkedHashMap<>();
         pipelines.put("tv_resnet_eval", tvEval);
@@ -83,7 +84,8 @@ class TransformFixturesTest {
         ImageDecoder decoder = new ImageDecoder();
         Map<String, double[]> worst = new LinkedHashMap<>();
         for (String name : IMAGES) {
-            DecodedImage img = decoder.decode(TestFiles.resource("images/real/" + name)).toRgb();
+            DecodedImage img =
+                    decoder.decode(TestFiles.resource("images/real/" + name)).toRgb();
             Map<String, byte[]> ref = readU8(TestFiles.resource("fixtures/transforms_u8/" + name + ".safetensors"));
             for (var e : pipelines.entrySet()) {
                 byte[] want = ref.get(e.getKey());
@@ -101,15 +103,18 @@ class TransformFixturesTest {
                 assertTrue(d[0] < 0.005, e.getKey() + " " + name + " mean " + d[0]);
             }
         }
-        worst.forEach((k, d) -> System.out.printf("transform parity %-24s worst mean %.6f worst max %.6f%n", k, d[0], d[1]));
+        worst.forEach(
+                (k, d) -> System.out.printf("transform parity %-24s worst mean %.6f worst max %.6f%n", k, d[0], d[1]));
         assertEquals(4, worst.size());
     }
 
     @Test
     void normalizeMatchesImageNetFormula() {
         DecodedImage one = new DecodedImage(1, 1, 3, new byte[] {(byte) 255, 0, (byte) 128}, "test");
-        TensorImage t = Transforms.toTensor().andThen(Transforms.normalize(
-                new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f})).apply(one);
+        TensorImage t = Transforms.toTensor()
+                .andThen(Transforms.normalize(
+                        new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f}))
+                .apply(one);
         assertEquals((1f - 0.485f) / 0.229f, t.get(0, 0, 0), 0f);
         assertEquals((0f - 0.456f) / 0.224f, t.get(1, 0, 0), 0f);
         assertEquals((128 / 255f - 0.406f) / 0.225f, t.get(2, 0, 0), 0f);

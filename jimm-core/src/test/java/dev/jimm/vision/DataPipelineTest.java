@@ -15,6 +15,8 @@ import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.ResizeMethod;
 import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.Transforms;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -71,9 +73,10 @@ class DataPipelineTest {
         double sq = 0;
         long n = 0;
         for (int i = 0; i < ds.size(); i++) {
-            TensorImage t = dev.jimm.transforms.Transforms.channels(3)
-                    .andThen(dev.jimm.transforms.Transforms.fastaiResize(32, 32, ResizeMethod.CROP, false))
-                    .andThen(dev.jimm.transforms.Transforms.toTensor()).apply(ds.image(i));
+            TensorImage t = Transforms.channels(3)
+                    .andThen(Transforms.fastaiResize(32, 32, ResizeMethod.CROP, false))
+                    .andThen(Transforms.toTensor())
+                    .apply(ds.image(i));
             for (float v : t.data()) {
                 sum += v;
                 sq += v * v;
@@ -120,8 +123,11 @@ class DataPipelineTest {
     @Test
     void theUsersChoicesWinOverTheRegime() {
         ImageDataset gray = images(10, 28, 28, true);
-        DataPipeline p = DataPipeline.choose(new DataPipeline.Request(AugPolicy.FASTAI, true, ResizeMethod.PAD, 48, false,
-                null, false), gray, 1, null);
+        DataPipeline p = DataPipeline.choose(
+                new DataPipeline.Request(AugPolicy.FASTAI, true, ResizeMethod.PAD, 48, false, null, false),
+                gray,
+                1,
+                null);
         assertEquals(AugPolicy.FASTAI, p.aug());
         assertTrue(p.flip());
         assertEquals(ResizeMethod.PAD, p.resize());
@@ -129,22 +135,34 @@ class DataPipelineTest {
         assertArrayEquals(new float[] {0f, 0f, 0f}, p.mean(), "--no-normalize");
         assertArrayEquals(new float[] {1f, 1f, 1f}, p.std());
         // the timm policy uses timm's resize and crop_pct, and no policy but "none" stays without flips by default
-        DataPipeline timm = DataPipeline.choose(new DataPipeline.Request(AugPolicy.TIMM, null, null, null, null, null,
-                false), images(10, 150, 100, false), 1, null);
+        DataPipeline timm = DataPipeline.choose(
+                new DataPipeline.Request(AugPolicy.TIMM, null, null, null, null, null, false),
+                images(10, 150, 100, false),
+                1,
+                null);
         assertNull(timm.resize());
         assertEquals(0.875, timm.cropPct(), 0.0);
         assertNull(timm.preprocessing().resize());
-        DataPipeline none = DataPipeline.choose(new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null,
-                false), images(10, 150, 100, false), 1, null);
+        DataPipeline none = DataPipeline.choose(
+                new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false),
+                images(10, 150, 100, false),
+                1,
+                null);
         assertFalse(none.flip(), "--aug none means no augmentation at all");
     }
 
     @Test
     void namedDatasetsFlipOnlyWhereTheirClassesAreMirrorSymmetric() {
-        DataPipeline fashion = DataPipeline.named(DataPipeline.Request.auto(), "fashion-mnist", 1, 28,
-                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD, true);
-        DataPipeline mnist = DataPipeline.named(DataPipeline.Request.auto(), "mnist", 1, 28,
-                TrainRecipe.MNIST_MEAN, TrainRecipe.MNIST_STD, false);
+        DataPipeline fashion = DataPipeline.named(
+                DataPipeline.Request.auto(),
+                "fashion-mnist",
+                1,
+                28,
+                TrainRecipe.FMNIST_MEAN,
+                TrainRecipe.FMNIST_STD,
+                true);
+        DataPipeline mnist = DataPipeline.named(
+                DataPipeline.Request.auto(), "mnist", 1, 28, TrainRecipe.MNIST_MEAN, TrainRecipe.MNIST_STD, false);
         assertEquals(AugPolicy.SMALL, fashion.aug());
         assertTrue(fashion.flip());
         assertFalse(mnist.flip(), "a mirrored 2 is not a 2");
@@ -157,12 +175,13 @@ class DataPipelineTest {
         DataPipeline p = DataPipeline.choose(DataPipeline.Request.auto(), ds, 1, null);
         DecodedImage img = ds.image(3);
         TensorImage valid = p.validTransform().apply(img);
-        assertArrayEquals(valid.data(), p.preprocessing().evalTransform().apply(img).data());
+        assertArrayEquals(
+                valid.data(), p.preprocessing().evalTransform().apply(img).data());
         int differ = 0;
         for (int s = 0; s < 8; s++) {
             TensorImage t = p.trainTransform().apply(img, new SplittableRandom(s));
             assertEquals(valid.height(), t.height());
-            if (!java.util.Arrays.equals(valid.data(), t.data())) {
+            if (!Arrays.equals(valid.data(), t.data())) {
                 differ++;
             }
         }

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Closing a model, a learner or a classifier frees every native array it held: the count of arrays
- * live under DJL's system manager ({@link NDManager#getManagedArrays()}, which walks the whole manager
- * tree) is back to what it was before it was created.
+ * Closing a model, a learner or a classifier frees every native array it held: the count of arrays live under DJL's
+ * system manager ({@link NDManager#getManagedArrays()}, which walks the whole manager tree) is back to what it was
+ * before it was created.
  */
 class NativeMemoryTest {
     private static int live() {
@@ -43,11 +43,21 @@ class NativeMemoryTest {
     @Test
     void closingALearnerAfterAFitAndAClassifierAfterPredictingFreesTheirArrays(@TempDir Path dir) {
         int before = live();
-        try (Learner l = VisionLearner.create(ReportAndPredictTest.data(), VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> { })) {
+        try (Learner l = VisionLearner.create(
+                ReportAndPredictTest.data(),
+                VisionLearner.Options.of("resnet10t").inChans(1).seed(1),
+                b -> {})) {
             l.fit(1, 1e-3);
             l.validate();
-            Export.write(dir.resolve("model.safetensors"), (VisionModel) l.model(),
-                    new Export.Spec("resnet10t", 1, FastaiHead.defaults(), List.of("top", "left", "corner"), ReportAndPredictTest.PRE));
+            Export.write(
+                    dir.resolve("model.safetensors"),
+                    (VisionModel) l.model(),
+                    new Export.Spec(
+                            "resnet10t",
+                            1,
+                            FastaiHead.defaults(),
+                            List.of("top", "left", "corner"),
+                            ReportAndPredictTest.PRE));
             assertTrue(live() > before + 20, "model and optimizer state are live: " + (live() - before));
         }
         // the data loaders' arrays (batches are closed after use) belong to their own manager, closed below

@@ -16,9 +16,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +32,7 @@ class ReportAndPredictTest {
 
     /** Three classes of 1x16x16 images: bright top, bright left, bright bottom-right, with noise. */
     static float[] pixels(int n, long[] y, long seed) {
-        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        SplittableRandom r = new SplittableRandom(seed);
         float[] x = new float[n * S * S];
         for (int i = 0; i < n; i++) {
             y[i] = i % 3;
@@ -47,15 +51,18 @@ class ReportAndPredictTest {
         float[] tx = pixels(96, ty, 1);
         long[] vy = new long[30];
         float[] vx = pixels(30, vy, 2);
-        return new DataLoaders(new InMemoryBatches(tx, ty, new long[] {1, S, S}, 16, true, true, 0),
-                new InMemoryBatches(vx, vy, new long[] {1, S, S}, 8, false, false, 0), List.of("top", "left", "corner"));
+        return new DataLoaders(
+                new InMemoryBatches(tx, ty, new long[] {1, S, S}, 16, true, true, 0),
+                new InMemoryBatches(vx, vy, new long[] {1, S, S}, 8, false, false, 0),
+                List.of("top", "left", "corner"));
     }
 
     static final Preprocessing PRE = new Preprocessing(1, S, "bilinear", 1.0, List.of(0.5), List.of(0.5));
 
     @Test
     void interpretationCountsEveryImageAndRanksLossesFromTheModelsOutput() {
-        try (Learner l = VisionLearner.create(data(), VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> { })) {
+        try (Learner l = VisionLearner.create(
+                data(), VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> {})) {
             l.fit(1, 1e-3);
             Interpretation in = Interpretation.of(l, 5);
             long total = 0;
@@ -91,11 +98,13 @@ class ReportAndPredictTest {
 
     @Test
     void reportWritesEveryPictureAndAPageThatReferencesThem(@TempDir Path dir) throws Exception {
-        try (Learner l = VisionLearner.create(data(), VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> { })) {
+        try (Learner l = VisionLearner.create(
+                data(), VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> {})) {
             var found = l.lrFind(1e-5, 1, 30);
             l.fitOneCycle(2, 1e-2);
             Interpretation in = Interpretation.of(l, 8);
-            RunReport.write(dir, l, PRE, found, 1e-2, in, java.util.Map.of("accuracy", in.accuracy()), "./jimm train x", "test run");
+            RunReport.write(
+                    dir, l, PRE, found, 1e-2, in, Map.of("accuracy", in.accuracy()), "./jimm train x", "test run");
         }
         String html = Files.readString(dir.resolve("index.html"));
         for (String pic : RunReport.PICTURES) {
@@ -132,13 +141,19 @@ class ReportAndPredictTest {
             images.add(new DecodedImage(S, S, 1, px, "png"));
         }
         float[] expected;
-        try (Learner l = VisionLearner.create(data(), VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> { })) {
+        try (Learner l = VisionLearner.create(
+                data(), VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> {})) {
             l.fit(2, 3e-3);
             VisionModel m = (VisionModel) l.model();
             m.eval();
-            Export.write(file, m, new Export.Spec("resnet10t", 1, FastaiHead.defaults(), List.of("top", "left", "corner"), PRE));
+            Export.write(
+                    file,
+                    m,
+                    new Export.Spec("resnet10t", 1, FastaiHead.defaults(), List.of("top", "left", "corner"), PRE));
             try (NDManager s = m.getManager().newSubManager()) {
-                expected = m.forward(s.create(quantized, new Shape(12, 1, S, S))).softmax(1).toFloatArray();
+                expected = m.forward(s.create(quantized, new Shape(12, 1, S, S)))
+                        .softmax(1)
+                        .toFloatArray();
             }
         }
         try (ImageClassifier clf = ImageClassifier.load(dir)) {
@@ -153,7 +168,10 @@ class ReportAndPredictTest {
                 for (int j = 0; j < 3; j++) {
                     assertEquals(expected[i * 3 + j], seq[i][j], 2e-5f, "image " + i + " class " + j);
                 }
-                assertEquals(argmax(expected, i * 3, 3), clf.predict(images.get(i), 1).get(0).index(), "image " + i);
+                assertEquals(
+                        argmax(expected, i * 3, 3),
+                        clf.predict(images.get(i), 1).get(0).index(),
+                        "image " + i);
             }
             // one image at a time too, as a server answering single requests would
             float[][] single = new float[12][];
@@ -162,7 +180,7 @@ class ReportAndPredictTest {
             }
             ExecutorService pool = Executors.newFixedThreadPool(8);
             try {
-                java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+                CountDownLatch start = new CountDownLatch(1);
                 List<Future<float[][][]>> futures = new ArrayList<>();
                 for (int t = 0; t < 8; t++) {
                     futures.add(pool.submit(() -> {
@@ -176,7 +194,7 @@ class ReportAndPredictTest {
                 }
                 start.countDown();
                 for (Future<float[][][]> f : futures) {
-                    float[][][] got = f.get(5, java.util.concurrent.TimeUnit.MINUTES);
+                    float[][][] got = f.get(5, TimeUnit.MINUTES);
                     for (int i = 0; i < 12; i++) {
                         // exactly the sequential results: concurrency may not change a single bit
                         assertArrayEquals(seq[i], got[0][i], 0f);

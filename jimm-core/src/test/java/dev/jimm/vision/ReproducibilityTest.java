@@ -3,7 +3,6 @@ package dev.jimm.vision;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.jimm.data.ClassSubset;
@@ -12,38 +11,63 @@ import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * With a seed, two runs give identical lr_find curves, metrics and final weights: a ResNet-10t
- * with fastai's head (dropout) on 300 images of the bundled Fashion-MNIST sample, lr_find then
- * one epoch of fit_one_cycle at its suggestion, on two loader threads, twice in one JVM (so the
- * second run starts from whatever random state the first left).
+ * With a seed, two runs give identical lr_find curves, metrics and final weights: a ResNet-10t with fastai's head
+ * (dropout) on 300 images of the bundled Fashion-MNIST sample, lr_find then one epoch of fit_one_cycle at its
+ * suggestion, on two loader threads, twice in one JVM (so the second run starts from whatever random state the first
+ * left).
  */
 class ReproducibilityTest {
-    record Outcome(List<Double> lrFindLosses, double lr, List<Double> trainLosses, double validLoss,
-            Map<String, Double> metrics, Map<String, float[]> weights) {}
+    record Outcome(
+            List<Double> lrFindLosses,
+            double lr,
+            List<Double> trainLosses,
+            double validLoss,
+            Map<String, Double> metrics,
+            Map<String, float[]> weights) {}
 
     static Outcome once(long seed) {
         ImageDataset train = TrainRecipe.namedDataset("fashion-mnist-sample", null, true);
         ImageDataset test = TrainRecipe.namedDataset("fashion-mnist-sample", null, false);
         int[] all = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-        DataPipeline tf = DataPipeline.named(DataPipeline.Request.auto(), "fashion-mnist", 1, 28,
-                TrainRecipe.FMNIST_MEAN, TrainRecipe.FMNIST_STD, true);
+        DataPipeline tf = DataPipeline.named(
+                DataPipeline.Request.auto(),
+                "fashion-mnist",
+                1,
+                28,
+                TrainRecipe.FMNIST_MEAN,
+                TrainRecipe.FMNIST_STD,
+                true);
         try (NDManager manager = NDManager.newBaseManager()) {
-            DataLoaders dls = ImageDataLoaders.of(ClassSubset.of(train, 30, seed, all), ClassSubset.of(test, 10, seed, all),
-                    tf.trainTransform(), tf.validTransform(), new ImageDataLoaders.Settings(16, seed, 2, 4), manager);
-            try (Learner l = VisionLearner.create(dls, VisionLearner.Options.of("resnet10t").inChans(1).seed(seed),
+            DataLoaders dls = ImageDataLoaders.of(
+                    ClassSubset.of(train, 30, seed, all),
+                    ClassSubset.of(test, 10, seed, all),
+                    tf.trainTransform(),
+                    tf.validTransform(),
+                    new ImageDataLoaders.Settings(16, seed, 2, 4),
+                    manager);
+            try (Learner l = VisionLearner.create(
+                    dls,
+                    VisionLearner.Options.of("resnet10t").inChans(1).seed(seed),
                     b -> b.metrics(Metric.accuracy(), Metric.f1(10)))) {
                 LrFinder.Result found = l.lrFind(1e-5, 1, 24);
                 double lr = found.valley();
                 l.fitOneCycle(1, lr);
                 Learner.Validation v = l.validate();
                 Map<String, float[]> w = new LinkedHashMap<>();
-                l.model().stateDict().forEach((k, a) -> w.put(k, a.toType(DataType.FLOAT32, false).toFloatArray()));
+                l.model()
+                        .stateDict()
+                        .forEach((k, a) ->
+                                w.put(k, a.toType(DataType.FLOAT32, false).toFloatArray()));
                 return new Outcome(found.losses(), lr, l.recorder().losses(), v.loss(), v.metrics(), w);
             }
         }
@@ -51,16 +75,16 @@ class ReproducibilityTest {
 
     /** A digest of a run's lr_find curve, losses, metrics and weights (to compare runs in separate processes). */
     static String digest(Outcome o) throws Exception {
-        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
         md.update((o.lrFindLosses() + "|" + o.lr() + "|" + o.trainLosses() + "|" + o.validLoss() + "|" + o.metrics())
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                .getBytes(StandardCharsets.UTF_8));
         for (Map.Entry<String, float[]> e : o.weights().entrySet()) {
-            md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * e.getValue().length);
+            md.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            ByteBuffer b = ByteBuffer.allocate(4 * e.getValue().length);
             b.asFloatBuffer().put(e.getValue());
             md.update(b.array());
         }
-        return java.util.HexFormat.of().formatHex(md.digest());
+        return HexFormat.of().formatHex(md.digest());
     }
 
     /** Prints one run's digest and summary: run it in two processes and compare. */

@@ -23,10 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The leak check: a real training run (Fashion-MNIST sample images through the loader and its
- * augmentations, resnet10t with the fastai head, one-cycle AdamW, metrics, loggers, best-model
- * export) keeps the number of live native arrays the same from epoch to epoch, and frees them all
- * when closed.
+ * The leak check: a real training run (Fashion-MNIST sample images through the loader and its augmentations, resnet10t
+ * with the fastai head, one-cycle AdamW, metrics, loggers, best-model export) keeps the number of live native arrays
+ * the same from epoch to epoch, and frees them all when closed.
  */
 class TrainingMemoryTest {
     static final float[] MEAN = {0.2860f};
@@ -37,18 +36,25 @@ class TrainingMemoryTest {
         Path dir = TrainRecipe.samplesDir().resolve("fashion-mnist");
         ImageDataset train = spread(IdxDataset.fashionMnist(dir, true), nTrain);
         ImageDataset valid = spread(IdxDataset.fashionMnist(dir, false), nValid);
-        Transform<DecodedImage, TensorImage> trainTf = Transforms.channels(1).andThen(new RandomCrop(28, 28, 3))
-                .andThen(Transforms.horizontalFlip(0.5)).andThen(Transforms.toTensor()).andThen(Transforms.normalize(MEAN, STD));
-        Transform<DecodedImage, TensorImage> validTf = Transforms.channels(1).andThen(Transforms.toTensor())
+        Transform<DecodedImage, TensorImage> trainTf = Transforms.channels(1)
+                .andThen(new RandomCrop(28, 28, 3))
+                .andThen(Transforms.horizontalFlip(0.5))
+                .andThen(Transforms.toTensor())
                 .andThen(Transforms.normalize(MEAN, STD));
-        DataLoaders dls = ImageDataLoaders.of(train, valid, trainTf, validTf, new ImageDataLoaders.Settings(32, 0, 2, 2),
-                dataManager);
-        return VisionLearner.create(dls, VisionLearner.Options.of("resnet10t").inChans(1).seed(1), b -> b
-                .metrics(Metric.accuracy(), Metric.errorRate(), Metric.f1(10))
-                .runDir(runDir)
-                .callbacks(monitor, new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
-                        new Callbacks.JsonLogger(runDir.resolve("metrics.jsonl")),
-                        new Callbacks.SaveModel(runDir, "valid_loss", true)));
+        Transform<DecodedImage, TensorImage> validTf =
+                Transforms.channels(1).andThen(Transforms.toTensor()).andThen(Transforms.normalize(MEAN, STD));
+        DataLoaders dls = ImageDataLoaders.of(
+                train, valid, trainTf, validTf, new ImageDataLoaders.Settings(32, 0, 2, 2), dataManager);
+        return VisionLearner.create(
+                dls,
+                VisionLearner.Options.of("resnet10t").inChans(1).seed(1),
+                b -> b.metrics(Metric.accuracy(), Metric.errorRate(), Metric.f1(10))
+                        .runDir(runDir)
+                        .callbacks(
+                                monitor,
+                                new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
+                                new Callbacks.JsonLogger(runDir.resolve("metrics.jsonl")),
+                                new Callbacks.SaveModel(runDir, "valid_loss", true)));
     }
 
     /** {@code n} images spread over the whole (class-ordered) set. */
@@ -84,7 +90,9 @@ class TrainingMemoryTest {
         for (MemoryMonitor.Row r : rows.subList(1, rows.size())) {
             assertEquals(rows.get(0).liveArrays(), r.liveArrays(), "live arrays per epoch: " + rows);
         }
-        assertTrue(rows.get(0).liveArrays() > afterBuild, "AdamW's two slots per parameter: " + rows + " vs " + afterBuild);
+        assertTrue(
+                rows.get(0).liveArrays() > afterBuild,
+                "AdamW's two slots per parameter: " + rows + " vs " + afterBuild);
         assertEquals(start, MemoryMonitor.liveArrays(), "closing the learner and model frees every array");
     }
 }

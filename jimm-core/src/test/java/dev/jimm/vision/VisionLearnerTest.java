@@ -16,6 +16,7 @@ import dev.jimm.train.Learner;
 import dev.jimm.train.ParamGroup;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,8 +37,10 @@ class VisionLearnerTest {
         for (int i = 0; i < classes; i++) {
             names.add("class" + i);
         }
-        return new DataLoaders(new InMemoryBatches(x, y, new long[] {3, 32, 32}, 8, true, true, 0),
-                new InMemoryBatches(x, y, new long[] {3, 32, 32}, 8, false, false, 0), names);
+        return new DataLoaders(
+                new InMemoryBatches(x, y, new long[] {3, 32, 32}, 8, true, true, 0),
+                new InMemoryBatches(x, y, new long[] {3, 32, 32}, 8, false, false, 0),
+                names);
     }
 
     @Test
@@ -51,7 +54,10 @@ class VisionLearnerTest {
             assertEquals(new Shape(7, 512), sd.get("1.8.weight").getShape());
             assertTrue(sd.containsKey("0.layer4.1.bn2.weight"));
             try (NDManager s = m.getManager().newSubManager()) {
-                assertEquals(new Shape(2, 7), m.forward(ReferenceInit.input(s, new Shape(2, 3, 64, 64), 0)).getShape());
+                assertEquals(
+                        new Shape(2, 7),
+                        m.forward(ReferenceInit.input(s, new Shape(2, 3, 64, 64), 0))
+                                .getShape());
             }
         }
     }
@@ -64,7 +70,8 @@ class VisionLearnerTest {
             assertTrue(g.get(0).params().containsKey("0.conv1.weight"));
             assertTrue(g.get(0).params().containsKey("0.layer2.1.bn2.bias"));
             assertFalse(g.get(0).params().keySet().stream().anyMatch(k -> k.startsWith("0.layer3")));
-            assertTrue(g.get(1).params().keySet().stream().allMatch(k -> k.startsWith("0.layer3") || k.startsWith("0.layer4")));
+            assertTrue(g.get(1).params().keySet().stream()
+                    .allMatch(k -> k.startsWith("0.layer3") || k.startsWith("0.layer4")));
             assertTrue(g.get(2).params().keySet().stream().allMatch(k -> k.startsWith("1.")));
             int total = g.stream().mapToInt(p -> p.params().size()).sum();
             assertEquals(m.namedParameters().size(), total, "every parameter in exactly one group");
@@ -74,7 +81,7 @@ class VisionLearnerTest {
     @Test
     void fineTuneSpreadsItsRatesOverTheGroupsByLrMult() {
         for (double mult : new double[] {100, 10, 1}) {
-            try (Learner l = VisionLearner.create(tinyData(3), VisionLearner.Options.of("resnet18"), b -> { })) {
+            try (Learner l = VisionLearner.create(tinyData(3), VisionLearner.Options.of("resnet18"), b -> {})) {
                 l.fineTune(1, 1e-2, 0, mult);
                 double[] lrs = l.plan().lrMax();
                 // fastai: base_lr / 2 for the head, spread geometrically down to (base_lr / 2) / lr_mult
@@ -88,7 +95,7 @@ class VisionLearnerTest {
 
     @Test
     void freezeLeavesExactlyTheHeadAndNormsTrainable() {
-        try (Learner l = VisionLearner.create(tinyData(3), VisionLearner.Options.of("resnet18"), b -> { })) {
+        try (Learner l = VisionLearner.create(tinyData(3), VisionLearner.Options.of("resnet18"), b -> {})) {
             Map<String, Parameter> params = l.model().namedParameters();
             l.freeze();
             for (Map.Entry<String, Parameter> e : params.entrySet()) {
@@ -107,16 +114,19 @@ class VisionLearnerTest {
 
     @Test
     void frozenBodyWeightsDoNotMoveButNormsAndHeadDo() {
-        try (Learner l = VisionLearner.create(tinyData(2), VisionLearner.Options.of("resnet18"), b -> { })) {
+        try (Learner l = VisionLearner.create(tinyData(2), VisionLearner.Options.of("resnet18"), b -> {})) {
             float[] conv = l.model().stateDict().get("0.layer1.0.conv1.weight").toFloatArray();
             // the stem's norm: block norms start behind a zero-initialized last BN and get no gradient yet
             float[] bn = l.model().stateDict().get("0.bn1.weight").toFloatArray();
             float[] head = l.model().stateDict().get("1.8.weight").toFloatArray();
             l.freeze();
             l.fit(1, 1e-2);
-            assertArrayEquals(conv, l.model().stateDict().get("0.layer1.0.conv1.weight").toFloatArray());
-            assertFalse(java.util.Arrays.equals(bn, l.model().stateDict().get("0.bn1.weight").toFloatArray()));
-            assertFalse(java.util.Arrays.equals(head, l.model().stateDict().get("1.8.weight").toFloatArray()));
+            assertArrayEquals(
+                    conv, l.model().stateDict().get("0.layer1.0.conv1.weight").toFloatArray());
+            assertFalse(
+                    Arrays.equals(bn, l.model().stateDict().get("0.bn1.weight").toFloatArray()));
+            assertFalse(
+                    Arrays.equals(head, l.model().stateDict().get("1.8.weight").toFloatArray()));
         }
     }
 
@@ -124,26 +134,42 @@ class VisionLearnerTest {
     void exportRoundTripsAndItsBodySeedsANewLearner(@TempDir Path dir) {
         Path file = dir.resolve("model.safetensors");
         float[] out;
-        try (Learner l = VisionLearner.create(tinyData(3), VisionLearner.Options.of("resnet18").seed(3), b -> { })) {
+        try (Learner l = VisionLearner.create(
+                tinyData(3), VisionLearner.Options.of("resnet18").seed(3), b -> {})) {
             l.fit(1, 1e-3);
             VisionModel m = (VisionModel) l.model();
-            Export.write(file, m, new Export.Spec("resnet18", 3, FastaiHead.defaults(), List.of("a", "b", "c"),
-                    new Preprocessing(3, 32, "bilinear", 1.0, List.of(0.5, 0.5, 0.5), List.of(0.5, 0.5, 0.5))));
+            Export.write(
+                    file,
+                    m,
+                    new Export.Spec(
+                            "resnet18",
+                            3,
+                            FastaiHead.defaults(),
+                            List.of("a", "b", "c"),
+                            new Preprocessing(3, 32, "bilinear", 1.0, List.of(0.5, 0.5, 0.5), List.of(0.5, 0.5, 0.5))));
             try (NDManager s = m.getManager().newSubManager()) {
-                out = m.forward(ReferenceInit.input(s, new Shape(2, 3, 32, 32), 1)).toFloatArray();
+                out = m.forward(ReferenceInit.input(s, new Shape(2, 3, 32, 32), 1))
+                        .toFloatArray();
             }
         }
         assertTrue(Export.isExport(file));
         Export.Spec spec = Export.readSpec(file);
         assertEquals(List.of("a", "b", "c"), spec.classes());
         assertEquals(32, spec.preprocessing().size());
-        try (VisionModel loaded = Export.load(file); NDManager s = loaded.getManager().newSubManager()) {
-            assertArrayEquals(out, loaded.forward(ReferenceInit.input(s, new Shape(2, 3, 32, 32), 1)).toFloatArray(), 1e-5f);
+        try (VisionModel loaded = Export.load(file);
+                NDManager s = loaded.getManager().newSubManager()) {
+            assertArrayEquals(
+                    out,
+                    loaded.forward(ReferenceInit.input(s, new Shape(2, 3, 32, 32), 1))
+                            .toFloatArray(),
+                    1e-5f);
         }
         // transfer: the exported body under a new head for 5 classes
-        try (VisionModel fresh = VisionLearner.buildModel(VisionLearner.Options.of("resnet18").weights(file), 5);
+        try (VisionModel fresh = VisionLearner.buildModel(
+                        VisionLearner.Options.of("resnet18").weights(file), 5);
                 VisionModel ref = Export.load(file)) {
-            assertArrayEquals(ref.stateDict().get("0.layer3.1.conv2.weight").toFloatArray(),
+            assertArrayEquals(
+                    ref.stateDict().get("0.layer3.1.conv2.weight").toFloatArray(),
                     fresh.stateDict().get("0.layer3.1.conv2.weight").toFloatArray());
             assertEquals(new Shape(5, 512), fresh.stateDict().get("1.8.weight").getShape());
         }
