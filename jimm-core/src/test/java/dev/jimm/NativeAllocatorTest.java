@@ -79,7 +79,9 @@ class NativeAllocatorTest {
     }
 
     private static String[] launcher(Map<String, String> env) throws Exception {
-        Path script = Path.of("jimm").toAbsolutePath();
+        Path script = JimmHome.checkoutPath(NativeAllocatorTest.class, "jimm")
+                .orElseThrow()
+                .toAbsolutePath();
         ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "models").redirectErrorStream(true);
         pb.environment().remove("LD_PRELOAD");
         pb.environment().remove("JIMM_MALLOC");
