@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import static dev.jimm.models.ModelTesting.input;
-import static dev.jimm.models.ModelTesting.paramCount;
 import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +11,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.JimmException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -40,25 +38,6 @@ class ConvNeXtApiTest {
                         .fallbackCfg()
                         .inputSize()
                         .get(1));
-    }
-
-    @Test
-    void parameterCountsMatchTheReferences() {
-        // torchvision 0.26's num_params, and timm's param_count of the parity fixtures
-        Map<String, Long> counts = Map.of(
-                "tv/convnext_tiny",
-                28589128L,
-                "tv/convnext_small",
-                50223688L,
-                "tv/convnext_base",
-                88591464L,
-                "tv/convnext_large",
-                197767336L,
-                "convnext_atto",
-                3695520L,
-                "convnextv2_atto",
-                3708400L);
-        counts.forEach((n, c) -> assertEquals(c, paramCount(unbuilt(n)), n));
     }
 
     @Test
@@ -124,11 +103,6 @@ class ConvNeXtApiTest {
             List<String> keys = List.copyOf(m.stateDict().keySet());
             assertEquals("classifier.2.bias", keys.get(keys.size() - 1));
         }
-        assertThrows(
-                JimmException.class,
-                () -> Models.createModel(
-                        "tv/convnext_tiny",
-                        ModelOptions.builder().numClasses(3).globalPool("").build()));
     }
 
     @Test

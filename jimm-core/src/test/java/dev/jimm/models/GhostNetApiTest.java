@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import static dev.jimm.models.ModelTesting.input;
-import static dev.jimm.models.ModelTesting.paramCount;
 import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,7 +13,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.JimmException;
 import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
 import dev.jimm.parity.ParityFixture;
@@ -30,16 +28,6 @@ class GhostNetApiTest {
         assertEquals(
                 224,
                 ModelRegistry.builtIn().config("ghostnetv3_050").inputSize().get(1));
-    }
-
-    @Test
-    void parameterCountsAreTimms() {
-        assertEquals(5182508L, paramCount("ghostnet_100"), "the fixture's param_count");
-        // timm's results-imagenet.csv, in millions to two decimals (V3 in its training form)
-        assertEquals(6.16, paramCount("ghostnetv2_100") / 1e6, 0.005);
-        assertEquals(8.96, paramCount("ghostnetv2_130") / 1e6, 0.005);
-        assertEquals(12.39, paramCount("ghostnetv2_160") / 1e6, 0.005);
-        assertEquals(8.13, paramCount("ghostnetv3_100") / 1e6, 0.005);
     }
 
     @Test
@@ -64,29 +52,14 @@ class GhostNetApiTest {
     }
 
     @Test
-    void numClassesZeroGivesPreLogitsAndEmptyPoolGivesConvHeadMaps() {
-        try (ImageModel m = Models.createModel(
-                        "ghostnet_050", ModelOptions.builder().numClasses(0).build());
-                NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(2, 1280), m.forward(input(s, 64)).getShape());
-            assertEquals(480, m.numFeatures());
-            assertFalse(m.stateDict().containsKey("classifier.weight"));
-            assertTrue(m.stateDict().containsKey("conv_head.weight"), "timm keeps conv_head without a classifier");
-        }
+    void emptyPoolRunsConvHeadAndItsReluOnTheMaps() {
+        // the shapes of numClasses 0 and of an empty pool: ModelFactsTest
         try (ImageModel m = Models.createModel(
                         "ghostnet_050",
                         ModelOptions.builder().numClasses(0).globalPool("").build());
                 NDManager s = m.getManager().newSubManager()) {
-            // as timm: conv_head (1x1) and its ReLU run on the unpooled maps
-            NDArray y = m.forward(input(s, 64));
-            assertEquals(new Shape(2, 1280, 2, 2), y.getShape());
-            assertTrue(y.min().getFloat() >= 0f);
+            assertTrue(m.forward(input(s, 64)).min().getFloat() >= 0f);
         }
-        assertThrows(
-                JimmException.class,
-                () -> Models.createModel(
-                        "ghostnet_050",
-                        ModelOptions.builder().globalPool("catavgmax").build()));
     }
 
     @Test

@@ -31,17 +31,9 @@ class MobileNetV3ApiTest {
     }
 
     @Test
-    void numClassesZeroGivesTheHeadConvFeatures() {
-        try (ImageModel m = Models.createModel("mobilenetv3_small_100", classes(0));
-                NDManager s = m.getManager().newSubManager()) {
-            assertEquals(576, m.numFeatures(), "timm's num_features: the trunk's width");
-            assertEquals(1024, ((MobileNetV3) m).headHiddenSize());
-            NDArray x = input(s, 64);
-            assertEquals(new Shape(2, 576, 2, 2), m.forwardFeatures(x).getShape());
-            assertEquals(new Shape(2, 1024), m.forward(x).getShape());
-            assertFalse(m.stateDict().containsKey("classifier.weight"));
-            assertTrue(m.stateDict().containsKey("conv_head.bias"), "MobileNet-V3's head conv has a bias");
-        }
+    void theHeadConvWidensThePooledFeatures() {
+        // timm's num_features is the trunk's 576 (ModelFactsTest); head_hidden_size is the head conv's
+        assertEquals(1024, ((MobileNetV3) unbuilt("mobilenetv3_small_100")).headHiddenSize());
     }
 
     @Test
@@ -57,16 +49,6 @@ class MobileNetV3ApiTest {
             assertEquals(new Shape(2, 1280), pre.getShape());
             assertTrue(pre.sub(expected).abs().max().getFloat() < 1e-5f);
             assertEquals(new Shape(2, 10), m.forwardHead(feats, false).getShape());
-        }
-    }
-
-    @Test
-    void emptyGlobalPoolRunsTheHeadConvOnTheMaps() {
-        try (ImageModel m = Models.createModel(
-                        "mobilenetv3_small_050",
-                        ModelOptions.builder().numClasses(0).globalPool("").build());
-                NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(2, 1024, 3, 3), m.forward(input(s, 96)).getShape());
         }
     }
 
@@ -149,21 +131,6 @@ class MobileNetV3ApiTest {
 
     @Test
     void mobileNetV4NormsItsHeadAndHasTimmsParameterCounts() {
-        // timm's published parameter counts, in millions
-        Map<String, Double> counts = Map.of(
-                "mobilenetv4_conv_small",
-                3.77,
-                "mobilenetv4_conv_medium",
-                9.72,
-                "mobilenetv4_conv_large",
-                32.59,
-                "mobilenetv3_large_100",
-                5.48,
-                "lcnet_050",
-                1.88,
-                "fbnetv3_g",
-                16.62);
-        counts.forEach((n, c) -> assertEquals(c, unbuilt(n).numParameters() / 1e6, 0.005, n));
         try (ImageModel m = Models.createModel("mobilenetv4_conv_small", classes(4));
                 NDManager s = m.getManager().newSubManager()) {
             Map<String, Shape> sd = m.stateDictShapes();
@@ -211,8 +178,6 @@ class MobileNetV3ApiTest {
 
     @Test
     void mobileNetV4HybridsAttendWithOneSharedKeyAndValue() {
-        assertEquals(11.07, unbuilt("mobilenetv4_hybrid_medium").numParameters() / 1e6, 0.005);
-        assertEquals(37.76, unbuilt("mobilenetv4_hybrid_large").numParameters() / 1e6, 0.005);
         try (ImageModel m = Models.createModel("mobilenetv4_hybrid_medium", classes(5));
                 NDManager s = m.getManager().newSubManager()) {
             Map<String, Shape> sd = m.stateDictShapes();

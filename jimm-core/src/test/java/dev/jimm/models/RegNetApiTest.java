@@ -2,19 +2,16 @@ package dev.jimm.models;
 
 import static dev.jimm.models.ModelTesting.dropPathRates;
 import static dev.jimm.models.ModelTesting.input;
-import static dev.jimm.models.ModelTesting.paramCount;
 import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.JimmException;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Identity;
 import java.util.List;
@@ -50,31 +47,6 @@ class RegNetApiTest {
             // building the module tree checks the width rules (4 stages, widths divisible by groups)
             assertEquals(5, ((RegNet) unbuilt(n)).featureInfo().size(), n);
         }
-    }
-
-    @Test
-    void torchvisionRegNetsHaveTorchvisionsParameterCounts() {
-        // num_params of torchvision 0.26's weights table: every width, group and SE size must agree
-        Map<String, Long> counts = Map.ofEntries(
-                Map.entry("regnet_x_400mf", 5495976L),
-                Map.entry("regnet_x_800mf", 7259656L),
-                Map.entry("regnet_x_1_6gf", 9190136L),
-                Map.entry("regnet_x_3_2gf", 15296552L),
-                Map.entry("regnet_x_8gf", 39572648L),
-                Map.entry("regnet_x_16gf", 54278536L),
-                Map.entry("regnet_x_32gf", 107811560L),
-                Map.entry("regnet_y_400mf", 4344144L),
-                Map.entry("regnet_y_800mf", 6432512L),
-                Map.entry("regnet_y_1_6gf", 11202430L),
-                Map.entry("regnet_y_3_2gf", 19436338L),
-                Map.entry("regnet_y_8gf", 39381472L),
-                Map.entry("regnet_y_16gf", 83590140L),
-                Map.entry("regnet_y_32gf", 145046770L),
-                Map.entry("regnet_y_128gf", 644812894L));
-        counts.forEach((n, c) -> {
-            assertEquals("torchvision", ModelRegistry.builtIn().entry("tv/" + n).family());
-            assertEquals(c, paramCount(unbuilt("tv/" + n)), n);
-        });
     }
 
     @Test
@@ -121,11 +93,6 @@ class RegNetApiTest {
                 assertEquals(fc.replace("weight", "bias"), keys.get(keys.size() - 1));
             }
         }
-        assertThrows(
-                JimmException.class,
-                () -> Models.createModel(
-                        "regnetx_002",
-                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test

@@ -2,7 +2,6 @@ package dev.jimm.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -90,8 +89,7 @@ class RegNetConvNeXtParamCountTest {
         ModelRegistry reg = ModelRegistry.builtIn();
         for (String family : List.of("regnet", "convnext")) {
             for (String name : reg.list("*")) {
-                ModelEntry e = reg.entry(name);
-                if (!e.family().equals(family)) {
+                if (!reg.entry(name).family().equals(family)) {
                     continue;
                 }
                 Double expected = TIMM_MILLIONS.get(name);
@@ -99,18 +97,7 @@ class RegNetConvNeXtParamCountTest {
                     wrong.add(name + ": no reference count");
                     continue;
                 }
-                long n = 0;
-                for (Map.Entry<String, Shape> s : e.factory()
-                        .apply(ModelArgs.defaults())
-                        .stateDictShapes()
-                        .entrySet()) {
-                    String k = s.getKey();
-                    if (!k.endsWith("running_mean")
-                            && !k.endsWith("running_var")
-                            && !k.endsWith("num_batches_tracked")) {
-                        n += s.getValue().size();
-                    }
-                }
+                long n = ModelTesting.paramCount(name);
                 checked++;
                 double millions = Math.round(n / 1e4) / 100.0;
                 if (Math.abs(millions - expected) > 1e-9) {

@@ -19,7 +19,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoopTranslator;
-import dev.jimm.JimmException;
 import dev.jimm.TestFixtures;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
@@ -32,41 +31,6 @@ import org.junit.jupiter.api.Test;
 
 /** The timm API on ResNets: heads, pooling, features, loading, modes, DJL integration. */
 class ResNetApiTest {
-    @Test
-    void numClassesZeroGivesPooledFeatures() {
-        for (String[] c : new String[][] {{"resnet18", "512"}, {"resnet50", "2048"}}) {
-            try (ImageModel m = Models.createModel(
-                            c[0], ModelOptions.builder().numClasses(0).build());
-                    NDManager s = m.getManager().newSubManager()) {
-                assertEquals(
-                        new Shape(2, Long.parseLong(c[1])),
-                        m.forward(input(s, 224)).getShape(),
-                        c[0]);
-                assertEquals(Integer.parseInt(c[1]), m.numFeatures());
-                assertFalse(m.stateDict().containsKey("fc.weight"), "no classifier keys when numClasses is 0");
-            }
-        }
-    }
-
-    @Test
-    void emptyGlobalPoolGivesFeatureMaps() {
-        try (ImageModel m = Models.createModel(
-                        "resnet18",
-                        ModelOptions.builder().numClasses(0).globalPool("").build());
-                NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(2, 512, 7, 7), m.forward(input(s, 224)).getShape());
-        }
-    }
-
-    @Test
-    void classifierWithoutPoolingIsRefused() {
-        assertThrows(
-                JimmException.class,
-                () -> Models.createModel(
-                        "resnet18",
-                        ModelOptions.builder().numClasses(10).globalPool("").build()));
-    }
-
     @Test
     void resetClassifierSwitchesHeadsOnABuiltModel() {
         try (ImageModel m = Models.createModel("resnet18");

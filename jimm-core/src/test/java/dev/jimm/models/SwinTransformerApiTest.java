@@ -17,7 +17,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.JimmException;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Module;
@@ -108,11 +107,6 @@ class SwinTransformerApiTest {
                     assertThrows(IllegalArgumentException.class, () -> m.forward(input(s, 1, 3, 192)));
             assertTrue(e.getMessage().contains("224x224") && e.getMessage().contains("192"), e.getMessage());
         }
-        assertThrows(
-                JimmException.class,
-                () -> Models.createModel(
-                        TINY,
-                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
@@ -284,9 +278,5 @@ class SwinTransformerApiTest {
                     n);
             assertEquals(4, m.featureInfo().size(), n);
         }
-        // param counts of torchvision's weights table
-        assertEquals(28288354L, unbuilt("tv/swin_t").numParameters());
-        assertEquals(49606258L, unbuilt("tv/swin_s").numParameters());
-        assertEquals(87768224L, unbuilt("tv/swin_b").numParameters());
     }
 }

@@ -230,9 +230,5 @@ class SwinTransformerV2ApiTest {
                         .directBuffers()
                         .get("relative_coords_table")
                         .shape());
-        // param counts of torchvision's weights table
-        assertEquals(28351570L, unbuilt("tv/swin_v2_t").numParameters());
-        assertEquals(49737442L, unbuilt("tv/swin_v2_s").numParameters());
-        assertEquals(87930848L, unbuilt("tv/swin_v2_b").numParameters());
     }
 }

@@ -2,24 +2,18 @@ package dev.jimm.models;
 
 import static dev.jimm.models.ModelTesting.dropPathRates;
 import static dev.jimm.models.ModelTesting.input;
-import static dev.jimm.models.ModelTesting.paramCount;
 import static dev.jimm.models.ModelTesting.unbuilt;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.JimmException;
-import dev.jimm.TestFixtures;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Identity;
-import dev.jimm.parity.ParityFixture;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,47 +24,16 @@ import org.junit.jupiter.api.Test;
 /** torchvision's mobile nets through the timm API: sizes, heads, feature levels, init. */
 class TvMobileNetApiTest {
     @Test
-    void parameterCountsAreTorchvisionsForEveryName() {
-        // num_params of torchvision 0.26's weights table
-        Map<String, Long> expected = new LinkedHashMap<>();
-        expected.put("tv/mobilenet_v2", 3504872L);
-        expected.put("tv/mobilenet_v3_large", 5483032L);
-        expected.put("tv/mobilenet_v3_small", 2542856L);
-        expected.put("tv/efficientnet_b0", 5288548L);
-        expected.put("tv/efficientnet_b1", 7794184L);
-        expected.put("tv/efficientnet_b2", 9109994L);
-        expected.put("tv/efficientnet_b3", 12233232L);
-        expected.put("tv/efficientnet_b4", 19341616L);
-        expected.put("tv/efficientnet_b5", 30389784L);
-        expected.put("tv/efficientnet_b6", 43040704L);
-        expected.put("tv/efficientnet_b7", 66347960L);
-        expected.put("tv/efficientnet_v2_s", 21458488L);
-        expected.put("tv/efficientnet_v2_m", 54139356L);
-        expected.put("tv/efficientnet_v2_l", 118515272L);
-        expected.put("tv/mnasnet0_5", 2218512L);
-        expected.put("tv/mnasnet0_75", 3170208L);
-        expected.put("tv/mnasnet1_0", 4383312L);
-        expected.put("tv/mnasnet1_3", 6282256L);
-        for (Map.Entry<String, Long> e : expected.entrySet()) {
-            assertEquals(e.getValue(), paramCount(e.getKey()), e.getKey());
-        }
+    void fallbackInputSizeIsTheCropOfTorchvisionsWeights() {
+        // their parameter counts: ModelFactsTest
         ModelRegistry registry = ModelRegistry.builtIn();
-        for (String n : expected.keySet()) {
-            ModelEntry entry = registry.entry(n);
-            assertEquals("torchvision", entry.family(), n);
-            // the fallback input size is the crop size of torchvision's weights for that name
-            assertEquals(registry.config(n).inputSize(), entry.fallbackCfg().inputSize(), n);
-        }
-    }
-
-    @Test
-    void efficientNetV2SKeysShapesAndOrderAreTheFixtures() {
-        // its outputs are checked in TvMobileNetParityTest; this checks the layout without running it
-        ParityFixture fx = ParityFixture.read(TestFixtures.parity("tv__efficientnet_v2_s"));
-        Map<String, Shape> ours = unbuilt("tv/efficientnet_v2_s").stateDictShapes();
-        assertEquals(new ArrayList<>(fx.stateDict().keySet()), new ArrayList<>(ours.keySet()));
-        for (Map.Entry<String, long[]> e : fx.stateDict().entrySet()) {
-            assertArrayEquals(e.getValue(), ours.get(e.getKey()).getShape(), e.getKey());
+        for (String pattern : List.of("tv/mobilenet*", "tv/efficientnet*", "tv/mnasnet*")) {
+            for (String n : Models.listModels(pattern)) {
+                assertEquals(
+                        registry.config(n).inputSize(),
+                        registry.entry(n).fallbackCfg().inputSize(),
+                        n);
+            }
         }
     }
 
@@ -94,50 +57,6 @@ class TvMobileNetApiTest {
         assertEquals(new Shape(1000, 1280), a10.get("classifier.1.weight"));
         List<String> keys = new ArrayList<>(a10.keySet());
         assertEquals("classifier.1.bias", keys.get(keys.size() - 1));
-    }
-
-    @Test
-    void numClassesZeroGivesPooledFeatures() {
-        String[][] cases = {
-            {"tv/mobilenet_v2", "1280"},
-            {"tv/mobilenet_v3_small", "1024"},
-            {"tv/efficientnet_b0", "1280"},
-            {"tv/mnasnet0_5", "1280"}
-        };
-        for (String[] c : cases) {
-            try (ImageModel m = Models.createModel(
-                            c[0], ModelOptions.builder().numClasses(0).build());
-                    NDManager s = m.getManager().newSubManager()) {
-                assertEquals(
-                        new Shape(2, Long.parseLong(c[1])),
-                        m.forward(input(s, 64)).getShape(),
-                        c[0]);
-                String last = c[0].contains("v3") ? "classifier.3.weight" : "classifier.1.weight";
-                assertFalse(m.stateDict().containsKey(last), c[0] + " has no final classifier when numClasses is 0");
-                assertEquals(c[0].contains("v3"), m.stateDict().containsKey("classifier.0.weight"), c[0]);
-            }
-        }
-    }
-
-    @Test
-    void emptyGlobalPoolGivesFeatureMaps() {
-        try (ImageModel m = Models.createModel(
-                        "tv/mobilenet_v2",
-                        ModelOptions.builder().numClasses(0).globalPool("").build());
-                NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(2, 1280, 2, 2), m.forward(input(s, 64)).getShape());
-        }
-        try (ImageModel m = Models.createModel(
-                        "tv/mobilenet_v3_small",
-                        ModelOptions.builder().numClasses(0).globalPool("").build());
-                NDManager s = m.getManager().newSubManager()) {
-            assertEquals(new Shape(2, 576, 2, 2), m.forward(input(s, 64)).getShape());
-        }
-        assertThrows(
-                JimmException.class,
-                () -> Models.createModel(
-                        "tv/mobilenet_v3_small",
-                        ModelOptions.builder().numClasses(10).globalPool("").build()));
     }
 
     @Test
