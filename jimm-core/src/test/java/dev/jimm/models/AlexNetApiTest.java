@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertPreLogitsFeed;
+import static dev.jimm.models.ModelTesting.assertResetTo;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,9 +33,7 @@ class AlexNetApiTest {
             NDArray pre = m.forwardHead(f, true);
             assertEquals(new Shape(2, 4096), pre.getShape());
             assertTrue(pre.min().getFloat() >= 0f, "pre-logits come after classifier.5's ReLU");
-            NDArray w = m.stateDict().get("classifier.6.weight");
-            NDArray b = m.stateDict().get("classifier.6.bias");
-            assertTrue(maxAbsDiff(logits, pre.matMul(w.transpose()).add(b)) < 1e-4, "pre-logits feed classifier.6");
+            assertPreLogitsFeed(m, f, "classifier.6");
 
             m.resetClassifier(0);
             assertInstanceOf(Identity.class, m.child("classifier").child("6"));
@@ -41,13 +41,7 @@ class AlexNetApiTest {
             assertEquals(0.0, maxAbsDiff(pre, m.forward(x)), "numClasses 0 gives the pre-logits");
             m.resetClassifier(0, "");
             assertEquals(new Shape(2, 256, 6, 6), m.forward(x).getShape());
-            m.resetClassifier(10, "avg");
-            assertEquals(
-                    new Shape(10, 4096),
-                    m.stateDict().get("classifier.6.weight").getShape());
-            assertEquals(new Shape(2, 10), m.forward(x).getShape());
-            List<String> keys = List.copyOf(m.stateDict().keySet());
-            assertEquals("classifier.6.bias", keys.get(keys.size() - 1));
+            assertResetTo(m, x, 10, "avg", "classifier.6", 4096);
             assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, "catavgmax"));
             assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, ""));
 

@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertPreLogitsFeed;
+import static dev.jimm.models.ModelTesting.assertResetTo;
 import static dev.jimm.models.ModelTesting.input;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static dev.jimm.models.ModelTesting.unbuilt;
@@ -38,18 +40,11 @@ class DenseNetApiTest {
             assertEquals(new Shape(2, 1024, 2, 2), m.forward(x).getShape());
             m.resetClassifier(0, "catavgmax");
             assertEquals(new Shape(2, 2048), m.forward(x).getShape());
-            m.resetClassifier(10, "avg");
-            assertEquals(
-                    new Shape(10, 1024), m.stateDict().get("classifier.weight").getShape());
-            List<String> keys = List.copyOf(m.stateDict().keySet());
-            assertEquals("classifier.bias", keys.get(keys.size() - 1));
+            assertResetTo(m, x, 10, "avg", "classifier", 1024);
             NDArray pre = m.forwardHead(f, true);
             NDArray mean = f.mean(new int[] {3}).mean(new int[] {2});
             assertTrue(maxAbsDiff(pre, mean) < 1e-5, "pre-logits are the average-pooled features");
-            NDArray logits = m.forward(x);
-            NDArray w = m.stateDict().get("classifier.weight");
-            NDArray b = m.stateDict().get("classifier.bias");
-            assertTrue(maxAbsDiff(logits, pre.matMul(w.transpose()).add(b)) < 1e-4, "pre-logits feed the classifier");
+            assertPreLogitsFeed(m, f, "classifier");
 
             List<FeatureInfo> fi = m.featureInfo();
             assertEquals(

@@ -1,7 +1,9 @@
 package dev.jimm.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -69,6 +71,30 @@ final class ModelTesting {
             }
         }
         return n;
+    }
+
+    /** Checks that the logits of {@code features} are their pre-logits through the final Linear {@code fc}. */
+    static void assertPreLogitsFeed(ImageModel m, NDArray features, String fc) {
+        NDArray pre = m.forwardHead(features, true);
+        NDArray w = m.stateDict().get(fc + ".weight");
+        NDArray b = m.stateDict().get(fc + ".bias");
+        NDArray expected = pre.matMul(w.transpose()).add(b);
+        assertTrue(maxAbsDiff(m.forwardHead(features, false), expected) < 1e-4, "pre-logits feed " + fc);
+    }
+
+    /**
+     * Checks {@code resetClassifier(numClasses, pool)}: {@code fc} becomes a Linear from {@code inFeatures}, whose bias
+     * is the last state_dict key (as timm's new head, registered last), and {@code x} gives numClasses logits.
+     */
+    static void assertResetTo(ImageModel m, NDArray x, int numClasses, String pool, String fc, long inFeatures) {
+        m.resetClassifier(numClasses, pool);
+        assertEquals(
+                new Shape(numClasses, inFeatures),
+                m.stateDict().get(fc + ".weight").getShape(),
+                fc);
+        List<String> keys = List.copyOf(m.stateDict().keySet());
+        assertEquals(fc + ".bias", keys.get(keys.size() - 1));
+        assertEquals(new Shape(x.getShape().get(0), numClasses), m.forward(x).getShape());
     }
 
     /** The rates of a model's DropPath modules, in module order. */

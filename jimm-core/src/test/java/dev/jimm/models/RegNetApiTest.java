@@ -1,5 +1,6 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertResetTo;
 import static dev.jimm.models.ModelTesting.dropPathRates;
 import static dev.jimm.models.ModelTesting.input;
 import static dev.jimm.models.ModelTesting.unbuilt;
@@ -81,9 +82,7 @@ class RegNetApiTest {
                 assertFalse(m.stateDict().containsKey(fc), name);
                 m.resetClassifier(0, "");
                 assertEquals(new Shape(2, width, 2, 2), m.forward(x).getShape(), name);
-                m.resetClassifier(7, "avg");
-                assertEquals(new Shape(7, width), m.stateDict().get(fc).getShape());
-                assertEquals(new Shape(2, 7), m.forward(x).getShape());
+                assertResetTo(m, x, 7, "avg", fc.replace(".weight", ""), width);
                 m.resetClassifier(3, "catavgmax");
                 assertEquals(new Shape(3, 2 * width), m.stateDict().get(fc).getShape());
                 NDArray feats = m.forwardFeatures(x);

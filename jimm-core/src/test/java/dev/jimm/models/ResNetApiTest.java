@@ -1,6 +1,7 @@
 package dev.jimm.models;
 
 import static dev.jimm.models.ModelTesting.assertRandomOnlyInTraining;
+import static dev.jimm.models.ModelTesting.assertResetTo;
 import static dev.jimm.models.ModelTesting.dropPathRates;
 import static dev.jimm.models.ModelTesting.input;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -40,9 +41,7 @@ class ResNetApiTest {
             m.resetClassifier(0, "");
             assertEquals(new Shape(2, 512, 7, 7), m.forward(x).getShape());
             assertInstanceOf(Identity.class, m.child("fc"), "timm puts an identity where the classifier was");
-            m.resetClassifier(10, "avg");
-            assertEquals(new Shape(2, 10), m.forward(x).getShape());
-            assertEquals(new Shape(10, 512), m.stateDict().get("fc.weight").getShape());
+            assertResetTo(m, x, 10, "avg", "fc", 512);
             m.resetClassifier(0, "catavgmax");
             assertEquals(new Shape(2, 1024), m.forward(x).getShape());
             m.resetClassifier(3, "catavgmax");

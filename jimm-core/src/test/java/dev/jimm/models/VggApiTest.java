@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertPreLogitsFeed;
+import static dev.jimm.models.ModelTesting.assertResetTo;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -97,19 +99,11 @@ class VggApiTest {
         timm.resetClassifier(0, "");
         // the ConvMlp's 7x7 conv over the 7x7-pooled maps gives one cell
         assertEquals(new Shape(2, 4096, 1, 1), timm.forward(x).getShape());
-        timm.resetClassifier(10, "avg");
-        assertEquals(new Shape(2, 10), timm.forward(x).getShape());
-        assertEquals(new Shape(10, 4096), timm.stateDict().get("head.fc.weight").getShape());
-        List<String> keys = List.copyOf(timm.stateDict().keySet());
-        assertEquals("head.fc.bias", keys.get(keys.size() - 1));
+        assertResetTo(timm, x, 10, "avg", "head.fc", 4096);
         timm.resetClassifier(0, "catavgmax");
         assertEquals(new Shape(2, 8192), timm.forward(x).getShape());
         timm.resetClassifier(5, "max");
-        NDArray pre = timm.forwardHead(f, true);
-        NDArray logits = timm.forwardHead(f, false);
-        NDArray w = timm.stateDict().get("head.fc.weight");
-        NDArray b = timm.stateDict().get("head.fc.bias");
-        assertTrue(maxAbsDiff(logits, pre.matMul(w.transpose()).add(b)) < 1e-4, "pre-logits feed head.fc");
+        assertPreLogitsFeed(timm, f, "head.fc");
         assertThrows(IllegalArgumentException.class, () -> timm.resetClassifier(10, ""));
     }
 
