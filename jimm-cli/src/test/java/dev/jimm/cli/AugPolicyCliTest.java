@@ -35,11 +35,9 @@ class AugPolicyCliTest {
     void theChosenPolicyIsRecordedAndResumeRebuildsIt(@TempDir Path tmp) throws Exception {
         Path data = bars(tmp.resolve("bars"));
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.run(
-                "train",
-                data.toString(),
-                "--model",
-                "resnet10t",
+        CliTest.Run r = CliTest.train(
+                data,
+                run,
                 "--epochs",
                 "2",
                 "--batch-size",
@@ -51,12 +49,9 @@ class AugPolicyCliTest {
                 "--no-flip",
                 "--resize",
                 "pad",
-                "--out",
-                run.toString(),
                 "--json");
         assertEquals(0, r.status(), r.err());
-        JsonObject cfg = JsonParser.parseString(Files.readString(run.resolve("config.json")))
-                .getAsJsonObject();
+        JsonObject cfg = CliTest.config(run);
         assertEquals("fastai", cfg.get("aug_arg").getAsString());
         assertFalse(cfg.get("flip_arg").getAsBoolean());
         assertEquals("pad", cfg.get("resize_arg").getAsString());
@@ -72,54 +67,27 @@ class AugPolicyCliTest {
         String command = cfg.get("command").getAsString();
         assertTrue(
                 command.contains("--lr default") && command.contains("--aug fastai --no-flip --resize pad"), command);
-        JsonObject first = JsonParser.parseString(r.out().strip()).getAsJsonObject();
+        JsonObject first = r.json();
         assertEquals(1e-3, first.get("lr").getAsDouble(), 0.0, "fastai's fit_one_cycle default from scratch");
 
         // the finished run resumed: nothing left to train, and the same pipeline scores the same model the same way
         CliTest.Run resumed = CliTest.run("train", "--resume", run.toString(), "--json");
         assertEquals(0, resumed.status(), resumed.err());
-        JsonObject again = JsonParser.parseString(resumed.out().strip()).getAsJsonObject();
+        JsonObject again = resumed.json();
         assertEquals(
                 first.get("valid_loss").getAsDouble(), again.get("valid_loss").getAsDouble(), 0.0);
 
         // without --json the pipeline is printed before training starts
-        CliTest.Run loud = CliTest.run(
-                "train",
-                data.toString(),
-                "--model",
-                "resnet10t",
-                "--epochs",
-                "1",
-                "--batch-size",
-                "4",
-                "--valid-pct",
-                "0.25",
-                "--out",
-                tmp.resolve("run2").toString());
+        CliTest.Run loud =
+                CliTest.train(data, tmp.resolve("run2"), "--epochs", "1", "--batch-size", "4", "--valid-pct", "0.25");
         assertEquals(0, loud.status(), loud.err());
         assertTrue(loud.out().startsWith("data: from scratch; gray images of 12x12 px"), loud.out());
         assertTrue(loud.out().contains("flips off"), loud.out());
 
-        CliTest.Run badTta = CliTest.run(
-                "train",
-                data.toString(),
-                "--model",
-                "resnet10t",
-                "--epochs",
-                "1",
-                "--tta",
-                "flip",
-                "--out",
-                tmp.resolve("run3").toString());
+        CliTest.Run badTta = CliTest.train(data, tmp.resolve("run3"), "--epochs", "1", "--tta", "flip");
         assertEquals(2, badTta.status(), badTta.err());
         assertTrue(badTta.err().contains("--tta flip: training used no flips"), badTta.err());
-        CliTest.Run badAug = CliTest.run(
-                "train",
-                data.toString(),
-                "--aug",
-                "cutout",
-                "--out",
-                tmp.resolve("run4").toString());
+        CliTest.Run badAug = CliTest.train(data, tmp.resolve("run4"), "--aug", "cutout");
         assertEquals(2, badAug.status(), badAug.err());
         assertTrue(
                 badAug.err().contains("--aug must be auto, none, fastai, timm or small, got 'cutout'"), badAug.err());

@@ -12,40 +12,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Bad training folders end in one line naming the file or folder at fault, never a stack trace. */
 class BadDataCliTest {
-    private static Path odd(String name) {
-        return TestFiles.resource("images/odd/" + name);
-    }
-
     private static Path folder(Path root) throws Exception {
-        for (String c : new String[] {"a", "b"}) {
-            Files.createDirectories(root.resolve(c));
-            for (int i = 0; i < 4; i++) {
-                Files.copy(
-                        odd(c.equals("a") ? "one_pixel.png" : "palette_color.png"), root.resolve(c + "/" + i + ".png"));
-            }
-        }
-        return root;
+        return CliTest.twoClasses(root, 4, "one_pixel.png", "palette_color.png");
     }
 
     @Test
     void anEmptyClassFolderIsRefusedUpFront(@TempDir Path tmp) throws Exception {
         Path root = folder(tmp.resolve("data"));
         Files.createDirectories(root.resolve("c"));
-        CliTest.Run r = CliTest.run(
-                "train",
-                root.toString(),
-                "--model",
-                "resnet10t",
-                "--epochs",
-                "1",
-                "--lr",
-                "1e-3",
-                "--batch-size",
-                "2",
-                "--img-size",
-                "16",
-                "--out",
-                tmp.resolve("run").toString());
+        CliTest.Run r = CliTest.train(
+                root, tmp.resolve("run"), "--epochs", "1", "--lr", "1e-3", "--batch-size", "2", "--img-size", "16");
         assertEquals(2, r.status(), r.err());
         assertEquals(
                 "jimm: " + root.resolve("c") + ": class folder has no image files",
@@ -56,12 +32,10 @@ class BadDataCliTest {
     @Test
     void aTruncatedImageStopsTrainingWithOneLineNamingIt(@TempDir Path tmp) throws Exception {
         Path root = folder(tmp.resolve("data"));
-        Path bad = Files.copy(odd("truncated_skimage.jpg"), root.resolve("a/broken.jpg"));
-        CliTest.Run r = CliTest.run(
-                "train",
-                root.toString(),
-                "--model",
-                "resnet10t",
+        Path bad = Files.copy(TestFiles.resource("images/odd/truncated_skimage.jpg"), root.resolve("a/broken.jpg"));
+        CliTest.Run r = CliTest.train(
+                root,
+                tmp.resolve("run"),
                 "--epochs",
                 "1",
                 "--lr",
@@ -73,9 +47,7 @@ class BadDataCliTest {
                 "--img-size",
                 "16",
                 "--threads",
-                "2",
-                "--out",
-                tmp.resolve("run").toString());
+                "2");
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().startsWith("jimm: " + bad + ": "), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

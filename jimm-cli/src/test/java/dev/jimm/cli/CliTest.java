@@ -3,23 +3,67 @@ package dev.jimm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.jimm.TestFixtures;
+import dev.jimm.data.TestFiles;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The CLI's commands run in-process; also the helpers the other CLI tests share to run it and read what it wrote. */
 class CliTest {
-    record Run(int status, String out, String err) {}
+    /** What one in-process run of the CLI returned and printed. */
+    record Run(int status, String out, String err) {
+        /** Standard output as the one JSON object that --json prints. */
+        JsonObject json() {
+            return JsonParser.parseString(out.strip()).getAsJsonObject();
+        }
+    }
 
     static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int status = Main.execute(args, new PrintWriter(out), new PrintWriter(err));
         return new Run(status, out.toString(), err.toString());
+    }
+
+    /** {@code train data --model resnet10t <options> --out out}: the small model the CLI tests train. */
+    static Run train(Path data, Path out, String... options) {
+        List<String> args = new ArrayList<>(List.of("train", data.toString(), "--model", "resnet10t"));
+        args.addAll(List.of(options));
+        args.addAll(List.of("--out", out.toString()));
+        return run(args.toArray(String[]::new));
+    }
+
+    /** The config.json that train wrote into its run folder. */
+    static JsonObject config(Path run) throws IOException {
+        return JsonParser.parseString(Files.readString(run.resolve("config.json")))
+                .getAsJsonObject();
+    }
+
+    /**
+     * An image folder of two classes, a and b, with {@code perClass} copies of one test image each (the images of
+     * {@code images/odd}, keeping their file type).
+     */
+    static Path twoClasses(Path root, int perClass, String imageOfA, String imageOfB) throws IOException {
+        for (String c : new String[] {"a", "b"}) {
+            String image = c.equals("a") ? imageOfA : imageOfB;
+            Files.createDirectories(root.resolve(c));
+            for (int i = 0; i < perClass; i++) {
+                Files.copy(
+                        TestFiles.resource("images/odd/" + image),
+                        root.resolve(c + "/" + i + image.substring(image.lastIndexOf('.'))));
+            }
+        }
+        return root;
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,8 +75,8 @@ class KillAndResumeTest {
 
         CliTest.Run resumed = CliTest.run("train", "--resume", killed.toString(), "--json");
         assertEquals(0, resumed.status(), resumed.err());
-        JsonObject a = JsonParser.parseString(ref.out().strip()).getAsJsonObject();
-        JsonObject b = JsonParser.parseString(resumed.out().strip()).getAsJsonObject();
+        JsonObject a = ref.json();
+        JsonObject b = resumed.json();
         for (String k : List.of("valid_loss", "accuracy", "f1_macro")) {
             assertEquals(a.get(k).getAsDouble(), b.get(k).getAsDouble(), 0.0, k);
         }

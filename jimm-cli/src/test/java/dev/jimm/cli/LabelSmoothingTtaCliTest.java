@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import dev.jimm.data.TestFiles;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,21 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 class LabelSmoothingTtaCliTest {
     @Test
     void trainRecordsBothAndEvalScoresWithTta(@TempDir Path tmp) throws Exception {
-        Path root = tmp.resolve("data");
-        for (String c : new String[] {"a", "b"}) {
-            Files.createDirectories(root.resolve(c));
-            for (int i = 0; i < 4; i++) {
-                Files.copy(
-                        TestFiles.resource("images/odd/" + (c.equals("a") ? "chelsea.bmp" : "palette_color.png")),
-                        root.resolve(c + "/" + i + (c.equals("a") ? ".bmp" : ".png")));
-            }
-        }
+        Path root = CliTest.twoClasses(tmp.resolve("data"), 4, "chelsea.bmp", "palette_color.png");
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.run(
-                "train",
-                root.toString(),
-                "--model",
-                "resnet10t",
+        CliTest.Run r = CliTest.train(
+                root,
+                run,
                 "--epochs",
                 "1",
                 "--lr",
@@ -43,12 +30,9 @@ class LabelSmoothingTtaCliTest {
                 "--label-smoothing",
                 "0.1",
                 "--tta",
-                "--out",
-                run.toString(),
                 "--json");
         assertEquals(0, r.status(), r.err());
-        JsonObject cfg = JsonParser.parseString(Files.readString(run.resolve("config.json")))
-                .getAsJsonObject();
+        JsonObject cfg = CliTest.config(run);
         assertEquals(0.1, cfg.get("label_smoothing").getAsDouble(), 0.0);
         assertEquals("aug", cfg.get("tta").getAsString(), "a bare --tta is fastai's");
         assertTrue(
@@ -59,24 +43,12 @@ class LabelSmoothingTtaCliTest {
         CliTest.Run tta = CliTest.run("eval", run.toString(), root.toString(), "--tta", "--json");
         assertEquals(0, plain.status(), plain.err());
         assertEquals(0, tta.status(), tta.err());
-        double plainLoss = JsonParser.parseString(plain.out().strip())
-                .getAsJsonObject()
-                .get("loss")
-                .getAsDouble();
-        double ttaLoss = JsonParser.parseString(tta.out().strip())
-                .getAsJsonObject()
-                .get("loss")
-                .getAsDouble();
+        double plainLoss = plain.json().get("loss").getAsDouble();
+        double ttaLoss = tta.json().get("loss").getAsDouble();
         assertTrue(
                 Math.abs(plainLoss - ttaLoss) > 1e-6, "mirror images change the loss: " + plainLoss + " vs " + ttaLoss);
 
-        CliTest.Run bad = CliTest.run(
-                "train",
-                root.toString(),
-                "--label-smoothing",
-                "1.5",
-                "--out",
-                tmp.resolve("x").toString());
+        CliTest.Run bad = CliTest.train(root, tmp.resolve("x"), "--label-smoothing", "1.5");
         assertEquals(2, bad.status(), bad.err());
         assertTrue(bad.err().contains("--label-smoothing must be in [0, 1), got 1.5"), bad.err());
     }
