@@ -151,9 +151,9 @@ class DataPipelineTest {
         assertFalse(none.flip(), "--aug none means no augmentation at all");
     }
 
-    @Test
-    void namedDatasetsFlipOnlyWhereTheirClassesAreMirrorSymmetric() {
-        DataPipeline fashion = DataPipeline.named(
+    /** The pipeline jimm train gives Fashion-MNIST: pad-and-crop and flips, its own statistics. */
+    static DataPipeline fashionMnist() {
+        return DataPipeline.named(
                 DataPipeline.Request.auto(),
                 "fashion-mnist",
                 1,
@@ -161,6 +161,11 @@ class DataPipelineTest {
                 TrainRecipe.FMNIST_MEAN,
                 TrainRecipe.FMNIST_STD,
                 true);
+    }
+
+    @Test
+    void namedDatasetsFlipOnlyWhereTheirClassesAreMirrorSymmetric() {
+        DataPipeline fashion = fashionMnist();
         DataPipeline mnist = DataPipeline.named(
                 DataPipeline.Request.auto(), "mnist", 1, 28, TrainRecipe.MNIST_MEAN, TrainRecipe.MNIST_STD, false);
         assertEquals(AugPolicy.SMALL, fashion.aug());

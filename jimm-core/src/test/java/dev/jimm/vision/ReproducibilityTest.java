@@ -39,14 +39,7 @@ class ReproducibilityTest {
         ImageDataset train = TrainRecipe.namedDataset("fashion-mnist-sample", null, true);
         ImageDataset test = TrainRecipe.namedDataset("fashion-mnist-sample", null, false);
         int[] all = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-        DataPipeline tf = DataPipeline.named(
-                DataPipeline.Request.auto(),
-                "fashion-mnist",
-                1,
-                28,
-                TrainRecipe.FMNIST_MEAN,
-                TrainRecipe.FMNIST_STD,
-                true);
+        DataPipeline tf = DataPipelineTest.fashionMnist();
         try (NDManager manager = NDManager.newBaseManager()) {
             DataLoaders dls = ImageDataLoaders.of(
                     ClassSubset.of(train, 30, seed, all),
