@@ -13,7 +13,7 @@ import java.util.List;
  * CIFAR-10 and CIFAR-100, binary version. Each record is 1 label byte (CIFAR-100: coarse then fine) followed by 3072
  * bytes: the 1024 red, then green, then blue values of a 32x32 image, row-major.
  */
-public final class CifarDataset implements ImageDataset {
+public final class CifarDataset extends LabelledDataset {
     /** CIFAR-10 class names (batches.meta.txt). */
     public static final List<String> CIFAR10_CLASSES =
             List.of("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
@@ -21,14 +21,11 @@ public final class CifarDataset implements ImageDataset {
     private static final int PIXELS = 32 * 32;
 
     private final byte[] images;
-    private final int[] labels;
-    private final List<String> classes;
     private final String source;
 
     private CifarDataset(byte[] images, int[] labels, List<String> classes, String source) {
+        super(labels, classes);
         this.images = images;
-        this.labels = labels;
-        this.classes = List.copyOf(classes);
         this.source = source;
     }
 
@@ -120,21 +117,6 @@ public final class CifarDataset implements ImageDataset {
             }
         }
         return new CifarDataset(images, labels, classes, files.get(0).toString());
-    }
-
-    @Override
-    public int size() {
-        return labels.length;
-    }
-
-    @Override
-    public int label(int index) {
-        return labels[index];
-    }
-
-    @Override
-    public List<String> classes() {
-        return classes;
     }
 
     @Override

@@ -10,17 +10,14 @@ import java.util.SplittableRandom;
  * between disjoint label sets: train on classes 0–4, fine-tune on 5–9). Optionally at most {@code perClass} samples of
  * each class, chosen by a seed.
  */
-public final class ClassSubset implements ImageDataset {
+public final class ClassSubset extends LabelledDataset {
     private final ImageDataset base;
     private final int[] indices;
-    private final int[] labels;
-    private final List<String> classes;
 
     private ClassSubset(ImageDataset base, int[] indices, int[] labels, List<String> classes) {
+        super(labels, classes);
         this.base = base;
         this.indices = indices;
-        this.labels = labels;
-        this.classes = List.copyOf(classes);
     }
 
     /** Every sample of {@code keep} (class indices of {@code base}), in the base order. */
@@ -98,21 +95,6 @@ public final class ClassSubset implements ImageDataset {
     /** Indices into the base dataset (a copy). */
     public int[] indices() {
         return indices.clone();
-    }
-
-    @Override
-    public int size() {
-        return indices.length;
-    }
-
-    @Override
-    public int label(int index) {
-        return labels[index];
-    }
-
-    @Override
-    public List<String> classes() {
-        return classes;
     }
 
     @Override

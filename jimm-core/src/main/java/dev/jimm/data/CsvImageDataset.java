@@ -14,17 +14,9 @@ import java.util.TreeSet;
  * optional boolean valid column (fastai's {@code is_valid}) splits train from valid. Classes are the sorted distinct
  * labels.
  */
-public final class CsvImageDataset implements ImageDataset {
-    private final List<Path> files;
-    private final int[] labels;
-    private final List<String> classes;
-    private final ImageDecoder decoder;
-
+public final class CsvImageDataset extends FileListDataset {
     private CsvImageDataset(List<Path> files, int[] labels, List<String> classes, ImageDecoder decoder) {
-        this.files = files;
-        this.labels = labels;
-        this.classes = classes;
-        this.decoder = decoder;
+        super(files, labels, classes, decoder);
     }
 
     /** All rows of the CSV as one dataset. */
@@ -123,30 +115,5 @@ public final class CsvImageDataset implements ImageDataset {
         }
         out.add(sb.toString());
         return out;
-    }
-
-    @Override
-    public int size() {
-        return files.size();
-    }
-
-    @Override
-    public int label(int index) {
-        return labels[index];
-    }
-
-    @Override
-    public List<String> classes() {
-        return classes;
-    }
-
-    @Override
-    public DecodedImage image(int index) {
-        return decoder.decode(files.get(index));
-    }
-
-    @Override
-    public String describe(int index) {
-        return files.get(index).toString();
     }
 }

@@ -15,14 +15,10 @@ import java.util.stream.Stream;
  * Images in one subfolder per class ({@code root/CLASS/*.jpg}), like torchvision's ImageFolder: classes sorted by name,
  * files sorted by path, nested folders inside a class included.
  */
-public final class ImageFolderDataset implements ImageDataset {
+public final class ImageFolderDataset extends FileListDataset {
     /** File extensions taken as images (lower case). */
     public static final Set<String> EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif", "tif", "tiff", "webp");
 
-    private final List<String> classes;
-    private final List<Path> files;
-    private final int[] labels;
-    private final ImageDecoder decoder;
     private final Scan scan;
 
     /**
@@ -61,10 +57,7 @@ public final class ImageFolderDataset implements ImageDataset {
     }
 
     private ImageFolderDataset(List<String> classes, List<Path> files, int[] labels, ImageDecoder decoder, Scan scan) {
-        this.classes = List.copyOf(classes);
-        this.files = List.copyOf(files);
-        this.labels = labels;
-        this.decoder = decoder;
+        super(files, labels, classes, decoder);
         this.scan = scan;
     }
 
@@ -205,35 +198,5 @@ public final class ImageFolderDataset implements ImageDataset {
         }
         int dot = n.lastIndexOf('.');
         return dot > 0 && EXTENSIONS.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
-    }
-
-    /** The image file of sample i. */
-    public Path file(int index) {
-        return files.get(index);
-    }
-
-    @Override
-    public int size() {
-        return files.size();
-    }
-
-    @Override
-    public int label(int index) {
-        return labels[index];
-    }
-
-    @Override
-    public List<String> classes() {
-        return classes;
-    }
-
-    @Override
-    public DecodedImage image(int index) {
-        return decoder.decode(files.get(index));
-    }
-
-    @Override
-    public String describe(int index) {
-        return files.get(index).toString();
     }
 }
