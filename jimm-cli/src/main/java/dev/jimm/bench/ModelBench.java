@@ -70,32 +70,7 @@ public final class ModelBench {
             long peakRssBytes,
             long nativeBytes,
             Phases trainPhases,
-            Phases barePhases) {
-        /** Without the per-phase profile. */
-        public Result(
-                String model,
-                long params,
-                long forwardMacs,
-                double trainImgS,
-                double bareImgS,
-                double inferImgS,
-                double latencyMs,
-                long peakRssBytes,
-                long nativeBytes) {
-            this(
-                    model,
-                    params,
-                    forwardMacs,
-                    trainImgS,
-                    bareImgS,
-                    inferImgS,
-                    latencyMs,
-                    peakRssBytes,
-                    nativeBytes,
-                    null,
-                    null);
-        }
-    }
+            Phases barePhases) {}
 
     /**
      * Where a training step's time goes, mean ms per timed step.

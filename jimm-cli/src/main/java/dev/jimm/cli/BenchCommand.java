@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -53,19 +54,8 @@ final class BenchCommand extends JimmCommand {
                     "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
     List<String> models;
 
-    @Option(
-            names = "--batch-size",
-            paramLabel = "N",
-            defaultValue = "32",
-            description = "Batch of the throughput rows (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(
-            names = "--img-size",
-            paramLabel = "S",
-            defaultValue = "224",
-            description = "Input size (default: ${DEFAULT-VALUE}).")
-    int imgSize;
+    @Mixin
+    BenchSizeOptions size;
 
     @Option(names = "--threads", paramLabel = "N", description = "libtorch/PyTorch threads (default: one per core).")
     Integer threads;
@@ -111,12 +101,8 @@ final class BenchCommand extends JimmCommand {
             description = "pytorch: run scripts/bench_pytorch.py per model and print the ratios.")
     String compare;
 
-    @Option(
-            names = "--python",
-            paramLabel = "PATH",
-            defaultValue = "/usr/bin/python3",
-            description = "Python for --compare (default: ${DEFAULT-VALUE}).")
-    Path python;
+    @Mixin
+    PythonOption python;
 
     @Option(
             names = "--pytorch-script",
@@ -164,8 +150,8 @@ final class BenchCommand extends JimmCommand {
         Set<String> m = new LinkedHashSet<>(modes == null ? BenchOptions.MODES : modes);
         return new BenchOptions(
                 names,
-                batchSize,
-                imgSize,
+                size.batchSize,
+                size.imgSize,
                 threads == null ? Runtime.getRuntime().availableProcessors() : threads,
                 iters,
                 warmup,
@@ -223,7 +209,7 @@ final class BenchCommand extends JimmCommand {
             if (compare != null) {
                 err.println("jimm bench: fashion-mnist recipe (PyTorch)");
                 err.flush();
-                p = RecipeBench.runPytorch(python, pyScript, recipeEpochs, o.threads(), 64);
+                p = RecipeBench.runPytorch(python.path, pyScript, recipeEpochs, o.threads(), 64);
             }
             recipeEntry = new BenchReport.RecipeEntry(64, j, p);
         }
@@ -278,7 +264,7 @@ final class BenchCommand extends JimmCommand {
         err.flush();
         PytorchReference.Result p;
         try {
-            p = PytorchReference.run(python, pyScript, name, o);
+            p = PytorchReference.run(python.path, pyScript, name, o);
         } catch (JimmException e) {
             if (!Files.isRegularFile(pyScript)) {
                 throw e;
@@ -342,19 +328,8 @@ final class BenchCommand extends JimmCommand {
         @Parameters(paramLabel = "DIR", description = "Image folder.")
         Path dir;
 
-        @Option(
-                names = "--img-size",
-                paramLabel = "S",
-                defaultValue = "224",
-                description = "Crop size (default: ${DEFAULT-VALUE}).")
-        int imgSize;
-
-        @Option(
-                names = "--batch-size",
-                paramLabel = "N",
-                defaultValue = "32",
-                description = "Batch size (default: ${DEFAULT-VALUE}).")
-        int batchSize;
+        @Mixin
+        BenchSizeOptions size;
 
         @Option(
                 names = "--threads",
@@ -375,12 +350,8 @@ final class BenchCommand extends JimmCommand {
                 description = "torchvision: run scripts/bench_torchvision_loader.py and print the ratio.")
         String compare;
 
-        @Option(
-                names = "--python",
-                paramLabel = "PATH",
-                defaultValue = "/usr/bin/python3",
-                description = "Python for --compare (default: ${DEFAULT-VALUE}).")
-        Path python;
+        @Mixin
+        PythonOption python;
 
         @Option(
                 names = "--rounds",
@@ -399,7 +370,11 @@ final class BenchCommand extends JimmCommand {
                 throw new IllegalArgumentException(
                         "--compare '" + compare + "': only 'torchvision' is known for the data benchmark");
             }
-            if (imgSize < 8 || batchSize < 1 || epochs < 1 || rounds < 1 || (threads != null && threads < 1)) {
+            if (size.imgSize < 8
+                    || size.batchSize < 1
+                    || epochs < 1
+                    || rounds < 1
+                    || (threads != null && threads < 1)) {
                 throw new IllegalArgumentException(
                         "--img-size must be >= 8, --batch-size, --epochs, --rounds and --threads >= 1");
             }
@@ -413,7 +388,8 @@ final class BenchCommand extends JimmCommand {
             double[] ratios = new double[rounds];
             for (int round = 0; round < rounds; round++) {
                 String tag = rounds > 1 ? "round " + (round + 1) + ": " : "";
-                LoaderBench.Result r = LoaderBench.run(new LoaderBench.Options(dir, imgSize, batchSize, n, epochs));
+                LoaderBench.Result r =
+                        LoaderBench.run(new LoaderBench.Options(dir, size.imgSize, size.batchSize, n, epochs));
                 out.printf(
                         Locale.ROOT,
                         "%sjimm loader: %d images in %.2f s = %.1f images/s (%d threads, batch %d, size %d)%n",
@@ -422,8 +398,8 @@ final class BenchCommand extends JimmCommand {
                         r.seconds(),
                         r.imagesPerSecond(),
                         n,
-                        batchSize,
-                        imgSize);
+                        size.batchSize,
+                        size.imgSize);
                 out.flush();
                 if (compare != null) {
                     double tv = torchvision(n);
@@ -456,11 +432,11 @@ final class BenchCommand extends JimmCommand {
         private double torchvision(int workers) {
             Path script = PytorchReference.defaultScript().resolveSibling("bench_torchvision_loader.py");
             List<String> cmd = List.of(
-                    python.toString(),
+                    python.path.toString(),
                     script.toString(),
                     dir.toString(),
-                    String.valueOf(imgSize),
-                    String.valueOf(batchSize),
+                    String.valueOf(size.imgSize),
+                    String.valueOf(size.batchSize),
                     String.valueOf(workers),
                     String.valueOf(epochs));
             try {
@@ -477,7 +453,7 @@ final class BenchCommand extends JimmCommand {
                 }
                 return Double.parseDouble(m.group(1));
             } catch (IOException e) {
-                throw new JimmException("cannot run " + python + " (" + e.getMessage() + ")", e);
+                throw new JimmException("cannot run " + python.path + " (" + e.getMessage() + ")", e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new JimmException("interrupted while running " + String.join(" ", cmd), e);

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,12 +33,8 @@ import picocli.CommandLine.Option;
             "jimm demo transfer: fine-tuning a body trained on other classes against training from scratch."
         })
 final class DemoCommand extends JimmCommand {
-    @Option(
-            names = "--model",
-            paramLabel = "NAME",
-            defaultValue = "resnet10t",
-            description = "Architecture (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Mixin
+    DemoOptions demo;
 
     @Option(
             names = "--epochs",
@@ -45,12 +42,6 @@ final class DemoCommand extends JimmCommand {
             defaultValue = "20",
             description = "Epochs of fit_one_cycle (default: ${DEFAULT-VALUE}).")
     int epochs;
-
-    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<time>-demo).")
-    Path out;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = "--json", description = "Quiet; end with one JSON line of final metrics, as jimm train --json.")
     boolean json;
@@ -60,19 +51,19 @@ final class DemoCommand extends JimmCommand {
         PrintWriter stdout = out();
         // --json: the same steps with nothing on stdout but the final JSON line
         PrintWriter o = json ? new PrintWriter(Writer.nullWriter()) : stdout;
-        Path runDir = out != null ? out : TrainRecipe.defaultRunDir("demo");
-        o.println("jimm demo: " + model
+        Path runDir = demo.out != null ? demo.out : TrainRecipe.defaultRunDir("demo");
+        o.println("jimm demo: " + demo.model
                 + " from scratch on the bundled Fashion-MNIST sample (2,000 train, 500 test images)");
         o.println("lr_find picks the learning rate (its loss minimum / 10), then fit_one_cycle for " + epochs
                 + " epochs.");
         o.flush();
         // from scratch, fastai's valley is cautious; the classic rule (the loss minimum / 10) trains this in time
         TrainRecipe.Config c = TrainRecipe.Config.builder("fashion-mnist-sample")
-                .model(model)
+                .model(demo.model)
                 .epochs(epochs)
                 .lrSuggestion(LrSuggestion.MINIMUM)
                 .freezeEpochs(0)
-                .seed(seed)
+                .seed(demo.seed)
                 .out(runDir)
                 .build();
         List<Callback> cbs = json ? List.of() : List.of(Callbacks.Progress.console());

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,22 +32,8 @@ final class DemoTransferCommand extends JimmCommand {
                     "Folder with Fashion-MNIST's idx files (default: $JIMM_HOME/datasets/fashion-mnist, downloaded if missing).")
     Path dataRoot;
 
-    @Option(
-            names = "--model",
-            paramLabel = "NAME",
-            defaultValue = "resnet10t",
-            description = "Architecture (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(
-            names = "--seed",
-            paramLabel = "S",
-            defaultValue = "42",
-            description = "Seed of the subsets, order, init and augmentation (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<time>-transfer).")
-    Path out;
+    @Mixin
+    DemoOptions demo;
 
     @Option(
             names = "--backbone-images",
@@ -92,12 +79,8 @@ final class DemoTransferCommand extends JimmCommand {
                     "fine_tune's lr_mult: the body's lowest learning rate is the head's divided by X (default: ${DEFAULT-VALUE}, one rate for all: the body was trained on this dataset, not on ImageNet; fastai's default is 100).")
     double lrMult;
 
-    @Option(
-            names = "--threads",
-            paramLabel = "N",
-            defaultValue = "0",
-            description = "Loader threads (default: one per core).")
-    int threads;
+    @Mixin
+    LoaderThreadsOption loader;
 
     @Override
     public Integer call() {
@@ -106,13 +89,13 @@ final class DemoTransferCommand extends JimmCommand {
                     "--backbone-images must be positive (or -1 for all), got " + backboneImages);
         }
         PrintWriter o = out();
-        TransferExperiment.Config c = TransferExperiment.Config.builder(dataRoot, model, seed, out)
+        TransferExperiment.Config c = TransferExperiment.Config.builder(dataRoot, demo.model, demo.seed, demo.out)
                 .backboneImages(backboneImages)
                 .backboneEpochs(backboneEpochs)
                 .perClass(perClass)
                 .epochs(epochs)
                 .freezeEpochs(freezeEpochs)
-                .threads(threads)
+                .threads(loader.threads)
                 .lrMult(lrMult)
                 .build();
         TransferExperiment.Outcome r = TransferExperiment.run(c, o, List.of(Callbacks.Progress.console()));

@@ -1,6 +1,5 @@
 package dev.jimm.cli;
 
-import com.google.gson.Gson;
 import dev.jimm.JimmException;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDataset;
@@ -39,8 +38,8 @@ final class EvalCommand extends JimmCommand {
                     "An image folder or a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample).")
     String data;
 
-    @Option(names = "--data-root", paramLabel = "DIR", description = "Where named datasets are.")
-    Path dataRoot;
+    @Mixin
+    DataRootOption dataRoot;
 
     @Option(
             names = "--batch-size",
@@ -69,8 +68,8 @@ final class EvalCommand extends JimmCommand {
         requireAtLeast("--batch-size", batchSize, 1);
         PrintWriter out = out();
         try (ImageClassifier clf = ImageClassifier.load(run)) {
-            ImageDataset ds =
-                    TrainRecipe.evalDataset(data, dataRoot, clf.preprocessing().channels(), badImages.policy());
+            ImageDataset ds = TrainRecipe.evalDataset(
+                    data, dataRoot.dir, clf.preprocessing().channels(), badImages.policy());
             int skipped = 0;
             int[] map = classMap(ds.classes(), clf.classes());
             int k = clf.classes().size();
@@ -157,7 +156,7 @@ final class EvalCommand extends JimmCommand {
                         confusionPng);
             }
             if (json) {
-                out.println(new Gson().toJson(m));
+                printJson(m);
             } else {
                 out.printf(
                         Locale.ROOT,

@@ -1,7 +1,6 @@
 package dev.jimm.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.google.gson.GsonBuilder;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
 import dev.jimm.vision.RunReport;
@@ -52,7 +51,7 @@ final class LrFindCommand extends JimmCommand {
     public Integer call() {
         PrintWriter o = out();
         TrainRecipe.Config c = TrainRecipe.Config.builder(data)
-                .dataRoot(recipe.dataRoot)
+                .dataRoot(recipe.dataRoot.dir)
                 .model(recipe.model)
                 .weights(weights)
                 .batchSize(recipe.batchSize)
@@ -75,7 +74,7 @@ final class LrFindCommand extends JimmCommand {
                     m.put("steep", num(r.steep()));
                     m.put("minimum", num(r.minimum()));
                     m.put("plot", png.toString());
-                    o.println(new GsonBuilder().serializeNulls().create().toJson(m));
+                    printJson(m);
                 } else {
                     o.printf(
                             Locale.ROOT,

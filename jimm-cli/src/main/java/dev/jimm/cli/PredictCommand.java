@@ -1,6 +1,5 @@
 package dev.jimm.cli;
 
-import com.google.gson.Gson;
 import dev.jimm.JimmException;
 import dev.jimm.data.ImageDecodeException;
 import dev.jimm.vision.ImageClassifier;
@@ -50,7 +49,6 @@ final class PredictCommand extends JimmCommand {
         requireAtLeast("--top-k", topK, 1);
         PrintWriter out = out();
         int failed = 0;
-        Gson gson = new Gson();
         try (ImageClassifier clf = ImageClassifier.load(model)) {
             for (Path img : images) {
                 try {
@@ -67,7 +65,7 @@ final class PredictCommand extends JimmCommand {
                         Map<String, Object> line = new LinkedHashMap<>();
                         line.put("file", img.toString());
                         line.put("top", rows);
-                        out.println(gson.toJson(line));
+                        printJson(line);
                     } else {
                         List<String> parts = new ArrayList<>();
                         for (ImageClassifier.ClassScore s : top) {
@@ -81,7 +79,7 @@ final class PredictCommand extends JimmCommand {
                         Map<String, Object> line = new LinkedHashMap<>();
                         line.put("file", img.toString());
                         line.put("error", Main.oneLine(e));
-                        out.println(gson.toJson(line));
+                        printJson(line);
                     } else {
                         out.println(img + "\tERROR\t" + Main.oneLine(e));
                     }

@@ -1,6 +1,6 @@
 package dev.jimm.cli;
 
-import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -9,11 +9,8 @@ import picocli.CommandLine.Option;
  * same in both.
  */
 final class RecipeOptions {
-    @Option(
-            names = "--data-root",
-            paramLabel = "DIR",
-            description = "Where named datasets are (default: $JIMM_HOME/datasets/NAME, downloaded if missing).")
-    Path dataRoot;
+    @Mixin
+    DataRootOption dataRoot;
 
     @Option(
             names = "--model",

@@ -88,12 +88,8 @@ final class TrainCommand extends JimmCommand {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<time>-<model>).")
     Path out;
 
-    @Option(
-            names = "--threads",
-            paramLabel = "N",
-            defaultValue = "0",
-            description = "Loader threads (default: one per core).")
-    int threads;
+    @Mixin
+    LoaderThreadsOption loader;
 
     @Option(
             names = "--head",
@@ -220,7 +216,7 @@ final class TrainCommand extends JimmCommand {
                     "DATA is required (an image folder or a dataset name), unless --resume RUN is given");
         }
         TrainRecipe.Config.Builder b = TrainRecipe.Config.builder(data)
-                .dataRoot(recipe.dataRoot)
+                .dataRoot(recipe.dataRoot.dir)
                 .model(recipe.model)
                 .pretrained(pretrained)
                 .weights(weights)
@@ -231,7 +227,7 @@ final class TrainCommand extends JimmCommand {
                 .validPct(validPct)
                 .seed(recipe.seed)
                 .out(out)
-                .threads(threads)
+                .threads(loader.threads)
                 .linearHead(head.equals("linear"))
                 .skipBadImages(badImages.skip)
                 .labelSmoothing(labelSmoothing)

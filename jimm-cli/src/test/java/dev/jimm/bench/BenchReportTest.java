@@ -20,10 +20,12 @@ class BenchReportTest {
 
     private static BenchReport report() {
         // model a: 1 GMAC, train 10 img/s (bare 10.4), infer 40 img/s, latency 20 ms; PyTorch 8, 50 img/s, 25 ms
-        ModelBench.Result a = new ModelBench.Result("a", 100, 1_000_000_000L, 10, 10.4, 40, 20, 1L << 30, 1L << 29);
+        ModelBench.Result a =
+                new ModelBench.Result("a", 100, 1_000_000_000L, 10, 10.4, 40, 20, 1L << 30, 1L << 29, null, null);
         PytorchReference.Result pa = new PytorchReference.Result(
                 "a", 100, 8, 50, 25, 1L << 30, "torch x", new ModelBench.Phases(40, 80, 2, 3));
-        ModelBench.Result b = new ModelBench.Result("b", 7, 500_000_000L, 4, Double.NaN, Double.NaN, Double.NaN, 0, 0);
+        ModelBench.Result b =
+                new ModelBench.Result("b", 7, 500_000_000L, 4, Double.NaN, Double.NaN, Double.NaN, 0, 0, null, null);
         return new BenchReport(OPTS, PEAK, List.of(new BenchReport.Entry(a, pa), new BenchReport.Entry(b, null)));
     }
 

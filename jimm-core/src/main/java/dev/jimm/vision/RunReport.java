@@ -32,22 +32,9 @@ public final class RunReport {
 
     /**
      * Writes every picture and the page. {@code lrFind} may be null (a fixed learning rate was given): the page then
-     * says so instead of showing the curve.
+     * says so instead of showing the curve. {@code dataDescription}, the data pipeline, is shown under the command
+     * (empty: nothing).
      */
-    public static void write(
-            Path runDir,
-            Learner learner,
-            Preprocessing pre,
-            LrFinder.Result lrFind,
-            double lrUsed,
-            Interpretation interp,
-            Map<String, Double> finalMetrics,
-            String command,
-            String title) {
-        write(runDir, learner, pre, lrFind, lrUsed, interp, finalMetrics, command, title, "");
-    }
-
-    /** As the other {@code write}, with a description of the data pipeline shown under the command. */
     public static void write(
             Path runDir,
             Learner learner,

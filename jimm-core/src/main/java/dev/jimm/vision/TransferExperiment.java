@@ -243,8 +243,7 @@ public final class TransferExperiment {
             double backboneAcc;
             VisionLearner.Options base =
                     VisionLearner.Options.of(c.model()).inChans(1).seed(c.seed());
-            try (Learner a = VisionLearner.create(
-                    dlsA, base, b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
+            try (Learner a = learner(dlsA, base, progress)) {
                 double lr = lrFromFinder(a, "minimum", log, "backbone");
                 a.fitOneCycle(c.backboneEpochs(), lr);
                 backboneAcc = a.validate().metrics().get("accuracy");
@@ -290,21 +289,12 @@ public final class TransferExperiment {
             log.flush();
             t0 = System.nanoTime();
             Score transfer;
-            try (Learner f = VisionLearner.create(
-                    dlsB,
-                    base.weights(backboneFile),
-                    b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
+            try (Learner f = learner(dlsB, base.weights(backboneFile), progress)) {
                 f.freeze(); // as fastai's vision_learner: lr_find sees the frozen body
                 double lr = lrFromFinder(f, "minimum", log, "transfer");
                 f.fineTune(c.epochs(), lr, c.freezeEpochs(), c.lrMult());
-                transfer = new Score("transfer", accuracy(f, scoreB.valid()), lr, (System.nanoTime() - t0) / 1e9);
+                transfer = score("transfer", f, scoreB, lr, t0, testB.size(), log);
             }
-            log.printf(
-                    Locale.ROOT,
-                    "transfer: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
-                    100 * transfer.accuracy(),
-                    testB.size(),
-                    transfer.seconds());
 
             // (d) the same architecture from scratch, as many epochs in all
             int total = c.epochs() + c.freezeEpochs();
@@ -317,18 +307,11 @@ public final class TransferExperiment {
             log.flush();
             t0 = System.nanoTime();
             Score scratch;
-            try (Learner s = VisionLearner.create(
-                    dlsB, base, b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)))) {
+            try (Learner s = learner(dlsB, base, progress)) {
                 double lr = lrFromFinder(s, "minimum", log, "scratch");
                 s.fitOneCycle(total, lr);
-                scratch = new Score("scratch", accuracy(s, scoreB.valid()), lr, (System.nanoTime() - t0) / 1e9);
+                scratch = score("scratch", s, scoreB, lr, t0, testB.size(), log);
             }
-            log.printf(
-                    Locale.ROOT,
-                    "scratch: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
-                    100 * scratch.accuracy(),
-                    testB.size(),
-                    scratch.seconds());
 
             Outcome o = new Outcome(
                     runDir,
@@ -346,6 +329,26 @@ public final class TransferExperiment {
 
     private static String fmt(double v) {
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    /** A learner of the experiment: accuracy as its metric, the caller's progress callbacks. */
+    private static Learner learner(DataLoaders dls, VisionLearner.Options options, List<Callback> progress) {
+        return VisionLearner.create(
+                dls, options, b -> b.metrics(Metric.accuracy()).callbacks(progress.toArray(Callback[]::new)));
+    }
+
+    /** Scores a trained learner of classes 5-9 on all their test images (started at t0) and logs the result. */
+    private static Score score(
+            String name, Learner l, DataLoaders score, double lr, long t0, int testImages, PrintWriter log) {
+        Score s = new Score(name, accuracy(l, score.valid()), lr, (System.nanoTime() - t0) / 1e9);
+        log.printf(
+                Locale.ROOT,
+                "%s: %.2f%% on the %,d test images of classes 5-9 (%.0f s)%n%n",
+                name,
+                100 * s.accuracy(),
+                testImages,
+                s.seconds());
+        return s;
     }
 
     private static double lrFromFinder(Learner l, String rule, PrintWriter log, String what) {

@@ -104,7 +104,7 @@ class ReportAndPredictTest {
             l.fitOneCycle(2, 1e-2);
             Interpretation in = Interpretation.of(l, 8);
             RunReport.write(
-                    dir, l, PRE, found, 1e-2, in, Map.of("accuracy", in.accuracy()), "./jimm train x", "test run");
+                    dir, l, PRE, found, 1e-2, in, Map.of("accuracy", in.accuracy()), "./jimm train x", "test run", "");
         }
         String html = Files.readString(dir.resolve("index.html"));
         for (String pic : RunReport.PICTURES) {
