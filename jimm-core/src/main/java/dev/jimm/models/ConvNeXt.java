@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
@@ -543,8 +542,6 @@ public final class ConvNeXt extends ImageModel {
     // ---- the model ------------------------------------------------------------------------------
 
     private final Config cfg;
-    private final Module stem;
-    private final List<Module> stages = new ArrayList<>();
     private final Module normPre;
     private final Head head;
 
@@ -554,6 +551,7 @@ public final class ConvNeXt extends ImageModel {
         List<Integer> dims = cfg.dims();
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.depths());
         int stemStride;
+        Module stem;
         if (cfg.stemType().equals("patch")) {
             stem = register(
                     "stem",
@@ -579,6 +577,7 @@ public final class ConvNeXt extends ImageModel {
             stem = register("stem", st);
             stemStride = 4;
         }
+        addTrunkStep(stem);
         Sequential stageSeq = register("stages", new Sequential());
         int prev = dims.get(0);
         int curStride = stemStride;
@@ -593,8 +592,7 @@ public final class ConvNeXt extends ImageModel {
                     stride,
                     cfg.depths().get(s),
                     dpr[s]);
-            stageSeq.add(stage);
-            stages.add(stage);
+            stageSeq.add(addTrunkStep(stage));
             prev = dims.get(s);
             addFeatureInfo(prev, curStride, "stages." + s);
         }
@@ -639,11 +637,7 @@ public final class ConvNeXt extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = stem.forward(x);
-        for (Module s : stages) {
-            x = s.forward(x);
-        }
-        return normPre.forward(x);
+        return normPre.forward(forwardTrunk(x));
     }
 
     @Override
@@ -656,20 +650,6 @@ public final class ConvNeXt extends ImageModel {
         head.reset(newNumClasses, newGlobalPool);
         globalPool = GlobalPool.validate(newGlobalPool);
         numClasses = newNumClasses;
-    }
-
-    /** The four stage outputs (strides 4, 8, 16, 32), timm's feature_info. */
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        x = stem.forward(x);
-        for (int s = 0; s <= last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(x);
-        }
-        return select(all, take);
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

@@ -156,8 +156,6 @@ public final class DenseNet extends ImageModel {
 
     private final Config cfg;
     private final NamedSequential features;
-    /** The index in {@code features} of the module each feature level ends at. */
-    private final List<Integer> levelModules = new ArrayList<>();
 
     public DenseNet(Config cfg, ModelArgs args) {
         super(args);
@@ -208,6 +206,7 @@ public final class DenseNet extends ImageModel {
         }
         features.add("norm5", new BatchNormAct(channels));
         addLevel(channels, stride);
+        addTrunkSteps(features.children().values());
         // timm's global_pool, head_drop (no state: the shared head's dropout) and classifier
         registerClassifierHead("classifier", channels);
     }
@@ -215,8 +214,7 @@ public final class DenseNet extends ImageModel {
     /** Makes the output of the module last added to {@code features} a feature level. */
     private void addLevel(int channels, int reduction) {
         List<String> names = List.copyOf(features.children().keySet());
-        levelModules.add(names.size() - 1);
-        addFeatureInfo(channels, reduction, "features." + names.get(names.size() - 1));
+        addFeatureInfo(channels, reduction, "features." + names.get(names.size() - 1), names.size() - 1);
     }
 
     /** The variant this model was built from. */
@@ -248,11 +246,6 @@ public final class DenseNet extends ImageModel {
     protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
         // timm's checkpoint_filter_fn: torchvision's old "norm.1" keys are "norm1"
         return KeyMapping.torchvisionDenseNet(checkpoint);
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return Vgg.forwardLevels(List.copyOf(features.children().values()), levelModules, x, resolveIndices(indices));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

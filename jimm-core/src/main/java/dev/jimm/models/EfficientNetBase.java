@@ -1,7 +1,5 @@
 package dev.jimm.models;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Conv2dSame;
 import dev.jimm.layers.Module;
@@ -21,10 +19,6 @@ import java.util.SplittableRandom;
  * intermediates, and timm's {@code _init_weight_goog}. Subclasses register their head after it.
  */
 public abstract class EfficientNetBase extends ImageModel {
-    private final Module convStem;
-    private final Module bn1;
-    private final List<Sequential> stages = new ArrayList<>();
-    private final List<Integer> stageEnds;
     /** Channels of the last block, where the head starts. */
     protected final int trunkChs;
 
@@ -39,9 +33,9 @@ public abstract class EfficientNetBase extends ImageModel {
     protected EfficientNetBase(ModelArgs args, TrunkConfig cfg, boolean seFromExp, Double layerScale) {
         super(args);
         int stem = cfg.fixStem() ? cfg.stemSize() : cfg.roundChs().apply(cfg.stemSize());
-        convStem = register(
+        Module convStem = register(
                 "conv_stem", Conv2dSame.create(inChans, stem, cfg.stemKernel(), 2, 1, 1, false, cfg.padSame()));
-        bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
+        Module bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
         EfficientNetBuilder.Built built = EfficientNetBuilder.build(
                 new EfficientNetBuilder.Settings(
                         cfg.roundChs(),
@@ -56,47 +50,21 @@ public abstract class EfficientNetBase extends ImageModel {
                 stem,
                 cfg.arch().decode());
         Sequential blocks = register("blocks", new Sequential(built.stages()));
-        for (int i = 0; i < blocks.size(); i++) {
-            stages.add((Sequential) blocks.get(i));
+        // the trunk: conv_stem, bn1, then each stage; a level ending after n stages is step n + 1
+        addTrunkStep(convStem);
+        addTrunkStep(bn1);
+        addTrunkSteps(blocks.children().values());
+        for (int i = 0; i < built.features().size(); i++) {
+            FeatureInfo f = built.features().get(i);
+            addFeatureInfo(
+                    f.numChs(), f.reduction(), f.module(), built.stageEnds().get(i) + 1);
         }
-        built.features().forEach(f -> addFeatureInfo(f.numChs(), f.reduction(), f.module()));
-        stageEnds = List.copyOf(built.stageEnds());
         trunkChs = built.outChs();
     }
 
     @Override
     protected void initWeights(SplittableRandom random) {
         EfficientNetBuilder.initWeights(this, random);
-    }
-
-    /** Stem and blocks, without any head conv. */
-    protected final NDArray forwardTrunk(NDArray x) {
-        x = bn1.forward(convStem.forward(x));
-        for (Sequential s : stages) {
-            x = s.forward(x);
-        }
-        return x;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = 0;
-        for (int i : take) {
-            last = Math.max(last, stageEnds.get(i));
-        }
-        List<NDArray> all = new ArrayList<>();
-        x = bn1.forward(convStem.forward(x));
-        all.add(x);
-        for (int s = 0; s < last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(x);
-        }
-        List<NDArray> levels = new ArrayList<>();
-        for (int end : stageEnds) {
-            levels.add(end < all.size() ? all.get(end) : null);
-        }
-        return select(levels, take);
     }
 
     /** An arch of one block-string list per stage. */

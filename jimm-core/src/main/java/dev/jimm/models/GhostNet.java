@@ -389,11 +389,6 @@ public final class GhostNet extends ImageModel {
     // ---- the model ------------------------------------------------------------------------------
 
     private final Config cfg;
-    private final Module convStem;
-    private final Module bn1;
-    private final Module act1;
-    private final Sequential blocks;
-    private final List<Integer> levelStage = new ArrayList<>();
     private GlobalPool pool;
     private final Module convHead;
     private final Module act2;
@@ -405,13 +400,13 @@ public final class GhostNet extends ImageModel {
         checkPool(globalPool);
         double w = cfg.width();
         int stem = Layers.makeDivisible(16 * w, 4);
-        convStem = register("conv_stem", conv(inChans, stem, 3, 2, 1, 1));
+        // timm takes the first level at conv_stem's output, before bn1 and act1
+        addTrunkStep(register("conv_stem", conv(inChans, stem, 3, 2, 1, 1)));
         addFeatureInfo(stem, 2, "conv_stem");
-        levelStage.add(-1);
-        bn1 = register("bn1", new BatchNorm2d(stem));
-        act1 = register("act1", Activation.relu());
+        addTrunkStep(register("bn1", new BatchNorm2d(stem)));
+        addTrunkStep(register("act1", Activation.relu()));
         int prev = stem;
-        blocks = new Sequential();
+        Sequential blocks = new Sequential();
         int layerIdx = 0;
         int netStride = 2;
         int lastExp = 0;
@@ -436,14 +431,14 @@ public final class GhostNet extends ImageModel {
             }
             if (stride > 1) {
                 netStride *= 2;
-                addFeatureInfo(prev, netStride, "blocks." + s);
-                levelStage.add(s);
+                addFeatureInfo(prev, netStride, "blocks." + s, s + 3);
             }
             blocks.add(stage);
         }
         int out = Layers.makeDivisible(lastExp * w, 4);
         blocks.add(new Sequential(new ConvBnAct(prev, out, 1, 1, 0, 1, true)));
         register("blocks", blocks);
+        addTrunkSteps(blocks.children().values());
         setNumFeatures(out);
         pool = register("global_pool", new GlobalPool(globalPool, false));
         convHead = register("conv_head", new Conv2d(out, HEAD_HIDDEN, 1, Conv2d.Options.defaults()));
@@ -467,13 +462,9 @@ public final class GhostNet extends ImageModel {
 
     // timm leaves GhostNet at PyTorch's default init ("FIXME init"): the layers' own defaults stand
 
-    private NDArray stem(NDArray x) {
-        return act1.forward(bn1.forward(x));
-    }
-
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        return blocks.forward(stem(convStem.forward(x)));
+        return forwardTrunk(x);
     }
 
     @Override
@@ -501,32 +492,6 @@ public final class GhostNet extends ImageModel {
     /** Width of conv_head's output, the pre-logits ({@link #numFeatures()} is the trunk's, what the pool sees). */
     public int headHiddenSize() {
         return HEAD_HIDDEN;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int lastStage = -1;
-        for (int i : take) {
-            lastStage = Math.max(lastStage, levelStage.get(i));
-        }
-        List<NDArray> all = new ArrayList<>();
-        // timm takes the first level at conv_stem's output, before bn1 and act1
-        x = convStem.forward(x);
-        all.add(x);
-        x = stem(x);
-        int level = 1;
-        for (int s = 0; s <= lastStage; s++) {
-            x = blocks.get(s).forward(x);
-            if (level < levelStage.size() && levelStage.get(level) == s) {
-                all.add(x);
-                level++;
-            }
-        }
-        while (all.size() < levelStage.size()) {
-            all.add(null);
-        }
-        return select(all, take);
     }
 
     // ---- registrations ------------------------------------------------------------------------

@@ -8,8 +8,10 @@ import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Module;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * An image classification model with timm's interface: a feature trunk ({@link #forwardFeatures}), a head
@@ -32,8 +34,15 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     protected final boolean zeroInitLast;
 
     private final List<FeatureInfo> featureInfo = new ArrayList<>();
+    // the trunk as feature levels see it: its steps in order, and per level the step it ends at
+    private final List<Module> trunk = new ArrayList<>();
+    private final List<Integer> levelEnds = new ArrayList<>();
     private int numFeatures;
+    private String poolName;
     private String fcName;
+    /** Where the head's parts are registered: a {@link HeadParts} child, or null for this model itself. */
+    private HeadParts headParts;
+
     private GlobalPool headPool;
     private Module headFc;
 
@@ -55,9 +64,17 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      */
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         requireClassifierHead();
-        x = headPool.forward(x);
+        x = headPool.forward(headPool.isIdentity() ? x : toPoolInput(x));
         x = Dropout.apply(x, (float) dropRate, isTraining());
         return preLogits ? x : headFc.forward(x);
+    }
+
+    /**
+     * The features as the head's pooling takes them (NCHW); families whose features are laid out otherwise (Swin's
+     * NHWC) convert here. Without pooling the features pass unchanged.
+     */
+    protected NDArray toPoolInput(NDArray features) {
+        return features;
     }
 
     /**
@@ -66,10 +83,50 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      * identity for 0 classes. Call it where the family registers its head, so that the state_dict keeps timm's order.
      */
     protected final void registerClassifierHead(String fcName, int numFeatures) {
+        registerClassifierHead("global_pool", fcName, numFeatures);
+    }
+
+    /**
+     * As {@link #registerClassifierHead(String, int)} with the pooling under {@code poolName} (torchvision's
+     * {@code avgpool}).
+     */
+    protected final void registerClassifierHead(String poolName, String fcName, int numFeatures) {
+        this.poolName = poolName;
         this.fcName = fcName;
         this.numFeatures = numFeatures;
-        headPool = register("global_pool", ClassifierHead.pool(globalPool));
-        headFc = register(fcName, ClassifierHead.fc(numFeatures, numClasses, globalPool));
+        registerHeadParts(globalPool, ClassifierHead.fc(numFeatures, numClasses, globalPool));
+    }
+
+    /**
+     * As {@link #registerClassifierHead(String, int)} with the head a child module {@code headName} holding
+     * {@code global_pool} and {@code fc} (timm's RegNet and Swin: {@code head.fc}).
+     */
+    protected final void registerNestedClassifierHead(String headName, int numFeatures) {
+        headParts = register(headName, new HeadParts());
+        registerClassifierHead("global_pool", "fc", numFeatures);
+    }
+
+    private void registerHeadParts(String poolType, Module fc) {
+        GlobalPool pool = ClassifierHead.pool(poolType);
+        if (headParts != null) {
+            headPool = headParts.put(poolName, pool);
+            headFc = headParts.put(fcName, fc);
+        } else {
+            headPool = register(poolName, pool);
+            headFc = register(fcName, fc);
+        }
+    }
+
+    /** A head nested under one name, holding the pooling and the classifier. */
+    private static final class HeadParts extends Module {
+        <M extends Module> M put(String name, M part) {
+            return register(name, part);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            throw new UnsupportedOperationException("the head runs through its model's forwardHead");
+        }
     }
 
     /** The classifier registered by {@link #registerClassifierHead}. */
@@ -90,9 +147,78 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         this.numFeatures = numFeatures;
     }
 
-    /** Adds a feature level (shallowest first): its channels, stride from the input and module name. */
+    /**
+     * Adds a feature level (shallowest first): its channels, stride from the input and module name. The level is the
+     * output of the last trunk step added so far ({@link #addTrunkStep}).
+     */
     protected final void addFeatureInfo(int channels, int reduction, String module) {
+        addFeatureInfo(channels, reduction, module, trunk.size() - 1);
+    }
+
+    /**
+     * Adds a feature level (shallowest first) that is the output of trunk step {@code trunkStep}, for families that
+     * list their levels before their trunk's steps.
+     */
+    protected final void addFeatureInfo(int channels, int reduction, String module, int trunkStep) {
+        if (!levelEnds.isEmpty() && trunkStep < levelEnds.get(levelEnds.size() - 1)) {
+            throw new IllegalArgumentException("feature level " + module + " ends at trunk step " + trunkStep
+                    + ", before the previous level's step " + levelEnds.get(levelEnds.size() - 1)
+                    + "; levels go shallow to deep");
+        }
         featureInfo.add(new FeatureInfo(channels, reduction, module));
+        levelEnds.add(trunkStep);
+    }
+
+    /**
+     * Appends a step to the trunk that {@link #forwardLevels} (and {@link #forwardTrunk}) run in order: a module
+     * registered by the family, whose output may end a feature level ({@link #addFeatureInfo}).
+     */
+    protected final <M extends Module> M addTrunkStep(M step) {
+        trunk.add(step);
+        return step;
+    }
+
+    /** Appends trunk steps in order (e.g. the children of a {@code features} Sequential). */
+    protected final void addTrunkSteps(Collection<? extends Module> steps) {
+        trunk.addAll(steps);
+    }
+
+    /** Runs every trunk step in order. */
+    protected final NDArray forwardTrunk(NDArray x) {
+        for (Module step : trunk) {
+            x = step.forward(x);
+        }
+        return x;
+    }
+
+    /**
+     * Runs the trunk's steps up to the one ending the deepest chosen level and returns the chosen levels (indices into
+     * {@link #featureInfo()}, negative ones from the end), each read through {@code toLevel} (e.g. tokens to NCHW
+     * maps).
+     */
+    protected final NDList forwardLevels(NDArray x, int[] indices, UnaryOperator<NDArray> toLevel) {
+        int[] take = resolveIndices(indices);
+        int lastLevel = deepest(take);
+        int lastStep = levelEnds.get(lastLevel);
+        if (levelEnds.get(0) < 0 || lastStep >= trunk.size()) {
+            throw new IllegalStateException(getClass().getSimpleName() + "'s feature levels 0.." + lastLevel
+                    + " end at trunk steps " + levelEnds.subList(0, lastLevel + 1) + ", but its trunk has "
+                    + trunk.size() + " steps (addTrunkStep)");
+        }
+        List<NDArray> all = new ArrayList<>();
+        for (int i = 0; i <= lastStep; i++) {
+            x = trunk.get(i).forward(x);
+            // several levels may end at one step
+            while (all.size() <= lastLevel && levelEnds.get(all.size()) == i) {
+                all.add(toLevel.apply(x));
+            }
+        }
+        return select(all, take);
+    }
+
+    /** {@link #forwardLevels(NDArray, int[], UnaryOperator)} with the step outputs as the levels. */
+    protected final NDList forwardLevels(NDArray x, int[] indices) {
+        return forwardLevels(x, indices, UnaryOperator.identity());
     }
 
     @Override
@@ -110,8 +236,7 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);
         numClasses = newNumClasses;
         globalPool = GlobalPool.validate(newGlobalPool);
-        headPool = register("global_pool", ClassifierHead.pool(globalPool));
-        headFc = register(fcName, newFc);
+        registerHeadParts(globalPool, newFc);
     }
 
     /** Replaces the classifier, keeping the current pooling. */
@@ -131,9 +256,11 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     /**
      * The feature maps of the chosen levels (indices into {@link #featureInfo()}; negative ones count from the end), in
-     * the order of the levels.
+     * the order of the levels. By default {@link #forwardLevels} on the trunk registered with {@link #addTrunkStep}.
      */
-    public abstract NDList forwardIntermediates(NDArray x, int[] indices);
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        return forwardLevels(x, indices);
+    }
 
     /**
      * Called by {@link PretrainedLoader} before it loads a pretrained checkpoint: returns the checkpoint adapted to

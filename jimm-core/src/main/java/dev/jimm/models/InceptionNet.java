@@ -6,7 +6,6 @@ import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +18,6 @@ import java.util.SplittableRandom;
  * without the aux heads.
  */
 public abstract class InceptionNet extends ImageModel {
-    private final List<Module> trunk = new ArrayList<>();
-    /** Index in {@code trunk} of the module each feature level ends at. */
-    private final List<Integer> levelModules = new ArrayList<>();
 
     private final double initStd;
     private final List<String> auxPrefixes;
@@ -39,9 +35,8 @@ public abstract class InceptionNet extends ImageModel {
 
     /** Registers a trunk module; a non-zero {@code channels} makes its output a feature level. */
     final <M extends Module> M add(String name, M module, int channels, int reduction) {
-        trunk.add(register(name, module));
+        addTrunkStep(register(name, module));
         if (channels > 0) {
-            levelModules.add(trunk.size() - 1);
             addFeatureInfo(channels, reduction, name);
         }
         return module;
@@ -111,15 +106,11 @@ public abstract class InceptionNet extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = maybeTransform(x);
-        for (Module m : trunk) {
-            x = m.forward(x);
-        }
-        return x;
+        return forwardTrunk(maybeTransform(x));
     }
 
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return Vgg.forwardLevels(trunk, levelModules, maybeTransform(x), resolveIndices(indices));
+        return forwardLevels(maybeTransform(x), indices);
     }
 }

@@ -1,14 +1,10 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.GroupNorm;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
@@ -503,53 +499,17 @@ public final class RegNet extends ImageModel {
         }
     }
 
-    /** timm's ClassifierHead: {@code global_pool}, dropout, {@code fc}. */
-    static final class Head extends Module {
-        private final int inFeatures;
-        private final float dropRate;
-        private GlobalPool pool;
-        private Module fc;
-
-        Head(int inFeatures, int numClasses, String poolType, double dropRate) {
-            this.inFeatures = inFeatures;
-            this.dropRate = (float) dropRate;
-            reset(numClasses, poolType);
-        }
-
-        void reset(int numClasses, String poolType) {
-            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
-            pool = register("global_pool", ClassifierHead.pool(poolType));
-            fc = register("fc", newFc);
-        }
-
-        NDArray forward(NDArray x, boolean preLogits) {
-            x = Dropout.apply(pool.forward(x), dropRate, isTraining());
-            return preLogits ? x : fc.forward(x);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, false);
-        }
-    }
-
     // ---- the model ------------------------------------------------------------------------------
 
     private final Config cfg;
-    private final Module stem;
-    private final List<Module> stages = new ArrayList<>();
     private final Module finalConv;
-    private final Head head;
 
     public RegNet(Config cfg, ModelArgs args) {
         super(args);
         this.cfg = cfg;
         int sw = cfg.stemWidth();
-        if (cfg.preact()) {
-            stem = register("stem", conv(inChans, sw, 3, 2, 1));
-        } else {
-            stem = register("stem", new ConvNormAct(cfg, inChans, sw, 3, 2, 1, true));
-        }
+        addTrunkStep(register(
+                "stem", cfg.preact() ? conv(inChans, sw, 3, 2, 1) : new ConvNormAct(cfg, inChans, sw, 3, 2, 1, true)));
         addFeatureInfo(sw, 2, "stem");
 
         int prev = sw;
@@ -570,9 +530,8 @@ public final class RegNet extends ImageModel {
             }
             prev = a.outChs();
             stride *= a.stride();
-            register("s" + (s + 1), stage);
+            addTrunkStep(register("s" + (s + 1), stage));
             addFeatureInfo(prev, stride, "s" + (s + 1));
-            stages.add(stage);
         }
         if (cfg.numFeatures() > 0) {
             finalConv = register("final_conv", new ConvNormAct(cfg, prev, cfg.numFeatures(), 1, 1, 1, true));
@@ -581,8 +540,7 @@ public final class RegNet extends ImageModel {
             boolean finalAct = cfg.linearOut() || cfg.preact();
             finalConv = register("final_conv", finalAct ? new Activation(cfg.act()) : new Identity());
         }
-        setNumFeatures(prev);
-        head = register("head", new Head(prev, numClasses, globalPool, dropRate));
+        registerNestedClassifierHead("head", prev);
     }
 
     /** The variant this model was built from. */
@@ -627,43 +585,7 @@ public final class RegNet extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = stem.forward(x);
-        for (Module s : stages) {
-            x = s.forward(x);
-        }
-        return finalConv.forward(x);
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = GlobalPool.validate(newGlobalPool);
-        head.reset(newNumClasses, pool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-    }
-
-    /** The stem (stride 2) and the four stages (strides 4 to 32), as timm's feature_info. */
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return intermediates(stem, stages, x, resolveIndices(indices));
-    }
-
-    /** The stem's and the stages' outputs up to the deepest level taken, then those taken. */
-    static NDList intermediates(Module stem, List<Module> stages, NDArray x, int[] take) {
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        x = stem.forward(x);
-        all.add(x);
-        for (int s = 0; s < stages.size() && s < last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(x);
-        }
-        return select(all, take);
+        return finalConv.forward(forwardTrunk(x));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

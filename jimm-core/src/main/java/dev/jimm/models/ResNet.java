@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BlurPool2d;
@@ -546,11 +545,6 @@ public final class ResNet extends ImageModel {
     }
 
     private final Config cfg;
-    private final Module conv1;
-    private final Module bn1;
-    private final Module act1;
-    private final Module maxpool;
-    private final List<Module> stages = new ArrayList<>();
 
     public ResNet(Config cfg, ModelArgs args) {
         super(args);
@@ -560,6 +554,7 @@ public final class ResNet extends ImageModel {
 
         boolean deep = cfg.stemType().contains("deep");
         int inplanes = deep ? cfg.stemWidth() * 2 : 64;
+        Module conv1;
         if (deep) {
             int s0 = cfg.stemType().contains("tiered") ? 3 * (cfg.stemWidth() / 4) : cfg.stemWidth();
             int s1 = cfg.stemWidth();
@@ -583,10 +578,12 @@ public final class ResNet extends ImageModel {
                             7,
                             Conv2d.Options.defaults().stride(2).padding(3).bias(false)));
         }
-        bn1 = register("bn1", norm.apply(inplanes));
-        act1 = register("act1", Activation.relu());
+        addTrunkStep(conv1);
+        addTrunkStep(register("bn1", norm.apply(inplanes)));
+        addTrunkStep(register("act1", Activation.relu()));
         addFeatureInfo(inplanes, 2, "act1");
 
+        Module maxpool;
         if (cfg.replaceStemPool()) {
             List<Module> parts = new ArrayList<>();
             boolean aa = cfg.antiAlias() != AntiAlias.NONE;
@@ -608,6 +605,7 @@ public final class ResNet extends ImageModel {
         } else {
             maxpool = register("maxpool", Pool2d.max(3, 2, 1));
         }
+        addTrunkStep(maxpool);
 
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.layers());
         int netStride = 4;
@@ -638,7 +636,7 @@ public final class ResNet extends ImageModel {
                 inplanes = outplanes;
             }
             String stageName = "layer" + (s + 1);
-            stages.add(register(stageName, stage));
+            addTrunkStep(register(stageName, stage));
             addFeatureInfo(inplanes, netStride, stageName);
         }
         registerClassifierHead("fc", inplanes);
@@ -664,32 +662,9 @@ public final class ResNet extends ImageModel {
         }
     }
 
-    private NDArray stem(NDArray x) {
-        return act1.forward(bn1.forward(conv1.forward(x)));
-    }
-
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = maxpool.forward(stem(x));
-        for (Module stage : stages) {
-            x = stage.forward(x);
-        }
-        return x;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        x = stem(x);
-        all.add(x);
-        x = maxpool.forward(x);
-        for (int s = 0; s < stages.size() && s < last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(x);
-        }
-        return select(all, take);
+        return forwardTrunk(x);
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

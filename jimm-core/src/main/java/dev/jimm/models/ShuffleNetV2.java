@@ -126,9 +126,6 @@ public final class ShuffleNetV2 extends ImageModel {
     }
 
     private final Config cfg;
-    private final Module conv1;
-    private final Module maxpool;
-    private final List<Module> stages = new ArrayList<>();
     private final Module conv5;
 
     public ShuffleNetV2(Config cfg, ModelArgs args) {
@@ -136,7 +133,7 @@ public final class ShuffleNetV2 extends ImageModel {
         this.cfg = cfg;
         List<Integer> ch = cfg.stagesOutChannels();
         int in = ch.get(0);
-        conv1 = register(
+        addTrunkStep(register(
                 "conv1",
                 new Sequential(
                         new Conv2d(
@@ -145,9 +142,9 @@ public final class ShuffleNetV2 extends ImageModel {
                                 3,
                                 Conv2d.Options.defaults().stride(2).padding(1).bias(false)),
                         new BatchNorm2d(in),
-                        Activation.relu()));
+                        Activation.relu())));
         addFeatureInfo(in, 2, "conv1");
-        maxpool = register("maxpool", Pool2d.max(3, 2, 1));
+        addTrunkStep(register("maxpool", Pool2d.max(3, 2, 1)));
         addFeatureInfo(in, 4, "maxpool");
         int reduction = 4;
         for (int s = 0; s < 3; s++) {
@@ -157,7 +154,7 @@ public final class ShuffleNetV2 extends ImageModel {
                 stage.add(new InvertedResidual(out, out, 1));
             }
             String name = "stage" + (s + 2);
-            stages.add(register(name, stage));
+            addTrunkStep(register(name, stage));
             reduction *= 2;
             addFeatureInfo(out, reduction, name);
             in = out;
@@ -179,27 +176,7 @@ public final class ShuffleNetV2 extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = maxpool.forward(conv1.forward(x));
-        for (Module stage : stages) {
-            x = stage.forward(x);
-        }
-        return conv5.forward(x);
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        x = conv1.forward(x);
-        all.add(x);
-        x = maxpool.forward(x);
-        all.add(x);
-        for (int s = 0; s < stages.size() && all.size() <= last; s++) {
-            x = stages.get(s).forward(x);
-            all.add(x);
-        }
-        return select(all, take);
+        return conv5.forward(forwardTrunk(x));
     }
 
     /** torchvision's four ShuffleNet v2 widths. */

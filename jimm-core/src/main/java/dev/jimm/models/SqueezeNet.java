@@ -81,7 +81,6 @@ public final class SqueezeNet extends ImageModel {
 
     private final Version version;
     private final Sequential features;
-    private final List<Integer> levelLayers;
     private Classifier classifier;
 
     public SqueezeNet(Version version, ModelArgs args) {
@@ -106,10 +105,9 @@ public final class SqueezeNet extends ImageModel {
                             new Fire(384, 64, 256, 256),
                             Pool2d.max(3, 2, 0, true),
                             new Fire(512, 64, 256, 256)));
-            levelLayers = List.of(1, 5, 10, 12);
-            addFeatureInfo(96, 2, "features.1");
-            addFeatureInfo(256, 4, "features.5");
-            addFeatureInfo(512, 8, "features.10");
+            addFeatureInfo(96, 2, "features.1", 1);
+            addFeatureInfo(256, 4, "features.5", 5);
+            addFeatureInfo(512, 8, "features.10", 10);
         } else {
             features = register(
                     "features",
@@ -127,12 +125,12 @@ public final class SqueezeNet extends ImageModel {
                             new Fire(384, 48, 192, 192),
                             new Fire(384, 64, 256, 256),
                             new Fire(512, 64, 256, 256)));
-            levelLayers = List.of(1, 4, 7, 12);
-            addFeatureInfo(64, 2, "features.1");
-            addFeatureInfo(128, 4, "features.4");
-            addFeatureInfo(256, 8, "features.7");
+            addFeatureInfo(64, 2, "features.1", 1);
+            addFeatureInfo(128, 4, "features.4", 4);
+            addFeatureInfo(256, 8, "features.7", 7);
         }
-        addFeatureInfo(NUM_FEATURES, 16, "features.12");
+        addFeatureInfo(NUM_FEATURES, 16, "features.12", 12);
+        addTrunkSteps(features.children().values());
         setNumFeatures(NUM_FEATURES);
         classifier = register("classifier", new Classifier(NUM_FEATURES, numClasses, globalPool, dropRate));
     }
@@ -186,11 +184,6 @@ public final class SqueezeNet extends ImageModel {
         classifier = register("classifier", new Classifier(NUM_FEATURES, newNumClasses, pool, dropRate));
         numClasses = newNumClasses;
         globalPool = pool;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return Vgg.forwardLevels(List.copyOf(features.children().values()), levelLayers, x, resolveIndices(indices));
     }
 
     /** Registers {@code tv/squeezenet1_0} and {@code tv/squeezenet1_1}. */

@@ -3,11 +3,8 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -15,7 +12,6 @@ import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import dev.jimm.models.SwinTransformer.Windows;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -46,10 +42,7 @@ abstract class SwinBase extends ImageModel {
     static final List<Integer> HEADS_B = List.of(4, 8, 16, 32);
     static final List<Integer> HEADS_L = List.of(6, 12, 24, 48);
 
-    private final PatchEmbed patchEmbed;
-    private final List<Stage> stages = new ArrayList<>();
     private final Module norm;
-    private final Head head;
 
     SwinBase(
             ModelArgs args,
@@ -60,7 +53,7 @@ abstract class SwinBase extends ImageModel {
             MergeMaker merge,
             BlockMaker block) {
         super(args);
-        patchEmbed = register("patch_embed", new PatchEmbed(imgSize, patchSize, inChans, embedDim));
+        addTrunkStep(register("patch_embed", new PatchEmbed(imgSize, patchSize, inChans, embedDim)));
         Sequential layers = new Sequential();
         double[][] dpr = DropPath.schedule(args.dropPathRate(), depths);
         int inDim = embedDim;
@@ -79,16 +72,14 @@ abstract class SwinBase extends ImageModel {
                 blocks.add(block.make(i, b, outDim, res, dpr[i][b]));
             }
             Stage stage = new Stage(downsample, blocks);
-            layers.add(stage);
-            stages.add(stage);
+            layers.add(addTrunkStep(stage));
             addFeatureInfo(outDim, reduction, "layers." + i);
             inDim = outDim;
         }
         register("layers", layers);
         int numFeatures = embedDim << (depths.size() - 1);
-        setNumFeatures(numFeatures);
         norm = register("norm", new LayerNorm(numFeatures));
-        head = register("head", new Head(numFeatures, numClasses, globalPool, dropRate));
+        registerNestedClassifierHead("head", numFeatures);
     }
 
     @Override
@@ -100,37 +91,19 @@ abstract class SwinBase extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = patchEmbed.forward(x);
-        for (Stage s : stages) {
-            x = s.forward(x);
-        }
-        return norm.forward(x);
+        return norm.forward(forwardTrunk(x));
     }
 
+    /** The head pools NHWC maps over H and W. */
     @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
+    protected NDArray toPoolInput(NDArray features) {
+        return Windows.toNchw(features);
     }
 
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = GlobalPool.validate(newGlobalPool);
-        head.reset(newNumClasses, pool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-    }
-
-    /** Runs the stages up to the deepest chosen one, returning the chosen outputs as NCHW. */
+    /** The stages' outputs as NCHW maps. */
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        x = patchEmbed.forward(x);
-        List<NDArray> all = new ArrayList<>();
-        for (int s = 0; s < stages.size() && all.size() <= deepest(take); s++) {
-            x = stages.get(s).forward(x);
-            all.add(Windows.toNchw(x));
-        }
-        return select(all, take);
+        return forwardLevels(x, indices, Windows::toNchw);
     }
 
     /** timm's and torchvision's Linear init: N(0, .02) weights, zero biases. */
@@ -195,44 +168,4 @@ abstract class SwinBase extends ImageModel {
      * timm's ClassifierHead for NHWC features: global pool (over H and W), dropout, fc. With no pooling the NHWC maps
      * pass through.
      */
-    static final class Head extends Module {
-        private final int inFeatures;
-        private final float dropRate;
-        private GlobalPool pool;
-        private Module fc;
-
-        Head(int inFeatures, int numClasses, String poolType, double dropRate) {
-            this.inFeatures = inFeatures;
-            this.dropRate = (float) dropRate;
-            reset(numClasses, poolType);
-        }
-
-        void reset(int numClasses, String poolType) {
-            // built first, so that a refused combination leaves the head as it was
-            Module newFc = ClassifierHead.fc(inFeatures, numClasses, poolType);
-            pool = register("global_pool", ClassifierHead.pool(poolType));
-            fc = register("fc", newFc);
-        }
-
-        NDArray forward(NDArray x, boolean preLogits) {
-            return apply(pool, fc, dropRate, isTraining(), x, preLogits);
-        }
-
-        /**
-         * Pools NHWC maps (over H and W; none keeps the maps), dropout, then the classifier unless {@code preLogits}.
-         */
-        static NDArray apply(
-                GlobalPool pool, Module fc, double dropRate, boolean training, NDArray x, boolean preLogits) {
-            if (!pool.isIdentity()) {
-                x = pool.forward(Windows.toNchw(x));
-            }
-            x = Dropout.apply(x, (float) dropRate, training);
-            return preLogits ? x : fc.forward(x);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, false);
-        }
-    }
 }

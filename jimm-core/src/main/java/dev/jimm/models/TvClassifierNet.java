@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.AdaptiveAvgPool2d;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
@@ -27,7 +26,6 @@ public abstract class TvClassifierNet extends ImageModel {
 
     private final String modelName;
     private final int poolSize;
-    private final List<Integer> levelLayers = new ArrayList<>();
     private Sequential features;
     private Module avgpool;
     private Classifier classifier;
@@ -57,13 +55,13 @@ public abstract class TvClassifierNet extends ImageModel {
     /** Registers the trunk; call first, so that its keys come first. */
     final Sequential registerFeatures(Sequential trunk) {
         features = register("features", trunk);
+        addTrunkSteps(trunk.children().values());
         return features;
     }
 
     /** Makes the output of {@code features.layer} a feature level. */
     final void addLevel(int layer, int channels, int reduction) {
-        levelLayers.add(layer);
-        addFeatureInfo(channels, reduction, "features." + layer);
+        addFeatureInfo(channels, reduction, "features." + layer, layer);
     }
 
     /**
@@ -123,10 +121,5 @@ public abstract class TvClassifierNet extends ImageModel {
         classifier.replaceLast(last(newNumClasses));
         numClasses = newNumClasses;
         globalPool = pool;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return Vgg.forwardLevels(List.copyOf(features.children().values()), levelLayers, x, resolveIndices(indices));
     }
 }

@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Conv2d;
@@ -14,7 +13,6 @@ import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -160,8 +158,9 @@ public final class TvConvNeXt extends ImageModel {
                 blocks.add(new TvBlock(dims.get(s), dpr[s][i]));
             }
             features.add(blocks);
-            addFeatureInfo(dims.get(s), reduction, "features." + (features.size() - 1));
+            addFeatureInfo(dims.get(s), reduction, "features." + (features.size() - 1), features.size() - 1);
         }
+        addTrunkSteps(features.children().values());
         setNumFeatures(dims.get(3));
         String p = checkPool(globalPool);
         pool = register("avgpool", new GlobalPool(p, false));
@@ -214,21 +213,5 @@ public final class TvConvNeXt extends ImageModel {
         classifier.setFc(newFc);
         globalPool = p;
         numClasses = newNumClasses;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        x = features.get(0).forward(x);
-        for (int s = 0; s <= last; s++) {
-            if (s > 0) {
-                x = features.get(2 * s).forward(x);
-            }
-            x = features.get(2 * s + 1).forward(x);
-            all.add(x);
-        }
-        return select(all, take);
     }
 }

@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.ClassifierHead;
@@ -524,7 +523,6 @@ public final class TvMobileNet extends ImageModel {
 
     private final Config cfg;
     private final Sequential trunk;
-    private final List<Integer> levelIndex = new ArrayList<>();
     private final int headHidden;
     private int poolMultiplier;
     private GlobalPool pool;
@@ -540,12 +538,12 @@ public final class TvMobileNet extends ImageModel {
             default -> efficientNet(cfg, inChans, args.dropPathRate());
         };
         trunk = register(cfg.trunkName(), t.seq);
+        addTrunkSteps(trunk.children().values());
         for (int i = 0; i < t.channels.size(); i++) {
             boolean lastAtReduction =
                     i == t.channels.size() - 1 || !t.reductions.get(i + 1).equals(t.reductions.get(i));
             if (lastAtReduction) {
-                addFeatureInfo(t.channels.get(i), t.reductions.get(i), cfg.trunkName() + "." + i);
-                levelIndex.add(i);
+                addFeatureInfo(t.channels.get(i), t.reductions.get(i), cfg.trunkName() + "." + i, i);
             }
         }
         // numFeatures is the trunk's output, before MobileNetV3's hidden head layer
@@ -647,28 +645,6 @@ public final class TvMobileNet extends ImageModel {
     /** Width of the pre-logits: MobileNetV3's hidden head Linear, else {@link #numFeatures()}. */
     public int headHiddenSize() {
         return headHidden;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int deepest = 0;
-        for (int i : take) {
-            deepest = Math.max(deepest, levelIndex.get(i));
-        }
-        List<NDArray> all = new ArrayList<>();
-        int level = 0;
-        for (int i = 0; i <= deepest; i++) {
-            x = trunk.get(i).forward(x);
-            if (level < levelIndex.size() && levelIndex.get(level) == i) {
-                all.add(x);
-                level++;
-            }
-        }
-        while (all.size() < levelIndex.size()) {
-            all.add(null);
-        }
-        return select(all, take);
     }
 
     // ---- registrations ------------------------------------------------------------------------

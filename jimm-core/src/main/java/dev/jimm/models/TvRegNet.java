@@ -1,18 +1,13 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -79,10 +74,6 @@ public final class TvRegNet extends ImageModel {
     }
 
     private final RegNet.Config cfg;
-    private final Module stem;
-    private final List<Module> stages = new ArrayList<>();
-    private GlobalPool pool;
-    private Module fc;
 
     /**
      * @param cfg a plain RegNet-X/Y config with torchvision's rounding ({@link RegNet.Config#tvRounding()})
@@ -101,7 +92,7 @@ public final class TvRegNet extends ImageModel {
                     "torchvision's RegNet layout builds only plain RegNet-X/Y configs, not " + cfg);
         }
         int prev = cfg.stemWidth();
-        stem = register("stem", convBn(inChans, prev, 3, 2, 1, true));
+        addTrunkStep(register("stem", convBn(inChans, prev, 3, 2, 1, true)));
         addFeatureInfo(prev, 2, "stem");
         int stride = 2;
         RegNet.Stage trunk = new RegNet.Stage();
@@ -123,14 +114,11 @@ public final class TvRegNet extends ImageModel {
             }
             prev = a.outChs();
             stride *= a.stride();
-            trunk.add("block" + (s + 1), stage);
+            trunk.add("block" + (s + 1), addTrunkStep(stage));
             addFeatureInfo(prev, stride, "trunk_output.block" + (s + 1));
-            stages.add(stage);
         }
         register("trunk_output", trunk);
-        setNumFeatures(prev);
-        pool = register("avgpool", ClassifierHead.pool(globalPool));
-        fc = register("fc", ClassifierHead.fc(prev, numClasses, globalPool));
+        registerClassifierHead("avgpool", "fc", prev);
     }
 
     /** The variant this model was built from. */
@@ -145,32 +133,6 @@ public final class TvRegNet extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = stem.forward(x);
-        for (Module s : stages) {
-            x = s.forward(x);
-        }
-        return x;
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = Dropout.apply(pool.forward(x), (float) dropRate, isTraining());
-        return preLogits ? x : fc.forward(x);
-    }
-
-    /** timm's resetClassifier on torchvision's {@code avgpool} and {@code fc}. */
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String p = GlobalPool.validate(newGlobalPool);
-        Module newFc = ClassifierHead.fc(numFeatures(), newNumClasses, p);
-        pool = register("avgpool", ClassifierHead.pool(p));
-        fc = register("fc", newFc);
-        numClasses = newNumClasses;
-        globalPool = p;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return RegNet.intermediates(stem, stages, x, resolveIndices(indices));
+        return forwardTrunk(x);
     }
 }

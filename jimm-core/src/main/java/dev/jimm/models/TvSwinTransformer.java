@@ -7,10 +7,8 @@ import static dev.jimm.models.SwinBase.HEADS_T;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
@@ -32,8 +30,6 @@ public final class TvSwinTransformer extends ImageModel {
     private final Config cfg;
     private final Sequential features;
     private final Module norm;
-    private GlobalPool pool;
-    private Module fc;
 
     /** A torchvision Swin of the given variant, with V2 blocks and merging when {@code v2}. */
     public TvSwinTransformer(Config cfg, ModelArgs args, boolean v2) {
@@ -85,7 +81,7 @@ public final class TvSwinTransformer extends ImageModel {
                                         dpr[i][b]));
             }
             features.add(stage);
-            addFeatureInfo(dim, reduction, "features." + (features.size() - 1));
+            addFeatureInfo(dim, reduction, "features." + (features.size() - 1), features.size() - 1);
             if (i < cfg.depths().size() - 1) {
                 features.add(new SwinTransformer.PatchMerging(dim, 2 * dim, v2, true));
                 res = (res + 1) / 2;
@@ -93,10 +89,9 @@ public final class TvSwinTransformer extends ImageModel {
             }
         }
         register("features", features);
-        setNumFeatures(cfg.numFeatures());
+        addTrunkSteps(features.children().values());
         norm = register("norm", new LayerNorm(cfg.numFeatures()));
-        pool = register("avgpool", ClassifierHead.pool(globalPool));
-        fc = register("head", ClassifierHead.fc(cfg.numFeatures(), numClasses, globalPool));
+        registerClassifierHead("avgpool", "head", cfg.numFeatures());
     }
 
     public Config config() {
@@ -120,34 +115,16 @@ public final class TvSwinTransformer extends ImageModel {
         return norm.forward(features.forward(x));
     }
 
+    /** The head pools NHWC maps over H and W. */
     @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return SwinBase.Head.apply(pool, fc, dropRate, isTraining(), x, preLogits);
+    protected NDArray toPoolInput(NDArray features) {
+        return Windows.toNchw(features);
     }
 
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String p = GlobalPool.validate(newGlobalPool);
-        Module newFc = ClassifierHead.fc(numFeatures(), newNumClasses, p);
-        pool = register("avgpool", ClassifierHead.pool(p));
-        fc = register("head", newFc);
-        numClasses = newNumClasses;
-        globalPool = p;
-    }
-
+    /** The stages' outputs as NCHW maps. */
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        List<NDArray> all = new ArrayList<>();
-        // features: stem, stage, merge, stage, merge, ..., stage
-        for (int k = 0; k < features.size() && all.size() <= last; k++) {
-            x = features.get(k).forward(x);
-            if (k % 2 == 1) {
-                all.add(Windows.toNchw(x));
-            }
-        }
-        return select(all, take);
+        return forwardLevels(x, indices, Windows::toNchw);
     }
 
     // ---- registrations ----------------------------------------------------------------------------

@@ -61,8 +61,9 @@ public final class TvVisionTransformer extends ImageModel {
         int seqLength = (imageSize / patchSize) * (imageSize / patchSize) + 1;
         encoder = register(
                 "encoder", new Encoder(seqLength, numLayers, numHeads, hiddenDim, mlpDim, (float) args.dropRate()));
+        addTrunkSteps(encoder.layers);
         for (int i = 0; i < numLayers; i++) {
-            addFeatureInfo(hiddenDim, patchSize, "encoder.layers.encoder_layer_" + i);
+            addFeatureInfo(hiddenDim, patchSize, "encoder.layers.encoder_layer_" + i, i);
         }
         setNumFeatures(hiddenDim);
         heads = register("heads", headsFor(numClasses));
@@ -132,20 +133,11 @@ public final class TvVisionTransformer extends ImageModel {
         heads = register("heads", headsFor(newNumClasses));
     }
 
+    /** Each chosen layer's output as an NCHW map of the patch tokens (class token dropped). */
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        long b = x.getShape().get(0);
-        long h = x.getShape().get(2) / patchSize;
-        long w = x.getShape().get(3) / patchSize;
-        List<NDArray> all = new ArrayList<>();
-        x = tokens(x).add(encoder.posEmbedding.getArray());
-        for (int i = 0; i <= last; i++) {
-            x = encoder.layers.get(i).forward(x);
-            all.add(VisionTransformer.tokensToMap(x, 1, b, h, w));
-        }
-        return select(all, take);
+        NDArray tokens = tokens(x).add(encoder.posEmbedding.getArray());
+        return forwardLevels(tokens, indices, VisionTransformer.tokenMaps(x, patchSize, 1));
     }
 
     public int imageSize() {

@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.AdaptiveAvgPool2d;
 import dev.jimm.layers.BatchNorm2d;
@@ -147,22 +146,6 @@ public final class Vgg extends ImageModel {
         return features;
     }
 
-    /**
-     * Runs {@code modules} in order up to the deepest level in {@code take} and returns the chosen levels;
-     * {@code levelModules} holds, ascending, the index of the module each level ends at.
-     */
-    static NDList forwardLevels(List<Module> modules, List<Integer> levelModules, NDArray x, int[] take) {
-        int last = levelModules.get(deepest(take));
-        List<NDArray> all = new ArrayList<>();
-        for (int i = 0; i <= last; i++) {
-            x = modules.get(i).forward(x);
-            if (i == levelModules.get(all.size())) {
-                all.add(x);
-            }
-        }
-        return select(all, take);
-    }
-
     /** timm's and torchvision's init: kaiming_normal_(fan_out) convs, N(0, 0.01) linears, zero biases. */
     static void initVgg(Module model, SplittableRandom random) {
         for (Module m : model.namedModules().values()) {
@@ -184,18 +167,20 @@ public final class Vgg extends ImageModel {
 
     private final Config cfg;
     private final Sequential features;
-    private final List<Integer> levelLayers = new ArrayList<>();
     private final ConvMlp preLogits;
     private final Head head;
 
     public Vgg(Config cfg, ModelArgs args) {
         super(args);
         this.cfg = cfg;
-        features = register("features", features(cfg, inChans, (layer, channels, reduction) -> {
-            levelLayers.add(layer);
-            addFeatureInfo(channels, reduction, "features." + layer);
-        }));
-        int channels = featureInfo().get(levelLayers.size() - 1).numChs();
+        features = register(
+                "features",
+                features(
+                        cfg,
+                        inChans,
+                        (layer, ch, reduction) -> addFeatureInfo(ch, reduction, "features." + layer, layer)));
+        addTrunkSteps(features.children().values());
+        int channels = featureInfo().get(featureInfo().size() - 1).numChs();
         setNumFeatures(channels);
         preLogits = register("pre_logits", new ConvMlp(channels, HEAD_HIDDEN, 7, cfg.mlpRatio(), dropRate));
         head = register("head", new Head(HEAD_HIDDEN, numClasses, globalPool, dropRate));
@@ -232,11 +217,6 @@ public final class Vgg extends ImageModel {
         head.reset(newNumClasses, pool);
         numClasses = newNumClasses;
         globalPool = pool;
-    }
-
-    @Override
-    public NDList forwardIntermediates(NDArray x, int[] indices) {
-        return forwardLevels(List.copyOf(features.children().values()), levelLayers, x, resolveIndices(indices));
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

@@ -25,6 +25,7 @@ import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 
 /**
  * The Vision Transformer as timm's {@code models/vision_transformer.py} builds it: patch embedding, class and register
@@ -1062,7 +1063,7 @@ public class VisionTransformer extends ImageModel {
                 case DIFF_PARALLEL_SCALING -> new DiffParallelScalingBlock(cfg, i, dpr, 0f);
             };
             seq.add(b);
-            blocks.add(b);
+            blocks.add(addTrunkStep(b));
             addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
         }
         register("blocks", seq);
@@ -1185,11 +1186,7 @@ public class VisionTransformer extends ImageModel {
 
     @Override
     public NDArray forwardFeatures(NDArray x) {
-        x = embed(x);
-        for (Module b : blocks) {
-            x = b.forward(x);
-        }
-        return norm.forward(x);
+        return norm.forward(forwardTrunk(embed(x)));
     }
 
     /** timm's global_pool_nlc on tokens [B, N, C]. */
@@ -1248,24 +1245,21 @@ public class VisionTransformer extends ImageModel {
     /** Each chosen block's output as an NCHW map of the patch tokens (prefix tokens dropped), as timm. */
     @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
-        int[] take = resolveIndices(indices);
-        int last = deepest(take);
-        long b = x.getShape().get(0);
-        long h = x.getShape().get(2) / cfg.patchSize();
-        long w = x.getShape().get(3) / cfg.patchSize();
-        List<NDArray> all = new ArrayList<>();
-        x = embed(x);
-        for (int i = 0; i <= last; i++) {
-            x = blocks.get(i).forward(x);
-            all.add(tokensToMap(x, numPrefixTokens, b, h, w));
-        }
-        return select(all, take);
+        return forwardLevels(embed(x), indices, tokenMaps(x, cfg.patchSize(), numPrefixTokens));
     }
 
-    /** Patch tokens [B, prefix + h * w, C] (prefix tokens dropped) as an NCHW map. */
-    static NDArray tokensToMap(NDArray tokens, int prefix, long b, long h, long w) {
-        NDArray patches = prefix > 0 ? tokens.get(":, " + prefix + ":") : tokens;
-        return patches.reshape(b, h, w, -1).transpose(0, 3, 1, 2);
+    /**
+     * Reads the tokens [B, prefix + h * w, C] of {@code image}'s patches as an NCHW map of h x w (prefix tokens
+     * dropped), as timm's intermediates.
+     */
+    static UnaryOperator<NDArray> tokenMaps(NDArray image, int patchSize, int prefix) {
+        long b = image.getShape().get(0);
+        long h = image.getShape().get(2) / patchSize;
+        long w = image.getShape().get(3) / patchSize;
+        return tokens -> {
+            NDArray patches = prefix > 0 ? tokens.get(":, " + prefix + ":") : tokens;
+            return patches.reshape(b, h, w, -1).transpose(0, 3, 1, 2);
+        };
     }
 
     /** An nn.Sequential built from an OrderedDict: children under given names, run in order. */
