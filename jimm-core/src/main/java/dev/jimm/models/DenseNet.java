@@ -12,6 +12,7 @@ import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
@@ -42,23 +43,6 @@ public final class DenseNet extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             return Activation.apply(Activation.Kind.RELU, super.forwardImpl(x));
-        }
-    }
-
-    /** Children run in order under their own names (PyTorch's Sequential of an OrderedDict). */
-    static class NamedSequential extends Module {
-        NamedSequential() {}
-
-        <M extends Module> M add(String name, M module) {
-            return register(name, module);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            for (Module m : children().values()) {
-                x = m.forward(x);
-            }
-            return x;
         }
     }
 

@@ -16,6 +16,7 @@ import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.MixedConv2d;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
 import java.util.ArrayList;
 import java.util.List;
@@ -727,22 +728,6 @@ public final class EfficientNetBlocks {
         }
     }
 
-    /** A Sequential whose children are named, as timm's nn.Sequential built with add_module. */
-    static final class Named extends Module {
-        Named add(String name, Module m) {
-            register(name, m);
-            return this;
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            for (Module m : children().values()) {
-                x = m.forward(x);
-            }
-            return x;
-        }
-    }
-
     /**
      * timm's MultiQueryAttention2d without query striding: per-head queries, one shared key and value (optionally
      * downsampled by a strided depthwise conv and norm), all as 1x1 convs.
@@ -759,10 +744,11 @@ public final class EfficientNetBlocks {
         MultiQueryAttention2d(BlockContext ctx, int dim, int dimOut, EfficientNetBuilder.AttnArgs a, int dwKernel) {
             numHeads = a.numHeads();
             keyDim = a.keyDim();
-            query = register("query", new Named().add("proj", conv(ctx, dim, numHeads * keyDim, 1, 1, 1)));
+            query = register("query", new NamedSequential().add("proj", conv(ctx, dim, numHeads * keyDim, 1, 1, 1)));
             key = register("key", kv(ctx, dim, keyDim, a.kvStride(), dwKernel));
             value = register("value", kv(ctx, dim, keyDim, a.kvStride(), dwKernel));
-            output = register("output", new Named().add("proj", conv(ctx, keyDim * numHeads, dimOut, 1, 1, 1)));
+            output = register(
+                    "output", new NamedSequential().add("proj", conv(ctx, keyDim * numHeads, dimOut, 1, 1, 1)));
         }
 
         private Conv2d conv(BlockContext ctx, int in, int out, int k, int stride, int groups) {
@@ -771,8 +757,8 @@ public final class EfficientNetBlocks {
             return c;
         }
 
-        private Named kv(BlockContext ctx, int dim, int outDim, int stride, int dwKernel) {
-            Named n = new Named();
+        private NamedSequential kv(BlockContext ctx, int dim, int outDim, int stride, int dwKernel) {
+            NamedSequential n = new NamedSequential();
             if (stride > 1) {
                 n.add("down_conv", conv(ctx, dim, dim, dwKernel, stride, dim));
                 // a plain norm (no activation), as the builder's norm_layer

@@ -11,6 +11,7 @@ import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
@@ -483,22 +484,6 @@ public final class RegNet extends ImageModel {
         }
     }
 
-    /** A Sequential with named children: a stage ({@code b1}, {@code block1-0}) or torchvision's transform. */
-    static final class Stage extends Module {
-        Stage add(String name, Module block) {
-            register(name, block);
-            return this;
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            for (Module m : children().values()) {
-                x = m.forward(x);
-            }
-            return x;
-        }
-    }
-
     // ---- the model ------------------------------------------------------------------------------
 
     private final Config cfg;
@@ -517,7 +502,7 @@ public final class RegNet extends ImageModel {
         List<StageArgs> sa = stageArgs(cfg, args.dropPathRate());
         for (int s = 0; s < sa.size(); s++) {
             StageArgs a = sa.get(s);
-            Stage stage = new Stage();
+            NamedSequential stage = new NamedSequential();
             for (int i = 0; i < a.depth(); i++) {
                 int in = i == 0 ? prev : a.outChs();
                 int st = i == 0 ? a.stride() : 1;

@@ -78,18 +78,70 @@ public final class ResNet extends ImageModel {
         }
     }
 
+    /**
+     * What timm's BasicBlock and Bottleneck share after their convs: the optional attention ({@code se}), the drop
+     * path, the shortcut ({@code downsample}) and the activation of the sum.
+     */
+    abstract static class ResBlock extends Module {
+        private Module se;
+        private Module act;
+        private Module downsample;
+        private Module dropPath;
+
+        /** Registers {@code se}, the final activation, {@code downsample} and {@code drop_path}, in timm's order. */
+        final void registerTail(
+                BlockContext ctx, int outplanes, String actName, Module downsample, double dropPathRate) {
+            Module attn = ctx.attention(outplanes);
+            se = attn == null ? null : register("se", attn);
+            act = register(actName, Activation.relu());
+            this.downsample = downsample == null ? null : register("downsample", downsample);
+            dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
+        }
+
+        /** act(drop_path(se(x)) + downsample(shortcut)). */
+        final NDArray residual(NDArray x, NDArray shortcut) {
+            if (se != null) {
+                x = se.forward(x);
+            }
+            if (dropPath != null) {
+                x = dropPath.forward(x);
+            }
+            if (downsample != null) {
+                shortcut = downsample.forward(shortcut);
+            }
+            return act.forward(x.add(shortcut));
+        }
+
+        /** The norm zeroed by zero_init_last. */
+        abstract Module lastNorm();
+
+        /** The block's 3x3 conv: anti-aliased blocks leave the stride to {@code aa}. */
+        static Conv2d conv3x3(int in, int out, int stride, int dilation, int groups) {
+            return new Conv2d(
+                    in,
+                    out,
+                    3,
+                    Conv2d.Options.defaults()
+                            .stride(stride)
+                            .padding(dilation)
+                            .dilation(dilation)
+                            .groups(groups)
+                            .bias(false));
+        }
+
+        static boolean useAa(BlockContext ctx, int stride, int dilation, int firstDilation) {
+            return ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
+        }
+    }
+
     /** The two-conv block of ResNet-18/34. */
-    static final class BasicBlock extends Module {
+    static final class BasicBlock extends ResBlock {
         private final Module conv1;
         private final Module bn1;
         private final Module act1;
         private final Module aa;
         private final Module conv2;
         private final Module bn2;
-        private final Module act2;
-        private final Module se;
-        private final Module downsample;
-        private final Module dropPath;
 
         BasicBlock(
                 BlockContext ctx,
@@ -105,38 +157,15 @@ public final class ResNet extends ImageModel {
             }
             int firstPlanes = planes / ctx.reduceFirst();
             int outplanes = planes * BlockType.BASIC.expansion;
-            boolean useAa = ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
-            conv1 = register(
-                    "conv1",
-                    new Conv2d(
-                            inplanes,
-                            firstPlanes,
-                            3,
-                            Conv2d.Options.defaults()
-                                    .stride(useAa ? 1 : stride)
-                                    .padding(firstDilation)
-                                    .dilation(firstDilation)
-                                    .bias(false)));
+            boolean useAa = useAa(ctx, stride, dilation, firstDilation);
+            conv1 = register("conv1", conv3x3(inplanes, firstPlanes, useAa ? 1 : stride, firstDilation, 1));
             bn1 = register("bn1", ctx.norm().apply(firstPlanes));
             register("drop_block", new Identity());
             act1 = register("act1", Activation.relu());
             aa = register("aa", ctx.antiAlias(firstPlanes, stride, useAa));
-            conv2 = register(
-                    "conv2",
-                    new Conv2d(
-                            firstPlanes,
-                            outplanes,
-                            3,
-                            Conv2d.Options.defaults()
-                                    .padding(dilation)
-                                    .dilation(dilation)
-                                    .bias(false)));
+            conv2 = register("conv2", conv3x3(firstPlanes, outplanes, 1, dilation, 1));
             bn2 = register("bn2", ctx.norm().apply(outplanes));
-            Module attn = ctx.attention(outplanes);
-            se = attn == null ? null : register("se", attn);
-            act2 = register("act2", Activation.relu());
-            this.downsample = downsample == null ? null : register("downsample", downsample);
-            dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
+            registerTail(ctx, outplanes, "act2", downsample, dropPathRate);
         }
 
         @Override
@@ -144,26 +173,17 @@ public final class ResNet extends ImageModel {
             NDArray shortcut = x;
             x = act1.forward(bn1.forward(conv1.forward(x)));
             x = aa.forward(x);
-            x = bn2.forward(conv2.forward(x));
-            if (se != null) {
-                x = se.forward(x);
-            }
-            if (dropPath != null) {
-                x = dropPath.forward(x);
-            }
-            if (downsample != null) {
-                shortcut = downsample.forward(shortcut);
-            }
-            return act2.forward(x.add(shortcut));
+            return residual(bn2.forward(conv2.forward(x)), shortcut);
         }
 
+        @Override
         Module lastNorm() {
             return bn2;
         }
     }
 
     /** The 1x1-3x3-1x1 bottleneck block of ResNet-50 and deeper, with groups for ResNeXt. */
-    static final class Bottleneck extends Module {
+    static final class Bottleneck extends ResBlock {
         private final Module conv1;
         private final Module bn1;
         private final Module act1;
@@ -173,10 +193,6 @@ public final class ResNet extends ImageModel {
         private final Module aa;
         private final Module conv3;
         private final Module bn3;
-        private final Module act3;
-        private final Module se;
-        private final Module downsample;
-        private final Module dropPath;
 
         Bottleneck(
                 BlockContext ctx,
@@ -190,7 +206,7 @@ public final class ResNet extends ImageModel {
             int width = (int) Math.floor(planes * (ctx.baseWidth() / 64.0)) * ctx.cardinality();
             int firstPlanes = width / ctx.reduceFirst();
             int outplanes = planes * BlockType.BOTTLENECK.expansion;
-            boolean useAa = ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
+            boolean useAa = useAa(ctx, stride, dilation, firstDilation);
             conv1 = register(
                     "conv1",
                     new Conv2d(
@@ -198,17 +214,7 @@ public final class ResNet extends ImageModel {
             bn1 = register("bn1", ctx.norm().apply(firstPlanes));
             act1 = register("act1", Activation.relu());
             conv2 = register(
-                    "conv2",
-                    new Conv2d(
-                            firstPlanes,
-                            width,
-                            3,
-                            Conv2d.Options.defaults()
-                                    .stride(useAa ? 1 : stride)
-                                    .padding(firstDilation)
-                                    .dilation(firstDilation)
-                                    .groups(ctx.cardinality())
-                                    .bias(false)));
+                    "conv2", conv3x3(firstPlanes, width, useAa ? 1 : stride, firstDilation, ctx.cardinality()));
             bn2 = register("bn2", ctx.norm().apply(width));
             register("drop_block", new Identity());
             act2 = register("act2", Activation.relu());
@@ -217,11 +223,7 @@ public final class ResNet extends ImageModel {
                     "conv3",
                     new Conv2d(width, outplanes, 1, Conv2d.Options.defaults().bias(false)));
             bn3 = register("bn3", ctx.norm().apply(outplanes));
-            Module attn = ctx.attention(outplanes);
-            se = attn == null ? null : register("se", attn);
-            act3 = register("act3", Activation.relu());
-            this.downsample = downsample == null ? null : register("downsample", downsample);
-            dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
+            registerTail(ctx, outplanes, "act3", downsample, dropPathRate);
         }
 
         @Override
@@ -230,19 +232,10 @@ public final class ResNet extends ImageModel {
             x = act1.forward(bn1.forward(conv1.forward(x)));
             x = act2.forward(bn2.forward(conv2.forward(x)));
             x = aa.forward(x);
-            x = bn3.forward(conv3.forward(x));
-            if (se != null) {
-                x = se.forward(x);
-            }
-            if (dropPath != null) {
-                x = dropPath.forward(x);
-            }
-            if (downsample != null) {
-                shortcut = downsample.forward(shortcut);
-            }
-            return act3.forward(x.add(shortcut));
+            return residual(bn3.forward(conv3.forward(x)), shortcut);
         }
 
+        @Override
         Module lastNorm() {
             return bn3;
         }
@@ -654,10 +647,8 @@ public final class ResNet extends ImageModel {
             if (m instanceof Conv2d c) {
                 Init.kaimingNormalFanOut(c.weight().getArray(), random);
             }
-            Module last =
-                    m instanceof BasicBlock bb ? bb.lastNorm() : m instanceof Bottleneck bt ? bt.lastNorm() : null;
-            if (last != null && zeroInitLast) {
-                Init.constant(last.directParameters().get("weight").getArray(), 0f);
+            if (m instanceof ResBlock block && zeroInitLast) {
+                Init.constant(block.lastNorm().directParameters().get("weight").getArray(), 0f);
             }
         }
     }

@@ -6,6 +6,7 @@ import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class TvRegNet extends ImageModel {
             int wb = (int) Math.rint(out * bottleRatio);
             int g = wb / groupWidth;
             // torchvision's BottleneckTransform, a Sequential with named children a, b, se, c
-            RegNet.Stage t = new RegNet.Stage()
+            NamedSequential t = new NamedSequential()
                     .add("a", convBn(in, wb, 1, 1, 1, true))
                     .add("b", convBn(wb, wb, 3, stride, g, true));
             if (cfg.seRatio() != 0) {
@@ -95,11 +96,11 @@ public final class TvRegNet extends ImageModel {
         addTrunkStep(register("stem", convBn(inChans, prev, 3, 2, 1, true)));
         addFeatureInfo(prev, 2, "stem");
         int stride = 2;
-        RegNet.Stage trunk = new RegNet.Stage();
+        NamedSequential trunk = new NamedSequential();
         List<RegNet.StageArgs> sa = RegNet.stageArgs(cfg, args.dropPathRate());
         for (int s = 0; s < sa.size(); s++) {
             RegNet.StageArgs a = sa.get(s);
-            RegNet.Stage stage = new RegNet.Stage();
+            NamedSequential stage = new NamedSequential();
             for (int i = 0; i < a.depth(); i++) {
                 stage.add(
                         "block" + (s + 1) + "-" + i,

@@ -14,8 +14,8 @@ import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Sequential;
-import dev.jimm.models.VisionTransformer.NamedLayers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -32,7 +32,7 @@ public final class TvVisionTransformer extends ImageModel {
     private final Parameter classToken;
     private final Conv2d convProj;
     private final Encoder encoder;
-    private NamedLayers heads;
+    private NamedSequential heads;
 
     /**
      * @param imageSize input size (torchvision builds 224 without weights)
@@ -78,10 +78,10 @@ public final class TvVisionTransformer extends ImageModel {
         return p;
     }
 
-    private NamedLayers headsFor(int n) {
+    private NamedSequential headsFor(int n) {
         // torchvision's heads is an nn.Sequential of an OrderedDict holding "head"
-        NamedLayers h = new NamedLayers();
-        h.put("head", n > 0 ? new Linear(hiddenDim, n) : new Identity());
+        NamedSequential h = new NamedSequential();
+        h.add("head", n > 0 ? new Linear(hiddenDim, n) : new Identity());
         return h;
     }
 
@@ -155,10 +155,10 @@ public final class TvVisionTransformer extends ImageModel {
             this.dropout = dropout;
             posEmbedding = parameter("pos_embedding", 1, seqLength, hiddenDim);
             register("dropout", new Dropout(dropout));
-            NamedLayers seq = register("layers", new NamedLayers());
+            NamedSequential seq = register("layers", new NamedSequential());
             for (int i = 0; i < numLayers; i++) {
                 EncoderBlock b = new EncoderBlock(numHeads, hiddenDim, mlpDim, dropout);
-                seq.put("encoder_layer_" + i, b);
+                seq.add("encoder_layer_" + i, b);
                 layers.add(b);
             }
             ln = register("ln", new LayerNorm(hiddenDim, 1e-6f));

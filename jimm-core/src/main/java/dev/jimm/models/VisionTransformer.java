@@ -19,6 +19,7 @@ import dev.jimm.layers.LayerScale;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.PatchEmbed;
 import dev.jimm.layers.RmsNorm;
 import dev.jimm.layers.Sequential;
@@ -352,22 +353,22 @@ public class VisionTransformer extends ImageModel {
         private final List<Module> ffns = new ArrayList<>();
 
         ParallelBlock(Config c, int depth, int numParallel, float dropPath, float projDrop, float attnDrop) {
-            NamedLayers a = register("attns", new NamedLayers());
-            NamedLayers f = register("ffns", new NamedLayers());
+            NamedSequential a = register("attns", new NamedSequential());
+            NamedSequential f = register("ffns", new NamedSequential());
             for (int i = 0; i < numParallel; i++) {
-                NamedLayers branch = new NamedLayers();
-                branch.put("norm", newNorm(c, c.embedDim()));
-                branch.put("attn", newAttention(c, depth, projDrop, attnDrop));
-                branch.put("ls", layerScale(c));
-                branch.put("drop_path", DropPath.orIdentity(dropPath));
-                a.put(Integer.toString(i), branch);
+                NamedSequential branch = new NamedSequential();
+                branch.add("norm", newNorm(c, c.embedDim()));
+                branch.add("attn", newAttention(c, depth, projDrop, attnDrop));
+                branch.add("ls", layerScale(c));
+                branch.add("drop_path", DropPath.orIdentity(dropPath));
+                a.add(Integer.toString(i), branch);
                 attns.add(branch);
-                NamedLayers ffn = new NamedLayers();
-                ffn.put("norm", newNorm(c, c.embedDim()));
-                ffn.put("mlp", newMlp(c, projDrop));
-                ffn.put("ls", layerScale(c));
-                ffn.put("drop_path", DropPath.orIdentity(dropPath));
-                f.put(Integer.toString(i), ffn);
+                NamedSequential ffn = new NamedSequential();
+                ffn.add("norm", newNorm(c, c.embedDim()));
+                ffn.add("mlp", newMlp(c, projDrop));
+                ffn.add("ls", layerScale(c));
+                ffn.add("drop_path", DropPath.orIdentity(dropPath));
+                f.add(Integer.toString(i), ffn);
                 ffns.add(ffn);
             }
         }
@@ -1260,21 +1261,6 @@ public class VisionTransformer extends ImageModel {
             NDArray patches = prefix > 0 ? tokens.get(":, " + prefix + ":") : tokens;
             return patches.reshape(b, h, w, -1).transpose(0, 3, 1, 2);
         };
-    }
-
-    /** An nn.Sequential built from an OrderedDict: children under given names, run in order. */
-    static final class NamedLayers extends Module {
-        void put(String name, Module m) {
-            register(name, m);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            for (Module m : children().values()) {
-                x = m.forward(x);
-            }
-            return x;
-        }
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
