@@ -391,49 +391,34 @@ public class VisionTransformer extends ImageModel {
     }
 
     /**
-     * timm's {@code ParallelScalingBlock} (ViT-22B style): one {@code in_proj} gives the MLP hidden features and q, k,
-     * v; x + ls(attn_out_proj(attention) + mlp_out_proj(act(mlp))).
+     * What timm's ParallelScalingBlock and DiffParallelScalingBlock share: one {@code in_proj} (after {@code in_norm})
+     * gives the MLP hidden features and q, k, v; the output is x + drop_path(ls(out)).
      */
-    static final class ParallelScalingBlock extends Module {
+    abstract static class InProjBlock extends Module {
         private final Parameter mlpBias;
         private final Module inNorm;
         private final Linear inProj;
-        private final Module qNorm;
-        private final Module kNorm;
-        private final Activation.Kind act;
-        private final Linear attnOutProj;
-        private final Linear mlpOutProj;
-        private final Module ls;
-        private final Module dropPath;
-        private final int dim;
-        private final int hidden;
-        private final int numHeads;
+        private Module ls;
+        private Module dropPath;
+        final Activation.Kind act;
+        final int dim;
+        final int hidden;
+        final int numHeads;
 
-        ParallelScalingBlock(Config c, float dropPathRate, float projDrop, float attnDrop) {
-            if (c.extras().scaleNorms()) {
-                throw new IllegalArgumentException("ParallelScalingBlock does not support scale norms");
-            }
+        /** Registers {@code in_norm}, {@code in_proj} and (without qkv_bias) {@code mlp_bias}. */
+        InProjBlock(Config c) {
             dim = c.embedDim();
             numHeads = c.numHeads();
-            if (dim % numHeads != 0) {
-                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
-            }
             hidden = (int) (c.mlpRatio() * dim);
             act = c.act().kind();
             inNorm = register("in_norm", newNorm(c, dim));
             inProj = register("in_proj", new Linear(dim, hidden + 3 * dim, c.qkvBias()));
             // with qkv_bias the MLP's bias is part of in_proj's; otherwise it is a separate parameter
             mlpBias = c.qkvBias() ? null : parameter("mlp_bias", hidden);
-            int headDim = dim / numHeads;
-            qNorm = register("q_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
-            kNorm = register("k_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
-            register("attn_drop", new Dropout(attnDrop));
-            register("mlp_drop", new Dropout(projDrop));
-            register("mlp_act", new Activation(act));
-            attnOutProj =
-                    register("attn_out_proj", new Linear(dim, dim, c.extras().projBias()));
-            mlpOutProj =
-                    register("mlp_out_proj", new Linear(hidden, dim, c.extras().projBias()));
+        }
+
+        /** Registers {@code ls} and {@code drop_path}, the block's last modules. */
+        final void registerTail(Config c, float dropPathRate) {
             ls = register("ls", layerScale(c));
             dropPath = register("drop_path", DropPath.orIdentity(dropPathRate));
         }
@@ -445,17 +430,60 @@ public class VisionTransformer extends ImageModel {
             }
         }
 
+        /** in_proj(in_norm(x)) split into the MLP hidden features (with mlp_bias), q, k and v, each (B, N, C). */
+        final NDList project(NDArray x) {
+            NDArray y = inProj.forward(inNorm.forward(x));
+            NDList parts = y.split(new long[] {hidden, hidden + dim, hidden + 2L * dim}, 2);
+            if (mlpBias != null) {
+                parts.set(0, parts.get(0).add(mlpBias.getArray()));
+            }
+            return parts;
+        }
+
+        /** x + drop_path(ls(out)). */
+        final NDArray residual(NDArray x, NDArray out) {
+            return x.add(dropPath.forward(ls.forward(out)));
+        }
+    }
+
+    /**
+     * timm's {@code ParallelScalingBlock} (ViT-22B style): one {@code in_proj} gives the MLP hidden features and q, k,
+     * v; x + ls(attn_out_proj(attention) + mlp_out_proj(act(mlp))).
+     */
+    static final class ParallelScalingBlock extends InProjBlock {
+        private final Module qNorm;
+        private final Module kNorm;
+        private final Linear attnOutProj;
+        private final Linear mlpOutProj;
+
+        ParallelScalingBlock(Config c, float dropPathRate, float projDrop, float attnDrop) {
+            super(c);
+            if (c.extras().scaleNorms()) {
+                throw new IllegalArgumentException("ParallelScalingBlock does not support scale norms");
+            }
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            int headDim = dim / numHeads;
+            qNorm = register("q_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
+            kNorm = register("k_norm", c.extras().qkNorm() ? newNorm(c, headDim) : new Identity());
+            register("attn_drop", new Dropout(attnDrop));
+            register("mlp_drop", new Dropout(projDrop));
+            register("mlp_act", new Activation(act));
+            attnOutProj =
+                    register("attn_out_proj", new Linear(dim, dim, c.extras().projBias()));
+            mlpOutProj =
+                    register("mlp_out_proj", new Linear(hidden, dim, c.extras().projBias()));
+            registerTail(c, dropPathRate);
+        }
+
         @Override
         protected NDArray forwardImpl(NDArray x) {
             long b = x.getShape().get(0);
             long n = x.getShape().get(1);
             long d = dim / numHeads;
-            NDArray y = inProj.forward(inNorm.forward(x));
-            NDList parts = y.split(new long[] {hidden, hidden + dim, hidden + 2L * dim}, 2);
+            NDList parts = project(x);
             NDArray xMlp = parts.get(0);
-            if (mlpBias != null) {
-                xMlp = xMlp.add(mlpBias.getArray());
-            }
             NDArray q = qNorm.forward(parts.get(1).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
             NDArray k = kNorm.forward(parts.get(2).reshape(b, n, numHeads, d)).transpose(0, 2, 1, 3);
             NDArray v = parts.get(3).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
@@ -463,8 +491,7 @@ public class VisionTransformer extends ImageModel {
                     .transpose(0, 2, 1, 3)
                     .reshape(b, n, dim);
             xMlp = Activation.apply(act, xMlp);
-            NDArray out = attnOutProj.forward(xAttn).add(mlpOutProj.forward(xMlp));
-            return x.add(dropPath.forward(ls.forward(out)));
+            return residual(x, attnOutProj.forward(xAttn).add(mlpOutProj.forward(xMlp)));
         }
     }
 
@@ -472,42 +499,27 @@ public class VisionTransformer extends ImageModel {
      * timm's {@code DiffParallelScalingBlock}: a parallel-scaling block whose attention is differential
      * ({@link DiffAttention}) and whose attention and MLP outputs share one {@code out_proj}.
      */
-    static final class DiffParallelScalingBlock extends Module {
-        private final Parameter mlpBias;
+    static final class DiffParallelScalingBlock extends InProjBlock {
         private final Parameter lambdaQ1;
         private final Parameter lambdaK1;
         private final Parameter lambdaQ2;
         private final Parameter lambdaK2;
-        private final Module inNorm;
-        private final Linear inProj;
         private final Module subNorm;
-        private final Activation.Kind act;
         private final Linear outProj;
-        private final Module ls;
-        private final Module dropPath;
-        private final int dim;
-        private final int hidden;
-        private final int numHeads;
         private final int headDim;
         private final double lambdaInit;
 
         DiffParallelScalingBlock(Config c, int depth, float dropPathRate, float projDrop) {
+            super(c);
             if (c.extras().scaleNorms() || c.extras().qkNorm()) {
                 throw new IllegalArgumentException(
                         "DiffParallelScalingBlock supports neither scale norms nor qk-norm here");
             }
-            dim = c.embedDim();
-            numHeads = c.numHeads();
             if (dim % (2 * numHeads) != 0) {
                 throw new IllegalArgumentException("dim " + dim + " is not divisible by 2 * numHeads " + numHeads);
             }
             headDim = dim / numHeads / 2;
-            hidden = (int) (c.mlpRatio() * dim);
-            act = c.act().kind();
             lambdaInit = 0.8 - 0.6 * Math.exp(-0.3 * depth);
-            inNorm = register("in_norm", newNorm(c, dim));
-            inProj = register("in_proj", new Linear(dim, hidden + 3 * dim, c.qkvBias()));
-            mlpBias = c.qkvBias() ? null : parameter("mlp_bias", hidden);
             register("q_norm", new Identity());
             register("k_norm", new Identity());
             register("attn_drop", new Dropout(0f));
@@ -520,15 +532,12 @@ public class VisionTransformer extends ImageModel {
             register("mlp_act", new Activation(act));
             outProj = register(
                     "out_proj", new Linear(dim + hidden, dim, c.extras().projBias()));
-            ls = register("ls", layerScale(c));
-            dropPath = register("drop_path", DropPath.orIdentity(dropPathRate));
+            registerTail(c, dropPathRate);
         }
 
         @Override
         protected void resetParameters(SplittableRandom random) {
-            if (mlpBias != null) {
-                Init.constant(mlpBias.getArray(), 0f);
-            }
+            super.resetParameters(random);
             Init.normal(lambdaQ1.getArray(), 0.1, random);
             Init.normal(lambdaK1.getArray(), 0.1, random);
             Init.normal(lambdaQ2.getArray(), 0.1, random);
@@ -539,12 +548,8 @@ public class VisionTransformer extends ImageModel {
         protected NDArray forwardImpl(NDArray x) {
             long b = x.getShape().get(0);
             long n = x.getShape().get(1);
-            NDArray y = inProj.forward(inNorm.forward(x));
-            NDList parts = y.split(new long[] {hidden, hidden + dim, hidden + 2L * dim}, 2);
+            NDList parts = project(x);
             NDArray xMlp = parts.get(0);
-            if (mlpBias != null) {
-                xMlp = xMlp.add(mlpBias.getArray());
-            }
             NDArray q = parts.get(1).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
             NDArray k = parts.get(2).reshape(b, n, 2L * numHeads, headDim).transpose(0, 2, 1, 3);
             NDArray v = parts.get(3).reshape(b, n, numHeads, 2L * headDim).transpose(0, 2, 1, 3);
@@ -560,8 +565,7 @@ public class VisionTransformer extends ImageModel {
                     .transpose(0, 2, 1, 3)
                     .reshape(b, n, dim);
             xMlp = Activation.apply(act, xMlp);
-            NDArray out = outProj.forward(NDArrays.concat(new NDList(xAttn, xMlp), 2));
-            return x.add(dropPath.forward(ls.forward(out)));
+            return residual(x, outProj.forward(NDArrays.concat(new NDList(xAttn, xMlp), 2)));
         }
     }
 
