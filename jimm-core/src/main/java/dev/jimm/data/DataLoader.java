@@ -3,6 +3,7 @@ package dev.jimm.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.OwnedArrays;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
 import java.util.ArrayDeque;
@@ -330,15 +331,15 @@ public final class DataLoader implements Iterable<Batch> {
             pending = null;
             NDManager m = cfg.manager().newSubManager();
             try {
-                NDArray data = m.create(p.images(), new Shape(p.n(), p.c(), p.h(), p.w()));
+                NDArray data = OwnedArrays.of(m, p.images(), new Shape(p.n(), p.c(), p.h(), p.w()));
                 long[] lab = new long[p.n()];
                 for (int i = 0; i < p.n(); i++) {
                     lab[i] = p.labels()[i];
                 }
-                NDArray labels = m.create(lab);
+                NDArray labels = OwnedArrays.of(m, lab);
                 NDArray targets = p.targets() == null
                         ? null
-                        : m.create(p.targets(), new Shape(p.n(), p.targets().length / p.n()));
+                        : OwnedArrays.of(m, p.targets(), new Shape(p.n(), p.targets().length / p.n()));
                 return new Batch(m, data, labels, targets, p.indices(), b);
             } catch (RuntimeException e) {
                 m.close();

@@ -68,8 +68,8 @@ public class Activation extends Module {
             case GELU -> x.getNDArrayInternal().gelu();
             case GELU_TANH -> geluTanh(x);
             case SIGMOID -> x.getNDArrayInternal().sigmoid();
-            case HARD_SIGMOID -> x.add(3f).clip(0f, 6f).div(6f);
-            case HARD_SWISH -> x.mul(x.add(3f).clip(0f, 6f).div(6f));
+            case HARD_SIGMOID -> Scalars.div(x.add(3f).clip(0f, 6f), 6);
+            case HARD_SWISH -> x.mul(Scalars.div(x.add(3f).clip(0f, 6f), 6));
             case TANH -> x.tanh();
             case IDENTITY -> x;
         };
@@ -77,8 +77,8 @@ public class Activation extends Module {
 
     private static NDArray geluTanh(NDArray x) {
         // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(0.5f).mul(inner.tanh().add(1f));
+        NDArray inner = Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715f)), (float) Math.sqrt(2 / Math.PI));
+        return Scalars.mul(x, 0.5f).mul(inner.tanh().add(1f));
     }
 
     @Override

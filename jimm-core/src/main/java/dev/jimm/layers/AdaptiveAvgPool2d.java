@@ -71,7 +71,7 @@ public class AdaptiveAvgPool2d extends Module {
                 v[i * in + j] = inv;
             }
         }
-        NDArray a = m.create(v, new Shape(out, in));
+        NDArray a = OwnedArrays.of(m, v, new Shape(out, in));
         return dataType == DataType.FLOAT32 ? a : a.toType(dataType, false);
     }
 

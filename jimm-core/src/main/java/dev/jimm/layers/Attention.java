@@ -84,7 +84,7 @@ public class Attention extends Module {
     /** softmax(q·kᵀ/√d)·v on [B, H, N, D] heads (PyTorch's scaled_dot_product_attention). */
     public static NDArray scaledDotProduct(NDArray q, NDArray k, NDArray v, float attnDrop, boolean training) {
         float scale = (float) (1.0 / Math.sqrt(q.getShape().get(q.getShape().dimension() - 1)));
-        NDArray attn = q.mul(scale).matMul(k.swapAxes(-1, -2)).softmax(-1);
+        NDArray attn = Scalars.mul(q, scale).matMul(k.swapAxes(-1, -2)).softmax(-1);
         attn = Dropout.apply(attn, attnDrop, training);
         return attn.matMul(v);
     }

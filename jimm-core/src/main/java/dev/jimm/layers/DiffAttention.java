@@ -95,15 +95,15 @@ public class DiffAttention extends Module {
         long b = q.getShape().get(0);
         long n = q.getShape().get(2);
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        NDArray attn = q.mul(scale).matMul(k.swapAxes(-1, -2)).softmax(-1).reshape(b, numHeads, 2, n, n);
+        NDArray attn =
+                Scalars.mul(q, scale).matMul(k.swapAxes(-1, -2)).softmax(-1).reshape(b, numHeads, 2, n, n);
         NDArray diff = attn.get(":, :, 0").sub(attn.get(":, :, 1").mul(lambda));
         return diff.matMul(v);
     }
 
     /** sub_norm, the (1 − λ_init) scale and the heads merged to [B, N, C]. */
     private NDArray merge(NDArray heads, long b, long n) {
-        return subNorm.forward(heads)
-                .mul((float) (1 - lambdaInit))
+        return Scalars.mul(subNorm.forward(heads), 1 - lambdaInit)
                 .transpose(0, 2, 1, 3)
                 .reshape(b, n, dim);
     }

@@ -59,7 +59,7 @@ public class DropPath extends Module {
         shape[0] = x.getShape().get(0);
         NDArray mask =
                 x.getManager().randomUniform(0f, 1f, new Shape(shape)).lt(keep).toType(x.getDataType(), false);
-        return x.mul(mask).div(keep);
+        return Scalars.div(x.mul(mask), keep);
     }
 
     @Override

@@ -50,7 +50,7 @@ public class GlobalPool extends Module {
         NDArray pooled = switch (poolType) {
             case "avg" -> avg(x);
             case "max" -> max(x);
-            case "avgmax" -> avg(x).add(max(x)).mul(0.5f);
+            case "avgmax" -> Scalars.mul(avg(x).add(max(x)), 0.5f);
             case "catavgmax" -> NDArrays.concat(new NDList(avg(x), max(x)), 1);
             default -> throw new IllegalStateException(poolType);
         };

@@ -24,7 +24,7 @@ public final class Layers {
     public static NDArray spatialMean(NDArray x, boolean keepDims) {
         // libtorch's mean takes one axis through DJL; a sum over both axes divided is the same
         long hw = x.getShape().get(2) * x.getShape().get(3);
-        return x.sum(new int[] {2, 3}, keepDims).div(hw);
+        return Scalars.div(x.sum(new int[] {2, 3}, keepDims), hw);
     }
 
     /** Symmetric padding of a convolution: ((stride - 1) + dilation (k - 1)) / 2. */

@@ -23,6 +23,6 @@ public class SimpleNorm2d extends ChannelScaleNorm2d {
     @Override
     NDArray channelStatistic(NDArray x) {
         NDArray centered = x.sub(x.mean(new int[] {1}, true));
-        return centered.square().sum(new int[] {1}, true).div((float) (channels - 1));
+        return Scalars.div(centered.square().sum(new int[] {1}, true), channels - 1);
     }
 }

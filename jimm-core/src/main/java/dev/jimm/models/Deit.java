@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.Scalars;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -59,9 +60,9 @@ public final class Deit extends VisionTransformer {
         NDArray cls = x.get(":, 0");
         NDArray dist = x.get(":, 1");
         if (preLogits) {
-            return cls.add(dist).div(2f);
+            return Scalars.div(cls.add(dist), 2);
         }
-        return head.forward(cls).add(headDist.forward(dist)).div(2f);
+        return Scalars.div(head.forward(cls).add(headDist.forward(dist)), 2);
     }
 
     /**

@@ -18,6 +18,7 @@ import dev.jimm.layers.MixedConv2d;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
+import dev.jimm.layers.Scalars;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -788,7 +789,7 @@ public final class EfficientNetBlocks {
             k = k.reshape(b, 1, keyDim, -1);
             NDArray v = value.forward(x);
             v = v.reshape(b, 1, keyDim, -1).transpose(0, 1, 3, 2);
-            NDArray attn = q.mul((float) Math.pow(keyDim, -0.5)).matMul(k).softmax(-1);
+            NDArray attn = Scalars.mul(q, Math.pow(keyDim, -0.5)).matMul(k).softmax(-1);
             NDArray o = attn.matMul(v); // [b, heads, hw, vd]
             o = o.transpose(0, 2, 1, 3)
                     .reshape(b, h, w, (long) numHeads * keyDim)

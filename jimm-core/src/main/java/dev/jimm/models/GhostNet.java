@@ -16,6 +16,7 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.OwnedArrays;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
@@ -167,8 +168,8 @@ public final class GhostNet extends ImageModel {
             return x;
         }
         NDManager m = x.getManager();
-        NDArray rows = m.create(oneHot(outH, h), new Shape(outH, h)).toType(x.getDataType(), false);
-        NDArray cols = m.create(oneHot(outW, w), new Shape(outW, w)).toType(x.getDataType(), false);
+        NDArray rows = OwnedArrays.of(m, oneHot(outH, h), new Shape(outH, h)).toType(x.getDataType(), false);
+        NDArray cols = OwnedArrays.of(m, oneHot(outW, w), new Shape(outW, w)).toType(x.getDataType(), false);
         return rows.matMul(x.matMul(cols.transpose()));
     }
 

@@ -14,6 +14,7 @@ import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
 import java.util.List;
@@ -377,7 +378,7 @@ public final class SwinTransformer extends SwinBase {
 
         NDArray forward(NDArray x, NDArray mask) {
             NDList qkvs = Windows.splitHeads(qkv.forward(x), numHeads);
-            NDArray attn = qkvs.get(0).mul(scale).matMul(qkvs.get(1).transpose(0, 1, 3, 2));
+            NDArray attn = Scalars.mul(qkvs.get(0), scale).matMul(qkvs.get(1).transpose(0, 1, 3, 2));
             attn = attn.add(Windows.gatherBias(table.getArray(), index.array(), window * window));
             return proj.forward(Windows.attend(attn, qkvs.get(2), mask, 0f, isTraining()));
         }

@@ -14,6 +14,7 @@ import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import dev.jimm.models.SwinTransformer.Flavor;
 import dev.jimm.models.SwinTransformer.Windows;
@@ -145,10 +146,10 @@ public final class SwinTransformerV2 extends SwinBase {
             NDArray attn =
                     l2normalize(qkvs.get(0)).matMul(l2normalize(qkvs.get(1)).transpose(0, 1, 3, 2));
             attn = attn.mul(
-                    logitScale.getArray().minimum((float) Math.log(100.0)).exp());
+                    Scalars.minimum(logitScale.getArray(), Math.log(100.0)).exp());
             NDArray table = cpbMlp.forward(coordsTable.array()).reshape(-1, numHeads);
             NDArray rel = Windows.gatherBias(table, index.array(), window * window);
-            attn = attn.add(rel.getNDArrayInternal().sigmoid().mul(16f));
+            attn = attn.add(Scalars.mul(rel.getNDArrayInternal().sigmoid(), 16f));
             return proj.forward(Windows.attend(attn, qkvs.get(2), mask, 0f, isTraining()));
         }
 

@@ -14,6 +14,7 @@ import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,7 +110,7 @@ public final class TvMobileNet extends ImageModel {
         static NDArray apply(Activation.Kind kind, NDArray x) {
             return switch (kind) {
                 case SILU -> x.div(x.neg().exp().add(1f));
-                case HARD_SWISH -> x.mul(x.add(3f).clip(0f, 6f)).div(6f);
+                case HARD_SWISH -> Scalars.div(x.mul(x.add(3f).clip(0f, 6f)), 6);
                 default -> Activation.apply(kind, x);
             };
         }

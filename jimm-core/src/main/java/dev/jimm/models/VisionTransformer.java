@@ -22,6 +22,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.PatchEmbed;
 import dev.jimm.layers.RmsNorm;
+import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
 import java.util.List;
@@ -560,8 +561,7 @@ public class VisionTransformer extends ImageModel {
                     .sub(lambdaQ2.getArray().mul(lambdaK2.getArray()).sum().exp())
                     .add((float) lambdaInit);
             NDArray xAttn = DiffAttention.differential(q, k, v, lambda, headDim, numHeads);
-            xAttn = subNorm.forward(xAttn)
-                    .mul((float) (1 - lambdaInit))
+            xAttn = Scalars.mul(subNorm.forward(xAttn), 1 - lambdaInit)
                     .transpose(0, 2, 1, 3)
                     .reshape(b, n, dim);
             xMlp = Activation.apply(act, xMlp);
@@ -665,7 +665,7 @@ public class VisionTransformer extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             x = fc1.forward(x);
-            x = x.mul(x.mul(1.702f).getNDArrayInternal().sigmoid());
+            x = x.mul(Scalars.mul(x, 1.702f).getNDArrayInternal().sigmoid());
             x = Dropout.apply(x, drop, isTraining());
             x = fc2.forward(norm.forward(x));
             return Dropout.apply(x, drop, isTraining());
@@ -1218,8 +1218,7 @@ public class VisionTransformer extends ImageModel {
         return switch (pool) {
             case "avg" -> patches.mean(new int[] {1});
             case "max" -> patches.max(new int[] {1});
-            case "avgmax" ->
-                patches.max(new int[] {1}).add(patches.mean(new int[] {1})).mul(0.5f);
+            case "avgmax" -> Scalars.mul(patches.max(new int[] {1}).add(patches.mean(new int[] {1})), 0.5f);
             default -> throw new IllegalStateException("globalPool '" + pool + "' is not a token pooling");
         };
     }

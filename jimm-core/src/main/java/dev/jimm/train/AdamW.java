@@ -3,6 +3,8 @@ package dev.jimm.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.OwnedArrays;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,8 +84,7 @@ public final class AdamW extends Optimizer {
                     g.add(u.grad());
                     m.add(expAvg(u.name(), u.weight()));
                     v.add(expAvgSq(u.name(), u.weight()));
-                    t.add(counts.create(
-                            (float) steps.merge(u.name(), 1L, Long::sum).longValue()));
+                    t.add(OwnedArrays.of(counts, new float[] {steps.merge(u.name(), 1L, Long::sum)}, new Shape()));
                 }
                 fused.step(w, g, m, v, t, h.lr, h.mom, beta2, e.getKey(), eps);
             }

@@ -2,6 +2,7 @@ package dev.jimm.train;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.OwnedArrays;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -113,7 +114,7 @@ public final class InMemoryBatches implements BatchSource {
                 shape[0] = count;
                 System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
                 NDManager m = parent.newSubManager();
-                return new Batch(m.create(x, new Shape(shape)), m.create(y), m);
+                return new Batch(OwnedArrays.of(m, x, new Shape(shape)), OwnedArrays.of(m, y), m);
             }
         };
     }

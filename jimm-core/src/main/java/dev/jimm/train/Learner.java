@@ -11,6 +11,7 @@ import com.google.gson.annotations.SerializedName;
 import dev.jimm.JimmException;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
+import dev.jimm.layers.OwnedArrays;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -475,7 +476,7 @@ public class Learner implements AutoCloseable {
         float aw = (float) ((1 - beta) / n);
         return score((x, batchIndex) -> {
             NDArray plain = model.forward(x).softmax(1);
-            NDArray aug = plain.getManager().create(sums.get(batchIndex), plain.getShape());
+            NDArray aug = OwnedArrays.of(plain.getManager(), sums.get(batchIndex), plain.getShape());
             return aug.mul(aw).add(plain.mul((float) beta)).maximum(1e-30f).log();
         });
     }

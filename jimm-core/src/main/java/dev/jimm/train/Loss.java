@@ -2,6 +2,7 @@ package dev.jimm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.jimm.layers.Scalars;
 
 /** A loss over a batch's logits and targets, averaged over the batch. */
 @FunctionalInterface
@@ -35,8 +36,8 @@ public interface Loss {
                 return nll.mean();
             }
             NDArray smooth = logp.mean(new int[] {1}).neg();
-            return nll.mul((float) (1 - labelSmoothing))
-                    .add(smooth.mul((float) labelSmoothing))
+            return Scalars.mul(nll, 1 - labelSmoothing)
+                    .add(Scalars.mul(smooth, labelSmoothing))
                     .mean();
         };
     }

@@ -7,6 +7,7 @@ import dev.jimm.JimmException;
 import dev.jimm.data.DecodeOptions;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecoder;
+import dev.jimm.layers.OwnedArrays;
 import dev.jimm.models.InferenceModel;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
@@ -110,7 +111,7 @@ public final class ImageClassifier implements AutoCloseable {
                 TensorImage t = transform.apply(images.get(i));
                 System.arraycopy(t.data(), 0, data, i * c * s * s, c * s * s);
             }
-            NDArray x = scope.create(data, new Shape(images.size(), c, s, s));
+            NDArray x = OwnedArrays.of(scope, data, new Shape(images.size(), c, s, s));
             NDArray probs = inference.forward(x).softmax(1);
             if (flipTta) {
                 probs = probs.add(inference.forward(x.flip(3)).softmax(1)).div(2f);
