@@ -2,6 +2,7 @@ package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import java.util.function.BinaryOperator;
 
 /**
  * Arithmetic with a number in memory libtorch owns, for the forward passes that autograd records. DJL's
@@ -29,36 +30,32 @@ public final class Scalars {
 
     /** {@code x * value}. */
     public static NDArray mul(NDArray x, double value) {
-        try (NDArray s = of(x, value)) {
-            return x.mul(s);
-        }
+        return apply(x, value, NDArray::mul);
     }
 
     /** {@code x / value}. */
     public static NDArray div(NDArray x, double value) {
-        try (NDArray s = of(x, value)) {
-            return x.div(s);
-        }
+        return apply(x, value, NDArray::div);
     }
 
     /** {@code x ^ value}. */
     public static NDArray pow(NDArray x, double value) {
-        try (NDArray s = of(x, value)) {
-            return x.pow(s);
-        }
+        return apply(x, value, NDArray::pow);
     }
 
     /** The elementwise minimum of {@code x} and {@code value}. */
     public static NDArray minimum(NDArray x, double value) {
-        try (NDArray s = of(x, value)) {
-            return x.minimum(s);
-        }
+        return apply(x, value, NDArray::minimum);
     }
 
     /** The elementwise maximum of {@code x} and {@code value}. */
     public static NDArray maximum(NDArray x, double value) {
+        return apply(x, value, NDArray::maximum);
+    }
+
+    private static NDArray apply(NDArray x, double value, BinaryOperator<NDArray> op) {
         try (NDArray s = of(x, value)) {
-            return x.maximum(s);
+            return op.apply(x, s);
         }
     }
 }
