@@ -19,6 +19,15 @@ public final class PretrainedLoader {
     /** What loading did beyond copying: the keys left at their init. */
     public record Report(List<String> keptAtInit) {}
 
+    /**
+     * Loads {@code checkpoint} into {@code model} through the family's checkpoint filter, with every key and shape
+     * matching: no resized head, no input-conv adaptation (what a parity check of given weights needs). A mismatch
+     * throws {@link StateDictException} naming every key at fault.
+     */
+    public static void loadExactly(ImageModel model, Map<String, NDArray> checkpoint) {
+        model.loadStateDict(model.prepareForPretrained(checkpoint), true);
+    }
+
     /** Loads {@code checkpoint} into {@code model}; everything but a resized head must match. */
     public static Report load(ImageModel model, Map<String, NDArray> checkpoint) {
         PretrainedCfg cfg = model.pretrainedCfg();

@@ -90,9 +90,9 @@ public final class ParityRunner {
             }
             try (NDManager scratch = model.getManager().newSubManager()) {
                 if (fx.weights() != null) {
-                    // as pretrained weights load: through the family's checkpoint filter
+                    // through the family's checkpoint filter, as pretrained weights load, but every key must fit
                     try {
-                        PretrainedLoader.load(model, Checkpoints.load(fx.weights(), scratch));
+                        PretrainedLoader.loadExactly(model, Checkpoints.load(fx.weights(), scratch));
                     } catch (StateDictException e) {
                         return new Result(
                                 file,
