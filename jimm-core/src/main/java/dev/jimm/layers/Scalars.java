@@ -48,11 +48,6 @@ public final class Scalars {
         return apply(x, value, NDArray::minimum);
     }
 
-    /** The elementwise maximum of {@code x} and {@code value}. */
-    public static NDArray maximum(NDArray x, double value) {
-        return apply(x, value, NDArray::maximum);
-    }
-
     private static NDArray apply(NDArray x, double value, BinaryOperator<NDArray> op) {
         try (NDArray s = of(x, value)) {
             return op.apply(x, s);
