@@ -28,23 +28,36 @@ class FixtureParityTest {
     /** Train-mode fixtures checked with their own rule (EfficientNetGradParityTest: noise-level biases). */
     private static final Set<String> OWN_GRAD_TESTS = Set.of("timm__mobilenetv3_small_100", "timm__efficientnet_b0");
 
+    /** The eval-mode fixtures of both waves, as {@code folder/name}. */
     static Stream<String> parityFixtures() throws IOException {
-        return fixtures("parity");
+        return Stream.concat(fixtures("parity"), fixtures("parity-wave2"));
     }
 
+    /** The train-mode fixtures of both waves, as {@code folder/name}. */
     static Stream<String> gradFixtures() throws IOException {
-        return fixtures("grads").filter(f -> !OWN_GRAD_TESTS.contains(f));
+        return Stream.concat(fixtures("grads"), fixtures("grads-wave2"))
+                .filter(f -> !OWN_GRAD_TESTS.contains(f.substring(f.indexOf('/') + 1)));
     }
 
+    private static Path file(String folderAndName) {
+        return TestFixtures.root().resolve(folderAndName + ".safetensors");
+    }
+
+    /** The fixtures of one folder (none when the copy has no such folder), as {@code folder/name}. */
     private static Stream<String> fixtures(String kind) throws IOException {
         String glob = System.getProperty("jimm.parity", "*");
         PathMatcher chosen = FileSystems.getDefault().getPathMatcher("glob:" + glob);
-        try (Stream<Path> files = Files.list(TestFixtures.root().resolve(kind))) {
+        Path folder = TestFixtures.root().resolve(kind);
+        if (!Files.isDirectory(folder)) {
+            return Stream.empty();
+        }
+        try (Stream<Path> files = Files.list(folder)) {
             List<String> names = files.map(p -> p.getFileName().toString())
                     .filter(n -> n.endsWith(".safetensors"))
                     .map(n -> n.substring(0, n.length() - ".safetensors".length()))
                     .filter(n -> chosen.matches(Path.of(n)))
                     .sorted()
+                    .map(n -> kind + "/" + n)
                     .toList();
             return names.stream();
         }
@@ -53,7 +66,7 @@ class FixtureParityTest {
     @Test
     void theCopyHoldsEveryFixture() throws IOException {
         if (System.getProperty("jimm.parity") == null) {
-            long n = parityFixtures().count();
+            long n = fixtures("parity").count();
             assertTrue(
                     n >= PARITY_FIXTURES,
                     "the test resources hold " + n + " parity fixtures, expected " + PARITY_FIXTURES
@@ -64,7 +77,7 @@ class FixtureParityTest {
     @ParameterizedTest(name = "{0}", allowZeroInvocations = true)
     @MethodSource("parityFixtures")
     void matchesReference(String fixture) {
-        ParityRunner.Result r = new ParityRunner().run(TestFixtures.parity(fixture));
+        ParityRunner.Result r = new ParityRunner().run(file(fixture));
         System.out.printf(
                 "%s %s worst %.3g in %.1fs %s%n",
                 fixture, r.passed(), r.worstRelativeError(), r.seconds(), r.message());
@@ -74,7 +87,7 @@ class FixtureParityTest {
     @ParameterizedTest(name = "{0}", allowZeroInvocations = true)
     @MethodSource("gradFixtures")
     void trainStepMatchesReference(String fixture) {
-        ParityRunner.Result r = new ParityRunner().run(TestFixtures.grads(fixture));
+        ParityRunner.Result r = new ParityRunner().run(file(fixture));
         System.out.printf("grads %s %s %s %s%n", fixture, r.passed(), r.errors(), r.message());
         assertTrue(r.passed(), r.message());
         assertTrue(r.errors().containsKey("grad_norms"), "the train step ran");
