@@ -491,6 +491,7 @@ public final class GhostNet extends ImageModel {
     }
 
     /** Width of conv_head's output, the pre-logits ({@link #numFeatures()} is the trunk's, what the pool sees). */
+    @Override
     public int headHiddenSize() {
         return HEAD_HIDDEN;
     }

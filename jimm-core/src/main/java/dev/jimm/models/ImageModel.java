@@ -249,6 +249,15 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         return numFeatures;
     }
 
+    /**
+     * Width of the pre-logits ({@code forwardHead(x, true)}, and the output after {@code resetClassifier(0)}):
+     * {@link #numFeatures()} unless the head widens the pooled features first (timm's {@code head_hidden_size}, such as
+     * MobileNet-V3's {@code conv_head}).
+     */
+    public int headHiddenSize() {
+        return numFeatures();
+    }
+
     /** The feature levels, shallow to deep (what {@link #forwardIntermediates} can return). */
     public List<FeatureInfo> featureInfo() {
         return List.copyOf(featureInfo);

@@ -215,6 +215,7 @@ public final class MobileNetV3 extends EfficientNetBase {
     }
 
     /** Channels of the head conv, which the pre-logits have (timm's {@code head_hidden_size}). */
+    @Override
     public int headHiddenSize() {
         return cfg.headHiddenSize();
     }
