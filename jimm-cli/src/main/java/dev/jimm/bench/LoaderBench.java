@@ -8,7 +8,7 @@ import dev.jimm.data.ImageDecoder;
 import dev.jimm.data.ImageFolderDataset;
 import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.Pipelines;
-import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.Preprocessing;
 import java.nio.file.Path;
 
 /**
@@ -44,7 +44,7 @@ public final class LoaderBench {
 
     public static Result run(Options o) {
         ImageDataset ds = ImageFolderDataset.of(o.dir(), new ImageDecoder());
-        PreprocessConfig cfg = PreprocessConfig.imagenet(o.size(), Interpolation.BILINEAR, 0.875);
+        Preprocessing cfg = Preprocessing.imagenet(o.size(), Interpolation.BILINEAR, 0.875);
         try (NDManager root = NDManager.newBaseManager()) {
             DataLoader loader = DataLoader.builder(ds, Pipelines.createTransform(cfg, true), root)
                     .batchSize(o.batchSize())

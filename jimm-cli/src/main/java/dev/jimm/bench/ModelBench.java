@@ -11,14 +11,14 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import dev.jimm.data.Batch;
+import dev.jimm.data.BatchSource;
+import dev.jimm.data.DataLoaders;
 import dev.jimm.models.ImageModel;
 import dev.jimm.models.InferenceModel;
 import dev.jimm.models.ModelOptions;
 import dev.jimm.models.Models;
-import dev.jimm.train.Batch;
-import dev.jimm.train.BatchSource;
 import dev.jimm.train.Callback;
-import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -381,7 +381,7 @@ public final class ModelBench {
                     if (i++ >= n) {
                         throw new NoSuchElementException();
                     }
-                    return new Batch(x, y, parent.newSubManager());
+                    return Batch.of(x, y, parent.newSubManager());
                 }
             };
         }

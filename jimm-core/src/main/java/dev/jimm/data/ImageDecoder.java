@@ -137,6 +137,15 @@ public final class ImageDecoder {
         }
     }
 
+    /**
+     * An image already in memory (from a camera, a UI or {@code ImageIO.read}) with this decoder's channels and alpha
+     * handling, as a decoded file would be.
+     */
+    public DecodedImage decode(BufferedImage image) {
+        checkPixels(Path.of("BufferedImage"), image.getWidth(), image.getHeight());
+        return toBytes(image, "memory", options.channels(), options.alpha() == DecodeOptions.Alpha.DROP);
+    }
+
     /** Reads only the header: width, height (as stored, before EXIF orientation) and format. */
     public Header header(Path file) {
         byte[] bytes = readAll(file);

@@ -333,8 +333,8 @@ public abstract class Module extends AbstractBlock {
 
     /**
      * Copies values from {@code source} into this module's arrays. A shape mismatch is always an error naming the key
-     * and both shapes; when {@code strict}, so are missing and unexpected keys (all of them are named). Values are
-     * converted to each entry's dtype.
+     * and both shapes; when {@code strict}, so are missing and unexpected keys (the message summarises them, the
+     * exception lists them all). Values are converted to each entry's dtype.
      */
     public LoadResult loadStateDict(Map<String, NDArray> source, boolean strict) {
         LinkedHashMap<String, NDArray> own = stateDict();
@@ -346,10 +346,7 @@ public abstract class Module extends AbstractBlock {
             if (src == null) {
                 missing.add(e.getKey());
             } else if (!src.getShape().equals(e.getValue().getShape())) {
-                mismatched.add(e.getKey()
-                        + ": checkpoint "
-                        + src.getShape()
-                        + ", model "
+                mismatched.add(e.getKey() + ": checkpoint " + src.getShape() + ", model "
                         + e.getValue().getShape());
             }
         }
@@ -358,16 +355,13 @@ public abstract class Module extends AbstractBlock {
                 unexpected.add(k);
             }
         }
-        StringBuilder err = new StringBuilder();
-        if (!mismatched.isEmpty()) {
-            err.append("size mismatch for ").append(String.join("; ", mismatched));
-        }
-        if (strict) {
-            appendKeys(err, "missing keys ", missing);
-            appendKeys(err, "unexpected keys ", unexpected);
-        }
-        if (err.length() > 0) {
-            throw new StateDictException("cannot load state dict: " + err);
+        if (!mismatched.isEmpty() || (strict && (!missing.isEmpty() || !unexpected.isEmpty()))) {
+            throw StateDictException.of(
+                    "cannot load state dict",
+                    strict ? missing : List.of(),
+                    strict ? unexpected : List.of(),
+                    mismatched,
+                    "");
         }
         for (Map.Entry<String, NDArray> e : own.entrySet()) {
             NDArray src = source.get(e.getKey());
@@ -376,17 +370,6 @@ public abstract class Module extends AbstractBlock {
             }
         }
         return new LoadResult(missing, unexpected);
-    }
-
-    // one clause of a load error: "missing keys 2: a, b", after a ". " if others came before
-    private static void appendKeys(StringBuilder err, String what, List<String> keys) {
-        if (!keys.isEmpty()) {
-            err.append(err.length() > 0 ? ". " : "")
-                    .append(what)
-                    .append(keys.size())
-                    .append(": ")
-                    .append(String.join(", ", keys));
-        }
     }
 
     /** Copies {@code src} into {@code dst} in place, converting the dtype. */

@@ -3,6 +3,8 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
@@ -223,7 +225,41 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     @Override
     protected NDArray forwardImpl(NDArray x) {
+        checkInput(x);
         return forwardHead(forwardFeatures(x), false);
+    }
+
+    /**
+     * Refuses an input this model cannot take, naming the fix: a batch {@code [N, C, H, W]} of floating point values
+     * with {@link #inChans()} channels. ({@code forward} and {@code forwardIntermediates} check; a family's own code
+     * after them does not, so that a wrong input fails before libtorch's messages about its layers.)
+     *
+     * @throws IllegalArgumentException for another rank, channel count or a non-float type
+     */
+    public void checkInput(NDArray x) {
+        Shape s = x.getShape();
+        if (s.dimension() != 4) {
+            throw new IllegalArgumentException(name() + " takes a batch [N, " + inChans + ", H, W]; the input is " + s
+                    + (s.dimension() == 3 ? ": add the batch axis with x.expandDims(0)" : ""));
+        }
+        if (s.get(1) != inChans) {
+            String fix;
+            if (s.get(3) == inChans) {
+                fix = "it looks channels-last: x.transpose(0, 3, 1, 2) gives [N, C, H, W]";
+            } else if (s.get(1) == 1 && inChans == 3) {
+                fix = "repeat the gray channel (x.repeat(1, 3)), or build the model with"
+                        + " ModelOptions.builder().inChans(1), which adapts pretrained RGB weights";
+            } else {
+                fix = "build the model with ModelOptions.builder().inChans(" + s.get(1) + ")";
+            }
+            throw new IllegalArgumentException(name() + " was built for " + inChans + " input channels; the input " + s
+                    + " has " + s.get(1) + ": " + fix);
+        }
+        DataType t = x.getDataType();
+        if (!t.isFloating()) {
+            throw new IllegalArgumentException(name() + " takes floating point input; the input is " + t
+                    + ": scale pixels to [0, 1] and normalize them (Preprocessing does), then x.toType(FLOAT32)");
+        }
     }
 
     /**
@@ -268,6 +304,7 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      * the order of the levels. By default {@link #forwardLevels} on the trunk registered with {@link #addTrunkStep}.
      */
     public NDList forwardIntermediates(NDArray x, int[] indices) {
+        checkInput(x);
         return forwardLevels(x, indices);
     }
 
@@ -295,7 +332,7 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     /** The registered name this model was created under. */
     public String name() {
-        return name;
+        return name != null ? name : getClass().getSimpleName();
     }
 
     /** The config of its pretrained weights (or its defaults): input size, mean, std, crop. */

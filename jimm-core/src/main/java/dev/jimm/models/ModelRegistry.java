@@ -15,6 +15,9 @@ import java.util.regex.Pattern;
  * built; {@link #builtIn()} holds the families found on the class path.
  */
 public final class ModelRegistry {
+    /** The prefix of torchvision's names, whose modules and keys differ from timm's models of the same name. */
+    public static final String TV_PREFIX = "tv/";
+
     private final Map<String, ModelEntry> entries;
     private final PretrainedTable pretrained;
 
@@ -61,24 +64,36 @@ public final class ModelRegistry {
         return e;
     }
 
+    /**
+     * What to say after an unknown name: the torchvision twin ({@code squeezenet1_1} is {@code tv/squeezenet1_1}) or
+     * the timm one, else names that share its start or letters, else how to list them.
+     */
     private String suggestions(String name) {
+        if (entries.containsKey(TV_PREFIX + name)) {
+            return "; torchvision's models are named with tv/: did you mean " + TV_PREFIX + name + "?";
+        }
+        if (name.startsWith(TV_PREFIX) && entries.containsKey(name.substring(TV_PREFIX.length()))) {
+            return "; torchvision has no such model, timm does: did you mean " + name.substring(TV_PREFIX.length())
+                    + "?";
+        }
         String stem = name.replaceAll("[^a-z]", "").toLowerCase(Locale.ROOT);
+        String start = name.length() > 3 ? name.substring(0, 4) : name;
         List<String> close = new ArrayList<>();
-        for (String n : entries.keySet()) {
-            if (n.startsWith(name.length() > 3 ? name.substring(0, 4) : name)
-                    || n.replaceAll("[^a-z]", "").equals(stem)) {
+        for (String n : list(null)) {
+            String bare = n.startsWith(TV_PREFIX) ? n.substring(TV_PREFIX.length()) : n;
+            if ((bare.startsWith(start) || bare.replaceAll("[^a-z]", "").equals(stem)) && close.size() < 6) {
                 close.add(n);
-            }
-            if (close.size() == 6) {
-                break;
             }
         }
         return close.isEmpty()
-                ? "; `jimm models` lists the known names"
+                ? "; Models.listModels(\"*\") lists the known names"
                 : "; did you mean " + String.join(", ", close) + "?";
     }
 
-    /** Names matching a wildcard pattern ({@code *} and {@code ?}); all names for null or "". */
+    /**
+     * Names matching a wildcard pattern ({@code *} and {@code ?}), in timm's natural order ({@link NaturalOrder}); all
+     * names for null or "".
+     */
     public List<String> list(String pattern) {
         return list(pattern, false);
     }
@@ -91,6 +106,26 @@ public final class ModelRegistry {
             if ((p == null || p.matcher(n).matches())
                     && (!pretrainedOnly || !pretrained.tags(n).isEmpty())) {
                 out.add(n);
+            }
+        }
+        out.sort(NaturalOrder.INSTANCE);
+        return out;
+    }
+
+    /**
+     * Every pretrained weight as {@code name.tag} (timm's {@code list_pretrained}): a pattern without a tag matches the
+     * name ({@code resnet5*} gives {@code resnet50.a1_in1k}, ...), one with a tag matches both ({@code *.fb_in22k*});
+     * in natural order, each name's default tag first.
+     */
+    public List<String> listPretrained(String pattern) {
+        Pattern p = pattern == null || pattern.isEmpty() ? null : wildcard(pattern);
+        List<String> out = new ArrayList<>();
+        for (String n : list(null)) {
+            for (PretrainedCfg c : pretrained.tags(n)) {
+                String full = n + "." + c.tag();
+                if (p == null || p.matcher(n).matches() || p.matcher(full).matches()) {
+                    out.add(full);
+                }
             }
         }
         return out;

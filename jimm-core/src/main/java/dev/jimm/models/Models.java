@@ -2,10 +2,13 @@ package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
 import dev.jimm.hub.Checkpoints;
 import dev.jimm.hub.WeightHub;
+import dev.jimm.layers.StateDictException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -103,7 +106,12 @@ public final class Models {
         }
         try (NDManager scratch = model.getManager().newSubManager()) {
             Map<String, NDArray> sd = Checkpoints.load(file, scratch, options.keyMapping());
-            PretrainedLoader.Report r = PretrainedLoader.load(model, sd);
+            PretrainedLoader.Report r;
+            try {
+                r = PretrainedLoader.load(model, sd);
+            } catch (StateDictException e) {
+                throw withArchitectureHint(e, file, sd, model, registry);
+            }
             if (!r.keptAtInit().isEmpty()) {
                 LoggerFactory.getLogger(Models.class)
                         .info(
@@ -113,6 +121,26 @@ public final class Models {
                                 String.join(", ", r.keptAtInit()));
             }
         }
+    }
+
+    /**
+     * A load error naming the file, with what to do when most keys do not fit: strip a wrapping prefix, or build the
+     * architecture the checkpoint's keys belong to.
+     */
+    private static StateDictException withArchitectureHint(
+            StateDictException e, Path file, Map<String, NDArray> sd, ImageModel model, ModelRegistry registry) {
+        int wrong = e.missingKeys().size()
+                + e.unexpectedKeys().size()
+                + e.mismatchedKeys().size();
+        StateDictException named = e.withHint("file " + file);
+        if (wrong * 4 < sd.size()) {
+            return named;
+        }
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        sd.forEach((k, v) -> shapes.put(k, v.getShape()));
+        return ArchitectureGuess.hint(shapes, model, registry)
+                .map(named::withHint)
+                .orElse(named);
     }
 
     /** A features-only model returning the maps of {@code options.outIndices()} (all by default). */
@@ -136,8 +164,12 @@ public final class Models {
         return ModelRegistry.builtIn().list(pattern);
     }
 
-    /** Registered names with pretrained weights matching the pattern. */
+    /**
+     * Pretrained weights as {@code name.tag} whose name (or {@code name.tag}) matches the pattern, as timm's
+     * {@code list_pretrained}: {@code listPretrained("resnet50")} gives {@code resnet50.a1_in1k},
+     * {@code resnet50.a1h_in1k}, ...
+     */
     public static List<String> listPretrained(String pattern) {
-        return ModelRegistry.builtIn().list(pattern, true);
+        return ModelRegistry.builtIn().listPretrained(pattern);
     }
 }

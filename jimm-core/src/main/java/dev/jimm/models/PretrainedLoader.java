@@ -70,9 +70,8 @@ public final class PretrainedLoader {
                 }
             }
             if (!unexpectedMissing.isEmpty() || !unexpected.isEmpty()) {
-                throw new StateDictException("checkpoint does not fit " + model.name()
-                        + (unexpectedMissing.isEmpty() ? "" : ": missing keys " + String.join(", ", unexpectedMissing))
-                        + (unexpected.isEmpty() ? "" : ": unexpected keys " + String.join(", ", unexpected)));
+                throw StateDictException.of(
+                        "checkpoint does not fit " + model.name(), unexpectedMissing, unexpected, List.of(), "");
             }
         }
         return new Report(leftAtInit);

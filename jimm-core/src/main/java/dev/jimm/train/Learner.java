@@ -9,6 +9,9 @@ import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
 import com.google.gson.annotations.SerializedName;
 import dev.jimm.JimmException;
+import dev.jimm.data.Batch;
+import dev.jimm.data.BatchSource;
+import dev.jimm.data.DataLoaders;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
 import dev.jimm.layers.OwnedArrays;
@@ -32,6 +35,15 @@ import java.util.function.BiFunction;
  * loss, backward, step) with callbacks around each event; the schedule is a {@link ParamScheduler} and lr_find an
  * {@link LrFinder} among them. Validation and prediction run the same step without gradients. Every batch runs in its
  * own {@link NDScope}, so nothing a forward pass allocates outlives it.
+ *
+ * <pre>{@code
+ * try (Learner learn = VisionLearner.fromFolder(Path.of("pets"), "resnet18")) {   // or Learner.builder(model, dls)
+ *     LrFinder.Result found = learn.lrFind();
+ *     learn.fitOneCycle(5, found.valley());
+ *     System.out.println(learn.validate().metrics());           // {accuracy=..., error_rate=...}
+ *     learn.export(Path.of("pets.safetensors"));                 // ImageClassifier.load reads it
+ * }
+ * }</pre>
  */
 public class Learner implements AutoCloseable {
     private final Module model;
@@ -60,6 +72,8 @@ public class Learner implements AutoCloseable {
     private String stopReason;
     private boolean diverged;
     private final boolean closeModel;
+    private final Exporter exporter;
+    private final List<AutoCloseable> owned;
     private FitPlan plan;
     private JsonObject fineTune;
 
@@ -95,6 +109,8 @@ public class Learner implements AutoCloseable {
         this.clipGradNorm = b.clipGradNorm;
         this.runDir = b.runDir;
         this.closeModel = b.closeModel;
+        this.exporter = b.exporter;
+        this.owned = List.copyOf(b.owned);
         this.callbacks.addAll(b.callbacks);
     }
 
@@ -154,6 +170,11 @@ public class Learner implements AutoCloseable {
     private double[] currentMoms() {
         double mom = opt.hyper(0).mom;
         return new double[] {mom, mom, mom};
+    }
+
+    /** fastai's {@code fine_tune(epochs)}: base_lr 2e-3, one frozen epoch first. */
+    public void fineTune(int epochs) {
+        fineTune(epochs, 2e-3, 1);
     }
 
     /**
@@ -704,10 +725,39 @@ public class Learner implements AutoCloseable {
         callbacks.add(cb);
     }
 
+    /**
+     * Writes the trained model for prediction (fastai's {@code learn.export}), in the format of the learner's maker:
+     * {@code VisionLearner} writes a jimm export with the architecture, head, class names and the data's eval
+     * preprocessing, which {@code ImageClassifier.load} reads back.
+     *
+     * @throws IllegalStateException for a learner built without an exporter
+     */
+    public void export(Path file) {
+        if (exporter == null) {
+            throw new IllegalStateException("this learner has no export format: learners from VisionLearner.create"
+                    + " or VisionLearner.fromFolder export their model; otherwise save it with saveCheckpoint");
+        }
+        exporter.export(this, file);
+    }
+
+    /** How a learner writes its model for prediction (see {@link #export}). */
+    @FunctionalInterface
+    public interface Exporter {
+        /** Writes the learner's model to {@code file}. */
+        void export(Learner learner, Path file);
+    }
+
     @Override
     public void close() {
         opt.close();
         manager.close();
+        for (AutoCloseable r : owned) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing a resource of the learner failed: " + e.getMessage(), e);
+            }
+        }
         if (closeModel && model instanceof AutoCloseable c) {
             try {
                 c.close();
@@ -732,6 +782,8 @@ public class Learner implements AutoCloseable {
         private long seed;
         private double clipGradNorm;
         private Path runDir;
+        private Exporter exporter;
+        private final List<AutoCloseable> owned = new ArrayList<>();
 
         Builder(Module model, DataLoaders dls) {
             if (model.getManager() == null) {
@@ -796,6 +848,18 @@ public class Learner implements AutoCloseable {
         /** Folder for checkpoints and logs. */
         public Builder runDir(Path value) {
             runDir = value;
+            return this;
+        }
+
+        /** How {@link Learner#export} writes the model. */
+        public Builder exporter(Exporter value) {
+            exporter = value;
+            return this;
+        }
+
+        /** A resource the learner closes with itself (after the model), such as the manager of its data. */
+        public Builder closing(AutoCloseable resource) {
+            owned.add(resource);
             return this;
         }
 

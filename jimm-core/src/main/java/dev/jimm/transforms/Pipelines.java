@@ -2,13 +2,13 @@ package dev.jimm.transforms;
 
 import dev.jimm.data.DecodedImage;
 
-/** Builds timm's train and eval pipelines from a model's {@link PreprocessConfig}. */
+/** Builds timm's train and eval pipelines from a model's {@link Preprocessing}. */
 public final class Pipelines {
     private Pipelines() {}
 
-    /** {@link #createTransform(PreprocessConfig, boolean, PreprocessConfig.Augment)} with timm's defaults. */
-    public static Transform<DecodedImage, TensorImage> createTransform(PreprocessConfig cfg, boolean training) {
-        return createTransform(cfg, training, PreprocessConfig.Augment.timmDefaults());
+    /** {@link #createTransform(Preprocessing, boolean, TimmAugment)} with timm's defaults. */
+    public static Transform<DecodedImage, TensorImage> createTransform(Preprocessing cfg, boolean training) {
+        return createTransform(cfg, training, TimmAugment.timmDefaults());
     }
 
     /**
@@ -18,15 +18,15 @@ public final class Pipelines {
      * first converted to the model's channel count.
      */
     public static Transform<DecodedImage, TensorImage> createTransform(
-            PreprocessConfig cfg, boolean training, PreprocessConfig.Augment aug) {
+            Preprocessing cfg, boolean training, TimmAugment aug) {
         Transform<DecodedImage, DecodedImage> px = Transforms.channels(cfg.channels());
         if (training) {
             px = px.andThen(Augmentations.randomResizedCrop(
-                    cfg.height(),
-                    cfg.width(),
+                    cfg.size(),
+                    cfg.size(),
                     new double[] {0.08, 1.0},
                     new double[] {3.0 / 4, 4.0 / 3},
-                    cfg.interpolation()));
+                    cfg.interpolationFilter()));
             if (aug.hflip() > 0) {
                 px = px.andThen(Transforms.horizontalFlip(aug.hflip()));
             }
@@ -39,17 +39,19 @@ public final class Pipelines {
                 px = px.andThen(Augmentations.colorJitter(j, j, j, 0));
             }
         } else {
-            if (cfg.height() == cfg.width()) {
-                px = px.andThen(Transforms.resize((int) Math.floor(cfg.height() / cfg.cropPct()), cfg.interpolation()));
+            if (cfg.size() == cfg.size()) {
+                px = px.andThen(
+                        Transforms.resize((int) Math.floor(cfg.size() / cfg.cropPct()), cfg.interpolationFilter()));
             } else {
                 px = px.andThen(Transforms.resize(
-                        (int) Math.floor(cfg.height() / cfg.cropPct()),
-                        (int) Math.floor(cfg.width() / cfg.cropPct()),
-                        cfg.interpolation()));
+                        (int) Math.floor(cfg.size() / cfg.cropPct()),
+                        (int) Math.floor(cfg.size() / cfg.cropPct()),
+                        cfg.interpolationFilter()));
             }
-            px = px.andThen(Transforms.centerCrop(cfg.height(), cfg.width()));
+            px = px.andThen(Transforms.centerCrop(cfg.size(), cfg.size()));
         }
-        Transform<DecodedImage, TensorImage> t = px.andThen(Transforms.toNormalizedTensor(cfg.mean(), cfg.std()));
+        Transform<DecodedImage, TensorImage> t =
+                px.andThen(Transforms.toNormalizedTensor(cfg.meanArray(), cfg.stdArray()));
         if (training && aug.reProb() > 0) {
             t = t.andThen(Augmentations.randomErasing(
                     aug.reProb(), new double[] {0.02, 1.0 / 3}, new double[] {0.3, 3.3}, Float.NaN));

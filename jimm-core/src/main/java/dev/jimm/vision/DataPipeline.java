@@ -10,10 +10,11 @@ import dev.jimm.transforms.FastaiAugment;
 import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.MixupCutmix;
 import dev.jimm.transforms.Pipelines;
-import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.Preprocessing;
 import dev.jimm.transforms.RandomCrop;
 import dev.jimm.transforms.ResizeMethod;
 import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.TimmAugment;
 import dev.jimm.transforms.Transform;
 import dev.jimm.transforms.Transforms;
 import java.util.ArrayList;
@@ -70,7 +71,7 @@ public record DataPipeline(
         double cropPct,
         float[] mean,
         float[] std,
-        PreprocessConfig.Augment timm,
+        TimmAugment timm,
         boolean mixup,
         String regime) {
     /** How many training images the regime survey and the normalisation statistics read. */
@@ -126,7 +127,7 @@ public record DataPipeline(
             ResizeMethod resize,
             Integer size,
             Boolean normalize,
-            PreprocessConfig.Augment timm,
+            TimmAugment timm,
             boolean mixup) {
         /** Everything by regime. */
         public static Request auto() {
@@ -236,6 +237,18 @@ public record DataPipeline(
         return p;
     }
 
+    /** The pipeline for a named dataset at its size and statistics, flips where its classes allow them. */
+    public static DataPipeline named(Request req, NamedDataset d) {
+        return named(
+                req,
+                d.name(),
+                d.channels(),
+                d.size(),
+                Preprocessing.floats(d.mean()),
+                Preprocessing.floats(d.std()),
+                d.flips());
+    }
+
     /**
      * The pipeline of a named dataset (Fashion-MNIST, MNIST, CIFAR): its known statistics and native size,
      * pad-and-crop, and flips where the classes are mirror-symmetric ({@code flipSafe}).
@@ -272,9 +285,9 @@ public record DataPipeline(
         return aug != AugPolicy.NONE && safe;
     }
 
-    private static PreprocessConfig.Augment timmOptions(Request req, boolean flip) {
-        PreprocessConfig.Augment t = req.timm() != null ? req.timm() : PreprocessConfig.Augment.timmDefaults();
-        return new PreprocessConfig.Augment(
+    private static TimmAugment timmOptions(Request req, boolean flip) {
+        TimmAugment t = req.timm() != null ? req.timm() : TimmAugment.timmDefaults();
+        return new TimmAugment(
                 flip ? 0.5 : 0,
                 t.colorJitter(),
                 t.randAugmentOps(),
@@ -297,7 +310,7 @@ public record DataPipeline(
     /** The transform of training images. */
     public Transform<DecodedImage, TensorImage> trainTransform() {
         if (aug == AugPolicy.TIMM) {
-            return Pipelines.createTransform(preprocessConfig(), true, timm);
+            return Pipelines.createTransform(preprocessing(), true, timm);
         }
         Transform<DecodedImage, DecodedImage> px =
                 Transforms.channels(channels).andThen(Transforms.fastaiResize(size, size, resize, true));
@@ -336,10 +349,6 @@ public record DataPipeline(
             return new Preprocessing(channels, size, interpolation.name().toLowerCase(Locale.ROOT), cropPct, m, s);
         }
         return new Preprocessing(channels, size, "bilinear", 1.0, m, s, resize.cliName());
-    }
-
-    private PreprocessConfig preprocessConfig() {
-        return new PreprocessConfig(channels, size, size, interpolation, cropPct, mean, std);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.jimm.hub.CheckpointException;
 import dev.jimm.hub.SafetensorsFile;
 import dev.jimm.hub.SafetensorsWriter;
 import dev.jimm.models.ImageModel;
+import dev.jimm.transforms.Preprocessing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -4,47 +4,59 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.JimmException;
-import dev.jimm.data.DecodeOptions;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecoder;
-import dev.jimm.layers.OwnedArrays;
+import dev.jimm.models.ImageModel;
+import dev.jimm.models.ImageNet;
 import dev.jimm.models.InferenceModel;
-import dev.jimm.transforms.TensorImage;
-import dev.jimm.transforms.Transform;
+import dev.jimm.transforms.Preprocessing;
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A trained classifier loaded from a jimm export (fastai's {@code load_learner} + {@code predict}): decodes an image,
- * applies the export's eval preprocessing, and returns the top classes with their probabilities. The loaded model is
- * optimized for inference in place ({@link InferenceModel}: BatchNorm folded, no autograd). Safe to use from several
- * threads at once: each call runs in its own native memory scope and the model is only read.
+ * A classifier of image files (fastai's {@code load_learner} + {@code predict}): decodes an image, applies the eval
+ * preprocessing, and returns the top classes with their probabilities. Made from a jimm export ({@link #load}) or from
+ * any model built by name with its pretrained config ({@link #of(ImageModel)}). The classifier runs an optimized model
+ * ({@link InferenceModel}: BatchNorm folded, no autograd) that it owns and frees on {@link #close}. Safe to use from
+ * several threads at once: each call runs in its own native memory scope and the model is only read.
+ *
+ * <pre>{@code
+ * try (ImageModel model = Models.createModel("resnet50.a1_in1k", ModelOptions.builder().pretrained(true).build());
+ *         ImageClassifier classifier = ImageClassifier.of(model)) {        // ImageNet's class names
+ *     for (ImageClassifier.ClassScore s : classifier.predict(Path.of("cat.jpg"), 5)) {
+ *         System.out.println(s.label() + " " + s.probability());
+ *     }
+ * }
+ * }</pre>
  */
 public final class ImageClassifier implements AutoCloseable {
     /** One class and its probability. */
     public record ClassScore(String label, int index, double probability) {}
 
-    private final VisionModel model;
     private final InferenceModel inference;
     private final List<String> classes;
     private final Preprocessing preprocessing;
-    private final Transform<DecodedImage, TensorImage> transform;
     private final ImageDecoder decoder;
-    private final Export.Spec spec;
+    /** Whether the model was trained with mirror images (null: unknown, as for a model built by name). */
+    private final Boolean flips;
 
-    private ImageClassifier(VisionModel model, Export.Spec spec) {
-        this.model = model;
-        this.spec = spec;
-        this.classes = spec.classes();
-        this.preprocessing = spec.preprocessing();
-        this.transform = preprocessing.evalTransform();
-        this.decoder = new ImageDecoder(
-                DecodeOptions.builder().channels(preprocessing.channels()).build());
-        // the model is ours and only predicts: fold its BatchNorms and drop gradient bookkeeping
-        this.inference = InferenceModel.inPlace(
-                model, new Shape(1, preprocessing.channels(), preprocessing.size(), preprocessing.size()));
+    private final String augmentation;
+
+    private ImageClassifier(
+            InferenceModel inference,
+            List<String> classes,
+            Preprocessing preprocessing,
+            Boolean flips,
+            String augmentation) {
+        this.inference = inference;
+        this.classes = List.copyOf(classes);
+        this.preprocessing = preprocessing;
+        this.decoder = preprocessing.decoder();
+        this.flips = flips;
+        this.augmentation = augmentation;
     }
 
     /**
@@ -59,10 +71,54 @@ public final class ImageClassifier implements AutoCloseable {
                     + ": no exported model there (expected a run folder with model.safetensors, or an export file)");
         }
         if (!Export.isExport(file)) {
-            throw new JimmException(file + ": not a jimm export (a model written by jimm train or Export.write)");
+            throw new JimmException(file + ": not a jimm export (a model written by Learner.export or Export.write)");
         }
         Export.Spec spec = Export.readSpec(file);
-        return new ImageClassifier(Export.load(file), spec);
+        Preprocessing p = spec.preprocessing();
+        VisionModel model = Export.load(file);
+        // the model is ours and only predicts: fold its BatchNorms and drop gradient bookkeeping
+        InferenceModel inference = InferenceModel.inPlace(model, new Shape(1, p.channels(), p.size(), p.size()));
+        return new ImageClassifier(inference, spec.classes(), p, spec.flips(), spec.augmentation());
+    }
+
+    /**
+     * A classifier of ImageNet's 1,000 classes ({@link ImageNet#classNames()}) from a model with ImageNet weights, with
+     * the preprocessing of its pretrained config. {@code model} is copied, not changed: the caller still owns and
+     * closes it.
+     *
+     * @throws IllegalArgumentException when the model does not have 1,000 outputs (give its classes with
+     *     {@link #of(ImageModel, List)})
+     */
+    public static ImageClassifier of(ImageModel model) {
+        if (model.numClasses() != ImageNet.NUM_CLASSES) {
+            throw new IllegalArgumentException(model.name() + " has " + model.numClasses()
+                    + " outputs, not ImageNet's 1000: name them with ImageClassifier.of(model, classes)");
+        }
+        return of(model, ImageNet.classNames());
+    }
+
+    /**
+     * A classifier of the given classes (in output order) from a model built by name, with the preprocessing of its
+     * pretrained config ({@link Preprocessing#of(ImageModel)}). {@code model} is copied, not changed: the caller still
+     * owns and closes it.
+     */
+    public static ImageClassifier of(ImageModel model, List<String> classes) {
+        return of(model, classes, Preprocessing.of(model));
+    }
+
+    /** As {@link #of(ImageModel, List)}, with the given preprocessing. */
+    public static ImageClassifier of(ImageModel model, List<String> classes, Preprocessing preprocessing) {
+        if (classes.size() != model.numClasses()) {
+            throw new IllegalArgumentException(model.name() + " has " + model.numClasses() + " outputs but "
+                    + classes.size() + " class names were given; they must match one to one");
+        }
+        if (preprocessing.channels() != model.inChans()) {
+            throw new IllegalArgumentException("the preprocessing gives " + preprocessing.channels() + " channels but "
+                    + model.name() + " takes " + model.inChans());
+        }
+        InferenceModel inference = InferenceModel.of(
+                model, new Shape(1, preprocessing.channels(), preprocessing.size(), preprocessing.size()));
+        return new ImageClassifier(inference, classes, preprocessing, null, null);
     }
 
     /** The class names, in output order. */
@@ -76,6 +132,11 @@ public final class ImageClassifier implements AutoCloseable {
 
     /** The top {@code k} classes of an image file. */
     public List<ClassScore> predict(Path image, int k) {
+        return predict(decoder.decode(image), k);
+    }
+
+    /** The top {@code k} classes of an image in memory. */
+    public List<ClassScore> predict(BufferedImage image, int k) {
         return predict(decoder.decode(image), k);
     }
 
@@ -96,22 +157,15 @@ public final class ImageClassifier implements AutoCloseable {
      * @throws IllegalArgumentException for flip TTA on a model whose export says it was trained without flips
      */
     public float[][] probabilities(List<DecodedImage> images, boolean flipTta) {
-        if (flipTta && Boolean.FALSE.equals(spec.flips())) {
+        if (flipTta && Boolean.FALSE.equals(flips)) {
             throw new IllegalArgumentException("flip TTA: this model was trained without flips (augmentation '"
-                    + spec.augmentation() + "'), so mirror images are not what it learned; score it without TTA");
+                    + augmentation + "'), so mirror images are not what it learned; score it without TTA");
         }
         if (images.isEmpty()) {
             return new float[0][];
         }
-        try (NDManager scope = model.getManager().newSubManager()) {
-            int c = preprocessing.channels();
-            int s = preprocessing.size();
-            float[] data = new float[images.size() * c * s * s];
-            for (int i = 0; i < images.size(); i++) {
-                TensorImage t = transform.apply(images.get(i));
-                System.arraycopy(t.data(), 0, data, i * c * s * s, c * s * s);
-            }
-            NDArray x = OwnedArrays.of(scope, data, new Shape(images.size(), c, s, s));
+        try (NDManager scope = NDManager.newBaseManager()) {
+            NDArray x = preprocessing.batch(scope, images);
             NDArray probs = inference.forward(x).softmax(1);
             if (flipTta) {
                 probs = probs.add(inference.forward(x.flip(3)).softmax(1)).div(2f);
@@ -150,8 +204,9 @@ public final class ImageClassifier implements AutoCloseable {
         return List.copyOf(all.subList(0, k));
     }
 
+    /** Frees the classifier's model (a model given to {@link #of} stays the caller's). */
     @Override
     public void close() {
-        model.close();
+        inference.close();
     }
 }

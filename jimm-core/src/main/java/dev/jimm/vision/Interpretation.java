@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.jimm.data.BatchGrid;
 import dev.jimm.train.Charts;
 import dev.jimm.train.Learner;
+import dev.jimm.transforms.Preprocessing;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;

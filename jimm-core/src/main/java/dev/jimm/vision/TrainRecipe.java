@@ -10,9 +10,9 @@ import dev.jimm.AtomicFiles;
 import dev.jimm.JimmException;
 import dev.jimm.JimmHome;
 import dev.jimm.data.BadImagePolicy;
-import dev.jimm.data.DatasetSources;
+import dev.jimm.data.DataLoaders;
 import dev.jimm.data.DecodeOptions;
-import dev.jimm.data.Downloads;
+import dev.jimm.data.ImageDataLoaders;
 import dev.jimm.data.ImageDataset;
 import dev.jimm.data.ImageDecoder;
 import dev.jimm.data.ImageFolderDataset;
@@ -21,7 +21,6 @@ import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.PretrainedCfg;
 import dev.jimm.train.Callback;
 import dev.jimm.train.Callbacks;
-import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.Loss;
 import dev.jimm.train.LrFinder;
@@ -29,8 +28,9 @@ import dev.jimm.train.Metric;
 import dev.jimm.train.TrainingDivergedException;
 import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
-import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.Preprocessing;
 import dev.jimm.transforms.ResizeMethod;
+import dev.jimm.transforms.TimmAugment;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,28 +99,29 @@ public final class TrainRecipe {
             Objects.requireNonNull(lrSuggestion, "lrSuggestion");
             Objects.requireNonNull(autoAugment, "autoAugment");
             if (epochs < 1) {
-                throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
+                throw new IllegalArgumentException("epochs (--epochs) must be at least 1, got " + epochs);
             }
             if (batchSize < 1) {
-                throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
+                throw new IllegalArgumentException("batchSize (--batch-size) must be at least 1, got " + batchSize);
             }
             if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
-                throw new IllegalArgumentException("--lr must be a positive number or 'auto', got " + lr);
+                throw new IllegalArgumentException("lr (--lr) must be a positive number or 'auto', got " + lr);
             }
             if (!(validPct > 0 && validPct < 1)) {
-                throw new IllegalArgumentException("--valid-pct must be in (0, 1), got " + validPct);
+                throw new IllegalArgumentException("validPct (--valid-pct) must be in (0, 1), got " + validPct);
             }
             if (imgSize != null && imgSize < 8) {
-                throw new IllegalArgumentException("--img-size must be at least 8, got " + imgSize);
+                throw new IllegalArgumentException("imgSize (--img-size) must be at least 8, got " + imgSize);
             }
             if (freezeEpochs < 0) {
-                throw new IllegalArgumentException("--freeze-epochs must be >= 0, got " + freezeEpochs);
+                throw new IllegalArgumentException("freezeEpochs (--freeze-epochs) must be >= 0, got " + freezeEpochs);
             }
             if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-                throw new IllegalArgumentException("--label-smoothing must be in [0, 1), got " + labelSmoothing);
+                throw new IllegalArgumentException(
+                        "labelSmoothing (--label-smoothing) must be in [0, 1), got " + labelSmoothing);
             }
             if (!(reProb >= 0 && reProb <= 1)) {
-                throw new IllegalArgumentException("--reprob must be in [0, 1], got " + reProb);
+                throw new IllegalArgumentException("reProb (--reprob) must be in [0, 1], got " + reProb);
             }
             if (aug != AugPolicy.TIMM && (autoAugment != AutoAugment.NONE || reProb > 0)) {
                 throw new IllegalArgumentException("--auto-augment and --reprob belong to --aug timm, got --aug "
@@ -141,8 +142,8 @@ public final class TrainRecipe {
 
         /** What the user asked of the data pipeline. */
         public DataPipeline.Request pipelineRequest() {
-            PreprocessConfig.Augment t = PreprocessConfig.Augment.timmDefaults();
-            t = new PreprocessConfig.Augment(
+            TimmAugment t = TimmAugment.timmDefaults();
+            t = new TimmAugment(
                     t.hflip(),
                     autoAugment == AutoAugment.NONE ? t.colorJitter() : 0,
                     autoAugment == AutoAugment.RA ? 2 : 0,
@@ -386,15 +387,6 @@ public final class TrainRecipe {
         return skip ? BadImagePolicy.SKIP : BadImagePolicy.ERROR;
     }
 
-    /** Fashion-MNIST's per-pixel mean and std on [0, 1]. */
-    static final float[] FMNIST_MEAN = {0.2860f};
-
-    static final float[] FMNIST_STD = {0.3530f};
-    static final float[] MNIST_MEAN = {0.1307f};
-    static final float[] MNIST_STD = {0.3081f};
-    static final float[] CIFAR_MEAN = {0.4914f, 0.4822f, 0.4465f};
-    static final float[] CIFAR_STD = {0.2470f, 0.2435f, 0.2616f};
-
     /** Resolves the data argument to datasets, the data pipeline (by regime unless chosen) and loaders. */
     public static Data prepareData(Config c, NDManager manager) {
         String d = c.data();
@@ -405,21 +397,18 @@ public final class TrainRecipe {
         DataPipeline pipeline;
         switch (d) {
             case "fashion-mnist", "mnist", "fashion-mnist-sample", "cifar10", "cifar100" -> {
-                train = namedDataset(d, c.dataRoot(), true);
-                valid = namedDataset(d, c.dataRoot(), false);
+                NamedDataset named = NamedDataset.of(d, c.dataRoot());
+                train = named.train();
+                valid = named.test();
                 pipeline = weightsCfg != null
                         ? DataPipeline.choose(req, train, c.seed(), weightsCfg)
-                        : d.startsWith("cifar")
-                                ? DataPipeline.named(req, d, 3, 32, CIFAR_MEAN, CIFAR_STD, true)
-                                : d.equals("mnist")
-                                        ? DataPipeline.named(req, d, 1, 28, MNIST_MEAN, MNIST_STD, false)
-                                        : DataPipeline.named(req, d, 1, 28, FMNIST_MEAN, FMNIST_STD, true);
+                        : DataPipeline.named(req, named);
             }
             default -> {
                 Path root = Path.of(d);
                 if (!Files.isDirectory(root)) {
                     throw new JimmException(
-                            "DATA '" + d
+                            "data '" + d
                                     + "' is neither a folder nor a dataset name (fashion-mnist, mnist, cifar10, cifar100, fashion-mnist-sample)");
                 }
                 Split split = ImageFolderDataset.load(
@@ -430,7 +419,7 @@ public final class TrainRecipe {
                         badImages(c.skipBadImages()),
                         System.err::println);
                 if (split.train().classes().size() < 2) {
-                    throw new JimmException("DATA folder " + root + " has "
+                    throw new JimmException("the data folder " + root + " has "
                             + split.train().classes().size() + " class folder(s) "
                             + split.train().classes() + "; a classifier needs at least two (one subfolder per class)");
                 }
@@ -450,7 +439,7 @@ public final class TrainRecipe {
                 pipeline.batchTransform(),
                 new ImageDataLoaders.Settings(c.batchSize(), c.seed(), threads, 4, badImages(c.skipBadImages())),
                 manager);
-        return new Data(dls, pipeline, valid);
+        return new Data(dls.withPreprocessing(pipeline.preprocessing()), pipeline, valid);
     }
 
     /** Refuses test-time augmentation that training did not use. */
@@ -502,25 +491,8 @@ public final class TrainRecipe {
 
     /** A named dataset's training or test split, from its folder (downloaded there if missing). */
     static ImageDataset namedDataset(String name, Path dataRoot, boolean train) {
-        Path dir = datasetDir(dataRoot, name);
-        return switch (name) {
-            case "fashion-mnist", "fashion-mnist-sample" -> DatasetSources.fashionMnist(dir, train, new Downloads());
-            case "mnist" -> DatasetSources.mnist(dir, train, new Downloads());
-            case "cifar10" -> DatasetSources.cifar10(dir, train, new Downloads());
-            case "cifar100" -> DatasetSources.cifar100(dir, train, new Downloads());
-            default -> throw new IllegalArgumentException("no dataset named '" + name + "'");
-        };
-    }
-
-    private static Path datasetDir(Path dataRoot, String name) {
-        if (name.equals("fashion-mnist-sample")) {
-            return samplesDir().resolve("fashion-mnist");
-        }
-        if (dataRoot != null) {
-            Path p = dataRoot.resolve(name);
-            return Files.isDirectory(p) ? p : dataRoot;
-        }
-        return JimmHome.fromEnvironment().resolve("datasets").resolve(name);
+        NamedDataset d = NamedDataset.of(name, dataRoot);
+        return train ? d.train() : d.test();
     }
 
     /**
@@ -543,8 +515,8 @@ public final class TrainRecipe {
         return Path.of("runs", stamp + "-" + model.replace('/', '_'));
     }
 
-    /** Builds the learner for a config and prepared data, with the run folder's callbacks. */
-    public static Learner learner(Config c, Data data, Path runDir, List<Callback> extra) {
+    /** The model options of a config for its prepared data. */
+    static VisionLearner.Options learnerOptions(Config c, Data data) {
         VisionLearner.Options o = VisionLearner.Options.of(c.model())
                 .inChans(data.inChans())
                 .seed(c.seed())
@@ -556,7 +528,12 @@ public final class TrainRecipe {
         if (c.pretrained()) {
             o = o.pretrained(true);
         }
-        return VisionLearner.create(data.loaders(), o, b -> {
+        return o;
+    }
+
+    /** Builds the learner for a config and prepared data, with the run folder's callbacks. */
+    public static Learner learner(Config c, Data data, Path runDir, List<Callback> extra) {
+        return VisionLearner.create(data.loaders(), learnerOptions(c, data), b -> {
             int k = data.loaders().numClasses();
             List<Metric> metrics = new ArrayList<>(List.of(Metric.accuracy(), Metric.errorRate()));
             if (k > 5) {

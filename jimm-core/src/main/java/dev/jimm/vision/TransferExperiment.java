@@ -7,15 +7,17 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import dev.jimm.AtomicFiles;
 import dev.jimm.JimmException;
+import dev.jimm.data.Batch;
+import dev.jimm.data.BatchSource;
 import dev.jimm.data.ClassSubset;
+import dev.jimm.data.DataLoaders;
+import dev.jimm.data.ImageDataLoaders;
 import dev.jimm.data.ImageDataset;
-import dev.jimm.train.Batch;
-import dev.jimm.train.BatchSource;
 import dev.jimm.train.Callback;
-import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
+import dev.jimm.transforms.Preprocessing;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -197,17 +199,11 @@ public final class TransferExperiment {
     /** Runs the three trainings, printing progress to {@code log}, and writes result.json and result.md. */
     public static Outcome run(Config c, PrintWriter log, List<Callback> progress) {
         Path runDir = c.out() != null ? c.out() : TrainRecipe.defaultRunDir("transfer");
-        ImageDataset train = TrainRecipe.namedDataset("fashion-mnist", c.dataRoot(), true);
-        ImageDataset test = TrainRecipe.namedDataset("fashion-mnist", c.dataRoot(), false);
+        NamedDataset fmnist = NamedDataset.fashionMnist(c.dataRoot());
+        ImageDataset train = fmnist.train();
+        ImageDataset test = fmnist.test();
         // the pipeline jimm train gives Fashion-MNIST: pad-and-crop and flips, its own statistics
-        DataPipeline pipeline = DataPipeline.named(
-                DataPipeline.Request.auto(),
-                "fashion-mnist",
-                1,
-                28,
-                TrainRecipe.FMNIST_MEAN,
-                TrainRecipe.FMNIST_STD,
-                true);
+        DataPipeline pipeline = DataPipeline.named(DataPipeline.Request.auto(), fmnist);
         Preprocessing prep = pipeline.preprocessing();
         int threads =
                 c.threads() > 0 ? c.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());

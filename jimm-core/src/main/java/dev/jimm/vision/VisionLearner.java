@@ -1,6 +1,8 @@
 package dev.jimm.vision;
 
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import dev.jimm.data.DataLoaders;
 import dev.jimm.hub.WeightHub;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.GroupNorm;
@@ -9,9 +11,11 @@ import dev.jimm.models.FeatureInfo;
 import dev.jimm.models.ImageModel;
 import dev.jimm.models.ModelOptions;
 import dev.jimm.models.Models;
-import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
+import dev.jimm.train.Loss;
+import dev.jimm.train.Metric;
 import dev.jimm.train.ParamGroup;
+import dev.jimm.transforms.Preprocessing;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -26,6 +30,17 @@ import java.util.function.Consumer;
  * fastai's vision_learner: a registered backbone cut at its pooling, a new head for the data's classes, and parameter
  * groups (early body, late body, head) for freezing and discriminative learning rates. Pretrained weights come from the
  * hub, a file, or the body of a jimm export.
+ *
+ * <pre>{@code
+ * // from a folder with one subfolder per class, with jimm train's defaults
+ * try (Learner learn = VisionLearner.fromFolder(Path.of("letters"), "resnet18")) {
+ *     learn.fitOneCycle(5, 1e-3);
+ *     learn.export(Path.of("letters.safetensors"));
+ * }
+ * // or over loaders of your own (their preprocessing recorded for the export)
+ * Learner learn = VisionLearner.create(dls.withPreprocessing(pre),
+ *         VisionLearner.Options.of("resnet50").pretrained(true), b -> b.metrics(Metric.accuracy()));
+ * }</pre>
  */
 public final class VisionLearner {
     private VisionLearner() {}
@@ -49,8 +64,8 @@ public final class VisionLearner {
             boolean zeroInitLast) {
         public Options {
             if (pretrained && weights != null) {
-                throw new IllegalArgumentException(
-                        "--pretrained and --weights both name the starting weights; give one");
+                throw new IllegalArgumentException("VisionLearner.Options: pretrained(true) and weights(" + weights
+                        + ") both name the starting weights; give one");
             }
         }
 
@@ -165,17 +180,79 @@ public final class VisionLearner {
 
     /**
      * A learner over {@code dls} for the architecture in {@code o}; {@code configure} sets loss, metrics, optimizer,
-     * callbacks… on the builder (the parameter groups are set here).
+     * callbacks… on the builder (the parameter groups are set here). The learner owns the model it builds and
+     * {@link Learner#export exports} it with the data's class names and preprocessing.
+     *
+     * @throws IllegalArgumentException when the data's images have another channel count than {@code o.inChans()}
      */
     public static Learner create(DataLoaders dls, Options o, Consumer<Learner.Builder> configure) {
+        Preprocessing pre = dls.preprocessing();
+        if (pre != null && pre.channels() != o.inChans()) {
+            throw new IllegalArgumentException("the data gives " + pre.channels() + "-channel images but " + o.arch()
+                    + " would be built for " + o.inChans() + ": use VisionLearner.Options.of(\"" + o.arch()
+                    + "\").inChans(" + pre.channels() + ")");
+        }
         VisionModel model = buildModel(o, dls.numClasses());
         // the model is built here and reachable only through the learner, so closing the learner frees it
         Learner.Builder b = Learner.builder(model, dls)
                 .seed(o.seed())
                 .paramGroups(paramGroups(model), normParams(model))
-                .closeModel(true);
+                .closeModel(true)
+                .exporter((learner, file) -> export(learner, o, file));
         configure.accept(b);
         return b.build();
+    }
+
+    /**
+     * fastai's {@code vision_learner(ImageDataLoaders.from_folder(folder), arch)} in one call, with the defaults of
+     * {@code jimm train}: a seeded 20% validation split, the data pipeline chosen by the folder's kind of images, the
+     * fastai head, AdamW, accuracy and error rate. Train it with {@link Learner#fineTune(int)} (from weights) or
+     * {@link Learner#fitOneCycle(int, double)}; closing it frees the model and the data.
+     *
+     * <pre>{@code
+     * try (Learner learn = VisionLearner.fromFolder(Path.of("letters"), "resnet18")) {
+     *     learn.fitOneCycle(5, 1e-3);
+     *     learn.export(Path.of("letters.safetensors"));      // then ImageClassifier.load
+     * }
+     * }</pre>
+     */
+    public static Learner fromFolder(Path folder, String arch) {
+        return fromRecipe(
+                TrainRecipe.Config.builder(folder.toString()).model(arch).build());
+    }
+
+    /**
+     * As {@link #fromFolder}, with every choice of a recipe config (data folder or dataset name, model, weights, image
+     * size, batch size, augmentation, seed...); the config's schedule (epochs, lr) is for {@link TrainRecipe#run} and
+     * is not used here.
+     */
+    public static Learner fromRecipe(TrainRecipe.Config c) {
+        NDManager data = NDManager.newBaseManager();
+        try {
+            TrainRecipe.Data d = TrainRecipe.prepareData(c, data);
+            return create(
+                    d.loaders(),
+                    TrainRecipe.learnerOptions(c, d),
+                    b -> b.metrics(Metric.accuracy(), Metric.errorRate())
+                            .loss(Loss.crossEntropy(c.labelSmoothing()))
+                            .closing(data));
+        } catch (RuntimeException e) {
+            data.close();
+            throw e;
+        }
+    }
+
+    private static void export(Learner learner, Options o, Path file) {
+        DataLoaders dls = learner.dls();
+        if (dls.preprocessing() == null) {
+            throw new IllegalStateException("cannot export: the learner's data carry no eval preprocessing, so a"
+                    + " classifier could not prepare images as training did; make the loaders with"
+                    + " DataLoaders.withPreprocessing(...) or VisionLearner.fromFolder");
+        }
+        Export.write(
+                file,
+                (VisionModel) learner.model(),
+                new Export.Spec(o.arch(), o.inChans(), o.head(), dls.classes(), dls.preprocessing()));
     }
 
     /**

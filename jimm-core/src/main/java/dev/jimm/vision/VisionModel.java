@@ -27,6 +27,7 @@ public final class VisionModel extends Module implements AutoCloseable {
 
     @Override
     protected NDArray forwardImpl(NDArray x) {
+        body.checkInput(x);
         return head.forward(body.forwardFeatures(x));
     }
 

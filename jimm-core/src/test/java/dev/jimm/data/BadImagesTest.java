@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.Pipelines;
-import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.Preprocessing;
+import dev.jimm.transforms.TimmAugment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,15 +112,14 @@ class BadImagesTest {
     }
 
     private static DataLoader loader(ImageDataset ds, int channels, NDManager m, BadImagePolicy p, List<String> warn) {
-        PreprocessConfig pre = new PreprocessConfig(
+        Preprocessing pre = new Preprocessing(
                 channels,
                 32,
-                32,
-                Interpolation.BILINEAR,
+                "bilinear",
                 0.875,
-                channels == 3 ? PreprocessConfig.IMAGENET_MEAN : new float[] {0.5f},
-                channels == 3 ? PreprocessConfig.IMAGENET_STD : new float[] {0.25f});
-        return DataLoader.builder(ds, Pipelines.createTransform(pre, true, PreprocessConfig.Augment.flipOnly()), m)
+                channels == 3 ? Preprocessing.IMAGENET_MEAN : List.of(0.5),
+                channels == 3 ? Preprocessing.IMAGENET_STD : List.of(0.25));
+        return DataLoader.builder(ds, Pipelines.createTransform(pre, true, TimmAugment.flipOnly()), m)
                 .batchSize(4)
                 .shuffle(true)
                 .seed(3)

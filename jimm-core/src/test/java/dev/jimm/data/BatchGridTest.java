@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.djl.ndarray.NDManager;
 import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.Pipelines;
-import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.Preprocessing;
+import dev.jimm.transforms.TimmAugment;
 import dev.jimm.vision.TrainRecipe;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -32,8 +33,7 @@ class BatchGridTest {
     @Test
     void showBatchWritesCaptionedGrid(@TempDir Path tmp) throws Exception {
         IdxDataset ds = IdxDataset.fashionMnist(TrainRecipe.samplesDir().resolve("fashion-mnist"), false);
-        PreprocessConfig cfg =
-                new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0, new float[] {0.5f}, new float[] {0.5f});
+        Preprocessing cfg = new Preprocessing(1, 28, "bilinear", 1.0, List.of(0.5), List.of(0.5));
         try (NDManager root = NDManager.newBaseManager()) {
             DataLoader loader = DataLoader.builder(ds, Pipelines.createTransform(cfg, false), root)
                     .batchSize(8)
@@ -69,14 +69,13 @@ class BatchGridTest {
     void realImageFolderLoaderIsThreadCountIndependent(@TempDir Path tmp) throws Exception {
         ImageFolderDataset ds = ImageFolderDataset.of(realFolder(tmp), new ImageDecoder());
         assertEquals(List.of("a", "b"), ds.classes());
-        PreprocessConfig cfg = PreprocessConfig.imagenet(64, Interpolation.BICUBIC, 0.875);
+        Preprocessing cfg = Preprocessing.imagenet(64, Interpolation.BICUBIC, 0.875);
         List<List<float[]>> runs = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             for (int threads : new int[] {1, 3}) {
                 DataLoader loader = DataLoader.builder(
                                 ds,
-                                Pipelines.createTransform(
-                                        cfg, true, new PreprocessConfig.Augment(0.5, 0, 2, 9, false, 0.25)),
+                                Pipelines.createTransform(cfg, true, new TimmAugment(0.5, 0, 2, 9, false, 0.25)),
                                 root)
                         .batchSize(2)
                         .seed(3)

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.MixupCutmix;
 import dev.jimm.transforms.Pipelines;
-import dev.jimm.transforms.PreprocessConfig;
+import dev.jimm.transforms.Preprocessing;
 import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.TimmAugment;
 import dev.jimm.transforms.Transform;
 import dev.jimm.vision.TrainRecipe;
 import java.util.ArrayList;
@@ -24,9 +24,8 @@ class DataLoaderTest {
             IntStream.range(0, 150).toArray());
 
     static Transform<DecodedImage, TensorImage> train() {
-        PreprocessConfig cfg = new PreprocessConfig(
-                1, 24, 24, Interpolation.BILINEAR, 1.0, new float[] {0.286f}, new float[] {0.353f});
-        return Pipelines.createTransform(cfg, true, new PreprocessConfig.Augment(0.5, 0.4, 0, 9, false, 0.25));
+        Preprocessing cfg = new Preprocessing(1, 24, "bilinear", 1.0, List.of(0.286), List.of(0.353));
+        return Pipelines.createTransform(cfg, true, new TimmAugment(0.5, 0.4, 0, 9, false, 0.25));
     }
 
     private static List<float[]> run(NDManager root, int threads, int epoch, List<long[]> labelsOut) {
@@ -82,8 +81,7 @@ class DataLoaderTest {
 
     /** Eval at the samples' native 28x28 with Normalize(0, 1): ToTensor alone, exact pixels / 255. */
     private static Transform<DecodedImage, TensorImage> nativeSizeEval() {
-        PreprocessConfig cfg =
-                new PreprocessConfig(1, 28, 28, Interpolation.BILINEAR, 1.0, new float[] {0f}, new float[] {1f});
+        Preprocessing cfg = new Preprocessing(1, 28, "bilinear", 1.0, List.of(0.0), List.of(1.0));
         return Pipelines.createTransform(cfg, false);
     }
 

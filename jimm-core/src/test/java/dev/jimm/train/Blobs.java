@@ -1,5 +1,8 @@
 package dev.jimm.train;
 
+import dev.jimm.data.BatchSource;
+import dev.jimm.data.DataLoaders;
+import dev.jimm.data.InMemoryBatches;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.jimm.data.Batch;
+import dev.jimm.data.DataLoaders;
 import dev.jimm.layers.NoGrad;
 import java.util.Iterator;
 import org.junit.jupiter.api.Test;

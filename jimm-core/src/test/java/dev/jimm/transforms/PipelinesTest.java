@@ -6,6 +6,7 @@ import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecoder;
 import dev.jimm.data.TestFiles;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -24,15 +25,16 @@ class PipelinesTest {
             {Interpolation.BILINEAR, "tv_resnet_eval"}, {Interpolation.BICUBIC, "timm_bicubic_crop0.875"}
         };
         for (Object[] cs : cases) {
-            PreprocessConfig cfg = PreprocessConfig.imagenet(224, (Interpolation) cs[0], 0.875);
+            Preprocessing cfg = Preprocessing.imagenet(224, (Interpolation) cs[0], 0.875);
             TensorImage t = Pipelines.createTransform(cfg, false).apply(chelsea());
             assertEquals(224, t.height());
             byte[] want = ref.get((String) cs[1]);
             double maxErr = 0;
             for (int c = 0; c < 3; c++) {
                 for (int i = 0; i < 224 * 224; i++) {
-                    float x = ((want[c * 224 * 224 + i] & 0xFF) / 255f - PreprocessConfig.IMAGENET_MEAN[c])
-                            / PreprocessConfig.IMAGENET_STD[c];
+                    float x = ((want[c * 224 * 224 + i] & 0xFF) / 255f
+                                    - Preprocessing.floats(Preprocessing.IMAGENET_MEAN)[c])
+                            / Preprocessing.floats(Preprocessing.IMAGENET_STD)[c];
                     maxErr = Math.max(maxErr, Math.abs(x - t.data()[c * 224 * 224 + i]));
                 }
             }
@@ -42,12 +44,12 @@ class PipelinesTest {
 
     @Test
     void trainTransformIsSeededAndVaries() {
-        PreprocessConfig cfg = PreprocessConfig.imagenet(64, Interpolation.BICUBIC, 0.875);
+        Preprocessing cfg = Preprocessing.imagenet(64, Interpolation.BICUBIC, 0.875);
         DecodedImage img = chelsea();
-        for (PreprocessConfig.Augment aug : new PreprocessConfig.Augment[] {
-            PreprocessConfig.Augment.timmDefaults(),
-            new PreprocessConfig.Augment(0.5, 0, 2, 9, false, 0.25),
-            new PreprocessConfig.Augment(0.5, 0, 0, 9, true, 0)
+        for (TimmAugment aug : new TimmAugment[] {
+            TimmAugment.timmDefaults(),
+            new TimmAugment(0.5, 0, 2, 9, false, 0.25),
+            new TimmAugment(0.5, 0, 0, 9, true, 0)
         }) {
             Transform<DecodedImage, TensorImage> t = Pipelines.createTransform(cfg, true, aug);
             TensorImage a = t.apply(img, new SplittableRandom(5));
@@ -63,8 +65,7 @@ class PipelinesTest {
 
     @Test
     void grayModelGetsOneChannel() {
-        PreprocessConfig cfg =
-                new PreprocessConfig(1, 32, 32, Interpolation.BILINEAR, 1.0, new float[] {0.5f}, new float[] {0.5f});
+        Preprocessing cfg = new Preprocessing(1, 32, "bilinear", 1.0, List.of(0.5), List.of(0.5));
         TensorImage t = Pipelines.createTransform(cfg, false).apply(chelsea());
         assertEquals(1, t.channels());
         assertEquals(32 * 32, t.data().length);

@@ -158,8 +158,8 @@ class DataPipelineTest {
                 "fashion-mnist",
                 1,
                 28,
-                TrainRecipe.FMNIST_MEAN,
-                TrainRecipe.FMNIST_STD,
+                new float[] {0.2860f},
+                new float[] {0.3530f},
                 true);
     }
 
@@ -167,7 +167,7 @@ class DataPipelineTest {
     void namedDatasetsFlipOnlyWhereTheirClassesAreMirrorSymmetric() {
         DataPipeline fashion = fashionMnist();
         DataPipeline mnist = DataPipeline.named(
-                DataPipeline.Request.auto(), "mnist", 1, 28, TrainRecipe.MNIST_MEAN, TrainRecipe.MNIST_STD, false);
+                DataPipeline.Request.auto(), "mnist", 1, 28, new float[] {0.1307f}, new float[] {0.3081f}, false);
         assertEquals(AugPolicy.SMALL, fashion.aug());
         assertTrue(fashion.flip());
         assertFalse(mnist.flip(), "a mirrored 2 is not a 2");

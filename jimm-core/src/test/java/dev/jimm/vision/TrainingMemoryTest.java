@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import dev.jimm.data.DataLoaders;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.IdxDataset;
+import dev.jimm.data.ImageDataLoaders;
 import dev.jimm.data.ImageDataset;
 import dev.jimm.data.Subset;
 import dev.jimm.train.Callbacks;
-import dev.jimm.train.DataLoaders;
 import dev.jimm.train.Learner;
 import dev.jimm.train.MemoryMonitor;
 import dev.jimm.train.Metric;

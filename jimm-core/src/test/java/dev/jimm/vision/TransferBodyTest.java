@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.jimm.hub.SafetensorsFile;
+import dev.jimm.transforms.Preprocessing;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
