@@ -19,6 +19,8 @@ public class Activation extends Module {
         HARD_SIGMOID,
         HARD_SWISH,
         TANH,
+        /** PyTorch's LeakyReLU with its default negative slope 0.01 (timm's "leaky_relu") */
+        LEAKY_RELU,
         IDENTITY;
 
         /** Parses timm's names ("relu", "swish", "hard_swish", …). */
@@ -34,11 +36,15 @@ public class Activation extends Module {
                 case "hard_sigmoid", "hardsigmoid" -> HARD_SIGMOID;
                 case "hard_swish", "hardswish" -> HARD_SWISH;
                 case "tanh" -> TANH;
+                case "leaky_relu" -> LEAKY_RELU;
                 case "identity", "" -> IDENTITY;
                 default -> throw new IllegalArgumentException("unknown activation '" + name + "'");
             };
         }
     }
+
+    /** nn.LeakyReLU's default negative slope, which timm's "leaky_relu" keeps. */
+    private static final float LEAKY_RELU_SLOPE = 0.01f;
 
     private final Kind kind;
 
@@ -71,6 +77,7 @@ public class Activation extends Module {
             case HARD_SIGMOID -> Scalars.div(x.add(3f).clip(0f, 6f), 6);
             case HARD_SWISH -> x.mul(Scalars.div(x.add(3f).clip(0f, 6f), 6));
             case TANH -> x.tanh();
+            case LEAKY_RELU -> x.getNDArrayInternal().leakyRelu(LEAKY_RELU_SLOPE);
             case IDENTITY -> x;
         };
     }
@@ -93,6 +100,7 @@ public class Activation extends Module {
             case HARD_SIGMOID -> "Hardsigmoid()";
             case HARD_SWISH -> "Hardswish()";
             case TANH -> "Tanh()";
+            case LEAKY_RELU -> "LeakyReLU(negative_slope=0.01)";
             case IDENTITY -> "Identity()";
         };
     }
