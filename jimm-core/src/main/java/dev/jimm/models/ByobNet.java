@@ -2,6 +2,7 @@ package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.AttentionPool2d;
 import dev.jimm.layers.BatNonLocalAttn;
@@ -22,6 +23,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
 import dev.jimm.models.ByobBlocks.BlockArgs;
+import dev.jimm.models.ByobBlocks.FusedConvBlock;
 import dev.jimm.models.ByobBlocks.LayerFn;
 import dev.jimm.models.ByobBlocks.OwnInit;
 import dev.jimm.models.ByobBlocks.Stage;
@@ -902,6 +904,38 @@ public final class ByobNet extends ImageModel {
             ((Stage) s).reparameterize();
         }
         return this;
+    }
+
+    /** Whether {@link #reparameterize()} has fused this model's RepVGG / MobileOne blocks. */
+    public boolean isReparameterized() {
+        return namedModules().values().stream().anyMatch(m -> m instanceof FusedConvBlock);
+    }
+
+    /**
+     * A copy for prediction only: its RepVGG / MobileOne blocks fused ({@link #reparameterize()}), then the remaining
+     * BatchNorms folded into their convolutions ({@link InferenceModel}). The copy is built from this model's config
+     * (registered or not, fused or not); this model is not changed.
+     */
+    @Override
+    public InferenceModel optimizeForInference() {
+        ByobNet copy = new ByobNet(cfg, new ModelArgs(numClasses, inChans, globalPool, 0, 0));
+        NDManager manager = NDManager.newBaseManager();
+        copy.setOwnedManager(manager);
+        copy.setIdentity(name(), pretrainedCfg());
+        try {
+            copy.materialize(manager);
+            if (isReparameterized()) {
+                // the fused form's keys, to take this model's fused weights
+                copy.reparameterize();
+            }
+            copy.loadStateDict(stateDict(), true);
+            copy.eval();
+            copy.reparameterize();
+            return InferenceModel.inPlace(copy, InferenceModel.sampleShape(this));
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
     }
 
     @Override

@@ -216,6 +216,29 @@ class ByobNetApiTest {
     }
 
     @Test
+    void optimizeForInferenceFusesAndFoldsACopy() {
+        Config rep = ByobNet.Family.repVgg(new int[] {1, 2, 2, 1}, new double[] {0.25, 0.25, 0.25, 0.25}, 0, 16)
+                .build();
+        try (ByobNet m = referenceInit(new ByobNet(rep, ModelArgs.defaults()));
+                NDManager s = m.getManager().newSubManager()) {
+            NDArray x = input(s, 64);
+            float[] expected = m.forward(x).toFloatArray();
+            for (int round = 0; round < 2; round++) {
+                try (InferenceModel inf = m.optimizeForInference()) {
+                    double err = ParityRunner.relativeError(inf.forward(x).toFloatArray(), expected);
+                    assertTrue(err < 1e-5, "optimized copy differs by " + err);
+                    Set<String> keys = inf.model().stateDictShapes().keySet();
+                    assertTrue(keys.contains("stages.1.1.reparam_conv.bias"), "fused: " + keys);
+                    assertFalse(keys.stream().anyMatch(k -> k.contains("running_")), "no BatchNorm left: " + keys);
+                }
+                // the source is left as it was; the second round optimizes an already fused source
+                assertEquals(round == 1, m.isReparameterized());
+                m.reparameterize();
+            }
+        }
+    }
+
+    @Test
     void otherBlocksStayAsTheyAre() {
         try (ByobNet m = RegNetApiTest.make((ByobNet) ModelTesting.unbuilt("gernet_s"))) {
             Map<String, Shape> before = m.stateDictShapes();
