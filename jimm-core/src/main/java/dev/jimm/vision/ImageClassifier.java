@@ -165,11 +165,7 @@ public final class ImageClassifier implements AutoCloseable {
             return new float[0][];
         }
         try (NDManager scope = NDManager.newBaseManager()) {
-            NDArray x = preprocessing.batch(scope, images);
-            NDArray probs = inference.forward(x).softmax(1);
-            if (flipTta) {
-                probs = probs.add(inference.forward(x.flip(3)).softmax(1)).div(2f);
-            }
+            NDArray probs = probabilities(preprocessing.batch(scope, images), flipTta);
             float[] flat = probs.toFloatArray();
             int k = classes.size();
             float[][] out = new float[images.size()][k];
@@ -178,6 +174,22 @@ public final class ImageClassifier implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /**
+     * Class probabilities {@code [N, classes]} of a batch already prepared as {@link #preprocessing()} prepares images
+     * ({@code Preprocessing.batch}); the result lives in the batch's manager.
+     */
+    public NDArray probabilities(NDArray batch) {
+        return probabilities(batch, false);
+    }
+
+    private NDArray probabilities(NDArray x, boolean flipTta) {
+        NDArray probs = inference.forward(x).softmax(1);
+        if (flipTta) {
+            probs = probs.add(inference.forward(x.flip(3)).softmax(1)).div(2f);
+        }
+        return probs;
     }
 
     /** The top {@code k} classes of each image of a batch. */

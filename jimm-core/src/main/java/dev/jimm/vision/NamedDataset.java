@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * A dataset jimm knows by name (as {@code jimm train} takes it): its train and test splits, image size and per-channel
  * statistics on [0, 1]. The full datasets are read from {@code root} (or {@code $JIMM_HOME/datasets/NAME}), downloaded
- * there when missing; the Fashion-MNIST sample (2,000 train and 1,000 test images) is bundled with the checkout.
+ * there when missing; the Fashion-MNIST sample (2,000 train and 500 test images) is bundled with the checkout.
  *
  * <pre>{@code
  * NamedDataset fmnist = NamedDataset.fashionMnistSample();
