@@ -38,9 +38,21 @@ public class Pool2d extends Module {
         Shape k = new Shape(kernel, kernel);
         Shape s = new Shape(stride, stride);
         Shape p = new Shape(padding, padding);
-        return max
-                ? x.getNDArrayInternal().maxPool(k, s, p, ceilMode)
-                : x.getNDArrayInternal().avgPool(k, s, p, ceilMode, countIncludePad);
+        if (max) {
+            return x.getNDArrayInternal().maxPool(k, s, p, ceilMode);
+        }
+        NDArray avg = x.getNDArrayInternal().avgPool(k, s, p, ceilMode, true);
+        if (countIncludePad || padding == 0) {
+            // without padding both countings divide by the same window (ceil-mode overhang is clipped either way)
+            return avg;
+        }
+        // DJL's PyTorch engine (0.35) pools as count_include_pad=True whatever the flag says; dividing by the pooled
+        // ones (the share of each window inside the input, over the same divisor) leaves the padding out of the count
+        try (NDArray ones = x.getManager()
+                        .ones(new Shape(1, 1, x.getShape().get(2), x.getShape().get(3)), x.getDataType());
+                NDArray share = ones.getNDArrayInternal().avgPool(k, s, p, ceilMode, true)) {
+            return avg.div(share);
+        }
     }
 
     @Override
