@@ -10,9 +10,20 @@ package dev.jimm.models;
  * @param dropPathRate stochastic depth rate, spread linearly over the blocks
  * @param zeroInitLast timm's zero_init_last: residual blocks start with their last norm's weight at zero, so each block
  *     begins as the identity (families without it ignore it)
+ * @param outputStride timm's output_stride: the stride of the last feature maps, 32 by default; 16 or 8 dilate the last
+ *     stages instead of striding them, in the families that take it (the others build only 32)
  */
 public record ModelArgs(
-        int numClasses, int inChans, String globalPool, double dropRate, double dropPathRate, boolean zeroInitLast) {
+        int numClasses,
+        int inChans,
+        String globalPool,
+        double dropRate,
+        double dropPathRate,
+        boolean zeroInitLast,
+        int outputStride) {
+    /** timm's default output stride: five stride-2 steps. */
+    public static final int DEFAULT_OUTPUT_STRIDE = 32;
+
     public ModelArgs {
         if (numClasses < 0) {
             throw new IllegalArgumentException("numClasses " + numClasses + " is negative; use 0 for no classifier");
@@ -26,9 +37,23 @@ public record ModelArgs(
         if (dropPathRate < 0 || dropPathRate >= 1) {
             throw new IllegalArgumentException("dropPathRate " + dropPathRate + " is not in [0, 1)");
         }
+        if (outputStride < 1 || Integer.bitCount(outputStride) != 1) {
+            throw new IllegalArgumentException("outputStride " + outputStride + " is not a power of 2 (8, 16 or 32)");
+        }
     }
 
-    /** With timm's default zero_init_last (on). */
+    /** With timm's default output stride (32). */
+    public ModelArgs(
+            int numClasses,
+            int inChans,
+            String globalPool,
+            double dropRate,
+            double dropPathRate,
+            boolean zeroInitLast) {
+        this(numClasses, inChans, globalPool, dropRate, dropPathRate, zeroInitLast, DEFAULT_OUTPUT_STRIDE);
+    }
+
+    /** With timm's default zero_init_last (on) and output stride (32). */
     public ModelArgs(int numClasses, int inChans, String globalPool, double dropRate, double dropPathRate) {
         this(numClasses, inChans, globalPool, dropRate, dropPathRate, true);
     }
@@ -36,5 +61,10 @@ public record ModelArgs(
     /** timm's defaults: 1000 classes, 3 channels, average pooling, no dropout. */
     public static ModelArgs defaults() {
         return new ModelArgs(1000, 3, "avg", 0, 0);
+    }
+
+    /** The same arguments with another output stride. */
+    public ModelArgs withOutputStride(int stride) {
+        return new ModelArgs(numClasses, inChans, globalPool, dropRate, dropPathRate, zeroInitLast, stride);
     }
 }

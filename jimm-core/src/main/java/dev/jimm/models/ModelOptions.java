@@ -19,6 +19,7 @@ public final class ModelOptions {
     private final double dropRate;
     private final double dropPathRate;
     private final boolean zeroInitLast;
+    private final int outputStride;
     private final boolean featuresOnly;
     private final int[] outIndices;
     private final long seed;
@@ -34,6 +35,7 @@ public final class ModelOptions {
         dropRate = b.dropRate;
         dropPathRate = b.dropPathRate;
         zeroInitLast = b.zeroInitLast;
+        outputStride = b.outputStride;
         featuresOnly = b.featuresOnly;
         outIndices = b.outIndices;
         seed = b.seed;
@@ -84,6 +86,11 @@ public final class ModelOptions {
         return zeroInitLast;
     }
 
+    /** timm's output_stride (default 32): 16 or 8 dilate the last stages of the families that take it. */
+    public int outputStride() {
+        return outputStride;
+    }
+
     public boolean featuresOnly() {
         return featuresOnly;
     }
@@ -118,6 +125,7 @@ public final class ModelOptions {
         private double dropRate;
         private double dropPathRate;
         private boolean zeroInitLast = true;
+        private int outputStride = ModelArgs.DEFAULT_OUTPUT_STRIDE;
         private boolean featuresOnly;
         private int[] outIndices;
         private long seed;
@@ -201,6 +209,16 @@ public final class ModelOptions {
          */
         public Builder zeroInitLast(boolean value) {
             zeroInitLast = value;
+            return this;
+        }
+
+        /**
+         * timm's {@code output_stride} (default 32): with 16 or 8 the last stages keep their resolution, their convs
+         * dilated instead of strided (for dense prediction), with the same parameters. Families that do not take it
+         * refuse any value their features do not reach.
+         */
+        public Builder outputStride(int value) {
+            outputStride = value;
             return this;
         }
 

@@ -61,13 +61,15 @@ public final class Models {
                 options.globalPool() == null ? entry.defaultGlobalPool() : options.globalPool(),
                 options.dropRate(),
                 options.dropPathRate(),
-                options.zeroInitLast());
+                options.zeroInitLast(),
+                options.outputStride());
         ImageModel model;
         try {
             model = entry.factory().apply(args);
         } catch (IllegalArgumentException e) {
             throw new JimmException("cannot build " + base + ": " + e.getMessage(), e);
         }
+        requireOutputStride(base, model, args.outputStride());
         model.setIdentity(base, cfg);
         NDManager manager = NDManager.newBaseManager();
         model.setOwnedManager(manager);
@@ -83,6 +85,22 @@ public final class Models {
             }
         }
         return model;
+    }
+
+    /**
+     * A family that ignores {@code outputStride} (timm's would refuse the keyword) is caught here: the deepest feature
+     * level must be at the asked stride.
+     */
+    private static void requireOutputStride(String name, ImageModel model, int outputStride) {
+        if (outputStride == ModelArgs.DEFAULT_OUTPUT_STRIDE) {
+            return;
+        }
+        List<FeatureInfo> levels = model.featureInfo();
+        int reached = levels.isEmpty() ? -1 : levels.get(levels.size() - 1).reduction();
+        if (reached != outputStride) {
+            throw new JimmException("cannot build " + name + " with outputStride " + outputStride
+                    + ": its features reach" + " stride " + reached + " (its family does not take output_stride)");
+        }
     }
 
     private static void loadPretrained(ImageModel model, ModelRegistry registry, String name, ModelOptions options) {
@@ -149,6 +167,7 @@ public final class Models {
                 .pretrained(options.pretrained() && options.pretrainedFile() == null)
                 .inChans(options.inChans())
                 .dropPathRate(options.dropPathRate())
+                .outputStride(options.outputStride())
                 .seed(options.seed());
         if (options.pretrainedFile() != null) {
             b.pretrainedFile(options.pretrainedFile());

@@ -2,6 +2,7 @@ package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
 import dev.jimm.layers.Activation;
+import dev.jimm.layers.AvgPool2dSame;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BlurPool2d;
 import dev.jimm.layers.Conv2d;
@@ -24,21 +25,48 @@ import java.util.function.IntFunction;
 /**
  * ResNet, ResNeXt, Wide ResNet, SE-/ECA-ResNet, ResNet-RS and their stem and downsample variants, as timm's
  * {@code models/resnet.py} builds them (torchvision's ResNets are the same modules with the same state_dict keys,
- * registered as {@code tv/…}).
+ * registered as {@code tv/…}). As timm's {@code ResNet(block=...)}, the residual block is a choice of the config
+ * ({@link Block}): Res2Net, ResNeSt and SKNet are this model with their own blocks ({@link Res2Net}, {@link ResNeSt},
+ * {@link SkNet}). {@link ModelArgs#outputStride()} 16 or 8 dilates the last stages instead of striding them.
  */
 public final class ResNet extends ImageModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
-    /** Residual block kinds; the expansion multiplies the stage width to the block's output. */
-    public enum BlockType {
+    /**
+     * A residual block kind: what timm's ResNet takes as {@code block} (with its {@code block_args} held by the
+     * implementing object). Each stage builds its blocks through {@link #create} with what timm's {@code make_blocks}
+     * passes.
+     */
+    public interface Block {
+        /** The block's output channels per stage width (timm's {@code block.expansion}). */
+        int expansion();
+
+        /** One block of a stage. */
+        Module create(BlockArgs args);
+    }
+
+    /** timm's own blocks of {@code resnet.py}. */
+    public enum BlockType implements Block {
+        /** The two-conv block of ResNet-18/34. */
         BASIC(1),
+        /** The 1x1-3x3-1x1 bottleneck of ResNet-50 and deeper. */
         BOTTLENECK(4);
 
-        final int expansion;
+        private final int expansion;
 
         BlockType(int expansion) {
             this.expansion = expansion;
+        }
+
+        @Override
+        public int expansion() {
+            return expansion;
+        }
+
+        @Override
+        public Module create(BlockArgs args) {
+            return this == BASIC ? new BasicBlock(args) : new Bottleneck(args);
         }
     }
 
@@ -56,46 +84,131 @@ public final class ResNet extends ImageModel {
         BLUR
     }
 
-    /** Everything a block needs to know beyond its widths. */
-    private record BlockContext(Config cfg, IntFunction<Module> norm, int cardinality, int baseWidth, int reduceFirst) {
-        Module attention(int channels) {
-            return switch (cfg.attention()) {
+    /** A block whose residual branch ends in a norm that timm's {@code zero_init_last} zeroes. */
+    public interface ZeroInitLast {
+        /** The norm whose weight starts at zero, so that the block starts as the identity. */
+        Module lastNorm();
+    }
+
+    /** The width of each layer: the one the config computes, or a pruned model's (timm's adapt_model_from_file). */
+    @FunctionalInterface
+    public interface LayerWidths {
+        /** The widths the config computes. */
+        LayerWidths COMPUTED = (module, computed) -> computed;
+
+        /** The output channels of {@code module} (a dotted name such as {@code layer1.0.conv2}). */
+        int of(String module, int computed);
+    }
+
+    /**
+     * What timm's {@code make_blocks} passes to each block: the model's settings ({@code cardinality},
+     * {@code base_width}, {@code reduce_first}, norm, attention, anti-aliasing, from {@code config}), its widths,
+     * stride, dilations, shortcut and drop-path rate.
+     *
+     * @param config the model's config
+     * @param norm the norm layer of a given width (BatchNorm, or GroupNorm for {@code _gn})
+     * @param widths the layer widths (all computed unless the model is pruned)
+     * @param name the block's dotted name ({@code layer2.0}), for {@link #width}
+     * @param inplanes input channels
+     * @param planes the stage width, before the expansion
+     * @param stride the block's stride (1 or 2)
+     * @param downsample the shortcut projection, or null for the identity
+     * @param dilation the dilation of the block's stage
+     * @param firstDilation the dilation of the first strided/dilated conv (the previous stage's, in a stage's first
+     *     block)
+     * @param dropPathRate the stochastic depth rate of this block
+     */
+    public record BlockArgs(
+            Config config,
+            IntFunction<Module> norm,
+            LayerWidths widths,
+            String name,
+            int inplanes,
+            int planes,
+            int stride,
+            Module downsample,
+            int dilation,
+            int firstDilation,
+            double dropPathRate) {
+
+        public int cardinality() {
+            return config.cardinality();
+        }
+
+        public int baseWidth() {
+            return config.baseWidth();
+        }
+
+        public int reduceFirst() {
+            return config.blockReduceFirst();
+        }
+
+        /** The width of this block's {@code layer} ({@code conv1}): {@code computed} unless the model is pruned. */
+        public int width(String layer, int computed) {
+            return widths.of(name + "." + layer, computed);
+        }
+
+        /**
+         * The config's channel attention for {@code channels}, or null for none. ECA's kernel follows the unpruned
+         * width ({@code computed}), as timm's pruning keeps the unpruned model's Conv1d.
+         */
+        public Module attention(int computed, int channels) {
+            return switch (config.attention()) {
                 case NONE -> null;
-                case SE -> new SqueezeExcite(channels, cfg.seRatio(), 8);
-                case ECA -> new EfficientChannelAttention(channels);
+                case SE -> new SqueezeExcite(channels, config.seRatio(), 8);
+                case ECA -> new EfficientChannelAttention(computed);
             };
         }
 
-        Module antiAlias(int channels, int stride, boolean enable) {
-            if (!enable) {
-                return new Identity();
-            }
-            return switch (cfg.antiAlias()) {
-                case NONE -> new Identity();
-                case AVG -> Pool2d.avg(stride, stride, 0, false, true);
-                case BLUR -> new BlurPool2d(channels, stride);
-            };
+        /** timm's {@code use_aa}: anti-aliasing on, for a strided block or where the dilation changes. */
+        public boolean useAa() {
+            return config.antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
         }
+
+        /** The anti-aliasing layer ({@code aa}) after a conv of {@code channels}, or an identity. */
+        public Module antiAlias(int channels, boolean enable) {
+            return enable ? aaLayer(config.antiAlias(), channels, stride) : new Identity();
+        }
+
+        /** The block's drop path, or null for none (rate 0). */
+        public Module dropPath() {
+            return dropPathRate > 0 ? new DropPath((float) dropPathRate) : null;
+        }
+
+        /** Fails for a setting a block kind does not take (timm's asserts), naming both. */
+        public void require(boolean supported, String what, String block) {
+            if (!supported) {
+                throw new IllegalArgumentException(block + " does not support " + what);
+            }
+        }
+    }
+
+    private static Module aaLayer(AntiAlias aa, int channels, int stride) {
+        return switch (aa) {
+            case NONE -> new Identity();
+            case AVG -> Pool2d.avg(stride, stride, 0, false, true);
+            case BLUR -> new BlurPool2d(channels, stride);
+        };
     }
 
     /**
      * What timm's BasicBlock and Bottleneck share after their convs: the optional attention ({@code se}), the drop
      * path, the shortcut ({@code downsample}) and the activation of the sum.
      */
-    abstract static class ResBlock extends Module {
+    abstract static class ResBlock extends Module implements ZeroInitLast {
         private Module se;
         private Module act;
         private Module downsample;
         private Module dropPath;
 
         /** Registers {@code se}, the final activation, {@code downsample} and {@code drop_path}, in timm's order. */
-        final void registerTail(
-                BlockContext ctx, int outplanes, String actName, Module downsample, double dropPathRate) {
-            Module attn = ctx.attention(outplanes);
+        final void registerTail(BlockArgs a, int computedOut, int outplanes, String actName) {
+            Module attn = a.attention(computedOut, outplanes);
             se = attn == null ? null : register("se", attn);
             act = register(actName, Activation.relu());
-            this.downsample = downsample == null ? null : register("downsample", downsample);
-            dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
+            downsample = a.downsample() == null ? null : register("downsample", a.downsample());
+            Module dp = a.dropPath();
+            dropPath = dp == null ? null : register("drop_path", dp);
         }
 
         /** act(drop_path(se(x)) + downsample(shortcut)). */
@@ -112,9 +225,6 @@ public final class ResNet extends ImageModel {
             return act.forward(x.add(shortcut));
         }
 
-        /** The norm zeroed by zero_init_last. */
-        abstract Module lastNorm();
-
         /** The block's 3x3 conv: anti-aliased blocks leave the stride to {@code aa}. */
         static Conv2d conv3x3(int in, int out, int stride, int dilation, int groups) {
             return new Conv2d(
@@ -128,10 +238,6 @@ public final class ResNet extends ImageModel {
                             .groups(groups)
                             .bias(false));
         }
-
-        static boolean useAa(BlockContext ctx, int stride, int dilation, int firstDilation) {
-            return ctx.cfg().antiAlias() != AntiAlias.NONE && (stride == 2 || firstDilation != dilation);
-        }
     }
 
     /** The two-conv block of ResNet-18/34. */
@@ -143,29 +249,20 @@ public final class ResNet extends ImageModel {
         private final Module conv2;
         private final Module bn2;
 
-        BasicBlock(
-                BlockContext ctx,
-                int inplanes,
-                int planes,
-                int stride,
-                Module downsample,
-                int dilation,
-                int firstDilation,
-                double dropPathRate) {
-            if (ctx.cardinality() != 1 || ctx.baseWidth() != 64) {
-                throw new IllegalArgumentException("BasicBlock supports only cardinality 1 and base width 64");
-            }
-            int firstPlanes = planes / ctx.reduceFirst();
-            int outplanes = planes * BlockType.BASIC.expansion;
-            boolean useAa = useAa(ctx, stride, dilation, firstDilation);
-            conv1 = register("conv1", conv3x3(inplanes, firstPlanes, useAa ? 1 : stride, firstDilation, 1));
-            bn1 = register("bn1", ctx.norm().apply(firstPlanes));
+        BasicBlock(BlockArgs a) {
+            a.require(a.cardinality() == 1 && a.baseWidth() == 64, "cardinality or base width", "BasicBlock");
+            int computedOut = a.planes() * BlockType.BASIC.expansion;
+            int firstPlanes = a.width("conv1", a.planes() / a.reduceFirst());
+            int outplanes = a.width("conv2", computedOut);
+            boolean useAa = a.useAa();
+            conv1 = register("conv1", conv3x3(a.inplanes(), firstPlanes, useAa ? 1 : a.stride(), a.firstDilation(), 1));
+            bn1 = register("bn1", a.norm().apply(firstPlanes));
             register("drop_block", new Identity());
             act1 = register("act1", Activation.relu());
-            aa = register("aa", ctx.antiAlias(firstPlanes, stride, useAa));
-            conv2 = register("conv2", conv3x3(firstPlanes, outplanes, 1, dilation, 1));
-            bn2 = register("bn2", ctx.norm().apply(outplanes));
-            registerTail(ctx, outplanes, "act2", downsample, dropPathRate);
+            aa = register("aa", a.antiAlias(firstPlanes, useAa));
+            conv2 = register("conv2", conv3x3(firstPlanes, outplanes, 1, a.dilation(), 1));
+            bn2 = register("bn2", a.norm().apply(outplanes));
+            registerTail(a, computedOut, outplanes, "act2");
         }
 
         @Override
@@ -177,7 +274,7 @@ public final class ResNet extends ImageModel {
         }
 
         @Override
-        Module lastNorm() {
+        public Module lastNorm() {
             return bn2;
         }
     }
@@ -194,36 +291,33 @@ public final class ResNet extends ImageModel {
         private final Module conv3;
         private final Module bn3;
 
-        Bottleneck(
-                BlockContext ctx,
-                int inplanes,
-                int planes,
-                int stride,
-                Module downsample,
-                int dilation,
-                int firstDilation,
-                double dropPathRate) {
-            int width = (int) Math.floor(planes * (ctx.baseWidth() / 64.0)) * ctx.cardinality();
-            int firstPlanes = width / ctx.reduceFirst();
-            int outplanes = planes * BlockType.BOTTLENECK.expansion;
-            boolean useAa = useAa(ctx, stride, dilation, firstDilation);
+        Bottleneck(BlockArgs a) {
+            int computedWidth = (int) Math.floor(a.planes() * (a.baseWidth() / 64.0)) * a.cardinality();
+            int computedOut = a.planes() * BlockType.BOTTLENECK.expansion;
+            int firstPlanes = a.width("conv1", computedWidth / a.reduceFirst());
+            int width = a.width("conv2", computedWidth);
+            int outplanes = a.width("conv3", computedOut);
+            boolean useAa = a.useAa();
             conv1 = register(
                     "conv1",
                     new Conv2d(
-                            inplanes, firstPlanes, 1, Conv2d.Options.defaults().bias(false)));
-            bn1 = register("bn1", ctx.norm().apply(firstPlanes));
+                            a.inplanes(),
+                            firstPlanes,
+                            1,
+                            Conv2d.Options.defaults().bias(false)));
+            bn1 = register("bn1", a.norm().apply(firstPlanes));
             act1 = register("act1", Activation.relu());
             conv2 = register(
-                    "conv2", conv3x3(firstPlanes, width, useAa ? 1 : stride, firstDilation, ctx.cardinality()));
-            bn2 = register("bn2", ctx.norm().apply(width));
+                    "conv2", conv3x3(firstPlanes, width, useAa ? 1 : a.stride(), a.firstDilation(), a.cardinality()));
+            bn2 = register("bn2", a.norm().apply(width));
             register("drop_block", new Identity());
             act2 = register("act2", Activation.relu());
-            aa = register("aa", ctx.antiAlias(width, stride, useAa));
+            aa = register("aa", a.antiAlias(width, useAa));
             conv3 = register(
                     "conv3",
                     new Conv2d(width, outplanes, 1, Conv2d.Options.defaults().bias(false)));
-            bn3 = register("bn3", ctx.norm().apply(outplanes));
-            registerTail(ctx, outplanes, "act3", downsample, dropPathRate);
+            bn3 = register("bn3", a.norm().apply(outplanes));
+            registerTail(a, computedOut, outplanes, "act3");
         }
 
         @Override
@@ -236,13 +330,14 @@ public final class ResNet extends ImageModel {
         }
 
         @Override
-        Module lastNorm() {
+        public Module lastNorm() {
             return bn3;
         }
     }
 
+    /** timm's downsample_conv: a (strided, maybe dilated) projection conv and a norm. */
     private static Module downsampleConv(
-            BlockContext ctx, int in, int out, int kernel, int stride, int dilation, int firstDilation) {
+            IntFunction<Module> norm, int in, int out, int kernel, int stride, int dilation, int firstDilation) {
         int k = stride == 1 && dilation == 1 ? 1 : kernel;
         int fd = k > 1 ? firstDilation : 1;
         int p = Layers.padding(k, stride, fd);
@@ -256,23 +351,24 @@ public final class ResNet extends ImageModel {
                                 .padding(p)
                                 .dilation(fd)
                                 .bias(false)),
-                ctx.norm().apply(out));
+                norm.apply(out));
     }
 
-    private static Module downsampleAvg(BlockContext ctx, int in, int out, int stride, int dilation) {
+    /**
+     * timm's downsample_avg: average pooling (a "same"-padded stride-1 one in dilated stages), a 1x1 conv and a norm.
+     */
+    private static Module downsampleAvg(IntFunction<Module> norm, int in, int out, int stride, int dilation) {
         int avgStride = dilation == 1 ? stride : 1;
         Module pool;
         if (stride == 1 && dilation == 1) {
             pool = new Identity();
-        } else if (avgStride == 1) {
-            throw new UnsupportedOperationException("dilated avg-down (output_stride < 32) is not supported");
+        } else if (avgStride == 1 && dilation > 1) {
+            pool = new AvgPool2dSame(2, avgStride, true, false);
         } else {
             pool = Pool2d.avg(2, avgStride, 0, true, false);
         }
         return new Sequential(
-                pool,
-                new Conv2d(in, out, 1, Conv2d.Options.defaults().bias(false)),
-                ctx.norm().apply(out));
+                pool, new Conv2d(in, out, 1, Conv2d.Options.defaults().bias(false)), norm.apply(out));
     }
 
     // ---- the model ------------------------------------------------------------------------------
@@ -280,7 +376,7 @@ public final class ResNet extends ImageModel {
     /**
      * A ResNet variant, as the keyword arguments of timm's ResNet.
      *
-     * @param blocks block type per stage
+     * @param blocks block kind per stage (timm's {@code block} with its {@code block_args})
      * @param layers blocks per stage
      * @param channels stage widths before expansion
      * @param cardinality groups of the 3x3 conv (ResNeXt)
@@ -295,9 +391,13 @@ public final class ResNet extends ImageModel {
      * @param seRatio SE reduction ratio
      * @param groupNorm GroupNorm(32) instead of BatchNorm
      * @param antiAlias anti-aliased downsampling
+     * @param zeroInitLast the variant's zero_init_last (SKNet's are off); {@link ModelArgs#zeroInitLast()} off turns it
+     *     off for any
+     * @param pruned the timm pruned variant ({@code ecaresnet50d_pruned}) whose layer widths replace the computed ones,
+     *     or null
      */
     public record Config(
-            List<BlockType> blocks,
+            List<Block> blocks,
             List<Integer> layers,
             List<Integer> channels,
             int cardinality,
@@ -311,10 +411,12 @@ public final class ResNet extends ImageModel {
             Attention attention,
             double seRatio,
             boolean groupNorm,
-            AntiAlias antiAlias) {
+            AntiAlias antiAlias,
+            boolean zeroInitLast,
+            String pruned) {
 
-        /** A plain ResNet with one block type and the given depths. */
-        public static Config of(BlockType block, int... layers) {
+        /** A plain ResNet with one block kind in every stage and the given depths. */
+        public static Config of(Block block, int... layers) {
             return builder()
                     .blocks(List.of(block, block, block, block))
                     .layers(layers)
@@ -395,13 +497,18 @@ public final class ResNet extends ImageModel {
             return toBuilder().layers(newLayers).build();
         }
 
-        public Config blocksAndChannels(List<BlockType> newBlocks, List<Integer> newChannels) {
+        public Config blocksAndChannels(List<? extends Block> newBlocks, List<Integer> newChannels) {
             return toBuilder().blocks(newBlocks).channels(newChannels).build();
+        }
+
+        /** The layer widths of timm's pruned {@code variant}, read from the file timm ships for it. */
+        public Config prunedAs(String variant) {
+            return toBuilder().pruned(variant).build();
         }
 
         /** Builder of {@link Config}, starting from timm's ResNet defaults. */
         public static final class Builder {
-            private List<BlockType> blocks;
+            private List<Block> blocks;
             private List<Integer> layers;
             private List<Integer> channels = List.of(64, 128, 256, 512);
             private int cardinality = 1;
@@ -416,6 +523,8 @@ public final class ResNet extends ImageModel {
             private double seRatio = 1.0 / 16;
             private boolean groupNorm;
             private AntiAlias antiAlias = AntiAlias.NONE;
+            private boolean zeroInitLast = true;
+            private String pruned;
 
             private Builder() {}
 
@@ -435,10 +544,18 @@ public final class ResNet extends ImageModel {
                 seRatio = c.seRatio;
                 groupNorm = c.groupNorm;
                 antiAlias = c.antiAlias;
+                zeroInitLast = c.zeroInitLast;
+                pruned = c.pruned;
             }
 
-            public Builder blocks(List<BlockType> v) {
+            public Builder blocks(List<? extends Block> v) {
                 blocks = List.copyOf(v);
+                return this;
+            }
+
+            /** The same block kind in every stage. */
+            public Builder block(Block v) {
+                blocks = List.of(v, v, v, v);
                 return this;
             }
 
@@ -512,10 +629,26 @@ public final class ResNet extends ImageModel {
                 return this;
             }
 
+            public Builder zeroInitLast(boolean v) {
+                zeroInitLast = v;
+                return this;
+            }
+
+            /** timm's pruned variant whose widths to build, or null for the computed ones. */
+            public Builder pruned(String v) {
+                pruned = v;
+                return this;
+            }
+
             public Config build() {
                 if (blocks == null || layers == null) {
                     throw new IllegalStateException(
                             "ResNet.Config needs blocks and layers, got " + blocks + " and " + layers);
+                }
+                if (blocks.size() != layers.size() || channels.size() != layers.size()) {
+                    throw new IllegalStateException("ResNet.Config needs one block kind and width per stage, got "
+                            + blocks.size() + " blocks, " + channels.size() + " channels and " + layers.size()
+                            + " stages");
                 }
                 return new Config(
                         blocks,
@@ -532,25 +665,38 @@ public final class ResNet extends ImageModel {
                         attention,
                         seRatio,
                         groupNorm,
-                        antiAlias);
+                        antiAlias,
+                        zeroInitLast,
+                        pruned);
             }
         }
     }
 
     private final Config cfg;
+    private final int outputStride;
 
     public ResNet(Config cfg, ModelArgs args) {
         super(args);
         this.cfg = cfg;
+        this.outputStride = args.outputStride();
+        if (outputStride != 8 && outputStride != 16 && outputStride != 32) {
+            throw new IllegalArgumentException("ResNet's outputStride must be 8, 16 or 32, got " + outputStride);
+        }
         IntFunction<Module> norm = cfg.groupNorm() ? c -> new GroupNorm(32, c) : BatchNorm2d::new;
-        BlockContext ctx = new BlockContext(cfg, norm, cfg.cardinality(), cfg.baseWidth(), cfg.blockReduceFirst());
+        LayerWidths widths = LayerWidths.COMPUTED;
+        if (cfg.pruned() != null) {
+            PrunedShapes pruned = PrunedShapes.load(cfg.pruned());
+            widths = (module, computed) -> pruned.outChannels(module);
+        }
 
         boolean deep = cfg.stemType().contains("deep");
         int inplanes = deep ? cfg.stemWidth() * 2 : 64;
         Module conv1;
         if (deep) {
             int s0 = cfg.stemType().contains("tiered") ? 3 * (cfg.stemWidth() / 4) : cfg.stemWidth();
-            int s1 = cfg.stemWidth();
+            s0 = widths.of("conv1.0", s0);
+            int s1 = widths.of("conv1.3", cfg.stemWidth());
+            inplanes = widths.of("conv1.6", inplanes);
             Conv2d.Options c3 = Conv2d.Options.defaults().padding(1).bias(false);
             conv1 = register(
                     "conv1",
@@ -563,6 +709,7 @@ public final class ResNet extends ImageModel {
                             Activation.relu(),
                             new Conv2d(s1, inplanes, 3, c3)));
         } else {
+            inplanes = widths.of("conv1", inplanes);
             conv1 = register(
                     "conv1",
                     new Conv2d(
@@ -586,7 +733,7 @@ public final class ResNet extends ImageModel {
                     3,
                     Conv2d.Options.defaults().stride(aa ? 1 : 2).padding(1).bias(false)));
             if (aa) {
-                parts.add(ctx.antiAlias(inplanes, 2, true));
+                parts.add(aaLayer(cfg.antiAlias(), inplanes, 2));
             }
             parts.add(norm.apply(inplanes));
             parts.add(Activation.relu());
@@ -600,35 +747,53 @@ public final class ResNet extends ImageModel {
         }
         addTrunkStep(maxpool);
 
+        // timm's make_blocks; the unpruned widths decide the structure, the pruned ones (if any) the layers
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.layers());
+        int computedIn = deep ? cfg.stemWidth() * 2 : 64;
         int netStride = 4;
         int dilation = 1;
         int prevDilation = 1;
         for (int s = 0; s < cfg.layers().size(); s++) {
-            BlockType type = cfg.blocks().get(s);
+            Block block = cfg.blocks().get(s);
             int planes = cfg.channels().get(s);
+            String stageName = "layer" + (s + 1);
             int stride = s == 0 ? 1 : 2;
-            netStride *= stride;
+            if (netStride >= outputStride) {
+                dilation *= stride;
+                stride = 1;
+            } else {
+                netStride *= stride;
+            }
+            int computedOut = planes * block.expansion();
             Module downsample = null;
-            int outplanes = planes * type.expansion;
-            if (stride != 1 || inplanes != outplanes) {
+            // without a projection the sum needs the block to keep its input's width
+            int outplanes = inplanes;
+            if (stride != 1 || computedIn != computedOut) {
+                String projection = stageName + ".0.downsample." + (cfg.avgDown() ? 1 : 0);
+                outplanes = widths.of(projection, computedOut);
                 downsample = cfg.avgDown()
-                        ? downsampleAvg(ctx, inplanes, outplanes, stride, dilation)
+                        ? downsampleAvg(norm, inplanes, outplanes, stride, dilation)
                         : downsampleConv(
-                                ctx, inplanes, outplanes, cfg.downKernelSize(), stride, dilation, prevDilation);
+                                norm, inplanes, outplanes, cfg.downKernelSize(), stride, dilation, prevDilation);
             }
             Sequential stage = new Sequential();
             for (int b = 0; b < cfg.layers().get(s); b++) {
-                int st = b == 0 ? stride : 1;
-                Module ds = b == 0 ? downsample : null;
-                stage.add(
-                        type == BlockType.BASIC
-                                ? new BasicBlock(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr[s][b])
-                                : new Bottleneck(ctx, inplanes, planes, st, ds, dilation, prevDilation, dpr[s][b]));
+                stage.add(block.create(new BlockArgs(
+                        cfg,
+                        norm,
+                        widths,
+                        stageName + "." + b,
+                        inplanes,
+                        planes,
+                        b == 0 ? stride : 1,
+                        b == 0 ? downsample : null,
+                        dilation,
+                        prevDilation,
+                        dpr[s][b])));
                 prevDilation = dilation;
                 inplanes = outplanes;
             }
-            String stageName = "layer" + (s + 1);
+            computedIn = computedOut;
             addTrunkStep(register(stageName, stage));
             addFeatureInfo(inplanes, netStride, stageName);
         }
@@ -640,14 +805,20 @@ public final class ResNet extends ImageModel {
         return cfg;
     }
 
+    /** The stride of the last feature maps (timm's output_stride): 32, or 16 or 8 with dilated last stages. */
+    public int outputStride() {
+        return outputStride;
+    }
+
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm: kaiming_normal_(fan_out) on convs, zero gamma on each block's last norm (zero_init_last)
+        boolean zeroLast = zeroInitLast && cfg.zeroInitLast();
         for (Module m : namedModules().values()) {
             if (m instanceof Conv2d c) {
                 Init.kaimingNormalFanOut(c.weight().getArray(), random);
             }
-            if (m instanceof ResBlock block && zeroInitLast) {
+            if (m instanceof ZeroInitLast block && zeroLast) {
                 Init.constant(block.lastNorm().directParameters().get("weight").getArray(), 0f);
             }
         }
@@ -659,6 +830,15 @@ public final class ResNet extends ImageModel {
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
+
+    /**
+     * A registry entry building {@code c} under {@code name} of timm's {@code family}, with weights-free defaults at
+     * {@code inputSize} (the families on this model: resnet, res2net, resnest, sknet).
+     */
+    static ModelEntry entry(String name, String family, Config c, int inputSize) {
+        String firstConv = c.stemType().contains("deep") ? "conv1.0" : "conv1";
+        return ModelEntry.untrained(name, family, args -> new ResNet(c, args), inputSize, firstConv, "fc");
+    }
 
     /** Registers every ResNet-family name of timm that this code builds, and torchvision's. */
     public static final class Family implements ModelFamily {
@@ -723,7 +903,9 @@ public final class ResNet extends ImageModel {
                     m,
                     "ecaresnetlight",
                     Config.of(bottle, 1, 1, 11, 3).stem("", 32).withAvgDown().eca());
+            add(m, "ecaresnet50d_pruned", r50.d().eca().prunedAs("ecaresnet50d_pruned"));
             add(m, "ecaresnet101d", r101.d().eca());
+            add(m, "ecaresnet101d_pruned", r101.d().eca().prunedAs("ecaresnet101d_pruned"));
             add(m, "ecaresnet200d", r200.d().eca(), 256);
             add(m, "ecaresnet269d", r269.d().eca(), 320);
             add(m, "ecaresnext26t_32x4d", r26.groups(32, 4).t().eca());
@@ -802,8 +984,7 @@ public final class ResNet extends ImageModel {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c, int size) {
-            String firstConv = c.stemType().contains("deep") ? "conv1.0" : "conv1";
-            m.add(ModelEntry.untrained(name, "resnet", args -> new ResNet(c, args), size, firstConv, "fc"));
+            m.add(entry(name, "resnet", c, size));
         }
 
         private static void addTorchvision(List<ModelEntry> m, String name, Config c) {
