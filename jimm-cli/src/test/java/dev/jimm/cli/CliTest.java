@@ -1,6 +1,7 @@
 package dev.jimm.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -72,6 +73,26 @@ class CliTest {
         assertEquals(0, r.status());
         assertTrue(r.out().lines().anyMatch("resnet18"::equals), r.out());
         assertTrue(r.out().lines().allMatch(l -> l.startsWith("resnet1")), r.out());
+    }
+
+    @Test
+    void modelsCountsStandBesideTimmsAndPretrainedListsNameDotTag() {
+        Run counts = run("models", "--counts");
+        assertEquals(0, counts.status(), counts.err());
+        // resnet is complete: its row gives jimm's and timm's count, equal, without "differs"
+        String resnet = counts.out()
+                .lines()
+                .filter(l -> l.startsWith("resnet "))
+                .findFirst()
+                .orElseThrow();
+        String[] cols = resnet.trim().split("\\s+");
+        assertEquals(cols[1], cols[2], resnet);
+        assertFalse(counts.out().contains("differs"), counts.out());
+        assertTrue(counts.out().contains("timm families covered: "), counts.out());
+        Run tags = run("models", "--pretrained", "resnet50");
+        assertEquals(0, tags.status(), tags.err());
+        assertTrue(tags.out().lines().allMatch(l -> l.startsWith("resnet50.")), tags.out());
+        assertTrue(tags.out().lines().anyMatch("resnet50.a1_in1k"::equals), tags.out());
     }
 
     @Test
