@@ -1,11 +1,14 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
+import dev.jimm.layers.DropPath;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NormMlpClassifierHead;
+import dev.jimm.layers.RelPosResize;
 import dev.jimm.layers.RelativePositionBias;
 import dev.jimm.layers.Sequential;
 import dev.jimm.models.MaxxVitBlocks.MaxxVitBlock;
@@ -610,7 +613,7 @@ public final class MaxxVit extends ImageModel {
         addTrunkStep(register("stem", new Stem(inChans, cfg.stemWidth().get(0), stemOut, ccfg, cfg.stemBias())));
         addFeatureInfo(stemOut, 2, "stem");
         int feat = imgSize / 2;
-        double[][] dpr = dev.jimm.layers.DropPath.schedule(args.dropPathRate(), cfg.depths());
+        double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.depths());
         Sequential stages = register("stages", new Sequential());
         int in = stemOut;
         int stride = 2;
@@ -713,21 +716,21 @@ public final class MaxxVit extends ImageModel {
 
     /**
      * timm's checkpoint_filter_fn: relative position tables of another window size are resampled to this model's
-     * ({@link dev.jimm.layers.RelPosResize}), and weights stored as Linear where this model has a 1x1 conv (or the
-     * reverse) are reshaped.
+     * ({@link RelPosResize}), and weights stored as Linear where this model has a 1x1 conv (or the reverse) are
+     * reshaped.
      */
     @Override
     protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
-        Map<String, ai.djl.ndarray.types.Shape> own = stateDictShapes();
+        Map<String, Shape> own = stateDictShapes();
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
             String k = e.getKey();
             NDArray v = e.getValue();
-            ai.djl.ndarray.types.Shape target = own.get(k);
+            Shape target = own.get(k);
             if (target != null
                     && k.endsWith("relative_position_bias_table")
                     && !v.getShape().equals(target)) {
-                v = dev.jimm.layers.RelPosResize.resize(v, target);
+                v = RelPosResize.resize(v, target);
             }
             if (target != null
                     && v.getShape().dimension() != target.dimension()
