@@ -101,8 +101,12 @@ class ModelContractTest {
      */
     private static int inputSize(ImageModel m) {
         boolean fixed = m.stateDictShapes().keySet().stream()
-                .anyMatch(
-                        k -> k.contains("pos_emb") || k.contains("relative_position") || k.startsWith("patch_embed."));
+                .anyMatch(k -> k.contains("pos_emb")
+                        || k.contains("relative_position")
+                        || k.startsWith("patch_embed.")
+                        // MLP-Mixer's token mixing is as wide as the patch count
+                        || k.contains("_tokens.")
+                        || k.contains("mlp_channels.gate.proj"));
         int configured = m.pretrainedCfg().inputSize().get(1);
         return fixed ? configured : Math.max(64, 8 * (int) Math.ceil(configured * SCALE / 8));
     }
