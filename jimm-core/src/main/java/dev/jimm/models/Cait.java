@@ -1,0 +1,389 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.Attention;
+import dev.jimm.layers.DropPath;
+import dev.jimm.layers.Dropout;
+import dev.jimm.layers.Identity;
+import dev.jimm.layers.Init;
+import dev.jimm.layers.LayerNorm;
+import dev.jimm.layers.Linear;
+import dev.jimm.layers.Mlp;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.PatchEmbed;
+import dev.jimm.layers.Scalars;
+import dev.jimm.layers.Sequential;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * CaiT (Class-Attention in Image Transformers) as timm's {@code models/cait.py} builds it: patch tokens with position
+ * embeddings pass through layer-scaled blocks with talking-heads attention; then a class token, added only there,
+ * attends to them in a few class-attention blocks ({@code blocks_token_only}). The class-attention layer
+ * ({@link ClassAttn}) is XCiT's too.
+ */
+public final class Cait extends ImageModel {
+
+    // ---- blocks ---------------------------------------------------------------------------------
+
+    /**
+     * timm's {@code ClassAttn}: the class token (token 0) queries every token through separate {@code q}, {@code k},
+     * {@code v} projections; the output is the class token's update [B, 1, C].
+     */
+    static final class ClassAttn extends Module {
+        private final int numHeads;
+        private final Linear q;
+        private final Linear k;
+        private final Linear v;
+        private final Linear proj;
+
+        ClassAttn(int dim, int numHeads, boolean qkvBias) {
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            this.numHeads = numHeads;
+            q = register("q", new Linear(dim, dim, qkvBias));
+            k = register("k", new Linear(dim, dim, qkvBias));
+            v = register("v", new Linear(dim, dim, qkvBias));
+            register("attn_drop", new Dropout(0f));
+            proj = register("proj", new Linear(dim, dim));
+            register("proj_drop", new Dropout(0f));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long[] s = x.getShape().getShape();
+            long b = s[0];
+            long n = s[1];
+            long c = s[2];
+            long d = c / numHeads;
+            NDArray qh = q.forward(x.get(":, 0:1")).reshape(b, 1, numHeads, d).transpose(0, 2, 1, 3);
+            NDArray kh = k.forward(x).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
+            NDArray vh = v.forward(x).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
+            NDArray cls = Attention.scaledDotProduct(qh, kh, vh, 0f, false)
+                    .transpose(0, 2, 1, 3)
+                    .reshape(b, 1, c);
+            return proj.forward(cls);
+        }
+    }
+
+    /**
+     * timm's {@code TalkingHeadAttn}: attention logits mixed across heads by {@code proj_l} before the softmax and by
+     * {@code proj_w} after it.
+     */
+    static final class TalkingHeadAttn extends Module {
+        private final int numHeads;
+        private final Linear qkv;
+        private final Linear proj;
+        private final Linear projL;
+        private final Linear projW;
+
+        TalkingHeadAttn(int dim, int numHeads, boolean qkvBias) {
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            this.numHeads = numHeads;
+            qkv = register("qkv", new Linear(dim, dim * 3, qkvBias));
+            register("attn_drop", new Dropout(0f));
+            proj = register("proj", new Linear(dim, dim));
+            projL = register("proj_l", new Linear(numHeads, numHeads));
+            projW = register("proj_w", new Linear(numHeads, numHeads));
+            register("proj_drop", new Dropout(0f));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            long[] s = x.getShape().getShape();
+            long b = s[0];
+            long n = s[1];
+            long c = s[2];
+            long d = c / numHeads;
+            NDArray packed = qkv.forward(x).reshape(b, n, 3, numHeads, d).transpose(2, 0, 3, 1, 4);
+            NDArray qh = Scalars.mul(packed.get(0), 1.0 / Math.sqrt(d));
+            NDArray attn = qh.matMul(packed.get(1).swapAxes(-1, -2));
+            // heads last for the head-mixing linears, then back
+            attn = projL.forward(attn.transpose(0, 2, 3, 1))
+                    .transpose(0, 3, 1, 2)
+                    .softmax(-1);
+            attn = projW.forward(attn.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2);
+            return proj.forward(attn.matMul(packed.get(2)).transpose(0, 2, 1, 3).reshape(b, n, c));
+        }
+    }
+
+    /** timm's {@code LayerScaleBlock}: x + gamma_1 · attn(norm1(x)), then x + gamma_2 · mlp(norm2(x)). */
+    static final class LayerScaleBlock extends Module {
+        private final float initValues;
+        private final Parameter gamma1;
+        private final Parameter gamma2;
+        private final Module norm1;
+        private final Module attn;
+        private final Module dropPath;
+        private final Module norm2;
+        private final Module mlp;
+
+        LayerScaleBlock(Config c, float dpr) {
+            int dim = c.embedDim();
+            initValues = (float) c.initValues();
+            gamma1 = parameter("gamma_1", dim);
+            gamma2 = parameter("gamma_2", dim);
+            norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
+            attn = register("attn", new TalkingHeadAttn(dim, c.numHeads(), true));
+            dropPath = register("drop_path", DropPath.orIdentity(dpr));
+            norm2 = register("norm2", new LayerNorm(dim, 1e-6f));
+            mlp = register("mlp", new Mlp(dim, dim * 4, Activation.Kind.GELU));
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            Init.constant(gamma1.getArray(), initValues);
+            Init.constant(gamma2.getArray(), initValues);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = x.add(dropPath.forward(attn.forward(norm1.forward(x)).mul(gamma1.getArray())));
+            return x.add(dropPath.forward(mlp.forward(norm2.forward(x)).mul(gamma2.getArray())));
+        }
+    }
+
+    /**
+     * timm's {@code LayerScaleBlockClassAttn}: the class token attends to itself and the patch tokens, then its MLP;
+     * only the class token changes.
+     */
+    static final class LayerScaleBlockClassAttn extends Module {
+        private final float initValues;
+        private final Parameter gamma1;
+        private final Parameter gamma2;
+        private final Module norm1;
+        private final Module attn;
+        private final Module norm2;
+        private final Module mlp;
+
+        LayerScaleBlockClassAttn(Config c) {
+            int dim = c.embedDim();
+            initValues = (float) c.initValues();
+            gamma1 = parameter("gamma_1", dim);
+            gamma2 = parameter("gamma_2", dim);
+            norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
+            attn = register("attn", new ClassAttn(dim, c.numHeads(), true));
+            // timm builds these blocks without drop-path
+            register("drop_path", new Identity());
+            norm2 = register("norm2", new LayerNorm(dim, 1e-6f));
+            mlp = register("mlp", new Mlp(dim, dim * 4, Activation.Kind.GELU));
+        }
+
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            Init.constant(gamma1.getArray(), initValues);
+            Init.constant(gamma2.getArray(), initValues);
+        }
+
+        /** The class token [B, 1, C] after attending to itself and the patch tokens {@code x}. */
+        NDArray forward(NDArray x, NDArray cls) {
+            NDArray u = NDArrays.concat(new NDList(cls, x), 1);
+            cls = cls.add(attn.forward(norm1.forward(u)).mul(gamma1.getArray()));
+            return cls.add(mlp.forward(norm2.forward(cls)).mul(gamma2.getArray()));
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            throw new UnsupportedOperationException(
+                    "a class-attention block takes the patch tokens and the class token");
+        }
+    }
+
+    /** Pools [B, 1 + N, C] tokens as timm's CaiT and XCiT heads: the class token, the patch mean, or no pooling. */
+    static NDArray poolClassTokens(NDArray x, String globalPool) {
+        return switch (globalPool) {
+            case "token" -> x.get(":, 0");
+            case "avg" -> x.get(":, 1:").mean(new int[] {1});
+            default -> x;
+        };
+    }
+
+    static String validateClassTokenPool(String pool) {
+        String p = pool == null ? "token" : pool;
+        if (!List.of("", "token", "avg").contains(p)) {
+            throw new IllegalArgumentException("globalPool '" + pool + "' is not one of token, avg or '' (no pooling)");
+        }
+        return p;
+    }
+
+    // ---- model ----------------------------------------------------------------------------------
+
+    /**
+     * One CaiT variant (MLP ratio 4, two class-attention blocks, as every registered name).
+     *
+     * @param imgSize input side (fixed by the position embeddings)
+     * @param embedDim token width
+     * @param depth self-attention blocks
+     * @param numHeads attention heads
+     * @param initValues initial layer scale
+     */
+    public record Config(int imgSize, int embedDim, int depth, int numHeads, double initValues) {
+        /** Patch side of every registered variant. */
+        public static final int PATCH = 16;
+
+        /** Class-attention blocks of every registered variant. */
+        public static final int DEPTH_TOKEN_ONLY = 2;
+
+        public Config {
+            if (imgSize % PATCH != 0) {
+                throw new IllegalArgumentException("imgSize " + imgSize + " is not divisible by the patch size 16");
+            }
+            if (embedDim % numHeads != 0) {
+                throw new IllegalArgumentException(
+                        "embedDim " + embedDim + " is not divisible by numHeads " + numHeads);
+            }
+        }
+    }
+
+    private final Config cfg;
+    private final Parameter clsToken;
+    private final Parameter posEmbed;
+    private final PatchEmbed patchEmbed;
+    private final List<LayerScaleBlockClassAttn> tokenBlocks = new ArrayList<>();
+    private final Module norm;
+    private Module head;
+
+    public Cait(Config cfg, ModelArgs args) {
+        super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
+        this.cfg = cfg;
+        this.globalPool = validateClassTokenPool(args.globalPool());
+        int dim = cfg.embedDim();
+        patchEmbed = register("patch_embed", new PatchEmbed(cfg.imgSize(), Config.PATCH, inChans, dim));
+        clsToken = parameter("cls_token", 1, 1, dim);
+        posEmbed = parameter("pos_embed", 1, patchEmbed.numPatches(), dim);
+        register("pos_drop", new Dropout(0f));
+        Sequential blocks = new Sequential();
+        // timm gives every block the same drop-path rate
+        float dpr = (float) args.dropPathRate();
+        for (int i = 0; i < cfg.depth(); i++) {
+            blocks.add(addTrunkStep(new LayerScaleBlock(cfg, dpr)));
+            addFeatureInfo(dim, Config.PATCH, "blocks." + i);
+        }
+        register("blocks", blocks);
+        Sequential tokenOnly = new Sequential();
+        for (int i = 0; i < Config.DEPTH_TOKEN_ONLY; i++) {
+            LayerScaleBlockClassAttn b = new LayerScaleBlockClassAttn(cfg);
+            tokenOnly.add(b);
+            tokenBlocks.add(b);
+        }
+        register("blocks_token_only", tokenOnly);
+        norm = register("norm", new LayerNorm(dim, 1e-6f));
+        register("head_drop", new Dropout((float) dropRate));
+        head = register("head", newHead(numClasses));
+        setNumFeatures(dim);
+    }
+
+    private Module newHead(int n) {
+        return n > 0 ? new Linear(cfg.embedDim(), n) : new Identity();
+    }
+
+    /** The variant this model was built from. */
+    public Config config() {
+        return cfg;
+    }
+
+    @Override
+    protected void initWeights(SplittableRandom random) {
+        // timm: trunc_normal(.02) position embedding, class token and linear weights, zero linear biases
+        Init.truncNormal(posEmbed.getArray(), 0.02, random);
+        Init.truncNormal(clsToken.getArray(), 0.02, random);
+        for (Module m : namedModules().values()) {
+            if (m instanceof Linear l) {
+                Init.truncNormal(l.weight().getArray(), 0.02, random);
+                if (l.bias() != null) {
+                    Init.constant(l.bias().getArray(), 0f);
+                }
+            }
+        }
+    }
+
+    private NDArray embed(NDArray x) {
+        return patchEmbed.forward(x).add(posEmbed.getArray());
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        x = forwardTrunk(embed(x));
+        long[] s = x.getShape().getShape();
+        NDArray cls = clsToken.getArray().broadcast(new Shape(s[0], 1, s[2]));
+        for (LayerScaleBlockClassAttn b : tokenBlocks) {
+            cls = b.forward(x, cls);
+        }
+        return norm.forward(NDArrays.concat(new NDList(cls, x), 1));
+    }
+
+    @Override
+    public NDArray forwardHead(NDArray x, boolean preLogits) {
+        x = Dropout.apply(poolClassTokens(x, globalPool), (float) dropRate, isTraining());
+        return preLogits ? x : head.forward(x);
+    }
+
+    @Override
+    public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        String pool = validateClassTokenPool(newGlobalPool);
+        numClasses = newNumClasses;
+        globalPool = pool;
+        head = register("head", newHead(newNumClasses));
+    }
+
+    /** Each chosen block's patch tokens as an NCHW map (the class token joins later), as timm's intermediates. */
+    @Override
+    public NDList forwardIntermediates(NDArray x, int[] indices) {
+        checkInput(x);
+        return forwardLevels(embed(x), indices, VisionTransformer.tokenMaps(x, Config.PATCH, 0));
+    }
+
+    /** timm's checkpoint_filter_fn: DataParallel's {@code module.} prefixes dropped. */
+    @Override
+    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        checkpoint.forEach((k, v) -> out.put(k.replace("module.", ""), v));
+        return out;
+    }
+
+    // ---- configs and registrations ----------------------------------------------------------------
+
+    /** Registers timm's cait_* names. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "cait";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            List<ModelEntry> m = new ArrayList<>();
+            add(m, "cait_xxs24_224", new Config(224, 192, 24, 4, 1e-5));
+            add(m, "cait_xxs24_384", new Config(384, 192, 24, 4, 1e-5));
+            add(m, "cait_xxs36_224", new Config(224, 192, 36, 4, 1e-5));
+            add(m, "cait_xxs36_384", new Config(384, 192, 36, 4, 1e-5));
+            add(m, "cait_xs24_384", new Config(384, 288, 24, 6, 1e-5));
+            add(m, "cait_s24_224", new Config(224, 384, 24, 8, 1e-5));
+            add(m, "cait_s24_384", new Config(384, 384, 24, 8, 1e-5));
+            add(m, "cait_s36_384", new Config(384, 384, 36, 8, 1e-6));
+            add(m, "cait_m36_384", new Config(384, 768, 36, 16, 1e-6));
+            add(m, "cait_m48_448", new Config(448, 768, 48, 16, 1e-6));
+            return m;
+        }
+
+        private static void add(List<ModelEntry> m, String name, Config c) {
+            m.add(new ModelEntry(
+                    name,
+                    "cait",
+                    args -> new Cait(c, args),
+                    PretrainedCfg.untrained(name, c.imgSize(), "patch_embed.proj", "head"),
+                    "token"));
+        }
+    }
+}
