@@ -7,8 +7,8 @@ import ai.djl.nn.Parameter;
 import java.util.SplittableRandom;
 
 /**
- * BEiT's relative position bias (timm's {@code beit.BeitRelativePositionBias}): a learned table of {@code (2h - 1)(2w - 1)
- * + 3} rows by heads, read through a fixed index of every token pair of an {@code h x w} grid with a class token in
+ * BEiT's relative position bias (timm's {@code beit.BeitRelativePositionBias}): a learned table of {@code (2h - 1)(2w -
+ * 1) + 3} rows by heads, read through a fixed index of every token pair of an {@code h x w} grid with a class token in
  * front (three extra rows: class to patch, patch to class, class to class). The forward gives the bias [heads, N, N], N
  * = h·w + 1, added to the attention logits. The static helpers serve attentions that hold the table themselves (BEiT's
  * per-block bias).

@@ -171,8 +171,8 @@ class RotaryEmbeddingTest {
     @Test
     void relativePositionIndexOfATwoByTwoWindowWithClassToken() {
         // (2*2-1)^2 + 3 = 12 rows: 9 offsets, then class->patch (9), patch->class (10), class->class (11)
-        assertEquals(12, RelativePositionBias.numRelativeDistance(2, 2));
-        long[] idx = RelativePositionBias.index(2, 2);
+        assertEquals(12, BeitRelativePositionBias.numRelativeDistance(2, 2));
+        long[] idx = BeitRelativePositionBias.index(2, 2);
         long[] expected = {
             11, 9, 9, 9, 9,
             10, 4, 3, 1, 0,
@@ -182,7 +182,7 @@ class RotaryEmbeddingTest {
         };
         assertArrayEquals(expected, idx);
         try (NDManager m = NDManager.newBaseManager()) {
-            RelativePositionBias b = new RelativePositionBias(2, 2, 1);
+            BeitRelativePositionBias b = new BeitRelativePositionBias(2, 2, 1);
             b.materialize(m);
             b.initialize(new SplittableRandom(0));
             float[] table = new float[12];
