@@ -200,7 +200,7 @@ public class AttentionPool2d extends Module {
      * PyTorch's {@code interpolate(mode='bicubic', antialias=True, align_corners=False)} along one axis as a [out, in]
      * matrix: Keys' cubic (a = -0.5) stretched by the scale when shrinking, each row normalized to sum 1.
      */
-    static float[] bicubicAntialiasWeights(int inSize, int outSize) {
+    public static float[] bicubicAntialiasWeights(int inSize, int outSize) {
         double scale = (double) inSize / outSize;
         double support = scale >= 1.0 ? 2.0 * scale : 2.0;
         double invScale = scale >= 1.0 ? 1.0 / scale : 1.0;
