@@ -104,6 +104,7 @@ class ModelContractTest {
                 .anyMatch(k -> k.contains("pos_emb")
                         || k.contains("relative_position")
                         || k.startsWith("patch_embed.")
+                        || k.contains("attention_biases")
                         // MLP-Mixer's token mixing is as wide as the patch count
                         || k.contains("_tokens.")
                         || k.contains("mlp_channels.gate.proj"));
