@@ -727,10 +727,11 @@ public final class ConvNeXt extends ImageModel {
             add(m, "test_convnext2", test2.act(Activation.Kind.GELU_TANH), 160);
             add(m, "test_convnext3", test2.kernels(7, 5, 5, 3).act(Activation.Kind.SILU), 160);
 
-            addTv(m, "tv/convnext_tiny", tiny);
-            addTv(m, "tv/convnext_small", small);
-            addTv(m, "tv/convnext_base", base);
-            addTv(m, "tv/convnext_large", large);
+            // torchvision's builders default stochastic_depth_prob to 0.1, 0.4, 0.5 and 0.5
+            addTv(m, "tv/convnext_tiny", tiny, 0.1);
+            addTv(m, "tv/convnext_small", small, 0.4);
+            addTv(m, "tv/convnext_base", base, 0.5);
+            addTv(m, "tv/convnext_large", large, 0.5);
             return m;
         }
 
@@ -746,11 +747,11 @@ public final class ConvNeXt extends ImageModel {
                     PretrainedCfg.untrained(name, size, "stem.0", "head.fc")));
         }
 
-        private static void addTv(List<ModelEntry> m, String name, Config c) {
+        private static void addTv(List<ModelEntry> m, String name, Config c, double dropPathRate) {
             m.add(new ModelEntry(
                     name,
                     "torchvision",
-                    args -> new TvConvNeXt(c, args),
+                    args -> new TvConvNeXt(c, args.withDefaultDropPathRate(dropPathRate)),
                     PretrainedCfg.untrained(name, 224, "features.0.0", "classifier.2")));
         }
     }

@@ -125,7 +125,7 @@ public final class Deit extends VisionTransformer {
             return m;
         }
 
-        private static PretrainedCfg deitCfg(String name, int size) {
+        private static PretrainedCfg deitCfg(String name, int size, String classifier) {
             return new PretrainedCfg(
                     name,
                     "",
@@ -139,18 +139,30 @@ public final class Deit extends VisionTransformer {
                     PretrainedCfg.IMAGENET_STD,
                     1000,
                     "patch_embed.proj",
-                    "head",
+                    classifier,
                     "",
                     "");
         }
 
         private static void plain(List<ModelEntry> m, String name, Config c) {
             m.add(new ModelEntry(
-                    name, "deit", args -> new VisionTransformer(c, args), deitCfg(name, c.imgSize()), "token"));
+                            name,
+                            "deit",
+                            args -> new VisionTransformer(c, args),
+                            deitCfg(name, c.imgSize(), "head"),
+                            "token")
+                    .takingImgSize());
         }
 
         private static void distilled(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(name, "deit", args -> new Deit(c, args), deitCfg(name, c.imgSize()), "token"));
+            // both heads are classifiers: a checkpoint of another class count leaves both at init (timm's cfg)
+            m.add(new ModelEntry(
+                            name,
+                            "deit",
+                            args -> new Deit(c, args),
+                            deitCfg(name, c.imgSize(), "head,head_dist"),
+                            "token")
+                    .takingImgSize());
         }
     }
 }

@@ -17,7 +17,8 @@ public final class ModelOptions {
     private final String globalPool;
     private final int inChans;
     private final double dropRate;
-    private final double dropPathRate;
+    private final Double dropPathRate;
+    private final Integer imgSize;
     private final boolean zeroInitLast;
     private final int outputStride;
     private final boolean featuresOnly;
@@ -34,6 +35,7 @@ public final class ModelOptions {
         inChans = b.inChans;
         dropRate = b.dropRate;
         dropPathRate = b.dropPathRate;
+        imgSize = b.imgSize;
         zeroInitLast = b.zeroInitLast;
         outputStride = b.outputStride;
         featuresOnly = b.featuresOnly;
@@ -77,8 +79,16 @@ public final class ModelOptions {
         return dropRate;
     }
 
-    public double dropPathRate() {
+    /** The stochastic depth rate set, or null when unset (each variant's own default applies, mostly 0). */
+    public Double dropPathRate() {
         return dropPathRate;
+    }
+
+    /**
+     * The input size set for the families built for one size (ViT, DeiT, Swin), or null for the pretrained config's.
+     */
+    public Integer imgSize() {
+        return imgSize;
     }
 
     /** timm's zero_init_last (default on): residual blocks start as the identity. */
@@ -123,7 +133,8 @@ public final class ModelOptions {
         private String globalPool;
         private int inChans = 3;
         private double dropRate;
-        private double dropPathRate;
+        private Double dropPathRate;
+        private Integer imgSize;
         private boolean zeroInitLast = true;
         private int outputStride = ModelArgs.DEFAULT_OUTPUT_STRIDE;
         private boolean featuresOnly;
@@ -198,8 +209,22 @@ public final class ModelOptions {
             return this;
         }
 
+        /** The stochastic depth rate; an explicit 0 stays 0, unset gives the variant's default (timm's). */
         public Builder dropPathRate(double value) {
             dropPathRate = value;
+            return this;
+        }
+
+        /**
+         * The input size (square) of the families timm builds for one size, as its {@code img_size}: ViT, DeiT and Swin
+         * build their position embeddings and windows for it, and the model's pretrained config then reports it.
+         * Pretrained weights of another size are resampled on load. Unset, the pretrained config's size applies.
+         */
+        public Builder imgSize(int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException("imgSize " + value + " must be positive");
+            }
+            imgSize = value;
             return this;
         }
 

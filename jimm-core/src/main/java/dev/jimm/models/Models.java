@@ -55,6 +55,21 @@ public final class Models {
         String base = ModelRegistry.baseName(name);
         ModelEntry entry = registry.entry(base);
         PretrainedCfg cfg = registry.config(name);
+        Integer imgSize = null;
+        if (entry.takesImgSize()) {
+            // timm passes the pretrained config's input size as img_size to models of a fixed input size
+            imgSize = options.imgSize() != null
+                    ? options.imgSize()
+                    : cfg.inputSize().get(2);
+            if (options.imgSize() != null) {
+                cfg = cfg.withInputSize(options.imgSize());
+            }
+        } else if (options.imgSize() != null) {
+            throw new JimmException("cannot build " + base + " with imgSize " + options.imgSize()
+                    + ": it is not built for one input size (as timm's img_size) and runs at any size;"
+                    + " resize the images instead (its pretrained config says "
+                    + cfg.inputSize().get(2) + ")");
+        }
         ModelArgs args = new ModelArgs(
                 options.numClasses() == null ? cfg.numClasses() : options.numClasses(),
                 options.inChans(),
@@ -62,6 +77,7 @@ public final class Models {
                 options.dropRate(),
                 options.dropPathRate(),
                 options.zeroInitLast(),
+                imgSize,
                 options.outputStride());
         ImageModel model;
         try {
@@ -166,9 +182,14 @@ public final class Models {
         ModelOptions.Builder b = ModelOptions.builder()
                 .pretrained(options.pretrained() && options.pretrainedFile() == null)
                 .inChans(options.inChans())
-                .dropPathRate(options.dropPathRate())
                 .outputStride(options.outputStride())
                 .seed(options.seed());
+        if (options.dropPathRate() != null) {
+            b.dropPathRate(options.dropPathRate());
+        }
+        if (options.imgSize() != null) {
+            b.imgSize(options.imgSize());
+        }
         if (options.pretrainedFile() != null) {
             b.pretrainedFile(options.pretrainedFile());
         }

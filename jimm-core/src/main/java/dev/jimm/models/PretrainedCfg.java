@@ -18,7 +18,8 @@ import java.util.List;
  * @param std per-channel normalization std
  * @param numClasses classifier outputs of the weights
  * @param firstConv dotted name of the first convolution (for in_chans adaptation)
- * @param classifier dotted name of the classifier (dropped when num_classes differs)
+ * @param classifier dotted name of the classifier (dropped when num_classes differs); several are comma-separated (the
+ *     distilled DeiTs' {@code head,head_dist}), see {@link #classifiers()}
  * @param license the weights' license
  * @param fileSha256 expected SHA-256 of the weight file where known (torchvision URLs carry a prefix)
  */
@@ -46,6 +47,11 @@ public record PretrainedCfg(
         inputSize = List.copyOf(inputSize);
         mean = List.copyOf(mean);
         std = List.copyOf(std);
+    }
+
+    /** The classifier names, as timm lists them (one for most models, two for distilled DeiTs); empty for none. */
+    public List<String> classifiers() {
+        return classifier.isEmpty() ? List.of() : List.of(classifier.split(","));
     }
 
     /** The full name {@code architecture.tag}, or the architecture when untagged. */

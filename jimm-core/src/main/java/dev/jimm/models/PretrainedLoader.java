@@ -44,28 +44,29 @@ public final class PretrainedLoader {
                 sd.put(firstConv, adaptInputConv(w, (int) want));
             }
         }
-        String classifier = cfg == null || cfg.classifier().isEmpty() ? null : cfg.classifier() + ".";
-        if (classifier != null) {
-            for (String k : new ArrayList<>(sd.keySet())) {
-                if (k.startsWith(classifier)) {
-                    NDArray mine = own.get(k);
-                    if (mine == null || !mine.getShape().equals(sd.get(k).getShape())) {
-                        sd.remove(k);
-                        if (mine != null) {
-                            leftAtInit.add(k);
-                        }
+        List<String> classifiers = new ArrayList<>();
+        if (cfg != null) {
+            cfg.classifiers().forEach(c -> classifiers.add(c + "."));
+        }
+        for (String k : new ArrayList<>(sd.keySet())) {
+            if (isClassifierKey(k, classifiers)) {
+                NDArray mine = own.get(k);
+                if (mine == null || !mine.getShape().equals(sd.get(k).getShape())) {
+                    sd.remove(k);
+                    if (mine != null) {
+                        leftAtInit.add(k);
                     }
                 }
             }
         }
-        Module.LoadResult r = model.loadStateDict(sd, leftAtInit.isEmpty() && classifier == null);
+        Module.LoadResult r = model.loadStateDict(sd, leftAtInit.isEmpty() && classifiers.isEmpty());
         List<String> unexpectedMissing = new ArrayList<>(r.missingKeys());
         unexpectedMissing.removeAll(leftAtInit);
         if (!unexpectedMissing.isEmpty() || !r.unexpectedKeys().isEmpty()) {
             // the head may be absent (numClasses 0): its keys are then "unexpected"; anything else is an error
             List<String> unexpected = new ArrayList<>();
             for (String k : r.unexpectedKeys()) {
-                if (classifier == null || !k.startsWith(classifier)) {
+                if (!isClassifierKey(k, classifiers)) {
                     unexpected.add(k);
                 }
             }
@@ -75,6 +76,15 @@ public final class PretrainedLoader {
             }
         }
         return new Report(leftAtInit);
+    }
+
+    private static boolean isClassifierKey(String key, List<String> prefixes) {
+        for (String p : prefixes) {
+            if (key.startsWith(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -124,6 +124,19 @@ public final class PretrainedTable {
         return e.getAsString();
     }
 
+    /** A string, or the strings of an array joined by commas. */
+    private static String joinedStrings(JsonElement e) {
+        if (e == null || e.isJsonNull()) {
+            return "";
+        }
+        if (e.isJsonArray()) {
+            List<String> parts = new ArrayList<>();
+            e.getAsJsonArray().forEach(v -> parts.add(v.getAsString()));
+            return String.join(",", parts);
+        }
+        return e.getAsString();
+    }
+
     private static List<Integer> ints(JsonElement e) {
         List<Integer> out = new ArrayList<>();
         e.getAsJsonArray().forEach(v -> out.add(v.getAsInt()));
@@ -138,7 +151,8 @@ public final class PretrainedTable {
 
     private static PretrainedCfg fromTimm(JsonObject o) {
         JsonElement crop = o.get("crop_pct");
-        String cls = firstString(o.get("classifier"));
+        // distilled DeiTs name two heads, both classifiers: kept comma-joined (PretrainedCfg.classifiers)
+        String cls = joinedStrings(o.get("classifier"));
         String fc = firstString(o.get("first_conv"));
         return new PretrainedCfg(
                 str(o, "architecture"),

@@ -12,8 +12,12 @@ import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import dev.jimm.models.SwinTransformer.Windows;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The trunk and head timm's Swin v1 and v2 share: {@code patch_embed} (NHWC out), stages {@code layers.N} of a
@@ -92,6 +96,45 @@ abstract class SwinBase extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         return norm.forward(forwardTrunk(x));
+    }
+
+    /**
+     * What timm's Swin v1 and v2 {@code checkpoint_filter_fn}s share: the buffers timm rebuilds
+     * ({@code relative_position_index}, {@code relative_coords_table}, {@code attn_mask}) are dropped, and checkpoints
+     * of the original layout (the patch merging at the end of stages 0..2, {@code head.*} for {@code head.fc.*}) are
+     * renamed. Each entry then passes {@link #adaptEntry} (v1 resizes its bias tables there).
+     */
+    @Override
+    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
+        // timm renames when head.fc.weight is absent; a merging under layers.0 is the surer sign of the old layout
+        boolean original = checkpoint.keySet().stream().anyMatch(k -> k.startsWith("layers.0.downsample."));
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
+            String k = e.getKey();
+            if (k.contains("relative_position_index")
+                    || k.contains("relative_coords_table")
+                    || k.contains("attn_mask")) {
+                continue;
+            }
+            if (original) {
+                Matcher m = OLD_DOWNSAMPLE.matcher(k);
+                if (m.find()) {
+                    k = m.replaceFirst("layers." + (Integer.parseInt(m.group(1)) + 1) + ".downsample");
+                }
+                if (k.startsWith("head.") && !k.startsWith("head.fc.")) {
+                    k = "head.fc." + k.substring("head.".length());
+                }
+            }
+            out.put(k, adaptEntry(k, e.getValue()));
+        }
+        return out;
+    }
+
+    private static final Pattern OLD_DOWNSAMPLE = Pattern.compile("layers\\.(\\d+)\\.downsample");
+
+    /** A checkpoint entry adapted to this model (after renaming); unchanged by default. */
+    NDArray adaptEntry(String key, NDArray value) {
+        return value;
     }
 
     /** The head pools NHWC maps over H and W. */

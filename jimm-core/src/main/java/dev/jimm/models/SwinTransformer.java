@@ -14,6 +14,7 @@ import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.PosEmbed;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
@@ -532,6 +533,11 @@ public final class SwinTransformer extends SwinBase {
             return new Config(imgSize, 4, embedDim, depths, heads, List.of(window, window, window, window), 4.0, true);
         }
 
+        /** The same config for another input size (timm's img_size; the windows stay, clipped to smaller maps). */
+        public Config imgSize(int size) {
+            return new Config(size, patchSize, embedDim, depths, numHeads, windowSizes, mlpRatio, qkvBias);
+        }
+
         /** The same config with other window sizes, one per stage (the only field variants change). */
         public Config windowSizes(Integer... sizes) {
             return new Config(imgSize, patchSize, embedDim, depths, numHeads, List.of(sizes), mlpRatio, qkvBias);
@@ -544,10 +550,11 @@ public final class SwinTransformer extends SwinBase {
 
     private final Config cfg;
 
+    /** A Swin of the given variant, at {@link ModelArgs#imgSize()} when set (timm's img_size). */
     public SwinTransformer(Config cfg, ModelArgs args) {
         super(
                 args,
-                cfg.imgSize(),
+                args.imgSize(cfg.imgSize()),
                 cfg.patchSize(),
                 cfg.embedDim(),
                 cfg.depths(),
@@ -566,12 +573,30 @@ public final class SwinTransformer extends SwinBase {
                             cfg.qkvBias(),
                             dpr);
                 });
-        this.cfg = cfg;
+        this.cfg = args.imgSize() == null ? cfg : cfg.imgSize(args.imgSize());
     }
 
-    /** The variant this model was built from. */
+    /** The variant this model was built from (at the input size it was built for). */
     public Config config() {
         return cfg;
+    }
+
+    /**
+     * timm's v1 {@code checkpoint_filter_fn}: a relative position bias table of another window (weights trained at
+     * another input size, where a stage's window is clipped to its map) is resized to this block's
+     * ({@link PosEmbed#resizeRelPosBiasTable}).
+     */
+    @Override
+    NDArray adaptEntry(String key, NDArray value) {
+        if (key.endsWith("relative_position_bias_table")) {
+            Parameter own = namedParameters().get(key);
+            if (own != null && !own.getArray().getShape().equals(value.getShape())) {
+                long rows = own.getArray().getShape().get(0);
+                int window = ((int) Math.round(Math.sqrt(rows)) + 1) / 2;
+                return PosEmbed.resizeRelPosBiasTable(value, window, window, rows);
+            }
+        }
+        return value;
     }
 
     // ---- configs and registrations ----------------------------------------------------------------
@@ -603,10 +628,11 @@ public final class SwinTransformer extends SwinBase {
 
         private static void add(List<ModelEntry> m, String name, Config c) {
             m.add(new ModelEntry(
-                    name,
-                    "swin_transformer",
-                    args -> new SwinTransformer(c, args),
-                    swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
+                            name,
+                            "swin_transformer",
+                            args -> new SwinTransformer(c, args),
+                            swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc"))
+                    .takingImgSize());
         }
     }
 

@@ -269,6 +269,14 @@ public final class SwinTransformerV2 extends SwinBase {
             return new Config(imgSize, window, embedDim, depths, heads, List.of(0, 0, 0, 0));
         }
 
+        /**
+         * The same config for another input size (timm's img_size): the window stays (clipped to smaller maps), and the
+         * continuous position bias needs no resampling.
+         */
+        public Config imgSize(int size) {
+            return new Config(size, window, embedDim, depths, numHeads, pretrainedWindowSizes);
+        }
+
         /** The same config with the windows the position-bias coordinates are normalized by, per stage. */
         public Config pretrainedWindows(Integer... sizes) {
             return new Config(imgSize, window, embedDim, depths, numHeads, List.of(sizes));
@@ -283,10 +291,11 @@ public final class SwinTransformerV2 extends SwinBase {
 
     private final Config cfg;
 
+    /** A Swin V2 of the given variant, at {@link ModelArgs#imgSize()} when set (timm's img_size). */
     public SwinTransformerV2(Config cfg, ModelArgs args) {
         super(
                 args,
-                cfg.imgSize(),
+                args.imgSize(cfg.imgSize()),
                 PATCH,
                 cfg.embedDim(),
                 cfg.depths(),
@@ -303,7 +312,7 @@ public final class SwinTransformerV2 extends SwinBase {
                         true,
                         dpr,
                         cfg.pretrainedWindowSizes().get(stage)));
-        this.cfg = cfg;
+        this.cfg = args.imgSize() == null ? cfg : cfg.imgSize(args.imgSize());
     }
 
     /** The variant this model was built from. */
@@ -363,10 +372,11 @@ public final class SwinTransformerV2 extends SwinBase {
 
         private static void add(List<ModelEntry> m, String name, Config c) {
             m.add(new ModelEntry(
-                    name,
-                    "swin_transformer_v2",
-                    args -> new SwinTransformerV2(c, args),
-                    SwinTransformer.swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc")));
+                            name,
+                            "swin_transformer_v2",
+                            args -> new SwinTransformerV2(c, args),
+                            SwinTransformer.swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc"))
+                    .takingImgSize());
         }
     }
 }

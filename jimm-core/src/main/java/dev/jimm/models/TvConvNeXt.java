@@ -21,11 +21,10 @@ import java.util.SplittableRandom;
  * {@code layer_scale}, {@code classifier.2}), registered as {@code tv/convnext_*}. Only the plain
  * {@link ConvNeXt.Config}s (patch stem, LayerNorm, layer scale, linear MLP) exist there.
  *
- * <p>{@code dropPathRate} is torchvision's {@code stochastic_depth_prob} (the builders default it to 0.1 for tiny, 0.4
- * small, 0.5 base and large; here it defaults to 0 like every jimm model, so pass it to train as torchvision does), and
- * {@code dropRate} adds a dropout before {@code classifier.2} that torchvision does not have. The feature levels are
- * the four stage outputs, {@code features.1}, {@code features.3}, {@code features.5} and {@code features.7} (strides 4
- * to 32).
+ * <p>{@code dropPathRate} is torchvision's {@code stochastic_depth_prob}; unset, it is the builders' default (0.1 for
+ * tiny, 0.4 small, 0.5 base and large, given at registration), and {@code dropRate} adds a dropout before
+ * {@code classifier.2} that torchvision does not have. The feature levels are the four stage outputs,
+ * {@code features.1}, {@code features.3}, {@code features.5} and {@code features.7} (strides 4 to 32).
  */
 public final class TvConvNeXt extends ImageModel {
 

@@ -36,8 +36,9 @@ import java.util.SplittableRandom;
  * level is the trunk's output (its final 1x1 conv), as torchvision's own detection backbones cut these nets before each
  * strided block.
  *
- * <p>Dropout before the classifier and stochastic depth (EfficientNet) come from {@link ModelArgs} as for timm models,
- * default 0; torchvision's training defaults are in {@link Config#tvDropout()} and 0.2 stochastic depth.
+ * <p>Dropout before the classifier comes from {@link ModelArgs} as for timm models, default 0 (torchvision's training
+ * default is {@link Config#tvDropout()}); the EfficientNets' stochastic depth is the drop-path rate, unset
+ * torchvision's default 0.2.
  */
 public final class TvMobileNet extends ImageModel {
 
@@ -529,6 +530,9 @@ public final class TvMobileNet extends ImageModel {
     private GlobalPool pool;
     private Classifier classifier;
 
+    /** torchvision's EfficientNet stochastic_depth_prob, of B0-B7 and V2 alike. */
+    private static final double EFFICIENTNET_STOCHASTIC_DEPTH = 0.2;
+
     public TvMobileNet(Config cfg, ModelArgs args) {
         super(args);
         this.cfg = cfg;
@@ -536,7 +540,7 @@ public final class TvMobileNet extends ImageModel {
             case MOBILENET_V2 -> mobileNetV2(cfg, inChans);
             case MOBILENET_V3_LARGE, MOBILENET_V3_SMALL -> mobileNetV3(cfg, inChans);
             case MNASNET -> mnasNet(cfg, inChans);
-            default -> efficientNet(cfg, inChans, args.dropPathRate());
+            default -> efficientNet(cfg, inChans, args.dropPathRate(EFFICIENTNET_STOCHASTIC_DEPTH));
         };
         trunk = register(cfg.trunkName(), t.seq);
         addTrunkSteps(trunk.children().values());

@@ -140,20 +140,21 @@ public final class TvSwinTransformer extends ImageModel {
         @Override
         public List<ModelEntry> models() {
             List<ModelEntry> m = new ArrayList<>();
-            add(m, "tv/swin_t", Config.of(224, 7, 96, DEPTHS_T, HEADS_T), false);
-            add(m, "tv/swin_s", Config.of(224, 7, 96, DEPTHS_S, HEADS_T), false);
-            add(m, "tv/swin_b", Config.of(224, 7, 128, DEPTHS_S, HEADS_B), false);
-            add(m, "tv/swin_v2_t", Config.of(256, 8, 96, DEPTHS_T, HEADS_T), true);
-            add(m, "tv/swin_v2_s", Config.of(256, 8, 96, DEPTHS_S, HEADS_T), true);
-            add(m, "tv/swin_v2_b", Config.of(256, 8, 128, DEPTHS_S, HEADS_B), true);
+            // the last number is the builder's stochastic_depth_prob, the drop-path rate when the caller sets none
+            add(m, "tv/swin_t", Config.of(224, 7, 96, DEPTHS_T, HEADS_T), false, 0.2);
+            add(m, "tv/swin_s", Config.of(224, 7, 96, DEPTHS_S, HEADS_T), false, 0.3);
+            add(m, "tv/swin_b", Config.of(224, 7, 128, DEPTHS_S, HEADS_B), false, 0.5);
+            add(m, "tv/swin_v2_t", Config.of(256, 8, 96, DEPTHS_T, HEADS_T), true, 0.2);
+            add(m, "tv/swin_v2_s", Config.of(256, 8, 96, DEPTHS_S, HEADS_T), true, 0.3);
+            add(m, "tv/swin_v2_b", Config.of(256, 8, 128, DEPTHS_S, HEADS_B), true, 0.5);
             return m;
         }
 
-        private static void add(List<ModelEntry> m, String name, Config c, boolean v2) {
+        private static void add(List<ModelEntry> m, String name, Config c, boolean v2, double dropPathRate) {
             m.add(new ModelEntry(
                     name,
                     "torchvision",
-                    args -> new TvSwinTransformer(c, args, v2),
+                    args -> new TvSwinTransformer(c, args.withDefaultDropPathRate(dropPathRate), v2),
                     SwinTransformer.swinCfg(name, c.imgSize(), "features.0.0", "head")));
         }
     }

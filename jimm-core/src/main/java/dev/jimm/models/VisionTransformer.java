@@ -21,11 +21,14 @@ import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.PatchEmbed;
+import dev.jimm.layers.PosEmbed;
 import dev.jimm.layers.RmsNorm;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 
@@ -1027,9 +1030,14 @@ public class VisionTransformer extends ImageModel {
     protected Module fcNorm;
     protected Module head;
 
+    /**
+     * A ViT of the given variant; {@link ModelArgs#imgSize()}, when set, replaces the variant's input size (timm's
+     * {@code img_size}: the patch grid and the position embeddings follow it).
+     */
     public VisionTransformer(Config cfg, ModelArgs args) {
         // the shared ImageModel knows only CNN poolings; ViT's own are checked here
         super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
+        cfg = args.imgSize() == null ? cfg : cfg.imgSize(args.imgSize());
         this.cfg = cfg;
         this.globalPool = validatePool(args.globalPool(), cfg.classToken());
         int dim = cfg.embedDim();
@@ -1109,9 +1117,42 @@ public class VisionTransformer extends ImageModel {
         return p;
     }
 
-    /** The variant this model was built from. */
+    /** The variant this model was built from (at the input size it was built for). */
     public Config config() {
         return cfg;
+    }
+
+    /**
+     * timm's ViT {@code checkpoint_filter_fn}: position embeddings of another grid (weights trained at another input
+     * size) are resampled to this model's ({@link PosEmbed#resampleAbsPosEmbed}, prefix tokens kept; bicubic with
+     * antialias, FlexiViT's bilinear without), and the old {@code pre_logits} layers dropped.
+     */
+    @Override
+    protected Map<String, NDArray> prepareForPretrained(Map<String, NDArray> checkpoint) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        long ownLen = posEmbed.getArray().getShape().get(1);
+        for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
+            String k = e.getKey();
+            NDArray v = e.getValue();
+            if (k.contains("pre_logits")) {
+                continue;
+            }
+            if (k.equals("pos_embed")
+                    && v.getShape().dimension() == 3
+                    && v.getShape().get(1) != ownLen) {
+                boolean flexi = name().contains("flexi");
+                int grid = patchEmbed.gridSize();
+                v = PosEmbed.resampleAbsPosEmbed(
+                        v,
+                        grid,
+                        grid,
+                        cfg.noEmbedClass() ? 0 : numPrefixTokens,
+                        flexi ? "bilinear" : "bicubic",
+                        !flexi);
+            }
+            out.put(k, v);
+        }
+        return out;
     }
 
     /** Tokens ahead of the patch tokens (class, distillation and register tokens). */
@@ -1713,11 +1754,12 @@ public class VisionTransformer extends ImageModel {
 
         private static void add(List<ModelEntry> m, String name, Config c) {
             m.add(new ModelEntry(
-                    name,
-                    "vision_transformer",
-                    args -> new VisionTransformer(c, args),
-                    vitCfg(name, c.imgSize()),
-                    c.globalPool()));
+                            name,
+                            "vision_transformer",
+                            args -> new VisionTransformer(c, args),
+                            vitCfg(name, c.imgSize()),
+                            c.globalPool())
+                    .takingImgSize());
         }
     }
 }

@@ -79,7 +79,11 @@ public final class ParityRunner {
         try (ImageModel model = Models.createModel(
                 registry,
                 name,
-                ModelOptions.builder().numClasses(fx.numClasses()).build())) {
+                // the train-mode fixtures ran without drop path, whatever the variant's default rate
+                ModelOptions.builder()
+                        .numClasses(fx.numClasses())
+                        .dropPathRate(0)
+                        .build())) {
             String keyProblem = compareKeys(model, fx);
             if (keyProblem != null) {
                 return new Result(file, name, false, Double.NaN, errors, keyProblem, secs(t0));
