@@ -35,6 +35,7 @@ public final class EfficientNet extends EfficientNetBase {
      * @param se the squeeze-excite flavour
      * @param padSame TensorFlow "same" padding
      * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
+     * @param pruned the timm variant whose pruned layer widths the model takes ({@link PrunedWidths}), or "" for none
      */
     public record Config(
             ArchDef arch,
@@ -47,7 +48,8 @@ public final class EfficientNet extends EfficientNetBase {
             NormSpec norm,
             SeSpec se,
             boolean padSame,
-            String aa)
+            String aa,
+            String pruned)
             implements TrunkConfig {
 
         /** A builder with timm's defaults: stem 32 and kernel 3, BatchNorm, EfficientNet's SE, no head conv. */
@@ -85,15 +87,28 @@ public final class EfficientNet extends EfficientNetBase {
             return toBuilder().norm(n).build();
         }
 
+        /** The same variant at the pruned widths timm lists for {@code variant} ({@code efficientnet_b1_pruned}). */
+        public Config pruned(String variant) {
+            return toBuilder().pruned(variant).build();
+        }
+
         /** Builds a {@link Config} by field name; {@link #build()} checks it. */
         public static final class Builder extends TrunkBuilder<Builder> {
             private int numFeatures;
+            private String pruned = "";
 
             private Builder() {}
 
             private Builder(Config c) {
                 super(c);
                 numFeatures = c.numFeatures();
+                pruned = c.pruned();
+            }
+
+            /** The timm variant whose pruned widths the model takes ("" for none, the default). */
+            public Builder pruned(String variant) {
+                pruned = variant == null ? "" : variant;
+                return this;
             }
 
             @Override
@@ -114,7 +129,7 @@ public final class EfficientNet extends EfficientNetBase {
                     throw new IllegalArgumentException("EfficientNet config: numFeatures " + numFeatures + " < 0");
                 }
                 return new Config(
-                        arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, aa);
+                        arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, aa, pruned);
             }
         }
     }
@@ -126,15 +141,15 @@ public final class EfficientNet extends EfficientNetBase {
     public EfficientNet(Config cfg, ModelArgs args) {
         super(args, cfg, false, null);
         this.cfg = cfg;
-        if (cfg.numFeatures() > 0) {
-            convHead = register(
-                    "conv_head", Conv2dSame.create(trunkChs, cfg.numFeatures(), 1, 1, 1, 1, false, cfg.padSame()));
-            bn2 = register("bn2", cfg.norm().create(cfg.numFeatures(), cfg.act()));
+        int headChs = cfg.numFeatures() > 0 && pruned != null ? pruned.out("conv_head") : cfg.numFeatures();
+        if (headChs > 0) {
+            convHead = register("conv_head", Conv2dSame.create(trunkChs, headChs, 1, 1, 1, 1, false, cfg.padSame()));
+            bn2 = register("bn2", cfg.norm().create(headChs, cfg.act()));
         } else {
             convHead = register("conv_head", new Identity());
             bn2 = register("bn2", new Identity());
         }
-        registerClassifierHead("classifier", cfg.numFeatures() > 0 ? cfg.numFeatures() : trunkChs);
+        registerClassifierHead("classifier", headChs > 0 ? headChs : trunkChs);
     }
 
     /** The variant this model was built from. */
@@ -551,6 +566,22 @@ public final class EfficientNet extends EfficientNetBase {
             add(m, "efficientnet_b3_gn", efficientnet(1.2, 1.4, 16, null).norm(NormSpec.groupNorm(16)), 288);
             add(m, "efficientnet_b3_g8_gn", efficientnet(1.2, 1.4, 16, 8).norm(NormSpec.groupNorm(16)), 288);
             add(m, "efficientnet_blur_b0", efficientnet(1.0, 1.0, 8, null).withAa("blurpc"), 224);
+            // knapsack-pruned B1-B3 (arXiv 2002.08258): "same" padding, BN eps 1e-3, timm's listed layer widths
+            add(
+                    m,
+                    "efficientnet_b1_pruned",
+                    efficientnet(1.0, 1.1, 8, null).tf().pruned("efficientnet_b1_pruned"),
+                    240);
+            add(
+                    m,
+                    "efficientnet_b2_pruned",
+                    efficientnet(1.1, 1.2, 8, null).tf().pruned("efficientnet_b2_pruned"),
+                    260);
+            add(
+                    m,
+                    "efficientnet_b3_pruned",
+                    efficientnet(1.2, 1.4, 8, null).tf().pruned("efficientnet_b3_pruned"),
+                    300);
             add(m, "efficientnet_es", efficientnetEdge(1.0, 1.0), 224);
             add(m, "efficientnet_es_pruned", efficientnetEdge(1.0, 1.0), 224);
             add(m, "efficientnet_em", efficientnetEdge(1.0, 1.1), 240);

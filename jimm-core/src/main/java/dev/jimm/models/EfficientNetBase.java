@@ -22,6 +22,9 @@ public abstract class EfficientNetBase extends ImageModel {
     /** Channels of the last block, where the head starts. */
     protected final int trunkChs;
 
+    /** The layer widths of a pruned variant (timm's adapt_model_from_file), or null. */
+    final PrunedWidths pruned;
+
     /**
      * Registers {@code conv_stem}, {@code bn1} and {@code blocks}, and their feature levels.
      *
@@ -32,7 +35,11 @@ public abstract class EfficientNetBase extends ImageModel {
      */
     protected EfficientNetBase(ModelArgs args, TrunkConfig cfg, boolean seFromExp, Double layerScale) {
         super(args);
+        pruned = cfg.pruned().isEmpty() ? null : PrunedWidths.load(cfg.pruned());
         int stem = cfg.fixStem() ? cfg.stemSize() : cfg.roundChs().apply(cfg.stemSize());
+        if (pruned != null) {
+            stem = pruned.out("conv_stem");
+        }
         Module convStem = register(
                 "conv_stem", Conv2dSame.create(inChans, stem, cfg.stemKernel(), 2, 1, 1, false, cfg.padSame()));
         Module bn1 = register("bn1", cfg.norm().create(stem, cfg.act()));
@@ -46,7 +53,8 @@ public abstract class EfficientNetBase extends ImageModel {
                         seFromExp,
                         args.dropPathRate(),
                         cfg.aa(),
-                        layerScale),
+                        layerScale,
+                        pruned),
                 stem,
                 cfg.arch().decode());
         Sequential blocks = register("blocks", new Sequential(built.stages()));
@@ -102,6 +110,11 @@ public abstract class EfficientNetBase extends ImageModel {
         boolean padSame();
 
         String aa();
+
+        /** The timm variant whose pruned widths ({@link PrunedWidths}) the model takes, or "" for none. */
+        default String pruned() {
+            return "";
+        }
     }
 
     /**

@@ -32,13 +32,22 @@ import java.util.SplittableRandom;
 public final class EfficientNetBlocks {
     private EfficientNetBlocks() {}
 
-    /** Whatever a block needs from the model: padding, norm, SE layer, anti-aliasing. */
+    /**
+     * Whatever a block needs from the model: padding, norm, SE layer, anti-aliasing, and the block's pruned widths
+     * (null but in a pruned variant).
+     */
     record BlockContext(
             boolean padSame,
             EfficientNetBuilder.NormSpec norm,
             EfficientNetBuilder.SeSpec se,
             String aa,
-            Double layerScale) {
+            Double layerScale,
+            PrunedWidths widths) {
+        /** The same context for a block of a pruned variant, with its widths. */
+        BlockContext withWidths(PrunedWidths blockWidths) {
+            return new BlockContext(padSame, norm, se, aa, layerScale, blockWidths);
+        }
+
         boolean useAa(int stride) {
             return !aa.isEmpty() && stride > 1;
         }
@@ -55,6 +64,10 @@ public final class EfficientNetBlocks {
 
         /** The se module of a block: its attention at a ratio above 0 (when the model has one), else an Identity. */
         Module seOrIdentity(int channels, double ratio, Activation.Kind blockAct) {
+            if (widths != null && ratio > 0 && se != null) {
+                // a pruned SE has the listed reduced width
+                return new SqueezeExcite(channels, widths.out("se.conv_reduce"), blockAct, se);
+            }
             return ratio > 0 && se != null ? attention(channels, ratio, blockAct, se) : new Identity();
         }
 
@@ -77,7 +90,7 @@ public final class EfficientNetBlocks {
 
         /** As {@link #conv(int, int, List, int, int)} with the padding chosen by the caller. */
         Module conv(int in, int out, List<Integer> kernel, int stride, int groups, boolean same) {
-            return new BlockContext(same, norm, se, aa, layerScale).conv(in, out, kernel, stride, groups);
+            return new BlockContext(same, norm, se, aa, layerScale, widths).conv(in, out, kernel, stride, groups);
         }
 
         Module norm(int channels, Activation.Kind act) {
@@ -108,7 +121,11 @@ public final class EfficientNetBlocks {
         private final Activation.Kind gate;
 
         SqueezeExcite(int inChs, double rdRatio, Activation.Kind blockAct, EfficientNetBuilder.SeSpec spec) {
-            int rd = spec.reducedChannels(inChs * rdRatio);
+            this(inChs, spec.reducedChannels(inChs * rdRatio), blockAct, spec);
+        }
+
+        /** With the reduced width given (a pruned variant's). */
+        SqueezeExcite(int inChs, int rd, Activation.Kind blockAct, EfficientNetBuilder.SeSpec spec) {
             act = spec.forceAct() != null ? spec.forceAct() : blockAct;
             gate = spec.gate();
             convReduce = register("conv_reduce", new Conv2d(inChs, rd, 1, Conv2d.Options.defaults()));
@@ -231,12 +248,17 @@ public final class EfficientNetBlocks {
                 double seRatio,
                 int s2d,
                 double dpr) {
-            super(outChs);
+            super(ctx.widths() == null ? outChs : ctx.widths().out("conv_pw"));
+            // with pruned widths the skip is still decided by the unpruned ones, as timm prunes a built model
             hasSkip = a.stride() == 1 && inChs == outChs && !a.noskip();
             DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
             List<Integer> dwKernel = dw.kernel();
             boolean dwSame = dw.same();
             inChs = dw.chs();
+            if (ctx.widths() != null) {
+                inChs = ctx.widths().out("conv_dw");
+                outChs = this.outChs;
+            }
             int groups = numGroups(a.groupSizeOr(1), inChs);
             boolean useAa = s2d != 1 && ctx.useAa(a.stride());
             convDw = register("conv_dw", ctx.conv(inChs, inChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
@@ -279,13 +301,19 @@ public final class EfficientNetBlocks {
                 double seRatio,
                 int s2d,
                 double dpr) {
-            super(outChs);
+            super(ctx.widths() == null ? outChs : ctx.widths().out("conv_pwl"));
+            // with pruned widths the skip is still decided by the unpruned ones, as timm prunes a built model
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
             DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
             List<Integer> dwKernel = dw.kernel();
             boolean dwSame = dw.same();
             inChs = dw.chs();
             int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
+            if (ctx.widths() != null) {
+                inChs = ctx.widths().in("conv_pw");
+                midChs = ctx.widths().out("conv_pw");
+                outChs = this.outChs;
+            }
             int groups = numGroups(a.groupSizeOr(1), midChs);
             convPw = register("conv_pw", ctx.conv(inChs, midChs, a.expKernel(), 1, 1));
             bn1 = register("bn1", ctx.norm(midChs, act));

@@ -600,6 +600,7 @@ public final class EfficientNetBuilder {
      * @param dropPathRate the stochastic depth rate at the last block
      * @param aa anti-aliasing of strided blocks ("", "avg", "blur", "blurpc")
      * @param layerScale the LayerScale2d init of uir and mqa blocks, or null for none
+     * @param pruned the widths of a pruned variant, or null
      */
     record Settings(
             RoundChs roundChs,
@@ -610,7 +611,8 @@ public final class EfficientNetBuilder {
             boolean seFromExp,
             double dropPathRate,
             String aa,
-            Double layerScale) {}
+            Double layerScale,
+            PrunedWidths pruned) {}
 
     /**
      * The stages built, their feature levels, and the width of the last block.
@@ -625,7 +627,7 @@ public final class EfficientNetBuilder {
     /** timm's EfficientNetBuilder.__call__ at output stride 32. */
     static Built build(Settings st, int inChs, List<List<BlockArgs>> arch) {
         EfficientNetBlocks.BlockContext ctx =
-                new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se(), st.aa(), st.layerScale());
+                new EfficientNetBlocks.BlockContext(st.padSame(), st.norm(), st.se(), st.aa(), st.layerScale(), null);
         int total = arch.stream().mapToInt(List::size).sum();
         int blockIdx = 0;
         int currentStride = 2;
@@ -637,6 +639,7 @@ public final class EfficientNetBuilder {
         }
         List<Sequential> stages = new ArrayList<>();
         int space2depth = 0;
+        int lastOut = inChs;
         for (int s = 0; s < arch.size(); s++) {
             List<BlockArgs> stack = arch.get(s);
             Sequential stage = new Sequential();
@@ -669,9 +672,13 @@ public final class EfficientNetBuilder {
                         && (s + 1 >= arch.size() || arch.get(s + 1).get(0).stride() > 1);
                 currentStride *= a.stride();
                 double dpr = st.dropPathRate() * blockIdx / total;
-                EfficientNetBlocks.Block block = makeBlock(st, ctx, a, inChs, s2d, dpr);
+                EfficientNetBlocks.BlockContext blockCtx =
+                        st.pruned() == null ? ctx : ctx.withWidths(st.pruned().at("blocks." + s + "." + b + "."));
+                EfficientNetBlocks.Block block = makeBlock(st, blockCtx, a, inChs, s2d, dpr);
                 stage.add(block);
-                inChs = block.outChs;
+                // the unpruned widths chain on (they decide the skips); the block's own may be pruned
+                inChs = st.pruned() == null ? block.outChs : designOutChs(st, a, s2d);
+                lastOut = block.outChs;
                 if (space2depth == 1) {
                     space2depth = 2;
                 }
@@ -683,14 +690,22 @@ public final class EfficientNetBuilder {
             }
             stages.add(stage);
         }
-        return new Built(stages, features, stageEnds, inChs);
+        return new Built(stages, features, stageEnds, lastOut);
+    }
+
+    /** A block's output width before any pruning: the rounded width, 4x inside space-to-depth. */
+    private static int designOutChs(Settings st, BlockArgs a, int s2d) {
+        int outChs = st.roundChs().apply(a.outChs());
+        return s2d > 0 ? outChs * 4 : outChs;
     }
 
     private static EfficientNetBlocks.Block makeBlock(
             Settings st, EfficientNetBlocks.BlockContext ctx, BlockArgs a, int inChs, int s2d, double dpr) {
-        int outChs = st.roundChs().apply(a.outChs());
-        if (s2d > 0) {
-            outChs *= 4;
+        int outChs = designOutChs(st, a, s2d);
+        if (ctx.widths() != null
+                && (s2d > 0 || a.numExperts() > 0 || (a.type() != BlockType.IR && a.type() != BlockType.DS))) {
+            throw new IllegalArgumentException("pruned widths are read by plain ds and ir blocks, not " + a.type()
+                    + (s2d > 0 ? " in space-to-depth" : "") + (a.numExperts() > 0 ? " with CondConv experts" : ""));
         }
         int forceIn = a.forceInChs() > 0 ? st.roundChs().apply(a.forceInChs()) : 0;
         Activation.Kind act = a.act() != null ? a.act() : st.act();

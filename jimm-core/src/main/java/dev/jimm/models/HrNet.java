@@ -627,7 +627,10 @@ public final class HrNet extends ImageModel {
         }
         String base = ModelRegistry.baseName(name);
         Config c = Family.config(base);
-        HrNet model = new HrNet(c, new ModelArgs(0, options.inChans(), "", 0, options.dropPathRate()), location);
+        HrNet model = new HrNet(
+                c,
+                new ModelArgs(0, options.inChans(), "", 0, options.dropPathRate() == null ? 0 : options.dropPathRate()),
+                location);
         model.setIdentity(base, ModelRegistry.builtIn().config(name));
         NDManager manager = NDManager.newBaseManager();
         model.setOwnedManager(manager);

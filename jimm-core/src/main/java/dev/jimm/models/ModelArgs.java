@@ -57,7 +57,15 @@ public record ModelArgs(
             double dropRate,
             double dropPathRate,
             boolean zeroInitLast) {
-        this(numClasses, inChans, globalPool, dropRate, (Double) dropPathRate, zeroInitLast, null, DEFAULT_OUTPUT_STRIDE);
+        this(
+                numClasses,
+                inChans,
+                globalPool,
+                dropRate,
+                (Double) dropPathRate,
+                zeroInitLast,
+                null,
+                DEFAULT_OUTPUT_STRIDE);
     }
 
     /** With timm's default zero_init_last (on), an explicit drop-path rate and the variant's own input size. */
@@ -101,11 +109,13 @@ public record ModelArgs(
 
     /** The same arguments at another input size (null: the variant's own). */
     public ModelArgs withImgSize(Integer size) {
-        return new ModelArgs(numClasses, inChans, globalPool, dropRate, userDropPathRate, zeroInitLast, size, outputStride);
+        return new ModelArgs(
+                numClasses, inChans, globalPool, dropRate, userDropPathRate, zeroInitLast, size, outputStride);
     }
 
     /** The same arguments with another output stride. */
     public ModelArgs withOutputStride(int stride) {
-        return new ModelArgs(numClasses, inChans, globalPool, dropRate, userDropPathRate, zeroInitLast, imgSize, stride);
+        return new ModelArgs(
+                numClasses, inChans, globalPool, dropRate, userDropPathRate, zeroInitLast, imgSize, stride);
     }
 }
