@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /**
  * The layer widths of one of timm's pruned models ({@code timm/models/_pruned/NAME.txt}, shipped as resources under
- * {@code dev/jimm/models/pruned/}): the weight shape of each conv, norm and classifier, by module name. timm builds the
+ * {@code dev/jimm/models/_pruned/}): the weight shape of each conv, norm and classifier, by module name. timm builds the
  * unpruned model and swaps in layers of these widths ({@code adapt_model_from_file}); jimm's families ask for the width
  * of each layer as they build it.
  */
@@ -29,7 +29,7 @@ final class PrunedShapes {
 
     /** The shapes of timm's pruned {@code variant} ({@code ecaresnet50d_pruned}). */
     static PrunedShapes load(String variant) {
-        String resource = "pruned/" + variant + ".txt";
+        String resource = "_pruned/" + variant + ".txt";
         try (InputStream in = PrunedShapes.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalArgumentException("no pruned channel file for " + variant + " (resource " + resource
