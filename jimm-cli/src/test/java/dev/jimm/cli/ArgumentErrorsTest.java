@@ -31,7 +31,7 @@ class ArgumentErrorsTest {
                 "--out",
                 tmp.resolve("a").toString());
         expectUsageError("'/no/such/folder' is neither a folder nor a dataset name", "train", "/no/such/folder");
-        expectUsageError("(--lr) must be a positive number", "train", "fashion-mnist-sample", "--lr", "-1");
+        expectUsageError("--lr must be a positive number", "train", "fashion-mnist-sample", "--lr", "-1");
         expectUsageError(
                 "(--batch-size) must be at least 1, got 0", "train", "fashion-mnist-sample", "--batch-size", "0");
         Path one = tmp.resolve("oneclass");

@@ -50,6 +50,6 @@ class LabelSmoothingTtaCliTest {
 
         CliTest.Run bad = CliTest.train(root, tmp.resolve("x"), "--label-smoothing", "1.5");
         assertEquals(2, bad.status(), bad.err());
-        assertTrue(bad.err().contains("--label-smoothing must be in [0, 1), got 1.5"), bad.err());
+        assertTrue(bad.err().contains("(--label-smoothing) must be in [0, 1), got 1.5"), bad.err());
     }
 }
