@@ -214,6 +214,8 @@ final class ByobBlocks {
                         a.options().numConvBranches(),
                         a.layers(),
                         a.dropPath());
+            case MOBILEVIT -> new MobileVitBlocks.MobileVitBlock(a);
+            case MOBILEVIT2 -> new MobileVitBlocks.MobileVitV2Block(a);
         };
     }
 

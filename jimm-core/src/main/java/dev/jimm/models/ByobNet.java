@@ -44,7 +44,8 @@ import java.util.regex.Pattern;
  * all from a config ({@link Config}, timm's {@code ByoModelCfg}, of {@link BlockCfg}s, timm's {@code ByoBlockCfg}). It
  * builds GPU-Efficient nets (GerNet), RepVGG, MobileOne, the RegNet-Z variants (with EvoNorm in {@code _evos}), ResNets
  * with tiered/quad stems and SE, ECA, global-context or BAT attention, and OpenAI CLIP's ResNets with their
- * attention-pool head. RepVGG and MobileOne fuse their branches for inference with {@link #reparameterize()}.
+ * attention-pool head, and (through {@link MobileVit}) MobileViT and MobileViT-v2. RepVGG and MobileOne fuse their
+ * branches for inference with {@link #reparameterize()}.
  */
 public final class ByobNet extends ImageModel {
 
@@ -63,7 +64,11 @@ public final class ByobNet extends ImageModel {
         /** RepVGG: kxk and 1x1 conv-BN branches and a BN identity, summed (re-parameterisable). */
         REP,
         /** MobileOne: several kxk branches, a 1x1 scale branch and a BN identity, summed (re-parameterisable). */
-        ONE
+        ONE,
+        /** MobileViT: local kxk and 1x1 convs, a ViT over unfolded patches, projection and a fused kxk conv. */
+        MOBILEVIT,
+        /** MobileViT-v2: local convs, linear (separable) self-attention over unfolded patches, a 1x1 projection. */
+        MOBILEVIT2
     }
 
     /** How a residual block's shortcut changes shape (timm's {@code downsample}). */
@@ -246,14 +251,34 @@ public final class ByobNet extends ImageModel {
      * @param extraConv a second kxk conv in bottlenecks (ResNet-61Q)
      * @param kernelSize the kxk kernel size
      * @param numConvBranches MobileOne's kxk branches
+     * @param transformerDim the MobileViT blocks' transformer width (0: the bottleneck ratio of the input width)
+     * @param transformerDepth the MobileViT blocks' transformer depth
+     * @param patchSize the MobileViT blocks' patch size
      */
     public record BlockOptions(
-            boolean bottleIn, boolean linearOut, boolean extraConv, int kernelSize, int numConvBranches) {
+            boolean bottleIn,
+            boolean linearOut,
+            boolean extraConv,
+            int kernelSize,
+            int numConvBranches,
+            int transformerDim,
+            int transformerDepth,
+            int patchSize) {
         public BlockOptions {
             if (kernelSize < 1 || numConvBranches < 1) {
                 throw new IllegalArgumentException(
                         "kernelSize " + kernelSize + " and numConvBranches " + numConvBranches + " must be at least 1");
             }
+            if (transformerDim < 0 || transformerDepth < 1 || patchSize < 1) {
+                throw new IllegalArgumentException("transformerDim " + transformerDim + " must be 0 or more,"
+                        + " transformerDepth " + transformerDepth + " and patchSize " + patchSize + " at least 1");
+            }
+        }
+
+        /** The options without the MobileViT blocks' transformer settings (timm's defaults for those). */
+        public BlockOptions(
+                boolean bottleIn, boolean linearOut, boolean extraConv, int kernelSize, int numConvBranches) {
+            this(bottleIn, linearOut, extraConv, kernelSize, numConvBranches, 0, 2, 8);
         }
 
         /** timm's block defaults: 3x3 kernels, one branch, nothing else. */
@@ -263,19 +288,35 @@ public final class ByobNet extends ImageModel {
 
         /** RegNet-Z's blocks: bottleneck from the input width, no activation after the sum. */
         public BlockOptions withBottleInLinearOut() {
-            return new BlockOptions(true, true, extraConv, kernelSize, numConvBranches);
+            return new BlockOptions(
+                    true, true, extraConv, kernelSize, numConvBranches, transformerDim, transformerDepth, patchSize);
         }
 
         public BlockOptions withExtraConv() {
-            return new BlockOptions(bottleIn, linearOut, true, kernelSize, numConvBranches);
+            return new BlockOptions(
+                    bottleIn,
+                    linearOut,
+                    true,
+                    kernelSize,
+                    numConvBranches,
+                    transformerDim,
+                    transformerDepth,
+                    patchSize);
         }
 
         public BlockOptions withKernelSize(int k) {
-            return new BlockOptions(bottleIn, linearOut, extraConv, k, numConvBranches);
+            return new BlockOptions(
+                    bottleIn, linearOut, extraConv, k, numConvBranches, transformerDim, transformerDepth, patchSize);
         }
 
         public BlockOptions withConvBranches(int n) {
-            return new BlockOptions(bottleIn, linearOut, extraConv, kernelSize, n);
+            return new BlockOptions(
+                    bottleIn, linearOut, extraConv, kernelSize, n, transformerDim, transformerDepth, patchSize);
+        }
+
+        /** The MobileViT blocks' transformer: width (0: from the bottleneck ratio), depth and patch size. */
+        public BlockOptions withTransformer(int dim, int depth, int patch) {
+            return new BlockOptions(bottleIn, linearOut, extraConv, kernelSize, numConvBranches, dim, depth, patch);
         }
     }
 
