@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
 
 /**
  * The layer widths of one of timm's pruned models ({@code timm/models/_pruned/NAME.txt}, shipped as resources under
- * {@code dev/jimm/models/_pruned/}): the weight shape of each conv, norm and classifier, by module name. timm builds the
- * unpruned model and swaps in layers of these widths ({@code adapt_model_from_file}); jimm's families ask for the width
- * of each layer as they build it.
+ * {@code dev/jimm/models/_pruned/}): the weight shape of each conv, norm and classifier, by module name. timm builds
+ * the unpruned model and swaps in layers of these widths ({@code adapt_model_from_file}); jimm's families ask for the
+ * width of each layer as they build it.
  */
 final class PrunedShapes {
     private static final Pattern SEPARATOR = Pattern.compile(Pattern.quote("***"));
