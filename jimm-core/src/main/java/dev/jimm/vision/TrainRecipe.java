@@ -519,6 +519,7 @@ public final class TrainRecipe {
     static VisionLearner.Options learnerOptions(Config c, Data data) {
         VisionLearner.Options o = VisionLearner.Options.of(c.model())
                 .inChans(data.inChans())
+                .imgSize(data.pipeline().size())
                 .seed(c.seed())
                 .zeroInitLast(c.zeroInitLast())
                 .head(c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults());

@@ -10,6 +10,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.models.FeatureInfo;
 import dev.jimm.models.ImageModel;
 import dev.jimm.models.ModelOptions;
+import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.Models;
 import dev.jimm.train.Learner;
 import dev.jimm.train.Loss;
@@ -51,6 +52,9 @@ public final class VisionLearner {
      * @param weights a checkpoint of the backbone, or a jimm export (its body), or null
      * @param pretrained whether the body comes from the hub's default (or {@code arch.tag}) weights
      * @param hub where those are fetched and cached (null: {@link WeightHub#fromEnvironment()})
+     * @param imgSize the input size of the data, given to architectures built for one size (ViT, Swin: timm's
+     *     {@code img_size}; their position tables are then made, or resampled from the weights, for it), or null for
+     *     the architecture's own; other architectures run at any size and ignore it
      */
     public record Options(
             String arch,
@@ -61,7 +65,8 @@ public final class VisionLearner {
             double dropPathRate,
             boolean pretrained,
             WeightHub hub,
-            boolean zeroInitLast) {
+            boolean zeroInitLast,
+            Integer imgSize) {
         public Options {
             if (pretrained && weights != null) {
                 throw new IllegalArgumentException("VisionLearner.Options: pretrained(true) and weights(" + weights
@@ -70,7 +75,7 @@ public final class VisionLearner {
         }
 
         public static Options of(String arch) {
-            return new Options(arch, null, FastaiHead.defaults(), 3, 0, 0, false, null, true);
+            return new Options(arch, null, FastaiHead.defaults(), 3, 0, 0, false, null, true, null);
         }
 
         /** Weights for the body: a checkpoint of the backbone, or a jimm export (its body is used). */
@@ -89,6 +94,11 @@ public final class VisionLearner {
 
         public Options head(FastaiHead h) {
             return with(b -> b.head = h);
+        }
+
+        /** The data's input size, for architectures built for one size (see the record's {@code imgSize}). */
+        public Options imgSize(int size) {
+            return with(b -> b.imgSize = size);
         }
 
         public Options inChans(int c) {
@@ -115,7 +125,16 @@ public final class VisionLearner {
             Fields f = new Fields(this);
             change.accept(f);
             return new Options(
-                    f.arch, f.weights, f.head, f.inChans, f.seed, f.dropPathRate, f.pretrained, f.hub, f.zeroInitLast);
+                    f.arch,
+                    f.weights,
+                    f.head,
+                    f.inChans,
+                    f.seed,
+                    f.dropPathRate,
+                    f.pretrained,
+                    f.hub,
+                    f.zeroInitLast,
+                    f.imgSize);
         }
 
         /** The fields of an {@link Options}, mutable. */
@@ -129,6 +148,7 @@ public final class VisionLearner {
             boolean pretrained;
             WeightHub hub;
             boolean zeroInitLast;
+            Integer imgSize;
 
             Fields(Options o) {
                 arch = o.arch;
@@ -140,6 +160,7 @@ public final class VisionLearner {
                 pretrained = o.pretrained;
                 hub = o.hub;
                 zeroInitLast = o.zeroInitLast;
+                imgSize = o.imgSize;
             }
         }
 
@@ -158,6 +179,12 @@ public final class VisionLearner {
                 .seed(o.seed())
                 .dropPathRate(o.dropPathRate())
                 .zeroInitLast(o.zeroInitLast());
+        if (o.imgSize() != null
+                && ModelRegistry.builtIn()
+                        .entry(ModelRegistry.baseName(o.arch()))
+                        .takesImgSize()) {
+            mb.imgSize(o.imgSize());
+        }
         ImageModel body;
         if (o.weights() != null && Export.isExport(o.weights())) {
             body = Models.createModel(o.arch(), mb.build());

@@ -167,6 +167,26 @@ class LibraryJourneysTest {
     }
 
     @Test
+    void aFixedSizeArchitectureIsBuiltAtTheDataSize() {
+        // a ViT is built for one input size (timm's img_size): the learner gives it the data's, a ResNet ignores it
+        try (VisionModel vit = VisionLearner.buildModel(
+                VisionLearner.Options.of("vit_tiny_patch16_224").imgSize(32), 2)) {
+            assertEquals(32, vit.body().pretrainedCfg().inputSize().get(1));
+            // a 2x2 grid of 16-pixel patches and the class token
+            assertEquals(
+                    new Shape(1, 5, 192),
+                    vit.body().stateDict().get("pos_embed").getShape());
+        }
+        try (VisionModel resnet = VisionLearner.buildModel(
+                        VisionLearner.Options.of("resnet10t").imgSize(32), 2);
+                NDManager m = NDManager.newBaseManager()) {
+            assertEquals(
+                    new Shape(2, 2),
+                    resnet.forward(m.zeros(new Shape(2, 3, 32, 32))).getShape());
+        }
+    }
+
+    @Test
     void theFashionMnistSampleHasItsStatistics() {
         NamedDataset d = NamedDataset.fashionMnistSample();
         assertEquals(2000, d.train().size());
