@@ -29,6 +29,24 @@ public class GlobalPool extends Module {
         };
     }
 
+    /**
+     * Checks a head that only averages ("avg") or passes its input through (""), as the distilled / token heads do;
+     * fails when a classifier would get unpooled features.
+     *
+     * @param model the family's name in the message
+     * @param kept what the unpooled head keeps ("tokens" or "maps")
+     */
+    public static void checkAvgOrNone(String pool, int numClasses, String model, String kept) {
+        if (!pool.equals("avg") && !pool.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "globalPool '" + pool + "': " + model + "'s head averages ('avg') or keeps the " + kept + " ('')");
+        }
+        if (pool.isEmpty() && numClasses > 0) {
+            throw new IllegalArgumentException(
+                    "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
+        }
+    }
+
     /** The factor by which pooling multiplies the channel count (2 for catavgmax). */
     public static int featureMultiplier(String poolType) {
         return "catavgmax".equals(poolType) ? 2 : 1;

@@ -57,6 +57,16 @@ public final class Init {
         Module.assign(a, v);
     }
 
+    /** timm's usual transformer init for every Linear under {@code root}: trunc_normal(std 0.02) weights, zero bias. */
+    public static void truncNormalLinears(Module root, SplittableRandom random) {
+        for (Module m : root.namedModules().values()) {
+            if (m instanceof Linear l) {
+                truncNormal(l.weight().getArray(), 0.02, random);
+                constant(l.bias().getArray(), 0f);
+            }
+        }
+    }
+
     /** Fills with a constant. */
     public static void constant(NDArray a, float value) {
         float[] v = new float[Math.toIntExact(a.size())];

@@ -425,12 +425,7 @@ public final class EfficientFormerV2 extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.truncNormal(l.weight().getArray(), 0.02, random);
-                Init.constant(l.bias().getArray(), 0f);
-            }
-        }
+        Init.truncNormalLinears(this, random);
     }
 
     /** The variant this model was built from. */
@@ -439,14 +434,7 @@ public final class EfficientFormerV2 extends ImageModel {
     }
 
     private static void checkPool(String pool, int numClasses) {
-        if (!pool.equals("avg") && !pool.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "globalPool '" + pool + "': EfficientFormer-V2's head averages ('avg') or keeps the maps ('')");
-        }
-        if (pool.isEmpty() && numClasses > 0) {
-            throw new IllegalArgumentException(
-                    "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
-        }
+        GlobalPool.checkAvgOrNone(pool, numClasses, "EfficientFormer-V2", "maps");
     }
 
     @Override

@@ -625,14 +625,7 @@ public final class LeVit extends ImageModel {
     }
 
     private static void checkPool(String pool, int numClasses) {
-        if (!pool.equals("avg") && !pool.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "globalPool '" + pool + "': LeViT's head averages ('avg') or keeps the tokens ('')");
-        }
-        if (pool.isEmpty() && numClasses > 0) {
-            throw new IllegalArgumentException(
-                    "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
-        }
+        GlobalPool.checkAvgOrNone(pool, numClasses, "LeViT", "tokens");
     }
 
     private void checkSize(NDArray x) {

@@ -491,14 +491,7 @@ public final class RepVit extends ImageModel {
     }
 
     private static void checkPool(String pool, int numClasses) {
-        if (!pool.equals("avg") && !pool.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "globalPool '" + pool + "': RepViT's head averages ('avg') or keeps the maps ('')");
-        }
-        if (pool.isEmpty() && numClasses > 0) {
-            throw new IllegalArgumentException(
-                    "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
-        }
+        GlobalPool.checkAvgOrNone(pool, numClasses, "RepViT", "maps");
     }
 
     @Override
