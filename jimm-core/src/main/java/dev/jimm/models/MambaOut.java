@@ -8,6 +8,7 @@ import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Identity;
+import dev.jimm.layers.KeptWeights;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.LayerScale;
 import dev.jimm.layers.Linear;
@@ -431,19 +432,10 @@ public final class MambaOut extends ImageModel {
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         String pool = newGlobalPool == null ? globalPool : newGlobalPool;
         Head fresh = newHead(newNumClasses, pool);
-        if (!fresh.isEmpty() && !head.isEmpty()) {
-            Map<String, float[]> kept = new LinkedHashMap<>();
-            head.stateDict().forEach((k, v) -> {
-                if (!k.startsWith("fc.")) {
-                    kept.put(k, v.toFloatArray());
-                }
-            });
-            head = register("head", fresh);
-            Map<String, NDArray> sd = head.stateDict();
-            kept.forEach((k, v) -> Module.assign(sd.get(k), v));
-        } else {
-            head = register("head", fresh);
-        }
+        Map<String, float[]> kept =
+                fresh.isEmpty() || head.isEmpty() ? Map.of() : KeptWeights.snapshot(head, k -> !k.startsWith("fc."));
+        head = register("head", fresh);
+        KeptWeights.restore(head, kept);
         numClasses = newNumClasses;
         globalPool = pool;
     }

@@ -11,6 +11,7 @@ import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
+import dev.jimm.layers.KeptWeights;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
@@ -690,20 +691,11 @@ public final class MetaFormer extends ImageModel {
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         String pool = GlobalPool.validate(newGlobalPool);
         Head fresh = newHead(newNumClasses, pool);
-        if (!fresh.isEmpty() && !head.isEmpty()) {
-            // keep the trained norm, as timm does
-            Map<String, float[]> norm = new LinkedHashMap<>();
-            head.stateDict().forEach((k, v) -> {
-                if (k.startsWith("norm.")) {
-                    norm.put(k, v.toFloatArray());
-                }
-            });
-            head = register("head", fresh);
-            Map<String, NDArray> sd = head.stateDict();
-            norm.forEach((k, v) -> Module.assign(sd.get(k), v));
-        } else {
-            head = register("head", fresh);
-        }
+        // keep the trained norm, as timm does
+        Map<String, float[]> norm =
+                fresh.isEmpty() || head.isEmpty() ? Map.of() : KeptWeights.snapshot(head, k -> k.startsWith("norm."));
+        head = register("head", fresh);
+        KeptWeights.restore(head, norm);
         numClasses = newNumClasses;
         globalPool = pool;
     }
