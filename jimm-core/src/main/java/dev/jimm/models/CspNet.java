@@ -777,23 +777,8 @@ public final class CspNet extends ImageModel {
 
         /** timm's cspnet {@code _cfg}: 256 pixels, crop 0.887, ImageNet statistics. */
         private static PretrainedCfg defaultCfg(String name, String interpolation) {
-            PretrainedCfg u = PretrainedCfg.untrained(name, 256, "stem.conv1.conv", "head.fc");
-            return new PretrainedCfg(
-                    u.architecture(),
-                    u.tag(),
-                    u.hfHubId(),
-                    u.url(),
-                    u.inputSize(),
-                    interpolation,
-                    0.887,
-                    u.cropMode(),
-                    u.mean(),
-                    u.std(),
-                    u.numClasses(),
-                    u.firstConv(),
-                    u.classifier(),
-                    "apache-2.0",
-                    u.fileSha256());
+            return VovNet.Family.untrainedCfg(
+                    name, 256, "stem.conv1.conv", "head.fc", interpolation, 0.887, "apache-2.0");
         }
     }
 }

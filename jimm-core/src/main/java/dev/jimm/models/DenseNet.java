@@ -268,24 +268,9 @@ public final class DenseNet extends ImageModel {
         }
 
         private static PretrainedCfg timmCfg(String name) {
-            PretrainedCfg u = PretrainedCfg.untrained(name, 224, "features.conv0", "classifier");
             // timm's DenseNet configs: bicubic, Apache-2.0
-            return new PretrainedCfg(
-                    u.architecture(),
-                    u.tag(),
-                    u.hfHubId(),
-                    u.url(),
-                    u.inputSize(),
-                    "bicubic",
-                    u.cropPct(),
-                    u.cropMode(),
-                    u.mean(),
-                    u.std(),
-                    u.numClasses(),
-                    u.firstConv(),
-                    u.classifier(),
-                    "apache-2.0",
-                    u.fileSha256());
+            return VovNet.Family.untrainedCfg(
+                    name, 224, "features.conv0", "classifier", "bicubic", 0.875, "apache-2.0");
         }
     }
 }

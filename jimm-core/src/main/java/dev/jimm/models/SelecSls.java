@@ -340,23 +340,7 @@ public final class SelecSls extends ImageModel {
 
         /** timm's selecsls {@code _cfg}: 224 pixels, bicubic (every tag), crop 0.875, ImageNet statistics. */
         private static PretrainedCfg defaultCfg(String name) {
-            PretrainedCfg u = PretrainedCfg.untrained(name, 224, "stem.0", "fc");
-            return new PretrainedCfg(
-                    u.architecture(),
-                    u.tag(),
-                    u.hfHubId(),
-                    u.url(),
-                    u.inputSize(),
-                    "bicubic",
-                    u.cropPct(),
-                    u.cropMode(),
-                    u.mean(),
-                    u.std(),
-                    u.numClasses(),
-                    u.firstConv(),
-                    u.classifier(),
-                    "cc-by-4.0",
-                    u.fileSha256());
+            return VovNet.Family.untrainedCfg(name, 224, "stem.0", "fc", "bicubic", 0.875, "cc-by-4.0");
         }
     }
 }

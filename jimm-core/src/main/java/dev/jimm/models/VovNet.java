@@ -200,7 +200,8 @@ public final class VovNet extends ImageModel {
         };
     }
 
-    private static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
+    /** timm's create_conv2d as VovNet and DPN use it: no bias, symmetric padding. */
+    static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
         return new Conv2d(
                 in,
                 out,
@@ -469,22 +470,37 @@ public final class VovNet extends ImageModel {
 
         /** timm's vovnet {@code _cfg}: 224 pixels, bicubic, crop 0.875, ImageNet statistics. */
         private static PretrainedCfg defaultCfg(String name) {
-            PretrainedCfg u = PretrainedCfg.untrained(name, 224, "stem.0.conv", "head.fc");
+            return untrainedCfg(name, 224, "stem.0.conv", "head.fc", "bicubic", 0.875, "apache-2.0");
+        }
+
+        /**
+         * An untrained config (ImageNet statistics, center crop) with a family's own interpolation, crop and license:
+         * the {@code _cfg} shape that VovNet, SelecSLS, CSPNet and DenseNet share.
+         */
+        static PretrainedCfg untrainedCfg(
+                String name,
+                int size,
+                String firstConv,
+                String classifier,
+                String interpolation,
+                double cropPct,
+                String license) {
+            PretrainedCfg u = PretrainedCfg.untrained(name, size, firstConv, classifier);
             return new PretrainedCfg(
                     u.architecture(),
                     u.tag(),
                     u.hfHubId(),
                     u.url(),
                     u.inputSize(),
-                    "bicubic",
-                    u.cropPct(),
+                    interpolation,
+                    cropPct,
                     u.cropMode(),
                     u.mean(),
                     u.std(),
                     u.numClasses(),
                     u.firstConv(),
                     u.classifier(),
-                    "apache-2.0",
+                    license,
                     u.fileSha256());
         }
     }
