@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Dropout;
+import dev.jimm.layers.ConvClassifier;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
@@ -451,8 +451,7 @@ public final class Dla extends ImageModel {
      */
     private void registerHead(int classes, String poolType) {
         String p = GlobalPool.validate(poolType);
-        int in = numFeatures() * GlobalPool.featureMultiplier(p);
-        Module newFc = classes > 0 ? new Conv2d(in, classes, 1, Conv2d.Options.defaults()) : new Identity();
+        Module newFc = ConvClassifier.fc(numFeatures(), classes, p);
         pool = register("global_pool", new GlobalPool(p, false));
         fc = register("fc", newFc);
         numClasses = classes;
@@ -482,13 +481,7 @@ public final class Dla extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        if (!preLogits) {
-            x = fc.forward(x);
-        }
-        // timm's flatten, only after pooling
-        return pool.isIdentity() ? x : x.reshape(x.getShape().get(0), -1);
+        return ConvClassifier.forward(pool, fc, x, (float) dropRate, isTraining(), preLogits);
     }
 
     @Override

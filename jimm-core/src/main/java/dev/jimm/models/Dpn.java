@@ -6,11 +6,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNormAct2d;
-import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Dropout;
+import dev.jimm.layers.ConvClassifier;
 import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Identity;
-import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
@@ -83,26 +80,13 @@ public final class Dpn extends ImageModel {
         return new BatchNormAct2d(channels, 0.001f, act);
     }
 
-    // create_conv2d: no bias, symmetric padding
-    private static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-        return new Conv2d(
-                in,
-                out,
-                kernel,
-                Conv2d.Options.defaults()
-                        .stride(stride)
-                        .padding(Layers.padding(kernel, stride, 1))
-                        .groups(groups)
-                        .bias(false));
-    }
-
     /** timm's {@code ConvNormAct} of the stem: {@code conv}, then {@code bn} with the activation. */
     static final class ConvNormAct extends Module {
         private final Module conv;
         private final Module bn;
 
         ConvNormAct(int in, int out, int kernel, int stride, Activation.Kind act) {
-            conv = register("conv", conv(in, out, kernel, stride, 1));
+            conv = register("conv", VovNet.conv(in, out, kernel, stride, 1));
             bn = register("bn", norm(out, act));
         }
 
@@ -119,7 +103,7 @@ public final class Dpn extends ImageModel {
 
         BnActConv2d(int in, int out, int kernel, int stride, int groups) {
             bn = register("bn", norm(in, Activation.Kind.RELU));
-            conv = register("conv", conv(in, out, kernel, stride, groups));
+            conv = register("conv", VovNet.conv(in, out, kernel, stride, groups));
         }
 
         @Override
@@ -176,8 +160,8 @@ public final class Dpn extends ImageModel {
             c3x3b = register("c3x3_b", new BnActConv2d(num1x1a, num3x3b, 3, type == BlockType.DOWN ? 2 : 1, groups));
             if (b) {
                 c1x1c = register("c1x1_c", new CatBnAct(num3x3b, Activation.Kind.RELU));
-                c1x1c1 = register("c1x1_c1", conv(num3x3b, num1x1c, 1, 1, 1));
-                c1x1c2 = register("c1x1_c2", conv(num3x3b, inc, 1, 1, 1));
+                c1x1c1 = register("c1x1_c1", VovNet.conv(num3x3b, num1x1c, 1, 1, 1));
+                c1x1c2 = register("c1x1_c2", VovNet.conv(num3x3b, inc, 1, 1, 1));
             } else {
                 c1x1c = register("c1x1_c", new BnActConv2d(num3x3b, num1x1c + inc, 1, 1, 1));
                 c1x1c1 = null;
@@ -257,8 +241,7 @@ public final class Dpn extends ImageModel {
 
     // timm's create_classifier(use_conv=True): the pool keeps [N, C, 1, 1], the classifier is a 1x1 conv
     private void registerHead(int classes, String poolType) {
-        int pooled = numFeatures * GlobalPool.featureMultiplier(poolType);
-        Module fc = classes > 0 ? new Conv2d(pooled, classes, 1, Conv2d.Options.defaults()) : new Identity();
+        Module fc = ConvClassifier.fc(numFeatures, classes, poolType);
         pool = register("global_pool", new GlobalPool(poolType, false));
         classifier = register("classifier", fc);
     }
@@ -275,13 +258,7 @@ public final class Dpn extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        if (!preLogits) {
-            x = classifier.forward(x);
-        }
-        // timm flattens only pooled maps
-        return globalPool.isEmpty() ? x : x.reshape(x.getShape().get(0), -1);
+        return ConvClassifier.forward(pool, classifier, x, (float) dropRate, isTraining(), preLogits);
     }
 
     /**
