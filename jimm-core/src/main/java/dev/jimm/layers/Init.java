@@ -67,6 +67,15 @@ public final class Init {
         }
     }
 
+    /** timm's common CNN init: every Conv2d weight under {@code root} kaiming-normal (fan out), biases untouched. */
+    public static void kaimingNormalFanOutConvs(Module root, SplittableRandom random) {
+        for (Module m : root.namedModules().values()) {
+            if (m instanceof Conv2d c) {
+                kaimingNormalFanOut(c.weight().getArray(), random);
+            }
+        }
+    }
+
     /** Fills with a constant. */
     public static void constant(NDArray a, float value) {
         float[] v = new float[Math.toIntExact(a.size())];

@@ -467,11 +467,7 @@ public final class Dla extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: every conv (the classifier too) N(0, sqrt(2 / (k * k * out_channels))), BatchNorm 1 and 0;
         // conv biases keep PyTorch's default
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            }
-        }
+        Init.kaimingNormalFanOutConvs(this, random);
     }
 
     @Override

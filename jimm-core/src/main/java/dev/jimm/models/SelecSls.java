@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.ConvNormActivation;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
@@ -219,11 +218,7 @@ public final class SelecSls extends ImageModel {
     /** timm's init: convs kaiming-normal (fan out); the rest keeps PyTorch's defaults. */
     @Override
     protected void initWeights(SplittableRandom random) {
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            }
-        }
+        Init.kaimingNormalFanOutConvs(this, random);
     }
 
     @Override
