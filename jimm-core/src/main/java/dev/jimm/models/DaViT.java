@@ -8,7 +8,6 @@ import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
@@ -17,6 +16,7 @@ import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import dev.jimm.models.SwinTransformer.Windows;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -197,26 +197,44 @@ public final class DaViT extends ImageModel {
         }
     }
 
-    /** timm's ChannelBlock: position encoding, residual channel attention, position encoding, residual MLP. */
-    static final class ChannelBlock extends Module {
-        private final Module cpe1;
-        private final Module norm1;
-        private final Module attn;
-        private final Module dropPath1;
+    /**
+     * The layout timm's ChannelBlock and SpatialBlock share: position encoding, residual attention (the subclass's),
+     * position encoding, residual MLP; registered in timm's order.
+     */
+    abstract static class CpeBlock extends Module {
+        protected final Module cpe1;
+        protected final Module norm1;
+        protected final Module attn;
+        protected final Module dropPath1;
         private final Module cpe2;
         private final Module norm2;
         private final Module mlp;
         private final Module dropPath2;
 
-        ChannelBlock(int dim, int numHeads, double mlpRatio, boolean v2, double dpr) {
+        CpeBlock(int dim, Module attention, double mlpRatio, double dpr) {
             this.cpe1 = register("cpe1", new ConvPosEnc(dim));
             this.norm1 = register("norm1", new LayerNorm(dim, EPS));
-            this.attn = register("attn", new ChannelAttention(dim, numHeads, v2));
+            this.attn = register("attn", attention);
             this.dropPath1 = register("drop_path1", DropPath.orIdentity(dpr));
             this.cpe2 = register("cpe2", new ConvPosEnc(dim));
             this.norm2 = register("norm2", new LayerNorm(dim, EPS));
             this.mlp = register("mlp", new Mlp(dim, (int) (dim * mlpRatio), Activation.Kind.GELU));
             this.dropPath2 = register("drop_path2", DropPath.orIdentity(dpr));
+        }
+
+        /** The second half: tokens (B, HW, C) after the attention residual, through cpe2 and the MLP, back to NCHW. */
+        protected final NDArray positionAndMlp(NDArray x, long b, long c, long h, long w) {
+            x = cpe2.forward(x.transpose(0, 2, 1).reshape(b, c, h, w));
+            x = x.reshape(b, c, h * w).transpose(0, 2, 1);
+            x = x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
+            return x.transpose(0, 2, 1).reshape(b, c, h, w);
+        }
+    }
+
+    /** timm's ChannelBlock: position encoding, residual channel attention, position encoding, residual MLP. */
+    static final class ChannelBlock extends CpeBlock {
+        ChannelBlock(int dim, int numHeads, double mlpRatio, boolean v2, double dpr) {
+            super(dim, new ChannelAttention(dim, numHeads, v2), mlpRatio, dpr);
         }
 
         @Override
@@ -228,10 +246,7 @@ public final class DaViT extends ImageModel {
             long w = s.get(3);
             x = cpe1.forward(x).reshape(b, c, h * w).transpose(0, 2, 1);
             x = x.add(dropPath1.forward(attn.forward(norm1.forward(x))));
-            x = cpe2.forward(x.transpose(0, 2, 1).reshape(b, c, h, w));
-            x = x.reshape(b, c, h * w).transpose(0, 2, 1);
-            x = x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
-            return x.transpose(0, 2, 1).reshape(b, c, h, w);
+            return positionAndMlp(x, b, c, h, w);
         }
     }
 
@@ -258,27 +273,12 @@ public final class DaViT extends ImageModel {
      * timm's SpatialBlock: position encoding, residual window attention (the map zero-padded at the bottom and right to
      * whole windows, cropped back after), position encoding, residual MLP.
      */
-    static final class SpatialBlock extends Module {
+    static final class SpatialBlock extends CpeBlock {
         private final int window;
-        private final Module cpe1;
-        private final Module norm1;
-        private final Module attn;
-        private final Module dropPath1;
-        private final Module cpe2;
-        private final Module norm2;
-        private final Module mlp;
-        private final Module dropPath2;
 
         SpatialBlock(int dim, int numHeads, int window, double mlpRatio, double dpr) {
+            super(dim, new WindowAttention(dim, numHeads), mlpRatio, dpr);
             this.window = window;
-            this.cpe1 = register("cpe1", new ConvPosEnc(dim));
-            this.norm1 = register("norm1", new LayerNorm(dim, EPS));
-            this.attn = register("attn", new WindowAttention(dim, numHeads));
-            this.dropPath1 = register("drop_path1", DropPath.orIdentity(dpr));
-            this.cpe2 = register("cpe2", new ConvPosEnc(dim));
-            this.norm2 = register("norm2", new LayerNorm(dim, EPS));
-            this.mlp = register("mlp", new Mlp(dim, (int) (dim * mlpRatio), Activation.Kind.GELU));
-            this.dropPath2 = register("drop_path2", DropPath.orIdentity(dpr));
         }
 
         @Override
@@ -301,10 +301,7 @@ public final class DaViT extends ImageModel {
                 t = t.get(":, :" + h + ", :" + w + ", :");
             }
             x = shortcut.add(dropPath1.forward(t.reshape(b, h * w, c)));
-            x = cpe2.forward(x.transpose(0, 2, 1).reshape(b, c, h, w));
-            x = x.reshape(b, c, h * w).transpose(0, 2, 1);
-            x = x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
-            return x.transpose(0, 2, 1).reshape(b, c, h, w);
+            return positionAndMlp(x, b, c, h, w);
         }
     }
 
@@ -358,16 +355,16 @@ public final class DaViT extends ImageModel {
         }
         setNumFeatures(in);
         register("norm_pre", new Identity());
-        head = register(
-                "head",
-                new NormMlpClassifierHead(
-                        in,
-                        numClasses,
-                        0,
-                        globalPool,
-                        dropRate,
-                        LayerNorm.channelsFirst(in, EPS),
-                        Activation.Kind.TANH));
+        head = register("head", normMlpHead(in, numClasses, globalPool, dropRate, EPS));
+    }
+
+    /**
+     * timm's NormMlpClassifierHead as DaViT, TinyViT and EdgeNeXt build it: no hidden layer, a channels-first LayerNorm
+     * of {@code eps}, tanh pre-logits.
+     */
+    static NormMlpClassifierHead normMlpHead(int in, int numClasses, String pool, double dropRate, float eps) {
+        return new NormMlpClassifierHead(
+                in, numClasses, 0, pool, dropRate, LayerNorm.channelsFirst(in, eps), Activation.Kind.TANH);
     }
 
     /** The variant this model was built from. */
@@ -378,14 +375,7 @@ public final class DaViT extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm's _init_weights: trunc_normal(.02) linears with zero bias; convs keep PyTorch's default
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
-        }
+        TimmInit.normalLinears(this, 0.02, random);
     }
 
     @Override

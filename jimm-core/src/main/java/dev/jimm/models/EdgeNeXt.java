@@ -20,6 +20,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.OwnedArrays;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -508,16 +509,7 @@ public final class EdgeNeXt extends ImageModel {
         }
         setNumFeatures(in);
         normPre = register("norm_pre", new Identity());
-        head = register(
-                "head",
-                new NormMlpClassifierHead(
-                        in,
-                        numClasses,
-                        0,
-                        globalPool,
-                        dropRate,
-                        LayerNorm.channelsFirst(in, EPS),
-                        Activation.Kind.TANH));
+        head = register("head", DaViT.normMlpHead(in, numClasses, globalPool, dropRate, EPS));
     }
 
     /** The variant this model was built from. */
@@ -530,15 +522,9 @@ public final class EdgeNeXt extends ImageModel {
         // timm's _init_weights: trunc_normal_tf_(std=.02) (truncated at ±2 std) on conv and linear weights, zero biases
         for (Module m : namedModules().values()) {
             if (m instanceof Conv2d c) {
-                Init.truncNormal(c.weight().getArray(), 0.02, random);
-                if (c.bias() != null) {
-                    Init.constant(c.bias().getArray(), 0f);
-                }
+                TimmInit.truncNormal(c.weight(), c.bias(), 0.02, random);
             } else if (m instanceof Linear l) {
-                Init.truncNormal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
+                TimmInit.truncNormal(l.weight(), l.bias(), 0.02, random);
             }
         }
     }

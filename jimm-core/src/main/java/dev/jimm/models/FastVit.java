@@ -20,6 +20,7 @@ import dev.jimm.layers.Reparameterization;
 import dev.jimm.layers.Reparameterization.Kernel;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -687,10 +688,7 @@ public final class FastVit extends ImageModel {
             // timm's ConvMlp._init_weights: trunc_normal_(std=.02) (a plain normal at absolute bounds ±2), zero bias
             for (Module m : namedModules().values()) {
                 if (m instanceof Conv2d c) {
-                    Init.normal(c.weight().getArray(), 0.02, random);
-                    if (c.bias() != null) {
-                        Init.constant(c.bias().getArray(), 0f);
-                    }
+                    TimmInit.normal(c.weight(), c.bias(), 0.02, random);
                 }
             }
         }
@@ -879,14 +877,7 @@ public final class FastVit extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm's FastVit._init_weights: trunc_normal_(std=.02) on every Linear (a plain normal at ±2), zero bias
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
-        }
+        TimmInit.normalLinears(this, 0.02, random);
     }
 
     @Override

@@ -21,6 +21,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.OwnedArrays;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -441,14 +442,7 @@ public final class Hiera extends ImageModel {
         // timm's init_weight_vit: trunc_normal(.02) linears with zero bias, the position embeddings trunc_normal(.02);
         // fix_init divides each block's attn.proj and mlp.fc2 weights by sqrt(2 * (index + 1)); the classifier is
         // scaled by head_init_scale 0.001 (the abswin variants' jax init is not reproduced)
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
-        }
+        TimmInit.normalLinears(this, 0.02, random);
         Init.normal(posEmbed.getArray(), 0.02, random);
         if (posEmbedWin != null) {
             Init.normal(posEmbedWin.getArray(), 0.02, random);

@@ -9,11 +9,11 @@ import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -386,18 +386,10 @@ public final class PvtV2 extends ImageModel {
         // timm's _init_weights: trunc_normal(.02) linears with zero bias; convs N(0, sqrt(2 / fan_out)), fan_out
         // divided by the groups, zero bias
         for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            } else if (m instanceof Conv2d c) {
+            if (!TimmInit.normalLinear(m, 0.02, random) && m instanceof Conv2d c) {
                 long[] k = c.kernelSize();
                 long fanOut = k[0] * k[1] * c.outChannels() / c.groups();
-                Init.normal(c.weight().getArray(), Math.sqrt(2.0 / fanOut), random);
-                if (c.bias() != null) {
-                    Init.constant(c.bias().getArray(), 0f);
-                }
+                TimmInit.normal(c.weight(), c.bias(), Math.sqrt(2.0 / fanOut), random);
             }
         }
     }

@@ -19,6 +19,7 @@ import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import dev.jimm.models.SwinTransformer.Windows;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -373,16 +374,7 @@ public final class TinyVit extends ImageModel {
         }
         int numFeatures = dims.get(dims.size() - 1);
         setNumFeatures(numFeatures);
-        head = register(
-                "head",
-                new NormMlpClassifierHead(
-                        numFeatures,
-                        numClasses,
-                        0,
-                        globalPool,
-                        dropRate,
-                        LayerNorm.channelsFirst(numFeatures, EPS),
-                        Activation.Kind.TANH));
+        head = register("head", DaViT.normMlpHead(numFeatures, numClasses, globalPool, dropRate, EPS));
     }
 
     /** The variant this model was built from. */
@@ -393,14 +385,7 @@ public final class TinyVit extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm's _init_weights: trunc_normal(.02) linears with zero bias; the rest keep their defaults
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
-        }
+        TimmInit.normalLinears(this, 0.02, random);
     }
 
     @Override
