@@ -256,23 +256,26 @@ public final class FastVit extends ImageModel {
 
     private static final Activation.Kind ACT = Activation.Kind.GELU;
 
+    /** A conv of "same" padding, as the train-time branches (bias-free) and their reparam_conv (biased) take it. */
+    private static Conv2d sameConv(int in, int out, int kernel, int stride, int groups, boolean bias) {
+        return new Conv2d(
+                in,
+                out,
+                kernel,
+                Conv2d.Options.defaults()
+                        .stride(stride)
+                        .padding(Layers.padding(kernel, stride, 1))
+                        .groups(groups)
+                        .bias(bias));
+    }
+
     /** timm's ConvNormAct without activation: a bias-free {@code conv} ("same" padding) and a BatchNorm {@code bn}. */
     static final class ConvBn extends Module {
         private final Conv2d conv;
         private final BatchNorm2d bn;
 
         ConvBn(int in, int out, int kernel, int stride, int groups) {
-            this.conv = register(
-                    "conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(Layers.padding(kernel, stride, 1))
-                                    .groups(groups)
-                                    .bias(false)));
+            this.conv = register("conv", sameConv(in, out, kernel, stride, groups, false));
             this.bn = register("bn", new BatchNorm2d(out));
         }
 
@@ -359,14 +362,7 @@ public final class FastVit extends ImageModel {
         }
 
         private static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-            return new Conv2d(
-                    in,
-                    out,
-                    kernel,
-                    Conv2d.Options.defaults()
-                            .stride(stride)
-                            .padding(Layers.padding(kernel, stride, 1))
-                            .groups(groups));
+            return sameConv(in, out, kernel, stride, groups, true);
         }
 
         @Override
@@ -996,30 +992,10 @@ public final class FastVit extends ImageModel {
 
         @Override
         public List<ModelEntry> models() {
-            Mixer r = Mixer.REPMIXER;
-            Mixer a = Mixer.ATTENTION;
             List<ModelEntry> m = new ArrayList<>();
-            add(
-                    m,
-                    "fastvit_t8",
-                    base(2, 2, 4, 2)
-                            .embedDims(48, 96, 192, 384)
-                            .mixers(r, r, r, r)
-                            .mlpRatio(3));
-            add(
-                    m,
-                    "fastvit_t12",
-                    base(2, 2, 6, 2)
-                            .embedDims(64, 128, 256, 512)
-                            .mixers(r, r, r, r)
-                            .mlpRatio(3));
-            add(
-                    m,
-                    "fastvit_s12",
-                    base(2, 2, 6, 2)
-                            .embedDims(64, 128, 256, 512)
-                            .mixers(r, r, r, r)
-                            .mlpRatio(4));
+            add(m, "fastvit_t8", rep(base(2, 2, 4, 2).embedDims(48, 96, 192, 384), 3));
+            add(m, "fastvit_t12", rep(base(2, 2, 6, 2).embedDims(64, 128, 256, 512), 3));
+            add(m, "fastvit_s12", rep(base(2, 2, 6, 2).embedDims(64, 128, 256, 512), 4));
             add(m, "fastvit_sa12", sa(base(2, 2, 6, 2).embedDims(64, 128, 256, 512)));
             add(m, "fastvit_sa24", sa(base(4, 4, 12, 4).embedDims(64, 128, 256, 512)));
             add(m, "fastvit_sa36", sa(base(6, 6, 18, 6).embedDims(64, 128, 256, 512)));
@@ -1034,6 +1010,12 @@ public final class FastVit extends ImageModel {
 
         private static Config.Builder base(Integer... layers) {
             return Config.builder().layers(layers);
+        }
+
+        /** T/S: repmixer in all four stages. */
+        private static Config.Builder rep(Config.Builder b, double mlpRatio) {
+            return b.mixers(Mixer.REPMIXER, Mixer.REPMIXER, Mixer.REPMIXER, Mixer.REPMIXER)
+                    .mlpRatio(mlpRatio);
         }
 
         /** SA/MA: repmixer stages, then an attention stage behind a position encoding. */
