@@ -15,6 +15,7 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
+import dev.jimm.layers.LinearInit;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.PatchEmbed;
@@ -239,26 +240,40 @@ public class Beit extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        // timm's Beit.init_weights: trunc_normal(.02) Linear weights (a plain normal at this std), zero biases
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
+        List<Linear> projs = new ArrayList<>();
+        List<Linear> fc2s = new ArrayList<>();
+        for (Block b : blocks) {
+            projs.add(b.attn.proj());
+            fc2s.add((Linear) b.mlp.child("fc2"));
+        }
+        initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken}, projs, fc2s, head);
+    }
+
+    /**
+     * timm's Beit / Eva {@code init_weights}, shared by both: trunc_normal(.02) Linear weights (a plain normal at this
+     * std), zero biases; then the tokens (null ones skipped) in the order given; fix_init_weight dividing block i's
+     * attn.proj and mlp.fc2 weights by sqrt(2 (i + 1)); and a head at std .02 · 0.001 with a zero bias.
+     */
+    static void initBeitWeights(
+            Module model,
+            SplittableRandom random,
+            Parameter[] tokens,
+            List<Linear> projs,
+            List<Linear> fc2s,
+            Module head) {
+        LinearInit.normal(model.namedModules().values(), 0.02, random);
+        for (Parameter p : tokens) {
+            if (p != null) {
+                Init.normal(p.getArray(), 0.02, random);
             }
         }
-        if (posEmbed != null) {
-            Init.normal(posEmbed.getArray(), 0.02, random);
-        }
-        Init.normal(clsToken.getArray(), 0.02, random);
-        // fix_init_weight: block i's attn.proj and mlp.fc2 divided by sqrt(2 (i + 1))
-        for (int i = 0; i < blocks.size(); i++) {
+        for (int i = 0; i < projs.size(); i++) {
             double scale = 1 / Math.sqrt(2.0 * (i + 1));
-            scaleWeight(blocks.get(i).attn.proj(), scale);
-            scaleWeight((Linear) blocks.get(i).mlp.child("fc2"), scale);
+            scaleWeight(projs.get(i), scale);
+            scaleWeight(fc2s.get(i), scale);
         }
         if (head instanceof Linear l) {
+            // head_init_scale 0.001
             Init.normal(l.weight().getArray(), 0.02 * 0.001, random);
             Init.constant(l.bias().getArray(), 0f);
         }

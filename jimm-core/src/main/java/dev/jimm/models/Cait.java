@@ -13,6 +13,7 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
+import dev.jimm.layers.LinearInit;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.PatchEmbed;
@@ -298,14 +299,7 @@ public final class Cait extends ImageModel {
         // timm: trunc_normal(.02) position embedding, class token and linear weights, zero linear biases
         Init.truncNormal(posEmbed.getArray(), 0.02, random);
         Init.truncNormal(clsToken.getArray(), 0.02, random);
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.truncNormal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
-        }
+        LinearInit.truncNormal(namedModules().values(), 0.02, random);
     }
 
     private NDArray embed(NDArray x) {

@@ -421,32 +421,14 @@ public class Eva extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        // timm's Eva.init_weights: Linear weights trunc_normal(.02) (std .02 is far inside the absolute ±2 cut, so a
-        // plain normal), zero biases; tokens and positions the same
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
+        // timm's Eva.init_weights is Beit's, with the register token after the class token
+        List<Linear> projs = new ArrayList<>();
+        List<Linear> fc2s = new ArrayList<>();
+        for (RopeBlock b : blocks) {
+            projs.add(b.attn().proj());
+            fc2s.add(fc2(b.mlp()));
         }
-        for (Parameter p : new Parameter[] {posEmbed, clsToken, regToken}) {
-            if (p != null) {
-                Init.normal(p.getArray(), 0.02, random);
-            }
-        }
-        // fix_init_weight: block i's attn.proj and mlp.fc2 weights divided by sqrt(2 (i + 1))
-        for (int i = 0; i < blocks.size(); i++) {
-            double scale = Math.sqrt(2.0 * (i + 1));
-            scaleWeight(blocks.get(i).attn().proj(), 1 / scale);
-            scaleWeight(fc2(blocks.get(i).mlp()), 1 / scale);
-        }
-        if (head instanceof Linear l) {
-            // head_init_scale 0.001
-            Init.normal(l.weight().getArray(), 0.02 * 0.001, random);
-            Init.constant(l.bias().getArray(), 0f);
-        }
+        Beit.initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken, regToken}, projs, fc2s, head);
     }
 
     private static Linear fc2(Module mlp) {
@@ -457,14 +439,6 @@ public class Eva extends ImageModel {
             return g.fc2();
         }
         return (Linear) mlp.child("fc2");
-    }
-
-    private static void scaleWeight(Linear l, double factor) {
-        float[] w = l.weight().getArray().toFloatArray();
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (w[i] * factor);
-        }
-        Module.assign(l.weight().getArray(), w);
     }
 
     /** Patch tokens with the class / register tokens and positions (timm's _pos_embed). */
