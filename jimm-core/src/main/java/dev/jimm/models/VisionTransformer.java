@@ -17,6 +17,7 @@ import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.LayerScale;
 import dev.jimm.layers.Linear;
+import dev.jimm.layers.LinearInit;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
@@ -1171,14 +1172,7 @@ public class VisionTransformer extends ImageModel {
         if (regToken != null) {
             Init.normal(regToken.getArray(), 1e-6, random);
         }
-        for (Module m : namedModules().values()) {
-            if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.02, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            }
-        }
+        LinearInit.normal(namedModules().values(), 0.02, random);
         // then the modules with their own init_weights, as timm's named_apply reaches them
         for (Module m : namedModules().values()) {
             if (m instanceof SwiGlu g) {
