@@ -101,17 +101,9 @@ public class Beit extends ImageModel {
             long b = x.getShape().get(0);
             long n = x.getShape().get(1);
             long c = x.getShape().get(2);
-            NDArray packed;
-            if (qBias != null) {
-                NDArray qb = qBias.getArray();
-                NDArray bias = NDArrays.concat(new NDList(qb, qb.zerosLike(), vBias.getArray()), 0);
-                packed = x.getNDArrayInternal()
-                        .linear(x, qkv.weight().getArray(), bias)
-                        .singletonOrThrow();
-            } else {
-                packed = qkv.forward(x);
-            }
-            NDArray t = packed.reshape(b, n, 3, numHeads, c / numHeads).transpose(2, 0, 3, 1, 4);
+            NDArray t = packedQkv(x, qkv, qBias, vBias)
+                    .reshape(b, n, 3, numHeads, c / numHeads)
+                    .transpose(2, 0, 3, 1, 4);
             NDArray q = t.get(0);
             NDArray k = t.get(1);
             NDArray v = t.get(2);
@@ -168,17 +160,30 @@ public class Beit extends ImageModel {
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            NDArray y = attn.forward(norm1.forward(x));
-            if (gamma1 != null) {
-                y = y.mul(gamma1.getArray());
-            }
-            x = x.add(dropPath1.forward(y));
-            y = mlp.forward(norm2.forward(x));
-            if (gamma2 != null) {
-                y = y.mul(gamma2.getArray());
-            }
-            return x.add(dropPath2.forward(y));
+            x = addScaled(x, attn.forward(norm1.forward(x)), gamma1, dropPath1);
+            return addScaled(x, mlp.forward(norm2.forward(x)), gamma2, dropPath2);
         }
+    }
+
+    /**
+     * The fused qkv projection of BEiT and EVA: with {@code q_bias} / {@code v_bias} (a zero k bias between them) when
+     * the attention has them, else the {@code qkv} Linear as it is.
+     */
+    static NDArray packedQkv(NDArray x, Linear qkv, Parameter qBias, Parameter vBias) {
+        if (qBias == null) {
+            return qkv.forward(x);
+        }
+        NDArray qb = qBias.getArray();
+        NDArray bias = NDArrays.concat(new NDList(qb, qb.zerosLike(), vBias.getArray()), 0);
+        return x.getNDArrayInternal().linear(x, qkv.weight().getArray(), bias).singletonOrThrow();
+    }
+
+    /** A pre-norm residual step of BEiT and EVA blocks: x + dropPath(gamma · y), without gamma when it is null. */
+    static NDArray addScaled(NDArray x, NDArray y, Parameter gamma, Module dropPath) {
+        if (gamma != null) {
+            y = y.mul(gamma.getArray());
+        }
+        return x.add(dropPath.forward(y));
     }
 
     // ---- the model ------------------------------------------------------------------------------

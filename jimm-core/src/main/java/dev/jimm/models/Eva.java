@@ -137,17 +137,9 @@ public class Eva extends ImageModel {
             NDArray k;
             NDArray v;
             if (qkv != null) {
-                NDArray packed;
-                if (qBias != null) {
-                    NDArray qb = qBias.getArray();
-                    NDArray bias = NDArrays.concat(new NDList(qb, qb.zerosLike(), vBias.getArray()), 0);
-                    packed = x.getNDArrayInternal()
-                            .linear(x, qkv.weight().getArray(), bias)
-                            .singletonOrThrow();
-                } else {
-                    packed = qkv.forward(x);
-                }
-                NDArray t = packed.reshape(b, n, 3, numHeads, d).transpose(2, 0, 3, 1, 4);
+                NDArray t = Beit.packedQkv(x, qkv, qBias, vBias)
+                        .reshape(b, n, 3, numHeads, d)
+                        .transpose(2, 0, 3, 1, 4);
                 q = t.get(0);
                 k = t.get(1);
                 v = t.get(2);
@@ -232,16 +224,8 @@ public class Eva extends ImageModel {
 
         @Override
         NDArray forward(NDArray x, NDArray rope) {
-            NDArray y = attn.forward(norm1.forward(x), rope);
-            if (gamma1 != null) {
-                y = y.mul(gamma1.getArray());
-            }
-            x = x.add(dropPath1.forward(y));
-            y = mlp.forward(norm2.forward(x));
-            if (gamma2 != null) {
-                y = y.mul(gamma2.getArray());
-            }
-            return x.add(dropPath2.forward(y));
+            x = Beit.addScaled(x, attn.forward(norm1.forward(x), rope), gamma1, dropPath1);
+            return Beit.addScaled(x, mlp.forward(norm2.forward(x)), gamma2, dropPath2);
         }
 
         @Override
