@@ -201,6 +201,12 @@ public final class Cait extends ImageModel {
         }
     }
 
+    /** The [1, 1, C] class token broadcast to the batch of [B, N, C] tokens, as CaiT and XCiT add it late. */
+    static NDArray expandClassToken(Parameter clsToken, NDArray tokens) {
+        long[] s = tokens.getShape().getShape();
+        return clsToken.getArray().broadcast(new Shape(s[0], 1, s[2]));
+    }
+
     /** Pools [B, 1 + N, C] tokens as timm's CaiT and XCiT heads: the class token, the patch mean, or no pooling. */
     static NDArray poolClassTokens(NDArray x, String globalPool) {
         return switch (globalPool) {
@@ -309,8 +315,7 @@ public final class Cait extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         x = forwardTrunk(embed(x));
-        long[] s = x.getShape().getShape();
-        NDArray cls = clsToken.getArray().broadcast(new Shape(s[0], 1, s[2]));
+        NDArray cls = expandClassToken(clsToken, x);
         for (LayerScaleBlockClassAttn b : tokenBlocks) {
             cls = b.forward(x, cls);
         }

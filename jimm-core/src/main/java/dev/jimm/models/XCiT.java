@@ -431,8 +431,7 @@ public final class XCiT extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         NDArray tokens = forwardBlocks(x, blocks.size() - 1, null, null);
-        long[] s = tokens.getShape().getShape();
-        NDArray cls = clsToken.getArray().broadcast(new Shape(s[0], 1, s[2]));
+        NDArray cls = Cait.expandClassToken(clsToken, tokens);
         return norm.forward(clsAttnBlocks.forward(NDArrays.concat(new NDList(cls, tokens), 1)));
     }
 
