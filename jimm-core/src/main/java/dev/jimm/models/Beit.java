@@ -15,13 +15,13 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
-import dev.jimm.layers.LinearInit;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.PatchEmbed;
 import dev.jimm.layers.PosEmbedResample;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -266,7 +266,7 @@ public class Beit extends ImageModel {
             List<Linear> projs,
             List<Linear> fc2s,
             Module head) {
-        LinearInit.normal(model.namedModules().values(), 0.02, random);
+        TimmInit.normalLinears(model, 0.02, random);
         for (Parameter p : tokens) {
             if (p != null) {
                 Init.normal(p.getArray(), 0.02, random);

@@ -17,7 +17,6 @@ import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.LayerScale;
 import dev.jimm.layers.Linear;
-import dev.jimm.layers.LinearInit;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
@@ -26,6 +25,7 @@ import dev.jimm.layers.PosEmbed;
 import dev.jimm.layers.RmsNorm;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -1172,7 +1172,7 @@ public class VisionTransformer extends ImageModel {
         if (regToken != null) {
             Init.normal(regToken.getArray(), 1e-6, random);
         }
-        LinearInit.normal(namedModules().values(), 0.02, random);
+        TimmInit.normalLinears(this, 0.02, random);
         // then the modules with their own init_weights, as timm's named_apply reaches them
         for (Module m : namedModules().values()) {
             if (m instanceof SwiGlu g) {

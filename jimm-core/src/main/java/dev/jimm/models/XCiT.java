@@ -15,7 +15,6 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
-import dev.jimm.layers.LinearInit;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
@@ -408,7 +407,7 @@ public final class XCiT extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: trunc_normal(.02) class token and linear weights, zero linear biases
         Init.truncNormal(clsToken.getArray(), 0.02, random);
-        LinearInit.truncNormal(namedModules().values(), 0.02, random);
+        Cait.truncNormalLinears(this, random);
     }
 
     /** Runs the patch embedding and the XCA blocks up to {@code last}, collecting the chosen blocks' outputs. */
