@@ -62,7 +62,9 @@ public final class Init {
         for (Module m : root.namedModules().values()) {
             if (m instanceof Linear l) {
                 truncNormal(l.weight().getArray(), 0.02, random);
-                constant(l.bias().getArray(), 0f);
+                if (l.bias() != null) {
+                    constant(l.bias().getArray(), 0f);
+                }
             }
         }
     }

@@ -18,7 +18,6 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.PatchEmbed;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
-import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -201,15 +200,6 @@ public final class Cait extends ImageModel {
         }
     }
 
-    /** timm's CaiT / XCiT Linear init: every Linear's weight trunc_normal(.02), its bias zero, in module order. */
-    static void truncNormalLinears(Module root, SplittableRandom random) {
-        for (Module m : root.namedModules().values()) {
-            if (m instanceof Linear l) {
-                TimmInit.truncNormal(l.weight(), l.bias(), 0.02, random);
-            }
-        }
-    }
-
     /** The [1, 1, C] class token broadcast to the batch of [B, N, C] tokens, as CaiT and XCiT add it late. */
     static NDArray expandClassToken(Parameter clsToken, NDArray tokens) {
         long[] s = tokens.getShape().getShape();
@@ -314,7 +304,7 @@ public final class Cait extends ImageModel {
         // timm: trunc_normal(.02) position embedding, class token and linear weights, zero linear biases
         Init.truncNormal(posEmbed.getArray(), 0.02, random);
         Init.truncNormal(clsToken.getArray(), 0.02, random);
-        truncNormalLinears(this, random);
+        Init.truncNormalLinears(this, random);
     }
 
     private NDArray embed(NDArray x) {

@@ -407,7 +407,7 @@ public final class XCiT extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: trunc_normal(.02) class token and linear weights, zero linear biases
         Init.truncNormal(clsToken.getArray(), 0.02, random);
-        Cait.truncNormalLinears(this, random);
+        Init.truncNormalLinears(this, random);
     }
 
     /** Runs the patch embedding and the XCA blocks up to {@code last}, collecting the chosen blocks' outputs. */
