@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
             InspectImageCommand.class,
             InspectCheckpointCommand.class,
             BenchCommand.class,
+            SparkCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

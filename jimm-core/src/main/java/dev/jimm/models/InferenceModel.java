@@ -101,6 +101,31 @@ public final class InferenceModel implements AutoCloseable {
         }
     }
 
+    /**
+     * The features the classifier's last linear layer reads (timm's {@code forward_head(forward_features(x),
+     * pre_logits=True)}), computed without autograd: an embedding for search or clustering.
+     *
+     * @throws IllegalStateException when the model has no such notion (neither an image model nor a vision learner's)
+     */
+    public NDArray forwardPreLogits(NDArray x) {
+        try (NoGrad g = NoGrad.enter()) {
+            if (model instanceof ImageModel m) {
+                m.checkInput(x);
+                return m.forwardHead(m.forwardFeatures(x), true);
+            }
+            if (model instanceof PreLogits m) {
+                return m.forwardPreLogits(x);
+            }
+            throw new IllegalStateException(model.getClass().getSimpleName() + " has no pre-logits features");
+        }
+    }
+
+    /** A model, other than an {@link ImageModel}, that can give the features its classifier reads. */
+    public interface PreLogits {
+        /** The input of the last linear layer for {@code x}. */
+        NDArray forwardPreLogits(NDArray x);
+    }
+
     /** The optimized model (eval mode, folded); run it through {@link #forward} to keep grad mode off. */
     public Module model() {
         return model;

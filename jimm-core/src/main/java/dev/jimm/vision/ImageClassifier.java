@@ -14,7 +14,9 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * A classifier of image files (fastai's {@code load_learner} + {@code predict}): decodes an image, applies the eval
@@ -192,24 +194,88 @@ public final class ImageClassifier implements AutoCloseable {
         return probs;
     }
 
-    /** The top {@code k} classes of each image of a batch. */
-    public List<List<ClassScore>> predictAll(List<DecodedImage> images, int k) {
-        if (k < 1) {
-            throw new IllegalArgumentException("k must be at least 1, got " + k);
+    /**
+     * The embeddings {@code [N, D]} of a batch prepared as {@link #preprocessing()} prepares images: the features the
+     * classifier's last linear layer reads (timm's {@code forward_head(x, pre_logits=True)}); the result lives in the
+     * batch's manager.
+     */
+    public NDArray embeddings(NDArray batch) {
+        return inference.forwardPreLogits(batch);
+    }
+
+    /** The embeddings of decoded images, one row each (see {@link #embeddings(NDArray)}). */
+    public float[][] embeddings(List<DecodedImage> images) {
+        return rows(images, images.size(), this::embeddings);
+    }
+
+    /**
+     * As {@link #probabilities(List)}, running the images in batches of exactly {@code batchSize}: the last batch is
+     * padded with copies of its last image, whose rows are dropped. libtorch picks its kernels, and how it splits their
+     * sums between threads, by batch size and thread count, so an image's scores can differ in the last bits between a
+     * batch of 1 and a batch of 32, or between 1 and 2 threads. With every batch the same size and the same threads
+     * they do not depend on which images share the batch or where the batches start: two runs with the same
+     * {@code batchSize} and threads (jimm predict, a Spark job's partitions) give the same bits for the same image.
+     */
+    public float[][] probabilitiesInBatches(List<DecodedImage> images, int batchSize) {
+        return rows(images, batchSize, this::probabilities);
+    }
+
+    /**
+     * As {@link #embeddings(List)}, in padded batches of exactly {@code batchSize} ({@link #probabilitiesInBatches}).
+     */
+    public float[][] embeddingsInBatches(List<DecodedImage> images, int batchSize) {
+        return rows(images, batchSize, this::embeddings);
+    }
+
+    private float[][] rows(List<DecodedImage> images, int batchSize, UnaryOperator<NDArray> output) {
+        if (batchSize < 1 && !images.isEmpty()) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
-        List<List<ClassScore>> out = new ArrayList<>();
-        for (float[] p : probabilities(images)) {
-            out.add(top(p, Math.min(k, p.length)));
+        float[][] out = new float[images.size()][];
+        for (int start = 0; start < images.size(); start += batchSize) {
+            int end = Math.min(images.size(), start + batchSize);
+            List<DecodedImage> chunk = new ArrayList<>(images.subList(start, end));
+            while (chunk.size() < batchSize) {
+                chunk.add(images.get(end - 1));
+            }
+            try (NDManager scope = NDManager.newBaseManager()) {
+                NDArray result = output.apply(preprocessing.batch(scope, chunk));
+                int width = (int) (result.size() / chunk.size());
+                float[] flat = result.toFloatArray();
+                for (int i = start; i < end; i++) {
+                    out[i] = Arrays.copyOfRange(flat, (i - start) * width, (i - start + 1) * width);
+                }
+            }
         }
         return out;
     }
 
-    private List<ClassScore> top(float[] p, int k) {
+    /** The top {@code k} classes of each image of a batch. */
+    public List<List<ClassScore>> predictAll(List<DecodedImage> images, int k) {
+        List<List<ClassScore>> out = new ArrayList<>();
+        for (float[] p : probabilities(images)) {
+            out.add(top(p, k));
+        }
+        return out;
+    }
+
+    /**
+     * The top {@code k} classes of a row of probabilities (fewer when there are fewer classes), the most probable
+     * first; ties go to the lower class index, as {@code torch.topk} on CPU returns them.
+     */
+    public List<ClassScore> top(float[] p, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be at least 1, got " + k);
+        }
+        if (p.length != classes.size()) {
+            throw new IllegalArgumentException(
+                    "a row of " + p.length + " probabilities for a classifier of " + classes.size() + " classes");
+        }
+        k = Math.min(k, p.length);
         List<ClassScore> all = new ArrayList<>();
         for (int i = 0; i < p.length; i++) {
             all.add(new ClassScore(classes.get(i), i, p[i]));
         }
-        // stable on ties: the lower class index first, as torch.topk on CPU returns them
         all.sort((a, b) -> a.probability() != b.probability()
                 ? Double.compare(b.probability(), a.probability())
                 : Integer.compare(a.index(), b.index()));
