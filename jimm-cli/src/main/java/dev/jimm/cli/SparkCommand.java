@@ -1,6 +1,7 @@
 package dev.jimm.cli;
 
 import dev.jimm.JimmException;
+import dev.jimm.bench.SparkThroughput;
 import dev.jimm.spark.BatchJob;
 import dev.jimm.spark.Evaluation;
 import java.io.PrintWriter;
@@ -27,7 +28,12 @@ import picocli.CommandLine.Parameters;
             "Embedded (local mode): jimm spark predict runs/letters photos/ --out predictions",
             "On a cluster: spark-submit --class dev.jimm.cli.Main jimm-cli/target/jimm-job.jar spark predict ..."
         },
-        subcommands = {SparkCommand.Predict.class, SparkCommand.Embed.class, SparkCommand.Eval.class})
+        subcommands = {
+            SparkCommand.Predict.class,
+            SparkCommand.Embed.class,
+            SparkCommand.Eval.class,
+            SparkCommand.Bench.class
+        })
 final class SparkCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -224,6 +230,59 @@ final class SparkCommand implements Runnable {
         @Override
         String labelColumn() {
             return label;
+        }
+    }
+
+    /** {@code jimm spark bench}. */
+    @Command(
+            name = "bench",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Throughput of a Spark job in local mode against one process (as jimm predict runs), on the same"
+                        + " images with the same model, in one run; and the cost of one more task.",
+                "Example: jimm spark bench runs/letters samples/font-letters --master local[2]"
+            })
+    static final class Bench extends JimmCommand {
+        @Parameters(index = "0", paramLabel = "MODEL", description = "A run folder or an export file.")
+        Path model;
+
+        @Parameters(index = "1", paramLabel = "FOLDER", description = "A local folder of images.")
+        Path folder;
+
+        @Option(
+                names = "--master",
+                paramLabel = "URL",
+                defaultValue = "local[*]",
+                description = "Spark's master (default: ${DEFAULT-VALUE}).")
+        String master;
+
+        @Option(
+                names = "--batch-size",
+                paramLabel = "N",
+                defaultValue = "32",
+                description = "Images per forward pass on both sides (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(
+                names = "--rounds",
+                paramLabel = "N",
+                defaultValue = "3",
+                description = "Warm rounds per side; the best counts (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Override
+        public Integer call() {
+            requireAtLeast("--batch-size", batchSize, 1);
+            requireAtLeast("--rounds", rounds, 1);
+            requireSpark();
+            PrintWriter err = err();
+            SparkThroughput.Report r = SparkThroughput.run(model, folder, master, batchSize, rounds, line -> {
+                err.println(line);
+                err.flush();
+            });
+            out().print(r.table());
+            out().flush();
+            return 0;
         }
     }
 
