@@ -59,6 +59,28 @@ class SparkCliTest {
         files.add(bad.toString());
     }
 
+    /** {@code jimm spark COMMAND run folder --out OUT --master local[2] ... --json}, Spark's UI off. */
+    static CliTest.Run spark(String command, Path out, String... options) {
+        List<String> args = new ArrayList<>(List.of(
+                "spark",
+                command,
+                run.toString(),
+                folder.toString(),
+                "--out",
+                out.toString(),
+                "--master",
+                "local[2]",
+                "--conf",
+                "spark.ui.enabled=false",
+                "--json"));
+        args.addAll(List.of(options));
+        return CliTest.run(args.toArray(String[]::new));
+    }
+
+    static JsonObject json(String text) {
+        return JsonParser.parseString(text).getAsJsonObject();
+    }
+
     @Test
     void sparkPredictGivesJimmPredictsBitsAndKeepsBadFilesAsRows() throws IOException {
         // batch 8: libtorch splits its sums by thread count there, so both sides run one thread per image batch
@@ -70,30 +92,23 @@ class SparkCliTest {
         assertEquals(1, single.status(), "one file is broken: " + single.err());
         Map<String, JsonObject> expected = new HashMap<>();
         for (String line : single.out().strip().split("\n")) {
-            JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+            JsonObject o = json(line);
             expected.put(o.get("file").getAsString(), o);
         }
         Path out = tmp.resolve("predicted");
-        CliTest.Run spark = CliTest.run(
-                "spark",
+        CliTest.Run spark = spark(
                 "predict",
-                run.toString(),
-                folder.toString(),
-                "--out",
-                out.toString(),
-                "--master",
-                "local[2]",
+                out,
                 "--batch-size",
                 "8",
+                "--threads-per-task",
+                "1",
                 "--top-k",
                 "3",
                 "--format",
                 "json",
                 "--partitions",
-                "3",
-                "--conf",
-                "spark.ui.enabled=false",
-                "--json");
+                "3");
         assertEquals(0, spark.status(), spark.err());
         assertEquals(files.size(), spark.json().get("rows").getAsLong(), spark.out());
         assertEquals(1, spark.json().get("errors").getAsLong(), spark.out());
@@ -104,7 +119,7 @@ class SparkCliTest {
             for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-"))
                     .toList()) {
                 for (String line : Files.readAllLines(part)) {
-                    JsonObject row = JsonParser.parseString(line).getAsJsonObject();
+                    JsonObject row = json(line);
                     String file =
                             Path.of(URI.create(row.get("path").getAsString())).toString();
                     JsonObject want = expected.get(file);
@@ -142,24 +157,10 @@ class SparkCliTest {
         double accuracy = single.json().get("accuracy").getAsDouble();
 
         Path out = tmp.resolve("evaluated");
-        CliTest.Run spark = CliTest.run(
-                "spark",
-                "eval",
-                run.toString(),
-                folder.toString(),
-                "--out",
-                out.toString(),
-                "--master",
-                "local[2]",
-                "--format",
-                "csv",
-                "--conf",
-                "spark.ui.enabled=false",
-                "--json");
+        CliTest.Run spark = spark("eval", out, "--format", "csv");
         assertEquals(0, spark.status(), spark.err());
         assertEquals(accuracy, spark.json().get("accuracy").getAsDouble(), 1e-12, spark.out() + single.out());
-        JsonObject evaluation = JsonParser.parseString(Files.readString(out.resolve("_evaluation.json")))
-                .getAsJsonObject();
+        JsonObject evaluation = json(Files.readString(out.resolve("_evaluation.json")));
         assertEquals(files.size() - 1, evaluation.get("scored").getAsLong());
         assertEquals(1, evaluation.get("errors").getAsLong());
         long diagonal = 0;

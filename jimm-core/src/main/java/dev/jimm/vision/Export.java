@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.jimm.JimmException;
 import dev.jimm.hub.CheckpointException;
 import dev.jimm.hub.SafetensorsFile;
 import dev.jimm.hub.SafetensorsWriter;
@@ -52,6 +53,23 @@ public final class Export {
     /** Writes the model and its description. */
     public static void write(Path file, VisionModel model, Spec spec) {
         SafetensorsWriter.write(file, model.stateDict(), Map.of(META_KEY, new Gson().toJson(spec)));
+    }
+
+    /**
+     * The export file a path names: the path itself, or the {@code model.safetensors} of a run folder.
+     *
+     * @throws JimmException when the path is neither, or the file is not a jimm export
+     */
+    public static Path locate(Path exportOrRunDir) {
+        Path file = Files.isDirectory(exportOrRunDir) ? exportOrRunDir.resolve("model.safetensors") : exportOrRunDir;
+        if (!Files.isRegularFile(file)) {
+            throw new JimmException(exportOrRunDir
+                    + ": no exported model there (expected a run folder with model.safetensors, or an export file)");
+        }
+        if (!isExport(file)) {
+            throw new JimmException(file + ": not a jimm export (a model written by Learner.export or Export.write)");
+        }
+        return file;
     }
 
     /** Whether the file is a jimm export. */

@@ -11,7 +11,6 @@ import dev.jimm.models.ImageNet;
 import dev.jimm.models.InferenceModel;
 import dev.jimm.transforms.Preprocessing;
 import java.awt.image.BufferedImage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -67,14 +66,7 @@ public final class ImageClassifier implements AutoCloseable {
      * @throws JimmException when the path is neither
      */
     public static ImageClassifier load(Path exportOrRunDir) {
-        Path file = Files.isDirectory(exportOrRunDir) ? exportOrRunDir.resolve("model.safetensors") : exportOrRunDir;
-        if (!Files.isRegularFile(file)) {
-            throw new JimmException(exportOrRunDir
-                    + ": no exported model there (expected a run folder with model.safetensors, or an export file)");
-        }
-        if (!Export.isExport(file)) {
-            throw new JimmException(file + ": not a jimm export (a model written by Learner.export or Export.write)");
-        }
+        Path file = Export.locate(exportOrRunDir);
         Export.Spec spec = Export.readSpec(file);
         Preprocessing p = spec.preprocessing();
         VisionModel model = Export.load(file);

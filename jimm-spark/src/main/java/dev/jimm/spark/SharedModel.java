@@ -48,14 +48,7 @@ final class SharedModel implements Serializable {
 
     /** Reads an export (or a run folder's model.safetensors) on the driver and broadcasts it. */
     static SharedModel broadcast(SparkSession spark, Path exportOrRunDir) {
-        Path file = Files.isDirectory(exportOrRunDir) ? exportOrRunDir.resolve("model.safetensors") : exportOrRunDir;
-        if (!Files.isRegularFile(file)) {
-            throw new JimmException(exportOrRunDir
-                    + ": no exported model there (expected a run folder with model.safetensors, or an export file)");
-        }
-        if (!Export.isExport(file)) {
-            throw new JimmException(file + ": not a jimm export (a model written by jimm train or Learner.export)");
-        }
+        Path file = Export.locate(exportOrRunDir);
         List<String> classes = Export.readSpec(file).classes();
         byte[] content;
         try {
