@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.pytorch.jni.JniUtils;
 import dev.jimm.data.DecodedImage;
+import dev.jimm.data.TestFiles;
 import dev.jimm.vision.ImageClassifier;
 import dev.jimm.vision.TrainRecipe;
 import java.io.IOException;
@@ -276,6 +277,44 @@ class ImageInferenceTest {
                 assertEquals(reference.classes().get(0), r.getAs(ImageInference.TRUE_LABEL));
                 assertEquals(reference.top(probs.get(local), 1).get(0).label(), r.getAs(ImageInference.PREDICTION));
             }
+        }
+    }
+
+    @Test
+    void everyOddFileIsAPredictionOrAOneLineError() throws IOException {
+        // CMYK, EXIF-rotated, 16-bit, palette, GIF, truncated, empty, not an image, a decompression bomb
+        List<Row> files = new ArrayList<>();
+        try (Stream<Path> s = Files.list(TestFiles.resource("images/odd"))) {
+            s.sorted().forEach(f -> files.add(RowFactory.create(f.toString())));
+        }
+        try (ImageInference model =
+                ImageInference.builder(spark, run).batchSize(4).build()) {
+            List<Row> rows = model.predict(
+                            spark.createDataFrame(files, new StructType().add("path", DataTypes.StringType))
+                                    .repartition(2))
+                    .collectAsList();
+            assertEquals(files.size(), rows.size());
+            Map<String, String> errors = new HashMap<>();
+            for (Row r : rows) {
+                String name = Path.of(r.<String>getAs("path")).getFileName().toString();
+                String error = r.getAs(ImageInference.ERROR);
+                if (error == null) {
+                    assertTrue(reference.classes().contains(r.<String>getAs(ImageInference.PREDICTION)), name);
+                } else {
+                    assertTrue(!error.isBlank() && !error.contains("\n"), name + ": " + error);
+                    errors.put(name, error);
+                }
+            }
+            // the files the images' README calls cut short, empty, text or a bomb; every other one is a picture
+            assertEquals(
+                    List.of(
+                            "bomb_100000x100000.png",
+                            "empty.jpg",
+                            "not_an_image.jpg",
+                            "truncated_half.jpg",
+                            "truncated_skimage.jpg"),
+                    errors.keySet().stream().sorted().toList(),
+                    errors.toString());
         }
     }
 
