@@ -49,20 +49,56 @@ public final class NativeAllocator {
      */
     static String describe(List<String> mapsLines, String launcherPreload) {
         for (String line : mapsLines) {
-            int slash = line.indexOf('/');
-            if (slash < 0) {
-                continue;
-            }
-            String path = line.substring(slash).strip();
-            String file = path.substring(path.lastIndexOf('/') + 1);
-            for (String[] k : KNOWN) {
-                if (file.startsWith(k[0] + ".so") || file.startsWith(k[0] + "_")) {
-                    boolean byLauncher = launcherPreload != null && sameLibrary(launcherPreload, path);
-                    return k[1] + " (" + path + (byLauncher ? ", preloaded by ./jimm" : "") + ")";
-                }
+            String[] lib = knownLibrary(line);
+            if (lib != null) {
+                boolean byLauncher = launcherPreload != null && sameLibrary(launcherPreload, lib[0]);
+                return lib[1] + " (" + lib[0] + (byLauncher ? ", preloaded by ./jimm" : "") + ")";
             }
         }
         return "glibc malloc";
+    }
+
+    /**
+     * The path of the allocator library (tcmalloc, jemalloc or mimalloc) mapped into this process, as the launcher
+     * named it when it preloaded it, else as {@code /proc/self/maps} has it; empty under glibc's malloc.
+     */
+    public static Optional<String> library() {
+        String launcher = System.getenv(LAUNCHER_PRELOAD);
+        List<String> maps;
+        try {
+            maps = Files.readAllLines(Path.of("/proc/self/maps"));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        return library(maps, launcher);
+    }
+
+    /** {@link #library()} of the given maps lines and launcher variable (null when unset). */
+    static Optional<String> library(List<String> mapsLines, String launcherPreload) {
+        for (String line : mapsLines) {
+            String[] lib = knownLibrary(line);
+            if (lib != null) {
+                return Optional.of(
+                        launcherPreload != null && sameLibrary(launcherPreload, lib[0]) ? launcherPreload : lib[0]);
+            }
+        }
+        return Optional.empty();
+    }
+
+    // {path, allocator name} when the maps line maps one of the KNOWN libraries, else null
+    private static String[] knownLibrary(String mapsLine) {
+        int slash = mapsLine.indexOf('/');
+        if (slash < 0) {
+            return null;
+        }
+        String path = mapsLine.substring(slash).strip();
+        String file = path.substring(path.lastIndexOf('/') + 1);
+        for (String[] k : KNOWN) {
+            if (file.startsWith(k[0] + ".so") || file.startsWith(k[0] + "_")) {
+                return new String[] {path, k[1]};
+            }
+        }
+        return null;
     }
 
     // the launcher names the library as ldconfig lists it (a symlink such as .so.4), the maps the
@@ -106,5 +142,24 @@ public final class NativeAllocator {
             env.put("LD_PRELOAD", String.join(":", kept));
         }
         return removed ? Optional.of(lib) : Optional.empty();
+    }
+
+    /**
+     * Makes {@code env} (a child process's environment) preload {@code library} first, in place of the launcher's
+     * entry, so that a reference run gets the same allocator as this process; entries the user put there stay after it.
+     */
+    public static void preload(Map<String, String> env, String library) {
+        removeLauncherPreload(env);
+        String rest = env.get("LD_PRELOAD");
+        List<String> kept = new ArrayList<>();
+        kept.add(library);
+        if (rest != null) {
+            for (String entry : rest.split("[: ]+")) {
+                if (!entry.isEmpty() && !entry.equals(library)) {
+                    kept.add(entry);
+                }
+            }
+        }
+        env.put("LD_PRELOAD", String.join(":", kept));
     }
 }

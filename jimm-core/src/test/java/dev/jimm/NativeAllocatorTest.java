@@ -78,6 +78,33 @@ class NativeAllocatorTest {
         assertEquals(TC, user.get("LD_PRELOAD"));
     }
 
+    @Test
+    void theSameAllocatorIsNamedAsTheLauncherPreloadedItElseAsMapped() {
+        String launcherName = "/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
+        assertEquals(
+                Optional.of(launcherName),
+                NativeAllocator.library(maps("/usr/lib/x86_64-linux-gnu/libc.so.6", TC + ".5.10"), launcherName));
+        assertEquals(Optional.of(TC + ".5.10"), NativeAllocator.library(maps(TC + ".5.10"), null));
+        assertEquals(
+                Optional.of("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"),
+                NativeAllocator.library(maps("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"), TC),
+                "the launcher's variable names another library than the one mapped");
+        assertEquals(Optional.empty(), NativeAllocator.library(maps("/usr/lib/x86_64-linux-gnu/libc.so.6"), null));
+    }
+
+    @Test
+    void aSameAllocatorRunPreloadsItFirstAndKeepsTheUsersEntries() {
+        Map<String, String> env =
+                new HashMap<>(Map.of("LD_PRELOAD", TC + " /opt/user/libfoo.so", NativeAllocator.LAUNCHER_PRELOAD, TC));
+        NativeAllocator.preload(env, TC);
+        assertEquals(TC + ":/opt/user/libfoo.so", env.get("LD_PRELOAD"));
+        assertFalse(env.containsKey(NativeAllocator.LAUNCHER_PRELOAD));
+
+        Map<String, String> none = new HashMap<>();
+        NativeAllocator.preload(none, TC);
+        assertEquals(TC, none.get("LD_PRELOAD"));
+    }
+
     private static String[] launcher(Map<String, String> env) throws Exception {
         Path script = JimmHome.checkoutPath(NativeAllocatorTest.class, "jimm")
                 .orElseThrow()

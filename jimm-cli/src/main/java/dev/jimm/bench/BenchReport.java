@@ -6,6 +6,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.jimm.NativeAllocator;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -15,14 +16,31 @@ import java.util.Locale;
  * CPU's peak, and the peak memory.
  *
  * <p>The ratio is jimm/PyTorch throughput; for latency it is PyTorch's ms over jimm's (so above 1 is jimm faster
- * everywhere). {@link #minRatio()} is the smallest of them.
+ * everywhere). {@link #minRatio()} is the smallest of them. When PyTorch also ran with jimm's allocator preloaded (the
+ * launcher's tcmalloc), the columns PyTorch* and ratio* give that run and {@link #minRatioSameMalloc()} its smallest
+ * ratio: the like-for-like figure beside the default-against-default one.
  */
 public final class BenchReport {
-    /** One model's figures: jimm's, and PyTorch's when compared (else null). */
-    public record Entry(ModelBench.Result jimm, PytorchReference.Result pytorch) {}
+    /**
+     * One model's figures: jimm's, PyTorch's on its default malloc when compared (else null), and PyTorch's with jimm's
+     * allocator preloaded when that ran too (else null).
+     */
+    public record Entry(
+            ModelBench.Result jimm, PytorchReference.Result pytorch, PytorchReference.Result pytorchSameMalloc) {
+        public Entry(ModelBench.Result jimm, PytorchReference.Result pytorch) {
+            this(jimm, pytorch, null);
+        }
+    }
 
-    /** The Fashion-MNIST recipe's epoch times: jimm's, and PyTorch's when compared (else null). */
-    public record RecipeEntry(int batch, RecipeBench.Result jimm, RecipeBench.Result pytorch) {}
+    /**
+     * The Fashion-MNIST recipe's epoch times: jimm's, PyTorch's and PyTorch's with jimm's allocator (each nullable).
+     */
+    public record RecipeEntry(
+            int batch, RecipeBench.Result jimm, RecipeBench.Result pytorch, RecipeBench.Result pytorchSameMalloc) {
+        public RecipeEntry(int batch, RecipeBench.Result jimm, RecipeBench.Result pytorch) {
+            this(batch, jimm, pytorch, null);
+        }
+    }
 
     /**
      * One line of the table.
@@ -32,9 +50,45 @@ public final class BenchReport {
      * @param pytorch PyTorch's value, NaN when not compared
      * @param ratio jimm/PyTorch as a throughput ratio, NaN when not compared
      * @param gflops achieved GFLOP/s (training counts 3 × the forward)
+     * @param pytorchSameMalloc PyTorch's value with jimm's allocator preloaded, NaN when not run
+     * @param ratioSameMalloc jimm against that, NaN when not run
      */
     public record Row(
-            String model, String measure, int batch, double jimm, double pytorch, double ratio, double gflops) {}
+            String model,
+            String measure,
+            int batch,
+            double jimm,
+            double pytorch,
+            double ratio,
+            double gflops,
+            double pytorchSameMalloc,
+            double ratioSameMalloc) {
+        Row(
+                String model,
+                String measure,
+                int batch,
+                double jimm,
+                double pytorch,
+                boolean time,
+                double gflops,
+                double same) {
+            this(
+                    model,
+                    measure,
+                    batch,
+                    jimm,
+                    pytorch,
+                    ratio(jimm, pytorch, time),
+                    gflops,
+                    same,
+                    ratio(jimm, same, time));
+        }
+
+        // throughputs: jimm / reference; times (latency, epoch): reference / jimm
+        private static double ratio(double jimm, double reference, boolean time) {
+            return time ? reference / jimm : jimm / reference;
+        }
+    }
 
     private final BenchOptions options;
     private final SystemInfo.CpuPeak peak;
@@ -59,18 +113,19 @@ public final class BenchReport {
         for (Entry e : entries) {
             ModelBench.Result j = e.jimm();
             PytorchReference.Result p = e.pytorch();
+            PytorchReference.Result ps = e.pytorchSameMalloc();
             double flopsPerImage = 2.0 * j.forwardMacs();
             int b = options.batchSize();
             if (!Double.isNaN(j.trainImgS())) {
-                double pt = p == null ? Double.NaN : p.trainImgS();
                 rows.add(new Row(
                         j.model(),
                         "train",
                         b,
                         j.trainImgS(),
-                        pt,
-                        j.trainImgS() / pt,
-                        3 * flopsPerImage * j.trainImgS() / 1e9));
+                        p == null ? Double.NaN : p.trainImgS(),
+                        false,
+                        3 * flopsPerImage * j.trainImgS() / 1e9,
+                        ps == null ? Double.NaN : ps.trainImgS()));
             }
             if (!Double.isNaN(j.bareImgS())) {
                 rows.add(new Row(
@@ -79,47 +134,65 @@ public final class BenchReport {
                         b,
                         j.bareImgS(),
                         Double.NaN,
-                        Double.NaN,
-                        3 * flopsPerImage * j.bareImgS() / 1e9));
+                        false,
+                        3 * flopsPerImage * j.bareImgS() / 1e9,
+                        Double.NaN));
             }
             if (!Double.isNaN(j.inferImgS())) {
-                double pt = p == null ? Double.NaN : p.inferImgS();
                 rows.add(new Row(
                         j.model(),
                         "infer",
                         b,
                         j.inferImgS(),
-                        pt,
-                        j.inferImgS() / pt,
-                        flopsPerImage * j.inferImgS() / 1e9));
+                        p == null ? Double.NaN : p.inferImgS(),
+                        false,
+                        flopsPerImage * j.inferImgS() / 1e9,
+                        ps == null ? Double.NaN : ps.inferImgS()));
             }
             if (!Double.isNaN(j.latencyMs())) {
-                double pt = p == null ? Double.NaN : p.latencyMs();
                 rows.add(new Row(
                         j.model(),
                         "latency",
                         1,
                         j.latencyMs(),
-                        pt,
-                        pt / j.latencyMs(),
-                        flopsPerImage / j.latencyMs() / 1e6));
+                        p == null ? Double.NaN : p.latencyMs(),
+                        true,
+                        flopsPerImage / j.latencyMs() / 1e6,
+                        ps == null ? Double.NaN : ps.latencyMs()));
             }
         }
         if (recipe != null) {
-            double j = recipe.jimm().medianSeconds();
-            double pt = recipe.pytorch() == null ? Double.NaN : recipe.pytorch().medianSeconds();
-            rows.add(new Row("fashion-mnist recipe", "epoch", recipe.batch(), j, pt, pt / j, Double.NaN));
+            rows.add(new Row(
+                    "fashion-mnist recipe",
+                    "epoch",
+                    recipe.batch(),
+                    recipe.jimm().medianSeconds(),
+                    recipe.pytorch() == null ? Double.NaN : recipe.pytorch().medianSeconds(),
+                    true,
+                    Double.NaN,
+                    recipe.pytorchSameMalloc() == null
+                            ? Double.NaN
+                            : recipe.pytorchSameMalloc().medianSeconds()));
         }
         return rows;
     }
 
     /** The smallest jimm/PyTorch ratio, NaN when nothing was compared. */
     public double minRatio() {
-        return rows().stream()
-                .mapToDouble(Row::ratio)
-                .filter(r -> !Double.isNaN(r))
-                .min()
-                .orElse(Double.NaN);
+        return min(rows().stream().mapToDouble(Row::ratio).toArray());
+    }
+
+    /** The smallest ratio against PyTorch with jimm's allocator preloaded, NaN when that did not run. */
+    public double minRatioSameMalloc() {
+        return min(rows().stream().mapToDouble(Row::ratioSameMalloc).toArray());
+    }
+
+    private static double min(double[] ratios) {
+        return Arrays.stream(ratios).filter(r -> !Double.isNaN(r)).min().orElse(Double.NaN);
+    }
+
+    private boolean sameMallocRan() {
+        return rows().stream().anyMatch(r -> !Double.isNaN(r.pytorchSameMalloc()));
     }
 
     /** The printed table, with a footer on what the columns mean. */
@@ -135,15 +208,17 @@ public final class BenchReport {
                 options.warmup(),
                 options.iters(),
                 options.latencyIters()));
+        boolean same = sameMallocRan();
         sb.append(String.format(
                 Locale.ROOT,
-                "%-24s %-8s %5s %10s %10s %8s %9s %8s %6s%n",
+                "%-24s %-8s %5s %10s %10s %8s%s %9s %8s %6s%n",
                 "model",
                 "measure",
                 "batch",
                 "jimm",
                 "PyTorch",
                 "ratio",
+                same ? String.format(Locale.ROOT, " %10s %8s", "PyTorch*", "ratio*") : "",
                 "vs bare",
                 "GFLOP/s",
                 "%peak"));
@@ -156,13 +231,22 @@ public final class BenchReport {
             }
             sb.append(String.format(
                     Locale.ROOT,
-                    "%-24s %-8s %5d %10s %10s %8s %9s %8s %6s%n",
+                    "%-24s %-8s %5d %10s %10s %8s%s %9s %8s %6s%n",
                     r.model(),
                     r.measure(),
                     r.batch(),
                     fmt("%.2f", r.jimm()) + unit,
                     Double.isNaN(r.pytorch()) ? "-" : fmt("%.2f", r.pytorch()) + unit,
                     Double.isNaN(r.ratio()) ? "-" : fmt("%.3f", r.ratio()),
+                    same
+                            ? String.format(
+                                    Locale.ROOT,
+                                    " %10s %8s",
+                                    Double.isNaN(r.pytorchSameMalloc())
+                                            ? "-"
+                                            : fmt("%.2f", r.pytorchSameMalloc()) + unit,
+                                    Double.isNaN(r.ratioSameMalloc()) ? "-" : fmt("%.3f", r.ratioSameMalloc()))
+                            : "",
                     vsBare,
                     Double.isNaN(r.gflops()) ? "-" : fmt("%.1f", r.gflops()),
                     Double.isNaN(r.gflops()) ? "-" : fmt("%.1f%%", 100 * r.gflops() / peak.gflops())));
@@ -221,6 +305,11 @@ public final class BenchReport {
             if (e.pytorch() != null && e.pytorch().trainPhases() != null) {
                 lines.add(new String[] {"PyTorch", phaseLine(e.pytorch().trainPhases())});
             }
+            if (e.pytorchSameMalloc() != null && e.pytorchSameMalloc().trainPhases() != null) {
+                lines.add(new String[] {
+                    "PyTorch*", phaseLine(e.pytorchSameMalloc().trainPhases())
+                });
+            }
             for (String[] l : lines) {
                 if (!header) {
                     sb.append(String.format(
@@ -247,11 +336,20 @@ public final class BenchReport {
         sb.append("peak: ").append(peak.derivation()).append('\n');
         sb.append("RSS = peak resident memory (VmHWM, reset per model); native = that minus the committed JVM heap.\n");
         sb.append("jimm: malloc = ").append(NativeAllocator.describe()).append('\n');
+        if (same) {
+            sb.append("PyTorch* / ratio* = PyTorch with jimm's allocator preloaded too (LD_PRELOAD); PyTorch / ratio ="
+                    + " PyTorch on its default malloc, as a user's Python runs.\n");
+        }
         entries.stream()
                 .filter(e -> e.pytorch() != null)
                 .map(e -> e.pytorch().version())
                 .distinct()
                 .forEach(v -> sb.append("PyTorch: ").append(v).append('\n'));
+        double minSame = minRatioSameMalloc();
+        if (!Double.isNaN(minSame)) {
+            sb.append(fmt("min ratio* %.3f (the same allocator on both sides)", minSame))
+                    .append('\n');
+        }
         double min = minRatio();
         if (!Double.isNaN(min)) {
             sb.append(fmt("min ratio %.3f", min)).append('\n');
@@ -310,6 +408,13 @@ public final class BenchReport {
                     m.add("pytorch_train_profile", phaseJson(e.pytorch().trainPhases()));
                 }
             }
+            PytorchReference.Result ps = e.pytorchSameMalloc();
+            if (ps != null) {
+                m.addProperty("pytorch_same_malloc_peak_rss_mb", ps.peakRssBytes() / 1048576.0);
+                if (ps.trainPhases() != null) {
+                    m.add("pytorch_same_malloc_train_profile", phaseJson(ps.trainPhases()));
+                }
+            }
             models.add(m);
         }
         root.add("models", models);
@@ -323,6 +428,11 @@ public final class BenchReport {
                 rc.add(
                         "pytorch_epoch_seconds",
                         new Gson().toJsonTree(recipe.pytorch().epochSeconds()));
+            }
+            if (recipe.pytorchSameMalloc() != null) {
+                rc.add(
+                        "pytorch_same_malloc_epoch_seconds",
+                        new Gson().toJsonTree(recipe.pytorchSameMalloc().epochSeconds()));
             }
             root.add("recipe", rc);
         }
@@ -339,6 +449,10 @@ public final class BenchReport {
                 o.addProperty("pytorch", r.pytorch());
                 o.addProperty("ratio", r.ratio());
             }
+            if (!Double.isNaN(r.pytorchSameMalloc())) {
+                o.addProperty("pytorch_same_malloc", r.pytorchSameMalloc());
+                o.addProperty("ratio_same_malloc", r.ratioSameMalloc());
+            }
             if (!Double.isNaN(r.gflops())) {
                 o.addProperty("gflops", r.gflops());
                 o.addProperty("pct_peak", 100 * r.gflops() / peak.gflops());
@@ -349,6 +463,10 @@ public final class BenchReport {
         double min = minRatio();
         if (!Double.isNaN(min)) {
             root.addProperty("min_ratio", min);
+        }
+        double minSame = minRatioSameMalloc();
+        if (!Double.isNaN(minSame)) {
+            root.addProperty("min_ratio_same_malloc", minSame);
         }
         return new GsonBuilder()
                 .setPrettyPrinting()

@@ -46,10 +46,18 @@ public final class PytorchReference {
     static final int NO_EQUIVALENT = 3;
 
     /**
-     * Runs the script for {@code model}; null when the script has no PyTorch equivalent of it. A failure names the
-     * command and the script's last error line.
+     * Runs the script for {@code model} on PyTorch's default malloc; null when the script has no PyTorch equivalent of
+     * it. A failure names the command and the script's last error line.
      */
     public static Result run(Path python, Path script, String model, BenchOptions o) {
+        return run(python, script, model, o, null);
+    }
+
+    /**
+     * As {@link #run(Path, Path, String, BenchOptions)}, with {@code malloc} (the path of an allocator library)
+     * preloaded into the script's process, or its default malloc when null.
+     */
+    public static Result run(Path python, Path script, String model, BenchOptions o, String malloc) {
         if (!Files.isRegularFile(script)) {
             throw new JimmException("the PyTorch benchmark script " + script
                     + " is not there (run from the jimm checkout or pass --pytorch-script)");
@@ -81,7 +89,7 @@ public final class PytorchReference {
                 String.valueOf(o.numClasses()),
                 "--modes",
                 modes.isEmpty() ? "none" : String.join(",", modes));
-        ScriptRun run = ScriptRun.of(cmd, o.threads(), python);
+        ScriptRun run = ScriptRun.of(cmd, o.threads(), python, malloc);
         String out = run.stdout();
         String err = run.stderr();
         int status = run.status();
@@ -135,13 +143,24 @@ public final class PytorchReference {
         return j.has(key) ? j.get(key).getAsDouble() : Double.NaN;
     }
 
-    /** A Python script's output: stdout, stderr and exit status, run with OMP_NUM_THREADS = threads. */
+    /**
+     * A Python script's output: stdout, stderr and exit status, run with OMP_NUM_THREADS = threads, on its default
+     * malloc or with an allocator library preloaded.
+     */
     record ScriptRun(String stdout, String stderr, int status) {
         static ScriptRun of(List<String> cmd, int threads, Path python) {
+            return of(cmd, threads, python, null);
+        }
+
+        static ScriptRun of(List<String> cmd, int threads, Path python, String malloc) {
             try {
                 ProcessBuilder pb = new ProcessBuilder(cmd);
                 pb.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
-                NativeAllocator.removeLauncherPreload(pb.environment());
+                if (malloc == null) {
+                    NativeAllocator.removeLauncherPreload(pb.environment());
+                } else {
+                    NativeAllocator.preload(pb.environment(), malloc);
+                }
                 Process p = pb.start();
                 p.getOutputStream().close();
                 // stderr is small (warnings); read it after stdout, which holds the result

@@ -81,6 +81,12 @@ public final class RecipeBench {
 
     /** Runs scripts/bench_pytorch_recipe.py (beside {@code pytorchScript}) on the bundled samples. */
     public static Result runPytorch(Path python, Path pytorchScript, int epochs, int threads, int batchSize) {
+        return runPytorch(python, pytorchScript, epochs, threads, batchSize, null);
+    }
+
+    /** As {@link #runPytorch(Path, Path, int, int, int)}, with {@code malloc} preloaded (null: the default). */
+    public static Result runPytorch(
+            Path python, Path pytorchScript, int epochs, int threads, int batchSize, String malloc) {
         Path script = pytorchScript.resolveSibling("bench_pytorch_recipe.py");
         if (!Files.isRegularFile(script)) {
             throw new JimmException(
@@ -98,7 +104,7 @@ public final class RecipeBench {
                 String.valueOf(threads),
                 "--batch-size",
                 String.valueOf(batchSize));
-        PytorchReference.ScriptRun run = PytorchReference.ScriptRun.of(cmd, threads, python);
+        PytorchReference.ScriptRun run = PytorchReference.ScriptRun.of(cmd, threads, python, malloc);
         String out = run.stdout();
         String err = run.stderr();
         int status = run.status();

@@ -8,6 +8,9 @@ import dev.jimm.bench.BenchOptions;
 import dev.jimm.bench.BenchReport;
 import dev.jimm.bench.LoaderBench;
 import dev.jimm.bench.ModelBench;
+import dev.jimm.bench.OnnxComparison;
+import dev.jimm.bench.OnnxExport;
+import dev.jimm.bench.OnnxReport;
 import dev.jimm.bench.PytorchReference;
 import dev.jimm.bench.RecipeBench;
 import dev.jimm.bench.Rounds;
@@ -23,6 +26,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,7 +38,9 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code jimm bench}: training and inference throughput, batch-1 latency, GFLOP/s and memory of chosen models,
  * optionally side by side with PyTorch ({@code --compare pytorch}, which runs scripts/bench_pytorch.py per model in the
- * same invocation and ends with {@code min ratio R}). {@code jimm bench data DIR} measures the training data pipeline.
+ * same invocation, on PyTorch's default malloc and again with jimm's allocator preloaded, and ends with {@code min
+ * ratio R}) or with ONNX Runtime ({@code --compare onnxruntime}: inference of the same weights exported to ONNX, run in
+ * this JVM). {@code jimm bench data DIR} measures the training data pipeline.
  */
 @Command(
         name = "bench",
@@ -43,15 +49,18 @@ import picocli.CommandLine.Parameters;
         description = {
             "Measure training/inference throughput, latency, GFLOP/s and memory; optionally against PyTorch.",
             "Example: jimm bench --models resnet18,resnet50 --batch-size 32 --compare pytorch",
+            "         jimm bench --compare onnxruntime --threads 2",
             "         jimm bench data DIR --compare torchvision"
         })
 final class BenchCommand extends JimmCommand {
+    private static final String ONNX = "onnxruntime";
+
     @Option(
             names = "--models",
             paramLabel = "A,B",
             split = ",",
             description =
-                    "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224).")
+                    "Models, or none for the recipe only (default: resnet18, resnet50, mobilenetv3_large_100, convnext_tiny, vit_small_patch16_224; with --compare onnxruntime tv/resnet18, tv/resnet50, tv/mobilenet_v3_large, tv/convnext_tiny, tv/vit_b_16).")
     List<String> models;
 
     @Mixin
@@ -85,7 +94,8 @@ final class BenchCommand extends JimmCommand {
             names = "--mode",
             paramLabel = "M,N",
             split = ",",
-            description = "Any of train, bare, infer, latency (default: all).")
+            description =
+                    "Any of train, bare, infer, latency (default: all; with --compare onnxruntime infer,latency).")
     List<String> modes;
 
     @Option(
@@ -98,8 +108,25 @@ final class BenchCommand extends JimmCommand {
     @Option(
             names = "--compare",
             paramLabel = "WHAT",
-            description = "pytorch: run scripts/bench_pytorch.py per model and print the ratios.")
+            description = "pytorch: run scripts/bench_pytorch.py per model and print the ratios;"
+                    + " onnxruntime: export each model to ONNX and run it in ONNX Runtime beside jimm.")
     String compare;
+
+    @Option(
+            names = "--same-malloc",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "With --compare pytorch: run PyTorch a second time with jimm's allocator (the launcher's"
+                            + " tcmalloc) preloaded, for the PyTorch* and ratio* columns (default: on; --no-same-malloc skips it).")
+    boolean sameMalloc;
+
+    @Option(
+            names = "--onnx-export-script",
+            paramLabel = "FILE",
+            description = "With --compare onnxruntime: the export script (default: scripts/export_onnx.py).")
+    Path onnxScript;
 
     @Mixin
     PythonOption python;
@@ -135,19 +162,26 @@ final class BenchCommand extends JimmCommand {
 
     /** The options as parsed, checked; the model names must exist. */
     BenchOptions options() {
-        if (compare != null && !compare.equals("pytorch")) {
+        if (compare != null && !compare.equals("pytorch") && !compare.equals(ONNX)) {
             throw new IllegalArgumentException("--compare '" + compare
-                    + "': only 'pytorch' is known here (for the loader: jimm bench data DIR --compare torchvision)");
+                    + "': only 'pytorch' and 'onnxruntime' are known here (for the loader: jimm bench data DIR"
+                    + " --compare torchvision)");
         }
-        List<String> names =
-                models == null ? BenchOptions.DEFAULT_MODELS : models.equals(List.of("none")) ? List.of() : models;
+        boolean onnx = ONNX.equals(compare);
+        List<String> defaults = onnx ? OnnxComparison.DEFAULT_MODELS : BenchOptions.DEFAULT_MODELS;
+        List<String> names = models == null ? defaults : models.equals(List.of("none")) ? List.of() : models;
         if (names.isEmpty() && !recipe) {
             throw new IllegalArgumentException("--models none measures nothing without --recipe");
         }
         for (String n : names) {
             ModelRegistry.builtIn().config(n);
         }
-        Set<String> m = new LinkedHashSet<>(modes == null ? BenchOptions.MODES : modes);
+        Set<String> m =
+                new LinkedHashSet<>(modes != null ? modes : onnx ? List.of("infer", "latency") : BenchOptions.MODES);
+        if (onnx && (m.contains("train") || m.contains("bare") || recipe)) {
+            throw new IllegalArgumentException("--compare onnxruntime measures inference only: --mode infer,latency"
+                    + " and no --recipe (training is compared with --compare pytorch)");
+        }
         return new BenchOptions(
                 names,
                 size.batchSize,
@@ -176,7 +210,11 @@ final class BenchCommand extends JimmCommand {
     }
 
     private int run(BenchOptions o, PrintWriter out, PrintWriter err) {
+        if (ONNX.equals(compare)) {
+            return runOnnx(o, out, err);
+        }
         Path pyScript = script != null ? script : PytorchReference.defaultScript();
+        String malloc = compare != null && sameMalloc ? sameMallocLibrary(err) : null;
         List<BenchReport.Entry> entries = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         for (String name : o.models()) {
@@ -184,21 +222,23 @@ final class BenchCommand extends JimmCommand {
             // pair repeats, so that a slow phase of the machine cannot land on one side only
             List<ModelBench.Result> js = new ArrayList<>();
             List<PytorchReference.Result> ps = new ArrayList<>();
+            List<PytorchReference.Result> pss = new ArrayList<>();
             boolean measured = true;
             for (int round = 1; round <= rounds && measured; round++) {
                 String tag = rounds > 1 ? " round " + round + "/" + rounds : "";
-                measured = runRound(name, tag, o, pyScript, js, ps, failures, err);
+                measured = runRound(name, tag, o, pyScript, malloc, js, ps, pss, failures, err);
             }
             if (js.isEmpty()) {
                 continue;
             }
             ModelBench.Result j = Rounds.medianOf(js);
             PytorchReference.Result p = ps.isEmpty() ? null : Rounds.medianOfPytorch(ps);
+            PytorchReference.Result psame = pss.isEmpty() ? null : Rounds.medianOfPytorch(pss);
             if (p != null && p.params() != j.params()) {
                 err.println("jimm bench: warning: " + name + " has " + j.params() + " parameters in jimm, " + p.params()
                         + " in PyTorch");
             }
-            entries.add(new BenchReport.Entry(j, p));
+            entries.add(new BenchReport.Entry(j, p, psame));
         }
         BenchReport.RecipeEntry recipeEntry = null;
         if (recipe) {
@@ -206,17 +246,29 @@ final class BenchCommand extends JimmCommand {
             err.flush();
             RecipeBench.Result j = RecipeBench.runJimm(recipeEpochs, o.threads(), 64);
             RecipeBench.Result p = null;
+            RecipeBench.Result psame = null;
             if (compare != null) {
                 err.println("jimm bench: fashion-mnist recipe (PyTorch)");
                 err.flush();
                 p = RecipeBench.runPytorch(python.path, pyScript, recipeEpochs, o.threads(), 64);
+                if (malloc != null) {
+                    err.println("jimm bench: fashion-mnist recipe (PyTorch, " + malloc + " preloaded)");
+                    err.flush();
+                    psame = RecipeBench.runPytorch(python.path, pyScript, recipeEpochs, o.threads(), 64, malloc);
+                }
             }
-            recipeEntry = new BenchReport.RecipeEntry(64, j, p);
+            recipeEntry = new BenchReport.RecipeEntry(64, j, p, psame);
         }
         BenchReport report = new BenchReport(o, SystemInfo.cpuPeak().withCores(o.threads()), entries, recipeEntry);
         if (json) {
             out.println(report.json());
             if (compare != null) {
+                if (!Double.isNaN(report.minRatioSameMalloc())) {
+                    err.printf(
+                            Locale.ROOT,
+                            "min ratio* %.3f (the same allocator on both sides)%n",
+                            report.minRatioSameMalloc());
+                }
                 err.printf(Locale.ROOT, "min ratio %.3f%n", report.minRatio());
             }
         } else {
@@ -234,16 +286,84 @@ final class BenchCommand extends JimmCommand {
     }
 
     /**
-     * One round of a model: jimm, then PyTorch with --compare; adds what was measured and returns whether another round
-     * makes sense (false when a side failed or has no PyTorch equivalent).
+     * {@code --compare onnxruntime}: per model, the weights exported to ONNX (cached), then jimm's and ONNX Runtime's
+     * inference alternating over the rounds; the table ends with {@code min ratio R}. Exits 1 when a model could not be
+     * measured or the two outputs disagree.
+     */
+    private int runOnnx(BenchOptions o, PrintWriter out, PrintWriter err) {
+        OnnxExport exporter = new OnnxExport(
+                python.path, onnxScript != null ? onnxScript : OnnxExport.defaultScript(), OnnxExport.defaultCache());
+        List<OnnxComparison.Result> results = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        for (String name : o.models()) {
+            err.println("jimm bench: " + name + " (exporting to ONNX unless cached in " + exporter.cache() + ")");
+            err.flush();
+            try {
+                OnnxComparison.run(name, o, rounds, exporter::export, err)
+                        .ifPresentOrElse(
+                                results::add,
+                                () -> err.println("jimm bench: " + name + " has no torchvision equivalent in "
+                                        + exporter.script() + "; not compared"));
+            } catch (JimmException e) {
+                if (results.isEmpty() && failures.isEmpty()) {
+                    // Python, torch or the script missing: every model would fail the same way
+                    throw e;
+                }
+                failures.add(name + ": " + Main.oneLine(e));
+                err.println("jimm bench: " + name + " failed: " + Main.oneLine(e));
+            } catch (RuntimeException e) {
+                failures.add(name + ": " + Main.oneLine(e));
+                err.println("jimm bench: " + name + " failed: " + Main.oneLine(e));
+            }
+        }
+        OnnxReport report = new OnnxReport(o, results);
+        if (json) {
+            out.println(report.json());
+            err.printf(Locale.ROOT, "min ratio %.3f%n", report.minRatio());
+        } else {
+            if (rounds > 1) {
+                out.println("each figure: the median of " + rounds + " rounds, jimm and ONNX Runtime alternating");
+            }
+            out.print(report.table());
+        }
+        out.flush();
+        List<String> disagree = report.disagreeing();
+        if (!disagree.isEmpty()) {
+            err.println("jimm bench: the two sides' outputs differ beyond " + OnnxComparison.MAX_RELATIVE_DIFFERENCE
+                    + ": " + String.join("; ", disagree));
+        }
+        if (!failures.isEmpty()) {
+            err.println("jimm bench: not measured: " + String.join("; ", failures));
+        }
+        return failures.isEmpty() && disagree.isEmpty() ? 0 : 1;
+    }
+
+    /**
+     * The allocator library to preload into PyTorch's second run: the one this JVM runs on (the launcher's tcmalloc),
+     * or null under glibc's malloc, where the default run is already like for like.
+     */
+    private static String sameMallocLibrary(PrintWriter err) {
+        Optional<String> lib = NativeAllocator.library();
+        if (lib.isEmpty()) {
+            err.println("jimm bench: jimm runs on glibc's malloc, as PyTorch does by default: no second PyTorch run");
+        }
+        return lib.orElse(null);
+    }
+
+    /**
+     * One round of a model: jimm, then PyTorch with --compare (and again with {@code malloc} preloaded unless null);
+     * adds what was measured and returns whether another round makes sense (false when a side failed or has no PyTorch
+     * equivalent).
      */
     private boolean runRound(
             String name,
             String tag,
             BenchOptions o,
             Path pyScript,
+            String malloc,
             List<ModelBench.Result> js,
             List<PytorchReference.Result> ps,
+            List<PytorchReference.Result> pss,
             List<String> failures,
             PrintWriter err) {
         err.println("jimm bench: " + name + " (jimm)" + tag);
@@ -279,13 +399,29 @@ final class BenchCommand extends JimmCommand {
             return false;
         }
         ps.add(p);
+        PytorchReference.Result psame = null;
+        if (malloc != null) {
+            err.println("jimm bench: " + name + " (PyTorch, " + malloc + " preloaded)" + tag);
+            err.flush();
+            try {
+                psame = PytorchReference.run(python.path, pyScript, name, o, malloc);
+            } catch (JimmException e) {
+                failures.add(name + " in PyTorch with " + malloc + ": " + Main.oneLine(e));
+                err.println("jimm bench: " + name + " failed in PyTorch with " + malloc + ": " + Main.oneLine(e));
+                return false;
+            }
+            pss.add(psame);
+        }
         if (!tag.isEmpty()) {
             // the table's own rows for this round, so the ratios are computed as the table does
             List<String> ratios = new ArrayList<>();
             for (BenchReport.Row r :
-                    new BenchReport(o, null, List.of(new BenchReport.Entry(js.get(js.size() - 1), p))).rows()) {
+                    new BenchReport(o, null, List.of(new BenchReport.Entry(js.get(js.size() - 1), p, psame))).rows()) {
                 if (!Double.isNaN(r.ratio())) {
                     ratios.add(String.format(Locale.ROOT, "%s %.3f", r.measure(), r.ratio()));
+                }
+                if (!Double.isNaN(r.ratioSameMalloc())) {
+                    ratios.add(String.format(Locale.ROOT, "%s* %.3f", r.measure(), r.ratioSameMalloc()));
                 }
             }
             roundSummary(name, tag, js.get(js.size() - 1), ratios, err);

@@ -87,6 +87,53 @@ class BenchReportTest {
     }
 
     @Test
+    void theSameAllocatorRunGetsItsOwnColumnsAndMinRatio() {
+        ModelBench.Result a =
+                new ModelBench.Result("a", 100, 1_000_000_000L, 10, Double.NaN, 40, 20, 1L << 30, 1L << 29, null, null);
+        PytorchReference.Result def = new PytorchReference.Result("a", 100, 8, 50, 25, 1L << 30, "torch x", null);
+        // with tcmalloc PyTorch trains at 9.5 img/s and answers in 22 ms
+        PytorchReference.Result same = new PytorchReference.Result(
+                "a", 100, 9.5, 45, 22, 1L << 30, "torch x", new ModelBench.Phases(40, 60, 3, 1));
+        BenchReport.RecipeEntry rc = new BenchReport.RecipeEntry(
+                64,
+                new RecipeBench.Result(10, List.of(9.0, 5.0)),
+                new RecipeBench.Result(10, List.of(8.0, 6.0)),
+                new RecipeBench.Result(10, List.of(8.0, 5.5)));
+        BenchReport r = new BenchReport(OPTS, PEAK, List.of(new BenchReport.Entry(a, def, same)), rc);
+        List<BenchReport.Row> rows = r.rows();
+        assertEquals(10 / 9.5, rows.get(0).ratioSameMalloc(), 1e-12);
+        assertEquals(40.0 / 45, rows.get(1).ratioSameMalloc(), 1e-12);
+        assertEquals(22.0 / 20, rows.get(2).ratioSameMalloc(), 1e-12);
+        assertEquals(5.5 / 5, rows.get(3).ratioSameMalloc(), 1e-12);
+        assertEquals(40.0 / 50, r.minRatio(), 1e-12);
+        assertEquals(40.0 / 45, r.minRatioSameMalloc(), 1e-12);
+        String t = r.table();
+        List<String> lines = t.strip().lines().toList();
+        assertEquals("min ratio 0.800", lines.get(lines.size() - 1));
+        assertEquals("min ratio* 0.889 (the same allocator on both sides)", lines.get(lines.size() - 2));
+        assertTrue(
+                t.lines()
+                        .anyMatch(l -> l.matches(
+                                "a\\s+train\\s+32\\s+10\\.00 /s\\s+8\\.00 /s\\s+1\\.250\\s+9\\.50 /s\\s+1\\.053.*")),
+                t);
+        assertTrue(
+                t.lines().anyMatch(l -> l.matches("a\\s+PyTorch\\*\\s+40\\.0\\s+60\\.0\\s+3\\.0\\s+1\\.0\\s+104\\.0")),
+                t);
+        JsonObject j = JsonParser.parseString(r.json()).getAsJsonObject();
+        assertEquals(40.0 / 45, j.get("min_ratio_same_malloc").getAsDouble(), 1e-12);
+        assertEquals(
+                9.5,
+                j.getAsJsonArray("rows")
+                        .get(0)
+                        .getAsJsonObject()
+                        .get("pytorch_same_malloc")
+                        .getAsDouble());
+        // without the second run the table has neither the columns nor the line
+        String plain = new BenchReport(OPTS, PEAK, List.of(new BenchReport.Entry(a, def))).table();
+        assertFalse(plain.contains("PyTorch*") || plain.contains("min ratio*"), plain);
+    }
+
+    @Test
     void recipeRowComparesMedianEpochTimesAfterTheFirst() {
         // jimm epochs 9, 4, 6, 5 s: median of 4, 6, 5 = 5; PyTorch 8, 6, 6 s: median 6 -> ratio 6 / 5
         BenchReport.RecipeEntry rc = new BenchReport.RecipeEntry(

@@ -8,8 +8,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code jimm bench}: argument errors, and a tiny run whose JSON has every row. */
 class BenchCommandTest {
@@ -35,6 +37,54 @@ class BenchCommandTest {
         expectUsageError("--rounds 3 needs --compare torchvision", "bench", "data", ".", "--rounds", "3");
         expectUsageError("--rounds must be at least 1, got 0", "bench", "--models", "resnet18", "--rounds", "0");
         expectUsageError("--iters", "bench", "--iters", "many");
+        expectUsageError(
+                "--compare onnxruntime measures inference only",
+                "bench",
+                "--compare",
+                "onnxruntime",
+                "--mode",
+                "train,latency");
+        expectUsageError(
+                "--compare onnxruntime measures inference only",
+                "bench",
+                "--compare",
+                "onnxruntime",
+                "--models",
+                "none",
+                "--recipe");
+    }
+
+    @Test
+    void theOnnxComparisonSaysWhatItNeedsWhenPythonIsMissing(@TempDir Path home) {
+        String before = System.getProperty("jimm.home");
+        System.setProperty("jimm.home", home.toString());
+        try {
+            CliTest.Run r = CliTest.run(
+                    "bench",
+                    "--compare",
+                    "onnxruntime",
+                    "--models",
+                    "resnet10t",
+                    "--img-size",
+                    "32",
+                    "--num-classes",
+                    "3",
+                    "--python",
+                    home.resolve("no-python").toString());
+            assertEquals(2, r.status(), r.err());
+            String last = r.err().strip().lines().reduce((a, b) -> b).orElse("");
+            assertTrue(
+                    last.startsWith("jimm: --compare onnxruntime exports each model with PyTorch, and cannot run "
+                            + home.resolve("no-python")),
+                    r.err());
+            assertTrue(last.contains("apt-get install python3-torch python3-torchvision"), last);
+        } finally {
+            if (before == null) {
+                System.clearProperty("jimm.home");
+            } else {
+                System.setProperty("jimm.home", before);
+            }
+        }
     }
 
     @Test
