@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
 
 /**
  * {@code jimm bench --compare onnxruntime} for one model: the same network with the same weights in jimm's inference
- * path ({@link ImageModel#optimizeForInference}: BatchNorm folded, channels-last weights, no autograd) and in ONNX
+ * path ({@link ImageModel#optimizeForInference}: BatchNorm folded, pre-packed convolutions, no autograd) and in ONNX
  * Runtime's Java API ({@link OnnxRuntimeSide}), on the same random batch, in the same JVM with the same thread count.
  * Both outputs of that batch are compared first, so that the figures are of one function; then each round measures
  * jimm's throughput and batch-1 latency and then ONNX Runtime's, and the medians over rounds are reported.

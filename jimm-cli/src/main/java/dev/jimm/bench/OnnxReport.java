@@ -130,7 +130,8 @@ public final class OnnxReport {
         }
         sb.append("\nratio = jimm/ONNX Runtime images/s (latency: ONNX Runtime ms / jimm ms). max rel diff ="
                 + " max|jimm - ONNX Runtime| / max|ONNX Runtime| over the logits of the batch.\n");
-        sb.append("jimm: InferenceModel (BatchNorm folded, channels-last weights, no autograd) on libtorch; malloc = ")
+        sb.append(
+                        "jimm: InferenceModel (BatchNorm folded, channels-last weights pre-packed for oneDNN, no autograd) on libtorch; malloc = ")
                 .append(NativeAllocator.describe())
                 .append('\n');
         results.stream()

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -22,6 +24,9 @@ public class Conv2d extends Module {
     private Parameter weight;
     private Parameter bias;
     private boolean channelsLast = MemoryFormat.byDefault();
+    // set by PrepackedConvolutions for a model that only predicts: oneDNN's packed weight
+    private PrepackedConvolutions prepacked;
+    private IValue packedWeight;
 
     /** Options of a convolution beyond its channel counts and kernel size. */
     public record Options(int stride, int padding, int dilation, int groups, boolean bias) {
@@ -112,6 +117,9 @@ public class Conv2d extends Module {
         if (seesWholeInput(in.getShape())) {
             return asMatrixProduct(in);
         }
+        if (packedWeight != null && in.getShape().dimension() == 4 && libtorchPicksOneDnn(in.getShape())) {
+            return prepacked.run(in, packedWeight);
+        }
         return in.getNDArrayInternal()
                 .convolution(
                         in,
@@ -122,6 +130,39 @@ public class Conv2d extends Module {
                         new Shape(dilation),
                         groups)
                 .singletonOrThrow();
+    }
+
+    // a plain 2-D convolution in channels-last order (subclasses change the weight or the input first)
+    boolean canPrepack() {
+        return getClass() == Conv2d.class
+                && channelsLast
+                && kernel.length == 2
+                && weight.getArray().getShape().dimension() == 4;
+    }
+
+    /**
+     * Whether libtorch's convolution would run oneDNN on this float CPU input (its {@code use_mkldnn} rule), where the
+     * packed weight saves the reorder. Otherwise libtorch runs its own kernel, which it picks as faster there: for an
+     * unstrided 1x1 kernel on fewer than 16 images with one thread, or on a small input (at most 20,480 elements, a
+     * single image and a 1x1 to 3x3 kernel without groups).
+     */
+    boolean libtorchPicksOneDnn(Shape in) {
+        boolean pointwise = kernel[0] == 1
+                && kernel[1] == 1
+                && stride[0] == 1
+                && stride[1] == 1
+                && dilation[0] == 1
+                && dilation[1] == 1;
+        if (pointwise && in.get(0) < 16 && JniUtils.getNumThreads() <= 1) {
+            return false;
+        }
+        return groups > 1 || (kernel[0] > 3 && kernel[1] > 3) || in.get(0) > 1 || in.size() > 20480;
+    }
+
+    // runs through oneDNN's packed weight from now on (null, null: libtorch's convolution again)
+    void usePrepacked(PrepackedConvolutions owner, IValue packed) {
+        prepacked = owner;
+        packedWeight = packed;
     }
 
     /**

@@ -7,12 +7,14 @@ import dev.jimm.layers.BatchNormFolding;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
+import dev.jimm.layers.PrepackedConvolutions;
 import java.util.List;
 
 /**
  * A model prepared for prediction only: eval mode, BatchNorm folded into the convolution before it
- * ({@link BatchNormFolding}), no parameter requiring a gradient, and {@link #forward} run with grad mode off on the
- * calling thread, so no autograd graph is built or kept.
+ * ({@link BatchNormFolding}), convolution weights stored channels-last and pre-packed for oneDNN
+ * ({@link PrepackedConvolutions}), no parameter requiring a gradient, and {@link #forward} run with grad mode off on
+ * the calling thread, so no autograd graph is built or kept.
  *
  * <pre>{@code
  * try (ImageModel m = Models.createModel("resnet50", true, 1000, "avg");
@@ -28,6 +30,7 @@ import java.util.List;
 public final class InferenceModel implements AutoCloseable {
     private final Module model;
     private final List<BatchNormFolding.Pair> folded;
+    private final PrepackedConvolutions prepacked;
 
     private InferenceModel(Module model, Shape sampleShape) {
         this.model = model;
@@ -38,6 +41,7 @@ public final class InferenceModel implements AutoCloseable {
                 c.storeWeightChannelsLast();
             }
         }
+        this.prepacked = PrepackedConvolutions.pack(model, sampleShape).orElse(null);
     }
 
     /**
@@ -136,8 +140,16 @@ public final class InferenceModel implements AutoCloseable {
         return folded;
     }
 
+    /** How many convolutions run with oneDNN's pre-packed weights ({@link PrepackedConvolutions}). */
+    public int prepackedConvolutions() {
+        return prepacked == null ? 0 : prepacked.size();
+    }
+
     @Override
     public void close() {
+        if (prepacked != null) {
+            prepacked.close();
+        }
         if (model instanceof AutoCloseable c) {
             try {
                 c.close();

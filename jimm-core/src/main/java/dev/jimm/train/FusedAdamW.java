@@ -7,19 +7,12 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.jimm.layers.NoGrad;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import dev.jimm.layers.TorchScriptModules;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * libtorch's fused CPU AdamW kernel ({@code aten::_fused_adamw_}, what {@code torch.optim.AdamW(fused=True)} runs): one
@@ -27,10 +20,9 @@ import java.util.zip.ZipOutputStream;
  * each array a dozen times. On resnet10t at 28 px and batch 128 it took the optimizer from 38–46 ms to 8.5–9.4 ms of a
  * ~200 ms step.
  *
- * <p>DJL's JNI has no binding for the operator, but libtorch compiles TorchScript source when it loads a module, so
- * this class writes a TorchScript archive holding a one-method module that calls it, and loads that from memory. The
- * method runs the kernel, which reads its bias corrections from the step-count tensors, and zeroes the gradients, as
- * DJL's per-parameter kernel does.
+ * <p>DJL's JNI has no binding for the operator, so this class loads a one-method TorchScript module that calls it
+ * ({@link TorchScriptModules}). The method runs the kernel, which reads its bias corrections from the step-count
+ * tensors, and zeroes the gradients, as DJL's per-parameter kernel does.
  */
 final class FusedAdamW implements AutoCloseable {
     /** The module's source, in the form {@code torch.jit.save} writes under {@code code/}. */
@@ -74,8 +66,7 @@ final class FusedAdamW implements AutoCloseable {
             return Optional.empty();
         }
         try {
-            return Optional.of(
-                    new FusedAdamW(JniUtils.loadModule(pt, new ByteArrayInputStream(archive()), false, false)));
+            return Optional.of(new FusedAdamW(TorchScriptModules.load(pt, "FusedAdamW", SOURCE)));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -122,40 +113,6 @@ final class FusedAdamW implements AutoCloseable {
             pt[i] = (PtNDArray) arrays.get(i);
         }
         return IValue.listFrom(pt);
-    }
-
-    /** The TorchScript archive: the pickled module object, its code, no constants, format version 3. */
-    static byte[] archive() {
-        ByteArrayOutputStream pickle = new ByteArrayOutputStream();
-        // protocol 2: GLOBAL __torch__.FusedAdamW, NEWOBJ with no arguments, BUILD {'training': True}
-        pickle.writeBytes(new byte[] {(byte) 0x80, 2});
-        pickle.writeBytes("c__torch__\nFusedAdamW\n".getBytes(StandardCharsets.US_ASCII));
-        pickle.writeBytes(new byte[] {')', (byte) 0x81, '}', 'X', 8, 0, 0, 0});
-        pickle.writeBytes("training".getBytes(StandardCharsets.US_ASCII));
-        pickle.writeBytes(new byte[] {(byte) 0x88, 's', 'b', '.'});
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (ZipOutputStream zip = new ZipOutputStream(out)) {
-            stored(zip, "fused_adamw/data.pkl", pickle.toByteArray());
-            stored(zip, "fused_adamw/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
-            stored(zip, "fused_adamw/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
-            stored(zip, "fused_adamw/version", "3\n".getBytes(StandardCharsets.US_ASCII));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
-
-    // uncompressed, as torch.jit.save writes its records
-    private static void stored(ZipOutputStream zip, String name, byte[] data) throws IOException {
-        ZipEntry e = new ZipEntry(name);
-        e.setMethod(ZipEntry.STORED);
-        e.setSize(data.length);
-        CRC32 crc = new CRC32();
-        crc.update(data);
-        e.setCrc(crc.getValue());
-        zip.putNextEntry(e);
-        zip.write(data);
-        zip.closeEntry();
     }
 
     @Override
