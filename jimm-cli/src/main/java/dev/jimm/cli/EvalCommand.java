@@ -1,6 +1,7 @@
 package dev.jimm.cli;
 
 import dev.jimm.JimmException;
+import dev.jimm.StopRequest;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDataset;
 import dev.jimm.data.ImageDecodeException;
@@ -80,6 +81,9 @@ final class EvalCommand extends JimmCommand {
             boolean live = !json && System.console() != null;
             long t0 = System.nanoTime();
             for (int start = 0; start < ds.size(); start += batchSize) {
+                StopRequest.process()
+                        .throwIfRequested("stopped the evaluation after " + start + " of " + ds.size()
+                                + " images; nothing was written");
                 if (live && start > 0) {
                     double sec = (System.nanoTime() - t0) / 1e9;
                     System.err.printf(

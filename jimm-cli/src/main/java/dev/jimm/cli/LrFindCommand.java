@@ -1,6 +1,7 @@
 package dev.jimm.cli;
 
 import ai.djl.ndarray.NDManager;
+import dev.jimm.StoppedException;
 import dev.jimm.train.Learner;
 import dev.jimm.train.LrFinder;
 import dev.jimm.vision.RunReport;
@@ -65,7 +66,12 @@ final class LrFindCommand extends JimmCommand {
                 if (weights != null) {
                     learner.freeze();
                 }
-                LrFinder.Result r = learner.lrFind();
+                LrFinder.Result r;
+                try {
+                    r = learner.lrFind();
+                } catch (StoppedException e) {
+                    throw e.withState(e.state().replaceFirst(";.*", "") + "; nothing was written");
+                }
                 Path png = out.resolve("lr_find.png");
                 RunReport.writeLrFind(r, png);
                 if (json) {

@@ -2,6 +2,7 @@ package dev.jimm.cli;
 
 import dev.jimm.JimmException;
 import dev.jimm.NativeTuning;
+import dev.jimm.StoppedException;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Set;
@@ -11,7 +12,9 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code jimm} command line. Each subcommand is a class of this package; errors print one line (the stack trace
- * only with {@code --debug}) and exit non-zero: 2 for a bad argument, 1 otherwise.
+ * only with {@code --debug}) and exit non-zero: 2 for a bad argument, 1 otherwise. SIGTERM and SIGINT stop
+ * {@code train}, {@code lr-find}, {@code eval} and {@code demo} at a safe point, with one line and exit status 143 or
+ * 130 ({@link StopSignals}).
  */
 @Command(
         name = "jimm",
@@ -39,6 +42,9 @@ public final class Main implements Runnable {
     private static final Set<String> COMPUTE_COMMANDS =
             Set.of("train", "lr-find", "eval", "predict", "bench", "demo", "parity", "summary");
 
+    /** The subcommands that stop at a safe point on SIGTERM or SIGINT (the others keep the JVM's handling). */
+    private static final Set<String> STOPPABLE_COMMANDS = Set.of("train", "lr-find", "eval", "demo");
+
     /** Exit status for a bad argument or an unknown name. */
     public static final int EXIT_USAGE = 2;
 
@@ -59,6 +65,9 @@ public final class Main implements Runnable {
             // before the first libtorch operation, so that its worker threads inherit the setting
             NativeTuning.apply();
         }
+        if (args.length > 0 && STOPPABLE_COMMANDS.contains(args[0])) {
+            StopSignals.install();
+        }
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
@@ -78,6 +87,9 @@ public final class Main implements Runnable {
                 ex.printStackTrace(err);
             }
             err.println("jimm: " + oneLine(ex));
+            if (ex instanceof StoppedException) {
+                return StopSignals.exitStatus();
+            }
             return ex instanceof JimmException || ex instanceof IllegalArgumentException ? EXIT_USAGE : 1;
         });
         try {

@@ -11,6 +11,7 @@ import dev.jimm.vision.LrSuggestion;
 import dev.jimm.vision.TrainRecipe;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Parameters;
         description = {
             "Train an image classifier (fastai's fine_tune with --pretrained or --weights, else fit_one_cycle).",
             "The data pipeline (augmentation, flips, resize, size, normalisation) is chosen by the data's regime and printed first; --aug and friends override it.",
-            "Example: jimm train ../shared/datasets/font-letters --model resnet18 --epochs 5 --img-size 32"
+            "Example: jimm train ../shared/datasets/font-letters --model resnet18 --epochs 5 --img-size 32",
+            "SIGTERM or Ctrl-C stops it after the current batch: the checkpoint keeps that point, and --resume RUN continues exactly from there (exit status 143 or 130). A second Ctrl-C quits at once."
         },
         mixinStandardHelpOptions = true)
 final class TrainCommand extends JimmCommand {
@@ -184,6 +186,14 @@ final class TrainCommand extends JimmCommand {
     boolean json;
 
     @Option(
+            names = "--progress-every",
+            paramLabel = "SECONDS",
+            defaultValue = "60",
+            description =
+                    "When the output is not a terminal (a log file), print a progress line (epoch, batch, loss) to stderr at most every SECONDS (default: ${DEFAULT-VALUE}; 0: after every batch).")
+    long progressEvery;
+
+    @Option(
             names = "--memory-log",
             description =
                     "After each epoch, print the live native arrays and the resident memory to stderr (a leak check).")
@@ -194,10 +204,11 @@ final class TrainCommand extends JimmCommand {
         if (!head.equals("fastai") && !head.equals("linear")) {
             throw new IllegalArgumentException("--head must be fastai or linear, got '" + head + "'");
         }
+        requireAtLeast("--progress-every", progressEvery, 0);
         var outStream = out();
         List<Callback> cbs = new ArrayList<>();
         if (!json) {
-            cbs.add(Callbacks.Progress.console());
+            cbs.add(Callbacks.Progress.console(Duration.ofSeconds(progressEvery)));
         }
         if (memoryLog) {
             cbs.add(new MemoryMonitor(err()));

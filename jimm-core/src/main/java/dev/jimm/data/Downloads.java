@@ -1,6 +1,7 @@
 package dev.jimm.data;
 
 import dev.jimm.AtomicFiles;
+import dev.jimm.StopRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -131,7 +132,16 @@ public final class Downloads {
                     if (resp.statusCode() != 200) {
                         throw new IOException("HTTP " + resp.statusCode());
                     }
-                    new DigestInputStream(body, md).transferTo(out);
+                    // chunk by chunk, so that a stop request ends it; the temporary file is then removed
+                    InputStream in = new DigestInputStream(body, md);
+                    byte[] buf = new byte[1 << 16];
+                    long done = 0;
+                    for (int n; (n = in.read(buf)) > 0; done += n) {
+                        StopRequest.process()
+                                .throwIfRequested("stopped the download of " + url + " after " + done
+                                        + " bytes; nothing is kept, the next run downloads it again");
+                        out.write(buf, 0, n);
+                    }
                 }
                 String got = HexFormat.of().formatHex(md.digest());
                 if (!expected.matches(got)) {
@@ -295,6 +305,12 @@ public final class Downloads {
                 try {
                     int n;
                     while ((n = body.read(buf)) > 0) {
+                        if (StopRequest.process().isRequested()) {
+                            ch.force(false);
+                            StopRequest.process()
+                                    .throwIfRequested("stopped the download of " + url + "; " + done
+                                            + " bytes are kept in " + part + " and the next run resumes from there");
+                        }
                         lastData.set(System.nanoTime());
                         ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                         while (bb.hasRemaining()) {

@@ -3,8 +3,12 @@ package dev.jimm.train;
 import dev.jimm.AtomicFiles;
 import dev.jimm.JimmException;
 import dev.jimm.hub.SafetensorsWriter;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,27 +20,46 @@ public final class Callbacks {
     private Callbacks() {}
 
     /**
-     * A progress bar with ETA and the smoothed loss (on a terminal), and a table row per epoch: epoch, train_loss,
-     * valid_loss, metrics, time.
+     * A progress bar with ETA and the smoothed loss (on a terminal; elsewhere, such as a log file, a progress line
+     * every so often), and a table row per epoch: epoch, train_loss, valid_loss, metrics, time.
      */
     public static final class Progress implements Callback {
+        /** How often {@link #console()} prints a progress line when the output is not a terminal. */
+        public static final Duration DEFAULT_LINE_EVERY = Duration.ofSeconds(60);
+
         private final PrintStream table;
         private final PrintStream bar;
         private final boolean live;
+        private final Duration lineEvery;
         private long epochStart;
         private long lastDraw;
         private boolean headerDone;
 
-        /** Table to {@code table}; a live bar on {@code bar} only when {@code live}. */
+        /** Table to {@code table}; a live bar on {@code bar} only when {@code live}, else no progress lines. */
         public Progress(PrintStream table, PrintStream bar, boolean live) {
+            this(table, bar, live, null);
+        }
+
+        /**
+         * As {@link #Progress(PrintStream, PrintStream, boolean)}; when not {@code live}, a progress line (epoch,
+         * batch, smoothed loss, time) on {@code bar} at most every {@code lineEvery} (zero: after every batch; null:
+         * never).
+         */
+        public Progress(PrintStream table, PrintStream bar, boolean live, Duration lineEvery) {
             this.table = table;
             this.bar = bar;
             this.live = live;
+            this.lineEvery = lineEvery;
         }
 
-        /** Table on stdout; a bar on stderr when the program runs in a terminal. */
+        /** Table on stdout; a bar on stderr in a terminal, else a progress line on stderr every minute. */
         public static Progress console() {
-            return new Progress(System.out, System.err, System.console() != null);
+            return console(DEFAULT_LINE_EVERY);
+        }
+
+        /** As {@link #console()}, with a progress line every {@code lineEvery} when not in a terminal. */
+        public static Progress console(Duration lineEvery) {
+            return new Progress(System.out, System.err, System.console() != null, lineEvery);
         }
 
         @Override
@@ -51,12 +74,25 @@ public final class Callbacks {
 
         @Override
         public void afterBatch(Learner l) {
-            if (!live) {
-                return;
-            }
             long now = System.nanoTime();
             int nb = l.dls().train().numBatches();
             long done = l.trainIter() - (long) l.epoch() * nb;
+            if (!live) {
+                if (lineEvery != null && done < nb && now - lastDraw >= lineEvery.toNanos()) {
+                    lastDraw = now;
+                    bar.printf(
+                            Locale.ROOT,
+                            "epoch %d/%d  batch %d/%d  loss %.4f  %s%n",
+                            l.epoch() + 1,
+                            l.nEpoch(),
+                            done,
+                            nb,
+                            l.recorder().smoothLoss(),
+                            clock((now - epochStart) / 1e9));
+                    bar.flush();
+                }
+                return;
+            }
             if (now - lastDraw < 200_000_000L && done < nb) {
                 return;
             }
@@ -103,7 +139,12 @@ public final class Callbacks {
 
         @Override
         public void afterFit(Learner l) {
-            if (l.stopReason() != null) {
+            if (live) {
+                bar.print("\r" + " ".repeat(100) + "\r");
+                bar.flush();
+            }
+            // an interruption is reported by whoever asked for it, with what was kept
+            if (l.stopReason() != null && !l.interrupted()) {
                 table.println("stopped: " + l.stopReason());
             }
         }
@@ -235,14 +276,21 @@ public final class Callbacks {
     }
 
     /**
-     * Saves a full checkpoint ({@code checkpoint.safetensors}) after every epoch, and the model's weights of the best
-     * epoch by {@code monitor} ({@code best.safetensors}), in the run folder.
+     * Saves a full checkpoint ({@code checkpoint.safetensors}) after every epoch and when a
+     * {@link dev.jimm.StopRequest} interrupts the fit between two batches, and the model's weights of the best epoch by
+     * {@code monitor} ({@code best.safetensors}), in the run folder. A checkpoint that cannot be written (a full disk,
+     * a folder that cannot be written) ends the fit with one line naming the folder and the cause; the previous
+     * checkpoint stays as it was, since every write is atomic.
      */
     public static final class SaveModel implements Callback {
         private final Path dir;
         private final String monitor;
         private final boolean everyEpoch;
         private double best = Double.NaN;
+        // where the last checkpoint was taken, so that an interruption right after an epoch's does not write it twice
+        private Learner.FitPlan savedPlan;
+        private int savedEpochs = -1;
+        private int savedBatches = -1;
 
         public SaveModel(Path dir, String monitor, boolean everyEpoch) {
             this.dir = dir;
@@ -257,7 +305,7 @@ public final class Callbacks {
                 return;
             }
             if (everyEpoch) {
-                l.saveCheckpoint(dir.resolve("checkpoint.safetensors"));
+                save(l);
             }
             double v = value(r, monitor);
             boolean higher = higherIsBetter(l, monitor);
@@ -268,6 +316,38 @@ public final class Callbacks {
                         l.model().stateDict(),
                         Map.of("epoch", Integer.toString(r.epoch()), "monitor", monitor, "value", Double.toString(v)));
             }
+        }
+
+        @Override
+        public void afterFit(Learner l) {
+            boolean alreadySaved =
+                    l.plan() == savedPlan && l.epochsDone() == savedEpochs && l.batchesDone() == savedBatches;
+            if (everyEpoch && l.interrupted() && !alreadySaved) {
+                save(l);
+            }
+        }
+
+        private void save(Learner l) {
+            Path file = dir.resolve("checkpoint.safetensors");
+            boolean hadOne = Files.isRegularFile(file);
+            try {
+                l.saveCheckpoint(file);
+            } catch (RuntimeException e) {
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                String cause = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+                String msg = "cannot save the checkpoint in " + dir + ": " + cause + "; "
+                        + (hadOne ? file.getFileName() + " keeps the previous one" : "there is no earlier checkpoint");
+                if (root instanceof IOException io) {
+                    throw new UncheckedIOException(msg, io);
+                }
+                throw new IllegalStateException(msg, e);
+            }
+            savedPlan = l.plan();
+            savedEpochs = l.epochsDone();
+            savedBatches = l.batchesDone();
         }
     }
 

@@ -19,8 +19,9 @@ import java.util.Set;
 
 /**
  * A training checkpoint: one safetensors file holding the model ({@code model.*}), the optimizer state ({@code opt.*})
- * and, in its metadata, the fit's schedule, the epochs done, the seed, which parameters were frozen and the epoch
- * history. Written atomically.
+ * and, in its metadata, the fit's schedule, where the fit is (the epochs ended, and the batches done in the next one
+ * with the sum of their losses: a fit stopped between two batches resumes at the next), the seed, which parameters were
+ * frozen and the epoch history. Written atomically.
  */
 final class Checkpoint {
     static final String META_KEY = "jimm.checkpoint";
@@ -30,8 +31,19 @@ final class Checkpoint {
 
     private Checkpoint() {}
 
-    /** What a checkpoint says about where training was. */
-    record State(Learner.FitPlan plan, int epochsDone, JsonObject fineTune, double[] smoothing) {}
+    /**
+     * What a checkpoint says about where training was: after {@code epochsDone} ended epochs and {@code batchesDone}
+     * batches of the next, whose losses (each times its batch size) sum to {@code epochLossSum} over
+     * {@code epochLossCount} samples.
+     */
+    record State(
+            Learner.FitPlan plan,
+            int epochsDone,
+            int batchesDone,
+            double epochLossSum,
+            long epochLossCount,
+            JsonObject fineTune,
+            double[] smoothing) {}
 
     static void save(Learner l, Path file) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
@@ -41,10 +53,15 @@ final class Checkpoint {
             Map<String, NDArray> opt = l.optimizer().stateDict(scratch);
             opt.forEach((k, v) -> tensors.put("opt." + k, v));
             JsonObject meta = new JsonObject();
-            meta.addProperty("version", 1);
+            // version 2 adds batches_done and epoch_loss: a version-1 reader would redo the epoch from the middle
+            meta.addProperty("version", l.batchesDone() > 0 ? 2 : 1);
             Gson gson = new Gson();
             meta.add("plan", gson.toJsonTree(l.plan()));
-            meta.addProperty("epochs_done", l.epoch() + 1);
+            meta.addProperty("epochs_done", l.epochsDone());
+            if (l.batchesDone() > 0) {
+                meta.addProperty("batches_done", l.batchesDone());
+                meta.add("epoch_loss", gson.toJsonTree(l.epochLoss()));
+            }
             meta.addProperty("seed", l.seed());
             meta.add("smoothing", gson.toJsonTree(l.recorder().smoothingState()));
             if (l.fineTuneState() != null) {
@@ -116,9 +133,15 @@ final class Checkpoint {
             Learner.FitPlan plan = new Gson().fromJson(meta.get("plan"), Learner.FitPlan.class);
             double[] smoothing =
                     meta.has("smoothing") ? new Gson().fromJson(meta.get("smoothing"), double[].class) : null;
+            double[] epochLoss = meta.has("epoch_loss")
+                    ? new Gson().fromJson(meta.get("epoch_loss"), double[].class)
+                    : new double[] {0, 0};
             return new State(
                     plan,
                     meta.get("epochs_done").getAsInt(),
+                    meta.has("batches_done") ? meta.get("batches_done").getAsInt() : 0,
+                    epochLoss[0],
+                    (long) epochLoss[1],
                     meta.has("fine_tune") ? meta.getAsJsonObject("fine_tune") : null,
                     smoothing);
         }

@@ -9,9 +9,12 @@ import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
 import com.google.gson.annotations.SerializedName;
 import dev.jimm.JimmException;
+import dev.jimm.StopRequest;
+import dev.jimm.StoppedException;
 import dev.jimm.data.Batch;
 import dev.jimm.data.BatchSource;
 import dev.jimm.data.DataLoaders;
+import dev.jimm.data.Seeds;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
 import dev.jimm.layers.OwnedArrays;
@@ -22,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
@@ -35,6 +39,12 @@ import java.util.function.BiFunction;
  * loss, backward, step) with callbacks around each event; the schedule is a {@link ParamScheduler} and lr_find an
  * {@link LrFinder} among them. Validation and prediction run the same step without gradients. Every batch runs in its
  * own {@link NDScope}, so nothing a forward pass allocates outlives it.
+ *
+ * <p>Before every batch the loop checks its {@link StopRequest} (by default the process-wide one that the {@code jimm}
+ * command's SIGTERM and SIGINT handlers set): a fit then ends between two batches with {@link #interrupted()} true,
+ * after its callbacks' {@code afterFit} ({@link Callbacks.SaveModel} writes the checkpoint there, in the middle of the
+ * epoch if need be, and {@link #resume} continues from that batch); an evaluation or {@link #lrFind} throws a
+ * {@link StoppedException}.
  *
  * <pre>{@code
  * try (Learner learn = VisionLearner.fromFolder(Path.of("pets"), "resnet18")) {   // or Learner.builder(model, dls)
@@ -59,6 +69,7 @@ public class Learner implements AutoCloseable {
     private final long seed;
     private final double clipGradNorm;
     private final Path runDir;
+    private final StopRequest stop;
 
     // loop state, read by callbacks
     private int epoch;
@@ -71,6 +82,8 @@ public class Learner implements AutoCloseable {
     private boolean training;
     private String stopReason;
     private boolean diverged;
+    private StoppedException interruption;
+    private Position position = new Position();
     private final boolean closeModel;
     private final Exporter exporter;
     private final List<AutoCloseable> owned;
@@ -88,6 +101,18 @@ public class Learner implements AutoCloseable {
         /** fastai's fit_flat_cos: constant rates, then cosine annealing; constant momentum. */
         @SerializedName("flat_cos")
         FLAT_COS
+    }
+
+    /**
+     * Where a fit is, as a checkpoint records it: the epochs ended (validated and recorded), the training batches done
+     * in the epoch after them, and the sum (each loss times its batch size) and sample count of those batches' losses,
+     * the epoch's train_loss so far.
+     */
+    private static final class Position {
+        int epochsDone;
+        int batchesDone;
+        double lossSum;
+        long lossCount;
     }
 
     /** The schedule of a fit, kept so that a checkpoint can resume it exactly. */
@@ -108,6 +133,7 @@ public class Learner implements AutoCloseable {
         this.seed = b.seed;
         this.clipGradNorm = b.clipGradNorm;
         this.runDir = b.runDir;
+        this.stop = b.stop;
         this.closeModel = b.closeModel;
         this.exporter = b.exporter;
         this.owned = List.copyOf(b.owned);
@@ -123,7 +149,7 @@ public class Learner implements AutoCloseable {
 
     /** Trains at a constant learning rate per group (fastai's fit). */
     public void fit(int epochs, Lrs lr) {
-        runFit(new FitPlan(FitKind.FIT, epochs, lr.forGroups(groups.size()), 1, 1, 0, currentMoms()), 0);
+        runFit(new FitPlan(FitKind.FIT, epochs, lr.forGroups(groups.size()), 1, 1, 0, currentMoms()), 0, 0);
     }
 
     public void fit(int epochs, double lr) {
@@ -150,6 +176,7 @@ public class Learner implements AutoCloseable {
                         divFinal,
                         pctStart,
                         new double[] {0.95, 0.85, 0.95}),
+                0,
                 0);
     }
 
@@ -163,6 +190,7 @@ public class Learner implements AutoCloseable {
         runFit(
                 new FitPlan(
                         FitKind.FLAT_COS, epochs, lr.forGroups(groups.size()), 1, divFinal, pctStart, currentMoms()),
+                0,
                 0);
     }
 
@@ -227,59 +255,84 @@ public class Learner implements AutoCloseable {
         return fineTune;
     }
 
-    /** Runs (or, from {@code startEpoch}, resumes) a planned fit: its schedule, its records, the user's callbacks. */
-    private void runFit(FitPlan p, int startEpoch) {
+    /**
+     * Runs (or, from batch {@code startBatch} of epoch {@code startEpoch}, resumes) a planned fit: its schedule, its
+     * records, the user's callbacks.
+     */
+    private void runFit(FitPlan p, int startEpoch, int startBatch) {
         if (p.epochs() < 1) {
             throw new IllegalArgumentException("epochs must be at least 1, got " + p.epochs());
         }
         this.plan = p;
-        if (startEpoch == 0) {
+        if (startEpoch == 0 && startBatch == 0) {
             // fastai restarts the smoothed loss with every fit; a resumed fit continues the saved one
             recorder.resetSmoothing();
         }
         List<Callback> cbs = new ArrayList<>(List.of(ParamScheduler.of(p), new FitRecorder()));
         cbs.addAll(callbacks);
-        fitLoop(startEpoch, p.epochs(), cbs);
+        fitLoop(startEpoch, startBatch, p.epochs(), cbs);
     }
 
     /**
      * fastai's fit: epochs of training batches, each ended by the callbacks' afterEpoch, until the epochs are done or a
-     * stop is requested. An epoch stopped inside is not ended: no afterEpoch runs for it (so no checkpoint or log
-     * claims it). The callbacks are the whole fit's: a plan's schedule and records, or {@link LrFinder}'s sweep.
+     * stop is requested. An epoch stopped inside is not ended: no afterEpoch runs for it (so no log claims it). A
+     * {@link StoppedException} before a batch or in the epoch's validation (the {@link StopRequest}, or a callback's)
+     * ends the fit the same way, with {@link #interrupted()} true; afterFit runs in every case. The callbacks are the
+     * whole fit's: a plan's schedule and records, or {@link LrFinder}'s sweep. A resumed fit starts at batch
+     * {@code startBatch} of epoch {@code startEpoch}.
      */
-    private void fitLoop(int startEpoch, int epochs, List<Callback> cbs) {
+    private void fitLoop(int startEpoch, int startBatch, int epochs, List<Callback> cbs) {
         int nb = dls.train().numBatches();
         if (nb == 0) {
             throw new JimmException("the training set has fewer samples than one batch");
         }
+        if (startBatch > nb) {
+            throw new JimmException("the checkpoint is at batch " + startBatch + " of epoch " + (startEpoch + 1)
+                    + ", but an epoch of this training set has " + nb + " batches (other data or batch size?)");
+        }
         this.nEpoch = epochs;
         this.stopReason = null;
         this.diverged = false;
+        this.interruption = null;
         this.totalIters = (long) nb * nEpoch;
-        this.trainIter = (long) nb * startEpoch;
+        this.trainIter = (long) nb * startEpoch + startBatch;
         event(cbs, Callback::beforeFit);
         try {
             for (epoch = startEpoch; epoch < nEpoch && stopReason == null; epoch++) {
+                int from = epoch == startEpoch ? startBatch : 0;
+                position.epochsDone = epoch;
+                position.batchesDone = from;
+                if (from == 0) {
+                    position.lossSum = 0;
+                    position.lossCount = 0;
+                }
                 event(cbs, Callback::beforeEpoch);
-                boolean finished = trainEpoch(cbs);
+                boolean finished = trainEpoch(cbs, from);
                 if (stopReason != null && !finished) {
                     break;
                 }
                 event(cbs, Callback::afterEpoch);
             }
+        } catch (StoppedException e) {
+            interruption = e;
+            requestStop(e.getMessage());
         } finally {
             event(cbs, Callback::afterFit);
         }
     }
 
-    /** Trains one epoch's batches; true when all of them were done. */
-    private boolean trainEpoch(List<Callback> cbs) {
+    /** Trains one epoch's batches from batch {@code from}; true when all of them were done. */
+    private boolean trainEpoch(List<Callback> cbs, int from) {
         model.train(true);
         training = true;
-        int done = allBatches(dls.train(), epoch, new Step(cbs, (x, i) -> model.forward(x), true, null));
-        training = false;
-        model.eval();
-        return done == dls.train().numBatches();
+        int done;
+        try {
+            done = allBatches(dls.train(), epoch, new Step(cbs, (x, i) -> model.forward(x), true, null), from);
+        } finally {
+            training = false;
+            model.eval();
+        }
+        return from + done == dls.train().numBatches();
     }
 
     /** What {@link #oneBatch} does after the forward pass when it evaluates: the batch, its index, outputs, loss. */
@@ -304,16 +357,34 @@ public class Learner implements AutoCloseable {
         }
     }
 
-    /**
-     * Runs every batch of {@code source}'s epoch {@code ep} through {@link #oneBatch}, each in its own native memory
-     * scope; training stops at a requested stop, evaluation runs every batch. The loader is closed however the loop
-     * ends. Returns the batches done.
-     */
+    /** {@link #allBatches(BatchSource, int, Step, int)} from the first batch. */
     private int allBatches(BatchSource source, int ep, Step step) {
+        return allBatches(source, ep, step, 0);
+    }
+
+    /**
+     * Runs the batches of {@code source}'s epoch {@code ep} from batch {@code from} (a resumed epoch passes over the
+     * ones done before) through {@link #oneBatch}, each in its own native memory scope; training stops at a requested
+     * stop, evaluation runs every batch. Before each batch the {@link StopRequest} is checked: a
+     * {@link StoppedException} ends any loop there. The loader is closed however the loop ends. Returns the batches
+     * done.
+     */
+    private int allBatches(BatchSource source, int ep, Step step, int from) {
+        int total = source.numBatches();
+        if (from > 0 && from >= total) {
+            return 0;
+        }
         Iterator<Batch> it = source.batches(ep, manager);
         int done = 0;
         try {
-            for (int index = 0; it.hasNext() && !(step.train() && stopReason != null); index++) {
+            int index = 0;
+            // batch order and augmentation are functions of (seed, epoch, batch): the skipped ones are those done
+            for (; index < from && it.hasNext(); index++) {
+                it.next().close();
+            }
+            for (; it.hasNext() && !(step.train() && stopReason != null); index++) {
+                stop.throwIfRequested("stopped before " + (step.train() ? "training" : "evaluation") + " batch "
+                        + (index + 1) + " of " + total);
                 try (Batch b = it.next();
                         NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
@@ -378,6 +449,7 @@ public class Learner implements AutoCloseable {
         opt.step();
         event(cbs, Callback::afterStep);
         trainIter++;
+        position.batchesDone++;
         event(cbs, Callback::afterBatch);
         batch = null;
         lastPrediction = null;
@@ -391,28 +463,29 @@ public class Learner implements AutoCloseable {
     }
 
     /**
-     * A planned fit's own work, first among its callbacks (fastai's Recorder): seeds each epoch's randomness, records
+     * A planned fit's own work, first among its callbacks (fastai's Recorder): seeds each batch's randomness, records
      * every training batch, and at an epoch's end validates and records the epoch's row for the callbacks after it.
      */
     private final class FitRecorder implements Callback {
         private long start;
-        private double sum;
-        private long count;
 
         @Override
         public void beforeEpoch(Learner l) {
             start = System.nanoTime();
-            sum = 0;
-            count = 0;
-            // dropout and augmentation randomness is a function of (seed, epoch): resumable
-            Engine.getInstance().setRandomSeed((int) (seed * 1_000_003L + epoch));
+        }
+
+        @Override
+        public void beforeBatch(Learner l) {
+            // dropout and drop-path draws are a function of (seed, epoch, batch), so a fit resumed at any batch draws
+            // what the uninterrupted one drew (the engine's generator state itself cannot be saved)
+            Engine.getInstance().setRandomSeed((int) Seeds.derive(seed, epoch, position.batchesDone));
         }
 
         @Override
         public void afterBatch(Learner l) {
             recorder.recordBatch(opt.hyper(groups.size() - 1).lr, opt.hyper(0).mom, lastLoss);
-            sum += lastLoss * batch.size();
-            count += batch.size();
+            position.lossSum += lastLoss * batch.size();
+            position.lossCount += batch.size();
         }
 
         @Override
@@ -420,11 +493,15 @@ public class Learner implements AutoCloseable {
             Validation v = validate();
             recorder.recordEpoch(new Recorder.EpochRow(
                     epoch,
-                    count == 0 ? Double.NaN : sum / count,
+                    position.lossCount == 0 ? Double.NaN : position.lossSum / position.lossCount,
                     v.loss(),
                     v.metrics(),
                     (System.nanoTime() - start) / 1e9,
                     recorder.smoothLoss()));
+            position.epochsDone = epoch + 1;
+            position.batchesDone = 0;
+            position.lossSum = 0;
+            position.lossCount = 0;
         }
     }
 
@@ -476,24 +553,27 @@ public class Learner implements AutoCloseable {
         boolean wasTraining = model.isTraining();
         model.eval();
         List<float[]> sums = new ArrayList<>();
-        for (int pass = 0; pass < n; pass++) {
-            boolean first = pass == 0;
-            allBatches(
-                    augmented,
-                    TTA_EPOCH_BASE + pass,
-                    Step.eval((x, i) -> model.forward(x).softmax(1), false, (batch, b, probs, loss) -> {
-                        float[] p = probs.toFloatArray();
-                        if (first) {
-                            sums.add(p);
-                        } else {
-                            float[] acc = sums.get(b);
-                            for (int i = 0; i < p.length; i++) {
-                                acc[i] += p[i];
+        try {
+            for (int pass = 0; pass < n; pass++) {
+                boolean first = pass == 0;
+                allBatches(
+                        augmented,
+                        TTA_EPOCH_BASE + pass,
+                        Step.eval((x, i) -> model.forward(x).softmax(1), false, (batch, b, probs, loss) -> {
+                            float[] p = probs.toFloatArray();
+                            if (first) {
+                                sums.add(p);
+                            } else {
+                                float[] acc = sums.get(b);
+                                for (int i = 0; i < p.length; i++) {
+                                    acc[i] += p[i];
+                                }
                             }
-                        }
-                    }));
+                        }));
+            }
+        } finally {
+            model.train(wasTraining);
         }
-        model.train(wasTraining);
         float aw = (float) ((1 - beta) / n);
         return score((x, batchIndex) -> {
             NDArray plain = model.forward(x).softmax(1);
@@ -511,14 +591,17 @@ public class Learner implements AutoCloseable {
         model.eval();
         metrics.forEach(Metric::reset);
         double[] sumAndCount = new double[2];
-        allBatches(dls.valid(), 0, Step.eval(outputs, true, (batch, b, out, loss) -> {
-            sumAndCount[0] += loss.getFloat() * batch.size();
-            sumAndCount[1] += batch.size();
-            for (Metric m : metrics) {
-                m.accumulate(out, batch.y());
-            }
-        }));
-        model.train(wasTraining);
+        try {
+            allBatches(dls.valid(), 0, Step.eval(outputs, true, (batch, b, out, loss) -> {
+                sumAndCount[0] += loss.getFloat() * batch.size();
+                sumAndCount[1] += batch.size();
+                for (Metric m : metrics) {
+                    m.accumulate(out, batch.y());
+                }
+            }));
+        } finally {
+            model.train(wasTraining);
+        }
         Map<String, Double> values = new LinkedHashMap<>();
         metrics.forEach(m -> values.put(m.name(), m.value()));
         return new Validation(sumAndCount[1] == 0 ? Double.NaN : sumAndCount[0] / sumAndCount[1], values);
@@ -570,7 +653,9 @@ public class Learner implements AutoCloseable {
      * fastai's lr_find: a fit of up to {@code numIt} batches whose learning rate grows exponentially from
      * {@code startLr} to {@code endLr} (an {@link LrFinder} callback, without the learner's own callbacks), recording
      * the smoothed loss; it stops when that exceeds 4× the best. The model and optimizer are restored afterwards, and
-     * so are {@link #stopReason()} and {@link #diverged()} of the last real fit.
+     * so are {@link #stopReason()}, {@link #diverged()}, {@link #interrupted()} and the position of the last real fit.
+     *
+     * @throws StoppedException when the {@link StopRequest} ends the sweep (the model and optimizer are restored)
      */
     public LrFinder.Result lrFind(double startLr, double endLr, int numIt) {
         int nb = dls.train().numBatches();
@@ -580,11 +665,23 @@ public class Learner implements AutoCloseable {
         LrFinder finder = new LrFinder(groups.size(), startLr, endLr, numIt);
         String lastStop = stopReason;
         boolean lastDiverged = diverged;
+        StoppedException lastInterruption = interruption;
+        Position lastPosition = position;
+        position = new Position();
+        StoppedException stopped;
         try {
-            fitLoop(0, numIt / nb + 1, List.of(finder));
+            fitLoop(0, 0, numIt / nb + 1, List.of(finder));
+            stopped = interruption;
         } finally {
             stopReason = lastStop;
             diverged = lastDiverged;
+            interruption = lastInterruption;
+            position = lastPosition;
+        }
+        if (stopped != null) {
+            throw stopped.withState(
+                    "lr_find stopped after " + finder.result().lrs().size() + " of " + numIt
+                            + " iterations; the model and optimizer are as before it");
         }
         return finder.result();
     }
@@ -596,19 +693,27 @@ public class Learner implements AutoCloseable {
         Checkpoint.save(this, file);
     }
 
-    /** Restores a checkpoint and finishes the fit it was taken in, exactly where it stopped. */
+    /**
+     * Restores a checkpoint and finishes the fit it was taken in, exactly where it stopped: after its last ended epoch,
+     * or at the batch where a {@link StopRequest} ended it.
+     */
     public void resume(Path file) {
         Checkpoint.State s = Checkpoint.load(this, file);
         fineTune = s.fineTune();
         // a checkpoint of a finished fit resumes to nothing, but its plan still says how it was trained
         plan = s.plan();
+        position = new Position();
+        position.epochsDone = s.epochsDone();
+        position.batchesDone = s.batchesDone();
+        position.lossSum = s.epochLossSum();
+        position.lossCount = s.epochLossCount();
         recorder.resetSmoothing();
         if (s.smoothing() != null) {
             recorder.restoreSmoothing(s.smoothing());
         }
         try {
             if (s.epochsDone() < s.plan().epochs()) {
-                runFit(s.plan(), s.epochsDone());
+                runFit(s.plan(), s.epochsDone(), s.batchesDone());
             }
             if (fineTune != null && fineTune.get("phase").getAsInt() == 0 && stopReason == null) {
                 fineTuneUnfrozen(
@@ -705,6 +810,42 @@ public class Learner implements AutoCloseable {
         return diverged;
     }
 
+    /**
+     * True when the last fit was ended between two batches by a {@link StopRequest} (or a callback's
+     * {@link StoppedException}); {@link #stopReason()} then begins with the request's reason.
+     */
+    public boolean interrupted() {
+        return interruption != null;
+    }
+
+    /** What interrupted the last fit (see {@link #interrupted()}), or null. */
+    public StoppedException interruption() {
+        return interruption;
+    }
+
+    /** The stop request this learner checks before every batch. */
+    public StopRequest stopRequest() {
+        return stop;
+    }
+
+    /**
+     * Epochs of the current (or last) fit that ended (validated and recorded); with {@link #batchesDone()}, where a
+     * checkpoint taken now resumes.
+     */
+    public int epochsDone() {
+        return position.epochsDone;
+    }
+
+    /** Training batches done in the epoch after the {@link #epochsDone()} ended ones. */
+    public int batchesDone() {
+        return position.batchesDone;
+    }
+
+    /** The sum of the losses (each times its batch size) of the {@link #batchesDone()} batches, and their samples. */
+    double[] epochLoss() {
+        return new double[] {position.lossSum, position.lossCount};
+    }
+
     /** Stops the fit after the current batch; the reason is kept in {@link #stopReason()}. */
     public void requestStop(String reason) {
         if (stopReason == null) {
@@ -783,6 +924,7 @@ public class Learner implements AutoCloseable {
         private double clipGradNorm;
         private Path runDir;
         private Exporter exporter;
+        private StopRequest stop = StopRequest.process();
         private final List<AutoCloseable> owned = new ArrayList<>();
 
         Builder(Module model, DataLoaders dls) {
@@ -854,6 +996,15 @@ public class Learner implements AutoCloseable {
         /** How {@link Learner#export} writes the model. */
         public Builder exporter(Exporter value) {
             exporter = value;
+            return this;
+        }
+
+        /**
+         * The stop request checked before every batch (default: {@link StopRequest#process()}, which the {@code jimm}
+         * command's signal handlers set).
+         */
+        public Builder stopRequest(StopRequest value) {
+            stop = Objects.requireNonNull(value, "stopRequest");
             return this;
         }
 

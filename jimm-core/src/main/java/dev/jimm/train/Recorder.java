@@ -109,9 +109,12 @@ public final class Recorder {
         return epochs.get(epochs.size() - 1);
     }
 
-    /** The smoothed loss of the last batch (NaN before any). */
+    /**
+     * The smoothed loss after the last batch of the current fit (NaN before any), from the smoothing state: a fit
+     * resumed from a checkpoint has it before its first batch.
+     */
     public double smoothLoss() {
-        return smoothLosses.isEmpty() ? Double.NaN : smoothLosses.get(smoothLosses.size() - 1);
+        return count == 0 ? Double.NaN : avg / (1 - Math.pow(BETA, count));
     }
 
     void restoreEpochs(List<EpochRow> rows) {

@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import dev.jimm.AtomicFiles;
 import dev.jimm.JimmException;
 import dev.jimm.JimmHome;
+import dev.jimm.StoppedException;
 import dev.jimm.data.BadImagePolicy;
 import dev.jimm.data.DataLoaders;
 import dev.jimm.data.DecodeOptions;
@@ -25,6 +26,7 @@ import dev.jimm.train.Learner;
 import dev.jimm.train.Loss;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
+import dev.jimm.train.RunLock;
 import dev.jimm.train.TrainingDivergedException;
 import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
@@ -559,12 +561,12 @@ public final class TrainRecipe {
 
     /** As {@link #run(Config, List)}, saying what the data pipeline is (and why) to {@code log} first. */
     public static Result run(Config c, List<Callback> extra, Consumer<String> log) {
-        return run(c, extra, false, log);
+        return run(c, c.out() != null ? c.out() : defaultRunDir(c.model()), extra, null, log);
     }
 
     /**
-     * Continues the run in {@code runDir} from its last checkpoint (written after every epoch) with the config it was
-     * started with, and finishes it exactly as the uninterrupted run would have.
+     * Continues the run in {@code runDir} from its last checkpoint (written after every epoch, and where a stop request
+     * ended the run) with the config it was started with, and finishes it exactly as the uninterrupted run would have.
      */
     public static Result resume(Path runDir, List<Callback> extra) {
         return resume(runDir, extra, line -> {});
@@ -576,98 +578,147 @@ public final class TrainRecipe {
         if (!Files.isRegularFile(cfgFile)) {
             throw new JimmException("--resume " + runDir + ": no config.json there (not a jimm run folder)");
         }
-        if (!Files.isRegularFile(runDir.resolve("checkpoint.safetensors"))) {
-            throw new JimmException("--resume " + runDir
-                    + ": no checkpoint.safetensors yet (the run stopped before its first epoch ended); start it again");
+        // locked before the checkpoint is looked for: a live run may not have written its first one yet
+        try (RunLock lock = RunLock.acquire(runDir)) {
+            if (!Files.isRegularFile(runDir.resolve("checkpoint.safetensors"))) {
+                throw new JimmException(
+                        "--resume " + runDir
+                                + ": no checkpoint.safetensors yet (the run ended before its first checkpoint); start it again");
+            }
+            return run(readConfig(cfgFile, runDir), runDir, extra, lock, log);
         }
-        return run(readConfig(cfgFile, runDir), extra, true, log);
     }
 
-    private static Result run(Config c, List<Callback> extra, boolean resume, Consumer<String> log) {
+    /**
+     * The job, a new run or (with the {@code resumeLock} of its folder) a resumed one. A new run locks its folder
+     * ({@link RunLock}) once its data is ready, before it writes there. A {@link dev.jimm.StopRequest} ends the job at
+     * the next batch with a {@link StoppedException} whose message says what the run folder keeps and how to continue;
+     * the checkpoint is written first, mid-epoch if need be.
+     */
+    private static Result run(Config c, Path runDir, List<Callback> extra, RunLock resumeLock, Consumer<String> log) {
         long t0 = System.nanoTime();
-        Path runDir = c.out() != null ? c.out() : defaultRunDir(c.model());
+        boolean resume = resumeLock != null;
         try (NDManager manager = NDManager.newBaseManager()) {
             Data data = prepareData(c, manager);
             log.accept(data.pipeline().describe());
-            if (!resume) {
-                writeConfig(c, runDir, data);
-            }
-            try (Learner learner = learner(c, data, runDir, extra)) {
-                LrFinder.Result found = null;
-                double lr;
-                if (resume) {
-                    found = readLrFind(runDir.resolve("lr_find.json"));
-                    learner.resume(runDir.resolve("checkpoint.safetensors"));
-                    lr = learner.plan() == null
-                            ? Double.NaN
-                            : learner.plan().lrMax()[learner.plan().lrMax().length - 1];
-                } else {
-                    if (c.lr() == null && !c.lrSuggestion().needsLrFind()) {
-                        lr = c.defaultLr();
-                    } else if (c.lr() == null) {
-                        found = learner.lrFind();
-                        lr = c.lrSuggestion().pick(found);
-                        if (!Double.isFinite(lr)) {
-                            throw new JimmException(
-                                    "lr_find found no usable learning rate (the training set may be too small); pass --lr");
+            // locked only now, so that a run refused for its data leaves no empty folder behind
+            try (RunLock lock = resume ? null : RunLock.acquire(runDir)) {
+                if (!resume) {
+                    writeConfig(c, runDir, data);
+                }
+                try (Learner learner = learner(c, data, runDir, extra)) {
+                    LrFinder.Result found = null;
+                    double lr;
+                    if (resume) {
+                        found = readLrFind(runDir.resolve("lr_find.json"));
+                        learner.resume(runDir.resolve("checkpoint.safetensors"));
+                        lr = learner.plan() == null
+                                ? Double.NaN
+                                : learner.plan().lrMax()[learner.plan().lrMax().length - 1];
+                    } else {
+                        if (c.lr() == null && !c.lrSuggestion().needsLrFind()) {
+                            lr = c.defaultLr();
+                        } else if (c.lr() == null) {
+                            try {
+                                found = learner.lrFind();
+                            } catch (StoppedException e) {
+                                throw e.withState(
+                                        "stopped in lr_find, before training; nothing to keep (start again with: "
+                                                + commandLine(c) + ")");
+                            }
+                            lr = c.lrSuggestion().pick(found);
+                            if (!Double.isFinite(lr)) {
+                                throw new JimmException(
+                                        "lr_find found no usable learning rate (the training set may be too small); pass --lr");
+                            }
+                            writeLrFind(found, runDir.resolve("lr_find.json"));
+                        } else {
+                            lr = c.lr();
                         }
-                        writeLrFind(found, runDir.resolve("lr_find.json"));
-                    } else {
-                        lr = c.lr();
+                        if (c.weights() != null || c.pretrained()) {
+                            learner.fineTune(c.epochs(), lr, c.freezeEpochs());
+                        } else {
+                            learner.fitOneCycle(c.epochs(), lr);
+                        }
                     }
-                    if (c.weights() != null || c.pretrained()) {
-                        learner.fineTune(c.epochs(), lr, c.freezeEpochs());
-                    } else {
-                        learner.fitOneCycle(c.epochs(), lr);
+                    if (learner.interrupted()) {
+                        throw learner.interruption().withState(stoppedAt(learner, c, runDir));
+                    }
+                    if (learner.diverged()) {
+                        // export, report and charts would all be of the broken weights: write none of them
+                        int good = learner.recorder().epochs().size();
+                        throw new TrainingDivergedException("training stopped: " + learner.stopReason() + "; "
+                                + (good == 0
+                                        ? "no epoch completed, so there is no checkpoint"
+                                        : runDir.resolve("checkpoint.safetensors") + " keeps epoch " + good
+                                                + ", the last good one (continue with: jimm train --resume " + runDir
+                                                + ")"));
+                    }
+                    if (learner.stopReason() != null
+                            && learner.recorder().epochs().isEmpty()) {
+                        throw new JimmException("training stopped: " + learner.stopReason());
+                    }
+                    try {
+                        return finish(c, data, learner, runDir, found, lr, t0);
+                    } catch (StoppedException e) {
+                        throw e.withState(
+                                "stopped after the training, before its final validation and report were done; "
+                                        + runDir.resolve("checkpoint.safetensors")
+                                        + " keeps the trained model (finish with: jimm train --resume " + runDir + ")");
                     }
                 }
-                if (learner.diverged()) {
-                    // export, report and charts would all be of the broken weights: write none of them
-                    int good = learner.recorder().epochs().size();
-                    throw new TrainingDivergedException("training stopped: " + learner.stopReason() + "; "
-                            + (good == 0
-                                    ? "no epoch completed, so there is no checkpoint"
-                                    : runDir.resolve("checkpoint.safetensors") + " keeps epoch " + good
-                                            + ", the last good one (continue with: jimm train --resume " + runDir
-                                            + ")"));
-                }
-                if (learner.stopReason() != null && learner.recorder().epochs().isEmpty()) {
-                    throw new JimmException("training stopped: " + learner.stopReason());
-                }
-                Learner.Validation v = switch (c.tta()) {
-                    case NONE -> learner.validate();
-                    case FLIP -> learner.validate(true);
-                    case AUG -> learner.tta(Tta.FASTAI_PASSES, Tta.FASTAI_BETA);
-                };
-                Export.write(
-                        runDir.resolve("model.safetensors"),
-                        (VisionModel) learner.model(),
-                        new Export.Spec(
-                                c.model(),
-                                data.inChans(),
-                                c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
-                                data.loaders().classes(),
-                                data.preprocessing(),
-                                data.pipeline().aug().cliName(),
-                                data.pipeline().flip()));
-                Interpretation interp = Interpretation.of(learner, 16);
-                Map<String, Double> shown = new LinkedHashMap<>();
-                shown.put("valid_loss", v.loss());
-                shown.putAll(v.metrics());
-                RunReport.write(
-                        runDir,
-                        learner,
-                        data.preprocessing(),
-                        found,
-                        lr,
-                        interp,
-                        shown,
-                        commandLine(c),
-                        "jimm run: " + c.model() + " on " + c.data(),
-                        data.pipeline().describe());
-                return new Result(runDir, v.metrics(), v.loss(), (System.nanoTime() - t0) / 1e9, lr, found, v);
             }
         }
+    }
+
+    /** After the training: the final validation (with TTA if asked), the export and the run report. */
+    private static Result finish(
+            Config c, Data data, Learner learner, Path runDir, LrFinder.Result found, double lr, long t0) {
+        Learner.Validation v = switch (c.tta()) {
+            case NONE -> learner.validate();
+            case FLIP -> learner.validate(true);
+            case AUG -> learner.tta(Tta.FASTAI_PASSES, Tta.FASTAI_BETA);
+        };
+        Export.write(
+                runDir.resolve("model.safetensors"),
+                (VisionModel) learner.model(),
+                new Export.Spec(
+                        c.model(),
+                        data.inChans(),
+                        c.linearHead() ? FastaiHead.linear() : FastaiHead.defaults(),
+                        data.loaders().classes(),
+                        data.preprocessing(),
+                        data.pipeline().aug().cliName(),
+                        data.pipeline().flip()));
+        Interpretation interp = Interpretation.of(learner, 16);
+        Map<String, Double> shown = new LinkedHashMap<>();
+        shown.put("valid_loss", v.loss());
+        shown.putAll(v.metrics());
+        RunReport.write(
+                runDir,
+                learner,
+                data.preprocessing(),
+                found,
+                lr,
+                interp,
+                shown,
+                commandLine(c),
+                "jimm run: " + c.model() + " on " + c.data(),
+                data.pipeline().describe());
+        return new Result(runDir, v.metrics(), v.loss(), (System.nanoTime() - t0) / 1e9, lr, found, v);
+    }
+
+    /** Where an interrupted training stopped and what its run folder keeps, for the stop's one line. */
+    static String stoppedAt(Learner l, Config c, Path runDir) {
+        int ended = l.recorder().epochs().size();
+        int total = c.epochs() + (c.fromWeights() ? c.freezeEpochs() : 0);
+        int batches = l.batchesDone();
+        String where = batches == 0
+                ? "stopped before epoch " + (ended + 1) + " of " + total
+                : "stopped after batch " + batches + " of " + l.dls().train().numBatches() + " in epoch " + (ended + 1)
+                        + " of " + total;
+        return where + "; " + runDir.resolve("checkpoint.safetensors")
+                + " keeps it (continue with: jimm train --resume " + runDir + ")";
     }
 
     private static void writeLrFind(LrFinder.Result r, Path file) {

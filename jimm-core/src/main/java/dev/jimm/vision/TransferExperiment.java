@@ -242,6 +242,7 @@ public final class TransferExperiment {
             try (Learner a = learner(dlsA, base, progress)) {
                 double lr = lrFromFinder(a, "minimum", log, "backbone");
                 a.fitOneCycle(c.backboneEpochs(), lr);
+                stopIfInterrupted(a, "training the backbone");
                 backboneAcc = a.validate().metrics().get("accuracy");
                 Export.write(
                         backboneFile,
@@ -289,6 +290,7 @@ public final class TransferExperiment {
                 f.freeze(); // as fastai's vision_learner: lr_find sees the frozen body
                 double lr = lrFromFinder(f, "minimum", log, "transfer");
                 f.fineTune(c.epochs(), lr, c.freezeEpochs(), c.lrMult());
+                stopIfInterrupted(f, "fine-tuning the transfer");
                 transfer = score("transfer", f, scoreB, lr, t0, testB.size(), log);
             }
 
@@ -306,6 +308,7 @@ public final class TransferExperiment {
             try (Learner s = learner(dlsB, base, progress)) {
                 double lr = lrFromFinder(s, "minimum", log, "scratch");
                 s.fitOneCycle(total, lr);
+                stopIfInterrupted(s, "training from scratch");
                 scratch = score("scratch", s, scoreB, lr, t0, testB.size(), log);
             }
 
@@ -482,5 +485,12 @@ public final class TransferExperiment {
                 .append(" --freeze-epochs ")
                 .append(c.freezeEpochs());
         return sb.toString();
+    }
+
+    /** A fit ended by a stop request ends the experiment: its scores would be of half-trained models. */
+    private static void stopIfInterrupted(Learner l, String phase) {
+        if (l.interrupted()) {
+            throw l.interruption().withState("stopped while " + phase + "; the experiment's results are not written");
+        }
     }
 }
