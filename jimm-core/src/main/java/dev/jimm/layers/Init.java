@@ -1,7 +1,7 @@
 package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
-import java.util.Arrays;
+import ai.djl.ndarray.index.NDIndex;
 import java.util.SplittableRandom;
 
 /** Weight initializers, as torch.nn.init defines them, filling arrays in place. */
@@ -22,39 +22,23 @@ public final class Init {
 
     /** U(-bound, bound). */
     public static void uniform(NDArray a, double bound, SplittableRandom random) {
-        float[] v = new float[Math.toIntExact(a.size())];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
-        }
-        Module.assign(a, v);
+        ChunkedFill.fill(a, () -> (float) ((random.nextDouble() * 2 - 1) * bound));
     }
 
     /** N(0, std) by Box-Muller. */
     public static void normal(NDArray a, double std, SplittableRandom random) {
-        float[] v = new float[Math.toIntExact(a.size())];
-        for (int i = 0; i < v.length; i += 2) {
-            double u1 = 1.0 - random.nextDouble();
-            double u2 = random.nextDouble();
-            double r = Math.sqrt(-2 * Math.log(u1)) * std;
-            v[i] = (float) (r * Math.cos(2 * Math.PI * u2));
-            if (i + 1 < v.length) {
-                v[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
-            }
-        }
-        Module.assign(a, v);
+        ChunkedFill.fill(a, new BoxMuller(std, random));
     }
 
     /** N(0, std) truncated to [-2 std, 2 std] (timm's trunc_normal_ with its default bounds). */
     public static void truncNormal(NDArray a, double std, SplittableRandom random) {
-        float[] v = new float[Math.toIntExact(a.size())];
-        for (int i = 0; i < v.length; i++) {
+        ChunkedFill.fill(a, () -> {
             double x;
             do {
                 x = random.nextGaussian();
             } while (Math.abs(x) > 2);
-            v[i] = (float) (x * std);
-        }
-        Module.assign(a, v);
+            return (float) (x * std);
+        });
     }
 
     /** timm's usual transformer init for every Linear under {@code root}: trunc_normal(std 0.02) weights, zero bias. */
@@ -78,11 +62,13 @@ public final class Init {
         }
     }
 
-    /** Fills with a constant. */
+    /** Fills with a constant, in place (no array of the size of {@code a} is made). */
     public static void constant(NDArray a, float value) {
-        float[] v = new float[Math.toIntExact(a.size())];
-        Arrays.fill(v, value);
-        Module.assign(a, v);
+        try (NoGrad g = NoGrad.enter();
+                NDArray scalar = a.getManager().create(value);
+                NDArray typed = scalar.toType(a.getDataType(), true)) {
+            a.set(new NDIndex("..."), typed);
+        }
     }
 
     /**
@@ -100,5 +86,35 @@ public final class Init {
     /** kaiming_normal_(mode='fan_out', nonlinearity='relu'), timm's conv init for ResNets. */
     public static void kaimingNormalFanOut(NDArray weight, SplittableRandom random) {
         normal(weight, Math.sqrt(2.0 / fanOut(weight)), random);
+    }
+
+    /**
+     * Box-Muller pairs: each pair of uniforms gives two normal values, the cosine one first; a stream of odd length
+     * ends on a cosine value and its sine is dropped, as with a whole array filled pair by pair.
+     */
+    private static final class BoxMuller implements ChunkedFill.FloatStream {
+        private final double std;
+        private final SplittableRandom random;
+        private double sine;
+        private boolean sinePending;
+
+        BoxMuller(double std, SplittableRandom random) {
+            this.std = std;
+            this.random = random;
+        }
+
+        @Override
+        public float next() {
+            if (sinePending) {
+                sinePending = false;
+                return (float) sine;
+            }
+            double u1 = 1.0 - random.nextDouble();
+            double u2 = random.nextDouble();
+            double r = Math.sqrt(-2 * Math.log(u1)) * std;
+            sine = r * Math.sin(2 * Math.PI * u2);
+            sinePending = true;
+            return (float) (r * Math.cos(2 * Math.PI * u2));
+        }
     }
 }

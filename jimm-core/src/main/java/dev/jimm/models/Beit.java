@@ -17,6 +17,7 @@ import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NoGrad;
 import dev.jimm.layers.PatchEmbed;
 import dev.jimm.layers.PosEmbedResample;
 import dev.jimm.layers.Scalars;
@@ -285,11 +286,14 @@ public class Beit extends ImageModel {
     }
 
     private static void scaleWeight(Linear l, double factor) {
-        float[] w = l.weight().getArray().toFloatArray();
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (w[i] * factor);
+        NDArray w = l.weight().getArray();
+        // in float64, rounded once to float32: the values of (float) (w * factor) in Java, without a Java copy
+        try (NoGrad g = NoGrad.enter();
+                NDArray wide = w.toType(DataType.FLOAT64, true);
+                NDArray f = w.getManager().create(factor);
+                NDArray scaled = wide.mul(f)) {
+            Module.copyInto(w, scaled);
         }
-        Module.assign(l.weight().getArray(), w);
     }
 
     private NDArray embed(NDArray x) {

@@ -378,11 +378,10 @@ final class ByobBlocks {
                 if (m instanceof BatchNorm2d bn) {
                     NDArray w = bn.weight().getArray();
                     Init.normal(w, 0.1, random);
-                    float[] v = w.toFloatArray();
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] += 0.1f;
+                    try (NoGrad g = NoGrad.enter();
+                            NDArray shift = w.getManager().create(0.1f)) {
+                        w.addi(shift);
                     }
-                    Module.assign(w, v);
                     Init.normal(bn.bias().getArray(), 0.1, random);
                 }
             }

@@ -3,6 +3,7 @@ package dev.jimm.parity;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.jimm.layers.ChunkedFill;
 import dev.jimm.layers.Module;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -47,31 +48,55 @@ public final class ReferenceInit {
      * scales only the rule for tensors of 2 or more dimensions.
      */
     public static float[] values(String key, long[] shape, double gain) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        float[] out = new float[Math.toIntExact(n)];
-        long seed = fnv1a64(key);
-        double fanScale = shape.length >= 2 ? Math.sqrt(6.0 / (n / shape[0])) : 0;
+        EntryStream stream = new EntryStream(key, shape, gain);
+        float[] out = new float[Math.toIntExact(stream.n)];
         for (int k = 0; k < out.length; k++) {
-            double u = uniform(seed, k);
+            out[k] = stream.next();
+        }
+        return out;
+    }
+
+    /** The values of one state_dict entry, k = 0, 1, 2, ... */
+    private static final class EntryStream implements ChunkedFill.FloatStream {
+        private final String key;
+        private final int dims;
+        private final long n;
+        private final long seed;
+        private final double gain;
+        private final double fanScale;
+        private long k;
+
+        EntryStream(String key, long[] shape, double gain) {
+            long size = 1;
+            for (long d : shape) {
+                size *= d;
+            }
+            this.key = key;
+            this.dims = shape.length;
+            this.n = size;
+            this.seed = fnv1a64(key);
+            this.gain = gain;
+            this.fanScale = shape.length >= 2 ? Math.sqrt(6.0 / (size / shape[0])) : 0;
+        }
+
+        @Override
+        public float next() {
+            double u = uniform(seed, k++);
             double s = 2.0 * u - 1.0;
             double v;
             if (key.endsWith("running_mean")) {
                 v = 0.1 * s;
             } else if (key.endsWith("running_var")) {
                 v = 0.75 + 0.5 * u;
-            } else if (shape.length >= 2) {
+            } else if (dims >= 2) {
                 v = gain * s * fanScale; // in the generator's order, for any gain
             } else if (key.endsWith("weight")) {
                 v = 1 + 0.1 * s;
             } else {
                 v = 0.02 * s;
             }
-            out[k] = (float) v;
+            return (float) v;
         }
-        return out;
     }
 
     /** Sets every floating-point state_dict entry of {@code module} to its reference value, gain 1. */
@@ -84,7 +109,8 @@ public final class ReferenceInit {
         for (Map.Entry<String, NDArray> e : module.stateDict().entrySet()) {
             NDArray a = e.getValue();
             if (a.getDataType().isFloating()) {
-                Module.assign(a, values(e.getKey(), a.getShape().getShape(), gain));
+                // streamed: a whole entry as a Java array would cost a VGG classifier's 392 MB of heap
+                ChunkedFill.fill(a, new EntryStream(e.getKey(), a.getShape().getShape(), gain));
             }
         }
     }
