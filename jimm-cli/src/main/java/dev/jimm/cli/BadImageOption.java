@@ -8,7 +8,7 @@ final class BadImageOption {
     @Option(
             names = "--skip-bad-images",
             description =
-                    "Leave out images that fail to decode and empty class folders, with a warning naming each (default: stop with an error naming the file).")
+                    "Leave out images that fail to decode or to transform (a crop larger than the image) and empty class folders, with a warning naming each (default: stop with an error naming the file).")
     boolean skip;
 
     /** What to do with an image that does not decode. */

@@ -18,6 +18,20 @@ public interface BatchSource {
     Iterator<Batch> batches(int epoch, NDManager parent);
 
     /**
+     * How many planned batches of its epoch an iterator from {@link #batches} has passed over so far because every
+     * sample in them was left out (a loader skipping bad images); 0 for a source that never passes one over.
+     */
+    static int batchesPassedOver(Iterator<Batch> it) {
+        return it instanceof PassingOver p ? p.batchesPassedOver() : 0;
+    }
+
+    /** An epoch's iterator that may pass over planned batches, and counts them. */
+    interface PassingOver {
+        /** Planned batches passed over so far in this epoch. */
+        int batchesPassedOver();
+    }
+
+    /**
      * Closes an iterator from {@link #batches} if it holds resources (a loader's worker threads and prefetched
      * batches), so that leaving an epoch early frees them.
      */

@@ -49,7 +49,8 @@ public final class DataLoader implements Iterable<Batch> {
      * @param threads worker threads (0 = decode on the calling thread)
      * @param prefetch batches prepared ahead (bounds memory)
      * @param batchTransform Mixup/CutMix or null
-     * @param badImages an image that fails to decode is an error (naming the file) or left out of its batch
+     * @param badImages an image that fails to decode or to transform is an error (naming the file, and the step) or
+     *     left out of its batch
      * @param warnings where a left-out image is reported, once per file
      */
     public record Config(
@@ -169,27 +170,21 @@ public final class DataLoader implements Iterable<Batch> {
         int c = 0, h = 0, w = 0;
         int[] labels = new int[indices.length];
         for (int idx : indices) {
-            DecodedImage img;
+            TensorImage t;
             try {
-                img = ds.image(idx);
-            } catch (ImageDecodeException e) {
+                DecodedImage img = ds.image(idx);
+                t = transform(img, new SplittableRandom(Seeds.derive(cfg.seed(), epoch, idx)), idx);
+            } catch (ImageDecodeException | ImageTransformException e) {
                 if (cfg.badImages() == BadImagePolicy.ERROR) {
                     throw e;
                 }
                 if (skipped.putIfAbsent(ds.describe(idx), e.getMessage()) == null) {
+                    String what = e instanceof ImageDecodeException ? "unreadable image " : "image ";
                     cfg.warnings()
-                            .accept("warning: skipping unreadable image " + e.getMessage() + " (" + skipped.size()
+                            .accept("warning: skipping " + what + e.getMessage() + " (" + skipped.size()
                                     + " skipped so far)");
                 }
                 continue;
-            }
-            TensorImage t;
-            try {
-                t = cfg.transform().apply(img, new SplittableRandom(Seeds.derive(cfg.seed(), epoch, idx)));
-            } catch (ImageDecodeException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                throw new IllegalStateException(ds.describe(idx) + ": transform failed: " + e.getMessage(), e);
             }
             if (images == null) {
                 c = t.channels();
@@ -230,8 +225,27 @@ public final class DataLoader implements Iterable<Batch> {
         return new Prepared(images, n, c, h, w, labels, targets, indices);
     }
 
+    /**
+     * Applies the transform step by step (as {@link Transform#apply} would, with the same generator), so that a failure
+     * names the step that failed on the image.
+     */
+    @SuppressWarnings("unchecked")
+    private TensorImage transform(DecodedImage img, SplittableRandom rng, int idx) {
+        Object x = img;
+        for (Transform<?, ?> step : cfg.transform().steps()) {
+            try {
+                x = ((Transform<Object, Object>) step).apply(x, rng);
+            } catch (ImageDecodeException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new ImageTransformException(cfg.dataset().describe(idx), Transform.describe(step), e);
+            }
+        }
+        return (TensorImage) x;
+    }
+
     /** Batches of one epoch, in order. */
-    public final class EpochIterator implements Iterator<Batch>, AutoCloseable {
+    public final class EpochIterator implements Iterator<Batch>, AutoCloseable, BatchSource.PassingOver {
         private final int epoch;
         private final int[] order;
         private final int total;
@@ -241,6 +255,7 @@ public final class DataLoader implements Iterable<Batch> {
         private int returned;
         private Prepared pending;
         private int pendingIndex;
+        private int passedOver;
 
         EpochIterator(int epoch) {
             this.epoch = epoch;
@@ -280,6 +295,12 @@ public final class DataLoader implements Iterable<Batch> {
             return epoch;
         }
 
+        /** Batches of this epoch passed over so far because every image in them was left out. */
+        @Override
+        public int batchesPassedOver() {
+            return passedOver;
+        }
+
         @Override
         public boolean hasNext() {
             // a batch whose images were all left out (SKIP) is passed over, so look one batch ahead
@@ -288,6 +309,8 @@ public final class DataLoader implements Iterable<Batch> {
                 if (p.n() > 0) {
                     pending = p;
                     pendingIndex = returned - 1;
+                } else {
+                    passedOver++;
                 }
             }
             if (pending == null) {
@@ -415,7 +438,7 @@ public final class DataLoader implements Iterable<Batch> {
             batchTransform = v;
             return this;
         }
-        /** What an image that fails to decode does (default: error). */
+        /** What an image that fails to decode or to transform does (default: error). */
         public Builder badImages(BadImagePolicy v) {
             badImages = v;
             return this;

@@ -127,7 +127,7 @@ public final class ImageDataLoaders {
     }
 
     /** The loader's batches, stopping its threads when closed or exhausted. */
-    static final class ClosingIterator implements Iterator<Batch>, AutoCloseable {
+    static final class ClosingIterator implements Iterator<Batch>, AutoCloseable, BatchSource.PassingOver {
         private final DataLoader.EpochIterator it;
 
         ClosingIterator(DataLoader.EpochIterator it) {
@@ -142,6 +142,11 @@ public final class ImageDataLoaders {
         @Override
         public Batch next() {
             return it.next();
+        }
+
+        @Override
+        public int batchesPassedOver() {
+            return it.batchesPassedOver();
         }
 
         @Override

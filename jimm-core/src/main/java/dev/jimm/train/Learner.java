@@ -76,6 +76,10 @@ public class Learner implements AutoCloseable {
     private int nEpoch;
     private long trainIter;
     private long totalIters;
+    // planned training batches the loader passed over (all their images skipped) in the fit's ended epochs, and so far
+    // in this one: the schedule's total counts only the batches that run
+    private long passedOverBefore;
+    private int passedOverInEpoch;
     private double lastLoss = Double.NaN;
     private NDArray lastPrediction;
     private Batch batch;
@@ -296,6 +300,7 @@ public class Learner implements AutoCloseable {
         this.interruption = null;
         this.totalIters = (long) nb * nEpoch;
         this.trainIter = (long) nb * startEpoch + startBatch;
+        this.passedOverBefore = 0;
         event(cbs, Callback::beforeFit);
         try {
             for (epoch = startEpoch; epoch < nEpoch && stopReason == null; epoch++) {
@@ -325,6 +330,7 @@ public class Learner implements AutoCloseable {
     private boolean trainEpoch(List<Callback> cbs, int from) {
         model.train(true);
         training = true;
+        passedOverInEpoch = 0;
         int done;
         try {
             done = allBatches(dls.train(), epoch, new Step(cbs, (x, i) -> model.forward(x), true, null), from);
@@ -332,7 +338,8 @@ public class Learner implements AutoCloseable {
             training = false;
             model.eval();
         }
-        return from + done == dls.train().numBatches();
+        passedOverBefore += passedOverInEpoch;
+        return from + done + passedOverInEpoch == dls.train().numBatches();
     }
 
     /** What {@link #oneBatch} does after the forward pass when it evaluates: the batch, its index, outputs, loss. */
@@ -388,6 +395,9 @@ public class Learner implements AutoCloseable {
                 try (Batch b = it.next();
                         NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
+                    if (step.train()) {
+                        countPassedOver(it);
+                    }
                     if (oneBatch(b, index, step)) {
                         done++;
                     }
@@ -397,6 +407,17 @@ public class Learner implements AutoCloseable {
             BatchSource.close(it);
         }
         return done;
+    }
+
+    /**
+     * Looks one batch ahead, so that the planned batches the source passes over before the next one (or before the
+     * epoch's end) leave the schedule's total before the position of the batch in hand is taken: the last batch that
+     * runs is then the schedule's last step, as if the dataset had held only the usable images.
+     */
+    private void countPassedOver(Iterator<Batch> it) {
+        it.hasNext();
+        passedOverInEpoch = BatchSource.batchesPassedOver(it);
+        totalIters = (long) dls.train().numBatches() * nEpoch - passedOverBefore - passedOverInEpoch;
     }
 
     /**

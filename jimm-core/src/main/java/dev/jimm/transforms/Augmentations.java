@@ -58,11 +58,11 @@ public final class Augmentations {
         if (s[0] > s[1] || r[0] > r[1] || s[0] <= 0 || r[0] <= 0) {
             throw new IllegalArgumentException("scale and ratio must be increasing positive ranges");
         }
-        return (img, rng) -> {
+        return Transform.named("randomResizedCrop(" + height + "x" + width + ")", (img, rng) -> {
             int[] box = randomResizedCropBox(img.width(), img.height(), s, r, rng);
             DecodedImage c = ImageOps.crop(img, box[1], box[0], box[3], box[2]);
             return PillowResize.resize(c, width, height, interp);
-        };
+        });
     }
 
     /** RandomResizedCrop with torchvision's defaults: scale (0.08, 1), ratio (3/4, 4/3). */
@@ -79,7 +79,7 @@ public final class Augmentations {
         if (hue < 0 || hue > 0.5 || brightness < 0 || contrast < 0 || saturation < 0) {
             throw new IllegalArgumentException("color jitter amounts must be >= 0 and hue <= 0.5");
         }
-        return (img, rng) -> {
+        return Transform.named("colorJitter", (img, rng) -> {
             int[] order = {0, 1, 2, 3};
             for (int i = 3; i > 0; i--) {
                 int j = rng.nextInt(i + 1);
@@ -101,7 +101,7 @@ public final class Augmentations {
                 }
             }
             return out;
-        };
+        });
     }
 
     /** The 14 operations shared by RandAugment and TrivialAugmentWide. */
@@ -172,7 +172,7 @@ public final class Augmentations {
             throw new IllegalArgumentException("RandAugment magnitude must be in [0, " + bins + "), got " + magnitude);
         }
         Op[] ops = Op.values();
-        return (img, rng) -> {
+        return Transform.named("randAugment(" + numOps + ", " + magnitude + ")", (img, rng) -> {
             DecodedImage out = img;
             for (int k = 0; k < numOps; k++) {
                 Op op = ops[rng.nextInt(ops.length)];
@@ -183,21 +183,21 @@ public final class Augmentations {
                 out = applyOp(out, op, mag);
             }
             return out;
-        };
+        });
     }
 
     /** torchvision TrivialAugmentWide with 31 magnitude bins: one op, random magnitude. */
     public static Transform<DecodedImage, DecodedImage> trivialAugmentWide() {
         Op[] ops = Op.values();
         int bins = 31;
-        return (img, rng) -> {
+        return Transform.named("trivialAugmentWide", (img, rng) -> {
             Op op = ops[rng.nextInt(ops.length)];
             double mag = magnitude(op, rng.nextInt(bins), bins, img.width(), img.height(), true);
             if (signed(op) && rng.nextBoolean()) {
                 mag = -mag;
             }
             return applyOp(img, op, mag);
-        };
+        });
     }
 
     /**
@@ -208,7 +208,7 @@ public final class Augmentations {
     public static Transform<TensorImage, TensorImage> randomErasing(
             double p, double[] scale, double[] ratio, float value) {
         double[] s = scale.clone(), r = ratio.clone();
-        return (t, rng) -> {
+        return Transform.named("randomErasing(" + p + ")", (t, rng) -> {
             if (rng.nextDouble() >= p) {
                 return t;
             }
@@ -234,7 +234,7 @@ public final class Augmentations {
                 return new TensorImage(t.channels(), ih, iw, d);
             }
             return t;
-        };
+        });
     }
 
     /** RandomErasing with torchvision defaults: scale (0.02, 0.33), ratio (0.3, 3.3), value 0. */

@@ -131,6 +131,11 @@ public final class FastaiAugment implements Transform<TensorImage, TensorImage> 
         }
     }
 
+    @Override
+    public String toString() {
+        return "FastaiAugment";
+    }
+
     /** The transform that draws fresh parameters per sample and applies them. */
     public static FastaiAugment of(Options options) {
         if (options == null) {

@@ -23,6 +23,11 @@ public final class RandomCrop implements Transform<DecodedImage, DecodedImage> {
     }
 
     @Override
+    public String toString() {
+        return "RandomCrop(" + height + "x" + width + ", padding " + padding + ")";
+    }
+
+    @Override
     public DecodedImage apply(DecodedImage in, SplittableRandom rng) {
         int pw = in.width() + 2 * padding;
         int ph = in.height() + 2 * padding;

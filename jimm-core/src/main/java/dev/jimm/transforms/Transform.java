@@ -1,5 +1,6 @@
 package dev.jimm.transforms;
 
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -19,8 +20,38 @@ public interface Transform<I, O> {
         return apply(input, new SplittableRandom(0));
     }
 
-    /** This step followed by {@code next}. */
+    /** This step followed by {@code next}: a pipeline whose {@link #steps} are this one's, then {@code next}'s. */
     default <P> Transform<I, P> andThen(Transform<? super O, ? extends P> next) {
-        return (in, rng) -> next.apply(apply(in, rng), rng);
+        return new Pipeline<>(this, next);
+    }
+
+    /**
+     * The steps of this transform in order (itself, unless it was made by {@link #andThen}): applying them one after
+     * another, each to the previous one's output and all with the same generator, is applying this transform. A data
+     * loader does so to name the step that fails on an image.
+     */
+    default List<Transform<?, ?>> steps() {
+        return List.of(this);
+    }
+
+    /** {@code transform} under a name, which its {@code toString} (and so {@link #describe}) gives. */
+    static <I, O> Transform<I, O> named(String name, Transform<I, O> transform) {
+        return new Named<>(name, transform);
+    }
+
+    /**
+     * A step's name for messages: its {@code toString} (a record's, a {@link #named} one's), or for a lambda or a class
+     * without one, where it was written ("a lambda in DataPipelineTest").
+     */
+    static String describe(Transform<?, ?> transform) {
+        Class<?> c = transform.getClass();
+        String name = c.getName();
+        int lambda = name.indexOf("$$Lambda");
+        if (lambda >= 0) {
+            String owner = name.substring(0, lambda);
+            return "a lambda in " + owner.substring(owner.lastIndexOf('.') + 1);
+        }
+        String s = transform.toString();
+        return s.startsWith(name + "@") ? name.substring(name.lastIndexOf('.') + 1) : s;
     }
 }

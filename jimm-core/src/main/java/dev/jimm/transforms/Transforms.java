@@ -17,13 +17,13 @@ public final class Transforms {
         if (size <= 0) {
             throw new IllegalArgumentException("resize size must be positive, got " + size);
         }
-        return (img, rng) -> {
+        return Transform.named("resize(" + size + ", " + interp + ")", (img, rng) -> {
             int[] wh = ImageOps.shorterSideSize(img.width(), img.height(), size, null);
             if (wh[0] == img.width() && wh[1] == img.height()) {
                 return img;
             }
             return PillowResize.resize(img, wh[0], wh[1], interp);
-        };
+        });
     }
 
     /** Resize to exactly height x width (torchvision Resize((h, w))). */
@@ -31,7 +31,9 @@ public final class Transforms {
         if (height <= 0 || width <= 0) {
             throw new IllegalArgumentException("resize size must be positive, got " + height + "x" + width);
         }
-        return (img, rng) -> PillowResize.resize(img, width, height, interp);
+        return Transform.named(
+                "resize(" + height + "x" + width + ", " + interp + ")",
+                (img, rng) -> PillowResize.resize(img, width, height, interp));
     }
 
     /**
@@ -45,7 +47,7 @@ public final class Transforms {
 
     /** Center crop to height x width, zero-padding first when the image is smaller (torchvision CenterCrop). */
     public static Transform<DecodedImage, DecodedImage> centerCrop(int height, int width) {
-        return (img, rng) -> {
+        return Transform.named("centerCrop(" + height + "x" + width + ")", (img, rng) -> {
             int w = img.width(), h = img.height();
             if (w == width && h == height) {
                 return img;
@@ -64,7 +66,7 @@ public final class Transforms {
             int top = (int) Math.rint((h - height) / 2.0);
             int left = (int) Math.rint((w - width) / 2.0);
             return ImageOps.crop(img, left - padL, top - padT, width, height);
-        };
+        });
     }
 
     /** Square center crop. */
@@ -77,22 +79,24 @@ public final class Transforms {
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
         }
-        return (img, rng) -> channels == 3 ? img.toRgb() : img.toGray();
+        return Transform.named("channels(" + channels + ")", (img, rng) -> channels == 3 ? img.toRgb() : img.toGray());
     }
 
     /** Flips left-right with probability p. */
     public static Transform<DecodedImage, DecodedImage> horizontalFlip(double p) {
-        return (img, rng) -> rng.nextDouble() < p ? ImageOps.hflip(img) : img;
+        return Transform.named(
+                "horizontalFlip(" + p + ")", (img, rng) -> rng.nextDouble() < p ? ImageOps.hflip(img) : img);
     }
 
     /** Flips top-bottom with probability p. */
     public static Transform<DecodedImage, DecodedImage> verticalFlip(double p) {
-        return (img, rng) -> rng.nextDouble() < p ? ImageOps.vflip(img) : img;
+        return Transform.named(
+                "verticalFlip(" + p + ")", (img, rng) -> rng.nextDouble() < p ? ImageOps.vflip(img) : img);
     }
 
     /** 8-bit HWC to float CHW in [0, 1] (v / 255 in float32, as torchvision's ToTensor). */
     public static Transform<DecodedImage, TensorImage> toTensor() {
-        return (img, rng) -> {
+        return Transform.named("toTensor", (img, rng) -> {
             int c = img.channels(), n = img.width() * img.height();
             byte[] px = img.pixels();
             float[] out = new float[c * n];
@@ -102,7 +106,7 @@ public final class Transforms {
                 }
             }
             return new TensorImage(c, img.height(), img.width(), out);
-        };
+        });
     }
 
     /** (x - mean[c]) / std[c] per channel, in float32 like torchvision's Normalize. */
@@ -116,7 +120,7 @@ public final class Transforms {
                 throw new IllegalArgumentException("std values must be positive, got " + Arrays.toString(s));
             }
         }
-        return (t, rng) -> {
+        return Transform.named("normalize", (t, rng) -> {
             if (t.channels() != m.length) {
                 throw new IllegalArgumentException(
                         "normalize has " + m.length + " channels, image has " + t.channels());
@@ -129,7 +133,7 @@ public final class Transforms {
                 }
             }
             return new TensorImage(t.channels(), t.height(), t.width(), out);
-        };
+        });
     }
 
     /**
@@ -145,7 +149,7 @@ public final class Transforms {
                 table[c][v] = (v / 255f - mean[c]) / std[c];
             }
         }
-        return (img, rng) -> {
+        return Transform.named("toNormalizedTensor", (img, rng) -> {
             int c = img.channels(), n = img.width() * img.height();
             if (c != nc) {
                 throw new IllegalArgumentException("normalize has " + nc + " channels, image has " + c);
@@ -159,7 +163,7 @@ public final class Transforms {
                 }
             }
             return new TensorImage(c, img.height(), img.width(), out);
-        };
+        });
     }
 
     /** A user function (torchvision Lambda); deterministic. */
@@ -169,6 +173,6 @@ public final class Transforms {
 
     /** The identity. */
     public static <T> Transform<T, T> identity() {
-        return (x, rng) -> x;
+        return Transform.named("identity", (x, rng) -> x);
     }
 }
