@@ -29,8 +29,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * Downloads into a cache directory with a checksum: the body streams to a temporary file in the same directory while it
@@ -40,6 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Downloads {
     private final HttpClient client;
     private final Duration stallTimeout;
+    // the client's settings without following redirects, built on first use (see hubSha256)
+    private HttpClient noRedirects;
 
     /**
      * An expected digest.
@@ -96,6 +100,58 @@ public final class Downloads {
     public Downloads(HttpClient client, Duration stallTimeout) {
         this.client = client;
         this.stallTimeout = stallTimeout;
+    }
+
+    /**
+     * The SHA-256 the Hugging Face hub gives for a file stored with Git LFS (weights are): the {@code X-Linked-Etag}
+     * header of the first response to its resolve URL, the redirect to the CDN, whose own response carries no hash of
+     * the content. A HEAD request that does not follow redirects reads it, as huggingface_hub reads a file's metadata.
+     * Empty when that response has no such header (a file kept in git itself, whose ETag is a git SHA-1; a server that
+     * is not the hub) or when the request fails: the download that follows reports the failure.
+     */
+    public Optional<Checksum> hubSha256(URI url) {
+        HttpResponse<Void> resp;
+        try {
+            resp = noRedirectClient()
+                    .send(
+                            HttpRequest.newBuilder(url)
+                                    .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                                    .timeout(Duration.ofSeconds(60))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        if (resp.statusCode() >= 400) {
+            return Optional.empty();
+        }
+        return resp.headers()
+                .firstValue("X-Linked-Etag")
+                .map(v -> v.replaceFirst("^W/", "").replace("\"", "").trim().toLowerCase(Locale.ROOT))
+                .filter(v -> SHA256_HEX.matcher(v).matches())
+                .map(Checksum::sha256);
+    }
+
+    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
+    private synchronized HttpClient noRedirectClient() {
+        if (client.followRedirects() == HttpClient.Redirect.NEVER) {
+            return client;
+        }
+        if (noRedirects == null) {
+            HttpClient.Builder b = HttpClient.newBuilder()
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .sslContext(client.sslContext())
+                    .sslParameters(client.sslParameters());
+            client.connectTimeout().ifPresent(b::connectTimeout);
+            client.proxy().ifPresent(b::proxy);
+            client.authenticator().ifPresent(b::authenticator);
+            noRedirects = b.build();
+        }
+        return noRedirects;
     }
 
     /** Hex digest of a file. */

@@ -21,10 +21,12 @@ import org.slf4j.LoggerFactory;
  * Where pretrained weights come from and where they are kept. A pretrained config names a Hugging Face hub repository
  * ({@code {endpoint}/{hf_hub_id}/resolve/main/model.safetensors}, else {@code pytorch_model.bin}, as timm loads them)
  * or a direct URL (torchvision's, whose file name carries the first hex digits of the file's SHA-256, checked as
- * torch.hub does). Files are cached under {@code JIMM_HOME} (default {@code ~/.cache/jimm}); downloads resume, show a
- * progress bar on stderr, and are renamed into the cache only once complete and verified. Offline
- * ({@code JIMM_OFFLINE=1}, or when the host cannot be reached), only the cache is used, and a missing file is an error
- * giving the URL to fetch and the exact path to put it at.
+ * torch.hub does). A hub file is checked against the SHA-256 the hub sends with its redirect to the CDN (the
+ * {@code X-Linked-Etag} of a file stored with Git LFS, as weights are); one that comes without it (kept in git itself,
+ * or from a mirror that does not send it) is accepted unchecked. Files are cached under {@code JIMM_HOME} (default
+ * {@code ~/.cache/jimm}); downloads resume, show a progress bar on stderr, and are renamed into the cache only once
+ * complete and verified. Offline ({@code JIMM_OFFLINE=1}, or when the host cannot be reached), only the cache is used,
+ * and a missing file is an error giving the URL to fetch and the exact path to put it at.
  *
  * <p>Settings come from system properties, else environment variables: {@code jimm.home} / {@code JIMM_HOME},
  * {@code jimm.offline} / {@code JIMM_OFFLINE}, {@code jimm.hf.endpoint} / {@code JIMM_HF_ENDPOINT} (or
@@ -94,9 +96,11 @@ public final class WeightHub {
      *
      * @param url where to download them
      * @param cacheFile where they are kept
-     * @param checksum the expected SHA-256 (or its prefix), or null when unknown
+     * @param checksum the expected SHA-256 (or its prefix), or null when unknown beforehand
+     * @param fromHfHub a Hugging Face hub file, whose SHA-256 the hub gives when it is downloaded
+     *     ({@link Downloads#hubSha256})
      */
-    public record Source(URI url, Path cacheFile, Downloads.Checksum checksum) {}
+    public record Source(URI url, Path cacheFile, Downloads.Checksum checksum, boolean fromHfHub) {}
 
     /**
      * The weights file for a config.
@@ -157,7 +161,7 @@ public final class WeightHub {
             }
             String base = trimSlash(settings.hfEndpoint()) + "/" + id + "/resolve/" + revision + "/";
             for (String f : HF_FILES) {
-                out.add(new Source(URI.create(base + f), dir.resolve(f), null));
+                out.add(new Source(URI.create(base + f), dir.resolve(f), null, true));
             }
             return out;
         }
@@ -183,7 +187,8 @@ public final class WeightHub {
             out.add(new Source(
                     URI.create(url),
                     cacheDir().resolve(tv ? "torchvision" : "url").resolve(name),
-                    sum));
+                    sum,
+                    false));
         }
         return out;
     }
@@ -225,8 +230,12 @@ public final class WeightHub {
             Downloads.Progress p = settings.progress() == null
                     ? Downloads.Progress.none()
                     : new ProgressBar(settings.progress(), cfg.fullName());
+            // a hub file's SHA-256 comes with the redirect to its CDN, so it is asked for before each download
+            Downloads.Checksum expected = s.checksum() != null || !s.fromHfHub()
+                    ? s.checksum()
+                    : downloads.hubSha256(s.url()).orElse(null);
             try {
-                Path f = downloads.fetchResumable(s.url(), s.cacheFile(), s.checksum(), p);
+                Path f = downloads.fetchResumable(s.url(), s.cacheFile(), expected, p);
                 LOG.info("{}: downloaded {} to {}", cfg.fullName(), s.url(), f);
                 return new Fetched(f, s, false);
             } catch (DownloadException e) {
