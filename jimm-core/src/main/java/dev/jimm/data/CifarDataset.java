@@ -2,6 +2,7 @@ package dev.jimm.data;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -76,6 +77,8 @@ public final class CifarDataset extends LabelledDataset {
                         p + ": " + names.size() + " class names, expected " + fallback.size());
             }
             return names;
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(p + ": class names are not UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException(p + ": cannot read class names", e);
         }

@@ -2,7 +2,9 @@ package dev.jimm.data;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +54,8 @@ public final class CsvImageDataset extends FileListDataset {
         List<String> lines;
         try {
             lines = Files.readAllLines(csv);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(csv + ": not UTF-8 text", e);
         } catch (IOException e) {
             throw new UncheckedIOException(csv + ": cannot read CSV", e);
         }
@@ -77,6 +81,12 @@ public final class CsvImageDataset extends FileListDataset {
             if (row.size() <= need) {
                 throw new IllegalArgumentException(
                         csv + ": line " + (r + 1) + " has " + row.size() + " fields, expected at least " + (need + 1));
+            }
+            try {
+                Path.of(row.get(fi));
+            } catch (InvalidPathException e) {
+                throw new IllegalArgumentException(
+                        csv + ": line " + (r + 1) + " names no file: '" + row.get(fi) + "' (" + e.getReason() + ")");
             }
             names.add(row.get(fi));
             labels.add(row.get(li));

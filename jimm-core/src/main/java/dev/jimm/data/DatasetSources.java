@@ -104,7 +104,8 @@ public final class DatasetSources {
         try {
             TarGz.extract(tgz, dir);
         } catch (IOException e) {
-            throw new UncheckedIOException(tgz + ": cannot extract: " + e.getMessage(), e);
+            // the message starts with the archive's path
+            throw new UncheckedIOException("cannot extract " + e.getMessage(), e);
         }
     }
 

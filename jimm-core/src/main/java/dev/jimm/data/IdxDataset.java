@@ -20,18 +20,27 @@ public final class IdxDataset implements ImageDataset {
     private final int w;
 
     public IdxDataset(IdxFile images, IdxFile labels, List<String> classes, String source) {
+        this(images, labels, classes, source, source);
+    }
+
+    /** As the public constructor; errors in the labels name {@code labelsSource}. */
+    private IdxDataset(IdxFile images, IdxFile labels, List<String> classes, String source, String labelsSource) {
         if (images.dims().length != 3) {
             throw new IllegalArgumentException(
                     source + ": images idx must have 3 dimensions, got " + images.dims().length);
         }
-        if (labels.dims().length != 1 || labels.count() != images.count()) {
+        if (images.dims()[1] == 0 || images.dims()[2] == 0) {
             throw new IllegalArgumentException(
-                    source + ": labels idx has " + labels + ", expected [" + images.count() + "]");
+                    source + ": images idx has images of " + images.dims()[1] + "x" + images.dims()[2] + " pixels");
+        }
+        if (labels.dims().length != 1 || labels.count() != images.count()) {
+            throw new IllegalArgumentException(labelsSource + ": labels idx has " + labels + ", expected ["
+                    + images.count() + "] for the images of " + source);
         }
         for (byte b : labels.data()) {
             if ((b & 0xFF) >= classes.size()) {
                 throw new IllegalArgumentException(
-                        source + ": label " + (b & 0xFF) + " outside " + classes.size() + " classes");
+                        labelsSource + ": label " + (b & 0xFF) + " outside " + classes.size() + " classes");
             }
         }
         this.images = images;
@@ -56,7 +65,7 @@ public final class IdxDataset implements ImageDataset {
     public static IdxDataset fromDir(Path dir, String prefix, List<String> classes) {
         Path img = find(dir, prefix + "-images-idx3-ubyte");
         Path lab = find(dir, prefix + "-labels-idx1-ubyte");
-        return new IdxDataset(IdxFile.read(img), IdxFile.read(lab), classes, img.toString());
+        return new IdxDataset(IdxFile.read(img), IdxFile.read(lab), classes, img.toString(), lab.toString());
     }
 
     private static Path find(Path dir, String base) {

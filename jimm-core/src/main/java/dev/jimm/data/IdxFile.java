@@ -51,12 +51,23 @@ public record IdxFile(int[] dims, byte[] data) {
                     throw new IllegalArgumentException(file + ": negative idx dimension " + dims[i]);
                 }
                 total *= dims[i];
+                // checked per dimension: both factors stay below 2^31, so the product cannot overflow
+                if (total > Integer.MAX_VALUE - 8) {
+                    throw new IllegalArgumentException(file + ": idx too large (dimensions "
+                            + Arrays.toString(Arrays.copyOf(dims, i + 1)) + " ...)");
+                }
             }
-            if (total > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException(file + ": idx too large (" + total + " bytes)");
+            // read as the bytes arrive rather than into an array of the declared size: a corrupt header may declare
+            // gigabytes that are not there
+            byte[] data = din.readNBytes((int) total);
+            if (data.length < total) {
+                throw new IllegalArgumentException(file + ": idx file is truncated: its header declares "
+                        + Arrays.toString(dims) + " (" + total + " bytes) but " + data.length + " follow");
             }
-            byte[] data = new byte[(int) total];
-            din.readFully(data);
+            if (din.read() >= 0) {
+                throw new IllegalArgumentException(file + ": idx file has more bytes than its header declares ("
+                        + Arrays.toString(dims) + ", " + total + " bytes)");
+            }
             return new IdxFile(dims, data);
         } catch (EOFException e) {
             throw new IllegalArgumentException(
