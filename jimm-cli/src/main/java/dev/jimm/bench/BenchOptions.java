@@ -1,5 +1,6 @@
 package dev.jimm.bench;
 
+import com.google.gson.JsonObject;
 import java.util.List;
 import java.util.Set;
 
@@ -57,5 +58,17 @@ public record BenchOptions(
         if (value < min) {
             throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
         }
+    }
+
+    /** The settings every report prints in its JSON {@code config}: batch, size, threads and run counts. */
+    public JsonObject toJson() {
+        JsonObject cfg = new JsonObject();
+        cfg.addProperty("batch_size", batchSize());
+        cfg.addProperty("img_size", imgSize());
+        cfg.addProperty("threads", threads());
+        cfg.addProperty("iters", iters());
+        cfg.addProperty("warmup", warmup());
+        cfg.addProperty("latency_iters", latencyIters());
+        return cfg;
     }
 }

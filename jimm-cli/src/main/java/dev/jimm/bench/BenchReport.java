@@ -377,13 +377,7 @@ public final class BenchReport {
         machine.addProperty("peak_derivation", peak.derivation());
         machine.addProperty("jimm_malloc", NativeAllocator.describe());
         root.add("machine", machine);
-        JsonObject cfg = new JsonObject();
-        cfg.addProperty("batch_size", options.batchSize());
-        cfg.addProperty("img_size", options.imgSize());
-        cfg.addProperty("threads", options.threads());
-        cfg.addProperty("iters", options.iters());
-        cfg.addProperty("warmup", options.warmup());
-        cfg.addProperty("latency_iters", options.latencyIters());
+        JsonObject cfg = options.toJson();
         root.add("config", cfg);
         JsonArray models = new JsonArray();
         for (Entry e : entries) {

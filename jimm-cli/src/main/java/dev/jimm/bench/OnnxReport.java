@@ -154,13 +154,7 @@ public final class OnnxReport {
     public String json() {
         JsonObject root = new JsonObject();
         root.addProperty("compare", "onnxruntime");
-        JsonObject cfg = new JsonObject();
-        cfg.addProperty("batch_size", options.batchSize());
-        cfg.addProperty("img_size", options.imgSize());
-        cfg.addProperty("threads", options.threads());
-        cfg.addProperty("iters", options.iters());
-        cfg.addProperty("warmup", options.warmup());
-        cfg.addProperty("latency_iters", options.latencyIters());
+        JsonObject cfg = options.toJson();
         cfg.addProperty("jimm_malloc", NativeAllocator.describe());
         root.add("config", cfg);
         JsonArray models = new JsonArray();
