@@ -3,6 +3,7 @@ package dev.jimm.bench;
 import dev.jimm.data.DecodedImage;
 import dev.jimm.data.ImageDecodeException;
 import dev.jimm.data.ImageDecoder;
+import dev.jimm.data.ImageFolderDataset;
 import dev.jimm.spark.ImageInference;
 import dev.jimm.vision.ImageClassifier;
 import java.io.IOException;
@@ -139,11 +140,7 @@ public final class SparkThroughput {
     private static List<Path> imageFiles(Path folder) {
         try (Stream<Path> s = Files.walk(folder)) {
             return s.filter(Files::isRegularFile)
-                    .filter(p -> {
-                        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-                        int dot = n.lastIndexOf('.');
-                        return dot > 0 && ImageInference.IMAGE_EXTENSIONS.contains(n.substring(dot + 1));
-                    })
+                    .filter(ImageFolderDataset::isImage)
                     .sorted()
                     .toList();
         } catch (IOException e) {

@@ -191,7 +191,7 @@ public final class ImageFolderDataset extends FileListDataset {
     /**
      * True for a name with an image extension that is not hidden ({@code .DS_Store}, {@code ._x.jpg} are not images).
      */
-    static boolean isImage(Path p) {
+    public static boolean isImage(Path p) {
         String n = p.getFileName().toString();
         if (n.startsWith(".")) {
             return false;

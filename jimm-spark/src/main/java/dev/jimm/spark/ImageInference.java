@@ -8,12 +8,14 @@ import static org.apache.spark.sql.functions.split;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.jimm.data.ImageFolderDataset;
 import dev.jimm.vision.ImageClassifier;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -66,9 +68,8 @@ public final class ImageInference implements AutoCloseable {
     /** Whether the true label is among the top k (evaluation). */
     public static final String TOP_K_CORRECT = "top_k_correct";
 
-    /** The image file extensions {@link #readImages} lists (as the image decoder reads them). */
-    public static final List<String> IMAGE_EXTENSIONS =
-            List.of("png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff");
+    /** The image file extensions {@link #readImages} lists: those of an image folder ({@link ImageFolderDataset}). */
+    public static final List<String> IMAGE_EXTENSIONS = List.copyOf(new TreeSet<>(ImageFolderDataset.EXTENSIONS));
 
     private final SparkSession spark;
     private final SharedModel model;
