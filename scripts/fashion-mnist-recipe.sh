@@ -1,50 +1,83 @@
 #!/usr/bin/env bash
 # The Fashion-MNIST recipe from scratch, in jimm and then in PyTorch, in one run on this machine.
 #
-#   scripts/fashion-mnist-recipe.sh [DATA_DIR] [EPOCHS] [LR]
+#   scripts/fashion-mnist-recipe.sh [DATA_DIR] [SEEDS]
 #
 # DATA_DIR holds the four idx .gz files (default ../shared/datasets/fashion-mnist, or Debian's
-# dataset-fashion-mnist package path). jimm runs `jimm train fashion-mnist --model resnet10t` with
-# label smoothing 0.1 and flip TTA for the final score; LR is a number (default 1e-2, what lr_find's
-# minimum/10 gives on this data) or an lr_find suggestion (minimum, valley). PyTorch (Debian's
-# python3-torch, scripts/fashion_mnist_pytorch.py) then trains the same network and head with the same
-# schedule, loss, TTA and the lr jimm used. Both use every core. Prints both accuracies (last epoch
-# and with TTA), both times, and a ratio of the training times.
+# dataset-fashion-mnist package path). SEEDS (default "42 43 44") are the jimm runs, one after the
+# other, each:
+#   jimm train fashion-mnist --model airbench_s --head linear --epochs 10 --batch-size 128 --lr 1e-2
+#        --label-smoothing 0.1 --tta shift --seed S
+# Then PyTorch (Debian's python3-torch, scripts/fashion_mnist_pytorch.py) trains the same network, head,
+# augmentation, schedule, loss and TTA, for the seeds in PYTORCH_SEEDS (default: the first seed; "all"
+# for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
+# (data loading, every epoch's validation on the test split and the final TTA pass included).
+# EPOCHS, LR and MODEL override the recipe's; OUT is the folder of the runs (default
+# /tmp/jimm-fashion-mnist-recipe). Prints each run's test accuracy and time, then the mean and
+# standard deviation over the seeds and the ratio of the mean times.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${1:-$here/../shared/datasets/fashion-mnist}"
-epochs="${2:-10}"
-lr_arg="${3:-1e-2}"
+seeds="${2:-42 43 44}"
+epochs="${EPOCHS:-10}"
+lr="${LR:-1e-2}"
+model="${MODEL:-airbench_s}"
+pytorch_seeds="${PYTORCH_SEEDS:-first}"
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ] && [ -d /usr/share/dataset-fashion-mnist ]; then
   data=/usr/share/dataset-fashion-mnist
 fi
 out="${OUT:-/tmp/jimm-fashion-mnist-recipe}"
 rm -rf "$out"
+mkdir -p "$out"
 cd "$here"
 ./jimm --version >/dev/null   # builds the CLI first, so the build is not timed
-start=$(date +%s.%N)
-./jimm train fashion-mnist --data-root "$data" --model resnet10t --epochs "$epochs" --batch-size 128 \
-  --lr "$lr_arg" --label-smoothing 0.1 --tta flip --out "$out" | tee "$out.jimm.log"
-jimm_seconds=$(echo "$(date +%s.%N) - $start" | bc)
-# the lr lr_find chose, the last epoch's accuracy and the summed epoch times, from the run folder
-read -r lr jimm_acc jimm_epochs_s < <(python3 - "$out" "$lr_arg" <<'PY'
-import csv, json, os, sys
-run, lr_arg = sys.argv[1], sys.argv[2]
-rows = list(csv.DictReader(open(run + "/metrics.csv")))
-try:
-    lr = float(lr_arg)
-except ValueError:
-    lr = json.load(open(run + "/lr_find.json"))[lr_arg]
-print(lr, rows[-1]["accuracy"], round(sum(float(r["time"]) for r in rows), 1))
+summary="$out/summary.tsv"
+printf 'framework\tseed\taccuracy\tlast_epoch\tseconds\n' > "$summary"
+for seed in $seeds; do
+  run="$out/jimm-$seed"
+  start=$(date +%s.%N)
+  ./jimm train fashion-mnist --data-root "$data" --model "$model" --head linear --epochs "$epochs" \
+    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --tta shift --seed "$seed" --out "$run" \
+    | tee "$run.log"
+  seconds=$(echo "$(date +%s.%N) - $start" | bc)
+  acc=$(grep -o 'accuracy [0-9.]*' "$run.log" | tail -1 | cut -d' ' -f2)
+  last=$(python3 -c "import csv,sys; print(list(csv.DictReader(open(sys.argv[1])))[-1]['accuracy'])" "$run/metrics.csv")
+  printf 'jimm\t%s\t%s\t%s\t%.1f\n' "$seed" "$acc" "$last" "$seconds" >> "$summary"
+  echo
+done
+case "$pytorch_seeds" in
+  first) pt_seeds="${seeds%% *}" ;;
+  all) pt_seeds="$seeds" ;;
+  none) pt_seeds="" ;;
+  *) pt_seeds="$pytorch_seeds" ;;
+esac
+for seed in $pt_seeds; do
+  log="$out/pytorch-$seed.log"
+  start=$(date +%s.%N)
+  /usr/bin/python3 scripts/fashion_mnist_pytorch.py "$data" --model "$model" --head linear --epochs "$epochs" \
+    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --tta shift --seed "$seed" | tee "$log"
+  seconds=$(echo "$(date +%s.%N) - $start" | bc)
+  acc=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])['accuracy'])" "$log")
+  last=$(grep -E '^[0-9]+ ' "$log" | tail -1 | awk '{print $4}')
+  printf 'pytorch\t%s\t%s\t%s\t%.1f\n' "$seed" "$acc" "$last" "$seconds" >> "$summary"
+  echo
+done
+echo "$model, $epochs epochs, lr $lr, label smoothing 0.1, shift TTA; test accuracy, whole run in seconds:"
+python3 - "$summary" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+for r in rows:
+    print(f"  {r['framework']:<8} seed {r['seed']}: {float(r['accuracy']) * 100:.2f}% "
+          f"({float(r['last_epoch']) * 100:.2f}% last epoch without TTA), {float(r['seconds']):.0f} s")
+means = {}
+for fw in ("jimm", "pytorch"):
+    acc = [float(r["accuracy"]) * 100 for r in rows if r["framework"] == fw]
+    sec = [float(r["seconds"]) for r in rows if r["framework"] == fw]
+    if acc:
+        sd = f" (sd {statistics.stdev(acc):.2f}, min {min(acc):.2f}, max {max(acc):.2f})" if len(acc) > 1 else ""
+        print(f"  {fw:<8} mean of {len(acc)}: {statistics.mean(acc):.2f}%{sd}, {statistics.mean(sec):.0f} s "
+              f"(max {max(sec):.0f} s)")
+        means[fw] = statistics.mean(sec)
+if len(means) == 2:
+    print(f"  time ratio pytorch/jimm {means['pytorch'] / means['jimm']:.2f}")
 PY
-)
-jimm_tta=$(grep -o 'accuracy [0-9.]*' "$out.jimm.log" | tail -1 | cut -d' ' -f2)
-echo
-/usr/bin/python3 scripts/fashion_mnist_pytorch.py "$data" --epochs "$epochs" --batch-size 128 --lr "$lr" \
-  --label-smoothing 0.1 --tta | tee "$out/pytorch.log"
-read -r py_acc py_epochs_s < <(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(d['accuracy'], d['train_seconds'])" "$out/pytorch.log")
-py_last=$(grep -E '^[0-9]+ ' "$out/pytorch.log" | tail -1 | awk '{print $4}')
-echo
-echo "jimm    resnet10t, $epochs epochs, lr $lr: test accuracy $jimm_tta with flip TTA ($jimm_acc last epoch), epochs ${jimm_epochs_s} s (whole job ${jimm_seconds%.*} s)"
-echo "pytorch resnet10t, $epochs epochs, lr $lr: test accuracy $py_acc with flip TTA ($py_last last epoch), training ${py_epochs_s} s"
-python3 -c "import sys; print('epoch-time ratio pytorch/jimm %.2f' % (float(sys.argv[2]) / float(sys.argv[1])))" "$jimm_epochs_s" "$py_epochs_s"

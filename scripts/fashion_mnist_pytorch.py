@@ -30,6 +30,7 @@ import os
 import struct
 import sys
 import time
+from collections import OrderedDict
 
 import torch_blas
 
@@ -123,6 +124,45 @@ def resnet10t_body(in_chans=1):
     return body
 
 
+class ConvGroup(nn.Module):
+    """airbench's conv group: conv, 2x2 max pool, BatchNorm, GELU, conv, BatchNorm, GELU."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.norm1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.norm2 = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        x = F.gelu(self.norm1(self.pool(self.conv1(x))))
+        return F.gelu(self.norm2(self.conv2(x)))
+
+
+class Stem(nn.Module):
+    """A 3x3 conv, BatchNorm and GELU at full resolution."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.norm = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return F.gelu(self.norm(self.conv(x)))
+
+
+AIRBENCH = {"airbench_s": (24, 48, 96, 192), "airbench_m": (32, 64, 128, 256), "airbench94": (24, 64, 256, 256)}
+
+
+def airbench_body(name, in_chans=1):
+    """jimm's airbench family without its head: a 3x3 stem conv, BatchNorm and GELU, then three conv groups.
+    PyTorch's default init, as jimm's."""
+    stem, w1, w2, w3 = AIRBENCH[name]
+    return nn.Sequential(OrderedDict([("stem", Stem(in_chans, stem)), ("block1", ConvGroup(stem, w1)),
+                                      ("block2", ConvGroup(w1, w2)), ("block3", ConvGroup(w2, w3))])), w3
+
+
 class ConcatPool(nn.Module):
     def forward(self, x):
         return torch.cat([F.adaptive_avg_pool2d(x, 1), F.adaptive_max_pool2d(x, 1)], 1).flatten(1)
@@ -137,6 +177,14 @@ def fastai_head(nf, n_out):
     return head
 
 
+def linear_head(nf, n_out):
+    """jimm's --head linear: average pooling and one biased linear layer (kaiming-normal weights, zero bias)."""
+    head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nf, n_out))
+    nn.init.kaiming_normal_(head[2].weight)
+    nn.init.zeros_(head[2].bias)
+    return head
+
+
 def sched_cos(start, end, pos):
     return start + (1 + math.cos(math.pi * (1 - pos))) * (end - start) / 2
 
@@ -148,15 +196,31 @@ def one_cycle(pos, lr, div=25.0, div_final=1e5, pct=0.25):
     return sched_cos(lr, lr / div_final, p), sched_cos(0.85, 0.95, p)
 
 
-def evaluate(model, loader, label_smoothing=0.0, tta=False):
-    """Mean loss and accuracy; with tta, each image scores as the mean probability of it and its mirror."""
+def shift_by_one(x, direction):
+    """NCHW images moved by one pixel along both axes, +1 down-right, -1 up-left, the edge repeated (jimm's
+    Learner.shiftByOne)."""
+    p = F.pad(x, (1, 1, 1, 1), mode="replicate")
+    h, w = x.shape[2], x.shape[3]
+    return p[:, :, :h, :w] if direction > 0 else p[:, :, 2:h + 2, 2:w + 2]
+
+
+def evaluate(model, loader, label_smoothing=0.0, tta="none"):
+    """Mean loss and accuracy. tta "flip": each image scores as the mean probability of it and its mirror; "shift":
+    that mean at the image (1/2) and at one-pixel shifts down-right and up-left (1/4 each), jimm's --tta shift."""
     model.eval()
     loss, correct, n = 0.0, 0, 0
+
+    def flip_mean(z):
+        return (model(z).softmax(1) + model(z.flip(3)).softmax(1)) / 2
+
     with torch.no_grad():
         for x, y in loader:
             out = model(x)
-            if tta:
-                out = ((out.softmax(1) + model(x.flip(3)).softmax(1)) / 2).clamp_min(1e-30).log()
+            if tta == "flip":
+                out = flip_mean(x).clamp_min(1e-30).log()
+            elif tta == "shift":
+                p = 0.5 * flip_mean(x) + 0.25 * flip_mean(shift_by_one(x, 1)) + 0.25 * flip_mean(shift_by_one(x, -1))
+                out = p.clamp_min(1e-30).log()
             loss += F.cross_entropy(out, y, reduction="sum", label_smoothing=label_smoothing).item()
             correct += (out.argmax(1) == y).sum().item()
             n += len(y)
@@ -188,7 +252,48 @@ def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0)
     return vloss, acc, epoch_times
 
 
+def write_fixture(path, name):
+    """Writes the test fixture that pins jimm's airbench to this file's: the body with random weights (rounded to
+    float16, so that the file is half the size and the rounding is the same on both sides), a batch of inputs and the
+    eval-mode feature maps, as safetensors."""
+    import numpy as np
+    torch.manual_seed(0)
+    body, _ = airbench_body(name, 1)
+    for m in body.modules():  # running statistics and norm affines away from their defaults, so that they count
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    body.eval()
+    tensors = {}
+    for k, v in body.state_dict().items():
+        if k.endswith("num_batches_tracked"):
+            tensors[k] = v
+            continue
+        v.copy_(v.half().float())
+        tensors[k] = v.half()
+    x = torch.randn(2, 1, 28, 28)
+    with torch.no_grad():
+        y = body(x)
+    tensors["input"], tensors["output"] = x, y
+    header, offset, blobs = {}, 0, []
+    for k, v in tensors.items():
+        b = v.contiguous().numpy().tobytes()
+        header[k] = {"dtype": {torch.float16: "F16", torch.int64: "I64"}.get(v.dtype, "F32"), "shape": list(v.shape),
+                     "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    print(f"wrote {path}: {name}, {len(tensors) - 2} state_dict keys, output {list(y.shape)}")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--write-fixture":
+        return write_fixture(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data")
     ap.add_argument("--epochs", type=int, default=8)
@@ -197,8 +302,11 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--model", default="resnet10t", choices=["resnet10t", *AIRBENCH])
+    ap.add_argument("--head", default="fastai", choices=["fastai", "linear"])
     ap.add_argument("--label-smoothing", type=float, default=0.0)
-    ap.add_argument("--tta", action="store_true", help="score the final model with flip test-time augmentation")
+    ap.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift"],
+                    help="score the final model with test-time augmentation (a bare --tta: flip)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -210,21 +318,22 @@ def main():
                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
     test = torch.utils.data.DataLoader(FashionMnist(xte, yte, False, a.seed), batch_size=a.batch_size * 2,
                                        num_workers=a.workers, persistent_workers=a.workers > 0)
-    model = nn.Sequential(resnet10t_body(1), fastai_head(512, 10))
+    body, nf = (resnet10t_body(1), 512) if a.model == "resnet10t" else airbench_body(a.model, 1)
+    model = nn.Sequential(body, fastai_head(nf, 10) if a.head == "fastai" else linear_head(nf, 10))
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.99), eps=1e-5)
-    print(f"pytorch {torch.__version__}: resnet10t + fastai head, {n_params:,} parameters, {a.threads} threads, "
+    print(f"pytorch {torch.__version__}: {a.model} + {a.head} head, {n_params:,} parameters, {a.threads} threads, "
           f"{a.workers} loader workers, {a.epochs} epochs of {len(train)} batches, lr {a.lr:g}", flush=True)
     t_train = time.time()
     vloss, acc, epoch_times = fit_one_cycle(model, opt, train, test, a.epochs, a.lr, a.label_smoothing)
-    if a.tta:
-        vloss, acc = evaluate(model, test, a.label_smoothing, tta=True)
-        print(f"flip TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
+    if a.tta != "none":
+        vloss, acc = evaluate(model, test, a.label_smoothing, tta=a.tta)
+        print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
-    print(json.dumps({"framework": "pytorch " + torch.__version__, "parameters": n_params, "epochs": a.epochs,
+    print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
                       "lr": a.lr, "label_smoothing": a.label_smoothing, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))

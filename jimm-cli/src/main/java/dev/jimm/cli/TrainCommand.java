@@ -110,13 +110,13 @@ final class TrainCommand extends JimmCommand {
 
     @Option(
             names = "--tta",
-            paramLabel = "aug|flip",
+            paramLabel = "aug|flip|shift",
             arity = "0..1",
             fallbackValue = "aug",
             defaultValue = "none",
             description =
                     "Score the final model with test-time augmentation: aug (the default of a bare --tta) is fastai's Learner.tta "
-                            + "(4 passes through the training transforms, blended 3:1 with the plain pass); flip is the mean of each image and its mirror image (needs training with flips).")
+                            + "(4 passes through the training transforms, blended 3:1 with the plain pass); flip is the mean of each image and its mirror image (needs training with flips); shift is airbench's: that mean at the image (1/2) and at one-pixel shifts down-right and up-left (1/4 each).")
     String tta;
 
     @Option(

@@ -555,6 +555,54 @@ public class Learner implements AutoCloseable {
     }
 
     /**
+     * Validation with test-time augmentation {@code mode}: {@link Tta#NONE} and {@link Tta#FLIP} as
+     * {@link #validate(boolean)}, {@link Tta#SHIFT} as {@link #validateShifted()}, {@link Tta#AUG} as fastai's
+     * {@link #tta(int, double)} with its defaults.
+     */
+    public Validation validate(Tta mode) {
+        return switch (mode) {
+            case NONE -> validate(false);
+            case FLIP -> validate(true);
+            case SHIFT -> validateShifted();
+            case AUG -> tta(Tta.FASTAI_PASSES, Tta.FASTAI_BETA);
+        };
+    }
+
+    /**
+     * airbench's test-time augmentation: the flip mean ({@link #validate(boolean)}) of each image, weighted 1/2, and of
+     * the image shifted by one pixel down-right and up-left (the edge row and column repeated), 1/4 each. The loss is
+     * the cross-entropy of the mean probabilities.
+     */
+    public Validation validateShifted() {
+        return score((x, batchIndex) -> flipMean(x)
+                .mul(0.5f)
+                .add(flipMean(shiftByOne(x, 1)).mul(0.25f))
+                .add(flipMean(shiftByOne(x, -1)).mul(0.25f))
+                .maximum(1e-30f)
+                .log());
+    }
+
+    private NDArray flipMean(NDArray x) {
+        return model.forward(x)
+                .softmax(1)
+                .add(model.forward(x.flip(3)).softmax(1))
+                .div(2f);
+    }
+
+    /** NCHW images moved by one pixel along both axes, {@code +1} down-right, {@code -1} up-left, edges repeated. */
+    static NDArray shiftByOne(NDArray x, int direction) {
+        NDArray y = x;
+        for (int axis = 2; axis <= 3; axis++) {
+            long n = y.getShape().get(axis);
+            String all = axis == 2 ? ":, :, " : ":, :, :, ";
+            NDArray kept = y.get(all + (direction > 0 ? "0:" + (n - 1) : "1:" + n));
+            NDArray edge = y.get(all + (direction > 0 ? "0:1" : (n - 1) + ":" + n));
+            y = direction > 0 ? edge.concat(kept, axis) : kept.concat(edge, axis);
+        }
+        return y;
+    }
+
+    /**
      * fastai's {@code Learner.tta(n, beta)}: every validation image is scored by the mean probabilities of {@code n}
      * passes through the training transforms, blended with the plain pass as {@code lerp(aug, plain, beta)} = (1 -
      * beta) aug + beta plain. The loss is the cross-entropy of those probabilities. Each pass draws its own

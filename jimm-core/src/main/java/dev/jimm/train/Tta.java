@@ -7,6 +7,8 @@ package dev.jimm.train;
  *   <li>{@link #NONE}: one plain pass.
  *   <li>{@link #FLIP}: the mean of the probabilities of each image and its mirror image (timm's cheapest TTA); only for
  *       models trained with flips.
+ *   <li>{@link #SHIFT}: airbench's: the flip mean at the image (weight 1/2) and at one-pixel shifts down-right and
+ *       up-left (1/4 each); only for models trained with flips and shifts (pad-and-crop).
  *   <li>{@link #AUG}: fastai's {@code Learner.tta()}: the mean probabilities of {@code n} passes through the training
  *       transforms, blended with the plain pass as {@code lerp(aug, plain, beta)}.
  * </ul>
@@ -14,6 +16,7 @@ package dev.jimm.train;
 public enum Tta {
     NONE,
     FLIP,
+    SHIFT,
     AUG;
 
     /** fastai's default number of augmented passes. */
@@ -21,7 +24,7 @@ public enum Tta {
     /** fastai's default weight of the plain pass. */
     public static final double FASTAI_BETA = 0.25;
 
-    /** The mode named {@code text}: none, flip or aug (case-insensitive). */
+    /** The mode named {@code text}: none, flip, shift or aug (case-insensitive). */
     public static Tta parse(String text) {
         return CliNames.parse(values(), text, "--tta");
     }

@@ -446,8 +446,8 @@ public final class TrainRecipe {
 
     /** Refuses test-time augmentation that training did not use. */
     static void checkTta(Tta tta, DataPipeline p) {
-        if (tta == Tta.FLIP && !p.flip()) {
-            throw new JimmException("--tta flip: training used no flips (augmentation "
+        if ((tta == Tta.FLIP || tta == Tta.SHIFT) && !p.flip()) {
+            throw new JimmException("--tta " + tta.cliName() + ": training used no flips (augmentation "
                     + p.aug().cliName()
                     + "), so the model never saw mirror images; train with --flip"
                     + (p.aug() == AugPolicy.NONE ? "" : ", or use --tta aug"));
@@ -674,11 +674,7 @@ public final class TrainRecipe {
     /** After the training: the final validation (with TTA if asked), the export and the run report. */
     private static Result finish(
             Config c, Data data, Learner learner, Path runDir, LrFinder.Result found, double lr, long t0) {
-        Learner.Validation v = switch (c.tta()) {
-            case NONE -> learner.validate();
-            case FLIP -> learner.validate(true);
-            case AUG -> learner.tta(Tta.FASTAI_PASSES, Tta.FASTAI_BETA);
-        };
+        Learner.Validation v = learner.validate(c.tta());
         Export.write(
                 runDir.resolve("model.safetensors"),
                 (VisionModel) learner.model(),

@@ -1,19 +1,56 @@
 package dev.jimm.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.jimm.data.Batch;
 import dev.jimm.data.DataLoaders;
 import dev.jimm.layers.NoGrad;
 import java.util.Iterator;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
-/** validate(true) scores each image by the mean of the probabilities of it and its mirror image. */
+/**
+ * validate(true) scores each image by the mean of the probabilities of it and its mirror image; validate(SHIFT) adds
+ * that mean at one-pixel shifts (airbench's TTA).
+ */
 class FlipTtaTest {
+    /** Mean cross-entropy and accuracy of the probabilities {@code probs} gives for each validation batch. */
+    private static double[] scoreByHand(Learner l, DataLoaders dls, UnaryOperator<NDArray> probs, NDManager m) {
+        l.model().eval();
+        double loss = 0;
+        long right = 0;
+        long n = 0;
+        Iterator<Batch> it = dls.valid().batches(0, m);
+        while (it.hasNext()) {
+            try (Batch b = it.next();
+                    NoGrad g = NoGrad.enter()) {
+                NDArray p = probs.apply(b.x());
+                float[] values = p.toFloatArray();
+                long[] y = b.y().toType(DataType.INT64, false).toLongArray();
+                int k = (int) p.getShape().get(1);
+                for (int i = 0; i < y.length; i++) {
+                    int best = 0;
+                    for (int j = 1; j < k; j++) {
+                        if (values[i * k + j] > values[i * k + best]) {
+                            best = j;
+                        }
+                    }
+                    right += best == y[i] ? 1 : 0;
+                    loss -= Math.log(values[i * k + (int) y[i]]);
+                    n++;
+                }
+            }
+        }
+        assertEquals(128, n);
+        return new double[] {loss / n, (double) right / n};
+    }
+
     @Test
     void flipTtaIsTheMeanProbabilityOfAnImageAndItsMirror() {
         DataLoaders dls = Blobs.loaders(4, 21);
@@ -24,42 +61,78 @@ class FlipTtaTest {
             l.fitOneCycle(1, 3e-3);
             Learner.Validation plain = l.validate();
             Learner.Validation tta = l.validate(true);
-            // the same score computed by hand, one forward pass per view
-            l.model().eval();
-            double loss = 0;
-            long right = 0;
-            long n = 0;
-            Iterator<Batch> it = dls.valid().batches(0, m);
-            while (it.hasNext()) {
-                try (Batch b = it.next();
-                        NoGrad g = NoGrad.enter()) {
-                    NDArray p = l.model()
-                            .forward(b.x())
+            double[] byHand = scoreByHand(
+                    l,
+                    dls,
+                    x -> l.model()
+                            .forward(x)
                             .softmax(1)
-                            .add(l.model().forward(b.x().flip(3)).softmax(1))
-                            .div(2f);
-                    float[] probs = p.toFloatArray();
-                    long[] y = b.y().toType(DataType.INT64, false).toLongArray();
-                    int k = (int) p.getShape().get(1);
-                    for (int i = 0; i < y.length; i++) {
-                        int best = 0;
-                        for (int j = 1; j < k; j++) {
-                            if (probs[i * k + j] > probs[i * k + best]) {
-                                best = j;
-                            }
-                        }
-                        right += best == y[i] ? 1 : 0;
-                        loss -= Math.log(probs[i * k + (int) y[i]]);
-                        n++;
-                    }
-                }
-            }
-            assertEquals(128, n);
-            assertEquals(loss / n, tta.loss(), 1e-5);
-            assertEquals((double) right / n, tta.metrics().get("accuracy"), 1e-12);
+                            .add(l.model().forward(x.flip(3)).softmax(1))
+                            .div(2f),
+                    m);
+            assertEquals(byHand[0], tta.loss(), 1e-5);
+            assertEquals(byHand[1], tta.metrics().get("accuracy"), 1e-12);
             assertTrue(
                     Math.abs(tta.loss() - plain.loss()) > 1e-4,
                     "the mirror images change the score: plain " + plain.loss() + ", tta " + tta.loss());
+        }
+    }
+
+    @Test
+    void shiftTtaWeighsTheImageHalfAndEachOnePixelShiftAQuarter() {
+        DataLoaders dls = Blobs.loaders(4, 21);
+        try (Learner l = Learner.builder(new TinyNet(4, 21), dls)
+                        .metrics(Metric.accuracy())
+                        .build();
+                NDManager m = NDManager.newBaseManager()) {
+            l.fitOneCycle(1, 3e-3);
+            Learner.Validation flip = l.validate(Tta.FLIP);
+            Learner.Validation shift = l.validate(Tta.SHIFT);
+            UnaryOperator<NDArray> flipMean = x -> l.model()
+                    .forward(x)
+                    .softmax(1)
+                    .add(l.model().forward(x.flip(3)).softmax(1))
+                    .div(2f);
+            double[] byHand = scoreByHand(
+                    l,
+                    dls,
+                    x -> {
+                        // the shifted images built here by padding and cropping, not by shiftByOne
+                        long h = x.getShape().get(2);
+                        long w = x.getShape().get(3);
+                        NDArray padded = x.get(":, :, 0:1, :")
+                                .concat(x, 2)
+                                .concat(x.get(":, :, " + (h - 1) + ":" + h + ", :"), 2);
+                        padded = padded.get(":, :, :, 0:1")
+                                .concat(padded, 3)
+                                .concat(padded.get(":, :, :, " + (w - 1) + ":" + w), 3);
+                        NDArray downRight = padded.get(":, :, 0:" + h + ", 0:" + w);
+                        NDArray upLeft = padded.get(":, :, 2:" + (h + 2) + ", 2:" + (w + 2));
+                        return flipMean.apply(x)
+                                .mul(0.5f)
+                                .add(flipMean.apply(downRight).mul(0.25f))
+                                .add(flipMean.apply(upLeft).mul(0.25f));
+                    },
+                    m);
+            assertEquals(byHand[0], shift.loss(), 1e-5);
+            assertEquals(byHand[1], shift.metrics().get("accuracy"), 1e-12);
+            assertTrue(
+                    Math.abs(shift.loss() - flip.loss()) > 1e-5,
+                    "the shifted images change the score: flip " + flip.loss() + ", shift " + shift.loss());
+        }
+    }
+
+    @Test
+    void shiftByOneMovesThePixelsAndRepeatsTheEdge() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // rows 0..2 of columns 0..2: value = 10 * row + column
+            NDArray x = m.create(new float[] {0, 1, 2, 10, 11, 12, 20, 21, 22}, new Shape(1, 1, 3, 3));
+            assertArrayEquals(
+                    new float[] {0, 0, 1, 0, 0, 1, 10, 10, 11},
+                    Learner.shiftByOne(x, 1).toFloatArray());
+            assertArrayEquals(
+                    new float[] {11, 12, 12, 21, 22, 22, 21, 22, 22},
+                    Learner.shiftByOne(x, -1).toFloatArray());
         }
     }
 }

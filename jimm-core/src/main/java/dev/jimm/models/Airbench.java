@@ -1,0 +1,133 @@
+package dev.jimm.models;
+
+import ai.djl.ndarray.NDArray;
+import dev.jimm.layers.Activation;
+import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.Module;
+import dev.jimm.layers.Pool2d;
+import java.util.List;
+
+/**
+ * The network of Keller Jordan's CIFAR-10 speed runs (airbench), for images of 28 to 32 pixels trained from scratch: a
+ * stem conv at full resolution, then three conv groups (conv, 2x2 max pool, BatchNorm, GELU, conv, BatchNorm, GELU),
+ * each halving the size, and a global max pool into a linear classifier. It is jimm's own family (timm has no speed-run
+ * net): where timm's ResNets divide a 28-pixel image by 4 in their stem, this one does its first convolutions at 28x28,
+ * which is where Fashion-MNIST's detail is.
+ *
+ * <p>airbench's whitening first layer (a 2x2 conv set from the patches' covariance) is a 3x3 conv, BatchNorm and GELU
+ * here ({@code stem}); the groups keep airbench's names ({@code block1.conv1}, {@code block1.norm1}, ...). Feature
+ * levels: the stem (reduction 1) and each group (2, 4, 8). {@code globalPool} defaults to "max", airbench's.
+ */
+public final class Airbench extends ImageModel {
+
+    /** conv, 2x2 max pool, BatchNorm, activation, conv, BatchNorm, activation: twice the width, half the size. */
+    static final class ConvGroup extends Module {
+        private final Module conv1;
+        private final Module pool;
+        private final Module norm1;
+        private final Module conv2;
+        private final Module norm2;
+        private final Activation.Kind act;
+
+        ConvGroup(int in, int out, Activation.Kind act) {
+            Conv2d.Options o = Conv2d.Options.defaults().padding(1).bias(false);
+            conv1 = register("conv1", new Conv2d(in, out, 3, o));
+            pool = register("pool", Pool2d.max(2, 2, 0));
+            norm1 = register("norm1", new BatchNorm2d(out));
+            conv2 = register("conv2", new Conv2d(out, out, 3, o));
+            norm2 = register("norm2", new BatchNorm2d(out));
+            this.act = act;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            x = Activation.apply(act, norm1.forward(pool.forward(conv1.forward(x))));
+            return Activation.apply(act, norm2.forward(conv2.forward(x)));
+        }
+    }
+
+    /** A 3x3 conv, BatchNorm and activation at full resolution. */
+    static final class Stem extends Module {
+        private final Module conv;
+        private final Module norm;
+        private final Activation.Kind act;
+
+        Stem(int in, int out, Activation.Kind act) {
+            conv = register(
+                    "conv",
+                    new Conv2d(in, out, 3, Conv2d.Options.defaults().padding(1).bias(false)));
+            norm = register("norm", new BatchNorm2d(out));
+            this.act = act;
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            return Activation.apply(act, norm.forward(conv.forward(x)));
+        }
+    }
+
+    /**
+     * A variant's widths.
+     *
+     * @param stemWidth channels of the stem conv
+     * @param widths channels of the three conv groups
+     * @param act the activation after every norm
+     */
+    public record Config(int stemWidth, List<Integer> widths, Activation.Kind act) {
+        public Config {
+            widths = List.copyOf(widths);
+            if (widths.size() != 3) {
+                throw new IllegalArgumentException("airbench has three conv groups, got widths " + widths);
+            }
+        }
+    }
+
+    public Airbench(Config config, ModelArgs args) {
+        super(args);
+        addTrunkStep(register("stem", new Stem(inChans, config.stemWidth(), config.act())));
+        addFeatureInfo(config.stemWidth(), 1, "stem");
+        int in = config.stemWidth();
+        int reduction = 1;
+        for (int i = 0; i < 3; i++) {
+            int out = config.widths().get(i);
+            reduction *= 2;
+            String name = "block" + (i + 1);
+            addTrunkStep(register(name, new ConvGroup(in, out, config.act())));
+            addFeatureInfo(out, reduction, name);
+            in = out;
+        }
+        registerClassifierHead("fc", in);
+    }
+
+    @Override
+    public NDArray forwardFeatures(NDArray x) {
+        return forwardTrunk(x);
+    }
+
+    /** Registers the airbench variants. */
+    public static final class Family implements ModelFamily {
+        @Override
+        public String name() {
+            return "airbench";
+        }
+
+        @Override
+        public List<ModelEntry> models() {
+            return List.of(
+                    entry("airbench_s", new Config(24, List.of(48, 96, 192), Activation.Kind.GELU)),
+                    entry("airbench_m", new Config(32, List.of(64, 128, 256), Activation.Kind.GELU)),
+                    // airbench94's widths
+                    entry("airbench94", new Config(24, List.of(64, 256, 256), Activation.Kind.GELU)));
+        }
+
+        private static ModelEntry entry(String name, Config c) {
+            return new ModelEntry(
+                    name,
+                    "airbench",
+                    args -> new Airbench(c, args),
+                    PretrainedCfg.untrained(name, 32, "stem.conv", "fc"),
+                    "max");
+        }
+    }
+}
