@@ -51,48 +51,52 @@ class FlipTtaTest {
         return new double[] {loss / n, (double) right / n};
     }
 
+    /** A learner fitted for one epoch on the blobs. */
+    private static Learner fitted(DataLoaders dls) {
+        Learner l = Learner.builder(new TinyNet(4, 21), dls)
+                .metrics(Metric.accuracy())
+                .build();
+        l.fitOneCycle(1, 3e-3);
+        return l;
+    }
+
+    /** The mean probability of images and their mirror images, by hand. */
+    private static UnaryOperator<NDArray> flipMean(Learner l) {
+        return x -> l.model()
+                .forward(x)
+                .softmax(1)
+                .add(l.model().forward(x.flip(3)).softmax(1))
+                .div(2f);
+    }
+
+    /** {@code tta} has the hand-computed loss and accuracy, and differs from {@code without} (its views count). */
+    private static void assertScoredAs(double[] byHand, Learner.Validation tta, Learner.Validation without) {
+        assertEquals(byHand[0], tta.loss(), 1e-5);
+        assertEquals(byHand[1], tta.metrics().get("accuracy"), 1e-12);
+        assertTrue(
+                Math.abs(tta.loss() - without.loss()) > 1e-5,
+                "the extra views change the score: without " + without.loss() + ", with " + tta.loss());
+    }
+
     @Test
     void flipTtaIsTheMeanProbabilityOfAnImageAndItsMirror() {
         DataLoaders dls = Blobs.loaders(4, 21);
-        try (Learner l = Learner.builder(new TinyNet(4, 21), dls)
-                        .metrics(Metric.accuracy())
-                        .build();
+        try (Learner l = fitted(dls);
                 NDManager m = NDManager.newBaseManager()) {
-            l.fitOneCycle(1, 3e-3);
             Learner.Validation plain = l.validate();
             Learner.Validation tta = l.validate(true);
-            double[] byHand = scoreByHand(
-                    l,
-                    dls,
-                    x -> l.model()
-                            .forward(x)
-                            .softmax(1)
-                            .add(l.model().forward(x.flip(3)).softmax(1))
-                            .div(2f),
-                    m);
-            assertEquals(byHand[0], tta.loss(), 1e-5);
-            assertEquals(byHand[1], tta.metrics().get("accuracy"), 1e-12);
-            assertTrue(
-                    Math.abs(tta.loss() - plain.loss()) > 1e-4,
-                    "the mirror images change the score: plain " + plain.loss() + ", tta " + tta.loss());
+            assertScoredAs(scoreByHand(l, dls, flipMean(l), m), tta, plain);
         }
     }
 
     @Test
     void shiftTtaWeighsTheImageHalfAndEachOnePixelShiftAQuarter() {
         DataLoaders dls = Blobs.loaders(4, 21);
-        try (Learner l = Learner.builder(new TinyNet(4, 21), dls)
-                        .metrics(Metric.accuracy())
-                        .build();
+        try (Learner l = fitted(dls);
                 NDManager m = NDManager.newBaseManager()) {
-            l.fitOneCycle(1, 3e-3);
             Learner.Validation flip = l.validate(Tta.FLIP);
             Learner.Validation shift = l.validate(Tta.SHIFT);
-            UnaryOperator<NDArray> flipMean = x -> l.model()
-                    .forward(x)
-                    .softmax(1)
-                    .add(l.model().forward(x.flip(3)).softmax(1))
-                    .div(2f);
+            UnaryOperator<NDArray> flipMean = flipMean(l);
             double[] byHand = scoreByHand(
                     l,
                     dls,
@@ -114,11 +118,7 @@ class FlipTtaTest {
                                 .add(flipMean.apply(upLeft).mul(0.25f));
                     },
                     m);
-            assertEquals(byHand[0], shift.loss(), 1e-5);
-            assertEquals(byHand[1], shift.metrics().get("accuracy"), 1e-12);
-            assertTrue(
-                    Math.abs(shift.loss() - flip.loss()) > 1e-5,
-                    "the shifted images change the score: flip " + flip.loss() + ", shift " + shift.loss());
+            assertScoredAs(byHand, shift, flip);
         }
     }
 
