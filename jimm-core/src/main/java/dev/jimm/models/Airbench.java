@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class Airbench extends ImageModel {
 
-    /** conv, 2x2 max pool, BatchNorm, activation, conv, BatchNorm, activation: twice the width, half the size. */
+    /** conv, 2x2 max pool, BatchNorm, activation, conv, BatchNorm, activation: the group's width at half the size. */
     static final class ConvGroup extends Module {
         private final Module conv1;
         private final Module pool;

@@ -37,12 +37,19 @@ class RegistryTest {
     /** timm names of covered families that jimm leaves out (none since the pruned variants read timm's width files). */
     private static final Set<String> NOT_BUILT = Set.of();
 
+    /** Families that are jimm's own, with names timm does not have. */
+    private static final Set<String> JIMM_OWN_FAMILIES = Set.of("airbench");
+
     @Test
     void everyFamilyRegistersTimmsNamesOfThatFamily() {
         // every family jimm registers holds all of timm's names of that family, but for NOT_BUILT
         Map<String, Integer> counts = new TreeMap<>(registry.countsByFamily());
-        // torchvision's names (tv/...) are not timm's
+        // torchvision's names (tv/...) are not timm's, nor are jimm's own families
         counts.remove("torchvision");
+        for (String own : JIMM_OWN_FAMILIES) {
+            assertTrue(ModelTesting.timmNames(own).isEmpty(), own + " is a timm family: register timm's names");
+            assertTrue(counts.remove(own) != null, own + " registers no names");
+        }
         for (String family : counts.keySet()) {
             List<String> timm = ModelTesting.timmNames(family);
             assertFalse(timm.isEmpty(), family + " is not a family of " + ModelTesting.TIMM_FAMILIES);
