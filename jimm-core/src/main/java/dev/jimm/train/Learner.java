@@ -540,18 +540,8 @@ public class Learner implements AutoCloseable {
      * cross-entropy of those mean probabilities.
      */
     public Validation validate(boolean flipTta) {
-        return score((x, batchIndex) -> {
-            NDArray out = model.forward(x);
-            if (!flipTta) {
-                return out;
-            }
-            // log of the mean probability: log_softmax of it is itself, so loss and metrics take it as logits
-            return out.softmax(1)
-                    .add(model.forward(x.flip(3)).softmax(1))
-                    .div(2f)
-                    .maximum(1e-30f)
-                    .log();
-        });
+        // log of the mean probability: log_softmax of it is itself, so loss and metrics take it as logits
+        return score((x, batchIndex) -> flipTta ? flipMean(x).maximum(1e-30f).log() : model.forward(x));
     }
 
     /**
