@@ -134,6 +134,10 @@ class ConvGroup(nn.Module):
         self.norm1 = nn.BatchNorm2d(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
         self.norm2 = nn.BatchNorm2d(cout)
+        for conv in (self.conv1, self.conv2):  # airbench's identity start, as jimm's
+            with torch.no_grad():
+                w = conv.weight
+                nn.init.dirac_(w[:w.size(1)])
 
     def forward(self, x):
         x = F.gelu(self.norm1(self.pool(self.conv1(x))))
@@ -157,7 +161,7 @@ AIRBENCH = {"airbench_s": (24, 48, 96, 192), "airbench_m": (32, 64, 128, 256), "
 
 def airbench_body(name, in_chans=1):
     """jimm's airbench family without its head: a 3x3 stem conv, BatchNorm and GELU, then three conv groups.
-    PyTorch's default init, as jimm's."""
+    PyTorch's default init and each conv's first filters the identity (dirac), as jimm's."""
     stem, w1, w2, w3 = AIRBENCH[name]
     return nn.Sequential(OrderedDict([("stem", Stem(in_chans, stem)), ("block1", ConvGroup(stem, w1)),
                                       ("block2", ConvGroup(w1, w2)), ("block3", ConvGroup(w2, w3))])), w3
@@ -227,9 +231,30 @@ def evaluate(model, loader, label_smoothing=0.0, tta="none"):
     return loss / n, correct / n
 
 
-def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0):
+class Lookahead:
+    """airbench's lookahead, as jimm's --lookahead: every 5 steps the float state moves to its running average,
+    avg = d * avg + (1 - d) * w, w = avg, with d = 0.95^5 * progress^3; the model keeps the average at the end."""
+
+    def __init__(self, model, every=5, max_decay=0.95 ** 5):
+        self.model, self.every, self.max_decay = model, every, max_decay
+        self.avg = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+
+    def after_step(self, step, total):
+        if step % self.every == 0:
+            self.update(self.max_decay * min(1.0, step / total) ** 3)
+
+    @torch.no_grad()
+    def update(self, decay):
+        for k, w in self.model.state_dict().items():
+            if k in self.avg:
+                self.avg[k].lerp_(w, 1 - decay)
+                w.copy_(self.avg[k])
+
+
+def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0, lookahead=False):
     """fastai's fit_one_cycle with Adam(W): prints fastai's table; returns (valid_loss, accuracy, epoch_seconds)."""
     total = epochs * len(train)
+    la = Lookahead(model) if lookahead else None
     print("epoch  train_loss  valid_loss  accuracy  time", flush=True)
     step, epoch_times, vloss, acc = 0, [], float("nan"), 0.0
     for epoch in range(epochs):
@@ -246,9 +271,14 @@ def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0)
             opt.step()
             run_loss += loss.item()
             step += 1
+            if la is not None:
+                la.after_step(step, total)
         vloss, acc = evaluate(model, valid, label_smoothing)
         epoch_times.append(time.time() - t0)
         print(f"{epoch:<6d} {run_loss / len(train):<11.6f} {vloss:<11.6f} {acc:<9.4f} {epoch_times[-1]:.1f}s", flush=True)
+    if la is not None:  # the model keeps the average, as jimm's after its fit (the table's last row is before)
+        la.update(1.0)
+        vloss, acc = evaluate(model, valid, label_smoothing)
     return vloss, acc, epoch_times
 
 
@@ -305,6 +335,7 @@ def main():
     ap.add_argument("--model", default="resnet10t", choices=["resnet10t", *AIRBENCH])
     ap.add_argument("--head", default="fastai", choices=["fastai", "linear"])
     ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--lookahead", action="store_true", help="airbench's lookahead averaging of the weights")
     ap.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift"],
                     help="score the final model with test-time augmentation (a bare --tta: flip)")
     a = ap.parse_args()
@@ -328,13 +359,13 @@ def main():
     print(f"pytorch {torch.__version__}: {a.model} + {a.head} head, {n_params:,} parameters, {a.threads} threads, "
           f"{a.workers} loader workers, {a.epochs} epochs of {len(train)} batches, lr {a.lr:g}", flush=True)
     t_train = time.time()
-    vloss, acc, epoch_times = fit_one_cycle(model, opt, train, test, a.epochs, a.lr, a.label_smoothing)
+    vloss, acc, epoch_times = fit_one_cycle(model, opt, train, test, a.epochs, a.lr, a.label_smoothing, a.lookahead)
     if a.tta != "none":
         vloss, acc = evaluate(model, test, a.label_smoothing, tta=a.tta)
         print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "label_smoothing": a.label_smoothing, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

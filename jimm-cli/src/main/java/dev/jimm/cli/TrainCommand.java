@@ -172,6 +172,13 @@ final class TrainCommand extends JimmCommand {
     boolean zeroInitLast;
 
     @Option(
+            names = "--lookahead",
+            description =
+                    "Every 5 steps, move the weights to a running average of themselves, weighted more as the fit "
+                            + "ends, and keep the average (airbench's lookahead).")
+    boolean lookahead;
+
+    @Option(
             names = "--mixup",
             description = "Mixup/CutMix on training batches with timm's defaults (mixup 0.8, cutmix 1.0, switch 0.5).")
     boolean mixup;
@@ -250,7 +257,8 @@ final class TrainCommand extends JimmCommand {
                 .autoAugment(AutoAugment.parse(autoAugment))
                 .reProb(reProb)
                 .mixup(mixup)
-                .zeroInitLast(zeroInitLast);
+                .zeroInitLast(zeroInitLast)
+                .lookahead(lookahead);
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
             b.lr(lrValue);

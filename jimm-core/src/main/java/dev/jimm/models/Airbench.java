@@ -1,12 +1,15 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * The network of Keller Jordan's CIFAR-10 speed runs (airbench), for images of 28 to 32 pixels trained from scratch: a
@@ -16,8 +19,9 @@ import java.util.List;
  * which is where Fashion-MNIST's detail is.
  *
  * <p>airbench's whitening first layer (a 2x2 conv set from the patches' covariance) is a 3x3 conv, BatchNorm and GELU
- * here ({@code stem}); the groups keep airbench's names ({@code block1.conv1}, {@code block1.norm1}, ...). Feature
- * levels: the stem (reduction 1) and each group (2, 4, 8). {@code globalPool} defaults to "max", airbench's.
+ * here ({@code stem}); the groups keep airbench's names ({@code block1.conv1}, {@code block1.norm1}, ...) and its
+ * identity start (each group conv's first filters pass their input channel through). Feature levels: the stem
+ * (reduction 1) and each group (2, 4, 8). {@code globalPool} defaults to "max", airbench's.
  */
 public final class Airbench extends ImageModel {
 
@@ -38,6 +42,32 @@ public final class Airbench extends ImageModel {
             conv2 = register("conv2", new Conv2d(out, out, 3, o));
             norm2 = register("norm2", new BatchNorm2d(out));
             this.act = act;
+        }
+
+        /**
+         * airbench's identity start: each conv's first filters, as many as it has input channels, pass their own
+         * channel through unchanged (PyTorch's {@code dirac_}), so the group starts close to the identity map and early
+         * steps train the filters added on top of it.
+         */
+        @Override
+        protected void resetParameters(SplittableRandom random) {
+            dirac((Conv2d) conv1);
+            dirac((Conv2d) conv2);
+        }
+
+        private static void dirac(Conv2d conv) {
+            NDArray w = conv.weight().getArray();
+            Shape s = w.getShape();
+            int out = (int) s.get(0);
+            int in = (int) s.get(1);
+            int kh = (int) s.get(2);
+            int kw = (int) s.get(3);
+            float[] v = w.toFloatArray();
+            for (int o = 0; o < Math.min(out, in); o++) {
+                Arrays.fill(v, o * in * kh * kw, (o + 1) * in * kh * kw, 0f);
+                v[((o * in + o) * kh + kh / 2) * kw + kw / 2] = 1f;
+            }
+            Module.assign(w, v);
         }
 
         @Override

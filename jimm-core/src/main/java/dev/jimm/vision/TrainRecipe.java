@@ -23,6 +23,7 @@ import dev.jimm.models.PretrainedCfg;
 import dev.jimm.train.Callback;
 import dev.jimm.train.Callbacks;
 import dev.jimm.train.Learner;
+import dev.jimm.train.Lookahead;
 import dev.jimm.train.Loss;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
@@ -67,6 +68,7 @@ public final class TrainRecipe {
      * @param mixup Mixup/CutMix with timm's defaults
      * @param zeroInitLast timm's zero_init_last for a body trained from scratch (off by default: blocks start as in
      *     torchvision's ResNet, which fastai's vision_learner trains)
+     * @param lookahead airbench's lookahead averaging of the weights ({@link Lookahead#airbench()})
      */
     public record Config(
             String data,
@@ -95,7 +97,8 @@ public final class TrainRecipe {
             AutoAugment autoAugment,
             double reProb,
             boolean mixup,
-            boolean zeroInitLast) {
+            boolean zeroInitLast,
+            boolean lookahead) {
 
         public Config {
             Objects.requireNonNull(lrSuggestion, "lrSuggestion");
@@ -189,6 +192,7 @@ public final class TrainRecipe {
             private double reProb;
             private boolean mixup;
             private boolean zeroInitLast;
+            private boolean lookahead;
 
             private Builder(String data) {
                 this.data = Objects.requireNonNull(data, "data");
@@ -325,6 +329,11 @@ public final class TrainRecipe {
                 zeroInitLast = v;
                 return this;
             }
+            /** airbench's lookahead averaging of the weights (default off). */
+            public Builder lookahead(boolean v) {
+                lookahead = v;
+                return this;
+            }
 
             /** The validated config. */
             public Config build() {
@@ -355,7 +364,8 @@ public final class TrainRecipe {
                         autoAugment,
                         reProb,
                         mixup,
-                        zeroInitLast);
+                        zeroInitLast,
+                        lookahead);
             }
         }
     }
@@ -543,13 +553,15 @@ public final class TrainRecipe {
                 metrics.add(Metric.topK(5));
             }
             metrics.add(Metric.f1(k));
-            b.metrics(metrics.toArray(Metric[]::new))
-                    .runDir(runDir)
-                    .loss(Loss.crossEntropy(c.labelSmoothing()))
-                    .callbacks(
-                            new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
-                            new Callbacks.JsonLogger(runDir.resolve("metrics.jsonl")),
-                            new Callbacks.SaveModel(runDir, "valid_loss", true));
+            b.metrics(metrics.toArray(Metric[]::new)).runDir(runDir).loss(Loss.crossEntropy(c.labelSmoothing()));
+            if (c.lookahead()) {
+                // before SaveModel, which then saves the average
+                b.callbacks(Lookahead.airbench());
+            }
+            b.callbacks(
+                    new Callbacks.CsvLogger(runDir.resolve("metrics.csv")),
+                    new Callbacks.JsonLogger(runDir.resolve("metrics.jsonl")),
+                    new Callbacks.SaveModel(runDir, "valid_loss", true));
             extra.forEach(b::callbacks);
         });
     }
@@ -787,7 +799,8 @@ public final class TrainRecipe {
                     .mixup(o.has("mixup_arg") && o.get("mixup_arg").getAsBoolean())
                     // runs from before the option started blocks as timm does
                     .zeroInitLast(
-                            !o.has("zero_init_last") || o.get("zero_init_last").getAsBoolean());
+                            !o.has("zero_init_last") || o.get("zero_init_last").getAsBoolean())
+                    .lookahead(o.has("lookahead") && o.get("lookahead").getAsBoolean());
             String lr = o.get("lr").getAsString();
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
@@ -856,6 +869,7 @@ public final class TrainRecipe {
         o.addProperty("reprob", c.reProb());
         o.addProperty("mixup_arg", c.mixup());
         o.addProperty("zero_init_last", c.zeroInitLast());
+        o.addProperty("lookahead", c.lookahead());
         o.add("data_pipeline", new Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
@@ -918,6 +932,9 @@ public final class TrainRecipe {
         }
         if (c.zeroInitLast()) {
             sb.append(" --zero-init-last");
+        }
+        if (c.lookahead()) {
+            sb.append(" --lookahead");
         }
         if (c.imgSize() != null) {
             sb.append(" --img-size ").append(c.imgSize());

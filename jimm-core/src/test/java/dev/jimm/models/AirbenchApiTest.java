@@ -60,6 +60,35 @@ class AirbenchApiTest {
     }
 
     @Test
+    void eachGroupConvStartsWithIdentityFiltersForItsInputChannels() {
+        try (NDManager m = NDManager.newBaseManager();
+                ImageModel model = create("airbench_s", 10, "max")) {
+            Map<String, NDArray> sd = model.stateDict();
+            // block1.conv1: 24 -> 48, so filters 0-23 pass channel o through and 24-47 keep PyTorch's random init
+            float[] w = sd.get("block1.conv1.weight").toFloatArray();
+            int per = 24 * 9;
+            for (int o = 0; o < 48; o++) {
+                double sum = 0;
+                for (int i = 0; i < per; i++) {
+                    sum += Math.abs(w[o * per + i]);
+                }
+                if (o < 24) {
+                    assertEquals(1f, w[o * per + o * 9 + 4], "filter " + o + " centre tap of channel " + o);
+                    assertEquals(1.0, sum, 0.0, "filter " + o + " has no other tap");
+                } else {
+                    assertTrue(sum > 1.0, "filter " + o + " is random");
+                }
+            }
+            // block2.conv2 (96 -> 96) is the identity: a conv through it returns its input
+            Module conv2 = model.child("block2").child("conv2");
+            NDArray x = m.randomNormal(new Shape(2, 96, 7, 7));
+            model.eval();
+            NDArray y = conv2.forward(x);
+            assertEquals(0.0, y.sub(x).abs().max().getFloat(), 1e-6);
+        }
+    }
+
+    @Test
     void featureLevelsHalveTheSizeAfterTheStem() {
         try (NDManager m = NDManager.newBaseManager();
                 ImageModel model = create("airbench_m", 0, "")) {
