@@ -156,6 +156,19 @@ class Stem(nn.Module):
         return F.gelu(self.norm(self.conv(x)))
 
 
+@torch.no_grad()
+def whiten_stem(conv, images, eps=5e-4):
+    """airbench's whitening start, as jimm's Airbench.initFromData: the first filters of the stem conv become the
+    eigenvectors of the images' 3x3 patch second moment over sqrt(eigenvalue + eps), and their negatives."""
+    c = images.shape[1]
+    patches = images.unfold(2, 3, 1).unfold(3, 3, 1).permute(0, 2, 3, 1, 4, 5).reshape(-1, c * 9).double()
+    values, vectors = torch.linalg.eigh(patches.T @ patches / len(patches))
+    pairs = min(c * 9, conv.weight.shape[0] // 2)
+    order = values.argsort(descending=True)[:pairs]
+    v = vectors[:, order].T / torch.sqrt(values[order].clamp(min=0) + eps)[:, None]
+    conv.weight[:2 * pairs] = torch.cat([v, -v]).reshape(2 * pairs, c, 3, 3).float()
+
+
 AIRBENCH = {"airbench_s": (24, 48, 96, 192), "airbench_m": (32, 64, 128, 256), "airbench94": (24, 64, 256, 256)}
 
 
@@ -351,6 +364,13 @@ def main():
                                        num_workers=a.workers, persistent_workers=a.workers > 0)
     body, nf = (resnet10t_body(1), 512) if a.model == "resnet10t" else airbench_body(a.model, 1)
     model = nn.Sequential(body, fastai_head(nf, 10) if a.head == "fastai" else linear_head(nf, 10))
+    if a.model in AIRBENCH:  # from the first 5,000 training images, as jimm's VisionLearner
+        sample = []
+        for x, _ in train:
+            sample.append(x)
+            if sum(len(b) for b in sample) >= 5000:
+                break
+        whiten_stem(body.stem.conv, torch.cat(sample)[:5000])
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]

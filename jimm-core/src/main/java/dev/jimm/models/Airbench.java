@@ -6,6 +6,7 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.PatchWhitening;
 import dev.jimm.layers.Pool2d;
 import java.util.Arrays;
 import java.util.List;
@@ -19,11 +20,12 @@ import java.util.SplittableRandom;
  * which is where Fashion-MNIST's detail is.
  *
  * <p>airbench's whitening first layer (a 2x2 conv set from the patches' covariance) is a 3x3 conv, BatchNorm and GELU
- * here ({@code stem}); the groups keep airbench's names ({@code block1.conv1}, {@code block1.norm1}, ...) and its
+ * here ({@code stem}), whose first filters start as the training patches' whitening filters in a fit from scratch
+ * ({@link InitFromData}); the groups keep airbench's names ({@code block1.conv1}, {@code block1.norm1}, ...) and its
  * identity start (each group conv's first filters pass their input channel through). Feature levels: the stem
  * (reduction 1) and each group (2, 4, 8). {@code globalPool} defaults to "max", airbench's.
  */
-public final class Airbench extends ImageModel {
+public final class Airbench extends ImageModel implements InitFromData {
 
     /** conv, 2x2 max pool, BatchNorm, activation, conv, BatchNorm, activation: the group's width at half the size. */
     static final class ConvGroup extends Module {
@@ -79,7 +81,7 @@ public final class Airbench extends ImageModel {
 
     /** A 3x3 conv, BatchNorm and activation at full resolution. */
     static final class Stem extends Module {
-        private final Module conv;
+        private final Conv2d conv;
         private final Module norm;
         private final Activation.Kind act;
 
@@ -95,7 +97,26 @@ public final class Airbench extends ImageModel {
         protected NDArray forwardImpl(NDArray x) {
             return Activation.apply(act, norm.forward(conv.forward(x)));
         }
+
+        /**
+         * airbench's whitening start: the first filters become the patches' whitening filters and their negatives
+         * ({@link PatchWhitening}), as many pairs as fit in half the width; the rest keep their random start.
+         */
+        void whiten(NDArray images) {
+            Shape s = images.getShape();
+            int c = (int) s.get(1);
+            NDArray w = conv.weight().getArray();
+            int pairs = Math.min(c * 9, (int) w.getShape().get(0) / 2);
+            float[] filters = PatchWhitening.filters(
+                    images.toFloatArray(), (int) s.get(0), c, (int) s.get(2), (int) s.get(3), 3, pairs, WHITEN_EPS);
+            float[] v = w.toFloatArray();
+            System.arraycopy(filters, 0, v, 0, filters.length);
+            Module.assign(w, v);
+        }
     }
+
+    /** airbench's eigenvalue floor of the whitening filters (on normalised images). */
+    static final double WHITEN_EPS = 5e-4;
 
     /**
      * A variant's widths.
@@ -113,9 +134,12 @@ public final class Airbench extends ImageModel {
         }
     }
 
+    private final Stem stem;
+
     public Airbench(Config config, ModelArgs args) {
         super(args);
-        addTrunkStep(register("stem", new Stem(inChans, config.stemWidth(), config.act())));
+        stem = register("stem", new Stem(inChans, config.stemWidth(), config.act()));
+        addTrunkStep(stem);
         addFeatureInfo(config.stemWidth(), 1, "stem");
         int in = config.stemWidth();
         int reduction = 1;
@@ -133,6 +157,12 @@ public final class Airbench extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         return forwardTrunk(x);
+    }
+
+    /** Whitens the stem from the patches of {@code images}: see {@link Stem#whiten}. */
+    @Override
+    public void initFromData(NDArray images) {
+        stem.whiten(images);
     }
 
     /** Registers the airbench variants. */

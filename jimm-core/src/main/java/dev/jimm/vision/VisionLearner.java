@@ -1,7 +1,13 @@
 package dev.jimm.vision;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
+import dev.jimm.data.Batch;
+import dev.jimm.data.BatchSource;
 import dev.jimm.data.DataLoaders;
 import dev.jimm.hub.WeightHub;
 import dev.jimm.layers.BatchNorm2d;
@@ -9,6 +15,7 @@ import dev.jimm.layers.GroupNorm;
 import dev.jimm.layers.Module;
 import dev.jimm.models.FeatureInfo;
 import dev.jimm.models.ImageModel;
+import dev.jimm.models.InitFromData;
 import dev.jimm.models.ModelOptions;
 import dev.jimm.models.ModelRegistry;
 import dev.jimm.models.Models;
@@ -20,6 +27,7 @@ import dev.jimm.transforms.Preprocessing;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -220,6 +228,9 @@ public final class VisionLearner {
                     + "\").inChans(" + pre.channels() + ")");
         }
         VisionModel model = buildModel(o, dls.numClasses());
+        if (o.weights() == null && !o.pretrained() && model.body() instanceof InitFromData init) {
+            initFromData(init, dls.train());
+        }
         // the model is built here and reachable only through the learner, so closing the learner frees it
         Learner.Builder b = Learner.builder(model, dls)
                 .seed(o.seed())
@@ -228,6 +239,29 @@ public final class VisionLearner {
                 .exporter((learner, file) -> export(learner, o, file));
         configure.accept(b);
         return b.build();
+    }
+
+    /** Hands a model the first training images of epoch 0 (up to what it asks for) for its data-dependent start. */
+    private static void initFromData(InitFromData init, BatchSource train) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDList parts = new NDList();
+            long have = 0;
+            Iterator<Batch> it = train.batches(0, m);
+            try {
+                while (have < init.initImages() && it.hasNext()) {
+                    NDArray x = it.next().x();
+                    parts.add(x);
+                    have += x.getShape().get(0);
+                }
+            } finally {
+                BatchSource.close(it);
+            }
+            if (parts.isEmpty()) {
+                return;
+            }
+            NDArray all = NDArrays.concat(parts);
+            init.initFromData(all.get(new NDIndex(":{}", Math.min(have, init.initImages()))));
+        }
     }
 
     /**

@@ -89,6 +89,40 @@ class AirbenchApiTest {
     }
 
     @Test
+    void initFromDataWhitensTheStemsFirstFilters() {
+        try (NDManager m = NDManager.newBaseManager();
+                ImageModel model = create("airbench_s", 10, "max")) {
+            // gray images whose neighbouring pixels are correlated, as photos' are
+            NDArray noise = m.randomNormal(new Shape(64, 1, 29, 29));
+            NDArray images = noise.get(":, :, :28, :28")
+                    .add(noise.get(":, :, 1:, :28"))
+                    .add(noise.get(":, :, :28, 1:"))
+                    .add(0.5f);
+            float[] before = model.stateDict().get("stem.conv.weight").toFloatArray();
+            ((InitFromData) model).initFromData(images);
+            float[] w = model.stateDict().get("stem.conv.weight").toFloatArray();
+            // 9-pixel patches: 9 filters and their negatives; channels 18-23 keep their random start
+            for (int i = 0; i < 9 * 9; i++) {
+                assertEquals(-w[i], w[81 + i], 0f);
+            }
+            for (int i = 18 * 9; i < 24 * 9; i++) {
+                assertEquals(before[i], w[i], 0f);
+            }
+            // the stem conv maps the images' interior patches to responses with identity second moment
+            model.eval();
+            NDArray y = model.child("stem").child("conv").forward(images).get(":, :9, 1:27, 1:27");
+            NDArray r = y.transpose(1, 0, 2, 3).reshape(9, -1);
+            NDArray moment = r.matMul(r.transpose()).div(r.getShape().get(1));
+            float[] mv = moment.toFloatArray();
+            for (int a = 0; a < 9; a++) {
+                for (int b = 0; b < 9; b++) {
+                    assertEquals(a == b ? 1f : 0f, mv[a * 9 + b], 0.02f, "moment " + a + "," + b);
+                }
+            }
+        }
+    }
+
+    @Test
     void featureLevelsHalveTheSizeAfterTheStem() {
         try (NDManager m = NDManager.newBaseManager();
                 ImageModel model = create("airbench_m", 0, "")) {
