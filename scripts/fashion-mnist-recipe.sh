@@ -7,10 +7,10 @@
 # dataset-fashion-mnist package path). SEEDS (default "42 43 44") are the jimm runs, one after the
 # other, each:
 #   jimm train fashion-mnist --model airbench_s --head linear --epochs 10 --batch-size 128 --lr 1e-2
-#        --label-smoothing 0.1 --tta shift --seed S
+#        --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed S
 # Then PyTorch (Debian's python3-torch, scripts/fashion_mnist_pytorch.py) trains the same network, head,
-# augmentation, schedule, loss and TTA, for the seeds in PYTORCH_SEEDS (default: the first seed; "all"
-# for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
+# start (dirac and whitening), augmentation, schedule, loss, lookahead and TTA, for the seeds in
+# PYTORCH_SEEDS (default: the first seed; "all" for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
 # (data loading, every epoch's validation on the test split and the final TTA pass included).
 # EPOCHS, LR and MODEL override the recipe's; OUT is the folder of the runs (default
 # /tmp/jimm-fashion-mnist-recipe). Prints each run's test accuracy and time, then the mean and
@@ -37,7 +37,7 @@ for seed in $seeds; do
   run="$out/jimm-$seed"
   start=$(date +%s.%N)
   ./jimm train fashion-mnist --data-root "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --tta shift --seed "$seed" --out "$run" \
+    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed "$seed" --out "$run" \
     | tee "$run.log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(grep -o 'accuracy [0-9.]*' "$run.log" | tail -1 | cut -d' ' -f2)
@@ -55,7 +55,7 @@ for seed in $pt_seeds; do
   log="$out/pytorch-$seed.log"
   start=$(date +%s.%N)
   /usr/bin/python3 scripts/fashion_mnist_pytorch.py "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --tta shift --seed "$seed" | tee "$log"
+    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed "$seed" | tee "$log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])['accuracy'])" "$log")
   last=$(grep -E '^[0-9]+ ' "$log" | tail -1 | awk '{print $4}')

@@ -65,10 +65,10 @@ def load_split(root, train):
 
 
 class FashionMnist(torch.utils.data.Dataset):
-    """uint8 images; training samples get pad-3 random crops and horizontal flips."""
+    """uint8 images; training samples get pad-and-crop (pad 3 by default, jimm's 1/8 of 28) and horizontal flips."""
 
-    def __init__(self, images, labels, train, seed):
-        self.images, self.labels, self.train, self.seed = images, labels, train, seed
+    def __init__(self, images, labels, train, seed, pad=3):
+        self.images, self.labels, self.train, self.seed, self.pad = images, labels, train, seed, pad
 
     def __len__(self):
         return len(self.labels)
@@ -76,8 +76,9 @@ class FashionMnist(torch.utils.data.Dataset):
     def __getitem__(self, i):
         x = self.images[i].float().div_(255).unsqueeze(0)
         if self.train:
-            x = F.pad(x, (3, 3, 3, 3))
-            top, left = torch.randint(0, 7, (2,)).tolist()
+            p = self.pad
+            x = F.pad(x, (p, p, p, p))
+            top, left = torch.randint(0, 2 * p + 1, (2,)).tolist()
             x = x[:, top:top + 28, left:left + 28]
             if torch.rand(()) < 0.5:
                 x = x.flip(2)
@@ -348,6 +349,7 @@ def main():
     ap.add_argument("--model", default="resnet10t", choices=["resnet10t", *AIRBENCH])
     ap.add_argument("--head", default="fastai", choices=["fastai", "linear"])
     ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--crop-pad", type=int, default=3, help="pad-and-crop padding (jimm's --crop-pad)")
     ap.add_argument("--lookahead", action="store_true", help="airbench's lookahead averaging of the weights")
     ap.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift"],
                     help="score the final model with test-time augmentation (a bare --tta: flip)")
@@ -358,7 +360,7 @@ def main():
     t_start = time.time()
     xtr, ytr = load_split(a.data, True)
     xte, yte = load_split(a.data, False)
-    train = torch.utils.data.DataLoader(FashionMnist(xtr, ytr, True, a.seed), batch_size=a.batch_size, shuffle=True,
+    train = torch.utils.data.DataLoader(FashionMnist(xtr, ytr, True, a.seed, a.crop_pad), batch_size=a.batch_size, shuffle=True,
                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
     test = torch.utils.data.DataLoader(FashionMnist(xte, yte, False, a.seed), batch_size=a.batch_size * 2,
                                        num_workers=a.workers, persistent_workers=a.workers > 0)
@@ -385,7 +387,7 @@ def main():
         print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

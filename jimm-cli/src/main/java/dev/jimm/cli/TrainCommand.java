@@ -179,6 +179,13 @@ final class TrainCommand extends JimmCommand {
     boolean lookahead;
 
     @Option(
+            names = "--crop-pad",
+            paramLabel = "PX",
+            description = "With --aug small: the pad-and-crop padding, the largest shift of a training image "
+                    + "(default: 1/8 of the size, CIFAR's 4 px at 32).")
+    Integer cropPad;
+
+    @Option(
             names = "--mixup",
             description = "Mixup/CutMix on training batches with timm's defaults (mixup 0.8, cutmix 1.0, switch 0.5).")
     boolean mixup;
@@ -258,7 +265,8 @@ final class TrainCommand extends JimmCommand {
                 .reProb(reProb)
                 .mixup(mixup)
                 .zeroInitLast(zeroInitLast)
-                .lookahead(lookahead);
+                .lookahead(lookahead)
+                .cropPad(cropPad);
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
             b.lr(lrValue);

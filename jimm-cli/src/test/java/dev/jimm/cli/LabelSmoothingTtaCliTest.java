@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** --label-smoothing and --tta reach the run's config (so --resume keeps them), its command line and eval. */
+/**
+ * --label-smoothing, --tta, --crop-pad and --lookahead reach the run's config (so --resume keeps them) and its command
+ * line; eval scores with TTA.
+ */
 class LabelSmoothingTtaCliTest {
     @Test
     void trainRecordsBothAndEvalScoresWithTta(@TempDir Path tmp) throws Exception {
@@ -51,5 +54,41 @@ class LabelSmoothingTtaCliTest {
         CliTest.Run bad = CliTest.train(root, tmp.resolve("x"), "--label-smoothing", "1.5");
         assertEquals(2, bad.status(), bad.err());
         assertTrue(bad.err().contains("(--label-smoothing) must be in [0, 1), got 1.5"), bad.err());
+    }
+
+    @Test
+    void cropPadAndLookaheadReachTheConfigAndTheCommandLine(@TempDir Path tmp) throws Exception {
+        Path root = CliTest.twoClasses(tmp.resolve("data"), 4, "chelsea.bmp", "palette_color.png");
+        Path run = tmp.resolve("run");
+        CliTest.Run r = CliTest.train(
+                root,
+                run,
+                "--epochs",
+                "1",
+                "--lr",
+                "1e-3",
+                "--batch-size",
+                "2",
+                "--valid-pct",
+                "0.25",
+                "--img-size",
+                "16",
+                "--aug",
+                "small",
+                "--crop-pad",
+                "1",
+                "--lookahead",
+                "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonObject cfg = CliTest.config(run);
+        assertEquals(1, cfg.get("crop_pad_arg").getAsInt());
+        assertEquals(1, cfg.getAsJsonObject("data_pipeline").get("crop_pad").getAsInt());
+        assertTrue(cfg.get("lookahead").getAsBoolean());
+        String command = cfg.get("command").getAsString();
+        assertTrue(command.contains(" --lookahead --crop-pad 1"), command);
+
+        CliTest.Run bad = CliTest.train(root, tmp.resolve("x"), "--aug", "fastai", "--crop-pad", "2");
+        assertEquals(2, bad.status(), bad.err());
+        assertTrue(bad.err().contains("--crop-pad belongs to --aug small"), bad.err());
     }
 }

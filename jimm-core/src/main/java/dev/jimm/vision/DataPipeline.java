@@ -53,6 +53,7 @@ import java.util.SplittableRandom;
  * @param resize how images are brought to {@code size} (null: timm's resize-shorter-side and centre crop)
  * @param channels 1 or 3
  * @param size the square training size
+ * @param cropPad the padding (px) of {@link AugPolicy#SMALL}'s pad-and-crop, whose crops shift the image by up to that
  * @param interpolation the resize filter of timm's pipeline (the fastai resize is bilinear)
  * @param cropPct timm's eval crop fraction (1 outside the timm policy)
  * @param mean per-channel mean of the normalisation
@@ -67,6 +68,7 @@ public record DataPipeline(
         ResizeMethod resize,
         int channels,
         int size,
+        int cropPad,
         Interpolation interpolation,
         double cropPct,
         float[] mean,
@@ -87,6 +89,10 @@ public record DataPipeline(
         }
         if (size < 8) {
             throw new IllegalArgumentException("the training size must be at least 8 px, got " + size);
+        }
+        if (cropPad < 0 || cropPad >= size) {
+            throw new IllegalArgumentException(
+                    "the pad-and-crop padding must be 0 to " + (size - 1) + " px at size " + size + ", got " + cropPad);
         }
         if (mean.length != channels || std.length != channels) {
             throw new IllegalArgumentException(
@@ -120,6 +126,7 @@ public record DataPipeline(
      * @param normalize whether to normalise from scratch (with the data's own statistics)
      * @param timm timm's options, used by the timm policy (null: colour jitter 0.4, as timm's defaults)
      * @param mixup Mixup/CutMix on training batches
+     * @param cropPad the padding (px) of {@link AugPolicy#SMALL}'s pad-and-crop (null: 1/8 of the size)
      */
     public record Request(
             AugPolicy aug,
@@ -128,10 +135,11 @@ public record DataPipeline(
             Integer size,
             Boolean normalize,
             TimmAugment timm,
-            boolean mixup) {
+            boolean mixup,
+            Integer cropPad) {
         /** Everything by regime. */
         public static Request auto() {
-            return new Request(null, null, null, null, null, null, false);
+            return new Request(null, null, null, null, null, null, false, null);
         }
     }
 
@@ -193,6 +201,7 @@ public record DataPipeline(
                 ? req.size()
                 : fromWeights ? weights.inputSize().get(1) : defaultSize(s.nativeSize());
         AugPolicy aug = req.aug() != null ? req.aug() : smallGray ? SMALL_GRAY_POLICY : AugPolicy.FASTAI;
+        int cropPad = cropPadFor(req, aug, size);
         boolean flip = flipFor(aug, req.flip(), !s.gray());
         ResizeMethod resize = aug == AugPolicy.TIMM ? null : req.resize() != null ? req.resize() : ResizeMethod.CROP;
         String kind = String.format(
@@ -223,6 +232,7 @@ public record DataPipeline(
                 resize,
                 channels,
                 size,
+                cropPad,
                 interp,
                 cropPct,
                 mean,
@@ -259,6 +269,7 @@ public record DataPipeline(
         boolean flip = flipFor(aug, req.flip(), flipSafe);
         ResizeMethod resize = aug == AugPolicy.TIMM ? null : req.resize() != null ? req.resize() : ResizeMethod.SQUISH;
         int size = req.size() != null ? req.size() : nativeSize;
+        int cropPad = cropPadFor(req, aug, size);
         boolean normalize = !Boolean.FALSE.equals(req.normalize());
         float[] ones = new float[channels];
         Arrays.fill(ones, 1f);
@@ -268,6 +279,7 @@ public record DataPipeline(
                 resize,
                 channels,
                 size,
+                cropPad,
                 Interpolation.BILINEAR,
                 aug == AugPolicy.TIMM ? 0.875 : 1.0,
                 normalize ? mean : new float[channels],
@@ -276,6 +288,18 @@ public record DataPipeline(
                 req.mixup(),
                 "named dataset " + name + " (" + nativeSize + "x" + nativeSize + (channels == 1 ? " gray" : " colour")
                         + ")");
+    }
+
+    /** The asked pad-and-crop padding, or 1/8 of the size; refused for another policy than small. */
+    private static int cropPadFor(Request req, AugPolicy aug, int size) {
+        if (req.cropPad() == null) {
+            return size / 8;
+        }
+        if (aug != AugPolicy.SMALL) {
+            throw new IllegalArgumentException(
+                    "--crop-pad belongs to --aug small (pad-and-crop), got --aug " + aug.cliName());
+        }
+        return req.cropPad();
     }
 
     private static boolean flipFor(AugPolicy aug, Boolean asked, boolean safe) {
@@ -304,7 +328,19 @@ public record DataPipeline(
     /** This pipeline normalising with {@code newMean} and {@code newStd}. */
     public DataPipeline withNormalization(float[] newMean, float[] newStd) {
         return new DataPipeline(
-                aug, flip, resize, channels, size, interpolation, cropPct, newMean, newStd, timm, mixup, regime);
+                aug,
+                flip,
+                resize,
+                channels,
+                size,
+                cropPad,
+                interpolation,
+                cropPct,
+                newMean,
+                newStd,
+                timm,
+                mixup,
+                regime);
     }
 
     /** The transform of training images. */
@@ -315,7 +351,7 @@ public record DataPipeline(
         Transform<DecodedImage, DecodedImage> px =
                 Transforms.channels(channels).andThen(Transforms.fastaiResize(size, size, resize, true));
         if (aug == AugPolicy.SMALL) {
-            px = px.andThen(new RandomCrop(size, size, size / 8));
+            px = px.andThen(new RandomCrop(size, size, cropPad));
         }
         if (flip && aug != AugPolicy.FASTAI) {
             px = px.andThen(Transforms.horizontalFlip(0.5));
@@ -427,6 +463,9 @@ public record DataPipeline(
         o.put("resize", resize == null ? "timm" : resize.cliName());
         o.put("channels", channels);
         o.put("img_size", size);
+        if (aug == AugPolicy.SMALL) {
+            o.put("crop_pad", cropPad);
+        }
         o.put("mean", toList(mean));
         o.put("std", toList(std));
         o.put("mixup", mixup);

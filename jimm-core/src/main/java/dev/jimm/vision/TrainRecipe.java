@@ -69,6 +69,7 @@ public final class TrainRecipe {
      * @param zeroInitLast timm's zero_init_last for a body trained from scratch (off by default: blocks start as in
      *     torchvision's ResNet, which fastai's vision_learner trains)
      * @param lookahead airbench's lookahead averaging of the weights ({@link Lookahead#airbench()})
+     * @param cropPad the padding of the small policy's pad-and-crop, or null for 1/8 of the size
      */
     public record Config(
             String data,
@@ -98,7 +99,8 @@ public final class TrainRecipe {
             double reProb,
             boolean mixup,
             boolean zeroInitLast,
-            boolean lookahead) {
+            boolean lookahead,
+            Integer cropPad) {
 
         public Config {
             Objects.requireNonNull(lrSuggestion, "lrSuggestion");
@@ -155,7 +157,7 @@ public final class TrainRecipe {
                     9,
                     autoAugment == AutoAugment.TA,
                     reProb);
-            return new DataPipeline.Request(aug, flip, resize, imgSize, normalize, t, mixup);
+            return new DataPipeline.Request(aug, flip, resize, imgSize, normalize, t, mixup, cropPad);
         }
 
         /** A builder with {@code jimm train}'s defaults for {@code data} (a folder or a dataset name). */
@@ -193,6 +195,7 @@ public final class TrainRecipe {
             private boolean mixup;
             private boolean zeroInitLast;
             private boolean lookahead;
+            private Integer cropPad;
 
             private Builder(String data) {
                 this.data = Objects.requireNonNull(data, "data");
@@ -334,6 +337,11 @@ public final class TrainRecipe {
                 lookahead = v;
                 return this;
             }
+            /** The small policy's pad-and-crop padding (null: 1/8 of the size). */
+            public Builder cropPad(Integer v) {
+                cropPad = v;
+                return this;
+            }
 
             /** The validated config. */
             public Config build() {
@@ -365,7 +373,8 @@ public final class TrainRecipe {
                         reProb,
                         mixup,
                         zeroInitLast,
-                        lookahead);
+                        lookahead,
+                        cropPad);
             }
         }
     }
@@ -800,7 +809,11 @@ public final class TrainRecipe {
                     // runs from before the option started blocks as timm does
                     .zeroInitLast(
                             !o.has("zero_init_last") || o.get("zero_init_last").getAsBoolean())
-                    .lookahead(o.has("lookahead") && o.get("lookahead").getAsBoolean());
+                    .lookahead(o.has("lookahead") && o.get("lookahead").getAsBoolean())
+                    .cropPad(
+                            o.has("crop_pad_arg") && !o.get("crop_pad_arg").isJsonNull()
+                                    ? o.get("crop_pad_arg").getAsInt()
+                                    : null);
             String lr = o.get("lr").getAsString();
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
@@ -870,6 +883,7 @@ public final class TrainRecipe {
         o.addProperty("mixup_arg", c.mixup());
         o.addProperty("zero_init_last", c.zeroInitLast());
         o.addProperty("lookahead", c.lookahead());
+        o.addProperty("crop_pad_arg", c.cropPad());
         o.add("data_pipeline", new Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
@@ -935,6 +949,9 @@ public final class TrainRecipe {
         }
         if (c.lookahead()) {
             sb.append(" --lookahead");
+        }
+        if (c.cropPad() != null) {
+            sb.append(" --crop-pad ").append(c.cropPad());
         }
         if (c.imgSize() != null) {
             sb.append(" --img-size ").append(c.imgSize());

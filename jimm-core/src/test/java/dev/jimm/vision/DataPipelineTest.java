@@ -124,7 +124,7 @@ class DataPipelineTest {
     void theUsersChoicesWinOverTheRegime() {
         ImageDataset gray = images(10, 28, 28, true);
         DataPipeline p = DataPipeline.choose(
-                new DataPipeline.Request(AugPolicy.FASTAI, true, ResizeMethod.PAD, 48, false, null, false),
+                new DataPipeline.Request(AugPolicy.FASTAI, true, ResizeMethod.PAD, 48, false, null, false, null),
                 gray,
                 1,
                 null);
@@ -136,7 +136,7 @@ class DataPipelineTest {
         assertArrayEquals(new float[] {1f, 1f, 1f}, p.std());
         // the timm policy uses timm's resize and crop_pct, and no policy but "none" stays without flips by default
         DataPipeline timm = DataPipeline.choose(
-                new DataPipeline.Request(AugPolicy.TIMM, null, null, null, null, null, false),
+                new DataPipeline.Request(AugPolicy.TIMM, null, null, null, null, null, false, null),
                 images(10, 150, 100, false),
                 1,
                 null);
@@ -144,7 +144,7 @@ class DataPipelineTest {
         assertEquals(0.875, timm.cropPct(), 0.0);
         assertNull(timm.preprocessing().resize());
         DataPipeline none = DataPipeline.choose(
-                new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false),
+                new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false, null),
                 images(10, 150, 100, false),
                 1,
                 null);
@@ -172,6 +172,42 @@ class DataPipelineTest {
         assertTrue(fashion.flip());
         assertFalse(mnist.flip(), "a mirrored 2 is not a 2");
         assertEquals(28, mnist.size());
+    }
+
+    /** The largest shift (px) of a single bright pixel at the centre of a 28x28 image over many training draws. */
+    private static int largestShift(DataPipeline p) {
+        byte[] px = new byte[28 * 28];
+        px[14 * 28 + 14] = (byte) 255;
+        DecodedImage dot = new DecodedImage(28, 28, 1, px, "png");
+        int largest = 0;
+        for (int s = 0; s < 200; s++) {
+            float[] t = p.trainTransform().apply(dot, new SplittableRandom(s)).data();
+            int at = 0;
+            for (int i = 1; i < t.length; i++) {
+                at = t[i] > t[at] ? i : at;
+            }
+            int dy = Math.abs(at / 28 - 14);
+            int dx = Math.min(Math.abs(at % 28 - 14), Math.abs(at % 28 - 13)); // a flip mirrors column 14 to 13
+            largest = Math.max(largest, Math.max(dx, dy));
+        }
+        return largest;
+    }
+
+    @Test
+    void cropPadSetsTheLargestShiftOfThePadAndCrop() {
+        assertEquals(3, largestShift(fashionMnist()), "1/8 of 28 px by default");
+        DataPipeline.Request two = new DataPipeline.Request(null, null, null, null, null, null, false, 2);
+        DataPipeline p =
+                DataPipeline.named(two, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true);
+        assertEquals(2, p.cropPad());
+        assertEquals(2, largestShift(p));
+        assertEquals(2, p.toJson().get("crop_pad"));
+        DataPipeline.Request noAug = new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false, 2);
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> DataPipeline.named(
+                        noAug, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true));
+        assertTrue(e.getMessage().contains("--crop-pad belongs to --aug small"), e.getMessage());
     }
 
     @Test
