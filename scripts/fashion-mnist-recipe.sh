@@ -62,7 +62,7 @@ for seed in $pt_seeds; do
   printf 'pytorch\t%s\t%s\t%s\t%.1f\n' "$seed" "$acc" "$last" "$seconds" >> "$summary"
   echo
 done
-echo "$model, $epochs epochs, lr $lr, label smoothing 0.1, shift TTA; test accuracy, whole run in seconds:"
+echo "$model, $epochs epochs, lr $lr, label smoothing 0.1, crop pad 2, lookahead, shift TTA; test accuracy, whole run in seconds:"
 python3 - "$summary" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
