@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,27 +15,19 @@ import org.junit.jupiter.api.io.TempDir;
  * line; eval scores with TTA.
  */
 class LabelSmoothingTtaCliTest {
+    /** One epoch at 16 px, batch 2, on a folder of a few images, with {@code options} added. */
+    private static CliTest.Run oneTinyEpoch(Path root, Path run, String... options) {
+        List<String> args = new ArrayList<>(List.of(
+                "--epochs", "1", "--lr", "1e-3", "--batch-size", "2", "--valid-pct", "0.25", "--img-size", "16"));
+        args.addAll(List.of(options));
+        return CliTest.train(root, run, args.toArray(String[]::new));
+    }
+
     @Test
     void trainRecordsBothAndEvalScoresWithTta(@TempDir Path tmp) throws Exception {
         Path root = CliTest.twoClasses(tmp.resolve("data"), 4, "chelsea.bmp", "palette_color.png");
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.train(
-                root,
-                run,
-                "--epochs",
-                "1",
-                "--lr",
-                "1e-3",
-                "--batch-size",
-                "2",
-                "--valid-pct",
-                "0.25",
-                "--img-size",
-                "16",
-                "--label-smoothing",
-                "0.1",
-                "--tta",
-                "--json");
+        CliTest.Run r = oneTinyEpoch(root, run, "--label-smoothing", "0.1", "--tta", "--json");
         assertEquals(0, r.status(), r.err());
         JsonObject cfg = CliTest.config(run);
         assertEquals(0.1, cfg.get("label_smoothing").getAsDouble(), 0.0);
@@ -60,25 +54,7 @@ class LabelSmoothingTtaCliTest {
     void cropPadAndLookaheadReachTheConfigAndTheCommandLine(@TempDir Path tmp) throws Exception {
         Path root = CliTest.twoClasses(tmp.resolve("data"), 4, "chelsea.bmp", "palette_color.png");
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.train(
-                root,
-                run,
-                "--epochs",
-                "1",
-                "--lr",
-                "1e-3",
-                "--batch-size",
-                "2",
-                "--valid-pct",
-                "0.25",
-                "--img-size",
-                "16",
-                "--aug",
-                "small",
-                "--crop-pad",
-                "1",
-                "--lookahead",
-                "--json");
+        CliTest.Run r = oneTinyEpoch(root, run, "--aug", "small", "--crop-pad", "1", "--lookahead", "--json");
         assertEquals(0, r.status(), r.err());
         JsonObject cfg = CliTest.config(run);
         assertEquals(1, cfg.get("crop_pad_arg").getAsInt());

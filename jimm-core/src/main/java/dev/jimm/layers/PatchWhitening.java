@@ -102,15 +102,18 @@ public final class PatchWhitening {
             a[i] = sym[i].clone();
             v[i][i] = 1;
         }
+        // the Frobenius norm is invariant under the rotations: what is off the diagonal is measured against it
+        double total = 0;
+        for (double[] row : a) {
+            for (double x : row) {
+                total += x * x;
+            }
+        }
         for (int sweep = 0; sweep < 100; sweep++) {
             double off = 0;
-            double total = 0;
             for (int i = 0; i < d; i++) {
                 for (int j = 0; j < d; j++) {
-                    total += a[i][j] * a[i][j];
-                    if (i != j) {
-                        off += a[i][j] * a[i][j];
-                    }
+                    off += i != j ? a[i][j] * a[i][j] : 0;
                 }
             }
             if (off <= 1e-30 * Math.max(total, 1e-300)) {
@@ -123,30 +126,12 @@ public final class PatchWhitening {
                     }
                     // the rotation that zeroes a[p][q] (Golub and Van Loan, symmetric Schur decomposition)
                     double theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-                    double t = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-                    if (theta == 0) {
-                        t = 1;
-                    }
+                    double t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
                     double c = 1 / Math.sqrt(t * t + 1);
                     double s = t * c;
-                    for (int r = 0; r < d; r++) {
-                        double arp = a[r][p];
-                        double arq = a[r][q];
-                        a[r][p] = c * arp - s * arq;
-                        a[r][q] = s * arp + c * arq;
-                    }
-                    for (int r = 0; r < d; r++) {
-                        double apr = a[p][r];
-                        double aqr = a[q][r];
-                        a[p][r] = c * apr - s * aqr;
-                        a[q][r] = s * apr + c * aqr;
-                    }
-                    for (int r = 0; r < d; r++) {
-                        double vrp = v[r][p];
-                        double vrq = v[r][q];
-                        v[r][p] = c * vrp - s * vrq;
-                        v[r][q] = s * vrp + c * vrq;
-                    }
+                    rotateColumns(a, p, q, c, s);
+                    rotateRows(a, p, q, c, s);
+                    rotateColumns(v, p, q, c, s);
                 }
             }
         }
@@ -154,5 +139,27 @@ public final class PatchWhitening {
             values[i] = a[i][i];
         }
         return v;
+    }
+
+    /** {@code m = m J} for the rotation J in the (p, q) plane: columns p and q become {@code c p - s q, s p + c q}. */
+    private static void rotateColumns(double[][] m, int p, int q, double c, double s) {
+        for (double[] row : m) {
+            double mp = row[p];
+            double mq = row[q];
+            row[p] = c * mp - s * mq;
+            row[q] = s * mp + c * mq;
+        }
+    }
+
+    /** {@code m = J^T m}: rows p and q become {@code c p - s q, s p + c q}. */
+    private static void rotateRows(double[][] m, int p, int q, double c, double s) {
+        double[] rp = m[p];
+        double[] rq = m[q];
+        for (int r = 0; r < rp.length; r++) {
+            double mp = rp[r];
+            double mq = rq[r];
+            rp[r] = c * mp - s * mq;
+            rq[r] = s * mp + c * mq;
+        }
     }
 }

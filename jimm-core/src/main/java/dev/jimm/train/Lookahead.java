@@ -2,7 +2,6 @@ package dev.jimm.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NoGrad;
 import java.util.ArrayList;
@@ -58,7 +57,7 @@ public final class Lookahead implements Callback {
         manager = model.getManager().newSubManager();
         try (NoGrad g = NoGrad.enter()) {
             for (NDArray w : model.stateDict().values()) {
-                if (isFloat(w.getDataType())) {
+                if (w.getDataType().isFloating()) {
                     NDArray copy = w.duplicate();
                     copy.attach(manager);
                     live.add(w);
@@ -106,9 +105,5 @@ public final class Lookahead implements Callback {
             manager.close();
             manager = null;
         }
-    }
-
-    private static boolean isFloat(DataType t) {
-        return t == DataType.FLOAT32 || t == DataType.FLOAT16 || t == DataType.BFLOAT16 || t == DataType.FLOAT64;
     }
 }
