@@ -265,8 +265,16 @@ class Lookahead:
                 w.copy_(self.avg[k])
 
 
-def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0, lookahead=False):
-    """fastai's fit_one_cycle with Adam(W): prints fastai's table; returns (valid_loss, accuracy, epoch_seconds)."""
+def progressive_size(epoch, full, resize):
+    """jimm's ProgressiveResize.sizeAt: MIN:EPOCHS grows the longer side linearly from MIN over the first EPOCHS epochs."""
+    if resize is None or epoch >= resize[1] or resize[0] >= full:
+        return full
+    return int(math.floor(resize[0] + (full - resize[0]) * epoch / resize[1] + 0.5))
+
+
+def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0, lookahead=False, resize=None):
+    """fastai's fit_one_cycle with Adam(W): prints fastai's table; returns (valid_loss, accuracy, epoch_seconds).
+    resize (MIN, EPOCHS) shrinks the first epochs' batches by area averaging, as jimm's --progressive-resize."""
     total = epochs * len(train)
     la = Lookahead(model) if lookahead else None
     print("epoch  train_loss  valid_loss  accuracy  time", flush=True)
@@ -276,6 +284,11 @@ def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0,
         model.train()
         run_loss = 0.0
         for x, y in train:
+            h, w = x.shape[-2:]
+            size = progressive_size(epoch, max(h, w), resize)
+            if size < max(h, w):
+                scale = size / max(h, w)
+                x = F.adaptive_avg_pool2d(x, (max(1, int(math.floor(h * scale + 0.5))), max(1, int(math.floor(w * scale + 0.5)))))
             lr, mom = one_cycle(step / total, lr_max)
             for g in opt.param_groups:
                 g["lr"], g["betas"] = lr, (mom, 0.99)
@@ -351,6 +364,8 @@ def main():
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--crop-pad", type=int, default=3, help="pad-and-crop padding (jimm's --crop-pad)")
     ap.add_argument("--lookahead", action="store_true", help="airbench's lookahead averaging of the weights")
+    ap.add_argument("--progressive-resize", metavar="MIN:EPOCHS", default=None,
+                    help="smaller training images in the first EPOCHS epochs, from MIN px (jimm's --progressive-resize)")
     ap.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift"],
                     help="score the final model with test-time augmentation (a bare --tta: flip)")
     a = ap.parse_args()
@@ -381,13 +396,14 @@ def main():
     print(f"pytorch {torch.__version__}: {a.model} + {a.head} head, {n_params:,} parameters, {a.threads} threads, "
           f"{a.workers} loader workers, {a.epochs} epochs of {len(train)} batches, lr {a.lr:g}", flush=True)
     t_train = time.time()
-    vloss, acc, epoch_times = fit_one_cycle(model, opt, train, test, a.epochs, a.lr, a.label_smoothing, a.lookahead)
+    vloss, acc, epoch_times = fit_one_cycle(model, opt, train, test, a.epochs, a.lr, a.label_smoothing, a.lookahead,
+                                            tuple(int(v) for v in a.progressive_resize.split(":")) if a.progressive_resize else None)
     if a.tta != "none":
         vloss, acc = evaluate(model, test, a.label_smoothing, tta=a.tta)
         print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

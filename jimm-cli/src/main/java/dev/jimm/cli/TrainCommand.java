@@ -3,6 +3,7 @@ package dev.jimm.cli;
 import dev.jimm.train.Callback;
 import dev.jimm.train.Callbacks;
 import dev.jimm.train.MemoryMonitor;
+import dev.jimm.train.ProgressiveResize;
 import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.ResizeMethod;
@@ -186,6 +187,13 @@ final class TrainCommand extends JimmCommand {
     Integer cropPad;
 
     @Option(
+            names = "--progressive-resize",
+            paramLabel = "MIN:EPOCHS",
+            description = "Train the first EPOCHS epochs on smaller images, growing from MIN pixels on the longer "
+                    + "side towards the full size, and the rest at the full size (e.g. 20:4; default: off).")
+    String progressiveResize;
+
+    @Option(
             names = "--mixup",
             description = "Mixup/CutMix on training batches with timm's defaults (mixup 0.8, cutmix 1.0, switch 0.5).")
     boolean mixup;
@@ -266,7 +274,8 @@ final class TrainCommand extends JimmCommand {
                 .mixup(mixup)
                 .zeroInitLast(zeroInitLast)
                 .lookahead(lookahead)
-                .cropPad(cropPad);
+                .cropPad(cropPad)
+                .progressiveResize(progressiveResize == null ? null : ProgressiveResize.parse(progressiveResize));
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
             b.lr(lrValue);

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * --label-smoothing, --tta, --crop-pad and --lookahead reach the run's config (so --resume keeps them) and its command
- * line; eval scores with TTA.
+ * --label-smoothing, --tta, --crop-pad, --lookahead and --progressive-resize reach the run's config (so --resume keeps
+ * them) and its command line; eval scores with TTA.
  */
 class LabelSmoothingTtaCliTest {
     /** One epoch at 16 px, batch 2, on a folder of a few images, with {@code options} added. */
@@ -66,5 +66,41 @@ class LabelSmoothingTtaCliTest {
         CliTest.Run bad = CliTest.train(root, tmp.resolve("x"), "--aug", "fastai", "--crop-pad", "2");
         assertEquals(2, bad.status(), bad.err());
         assertTrue(bad.err().contains("--crop-pad belongs to --aug small"), bad.err());
+    }
+
+    @Test
+    void progressiveResizeReachesTheConfigAndTheCommandLineAndBadValuesAreNamed(@TempDir Path tmp) throws Exception {
+        Path root = CliTest.twoClasses(tmp.resolve("data"), 4, "chelsea.bmp", "palette_color.png");
+        Path run = tmp.resolve("run");
+        CliTest.Run r = CliTest.train(
+                root,
+                run,
+                "--epochs",
+                "2",
+                "--lr",
+                "1e-3",
+                "--batch-size",
+                "2",
+                "--valid-pct",
+                "0.25",
+                "--img-size",
+                "16",
+                "--progressive-resize",
+                "8:1",
+                "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonObject cfg = CliTest.config(run);
+        assertEquals("8:1", cfg.get("progressive_resize").getAsString());
+        String command = cfg.get("command").getAsString();
+        assertTrue(command.contains(" --progressive-resize 8:1"), command);
+
+        CliTest.Run noFullEpoch = CliTest.train(root, tmp.resolve("x"), "--epochs", "2", "--progressive-resize", "8:2");
+        assertEquals(2, noFullEpoch.status(), noFullEpoch.err());
+        assertTrue(
+                noFullEpoch.err().contains("--progressive-resize 8:2 leaves no epoch at the full size"),
+                noFullEpoch.err());
+        CliTest.Run badForm = CliTest.train(root, tmp.resolve("y"), "--progressive-resize", "8");
+        assertEquals(2, badForm.status(), badForm.err());
+        assertTrue(badForm.err().contains("progressive resize '8': expected MIN:EPOCHS"), badForm.err());
     }
 }

@@ -83,6 +83,8 @@ public class Learner implements AutoCloseable {
     private double lastLoss = Double.NaN;
     private NDArray lastPrediction;
     private Batch batch;
+    // what the training batch's forward pass takes: the batch's images, unless a callback replaced them
+    private NDArray inputs;
     private boolean training;
     private String stopReason;
     private boolean diverged;
@@ -430,11 +432,12 @@ public class Learner implements AutoCloseable {
         List<Callback> cbs = step.callbacks();
         if (step.train()) {
             batch = b;
+            inputs = b.x();
         }
         event(cbs, Callback::beforeBatch);
         try (GradientCollector gc = step.train() ? Engine.getInstance().newGradientCollector() : null;
                 NoGrad noGrad = step.train() ? null : NoGrad.enter()) {
-            NDArray out = step.forward().apply(b.x(), index);
+            NDArray out = step.forward().apply(step.train() ? inputs : b.x(), index);
             NDArray loss = step.withLoss() ? lossFn.compute(out, b.y()) : null;
             if (!step.train()) {
                 step.sink().accept(b, index, out, loss);
@@ -456,6 +459,7 @@ public class Learner implements AutoCloseable {
             if (!finite) {
                 opt.zeroGrad();
                 batch = null;
+                inputs = null;
                 lastPrediction = null;
                 return false;
             }
@@ -473,6 +477,7 @@ public class Learner implements AutoCloseable {
         position.batchesDone++;
         event(cbs, Callback::afterBatch);
         batch = null;
+        inputs = null;
         lastPrediction = null;
         return true;
     }
@@ -846,6 +851,28 @@ public class Learner implements AutoCloseable {
     /** The current training batch (valid inside batch callbacks only). */
     public Batch batch() {
         return batch;
+    }
+
+    /**
+     * The images the current training batch's forward pass takes (valid inside batch callbacks only): the batch's own,
+     * or what a callback put in their place with {@link #replaceInputs}.
+     */
+    public NDArray inputs() {
+        return inputs;
+    }
+
+    /**
+     * Puts {@code x} in place of the current training batch's images for its forward pass (fastai's {@code learn.xb =
+     * ...}), from a {@link Callback#beforeBatch}; the labels stay the batch's. Made in the batch's scope, {@code x} is
+     * freed with it.
+     *
+     * @throws IllegalStateException outside a training batch
+     */
+    public void replaceInputs(NDArray x) {
+        if (inputs == null) {
+            throw new IllegalStateException("replaceInputs is for a training batch's beforeBatch");
+        }
+        inputs = x;
     }
 
     public boolean isTraining() {

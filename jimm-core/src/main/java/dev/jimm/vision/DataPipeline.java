@@ -443,9 +443,10 @@ public record DataPipeline(
                 isIdentityNormalization() ? "none" : String.format(Locale.ROOT, "mean %s std %s", fmt(mean), fmt(std));
         return String.format(
                 Locale.ROOT,
-                "data: %s%naugmentation: %s, flips %s; resize %s to %d px, %d channel%s; " + "normalisation %s%s",
+                "data: %s%naugmentation: %s%s, flips %s; resize %s to %d px, %d channel%s; " + "normalisation %s%s",
                 regime,
                 aug.cliName(),
+                aug == AugPolicy.SMALL ? " (pad-and-crop by " + cropPad + " px)" : "",
                 flip ? "on" : "off",
                 resize == null ? "timm (crop_pct " + cropPct + ")" : resize.cliName(),
                 size,

@@ -27,6 +27,7 @@ import dev.jimm.train.Lookahead;
 import dev.jimm.train.Loss;
 import dev.jimm.train.LrFinder;
 import dev.jimm.train.Metric;
+import dev.jimm.train.ProgressiveResize;
 import dev.jimm.train.RunLock;
 import dev.jimm.train.TrainingDivergedException;
 import dev.jimm.train.Tta;
@@ -70,6 +71,7 @@ public final class TrainRecipe {
      *     torchvision's ResNet, which fastai's vision_learner trains)
      * @param lookahead airbench's lookahead averaging of the weights ({@link Lookahead#airbench()})
      * @param cropPad the padding of the small policy's pad-and-crop, or null for 1/8 of the size
+     * @param progressiveResize smaller training images in the first epochs ({@link ProgressiveResize}), or null
      */
     public record Config(
             String data,
@@ -100,7 +102,8 @@ public final class TrainRecipe {
             boolean mixup,
             boolean zeroInitLast,
             boolean lookahead,
-            Integer cropPad) {
+            Integer cropPad,
+            ProgressiveResize progressiveResize) {
 
         public Config {
             Objects.requireNonNull(lrSuggestion, "lrSuggestion");
@@ -135,6 +138,10 @@ public final class TrainRecipe {
                         + (aug == null ? "auto" : aug.cliName()));
             }
             Objects.requireNonNull(tta, "tta");
+            if (progressiveResize != null && progressiveResize.rampEpochs() >= epochs) {
+                throw new IllegalArgumentException("--progressive-resize " + progressiveResize + " leaves no epoch at "
+                        + "the full size: it needs fewer than --epochs " + epochs + " epochs below it");
+            }
         }
 
         /** Whether training starts from weights (fastai's fine_tune) rather than from scratch. */
@@ -196,6 +203,7 @@ public final class TrainRecipe {
             private boolean zeroInitLast;
             private boolean lookahead;
             private Integer cropPad;
+            private ProgressiveResize progressiveResize;
 
             private Builder(String data) {
                 this.data = Objects.requireNonNull(data, "data");
@@ -343,6 +351,12 @@ public final class TrainRecipe {
                 return this;
             }
 
+            /** Smaller training images in the first epochs (null: every epoch at the full size). */
+            public Builder progressiveResize(ProgressiveResize v) {
+                progressiveResize = v;
+                return this;
+            }
+
             /** The validated config. */
             public Config build() {
                 return new Config(
@@ -374,7 +388,8 @@ public final class TrainRecipe {
                         mixup,
                         zeroInitLast,
                         lookahead,
-                        cropPad);
+                        cropPad,
+                        progressiveResize);
             }
         }
     }
@@ -563,6 +578,9 @@ public final class TrainRecipe {
             }
             metrics.add(Metric.f1(k));
             b.metrics(metrics.toArray(Metric[]::new)).runDir(runDir).loss(Loss.crossEntropy(c.labelSmoothing()));
+            if (c.progressiveResize() != null) {
+                b.callbacks(c.progressiveResize());
+            }
             if (c.lookahead()) {
                 // before SaveModel, which then saves the average
                 b.callbacks(Lookahead.airbench());
@@ -813,7 +831,11 @@ public final class TrainRecipe {
                     .cropPad(
                             o.has("crop_pad_arg") && !o.get("crop_pad_arg").isJsonNull()
                                     ? o.get("crop_pad_arg").getAsInt()
-                                    : null);
+                                    : null)
+                    .progressiveResize(
+                            optString(o, "progressive_resize") == null
+                                    ? null
+                                    : ProgressiveResize.parse(optString(o, "progressive_resize")));
             String lr = o.get("lr").getAsString();
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
@@ -884,6 +906,9 @@ public final class TrainRecipe {
         o.addProperty("zero_init_last", c.zeroInitLast());
         o.addProperty("lookahead", c.lookahead());
         o.addProperty("crop_pad_arg", c.cropPad());
+        o.addProperty(
+                "progressive_resize",
+                c.progressiveResize() == null ? null : c.progressiveResize().toString());
         o.add("data_pipeline", new Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
@@ -952,6 +977,9 @@ public final class TrainRecipe {
         }
         if (c.cropPad() != null) {
             sb.append(" --crop-pad ").append(c.cropPad());
+        }
+        if (c.progressiveResize() != null) {
+            sb.append(" --progressive-resize ").append(c.progressiveResize());
         }
         if (c.imgSize() != null) {
             sb.append(" --img-size ").append(c.imgSize());

@@ -202,6 +202,7 @@ class DataPipelineTest {
         assertEquals(2, p.cropPad());
         assertEquals(2, largestShift(p));
         assertEquals(2, p.toJson().get("crop_pad"));
+        assertTrue(p.describe().contains("augmentation: small (pad-and-crop by 2 px), flips on"), p.describe());
         DataPipeline.Request noAug = new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false, 2);
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class,
