@@ -9,10 +9,12 @@
 #   jimm train fashion-mnist --model airbench_s --head linear --epochs 10 --batch-size 128 --lr 1e-2
 #        --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed S
 # Then PyTorch (Debian's python3-torch, scripts/fashion_mnist_pytorch.py) trains the same network, head,
-# start (dirac and whitening), augmentation, schedule, loss, lookahead and TTA, for the seeds in
+# start (dirac and whitening), augmentation (and progressive resizing with RESIZE), schedule, loss, lookahead and TTA,
+# for the seeds in
 # PYTORCH_SEEDS (default: the first seed; "all" for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
 # (data loading, every epoch's validation on the test split and the final TTA pass included).
-# EPOCHS, LR and MODEL override the recipe's; OUT is the folder of the runs (default
+# EPOCHS, LR and MODEL override the recipe's; RESIZE=MIN:EPOCHS adds --progressive-resize to both sides
+# (default none); OUT is the folder of the runs (default
 # /tmp/jimm-fashion-mnist-recipe). Prints each run's test accuracy and time, then the mean and
 # standard deviation over the seeds and the ratio of the mean times.
 set -euo pipefail
@@ -22,6 +24,9 @@ seeds="${2:-42 43 44}"
 epochs="${EPOCHS:-10}"
 lr="${LR:-1e-2}"
 model="${MODEL:-airbench_s}"
+resize="${RESIZE:-none}"
+resize_args=()
+[ "$resize" != none ] && resize_args=(--progressive-resize "$resize")
 pytorch_seeds="${PYTORCH_SEEDS:-first}"
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ] && [ -d /usr/share/dataset-fashion-mnist ]; then
   data=/usr/share/dataset-fashion-mnist
@@ -37,7 +42,7 @@ for seed in $seeds; do
   run="$out/jimm-$seed"
   start=$(date +%s.%N)
   ./jimm train fashion-mnist --data-root "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed "$seed" --out "$run" \
+    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift --seed "$seed" --out "$run" \
     | tee "$run.log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(grep -o 'accuracy [0-9.]*' "$run.log" | tail -1 | cut -d' ' -f2)
@@ -55,14 +60,16 @@ for seed in $pt_seeds; do
   log="$out/pytorch-$seed.log"
   start=$(date +%s.%N)
   /usr/bin/python3 scripts/fashion_mnist_pytorch.py "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed "$seed" | tee "$log"
+    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift \
+    --seed "$seed" | tee "$log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])['accuracy'])" "$log")
   last=$(grep -E '^[0-9]+ ' "$log" | tail -1 | awk '{print $4}')
   printf 'pytorch\t%s\t%s\t%s\t%.1f\n' "$seed" "$acc" "$last" "$seconds" >> "$summary"
   echo
 done
-echo "$model, $epochs epochs, lr $lr, label smoothing 0.1, crop pad 2, lookahead, shift TTA; test accuracy, whole run in seconds:"
+echo "$model, $epochs epochs, lr $lr, label smoothing 0.1, crop pad 2, lookahead, progressive resize $resize, shift TTA;"
+echo "test accuracy, whole run in seconds:"
 python3 - "$summary" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
