@@ -33,8 +33,13 @@ public class LayerScale extends Module {
         return gamma;
     }
 
+    /** The number of channels scaled. */
+    public int dim() {
+        return dim;
+    }
+
     @Override
     protected String extraRepr() {
-        return "LayerScale(" + dim + ", init_values=" + initValues + ")";
+        return getClass().getSimpleName() + "(" + dim + ", init_values=" + initValues + ")";
     }
 }

@@ -267,29 +267,10 @@ public final class PosEmbed {
      * {@code torch.tensor} holds them).
      */
     static float[] progression(int src, int dst) {
-        double left = 1.01;
-        double right = 1.5;
-        double q = 0;
-        while (right - left > 1e-6) {
-            q = (left + right) / 2.0;
-            double gp = (1.0 - Math.pow(q, src / 2)) / (1.0 - q);
-            if (gp > dst / 2) {
-                right = q;
-            } else {
-                left = q;
-            }
-        }
-        int half = src / 2;
-        double[] dis = new double[half];
-        double cur = 1;
-        for (int i = 0; i < half; i++) {
-            dis[i] = cur;
-            cur += Math.pow(q, i + 1);
-        }
-        float[] out = new float[2 * half + 1];
-        for (int i = 0; i < half; i++) {
-            out[i] = (float) -dis[half - 1 - i];
-            out[half + 1 + i] = (float) dis[i];
+        double[] offsets = RelPosResize.offsets(src, dst);
+        float[] out = new float[offsets.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) offsets[i];
         }
         return out;
     }
