@@ -17,8 +17,22 @@ import org.junit.jupiter.api.io.TempDir;
 class LabelSmoothingTtaCliTest {
     /** One epoch at 16 px, batch 2, on a folder of a few images, with {@code options} added. */
     private static CliTest.Run oneTinyEpoch(Path root, Path run, String... options) {
+        return tinyEpochs(root, run, 1, options);
+    }
+
+    /** {@code epochs} epochs at 16 px, batch 2, on a folder of a few images, with {@code options} added. */
+    private static CliTest.Run tinyEpochs(Path root, Path run, int epochs, String... options) {
         List<String> args = new ArrayList<>(List.of(
-                "--epochs", "1", "--lr", "1e-3", "--batch-size", "2", "--valid-pct", "0.25", "--img-size", "16"));
+                "--epochs",
+                Integer.toString(epochs),
+                "--lr",
+                "1e-3",
+                "--batch-size",
+                "2",
+                "--valid-pct",
+                "0.25",
+                "--img-size",
+                "16"));
         args.addAll(List.of(options));
         return CliTest.train(root, run, args.toArray(String[]::new));
     }
@@ -72,22 +86,7 @@ class LabelSmoothingTtaCliTest {
     void progressiveResizeReachesTheConfigAndTheCommandLineAndBadValuesAreNamed(@TempDir Path tmp) throws Exception {
         Path root = CliTest.twoClasses(tmp.resolve("data"), 4, "chelsea.bmp", "palette_color.png");
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.train(
-                root,
-                run,
-                "--epochs",
-                "2",
-                "--lr",
-                "1e-3",
-                "--batch-size",
-                "2",
-                "--valid-pct",
-                "0.25",
-                "--img-size",
-                "16",
-                "--progressive-resize",
-                "8:1",
-                "--json");
+        CliTest.Run r = tinyEpochs(root, run, 2, "--progressive-resize", "8:1", "--json");
         assertEquals(0, r.status(), r.err());
         JsonObject cfg = CliTest.config(run);
         assertEquals("8:1", cfg.get("progressive_resize").getAsString());
