@@ -67,8 +67,10 @@ def load_split(root, train):
 class FashionMnist(torch.utils.data.Dataset):
     """uint8 images; training samples get pad-and-crop (pad 3 by default, jimm's 1/8 of 28) and horizontal flips."""
 
-    def __init__(self, images, labels, train, seed, pad=3):
+    def __init__(self, images, labels, train, seed, pad=3, reprob=0.0):
         self.images, self.labels, self.train, self.seed, self.pad = images, labels, train, seed, pad
+        # jimm's --reprob with the small policy: timm's RandomErasing (re_mode "pixel") after Normalize
+        self.erase = random_erasing(reprob) if reprob > 0 else None
 
     def __len__(self):
         return len(self.labels)
@@ -82,7 +84,33 @@ class FashionMnist(torch.utils.data.Dataset):
             x = x[:, top:top + 28, left:left + 28]
             if torch.rand(()) < 0.5:
                 x = x.flip(2)
-        return (x - MEAN) / STD, self.labels[i]
+        x = (x - MEAN) / STD
+        if self.train and self.erase is not None:
+            x = self.erase(x)
+        return x, self.labels[i]
+
+
+def random_erasing(p, scale=(0.02, 1 / 3), ratio=(0.3, 3.3)):
+    """RandomErasing as torchvision's with value="random": with probability p, a box of area fraction in scale and
+    aspect in ratio (log-uniform) becomes standard normal noise; up to 10 draws for a box that fits."""
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+
+    def erase(x):
+        if torch.rand(()) >= p:
+            return x
+        c, ih, iw = x.shape
+        for _ in range(10):
+            area = ih * iw * torch.empty(()).uniform_(*scale).item()
+            aspect = math.exp(torch.empty(()).uniform_(*log_ratio).item())
+            h, w = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if h < ih and w < iw:
+                top = int(torch.randint(0, ih - h + 1, ()).item())
+                left = int(torch.randint(0, iw - w + 1, ()).item())
+                x = x.clone()
+                x[:, top:top + h, left:left + w] = torch.randn(c, h, w)
+                return x
+        return x
+    return erase
 
 
 class BasicBlock(nn.Module):
@@ -363,6 +391,7 @@ def main():
     ap.add_argument("--head", default="fastai", choices=["fastai", "linear"])
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--crop-pad", type=int, default=3, help="pad-and-crop padding (jimm's --crop-pad)")
+    ap.add_argument("--reprob", type=float, default=0.0, help="RandomErasing probability (jimm's --reprob)")
     ap.add_argument("--lookahead", action="store_true", help="airbench's lookahead averaging of the weights")
     ap.add_argument("--progressive-resize", metavar="MIN:EPOCHS", default=None,
                     help="smaller training images in the first EPOCHS epochs, from MIN px (jimm's --progressive-resize)")
@@ -375,7 +404,7 @@ def main():
     t_start = time.time()
     xtr, ytr = load_split(a.data, True)
     xte, yte = load_split(a.data, False)
-    train = torch.utils.data.DataLoader(FashionMnist(xtr, ytr, True, a.seed, a.crop_pad), batch_size=a.batch_size, shuffle=True,
+    train = torch.utils.data.DataLoader(FashionMnist(xtr, ytr, True, a.seed, a.crop_pad, a.reprob), batch_size=a.batch_size, shuffle=True,
                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
     test = torch.utils.data.DataLoader(FashionMnist(xte, yte, False, a.seed), batch_size=a.batch_size * 2,
                                        num_workers=a.workers, persistent_workers=a.workers > 0)
@@ -403,7 +432,7 @@ def main():
         print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "reprob": a.reprob, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

@@ -126,7 +126,7 @@ final class TrainCommand extends JimmCommand {
             defaultValue = "auto",
             description =
                     "Training augmentation: auto (by the data's regime, printed at the start), none, fastai "
-                            + "(fastai's aug_transforms), timm (RandomResizedCrop, flip, colour jitter or --auto-augment, --reprob, --mixup) or small (pad-and-crop).")
+                            + "(fastai's aug_transforms), timm (RandomResizedCrop, flip, colour jitter or --auto-augment, --reprob, --mixup) or small (pad-and-crop, --crop-pad, --reprob).")
     String aug;
 
     @Option(
@@ -162,7 +162,7 @@ final class TrainCommand extends JimmCommand {
             names = "--reprob",
             paramLabel = "P",
             defaultValue = "0",
-            description = "With --aug timm: RandomErasing probability.")
+            description = "With --aug timm or small: RandomErasing probability (a box of noise after normalisation).")
     double reProb;
 
     @Option(
@@ -192,6 +192,14 @@ final class TrainCommand extends JimmCommand {
             description = "Train the first EPOCHS epochs on smaller images, growing from MIN pixels on the longer "
                     + "side towards the full size, and the rest at the full size (e.g. 20:4; default: off).")
     String progressiveResize;
+
+    @Option(
+            names = "--wd",
+            paramLabel = "X",
+            defaultValue = "0.01",
+            description = "AdamW's decoupled weight decay, not applied to norms and biases (default: ${DEFAULT-VALUE}, "
+                    + "fastai's).")
+    double wd;
 
     @Option(
             names = "--mixup",
@@ -275,7 +283,8 @@ final class TrainCommand extends JimmCommand {
                 .zeroInitLast(zeroInitLast)
                 .lookahead(lookahead)
                 .cropPad(cropPad)
-                .progressiveResize(progressiveResize == null ? null : ProgressiveResize.parse(progressiveResize));
+                .progressiveResize(progressiveResize == null ? null : ProgressiveResize.parse(progressiveResize))
+                .wd(wd);
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
             b.lr(lrValue);

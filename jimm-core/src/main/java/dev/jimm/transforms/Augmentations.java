@@ -237,6 +237,14 @@ public final class Augmentations {
         });
     }
 
+    /**
+     * RandomErasing as timm's training transform sets it up ({@code re_mode="pixel"}): scale (0.02, 1/3), ratio (0.3,
+     * 3.3), the box filled with standard normal noise, after Normalize.
+     */
+    public static Transform<TensorImage, TensorImage> timmRandomErasing(double p) {
+        return randomErasing(p, new double[] {0.02, 1.0 / 3}, new double[] {0.3, 3.3}, Float.NaN);
+    }
+
     /** RandomErasing with torchvision defaults: scale (0.02, 0.33), ratio (0.3, 3.3), value 0. */
     public static Transform<TensorImage, TensorImage> randomErasing(double p) {
         return randomErasing(p, new double[] {0.02, 0.33}, new double[] {0.3, 3.3}, 0f);

@@ -53,8 +53,7 @@ public final class Pipelines {
         Transform<DecodedImage, TensorImage> t =
                 px.andThen(Transforms.toNormalizedTensor(cfg.meanArray(), cfg.stdArray()));
         if (training && aug.reProb() > 0) {
-            t = t.andThen(Augmentations.randomErasing(
-                    aug.reProb(), new double[] {0.02, 1.0 / 3}, new double[] {0.3, 3.3}, Float.NaN));
+            t = t.andThen(Augmentations.timmRandomErasing(aug.reProb()));
         }
         return t;
     }

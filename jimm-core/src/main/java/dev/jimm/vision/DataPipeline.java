@@ -6,6 +6,7 @@ import dev.jimm.data.ImageDataset;
 import dev.jimm.data.Split;
 import dev.jimm.models.PretrainedCfg;
 import dev.jimm.transforms.AugPolicy;
+import dev.jimm.transforms.Augmentations;
 import dev.jimm.transforms.FastaiAugment;
 import dev.jimm.transforms.Interpolation;
 import dev.jimm.transforms.MixupCutmix;
@@ -58,7 +59,8 @@ import java.util.SplittableRandom;
  * @param cropPct timm's eval crop fraction (1 outside the timm policy)
  * @param mean per-channel mean of the normalisation
  * @param std per-channel std
- * @param timm timm's augmentation options (RandAugment, TrivialAugment, erasing) for {@link AugPolicy#TIMM}
+ * @param timm timm's augmentation options (RandAugment, TrivialAugment, erasing) for {@link AugPolicy#TIMM}; its
+ *     erasing probability also applies to {@link AugPolicy#SMALL}
  * @param mixup Mixup/CutMix with timm's defaults on training batches
  * @param regime the regime's description, for the run's log, config.json and report
  */
@@ -93,6 +95,10 @@ public record DataPipeline(
         if (cropPad < 0 || cropPad >= size) {
             throw new IllegalArgumentException(
                     "the pad-and-crop padding must be 0 to " + (size - 1) + " px at size " + size + ", got " + cropPad);
+        }
+        if (timm != null && timm.reProb() > 0 && aug != AugPolicy.TIMM && aug != AugPolicy.SMALL) {
+            throw new IllegalArgumentException("random erasing (--reprob " + timm.reProb()
+                    + ") belongs to the timm or small augmentation, got " + aug.cliName());
         }
         if (mean.length != channels || std.length != channels) {
             throw new IllegalArgumentException(
@@ -360,7 +366,11 @@ public record DataPipeline(
         if (aug == AugPolicy.FASTAI) {
             t = t.andThen(FastaiAugment.of(FastaiAugment.Options.defaults().withFlip(flip)));
         }
-        return t.andThen(Transforms.normalize(mean, std));
+        t = t.andThen(Transforms.normalize(mean, std));
+        if (aug == AugPolicy.SMALL && timm.reProb() > 0) {
+            t = t.andThen(Augmentations.timmRandomErasing(timm.reProb()));
+        }
+        return t;
     }
 
     /** The transform of validation images: the exported model's own eval preprocessing. */
@@ -446,7 +456,10 @@ public record DataPipeline(
                 "data: %s%naugmentation: %s%s, flips %s; resize %s to %d px, %d channel%s; " + "normalisation %s%s",
                 regime,
                 aug.cliName(),
-                aug == AugPolicy.SMALL ? " (pad-and-crop by " + cropPad + " px)" : "",
+                aug == AugPolicy.SMALL
+                        ? " (pad-and-crop by " + cropPad + " px"
+                                + (timm.reProb() > 0 ? ", random erasing p " + timm.reProb() : "") + ")"
+                        : "",
                 flip ? "on" : "off",
                 resize == null ? "timm (crop_pct " + cropPct + ")" : resize.cliName(),
                 size,
@@ -466,6 +479,7 @@ public record DataPipeline(
         o.put("img_size", size);
         if (aug == AugPolicy.SMALL) {
             o.put("crop_pad", cropPad);
+            o.put("reprob", timm.reProb());
         }
         o.put("mean", toList(mean));
         o.put("std", toList(std));

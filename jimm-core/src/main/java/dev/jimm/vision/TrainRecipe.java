@@ -54,6 +54,9 @@ import java.util.function.Consumer;
  * exported model.
  */
 public final class TrainRecipe {
+    /** fastai's default decoupled weight decay, {@code --wd}'s default. */
+    public static final double DEFAULT_WD = 0.01;
+
     /**
      * Everything a training run is given; build one with {@link #builder(String)}.
      *
@@ -65,13 +68,14 @@ public final class TrainRecipe {
      * @param resize the item resize, or null for the data's regime
      * @param normalize whether to normalise with the data's own statistics from scratch (null: yes)
      * @param autoAugment the timm policy's automatic augmentation
-     * @param reProb the timm policy's RandomErasing probability
+     * @param reProb the RandomErasing probability of the timm or small policy
      * @param mixup Mixup/CutMix with timm's defaults
      * @param zeroInitLast timm's zero_init_last for a body trained from scratch (off by default: blocks start as in
      *     torchvision's ResNet, which fastai's vision_learner trains)
      * @param lookahead airbench's lookahead averaging of the weights ({@link Lookahead#airbench()})
      * @param cropPad the padding of the small policy's pad-and-crop, or null for 1/8 of the size
      * @param progressiveResize smaller training images in the first epochs ({@link ProgressiveResize}), or null
+     * @param wd the optimizer's decoupled weight decay (fastai's {@code wd}; not applied to norms and biases)
      */
     public record Config(
             String data,
@@ -103,7 +107,8 @@ public final class TrainRecipe {
             boolean zeroInitLast,
             boolean lookahead,
             Integer cropPad,
-            ProgressiveResize progressiveResize) {
+            ProgressiveResize progressiveResize,
+            double wd) {
 
         public Config {
             Objects.requireNonNull(lrSuggestion, "lrSuggestion");
@@ -133,11 +138,18 @@ public final class TrainRecipe {
             if (!(reProb >= 0 && reProb <= 1)) {
                 throw new IllegalArgumentException("reProb (--reprob) must be in [0, 1], got " + reProb);
             }
-            if (aug != AugPolicy.TIMM && (autoAugment != AutoAugment.NONE || reProb > 0)) {
-                throw new IllegalArgumentException("--auto-augment and --reprob belong to --aug timm, got --aug "
-                        + (aug == null ? "auto" : aug.cliName()));
+            if (aug != AugPolicy.TIMM && autoAugment != AutoAugment.NONE) {
+                throw new IllegalArgumentException(
+                        "--auto-augment belongs to --aug timm, got --aug " + (aug == null ? "auto" : aug.cliName()));
+            }
+            if (aug != null && aug != AugPolicy.TIMM && aug != AugPolicy.SMALL && reProb > 0) {
+                throw new IllegalArgumentException(
+                        "--reprob belongs to --aug timm or small, got --aug " + (aug == null ? "auto" : aug.cliName()));
             }
             Objects.requireNonNull(tta, "tta");
+            if (!(wd >= 0 && wd < 1)) {
+                throw new IllegalArgumentException("wd (--wd) must be in [0, 1), got " + wd);
+            }
             if (progressiveResize != null && progressiveResize.rampEpochs() >= epochs) {
                 throw new IllegalArgumentException("--progressive-resize " + progressiveResize + " leaves no epoch at "
                         + "the full size: it needs fewer than --epochs " + epochs + " epochs below it");
@@ -204,6 +216,7 @@ public final class TrainRecipe {
             private boolean lookahead;
             private Integer cropPad;
             private ProgressiveResize progressiveResize;
+            private double wd = DEFAULT_WD;
 
             private Builder(String data) {
                 this.data = Objects.requireNonNull(data, "data");
@@ -325,7 +338,7 @@ public final class TrainRecipe {
                 autoAugment = v;
                 return this;
             }
-            /** The timm policy's RandomErasing probability. */
+            /** The RandomErasing probability of the timm or small policy. */
             public Builder reProb(double v) {
                 reProb = v;
                 return this;
@@ -354,6 +367,12 @@ public final class TrainRecipe {
             /** Smaller training images in the first epochs (null: every epoch at the full size). */
             public Builder progressiveResize(ProgressiveResize v) {
                 progressiveResize = v;
+                return this;
+            }
+
+            /** The decoupled weight decay (default {@value TrainRecipe#DEFAULT_WD}, fastai's). */
+            public Builder wd(double v) {
+                wd = v;
                 return this;
             }
 
@@ -389,7 +408,8 @@ public final class TrainRecipe {
                         zeroInitLast,
                         lookahead,
                         cropPad,
-                        progressiveResize);
+                        progressiveResize,
+                        wd);
             }
         }
     }
@@ -577,7 +597,10 @@ public final class TrainRecipe {
                 metrics.add(Metric.topK(5));
             }
             metrics.add(Metric.f1(k));
-            b.metrics(metrics.toArray(Metric[]::new)).runDir(runDir).loss(Loss.crossEntropy(c.labelSmoothing()));
+            b.metrics(metrics.toArray(Metric[]::new))
+                    .runDir(runDir)
+                    .loss(Loss.crossEntropy(c.labelSmoothing()))
+                    .weightDecay(c.wd());
             if (c.progressiveResize() != null) {
                 b.callbacks(c.progressiveResize());
             }
@@ -835,7 +858,9 @@ public final class TrainRecipe {
                     .progressiveResize(
                             optString(o, "progressive_resize") == null
                                     ? null
-                                    : ProgressiveResize.parse(optString(o, "progressive_resize")));
+                                    : ProgressiveResize.parse(optString(o, "progressive_resize")))
+                    // runs from before the option trained with fastai's default
+                    .wd(o.has("wd") ? o.get("wd").getAsDouble() : DEFAULT_WD);
             String lr = o.get("lr").getAsString();
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
@@ -909,6 +934,7 @@ public final class TrainRecipe {
         o.addProperty(
                 "progressive_resize",
                 c.progressiveResize() == null ? null : c.progressiveResize().toString());
+        o.addProperty("wd", c.wd());
         o.add("data_pipeline", new Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
@@ -980,6 +1006,9 @@ public final class TrainRecipe {
         }
         if (c.progressiveResize() != null) {
             sb.append(" --progressive-resize ").append(c.progressiveResize());
+        }
+        if (c.wd() != DEFAULT_WD) {
+            sb.append(" --wd ").append(c.wd());
         }
         if (c.imgSize() != null) {
             sb.append(" --img-size ").append(c.imgSize());

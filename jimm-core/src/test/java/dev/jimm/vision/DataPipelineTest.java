@@ -15,6 +15,7 @@ import dev.jimm.train.Tta;
 import dev.jimm.transforms.AugPolicy;
 import dev.jimm.transforms.ResizeMethod;
 import dev.jimm.transforms.TensorImage;
+import dev.jimm.transforms.TimmAugment;
 import dev.jimm.transforms.Transforms;
 import java.util.Arrays;
 import java.util.List;
@@ -209,6 +210,54 @@ class DataPipelineTest {
                 () -> DataPipeline.named(
                         noAug, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true));
         assertTrue(e.getMessage().contains("--crop-pad belongs to --aug small"), e.getMessage());
+    }
+
+    @Test
+    void randomErasingFillsOneBoxOfTheSmallPolicysImagesWithNoise() {
+        TimmAugment always = new TimmAugment(0, 0, 0, 9, false, 1.0);
+        DataPipeline.Request asked =
+                new DataPipeline.Request(AugPolicy.SMALL, false, null, null, null, always, false, 0);
+        DataPipeline p =
+                DataPipeline.named(asked, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true);
+        assertTrue(
+                p.describe().contains("augmentation: small (pad-and-crop by 0 px, random erasing p 1.0), flips off"),
+                p.describe());
+        assertEquals(1.0, p.toJson().get("reprob"));
+        byte[] px = new byte[28 * 28];
+        Arrays.fill(px, (byte) 200);
+        DecodedImage flat = new DecodedImage(28, 28, 1, px, "png");
+        float normalised = (200 / 255f - 0.2860f) / 0.3530f;
+        for (int s = 0; s < 50; s++) {
+            float[] t = p.trainTransform().apply(flat, new SplittableRandom(s)).data();
+            int top = 28, bottom = -1, left = 28, right = -1, erased = 0;
+            for (int i = 0; i < t.length; i++) {
+                if (Math.abs(t[i] - normalised) > 1e-5f) {
+                    erased++;
+                    top = Math.min(top, i / 28);
+                    bottom = Math.max(bottom, i / 28);
+                    left = Math.min(left, i % 28);
+                    right = Math.max(right, i % 28);
+                }
+            }
+            int box = (bottom - top + 1) * (right - left + 1);
+            // timm's scale (0.02, 1/3) of 784 pixels, with the box sides rounded
+            assertTrue(box >= 12 && box <= 300, "seed " + s + ": a box of " + box + " pixels");
+            assertTrue(erased > box * 0.9, "seed " + s + ": noise fills the box, " + erased + " of " + box);
+        }
+        DataPipeline.Request never = new DataPipeline.Request(AugPolicy.SMALL, false, null, null, null, null, false, 0);
+        DataPipeline plain =
+                DataPipeline.named(never, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true);
+        for (float v :
+                plain.trainTransform().apply(flat, new SplittableRandom(1)).data()) {
+            assertEquals(normalised, v, 1e-5f);
+        }
+        DataPipeline.Request none =
+                new DataPipeline.Request(AugPolicy.NONE, false, null, null, null, always, false, null);
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> DataPipeline.named(
+                        none, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true));
+        assertTrue(e.getMessage().contains("belongs to the timm or small augmentation, got none"), e.getMessage());
     }
 
     @Test
