@@ -13,8 +13,8 @@
 # for the seeds in
 # PYTORCH_SEEDS (default: the first seed; "all" for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
 # (data loading, every epoch's validation on the test split and the final TTA pass included).
-# EPOCHS, LR and MODEL override the recipe's; RESIZE=MIN:EPOCHS adds --progressive-resize to both sides
-# (default none); OUT is the folder of the runs (default
+# EPOCHS, LR, MODEL, REPROB (random erasing, default 0) and WD (weight decay, default 0.01) override the recipe's;
+# RESIZE=MIN:EPOCHS adds --progressive-resize to both sides (default none); OUT is the folder of the runs (default
 # /tmp/jimm-fashion-mnist-recipe). Prints each run's test accuracy and time, then the mean and
 # standard deviation over the seeds and the ratio of the mean times.
 set -euo pipefail
@@ -27,6 +27,10 @@ model="${MODEL:-airbench_s}"
 resize="${RESIZE:-none}"
 resize_args=()
 [ "$resize" != none ] && resize_args=(--progressive-resize "$resize")
+reprob="${REPROB:-0}"
+wd="${WD:-0.01}"
+# both sides take the same options
+resize_args+=(--reprob "$reprob" --wd "$wd")
 pytorch_seeds="${PYTORCH_SEEDS:-first}"
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ] && [ -d /usr/share/dataset-fashion-mnist ]; then
   data=/usr/share/dataset-fashion-mnist
@@ -68,7 +72,7 @@ for seed in $pt_seeds; do
   printf 'pytorch\t%s\t%s\t%s\t%.1f\n' "$seed" "$acc" "$last" "$seconds" >> "$summary"
   echo
 done
-echo "$model, $epochs epochs, lr $lr, label smoothing 0.1, crop pad 2, lookahead, progressive resize $resize, shift TTA;"
+echo "$model, $epochs epochs, lr $lr, wd $wd, label smoothing 0.1, crop pad 2, random erasing $reprob, lookahead, progressive resize $resize, shift TTA;"
 echo "test accuracy, whole run in seconds:"
 python3 - "$summary" <<'PY'
 import csv, statistics, sys

@@ -391,6 +391,7 @@ def main():
     ap.add_argument("--head", default="fastai", choices=["fastai", "linear"])
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--crop-pad", type=int, default=3, help="pad-and-crop padding (jimm's --crop-pad)")
+    ap.add_argument("--wd", type=float, default=0.01, help="AdamW's decoupled weight decay (jimm's --wd)")
     ap.add_argument("--reprob", type=float, default=0.0, help="RandomErasing probability (jimm's --reprob)")
     ap.add_argument("--lookahead", action="store_true", help="airbench's lookahead averaging of the weights")
     ap.add_argument("--progressive-resize", metavar="MIN:EPOCHS", default=None,
@@ -420,7 +421,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for p in model.parameters() if p.ndim > 1]
     no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=a.lr, betas=(0.9, 0.99), eps=1e-5)
     print(f"pytorch {torch.__version__}: {a.model} + {a.head} head, {n_params:,} parameters, {a.threads} threads, "
           f"{a.workers} loader workers, {a.epochs} epochs of {len(train)} batches, lr {a.lr:g}", flush=True)
@@ -432,7 +433,7 @@ def main():
         print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "reprob": a.reprob, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, reprob": a.reprob, "wd": a.wd, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

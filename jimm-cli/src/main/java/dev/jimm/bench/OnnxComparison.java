@@ -5,13 +5,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.jimm.JimmException;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
 import dev.jimm.models.ImageModel;
 import dev.jimm.models.InferenceModel;
 import dev.jimm.models.ModelOptions;
 import dev.jimm.models.Models;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,11 +82,7 @@ public final class OnnxComparison {
             long macs = FlopCounter.forwardMacs(model, new Shape(1, model.inChans(), o.imgSize(), o.imgSize()));
             long[] shape = {o.batchSize(), model.inChans(), o.imgSize(), o.imgSize()};
             long[] shape1 = {1, shape[1], shape[2], shape[3]};
-            float[] xs = new float[(int) (shape[0] * shape[1] * shape[2] * shape[3])];
-            Random r = new Random(0);
-            for (int i = 0; i < xs.length; i++) {
-                xs[i] = (float) r.nextGaussian();
-            }
+            float[] xs = input(shape);
             float[] x1s = new float[xs.length / o.batchSize()];
             System.arraycopy(xs, 0, x1s, 0, x1s.length);
             try (InferenceModel fast = model.optimizeForInference();
@@ -125,6 +125,87 @@ public final class OnnxComparison {
                         ort.version()));
             }
         }
+    }
+
+    /** The benchmark's input of {@code shape}: standard normal values from seed 0. */
+    private static float[] input(long[] shape) {
+        float[] xs = new float[Math.toIntExact(shape[0] * shape[1] * shape[2] * shape[3])];
+        Random r = new Random(0);
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = (float) r.nextGaussian();
+        }
+        return xs;
+    }
+
+    /**
+     * One row's two profiles: the model, "latency" (batch 1) or "infer" (the bench's batch), jimm's, ONNX Runtime's.
+     */
+    public record ProfiledRow(String model, String measure, InferenceProfile jimm, InferenceProfile onnxRuntime) {}
+
+    /**
+     * Profiles {@code name} as {@link #run} measures it, once per mode {@code o} asks for (batch 1 for latency, the
+     * bench's batch for infer): {@code forwards} passes after {@code o.warmup()} on each side, under libtorch's
+     * profiler and under ONNX Runtime's, whose traces are written to {@code dir}. Empty when the exporter has no
+     * equivalent.
+     */
+    public static List<ProfiledRow> profile(String name, BenchOptions o, int forwards, Exporter exporter, Path dir) {
+        List<ProfiledRow> rows = new ArrayList<>();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new JimmException(dir + ": cannot create the profile folder: " + e.getMessage(), e);
+        }
+        try (ImageModel model = Models.createModel(
+                name, ModelOptions.builder().numClasses(o.numClasses()).build())) {
+            randomizeStatistics(model, 0);
+            Optional<Path> onnx = exporter.export(model, o.imgSize());
+            if (onnx.isEmpty()) {
+                return rows;
+            }
+            try (InferenceModel fast = model.optimizeForInference();
+                    NDManager data = NDManager.newBaseManager()) {
+                for (String measure : List.of("latency", "infer")) {
+                    if (!o.modes().contains(measure)) {
+                        continue;
+                    }
+                    long[] shape = {
+                        measure.equals("latency") ? 1 : o.batchSize(), model.inChans(), o.imgSize(), o.imgSize()
+                    };
+                    float[] xs = input(shape);
+                    String file = name.replaceAll("[^A-Za-z0-9_.-]", "_") + "-" + measure;
+                    InferenceProfile jimm = profileJimm(
+                            fast,
+                            data.create(xs, new Shape(shape)),
+                            o.warmup(),
+                            forwards,
+                            dir.resolve(file + "-jimm.json"));
+                    InferenceProfile ort = OnnxRuntimeSide.profile(
+                            onnx.get(), o.threads(), xs, shape, o.warmup(), forwards, dir.resolve(file + "-ort"));
+                    rows.add(new ProfiledRow(name, measure, jimm, ort));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** libtorch's profile of {@code forwards} passes of {@code x} after {@code warmup} unprofiled ones. */
+    static InferenceProfile profileJimm(InferenceModel model, NDArray x, int warmup, int forwards, Path trace) {
+        for (int i = 0; i < warmup; i++) {
+            jimmOutput(model, x);
+        }
+        JniUtils.startProfile(false, false, false);
+        long t0 = System.nanoTime();
+        try {
+            for (int i = 0; i < forwards; i++) {
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    model.forward(x);
+                }
+            }
+        } finally {
+            JniUtils.stopProfile(trace.toString());
+        }
+        return InferenceProfile.ofLibtorch(trace, forwards, (System.nanoTime() - t0) / 1e6);
     }
 
     private static float[] jimmOutput(InferenceModel model, NDArray x) {

@@ -27,6 +27,11 @@ public final class OnnxRuntimeSide implements AutoCloseable {
 
     /** Opens {@code onnx} with {@code threads} intra-op threads. */
     public OnnxRuntimeSide(Path onnx, int threads) {
+        this(onnx, threads, null);
+    }
+
+    /** As {@link #OnnxRuntimeSide(Path, int)}, with ONNX Runtime's profiler writing to files named {@code prefix}. */
+    private OnnxRuntimeSide(Path onnx, int threads, Path profilePrefix) {
         env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             so.setIntraOpNumThreads(threads);
@@ -34,10 +39,33 @@ public final class OnnxRuntimeSide implements AutoCloseable {
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             so.addConfigEntry("session.set_denormal_as_zero", "1");
+            if (profilePrefix != null) {
+                so.enableProfiling(profilePrefix.toString());
+            }
             session = env.createSession(onnx.toString(), so);
             input = session.getInputNames().iterator().next();
         } catch (OrtException e) {
             throw new JimmException(onnx + ": ONNX Runtime cannot open it: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * ONNX Runtime's profile of {@code forwards} runs of {@code x}, after {@code warmup} runs, in a session of its own
+     * opened as this class opens every session; the trace is written as {@code profilePrefix_<time>.json}.
+     */
+    public static InferenceProfile profile(
+            Path onnx, int threads, float[] x, long[] shape, int warmup, int forwards, Path profilePrefix) {
+        try (OnnxRuntimeSide side = new OnnxRuntimeSide(onnx, threads, profilePrefix);
+                OnnxTensor t = side.tensor(x, shape)) {
+            for (int i = 0; i < warmup + forwards; i++) {
+                side.runAndFree(t);
+            }
+            // warm-up runs are in the trace too: only the last forwards model_run events and their nodes count
+            Path trace = Path.of(side.session.endProfiling());
+            return InferenceProfile.ofOnnxRuntime(trace, warmup, forwards);
+        } catch (OrtException e) {
+            throw new JimmException(
+                    "ONNX Runtime failed on an input of shape " + shapeText(shape) + ": " + e.getMessage(), e);
         }
     }
 

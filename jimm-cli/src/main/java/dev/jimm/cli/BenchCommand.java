@@ -6,6 +6,7 @@ import dev.jimm.JimmException;
 import dev.jimm.NativeAllocator;
 import dev.jimm.bench.BenchOptions;
 import dev.jimm.bench.BenchReport;
+import dev.jimm.bench.InferenceProfile;
 import dev.jimm.bench.LoaderBench;
 import dev.jimm.bench.ModelBench;
 import dev.jimm.bench.OnnxComparison;
@@ -128,6 +129,14 @@ final class BenchCommand extends JimmCommand {
             description = "With --compare onnxruntime: the export script (default: scripts/export_onnx.py).")
     Path onnxScript;
 
+    @Option(
+            names = "--profile",
+            paramLabel = "DIR",
+            description =
+                    "With --compare onnxruntime: after the rounds, profile each row on both sides (libtorch's and"
+                            + " ONNX Runtime's profilers, traces written to DIR) and print where a forward pass spends its time.")
+    Path profileDir;
+
     @Mixin
     PythonOption python;
 
@@ -178,6 +187,9 @@ final class BenchCommand extends JimmCommand {
         }
         Set<String> m =
                 new LinkedHashSet<>(modes != null ? modes : onnx ? List.of("infer", "latency") : BenchOptions.MODES);
+        if (profileDir != null && !onnx) {
+            throw new IllegalArgumentException("--profile belongs to --compare onnxruntime");
+        }
         if (onnx && (m.contains("train") || m.contains("bare") || recipe)) {
             throw new IllegalArgumentException("--compare onnxruntime measures inference only: --mode infer,latency"
                     + " and no --recipe (training is compared with --compare pytorch)");
@@ -327,6 +339,9 @@ final class BenchCommand extends JimmCommand {
             out.print(report.table());
         }
         out.flush();
+        if (profileDir != null) {
+            profile(o, exporter, out, err, failures);
+        }
         List<String> disagree = report.disagreeing();
         if (!disagree.isEmpty()) {
             err.println("jimm bench: the two sides' outputs differ beyond " + OnnxComparison.MAX_RELATIVE_DIFFERENCE
@@ -336,6 +351,31 @@ final class BenchCommand extends JimmCommand {
             err.println("jimm bench: not measured: " + String.join("; ", failures));
         }
         return failures.isEmpty() && disagree.isEmpty() ? 0 : 1;
+    }
+
+    /** Forward passes under each profiler per row: enough for stable per-op means at batch 1 and batch 32. */
+    private static final int PROFILED_FORWARDS = 10;
+
+    /** {@code --profile}: each model's rows under both profilers, printed as two lists of the most expensive ops. */
+    private void profile(BenchOptions o, OnnxExport exporter, PrintWriter out, PrintWriter err, List<String> failures) {
+        out.println();
+        out.println("where a forward pass spends its time (" + PROFILED_FORWARDS + " profiled passes after "
+                + o.warmup() + " warm-up ones; jimm: calls into libtorch, ONNX Runtime: kernels by operator;"
+                + " traces in " + profileDir + ")");
+        for (String name : o.models()) {
+            err.println("jimm bench: " + name + " (profiling)");
+            err.flush();
+            try {
+                for (OnnxComparison.ProfiledRow r :
+                        OnnxComparison.profile(name, o, PROFILED_FORWARDS, exporter::export, profileDir)) {
+                    out.print(InferenceProfile.table(r.model(), r.measure(), r.jimm(), r.onnxRuntime(), 8));
+                }
+            } catch (RuntimeException e) {
+                failures.add(name + " (profile): " + Main.oneLine(e));
+                err.println("jimm bench: " + name + " profile failed: " + Main.oneLine(e));
+            }
+            out.flush();
+        }
     }
 
     /**
