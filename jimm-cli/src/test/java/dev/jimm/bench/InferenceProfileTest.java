@@ -81,17 +81,7 @@ class InferenceProfileTest {
 
     @Test
     void bothSidesOfARealModelAreProfiled(@TempDir Path dir) throws IOException {
-        Path other = OnnxFiles.write(
-                dir.resolve("pool.onnx"),
-                "input",
-                new long[] {3, 16, 16},
-                "logits",
-                new long[] {3},
-                List.of(new OnnxFiles.Init("W", new long[] {3, 3}, new float[] {1, 0, 0, 0, 1, 0, 0, 0, 1})),
-                List.of(
-                        new OnnxFiles.Node("GlobalAveragePool", List.of("input"), "pooled"),
-                        new OnnxFiles.Node("Flatten", List.of("pooled"), "flat"),
-                        new OnnxFiles.Node("MatMul", List.of("flat", "W"), "logits")));
+        Path other = OnnxFiles.meanPixelLogits(dir.resolve("pool.onnx"));
         BenchOptions o = new BenchOptions(List.of("resnet10t"), 2, 16, 1, 2, 1, 3, Set.of("infer", "latency"), 3);
         List<OnnxComparison.ProfiledRow> rows =
                 OnnxComparison.profile("resnet10t", o, 3, (model, size) -> Optional.of(other), dir.resolve("traces"));

@@ -27,17 +27,7 @@ class OnnxComparisonTest {
     @Test
     void bothSidesRunAndAnExportOfAnotherFunctionIsCaught(@TempDir Path dir) throws IOException {
         // not resnet10t: pooled pixels times a 3x3 matrix, so the two outputs have the same shape and differ
-        Path other = OnnxFiles.write(
-                dir.resolve("other.onnx"),
-                "input",
-                new long[] {3, 16, 16},
-                "logits",
-                new long[] {3},
-                List.of(new OnnxFiles.Init("W", new long[] {3, 3}, new float[] {1, 0, 0, 0, 1, 0, 0, 0, 1})),
-                List.of(
-                        new OnnxFiles.Node("GlobalAveragePool", List.of("input"), "pooled"),
-                        new OnnxFiles.Node("Flatten", List.of("pooled"), "flat"),
-                        new OnnxFiles.Node("MatMul", List.of("flat", "W"), "logits")));
+        Path other = OnnxFiles.meanPixelLogits(dir.resolve("other.onnx"));
         BenchOptions o = new BenchOptions(List.of("resnet10t"), 2, 16, 1, 2, 1, 3, Set.of("infer", "latency"), 3);
         List<String> exported = new ArrayList<>();
         StringWriter log = new StringWriter();

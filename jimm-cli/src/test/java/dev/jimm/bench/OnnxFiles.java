@@ -60,6 +60,24 @@ final class OnnxFiles {
         return Files.write(file, model.bytes());
     }
 
+    /**
+     * A stand-in for an exported 3-channel 16x16 classifier: each channel's mean pixel times the 3x3 identity, so its 3
+     * logits have a classifier's shape but are not any network's.
+     */
+    static Path meanPixelLogits(Path file) throws IOException {
+        return write(
+                file,
+                "input",
+                new long[] {3, 16, 16},
+                "logits",
+                new long[] {3},
+                List.of(new Init("W", new long[] {3, 3}, new float[] {1, 0, 0, 0, 1, 0, 0, 0, 1})),
+                List.of(
+                        new Node("GlobalAveragePool", List.of("input"), "pooled"),
+                        new Node("Flatten", List.of("pooled"), "flat"),
+                        new Node("MatMul", List.of("flat", "W"), "logits")));
+    }
+
     private static Proto valueInfo(String name, long[] dims) {
         Proto shape = new Proto().message(1, new Proto().string(2, "batch"));
         for (long d : dims) {
