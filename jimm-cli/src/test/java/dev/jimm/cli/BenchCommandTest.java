@@ -52,6 +52,8 @@ class BenchCommandTest {
                 "--models",
                 "none",
                 "--recipe");
+        expectUsageError(
+                "--profile belongs to --compare onnxruntime", "bench", "--models", "resnet18", "--profile", "/tmp/p");
     }
 
     @Test
