@@ -367,10 +367,15 @@ public record DataPipeline(
             t = t.andThen(FastaiAugment.of(FastaiAugment.Options.defaults().withFlip(flip)));
         }
         t = t.andThen(Transforms.normalize(mean, std));
-        if (aug == AugPolicy.SMALL && timm.reProb() > 0) {
-            t = t.andThen(Augmentations.timmRandomErasing(timm.reProb()));
+        if (smallPolicyErasing() > 0) {
+            t = t.andThen(Augmentations.timmRandomErasing(smallPolicyErasing()));
         }
         return t;
+    }
+
+    /** The small policy's random erasing probability (0 for another policy, which erases by its own rules or not). */
+    private double smallPolicyErasing() {
+        return aug == AugPolicy.SMALL && timm != null ? timm.reProb() : 0;
     }
 
     /** The transform of validation images: the exported model's own eval preprocessing. */
@@ -458,7 +463,7 @@ public record DataPipeline(
                 aug.cliName(),
                 aug == AugPolicy.SMALL
                         ? " (pad-and-crop by " + cropPad + " px"
-                                + (timm.reProb() > 0 ? ", random erasing p " + timm.reProb() : "") + ")"
+                                + (smallPolicyErasing() > 0 ? ", random erasing p " + smallPolicyErasing() : "") + ")"
                         : "",
                 flip ? "on" : "off",
                 resize == null ? "timm (crop_pct " + cropPct + ")" : resize.cliName(),
@@ -479,7 +484,7 @@ public record DataPipeline(
         o.put("img_size", size);
         if (aug == AugPolicy.SMALL) {
             o.put("crop_pad", cropPad);
-            o.put("reprob", timm.reProb());
+            o.put("reprob", smallPolicyErasing());
         }
         o.put("mean", toList(mean));
         o.put("std", toList(std));

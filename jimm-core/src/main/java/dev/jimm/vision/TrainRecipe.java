@@ -144,7 +144,7 @@ public final class TrainRecipe {
             }
             if (aug != null && aug != AugPolicy.TIMM && aug != AugPolicy.SMALL && reProb > 0) {
                 throw new IllegalArgumentException(
-                        "--reprob belongs to --aug timm or small, got --aug " + (aug == null ? "auto" : aug.cliName()));
+                        "--reprob belongs to --aug timm or small, got --aug " + aug.cliName());
             }
             Objects.requireNonNull(tta, "tta");
             if (!(wd >= 0 && wd < 1)) {
