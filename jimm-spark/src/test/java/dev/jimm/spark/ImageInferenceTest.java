@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapFunction;
@@ -101,16 +102,8 @@ class ImageInferenceTest {
             decoded.add(reference.preprocessing().decoder().decode(Path.of(p)));
         }
         // as the Spark tasks run: batches of BATCH on one libtorch thread (spark.task.cpus = 1)
-        int threads = JniUtils.getNumThreads();
-        JniUtils.setNumThreads(1);
-        float[][] p;
-        float[][] e;
-        try {
-            p = reference.probabilitiesInBatches(decoded, BATCH);
-            e = reference.embeddingsInBatches(decoded, BATCH);
-        } finally {
-            JniUtils.setNumThreads(threads);
-        }
+        float[][] p = onOneThread(() -> reference.probabilitiesInBatches(decoded, BATCH));
+        float[][] e = onOneThread(() -> reference.embeddingsInBatches(decoded, BATCH));
         for (int i = 0; i < paths.size(); i++) {
             probs.put(paths.get(i), p[i]);
             embeddings.put(paths.get(i), e[i]);
@@ -185,6 +178,20 @@ class ImageInferenceTest {
         }
     }
 
+    /**
+     * {@code work} on one libtorch thread, as the Spark tasks run ({@code spark.task.cpus} = 1): the same bits need the
+     * same thread count, since oneDNN may split a reduction differently on two threads.
+     */
+    private static <T> T onOneThread(Supplier<T> work) {
+        int threads = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(1);
+        try {
+            return work.get();
+        } finally {
+            JniUtils.setNumThreads(threads);
+        }
+    }
+
     @Test
     void batchOfOneAgreesWithSingleImagePredictionExactly() {
         // jimm predict's default: one image per pass, no padding
@@ -200,7 +207,7 @@ class ImageInferenceTest {
             for (Row r : rows) {
                 String path = r.getAs("path");
                 ImageClassifier.ClassScore best =
-                        reference.predict(Path.of(path), 1).get(0);
+                        onOneThread(() -> reference.predict(Path.of(path), 1)).get(0);
                 assertEquals(best.label(), r.getAs(ImageInference.PREDICTION));
                 assertEquals(best.probability(), (double) r.getAs(ImageInference.PROBABILITY), 0.0, path);
             }
