@@ -3,6 +3,7 @@ package dev.jimm.bench;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.jimm.JimmException;
 import java.io.IOException;
@@ -182,10 +183,8 @@ public record InferenceProfile(String runtime, double msPerForward, double opsPe
             throw new JimmException(trace + ": not a Chrome trace (expected an array of events or traceEvents)");
         } catch (IOException e) {
             throw new JimmException(trace + ": cannot read the profiler's trace: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            if (e instanceof JimmException je) {
-                throw je;
-            }
+        } catch (JsonParseException | IllegalStateException e) {
+            // not JSON, or traceEvents that is not an array
             throw new JimmException(trace + ": not a Chrome trace: " + e.getMessage(), e);
         }
     }

@@ -36,4 +36,9 @@ public enum AugPolicy {
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
+
+    /** Whether random erasing ({@code --reprob}) can follow this policy's transforms: timm's and small's. */
+    public boolean allowsRandomErasing() {
+        return this == TIMM || this == SMALL;
+    }
 }

@@ -96,7 +96,7 @@ public record DataPipeline(
             throw new IllegalArgumentException(
                     "the pad-and-crop padding must be 0 to " + (size - 1) + " px at size " + size + ", got " + cropPad);
         }
-        if (timm != null && timm.reProb() > 0 && aug != AugPolicy.TIMM && aug != AugPolicy.SMALL) {
+        if (timm != null && timm.reProb() > 0 && !aug.allowsRandomErasing()) {
             throw new IllegalArgumentException("random erasing (--reprob " + timm.reProb()
                     + ") belongs to the timm or small augmentation, got " + aug.cliName());
         }

@@ -142,7 +142,8 @@ public final class TrainRecipe {
                 throw new IllegalArgumentException(
                         "--auto-augment belongs to --aug timm, got --aug " + (aug == null ? "auto" : aug.cliName()));
             }
-            if (aug != null && aug != AugPolicy.TIMM && aug != AugPolicy.SMALL && reProb > 0) {
+            // an explicit policy is checked here, one chosen by the data's regime when the pipeline is built
+            if (aug != null && !aug.allowsRandomErasing() && reProb > 0) {
                 throw new IllegalArgumentException(
                         "--reprob belongs to --aug timm or small, got --aug " + aug.cliName());
             }
