@@ -67,8 +67,12 @@ def load_split(root, train):
 class FashionMnist(torch.utils.data.Dataset):
     """uint8 images; training samples get pad-and-crop (pad 3 by default, jimm's 1/8 of 28) and horizontal flips."""
 
-    def __init__(self, images, labels, train, seed, pad=3, reprob=0.0):
+    def __init__(self, images, labels, train, seed, pad=3, reprob=0.0, alternating_flip=False):
         self.images, self.labels, self.train, self.seed, self.pad = images, labels, train, seed, pad
+        # jimm's --alternating-flip: a seeded half flipped in even epochs, the other half in odd ones; the epoch comes
+        # with the index from EpochSampler (epoch * n + i), so that it reaches persistent workers
+        self.first_flip = (torch.rand(len(labels), generator=torch.Generator().manual_seed(seed)) < 0.5
+                           if alternating_flip else None)
         # jimm's --reprob with the small policy: timm's RandomErasing (re_mode "pixel") after Normalize
         self.erase = random_erasing(reprob) if reprob > 0 else None
 
@@ -76,18 +80,38 @@ class FashionMnist(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, i):
+        epoch, i = divmod(i, len(self.labels))
         x = self.images[i].float().div_(255).unsqueeze(0)
         if self.train:
             p = self.pad
             x = F.pad(x, (p, p, p, p))
             top, left = torch.randint(0, 2 * p + 1, (2,)).tolist()
             x = x[:, top:top + 28, left:left + 28]
-            if torch.rand(()) < 0.5:
+            if self.first_flip is not None:
+                flip = bool(self.first_flip[i]) != (epoch % 2 == 1)
+            else:
+                flip = bool(torch.rand(()) < 0.5)
+            if flip:
                 x = x.flip(2)
         x = (x - MEAN) / STD
         if self.train and self.erase is not None:
             x = self.erase(x)
         return x, self.labels[i]
+
+
+class EpochSampler(torch.utils.data.Sampler):
+    """A random order every epoch, each index tagged with the epoch (epoch * n + i) for FashionMnist's alternating
+    flip."""
+
+    def __init__(self, n):
+        self.n, self.epoch = n, -1
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        self.epoch += 1
+        return iter((self.epoch * self.n + torch.randperm(self.n)).tolist())
 
 
 def random_erasing(p, scale=(0.02, 1 / 3), ratio=(0.3, 3.3)):
@@ -394,6 +418,8 @@ def main():
     ap.add_argument("--wd", type=float, default=0.01, help="AdamW's decoupled weight decay (jimm's --wd)")
     ap.add_argument("--reprob", type=float, default=0.0, help="RandomErasing probability (jimm's --reprob)")
     ap.add_argument("--lookahead", action="store_true", help="airbench's lookahead averaging of the weights")
+    ap.add_argument("--alternating-flip", action="store_true",
+                    help="flip a seeded half of the images in even epochs, the other half in odd ones (jimm's)")
     ap.add_argument("--progressive-resize", metavar="MIN:EPOCHS", default=None,
                     help="smaller training images in the first EPOCHS epochs, from MIN px (jimm's --progressive-resize)")
     ap.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift"],
@@ -405,7 +431,8 @@ def main():
     t_start = time.time()
     xtr, ytr = load_split(a.data, True)
     xte, yte = load_split(a.data, False)
-    train = torch.utils.data.DataLoader(FashionMnist(xtr, ytr, True, a.seed, a.crop_pad, a.reprob), batch_size=a.batch_size, shuffle=True,
+    train_set = FashionMnist(xtr, ytr, True, a.seed, a.crop_pad, a.reprob, a.alternating_flip)
+    train = torch.utils.data.DataLoader(train_set, batch_size=a.batch_size, sampler=EpochSampler(len(train_set)),
                                         drop_last=True, num_workers=a.workers, persistent_workers=a.workers > 0)
     test = torch.utils.data.DataLoader(FashionMnist(xte, yte, False, a.seed), batch_size=a.batch_size * 2,
                                        num_workers=a.workers, persistent_workers=a.workers > 0)
@@ -433,7 +460,7 @@ def main():
         print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, reprob": a.reprob, "wd": a.wd, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "reprob": a.reprob, "alternating_flip": a.alternating_flip, "wd": a.wd, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

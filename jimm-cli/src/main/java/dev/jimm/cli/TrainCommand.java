@@ -137,6 +137,13 @@ final class TrainCommand extends JimmCommand {
     Boolean flip;
 
     @Option(
+            names = "--alternating-flip",
+            description = "Flip a seeded half of the training images in even epochs and the other half in odd ones, so"
+                    + " each image is seen both ways every two epochs (airbench's alternating flip; needs flips and"
+                    + " --aug small or none).")
+    boolean alternatingFlip;
+
+    @Option(
             names = "--resize",
             paramLabel = "squish|crop|pad",
             description =
@@ -284,7 +291,8 @@ final class TrainCommand extends JimmCommand {
                 .lookahead(lookahead)
                 .cropPad(cropPad)
                 .progressiveResize(progressiveResize == null ? null : ProgressiveResize.parse(progressiveResize))
-                .wd(wd);
+                .wd(wd)
+                .alternatingFlip(alternatingFlip);
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
             b.lr(lrValue);

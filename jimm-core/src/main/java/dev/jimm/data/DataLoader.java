@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.OwnedArrays;
+import dev.jimm.transforms.SampleTransform;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.Transform;
 import java.util.ArrayDeque;
@@ -173,7 +174,7 @@ public final class DataLoader implements Iterable<Batch> {
             TensorImage t;
             try {
                 DecodedImage img = ds.image(idx);
-                t = transform(img, new SplittableRandom(Seeds.derive(cfg.seed(), epoch, idx)), idx);
+                t = transform(img, new SplittableRandom(Seeds.derive(cfg.seed(), epoch, idx)), epoch, idx);
             } catch (ImageDecodeException | ImageTransformException e) {
                 if (cfg.badImages() == BadImagePolicy.ERROR) {
                     throw e;
@@ -227,14 +228,16 @@ public final class DataLoader implements Iterable<Batch> {
 
     /**
      * Applies the transform step by step (as {@link Transform#apply} would, with the same generator), so that a failure
-     * names the step that failed on the image.
+     * names the step that failed on the image; a {@link SampleTransform} step is told the epoch and the sample instead.
      */
     @SuppressWarnings("unchecked")
-    private TensorImage transform(DecodedImage img, SplittableRandom rng, int idx) {
+    private TensorImage transform(DecodedImage img, SplittableRandom rng, int epoch, int idx) {
         Object x = img;
         for (Transform<?, ?> step : cfg.transform().steps()) {
             try {
-                x = ((Transform<Object, Object>) step).apply(x, rng);
+                x = step instanceof SampleTransform<?, ?> s
+                        ? ((SampleTransform<Object, Object>) s).apply(x, cfg.seed(), epoch, idx)
+                        : ((Transform<Object, Object>) step).apply(x, rng);
             } catch (ImageDecodeException e) {
                 throw e;
             } catch (RuntimeException e) {

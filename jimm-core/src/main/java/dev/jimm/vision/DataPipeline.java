@@ -51,6 +51,8 @@ import java.util.SplittableRandom;
  *
  * @param aug the augmentation policy
  * @param flip whether training flips images left-right
+ * @param alternatingFlip whether the flips alternate by epoch ({@link Transforms#alternatingFlip()}) instead of falling
+ *     at random; only with flips, under the small or none policy
  * @param resize how images are brought to {@code size} (null: timm's resize-shorter-side and centre crop)
  * @param channels 1 or 3
  * @param size the square training size
@@ -67,6 +69,7 @@ import java.util.SplittableRandom;
 public record DataPipeline(
         AugPolicy aug,
         boolean flip,
+        boolean alternatingFlip,
         ResizeMethod resize,
         int channels,
         int size,
@@ -99,6 +102,10 @@ public record DataPipeline(
         if (timm != null && timm.reProb() > 0 && !aug.allowsRandomErasing()) {
             throw new IllegalArgumentException("random erasing (--reprob " + timm.reProb()
                     + ") belongs to the timm or small augmentation, got " + aug.cliName());
+        }
+        if (alternatingFlip && !(flip && (aug == AugPolicy.SMALL || aug == AugPolicy.NONE))) {
+            throw new IllegalArgumentException("alternating flips (--alternating-flip) need flips on and the small or"
+                    + " none augmentation, got --aug " + aug.cliName() + " with flips " + (flip ? "on" : "off"));
         }
         if (mean.length != channels || std.length != channels) {
             throw new IllegalArgumentException(
@@ -133,6 +140,7 @@ public record DataPipeline(
      * @param timm timm's options, used by the timm policy (null: colour jitter 0.4, as timm's defaults)
      * @param mixup Mixup/CutMix on training batches
      * @param cropPad the padding (px) of {@link AugPolicy#SMALL}'s pad-and-crop (null: 1/8 of the size)
+     * @param alternatingFlip flips alternating by epoch instead of at random ({@link Transforms#alternatingFlip()})
      */
     public record Request(
             AugPolicy aug,
@@ -142,7 +150,21 @@ public record DataPipeline(
             Boolean normalize,
             TimmAugment timm,
             boolean mixup,
-            Integer cropPad) {
+            Integer cropPad,
+            boolean alternatingFlip) {
+        /** Random flips. */
+        public Request(
+                AugPolicy aug,
+                Boolean flip,
+                ResizeMethod resize,
+                Integer size,
+                Boolean normalize,
+                TimmAugment timm,
+                boolean mixup,
+                Integer cropPad) {
+            this(aug, flip, resize, size, normalize, timm, mixup, cropPad, false);
+        }
+
         /** Everything by regime. */
         public static Request auto() {
             return new Request(null, null, null, null, null, null, false, null);
@@ -235,6 +257,7 @@ public record DataPipeline(
         DataPipeline p = new DataPipeline(
                 aug,
                 flip,
+                req.alternatingFlip(),
                 resize,
                 channels,
                 size,
@@ -282,6 +305,7 @@ public record DataPipeline(
         return new DataPipeline(
                 aug,
                 flip,
+                req.alternatingFlip(),
                 resize,
                 channels,
                 size,
@@ -336,6 +360,7 @@ public record DataPipeline(
         return new DataPipeline(
                 aug,
                 flip,
+                alternatingFlip,
                 resize,
                 channels,
                 size,
@@ -360,7 +385,7 @@ public record DataPipeline(
             px = px.andThen(new RandomCrop(size, size, cropPad));
         }
         if (flip && aug != AugPolicy.FASTAI) {
-            px = px.andThen(Transforms.horizontalFlip(0.5));
+            px = px.andThen(alternatingFlip ? Transforms.alternatingFlip() : Transforms.horizontalFlip(0.5));
         }
         Transform<DecodedImage, TensorImage> t = px.andThen(Transforms.toTensor());
         if (aug == AugPolicy.FASTAI) {
@@ -465,7 +490,7 @@ public record DataPipeline(
                         ? " (pad-and-crop by " + cropPad + " px"
                                 + (smallPolicyErasing() > 0 ? ", random erasing p " + smallPolicyErasing() : "") + ")"
                         : "",
-                flip ? "on" : "off",
+                alternatingFlip ? "alternating by epoch" : flip ? "on" : "off",
                 resize == null ? "timm (crop_pct " + cropPct + ")" : resize.cliName(),
                 size,
                 channels,
@@ -479,6 +504,7 @@ public record DataPipeline(
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("aug", aug.cliName());
         o.put("flip", flip);
+        o.put("alternating_flip", alternatingFlip);
         o.put("resize", resize == null ? "timm" : resize.cliName());
         o.put("channels", channels);
         o.put("img_size", size);

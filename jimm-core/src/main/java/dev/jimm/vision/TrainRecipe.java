@@ -76,6 +76,8 @@ public final class TrainRecipe {
      * @param cropPad the padding of the small policy's pad-and-crop, or null for 1/8 of the size
      * @param progressiveResize smaller training images in the first epochs ({@link ProgressiveResize}), or null
      * @param wd the optimizer's decoupled weight decay (fastai's {@code wd}; not applied to norms and biases)
+     * @param alternatingFlip flips alternating by epoch instead of at random (airbench's;
+     *     {@code Transforms.alternatingFlip()})
      */
     public record Config(
             String data,
@@ -108,7 +110,8 @@ public final class TrainRecipe {
             boolean lookahead,
             Integer cropPad,
             ProgressiveResize progressiveResize,
-            double wd) {
+            double wd,
+            boolean alternatingFlip) {
 
         public Config {
             Objects.requireNonNull(lrSuggestion, "lrSuggestion");
@@ -147,6 +150,12 @@ public final class TrainRecipe {
                 throw new IllegalArgumentException(
                         "--reprob belongs to --aug timm or small, got --aug " + aug.cliName());
             }
+            if (alternatingFlip
+                    && (Boolean.FALSE.equals(flip)
+                            || (aug != null && aug != AugPolicy.SMALL && aug != AugPolicy.NONE))) {
+                throw new IllegalArgumentException("--alternating-flip needs flips and --aug small or none, got "
+                        + (Boolean.FALSE.equals(flip) ? "--no-flip" : "--aug " + aug.cliName()));
+            }
             Objects.requireNonNull(tta, "tta");
             if (!(wd >= 0 && wd < 1)) {
                 throw new IllegalArgumentException("wd (--wd) must be in [0, 1), got " + wd);
@@ -177,7 +186,7 @@ public final class TrainRecipe {
                     9,
                     autoAugment == AutoAugment.TA,
                     reProb);
-            return new DataPipeline.Request(aug, flip, resize, imgSize, normalize, t, mixup, cropPad);
+            return new DataPipeline.Request(aug, flip, resize, imgSize, normalize, t, mixup, cropPad, alternatingFlip);
         }
 
         /** A builder with {@code jimm train}'s defaults for {@code data} (a folder or a dataset name). */
@@ -218,6 +227,7 @@ public final class TrainRecipe {
             private Integer cropPad;
             private ProgressiveResize progressiveResize;
             private double wd = DEFAULT_WD;
+            private boolean alternatingFlip;
 
             private Builder(String data) {
                 this.data = Objects.requireNonNull(data, "data");
@@ -377,6 +387,12 @@ public final class TrainRecipe {
                 return this;
             }
 
+            /** Flips alternating by epoch instead of at random (airbench's; default off). */
+            public Builder alternatingFlip(boolean v) {
+                alternatingFlip = v;
+                return this;
+            }
+
             /** The validated config. */
             public Config build() {
                 return new Config(
@@ -410,7 +426,8 @@ public final class TrainRecipe {
                         lookahead,
                         cropPad,
                         progressiveResize,
-                        wd);
+                        wd,
+                        alternatingFlip);
             }
         }
     }
@@ -861,7 +878,9 @@ public final class TrainRecipe {
                                     ? null
                                     : ProgressiveResize.parse(optString(o, "progressive_resize")))
                     // runs from before the option trained with fastai's default
-                    .wd(o.has("wd") ? o.get("wd").getAsDouble() : DEFAULT_WD);
+                    .wd(o.has("wd") ? o.get("wd").getAsDouble() : DEFAULT_WD)
+                    .alternatingFlip(o.has("alternating_flip_arg")
+                            && o.get("alternating_flip_arg").getAsBoolean());
             String lr = o.get("lr").getAsString();
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
@@ -899,7 +918,7 @@ public final class TrainRecipe {
         return o.has(key) && !o.get(key).isJsonNull() ? Path.of(o.get(key).getAsString()) : null;
     }
 
-    private static void writeConfig(Config c, Path runDir, Data data) {
+    static void writeConfig(Config c, Path runDir, Data data) {
         JsonObject o = new JsonObject();
         o.addProperty("data", c.data());
         o.addProperty("data_root", c.dataRoot() == null ? null : c.dataRoot().toString());
@@ -936,6 +955,7 @@ public final class TrainRecipe {
                 "progressive_resize",
                 c.progressiveResize() == null ? null : c.progressiveResize().toString());
         o.addProperty("wd", c.wd());
+        o.addProperty("alternating_flip_arg", c.alternatingFlip());
         o.add("data_pipeline", new Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
@@ -980,6 +1000,9 @@ public final class TrainRecipe {
         }
         if (c.flip() != null) {
             sb.append(c.flip() ? " --flip" : " --no-flip");
+        }
+        if (c.alternatingFlip()) {
+            sb.append(" --alternating-flip");
         }
         if (c.resize() != null) {
             sb.append(" --resize ").append(c.resize().cliName());

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jimm.transforms.ImageOps;
 import dev.jimm.transforms.MixupCutmix;
 import dev.jimm.transforms.Pipelines;
 import dev.jimm.transforms.Preprocessing;
 import dev.jimm.transforms.TensorImage;
 import dev.jimm.transforms.TimmAugment;
 import dev.jimm.transforms.Transform;
+import dev.jimm.transforms.Transforms;
 import dev.jimm.vision.TrainRecipe;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -107,6 +109,62 @@ class DataLoaderTest {
                 }
             }
             assertEquals(150, seen);
+        }
+    }
+
+    /** For each of SAMPLE's images: whether the loader's epoch showed it mirrored (null: the image is symmetric). */
+    private static Boolean[] flippedIn(DataLoader loader, int epoch) {
+        Boolean[] flipped = new Boolean[SAMPLE.size()];
+        try (DataLoader.EpochIterator it = loader.epoch(epoch)) {
+            while (it.hasNext()) {
+                try (Batch b = it.next()) {
+                    float[] d = b.data().toFloatArray();
+                    int[] idx = b.indices();
+                    for (int i = 0; i < idx.length; i++) {
+                        float[] seen = Arrays.copyOfRange(d, i * 784, (i + 1) * 784);
+                        float[] plain = Transforms.toTensor()
+                                .apply(SAMPLE.image(idx[i]))
+                                .data();
+                        float[] mirror = Transforms.toTensor()
+                                .apply(ImageOps.hflip(SAMPLE.image(idx[i])))
+                                .data();
+                        assertTrue(Arrays.equals(seen, plain) || Arrays.equals(seen, mirror), "image " + idx[i]);
+                        flipped[idx[i]] = Arrays.equals(plain, mirror) ? null : Arrays.equals(seen, mirror);
+                    }
+                }
+            }
+        }
+        return flipped;
+    }
+
+    @Test
+    void alternatingFlipShowsEachImageBothWaysInEveryTwoEpochs() {
+        try (NDManager root = NDManager.newBaseManager()) {
+            DataLoader loader = DataLoader.builder(
+                            SAMPLE, Transforms.alternatingFlip().andThen(Transforms.toTensor()), root)
+                    .batchSize(50)
+                    .seed(11)
+                    .threads(2)
+                    .build();
+            Boolean[] e0 = flippedIn(loader, 0);
+            Boolean[] e1 = flippedIn(loader, 1);
+            Boolean[] e2 = flippedIn(loader, 2);
+            int flipped = 0;
+            for (int i = 0; i < SAMPLE.size(); i++) {
+                assertNotNull(e0[i], "image " + i + " is its own mirror image");
+                assertNotEquals(e0[i], e1[i], "image " + i + " in epochs 0 and 1");
+                assertEquals(e0[i], e2[i], "image " + i + " in epochs 0 and 2");
+                flipped += e0[i] ? 1 : 0;
+            }
+            // a seeded half: 75 expected of 150, sd 6
+            assertTrue(flipped > 50 && flipped < 100, flipped + " of 150 flipped in epoch 0");
+            DataLoader other = DataLoader.builder(
+                            SAMPLE, Transforms.alternatingFlip().andThen(Transforms.toTensor()), root)
+                    .batchSize(50)
+                    .seed(12)
+                    .threads(2)
+                    .build();
+            assertFalse(Arrays.equals(e0, flippedIn(other, 0)), "another seed flips another half");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.jimm.vision;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,5 +60,37 @@ class TrainRecipeOptionsTest {
                 () -> sample().aug(AugPolicy.FASTAI).reProb(0.25).build());
         assertTrue(
                 e.getMessage().contains("--reprob belongs to --aug timm or small, got --aug fastai"), e.getMessage());
+    }
+
+    @Test
+    void alternatingFlipReachesThePipelineConfigJsonAndTheCommandLine(@TempDir Path tmp) {
+        TrainRecipe.Config c =
+                sample().aug(AugPolicy.SMALL).flip(true).alternatingFlip(true).build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TrainRecipe.Data data = TrainRecipe.prepareData(c, manager);
+            DataPipeline p = data.pipeline();
+            assertTrue(p.alternatingFlip());
+            TrainRecipe.writeConfig(c, tmp, data);
+            assertTrue(TrainRecipe.readConfig(tmp.resolve("config.json"), tmp).alternatingFlip(), "--resume keeps it");
+            TrainRecipe.writeConfig(sample().build(), tmp, data);
+            assertFalse(TrainRecipe.readConfig(tmp.resolve("config.json"), tmp).alternatingFlip());
+            assertTrue(p.describe().contains("flips alternating by epoch"), p.describe());
+            assertTrue(
+                    p.trainTransform().toString().contains("alternatingFlip"),
+                    p.trainTransform().toString());
+            assertEquals(true, p.toJson().get("alternating_flip"));
+        }
+        assertTrue(TrainRecipe.commandLine(c).contains(" --flip --alternating-flip"), TrainRecipe.commandLine(c));
+        assertFalse(TrainRecipe.commandLine(sample().build()).contains("--alternating-flip"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> sample().aug(AugPolicy.FASTAI).alternatingFlip(true).build());
+        assertTrue(
+                e.getMessage().contains("--alternating-flip needs flips and --aug small or none, got --aug fastai"),
+                e.getMessage());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> sample().flip(false).alternatingFlip(true).build());
+        assertTrue(e.getMessage().contains("got --no-flip"), e.getMessage());
     }
 }
