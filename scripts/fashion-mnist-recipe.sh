@@ -13,7 +13,8 @@
 # for the seeds in
 # PYTORCH_SEEDS (default: the first seed; "all" for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
 # (data loading, every epoch's validation on the test split and the final TTA pass included).
-# EPOCHS, LR, MODEL, REPROB (random erasing, default 0) and WD (weight decay, default 0.01) override the recipe's;
+# EPOCHS, LR, BS (batch size), MODEL, REPROB (random erasing, default 0), WD (weight decay, default 0.01) and
+# ALTFLIP (1: alternating flips, 0: random ones) override the recipe's;
 # RESIZE=MIN:EPOCHS adds --progressive-resize to both sides (default none); OUT is the folder of the runs (default
 # /tmp/jimm-fashion-mnist-recipe). Prints each run's test accuracy and time, then the mean and
 # standard deviation over the seeds and the ratio of the mean times.
@@ -23,6 +24,8 @@ data="${1:-$here/../shared/datasets/fashion-mnist}"
 seeds="${2:-42 43 44}"
 epochs="${EPOCHS:-10}"
 lr="${LR:-1e-2}"
+bs="${BS:-128}"
+altflip="${ALTFLIP:-0}"
 model="${MODEL:-airbench_s}"
 resize="${RESIZE:-none}"
 resize_args=()
@@ -31,6 +34,7 @@ reprob="${REPROB:-0}"
 wd="${WD:-0.01}"
 # both sides take the same options
 resize_args+=(--reprob "$reprob" --wd "$wd")
+[ "$altflip" = 1 ] && resize_args+=(--alternating-flip)
 pytorch_seeds="${PYTORCH_SEEDS:-first}"
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ] && [ -d /usr/share/dataset-fashion-mnist ]; then
   data=/usr/share/dataset-fashion-mnist
@@ -46,7 +50,7 @@ for seed in $seeds; do
   run="$out/jimm-$seed"
   start=$(date +%s.%N)
   ./jimm train fashion-mnist --data-root "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift --seed "$seed" --out "$run" \
+    --batch-size "$bs" --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift --seed "$seed" --out "$run" \
     | tee "$run.log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(grep -o 'accuracy [0-9.]*' "$run.log" | tail -1 | cut -d' ' -f2)
@@ -64,7 +68,7 @@ for seed in $pt_seeds; do
   log="$out/pytorch-$seed.log"
   start=$(date +%s.%N)
   /usr/bin/python3 scripts/fashion_mnist_pytorch.py "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size 128 --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift \
+    --batch-size "$bs" --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift \
     --seed "$seed" | tee "$log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])['accuracy'])" "$log")
@@ -72,7 +76,7 @@ for seed in $pt_seeds; do
   printf 'pytorch\t%s\t%s\t%s\t%.1f\n' "$seed" "$acc" "$last" "$seconds" >> "$summary"
   echo
 done
-echo "$model, $epochs epochs, lr $lr, wd $wd, label smoothing 0.1, crop pad 2, random erasing $reprob, lookahead, progressive resize $resize, shift TTA;"
+echo "$model, $epochs epochs, batch $bs, lr $lr, wd $wd, alternating flips $altflip, label smoothing 0.1, crop pad 2, random erasing $reprob, lookahead, progressive resize $resize, shift TTA;"
 echo "test accuracy, whole run in seconds:"
 python3 - "$summary" <<'PY'
 import csv, statistics, sys

@@ -453,15 +453,24 @@ public final class BenchReport {
             }
             rows.add(o);
         }
-        root.add("rows", rows);
-        double min = minRatio();
-        if (!Double.isNaN(min)) {
-            root.addProperty("min_ratio", min);
-        }
+        addRows(root, rows, minRatio());
         double minSame = minRatioSameMalloc();
         if (!Double.isNaN(minSame)) {
             root.addProperty("min_ratio_same_malloc", minSame);
         }
+        return pretty(root);
+    }
+
+    /** Adds a report's rows and, when there is one, its smallest ratio to its JSON. */
+    static void addRows(JsonObject root, JsonArray rows, double minRatio) {
+        root.add("rows", rows);
+        if (!Double.isNaN(minRatio)) {
+            root.addProperty("min_ratio", minRatio);
+        }
+    }
+
+    /** A report's JSON, pretty-printed, with NaN and infinities written as such. */
+    static String pretty(JsonObject root) {
         return new GsonBuilder()
                 .setPrettyPrinting()
                 .serializeSpecialFloatingPointValues()

@@ -1,6 +1,5 @@
 package dev.jimm.bench;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.jimm.NativeAllocator;
@@ -181,16 +180,8 @@ public final class OnnxReport {
             o.addProperty("gflops", r.gflops());
             rows.add(o);
         }
-        root.add("rows", rows);
-        double min = minRatio();
-        if (!Double.isNaN(min)) {
-            root.addProperty("min_ratio", min);
-        }
-        return new GsonBuilder()
-                .setPrettyPrinting()
-                .serializeSpecialFloatingPointValues()
-                .create()
-                .toJson(root);
+        BenchReport.addRows(root, rows, minRatio());
+        return BenchReport.pretty(root);
     }
 
     private static String fmt(String f, double v) {

@@ -79,7 +79,7 @@ public class AttentionPool2d extends Module {
         }
         register("drop", new Identity());
         this.outFeatures = outFeatures > 0 ? outFeatures : this.embedDim;
-        proj = register("proj", outFeatures > 0 ? new Linear(this.embedDim, outFeatures) : new Identity());
+        proj = register("proj", Linear.classifier(this.embedDim, outFeatures));
     }
 
     /** Checks a pool type: "token" or "" (the attention head has no other pooling). */
@@ -113,7 +113,7 @@ public class AttentionPool2d extends Module {
     /** timm's {@code reset}: a new projection to {@code numClasses} (0: none) and pooling ("token" or ""). */
     public void reset(int numClasses, String newPoolType) {
         String p = validatePool(newPoolType);
-        Module fresh = numClasses > 0 ? new Linear(embedDim, numClasses) : new Identity();
+        Module fresh = Linear.classifier(embedDim, numClasses);
         poolType = p;
         proj = register("proj", fresh);
         outFeatures = numClasses > 0 ? numClasses : embedDim;

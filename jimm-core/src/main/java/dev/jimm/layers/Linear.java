@@ -22,6 +22,14 @@ public class Linear extends Module {
         this.bias = bias ? parameter("bias", outFeatures) : null;
     }
 
+    /**
+     * A classifier of {@code numClasses} outputs, or an {@link Identity} when there are none (timm's headless model,
+     * {@code num_classes=0}, whose forward gives the pooled features).
+     */
+    public static Module classifier(int inFeatures, int numClasses) {
+        return numClasses > 0 ? new Linear(inFeatures, numClasses) : new Identity();
+    }
+
     @Override
     protected NDArray forwardImpl(NDArray x) {
         return x.getNDArrayInternal()

@@ -222,11 +222,7 @@ public class Beit extends ImageModel {
         norm = register("norm", useFcNorm ? new Identity() : new LayerNorm(dim, 1e-6f));
         fcNorm = register("fc_norm", useFcNorm ? new LayerNorm(dim, 1e-6f) : new Identity());
         register("head_drop", new Dropout((float) dropRate));
-        head = register("head", newHead(numClasses));
-    }
-
-    private Module newHead(int n) {
-        return n > 0 ? new Linear(cfg.embedDim(), n) : new Identity();
+        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
     }
 
     /** BEiT pools by averaging the patch tokens ("avg"), taking the class token (any other name) or not at all (""). */
@@ -323,7 +319,7 @@ public class Beit extends ImageModel {
         String pool = validatePool(newGlobalPool);
         numClasses = newNumClasses;
         globalPool = pool;
-        head = register("head", newHead(newNumClasses));
+        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
     }
 
     /** Each chosen block's output as an NCHW map of the patch tokens (class token dropped), as timm. */

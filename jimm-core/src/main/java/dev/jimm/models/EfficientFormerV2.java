@@ -419,8 +419,8 @@ public final class EfficientFormerV2 extends ImageModel {
     }
 
     private void registerHeads(int classes) {
-        register("head", classes > 0 ? new Linear(numFeatures(), classes) : new Identity());
-        register("head_dist", classes > 0 ? new Linear(numFeatures(), classes) : new Identity());
+        register("head", Linear.classifier(numFeatures(), classes));
+        register("head_dist", Linear.classifier(numFeatures(), classes));
     }
 
     @Override

@@ -346,7 +346,7 @@ public final class EfficientVitMit extends ImageModel {
         }
 
         private Module fc(int numClasses) {
-            return numClasses > 0 ? new Linear(widths[1], numClasses) : new Identity();
+            return Linear.classifier(widths[1], numClasses);
         }
 
         private static String checkPool(String poolType, int numClasses) {

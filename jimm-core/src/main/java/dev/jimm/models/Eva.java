@@ -377,11 +377,7 @@ public class Eva extends ImageModel {
                 : null;
         fcNorm = register("fc_norm", useFcNorm ? newNorm(cfg, dim) : new Identity());
         register("head_drop", new Dropout((float) dropRate));
-        head = register("head", newHead(numClasses));
-    }
-
-    private Module newHead(int n) {
-        return n > 0 ? new Linear(cfg.embedDim(), n) : new Identity();
+        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
     }
 
     static String validatePool(String pool) {
@@ -535,7 +531,7 @@ public class Eva extends ImageModel {
         }
         numClasses = newNumClasses;
         globalPool = pool;
-        head = register("head", newHead(newNumClasses));
+        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
     }
 
     /** Each chosen block's output as an NCHW map of the patch tokens (prefix tokens dropped), as timm. */

@@ -327,7 +327,7 @@ public final class Hiera extends ImageModel {
         }
 
         private Module classifier(int numClasses) {
-            return numClasses > 0 ? new Linear(inFeatures, numClasses) : new Identity();
+            return Linear.classifier(inFeatures, numClasses);
         }
 
         /** timm's {@code reset}: a new classifier and pooling; with {@code resetOther} the norm goes too. */

@@ -289,7 +289,7 @@ public final class InceptionNext extends ImageModel {
         }
 
         static Module classifier(int hidden, int numClasses) {
-            return numClasses > 0 ? new Linear(hidden, numClasses) : new Identity();
+            return Linear.classifier(hidden, numClasses);
         }
 
         /** timm's reset: a new pooling and {@code fc2}; {@code fc1} and {@code norm} keep their weights. */

@@ -311,7 +311,7 @@ public final class MambaOut extends ImageModel {
                 pre.add("norm", new LayerNorm(hidden, LN_EPS));
             }
             preLogits = register("pre_logits", pre);
-            fc = register("fc", numClasses > 0 ? new Linear(hidden, numClasses) : new Identity());
+            fc = register("fc", Linear.classifier(hidden, numClasses));
         }
 
         private Head() {

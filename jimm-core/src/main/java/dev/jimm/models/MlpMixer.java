@@ -332,7 +332,7 @@ public final class MlpMixer extends ImageModel {
         register("blocks", blocks);
         norm = register("norm", affine ? new Affine(dim) : new LayerNorm(dim, 1e-6f));
         register("head_drop", new Dropout((float) dropRate));
-        head = register("head", newHead(numClasses));
+        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
         setNumFeatures(dim);
     }
 
@@ -344,10 +344,6 @@ public final class MlpMixer extends ImageModel {
             return "";
         }
         throw new IllegalArgumentException("globalPool '" + pool + "' is not 'avg' or '' (no pooling) for MLP-Mixer");
-    }
-
-    private Module newHead(int n) {
-        return n > 0 ? new Linear(cfg.embedDim(), n) : new Identity();
     }
 
     /** The variant this model was built from. */
@@ -403,7 +399,7 @@ public final class MlpMixer extends ImageModel {
         String pool = validatePool(newGlobalPool);
         numClasses = newNumClasses;
         globalPool = pool;
-        head = register("head", newHead(newNumClasses));
+        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
     }
 
     /** Each chosen block's tokens as an NCHW map, as timm's intermediates. */

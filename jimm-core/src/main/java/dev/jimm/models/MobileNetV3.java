@@ -206,7 +206,7 @@ public final class MobileNetV3 extends EfficientNetBase {
     }
 
     private Module head(int classes) {
-        return classes > 0 ? new Linear(cfg.headHiddenSize(), classes) : new Identity();
+        return Linear.classifier(cfg.headHiddenSize(), classes);
     }
 
     /** The variant this model was built from. */

@@ -3,7 +3,6 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import dev.jimm.layers.AdaptiveAvgPool2d;
 import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
@@ -77,7 +76,7 @@ public abstract class TvClassifierNet extends ImageModel {
     }
 
     private static Module last(int classes) {
-        return classes > 0 ? new Linear(HIDDEN, classes) : new Identity();
+        return Linear.classifier(HIDDEN, classes);
     }
 
     private void requirePool(String pool, int classes) {

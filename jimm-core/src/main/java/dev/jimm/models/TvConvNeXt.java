@@ -180,7 +180,7 @@ public final class TvConvNeXt extends ImageModel {
             throw new IllegalArgumentException(
                     "globalPool '' (no pooling) needs numClasses 0; torchvision's classifier needs pooled features");
         }
-        return classes > 0 ? new Linear(numFeatures(), classes) : new Identity();
+        return Linear.classifier(numFeatures(), classes);
     }
 
     /** The variant this model was built from. */

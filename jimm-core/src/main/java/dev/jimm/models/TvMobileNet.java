@@ -637,7 +637,7 @@ public final class TvMobileNet extends ImageModel {
                         "globalPool '' (no pooling) needs numClasses 0; a classifier needs pooled features");
             }
             // keep the trained hidden Linear; only the last one is new
-            classifier.replaceLast(newNumClasses > 0 ? new Linear(headHidden, newNumClasses) : new Identity());
+            classifier.replaceLast(Linear.classifier(headHidden, newNumClasses));
         } else {
             classifier = register("classifier", newClassifier(newNumClasses, poolType));
         }

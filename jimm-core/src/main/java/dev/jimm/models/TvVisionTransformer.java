@@ -9,7 +9,6 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
@@ -81,7 +80,7 @@ public final class TvVisionTransformer extends ImageModel {
     private NamedSequential headsFor(int n) {
         // torchvision's heads is an nn.Sequential of an OrderedDict holding "head"
         NamedSequential h = new NamedSequential();
-        h.add("head", n > 0 ? new Linear(hiddenDim, n) : new Identity());
+        h.add("head", Linear.classifier(hiddenDim, n));
         return h;
     }
 

@@ -1091,7 +1091,7 @@ public class VisionTransformer extends ImageModel {
 
     /** A classifier of {@code n} outputs on the token width, or an identity for none. */
     protected final Module newHead(int n) {
-        return n > 0 ? new Linear(cfg.embedDim(), n) : new Identity();
+        return Linear.classifier(cfg.embedDim(), n);
     }
 
     private AttentionPoolLatent newAttnPool() {

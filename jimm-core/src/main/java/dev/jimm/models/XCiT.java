@@ -390,12 +390,8 @@ public final class XCiT extends ImageModel {
         register("cls_attn_blocks", clsAttnBlocks);
         norm = register("norm", new LayerNorm(dim, 1e-6f));
         register("head_drop", new Dropout((float) dropRate));
-        head = register("head", newHead(numClasses));
+        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
         setNumFeatures(dim);
-    }
-
-    private Module newHead(int n) {
-        return n > 0 ? new Linear(cfg.embedDim(), n) : new Identity();
     }
 
     /** The variant this model was built from. */
@@ -445,7 +441,7 @@ public final class XCiT extends ImageModel {
         String pool = Cait.validateClassTokenPool(newGlobalPool);
         numClasses = newNumClasses;
         globalPool = pool;
-        head = register("head", newHead(newNumClasses));
+        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
     }
 
     /** Each chosen block's patch tokens as an NCHW map (the class token joins later), as timm's intermediates. */

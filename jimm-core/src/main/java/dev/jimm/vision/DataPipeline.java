@@ -152,22 +152,9 @@ public record DataPipeline(
             boolean mixup,
             Integer cropPad,
             boolean alternatingFlip) {
-        /** Random flips. */
-        public Request(
-                AugPolicy aug,
-                Boolean flip,
-                ResizeMethod resize,
-                Integer size,
-                Boolean normalize,
-                TimmAugment timm,
-                boolean mixup,
-                Integer cropPad) {
-            this(aug, flip, resize, size, normalize, timm, mixup, cropPad, false);
-        }
-
         /** Everything by regime. */
         public static Request auto() {
-            return new Request(null, null, null, null, null, null, false, null);
+            return new Request(null, null, null, null, null, null, false, null, false);
         }
     }
 

@@ -125,7 +125,7 @@ class DataPipelineTest {
     void theUsersChoicesWinOverTheRegime() {
         ImageDataset gray = images(10, 28, 28, true);
         DataPipeline p = DataPipeline.choose(
-                new DataPipeline.Request(AugPolicy.FASTAI, true, ResizeMethod.PAD, 48, false, null, false, null),
+                new DataPipeline.Request(AugPolicy.FASTAI, true, ResizeMethod.PAD, 48, false, null, false, null, false),
                 gray,
                 1,
                 null);
@@ -137,7 +137,7 @@ class DataPipelineTest {
         assertArrayEquals(new float[] {1f, 1f, 1f}, p.std());
         // the timm policy uses timm's resize and crop_pct, and no policy but "none" stays without flips by default
         DataPipeline timm = DataPipeline.choose(
-                new DataPipeline.Request(AugPolicy.TIMM, null, null, null, null, null, false, null),
+                new DataPipeline.Request(AugPolicy.TIMM, null, null, null, null, null, false, null, false),
                 images(10, 150, 100, false),
                 1,
                 null);
@@ -145,7 +145,7 @@ class DataPipelineTest {
         assertEquals(0.875, timm.cropPct(), 0.0);
         assertNull(timm.preprocessing().resize());
         DataPipeline none = DataPipeline.choose(
-                new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false, null),
+                new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false, null, false),
                 images(10, 150, 100, false),
                 1,
                 null);
@@ -197,14 +197,15 @@ class DataPipelineTest {
     @Test
     void cropPadSetsTheLargestShiftOfThePadAndCrop() {
         assertEquals(3, largestShift(fashionMnist()), "1/8 of 28 px by default");
-        DataPipeline.Request two = new DataPipeline.Request(null, null, null, null, null, null, false, 2);
+        DataPipeline.Request two = new DataPipeline.Request(null, null, null, null, null, null, false, 2, false);
         DataPipeline p =
                 DataPipeline.named(two, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true);
         assertEquals(2, p.cropPad());
         assertEquals(2, largestShift(p));
         assertEquals(2, p.toJson().get("crop_pad"));
         assertTrue(p.describe().contains("augmentation: small (pad-and-crop by 2 px), flips on"), p.describe());
-        DataPipeline.Request noAug = new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false, 2);
+        DataPipeline.Request noAug =
+                new DataPipeline.Request(AugPolicy.NONE, null, null, null, null, null, false, 2, false);
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class,
                 () -> DataPipeline.named(
@@ -216,7 +217,7 @@ class DataPipelineTest {
     void randomErasingFillsOneBoxOfTheSmallPolicysImagesWithNoise() {
         TimmAugment always = new TimmAugment(0, 0, 0, 9, false, 1.0);
         DataPipeline.Request asked =
-                new DataPipeline.Request(AugPolicy.SMALL, false, null, null, null, always, false, 0);
+                new DataPipeline.Request(AugPolicy.SMALL, false, null, null, null, always, false, 0, false);
         DataPipeline p =
                 DataPipeline.named(asked, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true);
         assertTrue(
@@ -244,7 +245,8 @@ class DataPipelineTest {
             assertTrue(box >= 12 && box <= 300, "seed " + s + ": a box of " + box + " pixels");
             assertTrue(erased > box * 0.9, "seed " + s + ": noise fills the box, " + erased + " of " + box);
         }
-        DataPipeline.Request never = new DataPipeline.Request(AugPolicy.SMALL, false, null, null, null, null, false, 0);
+        DataPipeline.Request never =
+                new DataPipeline.Request(AugPolicy.SMALL, false, null, null, null, null, false, 0, false);
         DataPipeline plain =
                 DataPipeline.named(never, "fashion-mnist", 1, 28, new float[] {0.2860f}, new float[] {0.3530f}, true);
         for (float v :
@@ -252,7 +254,7 @@ class DataPipelineTest {
             assertEquals(normalised, v, 1e-5f);
         }
         DataPipeline.Request none =
-                new DataPipeline.Request(AugPolicy.NONE, false, null, null, null, always, false, null);
+                new DataPipeline.Request(AugPolicy.NONE, false, null, null, null, always, false, null, false);
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class,
                 () -> DataPipeline.named(
