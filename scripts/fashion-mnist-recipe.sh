@@ -6,7 +6,7 @@
 # DATA_DIR holds the four idx .gz files (default ../shared/datasets/fashion-mnist, or Debian's
 # dataset-fashion-mnist package path). SEEDS (default "42 43 44") are the jimm runs, one after the
 # other, each:
-#   jimm train fashion-mnist --model airbench_s --head linear --epochs 10 --batch-size 128 --lr 1e-2
+#   jimm train fashion-mnist --model airbench_s --head linear --epochs 10 --batch-size 256 --lr 2e-2
 #        --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed S
 # Then PyTorch (Debian's python3-torch, scripts/fashion_mnist_pytorch.py) trains the same network, head,
 # start (dirac and whitening), augmentation (and progressive resizing with RESIZE), schedule, loss, lookahead and TTA,
@@ -23,8 +23,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${1:-$here/../shared/datasets/fashion-mnist}"
 seeds="${2:-42 43 44}"
 epochs="${EPOCHS:-10}"
-lr="${LR:-1e-2}"
-bs="${BS:-128}"
+lr="${LR:-2e-2}"
+bs="${BS:-256}"
 altflip="${ALTFLIP:-0}"
 model="${MODEL:-airbench_s}"
 resize="${RESIZE:-none}"
