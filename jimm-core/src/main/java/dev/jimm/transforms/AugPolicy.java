@@ -41,4 +41,12 @@ public enum AugPolicy {
     public boolean allowsRandomErasing() {
         return this == TIMM || this == SMALL;
     }
+
+    /**
+     * Whether flips can alternate by epoch ({@code --alternating-flip}) under this policy: small's and none's, whose
+     * flip is a step of its own (fastai's and timm's flip inside their own augmentations).
+     */
+    public boolean allowsAlternatingFlip() {
+        return this == SMALL || this == NONE;
+    }
 }

@@ -103,7 +103,7 @@ public record DataPipeline(
             throw new IllegalArgumentException("random erasing (--reprob " + timm.reProb()
                     + ") belongs to the timm or small augmentation, got " + aug.cliName());
         }
-        if (alternatingFlip && !(flip && (aug == AugPolicy.SMALL || aug == AugPolicy.NONE))) {
+        if (alternatingFlip && !(flip && aug.allowsAlternatingFlip())) {
             throw new IllegalArgumentException("alternating flips (--alternating-flip) need flips on and the small or"
                     + " none augmentation, got --aug " + aug.cliName() + " with flips " + (flip ? "on" : "off"));
         }

@@ -150,9 +150,7 @@ public final class TrainRecipe {
                 throw new IllegalArgumentException(
                         "--reprob belongs to --aug timm or small, got --aug " + aug.cliName());
             }
-            if (alternatingFlip
-                    && (Boolean.FALSE.equals(flip)
-                            || (aug != null && aug != AugPolicy.SMALL && aug != AugPolicy.NONE))) {
+            if (alternatingFlip && (Boolean.FALSE.equals(flip) || (aug != null && !aug.allowsAlternatingFlip()))) {
                 throw new IllegalArgumentException("--alternating-flip needs flips and --aug small or none, got "
                         + (Boolean.FALSE.equals(flip) ? "--no-flip" : "--aug " + aug.cliName()));
             }

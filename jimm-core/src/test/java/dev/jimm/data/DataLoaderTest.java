@@ -137,15 +137,18 @@ class DataLoaderTest {
         return flipped;
     }
 
+    private static DataLoader alternatingFlips(NDManager root, long seed) {
+        return DataLoader.builder(SAMPLE, Transforms.alternatingFlip().andThen(Transforms.toTensor()), root)
+                .batchSize(50)
+                .seed(seed)
+                .threads(2)
+                .build();
+    }
+
     @Test
     void alternatingFlipShowsEachImageBothWaysInEveryTwoEpochs() {
         try (NDManager root = NDManager.newBaseManager()) {
-            DataLoader loader = DataLoader.builder(
-                            SAMPLE, Transforms.alternatingFlip().andThen(Transforms.toTensor()), root)
-                    .batchSize(50)
-                    .seed(11)
-                    .threads(2)
-                    .build();
+            DataLoader loader = alternatingFlips(root, 11);
             Boolean[] e0 = flippedIn(loader, 0);
             Boolean[] e1 = flippedIn(loader, 1);
             Boolean[] e2 = flippedIn(loader, 2);
@@ -158,13 +161,7 @@ class DataLoaderTest {
             }
             // a seeded half: 75 expected of 150, sd 6
             assertTrue(flipped > 50 && flipped < 100, flipped + " of 150 flipped in epoch 0");
-            DataLoader other = DataLoader.builder(
-                            SAMPLE, Transforms.alternatingFlip().andThen(Transforms.toTensor()), root)
-                    .batchSize(50)
-                    .seed(12)
-                    .threads(2)
-                    .build();
-            assertFalse(Arrays.equals(e0, flippedIn(other, 0)), "another seed flips another half");
+            assertFalse(Arrays.equals(e0, flippedIn(alternatingFlips(root, 12), 0)), "another seed flips another half");
         }
     }
 
