@@ -121,6 +121,15 @@ final class TrainCommand extends JimmCommand {
     String tta;
 
     @Option(
+            names = "--validate-every",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = "Score the validation set after every N-th epoch and the last (Lightning's"
+                    + " check_val_every_n_epoch; default: ${DEFAULT-VALUE}, every epoch). The epochs between are left"
+                    + " blank in the table and metrics.csv; training is the same.")
+    int validateEvery;
+
+    @Option(
             names = "--aug",
             paramLabel = "POLICY",
             defaultValue = "auto",
@@ -292,7 +301,8 @@ final class TrainCommand extends JimmCommand {
                 .cropPad(cropPad)
                 .progressiveResize(progressiveResize == null ? null : ProgressiveResize.parse(progressiveResize))
                 .wd(wd)
-                .alternatingFlip(alternatingFlip);
+                .alternatingFlip(alternatingFlip)
+                .validateEvery(validateEvery);
         Double lrValue = parseLr(lr);
         if (lrValue != null) {
             b.lr(lrValue);

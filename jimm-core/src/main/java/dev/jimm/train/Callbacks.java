@@ -131,8 +131,8 @@ public final class Callbacks {
                 headerDone = true;
             }
             StringBuilder s = new StringBuilder(
-                    String.format(Locale.ROOT, "%-6d %-11.6f %-11.6f", r.epoch(), r.shownTrainLoss(), r.validLoss()));
-            r.metrics().values().forEach(v -> s.append(String.format(Locale.ROOT, " %-11.6f", v)));
+                    String.format(Locale.ROOT, "%-6d %-11.6f %s", r.epoch(), r.shownTrainLoss(), cell(r.validLoss())));
+            r.metrics().values().forEach(v -> s.append(' ').append(cell(v)));
             table.println(s.append(' ').append(clock(r.seconds())));
             table.flush();
         }
@@ -205,8 +205,8 @@ public final class Callbacks {
                     .append(',')
                     .append(Double.isFinite(r.smoothLoss()) ? Double.toString(r.smoothLoss()) : "")
                     .append(',')
-                    .append(r.validLoss());
-            r.metrics().values().forEach(v -> sb.append(',').append(v));
+                    .append(csvNum(r.validLoss()));
+            r.metrics().values().forEach(v -> sb.append(',').append(csvNum(v)));
             sb.append(',')
                     .append(String.format(Locale.ROOT, "%.2f", r.seconds()))
                     .append('\n');
@@ -233,13 +233,23 @@ public final class Callbacks {
                 .toString();
     }
 
+    /** A table cell of 11 characters: blank for an epoch without validation. */
+    private static String cell(double v) {
+        return Double.isNaN(v) ? " ".repeat(11) : String.format(Locale.ROOT, "%-11.6f", v);
+    }
+
+    /** A CSV field: blank for an epoch without validation. */
+    private static String csvNum(double v) {
+        return Double.isNaN(v) ? "" : Double.toString(v);
+    }
+
     static String num(double v) {
         return Double.isFinite(v) ? Double.toString(v) : "null";
     }
 
     /**
      * Stops when the monitored value ("valid_loss", "train_loss" or a metric name) has not improved by {@code minDelta}
-     * for {@code patience} epochs.
+     * for {@code patience} epochs (validated ones, when the learner validates less often: {@code validateEvery}).
      */
     public static final class EarlyStopping implements Callback {
         private final String monitor;
@@ -264,6 +274,10 @@ public final class Callbacks {
         public void afterEpoch(Learner l) {
             Recorder.EpochRow r = l.recorder().lastEpoch();
             boolean higher = higherIsBetter(l, monitor);
+            if (!monitored(l, r, monitor)) {
+                // patience counts validations
+                return;
+            }
             double v = value(r, monitor);
             if (Double.isNaN(best) || (higher ? v > best + minDelta : v < best - minDelta)) {
                 best = v;
@@ -309,7 +323,7 @@ public final class Callbacks {
             }
             double v = value(r, monitor);
             boolean higher = higherIsBetter(l, monitor);
-            if (Double.isNaN(best) || (higher ? v > best : v < best)) {
+            if (monitored(l, r, monitor) && (Double.isNaN(best) || (higher ? v > best : v < best))) {
                 best = v;
                 SafetensorsWriter.write(
                         dir.resolve("best.safetensors"),
@@ -349,6 +363,11 @@ public final class Callbacks {
             savedEpochs = l.epochsDone();
             savedBatches = l.batchesDone();
         }
+    }
+
+    /** Whether the epoch of {@code r} has a value of {@code monitor}: train_loss always, the others when validated. */
+    static boolean monitored(Learner l, Recorder.EpochRow r, String monitor) {
+        return monitor.equals("train_loss") || l.validatesEpoch(r.epoch());
     }
 
     static double value(Recorder.EpochRow r, String monitor) {

@@ -68,6 +68,7 @@ public class Learner implements AutoCloseable {
     private final NDManager manager;
     private final long seed;
     private final double clipGradNorm;
+    private final int validateEvery;
     private final Path runDir;
     private final StopRequest stop;
 
@@ -138,6 +139,7 @@ public class Learner implements AutoCloseable {
         this.opt.hypers.forEach(h -> h.wd = b.wd);
         this.seed = b.seed;
         this.clipGradNorm = b.clipGradNorm;
+        this.validateEvery = b.validateEvery;
         this.runDir = b.runDir;
         this.stop = b.stop;
         this.closeModel = b.closeModel;
@@ -516,7 +518,7 @@ public class Learner implements AutoCloseable {
 
         @Override
         public void afterEpoch(Learner l) {
-            Validation v = validate();
+            Validation v = validatesEpoch(epoch) ? validate() : notValidated();
             recorder.recordEpoch(new Recorder.EpochRow(
                     epoch,
                     position.lossCount == 0 ? Double.NaN : position.lossSum / position.lossCount,
@@ -531,8 +533,23 @@ public class Learner implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the current (or last) fit validates after its epoch {@code epoch} (from 0): every
+     * {@link Builder#validateEvery}-th epoch and the last one.
+     */
+    public boolean validatesEpoch(int epoch) {
+        return (epoch + 1) % validateEvery == 0 || epoch + 1 == nEpoch;
+    }
+
     /** Validation loss and metric values. */
     public record Validation(double loss, Map<String, Double> metrics) {}
+
+    /** The row of an epoch that {@link Builder#validateEvery} passes over: NaN for the loss and every metric. */
+    private Validation notValidated() {
+        Map<String, Double> values = new LinkedHashMap<>();
+        metrics.forEach(m -> values.put(m.name(), Double.NaN));
+        return new Validation(Double.NaN, values);
+    }
 
     /** Runs the validation set in eval mode: mean loss and every metric. */
     public Validation validate() {
@@ -1008,6 +1025,7 @@ public class Learner implements AutoCloseable {
         private final List<Callback> callbacks = new ArrayList<>();
         private long seed;
         private double clipGradNorm;
+        private int validateEvery = 1;
         private Path runDir;
         private Exporter exporter;
         private StopRequest stop = StopRequest.process();
@@ -1064,6 +1082,20 @@ public class Learner implements AutoCloseable {
         /** Clip the global gradient norm to this value (0: off). */
         public Builder clipGradNorm(double value) {
             clipGradNorm = value;
+            return this;
+        }
+
+        /**
+         * Validates after every {@code n}-th epoch of a fit and after its last one (Lightning's
+         * {@code check_val_every_n_epoch}; default 1, every epoch). The epochs between record NaN for the validation
+         * loss and metrics, which the loggers leave blank and {@link Callbacks.EarlyStopping} and
+         * {@link Callbacks.SaveModel} pass over; training itself is the same.
+         */
+        public Builder validateEvery(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("validateEvery (--validate-every) must be at least 1, got " + n);
+            }
+            validateEvery = n;
             return this;
         }
 

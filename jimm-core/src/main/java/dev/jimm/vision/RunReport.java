@@ -315,7 +315,8 @@ public final class RunReport {
     }
 
     private static String fmt(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
+        // blank for an epoch without validation
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.4f", v);
     }
 
     static String esc(String s) {

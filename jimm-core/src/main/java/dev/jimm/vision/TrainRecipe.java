@@ -78,6 +78,7 @@ public final class TrainRecipe {
      * @param wd the optimizer's decoupled weight decay (fastai's {@code wd}; not applied to norms and biases)
      * @param alternatingFlip flips alternating by epoch instead of at random (airbench's;
      *     {@code Transforms.alternatingFlip()})
+     * @param validateEvery validate after every n-th epoch and the last ({@code Learner.Builder.validateEvery})
      */
     public record Config(
             String data,
@@ -111,7 +112,8 @@ public final class TrainRecipe {
             Integer cropPad,
             ProgressiveResize progressiveResize,
             double wd,
-            boolean alternatingFlip) {
+            boolean alternatingFlip,
+            int validateEvery) {
 
         public Config {
             Objects.requireNonNull(lrSuggestion, "lrSuggestion");
@@ -130,6 +132,10 @@ public final class TrainRecipe {
             }
             if (imgSize != null && imgSize < 8) {
                 throw new IllegalArgumentException("imgSize (--img-size) must be at least 8, got " + imgSize);
+            }
+            if (validateEvery < 1) {
+                throw new IllegalArgumentException(
+                        "validateEvery (--validate-every) must be at least 1, got " + validateEvery);
             }
             if (freezeEpochs < 0) {
                 throw new IllegalArgumentException("freezeEpochs (--freeze-epochs) must be >= 0, got " + freezeEpochs);
@@ -226,6 +232,7 @@ public final class TrainRecipe {
             private ProgressiveResize progressiveResize;
             private double wd = DEFAULT_WD;
             private boolean alternatingFlip;
+            private int validateEvery = 1;
 
             private Builder(String data) {
                 this.data = Objects.requireNonNull(data, "data");
@@ -391,6 +398,12 @@ public final class TrainRecipe {
                 return this;
             }
 
+            /** Validate after every n-th epoch and the last (default 1: every epoch). */
+            public Builder validateEvery(int v) {
+                validateEvery = v;
+                return this;
+            }
+
             /** The validated config. */
             public Config build() {
                 return new Config(
@@ -425,7 +438,8 @@ public final class TrainRecipe {
                         cropPad,
                         progressiveResize,
                         wd,
-                        alternatingFlip);
+                        alternatingFlip,
+                        validateEvery);
             }
         }
     }
@@ -616,7 +630,8 @@ public final class TrainRecipe {
             b.metrics(metrics.toArray(Metric[]::new))
                     .runDir(runDir)
                     .loss(Loss.crossEntropy(c.labelSmoothing()))
-                    .weightDecay(c.wd());
+                    .weightDecay(c.wd())
+                    .validateEvery(c.validateEvery());
             if (c.progressiveResize() != null) {
                 b.callbacks(c.progressiveResize());
             }
@@ -878,7 +893,9 @@ public final class TrainRecipe {
                     // runs from before the option trained with fastai's default
                     .wd(o.has("wd") ? o.get("wd").getAsDouble() : DEFAULT_WD)
                     .alternatingFlip(o.has("alternating_flip_arg")
-                            && o.get("alternating_flip_arg").getAsBoolean());
+                            && o.get("alternating_flip_arg").getAsBoolean())
+                    .validateEvery(
+                            o.has("validate_every") ? o.get("validate_every").getAsInt() : 1);
             String lr = o.get("lr").getAsString();
             // runs from before the lr suggestions were recorded mean lr_find's valley by "auto"
             String suggestion = o.has("lr_suggestion") ? o.get("lr_suggestion").getAsString() : "valley";
@@ -954,6 +971,7 @@ public final class TrainRecipe {
                 c.progressiveResize() == null ? null : c.progressiveResize().toString());
         o.addProperty("wd", c.wd());
         o.addProperty("alternating_flip_arg", c.alternatingFlip());
+        o.addProperty("validate_every", c.validateEvery());
         o.add("data_pipeline", new Gson().toJsonTree(data.pipeline().toJson()));
         o.addProperty("classes", String.join(",", data.loaders().classes()));
         o.addProperty("train_images", data.loaders().train().numSamples());
@@ -1047,6 +1065,9 @@ public final class TrainRecipe {
         }
         if (c.tta() != Tta.NONE) {
             sb.append(" --tta ").append(c.tta().cliName());
+        }
+        if (c.validateEvery() != 1) {
+            sb.append(" --validate-every ").append(c.validateEvery());
         }
         return sb.toString();
     }

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jimm.hub.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,6 +92,66 @@ class LearnerTest {
                     3, l.recorder().epochs().size(), "the first epoch sets the best; two without a gain of 10 stop it");
             assertTrue(l.stopReason().contains("valid_loss"));
         }
+    }
+
+    @Test
+    void validateEveryScoresTheNthEpochsAndTheLastAndTrainsTheSame(@TempDir Path dir) throws Exception {
+        List<Recorder.EpochRow> full = oneCycleRun(5);
+        List<Recorder.EpochRow> rows;
+        try (Learner l = Learner.builder(new TinyNet(4, 9), Blobs.loaders(4, 9))
+                .seed(9)
+                .validateEvery(2)
+                .callbacks(
+                        new Callbacks.CsvLogger(dir.resolve("metrics.csv")),
+                        new Callbacks.SaveModel(dir, "valid_loss", false))
+                .build()) {
+            l.fitOneCycle(5, 1e-2);
+            rows = l.recorder().epochs();
+        }
+        assertEquals(5, rows.size());
+        for (int i = 0; i < 5; i++) {
+            assertEquals(full.get(i).trainLoss(), rows.get(i).trainLoss(), 0.0, "training is the same, epoch " + i);
+            boolean validated = i == 1 || i == 3 || i == 4;
+            if (validated) {
+                assertEquals(full.get(i).validLoss(), rows.get(i).validLoss(), 0.0, "epoch " + i);
+                assertEquals(full.get(i).metrics(), rows.get(i).metrics(), "epoch " + i);
+            } else {
+                assertTrue(Double.isNaN(rows.get(i).validLoss()), "epoch " + i + ": " + rows.get(i));
+                assertTrue(Double.isNaN(rows.get(i).metrics().get("accuracy")), "epoch " + i);
+            }
+        }
+        List<String> csv = Files.readAllLines(dir.resolve("metrics.csv"));
+        assertEquals("epoch,train_loss,train_loss_smooth,valid_loss,accuracy,time", csv.get(0));
+        String[] first = csv.get(1).split(",", -1);
+        assertEquals("", first[3], "no valid_loss for epoch 0: " + csv.get(1));
+        assertEquals("", first[4], "no accuracy for epoch 0: " + csv.get(1));
+        assertEquals(rows.get(1).validLoss(), Double.parseDouble(csv.get(2).split(",")[3]), 0.0);
+        int bestEpoch = 1;
+        for (int i : new int[] {3, 4}) {
+            if (rows.get(i).validLoss() < rows.get(bestEpoch).validLoss()) {
+                bestEpoch = i;
+            }
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("best.safetensors"))) {
+            assertEquals(Integer.toString(bestEpoch), f.metadata().get("epoch"), "the best of the validated epochs");
+        }
+    }
+
+    @Test
+    void earlyStoppingPatienceCountsValidations() {
+        try (Learner l = Learner.builder(new TinyNet(4, 5), Blobs.loaders(4, 5))
+                .validateEvery(2)
+                .callbacks(new Callbacks.EarlyStopping("valid_loss", 10.0, 2))
+                .build()) {
+            l.fit(10, 1e-3);
+            // validated after epochs 1 (the best), 3 and 5 (no gain of 10): stopped after epoch 5
+            assertEquals(6, l.recorder().epochs().size());
+            assertTrue(l.stopReason().contains("valid_loss"), l.stopReason());
+        }
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Learner.builder(new TinyNet(4, 5), Blobs.loaders(4, 5)).validateEvery(0));
+        assertTrue(e.getMessage().contains("validateEvery (--validate-every) must be at least 1, got 0"));
     }
 
     @Test

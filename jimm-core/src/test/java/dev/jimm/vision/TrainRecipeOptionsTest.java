@@ -63,6 +63,31 @@ class TrainRecipeOptionsTest {
     }
 
     @Test
+    void validateEveryReachesTheLearnerConfigJsonAndTheCommandLine(@TempDir Path tmp) {
+        TrainRecipe.Config c = sample().validateEvery(3).build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TrainRecipe.Data data = TrainRecipe.prepareData(c, manager);
+            try (Learner l = TrainRecipe.learner(c, data, tmp.resolve("run"), List.of())) {
+                assertFalse(l.validatesEpoch(0));
+                assertFalse(l.validatesEpoch(1));
+                assertTrue(l.validatesEpoch(2));
+            }
+            try (Learner l = TrainRecipe.learner(sample().build(), data, tmp.resolve("run-1"), List.of())) {
+                assertTrue(l.validatesEpoch(0), "every epoch by default");
+            }
+            TrainRecipe.writeConfig(c, tmp, data);
+            assertEquals(
+                    3, TrainRecipe.readConfig(tmp.resolve("config.json"), tmp).validateEvery(), "--resume keeps it");
+        }
+        assertTrue(TrainRecipe.commandLine(c).endsWith(" --validate-every 3"), TrainRecipe.commandLine(c));
+        assertFalse(TrainRecipe.commandLine(sample().build()).contains("--validate-every"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> sample().validateEvery(0).build());
+        assertTrue(
+                e.getMessage().contains("validateEvery (--validate-every) must be at least 1, got 0"), e.getMessage());
+    }
+
+    @Test
     void alternatingFlipReachesThePipelineConfigJsonAndTheCommandLine(@TempDir Path tmp) {
         TrainRecipe.Config c =
                 sample().aug(AugPolicy.SMALL).flip(true).alternatingFlip(true).build();
