@@ -222,7 +222,8 @@ def whiten_stem(conv, images, eps=5e-4):
     conv.weight[:2 * pairs] = torch.cat([v, -v]).reshape(2 * pairs, c, 3, 3).float()
 
 
-AIRBENCH = {"airbench_s": (24, 48, 96, 192), "airbench_m": (32, 64, 128, 256), "airbench94": (24, 64, 256, 256)}
+AIRBENCH = {"airbench_s": (24, 48, 96, 192), "airbench_w": (16, 32, 128, 256), "airbench_m": (32, 64, 128, 256),
+            "airbench94": (24, 64, 256, 256)}
 
 
 def airbench_body(name, in_chans=1):
@@ -324,9 +325,12 @@ def progressive_size(epoch, full, resize):
     return int(math.floor(resize[0] + (full - resize[0]) * epoch / resize[1] + 0.5))
 
 
-def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0, lookahead=False, resize=None):
+def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0, lookahead=False, resize=None,
+                  validate_every=1, score_average=True):
     """fastai's fit_one_cycle with Adam(W): prints fastai's table; returns (valid_loss, accuracy, epoch_seconds).
-    resize (MIN, EPOCHS) shrinks the first epochs' batches by area averaging, as jimm's --progressive-resize."""
+    resize (MIN, EPOCHS) shrinks the first epochs' batches by area averaging, as jimm's --progressive-resize;
+    validate_every N scores every N-th epoch and the last, as jimm's --validate-every; score_average scores the
+    lookahead average at the end (off when a TTA pass scores it instead, as jimm does)."""
     total = epochs * len(train)
     la = Lookahead(model) if lookahead else None
     print("epoch  train_loss  valid_loss  accuracy  time", flush=True)
@@ -352,12 +356,16 @@ def fit_one_cycle(model, opt, train, valid, epochs, lr_max, label_smoothing=0.0,
             step += 1
             if la is not None:
                 la.after_step(step, total)
-        vloss, acc = evaluate(model, valid, label_smoothing)
+        validated = (epoch + 1) % validate_every == 0 or epoch + 1 == epochs
+        if validated:
+            vloss, acc = evaluate(model, valid, label_smoothing)
         epoch_times.append(time.time() - t0)
-        print(f"{epoch:<6d} {run_loss / len(train):<11.6f} {vloss:<11.6f} {acc:<9.4f} {epoch_times[-1]:.1f}s", flush=True)
+        scores = f"{vloss:<11.6f} {acc:<9.4f}" if validated else " " * 21
+        print(f"{epoch:<6d} {run_loss / len(train):<11.6f} {scores} {epoch_times[-1]:.1f}s", flush=True)
     if la is not None:  # the model keeps the average, as jimm's after its fit (the table's last row is before)
         la.update(1.0)
-        vloss, acc = evaluate(model, valid, label_smoothing)
+        if score_average:
+            vloss, acc = evaluate(model, valid, label_smoothing)
     return vloss, acc, epoch_times
 
 
@@ -422,6 +430,8 @@ def main():
                     help="flip a seeded half of the images in even epochs, the other half in odd ones (jimm's)")
     ap.add_argument("--progressive-resize", metavar="MIN:EPOCHS", default=None,
                     help="smaller training images in the first EPOCHS epochs, from MIN px (jimm's --progressive-resize)")
+    ap.add_argument("--validate-every", type=int, default=1, metavar="N",
+                    help="score the test split after every N-th epoch and the last (jimm's --validate-every)")
     ap.add_argument("--tta", nargs="?", const="flip", default="none", choices=["none", "flip", "shift"],
                     help="score the final model with test-time augmentation (a bare --tta: flip)")
     a = ap.parse_args()
@@ -454,13 +464,14 @@ def main():
           f"{a.workers} loader workers, {a.epochs} epochs of {len(train)} batches, lr {a.lr:g}", flush=True)
     t_train = time.time()
     vloss, acc, epoch_times = fit_one_cycle(model, opt, train, test, a.epochs, a.lr, a.label_smoothing, a.lookahead,
-                                            tuple(int(v) for v in a.progressive_resize.split(":")) if a.progressive_resize else None)
+                                            tuple(int(v) for v in a.progressive_resize.split(":")) if a.progressive_resize else None,
+                                            a.validate_every, a.tta == "none")
     if a.tta != "none":
         vloss, acc = evaluate(model, test, a.label_smoothing, tta=a.tta)
         print(f"{a.tta} TTA: valid_loss {vloss:.6f} accuracy {acc:.4f}", flush=True)
     train_seconds = time.time() - t_train
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "head": a.head, "parameters": n_params, "epochs": a.epochs,
-                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "reprob": a.reprob, "alternating_flip": a.alternating_flip, "wd": a.wd, "progressive_resize": a.progressive_resize, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
+                      "lr": a.lr, "label_smoothing": a.label_smoothing, "lookahead": a.lookahead, "crop_pad": a.crop_pad, "reprob": a.reprob, "alternating_flip": a.alternating_flip, "wd": a.wd, "progressive_resize": a.progressive_resize, "validate_every": a.validate_every, "tta": a.tta, "accuracy": acc, "train_seconds": round(train_seconds, 1),
                       "seconds_per_epoch": round(train_seconds / a.epochs, 1),
                       "total_seconds": round(time.time() - t_start, 1)}))
 

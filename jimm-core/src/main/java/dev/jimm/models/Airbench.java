@@ -177,6 +177,8 @@ public final class Airbench extends ImageModel implements InitFromData {
             return List.of(
                     entry("airbench_s", new Config(24, List.of(48, 96, 192), Activation.Kind.GELU)),
                     entry("airbench_m", new Config(32, List.of(64, 128, 256), Activation.Kind.GELU)),
+                    // narrow at full size, wide from 7x7 down: the README's Fashion-MNIST recipe
+                    entry("airbench_w", new Config(16, List.of(32, 128, 256), Activation.Kind.GELU)),
                     // airbench94's widths
                     entry("airbench94", new Config(24, List.of(64, 256, 256), Activation.Kind.GELU)));
         }

@@ -139,6 +139,11 @@ class AirbenchApiTest {
             assertEquals(new Shape(1, 128, 7, 7), levels.get(2).getShape());
             assertEquals(new Shape(1, 256, 3, 3), levels.get(3).getShape());
         }
+        try (ImageModel model = create("airbench_w", 0, "")) {
+            assertEquals(
+                    List.of(16, 32, 128, 256),
+                    model.featureInfo().stream().map(FeatureInfo::numChs).toList());
+        }
     }
 
     @Test
