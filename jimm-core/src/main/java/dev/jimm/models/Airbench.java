@@ -154,11 +154,6 @@ public final class Airbench extends ImageModel implements InitFromData {
         registerClassifierHead("fc", in);
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     /** Whitens the stem from the patches of {@code images}: see {@link Stem#whiten}. */
     @Override
     public void initFromData(NDArray images) {

@@ -659,11 +659,6 @@ public final class CspNet extends ImageModel {
         }
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // ---- configs and registrations ----------------------------------------------------------------
 
     /** Registers every name of timm's cspnet.py. */

@@ -471,11 +471,6 @@ public final class Dla extends ImageModel {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         return ConvClassifier.forward(pool, fc, x, (float) dropRate, isTraining(), preLogits);
     }

@@ -252,11 +252,6 @@ public final class Dpn extends ImageModel {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         return ConvClassifier.forward(pool, classifier, x, (float) dropRate, isTraining(), preLogits);
     }

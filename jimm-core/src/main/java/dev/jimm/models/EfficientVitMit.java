@@ -436,11 +436,6 @@ public final class EfficientVitMit extends ImageModel {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         return head.forward(x, preLogits);
     }

@@ -464,11 +464,6 @@ public final class GhostNet extends ImageModel {
     // timm leaves GhostNet at PyTorch's default init ("FIXME init"): the layers' own defaults stand
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         x = pool.forward(x);
         x = act2.forward(convHead.forward(x));

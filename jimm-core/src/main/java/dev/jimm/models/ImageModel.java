@@ -56,8 +56,17 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         this.dropRate = args.dropRate();
     }
 
-    /** The trunk: input images to the last feature maps (before pooling). */
-    public abstract NDArray forwardFeatures(NDArray x);
+    /**
+     * The trunk: input images to the last feature maps (before pooling). By default the trunk steps added with
+     * {@link #addTrunkStep}, in order; families whose trunk is not a plain sequence override it.
+     */
+    public NDArray forwardFeatures(NDArray x) {
+        if (trunk.isEmpty()) {
+            throw new IllegalStateException(getClass().getSimpleName()
+                    + " neither adds trunk steps (addTrunkStep) nor overrides forwardFeatures");
+        }
+        return forwardTrunk(x);
+    }
 
     /**
      * The head: pooling, dropout and classifier. With {@code preLogits} the pooled features come out, before the

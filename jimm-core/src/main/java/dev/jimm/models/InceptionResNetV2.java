@@ -189,11 +189,6 @@ public final class InceptionResNetV2 extends ImageModel {
         addTrunkStep(register(name, m));
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // ---- registrations --------------------------------------------------------------------------
 
     /** timm's {@code inception_resnet_v2} (its tags include the former {@code ens_adv_inception_resnet_v2}). */

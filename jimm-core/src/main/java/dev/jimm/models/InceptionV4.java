@@ -196,11 +196,6 @@ public final class InceptionV4 extends ImageModel {
         features.add(addTrunkStep(m));
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // ---- registrations --------------------------------------------------------------------------
 
     /** timm's {@code inception_v4}. */

@@ -329,11 +329,6 @@ public final class LegacySeNet extends ImageModel {
         }
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // ---- registrations --------------------------------------------------------------------------
 
     /** Registers timm's legacy_seresnet*, legacy_seresnext* and legacy_senet154. */

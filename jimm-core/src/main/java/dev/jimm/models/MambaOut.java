@@ -408,11 +408,6 @@ public final class MambaOut extends ImageModel {
 
     /** The trunk's last maps, NHWC as timm gives them. */
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         return head.forward(x, preLogits);
     }

@@ -673,11 +673,6 @@ public final class MetaFormer extends ImageModel {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         return head.forward(x, preLogits, cfg.mlpHead());
     }

@@ -221,11 +221,6 @@ public final class MobileNetV3 extends EfficientNetBase {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         x = pool.forward(x);
         x = Activation.apply(headAct, normHead.forward(convHead.forward(x)));

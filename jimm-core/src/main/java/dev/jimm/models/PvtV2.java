@@ -394,11 +394,6 @@ public final class PvtV2 extends ImageModel {
         }
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     private static final Pattern BLOCK = Pattern.compile("block(\\d+)\\.(\\d+)");
     private static final Pattern NORM = Pattern.compile("^norm(\\d+)");
 

@@ -495,11 +495,6 @@ public final class RepVit extends ImageModel {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         x = pool(x);
         return preLogits ? x : child("head").forward(x);

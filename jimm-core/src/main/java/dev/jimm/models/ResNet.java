@@ -824,11 +824,6 @@ public final class ResNet extends ImageModel {
         }
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // ---- configs and registrations ----------------------------------------------------------------
 
     /**

@@ -331,11 +331,6 @@ public final class RexNet extends ImageModel {
         EfficientNetBuilder.initWeights(this, random);
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // ---- registrations --------------------------------------------------------------------------
 
     /** Registers timm's rexnet_* and rexnetr_* names. */

@@ -322,11 +322,6 @@ public final class TResNet extends ImageModel {
         }
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // conv{n}.0.0 / conv{n}.0.1 (conv and norm in the original's nested Sequential), conv{n}.0 / conv{n}.1, and the
     // shortcut's downsample.{i}.0 / .1, each to timm's conv / bn
     private static final Pattern[] RENAMES = {

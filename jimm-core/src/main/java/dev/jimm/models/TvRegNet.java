@@ -131,9 +131,4 @@ public final class TvRegNet extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         RegNet.initConvLinear(this, random, false);
     }
-
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
 }

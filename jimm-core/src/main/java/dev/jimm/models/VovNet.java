@@ -411,11 +411,6 @@ public final class VovNet extends ImageModel {
         }
     }
 
-    @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
     // ---- configs and registrations ----------------------------------------------------------------
 
     /** Registers every name of timm's vovnet.py. */

@@ -166,11 +166,6 @@ public final class Xception extends ImageModel {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x) {
-        return forwardTrunk(x);
-    }
-
-    @Override
     public NDList forwardIntermediates(NDArray x, int[] indices) {
         return HookedLevels.forward(this, x, indices);
     }
