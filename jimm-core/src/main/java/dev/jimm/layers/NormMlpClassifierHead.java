@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
  * {@code fc}. Without pooling the maps pass through the norm and both projections are 1x1 convolutions, as timm makes
  * them; switching between the two keeps the trained pre-logits weights.
  */
-public class NormMlpClassifierHead extends Module {
+public class NormMlpClassifierHead extends Module implements ResettableHead {
     private final int inFeatures;
     private final int hiddenSize;
     private final Activation.Kind act;
@@ -81,6 +81,7 @@ public class NormMlpClassifierHead extends Module {
     }
 
     /** timm's {@code reset}: a new classifier and pooling; the norm and trained pre-logits weights stay. */
+    @Override
     public void reset(int numClasses, String poolType) {
         String p = checkPool(poolType);
         Module newFc = classifier(numClasses, p);
@@ -98,6 +99,7 @@ public class NormMlpClassifierHead extends Module {
     }
 
     /** Pooling, norm, pre-logits and dropout; then the classifier unless {@code wantPreLogits}. */
+    @Override
     public NDArray forward(NDArray x, boolean wantPreLogits) {
         x = norm.forward(pool.forward(x));
         if (!pool.isIdentity()) {

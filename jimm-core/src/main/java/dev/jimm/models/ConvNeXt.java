@@ -17,6 +17,7 @@ import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.ResettableHead;
 import dev.jimm.layers.RmsNorm2d;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SimpleNorm2d;
@@ -441,7 +442,7 @@ public final class ConvNeXt extends ImageModel {
      * {@code head_norm_first}, its ClassifierHead (pool, dropout, fc). Without pooling the classifier is a 1x1 conv on
      * the maps, as timm makes it.
      */
-    static final class Head extends Module {
+    static final class Head extends Module implements ResettableHead {
         private final boolean normMlp;
         private final int inFeatures;
         private final int hiddenSize;
@@ -494,7 +495,8 @@ public final class ConvNeXt extends ImageModel {
             return numClasses > 0 ? projection(width, numClasses, p.isEmpty()) : new Identity();
         }
 
-        void reset(int numClasses, String poolType) {
+        @Override
+        public void reset(int numClasses, String poolType) {
             String p = checkPool(poolType);
             if (!normMlp) {
                 Module newFc = ClassifierHead.fc(inFeatures, numClasses, p);
@@ -520,7 +522,8 @@ public final class ConvNeXt extends ImageModel {
             fc = register("fc", classifier(numClasses, p));
         }
 
-        NDArray forward(NDArray x, boolean wantPreLogits) {
+        @Override
+        public NDArray forward(NDArray x, boolean wantPreLogits) {
             x = pool.forward(x);
             if (normMlp) {
                 x = norm.forward(x);
@@ -598,7 +601,7 @@ public final class ConvNeXt extends ImageModel {
         }
         setNumFeatures(prev);
         normPre = register("norm_pre", cfg.headNormFirst() ? cfg.norm2d(prev) : new Identity());
-        head = register("head", new Head(cfg, prev, numClasses, globalPool, dropRate));
+        head = registerHead("head", new Head(cfg, prev, numClasses, globalPool, dropRate));
     }
 
     /** The variant this model was built from. */
@@ -638,18 +641,6 @@ public final class ConvNeXt extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         return normPre.forward(forwardTrunk(x));
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        head.reset(newNumClasses, newGlobalPool);
-        globalPool = GlobalPool.validate(newGlobalPool);
-        numClasses = newNumClasses;
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

@@ -6,7 +6,6 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
@@ -355,7 +354,7 @@ public final class DaViT extends ImageModel {
         }
         setNumFeatures(in);
         register("norm_pre", new Identity());
-        head = register("head", normMlpHead(in, numClasses, globalPool, dropRate, EPS));
+        head = registerHead("head", normMlpHead(in, numClasses, globalPool, dropRate, EPS));
     }
 
     /**
@@ -376,18 +375,6 @@ public final class DaViT extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm's _init_weights: trunc_normal(.02) linears with zero bias; convs keep PyTorch's default
         TimmInit.normalLinears(this, 0.02, random);
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        head.reset(newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
     }
 
     private static final Pattern PATCH_EMBEDS = Pattern.compile("patch_embeds\\.([0-9]+)");

@@ -9,7 +9,6 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -509,7 +508,7 @@ public final class EdgeNeXt extends ImageModel {
         }
         setNumFeatures(in);
         normPre = register("norm_pre", new Identity());
-        head = register("head", DaViT.normMlpHead(in, numClasses, globalPool, dropRate, EPS));
+        head = registerHead("head", DaViT.normMlpHead(in, numClasses, globalPool, dropRate, EPS));
     }
 
     /** The variant this model was built from. */
@@ -532,18 +531,6 @@ public final class EdgeNeXt extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         return normPre.forward(forwardTrunk(x));
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        head.reset(newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
     }
 
     private static final Pattern STAGE_BLOCK = Pattern.compile("stages.([0-9]+).([0-9]+)");

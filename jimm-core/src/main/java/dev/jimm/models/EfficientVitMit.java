@@ -16,6 +16,7 @@ import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
+import dev.jimm.layers.ResettableHead;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
@@ -320,7 +321,7 @@ public final class EfficientVitMit extends ImageModel {
      * without bias, LayerNorm, activation, dropout, Linear (or identity). timm cannot turn its pooling off; here ''
      * (with 0 classes, as the features-only wrapper asks) runs the head's layers on each pixel instead.
      */
-    static final class Head extends Module {
+    static final class Head extends Module implements ResettableHead {
         private final int[] widths;
         private final Activation.Kind act;
         private final Module inConv;
@@ -362,14 +363,16 @@ public final class EfficientVitMit extends ImageModel {
             return p;
         }
 
-        void reset(int numClasses, String poolType) {
+        @Override
+        public void reset(int numClasses, String poolType) {
             String p = checkPool(poolType, numClasses);
             pool = register("global_pool", new GlobalPool(p, true));
             // timm replaces classifier[-1] in place, keeping the trained MLP before it
             classifier.replaceLast(fc(numClasses));
         }
 
-        NDArray forward(NDArray x, boolean preLogits) {
+        @Override
+        public NDArray forward(NDArray x, boolean preLogits) {
             x = pool.forward(inConv.forward(x));
             boolean maps = pool.isIdentity();
             if (maps) {
@@ -427,7 +430,7 @@ public final class EfficientVitMit extends ImageModel {
             addFeatureInfo(in, stride, "stages." + i);
         }
         setNumFeatures(in);
-        head = register("head", new Head(cfg, in, numClasses, globalPool, dropRate));
+        head = registerHead("head", new Head(cfg, in, numClasses, globalPool, dropRate));
     }
 
     /** The variant this model was built from. */
@@ -435,22 +438,10 @@ public final class EfficientVitMit extends ImageModel {
         return cfg;
     }
 
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
     /** The head's MLP width ({@code head_hidden_size}), wider than the trunk's {@link #numFeatures()}. */
     @Override
     public int headHiddenSize() {
         return cfg.headWidths().get(1);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        head.reset(newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

@@ -18,6 +18,7 @@ import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
+import dev.jimm.layers.ResettableHead;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
 import java.util.List;
@@ -277,7 +278,7 @@ public final class HgNet extends ImageModel {
      * ReLU and, with {@code useLab}, a learnable affine block), dropout, flatten, {@code fc}. Without pooling last_conv
      * runs on the maps and there is no classifier.
      */
-    static final class Head extends Module {
+    static final class Head extends Module implements ResettableHead {
         private final int hiddenSize;
         private final float dropRate;
         private GlobalPool pool;
@@ -322,14 +323,16 @@ public final class HgNet extends ImageModel {
             return hiddenSize;
         }
 
-        void reset(int numClasses, String poolType) {
+        @Override
+        public void reset(int numClasses, String poolType) {
             String p = checkPool(poolType);
             Module newFc = ClassifierHead.fc(hiddenSize, numClasses, p);
             pool = register("global_pool", new GlobalPool(p, false));
             fc = register("fc", newFc);
         }
 
-        NDArray forward(NDArray x, boolean preLogits) {
+        @Override
+        public NDArray forward(NDArray x, boolean preLogits) {
             x = lastConv.forward(pool.forward(x));
             x = Dropout.apply(x, dropRate, isTraining());
             if (!pool.isIdentity()) {
@@ -455,7 +458,8 @@ public final class HgNet extends ImageModel {
         }
         int width = cfg.stages().get(cfg.stages().size() - 1).outChs();
         setNumFeatures(width);
-        head = register("head", new Head(width, numClasses, globalPool, dropRate, cfg.headHiddenSize(), cfg.useLab()));
+        head = registerHead(
+                "head", new Head(width, numClasses, globalPool, dropRate, cfg.headHiddenSize(), cfg.useLab()));
     }
 
     /** The variant this model was built from. */
@@ -473,18 +477,6 @@ public final class HgNet extends ImageModel {
                 Init.constant(l.bias().getArray(), 0f);
             }
         }
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        head.reset(newNumClasses, newGlobalPool);
-        globalPool = GlobalPool.validate(newGlobalPool);
-        numClasses = newNumClasses;
     }
 
     /** Width of head.last_conv's output, the pre-logits ({@link #numFeatures()} is the last stage's). */

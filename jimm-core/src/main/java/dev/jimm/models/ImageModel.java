@@ -9,6 +9,7 @@ import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.ResettableHead;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -47,6 +48,7 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     private GlobalPool headPool;
     private Module headFc;
+    private ResettableHead ownHead;
 
     protected ImageModel(ModelArgs args) {
         this.zeroInitLast = args.zeroInitLast();
@@ -74,6 +76,9 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      * another head override it.
      */
     public NDArray forwardHead(NDArray x, boolean preLogits) {
+        if (ownHead != null) {
+            return ownHead.forward(x, preLogits);
+        }
         requireClassifierHead();
         x = headPool.forward(headPool.isIdentity() ? x : toPoolInput(x));
         x = Dropout.apply(x, (float) dropRate, isTraining());
@@ -126,6 +131,15 @@ public abstract class ImageModel extends Module implements AutoCloseable {
             headPool = register(poolName, pool);
             headFc = register(fcName, fc);
         }
+    }
+
+    /**
+     * Registers the family's own head under {@code name} (timm's {@code NormMlpClassifierHead} or the family's), which
+     * then answers {@link #forwardHead} and {@link #resetClassifier}; the family sets {@link #setNumFeatures}.
+     */
+    protected final <H extends Module & ResettableHead> H registerHead(String name, H head) {
+        ownHead = register(name, head);
+        return head;
     }
 
     /** A head nested under one name, holding the pooling and the classifier. */
@@ -276,6 +290,13 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      * pooling with {@code globalPool} ("" keeps the feature maps).
      */
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
+        if (ownHead != null) {
+            String pool = GlobalPool.validate(newGlobalPool);
+            ownHead.reset(newNumClasses, newGlobalPool);
+            numClasses = newNumClasses;
+            globalPool = pool;
+            return;
+        }
         requireClassifierHead();
         // built first, so that a refused combination leaves the model as it was
         Module newFc = ClassifierHead.fc(numFeatures, newNumClasses, newGlobalPool);

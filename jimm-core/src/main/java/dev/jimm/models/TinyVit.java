@@ -10,7 +10,6 @@ import dev.jimm.layers.AttentionPool2d;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
@@ -374,7 +373,7 @@ public final class TinyVit extends ImageModel {
         }
         int numFeatures = dims.get(dims.size() - 1);
         setNumFeatures(numFeatures);
-        head = register("head", DaViT.normMlpHead(numFeatures, numClasses, globalPool, dropRate, EPS));
+        head = registerHead("head", DaViT.normMlpHead(numFeatures, numClasses, globalPool, dropRate, EPS));
     }
 
     /** The variant this model was built from. */
@@ -386,18 +385,6 @@ public final class TinyVit extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm's _init_weights: trunc_normal(.02) linears with zero bias; the rest keep their defaults
         TimmInit.normalLinears(this, 0.02, random);
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        head.reset(newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
     }
 
     /**
