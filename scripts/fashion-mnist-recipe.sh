@@ -13,8 +13,9 @@
 # for the seeds in
 # PYTORCH_SEEDS (default: the first seed; "all" for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
 # (data loading, every epoch's validation on the test split and the final TTA pass included).
-# EPOCHS, LR, BS (batch size), MODEL, REPROB (random erasing, default 0), WD (weight decay, default 0.01) and
-# ALTFLIP (1: alternating flips, 0: random ones) override the recipe's;
+# EPOCHS, LR, BS (batch size), MODEL, CROP_PAD (default 2), LS (label smoothing, default 0.1), REPROB (random erasing,
+# default 0), WD (weight decay, default 0.01), ALTFLIP (1: alternating flips, 0: random ones) and VALIDATE_EVERY
+# (score the test split after every N-th epoch and the last; default 1) override the recipe's;
 # RESIZE=MIN:EPOCHS adds --progressive-resize to both sides (default none); OUT is the folder of the runs (default
 # /tmp/jimm-fashion-mnist-recipe). Prints each run's test accuracy and time, then the mean and
 # standard deviation over the seeds and the ratio of the mean times.
@@ -27,14 +28,18 @@ lr="${LR:-2e-2}"
 bs="${BS:-256}"
 altflip="${ALTFLIP:-0}"
 model="${MODEL:-airbench_s}"
+pad="${CROP_PAD:-2}"
+ls="${LS:-0.1}"
 resize="${RESIZE:-none}"
-resize_args=()
-[ "$resize" != none ] && resize_args=(--progressive-resize "$resize")
+shared_args=()
+[ "$resize" != none ] && shared_args=(--progressive-resize "$resize")
 reprob="${REPROB:-0}"
 wd="${WD:-0.01}"
 # both sides take the same options
-resize_args+=(--reprob "$reprob" --wd "$wd")
-[ "$altflip" = 1 ] && resize_args+=(--alternating-flip)
+shared_args+=(--reprob "$reprob" --wd "$wd")
+[ "$altflip" = 1 ] && shared_args+=(--alternating-flip)
+validate_every="${VALIDATE_EVERY:-1}"
+shared_args+=(--validate-every "$validate_every")
 pytorch_seeds="${PYTORCH_SEEDS:-first}"
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ] && [ -d /usr/share/dataset-fashion-mnist ]; then
   data=/usr/share/dataset-fashion-mnist
@@ -50,7 +55,7 @@ for seed in $seeds; do
   run="$out/jimm-$seed"
   start=$(date +%s.%N)
   ./jimm train fashion-mnist --data-root "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size "$bs" --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift --seed "$seed" --out "$run" \
+    --batch-size "$bs" --lr "$lr" --label-smoothing "$ls" --crop-pad "$pad" --lookahead "${shared_args[@]}" --tta shift --seed "$seed" --out "$run" \
     | tee "$run.log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(grep -o 'accuracy [0-9.]*' "$run.log" | tail -1 | cut -d' ' -f2)
@@ -68,7 +73,7 @@ for seed in $pt_seeds; do
   log="$out/pytorch-$seed.log"
   start=$(date +%s.%N)
   /usr/bin/python3 scripts/fashion_mnist_pytorch.py "$data" --model "$model" --head linear --epochs "$epochs" \
-    --batch-size "$bs" --lr "$lr" --label-smoothing 0.1 --crop-pad 2 --lookahead "${resize_args[@]}" --tta shift \
+    --batch-size "$bs" --lr "$lr" --label-smoothing "$ls" --crop-pad "$pad" --lookahead "${shared_args[@]}" --tta shift \
     --seed "$seed" | tee "$log"
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   acc=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])['accuracy'])" "$log")
@@ -76,7 +81,7 @@ for seed in $pt_seeds; do
   printf 'pytorch\t%s\t%s\t%s\t%.1f\n' "$seed" "$acc" "$last" "$seconds" >> "$summary"
   echo
 done
-echo "$model, $epochs epochs, batch $bs, lr $lr, wd $wd, alternating flips $altflip, label smoothing 0.1, crop pad 2, random erasing $reprob, lookahead, progressive resize $resize, shift TTA;"
+echo "$model, $epochs epochs, batch $bs, lr $lr, wd $wd, alternating flips $altflip, validated every $validate_every epochs, label smoothing $ls, crop pad $pad, random erasing $reprob, lookahead, progressive resize $resize, shift TTA;"
 echo "test accuracy, whole run in seconds:"
 python3 - "$summary" <<'PY'
 import csv, statistics, sys
