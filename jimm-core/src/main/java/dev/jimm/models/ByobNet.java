@@ -20,6 +20,7 @@ import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.ResettableHead;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
 import dev.jimm.models.ByobBlocks.BlockArgs;
@@ -655,7 +656,7 @@ public final class ByobNet extends ImageModel {
      * ({@code norm}), flatten, {@code pre_logits} (a linear layer and the activation), dropout and {@code fc}. Without
      * pooling the two projections are 1x1 convs on the maps, as timm makes them.
      */
-    static final class NormMlpHead extends Module {
+    static final class NormMlpHead extends Module implements ResettableHead {
         private final int inFeatures;
         private final int hidden;
         private final Activation.Kind act;
@@ -701,7 +702,8 @@ public final class ByobNet extends ImageModel {
             return hidden > 0 ? hidden : inFeatures;
         }
 
-        void reset(int numClasses, String poolType) {
+        @Override
+        public void reset(int numClasses, String poolType) {
             String p = checkPool(poolType);
             pool = register("global_pool", new GlobalPool(p, false));
             if (preLogits instanceof PreLogits pl && (pl.fc instanceof Conv2d) != p.isEmpty()) {
@@ -719,7 +721,8 @@ public final class ByobNet extends ImageModel {
             fc = register("fc", classifier(numClasses, p));
         }
 
-        NDArray forward(NDArray x, boolean wantPreLogits) {
+        @Override
+        public NDArray forward(NDArray x, boolean wantPreLogits) {
             x = norm.forward(pool.forward(x));
             if (!pool.isIdentity()) {
                 x = x.reshape(x.getShape().get(0), -1);
@@ -853,7 +856,7 @@ public final class ByobNet extends ImageModel {
             }
             case MLP -> {
                 setNumFeatures(numFeatures);
-                mlpHead = register(
+                mlpHead = registerHead(
                         "head",
                         new NormMlpHead(numFeatures, numClasses, cfg.headHiddenSize(), globalPool, cfg.act(), (float)
                                 dropRate));
@@ -1049,13 +1052,7 @@ public final class ByobNet extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        if (attnHead != null) {
-            return attnHead.forward(x, preLogits);
-        }
-        if (mlpHead != null) {
-            return mlpHead.forward(x, preLogits);
-        }
-        return super.forwardHead(x, preLogits);
+        return attnHead != null ? attnHead.forward(x, preLogits) : super.forwardHead(x, preLogits);
     }
 
     @Override
@@ -1063,10 +1060,6 @@ public final class ByobNet extends ImageModel {
         if (attnHead != null) {
             attnHead.reset(newNumClasses, newGlobalPool);
             globalPool = attnHead.poolType();
-            numClasses = newNumClasses;
-        } else if (mlpHead != null) {
-            mlpHead.reset(newNumClasses, newGlobalPool);
-            globalPool = GlobalPool.validate(newGlobalPool);
             numClasses = newNumClasses;
         } else {
             super.resetClassifier(newNumClasses, newGlobalPool);

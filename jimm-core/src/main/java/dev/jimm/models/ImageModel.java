@@ -72,8 +72,8 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     /**
      * The head: pooling, dropout and classifier. With {@code preLogits} the pooled features come out, before the
-     * classifier. This is timm's {@code ClassifierHead} registered by {@link #registerClassifierHead}; families with
-     * another head override it.
+     * classifier. This is timm's {@code ClassifierHead} registered by {@link #registerClassifierHead}, or the head
+     * registered by {@link #registerHead}; families with yet another head override it.
      */
     public NDArray forwardHead(NDArray x, boolean preLogits) {
         if (ownHead != null) {
@@ -162,8 +162,9 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     private void requireClassifierHead() {
         if (headFc == null) {
-            throw new IllegalStateException(getClass().getSimpleName()
-                    + " has no classifier head: it must call registerClassifierHead or override the head methods");
+            throw new IllegalStateException(
+                    getClass().getSimpleName()
+                            + " has no classifier head: it must call registerClassifierHead or registerHead, or override the head methods");
         }
     }
 

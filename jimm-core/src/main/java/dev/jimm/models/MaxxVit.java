@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NormMlpClassifierHead;
@@ -647,7 +646,7 @@ public final class MaxxVit extends ImageModel {
         TransformerCfg base = cfg.transformerCfg();
         if (cfg.headHiddenSize() > 0) {
             norm = register("norm", new Identity());
-            mlpHead = register(
+            mlpHead = registerHead(
                     "head",
                     new NormMlpClassifierHead(
                             in,
@@ -691,22 +690,6 @@ public final class MaxxVit extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         return norm.forward(forwardTrunk(x));
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return mlpHead != null ? mlpHead.forward(x, preLogits) : super.forwardHead(x, preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        if (mlpHead == null) {
-            super.resetClassifier(newNumClasses, newGlobalPool);
-            return;
-        }
-        mlpHead.reset(newNumClasses, newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = GlobalPool.validate(newGlobalPool);
     }
 
     @Override
