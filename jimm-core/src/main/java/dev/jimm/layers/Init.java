@@ -53,15 +53,6 @@ public final class Init {
         }
     }
 
-    /** timm's common CNN init: every Conv2d weight under {@code root} kaiming-normal (fan out), biases untouched. */
-    public static void kaimingNormalFanOutConvs(Module root, SplittableRandom random) {
-        for (Module m : root.namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                kaimingNormalFanOut(c.weight().getArray(), random);
-            }
-        }
-    }
-
     /** Fills with a constant, in place (no array of the size of {@code a} is made). */
     public static void constant(NDArray a, float value) {
         try (NoGrad g = NoGrad.enter();

@@ -196,7 +196,6 @@ public class Beit extends ImageModel {
     private final List<Block> blocks = new ArrayList<>();
     private final Module norm;
     private final Module fcNorm;
-    private Module head;
 
     public Beit(Config cfg, ModelArgs args) {
         super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
@@ -221,8 +220,7 @@ public class Beit extends ImageModel {
         boolean useFcNorm = globalPool.equals("avg");
         norm = register("norm", useFcNorm ? new Identity() : new LayerNorm(dim, 1e-6f));
         fcNorm = register("fc_norm", useFcNorm ? new LayerNorm(dim, 1e-6f) : new Identity());
-        register("head_drop", new Dropout((float) dropRate));
-        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
+        registerTokenClassifier(cfg.embedDim());
     }
 
     /** BEiT pools by averaging the patch tokens ("avg"), taking the class token (any other name) or not at all (""). */
@@ -248,7 +246,7 @@ public class Beit extends ImageModel {
             projs.add(b.attn.proj());
             fc2s.add((Linear) b.mlp.child("fc2"));
         }
-        initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken}, projs, fc2s, head);
+        initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken}, projs, fc2s, tokenHead());
     }
 
     /**
@@ -309,17 +307,12 @@ public class Beit extends ImageModel {
         if (!globalPool.isEmpty()) {
             x = globalPool.equals("avg") ? x.get(":, 1:").mean(new int[] {1}) : x.get(":, 0");
         }
-        x = fcNorm.forward(x);
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : head.forward(x);
+        return tokenClassifier(fcNorm.forward(x), preLogits);
     }
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = validatePool(newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
+        resetTokenClassifier(newNumClasses, validatePool(newGlobalPool));
     }
 
     /** Each chosen block's output as an NCHW map of the patch tokens (class token dropped), as timm. */

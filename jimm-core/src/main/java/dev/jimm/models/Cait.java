@@ -258,7 +258,6 @@ public final class Cait extends ImageModel {
     private final PatchEmbed patchEmbed;
     private final List<LayerScaleBlockClassAttn> tokenBlocks = new ArrayList<>();
     private final Module norm;
-    private Module head;
 
     public Cait(Config cfg, ModelArgs args) {
         super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
@@ -285,8 +284,7 @@ public final class Cait extends ImageModel {
         }
         register("blocks_token_only", tokenOnly);
         norm = register("norm", new LayerNorm(dim, 1e-6f));
-        register("head_drop", new Dropout((float) dropRate));
-        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
+        registerTokenClassifier(cfg.embedDim());
         setNumFeatures(dim);
     }
 
@@ -319,16 +317,12 @@ public final class Cait extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = Dropout.apply(poolClassTokens(x, globalPool), (float) dropRate, isTraining());
-        return preLogits ? x : head.forward(x);
+        return tokenClassifier(poolClassTokens(x, globalPool), preLogits);
     }
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = validateClassTokenPool(newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
+        resetTokenClassifier(newNumClasses, validateClassTokenPool(newGlobalPool));
     }
 
     /** Each chosen block's patch tokens as an NCHW map (the class token joins later), as timm's intermediates. */

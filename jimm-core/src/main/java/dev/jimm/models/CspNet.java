@@ -6,11 +6,11 @@ import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
@@ -642,18 +642,13 @@ public final class CspNet extends ImageModel {
      */
     @Override
     protected void initWeights(SplittableRandom random) {
+        ConvNetInit.fanOutConvs()
+                .withZeroConvBiases()
+                .withLinearStd(0.01)
+                .withZeroLinearBiases()
+                .apply(this, random);
         for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-                if (c.bias() != null) {
-                    Init.constant(c.bias().getArray(), 0f);
-                }
-            } else if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.01, random);
-                if (l.bias() != null) {
-                    Init.constant(l.bias().getArray(), 0f);
-                }
-            } else if (m instanceof Block b && zeroInitLast) {
+            if (m instanceof Block b && zeroInitLast) {
                 Init.constant(b.lastNorm().weight().getArray(), 0f);
             }
         }

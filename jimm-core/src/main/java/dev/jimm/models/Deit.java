@@ -62,7 +62,7 @@ public final class Deit extends VisionTransformer {
         if (preLogits) {
             return Scalars.div(cls.add(dist), 2);
         }
-        return Scalars.div(head.forward(cls).add(headDist.forward(dist)), 2);
+        return Scalars.div(tokenHead().forward(cls).add(headDist.forward(dist)), 2);
     }
 
     /**
@@ -71,8 +71,7 @@ public final class Deit extends VisionTransformer {
      */
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        numClasses = newNumClasses;
-        head = register("head", newHead(newNumClasses));
+        resetTokenClassifier(newNumClasses, globalPool);
         headDist = register("head_dist", newHead(newNumClasses));
     }
 

@@ -7,9 +7,9 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.ConvClassifier;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
@@ -467,7 +467,7 @@ public final class Dla extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: every conv (the classifier too) N(0, sqrt(2 / (k * k * out_channels))), BatchNorm 1 and 0;
         // conv biases keep PyTorch's default
-        Init.kaimingNormalFanOutConvs(this, random);
+        ConvNetInit.fanOutConvs().apply(this, random);
     }
 
     @Override

@@ -318,7 +318,6 @@ public class Eva extends ImageModel {
     private final Module norm;
     private final Module attnPool;
     private final Module fcNorm;
-    private Module head;
     private final Map<Long, float[]> ropeTables = new ConcurrentHashMap<>();
 
     public Eva(Config cfg, ModelArgs args) {
@@ -376,8 +375,7 @@ public class Eva extends ImageModel {
                                 Activation.Kind.GELU))
                 : null;
         fcNorm = register("fc_norm", useFcNorm ? newNorm(cfg, dim) : new Identity());
-        register("head_drop", new Dropout((float) dropRate));
-        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
+        registerTokenClassifier(cfg.embedDim());
     }
 
     static String validatePool(String pool) {
@@ -408,7 +406,7 @@ public class Eva extends ImageModel {
             projs.add(b.attn().proj());
             fc2s.add(fc2(b.mlp()));
         }
-        Beit.initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken, regToken}, projs, fc2s, head);
+        Beit.initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken, regToken}, projs, fc2s, tokenHead());
     }
 
     private static Linear fc2(Module mlp) {
@@ -517,9 +515,7 @@ public class Eva extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = fcNorm.forward(pool(x));
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : head.forward(x);
+        return tokenClassifier(fcNorm.forward(pool(x)), preLogits);
     }
 
     @Override
@@ -529,9 +525,7 @@ public class Eva extends ImageModel {
         if (pool.equals("map") && attnPool == null) {
             throw new IllegalArgumentException("globalPool 'map': attention pooling cannot be added to a built model");
         }
-        numClasses = newNumClasses;
-        globalPool = pool;
-        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
+        resetTokenClassifier(newNumClasses, pool);
     }
 
     /** Each chosen block's output as an NCHW map of the patch tokens (prefix tokens dropped), as timm. */

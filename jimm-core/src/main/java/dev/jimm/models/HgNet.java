@@ -9,13 +9,13 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.ResettableHead;
@@ -470,13 +470,7 @@ public final class HgNet extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm: kaiming_normal_(fan_out) convs, BatchNorm ones and zeros, zero Linear biases
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            } else if (m instanceof Linear l && l.bias() != null) {
-                Init.constant(l.bias().getArray(), 0f);
-            }
-        }
+        ConvNetInit.fanOutConvs().withZeroLinearBiases().apply(this, random);
     }
 
     /** Width of head.last_conv's output, the pre-logits ({@link #numFeatures()} is the last stage's). */

@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.Upsample;
@@ -515,11 +515,7 @@ public final class HrNet extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: kaiming_normal_(fan_out, relu) on every conv; BatchNorm at 1 and 0 (its default); the
         // classifier and conv biases keep PyTorch's default
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            }
-        }
+        ConvNetInit.fanOutConvs().apply(this, random);
     }
 
     private NDArray stem1(NDArray x) {

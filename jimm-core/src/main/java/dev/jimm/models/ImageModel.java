@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
+import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.ResettableHead;
 import java.util.ArrayList;
@@ -49,6 +50,8 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     private GlobalPool headPool;
     private Module headFc;
     private ResettableHead ownHead;
+    private Module tokenHead;
+    private int tokenHeadWidth;
 
     protected ImageModel(ModelArgs args) {
         this.zeroInitLast = args.zeroInitLast();
@@ -154,10 +157,42 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         }
     }
 
-    /** The classifier registered by {@link #registerClassifierHead}. */
-    protected final Module classifier() {
-        requireClassifierHead();
-        return headFc;
+    /**
+     * Registers timm's head of the token models (ViT, BEiT, EVA, CaiT, XCiT, MLP-Mixer): {@code head_drop}, a dropout
+     * at the model's drop rate, and the classifier {@code head}, a linear layer of {@code width} inputs or an identity
+     * for 0 classes. The family pools (and norms) the tokens in its {@code forwardHead}, then calls
+     * {@link #tokenClassifier}; its {@code resetClassifier} calls {@link #resetTokenClassifier}.
+     */
+    protected final void registerTokenClassifier(int width) {
+        register("head_drop", new Dropout((float) dropRate));
+        tokenHeadWidth = width;
+        tokenHead = register("head", Linear.classifier(width, numClasses));
+    }
+
+    /** Dropout and the classifier on pooled tokens; with {@code preLogits} the pooled tokens after dropout. */
+    protected final NDArray tokenClassifier(NDArray pooled, boolean preLogits) {
+        NDArray x = Dropout.apply(pooled, (float) dropRate, isTraining());
+        return preLogits ? x : tokenHead().forward(x);
+    }
+
+    /**
+     * Takes the new class count and the pooling (validated by the family) and replaces the classifier registered by
+     * {@link #registerTokenClassifier}.
+     */
+    protected final void resetTokenClassifier(int newNumClasses, String validatedPool) {
+        tokenHead();
+        numClasses = newNumClasses;
+        globalPool = validatedPool;
+        tokenHead = register("head", Linear.classifier(tokenHeadWidth, newNumClasses));
+    }
+
+    /** The classifier registered by {@link #registerTokenClassifier}. */
+    protected final Module tokenHead() {
+        if (tokenHead == null) {
+            throw new IllegalStateException(
+                    getClass().getSimpleName() + " has no token classifier: call registerTokenClassifier");
+        }
+        return tokenHead;
     }
 
     private void requireClassifierHead() {

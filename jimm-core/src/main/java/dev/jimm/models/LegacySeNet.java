@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Init;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
@@ -322,11 +322,7 @@ public final class LegacySeNet extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm's _weight_init: kaiming_normal_(fan_out) on every conv (SE's too), BatchNorm ones and zeros
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            }
-        }
+        ConvNetInit.fanOutConvs().apply(this, random);
     }
 
     // ---- registrations --------------------------------------------------------------------------

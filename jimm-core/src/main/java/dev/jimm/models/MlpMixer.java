@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -308,7 +307,6 @@ public final class MlpMixer extends ImageModel {
     private final Config cfg;
     private final PatchEmbed stem;
     private final Module norm;
-    private Module head;
 
     public MlpMixer(Config cfg, ModelArgs args) {
         super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
@@ -331,8 +329,7 @@ public final class MlpMixer extends ImageModel {
         }
         register("blocks", blocks);
         norm = register("norm", affine ? new Affine(dim) : new LayerNorm(dim, 1e-6f));
-        register("head_drop", new Dropout((float) dropRate));
-        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
+        registerTokenClassifier(cfg.embedDim());
         setNumFeatures(dim);
     }
 
@@ -390,16 +387,12 @@ public final class MlpMixer extends ImageModel {
         if (globalPool.equals("avg")) {
             x = x.mean(new int[] {1});
         }
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : head.forward(x);
+        return tokenClassifier(x, preLogits);
     }
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = validatePool(newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
+        resetTokenClassifier(newNumClasses, validatePool(newGlobalPool));
     }
 
     /** Each chosen block's tokens as an NCHW map, as timm's intermediates. */

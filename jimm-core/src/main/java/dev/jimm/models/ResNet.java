@@ -6,6 +6,7 @@ import dev.jimm.layers.AvgPool2dSame;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BlurPool2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.EfficientChannelAttention;
 import dev.jimm.layers.GroupNorm;
@@ -814,10 +815,8 @@ public final class ResNet extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: kaiming_normal_(fan_out) on convs, zero gamma on each block's last norm (zero_init_last)
         boolean zeroLast = zeroInitLast && cfg.zeroInitLast();
+        ConvNetInit.fanOutConvs().apply(this, random);
         for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            }
             if (m instanceof ZeroInitLast block && zeroLast) {
                 Init.constant(block.lastNorm().directParameters().get("weight").getArray(), 0f);
             }

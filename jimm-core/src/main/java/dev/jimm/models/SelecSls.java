@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.ConvNormActivation;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
@@ -218,7 +218,7 @@ public final class SelecSls extends ImageModel {
     /** timm's init: convs kaiming-normal (fan out); the rest keeps PyTorch's defaults. */
     @Override
     protected void initWeights(SplittableRandom random) {
-        Init.kaimingNormalFanOutConvs(this, random);
+        ConvNetInit.fanOutConvs().apply(this, random);
     }
 
     @Override

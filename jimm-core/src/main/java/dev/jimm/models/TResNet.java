@@ -6,10 +6,10 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BlurPool2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
@@ -311,12 +311,9 @@ public final class TResNet extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: kaiming_normal_(fan_out, 'leaky_relu') convs (slope a = 0: ReLU's gain), N(0, 0.01) linear weights,
         // the last norm of each block at 0
+        ConvNetInit.fanOutConvs().withLinearStd(0.01).apply(this, random);
         for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            } else if (m instanceof Linear l) {
-                Init.normal(l.weight().getArray(), 0.01, random);
-            } else if (m instanceof ResBlock b) {
+            if (m instanceof ResBlock b) {
                 Init.constant(b.lastNorm().weight().getArray(), 0f);
             }
         }

@@ -1029,7 +1029,6 @@ public class VisionTransformer extends ImageModel {
     protected final Module norm;
     protected Module attnPool;
     protected Module fcNorm;
-    protected Module head;
 
     /**
      * A ViT of the given variant; {@link ModelArgs#imgSize()}, when set, replaces the variant's input size (timm's
@@ -1085,8 +1084,7 @@ public class VisionTransformer extends ImageModel {
         norm = register("norm", cfg.finalNorm() && !useFcNorm ? newNorm(cfg, dim) : new Identity());
         attnPool = register("attn_pool", globalPool.equals("map") ? newAttnPool() : new Identity());
         fcNorm = register("fc_norm", cfg.finalNorm() && useFcNorm ? newNorm(cfg, dim) : new Identity());
-        register("head_drop", new Dropout((float) dropRate));
-        head = register("head", newHead(numClasses));
+        registerTokenClassifier(cfg.embedDim());
     }
 
     /** A classifier of {@code n} outputs on the token width, or an identity for none. */
@@ -1260,9 +1258,7 @@ public class VisionTransformer extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = fcNorm.forward(pool(x));
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : head.forward(x);
+        return tokenClassifier(fcNorm.forward(pool(x)), preLogits);
     }
 
     @Override
@@ -1276,9 +1272,7 @@ public class VisionTransformer extends ImageModel {
             attnPool = register("attn_pool", new Identity());
         }
         // as timm, fc_norm stays as built: changing the pooling does not move the final norm
-        numClasses = newNumClasses;
-        globalPool = pool;
-        head = register("head", newHead(newNumClasses));
+        resetTokenClassifier(newNumClasses, pool);
     }
 
     /** Each chosen block's output as an NCHW map of the patch tokens (prefix tokens dropped), as timm. */

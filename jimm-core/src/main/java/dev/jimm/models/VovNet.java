@@ -6,12 +6,11 @@ import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.EfficientChannelAttention;
 import dev.jimm.layers.EvoNorm2dS0;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
@@ -402,13 +401,7 @@ public final class VovNet extends ImageModel {
     /** timm's init: convs kaiming-normal (fan out), linear biases zero (their weights keep PyTorch's default). */
     @Override
     protected void initWeights(SplittableRandom random) {
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            } else if (m instanceof Linear l && l.bias() != null) {
-                Init.constant(l.bias().getArray(), 0f);
-            }
-        }
+        ConvNetInit.fanOutConvs().withZeroLinearBiases().apply(this, random);
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

@@ -362,7 +362,6 @@ public final class XCiT extends ImageModel {
     private final List<XcaBlock> blocks = new ArrayList<>();
     private final Sequential clsAttnBlocks;
     private final Module norm;
-    private Module head;
 
     public XCiT(Config cfg, ModelArgs args) {
         super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
@@ -389,8 +388,7 @@ public final class XCiT extends ImageModel {
         }
         register("cls_attn_blocks", clsAttnBlocks);
         norm = register("norm", new LayerNorm(dim, 1e-6f));
-        register("head_drop", new Dropout((float) dropRate));
-        head = register("head", Linear.classifier(cfg.embedDim(), numClasses));
+        registerTokenClassifier(cfg.embedDim());
         setNumFeatures(dim);
     }
 
@@ -432,16 +430,12 @@ public final class XCiT extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = Dropout.apply(Cait.poolClassTokens(x, globalPool), (float) dropRate, isTraining());
-        return preLogits ? x : head.forward(x);
+        return tokenClassifier(Cait.poolClassTokens(x, globalPool), preLogits);
     }
 
     @Override
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String pool = Cait.validateClassTokenPool(newGlobalPool);
-        numClasses = newNumClasses;
-        globalPool = pool;
-        head = register("head", Linear.classifier(cfg.embedDim(), newNumClasses));
+        resetTokenClassifier(newNumClasses, Cait.validateClassTokenPool(newGlobalPool));
     }
 
     /** Each chosen block's patch tokens as an NCHW map (the class token joins later), as timm's intermediates. */

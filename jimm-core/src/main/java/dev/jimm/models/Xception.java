@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Init;
+import dev.jimm.layers.ConvNetInit;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
@@ -158,11 +158,7 @@ public final class Xception extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: kaiming_normal_(mode='fan_out', nonlinearity='relu') for every conv; BatchNorm 1/0; fc PyTorch's
         // default
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                Init.kaimingNormalFanOut(c.weight().getArray(), random);
-            }
-        }
+        ConvNetInit.fanOutConvs().apply(this, random);
     }
 
     @Override
