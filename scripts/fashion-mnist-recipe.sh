@@ -6,16 +6,16 @@
 # DATA_DIR holds the four idx .gz files (default ../shared/datasets/fashion-mnist, or Debian's
 # dataset-fashion-mnist package path). SEEDS (default "42 43 44") are the jimm runs, one after the
 # other, each:
-#   jimm train fashion-mnist --model airbench_s --head linear --epochs 10 --batch-size 256 --lr 2e-2
-#        --label-smoothing 0.1 --crop-pad 2 --lookahead --tta shift --seed S
+#   jimm train fashion-mnist --model airbench_w --head linear --epochs 10 --batch-size 256 --lr 2e-2
+#        --label-smoothing 0.1 --crop-pad 1 --lookahead --validate-every 10 --tta shift --seed S
 # Then PyTorch (Debian's python3-torch, scripts/fashion_mnist_pytorch.py) trains the same network, head,
 # start (dirac and whitening), augmentation (and progressive resizing with RESIZE), schedule, loss, lookahead and TTA,
 # for the seeds in
 # PYTORCH_SEEDS (default: the first seed; "all" for every seed; "none" to skip). Every run uses every core and is timed from its start to its end
-# (data loading, every epoch's validation on the test split and the final TTA pass included).
-# EPOCHS, LR, BS (batch size), MODEL, CROP_PAD (default 2), LS (label smoothing, default 0.1), REPROB (random erasing,
+# (data loading, the validations on the test split and the final TTA pass included).
+# EPOCHS, LR, BS (batch size), MODEL (default airbench_w), CROP_PAD (default 1), LS (label smoothing, default 0.1), REPROB (random erasing,
 # default 0), WD (weight decay, default 0.01), ALTFLIP (1: alternating flips, 0: random ones) and VALIDATE_EVERY
-# (score the test split after every N-th epoch and the last; default 1) override the recipe's;
+# (score the test split after every N-th epoch and the last; default 10, so only after the last) override the recipe's;
 # RESIZE=MIN:EPOCHS adds --progressive-resize to both sides (default none); OUT is the folder of the runs (default
 # /tmp/jimm-fashion-mnist-recipe). Prints each run's test accuracy and time, then the mean and
 # standard deviation over the seeds and the ratio of the mean times.
@@ -27,8 +27,8 @@ epochs="${EPOCHS:-10}"
 lr="${LR:-2e-2}"
 bs="${BS:-256}"
 altflip="${ALTFLIP:-0}"
-model="${MODEL:-airbench_s}"
-pad="${CROP_PAD:-2}"
+model="${MODEL:-airbench_w}"
+pad="${CROP_PAD:-1}"
 ls="${LS:-0.1}"
 resize="${RESIZE:-none}"
 shared_args=()
@@ -38,7 +38,7 @@ wd="${WD:-0.01}"
 # both sides take the same options
 shared_args+=(--reprob "$reprob" --wd "$wd")
 [ "$altflip" = 1 ] && shared_args+=(--alternating-flip)
-validate_every="${VALIDATE_EVERY:-1}"
+validate_every="${VALIDATE_EVERY:-10}"
 shared_args+=(--validate-every "$validate_every")
 pytorch_seeds="${PYTORCH_SEEDS:-first}"
 if [ ! -f "$data/train-images-idx3-ubyte.gz" ] && [ -d /usr/share/dataset-fashion-mnist ]; then

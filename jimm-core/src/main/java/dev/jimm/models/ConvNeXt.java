@@ -169,9 +169,7 @@ public final class ConvNeXt extends ImageModel {
         }
 
         /** Builds a {@link Config} by field name; {@link #build()} checks it. */
-        public static final class Builder {
-            private List<Integer> depths;
-            private List<Integer> dims;
+        public static final class Builder extends StagedConfigBuilder<Builder> {
             private List<Integer> kernelSizes = List.of(7, 7, 7, 7);
             private Double lsInitValue = 1e-6;
             private String stemType = "patch";
@@ -187,6 +185,11 @@ public final class ConvNeXt extends ImageModel {
             private float normEps = 1e-6f;
 
             private Builder() {}
+
+            @Override
+            protected Builder self() {
+                return this;
+            }
 
             private Builder(Config c) {
                 depths = c.depths();
@@ -204,18 +207,6 @@ public final class ConvNeXt extends ImageModel {
                 act = c.act();
                 norm = c.norm();
                 normEps = c.normEps();
-            }
-
-            /** Blocks per stage (4 stages, required). */
-            public Builder depths(List<Integer> value) {
-                depths = value;
-                return this;
-            }
-
-            /** Channels per stage (4 stages, required). */
-            public Builder dims(List<Integer> value) {
-                dims = value;
-                return this;
             }
 
             /** Depthwise kernel per stage (default 7). */
@@ -298,9 +289,7 @@ public final class ConvNeXt extends ImageModel {
 
             /** The config, failing on a missing or inconsistent field. */
             public Config build() {
-                if (depths == null || dims == null) {
-                    throw new IllegalArgumentException("ConvNeXt config: depths and dims are required");
-                }
+                requireStages("ConvNeXt");
                 return new Config(
                         depths,
                         dims,

@@ -99,9 +99,7 @@ public final class EdgeNeXt extends ImageModel {
         }
 
         /** Builds a {@link Config} by field name. */
-        public static final class Builder {
-            private List<Integer> depths;
-            private List<Integer> dims;
+        public static final class Builder extends StagedConfigBuilder<Builder> {
             private List<Integer> globalBlocks = List.of(0, 1, 1, 1);
             private List<Integer> kernelSizes = List.of(3, 5, 7, 9);
             private List<Integer> heads = List.of(8, 8, 8, 8);
@@ -115,15 +113,8 @@ public final class EdgeNeXt extends ImageModel {
 
             private Builder() {}
 
-            /** Blocks per stage (required). */
-            public Builder depths(List<Integer> value) {
-                depths = value;
-                return this;
-            }
-
-            /** Channels per stage (required). */
-            public Builder dims(List<Integer> value) {
-                dims = value;
+            @Override
+            protected Builder self() {
                 return this;
             }
 
@@ -153,9 +144,7 @@ public final class EdgeNeXt extends ImageModel {
 
             /** The config, failing on a missing or inconsistent field. */
             public Config build() {
-                if (depths == null || dims == null) {
-                    throw new IllegalArgumentException("EdgeNeXt config: depths and dims are required");
-                }
+                requireStages("EdgeNeXt");
                 return new Config(
                         depths,
                         dims,

@@ -451,13 +451,12 @@ public final class EfficientFormerV2 extends ImageModel {
         if (preLogits) {
             return x;
         }
-        return Scalars.div(child("head").forward(x).add(child("head_dist").forward(x)), 2);
+        return DistilledHeads.averaged(this, x);
     }
 
     /** The class head's and the distillation head's logits apart (timm's distilled training output). */
     public NDList forwardHeadDistilled(NDArray features) {
-        NDArray x = forwardHead(features, true);
-        return new NDList(child("head").forward(x), child("head_dist").forward(x));
+        return DistilledHeads.apart(this, forwardHead(features, true));
     }
 
     @Override

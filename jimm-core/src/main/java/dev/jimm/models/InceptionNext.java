@@ -74,9 +74,7 @@ public final class InceptionNext extends ImageModel {
         }
 
         /** Builds a {@link Config} by field name. */
-        public static final class Builder {
-            private List<Integer> depths;
-            private List<Integer> dims;
+        public static final class Builder extends StagedConfigBuilder<Builder> {
             private int bandKernelSize = 11;
             private double branchRatio = 0.125;
             private List<Integer> mlpRatios = List.of(4, 4, 4, 3);
@@ -84,15 +82,8 @@ public final class InceptionNext extends ImageModel {
 
             private Builder() {}
 
-            /** Blocks per stage (required). */
-            public Builder depths(Integer... value) {
-                depths = List.of(value);
-                return this;
-            }
-
-            /** Channels per stage (required). */
-            public Builder dims(Integer... value) {
-                dims = List.of(value);
+            @Override
+            protected Builder self() {
                 return this;
             }
 
@@ -121,9 +112,7 @@ public final class InceptionNext extends ImageModel {
             }
 
             public Config build() {
-                if (depths == null || dims == null) {
-                    throw new IllegalArgumentException("InceptionNeXt config: depths and dims are required");
-                }
+                requireStages("InceptionNeXt");
                 return new Config(depths, dims, bandKernelSize, branchRatio, mlpRatios, lsInitValue);
             }
         }

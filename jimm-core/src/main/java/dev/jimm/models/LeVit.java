@@ -683,11 +683,7 @@ public final class LeVit extends ImageModel {
         if (preLogits) {
             return x;
         }
-        NDArray out = child("head").forward(x);
-        if (children().containsKey("head_dist")) {
-            out = Scalars.div(out.add(child("head_dist").forward(x)), 2);
-        }
-        return out;
+        return DistilledHeads.averaged(this, x);
     }
 
     /**
@@ -696,11 +692,7 @@ public final class LeVit extends ImageModel {
      * @throws IllegalStateException when the model has no distillation head
      */
     public NDList forwardHeadDistilled(NDArray features) {
-        if (!children().containsKey("head_dist")) {
-            throw new IllegalStateException(name() + " has no distillation head");
-        }
-        NDArray x = forwardHead(features, true);
-        return new NDList(child("head").forward(x), child("head_dist").forward(x));
+        return DistilledHeads.apart(this, forwardHead(features, true));
     }
 
     /** Replaces the classifier (both heads where the model has a distillation head), as timm's reset_classifier. */

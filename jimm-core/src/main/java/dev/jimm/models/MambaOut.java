@@ -73,9 +73,7 @@ public final class MambaOut extends ImageModel {
         }
 
         /** Builds a {@link Config} by field name. */
-        public static final class Builder {
-            private List<Integer> depths;
-            private List<Integer> dims;
+        public static final class Builder extends StagedConfigBuilder<Builder> {
             private double expansionRatio = 8.0 / 3;
             private double convRatio = 1.0;
             private boolean stemMidNorm = true;
@@ -86,15 +84,8 @@ public final class MambaOut extends ImageModel {
 
             private Builder() {}
 
-            /** Blocks per stage (required). */
-            public Builder depths(Integer... value) {
-                depths = List.of(value);
-                return this;
-            }
-
-            /** Channels per stage (required). */
-            public Builder dims(Integer... value) {
-                dims = List.of(value);
+            @Override
+            protected Builder self() {
                 return this;
             }
 
@@ -129,9 +120,7 @@ public final class MambaOut extends ImageModel {
             }
 
             public Config build() {
-                if (depths == null || dims == null) {
-                    throw new IllegalArgumentException("MambaOut config: depths and dims are required");
-                }
+                requireStages("MambaOut");
                 return new Config(
                         depths,
                         dims,

@@ -113,9 +113,7 @@ public final class MetaFormer extends ImageModel {
         }
 
         /** Builds a {@link Config} by field name. */
-        public static final class Builder {
-            private List<Integer> depths;
-            private List<Integer> dims;
+        public static final class Builder extends StagedConfigBuilder<Builder> {
             private List<Mixer> mixers;
             private List<Norm> norms;
             private boolean starReluMlp = true;
@@ -127,15 +125,8 @@ public final class MetaFormer extends ImageModel {
 
             private Builder() {}
 
-            /** Blocks per stage (required). */
-            public Builder depths(Integer... value) {
-                depths = List.of(value);
-                return this;
-            }
-
-            /** Channels per stage (required). */
-            public Builder dims(Integer... value) {
-                dims = List.of(value);
+            @Override
+            protected Builder self() {
                 return this;
             }
 
@@ -183,9 +174,7 @@ public final class MetaFormer extends ImageModel {
             }
 
             public Config build() {
-                if (depths == null || dims == null) {
-                    throw new IllegalArgumentException("MetaFormer config: depths and dims are required");
-                }
+                requireStages("MetaFormer");
                 int n = depths.size();
                 List<Mixer> mx = mixers != null ? mixers : Collections.nCopies(n, Mixer.POOLING);
                 List<Norm> nm = norms != null ? norms : Collections.nCopies(n, Norm.LAYER_NORM2D_NO_BIAS);

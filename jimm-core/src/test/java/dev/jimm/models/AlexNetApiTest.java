@@ -2,6 +2,8 @@ package dev.jimm.models;
 
 import static dev.jimm.models.ModelTesting.assertPreLogitsFeed;
 import static dev.jimm.models.ModelTesting.assertResetTo;
+import static dev.jimm.models.ModelTesting.assertSquareLevels;
+import static dev.jimm.models.ModelTesting.channels;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,13 +55,7 @@ class AlexNetApiTest {
                     fi);
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             // unpadded 3x3 pools: 55, 27, 13, 6 rather than 224 / reduction
-            int[] sides = {55, 27, 13, 6};
-            for (int i = 0; i < fi.size(); i++) {
-                assertEquals(
-                        new Shape(2, fi.get(i).numChs(), sides[i], sides[i]),
-                        maps.get(i).getShape(),
-                        "level " + i);
-            }
+            assertSquareLevels(maps, 2, channels(fi), new int[] {55, 27, 13, 6});
             assertEquals(0.0, maxAbsDiff(f, maps.get(3)));
             // smaller inputs are pooled up to the 6x6 the classifier expects
             assertEquals(

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
@@ -95,6 +96,22 @@ final class ModelTesting {
         List<String> keys = List.copyOf(m.stateDict().keySet());
         assertEquals(fc + ".bias", keys.get(keys.size() - 1));
         assertEquals(new Shape(x.getShape().get(0), numClasses), m.forward(x).getShape());
+    }
+
+    /** Checks that level {@code i} of {@code levels} is [batch, channels[i], sides[i], sides[i]], for every side. */
+    static void assertSquareLevels(NDList levels, long batch, int[] channels, int[] sides) {
+        assertEquals(sides.length, levels.size(), "levels");
+        for (int i = 0; i < sides.length; i++) {
+            assertEquals(
+                    new Shape(batch, channels[i], sides[i], sides[i]),
+                    levels.get(i).getShape(),
+                    "level " + i);
+        }
+    }
+
+    /** The channels of each feature level. */
+    static int[] channels(List<FeatureInfo> featureInfo) {
+        return featureInfo.stream().mapToInt(FeatureInfo::numChs).toArray();
     }
 
     /** The rates of a model's DropPath modules, in module order. */

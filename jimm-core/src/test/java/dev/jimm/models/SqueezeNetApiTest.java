@@ -1,5 +1,7 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertSquareLevels;
+import static dev.jimm.models.ModelTesting.channels;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,13 +72,7 @@ class SqueezeNetApiTest {
                     fi);
             NDList levels = m.forwardIntermediates(x, m.allFeatureIndices());
             // unpadded stride-2 conv, then ceil-mode 3x3 pools: 111, 55, 27, 13
-            int[] sides = {111, 55, 27, 13};
-            for (int i = 0; i < fi.size(); i++) {
-                assertEquals(
-                        new Shape(2, fi.get(i).numChs(), sides[i], sides[i]),
-                        levels.get(i).getShape(),
-                        "level " + i);
-            }
+            assertSquareLevels(levels, 2, channels(fi), new int[] {111, 55, 27, 13});
             assertEquals(0.0, maxAbsDiff(f, levels.get(3)));
         }
     }
@@ -88,14 +84,7 @@ class SqueezeNetApiTest {
                 NDManager s = m.getManager().newSubManager()) {
             NDList levels = m.forwardIntermediates(
                     ReferenceInit.input(s, new Shape(1, 3, 224, 224), 0), new int[] {0, 1, 2, 3});
-            int[] chans = {96, 256, 512, 512};
-            int[] sides = {109, 54, 27, 13};
-            for (int i = 0; i < 4; i++) {
-                assertEquals(
-                        new Shape(1, chans[i], sides[i], sides[i]),
-                        levels.get(i).getShape(),
-                        "level " + i);
-            }
+            assertSquareLevels(levels, 1, new int[] {96, 256, 512, 512}, new int[] {109, 54, 27, 13});
             // the final conv is N(0, 0.01); the others kaiming_uniform_, U(-sqrt(6/fan_in), +); biases 0
             NDArray fin = m.stateDict().get("classifier.1.weight");
             double std = Math.sqrt(fin.square().mean().getFloat());

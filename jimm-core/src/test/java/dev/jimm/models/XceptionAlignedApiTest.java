@@ -1,5 +1,6 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertSquareLevels;
 import static dev.jimm.models.ModelTesting.input;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -113,12 +114,7 @@ class XceptionAlignedApiTest {
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = input(s, 1, 3, 64);
             NDList levels = m.forwardIntermediates(x, m.allFeatureIndices());
-            int[] sides = {32, 16, 8, 4, 2};
-            int[] chs = {128, 256, 728, 1024, 2048};
-            for (int i = 0; i < sides.length; i++) {
-                assertEquals(
-                        new Shape(1, chs[i], sides[i], sides[i]), levels.get(i).getShape(), "level " + i);
-            }
+            assertSquareLevels(levels, 1, new int[] {128, 256, 728, 1024, 2048}, new int[] {32, 16, 8, 4, 2});
             // level 0 by hand: the stem, then block 0's stack up to act3 (ReLU of conv2's output)
             Map<String, Module> mods = m.namedModules();
             NDArray y = mods.get("stem").forward(x);

@@ -1,5 +1,6 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertSquareLevels;
 import static dev.jimm.models.ModelTesting.input;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -63,12 +64,7 @@ class XceptionApiTest {
             NDArray x = input(s, 1, 3, 107);
             NDList levels = model.forwardIntermediates(x, model.allFeatureIndices());
             // 107 -> 53 -> 51 (act2), then each strided block halves with ceil: 26, 13, 7, 4
-            int[] sides = {51, 26, 13, 7, 4};
-            int[] chs = {64, 128, 256, 728, 2048};
-            for (int i = 0; i < sides.length; i++) {
-                assertEquals(
-                        new Shape(1, chs[i], sides[i], sides[i]), levels.get(i).getShape(), "level " + i);
-            }
+            assertSquareLevels(levels, 1, new int[] {64, 128, 256, 728, 2048}, new int[] {51, 26, 13, 7, 4});
             NDArray y = x;
             for (String step : List.of("conv1", "bn1", "act1", "conv2", "bn2", "act2", "block1")) {
                 y = model.child(step).forward(y);
