@@ -42,23 +42,23 @@ public class BasicConv2d extends Module {
                 out);
     }
 
-    /** An unpadded stride-1 square {@code kernel} convolution. */
-    public static BasicConv2d of(int in, int out, int kernel) {
+    /** An unpadded stride-1 square {@code kernel} convolution (the Inception families import these statically). */
+    public static BasicConv2d conv(int in, int out, int kernel) {
         return new BasicConv2d(in, out, kernel, 1, 0);
     }
 
     /** A square {@code kernel} convolution with the given stride and padding. */
-    public static BasicConv2d of(int in, int out, int kernel, int stride, int padding) {
+    public static BasicConv2d conv(int in, int out, int kernel, int stride, int padding) {
         return new BasicConv2d(in, out, kernel, stride, padding);
     }
 
     /** A 1 x {@code k} convolution, stride 1, padded along the width only so the size is kept. */
-    public static BasicConv2d row(int in, int out, int k) {
+    public static BasicConv2d convRow(int in, int out, int k) {
         return new BasicConv2d(in, out, 1, k, 0, k / 2);
     }
 
     /** A {@code k} x 1 convolution, stride 1, padded along the height only so the size is kept. */
-    public static BasicConv2d column(int in, int out, int k) {
+    public static BasicConv2d convCol(int in, int out, int k) {
         return new BasicConv2d(in, out, k, 1, k / 2, 0);
     }
 

@@ -1,5 +1,9 @@
 package dev.jimm.models;
 
+import static dev.jimm.layers.BasicConv2d.conv;
+import static dev.jimm.layers.BasicConv2d.convCol;
+import static dev.jimm.layers.BasicConv2d.convRow;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -36,41 +40,26 @@ public final class InceptionResNetV2 extends ImageModel {
     /** 192 to 320 channels: 1x1, 1x1-5x5, 1x1-3x3-3x3 and avg-pool-1x1 branches. */
     static ConcatBranches mixed5b() {
         return new ConcatBranches()
-                .add("branch0", BasicConv2d.of(192, 96, 1))
-                .add("branch1", new Sequential(BasicConv2d.of(192, 48, 1), BasicConv2d.of(48, 64, 5, 1, 2)))
-                .add(
-                        "branch2",
-                        new Sequential(
-                                BasicConv2d.of(192, 64, 1),
-                                BasicConv2d.of(64, 96, 3, 1, 1),
-                                BasicConv2d.of(96, 96, 3, 1, 1)))
-                .add("branch3", new Sequential(Pool2d.avg(3, 1, 1, false, false), BasicConv2d.of(192, 64, 1)));
+                .add("branch0", conv(192, 96, 1))
+                .add("branch1", new Sequential(conv(192, 48, 1), conv(48, 64, 5, 1, 2)))
+                .add("branch2", new Sequential(conv(192, 64, 1), conv(64, 96, 3, 1, 1), conv(96, 96, 3, 1, 1)))
+                .add("branch3", new Sequential(Pool2d.avg(3, 1, 1, false, false), conv(192, 64, 1)));
     }
 
     /** 35x35 to 17x17 (320 to 1088 channels). */
     static ConcatBranches mixed6a() {
         return new ConcatBranches()
-                .add("branch0", BasicConv2d.of(320, 384, 3, 2, 0))
-                .add(
-                        "branch1",
-                        new Sequential(
-                                BasicConv2d.of(320, 256, 1),
-                                BasicConv2d.of(256, 256, 3, 1, 1),
-                                BasicConv2d.of(256, 384, 3, 2, 0)))
+                .add("branch0", conv(320, 384, 3, 2, 0))
+                .add("branch1", new Sequential(conv(320, 256, 1), conv(256, 256, 3, 1, 1), conv(256, 384, 3, 2, 0)))
                 .add("branch2", maxPool3s2());
     }
 
     /** 17x17 to 8x8 (1088 to 2080 channels). */
     static ConcatBranches mixed7a() {
         return new ConcatBranches()
-                .add("branch0", new Sequential(BasicConv2d.of(1088, 256, 1), BasicConv2d.of(256, 384, 3, 2, 0)))
-                .add("branch1", new Sequential(BasicConv2d.of(1088, 256, 1), BasicConv2d.of(256, 288, 3, 2, 0)))
-                .add(
-                        "branch2",
-                        new Sequential(
-                                BasicConv2d.of(1088, 256, 1),
-                                BasicConv2d.of(256, 288, 3, 1, 1),
-                                BasicConv2d.of(288, 320, 3, 2, 0)))
+                .add("branch0", new Sequential(conv(1088, 256, 1), conv(256, 384, 3, 2, 0)))
+                .add("branch1", new Sequential(conv(1088, 256, 1), conv(256, 288, 3, 2, 0)))
+                .add("branch2", new Sequential(conv(1088, 256, 1), conv(256, 288, 3, 1, 1), conv(288, 320, 3, 2, 0)))
                 .add("branch3", maxPool3s2());
     }
 
@@ -105,12 +94,9 @@ public final class InceptionResNetV2 extends ImageModel {
                     true,
                     320,
                     128,
-                    BasicConv2d.of(320, 32, 1),
-                    new Sequential(BasicConv2d.of(320, 32, 1), BasicConv2d.of(32, 32, 3, 1, 1)),
-                    new Sequential(
-                            BasicConv2d.of(320, 32, 1),
-                            BasicConv2d.of(32, 48, 3, 1, 1),
-                            BasicConv2d.of(48, 64, 3, 1, 1)));
+                    conv(320, 32, 1),
+                    new Sequential(conv(320, 32, 1), conv(32, 32, 3, 1, 1)),
+                    new Sequential(conv(320, 32, 1), conv(32, 48, 3, 1, 1), conv(48, 64, 3, 1, 1)));
         }
 
         /** The 17x17 block (1088 channels). */
@@ -120,11 +106,8 @@ public final class InceptionResNetV2 extends ImageModel {
                     true,
                     1088,
                     384,
-                    BasicConv2d.of(1088, 192, 1),
-                    new Sequential(
-                            BasicConv2d.of(1088, 128, 1),
-                            BasicConv2d.row(128, 160, 7),
-                            BasicConv2d.column(160, 192, 7)));
+                    conv(1088, 192, 1),
+                    new Sequential(conv(1088, 128, 1), convRow(128, 160, 7), convCol(160, 192, 7)));
         }
 
         /** The 8x8 block (2080 channels); the last one of the net has no ReLU. */
@@ -134,11 +117,8 @@ public final class InceptionResNetV2 extends ImageModel {
                     relu,
                     2080,
                     448,
-                    BasicConv2d.of(2080, 192, 1),
-                    new Sequential(
-                            BasicConv2d.of(2080, 192, 1),
-                            BasicConv2d.row(192, 224, 3),
-                            BasicConv2d.column(224, 256, 3)));
+                    conv(2080, 192, 1),
+                    new Sequential(conv(2080, 192, 1), convRow(192, 224, 3), convCol(224, 256, 3)));
         }
 
         @Override
@@ -160,13 +140,13 @@ public final class InceptionResNetV2 extends ImageModel {
 
     public InceptionResNetV2(ModelArgs args) {
         super(args);
-        add("conv2d_1a", BasicConv2d.of(inChans, 32, 3, 2, 0));
-        add("conv2d_2a", BasicConv2d.of(32, 32, 3));
-        add("conv2d_2b", BasicConv2d.of(32, 64, 3, 1, 1));
+        add("conv2d_1a", conv(inChans, 32, 3, 2, 0));
+        add("conv2d_2a", conv(32, 32, 3));
+        add("conv2d_2b", conv(32, 64, 3, 1, 1));
         addFeatureInfo(64, 2, "conv2d_2b");
         add("maxpool_3a", maxPool3s2());
-        add("conv2d_3b", BasicConv2d.of(64, 80, 1));
-        add("conv2d_4a", BasicConv2d.of(80, 192, 3));
+        add("conv2d_3b", conv(64, 80, 1));
+        add("conv2d_4a", conv(80, 192, 3));
         addFeatureInfo(192, 4, "conv2d_4a");
         add("maxpool_5a", maxPool3s2());
         add("mixed_5b", mixed5b());
@@ -178,7 +158,7 @@ public final class InceptionResNetV2 extends ImageModel {
         add("mixed_7a", mixed7a());
         add("repeat_2", repeat(9, () -> ResidualBlock.block8(0.20, true)));
         add("block8", ResidualBlock.block8(1.0, false));
-        add("conv2d_7b", BasicConv2d.of(2080, NUM_FEATURES, 1));
+        add("conv2d_7b", conv(2080, NUM_FEATURES, 1));
         addFeatureInfo(NUM_FEATURES, 32, "conv2d_7b");
         registerClassifierHead("classif", NUM_FEATURES);
     }

@@ -1,10 +1,13 @@
 package dev.jimm.models;
 
+import static dev.jimm.layers.BasicConv2d.conv;
+import static dev.jimm.layers.BasicConv2d.convCol;
+import static dev.jimm.layers.BasicConv2d.convRow;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.layers.BasicConv2d;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import java.util.ArrayList;
@@ -50,13 +53,13 @@ public final class InceptionV3 extends InceptionNet {
         final int outChannels;
 
         InceptionA(int in, int poolFeatures) {
-            branch1x1 = register("branch1x1", BasicConv2d.of(in, 64, 1));
-            branch5x5_1 = register("branch5x5_1", BasicConv2d.of(in, 48, 1));
-            branch5x5_2 = register("branch5x5_2", BasicConv2d.of(48, 64, 5, 1, 2));
-            branch3x3dbl_1 = register("branch3x3dbl_1", BasicConv2d.of(in, 64, 1));
-            branch3x3dbl_2 = register("branch3x3dbl_2", BasicConv2d.of(64, 96, 3, 1, 1));
-            branch3x3dbl_3 = register("branch3x3dbl_3", BasicConv2d.of(96, 96, 3, 1, 1));
-            branchPool = register("branch_pool", BasicConv2d.of(in, poolFeatures, 1));
+            branch1x1 = register("branch1x1", conv(in, 64, 1));
+            branch5x5_1 = register("branch5x5_1", conv(in, 48, 1));
+            branch5x5_2 = register("branch5x5_2", conv(48, 64, 5, 1, 2));
+            branch3x3dbl_1 = register("branch3x3dbl_1", conv(in, 64, 1));
+            branch3x3dbl_2 = register("branch3x3dbl_2", conv(64, 96, 3, 1, 1));
+            branch3x3dbl_3 = register("branch3x3dbl_3", conv(96, 96, 3, 1, 1));
+            branchPool = register("branch_pool", conv(in, poolFeatures, 1));
             outChannels = 64 + 64 + 96 + poolFeatures;
         }
 
@@ -79,10 +82,10 @@ public final class InceptionV3 extends InceptionNet {
         final int outChannels;
 
         InceptionB(int in) {
-            branch3x3 = register("branch3x3", BasicConv2d.of(in, 384, 3, 2, 0));
-            branch3x3dbl_1 = register("branch3x3dbl_1", BasicConv2d.of(in, 64, 1));
-            branch3x3dbl_2 = register("branch3x3dbl_2", BasicConv2d.of(64, 96, 3, 1, 1));
-            branch3x3dbl_3 = register("branch3x3dbl_3", BasicConv2d.of(96, 96, 3, 2, 0));
+            branch3x3 = register("branch3x3", conv(in, 384, 3, 2, 0));
+            branch3x3dbl_1 = register("branch3x3dbl_1", conv(in, 64, 1));
+            branch3x3dbl_2 = register("branch3x3dbl_2", conv(64, 96, 3, 1, 1));
+            branch3x3dbl_3 = register("branch3x3dbl_3", conv(96, 96, 3, 2, 0));
             outChannels = 384 + 96 + in;
         }
 
@@ -109,16 +112,16 @@ public final class InceptionV3 extends InceptionNet {
         final int outChannels = 4 * 192;
 
         InceptionC(int in, int c7) {
-            branch1x1 = register("branch1x1", BasicConv2d.of(in, 192, 1));
-            branch7x7_1 = register("branch7x7_1", BasicConv2d.of(in, c7, 1));
-            branch7x7_2 = register("branch7x7_2", BasicConv2d.row(c7, c7, 7));
-            branch7x7_3 = register("branch7x7_3", BasicConv2d.column(c7, 192, 7));
-            branch7x7dbl_1 = register("branch7x7dbl_1", BasicConv2d.of(in, c7, 1));
-            branch7x7dbl_2 = register("branch7x7dbl_2", BasicConv2d.column(c7, c7, 7));
-            branch7x7dbl_3 = register("branch7x7dbl_3", BasicConv2d.row(c7, c7, 7));
-            branch7x7dbl_4 = register("branch7x7dbl_4", BasicConv2d.column(c7, c7, 7));
-            branch7x7dbl_5 = register("branch7x7dbl_5", BasicConv2d.row(c7, 192, 7));
-            branchPool = register("branch_pool", BasicConv2d.of(in, 192, 1));
+            branch1x1 = register("branch1x1", conv(in, 192, 1));
+            branch7x7_1 = register("branch7x7_1", conv(in, c7, 1));
+            branch7x7_2 = register("branch7x7_2", convRow(c7, c7, 7));
+            branch7x7_3 = register("branch7x7_3", convCol(c7, 192, 7));
+            branch7x7dbl_1 = register("branch7x7dbl_1", conv(in, c7, 1));
+            branch7x7dbl_2 = register("branch7x7dbl_2", convCol(c7, c7, 7));
+            branch7x7dbl_3 = register("branch7x7dbl_3", convRow(c7, c7, 7));
+            branch7x7dbl_4 = register("branch7x7dbl_4", convCol(c7, c7, 7));
+            branch7x7dbl_5 = register("branch7x7dbl_5", convRow(c7, 192, 7));
+            branchPool = register("branch_pool", conv(in, 192, 1));
         }
 
         @Override
@@ -144,12 +147,12 @@ public final class InceptionV3 extends InceptionNet {
         final int outChannels;
 
         InceptionD(int in) {
-            branch3x3_1 = register("branch3x3_1", BasicConv2d.of(in, 192, 1));
-            branch3x3_2 = register("branch3x3_2", BasicConv2d.of(192, 320, 3, 2, 0));
-            branch7x7x3_1 = register("branch7x7x3_1", BasicConv2d.of(in, 192, 1));
-            branch7x7x3_2 = register("branch7x7x3_2", BasicConv2d.row(192, 192, 7));
-            branch7x7x3_3 = register("branch7x7x3_3", BasicConv2d.column(192, 192, 7));
-            branch7x7x3_4 = register("branch7x7x3_4", BasicConv2d.of(192, 192, 3, 2, 0));
+            branch3x3_1 = register("branch3x3_1", conv(in, 192, 1));
+            branch3x3_2 = register("branch3x3_2", conv(192, 320, 3, 2, 0));
+            branch7x7x3_1 = register("branch7x7x3_1", conv(in, 192, 1));
+            branch7x7x3_2 = register("branch7x7x3_2", convRow(192, 192, 7));
+            branch7x7x3_3 = register("branch7x7x3_3", convCol(192, 192, 7));
+            branch7x7x3_4 = register("branch7x7x3_4", conv(192, 192, 3, 2, 0));
             outChannels = 320 + 192 + in;
         }
 
@@ -176,15 +179,15 @@ public final class InceptionV3 extends InceptionNet {
         final int outChannels = 320 + 768 + 768 + 192;
 
         InceptionE(int in) {
-            branch1x1 = register("branch1x1", BasicConv2d.of(in, 320, 1));
-            branch3x3_1 = register("branch3x3_1", BasicConv2d.of(in, 384, 1));
-            branch3x3_2a = register("branch3x3_2a", BasicConv2d.row(384, 384, 3));
-            branch3x3_2b = register("branch3x3_2b", BasicConv2d.column(384, 384, 3));
-            branch3x3dbl_1 = register("branch3x3dbl_1", BasicConv2d.of(in, 448, 1));
-            branch3x3dbl_2 = register("branch3x3dbl_2", BasicConv2d.of(448, 384, 3, 1, 1));
-            branch3x3dbl_3a = register("branch3x3dbl_3a", BasicConv2d.row(384, 384, 3));
-            branch3x3dbl_3b = register("branch3x3dbl_3b", BasicConv2d.column(384, 384, 3));
-            branchPool = register("branch_pool", BasicConv2d.of(in, 192, 1));
+            branch1x1 = register("branch1x1", conv(in, 320, 1));
+            branch3x3_1 = register("branch3x3_1", conv(in, 384, 1));
+            branch3x3_2a = register("branch3x3_2a", convRow(384, 384, 3));
+            branch3x3_2b = register("branch3x3_2b", convCol(384, 384, 3));
+            branch3x3dbl_1 = register("branch3x3dbl_1", conv(in, 448, 1));
+            branch3x3dbl_2 = register("branch3x3dbl_2", conv(448, 384, 3, 1, 1));
+            branch3x3dbl_3a = register("branch3x3dbl_3a", convRow(384, 384, 3));
+            branch3x3dbl_3b = register("branch3x3dbl_3b", convCol(384, 384, 3));
+            branchPool = register("branch_pool", conv(in, 192, 1));
         }
 
         @Override
@@ -226,12 +229,12 @@ public final class InceptionV3 extends InceptionNet {
         // both libraries init with std 0.1
         super(args, 0.1, List.of("AuxLogits."));
         this.cfg = cfg;
-        add("Conv2d_1a_3x3", BasicConv2d.of(inChans, 32, 3, 2, 0), 0, 0);
-        add("Conv2d_2a_3x3", BasicConv2d.of(32, 32, 3), 0, 0);
-        add("Conv2d_2b_3x3", BasicConv2d.of(32, 64, 3, 1, 1), 64, 2);
+        add("Conv2d_1a_3x3", conv(inChans, 32, 3, 2, 0), 0, 0);
+        add("Conv2d_2a_3x3", conv(32, 32, 3), 0, 0);
+        add("Conv2d_2b_3x3", conv(32, 64, 3, 1, 1), 64, 2);
         add(cfg.torchvision() ? "maxpool1" : "Pool1", Pool2d.max(3, 2, 0), 0, 0);
-        add("Conv2d_3b_1x1", BasicConv2d.of(64, 80, 1), 0, 0);
-        add("Conv2d_4a_3x3", BasicConv2d.of(80, 192, 3), 192, 4);
+        add("Conv2d_3b_1x1", conv(64, 80, 1), 0, 0);
+        add("Conv2d_4a_3x3", conv(80, 192, 3), 192, 4);
         add(cfg.torchvision() ? "maxpool2" : "Pool2", Pool2d.max(3, 2, 0), 0, 0);
         InceptionA m5b = add("Mixed_5b", new InceptionA(192, 32), 0, 0);
         InceptionA m5c = add("Mixed_5c", new InceptionA(m5b.outChannels, 64), 0, 0);

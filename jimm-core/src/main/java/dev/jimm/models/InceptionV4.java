@@ -1,5 +1,9 @@
 package dev.jimm.models;
 
+import static dev.jimm.layers.BasicConv2d.conv;
+import static dev.jimm.layers.BasicConv2d.convCol;
+import static dev.jimm.layers.BasicConv2d.convRow;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -25,7 +29,7 @@ public final class InceptionV4 extends ImageModel {
 
     /** The pooled branch: an average pool that leaves the padding out of its counts, then a 1x1 conv. */
     private static Sequential avgPoolConv(int in, int out) {
-        return new Sequential(Pool2d.avg(3, 1, 1, false, false), BasicConv2d.of(in, out, 1));
+        return new Sequential(Pool2d.avg(3, 1, 1, false, false), conv(in, out, 1));
     }
 
     private static Pool2d maxPool3s2() {
@@ -34,88 +38,67 @@ public final class InceptionV4 extends ImageModel {
 
     /** Stem: max pool beside a strided 3x3 conv (64 to 160 channels). */
     static ConcatBranches mixed3a() {
-        return new ConcatBranches().add("maxpool", maxPool3s2()).add("conv", BasicConv2d.of(64, 96, 3, 2, 0));
+        return new ConcatBranches().add("maxpool", maxPool3s2()).add("conv", conv(64, 96, 3, 2, 0));
     }
 
     /** Stem: a 1x1-3x3 branch beside a 1x1-1x7-7x1-3x3 branch (160 to 192 channels). */
     static ConcatBranches mixed4a() {
         return new ConcatBranches()
-                .add("branch0", new Sequential(BasicConv2d.of(160, 64, 1), BasicConv2d.of(64, 96, 3)))
+                .add("branch0", new Sequential(conv(160, 64, 1), conv(64, 96, 3)))
                 .add(
                         "branch1",
-                        new Sequential(
-                                BasicConv2d.of(160, 64, 1),
-                                BasicConv2d.row(64, 64, 7),
-                                BasicConv2d.column(64, 64, 7),
-                                BasicConv2d.of(64, 96, 3)));
+                        new Sequential(conv(160, 64, 1), convRow(64, 64, 7), convCol(64, 64, 7), conv(64, 96, 3)));
     }
 
     /** Stem: a strided conv beside a max pool (192 to 384 channels). */
     static ConcatBranches mixed5a() {
-        return new ConcatBranches()
-                .add("conv", BasicConv2d.of(192, 192, 3, 2, 0))
-                .add("maxpool", maxPool3s2());
+        return new ConcatBranches().add("conv", conv(192, 192, 3, 2, 0)).add("maxpool", maxPool3s2());
     }
 
     /** The 35x35 block (384 channels). */
     static ConcatBranches inceptionA() {
         return new ConcatBranches()
-                .add("branch0", BasicConv2d.of(384, 96, 1))
-                .add("branch1", new Sequential(BasicConv2d.of(384, 64, 1), BasicConv2d.of(64, 96, 3, 1, 1)))
-                .add(
-                        "branch2",
-                        new Sequential(
-                                BasicConv2d.of(384, 64, 1),
-                                BasicConv2d.of(64, 96, 3, 1, 1),
-                                BasicConv2d.of(96, 96, 3, 1, 1)))
+                .add("branch0", conv(384, 96, 1))
+                .add("branch1", new Sequential(conv(384, 64, 1), conv(64, 96, 3, 1, 1)))
+                .add("branch2", new Sequential(conv(384, 64, 1), conv(64, 96, 3, 1, 1), conv(96, 96, 3, 1, 1)))
                 .add("branch3", avgPoolConv(384, 96));
     }
 
     /** 35x35 to 17x17 (384 to 1024 channels). */
     static ConcatBranches reductionA() {
         return new ConcatBranches()
-                .add("branch0", BasicConv2d.of(384, 384, 3, 2, 0))
-                .add(
-                        "branch1",
-                        new Sequential(
-                                BasicConv2d.of(384, 192, 1),
-                                BasicConv2d.of(192, 224, 3, 1, 1),
-                                BasicConv2d.of(224, 256, 3, 2, 0)))
+                .add("branch0", conv(384, 384, 3, 2, 0))
+                .add("branch1", new Sequential(conv(384, 192, 1), conv(192, 224, 3, 1, 1), conv(224, 256, 3, 2, 0)))
                 .add("branch2", maxPool3s2());
     }
 
     /** The 17x17 block with factorized 7x7 convolutions (1024 channels). */
     static ConcatBranches inceptionB() {
         return new ConcatBranches()
-                .add("branch0", BasicConv2d.of(1024, 384, 1))
-                .add(
-                        "branch1",
-                        new Sequential(
-                                BasicConv2d.of(1024, 192, 1),
-                                BasicConv2d.row(192, 224, 7),
-                                BasicConv2d.column(224, 256, 7)))
+                .add("branch0", conv(1024, 384, 1))
+                .add("branch1", new Sequential(conv(1024, 192, 1), convRow(192, 224, 7), convCol(224, 256, 7)))
                 .add(
                         "branch2",
                         new Sequential(
-                                BasicConv2d.of(1024, 192, 1),
-                                BasicConv2d.column(192, 192, 7),
-                                BasicConv2d.row(192, 224, 7),
-                                BasicConv2d.column(224, 224, 7),
-                                BasicConv2d.row(224, 256, 7)))
+                                conv(1024, 192, 1),
+                                convCol(192, 192, 7),
+                                convRow(192, 224, 7),
+                                convCol(224, 224, 7),
+                                convRow(224, 256, 7)))
                 .add("branch3", avgPoolConv(1024, 128));
     }
 
     /** 17x17 to 8x8 (1024 to 1536 channels). */
     static ConcatBranches reductionB() {
         return new ConcatBranches()
-                .add("branch0", new Sequential(BasicConv2d.of(1024, 192, 1), BasicConv2d.of(192, 192, 3, 2, 0)))
+                .add("branch0", new Sequential(conv(1024, 192, 1), conv(192, 192, 3, 2, 0)))
                 .add(
                         "branch1",
                         new Sequential(
-                                BasicConv2d.of(1024, 256, 1),
-                                BasicConv2d.row(256, 256, 7),
-                                BasicConv2d.column(256, 320, 7),
-                                BasicConv2d.of(320, 320, 3, 2, 0)))
+                                conv(1024, 256, 1),
+                                convRow(256, 256, 7),
+                                convCol(256, 320, 7),
+                                conv(320, 320, 3, 2, 0)))
                 .add("branch2", maxPool3s2());
     }
 
@@ -133,15 +116,15 @@ public final class InceptionV4 extends ImageModel {
         private final Module branch3;
 
         InceptionC() {
-            branch0 = register("branch0", BasicConv2d.of(1536, 256, 1));
-            branch1x0 = register("branch1_0", BasicConv2d.of(1536, 384, 1));
-            branch1x1a = register("branch1_1a", BasicConv2d.row(384, 256, 3));
-            branch1x1b = register("branch1_1b", BasicConv2d.column(384, 256, 3));
-            branch2x0 = register("branch2_0", BasicConv2d.of(1536, 384, 1));
-            branch2x1 = register("branch2_1", BasicConv2d.column(384, 448, 3));
-            branch2x2 = register("branch2_2", BasicConv2d.row(448, 512, 3));
-            branch2x3a = register("branch2_3a", BasicConv2d.row(512, 256, 3));
-            branch2x3b = register("branch2_3b", BasicConv2d.column(512, 256, 3));
+            branch0 = register("branch0", conv(1536, 256, 1));
+            branch1x0 = register("branch1_0", conv(1536, 384, 1));
+            branch1x1a = register("branch1_1a", convRow(384, 256, 3));
+            branch1x1b = register("branch1_1b", convCol(384, 256, 3));
+            branch2x0 = register("branch2_0", conv(1536, 384, 1));
+            branch2x1 = register("branch2_1", convCol(384, 448, 3));
+            branch2x2 = register("branch2_2", convRow(448, 512, 3));
+            branch2x3a = register("branch2_3a", convRow(512, 256, 3));
+            branch2x3b = register("branch2_3b", convCol(512, 256, 3));
             branch3 = register("branch3", avgPoolConv(1536, 256));
         }
 
@@ -170,9 +153,9 @@ public final class InceptionV4 extends ImageModel {
     public InceptionV4(ModelArgs args) {
         super(args);
         Sequential features = register("features", new Sequential());
-        add(features, BasicConv2d.of(inChans, 32, 3, 2, 0));
-        add(features, BasicConv2d.of(32, 32, 3));
-        add(features, BasicConv2d.of(32, 64, 3, 1, 1));
+        add(features, conv(inChans, 32, 3, 2, 0));
+        add(features, conv(32, 32, 3));
+        add(features, conv(32, 64, 3, 1, 1));
         addFeatureInfo(64, 2, "features.2");
         add(features, mixed3a());
         addFeatureInfo(160, 4, "features.3");
