@@ -180,7 +180,7 @@ public abstract class ImageModel extends Module implements AutoCloseable {
      * {@link #registerTokenClassifier}.
      */
     protected final void resetTokenClassifier(int newNumClasses, String validatedPool) {
-        tokenHead();
+        tokenHead(); // a model without one fails here, before anything changes
         numClasses = newNumClasses;
         globalPool = validatedPool;
         tokenHead = register("head", Linear.classifier(tokenHeadWidth, newNumClasses));
