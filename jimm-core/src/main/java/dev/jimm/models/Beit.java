@@ -215,12 +215,11 @@ public class Beit extends ImageModel {
             addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
         }
         register("blocks", seq);
-        setNumFeatures(dim);
         // as timm, the norm's place is fixed by the pooling the model is built with
         boolean useFcNorm = globalPool.equals("avg");
         norm = register("norm", useFcNorm ? new Identity() : new LayerNorm(dim, 1e-6f));
         fcNorm = register("fc_norm", useFcNorm ? new LayerNorm(dim, 1e-6f) : new Identity());
-        registerTokenClassifier(cfg.embedDim());
+        registerTokenClassifier(dim);
     }
 
     /** BEiT pools by averaging the patch tokens ("avg"), taking the class token (any other name) or not at all (""). */

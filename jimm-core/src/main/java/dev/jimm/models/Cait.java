@@ -284,8 +284,7 @@ public final class Cait extends ImageModel {
         }
         register("blocks_token_only", tokenOnly);
         norm = register("norm", new LayerNorm(dim, 1e-6f));
-        registerTokenClassifier(cfg.embedDim());
-        setNumFeatures(dim);
+        registerTokenClassifier(dim);
     }
 
     /** The variant this model was built from. */

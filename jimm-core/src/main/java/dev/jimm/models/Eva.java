@@ -362,7 +362,6 @@ public class Eva extends ImageModel {
             addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
         }
         register("blocks", seq);
-        setNumFeatures(dim);
         norm = register("norm", usePostNorm ? newNorm(cfg, dim) : new Identity());
         attnPool = globalPool.equals("map")
                 ? register(
@@ -375,7 +374,7 @@ public class Eva extends ImageModel {
                                 Activation.Kind.GELU))
                 : null;
         fcNorm = register("fc_norm", useFcNorm ? newNorm(cfg, dim) : new Identity());
-        registerTokenClassifier(cfg.embedDim());
+        registerTokenClassifier(dim);
     }
 
     static String validatePool(String pool) {

@@ -51,7 +51,6 @@ public abstract class ImageModel extends Module implements AutoCloseable {
     private Module headFc;
     private ResettableHead ownHead;
     private Module tokenHead;
-    private int tokenHeadWidth;
 
     protected ImageModel(ModelArgs args) {
         this.zeroInitLast = args.zeroInitLast();
@@ -159,14 +158,15 @@ public abstract class ImageModel extends Module implements AutoCloseable {
 
     /**
      * Registers timm's head of the token models (ViT, BEiT, EVA, CaiT, XCiT, MLP-Mixer): {@code head_drop}, a dropout
-     * at the model's drop rate, and the classifier {@code head}, a linear layer of {@code width} inputs or an identity
-     * for 0 classes. The family pools (and norms) the tokens in its {@code forwardHead}, then calls
-     * {@link #tokenClassifier}; its {@code resetClassifier} calls {@link #resetTokenClassifier}.
+     * at the model's drop rate, and the classifier {@code head}, a linear layer of {@code numFeatures} inputs (the
+     * token width, which {@link #numFeatures()} then reports) or an identity for 0 classes. The family pools (and
+     * norms) the tokens in its {@code forwardHead}, then calls {@link #tokenClassifier}; its {@code resetClassifier}
+     * calls {@link #resetTokenClassifier}.
      */
-    protected final void registerTokenClassifier(int width) {
+    protected final void registerTokenClassifier(int numFeatures) {
+        setNumFeatures(numFeatures);
         register("head_drop", new Dropout((float) dropRate));
-        tokenHeadWidth = width;
-        tokenHead = register("head", Linear.classifier(width, numClasses));
+        tokenHead = register("head", Linear.classifier(numFeatures, numClasses));
     }
 
     /** Dropout and the classifier on pooled tokens; with {@code preLogits} the pooled tokens after dropout. */
@@ -183,7 +183,7 @@ public abstract class ImageModel extends Module implements AutoCloseable {
         tokenHead(); // a model without one fails here, before anything changes
         numClasses = newNumClasses;
         globalPool = validatedPool;
-        tokenHead = register("head", Linear.classifier(tokenHeadWidth, newNumClasses));
+        tokenHead = register("head", Linear.classifier(numFeatures, newNumClasses));
     }
 
     /** The classifier registered by {@link #registerTokenClassifier}. */

@@ -329,8 +329,7 @@ public final class MlpMixer extends ImageModel {
         }
         register("blocks", blocks);
         norm = register("norm", affine ? new Affine(dim) : new LayerNorm(dim, 1e-6f));
-        registerTokenClassifier(cfg.embedDim());
-        setNumFeatures(dim);
+        registerTokenClassifier(dim);
     }
 
     private static String validatePool(String pool) {

@@ -1080,11 +1080,10 @@ public class VisionTransformer extends ImageModel {
             addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
         }
         register("blocks", seq);
-        setNumFeatures(dim);
         norm = register("norm", cfg.finalNorm() && !useFcNorm ? newNorm(cfg, dim) : new Identity());
         attnPool = register("attn_pool", globalPool.equals("map") ? newAttnPool() : new Identity());
         fcNorm = register("fc_norm", cfg.finalNorm() && useFcNorm ? newNorm(cfg, dim) : new Identity());
-        registerTokenClassifier(cfg.embedDim());
+        registerTokenClassifier(dim);
     }
 
     /** A classifier of {@code n} outputs on the token width, or an identity for none. */

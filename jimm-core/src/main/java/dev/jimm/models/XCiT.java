@@ -388,8 +388,7 @@ public final class XCiT extends ImageModel {
         }
         register("cls_attn_blocks", clsAttnBlocks);
         norm = register("norm", new LayerNorm(dim, 1e-6f));
-        registerTokenClassifier(cfg.embedDim());
-        setNumFeatures(dim);
+        registerTokenClassifier(dim);
     }
 
     /** The variant this model was built from. */
