@@ -18,6 +18,7 @@ import dev.jimm.layers.LayerScale;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.OwnedArrays;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
@@ -286,20 +287,6 @@ public final class Hiera extends ImageModel {
         }
     }
 
-    /** timm's Hiera PatchEmbed: the conv {@code proj} (the model flattens its output to tokens). */
-    static final class PatchEmbed extends Module {
-        private final Module proj;
-
-        PatchEmbed(Conv2d proj) {
-            this.proj = register("proj", proj);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return proj.forward(x);
-        }
-    }
-
     /** timm's ClNormMlpClassifierHead on tokens (NLC): pooling over the tokens, LayerNorm, dropout, fc. */
     static final class Head extends Module {
         private final int inFeatures;
@@ -385,11 +372,17 @@ public final class Hiera extends ImageModel {
         }
         patchEmbed = register(
                 "patch_embed",
-                new PatchEmbed(new Conv2d(
-                        inChans,
-                        embedDim,
-                        7,
-                        Conv2d.Options.defaults().stride(PATCH_STRIDE).padding(3))));
+                // timm's Hiera PatchEmbed: the conv proj (the model flattens its output to tokens)
+                new NamedSequential()
+                        .add(
+                                "proj",
+                                new Conv2d(
+                                        inChans,
+                                        embedDim,
+                                        7,
+                                        Conv2d.Options.defaults()
+                                                .stride(PATCH_STRIDE)
+                                                .padding(3))));
         stageEnds = cfg.stageEnds();
         List<Integer> qPoolBlocks = new ArrayList<>();
         for (int i = 0; i < cfg.qPool(); i++) {

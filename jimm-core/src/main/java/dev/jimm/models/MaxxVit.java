@@ -6,6 +6,7 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Module;
+import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.RelPosResize;
 import dev.jimm.layers.RelativePositionBias;
@@ -638,7 +639,8 @@ public final class MaxxVit extends ImageModel {
                         });
                 in = out;
             }
-            stages.add(addTrunkStep(new Stage(blocks)));
+            // a stage holds its blocks under "blocks"
+            stages.add(addTrunkStep(new NamedSequential().add("blocks", blocks)));
             stride *= 2;
             addFeatureInfo(out, stride, "stages." + i);
         }
@@ -660,20 +662,6 @@ public final class MaxxVit extends ImageModel {
             norm = register("norm", MaxxVitBlocks.norm(base.normLayer(), in, base.normEps()));
             mlpHead = null;
             registerNestedClassifierHead("head", in);
-        }
-    }
-
-    /** A stage: its blocks under {@code blocks}. */
-    static final class Stage extends Module {
-        private final Sequential blocks;
-
-        Stage(Sequential blocks) {
-            this.blocks = register("blocks", blocks);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return blocks.forward(x);
         }
     }
 
@@ -1071,22 +1059,7 @@ public final class MaxxVit extends ImageModel {
         private static PretrainedCfg defaultCfg(String name, int size) {
             PretrainedCfg u = PretrainedCfg.untrained(name, size, "stem.conv1", "head.fc");
             List<Double> half = List.of(0.5, 0.5, 0.5);
-            return new PretrainedCfg(
-                    u.architecture(),
-                    u.tag(),
-                    u.hfHubId(),
-                    u.url(),
-                    u.inputSize(),
-                    "bicubic",
-                    0.95,
-                    u.cropMode(),
-                    half,
-                    half,
-                    u.numClasses(),
-                    u.firstConv(),
-                    u.classifier(),
-                    "apache-2.0",
-                    u.fileSha256());
+            return PretrainedCfgOverride.of(u, "bicubic", 0.95, half, half, "apache-2.0");
         }
     }
 }

@@ -125,17 +125,55 @@ final class MaxxVitBlocks {
 
     // ---- attention -------------------------------------------------------------------------------------
 
-    /** Multi-head attention on NCHW maps with 1x1-conv projections (timm's Attention2d). */
-    static final class Attention2d extends Module {
-        private final int numHeads;
-        private final int dimHead;
-        private final boolean headFirst;
-        private final double scale;
-        private final Module qkv;
+    /**
+     * What timm's Attention2d and AttentionCl share: heads of {@code dimHead} channels over {@code dimAttn}, the qkv
+     * projection, an optional relative position bias, attention dropout and the output projection, registered in timm's
+     * order. The subclasses give the projections (1x1 convs or linears) and the token layout.
+     */
+    abstract static class PartitionedHeadsAttention extends Module {
+        final int numHeads;
+        final int dimHead;
+        final boolean headFirst;
+        final double scale;
+        final Module qkv;
         private final RelativePositionBias relPos;
         private final float attnDrop;
-        private final Module proj;
+        final Module proj;
 
+        PartitionedHeadsAttention(
+                int dimAttn,
+                int dimHead,
+                boolean headFirst,
+                IntFunction<RelativePositionBias> relPosCls,
+                double attnDrop,
+                Module qkv,
+                IntFunction<Module> proj) {
+            this.numHeads = dimAttn / dimHead;
+            this.dimHead = dimHead;
+            this.headFirst = headFirst;
+            this.scale = Math.pow(dimHead, -0.5);
+            this.attnDrop = (float) attnDrop;
+            this.qkv = register("qkv", qkv);
+            relPos = relPosCls != null ? register("rel_pos", relPosCls.apply(numHeads)) : null;
+            register("attn_drop", new Dropout(this.attnDrop));
+            this.proj = register("proj", proj.apply(dimAttn));
+            register("proj_drop", new Dropout(0f));
+        }
+
+        /** q, k, v of the qkv projection's output, in the subclass's layout. */
+        abstract NDList splitQkv(NDArray qkvOut, long batch);
+
+        /** The attention logits plus the position bias, softmaxed, with attention dropout. */
+        final NDArray softmax(NDArray attn) {
+            if (relPos != null) {
+                attn = attn.add(relPos.getBias());
+            }
+            return Dropout.apply(attn.softmax(-1), attnDrop, isTraining());
+        }
+    }
+
+    /** Multi-head attention on NCHW maps with 1x1-conv projections (timm's Attention2d). */
+    static final class Attention2d extends PartitionedHeadsAttention {
         Attention2d(
                 int dim,
                 int dimOut,
@@ -145,66 +183,45 @@ final class MaxxVitBlocks {
                 boolean headFirst,
                 IntFunction<RelativePositionBias> relPosCls,
                 double attnDrop) {
-            int dimAttn = expandFirst ? dimOut : dim;
-            this.numHeads = dimAttn / dimHead;
-            this.dimHead = dimHead;
-            this.headFirst = headFirst;
-            this.scale = Math.pow(dimHead, -0.5);
-            this.attnDrop = (float) attnDrop;
-            qkv = register(
-                    "qkv",
-                    new Conv2d(dim, dimAttn * 3, 1, Conv2d.Options.defaults().bias(bias)));
-            relPos = relPosCls != null ? register("rel_pos", relPosCls.apply(numHeads)) : null;
-            register("attn_drop", new Dropout(this.attnDrop));
-            proj = register(
-                    "proj",
-                    new Conv2d(dimAttn, dimOut, 1, Conv2d.Options.defaults().bias(bias)));
-            register("proj_drop", new Dropout(0f));
+            super(
+                    expandFirst ? dimOut : dim,
+                    dimHead,
+                    headFirst,
+                    relPosCls,
+                    attnDrop,
+                    new Conv2d(
+                            dim,
+                            (expandFirst ? dimOut : dim) * 3,
+                            1,
+                            Conv2d.Options.defaults().bias(bias)),
+                    dimAttn -> new Conv2d(
+                            dimAttn, dimOut, 1, Conv2d.Options.defaults().bias(bias)));
+        }
+
+        @Override
+        NDList splitQkv(NDArray t, long b) {
+            if (headFirst) {
+                return t.reshape(b, numHeads, 3L * dimHead, -1).split(3, 2);
+            }
+            t = t.reshape(b, 3, numHeads, dimHead, -1);
+            return new NDList(t.get(":, 0"), t.get(":, 1"), t.get(":, 2"));
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
             Shape s = x.getShape();
             long b = s.get(0);
-            long h = s.get(2);
-            long w = s.get(3);
-            NDArray t = qkv.forward(x);
-            NDArray q;
-            NDArray k;
-            NDArray v;
-            if (headFirst) {
-                NDList parts = t.reshape(b, numHeads, 3L * dimHead, -1).split(3, 2);
-                q = parts.get(0);
-                k = parts.get(1);
-                v = parts.get(2);
-            } else {
-                t = t.reshape(b, 3, numHeads, dimHead, -1);
-                q = t.get(":, 0");
-                k = t.get(":, 1");
-                v = t.get(":, 2");
-            }
             // q, k, v: [B, heads, dimHead, N]
-            NDArray attn = Scalars.mul(q, scale).transpose(0, 1, 3, 2).matMul(k);
-            if (relPos != null) {
-                attn = attn.add(relPos.getBias());
-            }
-            attn = Dropout.apply(attn.softmax(-1), attnDrop, isTraining());
-            NDArray out = v.matMul(attn.transpose(0, 1, 3, 2)).reshape(b, -1, h, w);
+            NDList qkvs = splitQkv(qkv.forward(x), b);
+            NDArray attn = softmax(
+                    Scalars.mul(qkvs.get(0), scale).transpose(0, 1, 3, 2).matMul(qkvs.get(1)));
+            NDArray out = qkvs.get(2).matMul(attn.transpose(0, 1, 3, 2)).reshape(b, -1, s.get(2), s.get(3));
             return proj.forward(out);
         }
     }
 
     /** Multi-head attention on channels-last tokens [B, ..., C] with linear projections (timm's AttentionCl). */
-    static final class AttentionCl extends Module {
-        private final int numHeads;
-        private final int dimHead;
-        private final boolean headFirst;
-        private final double scale;
-        private final Module qkv;
-        private final RelativePositionBias relPos;
-        private final float attnDrop;
-        private final Module proj;
-
+    static final class AttentionCl extends PartitionedHeadsAttention {
         AttentionCl(
                 int dim,
                 int dimOut,
@@ -213,169 +230,177 @@ final class MaxxVitBlocks {
                 boolean headFirst,
                 IntFunction<RelativePositionBias> relPosCls,
                 double attnDrop) {
-            // timm's expand_first (default on) widens only when the output is wider than the input
-            int dimAttn = dimOut > dim ? dimOut : dim;
+            super(
+                    attnWidth(dim, dimOut, dimHead),
+                    dimHead,
+                    headFirst,
+                    relPosCls,
+                    attnDrop,
+                    new Linear(dim, attnWidth(dim, dimOut, dimHead) * 3, bias),
+                    dimAttn -> new Linear(dimAttn, dimOut, bias));
+        }
+
+        /** timm's expand_first (default on) widens only when the output is wider than the input. */
+        private static int attnWidth(int dim, int dimOut, int dimHead) {
+            int dimAttn = Math.max(dimOut, dim);
             if (dimAttn % dimHead != 0) {
                 throw new IllegalArgumentException(
                         "attention width " + dimAttn + " is not divisible by the head width " + dimHead);
             }
-            this.numHeads = dimAttn / dimHead;
-            this.dimHead = dimHead;
-            this.headFirst = headFirst;
-            this.scale = Math.pow(dimHead, -0.5);
-            this.attnDrop = (float) attnDrop;
-            qkv = register("qkv", new Linear(dim, dimAttn * 3, bias));
-            relPos = relPosCls != null ? register("rel_pos", relPosCls.apply(numHeads)) : null;
-            register("attn_drop", new Dropout(this.attnDrop));
-            proj = register("proj", new Linear(dimAttn, dimOut, bias));
-            register("proj_drop", new Dropout(0f));
+            return dimAttn;
+        }
+
+        @Override
+        NDList splitQkv(NDArray t, long b) {
+            if (headFirst) {
+                return t.reshape(b, -1, numHeads, 3L * dimHead)
+                        .transpose(0, 2, 1, 3)
+                        .split(3, 3);
+            }
+            t = t.reshape(b, -1, 3, numHeads, dimHead).transpose(0, 3, 2, 1, 4);
+            return new NDList(t.get(":, :, 0"), t.get(":, :, 1"), t.get(":, :, 2"));
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
             Shape s = x.getShape();
-            long b = s.get(0);
-            NDArray t = qkv.forward(x);
-            NDArray q;
-            NDArray k;
-            NDArray v;
-            if (headFirst) {
-                NDList parts = t.reshape(b, -1, numHeads, 3L * dimHead)
-                        .transpose(0, 2, 1, 3)
-                        .split(3, 3);
-                q = parts.get(0);
-                k = parts.get(1);
-                v = parts.get(2);
-            } else {
-                t = t.reshape(b, -1, 3, numHeads, dimHead).transpose(0, 3, 2, 1, 4);
-                q = t.get(":, :, 0");
-                k = t.get(":, :, 1");
-                v = t.get(":, :, 2");
-            }
             // q, k, v: [B, heads, N, dimHead]
-            NDArray attn = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2));
-            if (relPos != null) {
-                attn = attn.add(relPos.getBias());
-            }
-            attn = Dropout.apply(attn.softmax(-1), attnDrop, isTraining());
+            NDList qkvs = splitQkv(qkv.forward(x), s.get(0));
+            NDArray attn =
+                    softmax(Scalars.mul(qkvs.get(0), scale).matMul(qkvs.get(1).transpose(0, 1, 3, 2)));
             long[] restore = s.getShape().clone();
             restore[restore.length - 1] = -1;
-            NDArray out = attn.matMul(v).transpose(0, 2, 1, 3).reshape(new Shape(restore));
+            NDArray out = attn.matMul(qkvs.get(2)).transpose(0, 2, 1, 3).reshape(new Shape(restore));
             return proj.forward(out);
         }
     }
 
     // ---- partitions of channels-last maps -------------------------------------------------------------
 
-    /** [B, H, W, C] to [B * windows, wh, ww, C]: non-overlapping windows. */
-    static NDArray windowPartition(NDArray x, int wh, int ww) {
+    /**
+     * [B, H, W, C] to [B * n, ph, pw, C]: non-overlapping ph x pw windows (timm's window_partition), or with
+     * {@code grid} a ph x pw grid strided over the whole map (grid_partition).
+     */
+    static NDArray partition(NDArray x, int ph, int pw, boolean grid) {
         Shape s = x.getShape();
-        checkDivisible(s, wh, ww, "window");
-        return x.reshape(s.get(0), s.get(1) / wh, wh, s.get(2) / ww, ww, s.get(3))
-                .transpose(0, 1, 3, 2, 4, 5)
-                .reshape(-1, wh, ww, s.get(3));
-    }
-
-    static NDArray windowReverse(NDArray windows, int wh, int ww, long h, long w) {
-        long c = windows.getShape().get(3);
-        return windows.reshape(-1, h / wh, w / ww, wh, ww, c)
-                .transpose(0, 1, 3, 2, 4, 5)
-                .reshape(-1, h, w, c);
-    }
-
-    /** [B, H, W, C] to [B * cells, gh, gw, C]: a gh x gw grid strided over the whole map. */
-    static NDArray gridPartition(NDArray x, int gh, int gw) {
-        Shape s = x.getShape();
-        checkDivisible(s, gh, gw, "grid");
-        return x.reshape(s.get(0), gh, s.get(1) / gh, gw, s.get(2) / gw, s.get(3))
-                .transpose(0, 2, 4, 1, 3, 5)
-                .reshape(-1, gh, gw, s.get(3));
-    }
-
-    static NDArray gridReverse(NDArray windows, int gh, int gw, long h, long w) {
-        long c = windows.getShape().get(3);
-        return windows.reshape(-1, h / gh, w / gw, gh, gw, c)
-                .transpose(0, 3, 1, 4, 2, 5)
-                .reshape(-1, h, w, c);
-    }
-
-    private static void checkDivisible(Shape s, int ph, int pw, String what) {
         if (s.get(1) % ph != 0 || s.get(2) % pw != 0) {
-            throw new IllegalArgumentException("a " + s.get(1) + "x" + s.get(2) + " map is not divisible by the " + what
-                    + " " + ph + "x" + pw + " (MaxViT is built for one input size)");
+            throw new IllegalArgumentException("a " + s.get(1) + "x" + s.get(2) + " map is not divisible by the "
+                    + (grid ? "grid" : "window") + " " + ph + "x" + pw + " (MaxViT is built for one input size)");
         }
+        long nh = s.get(1) / ph;
+        long nw = s.get(2) / pw;
+        NDArray t = grid
+                ? x.reshape(s.get(0), ph, nh, pw, nw, s.get(3)).transpose(0, 2, 4, 1, 3, 5)
+                : x.reshape(s.get(0), nh, ph, nw, pw, s.get(3)).transpose(0, 1, 3, 2, 4, 5);
+        return t.reshape(-1, ph, pw, s.get(3));
     }
 
-    /** Block (window) or grid partition, attention and an MLP on channels-last maps (timm's PartitionAttentionCl). */
-    static final class PartitionAttentionCl extends Module {
-        private final boolean block;
-        private final int ph;
-        private final int pw;
-        private final Module norm1;
-        private final Module attn;
-        private final Module ls1;
-        private final Module dropPath1;
-        private final Module norm2;
-        private final Module mlp;
-        private final Module ls2;
-        private final Module dropPath2;
+    /** The inverse of {@link #partition}: back to [B, h, w, C] (timm's window_reverse / grid_reverse). */
+    static NDArray unpartition(NDArray windows, int ph, int pw, long h, long w, boolean grid) {
+        long c = windows.getShape().get(3);
+        NDArray t = windows.reshape(-1, h / ph, w / pw, ph, pw, c);
+        t = grid ? t.transpose(0, 3, 1, 4, 2, 5) : t.transpose(0, 1, 3, 2, 4, 5);
+        return t.reshape(-1, h, w, c);
+    }
 
-        PartitionAttentionCl(int dim, boolean block, TransformerCfg cfg, double dropPath) {
-            this.block = block;
-            this.ph = block ? cfg.windowSize() : cfg.gridSize();
-            this.pw = ph;
-            norm1 = register("norm1", norm(cfg.normLayerCl(), dim, cfg.normEps()));
-            attn = register(
-                    "attn",
-                    new AttentionCl(
-                            dim,
-                            dim,
-                            cfg.dimHead(),
-                            cfg.attnBias(),
-                            cfg.headFirst(),
-                            relPos(cfg, ph, pw),
-                            cfg.attnDrop()));
-            ls1 = register("ls1", layerScale(dim, cfg.initValues()));
+    /** A cfg's channels-last attention for ps x ps partitions. */
+    static AttentionCl attentionCl(int dim, int dimOut, TransformerCfg cfg, int ps) {
+        return new AttentionCl(
+                dim, dimOut, cfg.dimHead(), cfg.attnBias(), cfg.headFirst(), relPos(cfg, ps, ps), cfg.attnDrop());
+    }
+
+    /** The attention of one partition: partition, attend, reverse. */
+    static NDArray partitionAttention(Module attn, NDArray x, int ps, boolean grid) {
+        long h = x.getShape().get(1);
+        long w = x.getShape().get(2);
+        return unpartition(attn.forward(partition(x, ps, ps, grid)), ps, ps, h, w, grid);
+    }
+
+    /**
+     * The pre-norm residual layout of timm's maxxvit transformer blocks: x + drop(ls1(attn(norm1(x)))), then x +
+     * drop(ls2(mlp(norm2(x)))). Subclasses register what comes before {@code norm1} and the attention between the two
+     * halves, and give the attention's forward.
+     */
+    abstract static class ResidualAttnMlp extends Module {
+        private Module norm1;
+        private Module ls1;
+        private Module dropPath1;
+        private Module norm2;
+        private Module mlp;
+        private Module ls2;
+        private Module dropPath2;
+
+        /** Registers {@code norm1}; the subclass registers its attention right after. */
+        final void registerNorm1(Module norm) {
+            norm1 = register("norm1", norm);
+        }
+
+        /** Registers ls1, drop_path1, norm2, mlp, ls2 and drop_path2, after the attention. */
+        final void registerRest(
+                Module layerScale1, double dropPath, Module norm, Module mlpModule, Module layerScale2) {
+            ls1 = register("ls1", layerScale1);
             dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-            norm2 = register("norm2", norm(cfg.normLayerCl(), dim, cfg.normEps()));
-            mlp = register(
-                    "mlp",
-                    new Mlp(dim, (int) (dim * cfg.expandRatio()), dim, Activation.Kind.parse(cfg.actLayer()), (float)
-                            cfg.projDrop()));
-            ls2 = register("ls2", layerScale(dim, cfg.initValues()));
+            norm2 = register("norm2", norm);
+            mlp = register("mlp", mlpModule);
+            ls2 = register("ls2", layerScale2);
             dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
         }
 
-        private NDArray partitionAttn(NDArray x) {
-            long h = x.getShape().get(1);
-            long w = x.getShape().get(2);
-            if (block) {
-                return windowReverse(attn.forward(windowPartition(x, ph, pw)), ph, pw, h, w);
-            }
-            return gridReverse(attn.forward(gridPartition(x, ph, pw)), ph, pw, h, w);
+        /**
+         * The channels-last form of {@link #registerRest}: LayerScale and a Linear MLP (timm's PartitionAttentionCl).
+         */
+        final void registerRestCl(int dim, TransformerCfg cfg, double dropPath) {
+            registerRest(
+                    layerScale(dim, cfg.initValues()),
+                    dropPath,
+                    norm(cfg.normLayerCl(), dim, cfg.normEps()),
+                    new Mlp(dim, (int) (dim * cfg.expandRatio()), dim, Activation.Kind.parse(cfg.actLayer()), (float)
+                            cfg.projDrop()),
+                    layerScale(dim, cfg.initValues()));
+        }
+
+        /** The block's attention on norm1's output. */
+        abstract NDArray attention(NDArray y);
+
+        /** The shortcut of the attention residual (the input itself unless a subclass pools it). */
+        NDArray attnShortcut(NDArray x) {
+            return x;
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            x = x.add(dropPath1.forward(ls1.forward(partitionAttn(norm1.forward(x)))));
+            x = attnShortcut(x).add(dropPath1.forward(ls1.forward(attention(norm1.forward(x)))));
             return x.add(dropPath2.forward(ls2.forward(mlp.forward(norm2.forward(x)))));
+        }
+    }
+
+    /** Block (window) or grid partition, attention and an MLP on channels-last maps (timm's PartitionAttentionCl). */
+    static final class PartitionAttentionCl extends ResidualAttnMlp {
+        private final boolean grid;
+        private final int ps;
+        private final Module attn;
+
+        PartitionAttentionCl(int dim, boolean block, TransformerCfg cfg, double dropPath) {
+            this.grid = !block;
+            this.ps = block ? cfg.windowSize() : cfg.gridSize();
+            registerNorm1(norm(cfg.normLayerCl(), dim, cfg.normEps()));
+            attn = register("attn", attentionCl(dim, dim, cfg, ps));
+            registerRestCl(dim, cfg, dropPath);
+        }
+
+        @Override
+        NDArray attention(NDArray y) {
+            return partitionAttention(attn, y, ps, grid);
         }
     }
 
     /**
      * Window and grid attention side by side on half the channels each, one MLP (timm's ParallelPartitionAttention).
      */
-    static final class ParallelPartitionAttention extends Module {
+    static final class ParallelPartitionAttention extends ResidualAttnMlp {
         private final int ps;
-        private final Module norm1;
         private final Module attnBlock;
         private final Module attnGrid;
-        private final Module ls1;
-        private final Module dropPath1;
-        private final Module norm2;
-        private final Module mlp;
-        private final Module ls2;
-        private final Module dropPath2;
 
         ParallelPartitionAttention(int dim, TransformerCfg cfg, double dropPath) {
             if (dim % 2 != 0 || cfg.windowSize() != cfg.gridSize()) {
@@ -383,48 +408,24 @@ final class MaxxVitBlocks {
                         + ") and window == grid (" + cfg.windowSize() + ", " + cfg.gridSize() + ")");
             }
             this.ps = cfg.windowSize();
-            norm1 = register("norm1", norm(cfg.normLayerCl(), dim, cfg.normEps()));
-            attnBlock = register("attn_block", half(dim, cfg));
-            attnGrid = register("attn_grid", half(dim, cfg));
-            ls1 = register("ls1", layerScale(dim, cfg.initValues()));
-            dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-            norm2 = register("norm2", norm(cfg.normLayerCl(), dim, cfg.normEps()));
-            mlp = register(
-                    "mlp",
-                    new Mlp(dim, (int) (dim * cfg.expandRatio()), dim, Activation.Kind.parse(cfg.actLayer()), (float)
-                            cfg.projDrop()));
-            ls2 = register("ls2", layerScale(dim, cfg.initValues()));
-            dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
-        }
-
-        private AttentionCl half(int dim, TransformerCfg cfg) {
-            return new AttentionCl(
-                    dim, dim / 2, cfg.dimHead(), cfg.attnBias(), cfg.headFirst(), relPos(cfg, ps, ps), cfg.attnDrop());
+            registerNorm1(norm(cfg.normLayerCl(), dim, cfg.normEps()));
+            attnBlock = register("attn_block", attentionCl(dim, dim / 2, cfg, ps));
+            attnGrid = register("attn_grid", attentionCl(dim, dim / 2, cfg, ps));
+            registerRestCl(dim, cfg, dropPath);
         }
 
         @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray y = norm1.forward(x);
-            long h = y.getShape().get(1);
-            long w = y.getShape().get(2);
-            NDArray xw = windowReverse(attnBlock.forward(windowPartition(y, ps, ps)), ps, ps, h, w);
-            NDArray xg = gridReverse(attnGrid.forward(gridPartition(y, ps, ps)), ps, ps, h, w);
-            x = x.add(dropPath1.forward(ls1.forward(xw.concat(xg, -1))));
-            return x.add(dropPath2.forward(ls2.forward(mlp.forward(norm2.forward(x)))));
+        NDArray attention(NDArray y) {
+            NDArray xw = partitionAttention(attnBlock, y, ps, false);
+            NDArray xg = partitionAttention(attnGrid, y, ps, true);
+            return xw.concat(xg, -1);
         }
     }
 
     /** CoAtNet's transformer block on NCHW maps, pooling on a stride-2 entry (timm's TransformerBlock2d). */
-    static final class TransformerBlock2d extends Module {
+    static final class TransformerBlock2d extends ResidualAttnMlp {
         private final Module shortcut;
-        private final Module norm1;
         private final Module attn;
-        private final Module ls1;
-        private final Module dropPath1;
-        private final Module norm2;
-        private final Module mlp;
-        private final Module ls2;
-        private final Module dropPath2;
 
         TransformerBlock2d(
                 int dim,
@@ -435,18 +436,16 @@ final class MaxxVitBlocks {
                 double dropPath) {
             if (stride == 2) {
                 shortcut = register("shortcut", new Downsample2d(dim, dimOut, cfg.poolType(), cfg.shortcutBias()));
-                norm1 = register(
-                        "norm1",
-                        new NamedSequential()
-                                .add("norm", norm(cfg.normLayer(), dim, cfg.normEps()))
-                                .add("down", new Downsample2d(dim, dim, cfg.poolType(), true)));
+                registerNorm1(new NamedSequential()
+                        .add("norm", norm(cfg.normLayer(), dim, cfg.normEps()))
+                        .add("down", new Downsample2d(dim, dim, cfg.poolType(), true)));
             } else {
                 if (dim != dimOut) {
                     throw new IllegalArgumentException(
                             "a stride-1 transformer block keeps its width, not " + dim + " -> " + dimOut);
                 }
                 shortcut = register("shortcut", new Identity());
-                norm1 = register("norm1", norm(cfg.normLayer(), dim, cfg.normEps()));
+                registerNorm1(norm(cfg.normLayer(), dim, cfg.normEps()));
             }
             attn = register(
                     "attn",
@@ -459,25 +458,27 @@ final class MaxxVitBlocks {
                             true,
                             relPosCls,
                             cfg.attnDrop()));
-            ls1 = register("ls1", layerScale2d(dimOut, cfg.initValues()));
-            dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-            norm2 = register("norm2", norm(cfg.normLayer(), dimOut, cfg.normEps()));
-            mlp = register(
-                    "mlp",
+            registerRest(
+                    layerScale2d(dimOut, cfg.initValues()),
+                    dropPath,
+                    norm(cfg.normLayer(), dimOut, cfg.normEps()),
                     Mlp.conv(
                             dimOut,
                             (int) (dimOut * cfg.expandRatio()),
                             dimOut,
                             Activation.Kind.parse(cfg.actLayer()),
-                            (float) cfg.projDrop()));
-            ls2 = register("ls2", layerScale2d(dimOut, cfg.initValues()));
-            dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
+                            (float) cfg.projDrop()),
+                    layerScale2d(dimOut, cfg.initValues()));
         }
 
         @Override
-        protected NDArray forwardImpl(NDArray x) {
-            x = shortcut.forward(x).add(dropPath1.forward(ls1.forward(attn.forward(norm1.forward(x)))));
-            return x.add(dropPath2.forward(ls2.forward(mlp.forward(norm2.forward(x)))));
+        NDArray attnShortcut(NDArray x) {
+            return shortcut.forward(x);
+        }
+
+        @Override
+        NDArray attention(NDArray y) {
+            return attn.forward(y);
         }
     }
 

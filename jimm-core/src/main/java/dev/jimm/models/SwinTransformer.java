@@ -20,6 +20,7 @@ import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /**
  * Swin Transformer (v1), as timm's {@code models/swin_transformer.py} builds it: a patch embedding, four stages of
@@ -236,8 +237,61 @@ public final class SwinTransformer extends SwinBase {
     }
 
     /**
-     * The attention part of a Swin block, v1 and v2 alike: shift, pad, partition, attend, merge, unpad, shift back.
-     * Subclasses give the windowed attention and keep the mask.
+     * The arguments of a v1 / v2 block, {@code index} its place in the stage: even blocks attend in plain windows, odd
+     * ones in windows shifted by half a window (timm's and torchvision's rule).
+     */
+    record BlockArgs(
+            Flavor flavor,
+            int dim,
+            int res,
+            int numHeads,
+            int window,
+            int index,
+            double mlpRatio,
+            boolean qkvBias,
+            double dropPath) {
+        int shift() {
+            return index % 2 == 0 ? 0 : window / 2;
+        }
+
+        int hidden() {
+            return (int) (dim * mlpRatio);
+        }
+    }
+
+    /** A window attention taking the shifted-window mask: [B * nW, N, C] windows, an optional [nW, N, N] mask. */
+    interface MaskedWindowAttention {
+        NDArray forward(NDArray windows, NDArray mask);
+    }
+
+    /** Checks a Swin config's sizes and that its per-stage lists have one entry per stage. */
+    static void checkConfig(
+            String what,
+            int imgSize,
+            String sizeName,
+            int size,
+            int embedDim,
+            List<Integer> depths,
+            List<Integer> numHeads,
+            String listName,
+            List<Integer> perStage) {
+        if (depths == null || numHeads == null || perStage == null) {
+            throw new IllegalArgumentException("a " + what + " config needs depths, numHeads and " + listName);
+        }
+        if (imgSize <= 0 || size <= 0 || embedDim <= 0) {
+            throw new IllegalArgumentException("imgSize " + imgSize + ", " + sizeName + " " + size + " and embedDim "
+                    + embedDim + " must be positive");
+        }
+        if (depths.size() != numHeads.size() || depths.size() != perStage.size()) {
+            throw new IllegalArgumentException("depths " + depths + ", numHeads " + numHeads + " and " + listName + " "
+                    + perStage + " must have one entry per stage");
+        }
+    }
+
+    /**
+     * The attention part of a Swin block, v1 and v2 alike: shift, pad, partition, attend, merge, unpad, shift back; and
+     * the residual layouts around it, pre-norm (v1) or res-post-norm (v2). Subclasses register the attention, norms,
+     * MLP and drop paths in their library's order.
      */
     abstract static class WindowedBlock extends Module {
         final Flavor flavor;
@@ -249,6 +303,12 @@ public final class SwinTransformer extends SwinBase {
         final int shiftW;
         final WindowGeometry geometry;
         private Buffer attnMask;
+        private MaskedWindowAttention attn;
+        private Module norm1;
+        private Module dropPath1;
+        private Module norm2;
+        private Module mlp;
+        private Module dropPath2;
 
         WindowedBlock(Flavor flavor, int resH, int resW, int window, int shift) {
             this.flavor = flavor;
@@ -259,6 +319,73 @@ public final class SwinTransformer extends SwinBase {
             this.shiftH = shift;
             this.shiftW = shift;
             this.geometry = WindowGeometry.of(flavor, resH, resW, window, window, shift, shift);
+        }
+
+        WindowedBlock(BlockArgs a) {
+            this(a.flavor(), a.res(), a.res(), a.window(), a.shift());
+        }
+
+        /** Registers the window attention as {@code attn}. */
+        final <A extends Module & MaskedWindowAttention> A registerAttn(A attention) {
+            attn = register("attn", attention);
+            return attention;
+        }
+
+        final <M extends Module> M registerNorm1(M norm) {
+            norm1 = register("norm1", norm);
+            return norm;
+        }
+
+        final <M extends Module> M registerNorm2(M norm) {
+            norm2 = register("norm2", norm);
+            return norm;
+        }
+
+        final void registerMlp(Module module) {
+            mlp = register("mlp", module);
+        }
+
+        /** timm's drop_path1 and drop_path2. */
+        final void registerDropPath1(double rate) {
+            dropPath1 = register("drop_path1", DropPath.orIdentity(rate));
+        }
+
+        final void registerDropPath2(double rate) {
+            dropPath2 = register("drop_path2", DropPath.orIdentity(rate));
+        }
+
+        /** torchvision's tail after norm1 and attn: one {@code stochastic_depth} for both residuals, norm2, the MLP. */
+        final void registerTorchvisionTail(int dim, int hidden, double dropPath) {
+            dropPath1 = register("stochastic_depth", DropPath.orIdentity(dropPath));
+            dropPath2 = dropPath1;
+            registerNorm2(new LayerNorm(dim));
+            registerMlp(torchvisionMlp(dim, hidden, 0f));
+        }
+
+        /** timm's v2 order after attn: norm1, drop_path1, mlp, norm2, drop_path2. */
+        final void registerResPostNormTail(int dim, int hidden, double dropPath) {
+            registerNorm1(new LayerNorm(dim));
+            registerDropPath1(dropPath);
+            registerMlp(new Mlp(dim, hidden, Activation.Kind.GELU));
+            registerNorm2(new LayerNorm(dim));
+            registerDropPath2(dropPath);
+        }
+
+        /** norm1 and norm2. */
+        final List<Module> norms() {
+            return List.of(norm1, norm2);
+        }
+
+        /** v1: x + drop(attn(norm1(x))), then x + drop(mlp(norm2(x))). */
+        final NDArray preNormForward(NDArray x) {
+            x = x.add(dropPath1.forward(shiftedWindowAttention(norm1.forward(x))));
+            return x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
+        }
+
+        /** v2: x + drop(norm1(attn(x))), then x + drop(norm2(mlp(x))). */
+        final NDArray resPostNormForward(NDArray x) {
+            x = x.add(dropPath1.forward(norm1.forward(shiftedWindowAttention(x))));
+            return x.add(dropPath2.forward(norm2.forward(mlp.forward(x))));
         }
 
         /** Declares the non-persistent {@code attn_mask} for the block's own resolution (after its children). */
@@ -281,9 +408,6 @@ public final class SwinTransformer extends SwinBase {
                         Windows.attentionMask(ph, pw, geometry.wh(), geometry.ww(), geometry.sh(), geometry.sw()));
             }
         }
-
-        /** The windowed attention on [B * nW, N, C] with an optional [nW, N, N] mask. */
-        abstract NDArray windowAttention(NDArray windows, NDArray mask);
 
         /** Shifted-window attention of an NHWC map, same shape out. */
         final NDArray shiftedWindowAttention(NDArray x) {
@@ -322,7 +446,7 @@ public final class SwinTransformer extends SwinBase {
                                     new Shape(nw, g.area(), g.area()));
                 }
             }
-            NDArray windows = windowAttention(Windows.partition(y, g.wh(), g.ww()), mask);
+            NDArray windows = attn.forward(Windows.partition(y, g.wh(), g.ww()), mask);
             y = Windows.reverse(windows.reshape(-1, g.area(), c), g.wh(), g.ww(), ph, pw);
             if (flavor == Flavor.TIMM) {
                 if (ph != h || pw != w) {
@@ -338,7 +462,7 @@ public final class SwinTransformer extends SwinBase {
     // ---- blocks ---------------------------------------------------------------------------------
 
     /** Window multi-head self-attention with a learned relative position bias table. */
-    static final class WindowAttention extends Module {
+    static final class WindowAttention extends Module implements MaskedWindowAttention {
         private final int numHeads;
         private final int window;
         private final float scale;
@@ -377,7 +501,8 @@ public final class SwinTransformer extends SwinBase {
             Windows.fillLong(index.array(), Windows.relativePositionIndex(window, window));
         }
 
-        NDArray forward(NDArray x, NDArray mask) {
+        @Override
+        public NDArray forward(NDArray x, NDArray mask) {
             NDList qkvs = Windows.splitHeads(qkv.forward(x), numHeads);
             NDArray attn = Scalars.mul(qkvs.get(0), scale).matMul(qkvs.get(1).transpose(0, 1, 3, 2));
             attn = attn.add(Windows.gatherBias(table.getArray(), index.array(), window * window));
@@ -402,52 +527,25 @@ public final class SwinTransformer extends SwinBase {
 
     /** The pre-norm Swin block: x + attn(norm1(x)), then x + mlp(norm2(x)). */
     static final class Block extends WindowedBlock {
-        private final Module norm1;
-        private final WindowAttention attn;
-        private final Module dropPath1;
-        private final Module norm2;
-        private final Module mlp;
-        private final Module dropPath2;
-
-        Block(
-                Flavor flavor,
-                int dim,
-                int resH,
-                int resW,
-                int numHeads,
-                int window,
-                int shift,
-                double mlpRatio,
-                boolean qkvBias,
-                double dropPath) {
-            super(flavor, resH, resW, window, shift);
-            int hidden = (int) (dim * mlpRatio);
-            norm1 = register("norm1", new LayerNorm(dim));
+        Block(BlockArgs a) {
+            super(a);
+            registerNorm1(new LayerNorm(a.dim()));
             // timm clips the window (and so the bias table) to a smaller map; torchvision does not
-            attn = register("attn", new WindowAttention(flavor, dim, numHeads, geometry.wh(), qkvBias));
-            if (flavor == Flavor.TIMM) {
-                dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-                norm2 = register("norm2", new LayerNorm(dim));
-                mlp = register("mlp", new Mlp(dim, hidden, Activation.Kind.GELU));
-                dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
+            registerAttn(new WindowAttention(a.flavor(), a.dim(), a.numHeads(), geometry.wh(), a.qkvBias()));
+            if (a.flavor() == Flavor.TIMM) {
+                registerDropPath1(a.dropPath());
+                registerNorm2(new LayerNorm(a.dim()));
+                registerMlp(new Mlp(a.dim(), a.hidden(), Activation.Kind.GELU));
+                registerDropPath2(a.dropPath());
             } else {
-                dropPath1 = register("stochastic_depth", DropPath.orIdentity(dropPath));
-                dropPath2 = dropPath1;
-                norm2 = register("norm2", new LayerNorm(dim));
-                mlp = register("mlp", torchvisionMlp(dim, hidden, 0f));
+                registerTorchvisionTail(a.dim(), a.hidden(), a.dropPath());
             }
             declareMask();
         }
 
         @Override
-        NDArray windowAttention(NDArray windows, NDArray mask) {
-            return attn.forward(windows, mask);
-        }
-
-        @Override
         protected NDArray forwardImpl(NDArray x) {
-            x = x.add(dropPath1.forward(shiftedWindowAttention(norm1.forward(x))));
-            return x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
+            return preNormForward(x);
         }
     }
 
@@ -512,20 +610,11 @@ public final class SwinTransformer extends SwinBase {
             double mlpRatio,
             boolean qkvBias) {
         public Config {
-            if (depths == null || numHeads == null || windowSizes == null) {
-                throw new IllegalArgumentException("a Swin config needs depths, numHeads and windowSizes");
-            }
-            if (imgSize <= 0 || patchSize <= 0 || embedDim <= 0) {
-                throw new IllegalArgumentException("imgSize " + imgSize + ", patchSize " + patchSize + " and embedDim "
-                        + embedDim + " must be positive");
-            }
+            checkConfig(
+                    "Swin", imgSize, "patchSize", patchSize, embedDim, depths, numHeads, "windowSizes", windowSizes);
             depths = List.copyOf(depths);
             numHeads = List.copyOf(numHeads);
             windowSizes = List.copyOf(windowSizes);
-            if (depths.size() != numHeads.size() || depths.size() != windowSizes.size()) {
-                throw new IllegalArgumentException("depths " + depths + ", numHeads " + numHeads + " and windowSizes "
-                        + windowSizes + " must have one entry per stage");
-            }
         }
 
         /** Four stages with one window size, patch 4, MLP ratio 4 and qkv biases. */
@@ -559,20 +648,16 @@ public final class SwinTransformer extends SwinBase {
                 cfg.embedDim(),
                 cfg.depths(),
                 (inDim, outDim) -> new PatchMerging(inDim, outDim, false, false),
-                (stage, index, dim, res, dpr) -> {
-                    int window = cfg.windowSizes().get(stage);
-                    return new Block(
-                            Flavor.TIMM,
-                            dim,
-                            res,
-                            res,
-                            cfg.numHeads().get(stage),
-                            window,
-                            index % 2 == 0 ? 0 : window / 2,
-                            cfg.mlpRatio(),
-                            cfg.qkvBias(),
-                            dpr);
-                });
+                (stage, index, dim, res, dpr) -> new Block(new BlockArgs(
+                        Flavor.TIMM,
+                        dim,
+                        res,
+                        cfg.numHeads().get(stage),
+                        cfg.windowSizes().get(stage),
+                        index,
+                        cfg.mlpRatio(),
+                        cfg.qkvBias(),
+                        dpr)));
         this.cfg = args.imgSize() == null ? cfg : cfg.imgSize(args.imgSize());
     }
 
@@ -627,33 +712,19 @@ public final class SwinTransformer extends SwinBase {
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(
-                            name,
-                            "swin_transformer",
-                            args -> new SwinTransformer(c, args),
-                            swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc"))
-                    .takingImgSize());
+            m.add(timmEntry(name, "swin_transformer", c.imgSize(), args -> new SwinTransformer(c, args)));
         }
+    }
+
+    /** A timm Swin (v1 or v2) registration: built for its input size (or the caller's), Swin's default config. */
+    static ModelEntry timmEntry(String name, String family, int imgSize, Function<ModelArgs, ImageModel> factory) {
+        return new ModelEntry(name, family, factory, swinCfg(name, imgSize, "patch_embed.proj", "head.fc"))
+                .takingImgSize();
     }
 
     /** Swin's default config: bicubic, crop 0.9, ImageNet statistics. */
     static PretrainedCfg swinCfg(String name, int size, String firstConv, String classifier) {
         PretrainedCfg u = PretrainedCfg.untrained(name, size, firstConv, classifier);
-        return new PretrainedCfg(
-                u.architecture(),
-                u.tag(),
-                u.hfHubId(),
-                u.url(),
-                u.inputSize(),
-                "bicubic",
-                0.9,
-                u.cropMode(),
-                u.mean(),
-                u.std(),
-                u.numClasses(),
-                u.firstConv(),
-                u.classifier(),
-                u.license(),
-                u.fileSha256());
+        return PretrainedCfgOverride.of(u, "bicubic", 0.9, u.mean(), u.std(), u.license());
     }
 }

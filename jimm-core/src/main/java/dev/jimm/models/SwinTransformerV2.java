@@ -7,12 +7,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
-import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
-import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
@@ -34,7 +32,7 @@ public final class SwinTransformerV2 extends SwinBase {
     // ---- blocks ---------------------------------------------------------------------------------
 
     /** Window attention with cosine similarity, a learned temperature and a CPB-MLP position bias. */
-    static final class WindowAttentionV2 extends Module {
+    static final class WindowAttentionV2 extends Module implements SwinTransformer.MaskedWindowAttention {
         private final int dim;
         private final int numHeads;
         private final int window;
@@ -128,7 +126,8 @@ public final class SwinTransformerV2 extends SwinBase {
             return Math.signum(s) * mag;
         }
 
-        NDArray forward(NDArray x, NDArray mask) {
+        @Override
+        public NDArray forward(NDArray x, NDArray mask) {
             NDArray bias;
             if (qBias != null) {
                 bias = qBias.getArray().concat(kBias.array()).concat(vBias.getArray());
@@ -167,61 +166,30 @@ public final class SwinTransformerV2 extends SwinBase {
 
     /** The res-post-norm block: x + norm1(attn(x)), then x + norm2(mlp(x)). */
     static final class Block extends SwinTransformer.WindowedBlock {
-        private final WindowAttentionV2 attn;
-        private final LayerNorm norm1;
-        private final Module dropPath1;
-        private final Module mlp;
-        private final LayerNorm norm2;
-        private final Module dropPath2;
-
-        Block(
-                Flavor flavor,
-                int dim,
-                int resH,
-                int resW,
-                int numHeads,
-                int window,
-                int shift,
-                double mlpRatio,
-                boolean qkvBias,
-                double dropPath,
-                int pretrainedWindow) {
-            super(flavor, resH, resW, window, shift);
-            int hidden = (int) (dim * mlpRatio);
-            if (flavor == Flavor.TIMM) {
-                attn = register(
-                        "attn", new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
-                norm1 = register("norm1", new LayerNorm(dim));
-                dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-                mlp = register("mlp", new Mlp(dim, hidden, Activation.Kind.GELU));
-                norm2 = register("norm2", new LayerNorm(dim));
-                dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
+        Block(SwinTransformer.BlockArgs a, int pretrainedWindow) {
+            super(a);
+            int dim = a.dim();
+            if (a.flavor() == Flavor.TIMM) {
+                registerAttn(new WindowAttentionV2(
+                        a.flavor(), dim, a.numHeads(), geometry.wh(), a.qkvBias(), pretrainedWindow));
+                registerResPostNormTail(dim, a.hidden(), a.dropPath());
             } else {
-                norm1 = register("norm1", new LayerNorm(dim));
-                attn = register(
-                        "attn", new WindowAttentionV2(flavor, dim, numHeads, geometry.wh(), qkvBias, pretrainedWindow));
-                dropPath1 = register("stochastic_depth", DropPath.orIdentity(dropPath));
-                dropPath2 = dropPath1;
-                norm2 = register("norm2", new LayerNorm(dim));
-                mlp = register("mlp", SwinTransformer.torchvisionMlp(dim, hidden, 0f));
+                registerNorm1(new LayerNorm(dim));
+                registerAttn(new WindowAttentionV2(
+                        a.flavor(), dim, a.numHeads(), geometry.wh(), a.qkvBias(), pretrainedWindow));
+                registerTorchvisionTail(dim, a.hidden(), a.dropPath());
             }
             declareMask();
         }
 
         @Override
-        NDArray windowAttention(NDArray windows, NDArray mask) {
-            return attn.forward(windows, mask);
-        }
-
-        @Override
         protected NDArray forwardImpl(NDArray x) {
-            x = x.add(dropPath1.forward(norm1.forward(shiftedWindowAttention(x))));
-            return x.add(dropPath2.forward(norm2.forward(mlp.forward(x))));
+            return resPostNormForward(x);
         }
 
         /** timm's _init_respostnorm: both norms start at zero, so each block starts as the identity. */
         void zeroPostNorms() {
-            for (LayerNorm n : List.of(norm1, norm2)) {
+            for (Module n : norms()) {
                 Init.constant(n.directParameters().get("weight").getArray(), 0f);
                 Init.constant(n.directParameters().get("bias").getArray(), 0f);
             }
@@ -248,20 +216,19 @@ public final class SwinTransformerV2 extends SwinBase {
             List<Integer> numHeads,
             List<Integer> pretrainedWindowSizes) {
         public Config {
-            if (depths == null || numHeads == null || pretrainedWindowSizes == null) {
-                throw new IllegalArgumentException("a Swin V2 config needs depths, numHeads and pretrainedWindowSizes");
-            }
-            if (imgSize <= 0 || window <= 0 || embedDim <= 0) {
-                throw new IllegalArgumentException("imgSize " + imgSize + ", window " + window + " and embedDim "
-                        + embedDim + " must be positive");
-            }
+            SwinTransformer.checkConfig(
+                    "Swin V2",
+                    imgSize,
+                    "window",
+                    window,
+                    embedDim,
+                    depths,
+                    numHeads,
+                    "pretrainedWindowSizes",
+                    pretrainedWindowSizes);
             depths = List.copyOf(depths);
             numHeads = List.copyOf(numHeads);
             pretrainedWindowSizes = List.copyOf(pretrainedWindowSizes);
-            if (depths.size() != numHeads.size() || depths.size() != pretrainedWindowSizes.size()) {
-                throw new IllegalArgumentException("depths " + depths + ", numHeads " + numHeads
-                        + " and pretrainedWindowSizes " + pretrainedWindowSizes + " must have one entry per stage");
-            }
         }
 
         /** Four stages with windows normalized by their own size. */
@@ -301,16 +268,8 @@ public final class SwinTransformerV2 extends SwinBase {
                 cfg.depths(),
                 (inDim, outDim) -> new SwinTransformer.PatchMerging(inDim, outDim, true, true),
                 (stage, index, dim, res, dpr) -> new Block(
-                        Flavor.TIMM,
-                        dim,
-                        res,
-                        res,
-                        cfg.numHeads().get(stage),
-                        cfg.window(),
-                        index % 2 == 0 ? 0 : cfg.window() / 2,
-                        4.0,
-                        true,
-                        dpr,
+                        new SwinTransformer.BlockArgs(
+                                Flavor.TIMM, dim, res, cfg.numHeads().get(stage), cfg.window(), index, 4.0, true, dpr),
                         cfg.pretrainedWindowSizes().get(stage)));
         this.cfg = args.imgSize() == null ? cfg : cfg.imgSize(args.imgSize());
     }
@@ -350,33 +309,22 @@ public final class SwinTransformerV2 extends SwinBase {
             add(m, "swinv2_base_window16_256", Config.of(256, 16, 128, DEPTHS_S, HEADS_B));
             add(m, "swinv2_base_window8_256", Config.of(256, 8, 128, DEPTHS_S, HEADS_B));
             add(m, "swinv2_base_window12_192", Config.of(192, 12, 128, DEPTHS_S, HEADS_B));
-            add(
-                    m,
-                    "swinv2_base_window12to16_192to256",
-                    Config.of(256, 16, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
-            add(
-                    m,
-                    "swinv2_base_window12to24_192to384",
-                    Config.of(384, 24, 128, DEPTHS_S, HEADS_B).pretrainedWindows(12, 12, 12, 6));
+            addFineTuned(m, "swinv2_base_window12to16_192to256", Config.of(256, 16, 128, DEPTHS_S, HEADS_B));
+            addFineTuned(m, "swinv2_base_window12to24_192to384", Config.of(384, 24, 128, DEPTHS_S, HEADS_B));
             add(m, "swinv2_large_window12_192", Config.of(192, 12, 192, DEPTHS_S, HEADS_L));
-            add(
-                    m,
-                    "swinv2_large_window12to16_192to256",
-                    Config.of(256, 16, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
-            add(
-                    m,
-                    "swinv2_large_window12to24_192to384",
-                    Config.of(384, 24, 192, DEPTHS_S, HEADS_L).pretrainedWindows(12, 12, 12, 6));
+            addFineTuned(m, "swinv2_large_window12to16_192to256", Config.of(256, 16, 192, DEPTHS_S, HEADS_L));
+            addFineTuned(m, "swinv2_large_window12to24_192to384", Config.of(384, 24, 192, DEPTHS_S, HEADS_L));
             return m;
         }
 
         private static void add(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(
-                            name,
-                            "swin_transformer_v2",
-                            args -> new SwinTransformerV2(c, args),
-                            SwinTransformer.swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc"))
-                    .takingImgSize());
+            m.add(SwinTransformer.timmEntry(
+                    name, "swin_transformer_v2", c.imgSize(), args -> new SwinTransformerV2(c, args)));
+        }
+
+        /** A variant fine-tuned from 192 / window 12 weights: the CPB coordinates keep those windows. */
+        private static void addFineTuned(List<ModelEntry> m, String name, Config c) {
+            add(m, name, c.pretrainedWindows(12, 12, 12, 6));
         }
     }
 }

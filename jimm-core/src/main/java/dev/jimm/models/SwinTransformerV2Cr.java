@@ -11,7 +11,6 @@ import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
-import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
@@ -58,7 +57,7 @@ public final class SwinTransformerV2Cr extends ImageModel {
     }
 
     /** timm's WindowMultiHeadAttention: cosine attention, learned temperature, MLP position bias. */
-    static final class WindowMultiHeadAttention extends Module {
+    static final class WindowMultiHeadAttention extends Module implements SwinTransformer.MaskedWindowAttention {
         private static final int META_HIDDEN = 384;
         private final int numHeads;
         private final int windowH;
@@ -112,7 +111,8 @@ public final class SwinTransformerV2Cr extends ImageModel {
             return (float) (Math.signum(v) * Math.log1p(Math.abs(v)));
         }
 
-        NDArray forward(NDArray x, NDArray mask) {
+        @Override
+        public NDArray forward(NDArray x, NDArray mask) {
             NDList qkvs = Windows.splitHeads(qkv.forward(x), numHeads);
             NDArray attn =
                     l2normalize(qkvs.get(0)).matMul(l2normalize(qkvs.get(1)).transpose(0, 1, 3, 2));
@@ -146,22 +146,12 @@ public final class SwinTransformerV2Cr extends ImageModel {
         /** timm's init_values default, the same for every registered variant. */
         private static final float INIT_VALUES = 0f;
 
-        private final WindowMultiHeadAttention attn;
-        private final LayerNorm norm1;
-        private final Module dropPath1;
-        private final Module mlp;
-        private final LayerNorm norm2;
-        private final Module dropPath2;
         private final Module norm3;
 
         Block(int dim, int numHeads, int res, int window, int shift, double dropPath, boolean extraNorm) {
             super(Flavor.TIMM, res, res, window, shift);
-            attn = register("attn", new WindowMultiHeadAttention(dim, numHeads, geometry.wh(), geometry.ww()));
-            norm1 = register("norm1", new LayerNorm(dim));
-            dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-            mlp = register("mlp", new Mlp(dim, dim * 4, Activation.Kind.GELU));
-            norm2 = register("norm2", new LayerNorm(dim));
-            dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
+            registerAttn(new WindowMultiHeadAttention(dim, numHeads, geometry.wh(), geometry.ww()));
+            registerResPostNormTail(dim, dim * 4, dropPath);
             norm3 = register("norm3", extraNorm ? new LayerNorm(dim) : new Identity());
             declareMask();
         }
@@ -170,20 +160,14 @@ public final class SwinTransformerV2Cr extends ImageModel {
         @Override
         protected void resetParameters(SplittableRandom random) {
             super.resetParameters(random);
-            Init.constant(norm1.directParameters().get("weight").getArray(), INIT_VALUES);
-            Init.constant(norm2.directParameters().get("weight").getArray(), INIT_VALUES);
-        }
-
-        @Override
-        NDArray windowAttention(NDArray windows, NDArray mask) {
-            return attn.forward(windows, mask);
+            for (Module n : norms()) {
+                Init.constant(n.directParameters().get("weight").getArray(), INIT_VALUES);
+            }
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            x = x.add(dropPath1.forward(norm1.forward(shiftedWindowAttention(x))));
-            x = x.add(dropPath2.forward(norm2.forward(mlp.forward(x))));
-            return norm3.forward(x);
+            return norm3.forward(resPostNormForward(x));
         }
     }
 
@@ -386,22 +370,7 @@ public final class SwinTransformerV2Cr extends ImageModel {
             PretrainedCfg u = SwinTransformer.swinCfg(name, c.imgSize(), "patch_embed.proj", "head.fc");
             PretrainedCfg cfg = c.imgSize() == 224
                     ? u
-                    : new PretrainedCfg(
-                            u.architecture(),
-                            u.tag(),
-                            u.hfHubId(),
-                            u.url(),
-                            u.inputSize(),
-                            u.interpolation(),
-                            1.0,
-                            u.cropMode(),
-                            u.mean(),
-                            u.std(),
-                            u.numClasses(),
-                            u.firstConv(),
-                            u.classifier(),
-                            u.license(),
-                            u.fileSha256());
+                    : PretrainedCfgOverride.of(u, u.interpolation(), 1.0, u.mean(), u.std(), u.license());
             m.add(new ModelEntry(name, "swin_transformer_v2_cr", args -> new SwinTransformerV2Cr(c, args), cfg)
                     .takingImgSize());
         }

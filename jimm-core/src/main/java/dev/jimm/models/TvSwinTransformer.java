@@ -53,32 +53,9 @@ public final class TvSwinTransformer extends ImageModel {
             int heads = cfg.numHeads().get(i);
             Sequential stage = new Sequential();
             for (int b = 0; b < cfg.depths().get(i); b++) {
-                int shift = b % 2 == 0 ? 0 : window / 2;
-                stage.add(
-                        v2
-                                ? new SwinTransformerV2.Block(
-                                        Flavor.TORCHVISION,
-                                        dim,
-                                        res,
-                                        res,
-                                        heads,
-                                        window,
-                                        shift,
-                                        cfg.mlpRatio(),
-                                        cfg.qkvBias(),
-                                        dpr[i][b],
-                                        0)
-                                : new SwinTransformer.Block(
-                                        Flavor.TORCHVISION,
-                                        dim,
-                                        res,
-                                        res,
-                                        heads,
-                                        window,
-                                        shift,
-                                        cfg.mlpRatio(),
-                                        cfg.qkvBias(),
-                                        dpr[i][b]));
+                SwinTransformer.BlockArgs a = new SwinTransformer.BlockArgs(
+                        Flavor.TORCHVISION, dim, res, heads, window, b, cfg.mlpRatio(), cfg.qkvBias(), dpr[i][b]);
+                stage.add(v2 ? new SwinTransformerV2.Block(a, 0) : new SwinTransformer.Block(a));
             }
             features.add(stage);
             addFeatureInfo(dim, reduction, "features." + (features.size() - 1), features.size() - 1);

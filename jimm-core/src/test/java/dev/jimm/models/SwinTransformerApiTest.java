@@ -249,34 +249,24 @@ class SwinTransformerApiTest {
             try (var gc = Engine.getInstance().newGradientCollector()) {
                 gc.backward(m.forward(input(s, 32)).square().mean());
             }
-            for (String k : List.of(
-                    "layers.0.blocks.1.attn.relative_position_bias_table",
-                    "layers.0.blocks.1.attn.qkv.weight",
-                    "layers.1.downsample.reduction.weight",
-                    "patch_embed.proj.weight",
-                    "head.fc.bias")) {
-                float g = m.namedParameters()
-                        .get(k)
-                        .getArray()
-                        .getGradient()
-                        .abs()
-                        .sum()
-                        .getFloat();
-                assertTrue(g > 0 && Float.isFinite(g), k + " gradient " + g);
-            }
+            SwinTesting.assertGradientsReach(
+                    m,
+                    List.of(
+                            "layers.0.blocks.1.attn.relative_position_bias_table",
+                            "layers.0.blocks.1.attn.qkv.weight",
+                            "layers.1.downsample.reduction.weight",
+                            "patch_embed.proj.weight",
+                            "head.fc.bias"));
         }
     }
 
     @Test
     void everySwinIsBuiltForItsDefaultInputSize() {
         // that these are timm's 9 swin_transformer names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
+        SwinTesting.assertBuiltForDefaultInputSize(
+                "swin_transformer", SwinTransformer.class, m -> m.config().imgSize());
         for (String n : ModelTesting.registeredNames("swin_transformer")) {
-            SwinTransformer m = (SwinTransformer) unbuilt(n);
-            assertEquals(
-                    ModelRegistry.builtIn().config(n).inputSize().get(1),
-                    m.config().imgSize(),
-                    n);
-            assertEquals(4, m.featureInfo().size(), n);
+            assertEquals(4, unbuilt(n).featureInfo().size(), n);
         }
     }
 }

@@ -187,22 +187,15 @@ class SwinTransformerV2ApiTest {
                         .square()
                         .mean());
             }
-            for (String k : List.of(
-                    "layers.0.blocks.1.attn.logit_scale",
-                    "layers.0.blocks.1.attn.q_bias",
-                    "layers.0.blocks.1.attn.v_bias",
-                    "layers.0.blocks.1.attn.cpb_mlp.0.weight",
-                    "layers.0.blocks.1.attn.cpb_mlp.2.weight",
-                    "layers.2.downsample.norm.weight")) {
-                float g = m.namedParameters()
-                        .get(k)
-                        .getArray()
-                        .getGradient()
-                        .abs()
-                        .sum()
-                        .getFloat();
-                assertTrue(g > 0 && Float.isFinite(g), k + " gradient " + g);
-            }
+            SwinTesting.assertGradientsReach(
+                    m,
+                    List.of(
+                            "layers.0.blocks.1.attn.logit_scale",
+                            "layers.0.blocks.1.attn.q_bias",
+                            "layers.0.blocks.1.attn.v_bias",
+                            "layers.0.blocks.1.attn.cpb_mlp.0.weight",
+                            "layers.0.blocks.1.attn.cpb_mlp.2.weight",
+                            "layers.2.downsample.norm.weight"));
             assertFalse(m.namedParameters().containsKey("layers.0.blocks.1.attn.k_bias"), "k_bias is a fixed zero");
         }
     }
@@ -210,13 +203,8 @@ class SwinTransformerV2ApiTest {
     @Test
     void everySwinV2IsBuiltForItsDefaultInputSize() {
         // that these are timm's 12 swin_transformer_v2 names: RegistryTest.everyFamilyRegistersTimmsNamesOfThatFamily
-        for (String n : ModelTesting.registeredNames("swin_transformer_v2")) {
-            SwinTransformerV2 m = (SwinTransformerV2) unbuilt(n);
-            assertEquals(
-                    ModelRegistry.builtIn().config(n).inputSize().get(1),
-                    m.config().imgSize(),
-                    n);
-        }
+        SwinTesting.assertBuiltForDefaultInputSize(
+                "swin_transformer_v2", SwinTransformerV2.class, m -> m.config().imgSize());
         // a 16 window on the last 8x8 map is cut to 8 (so is its bias MLP's table): no shift there
         SwinTransformerV2 w16 = (SwinTransformerV2) unbuilt("swinv2_tiny_window16_256");
         assertEquals(
