@@ -354,6 +354,18 @@ public final class LeVit extends DistilledHeadModel {
             return Scalars.mul(qk, scale).add(gatheredBiases()).softmax(-1);
         }
 
+        /**
+         * timm's {@code proj}, registered last: the activation, then a norm layer from the heads' values to
+         * {@code out}.
+         */
+        final void registerProj(Activation.Kind act, int out, float bnWeightInit) {
+            register(
+                    "proj",
+                    new NamedSequential()
+                            .add("act", new Activation(act))
+                            .add("ln", normLayer(useConv, valAttnDim, out, bnWeightInit)));
+        }
+
         /** The conv form: q [B, h, dk, Nq], k [B, h, dk, Nk] and v [B, h, dv, Nk] to maps [B, h dv, outH, outW]. */
         NDArray attendMaps(NDArray q, NDArray k, NDArray v, long outH, long outW) {
             NDArray attn = attend(q.transpose(0, 1, 3, 2).matMul(k));
@@ -377,11 +389,7 @@ public final class LeVit extends DistilledHeadModel {
         Attention(int dim, int keyDim, int numHeads, double attnRatio, int res, boolean useConv, Activation.Kind act) {
             super(numHeads, keyDim, (int) (attnRatio * keyDim), res, 1, useConv);
             register("qkv", normLayer(useConv, dim, valAttnDim + keyDim * numHeads * 2, 1f));
-            register(
-                    "proj",
-                    new NamedSequential()
-                            .add("act", new Activation(act))
-                            .add("ln", normLayer(useConv, valAttnDim, dim, 0f)));
+            registerProj(act, dim, 0f);
         }
 
         @Override
@@ -449,11 +457,7 @@ public final class LeVit extends DistilledHeadModel {
                     new NamedSequential()
                             .add("down", new Subsample(stride, res, useConv))
                             .add("ln", normLayer(useConv, in, keyDim * numHeads, 1f)));
-            register(
-                    "proj",
-                    new NamedSequential()
-                            .add("act", new Activation(act))
-                            .add("ln", normLayer(useConv, valAttnDim, out, 1f)));
+            registerProj(act, out, 1f);
         }
 
         @Override
