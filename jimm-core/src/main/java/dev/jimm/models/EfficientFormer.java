@@ -11,8 +11,6 @@ import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.LayerScale;
@@ -40,7 +38,7 @@ import java.util.regex.Pattern;
  * <p>The attention biases fix the last stage's grid to 7x7, so the input is 224 square (timm's
  * {@code fixed_input_size}).
  */
-public final class EfficientFormer extends ImageModel {
+public final class EfficientFormer extends DistilledHeadModel {
 
     /**
      * An EfficientFormer variant.
@@ -254,17 +252,9 @@ public final class EfficientFormer extends ImageModel {
     }
 
     /** timm's EfficientFormerStage: downsampler (or identity), 2d blocks, Flat, then the attention blocks. */
-    static final class Stage extends Module {
+    static final class Stage extends DownsampledStage {
         Stage(int in, int out, int depth, boolean downsample, int numVit, double[] dpr, float drop) {
-            if (downsample) {
-                register("downsample", new Downsample(in, out));
-            } else {
-                if (in != out) {
-                    throw new IllegalArgumentException(
-                            "a stage without downsampling keeps its width: " + in + " -> " + out);
-                }
-                register("downsample", new Identity());
-            }
+            super(downsample ? new Downsample(in, out) : null, in, out);
             float ls = 1e-5f;
             Sequential blocks = new Sequential();
             if (numVit > 0 && numVit >= depth) {
@@ -281,12 +271,7 @@ public final class EfficientFormer extends ImageModel {
                     }
                 }
             }
-            register("blocks", blocks);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return child("blocks").forward(child("downsample").forward(x));
+            blocks(blocks);
         }
     }
 
@@ -296,9 +281,8 @@ public final class EfficientFormer extends ImageModel {
     private final List<Module> stages = new ArrayList<>();
 
     public EfficientFormer(Config cfg, ModelArgs args) {
-        super(args);
+        super(args, "EfficientFormer", "tokens");
         this.cfg = cfg;
-        checkPool(globalPool, numClasses);
         List<Integer> dims = cfg.embedDims();
         NamedSequential stem = new NamedSequential()
                 .add(
@@ -331,15 +315,7 @@ public final class EfficientFormer extends ImageModel {
             prev = dims.get(i);
             addFeatureInfo(prev, 1 << (i + 2), "stages." + i, i);
         }
-        setNumFeatures(prev);
-        register("norm", new LayerNorm(prev, 1e-5f));
-        register("head_drop", new Dropout((float) dropRate));
-        registerHeads(numClasses);
-    }
-
-    private void registerHeads(int classes) {
-        register("head", Linear.classifier(numFeatures(), classes));
-        register("head_dist", Linear.classifier(numFeatures(), classes));
+        registerNormAndHeads(prev, new LayerNorm(prev, 1e-5f));
     }
 
     @Override
@@ -350,10 +326,6 @@ public final class EfficientFormer extends ImageModel {
     /** The variant this model was built from. */
     public Config config() {
         return cfg;
-    }
-
-    private static void checkPool(String pool, int numClasses) {
-        GlobalPool.checkAvgOrNone(pool, numClasses, "EfficientFormer", "tokens");
     }
 
     /**
@@ -394,29 +366,8 @@ public final class EfficientFormer extends ImageModel {
     }
 
     @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        if (globalPool.equals("avg")) {
-            x = x.mean(new int[] {1});
-        }
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        if (preLogits) {
-            return x;
-        }
-        return DistilledHeads.averaged(this, x);
-    }
-
-    /** The class head's and the distillation head's logits apart (timm's distilled training output). */
-    public NDList forwardHeadDistilled(NDArray features) {
-        return DistilledHeads.apart(this, forwardHead(features, true));
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String p = GlobalPool.validate(newGlobalPool);
-        checkPool(p, newNumClasses);
-        numClasses = newNumClasses;
-        globalPool = p;
-        registerHeads(newNumClasses);
+    protected NDArray averagePool(NDArray features) {
+        return features.mean(new int[] {1});
     }
 
     private static final Pattern STAGE_BLOCK = Pattern.compile("network\\.(\\d+)\\.(\\d+)");

@@ -9,13 +9,12 @@ import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNorm;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
-import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Scalars;
@@ -35,7 +34,7 @@ import java.util.SplittableRandom;
  *
  * <p>The attention grids fix the input to 224 square (timm's {@code fixed_input_size}).
  */
-public final class EfficientFormerV2 extends ImageModel {
+public final class EfficientFormerV2 extends DistilledHeadModel {
 
     /**
      * An EfficientFormer-V2 variant.
@@ -68,32 +67,12 @@ public final class EfficientFormerV2 extends ImageModel {
     private static final Activation.Kind ACT = Activation.Kind.GELU;
 
     /** timm's ConvNorm (conv with bias, BatchNorm) and, with an activation, its ConvNormAct: keys {@code conv, bn}. */
-    static final class ConvNorm extends Module {
-        private final Activation.Kind act;
+    static ConvNorm convNorm(int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
+        return new ConvNorm("conv", ConvNorm.conv(in, out, kernel, stride, groups, true), act, 1f);
+    }
 
-        ConvNorm(int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
-            this.act = act;
-            register(
-                    "conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(Layers.padding(kernel, stride, 1))
-                                    .groups(groups)));
-            register("bn", new BatchNorm2d(out));
-        }
-
-        static ConvNorm pointwise(int in, int out) {
-            return new ConvNorm(in, out, 1, 1, 1, Activation.Kind.IDENTITY);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return Activation.apply(act, child("bn").forward(child("conv").forward(x)));
-        }
+    static ConvNorm pointwise(int in, int out) {
+        return convNorm(in, out, 1, 1, 1, Activation.Kind.IDENTITY);
     }
 
     /** PyTorch's bilinear upsampling by 2 with align_corners=False, along {@code axis} of x. */
@@ -180,15 +159,15 @@ public final class EfficientFormerV2 extends ImageModel {
             this.side = strided ? (res + 1) / 2 : res;
             int kh = keyDim * HEADS;
             if (strided) {
-                register("stride_conv", new ConvNorm(dim, dim, 3, 2, dim, Activation.Kind.IDENTITY));
+                register("stride_conv", convNorm(dim, dim, 3, 2, dim, Activation.Kind.IDENTITY));
             }
-            register("q", ConvNorm.pointwise(dim, kh));
-            register("k", ConvNorm.pointwise(dim, kh));
-            register("v", ConvNorm.pointwise(dim, dh));
-            register("v_local", new ConvNorm(dh, dh, 3, 1, dh, Activation.Kind.IDENTITY));
+            register("q", pointwise(dim, kh));
+            register("k", pointwise(dim, kh));
+            register("v", pointwise(dim, dh));
+            register("v_local", convNorm(dh, dh, 3, 1, dh, Activation.Kind.IDENTITY));
             register("talking_head1", new Conv2d(HEADS, HEADS, 1, Conv2d.Options.defaults()));
             register("talking_head2", new Conv2d(HEADS, HEADS, 1, Conv2d.Options.defaults()));
-            register("proj", ConvNorm.pointwise(dh, dim));
+            register("proj", pointwise(dh, dim));
         }
 
         @Override
@@ -225,7 +204,7 @@ public final class EfficientFormerV2 extends ImageModel {
                             in,
                             3,
                             Conv2d.Options.defaults().stride(2).padding(1).groups(in)));
-            register("proj", ConvNorm.pointwise(in, out));
+            register("proj", pointwise(in, out));
         }
 
         @Override
@@ -245,10 +224,10 @@ public final class EfficientFormerV2 extends ImageModel {
             this.side2 = (res + 1) / 2;
             int kh = keyDim * HEADS;
             register("q", new LocalGlobalQuery(dim, kh));
-            register("k", ConvNorm.pointwise(dim, kh));
-            register("v", ConvNorm.pointwise(dim, dh));
-            register("v_local", new ConvNorm(dh, dh, 3, 2, dh, Activation.Kind.IDENTITY));
-            register("proj", ConvNorm.pointwise(dh, out));
+            register("k", pointwise(dim, kh));
+            register("v", pointwise(dim, dh));
+            register("v_local", convNorm(dh, dh, 3, 2, dh, Activation.Kind.IDENTITY));
+            register("proj", pointwise(dh, out));
         }
 
         @Override
@@ -275,7 +254,7 @@ public final class EfficientFormerV2 extends ImageModel {
 
         Downsample(int in, int out, int res, boolean useAttn) {
             this.useAttn = useAttn;
-            register("conv", new ConvNorm(in, out, 3, 2, 1, Activation.Kind.IDENTITY));
+            register("conv", convNorm(in, out, 3, 2, 1, Activation.Kind.IDENTITY));
             if (useAttn) {
                 register("attn", new Attention2dDownsample(in, out, res));
             }
@@ -294,10 +273,10 @@ public final class EfficientFormerV2 extends ImageModel {
 
         ConvMlp(int dim, int hidden, float drop) {
             this.drop = drop;
-            register("fc1", new ConvNorm(dim, hidden, 1, 1, 1, ACT));
-            register("mid", new ConvNorm(hidden, hidden, 3, 1, hidden, ACT));
+            register("fc1", convNorm(dim, hidden, 1, 1, 1, ACT));
+            register("mid", convNorm(hidden, hidden, 3, 1, hidden, ACT));
             register("drop1", new Dropout(drop));
-            register("fc2", ConvNorm.pointwise(hidden, dim));
+            register("fc2", pointwise(hidden, dim));
             register("drop2", new Dropout(drop));
         }
 
@@ -337,7 +316,7 @@ public final class EfficientFormerV2 extends ImageModel {
     }
 
     /** timm's EfficientFormerV2Stage: a downsampler (or identity) and blocks. */
-    static final class Stage extends Module {
+    static final class Stage extends DownsampledStage {
         Stage(
                 int in,
                 int out,
@@ -350,27 +329,14 @@ public final class EfficientFormerV2 extends ImageModel {
                 int numVit,
                 List<Integer> mlpRatios,
                 double[] dpr) {
-            if (downsample) {
-                register("downsample", new Downsample(in, out, res, downsampleAttn));
-                res = (res + 1) / 2;
-            } else {
-                if (in != out) {
-                    throw new IllegalArgumentException(
-                            "a stage without downsampling keeps its width: " + in + " -> " + out);
-                }
-                register("downsample", new Identity());
-            }
+            super(downsample ? new Downsample(in, out, res, downsampleAttn) : null, in, out);
+            res = downsample ? (res + 1) / 2 : res;
             Sequential blocks = new Sequential();
             for (int i = 0; i < depth; i++) {
                 boolean attn = blockAttn && i > depth - numVit - 1;
                 blocks.add(new Block(out, mlpRatios.get(i), res, stridedAttn, attn, dpr[i]));
             }
-            register("blocks", blocks);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return child("blocks").forward(child("downsample").forward(x));
+            blocks(blocks);
         }
     }
 
@@ -379,15 +345,14 @@ public final class EfficientFormerV2 extends ImageModel {
     private final Config cfg;
 
     public EfficientFormerV2(Config cfg, ModelArgs args) {
-        super(args);
+        super(args, "EfficientFormer-V2", "maps");
         this.cfg = cfg;
-        checkPool(globalPool, numClasses);
         List<Integer> dims = cfg.embedDims();
         addTrunkStep(register(
                 "stem",
                 new NamedSequential()
-                        .add("conv1", new ConvNorm(inChans, dims.get(0) / 2, 3, 2, 1, ACT))
-                        .add("conv2", new ConvNorm(dims.get(0) / 2, dims.get(0), 3, 2, 1, ACT))));
+                        .add("conv1", convNorm(inChans, dims.get(0) / 2, 3, 2, 1, ACT))
+                        .add("conv2", convNorm(dims.get(0) / 2, dims.get(0), 3, 2, 1, ACT))));
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.depths());
         Sequential stages = register("stages", new Sequential());
         int prev = dims.get(0);
@@ -412,15 +377,7 @@ public final class EfficientFormerV2 extends ImageModel {
             prev = dims.get(i);
             addFeatureInfo(prev, stride, "stages." + i);
         }
-        setNumFeatures(prev);
-        register("norm", new BatchNorm2d(prev));
-        register("head_drop", new Dropout((float) dropRate));
-        registerHeads(numClasses);
-    }
-
-    private void registerHeads(int classes) {
-        register("head", Linear.classifier(numFeatures(), classes));
-        register("head_dist", Linear.classifier(numFeatures(), classes));
+        registerNormAndHeads(prev, new BatchNorm2d(prev));
     }
 
     @Override
@@ -433,39 +390,14 @@ public final class EfficientFormerV2 extends ImageModel {
         return cfg;
     }
 
-    private static void checkPool(String pool, int numClasses) {
-        GlobalPool.checkAvgOrNone(pool, numClasses, "EfficientFormer-V2", "maps");
-    }
-
     @Override
     public NDArray forwardFeatures(NDArray x) {
         return child("norm").forward(forwardTrunk(x));
     }
 
     @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        if (globalPool.equals("avg")) {
-            x = Layers.spatialMean(x, false);
-        }
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        if (preLogits) {
-            return x;
-        }
-        return DistilledHeads.averaged(this, x);
-    }
-
-    /** The class head's and the distillation head's logits apart (timm's distilled training output). */
-    public NDList forwardHeadDistilled(NDArray features) {
-        return DistilledHeads.apart(this, forwardHead(features, true));
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String p = GlobalPool.validate(newGlobalPool);
-        checkPool(p, newNumClasses);
-        numClasses = newNumClasses;
-        globalPool = p;
-        registerHeads(newNumClasses);
+    protected NDArray averagePool(NDArray features) {
+        return Layers.spatialMean(features, false);
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

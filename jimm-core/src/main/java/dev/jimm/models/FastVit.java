@@ -7,12 +7,12 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNorm;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
-import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Reparameterizable;
@@ -256,39 +256,6 @@ public final class FastVit extends ImageModel {
 
     private static final Activation.Kind ACT = Activation.Kind.GELU;
 
-    /** A conv of "same" padding, as the train-time branches (bias-free) and their reparam_conv (biased) take it. */
-    private static Conv2d sameConv(int in, int out, int kernel, int stride, int groups, boolean bias) {
-        return new Conv2d(
-                in,
-                out,
-                kernel,
-                Conv2d.Options.defaults()
-                        .stride(stride)
-                        .padding(Layers.padding(kernel, stride, 1))
-                        .groups(groups)
-                        .bias(bias));
-    }
-
-    /** timm's ConvNormAct without activation: a bias-free {@code conv} ("same" padding) and a BatchNorm {@code bn}. */
-    static final class ConvBn extends Module {
-        private final Conv2d conv;
-        private final BatchNorm2d bn;
-
-        ConvBn(int in, int out, int kernel, int stride, int groups) {
-            this.conv = register("conv", sameConv(in, out, kernel, stride, groups, false));
-            this.bn = register("bn", new BatchNorm2d(out));
-        }
-
-        Kernel kernel() {
-            return Kernel.of(conv, bn);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
-        }
-    }
-
     /** The state of {@code part} (floating-point entries) under {@code prefix}, copied, for a replacement. */
     static void copyState(Map<String, float[]> into, String prefix, Module part) {
         part.stateDict().forEach((k, v) -> {
@@ -299,7 +266,7 @@ public final class FastVit extends ImageModel {
     }
 
     /**
-     * timm's MobileOneBlock: a kxk ConvBn branch ({@code conv_kxk}, {@code numConvBranches} of them), a 1x1 ConvBn
+     * timm's MobileOneBlock: a kxk ConvNorm branch ({@code conv_kxk}, {@code numConvBranches} of them), a 1x1 ConvNorm
      * branch ({@code conv_scale}) and a BatchNorm shortcut ({@code identity}, when the shape allows), summed, then SE
      * and the activation; in its inference form one biased convolution ({@code reparam_conv}) before them.
      */
@@ -346,11 +313,11 @@ public final class FastVit extends ImageModel {
                 if (numConvBranches > 0) {
                     Sequential branches = register("conv_kxk", new Sequential());
                     for (int i = 0; i < numConvBranches; i++) {
-                        branches.add(new ConvBn(in, out, kernel, stride, groups));
+                        branches.add(new ConvNorm(in, out, kernel, stride, groups));
                     }
                 }
                 if (kernel > 1 && useScaleBranch) {
-                    register("conv_scale", new ConvBn(in, out, 1, stride, groups));
+                    register("conv_scale", new ConvNorm(in, out, 1, stride, groups));
                 }
             }
             register("act", useAct ? new Activation(ACT) : new Identity());
@@ -362,7 +329,7 @@ public final class FastVit extends ImageModel {
         }
 
         private static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-            return sameConv(in, out, kernel, stride, groups, true);
+            return ConvNorm.conv(in, out, kernel, stride, groups, true);
         }
 
         @Override
@@ -405,11 +372,11 @@ public final class FastVit extends ImageModel {
             Module branches = child("conv_kxk");
             if (branches != null) {
                 for (Module b : branches.children().values()) {
-                    Kernel k = ((ConvBn) b).kernel();
+                    Kernel k = ((ConvNorm) b).kernel();
                     sum = sum == null ? k : sum.plus(k);
                 }
             }
-            if (child("conv_scale") instanceof ConvBn scale) {
+            if (child("conv_scale") instanceof ConvNorm scale) {
                 Kernel k = scale.kernel().padTo(kernel);
                 sum = sum == null ? k : sum.plus(k);
             }
@@ -440,7 +407,7 @@ public final class FastVit extends ImageModel {
     }
 
     /**
-     * timm's ReparamLargeKernelConv: a large-kernel ConvBn ({@code large_conv}) plus a small-kernel one
+     * timm's ReparamLargeKernelConv: a large-kernel ConvNorm ({@code large_conv}) plus a small-kernel one
      * ({@code small_conv}), then SE and an optional activation; in its inference form one convolution
      * ({@code reparam_conv}).
      */
@@ -481,9 +448,9 @@ public final class FastVit extends ImageModel {
             if (inference) {
                 register("reparam_conv", MobileOneBlock.conv(in, out, kernel, stride, groups));
             } else {
-                register("large_conv", new ConvBn(in, out, kernel, stride, groups));
+                register("large_conv", new ConvNorm(in, out, kernel, stride, groups));
                 if (smallKernel > 0) {
-                    register("small_conv", new ConvBn(in, out, smallKernel, stride, groups));
+                    register("small_conv", new ConvNorm(in, out, smallKernel, stride, groups));
                 }
             }
             register("se", useSe ? new SqueezeExcite(out, 0.25, 8) : new Identity());
@@ -517,8 +484,8 @@ public final class FastVit extends ImageModel {
             if (inference) {
                 k = Kernel.of((Conv2d) child("reparam_conv"));
             } else {
-                k = ((ConvBn) child("large_conv")).kernel();
-                if (child("small_conv") instanceof ConvBn small) {
+                k = ((ConvNorm) child("large_conv")).kernel();
+                if (child("small_conv") instanceof ConvNorm small) {
                     k = k.plus(small.kernel().padTo(kernel));
                 }
             }
@@ -630,12 +597,7 @@ public final class FastVit extends ImageModel {
         RepCpe(int dim, boolean inference) {
             this.dim = dim;
             this.inference = inference;
-            Conv2d conv = new Conv2d(
-                    dim,
-                    dim,
-                    KERNEL,
-                    Conv2d.Options.defaults().padding(KERNEL / 2).groups(dim));
-            register(inference ? "reparam_conv" : "pos_enc", conv);
+            register(inference ? "reparam_conv" : "pos_enc", ConvNorm.conv(dim, dim, KERNEL, 1, dim, true));
         }
 
         @Override
@@ -663,7 +625,7 @@ public final class FastVit extends ImageModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
-    /** timm's ConvMlp: a depthwise 7x7 ConvBn ({@code conv}), then 1x1 {@code fc1}, GELU, 1x1 {@code fc2}. */
+    /** timm's ConvMlp: a depthwise 7x7 ConvNorm ({@code conv}), then 1x1 {@code fc1}, GELU, 1x1 {@code fc2}. */
     static final class ConvMlp extends Module {
         private final Module conv;
         private final Module fc1;
@@ -671,7 +633,7 @@ public final class FastVit extends ImageModel {
         private final float drop;
 
         ConvMlp(int in, int hidden, double drop) {
-            this.conv = register("conv", new ConvBn(in, in, 7, 1, in));
+            this.conv = register("conv", new ConvNorm(in, in, 7, 1, in));
             this.fc1 = register("fc1", new Conv2d(in, hidden, 1, Conv2d.Options.defaults()));
             register("act", new Activation(ACT));
             this.fc2 = register("fc2", new Conv2d(hidden, in, 1, Conv2d.Options.defaults()));

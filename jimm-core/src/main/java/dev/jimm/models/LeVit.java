@@ -7,10 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNorm;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
@@ -36,7 +35,7 @@ import java.util.SplittableRandom;
  * <p>The attention biases fix the token grid: the input must be {@link Config#imgSize()} square, as timm's
  * {@code fixed_input_size}.
  */
-public final class LeVit extends ImageModel {
+public final class LeVit extends DistilledHeadModel {
 
     /**
      * A LeViT variant, as timm's {@code model_cfgs} entries and Levit keyword arguments.
@@ -213,34 +212,9 @@ public final class LeVit extends ImageModel {
     }
 
     /** timm's ConvNorm: a bias-free convolution ({@code linear}) and a BatchNorm ({@code bn}). */
-    static final class ConvNorm extends Module {
-        private final BatchNorm2d bn;
-        private final float bnWeightInit;
-
-        ConvNorm(int in, int out, int kernel, int stride, int padding, float bnWeightInit) {
-            this.bnWeightInit = bnWeightInit;
-            register(
-                    "linear",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(padding)
-                                    .bias(false)));
-            bn = register("bn", new BatchNorm2d(out));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(child("linear").forward(x));
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            initBnWeight(bn, bnWeightInit);
-        }
+    static ConvNorm convNorm(int in, int out, int kernel, int stride, float bnWeightInit) {
+        return new ConvNorm(
+                "linear", ConvNorm.conv(in, out, kernel, stride, 1, false), Activation.Kind.IDENTITY, bnWeightInit);
     }
 
     /** timm's LinearNorm: a bias-free Linear ({@code linear}) on tokens [B, N, C] and a BatchNorm1d over C. */
@@ -269,7 +243,7 @@ public final class LeVit extends ImageModel {
 
     /** A ConvNorm 1x1 or a LinearNorm, as the model's form asks. */
     static Module normLayer(boolean useConv, int in, int out, float bnWeightInit) {
-        return useConv ? new ConvNorm(in, out, 1, 1, 0, bnWeightInit) : new LinearNorm(in, out, bnWeightInit);
+        return useConv ? convNorm(in, out, 1, 1, bnWeightInit) : new LinearNorm(in, out, bnWeightInit);
     }
 
     /** timm's NormLinear: BatchNorm1d ({@code bn}), dropout, Linear ({@code linear}, trunc-normal std 0.02). */
@@ -303,7 +277,7 @@ public final class LeVit extends ImageModel {
         int c = in;
         for (int i = 1; i <= n; i++) {
             int next = out >> (n - i);
-            s.add("conv" + i, new ConvNorm(c, next, 3, 2, 1, 1f));
+            s.add("conv" + i, convNorm(c, next, 3, 2, 1f));
             if (i < n) {
                 s.add("act" + i, new Activation(act));
             }
@@ -338,6 +312,9 @@ public final class LeVit extends ImageModel {
         final int numHeads;
         final int keyDim;
         final int valDim;
+        /** The heads' values side by side: valDim * numHeads. */
+        final int valAttnDim;
+
         final int res;
         final boolean useConv;
         final float scale;
@@ -349,6 +326,7 @@ public final class LeVit extends ImageModel {
             this.numHeads = numHeads;
             this.keyDim = keyDim;
             this.valDim = valDim;
+            this.valAttnDim = valDim * numHeads;
             this.res = res;
             this.useConv = useConv;
             this.scale = (float) Math.pow(keyDim, -0.5);
@@ -376,6 +354,30 @@ public final class LeVit extends ImageModel {
             return Scalars.mul(qk, scale).add(gatheredBiases()).softmax(-1);
         }
 
+        /**
+         * timm's {@code proj}, registered last: the activation, then a norm layer from the heads' values to
+         * {@code out}.
+         */
+        final void registerProj(Activation.Kind act, int out, float bnWeightInit) {
+            register(
+                    "proj",
+                    new NamedSequential()
+                            .add("act", new Activation(act))
+                            .add("ln", normLayer(useConv, valAttnDim, out, bnWeightInit)));
+        }
+
+        /** The conv form: q [B, h, dk, Nq], k [B, h, dk, Nk] and v [B, h, dv, Nk] to maps [B, h dv, outH, outW]. */
+        NDArray attendMaps(NDArray q, NDArray k, NDArray v, long outH, long outW) {
+            NDArray attn = attend(q.transpose(0, 1, 3, 2).matMul(k));
+            return v.matMul(attn.transpose(0, 1, 3, 2)).reshape(q.getShape().get(0), -1, outH, outW);
+        }
+
+        /** The linear form: q [B, h, Nq, dk], k [B, h, dk, Nk] and v [B, h, Nk, dv] to tokens [B, Nq, h dv]. */
+        NDArray attendTokens(NDArray q, NDArray k, NDArray v) {
+            NDArray attn = attend(q.matMul(k));
+            return attn.matMul(v).transpose(0, 2, 1, 3).reshape(q.getShape().get(0), -1, valAttnDim);
+        }
+
         @Override
         protected void resetParameters(SplittableRandom random) {
             Init.constant(biases.getArray(), 0f);
@@ -384,17 +386,10 @@ public final class LeVit extends ImageModel {
 
     /** timm's LeViT Attention: qkv in one norm layer, biased softmax attention, activation and projection. */
     static final class Attention extends BiasedAttention {
-        private final int valAttnDim;
-
         Attention(int dim, int keyDim, int numHeads, double attnRatio, int res, boolean useConv, Activation.Kind act) {
             super(numHeads, keyDim, (int) (attnRatio * keyDim), res, 1, useConv);
-            this.valAttnDim = valDim * numHeads;
             register("qkv", normLayer(useConv, dim, valAttnDim + keyDim * numHeads * 2, 1f));
-            register(
-                    "proj",
-                    new NamedSequential()
-                            .add("act", new Activation(act))
-                            .add("ln", normLayer(useConv, valAttnDim, dim, 0f)));
+            registerProj(act, dim, 0f);
         }
 
         @Override
@@ -406,16 +401,13 @@ public final class LeVit extends ImageModel {
                 long h = s.get(2);
                 long w = s.get(3);
                 NDList p = qkv.reshape(b, numHeads, -1, h * w).split(new long[] {keyDim, 2L * keyDim}, 2);
-                NDArray attn = attend(p.get(0).transpose(0, 1, 3, 2).matMul(p.get(1)));
-                x = p.get(2).matMul(attn.transpose(0, 1, 3, 2)).reshape(b, -1, h, w);
+                x = attendMaps(p.get(0), p.get(1), p.get(2), h, w);
             } else {
-                long n = s.get(1);
-                NDList p = qkv.reshape(b, n, numHeads, -1).split(new long[] {keyDim, 2L * keyDim}, 3);
-                NDArray q = p.get(0).transpose(0, 2, 1, 3);
-                NDArray k = p.get(1).transpose(0, 2, 3, 1);
-                NDArray v = p.get(2).transpose(0, 2, 1, 3);
-                NDArray attn = attend(q.matMul(k));
-                x = attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, valAttnDim);
+                NDList p = qkv.reshape(b, s.get(1), numHeads, -1).split(new long[] {keyDim, 2L * keyDim}, 3);
+                x = attendTokens(
+                        p.get(0).transpose(0, 2, 1, 3),
+                        p.get(1).transpose(0, 2, 3, 1),
+                        p.get(2).transpose(0, 2, 1, 3));
             }
             return child("proj").forward(x);
         }
@@ -446,7 +438,6 @@ public final class LeVit extends ImageModel {
 
     /** timm's AttentionDownsample: keys and values on the full grid, queries on the subsampled one. */
     static final class AttentionDownsample extends BiasedAttention {
-        private final int valAttnDim;
         private final int stride;
 
         AttentionDownsample(
@@ -460,18 +451,13 @@ public final class LeVit extends ImageModel {
                 Activation.Kind act) {
             super(numHeads, keyDim, (int) (attnRatio * keyDim), res, 2, useConv);
             this.stride = 2;
-            this.valAttnDim = valDim * numHeads;
             register("kv", normLayer(useConv, in, valAttnDim + keyDim * numHeads, 1f));
             register(
                     "q",
                     new NamedSequential()
                             .add("down", new Subsample(stride, res, useConv))
                             .add("ln", normLayer(useConv, in, keyDim * numHeads, 1f)));
-            register(
-                    "proj",
-                    new NamedSequential()
-                            .add("act", new Activation(act))
-                            .add("ln", normLayer(useConv, valAttnDim, out, 1f)));
+            registerProj(act, out, 1f);
         }
 
         @Override
@@ -486,17 +472,11 @@ public final class LeVit extends ImageModel {
                 long hh = (h - 1) / stride + 1;
                 long ww = (w - 1) / stride + 1;
                 NDList p = kv.reshape(b, numHeads, -1, h * w).split(new long[] {keyDim}, 2);
-                NDArray q = qs.reshape(b, numHeads, keyDim, -1);
-                NDArray attn = attend(q.transpose(0, 1, 3, 2).matMul(p.get(0)));
-                x = p.get(1).matMul(attn.transpose(0, 1, 3, 2)).reshape(b, valAttnDim, hh, ww);
+                x = attendMaps(qs.reshape(b, numHeads, keyDim, -1), p.get(0), p.get(1), hh, ww);
             } else {
-                long n = s.get(1);
-                NDList p = kv.reshape(b, n, numHeads, -1).split(new long[] {keyDim}, 3);
-                NDArray k = p.get(0).transpose(0, 2, 3, 1);
-                NDArray v = p.get(1).transpose(0, 2, 1, 3);
+                NDList p = kv.reshape(b, s.get(1), numHeads, -1).split(new long[] {keyDim}, 3);
                 NDArray q = qs.reshape(b, -1, numHeads, keyDim).transpose(0, 2, 1, 3);
-                NDArray attn = attend(q.matMul(k));
-                x = attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, -1, valAttnDim);
+                x = attendTokens(q, p.get(0).transpose(0, 2, 3, 1), p.get(1).transpose(0, 2, 1, 3));
             }
             return child("proj").forward(x);
         }
@@ -551,28 +531,18 @@ public final class LeVit extends ImageModel {
     }
 
     /** timm's LevitStage: a downsampler (or identity) and blocks. */
-    static final class Stage extends Module {
+    static final class Stage extends DownsampledStage {
         Stage(Config cfg, int in, int out, int numHeads, int depth, int res, boolean downsample, double dropPath) {
-            if (downsample) {
-                register("downsample", new Downsample(in, out, cfg.keyDim(), res, cfg.useConv(), cfg.act(), dropPath));
-                res = (res - 1) / 2 + 1;
-            } else {
-                if (in != out) {
-                    throw new IllegalArgumentException(
-                            "a stage without downsampling keeps its width: " + in + " -> " + out);
-                }
-                register("downsample", new Identity());
-            }
+            super(
+                    downsample ? new Downsample(in, out, cfg.keyDim(), res, cfg.useConv(), cfg.act(), dropPath) : null,
+                    in,
+                    out);
+            res = downsample ? (res - 1) / 2 + 1 : res;
             Sequential blocks = new Sequential();
             for (int i = 0; i < depth; i++) {
                 blocks.add(new Block(cfg, out, numHeads, res, dropPath));
             }
-            register("blocks", blocks);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return child("blocks").forward(child("downsample").forward(x));
+            blocks(blocks);
         }
     }
 
@@ -584,9 +554,8 @@ public final class LeVit extends ImageModel {
     private final int[] stageRes;
 
     public LeVit(Config cfg, ModelArgs args) {
-        super(args);
+        super(args, "LeViT", "tokens");
         this.cfg = cfg;
-        checkPool(globalPool, numClasses);
         List<Integer> dims = cfg.embedDims();
         stem = register("stem", stem(inChans, dims.get(0), cfg.stemStride(), cfg.act()));
         int res = cfg.imgSize() / cfg.stemStride();
@@ -609,12 +578,13 @@ public final class LeVit extends ImageModel {
             addFeatureInfo(in, stride, "stages." + i, i);
         }
         setNumFeatures(in);
-        registerHeads(numClasses, cfg.distilled());
+        registerHeads(numClasses);
     }
 
-    private void registerHeads(int classes, boolean distilled) {
+    @Override
+    protected void registerHeads(int classes) {
         register("head", classes > 0 ? new NormLinear(numFeatures(), classes, (float) dropRate) : new Identity());
-        if (distilled) {
+        if (cfg.distilled()) {
             register("head_dist", classes > 0 ? new NormLinear(numFeatures(), classes, 0f) : new Identity());
         }
     }
@@ -622,10 +592,6 @@ public final class LeVit extends ImageModel {
     /** The variant this model was built from. */
     public Config config() {
         return cfg;
-    }
-
-    private static void checkPool(String pool, int numClasses) {
-        GlobalPool.checkAvgOrNone(pool, numClasses, "LeViT", "tokens");
     }
 
     private void checkSize(NDArray x) {
@@ -676,33 +642,14 @@ public final class LeVit extends ImageModel {
     }
 
     @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        if (globalPool.equals("avg")) {
-            x = cfg.useConv() ? Layers.spatialMean(x, false) : x.mean(new int[] {1});
-        }
-        if (preLogits) {
-            return x;
-        }
-        return DistilledHeads.averaged(this, x);
+    protected NDArray averagePool(NDArray features) {
+        return cfg.useConv() ? Layers.spatialMean(features, false) : features.mean(new int[] {1});
     }
 
-    /**
-     * The class head's and the distillation head's logits apart (timm's distilled training output), from the features.
-     *
-     * @throws IllegalStateException when the model has no distillation head
-     */
-    public NDList forwardHeadDistilled(NDArray features) {
-        return DistilledHeads.apart(this, forwardHead(features, true));
-    }
-
-    /** Replaces the classifier (both heads where the model has a distillation head), as timm's reset_classifier. */
+    /** The dropout is inside the heads ({@link NormLinear}). */
     @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        String p = GlobalPool.validate(newGlobalPool);
-        checkPool(p, newNumClasses);
-        numClasses = newNumClasses;
-        globalPool = p;
-        registerHeads(newNumClasses, cfg.distilled());
+    protected float headDropRate() {
+        return 0f;
     }
 
     /** timm's checkpoint_filter_fn: unwraps {@code model} and drops the attention-bias index buffers. */

@@ -475,48 +475,12 @@ public final class MambaOut extends ImageModel {
                     "mambaout_small_rw",
                     Config.builder().depths(3, 4, 27, 3).dims(tinyDims).rw(),
                     224);
-            add(
-                    m,
-                    "mambaout_base_short_rw",
-                    Config.builder()
-                            .depths(3, 3, 25, 3)
-                            .dims(baseDims)
-                            .expansionRatio(3.0)
-                            .convRatio(1.25)
-                            .rw(),
-                    224);
-            add(
-                    m,
-                    "mambaout_base_tall_rw",
-                    Config.builder()
-                            .depths(3, 4, 30, 3)
-                            .dims(baseDims)
-                            .expansionRatio(2.5)
-                            .convRatio(1.25)
-                            .rw(),
-                    224);
-            add(
-                    m,
-                    "mambaout_base_wide_rw",
-                    Config.builder()
-                            .depths(3, 4, 27, 3)
-                            .dims(baseDims)
-                            .expansionRatio(3.0)
-                            .convRatio(1.5)
-                            .act(Activation.Kind.SILU)
-                            .rw(),
-                    224);
-            add(
-                    m,
-                    "mambaout_base_plus_rw",
-                    Config.builder()
-                            .depths(3, 4, 30, 3)
-                            .dims(baseDims)
-                            .expansionRatio(3.0)
-                            .convRatio(1.5)
-                            .act(Activation.Kind.SILU)
-                            .rw(),
-                    224);
+            Activation.Kind gelu = Activation.Kind.GELU;
+            Activation.Kind silu = Activation.Kind.SILU;
+            add(m, "mambaout_base_short_rw", baseRw(baseDims, 3.0, 1.25, gelu, 3, 3, 25, 3), 224);
+            add(m, "mambaout_base_tall_rw", baseRw(baseDims, 2.5, 1.25, gelu, 3, 4, 30, 3), 224);
+            add(m, "mambaout_base_wide_rw", baseRw(baseDims, 3.0, 1.5, silu, 3, 4, 27, 3), 224);
+            add(m, "mambaout_base_plus_rw", baseRw(baseDims, 3.0, 1.5, silu, 3, 4, 30, 3), 224);
             add(
                     m,
                     "test_mambaout",
@@ -528,6 +492,18 @@ public final class MambaOut extends ImageModel {
                             .rw(),
                     160);
             return m;
+        }
+
+        /** A base-width {@code _rw} variant: they differ in depths, expansion, conv ratio and activation. */
+        private static Config.Builder baseRw(
+                Integer[] dims, double expansion, double convRatio, Activation.Kind act, Integer... depths) {
+            return Config.builder()
+                    .depths(depths)
+                    .dims(dims)
+                    .expansionRatio(expansion)
+                    .convRatio(convRatio)
+                    .act(act)
+                    .rw();
         }
 
         private static void add(List<ModelEntry> m, String name, Config.Builder c, int size) {

@@ -140,7 +140,7 @@ public final class PvtV2 extends ImageModel {
     // ---- blocks ---------------------------------------------------------------------------------
 
     /** timm's MlpWithDepthwiseConv: fc1, (ReLU in the linear form,) a depthwise 3x3 conv on the map, GELU, fc2. */
-    static final class MlpWithDepthwiseConv extends Module {
+    static final class MlpWithDepthwiseConv extends MapTokenModule {
         private final Module fc1;
         private final boolean extraRelu;
         private final Module dwconv;
@@ -162,6 +162,7 @@ public final class PvtV2 extends ImageModel {
             register("drop", new Dropout(0f));
         }
 
+        @Override
         NDArray forward(NDArray x, long h, long w) {
             x = fc1.forward(x);
             Shape s = x.getShape();
@@ -174,18 +175,13 @@ public final class PvtV2 extends ImageModel {
             x = dwconv.forward(x).reshape(b, c, h * w).transpose(0, 2, 1);
             return fc2.forward(Activation.apply(Activation.Kind.GELU, x));
         }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            throw new UnsupportedOperationException("MlpWithDepthwiseConv runs with its map size");
-        }
     }
 
     /**
      * timm's PVT-v2 Attention: queries from every token, keys and values ({@code kv}) from the map reduced by
      * {@code sr} (a strided conv, or an adaptive pool to 7x7 and a 1x1 conv in the linear form) and {@code norm}.
      */
-    static final class ReducedAttention extends Module {
+    static final class ReducedAttention extends MapTokenModule {
         private final int numHeads;
         private final Module q;
         private final Module kv;
@@ -221,6 +217,7 @@ public final class PvtV2 extends ImageModel {
             }
         }
 
+        @Override
         NDArray forward(NDArray x, long h, long w) {
             Shape s = x.getShape();
             long b = s.get(0);
@@ -242,15 +239,10 @@ public final class PvtV2 extends ImageModel {
             NDArray out = Attention.scaledDotProduct(query, packed.get(0), packed.get(1), 0f, isTraining());
             return proj.forward(out.transpose(0, 2, 1, 3).reshape(b, n, c));
         }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            throw new UnsupportedOperationException("PVT-v2 attention runs with its map size");
-        }
     }
 
     /** timm's PVT-v2 Block: pre-norm residual attention and depthwise-conv MLP on tokens of an h x w map. */
-    static final class Block extends Module {
+    static final class Block extends MapTokenModule {
         private final Module norm1;
         private final ReducedAttention attn;
         private final Module dropPath1;
@@ -267,14 +259,10 @@ public final class PvtV2 extends ImageModel {
             this.dropPath2 = register("drop_path2", DropPath.orIdentity(dpr));
         }
 
+        @Override
         NDArray forward(NDArray x, long h, long w) {
             x = x.add(dropPath1.forward(attn.forward(norm1.forward(x), h, w)));
             return x.add(dropPath2.forward(mlp.forward(norm2.forward(x), h, w)));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            throw new UnsupportedOperationException("a PVT-v2 block runs with its map size");
         }
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNorm;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
@@ -153,51 +154,19 @@ public final class RepVit extends ImageModel {
     // ---- blocks ---------------------------------------------------------------------------------
 
     /** timm's ConvNorm: a bias-free convolution {@code c} and a BatchNorm {@code bn}; fuses into one convolution. */
-    static final class ConvNorm extends Module implements Reparameterizable {
-        private final Conv2d conv;
-        private final BatchNorm2d bn;
-        private final float bnWeightInit;
-
-        ConvNorm(int in, int out, int kernel, int stride, int padding, int groups, float bnWeightInit) {
-            this.conv = register(
-                    "c",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(padding)
-                                    .groups(groups)
-                                    .bias(false)));
-            this.bn = register("bn", new BatchNorm2d(out));
-            this.bnWeightInit = bnWeightInit;
+    static final class RepConvNorm extends ConvNorm implements Reparameterizable {
+        RepConvNorm(int in, int out, int kernel, int stride, int groups, float bnWeightInit) {
+            super("c", conv(in, out, kernel, stride, groups, false), Activation.Kind.IDENTITY, bnWeightInit);
         }
 
         /** A 1x1 ConvNorm. */
-        static ConvNorm pointwise(int in, int out, float bnWeightInit) {
-            return new ConvNorm(in, out, 1, 1, 0, 1, bnWeightInit);
-        }
-
-        /** The convolution and its norm as one kernel. */
-        Kernel kernel() {
-            return Kernel.of(conv, bn);
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(bn.weight().getArray(), bnWeightInit);
-            Init.constant(bn.bias().getArray(), 0f);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
+        static RepConvNorm pointwise(int in, int out, float bnWeightInit) {
+            return new RepConvNorm(in, out, 1, 1, 1, bnWeightInit);
         }
 
         @Override
         public Reparameterized reparameterized() {
-            return fusedConv(kernel(), (int) conv.stride()[0], (int) conv.padding()[0], conv.groups());
+            return fusedConv(kernel(), (int) conv().stride()[0], (int) conv().padding()[0], conv().groups());
         }
     }
 
@@ -271,9 +240,9 @@ public final class RepVit extends ImageModel {
             this.dim = dim;
             this.kernel = kernel;
             this.legacy = legacy;
-            register("conv", new ConvNorm(dim, dim, kernel, 1, (kernel - 1) / 2, dim, 1f));
+            register("conv", new RepConvNorm(dim, dim, kernel, 1, dim, 1f));
             if (legacy) {
-                register("conv1", new ConvNorm(dim, dim, 1, 1, 0, dim, 1f));
+                register("conv1", new RepConvNorm(dim, dim, 1, 1, dim, 1f));
                 register("bn", new Identity());
             } else {
                 register(
@@ -292,8 +261,8 @@ public final class RepVit extends ImageModel {
 
         @Override
         public Reparameterized reparameterized() {
-            Kernel conv = ((ConvNorm) child("conv")).kernel();
-            Kernel conv1 = legacy ? ((ConvNorm) child("conv1")).kernel() : Kernel.of((Conv2d) child("conv1"));
+            Kernel conv = ((RepConvNorm) child("conv")).kernel();
+            Kernel conv1 = legacy ? ((RepConvNorm) child("conv1")).kernel() : Kernel.of((Conv2d) child("conv1"));
             Kernel sum = conv.plus(conv1.padTo(kernel)).plus(Kernel.identity(dim, dim, kernel));
             if (!legacy) {
                 sum = sum.then((BatchNorm2d) child("bn"));
@@ -308,9 +277,9 @@ public final class RepVit extends ImageModel {
 
         ChannelMlp(int in, int hidden, Activation.Kind act) {
             this.act = act;
-            register("conv1", ConvNorm.pointwise(in, hidden, 1f));
+            register("conv1", RepConvNorm.pointwise(in, hidden, 1f));
             register("act", new Activation(act));
-            register("conv2", ConvNorm.pointwise(hidden, in, 0f));
+            register("conv2", RepConvNorm.pointwise(hidden, in, 0f));
         }
 
         @Override
@@ -340,9 +309,9 @@ public final class RepVit extends ImageModel {
 
         Stem(int in, int out, Activation.Kind act) {
             this.act = act;
-            register("conv1", new ConvNorm(in, out / 2, 3, 2, 1, 1, 1f));
+            register("conv1", new RepConvNorm(in, out / 2, 3, 2, 1, 1f));
             register("act1", new Activation(act));
-            register("conv2", new ConvNorm(out / 2, out, 3, 2, 1, 1, 1f));
+            register("conv2", new RepConvNorm(out / 2, out, 3, 2, 1, 1f));
         }
 
         @Override
@@ -359,8 +328,8 @@ public final class RepVit extends ImageModel {
         Downsample(Config cfg, int in, int out, Activation.Kind act) {
             int k = cfg.kernelSize();
             register("pre_block", new Block(cfg, in, false, act));
-            register("spatial_downsample", new ConvNorm(in, in, k, 2, (k - 1) / 2, in, 1f));
-            register("channel_downsample", ConvNorm.pointwise(in, out, 1f));
+            register("spatial_downsample", new RepConvNorm(in, in, k, 2, in, 1f));
+            register("channel_downsample", RepConvNorm.pointwise(in, out, 1f));
             register("ffn", new ChannelMlp(out, out * cfg.mlpRatio(), act));
         }
 

@@ -7,14 +7,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.AttentionPool2d;
-import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNorm;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
-import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
@@ -65,6 +63,10 @@ public final class TinyVit extends ImageModel {
                 throw new IllegalArgumentException("TinyViT needs one entry per stage: embedDims " + embedDims
                         + ", depths " + depths + ", numHeads " + numHeads + ", windowSizes " + windowSizes);
             }
+            if (localConvSize % 2 != 1) {
+                // timm pads it by k // 2 and views the result back to the token count, which only an odd k keeps
+                throw new IllegalArgumentException("localConvSize " + localConvSize + " must be odd");
+            }
         }
 
         /** timm's defaults (MLP and MBConv expansion 4, 3x3 local conv) with these widths, heads and windows. */
@@ -78,32 +80,15 @@ public final class TinyVit extends ImageModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
-    /** timm's ConvNorm: a bias-free conv and BatchNorm ({@code conv}, {@code bn}). */
-    static NamedSequential convNorm(int in, int out, int kernel, int stride, int pad, int groups) {
-        return new NamedSequential()
-                .add(
-                        "conv",
-                        new Conv2d(
-                                in,
-                                out,
-                                kernel,
-                                Conv2d.Options.defaults()
-                                        .stride(stride)
-                                        .padding(pad)
-                                        .groups(groups)
-                                        .bias(false)))
-                .add("bn", new BatchNorm2d(out));
-    }
-
     /** timm's PatchEmbed: two stride-2 3x3 conv-BN layers with GELU between (stride 4). */
     static final class PatchEmbed extends Module {
         private final Module conv1;
         private final Module conv2;
 
         PatchEmbed(int in, int out) {
-            this.conv1 = register("conv1", convNorm(in, out / 2, 3, 2, 1, 1));
+            this.conv1 = register("conv1", new ConvNorm(in, out / 2, 3, 2, 1));
             register("act", new Activation(ACT));
-            this.conv2 = register("conv2", convNorm(out / 2, out, 3, 2, 1, 1));
+            this.conv2 = register("conv2", new ConvNorm(out / 2, out, 3, 2, 1));
         }
 
         @Override
@@ -121,11 +106,11 @@ public final class TinyVit extends ImageModel {
 
         MBConv(int dim, double expandRatio, double dpr) {
             int mid = (int) (dim * expandRatio);
-            this.conv1 = register("conv1", convNorm(dim, mid, 1, 1, 0, 1));
+            this.conv1 = register("conv1", new ConvNorm(dim, mid, 1, 1, 1));
             register("act1", new Activation(ACT));
-            this.conv2 = register("conv2", convNorm(mid, mid, 3, 1, 1, mid));
+            this.conv2 = register("conv2", new ConvNorm(mid, mid, 3, 1, mid));
             register("act2", new Activation(ACT));
-            this.conv3 = register("conv3", convNorm(mid, dim, 1, 1, 0, 1));
+            this.conv3 = register("conv3", new ConvNorm(mid, dim, 1, 1, 1));
             register("act3", new Activation(ACT));
             this.dropPath = register("drop_path", DropPath.orIdentity(dpr));
         }
@@ -152,11 +137,11 @@ public final class TinyVit extends ImageModel {
         private final Module conv3;
 
         PatchMerging(int dim, int out) {
-            this.conv1 = register("conv1", convNorm(dim, out, 1, 1, 0, 1));
+            this.conv1 = register("conv1", new ConvNorm(dim, out, 1, 1, 1));
             register("act1", new Activation(ACT));
-            this.conv2 = register("conv2", convNorm(out, out, 3, 2, 1, out));
+            this.conv2 = register("conv2", new ConvNorm(out, out, 3, 2, out));
             register("act2", new Activation(ACT));
-            this.conv3 = register("conv3", convNorm(out, out, 1, 1, 0, 1));
+            this.conv3 = register("conv3", new ConvNorm(out, out, 1, 1, 1));
         }
 
         @Override
@@ -276,7 +261,7 @@ public final class TinyVit extends ImageModel {
             this.dropPath1 = register("drop_path1", DropPath.orIdentity(dpr));
             this.mlp = register("mlp", new NormMlp(dim, (int) (dim * mlpRatio)));
             this.dropPath2 = register("drop_path2", DropPath.orIdentity(dpr));
-            this.localConv = register("local_conv", convNorm(dim, dim, localConvSize, 1, localConvSize / 2, dim));
+            this.localConv = register("local_conv", new ConvNorm(dim, dim, localConvSize, 1, dim));
         }
 
         @Override
