@@ -15,9 +15,9 @@ import ai.djl.ndarray.types.Shape;
  * {@code blockSize}.
  */
 public class BatNonLocalAttn extends Module {
-    private final ConvBnRelu conv1;
+    private final ConvNormAct conv1;
     private final BilinearAttnTransform ba;
-    private final ConvBnRelu conv2;
+    private final ConvNormAct conv2;
     private final float dropRate;
 
     /** timm's defaults but the block size: 2 groups, reduction 1/4 (multiple of 8), channel dropout 0.2. */
@@ -39,9 +39,9 @@ public class BatNonLocalAttn extends Module {
             throw new IllegalArgumentException(
                     "BatNonLocalAttn: reduced width " + rd + " is not divisible by groups " + groups);
         }
-        conv1 = register("conv1", new ConvBnRelu(channels, rd));
+        conv1 = register("conv1", convBnRelu(channels, rd));
         ba = register("ba", new BilinearAttnTransform(rd, blockSize, groups));
-        conv2 = register("conv2", new ConvBnRelu(rd, channels));
+        conv2 = register("conv2", convBnRelu(rd, channels));
         register("dropout", new Identity());
         this.dropRate = dropRate;
     }
@@ -88,39 +88,27 @@ public class BatNonLocalAttn extends Module {
     }
 
     /** timm's ConvNormAct with BatchNorm and ReLU for a 1x1 conv: {@code conv}, {@code bn}. */
-    private static final class ConvBnRelu extends Module {
-        private final Conv2d conv;
-        private final BatchNormAct2d bn;
-
-        ConvBnRelu(int in, int out) {
-            conv = register(
-                    "conv", new Conv2d(in, out, 1, Conv2d.Options.defaults().bias(false)));
-            bn = register("bn", new BatchNormAct2d(out, 1e-5f, Activation.Kind.RELU));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
-        }
+    private static ConvNormAct convBnRelu(int in, int out) {
+        return ConvNormAct.batchNorm(in, out, 1, 1, 1, 1, Activation.Kind.RELU);
     }
 
     /** timm's {@code BilinearAttnTransform}: {@code conv1}, {@code conv_p}, {@code conv_q}, {@code conv2}. */
     private static final class BilinearAttnTransform extends Module {
         private final int blockSize;
         private final int groups;
-        private final ConvBnRelu conv1;
+        private final ConvNormAct conv1;
         private final Conv2d convP;
         private final Conv2d convQ;
-        private final ConvBnRelu conv2;
+        private final ConvNormAct conv2;
 
         BilinearAttnTransform(int channels, int blockSize, int groups) {
             this.blockSize = blockSize;
             this.groups = groups;
             int mixes = blockSize * blockSize * groups;
-            conv1 = register("conv1", new ConvBnRelu(channels, groups));
+            conv1 = register("conv1", convBnRelu(channels, groups));
             convP = register("conv_p", new Conv2d(groups, mixes, blockSize, 1, 0, 0, Conv2d.Options.defaults()));
             convQ = register("conv_q", new Conv2d(groups, mixes, 1, blockSize, 0, 0, Conv2d.Options.defaults()));
-            conv2 = register("conv2", new ConvBnRelu(channels, channels));
+            conv2 = register("conv2", convBnRelu(channels, channels));
         }
 
         @Override

@@ -94,6 +94,15 @@ public class Conv2d extends Module {
         this.bias = o.bias() ? parameter("bias", outChannels) : null;
     }
 
+    /**
+     * timm's {@code create_conv2d} with its default padding: symmetric, {@code ((stride - 1) + dilation (k - 1)) / 2}
+     * (see {@link Conv2dSame#create} for TensorFlow's "same").
+     */
+    public static Conv2d symmetric(int in, int out, int kernel, int stride, int dilation, int groups, boolean bias) {
+        Options o = new Options(stride, Layers.padding(kernel, stride, dilation), dilation, groups, bias);
+        return new Conv2d(in, out, kernel, o);
+    }
+
     /** A 1-D convolution (PyTorch's nn.Conv1d), used by ECA attention. */
     public static Conv2d conv1d(int inChannels, int outChannels, int kernelSize, Options o) {
         return new Conv2d(inChannels, outChannels, new long[] {kernelSize}, null, o);

@@ -46,7 +46,8 @@ public class SelectiveKernel extends Module {
         Sequential pathList = register("paths", new Sequential());
         for (int k : kernels) {
             // keep_3x3: a k x k kernel becomes a 3x3 one dilated to the same reach
-            ConvNormAct path = new ConvNormAct(pathIn, out, 3, stride, dilation * (k - 1) / 2, g, Activation.Kind.RELU);
+            ConvNormAct path =
+                    ConvNormAct.batchNorm(pathIn, out, 3, stride, dilation * (k - 1) / 2, g, Activation.Kind.RELU);
             pathList.add(path);
             paths.add(path);
         }
@@ -113,43 +114,6 @@ public class SelectiveKernel extends Module {
             NDArray a = fcSelect.forward(Activation.apply(Activation.Kind.RELU, bn.forward(fcReduce.forward(pooled))));
             long n = a.getShape().get(0);
             return a.reshape(n, numPaths, -1, 1, 1).softmax(1);
-        }
-    }
-
-    /**
-     * timm's {@code ConvNormAct} as SKNet uses it: a bias-free conv {@code conv} with symmetric padding {@code ((stride
-     * - 1) + dilation (k - 1)) / 2}, then {@code bn}, a BatchNorm with its activation (keys {@code conv.weight},
-     * {@code bn.*}).
-     */
-    public static class ConvNormAct extends Module {
-        private final Module conv;
-        private final BatchNormAct2d bn;
-
-        /** @param act the activation after the norm; IDENTITY for none (timm's {@code apply_act=False}) */
-        public ConvNormAct(int in, int out, int kernel, int stride, int dilation, int groups, Activation.Kind act) {
-            conv = register(
-                    "conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(Layers.padding(kernel, stride, dilation))
-                                    .dilation(dilation)
-                                    .groups(groups)
-                                    .bias(false)));
-            bn = register("bn", new BatchNormAct2d(out, 1e-5f, act));
-        }
-
-        /** The norm, whose weight timm's zero_init_last zeroes where this conv ends a block. */
-        public BatchNormAct2d bn() {
-            return bn;
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
         }
     }
 }

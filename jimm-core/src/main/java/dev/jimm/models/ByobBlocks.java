@@ -5,6 +5,7 @@ import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.EvoNorm2dS0a;
 import dev.jimm.layers.GlobalContext;
@@ -43,7 +44,7 @@ final class ByobBlocks {
     record LayerFn(ByobNet.NormLayer norm, Activation.Kind act, ByobNet.AttnLayer attn, boolean avgAntiAlias) {
 
         ConvNormAct convNormAct(int in, int out, int kernel, int stride, int groups, boolean applyAct) {
-            return new ConvNormAct(in, out, kernel, stride, groups, normAct(out, applyAct), avgAntiAlias);
+            return ByobBlocks.convNormAct(in, out, kernel, stride, groups, normAct(out, applyAct), avgAntiAlias);
         }
 
         /** timm's {@code norm_act}: the norm, with the activation when {@code applyAct}. */
@@ -79,15 +80,7 @@ final class ByobBlocks {
 
     /** A bias-free convolution with timm's symmetric padding {@code ((stride - 1) + (k - 1)) / 2}. */
     static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-        return new Conv2d(
-                in,
-                out,
-                kernel,
-                Conv2d.Options.defaults()
-                        .stride(stride)
-                        .padding(Layers.padding(kernel, stride, 1))
-                        .groups(groups)
-                        .bias(false));
+        return Conv2d.symmetric(in, out, kernel, stride, 1, groups, false);
     }
 
     /** The weight of a norm module (BatchNorm or EvoNorm), or null for a norm without one. */
@@ -105,36 +98,11 @@ final class ByobBlocks {
      * timm's {@code ConvNormAct}: {@code conv}, {@code bn} (the norm and its activation) and, for a strided conv with
      * average anti-aliasing, {@code aa} (the conv then runs at stride 1).
      */
-    static final class ConvNormAct extends Module {
-        private final Conv2d conv;
-        private final Module bn;
-        private final Module aa;
-
-        ConvNormAct(int in, int out, int kernel, int stride, int groups, Module norm, boolean avgAntiAlias) {
-            boolean useAa = avgAntiAlias && stride > 1;
-            conv = register("conv", ByobBlocks.conv(in, out, kernel, useAa ? 1 : stride, groups));
-            bn = register("bn", norm);
-            // timm's create_aa('avg', stride) is nn.AvgPool2d(stride): kernel and stride of the conv's stride
-            aa = useAa ? register("aa", Pool2d.avg(stride, stride, 0, false, true)) : null;
-        }
-
-        Conv2d conv() {
-            return conv;
-        }
-
-        Module norm() {
-            return bn;
-        }
-
-        boolean hasAntiAlias() {
-            return aa != null;
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            x = bn.forward(conv.forward(x));
-            return aa == null ? x : aa.forward(x);
-        }
+    static ConvNormAct convNormAct(int in, int out, int kernel, int stride, int groups, Module norm, boolean avgAa) {
+        boolean useAa = avgAa && stride > 1;
+        // timm's create_aa('avg', stride) is nn.AvgPool2d(stride): kernel and stride of the conv's stride
+        Module aa = useAa ? Pool2d.avg(stride, stride, 0, false, true) : null;
+        return new ConvNormAct(conv(in, out, kernel, useAa ? 1 : stride, groups), norm, aa);
     }
 
     /** timm's {@code DownsampleAvg}: a 2x2 average pool of the stride ("D" ResNets), then a 1x1 conv and norm. */
@@ -598,16 +566,7 @@ final class ByobBlocks {
             attn = register("attn", layers.attnOrIdentity(out));
             act = layers.act();
             register("act", new Activation(act));
-            reparamConv = register(
-                    "reparam_conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(Layers.padding(kernel, stride, 1))
-                                    .groups(groups)));
+            reparamConv = register("reparam_conv", Conv2d.symmetric(in, out, kernel, stride, 1, groups, true));
         }
 
         /** Fills the fused conv and the attention from {@code f}, and frees its copies. */

@@ -327,16 +327,7 @@ public final class ConvNeXt extends ImageModel {
             this.dim = dim;
             this.convMlp = cfg.convMlp();
             this.lsInitValue = cfg.lsInitValue();
-            convDw = register(
-                    "conv_dw",
-                    new Conv2d(
-                            dim,
-                            dim,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .padding(Layers.padding(kernel, 1, 1))
-                                    .groups(dim)
-                                    .bias(cfg.convBias())));
+            convDw = register("conv_dw", Conv2d.symmetric(dim, dim, kernel, 1, 1, dim, cfg.convBias()));
             norm = register("norm", cfg.convMlp() ? cfg.norm2d(dim) : new LayerNorm(dim, cfg.normEps()));
             int hidden = 4 * dim;
             if (cfg.useGrn()) {

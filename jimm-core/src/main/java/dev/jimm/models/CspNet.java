@@ -7,6 +7,7 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.ConvNetInit;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
@@ -332,40 +333,18 @@ public final class CspNet extends ImageModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
-    /**
-     * timm's ConvNormAct: {@code conv} (no bias, symmetric padding unless given) and {@code bn} with its activation.
-     */
-    static final class ConvNormAct extends Module {
-        private final Module conv;
-        private final BatchNormAct2d bn;
-
-        ConvNormAct(int in, int out, int kernel, int stride, int groups, int padding, Activation.Kind act) {
-            conv = register(
-                    "conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(padding >= 0 ? padding : Layers.padding(kernel, stride, 1))
-                                    .groups(groups)
-                                    .bias(false)));
-            bn = register("bn", new BatchNormAct2d(out, 1e-5f, act));
+    /** timm's ConvNormAct as CSPNet builds it: symmetric padding unless a {@code padding} of 0 or more is given. */
+    static ConvNormAct convNormAct(
+            int in, int out, int kernel, int stride, int groups, int padding, Activation.Kind act) {
+        if (padding < 0) {
+            return ConvNormAct.batchNorm(in, out, kernel, stride, 1, groups, act);
         }
+        Conv2d conv = new Conv2d(in, out, kernel, new Conv2d.Options(stride, padding, 1, groups, false));
+        return new ConvNormAct(conv, new BatchNormAct2d(out, 1e-5f, act));
+    }
 
-        ConvNormAct(int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
-            this(in, out, kernel, stride, groups, -1, act);
-        }
-
-        BatchNormAct2d norm() {
-            return bn;
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
-        }
+    static ConvNormAct convNormAct(int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
+        return ConvNormAct.batchNorm(in, out, kernel, stride, 1, groups, act);
     }
 
     /** timm's SEModule of a block, with the block's activation; an identity without attention. */
@@ -394,10 +373,10 @@ public final class CspNet extends ImageModel {
 
         BottleneckBlock(int in, int out, double bottleRatio, int groups, Stage st, Activation.Kind act, double dpr) {
             int mid = (int) Math.rint(out * bottleRatio);
-            conv1 = register("conv1", new ConvNormAct(in, mid, 1, 1, 1, act));
-            conv2 = register("conv2", new ConvNormAct(mid, mid, 3, 1, groups, act));
+            conv1 = register("conv1", convNormAct(in, mid, 1, 1, 1, act));
+            conv2 = register("conv2", convNormAct(mid, mid, 3, 1, groups, act));
             attn2 = register("attn2", attention(st.seRatio(), mid, act));
-            conv3 = register("conv3", new ConvNormAct(mid, out, 1, 1, 1, Activation.Kind.IDENTITY));
+            conv3 = register("conv3", convNormAct(mid, out, 1, 1, 1, Activation.Kind.IDENTITY));
             // timm's attn_last is never set in its configs
             attn3 = register("attn3", new Identity());
             dropPath = register("drop_path", DropPath.orIdentity(dpr));
@@ -407,7 +386,7 @@ public final class CspNet extends ImageModel {
 
         @Override
         BatchNormAct2d lastNorm() {
-            return conv3.norm();
+            return (BatchNormAct2d) conv3.norm();
         }
 
         @Override
@@ -436,18 +415,16 @@ public final class CspNet extends ImageModel {
                 double dpr) {
             int mid = (int) Math.rint(out * bottleRatio);
             conv1 = register(
-                    "conv1",
-                    edge ? new ConvNormAct(in, mid, 3, 1, groups, act) : new ConvNormAct(in, mid, 1, 1, 1, act));
+                    "conv1", edge ? convNormAct(in, mid, 3, 1, groups, act) : convNormAct(in, mid, 1, 1, 1, act));
             attn = register("attn", attention(st.seRatio(), mid, act));
             conv2 = register(
-                    "conv2",
-                    edge ? new ConvNormAct(mid, out, 1, 1, 1, act) : new ConvNormAct(mid, out, 3, 1, groups, act));
+                    "conv2", edge ? convNormAct(mid, out, 1, 1, 1, act) : convNormAct(mid, out, 3, 1, groups, act));
             dropPath = register("drop_path", DropPath.orIdentity(dpr));
         }
 
         @Override
         BatchNormAct2d lastNorm() {
-            return conv2.norm();
+            return (BatchNormAct2d) conv2.norm();
         }
 
         @Override
@@ -473,9 +450,9 @@ public final class CspNet extends ImageModel {
         if (st.avgDown()) {
             return new Sequential(
                     st.stride() == 2 ? Pool2d.avg(2, 2, 0, false, true) : new Identity(),
-                    new ConvNormAct(in, avgOut, 1, 1, st.groups(), act));
+                    convNormAct(in, avgOut, 1, 1, st.groups(), act));
         }
-        return new ConvNormAct(in, out, 3, st.stride(), st.groups(), act);
+        return convNormAct(in, out, 3, st.stride(), st.groups(), act);
     }
 
     /** The blocks of a stage, the first taking {@code in} channels. */
@@ -513,12 +490,11 @@ public final class CspNet extends ImageModel {
                 convDown = cs3 ? null : register("conv_down", new Identity());
             }
             convExp = register(
-                    "conv_exp",
-                    new ConvNormAct(prev, expChs, 1, 1, 1, st.crossLinear() ? Activation.Kind.IDENTITY : act));
+                    "conv_exp", convNormAct(prev, expChs, 1, 1, 1, st.crossLinear() ? Activation.Kind.IDENTITY : act));
             half = expChs / 2;
             blocks = register("blocks", blocks(st, half, blockOut, act, dpr));
-            convTransitionB = cs3 ? null : register("conv_transition_b", new ConvNormAct(blockOut, half, 1, 1, 1, act));
-            convTransition = register("conv_transition", new ConvNormAct(expChs, st.outChs(), 1, 1, 1, act));
+            convTransitionB = cs3 ? null : register("conv_transition_b", convNormAct(blockOut, half, 1, 1, 1, act));
+            convTransition = register("conv_transition", convNormAct(expChs, st.outChs(), 1, 1, 1, act));
         }
 
         @Override
@@ -584,8 +560,8 @@ public final class CspNet extends ImageModel {
                 addLevel(pending);
             }
             String name = "conv" + (i + 1);
-            ConvNormAct conv = new ConvNormAct(
-                    prev, chs, stemCfg.kernelSize(), convStride, 1, i == 0 ? stemCfg.padding() : -1, act);
+            ConvNormAct conv =
+                    convNormAct(prev, chs, stemCfg.kernelSize(), convStride, 1, i == 0 ? stemCfg.padding() : -1, act);
             stem.add(name, conv);
             addTrunkStep(conv);
             step++;

@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.ConvClassifier;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
@@ -81,19 +82,8 @@ public final class Dpn extends ImageModel {
     }
 
     /** timm's {@code ConvNormAct} of the stem: {@code conv}, then {@code bn} with the activation. */
-    static final class ConvNormAct extends Module {
-        private final Module conv;
-        private final Module bn;
-
-        ConvNormAct(int in, int out, int kernel, int stride, Activation.Kind act) {
-            conv = register("conv", VovNet.conv(in, out, kernel, stride, 1));
-            bn = register("bn", norm(out, act));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
-        }
+    static ConvNormAct convNormAct(int in, int out, int kernel, int stride, Activation.Kind act) {
+        return new ConvNormAct(VovNet.conv(in, out, kernel, stride, 1), norm(out, act));
     }
 
     /** timm's {@code BnActConv2d}: a pre-activation conv, {@code bn} (with ReLU) then {@code conv}. */
@@ -202,7 +192,7 @@ public final class Dpn extends ImageModel {
         NamedSequential features = register("features", new NamedSequential());
 
         int init = cfg.numInitFeatures();
-        addTrunkStep(addTo(features, "conv1_1", new ConvNormAct(inChans, init, cfg.small() ? 3 : 7, 2, cfg.act())));
+        addTrunkStep(addTo(features, "conv1_1", convNormAct(inChans, init, cfg.small() ? 3 : 7, 2, cfg.act())));
         addFeatureInfo(init, 2, "features.conv1_1");
         addTrunkStep(addTo(features, "conv1_pool", Pool2d.max(3, 2, 1)));
 

@@ -71,17 +71,7 @@ public final class HgNet extends ImageModel {
         private final Module lab;
 
         ConvBnAct(int in, int out, int kernel, int stride, int groups, boolean useAct, boolean useLab) {
-            conv = register(
-                    "conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(Layers.padding(kernel, stride, 1))
-                                    .groups(groups)
-                                    .bias(false)));
+            conv = register("conv", Conv2d.symmetric(in, out, kernel, stride, 1, groups, false));
             bn = register("bn", new BatchNorm2d(out));
             act = register("act", useAct ? Activation.relu() : new Identity());
             lab = register("lab", useAct && useLab ? new LearnableAffineBlock() : new Identity());

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GroupNorm;
@@ -17,7 +18,6 @@ import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import dev.jimm.models.ByobBlocks.BlockArgs;
-import dev.jimm.models.ByobBlocks.ConvNormAct;
 import dev.jimm.models.ByobBlocks.LayerFn;
 
 /**

@@ -347,15 +347,7 @@ public final class RegNet extends ImageModel {
     }
 
     private static Conv2d conv(int in, int out, int k, int stride, int groups) {
-        return new Conv2d(
-                in,
-                out,
-                k,
-                Conv2d.Options.defaults()
-                        .stride(stride)
-                        .padding(Layers.padding(k, stride, 1))
-                        .groups(groups)
-                        .bias(false));
+        return Conv2d.symmetric(in, out, k, stride, 1, groups, false);
     }
 
     /** timm's ConvNormAct: {@code conv}, {@code bn} (the norm, with its activation applied after). */

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
-import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
@@ -29,30 +29,8 @@ public final class RexNet extends ImageModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
-    /** timm's ConvNormAct: a bias-free conv with symmetric padding ({@code conv}), then BatchNorm and activation. */
-    static final class ConvNormAct extends Module {
-        private final Module conv;
-        private final Module bn;
-
-        ConvNormAct(int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
-            conv = register(
-                    "conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(stride)
-                                    .padding(Layers.padding(kernel, stride, 1))
-                                    .groups(groups)
-                                    .bias(false)));
-            bn = register("bn", new BatchNormAct2d(out, 1e-5f, act));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
-        }
+    static ConvNormAct convNormAct(int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
+        return ConvNormAct.batchNorm(in, out, kernel, stride, 1, groups, act);
     }
 
     /** timm's SEModule with {@code norm_layer=BatchNorm2d}: fc1, bn, ReLU, fc2, sigmoid gate. */
@@ -96,18 +74,18 @@ public final class RexNet extends ImageModel {
             int dwChs = in;
             if (expRatio != 1) {
                 dwChs = Layers.makeDivisible(in * expRatio, cfg.chDiv());
-                convExp = register("conv_exp", new ConvNormAct(in, dwChs, 1, 1, 1, cfg.act()));
+                convExp = register("conv_exp", convNormAct(in, dwChs, 1, 1, 1, cfg.act()));
             } else {
                 convExp = null;
             }
-            convDw = register("conv_dw", new ConvNormAct(dwChs, dwChs, 3, stride, dwChs, Activation.Kind.IDENTITY));
+            convDw = register("conv_dw", convNormAct(dwChs, dwChs, 3, stride, dwChs, Activation.Kind.IDENTITY));
             se = seRatio > 0
                     ? register(
                             "se",
                             new SqueezeExciteBn(dwChs, Layers.makeDivisible((int) (dwChs * seRatio), cfg.chDiv())))
                     : null;
             actDw = register("act_dw", new Activation(cfg.dwAct()));
-            convPwl = register("conv_pwl", new ConvNormAct(dwChs, out, 1, 1, 1, Activation.Kind.IDENTITY));
+            convPwl = register("conv_pwl", convNormAct(dwChs, out, 1, 1, 1, Activation.Kind.IDENTITY));
             dropPath = dropPathRate > 0 ? register("drop_path", new DropPath((float) dropPathRate)) : null;
         }
 
@@ -295,7 +273,7 @@ public final class RexNet extends ImageModel {
         this.cfg = cfg;
         double stemBase = cfg.widthMult() < 1.0 ? 32 / cfg.widthMult() : 32;
         int stemChs = Layers.makeDivisible(Math.rint(stemBase * cfg.widthMult()), cfg.chDiv());
-        addTrunkStep(register("stem", new ConvNormAct(inChans, stemChs, 3, 2, 1, cfg.act())));
+        addTrunkStep(register("stem", convNormAct(inChans, stemChs, 3, 2, 1, cfg.act())));
 
         List<BlockArgs> blocks = blockArgs(cfg);
         Sequential features = new Sequential();
@@ -314,7 +292,7 @@ public final class RexNet extends ImageModel {
         }
         addFeatureInfo(prev, reduction, "features." + (blocks.size() - 1), blocks.size());
         int penChs = Layers.makeDivisible(1280 * cfg.widthMult(), cfg.chDiv());
-        features.add(new ConvNormAct(prev, penChs, 1, 1, 1, cfg.act()));
+        features.add(convNormAct(prev, penChs, 1, 1, 1, cfg.act()));
         register("features", features);
         addTrunkSteps(features.children().values());
         registerNestedClassifierHead("head", penChs);

@@ -2,9 +2,9 @@ package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
 import dev.jimm.layers.Activation;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.SelectiveKernel;
-import dev.jimm.layers.SelectiveKernel.ConvNormAct;
 import java.util.List;
 
 /**
@@ -77,7 +77,8 @@ public final class SkNet {
             int outplanes = a.planes();
             conv1 = register("conv1", sk.create(a.inplanes(), firstPlanes, a.stride(), a.firstDilation(), 1));
             conv2 = register(
-                    "conv2", new ConvNormAct(firstPlanes, outplanes, 3, 1, a.dilation(), 1, Activation.Kind.IDENTITY));
+                    "conv2",
+                    ConvNormAct.batchNorm(firstPlanes, outplanes, 3, 1, a.dilation(), 1, Activation.Kind.IDENTITY));
             registerTail(a, outplanes, outplanes, "act");
         }
 
@@ -88,7 +89,7 @@ public final class SkNet {
 
         @Override
         public Module lastNorm() {
-            return conv2.bn();
+            return conv2.norm();
         }
     }
 
@@ -103,9 +104,10 @@ public final class SkNet {
             int width = (int) Math.floor(a.planes() * (a.baseWidth() / 64.0)) * a.cardinality();
             int firstPlanes = width / a.reduceFirst();
             int outplanes = a.planes() * 4;
-            conv1 = register("conv1", new ConvNormAct(a.inplanes(), firstPlanes, 1, 1, 1, 1, Activation.Kind.RELU));
+            conv1 = register(
+                    "conv1", ConvNormAct.batchNorm(a.inplanes(), firstPlanes, 1, 1, 1, 1, Activation.Kind.RELU));
             conv2 = register("conv2", sk.create(firstPlanes, width, a.stride(), a.firstDilation(), a.cardinality()));
-            conv3 = register("conv3", new ConvNormAct(width, outplanes, 1, 1, 1, 1, Activation.Kind.IDENTITY));
+            conv3 = register("conv3", ConvNormAct.batchNorm(width, outplanes, 1, 1, 1, 1, Activation.Kind.IDENTITY));
             registerTail(a, outplanes, outplanes, "act");
         }
 
@@ -116,7 +118,7 @@ public final class SkNet {
 
         @Override
         public Module lastNorm() {
-            return conv3.bn();
+            return conv3.norm();
         }
     }
 

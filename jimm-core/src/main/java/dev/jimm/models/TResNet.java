@@ -7,9 +7,9 @@ import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BlurPool2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.ConvNetInit;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Init;
-import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Pool2d;
@@ -87,36 +87,12 @@ public final class TResNet extends ImageModel {
      * timm's ConvNormAct with an optional anti-aliasing layer: {@code conv} (stride 1 when anti-aliased), {@code bn}
      * (with the leaky ReLU, or none), and for a strided anti-aliased conv {@code aa}, a blur pool that does the stride.
      */
-    static final class ConvNormAct extends Module {
-        private final Module conv;
-        private final Module bn;
-        private final Module aa;
-
-        ConvNormAct(int in, int out, int kernel, int stride, float slope, boolean applyAct, boolean antiAlias) {
-            boolean useAa = antiAlias && stride > 1;
-            conv = register(
-                    "conv",
-                    new Conv2d(
-                            in,
-                            out,
-                            kernel,
-                            Conv2d.Options.defaults()
-                                    .stride(useAa ? 1 : stride)
-                                    .padding(Layers.padding(kernel, useAa ? 1 : stride, 1))
-                                    .bias(false)));
-            bn = register("bn", new BatchNormLeaky(out, slope, applyAct));
-            aa = useAa ? register("aa", new BlurPool2d(out, stride)) : null;
-        }
-
-        BatchNorm2d norm() {
-            return (BatchNorm2d) bn;
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            x = bn.forward(conv.forward(x));
-            return aa == null ? x : aa.forward(x);
-        }
+    static ConvNormAct convNormAct(
+            int in, int out, int kernel, int stride, float slope, boolean applyAct, boolean antiAlias) {
+        boolean useAa = antiAlias && stride > 1;
+        Conv2d conv = Conv2d.symmetric(in, out, kernel, useAa ? 1 : stride, 1, 1, false);
+        return new ConvNormAct(
+                conv, new BatchNormLeaky(out, slope, applyAct), useAa ? new BlurPool2d(out, stride) : null);
     }
 
     /** What TResNet's BasicBlock and Bottleneck share: the shortcut, drop path and the ReLU of the sum. */
@@ -151,8 +127,8 @@ public final class TResNet extends ImageModel {
 
         BasicBlock(int inplanes, int planes, int stride, Module downsample, boolean useSe, double dropPathRate) {
             registerShortcut(downsample);
-            conv1 = register("conv1", new ConvNormAct(inplanes, planes, 3, stride, BLOCK_SLOPE, true, true));
-            conv2 = register("conv2", new ConvNormAct(planes, planes, 3, 1, BLOCK_SLOPE, false, false));
+            conv1 = register("conv1", convNormAct(inplanes, planes, 3, stride, BLOCK_SLOPE, true, true));
+            conv2 = register("conv2", convNormAct(planes, planes, 3, 1, BLOCK_SLOPE, false, false));
             register("act", Activation.relu());
             int rd = Math.max(planes * EXPANSION / 4, 64);
             se = useSe
@@ -174,7 +150,7 @@ public final class TResNet extends ImageModel {
 
         @Override
         BatchNorm2d lastNorm() {
-            return conv2.norm();
+            return (BatchNorm2d) conv2.norm();
         }
     }
 
@@ -188,13 +164,13 @@ public final class TResNet extends ImageModel {
 
         Bottleneck(int inplanes, int planes, int stride, Module downsample, boolean useSe, double dropPathRate) {
             registerShortcut(downsample);
-            conv1 = register("conv1", new ConvNormAct(inplanes, planes, 1, 1, BLOCK_SLOPE, true, false));
-            conv2 = register("conv2", new ConvNormAct(planes, planes, 3, stride, BLOCK_SLOPE, true, true));
+            conv1 = register("conv1", convNormAct(inplanes, planes, 1, 1, BLOCK_SLOPE, true, false));
+            conv2 = register("conv2", convNormAct(planes, planes, 3, stride, BLOCK_SLOPE, true, true));
             int rd = Math.max(planes * EXPANSION / 8, 64);
             se = useSe
                     ? register("se", new SqueezeExcite(planes, rd, Activation.Kind.RELU, Activation.Kind.SIGMOID))
                     : null;
-            conv3 = register("conv3", new ConvNormAct(planes, planes * EXPANSION, 1, 1, BLOCK_SLOPE, false, false));
+            conv3 = register("conv3", convNormAct(planes, planes * EXPANSION, 1, 1, BLOCK_SLOPE, false, false));
             registerDropPath(dropPathRate);
             register("act", Activation.relu());
         }
@@ -210,7 +186,7 @@ public final class TResNet extends ImageModel {
 
         @Override
         BatchNorm2d lastNorm() {
-            return conv3.norm();
+            return (BatchNorm2d) conv3.norm();
         }
     }
 
@@ -259,7 +235,7 @@ public final class TResNet extends ImageModel {
         double[][] dpr = DropPath.schedule(args.dropPathRate(), cfg.layers());
         body = new NamedSequential();
         body.add("s2d", new SpaceToDepth());
-        body.add("conv1", new ConvNormAct(inChans * 16, planes, 3, 1, STEM_SLOPE, true, false));
+        body.add("conv1", convNormAct(inChans * 16, planes, 3, 1, STEM_SLOPE, true, false));
         int inplanes = planes;
         int reduction = 2;
         String[] names = {"layer1", "layer2", "layer3", "layer4"};
@@ -272,7 +248,7 @@ public final class TResNet extends ImageModel {
             int out = stagePlanes * expansion;
             Module downsample = null;
             if (stride != 1 || inplanes != out) {
-                ConvNormAct proj = new ConvNormAct(inplanes, out, 1, 1, BLOCK_SLOPE, false, false);
+                ConvNormAct proj = convNormAct(inplanes, out, 1, 1, BLOCK_SLOPE, false, false);
                 // average-pool shortcut: the pool before the 1x1 conv
                 downsample =
                         stride == 2 ? new Sequential(Pool2d.avg(2, 2, 0, true, false), proj) : new Sequential(proj);

@@ -7,6 +7,7 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.ConvNetInit;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.EfficientChannelAttention;
 import dev.jimm.layers.EvoNorm2dS0;
@@ -201,31 +202,12 @@ public final class VovNet extends ImageModel {
 
     /** timm's create_conv2d as VovNet and DPN use it: no bias, symmetric padding. */
     static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-        return new Conv2d(
-                in,
-                out,
-                kernel,
-                Conv2d.Options.defaults()
-                        .stride(stride)
-                        .padding(Layers.padding(kernel, stride, 1))
-                        .groups(groups)
-                        .bias(false));
+        return Conv2d.symmetric(in, out, kernel, stride, 1, groups, false);
     }
 
     /** timm's ConvNormAct: {@code conv} then {@code bn} (the norm with its activation). */
-    static final class ConvNormAct extends Module {
-        private final Module conv;
-        private final Module bn;
-
-        ConvNormAct(Norm norm, int in, int out, int kernel, int stride) {
-            conv = register("conv", conv(in, out, kernel, stride, 1));
-            bn = register("bn", norm(norm, out));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
-        }
+    static ConvNormAct convNormAct(Norm norm, int in, int out, int kernel, int stride) {
+        return new ConvNormAct(conv(in, out, kernel, stride, 1), norm(norm, out));
     }
 
     /** timm's SeparableConvNormAct: depthwise {@code conv_dw}, pointwise {@code conv_pw}, then {@code bn}. */
@@ -286,7 +268,7 @@ public final class VovNet extends ImageModel {
                     throw new IllegalArgumentException("a separable OSA block of " + in + " input and " + mid
                             + " conv channels cannot be residual");
                 }
-                convReduction = register("conv_reduction", new ConvNormAct(norm, in, mid, 1, 1));
+                convReduction = register("conv_reduction", convNormAct(norm, in, mid, 1, 1));
             } else {
                 convReduction = null;
             }
@@ -295,12 +277,12 @@ public final class VovNet extends ImageModel {
             for (int i = 0; i < cfg.layerPerBlock(); i++) {
                 Module conv = cfg.depthwise()
                         ? new SeparableConvNormAct(norm, mid, mid, 3, 1)
-                        : new ConvNormAct(norm, next, mid, 3, 1);
+                        : convNormAct(norm, next, mid, 3, 1);
                 chain.add(conv);
                 convMid.add(conv);
                 next = mid;
             }
-            convConcat = register("conv_concat", new ConvNormAct(norm, in + cfg.layerPerBlock() * mid, out, 1, 1));
+            convConcat = register("conv_concat", convNormAct(norm, in + cfg.layerPerBlock() * mid, out, 1, 1));
             attn = switch (attention) {
                 case NONE -> null;
                 case ESE -> register("attn", new EffectiveSqueezeExcite(out));
@@ -367,12 +349,12 @@ public final class VovNet extends ImageModel {
         Norm norm = cfg.norm();
         // timm's stem stride is 4: a strided conv, then a stride-1 and a strided conv (separable when depthwise)
         Sequential stem = register("stem", new Sequential());
-        stem.add(addTrunkStep(new ConvNormAct(norm, inChans, stemChs.get(0), 3, 2)));
+        stem.add(addTrunkStep(convNormAct(norm, inChans, stemChs.get(0), 3, 2)));
         for (int i = 1; i < 3; i++) {
             int stride = i == 2 ? 2 : 1;
             Module conv = cfg.depthwise()
                     ? new SeparableConvNormAct(norm, stemChs.get(i - 1), stemChs.get(i), 3, stride)
-                    : new ConvNormAct(norm, stemChs.get(i - 1), stemChs.get(i), 3, stride);
+                    : convNormAct(norm, stemChs.get(i - 1), stemChs.get(i), 3, stride);
             stem.add(addTrunkStep(conv));
             if (i == 1) {
                 addFeatureInfo(stemChs.get(1), 2, "stem.1");

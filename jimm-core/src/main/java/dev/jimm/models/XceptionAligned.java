@@ -6,9 +6,9 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
+import dev.jimm.layers.ConvNormAct;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Sequential;
@@ -148,31 +148,11 @@ public final class XceptionAligned extends ImageModel {
     // ---- blocks ---------------------------------------------------------------------------------
 
     private static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-        return new Conv2d(
-                in,
-                out,
-                kernel,
-                Conv2d.Options.defaults()
-                        .stride(stride)
-                        .padding(Layers.padding(kernel, stride, 1))
-                        .groups(groups)
-                        .bias(false));
+        return Conv2d.symmetric(in, out, kernel, stride, 1, groups, false);
     }
 
-    /** timm's ConvNormAct: a bias-free conv ({@code conv}) with symmetric padding, BatchNorm and act ({@code bn}). */
-    static final class ConvNormAct extends Module {
-        private final Module conv;
-        private final Module bn;
-
-        ConvNormAct(int in, int out, int kernel, int stride, float eps, Activation.Kind act) {
-            conv = register("conv", conv(in, out, kernel, stride, 1));
-            bn = register("bn", new BatchNormAct2d(out, eps, act));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return bn.forward(conv.forward(x));
-        }
+    static ConvNormAct convNormAct(int in, int out, int kernel, int stride, float eps, Activation.Kind act) {
+        return ConvNormAct.batchNorm(in, out, kernel, stride, 1, 1, eps, act);
     }
 
     /**
@@ -237,7 +217,7 @@ public final class XceptionAligned extends ImageModel {
             noSkip = b.noSkip();
             int out = b.outChannels();
             shortcut = !noSkip && (out != b.in() || b.stride() != 1)
-                    ? register("shortcut", new ConvNormAct(b.in(), out, 1, b.stride(), eps, Activation.Kind.IDENTITY))
+                    ? register("shortcut", convNormAct(b.in(), out, 1, b.stride(), eps, Activation.Kind.IDENTITY))
                     : null;
             NamedSequential s = new NamedSequential();
             int in = b.in();
@@ -315,10 +295,8 @@ public final class XceptionAligned extends ImageModel {
         Sequential stem = register(
                 "stem",
                 new Sequential(
-                        new ConvNormAct(inChans, 32, 3, 2, eps, Activation.Kind.RELU),
-                        cfg.preact()
-                                ? conv(32, 64, 3, 1, 1)
-                                : new ConvNormAct(32, 64, 3, 1, eps, Activation.Kind.RELU)));
+                        convNormAct(inChans, 32, 3, 2, eps, Activation.Kind.RELU),
+                        cfg.preact() ? conv(32, 64, 3, 1, 1) : convNormAct(32, 64, 3, 1, eps, Activation.Kind.RELU)));
         addTrunkStep(stem);
         Sequential blocks = register("blocks", new Sequential());
         int n = cfg.blocks().size();
