@@ -24,33 +24,11 @@ public final class EfficientNet extends EfficientNetBase {
      * An EfficientNet-style variant, as the keyword arguments timm's generators pass. Made with {@link #builder()};
      * {@link #toBuilder()} derives variants by field name.
      *
-     * @param arch the block strings and depth scaling
+     * @param trunk the stem and blocks
      * @param numFeatures channels of the head conv (0: no head conv)
-     * @param stemSize stem channels before width rounding
-     * @param stemKernel stem kernel size
-     * @param fixStem keep the stem width unscaled
-     * @param roundChs width scaling
-     * @param act the default activation
-     * @param norm the norm layer
-     * @param se the squeeze-excite flavour
-     * @param padSame TensorFlow "same" padding
-     * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
      * @param pruned the timm variant whose pruned layer widths the model takes ({@link PrunedWidths}), or "" for none
      */
-    public record Config(
-            ArchDef arch,
-            int numFeatures,
-            int stemSize,
-            int stemKernel,
-            boolean fixStem,
-            RoundChs roundChs,
-            Activation.Kind act,
-            NormSpec norm,
-            SeSpec se,
-            boolean padSame,
-            String aa,
-            String pruned)
-            implements TrunkConfig {
+    public record Config(Trunk trunk, int numFeatures, String pruned) {
 
         /** A builder with timm's defaults: stem 32 and kernel 3, BatchNorm, EfficientNet's SE, no head conv. */
         public static Builder builder() {
@@ -69,7 +47,9 @@ public final class EfficientNet extends EfficientNetBase {
 
         /** The same variant with BN eps 1e-3 (weights trained with TensorFlow's default). */
         public Config tfEps() {
-            return toBuilder().norm(norm.withEps(EfficientNetBuilder.BN_EPS_TF)).build();
+            return toBuilder()
+                    .norm(trunk.norm().withEps(EfficientNetBuilder.BN_EPS_TF))
+                    .build();
         }
 
         /** The same variant with anti-aliased downsampling in its blocks. */
@@ -100,9 +80,23 @@ public final class EfficientNet extends EfficientNetBase {
             private Builder() {}
 
             private Builder(Config c) {
-                super(c);
+                super(c.trunk());
                 numFeatures = c.numFeatures();
                 pruned = c.pruned();
+            }
+
+            @Override
+            Builder self() {
+                return this;
+            }
+
+            /** The config, failing on a missing or invalid field. */
+            public Config build() {
+                Trunk t = trunk("EfficientNet");
+                if (numFeatures < 0) {
+                    throw new IllegalArgumentException("EfficientNet config: numFeatures " + numFeatures + " < 0");
+                }
+                return new Config(t, numFeatures, pruned);
             }
 
             /** The timm variant whose pruned widths the model takes ("" for none, the default). */
@@ -111,25 +105,10 @@ public final class EfficientNet extends EfficientNetBase {
                 return this;
             }
 
-            @Override
-            Builder self() {
-                return this;
-            }
-
             /** Channels of the head conv (0: no head conv). */
             public Builder numFeatures(int value) {
                 numFeatures = value;
                 return this;
-            }
-
-            /** The config, failing on a missing or invalid field. */
-            public Config build() {
-                validate("EfficientNet");
-                if (numFeatures < 0) {
-                    throw new IllegalArgumentException("EfficientNet config: numFeatures " + numFeatures + " < 0");
-                }
-                return new Config(
-                        arch, numFeatures, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, aa, pruned);
             }
         }
     }
@@ -139,12 +118,13 @@ public final class EfficientNet extends EfficientNetBase {
     private final Module bn2;
 
     public EfficientNet(Config cfg, ModelArgs args) {
-        super(args, cfg, false, null);
+        super(args, cfg.trunk(), cfg.pruned(), false, null);
         this.cfg = cfg;
+        Trunk t = cfg.trunk();
         int headChs = cfg.numFeatures() > 0 && pruned != null ? pruned.out("conv_head") : cfg.numFeatures();
         if (headChs > 0) {
-            convHead = register("conv_head", Conv2dSame.create(trunkChs, headChs, 1, 1, 1, 1, false, cfg.padSame()));
-            bn2 = register("bn2", cfg.norm().create(headChs, cfg.act()));
+            convHead = register("conv_head", Conv2dSame.create(trunkChs, headChs, 1, 1, 1, 1, false, t.padSame()));
+            bn2 = register("bn2", t.norm().create(headChs, t.act()));
         } else {
             convHead = register("conv_head", new Identity());
             bn2 = register("bn2", new Identity());

@@ -30,12 +30,13 @@ public abstract class EfficientNetBase extends ImageModel {
      *
      * @param args the model arguments ({@code dropPathRate} reaches the blocks)
      * @param cfg the trunk's settings
+     * @param prunedVariant the timm variant whose pruned widths ({@link PrunedWidths}) the model takes, or "" for none
      * @param seFromExp SE ratios relative to the expanded width (MobileNet-V3) rather than the block input
      * @param layerScale LayerScale2d init in uir/mqa blocks, or null
      */
-    protected EfficientNetBase(ModelArgs args, TrunkConfig cfg, boolean seFromExp, Double layerScale) {
+    protected EfficientNetBase(ModelArgs args, Trunk cfg, String prunedVariant, boolean seFromExp, Double layerScale) {
         super(args);
-        pruned = cfg.pruned().isEmpty() ? null : PrunedWidths.load(cfg.pruned());
+        pruned = prunedVariant.isEmpty() ? null : PrunedWidths.load(prunedVariant);
         int stem = cfg.fixStem() ? cfg.stemSize() : cfg.roundChs().apply(cfg.stemSize());
         if (pruned != null) {
             stem = pruned.out("conv_stem");
@@ -89,33 +90,32 @@ public abstract class EfficientNetBase extends ImageModel {
         return blocks;
     }
 
-    /** What both families' configs say about the trunk. */
-    interface TrunkConfig {
-        ArchDef arch();
-
-        int stemSize();
-
-        int stemKernel();
-
-        boolean fixStem();
-
-        RoundChs roundChs();
-
-        Activation.Kind act();
-
-        NormSpec norm();
-
-        SeSpec se();
-
-        boolean padSame();
-
-        String aa();
-
-        /** The timm variant whose pruned widths ({@link PrunedWidths}) the model takes, or "" for none. */
-        default String pruned() {
-            return "";
-        }
-    }
+    /**
+     * What both families' configs say about the trunk, as the keyword arguments timm's generators pass to both model
+     * classes.
+     *
+     * @param arch the block strings and depth scaling
+     * @param stemSize stem channels before width rounding
+     * @param stemKernel stem kernel size
+     * @param fixStem keep the stem width unscaled
+     * @param roundChs width scaling
+     * @param act the default activation
+     * @param norm the norm layer
+     * @param se the squeeze-excite flavour
+     * @param padSame TensorFlow "same" padding
+     * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
+     */
+    public record Trunk(
+            ArchDef arch,
+            int stemSize,
+            int stemKernel,
+            boolean fixStem,
+            RoundChs roundChs,
+            Activation.Kind act,
+            NormSpec norm,
+            SeSpec se,
+            boolean padSame,
+            String aa) {}
 
     /**
      * The trunk fields of both families' config builders, set by name. {@link #tf()} is timm's {@code tf_} variant:
@@ -138,7 +138,7 @@ public abstract class EfficientNetBase extends ImageModel {
 
         TrunkBuilder() {}
 
-        TrunkBuilder(TrunkConfig c) {
+        TrunkBuilder(Trunk c) {
             arch = c.arch();
             stemSize = c.stemSize();
             stemKernel = c.stemKernel();
@@ -220,8 +220,8 @@ public abstract class EfficientNetBase extends ImageModel {
             return self();
         }
 
-        /** Fails, naming the field, on a missing or invalid trunk setting. */
-        void validate(String family) {
+        /** The trunk settings, failing (naming the field) on a missing or invalid one. */
+        Trunk trunk(String family) {
             String bad = arch == null
                     ? "arch is required"
                     : act == null
@@ -237,6 +237,7 @@ public abstract class EfficientNetBase extends ImageModel {
             if (bad != null) {
                 throw new IllegalArgumentException(family + " config: " + bad);
             }
+            return new Trunk(arch, stemSize, stemKernel, fixStem, roundChs, act, norm, se, padSame, aa);
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
+import dev.jimm.layers.LayerScale2d;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.MixedConv2d;
@@ -88,6 +89,11 @@ public final class EfficientNetBlocks {
             return new MixedConv2d(in, out, kernel, stride, groups == in && groups > 1, padSame);
         }
 
+        /** A conv at the block's stride, or at stride 1 where the anti-aliasing after it does the downsampling. */
+        Module aaStridedConv(int in, int out, List<Integer> kernel, int stride, int groups) {
+            return conv(in, out, kernel, useAa(stride) ? 1 : stride, groups);
+        }
+
         /** As {@link #conv(int, int, List, int, int)} with the padding chosen by the caller. */
         Module conv(int in, int out, List<Integer> kernel, int stride, int groups, boolean same) {
             return new BlockContext(same, norm, se, aa, layerScale, widths).conv(in, out, kernel, stride, groups);
@@ -95,6 +101,11 @@ public final class EfficientNetBlocks {
 
         Module norm(int channels, Activation.Kind act) {
             return norm.create(channels, act);
+        }
+
+        /** The layer_scale of uir and mqa blocks: timm's LayerScale2d where the model sets an init, else Identity. */
+        Module layerScaleOrIdentity(int channels) {
+            return layerScale == null ? new Identity() : new LayerScale2d(channels, layerScale.floatValue());
         }
     }
 
@@ -145,13 +156,46 @@ public final class EfficientNetBlocks {
         }
     }
 
-    /** Base of the blocks: the skip connection with drop path, and the output width. */
+    /**
+     * What the builder hands a block, as timm's builder fills each block's keyword arguments: the model's context, the
+     * decoded block string, and the widths, activation, SE ratio, space-to-depth state and drop-path rate it worked out
+     * for this block.
+     *
+     * @param ctx the model-wide settings
+     * @param a the decoded block string
+     * @param inChs input channels
+     * @param outChs output channels (before any pruning)
+     * @param act the block's activation
+     * @param seRatio the SE ratio relative to the block's SE input, 0 for none
+     * @param s2d timm's space-to-depth state of the block (1: it enters space-to-depth)
+     * @param forceInChs channels that size er's expansion instead of its input (0: none)
+     * @param dpr the block's drop-path rate
+     */
+    record BlockSpec(
+            BlockContext ctx,
+            EfficientNetBuilder.BlockArgs a,
+            int inChs,
+            int outChs,
+            Activation.Kind act,
+            double seRatio,
+            int s2d,
+            int forceInChs,
+            double dpr) {}
+
+    /**
+     * Base of the blocks: the skip connection with drop path, the output width, and the tail the ds, ir and er blocks
+     * share in timm: {@code aa}, {@code se}, the pointwise projection and its norm without activation.
+     */
     abstract static class Block extends Module {
         final int outChs;
         boolean hasSkip;
         Module dropPath;
         private Module convS2d;
         private Module bnS2d;
+        private Module aa;
+        private Module se;
+        private Module proj;
+        private Module projNorm;
 
         Block(int outChs) {
             this.outChs = outChs;
@@ -173,23 +217,54 @@ public final class EfficientNetBlocks {
         }
 
         /**
+         * Registers the shared tail after the block's spatial conv: {@code aa} (given), {@code se} on {@code midChs},
+         * the projection {@code projName} to {@code outChs} and its norm {@code normName} with {@code projAct}, then
+         * drop path.
+         */
+        void registerTail(
+                BlockSpec b,
+                Module aaModule,
+                int midChs,
+                int outChs,
+                String projName,
+                String normName,
+                boolean projAct) {
+            aa = register("aa", aaModule);
+            se = register("se", b.ctx().seOrIdentity(midChs, b.seRatio(), b.act()));
+            proj = register(projName, b.ctx().conv(midChs, outChs, b.a().pwKernel(), 1, 1));
+            projNorm = register(normName, b.ctx().norm(outChs, projAct ? b.act() : Activation.Kind.IDENTITY));
+            registerDropPath(b.dpr());
+        }
+
+        /** The shared tail on the spatial conv's output {@code x}, then the skip from {@code shortcut}. */
+        NDArray forwardTail(NDArray x, NDArray shortcut) {
+            x = se.forward(aa.forward(x));
+            return residual(projNorm.forward(proj.forward(x)), shortcut);
+        }
+
+        /** The aa module of a block whose spatial conv strides only without anti-aliasing. */
+        static Module aaOrIdentity(BlockSpec b, boolean useAa, int channels) {
+            return useAa ? b.ctx().antiAlias(channels, b.a().stride()) : new Identity();
+        }
+
+        /**
          * The depthwise conv's input after timm's space-to-depth entry ({@code s2d == 1}: registers {@code conv_s2d}
          * and {@code bn_s2d}, 4x the channels, the kernel halved), or as it is.
          */
-        DwInput spaceToDepth(
-                BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, Activation.Kind act, int s2d) {
-            List<Integer> dwKernel = a.kernel();
-            if (s2d != 1) {
-                return new DwInput(inChs, dwKernel, ctx.padSame());
+        DwInput spaceToDepth(BlockSpec b) {
+            List<Integer> dwKernel = b.a().kernel();
+            int inChs = b.inChs();
+            if (b.s2d() != 1) {
+                return new DwInput(inChs, dwKernel, b.ctx().padSame());
             }
             int sdChs = inChs * 4;
             convS2d = register("conv_s2d", Conv2dSame.create(inChs, sdChs, 2, 2, 1, 1, false, true));
-            bnS2d = register("bn_s2d", ctx.norm(sdChs, act));
+            bnS2d = register("bn_s2d", b.ctx().norm(sdChs, b.act()));
             if (dwKernel.size() != 1) {
                 throw new IllegalArgumentException("space-to-depth blocks take one kernel size, not " + dwKernel);
             }
             int k = (dwKernel.get(0) + 1) / 2;
-            return new DwInput(sdChs, List.of(k), k == 2 || ctx.padSame());
+            return new DwInput(sdChs, List.of(k), k == 2 || b.ctx().padSame());
         }
 
         /** The space-to-depth conv and norm, where the block has them. */
@@ -207,21 +282,14 @@ public final class EfficientNetBlocks {
         private final Module bn1;
         private final Module aa;
 
-        ConvBnAct(
-                BlockContext ctx,
-                EfficientNetBuilder.BlockArgs a,
-                int inChs,
-                int outChs,
-                Activation.Kind act,
-                double dpr) {
-            super(outChs);
-            int groups = numGroups(a.groupSizeOr(0), inChs);
-            hasSkip = a.skip() && a.stride() == 1 && inChs == outChs;
-            conv = register(
-                    "conv", ctx.conv(inChs, outChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
-            bn1 = register("bn1", ctx.norm(outChs, act));
-            aa = register("aa", ctx.aaOrIdentity(outChs, a.stride()));
-            registerDropPath(dpr);
+        ConvBnAct(BlockSpec b) {
+            super(b.outChs());
+            int groups = numGroups(b.a().groupSizeOr(0), b.inChs());
+            hasSkip = b.a().skip() && b.a().stride() == 1 && b.inChs() == outChs;
+            conv = register("conv", b.ctx().aaStridedConv(b.inChs(), outChs, b.a().kernel(), b.a().stride(), groups));
+            bn1 = register("bn1", b.ctx().norm(outChs, b.act()));
+            aa = register("aa", b.ctx().aaOrIdentity(outChs, b.a().stride()));
+            registerDropPath(b.dpr());
         }
 
         @Override
@@ -234,50 +302,24 @@ public final class EfficientNetBlocks {
     static final class DepthwiseSeparableConv extends Block {
         private final Module convDw;
         private final Module bn1;
-        private final Module aa;
-        private final Module se;
-        private final Module convPw;
-        private final Module bn2;
 
-        DepthwiseSeparableConv(
-                BlockContext ctx,
-                EfficientNetBuilder.BlockArgs a,
-                int inChs,
-                int outChs,
-                Activation.Kind act,
-                double seRatio,
-                int s2d,
-                double dpr) {
-            super(ctx.widths() == null ? outChs : ctx.widths().out("conv_pw"));
+        DepthwiseSeparableConv(BlockSpec b) {
+            super(b.ctx().widths() == null ? b.outChs() : b.ctx().widths().out("conv_pw"));
             // with pruned widths the skip is still decided by the unpruned ones, as timm prunes a built model
-            hasSkip = a.stride() == 1 && inChs == outChs && !a.noskip();
-            DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
-            List<Integer> dwKernel = dw.kernel();
-            boolean dwSame = dw.same();
-            inChs = dw.chs();
-            if (ctx.widths() != null) {
-                inChs = ctx.widths().out("conv_dw");
-                outChs = this.outChs;
-            }
-            int groups = numGroups(a.groupSizeOr(1), inChs);
-            boolean useAa = s2d != 1 && ctx.useAa(a.stride());
-            convDw = register("conv_dw", ctx.conv(inChs, inChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
-            bn1 = register("bn1", ctx.norm(inChs, act));
-            aa = register("aa", useAa ? ctx.antiAlias(inChs, a.stride()) : new Identity());
-            se = register("se", ctx.seOrIdentity(inChs, seRatio, act));
-            convPw = register("conv_pw", ctx.conv(inChs, outChs, a.pwKernel(), 1, 1));
-            bn2 = register("bn2", ctx.norm(outChs, a.pwAct() ? act : Activation.Kind.IDENTITY));
-            registerDropPath(dpr);
+            hasSkip = b.a().stride() == 1 && b.inChs() == b.outChs() && !b.a().noskip();
+            DwInput dw = spaceToDepth(b);
+            int inChs = b.ctx().widths() != null ? b.ctx().widths().out("conv_dw") : dw.chs();
+            int groups = numGroups(b.a().groupSizeOr(1), inChs);
+            boolean useAa = b.s2d() != 1 && b.ctx().useAa(b.a().stride());
+            convDw = register(
+                    "conv_dw", b.ctx().conv(inChs, inChs, dw.kernel(), useAa ? 1 : b.a().stride(), groups, dw.same()));
+            bn1 = register("bn1", b.ctx().norm(inChs, b.act()));
+            registerTail(b, aaOrIdentity(b, useAa, inChs), inChs, outChs, "conv_pw", "bn2", b.a().pwAct());
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            NDArray shortcut = x;
-            x = forwardSpaceToDepth(x);
-            x = aa.forward(bn1.forward(convDw.forward(x)));
-            x = se.forward(x);
-            x = bn2.forward(convPw.forward(x));
-            return residual(x, shortcut);
+            return forwardTail(bn1.forward(convDw.forward(forwardSpaceToDepth(x))), x);
         }
     }
 
@@ -287,55 +329,33 @@ public final class EfficientNetBlocks {
         private final Module bn1;
         private final Module convDw;
         private final Module bn2;
-        private final Module aa;
-        private final Module se;
-        private final Module convPwl;
-        private final Module bn3;
 
-        InvertedResidual(
-                BlockContext ctx,
-                EfficientNetBuilder.BlockArgs a,
-                int inChs,
-                int outChs,
-                Activation.Kind act,
-                double seRatio,
-                int s2d,
-                double dpr) {
-            super(ctx.widths() == null ? outChs : ctx.widths().out("conv_pwl"));
+        InvertedResidual(BlockSpec b) {
+            super(b.ctx().widths() == null ? b.outChs() : b.ctx().widths().out("conv_pwl"));
             // with pruned widths the skip is still decided by the unpruned ones, as timm prunes a built model
-            hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
-            DwInput dw = spaceToDepth(ctx, a, inChs, act, s2d);
-            List<Integer> dwKernel = dw.kernel();
-            boolean dwSame = dw.same();
-            inChs = dw.chs();
-            int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
-            if (ctx.widths() != null) {
-                inChs = ctx.widths().in("conv_pw");
-                midChs = ctx.widths().out("conv_pw");
-                outChs = this.outChs;
+            hasSkip = b.inChs() == b.outChs() && b.a().stride() == 1 && !b.a().noskip();
+            DwInput dw = spaceToDepth(b);
+            int inChs = dw.chs();
+            int midChs = Layers.makeDivisible(inChs * b.a().expRatio(), 8);
+            if (b.ctx().widths() != null) {
+                inChs = b.ctx().widths().in("conv_pw");
+                midChs = b.ctx().widths().out("conv_pw");
             }
-            int groups = numGroups(a.groupSizeOr(1), midChs);
-            convPw = register("conv_pw", ctx.conv(inChs, midChs, a.expKernel(), 1, 1));
-            bn1 = register("bn1", ctx.norm(midChs, act));
-            boolean useAa = s2d != 1 && ctx.useAa(a.stride());
-            convDw = register("conv_dw", ctx.conv(midChs, midChs, dwKernel, useAa ? 1 : a.stride(), groups, dwSame));
-            bn2 = register("bn2", ctx.norm(midChs, act));
-            aa = register("aa", useAa ? ctx.antiAlias(midChs, a.stride()) : new Identity());
-            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
-            convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
-            bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
-            registerDropPath(dpr);
+            int groups = numGroups(b.a().groupSizeOr(1), midChs);
+            convPw = register("conv_pw", b.ctx().conv(inChs, midChs, b.a().expKernel(), 1, 1));
+            bn1 = register("bn1", b.ctx().norm(midChs, b.act()));
+            boolean useAa = b.s2d() != 1 && b.ctx().useAa(b.a().stride());
+            convDw = register(
+                    "conv_dw",
+                    b.ctx().conv(midChs, midChs, dw.kernel(), useAa ? 1 : b.a().stride(), groups, dw.same()));
+            bn2 = register("bn2", b.ctx().norm(midChs, b.act()));
+            registerTail(b, aaOrIdentity(b, useAa, midChs), midChs, outChs, "conv_pwl", "bn3", false);
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            NDArray shortcut = x;
-            x = forwardSpaceToDepth(x);
-            x = bn1.forward(convPw.forward(x));
-            x = aa.forward(bn2.forward(convDw.forward(x)));
-            x = se.forward(x);
-            x = bn3.forward(convPwl.forward(x));
-            return residual(x, shortcut);
+            NDArray y = bn1.forward(convPw.forward(forwardSpaceToDepth(x)));
+            return forwardTail(bn2.forward(convDw.forward(y)), x);
         }
     }
 
@@ -343,42 +363,22 @@ public final class EfficientNetBlocks {
     static final class EdgeResidual extends Block {
         private final Module convExp;
         private final Module bn1;
-        private final Module aa;
-        private final Module se;
-        private final Module convPwl;
-        private final Module bn2;
 
-        EdgeResidual(
-                BlockContext ctx,
-                EfficientNetBuilder.BlockArgs a,
-                int inChs,
-                int outChs,
-                int forceInChs,
-                Activation.Kind act,
-                double seRatio,
-                double dpr) {
-            super(outChs);
-            int midChs = Layers.makeDivisible((forceInChs > 0 ? forceInChs : inChs) * a.expRatio(), 8);
+        EdgeResidual(BlockSpec b) {
+            super(b.outChs());
+            int midChs = Layers.makeDivisible((b.forceInChs() > 0 ? b.forceInChs() : b.inChs()) * b.a().expRatio(), 8);
             // timm sizes the groups from the expansion conv's output channels
-            int groups = numGroups(a.groupSizeOr(0), midChs);
-            hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
+            int groups = numGroups(b.a().groupSizeOr(0), midChs);
+            hasSkip = b.inChs() == outChs && b.a().stride() == 1 && !b.a().noskip();
             convExp = register(
-                    "conv_exp", ctx.conv(inChs, midChs, a.kernel(), ctx.useAa(a.stride()) ? 1 : a.stride(), groups));
-            bn1 = register("bn1", ctx.norm(midChs, act));
-            aa = register("aa", ctx.aaOrIdentity(midChs, a.stride()));
-            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
-            convPwl = register("conv_pwl", ctx.conv(midChs, outChs, a.pwKernel(), 1, 1));
-            bn2 = register("bn2", ctx.norm(outChs, Activation.Kind.IDENTITY));
-            registerDropPath(dpr);
+                    "conv_exp", b.ctx().aaStridedConv(b.inChs(), midChs, b.a().kernel(), b.a().stride(), groups));
+            bn1 = register("bn1", b.ctx().norm(midChs, b.act()));
+            registerTail(b, b.ctx().aaOrIdentity(midChs, b.a().stride()), midChs, outChs, "conv_pwl", "bn2", false);
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            NDArray shortcut = x;
-            x = aa.forward(bn1.forward(convExp.forward(x)));
-            x = se.forward(x);
-            x = bn2.forward(convPwl.forward(x));
-            return residual(x, shortcut);
+            return forwardTail(bn1.forward(convExp.forward(x)), x);
         }
     }
 
@@ -425,15 +425,12 @@ public final class EfficientNetBlocks {
         private final Module dwEnd;
         private final Module layerScale;
 
-        UniversalInvertedResidual(
-                BlockContext ctx,
-                EfficientNetBuilder.BlockArgs a,
-                int inChs,
-                int outChs,
-                Activation.Kind act,
-                double seRatio,
-                double dpr) {
-            super(outChs);
+        UniversalInvertedResidual(BlockSpec b) {
+            super(b.outChs());
+            BlockContext ctx = b.ctx();
+            EfficientNetBuilder.BlockArgs a = b.a();
+            int inChs = b.inChs();
+            Activation.Kind act = b.act();
             int start = single(a.expKernel());
             int mid = single(a.kernel());
             int end = single(a.pwKernel());
@@ -457,7 +454,7 @@ public final class EfficientNetBlocks {
                     mid > 0
                             ? new ConvNormAct(ctx, midChs, midChs, mid, stride, numGroups(gs, midChs), act, true)
                             : new Identity());
-            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
+            se = register("se", ctx.seOrIdentity(midChs, b.seRatio(), act));
             pwProj = register("pw_proj", new ConvNormAct(ctx, midChs, outChs, 1, 1, 1, none, false));
             dwEnd = register(
                     "dw_end",
@@ -472,10 +469,8 @@ public final class EfficientNetBlocks {
                                     none,
                                     false)
                             : new Identity());
-            layerScale = register(
-                    "layer_scale",
-                    ctx.layerScale() == null ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
-            registerDropPath(dpr);
+            layerScale = register("layer_scale", ctx.layerScaleOrIdentity(outChs));
+            registerDropPath(b.dpr());
         }
 
         private static int single(List<Integer> k) {
@@ -636,20 +631,17 @@ public final class EfficientNetBlocks {
         private final Module bn3;
         private final Module routingFn;
 
-        CondConvResidual(
-                BlockContext ctx,
-                EfficientNetBuilder.BlockArgs a,
-                int inChs,
-                int outChs,
-                Activation.Kind act,
-                double seRatio,
-                double dpr) {
-            super(outChs);
+        CondConvResidual(BlockSpec b) {
+            super(b.outChs());
+            EfficientNetBuilder.BlockArgs a = b.a();
             if (a.kernel().size() != 1
                     || a.expKernel().size() != 1
                     || a.pwKernel().size() != 1) {
                 throw new IllegalArgumentException("CondConv blocks take one kernel size per conv");
             }
+            BlockContext ctx = b.ctx();
+            int inChs = b.inChs();
+            Activation.Kind act = b.act();
             hasSkip = inChs == outChs && a.stride() == 1 && !a.noskip();
             int e = a.numExperts();
             int midChs = Layers.makeDivisible(inChs * a.expRatio(), 8);
@@ -661,11 +653,11 @@ public final class EfficientNetBlocks {
                     "conv_dw", new CondConv2d(midChs, midChs, a.kernel().get(0), a.stride(), groups, e, ctx.padSame()));
             bn2 = register("bn2", ctx.norm(midChs, act));
             register("aa", new Identity());
-            se = register("se", ctx.seOrIdentity(midChs, seRatio, act));
+            se = register("se", ctx.seOrIdentity(midChs, b.seRatio(), act));
             convPwl = register(
                     "conv_pwl", new CondConv2d(midChs, outChs, a.pwKernel().get(0), 1, 1, e, ctx.padSame()));
             bn3 = register("bn3", ctx.norm(outChs, Activation.Kind.IDENTITY));
-            registerDropPath(dpr);
+            registerDropPath(b.dpr());
             routingFn = register("routing_fn", new Linear(inChs, e));
         }
 
@@ -733,27 +725,6 @@ public final class EfficientNetBlocks {
             NDArray context = x.reshape(b, c, hw).matMul(attn).reshape(b, c, 1, 1);
             NDArray s = mlp.fc2.forward(Activation.apply(act, mlp.norm.forward(mlp.fc1.forward(context))));
             return x.mul(Activation.apply(Activation.Kind.SIGMOID, s));
-        }
-    }
-
-    /** timm's LayerScale2d: a learned per-channel scale {@code gamma}, starting at a small constant. */
-    static final class LayerScale2d extends Module {
-        private final double init;
-        private final Parameter gamma;
-
-        LayerScale2d(int channels, double init) {
-            this.init = init;
-            gamma = parameter("gamma", channels);
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(gamma.getArray(), (float) init);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return x.mul(gamma.getArray().reshape(1, -1, 1, 1));
         }
     }
 
@@ -832,21 +803,20 @@ public final class EfficientNetBlocks {
         private final MultiQueryAttention2d attn;
         private final Module layerScale;
 
-        MobileAttention(BlockContext ctx, EfficientNetBuilder.BlockArgs a, int inChs, int outChs, double dpr) {
-            super(outChs);
-            if (a.stride() != 1) {
+        MobileAttention(BlockSpec b) {
+            super(b.outChs());
+            if (b.a().stride() != 1) {
                 throw new IllegalArgumentException("mqa blocks with a query stride are not supported");
             }
-            hasSkip = inChs == outChs && !a.noskip();
-            norm = register("norm", ctx.norm(inChs, Activation.Kind.IDENTITY));
+            BlockContext ctx = b.ctx();
+            hasSkip = b.inChs() == outChs && !b.a().noskip();
+            norm = register("norm", ctx.norm(b.inChs(), Activation.Kind.IDENTITY));
             attn = register(
                     "attn",
                     new MultiQueryAttention2d(
-                            ctx, inChs, outChs, a.attn(), a.kernel().get(0)));
-            layerScale = register(
-                    "layer_scale",
-                    ctx.layerScale() == null ? new Identity() : new LayerScale2d(outChs, ctx.layerScale()));
-            registerDropPath(dpr);
+                            ctx, b.inChs(), outChs, b.a().attn(), b.a().kernel().get(0)));
+            layerScale = register("layer_scale", ctx.layerScaleOrIdentity(outChs));
+            registerDropPath(b.dpr());
         }
 
         @Override

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * timm's {@code _efficientnet_builder.py}: decodes arch-definition strings such as {@code ir_r2_k3_s2_e6_c24_se0.25},
@@ -183,32 +184,31 @@ public final class EfficientNetBuilder {
             pwKernel = List.copyOf(pwKernel);
         }
 
+        /** This block with the fields {@code change} sets on a mutable copy. */
+        private BlockArgs with(Consumer<Copy> change) {
+            Copy c = new Copy(this);
+            change.accept(c);
+            return c.build();
+        }
+
         int groupSizeOr(int dflt) {
             return groupSize == null ? dflt : groupSize;
         }
 
         BlockArgs withStride(int s) {
-            Copy c = new Copy(this);
-            c.stride = s;
-            return c.build();
+            return with(c -> c.stride = s);
         }
 
         BlockArgs withExpRatio(double e) {
-            Copy c = new Copy(this);
-            c.expRatio = e;
-            return c.build();
+            return with(c -> c.expRatio = e);
         }
 
         BlockArgs withExperts(int e) {
-            Copy c = new Copy(this);
-            c.numExperts = e;
-            return c.build();
+            return with(c -> c.numExperts = e);
         }
 
         BlockArgs withGroupSize(Integer g) {
-            Copy c = new Copy(this);
-            c.groupSize = g;
-            return c.build();
+            return with(c -> c.groupSize = g);
         }
 
         /** A mutable copy of the fields the {@code with} methods change, so that each sets one by name. */
@@ -257,6 +257,11 @@ public final class EfficientNetBuilder {
             k.add(Integer.parseInt(p));
         }
         return k;
+    }
+
+    /** The kernel sizes of option {@code key}, or {@code dflt} when the block string has none. */
+    private static List<Integer> kernelOr(Map<String, String> o, String key, List<Integer> dflt) {
+        return o.containsKey(key) ? kernelOf(o.get(key)) : dflt;
     }
 
     private static String required(String block, Map<String, String> o, String key) {
@@ -317,131 +322,41 @@ public final class EfficientNetBuilder {
         int outChs = Integer.parseInt(required(block, o, "c"));
         int stride = Integer.parseInt(required(block, o, "s"));
         List<Integer> one = List.of(1);
-        List<Integer> expKernel = o.containsKey("a") ? kernelOf(o.get("a")) : one;
-        List<Integer> pwKernel = o.containsKey("p") ? kernelOf(o.get("p")) : one;
         double se = o.containsKey("se") ? Double.parseDouble(o.get("se")) : 0;
         boolean s2d = o.containsKey("d") && Integer.parseInt(o.get("d")) > 0;
         Integer gs = o.containsKey("gs") ? Integer.valueOf(o.get("gs")) : null;
         List<Integer> k = kernelOf(required(block, o, "k"));
-        BlockArgs a = switch (type) {
-            case IR ->
-                new BlockArgs(
-                        type,
-                        outChs,
-                        stride,
-                        act,
-                        k,
-                        expKernel,
-                        pwKernel,
-                        Double.parseDouble(required(block, o, "e")),
-                        se,
-                        Boolean.FALSE.equals(skip),
-                        false,
-                        false,
-                        s2d,
-                        0,
-                        gs,
-                        experts,
-                        null);
-            case DS, DSA ->
-                new BlockArgs(
-                        type,
-                        outChs,
-                        stride,
-                        act,
-                        k,
-                        one,
-                        pwKernel,
-                        1.0,
-                        se,
-                        type == BlockType.DSA || Boolean.FALSE.equals(skip),
-                        false,
-                        type == BlockType.DSA,
-                        s2d,
-                        0,
-                        gs,
-                        0,
-                        null);
-            case ER ->
-                new BlockArgs(
-                        type,
-                        outChs,
-                        stride,
-                        act,
-                        k,
-                        one,
-                        pwKernel,
-                        Double.parseDouble(required(block, o, "e")),
-                        se,
-                        Boolean.FALSE.equals(skip),
-                        false,
-                        false,
-                        false,
-                        o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0,
-                        gs,
-                        0,
-                        null);
-            case UIR ->
-                new BlockArgs(
-                        type,
-                        outChs,
-                        stride,
-                        act,
-                        k,
-                        o.containsKey("a") ? kernelOf(o.get("a")) : List.of(0),
-                        o.containsKey("p") ? kernelOf(o.get("p")) : List.of(0),
-                        Double.parseDouble(required(block, o, "e")),
-                        se,
-                        Boolean.FALSE.equals(skip),
-                        false,
-                        false,
-                        false,
-                        0,
-                        gs,
-                        0,
-                        null);
-            case MQA ->
-                new BlockArgs(
-                        type,
-                        outChs,
-                        stride,
-                        act,
-                        k,
-                        one,
-                        one,
-                        1.0,
-                        0,
-                        Boolean.FALSE.equals(skip),
-                        false,
-                        false,
-                        false,
-                        0,
-                        gs,
-                        0,
-                        new AttnArgs(
+        // what each kind reads of the options; the rest keeps the defaults of timm's _decode_block_str
+        boolean ir = type == BlockType.IR;
+        boolean uir = type == BlockType.UIR;
+        boolean cn = type == BlockType.CN;
+        boolean mqa = type == BlockType.MQA;
+        boolean expands = ir || uir || type == BlockType.ER;
+        // uir's a and p are its optional start and end depthwise kernels, 0 for none
+        List<Integer> noKernel = uir ? List.of(0) : one;
+        BlockArgs a = new BlockArgs(
+                type,
+                outChs,
+                stride,
+                act,
+                cn ? List.of(Integer.parseInt(required(block, o, "k"))) : k,
+                ir || uir ? kernelOr(o, "a", noKernel) : one,
+                cn || mqa ? one : kernelOr(o, "p", noKernel),
+                expands ? Double.parseDouble(required(block, o, "e")) : 1.0,
+                cn || mqa ? 0 : se,
+                type == BlockType.DSA || (!cn && Boolean.FALSE.equals(skip)),
+                cn && Boolean.TRUE.equals(skip),
+                type == BlockType.DSA,
+                (ir || type == BlockType.DS || type == BlockType.DSA) && s2d,
+                type == BlockType.ER && o.containsKey("fc") ? Integer.parseInt(o.get("fc")) : 0,
+                gs,
+                ir ? experts : 0,
+                mqa
+                        ? new AttnArgs(
                                 Integer.parseInt(required(block, o, "h")),
                                 Integer.parseInt(required(block, o, "d")),
-                                o.containsKey("v") ? Integer.parseInt(o.get("v")) : 1));
-            case CN ->
-                new BlockArgs(
-                        type,
-                        outChs,
-                        stride,
-                        act,
-                        List.of(Integer.parseInt(required(block, o, "k"))),
-                        one,
-                        one,
-                        1.0,
-                        0,
-                        false,
-                        Boolean.TRUE.equals(skip),
-                        false,
-                        false,
-                        0,
-                        gs,
-                        0,
-                        null);
-        };
+                                o.containsKey("v") ? Integer.parseInt(o.get("v")) : 1)
+                        : null);
         return Map.entry(a, repeats);
     }
 
@@ -477,38 +392,35 @@ public final class EfficientNetBuilder {
             return new ArchDef(stages, List.of(1.0), false, false, null, 1);
         }
 
+        /** This arch with the fields {@code change} sets on a mutable copy. */
+        private ArchDef with(Consumer<Copy> change) {
+            Copy c = new Copy(this);
+            change.accept(c);
+            return c.build();
+        }
+
         public ArchDef depth(double... multipliers) {
             List<Double> m = new ArrayList<>();
             for (double v : multipliers) {
                 m.add(v);
             }
-            Copy c = new Copy(this);
-            c.depthMultiplier = m;
-            return c.build();
+            return with(c -> c.depthMultiplier = m);
         }
 
         public ArchDef withRoundDepth() {
-            Copy c = new Copy(this);
-            c.roundDepth = true;
-            return c.build();
+            return with(c -> c.roundDepth = true);
         }
 
         public ArchDef fixFirstLast(boolean fix) {
-            Copy c = new Copy(this);
-            c.fixFirstLast = fix;
-            return c.build();
+            return with(c -> c.fixFirstLast = fix);
         }
 
         public ArchDef experts(int multiplier) {
-            Copy c = new Copy(this);
-            c.expertsMultiplier = multiplier;
-            return c.build();
+            return with(c -> c.expertsMultiplier = multiplier);
         }
 
         public ArchDef groupSize(Integer g) {
-            Copy c = new Copy(this);
-            c.groupSize = g;
-            return c.build();
+            return with(c -> c.groupSize = g);
         }
 
         /** A mutable copy, so that each {@code with} method changes one field by name. */
@@ -721,16 +633,18 @@ public final class EfficientNetBuilder {
                 se /= 4;
             }
         }
+        EfficientNetBlocks.BlockSpec b =
+                new EfficientNetBlocks.BlockSpec(ctx, a, inChs, outChs, act, se, s2d, forceIn, dpr);
         return switch (a.type()) {
             case IR ->
                 a.numExperts() > 0
-                        ? new EfficientNetBlocks.CondConvResidual(ctx, a, inChs, outChs, act, se, dpr)
-                        : new EfficientNetBlocks.InvertedResidual(ctx, a, inChs, outChs, act, se, s2d, dpr);
-            case DS, DSA -> new EfficientNetBlocks.DepthwiseSeparableConv(ctx, a, inChs, outChs, act, se, s2d, dpr);
-            case ER -> new EfficientNetBlocks.EdgeResidual(ctx, a, inChs, outChs, forceIn, act, se, dpr);
-            case CN -> new EfficientNetBlocks.ConvBnAct(ctx, a, inChs, outChs, act, dpr);
-            case UIR -> new EfficientNetBlocks.UniversalInvertedResidual(ctx, a, inChs, outChs, act, se, dpr);
-            case MQA -> new EfficientNetBlocks.MobileAttention(ctx, a, inChs, outChs, dpr);
+                        ? new EfficientNetBlocks.CondConvResidual(b)
+                        : new EfficientNetBlocks.InvertedResidual(b);
+            case DS, DSA -> new EfficientNetBlocks.DepthwiseSeparableConv(b);
+            case ER -> new EfficientNetBlocks.EdgeResidual(b);
+            case CN -> new EfficientNetBlocks.ConvBnAct(b);
+            case UIR -> new EfficientNetBlocks.UniversalInvertedResidual(b);
+            case MQA -> new EfficientNetBlocks.MobileAttention(b);
         };
     }
 

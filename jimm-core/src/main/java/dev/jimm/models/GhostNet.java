@@ -10,7 +10,6 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.ClassifierHead;
 import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
@@ -205,61 +204,84 @@ public final class GhostNet extends ImageModel {
         return out.mul(gate);
     }
 
+    /**
+     * What timm's ghost modules share (ratio 2, a 1x1 primary conv, a 3x3 depthwise cheap one): {@code init} channels
+     * from each, concatenated and cut to {@code out}, and the optional DFC attention {@code short_conv}.
+     */
+    abstract static class GhostModuleBase extends Module {
+        static final int KERNEL = 1;
+        static final int DW_KERNEL = 3;
+        final int init;
+        private final int outChs;
+        private Module shortConv;
+
+        GhostModuleBase(int out) {
+            outChs = out;
+            init = (out + 1) / 2;
+        }
+
+        /** Registers the DFC attention branch, after the module's convs as timm does. */
+        void registerShortConv(int in) {
+            shortConv = register("short_conv", shortConv(in, outChs, KERNEL, 1));
+        }
+
+        /** The output with the attention gate applied, cut to {@code out} channels; as it is without attention. */
+        NDArray attendIfShortConv(NDArray out, NDArray x) {
+            if (shortConv == null) {
+                return out;
+            }
+            return attend(cut(out), shortConv, x);
+        }
+
+        /** The first {@code out} channels (the concatenation has one more when {@code out} is odd). */
+        NDArray cut(NDArray out) {
+            return out.getShape().get(1) == outChs ? out : out.get(":, :" + outChs);
+        }
+    }
+
     /** GhostModule (V1) and GhostModuleV2 (with {@code short_conv} attention when {@code attn}). */
-    static final class GhostModule extends Module {
+    static final class GhostModule extends GhostModuleBase {
         private final Module primaryConv;
         private final Module cheapOperation;
-        private final Module shortConv;
-        private final int outChs;
 
         GhostModule(int in, int out, boolean relu, boolean attn) {
-            int k = 1;
-            int dw = 3;
-            outChs = out;
-            int init = (out + 1) / 2;
-            int fresh = init;
+            super(out);
             primaryConv = register(
-                    "primary_conv", new Sequential(conv(in, init, k, 1, k / 2, 1), new BatchNorm2d(init), act(relu)));
+                    "primary_conv",
+                    new Sequential(conv(in, init, KERNEL, 1, KERNEL / 2, 1), new BatchNorm2d(init), act(relu)));
             cheapOperation = register(
                     "cheap_operation",
-                    new Sequential(conv(init, fresh, dw, 1, dw / 2, init), new BatchNorm2d(fresh), act(relu)));
-            shortConv = attn ? register("short_conv", shortConv(in, out, k, 1)) : null;
+                    new Sequential(
+                            conv(init, init, DW_KERNEL, 1, DW_KERNEL / 2, init), new BatchNorm2d(init), act(relu)));
+            if (attn) {
+                registerShortConv(in);
+            }
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray x1 = primaryConv.forward(x);
             NDArray x2 = cheapOperation.forward(x1);
-            NDArray out = NDArrays.concat(new NDList(x1, x2), 1);
-            if (out.getShape().get(1) != outChs) {
-                out = out.get(":, :" + outChs);
-            }
-            return shortConv == null ? out : attend(out, shortConv, x);
+            return attendIfShortConv(cut(NDArrays.concat(new NDList(x1, x2), 1)), x);
         }
     }
 
     /** GhostModuleV3's training form: three primary and three cheap conv branches plus scale/skip. */
-    static final class GhostModuleV3 extends Module {
+    static final class GhostModuleV3 extends GhostModuleBase {
         private final List<Module> primary = new ArrayList<>();
         private final Module primaryActivation;
         private final Module cheapSkip;
         private final List<Module> cheap = new ArrayList<>();
         private final Module cheapScale;
         private final Module cheapActivation;
-        private final Module shortConv;
-        private final int outChs;
 
         GhostModuleV3(int in, int out, boolean relu, boolean shortcut) {
-            int k = 1;
-            int dw = 3;
-            int init = (out + 1) / 2;
-            int fresh = init;
-            outChs = out;
+            super(out);
             register("primary_conv", new Identity());
             register("cheap_operation", new Identity());
             Sequential p = register("primary_rpr_conv", new Sequential());
             for (int i = 0; i < 3; i++) {
-                ConvBnAct c = new ConvBnAct(in, init, k, 1, k / 2, 1, false);
+                ConvBnAct c = new ConvBnAct(in, init, KERNEL, 1, KERNEL / 2, 1, false);
                 p.add(c);
                 primary.add(c);
             }
@@ -267,13 +289,15 @@ public final class GhostNet extends ImageModel {
             cheapSkip = register("cheap_rpr_skip", new BatchNorm2d(init));
             Sequential c3 = register("cheap_rpr_conv", new Sequential());
             for (int i = 0; i < 3; i++) {
-                ConvBnAct c = new ConvBnAct(init, fresh, dw, 1, dw / 2, init, false);
+                ConvBnAct c = new ConvBnAct(init, init, DW_KERNEL, 1, DW_KERNEL / 2, init, false);
                 c3.add(c);
                 cheap.add(c);
             }
-            cheapScale = register("cheap_rpr_scale", new ConvBnAct(init, fresh, 1, 1, 0, init, false));
+            cheapScale = register("cheap_rpr_scale", new ConvBnAct(init, init, 1, 1, 0, init, false));
             cheapActivation = register("cheap_activation", act(relu));
-            shortConv = shortcut ? register("short_conv", shortConv(in, out, k, 1)) : null;
+            if (shortcut) {
+                registerShortConv(in);
+            }
         }
 
         @Override
@@ -288,12 +312,8 @@ public final class GhostNet extends ImageModel {
                 x2 = x2.add(c.forward(x1));
             }
             x2 = cheapActivation.forward(x2);
-            NDArray out = NDArrays.concat(new NDList(x1, x2), 1);
-            if (shortConv == null) {
-                // timm returns the whole concatenation in this mode
-                return out;
-            }
-            return attend(out.get(":, :" + outChs), shortConv, x);
+            // timm returns the whole concatenation, uncut, without attention
+            return attendIfShortConv(NDArrays.concat(new NDList(x1, x2), 1), x);
         }
     }
 
@@ -465,13 +485,8 @@ public final class GhostNet extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = act2.forward(convHead.forward(x));
-        if (!pool.isIdentity()) {
-            x = x.reshape(x.getShape().get(0), -1);
-        }
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : classifier.forward(x);
+        x = act2.forward(convHead.forward(pool.forward(x)));
+        return EfficientHead.finish(x, !pool.isIdentity(), dropRate, isTraining(), classifier, preLogits);
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Conv2dSame;
-import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Linear;
@@ -27,40 +26,16 @@ public final class MobileNetV3 extends EfficientNetBase {
      * A MobileNet-V3-style variant, as timm's generators configure it. Made with {@link #builder()};
      * {@link #toBuilder()} derives variants by field name.
      *
-     * @param arch the block strings and depth scaling
+     * @param trunk the stem and blocks
      * @param headHiddenSize channels of the head conv after pooling
-     * @param stemSize stem channels before width rounding
-     * @param stemKernel stem kernel size
-     * @param fixStem keep the stem width unscaled
-     * @param roundChs width scaling
-     * @param act the default activation
-     * @param norm the norm layer
-     * @param se the squeeze-excite flavour
      * @param seFromExp SE ratios relative to the expanded width
-     * @param padSame TensorFlow "same" padding
      * @param headBias a bias on the head conv
      * @param headNorm a norm with the activation after the head conv, instead of the activation alone (MobileNet-V4;
      *     the head conv then has no bias)
-     * @param aa anti-aliasing of strided blocks: "" (none), "avg", "blur" or "blurpc"
      * @param layerScale LayerScale2d init in uir/mqa blocks (MobileNet-V4 hybrids), or null
      */
     public record Config(
-            ArchDef arch,
-            int headHiddenSize,
-            int stemSize,
-            int stemKernel,
-            boolean fixStem,
-            RoundChs roundChs,
-            Activation.Kind act,
-            NormSpec norm,
-            SeSpec se,
-            boolean seFromExp,
-            boolean padSame,
-            boolean headBias,
-            boolean headNorm,
-            String aa,
-            Double layerScale)
-            implements TrunkConfig {
+            Trunk trunk, int headHiddenSize, boolean seFromExp, boolean headBias, boolean headNorm, Double layerScale) {
 
         /**
          * A builder with timm's defaults: stem 16 and kernel 3, BatchNorm, SE ratios of the expanded width, head conv
@@ -98,7 +73,7 @@ public final class MobileNetV3 extends EfficientNetBase {
             }
 
             private Builder(Config c) {
-                super(c);
+                super(c.trunk());
                 headHiddenSize = c.headHiddenSize();
                 seFromExp = c.seFromExp();
                 headBias = c.headBias();
@@ -143,27 +118,12 @@ public final class MobileNetV3 extends EfficientNetBase {
 
             /** The config, failing on a missing or invalid field. */
             public Config build() {
-                validate("MobileNetV3");
+                Trunk t = trunk("MobileNetV3");
                 if (headHiddenSize <= 0) {
                     throw new IllegalArgumentException(
                             "MobileNetV3 config: headHiddenSize " + headHiddenSize + " must be positive");
                 }
-                return new Config(
-                        arch,
-                        headHiddenSize,
-                        stemSize,
-                        stemKernel,
-                        fixStem,
-                        roundChs,
-                        act,
-                        norm,
-                        se,
-                        seFromExp,
-                        padSame,
-                        headBias,
-                        headNorm,
-                        aa,
-                        layerScale);
+                return new Config(t, headHiddenSize, seFromExp, headBias, headNorm, layerScale);
             }
         }
     }
@@ -177,7 +137,7 @@ public final class MobileNetV3 extends EfficientNetBase {
     private Module classifier;
 
     public MobileNetV3(Config cfg, ModelArgs args) {
-        super(args, cfg, cfg.seFromExp(), cfg.layerScale());
+        super(args, cfg.trunk(), "", cfg.seFromExp(), cfg.layerScale());
         this.cfg = cfg;
         setNumFeatures(trunkChs);
         pool = register("global_pool", new GlobalPool(globalPool, false));
@@ -193,13 +153,15 @@ public final class MobileNetV3 extends EfficientNetBase {
                         1,
                         1,
                         cfg.headBias() && !cfg.headNorm(),
-                        cfg.padSame()));
+                        cfg.trunk().padSame()));
         if (cfg.headNorm()) {
-            normHead = register("norm_head", cfg.norm().create(cfg.headHiddenSize(), cfg.act()));
+            normHead = register(
+                    "norm_head",
+                    cfg.trunk().norm().create(cfg.headHiddenSize(), cfg.trunk().act()));
             headAct = Activation.Kind.IDENTITY;
         } else {
             normHead = register("norm_head", new Identity());
-            headAct = cfg.act();
+            headAct = cfg.trunk().act();
         }
         register("act2", new Activation(headAct));
         classifier = register("classifier", head(numClasses));
@@ -222,13 +184,8 @@ public final class MobileNetV3 extends EfficientNetBase {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        x = pool.forward(x);
-        x = Activation.apply(headAct, normHead.forward(convHead.forward(x)));
-        if (!globalPool.isEmpty()) {
-            x = x.reshape(x.getShape().get(0), -1);
-        }
-        x = Dropout.apply(x, (float) dropRate, isTraining());
-        return preLogits ? x : classifier.forward(x);
+        x = Activation.apply(headAct, normHead.forward(convHead.forward(pool.forward(x))));
+        return EfficientHead.finish(x, !globalPool.isEmpty(), dropRate, isTraining(), classifier, preLogits);
     }
 
     /**

@@ -75,8 +75,13 @@ final class MobileVitBlocks {
         return like.getManager().create(m, new Shape(out, in)).toType(like.getDataType(), false);
     }
 
-    /** timm's ViT {@code Block} as MobileViT uses it: pre-norm attention and MLP, each added back. */
+    /**
+     * The pre-norm residual pair both MobileViT blocks stack: {@code x + attn(norm1(x))}, then {@code x +
+     * mlp(norm2(x))}, each through drop path. {@link #vit} is timm's ViT {@code Block} (MobileViT), {@link #linear} its
+     * {@code LinearTransformerBlock} (MobileViT-V2).
+     */
     static final class TransformerBlock extends Module {
+        private final String kind;
         private final Module norm1;
         private final Module attn;
         private final Module dropPath1;
@@ -84,21 +89,88 @@ final class MobileVitBlocks {
         private final Module mlp;
         private final Module dropPath2;
 
-        TransformerBlock(int dim, int numHeads, double mlpRatio, Activation.Kind act, double dropPath) {
-            norm1 = register("norm1", new LayerNorm(dim));
-            attn = register("attn", new Attention(dim, numHeads, true, 0f, 0f));
-            register("ls1", new Identity());
+        private TransformerBlock(
+                String kind, Module norm1, Module attn, Module norm2, Module mlp, double dropPath, boolean lsSlots) {
+            this.kind = kind;
+            this.norm1 = register("norm1", norm1);
+            this.attn = register("attn", attn);
+            // the ViT Block's ls1/ls2 are identities here (no init values): they only keep timm's module names
+            if (lsSlots) {
+                register("ls1", new Identity());
+            }
             dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-            norm2 = register("norm2", new LayerNorm(dim));
-            mlp = register("mlp", new Mlp(dim, (int) (dim * mlpRatio), dim, act, 0f));
-            register("ls2", new Identity());
+            this.norm2 = register("norm2", norm2);
+            this.mlp = register("mlp", mlp);
+            if (lsSlots) {
+                register("ls2", new Identity());
+            }
             dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
+        }
+
+        /** timm's ViT {@code Block} as MobileViT uses it: LayerNorm, attention with a qkv bias, an MLP. */
+        static TransformerBlock vit(int dim, int numHeads, double mlpRatio, Activation.Kind act, double dropPath) {
+            return new TransformerBlock(
+                    "TransformerBlock",
+                    new LayerNorm(dim),
+                    new Attention(dim, numHeads, true, 0f, 0f),
+                    new LayerNorm(dim),
+                    new Mlp(dim, (int) (dim * mlpRatio), dim, act, 0f),
+                    dropPath,
+                    true);
+        }
+
+        /** timm's LinearTransformerBlock: GroupNorm1, linear self-attention, GroupNorm1, a 1x1-conv MLP. */
+        static TransformerBlock linear(int dim, double mlpRatio, Activation.Kind act, double dropPath) {
+            return new TransformerBlock(
+                    "LinearTransformerBlock",
+                    new GroupNorm(1, dim),
+                    new LinearSelfAttention(dim, 0f),
+                    new GroupNorm(1, dim),
+                    Mlp.conv(dim, (int) (dim * mlpRatio), dim, act, 0f),
+                    dropPath,
+                    false);
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
             x = x.add(dropPath1.forward(attn.forward(norm1.forward(x))));
             return x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
+        }
+
+        @Override
+        protected String extraRepr() {
+            return kind;
+        }
+    }
+
+    /**
+     * What both MobileViT blocks start with: {@code conv_kxk} (a conv-norm-act), {@code conv_1x1} to the transformer
+     * width, the {@code transformer} blocks and their {@code norm}.
+     */
+    abstract static class PatchTransformer extends Module {
+        final Module convKxk;
+        final Module conv1x1;
+        final Sequential transformer;
+        final Module norm;
+        final int patch;
+
+        /** {@code linear}: MobileViT-V2's linear transformer blocks and GroupNorm1, else ViT blocks and LayerNorm. */
+        PatchTransformer(BlockArgs a, int kxkStride, boolean linear) {
+            LayerFn l = a.layers();
+            int dim = transformerDim(a);
+            int groups = ByobBlocks.numGroups(a.groupSize(), a.in());
+            convKxk = register(
+                    "conv_kxk", l.convNormAct(a.in(), a.in(), a.options().kernelSize(), kxkStride, groups, true));
+            conv1x1 = register("conv_1x1", pointwise(a.in(), dim, false));
+            transformer = register("transformer", new Sequential());
+            for (int i = 0; i < a.options().transformerDepth(); i++) {
+                transformer.add(
+                        linear
+                                ? TransformerBlock.linear(dim, 2.0, l.act(), a.dropPath())
+                                : TransformerBlock.vit(dim, 4, 2.0, l.act(), a.dropPath()));
+            }
+            norm = register("norm", linear ? new GroupNorm(1, dim) : new LayerNorm(dim));
+            patch = a.options().patchSize();
         }
     }
 
@@ -107,30 +179,16 @@ final class MobileVitBlocks {
      * patches; bilinearly resized, align_corners False, to a multiple of the patch size and back), ViT blocks and a
      * LayerNorm, the fold back, a 1x1 conv-norm-act projection, and a kxk conv-norm-act fusing it with the input.
      */
-    static final class MobileVitBlock extends Module {
-        private final Module convKxk;
-        private final Module conv1x1;
-        private final Sequential transformer;
-        private final Module norm;
+    static final class MobileVitBlock extends PatchTransformer {
         private final Module convProj;
         private final Module convFusion;
-        private final int patch;
 
         MobileVitBlock(BlockArgs a) {
+            super(a, a.stride(), false);
             LayerFn l = a.layers();
             int k = a.options().kernelSize();
-            int dim = transformerDim(a);
-            int groups = ByobBlocks.numGroups(a.groupSize(), a.in());
-            convKxk = register("conv_kxk", l.convNormAct(a.in(), a.in(), k, a.stride(), groups, true));
-            conv1x1 = register("conv_1x1", pointwise(a.in(), dim, false));
-            transformer = register("transformer", new Sequential());
-            for (int i = 0; i < a.options().transformerDepth(); i++) {
-                transformer.add(new TransformerBlock(dim, 4, 2.0, l.act(), a.dropPath()));
-            }
-            norm = register("norm", new LayerNorm(dim));
-            convProj = register("conv_proj", l.convNormAct(dim, a.out(), 1, 1, 1, true));
+            convProj = register("conv_proj", l.convNormAct(transformerDim(a), a.out(), 1, 1, 1, true));
             convFusion = register("conv_fusion", l.convNormAct(a.in() + a.out(), a.out(), k, 1, 1, true));
-            patch = a.options().patchSize();
         }
 
         @Override
@@ -195,58 +253,17 @@ final class MobileVitBlocks {
         }
     }
 
-    /** timm's {@code LinearTransformerBlock}: GroupNorm1, linear self-attention, GroupNorm1, a 1x1-conv MLP. */
-    static final class LinearTransformerBlock extends Module {
-        private final Module norm1;
-        private final Module attn;
-        private final Module dropPath1;
-        private final Module norm2;
-        private final Module mlp;
-        private final Module dropPath2;
-
-        LinearTransformerBlock(int dim, double mlpRatio, Activation.Kind act, double dropPath) {
-            norm1 = register("norm1", new GroupNorm(1, dim));
-            attn = register("attn", new LinearSelfAttention(dim, 0f));
-            dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
-            norm2 = register("norm2", new GroupNorm(1, dim));
-            mlp = register("mlp", Mlp.conv(dim, (int) (dim * mlpRatio), dim, act, 0f));
-            dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            x = x.add(dropPath1.forward(attn.forward(norm1.forward(x))));
-            return x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
-        }
-    }
-
     /**
      * timm's {@code MobileVitV2Block}: the map bilinearly resized (align_corners True) up to a multiple of the patch
      * size and left so, a kxk conv-norm-act (depthwise) and a 1x1 conv, unfolded into [B, C, P, N], linear transformer
      * blocks and a GroupNorm1, folded back, and a 1x1 conv-norm projection without activation.
      */
-    static final class MobileVitV2Block extends Module {
-        private final Module convKxk;
-        private final Module conv1x1;
-        private final Sequential transformer;
-        private final Module norm;
+    static final class MobileVitV2Block extends PatchTransformer {
         private final ConvNormAct convProj;
-        private final int patch;
 
         MobileVitV2Block(BlockArgs a) {
-            LayerFn l = a.layers();
-            int k = a.options().kernelSize();
-            int dim = transformerDim(a);
-            int groups = ByobBlocks.numGroups(a.groupSize(), a.in());
-            convKxk = register("conv_kxk", l.convNormAct(a.in(), a.in(), k, 1, groups, true));
-            conv1x1 = register("conv_1x1", pointwise(a.in(), dim, false));
-            transformer = register("transformer", new Sequential());
-            for (int i = 0; i < a.options().transformerDepth(); i++) {
-                transformer.add(new LinearTransformerBlock(dim, 2.0, l.act(), a.dropPath()));
-            }
-            norm = register("norm", new GroupNorm(1, dim));
-            convProj = register("conv_proj", l.convNormAct(dim, a.out(), 1, 1, 1, false));
-            patch = a.options().patchSize();
+            super(a, 1, true);
+            convProj = register("conv_proj", a.layers().convNormAct(transformerDim(a), a.out(), 1, 1, 1, false));
         }
 
         @Override

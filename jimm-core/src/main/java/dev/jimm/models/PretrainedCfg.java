@@ -81,72 +81,38 @@ public record PretrainedCfg(
 
     /** The same config under another architecture name and tag. */
     public PretrainedCfg withName(String newArchitecture, String newTag) {
-        return new PretrainedCfg(
-                newArchitecture,
-                newTag,
-                hfHubId,
-                url,
-                inputSize,
-                interpolation,
-                cropPct,
-                cropMode,
-                mean,
-                std,
-                numClasses,
-                firstConv,
-                classifier,
-                license,
-                fileSha256);
+        return with(newArchitecture, newTag, hfHubId, inputSize, firstConv, classifier);
     }
 
     /** The same config with another default input size (a square image). */
     public PretrainedCfg withInputSize(int size) {
-        return new PretrainedCfg(
-                architecture,
-                tag,
-                hfHubId,
-                url,
-                List.of(inputSize.get(0), size, size),
-                interpolation,
-                cropPct,
-                cropMode,
-                mean,
-                std,
-                numClasses,
-                firstConv,
-                classifier,
-                license,
-                fileSha256);
+        return with(architecture, tag, hfHubId, List.of(inputSize.get(0), size, size), firstConv, classifier);
     }
 
     /** The same config with weights in another Hugging Face hub repository. */
     public PretrainedCfg withHub(String newHfHubId) {
-        return new PretrainedCfg(
-                architecture,
-                tag,
-                newHfHubId,
-                url,
-                inputSize,
-                interpolation,
-                cropPct,
-                cropMode,
-                mean,
-                std,
-                numClasses,
-                firstConv,
-                classifier,
-                license,
-                fileSha256);
+        return with(architecture, tag, newHfHubId, inputSize, firstConv, classifier);
     }
 
     /** The same config with other head and first-layer names. */
     public PretrainedCfg withLayers(String newFirstConv, String newClassifier) {
+        return with(architecture, tag, hfHubId, inputSize, newFirstConv, newClassifier);
+    }
+
+    /** This config with the fields the {@code with} methods change set anew, the others kept. */
+    private PretrainedCfg with(
+            String newArchitecture,
+            String newTag,
+            String newHfHubId,
+            List<Integer> newInputSize,
+            String newFirstConv,
+            String newClassifier) {
         return new PretrainedCfg(
-                architecture,
-                tag,
-                hfHubId,
+                newArchitecture,
+                newTag,
+                newHfHubId,
                 url,
-                inputSize,
+                newInputSize,
                 interpolation,
                 cropPct,
                 cropMode,

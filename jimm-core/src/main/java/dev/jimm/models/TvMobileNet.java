@@ -168,14 +168,46 @@ public final class TvMobileNet extends ImageModel {
         return Layers.makeDivisible(v, 8, 0.9);
     }
 
-    /** MobileNetV2's inverted residual: keys {@code conv.N}, the last two a bare conv and norm. */
-    static final class InvertedResidualV2 extends Module {
-        private final Module conv;
+    /**
+     * What torchvision's residual blocks share: their layers under one name, added to the input when the block keeps
+     * its shape (after stochastic depth where there is one).
+     */
+    abstract static class ResidualLayers extends Module {
+        private final String name;
         private final boolean residual;
+        private Module layers;
+        private Module stochasticDepth;
 
+        ResidualLayers(String name, boolean residual) {
+            this.name = name;
+            this.residual = residual;
+        }
+
+        /** Registers the block's layers under its name. */
+        void setLayers(Module m) {
+            layers = register(name, m);
+        }
+
+        /** Registers torchvision's {@code stochastic_depth} on the residual branch. */
+        void setStochasticDepth(Module m) {
+            stochasticDepth = register("stochastic_depth", m);
+        }
+
+        @Override
+        protected NDArray forwardImpl(NDArray x) {
+            NDArray y = layers.forward(x);
+            if (!residual) {
+                return y;
+            }
+            return (stochasticDepth == null ? y : stochasticDepth.forward(y)).add(x);
+        }
+    }
+
+    /** MobileNetV2's inverted residual: keys {@code conv.N}, the last two a bare conv and norm. */
+    static final class InvertedResidualV2 extends ResidualLayers {
         InvertedResidualV2(Config cfg, int inp, int oup, int stride, int expandRatio) {
+            super("conv", stride == 1 && inp == oup);
             int hidden = inp * expandRatio;
-            residual = stride == 1 && inp == oup;
             Sequential layers = new Sequential();
             if (expandRatio != 1) {
                 layers.add(cna(inp, hidden, 1, 1, 1, bn(cfg, hidden), Activation.Kind.RELU6));
@@ -183,23 +215,14 @@ public final class TvMobileNet extends ImageModel {
             layers.add(cna(hidden, hidden, 3, stride, hidden, bn(cfg, hidden), Activation.Kind.RELU6));
             layers.add(new Conv2d(hidden, oup, 1, Conv2d.Options.defaults().bias(false)));
             layers.add(bn(cfg, oup));
-            conv = register("conv", layers);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray y = conv.forward(x);
-            return residual ? y.add(x) : y;
+            setLayers(layers);
         }
     }
 
     /** MobileNetV3's inverted residual: {@code block} of expand, depthwise, SE, project. */
-    static final class InvertedResidualV3 extends Module {
-        private final Module block;
-        private final boolean residual;
-
+    static final class InvertedResidualV3 extends ResidualLayers {
         InvertedResidualV3(Config cfg, int in, int kernel, int expanded, int out, boolean se, boolean hs, int stride) {
-            residual = stride == 1 && in == out;
+            super("block", stride == 1 && in == out);
             Activation.Kind act = hs ? Activation.Kind.HARD_SWISH : Activation.Kind.RELU;
             Sequential layers = new Sequential();
             if (expanded != in) {
@@ -211,24 +234,14 @@ public final class TvMobileNet extends ImageModel {
                         expanded, divisible8(expanded / 4), Activation.Kind.RELU, Activation.Kind.HARD_SIGMOID));
             }
             layers.add(cna(expanded, out, 1, 1, 1, bn(cfg, out), null));
-            block = register("block", layers);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray y = block.forward(x);
-            return residual ? y.add(x) : y;
+            setLayers(layers);
         }
     }
 
     /** EfficientNet's MBConv (expand, depthwise, SE, project) and V2's FusedMBConv. */
-    static final class MBConv extends Module {
-        private final Module block;
-        private final Module stochasticDepth;
-        private final boolean residual;
-
+    static final class MBConv extends ResidualLayers {
         MBConv(Config cfg, boolean fused, double expandRatio, int kernel, int stride, int in, int out, double sdProb) {
-            residual = stride == 1 && in == out;
+            super("block", stride == 1 && in == out);
             Activation.Kind silu = Activation.Kind.SILU;
             int expanded = divisible8(in * expandRatio);
             Sequential layers = new Sequential();
@@ -247,48 +260,31 @@ public final class TvMobileNet extends ImageModel {
                 layers.add(new SqueezeExcitation(expanded, Math.max(1, in / 4), silu, Activation.Kind.SIGMOID));
                 layers.add(cna(expanded, out, 1, 1, 1, bn(cfg, out), null));
             }
-            block = register("block", layers);
+            setLayers(layers);
             // torchvision's StochasticDepth(p, "row"): per-sample drop, the kept rows scaled by 1/(1-p)
-            stochasticDepth = register("stochastic_depth", new DropPath((float) sdProb));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray y = block.forward(x);
-            return residual ? stochasticDepth.forward(y).add(x) : y;
+            setStochasticDepth(new DropPath((float) sdProb));
         }
     }
 
     /** MNASNet's inverted residual: {@code layers} of pointwise, depthwise, linear pointwise. */
-    static final class MnasInvertedResidual extends Module {
-        private final Module layers;
-        private final boolean residual;
-
+    static final class MnasInvertedResidual extends ResidualLayers {
         MnasInvertedResidual(Config cfg, int in, int out, int kernel, int stride, int expansion) {
+            super("layers", in == out && stride == 1);
             int mid = in * expansion;
-            residual = in == out && stride == 1;
             Conv2d.Options noBias = Conv2d.Options.defaults().bias(false);
-            layers = register(
-                    "layers",
-                    new Sequential(
-                            new Conv2d(in, mid, 1, noBias),
-                            bn(cfg, mid),
-                            Activation.relu(),
-                            new Conv2d(
-                                    mid,
-                                    mid,
-                                    kernel,
-                                    noBias.padding(kernel / 2).stride(stride).groups(mid)),
-                            bn(cfg, mid),
-                            Activation.relu(),
-                            new Conv2d(mid, out, 1, noBias),
-                            bn(cfg, out)));
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray y = layers.forward(x);
-            return residual ? y.add(x) : y;
+            setLayers(new Sequential(
+                    new Conv2d(in, mid, 1, noBias),
+                    bn(cfg, mid),
+                    Activation.relu(),
+                    new Conv2d(
+                            mid,
+                            mid,
+                            kernel,
+                            noBias.padding(kernel / 2).stride(stride).groups(mid)),
+                    bn(cfg, mid),
+                    Activation.relu(),
+                    new Conv2d(mid, out, 1, noBias),
+                    bn(cfg, out)));
         }
     }
 
