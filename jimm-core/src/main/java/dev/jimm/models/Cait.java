@@ -119,8 +119,7 @@ public final class Cait extends ImageModel {
     }
 
     /** timm's {@code LayerScaleBlock}: x + gamma_1 · attn(norm1(x)), then x + gamma_2 · mlp(norm2(x)). */
-    static final class LayerScaleBlock extends Module {
-        private final float initValues;
+    static final class LayerScaleBlock extends GammaScaledBlock {
         private final Parameter gamma1;
         private final Parameter gamma2;
         private final Module norm1;
@@ -130,10 +129,10 @@ public final class Cait extends ImageModel {
         private final Module mlp;
 
         LayerScaleBlock(Config c, float dpr) {
+            super(c.initValues());
             int dim = c.embedDim();
-            initValues = (float) c.initValues();
-            gamma1 = parameter("gamma_1", dim);
-            gamma2 = parameter("gamma_2", dim);
+            gamma1 = gamma("gamma_1", dim);
+            gamma2 = gamma("gamma_2", dim);
             norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
             attn = register("attn", new TalkingHeadAttn(dim, c.numHeads(), true));
             dropPath = register("drop_path", DropPath.orIdentity(dpr));
@@ -142,15 +141,9 @@ public final class Cait extends ImageModel {
         }
 
         @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(gamma1.getArray(), initValues);
-            Init.constant(gamma2.getArray(), initValues);
-        }
-
-        @Override
         protected NDArray forwardImpl(NDArray x) {
-            x = x.add(dropPath.forward(attn.forward(norm1.forward(x)).mul(gamma1.getArray())));
-            return x.add(dropPath.forward(mlp.forward(norm2.forward(x)).mul(gamma2.getArray())));
+            x = addScaled(x, attn.forward(norm1.forward(x)), gamma1, dropPath);
+            return addScaled(x, mlp.forward(norm2.forward(x)), gamma2, dropPath);
         }
     }
 
@@ -158,8 +151,7 @@ public final class Cait extends ImageModel {
      * timm's {@code LayerScaleBlockClassAttn}: the class token attends to itself and the patch tokens, then its MLP;
      * only the class token changes.
      */
-    static final class LayerScaleBlockClassAttn extends Module {
-        private final float initValues;
+    static final class LayerScaleBlockClassAttn extends GammaScaledBlock {
         private final Parameter gamma1;
         private final Parameter gamma2;
         private final Module norm1;
@@ -168,22 +160,16 @@ public final class Cait extends ImageModel {
         private final Module mlp;
 
         LayerScaleBlockClassAttn(Config c) {
+            super(c.initValues());
             int dim = c.embedDim();
-            initValues = (float) c.initValues();
-            gamma1 = parameter("gamma_1", dim);
-            gamma2 = parameter("gamma_2", dim);
+            gamma1 = gamma("gamma_1", dim);
+            gamma2 = gamma("gamma_2", dim);
             norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
             attn = register("attn", new ClassAttn(dim, c.numHeads(), true));
             // timm builds these blocks without drop-path
             register("drop_path", new Identity());
             norm2 = register("norm2", new LayerNorm(dim, 1e-6f));
             mlp = register("mlp", new Mlp(dim, dim * 4, Activation.Kind.GELU));
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(gamma1.getArray(), initValues);
-            Init.constant(gamma2.getArray(), initValues);
         }
 
         /** The class token [B, 1, C] after attending to itself and the patch tokens {@code x}. */
