@@ -167,17 +167,13 @@ public final class XCiT extends ImageModel {
      * timm's {@code XCA}: cross-covariance attention. Queries and keys are L2-normalized along the tokens; the
      * attention is between the d channels of each head (d x d), scaled by the head's {@code temperature}.
      */
-    static final class Xca extends Module {
-        private final int numHeads;
+    static final class Xca extends Cait.HeadAttention {
         private final Parameter temperature;
         private final Linear qkv;
         private final Linear proj;
 
         Xca(int dim, int numHeads, boolean qkvBias) {
-            if (dim % numHeads != 0) {
-                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
-            }
-            this.numHeads = numHeads;
+            super(dim, numHeads);
             temperature = parameter("temperature", numHeads, 1, 1);
             qkv = register("qkv", new Linear(dim, dim * 3, qkvBias));
             register("attn_drop", new Dropout(0f));
