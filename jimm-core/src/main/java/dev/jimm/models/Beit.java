@@ -83,10 +83,7 @@ public class Beit extends ImageModel {
 
         @Override
         protected void resetParameters(SplittableRandom random) {
-            if (qBias != null) {
-                Init.constant(qBias.getArray(), 0f);
-                Init.constant(vBias.getArray(), 0f);
-            }
+            zeroQvBias(qBias, vBias);
             if (table != null) {
                 Init.constant(table.getArray(), 0f);
                 BeitRelativePositionBias.fillIndex(index.array(), windowH, windowW);
@@ -125,7 +122,7 @@ public class Beit extends ImageModel {
     }
 
     /** timm's beit {@code Block}: x + gamma_1 · attn(norm1(x)), then x + gamma_2 · mlp(norm2(x)). */
-    static final class Block extends Module {
+    static final class Block extends GammaScaledBlock {
         private final Module norm1;
         private final BeitAttention attn;
         private final Module dropPath1;
@@ -134,11 +131,10 @@ public class Beit extends ImageModel {
         private final Module dropPath2;
         private final Parameter gamma1;
         private final Parameter gamma2;
-        private final float initValues;
 
         Block(Config c, float dropPath) {
+            super(c.initValues());
             int dim = c.embedDim();
-            initValues = (float) c.initValues();
             norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
             attn = register(
                     "attn",
@@ -147,16 +143,8 @@ public class Beit extends ImageModel {
             norm2 = register("norm2", new LayerNorm(dim, 1e-6f));
             mlp = register("mlp", new Mlp(dim, (int) (dim * c.mlpRatio()), Activation.Kind.GELU));
             dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
-            gamma1 = c.initValues() > 0 ? parameter("gamma_1", dim) : null;
-            gamma2 = c.initValues() > 0 ? parameter("gamma_2", dim) : null;
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            if (gamma1 != null) {
-                Init.constant(gamma1.getArray(), initValues);
-                Init.constant(gamma2.getArray(), initValues);
-            }
+            gamma1 = gammaIfScaled("gamma_1", dim);
+            gamma2 = gammaIfScaled("gamma_2", dim);
         }
 
         @Override
@@ -179,12 +167,35 @@ public class Beit extends ImageModel {
         return x.getNDArrayInternal().linear(x, qkv.weight().getArray(), bias).singletonOrThrow();
     }
 
-    /** A pre-norm residual step of BEiT and EVA blocks: x + dropPath(gamma · y), without gamma when it is null. */
-    static NDArray addScaled(NDArray x, NDArray y, Parameter gamma, Module dropPath) {
-        if (gamma != null) {
-            y = y.mul(gamma.getArray());
+    /** BEiT's and EVA's q / v biases start at zero (null ones, for attentions without them, skipped). */
+    static void zeroQvBias(Parameter qBias, Parameter vBias) {
+        if (qBias != null) {
+            Init.constant(qBias.getArray(), 0f);
+            Init.constant(vBias.getArray(), 0f);
         }
-        return x.add(dropPath.forward(y));
+    }
+
+    /**
+     * One entry of timm's beit / eva {@code checkpoint_filter_fn}: a patch embedding of another patch size is refused
+     * (resampling it is not supported), and a position embedding of another grid resampled to the model's, its
+     * {@code prefix} leading tokens kept; other entries pass unchanged.
+     */
+    static NDArray adaptPatchAndPos(String k, NDArray v, PatchEmbed patchEmbed, Parameter posEmbed, int prefix) {
+        int patch = patchEmbed.patchSize();
+        if (k.contains("patch_embed.proj.weight")) {
+            long[] s = v.getShape().getShape();
+            if (s[s.length - 1] != patch || s[s.length - 2] != patch) {
+                throw new IllegalArgumentException("checkpoint patch_embed.proj.weight " + v.getShape()
+                        + " has another patch size than the model's " + patch
+                        + "; resampling patch embeddings is not supported");
+            }
+        } else if (k.equals("pos_embed")
+                && posEmbed != null
+                && v.getShape().get(1) != posEmbed.getArray().getShape().get(1)) {
+            int grid = patchEmbed.gridSize();
+            return PosEmbedResample.resample(v, grid, grid, 0, 0, prefix);
+        }
+        return v;
     }
 
     // ---- the model ------------------------------------------------------------------------------
@@ -335,19 +346,8 @@ public class Beit extends ImageModel {
             if (k.contains("relative_position_index")) {
                 continue;
             }
-            if (k.contains("patch_embed.proj.weight")) {
-                long[] s = v.getShape().getShape();
-                if (s[s.length - 1] != cfg.patchSize() || s[s.length - 2] != cfg.patchSize()) {
-                    throw new IllegalArgumentException("checkpoint patch_embed.proj.weight " + v.getShape()
-                            + " has another patch size than the model's " + cfg.patchSize()
-                            + "; resampling patch embeddings is not supported");
-                }
-            } else if (k.equals("pos_embed")
-                    && posEmbed != null
-                    && v.getShape().get(1) != posEmbed.getArray().getShape().get(1)) {
-                int grid = patchEmbed.gridSize();
-                v = PosEmbedResample.resample(v, grid, grid, 0, 0, 1);
-            } else if (k.endsWith("relative_position_bias_table")
+            v = adaptPatchAndPos(k, v, patchEmbed, posEmbed, 1);
+            if (k.endsWith("relative_position_bias_table")
                     && own.containsKey(k)
                     && !own.get(k).equals(v.getShape())) {
                 throw new IllegalArgumentException(

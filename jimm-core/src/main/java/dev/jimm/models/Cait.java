@@ -35,21 +35,44 @@ public final class Cait extends ImageModel {
     // ---- blocks ---------------------------------------------------------------------------------
 
     /**
+     * What CaiT's and XCiT's attentions share: a head count that divides the token width, and the split of [B, N, C]
+     * tokens into heads [B, heads, N, C / heads] and back.
+     */
+    abstract static class HeadAttention extends Module {
+        final int numHeads;
+
+        HeadAttention(int dim, int numHeads) {
+            if (dim % numHeads != 0) {
+                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
+            }
+            this.numHeads = numHeads;
+        }
+
+        /** Tokens [B, N, C] as heads [B, heads, N, C / heads]. */
+        final NDArray heads(NDArray t) {
+            long[] s = t.getShape().getShape();
+            return t.reshape(s[0], s[1], numHeads, s[2] / numHeads).transpose(0, 2, 1, 3);
+        }
+
+        /** Heads [B, heads, N, d] back to tokens [B, N, heads · d]. */
+        static NDArray merge(NDArray t) {
+            long[] s = t.getShape().getShape();
+            return t.transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+        }
+    }
+
+    /**
      * timm's {@code ClassAttn}: the class token (token 0) queries every token through separate {@code q}, {@code k},
      * {@code v} projections; the output is the class token's update [B, 1, C].
      */
-    static final class ClassAttn extends Module {
-        private final int numHeads;
+    static final class ClassAttn extends HeadAttention {
         private final Linear q;
         private final Linear k;
         private final Linear v;
         private final Linear proj;
 
         ClassAttn(int dim, int numHeads, boolean qkvBias) {
-            if (dim % numHeads != 0) {
-                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
-            }
-            this.numHeads = numHeads;
+            super(dim, numHeads);
             q = register("q", new Linear(dim, dim, qkvBias));
             k = register("k", new Linear(dim, dim, qkvBias));
             v = register("v", new Linear(dim, dim, qkvBias));
@@ -60,18 +83,9 @@ public final class Cait extends ImageModel {
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            long[] s = x.getShape().getShape();
-            long b = s[0];
-            long n = s[1];
-            long c = s[2];
-            long d = c / numHeads;
-            NDArray qh = q.forward(x.get(":, 0:1")).reshape(b, 1, numHeads, d).transpose(0, 2, 1, 3);
-            NDArray kh = k.forward(x).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
-            NDArray vh = v.forward(x).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
-            NDArray cls = Attention.scaledDotProduct(qh, kh, vh, 0f, false)
-                    .transpose(0, 2, 1, 3)
-                    .reshape(b, 1, c);
-            return proj.forward(cls);
+            NDArray qh = heads(q.forward(x.get(":, 0:1")));
+            NDArray cls = Attention.scaledDotProduct(qh, heads(k.forward(x)), heads(v.forward(x)), 0f, false);
+            return proj.forward(merge(cls));
         }
     }
 
@@ -79,18 +93,14 @@ public final class Cait extends ImageModel {
      * timm's {@code TalkingHeadAttn}: attention logits mixed across heads by {@code proj_l} before the softmax and by
      * {@code proj_w} after it.
      */
-    static final class TalkingHeadAttn extends Module {
-        private final int numHeads;
+    static final class TalkingHeadAttn extends HeadAttention {
         private final Linear qkv;
         private final Linear proj;
         private final Linear projL;
         private final Linear projW;
 
         TalkingHeadAttn(int dim, int numHeads, boolean qkvBias) {
-            if (dim % numHeads != 0) {
-                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
-            }
-            this.numHeads = numHeads;
+            super(dim, numHeads);
             qkv = register("qkv", new Linear(dim, dim * 3, qkvBias));
             register("attn_drop", new Dropout(0f));
             proj = register("proj", new Linear(dim, dim));
@@ -102,11 +112,8 @@ public final class Cait extends ImageModel {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             long[] s = x.getShape().getShape();
-            long b = s[0];
-            long n = s[1];
-            long c = s[2];
-            long d = c / numHeads;
-            NDArray packed = qkv.forward(x).reshape(b, n, 3, numHeads, d).transpose(2, 0, 3, 1, 4);
+            long d = s[2] / numHeads;
+            NDArray packed = qkv.forward(x).reshape(s[0], s[1], 3, numHeads, d).transpose(2, 0, 3, 1, 4);
             NDArray qh = Scalars.mul(packed.get(0), 1.0 / Math.sqrt(d));
             NDArray attn = qh.matMul(packed.get(1).swapAxes(-1, -2));
             // heads last for the head-mixing linears, then back
@@ -114,13 +121,15 @@ public final class Cait extends ImageModel {
                     .transpose(0, 3, 1, 2)
                     .softmax(-1);
             attn = projW.forward(attn.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2);
-            return proj.forward(attn.matMul(packed.get(2)).transpose(0, 2, 1, 3).reshape(b, n, c));
+            return proj.forward(merge(attn.matMul(packed.get(2))));
         }
     }
 
-    /** timm's {@code LayerScaleBlock}: x + gamma_1 · attn(norm1(x)), then x + gamma_2 · mlp(norm2(x)). */
-    static final class LayerScaleBlock extends Module {
-        private final float initValues;
+    /**
+     * What timm's {@code LayerScaleBlock} and {@code LayerScaleBlockClassAttn} share (one {@code __init__} there, the
+     * attention block an argument): gamma_1, gamma_2, norm1, attn, drop_path, norm2 and a GELU MLP of ratio 4.
+     */
+    abstract static class LayerScaleBlockBase extends GammaScaledBlock {
         private final Parameter gamma1;
         private final Parameter gamma2;
         private final Module norm1;
@@ -129,28 +138,34 @@ public final class Cait extends ImageModel {
         private final Module norm2;
         private final Module mlp;
 
-        LayerScaleBlock(Config c, float dpr) {
+        LayerScaleBlockBase(Config c, Module attnBlock, Module dropPathBlock) {
+            super(c.initValues());
             int dim = c.embedDim();
-            initValues = (float) c.initValues();
-            gamma1 = parameter("gamma_1", dim);
-            gamma2 = parameter("gamma_2", dim);
+            gamma1 = gamma("gamma_1", dim);
+            gamma2 = gamma("gamma_2", dim);
             norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
-            attn = register("attn", new TalkingHeadAttn(dim, c.numHeads(), true));
-            dropPath = register("drop_path", DropPath.orIdentity(dpr));
+            attn = register("attn", attnBlock);
+            dropPath = register("drop_path", dropPathBlock);
             norm2 = register("norm2", new LayerNorm(dim, 1e-6f));
             mlp = register("mlp", new Mlp(dim, dim * 4, Activation.Kind.GELU));
         }
 
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(gamma1.getArray(), initValues);
-            Init.constant(gamma2.getArray(), initValues);
+        /** x + drop_path(gamma_1 · attn(norm1(context))), then + drop_path(gamma_2 · mlp(norm2(·))). */
+        final NDArray residuals(NDArray x, NDArray context) {
+            x = addScaled(x, attn.forward(norm1.forward(context)), gamma1, dropPath);
+            return addScaled(x, mlp.forward(norm2.forward(x)), gamma2, dropPath);
+        }
+    }
+
+    /** timm's {@code LayerScaleBlock}: x + gamma_1 · attn(norm1(x)), then x + gamma_2 · mlp(norm2(x)). */
+    static final class LayerScaleBlock extends LayerScaleBlockBase {
+        LayerScaleBlock(Config c, float dpr) {
+            super(c, new TalkingHeadAttn(c.embedDim(), c.numHeads(), true), DropPath.orIdentity(dpr));
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            x = x.add(dropPath.forward(attn.forward(norm1.forward(x)).mul(gamma1.getArray())));
-            return x.add(dropPath.forward(mlp.forward(norm2.forward(x)).mul(gamma2.getArray())));
+            return residuals(x, x);
         }
     }
 
@@ -158,39 +173,15 @@ public final class Cait extends ImageModel {
      * timm's {@code LayerScaleBlockClassAttn}: the class token attends to itself and the patch tokens, then its MLP;
      * only the class token changes.
      */
-    static final class LayerScaleBlockClassAttn extends Module {
-        private final float initValues;
-        private final Parameter gamma1;
-        private final Parameter gamma2;
-        private final Module norm1;
-        private final Module attn;
-        private final Module norm2;
-        private final Module mlp;
-
+    static final class LayerScaleBlockClassAttn extends LayerScaleBlockBase {
         LayerScaleBlockClassAttn(Config c) {
-            int dim = c.embedDim();
-            initValues = (float) c.initValues();
-            gamma1 = parameter("gamma_1", dim);
-            gamma2 = parameter("gamma_2", dim);
-            norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
-            attn = register("attn", new ClassAttn(dim, c.numHeads(), true));
             // timm builds these blocks without drop-path
-            register("drop_path", new Identity());
-            norm2 = register("norm2", new LayerNorm(dim, 1e-6f));
-            mlp = register("mlp", new Mlp(dim, dim * 4, Activation.Kind.GELU));
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(gamma1.getArray(), initValues);
-            Init.constant(gamma2.getArray(), initValues);
+            super(c, new ClassAttn(c.embedDim(), c.numHeads(), true), new Identity());
         }
 
         /** The class token [B, 1, C] after attending to itself and the patch tokens {@code x}. */
         NDArray forward(NDArray x, NDArray cls) {
-            NDArray u = NDArrays.concat(new NDList(cls, x), 1);
-            cls = cls.add(attn.forward(norm1.forward(u)).mul(gamma1.getArray()));
-            return cls.add(mlp.forward(norm2.forward(cls)).mul(gamma2.getArray()));
+            return residuals(cls, NDArrays.concat(new NDList(cls, x), 1));
         }
 
         @Override

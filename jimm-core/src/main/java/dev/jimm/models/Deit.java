@@ -124,42 +124,27 @@ public final class Deit extends VisionTransformer {
             return m;
         }
 
-        private static PretrainedCfg deitCfg(String name, int size, String classifier) {
-            return new PretrainedCfg(
-                    name,
-                    "",
-                    "",
-                    "",
-                    List.of(3, size, size),
-                    "bicubic",
-                    0.9,
-                    "center",
-                    PretrainedCfg.IMAGENET_MEAN,
-                    PretrainedCfg.IMAGENET_STD,
-                    1000,
-                    "patch_embed.proj",
-                    classifier,
-                    "",
-                    "");
-        }
-
         private static void plain(List<ModelEntry> m, String name, Config c) {
-            m.add(new ModelEntry(
-                            name,
-                            "deit",
-                            args -> new VisionTransformer(c, args),
-                            deitCfg(name, c.imgSize(), "head"),
-                            "token")
-                    .takingImgSize());
+            add(m, name, c, false);
         }
 
         private static void distilled(List<ModelEntry> m, String name, Config c) {
-            // both heads are classifiers: a checkpoint of another class count leaves both at init (timm's cfg)
+            add(m, name, c, true);
+        }
+
+        /** DeiT's _cfg (ImageNet statistics); a distilled one's two heads are both classifiers (timm's cfg). */
+        private static void add(List<ModelEntry> m, String name, Config c, boolean distilled) {
+            PretrainedCfg cfg = VisionTransformer.vitCfg(
+                    name,
+                    c.imgSize(),
+                    PretrainedCfg.IMAGENET_MEAN,
+                    PretrainedCfg.IMAGENET_STD,
+                    distilled ? "head,head_dist" : "head");
             m.add(new ModelEntry(
                             name,
                             "deit",
-                            args -> new Deit(c, args),
-                            deitCfg(name, c.imgSize(), "head,head_dist"),
+                            args -> distilled ? new Deit(c, args) : new VisionTransformer(c, args),
+                            cfg,
                             "token")
                     .takingImgSize());
         }

@@ -12,7 +12,6 @@ import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GluMlp;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
@@ -118,10 +117,7 @@ public class Eva extends ImageModel {
 
         @Override
         protected void resetParameters(SplittableRandom random) {
-            if (qBias != null) {
-                Init.constant(qBias.getArray(), 0f);
-                Init.constant(vBias.getArray(), 0f);
-            }
+            Beit.zeroQvBias(qBias, vBias);
         }
 
         Linear proj() {
@@ -176,7 +172,11 @@ public class Eva extends ImageModel {
     }
 
     /** A block that takes the rotary table with its input. */
-    abstract static class RopeBlock extends Module {
+    abstract static class RopeBlock extends GammaScaledBlock {
+        RopeBlock(double initValues) {
+            super(initValues);
+        }
+
         abstract NDArray forward(NDArray x, NDArray rope);
 
         abstract EvaAttention attn();
@@ -199,33 +199,24 @@ public class Eva extends ImageModel {
         private final Module norm2;
         private final Module mlp;
         private final Module dropPath2;
-        private final float initValues;
 
         EvaBlock(Config c, float dropPath) {
+            super(c.initValues());
             int dim = c.embedDim();
-            initValues = (float) c.initValues();
             norm1 = register("norm1", newNorm(c, dim));
             attn = register("attn", new EvaAttention(c, 0f, 0f));
-            gamma1 = c.initValues() > 0 ? parameter("gamma_1", dim) : null;
+            gamma1 = gammaIfScaled("gamma_1", dim);
             dropPath1 = register("drop_path1", DropPath.orIdentity(dropPath));
             norm2 = register("norm2", newNorm(c, dim));
             mlp = register("mlp", newMlp(c, false));
-            gamma2 = c.initValues() > 0 ? parameter("gamma_2", dim) : null;
+            gamma2 = gammaIfScaled("gamma_2", dim);
             dropPath2 = register("drop_path2", DropPath.orIdentity(dropPath));
         }
 
         @Override
-        protected void resetParameters(SplittableRandom random) {
-            if (gamma1 != null) {
-                Init.constant(gamma1.getArray(), initValues);
-                Init.constant(gamma2.getArray(), initValues);
-            }
-        }
-
-        @Override
         NDArray forward(NDArray x, NDArray rope) {
-            x = Beit.addScaled(x, attn.forward(norm1.forward(x), rope), gamma1, dropPath1);
-            return Beit.addScaled(x, mlp.forward(norm2.forward(x)), gamma2, dropPath2);
+            x = addScaled(x, attn.forward(norm1.forward(x), rope), gamma1, dropPath1);
+            return addScaled(x, mlp.forward(norm2.forward(x)), gamma2, dropPath2);
         }
 
         @Override
@@ -249,6 +240,7 @@ public class Eva extends ImageModel {
         private final Module dropPath2;
 
         EvaBlockPostNorm(Config c, float dropPath) {
+            super(0);
             int dim = c.embedDim();
             attn = register("attn", new EvaAttention(c, 0f, 0f));
             norm1 = register("norm1", newNorm(c, dim));
@@ -605,19 +597,7 @@ public class Eva extends ImageModel {
                 // a fine-tune starts better from the pretraining's final norm than from a new one
                 k = "fc_" + k;
             }
-            if (k.contains("patch_embed.proj.weight")) {
-                long[] s = v.getShape().getShape();
-                if (s[s.length - 1] != cfg.patchSize() || s[s.length - 2] != cfg.patchSize()) {
-                    throw new IllegalArgumentException("checkpoint patch_embed.proj.weight " + v.getShape()
-                            + " has another patch size than the model's " + cfg.patchSize()
-                            + "; resampling patch embeddings is not supported");
-                }
-            } else if (k.equals("pos_embed")
-                    && posEmbed != null
-                    && v.getShape().get(1) != posEmbed.getArray().getShape().get(1)) {
-                int grid = patchEmbed.gridSize();
-                v = PosEmbedResample.resample(v, grid, grid, 0, 0, cfg.noEmbedClass() ? 0 : cfg.numPrefixTokens());
-            }
+            v = Beit.adaptPatchAndPos(k, v, patchEmbed, posEmbed, cfg.noEmbedClass() ? 0 : cfg.numPrefixTokens());
             k = k.replace("mlp.ffn_ln", "mlp.norm")
                     .replace("attn.inner_attn_ln", "attn.norm")
                     .replace("mlp.w12", "mlp.fc1")

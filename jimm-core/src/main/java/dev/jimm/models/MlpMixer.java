@@ -2,11 +2,12 @@ package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.DropPath;
+import dev.jimm.layers.GluMlp;
+import dev.jimm.layers.GluMlpInit;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -98,8 +99,7 @@ public final class MlpMixer extends ImageModel {
     }
 
     /** timm's ResMLP {@code ResBlock}: x + ls1 · linear_tokens(norm1(x)ᵀ)ᵀ, then x + ls2 · mlp_channels(norm2(x)). */
-    static final class ResBlock extends Module {
-        private final float initValues;
+    static final class ResBlock extends GammaScaledBlock {
         private final Parameter ls1;
         private final Parameter ls2;
         private final Module norm1;
@@ -109,10 +109,10 @@ public final class MlpMixer extends ImageModel {
         private final Module mlpChannels;
 
         ResBlock(int dim, int seqLen, Config c, float dpr) {
-            initValues = (float) c.initValues();
+            super(c.initValues());
             // own parameters first, as PyTorch's state_dict lists them
-            ls1 = parameter("ls1", dim);
-            ls2 = parameter("ls2", dim);
+            ls1 = gamma("ls1", dim);
+            ls2 = gamma("ls2", dim);
             norm1 = register("norm1", new Affine(dim));
             linearTokens = register("linear_tokens", new Linear(seqLen, seqLen));
             dropPath = register("drop_path", DropPath.orIdentity(dpr));
@@ -121,16 +121,10 @@ public final class MlpMixer extends ImageModel {
         }
 
         @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(ls1.getArray(), initValues);
-            Init.constant(ls2.getArray(), initValues);
-        }
-
-        @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray t = linearTokens.forward(norm1.forward(x).swapAxes(1, 2)).swapAxes(1, 2);
-            x = x.add(dropPath.forward(t.mul(ls1.getArray())));
-            return x.add(dropPath.forward(mlpChannels.forward(norm2.forward(x)).mul(ls2.getArray())));
+            x = addScaled(x, t, ls1, dropPath);
+            return addScaled(x, mlpChannels.forward(norm2.forward(x)), ls2, dropPath);
         }
     }
 
@@ -199,47 +193,10 @@ public final class MlpMixer extends ImageModel {
         }
     }
 
-    /** timm's {@code GluMlp} (gate_last): fc2(first half of fc1 · act(second half)). */
-    static final class GluMlp extends Module {
-        private final Linear fc1;
-        private final Activation.Kind act;
-        private final Linear fc2;
-        private final int hidden;
-
-        GluMlp(int dim, int hidden, Activation.Kind act) {
-            if (hidden % 2 != 0) {
-                throw new IllegalArgumentException("GluMlp hidden width " + hidden + " is odd");
-            }
-            this.hidden = hidden;
-            this.act = act;
-            fc1 = register("fc1", new Linear(dim, hidden));
-            register("norm", new Identity());
-            fc2 = register("fc2", new Linear(hidden / 2, dim));
-        }
-
-        /** timm's GluMlp.init_weights: the gate half of fc1 near zero, its bias one. */
-        void initGate(SplittableRandom random) {
-            int half = hidden / 2;
-            NDArray w = fc1.weight().getArray();
-            try (NDArray gate =
-                    w.getManager().zeros(new Shape(half, w.getShape().get(1)))) {
-                Init.normal(gate, 1e-6, random);
-                w.set(new NDIndex(half + ":"), gate);
-            }
-            fc1.bias().getArray().set(new NDIndex(half + ":"), 1f);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDList parts = fc1.forward(x).split(2, x.getShape().dimension() - 1);
-            return fc2.forward(parts.get(0).mul(Activation.apply(act, parts.get(1))));
-        }
-    }
-
     static Module newMlp(MlpKind kind, int dim, int hidden) {
         return switch (kind) {
             case MLP -> new Mlp(dim, hidden, Activation.Kind.GELU);
-            case GLU_SILU -> new GluMlp(dim, hidden, Activation.Kind.SILU);
+            case GLU_SILU -> new GluMlp(dim, hidden, dim, Activation.Kind.SILU, true, null, true, 0f);
         };
     }
 
@@ -371,7 +328,7 @@ public final class MlpMixer extends ImageModel {
             if (m instanceof SpatialGatingUnit g) {
                 g.initGate(random);
             } else if (m instanceof GluMlp g) {
-                g.initGate(random);
+                GluMlpInit.initGate(g, random);
             }
         }
     }

@@ -3,7 +3,6 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
@@ -12,6 +11,8 @@ import dev.jimm.layers.AttentionPoolLatent;
 import dev.jimm.layers.DiffAttention;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
+import dev.jimm.layers.GluMlp;
+import dev.jimm.layers.GluMlpInit;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -25,6 +26,7 @@ import dev.jimm.layers.PosEmbed;
 import dev.jimm.layers.RmsNorm;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.SwiGlu;
 import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -257,8 +259,8 @@ public class VisionTransformer extends ImageModel {
         int hidden = (int) (dim * c.mlpRatio());
         boolean bias = c.extras().projBias();
         return switch (c.extras().mlp()) {
-            case SWIGLU -> new SwiGlu(dim, hidden, c.act().kind(), bias, projDrop);
-            case SWIGLU_PACKED -> new GluMlp(dim, hidden, c.act().kind(), bias, projDrop);
+            case SWIGLU -> new SwiGlu(dim, hidden, dim, c.act().kind(), null, bias, projDrop, 0);
+            case SWIGLU_PACKED -> new GluMlp(dim, hidden, dim, c.act().kind(), false, null, bias, projDrop);
             case MLP ->
                 c.act() == Act.QUICK_GELU
                         ? new QuickGeluMlp(dim, hidden, projDrop)
@@ -570,85 +572,6 @@ public class VisionTransformer extends ImageModel {
                     .reshape(b, n, dim);
             xMlp = Activation.apply(act, xMlp);
             return residual(x, outProj.forward(NDArrays.concat(new NDList(xAttn, xMlp), 2)));
-        }
-    }
-
-    /** timm's {@code SwiGLU}: fc2(act(fc1_g(x)) · fc1_x(x)). */
-    static final class SwiGlu extends Module {
-        private final Linear fc1g;
-        private final Linear fc1x;
-        private final Activation.Kind act;
-        private final Module norm;
-        private final Linear fc2;
-        private final float drop;
-
-        SwiGlu(int dim, int hidden, Activation.Kind act, boolean bias, float drop) {
-            this.act = act;
-            this.drop = drop;
-            fc1g = register("fc1_g", new Linear(dim, hidden, bias));
-            fc1x = register("fc1_x", new Linear(dim, hidden, bias));
-            norm = register("norm", new Identity());
-            fc2 = register("fc2", new Linear(hidden, dim, bias));
-        }
-
-        /** timm's SwiGLU.init_weights: the gate starts near zero weight, bias one. */
-        void initGate(SplittableRandom random) {
-            if (fc1g.bias() != null) {
-                Init.constant(fc1g.bias().getArray(), 1f);
-            }
-            Init.normal(fc1g.weight().getArray(), 1e-6, random);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray y = Activation.apply(act, fc1g.forward(x)).mul(fc1x.forward(x));
-            y = Dropout.apply(y, drop, isTraining());
-            return Dropout.apply(fc2.forward(norm.forward(y)), drop, isTraining());
-        }
-    }
-
-    /** timm's {@code GluMlp} with gate_last=False (SwiGLUPacked): act(first half of fc1) · second half. */
-    static final class GluMlp extends Module {
-        private final Linear fc1;
-        private final Activation.Kind act;
-        private final Module norm;
-        private final Linear fc2;
-        private final float drop;
-        private final int hidden;
-
-        GluMlp(int dim, int hidden, Activation.Kind act, boolean bias, float drop) {
-            if (hidden % 2 != 0) {
-                throw new IllegalArgumentException("GluMlp hidden width " + hidden + " is odd");
-            }
-            this.hidden = hidden;
-            this.act = act;
-            this.drop = drop;
-            fc1 = register("fc1", new Linear(dim, hidden, bias));
-            norm = register("norm", new Identity());
-            fc2 = register("fc2", new Linear(hidden / 2, dim, bias));
-        }
-
-        /** timm's GluMlp.init_weights: the second half of fc1 near zero, its bias one. */
-        void initGate(SplittableRandom random) {
-            int half = hidden / 2;
-            NDArray w = fc1.weight().getArray();
-            try (NDArray gate =
-                    w.getManager().zeros(new Shape(half, w.getShape().get(1)))) {
-                Init.normal(gate, 1e-6, random);
-                w.set(new NDIndex(half + ":"), gate);
-            }
-            if (fc1.bias() != null) {
-                fc1.bias().getArray().set(new NDIndex(half + ":"), 1f);
-            }
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray h = fc1.forward(x);
-            NDList parts = h.split(2, h.getShape().dimension() - 1);
-            NDArray y = Activation.apply(act, parts.get(0)).mul(parts.get(1));
-            y = Dropout.apply(y, drop, isTraining());
-            return Dropout.apply(fc2.forward(norm.forward(y)), drop, isTraining());
         }
     }
 
@@ -1175,7 +1098,7 @@ public class VisionTransformer extends ImageModel {
             if (m instanceof SwiGlu g) {
                 g.initGate(random);
             } else if (m instanceof GluMlp g) {
-                g.initGate(random);
+                GluMlpInit.initGate(g, random);
             } else if (m instanceof ResPostBlock r) {
                 r.initNorms();
             }
@@ -1299,6 +1222,11 @@ public class VisionTransformer extends ImageModel {
     /** timm's fallback config for ViTs without pretrained tags: bicubic, crop 0.9, mean/std 0.5. */
     static PretrainedCfg vitCfg(String name, int size) {
         List<Double> half = List.of(0.5, 0.5, 0.5);
+        return vitCfg(name, size, half, half, "head");
+    }
+
+    /** timm's ViT / DeiT {@code _cfg} at {@code size}: bicubic, crop 0.9, the given statistics and classifier(s). */
+    static PretrainedCfg vitCfg(String name, int size, List<Double> mean, List<Double> std, String classifier) {
         return new PretrainedCfg(
                 name,
                 "",
@@ -1308,11 +1236,11 @@ public class VisionTransformer extends ImageModel {
                 "bicubic",
                 0.9,
                 "center",
-                half,
-                half,
+                mean,
+                std,
                 1000,
                 "patch_embed.proj",
-                "head",
+                classifier,
                 "",
                 "");
     }

@@ -167,17 +167,13 @@ public final class XCiT extends ImageModel {
      * timm's {@code XCA}: cross-covariance attention. Queries and keys are L2-normalized along the tokens; the
      * attention is between the d channels of each head (d x d), scaled by the head's {@code temperature}.
      */
-    static final class Xca extends Module {
-        private final int numHeads;
+    static final class Xca extends Cait.HeadAttention {
         private final Parameter temperature;
         private final Linear qkv;
         private final Linear proj;
 
         Xca(int dim, int numHeads, boolean qkvBias) {
-            if (dim % numHeads != 0) {
-                throw new IllegalArgumentException("dim " + dim + " is not divisible by numHeads " + numHeads);
-            }
-            this.numHeads = numHeads;
+            super(dim, numHeads);
             temperature = parameter("temperature", numHeads, 1, 1);
             qkv = register("qkv", new Linear(dim, dim * 3, qkvBias));
             register("attn_drop", new Dropout(0f));
@@ -217,8 +213,7 @@ public final class XCiT extends ImageModel {
     }
 
     /** timm's {@code XCABlock}: layer-scaled XCA, local patch interaction and MLP, each behind a LayerNorm. */
-    static final class XcaBlock extends Module {
-        private final float eta;
+    static final class XcaBlock extends GammaScaledBlock {
         private final Parameter gamma1;
         private final Parameter gamma3;
         private final Parameter gamma2;
@@ -233,11 +228,11 @@ public final class XCiT extends ImageModel {
         private final Module dropPath2;
 
         XcaBlock(Config c, float dpr) {
+            super(c.eta());
             int dim = c.embedDim();
-            eta = (float) c.eta();
-            gamma1 = parameter("gamma1", dim);
-            gamma3 = parameter("gamma3", dim);
-            gamma2 = parameter("gamma2", dim);
+            gamma1 = gamma("gamma1", dim);
+            gamma3 = gamma("gamma3", dim);
+            gamma2 = gamma("gamma2", dim);
             norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
             attn = register("attn", new Xca(dim, c.numHeads(), true));
             dropPath1 = register("drop_path1", DropPath.orIdentity(dpr));
@@ -249,17 +244,10 @@ public final class XCiT extends ImageModel {
             dropPath2 = register("drop_path2", DropPath.orIdentity(dpr));
         }
 
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(gamma1.getArray(), eta);
-            Init.constant(gamma3.getArray(), eta);
-            Init.constant(gamma2.getArray(), eta);
-        }
-
         NDArray forward(NDArray x, long h, long w) {
-            x = x.add(dropPath1.forward(attn.forward(norm1.forward(x)).mul(gamma1.getArray())));
-            x = x.add(dropPath3.forward(localMp.forward(norm3.forward(x), h, w).mul(gamma3.getArray())));
-            return x.add(dropPath2.forward(mlp.forward(norm2.forward(x)).mul(gamma2.getArray())));
+            x = addScaled(x, attn.forward(norm1.forward(x)), gamma1, dropPath1);
+            x = addScaled(x, localMp.forward(norm3.forward(x), h, w), gamma3, dropPath3);
+            return addScaled(x, mlp.forward(norm2.forward(x)), gamma2, dropPath2);
         }
 
         @Override
@@ -272,8 +260,7 @@ public final class XCiT extends ImageModel {
      * timm's XCiT {@code ClassAttentionBlock}. Faithful to timm, the patch tokens change too: they gain their own
      * layer-scaled norm1 output, then (after norm2 when {@code tokensNorm}) are doubled by the residual.
      */
-    static final class ClassAttentionBlock extends Module {
-        private final float eta;
+    static final class ClassAttentionBlock extends GammaScaledBlock {
         private final boolean tokensNorm;
         private final Parameter gamma1;
         private final Parameter gamma2;
@@ -283,23 +270,17 @@ public final class XCiT extends ImageModel {
         private final Module mlp;
 
         ClassAttentionBlock(Config c) {
+            super(c.eta());
             int dim = c.embedDim();
-            eta = (float) c.eta();
             tokensNorm = c.tokensNorm();
-            gamma1 = parameter("gamma1", dim);
-            gamma2 = parameter("gamma2", dim);
+            gamma1 = gamma("gamma1", dim);
+            gamma2 = gamma("gamma2", dim);
             norm1 = register("norm1", new LayerNorm(dim, 1e-6f));
             attn = register("attn", new Cait.ClassAttn(dim, c.numHeads(), true));
             register("drop_path1", new Identity());
             norm2 = register("norm2", new LayerNorm(dim, 1e-6f));
             mlp = register("mlp", new Mlp(dim, dim * 4, Activation.Kind.GELU));
             register("drop_path2", new Identity());
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(gamma1.getArray(), eta);
-            Init.constant(gamma2.getArray(), eta);
         }
 
         @Override
