@@ -456,22 +456,7 @@ public final class VovNet extends ImageModel {
                 double cropPct,
                 String license) {
             PretrainedCfg u = PretrainedCfg.untrained(name, size, firstConv, classifier);
-            return new PretrainedCfg(
-                    u.architecture(),
-                    u.tag(),
-                    u.hfHubId(),
-                    u.url(),
-                    u.inputSize(),
-                    interpolation,
-                    cropPct,
-                    u.cropMode(),
-                    u.mean(),
-                    u.std(),
-                    u.numClasses(),
-                    u.firstConv(),
-                    u.classifier(),
-                    license,
-                    u.fileSha256());
+            return PretrainedCfgOverride.of(u, interpolation, cropPct, u.mean(), u.std(), license);
         }
     }
 }
