@@ -30,15 +30,7 @@ public class ConvNorm extends Module {
 
     /** A bias-free, symmetrically padded convolution {@code conv} and its norm, without activation. */
     public ConvNorm(int in, int out, int kernel, int stride, int groups) {
-        this("conv", conv(in, out, kernel, stride, groups, false), Activation.Kind.IDENTITY, 1f);
-    }
-
-    /**
-     * timm's {@code create_conv2d} with its default symmetric padding {@code ((stride - 1) + (k - 1)) / 2}, as these
-     * families' convolutions (and their re-parameterised replacements) take it.
-     */
-    public static Conv2d conv(int in, int out, int kernel, int stride, int groups, boolean bias) {
-        return Conv2dSame.create(in, out, kernel, stride, 1, groups, bias, false);
+        this("conv", Conv2d.symmetric(in, out, kernel, stride, 1, groups, false), Activation.Kind.IDENTITY, 1f);
     }
 
     public Conv2d conv() {

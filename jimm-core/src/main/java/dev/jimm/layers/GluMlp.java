@@ -2,6 +2,9 @@ package dev.jimm.layers;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import java.util.SplittableRandom;
 
 /**
  * timm's {@code GluMlp}: one {@code fc1} of twice the gated width, split in halves; {@code act(gate) · value}, an
@@ -44,6 +47,23 @@ public class GluMlp extends Module {
         fc1 = register("fc1", new Linear(inFeatures, hiddenFeatures, bias));
         this.norm = register("norm", norm == null ? new Identity() : norm);
         fc2 = register("fc2", new Linear(hiddenFeatures / 2, outFeatures, bias));
+    }
+
+    /**
+     * timm's {@code GluMlp.init_weights}, which only some models call: the second half of {@code fc1} (whichever half
+     * is the gate) starts with weights drawn from N(0, 1e-6) and a bias of one.
+     */
+    public void initGate(SplittableRandom random) {
+        NDArray w = fc1.weight().getArray();
+        int half = (int) (w.getShape().get(0) / 2);
+        // drawn into a copy of the half's shape so that the draws are the same as timm's normal_ on the slice
+        try (NDArray gate = w.getManager().zeros(new Shape(half, w.getShape().get(1)))) {
+            Init.normal(gate, 1e-6, random);
+            w.set(new NDIndex(half + ":"), gate);
+        }
+        if (fc1.bias() != null) {
+            fc1.bias().getArray().set(new NDIndex(half + ":"), 1f);
+        }
     }
 
     public Linear fc2() {

@@ -68,7 +68,7 @@ public final class EfficientFormerV2 extends DistilledHeadModel {
 
     /** timm's ConvNorm (conv with bias, BatchNorm) and, with an activation, its ConvNormAct: keys {@code conv, bn}. */
     static ConvNorm convNorm(int in, int out, int kernel, int stride, int groups, Activation.Kind act) {
-        return new ConvNorm("conv", ConvNorm.conv(in, out, kernel, stride, groups, true), act, 1f);
+        return new ConvNorm("conv", Conv2d.symmetric(in, out, kernel, stride, 1, groups, true), act, 1f);
     }
 
     static ConvNorm pointwise(int in, int out) {

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
-import dev.jimm.layers.ConvNorm;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
@@ -90,7 +89,7 @@ public final class EfficientVitMit extends ImageModel {
 
         ConvNormAct(int in, int out, int kernel, int stride, int groups, Layer layer, float eps) {
             register("dropout", new Dropout(0f));
-            this.conv = register("conv", ConvNorm.conv(in, out, kernel, stride, groups, layer.bias()));
+            this.conv = register("conv", Conv2d.symmetric(in, out, kernel, stride, 1, groups, layer.bias()));
             this.norm = register("norm", layer.norm() ? new BatchNorm2d(out, eps, 0.1f) : new Identity());
             this.act = layer.act() == null ? Activation.Kind.IDENTITY : layer.act();
             register("act", new Activation(act));

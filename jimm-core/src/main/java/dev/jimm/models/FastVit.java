@@ -329,7 +329,7 @@ public final class FastVit extends ImageModel {
         }
 
         private static Conv2d conv(int in, int out, int kernel, int stride, int groups) {
-            return ConvNorm.conv(in, out, kernel, stride, groups, true);
+            return Conv2d.symmetric(in, out, kernel, stride, 1, groups, true);
         }
 
         @Override
@@ -597,7 +597,7 @@ public final class FastVit extends ImageModel {
         RepCpe(int dim, boolean inference) {
             this.dim = dim;
             this.inference = inference;
-            register(inference ? "reparam_conv" : "pos_enc", ConvNorm.conv(dim, dim, KERNEL, 1, dim, true));
+            register(inference ? "reparam_conv" : "pos_enc", Conv2d.symmetric(dim, dim, KERNEL, 1, 1, dim, true));
         }
 
         @Override

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
+import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.ConvNorm;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
@@ -214,7 +215,10 @@ public final class LeVit extends DistilledHeadModel {
     /** timm's ConvNorm: a bias-free convolution ({@code linear}) and a BatchNorm ({@code bn}). */
     static ConvNorm convNorm(int in, int out, int kernel, int stride, float bnWeightInit) {
         return new ConvNorm(
-                "linear", ConvNorm.conv(in, out, kernel, stride, 1, false), Activation.Kind.IDENTITY, bnWeightInit);
+                "linear",
+                Conv2d.symmetric(in, out, kernel, stride, 1, 1, false),
+                Activation.Kind.IDENTITY,
+                bnWeightInit);
     }
 
     /** timm's LinearNorm: a bias-free Linear ({@code linear}) on tokens [B, N, C] and a BatchNorm1d over C. */

@@ -7,7 +7,6 @@ import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.GluMlp;
-import dev.jimm.layers.GluMlpInit;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -328,7 +327,7 @@ public final class MlpMixer extends ImageModel {
             if (m instanceof SpatialGatingUnit g) {
                 g.initGate(random);
             } else if (m instanceof GluMlp g) {
-                GluMlpInit.initGate(g, random);
+                g.initGate(random);
             }
         }
     }

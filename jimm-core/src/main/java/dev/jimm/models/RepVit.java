@@ -156,7 +156,11 @@ public final class RepVit extends ImageModel {
     /** timm's ConvNorm: a bias-free convolution {@code c} and a BatchNorm {@code bn}; fuses into one convolution. */
     static final class RepConvNorm extends ConvNorm implements Reparameterizable {
         RepConvNorm(int in, int out, int kernel, int stride, int groups, float bnWeightInit) {
-            super("c", conv(in, out, kernel, stride, groups, false), Activation.Kind.IDENTITY, bnWeightInit);
+            super(
+                    "c",
+                    Conv2d.symmetric(in, out, kernel, stride, 1, groups, false),
+                    Activation.Kind.IDENTITY,
+                    bnWeightInit);
         }
 
         /** A 1x1 ConvNorm. */

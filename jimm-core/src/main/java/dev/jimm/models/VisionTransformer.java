@@ -12,7 +12,6 @@ import dev.jimm.layers.DiffAttention;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GluMlp;
-import dev.jimm.layers.GluMlpInit;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -1098,7 +1097,7 @@ public class VisionTransformer extends ImageModel {
             if (m instanceof SwiGlu g) {
                 g.initGate(random);
             } else if (m instanceof GluMlp g) {
-                GluMlpInit.initGate(g, random);
+                g.initGate(random);
             } else if (m instanceof ResPostBlock r) {
                 r.initNorms();
             }
