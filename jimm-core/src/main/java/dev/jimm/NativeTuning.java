@@ -33,7 +33,9 @@ import java.nio.file.Path;
  *       before libtorch's first parallel operation on that thread; {@link #apply()} does it on the calling thread.
  * </ul>
  *
- * Off Linux/glibc, or when a symbol is missing, the setting concerned is skipped.
+ * Off Linux/glibc, or when a symbol is missing, the setting concerned is skipped. Before either, {@link #apply()}
+ * settles oneDNN's level ({@link OneDnn#holdWhereCachesHidden()}), which is about right numbers, not speed, and so is
+ * not turned off with the rest.
  */
 public final class NativeTuning {
     // glibc's mallopt parameter numbers (malloc.h)
@@ -73,6 +75,8 @@ public final class NativeTuning {
      * run-to-run noise of about 5%).
      */
     public static Applied apply() {
+        // a correctness matter, not a speed one: whatever JIMM_NATIVE_TUNING says (OneDnn)
+        OneDnn.holdWhereCachesHidden();
         String mode = System.getenv("JIMM_NATIVE_TUNING");
         if ("off".equalsIgnoreCase(mode)) {
             return new Applied(false, false);

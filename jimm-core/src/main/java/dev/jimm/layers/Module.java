@@ -13,6 +13,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.ParameterList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.jimm.OneDnn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -43,6 +44,12 @@ public abstract class Module extends AbstractBlock {
     private final LinkedHashMap<String, Buffer> buffers = new LinkedHashMap<>();
     private boolean training;
     private NDManager manager;
+
+    /** A module with nothing declared yet; the first one built in a process settles oneDNN's level first. */
+    protected Module() {
+        // oneDNN reads its level once, at its first kernel: a model must not run before (OneDnn)
+        OneDnn.holdWhereCachesHidden();
+    }
 
     /** A non-trainable state tensor of a module, such as BatchNorm's running statistics. */
     public static final class Buffer {

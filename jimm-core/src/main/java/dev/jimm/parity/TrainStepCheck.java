@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.jimm.OneDnn;
 import dev.jimm.hub.SafetensorsFile;
 import dev.jimm.models.ImageModel;
 import java.util.Arrays;
@@ -22,12 +23,27 @@ import java.util.Map;
  */
 final class TrainStepCheck {
     /**
-     * Gradient norms accumulate more rounding than outputs; 1e-3 relative still catches a wrong op. Differences below
-     * 1e-4 of the largest reference norm pass, as the fixtures' rule for outputs.
+     * Gradient norms accumulate more rounding than outputs; 1e-3 relative still catches a wrong op where libtorch's
+     * kernels sum in the reference's order. Differences below 1e-4 of the largest reference norm pass, as the fixtures'
+     * rule for outputs.
      */
     static final double GRAD_TOLERANCE = 1e-3;
 
+    /**
+     * The bound where oneDNN is held below the CPU's own level ({@link OneDnn}): its kernels then sum in another order
+     * than the reference's, and the norms of shallow train-mode BatchNorm parameters, sums that cancel, move further.
+     * cspdarknet53's {@code stem.conv1.bn.weight} moves 3.5e-3 at SSE4.1, and is itself only that well determined:
+     * PyTorch's float32 norm of it is 1.8e-3 from its float64 one (torch 1.13, this fixture's model and input). The
+     * same bound as for channels-last, also another order ({@code GradFixtureLearnerTest}).
+     */
+    static final double GRAD_TOLERANCE_OTHER_ORDER = 5e-3;
+
     private TrainStepCheck() {}
+
+    /** The bound on gradient norms for the kernels this process runs. */
+    static double gradTolerance() {
+        return OneDnn.isaCap().isPresent() ? GRAD_TOLERANCE_OTHER_ORDER : GRAD_TOLERANCE;
+    }
 
     static Map<String, Double> run(ImageModel model, ParityFixture fx, NDArray x, NDManager scratch, List<String> bad) {
         Map<String, Double> errors = new LinkedHashMap<>();
@@ -75,6 +91,9 @@ final class TrainStepCheck {
         // is the floor: a gradient that is zero in exact arithmetic (a bias feeding a train-mode
         // BatchNorm) has a rounding-noise norm that no relative comparison can match
         double scaleFloor = maxRef * ParityRunner.TOLERANCE / GRAD_TOLERANCE;
+        // in another summation order the floor's cancelling sums move as much as the others (cspdarknet53's
+        // stages.0.conv_transition.bn.bias: 1.5e-4 of the largest norm at SSE4.1), so it scales with the bound
+        double tolerance = gradTolerance();
         for (Map.Entry<String, JsonElement> g :
                 meta.getAsJsonObject("grad_norms").entrySet()) {
             Parameter p = params.get(g.getKey());
@@ -87,7 +106,7 @@ final class TrainStepCheck {
             double norm = Math.sqrt(
                     grad.toType(DataType.FLOAT64, false).square().sum().getDouble());
             double diff = Math.abs(norm - ref);
-            // err <= GRAD_TOLERANCE: within 1e-3 of ref, or within 1e-4 of the largest norm
+            // err <= tolerance: within it of ref, or of a tenth of the largest norm
             double err = diff / Math.max(Math.max(Math.abs(ref), scaleFloor), 1e-12);
             if (err > worstGrad || Double.isNaN(err)) {
                 worstGrad = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
@@ -95,7 +114,7 @@ final class TrainStepCheck {
             }
         }
         errors.put("grad_norms", worstGrad);
-        if (!(worstGrad <= GRAD_TOLERANCE)) {
+        if (!(worstGrad <= tolerance)) {
             bad.add(String.format("gradient norm of %s off by %.3g relative", worstKey, worstGrad));
         }
         if (meta.has("running_mean_after")) {

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.jimm.OneDnn;
 import dev.jimm.TestFixtures;
 import dev.jimm.data.BatchSource;
 import dev.jimm.data.DataLoaders;
@@ -35,7 +36,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * scripts/channels_last_conditioning.py measured it in PyTorch 1.13 itself (torchvision resnet18, batch 2, 224 px):
  * against float64, float32 gradient norms are off by up to 9.3e-4 relative in the default layout and 2.6e-3
  * channels-last. The default layout repeats PyTorch's rounding and is held to 1e-3; channels-last, a different
- * summation order, to 5e-3.
+ * summation order, to 5e-3. So is the default layout where oneDNN is held below the CPU's own level ({@link OneDnn}),
+ * whose kernels also sum in another order: at SSE4.1, jimm's float32 norm of {@code bn1.weight} (timm resnet18, this
+ * fixture) is 1.07e-3 from its float64 one, against 1.7e-4 with libtorch's kernels that bypass oneDNN.
  */
 class GradFixtureLearnerTest {
     @ParameterizedTest
@@ -105,7 +108,8 @@ class GradFixtureLearnerTest {
                 meta.getAsJsonObject("grad_norms").entrySet()) {
             double ref = e.getValue().getAsDouble();
             double ours = norms.get(e.getKey());
-            assertEquals(ref, ours, (channelsLast ? 5e-3 : 1e-3) * Math.max(ref, 1e-6), e.getKey());
+            boolean pytorchsOrder = !channelsLast && OneDnn.isaCap().isEmpty();
+            assertEquals(ref, ours, (pytorchsOrder ? 1e-3 : 5e-3) * Math.max(ref, 1e-6), e.getKey());
             checked++;
         }
         assertEquals(norms.size(), checked, "a reference norm for every parameter");
