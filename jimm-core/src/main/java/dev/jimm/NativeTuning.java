@@ -1,15 +1,8 @@
 package dev.jimm;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.LibUtils;
-import com.sun.jna.Function;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
-import com.sun.jna.Pointer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Two process settings that make libtorch's CPU kernels faster for training loops. {@link #apply()} (the {@code jimm}
@@ -98,23 +91,7 @@ public final class NativeTuning {
      * on); false when that is not possible here.
      */
     public static boolean flushDenormalsOnThisThread() {
-        try {
-            Engine.getEngine("PyTorch");
-            Path lib = Path.of(LibUtils.getLibtorchPath());
-            if (Files.isDirectory(lib)) {
-                lib = lib.resolve("libtorch_cpu.so");
-            }
-            if (!Files.isRegularFile(lib)) {
-                return false;
-            }
-            NativeLibrary torch = NativeLibrary.getInstance(lib.toString());
-            Function global = torch.getFunction("_ZN2at13globalContextEv"); // at::globalContext()
-            Function flush =
-                    torch.getFunction("_ZN2at7Context16setFlushDenormalEb"); // at::Context::setFlushDenormal(bool)
-            Pointer ctx = global.invokePointer(new Object[0]);
-            return (flush.invokeInt(new Object[] {ctx, (byte) 1}) & 0xFF) != 0;
-        } catch (UnsatisfiedLinkError | RuntimeException e) {
-            return false;
-        }
+        // at::Context::setFlushDenormal(bool) returns whether the CPU supports it
+        return LibtorchContext.set("_ZN2at7Context16setFlushDenormalEb", true).orElse(0) != 0;
     }
 }

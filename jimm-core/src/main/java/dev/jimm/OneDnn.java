@@ -20,8 +20,9 @@ import java.util.Optional;
  * own non-oneDNN path), was right to rounding.
  *
  * <p>So where the cache sizes are hidden and {@code ONEDNN_MAX_CPU_ISA} is not set, {@link #holdWhereCachesHidden()}
- * sets it to {@code SSE41} in the process environment, which oneDNN reads once, when it builds its first kernel. Every
- * jimm {@link dev.jimm.layers.Module} calls it when built, so a model is never run before; a program that runs libtorch
+ * sets it to {@code SSE41} in the process environment, which oneDNN reads once, when it builds its first kernel. It
+ * also turns NNPACK off there ({@code torch.backends.nnpack}), which cannot start on those machines either. Every jimm
+ * {@link dev.jimm.layers.Module} calls it when built, so a model is never run before; a program that runs libtorch
  * convolutions of its own before building any jimm module should call it first. Elsewhere it does nothing.
  */
 public final class OneDnn {
@@ -76,9 +77,17 @@ public final class OneDnn {
     }
 
     private static boolean hold() {
-        if (!cachesHidden() || System.getenv(ISA_VARIABLE) != null) {
+        if (!cachesHidden()) {
             return false;
         }
+        boolean held = System.getenv(ISA_VARIABLE) == null && setIsa();
+        // NNPACK cannot start on these machines either, and libtorch, which tries it for the small convolutions oneDNN
+        // does not take, prints "Could not initialize NNPACK! Reason: Unsupported hardware." at each of them
+        LibtorchContext.set("_ZN2at7Context20setUserEnabledNNPACKEb", false);
+        return held;
+    }
+
+    private static boolean setIsa() {
         try {
             // overwrite 0: a value set natively since the JVM started (by the user's own code) wins
             libc().setenv(ISA_VARIABLE, ISA_WHERE_CACHES_HIDDEN, 0);
