@@ -221,13 +221,21 @@ public final class DaViT extends ImageModel {
             this.dropPath2 = register("drop_path2", DropPath.orIdentity(dpr));
         }
 
-        /** The second half: tokens (B, HW, C) after the attention residual, through cpe2 and the MLP, back to NCHW. */
-        protected final NDArray positionAndMlp(NDArray x, long b, long c, long h, long w) {
-            x = cpe2.forward(x.transpose(0, 2, 1).reshape(b, c, h, w));
-            x = x.reshape(b, c, h * w).transpose(0, 2, 1);
+        /**
+         * Both halves: cpe1 on the map, its tokens (B, HW, C) through the subclass's attention residual
+         * ({@link #attend}), then cpe2 and the MLP residual, back to NCHW.
+         */
+        @Override
+        protected final NDArray forwardImpl(NDArray x) {
+            Shape s = x.getShape();
+            x = attend(NchwTokens.toTokens(cpe1.forward(x)), s.get(0), s.get(1), s.get(2), s.get(3));
+            x = NchwTokens.toTokens(cpe2.forward(NchwTokens.toMap(x, s)));
             x = x.add(dropPath2.forward(mlp.forward(norm2.forward(x))));
-            return x.transpose(0, 2, 1).reshape(b, c, h, w);
+            return NchwTokens.toMap(x, s);
         }
+
+        /** The attention residual on the tokens (B, HW, C) of a (B, C, H, W) map. */
+        protected abstract NDArray attend(NDArray tokens, long b, long c, long h, long w);
     }
 
     /** timm's ChannelBlock: position encoding, residual channel attention, position encoding, residual MLP. */
@@ -237,15 +245,8 @@ public final class DaViT extends ImageModel {
         }
 
         @Override
-        protected NDArray forwardImpl(NDArray x) {
-            Shape s = x.getShape();
-            long b = s.get(0);
-            long c = s.get(1);
-            long h = s.get(2);
-            long w = s.get(3);
-            x = cpe1.forward(x).reshape(b, c, h * w).transpose(0, 2, 1);
-            x = x.add(dropPath1.forward(attn.forward(norm1.forward(x))));
-            return positionAndMlp(x, b, c, h, w);
+        protected NDArray attend(NDArray x, long b, long c, long h, long w) {
+            return x.add(dropPath1.forward(attn.forward(norm1.forward(x))));
         }
     }
 
@@ -281,13 +282,7 @@ public final class DaViT extends ImageModel {
         }
 
         @Override
-        protected NDArray forwardImpl(NDArray x) {
-            Shape s = x.getShape();
-            long b = s.get(0);
-            long c = s.get(1);
-            long h = s.get(2);
-            long w = s.get(3);
-            NDArray shortcut = cpe1.forward(x).reshape(b, c, h * w).transpose(0, 2, 1);
+        protected NDArray attend(NDArray shortcut, long b, long c, long h, long w) {
             NDArray t = norm1.forward(shortcut).reshape(b, h, w, c);
             int padB = (int) ((window - h % window) % window);
             int padR = (int) ((window - w % window) % window);
@@ -299,20 +294,18 @@ public final class DaViT extends ImageModel {
             if (padB > 0 || padR > 0) {
                 t = t.get(":, :" + h + ", :" + w + ", :");
             }
-            x = shortcut.add(dropPath1.forward(t.reshape(b, h * w, c)));
-            return positionAndMlp(x, b, c, h, w);
+            return shortcut.add(dropPath1.forward(t.reshape(b, h * w, c)));
         }
     }
 
     /** timm's DaVitStage: a downsampler (identity in stage 0), then dual blocks of a spatial and a channel block. */
-    static final class Stage extends Module {
-        private final Module downsample;
-        private final Module blocks;
-
+    static final class Stage extends DownsampledStage {
         Stage(Config cfg, int i, int in, double[] dpr) {
+            super(
+                    i > 0 ? new Downsample(in, cfg.embedDims().get(i), cfg.downKernelSize()) : null,
+                    in,
+                    cfg.embedDims().get(i));
             int out = cfg.embedDims().get(i);
-            this.downsample =
-                    register("downsample", i > 0 ? new Downsample(in, out, cfg.downKernelSize()) : new Identity());
             Sequential list = new Sequential();
             for (int j = 0; j < cfg.depths().get(i); j++) {
                 int heads = cfg.numHeads().get(i);
@@ -325,12 +318,7 @@ public final class DaViT extends ImageModel {
                                         .add("channel_block", channel)
                                 : new Sequential(spatial, channel));
             }
-            this.blocks = register("blocks", list);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return blocks.forward(downsample.forward(x));
+            blocks(list);
         }
     }
 

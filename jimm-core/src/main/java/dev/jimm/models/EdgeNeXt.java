@@ -19,7 +19,6 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.OwnedArrays;
 import dev.jimm.layers.Sequential;
-import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -424,23 +423,22 @@ public final class EdgeNeXt extends ImageModel {
     }
 
     /** timm's EdgeNeXtStage: a downsampler (LayerNorm2d + 2x2 stride-2 conv, or identity) and the blocks. */
-    static final class Stage extends Module {
-        private final Module downsample;
-        private final Module blocks;
-
+    static final class Stage extends DownsampledStage {
         Stage(Config cfg, int i, int in, int out, int stride, double[] dpr) {
-            if (cfg.downsampleBlock() || stride == 1) {
-                downsample = register("downsample", new Identity());
-            } else {
-                downsample = register(
-                        "downsample",
-                        new Sequential(
-                                LayerNorm.channelsFirst(in, EPS),
-                                new Conv2d(
-                                        in,
-                                        out,
-                                        2,
-                                        Conv2d.Options.defaults().stride(2).bias(cfg.convBias()))));
+            // with downsampleBlock the first block downsamples (and widens), the stage's downsampler is an identity
+            super(
+                    cfg.downsampleBlock() || stride == 1
+                            ? new Identity()
+                            : new Sequential(
+                                    LayerNorm.channelsFirst(in, EPS),
+                                    new Conv2d(
+                                            in,
+                                            out,
+                                            2,
+                                            Conv2d.Options.defaults().stride(2).bias(cfg.convBias()))),
+                    in,
+                    out);
+            if (!cfg.downsampleBlock() && stride != 1) {
                 in = out;
             }
             Sequential b = new Sequential();
@@ -460,12 +458,7 @@ public final class EdgeNeXt extends ImageModel {
                 }
                 in = out;
             }
-            blocks = register("blocks", b);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return blocks.forward(downsample.forward(x));
+            blocks(b);
         }
     }
 
@@ -507,14 +500,8 @@ public final class EdgeNeXt extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        // timm's _init_weights: trunc_normal_tf_(std=.02) (truncated at ±2 std) on conv and linear weights, zero biases
-        for (Module m : namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                TimmInit.truncNormal(c.weight(), c.bias(), 0.02, random);
-            } else if (m instanceof Linear l) {
-                TimmInit.truncNormal(l.weight(), l.bias(), 0.02, random);
-            }
-        }
+        // timm's _init_weights: trunc_normal_tf_(std=.02) on conv and linear weights, zero biases
+        MetaFormer.initTruncNormal(this, random);
     }
 
     @Override

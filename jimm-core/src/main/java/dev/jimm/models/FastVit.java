@@ -667,13 +667,7 @@ public final class FastVit extends ImageModel {
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            Shape s = x.getShape();
-            long b = s.get(0);
-            long c = s.get(1);
-            long h = s.get(2);
-            long w = s.get(3);
-            NDArray tokens = x.reshape(b, c, h * w).transpose(0, 2, 1);
-            return super.forwardImpl(tokens).transpose(0, 2, 1).reshape(b, c, h, w);
+            return NchwTokens.toMap(super.forwardImpl(NchwTokens.toTokens(x)), x.getShape());
         }
     }
 

@@ -333,13 +333,9 @@ public final class FocalNet extends ImageModel {
     }
 
     /** timm's {@code FocalNetStage}: {@code downsample} (or identity), then {@code blocks}. */
-    static final class Stage extends Module {
-        private final Module downsample;
-        private final Module blocks;
-
+    static final class Stage extends DownsampledStage {
         Stage(Config cfg, int stage, int in, int out, double[] dpr) {
-            downsample =
-                    register("downsample", stage > 0 ? new Downsample(in, out, 2, cfg.overlapDown()) : new Identity());
+            super(stage > 0 ? new Downsample(in, out, 2, cfg.overlapDown()) : null, in, out);
             Sequential b = new Sequential();
             for (int i = 0; i < cfg.depths().get(stage); i++) {
                 b.add(new Block(
@@ -349,12 +345,7 @@ public final class FocalNet extends ImageModel {
                         cfg.focalWindows().get(stage),
                         dpr[i]));
             }
-            blocks = register("blocks", b);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return blocks.forward(downsample.forward(x));
+            blocks(b);
         }
     }
 

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.ClassifierHead;
@@ -14,7 +13,6 @@ import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
-import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
@@ -39,24 +37,10 @@ public final class HgNet extends ImageModel {
     // ---- blocks ---------------------------------------------------------------------------------
 
     /** timm's LearnableAffineBlock: {@code scale * x + bias} with one learned scalar each. */
-    static final class LearnableAffineBlock extends Module {
-        private final Parameter scale;
-        private final Parameter bias;
-
-        LearnableAffineBlock() {
-            scale = parameter("scale", 1);
-            bias = parameter("bias", 1);
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(scale.getArray(), 1f);
-            Init.constant(bias.getArray(), 0f);
-        }
-
+    static final class LearnableAffineBlock extends ScalarAffine {
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            return x.mul(scale.getArray()).add(bias.getArray());
+            return affine(x);
         }
     }
 

@@ -11,7 +11,6 @@ import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
-import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
 import dev.jimm.layers.Linear;
@@ -201,13 +200,9 @@ public final class InceptionNext extends ImageModel {
     }
 
     /** timm's MetaNeXtStage: {@code downsample} (BatchNorm and a 2x2 stride-2 conv, or identity), {@code blocks}. */
-    static final class Stage extends Module {
-        private final Module downsample;
-        private final Module blocks;
-
+    static final class Stage extends DownsampledStage {
         Stage(Config cfg, int in, int out, int stride, int depth, int mlpRatio, double[] dpr) {
-            downsample = register(
-                    "downsample",
+            super(
                     stride > 1
                             ? new Sequential(
                                     new BatchNorm2d(in, BN_EPS, 0.1f),
@@ -216,17 +211,14 @@ public final class InceptionNext extends ImageModel {
                                             out,
                                             2,
                                             Conv2d.Options.defaults().stride(stride)))
-                            : new Identity());
+                            : null,
+                    in,
+                    out);
             Sequential b = new Sequential();
             for (int i = 0; i < depth; i++) {
                 b.add(new Block(cfg, out, mlpRatio, dpr[i]));
             }
-            blocks = register("blocks", b);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return blocks.forward(downsample.forward(x));
+            blocks(b);
         }
     }
 

@@ -257,23 +257,14 @@ public final class MambaOut extends ImageModel {
     }
 
     /** timm's {@code MambaOutStage}: {@code downsample} (or identity), then {@code blocks}. */
-    static final class Stage extends Module {
-        private final Module downsample;
-        private final Module blocks;
-
+    static final class Stage extends DownsampledStage {
         Stage(Config cfg, int in, int out, int depth, double[] dpr) {
-            downsample = register(
-                    "downsample", in == out ? new Identity() : new Downsample(in, out, cfg.normFirstDownsample()));
+            super(in == out ? null : new Downsample(in, out, cfg.normFirstDownsample()), in, out);
             Sequential b = new Sequential();
             for (int j = 0; j < depth; j++) {
                 b.add(new GatedConvBlock(cfg, out, dpr[j]));
             }
-            blocks = register("blocks", b);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return blocks.forward(downsample.forward(x));
+            blocks(b);
         }
     }
 

@@ -17,6 +17,7 @@ import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -277,27 +278,10 @@ public final class MetaFormer extends ImageModel {
     /**
      * timm's {@code StarReLU}: {@code scale * relu(x)^2 + bias}, with a learned scalar {@code scale} and {@code bias}.
      */
-    static final class StarRelu extends Module {
-        private final Parameter scale;
-        private final Parameter bias;
-
-        StarRelu() {
-            scale = parameter("scale", 1);
-            bias = parameter("bias", 1);
-        }
-
-        @Override
-        protected void resetParameters(SplittableRandom random) {
-            Init.constant(scale.getArray(), 1f);
-            Init.constant(bias.getArray(), 0f);
-        }
-
+    static final class StarRelu extends ScalarAffine {
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            return Activation.apply(Activation.Kind.RELU, x)
-                    .square()
-                    .mul(scale.getArray())
-                    .add(bias.getArray());
+            return affine(Activation.apply(Activation.Kind.RELU, x).square());
         }
     }
 
@@ -479,31 +463,27 @@ public final class MetaFormer extends ImageModel {
     }
 
     /** timm's {@code MetaFormerStage}: {@code downsample}, then {@code blocks} on maps or, for attention, on tokens. */
-    static final class Stage extends Module {
-        private final Module downsample;
-        private final Module blocks;
+    static final class Stage extends DownsampledStage {
         private final boolean nchw;
 
         Stage(Config cfg, int stage, int in, int out, double[] dpr, double projDrop) {
+            super(in == out ? null : NormConv.downsample(in, out, cfg.downsampleNorm()), in, out);
             nchw = cfg.mixers().get(stage) != Mixer.ATTENTION;
-            downsample = register(
-                    "downsample", in == out ? new Identity() : NormConv.downsample(in, out, cfg.downsampleNorm()));
             Sequential b = new Sequential();
             for (int i = 0; i < cfg.depths().get(stage); i++) {
                 b.add(new Block(cfg, stage, out, dpr[i], projDrop));
             }
-            blocks = register("blocks", b);
+            blocks(b);
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            x = downsample.forward(x);
             if (nchw) {
-                return blocks.forward(x);
+                return super.forwardImpl(x);
             }
-            Shape s = x.getShape();
-            NDArray tokens = x.reshape(s.get(0), s.get(1), -1).transpose(0, 2, 1);
-            return blocks.forward(tokens).transpose(0, 2, 1).reshape(s);
+            // attention blocks take tokens
+            x = child("downsample").forward(x);
+            return NchwTokens.toMap(child("blocks").forward(NchwTokens.toTokens(x)), x.getShape());
         }
     }
 
@@ -639,24 +619,15 @@ public final class MetaFormer extends ImageModel {
     }
 
     /**
-     * timm's MetaFormer, FocalNet and MambaOut init: trunc_normal_(std=.02) on conv and linear weights, zero biases.
+     * timm's MetaFormer, FocalNet, MambaOut and EdgeNeXt init: trunc_normal_(std=.02) (truncated at ±2 std) on conv and
+     * linear weights, zero biases.
      */
     static void initTruncNormal(Module root, SplittableRandom random) {
         for (Module m : root.namedModules().values()) {
-            Parameter w = null;
-            Parameter b = null;
             if (m instanceof Conv2d c) {
-                w = c.weight();
-                b = c.bias();
+                TimmInit.truncNormal(c.weight(), c.bias(), 0.02, random);
             } else if (m instanceof Linear l) {
-                w = l.weight();
-                b = l.bias();
-            }
-            if (w != null) {
-                Init.truncNormal(w.getArray(), 0.02, random);
-                if (b != null) {
-                    Init.constant(b.getArray(), 0f);
-                }
+                TimmInit.truncNormal(l.weight(), l.bias(), 0.02, random);
             }
         }
     }
