@@ -6,8 +6,9 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 
 /**
- * The stage of timm's LeViT and EfficientFormer (v1 and v2): a downsampler {@code downsample} (an identity where the
- * stage keeps its width) and then its {@code blocks}, in that state_dict order.
+ * A stage as many of timm's families build it (LeViT, EfficientFormer v1 and v2, InceptionNeXt, MambaOut, MetaFormer,
+ * FocalNet, EdgeNeXt, DaViT): a downsampler {@code downsample} (an identity where the stage keeps its width) and then
+ * its {@code blocks}, in that state_dict order.
  */
 class DownsampledStage extends Module {
     /**
