@@ -21,13 +21,13 @@ import dev.jimm.layers.NoGrad;
 import dev.jimm.layers.PatchEmbed;
 import dev.jimm.layers.PosEmbedResample;
 import dev.jimm.layers.Scalars;
-import dev.jimm.layers.Sequential;
 import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /**
  * timm's {@code models/beit.py}: BEiT and BEiT v2. A ViT whose attention adds a learned relative position bias per
@@ -99,12 +99,10 @@ public class Beit extends ImageModel {
             long b = x.getShape().get(0);
             long n = x.getShape().get(1);
             long c = x.getShape().get(2);
-            NDArray t = packedQkv(x, qkv, qBias, vBias)
-                    .reshape(b, n, 3, numHeads, c / numHeads)
-                    .transpose(2, 0, 3, 1, 4);
-            NDArray q = t.get(0);
-            NDArray k = t.get(1);
-            NDArray v = t.get(2);
+            NDList qkvHeads = qkvHeads(x, qkv, qBias, vBias, numHeads);
+            NDArray q = qkvHeads.get(0);
+            NDArray k = qkvHeads.get(1);
+            NDArray v = qkvHeads.get(2);
             NDArray out;
             if (table == null) {
                 out = Attention.scaledDotProduct(q, k, v, attnDrop, isTraining());
@@ -167,6 +165,17 @@ public class Beit extends ImageModel {
         return x.getNDArrayInternal().linear(x, qkv.weight().getArray(), bias).singletonOrThrow();
     }
 
+    /** {@link #packedQkv} split into q, k and v heads, each [B, H, N, D], as reshape(B, N, 3, H, D) splits it. */
+    static NDList qkvHeads(NDArray x, Linear qkv, Parameter qBias, Parameter vBias, int numHeads) {
+        long b = x.getShape().get(0);
+        long n = x.getShape().get(1);
+        long c = x.getShape().get(2);
+        NDArray t = packedQkv(x, qkv, qBias, vBias)
+                .reshape(b, n, 3, numHeads, c / numHeads)
+                .transpose(2, 0, 3, 1, 4);
+        return new NDList(t.get(0), t.get(1), t.get(2));
+    }
+
     /** BEiT's and EVA's q / v biases start at zero (null ones, for attentions without them, skipped). */
     static void zeroQvBias(Parameter qBias, Parameter vBias) {
         if (qBias != null) {
@@ -217,15 +226,15 @@ public class Beit extends ImageModel {
         clsToken = parameter("cls_token", 1, 1, dim);
         posEmbed = cfg.absPosEmb() ? parameter("pos_embed", 1, patchEmbed.numPatches() + 1, dim) : null;
         register("pos_drop", new Dropout(0f));
-        Sequential seq = new Sequential();
-        double[] rates = DropPath.schedule(args.dropPathRate(), List.of(cfg.depth()))[0];
-        for (int i = 0; i < cfg.depth(); i++) {
-            Block b = new Block(cfg, (float) rates[i]);
-            seq.add(b);
-            blocks.add(addTrunkStep(b));
-            addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
-        }
-        register("blocks", seq);
+        register(
+                "blocks",
+                VitParts.stackBlocks(
+                        this,
+                        VitParts.linearRates(args.dropPathRate(), cfg.depth()),
+                        dim,
+                        cfg.patchSize(),
+                        blocks,
+                        (i, dpr) -> new Block(cfg, dpr)));
         // as timm, the norm's place is fixed by the pooling the model is built with
         boolean useFcNorm = globalPool.equals("avg");
         norm = register("norm", useFcNorm ? new Identity() : new LayerNorm(dim, 1e-6f));
@@ -250,26 +259,29 @@ public class Beit extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        List<Linear> projs = new ArrayList<>();
-        List<Linear> fc2s = new ArrayList<>();
-        for (Block b : blocks) {
-            projs.add(b.attn.proj());
-            fc2s.add((Linear) b.mlp.child("fc2"));
-        }
-        initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken}, projs, fc2s, tokenHead());
+        initBeitWeights(
+                this,
+                random,
+                new Parameter[] {posEmbed, clsToken},
+                blocks,
+                b -> b.attn.proj(),
+                b -> (Linear) b.mlp.child("fc2"),
+                tokenHead());
     }
 
     /**
      * timm's Beit / Eva {@code init_weights}, shared by both: trunc_normal(.02) Linear weights (a plain normal at this
      * std), zero biases; then the tokens (null ones skipped) in the order given; fix_init_weight dividing block i's
-     * attn.proj and mlp.fc2 weights by sqrt(2 (i + 1)); and a head at std .02 · 0.001 with a zero bias.
+     * attn.proj and mlp.fc2 weights (as {@code proj} and {@code fc2} find them) by sqrt(2 (i + 1)); and a head at std
+     * .02 · 0.001 with a zero bias.
      */
-    static void initBeitWeights(
+    static <B> void initBeitWeights(
             Module model,
             SplittableRandom random,
             Parameter[] tokens,
-            List<Linear> projs,
-            List<Linear> fc2s,
+            List<B> blocks,
+            Function<B, Linear> proj,
+            Function<B, Linear> fc2,
             Module head) {
         TimmInit.normalLinears(model, 0.02, random);
         for (Parameter p : tokens) {
@@ -277,10 +289,10 @@ public class Beit extends ImageModel {
                 Init.normal(p.getArray(), 0.02, random);
             }
         }
-        for (int i = 0; i < projs.size(); i++) {
+        for (int i = 0; i < blocks.size(); i++) {
             double scale = 1 / Math.sqrt(2.0 * (i + 1));
-            scaleWeight(projs.get(i), scale);
-            scaleWeight(fc2s.get(i), scale);
+            scaleWeight(proj.apply(blocks.get(i)), scale);
+            scaleWeight(fc2.apply(blocks.get(i)), scale);
         }
         if (head instanceof Linear l) {
             // head_init_scale 0.001
@@ -302,9 +314,8 @@ public class Beit extends ImageModel {
 
     private NDArray embed(NDArray x) {
         x = patchEmbed.forward(x);
-        long b = x.getShape().get(0);
-        x = NDArrays.concat(new NDList(clsToken.getArray().broadcast(new Shape(b, 1, cfg.embedDim())), x), 1);
-        return posEmbed == null ? x : x.add(posEmbed.getArray());
+        return VitParts.addPositions(
+                x, VitParts.prefixTokens(x, clsToken), posEmbed == null ? null : posEmbed.getArray(), false);
     }
 
     @Override

@@ -20,7 +20,6 @@ import dev.jimm.layers.PatchEmbed;
 import dev.jimm.layers.PosEmbedResample;
 import dev.jimm.layers.RotaryEmbedding;
 import dev.jimm.layers.RotaryEmbeddingMixed;
-import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SwiGlu;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -133,12 +132,10 @@ public class Eva extends ImageModel {
             NDArray k;
             NDArray v;
             if (qkv != null) {
-                NDArray t = Beit.packedQkv(x, qkv, qBias, vBias)
-                        .reshape(b, n, 3, numHeads, d)
-                        .transpose(2, 0, 3, 1, 4);
-                q = t.get(0);
-                k = t.get(1);
-                v = t.get(2);
+                NDList heads = Beit.qkvHeads(x, qkv, qBias, vBias, numHeads);
+                q = heads.get(0);
+                k = heads.get(1);
+                v = heads.get(2);
             } else {
                 q = qProj.forward(x).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
                 k = kProj.forward(x).reshape(b, n, numHeads, d).transpose(0, 2, 1, 3);
@@ -344,16 +341,15 @@ public class Eva extends ImageModel {
                 : null;
         normPre = register("norm_pre", cfg.preNorm() ? newNorm(cfg, dim) : new Identity());
 
-        Sequential seq = new Sequential();
-        double[] rates = DropPath.schedule(args.dropPathRate(), List.of(cfg.depth()))[0];
-        for (int i = 0; i < cfg.depth(); i++) {
-            float dpr = (float) rates[i];
-            RopeBlock b = cfg.postNormBlocks() ? new EvaBlockPostNorm(cfg, dpr) : new EvaBlock(cfg, dpr);
-            seq.add(b);
-            blocks.add(addTrunkStep(b));
-            addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
-        }
-        register("blocks", seq);
+        register(
+                "blocks",
+                VitParts.stackBlocks(
+                        this,
+                        VitParts.linearRates(args.dropPathRate(), cfg.depth()),
+                        dim,
+                        cfg.patchSize(),
+                        blocks,
+                        (i, dpr) -> cfg.postNormBlocks() ? new EvaBlockPostNorm(cfg, dpr) : new EvaBlock(cfg, dpr)));
         norm = register("norm", usePostNorm ? newNorm(cfg, dim) : new Identity());
         attnPool = globalPool.equals("map")
                 ? register(
@@ -391,13 +387,14 @@ public class Eva extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm's Eva.init_weights is Beit's, with the register token after the class token
-        List<Linear> projs = new ArrayList<>();
-        List<Linear> fc2s = new ArrayList<>();
-        for (RopeBlock b : blocks) {
-            projs.add(b.attn().proj());
-            fc2s.add(fc2(b.mlp()));
-        }
-        Beit.initBeitWeights(this, random, new Parameter[] {posEmbed, clsToken, regToken}, projs, fc2s, tokenHead());
+        Beit.initBeitWeights(
+                this,
+                random,
+                new Parameter[] {posEmbed, clsToken, regToken},
+                blocks,
+                b -> b.attn().proj(),
+                b -> fc2(b.mlp()),
+                tokenHead());
     }
 
     private static Linear fc2(Module mlp) {
@@ -415,15 +412,6 @@ public class Eva extends ImageModel {
         long h = x.getShape().get(2) / cfg.patchSize();
         long w = x.getShape().get(3) / cfg.patchSize();
         x = patchEmbed.forward(x);
-        long b = x.getShape().get(0);
-        long c = x.getShape().get(2);
-        NDList all = new NDList();
-        if (clsToken != null) {
-            all.add(clsToken.getArray().broadcast(new Shape(b, 1, c)));
-        }
-        if (regToken != null) {
-            all.add(regToken.getArray().broadcast(new Shape(b, cfg.regTokens(), c)));
-        }
         NDArray pos = null;
         if (posEmbed != null) {
             pos = posEmbed.getArray();
@@ -434,18 +422,8 @@ public class Eva extends ImageModel {
                         pos, (int) h, (int) w, grid, grid, cfg.noEmbedClass() ? 0 : cfg.numPrefixTokens());
             }
         }
-        if (cfg.noEmbedClass() && pos != null) {
-            x = x.add(pos);
-            pos = null;
-        }
-        if (!all.isEmpty()) {
-            all.add(x);
-            x = NDArrays.concat(all, 1);
-        }
-        if (pos != null) {
-            x = x.add(pos);
-        }
-        return normPre.forward(x);
+        return normPre.forward(
+                VitParts.addPositions(x, VitParts.prefixTokens(x, clsToken, regToken), pos, cfg.noEmbedClass()));
     }
 
     /**
@@ -513,9 +491,7 @@ public class Eva extends ImageModel {
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         // as timm, the attention pooling (when built) stays whatever the pooling is set to
         String pool = validatePool(newGlobalPool);
-        if (pool.equals("map") && attnPool == null) {
-            throw new IllegalArgumentException("globalPool 'map': attention pooling cannot be added to a built model");
-        }
+        VitParts.checkMapPool(pool, attnPool != null);
         resetTokenClassifier(newNumClasses, pool);
     }
 
@@ -556,13 +532,10 @@ public class Eva extends ImageModel {
         Map<String, Shape> own = stateDictShapes();
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
-            String k = e.getKey();
+            String k = stripPrefix(e.getKey(), prefix);
             NDArray v = e.getValue();
-            if (!prefix.isEmpty()) {
-                if (!k.startsWith(prefix)) {
-                    continue;
-                }
-                k = k.substring(prefix.length());
+            if (k == null) {
+                continue;
             }
             if (k.contains("rope") && !k.equals("rope.freqs")) {
                 continue;
@@ -612,6 +585,14 @@ public class Eva extends ImageModel {
         return out;
     }
 
+    /** {@code k} without {@code prefix} (none: {@code k} as it is), or null when {@code k} lies outside it. */
+    private static String stripPrefix(String k, String prefix) {
+        if (prefix.isEmpty()) {
+            return k;
+        }
+        return k.startsWith(prefix) ? k.substring(prefix.length()) : null;
+    }
+
     /** timm's {@code _convert_pe}: Meta's Perception Encoder keys to timm's. */
     private Map<String, NDArray> convertPe(Map<String, NDArray> checkpoint, String prefix) {
         String[][] swaps = {
@@ -630,13 +611,10 @@ public class Eva extends ImageModel {
         };
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
-            String k = e.getKey().replace("module.", "");
+            String k = stripPrefix(e.getKey().replace("module.", ""), prefix);
             NDArray v = e.getValue();
-            if (!prefix.isEmpty()) {
-                if (!k.startsWith(prefix)) {
-                    continue;
-                }
-                k = k.substring(prefix.length());
+            if (k == null) {
+                continue;
             }
             for (String[] s : swaps) {
                 k = k.replace(s[0], s[1]);

@@ -14,8 +14,8 @@ import dev.jimm.layers.Linear;
 import dev.jimm.layers.Mlp;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.PatchEmbed;
-import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -271,19 +271,16 @@ public final class MlpMixer extends ImageModel {
         int dim = cfg.embedDim();
         boolean affine = cfg.block() == BlockKind.RES;
         stem = register("stem", new PatchEmbed(cfg.imgSize(), cfg.patchSize(), inChans, dim));
-        Sequential blocks = new Sequential();
         // timm gives every block the same drop-path rate
-        float dpr = (float) args.dropPathRate();
-        for (int i = 0; i < cfg.numBlocks(); i++) {
-            Module b = switch (cfg.block()) {
-                case MIXER -> new MixerBlock(dim, cfg.numPatches(), cfg, dpr);
-                case RES -> new ResBlock(dim, cfg.numPatches(), cfg, dpr);
-                case SPATIAL_GATING -> new SpatialGatingBlock(dim, cfg.numPatches(), cfg, dpr);
-            };
-            blocks.add(addTrunkStep(b));
-            addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
-        }
-        register("blocks", blocks);
+        double[] rates = new double[cfg.numBlocks()];
+        Arrays.fill(rates, args.dropPathRate());
+        register(
+                "blocks",
+                VitParts.stackBlocks(this, rates, dim, cfg.patchSize(), null, (i, dpr) -> switch (cfg.block()) {
+                    case MIXER -> new MixerBlock(dim, cfg.numPatches(), cfg, dpr);
+                    case RES -> new ResBlock(dim, cfg.numPatches(), cfg, dpr);
+                    case SPATIAL_GATING -> new SpatialGatingBlock(dim, cfg.numPatches(), cfg, dpr);
+                }));
         norm = register("norm", affine ? new Affine(dim) : new LayerNorm(dim, 1e-6f));
         registerTokenClassifier(dim);
     }

@@ -3,7 +3,6 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
@@ -985,22 +984,20 @@ public class VisionTransformer extends ImageModel {
         register("patch_drop", new Identity());
         normPre = register("norm_pre", cfg.preNorm() ? newNorm(cfg, dim) : new Identity());
 
-        Sequential seq = new Sequential();
-        double[] rates = DropPath.schedule(args.dropPathRate(), List.of(cfg.depth()))[0];
-        for (int i = 0; i < cfg.depth(); i++) {
-            // torch.linspace(0, rate, depth), rounded to float32 as PyTorch holds it
-            float dpr = (float) rates[i];
-            Module b = switch (cfg.extras().block()) {
-                case PRE_NORM -> new Block(cfg, i, dpr, 0f, 0f);
-                case RES_POST -> new ResPostBlock(cfg, i, dpr, 0f, 0f);
-                case PARALLEL2 -> new ParallelBlock(cfg, i, 2, dpr, 0f, 0f);
-                case PARALLEL_SCALING -> new ParallelScalingBlock(cfg, dpr, 0f, 0f);
-                case DIFF_PARALLEL_SCALING -> new DiffParallelScalingBlock(cfg, i, dpr, 0f);
-            };
-            seq.add(b);
-            blocks.add(addTrunkStep(b));
-            addFeatureInfo(dim, cfg.patchSize(), "blocks." + i);
-        }
+        Config c = cfg; // the parameter is reassigned above, so the lambda takes this copy
+        Sequential seq = VitParts.stackBlocks(
+                this,
+                VitParts.linearRates(args.dropPathRate(), cfg.depth()),
+                dim,
+                cfg.patchSize(),
+                blocks,
+                (i, dpr) -> switch (c.extras().block()) {
+                    case PRE_NORM -> new Block(c, i, dpr, 0f, 0f);
+                    case RES_POST -> new ResPostBlock(c, i, dpr, 0f, 0f);
+                    case PARALLEL2 -> new ParallelBlock(c, i, 2, dpr, 0f, 0f);
+                    case PARALLEL_SCALING -> new ParallelScalingBlock(c, dpr, 0f, 0f);
+                    case DIFF_PARALLEL_SCALING -> new DiffParallelScalingBlock(c, i, dpr, 0f);
+                });
         register("blocks", seq);
         norm = register("norm", cfg.finalNorm() && !useFcNorm ? newNorm(cfg, dim) : new Identity());
         attnPool = register("attn_pool", globalPool.equals("map") ? newAttnPool() : new Identity());
@@ -1109,34 +1106,12 @@ public class VisionTransformer extends ImageModel {
 
     /** Patch tokens with the class / register tokens and position embeddings (timm's _pos_embed). */
     protected NDArray posEmbed(NDArray x) {
-        long b = x.getShape().get(0);
-        long c = x.getShape().get(2);
-        List<NDArray> prefix = new ArrayList<>();
-        if (clsToken != null) {
-            prefix.add(clsToken.getArray().broadcast(new Shape(b, 1, c)));
-        }
-        if (regToken != null) {
-            prefix.add(regToken.getArray().broadcast(new Shape(b, cfg.regTokens(), c)));
-        }
-        return addPositions(x, prefix);
+        return addPositions(x, VitParts.prefixTokens(x, clsToken, regToken));
     }
 
     /** Concatenates prefix tokens and adds positions, before or after the concat by noEmbedClass. */
     protected final NDArray addPositions(NDArray x, List<NDArray> prefix) {
-        if (cfg.noEmbedClass()) {
-            x = x.add(posEmbed.getArray());
-            return prefix.isEmpty() ? x : concat(prefix, x);
-        }
-        if (!prefix.isEmpty()) {
-            x = concat(prefix, x);
-        }
-        return x.add(posEmbed.getArray());
-    }
-
-    private static NDArray concat(List<NDArray> prefix, NDArray x) {
-        NDList all = new NDList(prefix);
-        all.add(x);
-        return NDArrays.concat(all, 1);
+        return VitParts.addPositions(x, prefix, posEmbed.getArray(), cfg.noEmbedClass());
     }
 
     private NDArray embed(NDArray x) {
@@ -1186,9 +1161,7 @@ public class VisionTransformer extends ImageModel {
     public void resetClassifier(int newNumClasses, String newGlobalPool) {
         // as timm, a classifier without pooling is applied to every token
         String pool = validatePool(newGlobalPool, cfg.classToken());
-        if (pool.equals("map") && !(attnPool instanceof AttentionPoolLatent)) {
-            throw new IllegalArgumentException("globalPool 'map': attention pooling cannot be added to a built model");
-        }
+        VitParts.checkMapPool(pool, attnPool instanceof AttentionPoolLatent);
         if (!pool.equals("map") && attnPool instanceof AttentionPoolLatent) {
             attnPool = register("attn_pool", new Identity());
         }
