@@ -10,17 +10,15 @@ import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.BatchNormAct2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.Dropout;
 import dev.jimm.layers.EfficientChannelAttention;
 import dev.jimm.layers.EvoNorm2dS0a;
 import dev.jimm.layers.GlobalContext;
-import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Layers;
 import dev.jimm.layers.Linear;
 import dev.jimm.layers.Module;
-import dev.jimm.layers.ResettableHead;
+import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.SqueezeExcite;
 import dev.jimm.models.ByobBlocks.BlockArgs;
@@ -649,111 +647,6 @@ public final class ByobNet extends ImageModel {
         }
     }
 
-    // ---- heads ----------------------------------------------------------------------------------
-
-    /**
-     * timm's {@code NormMlpClassifierHead} as byobnet builds it: pooling ({@code global_pool}), BatchNorm
-     * ({@code norm}), flatten, {@code pre_logits} (a linear layer and the activation), dropout and {@code fc}. Without
-     * pooling the two projections are 1x1 convs on the maps, as timm makes them.
-     */
-    static final class NormMlpHead extends Module implements ResettableHead {
-        private final int inFeatures;
-        private final int hidden;
-        private final Activation.Kind act;
-        private final float dropRate;
-        private GlobalPool pool;
-        private final Module norm;
-        private Module preLogits;
-        private Module fc;
-
-        NormMlpHead(int inFeatures, int numClasses, int hidden, String poolType, Activation.Kind act, float dropRate) {
-            this.inFeatures = inFeatures;
-            this.hidden = hidden;
-            this.act = act;
-            this.dropRate = dropRate;
-            String p = checkPool(poolType);
-            pool = register("global_pool", new GlobalPool(p, false));
-            norm = register("norm", new BatchNorm2d(inFeatures));
-            register("flatten", new Identity());
-            preLogits = register(
-                    "pre_logits", hidden > 0 ? new PreLogits(projection(inFeatures, hidden, p), act) : new Identity());
-            register("drop", new Identity());
-            fc = register("fc", classifier(numClasses, p));
-        }
-
-        private String checkPool(String poolType) {
-            String p = GlobalPool.validate(poolType);
-            if (p.equals("catavgmax")) {
-                throw new IllegalArgumentException("globalPool catavgmax doubles the channels, which the MLP head's"
-                        + " norm of " + inFeatures + " cannot take");
-            }
-            return p;
-        }
-
-        private static Module projection(int in, int out, String pool) {
-            return pool.isEmpty() ? new Conv2d(in, out, 1, Conv2d.Options.defaults()) : new Linear(in, out);
-        }
-
-        private Module classifier(int numClasses, String p) {
-            return numClasses > 0 ? projection(hidden > 0 ? hidden : inFeatures, numClasses, p) : new Identity();
-        }
-
-        int width() {
-            return hidden > 0 ? hidden : inFeatures;
-        }
-
-        @Override
-        public void reset(int numClasses, String poolType) {
-            String p = checkPool(poolType);
-            pool = register("global_pool", new GlobalPool(p, false));
-            if (preLogits instanceof PreLogits pl && (pl.fc instanceof Conv2d) != p.isEmpty()) {
-                // timm keeps the trained pre-logits weights when switching between linear and 1x1 conv
-                NDArray w = pl.fc.directParameters().get("weight").getArray().duplicate();
-                NDArray b = pl.fc.directParameters().get("bias").getArray().duplicate();
-                PreLogits fresh = new PreLogits(projection(inFeatures, hidden, p), act);
-                preLogits = register("pre_logits", fresh);
-                NDArray nw = fresh.fc.directParameters().get("weight").getArray();
-                Module.copyInto(nw, w.reshape(nw.getShape()));
-                Module.copyInto(fresh.fc.directParameters().get("bias").getArray(), b);
-                w.close();
-                b.close();
-            }
-            fc = register("fc", classifier(numClasses, p));
-        }
-
-        @Override
-        public NDArray forward(NDArray x, boolean wantPreLogits) {
-            x = norm.forward(pool.forward(x));
-            if (!pool.isIdentity()) {
-                x = x.reshape(x.getShape().get(0), -1);
-            }
-            x = Dropout.apply(preLogits.forward(x), dropRate, isTraining());
-            return wantPreLogits ? x : fc.forward(x);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, false);
-        }
-
-        /** {@code pre_logits}: {@code fc} and the activation. */
-        private static final class PreLogits extends Module {
-            private final Module fc;
-            private final Activation.Kind act;
-
-            PreLogits(Module fc, Activation.Kind act) {
-                this.fc = register("fc", fc);
-                this.act = act;
-                register("act", new Activation(act));
-            }
-
-            @Override
-            protected NDArray forwardImpl(NDArray x) {
-                return Activation.apply(act, fc.forward(x));
-            }
-        }
-    }
-
     // ---- the model ------------------------------------------------------------------------------
 
     /** A feature level with the stage whose output it is (0: the stem). */
@@ -764,7 +657,7 @@ public final class ByobNet extends ImageModel {
     private final Sequential stages;
     private final Module finalConv;
     private final AttentionPool2d attnHead;
-    private final NormMlpHead mlpHead;
+    private final NormMlpClassifierHead mlpHead;
     private final int[] stageEnds;
 
     public ByobNet(Config cfg, ModelArgs args) {
@@ -858,8 +751,14 @@ public final class ByobNet extends ImageModel {
                 setNumFeatures(numFeatures);
                 mlpHead = registerHead(
                         "head",
-                        new NormMlpHead(numFeatures, numClasses, cfg.headHiddenSize(), globalPool, cfg.act(), (float)
-                                dropRate));
+                        new NormMlpClassifierHead(
+                                numFeatures,
+                                numClasses,
+                                cfg.headHiddenSize(),
+                                globalPool,
+                                dropRate,
+                                new BatchNorm2d(numFeatures),
+                                cfg.act()));
                 attnHead = null;
             }
             case ATTN_ABS -> {
@@ -1073,7 +972,7 @@ public final class ByobNet extends ImageModel {
             return attnHead.embedDim();
         }
         if (mlpHead != null) {
-            return mlpHead.width();
+            return mlpHead.numFeatures();
         }
         return numFeatures();
     }
