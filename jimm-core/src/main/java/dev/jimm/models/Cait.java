@@ -3,7 +3,6 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
@@ -30,7 +29,7 @@ import java.util.SplittableRandom;
  * attends to them in a few class-attention blocks ({@code blocks_token_only}). The class-attention layer
  * ({@link ClassAttn}) is XCiT's too.
  */
-public final class Cait extends ImageModel {
+public final class Cait extends ClassTokenModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
@@ -191,29 +190,6 @@ public final class Cait extends ImageModel {
         }
     }
 
-    /** The [1, 1, C] class token broadcast to the batch of [B, N, C] tokens, as CaiT and XCiT add it late. */
-    static NDArray expandClassToken(Parameter clsToken, NDArray tokens) {
-        long[] s = tokens.getShape().getShape();
-        return clsToken.getArray().broadcast(new Shape(s[0], 1, s[2]));
-    }
-
-    /** Pools [B, 1 + N, C] tokens as timm's CaiT and XCiT heads: the class token, the patch mean, or no pooling. */
-    static NDArray poolClassTokens(NDArray x, String globalPool) {
-        return switch (globalPool) {
-            case "token" -> x.get(":, 0");
-            case "avg" -> x.get(":, 1:").mean(new int[] {1});
-            default -> x;
-        };
-    }
-
-    static String validateClassTokenPool(String pool) {
-        String p = pool == null ? "token" : pool;
-        if (!List.of("", "token", "avg").contains(p)) {
-            throw new IllegalArgumentException("globalPool '" + pool + "' is not one of token, avg or '' (no pooling)");
-        }
-        return p;
-    }
-
     // ---- model ----------------------------------------------------------------------------------
 
     /**
@@ -251,9 +227,8 @@ public final class Cait extends ImageModel {
     private final Module norm;
 
     public Cait(Config cfg, ModelArgs args) {
-        super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
+        super(args);
         this.cfg = cfg;
-        this.globalPool = validateClassTokenPool(args.globalPool());
         int dim = cfg.embedDim();
         patchEmbed = register("patch_embed", new PatchEmbed(cfg.imgSize(), Config.PATCH, inChans, dim));
         clsToken = parameter("cls_token", 1, 1, dim);
@@ -274,8 +249,7 @@ public final class Cait extends ImageModel {
             tokenBlocks.add(b);
         }
         register("blocks_token_only", tokenOnly);
-        norm = register("norm", new LayerNorm(dim, 1e-6f));
-        registerTokenClassifier(dim);
+        norm = registerNormAndHead(dim);
     }
 
     /** The variant this model was built from. */
@@ -287,8 +261,7 @@ public final class Cait extends ImageModel {
     protected void initWeights(SplittableRandom random) {
         // timm: trunc_normal(.02) position embedding, class token and linear weights, zero linear biases
         Init.truncNormal(posEmbed.getArray(), 0.02, random);
-        Init.truncNormal(clsToken.getArray(), 0.02, random);
-        Init.truncNormalLinears(this, random);
+        initClassTokenAndLinears(clsToken, random);
     }
 
     private NDArray embed(NDArray x) {
@@ -303,16 +276,6 @@ public final class Cait extends ImageModel {
             cls = b.forward(x, cls);
         }
         return norm.forward(NDArrays.concat(new NDList(cls, x), 1));
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return tokenClassifier(poolClassTokens(x, globalPool), preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        resetTokenClassifier(newNumClasses, validateClassTokenPool(newGlobalPool));
     }
 
     /** Each chosen block's patch tokens as an NCHW map (the class token joins later), as timm's intermediates. */

@@ -301,22 +301,13 @@ public final class Dpn extends ImageModel {
 
         // timm's _cfg for a name the weights table lacks: bicubic, crop 0.875, the MXNet statistics or ImageNet's
         private static void add(List<ModelEntry> m, String name, Config c, boolean mxStats) {
-            PretrainedCfg fallback = new PretrainedCfg(
-                    name,
-                    "",
-                    "",
-                    "",
-                    List.of(3, 224, 224),
+            PretrainedCfg fallback = PretrainedCfgOverride.of(
+                    PretrainedCfg.untrained(name, 224, "features.conv1_1.conv", "classifier"),
                     "bicubic",
                     0.875,
-                    "center",
                     mxStats ? DPN_MEAN : PretrainedCfg.IMAGENET_MEAN,
                     mxStats ? DPN_STD : PretrainedCfg.IMAGENET_STD,
-                    1000,
-                    "features.conv1_1.conv",
-                    "classifier",
-                    "apache-2.0",
-                    "");
+                    "apache-2.0");
             m.add(new ModelEntry(name, "dpn", args -> new Dpn(c, args), fallback));
         }
     }

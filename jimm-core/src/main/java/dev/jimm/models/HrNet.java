@@ -65,75 +65,41 @@ public final class HrNet extends ImageModel {
         return relu ? s.add(Activation.relu()) : s;
     }
 
-    /** What timm's resnet BasicBlock and Bottleneck share: the shortcut and the activation of the sum. */
-    abstract static class Block extends Module {
-        private Module downsample;
-        private Module lastAct;
+    /**
+     * timm's resnet BasicBlock (two 3x3 convs, the first strided) or Bottleneck (1x1, strided 3x3, 1x1 to 4x the
+     * width): numbered conv, BatchNorm and ReLU layers, the last ReLU over the sum with the shortcut. One class serves
+     * both because they differ only in their list of convs.
+     */
+    static final class Block extends Module {
+        private final List<Module> convs = new ArrayList<>();
+        private final List<Module> bns = new ArrayList<>();
+        private final List<Module> acts = new ArrayList<>();
+        private final Module downsample;
 
-        final void registerTail(String actName, Module shortcut) {
-            lastAct = register(actName, Activation.relu());
-            downsample = shortcut == null ? null : register("downsample", shortcut);
-        }
-
-        /** act(x + downsample(shortcut)). */
-        final NDArray residual(NDArray x, NDArray shortcut) {
-            return lastAct.forward(x.add(downsample == null ? shortcut : downsample.forward(shortcut)));
-        }
-    }
-
-    /** timm's resnet BasicBlock (two 3x3 convs), as HRNet's branches use it. */
-    static final class BasicBlock extends Block {
-        private final Module conv1;
-        private final Module bn1;
-        private final Module act1;
-        private final Module conv2;
-        private final Module bn2;
-
-        BasicBlock(int inplanes, int planes, int stride, Module downsample) {
-            conv1 = register("conv1", conv(inplanes, planes, 3, stride, false));
-            bn1 = register("bn1", new BatchNorm2d(planes));
-            act1 = register("act1", Activation.relu());
-            conv2 = register("conv2", conv(planes, planes, 3, 1, false));
-            bn2 = register("bn2", new BatchNorm2d(planes));
-            registerTail("act2", downsample);
+        Block(BlockType type, int inplanes, int planes, int stride, Module downsample) {
+            int outplanes = planes * type.expansion;
+            // {in, out, kernel, stride} of each conv
+            int[][] layers = type == BlockType.BASIC
+                    ? new int[][] {{inplanes, planes, 3, stride}, {planes, planes, 3, 1}}
+                    : new int[][] {{inplanes, planes, 1, 1}, {planes, planes, 3, stride}, {planes, outplanes, 1, 1}};
+            for (int i = 0; i < layers.length; i++) {
+                int[] l = layers[i];
+                convs.add(register("conv" + (i + 1), conv(l[0], l[1], l[2], l[3], false)));
+                bns.add(register("bn" + (i + 1), new BatchNorm2d(l[1])));
+                acts.add(register("act" + (i + 1), Activation.relu()));
+            }
+            this.downsample = downsample == null ? null : register("downsample", downsample);
         }
 
         @Override
         protected NDArray forwardImpl(NDArray x) {
-            NDArray y = act1.forward(bn1.forward(conv1.forward(x)));
-            return residual(bn2.forward(conv2.forward(y)), x);
-        }
-    }
-
-    /** timm's resnet Bottleneck (1x1, 3x3, 1x1 to 4x the width), as HRNet's first layer and head use it. */
-    static final class Bottleneck extends Block {
-        private final Module conv1;
-        private final Module bn1;
-        private final Module act1;
-        private final Module conv2;
-        private final Module bn2;
-        private final Module act2;
-        private final Module conv3;
-        private final Module bn3;
-
-        Bottleneck(int inplanes, int planes, int stride, Module downsample) {
-            int outplanes = planes * BlockType.BOTTLENECK.expansion;
-            conv1 = register("conv1", conv(inplanes, planes, 1, 1, false));
-            bn1 = register("bn1", new BatchNorm2d(planes));
-            act1 = register("act1", Activation.relu());
-            conv2 = register("conv2", conv(planes, planes, 3, stride, false));
-            bn2 = register("bn2", new BatchNorm2d(planes));
-            act2 = register("act2", Activation.relu());
-            conv3 = register("conv3", conv(planes, outplanes, 1, 1, false));
-            bn3 = register("bn3", new BatchNorm2d(outplanes));
-            registerTail("act3", downsample);
-        }
-
-        @Override
-        protected NDArray forwardImpl(NDArray x) {
-            NDArray y = act1.forward(bn1.forward(conv1.forward(x)));
-            y = act2.forward(bn2.forward(conv2.forward(y)));
-            return residual(bn3.forward(conv3.forward(y)), x);
+            int last = convs.size() - 1;
+            NDArray y = x;
+            for (int i = 0; i < last; i++) {
+                y = acts.get(i).forward(bns.get(i).forward(convs.get(i).forward(y)));
+            }
+            y = bns.get(last).forward(convs.get(last).forward(y));
+            return acts.get(last).forward(y.add(downsample == null ? x : downsample.forward(x)));
         }
     }
 
@@ -150,8 +116,7 @@ public final class HrNet extends ImageModel {
             int in = b == 0 ? inplanes : outplanes;
             int st = b == 0 ? stride : 1;
             Module ds = b == 0 ? downsample : null;
-            layer.add(
-                    type == BlockType.BASIC ? new BasicBlock(in, planes, st, ds) : new Bottleneck(in, planes, st, ds));
+            layer.add(new Block(type, in, planes, st, ds));
         }
         return layer;
     }

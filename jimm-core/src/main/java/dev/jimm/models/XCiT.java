@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
  * convolutions) and an MLP, each layer-scaled; then CaiT's class-attention blocks ({@link Cait.ClassAttn}) on a class
  * token. The attention is linear in the number of tokens and any input side divisible by the patch works.
  */
-public final class XCiT extends ImageModel {
+public final class XCiT extends ClassTokenModel {
 
     // ---- blocks ---------------------------------------------------------------------------------
 
@@ -345,9 +345,8 @@ public final class XCiT extends ImageModel {
     private final Module norm;
 
     public XCiT(Config cfg, ModelArgs args) {
-        super(new ModelArgs(args.numClasses(), args.inChans(), "", args.dropRate(), args.dropPathRate()));
+        super(args);
         this.cfg = cfg;
-        this.globalPool = Cait.validateClassTokenPool(args.globalPool());
         int dim = cfg.embedDim();
         clsToken = parameter("cls_token", 1, 1, dim);
         patchEmbed = register("patch_embed", new ConvPatchEmbed(cfg.patchSize(), inChans, dim));
@@ -368,8 +367,7 @@ public final class XCiT extends ImageModel {
             clsAttnBlocks.add(new ClassAttentionBlock(cfg));
         }
         register("cls_attn_blocks", clsAttnBlocks);
-        norm = register("norm", new LayerNorm(dim, 1e-6f));
-        registerTokenClassifier(dim);
+        norm = registerNormAndHead(dim);
     }
 
     /** The variant this model was built from. */
@@ -379,9 +377,7 @@ public final class XCiT extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        // timm: trunc_normal(.02) class token and linear weights, zero linear biases
-        Init.truncNormal(clsToken.getArray(), 0.02, random);
-        Init.truncNormalLinears(this, random);
+        initClassTokenAndLinears(clsToken, random);
     }
 
     /** Runs the patch embedding and the XCA blocks up to {@code last}, collecting the chosen blocks' outputs. */
@@ -404,18 +400,8 @@ public final class XCiT extends ImageModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         NDArray tokens = forwardBlocks(x, blocks.size() - 1, null, null);
-        NDArray cls = Cait.expandClassToken(clsToken, tokens);
+        NDArray cls = expandClassToken(clsToken, tokens);
         return norm.forward(clsAttnBlocks.forward(NDArrays.concat(new NDList(cls, tokens), 1)));
-    }
-
-    @Override
-    public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return tokenClassifier(Cait.poolClassTokens(x, globalPool), preLogits);
-    }
-
-    @Override
-    public void resetClassifier(int newNumClasses, String newGlobalPool) {
-        resetTokenClassifier(newNumClasses, Cait.validateClassTokenPool(newGlobalPool));
     }
 
     /** Each chosen block's patch tokens as an NCHW map (the class token joins later), as timm's intermediates. */
