@@ -1,9 +1,9 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertFeaturesAndLogits;
 import static dev.jimm.models.ModelTesting.assertPreLogitsFeed;
 import static dev.jimm.models.ModelTesting.assertResetTo;
-import static dev.jimm.models.ModelTesting.assertSquareLevels;
-import static dev.jimm.models.ModelTesting.channels;
+import static dev.jimm.models.ModelTesting.assertSquareFeatureLevels;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Identity;
@@ -27,11 +26,7 @@ class AlexNetApiTest {
         try (ImageModel m = Models.createModel("tv/alexnet");
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = ReferenceInit.input(s, new Shape(2, 3, 224, 224), 0);
-            NDArray f = m.forwardFeatures(x);
-            assertEquals(new Shape(2, 256, 6, 6), f.getShape());
-            assertEquals(256, m.numFeatures());
-            NDArray logits = m.forward(x);
-            assertEquals(new Shape(2, 1000), logits.getShape());
+            NDArray f = assertFeaturesAndLogits(m, x, new Shape(2, 256, 6, 6), 1000);
             NDArray pre = m.forwardHead(f, true);
             assertEquals(new Shape(2, 4096), pre.getShape());
             assertTrue(pre.min().getFloat() >= 0f, "pre-logits come after classifier.5's ReLU");
@@ -47,16 +42,15 @@ class AlexNetApiTest {
             assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, "catavgmax"));
             assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, ""));
 
-            List<FeatureInfo> fi = m.featureInfo();
-            assertEquals(
+            // unpadded 3x3 pools: 55, 27, 13, 6 rather than 224 / reduction
+            assertSquareFeatureLevels(
+                    m,
+                    x,
+                    f,
                     List.of(
                             new FeatureInfo(64, 4, "features.1"), new FeatureInfo(192, 8, "features.4"),
                             new FeatureInfo(256, 16, "features.11"), new FeatureInfo(256, 32, "features.12")),
-                    fi);
-            NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
-            // unpadded 3x3 pools: 55, 27, 13, 6 rather than 224 / reduction
-            assertSquareLevels(maps, 2, channels(fi), new int[] {55, 27, 13, 6});
-            assertEquals(0.0, maxAbsDiff(f, maps.get(3)));
+                    new int[] {55, 27, 13, 6});
             // smaller inputs are pooled up to the 6x6 the classifier expects
             assertEquals(
                     new Shape(2, 10),

@@ -143,23 +143,9 @@ class ConvNeXtApiTest {
     void intermediatesMatchFeatureInfo() {
         for (String name : new String[] {"convnext_atto", "convnextv2_atto", "tv"}) {
             try (FeatureExtractor fe = name.equals("tv")
-                            ? new FeatureExtractor(smallTv(), null)
-                            : Models.createFeatureExtractor(
-                                    name, ModelOptions.builder().build());
-                    NDManager s = fe.getManager().newSubManager()) {
-                NDList maps = fe.forwardFeatures(input(s, 64));
-                List<FeatureInfo> info = fe.featureInfo();
-                assertEquals(4, maps.size(), name);
-                for (int i = 0; i < 4; i++) {
-                    FeatureInfo f = info.get(i);
-                    assertEquals(
-                            new Shape(2, f.numChs(), 64 / f.reduction(), 64 / f.reduction()),
-                            maps.get(i).getShape(),
-                            name + " level " + i);
-                }
-                assertEquals(
-                        List.of(4, 8, 16, 32),
-                        info.stream().map(FeatureInfo::reduction).toList());
+                    ? new FeatureExtractor(smallTv(), null)
+                    : Models.createFeatureExtractor(name, ModelOptions.builder().build())) {
+                ModelTesting.assertIntermediatesMatchFeatureInfo(fe, name, 64, List.of(4, 8, 16, 32));
             }
         }
         try (ImageModel m = smallTv();

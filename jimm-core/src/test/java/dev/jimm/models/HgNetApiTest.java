@@ -16,7 +16,6 @@ import dev.jimm.JimmException;
 import dev.jimm.layers.Module;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** timm's PP-HGNet and PP-HGNetV2: parameter counts, layouts, the V2 stem, the widening head, feature levels. */
@@ -36,9 +35,7 @@ class HgNetApiTest {
 
     @Test
     void parameterCountsAreTimms() {
-        assertEquals(PARAMS_M.keySet(), Set.copyOf(ModelTesting.registeredNames("hgnet")));
-        PARAMS_M.forEach(
-                (name, millions) -> assertEquals(millions, unbuilt(name).numParameters() / 1e6, 0.005, name));
+        ModelTesting.assertFamilyParamsMillions("hgnet", PARAMS_M);
     }
 
     @Test
@@ -84,12 +81,7 @@ class HgNetApiTest {
             assertEquals(new Shape(2, 16, 18, 18), m.child("stem").forward(x).getShape());
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             long[][] expected = {{64, 18}, {256, 9}, {512, 5}, {1024, 3}};
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(
-                        new Shape(2, expected[i][0], expected[i][1], expected[i][1]),
-                        maps.get(i).getShape(),
-                        "level " + i);
-            }
+            ModelTesting.assertSquareLevels(maps, 2, expected);
             assertEquals(1024, m.numFeatures());
             assertEquals(2048, m.headHiddenSize());
             NDArray feats = m.forwardFeatures(x);

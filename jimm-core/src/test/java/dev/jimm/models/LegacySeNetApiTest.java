@@ -15,7 +15,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.jimm.layers.Conv2d;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** timm's legacy SENets (senet.py): parameter counts, their own key layout, Caffe's strides and pooling. */
@@ -34,9 +33,7 @@ class LegacySeNetApiTest {
 
     @Test
     void parameterCountsAreTimms() {
-        assertEquals(PARAMS_M.keySet(), Set.copyOf(ModelTesting.registeredNames("senet")));
-        PARAMS_M.forEach(
-                (name, millions) -> assertEquals(millions, unbuilt(name).numParameters() / 1e6, 0.005, name));
+        ModelTesting.assertFamilyParamsMillions("senet", PARAMS_M);
     }
 
     @Test
@@ -89,12 +86,7 @@ class LegacySeNetApiTest {
             NDArray x = input(s, 70);
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             long[][] expected = {{64, 35}, {64, 17}, {128, 9}, {256, 5}, {512, 3}};
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(
-                        new Shape(2, expected[i][0], expected[i][1], expected[i][1]),
-                        maps.get(i).getShape(),
-                        "level " + i);
-            }
+            ModelTesting.assertSquareLevels(maps, 2, expected);
             NDArray feats = m.forwardFeatures(x);
             assertArrayEquals(maps.get(4).toFloatArray(), feats.toFloatArray());
             ModelTesting.assertPreLogitsFeed(m, feats, "last_linear");

@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.DropPath;
 import dev.jimm.layers.Module;
 import dev.jimm.parity.ReferenceInit;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** What the model tests share: test inputs, comparisons, parameter counts, unbuilt models, timm's name lists. */
 final class ModelTesting {
@@ -74,6 +76,18 @@ final class ModelTesting {
         return n;
     }
 
+    /**
+     * Checks that the features of {@code x} have shape {@code features}, whose channels are {@code numFeatures()}, and
+     * that its logits are [batch, numClasses]. Returns the features.
+     */
+    static NDArray assertFeaturesAndLogits(ImageModel m, NDArray x, Shape features, long numClasses) {
+        NDArray f = m.forwardFeatures(x);
+        assertEquals(features, f.getShape());
+        assertEquals(features.get(1), m.numFeatures());
+        assertEquals(new Shape(x.getShape().get(0), numClasses), m.forward(x).getShape());
+        return f;
+    }
+
     /** Checks that the logits of {@code features} are their pre-logits through the final Linear {@code fc}. */
     static void assertPreLogitsFeed(ImageModel m, NDArray features, String fc) {
         NDArray pre = m.forwardHead(features, true);
@@ -107,6 +121,81 @@ final class ModelTesting {
                     levels.get(i).getShape(),
                     "level " + i);
         }
+    }
+
+    /** Checks that level {@code i} of {@code levels} is [batch, expected[i][0], expected[i][1], expected[i][1]]. */
+    static void assertSquareLevels(NDList levels, long batch, long[][] expected) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(
+                    new Shape(batch, expected[i][0], expected[i][1], expected[i][1]),
+                    levels.get(i).getShape(),
+                    "level " + i);
+        }
+    }
+
+    /**
+     * Checks that the maps of {@code fe} on a batch of 2 at {@code size} follow its feature info, [2, numChs, size /
+     * reduction, size / reduction], and that the levels' reductions are {@code reductions}.
+     */
+    static void assertIntermediatesMatchFeatureInfo(
+            FeatureExtractor fe, String name, int size, List<Integer> reductions) {
+        try (NDManager s = fe.getManager().newSubManager()) {
+            NDList maps = fe.forwardFeatures(input(s, size));
+            List<FeatureInfo> info = fe.featureInfo();
+            assertEquals(reductions.size(), maps.size(), name);
+            for (int i = 0; i < maps.size(); i++) {
+                FeatureInfo f = info.get(i);
+                assertEquals(
+                        new Shape(2, f.numChs(), size / f.reduction(), size / f.reduction()),
+                        maps.get(i).getShape(),
+                        name + " level " + i);
+            }
+            assertEquals(reductions, info.stream().map(FeatureInfo::reduction).toList());
+        }
+    }
+
+    /**
+     * Checks that {@link ImageModel#optimizeForInference()} folds every BatchNorm2d of {@code name} and computes what
+     * the model does on a batch of 2 at {@code size}.
+     */
+    static void assertEveryBatchNormFolds(String name, int size) {
+        try (ImageModel m = Models.createModel(name);
+                NDManager s = m.getManager().newSubManager();
+                InferenceModel fast = m.optimizeForInference()) {
+            long norms = m.namedModules().values().stream()
+                    .filter(b -> b instanceof BatchNorm2d)
+                    .count();
+            assertEquals(norms, fast.foldedPairs().size());
+            NDArray x = input(s, size);
+            NDArray ref = m.forward(x);
+            assertTrue(
+                    maxAbsDiff(fast.forward(x), ref) <= 1e-4f * ref.abs().max().getFloat());
+        }
+    }
+
+    /** Checks the parameter count of each name, in millions, to within {@code tolerance}. */
+    static void assertParamsMillions(Map<String, Double> millions, double tolerance) {
+        millions.forEach(
+                (name, expected) -> assertEquals(expected, unbuilt(name).numParameters() / 1e6, tolerance, name));
+    }
+
+    /** Checks that {@code millions} names every registered model of {@code family} and their counts to 0.005M. */
+    static void assertFamilyParamsMillions(String family, Map<String, Double> millions) {
+        assertEquals(millions.keySet(), Set.copyOf(registeredNames(family)));
+        assertParamsMillions(millions, 0.005);
+    }
+
+    /**
+     * Checks that the feature info of {@code m} is {@code expected}, that its levels on {@code x} are square with those
+     * channels and {@code sides}, and that the deepest level is {@code features}.
+     */
+    static void assertSquareFeatureLevels(
+            ImageModel m, NDArray x, NDArray features, List<FeatureInfo> expected, int[] sides) {
+        List<FeatureInfo> fi = m.featureInfo();
+        assertEquals(expected, fi);
+        NDList levels = m.forwardIntermediates(x, m.allFeatureIndices());
+        assertSquareLevels(levels, x.getShape().get(0), channels(fi), sides);
+        assertEquals(0.0, maxAbsDiff(features, levels.get(sides.length - 1)));
     }
 
     /** The channels of each feature level. */

@@ -13,6 +13,7 @@ import dev.jimm.hub.SafetensorsWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,11 +24,19 @@ class PretrainedLoaderTest {
 
     private Path saved(String name, long seed) {
         Path file = dir.resolve(name + ".safetensors");
-        try (ImageModel src =
-                Models.createModel(name, ModelOptions.builder().seed(seed).build())) {
+        try (ImageModel src = seeded(name, seed)) {
             SafetensorsWriter.write(file, src.stateDict(), Map.of("format", "pt"));
         }
         return file;
+    }
+
+    private static ImageModel seeded(String name, long seed) {
+        return Models.createModel(name, ModelOptions.builder().seed(seed).build());
+    }
+
+    private static ImageModel loaded(String name, Path file, UnaryOperator<ModelOptions.Builder> options) {
+        return Models.createModel(
+                name, options.apply(ModelOptions.builder().pretrainedFile(file)).build());
     }
 
     private static float[] values(ImageModel m, String key) {
@@ -37,10 +46,8 @@ class PretrainedLoaderTest {
     @Test
     void loadsEveryValueAndMakesTheSameOutputs() {
         Path file = saved("resnet18", 3);
-        try (ImageModel ref = Models.createModel(
-                        "resnet18", ModelOptions.builder().seed(3).build());
-                ImageModel m = Models.createModel(
-                        "resnet18", ModelOptions.builder().pretrainedFile(file).build())) {
+        try (ImageModel ref = seeded("resnet18", 3);
+                ImageModel m = loaded("resnet18", file, b -> b)) {
             for (Map.Entry<String, NDArray> e : ref.stateDict().entrySet()) {
                 assertArrayEquals(
                         e.getValue().toType(DataType.FLOAT32, false).toFloatArray(),
@@ -51,16 +58,9 @@ class PretrainedLoaderTest {
                         e.getKey());
             }
         }
-        try (ImageModel other =
-                Models.createModel("resnet18", ModelOptions.builder().seed(4).build())) {
+        try (ImageModel other = seeded("resnet18", 4)) {
             assertFalse(
-                    Arrays.equals(
-                            values(other, "conv1.weight"),
-                            values(
-                                    Models.createModel(
-                                            "resnet18",
-                                            ModelOptions.builder().seed(3).build()),
-                                    "conv1.weight")),
+                    Arrays.equals(values(other, "conv1.weight"), values(seeded("resnet18", 3), "conv1.weight")),
                     "seeds give different inits");
         }
     }
@@ -68,20 +68,12 @@ class PretrainedLoaderTest {
     @Test
     void anotherClassCountKeepsTheBodyAndLeavesTheHeadAtInit() {
         Path file = saved("resnet18", 3);
-        try (ImageModel ref = Models.createModel(
-                        "resnet18", ModelOptions.builder().seed(3).build());
-                ImageModel m = Models.createModel(
-                        "resnet18",
-                        ModelOptions.builder()
-                                .pretrainedFile(file)
-                                .numClasses(10)
-                                .build())) {
+        try (ImageModel ref = seeded("resnet18", 3);
+                ImageModel m = loaded("resnet18", file, b -> b.numClasses(10))) {
             assertArrayEquals(values(ref, "layer4.1.conv2.weight"), values(m, "layer4.1.conv2.weight"));
             assertEquals(10, m.stateDict().get("fc.weight").getShape().get(0));
         }
-        try (ImageModel m = Models.createModel(
-                "resnet18",
-                ModelOptions.builder().pretrainedFile(file).numClasses(0).build())) {
+        try (ImageModel m = loaded("resnet18", file, b -> b.numClasses(0))) {
             assertFalse(m.stateDict().containsKey("fc.weight"));
         }
     }
@@ -89,14 +81,9 @@ class PretrainedLoaderTest {
     @Test
     void otherChannelCountsAdaptTheFirstConvAsTimmDoes() {
         Path file = saved("resnet18", 5);
-        try (ImageModel ref = Models.createModel(
-                        "resnet18", ModelOptions.builder().seed(5).build());
-                ImageModel gray = Models.createModel(
-                        "resnet18",
-                        ModelOptions.builder().pretrainedFile(file).inChans(1).build());
-                ImageModel five = Models.createModel(
-                        "resnet18",
-                        ModelOptions.builder().pretrainedFile(file).inChans(5).build())) {
+        try (ImageModel ref = seeded("resnet18", 5);
+                ImageModel gray = loaded("resnet18", file, b -> b.inChans(1));
+                ImageModel five = loaded("resnet18", file, b -> b.inChans(5))) {
             float[] rgb = values(ref, "conv1.weight");
             float[] g = values(gray, "conv1.weight");
             float[] f = values(five, "conv1.weight");
@@ -118,10 +105,7 @@ class PretrainedLoaderTest {
     @Test
     void aCheckpointOfAnotherModelIsRefusedWithItsKeys() {
         Path file = saved("resnet18", 1);
-        JimmException e = assertThrows(
-                JimmException.class,
-                () -> Models.createModel(
-                        "resnet34", ModelOptions.builder().pretrainedFile(file).build()));
+        JimmException e = assertThrows(JimmException.class, () -> loaded("resnet34", file, b -> b));
         assertTrue(e.getMessage().contains("layer1.2"), e.getMessage());
     }
 

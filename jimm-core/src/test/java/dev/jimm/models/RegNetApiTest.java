@@ -109,23 +109,9 @@ class RegNetApiTest {
     void intermediatesMatchFeatureInfo() {
         for (String name : new String[] {"regnety_002", "tv/regnet_y_400mf", "preact"}) {
             try (FeatureExtractor fe = name.equals("preact")
-                            ? new FeatureExtractor(smallPreact(), null)
-                            : Models.createFeatureExtractor(
-                                    name, ModelOptions.builder().build());
-                    NDManager s = fe.getManager().newSubManager()) {
-                NDList maps = fe.forwardFeatures(input(s, 64));
-                List<FeatureInfo> info = fe.featureInfo();
-                assertEquals(5, maps.size(), name);
-                for (int i = 0; i < maps.size(); i++) {
-                    FeatureInfo f = info.get(i);
-                    assertEquals(
-                            new Shape(2, f.numChs(), 64 / f.reduction(), 64 / f.reduction()),
-                            maps.get(i).getShape(),
-                            name + " level " + i);
-                }
-                assertEquals(
-                        List.of(2, 4, 8, 16, 32),
-                        info.stream().map(FeatureInfo::reduction).toList());
+                    ? new FeatureExtractor(smallPreact(), null)
+                    : Models.createFeatureExtractor(name, ModelOptions.builder().build())) {
+                ModelTesting.assertIntermediatesMatchFeatureInfo(fe, name, 64, List.of(2, 4, 8, 16, 32));
             }
         }
         try (ImageModel m = Models.createModel("tv/regnet_x_400mf");

@@ -9,10 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.SplitAttention;
@@ -89,17 +87,6 @@ class ResNeStApiTest {
     @Test
     void everyNormFoldsForInference() {
         // the attention's norms (after a 1x1 conv on the pooled map) fold as the convs' do
-        try (ImageModel m = Models.createModel("resnest14d");
-                NDManager s = m.getManager().newSubManager();
-                InferenceModel fast = m.optimizeForInference()) {
-            long norms = m.namedModules().values().stream()
-                    .filter(b -> b instanceof BatchNorm2d)
-                    .count();
-            assertEquals(norms, fast.foldedPairs().size());
-            NDArray x = input(s, 64);
-            NDArray ref = m.forward(x);
-            assertTrue(ModelTesting.maxAbsDiff(fast.forward(x), ref)
-                    <= 1e-4f * ref.abs().max().getFloat());
-        }
+        ModelTesting.assertEveryBatchNormFolds("resnest14d", 64);
     }
 }

@@ -31,8 +31,7 @@ class RexNetApiTest {
 
     @Test
     void parameterCountsAreTimms() {
-        PARAMS_M.forEach(
-                (name, millions) -> assertEquals(millions, unbuilt(name).numParameters() / 1e6, 0.005, name));
+        ModelTesting.assertParamsMillions(PARAMS_M, 0.005);
         for (String name : ModelTesting.registeredNames("rexnet")) {
             assertTrue(unbuilt(name).numParameters() > 4_000_000, name);
         }
@@ -101,12 +100,7 @@ class RexNetApiTest {
             NDArray x = input(s, 64);
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             long[][] expected = {{16, 32}, {38, 16}, {61, 8}, {128, 4}, {185, 2}};
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(
-                        new Shape(2, expected[i][0], expected[i][1], expected[i][1]),
-                        maps.get(i).getShape(),
-                        "level " + i);
-            }
+            ModelTesting.assertSquareLevels(maps, 2, expected);
             // the deepest level is the last bottleneck; forwardFeatures adds the 1x1 conv to 1280
             NDArray feats = m.forwardFeatures(x);
             assertEquals(new Shape(2, 1280, 2, 2), feats.getShape());

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -109,17 +108,6 @@ class SkNetApiTest {
     @Test
     void everyNormFoldsForInference() {
         // the attention's norms (after a 1x1 conv on the pooled map) fold as the convs' do
-        try (ImageModel m = Models.createModel("skresnet18");
-                NDManager s = m.getManager().newSubManager();
-                InferenceModel fast = m.optimizeForInference()) {
-            long norms = m.namedModules().values().stream()
-                    .filter(b -> b instanceof BatchNorm2d)
-                    .count();
-            assertEquals(norms, fast.foldedPairs().size());
-            NDArray x = input(s, 64);
-            NDArray ref = m.forward(x);
-            assertTrue(ModelTesting.maxAbsDiff(fast.forward(x), ref)
-                    <= 1e-4f * ref.abs().max().getFloat());
-        }
+        ModelTesting.assertEveryBatchNormFolds("skresnet18", 64);
     }
 }

@@ -1,7 +1,8 @@
 package dev.jimm.models;
 
+import static dev.jimm.models.ModelTesting.assertFeaturesAndLogits;
+import static dev.jimm.models.ModelTesting.assertSquareFeatureLevels;
 import static dev.jimm.models.ModelTesting.assertSquareLevels;
-import static dev.jimm.models.ModelTesting.channels;
 import static dev.jimm.models.ModelTesting.maxAbsDiff;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,12 +26,8 @@ class SqueezeNetApiTest {
         try (ImageModel m = Models.createModel("tv/squeezenet1_1");
                 NDManager s = m.getManager().newSubManager()) {
             NDArray x = ReferenceInit.input(s, new Shape(2, 3, 224, 224), 0);
-            NDArray f = m.forwardFeatures(x);
-            assertEquals(new Shape(2, 512, 13, 13), f.getShape());
-            assertEquals(512, m.numFeatures());
-            NDArray logits = m.forward(x);
-            assertEquals(new Shape(2, 1000), logits.getShape());
-            assertTrue(logits.min().getFloat() >= 0f, "torchvision pools the ReLU'd class maps");
+            NDArray f = assertFeaturesAndLogits(m, x, new Shape(2, 512, 13, 13), 1000);
+            assertTrue(m.forward(x).min().getFloat() >= 0f, "torchvision pools the ReLU'd class maps");
             NDArray pre = m.forwardHead(f, true);
             assertEquals(0.0, maxAbsDiff(pre, f.mean(new int[] {3}).mean(new int[] {2})), 1e-6);
 
@@ -64,16 +61,15 @@ class SqueezeNetApiTest {
                     assertThrows(IllegalArgumentException.class, () -> m.resetClassifier(10, "catavgmax"));
             assertTrue(e.getMessage().contains("catavgmax"), e.getMessage());
 
-            List<FeatureInfo> fi = m.featureInfo();
-            assertEquals(
+            // unpadded stride-2 conv, then ceil-mode 3x3 pools: 111, 55, 27, 13
+            assertSquareFeatureLevels(
+                    m,
+                    x,
+                    f,
                     List.of(
                             new FeatureInfo(64, 2, "features.1"), new FeatureInfo(128, 4, "features.4"),
                             new FeatureInfo(256, 8, "features.7"), new FeatureInfo(512, 16, "features.12")),
-                    fi);
-            NDList levels = m.forwardIntermediates(x, m.allFeatureIndices());
-            // unpadded stride-2 conv, then ceil-mode 3x3 pools: 111, 55, 27, 13
-            assertSquareLevels(levels, 2, channels(fi), new int[] {111, 55, 27, 13});
-            assertEquals(0.0, maxAbsDiff(f, levels.get(3)));
+                    new int[] {111, 55, 27, 13});
         }
     }
 

@@ -19,7 +19,6 @@ import dev.jimm.layers.Module;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,9 +35,7 @@ class TResNetApiTest {
 
     @Test
     void parameterCountsAreTimms() {
-        assertEquals(PARAMS_M.keySet(), Set.copyOf(ModelTesting.registeredNames("tresnet")));
-        PARAMS_M.forEach(
-                (name, millions) -> assertEquals(millions, unbuilt(name).numParameters() / 1e6, 0.005, name));
+        ModelTesting.assertFamilyParamsMillions("tresnet", PARAMS_M);
     }
 
     @Test
@@ -154,12 +151,7 @@ class TResNetApiTest {
             NDList maps = m.forwardIntermediates(x, m.allFeatureIndices());
             // level 0, the stem conv, is listed at /2 as timm lists it but comes out at /4
             long[][] expected = {{64, 16}, {64, 16}, {128, 8}, {1024, 4}, {2048, 2}};
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(
-                        new Shape(2, expected[i][0], expected[i][1], expected[i][1]),
-                        maps.get(i).getShape(),
-                        "level " + i);
-            }
+            ModelTesting.assertSquareLevels(maps, 2, expected);
             NDArray feats = m.forwardFeatures(x);
             assertTrue(ModelTesting.maxAbsDiff(maps.get(4), feats) == 0f);
             ModelTesting.assertPreLogitsFeed(m, feats, "head.fc");

@@ -116,41 +116,22 @@ class TvMobileNetApiTest {
         }
     }
 
+    /** Five levels at reductions 2 to 32: {@code channels[i]} channels from module {@code prefix.modules[i]}. */
+    private static List<FeatureInfo> levels(String prefix, int[] channels, int... modules) {
+        List<FeatureInfo> levels = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            levels.add(new FeatureInfo(channels[i], 2 << i, prefix + "." + modules[i]));
+        }
+        return levels;
+    }
+
     @Test
     void featureLevelsAreTheLastModuleAtEachReduction() {
         Map<String, List<FeatureInfo>> expected = new LinkedHashMap<>();
-        expected.put(
-                "tv/mobilenet_v2",
-                List.of(
-                        new FeatureInfo(16, 2, "features.1"),
-                        new FeatureInfo(24, 4, "features.3"),
-                        new FeatureInfo(32, 8, "features.6"),
-                        new FeatureInfo(96, 16, "features.13"),
-                        new FeatureInfo(1280, 32, "features.18")));
-        expected.put(
-                "tv/mobilenet_v3_small",
-                List.of(
-                        new FeatureInfo(16, 2, "features.0"),
-                        new FeatureInfo(16, 4, "features.1"),
-                        new FeatureInfo(24, 8, "features.3"),
-                        new FeatureInfo(48, 16, "features.8"),
-                        new FeatureInfo(576, 32, "features.12")));
-        expected.put(
-                "tv/efficientnet_b0",
-                List.of(
-                        new FeatureInfo(16, 2, "features.1"),
-                        new FeatureInfo(24, 4, "features.2"),
-                        new FeatureInfo(40, 8, "features.3"),
-                        new FeatureInfo(112, 16, "features.5"),
-                        new FeatureInfo(1280, 32, "features.8")));
-        expected.put(
-                "tv/mnasnet0_5",
-                List.of(
-                        new FeatureInfo(8, 2, "layers.7"),
-                        new FeatureInfo(16, 4, "layers.8"),
-                        new FeatureInfo(24, 8, "layers.9"),
-                        new FeatureInfo(48, 16, "layers.11"),
-                        new FeatureInfo(1280, 32, "layers.16")));
+        expected.put("tv/mobilenet_v2", levels("features", new int[] {16, 24, 32, 96, 1280}, 1, 3, 6, 13, 18));
+        expected.put("tv/mobilenet_v3_small", levels("features", new int[] {16, 16, 24, 48, 576}, 0, 1, 3, 8, 12));
+        expected.put("tv/efficientnet_b0", levels("features", new int[] {16, 24, 40, 112, 1280}, 1, 2, 3, 5, 8));
+        expected.put("tv/mnasnet0_5", levels("layers", new int[] {8, 16, 24, 48, 1280}, 7, 8, 9, 11, 16));
         for (Map.Entry<String, List<FeatureInfo>> e : expected.entrySet()) {
             try (FeatureExtractor fe = Models.createFeatureExtractor(
                             e.getKey(), ModelOptions.builder().build());
