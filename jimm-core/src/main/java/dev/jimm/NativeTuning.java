@@ -1,7 +1,5 @@
 package dev.jimm;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.Platform;
 
 /**
@@ -40,20 +38,16 @@ public final class NativeTuning {
     /** What {@link #apply()} managed to set. */
     public record Applied(boolean keepFreedMemory, boolean flushDenormals) {}
 
-    private interface LibC extends Library {
-        int mallopt(int param, int value);
-    }
-
     /** The allocator setting is process-wide: computed once, the first time it is asked for. */
     private static final class Allocator {
         static final boolean APPLIED = keepFreed();
 
         private static boolean keepFreed() {
-            if (!Platform.isLinux()) {
+            LibC c = LibC.get().orElse(null);
+            if (!Platform.isLinux() || c == null) {
                 return false;
             }
             try {
-                LibC c = Native.load("c", LibC.class);
                 // mallopt returns 1 on success; musl and other libcs lack it or refuse
                 return c.mallopt(M_MMAP_MAX, 0) == 1 & c.mallopt(M_TRIM_THRESHOLD, Integer.MAX_VALUE) == 1;
             } catch (UnsatisfiedLinkError | RuntimeException e) {

@@ -1,7 +1,5 @@
 package dev.jimm;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,12 +34,6 @@ public final class OneDnn {
 
     private OneDnn() {}
 
-    private interface LibC extends Library {
-        int setenv(String name, String value, int overwrite);
-
-        String getenv(String name);
-    }
-
     /** The hold is process-wide and oneDNN reads the variable once: decided the first time it is asked for. */
     private static final class Once {
         static final boolean HELD = hold();
@@ -67,7 +59,7 @@ public final class OneDnn {
     public static Optional<String> isaCap() {
         String value;
         try {
-            value = libc().getenv(ISA_VARIABLE);
+            value = LibC.get().map(c -> c.getenv(ISA_VARIABLE)).orElseGet(() -> System.getenv(ISA_VARIABLE));
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             value = System.getenv(ISA_VARIABLE);
         }
@@ -90,14 +82,14 @@ public final class OneDnn {
     private static boolean setIsa() {
         try {
             // overwrite 0: a value set natively since the JVM started (by the user's own code) wins
-            libc().setenv(ISA_VARIABLE, ISA_WHERE_CACHES_HIDDEN, 0);
+            LibC c = LibC.get().orElse(null);
+            if (c == null) {
+                return false;
+            }
+            c.setenv(ISA_VARIABLE, ISA_WHERE_CACHES_HIDDEN, 0);
             return isaCap().filter(ISA_WHERE_CACHES_HIDDEN::equals).isPresent();
         } catch (UnsatisfiedLinkError | RuntimeException e) {
             return false;
         }
-    }
-
-    private static LibC libc() {
-        return Native.load("c", LibC.class);
     }
 }

@@ -107,7 +107,7 @@ class EfficientNetGradParityTest {
                     if (!g.getKey().endsWith(".bias") || ours >= NOISE * maxRef) {
                         bad.add(g.getKey() + " " + ours + " vs noise-level " + ref);
                     }
-                } else if (Math.abs(ours - ref) / ref > TrainStepCheck.GRAD_TOLERANCE) {
+                } else if (Math.abs(ours - ref) / ref > TrainStepCheck.gradTolerance()) {
                     bad.add(g.getKey() + " " + ours + " vs " + ref);
                 }
             }

@@ -21,6 +21,7 @@ import dev.jimm.models.Models;
 import dev.jimm.parity.ParityFixture;
 import dev.jimm.parity.ParityRunner;
 import dev.jimm.parity.ReferenceInit;
+import dev.jimm.parity.TrainStepCheck;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -108,8 +109,7 @@ class GradFixtureLearnerTest {
                 meta.getAsJsonObject("grad_norms").entrySet()) {
             double ref = e.getValue().getAsDouble();
             double ours = norms.get(e.getKey());
-            boolean pytorchsOrder = !channelsLast && OneDnn.isaCap().isEmpty();
-            assertEquals(ref, ours, (pytorchsOrder ? 1e-3 : 5e-3) * Math.max(ref, 1e-6), e.getKey());
+            assertEquals(ref, ours, TrainStepCheck.gradTolerance(channelsLast) * Math.max(ref, 1e-6), e.getKey());
             checked++;
         }
         assertEquals(norms.size(), checked, "a reference norm for every parameter");
