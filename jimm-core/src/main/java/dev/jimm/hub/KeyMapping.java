@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -89,6 +90,18 @@ public final class KeyMapping {
             }
             out.put(nk, e.getValue());
         }
+        return out;
+    }
+
+    /**
+     * Renames every key of {@code sd} with {@code rename}, in order, keeping the values and the order: the rename loop
+     * of timm's {@code checkpoint_filter_fn}s. A key renamed onto an earlier one's name replaces that value in its
+     * place, as the Python dict does (unlike {@link #apply}, which refuses it). {@code rename} sees the keys in order,
+     * so it may carry state from one key to the next.
+     */
+    public static <T> Map<String, T> renameEach(Map<String, T> sd, UnaryOperator<String> rename) {
+        Map<String, T> out = new LinkedHashMap<>();
+        sd.forEach((k, v) -> out.put(rename.apply(k), v));
         return out;
     }
 

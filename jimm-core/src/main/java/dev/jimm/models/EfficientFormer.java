@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import dev.jimm.hub.KeyMapping;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
@@ -22,7 +23,6 @@ import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -382,10 +382,10 @@ public final class EfficientFormer extends DistilledHeadModel {
         if (checkpoint.containsKey("stem.conv1.weight")) {
             return checkpoint;
         }
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        int stage = 0;
-        for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
-            String k = e.getKey();
+        // as timm counts them: each downsampling conv's weight opens the next stage, so the keys' order matters
+        int[] stage = {0};
+        return KeyMapping.renameEach(checkpoint, key -> {
+            String k = key;
             if (k.startsWith("patch_embed")) {
                 k = k.replace("patch_embed.0", "stem.conv1")
                         .replace("patch_embed.1", "stem.norm1")
@@ -393,17 +393,15 @@ public final class EfficientFormer extends DistilledHeadModel {
                         .replace("patch_embed.4", "stem.norm2");
             }
             if (STAGE_PROJ.matcher(k).matches()) {
-                stage++;
+                stage[0]++;
             }
             Matcher m = STAGE_BLOCK.matcher(k);
-            k = m.replaceAll("stages." + stage + ".blocks.$2");
-            k = k.replaceAll("network\\.(\\d+)\\.proj", "stages." + stage + ".downsample.conv");
-            k = k.replaceAll("network\\.(\\d+)\\.norm", "stages." + stage + ".downsample.norm");
+            k = m.replaceAll("stages." + stage[0] + ".blocks.$2");
+            k = k.replaceAll("network\\.(\\d+)\\.proj", "stages." + stage[0] + ".downsample.conv");
+            k = k.replaceAll("network\\.(\\d+)\\.norm", "stages." + stage[0] + ".downsample.norm");
             k = k.replaceAll("layer_scale_([0-9])", "ls$1.gamma");
-            k = k.replace("dist_head", "head_dist");
-            out.put(k, e.getValue());
-        }
-        return out;
+            return k.replace("dist_head", "head_dist");
+        });
     }
 
     // ---- configs and registrations ----------------------------------------------------------------

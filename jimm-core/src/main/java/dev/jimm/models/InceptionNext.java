@@ -9,7 +9,6 @@ import dev.jimm.layers.Activation;
 import dev.jimm.layers.BatchNorm2d;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.Dropout;
 import dev.jimm.layers.GlobalPool;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -227,32 +226,28 @@ public final class InceptionNext extends ImageModel {
      * 1e-6), dropout, {@code fc2} (an identity for 0 classes). Built {@code empty} it holds nothing and passes the
      * feature maps through (the features-only form).
      */
-    static final class Head extends Module {
+    static final class Head extends PooledMlpHead {
         private GlobalPool pool;
         private final Module fc1;
         private final Module norm;
-        private Module fc2;
-        private final float dropRate;
 
         Head(int inFeatures, int hidden, int numClasses, String poolType, double dropRate) {
+            super(dropRate);
             if (GlobalPool.validate(poolType).isEmpty()) {
                 throw new IllegalArgumentException(
                         "the InceptionNeXt MLP head needs a globalPool (avg, max, avgmax or catavgmax), not ''");
             }
-            this.dropRate = (float) dropRate;
             pool = register("global_pool", new GlobalPool(poolType, true));
             fc1 = register("fc1", new Linear(inFeatures * GlobalPool.featureMultiplier(poolType), hidden));
             register("act", new Activation(Activation.Kind.GELU));
             norm = register("norm", new LayerNorm(hidden, 1e-6f));
-            fc2 = register("fc2", classifier(hidden, numClasses));
+            classifier("fc2", Linear.classifier(hidden, numClasses));
         }
 
         private Head() {
-            pool = null;
+            super(0);
             fc1 = null;
             norm = null;
-            fc2 = null;
-            dropRate = 0;
         }
 
         /** The head of a features-only model: nothing, the maps pass through. */
@@ -260,37 +255,20 @@ public final class InceptionNext extends ImageModel {
             return new Head();
         }
 
-        boolean isEmpty() {
-            return fc1 == null;
-        }
-
         /** The width {@code fc1} takes, or 0 for the empty head. */
         long fc1Inputs() {
             return fc1 == null ? 0 : ((Linear) fc1).inFeatures();
         }
 
-        static Module classifier(int hidden, int numClasses) {
-            return Linear.classifier(hidden, numClasses);
-        }
-
         /** timm's reset: a new pooling and {@code fc2}; {@code fc1} and {@code norm} keep their weights. */
         void reset(int hidden, int numClasses, String poolType) {
             pool = register("global_pool", new GlobalPool(poolType, true));
-            fc2 = register("fc2", classifier(hidden, numClasses));
-        }
-
-        NDArray forward(NDArray x, boolean preLogits) {
-            if (isEmpty()) {
-                return x;
-            }
-            x = Activation.apply(Activation.Kind.GELU, fc1.forward(pool.forward(x)));
-            x = Dropout.apply(norm.forward(x), dropRate, isTraining());
-            return preLogits ? x : fc2.forward(x);
+            classifier("fc2", Linear.classifier(hidden, numClasses));
         }
 
         @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, false);
+        NDArray hidden(NDArray maps) {
+            return norm.forward(Activation.apply(Activation.Kind.GELU, fc1.forward(pool.forward(maps))));
         }
     }
 

@@ -3,10 +3,10 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import dev.jimm.hub.KeyMapping;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Conv2d;
 import dev.jimm.layers.DropPath;
-import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Identity;
 import dev.jimm.layers.KeptWeights;
 import dev.jimm.layers.LayerNorm;
@@ -17,7 +17,6 @@ import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -273,16 +272,14 @@ public final class MambaOut extends ImageModel {
      * timm's MlpHead a LayerNorm), dropout, {@code fc}. timm's MlpHead pools only for "avg"; the ClNorm head takes avg,
      * max and avgmax. Built {@code empty} it holds nothing and passes the maps through (the features-only form).
      */
-    static final class Head extends Module {
+    static final class Head extends PooledMlpHead {
         private final String pool;
         private final Module norm;
         private final Module preLogits;
-        private final Module fc;
-        private final float dropRate;
 
         Head(int dim, int hidden, int numClasses, String pool, double dropRate, boolean clNorm) {
+            super(dropRate);
             this.pool = pool;
-            this.dropRate = (float) dropRate;
             norm = register("norm", new LayerNorm(dim, LN_EPS));
             NamedSequential pre = new NamedSequential()
                     .add("fc", new Linear(dim, hidden))
@@ -291,43 +288,30 @@ public final class MambaOut extends ImageModel {
                 pre.add("norm", new LayerNorm(hidden, LN_EPS));
             }
             preLogits = register("pre_logits", pre);
-            fc = register("fc", Linear.classifier(hidden, numClasses));
+            classifier("fc", Linear.classifier(hidden, numClasses));
         }
 
         private Head() {
+            super(0);
             pool = "";
             norm = null;
             preLogits = null;
-            fc = null;
-            dropRate = 0;
-        }
-
-        boolean isEmpty() {
-            return norm == null;
-        }
-
-        NDArray forward(NDArray x, boolean wantPreLogits) {
-            if (isEmpty()) {
-                return x;
-            }
-            switch (pool) {
-                case "avg" -> x = x.mean(new int[] {2}).mean(new int[] {1});
-                case "max" -> x = x.max(new int[] {2}).max(new int[] {1});
-                case "avgmax" ->
-                    x = Scalars.mul(
-                            x.max(new int[] {2})
-                                    .max(new int[] {1})
-                                    .add(x.mean(new int[] {2}).mean(new int[] {1})),
-                            0.5);
-                default -> {}
-            }
-            x = Dropout.apply(preLogits.forward(norm.forward(x)), dropRate, isTraining());
-            return wantPreLogits ? x : fc.forward(x);
         }
 
         @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, false);
+        NDArray hidden(NDArray maps) {
+            NDArray x = switch (pool) {
+                case "avg" -> maps.mean(new int[] {2}).mean(new int[] {1});
+                case "max" -> maps.max(new int[] {2}).max(new int[] {1});
+                case "avgmax" ->
+                    Scalars.mul(
+                            maps.max(new int[] {2})
+                                    .max(new int[] {1})
+                                    .add(maps.mean(new int[] {2}).mean(new int[] {1})),
+                            0.5);
+                default -> maps;
+            };
+            return preLogits.forward(norm.forward(x));
         }
     }
 
@@ -423,22 +407,21 @@ public final class MambaOut extends ImageModel {
         if (checkpoint.containsKey("stem.conv1.weight")) {
             return checkpoint;
         }
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
-            String k = e.getKey();
-            k = k.replace("downsample_layers.0.", "stem.");
-            k = k.replaceAll("stages.([0-9]+).([0-9]+)", "stages.$1.blocks.$2");
-            k = k.replaceAll("downsample_layers.([0-9]+)", "stages.$1.downsample");
-            if (k.startsWith("norm.")) {
-                k = k.replace("norm.", "head.norm.");
-            } else if (k.startsWith("head.")) {
-                k = k.replace("head.fc1.", "head.pre_logits.fc.");
-                k = k.replace("head.norm.", "head.pre_logits.norm.");
-                k = k.replace("head.fc2.", "head.fc.");
-            }
-            out.put(k, e.getValue());
+        return KeyMapping.renameEach(checkpoint, MambaOut::timmKey);
+    }
+
+    private static String timmKey(String key) {
+        String k = key.replace("downsample_layers.0.", "stem.");
+        k = k.replaceAll("stages.([0-9]+).([0-9]+)", "stages.$1.blocks.$2");
+        k = k.replaceAll("downsample_layers.([0-9]+)", "stages.$1.downsample");
+        if (k.startsWith("norm.")) {
+            k = k.replace("norm.", "head.norm.");
+        } else if (k.startsWith("head.")) {
+            k = k.replace("head.fc1.", "head.pre_logits.fc.");
+            k = k.replace("head.norm.", "head.pre_logits.norm.");
+            k = k.replace("head.fc2.", "head.fc.");
         }
-        return out;
+        return k;
     }
 
     // ---- registrations --------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.jimm.hub.KeyMapping;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.AdaptiveAvgPool2d;
 import dev.jimm.layers.Attention;
@@ -15,7 +16,6 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.Sequential;
 import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -394,21 +394,20 @@ public final class PvtV2 extends ImageModel {
         if (checkpoint.containsKey("patch_embed.proj.weight")) {
             return checkpoint;
         }
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> e : checkpoint.entrySet()) {
-            String k = e.getKey();
-            if (k.startsWith("patch_embed")) {
-                k = k.replace("patch_embed1", "patch_embed")
-                        .replace("patch_embed2", "stages.1.downsample")
-                        .replace("patch_embed3", "stages.2.downsample")
-                        .replace("patch_embed4", "stages.3.downsample");
-            }
-            k = k.replace("dwconv.dwconv", "dwconv");
-            k = renumber(BLOCK, k, "stages.%d.blocks.%s");
-            k = renumber(NORM, k, "stages.%d.norm");
-            out.put(k, e.getValue());
+        return KeyMapping.renameEach(checkpoint, PvtV2::timmKey);
+    }
+
+    private static String timmKey(String key) {
+        String k = key;
+        if (k.startsWith("patch_embed")) {
+            k = k.replace("patch_embed1", "patch_embed")
+                    .replace("patch_embed2", "stages.1.downsample")
+                    .replace("patch_embed3", "stages.2.downsample")
+                    .replace("patch_embed4", "stages.3.downsample");
         }
-        return out;
+        k = k.replace("dwconv.dwconv", "dwconv");
+        k = renumber(BLOCK, k, "stages.%d.blocks.%s");
+        return renumber(NORM, k, "stages.%d.norm");
     }
 
     // replaces the first match, its stage number made 0-based
