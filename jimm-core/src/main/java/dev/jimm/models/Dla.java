@@ -138,30 +138,24 @@ public final class Dla extends ImageModel {
      * concatenation feeds the closing 1x1 conv.
      */
     static final class Bottle2neck extends Block {
-        private final int scale;
-        private final boolean isFirst;
         private final Module conv1;
         private final Module bn1;
-        private final Sequential convs;
-        private final Sequential bns;
-        private final Module pool;
+        private final Res2Net.SplitConvs split;
         private final Module conv3;
         private final Module bn3;
         private final Module relu;
 
         Bottle2neck(int inplanes, int outplanes, int stride, int scale, int cardinality, int baseWidth) {
-            this.scale = scale;
-            this.isFirst = stride > 1;
             int width = midPlanes(outplanes, cardinality, baseWidth);
             conv1 = register("conv1", conv(inplanes, width * scale, 1, 1, 1));
             bn1 = register("bn1", new BatchNorm2d(width * scale));
-            convs = register("convs", new Sequential());
-            bns = register("bns", new Sequential());
-            for (int i = 0; i < Math.max(1, scale - 1); i++) {
-                convs.add(conv(width, width, 3, stride, cardinality));
-                bns.add(new BatchNorm2d(width));
-            }
-            pool = isFirst ? register("pool", Pool2d.avg(3, stride, 1, false, true)) : null;
+            split = new Res2Net.SplitConvs(
+                    scale,
+                    stride,
+                    stride > 1,
+                    () -> conv(width, width, 3, stride, cardinality),
+                    () -> new BatchNorm2d(width),
+                    this::register);
             conv3 = register("conv3", conv(width * scale, outplanes, 1, 1, 1));
             bn3 = register("bn3", new BatchNorm2d(outplanes));
             relu = register("relu", Activation.relu());
@@ -170,19 +164,7 @@ public final class Dla extends ImageModel {
         @Override
         NDArray forward(NDArray x, NDArray shortcut) {
             NDArray out = relu.forward(bn1.forward(conv1.forward(x)));
-            NDList spx = out.split(scale, 1);
-            NDList spo = new NDList();
-            NDArray sp = null;
-            for (int i = 0; i < convs.size(); i++) {
-                sp = i == 0 || isFirst ? spx.get(i) : sp.add(spx.get(i));
-                sp = relu.forward(bns.get(i).forward(convs.get(i).forward(sp)));
-                spo.add(sp);
-            }
-            if (scale > 1) {
-                NDArray last = spx.get(spx.size() - 1);
-                spo.add(pool != null ? pool.forward(last) : last);
-            }
-            out = bn3.forward(conv3.forward(NDArrays.concat(spo, 1)));
+            out = bn3.forward(conv3.forward(split.forward(out, relu)));
             return relu.forward(out.add(shortcut == null ? x : shortcut));
         }
     }

@@ -9,6 +9,8 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.Pool2d;
 import dev.jimm.layers.Sequential;
 import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * Res2Net and Res2NeXt (timm's {@code models/res2net.py}): timm's {@link ResNet} with the {@link Bottle2neck} block,
@@ -48,14 +50,9 @@ public final class Res2Net {
      * and the residual sum. timm's block ignores drop path and anti-aliasing.
      */
     static final class Bottle2neckBlock extends Module implements ResNet.ZeroInitLast {
-        private final int scale;
-        private final int numScales;
-        private final boolean isFirst;
         private final Module conv1;
         private final Module bn1;
-        private final Sequential convs;
-        private final Sequential bns;
-        private final Module pool;
+        private final SplitConvs split;
         private final Module conv3;
         private final Module bn3;
         private final Module se;
@@ -63,9 +60,6 @@ public final class Res2Net {
         private final Module downsample;
 
         Bottle2neckBlock(ResNet.BlockArgs a, int scale) {
-            this.scale = scale;
-            this.numScales = Math.max(1, scale - 1);
-            this.isFirst = a.stride() > 1 || a.downsample() != null;
             int width = (int) Math.floor(a.planes() * (a.baseWidth() / 64.0)) * a.cardinality();
             int outplanes = a.planes() * 4;
             int fd = a.firstDilation();
@@ -77,23 +71,22 @@ public final class Res2Net {
                             1,
                             Conv2d.Options.defaults().bias(false)));
             bn1 = register("bn1", a.norm().apply(width * scale));
-            convs = register("convs", new Sequential());
-            bns = register("bns", new Sequential());
-            for (int i = 0; i < numScales; i++) {
-                convs.add(new Conv2d(
-                        width,
-                        width,
-                        3,
-                        Conv2d.Options.defaults()
-                                .stride(a.stride())
-                                .padding(fd)
-                                .dilation(fd)
-                                .groups(a.cardinality())
-                                .bias(false)));
-                bns.add(a.norm().apply(width));
-            }
-            // timm keeps count_include_pad=True here, as the original weights were trained with it
-            pool = isFirst ? register("pool", Pool2d.avg(3, a.stride(), 1, false, true)) : null;
+            split = new SplitConvs(
+                    scale,
+                    a.stride(),
+                    a.stride() > 1 || a.downsample() != null,
+                    () -> new Conv2d(
+                            width,
+                            width,
+                            3,
+                            Conv2d.Options.defaults()
+                                    .stride(a.stride())
+                                    .padding(fd)
+                                    .dilation(fd)
+                                    .groups(a.cardinality())
+                                    .bias(false)),
+                    () -> a.norm().apply(width),
+                    this::register);
             conv3 = register(
                     "conv3",
                     new Conv2d(
@@ -111,19 +104,7 @@ public final class Res2Net {
         @Override
         protected NDArray forwardImpl(NDArray x) {
             NDArray out = relu.forward(bn1.forward(conv1.forward(x)));
-            NDList spx = out.split(scale, 1);
-            NDList spo = new NDList();
-            NDArray sp = null;
-            for (int i = 0; i < numScales; i++) {
-                sp = i == 0 || isFirst ? spx.get(i) : sp.add(spx.get(i));
-                sp = relu.forward(bns.get(i).forward(convs.get(i).forward(sp)));
-                spo.add(sp);
-            }
-            if (scale > 1) {
-                NDArray last = spx.get(scale - 1);
-                spo.add(pool != null ? pool.forward(last) : last);
-            }
-            out = bn3.forward(conv3.forward(NDArrays.concat(spo, 1)));
+            out = bn3.forward(conv3.forward(split.forward(out, relu)));
             if (se != null) {
                 out = se.forward(out);
             }
@@ -134,6 +115,66 @@ public final class Res2Net {
         @Override
         public Module lastNorm() {
             return bn3;
+        }
+    }
+
+    /**
+     * The multi-scale 3x3 stage of a Bottle2neck, the same maths in timm's res2net.py and dla.py: the input split into
+     * {@code scale} channel groups; each but the last passes its 3x3 conv, norm and ReLU ({@code convs.i},
+     * {@code bns.i}) after the previous group's result is added, except in a block's first (strided or downsampling)
+     * pass, where each group is convolved alone and the last one average-pooled to the stride; the groups concatenated.
+     * Its modules are registered on the owning block, so their keys ({@code convs}, {@code bns}, {@code pool}) and
+     * places among the block's own stay timm's.
+     */
+    static final class SplitConvs {
+        private final int scale;
+        private final boolean isFirst;
+        private final Sequential convs = new Sequential();
+        private final Sequential bns = new Sequential();
+        private final Module pool;
+
+        /**
+         * @param conv a new 3x3 conv of one group
+         * @param norm a new norm of one group
+         * @param register the owning block's {@code register}
+         */
+        SplitConvs(
+                int scale,
+                int stride,
+                boolean isFirst,
+                Supplier<Module> conv,
+                Supplier<Module> norm,
+                BiConsumer<String, Module> register) {
+            this.scale = scale;
+            this.isFirst = isFirst;
+            for (int i = 0; i < Math.max(1, scale - 1); i++) {
+                convs.add(conv.get());
+                bns.add(norm.get());
+            }
+            register.accept("convs", convs);
+            register.accept("bns", bns);
+            // timm keeps count_include_pad=True here, as the original weights were trained with it
+            pool = isFirst ? Pool2d.avg(3, stride, 1, false, true) : null;
+            if (pool != null) {
+                register.accept("pool", pool);
+            }
+        }
+
+        /** The stage on {@code x}, with the owning block's ReLU after each group's norm. */
+        NDArray forward(NDArray x, Module relu) {
+            NDList spx = x.split(scale, 1);
+            NDList spo = new NDList();
+            NDArray sp = null;
+            for (int i = 0; i < convs.size(); i++) {
+                sp = i == 0 || isFirst ? spx.get(i) : sp.add(spx.get(i));
+                sp = relu.forward(bns.get(i).forward(convs.get(i).forward(sp)));
+                spo.add(sp);
+            }
+            if (scale > 1) {
+                NDArray last = spx.get(scale - 1);
+                spo.add(pool != null ? pool.forward(last) : last);
+            }
+            return NDArrays.concat(spo, 1);
         }
     }
 
