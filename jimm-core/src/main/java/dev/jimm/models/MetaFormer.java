@@ -517,59 +517,40 @@ public final class MetaFormer extends ImageModel {
      * The head: {@code global_pool} (kept [N, C, 1, 1]), LayerNorm2d {@code norm}, flatten, dropout, {@code fc}. Built
      * {@code empty} it holds nothing and passes the maps through (the features-only form).
      */
-    static final class Head extends Module {
+    static final class Head extends PooledMlpHead {
         private final GlobalPool pool;
         private final Module norm;
-        private final Module fc;
-        private final float dropRate;
 
         Head(int dim, int numClasses, String poolType, double dropRate, boolean mlpHead) {
-            this.dropRate = (float) dropRate;
+            // timm's head.drop is an Identity in front of a Linear fc (PoolFormer), dropout only before its MlpHead
+            super(mlpHead ? dropRate : 0);
             pool = register("global_pool", new GlobalPool(poolType, false));
             norm = register("norm", LayerNorm.channelsFirst(dim, LN_EPS));
             register("flatten", new Identity());
-            register("drop", new Dropout(mlpHead ? this.dropRate : 0f));
+            register("drop", new Dropout(mlpHead ? (float) dropRate : 0f));
             Module f;
             if (numClasses == 0) {
                 f = new Identity();
             } else {
                 f = mlpHead ? new MlpHead(dim, numClasses, dropRate) : new Linear(dim, numClasses);
             }
-            fc = register("fc", f);
+            classifier("fc", f);
         }
 
         private Head() {
+            super(0);
             pool = null;
             norm = null;
-            fc = null;
-            dropRate = 0;
         }
 
         static Head empty() {
             return new Head();
         }
 
-        boolean isEmpty() {
-            return norm == null;
-        }
-
-        NDArray forward(NDArray x, boolean preLogits, boolean mlpHead) {
-            if (isEmpty()) {
-                return x;
-            }
-            x = norm.forward(pool.forward(x));
-            if (!pool.isIdentity()) {
-                x = x.reshape(x.getShape().get(0), -1);
-            }
-            if (mlpHead) {
-                x = Dropout.apply(x, dropRate, isTraining());
-            }
-            return preLogits ? x : fc.forward(x);
-        }
-
         @Override
-        protected NDArray forwardImpl(NDArray x) {
-            return forward(x, false, true);
+        NDArray hidden(NDArray maps) {
+            NDArray x = norm.forward(pool.forward(maps));
+            return pool.isIdentity() ? x : x.reshape(x.getShape().get(0), -1);
         }
     }
 
@@ -634,7 +615,7 @@ public final class MetaFormer extends ImageModel {
 
     @Override
     public NDArray forwardHead(NDArray x, boolean preLogits) {
-        return head.forward(x, preLogits, cfg.mlpHead());
+        return head.forward(x, preLogits);
     }
 
     /**

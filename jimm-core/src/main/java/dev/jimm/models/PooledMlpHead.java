@@ -5,11 +5,11 @@ import dev.jimm.layers.Dropout;
 import dev.jimm.layers.Module;
 
 /**
- * An MLP classifier head as InceptionNeXt and MambaOut build it (timm's {@code MlpClassifierHead}, {@code MlpHead} and
- * {@code ClNormMlpClassifierHead}): the family's pooling and hidden layers make the pre-logits, then dropout and the
- * classifier. The families name and order their parts as timm does, so each registers its own, the classifier last with
- * {@link #classifier}. A head without a classifier holds nothing and passes the feature maps through: the features-only
- * form, since timm's features-only model has no head at all.
+ * An MLP classifier head as InceptionNeXt, MambaOut and MetaFormer build it (timm's {@code MlpClassifierHead},
+ * {@code MlpHead} and {@code ClNormMlpClassifierHead}): the family's pooling and hidden layers make the pre-logits,
+ * then dropout and the classifier. The families name and order their parts as timm does, so each registers its own, the
+ * classifier last with {@link #classifier}. A head without a classifier holds nothing and passes the feature maps
+ * through: the features-only form, since timm's features-only model has no head at all.
  */
 abstract class PooledMlpHead extends Module {
     private final float dropRate;

@@ -119,6 +119,39 @@ class MetaFormerApiTest {
         }
     }
 
+    @Test
+    void aLinearHeadHasNoDropoutHoweverItIsCalled() {
+        // timm's head.drop is an Identity before a Linear fc (PoolFormer v1, v2): dropRate acts only before an MlpHead
+        for (String name : List.of("poolformer_s12", "poolformerv2_s12")) {
+            try (ImageModel m = Models.createModel(
+                            name,
+                            ModelOptions.builder()
+                                    .dropRate(0.5)
+                                    .numClasses(5)
+                                    .seed(1)
+                                    .build());
+                    NDManager s = m.getManager().newSubManager()) {
+                NDArray maps = s.randomNormal(new Shape(4, 512, 3, 3));
+                m.train(false);
+                NDArray eval = m.forwardHead(maps, false);
+                m.train(true);
+                Module head = m.child("head");
+                assertEquals(0, ModelTesting.maxAbsDiff(eval, m.forwardHead(maps, false)), name + " forwardHead");
+                assertEquals(0, ModelTesting.maxAbsDiff(eval, head.forward(maps)), name + " the head module");
+            }
+        }
+        try (ImageModel m = Models.createModel(
+                        "convformer_s18",
+                        ModelOptions.builder().dropRate(0.5).numClasses(5).build());
+                NDManager s = m.getManager().newSubManager()) {
+            NDArray maps = s.randomNormal(new Shape(4, 512, 3, 3));
+            m.train(true);
+            assertTrue(
+                    ModelTesting.maxAbsDiff(m.forwardHead(maps, true), m.forwardHead(maps, true)) > 0,
+                    "the MlpHead's input drops out in training");
+        }
+    }
+
     private static float[] filled(int n, float v) {
         float[] a = new float[n];
         Arrays.fill(a, v);
