@@ -29,6 +29,20 @@ public final class TimmInit {
         return false;
     }
 
+    /**
+     * Every Conv2d and Linear at or below {@code root} (in {@link Module#namedModules()} order): weight N(0, std)
+     * truncated at ±2 std, bias zero (timm's MetaFormer, FocalNet, MambaOut and EdgeNeXt {@code _init_weights}).
+     */
+    public static void truncNormalConvsAndLinears(Module root, double std, SplittableRandom random) {
+        for (Module m : root.namedModules().values()) {
+            if (m instanceof Conv2d c) {
+                truncNormal(c.weight(), c.bias(), std, random);
+            } else if (m instanceof Linear l) {
+                truncNormal(l.weight(), l.bias(), std, random);
+            }
+        }
+    }
+
     /** Weight N(0, std), bias (nullable) zero. */
     public static void normal(Parameter weight, Parameter bias, double std, SplittableRandom random) {
         Init.normal(weight.getArray(), std, random);

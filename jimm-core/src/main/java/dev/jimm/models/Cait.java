@@ -271,7 +271,7 @@ public final class Cait extends ClassTokenModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         x = forwardTrunk(embed(x));
-        NDArray cls = expandClassToken(clsToken, x);
+        NDArray cls = VitParts.expandToBatch(clsToken, x);
         for (LayerScaleBlockClassAttn b : tokenBlocks) {
             cls = b.forward(x, cls);
         }

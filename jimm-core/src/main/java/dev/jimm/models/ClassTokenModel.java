@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.LayerNorm;
@@ -32,12 +31,6 @@ abstract class ClassTokenModel extends ImageModel {
     final void initClassTokenAndLinears(Parameter clsToken, SplittableRandom random) {
         Init.truncNormal(clsToken.getArray(), 0.02, random);
         Init.truncNormalLinears(this, random);
-    }
-
-    /** The [1, 1, C] class token broadcast to the batch of [B, N, C] tokens, as CaiT and XCiT add it late. */
-    static NDArray expandClassToken(Parameter clsToken, NDArray tokens) {
-        long[] s = tokens.getShape().getShape();
-        return clsToken.getArray().broadcast(new Shape(s[0], 1, s[2]));
     }
 
     /** Pools [B, 1 + N, C] tokens as timm's CaiT and XCiT heads: the class token, the patch mean, or no pooling. */

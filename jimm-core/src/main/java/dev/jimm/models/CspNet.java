@@ -743,7 +743,7 @@ public final class CspNet extends ImageModel {
 
         /** timm's cspnet {@code _cfg}: 256 pixels, crop 0.887, ImageNet statistics. */
         private static PretrainedCfg defaultCfg(String name, String interpolation) {
-            return VovNet.Family.untrainedCfg(
+            return PretrainedCfgOverride.untrained(
                     name, 256, "stem.conv1.conv", "head.fc", interpolation, 0.887, "apache-2.0");
         }
     }

@@ -1,7 +1,6 @@
 package dev.jimm.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Init;
 import dev.jimm.layers.Module;
@@ -46,12 +45,7 @@ public final class Deit extends VisionTransformer {
 
     @Override
     protected NDArray posEmbed(NDArray x) {
-        long b = x.getShape().get(0);
-        long c = x.getShape().get(2);
-        List<NDArray> prefix = new ArrayList<>();
-        prefix.add(clsToken.getArray().broadcast(new Shape(b, 1, c)));
-        prefix.add(distToken.getArray().broadcast(new Shape(b, 1, c)));
-        return addPositions(x, prefix);
+        return addPositions(x, VitParts.prefixTokens(x, clsToken, distToken));
     }
 
     /** Pre-logits are the mean of the class and distillation tokens; logits the mean of both heads. */

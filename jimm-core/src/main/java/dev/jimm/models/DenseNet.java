@@ -269,7 +269,7 @@ public final class DenseNet extends ImageModel {
 
         private static PretrainedCfg timmCfg(String name) {
             // timm's DenseNet configs: bicubic, Apache-2.0
-            return VovNet.Family.untrainedCfg(
+            return PretrainedCfgOverride.untrained(
                     name, 224, "features.conv0", "classifier", "bicubic", 0.875, "apache-2.0");
         }
     }

@@ -19,6 +19,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.OwnedArrays;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -501,7 +502,7 @@ public final class EdgeNeXt extends ImageModel {
     @Override
     protected void initWeights(SplittableRandom random) {
         // timm's _init_weights: trunc_normal_tf_(std=.02) on conv and linear weights, zero biases
-        MetaFormer.initTruncNormal(this, random);
+        TimmInit.truncNormalConvsAndLinears(this, 0.02, random);
     }
 
     @Override

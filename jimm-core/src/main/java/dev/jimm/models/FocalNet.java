@@ -14,6 +14,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.NormMlpClassifierHead;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -401,7 +402,7 @@ public final class FocalNet extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        MetaFormer.initTruncNormal(this, random);
+        TimmInit.truncNormalConvsAndLinears(this, 0.02, random);
     }
 
     @Override

@@ -16,6 +16,7 @@ import dev.jimm.layers.Module;
 import dev.jimm.layers.NamedSequential;
 import dev.jimm.layers.Scalars;
 import dev.jimm.layers.Sequential;
+import dev.jimm.layers.TimmInit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -367,7 +368,7 @@ public final class MambaOut extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        MetaFormer.initTruncNormal(this, random);
+        TimmInit.truncNormalConvsAndLinears(this, 0.02, random);
     }
 
     /** The trunk's last maps, NHWC as timm gives them. */

@@ -596,21 +596,7 @@ public final class MetaFormer extends ImageModel {
 
     @Override
     protected void initWeights(SplittableRandom random) {
-        initTruncNormal(this, random);
-    }
-
-    /**
-     * timm's MetaFormer, FocalNet, MambaOut and EdgeNeXt init: trunc_normal_(std=.02) (truncated at ±2 std) on conv and
-     * linear weights, zero biases.
-     */
-    static void initTruncNormal(Module root, SplittableRandom random) {
-        for (Module m : root.namedModules().values()) {
-            if (m instanceof Conv2d c) {
-                TimmInit.truncNormal(c.weight(), c.bias(), 0.02, random);
-            } else if (m instanceof Linear l) {
-                TimmInit.truncNormal(l.weight(), l.bias(), 0.02, random);
-            }
-        }
+        TimmInit.truncNormalConvsAndLinears(this, 0.02, random);
     }
 
     @Override

@@ -34,4 +34,20 @@ final class PretrainedCfgOverride {
                 license,
                 u.fileSha256());
     }
+
+    /**
+     * An untrained config (ImageNet statistics, center crop) with a family's own interpolation, crop and license: the
+     * {@code _cfg} shape that VovNet, SelecSLS, CSPNet, DenseNet and RexNet share.
+     */
+    static PretrainedCfg untrained(
+            String name,
+            int size,
+            String firstConv,
+            String classifier,
+            String interpolation,
+            double cropPct,
+            String license) {
+        PretrainedCfg u = PretrainedCfg.untrained(name, size, firstConv, classifier);
+        return of(u, interpolation, cropPct, u.mean(), u.std(), license);
+    }
 }

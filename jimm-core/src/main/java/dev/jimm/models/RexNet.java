@@ -337,7 +337,7 @@ public final class RexNet extends ImageModel {
         private static void add(List<ModelEntry> m, String name, Config c) {
             // timm's _cfg, which the untrained rexnetr_100/130/150 keep: bicubic at 0.875
             PretrainedCfg fallback =
-                    VovNet.Family.untrainedCfg(name, 224, "stem.conv", "head.fc", "bicubic", 0.875, "mit");
+                    PretrainedCfgOverride.untrained(name, 224, "stem.conv", "head.fc", "bicubic", 0.875, "mit");
             m.add(new ModelEntry(name, "rexnet", args -> new RexNet(c, args), fallback));
         }
     }

@@ -335,7 +335,7 @@ public final class SelecSls extends ImageModel {
 
         /** timm's selecsls {@code _cfg}: 224 pixels, bicubic (every tag), crop 0.875, ImageNet statistics. */
         private static PretrainedCfg defaultCfg(String name) {
-            return VovNet.Family.untrainedCfg(name, 224, "stem.0", "fc", "bicubic", 0.875, "cc-by-4.0");
+            return PretrainedCfgOverride.untrained(name, 224, "stem.0", "fc", "bicubic", 0.875, "cc-by-4.0");
         }
     }
 }

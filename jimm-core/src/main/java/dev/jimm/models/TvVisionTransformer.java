@@ -3,7 +3,6 @@ package dev.jimm.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.jimm.layers.Activation;
 import dev.jimm.layers.Attention;
@@ -109,7 +108,7 @@ public final class TvVisionTransformer extends ImageModel {
         NDArray t = convProj.forward(x);
         long b = t.getShape().get(0);
         t = t.reshape(b, hiddenDim, -1).transpose(0, 2, 1);
-        NDArray cls = classToken.getArray().broadcast(new Shape(b, 1, hiddenDim));
+        NDArray cls = VitParts.expandToBatch(classToken, t);
         return NDArrays.concat(new NDList(cls, t), 1);
     }
 

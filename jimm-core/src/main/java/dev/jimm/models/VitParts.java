@@ -51,16 +51,20 @@ final class VitParts {
 
     /** The [1, n, C] tokens (null ones skipped), in order, broadcast over the batch of the patch tokens {@code x}. */
     static List<NDArray> prefixTokens(NDArray x, Parameter... tokens) {
-        long b = x.getShape().get(0);
-        long c = x.getShape().get(2);
         List<NDArray> out = new ArrayList<>();
         for (Parameter t : tokens) {
             if (t != null) {
-                out.add(t.getArray()
-                        .broadcast(new Shape(b, t.getArray().getShape().get(1), c)));
+                out.add(expandToBatch(t, x));
             }
         }
         return out;
+    }
+
+    /** A [1, n, C] token parameter broadcast to [B, n, C] over the batch of the [B, N, C] tokens {@code x}. */
+    static NDArray expandToBatch(Parameter token, NDArray x) {
+        NDArray t = token.getArray();
+        return t.broadcast(
+                new Shape(x.getShape().get(0), t.getShape().get(1), x.getShape().get(2)));
     }
 
     /**

@@ -440,23 +440,7 @@ public final class VovNet extends ImageModel {
 
         /** timm's vovnet {@code _cfg}: 224 pixels, bicubic, crop 0.875, ImageNet statistics. */
         private static PretrainedCfg defaultCfg(String name) {
-            return untrainedCfg(name, 224, "stem.0.conv", "head.fc", "bicubic", 0.875, "apache-2.0");
-        }
-
-        /**
-         * An untrained config (ImageNet statistics, center crop) with a family's own interpolation, crop and license:
-         * the {@code _cfg} shape that VovNet, SelecSLS, CSPNet and DenseNet share.
-         */
-        static PretrainedCfg untrainedCfg(
-                String name,
-                int size,
-                String firstConv,
-                String classifier,
-                String interpolation,
-                double cropPct,
-                String license) {
-            PretrainedCfg u = PretrainedCfg.untrained(name, size, firstConv, classifier);
-            return PretrainedCfgOverride.of(u, interpolation, cropPct, u.mean(), u.std(), license);
+            return PretrainedCfgOverride.untrained(name, 224, "stem.0.conv", "head.fc", "bicubic", 0.875, "apache-2.0");
         }
     }
 }

@@ -400,7 +400,7 @@ public final class XCiT extends ClassTokenModel {
     @Override
     public NDArray forwardFeatures(NDArray x) {
         NDArray tokens = forwardBlocks(x, blocks.size() - 1, null, null);
-        NDArray cls = expandClassToken(clsToken, tokens);
+        NDArray cls = VitParts.expandToBatch(clsToken, tokens);
         return norm.forward(clsAttnBlocks.forward(NDArrays.concat(new NDList(cls, tokens), 1)));
     }
 
